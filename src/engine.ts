@@ -1,0 +1,274 @@
+/** Drives a scan: targets → files → sniff → format scanners → findings → verdicts → report. */
+import { readdir, stat } from "node:fs/promises";
+import { basename, join, relative, isAbsolute } from "node:path";
+import { extensionMismatch } from "./extensions.js";
+import type { ReportExtra, ScanBudget, ScanContext } from "./formats/context.js";
+import { SCANNERS } from "./formats/index.js";
+import { LIMITS } from "./limits.js";
+import { RULES, RULES_VERSION, type RuleId } from "./rules/catalogue.js";
+import { sniff } from "./sniff.js";
+import { FileSource, type ByteSource } from "./sources/byteSource.js";
+import {
+  REPORT_SCHEMA,
+  SEVERITIES,
+  atLeast,
+  severityRank,
+  type FileResult,
+  type Finding,
+  type Format,
+  type ScanReport,
+  type ScanSummary,
+  type Severity,
+} from "./types.js";
+import { packageVersion } from "./version.js";
+
+export interface ScanProgress {
+  filesDone: number;
+  filesTotal: number;
+  bytesDone: number;
+  bytesTotal: number;
+  current?: string;
+}
+
+export interface ScanOptions {
+  /** Findings at or above this severity block (default "medium"). */
+  failOn?: Severity;
+  onProgress?: (progress: ScanProgress) => void;
+}
+
+/** Error for bad input from the user (missing path…): the CLI maps it to exit code 4. */
+export class UsageError extends Error {}
+
+/** Files scanned at once: enough to overlap I/O with analysis on a folder of small pickles. */
+const CONCURRENCY = 4;
+
+/** Scans files and folders (recursively). Throws UsageError for a path that does not exist. */
+export async function scanPaths(paths: string[], options: ScanOptions = {}): Promise<ScanReport> {
+  const started = performance.now();
+  const failOn = options.failOn ?? "medium";
+  const targets = await collectFiles(paths);
+  const bytesTotal = targets.reduce((n, t) => n + t.size, 0);
+  const results: FileResult[] = new Array(targets.length);
+  let next = 0;
+  let filesDone = 0;
+  let bytesDone = 0;
+  const worker = async (): Promise<void> => {
+    while (next < targets.length) {
+      const i = next++;
+      const t = targets[i]!;
+      options.onProgress?.({ filesDone, filesTotal: targets.length, bytesDone, bytesTotal, current: t.display });
+      results[i] = await scanFile(t.path, t.display, { failOn });
+      filesDone++;
+      bytesDone += t.size;
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(CONCURRENCY, targets.length) }, worker));
+  options.onProgress?.({ filesDone, filesTotal: targets.length, bytesDone, bytesTotal });
+  const summary = summarise(results, performance.now() - started);
+  return {
+    schema: REPORT_SCHEMA,
+    tool: { name: "modelgate", version: packageVersion(), rulesVersion: RULES_VERSION },
+    verdict: results.some((r) => r.verdict === "block") ? "block" : "pass",
+    failOn,
+    summary,
+    files: results,
+  };
+}
+
+/** Scans one local file. `displayPath` is what reports show. */
+export async function scanFile(path: string, displayPath: string, options: ScanOptions = {}): Promise<FileResult> {
+  const failOn = options.failOn ?? "medium";
+  let source: FileSource;
+  try {
+    source = await FileSource.open(path, displayPath);
+  } catch (err) {
+    return { path: displayPath, format: "unknown", size: 0, verdict: "block", findings: [], error: errorText(err), bytesRead: 0 };
+  }
+  const file = new FileScan(displayPath);
+  let format: Format = "unknown";
+  try {
+    const top = new LayerContext(file, undefined, basename(displayPath), 0);
+    format = await scanContent(source, top);
+  } catch (err) {
+    file.add("MG160", `the scan failed: ${errorText(err)}`, undefined, undefined, {});
+  } finally {
+    await source.close();
+  }
+  const findings = file.finish();
+  const result: FileResult = {
+    path: displayPath,
+    format: file.refined ?? format,
+    size: source.size,
+    verdict: findings.some((f) => atLeast(f.severity, failOn)) ? "block" : "pass",
+    findings,
+    bytesRead: source.bytesRead,
+  };
+  if (format === "unknown" && findings.length === 0) result.skipped = "content is not a recognised model format";
+  return result;
+}
+
+/** Sniffs a layer and hands it to its scanner (and to every other reading of a polyglot). */
+async function scanContent(source: ByteSource, ctx: LayerContext): Promise<Format> {
+  const sniffed = await sniff(source, ctx.depth === 0 ? { topLevelName: ctx.name } : {});
+  const mismatch = extensionMismatch(ctx.name, sniffed.format);
+  if (mismatch) {
+    ctx.report("MG130", `named ${mismatch.extension} but the content is ${sniffed.format}`, { severity: mismatch.severity });
+  }
+  if (sniffed.format === "unknown") return "unknown";
+  await SCANNERS[sniffed.format](source, ctx);
+  for (const other of sniffed.alsoValidAs) {
+    ctx.report("MG131", `the content is a valid ${sniffed.format} and also a valid ${other}; both readings were scanned`);
+    await SCANNERS[other](source, ctx);
+  }
+  return sniffed.format;
+}
+
+/** Findings of one top-level file, capped per rule so a hostile file cannot flood the report. */
+class FileScan {
+  readonly budget: ScanBudget = { decompressedBytes: 0 };
+  refined: Format | undefined;
+  private readonly findings: Finding[] = [];
+  private readonly perRule = new Map<RuleId, { kept: Finding[]; dropped: number; worst: Severity }>();
+
+  constructor(readonly path: string) {}
+
+  add(rule: RuleId, message: string, member: string | undefined, offset: number | undefined, extra: ReportExtra): void {
+    const severity = extra.severity ?? RULES[rule].severity;
+    let tally = this.perRule.get(rule);
+    if (!tally) this.perRule.set(rule, (tally = { kept: [], dropped: 0, worst: severity }));
+    if (severityRank(severity) > severityRank(tally.worst)) tally.worst = severity;
+    if (tally.kept.length >= LIMITS.findingsPerRule) {
+      tally.dropped++;
+      return;
+    }
+    const finding: Finding = {
+      rule,
+      severity,
+      message,
+      location: { path: this.path, ...(member !== undefined && { member }), ...(offset !== undefined && { offset }) },
+      ...(extra.evidence !== undefined && { evidence: extra.evidence }),
+      reference: RULES[rule].reference,
+    };
+    tally.kept.push(finding);
+    this.findings.push(finding);
+  }
+
+  /** Folds dropped findings into the last kept one of their rule, at the worst severity seen. */
+  finish(): Finding[] {
+    for (const tally of this.perRule.values()) {
+      if (tally.dropped === 0) continue;
+      const last = tally.kept[tally.kept.length - 1]!;
+      last.severity = tally.worst;
+      last.message += ` (and ${tally.dropped} more findings of this rule)`;
+    }
+    return this.findings.sort((a, b) => severityRank(b.severity) - severityRank(a.severity));
+  }
+}
+
+class LayerContext implements ScanContext {
+  constructor(
+    private readonly file: FileScan,
+    readonly member: string | undefined,
+    readonly name: string,
+    readonly depth: number,
+  ) {}
+
+  get path(): string {
+    return this.file.path;
+  }
+
+  get budget(): ScanBudget {
+    return this.file.budget;
+  }
+
+  report(rule: RuleId, message: string, extra: ReportExtra = {}): void {
+    this.file.add(rule, message, this.member, extra.offset, extra);
+  }
+
+  memberContext(member: string): LayerContext {
+    const chain = this.member === undefined ? member : `${this.member} > ${member}`;
+    return new LayerContext(this.file, chain, basename(member), this.depth + 1);
+  }
+
+  async scanMember(member: string, source: ByteSource): Promise<void> {
+    const child = this.memberContext(member);
+    if (child.depth > LIMITS.maxDepth) {
+      this.report("MG140", `${member} is nested deeper than ${LIMITS.maxDepth} layers; it was not analysed`);
+      return;
+    }
+    try {
+      await scanContent(source, child);
+    } catch (err) {
+      // One unreadable member must not end the scan of its siblings; it is still never clean.
+      child.report("MG160", `the scan of this member failed: ${errorText(err)}`);
+    }
+  }
+
+  refineFormat(format: Format): void {
+    if (this.depth === 0) this.file.refined = format;
+  }
+}
+
+interface Target {
+  path: string;
+  display: string;
+  size: number;
+}
+
+async function collectFiles(paths: string[]): Promise<Target[]> {
+  const out: Target[] = [];
+  for (const p of paths) {
+    const st = await stat(p).catch(() => undefined);
+    if (!st) throw new UsageError(`no such file or directory: ${p}`);
+    if (st.isDirectory()) await walk(p, out);
+    else out.push({ path: p, display: displayPath(p), size: st.size });
+  }
+  return out;
+}
+
+/** Folders recursively, in name order; symlinked folders are not followed (no cycles). */
+async function walk(dir: string, out: Target[]): Promise<void> {
+  const entries = await readdir(dir, { withFileTypes: true });
+  entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  for (const e of entries) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) await walk(p, out);
+    else if (e.isFile() || e.isSymbolicLink()) {
+      const st = await stat(p).catch(() => undefined);
+      if (st?.isFile()) out.push({ path: p, display: displayPath(p), size: st.size });
+    }
+  }
+}
+
+/** Paths relative to the working folder where possible, so reports and SARIF are stable across machines. */
+function displayPath(p: string): string {
+  if (!isAbsolute(p)) return p;
+  const rel = relative(process.cwd(), p);
+  return rel && !rel.startsWith("..") && !isAbsolute(rel) ? rel : p;
+}
+
+function summarise(results: FileResult[], durationMs: number): ScanSummary {
+  const findings = Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as Record<Severity, number>;
+  let bytesRead = 0;
+  let bytesTotal = 0;
+  for (const r of results) {
+    for (const f of r.findings) findings[f.severity]++;
+    bytesRead += r.bytesRead;
+    bytesTotal += r.size;
+  }
+  const analysed = results.filter((r) => !r.skipped && !r.error);
+  return {
+    filesScanned: analysed.length,
+    filesSkipped: results.filter((r) => r.skipped).length,
+    filesBlocked: analysed.filter((r) => r.verdict === "block").length,
+    filesErrored: results.filter((r) => r.error).length,
+    findings,
+    bytesRead,
+    bytesTotal,
+    durationMs: Math.round(durationMs),
+  };
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

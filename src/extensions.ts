@@ -1,0 +1,55 @@
+/**
+ * What a file's extension claims, checked against what sniffing found (content decides, names
+ * are hints). A mismatch is a finding; a pickle hiding behind a data-only name is a loud one (P10).
+ */
+import { extname } from "node:path";
+import type { Format, Severity } from "./types.js";
+
+const ZIPS: Format[] = ["zip", "pytorch-zip", "torchscript", "npz"];
+const TORCH: Format[] = ["pytorch-zip", "torchscript", "pytorch-legacy", "pytorch-tar", "pickle", "zip", "tar"];
+const PICKLED: Format[] = ["pickle", "gzip", "bz2", "xz", "lzma", "zlib", "pytorch-zip", "pytorch-legacy", "zip"];
+
+/** Extensions of formats that hold no code: a pickle-bearing file named so is disguised. */
+const DATA_ONLY = new Set([
+  ".safetensors", ".gguf", ".ggml", ".onnx", ".tflite", ".json", ".txt", ".md", ".csv", ".tsv", ".yaml",
+  ".yml", ".msgpack", ".png", ".jpg", ".jpeg", ".wav", ".vocab", ".spm", ".tiktoken", ".parquet",
+  ".arrow",
+]);
+
+const EXPECTED: Readonly<Record<string, readonly Format[]>> = {
+  ".npy": ["numpy"],
+  ".npz": ZIPS,
+  ".zip": ZIPS,
+  ".pt": TORCH,
+  ".pth": TORCH,
+  ".bin": TORCH,
+  ".ckpt": TORCH,
+  ".tar": ["tar", "pytorch-tar"],
+  ".gz": ["gzip"],
+  ".tgz": ["gzip"],
+  ".bz2": ["bz2"],
+  ".xz": ["xz"],
+  ".lzma": ["lzma"],
+  ".7z": ["7z"],
+  ".pkl": PICKLED,
+  ".pickle": PICKLED,
+  ".joblib": PICKLED,
+  ".dill": PICKLED,
+  ".pdparams": PICKLED,
+  ".pdopt": PICKLED,
+};
+
+export interface ExtensionMismatch {
+  extension: string;
+  severity: Severity;
+}
+
+/** The mismatch between `name`'s extension and the detected format, if any. */
+export function extensionMismatch(name: string, format: Format): ExtensionMismatch | undefined {
+  if (format === "unknown") return undefined;
+  const extension = extname(name).toLowerCase();
+  if (DATA_ONLY.has(extension)) return { extension, severity: "high" };
+  const expected = EXPECTED[extension];
+  if (expected && !expected.includes(format)) return { extension, severity: "low" };
+  return undefined;
+}

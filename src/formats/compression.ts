@@ -1,0 +1,275 @@
+/**
+ * Single-stream compressors (gzip, zlib, bz2, xz, raw LZMA): decompress within bounds and scan the
+ * result by content. A bound hit stops the decoder (MG140) before the bomb is allocated; a corrupt
+ * or truncated stream is MG141, and what was decompressed before the break is still scanned,
+ * because loaders act on a prefix too (a truncated gzip of a pickle still runs its payload).
+ */
+import { createGunzip, createInflate, createInflateRaw } from "node:zlib";
+import { pipeline } from "node:stream/promises";
+import { Readable, type Transform } from "node:stream";
+import { createRequire } from "node:module";
+import { LIMITS } from "../limits.js";
+import { BufferSource, type ByteSource } from "../sources/byteSource.js";
+import { canDescend, formatBytes, layerCapacity } from "./container.js";
+import type { FormatScanner, ScanBudget, ScanContext } from "./context.js";
+import { NO_PASSWORD, run7z } from "./sevenzip.js";
+
+/** Why a layer's content is incomplete; `data` still holds everything decoded before it. */
+export interface LayerProblem {
+  rule: "MG140" | "MG141";
+  message: string;
+}
+
+export interface Layer {
+  data: Uint8Array;
+  problem?: LayerProblem;
+}
+
+/** Compressed input is read in chunks of this size, so a large stream is never held twice. */
+const INPUT_CHUNK = 1 << 20;
+/** Byte-at-a-time decoders (bz2, 7-Zip's stdout) fill blocks of this size. */
+const OUTPUT_BLOCK = 1 << 16;
+
+/** Thrown inside a decoder's output callback to stop it once a bound is hit. */
+class LayerFull extends Error {}
+
+/**
+ * Collects one layer's output and refuses what would cross its bounds: the in-memory cap, the
+ * file's shared decompression budget and, past LIMITS.ratioCheckMinBytes, the compression ratio.
+ */
+export class LayerSink {
+  private readonly chunks: Uint8Array[] = [];
+  private block: Uint8Array | undefined;
+  private blockUsed = 0;
+  private total = 0;
+  private readonly cap: number;
+  private readonly capWhy: string;
+  /** Set once a bound was hit. */
+  limit: string | undefined;
+
+  constructor(
+    private readonly budget: ScanBudget,
+    private readonly compressedSize: number,
+  ) {
+    const { bytes, why } = layerCapacity(budget);
+    this.cap = bytes;
+    this.capWhy = why;
+  }
+
+  get size(): number {
+    return this.total;
+  }
+
+  /** Appends a chunk (kept, not copied); false once a bound is hit, the chunk cut to what fits. */
+  push(chunk: Uint8Array): boolean {
+    this.flushBlock();
+    const room = this.room(chunk.length);
+    this.chunks.push(room < chunk.length ? chunk.subarray(0, room) : chunk);
+    this.total += room;
+    return room === chunk.length;
+  }
+
+  /** Appends one byte; throws LayerFull once a bound is hit (decoders with per-byte callbacks). */
+  pushByte(byte: number): void {
+    if (this.room(1) === 0) throw new LayerFull();
+    if (!this.block || this.blockUsed === this.block.length) {
+      this.flushBlock();
+      this.block = new Uint8Array(OUTPUT_BLOCK);
+    }
+    this.block[this.blockUsed++] = byte;
+    this.total++;
+  }
+
+  /** The collected bytes, charged to the file's budget. */
+  finish(problem?: LayerProblem): Layer {
+    this.flushBlock();
+    this.budget.decompressedBytes += this.total;
+    const data = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.total);
+    this.chunks.length = 0;
+    const limit: LayerProblem | undefined = this.limit ? { rule: "MG140", message: this.limit } : undefined;
+    return { data, problem: limit ?? problem };
+  }
+
+  private room(wanted: number): number {
+    if (this.limit) return 0;
+    const after = this.total + wanted;
+    if (after > LIMITS.ratioCheckMinBytes && after > LIMITS.maxCompressionRatio * Math.max(1, this.compressedSize)) {
+      this.limit = `decompresses to more than ${LIMITS.maxCompressionRatio} times its compressed size of ${this.compressedSize} bytes (a decompression bomb); stopped after ${this.total} bytes`;
+      return 0;
+    }
+    if (after > this.cap) {
+      this.limit = `decompresses past ${this.capWhy}; stopped after ${this.cap} bytes`;
+      return this.cap - this.total;
+    }
+    return wanted;
+  }
+
+  private flushBlock(): void {
+    if (this.block && this.blockUsed > 0) this.chunks.push(this.block.subarray(0, this.blockUsed));
+    this.block = undefined;
+    this.blockUsed = 0;
+  }
+}
+
+/** Reads `[start, start + length)` of a source in chunks. */
+export async function* readChunks(source: ByteSource, start: number, length: number): AsyncGenerator<Uint8Array> {
+  for (let at = start, end = start + length; at < end; at += INPUT_CHUNK) {
+    const chunk = await source.read(at, Math.min(INPUT_CHUNK, end - at));
+    if (chunk.length === 0) return;
+    yield chunk;
+  }
+}
+
+export type ZlibKind = "gzip" | "zlib" | "deflate-raw";
+
+/** Inflates `[start, start + length)` of a source with node:zlib (multi-member gzip included). */
+export async function inflateBounded(
+  source: ByteSource,
+  start: number,
+  length: number,
+  kind: ZlibKind,
+  budget: ScanBudget,
+): Promise<Layer> {
+  const sink = new LayerSink(budget, length);
+  const inflater: Transform = kind === "gzip" ? createGunzip() : kind === "zlib" ? createInflate() : createInflateRaw();
+  try {
+    await pipeline(Readable.from(readChunks(source, start, length)), inflater, async (output: AsyncIterable<Buffer>) => {
+      for await (const chunk of output) if (!sink.push(chunk)) throw new LayerFull();
+    });
+    return sink.finish();
+  } catch (err) {
+    if (err instanceof LayerFull) return sink.finish();
+    return sink.finish({ rule: "MG141", message: `is corrupt or truncated (${errorText(err)}) after ${sink.size} decompressed bytes` });
+  }
+}
+
+/** The parts of seek-bzip's API used here (it ships no types). */
+interface BunzipApi {
+  decode(
+    input: { readByte(): number; read(into: Uint8Array, at: number, length: number): number; seek(pos: number): void; eof(): boolean },
+    output: { writeByte(byte: number): void },
+    multistream: boolean,
+  ): void;
+}
+const bunzip = createRequire(import.meta.url)("seek-bzip") as BunzipApi;
+
+/** Whole-input decoders (seek-bzip, 7-Zip) need the compressed bytes in memory: bounded like a layer. */
+async function readInput(source: ByteSource): Promise<Uint8Array | LayerProblem> {
+  if (source.size > LIMITS.maxInMemoryLayer) {
+    return { rule: "MG140", message: `is ${source.size} bytes, more than the in-memory layer limit of ${formatBytes(LIMITS.maxInMemoryLayer)}; not decompressed` };
+  }
+  return source.read(0, source.size);
+}
+
+/** bzip2 (multi-stream, as Python's bz2 writes when appending). */
+export async function decompressBz2(source: ByteSource, budget: ScanBudget): Promise<Layer> {
+  const input = await readInput(source);
+  if (!(input instanceof Uint8Array)) return { data: new Uint8Array(0), problem: input };
+  const sink = new LayerSink(budget, input.length);
+  let pos = 0;
+  const stream = {
+    readByte(): number {
+      // seek-bzip reads past the end as zeros otherwise; a truncated stream must fail, not loop on garbage.
+      if (pos >= input.length) throw new Error("unexpected end of input");
+      return input[pos++]!;
+    },
+    read(into: Uint8Array, at: number, length: number): number {
+      if (pos >= input.length) return -1;
+      const n = Math.min(length, input.length - pos);
+      into.set(input.subarray(pos, pos + n), at);
+      pos += n;
+      return n;
+    },
+    seek(to: number): void {
+      pos = to;
+    },
+    eof: (): boolean => pos >= input.length,
+  };
+  try {
+    bunzip.decode(stream, { writeByte: (b) => sink.pushByte(b) }, true);
+    return sink.finish();
+  } catch (err) {
+    if (err instanceof LayerFull) return sink.finish();
+    return sink.finish({ rule: "MG141", message: `is corrupt or truncated (${errorText(err)}) after ${sink.size} decompressed bytes` });
+  }
+}
+
+/** xz, streamed through xz-decompress (xz-embedded compiled to WebAssembly). */
+export async function decompressXz(source: ByteSource, budget: ScanBudget): Promise<Layer> {
+  // A CommonJS bundle: loaded on first use (it instantiates WebAssembly), through require for its named export.
+  const { XzReadableStream } = createRequire(import.meta.url)("xz-decompress") as typeof import("xz-decompress");
+  const sink = new LayerSink(budget, source.size);
+  const input = readChunks(source, 0, source.size);
+  const compressed = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      const next = await input.next();
+      if (next.done) controller.close();
+      else controller.enqueue(next.value);
+    },
+  });
+  const reader = new XzReadableStream(compressed).getReader();
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return sink.finish();
+      if (!sink.push(value)) {
+        await reader.cancel();
+        return sink.finish();
+      }
+    }
+  } catch (err) {
+    return sink.finish({ rule: "MG141", message: `is corrupt or truncated (${errorText(err)}) after ${sink.size} decompressed bytes` });
+  }
+}
+
+/**
+ * Raw LZMA ("alone" format: Python's lzma.FORMAT_ALONE, joblib's .lzma), through 7-Zip's decoder.
+ * Its output arrives byte by byte on stdout, so the bound stops it mid-stream.
+ */
+export async function decompressLzma(source: ByteSource, budget: ScanBudget): Promise<Layer> {
+  const input = await readInput(source);
+  if (!(input instanceof Uint8Array)) return { data: new Uint8Array(0), problem: input };
+  const sink = new LayerSink(budget, input.length);
+  const run = await run7z(["e", "-so", "-tlzma", NO_PASSWORD, "in.lzma"], { "in.lzma": input }, (b) => sink.pushByte(b));
+  if (sink.limit || run.ok) return sink.finish();
+  return sink.finish({ rule: "MG141", message: `is corrupt or truncated (${run.error}) after ${sink.size} decompressed bytes` });
+}
+
+export function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** `model.pkl.gz` → `model.pkl`, `x.tgz` → `x.tar`; "<decompressed>" when the name carries no known suffix. */
+export function innerName(name: string, suffixes: Readonly<Record<string, string>>): string {
+  const lower = name.toLowerCase();
+  for (const [suffix, replacement] of Object.entries(suffixes)) {
+    if (lower.endsWith(suffix) && lower.length > suffix.length) return name.slice(0, name.length - suffix.length) + replacement;
+  }
+  return "<decompressed>";
+}
+
+function layerScanner(
+  label: string,
+  suffixes: Readonly<Record<string, string>>,
+  decode: (source: ByteSource, budget: ScanBudget) => Promise<Layer>,
+): FormatScanner {
+  return async (source: ByteSource, ctx: ScanContext) => {
+    if (!canDescend(ctx, `${label} stream`)) return;
+    const { data, problem } = await decode(source, ctx.budget);
+    if (problem) ctx.report(problem.rule, `${label} stream ${problem.message}`);
+    if (data.length === 0 && problem) return;
+    const name = innerName(ctx.name, suffixes);
+    await ctx.scanMember(name, new BufferSource(name, data));
+  };
+}
+
+export const scanGzip: FormatScanner = layerScanner("gzip", { ".gz": "", ".gzip": "", ".tgz": ".tar" }, (s, b) =>
+  inflateBounded(s, 0, s.size, "gzip", b),
+);
+/** zlib streams: joblib's default compressor (`.z`), also `zlib.compress` output. */
+export const scanZlib: FormatScanner = layerScanner("zlib", { ".z": "", ".zlib": "", ".zz": "" }, (s, b) =>
+  inflateBounded(s, 0, s.size, "zlib", b),
+);
+export const scanBz2: FormatScanner = layerScanner("bz2", { ".bz2": "", ".bz": "", ".tbz2": ".tar", ".tbz": ".tar" }, decompressBz2);
+export const scanXz: FormatScanner = layerScanner("xz", { ".xz": "", ".txz": ".tar" }, decompressXz);
+export const scanLzma: FormatScanner = layerScanner("lzma", { ".lzma": "", ".tlz": ".tar" }, decompressLzma);

@@ -1,0 +1,31 @@
+/** Which scanner reads which detected format. Formats with no scanner of their own are skipped. */
+import type { Format } from "../types.js";
+import type { FormatScanner } from "./context.js";
+import { scanBz2, scanGzip, scanLzma, scanXz, scanZlib } from "./compression.js";
+import { scanNpy } from "./numpy.js";
+import { scanPickle } from "./pickle.js";
+import { scanTorchLegacy } from "./pytorch.js";
+import { scanSevenZip } from "./sevenzip.js";
+import { scanTar } from "./tar.js";
+import { scanZip } from "./zip.js";
+
+export const SCANNERS: Readonly<Record<Exclude<Format, "unknown">, FormatScanner>> = {
+  pickle: async (source, ctx) => {
+    await scanPickle(source, ctx);
+  },
+  "pytorch-legacy": scanTorchLegacy,
+  zip: scanZip,
+  // Refined formats: sniffing reports these containers as zip/tar, the container scanner refines them.
+  "pytorch-zip": scanZip,
+  torchscript: scanZip,
+  npz: scanZip,
+  "pytorch-tar": scanTar,
+  tar: scanTar,
+  numpy: scanNpy,
+  gzip: scanGzip,
+  bz2: scanBz2,
+  xz: scanXz,
+  lzma: scanLzma,
+  zlib: scanZlib,
+  "7z": scanSevenZip,
+};

@@ -1,0 +1,70 @@
+/** Scans pickle streams: runs the symbolic machine over every stream in the data and reports. */
+import { LIMITS } from "../limits.js";
+import { PickleAnalyst, type NestedPayload, type PickleHooks } from "../pickle/analyst.js";
+import { Machine } from "../pickle/machine.js";
+import { StreamReader } from "../pickle/reader.js";
+import { BufferSource, SliceSource, type ByteSource } from "../sources/byteSource.js";
+import type { Value } from "../pickle/values.js";
+import type { ScanContext } from "./context.js";
+
+/** Which extra callables a layout legitimately uses (TorchScript rebuilders in its pickles). */
+export type PickleLayout = "plain" | "torchscript";
+
+export interface PickleScanOptions {
+  /** Offset of the first opcode within `source` (e.g. after an .npy header). */
+  offset?: number;
+  /** Read exactly one pickle and stop at its STOP (formats that store raw data after it). */
+  single?: boolean;
+  /** The data follows a complete file (e.g. after a legacy checkpoint's storages): if it is no pickle, it is trailing bytes. */
+  trailing?: boolean;
+  layout?: PickleLayout;
+  hooks?: PickleHooks;
+}
+
+export interface PickleScanResult {
+  /** Offset just past the last opcode analysed. */
+  end: number;
+  /** Whether the (last) stream ended with STOP. */
+  complete: boolean;
+  /** What the last stream's STOP returned, symbolically (e.g. the key list of a legacy checkpoint). */
+  value: Value;
+}
+
+/**
+ * Analyses the pickle at `offset` and, unless `single`, every stream after it (P8: a second
+ * pickle or data after STOP). A broken stream is analysed up to the break and the break reported.
+ */
+export async function scanPickle(source: ByteSource, ctx: ScanContext, options: PickleScanOptions = {}): Promise<PickleScanResult> {
+  const analyst = new PickleAnalyst((rule, message, extra) => ctx.report(rule, message, extra), options.layout === "torchscript", options.hooks);
+  let offset = options.offset ?? 0;
+  let result: PickleScanResult = { end: offset, complete: false, value: null };
+  let streams = 0;
+  for (;;) {
+    const trailing = streams > 0 || options.trailing === true;
+    analyst.beginStream(trailing);
+    const outcome = await new Machine(new StreamReader(source, offset), analyst).run();
+    analyst.endStream(outcome, offset, source.size);
+    result = { end: outcome.end, complete: outcome.stopped, value: outcome.result };
+    if (!outcome.stopped) break;
+    streams++;
+    if (options.single || outcome.end >= source.size) break;
+    if (streams >= LIMITS.pickleMaxStreams) {
+      ctx.report("MG111", `more than ${LIMITS.pickleMaxStreams} pickle streams in a row; the rest was not analysed`, { offset: outcome.end });
+      break;
+    }
+    offset = outcome.end;
+  }
+  if (streams > 1) ctx.report("MG114", `${streams} pickle streams stored back to back`, { offset: options.offset ?? 0 });
+  analyst.flush();
+  for (const n of analyst.nested) await ctx.scanMember(nestedName(n), nestedSource(source, n));
+  return result;
+}
+
+function nestedName(n: NestedPayload): string {
+  return `<bytes passed to ${n.callee} @${n.payload.at}>`;
+}
+
+function nestedSource(source: ByteSource, n: NestedPayload): ByteSource {
+  const p = n.payload;
+  return p.t === "bytes" ? new BufferSource(nestedName(n), p.data) : new SliceSource(nestedName(n), source, p.at, p.len);
+}

@@ -1,0 +1,201 @@
+/**
+ * PyTorch checkpoints: the zip layout (`<prefix>/data.pkl` + `data/<key>` storages), TorchScript
+ * archives (`constants.pkl`, `code/`), and the legacy stream (magic, protocol, sys info, object
+ * pickle, storage keys, then raw storages). Pickles are read as torch.load reads them; every
+ * rebuilt tensor is checked against the storage it views (P15b).
+ */
+import { TORCH_STORAGE_ELEMENT_SIZE } from "../rules/callables.js";
+import type { ByteSource } from "../sources/byteSource.js";
+import type { ScanContext } from "./context.js";
+import { scanPickle, type PickleLayout } from "./pickle.js";
+import type { PickleHooks } from "../pickle/analyst.js";
+import { describe, isSym, type CallResult, type PersistentRef, type Value } from "../pickle/values.js";
+import { scanZipEntry, type ZipArchive, type ZipEntry } from "./zip.js";
+import { scanTorchScriptCode } from "./torchscript.js";
+
+interface StorageRef {
+  key: string;
+  /** Elements of `type` the pickle says the storage holds. */
+  numel: number;
+  elementSize: number;
+  type: string;
+}
+
+interface TensorView {
+  rebuilder: string;
+  storage: StorageRef;
+  offset: number;
+  size: number[];
+  stride: number[];
+  at: number;
+}
+
+/** Collects storages and tensor views while a checkpoint pickle is analysed. */
+class TensorLedger implements PickleHooks {
+  readonly storages = new Map<string, StorageRef>();
+  readonly views: TensorView[] = [];
+  private readonly byRef = new WeakMap<PersistentRef, StorageRef>();
+
+  constructor(private readonly ctx: ScanContext) {}
+
+  onPersistentId(ref: PersistentRef): void {
+    const s = storageOf(ref.pid);
+    if (typeof s === "string") {
+      this.ctx.report("MG123", `persistent id is not a storage reference: ${s}`, { offset: ref.at, evidence: describe(ref.pid) });
+      return;
+    }
+    const known = this.storages.get(s.key);
+    if (known && (known.numel !== s.numel || known.elementSize !== s.elementSize)) {
+      this.ctx.report("MG123", `storage ${s.key} is declared twice with different sizes`, { offset: ref.at });
+    }
+    if (!known) this.storages.set(s.key, s);
+    this.byRef.set(ref, known ?? s);
+  }
+
+  onTensorRebuild(rebuilder: string, call: CallResult): void {
+    const args = isSym(call.args) && call.args.t === "tuple" ? call.args.items : [];
+    const [storage, offset, size, stride] = args;
+    const ref = isSym(storage) && storage.t === "pid" ? this.byRef.get(storage) : undefined;
+    const dims = intTuple(size);
+    const steps = intTuple(stride);
+    if (!ref) return; // not a checkpoint storage (e.g. a nested tensor); nothing to check against
+    if (typeof offset !== "number" || !Number.isInteger(offset) || !dims || !steps || dims.length !== steps.length) {
+      this.ctx.report("MG120", `${rebuilder} is called with a malformed offset, size or stride`, { offset: call.at, evidence: describe(call) });
+      return;
+    }
+    this.views.push({ rebuilder, storage: ref, offset, size: dims, stride: steps, at: call.at });
+  }
+
+  /** Every view must stay inside its storage, and every storage inside the bytes that hold it. */
+  check(storageBytes: (key: string) => number | undefined): void {
+    for (const s of this.storages.values()) {
+      const have = storageBytes(s.key);
+      const need = s.numel * s.elementSize;
+      if (have === undefined) this.ctx.report("MG123", `storage ${s.key} (${s.type}) is referenced but not present`);
+      else if (have < need) {
+        this.ctx.report("MG123", `storage ${s.key} declares ${need} bytes (${s.numel} × ${s.type}) but holds ${have}`);
+      }
+    }
+    for (const v of this.views) {
+      const problem = viewProblem(v);
+      if (problem) {
+        this.ctx.report("MG120", `tensor view of storage ${v.storage.key} ${problem}`, {
+          offset: v.at,
+          evidence: `${v.rebuilder}(offset=${v.offset}, size=(${v.size.join(", ")}), stride=(${v.stride.join(", ")})) on ${v.storage.numel} elements`,
+        });
+      }
+    }
+  }
+}
+
+function viewProblem(v: TensorView): string | undefined {
+  if (v.offset < 0) return `has a negative storage offset ${v.offset}`;
+  if (v.size.some((d) => d < 0)) return "has a negative size";
+  if (v.stride.some((d) => d < 0)) return "has a negative stride";
+  if (v.size.some((d) => d === 0)) return v.offset > v.storage.numel ? "starts past the end of its storage" : undefined;
+  let last = v.offset;
+  for (let i = 0; i < v.size.length; i++) last += (v.size[i]! - 1) * v.stride[i]!;
+  if (!Number.isSafeInteger(last) || last >= v.storage.numel) {
+    return `reaches element ${last} of a storage with ${v.storage.numel} elements`;
+  }
+  return undefined;
+}
+
+/** ('storage', storage_type, key, location, numel[, view_metadata]) → a StorageRef, or why not. */
+function storageOf(pid: Value): StorageRef | string {
+  if (!isSym(pid) || pid.t !== "tuple") return "not a tuple";
+  const [tag, type, key, , numel] = pid.items;
+  if (tag !== "storage") return `tag ${describe(tag ?? null)}`;
+  if (!isSym(type) || type.t !== "global") return "storage type is not an imported class";
+  const elementSize = TORCH_STORAGE_ELEMENT_SIZE[type.name];
+  if (elementSize === undefined || (type.module !== "torch" && type.module !== "torch.storage" && type.module !== "torch.cuda")) {
+    return `unknown storage type ${type.module}.${type.name}`;
+  }
+  if (typeof key !== "string") return "storage key is not a string";
+  if (typeof numel !== "number" || !Number.isSafeInteger(numel) || numel < 0) return "storage size is not a non-negative integer";
+  return { key, numel, elementSize, type: type.name };
+}
+
+function intTuple(v: Value | undefined): number[] | undefined {
+  if (!isSym(v) || v.t !== "tuple" || !v.items.every((i) => typeof i === "number" && Number.isInteger(i))) return undefined;
+  return v.items as number[];
+}
+
+// ---- zip layout
+
+/** PyTorch's zip checkpoints and TorchScript archives. Members the layout does not name are scanned by content. */
+export async function scanTorchZip(archive: ZipArchive, ctx: ScanContext, layout: "pytorch" | "torchscript"): Promise<void> {
+  const record = archive.entries.find((e) => /^[^/]+\/(data|constants)\.pkl$/.test(e.name));
+  const prefix = record ? record.name.slice(0, record.name.indexOf("/") + 1) : "";
+  const pickleLayout: PickleLayout = layout === "torchscript" ? "torchscript" : "plain";
+  const code: ZipEntry[] = [];
+  for (const entry of archive.entries) {
+    const rel = entry.name.startsWith(prefix) ? entry.name.slice(prefix.length) : entry.name;
+    if (rel === "data.pkl" || rel === "constants.pkl") {
+      // torch.load / torch.jit.load unpickle these by name whatever their content, so they are read as pickles;
+      // the tensors of `X.pkl` live in the folder `X/`.
+      const ledger = new TensorLedger(ctx);
+      await scanZipEntry(archive, entry, ctx, (source, mctx) => scanPickle(source, mctx, { layout: pickleLayout, hooks: ledger }));
+      ledger.check(storageSizes(archive, `${prefix}${rel.slice(0, -4)}/`));
+    } else if (layout === "torchscript" && rel.endsWith(".debug_pkl")) {
+      await scanZipEntry(archive, entry, ctx, (source, mctx) => scanPickle(source, mctx, { layout: pickleLayout }));
+    } else if (rel.startsWith("code/") && rel.endsWith(".py")) {
+      code.push(entry);
+    } else if (!(entry.name.endsWith("/") && entry.uncompressedSize === 0)) {
+      await scanZipEntry(archive, entry, ctx);
+    }
+  }
+  if (code.length > 0) await scanTorchScriptCode(archive, code, ctx);
+}
+
+/** Storage sizes by key for the members under `folder`. */
+function storageSizes(archive: ZipArchive, folder: string): (key: string) => number | undefined {
+  const sizes = new Map<string, number>();
+  for (const e of archive.entries) if (e.name.startsWith(folder)) sizes.set(e.name.slice(folder.length), e.uncompressedSize);
+  return (key) => sizes.get(key);
+}
+
+// ---- legacy layout
+
+const LEGACY_PARTS = ["magic number", "protocol version", "system info", "object", "storage keys"] as const;
+
+/** torch.save(..., _use_new_zipfile_serialization=False): five pickles, then each storage as int64 count + bytes. */
+export async function scanTorchLegacy(source: ByteSource, ctx: ScanContext): Promise<void> {
+  ctx.refineFormat("pytorch-legacy");
+  const ledger = new TensorLedger(ctx);
+  let pos = 0;
+  let keys: Value = null;
+  for (const part of LEGACY_PARTS) {
+    const r = await scanPickle(source, ctx, { offset: pos, single: true, hooks: part === "object" ? ledger : {} });
+    if (!r.complete) return; // the break is reported; storages cannot be located past it
+    pos = r.end;
+    keys = r.value;
+  }
+  const declared = isSym(keys) && keys.t === "list" ? keys.n : -1;
+  // torch writes storages in sorted(key) order; keys are ASCII, so JS ordering matches Python's.
+  const order = [...ledger.storages.keys()].sort();
+  if (declared !== order.length) {
+    ctx.report("MG123", `the storage key list has ${declared < 0 ? "no list" : `${declared} keys`} but the object references ${order.length} storages`, { offset: pos });
+    ledger.check(() => undefined);
+    return;
+  }
+  const sizes = new Map<string, number>();
+  for (const key of order) {
+    const s = ledger.storages.get(key)!;
+    const head = await source.read(pos, 8);
+    if (head.length < 8) {
+      ctx.report("MG123", `storage ${key} starts past the end of the file`, { offset: pos });
+      break;
+    }
+    const count = Buffer.from(head).readBigInt64LE(0);
+    const bytes = count * BigInt(s.elementSize);
+    if (count < 0n || pos + 8 + Number(bytes) > source.size) {
+      ctx.report("MG123", `storage ${key} declares ${count} elements, more than the file holds`, { offset: pos });
+      break;
+    }
+    sizes.set(key, Number(bytes));
+    pos += 8 + Number(bytes);
+  }
+  ledger.check((key) => sizes.get(key));
+  if (pos < source.size && sizes.size === order.length) await scanPickle(source, ctx, { offset: pos, trailing: true });
+}

@@ -1,0 +1,146 @@
+/**
+ * 7z archives (nullifAI shipped PyTorch models 7z-compressed) through 7z-wasm: 7-Zip compiled to
+ * WebAssembly, run on an in-memory file system. The listing's declared sizes are checked against
+ * the limits before anything is extracted; encrypted archives and members are MG141.
+ */
+import { createRequire } from "node:module";
+import type { FileSystem, SevenZipModuleFactory } from "7z-wasm";
+import { LIMITS } from "../limits.js";
+import { BufferSource, type ByteSource } from "../sources/byteSource.js";
+import { canDescend, checkMemberNames, formatBytes, layerCapacity, memberBudget } from "./container.js";
+import type { FormatScanner, ScanContext } from "./context.js";
+
+export interface SevenZipRun {
+  /** Exit status 0 and no exception. */
+  ok: boolean;
+  /** 7-Zip's error output, or why it failed. */
+  error: string;
+  /** Text written to stdout when no byte callback was given. */
+  stdout: string;
+  /** The in-memory file system the run worked in (extracted files stay there). */
+  fs: FileSystem;
+}
+
+const WORKDIR = "/mg";
+/** A dummy password for reading commands, so 7-Zip never waits for one on stdin when it meets encryption. */
+export const NO_PASSWORD = "-pmodelgate";
+
+/**
+ * Runs 7-Zip once on a fresh instance (an instance is not reusable after a failed run: 7-Zip's
+ * C++ exceptions escape as bare numbers). `files` are written to the working folder first.
+ * A `stdout` callback that throws stops 7-Zip: it sees an I/O error and exits.
+ */
+export async function run7z(
+  args: string[],
+  files: Readonly<Record<string, Uint8Array>>,
+  stdout?: (byte: number) => void,
+): Promise<SevenZipRun> {
+  const factory = createRequire(import.meta.url)("7z-wasm") as SevenZipModuleFactory;
+  let text = "";
+  let errors = "";
+  const sevenZip = await factory({
+    stdout: stdout ?? ((c) => (text += String.fromCharCode(c))),
+    print: (line) => (text += line + "\n"),
+    printErr: (line) => (errors += line.trim() ? line.trim() + " " : ""),
+    // Emscripten's default quit sets process.exitCode after a failed run, which would fail the whole CLI.
+    quit: (_code, status) => {
+      throw status;
+    },
+  });
+  sevenZip.FS.mkdir(WORKDIR);
+  sevenZip.FS.chdir(WORKDIR);
+  for (const [name, data] of Object.entries(files)) sevenZip.FS.writeFile(name, data);
+  let status: number;
+  try {
+    status = sevenZip.callMain(["-bd", ...args]) as unknown as number; // -bd: no progress output
+  } catch (err) {
+    return { ok: false, error: errors.trim() || `7-Zip failed (${typeof err === "number" ? "internal exception" : String(err)})`, stdout: text, fs: sevenZip.FS };
+  }
+  return { ok: status === 0, error: errors.trim() || `7-Zip exit status ${status}`, stdout: text, fs: sevenZip.FS };
+}
+
+export interface SevenZipEntry {
+  name: string;
+  size: number;
+  encrypted: boolean;
+}
+
+/** Parses `7zz l -slt` output: one "Key = value" block per entry after the "----------" line. */
+export function parseSevenZipListing(listing: string): SevenZipEntry[] {
+  const body = listing.split("\n----------\n")[1] ?? "";
+  const entries: SevenZipEntry[] = [];
+  for (const block of body.split("\n\n")) {
+    const fields = new Map<string, string>();
+    for (const line of block.split("\n")) {
+      const eq = line.indexOf(" = ");
+      if (eq > 0) fields.set(line.slice(0, eq), line.slice(eq + 3));
+    }
+    const name = fields.get("Path");
+    if (name === undefined || (fields.get("Attributes") ?? "").startsWith("D")) continue;
+    const size = Number(fields.get("Size") ?? "");
+    entries.push({ name, size: Number.isSafeInteger(size) ? size : Number.NaN, encrypted: fields.get("Encrypted") === "+" });
+  }
+  return entries;
+}
+
+export const scanSevenZip: FormatScanner = async (source: ByteSource, ctx: ScanContext) => {
+  if (!canDescend(ctx, "7z archive")) return;
+  if (source.size > LIMITS.maxInMemoryLayer) {
+    ctx.report("MG140", `7z archive is ${source.size} bytes, more than the in-memory layer limit of ${formatBytes(LIMITS.maxInMemoryLayer)}; not analysed`);
+    return;
+  }
+  const archive = await source.read(0, source.size);
+  const listing = await run7z(["l", "-slt", "-t7z", NO_PASSWORD, "in.7z"], { "in.7z": archive });
+  if (!listing.ok) {
+    ctx.report("MG141", `7z archive could not be listed (encrypted headers or corrupt): ${listing.error}`);
+    return;
+  }
+  const entries = parseSevenZipListing(listing.stdout);
+  checkMemberNames(ctx, "7z", entries.map((e) => e.name));
+  const count = memberBudget(ctx, "7z archive", entries.length);
+  for (const e of entries) {
+    if (e.encrypted) ctx.report("MG141", `7z member "${e.name}" is encrypted; its content was not analysed`, { evidence: e.name });
+  }
+  const total = entries.reduce((sum, e) => sum + e.size, 0);
+  const capacity = layerCapacity(ctx.budget);
+  if (Number.isNaN(total)) {
+    ctx.report("MG141", "7z archive lists members without a size; not extracted");
+    return;
+  }
+  if (total > capacity.bytes) {
+    ctx.report("MG140", `7z archive declares ${total} bytes of members, more than ${capacity.why}; not extracted`);
+    return;
+  }
+  if (entries.every((e) => e.encrypted)) return;
+  // -aou renames duplicate names on extraction, so every copy of a duplicated member is scanned.
+  const extracted = await run7z(["x", "-t7z", NO_PASSWORD, "-y", "-aou", "-oout", "in.7z"], { "in.7z": archive });
+  if (!extracted.ok && !entries.some((e) => e.encrypted)) {
+    ctx.report("MG141", `7z archive could not be fully extracted: ${extracted.error}; what was extracted was scanned`);
+  }
+  let scanned = 0;
+  for (const name of listFiles(extracted.fs, `${WORKDIR}/out`)) {
+    if (scanned++ >= count) break;
+    const data = extracted.fs.readFile(`${WORKDIR}/out/${name}`);
+    ctx.budget.decompressedBytes += data.length;
+    await ctx.scanMember(name, new BufferSource(name, data));
+  }
+};
+
+/** Regular files under `root`, as paths relative to it. */
+function listFiles(fs: FileSystem, root: string, prefix = ""): string[] {
+  let names: string[];
+  try {
+    names = fs.readdir(root + (prefix ? `/${prefix}` : ""));
+  } catch {
+    return [];
+  }
+  const files: string[] = [];
+  for (const name of names) {
+    if (name === "." || name === "..") continue;
+    const rel = prefix ? `${prefix}/${name}` : name;
+    const mode = fs.lstat(`${root}/${rel}`).mode;
+    if (fs.isDir(mode)) files.push(...listFiles(fs, root, rel));
+    else if (fs.isFile(mode)) files.push(rel);
+  }
+  return files;
+}

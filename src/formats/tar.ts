@@ -1,0 +1,153 @@
+/**
+ * tar archives (ustar, GNU and pax headers; also PyTorch's old tar checkpoints). Only the 512-byte
+ * headers are read: each member's data is a zero-copy slice, and the next header is found by
+ * seeking past the data by its declared size. Unknown entry types count as regular files, as in
+ * Python's tarfile, so nothing a loader would read is skipped.
+ */
+import { LIMITS } from "../limits.js";
+import { SliceSource, type ByteSource } from "../sources/byteSource.js";
+import { canDescend, checkMemberNames } from "./container.js";
+import type { FormatScanner, ScanContext } from "./context.js";
+
+/** A tar header that cannot be parsed (bad checksum, bad number); distinct from I/O errors. */
+export class TarFormatError extends Error {}
+
+export interface TarHeader {
+  /** Raw header name (ustar prefix joined), before GNU/pax long names apply. */
+  name: string;
+  size: number;
+  type: string;
+  /** ustar magic "ustar\0" (POSIX) rather than GNU's "ustar  \0". */
+  posix: boolean;
+}
+
+const BLOCK = 512;
+/** Longest GNU long-name or pax record block kept in memory (CWE-789: a declared size of gigabytes). */
+const MAX_META = 1 << 20;
+/** Types whose data is not file content. */
+const NOT_CONTENT = new Set(["1", "2", "3", "4", "5", "6"]);
+
+/** Parses one header block. Returns undefined for an all-zero block (end of archive). */
+export function parseTarHeader(block: Uint8Array): TarHeader | undefined {
+  if (block.every((b) => b === 0)) return undefined;
+  let sum = 0;
+  let signed = 0;
+  for (let i = 0; i < BLOCK; i++) {
+    const b = i >= 148 && i < 156 ? 0x20 : block[i]!;
+    sum += b;
+    signed += b > 127 ? b - 256 : b;
+  }
+  const recorded = tarNumber(block, 148, 8);
+  // Python's tarfile accepts either sum, as old tars computed it with signed chars.
+  if (recorded !== sum && recorded !== signed) throw new TarFormatError(`bad header checksum (${recorded}, computed ${sum})`);
+  const magic = text(block, 257, 6);
+  const posix = magic === "ustar" && block[262] === 0;
+  const prefix = posix ? text(block, 345, 155) : "";
+  const name = text(block, 0, 100);
+  return { name: prefix ? `${prefix}/${name}` : name, size: tarNumber(block, 124, 12), type: String.fromCharCode(block[156]!), posix };
+}
+
+/** Octal ASCII, or GNU base-256 when the top bit of the first byte is set. */
+export function tarNumber(block: Uint8Array, at: number, length: number): number {
+  const field = block.subarray(at, at + length);
+  if (field[0]! & 0x80) {
+    if (field[0] === 0xff) throw new TarFormatError("negative base-256 number");
+    let value = BigInt(field[0]! & 0x7f);
+    for (const b of field.subarray(1)) value = (value << 8n) | BigInt(b);
+    if (value > BigInt(Number.MAX_SAFE_INTEGER)) throw new TarFormatError(`number ${value} out of range`);
+    return Number(value);
+  }
+  const digits = text(field, 0, length).trim();
+  if (digits === "") return 0;
+  if (!/^[0-7]+$/.test(digits)) throw new TarFormatError(`malformed number "${digits}"`);
+  return parseInt(digits, 8);
+}
+
+/** pax extended header records: "<length> <key>=<value>\n", length counting the whole record. */
+export function parsePax(data: Uint8Array): Map<string, string> {
+  const records = new Map<string, string>();
+  const decoder = new TextDecoder();
+  let p = 0;
+  while (p < data.length && data[p] !== 0) {
+    const space = data.indexOf(0x20, p);
+    const length = space > p ? Number(decoder.decode(data.subarray(p, space))) : NaN;
+    if (!Number.isSafeInteger(length) || length <= space - p || p + length > data.length) throw new TarFormatError("malformed pax record");
+    const record = decoder.decode(data.subarray(space + 1, p + length - 1));
+    const eq = record.indexOf("=");
+    if (eq < 0) throw new TarFormatError("malformed pax record");
+    records.set(record.slice(0, eq), record.slice(eq + 1));
+    p += length;
+  }
+  return records;
+}
+
+export const scanTar: FormatScanner = async (source: ByteSource, ctx: ScanContext) => {
+  if (!canDescend(ctx, "tar archive")) return;
+  const names: string[] = [];
+  let longName: string | undefined;
+  let pax = new Map<string, string>();
+  let at = 0;
+  try {
+    while (at + BLOCK <= source.size) {
+      const header = parseTarHeader(await source.read(at, BLOCK));
+      if (!header) break;
+      const size = pax.has("size") ? paxNumber(pax.get("size")!) : header.size;
+      const dataStart = at + BLOCK;
+      const next = dataStart + Math.ceil(size / BLOCK) * BLOCK;
+      if (header.type === "L" || header.type === "x" || header.type === "g") {
+        if (size > MAX_META) throw new TarFormatError(`${size}-byte long-name or pax header`);
+        const data = await source.read(dataStart, size);
+        if (header.type === "L") longName = new TextDecoder().decode(data).replace(/\0.*$/s, "");
+        // Global pax headers ("g") set defaults that tarfile does not apply to names or sizes.
+        else if (header.type === "x") pax = parsePax(data);
+      } else if (header.type !== "K") {
+        const name = pax.get("path") ?? longName ?? header.name;
+        if (!NOT_CONTENT.has(header.type)) {
+          if (names.length === LIMITS.maxMembers) {
+            ctx.report("MG140", `tar archive has more than ${LIMITS.maxMembers} members; the rest were not analysed`, { offset: at });
+            break;
+          }
+          names.push(name);
+          await scanTarMember(source, ctx, name, header.type, dataStart, size);
+        }
+        longName = undefined;
+        pax = new Map();
+      }
+      at = next;
+    }
+    if (at < source.size && at + BLOCK > source.size) {
+      ctx.report("MG141", `tar archive ends inside a header at offset ${at}; the archive is truncated`, { offset: at });
+    }
+  } catch (err) {
+    if (!(err instanceof TarFormatError)) throw err;
+    ctx.report("MG141", `tar header at offset ${at} is corrupt (${err.message}); the rest of the archive was not analysed`, { offset: at });
+  }
+  checkMemberNames(ctx, "tar", names);
+};
+
+async function scanTarMember(source: ByteSource, ctx: ScanContext, name: string, type: string, start: number, size: number): Promise<void> {
+  if (type === "S") {
+    ctx.report("MG141", `tar member "${name}" is a GNU sparse file, which is not supported; its content was not analysed`, { offset: start });
+    return;
+  }
+  const present = Math.max(0, Math.min(size, source.size - start));
+  if (present < size) {
+    ctx.report("MG141", `tar member "${name}" runs past the end of the file (${present} of ${size} bytes present); what exists was scanned`, {
+      offset: start,
+    });
+  }
+  await ctx.scanMember(name, new SliceSource(name, source, Math.min(start, source.size), present));
+}
+
+function paxNumber(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n)) throw new TarFormatError(`malformed pax size "${value}"`);
+  return n;
+}
+
+/** A NUL-terminated field as Latin-1 (tar names are bytes; Latin-1 keeps every byte). */
+function text(bytes: Uint8Array, at: number, length: number): string {
+  const field = bytes.subarray(at, at + length);
+  const end = field.indexOf(0);
+  return new TextDecoder("latin1").decode(end < 0 ? field : field.subarray(0, end));
+}

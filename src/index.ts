@@ -1,0 +1,21 @@
+/** The library's public face: the engine, its types, the rule catalogue and the renderers. */
+import { scanPaths, type ScanOptions } from "./engine.js";
+import type { ScanReport } from "./types.js";
+
+export { scanPaths, scanFile, UsageError } from "./engine.js";
+export type { ScanOptions, ScanProgress } from "./engine.js";
+export type { Finding, FileResult, Format, Location, ScanReport, ScanSummary, Severity, Verdict } from "./types.js";
+export { REPORT_SCHEMA, SEVERITIES } from "./types.js";
+export { RULES } from "./rules/catalogue.js";
+export type { RuleId, RuleInfo } from "./rules/catalogue.js";
+export { renderText, type TextOptions } from "./report/text.js";
+export { renderJson } from "./report/json.js";
+export { renderSarif } from "./report/sarif.js";
+
+/**
+ * Scans one or more files or folders: `await scan("model.pt")`. Never loads or executes them.
+ * Throws UsageError when a path does not exist.
+ */
+export function scan(target: string | string[], options: ScanOptions = {}): Promise<ScanReport> {
+  return scanPaths(Array.isArray(target) ? target : [target], options);
+}

@@ -1,0 +1,44 @@
+/**
+ * Every bound the scanner enforces on hostile input, in one frozen object.
+ * Hitting any of them is reported as a finding (rule MG111 or MG140), never a crash or a silent pass.
+ */
+export const LIMITS = Object.freeze({
+  /** Symbolic stack depth of the pickle machine (CWE-400: a stream of pushes exhausting memory). */
+  pickleMaxStack: 1_000_000,
+  /** Memo entries (CWE-400: memo flooding; also bounds PUT with huge keys). */
+  pickleMaxMemo: 8_000_000,
+  /** Nested MARK depth (CWE-674: unbounded recursion / mark stack growth). */
+  pickleMaxMarks: 4_000_000,
+  /** Items a symbolic container remembers; further items are counted, not kept (CWE-400). */
+  pickleContainerSample: 64,
+  /** Longest str/bytes constant kept in memory; longer payloads are skipped by seeking (CWE-789). */
+  pickleMaxInlineConstant: 64 * 1024,
+  /** Largest bytes constant handed to the nested-pickle scan (nested deserializer payloads, P6). */
+  pickleMaxNestedPayload: 256 * 1024 * 1024,
+  /** Longest line accepted by text opcodes (GLOBAL, INT, STRING…) (CWE-400: a line that never ends). */
+  pickleMaxLine: 64 * 1024,
+  /** Pickle streams read back to back from one file or member (P8: several pickles, data after STOP). */
+  pickleMaxStreams: 64,
+  /** Distinct imported names tracked per pickle; more are counted as one limit finding (CWE-400). */
+  pickleMaxDistinctGlobals: 10_000,
+  /** Opcodes executed per stream (CWE-834: bounds work on a hostile stream). */
+  pickleMaxOpcodes: 2_000_000_000,
+  /** Distinct findings of one rule kept per file; the rest are counted in the last finding (report flooding). */
+  findingsPerRule: 50,
+  /** Nesting of archives and compressors (CWE-674, zip-in-zip bombs). */
+  maxDepth: 8,
+  /** Members of one archive (CWE-400). */
+  maxMembers: 100_000,
+  /** Total bytes decompressed for one top-level file (CWE-409: decompression bomb). */
+  maxDecompressedBytes: 8 * 1024 * 1024 * 1024,
+  /** Largest single decompressed layer held in memory (compressor output is analysed as one buffer). */
+  maxInMemoryLayer: 1024 * 1024 * 1024,
+  /** Compression ratio above which a layer is treated as a bomb (CWE-409). */
+  maxCompressionRatio: 1_000,
+  /** Ratio checks start above this size, so tiny highly-compressible members do not trip them. */
+  ratioCheckMinBytes: 16 * 1024 * 1024,
+  /** Bytes of a file read to sniff its format. */
+  sniffBytes: 4096,
+});
+
+export type Limits = typeof LIMITS;

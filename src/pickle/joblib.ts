@@ -1,0 +1,66 @@
+/**
+ * joblib's NumpyArrayWrapper: after the wrapper's BUILD, joblib's unpickler reads the array's raw
+ * bytes straight from the stream (or, for object arrays, a whole inline pickle) and the stream goes
+ * on after them (P13). Here we compute how many bytes to skip from the wrapper's state.
+ */
+import type { BuildDirective } from "./machine.js";
+import { isSym, type Value } from "./values.js";
+
+const WRAPPERS = new Set(["joblib.numpy_pickle.NumpyArrayWrapper", "sklearn.externals.joblib.numpy_pickle.NumpyArrayWrapper"]);
+
+/** Is `target` an object constructed from joblib's array wrapper class? */
+export function isJoblibWrapper(target: Value): boolean {
+  if (!isSym(target) || target.t !== "call") return false;
+  let cls: Value | undefined = target.fn;
+  // Protocols 0/1 construct through copyreg._reconstructor(cls, object, None).
+  if (isSym(cls) && cls.t === "global" && `${cls.module}.${cls.name}`.endsWith("_reconstructor")) {
+    const args = target.args;
+    cls = isSym(args) && args.t === "tuple" ? args.items[0] : undefined;
+  }
+  return cls !== undefined && isSym(cls) && cls.t === "global" && WRAPPERS.has(`${cls.module}.${cls.name}`);
+}
+
+/** What follows the wrapper's BUILD, or a reason it cannot be known. */
+export function joblibDirective(state: Value): Exclude<BuildDirective, undefined> | string {
+  if (!isSym(state) || state.t !== "dict") return "state is not a dict";
+  const field = (k: string): Value | undefined => state.items.find(([key]) => key === k)?.[1];
+  const dtype = field("dtype");
+  const typestr = dtypeString(dtype);
+  if (typestr === undefined) return "dtype is not a constant numpy dtype";
+  if (typestr.startsWith("O")) return { nestedPickle: true };
+  const itemsize = itemSize(typestr);
+  if (itemsize === undefined) return `dtype ${JSON.stringify(typestr)} has no known item size`;
+  const count = elementCount(field("shape"));
+  if (count === undefined) return "shape is not a tuple of non-negative integers";
+  const bytes = count * itemsize;
+  if (!Number.isSafeInteger(bytes)) return `array of ${count} × ${itemsize} bytes is impossibly large`;
+  return { skip: bytes, alignmentPadding: state.items.some(([k]) => k === "numpy_array_alignment_bytes") };
+}
+
+/** The type string of `numpy.dtype('f8', False, True)` as pickled by numpy's dtype.__reduce__. */
+function dtypeString(dtype: Value | undefined): string | undefined {
+  if (!isSym(dtype) || dtype.t !== "call") return undefined;
+  const fn = dtype.fn;
+  if (!isSym(fn) || fn.t !== "global" || fn.name !== "dtype" || !fn.module.startsWith("numpy")) return undefined;
+  const args = dtype.args;
+  const first = isSym(args) && args.t === "tuple" ? args.items[0] : undefined;
+  return typeof first === "string" ? first : undefined;
+}
+
+/** Bytes per element: 'f8' → 8; 'U10' holds 10 UCS-4 characters → 40; 'S5'/'V16' are bytes. */
+function itemSize(typestr: string): number | undefined {
+  const m = /^[<>|=]?([a-zA-Z])(\d+)$/.exec(typestr);
+  if (!m) return typestr === "?" || typestr === "b1" ? 1 : undefined;
+  const n = Number(m[2]);
+  return m[1] === "U" ? n * 4 : n;
+}
+
+function elementCount(shape: Value | undefined): number | undefined {
+  if (!isSym(shape) || shape.t !== "tuple") return undefined;
+  let count = 1;
+  for (const d of shape.items) {
+    if (typeof d !== "number" || !Number.isInteger(d) || d < 0) return undefined;
+    count *= d;
+  }
+  return count;
+}

@@ -1,0 +1,723 @@
+/**
+ * The symbolic pickle machine: every opcode of protocols 0–5, with a symbolic stack, memo and
+ * marks. It never imports or calls anything; it reports what a real unpickler *would* import and
+ * call to an observer, which classifies. One Machine runs one stream (up to its STOP); nested
+ * inline streams (joblib object arrays) run in a child machine over the same reader.
+ */
+import { LIMITS } from "../limits.js";
+import { OP, HIGHEST_PROTOCOL, opName } from "./opcodes.js";
+import type { StreamReader } from "./reader.js";
+import {
+  addItem,
+  isSym,
+  type CallKind,
+  type CallResult,
+  type Dict,
+  type DynamicGlobal,
+  type GlobalRef,
+  type PersistentRef,
+  type SetValue,
+  type Value,
+} from "./values.js";
+
+/** How a stream can go wrong; each kind maps to one rule in the classifier. */
+export type IssueKind = "broken" | "limit" | "malformed" | "ambiguous";
+
+/** What the observer asks the machine to do after a BUILD (joblib stores raw array bytes inline). */
+export type BuildDirective =
+  | { skip: number; alignmentPadding: boolean }
+  | { nestedPickle: true }
+  | undefined;
+
+export interface MachineObserver {
+  onImport(g: GlobalRef): void;
+  onDynamicImport(d: DynamicGlobal): void;
+  onCall(c: CallResult): void;
+  onBuild(target: Value, state: Value, at: number): BuildDirective;
+  onExt(code: number, at: number): void;
+  onPersistentId(ref: PersistentRef): void;
+  onIssue(kind: IssueKind, message: string, at: number): void;
+}
+
+export interface StreamOutcome {
+  /** Offset just past the last byte consumed. */
+  end: number;
+  /** True when the stream reached STOP. */
+  stopped: boolean;
+  /** The value STOP returned (the unpickled object, symbolically). */
+  result: Value;
+  opcodes: number;
+  /** Imports and calls seen: a stream that did neither before breaking is data, not code. */
+  effects: number;
+}
+
+/** Raised inside the loop to end the stream; the machine reports it and returns. */
+class StreamBreak extends Error {
+  constructor(
+    readonly kind: IssueKind,
+    message: string,
+    readonly at: number,
+  ) {
+    super(message);
+  }
+}
+
+const EMPTY_TUPLE: Value = Object.freeze({ t: "tuple", items: [] }) as Value;
+
+export class Machine {
+  private readonly stack: Value[] = [];
+  private readonly marks: number[] = [];
+  private readonly memo = new Map<number, Value>();
+  private frameEnd = -1;
+  private opcodes = 0;
+  private effects = 0;
+  private ambiguityReported = false;
+
+  constructor(
+    private readonly r: StreamReader,
+    private readonly observer: MachineObserver,
+    private readonly nesting = 0,
+  ) {}
+
+  async run(): Promise<StreamOutcome> {
+    try {
+      const result = await this.loop();
+      return this.outcome(true, result);
+    } catch (err) {
+      if (!(err instanceof StreamBreak)) throw err;
+      this.observer.onIssue(err.kind, err.message, err.at);
+      return this.outcome(false, null);
+    }
+  }
+
+  private outcome(stopped: boolean, result: Value): StreamOutcome {
+    return { end: Math.min(this.r.pos, this.r.size), stopped, result, opcodes: this.opcodes, effects: this.effects };
+  }
+
+  private async loop(): Promise<Value> {
+    const r = this.r;
+    const obs = this.observer;
+    for (;;) {
+      if (r.pos + 16 > r.bufEnd) await r.ensure(16);
+      const at = r.pos;
+      if (at >= r.size) throw new StreamBreak("broken", "stream ends without STOP (truncated)", at);
+      if (this.frameEnd >= 0) this.checkFrame(at);
+      const op = r.buf[at - r.bufStart]!;
+      r.pos = at + 1;
+      if (++this.opcodes > LIMITS.pickleMaxOpcodes) throw new StreamBreak("limit", `more than ${LIMITS.pickleMaxOpcodes} opcodes`, at);
+
+      switch (op) {
+        case OP.PROTO: {
+          const v = this.u8(at);
+          // CPython refuses the stream here; a different loader might not, so analysis goes on.
+          if (v > HIGHEST_PROTOCOL) obs.onIssue("malformed", `unsupported protocol ${v}`, at);
+          break;
+        }
+        case OP.FRAME: {
+          const len = this.u64(at);
+          if (this.frameEnd > at) this.ambiguous(`FRAME at ${at} starts inside the previous frame`, at);
+          if (r.pos + len > r.size) {
+            // Loaders that prefetch frames fail here; loaders that treat FRAME as a hint read on.
+            obs.onIssue("malformed", `FRAME of ${len} bytes runs past the end of the data`, at);
+            this.frameEnd = -1;
+          } else this.frameEnd = r.pos + len;
+          break;
+        }
+        case OP.STOP:
+          return this.pop(at);
+        case OP.MARK:
+          if (this.marks.length >= LIMITS.pickleMaxMarks) throw new StreamBreak("limit", `more than ${LIMITS.pickleMaxMarks} nested MARKs`, at);
+          this.marks.push(this.stack.length);
+          break;
+        case OP.POP:
+          // CPython pops the mark itself when the current frame is empty.
+          if (this.stack.length > this.base()) this.stack.pop();
+          else this.popMark(at);
+          break;
+        case OP.POP_MARK:
+          this.popMark(at);
+          break;
+        case OP.DUP:
+          this.push(this.top(at), at);
+          break;
+
+        // ---- constants
+        case OP.NONE:
+          this.push(null, at);
+          break;
+        case OP.NEWTRUE:
+          this.push(true, at);
+          break;
+        case OP.NEWFALSE:
+          this.push(false, at);
+          break;
+        case OP.BININT: {
+          this.need(4, at);
+          this.push(r.buf.readInt32LE(r.pos - r.bufStart), at);
+          r.pos += 4;
+          break;
+        }
+        case OP.BININT1:
+          this.push(this.u8(at), at);
+          break;
+        case OP.BININT2: {
+          this.need(2, at);
+          this.push(r.buf.readUInt16LE(r.pos - r.bufStart), at);
+          r.pos += 2;
+          break;
+        }
+        case OP.BINFLOAT: {
+          this.need(8, at);
+          this.push(r.buf.readDoubleBE(r.pos - r.bufStart), at);
+          r.pos += 8;
+          break;
+        }
+        case OP.LONG1:
+          this.push(await this.longBytes(this.u8(at), at), at);
+          break;
+        case OP.LONG4: {
+          const n = this.i32(at);
+          if (n < 0) throw new StreamBreak("malformed", `LONG4 with negative byte count ${n}`, at);
+          this.push(await this.longBytes(n, at), at);
+          break;
+        }
+        case OP.INT: {
+          const line = await this.line(at);
+          if (line === "00") this.push(false, at);
+          else if (line === "01") this.push(true, at);
+          else this.push(parseIntLiteral(line, at), at);
+          break;
+        }
+        case OP.LONG: {
+          const line = await this.line(at);
+          this.push(parseIntLiteral(line.endsWith("L") ? line.slice(0, -1) : line, at), at);
+          break;
+        }
+        case OP.FLOAT: {
+          const line = (await this.line(at)).trim();
+          const v = Number(line);
+          if (Number.isNaN(v) && !/^[+-]?nan$/i.test(line)) throw new StreamBreak("malformed", `FLOAT operand ${JSON.stringify(line)} is not a number`, at);
+          this.push(v, at);
+          break;
+        }
+        case OP.STRING: {
+          const line = await this.line(at);
+          const q = line[0];
+          if (line.length < 2 || (q !== "'" && q !== '"') || line[line.length - 1] !== q) {
+            throw new StreamBreak("malformed", "STRING operand is not quoted", at);
+          }
+          this.push(unescapePy(line.slice(1, -1)), at);
+          break;
+        }
+        case OP.UNICODE:
+          this.push(unescapePy(await this.line(at)), at);
+          break;
+        case OP.BINSTRING: {
+          const n = this.i32(at);
+          if (n < 0) throw new StreamBreak("malformed", `BINSTRING with negative length ${n}`, at);
+          this.push(await this.text(n, "latin1", at), at);
+          break;
+        }
+        case OP.SHORT_BINSTRING:
+          this.push(await this.text(this.u8(at), "latin1", at), at);
+          break;
+        case OP.BINUNICODE:
+          this.push(await this.text(this.u32(at), "utf8", at), at);
+          break;
+        case OP.SHORT_BINUNICODE:
+          this.push(await this.text(this.u8(at), "utf8", at), at);
+          break;
+        case OP.BINUNICODE8:
+          this.push(await this.text(this.u64(at), "utf8", at), at);
+          break;
+        case OP.BINBYTES:
+          this.push(await this.bytes(this.u32(at), at), at);
+          break;
+        case OP.SHORT_BINBYTES:
+          this.push(await this.bytes(this.u8(at), at), at);
+          break;
+        case OP.BINBYTES8:
+        case OP.BYTEARRAY8:
+          this.push(await this.bytes(this.u64(at), at), at);
+          break;
+        case OP.NEXT_BUFFER:
+          this.push({ t: "opaque", what: "out-of-band buffer" }, at);
+          break;
+        case OP.READONLY_BUFFER:
+          this.top(at);
+          break;
+
+        // ---- containers
+        case OP.EMPTY_TUPLE:
+          this.push(EMPTY_TUPLE, at);
+          break;
+        case OP.TUPLE:
+          this.push({ t: "tuple", items: this.popMark(at) }, at);
+          break;
+        case OP.TUPLE1: {
+          const a = this.pop(at);
+          this.push({ t: "tuple", items: [a] }, at);
+          break;
+        }
+        case OP.TUPLE2: {
+          const b = this.pop(at);
+          const a = this.pop(at);
+          this.push({ t: "tuple", items: [a, b] }, at);
+          break;
+        }
+        case OP.TUPLE3: {
+          const c = this.pop(at);
+          const b = this.pop(at);
+          const a = this.pop(at);
+          this.push({ t: "tuple", items: [a, b, c] }, at);
+          break;
+        }
+        case OP.EMPTY_LIST:
+          this.push({ t: "list", items: [], n: 0 }, at);
+          break;
+        case OP.LIST: {
+          const items = this.popMark(at);
+          this.push({ t: "list", items: items.slice(0, LIMITS.pickleContainerSample), n: items.length }, at);
+          break;
+        }
+        case OP.APPEND: {
+          const v = this.pop(at);
+          this.extendList(this.top(at), [v], at);
+          break;
+        }
+        case OP.APPENDS: {
+          const items = this.popMark(at);
+          this.extendList(this.top(at), items, at);
+          break;
+        }
+        case OP.EMPTY_DICT:
+          this.push({ t: "dict", items: [], n: 0 }, at);
+          break;
+        case OP.DICT: {
+          const d: Dict = { t: "dict", items: [], n: 0 };
+          this.setItems(d, this.popMark(at), at);
+          this.push(d, at);
+          break;
+        }
+        case OP.SETITEM: {
+          const v = this.pop(at);
+          const k = this.pop(at);
+          this.setItems(this.top(at), [k, v], at);
+          break;
+        }
+        case OP.SETITEMS: {
+          const items = this.popMark(at);
+          this.setItems(this.top(at), items, at);
+          break;
+        }
+        case OP.EMPTY_SET:
+          this.push({ t: "set", items: [], n: 0, frozen: false }, at);
+          break;
+        case OP.ADDITEMS: {
+          const items = this.popMark(at);
+          const s = this.top(at);
+          if (isSym(s) && s.t === "set") addAll(s, items);
+          else if (!isSym(s)) throw new StreamBreak("malformed", `ADDITEMS on a ${typeName(s)}`, at);
+          break;
+        }
+        case OP.FROZENSET: {
+          const s: SetValue = { t: "set", items: [], n: 0, frozen: true };
+          addAll(s, this.popMark(at));
+          this.push(s, at);
+          break;
+        }
+
+        // ---- memo
+        case OP.PUT:
+          this.put(parseMemoKey(await this.line(at), at), at);
+          break;
+        case OP.BINPUT:
+          this.put(this.u8(at), at);
+          break;
+        case OP.LONG_BINPUT:
+          this.put(this.u32(at), at);
+          break;
+        case OP.MEMOIZE:
+          this.put(this.memo.size, at);
+          break;
+        case OP.GET:
+          this.push(this.get(parseMemoKey(await this.line(at), at), at), at);
+          break;
+        case OP.BINGET:
+          this.push(this.get(this.u8(at), at), at);
+          break;
+        case OP.LONG_BINGET:
+          this.push(this.get(this.u32(at), at), at);
+          break;
+
+        // ---- imports
+        case OP.GLOBAL: {
+          const module = await this.line(at);
+          const name = await this.line(at);
+          this.push(this.imported(module, name, at, "GLOBAL"), at);
+          break;
+        }
+        case OP.STACK_GLOBAL: {
+          const name = this.pop(at);
+          const module = this.pop(at);
+          if (typeof module === "string" && typeof name === "string") {
+            this.push(this.imported(module, name, at, "STACK_GLOBAL"), at);
+          } else {
+            const d: DynamicGlobal = { t: "dynglobal", module, name, at };
+            this.effects++;
+            obs.onDynamicImport(d);
+            this.push(d, at);
+          }
+          break;
+        }
+        case OP.EXT1:
+        case OP.EXT2:
+        case OP.EXT4: {
+          const code = op === OP.EXT1 ? this.u8(at) : op === OP.EXT2 ? this.u16(at) : this.i32(at);
+          if (code <= 0) throw new StreamBreak("malformed", `${opName(op)} with code ${code} <= 0`, at);
+          this.effects++;
+          obs.onExt(code, at);
+          this.push({ t: "opaque", what: `extension ${code}` }, at);
+          break;
+        }
+
+        // ---- calls
+        case OP.REDUCE: {
+          const args = this.pop(at);
+          const fn = this.pop(at);
+          this.push(this.call(fn, args, "REDUCE", at), at);
+          break;
+        }
+        case OP.NEWOBJ: {
+          const args = this.pop(at);
+          const cls = this.pop(at);
+          this.push(this.call(cls, args, "NEWOBJ", at), at);
+          break;
+        }
+        case OP.NEWOBJ_EX: {
+          const kwargs = this.pop(at);
+          const args = this.pop(at);
+          const cls = this.pop(at);
+          this.push(this.call(cls, { t: "tuple", items: [args, kwargs] }, "NEWOBJ_EX", at), at);
+          break;
+        }
+        case OP.INST: {
+          const module = await this.line(at);
+          const name = await this.line(at);
+          const args = this.popMark(at);
+          const cls = this.imported(module, name, at, "INST");
+          this.push(this.call(cls, { t: "tuple", items: args }, "INST", at), at);
+          break;
+        }
+        case OP.OBJ: {
+          const items = this.popMark(at);
+          if (items.length === 0) throw new StreamBreak("malformed", "OBJ without a class after MARK", at);
+          this.push(this.call(items[0]!, { t: "tuple", items: items.slice(1) }, "OBJ", at), at);
+          break;
+        }
+        case OP.BUILD: {
+          const state = this.pop(at);
+          const target = this.top(at);
+          this.effects++;
+          await this.afterBuild(obs.onBuild(target, state, at), at);
+          break;
+        }
+        case OP.PERSID: {
+          const ref: PersistentRef = { t: "pid", pid: await this.line(at), at };
+          obs.onPersistentId(ref);
+          this.push(ref, at);
+          break;
+        }
+        case OP.BINPERSID: {
+          const ref: PersistentRef = { t: "pid", pid: this.pop(at), at };
+          obs.onPersistentId(ref);
+          this.push(ref, at);
+          break;
+        }
+        default:
+          throw new StreamBreak("malformed", `invalid opcode ${opName(op)}`, at);
+      }
+    }
+  }
+
+  // ---- stack
+
+  private base(): number {
+    return this.marks.length ? this.marks[this.marks.length - 1]! : 0;
+  }
+
+  private push(v: Value, at: number): void {
+    if (this.stack.length >= LIMITS.pickleMaxStack) throw new StreamBreak("limit", `stack deeper than ${LIMITS.pickleMaxStack}`, at);
+    this.stack.push(v);
+  }
+
+  private pop(at: number): Value {
+    if (this.stack.length <= this.base()) throw new StreamBreak("malformed", `${opName(this.opAt(at))} on an empty stack`, at);
+    return this.stack.pop()!;
+  }
+
+  private top(at: number): Value {
+    if (this.stack.length <= this.base()) throw new StreamBreak("malformed", `${opName(this.opAt(at))} on an empty stack`, at);
+    return this.stack[this.stack.length - 1]!;
+  }
+
+  private popMark(at: number): Value[] {
+    const m = this.marks.pop();
+    if (m === undefined) throw new StreamBreak("malformed", `${opName(this.opAt(at))} without a MARK`, at);
+    return this.stack.splice(m);
+  }
+
+  private opAt(at: number): number {
+    return this.r.buf[at - this.r.bufStart] ?? 0;
+  }
+
+  // ---- memo
+
+  private put(key: number, at: number): void {
+    if (this.stack.length <= this.base()) throw new StreamBreak("malformed", "memo store with an empty stack", at);
+    if (this.memo.size >= LIMITS.pickleMaxMemo && !this.memo.has(key)) {
+      throw new StreamBreak("limit", `memo larger than ${LIMITS.pickleMaxMemo} entries`, at);
+    }
+    this.memo.set(key, this.stack[this.stack.length - 1]!);
+  }
+
+  private get(key: number, at: number): Value {
+    const v = this.memo.get(key);
+    if (v === undefined) throw new StreamBreak("malformed", `memo key ${key} read before it was stored`, at);
+    return v;
+  }
+
+  // ---- imports and calls
+
+  private imported(module: string, name: string, at: number, via: GlobalRef["via"]): GlobalRef {
+    const g: GlobalRef = { t: "global", module, name, at, via };
+    this.effects++;
+    this.observer.onImport(g);
+    return g;
+  }
+
+  private call(fn: Value, args: Value, kind: CallKind, at: number): CallResult {
+    const c: CallResult = { t: "call", fn, args, kind, at };
+    this.effects++;
+    this.observer.onCall(c);
+    return c;
+  }
+
+  private extendList(target: Value, items: Value[], at: number): void {
+    if (isSym(target)) {
+      if (target.t === "list") {
+        for (const v of items) addItem(target.items, v);
+        target.n += items.length;
+      } else if (target.t === "set" || target.t === "tuple" || target.t === "dict" || target.t === "bytes") {
+        throw new StreamBreak("malformed", `APPEND on a ${target.t}`, at);
+      }
+      // Appending to an object calls its append/extend method; the object's creation was already judged.
+      return;
+    }
+    throw new StreamBreak("malformed", `APPEND on a ${typeName(target)}`, at);
+  }
+
+  private setItems(target: Value, kv: Value[], at: number): void {
+    if (kv.length % 2 !== 0) throw new StreamBreak("malformed", "odd number of items for a dict", at);
+    if (!isSym(target) || target.t === "tuple" || target.t === "list" || target.t === "set" || target.t === "bytes") {
+      throw new StreamBreak("malformed", `SETITEM on a ${isSym(target) ? target.t : typeName(target)}`, at);
+    }
+    if (target.t !== "dict") return; // __setitem__ of an object: judged when the object was made
+    for (let i = 0; i < kv.length; i += 2) {
+      const k = kv[i]!;
+      if (isSym(k) && (k.t === "list" || k.t === "dict" || (k.t === "set" && !k.frozen))) {
+        // CPython fails here; analysis goes on so that whatever follows is still judged.
+        this.observer.onIssue("malformed", `unhashable ${k.t} used as a dict key`, at);
+      }
+      addItem(target.items, [k, kv[i + 1]!]);
+    }
+    target.n += kv.length / 2;
+  }
+
+  private async afterBuild(d: BuildDirective, at: number): Promise<void> {
+    if (d === undefined) return;
+    const r = this.r;
+    if ("nestedPickle" in d) {
+      if (this.nesting >= LIMITS.maxDepth) throw new StreamBreak("limit", "inline pickles nested too deeply", at);
+      this.frameEnd = -1;
+      const inner = await new Machine(r, this.observer, this.nesting + 1).run();
+      if (!inner.stopped) throw new StreamBreak("broken", "inline array pickle did not reach STOP", at);
+      return;
+    }
+    let skip = d.skip;
+    if (d.alignmentPadding) {
+      await r.ensure(1);
+      const pad = this.u8(at);
+      skip += pad;
+    }
+    this.frameEnd = -1;
+    if (r.pos + skip > r.size) throw new StreamBreak("broken", `array data of ${skip} bytes runs past the end of the data`, at);
+    r.pos += skip;
+  }
+
+  // ---- operands
+
+  private checkFrame(at: number): void {
+    if (at === this.frameEnd) this.frameEnd = -1;
+    else if (at > this.frameEnd) {
+      this.ambiguous(`an opcode crosses the end of the FRAME that ends at ${this.frameEnd}`, at);
+      this.frameEnd = -1;
+    }
+  }
+
+  private ambiguous(message: string, at: number): void {
+    if (this.ambiguityReported) return;
+    this.ambiguityReported = true;
+    this.observer.onIssue("ambiguous", message, at);
+  }
+
+  private need(n: number, at: number): void {
+    if (this.r.pos + n > this.r.bufEnd) throw new StreamBreak("broken", `${opName(this.opAt(at))} operand truncated`, at);
+  }
+
+  private u8(at: number): number {
+    this.need(1, at);
+    return this.r.buf[this.r.pos++ - this.r.bufStart]!;
+  }
+
+  private u16(at: number): number {
+    this.need(2, at);
+    const v = this.r.buf.readUInt16LE(this.r.pos - this.r.bufStart);
+    this.r.pos += 2;
+    return v;
+  }
+
+  private u32(at: number): number {
+    this.need(4, at);
+    const v = this.r.buf.readUInt32LE(this.r.pos - this.r.bufStart);
+    this.r.pos += 4;
+    return v;
+  }
+
+  private i32(at: number): number {
+    this.need(4, at);
+    const v = this.r.buf.readInt32LE(this.r.pos - this.r.bufStart);
+    this.r.pos += 4;
+    return v;
+  }
+
+  /** 8-byte lengths: anything past the safe-integer range cannot fit any file. */
+  private u64(at: number): number {
+    this.need(8, at);
+    const v = this.r.buf.readBigUInt64LE(this.r.pos - this.r.bufStart);
+    this.r.pos += 8;
+    if (v > BigInt(Number.MAX_SAFE_INTEGER)) throw new StreamBreak("malformed", `${opName(this.opAt(at))} length ${v} is impossible`, at);
+    return Number(v);
+  }
+
+  /** Checks that `len` payload bytes exist; returns false when the payload is too large to keep. */
+  private async payload(len: number, at: number): Promise<boolean> {
+    const r = this.r;
+    if (r.pos + len > r.size) {
+      throw new StreamBreak("malformed", `${opName(this.opAt(at))} declares ${len} bytes but only ${r.size - r.pos} remain`, at);
+    }
+    if (len > LIMITS.pickleMaxInlineConstant) return false;
+    await r.ensure(len);
+    return true;
+  }
+
+  private async text(len: number, encoding: "utf8" | "latin1", at: number): Promise<Value> {
+    const r = this.r;
+    if (!(await this.payload(len, at))) {
+      const big: Value = { t: "bigstr", len, at: r.pos };
+      r.pos += len;
+      return big;
+    }
+    const s = r.pos - r.bufStart;
+    r.pos += len;
+    return r.buf.toString(encoding, s, s + len);
+  }
+
+  private async bytes(len: number, at: number): Promise<Value> {
+    const r = this.r;
+    const start = r.pos;
+    if (!(await this.payload(len, at))) {
+      r.pos += len;
+      return { t: "bigbytes", len, at: start };
+    }
+    const s = start - r.bufStart;
+    r.pos += len;
+    // Copied so a small constant does not pin the whole read chunk in memory.
+    return { t: "bytes", data: Uint8Array.prototype.slice.call(r.buf, s, s + len), at: start };
+  }
+
+  private async longBytes(n: number, at: number): Promise<Value> {
+    const r = this.r;
+    if (!(await this.payload(n, at))) {
+      r.pos += n;
+      return { t: "opaque", what: `integer of ${n} bytes` };
+    }
+    const s = r.pos - r.bufStart;
+    r.pos += n;
+    if (n === 0) return 0;
+    let v = 0n;
+    for (let i = n - 1; i >= 0; i--) v = (v << 8n) | BigInt(r.buf[s + i]!);
+    if (r.buf[s + n - 1]! & 0x80) v -= 1n << BigInt(8 * n);
+    return narrow(v);
+  }
+
+  private async line(at: number): Promise<string> {
+    const r = this.r;
+    const i = await r.findNewline(LIMITS.pickleMaxLine);
+    if (i < 0) {
+      if (r.bufEnd >= r.size && r.size - r.pos <= LIMITS.pickleMaxLine) {
+        throw new StreamBreak("broken", `${opName(this.opAt(at))} line truncated`, at);
+      }
+      throw new StreamBreak("limit", `${opName(this.opAt(at))} line longer than ${LIMITS.pickleMaxLine} bytes`, at);
+    }
+    const s = r.pos - r.bufStart;
+    r.pos = r.bufStart + i + 1;
+    let end = i;
+    if (end > s && r.buf[end - 1] === 0x0d) end--; // CRLF-tolerant like CPython's readline().strip()
+    return r.buf.toString("utf8", s, end);
+  }
+}
+
+function narrow(v: bigint): number | bigint {
+  return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
+}
+
+function parseIntLiteral(text: string, at: number): number | bigint {
+  const t = text.trim().replace(/_/g, "");
+  if (/^[+-]?\d+$/.test(t)) return narrow(BigInt(t));
+  const m = /^([+-]?)(0[xob][0-9a-f]+)$/i.exec(t);
+  if (m) {
+    const v = BigInt(m[2]!);
+    return narrow(m[1] === "-" ? -v : v);
+  }
+  throw new StreamBreak("malformed", `integer operand ${JSON.stringify(text.slice(0, 40))} is not a number`, at);
+}
+
+function parseMemoKey(text: string, at: number): number {
+  const v = parseIntLiteral(text, at);
+  if (typeof v !== "number" || v < 0) throw new StreamBreak("malformed", `memo key ${String(v)} is negative or too large`, at);
+  return v;
+}
+
+/** Decodes the backslash escapes of protocol-0 STRING / UNICODE operands (enough to recover names). */
+function unescapePy(s: string): string {
+  if (!s.includes("\\")) return s;
+  return s.replace(/\\(u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|x[0-9a-fA-F]{2}|[0-7]{1,3}|.)/g, (_, e: string) => {
+    const c = e[0];
+    if (c === "u" || c === "U" || c === "x") return String.fromCodePoint(parseInt(e.slice(1), 16));
+    if (c !== undefined && c >= "0" && c <= "7") return String.fromCharCode(parseInt(e, 8));
+    const simple: Record<string, string> = { n: "\n", t: "\t", r: "\r", "\\": "\\", "'": "'", '"': '"', "0": "\0" };
+    return simple[e] ?? `\\${e}`;
+  });
+}
+
+function addAll(s: SetValue, items: Value[]): void {
+  for (const v of items) addItem(s.items, v);
+  s.n += items.length;
+}
+
+function typeName(v: Value): string {
+  if (v === null) return "None";
+  if (isSym(v)) return v.t;
+  return typeof v;
+}

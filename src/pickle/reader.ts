@@ -1,0 +1,62 @@
+/**
+ * Buffered, seekable reading of a pickle stream from a ByteSource. The machine's hot loop works
+ * on `buf` directly; only refills await. Payloads too large to keep are skipped by moving `pos`.
+ */
+import type { ByteSource } from "../sources/byteSource.js";
+
+const CHUNK = 1 << 20;
+
+export class StreamReader {
+  buf: Buffer = Buffer.alloc(0);
+  /** Source offset of buf[0]. */
+  bufStart = 0;
+  /** Current source offset. */
+  pos: number;
+  readonly size: number;
+
+  constructor(
+    readonly source: ByteSource,
+    start: number,
+  ) {
+    this.pos = start;
+    this.size = source.size;
+  }
+
+  get bufEnd(): number {
+    return this.bufStart + this.buf.length;
+  }
+
+  /** Makes `[pos, pos + n)` available in `buf` if the source has it; false at end of source. */
+  async ensure(n: number): Promise<boolean> {
+    if (this.pos + n <= this.bufEnd && this.pos >= this.bufStart) return true;
+    if (this.pos + n > this.size) {
+      if (this.pos >= this.size) return false;
+      n = this.size - this.pos;
+      await this.load(n);
+      return false;
+    }
+    await this.load(n);
+    return true;
+  }
+
+  private async load(n: number): Promise<void> {
+    const want = Math.min(Math.max(n, CHUNK), this.size - this.pos);
+    const kept = this.pos >= this.bufStart && this.pos < this.bufEnd ? this.buf.subarray(this.pos - this.bufStart) : undefined;
+    const from = kept ? this.bufEnd : this.pos;
+    const fresh = await this.source.read(from, want - (kept?.length ?? 0));
+    this.buf = kept ? Buffer.concat([kept, fresh]) : Buffer.from(fresh.buffer, fresh.byteOffset, fresh.length);
+    this.bufStart = this.pos;
+  }
+
+  /** Index in `buf` of the next "\n" at or after pos, or -1 within `max` bytes. */
+  async findNewline(max: number): Promise<number> {
+    for (;;) {
+      const from = this.pos - this.bufStart;
+      const i = this.buf.indexOf(0x0a, from);
+      if (i >= 0) return i - from <= max ? i : -1;
+      const have = this.bufEnd - this.pos;
+      if (have > max || this.bufEnd >= this.size) return -1;
+      await this.load(have + CHUNK);
+    }
+  }
+}

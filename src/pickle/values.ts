@@ -1,0 +1,200 @@
+/**
+ * Symbolic values of the pickle machine. Plain data is kept as JS primitives (cheap for dense
+ * streams); everything that can carry behaviour (imports, call results, persistent ids) is an
+ * object that remembers where it came from.
+ */
+import { LIMITS } from "../limits.js";
+
+export type CallKind = "REDUCE" | "NEWOBJ" | "NEWOBJ_EX" | "INST" | "OBJ";
+
+/** An imported object: GLOBAL, STACK_GLOBAL, INST or OBJ's class operand. */
+export interface GlobalRef {
+  t: "global";
+  module: string;
+  name: string;
+  /** Byte offset of the importing opcode. */
+  at: number;
+  via: "GLOBAL" | "STACK_GLOBAL" | "INST";
+}
+
+/** An import whose module or name was not a constant string (P4): unknowable statically. */
+export interface DynamicGlobal {
+  t: "dynglobal";
+  module: Value;
+  name: Value;
+  at: number;
+}
+
+/** The result of calling something at load time. */
+export interface CallResult {
+  t: "call";
+  fn: Value;
+  args: Value;
+  kind: CallKind;
+  at: number;
+}
+
+/** An object restored by `persistent_load` (PyTorch storages). */
+export interface PersistentRef {
+  t: "pid";
+  pid: Value;
+  at: number;
+}
+
+/** str or bytes too long to keep: only its length and where it sits in the stream. */
+export interface BigConstant {
+  t: "bigstr" | "bigbytes";
+  len: number;
+  /** Offset of the first payload byte in the source. */
+  at: number;
+}
+
+export interface BytesConst {
+  t: "bytes";
+  data: Uint8Array;
+  at: number;
+}
+
+/** Containers keep a bounded sample of their items and a count of all of them. */
+export interface Tuple {
+  t: "tuple";
+  items: Value[];
+}
+export interface List {
+  t: "list";
+  items: Value[];
+  n: number;
+}
+export interface Dict {
+  t: "dict";
+  items: [Value, Value][];
+  n: number;
+}
+export interface SetValue {
+  t: "set";
+  items: Value[];
+  n: number;
+  frozen: boolean;
+}
+
+/** Something the machine cannot know (out-of-band buffers, extension codes, compacted memo entries). */
+export interface Opaque {
+  t: "opaque";
+  what: string;
+}
+
+export type Sym =
+  | GlobalRef
+  | DynamicGlobal
+  | CallResult
+  | PersistentRef
+  | BigConstant
+  | BytesConst
+  | Tuple
+  | List
+  | Dict
+  | SetValue
+  | Opaque;
+
+/** null is None; number covers ints and floats; bigint is a long outside the safe range. */
+export type Value = null | boolean | number | bigint | string | Sym;
+
+export function isSym(v: Value | undefined): v is Sym {
+  return typeof v === "object" && v !== null;
+}
+
+export function qualifiedName(g: GlobalRef): string {
+  return `${g.module}.${g.name}`;
+}
+
+/** Appends to a container's bounded sample; the count keeps growing. */
+export function addItem<T>(items: T[], item: T): void {
+  if (items.length < LIMITS.pickleContainerSample) items.push(item);
+}
+
+/** A short, safe rendering of a value for evidence strings (never the whole payload). */
+export function describe(v: Value, depth = 0): string {
+  if (v === null) return "None";
+  if (typeof v === "boolean") return v ? "True" : "False";
+  if (typeof v === "number" || typeof v === "bigint") return String(v);
+  if (typeof v === "string") return JSON.stringify(v.length > 80 ? `${v.slice(0, 77)}...` : v);
+  if (depth > 3) return "…";
+  switch (v.t) {
+    case "global":
+      return qualifiedName(v);
+    case "dynglobal":
+      return `<import ${describe(v.module, depth + 1)}.${describe(v.name, depth + 1)}>`;
+    case "call":
+      return `${describe(v.fn, depth + 1)}${describeArgs(v.args, depth + 1)}`;
+    case "pid":
+      return `<persistent ${describe(v.pid, depth + 1)}>`;
+    case "bigstr":
+      return `<str of ${v.len} bytes>`;
+    case "bigbytes":
+      return `<bytes of ${v.len} bytes>`;
+    case "bytes":
+      return `<bytes of ${v.data.length} bytes>`;
+    case "tuple":
+      return describeArgs(v, depth);
+    case "list":
+      return `[${v.items.slice(0, 4).map((i) => describe(i, depth + 1)).join(", ")}${v.n > 4 ? ", …" : ""}]`;
+    case "dict":
+      return `{${v.items
+        .slice(0, 4)
+        .map(([k, x]) => `${describe(k, depth + 1)}: ${describe(x, depth + 1)}`)
+        .join(", ")}${v.n > 4 ? ", …" : ""}}`;
+    case "set":
+      return `${v.frozen ? "frozenset" : "set"}(${v.n} items)`;
+    case "opaque":
+      return `<${v.what}>`;
+  }
+}
+
+function describeArgs(args: Value, depth: number): string {
+  if (isSym(args) && args.t === "tuple") {
+    const shown = args.items.slice(0, 4).map((i) => describe(i, depth + 1));
+    return `(${shown.join(", ")}${args.items.length > 4 ? ", …" : args.items.length === 1 ? "," : ""})`;
+  }
+  return `(*${describe(args, depth)})`;
+}
+
+/** Every bytes constant reachable from `v` (bounded walk): payloads handed to nested deserializers. */
+export function bytesPayloads(v: Value, out: (BytesConst | BigConstant)[] = [], depth = 0): (BytesConst | BigConstant)[] {
+  if (!isSym(v) || depth > 6) return out;
+  switch (v.t) {
+    case "bytes":
+    case "bigbytes":
+      out.push(v);
+      break;
+    case "tuple":
+    case "list":
+    case "set":
+      for (const i of v.items) bytesPayloads(i, out, depth + 1);
+      break;
+    case "dict":
+      for (const [, x] of v.items) bytesPayloads(x, out, depth + 1);
+      break;
+    case "call": {
+      const encoded = codecsEncoded(v);
+      if (encoded) out.push(encoded);
+      else bytesPayloads(v.args, out, depth + 1);
+      break;
+    }
+    default:
+      break;
+  }
+  return out;
+}
+
+/**
+ * Protocols 0–2 write bytes as `_codecs.encode(text, "latin1")`; the payload is that text's
+ * latin-1 bytes. Any other encoding is left alone (its bytes are not what the loader sees).
+ */
+function codecsEncoded(c: CallResult): BytesConst | undefined {
+  const fn = c.fn;
+  if (!isSym(fn) || fn.t !== "global" || fn.module !== "_codecs" || fn.name !== "encode") return undefined;
+  const args = isSym(c.args) && c.args.t === "tuple" ? c.args.items : [];
+  const [text, encoding] = args;
+  if (typeof text !== "string" || (encoding !== "latin1" && encoding !== "latin-1")) return undefined;
+  return { t: "bytes", data: Buffer.from(text, "latin1"), at: c.at };
+}

@@ -1,0 +1,221 @@
+/**
+ * SARIF 2.1.0 for GitHub code scanning. What GitHub requires and how it reads it
+ * (docs.github.com, "SARIF support for code scanning"):
+ * - rules need id, shortDescription, fullDescription and help.text; `security-severity` is a string score
+ *   that GitHub maps >9.0 critical, 7.0–8.9 high, 4.0–6.9 medium, 0.1–3.9 low, and 0.0 to none;
+ * - a result needs message.text, a location whose physicalLocation has artifactLocation.uri (relative to
+ *   the repository root) and region.startLine, and partialFingerprints, of which GitHub only reads
+ *   primaryLocationLineHash.
+ * Model files have no lines, so the region is always line 1 (the file as a whole). A byte region cannot
+ * share that region object (SARIF §3.30.1: text and binary properties must describe the same bytes), so
+ * a known byte offset in the file itself is a related location with {byteOffset, byteLength}; an offset
+ * inside an archive member is not a file offset and is given in the message and in result.properties.
+ */
+import { createHash } from "node:crypto";
+import { isAbsolute, sep } from "node:path";
+import { pathToFileURL } from "node:url";
+import { RULE_IDS, RULES, type RuleId } from "../rules/catalogue.js";
+import type { Finding, Location, ScanReport, Severity } from "../types.js";
+import { printable } from "./humanize.js";
+
+const SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json";
+const INFORMATION_URI = "https://github.com/modelgate/modelgate";
+
+type SarifLevel = "error" | "warning" | "note";
+
+/** critical/high must fail a code-scanning check by default; medium warns; low and info are notes. */
+const LEVEL: Record<Severity, SarifLevel> = {
+  critical: "error",
+  high: "error",
+  medium: "warning",
+  low: "note",
+  info: "note",
+};
+
+/** One score per severity, inside GitHub's band for it; info is 0.0, which GitHub shows without a security severity. */
+const SECURITY_SEVERITY: Record<Severity, string> = {
+  critical: "9.5",
+  high: "8.0",
+  medium: "5.5",
+  low: "3.0",
+  info: "0.0",
+};
+
+/** The subset of SARIF 2.1.0 this renderer writes. */
+interface SarifLog {
+  $schema: string;
+  version: "2.1.0";
+  runs: SarifRun[];
+}
+
+interface SarifRun {
+  tool: { driver: SarifDriver };
+  invocations: SarifInvocation[];
+  results: SarifResult[];
+  properties: { verdict: ScanReport["verdict"]; failOn: Severity; summary: ScanReport["summary"] };
+}
+
+interface SarifDriver {
+  name: "modelgate";
+  informationUri: string;
+  version: string;
+  semanticVersion?: string;
+  rules: SarifRule[];
+}
+
+interface SarifRule {
+  id: RuleId;
+  name: string;
+  shortDescription: { text: string };
+  fullDescription: { text: string };
+  helpUri: string;
+  help: { text: string; markdown: string };
+  defaultConfiguration: { level: SarifLevel };
+  properties: { "security-severity": string; tags: string[] };
+}
+
+interface SarifInvocation {
+  executionSuccessful: boolean;
+  toolExecutionNotifications: { level: "error"; message: { text: string }; locations: SarifLocation[] }[];
+}
+
+interface SarifResult {
+  ruleId: RuleId;
+  ruleIndex: number;
+  level: SarifLevel;
+  message: { text: string };
+  locations: SarifLocation[];
+  relatedLocations?: SarifLocation[];
+  partialFingerprints: { primaryLocationLineHash: string };
+  properties: { severity: Severity; location: Location };
+}
+
+interface SarifRegion {
+  startLine?: number;
+  byteOffset?: number;
+  byteLength?: number;
+}
+
+interface SarifLocation {
+  id?: number;
+  physicalLocation: { artifactLocation: { uri: string }; region: SarifRegion };
+  logicalLocations?: { name: string; fullyQualifiedName: string; kind: "resource" }[];
+  message?: { text: string };
+}
+
+export function renderSarif(report: ScanReport): string {
+  return JSON.stringify(toSarif(report), null, 2) + "\n";
+}
+
+function toSarif(report: ScanReport): SarifLog {
+  const version = report.tool.version;
+  const driver: SarifDriver = { name: "modelgate", informationUri: INFORMATION_URI, version, rules: RULE_IDS.map(sarifRule) };
+  if (/^\d+\.\d+\.\d+(?:[-+].*)?$/.test(version)) driver.semanticVersion = version;
+
+  const errored = report.files.filter((f) => f.error !== undefined);
+  return {
+    $schema: SARIF_SCHEMA,
+    version: "2.1.0",
+    runs: [
+      {
+        tool: { driver },
+        invocations: [
+          {
+            executionSuccessful: errored.length === 0,
+            toolExecutionNotifications: errored.map((f) => ({
+              level: "error",
+              message: { text: `Could not be scanned: ${printable(f.error ?? "")}` },
+              locations: [fileLocation(f.path)],
+            })),
+          },
+        ],
+        results: report.files.flatMap((f) => f.findings.map(sarifResult)),
+        properties: { verdict: report.verdict, failOn: report.failOn, summary: report.summary },
+      },
+    ],
+  };
+}
+
+function sarifRule(id: RuleId): SarifRule {
+  const rule = RULES[id];
+  return {
+    id,
+    name: rule.name,
+    shortDescription: { text: `${rule.name} (${rule.severity})` },
+    fullDescription: { text: rule.description },
+    helpUri: rule.reference,
+    help: {
+      text: `${rule.description}\n\nReference: ${rule.reference}`,
+      markdown: `**${id} ${rule.name}** (default severity: ${rule.severity})\n\n${rule.description}\n\nReference: <${rule.reference}>`,
+    },
+    defaultConfiguration: { level: LEVEL[rule.severity] },
+    properties: { "security-severity": SECURITY_SEVERITY[rule.severity], tags: ["security", "supply-chain", "ml-model"] },
+  };
+}
+
+function sarifResult(finding: Finding): SarifResult {
+  const { location } = finding;
+  const primary = fileLocation(location.path);
+  if (location.member !== undefined) {
+    const member = printable(location.member);
+    // Nested members are joined with " > "; the innermost is the logical name.
+    primary.logicalLocations = [{ name: member.split(" > ").at(-1) ?? member, fullyQualifiedName: member, kind: "resource" }];
+  }
+  const result: SarifResult = {
+    ruleId: finding.rule,
+    ruleIndex: RULE_IDS.indexOf(finding.rule),
+    level: LEVEL[finding.severity],
+    message: { text: resultMessage(finding) },
+    locations: [primary],
+    partialFingerprints: { primaryLocationLineHash: fingerprint(finding) },
+    properties: { severity: finding.severity, location },
+  };
+  if (location.offset !== undefined && location.member === undefined) {
+    result.relatedLocations = [
+      {
+        id: 1,
+        physicalLocation: { artifactLocation: { uri: artifactUri(location.path) }, region: { byteOffset: location.offset, byteLength: 1 } },
+        message: { text: `byte offset ${location.offset}` },
+      },
+    ];
+  }
+  return result;
+}
+
+function fileLocation(path: string): SarifLocation {
+  return { physicalLocation: { artifactLocation: { uri: artifactUri(path) }, region: { startLine: 1 } } };
+}
+
+/** GitHub shows the first sentence as the alert title, so the finding's own message leads. */
+function resultMessage(finding: Finding): string {
+  const { member, offset } = finding.location;
+  let text = printable(finding.message).replace(/\.?$/, ".");
+  if (member !== undefined) text += ` In archive member ${printable(member)}${offset !== undefined ? ` at byte offset ${offset}` : ""}.`;
+  else if (offset !== undefined) text += ` At byte offset ${offset}.`;
+  if (finding.evidence !== undefined) text += ` Evidence: ${printable(finding.evidence)}`;
+  return text;
+}
+
+/**
+ * Identity of a finding across runs: rule, file, member and evidence, but not the message wording or
+ * the byte offset, which move when unrelated bytes change. Shaped like GitHub's own value
+ * ("<16 hex>:<occurrence>") because the upload action keeps an existing primaryLocationLineHash.
+ */
+function fingerprint(finding: Finding): string {
+  const { path, member } = finding.location;
+  const key = JSON.stringify([finding.rule, normalisePath(path), member ?? "", finding.evidence ?? ""]);
+  return `${createHash("sha256").update(key).digest("hex").slice(0, 16)}:1`;
+}
+
+function normalisePath(path: string): string {
+  return sep === "\\" ? path.replaceAll("\\", "/") : path;
+}
+
+/**
+ * A URI reference for the scanned file: relative paths stay relative (GitHub resolves them against the
+ * repository root) with each segment percent-encoded; absolute paths become file:// URIs.
+ */
+export function artifactUri(path: string): string {
+  if (isAbsolute(path)) return pathToFileURL(path).href;
+  return normalisePath(path).replace(/^(?:\.\/)+/, "").split("/").map(encodeURIComponent).join("/");
+}

@@ -1,0 +1,206 @@
+/**
+ * The rule catalogue: every finding the scanner can produce, with its stable id, default severity,
+ * a description a person understands and a reference. Reports, SARIF rule metadata and the README
+ * derive from this one table, so an id is never typed twice by hand.
+ */
+import type { Severity } from "../types.js";
+
+export interface RuleInfo {
+  /** Short kebab-case name, shown beside the id. */
+  name: string;
+  severity: Severity;
+  description: string;
+  reference: string;
+}
+
+const PICKLE_DOCS = "https://docs.python.org/3/library/pickle.html";
+const PICKLETOOLS = "https://docs.python.org/3/library/pickletools.html";
+
+/** Bumped whenever a rule or the callable lists change, so caches and lockfiles know to rescan. */
+export const RULES_VERSION = "2026.11.1";
+
+export const RULES = {
+  MG100: {
+    name: "pickle-dangerous-callable",
+    severity: "critical",
+    description:
+      "The pickle imports or calls a callable known to be dangerous at load time (process execution, eval/exec, file or network access, module import, nested deserialization, code construction).",
+    reference: PICKLE_DOCS,
+  },
+  MG101: {
+    name: "pickle-unknown-callable",
+    severity: "medium",
+    description:
+      "The pickle calls a callable that is not on the allowlist of callables known to be safe for loading models. Unknown callables are how denylist-only scanners get bypassed.",
+    reference: "https://arxiv.org/abs/2508.19774",
+  },
+  MG102: {
+    name: "pickle-unknown-class",
+    severity: "low",
+    description:
+      "The pickle imports, or constructs without calling it, a class or object that is not on the allowlist.",
+    reference: PICKLE_DOCS,
+  },
+  MG103: {
+    name: "pickle-non-constant-import",
+    severity: "critical",
+    description:
+      "A STACK_GLOBAL import whose module or name is not a constant string (built by a call, or of the wrong type): the imported callable cannot be known statically.",
+    reference: PICKLETOOLS,
+  },
+  MG104: {
+    name: "pickle-attribute-walk",
+    severity: "critical",
+    description:
+      "An import whose name walks attributes (dotted or dunder names such as numpy.__builtins__ or a module's os attribute) to reach something that is not itself allowlisted.",
+    reference: "https://github.com/mmaitre314/picklescan/security/advisories",
+  },
+  MG105: {
+    name: "pickle-extension-registry",
+    severity: "high",
+    description:
+      "EXT1/EXT2/EXT4 opcodes import a callable through the copyreg extension registry, which a static scanner cannot resolve.",
+    reference: "https://docs.python.org/3/library/copyreg.html",
+  },
+  MG106: {
+    name: "pickle-build-on-import",
+    severity: "critical",
+    description:
+      "BUILD is applied to an imported module, class or function (not an instance), or sets dunder attributes: it overwrites attributes of code the loader trusts.",
+    reference: PICKLETOOLS,
+  },
+  MG107: {
+    name: "pickle-call-on-result",
+    severity: "high",
+    description:
+      "The pickle calls the result of another call or an attribute fetched at load time: the callee is produced dynamically and cannot be checked against the allowlist.",
+    reference: "https://github.com/trailofbits/fickling",
+  },
+  MG110: {
+    name: "pickle-broken-stream",
+    severity: "high",
+    description:
+      "The pickle stream is truncated or malformed. Everything up to the break was analysed; loaders execute opcodes before they fail (nullifAI), so the break itself blocks.",
+    reference: "https://www.reversinglabs.com/blog/rl-identifies-malware-ml-model-hosted-on-hugging-face",
+  },
+  MG111: {
+    name: "pickle-limit-exceeded",
+    severity: "high",
+    description: "The pickle hit a resource bound of the analyser (stack, memo, marks, line length, opcode count); the rest was not analysed.",
+    reference: "https://cwe.mitre.org/data/definitions/400.html",
+  },
+  MG112: {
+    name: "pickle-malformed-operand",
+    severity: "high",
+    description:
+      "An opcode has an operand of the wrong type or an impossible value (negative or huge length, unhashable memo key, missing MARK) that crashes scanners which then fail open.",
+    reference: PICKLETOOLS,
+  },
+  MG113: {
+    name: "pickle-trailing-data",
+    severity: "low",
+    description: "Bytes follow the last STOP opcode and do not form a pickle; loaders ignore them, but they can hide a payload for another reader.",
+    reference: PICKLETOOLS,
+  },
+  MG114: {
+    name: "pickle-multiple-streams",
+    severity: "info",
+    description: "Several pickle streams are stored back to back; every one of them was analysed.",
+    reference: PICKLETOOLS,
+  },
+  MG120: {
+    name: "torch-tensor-out-of-bounds",
+    severity: "high",
+    description:
+      "A tensor's size, stride or storage offset reaches past the end of its storage (CVE-2026-24747 class: out-of-bounds memory access on load).",
+    reference: "https://github.com/pytorch/pytorch/security/advisories",
+  },
+  MG121: {
+    name: "torchscript-code",
+    severity: "low",
+    description: "The archive is TorchScript and carries code that runs when it is loaded with torch.jit.load (and, on older PyTorch, with torch.load).",
+    reference: "https://nvd.nist.gov/vuln/detail/CVE-2025-32434",
+  },
+  MG122: {
+    name: "torchscript-dangerous-code",
+    severity: "high",
+    description: "TorchScript code calls operators that read or write files or reach Python at load time.",
+    reference: "https://nvd.nist.gov/vuln/detail/CVE-2025-32434",
+  },
+  MG123: {
+    name: "torch-storage-mismatch",
+    severity: "high",
+    description: "A PyTorch checkpoint references a storage that is missing, or declares storage sizes that do not fit the file.",
+    reference: "https://pytorch.org/docs/stable/notes/serialization.html",
+  },
+  MG130: {
+    name: "extension-mismatch",
+    severity: "medium",
+    description:
+      "The file's extension names a different format than its content (e.g. a pickle named .safetensors or .txt). Loaders decide by content or by caller, so names must not be trusted.",
+    reference: "https://jfrog.com/blog/unveiling-3-zero-day-vulnerabilities-in-picklescan/",
+  },
+  MG131: {
+    name: "format-ambiguous",
+    severity: "high",
+    description: "The content is valid as more than one format (a polyglot); different loaders read different things, and each reading was scanned.",
+    reference: "https://github.com/trailofbits/polyfile",
+  },
+  MG140: {
+    name: "archive-limit-exceeded",
+    severity: "high",
+    description: "An archive or compressed layer exceeded a bound (nesting depth, member count, decompressed size, compression ratio); the rest was not analysed.",
+    reference: "https://cwe.mitre.org/data/definitions/409.html",
+  },
+  MG141: {
+    name: "archive-member-unreadable",
+    severity: "high",
+    description: "An archive member or compressed layer could not be read (encrypted, unsupported method, corrupt); its content was not analysed.",
+    reference: "https://nvd.nist.gov/vuln/detail/CVE-2025-1944",
+  },
+  MG142: {
+    name: "archive-path-traversal",
+    severity: "high",
+    description: "An archive member's name is absolute or climbs out of the extraction folder (zip slip).",
+    reference: "https://security.snyk.io/research/zip-slip-vulnerability",
+  },
+  MG143: {
+    name: "archive-duplicate-member",
+    severity: "high",
+    description: "Two archive members share a name; loaders disagree on which one wins, so both were scanned.",
+    reference: "https://nvd.nist.gov/vuln/detail/CVE-2025-10156",
+  },
+  MG144: {
+    name: "zip-header-mismatch",
+    severity: "medium",
+    description:
+      "A zip member's local header disagrees with the central directory (name, method or sizes), or the archive has data outside its members; tools that read different headers see different content.",
+    reference: "https://nvd.nist.gov/vuln/detail/CVE-2025-1945",
+  },
+  MG150: {
+    name: "numpy-object-array",
+    severity: "low",
+    description: "A NumPy array of dtype=object stores a pickle after its header; np.load runs it when allow_pickle=True.",
+    reference: "https://numpy.org/doc/stable/reference/generated/numpy.load.html",
+  },
+  MG151: {
+    name: "numpy-malformed",
+    severity: "high",
+    description: "A NumPy .npy header is malformed or declares more data than the file holds.",
+    reference: "https://numpy.org/doc/stable/reference/generated/numpy.lib.format.html",
+  },
+  MG160: {
+    name: "scan-internal-error",
+    severity: "high",
+    description: "The analyser failed on this content; it is never reported clean after an internal error.",
+    reference: "https://github.com/modelgate/modelgate",
+  },
+} as const satisfies Record<string, RuleInfo>;
+
+export type RuleId = keyof typeof RULES;
+
+export const RULE_IDS = Object.keys(RULES) as RuleId[];
+
+export function ruleInfo(id: RuleId): RuleInfo {
+  return RULES[id];
+}

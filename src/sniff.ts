@@ -1,0 +1,203 @@
+/**
+ * Content sniffing: what is this, by its bytes? Names are never consulted here. Weak magics
+ * (zlib's two bytes, protocol-less pickles) are confirmed structurally so that raw tensor data
+ * inside an archive is not mistaken for a stream and reported as broken.
+ */
+import { extname } from "node:path";
+import { inflateSync, constants as zc } from "node:zlib";
+import { LIMITS } from "./limits.js";
+import { isOpcode, OP } from "./pickle/opcodes.js";
+import type { ByteSource } from "./sources/byteSource.js";
+import type { Format } from "./types.js";
+
+export interface Sniffed {
+  format: Format;
+  /** Other formats the same bytes are valid as (polyglots, P18); each is scanned too. */
+  alsoValidAs: Exclude<Format, "unknown">[];
+}
+
+const EOCD_SIG = 0x06054b50;
+/** EOCD record (22 bytes) plus the largest comment a zip can carry. */
+const EOCD_SEARCH = 22 + 0xffff;
+const LEGACY_TORCH_MAGIC = Buffer.from([0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19]);
+
+export interface SniffOptions {
+  /**
+   * Set for a file the user named (not an archive member). Then the whole possible zip comment
+   * area is searched for an end-of-central-directory record, and a stream that starts like a
+   * pickle but breaks early is still scanned as one (fail closed) — with a pickle-family name,
+   * or with a PROTO opcode. Raw tensor data inside archives never gets this leniency.
+   */
+  topLevelName?: string;
+}
+
+/** Extensions under which a file is only ever loaded with pickle. */
+const PICKLE_NAMES = new Set([".pkl", ".pickle", ".joblib", ".dill", ".pdparams", ".pdopt", ".p"]);
+
+export async function sniff(source: ByteSource, opts: SniffOptions): Promise<Sniffed> {
+  const head = Buffer.from(await source.read(0, LIMITS.sniffBytes));
+  let format = sniffHead(head, source.size);
+  if (format === "unknown" && opts.topLevelName !== undefined && startsLikePickle(head, opts.topLevelName)) format = "pickle";
+  const alsoValidAs: Sniffed["alsoValidAs"] = [];
+  if (format === "pickle" || format === "pytorch-legacy" || format === "unknown") {
+    if (await hasZipDirectory(source, opts.topLevelName !== undefined)) {
+      if (format === "unknown") return { format: "zip", alsoValidAs };
+      alsoValidAs.push("zip");
+    }
+  }
+  return { format, alsoValidAs };
+}
+
+function sniffHead(b: Buffer, size: number): Format {
+  if (b.length < 2) return "unknown";
+  if (b[0] === 0x50 && b[1] === 0x4b && (b[2] === 0x03 || b[2] === 0x05) && (b[3] === 0x04 || b[3] === 0x06)) return "zip";
+  if (startsWith(b, [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59])) return "numpy";
+  if (startsWith(b, [0x37, 0x7a, 0xbc, 0xaf, 0x27, 0x1c])) return "7z";
+  if (startsWith(b, [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00])) return "xz";
+  if (b[0] === 0x1f && b[1] === 0x8b && b[2] === 8 && ((b[3] ?? 0xff) & 0xe0) === 0) return "gzip";
+  if (startsWith(b, [0x42, 0x5a, 0x68]) && b[3]! >= 0x31 && b[3]! <= 0x39 && startsWith(b.subarray(4), [0x31, 0x41, 0x59, 0x26, 0x53, 0x59])) return "bz2";
+  if (startsWith(b, [0x42, 0x5a, 0x68]) && b[3]! >= 0x31 && b[3]! <= 0x39 && size === 14) return "bz2"; // empty stream
+  if (b[0] === 0x80 && b.subarray(2, 14).equals(LEGACY_TORCH_MAGIC)) return "pytorch-legacy";
+  if (isTar(b)) return "tar";
+  if (isLzmaAlone(b)) return "lzma";
+  if (isZlib(b)) return "zlib";
+  if (looksLikePickle(b, b.length === size)) return "pickle";
+  return "unknown";
+}
+
+function startsLikePickle(b: Buffer, name: string): boolean {
+  if (b.length < 2) return false;
+  if (PICKLE_NAMES.has(extname(name).toLowerCase())) return START_OPS.has(b[0]!);
+  return b[0] === OP.PROTO && b[1]! <= 5 && b.length > 2 && isOpcode(b[2]!);
+}
+
+function startsWith(b: Buffer, magic: number[]): boolean {
+  return b.length >= magic.length && magic.every((v, i) => b[i] === v);
+}
+
+/** A ustar/GNU/v7 header whose checksum adds up. */
+function isTar(b: Buffer): boolean {
+  if (b.length < 512 || b[0] === 0) return false;
+  const field = b.subarray(148, 156).toString("latin1").replace(/[\0 ]+$/g, "").trim();
+  if (!/^[0-7]{1,8}$/.test(field)) return false;
+  let sum = 0;
+  for (let i = 0; i < 512; i++) sum += i >= 148 && i < 156 ? 0x20 : b[i]!;
+  return sum === parseInt(field, 8);
+}
+
+/** LZMA "alone" header: properties byte, a dictionary size of the usual shapes, a size or -1. */
+function isLzmaAlone(b: Buffer): boolean {
+  if (b.length < 13 || b[0]! >= 225) return false;
+  const dict = b.readUInt32LE(1);
+  let shaped = false;
+  for (let n = 12; n <= 30; n++) if (dict === 2 ** n || dict === 2 ** n + 2 ** (n - 1)) shaped = true;
+  if (!shaped) return false;
+  const sizeUnknown = b.subarray(5, 13).every((x) => x === 0xff);
+  return sizeUnknown || b.readBigUInt64LE(5) < 1n << 48n;
+}
+
+/** zlib's header is two bytes; confirm by inflating the head without error. */
+function isZlib(b: Buffer): boolean {
+  if (b[0] !== 0x78 || ((b[0] << 8) | b[1]!) % 31 !== 0) return false;
+  try {
+    inflateSync(b, { finishFlush: zc.Z_SYNC_FLUSH, maxOutputLength: 1 << 20 });
+    return true;
+  } catch (err) {
+    // Output larger than the probe buffer still means the data inflates.
+    return (err as NodeJS.ErrnoException).code === "ERR_BUFFER_TOO_LARGE";
+  }
+}
+
+/** Opcodes a real pickle can start with (first opcode of protocol 0/1 streams). */
+const START_OPS = new Set<number>([
+  OP.MARK, OP.EMPTY_DICT, OP.EMPTY_LIST, OP.EMPTY_TUPLE, OP.GLOBAL, OP.NONE, OP.INT, OP.BININT, OP.BININT1,
+  OP.BININT2, OP.LONG, OP.STRING, OP.UNICODE, OP.BINUNICODE, OP.BINSTRING, OP.SHORT_BINSTRING, OP.FLOAT,
+  OP.BINFLOAT, OP.PERSID, OP.NEWTRUE, OP.NEWFALSE, OP.LONG1, OP.BINBYTES, OP.SHORT_BINBYTES, OP.PROTO,
+]);
+
+const LINE_OPS: Record<number, RegExp> = {
+  [OP.INT]: /^[+-]?(\d+|0[xob][0-9a-f]+)$/i,
+  [OP.LONG]: /^[+-]?\d+L?$/,
+  [OP.FLOAT]: /^[+-]?(\d+\.?\d*(e[+-]?\d+)?|inf|nan)$/i,
+  [OP.STRING]: /^(['"]).*\1$/,
+  [OP.UNICODE]: /^[^\0]*$/,
+  [OP.GET]: /^\d+$/,
+  [OP.PUT]: /^\d+$/,
+  [OP.PERSID]: /^[\x20-\x7e]*$/,
+};
+const NAME_LINE = /^[A-Za-z_][\w.]*$/;
+const FIXED: Record<number, number> = {
+  [OP.BININT]: 4, [OP.BININT1]: 1, [OP.BININT2]: 2, [OP.BINFLOAT]: 8, [OP.PROTO]: 1, [OP.EXT1]: 1,
+  [OP.EXT2]: 2, [OP.EXT4]: 4, [OP.BINGET]: 1, [OP.LONG_BINGET]: 4, [OP.BINPUT]: 1, [OP.LONG_BINPUT]: 4,
+  // FRAME's operand is the frame length: the frame's opcodes follow inline and are walked.
+  [OP.FRAME]: 8,
+};
+const LEN1 = new Set<number>([OP.SHORT_BINSTRING, OP.SHORT_BINBYTES, OP.SHORT_BINUNICODE, OP.LONG1]);
+const LEN4 = new Set<number>([OP.BINSTRING, OP.BINUNICODE, OP.BINBYTES, OP.LONG4]);
+const LEN8 = new Set<number>([OP.BINUNICODE8, OP.BINBYTES8, OP.BYTEARRAY8]);
+
+/**
+ * Walks opcodes structurally (lengths and line shapes, no semantics) through the head. A pickle
+ * is recognised when it reaches a credible STOP, names an import, or runs 16 well-formed opcodes; broken
+ * streams that import before their garbage (nullifAI) are therefore still recognised.
+ */
+export function looksLikePickle(b: Buffer, whole: boolean): boolean {
+  if (b.length === 0 || !START_OPS.has(b[0]!)) return false;
+  if (b[0] === OP.PROTO && (b[1] ?? 9) > 5) return false;
+  let pos = 0;
+  let ops = 0;
+  while (pos < b.length) {
+    const op = b[pos]!;
+    if (!isOpcode(op)) return false;
+    pos++;
+    ops++;
+    // A bare STOP ends a pickle only if it ends the data too, or the stream declared a protocol:
+    // two random bytes such as "N." must not make raw tensor data a pickle.
+    if (op === OP.STOP) return ops > 1 && (b[0] === OP.PROTO || (whole && pos === b.length));
+    if (op === OP.GLOBAL || op === OP.INST) {
+      const lines = readLines(b, pos, 2);
+      return lines ? lines.every((l) => NAME_LINE.test(l.text)) : !whole && ops >= 8;
+    }
+    const shape = LINE_OPS[op];
+    if (shape) {
+      const line = readLines(b, pos, 1);
+      if (!line) return !whole && ops >= 8;
+      if (!shape.test(line[0]!.text)) return false;
+      pos = line[0]!.end;
+    } else if (FIXED[op] !== undefined) {
+      pos += FIXED[op]!;
+    } else {
+      const width = LEN1.has(op) ? 1 : LEN4.has(op) ? 4 : LEN8.has(op) ? 8 : 0;
+      if (width > 0) {
+        if (pos + width > b.length) return !whole && ops >= 8;
+        const len = width === 1 ? b[pos]! : width === 4 ? b.readUInt32LE(pos) : Number(b.readBigUInt64LE(pos));
+        pos += width + len;
+      }
+    }
+    if (op === OP.STACK_GLOBAL) return true;
+    if (ops >= 16) return pos <= b.length || !whole;
+  }
+  return !whole && ops >= 8;
+}
+
+function readLines(b: Buffer, pos: number, n: number): { text: string; end: number }[] | undefined {
+  const out: { text: string; end: number }[] = [];
+  for (let i = 0; i < n; i++) {
+    const nl = b.indexOf(0x0a, pos);
+    if (nl < 0) return undefined;
+    out.push({ text: b.toString("latin1", pos, nl).replace(/\r$/, ""), end: nl + 1 });
+    pos = nl + 1;
+  }
+  return out;
+}
+
+/** An end-of-central-directory record near the end (the last 22 bytes only, unless deep). */
+async function hasZipDirectory(source: ByteSource, deep: boolean): Promise<boolean> {
+  if (source.size < 22) return false;
+  const span = Math.min(source.size, deep ? EOCD_SEARCH : 22);
+  const tail = Buffer.from(await source.read(source.size - span, span));
+  for (let i = tail.length - 22; i >= 0; i--) {
+    if (tail.readUInt32LE(i) === EOCD_SIG && i + 22 + tail.readUInt16LE(i + 20) === tail.length) return true;
+  }
+  return false;
+}

@@ -1,0 +1,101 @@
+/**
+ * One byte source for everything: parsers only ever ask for `read(offset, length)`, so a local
+ * file, a member of an archive and (later) an HTTP range are scanned by the same code.
+ */
+import { open, type FileHandle } from "node:fs/promises";
+
+export interface ByteSource {
+  /** Display name (a path, a URL, or "path > member"). */
+  readonly name: string;
+  readonly size: number;
+  /** Returns exactly `min(length, size - offset)` bytes (empty at or past the end). */
+  read(offset: number, length: number): Promise<Uint8Array>;
+}
+
+/** Counts the bytes a scan actually pulled from storage. */
+export interface ReadCounter {
+  bytesRead: number;
+}
+
+export class FileSource implements ByteSource, ReadCounter {
+  bytesRead = 0;
+  private constructor(
+    readonly name: string,
+    readonly size: number,
+    private readonly handle: FileHandle,
+  ) {}
+
+  static async open(path: string, name = path): Promise<FileSource> {
+    const handle = await open(path, "r");
+    try {
+      const st = await handle.stat();
+      return new FileSource(name, st.size, handle);
+    } catch (err) {
+      await handle.close();
+      throw err;
+    }
+  }
+
+  async read(offset: number, length: number): Promise<Uint8Array> {
+    const n = clampLength(offset, length, this.size);
+    if (n === 0) return new Uint8Array(0);
+    const buf = Buffer.allocUnsafe(n);
+    let got = 0;
+    while (got < n) {
+      const { bytesRead } = await this.handle.read(buf, got, n - got, offset + got);
+      if (bytesRead === 0) break; // file shrank under us: return what exists
+      got += bytesRead;
+    }
+    this.bytesRead += got;
+    return got === n ? buf : buf.subarray(0, got);
+  }
+
+  close(): Promise<void> {
+    return this.handle.close();
+  }
+}
+
+export class BufferSource implements ByteSource {
+  readonly size: number;
+  constructor(
+    readonly name: string,
+    private readonly bytes: Uint8Array,
+  ) {
+    this.size = bytes.length;
+  }
+  async read(offset: number, length: number): Promise<Uint8Array> {
+    const n = clampLength(offset, length, this.size);
+    return this.bytes.subarray(offset, offset + n);
+  }
+}
+
+/** A window `[start, start + size)` of another source: an uncompressed archive member, a payload inside a pickle. */
+export class SliceSource implements ByteSource {
+  constructor(
+    readonly name: string,
+    private readonly parent: ByteSource,
+    private readonly start: number,
+    readonly size: number,
+  ) {
+    if (start < 0 || size < 0 || start + size > parent.size) {
+      throw new RangeError(`slice [${start}, ${start + size}) outside ${parent.name} (${parent.size} bytes)`);
+    }
+  }
+  read(offset: number, length: number): Promise<Uint8Array> {
+    const n = clampLength(offset, length, this.size);
+    if (n === 0) return Promise.resolve(new Uint8Array(0));
+    return this.parent.read(this.start + offset, n);
+  }
+}
+
+function clampLength(offset: number, length: number, size: number): number {
+  if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0) {
+    throw new RangeError(`invalid read(${offset}, ${length})`);
+  }
+  return Math.max(0, Math.min(length, size - offset));
+}
+
+/** Reads a whole source into memory; callers bound `size` first. */
+export async function readAll(source: ByteSource): Promise<Uint8Array> {
+  return source.read(0, source.size);
+}

@@ -1,0 +1,11 @@
+/** The package version, read from package.json so it is written down once. */
+import { readFileSync } from "node:fs";
+
+// Compiled to dist/src/version.js; package.json sits two levels up, in the package root.
+const PACKAGE_JSON = new URL("../../package.json", import.meta.url);
+
+export function packageVersion(): string {
+  const pkg: unknown = JSON.parse(readFileSync(PACKAGE_JSON, "utf8"));
+  if (typeof pkg === "object" && pkg !== null && "version" in pkg && typeof pkg.version === "string") return pkg.version;
+  throw new Error(`no version in ${PACKAGE_JSON.pathname}`);
+}

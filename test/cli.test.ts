@@ -1,0 +1,178 @@
+/** The CLI as users run it: a child process, judged by its exit code and output. */
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, describe, it } from "node:test";
+import { fileURLToPath } from "node:url";
+import { ExitCode, exitCodeFor } from "../src/cli/exitCode.js";
+import { progressLine } from "../src/cli/progress.js";
+import { REPORT_SCHEMA, type FileResult, type ScanReport } from "../src/types.js";
+
+// This file runs as dist/test/cli.test.js; the CLI is dist/src/cli/main.js.
+const MAIN = fileURLToPath(new URL("../src/cli/main.js", import.meta.url));
+
+function modelgate(...args: string[]) {
+  const { status, stdout, stderr } = spawnSync(process.execPath, [MAIN, ...args], {
+    encoding: "utf8",
+    env: { ...process.env, NO_COLOR: "1" },
+  });
+  return { status, stdout, stderr };
+}
+
+describe("command line usage", () => {
+  it("exits 4 on an unknown option", () => {
+    const r = modelgate("scan", "--frobnicate", ".");
+    assert.equal(r.status, ExitCode.Usage);
+    assert.match(r.stderr, /unknown option '--frobnicate'/);
+  });
+
+  it("exits 4 on a --fail-on value that is not a threshold, naming the choices", () => {
+    for (const value of ["info", "severe"]) {
+      const r = modelgate("scan", "--fail-on", value, ".");
+      assert.equal(r.status, ExitCode.Usage, value);
+      assert.match(r.stderr, /critical, high, medium, low/);
+    }
+  });
+
+  it("exits 4 without a path to scan", () => {
+    assert.equal(modelgate("scan").status, ExitCode.Usage);
+  });
+
+  it("exits 4 without a command", () => {
+    assert.equal(modelgate().status, ExitCode.Usage);
+  });
+
+  it("exits 0 for --help, with examples and the exit codes", () => {
+    const r = modelgate("scan", "--help");
+    assert.equal(r.status, 0);
+    assert.match(r.stdout, /--fail-on <severity>/);
+    assert.match(r.stdout, /Examples:/);
+    assert.match(r.stdout, /Exit codes:\n {2}0 .*\n {2}1 .*\n {2}2 .*\n {2}3 .*\n {2}4 /);
+  });
+
+  it("exits 0 for --version and prints the package version", () => {
+    const r = modelgate("--version");
+    assert.equal(r.status, 0);
+    assert.match(r.stdout, /^\d+\.\d+\.\d+/);
+  });
+});
+
+describe("command line scans (need the engine)", () => {
+  const dir = mkdtempSync(join(tmpdir(), "modelgate-cli-"));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("exits 4 for a path that does not exist", () => {
+    const r = modelgate("scan", join(dir, "no-such-file.pt"));
+    assert.equal(r.status, ExitCode.Usage);
+    assert.match(r.stderr, /no-such-file\.pt/);
+  });
+
+  it("exits 3 for an empty folder", () => {
+    const empty = mkdtempSync(join(dir, "empty-"));
+    assert.equal(modelgate("scan", empty).status, ExitCode.NoModelFiles);
+  });
+
+  it("exits 3 for a folder holding only a text file, and reports it as skipped", () => {
+    const texts = mkdtempSync(join(dir, "text-"));
+    writeFileSync(join(texts, "notes.txt"), "just some notes\n");
+    const r = modelgate("scan", "--format", "json", texts);
+    assert.equal(r.status, ExitCode.NoModelFiles);
+    const report = JSON.parse(r.stdout) as ScanReport;
+    assert.equal(report.schema, REPORT_SCHEMA);
+    assert.equal(report.summary.filesScanned, 0);
+    assert.equal(report.summary.filesSkipped, 1);
+  });
+
+  it("writes the report to --output and the text report to stderr", () => {
+    const texts = mkdtempSync(join(dir, "out-"));
+    writeFileSync(join(texts, "notes.txt"), "notes\n");
+    const out = join(dir, "report.sarif");
+    const r = modelgate("scan", "--format", "sarif", "-o", out, texts);
+    assert.equal(r.status, ExitCode.NoModelFiles);
+    assert.equal(r.stdout, "");
+    assert.match(r.stderr, /Summary/);
+  });
+});
+
+function report(files: Partial<FileResult>[], overrides: Partial<ScanReport["summary"]> = {}): ScanReport {
+  const full = files.map((f, i): FileResult => ({ path: `f${i}`, format: "pickle", size: 1, verdict: "pass", findings: [], bytesRead: 1, ...f }));
+  const blocked = full.filter((f) => f.verdict === "block").length;
+  return {
+    schema: REPORT_SCHEMA,
+    tool: { name: "modelgate", version: "0.1.0", rulesVersion: "1" },
+    verdict: blocked > 0 ? "block" : "pass",
+    failOn: "medium",
+    summary: {
+      filesScanned: full.filter((f) => f.skipped === undefined && f.error === undefined).length,
+      filesSkipped: full.filter((f) => f.skipped !== undefined).length,
+      filesBlocked: blocked,
+      filesErrored: full.filter((f) => f.error !== undefined).length,
+      findings: { critical: 0, high: 0, medium: 0, low: 0, info: 0 },
+      bytesRead: 0,
+      bytesTotal: 0,
+      durationMs: 0,
+      ...overrides,
+    },
+    files: full,
+  };
+}
+
+describe("exitCodeFor", () => {
+  it("is 0 when scanned files pass", () => {
+    assert.equal(exitCodeFor(report([{}])), ExitCode.Pass);
+  });
+
+  it("is 1 when a file is blocked", () => {
+    assert.equal(exitCodeFor(report([{}, { verdict: "block" }])), ExitCode.Blocked);
+  });
+
+  it("is 2 when a file could not be read, even if the engine also marks it blocked", () => {
+    assert.equal(exitCodeFor(report([{}, { error: "EIO" }])), ExitCode.ScanFailed);
+    assert.equal(exitCodeFor(report([{}, { error: "EIO", verdict: "block" }])), ExitCode.ScanFailed);
+  });
+
+  it("prefers 1 over 2: a known-bad model outranks an unreadable neighbour", () => {
+    assert.equal(exitCodeFor(report([{ verdict: "block" }, { error: "EIO" }])), ExitCode.Blocked);
+  });
+
+  it("is 3 when nothing was a model file, but 2 if something could not be read", () => {
+    assert.equal(exitCodeFor(report([])), ExitCode.NoModelFiles);
+    assert.equal(exitCodeFor(report([{ skipped: "text" }])), ExitCode.NoModelFiles);
+    assert.equal(exitCodeFor(report([{ skipped: "text" }, { error: "EACCES" }])), ExitCode.ScanFailed);
+  });
+
+  it("never returns 0 for a block verdict (fail closed)", () => {
+    assert.equal(exitCodeFor({ ...report([{}]), verdict: "block" }), ExitCode.Blocked);
+  });
+});
+
+describe("progress line", () => {
+  const progress = { filesDone: 1, filesTotal: 4, bytesDone: 2_000_000, bytesTotal: 8_000_000 };
+
+  it("redraws at most ten times a second and clears itself", () => {
+    let clock = 0;
+    const writes: string[] = [];
+    const line = progressLine({ write: (t) => writes.push(t), columns: 80 }, () => clock);
+    line.update({ ...progress, current: "a.pt" });
+    clock = 50;
+    line.update({ ...progress, current: "b.pt" });
+    clock = 150;
+    line.update({ ...progress, filesDone: 2, current: "c.pt" });
+    line.clear();
+    assert.equal(writes.length, 3);
+    assert.equal(writes[0], "\r\x1b[Kscanning 1/4 files, 2.0 MB of 8.0 MB  a.pt");
+    assert.match(writes[1]!, /2\/4 files.*c\.pt$/);
+    assert.equal(writes[2], "\r\x1b[K");
+  });
+
+  it("fits one terminal row, keeping the end of a long path", () => {
+    const writes: string[] = [];
+    const line = progressLine({ write: (t) => writes.push(t), columns: 60 }, () => 0);
+    line.update({ ...progress, current: `${"deep/".repeat(30)}model.pt` });
+    const shown = writes[0]!.replace("\r\x1b[K", "");
+    assert.ok(shown.length <= 59, shown);
+    assert.match(shown, /^scanning 1\/4 files.*….*model\.pt$/);
+  });
+});

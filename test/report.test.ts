@@ -1,0 +1,259 @@
+/** Renderers on hand-built reports: no engine involved. */
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { describeLocation, formatBytes, printable } from "../src/report/humanize.js";
+import { renderJson } from "../src/report/json.js";
+import { artifactUri, renderSarif } from "../src/report/sarif.js";
+import { renderText } from "../src/report/text.js";
+import { RULE_IDS } from "../src/rules/catalogue.js";
+import { REPORT_SCHEMA, type FileResult, type ScanReport } from "../src/types.js";
+
+function fileResult(overrides: Partial<FileResult> & Pick<FileResult, "path">): FileResult {
+  return { format: "pickle", size: 1000, verdict: "pass", findings: [], bytesRead: 1000, ...overrides };
+}
+
+function sampleReport(): ScanReport {
+  return {
+    schema: REPORT_SCHEMA,
+    tool: { name: "modelgate", version: "0.1.0", rulesVersion: "1" },
+    verdict: "block",
+    failOn: "medium",
+    summary: {
+      filesScanned: 3,
+      filesSkipped: 1,
+      filesBlocked: 1,
+      filesErrored: 1,
+      findings: { critical: 1, high: 0, medium: 1, low: 0, info: 1 },
+      bytesRead: 1_234_567,
+      bytesTotal: 3_400_000_000,
+      durationMs: 420,
+    },
+    files: [
+      fileResult({
+        path: "models/evil model.pt",
+        format: "pytorch-zip",
+        size: 3_400_000_000,
+        verdict: "block",
+        bytesRead: 1_234_000,
+        findings: [
+          {
+            rule: "MG101",
+            severity: "medium",
+            message: "Calls a callable that is not on the allowlist",
+            location: { path: "models/evil model.pt", member: "archive/data.pkl" },
+            evidence: "mymod.helper called via REDUCE",
+          },
+          {
+            rule: "MG100",
+            severity: "critical",
+            message: "Calls posix.system at load time",
+            location: { path: "models/evil model.pt", member: "archive/data.pkl", offset: 123 },
+            evidence: "posix.system called via REDUCE with ('id',)",
+          },
+        ],
+      }),
+      fileResult({
+        path: "clean.pkl",
+        findings: [
+          { rule: "MG114", severity: "info", message: "Two pickle streams", location: { path: "clean.pkl", offset: 77 } },
+        ],
+      }),
+      fileResult({ path: "README.md", format: "unknown", skipped: "not a model format (text)", bytesRead: 4096 }),
+      fileResult({ path: "locked.bin", format: "unknown", size: 0, verdict: "block", bytesRead: 0, error: "EACCES: permission denied" }),
+    ],
+  };
+}
+
+describe("text report", () => {
+  const text = renderText(sampleReport());
+
+  it("shows each finding with severity, rule id and name, message, location and evidence", () => {
+    assert.match(text, /CRITICAL\s+MG100 pickle-dangerous-callable: Calls posix.system at load time/);
+    assert.match(text, /\n {4}at models\/evil model\.pt > archive\/data\.pkl @ offset 123\n/);
+    assert.match(text, /\n {4}evidence: posix\.system called via REDUCE with \('id',\)\n/);
+    assert.match(text, /\n {4}at clean\.pkl @ offset 77\n/);
+  });
+
+  it("puts the worst finding of a file first", () => {
+    assert.ok(text.indexOf("MG100") < text.indexOf("MG101"));
+  });
+
+  it("reports a file that could not be scanned", () => {
+    assert.match(text, /locked\.bin.*ERROR/);
+    assert.match(text, /could not be scanned: EACCES: permission denied/);
+  });
+
+  it("lists skipped files only when asked, but always counts them", () => {
+    assert.doesNotMatch(text, /README\.md/);
+    assert.match(text, /3 scanned, 1 skipped, 1 blocked, 1 errored/);
+    assert.match(renderText(sampleReport(), { showSkipped: true }), /Skipped.*\n {2}README\.md {2}not a model format \(text\)/);
+  });
+
+  it("ends with finding counts, bytes read against total, duration and the verdict with its threshold", () => {
+    assert.match(text, /findings {2}1 critical, 0 high, 1 medium, 0 low, 1 info/);
+    assert.match(text, /read {6}1\.2 MB of 3\.4 GB/);
+    assert.match(text, /duration {2}420 ms/);
+    assert.match(text, /BLOCK {2}1 file with findings at or above medium \(--fail-on medium\)/);
+  });
+
+  it("says pass without calling anything safe", () => {
+    const report = { ...sampleReport(), verdict: "pass" as const, failOn: "high" as const };
+    assert.match(renderText(report), /PASS {3}no findings at or above high \(--fail-on high\)/);
+    assert.doesNotMatch(renderText(report), /safe/i);
+  });
+
+  it("uses colour only when asked", () => {
+    assert.doesNotMatch(text, /\x1b\[/);
+    assert.match(renderText(sampleReport(), { color: true }), /\x1b\[1;31mCRITICAL/);
+  });
+
+  it("escapes terminal control sequences and bidi overrides coming from scanned content", () => {
+    const report = sampleReport();
+    report.files[0]!.findings[0]!.evidence = "\x1b[2Jgotcha\r\u202eevil";
+    const rendered = renderText(report);
+    assert.doesNotMatch(rendered, /\x1b|\r|\u202e/);
+    assert.match(rendered, /\\x1b\[2Jgotcha\\x0d\\u202eevil/);
+  });
+});
+
+describe("humanize", () => {
+  it("formats sizes in SI units", () => {
+    assert.equal(formatBytes(0), "0 B");
+    assert.equal(formatBytes(999), "999 B");
+    assert.equal(formatBytes(1_234_567), "1.2 MB");
+    assert.equal(formatBytes(3_400_000_000), "3.4 GB");
+  });
+
+  it("spells a location as path > member @ offset", () => {
+    assert.equal(describeLocation({ path: "a.pt", member: "a/data.pkl", offset: 5 }), "a.pt > a/data.pkl @ offset 5");
+    assert.equal(describeLocation({ path: "a.pkl" }), "a.pkl");
+  });
+
+  it("leaves ordinary text alone", () => {
+    assert.equal(printable("posix.system('id') — ünïcode"), "posix.system('id') — ünïcode");
+  });
+});
+
+describe("json report", () => {
+  it("round-trips as the ScanReport with its schema", () => {
+    const report = sampleReport();
+    const json = renderJson(report);
+    assert.deepEqual(JSON.parse(json), report);
+    assert.equal(JSON.parse(json).schema, "modelgate.report/v1");
+    assert.ok(json.startsWith('{\n  "schema"'), "2-space indent, schema first");
+  });
+});
+
+/**
+ * The fields GitHub code scanning requires or reads (docs.github.com, "SARIF support for code scanning").
+ * Returns the problems found, so a failure names all of them at once.
+ */
+function githubSarifProblems(log: any): string[] {
+  const problems: string[] = [];
+  const need = (ok: unknown, what: string) => {
+    if (!ok) problems.push(what);
+  };
+  const nonEmpty = (v: unknown) => typeof v === "string" && v.length > 0;
+  need(nonEmpty(log.$schema), "$schema");
+  need(log.version === "2.1.0", "version 2.1.0");
+  need(Array.isArray(log.runs) && log.runs.length > 0, "runs[]");
+  for (const run of log.runs ?? []) {
+    const driver = run.tool?.driver;
+    need(nonEmpty(driver?.name), "tool.driver.name");
+    const rules: any[] = driver?.rules ?? [];
+    need(new Set(rules.map((r) => r.id)).size === rules.length, "unique rule ids");
+    for (const rule of rules) {
+      need(nonEmpty(rule.id), "rule.id");
+      need(nonEmpty(rule.shortDescription?.text), `${rule.id}.shortDescription.text`);
+      need(nonEmpty(rule.fullDescription?.text), `${rule.id}.fullDescription.text`);
+      need(rule.fullDescription?.text?.length <= 1024, `${rule.id}.fullDescription.text <= 1024`);
+      need(nonEmpty(rule.help?.text), `${rule.id}.help.text`);
+      need(["note", "warning", "error"].includes(rule.defaultConfiguration?.level), `${rule.id}.defaultConfiguration.level`);
+      const score = rule.properties?.["security-severity"];
+      need(typeof score === "string" && /^\d+\.\d$/.test(score) && Number(score) >= 0 && Number(score) <= 10, `${rule.id} security-severity`);
+      need(rule.properties?.tags?.includes("security"), `${rule.id} tagged security`);
+    }
+    need(Array.isArray(run.results), "results[]");
+    for (const result of run.results ?? []) {
+      need(rules[result.ruleIndex]?.id === result.ruleId, `ruleIndex ${result.ruleIndex} matches ruleId ${result.ruleId}`);
+      need(["none", "note", "warning", "error"].includes(result.level), `level ${result.level}`);
+      need(nonEmpty(result.message?.text), "result.message.text");
+      const physical = result.locations?.[0]?.physicalLocation;
+      need(nonEmpty(physical?.artifactLocation?.uri), "locations[0].physicalLocation.artifactLocation.uri");
+      need(Number.isInteger(physical?.region?.startLine) && physical.region.startLine >= 1, "region.startLine");
+      need(nonEmpty(result.partialFingerprints?.primaryLocationLineHash), "partialFingerprints.primaryLocationLineHash");
+    }
+  }
+  return problems;
+}
+
+describe("sarif report", () => {
+  const log = JSON.parse(renderSarif(sampleReport()));
+  const run = log.runs[0];
+
+  it("has every field GitHub code scanning requires", () => {
+    assert.deepEqual(githubSarifProblems(log), []);
+  });
+
+  it("describes every rule of the catalogue", () => {
+    assert.deepEqual(
+      run.tool.driver.rules.map((r: { id: string }) => r.id),
+      RULE_IDS,
+    );
+    const mg100 = run.tool.driver.rules[RULE_IDS.indexOf("MG100")];
+    assert.equal(mg100.name, "pickle-dangerous-callable");
+    assert.equal(mg100.properties["security-severity"], "9.5");
+    assert.equal(mg100.defaultConfiguration.level, "error");
+    assert.match(mg100.helpUri, /^https:\/\//);
+    assert.equal(run.tool.driver.semanticVersion, "0.1.0");
+  });
+
+  it("maps severities to levels and keeps the evidence and the member in the message", () => {
+    const byRule = new Map(run.results.map((r: any) => [r.ruleId, r]));
+    const critical: any = byRule.get("MG100");
+    assert.equal(critical.level, "error");
+    assert.equal((byRule.get("MG101") as any).level, "warning");
+    assert.equal((byRule.get("MG114") as any).level, "note");
+    assert.match(critical.message.text, /^Calls posix\.system at load time\. /);
+    assert.match(critical.message.text, /archive member archive\/data\.pkl at byte offset 123/);
+    assert.match(critical.message.text, /Evidence: posix\.system called via REDUCE/);
+  });
+
+  it("locates results in the file, with archive members as logical locations and byte offsets as byte regions", () => {
+    const critical = run.results.find((r: any) => r.ruleId === "MG100");
+    assert.equal(critical.locations[0].physicalLocation.artifactLocation.uri, "models/evil%20model.pt");
+    assert.deepEqual(critical.locations[0].logicalLocations, [
+      { name: "archive/data.pkl", fullyQualifiedName: "archive/data.pkl", kind: "resource" },
+    ]);
+    assert.equal(critical.relatedLocations, undefined, "a member offset is not a file offset");
+    const info = run.results.find((r: any) => r.ruleId === "MG114");
+    assert.deepEqual(info.relatedLocations[0].physicalLocation.region, { byteOffset: 77, byteLength: 1 });
+  });
+
+  it("fingerprints by rule, path, member and evidence, not by offset or wording", () => {
+    const again = JSON.parse(renderSarif(sampleReport())).runs[0].results;
+    assert.deepEqual(
+      again.map((r: any) => r.partialFingerprints),
+      run.results.map((r: any) => r.partialFingerprints),
+    );
+    const moved = sampleReport();
+    const finding = moved.files[0]!.findings[1]!;
+    finding.location.offset = 999;
+    finding.message = "reworded";
+    const movedPrint = JSON.parse(renderSarif(moved)).runs[0].results[1].partialFingerprints;
+    assert.deepEqual(movedPrint, run.results[1].partialFingerprints);
+    assert.notDeepEqual(run.results[0].partialFingerprints, run.results[1].partialFingerprints);
+  });
+
+  it("reports unreadable files as a failed execution and carries the verdict", () => {
+    assert.equal(run.invocations[0].executionSuccessful, false);
+    assert.match(run.invocations[0].toolExecutionNotifications[0].message.text, /EACCES/);
+    assert.equal(run.properties.verdict, "block");
+    assert.equal(run.properties.failOn, "medium");
+  });
+
+  it("writes URIs as percent-encoded references with forward slashes", () => {
+    assert.equal(artifactUri("./dir/a b#c?.pt"), "dir/a%20b%23c%3F.pt");
+    assert.equal(artifactUri("/abs/x y.pt"), "file:///abs/x%20y.pt");
+  });
+});
