@@ -522,6 +522,11 @@ def gen_benign():
     ts = b.getvalue()
     benign("torchscript_module.pt", ts, "torch.jit.script of Sequential(Linear, ReLU), saved with torch.jit.save (carries code/: low finding only)")
 
+    benign("torch_state_dict_pickle_proto4.pt", tsave(sd32, pickle_protocol=4),
+           "torch.save(pickle_protocol=4): data.pkl uses FRAME/STACK_GLOBAL/MEMOIZE")
+    benign("torch_nested_checkpoint.pth", tsave({"config": {"layers": [4, 3], "act": "relu", "dropout": 0.1, "tied": False},
+                                                 "models": [sd32, sd32], "step": 100, "best": None, "tags": ("a", "b")}),
+           "torch.save of nested containers sharing tensors (two references to the same state dict)")
     # --- HF-style name, paddle-style pickle
     benign("pytorch_model.bin", tsave(sd32), "Hugging Face style pytorch_model.bin (torch zip)")
     pd = collections.OrderedDict([("linear_0.w_0", np.random.rand(4, 3).astype("float32")),
@@ -541,6 +546,10 @@ def gen_benign():
         return b.getvalue()
 
     benign("numpy_float32.npy", npsave(np.linspace(0, 1, 12, dtype=np.float32).reshape(3, 4)), "np.save float32")
+    for ver in ((2, 0), (3, 0)):
+        b = io.BytesIO()
+        np.lib.format.write_array(b, np.arange(6, dtype=np.float32), version=ver)
+        benign("numpy_header_v%d.npy" % ver[0], b.getvalue(), "np.lib.format.write_array version %d.0 header (4-byte header length)" % ver[0])
     benign("numpy_int64.npy", npsave(np.arange(10, dtype=np.int64)), "np.save int64")
     st = np.array([(1, 2.5, b"ab"), (2, 3.5, b"cd")], dtype=[("id", "<i4"), ("x", "<f8"), ("tag", "S2")])
     benign("numpy_structured.npy", npsave(st), "np.save structured dtype")
@@ -590,6 +599,12 @@ def gen_benign():
             benign(os.path.relpath(path, os.path.join(FIX, "benign")), data,
                    "scikit-learn %s via joblib.dump %s" % (tag, "uncompressed (raw array bytes inside the pickle stream)" if comp is None else "compress=(%r, 3)" % comp),
                    layer=None if comp is None else "%s>joblib-pickle" % comp)
+
+    path = os.path.join(FIX, "benign", "joblib_numpy_arrays.joblib")
+    joblib.dump({"w": np.arange(12, dtype=np.float32).reshape(3, 4), "b": np.zeros(3), "ids": np.arange(5, dtype=np.int16),
+                 "f": np.asfortranarray(np.ones((2, 3))), "name": "arrays"}, path)
+    with open(path, "rb") as f:
+        benign("joblib_numpy_arrays.joblib", f.read(), "joblib.dump of a dict of numpy arrays (several dtypes, one Fortran-order)")
 
     # --- plain python containers in every protocol
     values = {
@@ -726,6 +741,25 @@ def gen_malicious(ctx):
         ("pip_main", G("pip", "main")(["install", "modelgate-fixture-nonexistent"]), "pip.main"),
         ("torch_load_file", G("torch", "load")("/tmp/modelgate-fixture.pt"), "torch.load"),
         ("numpy_ctypeslib_load_library", G("numpy.ctypeslib", "load_library")("libc", "/lib"), "numpy.ctypeslib.load_library"),
+        ("pdb_run", G("pdb", "run")(PYCMD), "pdb.run"),
+        ("cprofile_run", G("cProfile", "run")(PYCMD), "cProfile.run"),
+        ("profile_run", G("profile", "run")(PYCMD), "profile.run"),
+        ("doctest_debug_script", G("doctest", "debug_script")(PYCMD), "doctest.debug_script"),
+        ("code_interact", G("code", "interact")(), "code.interact"),
+        ("imp_load_source", G("imp", "load_source")("m", "/tmp/modelgate-fixture.py"), "imp.load_source"),
+        ("importlib_sourcefileloader", G("importlib.machinery", "SourceFileLoader")("m", "/tmp/modelgate-fixture.py"), "importlib.machinery.SourceFileLoader"),
+        ("builtins_breakpoint", G("builtins", "breakpoint")(), "builtins.breakpoint"),
+        ("posix_spawnv", G("posix", "spawnv")(0, "/bin/echo", ["echo", "modelgate-fixture"]), "posix.spawnv"),
+        ("os_execvp", G("os", "execvp")("echo", ["echo", "modelgate-fixture"]), "os.execvp"),
+        ("subprocess_getoutput_py2", G("commands", "getstatusoutput")(CMD), "commands.getstatusoutput"),
+        ("shutil_copyfile", G("shutil", "copyfile")("/etc/hostname", "/tmp/modelgate-fixture"), "shutil.copyfile"),
+        ("tarfile_extractall", G("builtins", "getattr")(G("tarfile", "open")("/tmp/modelgate-fixture.tar"), "extractall"), "tarfile.open"),
+        ("multiprocessing_process", G("multiprocessing.context", "Process")(), "multiprocessing.context.Process"),
+        ("threading_timer", G("threading", "Timer")(0, G("posix", "system"), (CMD,)), "threading.Timer"),
+        ("sys_setrecursionlimit", G("sys", "setrecursionlimit")(10), "sys.setrecursionlimit"),
+        ("signal_signal", G("signal", "alarm")(1), "signal.alarm"),
+        ("numpy_f2py_compile", G("numpy.f2py", "compile")("end", "m"), "numpy.f2py.compile"),
+        ("torch_utils_cpp_extension", G("torch.utils.cpp_extension", "load_inline")("m", "", ""), "torch.utils.cpp_extension.load_inline"),
     ]
     for tag, tree, mention in hand_p2:
         mal("p02_%s.pkl" % tag, asm(tree, 4), "P2", [mention], "hand-assembled gadget %s, protocol 4 STACK_GLOBAL" % mention)
@@ -999,6 +1033,11 @@ def gen_malicious(ctx):
     mal("p13_npy_object_system.npy", inner_npy, "P13", ["posix.system"], "np.save of dtype=object array whose element reduces to os.system", layer="npy>pickle")
     hdr = npy_header("|O", (1,))
     mal("p13_npy_handmade_header.npy", hdr + simple, "P13", ["posix.system"], "hand-assembled .npy header (|O) + malicious pickle", layer="npy>pickle")
+    b = io.BytesIO()
+    np.lib.format.write_array(b, np.array([Call(os.system, CMD)], dtype=object), version=(2, 0), allow_pickle=True)
+    mal("p13_npy_v2_object_system.npy", b.getvalue(), "P13", ["posix.system"], ".npy version 2.0 header, dtype=object, element reduces to os.system", layer="npy>pickle")
+    mal("p13_npy_fake_float_header.npy", npy_header("<f4", (4,)) + simple, "P13", [],
+        ".npy header claims float32 (4 elements) but the body is a malicious pickle (wrong byte count)", layer="npy>?")
     b = io.BytesIO()
     np.savez(b, ok=np.arange(3), evil=np.array([Call(os.system, CMD)], dtype=object))
     mal("p13_npz_object.npz", b.getvalue(), "P13", ["posix.system"], "np.savez with one object-dtype member calling os.system", layer="zip>npy>pickle")

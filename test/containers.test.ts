@@ -497,6 +497,14 @@ test("npy: a header declaring more data than the file holds is MG151 (v2 header,
   assert.match(ctx.log.reports[0]!.message, /declares 200 bytes of array data but the file holds 100/);
 });
 
+test("npy: a pickle behind a float header (more bytes than declared) is MG151 and the data is scanned by content", async () => {
+  const ctx = fakeContext("f.npy");
+  await scanNpy(new BufferSource("f.npy", npy("{'descr': '<f4', 'fortran_order': False, 'shape': (4,), }", PICKLE)), ctx);
+  assert.deepEqual(rules(ctx.log), ["MG151"]);
+  assert.deepEqual(names(ctx.log), ["<npy data>"]);
+  assert.equal(ctx.log.members[0]!.text, Buffer.from(PICKLE).toString("latin1"));
+});
+
 test("npy: headers that are not plain literals are MG151, never evaluated", async () => {
   for (const header of [
     "{'descr': __import__('os').system('id'), 'fortran_order': False, 'shape': (), }",

@@ -5,7 +5,7 @@
  * allow_pickle=True (P13); other arrays are only checked to fit the file, their data is not read.
  * .npz needs nothing here: it is a zip of .npy members, dispatched by the zip scanner.
  */
-import type { ByteSource } from "../sources/byteSource.js";
+import { SliceSource, type ByteSource } from "../sources/byteSource.js";
 import type { FormatScanner, ScanContext } from "./context.js";
 import { scanPickle } from "./pickle.js";
 
@@ -109,19 +109,27 @@ export const scanNpy: FormatScanner = async (source: ByteSource, ctx: ScanContex
   if (dtype.object) {
     ctx.report("MG150", "NumPy array has dtype=object: its data is a pickle, which np.load runs when allow_pickle=True; the pickle was scanned", {
       offset: header.dataStart,
-      evidence: `descr ${JSON.stringify(literalText(header.descr))}, shape (${header.shape.join(", ")})`,
+      evidence: `descr ${literalText(header.descr)}, shape (${header.shape.join(", ")})`,
     });
     await scanPickle(source, ctx, { offset: header.dataStart, single: true });
     return;
   }
   const needed = header.shape.reduce<bigint>((n, d) => n * BigInt(d), 1n) * dtype.itemsize;
   const held = BigInt(source.size - header.dataStart);
+  if (needed === held) return;
+  const evidence = `descr ${literalText(header.descr)}, shape (${header.shape.join(", ")})`;
   if (needed > held) {
-    ctx.report("MG151", `NumPy header declares ${needed} bytes of array data but the file holds ${held}`, {
-      offset: header.dataStart,
-      evidence: `descr ${JSON.stringify(literalText(header.descr))}, shape (${header.shape.join(", ")})`,
-    });
+    ctx.report("MG151", `NumPy header declares ${needed} bytes of array data but the file holds ${held}`, { offset: header.dataStart, evidence });
+    return;
   }
+  // The data does not match its header: it may be something else entirely (a pickle behind a float
+  // header, for a reader that trusts another header), so the whole data region is scanned by content.
+  ctx.report("MG151", `NumPy header declares ${needed} bytes of array data but the file holds ${held}; the data was scanned by content`, {
+    offset: header.dataStart,
+    evidence,
+  });
+  const name = "<npy data>";
+  await ctx.scanMember(name, new SliceSource(name, source, header.dataStart, source.size - header.dataStart));
 };
 
 function isTuple(v: PyLiteral | undefined): v is { tuple: PyLiteral[] } {

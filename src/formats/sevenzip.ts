@@ -42,19 +42,19 @@ export async function run7z(
     stdout: stdout ?? ((c) => (text += String.fromCharCode(c))),
     print: (line) => (text += line + "\n"),
     printErr: (line) => (errors += line.trim() ? line.trim() + " " : ""),
-    // Emscripten's default quit sets process.exitCode after a failed run, which would fail the whole CLI.
-    quit: (_code, status) => {
-      throw status;
-    },
   });
   sevenZip.FS.mkdir(WORKDIR);
   sevenZip.FS.chdir(WORKDIR);
   for (const [name, data] of Object.entries(files)) sevenZip.FS.writeFile(name, data);
   let status: number;
+  // Emscripten sets process.exitCode when a run fails, which would fail the whole process: keep ours.
+  const exitCode = process.exitCode;
   try {
     status = sevenZip.callMain(["-bd", ...args]) as unknown as number; // -bd: no progress output
   } catch (err) {
     return { ok: false, error: errors.trim() || `7-Zip failed (${typeof err === "number" ? "internal exception" : String(err)})`, stdout: text, fs: sevenZip.FS };
+  } finally {
+    process.exitCode = exitCode;
   }
   return { ok: status === 0, error: errors.trim() || `7-Zip exit status ${status}`, stdout: text, fs: sevenZip.FS };
 }

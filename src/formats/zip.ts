@@ -37,6 +37,8 @@ export interface ZipEntry {
 export interface LocalHeader {
   /** Where the member's data starts: local header offset + 30 + local name length + local extra length. */
   readonly dataStart: number;
+  /** The local header's own flags (a data descriptor may be announced here only). */
+  readonly flags: number;
   /** How the local header disagrees with the central directory, one phrase each (MG144). */
   readonly mismatches: readonly string[];
 }
@@ -119,7 +121,7 @@ export class ZipArchive {
         mismatches.push(`local uncompressed size ${sizes.uncompressed}, central ${entry.uncompressedSize}`);
       }
     }
-    const local = { dataStart: at + LOCAL_SIZE + nameLength + extraLength, mismatches };
+    const local = { dataStart: at + LOCAL_SIZE + nameLength + extraLength, flags, mismatches };
     this.locals.set(entry.index, local);
     return local;
   }
@@ -164,8 +166,8 @@ export class ZipArchive {
     const covered: ZipGap[] = [];
     for (const entry of this.entries) {
       try {
-        const { dataStart } = await this.localHeader(entry);
-        const slack = entry.flags & FLAG_DESCRIPTOR ? MAX_DESCRIPTOR : 0;
+        const { dataStart, flags } = await this.localHeader(entry);
+        const slack = (entry.flags | flags) & FLAG_DESCRIPTOR ? MAX_DESCRIPTOR : 0;
         covered.push({ start: entry.localHeaderOffset, end: dataStart + entry.compressedSize + slack });
       } catch (err) {
         if (!(err instanceof ZipFormatError)) throw err;

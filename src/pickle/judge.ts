@@ -42,6 +42,8 @@ export function judge(rawModule: string, name: string, opts: JudgeOptions): Judg
   if (ALLOW.has(full)) return { kind: "allow" };
   if (opts.torchscript && (TORCHSCRIPT_ALLOW.has(full) || isTorchScriptClass(module, name))) return { kind: "allow" };
 
+  const named = DENY_NAMES[full];
+  if (named) return { kind: "deny", entry: named, matched: full };
   const deny = denyEntry(full);
   const walks = name.includes(".") || name.split(".").some((p) => DUNDER.test(p)) ||
     module.split(".").some((p) => DUNDER.test(p) && !DUNDER_MODULES.has(p));

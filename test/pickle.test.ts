@@ -1,0 +1,257 @@
+/** The symbolic pickle machine and its judge, on attacks assembled opcode by opcode. */
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { scanPickle, type PickleLayout } from "../src/formats/pickle.js";
+import { LIMITS } from "../src/limits.js";
+import { BufferSource, type ByteSource } from "../src/sources/byteSource.js";
+import { RecordingContext } from "./support/context.js";
+import { OP, assemble, call1, global, stackGlobal, str, u32, u64 } from "./support/pickle.js";
+
+async function scan(bytes: Buffer, layout: PickleLayout = "plain"): Promise<RecordingContext> {
+  const ctx = new RecordingContext();
+  await scanPickle(new BufferSource("t.pkl", bytes), ctx, { layout });
+  return ctx;
+}
+
+function find(ctx: RecordingContext, rule: string): { message: string; severity?: string; evidence?: string; offset?: number }[] {
+  return ctx.reports.filter((r) => r.rule === rule).map((r) => ({ message: r.message, ...r.extra }));
+}
+
+const SYSTEM = call1(global("posix", "system"), "id");
+
+describe("imports and calls", () => {
+  test("P1: GLOBAL posix.system called via REDUCE is critical, with its argument as evidence", async () => {
+    const ctx = await scan(assemble(OP.PROTO, 2, SYSTEM, OP.STOP));
+    const [f] = find(ctx, "MG100");
+    assert.ok(f, JSON.stringify(ctx.reports));
+    assert.equal(f.severity, "critical");
+    assert.match(f.message, /calls posix\.system/);
+    assert.match(f.evidence ?? "", /posix\.system\("id",\) via REDUCE/);
+  });
+
+  test("P1: Python 2's __builtin__.eval is judged as builtins.eval", async () => {
+    const ctx = await scan(assemble(call1(global("__builtin__", "eval"), "1+1"), OP.STOP));
+    assert.match(find(ctx, "MG100")[0]?.message ?? "", /builtins\.eval/);
+  });
+
+  test("P2: a callable on no list is still reported when called (allowlist first)", async () => {
+    const ctx = await scan(assemble(OP.PROTO, 4, call1(stackGlobal("some_gadget_lib", "run_anything"), "x"), OP.STOP));
+    assert.match(find(ctx, "MG101")[0]?.message ?? "", /some_gadget_lib\.run_anything/);
+  });
+
+  test("P2: an unknown class only constructed with NEWOBJ is reported low, not medium", async () => {
+    const ctx = await scan(assemble(OP.PROTO, 4, stackGlobal("mylib", "Thing"), OP.EMPTY_TUPLE, OP.NEWOBJ, OP.STOP));
+    assert.deepEqual(ctx.rules(), ["MG102"]);
+  });
+
+  test("P3: getattr(__import__('os'), 'system')('id') reports the indirection and the call on its result", async () => {
+    const imp = call1(global("builtins", "__import__"), "os");
+    const getattr = assemble(global("builtins", "getattr"), imp, str("system"), OP.TUPLE2, OP.REDUCE);
+    const ctx = await scan(assemble(getattr, str("id"), OP.TUPLE1, OP.REDUCE, OP.STOP));
+    assert.ok(find(ctx, "MG100").some((f) => /builtins\.getattr/.test(f.message)));
+    assert.ok(find(ctx, "MG100").some((f) => /builtins\.__import__/.test(f.message)));
+    assert.match(find(ctx, "MG107")[0]?.message ?? "", /calls a value produced at load time/);
+  });
+
+  test("P4: STACK_GLOBAL whose module string comes from the memo is resolved", async () => {
+    const bytes = assemble(OP.PROTO, 4, str("os"), OP.BINPUT, 7, OP.POP, OP.BINGET, 7, str("system"), OP.STACK_GLOBAL, str("id"), OP.TUPLE1, OP.REDUCE, OP.STOP);
+    assert.match(find(await scan(bytes), "MG100")[0]?.message ?? "", /calls os\.system/);
+  });
+
+  test("P4: STACK_GLOBAL whose module is built by a call is a non-constant import", async () => {
+    const built = assemble(global("builtins", "str"), str("os"), OP.TUPLE1, OP.REDUCE);
+    const ctx = await scan(assemble(OP.PROTO, 4, built, str("system"), OP.STACK_GLOBAL, OP.STOP));
+    assert.equal(find(ctx, "MG103")[0]?.message.startsWith("imports a name that is not a constant string"), true);
+  });
+
+  test("P5: INST and OBJ call the class they name", async () => {
+    const inst = await scan(assemble(OP.MARK, "S'id'\n", OP.INST, "posix\nsystem\n", OP.STOP));
+    assert.match(find(inst, "MG100")[0]?.evidence ?? "", /via INST/);
+    const obj = await scan(assemble(OP.MARK, global("posix", "system"), "S'id'\n", OP.OBJ, OP.STOP));
+    assert.match(find(obj, "MG100")[0]?.evidence ?? "", /via OBJ/);
+  });
+
+  test("P5: EXT1 imports through the extension registry", async () => {
+    const ctx = await scan(assemble(OP.PROTO, 2, OP.EXT1, 42, OP.STOP));
+    assert.match(find(ctx, "MG105")[0]?.message ?? "", /code 42/);
+  });
+
+  test("P5: BUILD applied to an imported module is critical", async () => {
+    const ctx = await scan(assemble(OP.PROTO, 2, global("os", "environ"), OP.EMPTY_DICT, OP.BUILD, OP.STOP));
+    assert.equal(find(ctx, "MG106").length, 1);
+  });
+
+  test("P16: BUILD state with dunder keys is reported", async () => {
+    const state = assemble(OP.EMPTY_DICT, str("__reduce__"), OP.NONE, OP.SETITEM);
+    const ctx = await scan(assemble(OP.PROTO, 4, stackGlobal("collections", "OrderedDict"), OP.EMPTY_TUPLE, OP.REDUCE, state, OP.BUILD, OP.STOP));
+    assert.match(find(ctx, "MG106")[0]?.message ?? "", /__reduce__/);
+  });
+
+  test("P16: a memo slot re-used to swap a safe object for a dangerous one is followed", async () => {
+    const bytes = assemble(
+      OP.PROTO, 2,
+      global("collections", "OrderedDict"), OP.BINPUT, 1, OP.POP,
+      global("posix", "system"), OP.BINPUT, 1, OP.POP,
+      OP.BINGET, 1, str("id"), OP.TUPLE1, OP.REDUCE, OP.STOP,
+    );
+    assert.match(find(await scan(bytes), "MG100")[0]?.message ?? "", /calls posix\.system/);
+  });
+
+  test("P16: dotted and dunder names that walk attributes are critical unless the exact path is allowed", async () => {
+    const walk = await scan(assemble(OP.PROTO, 4, stackGlobal("torch", "hub.load"), OP.STOP));
+    assert.match(find(walk, "MG104")[0]?.message ?? "", /torch\.hub\.load by walking attributes of torch/);
+    const dunder = await scan(assemble(OP.PROTO, 4, stackGlobal("numpy", "__builtins__"), OP.STOP));
+    assert.equal(find(dunder, "MG104").length, 1);
+    const exact = await scan(assemble(OP.PROTO, 4, stackGlobal("torch", "_utils._rebuild_tensor_v2"), OP.STOP));
+    assert.deepEqual(exact.rules(), []);
+  });
+
+  test("copyreg._reconstructor judges the class it constructs", async () => {
+    const bytes = assemble(global("copyreg", "_reconstructor"), OP.MARK, global("posix", "system"), global("builtins", "object"), OP.NONE, OP.TUPLE, OP.REDUCE, OP.STOP);
+    assert.match(find(await scan(bytes), "MG100")[0]?.message ?? "", /constructs posix\.system/);
+  });
+
+  test("P15: TorchScript rebuilders pass only in the TorchScript layout", async () => {
+    const bytes = assemble(OP.PROTO, 2, global("torch.jit._pickle", "build_intlist"), OP.EMPTY_LIST, OP.TUPLE1, OP.REDUCE, OP.STOP);
+    assert.deepEqual((await scan(bytes, "torchscript")).rules(), []);
+    assert.deepEqual((await scan(bytes, "plain")).rules(), ["MG101"]);
+  });
+
+  test("benign containers and value types in protocol 2 produce nothing", async () => {
+    const bytes = assemble(
+      OP.PROTO, 2, global("collections", "OrderedDict"), OP.EMPTY_TUPLE, OP.REDUCE,
+      OP.MARK, str("a"), OP.BININT1, 1, str("b"), OP.BINFLOAT, [0, 0, 0, 0, 0, 0, 0, 0], OP.SETITEMS, OP.STOP,
+    );
+    assert.deepEqual((await scan(bytes)).rules(), []);
+  });
+});
+
+describe("nested deserialization (P6)", () => {
+  test("bytes handed to pickle.loads are scanned as a member", async () => {
+    const inner = assemble(OP.PROTO, 2, SYSTEM, OP.STOP);
+    const bytes = assemble(OP.PROTO, 3, global("pickle", "loads"), OP.SHORT_BINBYTES, inner.length, inner, OP.TUPLE1, OP.REDUCE, OP.STOP);
+    const ctx = await scan(bytes);
+    assert.match(find(ctx, "MG100")[0]?.message ?? "", /pickle\.loads/);
+    assert.deepEqual(ctx.members, [{ name: "<bytes passed to pickle.loads @18>", size: inner.length }]);
+  });
+
+  test("protocol-2 bytes (_codecs.encode(text, 'latin1')) handed to pickle.loads are scanned too", async () => {
+    const inner = assemble(OP.PROTO, 2, SYSTEM, OP.STOP).toString("latin1");
+    const payload = assemble(global("_codecs", "encode"), OP.BINUNICODE, u32(Buffer.byteLength(inner, "utf8")), Buffer.from(inner, "utf8"), str("latin1"), OP.TUPLE2, OP.REDUCE);
+    const ctx = await scan(assemble(OP.PROTO, 2, global("pickle", "loads"), payload, OP.TUPLE1, OP.REDUCE, OP.STOP));
+    assert.equal(ctx.members.length, 1);
+    assert.equal(ctx.members[0]?.size, inner.length);
+  });
+});
+
+describe("streams", () => {
+  test("P8: a payload in a second pickle after STOP is found", async () => {
+    const ctx = await scan(assemble(OP.PROTO, 2, OP.NONE, OP.STOP, OP.PROTO, 2, SYSTEM, OP.STOP));
+    assert.equal(find(ctx, "MG100").length, 1);
+    assert.equal(find(ctx, "MG114").length, 1);
+  });
+
+  test("P9: malicious opcodes then garbage: the payload and the break are both reported (nullifAI)", async () => {
+    const ctx = await scan(assemble(OP.PROTO, 2, SYSTEM, 0xff, 0xfe, 0x00));
+    assert.equal(find(ctx, "MG100").length, 1);
+    assert.match(find(ctx, "MG112")[0]?.message ?? "", /invalid opcode/);
+  });
+
+  test("a truncated stream is reported as broken at the offset where it ends", async () => {
+    const bytes = assemble(OP.PROTO, 2, OP.MARK, str("abc"));
+    const [f] = find(await scan(bytes), "MG110");
+    assert.match(f?.message ?? "", /without STOP/);
+    assert.equal(f?.offset, bytes.length);
+  });
+
+  test("bytes after STOP that are not a pickle are only trailing data", async () => {
+    const ctx = await scan(assemble(OP.PROTO, 2, OP.NONE, OP.STOP, "\n\0\0junk"));
+    assert.deepEqual(ctx.rules(), ["MG113"]);
+  });
+
+  test("P18: an opcode that crosses the end of its FRAME is an ambiguity", async () => {
+    const body = assemble(str("posix"), str("system"), OP.STACK_GLOBAL, OP.NONE, OP.STOP);
+    const bytes = assemble(OP.PROTO, 4, OP.FRAME, u64(3n), body);
+    assert.equal(find(await scan(bytes), "MG131").length, 1);
+  });
+
+  test("large BINBYTES payloads are skipped by seeking, not read", async () => {
+    const big = 50 * 1024 * 1024;
+    const head = assemble(OP.PROTO, 4, OP.BINBYTES8, u64(BigInt(big)));
+    const tail = assemble(OP.POP, SYSTEM, OP.STOP);
+    const source = new SparseSource(head, big, tail);
+    const ctx = new RecordingContext();
+    await scanPickle(source, ctx);
+    assert.equal(find(ctx, "MG100").length, 1);
+    assert.ok(source.bytesRead < 4 * 1024 * 1024, `read ${source.bytesRead} bytes of ${source.size}`);
+  });
+
+  test("joblib: raw array bytes after a NumpyArrayWrapper are skipped and the stream after them judged (P13)", async () => {
+    const dtype = assemble(global("numpy", "dtype"), str("f4"), OP.NEWFALSE, OP.NEWTRUE, OP.TUPLE3, OP.REDUCE);
+    const state = assemble(OP.EMPTY_DICT, OP.MARK, str("shape"), OP.BININT1, 3, OP.TUPLE1, str("dtype"), dtype, str("order"), str("C"), OP.SETITEMS);
+    const wrapper = assemble(global("joblib.numpy_pickle", "NumpyArrayWrapper"), OP.EMPTY_TUPLE, OP.NEWOBJ, state, OP.BUILD);
+    const raw = Buffer.alloc(12, 0xff); // not opcodes: must be skipped, not parsed
+    const ctx = await scan(assemble(OP.PROTO, 2, wrapper, raw, OP.POP, SYSTEM, OP.STOP));
+    assert.deepEqual(ctx.rules(), ["MG100"]);
+  });
+});
+
+describe("malformed operands and limits (P17)", () => {
+  const cases: [string, Buffer, string, RegExp][] = [
+    ["STACK_GLOBAL with int operands", assemble(OP.PROTO, 4, OP.BININT1, 1, OP.BININT1, 2, OP.STACK_GLOBAL, OP.STOP), "MG103", /not a constant string/],
+    ["negative LONG4 length", assemble(OP.PROTO, 2, OP.LONG4, [0xfb, 0xff, 0xff, 0xff], OP.STOP), "MG112", /negative byte count/],
+    ["BINGET of a key never stored", assemble(OP.PROTO, 2, OP.BINGET, 9, OP.STOP), "MG112", /read before it was stored/],
+    ["APPENDS without MARK", assemble(OP.PROTO, 2, OP.EMPTY_LIST, OP.APPENDS, OP.STOP), "MG112", /without a MARK/],
+    ["APPEND to an int", assemble(OP.PROTO, 2, OP.BININT1, 1, OP.NONE, OP.APPEND, OP.STOP), "MG112", /APPEND on a number/],
+    ["BINUNICODE8 longer than the file", assemble(OP.PROTO, 4, OP.BINUNICODE8, u64(0xfffffffffn), "abc", OP.STOP), "MG112", /declares \d+ bytes/],
+    ["BINBYTES8 length past 2^53", assemble(OP.PROTO, 4, OP.BINBYTES8, u64(0xffffffffffffffffn), OP.STOP), "MG112", /impossible/],
+    ["unhashable dict key", assemble(OP.PROTO, 2, OP.EMPTY_DICT, OP.EMPTY_LIST, OP.NONE, OP.SETITEM, OP.STOP), "MG112", /unhashable/],
+    ["STRING without quotes", assemble("Sabc\n.", ""), "MG112", /not quoted/],
+    ["GLOBAL with no newline", assemble(OP.PROTO, 2, OP.GLOBAL, "posix"), "MG110", /truncated/],
+    ["EXT4 with code 0", assemble(OP.PROTO, 2, OP.EXT4, u32(0), OP.STOP), "MG112", /<= 0/],
+  ];
+  for (const [name, bytes, rule, message] of cases) {
+    test(name, async () => {
+      const ctx = await scan(bytes);
+      assert.ok(find(ctx, rule).some((f) => message.test(f.message)), JSON.stringify(ctx.reports));
+    });
+  }
+
+  test("a payload after an unhashable key is still judged", async () => {
+    const ctx = await scan(assemble(OP.PROTO, 2, OP.EMPTY_DICT, OP.EMPTY_LIST, OP.NONE, OP.SETITEM, OP.POP, SYSTEM, OP.STOP));
+    assert.equal(find(ctx, "MG100").length, 1);
+  });
+
+  test("more MARKs than the limit stop the stream with a limit finding", async () => {
+    const bytes = Buffer.alloc(LIMITS.pickleMaxMarks + 3, OP.MARK);
+    bytes[0] = OP.PROTO;
+    bytes[1] = 2;
+    const [f] = find(await scan(bytes), "MG111");
+    assert.match(f?.message ?? "", /nested MARKs/);
+  });
+});
+
+/** `head`, then `gap` bytes that read as zeros, then `tail`; counts what is read. */
+class SparseSource implements ByteSource {
+  readonly name = "sparse";
+  readonly size: number;
+  bytesRead = 0;
+  constructor(
+    private readonly head: Buffer,
+    private readonly gap: number,
+    private readonly tail: Buffer,
+  ) {
+    this.size = head.length + gap + tail.length;
+  }
+  async read(offset: number, length: number): Promise<Uint8Array> {
+    const n = Math.max(0, Math.min(length, this.size - offset));
+    const out = Buffer.alloc(n);
+    for (let i = 0; i < n; i++) {
+      const at = offset + i;
+      if (at < this.head.length) out[i] = this.head[at]!;
+      else if (at >= this.head.length + this.gap) out[i] = this.tail[at - this.head.length - this.gap]!;
+    }
+    this.bytesRead += n;
+    return out;
+  }
+}
