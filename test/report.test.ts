@@ -1,7 +1,8 @@
 /** Renderers on hand-built reports: no engine involved. */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { describeLocation, formatBytes, printable } from "../src/report/humanize.js";
+import { describeLocation, printable } from "../src/report/humanize.js";
+import { formatBytes } from "../src/units.js";
 import { renderJson } from "../src/report/json.js";
 import { artifactUri, renderSarif } from "../src/report/sarif.js";
 import { renderText } from "../src/report/text.js";

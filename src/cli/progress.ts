@@ -1,6 +1,7 @@
 /** The "\r"-updated progress line on stderr while a scan runs. */
 import type { ScanProgress } from "../engine.js";
-import { formatBytes, printable } from "../report/humanize.js";
+import { formatBytes } from "../units.js";
+import { printable } from "../report/humanize.js";
 
 /** At most ten redraws a second: enough to look alive, cheap next to scanning thousands of small files. */
 const MIN_INTERVAL_MS = 100;

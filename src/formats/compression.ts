@@ -10,7 +10,8 @@ import { Readable, type Transform } from "node:stream";
 import { createRequire } from "node:module";
 import { LIMITS } from "../limits.js";
 import { BufferSource, type ByteSource } from "../sources/byteSource.js";
-import { canDescend, formatBytes, layerCapacity } from "./container.js";
+import { formatBytes } from "../units.js";
+import { canDescend, layerCapacity } from "./container.js";
 import type { FormatScanner, ScanBudget, ScanContext } from "./context.js";
 import { NO_PASSWORD, run7z } from "./sevenzip.js";
 

@@ -3,6 +3,7 @@
  * counts, member names. Each check reports its own finding, so callers only decide whether to go on.
  */
 import { LIMITS } from "../limits.js";
+import { formatBytes } from "../units.js";
 import type { ScanBudget, ScanContext } from "./context.js";
 
 /** False (after reporting MG140) when opening this container would nest members deeper than LIMITS.maxDepth. */
@@ -56,8 +57,3 @@ export function layerCapacity(budget: ScanBudget): { bytes: number; why: string 
     : { bytes: LIMITS.maxInMemoryLayer, why: `the in-memory layer limit of ${formatBytes(LIMITS.maxInMemoryLayer)}` };
 }
 
-export function formatBytes(n: number): string {
-  if (n >= 1024 ** 3 && n % 1024 ** 3 === 0) return `${n / 1024 ** 3} GiB`;
-  if (n >= 1024 ** 2 && n % 1024 ** 2 === 0) return `${n / 1024 ** 2} MiB`;
-  return `${n} bytes`;
-}

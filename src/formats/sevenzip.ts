@@ -7,7 +7,8 @@ import { createRequire } from "node:module";
 import type { FileSystem, SevenZipModuleFactory } from "7z-wasm";
 import { LIMITS } from "../limits.js";
 import { BufferSource, type ByteSource } from "../sources/byteSource.js";
-import { canDescend, checkMemberNames, formatBytes, layerCapacity, memberBudget } from "./container.js";
+import { formatBytes } from "../units.js";
+import { canDescend, checkMemberNames, layerCapacity, memberBudget } from "./container.js";
 import type { FormatScanner, ScanContext } from "./context.js";
 
 export interface SevenZipRun {

@@ -1,7 +1,8 @@
 /** The human report: findings grouped by file, then a summary block and the verdict line. */
 import { RULES } from "../rules/catalogue.js";
 import { SEVERITIES, severityRank, type FileResult, type Finding, type ScanReport, type Severity } from "../types.js";
-import { describeLocation, formatBytes, formatDuration, plural, printable } from "./humanize.js";
+import { formatBytes } from "../units.js";
+import { describeLocation, formatDuration, plural, printable } from "./humanize.js";
 
 export interface TextOptions {
   /** List the files whose content is not a model format (their count is always in the summary). */
