@@ -17,8 +17,13 @@ export interface ReadCounter {
   bytesRead: number;
 }
 
+/** Files up to this size are read once and served from memory: sniffing and parsing revisit their bytes. */
+const WHOLE_FILE_CACHE = 64 * 1024;
+
 export class FileSource implements ByteSource, ReadCounter {
   bytesRead = 0;
+  private whole: Uint8Array | undefined;
+
   private constructor(
     readonly name: string,
     readonly size: number,
@@ -39,6 +44,14 @@ export class FileSource implements ByteSource, ReadCounter {
   async read(offset: number, length: number): Promise<Uint8Array> {
     const n = clampLength(offset, length, this.size);
     if (n === 0) return new Uint8Array(0);
+    if (this.size <= WHOLE_FILE_CACHE) {
+      this.whole ??= await this.readFromDisk(0, this.size);
+      return this.whole.subarray(offset, offset + n);
+    }
+    return this.readFromDisk(offset, n);
+  }
+
+  private async readFromDisk(offset: number, n: number): Promise<Uint8Array> {
     const buf = Buffer.allocUnsafe(n);
     let got = 0;
     while (got < n) {
