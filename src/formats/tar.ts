@@ -123,7 +123,11 @@ export const scanTar: FormatScanner = async (source: ByteSource, ctx: ScanContex
     ctx.report("MG141", `tar header at offset ${at} is corrupt (${err.message}); the rest of the archive was not analysed`, { offset: at });
   }
   checkMemberNames(ctx, "tar", names);
+  // PyTorch before 0.4 saved checkpoints as a tar of these members; each is a pickle read by content.
+  if (PYTORCH_TAR_MEMBERS.every((n) => names.includes(n))) ctx.refineFormat("pytorch-tar");
 };
+
+const PYTORCH_TAR_MEMBERS = ["sys_info", "pickle", "storages"];
 
 async function scanTarMember(source: ByteSource, ctx: ScanContext, name: string, type: string, start: number, size: number): Promise<void> {
   if (type === "S") {

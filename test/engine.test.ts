@@ -1,0 +1,93 @@
+/** The engine end to end on files built in the test: layouts, polyglots, names, limits, verdicts. */
+import assert from "node:assert/strict";
+import { mkdtemp, writeFile, rm, mkdir } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import { gzipSync } from "node:zlib";
+import { scanFile, scanPaths, UsageError } from "../src/engine.js";
+import { OP, assemble, call1, global } from "./support/pickle.js";
+import { tar } from "./support/tar.js";
+
+let dir: string;
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), "modelgate-engine-"));
+});
+after(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function file(name: string, bytes: Uint8Array): Promise<string> {
+  const p = join(dir, name);
+  await writeFile(p, bytes);
+  return p;
+}
+
+const MALICIOUS = assemble(OP.PROTO, 2, call1(global("posix", "system"), "id"), OP.STOP);
+const BENIGN = assemble(OP.PROTO, 2, OP.EMPTY_DICT, OP.STOP);
+
+test("P10: a pickle named .safetensors is blocked for its payload and for the disguise", async () => {
+  const r = await scanFile(await file("model.safetensors", MALICIOUS), "model.safetensors");
+  assert.equal(r.format, "pickle");
+  assert.deepEqual(r.findings.map((f) => [f.rule, f.severity]), [["MG100", "critical"], ["MG130", "high"]]);
+});
+
+test("P12: a gzip of a tar of a pickle is unwrapped by content and the member chain is the location", async () => {
+  const archive = gzipSync(tar({ "inner/payload.bin": MALICIOUS }));
+  const r = await scanFile(await file("bundle.tgz", archive), "bundle.tgz");
+  const [f] = r.findings;
+  assert.equal(f?.rule, "MG100");
+  assert.equal(f?.location.member, "bundle.tar > inner/payload.bin");
+  assert.equal(f?.location.offset, 21); // the REDUCE that calls it
+});
+
+test("the old PyTorch tar layout is recognised and its pickles scanned", async () => {
+  const bytes = tar({ sys_info: BENIGN, pickle: MALICIOUS, storages: BENIGN, tensors: BENIGN });
+  const r = await scanFile(await file("old.tar", bytes), "old.tar");
+  assert.equal(r.format, "pytorch-tar");
+  assert.equal(r.verdict, "block");
+  assert.equal(r.findings[0]?.location.member, "pickle");
+});
+
+test("unknown content is skipped, not passed: it is counted and carries a reason", async () => {
+  const r = await scanFile(await file("notes.md", Buffer.from("# notes\n")), "notes.md");
+  assert.equal(r.skipped, "content is not a recognised model format");
+  assert.deepEqual(r.findings, []);
+});
+
+test("a --fail-on threshold above a finding's severity lets the file pass", async () => {
+  const low = assemble(OP.PROTO, 4, OP.SHORT_BINUNICODE, 5, "mylib", OP.SHORT_BINUNICODE, 5, "Thing", OP.STACK_GLOBAL, OP.EMPTY_TUPLE, OP.NEWOBJ, OP.STOP);
+  const p = await file("low.pkl", low);
+  assert.equal((await scanFile(p, "low.pkl", { failOn: "medium" })).verdict, "pass");
+  assert.equal((await scanFile(p, "low.pkl", { failOn: "low" })).verdict, "block");
+});
+
+test("a folder is scanned recursively, in name order, with a summary of what was read", async () => {
+  const tree = join(dir, "tree");
+  await mkdir(join(tree, "sub"), { recursive: true });
+  await writeFile(join(tree, "b.pkl"), BENIGN);
+  await writeFile(join(tree, "sub", "a.pkl"), MALICIOUS);
+  await writeFile(join(tree, "README.md"), "hello\n");
+  const report = await scanPaths([tree]);
+  assert.deepEqual(report.files.map((f) => f.path.slice(tree.length + 1)), ["README.md", "b.pkl", "sub/a.pkl"]);
+  assert.equal(report.verdict, "block");
+  assert.equal(report.summary.filesScanned, 2);
+  assert.equal(report.summary.filesSkipped, 1);
+  assert.equal(report.summary.filesBlocked, 1);
+  assert.equal(report.summary.bytesRead, BENIGN.length + MALICIOUS.length + 6);
+});
+
+test("a path that does not exist is a usage error", async () => {
+  await assert.rejects(scanPaths([join(dir, "missing.pt")]), UsageError);
+});
+
+test("findings of one rule are capped per file, keeping the worst severity", async () => {
+  const parts: (Buffer | number)[] = [OP.PROTO, 2];
+  for (let i = 0; i < 80; i++) parts.push(call1(global(`gadget${i}`, "run"), "x"), OP.POP);
+  parts.push(call1(global("posix", "system"), "id"), OP.STOP);
+  const r = await scanFile(await file("many.pkl", assemble(...parts)), "many.pkl");
+  const unknown = r.findings.filter((f) => f.rule === "MG101");
+  assert.equal(unknown.length, 50);
+  assert.ok(unknown.some((f) => /and 30 more findings of this rule/.test(f.message)));
+  assert.equal(r.findings[0]?.rule, "MG100");
+});
