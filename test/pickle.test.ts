@@ -111,6 +111,11 @@ describe("imports and calls", () => {
     assert.match(find(await scan(bytes), "MG100")[0]?.message ?? "", /constructs posix\.system/);
   });
 
+  test("copyreg._reconstructor judges the base whose __new__ and __init__ it runs", async () => {
+    const bytes = assemble(global("copyreg", "_reconstructor"), OP.MARK, global("collections", "OrderedDict"), global("posix", "system"), OP.NONE, OP.TUPLE, OP.REDUCE, OP.STOP);
+    assert.match(find(await scan(bytes), "MG100")[0]?.message ?? "", /constructs posix\.system/);
+  });
+
   test("P15: TorchScript rebuilders pass only in the TorchScript layout", async () => {
     const bytes = assemble(OP.PROTO, 2, global("torch.jit._pickle", "build_intlist"), OP.EMPTY_LIST, OP.TUPLE1, OP.REDUCE, OP.STOP);
     assert.deepEqual((await scan(bytes, "torchscript")).rules(), []);

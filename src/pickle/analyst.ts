@@ -166,9 +166,9 @@ export class PickleAnalyst implements MachineObserver {
     const use: Use = c.kind === "NEWOBJ" || c.kind === "NEWOBJ_EX" ? "construct" : "call";
     const name = this.use(fn, use, c);
     const forwarded = CALLS_ITS_ARGUMENT[name];
-    if (forwarded) {
-      const arg = argAt(c.args, forwarded.index);
-      if (isSym(arg) && arg.t === "global") this.use(arg, forwarded.construct ? "construct" : "call", c);
+    for (const index of forwarded?.indices ?? []) {
+      const arg = argAt(c.args, index);
+      if (isSym(arg) && arg.t === "global") this.use(arg, forwarded!.construct ? "construct" : "call", c);
       else if (isSym(arg) && arg.t !== "dynglobal" && arg.t !== "opaque") {
         this.report("MG107", `${name} is given a callable produced at load time: ${describe(arg)}`, {
           offset: c.at,

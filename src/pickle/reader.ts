@@ -28,7 +28,10 @@ export class StreamReader {
 
   /** Makes `[pos, pos + n)` available in `buf` if the source has it; false at end of source. */
   async ensure(n: number): Promise<boolean> {
-    if (this.pos + n <= this.bufEnd && this.pos >= this.bufStart) return true;
+    if (this.pos >= this.bufStart) {
+      if (this.pos + n <= this.bufEnd) return true;
+      if (this.bufEnd >= this.size) return false; // the rest of the source is already buffered
+    }
     if (this.pos + n > this.size) {
       if (this.pos >= this.size) return false;
       n = this.size - this.pos;

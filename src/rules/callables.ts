@@ -341,11 +341,13 @@ export const TENSOR_REBUILDERS: ReadonlySet<string> = new Set([
   "torch._utils._rebuild_qtensor",
 ]);
 
-/** Allowed callables that call or construct one of their arguments; that argument is judged in turn. */
-export const CALLS_ITS_ARGUMENT: Readonly<Record<string, { index: number; construct: boolean }>> = {
-  "copyreg._reconstructor": { index: 0, construct: true },
-  "copyreg.__newobj__": { index: 0, construct: true },
-  "copyreg.__newobj_ex__": { index: 0, construct: true },
-  "torch._tensor._rebuild_from_type": { index: 0, construct: false },
-  "torch._tensor._rebuild_from_type_v2": { index: 0, construct: false },
+/** Allowed callables that call or construct some of their arguments; those arguments are judged in turn. */
+export const CALLS_ITS_ARGUMENT: Readonly<Record<string, { indices: readonly number[]; construct: boolean }>> = {
+  // _reconstructor(cls, base, state) runs base.__new__(cls) and, unless base is object, base.__init__.
+  "copyreg._reconstructor": { indices: [0, 1], construct: true },
+  "copyreg.__newobj__": { indices: [0], construct: true },
+  "copyreg.__newobj_ex__": { indices: [0], construct: true },
+  // _rebuild_from_type(func, type, args, state) calls func(*args).
+  "torch._tensor._rebuild_from_type": { indices: [0], construct: false },
+  "torch._tensor._rebuild_from_type_v2": { indices: [0], construct: false },
 };
