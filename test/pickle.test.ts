@@ -87,6 +87,13 @@ describe("imports and calls", () => {
     assert.match(find(ctx, "MG106")[0]?.message ?? "", /__reduce__/);
   });
 
+  test("P16: a tensor rebuilder's state argument that sets dunder attributes is reported like BUILD", async () => {
+    const state = assemble(OP.EMPTY_DICT, str("__class__"), global("posix", "system"), OP.SETITEM);
+    const args = assemble(OP.MARK, OP.NONE, OP.NEWFALSE, OP.EMPTY_DICT, state, OP.TUPLE);
+    const ctx = await scan(assemble(OP.PROTO, 2, global("torch._utils", "_rebuild_parameter_with_state"), args, OP.REDUCE, OP.STOP));
+    assert.match(find(ctx, "MG106")[0]?.message ?? "", /__class__/);
+  });
+
   test("P16: a memo slot re-used to swap a safe object for a dangerous one is followed", async () => {
     const bytes = assemble(
       OP.PROTO, 2,

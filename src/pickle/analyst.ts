@@ -4,7 +4,7 @@
  * imported at one offset and called at another gets one finding at the severity of its worst use.
  */
 import { LIMITS } from "../limits.js";
-import { CALLS_ITS_ARGUMENT, TENSOR_REBUILDERS } from "../rules/callables.js";
+import { CALLS_ITS_ARGUMENT, SETS_STATE_FROM_ARGUMENT, TENSOR_REBUILDERS } from "../rules/callables.js";
 import type { ReportExtra } from "../formats/context.js";
 import type { RuleId } from "../rules/catalogue.js";
 import type { BuildDirective, IssueKind, MachineObserver, StreamOutcome } from "./machine.js";
@@ -176,6 +176,11 @@ export class PickleAnalyst implements MachineObserver {
         });
       }
     }
+    const stateAt = SETS_STATE_FROM_ARGUMENT[name];
+    const dunders = stateAt === undefined ? [] : dunderKeys(argAt(c.args, stateAt));
+    if (dunders.length > 0) {
+      this.report("MG106", `${name} sets dunder attributes ${dunders.join(", ")}`, { offset: c.at, evidence: describe(c) });
+    }
     if (TENSOR_REBUILDERS.has(name)) this.hooks.onTensorRebuild?.(name, c);
     const j = this.uses.get(name)?.judgement;
     if (j && (j.kind === "deny" || j.kind === "walk") && j.entry?.nested) {
@@ -238,7 +243,7 @@ function argAt(args: Value, index: number): Value | undefined {
 }
 
 /** Dunder keys in a BUILD state: a dict, or the (dict, slotstate) pair. */
-function dunderKeys(state: Value): string[] {
+function dunderKeys(state: Value | undefined): string[] {
   if (!isSym(state)) return [];
   const dicts = state.t === "dict" ? [state] : state.t === "tuple" ? state.items.filter((i) => isSym(i) && i.t === "dict") : [];
   const keys: string[] = [];

@@ -351,3 +351,10 @@ export const CALLS_ITS_ARGUMENT: Readonly<Record<string, { indices: readonly num
   "torch._tensor._rebuild_from_type": { indices: [0], construct: false },
   "torch._tensor._rebuild_from_type_v2": { indices: [0], construct: false },
 };
+
+/** Allowed callables that set attributes from one of their arguments (like BUILD does): its keys are checked for dunders. */
+export const SETS_STATE_FROM_ARGUMENT: Readonly<Record<string, number>> = {
+  "torch._utils._rebuild_parameter_with_state": 3,
+  "torch._tensor._rebuild_from_type_v2": 3,
+  "torch._utils._set_obj_state": 1,
+};
