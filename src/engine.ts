@@ -108,8 +108,9 @@ export async function scanFile(path: string, displayPath: string, options: ScanO
 }
 
 /** Sniffs a layer and hands it to its scanner (and to every other reading of a polyglot). */
-async function scanContent(source: ByteSource, ctx: LayerContext): Promise<Format> {
+async function scanContent(source: ByteSource, ctx: LayerContext, fallback?: Exclude<Format, "unknown">): Promise<Format> {
   const sniffed = await sniff(source, ctx.depth === 0 ? { topLevelName: ctx.name } : {});
+  if (sniffed.format === "unknown" && fallback) sniffed.format = fallback;
   const mismatch = extensionMismatch(ctx.name, sniffed.format);
   if (mismatch) {
     ctx.report("MG130", `named ${mismatch.extension} but the content is ${sniffed.format}`, { severity: mismatch.severity });
@@ -190,14 +191,14 @@ class LayerContext implements ScanContext {
     return new LayerContext(this.file, chain, basename(member), this.depth + 1);
   }
 
-  async scanMember(member: string, source: ByteSource): Promise<void> {
+  async scanMember(member: string, source: ByteSource, fallback?: Exclude<Format, "unknown">): Promise<void> {
     const child = this.memberContext(member);
     if (child.depth > LIMITS.maxDepth) {
       this.report("MG140", `${member} is nested deeper than ${LIMITS.maxDepth} layers; it was not analysed`);
       return;
     }
     try {
-      await scanContent(source, child);
+      await scanContent(source, child, fallback);
     } catch (err) {
       // One unreadable member must not end the scan of its siblings; it is still never clean.
       child.report("MG160", `the scan of this member failed: ${errorText(err)}`);

@@ -91,3 +91,11 @@ test("findings of one rule are capped per file, keeping the worst severity", asy
   assert.ok(unknown.some((f) => /and 30 more findings of this rule/.test(f.message)));
   assert.equal(r.findings[0]?.rule, "MG100");
 });
+
+test("P6: bytes handed to pickle.loads are unpickled whatever they look like, so a malformed payload is still judged", async () => {
+  const inner = assemble(OP.PROTO, 9, call1(global("posix", "system"), "id"), OP.STOP); // protocol 9 does not sniff as a pickle
+  const outer = assemble(OP.PROTO, 3, global("pickle", "loads"), OP.SHORT_BINBYTES, inner.length, inner, OP.TUPLE1, OP.REDUCE, OP.STOP);
+  const r = await scanFile(await file("nested.pkl", outer), "nested.pkl");
+  const nested = r.findings.filter((f) => f.location.member?.startsWith("<bytes passed to pickle.loads"));
+  assert.ok(nested.some((f) => f.rule === "MG100" && /posix\.system/.test(f.message)), JSON.stringify(r.findings));
+});

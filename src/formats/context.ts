@@ -26,8 +26,12 @@ export interface ScanContext {
   readonly depth: number;
   readonly budget: ScanBudget;
   report(rule: RuleId, message: string, extra?: ReportExtra): void;
-  /** Sniffs `source` by content and scans it as member `member` of the current layer. */
-  scanMember(member: string, source: ByteSource): Promise<void>;
+  /**
+   * Sniffs `source` by content and scans it as member `member` of the current layer. `fallback`
+   * is how a loader is known to read the member when its content is not recognised (the bytes
+   * handed to pickle.loads are unpickled whatever they look like).
+   */
+  scanMember(member: string, source: ByteSource, fallback?: Exclude<Format, "unknown">): Promise<void>;
   /** A context for member `member` of the current layer, for scanners that dispatch members themselves. */
   memberContext(member: string): ScanContext;
   /** Refines the detected format of the top-level file (zip → pytorch-zip); ignored for members. */

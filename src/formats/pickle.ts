@@ -56,7 +56,7 @@ export async function scanPickle(source: ByteSource, ctx: ScanContext, options: 
   }
   if (streams > 1) ctx.report("MG114", `${streams} pickle streams stored back to back`, { offset: options.offset ?? 0 });
   analyst.flush();
-  for (const n of analyst.nested) await ctx.scanMember(nestedName(n), nestedSource(source, n));
+  for (const n of analyst.nested) await ctx.scanMember(nestedName(n), nestedSource(source, n), "pickle");
   return result;
 }
 

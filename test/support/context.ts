@@ -28,7 +28,7 @@ export class RecordingContext implements ScanContext {
     this.reports.push({ rule, message, member: this.member, extra });
   }
 
-  async scanMember(member: string, source: ByteSource): Promise<void> {
+  async scanMember(member: string, source: ByteSource, _fallback?: Exclude<Format, "unknown">): Promise<void> {
     this.members.push({ name: member, size: source.size });
   }
 
