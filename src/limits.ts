@@ -7,6 +7,8 @@ export const LIMITS = Object.freeze({
   pickleMaxStack: 1_000_000,
   /** Memo entries (CWE-400: memo flooding; also bounds PUT with huge keys). */
   pickleMaxMemo: 8_000_000,
+  /** Memo entries kept whole; past this, plain-data containers are memoized as a placeholder (bounds memory on dense data pickles). */
+  pickleMemoRetainAll: 100_000,
   /** Nested MARK depth (CWE-674: unbounded recursion / mark stack growth). */
   pickleMaxMarks: 4_000_000,
   /** Items a symbolic container remembers; further items are counted, not kept (CWE-400). */

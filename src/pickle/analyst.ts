@@ -13,6 +13,7 @@ import { joblibDirective, isJoblibWrapper } from "./joblib.js";
 import {
   bytesPayloads,
   describe,
+  dictEntries,
   isSym,
   qualifiedName,
   type BigConstant,
@@ -249,7 +250,7 @@ function dunderKeys(state: Value | undefined): string[] {
   const keys: string[] = [];
   for (const d of dicts) {
     if (!isSym(d) || d.t !== "dict") continue;
-    for (const [k] of d.items) if (typeof k === "string" && DANGEROUS_STATE_KEY.test(k)) keys.push(k);
+    for (const [k] of dictEntries(d)) if (typeof k === "string" && DANGEROUS_STATE_KEY.test(k)) keys.push(k);
   }
   return keys;
 }

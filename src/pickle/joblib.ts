@@ -4,7 +4,7 @@
  * on after them (P13). Here we compute how many bytes to skip from the wrapper's state.
  */
 import type { BuildDirective } from "./machine.js";
-import { isSym, type Value } from "./values.js";
+import { dictGet, isSym, type Value } from "./values.js";
 
 const WRAPPERS = new Set(["joblib.numpy_pickle.NumpyArrayWrapper", "sklearn.externals.joblib.numpy_pickle.NumpyArrayWrapper"]);
 
@@ -23,7 +23,7 @@ export function isJoblibWrapper(target: Value): boolean {
 /** What follows the wrapper's BUILD, or a reason it cannot be known. */
 export function joblibDirective(state: Value): Exclude<BuildDirective, undefined> | string {
   if (!isSym(state) || state.t !== "dict") return "state is not a dict";
-  const field = (k: string): Value | undefined => state.items.find(([key]) => key === k)?.[1];
+  const field = (k: string): Value | undefined => dictGet(state, k);
   const dtype = field("dtype");
   const typestr = dtypeString(dtype);
   if (typestr === undefined) return "dtype is not a constant numpy dtype";
@@ -34,7 +34,7 @@ export function joblibDirective(state: Value): Exclude<BuildDirective, undefined
   if (count === undefined) return "shape is not a tuple of non-negative integers";
   const bytes = count * itemsize;
   if (!Number.isSafeInteger(bytes)) return `array of ${count} × ${itemsize} bytes is impossibly large`;
-  return { skip: bytes, alignmentPadding: state.items.some(([k]) => k === "numpy_array_alignment_bytes") };
+  return { skip: bytes, alignmentPadding: dictGet(state, "numpy_array_alignment_bytes") !== undefined };
 }
 
 /** The type string of `numpy.dtype('f8', False, True)` as pickled by numpy's dtype.__reduce__. */

@@ -8,17 +8,37 @@ import { LIMITS } from "../limits.js";
 import { OP, HIGHEST_PROTOCOL, opName } from "./opcodes.js";
 import type { StreamReader } from "./reader.js";
 import {
-  addItem,
+  PLAIN_DATA,
+  SAMPLE,
+  isPlain,
   isSym,
+  tuple,
   type CallKind,
   type CallResult,
   type Dict,
   type DynamicGlobal,
   type GlobalRef,
+  type List,
+  type MutableContainer,
   type PersistentRef,
   type SetValue,
   type Value,
 } from "./values.js";
+
+// Bounds read on every opcode, hoisted out of the frozen LIMITS object.
+const MAX_STACK = LIMITS.pickleMaxStack;
+const MAX_MEMO = LIMITS.pickleMaxMemo;
+const MAX_INLINE = LIMITS.pickleMaxInlineConstant;
+const MAX_OPCODES = LIMITS.pickleMaxOpcodes;
+const MAX_LINE = LIMITS.pickleMaxLine;
+/** How much more to load when a text line runs past the buffer. */
+const LINE_CHUNK = 64 * 1024;
+/**
+ * Up to this many memo entries everything is kept. Past it, containers holding only plain data are
+ * stored as PLAIN_DATA, so a dense data pickle's memo does not pin every record in memory; a
+ * container that later gains behaviour is put back (see restore).
+ */
+const MEMO_RETAIN_ALL = LIMITS.pickleMemoRetainAll;
 
 /** How a stream can go wrong; each kind maps to one rule in the classifier. */
 export type IssueKind = "broken" | "limit" | "malformed" | "ambiguous";
@@ -62,16 +82,37 @@ class StreamBreak extends Error {
   }
 }
 
-const EMPTY_TUPLE: Value = Object.freeze({ t: "tuple", items: [] }) as Value;
+/** An operand is not in the buffer yet: rewind to the opcode at `at` and load `bytes` from there. */
+class NeedMore {
+  constructor(
+    readonly at: number,
+    readonly bytes: number,
+  ) {}
+}
+
+/** BUILD asked for work that reads the stream asynchronously (joblib arrays); the opcode itself is done. */
+class PendingBuild {
+  constructor(
+    readonly directive: Exclude<BuildDirective, undefined>,
+    readonly at: number,
+  ) {}
+}
+
+const EMPTY_TUPLE: Value = Object.freeze(tuple([]));
 
 export class Machine {
   private readonly stack: Value[] = [];
   private readonly marks: number[] = [];
-  private readonly memo = new Map<number, Value>();
+  /** Memo slots by key; keys far past the end (LONG_BINPUT 2**32-1) go to the sparse map. */
+  private readonly memo: (Value | undefined)[] = [];
+  private readonly sparseMemo = new Map<number, Value>();
+  private memoCount = 0;
   private frameEnd = -1;
   private opcodes = 0;
   private effects = 0;
   private ambiguityReported = false;
+  /** Source offset just past the buffered bytes, fixed while runBuffered runs. */
+  private end = 0;
 
   constructor(
     private readonly r: StreamReader,
@@ -94,17 +135,42 @@ export class Machine {
     return { end: Math.min(this.r.pos, this.r.size), stopped, result, opcodes: this.opcodes, effects: this.effects };
   }
 
+  /**
+   * Runs opcodes synchronously while their operands are buffered (no promise per opcode); at a
+   * buffer boundary the opcode is rewound, more data loaded, and the run resumes.
+   */
   private async loop(): Promise<Value> {
     const r = this.r;
-    const obs = this.observer;
     for (;;) {
-      if (r.pos + 16 > r.bufEnd) await r.ensure(16);
+      try {
+        return this.runBuffered();
+      } catch (err) {
+        if (err instanceof NeedMore) {
+          r.pos = err.at;
+          await r.ensure(err.bytes);
+        } else if (err instanceof PendingBuild) {
+          await this.afterBuild(err.directive, err.at);
+        } else throw err;
+      }
+    }
+  }
+
+  private runBuffered(): Value {
+    const r = this.r;
+    const obs = this.observer;
+    const buf = r.buf;
+    const base = r.bufStart;
+    this.end = base + buf.length;
+    for (;;) {
       const at = r.pos;
-      if (at >= r.size) throw new StreamBreak("broken", "stream ends without STOP (truncated)", at);
-      if (this.frameEnd >= 0) this.checkFrame(at);
-      const op = r.buf[at - r.bufStart]!;
+      if (at >= this.end) {
+        if (this.end >= r.size) throw new StreamBreak("broken", "stream ends without STOP (truncated)", at);
+        throw new NeedMore(at, 1);
+      }
+      if (at >= this.frameEnd && this.frameEnd >= 0) this.checkFrame(at);
+      const op = buf[at - base]!;
       r.pos = at + 1;
-      if (++this.opcodes > LIMITS.pickleMaxOpcodes) throw new StreamBreak("limit", `more than ${LIMITS.pickleMaxOpcodes} opcodes`, at);
+      if (++this.opcodes > MAX_OPCODES) throw new StreamBreak("limit", `more than ${MAX_OPCODES} opcodes`, at);
 
       switch (op) {
         case OP.PROTO: {
@@ -173,35 +239,35 @@ export class Machine {
           break;
         }
         case OP.LONG1:
-          this.push(await this.longBytes(this.u8(at), at), at);
+          this.push(this.longBytes(this.u8(at), at), at);
           break;
         case OP.LONG4: {
           const n = this.i32(at);
           if (n < 0) throw new StreamBreak("malformed", `LONG4 with negative byte count ${n}`, at);
-          this.push(await this.longBytes(n, at), at);
+          this.push(this.longBytes(n, at), at);
           break;
         }
         case OP.INT: {
-          const line = await this.line(at);
+          const line = this.line(at);
           if (line === "00") this.push(false, at);
           else if (line === "01") this.push(true, at);
           else this.push(parseIntLiteral(line, at), at);
           break;
         }
         case OP.LONG: {
-          const line = await this.line(at);
+          const line = this.line(at);
           this.push(parseIntLiteral(line.endsWith("L") ? line.slice(0, -1) : line, at), at);
           break;
         }
         case OP.FLOAT: {
-          const line = (await this.line(at)).trim();
+          const line = this.line(at).trim();
           const v = Number(line);
           if (Number.isNaN(v) && !/^[+-]?nan$/i.test(line)) throw new StreamBreak("malformed", `FLOAT operand ${JSON.stringify(line)} is not a number`, at);
           this.push(v, at);
           break;
         }
         case OP.STRING: {
-          const line = await this.line(at);
+          const line = this.line(at);
           const q = line[0];
           if (line.length < 2 || (q !== "'" && q !== '"') || line[line.length - 1] !== q) {
             throw new StreamBreak("malformed", "STRING operand is not quoted", at);
@@ -210,35 +276,41 @@ export class Machine {
           break;
         }
         case OP.UNICODE:
-          this.push(unescapePy(await this.line(at)), at);
+          this.push(unescapePy(this.line(at)), at);
           break;
         case OP.BINSTRING: {
           const n = this.i32(at);
           if (n < 0) throw new StreamBreak("malformed", `BINSTRING with negative length ${n}`, at);
-          this.push(await this.text(n, "latin1", at), at);
+          this.push(this.text(n, "latin1", at), at);
           break;
         }
-        case OP.SHORT_BINSTRING:
-          this.push(await this.text(this.u8(at), "latin1", at), at);
+        case OP.SHORT_BINSTRING: {
+          const n = this.u8(at);
+          this.push(this.text(n, "latin1", at), at);
           break;
-        case OP.BINUNICODE:
-          this.push(await this.text(this.u32(at), "utf8", at), at);
+        }
+        case OP.BINUNICODE: {
+          const n = this.u32(at);
+          this.push(this.text(n, "utf8", at), at);
           break;
-        case OP.SHORT_BINUNICODE:
-          this.push(await this.text(this.u8(at), "utf8", at), at);
+        }
+        case OP.SHORT_BINUNICODE: {
+          const n = this.u8(at);
+          this.push(this.text(n, "utf8", at), at);
           break;
+        }
         case OP.BINUNICODE8:
-          this.push(await this.text(this.u64(at), "utf8", at), at);
+          this.push(this.text(this.u64(at), "utf8", at), at);
           break;
         case OP.BINBYTES:
-          this.push(await this.bytes(this.u32(at), at), at);
+          this.push(this.bytes(this.u32(at), at), at);
           break;
         case OP.SHORT_BINBYTES:
-          this.push(await this.bytes(this.u8(at), at), at);
+          this.push(this.bytes(this.u8(at), at), at);
           break;
         case OP.BINBYTES8:
         case OP.BYTEARRAY8:
-          this.push(await this.bytes(this.u64(at), at), at);
+          this.push(this.bytes(this.u64(at), at), at);
           break;
         case OP.NEXT_BUFFER:
           this.push({ t: "opaque", what: "out-of-band buffer" }, at);
@@ -252,32 +324,33 @@ export class Machine {
           this.push(EMPTY_TUPLE, at);
           break;
         case OP.TUPLE:
-          this.push({ t: "tuple", items: this.popMark(at) }, at);
+          this.push(tuple(this.popMark(at)), at);
           break;
         case OP.TUPLE1: {
           const a = this.pop(at);
-          this.push({ t: "tuple", items: [a] }, at);
+          this.push(tuple([a]), at);
           break;
         }
         case OP.TUPLE2: {
           const b = this.pop(at);
           const a = this.pop(at);
-          this.push({ t: "tuple", items: [a, b] }, at);
+          this.push(tuple([a, b]), at);
           break;
         }
         case OP.TUPLE3: {
           const c = this.pop(at);
           const b = this.pop(at);
           const a = this.pop(at);
-          this.push({ t: "tuple", items: [a, b, c] }, at);
+          this.push(tuple([a, b, c]), at);
           break;
         }
         case OP.EMPTY_LIST:
-          this.push({ t: "list", items: [], n: 0 }, at);
+          this.push({ t: "list", items: [], n: 0, behaviour: false }, at);
           break;
         case OP.LIST: {
-          const items = this.popMark(at);
-          this.push({ t: "list", items: items.slice(0, LIMITS.pickleContainerSample), n: items.length }, at);
+          const list: List = { t: "list", items: [], n: 0, behaviour: false };
+          this.addItems(list, this.popMark(at));
+          this.push(list, at);
           break;
         }
         case OP.APPEND: {
@@ -291,10 +364,10 @@ export class Machine {
           break;
         }
         case OP.EMPTY_DICT:
-          this.push({ t: "dict", items: [], n: 0 }, at);
+          this.push({ t: "dict", kv: [], n: 0, behaviour: false }, at);
           break;
         case OP.DICT: {
-          const d: Dict = { t: "dict", items: [], n: 0 };
+          const d: Dict = { t: "dict", kv: [], n: 0, behaviour: false };
           this.setItems(d, this.popMark(at), at);
           this.push(d, at);
           break;
@@ -311,25 +384,25 @@ export class Machine {
           break;
         }
         case OP.EMPTY_SET:
-          this.push({ t: "set", items: [], n: 0, frozen: false }, at);
+          this.push({ t: "set", items: [], n: 0, frozen: false, behaviour: false }, at);
           break;
         case OP.ADDITEMS: {
           const items = this.popMark(at);
           const s = this.top(at);
-          if (isSym(s) && s.t === "set") addAll(s, items);
+          if (isSym(s) && s.t === "set") this.addItems(s, items);
           else if (!isSym(s)) throw new StreamBreak("malformed", `ADDITEMS on a ${typeName(s)}`, at);
           break;
         }
         case OP.FROZENSET: {
-          const s: SetValue = { t: "set", items: [], n: 0, frozen: true };
-          addAll(s, this.popMark(at));
+          const s: SetValue = { t: "set", items: [], n: 0, frozen: true, behaviour: false };
+          this.addItems(s, this.popMark(at));
           this.push(s, at);
           break;
         }
 
         // ---- memo
         case OP.PUT:
-          this.put(parseMemoKey(await this.line(at), at), at);
+          this.put(parseMemoKey(this.line(at), at), at);
           break;
         case OP.BINPUT:
           this.put(this.u8(at), at);
@@ -338,10 +411,10 @@ export class Machine {
           this.put(this.u32(at), at);
           break;
         case OP.MEMOIZE:
-          this.put(this.memo.size, at);
+          this.put(this.memoCount, at);
           break;
         case OP.GET:
-          this.push(this.get(parseMemoKey(await this.line(at), at), at), at);
+          this.push(this.get(parseMemoKey(this.line(at), at), at), at);
           break;
         case OP.BINGET:
           this.push(this.get(this.u8(at), at), at);
@@ -352,8 +425,8 @@ export class Machine {
 
         // ---- imports
         case OP.GLOBAL: {
-          const module = await this.line(at);
-          const name = await this.line(at);
+          const module = this.line(at);
+          const name = this.line(at);
           this.push(this.imported(module, name, at, "GLOBAL"), at);
           break;
         }
@@ -398,32 +471,33 @@ export class Machine {
           const kwargs = this.pop(at);
           const args = this.pop(at);
           const cls = this.pop(at);
-          this.push(this.call(cls, { t: "tuple", items: [args, kwargs] }, "NEWOBJ_EX", at), at);
+          this.push(this.call(cls, tuple([args, kwargs]), "NEWOBJ_EX", at), at);
           break;
         }
         case OP.INST: {
-          const module = await this.line(at);
-          const name = await this.line(at);
+          const module = this.line(at);
+          const name = this.line(at);
           const args = this.popMark(at);
           const cls = this.imported(module, name, at, "INST");
-          this.push(this.call(cls, { t: "tuple", items: args }, "INST", at), at);
+          this.push(this.call(cls, tuple(args), "INST", at), at);
           break;
         }
         case OP.OBJ: {
           const items = this.popMark(at);
           if (items.length === 0) throw new StreamBreak("malformed", "OBJ without a class after MARK", at);
-          this.push(this.call(items[0]!, { t: "tuple", items: items.slice(1) }, "OBJ", at), at);
+          this.push(this.call(items[0]!, tuple(items.slice(1)), "OBJ", at), at);
           break;
         }
         case OP.BUILD: {
           const state = this.pop(at);
           const target = this.top(at);
           this.effects++;
-          await this.afterBuild(obs.onBuild(target, state, at), at);
+          const directive = obs.onBuild(target, state, at);
+          if (directive) throw new PendingBuild(directive, at);
           break;
         }
         case OP.PERSID: {
-          const ref: PersistentRef = { t: "pid", pid: await this.line(at), at };
+          const ref: PersistentRef = { t: "pid", pid: this.line(at), at };
           obs.onPersistentId(ref);
           this.push(ref, at);
           break;
@@ -447,7 +521,7 @@ export class Machine {
   }
 
   private push(v: Value, at: number): void {
-    if (this.stack.length >= LIMITS.pickleMaxStack) throw new StreamBreak("limit", `stack deeper than ${LIMITS.pickleMaxStack}`, at);
+    if (this.stack.length >= MAX_STACK) throw new StreamBreak("limit", `stack deeper than ${MAX_STACK}`, at);
     this.stack.push(v);
   }
 
@@ -475,16 +549,46 @@ export class Machine {
 
   private put(key: number, at: number): void {
     if (this.stack.length <= this.base()) throw new StreamBreak("malformed", "memo store with an empty stack", at);
-    if (this.memo.size >= LIMITS.pickleMaxMemo && !this.memo.has(key)) {
-      throw new StreamBreak("limit", `memo larger than ${LIMITS.pickleMaxMemo} entries`, at);
+    let v = this.stack[this.stack.length - 1]!;
+    const fresh = key >= this.memo.length ? !this.sparseMemo.has(key) : this.memo[key] === undefined;
+    if (fresh && this.memoCount >= MAX_MEMO) throw new StreamBreak("limit", `memo larger than ${MAX_MEMO} entries`, at);
+    if (this.memoCount >= MEMO_RETAIN_ALL && isSym(v) && v !== PLAIN_DATA && isPlain(v)) {
+      if (v.t !== "tuple") (v as MutableContainer).memoKeys = [...((v as MutableContainer).memoKeys ?? []), key];
+      v = PLAIN_DATA;
     }
-    this.memo.set(key, this.stack[this.stack.length - 1]!);
+    if (fresh) this.memoCount++;
+    if (key < this.memo.length + 1024) this.memo[key] = v;
+    else this.sparseMemo.set(key, v);
+  }
+
+  private memoGet(key: number): Value | undefined {
+    return key < this.memo.length ? this.memo[key] : this.sparseMemo.get(key);
   }
 
   private get(key: number, at: number): Value {
-    const v = this.memo.get(key);
+    const v = this.memoGet(key);
     if (v === undefined) throw new StreamBreak("malformed", `memo key ${key} read before it was stored`, at);
     return v;
+  }
+
+  /** A container stored as PLAIN_DATA that gains behaviour goes back into the memo slots still holding PLAIN_DATA. */
+  private restore(c: MutableContainer): void {
+    c.behaviour = true;
+    if (!c.memoKeys) return;
+    for (const key of c.memoKeys) {
+      if (this.memoGet(key) !== PLAIN_DATA) continue;
+      if (key < this.memo.length) this.memo[key] = c;
+      else this.sparseMemo.set(key, c);
+    }
+    c.memoKeys = undefined;
+  }
+
+  private addItems(c: List | SetValue, items: Value[]): void {
+    for (const v of items) {
+      if (c.items.length < SAMPLE) c.items.push(v);
+      if (!c.behaviour && !isPlain(v)) this.restore(c);
+    }
+    c.n += items.length;
   }
 
   // ---- imports and calls
@@ -505,10 +609,8 @@ export class Machine {
 
   private extendList(target: Value, items: Value[], at: number): void {
     if (isSym(target)) {
-      if (target.t === "list") {
-        for (const v of items) addItem(target.items, v);
-        target.n += items.length;
-      } else if (target.t === "set" || target.t === "tuple" || target.t === "dict" || target.t === "bytes") {
+      if (target.t === "list") this.addItems(target, items);
+      else if (target.t === "set" || target.t === "tuple" || target.t === "dict" || target.t === "bytes") {
         throw new StreamBreak("malformed", `APPEND on a ${target.t}`, at);
       }
       // Appending to an object calls its append/extend method; the object's creation was already judged.
@@ -525,11 +627,13 @@ export class Machine {
     if (target.t !== "dict") return; // __setitem__ of an object: judged when the object was made
     for (let i = 0; i < kv.length; i += 2) {
       const k = kv[i]!;
-      if (isSym(k) && (k.t === "list" || k.t === "dict" || (k.t === "set" && !k.frozen))) {
+      const v = kv[i + 1]!;
+      if (typeof k === "object" && k !== null && (k.t === "list" || k.t === "dict" || (k.t === "set" && !k.frozen))) {
         // CPython fails here; analysis goes on so that whatever follows is still judged.
         this.observer.onIssue("malformed", `unhashable ${k.t} used as a dict key`, at);
       }
-      addItem(target.items, [k, kv[i + 1]!]);
+      if (target.kv.length < 2 * SAMPLE) target.kv.push(k, v);
+      if (!target.behaviour && !(isPlain(k) && isPlain(v))) this.restore(target);
     }
     target.n += kv.length / 2;
   }
@@ -546,9 +650,8 @@ export class Machine {
     }
     let skip = d.skip;
     if (d.alignmentPadding) {
-      await r.ensure(1);
-      const pad = this.u8(at);
-      skip += pad;
+      if (!(await r.ensure(1))) throw new StreamBreak("broken", "joblib array padding truncated", at);
+      skip += r.buf[r.pos++ - r.bufStart]!;
     }
     this.frameEnd = -1;
     if (r.pos + skip > r.size) throw new StreamBreak("broken", `array data of ${skip} bytes runs past the end of the data`, at);
@@ -557,12 +660,10 @@ export class Machine {
 
   // ---- operands
 
+  /** Called at the first opcode at or past the end of the current frame. */
   private checkFrame(at: number): void {
-    if (at === this.frameEnd) this.frameEnd = -1;
-    else if (at > this.frameEnd) {
-      this.ambiguous(`an opcode crosses the end of the FRAME that ends at ${this.frameEnd}`, at);
-      this.frameEnd = -1;
-    }
+    if (at > this.frameEnd) this.ambiguous(`an opcode crosses the end of the FRAME that ends at ${this.frameEnd}`, at);
+    this.frameEnd = -1;
   }
 
   private ambiguous(message: string, at: number): void {
@@ -571,8 +672,12 @@ export class Machine {
     this.observer.onIssue("ambiguous", message, at);
   }
 
+  /** Ensures `n` operand bytes after pos are buffered, or signals a refill, or the end of the data. */
   private need(n: number, at: number): void {
-    if (this.r.pos + n > this.r.bufEnd) throw new StreamBreak("broken", `${opName(this.opAt(at))} operand truncated`, at);
+    const r = this.r;
+    if (r.pos + n <= this.end) return;
+    if (this.end >= r.size) throw new StreamBreak("broken", `${opName(this.opAt(at))} operand truncated`, at);
+    throw new NeedMore(at, r.pos + n - at);
   }
 
   private u8(at: number): number {
@@ -610,50 +715,43 @@ export class Machine {
     return Number(v);
   }
 
-  /** Checks that `len` payload bytes exist; returns false when the payload is too large to keep. */
-  private async payload(len: number, at: number): Promise<boolean> {
+  /**
+   * Checks that `len` payload bytes exist in the source. Returns the buffer index of a payload small
+   * enough to keep (signalling a refill if it is not buffered yet), or -1 for one skipped by seeking.
+   */
+  private payload(len: number, at: number): number {
     const r = this.r;
     if (r.pos + len > r.size) {
       throw new StreamBreak("malformed", `${opName(this.opAt(at))} declares ${len} bytes but only ${r.size - r.pos} remain`, at);
     }
-    if (len > LIMITS.pickleMaxInlineConstant) return false;
-    await r.ensure(len);
-    return true;
+    if (len > MAX_INLINE) return -1;
+    this.need(len, at);
+    return r.pos - r.bufStart;
   }
 
-  private async text(len: number, encoding: "utf8" | "latin1", at: number): Promise<Value> {
+  private text(len: number, encoding: "utf8" | "latin1", at: number): Value {
     const r = this.r;
-    if (!(await this.payload(len, at))) {
-      const big: Value = { t: "bigstr", len, at: r.pos };
-      r.pos += len;
-      return big;
-    }
-    const s = r.pos - r.bufStart;
-    r.pos += len;
-    return r.buf.toString(encoding, s, s + len);
-  }
-
-  private async bytes(len: number, at: number): Promise<Value> {
-    const r = this.r;
+    const s = this.payload(len, at);
     const start = r.pos;
-    if (!(await this.payload(len, at))) {
-      r.pos += len;
-      return { t: "bigbytes", len, at: start };
-    }
-    const s = start - r.bufStart;
     r.pos += len;
+    return s < 0 ? { t: "bigstr", len, at: start } : r.buf.toString(encoding, s, s + len);
+  }
+
+  private bytes(len: number, at: number): Value {
+    const r = this.r;
+    const s = this.payload(len, at);
+    const start = r.pos;
+    r.pos += len;
+    if (s < 0) return { t: "bigbytes", len, at: start };
     // Copied so a small constant does not pin the whole read chunk in memory.
     return { t: "bytes", data: Uint8Array.prototype.slice.call(r.buf, s, s + len), at: start };
   }
 
-  private async longBytes(n: number, at: number): Promise<Value> {
+  private longBytes(n: number, at: number): Value {
     const r = this.r;
-    if (!(await this.payload(n, at))) {
-      r.pos += n;
-      return { t: "opaque", what: `integer of ${n} bytes` };
-    }
-    const s = r.pos - r.bufStart;
+    const s = this.payload(n, at);
     r.pos += n;
+    if (s < 0) return { t: "opaque", what: `integer of ${n} bytes` };
     if (n === 0) return 0;
     let v = 0n;
     for (let i = n - 1; i >= 0; i--) v = (v << 8n) | BigInt(r.buf[s + i]!);
@@ -661,16 +759,18 @@ export class Machine {
     return narrow(v);
   }
 
-  private async line(at: number): Promise<string> {
+  /** A text operand up to "\n" (protocol 0), within MAX_LINE bytes. */
+  private line(at: number): string {
     const r = this.r;
-    const i = await r.findNewline(LIMITS.pickleMaxLine);
-    if (i < 0) {
-      if (r.bufEnd >= r.size && r.size - r.pos <= LIMITS.pickleMaxLine) {
-        throw new StreamBreak("broken", `${opName(this.opAt(at))} line truncated`, at);
-      }
-      throw new StreamBreak("limit", `${opName(this.opAt(at))} line longer than ${LIMITS.pickleMaxLine} bytes`, at);
-    }
     const s = r.pos - r.bufStart;
+    const i = r.buf.indexOf(0x0a, s);
+    if (i < 0 || i - s > MAX_LINE) {
+      if (i - s > MAX_LINE || this.end - r.pos > MAX_LINE) {
+        throw new StreamBreak("limit", `${opName(this.opAt(at))} line longer than ${MAX_LINE} bytes`, at);
+      }
+      if (this.end >= r.size) throw new StreamBreak("broken", `${opName(this.opAt(at))} line truncated`, at);
+      throw new NeedMore(at, this.end - at + LINE_CHUNK);
+    }
     r.pos = r.bufStart + i + 1;
     let end = i;
     if (end > s && r.buf[end - 1] === 0x0d) end--; // CRLF-tolerant like CPython's readline().strip()
@@ -709,11 +809,6 @@ function unescapePy(s: string): string {
     const simple: Record<string, string> = { n: "\n", t: "\t", r: "\r", "\\": "\\", "'": "'", '"': '"', "0": "\0" };
     return simple[e] ?? `\\${e}`;
   });
-}
-
-function addAll(s: SetValue, items: Value[]): void {
-  for (const v of items) addItem(s.items, v);
-  s.n += items.length;
 }
 
 function typeName(v: Value): string {

@@ -50,16 +50,4 @@ export class StreamReader {
     this.buf = kept ? Buffer.concat([kept, fresh]) : Buffer.from(fresh.buffer, fresh.byteOffset, fresh.length);
     this.bufStart = this.pos;
   }
-
-  /** Index in `buf` of the next "\n" at or after pos, or -1 within `max` bytes. */
-  async findNewline(max: number): Promise<number> {
-    for (;;) {
-      const from = this.pos - this.bufStart;
-      const i = this.buf.indexOf(0x0a, from);
-      if (i >= 0) return i - from <= max ? i : -1;
-      const have = this.bufEnd - this.pos;
-      if (have > max || this.bufEnd >= this.size) return -1;
-      await this.load(have + CHUNK);
-    }
-  }
 }

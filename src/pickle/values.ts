@@ -55,27 +55,42 @@ export interface BytesConst {
   at: number;
 }
 
-/** Containers keep a bounded sample of their items and a count of all of them. */
+/**
+ * Containers keep a bounded sample of their items and a count of all of them. `behaviour` says
+ * whether anything other than plain data (imports, call results, bytes, dunder strings) was ever
+ * put in; plain containers may be dropped from a large memo (see Machine.put).
+ */
 export interface Tuple {
   t: "tuple";
   items: Value[];
+  behaviour: boolean;
 }
 export interface List {
   t: "list";
   items: Value[];
   n: number;
+  behaviour: boolean;
+  /** Memo keys this container was stored under as PLAIN_DATA, to restore if it gains behaviour. */
+  memoKeys?: number[];
 }
 export interface Dict {
   t: "dict";
-  items: [Value, Value][];
+  /** Sampled keys and values, alternating (flat to spare an array per entry). */
+  kv: Value[];
   n: number;
+  behaviour: boolean;
+  memoKeys?: number[];
 }
 export interface SetValue {
   t: "set";
   items: Value[];
   n: number;
   frozen: boolean;
+  behaviour: boolean;
+  memoKeys?: number[];
 }
+
+export type MutableContainer = List | Dict | SetValue;
 
 /** Something the machine cannot know (out-of-band buffers, extension codes, compacted memo entries). */
 export interface Opaque {
@@ -107,10 +122,44 @@ export function qualifiedName(g: GlobalRef): string {
   return `${g.module}.${g.name}`;
 }
 
-/** Appends to a container's bounded sample; the count keeps growing. */
-export function addItem<T>(items: T[], item: T): void {
-  if (items.length < LIMITS.pickleContainerSample) items.push(item);
+/** Stands in a large memo for a container that held only plain data when it was stored. */
+export const PLAIN_DATA: Opaque = Object.freeze({ t: "opaque", what: "plain data" }) as Opaque;
+
+/**
+ * Plain data cannot change what a load does: numbers, strings (but dunder names, which matter as
+ * attribute keys), and containers of such. Imports, call results, persistent ids and bytes are not.
+ */
+export function isPlain(v: Value): boolean {
+  if (typeof v !== "object" || v === null) return typeof v !== "string" || !(v.charCodeAt(0) === 95 && v.charCodeAt(1) === 95);
+  switch (v.t) {
+    case "tuple":
+    case "list":
+    case "dict":
+    case "set":
+      return !v.behaviour;
+    default:
+      return v === PLAIN_DATA;
+  }
 }
+
+export function tuple(items: Value[]): Tuple {
+  let behaviour = false;
+  for (const i of items) if (!isPlain(i)) behaviour = true;
+  return { t: "tuple", items, behaviour };
+}
+
+export function dictEntries(d: Dict): [Value, Value][] {
+  const out: [Value, Value][] = [];
+  for (let i = 0; i + 1 < d.kv.length; i += 2) out.push([d.kv[i]!, d.kv[i + 1]!]);
+  return out;
+}
+
+export function dictGet(d: Dict, key: string): Value | undefined {
+  for (let i = 0; i + 1 < d.kv.length; i += 2) if (d.kv[i] === key) return d.kv[i + 1];
+  return undefined;
+}
+
+export const SAMPLE = LIMITS.pickleContainerSample;
 
 /** A short, safe rendering of a value for evidence strings (never the whole payload). */
 export function describe(v: Value, depth = 0): string {
@@ -139,7 +188,7 @@ export function describe(v: Value, depth = 0): string {
     case "list":
       return `[${v.items.slice(0, 4).map((i) => describe(i, depth + 1)).join(", ")}${v.n > 4 ? ", …" : ""}]`;
     case "dict":
-      return `{${v.items
+      return `{${dictEntries(v)
         .slice(0, 4)
         .map(([k, x]) => `${describe(k, depth + 1)}: ${describe(x, depth + 1)}`)
         .join(", ")}${v.n > 4 ? ", …" : ""}}`;
@@ -172,7 +221,7 @@ export function bytesPayloads(v: Value, out: (BytesConst | BigConstant)[] = [], 
       for (const i of v.items) bytesPayloads(i, out, depth + 1);
       break;
     case "dict":
-      for (const [, x] of v.items) bytesPayloads(x, out, depth + 1);
+      for (const [, x] of dictEntries(v)) bytesPayloads(x, out, depth + 1);
       break;
     case "call": {
       const encoded = codecsEncoded(v);
