@@ -349,18 +349,19 @@ export class Machine {
           break;
         case OP.LIST: {
           const list: List = { t: "list", items: [], n: 0, behaviour: false };
-          this.addItems(list, this.popMark(at));
+          this.addItems(list, this.popMark(at), 0);
           this.push(list, at);
           break;
         }
         case OP.APPEND: {
           const v = this.pop(at);
-          this.extendList(this.top(at), [v], at);
+          this.extendList(this.top(at), [v], 0, at);
           break;
         }
         case OP.APPENDS: {
-          const items = this.popMark(at);
-          this.extendList(this.top(at), items, at);
+          const m = this.popMarkIndex(at);
+          this.extendList(this.below(m, at), this.stack, m, at);
+          this.stack.length = m;
           break;
         }
         case OP.EMPTY_DICT:
@@ -368,19 +369,20 @@ export class Machine {
           break;
         case OP.DICT: {
           const d: Dict = { t: "dict", kv: [], n: 0, behaviour: false };
-          this.setItems(d, this.popMark(at), at);
+          this.setItems(d, this.popMark(at), 0, at);
           this.push(d, at);
           break;
         }
         case OP.SETITEM: {
           const v = this.pop(at);
           const k = this.pop(at);
-          this.setItems(this.top(at), [k, v], at);
+          this.setItems(this.top(at), [k, v], 0, at);
           break;
         }
         case OP.SETITEMS: {
-          const items = this.popMark(at);
-          this.setItems(this.top(at), items, at);
+          const m = this.popMarkIndex(at);
+          this.setItems(this.below(m, at), this.stack, m, at);
+          this.stack.length = m;
           break;
         }
         case OP.EMPTY_SET:
@@ -389,13 +391,13 @@ export class Machine {
         case OP.ADDITEMS: {
           const items = this.popMark(at);
           const s = this.top(at);
-          if (isSym(s) && s.t === "set") this.addItems(s, items);
+          if (isSym(s) && s.t === "set") this.addItems(s, items, 0);
           else if (!isSym(s)) throw new StreamBreak("malformed", `ADDITEMS on a ${typeName(s)}`, at);
           break;
         }
         case OP.FROZENSET: {
           const s: SetValue = { t: "set", items: [], n: 0, frozen: true, behaviour: false };
-          this.addItems(s, this.popMark(at));
+          this.addItems(s, this.popMark(at), 0);
           this.push(s, at);
           break;
         }
@@ -536,9 +538,20 @@ export class Machine {
   }
 
   private popMark(at: number): Value[] {
+    return this.stack.splice(this.popMarkIndex(at));
+  }
+
+  /** The value just under the items of a popped MARK at stack index `m` (the container they go into). */
+  private below(m: number, at: number): Value {
+    if (m <= this.base()) throw new StreamBreak("malformed", `${opName(this.opAt(at))} on an empty stack`, at);
+    return this.stack[m - 1]!;
+  }
+
+  /** Pops a MARK and returns the stack index its items start at (callers truncate the stack there). */
+  private popMarkIndex(at: number): number {
     const m = this.marks.pop();
     if (m === undefined) throw new StreamBreak("malformed", `${opName(this.opAt(at))} without a MARK`, at);
-    return this.stack.splice(m);
+    return m;
   }
 
   private opAt(at: number): number {
@@ -553,7 +566,11 @@ export class Machine {
     const fresh = key >= this.memo.length ? !this.sparseMemo.has(key) : this.memo[key] === undefined;
     if (fresh && this.memoCount >= MAX_MEMO) throw new StreamBreak("limit", `memo larger than ${MAX_MEMO} entries`, at);
     if (this.memoCount >= MEMO_RETAIN_ALL && isSym(v) && v !== PLAIN_DATA && isPlain(v)) {
-      if (v.t !== "tuple") (v as MutableContainer).memoKeys = [...((v as MutableContainer).memoKeys ?? []), key];
+      if (v.t !== "tuple") {
+        const c = v as MutableContainer;
+        if (c.memoKey === undefined) c.memoKey = key;
+        else (c.moreMemoKeys ??= []).push(key);
+      }
       v = PLAIN_DATA;
     }
     if (fresh) this.memoCount++;
@@ -574,21 +591,24 @@ export class Machine {
   /** A container stored as PLAIN_DATA that gains behaviour goes back into the memo slots still holding PLAIN_DATA. */
   private restore(c: MutableContainer): void {
     c.behaviour = true;
-    if (!c.memoKeys) return;
-    for (const key of c.memoKeys) {
+    if (c.memoKey === undefined) return;
+    for (const key of [c.memoKey, ...(c.moreMemoKeys ?? [])]) {
       if (this.memoGet(key) !== PLAIN_DATA) continue;
       if (key < this.memo.length) this.memo[key] = c;
       else this.sparseMemo.set(key, c);
     }
-    c.memoKeys = undefined;
+    c.memoKey = undefined;
+    c.moreMemoKeys = undefined;
   }
 
-  private addItems(c: List | SetValue, items: Value[]): void {
-    for (const v of items) {
+  /** Adds `items[from…]` to a list or set. */
+  private addItems(c: List | SetValue, items: Value[], from: number): void {
+    for (let i = from; i < items.length; i++) {
+      const v = items[i]!;
       if (c.items.length < SAMPLE) c.items.push(v);
       if (!c.behaviour && !isPlain(v)) this.restore(c);
     }
-    c.n += items.length;
+    c.n += items.length - from;
   }
 
   // ---- imports and calls
@@ -607,9 +627,9 @@ export class Machine {
     return c;
   }
 
-  private extendList(target: Value, items: Value[], at: number): void {
+  private extendList(target: Value, items: Value[], from: number, at: number): void {
     if (isSym(target)) {
-      if (target.t === "list") this.addItems(target, items);
+      if (target.t === "list") this.addItems(target, items, from);
       else if (target.t === "set" || target.t === "tuple" || target.t === "dict" || target.t === "bytes") {
         throw new StreamBreak("malformed", `APPEND on a ${target.t}`, at);
       }
@@ -619,13 +639,14 @@ export class Machine {
     throw new StreamBreak("malformed", `APPEND on a ${typeName(target)}`, at);
   }
 
-  private setItems(target: Value, kv: Value[], at: number): void {
-    if (kv.length % 2 !== 0) throw new StreamBreak("malformed", "odd number of items for a dict", at);
+  /** Sets the key/value pairs `kv[from…]` on a dict. */
+  private setItems(target: Value, kv: Value[], from: number, at: number): void {
+    if ((kv.length - from) % 2 !== 0) throw new StreamBreak("malformed", "odd number of items for a dict", at);
     if (!isSym(target) || target.t === "tuple" || target.t === "list" || target.t === "set" || target.t === "bytes") {
       throw new StreamBreak("malformed", `SETITEM on a ${isSym(target) ? target.t : typeName(target)}`, at);
     }
     if (target.t !== "dict") return; // __setitem__ of an object: judged when the object was made
-    for (let i = 0; i < kv.length; i += 2) {
+    for (let i = from; i < kv.length; i += 2) {
       const k = kv[i]!;
       const v = kv[i + 1]!;
       if (typeof k === "object" && k !== null && (k.t === "list" || k.t === "dict" || (k.t === "set" && !k.frozen))) {
@@ -635,7 +656,7 @@ export class Machine {
       if (target.kv.length < 2 * SAMPLE) target.kv.push(k, v);
       if (!target.behaviour && !(isPlain(k) && isPlain(v))) this.restore(target);
     }
-    target.n += kv.length / 2;
+    target.n += (kv.length - from) / 2;
   }
 
   private async afterBuild(d: BuildDirective, at: number): Promise<void> {

@@ -70,8 +70,10 @@ export interface List {
   items: Value[];
   n: number;
   behaviour: boolean;
-  /** Memo keys this container was stored under as PLAIN_DATA, to restore if it gains behaviour. */
-  memoKeys?: number[];
+  /** Memo key this container was stored under as PLAIN_DATA, to restore if it gains behaviour. */
+  memoKey?: number;
+  /** Further such keys (a container PUT more than once). */
+  moreMemoKeys?: number[];
 }
 export interface Dict {
   t: "dict";
@@ -79,7 +81,8 @@ export interface Dict {
   kv: Value[];
   n: number;
   behaviour: boolean;
-  memoKeys?: number[];
+  memoKey?: number;
+  moreMemoKeys?: number[];
 }
 export interface SetValue {
   t: "set";
@@ -87,7 +90,8 @@ export interface SetValue {
   n: number;
   frozen: boolean;
   behaviour: boolean;
-  memoKeys?: number[];
+  memoKey?: number;
+  moreMemoKeys?: number[];
 }
 
 export type MutableContainer = List | Dict | SetValue;
