@@ -173,12 +173,6 @@ export class Machine {
       if (++this.opcodes > MAX_OPCODES) throw new StreamBreak("limit", `more than ${MAX_OPCODES} opcodes`, at);
 
       switch (op) {
-        case OP.PROTO: {
-          const v = this.u8(at);
-          // CPython refuses the stream here; a different loader might not, so analysis goes on.
-          if (v > HIGHEST_PROTOCOL) obs.onIssue("malformed", `unsupported protocol ${v}`, at);
-          break;
-        }
         case OP.FRAME: {
           const len = this.u64(at);
           if (this.frameEnd > at) this.ambiguous(`FRAME at ${at} starts inside the previous frame`, at);
@@ -195,19 +189,6 @@ export class Machine {
           if (this.marks.length >= LIMITS.pickleMaxMarks) throw new StreamBreak("limit", `more than ${LIMITS.pickleMaxMarks} nested MARKs`, at);
           this.marks.push(this.stack.length);
           break;
-        case OP.POP:
-          // CPython pops the mark itself when the current frame is empty.
-          if (this.stack.length > this.base()) this.stack.pop();
-          else this.popMark(at);
-          break;
-        case OP.POP_MARK:
-          this.popMark(at);
-          break;
-        case OP.DUP:
-          this.push(this.top(at), at);
-          break;
-
-        // ---- constants
         case OP.NONE:
           this.push(null, at);
           break;
@@ -238,57 +219,6 @@ export class Machine {
           r.pos += 8;
           break;
         }
-        case OP.LONG1:
-          this.push(this.longBytes(this.u8(at), at), at);
-          break;
-        case OP.LONG4: {
-          const n = this.i32(at);
-          if (n < 0) throw new StreamBreak("malformed", `LONG4 with negative byte count ${n}`, at);
-          this.push(this.longBytes(n, at), at);
-          break;
-        }
-        case OP.INT: {
-          const line = this.line(at);
-          if (line === "00") this.push(false, at);
-          else if (line === "01") this.push(true, at);
-          else this.push(parseIntLiteral(line, at), at);
-          break;
-        }
-        case OP.LONG: {
-          const line = this.line(at);
-          this.push(parseIntLiteral(line.endsWith("L") ? line.slice(0, -1) : line, at), at);
-          break;
-        }
-        case OP.FLOAT: {
-          const line = this.line(at).trim();
-          const v = Number(line);
-          if (Number.isNaN(v) && !/^[+-]?nan$/i.test(line)) throw new StreamBreak("malformed", `FLOAT operand ${JSON.stringify(line)} is not a number`, at);
-          this.push(v, at);
-          break;
-        }
-        case OP.STRING: {
-          const line = this.line(at);
-          const q = line[0];
-          if (line.length < 2 || (q !== "'" && q !== '"') || line[line.length - 1] !== q) {
-            throw new StreamBreak("malformed", "STRING operand is not quoted", at);
-          }
-          this.push(unescapePy(line.slice(1, -1)), at);
-          break;
-        }
-        case OP.UNICODE:
-          this.push(unescapePy(this.line(at)), at);
-          break;
-        case OP.BINSTRING: {
-          const n = this.i32(at);
-          if (n < 0) throw new StreamBreak("malformed", `BINSTRING with negative length ${n}`, at);
-          this.push(this.text(n, "latin1", at), at);
-          break;
-        }
-        case OP.SHORT_BINSTRING: {
-          const n = this.u8(at);
-          this.push(this.text(n, "latin1", at), at);
-          break;
-        }
         case OP.BINUNICODE: {
           const n = this.u32(at);
           this.push(this.text(n, "utf8", at), at);
@@ -299,27 +229,6 @@ export class Machine {
           this.push(this.text(n, "utf8", at), at);
           break;
         }
-        case OP.BINUNICODE8:
-          this.push(this.text(this.u64(at), "utf8", at), at);
-          break;
-        case OP.BINBYTES:
-          this.push(this.bytes(this.u32(at), at), at);
-          break;
-        case OP.SHORT_BINBYTES:
-          this.push(this.bytes(this.u8(at), at), at);
-          break;
-        case OP.BINBYTES8:
-        case OP.BYTEARRAY8:
-          this.push(this.bytes(this.u64(at), at), at);
-          break;
-        case OP.NEXT_BUFFER:
-          this.push({ t: "opaque", what: "out-of-band buffer" }, at);
-          break;
-        case OP.READONLY_BUFFER:
-          this.top(at);
-          break;
-
-        // ---- containers
         case OP.EMPTY_TUPLE:
           this.push(EMPTY_TUPLE, at);
           break;
@@ -345,14 +254,8 @@ export class Machine {
           break;
         }
         case OP.EMPTY_LIST:
-          this.push({ t: "list", items: [], n: 0, behaviour: false }, at);
+          this.push({ t: "list", items: [], n: 0, behaviour: false, memoKey: undefined }, at);
           break;
-        case OP.LIST: {
-          const list: List = { t: "list", items: [], n: 0, behaviour: false };
-          this.addItems(list, this.popMark(at), 0);
-          this.push(list, at);
-          break;
-        }
         case OP.APPEND: {
           const v = this.pop(at);
           this.extendList(this.top(at), [v], 0, at);
@@ -361,18 +264,12 @@ export class Machine {
         case OP.APPENDS: {
           const m = this.popMarkIndex(at);
           this.extendList(this.below(m, at), this.stack, m, at);
-          this.stack.length = m;
+          this.truncate(m);
           break;
         }
         case OP.EMPTY_DICT:
-          this.push({ t: "dict", kv: [], n: 0, behaviour: false }, at);
+          this.push({ t: "dict", kv: [], n: 0, behaviour: false, memoKey: undefined }, at);
           break;
-        case OP.DICT: {
-          const d: Dict = { t: "dict", kv: [], n: 0, behaviour: false };
-          this.setItems(d, this.popMark(at), 0, at);
-          this.push(d, at);
-          break;
-        }
         case OP.SETITEM: {
           const v = this.pop(at);
           const k = this.pop(at);
@@ -382,30 +279,9 @@ export class Machine {
         case OP.SETITEMS: {
           const m = this.popMarkIndex(at);
           this.setItems(this.below(m, at), this.stack, m, at);
-          this.stack.length = m;
+          this.truncate(m);
           break;
         }
-        case OP.EMPTY_SET:
-          this.push({ t: "set", items: [], n: 0, frozen: false, behaviour: false }, at);
-          break;
-        case OP.ADDITEMS: {
-          const items = this.popMark(at);
-          const s = this.top(at);
-          if (isSym(s) && s.t === "set") this.addItems(s, items, 0);
-          else if (!isSym(s)) throw new StreamBreak("malformed", `ADDITEMS on a ${typeName(s)}`, at);
-          break;
-        }
-        case OP.FROZENSET: {
-          const s: SetValue = { t: "set", items: [], n: 0, frozen: true, behaviour: false };
-          this.addItems(s, this.popMark(at), 0);
-          this.push(s, at);
-          break;
-        }
-
-        // ---- memo
-        case OP.PUT:
-          this.put(parseMemoKey(this.line(at), at), at);
-          break;
         case OP.BINPUT:
           this.put(this.u8(at), at);
           break;
@@ -415,9 +291,6 @@ export class Machine {
         case OP.MEMOIZE:
           this.put(this.memoCount, at);
           break;
-        case OP.GET:
-          this.push(this.get(parseMemoKey(this.line(at), at), at), at);
-          break;
         case OP.BINGET:
           this.push(this.get(this.u8(at), at), at);
           break;
@@ -425,94 +298,225 @@ export class Machine {
           this.push(this.get(this.u32(at), at), at);
           break;
 
-        // ---- imports
-        case OP.GLOBAL: {
-          const module = this.line(at);
-          const name = this.line(at);
-          this.push(this.imported(module, name, at, "GLOBAL"), at);
-          break;
-        }
-        case OP.STACK_GLOBAL: {
-          const name = this.pop(at);
-          const module = this.pop(at);
-          if (typeof module === "string" && typeof name === "string") {
-            this.push(this.imported(module, name, at, "STACK_GLOBAL"), at);
-          } else {
-            const d: DynamicGlobal = { t: "dynglobal", module, name, at };
-            this.effects++;
-            obs.onDynamicImport(d);
-            this.push(d, at);
-          }
-          break;
-        }
-        case OP.EXT1:
-        case OP.EXT2:
-        case OP.EXT4: {
-          const code = op === OP.EXT1 ? this.u8(at) : op === OP.EXT2 ? this.u16(at) : this.i32(at);
-          if (code <= 0) throw new StreamBreak("malformed", `${opName(op)} with code ${code} <= 0`, at);
-          this.effects++;
-          obs.onExt(code, at);
-          this.push({ t: "opaque", what: `extension ${code}` }, at);
-          break;
-        }
-
-        // ---- calls
-        case OP.REDUCE: {
-          const args = this.pop(at);
-          const fn = this.pop(at);
-          this.push(this.call(fn, args, "REDUCE", at), at);
-          break;
-        }
-        case OP.NEWOBJ: {
-          const args = this.pop(at);
-          const cls = this.pop(at);
-          this.push(this.call(cls, args, "NEWOBJ", at), at);
-          break;
-        }
-        case OP.NEWOBJ_EX: {
-          const kwargs = this.pop(at);
-          const args = this.pop(at);
-          const cls = this.pop(at);
-          this.push(this.call(cls, tuple([args, kwargs]), "NEWOBJ_EX", at), at);
-          break;
-        }
-        case OP.INST: {
-          const module = this.line(at);
-          const name = this.line(at);
-          const args = this.popMark(at);
-          const cls = this.imported(module, name, at, "INST");
-          this.push(this.call(cls, tuple(args), "INST", at), at);
-          break;
-        }
-        case OP.OBJ: {
-          const items = this.popMark(at);
-          if (items.length === 0) throw new StreamBreak("malformed", "OBJ without a class after MARK", at);
-          this.push(this.call(items[0]!, tuple(items.slice(1)), "OBJ", at), at);
-          break;
-        }
-        case OP.BUILD: {
-          const state = this.pop(at);
-          const target = this.top(at);
-          this.effects++;
-          const directive = obs.onBuild(target, state, at);
-          if (directive) throw new PendingBuild(directive, at);
-          break;
-        }
-        case OP.PERSID: {
-          const ref: PersistentRef = { t: "pid", pid: this.line(at), at };
-          obs.onPersistentId(ref);
-          this.push(ref, at);
-          break;
-        }
-        case OP.BINPERSID: {
-          const ref: PersistentRef = { t: "pid", pid: this.pop(at), at };
-          obs.onPersistentId(ref);
-          this.push(ref, at);
-          break;
-        }
         default:
-          throw new StreamBreak("malformed", `invalid opcode ${opName(op)}`, at);
+          this.rare(op, at);
       }
+    }
+  }
+
+  /** Opcodes outside the hot set of dense data pickles; kept apart so the hot loop stays small enough to inline its helpers. */
+  private rare(op: number, at: number): void {
+    const obs = this.observer;
+    switch (op) {
+      case OP.PROTO: {
+        const v = this.u8(at);
+        // CPython refuses the stream here; a different loader might not, so analysis goes on.
+        if (v > HIGHEST_PROTOCOL) obs.onIssue("malformed", `unsupported protocol ${v}`, at);
+        break;
+      }
+      case OP.POP:
+        // CPython pops the mark itself when the current frame is empty.
+        if (this.stack.length > this.base()) this.stack.pop();
+        else this.popMark(at);
+        break;
+      case OP.POP_MARK:
+        this.popMark(at);
+        break;
+      case OP.DUP:
+        this.push(this.top(at), at);
+        break;
+
+      case OP.LONG1:
+        this.push(this.longBytes(this.u8(at), at), at);
+        break;
+      case OP.LONG4: {
+        const n = this.i32(at);
+        if (n < 0) throw new StreamBreak("malformed", `LONG4 with negative byte count ${n}`, at);
+        this.push(this.longBytes(n, at), at);
+        break;
+      }
+      case OP.INT: {
+        const line = this.line(at);
+        if (line === "00") this.push(false, at);
+        else if (line === "01") this.push(true, at);
+        else this.push(parseIntLiteral(line, at), at);
+        break;
+      }
+      case OP.LONG: {
+        const line = this.line(at);
+        this.push(parseIntLiteral(line.endsWith("L") ? line.slice(0, -1) : line, at), at);
+        break;
+      }
+      case OP.FLOAT: {
+        const line = this.line(at).trim();
+        const v = Number(line);
+        if (Number.isNaN(v) && !/^[+-]?nan$/i.test(line)) throw new StreamBreak("malformed", `FLOAT operand ${JSON.stringify(line)} is not a number`, at);
+        this.push(v, at);
+        break;
+      }
+      case OP.STRING: {
+        const line = this.line(at);
+        const q = line[0];
+        if (line.length < 2 || (q !== "'" && q !== '"') || line[line.length - 1] !== q) {
+          throw new StreamBreak("malformed", "STRING operand is not quoted", at);
+        }
+        this.push(unescapePy(line.slice(1, -1)), at);
+        break;
+      }
+      case OP.UNICODE:
+        this.push(unescapePy(this.line(at)), at);
+        break;
+      case OP.BINSTRING: {
+        const n = this.i32(at);
+        if (n < 0) throw new StreamBreak("malformed", `BINSTRING with negative length ${n}`, at);
+        this.push(this.text(n, "latin1", at), at);
+        break;
+      }
+      case OP.SHORT_BINSTRING: {
+        const n = this.u8(at);
+        this.push(this.text(n, "latin1", at), at);
+        break;
+      }
+      case OP.BINUNICODE8:
+        this.push(this.text(this.u64(at), "utf8", at), at);
+        break;
+      case OP.BINBYTES:
+        this.push(this.bytes(this.u32(at), at), at);
+        break;
+      case OP.SHORT_BINBYTES:
+        this.push(this.bytes(this.u8(at), at), at);
+        break;
+      case OP.BINBYTES8:
+      case OP.BYTEARRAY8:
+        this.push(this.bytes(this.u64(at), at), at);
+        break;
+      case OP.NEXT_BUFFER:
+        this.push({ t: "opaque", what: "out-of-band buffer" }, at);
+        break;
+      case OP.READONLY_BUFFER:
+        this.top(at);
+        break;
+
+      case OP.LIST: {
+        const list: List = { t: "list", items: [], n: 0, behaviour: false, memoKey: undefined };
+        this.addItems(list, this.popMark(at), 0);
+        this.push(list, at);
+        break;
+      }
+      case OP.DICT: {
+        const d: Dict = { t: "dict", kv: [], n: 0, behaviour: false, memoKey: undefined };
+        this.setItems(d, this.popMark(at), 0, at);
+        this.push(d, at);
+        break;
+      }
+      case OP.EMPTY_SET:
+        this.push({ t: "set", items: [], n: 0, frozen: false, behaviour: false, memoKey: undefined }, at);
+        break;
+      case OP.ADDITEMS: {
+        const items = this.popMark(at);
+        const s = this.top(at);
+        if (isSym(s) && s.t === "set") this.addItems(s, items, 0);
+        else if (!isSym(s)) throw new StreamBreak("malformed", `ADDITEMS on a ${typeName(s)}`, at);
+        break;
+      }
+      case OP.FROZENSET: {
+        const s: SetValue = { t: "set", items: [], n: 0, frozen: true, behaviour: false, memoKey: undefined };
+        this.addItems(s, this.popMark(at), 0);
+        this.push(s, at);
+        break;
+      }
+
+      case OP.PUT:
+        this.put(parseMemoKey(this.line(at), at), at);
+        break;
+      case OP.GET:
+        this.push(this.get(parseMemoKey(this.line(at), at), at), at);
+        break;
+      case OP.GLOBAL: {
+        const module = this.line(at);
+        const name = this.line(at);
+        this.push(this.imported(module, name, at, "GLOBAL"), at);
+        break;
+      }
+      case OP.STACK_GLOBAL: {
+        const name = this.pop(at);
+        const module = this.pop(at);
+        if (typeof module === "string" && typeof name === "string") {
+          this.push(this.imported(module, name, at, "STACK_GLOBAL"), at);
+        } else {
+          const d: DynamicGlobal = { t: "dynglobal", module, name, at };
+          this.effects++;
+          obs.onDynamicImport(d);
+          this.push(d, at);
+        }
+        break;
+      }
+      case OP.EXT1:
+      case OP.EXT2:
+      case OP.EXT4: {
+        const code = op === OP.EXT1 ? this.u8(at) : op === OP.EXT2 ? this.u16(at) : this.i32(at);
+        if (code <= 0) throw new StreamBreak("malformed", `${opName(op)} with code ${code} <= 0`, at);
+        this.effects++;
+        obs.onExt(code, at);
+        this.push({ t: "opaque", what: `extension ${code}` }, at);
+        break;
+      }
+
+      case OP.REDUCE: {
+        const args = this.pop(at);
+        const fn = this.pop(at);
+        this.push(this.call(fn, args, "REDUCE", at), at);
+        break;
+      }
+      case OP.NEWOBJ: {
+        const args = this.pop(at);
+        const cls = this.pop(at);
+        this.push(this.call(cls, args, "NEWOBJ", at), at);
+        break;
+      }
+      case OP.NEWOBJ_EX: {
+        const kwargs = this.pop(at);
+        const args = this.pop(at);
+        const cls = this.pop(at);
+        this.push(this.call(cls, tuple([args, kwargs]), "NEWOBJ_EX", at), at);
+        break;
+      }
+      case OP.INST: {
+        const module = this.line(at);
+        const name = this.line(at);
+        const args = this.popMark(at);
+        const cls = this.imported(module, name, at, "INST");
+        this.push(this.call(cls, tuple(args), "INST", at), at);
+        break;
+      }
+      case OP.OBJ: {
+        const items = this.popMark(at);
+        if (items.length === 0) throw new StreamBreak("malformed", "OBJ without a class after MARK", at);
+        this.push(this.call(items[0]!, tuple(items.slice(1)), "OBJ", at), at);
+        break;
+      }
+      case OP.BUILD: {
+        const state = this.pop(at);
+        const target = this.top(at);
+        this.effects++;
+        const directive = obs.onBuild(target, state, at);
+        if (directive) throw new PendingBuild(directive, at);
+        break;
+      }
+      case OP.PERSID: {
+        const ref: PersistentRef = { t: "pid", pid: this.line(at), at };
+        obs.onPersistentId(ref);
+        this.push(ref, at);
+        break;
+      }
+      case OP.BINPERSID: {
+        const ref: PersistentRef = { t: "pid", pid: this.pop(at), at };
+        obs.onPersistentId(ref);
+        this.push(ref, at);
+        break;
+      }
+      default:
+        throw new StreamBreak("malformed", `invalid opcode ${opName(op)}`, at);
     }
   }
 
@@ -539,6 +543,13 @@ export class Machine {
 
   private popMark(at: number): Value[] {
     return this.stack.splice(this.popMarkIndex(at));
+  }
+
+  /** Drops stack items from index `m` on (popping is cheaper than setting the length for the few items a MARK spans). */
+  private truncate(m: number): void {
+    const stack = this.stack;
+    if (stack.length - m > 64) stack.length = m;
+    else while (stack.length > m) stack.pop();
   }
 
   /** The value just under the items of a popped MARK at stack index `m` (the container they go into). */
