@@ -4,7 +4,13 @@
  */
 import type { ByteSource } from "../sources/byteSource.js";
 
-const CHUNK = 1 << 20;
+/**
+ * Reads start small and double up to the largest chunk: a checkpoint's pickle is often a few
+ * kilobytes followed by gigabytes of tensor data that must not be read, while a dense pickle
+ * wants big reads.
+ */
+const FIRST_CHUNK = 64 * 1024;
+const MAX_CHUNK = 1 << 20;
 
 export class StreamReader {
   buf: Buffer = Buffer.alloc(0);
@@ -13,6 +19,7 @@ export class StreamReader {
   /** Current source offset. */
   pos: number;
   readonly size: number;
+  private chunk = FIRST_CHUNK;
 
   constructor(
     readonly source: ByteSource,
@@ -43,7 +50,8 @@ export class StreamReader {
   }
 
   private async load(n: number): Promise<void> {
-    const want = Math.min(Math.max(n, CHUNK), this.size - this.pos);
+    const want = Math.min(Math.max(n, this.chunk), this.size - this.pos);
+    this.chunk = Math.min(this.chunk * 2, MAX_CHUNK);
     const kept = this.pos >= this.bufStart && this.pos < this.bufEnd ? this.buf.subarray(this.pos - this.bufStart) : undefined;
     const from = kept ? this.bufEnd : this.pos;
     const fresh = await this.source.read(from, want - (kept?.length ?? 0));
