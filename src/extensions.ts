@@ -2,6 +2,7 @@
  * What a file's extension claims, checked against what sniffing found (content decides, names
  * are hints). A mismatch is a finding; a pickle hiding behind a data-only name is a loud one (P10).
  */
+import { own } from "./own.js";
 import { extname } from "node:path";
 import type { Format, Severity } from "./types.js";
 
@@ -49,7 +50,7 @@ export function extensionMismatch(name: string, format: Format): ExtensionMismat
   if (format === "unknown") return undefined;
   const extension = extname(name).toLowerCase();
   if (DATA_ONLY.has(extension)) return { extension, severity: "high" };
-  const expected = EXPECTED[extension];
+  const expected = own(EXPECTED, extension);
   if (expected && !expected.includes(format)) return { extension, severity: "low" };
   return undefined;
 }

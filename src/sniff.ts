@@ -85,9 +85,13 @@ function isTar(b: Buffer): boolean {
   return sum === parseInt(field, 8);
 }
 
-/** LZMA "alone" header: properties byte, a dictionary size of the usual shapes, a size or -1. */
+/**
+ * LZMA "alone" header: the properties byte every common encoder writes (0x5d: lc=3, lp=0, pb=2;
+ * Python's lzma and joblib use it), a dictionary size of the usual shapes, a size or -1. Anything
+ * looser matches raw float tensors (found by the benchmark: 2.0f starts 00 00 00 40).
+ */
 function isLzmaAlone(b: Buffer): boolean {
-  if (b.length < 13 || b[0]! >= 225) return false;
+  if (b.length < 13 || b[0] !== 0x5d) return false;
   const dict = b.readUInt32LE(1);
   let shaped = false;
   for (let n = 12; n <= 30; n++) if (dict === 2 ** n || dict === 2 ** n + 2 ** (n - 1)) shaped = true;

@@ -99,3 +99,11 @@ test("P6: bytes handed to pickle.loads are unpickled whatever they look like, so
   const nested = r.findings.filter((f) => f.location.member?.startsWith("<bytes passed to pickle.loads"));
   assert.ok(nested.some((f) => f.rule === "MG100" && /posix\.system/.test(f.message)), JSON.stringify(r.findings));
 });
+
+test("raw float tensors in a checkpoint are not mistaken for a compressed stream", async () => {
+  // float32 2.0 is 00 00 00 40: a valid LZMA-alone header for a loose sniffer.
+  const storage = Buffer.alloc(4096);
+  for (let i = 0; i < storage.length; i += 4) storage.writeFloatLE(2.0 + i, i);
+  const r = await scanFile(await file("data.bin", tar({ "archive/data/0": storage, "archive/data/1": Buffer.alloc(64, 0x5d) })), "data.bin");
+  assert.deepEqual(r.findings.filter((f) => f.severity !== "info" && f.severity !== "low"), []);
+});

@@ -9,7 +9,7 @@ import { pipeline } from "node:stream/promises";
 import { Readable, type Transform } from "node:stream";
 import { createRequire } from "node:module";
 import { LIMITS } from "../limits.js";
-import { BufferSource, type ByteSource } from "../sources/byteSource.js";
+import { ChunkedSource, type ByteSource } from "../sources/byteSource.js";
 import { formatBytes } from "../units.js";
 import { canDescend, layerCapacity } from "./container.js";
 import type { FormatScanner, ScanBudget, ScanContext } from "./context.js";
@@ -22,7 +22,9 @@ export interface LayerProblem {
 }
 
 export interface Layer {
-  data: Uint8Array;
+  /** The decoded bytes, as the decoder produced them (not joined: a joined copy would double peak memory). */
+  chunks: readonly Uint8Array[];
+  size: number;
   problem?: LayerProblem;
 }
 
@@ -85,10 +87,8 @@ export class LayerSink {
   finish(problem?: LayerProblem): Layer {
     this.flushBlock();
     this.budget.decompressedBytes += this.total;
-    const data = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.total);
-    this.chunks.length = 0;
     const limit: LayerProblem | undefined = this.limit ? { rule: "MG140", message: this.limit } : undefined;
-    return { data, problem: limit ?? problem };
+    return { chunks: this.chunks, size: this.total, problem: limit ?? problem };
   }
 
   private room(wanted: number): number {
@@ -165,7 +165,7 @@ async function readInput(source: ByteSource): Promise<Uint8Array | LayerProblem>
 /** bzip2 (multi-stream, as Python's bz2 writes when appending). */
 export async function decompressBz2(source: ByteSource, budget: ScanBudget): Promise<Layer> {
   const input = await readInput(source);
-  if (!(input instanceof Uint8Array)) return { data: new Uint8Array(0), problem: input };
+  if (!(input instanceof Uint8Array)) return { chunks: [], size: 0, problem: input };
   const sink = new LayerSink(budget, input.length);
   let pos = 0;
   const stream = {
@@ -229,7 +229,7 @@ export async function decompressXz(source: ByteSource, budget: ScanBudget): Prom
  */
 export async function decompressLzma(source: ByteSource, budget: ScanBudget): Promise<Layer> {
   const input = await readInput(source);
-  if (!(input instanceof Uint8Array)) return { data: new Uint8Array(0), problem: input };
+  if (!(input instanceof Uint8Array)) return { chunks: [], size: 0, problem: input };
   const sink = new LayerSink(budget, input.length);
   const run = await run7z(["e", "-so", "-tlzma", NO_PASSWORD, "in.lzma"], { "in.lzma": input }, (b) => sink.pushByte(b));
   if (sink.limit || run.ok) return sink.finish();
@@ -256,11 +256,11 @@ function layerScanner(
 ): FormatScanner {
   return async (source: ByteSource, ctx: ScanContext) => {
     if (!canDescend(ctx, `${label} stream`)) return;
-    const { data, problem } = await decode(source, ctx.budget);
+    const { chunks, size, problem } = await decode(source, ctx.budget);
     if (problem) ctx.report(problem.rule, `${label} stream ${problem.message}`);
-    if (data.length === 0 && problem) return;
+    if (size === 0 && problem) return;
     const name = innerName(ctx.name, suffixes);
-    await ctx.scanMember(name, new BufferSource(name, data));
+    await ctx.scanMember(name, new ChunkedSource(name, chunks));
   };
 }
 

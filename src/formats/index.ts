@@ -3,16 +3,14 @@ import type { Format } from "../types.js";
 import type { FormatScanner } from "./context.js";
 import { scanBz2, scanGzip, scanLzma, scanXz, scanZlib } from "./compression.js";
 import { scanNpy } from "./numpy.js";
-import { scanPickle } from "./pickle.js";
+import { scanPickleContent } from "./pickle.js";
 import { scanTorchLegacy } from "./pytorch.js";
 import { scanSevenZip } from "./sevenzip.js";
 import { scanTar } from "./tar.js";
 import { scanZip } from "./zip.js";
 
 export const SCANNERS: Readonly<Record<Exclude<Format, "unknown">, FormatScanner>> = {
-  pickle: async (source, ctx) => {
-    await scanPickle(source, ctx);
-  },
+  pickle: scanPickleContent,
   "pytorch-legacy": scanTorchLegacy,
   zip: scanZip,
   // Refined formats: sniffing reports these containers as zip/tar, the container scanner refines them.

@@ -5,7 +5,8 @@ import { Machine } from "../pickle/machine.js";
 import { StreamReader } from "../pickle/reader.js";
 import { BufferSource, SliceSource, type ByteSource } from "../sources/byteSource.js";
 import type { Value } from "../pickle/values.js";
-import type { ScanContext } from "./context.js";
+import { OP } from "../pickle/opcodes.js";
+import type { FormatScanner, ScanContext } from "./context.js";
 
 /** Which extra callables a layout legitimately uses (TorchScript rebuilders in its pickles). */
 export type PickleLayout = "plain" | "torchscript";
@@ -17,6 +18,8 @@ export interface PickleScanOptions {
   single?: boolean;
   /** The data follows a complete file (e.g. after a legacy checkpoint's storages): if it is no pickle, it is trailing bytes. */
   trailing?: boolean;
+  /** The data only resembles a pickle (an archive member without a PROTO opcode): if it breaks before doing anything, it is data. */
+  tentative?: boolean;
   layout?: PickleLayout;
   hooks?: PickleHooks;
 }
@@ -40,8 +43,7 @@ export async function scanPickle(source: ByteSource, ctx: ScanContext, options: 
   let result: PickleScanResult = { end: offset, complete: false, value: null };
   let streams = 0;
   for (;;) {
-    const trailing = streams > 0 || options.trailing === true;
-    analyst.beginStream(trailing);
+    analyst.beginStream(streams > 0 || options.trailing ? "trailing" : options.tentative ? "tentative" : "sure");
     const outcome = await new Machine(new StreamReader(source, offset), analyst).run();
     analyst.endStream(outcome, offset, source.size);
     result = { end: outcome.end, complete: outcome.stopped, value: outcome.result };
@@ -68,3 +70,12 @@ function nestedSource(source: ByteSource, n: NestedPayload): ByteSource {
   const p = n.payload;
   return p.t === "bytes" ? new BufferSource(nestedName(n), p.data) : new SliceSource(nestedName(n), source, p.at, p.len);
 }
+
+/**
+ * A stream sniffed as a pickle. Inside archives, content without a PROTO opcode was recognised by
+ * its structure alone, so it may be raw tensor data that happens to parse: scanned tentatively.
+ */
+export const scanPickleContent: FormatScanner = async (source, ctx) => {
+  const first = await source.read(0, 1);
+  await scanPickle(source, ctx, { tentative: ctx.depth > 0 && first[0] !== OP.PROTO });
+};

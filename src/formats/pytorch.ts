@@ -4,6 +4,7 @@
  * pickle, storage keys, then raw storages). Pickles are read as torch.load reads them; every
  * rebuilt tensor is checked against the storage it views (P15b).
  */
+import { own } from "../own.js";
 import { TORCH_STORAGE_ELEMENT_SIZE } from "../rules/callables.js";
 import type { ByteSource } from "../sources/byteSource.js";
 import type { ScanContext } from "./context.js";
@@ -107,7 +108,7 @@ function storageOf(pid: Value): StorageRef | string {
   const [tag, type, key, , numel] = pid.items;
   if (tag !== "storage") return `tag ${describe(tag ?? null)}`;
   if (!isSym(type) || type.t !== "global") return "storage type is not an imported class";
-  const elementSize = TORCH_STORAGE_ELEMENT_SIZE[type.name];
+  const elementSize = own(TORCH_STORAGE_ELEMENT_SIZE, type.name);
   if (elementSize === undefined || (type.module !== "torch" && type.module !== "torch.storage" && type.module !== "torch.cuda")) {
     return `unknown storage type ${type.module}.${type.name}`;
   }

@@ -8,7 +8,7 @@
  * Cost: one read for the end of the file, one for the whole central directory, one small read
  * per local header. Stored members are zero-copy slices, so a 1 GB storage is never read here.
  */
-import { BufferSource, SliceSource, type ByteSource } from "../sources/byteSource.js";
+import { ChunkedSource, SliceSource, type ByteSource } from "../sources/byteSource.js";
 import { LIMITS } from "../limits.js";
 import { inflateBounded, type LayerProblem } from "./compression.js";
 import { canDescend, checkMemberNames, memberBudget } from "./container.js";
@@ -154,7 +154,7 @@ export class ZipArchive {
     }
     const layer = await inflateBounded(this.source, dataStart, present, "deflate-raw", budget);
     const problem = layer.problem ?? truncated;
-    const source = layer.data.length > 0 || !problem ? new BufferSource(entry.name, layer.data) : undefined;
+    const source = layer.size > 0 || !problem ? new ChunkedSource(entry.name, layer.chunks) : undefined;
     return { source, mismatches, problem: problem && { rule: problem.rule, message: `deflate data ${problem.message}` } };
   }
 

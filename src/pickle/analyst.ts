@@ -3,6 +3,7 @@
  * Uses of each imported name are gathered first and judged once at the end, so a name that is
  * imported at one offset and called at another gets one finding at the severity of its worst use.
  */
+import { own } from "../own.js";
 import { LIMITS } from "../limits.js";
 import { CALLS_ITS_ARGUMENT, SETS_STATE_FROM_ARGUMENT, TENSOR_REBUILDERS } from "../rules/callables.js";
 import type { ReportExtra } from "../formats/context.js";
@@ -49,6 +50,9 @@ export interface NestedPayload {
   callee: string;
 }
 
+/** See PickleAnalyst.beginStream. */
+export type StreamKind = "sure" | "trailing" | "tentative";
+
 export type Reporter = (rule: RuleId, message: string, extra?: ReportExtra) => void;
 
 const ISSUE_RULE: Record<IssueKind, RuleId> = {
@@ -65,6 +69,7 @@ export class PickleAnalyst implements MachineObserver {
   private readonly uses = new Map<string, NameUse>();
   private overflowNames = 0;
   private deferred: { kind: IssueKind; message: string; at: number }[] | undefined;
+  private streamKind: StreamKind = "sure";
   readonly nested: NestedPayload[] = [];
 
   constructor(
@@ -75,9 +80,14 @@ export class PickleAnalyst implements MachineObserver {
 
   // ---- stream bookkeeping
 
-  /** Streams after the first may be plain trailing bytes: hold their issues until we know. */
-  beginStream(trailing: boolean): void {
-    this.deferred = trailing ? [] : undefined;
+  /**
+   * How sure we are that a stream is a pickle before it runs. "sure" streams report every issue.
+   * The others hold their issues until the stream ends: if it breaks before importing or calling
+   * anything, it was data, not code (bytes after STOP; raw data that only resembled a pickle).
+   */
+  beginStream(kind: StreamKind): void {
+    this.streamKind = kind;
+    this.deferred = kind === "sure" ? undefined : [];
   }
 
   endStream(outcome: StreamOutcome, start: number, size: number): void {
@@ -85,7 +95,7 @@ export class PickleAnalyst implements MachineObserver {
     this.deferred = undefined;
     if (!deferred) return;
     if (!outcome.stopped && outcome.effects === 0) {
-      this.report("MG113", `${size - start} bytes after the last STOP are not a pickle`, { offset: start });
+      if (this.streamKind === "trailing") this.report("MG113", `${size - start} bytes after the last STOP are not a pickle`, { offset: start });
       return;
     }
     for (const d of deferred) this.onIssue(d.kind, d.message, d.at);
@@ -166,7 +176,7 @@ export class PickleAnalyst implements MachineObserver {
   private onGlobalCall(fn: GlobalRef, c: CallResult): void {
     const use: Use = c.kind === "NEWOBJ" || c.kind === "NEWOBJ_EX" ? "construct" : "call";
     const name = this.use(fn, use, c);
-    const forwarded = CALLS_ITS_ARGUMENT[name];
+    const forwarded = own(CALLS_ITS_ARGUMENT, name);
     for (const index of forwarded?.indices ?? []) {
       const arg = argAt(c.args, index);
       if (isSym(arg) && arg.t === "global") this.use(arg, forwarded!.construct ? "construct" : "call", c);
@@ -177,7 +187,7 @@ export class PickleAnalyst implements MachineObserver {
         });
       }
     }
-    const stateAt = SETS_STATE_FROM_ARGUMENT[name];
+    const stateAt = own(SETS_STATE_FROM_ARGUMENT, name);
     const dunders = stateAt === undefined ? [] : dunderKeys(argAt(c.args, stateAt));
     if (dunders.length > 0) {
       this.report("MG106", `${name} sets dunder attributes ${dunders.join(", ")}`, { offset: c.at, evidence: describe(c) });

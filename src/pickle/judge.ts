@@ -2,6 +2,7 @@
  * Judges one imported name against the callable rules: allowlist first, then attribute walks,
  * then the denylist (which only sets how loud), then the class families; anything else is unknown.
  */
+import { own } from "../own.js";
 import {
   ALLOW,
   CLASS_FAMILIES,
@@ -33,7 +34,7 @@ const DUNDER_MODULES = new Set(["__main__", "__torch__", "__builtin__", "__mp_ma
 
 /** The module CPython actually imports for `module` (Python 2 names are mapped like _compat_pickle does). */
 export function normalModule(module: string): string {
-  return PY2_MODULES[module] ?? module;
+  return own(PY2_MODULES, module) ?? module;
 }
 
 export function judge(rawModule: string, name: string, opts: JudgeOptions): Judgement {
@@ -42,7 +43,7 @@ export function judge(rawModule: string, name: string, opts: JudgeOptions): Judg
   if (ALLOW.has(full)) return { kind: "allow" };
   if (opts.torchscript && (TORCHSCRIPT_ALLOW.has(full) || isTorchScriptClass(module, name))) return { kind: "allow" };
 
-  const named = DENY_NAMES[full];
+  const named = own(DENY_NAMES, full);
   if (named) return { kind: "deny", entry: named, matched: full };
   const deny = denyEntry(full);
   const walks = name.includes(".") || name.split(".").some((p) => DUNDER.test(p)) ||
@@ -56,7 +57,7 @@ export function judge(rawModule: string, name: string, opts: JudgeOptions): Judg
 /** The most specific deny entry for a dotted path: the name itself, then each enclosing module. */
 function denyEntry(full: string): { entry: DenyEntry; matched: string } | undefined {
   for (let p = full; p.length > 0; p = p.slice(0, Math.max(0, p.lastIndexOf(".")))) {
-    const entry = DENY_NAMES[p] ?? DENY_MODULES[p];
+    const entry = own(DENY_NAMES, p) ?? own(DENY_MODULES, p);
     if (entry) return { entry, matched: p };
     if (!p.includes(".")) break;
   }

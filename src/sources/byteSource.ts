@@ -101,6 +101,55 @@ export class SliceSource implements ByteSource {
   }
 }
 
+/** Bytes held as a list of chunks (decompressed output), read without first joining them into one copy. */
+export class ChunkedSource implements ByteSource {
+  readonly size: number;
+  /** Source offset of each chunk's first byte. */
+  private readonly starts: number[] = [];
+
+  constructor(
+    readonly name: string,
+    private readonly chunks: readonly Uint8Array[],
+  ) {
+    let at = 0;
+    for (const c of chunks) {
+      this.starts.push(at);
+      at += c.length;
+    }
+    this.size = at;
+  }
+
+  async read(offset: number, length: number): Promise<Uint8Array> {
+    const n = clampLength(offset, length, this.size);
+    if (n === 0) return new Uint8Array(0);
+    let i = this.chunkAt(offset);
+    const first = this.chunks[i]!;
+    const within = offset - this.starts[i]!;
+    if (within + n <= first.length) return first.subarray(within, within + n);
+    const out = new Uint8Array(n);
+    for (let copied = 0; copied < n; i++) {
+      const c = this.chunks[i]!;
+      const from = copied === 0 ? within : 0;
+      const take = Math.min(c.length - from, n - copied);
+      out.set(c.subarray(from, from + take), copied);
+      copied += take;
+    }
+    return out;
+  }
+
+  /** Index of the chunk holding `offset` (binary search over chunk starts). */
+  private chunkAt(offset: number): number {
+    let lo = 0;
+    let hi = this.starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (this.starts[mid]! <= offset) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo;
+  }
+}
+
 function clampLength(offset: number, length: number, size: number): number {
   if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0) {
     throw new RangeError(`invalid read(${offset}, ${length})`);
