@@ -6,6 +6,7 @@
  */
 import { LIMITS } from "../limits.js";
 import { OP, HIGHEST_PROTOCOL, opName } from "./opcodes.js";
+import { Memo } from "./memo.js";
 import type { StreamReader } from "./reader.js";
 import {
   PLAIN_DATA,
@@ -103,10 +104,7 @@ const EMPTY_TUPLE: Value = Object.freeze(tuple([]));
 export class Machine {
   private readonly stack: Value[] = [];
   private readonly marks: number[] = [];
-  /** Memo slots by key; keys far past the end (LONG_BINPUT 2**32-1) go to the sparse map. */
-  private readonly memo: (Value | undefined)[] = [];
-  private readonly sparseMemo = new Map<number, Value>();
-  private memoCount = 0;
+  private readonly memo = new Memo();
   private frameEnd = -1;
   private opcodes = 0;
   private effects = 0;
@@ -289,7 +287,7 @@ export class Machine {
           this.put(this.u32(at), at);
           break;
         case OP.MEMOIZE:
-          this.put(this.memoCount, at);
+          this.put(this.memo.count, at);
           break;
         case OP.BINGET:
           this.push(this.get(this.u8(at), at), at);
@@ -574,9 +572,9 @@ export class Machine {
   private put(key: number, at: number): void {
     if (this.stack.length <= this.base()) throw new StreamBreak("malformed", "memo store with an empty stack", at);
     let v = this.stack[this.stack.length - 1]!;
-    const fresh = key >= this.memo.length ? !this.sparseMemo.has(key) : this.memo[key] === undefined;
-    if (fresh && this.memoCount >= MAX_MEMO) throw new StreamBreak("limit", `memo larger than ${MAX_MEMO} entries`, at);
-    if (this.memoCount >= MEMO_RETAIN_ALL && isSym(v) && v !== PLAIN_DATA && isPlain(v)) {
+    const count = this.memo.count;
+    if (count >= MAX_MEMO && this.memo.get(key) === undefined) throw new StreamBreak("limit", `memo larger than ${MAX_MEMO} entries`, at);
+    if (count >= MEMO_RETAIN_ALL && isSym(v) && v !== PLAIN_DATA && isPlain(v)) {
       if (v.t !== "tuple") {
         const c = v as MutableContainer;
         if (c.memoKey === undefined) c.memoKey = key;
@@ -584,17 +582,11 @@ export class Machine {
       }
       v = PLAIN_DATA;
     }
-    if (fresh) this.memoCount++;
-    if (key < this.memo.length + 1024) this.memo[key] = v;
-    else this.sparseMemo.set(key, v);
-  }
-
-  private memoGet(key: number): Value | undefined {
-    return key < this.memo.length ? this.memo[key] : this.sparseMemo.get(key);
+    this.memo.set(key, v);
   }
 
   private get(key: number, at: number): Value {
-    const v = this.memoGet(key);
+    const v = this.memo.get(key);
     if (v === undefined) throw new StreamBreak("malformed", `memo key ${key} read before it was stored`, at);
     return v;
   }
@@ -604,9 +596,7 @@ export class Machine {
     c.behaviour = true;
     if (c.memoKey === undefined) return;
     for (const key of [c.memoKey, ...(c.moreMemoKeys ?? [])]) {
-      if (this.memoGet(key) !== PLAIN_DATA) continue;
-      if (key < this.memo.length) this.memo[key] = c;
-      else this.sparseMemo.set(key, c);
+      if (this.memo.get(key) === PLAIN_DATA) this.memo.set(key, c);
     }
     c.memoKey = undefined;
     c.moreMemoKeys = undefined;

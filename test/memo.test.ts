@@ -1,0 +1,45 @@
+/** The pickle memo: dense keys paged, scattered and huge keys kept apart, never confused. */
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { Memo } from "../src/pickle/memo.js";
+
+test("sequential keys are stored and counted", () => {
+  const m = new Memo();
+  for (let i = 0; i < 200_000; i++) m.set(i, i);
+  assert.equal(m.count, 200_000);
+  assert.equal(m.get(123_456), 123_456);
+  assert.equal(m.get(200_000), undefined);
+});
+
+test("None, 0, False and the empty string are stored values, not holes", () => {
+  const m = new Memo();
+  [null, 0, false, ""].forEach((v, i) => m.set(i, v));
+  assert.deepEqual([0, 1, 2, 3].map((k) => m.get(k)), [null, 0, false, ""]);
+});
+
+test("a key past 32 bits does not alias a small key", () => {
+  const m = new Memo();
+  m.set(5, "safe");
+  m.set(2 ** 32 + 5, "other");
+  assert.equal(m.get(5), "safe");
+  assert.equal(m.get(2 ** 32 + 5), "other");
+  assert.equal(m.count, 2);
+});
+
+test("a scattered key stored before its page exists is still found after the page is allocated", () => {
+  const m = new Memo();
+  m.set(70_000, "far");
+  for (let i = 0; i < 70_001; i++) if (i !== 70_000) m.set(i, i);
+  assert.equal(m.get(70_000), "far");
+  m.set(70_000, "updated");
+  assert.equal(m.get(70_000), "updated");
+  assert.equal(m.count, 70_001);
+});
+
+test("scattered LONG_BINPUT keys do not allocate a page each", () => {
+  const m = new Memo();
+  const before = process.memoryUsage().heapUsed;
+  for (let i = 0; i < 1024; i++) m.set(i * 65_536 * 4 + 1, i);
+  assert.ok(process.memoryUsage().heapUsed - before < 32 * 1024 * 1024);
+  assert.equal(m.get(4 * 65_536 * 4 + 1), 4);
+});
