@@ -208,6 +208,28 @@ describe("streams", () => {
   });
 });
 
+describe("large memos", () => {
+  /** PROTO 4, then `n` memoized Nones, so later entries fall past LIMITS.pickleMemoRetainAll. */
+  function bigMemo(n: number): Buffer {
+    return assemble(OP.PROTO, 4, OP.NONE, Buffer.alloc(n, OP.MEMOIZE), OP.POP);
+  }
+  const key = (n: number): Buffer => assemble(OP.LONG_BINGET, u32(n));
+  const n = LIMITS.pickleMemoRetainAll + 10;
+
+  test("name strings memoized past the retention bound still resolve imports through the memo", async () => {
+    const bytes = assemble(bigMemo(n), str("posix"), OP.MEMOIZE, OP.POP, str("system"), OP.MEMOIZE, OP.POP, key(n), key(n + 1), OP.STACK_GLOBAL, str("id"), OP.TUPLE1, OP.REDUCE, OP.STOP);
+    assert.match(find(await scan(bytes), "MG100")[0]?.message ?? "", /calls posix\.system/);
+  });
+
+  test("a plain container memoized past the bound regains its content when it gains behaviour", async () => {
+    const bytes = assemble(
+      bigMemo(n), OP.EMPTY_DICT, OP.MEMOIZE, str("__class__"), global("posix", "system"), OP.SETITEM, OP.POP,
+      global("collections", "OrderedDict"), OP.EMPTY_TUPLE, OP.REDUCE, key(n), OP.BUILD, OP.STOP,
+    );
+    assert.match(find(await scan(bytes), "MG106")[0]?.message ?? "", /__class__/);
+  });
+});
+
 describe("malformed operands and limits (P17)", () => {
   const cases: [string, Buffer, string, RegExp][] = [
     ["STACK_GLOBAL with int operands", assemble(OP.PROTO, 4, OP.BININT1, 1, OP.BININT1, 2, OP.STACK_GLOBAL, OP.STOP), "MG103", /not a constant string/],

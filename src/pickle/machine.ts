@@ -40,6 +40,8 @@ const LINE_CHUNK = 64 * 1024;
  * container that later gains behaviour is put back (see restore).
  */
 const MEMO_RETAIN_ALL = LIMITS.pickleMemoRetainAll;
+/** Strings that could name a module or attribute; other memoized strings past MEMO_RETAIN_ALL are plain data. */
+const NAME_LIKE = /^[A-Za-z_][\w.]{0,255}$/;
 
 /** How a stream can go wrong; each kind maps to one rule in the classifier. */
 export type IssueKind = "broken" | "limit" | "malformed" | "ambiguous";
@@ -574,7 +576,10 @@ export class Machine {
     let v = this.stack[this.stack.length - 1]!;
     const count = this.memo.count;
     if (count >= MAX_MEMO && this.memo.get(key) === undefined) throw new StreamBreak("limit", `memo larger than ${MAX_MEMO} entries`, at);
-    if (count >= MEMO_RETAIN_ALL && isSym(v) && v !== PLAIN_DATA && isPlain(v)) {
+    if (count >= MEMO_RETAIN_ALL && typeof v === "string" && !NAME_LIKE.test(v)) {
+      // Only name-like strings can matter later (STACK_GLOBAL operands, attribute keys).
+      v = PLAIN_DATA;
+    } else if (count >= MEMO_RETAIN_ALL && isSym(v) && v !== PLAIN_DATA && isPlain(v)) {
       if (v.t !== "tuple") {
         const c = v as MutableContainer;
         if (c.memoKey === undefined) c.memoKey = key;
