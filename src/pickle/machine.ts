@@ -26,6 +26,10 @@ import {
   type Value,
 } from "./values.js";
 
+// Opcodes as module constants: `case OP.X` re-reads a property per comparison, a constant lets
+// the switch compile to a jump table.
+const { ADDITEMS, APPEND, APPENDS, BINBYTES, BINBYTES8, BINFLOAT, BINGET, BININT, BININT1, BININT2, BINPERSID, BINPUT, BINSTRING, BINUNICODE, BINUNICODE8, BUILD, BYTEARRAY8, DICT, DUP, EMPTY_DICT, EMPTY_LIST, EMPTY_SET, EMPTY_TUPLE, EXT1, EXT2, EXT4, FLOAT, FRAME, FROZENSET, GET, GLOBAL, INST, INT, LIST, LONG, LONG1, LONG4, LONG_BINGET, LONG_BINPUT, MARK, MEMOIZE, NEWFALSE, NEWOBJ, NEWOBJ_EX, NEWTRUE, NEXT_BUFFER, NONE, OBJ, PERSID, POP, POP_MARK, PROTO, PUT, READONLY_BUFFER, REDUCE, SETITEM, SETITEMS, SHORT_BINBYTES, SHORT_BINSTRING, SHORT_BINUNICODE, STACK_GLOBAL, STOP, STRING, TUPLE, TUPLE1, TUPLE2, TUPLE3, UNICODE } = OP;
+
 // Bounds read on every opcode, hoisted out of the frozen LIMITS object.
 const MAX_STACK = LIMITS.pickleMaxStack;
 const MAX_MEMO = LIMITS.pickleMaxMemo;
@@ -101,7 +105,7 @@ class PendingBuild {
   ) {}
 }
 
-const EMPTY_TUPLE: Value = Object.freeze(tuple([]));
+const EMPTY: Value = Object.freeze(tuple([]));
 
 export class Machine {
   private readonly stack: Value[] = [];
@@ -173,7 +177,7 @@ export class Machine {
       if (++this.opcodes > MAX_OPCODES) throw new StreamBreak("limit", `more than ${MAX_OPCODES} opcodes`, at);
 
       switch (op) {
-        case OP.FRAME: {
+        case FRAME: {
           const len = this.u64(at);
           if (this.frameEnd > at) this.ambiguous(`FRAME at ${at} starts inside the previous frame`, at);
           if (r.pos + len > r.size) {
@@ -183,118 +187,118 @@ export class Machine {
           } else this.frameEnd = r.pos + len;
           break;
         }
-        case OP.STOP:
+        case STOP:
           return this.pop(at);
-        case OP.MARK:
+        case MARK:
           if (this.marks.length >= LIMITS.pickleMaxMarks) throw new StreamBreak("limit", `more than ${LIMITS.pickleMaxMarks} nested MARKs`, at);
           this.marks.push(this.stack.length);
           break;
-        case OP.NONE:
+        case NONE:
           this.push(null, at);
           break;
-        case OP.NEWTRUE:
+        case NEWTRUE:
           this.push(true, at);
           break;
-        case OP.NEWFALSE:
+        case NEWFALSE:
           this.push(false, at);
           break;
-        case OP.BININT: {
+        case BININT: {
           this.need(4, at);
           this.push(r.buf.readInt32LE(r.pos - r.bufStart), at);
           r.pos += 4;
           break;
         }
-        case OP.BININT1:
+        case BININT1:
           this.push(this.u8(at), at);
           break;
-        case OP.BININT2: {
+        case BININT2: {
           this.need(2, at);
           this.push(r.buf.readUInt16LE(r.pos - r.bufStart), at);
           r.pos += 2;
           break;
         }
-        case OP.BINFLOAT: {
+        case BINFLOAT: {
           this.need(8, at);
           this.push(r.buf.readDoubleBE(r.pos - r.bufStart), at);
           r.pos += 8;
           break;
         }
-        case OP.BINUNICODE: {
+        case BINUNICODE: {
           const n = this.u32(at);
           this.push(this.text(n, "utf8", at), at);
           break;
         }
-        case OP.SHORT_BINUNICODE: {
+        case SHORT_BINUNICODE: {
           const n = this.u8(at);
           this.push(this.text(n, "utf8", at), at);
           break;
         }
-        case OP.EMPTY_TUPLE:
-          this.push(EMPTY_TUPLE, at);
+        case EMPTY_TUPLE:
+          this.push(EMPTY, at);
           break;
-        case OP.TUPLE:
+        case TUPLE:
           this.push(tuple(this.popMark(at)), at);
           break;
-        case OP.TUPLE1: {
+        case TUPLE1: {
           const a = this.pop(at);
           this.push(tuple([a]), at);
           break;
         }
-        case OP.TUPLE2: {
+        case TUPLE2: {
           const b = this.pop(at);
           const a = this.pop(at);
           this.push(tuple([a, b]), at);
           break;
         }
-        case OP.TUPLE3: {
+        case TUPLE3: {
           const c = this.pop(at);
           const b = this.pop(at);
           const a = this.pop(at);
           this.push(tuple([a, b, c]), at);
           break;
         }
-        case OP.EMPTY_LIST:
+        case EMPTY_LIST:
           this.push({ t: "list", items: [], n: 0, behaviour: false, memoKey: undefined }, at);
           break;
-        case OP.APPEND: {
+        case APPEND: {
           const v = this.pop(at);
           this.extendList(this.top(at), [v], 0, at);
           break;
         }
-        case OP.APPENDS: {
+        case APPENDS: {
           const m = this.popMarkIndex(at);
           this.extendList(this.below(m, at), this.stack, m, at);
           this.truncate(m);
           break;
         }
-        case OP.EMPTY_DICT:
+        case EMPTY_DICT:
           this.push({ t: "dict", kv: [], n: 0, behaviour: false, memoKey: undefined }, at);
           break;
-        case OP.SETITEM: {
+        case SETITEM: {
           const v = this.pop(at);
           const k = this.pop(at);
           this.setItems(this.top(at), [k, v], 0, at);
           break;
         }
-        case OP.SETITEMS: {
+        case SETITEMS: {
           const m = this.popMarkIndex(at);
           this.setItems(this.below(m, at), this.stack, m, at);
           this.truncate(m);
           break;
         }
-        case OP.BINPUT:
+        case BINPUT:
           this.put(this.u8(at), at);
           break;
-        case OP.LONG_BINPUT:
+        case LONG_BINPUT:
           this.put(this.u32(at), at);
           break;
-        case OP.MEMOIZE:
+        case MEMOIZE:
           this.put(this.memo.count, at);
           break;
-        case OP.BINGET:
+        case BINGET:
           this.push(this.get(this.u8(at), at), at);
           break;
-        case OP.LONG_BINGET:
+        case LONG_BINGET:
           this.push(this.get(this.u32(at), at), at);
           break;
 
@@ -308,53 +312,53 @@ export class Machine {
   private rare(op: number, at: number): void {
     const obs = this.observer;
     switch (op) {
-      case OP.PROTO: {
+      case PROTO: {
         const v = this.u8(at);
         // CPython refuses the stream here; a different loader might not, so analysis goes on.
         if (v > HIGHEST_PROTOCOL) obs.onIssue("malformed", `unsupported protocol ${v}`, at);
         break;
       }
-      case OP.POP:
+      case POP:
         // CPython pops the mark itself when the current frame is empty.
         if (this.stack.length > this.base()) this.stack.pop();
         else this.popMark(at);
         break;
-      case OP.POP_MARK:
+      case POP_MARK:
         this.popMark(at);
         break;
-      case OP.DUP:
+      case DUP:
         this.push(this.top(at), at);
         break;
 
-      case OP.LONG1:
+      case LONG1:
         this.push(this.longBytes(this.u8(at), at), at);
         break;
-      case OP.LONG4: {
+      case LONG4: {
         const n = this.i32(at);
         if (n < 0) throw new StreamBreak("malformed", `LONG4 with negative byte count ${n}`, at);
         this.push(this.longBytes(n, at), at);
         break;
       }
-      case OP.INT: {
+      case INT: {
         const line = this.line(at);
         if (line === "00") this.push(false, at);
         else if (line === "01") this.push(true, at);
         else this.push(parseIntLiteral(line, at), at);
         break;
       }
-      case OP.LONG: {
+      case LONG: {
         const line = this.line(at);
         this.push(parseIntLiteral(line.endsWith("L") ? line.slice(0, -1) : line, at), at);
         break;
       }
-      case OP.FLOAT: {
+      case FLOAT: {
         const line = this.line(at).trim();
         const v = Number(line);
         if (Number.isNaN(v) && !/^[+-]?nan$/i.test(line)) throw new StreamBreak("malformed", `FLOAT operand ${JSON.stringify(line)} is not a number`, at);
         this.push(v, at);
         break;
       }
-      case OP.STRING: {
+      case STRING: {
         const line = this.line(at);
         const q = line[0];
         if (line.length < 2 || (q !== "'" && q !== '"') || line[line.length - 1] !== q) {
@@ -363,82 +367,82 @@ export class Machine {
         this.push(unescapePy(line.slice(1, -1)), at);
         break;
       }
-      case OP.UNICODE:
+      case UNICODE:
         this.push(unescapePy(this.line(at)), at);
         break;
-      case OP.BINSTRING: {
+      case BINSTRING: {
         const n = this.i32(at);
         if (n < 0) throw new StreamBreak("malformed", `BINSTRING with negative length ${n}`, at);
         this.push(this.text(n, "latin1", at), at);
         break;
       }
-      case OP.SHORT_BINSTRING: {
+      case SHORT_BINSTRING: {
         const n = this.u8(at);
         this.push(this.text(n, "latin1", at), at);
         break;
       }
-      case OP.BINUNICODE8:
+      case BINUNICODE8:
         this.push(this.text(this.u64(at), "utf8", at), at);
         break;
-      case OP.BINBYTES:
+      case BINBYTES:
         this.push(this.bytes(this.u32(at), at), at);
         break;
-      case OP.SHORT_BINBYTES:
+      case SHORT_BINBYTES:
         this.push(this.bytes(this.u8(at), at), at);
         break;
-      case OP.BINBYTES8:
-      case OP.BYTEARRAY8:
+      case BINBYTES8:
+      case BYTEARRAY8:
         this.push(this.bytes(this.u64(at), at), at);
         break;
-      case OP.NEXT_BUFFER:
+      case NEXT_BUFFER:
         this.push({ t: "opaque", what: "out-of-band buffer" }, at);
         break;
-      case OP.READONLY_BUFFER:
+      case READONLY_BUFFER:
         this.top(at);
         break;
 
-      case OP.LIST: {
+      case LIST: {
         const list: List = { t: "list", items: [], n: 0, behaviour: false, memoKey: undefined };
         this.addItems(list, this.popMark(at), 0);
         this.push(list, at);
         break;
       }
-      case OP.DICT: {
+      case DICT: {
         const d: Dict = { t: "dict", kv: [], n: 0, behaviour: false, memoKey: undefined };
         this.setItems(d, this.popMark(at), 0, at);
         this.push(d, at);
         break;
       }
-      case OP.EMPTY_SET:
+      case EMPTY_SET:
         this.push({ t: "set", items: [], n: 0, frozen: false, behaviour: false, memoKey: undefined }, at);
         break;
-      case OP.ADDITEMS: {
+      case ADDITEMS: {
         const items = this.popMark(at);
         const s = this.top(at);
         if (isSym(s) && s.t === "set") this.addItems(s, items, 0);
         else if (!isSym(s)) throw new StreamBreak("malformed", `ADDITEMS on a ${typeName(s)}`, at);
         break;
       }
-      case OP.FROZENSET: {
+      case FROZENSET: {
         const s: SetValue = { t: "set", items: [], n: 0, frozen: true, behaviour: false, memoKey: undefined };
         this.addItems(s, this.popMark(at), 0);
         this.push(s, at);
         break;
       }
 
-      case OP.PUT:
+      case PUT:
         this.put(parseMemoKey(this.line(at), at), at);
         break;
-      case OP.GET:
+      case GET:
         this.push(this.get(parseMemoKey(this.line(at), at), at), at);
         break;
-      case OP.GLOBAL: {
+      case GLOBAL: {
         const module = this.line(at);
         const name = this.line(at);
         this.push(this.imported(module, name, at, "GLOBAL"), at);
         break;
       }
-      case OP.STACK_GLOBAL: {
+      case STACK_GLOBAL: {
         const name = this.pop(at);
         const module = this.pop(at);
         if (typeof module === "string" && typeof name === "string") {
@@ -451,10 +455,10 @@ export class Machine {
         }
         break;
       }
-      case OP.EXT1:
-      case OP.EXT2:
-      case OP.EXT4: {
-        const code = op === OP.EXT1 ? this.u8(at) : op === OP.EXT2 ? this.u16(at) : this.i32(at);
+      case EXT1:
+      case EXT2:
+      case EXT4: {
+        const code = op === EXT1 ? this.u8(at) : op === EXT2 ? this.u16(at) : this.i32(at);
         if (code <= 0) throw new StreamBreak("malformed", `${opName(op)} with code ${code} <= 0`, at);
         this.effects++;
         obs.onExt(code, at);
@@ -462,26 +466,26 @@ export class Machine {
         break;
       }
 
-      case OP.REDUCE: {
+      case REDUCE: {
         const args = this.pop(at);
         const fn = this.pop(at);
         this.push(this.call(fn, args, "REDUCE", at), at);
         break;
       }
-      case OP.NEWOBJ: {
+      case NEWOBJ: {
         const args = this.pop(at);
         const cls = this.pop(at);
         this.push(this.call(cls, args, "NEWOBJ", at), at);
         break;
       }
-      case OP.NEWOBJ_EX: {
+      case NEWOBJ_EX: {
         const kwargs = this.pop(at);
         const args = this.pop(at);
         const cls = this.pop(at);
         this.push(this.call(cls, tuple([args, kwargs]), "NEWOBJ_EX", at), at);
         break;
       }
-      case OP.INST: {
+      case INST: {
         const module = this.line(at);
         const name = this.line(at);
         const args = this.popMark(at);
@@ -489,13 +493,13 @@ export class Machine {
         this.push(this.call(cls, tuple(args), "INST", at), at);
         break;
       }
-      case OP.OBJ: {
+      case OBJ: {
         const items = this.popMark(at);
         if (items.length === 0) throw new StreamBreak("malformed", "OBJ without a class after MARK", at);
         this.push(this.call(items[0]!, tuple(items.slice(1)), "OBJ", at), at);
         break;
       }
-      case OP.BUILD: {
+      case BUILD: {
         const state = this.pop(at);
         const target = this.top(at);
         this.effects++;
@@ -503,13 +507,13 @@ export class Machine {
         if (directive) throw new PendingBuild(directive, at);
         break;
       }
-      case OP.PERSID: {
+      case PERSID: {
         const ref: PersistentRef = { t: "pid", pid: this.line(at), at };
         obs.onPersistentId(ref);
         this.push(ref, at);
         break;
       }
-      case OP.BINPERSID: {
+      case BINPERSID: {
         const ref: PersistentRef = { t: "pid", pid: this.pop(at), at };
         obs.onPersistentId(ref);
         this.push(ref, at);
