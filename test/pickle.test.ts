@@ -242,6 +242,7 @@ describe("malformed operands and limits (P17)", () => {
     ["unhashable dict key", assemble(OP.PROTO, 2, OP.EMPTY_DICT, OP.EMPTY_LIST, OP.NONE, OP.SETITEM, OP.STOP), "MG112", /unhashable/],
     ["STRING without quotes", assemble("Sabc\n.", ""), "MG112", /not quoted/],
     ["GLOBAL with no newline", assemble(OP.PROTO, 2, OP.GLOBAL, "posix"), "MG110", /truncated/],
+    ["UNICODE escape past U+10FFFF", assemble("V\\U7fffffff\n.", ""), "MG112", /U\+10FFFF/],
     ["EXT4 with code 0", assemble(OP.PROTO, 2, OP.EXT4, u32(0), OP.STOP), "MG112", /<= 0/],
   ];
   for (const [name, bytes, rule, message] of cases) {

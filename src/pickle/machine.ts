@@ -6,6 +6,8 @@
  */
 import { LIMITS } from "../limits.js";
 import { OP, HIGHEST_PROTOCOL, opName } from "./opcodes.js";
+import { parseIntLiteral, unescapePy } from "./literals.js";
+import { NeedMore, Operands, StreamBreak } from "./operands.js";
 import { Memo } from "./memo.js";
 import type { StreamReader } from "./reader.js";
 import {
@@ -33,11 +35,7 @@ const { ADDITEMS, APPEND, APPENDS, BINBYTES, BINBYTES8, BINFLOAT, BINGET, BININT
 // Bounds read on every opcode, hoisted out of the frozen LIMITS object.
 const MAX_STACK = LIMITS.pickleMaxStack;
 const MAX_MEMO = LIMITS.pickleMaxMemo;
-const MAX_INLINE = LIMITS.pickleMaxInlineConstant;
 const MAX_OPCODES = LIMITS.pickleMaxOpcodes;
-const MAX_LINE = LIMITS.pickleMaxLine;
-/** How much more to load when a text line runs past the buffer. */
-const LINE_CHUNK = 64 * 1024;
 /**
  * Up to this many memo entries everything is kept. Past it, containers holding only plain data are
  * stored as PLAIN_DATA, so a dense data pickle's memo does not pin every record in memory; a
@@ -78,25 +76,6 @@ export interface StreamOutcome {
   effects: number;
 }
 
-/** Raised inside the loop to end the stream; the machine reports it and returns. */
-class StreamBreak extends Error {
-  constructor(
-    readonly kind: IssueKind,
-    message: string,
-    readonly at: number,
-  ) {
-    super(message);
-  }
-}
-
-/** An operand is not in the buffer yet: rewind to the opcode at `at` and load `bytes` from there. */
-class NeedMore {
-  constructor(
-    readonly at: number,
-    readonly bytes: number,
-  ) {}
-}
-
 /** BUILD asked for work that reads the stream asynchronously (joblib arrays); the opcode itself is done. */
 class PendingBuild {
   constructor(
@@ -115,14 +94,15 @@ export class Machine {
   private opcodes = 0;
   private effects = 0;
   private ambiguityReported = false;
-  /** Source offset just past the buffered bytes, fixed while runBuffered runs. */
-  private end = 0;
+  private readonly ops: Operands;
 
   constructor(
     private readonly r: StreamReader,
     private readonly observer: MachineObserver,
     private readonly nesting = 0,
-  ) {}
+  ) {
+    this.ops = new Operands(r);
+  }
 
   async run(): Promise<StreamOutcome> {
     try {
@@ -164,11 +144,11 @@ export class Machine {
     const obs = this.observer;
     const buf = r.buf;
     const base = r.bufStart;
-    this.end = base + buf.length;
+    const end = (this.ops.end = base + buf.length);
     for (;;) {
       const at = r.pos;
-      if (at >= this.end) {
-        if (this.end >= r.size) throw new StreamBreak("broken", "stream ends without STOP (truncated)", at);
+      if (at >= end) {
+        if (end >= r.size) throw new StreamBreak("broken", "stream ends without STOP (truncated)", at);
         throw new NeedMore(at, 1);
       }
       if (at >= this.frameEnd && this.frameEnd >= 0) this.checkFrame(at);
@@ -178,7 +158,7 @@ export class Machine {
 
       switch (op) {
         case FRAME: {
-          const len = this.u64(at);
+          const len = this.ops.u64(at);
           if (this.frameEnd > at) this.ambiguous(`FRAME at ${at} starts inside the previous frame`, at);
           if (r.pos + len > r.size) {
             // Loaders that prefetch frames fail here; loaders that treat FRAME as a hint read on.
@@ -203,34 +183,34 @@ export class Machine {
           this.push(false, at);
           break;
         case BININT: {
-          this.need(4, at);
+          this.ops.need(4, at);
           this.push(r.buf.readInt32LE(r.pos - r.bufStart), at);
           r.pos += 4;
           break;
         }
         case BININT1:
-          this.push(this.u8(at), at);
+          this.push(this.ops.u8(at), at);
           break;
         case BININT2: {
-          this.need(2, at);
+          this.ops.need(2, at);
           this.push(r.buf.readUInt16LE(r.pos - r.bufStart), at);
           r.pos += 2;
           break;
         }
         case BINFLOAT: {
-          this.need(8, at);
+          this.ops.need(8, at);
           this.push(r.buf.readDoubleBE(r.pos - r.bufStart), at);
           r.pos += 8;
           break;
         }
         case BINUNICODE: {
-          const n = this.u32(at);
-          this.push(this.text(n, "utf8", at), at);
+          const n = this.ops.u32(at);
+          this.push(this.ops.text(n, "utf8", at), at);
           break;
         }
         case SHORT_BINUNICODE: {
-          const n = this.u8(at);
-          this.push(this.text(n, "utf8", at), at);
+          const n = this.ops.u8(at);
+          this.push(this.ops.text(n, "utf8", at), at);
           break;
         }
         case EMPTY_TUPLE:
@@ -287,19 +267,19 @@ export class Machine {
           break;
         }
         case BINPUT:
-          this.put(this.u8(at), at);
+          this.put(this.ops.u8(at), at);
           break;
         case LONG_BINPUT:
-          this.put(this.u32(at), at);
+          this.put(this.ops.u32(at), at);
           break;
         case MEMOIZE:
           this.put(this.memo.count, at);
           break;
         case BINGET:
-          this.push(this.get(this.u8(at), at), at);
+          this.push(this.get(this.ops.u8(at), at), at);
           break;
         case LONG_BINGET:
-          this.push(this.get(this.u32(at), at), at);
+          this.push(this.get(this.ops.u32(at), at), at);
           break;
 
         default:
@@ -313,7 +293,7 @@ export class Machine {
     const obs = this.observer;
     switch (op) {
       case PROTO: {
-        const v = this.u8(at);
+        const v = this.ops.u8(at);
         // CPython refuses the stream here; a different loader might not, so analysis goes on.
         if (v > HIGHEST_PROTOCOL) obs.onIssue("malformed", `unsupported protocol ${v}`, at);
         break;
@@ -331,68 +311,68 @@ export class Machine {
         break;
 
       case LONG1:
-        this.push(this.longBytes(this.u8(at), at), at);
+        this.push(this.ops.longBytes(this.ops.u8(at), at), at);
         break;
       case LONG4: {
-        const n = this.i32(at);
+        const n = this.ops.i32(at);
         if (n < 0) throw new StreamBreak("malformed", `LONG4 with negative byte count ${n}`, at);
-        this.push(this.longBytes(n, at), at);
+        this.push(this.ops.longBytes(n, at), at);
         break;
       }
       case INT: {
-        const line = this.line(at);
+        const line = this.ops.line(at);
         if (line === "00") this.push(false, at);
         else if (line === "01") this.push(true, at);
-        else this.push(parseIntLiteral(line, at), at);
+        else this.push(intOperand(line, at), at);
         break;
       }
       case LONG: {
-        const line = this.line(at);
-        this.push(parseIntLiteral(line.endsWith("L") ? line.slice(0, -1) : line, at), at);
+        const line = this.ops.line(at);
+        this.push(intOperand(line.endsWith("L") ? line.slice(0, -1) : line, at), at);
         break;
       }
       case FLOAT: {
-        const line = this.line(at).trim();
+        const line = this.ops.line(at).trim();
         const v = Number(line);
         if (Number.isNaN(v) && !/^[+-]?nan$/i.test(line)) throw new StreamBreak("malformed", `FLOAT operand ${JSON.stringify(line)} is not a number`, at);
         this.push(v, at);
         break;
       }
       case STRING: {
-        const line = this.line(at);
+        const line = this.ops.line(at);
         const q = line[0];
         if (line.length < 2 || (q !== "'" && q !== '"') || line[line.length - 1] !== q) {
           throw new StreamBreak("malformed", "STRING operand is not quoted", at);
         }
-        this.push(unescapePy(line.slice(1, -1)), at);
+        this.push(unescaped(line.slice(1, -1), at), at);
         break;
       }
       case UNICODE:
-        this.push(unescapePy(this.line(at)), at);
+        this.push(unescaped(this.ops.line(at), at), at);
         break;
       case BINSTRING: {
-        const n = this.i32(at);
+        const n = this.ops.i32(at);
         if (n < 0) throw new StreamBreak("malformed", `BINSTRING with negative length ${n}`, at);
-        this.push(this.text(n, "latin1", at), at);
+        this.push(this.ops.text(n, "latin1", at), at);
         break;
       }
       case SHORT_BINSTRING: {
-        const n = this.u8(at);
-        this.push(this.text(n, "latin1", at), at);
+        const n = this.ops.u8(at);
+        this.push(this.ops.text(n, "latin1", at), at);
         break;
       }
       case BINUNICODE8:
-        this.push(this.text(this.u64(at), "utf8", at), at);
+        this.push(this.ops.text(this.ops.u64(at), "utf8", at), at);
         break;
       case BINBYTES:
-        this.push(this.bytes(this.u32(at), at), at);
+        this.push(this.ops.bytes(this.ops.u32(at), at), at);
         break;
       case SHORT_BINBYTES:
-        this.push(this.bytes(this.u8(at), at), at);
+        this.push(this.ops.bytes(this.ops.u8(at), at), at);
         break;
       case BINBYTES8:
       case BYTEARRAY8:
-        this.push(this.bytes(this.u64(at), at), at);
+        this.push(this.ops.bytes(this.ops.u64(at), at), at);
         break;
       case NEXT_BUFFER:
         this.push({ t: "opaque", what: "out-of-band buffer" }, at);
@@ -431,14 +411,14 @@ export class Machine {
       }
 
       case PUT:
-        this.put(parseMemoKey(this.line(at), at), at);
+        this.put(memoKey(this.ops.line(at), at), at);
         break;
       case GET:
-        this.push(this.get(parseMemoKey(this.line(at), at), at), at);
+        this.push(this.get(memoKey(this.ops.line(at), at), at), at);
         break;
       case GLOBAL: {
-        const module = this.line(at);
-        const name = this.line(at);
+        const module = this.ops.line(at);
+        const name = this.ops.line(at);
         this.push(this.imported(module, name, at, "GLOBAL"), at);
         break;
       }
@@ -458,7 +438,7 @@ export class Machine {
       case EXT1:
       case EXT2:
       case EXT4: {
-        const code = op === EXT1 ? this.u8(at) : op === EXT2 ? this.u16(at) : this.i32(at);
+        const code = op === EXT1 ? this.ops.u8(at) : op === EXT2 ? this.ops.u16(at) : this.ops.i32(at);
         if (code <= 0) throw new StreamBreak("malformed", `${opName(op)} with code ${code} <= 0`, at);
         this.effects++;
         obs.onExt(code, at);
@@ -486,8 +466,8 @@ export class Machine {
         break;
       }
       case INST: {
-        const module = this.line(at);
-        const name = this.line(at);
+        const module = this.ops.line(at);
+        const name = this.ops.line(at);
         const args = this.popMark(at);
         const cls = this.imported(module, name, at, "INST");
         this.push(this.call(cls, tuple(args), "INST", at), at);
@@ -508,7 +488,7 @@ export class Machine {
         break;
       }
       case PERSID: {
-        const ref: PersistentRef = { t: "pid", pid: this.line(at), at };
+        const ref: PersistentRef = { t: "pid", pid: this.ops.line(at), at };
         obs.onPersistentId(ref);
         this.push(ref, at);
         break;
@@ -536,12 +516,12 @@ export class Machine {
   }
 
   private pop(at: number): Value {
-    if (this.stack.length <= this.base()) throw new StreamBreak("malformed", `${opName(this.opAt(at))} on an empty stack`, at);
+    if (this.stack.length <= this.base()) throw new StreamBreak("malformed", `${opName(this.ops.opAt(at))} on an empty stack`, at);
     return this.stack.pop()!;
   }
 
   private top(at: number): Value {
-    if (this.stack.length <= this.base()) throw new StreamBreak("malformed", `${opName(this.opAt(at))} on an empty stack`, at);
+    if (this.stack.length <= this.base()) throw new StreamBreak("malformed", `${opName(this.ops.opAt(at))} on an empty stack`, at);
     return this.stack[this.stack.length - 1]!;
   }
 
@@ -558,19 +538,15 @@ export class Machine {
 
   /** The value just under the items of a popped MARK at stack index `m` (the container they go into). */
   private below(m: number, at: number): Value {
-    if (m <= this.base()) throw new StreamBreak("malformed", `${opName(this.opAt(at))} on an empty stack`, at);
+    if (m <= this.base()) throw new StreamBreak("malformed", `${opName(this.ops.opAt(at))} on an empty stack`, at);
     return this.stack[m - 1]!;
   }
 
   /** Pops a MARK and returns the stack index its items start at (callers truncate the stack there). */
   private popMarkIndex(at: number): number {
     const m = this.marks.pop();
-    if (m === undefined) throw new StreamBreak("malformed", `${opName(this.opAt(at))} without a MARK`, at);
+    if (m === undefined) throw new StreamBreak("malformed", `${opName(this.ops.opAt(at))} without a MARK`, at);
     return m;
-  }
-
-  private opAt(at: number): number {
-    return this.r.buf[at - this.r.bufStart] ?? 0;
   }
 
   // ---- memo
@@ -702,144 +678,25 @@ export class Machine {
     this.ambiguityReported = true;
     this.observer.onIssue("ambiguous", message, at);
   }
-
-  /** Ensures `n` operand bytes after pos are buffered, or signals a refill, or the end of the data. */
-  private need(n: number, at: number): void {
-    const r = this.r;
-    if (r.pos + n <= this.end) return;
-    if (this.end >= r.size) throw new StreamBreak("broken", `${opName(this.opAt(at))} operand truncated`, at);
-    throw new NeedMore(at, r.pos + n - at);
-  }
-
-  private u8(at: number): number {
-    this.need(1, at);
-    return this.r.buf[this.r.pos++ - this.r.bufStart]!;
-  }
-
-  private u16(at: number): number {
-    this.need(2, at);
-    const v = this.r.buf.readUInt16LE(this.r.pos - this.r.bufStart);
-    this.r.pos += 2;
-    return v;
-  }
-
-  private u32(at: number): number {
-    this.need(4, at);
-    const v = this.r.buf.readUInt32LE(this.r.pos - this.r.bufStart);
-    this.r.pos += 4;
-    return v;
-  }
-
-  private i32(at: number): number {
-    this.need(4, at);
-    const v = this.r.buf.readInt32LE(this.r.pos - this.r.bufStart);
-    this.r.pos += 4;
-    return v;
-  }
-
-  /** 8-byte lengths: anything past the safe-integer range cannot fit any file. */
-  private u64(at: number): number {
-    this.need(8, at);
-    const v = this.r.buf.readBigUInt64LE(this.r.pos - this.r.bufStart);
-    this.r.pos += 8;
-    if (v > BigInt(Number.MAX_SAFE_INTEGER)) throw new StreamBreak("malformed", `${opName(this.opAt(at))} length ${v} is impossible`, at);
-    return Number(v);
-  }
-
-  /**
-   * Checks that `len` payload bytes exist in the source. Returns the buffer index of a payload small
-   * enough to keep (signalling a refill if it is not buffered yet), or -1 for one skipped by seeking.
-   */
-  private payload(len: number, at: number): number {
-    const r = this.r;
-    if (r.pos + len > r.size) {
-      throw new StreamBreak("malformed", `${opName(this.opAt(at))} declares ${len} bytes but only ${r.size - r.pos} remain`, at);
-    }
-    if (len > MAX_INLINE) return -1;
-    this.need(len, at);
-    return r.pos - r.bufStart;
-  }
-
-  private text(len: number, encoding: "utf8" | "latin1", at: number): Value {
-    const r = this.r;
-    const s = this.payload(len, at);
-    const start = r.pos;
-    r.pos += len;
-    return s < 0 ? { t: "bigstr", len, at: start } : r.buf.toString(encoding, s, s + len);
-  }
-
-  private bytes(len: number, at: number): Value {
-    const r = this.r;
-    const s = this.payload(len, at);
-    const start = r.pos;
-    r.pos += len;
-    if (s < 0) return { t: "bigbytes", len, at: start };
-    // Copied so a small constant does not pin the whole read chunk in memory.
-    return { t: "bytes", data: Uint8Array.prototype.slice.call(r.buf, s, s + len), at: start };
-  }
-
-  private longBytes(n: number, at: number): Value {
-    const r = this.r;
-    const s = this.payload(n, at);
-    r.pos += n;
-    if (s < 0) return { t: "opaque", what: `integer of ${n} bytes` };
-    if (n === 0) return 0;
-    let v = 0n;
-    for (let i = n - 1; i >= 0; i--) v = (v << 8n) | BigInt(r.buf[s + i]!);
-    if (r.buf[s + n - 1]! & 0x80) v -= 1n << BigInt(8 * n);
-    return narrow(v);
-  }
-
-  /** A text operand up to "\n" (protocol 0), within MAX_LINE bytes. */
-  private line(at: number): string {
-    const r = this.r;
-    const s = r.pos - r.bufStart;
-    const i = r.buf.indexOf(0x0a, s);
-    if (i < 0 || i - s > MAX_LINE) {
-      if (i - s > MAX_LINE || this.end - r.pos > MAX_LINE) {
-        throw new StreamBreak("limit", `${opName(this.opAt(at))} line longer than ${MAX_LINE} bytes`, at);
-      }
-      if (this.end >= r.size) throw new StreamBreak("broken", `${opName(this.opAt(at))} line truncated`, at);
-      throw new NeedMore(at, this.end - at + LINE_CHUNK);
-    }
-    r.pos = r.bufStart + i + 1;
-    let end = i;
-    if (end > s && r.buf[end - 1] === 0x0d) end--; // CRLF-tolerant like CPython's readline().strip()
-    return r.buf.toString("utf8", s, end);
-  }
 }
 
-function narrow(v: bigint): number | bigint {
-  return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
+/** An integer operand, or the break CPython's int() would raise. */
+function intOperand(text: string, at: number): number | bigint {
+  const v = parseIntLiteral(text);
+  if (v === undefined) throw new StreamBreak("malformed", `integer operand ${JSON.stringify(text.slice(0, 40))} is not a number`, at);
+  return v;
 }
 
-function parseIntLiteral(text: string, at: number): number | bigint {
-  const t = text.trim().replace(/_/g, "");
-  if (/^[+-]?\d+$/.test(t)) return narrow(BigInt(t));
-  const m = /^([+-]?)(0[xob][0-9a-f]+)$/i.exec(t);
-  if (m) {
-    const v = BigInt(m[2]!);
-    return narrow(m[1] === "-" ? -v : v);
-  }
-  throw new StreamBreak("malformed", `integer operand ${JSON.stringify(text.slice(0, 40))} is not a number`, at);
-}
-
-function parseMemoKey(text: string, at: number): number {
-  const v = parseIntLiteral(text, at);
+function memoKey(text: string, at: number): number {
+  const v = intOperand(text, at);
   if (typeof v !== "number" || v < 0) throw new StreamBreak("malformed", `memo key ${String(v)} is negative or too large`, at);
   return v;
 }
 
-/** Decodes the backslash escapes of protocol-0 STRING / UNICODE operands (enough to recover names). */
-function unescapePy(s: string): string {
-  if (!s.includes("\\")) return s;
-  return s.replace(/\\(u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|x[0-9a-fA-F]{2}|[0-7]{1,3}|.)/g, (_, e: string) => {
-    const c = e[0];
-    if (c === "u" || c === "U" || c === "x") return String.fromCodePoint(parseInt(e.slice(1), 16));
-    if (c !== undefined && c >= "0" && c <= "7") return String.fromCharCode(parseInt(e, 8));
-    const simple: Record<string, string> = { n: "\n", t: "\t", r: "\r", "\\": "\\", "'": "'", '"': '"', "0": "\0" };
-    return simple[e] ?? `\\${e}`;
-  });
+function unescaped(text: string, at: number): string {
+  const s = unescapePy(text);
+  if (s === undefined) throw new StreamBreak("malformed", "string operand has an escape past U+10FFFF", at);
+  return s;
 }
 
 function typeName(v: Value): string {

@@ -1,0 +1,41 @@
+/** Text operands of protocol-0 opcodes (INT, LONG, PUT/GET keys, STRING, UNICODE), parsed as CPython does. */
+
+/** A JS number when exact, else a bigint. */
+export function narrow(v: bigint): number | bigint {
+  return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
+}
+
+/** `int(text, 0)`: decimal, or 0x/0o/0b with a sign; underscores allowed. Undefined if not a number. */
+export function parseIntLiteral(text: string): number | bigint | undefined {
+  const t = text.trim().replace(/_/g, "");
+  if (/^[+-]?\d+$/.test(t)) return narrow(BigInt(t));
+  const m = /^([+-]?)(0[xob][0-9a-f]+)$/i.exec(t);
+  if (!m) return undefined;
+  const v = BigInt(m[2]!);
+  return narrow(m[1] === "-" ? -v : v);
+}
+
+const SIMPLE_ESCAPES: Readonly<Record<string, string>> = { n: "\n", t: "\t", r: "\r", "\\": "\\", "'": "'", '"': '"' };
+
+/**
+ * Decodes the backslash escapes of STRING / UNICODE operands (enough to recover names).
+ * Undefined for an escape no decoder accepts (a code point past U+10FFFF).
+ */
+export function unescapePy(s: string): string | undefined {
+  if (!s.includes("\\")) return s;
+  let invalid = false;
+  const out = s.replace(/\\(u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|x[0-9a-fA-F]{2}|[0-7]{1,3}|.)/g, (_, e: string) => {
+    const c = e[0]!;
+    if (c === "u" || c === "U" || c === "x") {
+      const code = parseInt(e.slice(1), 16);
+      if (code > 0x10ffff) {
+        invalid = true;
+        return "";
+      }
+      return String.fromCodePoint(code);
+    }
+    if (c >= "0" && c <= "7") return String.fromCharCode(parseInt(e, 8));
+    return Object.hasOwn(SIMPLE_ESCAPES, e) ? SIMPLE_ESCAPES[e]! : `\\${e}`;
+  });
+  return invalid ? undefined : out;
+}

@@ -1,0 +1,152 @@
+/**
+ * Opcode operands read synchronously from the stream's buffer. When an operand is not buffered
+ * yet the reader throws NeedMore (the machine rewinds the opcode, loads, and runs it again); when
+ * the data ends or an operand is impossible it throws StreamBreak.
+ */
+import { LIMITS } from "../limits.js";
+import type { IssueKind } from "./machine.js";
+import { narrow } from "./literals.js";
+import { opName } from "./opcodes.js";
+import type { StreamReader } from "./reader.js";
+import type { Value } from "./values.js";
+
+const MAX_INLINE = LIMITS.pickleMaxInlineConstant;
+const MAX_LINE = LIMITS.pickleMaxLine;
+/** How much more to load when a text line runs past the buffer. */
+const LINE_CHUNK = 64 * 1024;
+
+/** Raised inside the loop to end the stream; the machine reports it and returns. */
+export class StreamBreak extends Error {
+  constructor(
+    readonly kind: IssueKind,
+    message: string,
+    readonly at: number,
+  ) {
+    super(message);
+  }
+}
+
+/** An operand is not in the buffer yet: rewind to the opcode at `at` and load `bytes` from there. */
+export class NeedMore {
+  constructor(
+    readonly at: number,
+    readonly bytes: number,
+  ) {}
+}
+
+export class Operands {
+  /** Source offset just past the buffered bytes, fixed while the machine runs a buffer. */
+  end = 0;
+
+  constructor(private readonly r: StreamReader) {}
+
+  /** The opcode byte at `at`, for messages. */
+  opAt(at: number): number {
+    return this.r.buf[at - this.r.bufStart] ?? 0;
+  }
+
+  /** Ensures `n` operand bytes after pos are buffered, or signals a refill, or the end of the data. */
+  need(n: number, at: number): void {
+    const r = this.r;
+    if (r.pos + n <= this.end) return;
+    if (this.end >= r.size) throw new StreamBreak("broken", `${opName(this.opAt(at))} operand truncated`, at);
+    throw new NeedMore(at, r.pos + n - at);
+  }
+
+  u8(at: number): number {
+    this.need(1, at);
+    return this.r.buf[this.r.pos++ - this.r.bufStart]!;
+  }
+
+  u16(at: number): number {
+    this.need(2, at);
+    const v = this.r.buf.readUInt16LE(this.r.pos - this.r.bufStart);
+    this.r.pos += 2;
+    return v;
+  }
+
+  u32(at: number): number {
+    this.need(4, at);
+    const v = this.r.buf.readUInt32LE(this.r.pos - this.r.bufStart);
+    this.r.pos += 4;
+    return v;
+  }
+
+  i32(at: number): number {
+    this.need(4, at);
+    const v = this.r.buf.readInt32LE(this.r.pos - this.r.bufStart);
+    this.r.pos += 4;
+    return v;
+  }
+
+  /** 8-byte lengths: anything past the safe-integer range cannot fit any file. */
+  u64(at: number): number {
+    this.need(8, at);
+    const v = this.r.buf.readBigUInt64LE(this.r.pos - this.r.bufStart);
+    this.r.pos += 8;
+    if (v > BigInt(Number.MAX_SAFE_INTEGER)) throw new StreamBreak("malformed", `${opName(this.opAt(at))} length ${v} is impossible`, at);
+    return Number(v);
+  }
+
+  /**
+   * Checks that `len` payload bytes exist in the source. Returns the buffer index of a payload small
+   * enough to keep (signalling a refill if it is not buffered yet), or -1 for one skipped by seeking.
+   */
+  payload(len: number, at: number): number {
+    const r = this.r;
+    if (r.pos + len > r.size) {
+      throw new StreamBreak("malformed", `${opName(this.opAt(at))} declares ${len} bytes but only ${r.size - r.pos} remain`, at);
+    }
+    if (len > MAX_INLINE) return -1;
+    this.need(len, at);
+    return r.pos - r.bufStart;
+  }
+
+  text(len: number, encoding: "utf8" | "latin1", at: number): Value {
+    const r = this.r;
+    const s = this.payload(len, at);
+    const start = r.pos;
+    r.pos += len;
+    return s < 0 ? { t: "bigstr", len, at: start } : r.buf.toString(encoding, s, s + len);
+  }
+
+  bytes(len: number, at: number): Value {
+    const r = this.r;
+    const s = this.payload(len, at);
+    const start = r.pos;
+    r.pos += len;
+    if (s < 0) return { t: "bigbytes", len, at: start };
+    // Copied so a small constant does not pin the whole read chunk in memory.
+    return { t: "bytes", data: Uint8Array.prototype.slice.call(r.buf, s, s + len), at: start };
+  }
+
+  longBytes(n: number, at: number): Value {
+    const r = this.r;
+    const s = this.payload(n, at);
+    r.pos += n;
+    if (s < 0) return { t: "opaque", what: `integer of ${n} bytes` };
+    if (n === 0) return 0;
+    let v = 0n;
+    for (let i = n - 1; i >= 0; i--) v = (v << 8n) | BigInt(r.buf[s + i]!);
+    if (r.buf[s + n - 1]! & 0x80) v -= 1n << BigInt(8 * n);
+    return narrow(v);
+  }
+
+  /** A text operand up to "\n" (protocol 0), within MAX_LINE bytes. */
+  line(at: number): string {
+    const r = this.r;
+    const s = r.pos - r.bufStart;
+    const i = r.buf.indexOf(0x0a, s);
+    if (i < 0 || i - s > MAX_LINE) {
+      if (i - s > MAX_LINE || this.end - r.pos > MAX_LINE) {
+        throw new StreamBreak("limit", `${opName(this.opAt(at))} line longer than ${MAX_LINE} bytes`, at);
+      }
+      if (this.end >= r.size) throw new StreamBreak("broken", `${opName(this.opAt(at))} line truncated`, at);
+      throw new NeedMore(at, this.end - at + LINE_CHUNK);
+    }
+    r.pos = r.bufStart + i + 1;
+    let end = i;
+    if (end > s && r.buf[end - 1] === 0x0d) end--; // CRLF-tolerant like CPython's readline().strip()
+    return r.buf.toString("utf8", s, end);
+  }
+}
