@@ -58,18 +58,19 @@ export class PickleBytes {
   }
 
   binput(n: number): this {
-    if (n < 256) return this.raw(Buffer.from([OP.BINPUT, n]));
-    const b = Buffer.alloc(5);
-    b[0] = OP.LONG_BINPUT;
-    b.writeUInt32LE(n, 1);
-    return this.raw(b);
+    return this.memoOp(OP.BINPUT, OP.LONG_BINPUT, n);
   }
 
   binget(n: number): this {
-    if (n < 256) return this.raw(Buffer.from([OP.BINGET, n]));
+    return this.memoOp(OP.BINGET, OP.LONG_BINGET, n);
+  }
+
+  /** The one-byte-key form when the key fits, else the four-byte one. */
+  private memoOp(short: number, long: number, key: number): this {
+    if (key < 256) return this.raw(Buffer.from([short, key]));
     const b = Buffer.alloc(5);
-    b[0] = OP.LONG_BINGET;
-    b.writeUInt32LE(n, 1);
+    b[0] = long;
+    b.writeUInt32LE(key, 1);
     return this.raw(b);
   }
 

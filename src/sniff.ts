@@ -6,6 +6,7 @@
 import { extname } from "node:path";
 import { inflateSync, constants as zc } from "node:zlib";
 import { LIMITS } from "./limits.js";
+import { findEndRecord } from "./formats/zip.js";
 import { isOpcode, OP } from "./pickle/opcodes.js";
 import type { ByteSource } from "./sources/byteSource.js";
 import type { Format } from "./types.js";
@@ -16,9 +17,8 @@ export interface Sniffed {
   alsoValidAs: Exclude<Format, "unknown">[];
 }
 
-const EOCD_SIG = 0x06054b50;
-/** EOCD record (22 bytes) plus the largest comment a zip can carry. */
-const EOCD_SEARCH = 22 + 0xffff;
+/** An end-of-central-directory record without a comment. */
+const EOCD_SIZE = 22;
 const LEGACY_TORCH_MAGIC = Buffer.from([0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19]);
 
 export interface SniffOptions {
@@ -40,7 +40,8 @@ export async function sniff(source: ByteSource, opts: SniffOptions): Promise<Sni
   if (format === "unknown" && opts.topLevelName !== undefined && startsLikePickle(head, opts.topLevelName)) format = "pickle";
   const alsoValidAs: Sniffed["alsoValidAs"] = [];
   if (format === "pickle" || format === "pytorch-legacy" || format === "unknown") {
-    if (await hasZipDirectory(source, opts.topLevelName !== undefined)) {
+    // Members check only an end record without a comment: their tails are usually tensor bytes.
+    if ((await findEndRecord(source, opts.topLevelName !== undefined ? undefined : EOCD_SIZE, true)) >= 0) {
       if (format === "unknown") return { format: "zip", alsoValidAs };
       alsoValidAs.push("zip");
     }
@@ -193,15 +194,4 @@ function readLines(b: Buffer, pos: number, n: number): { text: string; end: numb
     pos = nl + 1;
   }
   return out;
-}
-
-/** An end-of-central-directory record near the end (the last 22 bytes only, unless deep). */
-async function hasZipDirectory(source: ByteSource, deep: boolean): Promise<boolean> {
-  if (source.size < 22) return false;
-  const span = Math.min(source.size, deep ? EOCD_SEARCH : 22);
-  const tail = Buffer.from(await source.read(source.size - span, span));
-  for (let i = tail.length - 22; i >= 0; i--) {
-    if (tail.readUInt32LE(i) === EOCD_SIG && i + 22 + tail.readUInt16LE(i + 20) === tail.length) return true;
-  }
-  return false;
 }

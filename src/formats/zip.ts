@@ -190,22 +190,30 @@ export class ZipArchive {
 }
 
 /** Finds the end record and reads the central directory. Throws ZipFormatError when there is no readable directory. */
-export async function openZip(source: ByteSource): Promise<ZipArchive> {
-  const tailStart = Math.max(0, source.size - EOCD_SEARCH);
+/**
+ * Source offset of the last end-of-central-directory record within the last `span` bytes, or -1.
+ * Like miniz, any signature counts; `exact` also requires its comment to end the file (sniffing,
+ * where four random bytes must not make a file a zip).
+ */
+export async function findEndRecord(source: ByteSource, span = EOCD_SEARCH, exact = false): Promise<number> {
+  const tailStart = Math.max(0, source.size - span);
   const tail = await source.read(tailStart, source.size - tailStart);
-  const tailView = viewOf(tail);
-  let eocd = -1;
+  const view = viewOf(tail);
   for (let i = tail.length - EOCD_SIZE; i >= 0; i--) {
-    if (tailView.getUint32(i, true) === SIG_EOCD) {
-      eocd = i;
-      break;
-    }
+    if (view.getUint32(i, true) !== SIG_EOCD) continue;
+    if (!exact || i + EOCD_SIZE + view.getUint16(i + 20, true) === tail.length) return tailStart + i;
   }
-  if (eocd < 0) throw new ZipFormatError("no end of central directory record");
-  let declared = tailView.getUint16(eocd + 10, true);
-  let cdSize = tailView.getUint32(eocd + 12, true);
-  let cdOffset = tailView.getUint32(eocd + 16, true);
-  let cdEnd = tailStart + eocd;
+  return -1;
+}
+
+export async function openZip(source: ByteSource): Promise<ZipArchive> {
+  const at = await findEndRecord(source);
+  if (at < 0) throw new ZipFormatError("no end of central directory record");
+  const record = viewOf(await source.read(at, EOCD_SIZE));
+  let declared = record.getUint16(10, true);
+  let cdSize = record.getUint32(12, true);
+  let cdOffset = record.getUint32(16, true);
+  let cdEnd = at;
 
   const zip64 = await readZip64End(source, cdEnd);
   if (zip64) ({ declared, cdSize, cdOffset, cdEnd } = zip64);
