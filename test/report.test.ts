@@ -66,6 +66,18 @@ function sampleReport(): ScanReport {
 }
 
 describe("text report", () => {
+  it("a scan that found no model file never prints PASS", () => {
+    const report: ScanReport = {
+      ...sampleReport(),
+      verdict: "pass",
+      summary: { ...sampleReport().summary, filesScanned: 0, filesBlocked: 0, filesErrored: 0 },
+      files: [fileResult({ path: "notes.txt", format: "unknown", skipped: "content is not a recognised model format" })],
+    };
+    const text = renderText(report, { showSkipped: false, color: false });
+    assert.doesNotMatch(text, /PASS/);
+    assert.match(text, /no model file found to scan/);
+  });
+
   const text = renderText(sampleReport());
 
   it("shows each finding with severity, rule id and name, message, location and evidence", () => {

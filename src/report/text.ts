@@ -97,12 +97,11 @@ function summaryBlock(report: ScanReport, paint: Paint): string[] {
   ];
   // Never "safe": a pass only says nothing reached the threshold (fickling's wording, for the same reason).
   const threshold = `at or above ${report.failOn} (--fail-on ${report.failOn})`;
-  lines.push(
-    report.verdict === "block"
-      ? `${paint("BLOCK", "bold", "red")}  ${plural(s.filesBlocked, "file")} with findings ${threshold}`
-      : `${paint("PASS", "bold", "green")}   no findings ${threshold}`,
-  );
+  const nothingScanned = s.filesScanned === 0 && s.filesErrored === 0;
+  if (report.verdict === "block") lines.push(`${paint("BLOCK", "bold", "red")}  ${plural(s.filesBlocked, "file")} with findings ${threshold}`);
+  // A pass over nothing would read as a clean bill of health.
+  else if (!nothingScanned) lines.push(`${paint("PASS", "bold", "green")}   no findings ${threshold}`);
   if (s.filesErrored > 0) lines.push(paint(`${plural(s.filesErrored, "file")} could not be scanned and ${s.filesErrored === 1 ? "is" : "are"} not cleared`, "magenta"));
-  if (s.filesScanned === 0 && s.filesErrored === 0) lines.push(paint("no model file found to scan", "yellow"));
+  if (nothingScanned) lines.push(paint("no model file found to scan", "yellow"));
   return lines;
 }
