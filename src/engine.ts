@@ -115,11 +115,12 @@ async function scanContent(source: ByteSource, ctx: LayerContext, fallback?: Exc
   if (mismatch) {
     ctx.report("MG130", `named ${mismatch.extension} but the content is ${sniffed.format}`, { severity: mismatch.severity });
   }
-  if (sniffed.format === "unknown") return "unknown";
-  await SCANNERS[sniffed.format](source, ctx);
+  const scanner = sniffed.format === "unknown" ? undefined : SCANNERS[sniffed.format];
+  if (!scanner) return "unknown";
+  await scanner(source, ctx);
   for (const other of sniffed.alsoValidAs) {
     ctx.report("MG131", `the content is a valid ${sniffed.format} and also a valid ${other}; both readings were scanned`);
-    await SCANNERS[other](source, ctx);
+    await SCANNERS[other]?.(source, ctx);
   }
   return sniffed.format;
 }

@@ -49,6 +49,13 @@ export type Format =
   | "lzma"
   | "zlib"
   | "7z"
+  | "safetensors"
+  | "gguf"
+  | "onnx"
+  | "keras-h5"
+  | "keras-v3"
+  | "tf-savedmodel"
+  | "tflite"
   | "unknown";
 
 export type Verdict = "pass" | "block";

@@ -1,4 +1,4 @@
-/** Which scanner reads which detected format. Formats with no scanner of their own are skipped. */
+/** Which scanner reads which detected format. A recognised format without a scanner is skipped, with that reason. */
 import type { Format } from "../types.js";
 import type { FormatScanner } from "./context.js";
 import { scanBz2, scanGzip, scanLzma, scanXz, scanZlib } from "./compression.js";
@@ -9,7 +9,7 @@ import { scanSevenZip } from "./sevenzip.js";
 import { scanTar } from "./tar.js";
 import { scanZip } from "./zip.js";
 
-export const SCANNERS: Readonly<Record<Exclude<Format, "unknown">, FormatScanner>> = {
+export const SCANNERS: Readonly<Partial<Record<Exclude<Format, "unknown">, FormatScanner>>> = {
   pickle: scanPickleContent,
   "pytorch-legacy": scanTorchLegacy,
   zip: scanZip,

@@ -4,6 +4,9 @@
  * derive from this one table, so an id is never typed twice by hand.
  */
 import type { Severity } from "../types.js";
+import { GRAPH_FORMAT_RULES } from "./graphFormats.js";
+import { KERAS_AND_REPO_RULES } from "./kerasAndRepo.js";
+import { TENSOR_FORMAT_RULES } from "./tensorFormats.js";
 
 export interface RuleInfo {
   /** Short kebab-case name, shown beside the id. */
@@ -19,7 +22,8 @@ const PICKLETOOLS = "https://docs.python.org/3/library/pickletools.html";
 /** Bumped whenever a rule or the callable lists change, so caches and lockfiles know to rescan. */
 export const RULES_VERSION = "2026.11.1";
 
-export const RULES = {
+/** Pickle, archive and engine rules (MG1xx); other formats add theirs from their own tables. */
+const CORE_RULES = {
   MG100: {
     name: "pickle-dangerous-callable",
     severity: "critical",
@@ -196,6 +200,8 @@ export const RULES = {
     reference: "https://github.com/modelgate/modelgate",
   },
 } as const satisfies Record<string, RuleInfo>;
+
+export const RULES = { ...CORE_RULES, ...TENSOR_FORMAT_RULES, ...GRAPH_FORMAT_RULES, ...KERAS_AND_REPO_RULES } as const;
 
 export type RuleId = keyof typeof RULES;
 
