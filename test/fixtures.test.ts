@@ -4,7 +4,7 @@
  * name the callables they import.
  */
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { scanFile } from "../src/engine.js";
@@ -19,7 +19,9 @@ interface FixtureEntry {
 }
 
 const ROOT = join(import.meta.dirname, "..", "..", "test", "fixtures");
-const manifest = JSON.parse(readFileSync(join(ROOT, "manifest.json"), "utf8")) as FixtureEntry[];
+/** The pickle fixtures' manifest, then one per format family (`<family>/manifest.json`). */
+const manifests = ["manifest.json", ...readdirSync(ROOT, { withFileTypes: true }).filter((d) => d.isDirectory() && existsSync(join(ROOT, d.name, "manifest.json"))).map((d) => join(d.name, "manifest.json"))];
+const manifest = manifests.flatMap((m) => JSON.parse(readFileSync(join(ROOT, m), "utf8")) as FixtureEntry[]);
 
 test("the manifest covers benign files and every P-item of THREATS.md", () => {
   assert.ok(manifest.filter((e) => e.expect === "pass").length >= 50);
