@@ -109,7 +109,7 @@ export async function scanFile(path: string, displayPath: string, options: ScanO
 
 /** Sniffs a layer and hands it to its scanner (and to every other reading of a polyglot). */
 async function scanContent(source: ByteSource, ctx: LayerContext, fallback?: Exclude<Format, "unknown">): Promise<Format> {
-  const sniffed = await sniff(source, ctx.depth === 0 ? { topLevelName: ctx.name } : {});
+  const sniffed = await sniff(source, { name: ctx.name, topLevel: ctx.depth === 0 });
   if (sniffed.format === "unknown" && fallback) sniffed.format = fallback;
   const mismatch = extensionMismatch(ctx.name, sniffed.format);
   if (mismatch) {

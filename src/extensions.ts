@@ -17,7 +17,20 @@ const DATA_ONLY = new Set([
   ".arrow",
 ]);
 
+/** Detected formats that carry no pickle: one of these under another data-only name is odd, not disguised. */
+const CODE_FREE = new Set<Format>(["safetensors", "safetensors-index", "gguf", "onnx", "tflite"]);
+
 const EXPECTED: Readonly<Record<string, readonly Format[]>> = {
+  ".safetensors": ["safetensors"],
+  ".json": ["safetensors-index"],
+  ".pb": ["tf-savedmodel"],
+  ".gguf": ["gguf"],
+  ".onnx": ["onnx"],
+  ".tflite": ["tflite"],
+  ".h5": ["keras-h5"],
+  ".hdf5": ["keras-h5"],
+  // Keras 3 writes zips; Keras 2 wrote HDF5 under the same name.
+  ".keras": ["keras-v3", "keras-h5"],
   ".npy": ["numpy"],
   ".npz": ZIPS,
   ".zip": ZIPS,
@@ -49,8 +62,9 @@ export interface ExtensionMismatch {
 export function extensionMismatch(name: string, format: Format): ExtensionMismatch | undefined {
   if (format === "unknown") return undefined;
   const extension = extname(name).toLowerCase();
-  if (DATA_ONLY.has(extension)) return { extension, severity: "high" };
   const expected = own(EXPECTED, extension);
-  if (expected && !expected.includes(format)) return { extension, severity: "low" };
+  if (expected?.includes(format)) return undefined;
+  if (DATA_ONLY.has(extension)) return { extension, severity: CODE_FREE.has(format) ? "low" : "high" };
+  if (expected) return { extension, severity: "low" };
   return undefined;
 }

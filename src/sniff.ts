@@ -6,6 +6,11 @@
 import { extname } from "node:path";
 import { inflateSync, constants as zc } from "node:zlib";
 import { LIMITS } from "./limits.js";
+import { sniffGguf } from "./formats/gguf.js";
+import { sniffHdf5 } from "./formats/keras.js";
+import { sniffOnnx } from "./formats/onnx.js";
+import { isSafetensorsIndexName, sniffSafetensors } from "./formats/safetensors.js";
+import { sniffSavedModel, sniffTflite } from "./formats/tensorflow.js";
 import { findEndRecord } from "./formats/zip.js";
 import { isOpcode, OP } from "./pickle/opcodes.js";
 import type { ByteSource } from "./sources/byteSource.js";
@@ -22,13 +27,15 @@ const EOCD_SIZE = 22;
 const LEGACY_TORCH_MAGIC = Buffer.from([0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19]);
 
 export interface SniffOptions {
+  /** Base name of the file or member. Consulted only for formats loaders find by name alone (saved_model.pb, shard indexes). */
+  name: string;
   /**
    * Set for a file the user named (not an archive member). Then the whole possible zip comment
    * area is searched for an end-of-central-directory record, and a stream that starts like a
    * pickle but breaks early is still scanned as one (fail closed) — with a pickle-family name,
    * or with a PROTO opcode. Raw tensor data inside archives never gets this leniency.
    */
-  topLevelName?: string;
+  topLevel: boolean;
 }
 
 /** Extensions under which a file is only ever loaded with pickle. */
@@ -37,11 +44,15 @@ const PICKLE_NAMES = new Set([".pkl", ".pickle", ".joblib", ".dill", ".pdparams"
 export async function sniff(source: ByteSource, opts: SniffOptions): Promise<Sniffed> {
   const head = Buffer.from(await source.read(0, LIMITS.sniffBytes));
   let format = sniffHead(head, source.size);
-  if (format === "unknown" && opts.topLevelName !== undefined && startsLikePickle(head, opts.topLevelName)) format = "pickle";
+  if (format === "unknown") format = sniffByName(head, source.size, opts.name);
+  if (format === "unknown" && opts.topLevel && startsLikePickle(head, opts.name)) format = "pickle";
   const alsoValidAs: Sniffed["alsoValidAs"] = [];
+  // Formats without a real magic number can be crafted to be a pickle as well (P18): torch.load
+  // of the same bytes would run it.
+  if ((format === "safetensors" || format === "gguf") && looksLikePickle(head, head.length === source.size)) alsoValidAs.push("pickle");
   if (format === "pickle" || format === "pytorch-legacy" || format === "unknown") {
     // Members check only an end record without a comment: their tails are usually tensor bytes.
-    if ((await findEndRecord(source, opts.topLevelName !== undefined ? undefined : EOCD_SIZE, true)) >= 0) {
+    if ((await findEndRecord(source, opts.topLevel ? undefined : EOCD_SIZE, true)) >= 0) {
       if (format === "unknown") return { format: "zip", alsoValidAs };
       alsoValidAs.push("zip");
     }
@@ -59,10 +70,22 @@ function sniffHead(b: Buffer, size: number): Format {
   if (startsWith(b, [0x42, 0x5a, 0x68]) && b[3]! >= 0x31 && b[3]! <= 0x39 && startsWith(b.subarray(4), [0x31, 0x41, 0x59, 0x26, 0x53, 0x59])) return "bz2";
   if (startsWith(b, [0x42, 0x5a, 0x68]) && b[3]! >= 0x31 && b[3]! <= 0x39 && size === 14) return "bz2"; // empty stream
   if (b[0] === 0x80 && b.subarray(2, 14).equals(LEGACY_TORCH_MAGIC)) return "pytorch-legacy";
+  if (sniffGguf(b, size)) return "gguf";
+  if (sniffHdf5(b, size)) return "keras-h5";
+  if (sniffTflite(b, size)) return "tflite";
   if (isTar(b)) return "tar";
   if (isLzmaAlone(b)) return "lzma";
   if (isZlib(b)) return "zlib";
+  if (sniffSafetensors(b, size)) return "safetensors";
+  if (sniffOnnx(b, size)) return "onnx";
   if (looksLikePickle(b, b.length === size)) return "pickle";
+  return "unknown";
+}
+
+/** Files their loaders only ever open by name, whose content has no magic number of its own. */
+function sniffByName(b: Buffer, size: number, name: string): Format {
+  if (sniffSavedModel(b, size, name)) return "tf-savedmodel";
+  if (isSafetensorsIndexName(name)) return "safetensors-index";
   return "unknown";
 }
 

@@ -50,6 +50,7 @@ export type Format =
   | "zlib"
   | "7z"
   | "safetensors"
+  | "safetensors-index"
   | "gguf"
   | "onnx"
   | "keras-h5"

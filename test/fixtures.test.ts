@@ -45,7 +45,8 @@ for (const entry of manifest) {
     } else {
       assert.ok(loud.length > 0, `malicious fixture passed: ${shown}`);
       assert.equal(result.verdict, "block");
-      const text = JSON.stringify(result.findings);
+      // Raw text, not JSON: names with backslashes must match as written.
+      const text = result.findings.map((f) => `${f.rule}\n${f.message}\n${f.evidence ?? ""}\n${f.location.member ?? ""}`).join("\n");
       for (const name of entry.mentions) assert.ok(text.includes(name), `no finding mentions ${name}: ${shown}`);
     }
   });

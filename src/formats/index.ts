@@ -2,11 +2,16 @@
 import type { Format } from "../types.js";
 import type { FormatScanner } from "./context.js";
 import { scanBz2, scanGzip, scanLzma, scanXz, scanZlib } from "./compression.js";
+import { scanGguf } from "./gguf.js";
+import { scanKerasH5 } from "./keras.js";
 import { scanNpy } from "./numpy.js";
+import { scanOnnx } from "./onnx.js";
 import { scanPickleContent } from "./pickle.js";
 import { scanTorchLegacy } from "./pytorch.js";
+import { scanSafetensors, scanSafetensorsIndex } from "./safetensors.js";
 import { scanSevenZip } from "./sevenzip.js";
 import { scanTar } from "./tar.js";
+import { scanSavedModel, scanTflite } from "./tensorflow.js";
 import { scanZip } from "./zip.js";
 
 export const SCANNERS: Readonly<Partial<Record<Exclude<Format, "unknown">, FormatScanner>>> = {
@@ -17,6 +22,7 @@ export const SCANNERS: Readonly<Partial<Record<Exclude<Format, "unknown">, Forma
   "pytorch-zip": scanZip,
   torchscript: scanZip,
   npz: scanZip,
+  "keras-v3": scanZip,
   "pytorch-tar": scanTar,
   tar: scanTar,
   numpy: scanNpy,
@@ -26,4 +32,11 @@ export const SCANNERS: Readonly<Partial<Record<Exclude<Format, "unknown">, Forma
   lzma: scanLzma,
   zlib: scanZlib,
   "7z": scanSevenZip,
+  safetensors: scanSafetensors,
+  "safetensors-index": scanSafetensorsIndex,
+  gguf: scanGguf,
+  onnx: scanOnnx,
+  "keras-h5": scanKerasH5,
+  "tf-savedmodel": scanSavedModel,
+  tflite: scanTflite,
 };

@@ -13,6 +13,7 @@ import { LIMITS } from "../limits.js";
 import { inflateBounded, type LayerProblem } from "./compression.js";
 import { canDescend, checkMemberNames, memberBudget } from "./container.js";
 import type { FormatScanner, ScanBudget, ScanContext } from "./context.js";
+import { isKerasArchive, scanKerasArchive } from "./keras.js";
 import { scanTorchZip } from "./pytorch.js";
 
 /** The archive's structure cannot be read (no end record, corrupt central directory). */
@@ -355,6 +356,12 @@ export const scanZip: FormatScanner = async (source: ByteSource, ctx: ScanContex
   checkMemberNames(ctx, "zip", archive.entries.map((e) => e.name));
   await scanPrefix(archive, ctx);
 
+  if (isKerasArchive(archive.entries.map((e) => e.name))) {
+    ctx.refineFormat("keras-v3");
+    await scanKerasArchive(archive, ctx);
+    await scanGaps(archive, ctx);
+    return;
+  }
   const layout = detectZipLayout(archive.entries);
   if (layout === "pytorch" || layout === "torchscript") {
     ctx.refineFormat(layout === "pytorch" ? "pytorch-zip" : "torchscript");

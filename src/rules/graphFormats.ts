@@ -1,4 +1,174 @@
-/** Rules for ONNX and TensorFlow (ids MG230–MG259); merged into the catalogue. */
+/**
+ * Rules for ONNX and TensorFlow (ids MG230–MG259); merged into the catalogue. The op and domain
+ * tables the scanners judge by live here too, so a reviewer finds the data beside the rules it feeds.
+ */
 import type { RuleInfo } from "./catalogue.js";
 
-export const GRAPH_FORMAT_RULES = {} as const satisfies Record<string, RuleInfo>;
+const ONNX_IR = "https://onnx.ai/onnx/repo-docs/IR.html";
+const ONNX_EXTERNAL = "https://onnx.ai/onnx/repo-docs/ExternalData.html";
+const TF_SECURITY = "https://github.com/tensorflow/tensorflow/blob/master/SECURITY.md";
+const TFLITE_SCHEMA = "https://github.com/tensorflow/tensorflow/blob/master/tensorflow/compiler/mlir/lite/schema/schema.fbs";
+
+export const GRAPH_FORMAT_RULES = {
+  MG230: {
+    name: "onnx-external-data-traversal",
+    severity: "high",
+    description:
+      "An ONNX tensor stores its data in an external file whose location is absolute or climbs out of the model's folder: loading the model reads (and with onnx.save, writes) an arbitrary file (CVE-2024-27318, CVE-2024-27319).",
+    reference: "https://nvd.nist.gov/vuln/detail/CVE-2024-27318",
+  },
+  MG231: {
+    name: "onnx-external-data-incomplete",
+    severity: "medium",
+    description: "An ONNX tensor is marked data_location=EXTERNAL without a location: loaders disagree on where its data comes from.",
+    reference: ONNX_EXTERNAL,
+  },
+  MG232: {
+    name: "onnx-custom-domain",
+    severity: "medium",
+    description:
+      "ONNX nodes use an operator domain that is neither an ONNX standard domain, an ONNX Runtime built-in domain, nor a function defined in the model: running it needs a custom-op library (native code) registered by the loader.",
+    reference: ONNX_IR,
+  },
+  MG233: {
+    name: "onnx-malformed",
+    severity: "high",
+    description: "The file was recognised as ONNX but does not decode as a ModelProto with a graph; it was not analysed, and loaders may read it differently.",
+    reference: ONNX_IR,
+  },
+  MG234: {
+    name: "graph-limit-exceeded",
+    severity: "high",
+    description: "An ONNX or TensorFlow graph exceeded a bound of the analyser (file size, nesting of subgraphs, operator count); the rest was not analysed.",
+    reference: "https://cwe.mitre.org/data/definitions/674.html",
+  },
+  MG240: {
+    name: "tf-python-callback",
+    severity: "critical",
+    description: "The TensorFlow graph calls back into Python (PyFunc, PyFuncStateless, EagerPyFunc): arbitrary Python code runs when the graph executes.",
+    reference: TF_SECURITY,
+  },
+  MG241: {
+    name: "tf-filesystem-op",
+    severity: "high",
+    description:
+      "The TensorFlow graph contains an op that reads, writes, lists or memory-maps files (ReadFile, WriteFile, MatchingFiles, file readers, dataset writers, summary writers…): running the model touches the file system.",
+    reference: TF_SECURITY,
+  },
+  MG242: {
+    name: "tf-checkpoint-io",
+    severity: "low",
+    description:
+      "The TensorFlow graph saves or restores checkpoints or reads vocabulary assets (SaveV2, RestoreV2, MergeV2Checkpoints, InitializeTableFromTextFileV2…). Every SavedModel has these; reported for the record.",
+    reference: "https://www.tensorflow.org/guide/saved_model",
+  },
+  MG243: {
+    name: "tf-malformed",
+    severity: "high",
+    description: "The file was recognised as a TensorFlow SavedModel or TFLite model but does not decode (truncated, offsets out of bounds, no meta graph); it was not analysed.",
+    reference: "https://github.com/tensorflow/tensorflow/blob/master/tensorflow/core/protobuf/saved_model.proto",
+  },
+  MG250: {
+    name: "tflite-custom-op",
+    severity: "medium",
+    description: "The TFLite model uses custom operators: the interpreter runs them only with a native kernel registered by the application (or, for Flex ops, through TensorFlow itself).",
+    reference: TFLITE_SCHEMA,
+  },
+} as const satisfies Record<string, RuleInfo>;
+
+type GraphRuleId = keyof typeof GRAPH_FORMAT_RULES;
+
+/**
+ * ONNX operator domains whose kernels ship inside the runtime, so a model cannot bring its own code
+ * through them: the ONNX standard domains ("" is the default ai.onnx), and the domains ONNX Runtime
+ * implements natively (com.microsoft contrib ops appear in every ORT-optimised transformer).
+ * Deliberately absent: org.pytorch.aten (ATen fallback dispatches into PyTorch at run time) and
+ * every other domain, which needs a custom-op library registered by the loader.
+ */
+export const ONNX_KNOWN_DOMAINS: Readonly<Record<string, true>> = {
+  "": true,
+  "ai.onnx": true,
+  "ai.onnx.ml": true,
+  "ai.onnx.training": true,
+  "ai.onnx.preview.training": true,
+  "com.microsoft": true,
+  "com.microsoft.nchwc": true,
+  "com.microsoft.experimental": true,
+  "com.microsoft.dml": true,
+  "com.ms.internal.nhwc": true,
+};
+
+/** Why a TensorFlow op is reported; keyed by op name (as in NodeDef.op). */
+export interface TfOpClass {
+  rule: Extract<GraphRuleId, "MG240" | "MG241" | "MG242">;
+  why: string;
+}
+
+const py = (why: string): TfOpClass => ({ rule: "MG240", why });
+const fs = (why: string): TfOpClass => ({ rule: "MG241", why });
+const ckpt = (why: string): TfOpClass => ({ rule: "MG242", why });
+
+/**
+ * TensorFlow ops judged by name. Checkpoint ops are low, not high: tf.saved_model.save writes
+ * SaveV2/RestoreV2/MergeV2Checkpoints (and ShardedFilename/StringJoin around them) into every
+ * SavedModel's saver functions, so flagging them would block every valid model; the files they
+ * touch are chosen by the loader's checkpoint path, not by the graph. Vocabulary-table
+ * initialisers read the model's own assets (asset_file_def) in every text model.
+ */
+export const TF_OP_CLASSES: Readonly<Record<string, TfOpClass>> = {
+  PyFunc: py("runs a Python callable"),
+  PyFuncStateless: py("runs a Python callable"),
+  EagerPyFunc: py("runs a Python callable eagerly"),
+
+  ReadFile: fs("reads a whole file"),
+  WriteFile: fs("writes a file"),
+  MatchingFiles: fs("lists files by glob"),
+  MatchingFilesDataset: fs("lists files by glob"),
+  ImmutableConst: fs("memory-maps a file"),
+  WholeFileReader: fs("reads files"),
+  WholeFileReaderV2: fs("reads files"),
+  TextLineReader: fs("reads files"),
+  TextLineReaderV2: fs("reads files"),
+  FixedLengthRecordReader: fs("reads files"),
+  FixedLengthRecordReaderV2: fs("reads files"),
+  TFRecordReader: fs("reads files"),
+  TFRecordReaderV2: fs("reads files"),
+  LMDBReader: fs("reads an LMDB database"),
+  TextLineDataset: fs("reads files"),
+  TFRecordDataset: fs("reads files"),
+  TFRecordDatasetV2: fs("reads files"),
+  FixedLengthRecordDataset: fs("reads files"),
+  FixedLengthRecordDatasetV2: fs("reads files"),
+  CSVDataset: fs("reads files"),
+  CSVDatasetV2: fs("reads files"),
+  ExperimentalCSVDataset: fs("reads files"),
+  LMDBDataset: fs("reads an LMDB database"),
+  ExperimentalLMDBDataset: fs("reads an LMDB database"),
+  SqlDataset: fs("opens a SQLite database file"),
+  ExperimentalSqlDataset: fs("opens a SQLite database file"),
+  LoadDataset: fs("reads a saved dataset"),
+  SaveDataset: fs("writes a dataset to files"),
+  SaveDatasetV2: fs("writes a dataset to files"),
+  SnapshotDataset: fs("writes dataset snapshots to files"),
+  SnapshotDatasetV2: fs("writes dataset snapshots to files"),
+  DatasetToTFRecord: fs("writes a TFRecord file"),
+  ExperimentalDatasetToTFRecord: fs("writes a TFRecord file"),
+  CreateSummaryFileWriter: fs("writes event files"),
+  CreateSummaryDbWriter: fs("writes a SQLite database file"),
+  DebugIdentity: fs("dumps tensors to debug_urls (file://)"),
+  DebugIdentityV2: fs("dumps tensors to a dump directory"),
+  DebugNanCount: fs("dumps tensors to debug_urls (file://)"),
+  DebugNumericSummary: fs("dumps tensors to debug_urls (file://)"),
+  LoadAndRemapMatrix: fs("reads a checkpoint file named by a tensor"),
+  GenerateVocabRemapping: fs("reads vocabulary files named by tensors"),
+
+  Save: ckpt("writes a checkpoint"),
+  SaveV2: ckpt("writes a checkpoint"),
+  SaveSlices: ckpt("writes a checkpoint"),
+  Restore: ckpt("reads a checkpoint"),
+  RestoreV2: ckpt("reads a checkpoint"),
+  RestoreSlice: ckpt("reads a checkpoint"),
+  MergeV2Checkpoints: ckpt("merges checkpoint shards"),
+  InitializeTableFromTextFile: ckpt("reads a vocabulary asset"),
+  InitializeTableFromTextFileV2: ckpt("reads a vocabulary asset"),
+};

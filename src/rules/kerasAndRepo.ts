@@ -1,4 +1,139 @@
 /** Rules for Keras and repository-level checks (ids MG260–MG299); merged into the catalogue. */
 import type { RuleInfo } from "./catalogue.js";
 
-export const KERAS_AND_REPO_RULES = {} as const satisfies Record<string, RuleInfo>;
+const KERAS_LAMBDA_CVE = "https://nvd.nist.gov/vuln/detail/CVE-2024-3660";
+const KERAS_SAFE_MODE_CVE = "https://nvd.nist.gov/vuln/detail/CVE-2025-1550";
+const TRUST_REMOTE_CODE = "https://huggingface.co/docs/transformers/models#custom-models";
+const HYDRA_CVE = "https://nvd.nist.gov/vuln/detail/CVE-2025-23304";
+
+export const KERAS_AND_REPO_RULES = {
+  MG260: {
+    name: "keras-lambda-layer",
+    severity: "critical",
+    description:
+      "A Keras Lambda layer (or a serialized __lambda__ function) carries marshalled Python bytecode that runs when the model is loaded or called.",
+    reference: KERAS_LAMBDA_CVE,
+  },
+  MG261: {
+    name: "keras-foreign-module",
+    severity: "high",
+    description:
+      "The Keras config names a module outside Keras and TensorFlow: loading imports it and instantiates what it names (the CVE-2025-1550 family of safe-mode bypasses).",
+    reference: KERAS_SAFE_MODE_CVE,
+  },
+  MG262: {
+    name: "keras-custom-object",
+    severity: "medium",
+    description: "The Keras config uses a registered custom object: its code is not in the file and must come from the loading environment.",
+    reference: "https://keras.io/guides/serialization_and_saving/#custom-objects",
+  },
+  MG263: {
+    name: "keras-dangerous-reference",
+    severity: "critical",
+    description:
+      "The Keras config references a callable that the pickle rules deny (process execution, eval, file access, module import…): loading the model calls it.",
+    reference: KERAS_SAFE_MODE_CVE,
+  },
+  MG264: {
+    name: "keras-config-unreadable",
+    severity: "high",
+    description: "The Keras model config is missing, not JSON, or exceeds a bound (size, nesting); the layers it describes were not checked.",
+    reference: "https://keras.io/api/models/model_saving_apis/",
+  },
+  MG265: {
+    name: "keras-h5-not-analysed",
+    severity: "high",
+    description: "The HDF5 file could not be read (corrupt, unsupported, or larger than the in-memory bound); its model config was not checked.",
+    reference: KERAS_LAMBDA_CVE,
+  },
+  MG270: {
+    name: "repo-remote-code",
+    severity: "high",
+    description:
+      "A configuration asks loaders to import Python code shipped with (or referenced by) the repository (auto_map / custom_pipelines): loading needs trust_remote_code=True and runs that code.",
+    reference: TRUST_REMOTE_CODE,
+  },
+  MG271: {
+    name: "repo-python-code",
+    severity: "medium",
+    description: "The repository ships Python code; modeling or configuration code referenced by auto_map runs when the model is loaded with trust_remote_code.",
+    reference: TRUST_REMOTE_CODE,
+  },
+  MG272: {
+    name: "repo-executable",
+    severity: "medium",
+    description: "The repository ships a native executable or library (ELF, PE, Mach-O) or a script (shebang, shell, batch); nothing about a model needs one.",
+    reference: "https://jfrog.com/blog/data-scientists-targeted-by-malicious-hugging-face-ml-models-with-silent-backdoor/",
+  },
+  MG273: {
+    name: "repo-symlink-escape",
+    severity: "high",
+    description: "A symbolic link points outside the scanned folder: tools that follow it read (or serve) files that were never scanned, such as credentials.",
+    reference: "https://cwe.mitre.org/data/definitions/61.html",
+  },
+  MG274: {
+    name: "repo-prefer-safetensors",
+    severity: "info",
+    description: "A pickle-format weight file sits beside safetensors weights; loading the safetensors file avoids unpickling altogether.",
+    reference: "https://huggingface.co/docs/safetensors/index",
+  },
+  MG275: {
+    name: "repo-lfs-pointer",
+    severity: "high",
+    description: "The file is a Git LFS pointer, not the content it stands for: the real file (usually weights) was never downloaded, so it was not scanned.",
+    reference: "https://github.com/git-lfs/git-lfs/blob/main/docs/spec.md",
+  },
+  MG276: {
+    name: "config-dangerous-target",
+    severity: "critical",
+    description:
+      "A configuration names a callable to instantiate (Hydra/NeMo _target_) that the pickle rules deny or that walks attributes: instantiating the config calls it.",
+    reference: HYDRA_CVE,
+  },
+  MG277: {
+    name: "config-unknown-target",
+    severity: "medium",
+    description: "A configuration names a callable to instantiate (Hydra/NeMo _target_) that is not known to be safe.",
+    reference: HYDRA_CVE,
+  },
+  MG278: {
+    name: "config-not-analysed",
+    severity: "high",
+    description:
+      "A configuration file could not be parsed or exceeded a bound (size, aliases, nesting); the code references it may hold were not checked.",
+    reference: "https://cwe.mitre.org/data/definitions/776.html",
+  },
+  MG279: {
+    name: "config-yaml-python-tag",
+    severity: "critical",
+    description: "A YAML file uses python/* tags (!!python/object/apply…): PyYAML's unsafe loaders construct objects and call functions from them.",
+    reference: "https://pyyaml.org/wiki/PyYAMLDocumentation",
+  },
+  MG280: {
+    name: "repo-limit-exceeded",
+    severity: "high",
+    description: "The repository exceeded a bound of the folder walk (file count, depth); the rest was not checked.",
+    reference: "https://cwe.mitre.org/data/definitions/400.html",
+  },
+} as const satisfies Record<string, RuleInfo>;
+
+/**
+ * Class-constructor prefixes that a Hydra `_target_` may name without a finding: building a
+ * torch layer or optimizer from numbers is what model configs do. Only capitalised names count.
+ */
+export const HYDRA_CLASS_PREFIXES: readonly string[] = ["torch.nn.", "torch.optim."];
+
+/** Module roots a Keras config may name without a finding (the libraries that ship Keras layers). */
+export const KERAS_MODULE_ROOTS: readonly string[] = ["keras", "tensorflow", "tf_keras", "keras_nlp", "keras_hub", "keras_cv"];
+
+/**
+ * Functions inside Keras itself that a config must not reach: the published safe-mode bypasses
+ * after CVE-2025-1550 used them (download files, switch safe mode off, load another model).
+ * Keyed by the function's own name, whatever Keras module path leads to it.
+ */
+export const KERAS_DANGEROUS_FUNCTIONS: Readonly<Record<string, string>> = {
+  get_file: "downloads a file and writes it to disk (CVE-2025-8747 family)",
+  enable_unsafe_deserialization: "switches Keras safe mode off, so Lambda bytecode then runs (CVE-2025-9906)",
+  load_model: "loads another model, possibly with safe mode off",
+  load_weights: "reads another file from disk",
+};

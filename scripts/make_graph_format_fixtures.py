@@ -1,0 +1,277 @@
+#!/usr/bin/python3
+"""Generates the ONNX, TensorFlow SavedModel and TFLite fixtures under test/fixtures/graph-formats/.
+
+Run with Debian's /usr/bin/python3 (apt-get install python3-onnx). Deterministic. ONNX models are
+made with the real onnx.helper API; SavedModels are hand-encoded protobuf (no TensorFlow on Debian)
+following the official field numbers of saved_model.proto / meta_graph.proto / graph.proto /
+function.proto, written here independently of the TypeScript schema; TFLite flatbuffers are laid
+out by hand per schema.fbs. Nothing here is ever loaded by a model runtime: the malicious
+fixtures only *name* files (/etc/passwd) and ops (ReadFile, PyFunc); they are never run.
+"""
+import json
+import os
+import shutil
+import struct
+import sys
+
+import onnx
+from onnx import TensorProto, helper
+
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "test", "fixtures")
+OUT = os.path.join(ROOT, "graph-formats")
+manifest = []
+
+
+def add(rel, expect, threat, mentions, note):
+    manifest.append({"file": "graph-formats/" + rel, "expect": expect, "threat": threat, "mentions": mentions, "note": note})
+
+
+def path(rel):
+    p = os.path.join(OUT, rel)
+    os.makedirs(os.path.dirname(p), exist_ok=True)
+    return p
+
+
+# ---------------------------------------------------------------- ONNX
+
+OPSET = [helper.make_opsetid("", 17)]
+
+
+def weight(name, external_location=None):
+    t = helper.make_tensor(name, TensorProto.FLOAT, [2, 2], [1.0, 0.0, 0.0, 1.0])
+    if external_location is not None:
+        # What onnx.external_data_helper writes: data moved out, a location entry, the EXTERNAL flag.
+        t.ClearField("float_data")
+        t.data_location = TensorProto.EXTERNAL
+        for k, v in (("location", external_location), ("offset", "0"), ("length", "16")):
+            e = t.external_data.add()
+            e.key, e.value = k, v
+    return t
+
+
+def mlp_graph(name="main", w=None, extra_nodes=()):
+    nodes = [
+        helper.make_node("MatMul", ["x", "w"], ["h"], name="matmul0"),
+        helper.make_node("Relu", ["h"], ["y0"], name="relu0"),
+        *extra_nodes,
+    ]
+    out = "y" if extra_nodes else "y0"
+    if not extra_nodes:
+        nodes.append(helper.make_node("Identity", ["y0"], ["y"], name="out"))
+    return helper.make_graph(
+        nodes,
+        name,
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 2])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 2])],
+        [w if w is not None else weight("w")],
+    )
+
+
+def save_onnx(rel, model):
+    onnx.save_model(model, path(rel))
+
+
+def if_model(then_w=None, then_extra=None):
+    def branch(name, op, w=None, extra=None):
+        nodes = [helper.make_node(op, ["x"], [name + "_y"], name=name + "_node")]
+        inits = [w] if w is not None else []
+        if extra is not None:
+            nodes.append(extra)
+        return helper.make_graph(nodes, name, [], [helper.make_tensor_value_info(name + "_y", TensorProto.FLOAT, [1, 2])], inits)
+
+    cond = helper.make_tensor("cond", TensorProto.BOOL, [], [True])
+    node = helper.make_node("If", ["c"], ["y"], name="branch_on_c",
+                            then_branch=branch("then", "Relu", then_w, then_extra), else_branch=branch("else", "Neg"))
+    g = helper.make_graph([node], "main", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 2])],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 2])], [cond])
+    g.input.append(helper.make_tensor_value_info("c", TensorProto.BOOL, []))
+    return helper.make_model(g, opset_imports=OPSET, producer_name="modelgate-fixtures")
+
+
+def onnx_fixtures():
+    save_onnx("onnx_mlp.onnx", helper.make_model(mlp_graph(), opset_imports=OPSET, producer_name="modelgate-fixtures"))
+    add("onnx_mlp.onnx", "pass", None, [], "onnx.helper MatMul/Relu model with an inline initializer")
+
+    save_onnx("onnx_if_subgraph.onnx", if_model())
+    add("onnx_if_subgraph.onnx", "pass", None, [], "onnx.helper model with an If node whose then/else branches are subgraphs")
+
+    fused = helper.make_node("FusedMatMul", ["y0", "w"], ["y"], name="ort_fused", domain="com.microsoft", alpha=1.0)
+    save_onnx("onnx_ort_contrib.onnx", helper.make_model(mlp_graph(extra_nodes=[fused]), opset_imports=OPSET + [helper.make_opsetid("com.microsoft", 1)]))
+    add("onnx_ort_contrib.onnx", "pass", None, [], "ONNX Runtime contrib op (com.microsoft FusedMatMul): built into onnxruntime, not a custom library")
+
+    fn = helper.make_function("local.fns", "DoubleRelu", ["a"], ["b"],
+                              [helper.make_node("Relu", ["a"], ["t"]), helper.make_node("Relu", ["t"], ["b"])], OPSET)
+    call = helper.make_node("DoubleRelu", ["y0"], ["y"], name="call_local_fn", domain="local.fns")
+    m = helper.make_model(mlp_graph(extra_nodes=[call]), opset_imports=OPSET + [helper.make_opsetid("local.fns", 1)], functions=[fn])
+    save_onnx("onnx_local_function.onnx", m)
+    add("onnx_local_function.onnx", "pass", None, [], "node in a non-standard domain that is a FunctionProto defined in the model itself (ONNX nodes, no native code)")
+
+    # Real external data, written by onnx itself next to the model.
+    raw = helper.make_tensor("w", TensorProto.FLOAT, [2, 2], struct.pack("<4f", 1.0, 0.0, 0.0, 1.0), raw=True)
+    m = helper.make_model(mlp_graph(w=raw), opset_imports=OPSET)  # onnx moves only raw_data out
+    onnx.save_model(m, path("onnx_external_ok.onnx"), save_as_external_data=True, all_tensors_to_one_file=True,
+                    location="onnx_external_ok.onnx.data", size_threshold=0)
+    add("onnx_external_ok.onnx", "pass", None, [], "onnx.save_model(save_as_external_data=True): weights in a sibling file")
+
+    for rel, loc, note in (
+        ("onnx_external_traversal.onnx", "../../etc/passwd", "initializer with external_data location ../../etc/passwd (path traversal on load)"),
+        ("onnx_external_absolute.onnx", "/etc/passwd", "initializer with an absolute external_data location"),
+        ("onnx_external_backslash.onnx", "..\\..\\windows\\win.ini", "external_data location climbing out with Windows separators"),
+    ):
+        save_onnx(rel, helper.make_model(mlp_graph(w=weight("w", loc)), opset_imports=OPSET))
+        add(rel, "block", "O1", [loc], note)
+
+    save_onnx("onnx_external_in_if.onnx", if_model(then_w=weight("hidden_w", "../../../etc/shadow")))
+    add("onnx_external_in_if.onnx", "block", "O1", ["../../../etc/shadow", "hidden_w"], "traversing external_data in an initializer of an If then_branch subgraph")
+
+    save_onnx("onnx_external_no_location.onnx", helper.make_model(mlp_graph(w=_external_without_location()), opset_imports=OPSET))
+    add("onnx_external_no_location.onnx", "block", "O1", ["w"], "tensor marked data_location=EXTERNAL with no location entry")
+
+    evil = helper.make_node("RunShell", ["y0"], ["y"], name="evil_node", domain="evil.custom")
+    save_onnx("onnx_custom_domain.onnx", helper.make_model(mlp_graph(extra_nodes=[evil]), opset_imports=OPSET + [helper.make_opsetid("evil.custom", 1)]))
+    add("onnx_custom_domain.onnx", "block", "O2", ["evil.custom", "RunShell", "evil_node"], "node in a custom operator domain (needs a native custom-op library)")
+
+    hidden = helper.make_node("Exfiltrate", ["x"], ["then_z"], name="hidden_custom", domain="org.example.ops")
+    m = if_model(then_extra=hidden)
+    m.opset_import.append(helper.make_opsetid("org.example.ops", 1))
+    save_onnx("onnx_custom_in_if.onnx", m)
+    add("onnx_custom_in_if.onnx", "block", "O2", ["org.example.ops", "hidden_custom"], "custom-domain node hidden in an If subgraph")
+
+
+def _external_without_location():
+    t = helper.make_tensor("w", TensorProto.FLOAT, [2, 2], [1.0, 0.0, 0.0, 1.0])
+    t.ClearField("float_data")
+    t.data_location = TensorProto.EXTERNAL
+    return t
+
+
+# ---------------------------------------------------------------- SavedModel (hand-encoded protobuf)
+
+def varint(n):
+    out = bytearray()
+    while True:
+        b = n & 0x7F
+        n >>= 7
+        out.append(b | (0x80 if n else 0))
+        if not n:
+            return bytes(out)
+
+
+def f_varint(field, n):
+    return varint(field << 3) + varint(n)
+
+
+def f_len(field, payload):
+    if isinstance(payload, str):
+        payload = payload.encode()
+    return varint(field << 3 | 2) + varint(len(payload)) + payload
+
+
+def node_def(name, op):  # NodeDef: name = 1, op = 2
+    return f_len(1, name) + f_len(2, op)
+
+
+def function_def(name, nodes):  # FunctionDef: signature = 1 (OpDef.name = 1), node_def = 3
+    return f_len(1, f_len(1, name)) + b"".join(f_len(3, node_def(n, o)) for n, o in nodes)
+
+
+def saved_model(nodes, functions=()):
+    graph = b"".join(f_len(1, node_def(n, o)) for n, o in nodes)  # GraphDef.node = 1
+    if functions:
+        graph += f_len(2, b"".join(f_len(1, function_def(n, ns)) for n, ns in functions))  # GraphDef.library = 2, FunctionDefLibrary.function = 1
+    meta_info = f_len(4, "serve") + f_len(5, "2.15.0")  # MetaInfoDef.tags = 4, tensorflow_version = 5
+    meta = f_len(1, meta_info) + f_len(2, graph)  # MetaGraphDef.meta_info_def = 1, graph_def = 2
+    return f_varint(1, 1) + f_len(2, meta)  # SavedModel.saved_model_schema_version = 1, meta_graphs = 2
+
+
+SAVER = [("saver_filename", "Placeholder"), ("StringJoin", "StringJoin"), ("ShardedFilename", "ShardedFilename"),
+         ("SaveV2", "SaveV2"), ("MergeV2Checkpoints", "MergeV2Checkpoints"), ("RestoreV2", "RestoreV2"),
+         ("Identity_1", "Identity"), ("NoOp", "NoOp")]
+BENIGN_GRAPH = [("x", "Placeholder"), ("w", "Const"), ("dense/MatMul", "MatMul"), ("dense/kernel", "VarHandleOp"),
+                ("dense/ReadVariableOp", "ReadVariableOp"), ("StatefulPartitionedCall", "StatefulPartitionedCall")] + SAVER
+BENIGN_FN = ("__inference_serving_default_42", [("MatMul", "MatMul"), ("BiasAdd", "BiasAdd"), ("Identity", "Identity")])
+
+
+def write_saved_model(folder, data, expect, threat, mentions, note):
+    rel = folder + "/saved_model.pb"
+    with open(path(rel), "wb") as f:
+        f.write(data)
+    add(rel, expect, threat, mentions, note)
+
+
+def savedmodel_fixtures():
+    write_saved_model("savedmodel_benign", saved_model(BENIGN_GRAPH, [BENIGN_FN, ("__inference_save_fn", SAVER)]), "pass", None, [],
+                      "SavedModel with Const/MatMul/variables and the SaveV2/RestoreV2/MergeV2Checkpoints saver every SavedModel has")
+    write_saved_model("savedmodel_readfile", saved_model(BENIGN_GRAPH + [("leak/ReadFile", "ReadFile"), ("drop/WriteFile", "WriteFile")], [BENIGN_FN]),
+                      "block", "T1", ["ReadFile", "leak/ReadFile", "WriteFile", "drop/WriteFile"], "ReadFile and WriteFile nodes in the main graph")
+    write_saved_model("savedmodel_pyfunc_library", saved_model(BENIGN_GRAPH, [BENIGN_FN, ("__inference_hook_7", [("cb", "PyFunc"), ("ident", "Identity")])]),
+                      "block", "T1", ["PyFunc", "__inference_hook_7"], "PyFunc hidden in a function of the graph's function library")
+    write_saved_model("savedmodel_eagerpyfunc", saved_model(BENIGN_GRAPH + [("py/EagerPyFunc", "EagerPyFunc")]),
+                      "block", "T1", ["EagerPyFunc", "py/EagerPyFunc"], "EagerPyFunc node in the main graph")
+    write_saved_model("savedmodel_matchingfiles_library", saved_model(BENIGN_GRAPH, [("__inference_scan_3", [("glob", "MatchingFiles")])]),
+                      "block", "T1", ["MatchingFiles", "glob"], "MatchingFiles in a library function")
+
+
+# ---------------------------------------------------------------- TFLite (hand-laid flatbuffer)
+
+BUILTIN_ADD, BUILTIN_FULLY_CONNECTED, BUILTIN_CUSTOM = 0, 9, 32
+
+
+def tflite(op_codes):
+    """Model { version: 3, operator_codes: [OperatorCode] } with OperatorCode fields
+    deprecated_builtin_code (0, int8), custom_code (1, string), version (2, int32), builtin_code (3, int32)."""
+    out = bytearray(struct.pack("<I", 0) + b"TFL3")
+    model_vt = len(out)
+    out += struct.pack("<HHHH", 8, 12, 4, 8)  # vtable: size, table size, version @4, operator_codes @8
+    model = len(out)
+    out += struct.pack("<iI", model - model_vt, 3)
+    codes_field = len(out)
+    out += b"\0" * 4
+    vec = len(out)
+    out += struct.pack("<I", len(op_codes))
+    slots = []
+    for _ in op_codes:
+        slots.append(len(out))
+        out += b"\0" * 4
+    struct.pack_into("<I", out, codes_field, vec - codes_field)
+    for slot, (builtin, custom) in zip(slots, op_codes):
+        vt = len(out)
+        out += struct.pack("<HHHHHH", 12, 20, 4, 8 if custom is not None else 0, 12, 16)
+        table = len(out)
+        out += struct.pack("<ibxxxIii", table - vt, min(builtin, 127), 0, 1, builtin)
+        struct.pack_into("<I", out, slot, table - slot)
+        if custom is not None:
+            s = len(out)
+            data = custom.encode()
+            out += struct.pack("<I", len(data)) + data + b"\0"
+            out += b"\0" * (-len(out) % 4)
+            struct.pack_into("<I", out, table + 8, s - (table + 8))
+    struct.pack_into("<I", out, 0, model)
+    return bytes(out)
+
+
+def tflite_fixtures():
+    for rel, codes, expect, threat, mentions, note in (
+        ("tflite_builtin.tflite", [(BUILTIN_ADD, None), (BUILTIN_FULLY_CONNECTED, None)], "pass", None, [], "TFLite model with builtin ops only (ADD, FULLY_CONNECTED)"),
+        ("tflite_custom_op.tflite", [(BUILTIN_ADD, None), (BUILTIN_CUSTOM, "EvilCustomOp")], "block", "T1", ["EvilCustomOp"], "TFLite model with a custom operator (native kernel)"),
+        ("tflite_flex_readfile.tflite", [(BUILTIN_CUSTOM, "FlexReadFile")], "block", "T1", ["FlexReadFile", "ReadFile"], "TFLite Flex (select TF ops) custom op running TensorFlow's ReadFile"),
+    ):
+        with open(path(rel), "wb") as f:
+            f.write(tflite(codes))
+        add(rel, expect, threat, mentions, note)
+
+
+def main():
+    if os.path.isdir(OUT):
+        shutil.rmtree(OUT)
+    os.makedirs(OUT)
+    onnx_fixtures()
+    savedmodel_fixtures()
+    tflite_fixtures()
+    with open(os.path.join(OUT, "manifest.json"), "w") as f:
+        f.write("[\n" + ",\n".join(json.dumps(e) for e in manifest) + "\n]\n")
+    print(f"{len(manifest)} fixtures ({sum(e['expect'] == 'pass' for e in manifest)} benign) in {OUT}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

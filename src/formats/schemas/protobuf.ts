@@ -1,0 +1,78 @@
+/**
+ * Shared protobuf plumbing for the graph formats. Schemas are embedded as TypeScript string
+ * constants (not .proto files): the build compiles only .ts, so a string ships in dist with no
+ * copy step and no file I/O at run time, and each schema is a few dozen lines.
+ */
+import protobuf from "protobufjs";
+
+/** Parses an embedded schema once, on first use, and looks up its message types. */
+export function lazyTypes<const N extends string>(schema: string, names: readonly N[]): () => Record<N, protobuf.Type> {
+  let types: Record<N, protobuf.Type> | undefined;
+  return () => {
+    if (!types) {
+      const root = protobuf.parse(schema, { keepCase: true }).root;
+      types = Object.fromEntries(names.map((n) => [n, root.lookupType(n)])) as Record<N, protobuf.Type>;
+    }
+    return types;
+  };
+}
+
+/** protobufjs refuses messages nested deeper than this (protoc's default too); its error message says so. */
+export function isNestingError(err: unknown): boolean {
+  return err instanceof Error && /nesting depth/.test(err.message);
+}
+
+/** Largest message protobuf can serialise (2 GiB − 1); real ONNX and TF loaders refuse anything larger. */
+export const MAX_PROTO_BYTES = 2 ** 31 - 1;
+
+export const WIRE = { VARINT: 0, I64: 1, LEN: 2, I32: 5 } as const;
+
+export interface HeadField {
+  field: number;
+  wire: number;
+  /** Varint value (capped at 2^53), or the declared length of a LEN field. */
+  value: number;
+  /** Offset of the field's payload. */
+  at: number;
+}
+
+/**
+ * Walks the top-level fields of a message from its first bytes, structurally (tags, varints,
+ * lengths), without a schema. Stops at the end of `head`; returns undefined when the bytes cannot
+ * be a message of `size` bytes (bad wire type, a length past the end of the file, a field that is
+ * not in `allowed` with its wire type). Used by sniffers of formats that have no magic.
+ */
+export function headFields(head: Uint8Array, size: number, allowed: Readonly<Record<number, number>>): HeadField[] | undefined {
+  const out: HeadField[] = [];
+  let pos = 0;
+  while (pos < head.length) {
+    const tag = varint(head, pos);
+    if (!tag) break; // cut by the end of the head
+    const field = Math.floor(tag.value / 8);
+    const wire = tag.value % 8;
+    if (allowed[field] !== wire) return undefined;
+    pos = tag.end;
+    if (wire === WIRE.VARINT || wire === WIRE.LEN) {
+      const v = varint(head, pos);
+      if (!v) break;
+      out.push({ field, wire, value: v.value, at: v.end });
+      pos = v.end + (wire === WIRE.LEN ? v.value : 0);
+      if (pos > size) return undefined;
+    } else {
+      out.push({ field, wire, value: 0, at: pos });
+      pos += wire === WIRE.I64 ? 8 : 4;
+    }
+  }
+  return out;
+}
+
+/** A base-128 varint at `pos`; undefined when cut off or longer than 10 bytes. */
+function varint(b: Uint8Array, pos: number): { value: number; end: number } | undefined {
+  let value = 0;
+  for (let i = 0; i < 10 && pos + i < b.length; i++) {
+    const byte = b[pos + i]!;
+    value += (byte & 0x7f) * 2 ** (7 * i);
+    if ((byte & 0x80) === 0) return { value: Math.min(value, Number.MAX_SAFE_INTEGER), end: pos + i + 1 };
+  }
+  return undefined;
+}

@@ -1,0 +1,242 @@
+/**
+ * TensorFlow formats. SavedModel (`saved_model.pb`, a protobuf SavedModel) is decoded with
+ * protobufjs against our own minimal schema (schemas/tensorflow.ts) and every op of every meta
+ * graph and of its function library is judged by name (T1). TFLite (a flatbuffer, identifier
+ * "TFL3") is read by hand, bounds-checked, through the byte source: only the operator-code table
+ * is visited, so tensor buffers are never read. Custom ops are reported; Flex ops (TensorFlow ops
+ * run inside TFLite) are also judged like SavedModel ops.
+ */
+import { TF_OP_CLASSES, type TfOpClass } from "../rules/graphFormats.js";
+import { own } from "../own.js";
+import { readAll, type ByteSource } from "../sources/byteSource.js";
+import type { FormatScanner, ScanContext } from "./context.js";
+import { headFields, isNestingError, MAX_PROTO_BYTES, WIRE } from "./schemas/protobuf.js";
+import { tensorflowTypes, type NodeDef, type SavedModel } from "./schemas/tensorflow.js";
+
+/** Node names quoted per reported op; the count says how many more there were (report flooding). */
+const NAMES_PER_OP = 10;
+
+// ---------------------------------------------------------------- SavedModel
+
+const SAVED_MODEL_NAME = "saved_model.pb";
+/** SavedModel's top-level fields: saved_model_schema_version (varint), meta_graphs (message). */
+const SAVED_MODEL_FIELDS: Readonly<Record<number, number>> = { 1: WIRE.VARINT, 2: WIRE.LEN };
+
+/**
+ * A SavedModel has no magic, and its first bytes (08 01 12 …) are too common to trust alone; the
+ * name TensorFlow's loader requires, plus a head that walks as SavedModel fields with at least one
+ * meta graph that fits the file, is the evidence. Content that fails to decode is then a finding.
+ */
+export function sniffSavedModel(head: Uint8Array, size: number, name: string): boolean {
+  if (baseName(name) !== SAVED_MODEL_NAME) return false;
+  const fields = headFields(head, size, SAVED_MODEL_FIELDS);
+  return fields !== undefined && fields.some((f) => f.field === 2);
+}
+
+export const scanSavedModel: FormatScanner = async (source: ByteSource, ctx: ScanContext) => {
+  if (source.size > MAX_PROTO_BYTES) {
+    ctx.report("MG234", `SavedModel is ${source.size} bytes, more than protobuf's 2 GiB limit; it was not decoded`);
+    return;
+  }
+  let model: SavedModel;
+  try {
+    model = tensorflowTypes()["tensorflow.SavedModel"].decode(await readAll(source)) as unknown as SavedModel;
+  } catch (err) {
+    if (isNestingError(err)) ctx.report("MG234", "SavedModel nests messages deeper than protobuf's limit of 100; it was not analysed");
+    else ctx.report("MG243", `SavedModel does not decode: ${(err as Error).message}`);
+    return;
+  }
+  if (model.meta_graphs.length === 0) {
+    ctx.report("MG243", "SavedModel decodes but has no meta graph: TensorFlow cannot load it, and it was not analysed");
+    return;
+  }
+  const ops = new OpTally();
+  model.meta_graphs.forEach((mg, i) => {
+    const graph = mg.graph_def;
+    if (!graph) return;
+    const where = model.meta_graphs.length > 1 ? `meta graph ${i}` : "the graph";
+    for (const n of graph.node) ops.add(n, where);
+    for (const f of graph.library?.function ?? []) {
+      for (const n of f.node_def) ops.add(n, `function "${f.signature?.name ?? ""}"`);
+    }
+  });
+  ops.report(ctx);
+};
+
+/** Reported ops, grouped by op name so a graph with a thousand ReadFile nodes yields one finding. */
+class OpTally {
+  private readonly seen = new Map<string, { cls: TfOpClass; nodes: string[]; count: number }>();
+
+  add(n: NodeDef, where: string): void {
+    const cls = own(TF_OP_CLASSES, n.op);
+    if (!cls) return;
+    let entry = this.seen.get(n.op);
+    if (!entry) this.seen.set(n.op, (entry = { cls, nodes: [], count: 0 }));
+    entry.count++;
+    if (entry.nodes.length < NAMES_PER_OP) entry.nodes.push(`node "${n.name}" in ${where}`);
+  }
+
+  report(ctx: ScanContext): void {
+    for (const [op, { cls, nodes, count }] of this.seen) {
+      const more = count > nodes.length ? ` and ${count - nodes.length} more` : "";
+      ctx.report(cls.rule, `TensorFlow op ${op} (${cls.why}) in ${count} node(s)`, { evidence: `${nodes.join("; ")}${more}` });
+    }
+  }
+}
+
+function baseName(name: string): string {
+  const parts = name.split(/[\\/]/);
+  return parts[parts.length - 1]!;
+}
+
+// ---------------------------------------------------------------- TFLite
+
+const TFLITE_IDENTIFIER = "TFL3";
+/** Operator codes read (CWE-400). TFLite lists each op type once; BuiltinOperator has ~210 values. */
+const MAX_OPERATOR_CODES = 10_000;
+/** Longest custom op name read (CWE-789); real names are a few dozen bytes. */
+const MAX_CUSTOM_CODE_BYTES = 1024;
+/** BuiltinOperator.CUSTOM in schema.fbs. */
+const BUILTIN_CUSTOM = 32;
+/** Field indices in schema.fbs: Model.operator_codes; OperatorCode.deprecated_builtin_code, custom_code, builtin_code. */
+const MODEL_OPERATOR_CODES = 1;
+const OPCODE_DEPRECATED_BUILTIN = 0;
+const OPCODE_CUSTOM_CODE = 1;
+const OPCODE_BUILTIN = 3;
+/** TFLite runs TensorFlow op X through the Flex delegate as custom op "FlexX". */
+const FLEX_PREFIX = "Flex";
+
+/** An offset or length in the flatbuffer that does not fit the file; reported as MG243. */
+export class TfliteFormatError extends Error {}
+
+/** The identifier at bytes 4..8 and a root table offset that fits the file (flatbuffers align it to 4). */
+export function sniffTflite(head: Uint8Array, size: number): boolean {
+  if (head.length < 8 || new TextDecoder("latin1").decode(head.subarray(4, 8)) !== TFLITE_IDENTIFIER) return false;
+  const root = new DataView(head.buffer, head.byteOffset, 8).getUint32(0, true);
+  return root >= 8 && root % 4 === 0 && root + 4 <= size;
+}
+
+export const scanTflite: FormatScanner = async (source: ByteSource, ctx: ScanContext) => {
+  let codes: OperatorCode[];
+  try {
+    codes = await readOperatorCodes(new Flatbuffer(source));
+  } catch (err) {
+    if (!(err instanceof TfliteFormatError)) throw err;
+    ctx.report("MG243", `TFLite model is malformed: ${err.message}`);
+    return;
+  }
+  for (const c of codes) {
+    if (c.builtin !== BUILTIN_CUSTOM) continue;
+    const name = c.custom ?? "(unnamed)";
+    ctx.report("MG250", `TFLite model uses custom operator "${name}"`, { offset: c.offset, evidence: `operator_codes[${c.index}]` });
+    const tfOp = name.startsWith(FLEX_PREFIX) ? name.slice(FLEX_PREFIX.length) : undefined;
+    const cls = tfOp !== undefined ? own(TF_OP_CLASSES, tfOp) : undefined;
+    if (cls) {
+      ctx.report(cls.rule, `TFLite Flex op ${name} runs TensorFlow op ${tfOp} (${cls.why})`, { offset: c.offset, evidence: `operator_codes[${c.index}]` });
+    }
+  }
+};
+
+interface OperatorCode {
+  index: number;
+  /** Offset of the OperatorCode table. */
+  offset: number;
+  /** max(builtin_code, deprecated_builtin_code), as TFLite's GetBuiltinCode computes it. */
+  builtin: number;
+  custom: string | undefined;
+}
+
+async function readOperatorCodes(fb: Flatbuffer): Promise<OperatorCode[]> {
+  const model = await fb.root();
+  const vec = await fb.vector(model, MODEL_OPERATOR_CODES, 4);
+  if (!vec) return [];
+  if (vec.length > MAX_OPERATOR_CODES) throw new TfliteFormatError(`${vec.length} operator codes, more than ${MAX_OPERATOR_CODES}`);
+  const out: OperatorCode[] = [];
+  for (let i = 0; i < vec.length; i++) {
+    const t = await fb.indirect(vec.start + 4 * i);
+    const deprecated = (await fb.scalar(t, OPCODE_DEPRECATED_BUILTIN, 1)) ?? 0;
+    const builtin = (await fb.scalar(t, OPCODE_BUILTIN, 4)) ?? 0;
+    out.push({ index: i, offset: t, builtin: Math.max(builtin, deprecated), custom: await fb.string(t, OPCODE_CUSTOM_CODE) });
+  }
+  return out;
+}
+
+/** Just enough of the flatbuffer wire format to walk tables, vectors and strings, every offset checked. */
+class Flatbuffer {
+  constructor(private readonly source: ByteSource) {}
+
+  async root(): Promise<number> {
+    return this.indirect(0);
+  }
+
+  /** The target of the uoffset stored at `at` (uoffsets point forward, relative to themselves). */
+  async indirect(at: number): Promise<number> {
+    return this.check(at + (await this.u32(at)), 4, "table");
+  }
+
+  /** The position of field `index` of the table at `table`, or undefined when the field is absent. */
+  async field(table: number, index: number): Promise<number | undefined> {
+    const vtable = this.check(table - (await this.i32(table)), 4, "vtable");
+    const vtSize = await this.u16(vtable);
+    const slot = 4 + 2 * index;
+    if (slot + 2 > vtSize) return undefined;
+    const rel = await this.u16(vtable + slot);
+    return rel === 0 ? undefined : this.check(table + rel, 1, "field");
+  }
+
+  /** A little-endian scalar field (1 byte signed, or 4 bytes signed). */
+  async scalar(table: number, index: number, width: 1 | 4): Promise<number | undefined> {
+    const at = await this.field(table, index);
+    if (at === undefined) return undefined;
+    const b = await this.bytes(at, width);
+    const view = new DataView(b.buffer, b.byteOffset, width);
+    return width === 1 ? view.getInt8(0) : view.getInt32(0, true);
+  }
+
+  async vector(table: number, index: number, elementSize: number): Promise<{ start: number; length: number } | undefined> {
+    const at = await this.field(table, index);
+    if (at === undefined) return undefined;
+    const vec = await this.indirect(at);
+    const length = await this.u32(vec);
+    this.check(vec + 4, length * elementSize, "vector");
+    return { start: vec + 4, length };
+  }
+
+  async string(table: number, index: number): Promise<string | undefined> {
+    const at = await this.field(table, index);
+    if (at === undefined) return undefined;
+    const s = await this.indirect(at);
+    const length = await this.u32(s);
+    this.check(s + 4, length, "string");
+    const text = new TextDecoder().decode(await this.bytes(s + 4, Math.min(length, MAX_CUSTOM_CODE_BYTES)));
+    return length > MAX_CUSTOM_CODE_BYTES ? `${text}… (${length} bytes)` : text;
+  }
+
+  private async u32(at: number): Promise<number> {
+    const b = await this.bytes(at, 4);
+    return new DataView(b.buffer, b.byteOffset, 4).getUint32(0, true);
+  }
+
+  private async i32(at: number): Promise<number> {
+    const b = await this.bytes(at, 4);
+    return new DataView(b.buffer, b.byteOffset, 4).getInt32(0, true);
+  }
+
+  private async u16(at: number): Promise<number> {
+    const b = await this.bytes(at, 2);
+    return new DataView(b.buffer, b.byteOffset, 2).getUint16(0, true);
+  }
+
+  private async bytes(at: number, n: number): Promise<Uint8Array> {
+    this.check(at, n, "read");
+    return this.source.read(at, n);
+  }
+
+  /** `[at, at + n)` inside the file, or a format error naming what pointed outside. */
+  private check(at: number, n: number, what: string): number {
+    if (!Number.isSafeInteger(at) || at < 0 || n < 0 || at + n > this.source.size) {
+      throw new TfliteFormatError(`${what} at offset ${at} (+${n}) is outside the ${this.source.size}-byte file`);
+    }
+    return at;
+  }
+}

@@ -1,0 +1,411 @@
+/**
+ * Repository-level checks for a folder that looks like a Hugging Face model repo (THREATS H1–H3,
+ * CVE-2025-23304): what a loader would run *besides* the weights — remote code asked for by
+ * auto_map, scripts and native binaries, chat templates, Hydra `_target_` callables — and what
+ * was never scanned (Git LFS pointers, symlinks out of the folder).
+ *
+ * The folder is walked once into facts (files with their first bytes); the checks then read those
+ * facts. Nothing is executed, imported or rendered; symlinks are never followed, and every file
+ * is opened with O_NOFOLLOW so a link swapped in after the walk is not read either.
+ */
+import { constants as fsc } from "node:fs";
+import { lstat, open, readdir, readlink, realpath } from "node:fs/promises";
+import { basename, dirname, extname, isAbsolute, join, relative, resolve, sep } from "node:path";
+import { parseAllDocuments, visit } from "yaml";
+import { checkChatTemplate } from "../formats/chatTemplate.js";
+import type { ReportExtra, ScanContext } from "../formats/context.js";
+import { LIMITS } from "../limits.js";
+import { judge } from "../pickle/judge.js";
+import type { RuleId } from "../rules/catalogue.js";
+import { HYDRA_CLASS_PREFIXES } from "../rules/kerasAndRepo.js";
+
+/** Receives one repository finding; `path` is the file's path relative to the scanned root. */
+export type RepoReporter = (rule: RuleId, message: string, path: string, extra?: ReportExtra) => void;
+
+/** Anything findings can be reported to: a ScanContext (a .nemo member) or a repository file. */
+export interface FindingSink {
+  report(rule: RuleId, message: string, extra?: ReportExtra): void;
+}
+
+const REPO_LIMITS = Object.freeze({
+  /** Files examined in one folder (CWE-400: a folder of millions of tiny files). */
+  maxFiles: LIMITS.maxMembers,
+  /** Folder nesting below the root (CWE-674: deep trees; also bounds the walk stack). */
+  maxDepth: 64,
+  /** Bytes read from each file to recognise executables and LFS pointers (magic numbers, PE header offset). */
+  headBytes: LIMITS.sniffBytes,
+  /** Largest JSON/YAML/Jinja file parsed (CWE-400/CWE-776: huge or bomb-shaped configs; real ones are kilobytes). */
+  configBytes: 8 * 1024 * 1024,
+  /** YAML aliases expanded per document (CWE-776: "billion laughs" alias bombs). */
+  yamlAliases: 100,
+  /** Values visited while looking for `_target_` in one config (CWE-400; shared subtrees are visited once). */
+  configNodes: 1_000_000,
+});
+
+const LFS_POINTER = Buffer.from("version https://git-lfs.github.com/spec/v1");
+/** Configs a loader reads by name: when they cannot be parsed, what they ask for was not checked. */
+const LOADER_CONFIGS = new Set(["config.json", "tokenizer_config.json", "chat_template.json", "processor_config.json", "preprocessor_config.json"]);
+/** Files whose `chat_template` transformers renders (string, or a list of {name, template}). */
+const TEMPLATE_CONFIGS = new Set(["tokenizer_config.json", "chat_template.json"]);
+const PYTHON_CODE = new Set([".py", ".pyw", ".pyc", ".pyo"]);
+/** Scripts that run without a magic number (shebang scripts are recognised by content). */
+const SCRIPT_EXTENSIONS = new Set([".sh", ".bash", ".bat", ".cmd", ".ps1", ".vbs"]);
+const YAML_EXTENSIONS = new Set([".yaml", ".yml"]);
+/** Weight files loaded with pickle (torch.load and friends). */
+const PICKLE_WEIGHTS = /(^|_)pytorch_model.*\.bin$|\.(pt|pth|ckpt|pkl)$/i;
+/** Code modules that auto_map repos ship beside the weights. */
+const REMOTE_CODE_MODULE = /^(modeling|configuration|tokenization|processing|image_processing|feature_extraction)_/;
+const CLASS_NAME = /^[A-Z][A-Za-z0-9_]*$/;
+
+/** Is this head of a file a Git LFS pointer (the real content was never fetched)? */
+export function isLfsPointer(head: Uint8Array): boolean {
+  return head.length >= LFS_POINTER.length && LFS_POINTER.equals(head.subarray(0, LFS_POINTER.length));
+}
+
+/** What kind of native executable or script the first bytes show, if any. */
+export function executableKind(head: Uint8Array): string | undefined {
+  const b = Buffer.from(head.buffer, head.byteOffset, head.byteLength);
+  if (b.length >= 4 && b.readUInt32BE(0) === 0x7f454c46) return "ELF executable or shared library";
+  if (b.length >= 64 && b[0] === 0x4d && b[1] === 0x5a) return "Windows PE/DOS executable (MZ header)";
+  if (b.length >= 4) {
+    const magic = b.readUInt32BE(0);
+    if ([0xfeedface, 0xfeedfacf, 0xcefaedfe, 0xcffaedfe].includes(magic)) return "Mach-O executable or library";
+    if (magic === 0xcafebabe) return "Mach-O universal binary or Java class file";
+  }
+  if (b.length >= 2 && b[0] === 0x23 && b[1] === 0x21) return `script with interpreter line "${firstLine(b)}"`;
+  return undefined;
+}
+
+interface RepoFile {
+  /** Path relative to the root, with "/" separators. */
+  rel: string;
+  abs: string;
+  size: number;
+  head: Uint8Array;
+}
+
+/** Walks `root` and reports repository-level findings through `report`. */
+export async function scanRepository(root: string, report: RepoReporter): Promise<void> {
+  const files = await collectFiles(root, report);
+  const remoteModules = await checkConfigs(files, report);
+  for (const file of files) checkFileKind(file, remoteModules, report);
+  checkPickleBesideSafetensors(files, report);
+}
+
+/** Regular files under root (symlinks are checked, never followed; `.git` at the root is git's own metadata). */
+async function collectFiles(root: string, report: RepoReporter): Promise<RepoFile[]> {
+  const base = resolve(root);
+  const realBase = await realpath(base);
+  const files: RepoFile[] = [];
+  const pending: { abs: string; rel: string; depth: number }[] = [{ abs: base, rel: "", depth: 0 }];
+  while (pending.length > 0) {
+    const dir = pending.pop()!;
+    for (const name of (await readdir(dir.abs)).sort()) {
+      if (dir.depth === 0 && name === ".git") continue;
+      const abs = join(dir.abs, name);
+      const rel = dir.rel === "" ? name : `${dir.rel}/${name}`;
+      const st = await lstat(abs);
+      if (st.isSymbolicLink()) await checkSymlink(abs, rel, base, realBase, report);
+      else if (st.isDirectory()) {
+        if (dir.depth + 1 > REPO_LIMITS.maxDepth) report("MG280", `folder nesting exceeds ${REPO_LIMITS.maxDepth} levels; "${rel}" was not checked`, rel);
+        else pending.push({ abs, rel, depth: dir.depth + 1 });
+      } else if (st.isFile()) {
+        if (files.length >= REPO_LIMITS.maxFiles) {
+          report("MG280", `more than ${REPO_LIMITS.maxFiles} files; the rest of the folder was not checked`, rel);
+          return files;
+        }
+        files.push({ rel, abs, size: st.size, head: await readBounded(abs, REPO_LIMITS.headBytes) });
+      }
+    }
+  }
+  return files.sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
+}
+
+/** A link whose target (as written, or as the OS resolves it) lies outside the root. Dangling links count too. */
+async function checkSymlink(abs: string, rel: string, base: string, realBase: string, report: RepoReporter): Promise<void> {
+  const target = await readlink(abs);
+  const written = resolve(dirname(abs), target);
+  const real = await realpath(abs).catch(() => undefined);
+  if (inside(base, written) && (real === undefined || inside(realBase, real))) return;
+  report("MG273", `symbolic link "${rel}" points outside the scanned folder (to "${target}"); it was not followed`, rel, {
+    evidence: `${rel} -> ${target}${real !== undefined && real !== written ? ` (resolves to ${real})` : ""}`,
+  });
+}
+
+function inside(base: string, p: string): boolean {
+  const r = relative(base, p);
+  return r === "" || (r !== ".." && !r.startsWith(`..${sep}`) && !isAbsolute(r));
+}
+
+/**
+ * Parses the JSON, YAML and Jinja configs: auto_map / custom_pipelines, chat templates, Hydra
+ * targets. Returns the module stems that auto_map references (their .py files are loaded code).
+ */
+async function checkConfigs(files: readonly RepoFile[], report: RepoReporter): Promise<Set<string>> {
+  const remoteModules = new Set<string>();
+  for (const file of files) {
+    const name = basename(file.rel);
+    const ext = extname(name).toLowerCase();
+    const isTemplate = ext === ".jinja" && (name === "chat_template.jinja" || file.rel.includes("chat_template"));
+    if (ext !== ".json" && !YAML_EXTENSIONS.has(ext) && !isTemplate) continue;
+    if (isLfsPointer(file.head)) continue; // reported by checkFileKind
+    const sink = fileSink(file.rel, report);
+    if (file.size > REPO_LIMITS.configBytes) {
+      // Large JSON in model repos are vocabularies and indexes that no loader instantiates from.
+      if (ext !== ".json" || LOADER_CONFIGS.has(name)) {
+        sink.report("MG278", `configuration is ${file.size} bytes, over the ${REPO_LIMITS.configBytes}-byte bound; it was not checked`);
+      }
+      continue;
+    }
+    const text = (await readBounded(file.abs, REPO_LIMITS.configBytes)).toString("utf8");
+    if (isTemplate) runTemplateCheck(text, sink, file.rel);
+    else if (ext === ".json") checkJsonConfig(text, name, sink, remoteModules);
+    else checkHydraTargets(text, sink);
+  }
+  return remoteModules;
+}
+
+function checkJsonConfig(text: string, name: string, sink: ScanContext, remoteModules: Set<string>): void {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    if (LOADER_CONFIGS.has(name)) sink.report("MG278", `${name} is not valid JSON (${errorText(err)}); it was not checked`);
+    return;
+  }
+  if (!isRecord(value)) return;
+  checkRemoteCode(value, name, sink, remoteModules);
+  if (TEMPLATE_CONFIGS.has(name) && Object.hasOwn(value, "chat_template")) checkTemplates(value["chat_template"], sink, name);
+  walkTargets(value, sink);
+}
+
+/** `auto_map` (transformers' trust_remote_code classes) and `custom_pipelines` name Python modules to import. */
+function checkRemoteCode(config: Record<string, unknown>, name: string, sink: FindingSink, remoteModules: Set<string>): void {
+  for (const key of ["auto_map", "custom_pipelines"]) {
+    const refs = Object.hasOwn(config, key) ? classReferences(config[key]) : [];
+    if (refs.length === 0) continue;
+    const modules = [...new Set(refs.map(moduleFile))];
+    for (const ref of refs) remoteModules.add(moduleStem(ref));
+    sink.report("MG270", `${name} "${key}" makes loaders import repository code (trust_remote_code): ${modules.join(", ")}`, {
+      evidence: refs.slice(0, 20).join(", "),
+    });
+  }
+}
+
+/** Every "module.Class" string inside an auto_map/custom_pipelines value (strings, lists, nested objects). */
+function classReferences(value: unknown): string[] {
+  const out: string[] = [];
+  const pending = [value];
+  for (let seen = 0; pending.length > 0 && seen < REPO_LIMITS.configNodes; seen++) {
+    const v = pending.pop();
+    if (typeof v === "string" && v.includes(".")) out.push(v);
+    else if (Array.isArray(v)) pending.push(...v);
+    else if (isRecord(v)) pending.push(...Object.values(v));
+  }
+  return out;
+}
+
+/** "org/repo--modeling_x.Cls" → "modeling_x.py from org/repo"; "modeling_x.Cls" → "modeling_x.py". */
+function moduleFile(ref: string): string {
+  const at = ref.indexOf("--");
+  const file = `${moduleStem(ref)}.py`;
+  return at >= 0 ? `${file} from ${ref.slice(0, at)}` : file;
+}
+
+function moduleStem(ref: string): string {
+  const local = ref.includes("--") ? ref.slice(ref.indexOf("--") + 2) : ref;
+  return local.slice(0, Math.max(0, local.lastIndexOf(".")));
+}
+
+/** transformers accepts a template string or a list of {name, template}. */
+function checkTemplates(value: unknown, sink: ScanContext, name: string): void {
+  if (typeof value === "string") return runTemplateCheck(value, sink, `${name} chat_template`);
+  if (Array.isArray(value)) {
+    for (const item of value) {
+      if (isRecord(item) && typeof item["template"] === "string") {
+        runTemplateCheck(item["template"], sink, `${name} chat_template[${String(item["name"])}]`);
+      } else sink.report("MG278", `${name} chat_template list holds an entry that is not {name, template}; it was not checked`);
+    }
+    return;
+  }
+  if (value !== null) sink.report("MG278", `${name} chat_template is neither a string nor a list; it was not checked`);
+}
+
+/** An error in the template checker must not end as a silent pass (X1). */
+function runTemplateCheck(template: string, sink: ScanContext, where: string): void {
+  try {
+    checkChatTemplate(template, sink, where);
+  } catch (err) {
+    sink.report("MG160", `the chat template check failed on ${where}: ${errorText(err)}`);
+  }
+}
+
+/**
+ * Checks the `_target_` callables of a Hydra/OmegaConf YAML config (NeMo's model_config.yaml,
+ * Hydra configs): each is judged by the pickle rules, since hydra.utils.instantiate imports and
+ * calls it (CVE-2025-23304). Also reports python/* tags, which PyYAML's unsafe loaders execute.
+ */
+export function checkHydraTargets(yamlText: string, sink: FindingSink): void {
+  if (yamlText.length > REPO_LIMITS.configBytes) {
+    sink.report("MG278", `YAML config is ${yamlText.length} characters, over the ${REPO_LIMITS.configBytes} bound; it was not checked`);
+    return;
+  }
+  let docs: ReturnType<typeof parseAllDocuments>;
+  try {
+    docs = parseAllDocuments(yamlText, { prettyErrors: false, uniqueKeys: false });
+  } catch (err) {
+    sink.report("MG278", `YAML config could not be parsed (${errorText(err)}); it was not checked`);
+    return;
+  }
+  for (const doc of Array.isArray(docs) ? docs : []) {
+    if (doc.errors.length > 0) {
+      sink.report("MG278", `YAML config is malformed (${doc.errors[0]!.message.split("\n")[0]}); what parsed was checked`);
+    }
+    reportPythonTags(doc, sink);
+    let value: unknown;
+    try {
+      value = doc.toJS({ maxAliasCount: REPO_LIMITS.yamlAliases });
+    } catch (err) {
+      sink.report("MG278", `YAML config could not be expanded (${errorText(err)}); it was not checked`);
+      continue;
+    }
+    walkTargets(value, sink);
+  }
+}
+
+function reportPythonTags(doc: Parameters<typeof visit>[0], sink: FindingSink): void {
+  const tags = new Set<string>();
+  visit(doc, {
+    Node(_key, node) {
+      if (node.tag?.startsWith("tag:yaml.org,2002:python/") || node.tag?.startsWith("!python/")) tags.add(node.tag);
+    },
+  });
+  if (tags.size > 0) {
+    sink.report("MG279", `YAML uses python tags that PyYAML's unsafe loaders execute: ${[...tags].join(", ")}`, {
+      evidence: [...tags].join(", "),
+    });
+  }
+}
+
+/** Finds every `_target_` in a parsed config; shared (aliased) subtrees are visited once. */
+function walkTargets(root: unknown, sink: FindingSink): void {
+  const seen = new Set<object>();
+  const pending: { value: unknown; at: string }[] = [{ value: root, at: "" }];
+  while (pending.length > 0) {
+    const { value, at } = pending.pop()!;
+    if (typeof value !== "object" || value === null || seen.has(value)) continue;
+    if (seen.size >= REPO_LIMITS.configNodes) {
+      sink.report("MG278", `config has more than ${REPO_LIMITS.configNodes} values; the rest was not checked for _target_`);
+      return;
+    }
+    seen.add(value);
+    if (Array.isArray(value)) value.forEach((v, i) => pending.push({ value: v, at: `${at}[${i}]` }));
+    else {
+      const record = value as Record<string, unknown>;
+      if (Object.hasOwn(record, "_target_")) judgeTarget(record["_target_"], `${at}._target_`, sink);
+      for (const [k, v] of Object.entries(record)) pending.push({ value: v, at: `${at}.${k}` });
+    }
+  }
+}
+
+function judgeTarget(target: unknown, at: string, sink: FindingSink): void {
+  if (typeof target !== "string") {
+    sink.report("MG277", `${at} is not a dotted name (${typeof target}); what it instantiates is unknown`);
+    return;
+  }
+  const dot = target.lastIndexOf(".");
+  const module = target.slice(0, Math.max(0, dot));
+  const name = target.slice(dot + 1);
+  const verdict = dot > 0 ? judge(module, name, { torchscript: false }) : { kind: "unknown" as const };
+  const evidence = `${at}: ${target}`;
+  if (verdict.kind === "deny" || verdict.kind === "walk") {
+    const why = verdict.kind === "deny" ? verdict.entry.reason : `walks attributes${verdict.entry ? ` to something that ${verdict.entry.reason}` : ""}`;
+    sink.report("MG276", `config instantiates ${target} (${why})`, { evidence });
+  } else if (verdict.kind === "unknown" && !isKnownLayerClass(target, name)) {
+    sink.report("MG277", `config instantiates ${target}, which is not known to be safe`, { evidence });
+  }
+}
+
+function isKnownLayerClass(target: string, name: string): boolean {
+  return CLASS_NAME.test(name) && HYDRA_CLASS_PREFIXES.some((p) => target.startsWith(p)) && !target.includes("__");
+}
+
+/** LFS pointers, executables, scripts and Python code, by content first and extension second. */
+function checkFileKind(file: RepoFile, remoteModules: ReadonlySet<string>, report: RepoReporter): void {
+  const ext = extname(file.rel).toLowerCase();
+  if (isLfsPointer(file.head)) {
+    report("MG275", `"${file.rel}" is a Git LFS pointer: the weights were not scanned (fetch the LFS object and scan again)`, file.rel, {
+      evidence: firstLines(file.head, 3),
+    });
+    return;
+  }
+  if (PYTHON_CODE.has(ext)) {
+    const stem = file.rel.slice(0, -ext.length);
+    const loaded = remoteModules.has(stem) || remoteModules.has(basename(stem)) || (remoteModules.size > 0 && REMOTE_CODE_MODULE.test(basename(stem)));
+    const why = loaded ? "; auto_map makes loaders import it (trust_remote_code)" : "";
+    report("MG271", `"${file.rel}" is Python code${why}`, file.rel, loaded ? { severity: "high" } : {});
+    return;
+  }
+  const kind = executableKind(file.head) ?? (SCRIPT_EXTENSIONS.has(ext) ? `${ext} script` : undefined);
+  if (kind) report("MG272", `"${file.rel}" is a ${kind}`, file.rel, { evidence: kind });
+}
+
+/** A pickle weight file in a folder that also has safetensors weights. */
+function checkPickleBesideSafetensors(files: readonly RepoFile[], report: RepoReporter): void {
+  const withSafetensors = new Set(files.filter((f) => f.rel.endsWith(".safetensors")).map((f) => dirname(f.rel)));
+  for (const file of files) {
+    if (PICKLE_WEIGHTS.test(basename(file.rel)) && withSafetensors.has(dirname(file.rel))) {
+      report("MG274", `"${file.rel}" is a pickle-format weight file beside safetensors weights; prefer the safetensors file`, file.rel);
+    }
+  }
+}
+
+/** A ScanContext that forwards findings for one repository file (the template checker takes a ScanContext). */
+function fileSink(path: string, report: RepoReporter, member?: string): ScanContext {
+  const where = member === undefined ? path : `${path} > ${member}`;
+  return {
+    path,
+    member,
+    name: basename(member ?? path),
+    depth: 0,
+    budget: { decompressedBytes: 0 },
+    report: (rule, message, extra) => report(rule, message, where, extra),
+    scanMember: () => Promise.reject(new Error("repository checks do not scan members; the engine scans files")),
+    memberContext: (m) => fileSink(path, report, member === undefined ? m : `${member} > ${m}`),
+    refineFormat: () => undefined,
+  };
+}
+
+/** Up to `limit` bytes from the start of a regular file, never through a symlink. */
+async function readBounded(abs: string, limit: number): Promise<Buffer> {
+  const handle = await open(abs, fsc.O_RDONLY | fsc.O_NOFOLLOW);
+  try {
+    const want = Math.min(limit, (await handle.stat()).size);
+    const buf = Buffer.alloc(want);
+    let got = 0;
+    while (got < want) {
+      const { bytesRead } = await handle.read(buf, got, want - got, got);
+      if (bytesRead === 0) break;
+      got += bytesRead;
+    }
+    return buf.subarray(0, got);
+  } finally {
+    await handle.close();
+  }
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+function firstLine(b: Buffer): string {
+  return firstLines(b, 1).slice(0, 120);
+}
+
+function firstLines(b: Uint8Array, n: number): string {
+  return Buffer.from(b.buffer, b.byteOffset, Math.min(b.byteLength, 512)).toString("utf8").split("\n").slice(0, n).join("\\n");
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,0 +1,221 @@
+/**
+ * ONNX, TensorFlow SavedModel and TFLite scanners run directly on the committed fixtures
+ * (scripts/make_graph_format_fixtures.py) and on hostile inputs built here: benign models have no
+ * finding at medium or above, malicious ones are reported with the names they hide, and no input
+ * makes a scanner throw.
+ */
+import assert from "node:assert/strict";
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, test } from "node:test";
+import fc from "fast-check";
+import type { FormatScanner } from "../src/formats/context.js";
+import { escapesFolder, scanOnnx, sniffOnnx } from "../src/formats/onnx.js";
+import { scanSavedModel, scanTflite, sniffSavedModel, sniffTflite } from "../src/formats/tensorflow.js";
+import { RULES } from "../src/rules/catalogue.js";
+import { BufferSource } from "../src/sources/byteSource.js";
+import { atLeast } from "../src/types.js";
+import { RecordingContext, type Reported } from "./support/context.js";
+import { applyMutations, mutationArb } from "./support/mutate.js";
+
+const FIXTURES = join(import.meta.dirname, "..", "..", "test", "fixtures");
+
+interface Entry {
+  file: string;
+  expect: "pass" | "block";
+  threat: string | null;
+  mentions: string[];
+}
+const manifest = JSON.parse(readFileSync(join(FIXTURES, "graph-formats", "manifest.json"), "utf8")) as Entry[];
+
+/** Which of our sniffers claim the bytes, as the engine would ask them. */
+function sniffers(bytes: Uint8Array, name: string): FormatScanner[] {
+  const head = bytes.subarray(0, 4096);
+  const found: FormatScanner[] = [];
+  if (sniffOnnx(head, bytes.length)) found.push(scanOnnx);
+  if (sniffSavedModel(head, bytes.length, name)) found.push(scanSavedModel);
+  if (sniffTflite(head, bytes.length)) found.push(scanTflite);
+  return found;
+}
+
+async function run(scanner: FormatScanner, bytes: Uint8Array, name = "model"): Promise<Reported[]> {
+  const ctx = new RecordingContext([], undefined, 0, name, name);
+  await scanner(new BufferSource(name, bytes), ctx);
+  return ctx.reports;
+}
+
+const loud = (reports: Reported[]): Reported[] => reports.filter((r) => atLeast(r.extra.severity ?? RULES[r.rule].severity, "medium"));
+const shown = (reports: Reported[]): string => JSON.stringify(reports, null, 1);
+
+describe("graph-format fixtures", () => {
+  test("the manifest has benign and malicious fixtures for O1, O2 and T1", () => {
+    assert.ok(manifest.filter((e) => e.expect === "pass").length >= 5);
+    for (const t of ["O1", "O2", "T1"]) assert.ok(manifest.some((e) => e.threat === t), `no fixture for ${t}`);
+  });
+
+  for (const entry of manifest) {
+    test(`${entry.expect === "pass" ? "passes" : "blocks"} ${entry.file}`, async () => {
+      const bytes = readFileSync(join(FIXTURES, entry.file));
+      const found = sniffers(bytes, entry.file);
+      assert.equal(found.length, 1, "exactly one graph-format sniffer recognises the fixture");
+      const reports = await run(found[0]!, bytes, entry.file);
+      if (entry.expect === "pass") {
+        assert.deepEqual(loud(reports), [], `benign fixture has findings: ${shown(reports)}`);
+      } else {
+        assert.ok(loud(reports).length > 0, `malicious fixture passed: ${shown(reports)}`);
+        const text = JSON.stringify(reports);
+        for (const m of entry.mentions) assert.ok(text.includes(JSON.stringify(m).slice(1, -1)), `no finding mentions ${m}: ${shown(reports)}`);
+      }
+    });
+  }
+});
+
+describe("sniffing", () => {
+  test("pickles and other committed model files are not ONNX, SavedModel or TFLite", () => {
+    for (const dir of ["benign", "malicious"]) {
+      for (const f of readdirSync(join(FIXTURES, dir))) {
+        const bytes = readFileSync(join(FIXTURES, dir, f));
+        assert.deepEqual(sniffers(bytes, "saved_model.pb"), [], `${dir}/${f} sniffed as a graph format`);
+      }
+    }
+  });
+
+  test("random bytes are almost never ONNX, SavedModel or TFLite", () => {
+    const inputs = fc.sample(fc.uint8Array({ minLength: 64, maxLength: 256 }), { seed: 11, numRuns: 2000 });
+    const hits = inputs.filter((b) => sniffers(b, "saved_model.pb").length > 0).length;
+    assert.ok(hits <= 2, `${hits} of 2000 random inputs sniffed as a graph format`);
+  });
+
+  test("a SavedModel is recognised only under its loader's name", () => {
+    const bytes = readFileSync(join(FIXTURES, "graph-formats", "savedmodel_benign", "saved_model.pb"));
+    assert.equal(sniffSavedModel(bytes, bytes.length, "model.pb"), false);
+    assert.equal(sniffSavedModel(bytes, bytes.length, "export\\1\\saved_model.pb"), true);
+  });
+});
+
+// ---------------------------------------------------------------- hostile inputs
+
+/** Minimal protobuf writer for hostile inputs. */
+const pb = {
+  varint(n: number): number[] {
+    const out: number[] = [];
+    do {
+      out.push((n & 0x7f) | (n > 0x7f ? 0x80 : 0));
+      n = Math.floor(n / 128);
+    } while (n > 0);
+    return out;
+  },
+  num(field: number, n: number): number[] {
+    return [...pb.varint(field * 8), ...pb.varint(n)];
+  },
+  len(field: number, payload: number[] | string): number[] {
+    const bytes = typeof payload === "string" ? [...Buffer.from(payload)] : payload;
+    return [...pb.varint(field * 8 + 2), ...pb.varint(bytes.length), ...bytes];
+  },
+};
+
+/** A graph holding one If node whose then_branch holds the next level, `levels` deep. */
+function nestedIfGraph(levels: number): number[] {
+  let graph = pb.len(2, "innermost");
+  for (let i = 0; i < levels; i++) {
+    const attr = [...pb.len(1, "then_branch"), ...pb.num(20, 5), ...pb.len(6, graph)];
+    graph = pb.len(1, [...pb.len(3, `if_${i}`), ...pb.len(4, "If"), ...pb.len(5, attr)]);
+  }
+  return graph;
+}
+
+const onnxModel = (graph: number[]): Uint8Array => Uint8Array.from([...pb.num(1, 8), ...pb.len(7, graph)]);
+
+describe("ONNX on hostile input", () => {
+  test("a truncated model is a malformed-model finding, not a crash", async () => {
+    const bytes = readFileSync(join(FIXTURES, "graph-formats", "onnx_if_subgraph.onnx"));
+    const reports = await run(scanOnnx, bytes.subarray(0, Math.floor(bytes.length / 2)));
+    assert.deepEqual(reports.map((r) => r.rule), ["MG233"]);
+  });
+
+  test("bytes that decode but are no ModelProto (no graph) are reported", async () => {
+    assert.deepEqual((await run(scanOnnx, Uint8Array.from(pb.num(1, 8)))).map((r) => r.rule), ["MG233"]);
+  });
+
+  test("subgraphs nested past our depth bound are reported (CWE-674)", async () => {
+    const reports = await run(scanOnnx, onnxModel(nestedIfGraph(33)));
+    assert.deepEqual(reports.map((r) => r.rule), ["MG234"]);
+    assert.match(reports[0]!.message, /deeper than 32/);
+  });
+
+  test("a subgraph depth bomb past protobuf's nesting limit is reported, not a stack overflow", async () => {
+    const reports = await run(scanOnnx, onnxModel(nestedIfGraph(200)));
+    assert.deepEqual(reports.map((r) => r.rule), ["MG234"]);
+    assert.match(reports[0]!.message, /limit of 100/);
+  });
+
+  test("a node in a custom domain inside a deep (but bounded) subgraph is still found", async () => {
+    const evil = pb.len(1, [...pb.len(3, "deep_evil"), ...pb.len(4, "Run"), ...pb.len(7, "evil.ops")]);
+    const attr = [...pb.len(1, "body"), ...pb.num(20, 5), ...pb.len(6, evil)];
+    const graph = pb.len(1, [...pb.len(3, "loop"), ...pb.len(4, "Loop"), ...pb.len(5, attr)]);
+    const reports = await run(scanOnnx, onnxModel(graph));
+    assert.deepEqual(reports.map((r) => r.rule), ["MG232"]);
+    assert.match(reports[0]!.extra.evidence!, /deep_evil/);
+  });
+
+  test("external-data locations: traversal and absolute paths escape, sibling files do not", () => {
+    for (const bad of ["../x", "a/../../x", "/etc/passwd", "C:\\Windows\\win.ini", "..\\..\\x", "..", "w.bin\0../x"]) {
+      assert.ok(escapesFolder(bad), bad);
+    }
+    for (const ok of ["model.onnx.data", "weights/w.bin", "a/../b.bin", "./w.bin"]) assert.equal(escapesFolder(ok), undefined, ok);
+  });
+});
+
+describe("TensorFlow on hostile input", () => {
+  test("a truncated SavedModel is a malformed finding", async () => {
+    const bytes = readFileSync(join(FIXTURES, "graph-formats", "savedmodel_readfile", "saved_model.pb"));
+    const reports = await run(scanSavedModel, bytes.subarray(0, bytes.length - 7), "saved_model.pb");
+    assert.deepEqual(reports.map((r) => r.rule), ["MG243"]);
+  });
+
+  test("a SavedModel without meta graphs is reported", async () => {
+    assert.deepEqual((await run(scanSavedModel, Uint8Array.from(pb.num(1, 1)))).map((r) => r.rule), ["MG243"]);
+  });
+
+  test("a thousand ReadFile nodes make one finding that counts them", async () => {
+    const nodes = Array.from({ length: 1000 }, (_, i) => pb.len(1, [...pb.len(1, `rf${i}`), ...pb.len(2, "ReadFile")])).flat();
+    const reports = await run(scanSavedModel, Uint8Array.from([...pb.num(1, 1), ...pb.len(2, pb.len(2, nodes))]));
+    assert.deepEqual(reports.map((r) => r.rule), ["MG241"]);
+    assert.match(reports[0]!.message, /1000 node/);
+    assert.match(reports[0]!.extra.evidence!, /and 990 more/);
+  });
+
+  test("TFLite offsets outside the file are malformed findings, never reads past the end", async () => {
+    const good = readFileSync(join(FIXTURES, "graph-formats", "tflite_custom_op.tflite"));
+    const cases: [string, (b: Buffer) => void][] = [
+      ["root offset past the end", (b) => b.writeUInt32LE(0xfffffff0, 0)],
+      ["vtable offset past the start", (b) => b.writeInt32LE(0x7fffffff, b.readUInt32LE(0))],
+      ["operator-code count of 2^32-1", (b) => b.writeUInt32LE(0xffffffff, b.readUInt32LE(0) + 8 + b.readUInt32LE(b.readUInt32LE(0) + 8))],
+    ];
+    for (const [what, mutate] of cases) {
+      const b = Buffer.from(good);
+      mutate(b);
+      assert.deepEqual((await run(scanTflite, b)).map((r) => r.rule), ["MG243"], what);
+    }
+  });
+});
+
+describe("property: no input makes a graph scanner throw", () => {
+  const seeds = manifest.map((e) => readFileSync(join(FIXTURES, e.file)));
+  const scanners = [scanOnnx, scanSavedModel, scanTflite];
+
+  test("mutated fixtures and random bytes", async () => {
+    const input = fc.oneof(
+      fc.uint8Array({ minLength: 0, maxLength: 1024 }),
+      fc.tuple(fc.constantFrom(...seeds), fc.array(mutationArb, { minLength: 1, maxLength: 4 })).map(([s, ms]) => new Uint8Array(applyMutations(s, ms))),
+    );
+    await fc.assert(
+      fc.asyncProperty(input, async (bytes) => {
+        for (const scanner of scanners) {
+          for (const r of await run(scanner, bytes, "saved_model.pb")) assert.ok(Object.hasOwn(RULES, r.rule));
+        }
+      }),
+      { seed: 20261123, numRuns: 300 },
+    );
+  });
+});

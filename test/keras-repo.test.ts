@@ -1,0 +1,243 @@
+/**
+ * Keras (HDF5 and .keras v3) and repository-level checks, called directly on the committed
+ * fixtures (scripts/make_keras_repo_fixtures.py) and on hostile inputs built here.
+ */
+import assert from "node:assert/strict";
+import { mkdtempSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { test } from "node:test";
+import { isKerasArchive, scanKerasArchive, scanKerasH5, sniffHdf5, walkKerasConfig } from "../src/formats/keras.js";
+import { openZip } from "../src/formats/zip.js";
+import { checkHydraTargets, executableKind, isLfsPointer, scanRepository, type FindingSink } from "../src/repo/checks.js";
+import { ruleInfo, type RuleId } from "../src/rules/catalogue.js";
+import { BufferSource } from "../src/sources/byteSource.js";
+import { atLeast, type Severity } from "../src/types.js";
+import { RecordingContext } from "./support/context.js";
+
+const FIXTURES = join(import.meta.dirname, "..", "..", "test", "fixtures");
+
+interface Seen {
+  rule: RuleId;
+  severity: Severity;
+  message: string;
+  path?: string;
+}
+
+function severityOf(rule: RuleId, override?: Severity): Severity {
+  return override ?? ruleInfo(rule).severity;
+}
+
+async function scanH5File(rel: string): Promise<Seen[]> {
+  const ctx = new RecordingContext();
+  await scanKerasH5(new BufferSource(rel, readFileSync(join(FIXTURES, rel))), ctx);
+  return ctx.reports.map((r) => ({ rule: r.rule, severity: severityOf(r.rule, r.extra.severity), message: r.message }));
+}
+
+async function scanKerasZip(rel: string): Promise<{ seen: Seen[]; members: string[] }> {
+  const ctx = new RecordingContext();
+  const archive = await openZip(new BufferSource(rel, readFileSync(join(FIXTURES, rel))));
+  assert.ok(isKerasArchive(archive.entries.map((e) => e.name)));
+  await scanKerasArchive(archive, ctx);
+  return { seen: ctx.reports.map((r) => ({ rule: r.rule, severity: severityOf(r.rule, r.extra.severity), message: r.message })), members: ctx.members.map((m) => m.name) };
+}
+
+async function scanRepo(name: string): Promise<Seen[]> {
+  const seen: Seen[] = [];
+  await scanRepository(join(FIXTURES, "repos", name), (rule, message, path, extra) => seen.push({ rule, severity: severityOf(rule, extra?.severity), message, path }));
+  return seen;
+}
+
+const loud = (seen: readonly Seen[]) => seen.filter((s) => atLeast(s.severity, "medium"));
+const rules = (seen: readonly Seen[]) => seen.map((s) => s.rule);
+
+function sink(): FindingSink & { seen: Seen[] } {
+  const seen: Seen[] = [];
+  return { seen, report: (rule, message, extra) => seen.push({ rule, severity: severityOf(rule, extra?.severity), message }) };
+}
+
+// ── Keras HDF5 ──────────────────────────────────────────────────────────────
+
+test("sniffHdf5 finds the signature at 0 and after a 512-byte user block, not elsewhere", () => {
+  const sig = [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a];
+  const at0 = new Uint8Array(4096);
+  at0.set(sig, 0);
+  const at512 = new Uint8Array(4096);
+  at512.set(sig, 512);
+  const at100 = new Uint8Array(4096);
+  at100.set(sig, 100);
+  assert.ok(sniffHdf5(at0, 4096));
+  assert.ok(sniffHdf5(at512, 4096));
+  assert.ok(!sniffHdf5(at100, 4096));
+  assert.ok(sniffHdf5(readFileSync(join(FIXTURES, "keras-repo/benign/keras215_dense.h5")), 1 << 20));
+});
+
+for (const file of ["benign/keras215_dense.h5", "benign/keras24_conv2d.h5"]) {
+  test(`benign Keras HDF5 ${file} has no finding`, async () => {
+    assert.deepEqual(await scanH5File(`keras-repo/${file}`), []);
+  });
+}
+
+test("Keras H5 Lambda layer is critical (K1, CVE-2024-3660)", async () => {
+  const seen = await scanH5File("keras-repo/malicious/keras2_lambda.h5");
+  const lambda = seen.find((s) => s.rule === "MG260");
+  assert.ok(lambda && lambda.severity === "critical", JSON.stringify(seen));
+});
+
+test("Keras H5 layer from subprocess is critical; a foreign module is high", async () => {
+  const popen = await scanH5File("keras-repo/malicious/keras215_subprocess_popen.h5");
+  assert.ok(popen.some((s) => s.rule === "MG263" && s.message.includes("subprocess")), JSON.stringify(popen));
+  const foreign = await scanH5File("keras-repo/malicious/keras215_foreign_module.h5");
+  assert.ok(foreign.some((s) => s.rule === "MG261" && s.severity === "high" && s.message.includes("acme_layers")), JSON.stringify(foreign));
+});
+
+test("Keras H5 training_config is walked too (loss = os.system)", async () => {
+  const seen = await scanH5File("keras-repo/malicious/keras215_training_os_system.h5");
+  assert.ok(seen.some((s) => s.rule === "MG263" && s.message.includes("os.system")), JSON.stringify(seen));
+});
+
+test("a truncated or garbage HDF5 file is reported as not analysed, never a crash", async () => {
+  const good = readFileSync(join(FIXTURES, "keras-repo/malicious/keras2_lambda.h5"));
+  for (const bytes of [good.subarray(0, 600), Buffer.concat([good.subarray(0, 8), Buffer.alloc(4000, 0x41)])]) {
+    const ctx = new RecordingContext();
+    await scanKerasH5(new BufferSource("broken.h5", bytes), ctx);
+    assert.ok(ctx.rules().includes("MG265"), JSON.stringify(ctx.reports));
+  }
+});
+
+test("a trust signal in the config (keras_version, famous name) does not lower a Lambda (X2)", () => {
+  const ctx = new RecordingContext();
+  walkKerasConfig({ keras_version: "3.9.0", name: "google/official-model", class_name: "Lambda", config: { function: ["AAAA", null, null] } }, ctx, "model_config");
+  assert.deepEqual(ctx.rules(), ["MG260"]);
+  assert.equal(ctx.reports[0]!.extra.severity, undefined);
+});
+
+test("config walk: attribute walks and prototype keys are judged, deep nesting is bounded", () => {
+  const ctx = new RecordingContext();
+  walkKerasConfig({ module: "numpy", class_name: "function", config: "__builtins__.eval" }, ctx, "config.json");
+  walkKerasConfig({ module: "keras", class_name: "constructor", registered_name: "toString" }, ctx, "config.json");
+  let deep: unknown = { module: "builtins", class_name: "function", config: "exec" };
+  for (let i = 0; i < 100_000; i++) deep = [deep];
+  walkKerasConfig(deep, ctx, "config.json");
+  assert.deepEqual(ctx.rules(), ["MG263", "MG263"]);
+});
+
+// ── .keras v3 ───────────────────────────────────────────────────────────────
+
+test("benign .keras zip: no finding, and the weights member is scanned by content", async () => {
+  const { seen, members } = await scanKerasZip("keras-repo/benign/keras3_dense.keras");
+  assert.deepEqual(seen, []);
+  assert.ok(members.includes("model.weights.h5"));
+  assert.ok(!members.includes("config.json"));
+});
+
+for (const [file, rule, mention] of [
+  ["keras3_function_os_system.keras", "MG263", "os.system"],
+  ["keras3_get_file.keras", "MG263", "get_file"],
+  ["keras3_lambda.keras", "MG260", "Lambda"],
+] as const) {
+  test(`malicious .keras ${file}: ${rule} mentioning ${mention} (K2)`, async () => {
+    const { seen } = await scanKerasZip(`keras-repo/malicious/${file}`);
+    assert.ok(seen.some((s) => s.rule === rule && s.severity === "critical" && s.message.includes(mention)), JSON.stringify(seen));
+  });
+}
+
+test("isKerasArchive needs config.json and metadata.json at the root", () => {
+  assert.ok(isKerasArchive(["metadata.json", "config.json", "model.weights.h5"]));
+  assert.ok(!isKerasArchive(["sub/config.json", "metadata.json"]));
+  assert.ok(!isKerasArchive(["archive/data.pkl", "config.json"]));
+});
+
+// ── repository ──────────────────────────────────────────────────────────────
+
+test("benign model repo: nothing at medium or above", async () => {
+  const seen = await scanRepo("benign_model");
+  assert.deepEqual(loud(seen), [], JSON.stringify(seen));
+});
+
+test("auto_map is high and names the module files; its modeling/configuration code is high (H1)", async () => {
+  const seen = await scanRepo("remote_code");
+  const autoMap = seen.find((s) => s.rule === "MG270");
+  assert.ok(autoMap && autoMap.message.includes("modeling_x.py") && autoMap.message.includes("configuration_x.py"), JSON.stringify(seen));
+  const code = seen.filter((s) => s.rule === "MG271");
+  assert.deepEqual(code.map((s) => [s.path, s.severity]), [["configuration_x.py", "high"], ["modeling_x.py", "high"]]);
+});
+
+test("native binaries and shebang scripts are reported (H1)", async () => {
+  const seen = await scanRepo("executables");
+  assert.deepEqual(seen.filter((s) => s.rule === "MG272").map((s) => s.path), ["install.sh", "libhelper.so"]);
+});
+
+test("a Git LFS pointer where weights were expected says the weights were not scanned (H3)", async () => {
+  const seen = await scanRepo("lfs_pointer");
+  const lfs = seen.find((s) => s.rule === "MG275");
+  assert.ok(lfs && lfs.severity === "high" && lfs.path === "pytorch_model.bin" && lfs.message.includes("not scanned"));
+});
+
+test("a symlink out of the folder is high and never followed", async () => {
+  const seen = await scanRepo("symlink_escape");
+  assert.deepEqual(seen.map((s) => [s.rule, s.path]), [["MG273", "secrets.txt"]]);
+});
+
+test("pickle weights beside safetensors get an info finding only", async () => {
+  const seen = await scanRepo("prefer_safetensors");
+  assert.deepEqual(seen.map((s) => [s.rule, s.severity, s.path]), [["MG274", "info", "pytorch_model.bin"]]);
+});
+
+test("Hydra _target_ os.system is critical, torch.nn.Linear passes (CVE-2025-23304)", async () => {
+  const seen = await scanRepo("hydra_malicious");
+  assert.deepEqual(seen.map((s) => [s.rule, s.severity]), [["MG276", "critical"]]);
+  assert.ok(seen[0]!.message.includes("os.system"));
+});
+
+test("tokenizer_config chat templates get the template check (H2)", async () => {
+  for (const repo of ["chat_template_malicious", "chat_template_named"]) {
+    const seen = await scanRepo(repo);
+    assert.ok(seen.some((s) => s.severity === "critical" && s.path === "tokenizer_config.json" && s.rule !== "MG160"), `${repo}: ${JSON.stringify(seen)}`);
+  }
+  assert.deepEqual(loud(await scanRepo("benign_model")), []);
+});
+
+test("checkHydraTargets: deny, walk, unknown, python tags, alias bombs, garbage", () => {
+  const cases: [string, RuleId[]][] = [
+    ["_target_: builtins.eval\n", ["MG276"]],
+    ["a: {_target_: numpy.__builtins__.exec}\n", ["MG276"]],
+    ["list:\n  - _target_: posix.system\n", ["MG276"]],
+    ["_target_: nemo.collections.asr.modules.ConvASREncoder\n", ["MG277"]],
+    ["_target_: [1, 2]\n", ["MG277"]],
+    ["_target_: torch.nn.Conv1d\n", []],
+    ["x: !!python/object/apply:os.system ['id']\n", ["MG279"]],
+    ["a: [unclosed\n", ["MG278"]],
+  ];
+  for (const [yaml, expected] of cases) {
+    const s = sink();
+    checkHydraTargets(yaml, s);
+    assert.deepEqual(rules(s.seen).filter((r, i, all) => all.indexOf(r) === i), expected, yaml);
+  }
+  const bomb = ["a: &a [x, x, x, x, x, x, x, x, x]"];
+  for (let i = 1; i < 12; i++) bomb.push(`${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(9).fill(`*${String.fromCharCode(96 + i)}`).join(", ")}]`);
+  const s = sink();
+  checkHydraTargets(bomb.join("\n"), s);
+  assert.ok(rules(s.seen).includes("MG278"), "alias bomb must be reported, not expanded");
+});
+
+test("hostile repository content: huge YAML and broken config.json are not analysed, loudly", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "modelgate-repo-"));
+  writeFileSync(join(dir, "config.json"), '{"auto_map": ');
+  writeFileSync(join(dir, "big.yaml"), Buffer.alloc(9 * 1024 * 1024, 0x61));
+  symlinkSync("/", join(dir, "root-link"));
+  symlinkSync("config.json", join(dir, "inside-link"));
+  const seen: Seen[] = [];
+  await scanRepository(dir, (rule, message, path, extra) => seen.push({ rule, severity: severityOf(rule, extra?.severity), message, path }));
+  assert.deepEqual(seen.map((s) => [s.rule, s.path]).sort(), [["MG273", "root-link"], ["MG278", "big.yaml"], ["MG278", "config.json"]]);
+});
+
+test("isLfsPointer and executableKind read only magic numbers", () => {
+  assert.ok(isLfsPointer(Buffer.from("version https://git-lfs.github.com/spec/v1\noid sha256:00\nsize 1\n")));
+  assert.ok(!isLfsPointer(Buffer.from("version https://example.com\n")));
+  assert.match(executableKind(Buffer.from([0x7f, 0x45, 0x4c, 0x46, 2, 1])) ?? "", /ELF/);
+  assert.match(executableKind(Buffer.from([0xcf, 0xfa, 0xed, 0xfe, 0, 0])) ?? "", /Mach-O/);
+  assert.match(executableKind(Buffer.concat([Buffer.from("MZ"), Buffer.alloc(62)])) ?? "", /PE/);
+  assert.match(executableKind(Buffer.from("#!/usr/bin/env python\n")) ?? "", /python/);
+  assert.equal(executableKind(Buffer.from("{\"a\": 1}")), undefined);
+});

@@ -1,0 +1,435 @@
+/**
+ * safetensors, GGUF and chat-template checks, run directly on the committed fixtures
+ * (scripts/make_tensor_format_fixtures.py) and on hostile inputs built here, one test per check.
+ */
+import assert from "node:assert/strict";
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, test } from "node:test";
+import fc from "fast-check";
+import { checkChatTemplate } from "../src/formats/chatTemplate.js";
+import { scanGguf, sniffGguf } from "../src/formats/gguf.js";
+import { checkSafetensorsIndex, isSafetensorsIndex, scanSafetensors, scanSafetensorsIndex, sniffSafetensors } from "../src/formats/safetensors.js";
+import type { FormatScanner } from "../src/formats/context.js";
+import { RULES, type RuleId } from "../src/rules/catalogue.js";
+import { TENSOR_FORMAT_RULES } from "../src/rules/tensorFormats.js";
+import { BufferSource, type ByteSource } from "../src/sources/byteSource.js";
+import { RecordingContext } from "./support/context.js";
+import { applyMutation, mutationArb } from "./support/mutate.js";
+
+const FIXTURES = join(import.meta.dirname, "..", "..", "test", "fixtures");
+const TEMPLATES = join(FIXTURES, "templates");
+
+interface Entry {
+  file: string;
+  expect: "pass" | "block";
+  threat: string | null;
+  mentions: string[];
+}
+const manifest = JSON.parse(readFileSync(join(FIXTURES, "tensor-formats", "manifest.json"), "utf8")) as Entry[];
+
+function scannerFor(file: string): FormatScanner {
+  if (file.endsWith(".json")) return scanSafetensorsIndex;
+  return file.endsWith(".gguf") ? scanGguf : scanSafetensors;
+}
+
+async function run(scanner: FormatScanner, bytes: Uint8Array | ByteSource): Promise<RecordingContext> {
+  const ctx = new RecordingContext();
+  await scanner(bytes instanceof Uint8Array ? new BufferSource("t", bytes) : bytes, ctx);
+  return ctx;
+}
+
+function assertOnly(ctx: RecordingContext, rule: RuleId): void {
+  assert.ok(ctx.rules().includes(rule), `expected ${rule}, got ${JSON.stringify(ctx.reports)}`);
+}
+
+describe("committed fixtures", () => {
+  test("cover S1, G1 and G2 with benign files of each format", () => {
+    const threats = new Set(manifest.map((e) => e.threat));
+    for (const t of ["S1", "G1", "G2"]) assert.ok(threats.has(t), `no fixture for ${t}`);
+    for (const ext of [".safetensors", ".gguf", ".json"]) assert.ok(manifest.some((e) => e.expect === "pass" && e.file.endsWith(ext)));
+  });
+  for (const entry of manifest) {
+    test(`${entry.expect === "pass" ? "passes" : "blocks"} ${entry.file}`, async () => {
+      const bytes = readFileSync(join(FIXTURES, entry.file));
+      const ctx = await run(scannerFor(entry.file), bytes);
+      const shown = JSON.stringify(ctx.reports, null, 1);
+      if (entry.expect === "pass") assert.deepEqual(ctx.reports, [], `valid file has findings: ${shown}`);
+      else {
+        assert.ok(ctx.reports.length > 0, "malicious fixture has no finding");
+        for (const m of entry.mentions) assert.ok(shown.includes(m), `no finding mentions ${m}: ${shown}`);
+      }
+      if (entry.file.endsWith(".gguf")) assert.ok(sniffGguf(bytes.subarray(0, 4096), bytes.length));
+      else if (entry.file.endsWith(".safetensors")) assert.ok(sniffSafetensors(bytes.subarray(0, 4096), bytes.length));
+    });
+  }
+});
+
+// ---------------------------------------------------------------- safetensors builders
+
+/** `header` as the JSON text, `data` bytes after it, optional lying length. */
+function st(header: string | object, dataBytes = 0, declared?: bigint): Uint8Array {
+  const text = Buffer.from(typeof header === "string" ? header : JSON.stringify(header));
+  const len = Buffer.alloc(8);
+  len.writeBigUInt64LE(declared ?? BigInt(text.length));
+  return Buffer.concat([len, text, Buffer.alloc(dataBytes)]);
+}
+const f32 = (n: number, at = 0) => ({ dtype: "F32", shape: [n], data_offsets: [at, at + 4 * n] });
+
+/** A source that claims `size` bytes and serves `head` at its start (zeros elsewhere): a huge file without the memory. */
+function hugeSource(head: Uint8Array, size: number): ByteSource {
+  return {
+    name: "huge",
+    size,
+    async read(offset, length) {
+      const n = Math.max(0, Math.min(length, size - offset));
+      const out = new Uint8Array(n);
+      if (offset < head.length) out.set(head.subarray(offset, offset + n));
+      return out;
+    },
+  };
+}
+
+describe("safetensors", () => {
+  test("sniffs by the length and '{', not by a magic number", () => {
+    const good = st({ w: f32(2) }, 8);
+    assert.ok(sniffSafetensors(good, good.length));
+    assert.ok(sniffSafetensors(st({ w: f32(2) }, 8, 1n << 40n), 64), "a lying length is still safetensors, for the scanner to report");
+    assert.ok(!sniffSafetensors(Buffer.from("\x80\x04\x95garbage-pickle-bytes"), 20));
+    assert.ok(!sniffSafetensors(st("[1, 2]"), 14));
+  });
+  test("rejects a file shorter than its length field", async () => assertOnly(await run(scanSafetensors, Buffer.from([1, 2, 3])), "MG200"));
+  test("rejects a header length past the end of the file", async () => assertOnly(await run(scanSafetensors, st({ w: f32(2) }, 8, 1n << 62n)), "MG200"));
+  test("rejects uint64-max header length", async () => assertOnly(await run(scanSafetensors, st({}, 0, (1n << 64n) - 1n)), "MG200"));
+  test("rejects a header over the reference loader's 100 MB even when the file is that big", async () => {
+    const head = st({}, 0, 200_000_000n);
+    const ctx = await run(scanSafetensors, hugeSource(head, 300_000_000));
+    assertOnly(ctx, "MG200");
+  });
+  test("rejects a header that is JSON but not an object", async () => assertOnly(await run(scanSafetensors, st("[1,2]")), "MG201"));
+  test("rejects a header starting with a BOM or a space", async () => {
+    assertOnly(await run(scanSafetensors, st("\ufeff{}")), "MG201");
+    assertOnly(await run(scanSafetensors, st(" {}")), "MG201");
+  });
+  test("reports duplicate keys, nested ones too", async () => {
+    const ctx = await run(scanSafetensors, st('{"w":{"dtype":"F32","dtype":"F32","shape":[2],"data_offsets":[0,8]}}', 8));
+    assertOnly(ctx, "MG202");
+    assert.ok(ctx.reports.some((r) => r.message.includes("w.dtype")));
+  });
+  test("rejects shapes with non-integers or unsafe integers", async () => {
+    assertOnly(await run(scanSafetensors, st({ w: { dtype: "F32", shape: [1.5], data_offsets: [0, 4] } }, 4)), "MG203");
+    assertOnly(await run(scanSafetensors, st('{"w":{"dtype":"F32","shape":[18446744073709551615,0],"data_offsets":[0,0]}}')), "MG203");
+  });
+  test("rejects a dtype that is an Object.prototype member", async () => {
+    assertOnly(await run(scanSafetensors, st({ w: { dtype: "constructor", shape: [1], data_offsets: [0, 1] } }, 1)), "MG203");
+  });
+  test("rejects data_offsets past the data section", async () => assertOnly(await run(scanSafetensors, st({ w: f32(4) }, 8)), "MG204"));
+  test("rejects overlapping tensors", async () => assertOnly(await run(scanSafetensors, st({ a: f32(2), b: f32(2, 4) }, 12)), "MG205"));
+  test("rejects a zero-size tensor placed inside another", async () => {
+    assertOnly(await run(scanSafetensors, st({ a: f32(2), b: { dtype: "F32", shape: [0], data_offsets: [4, 4] } }, 8)), "MG205");
+  });
+  test("rejects holes and uncovered trailing bytes", async () => {
+    assertOnly(await run(scanSafetensors, st({ a: f32(1), b: f32(1, 8) }, 12)), "MG205");
+    assertOnly(await run(scanSafetensors, st({ a: f32(1) }, 12)), "MG205");
+  });
+  test("rejects a byte count that is not shape × dtype size, and sub-byte tensors with a partial byte", async () => {
+    assertOnly(await run(scanSafetensors, st({ w: { dtype: "F16", shape: [3], data_offsets: [0, 8] } }, 8)), "MG206");
+    assertOnly(await run(scanSafetensors, st({ w: { dtype: "F4", shape: [3], data_offsets: [0, 2] } }, 2)), "MG206");
+  });
+  test("rejects __metadata__ that is not string to string", async () => {
+    assertOnly(await run(scanSafetensors, st({ __metadata__: ["x"], w: f32(1) }, 4)), "MG207");
+    assertOnly(await run(scanSafetensors, st({ __metadata__: { n: null }, w: f32(1) }, 4)), "MG207");
+  });
+  test("never reads the tensor data", async () => {
+    const head = st({ w: { dtype: "U8", shape: [1_000_000_000], data_offsets: [0, 1_000_000_000] } });
+    let read = 0;
+    const src = hugeSource(head, head.length + 1_000_000_000);
+    const counting: ByteSource = { name: src.name, size: src.size, read: (o, l) => ((read += l), src.read(o, l)) };
+    assert.deepEqual((await run(scanSafetensors, counting)).reports, []);
+    assert.ok(read < 4096, `read ${read} bytes`);
+  });
+});
+
+describe("safetensors index", () => {
+  const ctxFor = (weightMap: Record<string, unknown>): RecordingContext => {
+    const ctx = new RecordingContext();
+    checkSafetensorsIndex(JSON.stringify({ weight_map: weightMap }), ctx);
+    return ctx;
+  };
+  test("recognises an index by its weight_map", () => {
+    assert.ok(isSafetensorsIndex({ weight_map: {} }));
+    assert.ok(!isSafetensorsIndex({ architectures: [] }));
+    assert.ok(!isSafetensorsIndex(null));
+  });
+  test("accepts shard names inside the folder, subfolders too", () => {
+    assert.deepEqual(ctxFor({ a: "model-00001-of-00002.safetensors", b: "sub/model.safetensors", c: "..weird..name" }).reports, []);
+  });
+  for (const bad of ["../secret", "a/../../b", "/etc/passwd", "\\\\server\\share\\x", "C:\\x.safetensors", "a\\..\\..\\b"]) {
+    test(`rejects shard name ${bad}`, () => assertOnly(ctxFor({ w: bad }), "MG208"));
+  }
+  test("rejects non-string shard names and indexes without a weight_map", () => {
+    assertOnly(ctxFor({ w: 3 }), "MG209");
+    const ctx = new RecordingContext();
+    checkSafetensorsIndex("[]", ctx);
+    assertOnly(ctx, "MG209");
+  });
+});
+
+// ---------------------------------------------------------------- GGUF builders
+
+/** Little-endian GGUF pieces; `wide` = v2/v3 64-bit counts and lengths. */
+class G {
+  private parts: Buffer[] = [];
+  constructor(private readonly wide = true) {}
+  u32(v: number): this {
+    const b = Buffer.alloc(4);
+    b.writeUInt32LE(v);
+    this.parts.push(b);
+    return this;
+  }
+  u64(v: bigint): this {
+    const b = Buffer.alloc(8);
+    b.writeBigUInt64LE(v);
+    this.parts.push(b);
+    return this;
+  }
+  size(v: bigint): this {
+    return this.wide ? this.u64(v) : this.u32(Number(v));
+  }
+  raw(b: Uint8Array | string): this {
+    this.parts.push(Buffer.from(b));
+    return this;
+  }
+  str(s: string): this {
+    return this.size(BigInt(Buffer.byteLength(s))).raw(s);
+  }
+  header(version: number, tensors: bigint, kvs: bigint): this {
+    return this.raw("GGUF").u32(version).size(tensors).size(kvs);
+  }
+  tensor(name: string, dims: bigint[], type: number, offset: bigint): this {
+    this.str(name).u32(dims.length);
+    for (const d of dims) this.size(d);
+    return this.u32(type).u64(offset);
+  }
+  padTo(alignment: number): this {
+    const len = this.bytes().length;
+    return this.raw(Buffer.alloc((alignment - (len % alignment)) % alignment));
+  }
+  bytes(): Buffer {
+    return Buffer.concat(this.parts);
+  }
+}
+const STRING = 8;
+const ARRAY = 9;
+const UINT32 = 4;
+const U64_MAX = (1n << 64n) - 1n;
+const template = (t: string): Buffer => new G().header(3, 0n, 1n).str("tokenizer.chat_template").u32(STRING).str(t).bytes();
+
+describe("GGUF", () => {
+  test("sniffs the GGUF magic", () => {
+    assert.ok(sniffGguf(Buffer.from("GGUF\x03\0\0\0"), 8));
+    assert.ok(!sniffGguf(Buffer.from("GGML\x03\0\0\0"), 8));
+  });
+  test("rejects an unknown version and names a big-endian file as such", async () => {
+    assertOnly(await run(scanGguf, new G().header(4, 0n, 0n).bytes()), "MG210");
+    const be = await run(scanGguf, Buffer.concat([Buffer.from("GGUF\0\0\0\x03"), Buffer.alloc(16)]));
+    assert.ok(be.reports[0]!.message.includes("big-endian"));
+  });
+  test("rejects uint64-max tensor and metadata counts before looping", async () => {
+    assertOnly(await run(scanGguf, new G().header(3, U64_MAX, 0n).bytes()), "MG211");
+    assertOnly(await run(scanGguf, new G().header(3, 0n, U64_MAX).bytes()), "MG211");
+  });
+  test("rejects uint32-max counts in v1 files", async () => {
+    assertOnly(await run(scanGguf, new G(false).header(1, 0n, 0xffffffffn).bytes()), "MG211");
+  });
+  test("rejects uint64-max string lengths", async () => {
+    assertOnly(await run(scanGguf, new G().header(3, 0n, 1n).size(U64_MAX).raw("key").bytes()), "MG211");
+  });
+  test("rejects uint64-max array counts", async () => {
+    const b = new G().header(3, 0n, 1n).str("a").u32(ARRAY).u32(STRING).u64(U64_MAX).bytes();
+    assertOnly(await run(scanGguf, b), "MG211");
+  });
+  test("rejects array counts whose byte size overflows 64 bits", async () => {
+    const b = new G().header(3, 0n, 1n).str("a").u32(ARRAY).u32(10 /* uint64 */).u64(1n << 61n).raw(Buffer.alloc(64)).bytes();
+    assertOnly(await run(scanGguf, b), "MG211");
+  });
+  test("rejects unknown value and array element types", async () => {
+    assertOnly(await run(scanGguf, new G().header(3, 0n, 1n).str("a").u32(13).raw(Buffer.alloc(8)).bytes()), "MG210");
+    assertOnly(await run(scanGguf, new G().header(3, 0n, 1n).str("a").u32(ARRAY).u32(77).u64(0n).bytes()), "MG210");
+  });
+  test("rejects bool values other than 0 and 1", async () => {
+    assertOnly(await run(scanGguf, new G().header(3, 0n, 1n).str("a").u32(7).raw(Buffer.from([2])).bytes()), "MG210");
+  });
+  test("bounds array nesting", async () => {
+    const g = new G().header(3, 0n, 1n).str("a").u32(ARRAY);
+    for (let i = 0; i < 100; i++) g.u32(ARRAY).u64(1n);
+    assertOnly(await run(scanGguf, g.u32(0).u64(0n).bytes()), "MG212");
+  });
+  test("bounds key length", async () => {
+    const b = new G().header(3, 0n, 1n).size(100_000n).raw(Buffer.alloc(100_000)).bytes();
+    assertOnly(await run(scanGguf, b), "MG212");
+  });
+  test("bounds the header region on a huge file whose strings walk past it", async () => {
+    const head = new G().header(3, 0n, 2n).str("a").u32(STRING).u64(300_000_000n).bytes();
+    assertOnly(await run(scanGguf, hugeSource(head, 400_000_000)), "MG212");
+  });
+  test("rejects a non-power-of-two general.alignment", async () => {
+    const b = new G().header(3, 0n, 1n).str("general.alignment").u32(UINT32).u32(48).bytes();
+    assertOnly(await run(scanGguf, b), "MG210");
+  });
+  test("rejects more than 4 dimensions and unknown ggml types", async () => {
+    assertOnly(await run(scanGguf, new G().header(3, 1n, 0n).tensor("w", [1n, 1n, 1n, 1n, 1n], 0, 0n).bytes()), "MG213");
+    assertOnly(await run(scanGguf, new G().header(3, 1n, 0n).tensor("w", [4n], 1000, 0n).padTo(32).raw(Buffer.alloc(32)).bytes()), "MG213");
+  });
+  test("rejects uint32-max n_dims without looping over them", async () => {
+    assertOnly(await run(scanGguf, new G().header(3, 1n, 0n).str("w").u32(0xffffffff).raw(Buffer.alloc(64)).bytes()), "MG213");
+  });
+  test("rejects dimensions past int64 and tensors past the end of the file", async () => {
+    assertOnly(await run(scanGguf, new G().header(3, 1n, 0n).tensor("w", [U64_MAX], 0, 0n).padTo(32).bytes()), "MG213");
+    assertOnly(await run(scanGguf, new G().header(3, 1n, 0n).tensor("w", [1n << 40n], 0, 0n).padTo(32).raw(Buffer.alloc(32)).bytes()), "MG214");
+    assertOnly(await run(scanGguf, new G().header(3, 1n, 0n).tensor("w", [1n], 0, U64_MAX - 31n).padTo(32).raw(Buffer.alloc(32)).bytes()), "MG214");
+  });
+  test("rejects overlapping tensors", async () => {
+    const b = new G().header(3, 2n, 0n).tensor("a", [16n], 0, 0n).tensor("b", [16n], 0, 32n).padTo(32).raw(Buffer.alloc(128)).bytes();
+    assertOnly(await run(scanGguf, b), "MG214");
+  });
+  test("rejects misaligned tensor offsets", async () => {
+    const b = new G().header(3, 1n, 0n).tensor("w", [1n], 0, 4n).padTo(32).raw(Buffer.alloc(32)).bytes();
+    assertOnly(await run(scanGguf, b), "MG215");
+  });
+  test("reports duplicate keys and checks both templates", async () => {
+    const b = new G().header(3, 0n, 2n).str("tokenizer.chat_template").u32(STRING).str("{{ messages }}")
+      .str("tokenizer.chat_template").u32(STRING).str("{{ lipsum.__globals__ }}").bytes();
+    const ctx = await run(scanGguf, b);
+    assertOnly(ctx, "MG216");
+    assertOnly(ctx, "MG220");
+  });
+  test("checks named template variants and reports a non-string template", async () => {
+    const named = new G().header(3, 0n, 1n).str("tokenizer.chat_template.rag").u32(STRING).str("{{ ''.__class__ }}").bytes();
+    assertOnly(await run(scanGguf, named), "MG220");
+    const numeric = new G().header(3, 0n, 1n).str("tokenizer.chat_template").u32(UINT32).u32(1).bytes();
+    assertOnly(await run(scanGguf, numeric), "MG210");
+  });
+  test("checks a template found before the header breaks", async () => {
+    const patched = Buffer.concat([template("{{ cycler.__init__.__globals__ }}"), Buffer.from("junk")]);
+    patched.writeBigUInt64LE(2n, 16); // two key/values declared, one present, then junk
+    const ctx = await run(scanGguf, patched);
+    assertOnly(ctx, "MG220");
+    assert.ok(ctx.rules().some((r) => r === "MG210" || r === "MG211"));
+  });
+  test("reads only the header of a 50 GB file", async () => {
+    const head = new G().header(3, 1n, 0n).tensor("w", [1n << 33n], 0, 0n).padTo(32).bytes();
+    let read = 0;
+    const src = hugeSource(head, head.length + 4 * 2 ** 33);
+    const counting: ByteSource = { name: "50GB", size: src.size, read: (o, l) => ((read += l), src.read(o, l)) };
+    const ctx = await run(scanGguf, counting);
+    assert.deepEqual(ctx.reports, []);
+    assert.ok(read <= 2 * 1024 * 1024, `read ${read} bytes`);
+  });
+});
+
+// ---------------------------------------------------------------- chat templates
+
+function templateFindings(t: string): RecordingContext {
+  const ctx = new RecordingContext();
+  checkChatTemplate(t, ctx, "tokenizer.chat_template");
+  return ctx;
+}
+
+describe("chat templates", () => {
+  const families = readdirSync(TEMPLATES).filter((f) => f.endsWith(".jinja"));
+  test("the real families are all present", () => {
+    for (const f of ["chatml", "llama2", "llama3", "llama3_1", "mistral", "gemma", "qwen2_5", "qwen3", "phi3"]) assert.ok(families.includes(`${f}.jinja`), f);
+  });
+  for (const f of families) {
+    test(`${f} has no finding`, () => assert.deepEqual(templateFindings(readFileSync(join(TEMPLATES, f), "utf8")).reports, []));
+  }
+  const escapes: [string, string][] = [
+    ["dunder attribute chain", "{{ ''.__class__.__mro__[1].__subclasses__() }}"],
+    ["lipsum globals", "{{ lipsum.__globals__['os'].popen('id').read() }}"],
+    ["cycler init globals", "{{ cycler.__init__.__globals__.os.popen('id').read() }}"],
+    ["joiner", "{{ joiner.__init__.__globals__ }}"],
+    ["namespace", "{{ namespace.__init__.__globals__ }}"],
+    ["self template reference", "{{ self._TemplateReference__context }}"],
+    ["config items", "{{ config.items() }}"],
+    ["request", "{{ request.application.__self__ }}"],
+    ["dunder string subscript", "{{ x['__class__'] }}"],
+    ["subscript built from pieces", "{{ x['__cla' ~ 'ss__'] }}"],
+    ["subscript built with a variable", "{{ x['__' ~ name] }}"],
+    ["attr filter", "{{ x|attr('__class__') }}"],
+    ["attr filter with a computed name", "{{ x|attr(name) }}"],
+    ["map attribute", "{{ xs|map(attribute='__class__')|list }}"],
+    ["builtins name", "{{ __builtins__ }}"],
+    ["module attribute", "{{ x.os.system }}"],
+    ["set on a dunder", "{% set x.__class__ = 1 %}"],
+    ["in a macro", "{% macro m() %}{{ range.__init__ }}{% endmacro %}{{ m() }}"],
+    ["CVE-2024-34359 payload (unparseable by the JS parser)", "{% for x in ().__class__.__base__.__subclasses__() %}{{ x }}{% endfor %}"],
+  ];
+  for (const [name, t] of escapes) test(`flags ${name} as critical`, () => assertOnly(templateFindings(t), "MG220"));
+  for (const stmt of ["{% import 'os' as os %}", "{% from 'x' import y %}", "{% include 'x' %}", "{%- extends 'base' -%}"]) {
+    test(`flags ${stmt} and still checks the rest`, () => {
+      const ctx = templateFindings(`${stmt}{{ lipsum.__globals__ }}`);
+      assertOnly(ctx, "MG221");
+      assertOnly(ctx, "MG220");
+    });
+  }
+  test("allows index arithmetic, namespace() calls and generation markers", () => {
+    const t = "{% set ns = namespace(i=0) %}{% for m in messages %}{% generation %}{{ messages[loop.index0 + 1].role }}{% endgeneration %}{% set ns.i = ns.i + 1 %}{% endfor %}";
+    assert.deepEqual(templateFindings(t).reports, []);
+  });
+  test("an unparseable template is high, not a crash", () => {
+    assertOnly(templateFindings("{% for m in messages %}{{ m }"), "MG222");
+    assertOnly(templateFindings("{{ 'unterminated }}"), "MG222");
+  });
+  test("bounds template size and nesting", () => {
+    assertOnly(templateFindings("x".repeat(2 * 1024 * 1024)), "MG223");
+    assertOnly(templateFindings(`{{ ${"(".repeat(50_000)}1${")".repeat(50_000)} }}`), "MG223");
+    assertOnly(templateFindings(`{{ 'a'${" ~ 'b'".repeat(5_000)} }}`), "MG223");
+  });
+});
+
+// ---------------------------------------------------------------- rules and properties
+
+test("rule table: ids MG200–MG229, critical template escapes, high malformed headers", () => {
+  for (const [id, info] of Object.entries(TENSOR_FORMAT_RULES)) {
+    const n = Number(id.slice(2));
+    assert.ok(n >= 200 && n <= 229, id);
+    assert.equal(RULES[id as RuleId], info);
+  }
+  assert.equal(RULES.MG220.severity, "critical");
+  assert.equal(RULES.MG221.severity, "critical");
+  for (const id of ["MG200", "MG201", "MG204", "MG205", "MG210", "MG211", "MG214", "MG222"] as const) assert.equal(RULES[id].severity, "high");
+});
+
+describe("properties", () => {
+  const seeds = manifest.filter((e) => !e.file.endsWith(".json")).map((e) => ({ file: e.file, bytes: readFileSync(join(FIXTURES, e.file)) }));
+  const params = { seed: 20260401, numRuns: Number(process.env["FUZZ_RUNS"] ?? 300) };
+  test("mutated safetensors and GGUF files never throw and finish quickly", async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom(...seeds), fc.array(mutationArb, { minLength: 1, maxLength: 4 }), async (seed, mutations) => {
+        const bytes = mutations.reduce<Uint8Array>((b, m) => applyMutation(b, m), seed.bytes);
+        const started = performance.now();
+        await run(scannerFor(seed.file), bytes);
+        assert.ok(performance.now() - started < 2000, "took over 2 s");
+      }),
+      params,
+    );
+  });
+  test("random headers behind a plausible length never throw", async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.string({ maxLength: 300 }), fc.bigInt({ min: 0n, max: U64_MAX }), async (text, declared) => {
+        await run(scanSafetensors, st(`{${text}`, 16, declared % 4n === 0n ? undefined : declared));
+        await run(scanGguf, Buffer.concat([Buffer.from("GGUF\x03\0\0\0"), Buffer.from(text)]));
+      }),
+      params,
+    );
+  });
+  test("random template text never throws", () => {
+    fc.assert(
+      fc.property(fc.stringMatching(/^[{}%()\[\]'".|~_a-z0-9 #-]{0,200}$/), (t) => {
+        templateFindings(t);
+      }),
+      params,
+    );
+  });
+});
