@@ -18,6 +18,7 @@ import marshal
 import os
 import shutil
 import struct
+import tarfile
 import zipfile
 from pathlib import Path
 
@@ -199,6 +200,30 @@ LLAMA_CONFIG = {"architectures": ["LlamaForCausalLM"], "model_type": "llama", "h
                 "num_hidden_layers": 2, "vocab_size": 128, "torch_dtype": "float32", "transformers_version": "4.44.0"}
 
 
+def nemo_member(tar, name, data):
+    info = tarfile.TarInfo(name)
+    info.size = len(data)
+    tar.addfile(info, io.BytesIO(data))
+
+
+def write_nemo(name, model_config, expect, mentions, note):
+    """A .nemo archive as NeMo's SaveRestoreConnector writes it: a tar of model_config.yaml and the weights."""
+    path = KERAS / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tarfile.open(path, "w:") as tar:
+        nemo_member(tar, "./model_config.yaml", model_config.encode())
+        nemo_member(tar, "./model_weights.ckpt", __import__("pickle").dumps({"encoder.weight": [0.5, 0.25]}, protocol=2))
+    add(name, expect, "CVE-2025-23304" if expect == "block" else None, mentions, note)
+
+
+def make_nemo():
+    layers = ("  preprocessor:\n    _target_: nemo.collections.asr.modules.AudioToMelSpectrogramPreprocessor\n    features: 80\n"
+              "  encoder:\n    _target_: nemo.collections.asr.modules.ConvASREncoder\n    feat_in: 80\n")
+    write_nemo("benign/asr_model.nemo", "name: asr\nmodel:\n" + layers, "pass", [], "NeMo tar with NeMo module targets")
+    write_nemo("malicious/hydra_target.nemo", "name: asr\nmodel:\n" + layers + "  decoder:\n    _target_: builtins.exec\n    source: print(1)\n",
+               "block", ["builtins.exec"], "NeMo tar whose model_config.yaml instantiates builtins.exec")
+
+
 def write(rel, content):
     path = REPOS / rel
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -256,6 +281,7 @@ def main():
         shutil.rmtree(d, ignore_errors=True)
     make_h5()
     make_keras_v3()
+    make_nemo()
     make_repos()
     (KERAS / "manifest.json").write_text("[\n" + ",\n".join(json.dumps(e) for e in MANIFEST) + "\n]\n")
     print(f"{len(MANIFEST)} single-file fixtures, {len(list(REPOS.iterdir()))} repository folders")

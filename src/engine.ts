@@ -1,13 +1,14 @@
 /** Drives a scan: targets → files → sniff → format scanners → findings → verdicts → report. */
-import { readdir, stat } from "node:fs/promises";
-import { basename, join, relative, isAbsolute } from "node:path";
+import { basename } from "node:path";
 import { extensionMismatch } from "./extensions.js";
 import type { ReportExtra, ScanBudget, ScanContext } from "./formats/context.js";
 import { SCANNERS } from "./formats/index.js";
 import { LIMITS } from "./limits.js";
+import { isYamlName, scanYamlMember } from "./repo/checks.js";
 import { RULES, RULES_VERSION, type RuleId } from "./rules/catalogue.js";
 import { sniff } from "./sniff.js";
 import { FileSource, type ByteSource } from "./sources/byteSource.js";
+import { collectTargets, type RepoNote } from "./targets.js";
 import {
   REPORT_SCHEMA,
   SEVERITIES,
@@ -36,17 +37,19 @@ export interface ScanOptions {
   onProgress?: (progress: ScanProgress) => void;
 }
 
-/** Error for bad input from the user (missing path…): the CLI maps it to exit code 4. */
-export class UsageError extends Error {}
+export { UsageError } from "./targets.js";
 
 /** Files scanned at once: enough to overlap I/O with analysis on a folder of small pickles. */
 const CONCURRENCY = 4;
 
-/** Scans files and folders (recursively). Throws UsageError for a path that does not exist. */
+/**
+ * Scans files and folders (recursively; folders also get the repository checks). Throws
+ * UsageError for a path that does not exist.
+ */
 export async function scanPaths(paths: string[], options: ScanOptions = {}): Promise<ScanReport> {
   const started = performance.now();
   const failOn = options.failOn ?? "medium";
-  const targets = await collectFiles(paths);
+  const { files: targets, notes } = await collectTargets(paths);
   const bytesTotal = targets.reduce((n, t) => n + t.size, 0);
   const results: FileResult[] = new Array(targets.length);
   let next = 0;
@@ -57,13 +60,15 @@ export async function scanPaths(paths: string[], options: ScanOptions = {}): Pro
       const i = next++;
       const t = targets[i]!;
       options.onProgress?.({ filesDone, filesTotal: targets.length, bytesDone, bytesTotal, current: t.display });
-      results[i] = await scanFile(t.path, t.display, { failOn });
+      results[i] = await scanFile(t.path, t.display, { failOn, notes: notes.get(t.display) ?? [] });
       filesDone++;
       bytesDone += t.size;
     }
   };
   await Promise.all(Array.from({ length: Math.min(CONCURRENCY, targets.length) }, worker));
   options.onProgress?.({ filesDone, filesTotal: targets.length, bytesDone, bytesTotal });
+  const scanned = new Set(targets.map((t) => t.display));
+  for (const [path, list] of notes) if (!scanned.has(path)) results.push(unscannedResult(path, list, failOn));
   const summary = summarise(results, performance.now() - started);
   return {
     schema: REPORT_SCHEMA,
@@ -75,8 +80,14 @@ export async function scanPaths(paths: string[], options: ScanOptions = {}): Pro
   };
 }
 
+export interface FileScanOptions {
+  failOn?: Severity;
+  /** Repository findings about this file, reported with its own. */
+  notes?: readonly RepoNote[];
+}
+
 /** Scans one local file. `displayPath` is what reports show. */
-export async function scanFile(path: string, displayPath: string, options: ScanOptions = {}): Promise<FileResult> {
+export async function scanFile(path: string, displayPath: string, options: FileScanOptions = {}): Promise<FileResult> {
   const failOn = options.failOn ?? "medium";
   let source: FileSource;
   try {
@@ -85,6 +96,7 @@ export async function scanFile(path: string, displayPath: string, options: ScanO
     return { path: displayPath, format: "unknown", size: 0, verdict: "block", findings: [], error: errorText(err), bytesRead: 0 };
   }
   const file = new FileScan(displayPath);
+  for (const n of options.notes ?? []) file.add(n.rule, n.message, n.member, n.extra.offset, n.extra);
   let format: Format = "unknown";
   try {
     const top = new LayerContext(file, undefined, basename(displayPath), 0);
@@ -99,12 +111,24 @@ export async function scanFile(path: string, displayPath: string, options: ScanO
     path: displayPath,
     format: file.refined ?? format,
     size: source.size,
-    verdict: findings.some((f) => atLeast(f.severity, failOn)) ? "block" : "pass",
+    verdict: verdictOf(findings, failOn),
     findings,
     bytesRead: source.bytesRead,
   };
   if (format === "unknown" && findings.length === 0) result.skipped = "content is not a recognised model format";
   return result;
+}
+
+/** A link or folder that the repository checks reported but that is not a file the scan read. */
+function unscannedResult(path: string, notes: readonly RepoNote[], failOn: Severity): FileResult {
+  const file = new FileScan(path);
+  for (const n of notes) file.add(n.rule, n.message, n.member, n.extra.offset, n.extra);
+  const findings = file.finish();
+  return { path, format: "unknown", size: 0, verdict: verdictOf(findings, failOn), findings, bytesRead: 0 };
+}
+
+function verdictOf(findings: readonly Finding[], failOn: Severity): FileResult["verdict"] {
+  return findings.some((f) => atLeast(f.severity, failOn)) ? "block" : "pass";
 }
 
 /** Sniffs a layer and hands it to its scanner (and to every other reading of a polyglot). */
@@ -116,7 +140,11 @@ async function scanContent(source: ByteSource, ctx: LayerContext, fallback?: Exc
     ctx.report("MG130", `named ${mismatch.extension} but the content is ${sniffed.format}`, { severity: mismatch.severity });
   }
   const scanner = sniffed.format === "unknown" ? undefined : SCANNERS[sniffed.format];
-  if (!scanner) return "unknown";
+  if (!scanner) {
+    // Folders get this from the repository checks; archive members (.nemo) only here.
+    if (sniffed.format === "unknown" && ctx.depth > 0 && isYamlName(ctx.name)) await scanYamlMember(source, ctx);
+    return "unknown";
+  }
   await scanner(source, ctx);
   for (const other of sniffed.alsoValidAs) {
     ctx.report("MG131", `the content is a valid ${sniffed.format} and also a valid ${other}; both readings were scanned`);
@@ -209,44 +237,6 @@ class LayerContext implements ScanContext {
   refineFormat(format: Format): void {
     if (this.depth === 0) this.file.refined = format;
   }
-}
-
-interface Target {
-  path: string;
-  display: string;
-  size: number;
-}
-
-async function collectFiles(paths: string[]): Promise<Target[]> {
-  const out: Target[] = [];
-  for (const p of paths) {
-    const st = await stat(p).catch(() => undefined);
-    if (!st) throw new UsageError(`no such file or directory: ${p}`);
-    if (st.isDirectory()) await walk(p, out);
-    else out.push({ path: p, display: displayPath(p), size: st.size });
-  }
-  return out;
-}
-
-/** Folders recursively, in name order; symlinked folders are not followed (no cycles). */
-async function walk(dir: string, out: Target[]): Promise<void> {
-  const entries = await readdir(dir, { withFileTypes: true });
-  entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  for (const e of entries) {
-    const p = join(dir, e.name);
-    if (e.isDirectory()) await walk(p, out);
-    else if (e.isFile() || e.isSymbolicLink()) {
-      const st = await stat(p).catch(() => undefined);
-      if (st?.isFile()) out.push({ path: p, display: displayPath(p), size: st.size });
-    }
-  }
-}
-
-/** Paths relative to the working folder where possible, so reports and SARIF are stable across machines. */
-function displayPath(p: string): string {
-  if (!isAbsolute(p)) return p;
-  const rel = relative(process.cwd(), p);
-  return rel && !rel.startsWith("..") && !isAbsolute(rel) ? rel : p;
 }
 
 function summarise(results: FileResult[], durationMs: number): ScanSummary {

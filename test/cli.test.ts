@@ -85,6 +85,19 @@ describe("command line scans (need the engine)", () => {
     assert.equal(report.summary.filesSkipped, 1);
   });
 
+  it("the quickstart's examples: every safe_* file passes, every other model file blocks", () => {
+    const examples = fileURLToPath(new URL("../../examples", import.meta.url));
+    const r = modelgate("scan", "--format", "json", examples);
+    assert.equal(r.status, ExitCode.Blocked);
+    const report = JSON.parse(r.stdout) as ScanReport;
+    const models = report.files.filter((f) => f.skipped === undefined);
+    assert.ok(models.length >= 10, `only ${models.length} example files were scanned`);
+    for (const f of models) {
+      const safe = /[\\/]safe_[^\\/]*$/.test(f.path);
+      assert.equal(f.verdict, safe ? "pass" : "block", `${f.path}: ${JSON.stringify(f.findings)}`);
+    }
+  });
+
   it("writes the report to --output and the text report to stderr", () => {
     const texts = mkdtempSync(join(dir, "out-"));
     writeFileSync(join(texts, "notes.txt"), "notes\n");

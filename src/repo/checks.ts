@@ -10,13 +10,16 @@
  */
 import { constants as fsc } from "node:fs";
 import { lstat, open, readdir, readlink, realpath } from "node:fs/promises";
-import { basename, dirname, extname, isAbsolute, join, relative, resolve, sep } from "node:path";
+import { basename, dirname, extname, join, resolve } from "node:path";
 import { parseAllDocuments, visit } from "yaml";
 import { checkChatTemplate } from "../formats/chatTemplate.js";
 import type { ReportExtra, ScanContext } from "../formats/context.js";
+import { sniffSafetensors } from "../formats/safetensors.js";
 import { LIMITS } from "../limits.js";
+import { isInside } from "../paths.js";
 import { judge } from "../pickle/judge.js";
 import type { RuleId } from "../rules/catalogue.js";
+import type { ByteSource } from "../sources/byteSource.js";
 import { HYDRA_CLASS_PREFIXES } from "../rules/kerasAndRepo.js";
 
 /** Receives one repository finding; `path` is the file's path relative to the scanned root. */
@@ -84,18 +87,23 @@ interface RepoFile {
   head: Uint8Array;
 }
 
+export interface RepositoryOptions {
+  /** The folder symlinks may point into (default: root); a Hugging Face cache snapshot's links reach its repository's blobs. */
+  linkRoot?: string;
+}
+
 /** Walks `root` and reports repository-level findings through `report`. */
-export async function scanRepository(root: string, report: RepoReporter): Promise<void> {
-  const files = await collectFiles(root, report);
+export async function scanRepository(root: string, report: RepoReporter, options: RepositoryOptions = {}): Promise<void> {
+  const files = await collectFiles(root, resolve(options.linkRoot ?? root), report);
   const remoteModules = await checkConfigs(files, report);
   for (const file of files) checkFileKind(file, remoteModules, report);
   checkPickleBesideSafetensors(files, report);
 }
 
 /** Regular files under root (symlinks are checked, never followed; `.git` at the root is git's own metadata). */
-async function collectFiles(root: string, report: RepoReporter): Promise<RepoFile[]> {
+async function collectFiles(root: string, linkBase: string, report: RepoReporter): Promise<RepoFile[]> {
   const base = resolve(root);
-  const realBase = await realpath(base);
+  const realLinkBase = await realpath(linkBase);
   const files: RepoFile[] = [];
   const pending: { abs: string; rel: string; depth: number }[] = [{ abs: base, rel: "", depth: 0 }];
   while (pending.length > 0) {
@@ -105,7 +113,7 @@ async function collectFiles(root: string, report: RepoReporter): Promise<RepoFil
       const abs = join(dir.abs, name);
       const rel = dir.rel === "" ? name : `${dir.rel}/${name}`;
       const st = await lstat(abs);
-      if (st.isSymbolicLink()) await checkSymlink(abs, rel, base, realBase, report);
+      if (st.isSymbolicLink()) await checkSymlink(abs, rel, linkBase, realLinkBase, report);
       else if (st.isDirectory()) {
         if (dir.depth + 1 > REPO_LIMITS.maxDepth) report("MG280", `folder nesting exceeds ${REPO_LIMITS.maxDepth} levels; "${rel}" was not checked`, rel);
         else pending.push({ abs, rel, depth: dir.depth + 1 });
@@ -126,15 +134,10 @@ async function checkSymlink(abs: string, rel: string, base: string, realBase: st
   const target = await readlink(abs);
   const written = resolve(dirname(abs), target);
   const real = await realpath(abs).catch(() => undefined);
-  if (inside(base, written) && (real === undefined || inside(realBase, real))) return;
+  if (isInside(base, written) && (real === undefined || isInside(realBase, real))) return;
   report("MG273", `symbolic link "${rel}" points outside the scanned folder (to "${target}"); it was not followed`, rel, {
     evidence: `${rel} -> ${target}${real !== undefined && real !== written ? ` (resolves to ${real})` : ""}`,
   });
-}
-
-function inside(base: string, p: string): boolean {
-  const r = relative(base, p);
-  return r === "" || (r !== ".." && !r.startsWith(`..${sep}`) && !isAbsolute(r));
 }
 
 /**
@@ -147,7 +150,7 @@ async function checkConfigs(files: readonly RepoFile[], report: RepoReporter): P
     const name = basename(file.rel);
     const ext = extname(name).toLowerCase();
     const isTemplate = ext === ".jinja" && (name === "chat_template.jinja" || file.rel.includes("chat_template"));
-    if (ext !== ".json" && !YAML_EXTENSIONS.has(ext) && !isTemplate) continue;
+    if (ext !== ".json" && !isYamlName(name) && !isTemplate) continue;
     if (isLfsPointer(file.head)) continue; // reported by checkFileKind
     const sink = fileSink(file.rel, report);
     if (file.size > REPO_LIMITS.configBytes) {
@@ -238,6 +241,20 @@ function runTemplateCheck(template: string, sink: ScanContext, where: string): v
   } catch (err) {
     sink.report("MG160", `the chat template check failed on ${where}: ${errorText(err)}`);
   }
+}
+
+/** A YAML member of an archive (NeMo's model_config.yaml inside a .nemo tar): its Hydra targets are checked. */
+export async function scanYamlMember(source: ByteSource, ctx: ScanContext): Promise<void> {
+  if (source.size > REPO_LIMITS.configBytes) {
+    ctx.report("MG278", `YAML config is ${source.size} bytes, over the ${REPO_LIMITS.configBytes}-byte bound; it was not checked`);
+    return;
+  }
+  checkHydraTargets(Buffer.from(await source.read(0, source.size)).toString("utf8"), ctx);
+}
+
+/** Is this the name of a YAML file? */
+export function isYamlName(name: string): boolean {
+  return YAML_EXTENSIONS.has(extname(name).toLowerCase());
 }
 
 /**
@@ -352,7 +369,8 @@ function checkFileKind(file: RepoFile, remoteModules: ReadonlySet<string>, repor
 
 /** A pickle weight file in a folder that also has safetensors weights. */
 function checkPickleBesideSafetensors(files: readonly RepoFile[], report: RepoReporter): void {
-  const withSafetensors = new Set(files.filter((f) => f.rel.endsWith(".safetensors")).map((f) => dirname(f.rel)));
+  // By content: a pickle disguised under a .safetensors name is no alternative (the engine reports it).
+  const withSafetensors = new Set(files.filter((f) => f.rel.endsWith(".safetensors") && sniffSafetensors(f.head, f.size)).map((f) => dirname(f.rel)));
   for (const file of files) {
     if (PICKLE_WEIGHTS.test(basename(file.rel)) && withSafetensors.has(dirname(file.rel))) {
       report("MG274", `"${file.rel}" is a pickle-format weight file beside safetensors weights; prefer the safetensors file`, file.rel);

@@ -55,8 +55,9 @@ export const KERAS_AND_REPO_RULES = {
   },
   MG271: {
     name: "repo-python-code",
-    severity: "medium",
-    description: "The repository ships Python code; modeling or configuration code referenced by auto_map runs when the model is loaded with trust_remote_code.",
+    severity: "low",
+    description:
+      "The repository ships Python code. Loading the weights does not run it, unless auto_map references it (then it is high: trust_remote_code runs it).",
     reference: TRUST_REMOTE_CODE,
   },
   MG272: {
@@ -121,7 +122,7 @@ export const KERAS_AND_REPO_RULES = {
  * Class-constructor prefixes that a Hydra `_target_` may name without a finding: building a
  * torch layer or optimizer from numbers is what model configs do. Only capitalised names count.
  */
-export const HYDRA_CLASS_PREFIXES: readonly string[] = ["torch.nn.", "torch.optim."];
+export const HYDRA_CLASS_PREFIXES: readonly string[] = ["torch.nn.", "torch.optim.", "nemo.collections."];
 
 /** Module roots a Keras config may name without a finding (the libraries that ship Keras layers). */
 export const KERAS_MODULE_ROOTS: readonly string[] = ["keras", "tensorflow", "tf_keras", "keras_nlp", "keras_hub", "keras_cv"];

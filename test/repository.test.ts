@@ -1,0 +1,88 @@
+/** Folder scans through the engine: repository findings land on the files they concern, beside the content findings. */
+import assert from "node:assert/strict";
+import { mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import { scanPaths } from "../src/engine.js";
+import type { ScanReport } from "../src/types.js";
+
+const REPOS = join(import.meta.dirname, "..", "..", "test", "fixtures", "repos");
+
+let dir: string;
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), "modelgate-repo-"));
+});
+after(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+function byFile(report: ScanReport): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const f of report.files) out[f.path.split(/[\\/]/).slice(-1)[0]!] = f.findings.map((x) => `${x.rule}:${x.severity}`);
+  return out;
+}
+
+test("a benign model folder passes with its safetensors weights analysed", async () => {
+  const report = await scanPaths([join(REPOS, "benign_model")]);
+  assert.equal(report.verdict, "pass", JSON.stringify(report.files));
+  const weights = report.files.find((f) => f.path.endsWith("model.safetensors"));
+  assert.equal(weights?.format, "safetensors");
+  assert.deepEqual(weights?.findings, []);
+});
+
+test("auto_map blocks the folder; its code files are high, on the files themselves", async () => {
+  const files = byFile(await scanPaths([join(REPOS, "remote_code")]));
+  assert.ok(files["config.json"]?.includes("MG270:high"));
+  assert.deepEqual(files["modeling_x.py"], ["MG271:high"]);
+});
+
+test("a Python file nothing references is reported low, not blocked", async () => {
+  const repo = join(dir, "scripts_only");
+  await mkdir(repo);
+  await writeFile(join(repo, "train.py"), "print('hello')\n");
+  const report = await scanPaths([repo]);
+  assert.deepEqual(byFile(report)["train.py"], ["MG271:low"]);
+  assert.equal(report.verdict, "pass");
+});
+
+test("a symlink out of the folder is reported on the link and its target is not read", async () => {
+  const report = await scanPaths([join(REPOS, "symlink_escape")]);
+  const link = report.files.find((f) => f.path.endsWith("secrets.txt"));
+  assert.deepEqual(link?.findings.map((f) => f.rule), ["MG273"]);
+  assert.equal(link?.bytesRead, 0);
+  assert.equal(report.verdict, "block");
+});
+
+test("a link inside the folder is scanned as the file it points to", async () => {
+  const repo = join(dir, "inner_link");
+  await mkdir(repo);
+  await writeFile(join(repo, "weights.pkl"), Buffer.from([0x80, 0x02, 0x63, ...Buffer.from("posix\nsystem\n"), 0x85, 0x52, 0x2e]));
+  await symlink("weights.pkl", join(repo, "alias.pkl"));
+  const files = byFile(await scanPaths([repo]));
+  assert.ok(files["alias.pkl"]?.some((f) => f.startsWith("MG10")), JSON.stringify(files));
+});
+
+test("a Hugging Face cache snapshot's links into its blobs are not escapes", async () => {
+  const repo = join(dir, "hub", "models--org--tiny");
+  const snapshot = join(repo, "snapshots", "0123abcd");
+  await mkdir(join(repo, "blobs"), { recursive: true });
+  await mkdir(snapshot, { recursive: true });
+  await writeFile(join(repo, "blobs", "f00d"), JSON.stringify({ model_type: "llama" }));
+  await symlink(join("..", "..", "blobs", "f00d"), join(snapshot, "config.json"));
+  const report = await scanPaths([snapshot]);
+  assert.deepEqual(report.files.flatMap((f) => f.findings.map((x) => x.rule)), []);
+});
+
+test("a Git LFS pointer in place of weights blocks and says the weights were not scanned", async () => {
+  const report = await scanPaths([join(REPOS, "lfs_pointer")]);
+  const pointer = report.files.find((f) => f.path.endsWith("pytorch_model.bin"));
+  assert.deepEqual(pointer?.findings.map((f) => f.rule), ["MG275"]);
+  assert.equal(pointer?.skipped, undefined);
+  assert.equal(report.verdict, "block");
+});
+
+test("a pickle beside safetensors gets the info finding beside its own scan", async () => {
+  const files = byFile(await scanPaths([join(REPOS, "prefer_safetensors")]));
+  assert.deepEqual(files["pytorch_model.bin"], ["MG274:info"]);
+});
