@@ -7,7 +7,7 @@ import { LIMITS } from "./limits.js";
 import { isYamlName, scanYamlMember } from "./repo/checks.js";
 import { RULES, RULES_VERSION, type RuleId } from "./rules/catalogue.js";
 import { sniff } from "./sniff.js";
-import { FileSource, type ByteSource } from "./sources/byteSource.js";
+import { FileSource, type ByteSource, type ReadCounter } from "./sources/byteSource.js";
 import { collectTargets, type RepoNote } from "./targets.js";
 import {
   REPORT_SCHEMA,
@@ -88,13 +88,25 @@ export interface FileScanOptions {
 
 /** Scans one local file. `displayPath` is what reports show. */
 export async function scanFile(path: string, displayPath: string, options: FileScanOptions = {}): Promise<FileResult> {
-  const failOn = options.failOn ?? "medium";
   let source: FileSource;
   try {
     source = await FileSource.open(path, displayPath);
   } catch (err) {
     return { path: displayPath, format: "unknown", size: 0, verdict: "block", findings: [], error: errorText(err), bytesRead: 0 };
   }
+  try {
+    return await scanSource(source, displayPath, options);
+  } finally {
+    await source.close();
+  }
+}
+
+/**
+ * Scans the content of any byte source (a local file, an HTTP resource) as a top-level file.
+ * `displayPath` is what reports show and, by its base name, what extension checks compare with.
+ */
+export async function scanSource(source: ByteSource & ReadCounter, displayPath: string, options: FileScanOptions = {}): Promise<FileResult> {
+  const failOn = options.failOn ?? "medium";
   const file = new FileScan(displayPath);
   for (const n of options.notes ?? []) file.add(n.rule, n.message, n.member, n.extra.offset, n.extra);
   let format: Format = "unknown";
@@ -103,8 +115,6 @@ export async function scanFile(path: string, displayPath: string, options: FileS
     format = await scanContent(source, top);
   } catch (err) {
     file.add("MG160", `the scan failed: ${errorText(err)}`, undefined, undefined, {});
-  } finally {
-    await source.close();
   }
   const findings = file.finish();
   const result: FileResult = {

@@ -2,8 +2,9 @@
 import { scanPaths, type ScanOptions } from "./engine.js";
 import type { ScanReport } from "./types.js";
 
-export { scanPaths, scanFile, UsageError } from "./engine.js";
-export type { ScanOptions, ScanProgress } from "./engine.js";
+export { scanPaths, scanFile, scanSource, UsageError } from "./engine.js";
+export type { FileScanOptions, ScanOptions, ScanProgress } from "./engine.js";
+export type { ByteSource, ReadCounter } from "./sources/byteSource.js";
 export type { Finding, FileResult, Format, Location, ScanReport, ScanSummary, Severity, Verdict } from "./types.js";
 export { REPORT_SCHEMA, SEVERITIES } from "./types.js";
 export { RULES } from "./rules/catalogue.js";
