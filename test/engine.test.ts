@@ -107,3 +107,16 @@ test("raw float tensors in a checkpoint are not mistaken for a compressed stream
   const r = await scanFile(await file("data.bin", tar({ "archive/data/0": storage, "archive/data/1": Buffer.alloc(64, 0x5d) })), "data.bin");
   assert.deepEqual(r.findings.filter((f) => f.severity !== "info" && f.severity !== "low"), []);
 });
+
+test("P18: bytes that are a safetensors header and a pickle are scanned both ways", async () => {
+  // u64 header length 80 02 8c 06 61 62 01 00 is small enough to sniff as safetensors, and the
+  // same bytes are PROTO 2 + a 6-byte SHORT_BINUNICODE that swallows `{"`, then a pickle call.
+  const head = Buffer.from([0x80, 0x02, 0x8c, 0x06, 0x61, 0x62, 0x01, 0x00, 0x7b, 0x22]);
+  const payload = Buffer.from(assemble(0x30, call1(global("posix", "system"), "id"), OP.STOP)); // POP the string first
+  const bytes = Buffer.concat([head, payload, Buffer.alloc(64, 0x20)]);
+  const r = await scanFile(await file("polyglot.bin", bytes), "polyglot.bin");
+  assert.equal(r.format, "safetensors");
+  const rules = r.findings.map((f) => f.rule);
+  assert.ok(rules.includes("MG131"), JSON.stringify(r.findings));
+  assert.ok(r.findings.some((f) => f.rule === "MG100" && f.message.includes("posix.system")), JSON.stringify(r.findings));
+});
