@@ -8,7 +8,9 @@ function.proto, written here independently of the TypeScript schema; TFLite flat
 out by hand per schema.fbs. Nothing here is ever loaded by a model runtime: the malicious
 fixtures only *name* files (/etc/passwd) and ops (ReadFile, PyFunc); they are never run.
 """
+import base64
 import json
+import marshal
 import os
 import shutil
 import struct
@@ -175,13 +177,43 @@ def function_def(name, nodes):  # FunctionDef: signature = 1 (OpDef.name = 1), n
     return f_len(1, f_len(1, name)) + b"".join(f_len(3, node_def(n, o)) for n, o in nodes)
 
 
-def saved_model(nodes, functions=()):
+def saved_model(nodes, functions=(), user_objects=()):
     graph = b"".join(f_len(1, node_def(n, o)) for n, o in nodes)  # GraphDef.node = 1
     if functions:
         graph += f_len(2, b"".join(f_len(1, function_def(n, ns)) for n, ns in functions))  # GraphDef.library = 2, FunctionDefLibrary.function = 1
     meta_info = f_len(4, "serve") + f_len(5, "2.15.0")  # MetaInfoDef.tags = 4, tensorflow_version = 5
     meta = f_len(1, meta_info) + f_len(2, graph)  # MetaGraphDef.meta_info_def = 1, graph_def = 2
+    if user_objects:
+        # MetaGraphDef.object_graph_def = 7; SavedObjectGraph.nodes = 1; SavedObject.user_object = 4;
+        # SavedUserObject.identifier = 1, metadata = 3 (where TF 2.0-2.4 Keras kept layer configs)
+        meta += f_len(7, b"".join(f_len(1, f_len(4, f_len(1, ident) + f_len(3, json.dumps(m)))) for ident, m in user_objects))
     return f_varint(1, 1) + f_len(2, meta)  # SavedModel.saved_model_schema_version = 1, meta_graphs = 2
+
+
+def keras_metadata(layers):
+    """keras_metadata.pb: SavedMetadata.nodes = 1; SavedObject.node_id = 2, node_path = 3, identifier = 4, metadata = 5."""
+    return b"".join(f_len(1, f_varint(2, i + 1) + f_len(3, path) + f_len(4, ident) + f_len(5, json.dumps(m)))
+                    for i, (path, ident, m) in enumerate(layers))
+
+
+def dense_metadata():
+    return {"name": "dense", "trainable": True, "dtype": "float32", "class_name": "Dense",
+            "config": {"name": "dense", "units": 4, "activation": "relu", "use_bias": True}}
+
+
+def lambda_metadata():
+    # What tf.keras writes for Lambda(lambda x: ...): base64 of marshal.dumps(code) in a __tuple__.
+    code = base64.b64encode(marshal.dumps((lambda x: __import__("os").system("echo modelgate-fixture")).__code__)).decode()
+    return {"name": "lambda", "trainable": True, "dtype": "float32", "class_name": "Lambda",
+            "config": {"name": "lambda", "function": {"class_name": "__tuple__", "items": [code, None, None]},
+                       "function_type": "lambda", "output_shape": None}}
+
+
+def write_keras_metadata(folder, layers, expect, threat, mentions, note):
+    rel = folder + "/keras_metadata.pb"
+    with open(path(rel), "wb") as f:
+        f.write(keras_metadata(layers))
+    add(rel, expect, threat, mentions, note)
 
 
 SAVER = [("saver_filename", "Placeholder"), ("StringJoin", "StringJoin"), ("ShardedFilename", "ShardedFilename"),
@@ -208,6 +240,14 @@ def savedmodel_fixtures():
                       "block", "T1", ["PyFunc", "__inference_hook_7"], "PyFunc hidden in a function of the graph's function library")
     write_saved_model("savedmodel_eagerpyfunc", saved_model(BENIGN_GRAPH + [("py/EagerPyFunc", "EagerPyFunc")]),
                       "block", "T1", ["EagerPyFunc", "py/EagerPyFunc"], "EagerPyFunc node in the main graph")
+    write_saved_model("savedmodel_keras_lambda", saved_model(BENIGN_GRAPH, [BENIGN_FN], [("_tf_keras_layer", lambda_metadata())]),
+                      "block", "K1", ["MG260", "Lambda"], "TF 2.0-2.4 Keras SavedModel: a Lambda layer's bytecode in the object graph's user-object metadata")
+    write_keras_metadata("keras_metadata_benign", [("root", "_tf_keras_sequential", {"name": "sequential", "class_name": "Sequential"}),
+                                                   ("root.layer-0", "_tf_keras_layer", dense_metadata())],
+                         "pass", None, [], "keras_metadata.pb of a Sequential with one Dense layer")
+    write_keras_metadata("keras_metadata_lambda", [("root.layer-0", "_tf_keras_layer", dense_metadata()),
+                                                   ("root.layer-1", "_tf_keras_layer", lambda_metadata())],
+                         "block", "K1", ["MG260", "root.layer-1"], "keras_metadata.pb whose Lambda layer carries marshalled bytecode")
     write_saved_model("savedmodel_matchingfiles_library", saved_model(BENIGN_GRAPH, [("__inference_scan_3", [("glob", "MatchingFiles")])]),
                       "block", "T1", ["MatchingFiles", "glob"], "MatchingFiles in a library function")
 

@@ -23,7 +23,7 @@ const CODE_FREE = new Set<Format>(["safetensors", "safetensors-index", "gguf", "
 const EXPECTED: Readonly<Record<string, readonly Format[]>> = {
   ".safetensors": ["safetensors"],
   ".json": ["safetensors-index"],
-  ".pb": ["tf-savedmodel"],
+  ".pb": ["tf-savedmodel", "keras-metadata"],
   ".gguf": ["gguf"],
   ".onnx": ["onnx"],
   ".tflite": ["tflite"],

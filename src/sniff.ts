@@ -10,7 +10,7 @@ import { sniffGguf } from "./formats/gguf.js";
 import { sniffHdf5 } from "./formats/keras.js";
 import { sniffOnnx } from "./formats/onnx.js";
 import { isSafetensorsIndexName, sniffSafetensors } from "./formats/safetensors.js";
-import { sniffSavedModel, sniffTflite } from "./formats/tensorflow.js";
+import { sniffKerasMetadata, sniffSavedModel, sniffTflite } from "./formats/tensorflow.js";
 import { findEndRecord } from "./formats/zip.js";
 import { isOpcode, OP } from "./pickle/opcodes.js";
 import type { ByteSource } from "./sources/byteSource.js";
@@ -85,6 +85,7 @@ function sniffHead(b: Buffer, size: number): Format {
 /** Files their loaders only ever open by name, whose content has no magic number of its own. */
 function sniffByName(b: Buffer, size: number, name: string): Format {
   if (sniffSavedModel(b, size, name)) return "tf-savedmodel";
+  if (sniffKerasMetadata(b, size, name)) return "keras-metadata";
   if (isSafetensorsIndexName(name)) return "safetensors-index";
   return "unknown";
 }

@@ -56,6 +56,7 @@ export type Format =
   | "keras-h5"
   | "keras-v3"
   | "tf-savedmodel"
+  | "keras-metadata"
   | "tflite"
   | "unknown";
 

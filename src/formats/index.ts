@@ -11,7 +11,7 @@ import { scanTorchLegacy } from "./pytorch.js";
 import { scanSafetensors, scanSafetensorsIndex } from "./safetensors.js";
 import { scanSevenZip } from "./sevenzip.js";
 import { scanTar } from "./tar.js";
-import { scanSavedModel, scanTflite } from "./tensorflow.js";
+import { scanKerasMetadata, scanSavedModel, scanTflite } from "./tensorflow.js";
 import { scanZip } from "./zip.js";
 
 export const SCANNERS: Readonly<Partial<Record<Exclude<Format, "unknown">, FormatScanner>>> = {
@@ -38,5 +38,6 @@ export const SCANNERS: Readonly<Partial<Record<Exclude<Format, "unknown">, Forma
   onnx: scanOnnx,
   "keras-h5": scanKerasH5,
   "tf-savedmodel": scanSavedModel,
+  "keras-metadata": scanKerasMetadata,
   tflite: scanTflite,
 };

@@ -11,7 +11,8 @@ import { own } from "../own.js";
 import { readAll, type ByteSource } from "../sources/byteSource.js";
 import type { FormatScanner, ScanContext } from "./context.js";
 import { headFields, isNestingError, MAX_PROTO_BYTES, WIRE } from "./schemas/protobuf.js";
-import { tensorflowTypes, type NodeDef, type SavedModel } from "./schemas/tensorflow.js";
+import { checkKerasConfigText } from "./keras.js";
+import { tensorflowTypes, type KerasSavedMetadata, type NodeDef, type SavedModel } from "./schemas/tensorflow.js";
 
 /** Node names quoted per reported op; the count says how many more there were (report flooding). */
 const NAMES_PER_OP = 10;
@@ -52,15 +53,48 @@ export const scanSavedModel: FormatScanner = async (source: ByteSource, ctx: Sca
   }
   const ops = new OpTally();
   model.meta_graphs.forEach((mg, i) => {
+    const where = model.meta_graphs.length > 1 ? `meta graph ${i}` : "the graph";
+    // Keras layers saved by TF 2.0–2.4 carry their config (Lambda bytecode included) here.
+    mg.object_graph_def?.nodes.forEach((node, n) => {
+      const user = node.user_object;
+      if (user?.metadata) checkKerasConfigText(user.metadata, ctx, `${where} object ${n} (${user.identifier}) metadata`);
+    });
     const graph = mg.graph_def;
     if (!graph) return;
-    const where = model.meta_graphs.length > 1 ? `meta graph ${i}` : "the graph";
     for (const n of graph.node) ops.add(n, where);
     for (const f of graph.library?.function ?? []) {
       for (const n of f.node_def) ops.add(n, `function "${f.signature?.name ?? ""}"`);
     }
   });
   ops.report(ctx);
+};
+
+const KERAS_METADATA_NAME = "keras_metadata.pb";
+
+/** `keras_metadata.pb` by the name Keras loads it under, with a head that walks as SavedMetadata (nodes = 1). */
+export function sniffKerasMetadata(head: Uint8Array, size: number, name: string): boolean {
+  if (baseName(name) !== KERAS_METADATA_NAME) return false;
+  const fields = headFields(head, size, { 1: WIRE.LEN });
+  return fields !== undefined && fields.length > 0;
+}
+
+/** Each Keras object's metadata is the JSON config Keras rebuilds it from: walked like a Keras model config. */
+export const scanKerasMetadata: FormatScanner = async (source: ByteSource, ctx: ScanContext) => {
+  if (source.size > MAX_PROTO_BYTES) {
+    ctx.report("MG234", `keras_metadata.pb is ${source.size} bytes, more than protobuf's 2 GiB limit; it was not decoded`);
+    return;
+  }
+  let metadata: KerasSavedMetadata;
+  try {
+    metadata = tensorflowTypes()["tensorflow.KerasSavedMetadata"].decode(await readAll(source)) as unknown as KerasSavedMetadata;
+  } catch (err) {
+    if (isNestingError(err)) ctx.report("MG234", "keras_metadata.pb nests messages deeper than protobuf's limit of 100; it was not analysed");
+    else ctx.report("MG243", `keras_metadata.pb does not decode: ${(err as Error).message}`);
+    return;
+  }
+  for (const node of metadata.nodes) {
+    if (node.metadata) checkKerasConfigText(node.metadata, ctx, `${node.node_path || "node"} (${node.identifier}) metadata`);
+  }
 };
 
 /** Reported ops, grouped by op name so a graph with a thousand ReadFile nodes yields one finding. */
