@@ -11,7 +11,7 @@ import { describe, test } from "node:test";
 import fc from "fast-check";
 import type { FormatScanner } from "../src/formats/context.js";
 import { escapesFolder, scanOnnx, sniffOnnx } from "../src/formats/onnx.js";
-import { scanSavedModel, scanTflite, sniffSavedModel, sniffTflite } from "../src/formats/tensorflow.js";
+import { scanKerasMetadata, scanSavedModel, scanTflite, sniffKerasMetadata, sniffSavedModel, sniffTflite } from "../src/formats/tensorflow.js";
 import { RULES } from "../src/rules/catalogue.js";
 import { BufferSource } from "../src/sources/byteSource.js";
 import { atLeast } from "../src/types.js";
@@ -34,6 +34,7 @@ function sniffers(bytes: Uint8Array, name: string): FormatScanner[] {
   const found: FormatScanner[] = [];
   if (sniffOnnx(head, bytes.length)) found.push(scanOnnx);
   if (sniffSavedModel(head, bytes.length, name)) found.push(scanSavedModel);
+  if (sniffKerasMetadata(head, bytes.length, name)) found.push(scanKerasMetadata);
   if (sniffTflite(head, bytes.length)) found.push(scanTflite);
   return found;
 }
