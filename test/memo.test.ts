@@ -2,6 +2,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { Memo } from "../src/pickle/memo.js";
+import { PLAIN_DATA } from "../src/pickle/values.js";
 
 test("sequential keys are stored and counted", () => {
   const m = new Memo();
@@ -42,4 +43,19 @@ test("scattered LONG_BINPUT keys do not allocate a page each", () => {
   for (let i = 0; i < 1024; i++) m.set(i * 65_536 * 4 + 1, i);
   assert.ok(process.memoryUsage().heapUsed - before < 32 * 1024 * 1024);
   assert.equal(m.get(4 * 65_536 * 4 + 1), 4);
+});
+
+test("a page full of plain-data placeholders is shared, and copied when a slot gets a real value", () => {
+  const m = new Memo();
+  for (let i = 0; i < 3 * 4096; i++) m.set(i, PLAIN_DATA);
+  m.set(5000, "restored");
+  m.set(6000, PLAIN_DATA);
+  assert.equal(m.get(5000), "restored");
+  assert.equal(m.get(4999), PLAIN_DATA);
+  assert.equal(m.get(6000), PLAIN_DATA);
+  assert.equal(m.get(9000), PLAIN_DATA);
+  assert.equal(m.count, 3 * 4096);
+  m.set(9000, "another");
+  assert.equal(m.get(9000), "another");
+  assert.equal(m.get(5000), "restored");
 });

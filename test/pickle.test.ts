@@ -1,8 +1,10 @@
 /** The symbolic pickle machine and its judge, on attacks assembled opcode by opcode. */
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
+import fc from "fast-check";
 import { scanPickle, type PickleLayout } from "../src/formats/pickle.js";
 import { LIMITS } from "../src/limits.js";
+import { nameLike } from "../src/pickle/machine.js";
 import { BufferSource, type ByteSource } from "../src/sources/byteSource.js";
 import { RecordingContext } from "./support/context.js";
 import { OP, assemble, call1, global, stackGlobal, str, u32, u64 } from "./support/pickle.js";
@@ -227,6 +229,22 @@ describe("large memos", () => {
       global("collections", "OrderedDict"), OP.EMPTY_TUPLE, OP.REDUCE, key(n), OP.BUILD, OP.STOP,
     );
     assert.match(find(await scan(bytes), "MG106")[0]?.message ?? "", /__class__/);
+  });
+
+  test("a container memoized past the bound regains its content when behaviour arrives past its sample, in one batch", async () => {
+    const ints = Array.from({ length: LIMITS.pickleContainerSample + 6 }, (_, i) => assemble(OP.BININT1, i));
+    const bytes = assemble(
+      bigMemo(n), OP.EMPTY_LIST, OP.MEMOIZE, OP.MARK, ...ints, global("posix", "system"), OP.APPENDS, OP.POP,
+      key(n), OP.EMPTY_TUPLE, OP.REDUCE, OP.STOP,
+    );
+    assert.match(find(await scan(bytes), "MG107")[0]?.message ?? "", /calls a value produced at load time: \[0, 1, 2, 3, …\]/);
+  });
+
+  test("the memo's name test keeps exactly the strings /^[A-Za-z_][\\w.]{0,255}$/ accepts", () => {
+    const regex = /^[A-Za-z_][\w.]{0,255}$/;
+    const nameish = fc.string({ unit: fc.constantFrom(..."aZ_9.-@[`{é\n \u0130"), maxLength: 260 });
+    fc.assert(fc.property(fc.oneof(nameish, fc.string({ maxLength: 300 })), (s) => nameLike(s) === regex.test(s)), { numRuns: 20_000 });
+    for (const s of ["a".repeat(256), "a".repeat(257), "_", "9a", "a.b", ".a", "a\n"]) assert.equal(nameLike(s), regex.test(s), s);
   });
 });
 

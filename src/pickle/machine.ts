@@ -13,18 +13,23 @@ import type { StreamReader } from "./reader.js";
 import {
   PLAIN_DATA,
   SAMPLE,
+  callResult,
+  emptyDict,
+  emptyList,
+  emptySet,
+  globalRef,
   isPlain,
   isSym,
   tuple,
   type CallKind,
   type CallResult,
-  type Dict,
   type DynamicGlobal,
   type GlobalRef,
   type List,
   type MutableContainer,
   type PersistentRef,
   type SetValue,
+  type Sym,
   type Value,
 } from "./values.js";
 
@@ -42,8 +47,21 @@ const MAX_OPCODES = LIMITS.pickleMaxOpcodes;
  * container that later gains behaviour is put back (see restore).
  */
 const MEMO_RETAIN_ALL = LIMITS.pickleMemoRetainAll;
-/** Strings that could name a module or attribute; other memoized strings past MEMO_RETAIN_ALL are plain data. */
-const NAME_LIKE = /^[A-Za-z_][\w.]{0,255}$/;
+/**
+ * Whether a string could name a module or attribute (`/^[A-Za-z_][\w.]{0,255}$/`); other memoized
+ * strings past MEMO_RETAIN_ALL are plain data. A loop rather than that RegExp: it runs for every
+ * string a dense pickle memoizes, and most stop at their first character that is not a name's.
+ */
+export function nameLike(s: string): boolean {
+  const n = s.length;
+  if (n === 0 || n > 256) return false;
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    const letter = (c | 0x20) >= 0x61 && (c | 0x20) <= 0x7a;
+    if (!letter && c !== 0x5f && (i === 0 || !((c >= 0x30 && c <= 0x39) || c === 0x2e))) return false;
+  }
+  return true;
+}
 
 /** How a stream can go wrong; each kind maps to one rule in the classifier. */
 export type IssueKind = "broken" | "limit" | "malformed" | "ambiguous";
@@ -62,6 +80,16 @@ export interface MachineObserver {
   onExt(code: number, at: number): void;
   onPersistentId(ref: PersistentRef): void;
   onIssue(kind: IssueKind, message: string, at: number): void;
+  /** SETITEM(S) on something other than a dict (an OrderedDict() call result): `kv[from…]`, valid only during the call. */
+  onSetItems?(target: Sym, kv: readonly Value[], from: number, at: number): void;
+}
+
+export interface MachineOptions {
+  /**
+   * Keep every container item and memo entry instead of a sample (the converter rebuilds the whole
+   * value tree). Memory then follows the pickle's size, so callers bound that first.
+   */
+  keepAll?: boolean;
 }
 
 export interface StreamOutcome {
@@ -95,13 +123,19 @@ export class Machine {
   private effects = 0;
   private ambiguityReported = false;
   private readonly ops: Operands;
+  /** Items a container keeps, and memo entries kept whole (see MachineOptions.keepAll). */
+  private readonly sample: number;
+  private readonly retainAll: number;
 
   constructor(
     private readonly r: StreamReader,
     private readonly observer: MachineObserver,
     private readonly nesting = 0,
+    options: MachineOptions = {},
   ) {
     this.ops = new Operands(r);
+    this.sample = options.keepAll ? Infinity : SAMPLE;
+    this.retainAll = options.keepAll ? Infinity : MEMO_RETAIN_ALL;
   }
 
   async run(): Promise<StreamOutcome> {
@@ -219,26 +253,17 @@ export class Machine {
         case TUPLE:
           this.push(tuple(this.popMark(at)), at);
           break;
-        case TUPLE1: {
-          const a = this.pop(at);
-          this.push(tuple([a]), at);
+        case TUPLE1:
+          this.push(tuple(this.popItems(1, at)), at);
           break;
-        }
-        case TUPLE2: {
-          const b = this.pop(at);
-          const a = this.pop(at);
-          this.push(tuple([a, b]), at);
+        case TUPLE2:
+          this.push(tuple(this.popItems(2, at)), at);
           break;
-        }
-        case TUPLE3: {
-          const c = this.pop(at);
-          const b = this.pop(at);
-          const a = this.pop(at);
-          this.push(tuple([a, b, c]), at);
+        case TUPLE3:
+          this.push(tuple(this.popItems(3, at)), at);
           break;
-        }
         case EMPTY_LIST:
-          this.push({ t: "list", items: [], n: 0, behaviour: false, memoKey: undefined }, at);
+          this.push(emptyList(), at);
           break;
         case APPEND: {
           const v = this.pop(at);
@@ -252,7 +277,7 @@ export class Machine {
           break;
         }
         case EMPTY_DICT:
-          this.push({ t: "dict", kv: [], n: 0, behaviour: false, memoKey: undefined }, at);
+          this.push(emptyDict(), at);
           break;
         case SETITEM: {
           const v = this.pop(at);
@@ -382,19 +407,19 @@ export class Machine {
         break;
 
       case LIST: {
-        const list: List = { t: "list", items: [], n: 0, behaviour: false, memoKey: undefined };
+        const list = emptyList();
         this.addItems(list, this.popMark(at), 0);
         this.push(list, at);
         break;
       }
       case DICT: {
-        const d: Dict = { t: "dict", kv: [], n: 0, behaviour: false, memoKey: undefined };
+        const d = emptyDict();
         this.setItems(d, this.popMark(at), 0, at);
         this.push(d, at);
         break;
       }
       case EMPTY_SET:
-        this.push({ t: "set", items: [], n: 0, frozen: false, behaviour: false, memoKey: undefined }, at);
+        this.push(emptySet(false), at);
         break;
       case ADDITEMS: {
         const items = this.popMark(at);
@@ -404,7 +429,7 @@ export class Machine {
         break;
       }
       case FROZENSET: {
-        const s: SetValue = { t: "set", items: [], n: 0, frozen: true, behaviour: false, memoKey: undefined };
+        const s = emptySet(true);
         this.addItems(s, this.popMark(at), 0);
         this.push(s, at);
         break;
@@ -529,6 +554,15 @@ export class Machine {
     return this.stack.splice(this.popMarkIndex(at));
   }
 
+  /** The top `n` items as a new array, oldest first (TUPLE1–3; no array literal, see values.ts). */
+  private popItems(n: number, at: number): Value[] {
+    const stack = this.stack;
+    if (stack.length - n < this.base()) throw new StreamBreak("malformed", `${opName(this.ops.opAt(at))} on an empty stack`, at);
+    const items = new Array<Value>(n);
+    for (let i = n - 1; i >= 0; i--) items[i] = stack.pop()!;
+    return items;
+  }
+
   /** Drops stack items from index `m` on (popping is cheaper than setting the length for the few items a MARK spans). */
   private truncate(m: number): void {
     const stack = this.stack;
@@ -556,10 +590,10 @@ export class Machine {
     let v = this.stack[this.stack.length - 1]!;
     const count = this.memo.count;
     if (count >= MAX_MEMO && this.memo.get(key) === undefined) throw new StreamBreak("limit", `memo larger than ${MAX_MEMO} entries`, at);
-    if (count >= MEMO_RETAIN_ALL && typeof v === "string" && !NAME_LIKE.test(v)) {
+    if (count >= this.retainAll && typeof v === "string" && !nameLike(v)) {
       // Only name-like strings can matter later (STACK_GLOBAL operands, attribute keys).
       v = PLAIN_DATA;
-    } else if (count >= MEMO_RETAIN_ALL && isSym(v) && v !== PLAIN_DATA && isPlain(v)) {
+    } else if (count >= this.retainAll && isSym(v) && v !== PLAIN_DATA && isPlain(v)) {
       if (v.t !== "tuple") {
         const c = v as MutableContainer;
         if (c.memoKey === undefined) c.memoKey = key;
@@ -589,10 +623,14 @@ export class Machine {
 
   /** Adds `items[from…]` to a list or set. */
   private addItems(c: List | SetValue, items: Value[], from: number): void {
-    for (let i = from; i < items.length; i++) {
-      const v = items[i]!;
-      if (c.items.length < SAMPLE) c.items.push(v);
-      if (!c.behaviour && !isPlain(v)) this.restore(c);
+    c.items = kept(c.items, items, from, this.sample);
+    if (!c.behaviour) {
+      for (let i = from; i < items.length; i++) {
+        if (!isPlain(items[i]!)) {
+          this.restore(c);
+          break;
+        }
+      }
     }
     c.n += items.length - from;
   }
@@ -600,14 +638,14 @@ export class Machine {
   // ---- imports and calls
 
   private imported(module: string, name: string, at: number, via: GlobalRef["via"]): GlobalRef {
-    const g: GlobalRef = { t: "global", module, name, at, via };
+    const g = globalRef(module, name, at, via);
     this.effects++;
     this.observer.onImport(g);
     return g;
   }
 
   private call(fn: Value, args: Value, kind: CallKind, at: number): CallResult {
-    const c: CallResult = { t: "call", fn, args, kind, at };
+    const c = callResult(fn, args, kind, at);
     this.effects++;
     this.observer.onCall(c);
     return c;
@@ -631,16 +669,19 @@ export class Machine {
     if (!isSym(target) || target.t === "tuple" || target.t === "list" || target.t === "set" || target.t === "bytes") {
       throw new StreamBreak("malformed", `SETITEM on a ${isSym(target) ? target.t : typeName(target)}`, at);
     }
-    if (target.t !== "dict") return; // __setitem__ of an object: judged when the object was made
+    if (target.t !== "dict") {
+      // __setitem__ of an object: judged when the object was made
+      this.observer.onSetItems?.(target, kv, from, at);
+      return;
+    }
+    target.kv = kept(target.kv, kv, from, 2 * this.sample);
     for (let i = from; i < kv.length; i += 2) {
       const k = kv[i]!;
-      const v = kv[i + 1]!;
       if (typeof k === "object" && k !== null && (k.t === "list" || k.t === "dict" || (k.t === "set" && !k.frozen))) {
         // CPython fails here; analysis goes on so that whatever follows is still judged.
         this.observer.onIssue("malformed", `unhashable ${k.t} used as a dict key`, at);
       }
-      if (target.kv.length < 2 * SAMPLE) target.kv.push(k, v);
-      if (!target.behaviour && !(isPlain(k) && isPlain(v))) this.restore(target);
+      if (!target.behaviour && !(isPlain(k) && isPlain(kv[i + 1]!))) this.restore(target);
     }
     target.n += (kv.length - from) / 2;
   }
@@ -678,6 +719,18 @@ export class Machine {
     this.ambiguityReported = true;
     this.observer.onIssue("ambiguous", message, at);
   }
+}
+
+/**
+ * A container's sample after adding `items[from…]`, up to `max` entries: the first batch becomes the
+ * sample in one slice (exactly sized, no growth); nothing is copied once the sample is full.
+ */
+function kept(sample: Value[], items: Value[], from: number, max: number): Value[] {
+  const to = Math.min(items.length, from + max - sample.length);
+  if (to <= from) return sample;
+  if (sample.length === 0) return items.slice(from, to);
+  for (let i = from; i < to; i++) sample.push(items[i]!);
+  return sample;
 }
 
 /** An integer operand, or the break CPython's int() would raise. */

@@ -8,7 +8,7 @@ import type { IssueKind } from "./machine.js";
 import { narrow } from "./literals.js";
 import { opName } from "./opcodes.js";
 import type { StreamReader } from "./reader.js";
-import type { Value } from "./values.js";
+import { bytesConst, type Value } from "./values.js";
 
 const MAX_INLINE = LIMITS.pickleMaxInlineConstant;
 const MAX_LINE = LIMITS.pickleMaxLine;
@@ -117,7 +117,7 @@ export class Operands {
     r.pos += len;
     if (s < 0) return { t: "bigbytes", len, at: start };
     // Copied so a small constant does not pin the whole read chunk in memory.
-    return { t: "bytes", data: Uint8Array.prototype.slice.call(r.buf, s, s + len), at: start };
+    return bytesConst(Uint8Array.prototype.slice.call(r.buf, s, s + len), start);
   }
 
   longBytes(n: number, at: number): Value {
