@@ -24,6 +24,7 @@ import { scanPickle } from "../src/formats/pickle.js";
 import { RULES, type RuleId } from "../src/rules/catalogue.js";
 import { BufferSource } from "../src/sources/byteSource.js";
 import { SEVERITIES, type FileResult } from "../src/types.js";
+import { Hang, hexOf, withTimeout } from "./support/timeout.js";
 import { RecordingContext } from "./support/context.js";
 import { applyMutations, describeMutation, mutationArb } from "./support/mutate.js";
 import { OP } from "./support/pickle.js";
@@ -69,21 +70,6 @@ after(() => {
 
 // ---------------------------------------------------------------------------------------------
 // The invariant
-
-class Hang extends Error {}
-
-function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const t = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Hang(`${what} did not finish within ${ms} ms`)), ms);
-  });
-  return Promise.race([p, t]).finally(() => clearTimeout(timer));
-}
-
-function hexOf(bytes: Uint8Array, max = 256): string {
-  const b = Buffer.from(bytes);
-  return b.length <= max ? b.toString("hex") : `${b.subarray(0, max).toString("hex")}… (${b.length} bytes)`;
-}
 
 function saveFailure(property: string, name: string, bytes: Uint8Array): string {
   mkdirSync(FAILURES, { recursive: true });

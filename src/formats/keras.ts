@@ -5,14 +5,15 @@
  * that make Keras import and call things outside itself (CVE-2024-3660, CVE-2025-1550 family).
  *
  * HDF5 is read with h5wasm (libhdf5 compiled to WebAssembly, so a parser bug stays inside its
- * sandbox). libhdf5 reads synchronously from its in-memory file system, so the file has to be
+ * sandbox), in a worker thread that is ended when a read takes too long (this module is also the
+ * worker's entry point). libhdf5 reads synchronously from its in-memory file system, so the file has to be
  * copied in whole, which is why its size is bounded. Nothing in the config (keras_version, layer
  * names) lowers a finding (X2).
  */
-import h5wasm from "h5wasm";
+import { isMainThread, parentPort, Worker, workerData, type MessagePort } from "node:worker_threads";
 import { LIMITS } from "../limits.js";
 import { own } from "../own.js";
-import { judge } from "../pickle/judge.js";
+import { judge, type Judgement } from "../pickle/judge.js";
 import { KERAS_DANGEROUS_FUNCTIONS, KERAS_MODULE_ROOTS } from "../rules/kerasAndRepo.js";
 import { readAll, type ByteSource } from "../sources/byteSource.js";
 import type { FormatScanner, ScanContext } from "./context.js";
@@ -24,6 +25,29 @@ import { scanZipEntry, type ZipArchive, type ZipEntry } from "./zip.js";
  * parameters. Larger files are reported as not analysed rather than read (fail closed).
  */
 const H5_MAX_BYTES = LIMITS.maxInMemoryLayer;
+/**
+ * Time libhdf5 gets to read a file's root attributes (CWE-835: hostile B-trees and heaps that make
+ * it loop). Real files take milliseconds, but this is wall time on a possibly loaded machine, where
+ * a tight bound would block benign files; MODELGATE_HDF5_READ_MS sets it (the fuzz tests lower it).
+ * The allowance per GiB covers copying a large file in.
+ */
+function h5TimeMs(): number {
+  const set = Number(process.env["MODELGATE_HDF5_READ_MS"]);
+  return Number.isInteger(set) && set > 0 ? set : 10_000;
+}
+const H5_TIME_PER_GIB_MS = 4_000;
+/** Time the reader worker gets to load the WASM module (~0.4 s on an idle machine). */
+const H5_START_MS = 30_000;
+/**
+ * WASM heap size past which the reader worker is replaced after a read, so its memory is returned
+ * (the heap never shrinks). During a read, h5wasm's own cap bounds it (CWE-789): its heap cannot
+ * grow past 2 GiB, so a hostile size makes libhdf5's allocation fail and the read end in an error.
+ */
+const H5_HEAP_RECYCLE_BYTES = 512 * 1024 * 1024;
+/** Chunk size of the copy handed to the reader. */
+const COPY_CHUNK_BYTES = 64 * 1024 * 1024;
+/** workerData of the HDF5 reader worker, which runs this module. */
+const READER_TAG = "modelgate-hdf5-reader";
 /** Largest model/training config parsed (CWE-400: real configs are kilobytes to a few megabytes). */
 const CONFIG_MAX_BYTES = 16 * 1024 * 1024;
 /** Config values visited in one walk (CWE-400); a 16 MiB JSON cannot legitimately hold more. */
@@ -47,48 +71,164 @@ export const scanKerasH5: FormatScanner = async (source: ByteSource, ctx: ScanCo
     ctx.report("MG265", `HDF5 file is ${source.size} bytes, over the ${H5_MAX_BYTES}-byte in-memory bound; its model config was not analysed`);
     return;
   }
-  let attributes: Map<string, unknown>;
+  let attributes: Map<string, string | null>;
   try {
-    attributes = await readRootAttributes(await readAll(source));
+    attributes = await hdf5Reader.read(await readOwnedCopy(source));
   } catch (err) {
-    ctx.report("MG265", `HDF5 file could not be read (${firstLine(err)}); its model config was not analysed`);
+    const why = err instanceof Hdf5ReadLimit ? err.message : `could not be read (${firstLine(err)})`;
+    ctx.report("MG265", `HDF5 file ${why}; its model config was not analysed`);
     return;
   }
-  for (const name of CONFIG_ATTRIBUTES) {
-    if (!attributes.has(name)) continue;
-    const text = attributeText(attributes.get(name));
-    if (text === undefined) ctx.report("MG264", `root attribute ${name} is not a string; it was not analysed`);
+  for (const [name, text] of attributes) {
+    if (text === null) ctx.report("MG264", `root attribute ${name} is not a string; it was not analysed`);
     else checkKerasConfigText(text, ctx, name);
   }
 };
 
-type H5Module = Awaited<typeof h5wasm.ready>;
-let h5Module: Promise<H5Module> | undefined;
-let fileCounter = 0;
+/** A read that libhdf5 did not finish within its time bound; the worker running it was ended. */
+class Hdf5ReadLimit extends Error {}
 
-/** Loads the WASM module once; HDF5 errors then throw instead of printing to stderr. */
-function h5(): Promise<H5Module> {
-  h5Module ??= h5wasm.ready.then((m) => {
-    m.activate_throwing_error_handler();
-    return m;
-  });
-  return h5Module;
+/** What the reader worker answers: the config attributes (null: present but not text), or why not. */
+type ReaderReply = { ok: true; attributes: Map<string, string | null>; heapBytes: number } | { ok: false; error: string; fatal: boolean };
+
+/**
+ * libhdf5 runs synchronously and trusts the file's B-trees and heaps: a crafted file can make it
+ * loop forever (found by test/fuzz-formats.test.ts: three changed bytes in a Keras 2 file). So it
+ * runs in a worker thread that is ended when a read exceeds its time bound; the next read starts
+ * a fresh one. Reads are queued: one worker, one file at
+ * a time. The worker loads the WASM module once (~0.4 s) and serves reads until it has to go.
+ */
+class Hdf5Reader {
+  /** The worker serving reads (started or starting), and the same once it is ready. */
+  private running: Worker | undefined;
+  private ready: Promise<Worker> | undefined;
+  private queue: Promise<unknown> = Promise.resolve();
+
+  read(bytes: Uint8Array<ArrayBuffer>): Promise<Map<string, string | null>> {
+    const result = this.queue.then(() => this.send(bytes));
+    this.queue = result.catch(() => undefined);
+    return result;
+  }
+
+  private async send(bytes: Uint8Array<ArrayBuffer>): Promise<Map<string, string | null>> {
+    const worker = await (this.ready ??= this.start());
+    const limitMs = h5TimeMs() + Math.ceil((bytes.length / 2 ** 30) * H5_TIME_PER_GIB_MS);
+    const answer = this.nextMessage(worker, limitMs, `was not read within ${limitMs} ms (libhdf5 kept working on its structures)`);
+    worker.postMessage(bytes, [bytes.buffer]);
+    const reply = await answer;
+    if (reply === "ready" || !reply.ok) {
+      // An abort leaves the WASM instance unusable; a plain HDF5 error does not.
+      if (reply === "ready" || reply.fatal) this.stop(worker);
+      throw new Error(reply === "ready" ? "the HDF5 reader answered out of turn" : reply.error);
+    }
+    if (reply.heapBytes > H5_HEAP_RECYCLE_BYTES) this.stop(worker);
+    return reply.attributes;
+  }
+
+  /** Starts a worker; resolves once it has loaded the WASM module. */
+  private start(): Promise<Worker> {
+    const worker = new Worker(new URL(import.meta.url), { workerData: READER_TAG });
+    this.running = worker;
+    worker.unref();
+    // Between reads too: a worker that fails or exits is dropped, so the next read starts another.
+    const drop = (): void => this.stop(worker);
+    worker.on("error", drop).on("exit", drop);
+    return this.nextMessage(worker, H5_START_MS, `could not be read: the HDF5 reader did not start within ${H5_START_MS} ms`).then((first) => {
+      if (first === "ready") return worker;
+      this.stop(worker);
+      throw new Error("the HDF5 reader did not start");
+    });
+  }
+
+  /**
+   * The worker's next message. The worker is ended, and the wait rejected, when it takes over
+   * `limitMs` (`late` says so), or when it fails or exits.
+   */
+  private nextMessage(worker: Worker, limitMs: number, late: string): Promise<ReaderReply | "ready"> {
+    return new Promise((resolve, reject) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        worker.off("message", answered).off("error", fail).off("exit", exited);
+      };
+      const answered = (reply: ReaderReply | "ready"): void => {
+        done();
+        resolve(reply);
+      };
+      const fail = (err: Error): void => {
+        done();
+        this.stop(worker);
+        reject(err);
+      };
+      const exited = (code: number): void => fail(new Error(`the HDF5 reader stopped (exit code ${code})`));
+      // Ref'd: it also keeps the process alive while the (unref'd) worker works.
+      const timer = setTimeout(() => fail(new Hdf5ReadLimit(late)), limitMs);
+      worker.on("message", answered).on("error", fail).on("exit", exited);
+    });
+  }
+
+  /** Ends `worker`; when it is the one serving reads, the next read starts another. */
+  private stop(worker: Worker): void {
+    if (this.running === worker) {
+      this.running = undefined;
+      this.ready = undefined;
+    }
+    void worker.terminate();
+  }
 }
 
+const hdf5Reader = new Hdf5Reader();
+
+/** The whole source in a buffer of its own, so it can be moved (not copied) to the reader. */
+async function readOwnedCopy(source: ByteSource): Promise<Uint8Array<ArrayBuffer>> {
+  const out = new Uint8Array(source.size);
+  for (let at = 0; at < source.size; at += COPY_CHUNK_BYTES) out.set(await source.read(at, Math.min(COPY_CHUNK_BYTES, source.size - at)), at);
+  return out;
+}
+
+/** The reader worker: loads h5wasm, says so, then answers one message per file. */
+async function serveReads(port: MessagePort): Promise<void> {
+  // Imported here, not at the top: only the worker needs the WASM module compiled.
+  const { default: h5wasm } = await import("h5wasm");
+  const module = await h5wasm.ready;
+  // HDF5 errors then throw instead of printing to stderr.
+  module.activate_throwing_error_handler();
+  port.on("message", (bytes: Uint8Array) => {
+    let reply: ReaderReply;
+    try {
+      reply = { ok: true, attributes: readRootAttributes(h5wasm, module, bytes), heapBytes: module.HEAPU8.length };
+    } catch (err) {
+      reply = { ok: false, error: hdf5Cause(err), fatal: err instanceof Error && err.name === "RuntimeError" };
+    }
+    port.postMessage(reply);
+  });
+  port.postMessage("ready");
+}
+
+/** libhdf5 reports a stack of frames, outermost first: the innermost one names the cause ("file signature not found"). */
+function hdf5Cause(err: unknown): string {
+  const text = err instanceof Error ? err.message : String(err);
+  const frames = [...text.matchAll(/#\d+: .* in (\w+)\(\): (.+)$/gm)];
+  const last = frames[frames.length - 1];
+  return last ? `${last[2]!.trim()} (${last[1]})` : text;
+}
+
+type H5Wasm = (typeof import("h5wasm"))["default"];
+type H5Module = Awaited<H5Wasm["ready"]>;
+let fileCounter = 0;
+
 /** The config-bearing root attributes, read synchronously while the file sits in the WASM file system. */
-async function readRootAttributes(bytes: Uint8Array): Promise<Map<string, unknown>> {
-  const module = await h5();
-  const path = `/modelgate-${process.pid}-${fileCounter++}.h5`;
+function readRootAttributes(h5wasm: H5Wasm, module: H5Module, bytes: Uint8Array): Map<string, string | null> {
+  const path = `/modelgate-${fileCounter++}.h5`;
   module.FS.writeFile(path, bytes);
   try {
     const file = new h5wasm.File(path, "r");
     if (file.file_id < 0n) throw new Error("libhdf5 refused to open it");
     try {
       const attrs = file.attrs;
-      const out = new Map<string, unknown>();
+      const out = new Map<string, string | null>();
       for (const name of CONFIG_ATTRIBUTES) {
         const attr = own(attrs, name);
-        if (attr) out.set(name, attr.value);
+        if (attr) out.set(name, attributeText(attr.value) ?? null);
       }
       return out;
     } finally {
@@ -132,6 +272,7 @@ interface Pending {
 /** Reports Lambda layers and every module/function reference outside Keras in a parsed config. */
 export function walkKerasConfig(config: unknown, ctx: ScanContext, where: string): void {
   const pending: Pending[] = [{ value: config, at: where, inLambda: false }];
+  const verdicts = new Map<string, Judgement>();
   for (let visited = 0; pending.length > 0; visited++) {
     if (visited >= CONFIG_MAX_NODES) {
       ctx.report("MG264", `${where} has more than ${CONFIG_MAX_NODES} values; the rest was not analysed`);
@@ -142,7 +283,7 @@ export function walkKerasConfig(config: unknown, ctx: ScanContext, where: string
       value.forEach((v, i) => pending.push({ value: v, at: `${at}[${i}]`, inLambda }));
     } else if (isRecord(value)) {
       const lambda = !inLambda && checkLambda(value, ctx, at);
-      checkReference(value, ctx, at);
+      checkReference(value, ctx, at, verdicts);
       for (const [k, v] of Object.entries(value)) pending.push({ value: v, at: `${at}.${k}`, inLambda: inLambda || lambda });
     }
   }
@@ -172,7 +313,7 @@ function describeCode(code: unknown): string {
  * Keras 3 objects name their class or function by `module` + `class_name` (functions: class_name
  * "function", the name in `config`); Keras imports the module and looks the name up.
  */
-function checkReference(obj: Record<string, unknown>, ctx: ScanContext, at: string): void {
+function checkReference(obj: Record<string, unknown>, ctx: ScanContext, at: string, verdicts: Map<string, Judgement>): void {
   const module = obj["module"];
   const cls = obj["class_name"];
   const registered = obj["registered_name"];
@@ -180,7 +321,10 @@ function checkReference(obj: Record<string, unknown>, ctx: ScanContext, at: stri
     const name = cls === "function" && typeof obj["config"] === "string" ? obj["config"] : typeof cls === "string" ? cls : "";
     const full = name ? `${module}.${name}` : module;
     const evidence = `${at}: module ${JSON.stringify(module)}, ${cls === "function" ? "function" : "class"} ${JSON.stringify(name)}`;
-    const verdict = judge(module, name, { torchscript: false });
+    // Cached per walk (CWE-400): a 16 MiB config can repeat one reference 350 000 times; judging each took seconds.
+    const key = `${module}\0${name}`;
+    let verdict = verdicts.get(key);
+    if (!verdict) verdicts.set(key, (verdict = judge(module, name, { torchscript: false, overrides: ctx.callables })));
     const kerasDanger = own(KERAS_DANGEROUS_FUNCTIONS, name);
     if (verdict.kind === "deny" || verdict.kind === "walk") {
       const why = verdict.kind === "deny" ? verdict.entry.reason : "walks attributes to something not allowlisted";
@@ -227,3 +371,6 @@ function firstLine(err: unknown): string {
   const text = err instanceof Error ? err.message : String(err);
   return text.split("\n").find((l) => /error|unable|not|fail/i.test(l))?.trim().slice(0, 200) ?? text.slice(0, 200);
 }
+
+// Last, so every declaration above is initialised when the worker starts serving.
+if (!isMainThread && workerData === READER_TAG) void serveReads(parentPort!);
