@@ -1,5 +1,6 @@
 /** What a format scanner is given: where it is, how to report, how to recurse into members. */
 import type { RuleId } from "../rules/catalogue.js";
+import type { CallableOverrides } from "../pickle/judge.js";
 import type { ByteSource } from "../sources/byteSource.js";
 import type { Format, Severity } from "../types.js";
 
@@ -25,6 +26,8 @@ export interface ScanContext {
   /** Container nesting depth: 0 for the file itself. */
   readonly depth: number;
   readonly budget: ScanBudget;
+  /** The organisation's allowed and denied callables (policy file), for every judge of an imported name. */
+  readonly callables?: CallableOverrides | undefined;
   report(rule: RuleId, message: string, extra?: ReportExtra): void;
   /**
    * Sniffs `source` by content and scans it as member `member` of the current layer. `fallback`

@@ -38,7 +38,7 @@ export interface PickleScanResult {
  * pickle or data after STOP). A broken stream is analysed up to the break and the break reported.
  */
 export async function scanPickle(source: ByteSource, ctx: ScanContext, options: PickleScanOptions = {}): Promise<PickleScanResult> {
-  const analyst = new PickleAnalyst((rule, message, extra) => ctx.report(rule, message, extra), options.layout === "torchscript", options.hooks);
+  const analyst = new PickleAnalyst((rule, message, extra) => ctx.report(rule, message, extra), { torchscript: options.layout === "torchscript", overrides: ctx.callables }, options.hooks);
   let offset = options.offset ?? 0;
   let result: PickleScanResult = { end: offset, complete: false, value: null };
   let streams = 0;

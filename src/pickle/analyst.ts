@@ -9,7 +9,7 @@ import { CALLS_ITS_ARGUMENT, SETS_STATE_FROM_ARGUMENT, TENSOR_REBUILDERS } from 
 import type { ReportExtra } from "../formats/context.js";
 import type { RuleId } from "../rules/catalogue.js";
 import type { BuildDirective, IssueKind, MachineObserver, StreamOutcome } from "./machine.js";
-import { judge, normalModule, type Judgement } from "./judge.js";
+import { judge, normalModule, type JudgeOptions, type Judgement } from "./judge.js";
 import { joblibDirective, isJoblibWrapper } from "./joblib.js";
 import {
   bytesPayloads,
@@ -74,7 +74,7 @@ export class PickleAnalyst implements MachineObserver {
 
   constructor(
     private readonly report: Reporter,
-    private readonly torchscript: boolean,
+    private readonly judging: JudgeOptions,
     private readonly hooks: PickleHooks = {},
   ) {}
 
@@ -212,7 +212,7 @@ export class PickleAnalyst implements MachineObserver {
         this.overflowNames++;
         return key;
       }
-      u = { ref: g, judgement: judge(g.module, g.name, { torchscript: this.torchscript }), worst: use, calls: 0 };
+      u = { ref: g, judgement: judge(g.module, g.name, this.judging), worst: use, calls: 0 };
       this.uses.set(key, u);
     }
     if (use !== "import") u.calls++;

@@ -25,6 +25,14 @@ export type Judgement =
 export interface JudgeOptions {
   /** TorchScript archives may use the TorchScript rebuilders and construct their own `__torch__` classes. */
   torchscript: boolean;
+  /** An organisation's own additions (policy file), consulted before the built-in lists. */
+  overrides?: CallableOverrides | undefined;
+}
+
+/** Exact qualified names an organisation allows, and names or modules it denies (deny wins). */
+export interface CallableOverrides {
+  allow: ReadonlySet<string>;
+  deny: ReadonlyMap<string, DenyEntry>;
 }
 
 const DUNDER = /^__\w+__$/;
@@ -40,6 +48,11 @@ export function normalModule(module: string): string {
 export function judge(rawModule: string, name: string, opts: JudgeOptions): Judgement {
   const module = normalModule(rawModule);
   const full = `${module}.${name}`;
+  if (opts.overrides) {
+    const denied = denyEntry(full, opts.overrides.deny);
+    if (denied) return { kind: "deny", ...denied };
+    if (opts.overrides.allow.has(full)) return { kind: "allow" };
+  }
   if (ALLOW.has(full)) return { kind: "allow" };
   if (opts.torchscript && (TORCHSCRIPT_ALLOW.has(full) || isTorchScriptClass(module, name))) return { kind: "allow" };
 
@@ -54,10 +67,13 @@ export function judge(rawModule: string, name: string, opts: JudgeOptions): Judg
   return { kind: "unknown" };
 }
 
-/** The most specific deny entry for a dotted path: the name itself, then each enclosing module. */
-function denyEntry(full: string): { entry: DenyEntry; matched: string } | undefined {
+/**
+ * The most specific deny entry for a dotted path: the name itself, then each enclosing module;
+ * looked up in `table` (an organisation's) when given, else in the built-in lists.
+ */
+function denyEntry(full: string, table?: ReadonlyMap<string, DenyEntry>): { entry: DenyEntry; matched: string } | undefined {
   for (let p = full; p.length > 0; p = p.slice(0, Math.max(0, p.lastIndexOf(".")))) {
-    const entry = own(DENY_NAMES, p) ?? own(DENY_MODULES, p);
+    const entry = table ? table.get(p) : (own(DENY_NAMES, p) ?? own(DENY_MODULES, p));
     if (entry) return { entry, matched: p };
     if (!p.includes(".")) break;
   }

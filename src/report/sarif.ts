@@ -15,11 +15,27 @@ import { createHash } from "node:crypto";
 import { isAbsolute, sep } from "node:path";
 import { pathToFileURL } from "node:url";
 import { RULE_IDS, RULES, type RuleId } from "../rules/catalogue.js";
-import type { Finding, Location, ScanReport, Severity } from "../types.js";
+import type { FileResult, Finding, Location, ScanReport, Severity, SuppressedFinding } from "../types.js";
 import { printable } from "./humanize.js";
 
 const SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json";
 const INFORMATION_URI = "https://github.com/modelgate/modelgate";
+
+/** Files blocked by a policy rule rather than by a finding (a blocked extension, format or source) are results of this rule. */
+const POLICY_RULE_ID = "MGPOLICY";
+const POLICY_RULE: SarifRule = {
+  id: POLICY_RULE_ID,
+  name: "policy-blocked",
+  shortDescription: { text: "policy-blocked (error)" },
+  fullDescription: { text: "The organisation's policy (modelgate.yml) blocks this file by its name, format or source, whatever its findings." },
+  helpUri: `${INFORMATION_URI}#the-policy-file-modelgateyml`,
+  help: {
+    text: "The policy file names extensions, formats or sources that may not enter; the result says which policy rule decided. Change the file, or the policy.",
+    markdown: "**Blocked by policy.** The policy file (`modelgate.yml`) names extensions, formats or sources that may not enter; the result says which policy rule decided.",
+  },
+  defaultConfiguration: { level: "error" },
+  properties: { "security-severity": "8.0", tags: ["security", "supply-chain", "ml-model", "policy"] },
+};
 
 type SarifLevel = "error" | "warning" | "note";
 
@@ -52,7 +68,7 @@ interface SarifRun {
   tool: { driver: SarifDriver };
   invocations: SarifInvocation[];
   results: SarifResult[];
-  properties: { verdict: ScanReport["verdict"]; failOn: Severity; summary: ScanReport["summary"] };
+  properties: { verdict: ScanReport["verdict"]; failOn: Severity; summary: ScanReport["summary"]; policy?: ScanReport["policy"] };
 }
 
 interface SarifDriver {
@@ -64,7 +80,7 @@ interface SarifDriver {
 }
 
 interface SarifRule {
-  id: RuleId;
+  id: RuleId | typeof POLICY_RULE_ID;
   name: string;
   shortDescription: { text: string };
   fullDescription: { text: string };
@@ -80,7 +96,7 @@ interface SarifInvocation {
 }
 
 interface SarifResult {
-  ruleId: RuleId;
+  ruleId: RuleId | typeof POLICY_RULE_ID;
   ruleIndex: number;
   level: SarifLevel;
   message: { text: string };
@@ -88,6 +104,8 @@ interface SarifResult {
   relatedLocations?: SarifLocation[];
   partialFingerprints: { primaryLocationLineHash: string };
   properties: { severity: Severity; location: Location };
+  /** Findings a policy ignore entry set aside: GitHub shows them as dismissed, with the reason. */
+  suppressions?: { kind: "external"; status: "accepted"; justification: string }[];
 }
 
 interface SarifRegion {
@@ -109,7 +127,7 @@ export function renderSarif(report: ScanReport): string {
 
 function toSarif(report: ScanReport): SarifLog {
   const version = report.tool.version;
-  const driver: SarifDriver = { name: "modelgate", informationUri: INFORMATION_URI, version, rules: RULE_IDS.map(sarifRule) };
+  const driver: SarifDriver = { name: "modelgate", informationUri: INFORMATION_URI, version, rules: [...RULE_IDS.map(sarifRule), POLICY_RULE] };
   if (/^\d+\.\d+\.\d+(?:[-+].*)?$/.test(version)) driver.semanticVersion = version;
 
   const errored = report.files.filter((f) => f.error !== undefined);
@@ -129,8 +147,8 @@ function toSarif(report: ScanReport): SarifLog {
             })),
           },
         ],
-        results: report.files.flatMap((f) => f.findings.map(sarifResult)),
-        properties: { verdict: report.verdict, failOn: report.failOn, summary: report.summary },
+        results: report.files.flatMap((f) => [...policyResults(f), ...f.findings.map(sarifResult), ...(f.suppressed ?? []).map(suppressedResult)]),
+        properties: { verdict: report.verdict, failOn: report.failOn, summary: report.summary, ...(report.policy && { policy: report.policy }) },
       },
     ],
   };
@@ -180,6 +198,29 @@ function sarifResult(finding: Finding): SarifResult {
     ];
   }
   return result;
+}
+
+function suppressedResult(finding: SuppressedFinding): SarifResult {
+  const { ignore, ...plain } = finding;
+  return { ...sarifResult(plain), suppressions: [{ kind: "external", status: "accepted", justification: `${ignore.reason} (until ${ignore.expires})` }] };
+}
+
+/** A file blocked by a policy rule that is not the finding threshold. */
+function policyResults(file: FileResult): SarifResult[] {
+  const d = file.decision;
+  if (!d || d.verdict !== "block" || d.rule === "fail_on" || d.rule === "error") return [];
+  const key = JSON.stringify([POLICY_RULE_ID, d.rule, normalisePath(file.path)]);
+  return [
+    {
+      ruleId: POLICY_RULE_ID,
+      ruleIndex: RULE_IDS.length,
+      level: "error",
+      message: { text: `Blocked by policy rule ${d.rule}: ${printable(d.reason)}.` },
+      locations: [fileLocation(file.path)],
+      partialFingerprints: { primaryLocationLineHash: `${createHash("sha256").update(key).digest("hex").slice(0, 16)}:1` },
+      properties: { severity: "high", location: { path: file.path } },
+    },
+  ];
 }
 
 function fileLocation(path: string): SarifLocation {

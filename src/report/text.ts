@@ -46,7 +46,8 @@ export function renderText(report: ScanReport, options: TextOptions = {}): strin
   const lines: string[] = [];
 
   for (const file of report.files) {
-    if (file.error !== undefined || file.findings.length > 0) lines.push(...fileBlock(file, paint), "");
+    const policySaid = file.decision !== undefined && (file.decision.rule !== "fail_on" || file.decision.notes !== undefined);
+    if (file.error !== undefined || file.findings.length > 0 || file.suppressed !== undefined || policySaid) lines.push(...fileBlock(file, paint), "");
   }
 
   const skipped = report.files.filter((f) => f.skipped !== undefined);
@@ -66,9 +67,25 @@ function fileBlock(file: FileResult, paint: Paint): string[] {
     file.error !== undefined ? paint("ERROR", "bold", "magenta") : file.verdict === "block" ? paint("BLOCK", "bold", "red") : paint("pass", "green");
   const lines = [`${paint(printable(file.path), "bold")}  ${paint(facts.join(", "), "dim")}  ${status}`];
   if (file.error !== undefined) lines.push(`  ${paint("could not be scanned:", "magenta")} ${printable(file.error)}`);
+  // The hub's own scan, beside ours: agreement or disagreement is worth a look.
+  if (file.source?.hubSecurityStatus !== undefined) lines.push(`  ${paint("hub scan:", "dim")} ${printable(hubStatus(file.source.hubSecurityStatus))}`);
   // Worst first, so the reason for a block is the first thing read; the sort is stable, so stream order is kept within a severity.
   const findings = [...file.findings].sort((a, b) => severityRank(b.severity) - severityRank(a.severity));
   for (const finding of findings) lines.push(...findingLines(finding, paint));
+  lines.push(...policyLines(file, paint));
+  return lines;
+}
+
+/** What the policy decided beyond the threshold, what it set aside, and where the file went. */
+function policyLines(file: FileResult, paint: Paint): string[] {
+  const lines: string[] = [];
+  const d = file.decision;
+  if (d && d.rule !== "fail_on" && d.rule !== "error") lines.push(`  ${paint("POLICY", "bold", "red")}  ${paint(d.rule, "bold")}: ${printable(d.reason)}`);
+  for (const note of d?.notes ?? []) lines.push(`  ${paint("note", "yellow")}  ${printable(note)}`);
+  for (const s of file.suppressed ?? []) {
+    lines.push(`  ${paint("ignored", "dim")}  ${s.rule} ${s.severity}: ${printable(s.message)} ${paint(`(${printable(s.ignore.reason)}; until ${s.ignore.expires})`, "dim")}`);
+  }
+  if (file.quarantined) lines.push(`  ${paint("quarantined", "magenta")} as ${file.quarantined.id}`);
   return lines;
 }
 
@@ -82,6 +99,31 @@ function findingLines(finding: Finding, paint: Paint): string[] {
   return lines;
 }
 
+/** The part of the bytes read that came over HTTP. */
+function networkNote(report: ScanReport): string {
+  const remote = report.files.filter((f) => f.source?.url !== undefined);
+  return remote.length === 0 ? "" : ` (${formatBytes(remote.reduce((n, f) => n + f.bytesRead, 0))} transferred over the network)`;
+}
+
+/** Each hub repository with the commit its revision resolved to, and files that had to be downloaded whole. */
+function sourceLines(report: ScanReport, paint: Paint): string[] {
+  const repos = new Set<string>();
+  let whole = 0;
+  for (const f of report.files) {
+    const o = f.source;
+    if (o?.kind === "hub") repos.add(`hf://${o.repo}@${o.revision} is commit ${o.commit}`);
+    if (o?.rangeRequests === false) whole++;
+  }
+  const lines = [...repos].map((r) => `  source    ${printable(r)}`);
+  if (whole > 0) lines.push(paint(`  ${plural(whole, "file")} downloaded whole: the server ignores range requests`, "yellow"));
+  return lines;
+}
+
+function hubStatus(status: unknown): string {
+  if (typeof status === "object" && status !== null && typeof (status as { status?: unknown }).status === "string") return (status as { status: string }).status;
+  return JSON.stringify(status).slice(0, 200);
+}
+
 function summaryBlock(report: ScanReport, paint: Paint): string[] {
   const s = report.summary;
   const counts = SEVERITIES.map((sev) => {
@@ -92,9 +134,15 @@ function summaryBlock(report: ScanReport, paint: Paint): string[] {
     paint("Summary", "bold"),
     `  files     ${s.filesScanned} scanned, ${s.filesSkipped} skipped, ${s.filesBlocked} blocked, ${s.filesErrored} errored`,
     `  findings  ${counts.join(", ")}`,
-    `  read      ${formatBytes(s.bytesRead)} of ${formatBytes(s.bytesTotal)}`,
+    `  read      ${formatBytes(s.bytesRead)} of ${formatBytes(s.bytesTotal)}${networkNote(report)}`,
     `  duration  ${formatDuration(s.durationMs)}`,
+    ...sourceLines(report, paint),
   ];
+  if (report.policy?.path !== undefined) lines.push(`  policy    ${printable(report.policy.path)} (sha256 ${report.policy.sha256?.slice(0, 12)}…)`);
+  for (const e of report.policy?.expiredIgnores ?? []) {
+    const what = `${e.rule}${e.path !== undefined ? ` on ${printable(e.path)}` : ""}`;
+    lines.push(paint(`  expired ignore (policy line ${e.line}): ${what} expired on ${e.expires} and no longer applies`, "yellow"));
+  }
   // Never "safe": a pass only says nothing reached the threshold (fickling's wording, for the same reason).
   const threshold = `at or above ${report.failOn} (--fail-on ${report.failOn})`;
   const nothingScanned = s.filesScanned === 0 && s.filesErrored === 0;
