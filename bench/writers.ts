@@ -1,86 +1,193 @@
 /**
  * Writers for the benchmark's inputs, byte for byte as CPython's pickler and torch.save lay them
- * out, so the benchmark needs no Python: a framed protocol-4 data pickle, a PyTorch zip checkpoint
- * and the legacy checkpoint format.
+ * out, so the benchmark needs no Python: a framed protocol-4 data pickle, small pickles, a PyTorch
+ * zip checkpoint and the legacy checkpoint. Everything is deterministic, and the large files are
+ * streamed in chunks (a few MB in memory at a time).
  */
 import { createWriteStream, type WriteStream } from "node:fs";
 import { once } from "node:events";
 import { crc32 } from "node:zlib";
 import { OP } from "../src/pickle/opcodes.js";
 
-/** Collects opcodes in memory; callers flush to a stream at record boundaries. */
-export class PickleBytes {
-  private parts: Buffer[] = [];
-  length = 0;
+/**
+ * Pickle opcodes as CPython's C pickler (`pickle.dumps`) writes them for the few types the bench
+ * needs: opcodes chosen as it chooses them, memo keys assigned as it assigns them, and from
+ * protocol 4 frames of at least 64 KiB closed where it closes them (as the save of an object starts).
+ */
+export class Pickler {
+  private buf = Buffer.allocUnsafe(1 << 16);
+  private length = 0;
+  /** Offset of the open frame's 9-byte header, reserved and filled in when the frame closes. */
+  private frameStart = -1;
+  private memoSize = 0;
+  /** Memo keys of objects pickled by identity (interned strings, classes): repeats become BINGET. */
+  private readonly shared = new Map<string, number>();
 
-  op(code: number): this {
-    return this.raw(Buffer.from([code]));
+  /** Starts the pickle like `Pickler.dump`: PROTO, then the first frame. */
+  constructor(readonly proto: 2 | 4) {
+    this.op(OP.PROTO, proto);
+    this.openFrame();
   }
 
-  raw(b: Buffer): this {
-    this.parts.push(b);
-    this.length += b.length;
+  /** Bytes written and not yet taken. */
+  get pending(): number {
+    return this.length;
+  }
+
+  op(...codes: number[]): this {
+    this.room(codes.length);
+    for (const c of codes) this.buf[this.length++] = c;
     return this;
   }
 
+  /** `save_long`: the smallest of BININT1, BININT2, BININT (LONG1 past 32 bits is not needed). */
   int(n: number): this {
-    if (n >= 0 && n < 256) return this.raw(Buffer.from([OP.BININT1, n]));
-    if (n >= 0 && n < 65536) {
-      const b = Buffer.from([OP.BININT2, 0, 0]);
-      b.writeUInt16LE(n, 1);
-      return this.raw(b);
+    if (!Number.isInteger(n) || n < -(2 ** 31) || n >= 2 ** 31) throw new RangeError(`int ${n} needs LONG1`);
+    this.begin().room(5);
+    if (n >= 0 && n <= 0xff) {
+      this.buf[this.length++] = OP.BININT1;
+      this.buf[this.length++] = n;
+    } else if (n >= 0 && n <= 0xffff) {
+      this.buf[this.length++] = OP.BININT2;
+      this.length = this.buf.writeUInt16LE(n, this.length);
+    } else {
+      this.buf[this.length++] = OP.BININT;
+      this.length = this.buf.writeInt32LE(n, this.length);
     }
-    const b = Buffer.alloc(5);
-    b[0] = OP.BININT;
-    b.writeInt32LE(n, 1);
-    return this.raw(b);
+    return this;
   }
 
+  /** BINFLOAT is the one big-endian operand in the format. */
   float(x: number): this {
-    const b = Buffer.alloc(9);
-    b[0] = OP.BINFLOAT;
-    b.writeDoubleBE(x, 1);
-    return this.raw(b);
+    this.begin().room(9);
+    this.buf[this.length++] = OP.BINFLOAT;
+    this.length = this.buf.writeDoubleBE(x, this.length);
+    return this;
   }
 
-  /** SHORT_BINUNICODE / BINUNICODE, as the pickler picks by length. */
-  str(s: string): this {
-    const body = Buffer.from(s, "utf8");
-    if (body.length < 256) return this.raw(Buffer.concat([Buffer.from([OP.SHORT_BINUNICODE, body.length]), body]));
-    const head = Buffer.alloc(5);
-    head[0] = OP.BINUNICODE;
-    head.writeUInt32LE(body.length, 1);
-    return this.raw(Buffer.concat([head, body]));
+  /**
+   * A str object, memoized like every str. `shared` marks an object the data reuses (an interned
+   * literal such as a dict key): its second and later occurrences are BINGETs of the first.
+   */
+  str(s: string, shared = false): this {
+    this.begin();
+    if (shared) {
+      const key = this.shared.get(s);
+      if (key !== undefined) return this.get(key);
+      this.shared.set(s, this.memoSize);
+    }
+    const n = Buffer.byteLength(s);
+    this.room(n + 5);
+    if (this.proto >= 4 && n < 256) {
+      this.buf[this.length++] = OP.SHORT_BINUNICODE;
+      this.buf[this.length++] = n;
+    } else {
+      this.buf[this.length++] = OP.BINUNICODE;
+      this.length = this.buf.writeUInt32LE(n, this.length);
+    }
+    this.length += this.buf.write(s, this.length, "utf8");
+    return this.memoize();
   }
 
+  /** A class or function: GLOBAL (protocols below 4 only), memoized and then fetched by identity. */
   global(module: string, name: string): this {
-    return this.raw(Buffer.from(`c${module}\n${name}\n`, "latin1"));
+    this.begin();
+    if (this.proto >= 4) throw new Error("STACK_GLOBAL is not needed by the bench");
+    const id = `\0global ${module}.${name}`;
+    const key = this.shared.get(id);
+    if (key !== undefined) return this.get(key);
+    this.shared.set(id, this.memoSize);
+    const text = `c${module}\n${name}\n`;
+    this.room(text.length);
+    this.length += this.buf.write(text, this.length, "latin1");
+    return this.memoize();
   }
 
-  binput(n: number): this {
-    return this.memoOp(OP.BINPUT, OP.LONG_BINPUT, n);
+  /** The pickler's `memoize`: MEMOIZE from protocol 4, else an explicit BINPUT/LONG_BINPUT key. */
+  memoize(): this {
+    const key = this.memoSize++;
+    if (this.proto >= 4) return this.op(OP.MEMOIZE);
+    return this.memoOp(OP.BINPUT, OP.LONG_BINPUT, key);
   }
 
-  binget(n: number): this {
-    return this.memoOp(OP.BINGET, OP.LONG_BINGET, n);
+  get(key: number): this {
+    return this.memoOp(OP.BINGET, OP.LONG_BINGET, key);
+  }
+
+  /**
+   * A save() of an object starts: where CPython closes a frame that has reached its target size.
+   * Atoms call it themselves; callers call it before a container's first opcode.
+   */
+  begin(): this {
+    if (this.frameStart >= 0 && this.length - this.frameStart - FRAME_HEAD >= FRAME_TARGET) {
+      this.closeFrame();
+      this.openFrame();
+    }
+    return this;
+  }
+
+  /** Bytes of closed frames (all bytes below protocol 4), for streaming a large pickle. */
+  take(): Buffer {
+    const end = this.frameStart >= 0 ? this.frameStart : this.length;
+    const out = Buffer.from(this.buf.subarray(0, end));
+    this.buf.copy(this.buf, 0, end, this.length);
+    this.length -= end;
+    if (this.frameStart >= 0) this.frameStart = 0;
+    return out;
+  }
+
+  /** STOP, then the last frame closed: the rest of the pickle. */
+  finish(): Buffer {
+    this.op(OP.STOP);
+    this.closeFrame();
+    return this.take();
+  }
+
+  private openFrame(): void {
+    if (this.proto < 4) return;
+    this.frameStart = this.length;
+    this.room(FRAME_HEAD);
+    this.length += FRAME_HEAD;
+  }
+
+  /** Fills in the reserved header; a body under 4 bytes is left unframed, as CPython does. */
+  private closeFrame(): void {
+    if (this.frameStart < 0) return;
+    const body = this.length - this.frameStart - FRAME_HEAD;
+    if (body >= 4) {
+      this.buf[this.frameStart] = OP.FRAME;
+      this.buf.writeBigUInt64LE(BigInt(body), this.frameStart + 1);
+    } else {
+      this.buf.copy(this.buf, this.frameStart, this.frameStart + FRAME_HEAD, this.length);
+      this.length -= FRAME_HEAD;
+    }
+    this.frameStart = -1;
   }
 
   /** The one-byte-key form when the key fits, else the four-byte one. */
   private memoOp(short: number, long: number, key: number): this {
-    if (key < 256) return this.raw(Buffer.from([short, key]));
-    const b = Buffer.alloc(5);
-    b[0] = long;
-    b.writeUInt32LE(key, 1);
-    return this.raw(b);
+    this.room(5);
+    if (key < 256) {
+      this.buf[this.length++] = short;
+      this.buf[this.length++] = key;
+    } else {
+      this.buf[this.length++] = long;
+      this.length = this.buf.writeUInt32LE(key, this.length);
+    }
+    return this;
   }
 
-  take(): Buffer {
-    const out = Buffer.concat(this.parts, this.length);
-    this.parts = [];
-    this.length = 0;
-    return out;
+  private room(n: number): void {
+    if (this.length + n <= this.buf.length) return;
+    const bigger = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.length + n));
+    this.buf.copy(bigger, 0, 0, this.length);
+    this.buf = bigger;
   }
 }
+
+/** CPython's framer: a frame closes when an object's save starts and the frame holds 64 KiB or more. */
+const FRAME_TARGET = 64 * 1024;
+const FRAME_HEAD = 9;
 
 async function write(out: WriteStream, b: Buffer): Promise<void> {
   if (!out.write(b)) await once(out, "drain");
@@ -91,125 +198,158 @@ async function close(out: WriteStream): Promise<void> {
   await once(out, "finish");
 }
 
+const LABELS = ["train", "valid", "test", "cat", "dog", "car", "tree", "sky", "road", "person", "bike", "boat", "bird", "horse", "sheep", "cow"];
+
 /**
- * What `pickle.dumps(records, protocol=4)` writes for a list of small records: frames of about
- * 64 KiB, MEMOIZE after every container and new string, repeated keys fetched with BINGET,
- * APPENDS batches of 1000.
+ * `pickle.dump(records, f, protocol=4)` for a list of small dicts, at least `minBytes` long:
+ * per record small and large ints, floats, new short strings, shared strings (interned keys and a
+ * small label vocabulary, so BINGET/LONG_BINGET), a 2- and a 3-tuple and a short list; the list
+ * in MARK … APPENDS batches of 1000 as `batch_list` writes them. Streamed a megabyte at a time.
  */
-export async function writeDensePickle(path: string, targetBytes: number): Promise<number> {
+export async function writeDensePickle(path: string, minBytes: number): Promise<number> {
   const out = createWriteStream(path);
-  const frame = new PickleBytes();
-  let memo = 0;
-  const keys = new Map<string, number>();
-  const key = (k: string): void => {
-    const at = keys.get(k);
-    if (at !== undefined) frame.binget(at);
-    else {
-      frame.str(k).op(OP.MEMOIZE);
-      keys.set(k, memo++);
-    }
-  };
-  let written = 2;
-  const flush = async (): Promise<void> => {
-    const body = frame.take();
-    const head = Buffer.alloc(9);
-    head[0] = OP.FRAME;
-    head.writeBigUInt64LE(BigInt(body.length), 1);
-    await write(out, Buffer.concat([head, body]));
-    written += body.length + 9;
-  };
-  await write(out, Buffer.from([OP.PROTO, 4]));
-  frame.op(OP.EMPTY_LIST).op(OP.MEMOIZE);
-  memo++;
-  let i = 0;
-  while (written + frame.length < targetBytes) {
-    frame.op(OP.MARK);
-    for (let j = 0; j < 1000; j++, i++) {
-      frame.op(OP.EMPTY_DICT).op(OP.MEMOIZE);
-      memo++;
-      frame.op(OP.MARK);
-      key("id");
-      frame.int(i);
-      key("score");
-      frame.float(i * 0.25);
-      key("name");
-      frame.str(`item-${i % 5000}`).op(OP.MEMOIZE);
-      memo++;
-      key("pair");
-      frame.int(i & 0xffff).int((i * 7) & 0xff).op(OP.TUPLE2).op(OP.MEMOIZE);
-      memo++;
-      key("tags");
-      frame.op(OP.EMPTY_LIST).op(OP.MEMOIZE);
-      memo++;
-      frame.op(OP.MARK);
-      key("a");
-      key("b");
-      frame.op(OP.APPENDS).op(OP.SETITEMS);
-      if (frame.length >= 64 * 1024) await flush();
-    }
-    frame.op(OP.APPENDS);
-  }
-  frame.op(OP.STOP);
-  await flush();
-  await close(out);
-  return written;
-}
-
-export interface TensorSpec {
-  key: string;
-  numel: number;
-}
-
-/** The object pickle torch.save writes for a state dict of float32 tensors (protocol 2). */
-function stateDictPickle(tensors: readonly TensorSpec[], legacy: boolean): Buffer {
-  const p = new PickleBytes();
-  let memo = 0;
-  p.op(OP.PROTO).raw(Buffer.from([2]));
-  p.global("collections", "OrderedDict").binput(memo++).op(OP.EMPTY_TUPLE).op(OP.REDUCE).binput(memo++);
-  p.op(OP.MARK);
-  let rebuild = -1;
-  let floatStorage = -1;
-  tensors.forEach((t, i) => {
-    p.str(`layer${i}.weight`).binput(memo++);
-    if (rebuild < 0) p.global("torch._utils", "_rebuild_tensor_v2").binput((rebuild = memo++));
-    else p.binget(rebuild);
+  const p = new Pickler(4);
+  let written = 0;
+  p.op(OP.EMPTY_LIST).memoize();
+  for (let i = 0; written + p.pending < minBytes; ) {
     p.op(OP.MARK);
-    p.op(OP.MARK).str("storage");
-    if (floatStorage < 0) p.global("torch", "FloatStorage").binput((floatStorage = memo++));
-    else p.binget(floatStorage);
-    p.str(t.key).str("cpu").int(t.numel);
+    for (let j = 0; j < 1000; j++, i++) record(p, i);
+    p.op(OP.APPENDS);
+    if (p.pending >= 1 << 20) {
+      const done = p.take();
+      await write(out, done);
+      written += done.length;
+    }
+  }
+  const rest = p.finish();
+  await write(out, rest);
+  await close(out);
+  return written + rest.length;
+}
+
+/**
+ * {'id', 'score', 'name', 'label', 'pos', 'rgb', 'delta', 'tags'}: 8 items, so one MARK … SETITEMS.
+ * Atoms mark their own save boundaries; containers call begin() before their first opcode.
+ */
+function record(p: Pickler, i: number): void {
+  p.begin().op(OP.EMPTY_DICT).memoize().op(OP.MARK);
+  p.str("id", true).int(i); // BININT1, then BININT2, then BININT as i grows
+  p.str("score", true).float(i * 0.001 - 3.5);
+  p.str("name", true).str(`item-${i}`);
+  p.str("label", true).str(LABELS[i % LABELS.length]!, true);
+  p.str("pos", true).int(i % 640).int(i % 480).op(OP.TUPLE2).memoize();
+  p.str("rgb", true).int(i & 0xff).int((i >> 3) & 0xff).int((i * 7) & 0xff).op(OP.TUPLE3).memoize();
+  p.str("delta", true).int(((i * 7919) % 200_001) - 100_000);
+  p.str("tags", true).begin().op(OP.EMPTY_LIST).memoize().op(OP.MARK);
+  p.str(LABELS[(i * 3) % LABELS.length]!, true).str(LABELS[(i * 5 + 1) % LABELS.length]!, true);
+  p.op(OP.APPENDS, OP.SETITEMS);
+}
+
+/**
+ * A small pickle (a few KB) as `pickle.dumps(d, protocol)` writes it: a dict of 2-tuples of a
+ * 4-tuple (ints, float, str) and a list of ints.
+ */
+export function smallPickle(seed: number, proto: 2 | 4): Buffer {
+  const p = new Pickler(proto);
+  p.op(OP.EMPTY_DICT).memoize().op(OP.MARK);
+  for (let j = 0; j < 40; j++) {
+    p.str(`key${j}`);
+    p.begin().op(OP.MARK).int(seed).int(j).float(j / 3).str(`value-${seed}-${j}`).op(OP.TUPLE).memoize();
+    p.begin().op(OP.EMPTY_LIST).memoize().op(OP.MARK).int(j).int(j + 300).int(j * 100_000).op(OP.APPENDS);
+    p.op(OP.TUPLE2).memoize();
+  }
+  return p.op(OP.SETITEMS).finish();
+}
+
+/** A float32 tensor of `rows × cols`, stored under `key` as torch.save names storages. */
+export interface TensorSpec {
+  name: string;
+  key: string;
+  rows: number;
+  cols: number;
+}
+
+const numel = (t: TensorSpec): number => t.rows * t.cols;
+
+/**
+ * The object pickle torch.save writes for a state dict of float32 tensors (protocol 2): an
+ * OrderedDict, each value `_rebuild_tensor_v2(persistent_load(pid), 0, size, stride, False,
+ * OrderedDict())`. The legacy format adds a sixth pid field (view metadata, None).
+ */
+function stateDictPickle(tensors: readonly TensorSpec[], legacy: boolean): Buffer {
+  const p = new Pickler(2);
+  p.global("collections", "OrderedDict").op(OP.EMPTY_TUPLE, OP.REDUCE).memoize();
+  p.op(OP.MARK); // one SETITEMS batch: fewer than 1000 tensors
+  for (const t of tensors) {
+    p.str(t.name);
+    p.global("torch._utils", "_rebuild_tensor_v2");
+    p.op(OP.MARK); // the six arguments
+    p.op(OP.MARK).str("storage", true).global("torch", "FloatStorage").str(t.key).str("cpu", true).int(numel(t));
     if (legacy) p.op(OP.NONE);
-    p.op(OP.TUPLE).binput(memo++).op(OP.BINPERSID);
-    p.int(0).int(t.numel).op(OP.TUPLE1).int(1).op(OP.TUPLE1).op(OP.NEWFALSE);
-    p.binget(0).op(OP.EMPTY_TUPLE).op(OP.REDUCE).binput(memo++);
-    p.op(OP.TUPLE).binput(memo++).op(OP.REDUCE).binput(memo++);
-  });
-  p.op(OP.SETITEMS).op(OP.STOP);
-  return p.take();
+    p.op(OP.TUPLE).memoize().op(OP.BINPERSID);
+    p.int(0);
+    p.int(t.rows).int(t.cols).op(OP.TUPLE2).memoize();
+    p.int(t.cols).int(1).op(OP.TUPLE2).memoize();
+    p.op(OP.NEWFALSE);
+    p.global("collections", "OrderedDict").op(OP.EMPTY_TUPLE, OP.REDUCE).memoize();
+    p.op(OP.TUPLE).memoize().op(OP.REDUCE).memoize();
+  }
+  return p.op(OP.SETITEMS).finish();
 }
 
-function tensorBytes(t: TensorSpec, seed: number): Buffer {
-  const b = Buffer.alloc(t.numel * 4);
-  for (let i = 0; i < b.length; i += 4096) b.writeFloatLE(seed + i, i);
-  return b;
+/**
+ * Deterministic float32 values (a fixed xorshift sequence scaled to ±0.05, like initialised
+ * weights). One block is generated and each tensor is that block with its index in element 0,
+ * so members differ without generating a gigabyte of random numbers.
+ */
+let weightBlock: Buffer | undefined;
+function tensorData(t: TensorSpec, index: number): Buffer {
+  const bytes = numel(t) * 4;
+  if (!weightBlock || weightBlock.length < bytes) {
+    const f = new Float32Array(bytes / 4);
+    let x = 0x9e3779b9;
+    for (let i = 0; i < f.length; i++) {
+      x ^= x << 13;
+      x ^= x >>> 17;
+      x ^= x << 5;
+      f[i] = ((x >>> 0) / 2 ** 32 - 0.5) * 0.1;
+    }
+    weightBlock = Buffer.from(f.buffer);
+  }
+  const data = Buffer.from(weightBlock.subarray(0, bytes));
+  data.writeFloatLE(index, 0);
+  return data;
 }
 
-/** A zip exactly as torch.save lays it out: stored members, data aligned to 64 bytes with an "FB" extra field. */
-export async function writeTorchZip(path: string, tensors: readonly TensorSpec[]): Promise<number> {
-  const out = createWriteStream(path);
-  const central: Buffer[] = [];
-  let offset = 0;
-  const member = async (name: string, data: Buffer): Promise<void> => {
+/** ZIP's 32-bit fields; torch.save switches to ZIP64 past them, which these inputs never reach. */
+const ZIP32_MAX = 0xffffffff;
+/** PyTorch aligns every member's data to 64 bytes. */
+const ALIGNMENT = 64;
+
+/**
+ * A zip written as PyTorch's writer (miniz) writes it: stored members, each member's data
+ * 64-byte aligned by an "FB" extra field of 'Z' padding in the local header only; sizes and CRC
+ * in the local header (no data descriptors); a fixed DOS timestamp.
+ */
+class TorchZipWriter {
+  private readonly central: Buffer[] = [];
+  private entries = 0;
+  private offset = 0;
+
+  constructor(private readonly out: WriteStream) {}
+
+  async add(name: string, data: Buffer): Promise<void> {
     const nameBytes = Buffer.from(name, "utf8");
-    const unpadded = offset + 30 + nameBytes.length + 4;
-    const pad = (64 - (unpadded % 64)) % 64;
-    const extra = Buffer.alloc(4 + pad);
-    extra.writeUInt16LE(0x4246, 0); // "FB": PyTorch's alignment padding
+    const unpadded = this.offset + 30 + nameBytes.length + 4;
+    const pad = (ALIGNMENT - (unpadded % ALIGNMENT)) % ALIGNMENT;
+    const extra = Buffer.alloc(4 + pad, "Z");
+    extra.write("FB", 0, "latin1");
     extra.writeUInt16LE(pad, 2);
+    if (this.offset + 30 + nameBytes.length + extra.length + data.length > ZIP32_MAX) throw new Error("the bench's zip needs no ZIP64");
     const crc = crc32(data);
     const local = Buffer.alloc(30);
     local.writeUInt32LE(0x04034b50, 0);
-    local.writeUInt16LE(20, 4);
+    local.writeUInt16LE(0x0021, 12); // DOS date 1980-01-01: deterministic output
     local.writeUInt32LE(crc, 14);
     local.writeUInt32LE(data.length, 18);
     local.writeUInt32LE(data.length, 22);
@@ -217,59 +357,96 @@ export async function writeTorchZip(path: string, tensors: readonly TensorSpec[]
     local.writeUInt16LE(extra.length, 28);
     const entry = Buffer.alloc(46);
     entry.writeUInt32LE(0x02014b50, 0);
-    entry.writeUInt16LE(20, 4);
-    entry.writeUInt16LE(20, 6);
+    entry.writeUInt16LE(0x0021, 14);
     entry.writeUInt32LE(crc, 16);
     entry.writeUInt32LE(data.length, 20);
     entry.writeUInt32LE(data.length, 24);
     entry.writeUInt16LE(nameBytes.length, 28);
-    entry.writeUInt32LE(offset, 42);
-    central.push(entry, nameBytes);
-    await write(out, Buffer.concat([local, nameBytes, extra]));
-    await write(out, data);
-    offset += 30 + nameBytes.length + extra.length + data.length;
-  };
-  await member("archive/data.pkl", stateDictPickle(tensors, false));
-  await member("archive/byteorder", Buffer.from("little"));
-  for (const [i, t] of tensors.entries()) await member(`archive/data/${t.key}`, tensorBytes(t, i));
-  await member("archive/version", Buffer.from("3\n"));
-  await member("archive/.data/serialization_id", Buffer.from("0123456789012345678901234567890123456789"));
-  const dir = Buffer.concat(central);
-  const end = Buffer.alloc(22);
-  end.writeUInt32LE(0x06054b50, 0);
-  end.writeUInt16LE(central.length / 2, 8);
-  end.writeUInt16LE(central.length / 2, 10);
-  end.writeUInt32LE(dir.length, 12);
-  end.writeUInt32LE(offset, 16);
-  await write(out, Buffer.concat([dir, end]));
-  await close(out);
-  return offset + dir.length + end.length;
+    entry.writeUInt32LE(this.offset, 42);
+    this.central.push(entry, nameBytes);
+    this.entries++;
+    await write(this.out, Buffer.concat([local, nameBytes, extra]));
+    await write(this.out, data);
+    this.offset += local.length + nameBytes.length + extra.length + data.length;
+  }
+
+  async finish(): Promise<number> {
+    const dir = Buffer.concat(this.central);
+    const end = Buffer.alloc(22);
+    end.writeUInt32LE(0x06054b50, 0);
+    end.writeUInt16LE(this.entries, 8);
+    end.writeUInt16LE(this.entries, 10);
+    end.writeUInt32LE(dir.length, 12);
+    end.writeUInt32LE(this.offset, 16);
+    await write(this.out, Buffer.concat([dir, end]));
+    await close(this.out);
+    return this.offset + dir.length + end.length;
+  }
 }
 
-/** torch.save(..., _use_new_zipfile_serialization=False): five pickles, then each storage as int64 count + bytes. */
+/** `torch.save(state_dict, path)`: the zip layout, storages keyed "0", "1", … in pickling order. */
+export async function writeTorchZip(path: string, tensors: readonly TensorSpec[]): Promise<number> {
+  const zip = new TorchZipWriter(createWriteStream(path));
+  await zip.add("archive/data.pkl", stateDictPickle(tensors, false));
+  await zip.add("archive/byteorder", Buffer.from("little"));
+  for (const [i, t] of tensors.entries()) await zip.add(`archive/data/${t.key}`, tensorData(t, i));
+  await zip.add("archive/version", Buffer.from("3\n"));
+  await zip.add("archive/.data/serialization_id", Buffer.from("1234567890123456789012345678901234567890"));
+  return zip.finish();
+}
+
+/**
+ * `torch.save(..., _use_new_zipfile_serialization=False)`: the magic number, protocol version,
+ * sys info, object and sorted-key pickles, then each storage in key order as an int64
+ * element count and its raw bytes.
+ */
 export async function writeTorchLegacy(path: string, tensors: readonly TensorSpec[]): Promise<number> {
   const out = createWriteStream(path);
-  const p = new PickleBytes();
-  p.raw(Buffer.from([OP.PROTO, 2, OP.LONG1, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19, OP.STOP]));
-  p.op(OP.PROTO).raw(Buffer.from([2])).int(1001).op(OP.STOP);
-  p.op(OP.PROTO).raw(Buffer.from([2])).op(OP.EMPTY_DICT).op(OP.MARK);
-  p.str("protocol_version").int(1001).str("little_endian").op(OP.NEWTRUE).str("type_sizes").op(OP.EMPTY_DICT).op(OP.MARK);
-  p.str("short").int(2).str("int").int(4).str("long").int(4).op(OP.SETITEMS).op(OP.SETITEMS).op(OP.STOP);
-  p.raw(stateDictPickle(tensors, true));
+  // 0x1950a86a20f9469cfc6c as LONG1: a 10-byte little-endian two's complement operand.
+  const magic = Buffer.from([OP.PROTO, 2, OP.LONG1, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19, OP.STOP]);
+  const version = new Pickler(2).int(1001).finish();
+  const sys = new Pickler(2).op(OP.EMPTY_DICT).memoize().op(OP.MARK);
+  sys.str("protocol_version").int(1001).str("little_endian").op(OP.NEWTRUE).str("type_sizes");
+  sys.op(OP.EMPTY_DICT).memoize().op(OP.MARK).str("short").int(2).str("int").int(4).str("long").int(4);
+  sys.op(OP.SETITEMS, OP.SETITEMS);
   const sorted = [...tensors].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-  p.op(OP.PROTO).raw(Buffer.from([2])).op(OP.EMPTY_LIST).op(OP.MARK);
-  for (const t of sorted) p.str(t.key);
-  p.op(OP.APPENDS).op(OP.STOP);
-  let size = p.length;
-  await write(out, p.take());
-  for (const [i, t] of sorted.entries()) {
+  const keys = new Pickler(2).op(OP.EMPTY_LIST).memoize().op(OP.MARK);
+  for (const t of sorted) keys.str(t.key);
+  keys.op(OP.APPENDS);
+  const head = Buffer.concat([magic, version, sys.finish(), stateDictPickle(tensors, true), keys.finish()]);
+  await write(out, head);
+  let size = head.length;
+  for (const t of sorted) {
     const count = Buffer.alloc(8);
-    count.writeBigInt64LE(BigInt(t.numel));
-    const data = tensorBytes(t, i);
+    count.writeBigInt64LE(BigInt(numel(t)));
+    const data = tensorData(t, tensors.indexOf(t));
     await write(out, count);
     await write(out, data);
-    size += 8 + data.length;
+    size += count.length + data.length;
   }
   await close(out);
   return size;
+}
+
+/**
+ * `count` float32 weight matrices of `rows × cols`. Zip storages are keyed "0", "1", …; legacy
+ * ones by the storage's address (`str(storage._cdata)`), which is what sorts them differently.
+ */
+export function stateDict(count: number, rows: number, cols: number, legacy: boolean): TensorSpec[] {
+  return Array.from({ length: count }, (_, i) => ({
+    name: `layers.${i}.weight`,
+    key: legacy ? String(94_000_000_000_000 + i * 5_369_920) : String(i),
+    rows,
+    cols,
+  }));
+}
+
+/** A safetensors file of one F32 tensor: an 8-byte length, the JSON header, then `dataBytes` of (zero) data. */
+export function safetensors(dataBytes: number): Buffer {
+  let header = JSON.stringify({ w: { dtype: "F32", shape: [dataBytes / 4], data_offsets: [0, dataBytes] } });
+  header += " ".repeat((8 - (header.length % 8)) % 8);
+  const out = Buffer.alloc(8 + header.length + dataBytes);
+  out.writeBigUInt64LE(BigInt(header.length), 0);
+  out.write(header, 8, "latin1");
+  return out;
 }

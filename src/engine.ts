@@ -1,14 +1,17 @@
 /** Drives a scan: targets → files → sniff → format scanners → findings → verdicts → report. */
+import { createHash } from "node:crypto";
 import { basename } from "node:path";
 import { extensionMismatch } from "./extensions.js";
 import type { ReportExtra, ScanBudget, ScanContext } from "./formats/context.js";
 import { SCANNERS } from "./formats/index.js";
 import { LIMITS } from "./limits.js";
+import type { CallableOverrides } from "./pickle/judge.js";
 import { isYamlName, scanYamlMember } from "./repo/checks.js";
 import { RULES, RULES_VERSION, type RuleId } from "./rules/catalogue.js";
 import { sniff } from "./sniff.js";
 import { FileSource, type ByteSource, type ReadCounter } from "./sources/byteSource.js";
-import { collectTargets, type RepoNote } from "./targets.js";
+import type { HttpSource } from "./sources/http.js";
+import { collectTargets, type FileTarget, type RemoteOptions, type RemoteTarget, type RepoNote, type ScanTarget } from "./targets.js";
 import {
   REPORT_SCHEMA,
   SEVERITIES,
@@ -35,22 +38,44 @@ export interface ScanOptions {
   /** Findings at or above this severity block (default "medium"). */
   failOn?: Severity;
   onProgress?: (progress: ScanProgress) => void;
+  /** The organisation's allowed and denied pickle callables (policy file). */
+  callables?: CallableOverrides;
+  /** Results of files unchanged since an earlier scan (--cache): they are not analysed again. */
+  cache?: ResultCache;
+  /** Files scanned at once, local or remote (default 4). */
+  jobs?: number;
+  /** Tokens, hub endpoint, timeouts and retries for URLs and `hf://` repositories. */
+  remote?: RemoteOptions;
+  /** A Hugging Face cache folder to scan as well (--hf-cache). */
+  hfCache?: string;
+}
+
+/** Remembers results by file identity; src/policy/cache.ts keeps one in a file. */
+export interface ResultCache {
+  /** The stored result when the file, its repository findings and the analysis are unchanged. */
+  get(target: FileTarget, notes: readonly RepoNote[]): Promise<FileResult | undefined>;
+  set(target: FileTarget, notes: readonly RepoNote[], result: FileResult): Promise<void>;
 }
 
 export { UsageError } from "./targets.js";
 
-/** Files scanned at once: enough to overlap I/O with analysis on a folder of small pickles. */
-const CONCURRENCY = 4;
+/** Files scanned at once by default: enough to overlap I/O with analysis, local or remote. */
+const DEFAULT_JOBS = 4;
 
 /**
- * Scans files and folders (recursively; folders also get the repository checks). Throws
- * UsageError for a path that does not exist.
+ * Scans files and folders (recursively; folders also get the repository checks), `http(s)://` URLs
+ * and `hf://` repositories, and the Hugging Face cache when `hfCache` is set. Throws UsageError for
+ * a path that does not exist or a repository the hub does not show.
  */
 export async function scanPaths(paths: string[], options: ScanOptions = {}): Promise<ScanReport> {
   const started = performance.now();
   const failOn = options.failOn ?? "medium";
-  const { files: targets, notes } = await collectTargets(paths);
-  const bytesTotal = targets.reduce((n, t) => n + t.size, 0);
+  const jobs = options.jobs ?? DEFAULT_JOBS;
+  const collected = await collectTargets(paths, { remote: options.remote, hfCache: options.hfCache, jobs, callables: options.callables });
+  const targets: ScanTarget[] = [...collected.files, ...collected.remote];
+  const notes = collected.notes;
+  // URLs learn their size when opened; the total grows as they are.
+  let bytesTotal = targets.reduce((n, t) => n + t.size, 0);
   const results: FileResult[] = new Array(targets.length);
   let next = 0;
   let filesDone = 0;
@@ -60,12 +85,24 @@ export async function scanPaths(paths: string[], options: ScanOptions = {}): Pro
       const i = next++;
       const t = targets[i]!;
       options.onProgress?.({ filesDone, filesTotal: targets.length, bytesDone, bytesTotal, current: t.display });
-      results[i] = await scanFile(t.path, t.display, { failOn, notes: notes.get(t.display) ?? [] });
+      const fileNotes = notes.get(t.display) ?? [];
+      let result: FileResult | undefined;
+      if ("open" in t) result = await scanRemote(t, { failOn, notes: fileNotes, callables: options.callables });
+      else {
+        result = await options.cache?.get(t, fileNotes);
+        if (!result) {
+          result = await scanFile(t.path, t.display, { failOn, notes: fileNotes, callables: options.callables });
+          await options.cache?.set(t, fileNotes, result);
+        }
+        if (t.origin) result.source = t.origin;
+      }
+      results[i] = result;
       filesDone++;
-      bytesDone += t.size;
+      bytesDone += result.size;
+      bytesTotal += result.size - t.size;
     }
   };
-  await Promise.all(Array.from({ length: Math.min(CONCURRENCY, targets.length) }, worker));
+  await Promise.all(Array.from({ length: Math.min(jobs, targets.length) }, worker));
   options.onProgress?.({ filesDone, filesTotal: targets.length, bytesDone, bytesTotal });
   const scanned = new Set(targets.map((t) => t.display));
   for (const [path, list] of notes) if (!scanned.has(path)) results.push(unscannedResult(path, list, failOn));
@@ -84,6 +121,7 @@ export interface FileScanOptions {
   failOn?: Severity;
   /** Repository findings about this file, reported with its own. */
   notes?: readonly RepoNote[];
+  callables?: CallableOverrides | undefined;
 }
 
 /** Scans one local file. `displayPath` is what reports show. */
@@ -102,12 +140,53 @@ export async function scanFile(path: string, displayPath: string, options: FileS
 }
 
 /**
+ * Scans a file over HTTP. A transfer that failed (after retries) makes the result an error, even when
+ * the formats swallowed the failed read: what was not read was not analysed.
+ */
+async function scanRemote(target: RemoteTarget, options: FileScanOptions): Promise<FileResult> {
+  let source: HttpSource;
+  try {
+    source = await target.open();
+  } catch (err) {
+    const result: FileResult = { path: target.display, format: "unknown", size: 0, verdict: "block", findings: [], error: errorText(err), bytesRead: 0 };
+    return { ...result, source: target.origin(undefined) };
+  }
+  const result = await scanSource(source, target.display, options);
+  if (source.failure !== undefined) {
+    result.error = source.failure;
+    result.verdict = "block";
+    delete result.skipped;
+  }
+  result.source = target.origin(source);
+  await hashHubFile(result, source);
+  return result;
+}
+
+/** Git (non-LFS) files of a hub repository are small; LFS files come with the sha256 the hub publishes. */
+const HUB_GIT_FILE_MAX = 16 * 1024 * 1024;
+
+/**
+ * A hub file's sha256, so it can be pinned: the hub's published one for LFS files, else the hash of
+ * its bytes when it is a small git file (read through the same source; they count as transferred).
+ */
+async function hashHubFile(result: FileResult, source: HttpSource): Promise<void> {
+  if (result.source?.kind !== "hub" || result.error !== undefined) return;
+  if (result.source.lfsSha256 !== undefined) result.sha256 = result.source.lfsSha256;
+  else if (source.size <= HUB_GIT_FILE_MAX) {
+    // A failed read leaves the file without a hash: `lock` then refuses to pin it.
+    const bytes = await source.read(0, source.size).catch(() => undefined);
+    if (bytes !== undefined && source.failure === undefined) result.sha256 = createHash("sha256").update(bytes).digest("hex");
+    result.bytesRead = source.bytesRead;
+  }
+}
+
+/**
  * Scans the content of any byte source (a local file, an HTTP resource) as a top-level file.
  * `displayPath` is what reports show and, by its base name, what extension checks compare with.
  */
 export async function scanSource(source: ByteSource & ReadCounter, displayPath: string, options: FileScanOptions = {}): Promise<FileResult> {
   const failOn = options.failOn ?? "medium";
-  const file = new FileScan(displayPath);
+  const file = new FileScan(displayPath, options.callables);
   for (const n of options.notes ?? []) file.add(n.rule, n.message, n.member, n.extra.offset, n.extra);
   let format: Format = "unknown";
   try {
@@ -170,7 +249,10 @@ class FileScan {
   private readonly findings: Finding[] = [];
   private readonly perRule = new Map<RuleId, { kept: Finding[]; dropped: number; worst: Severity }>();
 
-  constructor(readonly path: string) {}
+  constructor(
+    readonly path: string,
+    readonly callables?: CallableOverrides,
+  ) {}
 
   add(rule: RuleId, message: string, member: string | undefined, offset: number | undefined, extra: ReportExtra): void {
     const severity = extra.severity ?? RULES[rule].severity;
@@ -219,6 +301,10 @@ class LayerContext implements ScanContext {
 
   get budget(): ScanBudget {
     return this.file.budget;
+  }
+
+  get callables(): CallableOverrides | undefined {
+    return this.file.callables;
   }
 
   report(rule: RuleId, message: string, extra: ReportExtra = {}): void {

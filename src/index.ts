@@ -3,9 +3,11 @@ import { scanPaths, type ScanOptions } from "./engine.js";
 import type { ScanReport } from "./types.js";
 
 export { scanPaths, scanFile, scanSource, UsageError } from "./engine.js";
-export type { FileScanOptions, ScanOptions, ScanProgress } from "./engine.js";
+export type { FileScanOptions, ResultCache, ScanOptions, ScanProgress } from "./engine.js";
 export type { ByteSource, ReadCounter } from "./sources/byteSource.js";
-export type { Finding, FileResult, Format, Location, ScanReport, ScanSummary, Severity, Verdict } from "./types.js";
+export type { Decision, Finding, FileOrigin, FileResult, Format, Location, PolicyInfo, ScanReport, ScanSummary, Severity, SuppressedFinding, Verdict } from "./types.js";
+export type { RemoteOptions } from "./targets.js";
+export { applyPolicy, decideFile, loadPolicy, parsePolicy, PolicyError, type Policy } from "./policy/index.js";
 export { REPORT_SCHEMA, SEVERITIES } from "./types.js";
 export { RULES } from "./rules/catalogue.js";
 export type { RuleId, RuleInfo } from "./rules/catalogue.js";

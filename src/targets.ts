@@ -1,18 +1,63 @@
 /**
- * What a scan covers: the files under the user's paths, and for each folder the repository-level
+ * What a scan covers: the files under the user's paths, URLs, the files of Hugging Face repositories
+ * and of the local Hugging Face cache, and for each folder or repository the repository-level
  * findings (src/repo/checks.ts) keyed by the display path of the file they concern.
  */
 import { readdir, realpath, stat } from "node:fs/promises";
 import { basename, dirname, isAbsolute, join, relative } from "node:path";
 import type { ReportExtra } from "./formats/context.js";
+import { mapBounded } from "./concurrency.js";
 import { isInside } from "./paths.js";
-import { scanRepository } from "./repo/checks.js";
+import type { CallableOverrides } from "./pickle/judge.js";
+import { checkRepository, localFileFacts, scanRepository, type RepoReporter } from "./repo/checks.js";
+import { cacheDisplay, listSnapshots, snapshotFiles } from "./remote/hfCache.js";
+import { DEFAULT_ENDPOINT, HubError, remoteRepoFacts, resolveRepo, resolveUrl } from "./remote/hub.js";
+import { parseRemoteSpec, repoLabel, type HubRepo } from "./remote/spec.js";
 import type { RuleId } from "./rules/catalogue.js";
+import { HttpSource, type HttpOptions } from "./sources/http.js";
+import type { FileOrigin } from "./types.js";
 
+/** A local file (a path given, a file under a folder, a blob of the Hugging Face cache). */
 export interface FileTarget {
   path: string;
   display: string;
   size: number;
+  /** Set for cache files: which repository, commit and file they are. */
+  origin?: FileOrigin;
+}
+
+/** A file read over HTTP. */
+export interface RemoteTarget {
+  display: string;
+  /** As listed; 0 for a URL until it is opened. */
+  size: number;
+  open(): Promise<HttpSource>;
+  /** Where it came from, with what the transfer learnt (commit, range support) once `source` was read. */
+  origin(source: HttpSource | undefined): FileOrigin;
+}
+
+export type ScanTarget = FileTarget | RemoteTarget;
+
+export interface RemoteOptions {
+  /** Sent to the host of the URL or repository scanned (--token). */
+  token?: string | undefined;
+  /** Sent to the hub's host only, when no --token is given (HF_TOKEN). */
+  hubToken?: string | undefined;
+  /** The hub or a mirror of it (HF_ENDPOINT); default https://huggingface.co. */
+  endpoint?: string | undefined;
+  timeoutMs?: number | undefined;
+  retries?: number | undefined;
+  retryDelayMs?: number | undefined;
+}
+
+export interface TargetOptions {
+  remote?: RemoteOptions | undefined;
+  /** A Hugging Face cache folder to scan (--hf-cache). */
+  hfCache?: string | undefined;
+  /** Remote files whose facts are gathered at once. */
+  jobs?: number | undefined;
+  /** The organisation's allowed and denied callables (policy file), for the repository checks' Hydra targets. */
+  callables?: CallableOverrides | undefined;
 }
 
 /** A repository-level finding about one file (or a link or folder that is not itself scanned). */
@@ -24,7 +69,10 @@ export interface RepoNote {
 }
 
 export interface Targets {
+  /** Local files (cache blobs included). */
   files: FileTarget[];
+  /** URLs and hub repository files, scanned after the local ones. */
+  remote: RemoteTarget[];
   /** Repository findings by display path; some name paths that are not in `files` (links, folders). */
   notes: Map<string, RepoNote[]>;
 }
@@ -32,32 +80,148 @@ export interface Targets {
 /** Bad input from the user (missing path…): the CLI maps it to exit code 4. */
 export class UsageError extends Error {}
 
-export async function collectTargets(paths: readonly string[]): Promise<Targets> {
-  const targets: Targets = { files: [], notes: new Map() };
-  for (const p of paths) {
-    const st = await stat(p).catch(() => undefined);
-    if (!st) throw new UsageError(`no such file or directory: ${p}`);
-    if (!st.isDirectory()) {
-      targets.files.push({ path: p, display: displayPath(p), size: st.size });
-      continue;
+/** Local paths, `http(s)://` URLs and `hf://` repositories, then the cache folder if one is asked for. */
+export async function collectTargets(specs: readonly string[], options: TargetOptions = {}): Promise<Targets> {
+  const targets: Targets = { files: [], remote: [], notes: new Map() };
+  for (const spec of specs) {
+    let remote;
+    try {
+      remote = parseRemoteSpec(spec);
+    } catch (err) {
+      throw new UsageError((err as Error).message);
     }
-    const linkRoot = hubCacheRepo(p) ?? p;
-    await walk(p, await realpath(linkRoot), targets.files);
-    await scanRepository(
-      p,
-      (rule, message, at, extra = {}) => {
-        // Findings inside a file's members come as "file > member".
-        const split = at.indexOf(" > ");
-        const file = displayPath(join(p, split < 0 ? at : at.slice(0, split)));
-        const note: RepoNote = { rule, message, extra, ...(split >= 0 && { member: at.slice(split + 3) }) };
-        const list = targets.notes.get(file);
-        if (list) list.push(note);
-        else targets.notes.set(file, [note]);
-      },
-      { linkRoot },
-    );
+    if (remote?.kind === "url") targets.remote.push(urlTarget(remote.url, options.remote ?? {}));
+    else if (remote?.kind === "hub") await addHubRepo(remote.repo, remote.revision, targets, options);
+    else await addLocal(spec, targets, options);
   }
+  if (options.hfCache !== undefined) await addCache(options.hfCache, targets, options);
   return targets;
+}
+
+async function addLocal(p: string, targets: Targets, options: TargetOptions): Promise<void> {
+  const st = await stat(p).catch(() => undefined);
+  if (!st) throw new UsageError(`no such file or directory: ${p}`);
+  if (!st.isDirectory()) {
+    targets.files.push({ path: p, display: displayPath(p), size: st.size });
+    return;
+  }
+  const linkRoot = hubCacheRepo(p) ?? p;
+  await walk(p, await realpath(linkRoot), targets.files);
+  await scanRepository(p, noteReporter(targets.notes, (rel) => displayPath(join(p, rel))), { linkRoot, callables: options.callables });
+}
+
+/** Repository findings by display path; findings inside a file's members come as "file > member". */
+function noteReporter(notes: Map<string, RepoNote[]>, displayOf: (rel: string) => string): RepoReporter {
+  return (rule, message, at, extra = {}) => {
+    const split = at.indexOf(" > ");
+    const file = displayOf(split < 0 ? at : at.slice(0, split));
+    const note: RepoNote = { rule, message, extra, ...(split >= 0 && { member: at.slice(split + 3) }) };
+    const list = notes.get(file);
+    if (!list) notes.set(file, [note]);
+    // Snapshots of the cache that share a blob report the same facts about it once.
+    else if (!list.some((n) => n.rule === note.rule && n.message === note.message && n.member === note.member)) list.push(note);
+  };
+}
+
+/** How to reach `url`: the token goes only to the host it is meant for. */
+export function httpOptions(remote: RemoteOptions, url: string): HttpOptions {
+  const origin = new URL(url).origin;
+  const hubOrigin = new URL(remote.endpoint ?? DEFAULT_ENDPOINT).origin;
+  const token = remote.token ?? (origin === hubOrigin ? remote.hubToken : undefined);
+  return {
+    auth: token ? { origin, token } : undefined,
+    timeoutMs: remote.timeoutMs,
+    retries: remote.retries,
+    retryDelayMs: remote.retryDelayMs,
+  };
+}
+
+/** A URL is opened when its turn comes: a server that fails or hangs then fails that file, not the scan. */
+function urlTarget(url: string, remote: RemoteOptions): RemoteTarget {
+  const shown = new URL(url);
+  shown.username = "";
+  shown.password = "";
+  return {
+    display: shown.href,
+    size: 0,
+    open: () => HttpSource.open(url, shown.href, httpOptions(remote, url)),
+    origin: (source) => ({
+      kind: "url",
+      url: shown.href,
+      ...(source?.commit !== undefined && { commit: source.commit }),
+      ...(source?.etag !== undefined && { etag: source.etag }),
+      ...(source && { rangeRequests: source.rangeRequests }),
+    }),
+  };
+}
+
+/** Every file of a repository at the commit its revision names, with the repository checks over remote facts. */
+async function addHubRepo(repo: HubRepo, revision: string | undefined, targets: Targets, options: TargetOptions): Promise<void> {
+  const remote = options.remote ?? {};
+  const endpoint = remote.endpoint ?? DEFAULT_ENDPOINT;
+  let resolved;
+  try {
+    resolved = await resolveRepo(repo, revision, endpoint, httpOptions(remote, endpoint));
+  } catch (err) {
+    if (err instanceof HubError && err.status !== undefined && err.status < 500) throw new UsageError(err.message);
+    throw err;
+  }
+  const label = repoLabel(repo);
+  const displayOf = (rel: string): string => `hf://${label}${revision === undefined ? "" : `@${revision}`}/${rel}`;
+  const files = resolved.files.map((file) => {
+    const url = resolveUrl(endpoint, repo, resolved.commit, file.path);
+    return { file, url, rel: file.path, source: HttpSource.known(url, displayOf(file.path), file.size, httpOptions(remote, url)) };
+  });
+  checkRepository(await remoteRepoFacts(files, options.jobs ?? 4), noteReporter(targets.notes, displayOf), options.callables);
+  for (const { file, url, source } of files) {
+    targets.remote.push({
+      display: source.name,
+      size: file.size,
+      open: () => Promise.resolve(source),
+      origin: (read) => ({
+        kind: "hub",
+        url,
+        repo: label,
+        revision: resolved.revision,
+        commit: resolved.commit,
+        file: file.path,
+        ...(read && { rangeRequests: read.rangeRequests }),
+        ...(file.securityStatus !== undefined && { hubSecurityStatus: file.securityStatus }),
+        ...(file.lfsSha256 !== undefined && { lfsSha256: file.lfsSha256 }),
+      }),
+    });
+  }
+}
+
+/**
+ * Each snapshot's files under the names people know; a blob linked from several snapshots is scanned
+ * once. The repository checks read each snapshot through its links into the blobs.
+ */
+async function addCache(dir: string, targets: Targets, options: TargetOptions): Promise<void> {
+  const snapshots = await listSnapshots(dir).catch((err: NodeJS.ErrnoException) => {
+    throw err.code === "ENOENT" || err.code === "ENOTDIR" ? new UsageError(`no Hugging Face cache folder at ${dir}`) : err;
+  });
+  const byBlob = new Map<string, FileTarget & { origin: FileOrigin }>();
+  for (const snapshot of snapshots) {
+    const { files, escapingLinks } = await snapshotFiles(snapshot);
+    const primary = new Map<string, string>();
+    for (const f of files) {
+      const display = cacheDisplay(snapshot, f.rel);
+      const seen = byBlob.get(f.blob);
+      if (seen) {
+        (seen.origin.alsoAt ??= []).push(display);
+        primary.set(f.rel, seen.display);
+        continue;
+      }
+      const origin: FileOrigin = { kind: "hf-cache", repo: snapshot.repo, commit: snapshot.commit, file: f.rel };
+      if (snapshot.refs.length > 0) origin.revision = snapshot.refs.join(", ");
+      const target = { path: f.path, display, size: f.size, origin };
+      byBlob.set(f.blob, target);
+      targets.files.push(target);
+    }
+    const facts = { files: await mapBounded(files, 8, (f) => localFileFacts(f.blob, f.rel, f.size)), escapingLinks, unexamined: [] };
+    checkRepository(facts, noteReporter(targets.notes, (rel) => primary.get(rel) ?? cacheDisplay(snapshot, rel)), options.callables);
+  }
 }
 
 /**

@@ -72,8 +72,74 @@ export interface FileResult {
   skipped?: string;
   /** Set when the scan of this file failed outright (I/O error); such a file is never reported clean. */
   error?: string;
-  /** Bytes actually read from the file (the point of the "read only what is needed" principle). */
+  /** Bytes actually read from the file (the point of the "read only what is needed" principle); for remote files, bytes transferred. */
   bytesRead: number;
+  /** Where the bytes came from, for a URL, a Hugging Face repository file or a cache file (absent for a plain local path). */
+  source?: FileOrigin;
+  /** SHA-256 of the whole file, where something needed it (lock, cache, audit log, quarantine). */
+  sha256?: string;
+  /** Which policy rule decided `verdict`, and why (set whenever a policy was applied). */
+  decision?: Decision;
+  /** Findings a policy ignore entry set aside: not counted, not deciding, still shown. */
+  suppressed?: SuppressedFinding[];
+  /** Where a blocked file was moved by --quarantine. */
+  quarantined?: { id: string; path: string };
+}
+
+/** The policy's verdict on one file: `rule` names the policy key that decided it (e.g. "fail_on", "extensions.block"). */
+export interface Decision {
+  verdict: Verdict;
+  rule: string;
+  reason: string;
+  /** What the policy noticed without deciding on it (an untrusted source in "warn" mode, an expired ignore). */
+  notes?: string[];
+}
+
+export interface SuppressedFinding extends Finding {
+  ignore: { reason: string; expires: string };
+}
+
+/** An ignore entry whose expiry date has passed: it no longer applies, and says so. */
+export interface ExpiredIgnore {
+  rule: string;
+  path?: string;
+  reason: string;
+  expires: string;
+  /** Line of the entry in the policy file. */
+  line: number;
+}
+
+/** Which policy was applied (top-level `policy` of the report). */
+export interface PolicyInfo {
+  /** The policy file, or undefined for the built-in default (only the fail threshold). */
+  path?: string;
+  sha256?: string;
+  expiredIgnores: ExpiredIgnore[];
+}
+
+/** Where a scanned file came from when it is not a plain local path. */
+export interface FileOrigin {
+  /** "url": a URL given directly; "hub": a file of a Hugging Face repository; "hf-cache": a file of the local Hugging Face cache. */
+  kind: "url" | "hub" | "hf-cache";
+  /** The URL fetched; for hub files, the download URL at `commit`. */
+  url?: string;
+  /** Repository id: "owner/name", "datasets/owner/name", "spaces/owner/name". */
+  repo?: string;
+  /** The revision asked for (default "main"); for cache files, the refs that point at the snapshot. */
+  revision?: string;
+  /** The commit the content is from (the hub's resolution of `revision`, the cache snapshot, or a URL's X-Repo-Commit). */
+  commit?: string;
+  /** Path of the file inside the repository. */
+  file?: string;
+  /** False when the server ignored Range requests and the file was downloaded whole. */
+  rangeRequests?: boolean;
+  etag?: string;
+  /** The hub's own security scan of the file (its `securityFileStatus`), as the hub reported it. */
+  hubSecurityStatus?: unknown;
+  /** The sha256 the hub publishes for the file's content (its Git LFS object id); LFS files only. */
+  lfsSha256?: string;
+  /** Other names of the same content (cache snapshots linking one blob): scanned once, reported here. */
+  alsoAt?: string[];
 }
 
 export const REPORT_SCHEMA = "modelgate.report/v1";
@@ -101,4 +167,5 @@ export interface ScanReport {
   failOn: Severity;
   summary: ScanSummary;
   files: FileResult[];
+  policy?: PolicyInfo;
 }

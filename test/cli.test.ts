@@ -175,7 +175,7 @@ describe("progress line", () => {
     line.update({ ...progress, filesDone: 2, current: "c.pt" });
     line.clear();
     assert.equal(writes.length, 3);
-    assert.equal(writes[0], "\r\x1b[Kscanning 1/4 files, 2.0 MB of 8.0 MB  a.pt");
+    assert.equal(writes[0], "\r\x1b[Kscanning 1/4 files, 2.0 MB of 8.0 MB [###.......]  a.pt");
     assert.match(writes[1]!, /2\/4 files.*c\.pt$/);
     assert.equal(writes[2], "\r\x1b[K");
   });

@@ -86,3 +86,16 @@ test("a pickle beside safetensors gets the info finding beside its own scan", as
   const files = byFile(await scanPaths([join(REPOS, "prefer_safetensors")]));
   assert.deepEqual(files["pytorch_model.bin"], ["MG274:info"]);
 });
+
+test("the policy's callables reach the Hydra check of a folder's own YAML configs", async () => {
+  const repo = join(dir, "hydra_policy");
+  await mkdir(repo);
+  await writeFile(join(repo, "model_config.yaml"), "model:\n  loader:\n    _target_: acme.plugins.Loader\n  head:\n    _target_: acme.layers.Head\n");
+  const rules = async (callables?: Parameters<typeof scanPaths>[1]) => byFile(await scanPaths([repo], callables))["model_config.yaml"];
+  assert.deepEqual(await rules(), ["MG277:medium", "MG277:medium"]);
+  const callables = {
+    allow: new Set(["acme.layers.Head"]),
+    deny: new Map([["acme.plugins", { severity: "critical" as const, reason: "loads plugins by name" }]]),
+  };
+  assert.deepEqual(await rules({ callables }), ["MG276:critical"]);
+});

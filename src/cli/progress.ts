@@ -6,6 +6,7 @@ import { printable } from "../report/humanize.js";
 /** At most ten redraws a second: enough to look alive, cheap next to scanning thousands of small files. */
 const MIN_INTERVAL_MS = 100;
 const CLEAR_LINE = "\r\x1b[K";
+const BAR_WIDTH = 10;
 
 /** The part of a TTY stream the line needs; injectable for tests. */
 export interface ProgressStream {
@@ -37,13 +38,22 @@ export function progressLine(stream: ProgressStream, now: () => number = Date.no
   };
 }
 
+/** By bytes, or by files while sizes are unknown (URLs learn theirs when opened). */
+function bar(p: ScanProgress): string {
+  const share = p.bytesTotal > 0 ? p.bytesDone / p.bytesTotal : p.filesTotal > 0 ? p.filesDone / p.filesTotal : 0;
+  const filled = Math.round(Math.min(1, Math.max(0, share)) * BAR_WIDTH);
+  return `[${"#".repeat(filled)}${".".repeat(BAR_WIDTH - filled)}]`;
+}
+
 /**
  * One row at most: a wrapped line cannot be rewound with "\r". The counts stay whole; the current
  * path loses its beginning, since its end (the file name) is what tells files apart.
  */
 function describe(p: ScanProgress, columns: number): string {
   const width = Math.max(columns - 1, 20);
-  const counts = `scanning ${p.filesDone}/${p.filesTotal} files, ${formatBytes(p.bytesDone)} of ${formatBytes(p.bytesTotal)}`;
+  const plain = `scanning ${p.filesDone}/${p.filesTotal} files, ${formatBytes(p.bytesDone)} of ${formatBytes(p.bytesTotal)}`;
+  // The bar gives way on a narrow terminal: the current file name says more.
+  const counts = width - plain.length - BAR_WIDTH - 5 >= 20 ? `${plain} ${bar(p)}` : plain;
   const room = width - counts.length - 2;
   if (p.current === undefined || room < 8) return counts.slice(0, width);
   const current = printable(p.current);

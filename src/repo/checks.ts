@@ -4,9 +4,11 @@
  * auto_map, scripts and native binaries, chat templates, Hydra `_target_` callables — and what
  * was never scanned (Git LFS pointers, symlinks out of the folder).
  *
- * The folder is walked once into facts (files with their first bytes); the checks then read those
- * facts. Nothing is executed, imported or rendered; symlinks are never followed, and every file
- * is opened with O_NOFOLLOW so a link swapped in after the walk is not read either.
+ * Facts first, checks second: a folder is walked once into facts (files with their first bytes, the
+ * text of small configs, links that leave it), and the checks read only those facts — so the same
+ * checks run over a remote repository's listing (src/remote/hub.ts). Nothing is executed, imported
+ * or rendered; symlinks are never followed, and every file is opened with O_NOFOLLOW so a link
+ * swapped in after the walk is not read either.
  */
 import { constants as fsc } from "node:fs";
 import { lstat, open, readdir, readlink, realpath } from "node:fs/promises";
@@ -17,7 +19,7 @@ import type { ReportExtra, ScanContext } from "../formats/context.js";
 import { sniffSafetensors } from "../formats/safetensors.js";
 import { LIMITS } from "../limits.js";
 import { isInside } from "../paths.js";
-import { judge } from "../pickle/judge.js";
+import { judge, type CallableOverrides } from "../pickle/judge.js";
 import type { RuleId } from "../rules/catalogue.js";
 import type { ByteSource } from "../sources/byteSource.js";
 import { HYDRA_CLASS_PREFIXES } from "../rules/kerasAndRepo.js";
@@ -28,9 +30,11 @@ export type RepoReporter = (rule: RuleId, message: string, path: string, extra?:
 /** Anything findings can be reported to: a ScanContext (a .nemo member) or a repository file. */
 export interface FindingSink {
   report(rule: RuleId, message: string, extra?: ReportExtra): void;
+  /** The organisation's callable allow/deny additions, when the sink is a scan context. */
+  readonly callables?: CallableOverrides | undefined;
 }
 
-const REPO_LIMITS = Object.freeze({
+export const REPO_LIMITS = Object.freeze({
   /** Files examined in one folder (CWE-400: a folder of millions of tiny files). */
   maxFiles: LIMITS.maxMembers,
   /** Folder nesting below the root (CWE-674: deep trees; also bounds the walk stack). */
@@ -79,91 +83,138 @@ export function executableKind(head: Uint8Array): string | undefined {
   return undefined;
 }
 
-interface RepoFile {
+/** One regular file of a repository, as the checks see it. */
+export interface RepoFile {
   /** Path relative to the root, with "/" separators. */
   rel: string;
-  abs: string;
   size: number;
+  /** The first REPO_LIMITS.headBytes bytes (fewer for a smaller file). */
   head: Uint8Array;
+  /** The whole text, for the files `needsText` names; absent when it could not be read. */
+  text?: string;
+}
+
+/** What the checks read, gathered from a local folder (below) or from a remote listing. */
+export interface RepoFacts {
+  files: RepoFile[];
+  /** Symbolic links whose target leaves the root (local folders only); never followed. */
+  escapingLinks: { rel: string; target: string; resolved?: string }[];
+  /** Parts of the tree not examined because a bound was hit. */
+  unexamined: { rel: string; why: string }[];
 }
 
 export interface RepositoryOptions {
   /** The folder symlinks may point into (default: root); a Hugging Face cache snapshot's links reach its repository's blobs. */
   linkRoot?: string;
+  /** The organisation's allowed and denied callables (policy file), for Hydra `_target_` values. */
+  callables?: CallableOverrides | undefined;
 }
 
 /** Walks `root` and reports repository-level findings through `report`. */
 export async function scanRepository(root: string, report: RepoReporter, options: RepositoryOptions = {}): Promise<void> {
-  const files = await collectFiles(root, resolve(options.linkRoot ?? root), report);
-  const remoteModules = await checkConfigs(files, report);
-  for (const file of files) checkFileKind(file, remoteModules, report);
-  checkPickleBesideSafetensors(files, report);
+  checkRepository(await collectFolderFacts(root, resolve(options.linkRoot ?? root)), report, options.callables);
+}
+
+/** The repository checks over facts, however they were gathered. */
+export function checkRepository(facts: RepoFacts, report: RepoReporter, callables?: CallableOverrides): void {
+  for (const link of facts.escapingLinks) {
+    report("MG273", `symbolic link "${link.rel}" points outside the scanned folder (to "${link.target}"); it was not followed`, link.rel, {
+      evidence: `${link.rel} -> ${link.target}${link.resolved !== undefined ? ` (resolves to ${link.resolved})` : ""}`,
+    });
+  }
+  for (const part of facts.unexamined) report("MG280", part.why, part.rel);
+  const remoteModules = checkConfigs(facts.files, report, callables);
+  for (const file of facts.files) checkFileKind(file, remoteModules, report);
+  checkPickleBesideSafetensors(facts.files, report);
+}
+
+/** Does the check need this file's whole text (a config or template within the bound, not an LFS pointer)? */
+export function needsText(file: Pick<RepoFile, "rel" | "size" | "head">): boolean {
+  return configKind(file.rel) !== undefined && !isLfsPointer(file.head) && file.size <= REPO_LIMITS.configBytes;
+}
+
+/** Configs the checks parse: JSON, YAML, and chat-template Jinja files. */
+function configKind(rel: string): "json" | "yaml" | "template" | undefined {
+  const name = basename(rel);
+  const ext = extname(name).toLowerCase();
+  if (ext === ".jinja" && (name === "chat_template.jinja" || rel.includes("chat_template"))) return "template";
+  if (ext === ".json") return "json";
+  return isYamlName(name) ? "yaml" : undefined;
 }
 
 /** Regular files under root (symlinks are checked, never followed; `.git` at the root is git's own metadata). */
-async function collectFiles(root: string, linkBase: string, report: RepoReporter): Promise<RepoFile[]> {
+async function collectFolderFacts(root: string, linkBase: string): Promise<RepoFacts> {
   const base = resolve(root);
   const realLinkBase = await realpath(linkBase);
-  const files: RepoFile[] = [];
+  const facts: RepoFacts = { files: [], escapingLinks: [], unexamined: [] };
   const pending: { abs: string; rel: string; depth: number }[] = [{ abs: base, rel: "", depth: 0 }];
-  while (pending.length > 0) {
+  walk: while (pending.length > 0) {
     const dir = pending.pop()!;
     for (const name of (await readdir(dir.abs)).sort()) {
       if (dir.depth === 0 && name === ".git") continue;
       const abs = join(dir.abs, name);
       const rel = dir.rel === "" ? name : `${dir.rel}/${name}`;
       const st = await lstat(abs);
-      if (st.isSymbolicLink()) await checkSymlink(abs, rel, linkBase, realLinkBase, report);
-      else if (st.isDirectory()) {
-        if (dir.depth + 1 > REPO_LIMITS.maxDepth) report("MG280", `folder nesting exceeds ${REPO_LIMITS.maxDepth} levels; "${rel}" was not checked`, rel);
+      if (st.isSymbolicLink()) {
+        const link = await escapingLink(abs, rel, linkBase, realLinkBase);
+        if (link) facts.escapingLinks.push(link);
+      } else if (st.isDirectory()) {
+        if (dir.depth + 1 > REPO_LIMITS.maxDepth) facts.unexamined.push({ rel, why: `folder nesting exceeds ${REPO_LIMITS.maxDepth} levels; "${rel}" was not checked` });
         else pending.push({ abs, rel, depth: dir.depth + 1 });
       } else if (st.isFile()) {
-        if (files.length >= REPO_LIMITS.maxFiles) {
-          report("MG280", `more than ${REPO_LIMITS.maxFiles} files; the rest of the folder was not checked`, rel);
-          return files;
+        if (facts.files.length >= REPO_LIMITS.maxFiles) {
+          facts.unexamined.push({ rel, why: `more than ${REPO_LIMITS.maxFiles} files; the rest of the folder was not checked` });
+          break walk;
         }
-        files.push({ rel, abs, size: st.size, head: await readBounded(abs, REPO_LIMITS.headBytes) });
+        facts.files.push(await localFileFacts(abs, rel, st.size));
       }
     }
   }
-  return files.sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
+  facts.files.sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
+  return facts;
+}
+
+/** The facts of one regular local file (opened without following links). */
+export async function localFileFacts(abs: string, rel: string, size: number): Promise<RepoFile> {
+  const file: RepoFile = { rel, size, head: await readBounded(abs, REPO_LIMITS.headBytes) };
+  if (needsText(file)) file.text = (await readBounded(abs, REPO_LIMITS.configBytes)).toString("utf8");
+  return file;
 }
 
 /** A link whose target (as written, or as the OS resolves it) lies outside the root. Dangling links count too. */
-async function checkSymlink(abs: string, rel: string, base: string, realBase: string, report: RepoReporter): Promise<void> {
+async function escapingLink(abs: string, rel: string, base: string, realBase: string): Promise<RepoFacts["escapingLinks"][number] | undefined> {
   const target = await readlink(abs);
   const written = resolve(dirname(abs), target);
   const real = await realpath(abs).catch(() => undefined);
-  if (isInside(base, written) && (real === undefined || isInside(realBase, real))) return;
-  report("MG273", `symbolic link "${rel}" points outside the scanned folder (to "${target}"); it was not followed`, rel, {
-    evidence: `${rel} -> ${target}${real !== undefined && real !== written ? ` (resolves to ${real})` : ""}`,
-  });
+  if (isInside(base, written) && (real === undefined || isInside(realBase, real))) return undefined;
+  return { rel, target, ...(real !== undefined && real !== written && { resolved: real }) };
 }
 
 /**
  * Parses the JSON, YAML and Jinja configs: auto_map / custom_pipelines, chat templates, Hydra
  * targets. Returns the module stems that auto_map references (their .py files are loaded code).
  */
-async function checkConfigs(files: readonly RepoFile[], report: RepoReporter): Promise<Set<string>> {
+function checkConfigs(files: readonly RepoFile[], report: RepoReporter, callables: CallableOverrides | undefined): Set<string> {
   const remoteModules = new Set<string>();
   for (const file of files) {
+    const kind = configKind(file.rel);
+    if (kind === undefined || isLfsPointer(file.head)) continue; // LFS pointers: reported by checkFileKind
     const name = basename(file.rel);
-    const ext = extname(name).toLowerCase();
-    const isTemplate = ext === ".jinja" && (name === "chat_template.jinja" || file.rel.includes("chat_template"));
-    if (ext !== ".json" && !isYamlName(name) && !isTemplate) continue;
-    if (isLfsPointer(file.head)) continue; // reported by checkFileKind
-    const sink = fileSink(file.rel, report);
+    const sink = fileSink(file.rel, report, callables);
     if (file.size > REPO_LIMITS.configBytes) {
       // Large JSON in model repos are vocabularies and indexes that no loader instantiates from.
-      if (ext !== ".json" || LOADER_CONFIGS.has(name)) {
+      if (kind !== "json" || LOADER_CONFIGS.has(name)) {
         sink.report("MG278", `configuration is ${file.size} bytes, over the ${REPO_LIMITS.configBytes}-byte bound; it was not checked`);
       }
       continue;
     }
-    const text = (await readBounded(file.abs, REPO_LIMITS.configBytes)).toString("utf8");
-    if (isTemplate) runTemplateCheck(text, sink, file.rel);
-    else if (ext === ".json") checkJsonConfig(text, name, sink, remoteModules);
-    else checkHydraTargets(text, sink);
+    if (file.text === undefined) {
+      sink.report("MG278", `${name} could not be read; it was not checked`);
+      continue;
+    }
+    if (kind === "template") runTemplateCheck(file.text, sink, file.rel);
+    else if (kind === "json") checkJsonConfig(file.text, name, sink, remoteModules);
+    else checkHydraTargets(file.text, sink);
   }
   return remoteModules;
 }
@@ -333,7 +384,7 @@ function judgeTarget(target: unknown, at: string, sink: FindingSink): void {
   const dot = target.lastIndexOf(".");
   const module = target.slice(0, Math.max(0, dot));
   const name = target.slice(dot + 1);
-  const verdict = dot > 0 ? judge(module, name, { torchscript: false }) : { kind: "unknown" as const };
+  const verdict = dot > 0 ? judge(module, name, { torchscript: false, overrides: sink.callables }) : { kind: "unknown" as const };
   const evidence = `${at}: ${target}`;
   if (verdict.kind === "deny" || verdict.kind === "walk") {
     const why = verdict.kind === "deny" ? verdict.entry.reason : `walks attributes${verdict.entry ? ` to something that ${verdict.entry.reason}` : ""}`;
@@ -379,7 +430,7 @@ function checkPickleBesideSafetensors(files: readonly RepoFile[], report: RepoRe
 }
 
 /** A ScanContext that forwards findings for one repository file (the template checker takes a ScanContext). */
-function fileSink(path: string, report: RepoReporter, member?: string): ScanContext {
+function fileSink(path: string, report: RepoReporter, callables: CallableOverrides | undefined, member?: string): ScanContext {
   const where = member === undefined ? path : `${path} > ${member}`;
   return {
     path,
@@ -387,9 +438,10 @@ function fileSink(path: string, report: RepoReporter, member?: string): ScanCont
     name: basename(member ?? path),
     depth: 0,
     budget: { decompressedBytes: 0 },
+    callables,
     report: (rule, message, extra) => report(rule, message, where, extra),
     scanMember: () => Promise.reject(new Error("repository checks do not scan members; the engine scans files")),
-    memberContext: (m) => fileSink(path, report, member === undefined ? m : `${member} > ${m}`),
+    memberContext: (m) => fileSink(path, report, callables, member === undefined ? m : `${member} > ${m}`),
     refineFormat: () => undefined,
   };
 }
