@@ -14,7 +14,7 @@ import { describe, isSym, type CallResult, type PersistentRef, type Value } from
 import { scanZipEntry, type ZipArchive, type ZipEntry } from "./zip.js";
 import { scanTorchScriptCode } from "./torchscript.js";
 
-interface StorageRef {
+export interface StorageRef {
   key: string;
   /** Elements of `type` the pickle says the storage holds. */
   numel: number;
@@ -103,7 +103,7 @@ function viewProblem(v: TensorView): string | undefined {
 }
 
 /** ('storage', storage_type, key, location, numel[, view_metadata]) → a StorageRef, or why not. */
-function storageOf(pid: Value): StorageRef | string {
+export function storageOf(pid: Value): StorageRef | string {
   if (!isSym(pid) || pid.t !== "tuple") return "not a tuple";
   const [tag, type, key, , numel] = pid.items;
   if (tag !== "storage") return `tag ${describe(tag ?? null)}`;
