@@ -1,0 +1,110 @@
+/**
+ * The policy as the gateway applies it, through src/policy's API, so the gateway and
+ * `modelgate scan --policy` decide, quarantine and audit alike: which repositories may be fetched,
+ * each scanned file's verdict, the quarantine of blocked blobs, the audit log.
+ */
+import { join } from "node:path";
+import { appendAudit, auditRecords, decideFile, isTrusted, quarantineFile, type Policy } from "../policy/index.js";
+import { entryPaths } from "../policy/quarantine.js";
+import { RULES_VERSION } from "../rules/catalogue.js";
+import { REPORT_SCHEMA, SEVERITIES, type FileOrigin, type FileResult, type ScanReport, type Severity } from "../types.js";
+import { packageVersion } from "../version.js";
+import { repoLabel, type RepoRef } from "./routes.js";
+
+/** Where a file comes from, as the policy reads it. */
+export interface HubFileOrigin {
+  repo: RepoRef;
+  /** The revision asked for and, once the hub answered, the commit it resolved to. */
+  revision?: string;
+  commit?: string;
+  path?: string;
+  /** The upstream URL of the file. */
+  url?: string;
+}
+
+export class Gate {
+  readonly auditLog: string;
+  readonly quarantineDir: string;
+  private readonly tool = { name: "modelgate", version: packageVersion(), rulesVersion: RULES_VERSION } as const;
+
+  constructor(
+    readonly policy: Policy,
+    storeDir: string,
+  ) {
+    this.auditLog = policy.auditLog ?? join(storeDir, "audit.jsonl");
+    this.quarantineDir = policy.quarantine ?? join(storeDir, "quarantine");
+  }
+
+  /**
+   * Whether files of the repository may be fetched. Before the hub has resolved a revision, a source
+   * pinned to a revision counts: the request is checked again with the resolved commit.
+   */
+  trusts(origin: HubFileOrigin): boolean {
+    if (this.policy.sources.untrusted !== "block") return true;
+    const { trusted } = this.policy.sources;
+    if (origin.revision !== undefined || origin.commit !== undefined) return isTrusted(stub(origin), trusted) === true;
+    const pinned = trusted.flatMap((t) => (t.kind === "hub" && t.revision !== undefined ? [t.revision] : []));
+    return [undefined, ...pinned].some((revision) => isTrusted(stub({ ...origin, ...(revision !== undefined && { revision }) }), trusted) === true);
+  }
+
+  /** The policy's verdict on a scanned file. */
+  decide(result: FileResult, origin: HubFileOrigin): FileResult {
+    // A single file: the gateway cannot see its siblings, so "safetensors beside it" is not known here.
+    return decideFile({ ...result, source: fileOrigin(origin) }, this.policy, { safetensorsFolders: new Set() });
+  }
+
+  /** Moves a blocked blob into the quarantine, with its findings in the sidecar; returns the decided result with where it went. */
+  async quarantine(blobPath: string, decided: FileResult): Promise<FileResult> {
+    const entry = await quarantineFile(blobPath, this.quarantineDir, {
+      ...(decided.decision && { decision: decided.decision }),
+      findings: decided.findings,
+      tool: { version: this.tool.version, rulesVersion: this.tool.rulesVersion },
+    });
+    return { ...decided, quarantined: { id: entry.id, path: entryPaths(this.quarantineDir, entry.id).payload } };
+  }
+
+  /** Appends one decided file to the audit log, in the record format `modelgate scan` writes. */
+  audit(decided: FileResult): Promise<void> {
+    const report: ScanReport = {
+      schema: REPORT_SCHEMA,
+      tool: this.tool,
+      verdict: decided.verdict,
+      failOn: this.policy.failOn,
+      summary: {
+        filesScanned: 1,
+        filesSkipped: decided.skipped ? 1 : 0,
+        filesBlocked: decided.verdict === "block" ? 1 : 0,
+        filesErrored: decided.error ? 1 : 0,
+        findings: Object.fromEntries(SEVERITIES.map((s) => [s, decided.findings.filter((f) => f.severity === s).length])) as Record<Severity, number>,
+        bytesRead: decided.bytesRead,
+        bytesTotal: decided.size,
+        durationMs: 0,
+      },
+      files: [decided],
+      ...(this.policy.path !== undefined && { policy: { path: this.policy.path, ...(this.policy.sha256 !== undefined && { sha256: this.policy.sha256 }), expiredIgnores: [] } }),
+    };
+    return appendAudit(this.auditLog, auditRecords(report));
+  }
+
+  /** The audit record of a request refused because of where it comes from (nothing was fetched). */
+  refusedSource(origin: HubFileOrigin, reason: string): FileResult {
+    return { ...stub(origin), verdict: "block", decision: { verdict: "block", rule: "sources.untrusted", reason } };
+  }
+}
+
+function fileOrigin(origin: HubFileOrigin): FileOrigin {
+  return {
+    kind: "hub",
+    repo: repoLabel(origin.repo),
+    ...(origin.revision !== undefined && { revision: origin.revision }),
+    ...(origin.commit !== undefined && { commit: origin.commit }),
+    ...(origin.path !== undefined && { file: origin.path }),
+    ...(origin.url !== undefined && { url: origin.url }),
+  };
+}
+
+/** A result that only says where a file comes from: what the trust check and refusals need. */
+function stub(origin: HubFileOrigin): FileResult {
+  const label = repoLabel(origin.repo);
+  return { path: `${label}/${origin.path ?? ""}`, format: "unknown", size: 0, verdict: "pass", findings: [], bytesRead: 0, source: fileOrigin(origin) };
+}

@@ -1,0 +1,196 @@
+/**
+ * The gateway's traffic to the upstream hub, with Node's own fetch. The gateway's token goes to the
+ * upstream's origin only, never to the storage (CDN) hosts it redirects to, and never back to a client.
+ */
+import { GATEWAY_LIMITS } from "./limits.js";
+import { upstreamFilePath, type FileRef } from "./routes.js";
+
+export interface UpstreamOptions {
+  base: URL;
+  /** Sent as a bearer token to the upstream's origin. */
+  token?: string;
+  /** Forward the client's own Authorization header (instead of the gateway's token). */
+  forwardAuthorization?: boolean;
+}
+
+/** What the hub says about a file before any byte of it is fetched. */
+export interface FileMeta {
+  /** The hub's identity of the content: X-Linked-Etag for large (LFS) files, ETag otherwise. */
+  etag: string | undefined;
+  size: number | undefined;
+  commit: string | undefined;
+  /** Where the content is: the storage URL the hub redirects to, or the hub URL itself. */
+  contentUrl: URL;
+}
+
+/** An upstream answer that is not the file: relayed to the client as it is (404 EntryNotFound, 401 gated…). */
+export interface UpstreamRefusal {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/** Headers of upstream errors that hub clients act on. */
+const ERROR_HEADERS = ["content-type", "x-error-code", "x-error-message", "x-request-id"];
+
+export class UpstreamError extends Error {}
+
+export class Upstream {
+  constructor(private readonly options: UpstreamOptions) {}
+
+  get origin(): string {
+    return this.options.base.origin;
+  }
+
+  /**
+   * Asks the hub for a file's metadata (HEAD, following its own redirects such as renamed repos, but
+   * not the redirect to storage, whose Location is kept as the content URL).
+   */
+  async fileMeta(file: FileRef, clientAuthorization: string | undefined): Promise<FileMeta | UpstreamRefusal> {
+    let url = this.url(upstreamFilePath(file));
+    const signal = AbortSignal.timeout(GATEWAY_LIMITS.upstreamMetadataTimeoutMs);
+    // The hop that says X-Linked-* speaks for the content; a later hop's ETag may be of a pointer or a storage object.
+    let linkedEtag: string | undefined;
+    let linkedSize: number | undefined;
+    let commit: string | undefined;
+    for (let hop = 0; hop <= GATEWAY_LIMITS.maxRedirects; hop++) {
+      const res = await fetch(url, { method: "HEAD", redirect: "manual", signal, headers: this.headers(url, clientAuthorization, true) });
+      linkedEtag ??= res.headers.get("x-linked-etag") ?? undefined;
+      linkedSize ??= sizeOf(res.headers.get("x-linked-size"));
+      commit ??= res.headers.get("x-repo-commit") ?? undefined;
+      const meta = (contentUrl: URL): FileMeta => ({
+        etag: linkedEtag ?? res.headers.get("etag") ?? undefined,
+        size: linkedSize ?? sizeOf(res.headers.get("content-length")),
+        commit,
+        contentUrl,
+      });
+      const location = res.headers.get("location");
+      if (res.status >= 300 && res.status < 400 && location) {
+        const next = new URL(location, url);
+        // A redirect that leaves the hub is the storage holding the content: the metadata is complete.
+        if (next.origin !== this.origin) return meta(next);
+        url = next;
+        continue;
+      }
+      if (!res.ok) return refusal(res);
+      return meta(url);
+    }
+    throw new UpstreamError(`more than ${GATEWAY_LIMITS.maxRedirects} redirects from the upstream`);
+  }
+
+  /**
+   * Opens the content of a file. The body is read through `chunks`, which aborts when the upstream
+   * stalls; with Accept-Encoding identity the bytes are the file's own, and Content-Length counts them.
+   */
+  async openContent(meta: FileMeta, clientAuthorization: string | undefined): Promise<{ chunks: AsyncIterable<Uint8Array>; size: number | undefined } | UpstreamRefusal> {
+    const controller = new AbortController();
+    let timer = setTimeout(() => controller.abort(), GATEWAY_LIMITS.upstreamStallTimeoutMs);
+    const rearm = (): void => {
+      clearTimeout(timer);
+      timer = setTimeout(() => controller.abort(), GATEWAY_LIMITS.upstreamStallTimeoutMs);
+    };
+    let url = meta.contentUrl;
+    try {
+      for (let hop = 0; hop <= GATEWAY_LIMITS.maxRedirects; hop++) {
+        const res = await fetch(url, { redirect: "manual", signal: controller.signal, headers: this.headers(url, clientAuthorization, true) });
+        const location = res.headers.get("location");
+        if (res.status >= 300 && res.status < 400 && location) {
+          await res.body?.cancel();
+          url = new URL(location, url);
+          continue;
+        }
+        if (!res.ok || !res.body) {
+          clearTimeout(timer);
+          return refusal(res);
+        }
+        const encoded = res.headers.get("content-encoding");
+        const size = encoded && encoded !== "identity" ? undefined : sizeOf(res.headers.get("content-length"));
+        if (size !== undefined && meta.size !== undefined && size !== meta.size) {
+          await res.body.cancel();
+          throw new UpstreamError(`the hub declared ${meta.size} bytes and the content is ${size}`);
+        }
+        const body = res.body;
+        async function* chunks(): AsyncGenerator<Uint8Array> {
+          try {
+            for await (const chunk of body) {
+              rearm();
+              yield chunk;
+            }
+          } finally {
+            clearTimeout(timer);
+          }
+        }
+        return { chunks: chunks(), size };
+      }
+    } catch (err) {
+      clearTimeout(timer);
+      throw err;
+    }
+    clearTimeout(timer);
+    throw new UpstreamError(`more than ${GATEWAY_LIMITS.maxRedirects} redirects from the upstream`);
+  }
+
+  /** Forwards a metadata request (`/api/...`) and returns the upstream's answer unread. */
+  forwardApi(method: string, target: string, body: Uint8Array | undefined, contentType: string | undefined, clientAuthorization: string | undefined): Promise<Response> {
+    const url = this.url(target);
+    const headers = this.headers(url, clientAuthorization, false);
+    if (contentType) headers["content-type"] = contentType;
+    return fetch(url, { method, redirect: "follow", body, headers, signal: AbortSignal.timeout(GATEWAY_LIMITS.upstreamMetadataTimeoutMs) });
+  }
+
+  fileUrl(file: FileRef): string {
+    return this.url(upstreamFilePath(file)).href;
+  }
+
+  /** The upstream URL of a checked request target, under the base URL's path. */
+  private url(target: string): URL {
+    const base = this.options.base;
+    return new URL(base.pathname.replace(/\/$/, "") + target, base.origin);
+  }
+
+  private headers(url: URL, clientAuthorization: string | undefined, identity: boolean): Record<string, string> {
+    const headers: Record<string, string> = { "user-agent": "modelgate-gateway" };
+    // Tokens go to the hub only: storage URLs are presigned, and a token sent there would leak to a third party.
+    if (url.origin === this.origin) {
+      const authorization = this.options.forwardAuthorization && clientAuthorization ? clientAuthorization : this.options.token && `Bearer ${this.options.token}`;
+      if (authorization) headers["authorization"] = authorization;
+    }
+    if (identity) headers["accept-encoding"] = "identity";
+    return headers;
+  }
+}
+
+function sizeOf(header: string | null): number | undefined {
+  if (header === null || !/^\d{1,16}$/.test(header)) return undefined;
+  const n = Number(header);
+  return Number.isSafeInteger(n) ? n : undefined;
+}
+
+async function refusal(res: Response): Promise<UpstreamRefusal> {
+  const headers: Record<string, string> = {};
+  for (const name of ERROR_HEADERS) {
+    const v = res.headers.get(name);
+    if (v !== null) headers[name] = v;
+  }
+  return { status: res.status, headers, body: await boundedText(res) };
+}
+
+/** The start of a body, at most maxErrorBody bytes; the rest is not read. */
+async function boundedText(res: Response): Promise<string> {
+  if (!res.body) return "";
+  const parts: Uint8Array[] = [];
+  let n = 0;
+  const reader = res.body.getReader();
+  while (n < GATEWAY_LIMITS.maxErrorBody) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    parts.push(value);
+    n += value.length;
+  }
+  await reader.cancel();
+  return Buffer.concat(parts).subarray(0, GATEWAY_LIMITS.maxErrorBody).toString("utf8");
+}
+
+export function isRefusal(x: object): x is UpstreamRefusal {
+  return "status" in x;
+}
