@@ -1,6 +1,7 @@
 /** The CLI as users run it: a child process, judged by its exit code and output. */
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
+import { once } from "node:events";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -50,6 +51,16 @@ describe("command line usage", () => {
     assert.match(r.stdout, /--fail-on <severity>/);
     assert.match(r.stdout, /Examples:/);
     assert.match(r.stdout, /Exit codes:\n {2}0 .*\n {2}1 .*\n {2}2 .*\n {2}3 .*\n {2}4 /);
+  });
+
+  it("ends quietly when the reader closes the pipe early (| head)", async () => {
+    const child = spawn(process.execPath, [MAIN, "scan", "--format", "json", fileURLToPath(new URL("../../examples", import.meta.url))]);
+    let stderr = "";
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    child.stdout.once("data", () => child.stdout.destroy());
+    const [code] = (await once(child, "exit")) as [number];
+    assert.doesNotMatch(stderr, /EPIPE|Unhandled/);
+    assert.equal(code, ExitCode.Blocked);
   });
 
   it("exits 0 for --version and prints the package version", () => {
