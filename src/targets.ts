@@ -232,17 +232,26 @@ async function addCache(dir: string, targets: Targets, options: TargetOptions): 
 async function walk(dir: string, realRoot: string, out: FileTarget[]): Promise<void> {
   const entries = await readdir(dir, { withFileTypes: true });
   entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  for (const e of entries) {
+  // Sizes are asked for in parallel: one stat at a time leaves a folder of small files waiting on I/O.
+  const found = await mapBounded(entries, WALK_STATS, async (e): Promise<FileTarget | "folder" | undefined> => {
     const p = join(dir, e.name);
-    if (e.isDirectory()) await walk(p, realRoot, out);
-    else if (e.isFile()) out.push({ path: p, display: displayPath(p), size: (await stat(p)).size });
+    if (e.isDirectory()) return "folder";
+    let st;
+    if (e.isFile()) st = await stat(p);
     else if (e.isSymbolicLink()) {
       const real = await realpath(p).catch(() => undefined);
-      const st = real !== undefined && isInside(realRoot, real) ? await stat(real).catch(() => undefined) : undefined;
-      if (st?.isFile()) out.push({ path: p, display: displayPath(p), size: st.size });
+      st = real !== undefined && isInside(realRoot, real) ? await stat(real).catch(() => undefined) : undefined;
     }
+    return st?.isFile() ? { path: p, display: displayPath(p), size: st.size } : undefined;
+  });
+  for (const [i, f] of found.entries()) {
+    if (f === "folder") await walk(join(dir, entries[i]!.name), realRoot, out);
+    else if (f) out.push(f);
   }
 }
+
+/** File-system requests in flight during a folder walk. */
+const WALK_STATS = 16;
 
 /**
  * The Hugging Face cache keeps a snapshot's files as links into the repository's `blobs` folder;

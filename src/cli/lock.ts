@@ -10,7 +10,7 @@ import type { Severity } from "../types.js";
 import { hubEnvironment } from "./hubEnvironment.js";
 import { ExitCode, exitCodeFor } from "./exitCode.js";
 import { hashFiles, loadGatePolicy } from "./gate.js";
-import { writeFileAtomic } from "./output.js";
+import { writeFileAtomic } from "../atomicFile.js";
 
 interface LockFlags {
   output: string;

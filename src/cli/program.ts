@@ -10,7 +10,7 @@ import { renderSarif } from "../report/sarif.js";
 import { renderText } from "../report/text.js";
 import type { ScanReport, Severity } from "../types.js";
 import { EXIT_CODE_MEANING, ExitCode, exitCodeFor } from "./exitCode.js";
-import { writeFileAtomic } from "./output.js";
+import { writeFileAtomic } from "../atomicFile.js";
 import { gatedScan } from "./gate.js";
 import { registerInit } from "./init.js";
 import { registerLock } from "./lock.js";

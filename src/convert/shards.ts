@@ -6,7 +6,7 @@
  */
 import { readFile, rm, stat } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import { writeFileAtomic } from "../cli/output.js";
+import { writeFileAtomic } from "../atomicFile.js";
 import { unsafeMemberName } from "../formats/container.js";
 import { own } from "../own.js";
 import { findDuplicateJsonKeys, SAFETENSORS_LIMITS } from "../formats/safetensors.js";

@@ -8,7 +8,7 @@
 import { createHash } from "node:crypto";
 import { readFile, stat } from "node:fs/promises";
 import { resolve } from "node:path";
-import { writeFileAtomic } from "../cli/output.js";
+import { writeFileAtomic } from "../atomicFile.js";
 import type { ResultCache } from "../engine.js";
 import type { CallableOverrides } from "../pickle/judge.js";
 import { RULES_VERSION } from "../rules/catalogue.js";

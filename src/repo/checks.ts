@@ -17,6 +17,7 @@ import { parseAllDocuments, visit } from "yaml";
 import { checkChatTemplate } from "../formats/chatTemplate.js";
 import type { ReportExtra, ScanContext } from "../formats/context.js";
 import { sniffSafetensors } from "../formats/safetensors.js";
+import { mapBounded } from "../concurrency.js";
 import { LIMITS } from "../limits.js";
 import { isInside } from "../paths.js";
 import { judge, type CallableOverrides } from "../pickle/judge.js";
@@ -39,6 +40,8 @@ export const REPO_LIMITS = Object.freeze({
   maxFiles: LIMITS.maxMembers,
   /** Folder nesting below the root (CWE-674: deep trees; also bounds the walk stack). */
   maxDepth: 64,
+  /** Files stat-ed or read at once while gathering facts (bounded: file descriptors are finite). */
+  readsInFlight: 16,
   /** Bytes read from each file to recognise executables and LFS pointers (magic numbers, PE header offset). */
   headBytes: LIMITS.sniffBytes,
   /** Largest JSON/YAML/Jinja file parsed (CWE-400/CWE-776: huge or bomb-shaped configs; real ones are kilobytes). */
@@ -148,13 +151,15 @@ async function collectFolderFacts(root: string, linkBase: string): Promise<RepoF
   const realLinkBase = await realpath(linkBase);
   const facts: RepoFacts = { files: [], escapingLinks: [], unexamined: [] };
   const pending: { abs: string; rel: string; depth: number }[] = [{ abs: base, rel: "", depth: 0 }];
+  const regular: { abs: string; rel: string; size: number }[] = [];
   walk: while (pending.length > 0) {
     const dir = pending.pop()!;
-    for (const name of (await readdir(dir.abs)).sort()) {
-      if (dir.depth === 0 && name === ".git") continue;
+    const names = (await readdir(dir.abs)).sort().filter((name) => !(dir.depth === 0 && name === ".git"));
+    const stats = await mapBounded(names, REPO_LIMITS.readsInFlight, (name) => lstat(join(dir.abs, name)));
+    for (const [i, name] of names.entries()) {
       const abs = join(dir.abs, name);
       const rel = dir.rel === "" ? name : `${dir.rel}/${name}`;
-      const st = await lstat(abs);
+      const st = stats[i]!;
       if (st.isSymbolicLink()) {
         const link = await escapingLink(abs, rel, linkBase, realLinkBase);
         if (link) facts.escapingLinks.push(link);
@@ -162,14 +167,16 @@ async function collectFolderFacts(root: string, linkBase: string): Promise<RepoF
         if (dir.depth + 1 > REPO_LIMITS.maxDepth) facts.unexamined.push({ rel, why: `folder nesting exceeds ${REPO_LIMITS.maxDepth} levels; "${rel}" was not checked` });
         else pending.push({ abs, rel, depth: dir.depth + 1 });
       } else if (st.isFile()) {
-        if (facts.files.length >= REPO_LIMITS.maxFiles) {
+        if (regular.length >= REPO_LIMITS.maxFiles) {
           facts.unexamined.push({ rel, why: `more than ${REPO_LIMITS.maxFiles} files; the rest of the folder was not checked` });
           break walk;
         }
-        facts.files.push(await localFileFacts(abs, rel, st.size));
+        regular.push({ abs, rel, size: st.size });
       }
     }
   }
+  // Heads are read in parallel: one file at a time leaves a folder of small files waiting on I/O.
+  facts.files = await mapBounded(regular, REPO_LIMITS.readsInFlight, (f) => localFileFacts(f.abs, f.rel, f.size));
   facts.files.sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
   return facts;
 }

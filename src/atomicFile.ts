@@ -1,4 +1,4 @@
-/** Writing the report to a file so that readers never see a half-written one. */
+/** Writing a file (report, lock, cache, shard index) so that readers never see a half-written one. */
 import { randomBytes } from "node:crypto";
 import { rm, writeFile, rename } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
