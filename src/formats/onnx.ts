@@ -7,10 +7,10 @@
 import { posix } from "node:path";
 import { ONNX_KNOWN_DOMAINS } from "../rules/graphFormats.js";
 import { own } from "../own.js";
-import { readAll, type ByteSource } from "../sources/byteSource.js";
+import type { ByteSource } from "../sources/byteSource.js";
 import type { FormatScanner, ScanContext } from "./context.js";
 import { DATA_LOCATION_EXTERNAL, onnxTypes, type Attribute, type Graph, type Model, type Node, type Tensor } from "./schemas/onnx.js";
-import { headFields, isNestingError, MAX_PROTO_BYTES, WIRE } from "./schemas/protobuf.js";
+import { decodeOrReport, headFields, WIRE } from "./schemas/protobuf.js";
 
 /**
  * Nesting of subgraphs walked (CWE-674). Each level costs the decoder three messages (graph, node,
@@ -53,18 +53,8 @@ export function sniffOnnx(head: Uint8Array, size: number): boolean {
 }
 
 export const scanOnnx: FormatScanner = async (source: ByteSource, ctx: ScanContext) => {
-  if (source.size > MAX_PROTO_BYTES) {
-    ctx.report("MG234", `ONNX file is ${source.size} bytes, more than protobuf's 2 GiB limit; it was not decoded`);
-    return;
-  }
-  let model: Model;
-  try {
-    model = onnxTypes()["onnx.ModelProto"].decode(await readAll(source)) as unknown as Model;
-  } catch (err) {
-    if (isNestingError(err)) ctx.report("MG234", "ONNX model nests messages deeper than protobuf's limit of 100 (subgraph depth bomb); it was not analysed");
-    else ctx.report("MG233", `ONNX model does not decode: ${(err as Error).message}`);
-    return;
-  }
+  const model = await decodeOrReport<Model>(source, ctx, onnxTypes()["onnx.ModelProto"], "ONNX model", "MG233");
+  if (!model) return;
   if (!model.graph) {
     ctx.report("MG233", "ONNX file decodes but has no graph: it is not a usable ModelProto", { evidence: `ir_version ${String(model.ir_version)}` });
     return;

@@ -8,9 +8,9 @@
  */
 import { TF_OP_CLASSES, type TfOpClass } from "../rules/graphFormats.js";
 import { own } from "../own.js";
-import { readAll, type ByteSource } from "../sources/byteSource.js";
+import type { ByteSource } from "../sources/byteSource.js";
 import type { FormatScanner, ScanContext } from "./context.js";
-import { headFields, isNestingError, MAX_PROTO_BYTES, WIRE } from "./schemas/protobuf.js";
+import { decodeOrReport, headFields, WIRE } from "./schemas/protobuf.js";
 import { checkKerasConfigText } from "./keras.js";
 import { tensorflowTypes, type KerasSavedMetadata, type NodeDef, type SavedModel } from "./schemas/tensorflow.js";
 
@@ -35,18 +35,8 @@ export function sniffSavedModel(head: Uint8Array, size: number, name: string): b
 }
 
 export const scanSavedModel: FormatScanner = async (source: ByteSource, ctx: ScanContext) => {
-  if (source.size > MAX_PROTO_BYTES) {
-    ctx.report("MG234", `SavedModel is ${source.size} bytes, more than protobuf's 2 GiB limit; it was not decoded`);
-    return;
-  }
-  let model: SavedModel;
-  try {
-    model = tensorflowTypes()["tensorflow.SavedModel"].decode(await readAll(source)) as unknown as SavedModel;
-  } catch (err) {
-    if (isNestingError(err)) ctx.report("MG234", "SavedModel nests messages deeper than protobuf's limit of 100; it was not analysed");
-    else ctx.report("MG243", `SavedModel does not decode: ${(err as Error).message}`);
-    return;
-  }
+  const model = await decodeOrReport<SavedModel>(source, ctx, tensorflowTypes()["tensorflow.SavedModel"], "SavedModel", "MG243");
+  if (!model) return;
   if (model.meta_graphs.length === 0) {
     ctx.report("MG243", "SavedModel decodes but has no meta graph: TensorFlow cannot load it, and it was not analysed");
     return;
@@ -80,19 +70,8 @@ export function sniffKerasMetadata(head: Uint8Array, size: number, name: string)
 
 /** Each Keras object's metadata is the JSON config Keras rebuilds it from: walked like a Keras model config. */
 export const scanKerasMetadata: FormatScanner = async (source: ByteSource, ctx: ScanContext) => {
-  if (source.size > MAX_PROTO_BYTES) {
-    ctx.report("MG234", `keras_metadata.pb is ${source.size} bytes, more than protobuf's 2 GiB limit; it was not decoded`);
-    return;
-  }
-  let metadata: KerasSavedMetadata;
-  try {
-    metadata = tensorflowTypes()["tensorflow.KerasSavedMetadata"].decode(await readAll(source)) as unknown as KerasSavedMetadata;
-  } catch (err) {
-    if (isNestingError(err)) ctx.report("MG234", "keras_metadata.pb nests messages deeper than protobuf's limit of 100; it was not analysed");
-    else ctx.report("MG243", `keras_metadata.pb does not decode: ${(err as Error).message}`);
-    return;
-  }
-  for (const node of metadata.nodes) {
+  const metadata = await decodeOrReport<KerasSavedMetadata>(source, ctx, tensorflowTypes()["tensorflow.KerasSavedMetadata"], "keras_metadata.pb", "MG243");
+  for (const node of metadata?.nodes ?? []) {
     if (node.metadata) checkKerasConfigText(node.metadata, ctx, `${node.node_path || "node"} (${node.identifier}) metadata`);
   }
 };

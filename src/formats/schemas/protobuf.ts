@@ -4,6 +4,9 @@
  * copy step and no file I/O at run time, and each schema is a few dozen lines.
  */
 import protobuf from "protobufjs";
+import type { RuleId } from "../../rules/catalogue.js";
+import { readAll, type ByteSource } from "../../sources/byteSource.js";
+import type { ScanContext } from "../context.js";
 
 /** Parses an embedded schema once, on first use, and looks up its message types. */
 export function lazyTypes<const N extends string>(schema: string, names: readonly N[]): () => Record<N, protobuf.Type> {
@@ -75,4 +78,23 @@ function varint(b: Uint8Array, pos: number): { value: number; end: number } | un
     if ((byte & 0x80) === 0) return { value: Math.min(value, Number.MAX_SAFE_INTEGER), end: pos + i + 1 };
   }
   return undefined;
+}
+
+/**
+ * Decodes a whole protobuf file as `type`, or reports why it could not: larger than protobuf allows
+ * or nested past its depth limit (a depth bomb) as MG234, anything else as `malformedRule`.
+ * `what` names the file in messages ("ONNX model", "SavedModel").
+ */
+export async function decodeOrReport<T>(source: ByteSource, ctx: ScanContext, type: protobuf.Type, what: string, malformedRule: RuleId): Promise<T | undefined> {
+  if (source.size > MAX_PROTO_BYTES) {
+    ctx.report("MG234", `${what} is ${source.size} bytes, more than protobuf's 2 GiB limit; it was not decoded`);
+    return undefined;
+  }
+  try {
+    return type.decode(await readAll(source)) as unknown as T;
+  } catch (err) {
+    if (isNestingError(err)) ctx.report("MG234", `${what} nests messages deeper than protobuf's limit of 100; it was not analysed`);
+    else ctx.report(malformedRule, `${what} does not decode: ${(err as Error).message}`);
+    return undefined;
+  }
 }
