@@ -1,11 +1,11 @@
 /** Drives a scan: targets → files → sniff → format scanners → findings → verdicts → report. */
-import { createHash } from "node:crypto";
 import { basename } from "node:path";
 import { extensionMismatch } from "./extensions.js";
 import type { ReportExtra, ScanBudget, ScanContext } from "./formats/context.js";
 import { SCANNERS } from "./formats/index.js";
 import { LIMITS } from "./limits.js";
 import type { CallableOverrides } from "./pickle/judge.js";
+import { hubFileSha256 } from "./remote/hub.js";
 import { isYamlName, scanYamlMember } from "./repo/checks.js";
 import { RULES, RULES_VERSION, type RuleId } from "./rules/catalogue.js";
 import { sniff } from "./sniff.js";
@@ -162,22 +162,12 @@ async function scanRemote(target: RemoteTarget, options: FileScanOptions): Promi
   return result;
 }
 
-/** Git (non-LFS) files of a hub repository are small; LFS files come with the sha256 the hub publishes. */
-const HUB_GIT_FILE_MAX = 16 * 1024 * 1024;
-
-/**
- * A hub file's sha256, so it can be pinned: the hub's published one for LFS files, else the hash of
- * its bytes when it is a small git file (read through the same source; they count as transferred).
- */
+/** A hub file's sha256, so it can be pinned; a failed read leaves it without one (`lock` then refuses it). */
 async function hashHubFile(result: FileResult, source: HttpSource): Promise<void> {
   if (result.source?.kind !== "hub" || result.error !== undefined) return;
-  if (result.source.lfsSha256 !== undefined) result.sha256 = result.source.lfsSha256;
-  else if (source.size <= HUB_GIT_FILE_MAX) {
-    // A failed read leaves the file without a hash: `lock` then refuses to pin it.
-    const bytes = await source.read(0, source.size).catch(() => undefined);
-    if (bytes !== undefined && source.failure === undefined) result.sha256 = createHash("sha256").update(bytes).digest("hex");
-    result.bytesRead = source.bytesRead;
-  }
+  const sha256 = await hubFileSha256({ size: source.size, lfsSha256: result.source.lfsSha256 }, source).catch(() => undefined);
+  if (sha256 !== undefined && source.failure === undefined) result.sha256 = sha256;
+  result.bytesRead = source.bytesRead;
 }
 
 /**

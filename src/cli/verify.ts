@@ -1,12 +1,11 @@
 /** The `verify` command: re-hash what modelgate.lock pins and name every change. */
 import type { Command } from "commander";
-import { createHash } from "node:crypto";
 import { dirname, resolve } from "node:path";
 import { UsageError } from "../engine.js";
 import { LOCK_FILE, readLock, verifyLock, type HubLookup } from "../policy/index.js";
 import { printable } from "../report/humanize.js";
 import { RULES_VERSION } from "../rules/catalogue.js";
-import { DEFAULT_ENDPOINT, resolveRepo, resolveUrl, type ResolvedRepo } from "../remote/hub.js";
+import { DEFAULT_ENDPOINT, hubFileSha256, resolveRepo, resolveUrl, type ResolvedRepo } from "../remote/hub.js";
 import { HttpSource } from "../sources/http.js";
 import { parseHubRepo } from "../remote/spec.js";
 import { httpOptions, type RemoteOptions } from "../targets.js";
@@ -52,11 +51,9 @@ function hubLookup(remote: RemoteOptions): HubLookup {
       const resolved = await listing(repo, revision);
       const file = resolved.files.find((f) => f.path === path);
       if (!file) return undefined;
-      if (file.lfsSha256 !== undefined) return { size: file.size, sha256: file.lfsSha256 };
-      // Git files have no published sha256: hash what the hub serves (they are small).
       const url = resolveUrl(endpoint, resolved.repo, resolved.commit, path);
-      const bytes = await HttpSource.known(url, url, file.size, httpOptions(remote, url)).read(0, file.size);
-      return { size: file.size, sha256: createHash("sha256").update(bytes).digest("hex") };
+      const sha256 = await hubFileSha256(file, HttpSource.known(url, url, file.size, httpOptions(remote, url)));
+      return { size: file.size, ...(sha256 !== undefined && { sha256 }) };
     },
     async list(repo, revision) {
       return (await listing(repo, revision)).files.map((f) => f.path);

@@ -15,7 +15,7 @@ import { RULES_VERSION } from "../rules/catalogue.js";
 import type { FileTarget, RepoNote } from "../targets.js";
 import type { FileResult } from "../types.js";
 import { packageVersion } from "../version.js";
-import { sha256File } from "./hash.js";
+import { sha256File } from "../hash.js";
 
 export const CACHE_SCHEMA = "modelgate.cache/v1";
 

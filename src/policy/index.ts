@@ -8,4 +8,4 @@ export { appendAudit, auditRecords, type AuditRecord } from "./audit.js";
 export { listQuarantine, moveFile, nodeMoveFs, purgeEntry, quarantineFile, restoreEntry, type MoveFs, type QuarantineEntry } from "./quarantine.js";
 export { LOCK_FILE, buildLock, readLock, verifyLock, type HubLookup, type LockFile, type VerifyProblem } from "./lock.js";
 export { ScanCache } from "./cache.js";
-export { sha256File } from "./hash.js";
+export { sha256File } from "../hash.js";

@@ -8,7 +8,7 @@ import { isAbsolute, relative, resolve, sep } from "node:path";
 import { collectTargets, UsageError } from "../targets.js";
 import type { FileResult, Format, ScanReport, Verdict } from "../types.js";
 import { hubRefOf, parseHubTarget, targetOf } from "./decide.js";
-import { sha256File } from "./hash.js";
+import { sha256File } from "../hash.js";
 
 export const LOCK_FILE = "modelgate.lock";
 export const LOCK_SCHEMA = "modelgate.lock/v1";

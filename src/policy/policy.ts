@@ -2,7 +2,7 @@
  * The policy file (modelgate.yml): its schema, checked over the YAML syntax tree so that every
  * error names its line, and the typed Policy the rest of the gate reads.
  */
-import { createHash } from "node:crypto";
+import { sha256Hex } from "../hash.js";
 import { readFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node, type Pair } from "yaml";
@@ -134,7 +134,7 @@ export function parsePolicy(text: string, label: string, absolute = resolve(labe
 
   const policy = defaultPolicy();
   policy.path = absolute;
-  policy.sha256 = createHash("sha256").update(text).digest("hex");
+  policy.sha256 = sha256Hex(text);
   const base = dirname(absolute);
   const root = doc.contents;
   if (root === null) return policy;

@@ -9,7 +9,7 @@ import { constants } from "node:fs";
 import { copyFile, lstat, mkdir, open, readdir, readFile, rename, stat, unlink } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import type { Decision, Finding } from "../types.js";
-import { sha256File } from "./hash.js";
+import { sha256File } from "../hash.js";
 
 /** The file operations a move needs; tests inject failures (EXDEV, a crash before removal) here. */
 export interface MoveFs {

@@ -5,7 +5,9 @@
  */
 import { datasetInfo, HubApiError, listFiles, modelInfo, spaceInfo } from "@huggingface/hub";
 import { mapBounded } from "../concurrency.js";
+import { sha256Hex } from "../hash.js";
 import { needsText, REPO_LIMITS, type RepoFacts, type RepoFile } from "../repo/checks.js";
+import type { ByteSource } from "../sources/byteSource.js";
 import { boundedBody, exchange, HTTP_LIMITS, type HttpOptions, type HttpSource } from "../sources/http.js";
 import { repoLabel, type HubRepo } from "./spec.js";
 
@@ -68,6 +70,20 @@ export async function resolveRepo(repo: HubRepo, revision: string | undefined, e
       : err.message;
     throw new HubError(`${label}: ${hint} (HTTP ${err.statusCode})`, err.statusCode);
   }
+}
+
+/** Git (non-LFS) files of a hub repository are small; larger ones are not read whole to be hashed. */
+const GIT_FILE_MAX = 16 * 1024 * 1024;
+
+/**
+ * A hub file's sha256, so it can be pinned and checked: the one the hub publishes for LFS files,
+ * else the hash of the bytes `source` serves for a small git file (they count as transferred);
+ * undefined for a git file too large to read whole.
+ */
+export async function hubFileSha256(file: { size: number; lfsSha256?: string | undefined }, source: ByteSource): Promise<string | undefined> {
+  if (file.lfsSha256 !== undefined) return file.lfsSha256;
+  if (file.size > GIT_FILE_MAX) return undefined;
+  return sha256Hex(await source.read(0, file.size));
 }
 
 /** The download URL of a file at a commit. */

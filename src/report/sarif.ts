@@ -11,7 +11,7 @@
  * a known byte offset in the file itself is a related location with {byteOffset, byteLength}; an offset
  * inside an archive member is not a file offset and is given in the message and in result.properties.
  */
-import { createHash } from "node:crypto";
+import { sha256Hex } from "../hash.js";
 import { isAbsolute, sep } from "node:path";
 import { pathToFileURL } from "node:url";
 import { RULE_IDS, RULES, type RuleId } from "../rules/catalogue.js";
@@ -217,7 +217,7 @@ function policyResults(file: FileResult): SarifResult[] {
       level: "error",
       message: { text: `Blocked by policy rule ${d.rule}: ${printable(d.reason)}.` },
       locations: [fileLocation(file.path)],
-      partialFingerprints: { primaryLocationLineHash: `${createHash("sha256").update(key).digest("hex").slice(0, 16)}:1` },
+      partialFingerprints: { primaryLocationLineHash: lineHash(key) },
       properties: { severity: "high", location: { path: file.path } },
     },
   ];
@@ -244,8 +244,11 @@ function resultMessage(finding: Finding): string {
  */
 function fingerprint(finding: Finding): string {
   const { path, member } = finding.location;
-  const key = JSON.stringify([finding.rule, normalisePath(path), member ?? "", finding.evidence ?? ""]);
-  return `${createHash("sha256").update(key).digest("hex").slice(0, 16)}:1`;
+  return lineHash(JSON.stringify([finding.rule, normalisePath(path), member ?? "", finding.evidence ?? ""]));
+}
+
+function lineHash(key: string): string {
+  return `${sha256Hex(key).slice(0, 16)}:1`;
 }
 
 function normalisePath(path: string): string {
