@@ -176,8 +176,7 @@ async function hashHubFile(result: FileResult, source: HttpSource): Promise<void
  */
 export async function scanSource(source: ByteSource & ReadCounter, displayPath: string, options: FileScanOptions = {}): Promise<FileResult> {
   const failOn = options.failOn ?? "medium";
-  const file = new FileScan(displayPath, options.callables);
-  for (const n of options.notes ?? []) file.add(n.rule, n.message, n.member, n.extra.offset, n.extra);
+  const file = new FileScan(displayPath, options.notes, options.callables);
   let format: Format = "unknown";
   try {
     const top = new LayerContext(file, undefined, basename(displayPath), 0);
@@ -200,8 +199,7 @@ export async function scanSource(source: ByteSource & ReadCounter, displayPath: 
 
 /** A link or folder that the repository checks reported but that is not a file the scan read. */
 function unscannedResult(path: string, notes: readonly RepoNote[], failOn: Severity): FileResult {
-  const file = new FileScan(path);
-  for (const n of notes) file.add(n.rule, n.message, n.member, n.extra.offset, n.extra);
+  const file = new FileScan(path, notes);
   const findings = file.finish();
   return { path, format: "unknown", size: 0, verdict: verdictOf(findings, failOn), findings, bytesRead: 0 };
 }
@@ -239,10 +237,14 @@ class FileScan {
   private readonly findings: Finding[] = [];
   private readonly perRule = new Map<RuleId, { kept: Finding[]; dropped: number; worst: Severity }>();
 
+  /** `notes`: repository findings about the file, collected (and capped) with its own. */
   constructor(
     readonly path: string,
+    notes: readonly RepoNote[] = [],
     readonly callables?: CallableOverrides,
-  ) {}
+  ) {
+    for (const n of notes) this.add(n.rule, n.message, n.member, n.extra.offset, n.extra);
+  }
 
   add(rule: RuleId, message: string, member: string | undefined, offset: number | undefined, extra: ReportExtra): void {
     const severity = extra.severity ?? RULES[rule].severity;
