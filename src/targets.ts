@@ -4,13 +4,13 @@
  * findings (src/repo/checks.ts) keyed by the display path of the file they concern.
  */
 import { readdir, realpath, stat } from "node:fs/promises";
-import { basename, dirname, isAbsolute, join, relative } from "node:path";
+import { isAbsolute, join, relative } from "node:path";
 import type { ReportExtra } from "./formats/context.js";
 import { mapBounded } from "./concurrency.js";
 import { isInside } from "./paths.js";
 import type { CallableOverrides } from "./pickle/judge.js";
 import { checkRepository, localFileFacts, scanRepository, type RepoReporter } from "./repo/checks.js";
-import { cacheDisplay, listSnapshots, snapshotFiles } from "./remote/hfCache.js";
+import { cacheDisplay, listSnapshots, snapshotFiles, snapshotRepoFolder } from "./remote/hfCache.js";
 import { DEFAULT_ENDPOINT, HubError, remoteRepoFacts, resolveRepo, resolveUrl } from "./remote/hub.js";
 import { parseRemoteSpec, repoLabel, type HubRepo } from "./remote/spec.js";
 import type { RuleId } from "./rules/catalogue.js";
@@ -105,7 +105,7 @@ async function addLocal(p: string, targets: Targets, options: TargetOptions): Pr
     targets.files.push({ path: p, display: displayPath(p), size: st.size });
     return;
   }
-  const linkRoot = hubCacheRepo(p) ?? p;
+  const linkRoot = snapshotRepoFolder(p) ?? p;
   await walk(p, await realpath(linkRoot), targets.files);
   await scanRepository(p, noteReporter(targets.notes, (rel) => displayPath(join(p, rel))), { linkRoot, callables: options.callables });
 }
@@ -252,16 +252,6 @@ async function walk(dir: string, realRoot: string, out: FileTarget[]): Promise<v
 
 /** File-system requests in flight during a folder walk. */
 const WALK_STATS = 16;
-
-/**
- * The Hugging Face cache keeps a snapshot's files as links into the repository's `blobs` folder;
- * for a snapshot folder (`…/models--org--name/snapshots/<rev>`), links may reach that repository folder.
- */
-function hubCacheRepo(folder: string): string | undefined {
-  const snapshots = dirname(folder);
-  const repo = dirname(snapshots);
-  return basename(snapshots) === "snapshots" && /^(models|datasets|spaces)--/.test(basename(repo)) ? repo : undefined;
-}
 
 /** Paths relative to the working folder where possible, so reports and SARIF are stable across machines. */
 export function displayPath(p: string): string {

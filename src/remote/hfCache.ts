@@ -5,7 +5,7 @@
  */
 import { lstat, readdir, readFile, readlink, realpath, stat } from "node:fs/promises";
 import { homedir } from "node:os";
-import { dirname, join, resolve } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import { isInside } from "../paths.js";
 import type { RepoFacts } from "../repo/checks.js";
 import { repoLabel, type RepoType } from "./spec.js";
@@ -35,6 +35,16 @@ const REPO_FOLDER = /^(models|datasets|spaces)--(.+)$/;
 const TYPES: Record<string, RepoType> = { models: "model", datasets: "dataset", spaces: "space" };
 
 /** `HF_HUB_CACHE`, else `$HF_HOME/hub`, else `~/.cache/huggingface/hub` (as Hugging Face's own tools). */
+/**
+ * For a folder that is a cache snapshot (`…/models--org--name/snapshots/<rev>`), its repository's
+ * cache folder: the snapshot's links into `blobs/` may reach it. Undefined for any other folder.
+ */
+export function snapshotRepoFolder(folder: string): string | undefined {
+  const snapshots = dirname(folder);
+  const repo = dirname(snapshots);
+  return basename(snapshots) === "snapshots" && REPO_FOLDER.test(basename(repo)) ? repo : undefined;
+}
+
 export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string {
   return env["HF_HUB_CACHE"] || join(env["HF_HOME"] || join(homedir(), ".cache", "huggingface"), "hub");
 }
