@@ -9,7 +9,8 @@ import { after, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { ExitCode, exitCodeFor } from "../src/cli/exitCode.js";
 import { progressLine } from "../src/cli/progress.js";
-import { REPORT_SCHEMA, type FileResult, type ScanReport } from "../src/types.js";
+import { reportOf } from "./support/report.js";
+import { REPORT_SCHEMA, type ScanReport } from "../src/types.js";
 
 // This file runs as dist/test/cli.test.js; the CLI is dist/src/cli/main.js.
 const MAIN = fileURLToPath(new URL("../src/cli/main.js", import.meta.url));
@@ -120,55 +121,33 @@ describe("command line scans (need the engine)", () => {
   });
 });
 
-function report(files: Partial<FileResult>[], overrides: Partial<ScanReport["summary"]> = {}): ScanReport {
-  const full = files.map((f, i): FileResult => ({ path: `f${i}`, format: "pickle", size: 1, verdict: "pass", findings: [], bytesRead: 1, ...f }));
-  const blocked = full.filter((f) => f.verdict === "block").length;
-  return {
-    schema: REPORT_SCHEMA,
-    tool: { name: "modelgate", version: "0.1.0", rulesVersion: "1" },
-    verdict: blocked > 0 ? "block" : "pass",
-    failOn: "medium",
-    summary: {
-      filesScanned: full.filter((f) => f.skipped === undefined && f.error === undefined).length,
-      filesSkipped: full.filter((f) => f.skipped !== undefined).length,
-      filesBlocked: blocked,
-      filesErrored: full.filter((f) => f.error !== undefined).length,
-      findings: { critical: 0, high: 0, medium: 0, low: 0, info: 0 },
-      bytesRead: 0,
-      bytesTotal: 0,
-      durationMs: 0,
-      ...overrides,
-    },
-    files: full,
-  };
-}
 
 describe("exitCodeFor", () => {
   it("is 0 when scanned files pass", () => {
-    assert.equal(exitCodeFor(report([{}])), ExitCode.Pass);
+    assert.equal(exitCodeFor(reportOf([{}])), ExitCode.Pass);
   });
 
   it("is 1 when a file is blocked", () => {
-    assert.equal(exitCodeFor(report([{}, { verdict: "block" }])), ExitCode.Blocked);
+    assert.equal(exitCodeFor(reportOf([{}, { verdict: "block" }])), ExitCode.Blocked);
   });
 
   it("is 2 when a file could not be read, even if the engine also marks it blocked", () => {
-    assert.equal(exitCodeFor(report([{}, { error: "EIO" }])), ExitCode.ScanFailed);
-    assert.equal(exitCodeFor(report([{}, { error: "EIO", verdict: "block" }])), ExitCode.ScanFailed);
+    assert.equal(exitCodeFor(reportOf([{}, { error: "EIO" }])), ExitCode.ScanFailed);
+    assert.equal(exitCodeFor(reportOf([{}, { error: "EIO", verdict: "block" }])), ExitCode.ScanFailed);
   });
 
   it("prefers 1 over 2: a known-bad model outranks an unreadable neighbour", () => {
-    assert.equal(exitCodeFor(report([{ verdict: "block" }, { error: "EIO" }])), ExitCode.Blocked);
+    assert.equal(exitCodeFor(reportOf([{ verdict: "block" }, { error: "EIO" }])), ExitCode.Blocked);
   });
 
   it("is 3 when nothing was a model file, but 2 if something could not be read", () => {
-    assert.equal(exitCodeFor(report([])), ExitCode.NoModelFiles);
-    assert.equal(exitCodeFor(report([{ skipped: "text" }])), ExitCode.NoModelFiles);
-    assert.equal(exitCodeFor(report([{ skipped: "text" }, { error: "EACCES" }])), ExitCode.ScanFailed);
+    assert.equal(exitCodeFor(reportOf([])), ExitCode.NoModelFiles);
+    assert.equal(exitCodeFor(reportOf([{ skipped: "text" }])), ExitCode.NoModelFiles);
+    assert.equal(exitCodeFor(reportOf([{ skipped: "text" }, { error: "EACCES" }])), ExitCode.ScanFailed);
   });
 
   it("never returns 0 for a block verdict (fail closed)", () => {
-    assert.equal(exitCodeFor({ ...report([{}]), verdict: "block" }), ExitCode.Blocked);
+    assert.equal(exitCodeFor({ ...reportOf([{}]), verdict: "block" }), ExitCode.Blocked);
   });
 });
 

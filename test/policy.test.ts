@@ -10,8 +10,9 @@ import { scanFile } from "../src/engine.js";
 import { renderSarif } from "../src/report/sarif.js";
 import { renderText } from "../src/report/text.js";
 import { applyPolicy, decideFile, globMatch, isTrusted, parsePolicy, PolicyError, type Policy } from "../src/policy/index.js";
-import { REPORT_SCHEMA, type FileOrigin, type FileResult, type Finding, type ScanReport } from "../src/types.js";
+import type { FileOrigin, FileResult, Finding } from "../src/types.js";
 import { assemble, call1, global, OP } from "./support/pickle.js";
+import { reportOf } from "./support/report.js";
 
 function errorsOf(text: string): string[] {
   try {
@@ -31,25 +32,6 @@ function file(path: string, overrides: Partial<FileResult> = {}): FileResult {
   return { path, format: "pickle", size: 10, verdict: "pass", findings: [], bytesRead: 10, ...overrides };
 }
 
-function report(files: FileResult[]): ScanReport {
-  return {
-    schema: REPORT_SCHEMA,
-    tool: { name: "modelgate", version: "0.1.0", rulesVersion: "1" },
-    verdict: "pass",
-    failOn: "medium",
-    summary: {
-      filesScanned: files.length,
-      filesSkipped: 0,
-      filesBlocked: 0,
-      filesErrored: 0,
-      findings: { critical: 0, high: 0, medium: 0, low: 0, info: 0 },
-      bytesRead: 0,
-      bytesTotal: 0,
-      durationMs: 0,
-    },
-    files,
-  };
-}
 
 const NOW = new Date("2026-06-15T12:00:00Z");
 const NO_FACTS = { safetensorsFolders: new Set<string>() };
@@ -145,7 +127,7 @@ describe("decisions", () => {
 
   it("names the policy rule that decided each verdict", () => {
     const decided = applyPolicy(
-      report([
+      reportOf([
         file("models/a.bin", { format: "safetensors" }),
         file("models/b.pt", { format: "pytorch-zip" }),
         file("models/c.npy", { format: "numpy" }),
@@ -175,7 +157,7 @@ describe("decisions", () => {
 
   it("sets live ignores aside once, for the verdict and the counts alike", () => {
     const decided = applyPolicy(
-      report([file("legacy/x/m.onnx", { format: "onnx", findings: [finding("MG101", "high", "legacy/x/m.onnx"), finding("MG102", "low", "legacy/x/m.onnx")] })]),
+      reportOf([file("legacy/x/m.onnx", { format: "onnx", findings: [finding("MG101", "high", "legacy/x/m.onnx"), finding("MG102", "low", "legacy/x/m.onnx")] })]),
       policy,
       { now: NOW },
     );
@@ -187,28 +169,28 @@ describe("decisions", () => {
   });
 
   it("stops applying an expired ignore and reports it", () => {
-    const decided = applyPolicy(report([file("old/m.onnx", { format: "onnx", findings: [finding("MG100", "critical", "old/m.onnx")] })]), policy, { now: NOW });
+    const decided = applyPolicy(reportOf([file("old/m.onnx", { format: "onnx", findings: [finding("MG100", "critical", "old/m.onnx")] })]), policy, { now: NOW });
     const [f] = decided.files;
     assert.equal(f!.verdict, "block");
     assert.equal(f!.suppressed, undefined);
     assert.deepEqual(f!.decision?.notes, ["the ignore of MG100 (policy line 11) expired on 2026-01-31"]);
     assert.deepEqual(decided.policy?.expiredIgnores, [{ rule: "MG100", path: "old/*.onnx", reason: "reviewed long ago", expires: "2026-01-31", line: 11 }]);
     // On its last day an ignore still applies.
-    const lastDay = applyPolicy(report([file("old/m.onnx", { format: "onnx", findings: [finding("MG100", "critical", "old/m.onnx")] })]), policy, { now: new Date("2026-01-31T23:59:59Z") });
+    const lastDay = applyPolicy(reportOf([file("old/m.onnx", { format: "onnx", findings: [finding("MG100", "critical", "old/m.onnx")] })]), policy, { now: new Date("2026-01-31T23:59:59Z") });
     assert.equal(lastDay.files[0]!.verdict, "pass");
     assert.deepEqual(lastDay.policy?.expiredIgnores, []);
   });
 
   it("blocks formats outside formats.allow, but not files that are no model format", () => {
     const allow = parsePolicy("formats:\n  allow: [safetensors, gguf]\n", "p.yml");
-    const decided = applyPolicy(report([file("a.onnx", { format: "onnx" }), file("b.gguf", { format: "gguf" }), file("README.md", { format: "unknown", skipped: "text" })]), allow);
+    const decided = applyPolicy(reportOf([file("a.onnx", { format: "onnx" }), file("b.gguf", { format: "gguf" }), file("README.md", { format: "unknown", skipped: "text" })]), allow);
     assert.deepEqual(decided.files.map((f) => f.decision?.rule + ":" + f.verdict), ["formats.allow:block", "fail_on:pass", "fail_on:pass"]);
   });
 
   it("requires safetensors when the folder offers them", () => {
     const p = parsePolicy("require_safetensors: true\n", "p.yml");
     const decided = applyPolicy(
-      report([file("m/model.safetensors", { format: "safetensors" }), file("m/pytorch_model.bin", { format: "pytorch-zip" }), file("n/other.bin", { format: "pytorch-zip" })]),
+      reportOf([file("m/model.safetensors", { format: "safetensors" }), file("m/pytorch_model.bin", { format: "pytorch-zip" }), file("n/other.bin", { format: "pytorch-zip" })]),
       p,
     );
     assert.deepEqual(decided.files.map((f) => f.decision?.rule + ":" + f.verdict), ["fail_on:pass", "require_safetensors:block", "fail_on:pass"]);
@@ -251,14 +233,14 @@ describe("trusted sources", () => {
 
   it("blocks untrusted sources by default when trusted ones are listed; warn and scan let the findings decide", () => {
     const files = [remote(hub("stranger/m", "main", "1".repeat(40))), remote(hub("good-org/m", "main", "2".repeat(40))), file("local.safetensors", { format: "safetensors" })];
-    const blocked = applyPolicy(report(files), policy);
+    const blocked = applyPolicy(reportOf(files), policy);
     assert.deepEqual(blocked.files.map((f) => f.decision?.rule + ":" + f.verdict), ["sources.untrusted:block", "fail_on:pass", "fail_on:pass"]);
     assert.match(blocked.files[0]!.decision!.reason, /^hf:\/\/stranger\/m@1{40}\/model\.safetensors is not from a trusted source$/);
 
-    const warned = applyPolicy(report(files), parsePolicy("sources:\n  trusted: [hf://good-org]\n  untrusted: warn\n", "p.yml"));
+    const warned = applyPolicy(reportOf(files), parsePolicy("sources:\n  trusted: [hf://good-org]\n  untrusted: warn\n", "p.yml"));
     assert.equal(warned.files[0]!.verdict, "pass");
     assert.deepEqual(warned.files[0]!.decision?.notes?.length, 1);
-    const scanned = applyPolicy(report(files), parsePolicy("sources:\n  trusted: [hf://good-org]\n  untrusted: scan\n", "p.yml"));
+    const scanned = applyPolicy(reportOf(files), parsePolicy("sources:\n  trusted: [hf://good-org]\n  untrusted: scan\n", "p.yml"));
     assert.equal(scanned.files[0]!.decision?.notes, undefined);
   });
 });
@@ -292,7 +274,7 @@ describe("renderers show what the policy decided", () => {
     "modelgate.yml",
   );
   const decided = applyPolicy(
-    report([file("m/w.pt", { format: "pytorch-zip" }), file("m/x.pkl", { findings: [finding("MG101", "medium", "m/x.pkl")] })]),
+    reportOf([file("m/w.pt", { format: "pytorch-zip" }), file("m/x.pkl", { findings: [finding("MG101", "medium", "m/x.pkl")] })]),
     policy,
     { now: NOW },
   );
