@@ -99,11 +99,11 @@ class RebuildObserver implements MachineObserver {
     throw new ConvertInputError(`the pickle is ${kind === "limit" ? "beyond a limit" : kind}: ${message} (${this.at(at)})`);
   }
 
-  onSetItems(target: Sym, kv: readonly Value[], from: number): void {
+  onSetItems(target: Sym, kv: readonly Value[], from: number, to: number): void {
     if (target.t !== "call") return; // judged when the object was made; extract.ts refuses anything but OrderedDicts
     let items = this.items.get(target);
     if (!items) this.items.set(target, (items = []));
-    for (let i = from; i < kv.length; i++) items.push(kv[i]!);
+    for (let i = from; i < to; i++) items.push(kv[i]!);
   }
 
   /** Known-safe names that cannot become a tensor are bad input; everything else is refused with the judge's reason. */

@@ -7,7 +7,7 @@
 import { LIMITS } from "../limits.js";
 import { OP, HIGHEST_PROTOCOL, opName } from "./opcodes.js";
 import { parseIntLiteral, unescapePy } from "./literals.js";
-import { NeedMore, Operands, StreamBreak } from "./operands.js";
+import { NeedMore, Operands, StreamBreak, utf8 } from "./operands.js";
 import { Memo } from "./memo.js";
 import type { StreamReader } from "./reader.js";
 import {
@@ -80,8 +80,8 @@ export interface MachineObserver {
   onExt(code: number, at: number): void;
   onPersistentId(ref: PersistentRef): void;
   onIssue(kind: IssueKind, message: string, at: number): void;
-  /** SETITEM(S) on something other than a dict (an OrderedDict() call result): `kv[from…]`, valid only during the call. */
-  onSetItems?(target: Sym, kv: readonly Value[], from: number, at: number): void;
+  /** SETITEM(S) on something other than a dict (an OrderedDict() call result): `kv[from…to)`, valid only during the call. */
+  onSetItems?(target: Sym, kv: readonly Value[], from: number, to: number, at: number): void;
 }
 
 export interface MachineOptions {
@@ -99,7 +99,6 @@ export interface StreamOutcome {
   stopped: boolean;
   /** The value STOP returned (the unpickled object, symbolically). */
   result: Value;
-  opcodes: number;
   /** Imports and calls seen: a stream that did neither before breaking is data, not code. */
   effects: number;
 }
@@ -115,7 +114,16 @@ class PendingBuild {
 const EMPTY: Value = Object.freeze(tuple([]));
 
 export class Machine {
-  private readonly stack: Value[] = [];
+  /**
+   * The symbolic stack is `stack[0…sp)`. The array never shrinks: popping only moves `sp`, because
+   * V8 trims an array's storage as its length falls and grows it again as it rises, and a data
+   * pickle's stack rises and falls by a thousand items per batch. Slots at and past `sp` are stale.
+   */
+  private readonly stack: Value[] = [null];
+  private sp = 0;
+  /** Stack index of the innermost MARK (0 with none): what an opcode may pop starts here. */
+  private floor = 0;
+  /** The floors of the enclosing MARKs, innermost last. */
   private readonly marks: number[] = [];
   private readonly memo = new Memo();
   private frameEnd = -1;
@@ -150,7 +158,7 @@ export class Machine {
   }
 
   private outcome(stopped: boolean, result: Value): StreamOutcome {
-    return { end: Math.min(this.r.pos, this.r.size), stopped, result, opcodes: this.opcodes, effects: this.effects };
+    return { end: Math.min(this.r.pos, this.r.size), stopped, result, effects: this.effects };
   }
 
   /**
@@ -173,39 +181,35 @@ export class Machine {
     }
   }
 
+  /**
+   * The hot loop: the opcodes of dense data pickles, their operands read in place. The cursor `p`
+   * is a local; `r.pos` is brought up to date before anything else reads it (rare opcodes, STOP, a
+   * refill), which is what lets V8 keep the cursor in a register.
+   */
   private runBuffered(): Value {
     const r = this.r;
-    const obs = this.observer;
+    const ops = this.ops;
     const buf = r.buf;
     const base = r.bufStart;
-    const end = (this.ops.end = base + buf.length);
+    const end = (ops.end = base + buf.length);
+    const view = new DataView(buf.buffer, buf.byteOffset, buf.length);
+    let p = r.pos;
     for (;;) {
-      const at = r.pos;
+      const at = p;
       if (at >= end) {
         if (end >= r.size) throw new StreamBreak("broken", "stream ends without STOP (truncated)", at);
         throw new NeedMore(at, 1);
       }
       if (at >= this.frameEnd && this.frameEnd >= 0) this.checkFrame(at);
       const op = buf[at - base]!;
-      r.pos = at + 1;
+      p = at + 1;
       if (++this.opcodes > MAX_OPCODES) throw new StreamBreak("limit", `more than ${MAX_OPCODES} opcodes`, at);
+      /** Buffer index of the first operand byte. */
+      const i = p - base;
 
       switch (op) {
-        case FRAME: {
-          const len = this.ops.u64(at);
-          if (this.frameEnd > at) this.ambiguous(`FRAME at ${at} starts inside the previous frame`, at);
-          if (r.pos + len > r.size) {
-            // Loaders that prefetch frames fail here; loaders that treat FRAME as a hint read on.
-            obs.onIssue("malformed", `FRAME of ${len} bytes runs past the end of the data`, at);
-            this.frameEnd = -1;
-          } else this.frameEnd = r.pos + len;
-          break;
-        }
-        case STOP:
-          return this.pop(at);
         case MARK:
-          if (this.marks.length >= LIMITS.pickleMaxMarks) throw new StreamBreak("limit", `more than ${LIMITS.pickleMaxMarks} nested MARKs`, at);
-          this.marks.push(this.stack.length);
+          this.mark(at);
           break;
         case NONE:
           this.push(null, at);
@@ -216,42 +220,37 @@ export class Machine {
         case NEWFALSE:
           this.push(false, at);
           break;
-        case BININT: {
-          this.ops.need(4, at);
-          this.push(r.buf.readInt32LE(r.pos - r.bufStart), at);
-          r.pos += 4;
+        case BININT:
+          if (p + 4 > end) ops.short(at, p + 4);
+          this.push(view.getInt32(i, true), at);
+          p += 4;
           break;
-        }
         case BININT1:
-          this.push(this.ops.u8(at), at);
+          if (p + 1 > end) ops.short(at, p + 1);
+          this.push(buf[i]!, at);
+          p += 1;
           break;
-        case BININT2: {
-          this.ops.need(2, at);
-          this.push(r.buf.readUInt16LE(r.pos - r.bufStart), at);
-          r.pos += 2;
+        case BININT2:
+          if (p + 2 > end) ops.short(at, p + 2);
+          this.push(view.getUint16(i, true), at);
+          p += 2;
           break;
-        }
-        case BINFLOAT: {
-          this.ops.need(8, at);
-          this.push(r.buf.readDoubleBE(r.pos - r.bufStart), at);
-          r.pos += 8;
+        case BINFLOAT:
+          // The one big-endian operand of the format.
+          if (p + 8 > end) ops.short(at, p + 8);
+          this.push(view.getFloat64(i, false), at);
+          p += 8;
           break;
-        }
-        case BINUNICODE: {
-          const n = this.ops.u32(at);
-          this.push(this.ops.text(n, "utf8", at), at);
-          break;
-        }
         case SHORT_BINUNICODE: {
-          const n = this.ops.u8(at);
-          this.push(this.ops.text(n, "utf8", at), at);
+          if (p + 1 > end) ops.short(at, p + 1);
+          const n = buf[i]!;
+          if (p + 1 + n > end) ops.unbuffered(p + 1, n, at);
+          this.push(utf8(buf, i + 1, n), at);
+          p += 1 + n;
           break;
         }
         case EMPTY_TUPLE:
           this.push(EMPTY, at);
-          break;
-        case TUPLE:
-          this.push(tuple(this.popMark(at)), at);
           break;
         case TUPLE1:
           this.push(tuple(this.popItems(1, at)), at);
@@ -266,49 +265,63 @@ export class Machine {
           this.push(emptyList(), at);
           break;
         case APPEND: {
-          const v = this.pop(at);
-          this.extendList(this.top(at), [v], 0, at);
+          const m = this.itemsFrom(1, at);
+          this.extendList(this.stack[m - 1]!, this.stack, m, this.sp, at);
+          this.sp = m;
           break;
         }
         case APPENDS: {
           const m = this.popMarkIndex(at);
-          this.extendList(this.below(m, at), this.stack, m, at);
-          this.truncate(m);
+          this.extendList(this.below(m, at), this.stack, m, this.sp, at);
+          this.sp = m;
           break;
         }
         case EMPTY_DICT:
           this.push(emptyDict(), at);
           break;
         case SETITEM: {
-          const v = this.pop(at);
-          const k = this.pop(at);
-          this.setItems(this.top(at), [k, v], 0, at);
+          const m = this.itemsFrom(2, at);
+          this.setItems(this.stack[m - 1]!, this.stack, m, this.sp, at);
+          this.sp = m;
           break;
         }
         case SETITEMS: {
           const m = this.popMarkIndex(at);
-          this.setItems(this.below(m, at), this.stack, m, at);
-          this.truncate(m);
+          this.setItems(this.below(m, at), this.stack, m, this.sp, at);
+          this.sp = m;
           break;
         }
         case BINPUT:
-          this.put(this.ops.u8(at), at);
+          if (p + 1 > end) ops.short(at, p + 1);
+          this.put(buf[i]!, at);
+          p += 1;
           break;
         case LONG_BINPUT:
-          this.put(this.ops.u32(at), at);
+          if (p + 4 > end) ops.short(at, p + 4);
+          this.put(view.getUint32(i, true), at);
+          p += 4;
           break;
         case MEMOIZE:
           this.put(this.memo.count, at);
           break;
         case BINGET:
-          this.push(this.get(this.ops.u8(at), at), at);
+          if (p + 1 > end) ops.short(at, p + 1);
+          this.push(this.get(buf[i]!, at), at);
+          p += 1;
           break;
         case LONG_BINGET:
-          this.push(this.get(this.ops.u32(at), at), at);
+          if (p + 4 > end) ops.short(at, p + 4);
+          this.push(this.get(view.getUint32(i, true), at), at);
+          p += 4;
           break;
+        case STOP:
+          r.pos = p;
+          return this.pop(at);
 
         default:
+          r.pos = p;
           this.rare(op, at);
+          p = r.pos;
       }
     }
   }
@@ -317,6 +330,22 @@ export class Machine {
   private rare(op: number, at: number): void {
     const obs = this.observer;
     switch (op) {
+      case FRAME: {
+        const len = this.ops.u64(at);
+        if (this.frameEnd > at) this.ambiguous(`FRAME at ${at} starts inside the previous frame`, at);
+        if (this.r.pos + len > this.r.size) {
+          // Loaders that prefetch frames fail here; loaders that treat FRAME as a hint read on.
+          obs.onIssue("malformed", `FRAME of ${len} bytes runs past the end of the data`, at);
+          this.frameEnd = -1;
+        } else this.frameEnd = this.r.pos + len;
+        break;
+      }
+      case BINUNICODE:
+        this.push(this.ops.text(this.ops.u32(at), "utf8", at), at);
+        break;
+      case TUPLE:
+        this.push(tuple(this.popMark(at)), at);
+        break;
       case PROTO: {
         const v = this.ops.u8(at);
         // CPython refuses the stream here; a different loader might not, so analysis goes on.
@@ -325,8 +354,8 @@ export class Machine {
       }
       case POP:
         // CPython pops the mark itself when the current frame is empty.
-        if (this.stack.length > this.base()) this.stack.pop();
-        else this.popMark(at);
+        if (this.sp > this.floor) this.sp--;
+        else this.popMarkIndex(at);
         break;
       case POP_MARK:
         this.popMark(at);
@@ -408,13 +437,17 @@ export class Machine {
 
       case LIST: {
         const list = emptyList();
-        this.addItems(list, this.popMark(at), 0);
+        const m = this.popMarkIndex(at);
+        this.addItems(list, this.stack, m, this.sp);
+        this.sp = m;
         this.push(list, at);
         break;
       }
       case DICT: {
         const d = emptyDict();
-        this.setItems(d, this.popMark(at), 0, at);
+        const m = this.popMarkIndex(at);
+        this.setItems(d, this.stack, m, this.sp, at);
+        this.sp = m;
         this.push(d, at);
         break;
       }
@@ -422,15 +455,18 @@ export class Machine {
         this.push(emptySet(false), at);
         break;
       case ADDITEMS: {
-        const items = this.popMark(at);
-        const s = this.top(at);
-        if (isSym(s) && s.t === "set") this.addItems(s, items, 0);
+        const m = this.popMarkIndex(at);
+        const s = this.below(m, at);
+        if (isSym(s) && s.t === "set") this.addItems(s, this.stack, m, this.sp);
         else if (!isSym(s)) throw new StreamBreak("malformed", `ADDITEMS on a ${typeName(s)}`, at);
+        this.sp = m;
         break;
       }
       case FROZENSET: {
         const s = emptySet(true);
-        this.addItems(s, this.popMark(at), 0);
+        const m = this.popMarkIndex(at);
+        this.addItems(s, this.stack, m, this.sp);
+        this.sp = m;
         this.push(s, at);
         break;
       }
@@ -531,63 +567,79 @@ export class Machine {
 
   // ---- stack
 
-  private base(): number {
-    return this.marks.length ? this.marks[this.marks.length - 1]! : 0;
+  private mark(at: number): void {
+    if (this.marks.length >= LIMITS.pickleMaxMarks) throw new StreamBreak("limit", `more than ${LIMITS.pickleMaxMarks} nested MARKs`, at);
+    this.marks.push(this.floor);
+    this.floor = this.sp;
   }
 
   private push(v: Value, at: number): void {
-    if (this.stack.length >= MAX_STACK) throw new StreamBreak("limit", `stack deeper than ${MAX_STACK}`, at);
-    this.stack.push(v);
+    const sp = this.sp;
+    if (sp >= MAX_STACK) throw new StreamBreak("limit", `stack deeper than ${MAX_STACK}`, at);
+    this.stack[sp] = v; // at most one past the end: the array grows by appending, never gets holes
+    this.sp = sp + 1;
   }
 
   private pop(at: number): Value {
-    if (this.stack.length <= this.base()) throw new StreamBreak("malformed", `${opName(this.ops.opAt(at))} on an empty stack`, at);
-    return this.stack.pop()!;
+    if (this.sp <= this.floor) throw this.emptyStack(at);
+    return this.stack[--this.sp]!;
   }
 
   private top(at: number): Value {
-    if (this.stack.length <= this.base()) throw new StreamBreak("malformed", `${opName(this.ops.opAt(at))} on an empty stack`, at);
-    return this.stack[this.stack.length - 1]!;
+    if (this.sp <= this.floor) throw this.emptyStack(at);
+    return this.stack[this.sp - 1]!;
   }
 
+  private emptyStack(at: number): StreamBreak {
+    return new StreamBreak("malformed", `${opName(this.ops.opAt(at))} on an empty stack`, at);
+  }
+
+  /** Pops a MARK and the items above it, oldest first. */
   private popMark(at: number): Value[] {
-    return this.stack.splice(this.popMarkIndex(at));
-  }
-
-  /** The top `n` items as a new array, oldest first (TUPLE1–3; no array literal, see values.ts). */
-  private popItems(n: number, at: number): Value[] {
-    const stack = this.stack;
-    if (stack.length - n < this.base()) throw new StreamBreak("malformed", `${opName(this.ops.opAt(at))} on an empty stack`, at);
-    const items = new Array<Value>(n);
-    for (let i = n - 1; i >= 0; i--) items[i] = stack.pop()!;
+    const m = this.popMarkIndex(at);
+    const items = this.stack.slice(m, this.sp);
+    this.sp = m;
     return items;
   }
 
-  /** Drops stack items from index `m` on (popping is cheaper than setting the length for the few items a MARK spans). */
-  private truncate(m: number): void {
-    const stack = this.stack;
-    if (stack.length - m > 64) stack.length = m;
-    else while (stack.length > m) stack.pop();
+  /** Pops the top `n` items as a new array, oldest first (TUPLE1–3; sliced, not a literal: see values.ts). */
+  private popItems(n: number, at: number): Value[] {
+    const sp = this.sp;
+    if (sp - n < this.floor) throw this.emptyStack(at);
+    this.sp = sp - n;
+    return this.stack.slice(sp - n, sp);
+  }
+
+  /**
+   * For APPEND and SETITEM: the stack index of the top `n` items, checking that a container sits
+   * below them. The caller reads them in place and then drops them by setting `sp`.
+   */
+  private itemsFrom(n: number, at: number): number {
+    const m = this.sp - n;
+    if (m <= this.floor) throw this.emptyStack(at);
+    return m;
   }
 
   /** The value just under the items of a popped MARK at stack index `m` (the container they go into). */
   private below(m: number, at: number): Value {
-    if (m <= this.base()) throw new StreamBreak("malformed", `${opName(this.ops.opAt(at))} on an empty stack`, at);
+    if (m <= this.floor) throw this.emptyStack(at);
     return this.stack[m - 1]!;
   }
 
-  /** Pops a MARK and returns the stack index its items start at (callers truncate the stack there). */
+  /** Pops a MARK and returns the stack index its items start at (callers drop the items by setting `sp`). */
   private popMarkIndex(at: number): number {
-    const m = this.marks.pop();
-    if (m === undefined) throw new StreamBreak("malformed", `${opName(this.ops.opAt(at))} without a MARK`, at);
+    const outer = this.marks.pop();
+    if (outer === undefined) throw new StreamBreak("malformed", `${opName(this.ops.opAt(at))} without a MARK`, at);
+    const m = this.floor;
+    this.floor = outer;
     return m;
   }
 
   // ---- memo
 
   private put(key: number, at: number): void {
-    if (this.stack.length <= this.base()) throw new StreamBreak("malformed", "memo store with an empty stack", at);
-    let v = this.stack[this.stack.length - 1]!;
+    if (this.sp <= this.floor) throw new StreamBreak("malformed", "memo store with an empty stack", at);
+    let v = this.stack[this.sp - 1]!;
     const count = this.memo.count;
     if (count >= MAX_MEMO && this.memo.get(key) === undefined) throw new StreamBreak("limit", `memo larger than ${MAX_MEMO} entries`, at);
     if (count >= this.retainAll && typeof v === "string" && !nameLike(v)) {
@@ -621,18 +673,18 @@ export class Machine {
     c.moreMemoKeys = undefined;
   }
 
-  /** Adds `items[from…]` to a list or set. */
-  private addItems(c: List | SetValue, items: Value[], from: number): void {
-    c.items = kept(c.items, items, from, this.sample);
+  /** Adds `items[from…to)` to a list or set. */
+  private addItems(c: List | SetValue, items: Value[], from: number, to: number): void {
+    c.items = kept(c.items, items, from, to, this.sample);
     if (!c.behaviour) {
-      for (let i = from; i < items.length; i++) {
+      for (let i = from; i < to; i++) {
         if (!isPlain(items[i]!)) {
           this.restore(c);
           break;
         }
       }
     }
-    c.n += items.length - from;
+    c.n += to - from;
   }
 
   // ---- imports and calls
@@ -651,9 +703,10 @@ export class Machine {
     return c;
   }
 
-  private extendList(target: Value, items: Value[], from: number, at: number): void {
+  /** Appends `items[from…to)` to a list. */
+  private extendList(target: Value, items: Value[], from: number, to: number, at: number): void {
     if (isSym(target)) {
-      if (target.t === "list") this.addItems(target, items, from);
+      if (target.t === "list") this.addItems(target, items, from, to);
       else if (target.t === "set" || target.t === "tuple" || target.t === "dict" || target.t === "bytes") {
         throw new StreamBreak("malformed", `APPEND on a ${target.t}`, at);
       }
@@ -663,19 +716,19 @@ export class Machine {
     throw new StreamBreak("malformed", `APPEND on a ${typeName(target)}`, at);
   }
 
-  /** Sets the key/value pairs `kv[from…]` on a dict. */
-  private setItems(target: Value, kv: Value[], from: number, at: number): void {
-    if ((kv.length - from) % 2 !== 0) throw new StreamBreak("malformed", "odd number of items for a dict", at);
+  /** Sets the key/value pairs `kv[from…to)` on a dict. */
+  private setItems(target: Value, kv: Value[], from: number, to: number, at: number): void {
+    if ((to - from) % 2 !== 0) throw new StreamBreak("malformed", "odd number of items for a dict", at);
     if (!isSym(target) || target.t === "tuple" || target.t === "list" || target.t === "set" || target.t === "bytes") {
       throw new StreamBreak("malformed", `SETITEM on a ${isSym(target) ? target.t : typeName(target)}`, at);
     }
     if (target.t !== "dict") {
       // __setitem__ of an object: judged when the object was made
-      this.observer.onSetItems?.(target, kv, from, at);
+      this.observer.onSetItems?.(target, kv, from, to, at);
       return;
     }
-    target.kv = kept(target.kv, kv, from, 2 * this.sample);
-    for (let i = from; i < kv.length; i += 2) {
+    target.kv = kept(target.kv, kv, from, to, 2 * this.sample);
+    for (let i = from; i < to; i += 2) {
       const k = kv[i]!;
       if (typeof k === "object" && k !== null && (k.t === "list" || k.t === "dict" || (k.t === "set" && !k.frozen))) {
         // CPython fails here; analysis goes on so that whatever follows is still judged.
@@ -683,7 +736,7 @@ export class Machine {
       }
       if (!target.behaviour && !(isPlain(k) && isPlain(kv[i + 1]!))) this.restore(target);
     }
-    target.n += (kv.length - from) / 2;
+    target.n += (to - from) / 2;
   }
 
   private async afterBuild(d: BuildDirective, at: number): Promise<void> {
@@ -722,14 +775,14 @@ export class Machine {
 }
 
 /**
- * A container's sample after adding `items[from…]`, up to `max` entries: the first batch becomes the
- * sample in one slice (exactly sized, no growth); nothing is copied once the sample is full.
+ * A container's sample after adding `items[from…to)`, up to `max` entries: the first batch becomes
+ * the sample in one slice (exactly sized, no growth); nothing is copied once the sample is full.
  */
-function kept(sample: Value[], items: Value[], from: number, max: number): Value[] {
-  const to = Math.min(items.length, from + max - sample.length);
-  if (to <= from) return sample;
-  if (sample.length === 0) return items.slice(from, to);
-  for (let i = from; i < to; i++) sample.push(items[i]!);
+function kept(sample: Value[], items: Value[], from: number, to: number, max: number): Value[] {
+  const last = Math.min(to, from + max - sample.length);
+  if (last <= from) return sample;
+  if (sample.length === 0) return items.slice(from, last);
+  for (let i = from; i < last; i++) sample.push(items[i]!);
   return sample;
 }
 

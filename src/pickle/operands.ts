@@ -47,10 +47,20 @@ export class Operands {
 
   /** Ensures `n` operand bytes after pos are buffered, or signals a refill, or the end of the data. */
   need(n: number, at: number): void {
-    const r = this.r;
-    if (r.pos + n <= this.end) return;
-    if (this.end >= r.size) throw new StreamBreak("broken", `${opName(this.opAt(at))} operand truncated`, at);
-    throw new NeedMore(at, r.pos + n - at);
+    if (this.r.pos + n > this.end) this.short(at, this.r.pos + n);
+  }
+
+  /** The operands of the opcode at `at` run to `upTo`, past the buffer: a refill, or the end of the data. */
+  short(at: number, upTo: number): never {
+    if (this.end >= this.r.size) throw new StreamBreak("broken", `${opName(this.opAt(at))} operand truncated`, at);
+    throw new NeedMore(at, upTo - at);
+  }
+
+  /** A payload of `len` bytes at `from` is not all buffered: impossible past the end of the data, else a refill. */
+  unbuffered(from: number, len: number, at: number): never {
+    const size = this.r.size;
+    if (from + len > size) throw new StreamBreak("malformed", `${opName(this.opAt(at))} declares ${len} bytes but only ${size - from} remain`, at);
+    this.short(at, from + len);
   }
 
   u8(at: number): number {
@@ -94,12 +104,8 @@ export class Operands {
    */
   payload(len: number, at: number): number {
     const r = this.r;
-    if (r.pos + len > r.size) {
-      throw new StreamBreak("malformed", `${opName(this.opAt(at))} declares ${len} bytes but only ${r.size - r.pos} remain`, at);
-    }
-    if (len > MAX_INLINE) return -1;
-    this.need(len, at);
-    return r.pos - r.bufStart;
+    if (r.pos + len > r.size || (len <= MAX_INLINE && r.pos + len > this.end)) this.unbuffered(r.pos, len, at);
+    return len > MAX_INLINE ? -1 : r.pos - r.bufStart;
   }
 
   text(len: number, encoding: "utf8" | "latin1", at: number): Value {
@@ -107,7 +113,8 @@ export class Operands {
     const s = this.payload(len, at);
     const start = r.pos;
     r.pos += len;
-    return s < 0 ? { t: "bigstr", len, at: start } : r.buf.toString(encoding, s, s + len);
+    if (s < 0) return { t: "bigstr", len, at: start };
+    return encoding === "utf8" ? utf8(r.buf, s, len) : r.buf.toString("latin1", s, s + len);
   }
 
   bytes(len: number, at: number): Value {
@@ -148,5 +155,36 @@ export class Operands {
     let end = i;
     if (end > s && r.buf[end - 1] === 0x0d) end--; // CRLF-tolerant like CPython's readline().strip()
     return r.buf.toString("utf8", s, end);
+  }
+}
+
+const chars = String.fromCharCode;
+
+/**
+ * Decodes `n` UTF-8 bytes at `s`. Short ASCII strings, most of what a pickle holds, are built in
+ * JS: `Buffer#toString` crosses into C++, which costs more than decoding a few bytes.
+ */
+export function utf8(buf: Buffer, s: number, n: number): string {
+  if (n > 8) return buf.toString("utf8", s, s + n);
+  for (let i = s; i < s + n; i++) if (buf[i]! >= 0x80) return buf.toString("utf8", s, s + n);
+  switch (n) {
+    case 0:
+      return "";
+    case 1:
+      return chars(buf[s]!);
+    case 2:
+      return chars(buf[s]!, buf[s + 1]!);
+    case 3:
+      return chars(buf[s]!, buf[s + 1]!, buf[s + 2]!);
+    case 4:
+      return chars(buf[s]!, buf[s + 1]!, buf[s + 2]!, buf[s + 3]!);
+    case 5:
+      return chars(buf[s]!, buf[s + 1]!, buf[s + 2]!, buf[s + 3]!, buf[s + 4]!);
+    case 6:
+      return chars(buf[s]!, buf[s + 1]!, buf[s + 2]!, buf[s + 3]!, buf[s + 4]!, buf[s + 5]!);
+    case 7:
+      return chars(buf[s]!, buf[s + 1]!, buf[s + 2]!, buf[s + 3]!, buf[s + 4]!, buf[s + 5]!, buf[s + 6]!);
+    default:
+      return chars(buf[s]!, buf[s + 1]!, buf[s + 2]!, buf[s + 3]!, buf[s + 4]!, buf[s + 5]!, buf[s + 6]!, buf[s + 7]!);
   }
 }

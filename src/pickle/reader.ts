@@ -33,6 +33,15 @@ export class StreamReader {
     return this.bufStart + this.buf.length;
   }
 
+  /** Moves to `pos`, dropping a buffer that does not hold it: readers index `buf` from `pos` on. */
+  seek(pos: number): void {
+    if (pos < this.bufStart || pos > this.bufEnd) {
+      this.buf = Buffer.alloc(0);
+      this.bufStart = pos;
+    }
+    this.pos = pos;
+  }
+
   /** Makes `[pos, pos + n)` available in `buf` if the source has it; false at end of source. */
   async ensure(n: number): Promise<boolean> {
     if (this.pos >= this.bufStart) {

@@ -135,15 +135,7 @@ export const PLAIN_DATA: Opaque = Object.freeze({ t: "opaque", what: "plain data
  */
 export function isPlain(v: Value): boolean {
   if (typeof v !== "object" || v === null) return typeof v !== "string" || !(v.charCodeAt(0) === 95 && v.charCodeAt(1) === 95);
-  switch (v.t) {
-    case "tuple":
-    case "list":
-    case "dict":
-    case "set":
-      return !v.behaviour;
-    default:
-      return v === PLAIN_DATA;
-  }
+  return v instanceof Container ? !v.behaviour : v === PLAIN_DATA;
 }
 
 /*
@@ -157,40 +149,22 @@ export function isPlain(v: Value): boolean {
 /** A container's items before its first: shared, frozen, so a push on it throws instead of leaking. */
 const NO_ITEMS: Value[] = Object.freeze([] as Value[]) as Value[];
 
-class TupleValue implements Tuple {
-  readonly t = "tuple";
+/**
+ * The four container kinds are one class, so every container has the same hidden class: a read of
+ * `behaviour` or `t` that sees the machine's values stays a fast monomorphic access instead of
+ * V8's generic lookup across many classes (the machine reads them for every item of a dense pickle).
+ */
+class Container {
+  n = 0;
+  kv = NO_ITEMS;
+  memoKey: number | undefined = undefined;
+  moreMemoKeys: number[] | undefined = undefined;
   constructor(
+    readonly t: "tuple" | "list" | "dict" | "set",
     public items: Value[],
     public behaviour: boolean,
+    public frozen: boolean,
   ) {}
-}
-
-class ListValue implements List {
-  readonly t = "list";
-  items = NO_ITEMS;
-  n = 0;
-  behaviour = false;
-  memoKey: number | undefined = undefined;
-  moreMemoKeys: number[] | undefined = undefined;
-}
-
-class DictValue implements Dict {
-  readonly t = "dict";
-  kv = NO_ITEMS;
-  n = 0;
-  behaviour = false;
-  memoKey: number | undefined = undefined;
-  moreMemoKeys: number[] | undefined = undefined;
-}
-
-class SetOfValues implements SetValue {
-  readonly t = "set";
-  items = NO_ITEMS;
-  n = 0;
-  behaviour = false;
-  memoKey: number | undefined = undefined;
-  moreMemoKeys: number[] | undefined = undefined;
-  constructor(public frozen: boolean) {}
 }
 
 class Call implements CallResult {
@@ -224,12 +198,12 @@ class Bytes implements BytesConst {
 export function tuple(items: Value[]): Tuple {
   let behaviour = false;
   for (let i = 0; i < items.length; i++) if (!isPlain(items[i]!)) behaviour = true;
-  return new TupleValue(items, behaviour);
+  return new Container("tuple", items, behaviour, false) as Tuple;
 }
 
-export const emptyList = (): List => new ListValue();
-export const emptyDict = (): Dict => new DictValue();
-export const emptySet = (frozen: boolean): SetValue => new SetOfValues(frozen);
+export const emptyList = (): List => new Container("list", NO_ITEMS, false, false) as List;
+export const emptyDict = (): Dict => new Container("dict", NO_ITEMS, false, false) as Dict;
+export const emptySet = (frozen: boolean): SetValue => new Container("set", NO_ITEMS, false, frozen) as SetValue;
 export const callResult = (fn: Value, args: Value, kind: CallKind, at: number): CallResult => new Call(fn, args, kind, at);
 export const globalRef = (module: string, name: string, at: number, via: GlobalRef["via"]): GlobalRef => new Global(module, name, at, via);
 export const bytesConst = (data: Uint8Array, at: number): BytesConst => new Bytes(data, at);
