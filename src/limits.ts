@@ -6,9 +6,11 @@ export const LIMITS = Object.freeze({
   /** Symbolic stack depth of the pickle machine (CWE-400: a stream of pushes exhausting memory). */
   pickleMaxStack: 1_000_000,
   /** Memo entries (CWE-400: memo flooding; also bounds PUT with huge keys). */
-  pickleMaxMemo: 8_000_000,
-  /** Memo entries kept whole; past this, plain-data containers are memoized as a placeholder (bounds memory on dense data pickles). */
+  pickleMaxMemo: 64_000_000,
+  /** Memo entries kept whole; past this, values are memoized as placeholders (bounds memory on dense pickles; see Machine.compacted). */
   pickleMemoRetainAll: 100_000,
+  /** Past pickleMemoRetainAll, imports, persistent ids and name-like strings the memo still keeps whole. */
+  pickleMemoKeepRefs: 1_000_000,
   /** Nested MARK depth (CWE-674: unbounded recursion / mark stack growth). */
   pickleMaxMarks: 4_000_000,
   /** Items a symbolic container remembers; further items are counted, not kept (CWE-400). */

@@ -20,6 +20,7 @@ import { runInNewContext } from "node:vm";
 import { after, before, describe, test } from "node:test";
 import fc from "fast-check";
 import { scanFile } from "../src/engine.js";
+import { LIMITS } from "../src/limits.js";
 import { scanPickle } from "../src/formats/pickle.js";
 import { RULES, type RuleId } from "../src/rules/catalogue.js";
 import { BufferSource } from "../src/sources/byteSource.js";
@@ -551,9 +552,9 @@ describe("targeted bombs", () => {
   });
 
   test("memo flood: more MEMOIZEs than the memo limit", async () => {
-    // NONE then 9 × 10^6 MEMOIZE: each stores the top of the stack under the next index.
-    const bytes = Buffer.concat([Buffer.from([OP.PROTO, 4, OP.NONE]), Buffer.alloc(9_000_000, OP.MEMOIZE), Buffer.from([OP.STOP])]);
-    await bomb("memoize-9e6", "memo.pkl", bytes);
+    // NONE then one MEMOIZE more than the limit: each stores the top of the stack under the next index.
+    const bytes = Buffer.concat([Buffer.from([OP.PROTO, 4, OP.NONE]), Buffer.alloc(LIMITS.pickleMaxMemo + 1, OP.MEMOIZE), Buffer.from([OP.STOP])]);
+    await bomb("memoize-past-limit", "memo.pkl", bytes);
   });
 
   // 2·10^5 distinct keys is a legal memo (under LIMITS.pickleMaxMemo): no finding is due, only bounded time and memory.

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { Memo } from "../src/pickle/memo.js";
-import { PLAIN_DATA } from "../src/pickle/values.js";
+import { FORGOTTEN, PLAIN_DATA } from "../src/pickle/values.js";
 
 test("sequential keys are stored and counted", () => {
   const m = new Memo();
@@ -45,7 +45,30 @@ test("scattered LONG_BINPUT keys do not allocate a page each", () => {
   assert.equal(m.get(4 * 65_536 * 4 + 1), 4);
 });
 
-test("a page full of plain-data placeholders is shared, and copied when a slot gets a real value", () => {
+test("keys a page apart do not allocate a page each (a 20,000-key memo must not cost gigabytes)", () => {
+  const m = new Memo();
+  const before = process.memoryUsage().heapUsed;
+  for (let i = 0; i < 20_000; i++) m.set(i * 4096, null);
+  assert.ok(process.memoryUsage().heapUsed - before < 32 * 1024 * 1024, `${process.memoryUsage().heapUsed - before} bytes`);
+  assert.equal(m.get(19_999 * 4096), null);
+  assert.equal(m.get(4096 + 1), undefined);
+  assert.equal(m.count, 20_000);
+});
+
+test("a full page of placeholders costs about a byte a slot, and each reads back as stored", () => {
+  const m = new Memo();
+  const n = 4_000_000;
+  const before = process.memoryUsage().heapUsed;
+  for (let i = 0; i < n; i++) m.set(i, i % 3 === 0 ? FORGOTTEN : PLAIN_DATA);
+  assert.ok(process.memoryUsage().heapUsed - before < n * 2, `${process.memoryUsage().heapUsed - before} bytes for ${n} entries`);
+  for (const k of [0, 1, 2, 3, 4095, 4096, n - 1]) assert.equal(m.get(k), k % 3 === 0 ? FORGOTTEN : PLAIN_DATA, String(k));
+  m.set(4097, "a real value");
+  m.set(4098, FORGOTTEN);
+  assert.deepEqual([m.get(4096), m.get(4097), m.get(4098), m.get(4099)], [PLAIN_DATA, "a real value", FORGOTTEN, PLAIN_DATA]);
+  assert.equal(m.count, n);
+});
+
+test("a page full of plain-data placeholders is compacted, and expanded when a slot gets a real value", () => {
   const m = new Memo();
   for (let i = 0; i < 3 * 4096; i++) m.set(i, PLAIN_DATA);
   m.set(5000, "restored");

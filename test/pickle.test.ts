@@ -223,21 +223,41 @@ describe("large memos", () => {
     assert.match(find(await scan(bytes), "MG100")[0]?.message ?? "", /calls posix\.system/);
   });
 
-  test("a plain container memoized past the bound regains its content when it gains behaviour", async () => {
+  test("a container memoized past the bound that gains behaviour is forgotten, and BUILD with it is reported", async () => {
     const bytes = assemble(
       bigMemo(n), OP.EMPTY_DICT, OP.MEMOIZE, str("__class__"), global("posix", "system"), OP.SETITEM, OP.POP,
       global("collections", "OrderedDict"), OP.EMPTY_TUPLE, OP.REDUCE, key(n), OP.BUILD, OP.STOP,
     );
-    assert.match(find(await scan(bytes), "MG106")[0]?.message ?? "", /__class__/);
+    const ctx = await scan(bytes);
+    assert.match(find(ctx, "MG111")[0]?.message ?? "", /BUILD uses it as its state/);
+    assert.equal(find(ctx, "MG100").length, 1, "posix.system is still judged where it is imported");
   });
 
-  test("a container memoized past the bound regains its content when behaviour arrives past its sample, in one batch", async () => {
+  test("a forgotten container that gains behaviour past its sample, in one batch, is reported when called", async () => {
     const ints = Array.from({ length: LIMITS.pickleContainerSample + 6 }, (_, i) => assemble(OP.BININT1, i));
     const bytes = assemble(
       bigMemo(n), OP.EMPTY_LIST, OP.MEMOIZE, OP.MARK, ...ints, global("posix", "system"), OP.APPENDS, OP.POP,
       key(n), OP.EMPTY_TUPLE, OP.REDUCE, OP.STOP,
     );
-    assert.match(find(await scan(bytes), "MG107")[0]?.message ?? "", /calls a value produced at load time: \[0, 1, 2, 3, …\]/);
+    assert.match(find(await scan(bytes), "MG111")[0]?.message ?? "", /REDUCE calls it/);
+  });
+
+  test("call results and bytes past the bound are forgotten: calling one, or handing it on as a callable, is reported", async () => {
+    const made = assemble(global("collections", "OrderedDict"), OP.EMPTY_TUPLE, OP.REDUCE, OP.MEMOIZE, OP.POP);
+    const called = await scan(assemble(bigMemo(n), made, key(n), OP.EMPTY_TUPLE, OP.REDUCE, OP.STOP));
+    assert.match(find(called, "MG111")[0]?.message ?? "", /REDUCE calls it/);
+    const forwarded = await scan(assemble(bigMemo(n), made, global("copyreg", "__newobj__"), key(n), OP.TUPLE1, OP.REDUCE, OP.STOP));
+    assert.match(find(forwarded, "MG111")[0]?.message ?? "", /copyreg\.__newobj__ is given it as a callable/);
+    const state = await scan(assemble(bigMemo(n), made, global("torch._utils", "_set_obj_state"), OP.NONE, key(n), OP.TUPLE2, OP.REDUCE, OP.STOP));
+    assert.match(find(state, "MG111")[0]?.message ?? "", /_set_obj_state sets state from it/);
+    const bytesState = await scan(assemble(bigMemo(n), OP.SHORT_BINBYTES, 1, "x", OP.MEMOIZE, OP.POP, global("collections", "OrderedDict"), OP.EMPTY_TUPLE, OP.REDUCE, key(n), OP.BUILD, OP.STOP));
+    assert.match(find(bytesState, "MG111")[0]?.message ?? "", /BUILD uses it as its state/);
+  });
+
+  test("a plain dataset past the bound, never fetched back, gets no finding", async () => {
+    const record = assemble(OP.EMPTY_DICT, OP.MEMOIZE, str("when"), global("datetime", "date"), OP.SHORT_BINBYTES, 4, [7, 234, 1, 1], OP.MEMOIZE, OP.TUPLE1, OP.MEMOIZE, OP.REDUCE, OP.MEMOIZE, OP.SETITEM);
+    const bytes = assemble(OP.PROTO, 4, OP.EMPTY_LIST, OP.MEMOIZE, OP.MARK, ...Array.from({ length: 40_000 }, () => record), OP.APPENDS, OP.STOP);
+    assert.deepEqual((await scan(bytes)).rules(), []);
   });
 
   test("the memo's name test keeps exactly the strings /^[A-Za-z_][\\w.]{0,255}$/ accepts", () => {

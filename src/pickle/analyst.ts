@@ -12,6 +12,7 @@ import type { BuildDirective, IssueKind, MachineObserver, StreamOutcome } from "
 import { judge, normalModule, type JudgeOptions, type Judgement } from "./judge.js";
 import { joblibDirective, isJoblibWrapper } from "./joblib.js";
 import {
+  FORGOTTEN,
   bytesPayloads,
   describe,
   dictEntries,
@@ -30,8 +31,14 @@ import {
 type Use = "import" | "construct" | "call";
 
 interface NameUse {
+  /** The normalised qualified name. */
+  name: string;
   ref: GlobalRef;
   judgement: Judgement;
+  /** What the name does with its arguments, looked up once per name rather than once per call. */
+  forwarded: (typeof CALLS_ITS_ARGUMENT)[string] | undefined;
+  stateAt: number | undefined;
+  rebuildsTensor: boolean;
   worst: Use;
   /** Calls and constructions; an import followed by its call is one use. */
   calls: number;
@@ -67,6 +74,7 @@ const DANGEROUS_STATE_KEY = /^__\w+__$/;
 
 export class PickleAnalyst implements MachineObserver {
   private readonly uses = new Map<string, NameUse>();
+  private readonly byRef = new WeakMap<GlobalRef, NameUse>();
   private overflowNames = 0;
   private deferred: { kind: IssueKind; message: string; at: number }[] | undefined;
   private streamKind: StreamKind = "sure";
@@ -123,6 +131,10 @@ export class PickleAnalyst implements MachineObserver {
       });
       return;
     }
+    if (fn === FORGOTTEN) {
+      this.forgotten(`${c.kind} calls it`, c.at);
+      return;
+    }
     switch (fn.t) {
       case "global":
         this.onGlobalCall(fn, c);
@@ -139,6 +151,10 @@ export class PickleAnalyst implements MachineObserver {
   }
 
   onBuild(target: Value, state: Value, at: number): BuildDirective {
+    if (target === FORGOTTEN || state === FORGOTTEN) {
+      this.forgotten(`BUILD uses it as its ${target === FORGOTTEN ? "target" : "state"}`, at);
+      return undefined;
+    }
     if (isSym(target) && target.t === "global") {
       this.report("MG106", `BUILD sets attributes on the imported object ${qualifiedName(target)}`, {
         offset: at,
@@ -171,15 +187,25 @@ export class PickleAnalyst implements MachineObserver {
     else this.report(ISSUE_RULE[kind], message, { offset: at });
   }
 
+  /**
+   * A use of a memo entry the machine dropped past its memo bounds (FORGOTTEN): what the use does
+   * depends on a value that is no longer known, so it is reported instead of judged.
+   */
+  private forgotten(use: string, at: number): void {
+    this.report("MG111", `${use}, but it is a memo entry dropped once the memo outgrew ${LIMITS.pickleMemoRetainAll} entries; this use cannot be judged`, { offset: at });
+  }
+
   // ---- judging
 
   private onGlobalCall(fn: GlobalRef, c: CallResult): void {
     const use: Use = c.kind === "NEWOBJ" || c.kind === "NEWOBJ_EX" ? "construct" : "call";
-    const name = this.use(fn, use, c);
-    const forwarded = own(CALLS_ITS_ARGUMENT, name);
+    const u = this.use(fn, use, c);
+    if (!u) return; // past the distinct-name bound: counted, reported once at flush
+    const { name, forwarded, stateAt } = u;
     for (const index of forwarded?.indices ?? []) {
       const arg = argAt(c.args, index);
-      if (isSym(arg) && arg.t === "global") this.use(arg, forwarded!.construct ? "construct" : "call", c);
+      if (arg === FORGOTTEN) this.forgotten(`${name} is given it as a callable`, c.at);
+      else if (isSym(arg) && arg.t === "global") this.use(arg, forwarded!.construct ? "construct" : "call", c);
       else if (isSym(arg) && arg.t !== "dynglobal" && arg.t !== "opaque") {
         this.report("MG107", `${name} is given a callable produced at load time: ${describe(arg)}`, {
           offset: c.at,
@@ -187,14 +213,14 @@ export class PickleAnalyst implements MachineObserver {
         });
       }
     }
-    const stateAt = own(SETS_STATE_FROM_ARGUMENT, name);
+    if (stateAt !== undefined && argAt(c.args, stateAt) === FORGOTTEN) this.forgotten(`${name} sets state from it`, c.at);
     const dunders = stateAt === undefined ? [] : dunderKeys(argAt(c.args, stateAt));
     if (dunders.length > 0) {
       this.report("MG106", `${name} sets dunder attributes ${dunders.join(", ")}`, { offset: c.at, evidence: describe(c) });
     }
-    if (TENSOR_REBUILDERS.has(name)) this.hooks.onTensorRebuild?.(name, c);
-    const j = this.uses.get(name)?.judgement;
-    if (j && (j.kind === "deny" || j.kind === "walk") && j.entry?.nested) {
+    if (u.rebuildsTensor) this.hooks.onTensorRebuild?.(name, c);
+    const j = u.judgement;
+    if ((j.kind === "deny" || j.kind === "walk") && j.entry?.nested) {
       for (const payload of bytesPayloads(c.args)) {
         if (payload.t === "bytes" ? payload.data.length > 0 : payload.len <= LIMITS.pickleMaxNestedPayload) {
           this.nested.push({ payload, callee: name });
@@ -203,22 +229,36 @@ export class PickleAnalyst implements MachineObserver {
     }
   }
 
-  /** Records one use of an imported name; returns its normalised qualified name. */
-  private use(g: GlobalRef, use: Use, call?: CallResult): string {
-    const key = `${normalModule(g.module)}.${g.name}`;
-    let u = this.uses.get(key);
+  /** Records one use of an imported name; undefined past the bound on distinct names (counted, not judged). */
+  private use(g: GlobalRef, use: Use, call?: CallResult): NameUse | undefined {
+    // A memoized import is one GlobalRef used by every call through it: its name is built once.
+    let u = this.byRef.get(g);
     if (!u) {
-      if (this.uses.size >= LIMITS.pickleMaxDistinctGlobals) {
-        this.overflowNames++;
-        return key;
+      const key = `${normalModule(g.module)}.${g.name}`;
+      u = this.uses.get(key);
+      if (!u) {
+        if (this.uses.size >= LIMITS.pickleMaxDistinctGlobals) {
+          this.overflowNames++;
+          return undefined;
+        }
+        u = {
+          name: key,
+          ref: g,
+          judgement: judge(g.module, g.name, this.judging),
+          forwarded: own(CALLS_ITS_ARGUMENT, key),
+          stateAt: own(SETS_STATE_FROM_ARGUMENT, key),
+          rebuildsTensor: TENSOR_REBUILDERS.has(key),
+          worst: use,
+          calls: 0,
+        };
+        this.uses.set(key, u);
       }
-      u = { ref: g, judgement: judge(g.module, g.name, this.judging), worst: use, calls: 0 };
-      this.uses.set(key, u);
+      this.byRef.set(g, u);
     }
     if (use !== "import") u.calls++;
     if (USE_RANK[use] > USE_RANK[u.worst]) u.worst = use;
     if (call && !u.firstCall) u.firstCall = call;
-    return key;
+    return u;
   }
 
   /** Reports every name that was not allowed, once, at the severity of its worst use. */

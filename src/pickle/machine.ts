@@ -11,6 +11,7 @@ import { NeedMore, Operands, StreamBreak, utf8 } from "./operands.js";
 import { Memo } from "./memo.js";
 import type { StreamReader } from "./reader.js";
 import {
+  FORGOTTEN,
   PLAIN_DATA,
   SAMPLE,
   callResult,
@@ -42,11 +43,12 @@ const MAX_STACK = LIMITS.pickleMaxStack;
 const MAX_MEMO = LIMITS.pickleMaxMemo;
 const MAX_OPCODES = LIMITS.pickleMaxOpcodes;
 /**
- * Up to this many memo entries everything is kept. Past it, containers holding only plain data are
- * stored as PLAIN_DATA, so a dense data pickle's memo does not pin every record in memory; a
- * container that later gains behaviour is put back (see restore).
+ * Up to this many memo entries everything is kept. Past it, the memo keeps placeholders for most
+ * values (see compacted), so a dense pickle's memo does not pin every record in memory.
  */
 const MEMO_RETAIN_ALL = LIMITS.pickleMemoRetainAll;
+/** Past MEMO_RETAIN_ALL, how many imports, persistent ids and name-like strings the memo still keeps. */
+const MEMO_KEEP_REFS = LIMITS.pickleMemoKeepRefs;
 /**
  * Whether a string could name a module or attribute (`/^[A-Za-z_][\w.]{0,255}$/`); other memoized
  * strings past MEMO_RETAIN_ALL are plain data. A loop rather than that RegExp: it runs for every
@@ -130,6 +132,8 @@ export class Machine {
   private opcodes = 0;
   private effects = 0;
   private ambiguityReported = false;
+  /** References kept by a memo past MEMO_RETAIN_ALL (see compacted). */
+  private refsKept = 0;
   private readonly ops: Operands;
   /** Items a container keeps, and memo entries kept whole (see MachineOptions.keepAll). */
   private readonly sample: number;
@@ -639,21 +643,34 @@ export class Machine {
 
   private put(key: number, at: number): void {
     if (this.sp <= this.floor) throw new StreamBreak("malformed", "memo store with an empty stack", at);
-    let v = this.stack[this.sp - 1]!;
+    const v = this.stack[this.sp - 1]!;
     const count = this.memo.count;
     if (count >= MAX_MEMO && this.memo.get(key) === undefined) throw new StreamBreak("limit", `memo larger than ${MAX_MEMO} entries`, at);
-    if (count >= this.retainAll && typeof v === "string" && !nameLike(v)) {
-      // Only name-like strings can matter later (STACK_GLOBAL operands, attribute keys).
-      v = PLAIN_DATA;
-    } else if (count >= this.retainAll && isSym(v) && v !== PLAIN_DATA && isPlain(v)) {
-      if (v.t !== "tuple") {
-        const c = v as MutableContainer;
-        if (c.memoKey === undefined) c.memoKey = key;
-        else (c.moreMemoKeys ??= []).push(key);
-      }
-      v = PLAIN_DATA;
+    this.memo.set(key, count < this.retainAll ? v : this.compacted(v, key));
+  }
+
+  /**
+   * What a memo past MEMO_RETAIN_ALL entries keeps of `v`, so that memory does not follow the
+   * pickle's size: plain data becomes PLAIN_DATA (a container keeps `key`, to be marked if it later
+   * gains behaviour); imports, persistent ids and name-like strings (STACK_GLOBAL operands) are
+   * kept, up to MEMO_KEEP_REFS of them; everything else becomes FORGOTTEN.
+   */
+  private compacted(v: Value, key: number): Value {
+    if (v === PLAIN_DATA || v === FORGOTTEN) return v;
+    if (typeof v === "string") return !nameLike(v) ? PLAIN_DATA : this.keptRef(v);
+    if (!isSym(v)) return PLAIN_DATA;
+    if (v.t === "global" || v.t === "dynglobal" || v.t === "pid") return this.keptRef(v);
+    if (!isPlain(v)) return FORGOTTEN;
+    if (v.t !== "tuple") {
+      const c = v as MutableContainer;
+      if (c.memoKey === undefined) c.memoKey = key;
+      else (c.moreMemoKeys ??= []).push(key);
     }
-    this.memo.set(key, v);
+    return PLAIN_DATA;
+  }
+
+  private keptRef(v: Value): Value {
+    return this.refsKept++ < MEMO_KEEP_REFS ? v : FORGOTTEN;
   }
 
   private get(key: number, at: number): Value {
@@ -662,12 +679,12 @@ export class Machine {
     return v;
   }
 
-  /** A container stored as PLAIN_DATA that gains behaviour goes back into the memo slots still holding PLAIN_DATA. */
+  /** A container stored as PLAIN_DATA that gains behaviour is FORGOTTEN in the memo slots still holding PLAIN_DATA. */
   private restore(c: MutableContainer): void {
     c.behaviour = true;
     if (c.memoKey === undefined) return;
     for (const key of [c.memoKey, ...(c.moreMemoKeys ?? [])]) {
-      if (this.memo.get(key) === PLAIN_DATA) this.memo.set(key, c);
+      if (this.memo.get(key) === PLAIN_DATA) this.memo.set(key, FORGOTTEN);
     }
     c.memoKey = undefined;
     c.moreMemoKeys = undefined;

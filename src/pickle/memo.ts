@@ -3,7 +3,7 @@
  * they live in fixed-size pages (no re-allocation of one huge array as the memo grows, which on a
  * dense pickle left hundreds of megabytes of garbage behind); keys far apart go to a map.
  */
-import { PLAIN_DATA, type Value } from "./values.js";
+import { FORGOTTEN, PLAIN_DATA, type Value } from "./values.js";
 
 /**
  * 4096 slots: a small pickle allocates and clears 32 KB, not the 512 KB that made one Memo per
@@ -14,52 +14,90 @@ const PAGE_SIZE = 1 << PAGE_BITS;
 const SLOT = PAGE_SIZE - 1;
 /** `>>>` wraps past 32 bits; larger keys (possible with PUT's text operand) are never paged. */
 const MAX_PAGED = 2 ** 32;
+/**
+ * A page after the last one is allocated only once that one holds this many keys; until then keys
+ * go to the map. Otherwise keys 4096 apart would cost a 32 KB page each (a memory bomb).
+ */
+const DENSE_ENOUGH = PAGE_SIZE / 2;
 
 /**
- * A full page of PLAIN_DATA, shared: past the retention bound a dense data pickle memoizes little
- * else, and a million such entries would otherwise hold 8 MB of identical pointers. Copied before a
- * write (restoring a container that gained behaviour); never written itself.
+ * A full page holding only the two placeholders, one byte per slot: past the retention bound the
+ * machine memoizes little else (see Machine.compacted), so a large memo costs about a byte an entry.
  */
-const ALL_PLAIN: readonly Value[] = Object.freeze(new Array<Value>(PAGE_SIZE).fill(PLAIN_DATA));
+class PlaceholderPage {
+  constructor(readonly codes: Uint8Array) {}
+}
+const CODE_PLAIN = 1;
+const CODE_FORGOTTEN = 2;
+
+type Page = (Value | undefined)[] | PlaceholderPage;
 
 export class Memo {
-  private readonly pages: (Value | undefined)[][] = [];
+  private readonly pages: Page[] = [];
+  /** Keys stored in each page that is still an array. */
+  private readonly filled: number[] = [];
   private readonly sparse = new Map<number, Value>();
   /** Distinct keys stored: what MEMOIZE uses as its next key. */
   count = 0;
 
   get(key: number): Value | undefined {
     const page = key < MAX_PAGED ? this.pages[key >>> PAGE_BITS] : undefined;
-    const v = page?.[key & SLOT];
+    let v: Value | undefined;
+    if (page instanceof PlaceholderPage) v = page.codes[key & SLOT] === CODE_PLAIN ? PLAIN_DATA : FORGOTTEN;
+    else v = page?.[key & SLOT];
     // null is Python's None: a stored value. A key stored before its page existed stays sparse.
     return v !== undefined || this.sparse.size === 0 ? v : this.sparse.get(key);
   }
 
   set(key: number, v: Value): void {
     const p = key >>> PAGE_BITS;
-    // Only the pages up to the dense frontier are allocated: scattered LONG_BINPUT keys
-    // (up to 2**32-1) must not allocate a page each. PUT's text keys can exceed 32 bits.
-    if (key < MAX_PAGED && p <= this.pages.length && (this.sparse.size === 0 || !this.sparse.has(key))) {
-      let page = this.pages[p];
-      if (page === undefined) page = this.pages[p] = new Array<Value | undefined>(PAGE_SIZE).fill(undefined);
-      else if (page === ALL_PLAIN) {
-        if (v === PLAIN_DATA) return;
-        page = this.pages[p] = ALL_PLAIN.slice();
-      }
-      const slot = key & SLOT;
-      if (page[slot] === undefined) this.count++;
-      page[slot] = v;
-      if (slot === SLOT && v === PLAIN_DATA) this.share(p);
-    } else {
+    // Pages are allocated only at the dense frontier: scattered LONG_BINPUT keys (up to 2**32-1)
+    // must not allocate a page each. PUT's text keys can exceed 32 bits.
+    const paged =
+      key < MAX_PAGED &&
+      (p < this.pages.length || (p === this.pages.length && (p === 0 || this.filled[p - 1]! >= DENSE_ENOUGH))) &&
+      (this.sparse.size === 0 || !this.sparse.has(key));
+    if (!paged) {
       if (!this.sparse.has(key)) this.count++;
       this.sparse.set(key, v);
+      return;
+    }
+    let page = this.pages[p];
+    if (page === undefined) {
+      page = this.pages[p] = new Array<Value | undefined>(PAGE_SIZE).fill(undefined);
+      this.filled[p] = 0;
+    }
+    const slot = key & SLOT;
+    if (page instanceof PlaceholderPage) {
+      if (v === PLAIN_DATA || v === FORGOTTEN) {
+        page.codes[slot] = v === PLAIN_DATA ? CODE_PLAIN : CODE_FORGOTTEN;
+        return;
+      }
+      page = this.pages[p] = expanded(page);
+    }
+    const fresh = page[slot] === undefined;
+    page[slot] = v;
+    if (fresh) {
+      this.count++;
+      if (++this.filled[p]! === PAGE_SIZE) this.compact(p, page);
     }
   }
 
-  /** Swaps page `p` for the shared one when every slot holds PLAIN_DATA (checked once, as sequential keys fill its last slot). */
-  private share(p: number): void {
-    const page = this.pages[p]!;
-    for (let i = 0; i < PAGE_SIZE; i++) if (page[i] !== PLAIN_DATA) return;
-    this.pages[p] = ALL_PLAIN as Value[];
+  /** Swaps full page `p` for a PlaceholderPage when every slot holds a placeholder. */
+  private compact(p: number, page: (Value | undefined)[]): void {
+    const codes = new Uint8Array(PAGE_SIZE);
+    for (let i = 0; i < PAGE_SIZE; i++) {
+      const v = page[i];
+      if (v === PLAIN_DATA) codes[i] = CODE_PLAIN;
+      else if (v === FORGOTTEN) codes[i] = CODE_FORGOTTEN;
+      else return;
+    }
+    this.pages[p] = new PlaceholderPage(codes);
   }
+}
+
+function expanded(page: PlaceholderPage): Value[] {
+  const out = new Array<Value>(PAGE_SIZE);
+  for (let i = 0; i < PAGE_SIZE; i++) out[i] = page.codes[i] === CODE_PLAIN ? PLAIN_DATA : FORGOTTEN;
+  return out;
 }

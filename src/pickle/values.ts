@@ -130,6 +130,13 @@ export function qualifiedName(g: GlobalRef): string {
 export const PLAIN_DATA: Opaque = Object.freeze({ t: "opaque", what: "plain data" }) as Opaque;
 
 /**
+ * Stands in a large memo for a value that was not plain data (a call result, bytes, a container
+ * holding them): it was judged when it was made, but a later use that depends on what it is (calling
+ * it, BUILD with it) cannot be judged, and the analyst reports that use.
+ */
+export const FORGOTTEN: Opaque = Object.freeze({ t: "opaque", what: "a value dropped from a large memo" }) as Opaque;
+
+/**
  * Plain data cannot change what a load does: numbers, strings (but dunder names, which matter as
  * attribute keys), and containers of such. Imports, call results, persistent ids and bytes are not.
  */
