@@ -89,17 +89,34 @@ export class Pickler {
     return this.memoize();
   }
 
-  /** A class or function: GLOBAL (protocols below 4 only), memoized and then fetched by identity. */
+  /**
+   * A class or function, memoized and then fetched by identity: GLOBAL below protocol 4, from 4 on
+   * its module and name as (memoized) strings, then STACK_GLOBAL.
+   */
   global(module: string, name: string): this {
     this.begin();
-    if (this.proto >= 4) throw new Error("STACK_GLOBAL is not needed by the bench");
     const id = `\0global ${module}.${name}`;
     const key = this.shared.get(id);
     if (key !== undefined) return this.get(key);
+    if (this.proto >= 4) {
+      this.str(module, true).str(name, true).op(OP.STACK_GLOBAL);
+    } else {
+      const text = `c${module}\n${name}\n`;
+      this.room(text.length);
+      this.length += this.buf.write(text, this.length, "latin1");
+    }
     this.shared.set(id, this.memoSize);
-    const text = `c${module}\n${name}\n`;
-    this.room(text.length);
-    this.length += this.buf.write(text, this.length, "latin1");
+    return this.memoize();
+  }
+
+  /** A short bytes object (SHORT_BINBYTES, protocol 3 on), memoized like every bytes object. */
+  bytes(b: Uint8Array): this {
+    if (this.proto < 4 || b.length > 255) throw new RangeError("the bench writes short bytes at protocol 4 only");
+    this.begin().room(b.length + 2);
+    this.buf[this.length++] = OP.SHORT_BINBYTES;
+    this.buf[this.length++] = b.length;
+    this.buf.set(b, this.length);
+    this.length += b.length;
     return this.memoize();
   }
 
@@ -205,15 +222,16 @@ const LABELS = ["train", "valid", "test", "cat", "dog", "car", "tree", "sky", "r
  * per record small and large ints, floats, new short strings, shared strings (interned keys and a
  * small label vocabulary, so BINGET/LONG_BINGET), a 2- and a 3-tuple and a short list; the list
  * in MARK … APPENDS batches of 1000 as `batch_list` writes them. Streamed a megabyte at a time.
+ * With `objects`, each record also holds a `datetime.date` (an import, then a call per record).
  */
-export async function writeDensePickle(path: string, minBytes: number): Promise<number> {
+export async function writeDensePickle(path: string, minBytes: number, objects = false): Promise<number> {
   const out = createWriteStream(path);
   const p = new Pickler(4);
   let written = 0;
   p.op(OP.EMPTY_LIST).memoize();
   for (let i = 0; written + p.pending < minBytes; ) {
     p.op(OP.MARK);
-    for (let j = 0; j < 1000; j++, i++) record(p, i);
+    for (let j = 0; j < 1000; j++, i++) record(p, i, objects);
     p.op(OP.APPENDS);
     if (p.pending >= 1 << 20) {
       const done = p.take();
@@ -228,10 +246,10 @@ export async function writeDensePickle(path: string, minBytes: number): Promise<
 }
 
 /**
- * {'id', 'score', 'name', 'label', 'pos', 'rgb', 'delta', 'tags'}: 8 items, so one MARK … SETITEMS.
+ * {'id', 'score', 'name', 'label', 'pos', 'rgb', 'delta', 'tags'[, 'when']}: one MARK … SETITEMS.
  * Atoms mark their own save boundaries; containers call begin() before their first opcode.
  */
-function record(p: Pickler, i: number): void {
+function record(p: Pickler, i: number, objects: boolean): void {
   p.begin().op(OP.EMPTY_DICT).memoize().op(OP.MARK);
   p.str("id", true).int(i); // BININT1, then BININT2, then BININT as i grows
   p.str("score", true).float(i * 0.001 - 3.5);
@@ -242,7 +260,13 @@ function record(p: Pickler, i: number): void {
   p.str("delta", true).int(((i * 7919) % 200_001) - 100_000);
   p.str("tags", true).begin().op(OP.EMPTY_LIST).memoize().op(OP.MARK);
   p.str(LABELS[(i * 3) % LABELS.length]!, true).str(LABELS[(i * 5 + 1) % LABELS.length]!, true);
-  p.op(OP.APPENDS, OP.SETITEMS);
+  p.op(OP.APPENDS);
+  if (objects) {
+    // date.__reduce__() is (date, (b'\x07\xea' + month + day,)): the class, the state bytes, a 1-tuple, REDUCE.
+    p.str("when", true).global("datetime", "date").bytes(Uint8Array.of(0x07, 0xea, 1 + (i % 12), 1 + (i % 28)));
+    p.op(OP.TUPLE1).memoize().op(OP.REDUCE).memoize();
+  }
+  p.op(OP.SETITEMS);
 }
 
 /**

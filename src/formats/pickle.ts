@@ -2,6 +2,7 @@
 import { LIMITS } from "../limits.js";
 import { PickleAnalyst, type NestedPayload, type PickleHooks } from "../pickle/analyst.js";
 import { Machine } from "../pickle/machine.js";
+import { provePlainData } from "../pickle/plainData.js";
 import { StreamReader } from "../pickle/reader.js";
 import { BufferSource, SliceSource, type ByteSource } from "../sources/byteSource.js";
 import type { Value } from "../pickle/values.js";
@@ -22,6 +23,11 @@ export interface PickleScanOptions {
   tentative?: boolean;
   layout?: PickleLayout;
   hooks?: PickleHooks;
+  /**
+   * The caller reads what the stream returns (a legacy checkpoint's storage keys), so its values are
+   * built even when it is plain data; otherwise a plain-data stream is proven so without them.
+   */
+  keepValue?: boolean;
 }
 
 export interface PickleScanResult {
@@ -29,7 +35,7 @@ export interface PickleScanResult {
   end: number;
   /** Whether the (last) stream ended with STOP. */
   complete: boolean;
-  /** What the last stream's STOP returned, symbolically (e.g. the key list of a legacy checkpoint). */
+  /** What the last stream's STOP returned, symbolically (e.g. the key list of a legacy checkpoint); PLAIN_DATA for a stream proven plain data without `keepValue`. */
   value: Value;
 }
 
@@ -44,7 +50,8 @@ export async function scanPickle(source: ByteSource, ctx: ScanContext, options: 
   let streams = 0;
   for (;;) {
     analyst.beginStream(streams > 0 || options.trailing ? "trailing" : options.tentative ? "tentative" : "sure");
-    const outcome = await new Machine(new StreamReader(source, offset), analyst).run();
+    const reader = new StreamReader(source, offset);
+    const outcome = (options.keepValue ? undefined : await provePlainData(reader)) ?? (await new Machine(reader, analyst).run());
     analyst.endStream(outcome, offset, source.size);
     result = { end: outcome.end, complete: outcome.stopped, value: outcome.result };
     if (!outcome.stopped) break;

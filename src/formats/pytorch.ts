@@ -167,7 +167,7 @@ export async function scanTorchLegacy(source: ByteSource, ctx: ScanContext): Pro
   let pos = 0;
   let keys: Value = null;
   for (const part of LEGACY_PARTS) {
-    const r = await scanPickle(source, ctx, { offset: pos, single: true, hooks: part === "object" ? ledger : {} });
+    const r = await scanPickle(source, ctx, { offset: pos, single: true, hooks: part === "object" ? ledger : {}, keepValue: part === "storage keys" });
     if (!r.complete) return; // the break is reported; storages cannot be located past it
     pos = r.end;
     keys = r.value;

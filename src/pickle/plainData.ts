@@ -1,0 +1,352 @@
+/**
+ * A fast first pass that proves a pickle stream is plain data: constants and containers only, no
+ * import, call, BUILD, extension or persistent id, and nothing the symbolic machine would report.
+ * Such a stream cannot run code when loaded, so the machine need not build its values. Any doubt
+ * (an opcode outside that set; a stream the machine would call broken, malformed, ambiguous or
+ * over a limit) leaves the stream unproven, and the machine then reads it from its start.
+ *
+ * The machine's checks on data opcodes depend only on what kind of value sits in a stack slot or
+ * memo entry (is the target of APPEND a list, is a dict key a list), so a type tag per slot is all
+ * this pass keeps; payloads are skipped without being read. test/plaindata.test.ts holds the two
+ * in agreement: a proven stream is one the machine runs to STOP with no issue and no effect.
+ */
+import { LIMITS } from "../limits.js";
+import { HIGHEST_PROTOCOL, OP } from "./opcodes.js";
+import type { StreamOutcome } from "./machine.js";
+import type { StreamReader } from "./reader.js";
+import { PLAIN_DATA } from "./values.js";
+
+const { APPEND, APPENDS, BINBYTES, BINBYTES8, BINFLOAT, BINGET, BININT, BININT1, BININT2, BINPUT, BINSTRING, BINUNICODE, BINUNICODE8, BYTEARRAY8, DICT, DUP, EMPTY_DICT, EMPTY_LIST, EMPTY_SET, EMPTY_TUPLE, FRAME, FROZENSET, LIST, LONG1, LONG4, LONG_BINGET, LONG_BINPUT, MARK, MEMOIZE, NEWFALSE, NEWTRUE, NONE, POP, POP_MARK, PROTO, SETITEM, SETITEMS, SHORT_BINBYTES, SHORT_BINSTRING, SHORT_BINUNICODE, STOP, TUPLE, TUPLE1, TUPLE2, TUPLE3, ADDITEMS } = OP;
+
+/** Value kinds, as far as the machine's checks tell them apart (0 marks a memo key never stored). */
+const SCALAR = 1;
+const TUPLE_KIND = 2;
+const LIST_KIND = 3;
+const DICT_KIND = 4;
+const SET_KIND = 5;
+const FROZENSET_KIND = 6;
+
+/** How a run over the buffered bytes ended. */
+const STOPPED = 0;
+const REFILL = 1;
+const UNPROVEN = 2;
+type RunEnd = typeof STOPPED | typeof REFILL | typeof UNPROVEN;
+
+const MAX_STACK = LIMITS.pickleMaxStack;
+const MAX_MEMO = LIMITS.pickleMaxMemo;
+const MAX_MARKS = LIMITS.pickleMaxMarks;
+const MAX_OPCODES = LIMITS.pickleMaxOpcodes;
+/** Memo keys are tagged in one array up to here; a larger (scattered) key leaves the stream to the machine. */
+const MAX_MEMO_KEY = 2 * MAX_MEMO;
+/** Largest high word of an 8-byte length within Number.MAX_SAFE_INTEGER (the machine refuses larger ones). */
+const MAX_SAFE_HIGH = 0x1fffff;
+
+/**
+ * Runs the proof over the stream at `r.pos`. Returns the stream's outcome when it is plain data and
+ * ends with STOP (its result stands as PLAIN_DATA: the values were never built). Otherwise returns
+ * undefined with `r` back at the stream's start, for the machine (its buffer is reused when the
+ * proof gave up early, as it does at the first import of a model's pickle).
+ */
+export async function provePlainData(r: StreamReader): Promise<StreamOutcome | undefined> {
+  const start = r.pos;
+  const proof = new PlainDataProof(r);
+  for (;;) {
+    const state = proof.runBuffered();
+    if (state === STOPPED) return { end: r.pos, stopped: true, result: PLAIN_DATA, effects: 0 };
+    if (state === UNPROVEN || !(await r.ensure(proof.want))) {
+      r.seek(start);
+      return undefined;
+    }
+  }
+}
+
+class PlainDataProof {
+  /** Bounds the run like the machine's count (an opcode rewound for a refill counts again in both). */
+  private opcodes = 0;
+  /** Bytes a refill must make available from `r.pos` (the rewound opcode). */
+  want = 0;
+  /** Kinds of the stack's values, `kinds[0…sp)`. */
+  private kinds: Uint8Array = new Uint8Array(256);
+  private sp = 0;
+  /** Stack index of the innermost MARK; `marks` holds the enclosing ones. */
+  private floor = 0;
+  private readonly marks: number[] = [];
+  private memo: Uint8Array = new Uint8Array(256);
+  private memoCount = 0;
+  private frameEnd = -1;
+
+  constructor(private readonly r: StreamReader) {}
+
+  runBuffered(): RunEnd {
+    const r = this.r;
+    const buf = r.buf;
+    const base = r.bufStart;
+    const end = base + buf.length;
+    const size = r.size;
+    const view = new DataView(buf.buffer, buf.byteOffset, buf.length);
+    let p = r.pos;
+    for (;;) {
+      const at = p;
+      if (at >= end) return this.refill(at, 1);
+      if (at >= this.frameEnd && this.frameEnd >= 0) {
+        if (at > this.frameEnd) return UNPROVEN; // an opcode crosses the frame's end
+        this.frameEnd = -1;
+      }
+      const op = buf[at - base]!;
+      p = at + 1;
+      if (++this.opcodes > MAX_OPCODES) return UNPROVEN;
+      const i = p - base;
+
+      switch (op) {
+        case MARK:
+          if (this.marks.length >= MAX_MARKS) return UNPROVEN;
+          this.marks.push(this.floor);
+          this.floor = this.sp;
+          break;
+        case STOP:
+          if (this.sp <= this.floor) return UNPROVEN;
+          r.pos = p;
+          return STOPPED;
+        case PROTO:
+          if (p + 1 > end) return this.refill(at, 2);
+          if (buf[i]! > HIGHEST_PROTOCOL) return UNPROVEN;
+          p += 1;
+          break;
+        case FRAME: {
+          if (p + 8 > end) return this.refill(at, 9);
+          const high = view.getUint32(i + 4, true);
+          const len = high * 2 ** 32 + view.getUint32(i, true);
+          p += 8;
+          if (high > MAX_SAFE_HIGH || this.frameEnd > at || p + len > size) return UNPROVEN;
+          this.frameEnd = p + len;
+          break;
+        }
+
+        case NONE:
+        case NEWTRUE:
+        case NEWFALSE:
+          if (!this.push(SCALAR)) return UNPROVEN;
+          break;
+        case BININT1:
+          if (p + 1 > end) return this.refill(at, 2);
+          if (!this.push(SCALAR)) return UNPROVEN;
+          p += 1;
+          break;
+        case BININT2:
+          if (p + 2 > end) return this.refill(at, 3);
+          if (!this.push(SCALAR)) return UNPROVEN;
+          p += 2;
+          break;
+        case BININT:
+          if (p + 4 > end) return this.refill(at, 5);
+          if (!this.push(SCALAR)) return UNPROVEN;
+          p += 4;
+          break;
+        case BINFLOAT:
+          if (p + 8 > end) return this.refill(at, 9);
+          if (!this.push(SCALAR)) return UNPROVEN;
+          p += 8;
+          break;
+
+        // Strings, bytes and longs: a length, then a payload that is skipped, never read.
+        case SHORT_BINUNICODE:
+        case SHORT_BINSTRING:
+        case SHORT_BINBYTES:
+        case LONG1:
+          if (p + 1 > end) return this.refill(at, 2);
+          p += 1 + buf[i]!;
+          if (p > size || !this.push(SCALAR)) return UNPROVEN;
+          break;
+        case BINUNICODE:
+        case BINBYTES:
+          if (p + 4 > end) return this.refill(at, 5);
+          p += 4 + view.getUint32(i, true);
+          if (p > size || !this.push(SCALAR)) return UNPROVEN;
+          break;
+        case BINSTRING:
+        case LONG4: {
+          if (p + 4 > end) return this.refill(at, 5);
+          const len = view.getInt32(i, true);
+          p += 4 + len;
+          if (len < 0 || p > size || !this.push(SCALAR)) return UNPROVEN;
+          break;
+        }
+        case BINUNICODE8:
+        case BINBYTES8:
+        case BYTEARRAY8: {
+          if (p + 8 > end) return this.refill(at, 9);
+          const high = view.getUint32(i + 4, true);
+          p += 8 + high * 2 ** 32 + view.getUint32(i, true);
+          if (high > MAX_SAFE_HIGH || p > size || !this.push(SCALAR)) return UNPROVEN;
+          break;
+        }
+
+        case EMPTY_TUPLE:
+          if (!this.push(TUPLE_KIND)) return UNPROVEN;
+          break;
+        case TUPLE1:
+        case TUPLE2:
+        case TUPLE3: {
+          const n = op - TUPLE1 + 1;
+          if (this.sp - n < this.floor) return UNPROVEN;
+          this.sp -= n;
+          if (!this.push(TUPLE_KIND)) return UNPROVEN;
+          break;
+        }
+        case TUPLE:
+          if (!this.popMark() || !this.push(TUPLE_KIND)) return UNPROVEN;
+          break;
+        case EMPTY_LIST:
+          if (!this.push(LIST_KIND)) return UNPROVEN;
+          break;
+        case LIST:
+          if (!this.popMark() || !this.push(LIST_KIND)) return UNPROVEN;
+          break;
+        case EMPTY_DICT:
+          if (!this.push(DICT_KIND)) return UNPROVEN;
+          break;
+        case DICT: {
+          const m = this.floor;
+          const top = this.sp;
+          if (!this.popMark() || !this.keysHashable(m, top) || !this.push(DICT_KIND)) return UNPROVEN;
+          break;
+        }
+        case EMPTY_SET:
+          if (!this.push(SET_KIND)) return UNPROVEN;
+          break;
+        case FROZENSET:
+          if (!this.popMark() || !this.push(FROZENSET_KIND)) return UNPROVEN;
+          break;
+
+        case APPEND: {
+          const m = this.sp - 1;
+          if (m <= this.floor || this.kinds[m - 1] !== LIST_KIND) return UNPROVEN;
+          this.sp = m;
+          break;
+        }
+        case APPENDS: {
+          const m = this.floor;
+          if (!this.popMark() || m <= this.floor || this.kinds[m - 1] !== LIST_KIND) return UNPROVEN;
+          break;
+        }
+        case SETITEM: {
+          const m = this.sp - 2;
+          if (m <= this.floor || this.kinds[m - 1] !== DICT_KIND || !this.keysHashable(m, this.sp)) return UNPROVEN;
+          this.sp = m;
+          break;
+        }
+        case SETITEMS: {
+          const m = this.floor;
+          const top = this.sp;
+          if (!this.popMark() || m <= this.floor || this.kinds[m - 1] !== DICT_KIND || !this.keysHashable(m, top)) return UNPROVEN;
+          break;
+        }
+        case ADDITEMS: {
+          const m = this.floor;
+          if (!this.popMark() || m <= this.floor) return UNPROVEN;
+          const k = this.kinds[m - 1];
+          if (k !== SET_KIND && k !== FROZENSET_KIND) return UNPROVEN;
+          break;
+        }
+
+        case POP:
+          if (this.sp > this.floor) this.sp--;
+          else if (!this.popMark()) return UNPROVEN; // CPython pops the mark itself when the frame is empty
+          break;
+        case POP_MARK:
+          if (!this.popMark()) return UNPROVEN;
+          break;
+        case DUP:
+          if (this.sp <= this.floor || !this.push(this.kinds[this.sp - 1]!)) return UNPROVEN;
+          break;
+
+        case BINPUT:
+          if (p + 1 > end) return this.refill(at, 2);
+          if (!this.put(buf[i]!)) return UNPROVEN;
+          p += 1;
+          break;
+        case LONG_BINPUT:
+          if (p + 4 > end) return this.refill(at, 5);
+          if (!this.put(view.getUint32(i, true))) return UNPROVEN;
+          p += 4;
+          break;
+        case MEMOIZE:
+          if (!this.put(this.memoCount)) return UNPROVEN;
+          break;
+        case BINGET:
+          if (p + 1 > end) return this.refill(at, 2);
+          if (!this.get(buf[i]!)) return UNPROVEN;
+          p += 1;
+          break;
+        case LONG_BINGET:
+          if (p + 4 > end) return this.refill(at, 5);
+          if (!this.get(view.getUint32(i, true))) return UNPROVEN;
+          p += 4;
+          break;
+
+        default:
+          // Imports, calls, BUILD, extensions, persistent ids, out-of-band buffers, text opcodes, invalid bytes.
+          return UNPROVEN;
+      }
+    }
+  }
+
+  /** The opcode at `at` needs `n` bytes from there: a refill, or unproven where the data ends (the machine reports the truncation). */
+  private refill(at: number, n: number): RunEnd {
+    if (this.r.bufEnd >= this.r.size) return UNPROVEN;
+    this.r.pos = at;
+    this.want = n;
+    return REFILL;
+  }
+
+  private push(kind: number): boolean {
+    const sp = this.sp;
+    if (sp >= MAX_STACK) return false;
+    if (sp === this.kinds.length) this.kinds = grown(this.kinds, sp + 1, MAX_STACK);
+    this.kinds[sp] = kind;
+    this.sp = sp + 1;
+    return true;
+  }
+
+  /** Drops the innermost MARK and the items above it. */
+  private popMark(): boolean {
+    const outer = this.marks.pop();
+    if (outer === undefined) return false;
+    this.sp = this.floor;
+    this.floor = outer;
+    return true;
+  }
+
+  /** Whether the keys among the key/value pairs `kinds[from…to)` are hashable (the machine reports a list, dict or set key). */
+  private keysHashable(from: number, to: number): boolean {
+    if ((to - from) % 2 !== 0) return false;
+    for (let k = from; k < to; k += 2) {
+      const kind = this.kinds[k];
+      if (kind === LIST_KIND || kind === DICT_KIND || kind === SET_KIND) return false;
+    }
+    return true;
+  }
+
+  private put(key: number): boolean {
+    if (this.sp <= this.floor || key >= MAX_MEMO_KEY) return false;
+    if (key >= this.memo.length) this.memo = grown(this.memo, key + 1, MAX_MEMO_KEY);
+    if (this.memo[key] === 0) {
+      if (this.memoCount >= MAX_MEMO) return false;
+      this.memoCount++;
+    }
+    this.memo[key] = this.kinds[this.sp - 1]!;
+    return true;
+  }
+
+  private get(key: number): boolean {
+    const kind = key < this.memo.length ? this.memo[key]! : 0;
+    return kind !== 0 && this.push(kind);
+  }
+}
+
+/** `a` copied into an array of at least `min` slots, at most `max` (doubling, so appends stay amortised O(1)). */
+function grown(a: Uint8Array, min: number, max: number): Uint8Array {
+  const b = new Uint8Array(Math.max(min, Math.min(2 * a.length, max)));
+  b.set(a);
+  return b;
+}

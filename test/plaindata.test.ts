@@ -1,0 +1,304 @@
+/**
+ * The plain-data proof (src/pickle/plainData.ts) against the symbolic machine. The proof is sound
+ * only if every stream it proves is one the machine runs to STOP with no issue and no effect, ending
+ * at the same byte. These tests check exactly that, on generated streams (well formed, with faults,
+ * mutated, larger than a read chunk) and on the committed fixtures, and check that a stream the
+ * proof gives up on is still judged by the machine. FUZZ_SEED=<int> changes the generated inputs.
+ */
+import assert from "node:assert/strict";
+import { readdirSync, readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { after, describe, test } from "node:test";
+import fc from "fast-check";
+import { scanPickle } from "../src/formats/pickle.js";
+import { Machine, type IssueKind, type MachineObserver, type StreamOutcome } from "../src/pickle/machine.js";
+import { provePlainData } from "../src/pickle/plainData.js";
+import { StreamReader } from "../src/pickle/reader.js";
+import { PLAIN_DATA, isSym } from "../src/pickle/values.js";
+import { BufferSource, type ByteSource } from "../src/sources/byteSource.js";
+import type { RuleId } from "../src/rules/catalogue.js";
+import { RecordingContext } from "./support/context.js";
+import { applyMutations, mutationArb } from "./support/mutate.js";
+import { OP, assemble, global, str, u32, u64 } from "./support/pickle.js";
+
+const SEED = process.env.FUZZ_SEED !== undefined ? Number(process.env.FUZZ_SEED) : 20261126;
+// Counterexamples are long byte arrays: the assertion message carries their hex instead.
+const params = (numRuns: number): fc.Parameters<unknown> => ({ seed: SEED, numRuns, endOnFailure: true, verbose: 0, reporter: (out) => { if (out.failed) throw new Error(`failed after ${out.numRuns} runs (seed ${SEED}): ${String(out.errorInstance)}`); } });
+const HERE = dirname(fileURLToPath(import.meta.url));
+const FIXTURES = join(HERE, "..", "..", "test", "fixtures");
+
+/** What the machine did with a stream: the issues it reported and how many imports and calls it saw. */
+class Recorder implements MachineObserver {
+  readonly issues: string[] = [];
+  effects = 0;
+  onImport(): void {
+    this.effects++;
+  }
+  onDynamicImport(): void {
+    this.effects++;
+  }
+  onCall(): void {
+    this.effects++;
+  }
+  onBuild(): undefined {
+    this.effects++;
+    return undefined;
+  }
+  onExt(): void {
+    this.effects++;
+  }
+  onPersistentId(): void {
+    this.effects++;
+  }
+  onIssue(kind: IssueKind, message: string, at: number): void {
+    this.issues.push(`${kind} at ${at}: ${message}`);
+  }
+}
+
+const tally = { proven: 0, unproven: 0 };
+after(() => console.log(`plain-data proof: ${tally.proven} streams proven, ${tally.unproven} left to the machine`));
+
+/**
+ * Runs the proof and the machine over `bytes`. A proven stream must be one the machine runs clean;
+ * an unproven one must leave the reader at the stream's start. Returns whether it was proven; with
+ * `mustProve`, fails unless it was.
+ */
+async function agree(bytes: Uint8Array, mustProve = false): Promise<boolean> {
+  const source = new BufferSource("t.pkl", bytes);
+  const reader = new StreamReader(source, 0);
+  const proven = await provePlainData(reader);
+  const recorder = new Recorder();
+  const machine = await new Machine(new StreamReader(source, 0), recorder).run();
+  const hex = Buffer.from(bytes.subarray(0, 200)).toString("hex");
+  if (proven === undefined) {
+    tally.unproven++;
+    assert.equal(reader.pos, 0, `an unproven stream leaves the reader at its start (hex ${hex})`);
+    assert.ok(!mustProve, `plain data left unproven; the machine saw ${recorder.effects} effects and ${JSON.stringify(recorder.issues)} (hex ${hex})`);
+    return false;
+  }
+  tally.proven++;
+  const seen: Pick<StreamOutcome, "stopped" | "end" | "effects"> & { issues: string[] } = { stopped: machine.stopped, end: machine.end, effects: recorder.effects, issues: recorder.issues };
+  assert.deepEqual(seen, { stopped: true, end: proven.end, effects: 0, issues: [] }, `proven plain data, but the machine disagrees (hex ${hex})`);
+  assert.equal(proven.result, PLAIN_DATA);
+  return true;
+}
+
+// ---- generators
+
+const b = (...xs: number[]): Buffer => Buffer.from(xs);
+const cat = (...xs: Buffer[]): Buffer => Buffer.concat(xs);
+const le = (width: 2 | 4, n: number): Buffer => {
+  const out = Buffer.alloc(width);
+  if (width === 2) out.writeUInt16LE(n & 0xffff);
+  else out.writeInt32LE(n | 0);
+  return out;
+};
+const float = (x: number): Buffer => {
+  const out = Buffer.alloc(8);
+  out.writeDoubleBE(x);
+  return out;
+};
+const utf8 = fc.string({ maxLength: 24 }).map((s) => Buffer.from(s, "utf8"));
+const raw = fc.uint8Array({ maxLength: 40 }).map((u) => Buffer.from(u));
+
+/** Scalars, each in every opcode that can carry it. */
+const scalarArb = fc.oneof(
+  fc.constantFrom(b(OP.NONE), b(OP.NEWTRUE), b(OP.NEWFALSE)),
+  fc.integer({ min: 0, max: 255 }).map((n) => b(OP.BININT1, n)),
+  fc.integer({ min: 0, max: 0xffff }).map((n) => cat(b(OP.BININT2), le(2, n))),
+  fc.integer().map((n) => cat(b(OP.BININT), le(4, n))),
+  fc.double().map((x) => cat(b(OP.BINFLOAT), float(x))),
+  utf8.filter((u) => u.length < 256).map((u) => cat(b(OP.SHORT_BINUNICODE, u.length), u)),
+  utf8.map((u) => cat(b(OP.BINUNICODE), u32(u.length), u)),
+  utf8.map((u) => cat(b(OP.BINUNICODE8), u64(BigInt(u.length)), u)),
+  raw.map((u) => cat(b(OP.SHORT_BINSTRING, u.length), u)),
+  raw.map((u) => cat(b(OP.BINSTRING), u32(u.length), u)),
+  raw.map((u) => cat(b(OP.SHORT_BINBYTES, u.length), u)),
+  raw.map((u) => cat(b(OP.BINBYTES), u32(u.length), u)),
+  raw.map((u) => cat(b(OP.BINBYTES8), u64(BigInt(u.length)), u)),
+  raw.map((u) => cat(b(OP.BYTEARRAY8), u64(BigInt(u.length)), u)),
+  fc.uint8Array({ maxLength: 9 }).map((u) => cat(b(OP.LONG1, u.length), Buffer.from(u))),
+  fc.uint8Array({ maxLength: 9 }).map((u) => cat(b(OP.LONG4), u32(u.length), Buffer.from(u))),
+);
+
+/**
+ * Plain-data values, recursively. With `faults`, some are built the way the machine reports
+ * (APPEND on a dict, a list as a dict key, a memo key never stored, a lying FRAME, a negative
+ * length, an import), so the proof must give up on them.
+ */
+function valuesArb(faults: boolean): fc.Arbitrary<Buffer> {
+  const { value } = fc.letrec<{ value: Buffer; key: Buffer }>((tie) => {
+    const plain: fc.Arbitrary<Buffer>[] = [
+      scalarArb,
+      fc.constantFrom(b(OP.EMPTY_TUPLE), b(OP.EMPTY_LIST), b(OP.EMPTY_DICT), b(OP.EMPTY_SET)),
+      fc.array(tie("value"), { minLength: 1, maxLength: 3 }).map((vs) => cat(...vs, b([OP.TUPLE1, OP.TUPLE2, OP.TUPLE3][vs.length - 1]!))),
+      fc.array(tie("value"), { maxLength: 5 }).map((vs) => cat(b(OP.MARK), ...vs, b(OP.TUPLE))),
+      fc.array(tie("value"), { maxLength: 5 }).map((vs) => cat(b(OP.EMPTY_LIST, OP.MARK), ...vs, b(OP.APPENDS))),
+      fc.array(tie("value"), { maxLength: 5 }).map((vs) => cat(b(OP.MARK), ...vs, b(OP.LIST))),
+      tie("value").map((v) => cat(b(OP.EMPTY_LIST), v, b(OP.APPEND))),
+      fc.array(fc.tuple(tie("key"), tie("value")), { maxLength: 4 }).map((kv) => cat(b(OP.EMPTY_DICT, OP.MARK), ...kv.flat(), b(OP.SETITEMS))),
+      fc.array(fc.tuple(tie("key"), tie("value")), { maxLength: 4 }).map((kv) => cat(b(OP.MARK), ...kv.flat(), b(OP.DICT))),
+      fc.tuple(tie("key"), tie("value")).map(([k, v]) => cat(b(OP.EMPTY_DICT), k, v, b(OP.SETITEM))),
+      fc.array(tie("key"), { maxLength: 4 }).map((ks) => cat(b(OP.EMPTY_SET, OP.MARK), ...ks, b(OP.ADDITEMS))),
+      fc.array(tie("key"), { maxLength: 4 }).map((ks) => cat(b(OP.MARK), ...ks, b(OP.FROZENSET))),
+      fc.tuple(tie("value"), fc.integer({ min: 0, max: 255 })).map(([v, k]) => cat(v, b(OP.BINPUT, k, OP.POP, OP.BINGET, k))),
+      fc.tuple(tie("value"), fc.integer({ min: 256, max: 100_000 })).map(([v, k]) => cat(v, b(OP.LONG_BINPUT), u32(k), b(OP.POP, OP.LONG_BINGET), u32(k))),
+      tie("value").map((v) => cat(v, b(OP.MEMOIZE))),
+      tie("value").map((v) => cat(v, b(OP.DUP, OP.POP))),
+      fc.tuple(tie("value"), tie("value")).map(([v, w]) => cat(v, w, b(OP.POP))),
+      fc.tuple(tie("value"), tie("value")).map(([v, w]) => cat(b(OP.MARK), v, b(OP.POP_MARK), w)),
+    ];
+    const broken: fc.Arbitrary<Buffer>[] = [
+      tie("value").map((v) => cat(b(OP.EMPTY_DICT), v, b(OP.APPEND))),
+      fc.tuple(tie("value"), tie("value")).map(([k, v]) => cat(b(OP.EMPTY_LIST), k, v, b(OP.SETITEM))),
+      fc.tuple(tie("value"), fc.constantFrom(OP.EMPTY_LIST, OP.EMPTY_DICT, OP.EMPTY_SET)).map(([v, k]) => cat(b(OP.EMPTY_DICT, k), v, b(OP.SETITEM))),
+      fc.integer({ min: 0, max: 255 }).map((k) => b(OP.BINGET, k)),
+      fc.tuple(tie("value"), fc.integer({ min: 0, max: 64 })).map(([v, lie]) => cat(b(OP.FRAME), u64(BigInt(lie)), v)),
+      fc.constantFrom(cat(b(OP.BINSTRING), le(4, -1)), cat(b(OP.LONG4), le(4, -5)), cat(b(OP.BINUNICODE8), u64(1n << 60n))),
+      fc.constantFrom(b(OP.POP_MARK), b(OP.APPENDS), b(OP.TUPLE2), b(OP.PROTO, 6), b(OP.NEXT_BUFFER)),
+      fc.constantFrom(cat(global("collections", "OrderedDict"), b(OP.EMPTY_TUPLE, OP.REDUCE)), cat(str("os"), str("getcwd"), b(OP.STACK_GLOBAL)), b(OP.EMPTY_DICT, OP.EMPTY_DICT, OP.BUILD)),
+      fc.constantFrom(Buffer.from("I12\n"), Buffer.from("S'x'\n"), b(OP.MARK, OP.EMPTY_TUPLE, OP.BINPERSID)),
+    ];
+    return {
+      value: faults ? fc.oneof({ arbitrary: fc.oneof(...plain), weight: 9 }, { arbitrary: fc.oneof(...broken), weight: 1 }) : fc.oneof({ depthSize: "small" }, ...plain),
+      // Keys the machine accepts: scalars, tuples, frozensets.
+      key: fc.oneof(scalarArb, fc.array(tie("key"), { maxLength: 2 }).map((ks) => cat(b(OP.MARK), ...ks, b(OP.TUPLE))), fc.constant(b(OP.MARK, OP.FROZENSET))),
+    };
+  });
+  return value;
+}
+
+/** A FRAME around `v` (frames do not nest, so only whole top-level values are framed). */
+const framed = (v: Buffer): Buffer => cat(b(OP.FRAME), u64(BigInt(v.length)), v);
+const wholeStream = (proto: number, v: Buffer, frame = false): Buffer => cat(b(OP.PROTO, proto), frame ? framed(v) : v, b(OP.STOP));
+
+// ---- the properties
+
+describe("the plain-data proof agrees with the machine", () => {
+  test("every well-formed plain-data stream is proven, and the machine runs it clean", async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 2, max: 5 }), valuesArb(false), fc.boolean(), async (proto, v, frame) => {
+        await agree(wholeStream(proto, v, frame), true);
+      }),
+      params(3000),
+    );
+  });
+
+  test("streams with faults or mutations: whatever is proven, the machine runs clean", async () => {
+    let proven = 0;
+    let unproven = 0;
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 0, max: 5 }), valuesArb(true), fc.boolean(), fc.array(mutationArb, { maxLength: 3 }), async (proto, v, frame, ms) => {
+        if (await agree(applyMutations(wholeStream(proto, v, frame), ms))) proven++;
+        else unproven++;
+      }),
+      params(8000),
+    );
+    // Both outcomes must be common, or the property checks little.
+    assert.ok(proven > 800 && unproven > 800, `${proven} proven, ${unproven} unproven`);
+  });
+
+  test("streams longer than a read chunk: refills mid-operand agree, and a truncation is never proven", async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(valuesArb(false), { minLength: 400, maxLength: 800 }), fc.integer({ min: 0, max: 999 }), async (vs, shift) => {
+        // A list of values, padded so that operands straddle the reader's first 64 KiB boundary at different offsets.
+        const items = vs.map((v, i) => (i % 3 === 0 ? framed(cat(v, b(OP.MEMOIZE))) : v));
+        let stream = cat(b(OP.PROTO, 4), Buffer.alloc(shift % 7, OP.NONE), b(OP.EMPTY_LIST, OP.MARK), ...items, b(OP.APPENDS));
+        while (stream.length < 70 * 1024) stream = cat(stream, b(OP.MARK), ...items, b(OP.APPENDS));
+        const whole = cat(stream, b(OP.STOP));
+        await agree(whole, true);
+        const cut = Math.floor((whole.length - 1) * ((shift + 1) / 1000));
+        assert.equal(await agree(whole.subarray(0, cut)), false, "a truncated stream was proven");
+      }),
+      params(25),
+    );
+  });
+
+  test("every committed pickle fixture: the proof and the machine agree", async () => {
+    let n = 0;
+    for (const dir of ["benign", "malicious"]) {
+      for (const name of readdirSync(join(FIXTURES, dir))) {
+        if (!/\.(pkl|pickle)$/.test(name)) continue;
+        const bytes = readFileSync(join(FIXTURES, dir, name));
+        await agree(bytes); // only the first stream: p08's payload comes after a plain-data one
+        n++;
+      }
+    }
+    assert.ok(n > 20, `only ${n} pickle fixtures found`);
+  });
+});
+
+describe("what the proof leaves to the machine is still judged", () => {
+  const cases: [string, Buffer, RuleId][] = [
+    ["an import", assemble(OP.PROTO, 2, global("os", "system"), str("id"), OP.TUPLE1, OP.REDUCE, OP.STOP), "MG100"],
+    ["APPEND on a dict", assemble(OP.PROTO, 4, OP.EMPTY_DICT, OP.NONE, OP.APPEND, OP.STOP), "MG112"],
+    ["a list as a dict key", assemble(OP.PROTO, 4, OP.EMPTY_DICT, OP.EMPTY_LIST, OP.NONE, OP.SETITEM, OP.STOP), "MG112"],
+    ["a memo key read before it was stored", assemble(OP.PROTO, 4, OP.BINGET, 7, OP.STOP), "MG112"],
+    ["an unsupported protocol", assemble(OP.PROTO, 9, OP.NONE, OP.STOP), "MG112"],
+    ["a stream without STOP", assemble(OP.PROTO, 4, OP.EMPTY_LIST, OP.NONE, OP.APPEND), "MG110"],
+    ["an operand cut by the end of the data", assemble(OP.PROTO, 4, OP.BININT, 1, 2), "MG110"],
+    ["a payload longer than the data", assemble(OP.PROTO, 4, OP.BINUNICODE, u32(1000), "abc", OP.STOP), "MG112"],
+    ["an opcode crossing the end of its FRAME", assemble(OP.PROTO, 4, OP.FRAME, u64(2n), OP.BININT, 1, 2, 3, 4, OP.STOP), "MG131"],
+  ];
+  for (const [what, bytes, rule] of cases) {
+    test(`${what}: not proven, and the scan reports ${rule}`, async () => {
+      const reader = new StreamReader(new BufferSource("t.pkl", bytes), 0);
+      assert.equal(await provePlainData(reader), undefined);
+      const ctx = new RecordingContext();
+      await scanPickle(new BufferSource("t.pkl", bytes), ctx);
+      assert.ok(ctx.rules().includes(rule), `${rule} expected, got ${JSON.stringify(ctx.reports)}`);
+    });
+  }
+});
+
+/** A pickle of one huge bytes constant, synthesised on read: header, `size` zero bytes, STOP. */
+class HugePayload implements ByteSource {
+  readonly name = "huge.pkl";
+  readonly size: number;
+  bytesRead = 0;
+  private readonly head: Buffer;
+  private readonly tail = assemble(OP.STOP);
+  constructor(payload: number) {
+    this.head = assemble(OP.PROTO, 4, OP.BINBYTES8, u64(BigInt(payload)));
+    this.size = this.head.length + payload + this.tail.length;
+  }
+  async read(offset: number, length: number): Promise<Uint8Array> {
+    const n = Math.max(0, Math.min(length, this.size - offset));
+    const out = Buffer.alloc(n);
+    for (let i = 0; i < n; i++) {
+      const at = offset + i;
+      if (at < this.head.length) out[i] = this.head[at]!;
+      else if (at >= this.size - this.tail.length) out[i] = this.tail[at - (this.size - this.tail.length)]!;
+    }
+    this.bytesRead += n;
+    return out;
+  }
+}
+
+describe("the proof in the scan", () => {
+  test("a payload is skipped, not read", async () => {
+    const source = new HugePayload(50_000_000);
+    const proven = await provePlainData(new StreamReader(source, 0));
+    assert.ok(proven?.stopped);
+    assert.equal(proven.end, source.size);
+    assert.ok(source.bytesRead < 300_000, `read ${source.bytesRead} bytes of a ${source.size}-byte stream`);
+  });
+
+  test("a plain-data stream's value is PLAIN_DATA unless the caller keeps it (a legacy checkpoint's key list)", async () => {
+    const list = assemble(OP.PROTO, 2, OP.EMPTY_LIST, OP.MARK, str("0"), str("1"), OP.APPENDS, OP.STOP);
+    const proven = await scanPickle(new BufferSource("keys.pkl", list), new RecordingContext());
+    assert.equal(proven.value, PLAIN_DATA);
+    const kept = await scanPickle(new BufferSource("keys.pkl", list), new RecordingContext(), { keepValue: true });
+    assert.ok(isSym(kept.value) && kept.value.t === "list" && kept.value.n === 2);
+  });
+
+  test("after a proven stream the next one is read from where it ended (several pickles in one file)", async () => {
+    const data = assemble(OP.PROTO, 4, OP.NONE, OP.STOP);
+    const code = assemble(OP.PROTO, 2, global("os", "system"), str("id"), OP.TUPLE1, OP.REDUCE, OP.STOP);
+    const ctx = new RecordingContext();
+    await scanPickle(new BufferSource("two.pkl", cat(data, code)), ctx);
+    assert.ok(ctx.rules().includes("MG100"), JSON.stringify(ctx.reports));
+    assert.ok(ctx.rules().includes("MG114"), JSON.stringify(ctx.reports));
+  });
+});
