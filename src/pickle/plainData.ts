@@ -36,8 +36,12 @@ const MAX_STACK = LIMITS.pickleMaxStack;
 const MAX_MEMO = LIMITS.pickleMaxMemo;
 const MAX_MARKS = LIMITS.pickleMaxMarks;
 const MAX_OPCODES = LIMITS.pickleMaxOpcodes;
-/** Memo keys are tagged in one array up to here; a larger (scattered) key leaves the stream to the machine. */
-const MAX_MEMO_KEY = 2 * MAX_MEMO;
+/**
+ * Memo keys are tagged in one array, which grows only with the memo's own count: a key beyond
+ * twice the count plus this slack (a scattered key, which would allocate a huge array from one
+ * opcode) leaves the stream to the machine, whose memo keeps such keys in a map.
+ */
+const KEY_SLACK = 4096;
 /** Largest high word of an 8-byte length within Number.MAX_SAFE_INTEGER (the machine refuses larger ones). */
 const MAX_SAFE_HIGH = 0x1fffff;
 
@@ -328,8 +332,12 @@ class PlainDataProof {
   }
 
   private put(key: number): boolean {
-    if (this.sp <= this.floor || key >= MAX_MEMO_KEY) return false;
-    if (key >= this.memo.length) this.memo = grown(this.memo, key + 1, MAX_MEMO_KEY);
+    if (this.sp <= this.floor) return false;
+    if (key >= this.memo.length) {
+      const bound = 2 * this.memoCount + KEY_SLACK;
+      if (key >= bound) return false;
+      this.memo = grown(this.memo, key + 1, bound);
+    }
     if (this.memo[key] === 0) {
       if (this.memoCount >= MAX_MEMO) return false;
       this.memoCount++;
