@@ -243,6 +243,15 @@ describe("what the proof leaves to the machine is still judged", () => {
     ["a payload longer than the data", assemble(OP.PROTO, 4, OP.BINUNICODE, u32(1000), "abc", OP.STOP), "MG112"],
     ["an opcode crossing the end of its FRAME", assemble(OP.PROTO, 4, OP.FRAME, u64(2n), OP.BININT, 1, 2, 3, 4, OP.STOP), "MG131"],
   ];
+  test("a stream that turns out not to be plain data past its first read chunk: the machine rereads it from its start", async () => {
+    const rows = Array.from({ length: 20_000 }, (_, i) => assemble(OP.BININT2, [i & 0xff, i >> 8], OP.APPEND));
+    const bytes = assemble(OP.PROTO, 4, OP.EMPTY_LIST, ...rows, OP.POP, global("os", "system"), str("id"), OP.TUPLE1, OP.REDUCE, OP.STOP);
+    assert.ok(bytes.length > 64 * 1024);
+    const ctx = new RecordingContext();
+    await scanPickle(new BufferSource("t.pkl", bytes), ctx);
+    assert.deepEqual(ctx.rules(), ["MG100"]);
+  });
+
   for (const [what, bytes, rule] of cases) {
     test(`${what}: not proven, and the scan reports ${rule}`, async () => {
       const reader = new StreamReader(new BufferSource("t.pkl", bytes), 0);

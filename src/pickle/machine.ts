@@ -176,6 +176,8 @@ export class Machine {
         return this.runBuffered();
       } catch (err) {
         if (err instanceof NeedMore) {
+          // An opcode whose byte is buffered was counted before its operands ran out; it runs again.
+          if (err.at < r.bufEnd) this.opcodes--;
           r.pos = err.at;
           await r.ensure(err.bytes);
         } else if (err instanceof PendingBuild) {

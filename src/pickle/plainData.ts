@@ -18,13 +18,15 @@ import { PLAIN_DATA } from "./values.js";
 
 const { APPEND, APPENDS, BINBYTES, BINBYTES8, BINFLOAT, BINGET, BININT, BININT1, BININT2, BINPUT, BINSTRING, BINUNICODE, BINUNICODE8, BYTEARRAY8, DICT, DUP, EMPTY_DICT, EMPTY_LIST, EMPTY_SET, EMPTY_TUPLE, FRAME, FROZENSET, LIST, LONG1, LONG4, LONG_BINGET, LONG_BINPUT, MARK, MEMOIZE, NEWFALSE, NEWTRUE, NONE, POP, POP_MARK, PROTO, SETITEM, SETITEMS, SHORT_BINBYTES, SHORT_BINSTRING, SHORT_BINUNICODE, STOP, TUPLE, TUPLE1, TUPLE2, TUPLE3, ADDITEMS } = OP;
 
-/** Value kinds, as far as the machine's checks tell them apart (0 marks a memo key never stored). */
-const SCALAR = 1;
-const TUPLE_KIND = 2;
-const LIST_KIND = 3;
-const DICT_KIND = 4;
-const SET_KIND = 5;
-const FROZENSET_KIND = 6;
+/**
+ * Value kinds, as far as the machine's checks tell them apart (0 marks a memo key never stored).
+ * OTHER is everything no check singles out: scalars, strings, bytes, tuples.
+ */
+const OTHER = 1;
+const LIST_KIND = 2;
+const DICT_KIND = 3;
+const SET_KIND = 4;
+const FROZENSET_KIND = 5;
 
 /** How a run over the buffered bytes ended. */
 const STOPPED = 0;
@@ -51,24 +53,15 @@ const MAX_SAFE_HIGH = 0x1fffff;
  * undefined with `r` back at the stream's start, for the machine (its buffer is reused when the
  * proof gave up early, as it does at the first import of a model's pickle).
  */
-export async function provePlainData(r: StreamReader): Promise<StreamOutcome | undefined> {
-  const start = r.pos;
-  const proof = new PlainDataProof(r);
-  for (;;) {
-    const state = proof.runBuffered();
-    if (state === STOPPED) return { end: r.pos, stopped: true, result: PLAIN_DATA, effects: 0 };
-    if (state === UNPROVEN || !(await r.ensure(proof.want))) {
-      r.seek(start);
-      return undefined;
-    }
-  }
+export function provePlainData(r: StreamReader): Promise<StreamOutcome | undefined> {
+  return new PlainDataProof(r).run();
 }
 
 class PlainDataProof {
-  /** Bounds the run like the machine's count (an opcode rewound for a refill counts again in both). */
+  /** Opcodes run, counted exactly as the machine counts them (once each, refills or not). */
   private opcodes = 0;
   /** Bytes a refill must make available from `r.pos` (the rewound opcode). */
-  want = 0;
+  private want = 0;
   /** Kinds of the stack's values, `kinds[0…sp)`. */
   private kinds: Uint8Array = new Uint8Array(256);
   private sp = 0;
@@ -80,6 +73,19 @@ class PlainDataProof {
   private frameEnd = -1;
 
   constructor(private readonly r: StreamReader) {}
+
+  async run(): Promise<StreamOutcome | undefined> {
+    const r = this.r;
+    const start = r.pos;
+    for (;;) {
+      const state = this.runBuffered();
+      if (state === STOPPED) return { end: r.pos, stopped: true, result: PLAIN_DATA, effects: 0 };
+      if (state === UNPROVEN || !(await r.ensure(this.want))) {
+        r.seek(start);
+        return undefined;
+      }
+    }
+  }
 
   runBuffered(): RunEnd {
     const r = this.r;
@@ -129,26 +135,26 @@ class PlainDataProof {
         case NONE:
         case NEWTRUE:
         case NEWFALSE:
-          if (!this.push(SCALAR)) return UNPROVEN;
+          if (!this.push(OTHER)) return UNPROVEN;
           break;
         case BININT1:
           if (p + 1 > end) return this.refill(at, 2);
-          if (!this.push(SCALAR)) return UNPROVEN;
+          if (!this.push(OTHER)) return UNPROVEN;
           p += 1;
           break;
         case BININT2:
           if (p + 2 > end) return this.refill(at, 3);
-          if (!this.push(SCALAR)) return UNPROVEN;
+          if (!this.push(OTHER)) return UNPROVEN;
           p += 2;
           break;
         case BININT:
           if (p + 4 > end) return this.refill(at, 5);
-          if (!this.push(SCALAR)) return UNPROVEN;
+          if (!this.push(OTHER)) return UNPROVEN;
           p += 4;
           break;
         case BINFLOAT:
           if (p + 8 > end) return this.refill(at, 9);
-          if (!this.push(SCALAR)) return UNPROVEN;
+          if (!this.push(OTHER)) return UNPROVEN;
           p += 8;
           break;
 
@@ -159,20 +165,21 @@ class PlainDataProof {
         case LONG1:
           if (p + 1 > end) return this.refill(at, 2);
           p += 1 + buf[i]!;
-          if (p > size || !this.push(SCALAR)) return UNPROVEN;
+          if (p > size || !this.push(OTHER)) return UNPROVEN;
           break;
         case BINUNICODE:
         case BINBYTES:
           if (p + 4 > end) return this.refill(at, 5);
           p += 4 + view.getUint32(i, true);
-          if (p > size || !this.push(SCALAR)) return UNPROVEN;
+          if (p > size || !this.push(OTHER)) return UNPROVEN;
           break;
         case BINSTRING:
         case LONG4: {
           if (p + 4 > end) return this.refill(at, 5);
           const len = view.getInt32(i, true);
+          if (len < 0) return UNPROVEN;
           p += 4 + len;
-          if (len < 0 || p > size || !this.push(SCALAR)) return UNPROVEN;
+          if (p > size || !this.push(OTHER)) return UNPROVEN;
           break;
         }
         case BINUNICODE8:
@@ -181,12 +188,12 @@ class PlainDataProof {
           if (p + 8 > end) return this.refill(at, 9);
           const high = view.getUint32(i + 4, true);
           p += 8 + high * 2 ** 32 + view.getUint32(i, true);
-          if (high > MAX_SAFE_HIGH || p > size || !this.push(SCALAR)) return UNPROVEN;
+          if (high > MAX_SAFE_HIGH || p > size || !this.push(OTHER)) return UNPROVEN;
           break;
         }
 
         case EMPTY_TUPLE:
-          if (!this.push(TUPLE_KIND)) return UNPROVEN;
+          if (!this.push(OTHER)) return UNPROVEN;
           break;
         case TUPLE1:
         case TUPLE2:
@@ -194,11 +201,11 @@ class PlainDataProof {
           const n = op - TUPLE1 + 1;
           if (this.sp - n < this.floor) return UNPROVEN;
           this.sp -= n;
-          if (!this.push(TUPLE_KIND)) return UNPROVEN;
+          if (!this.push(OTHER)) return UNPROVEN;
           break;
         }
         case TUPLE:
-          if (!this.popMark() || !this.push(TUPLE_KIND)) return UNPROVEN;
+          if (!this.popMark() || !this.push(OTHER)) return UNPROVEN;
           break;
         case EMPTY_LIST:
           if (!this.push(LIST_KIND)) return UNPROVEN;
@@ -298,6 +305,7 @@ class PlainDataProof {
   /** The opcode at `at` needs `n` bytes from there: a refill, or unproven where the data ends (the machine reports the truncation). */
   private refill(at: number, n: number): RunEnd {
     if (this.r.bufEnd >= this.r.size) return UNPROVEN;
+    if (at < this.r.bufEnd) this.opcodes--; // counted, and run again after the refill
     this.r.pos = at;
     this.want = n;
     return REFILL;
