@@ -685,11 +685,14 @@ export class Machine {
   private restore(c: MutableContainer): void {
     c.behaviour = true;
     if (c.memoKey === undefined) return;
-    for (const key of [c.memoKey, ...(c.moreMemoKeys ?? [])]) {
-      if (this.memo.get(key) === PLAIN_DATA) this.memo.set(key, FORGOTTEN);
-    }
+    this.forget(c.memoKey);
+    for (const key of c.moreMemoKeys ?? []) this.forget(key);
     c.memoKey = undefined;
     c.moreMemoKeys = undefined;
+  }
+
+  private forget(key: number): void {
+    if (this.memo.get(key) === PLAIN_DATA) this.memo.set(key, FORGOTTEN);
   }
 
   /** Adds `items[from…to)` to a list or set. */

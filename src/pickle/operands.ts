@@ -123,8 +123,13 @@ export class Operands {
     const start = r.pos;
     r.pos += len;
     if (s < 0) return { t: "bigbytes", len, at: start };
-    // Copied so a small constant does not pin the whole read chunk in memory.
-    return bytesConst(Uint8Array.prototype.slice.call(r.buf, s, s + len), start);
+    // Copied so a small constant does not pin the whole read chunk in memory; into a plain
+    // Uint8Array, since slicing a Buffer goes through its (slow) species constructor.
+    const data = new Uint8Array(len);
+    const buf = r.buf;
+    if (len <= 64) for (let i = 0; i < len; i++) data[i] = buf[s + i]!;
+    else data.set(new Uint8Array(buf.buffer, buf.byteOffset + s, len));
+    return bytesConst(data, start);
   }
 
   longBytes(n: number, at: number): Value {
@@ -165,8 +170,13 @@ const chars = String.fromCharCode;
  * JS: `Buffer#toString` crosses into C++, which costs more than decoding a few bytes.
  */
 export function utf8(buf: Buffer, s: number, n: number): string {
-  if (n > 8) return buf.toString("utf8", s, s + n);
+  if (n > 16) return buf.toString("utf8", s, s + n);
   for (let i = s; i < s + n; i++) if (buf[i]! >= 0x80) return buf.toString("utf8", s, s + n);
+  return n > 8 ? ascii(buf, s, 8) + ascii(buf, s + 8, n - 8) : ascii(buf, s, n);
+}
+
+/** `n` ≤ 8 ASCII bytes at `s` as a string. */
+function ascii(buf: Buffer, s: number, n: number): string {
   switch (n) {
     case 0:
       return "";
