@@ -11,6 +11,8 @@ import type { ByteSource } from "../sources/byteSource.js";
  */
 const FIRST_CHUNK = 64 * 1024;
 const MAX_CHUNK = 1 << 20;
+/** A buffered tail up to this long is read again rather than copied (see load). */
+const REREAD_TAIL = 4096;
 
 export class StreamReader {
   buf: Buffer = Buffer.alloc(0);
@@ -61,7 +63,10 @@ export class StreamReader {
   private async load(n: number): Promise<void> {
     const want = Math.min(Math.max(n, this.chunk), this.size - this.pos);
     this.chunk = Math.min(this.chunk * 2, MAX_CHUNK);
-    const kept = this.pos >= this.bufStart && this.pos < this.bufEnd ? this.buf.subarray(this.pos - this.bufStart) : undefined;
+    // The unread tail of the buffer is kept and joined to the new bytes, unless it is short: then
+    // it is read again with them, sparing a copy of the whole chunk (and its garbage) per refill.
+    const tail = this.bufEnd - this.pos;
+    const kept = this.pos >= this.bufStart && tail > REREAD_TAIL ? this.buf.subarray(this.pos - this.bufStart) : undefined;
     const from = kept ? this.bufEnd : this.pos;
     const fresh = await this.source.read(from, want - (kept?.length ?? 0));
     this.buf = kept ? Buffer.concat([kept, fresh]) : Buffer.from(fresh.buffer, fresh.byteOffset, fresh.length);
