@@ -268,6 +268,17 @@ describe("large memos", () => {
   });
 });
 
+describe("protocol 0 text operands", () => {
+  test("FLOAT reads what CPython's float() reads: inf, -inf, nan, underscores; not hex or an empty line", async () => {
+    for (const ok of ["1.5", "-inf", "inf", "Infinity", "nan", "-NaN", "1_000.5", " 2e-3 ", ".5", "5."]) {
+      assert.deepEqual((await scan(assemble(OP.PROTO, 1, `F${ok}\n`, OP.STOP))).rules(), [], ok);
+    }
+    for (const bad of ["0x10", "", "1__0", "1.5.2", "in", "_1"]) {
+      assert.match(find(await scan(assemble(OP.PROTO, 1, `F${bad}\n`, OP.STOP)), "MG112")[0]?.message ?? "", /FLOAT operand/, bad);
+    }
+  });
+});
+
 describe("malformed operands and limits (P17)", () => {
   const cases: [string, Buffer, string, RegExp][] = [
     ["STACK_GLOBAL with int operands", assemble(OP.PROTO, 4, OP.BININT1, 1, OP.BININT1, 2, OP.STACK_GLOBAL, OP.STOP), "MG103", /not a constant string/],

@@ -39,3 +39,39 @@ export function unescapePy(s: string): string | undefined {
   });
   return invalid ? undefined : out;
 }
+
+// ---- operands of the text opcodes, as the machine reads them (the plain-data proof shares them)
+
+/** INT's operand: an integer, or the booleans protocol 0 writes as "01" and "00". */
+export function intLine(line: string): number | bigint | boolean | undefined {
+  return line === "00" ? false : line === "01" ? true : parseIntLiteral(line);
+}
+
+/** LONG's operand: an integer with an optional trailing "L" (Python 2). */
+export function longLine(line: string): number | bigint | undefined {
+  return parseIntLiteral(line.endsWith("L") ? line.slice(0, -1) : line);
+}
+
+/** Python's float() syntax: digits with single underscores between them, an optional fraction and exponent. */
+const PY_FLOAT = /^[+-]?(?:\d(?:_?\d)*(?:\.(?:\d(?:_?\d)*)?)?|\.\d(?:_?\d)*)(?:[eE][+-]?\d(?:_?\d)*)?$/;
+const PY_SPECIAL_FLOAT = /^([+-]?)(inf|infinity|nan)$/i;
+
+/** FLOAT's operand as CPython's float() reads it: a decimal number, inf, infinity or nan (JS's Number() also takes hex and ""). */
+export function floatLine(line: string): number | undefined {
+  const t = line.trim();
+  const special = PY_SPECIAL_FLOAT.exec(t);
+  if (special) return special[2]!.toLowerCase() === "nan" ? NaN : special[1] === "-" ? -Infinity : Infinity;
+  return PY_FLOAT.test(t) ? Number(t.replace(/_/g, "")) : undefined;
+}
+
+/** Whether STRING's operand is quoted, as it must be. */
+export function quotedLine(line: string): boolean {
+  const q = line[0];
+  return line.length >= 2 && (q === "'" || q === '"') && line[line.length - 1] === q;
+}
+
+/** PUT's and GET's operand: a memo key, a non-negative integer. */
+export function memoKeyLine(line: string): number | undefined {
+  const v = parseIntLiteral(line);
+  return typeof v === "number" && v >= 0 ? v : undefined;
+}

@@ -6,7 +6,7 @@
  */
 import { LIMITS } from "../limits.js";
 import { OP, HIGHEST_PROTOCOL, opName } from "./opcodes.js";
-import { parseIntLiteral, unescapePy } from "./literals.js";
+import { floatLine, intLine, longLine, memoKeyLine, parseIntLiteral, quotedLine, unescapePy } from "./literals.js";
 import { NeedMore, Operands, StreamBreak, utf8 } from "./operands.js";
 import { Memo } from "./memo.js";
 import type { StreamReader } from "./reader.js";
@@ -180,6 +180,10 @@ export class Machine {
           if (err.at < r.bufEnd) this.opcodes--;
           r.pos = err.at;
           await r.ensure(err.bytes);
+          if (!r.holds(err.bytes)) {
+            // Asking again would return the same, for ever.
+            throw new StreamBreak("broken", `the data ends at ${r.bufEnd}, before its size of ${r.size} bytes (changed while read?)`, err.at);
+          }
         } else if (err instanceof PendingBuild) {
           await this.afterBuild(err.directive, err.at);
         } else throw err;
@@ -381,29 +385,24 @@ export class Machine {
       }
       case INT: {
         const line = this.ops.line(at);
-        if (line === "00") this.push(false, at);
-        else if (line === "01") this.push(true, at);
-        else this.push(intOperand(line, at), at);
+        this.push(intOperand(intLine(line), line, at), at);
         break;
       }
       case LONG: {
         const line = this.ops.line(at);
-        this.push(intOperand(line.endsWith("L") ? line.slice(0, -1) : line, at), at);
+        this.push(intOperand(longLine(line), line, at), at);
         break;
       }
       case FLOAT: {
-        const line = this.ops.line(at).trim();
-        const v = Number(line);
-        if (Number.isNaN(v) && !/^[+-]?nan$/i.test(line)) throw new StreamBreak("malformed", `FLOAT operand ${JSON.stringify(line)} is not a number`, at);
+        const line = this.ops.line(at);
+        const v = floatLine(line);
+        if (v === undefined) throw new StreamBreak("malformed", `FLOAT operand ${JSON.stringify(line.trim())} is not a number`, at);
         this.push(v, at);
         break;
       }
       case STRING: {
         const line = this.ops.line(at);
-        const q = line[0];
-        if (line.length < 2 || (q !== "'" && q !== '"') || line[line.length - 1] !== q) {
-          throw new StreamBreak("malformed", "STRING operand is not quoted", at);
-        }
+        if (!quotedLine(line)) throw new StreamBreak("malformed", "STRING operand is not quoted", at);
         this.push(unescaped(line.slice(1, -1), at), at);
         break;
       }
@@ -808,16 +807,18 @@ function kept(sample: Value[], items: Value[], from: number, to: number, max: nu
   return sample;
 }
 
-/** An integer operand, or the break CPython's int() would raise. */
-function intOperand(text: string, at: number): number | bigint {
-  const v = parseIntLiteral(text);
+/** An integer operand read from `text`, or the break CPython's int() would raise. */
+function intOperand<T>(v: T | undefined, text: string, at: number): T {
   if (v === undefined) throw new StreamBreak("malformed", `integer operand ${JSON.stringify(text.slice(0, 40))} is not a number`, at);
   return v;
 }
 
 function memoKey(text: string, at: number): number {
-  const v = intOperand(text, at);
-  if (typeof v !== "number" || v < 0) throw new StreamBreak("malformed", `memo key ${String(v)} is negative or too large`, at);
+  const v = memoKeyLine(text);
+  if (v === undefined) {
+    const n = intOperand(parseIntLiteral(text), text, at);
+    throw new StreamBreak("malformed", `memo key ${String(n)} is negative or too large`, at);
+  }
   return v;
 }
 

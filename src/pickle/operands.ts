@@ -12,8 +12,6 @@ import { bytesConst, type Value } from "./values.js";
 
 const MAX_INLINE = LIMITS.pickleMaxInlineConstant;
 const MAX_LINE = LIMITS.pickleMaxLine;
-/** How much more to load when a text line runs past the buffer. */
-const LINE_CHUNK = 64 * 1024;
 
 /** Raised inside the loop to end the stream; the machine reports it and returns. */
 export class StreamBreak extends Error {
@@ -148,19 +146,35 @@ export class Operands {
   line(at: number): string {
     const r = this.r;
     const s = r.pos - r.bufStart;
-    const i = r.buf.indexOf(0x0a, s);
-    if (i < 0 || i - s > MAX_LINE) {
-      if (i - s > MAX_LINE || this.end - r.pos > MAX_LINE) {
-        throw new StreamBreak("limit", `${opName(this.opAt(at))} line longer than ${MAX_LINE} bytes`, at);
-      }
+    const i = lineEnd(r.buf, s);
+    if (i === LINE_TOO_LONG) throw new StreamBreak("limit", `${opName(this.opAt(at))} line longer than ${MAX_LINE} bytes`, at);
+    if (i === LINE_UNBUFFERED) {
       if (this.end >= r.size) throw new StreamBreak("broken", `${opName(this.opAt(at))} line truncated`, at);
       throw new NeedMore(at, this.end - at + LINE_CHUNK);
     }
     r.pos = r.bufStart + i + 1;
-    let end = i;
-    if (end > s && r.buf[end - 1] === 0x0d) end--; // CRLF-tolerant like CPython's readline().strip()
-    return r.buf.toString("utf8", s, end);
+    return lineText(r.buf, s, i);
   }
+}
+
+export const LINE_TOO_LONG = -1;
+export const LINE_UNBUFFERED = -2;
+/** How much more to load when a text line runs past the buffer. */
+export const LINE_CHUNK = 64 * 1024;
+
+/**
+ * The buffer index of the "\n" that ends a text operand starting at `s`; LINE_TOO_LONG past
+ * MAX_LINE bytes, LINE_UNBUFFERED when the buffer ends first (the data may hold the rest).
+ */
+export function lineEnd(buf: Buffer, s: number): number {
+  const i = buf.indexOf(0x0a, s);
+  if (i >= 0 && i - s <= MAX_LINE) return i;
+  return i - s > MAX_LINE || buf.length - s > MAX_LINE ? LINE_TOO_LONG : LINE_UNBUFFERED;
+}
+
+/** The text of the line `[s, nl)`, without a trailing "\r" (CRLF-tolerant like CPython's readline().strip()). */
+export function lineText(buf: Buffer, s: number, nl: number): string {
+  return buf.toString("utf8", s, nl > s && buf[nl - 1] === 0x0d ? nl - 1 : nl);
 }
 
 const chars = String.fromCharCode;

@@ -35,6 +35,14 @@ export class StreamReader {
     return this.bufStart + this.buf.length;
   }
 
+  /**
+   * Whether `[pos, pos + n)` is buffered, or as much of it as the source holds. False only when the
+   * source returned less than its size promised (a file truncated while it was read).
+   */
+  holds(n: number): boolean {
+    return this.pos >= this.bufStart && this.bufEnd >= Math.min(this.pos + n, this.size);
+  }
+
   /** Moves to `pos`, dropping a buffer that does not hold it: readers index `buf` from `pos` on. */
   seek(pos: number): void {
     if (pos < this.bufStart || pos > this.bufEnd) {
