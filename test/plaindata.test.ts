@@ -120,6 +120,11 @@ const scalarArb = fc.oneof(
   raw.map((u) => cat(b(OP.BYTEARRAY8), u64(BigInt(u.length)), u)),
   fc.uint8Array({ maxLength: 9 }).map((u) => cat(b(OP.LONG1, u.length), Buffer.from(u))),
   fc.uint8Array({ maxLength: 9 }).map((u) => cat(b(OP.LONG4), u32(u.length), Buffer.from(u))),
+  // Protocol 0's text opcodes, some with CRLF line ends.
+  fc.tuple(
+    fc.constantFrom("I123", "I-7", "I01", "I00", "I0x1f", "L12345678901234567890L", "L-5", "F1.5", "F-2e-300", "Fnan", "F-inf", "S'abc'", 'S"x\\ny"', "S'\\x41\\101'", "V", "Vx\\u1234", "Vcaf\\xe9"),
+    fc.boolean(),
+  ).map(([t, crlf]) => Buffer.from(`${t}${crlf ? "\r" : ""}\n`, "latin1")),
 );
 
 /**
@@ -146,6 +151,7 @@ function valuesArb(faults: boolean): fc.Arbitrary<Buffer> {
       // Keys near the memo's count, as picklers write them (a far key is left to the machine: see `broken`).
       fc.tuple(tie("value"), fc.integer({ min: 256, max: 4095 })).map(([v, k]) => cat(v, b(OP.LONG_BINPUT), u32(k), b(OP.POP, OP.LONG_BINGET), u32(k))),
       tie("value").map((v) => cat(v, b(OP.MEMOIZE))),
+      fc.tuple(tie("value"), fc.integer({ min: 0, max: 4000 })).map(([v, k]) => cat(v, Buffer.from(`p${k}\n`), b(OP.POP), Buffer.from(`g${k}\n`))),
       tie("value").map((v) => cat(v, b(OP.DUP, OP.POP))),
       fc.tuple(tie("value"), tie("value")).map(([v, w]) => cat(v, w, b(OP.POP))),
       fc.tuple(tie("value"), tie("value")).map(([v, w]) => cat(b(OP.MARK), v, b(OP.POP_MARK), w)),
@@ -160,7 +166,10 @@ function valuesArb(faults: boolean): fc.Arbitrary<Buffer> {
       fc.constantFrom(cat(b(OP.BINSTRING), le(4, -1)), cat(b(OP.LONG4), le(4, -5)), cat(b(OP.BINUNICODE8), u64(1n << 60n))),
       fc.constantFrom(b(OP.POP_MARK), b(OP.APPENDS), b(OP.TUPLE2), b(OP.PROTO, 6), b(OP.NEXT_BUFFER)),
       fc.constantFrom(cat(global("collections", "OrderedDict"), b(OP.EMPTY_TUPLE, OP.REDUCE)), cat(str("os"), str("getcwd"), b(OP.STACK_GLOBAL)), b(OP.EMPTY_DICT, OP.EMPTY_DICT, OP.BUILD)),
-      fc.constantFrom(Buffer.from("I12\n"), Buffer.from("S'x'\n"), b(OP.MARK, OP.EMPTY_TUPLE, OP.BINPERSID)),
+      fc.constantFrom(b(OP.MARK, OP.EMPTY_TUPLE, OP.BINPERSID), Buffer.from("Pid\n")),
+      fc.constantFrom("Iabc\n", "I1.5\n", "F1.2.3\n", "F\n", "Sabc\n", "S'abc\"\n", "V\\U00110000\n", "Lx\n", "g999999\n", "gfoo\n", "I12").map((t) => Buffer.from(t, "latin1")),
+      fc.tuple(tie("value"), fc.constantFrom("p-1\n", "p1.5\n", "pxyz\n")).map(([v, t]) => cat(v, Buffer.from(t))),
+      fc.constant(Buffer.concat([Buffer.from("I"), Buffer.alloc(70_000, 0x31), Buffer.from("\n")])),
     ];
     return {
       value: faults ? fc.oneof({ arbitrary: fc.oneof(...plain), weight: 9 }, { arbitrary: fc.oneof(...broken), weight: 1 }) : fc.oneof({ depthSize: "small" }, ...plain),
@@ -294,6 +303,20 @@ describe("the proof in the scan", () => {
     assert.equal(await provePlainData(new StreamReader(new BufferSource("t.pkl", bytes), 0)), undefined);
     assert.ok(process.memoryUsage().arrayBuffers - before < 16 * 1024 * 1024);
     assert.equal(await agree(bytes), false);
+  });
+
+  test("a source that returns less than its size (a file truncated while read) ends as a broken stream, not an endless refill", { timeout: 10_000 }, async () => {
+    const rows = Array.from({ length: 30_000 }, (_, i) => assemble(OP.BININT2, [i & 0xff, i >> 8], OP.APPEND));
+    const whole = assemble(OP.PROTO, 4, OP.EMPTY_LIST, ...rows, OP.STOP);
+    const shrunk: ByteSource = {
+      name: "shrunk.pkl",
+      size: whole.length,
+      read: async (offset, length) => whole.subarray(offset, Math.max(offset, Math.min(offset + length, 70_000))),
+    };
+    const ctx = new RecordingContext();
+    await scanPickle(shrunk, ctx);
+    assert.deepEqual(ctx.rules(), ["MG110"]);
+    assert.match(ctx.reports[0]!.message, /before its size/);
   });
 
   test("a payload is skipped, not read", async () => {

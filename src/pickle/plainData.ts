@@ -11,12 +11,14 @@
  * in agreement: a proven stream is one the machine runs to STOP with no issue and no effect.
  */
 import { LIMITS } from "../limits.js";
+import { floatLine, intLine, longLine, memoKeyLine, quotedLine, unescapePy } from "./literals.js";
 import { HIGHEST_PROTOCOL, OP } from "./opcodes.js";
+import { LINE_CHUNK, LINE_TOO_LONG, LINE_UNBUFFERED, lineEnd, lineText } from "./operands.js";
 import type { StreamOutcome } from "./machine.js";
 import type { StreamReader } from "./reader.js";
 import { PLAIN_DATA } from "./values.js";
 
-const { APPEND, APPENDS, BINBYTES, BINBYTES8, BINFLOAT, BINGET, BININT, BININT1, BININT2, BINPUT, BINSTRING, BINUNICODE, BINUNICODE8, BYTEARRAY8, DICT, DUP, EMPTY_DICT, EMPTY_LIST, EMPTY_SET, EMPTY_TUPLE, FRAME, FROZENSET, LIST, LONG1, LONG4, LONG_BINGET, LONG_BINPUT, MARK, MEMOIZE, NEWFALSE, NEWTRUE, NONE, POP, POP_MARK, PROTO, SETITEM, SETITEMS, SHORT_BINBYTES, SHORT_BINSTRING, SHORT_BINUNICODE, STOP, TUPLE, TUPLE1, TUPLE2, TUPLE3, ADDITEMS } = OP;
+const { FLOAT, GET, INT, LONG, PUT, STRING, UNICODE, APPEND, APPENDS, BINBYTES, BINBYTES8, BINFLOAT, BINGET, BININT, BININT1, BININT2, BINPUT, BINSTRING, BINUNICODE, BINUNICODE8, BYTEARRAY8, DICT, DUP, EMPTY_DICT, EMPTY_LIST, EMPTY_SET, EMPTY_TUPLE, FRAME, FROZENSET, LIST, LONG1, LONG4, LONG_BINGET, LONG_BINPUT, MARK, MEMOIZE, NEWFALSE, NEWTRUE, NONE, POP, POP_MARK, PROTO, SETITEM, SETITEMS, SHORT_BINBYTES, SHORT_BINSTRING, SHORT_BINUNICODE, STOP, TUPLE, TUPLE1, TUPLE2, TUPLE3, ADDITEMS } = OP;
 
 /**
  * Value kinds, as far as the machine's checks tell them apart (0 marks a memo key never stored).
@@ -80,7 +82,8 @@ class PlainDataProof {
     for (;;) {
       const state = this.runBuffered();
       if (state === STOPPED) return { end: r.pos, stopped: true, result: PLAIN_DATA, effects: 0 };
-      if (state === UNPROVEN || !(await r.ensure(this.want))) {
+      if (state === REFILL) await r.ensure(this.want);
+      if (state === UNPROVEN || !r.holds(this.want)) {
         r.seek(start);
         return undefined;
       }
@@ -295,9 +298,49 @@ class PlainDataProof {
           p += 4;
           break;
 
+        // Protocol 0's text operands, up to a newline, parsed as the machine parses them.
+        case INT:
+        case LONG:
+        case FLOAT:
+        case STRING:
+        case UNICODE:
+        case PUT:
+        case GET: {
+          const nl = lineEnd(buf, i);
+          if (nl === LINE_TOO_LONG) return UNPROVEN;
+          if (nl === LINE_UNBUFFERED) return this.refill(at, end - at + LINE_CHUNK);
+          p = base + nl + 1;
+          if (!this.textOperand(op, lineText(buf, i, nl))) return UNPROVEN;
+          break;
+        }
+
         default:
-          // Imports, calls, BUILD, extensions, persistent ids, out-of-band buffers, text opcodes, invalid bytes.
+          // Imports, calls, BUILD, extensions, persistent ids, out-of-band buffers, invalid bytes.
           return UNPROVEN;
+      }
+    }
+  }
+
+  /** Runs a text opcode whose operand is `line`; false where the machine would report the operand. */
+  private textOperand(op: number, line: string): boolean {
+    switch (op) {
+      case INT:
+        return intLine(line) !== undefined && this.push(OTHER);
+      case LONG:
+        return longLine(line) !== undefined && this.push(OTHER);
+      case FLOAT:
+        return floatLine(line) !== undefined && this.push(OTHER);
+      case STRING:
+        return quotedLine(line) && unescapePy(line.slice(1, -1)) !== undefined && this.push(OTHER);
+      case UNICODE:
+        return unescapePy(line) !== undefined && this.push(OTHER);
+      case PUT: {
+        const key = memoKeyLine(line);
+        return key !== undefined && this.put(key);
+      }
+      default: {
+        const key = memoKeyLine(line);
+        return key !== undefined && this.get(key);
       }
     }
   }
