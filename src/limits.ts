@@ -9,8 +9,10 @@ export const LIMITS = Object.freeze({
   pickleMaxMemo: 64_000_000,
   /** Memo entries kept whole; past this, values are memoized as placeholders (bounds memory on dense pickles; see Machine.compacted). */
   pickleMemoRetainAll: 100_000,
-  /** Past pickleMemoRetainAll, imports, persistent ids and name-like strings the memo still keeps whole. */
-  pickleMemoKeepRefs: 1_000_000,
+  /** Past pickleMemoRetainAll, about how many bytes of values (other than plain data) the memo still keeps. */
+  pickleMemoKeepBytes: 16 * 1024 * 1024,
+  /** Memo keys far from the dense run of keys, kept in a map (CWE-400: a map entry costs ~80 bytes). */
+  pickleMaxScatteredMemoKeys: 1_000_000,
   /** Nested MARK depth (CWE-674: unbounded recursion / mark stack growth). */
   pickleMaxMarks: 4_000_000,
   /** Items a symbolic container remembers; further items are counted, not kept (CWE-400). */

@@ -12,6 +12,7 @@ import { fileURLToPath } from "node:url";
 import { after, describe, test } from "node:test";
 import fc from "fast-check";
 import { scanPickle } from "../src/formats/pickle.js";
+import { LIMITS } from "../src/limits.js";
 import { Machine, type IssueKind, type MachineObserver, type StreamOutcome } from "../src/pickle/machine.js";
 import { provePlainData } from "../src/pickle/plainData.js";
 import { StreamReader } from "../src/pickle/reader.js";
@@ -161,6 +162,9 @@ function valuesArb(faults: boolean): fc.Arbitrary<Buffer> {
       fc.tuple(tie("value"), tie("value")).map(([k, v]) => cat(b(OP.EMPTY_LIST), k, v, b(OP.SETITEM))),
       fc.tuple(tie("value"), fc.constantFrom(OP.EMPTY_LIST, OP.EMPTY_DICT, OP.EMPTY_SET)).map(([v, k]) => cat(b(OP.EMPTY_DICT, k), v, b(OP.SETITEM))),
       fc.integer({ min: 0, max: 255 }).map((k) => b(OP.BINGET, k)),
+      // A write into a container fetched back from the memo (picklers never do this).
+      fc.tuple(tie("key"), tie("value")).map(([k, v]) => cat(b(OP.EMPTY_DICT, OP.BINPUT, 0, OP.POP, OP.BINGET, 0), k, v, b(OP.SETITEM))),
+      tie("value").map((v) => cat(b(OP.EMPTY_LIST, OP.BINPUT, 1, OP.POP, OP.BINGET, 1), v, b(OP.APPEND))),
       fc.tuple(tie("value"), fc.integer({ min: 4096, max: 0xffffffff })).map(([v, k]) => cat(v, b(OP.LONG_BINPUT), u32(k), b(OP.POP, OP.LONG_BINGET), u32(k))),
       fc.tuple(tie("value"), fc.integer({ min: 0, max: 64 })).map(([v, lie]) => cat(b(OP.FRAME), u64(BigInt(lie)), v)),
       fc.constantFrom(cat(b(OP.BINSTRING), le(4, -1)), cat(b(OP.LONG4), le(4, -5)), cat(b(OP.BINUNICODE8), u64(1n << 60n))),
@@ -246,6 +250,11 @@ describe("what the proof leaves to the machine is still judged", () => {
     ["APPEND on a dict", assemble(OP.PROTO, 4, OP.EMPTY_DICT, OP.NONE, OP.APPEND, OP.STOP), "MG112"],
     ["a list as a dict key", assemble(OP.PROTO, 4, OP.EMPTY_DICT, OP.EMPTY_LIST, OP.NONE, OP.SETITEM, OP.STOP), "MG112"],
     ["a memo key read before it was stored", assemble(OP.PROTO, 4, OP.BINGET, 7, OP.STOP), "MG112"],
+    [
+      "a write into a dict fetched back from a memo past its retention bound",
+      assemble(OP.PROTO, 4, OP.NONE, Buffer.alloc(LIMITS.pickleMemoRetainAll, OP.MEMOIZE), OP.POP, OP.EMPTY_DICT, OP.MEMOIZE, OP.LONG_BINGET, u32(LIMITS.pickleMemoRetainAll), str("__class__"), OP.NONE, OP.SETITEM, OP.POP, OP.STOP),
+      "MG111",
+    ],
     ["an unsupported protocol", assemble(OP.PROTO, 9, OP.NONE, OP.STOP), "MG112"],
     ["a stream without STOP", assemble(OP.PROTO, 4, OP.EMPTY_LIST, OP.NONE, OP.APPEND), "MG110"],
     ["an operand cut by the end of the data", assemble(OP.PROTO, 4, OP.BININT, 1, 2), "MG110"],

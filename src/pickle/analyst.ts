@@ -13,6 +13,7 @@ import { judge, normalModule, type JudgeOptions, type Judgement } from "./judge.
 import { joblibDirective, isJoblibWrapper } from "./joblib.js";
 import {
   FORGOTTEN,
+  holdsForgotten,
   bytesPayloads,
   describe,
   dictEntries,
@@ -131,9 +132,9 @@ export class PickleAnalyst implements MachineObserver {
       });
       return;
     }
-    if (fn === FORGOTTEN) {
-      this.forgotten(`${c.kind} calls it`, c.at);
-      return;
+    if (fn === FORGOTTEN || holdsForgotten(c.args)) {
+      this.forgotten(fn === FORGOTTEN ? `${c.kind} calls a value` : `${c.kind} passes ${describe(fn)} a value`, c.at);
+      if (fn === FORGOTTEN) return;
     }
     switch (fn.t) {
       case "global":
@@ -151,9 +152,9 @@ export class PickleAnalyst implements MachineObserver {
   }
 
   onBuild(target: Value, state: Value, at: number): BuildDirective {
-    if (target === FORGOTTEN || state === FORGOTTEN) {
-      this.forgotten(`BUILD uses it as its ${target === FORGOTTEN ? "target" : "state"}`, at);
-      return undefined;
+    if (holdsForgotten(target) || holdsForgotten(state)) {
+      this.forgotten(`BUILD's ${holdsForgotten(target) ? "target" : "state"} holds a value`, at);
+      if (target === FORGOTTEN) return undefined;
     }
     if (isSym(target) && target.t === "global") {
       this.report("MG106", `BUILD sets attributes on the imported object ${qualifiedName(target)}`, {
@@ -188,11 +189,12 @@ export class PickleAnalyst implements MachineObserver {
   }
 
   /**
-   * A use of a memo entry the machine dropped past its memo bounds (FORGOTTEN): what the use does
-   * depends on a value that is no longer known, so it is reported instead of judged.
+   * A call or BUILD whose callee, arguments, target or state hold a memo entry the machine dropped
+   * past its memo bounds (FORGOTTEN, at any depth): what it does depends on a value no longer
+   * known, so it is reported as well as judged on what is known.
    */
   private forgotten(use: string, at: number): void {
-    this.report("MG111", `${use}, but it is a memo entry dropped once the memo outgrew ${LIMITS.pickleMemoRetainAll} entries; this use cannot be judged`, { offset: at });
+    this.report("MG111", `${use} the scanner dropped from an outsized memo (past ${LIMITS.pickleMemoRetainAll} entries and its memory budget); what it does cannot be judged`, { offset: at });
   }
 
   // ---- judging
@@ -204,8 +206,7 @@ export class PickleAnalyst implements MachineObserver {
     const { name, forwarded, stateAt } = u;
     for (const index of forwarded?.indices ?? []) {
       const arg = argAt(c.args, index);
-      if (arg === FORGOTTEN) this.forgotten(`${name} is given it as a callable`, c.at);
-      else if (isSym(arg) && arg.t === "global") this.use(arg, forwarded!.construct ? "construct" : "call", c);
+      if (isSym(arg) && arg.t === "global") this.use(arg, forwarded!.construct ? "construct" : "call", c);
       else if (isSym(arg) && arg.t !== "dynglobal" && arg.t !== "opaque") {
         this.report("MG107", `${name} is given a callable produced at load time: ${describe(arg)}`, {
           offset: c.at,
@@ -213,7 +214,6 @@ export class PickleAnalyst implements MachineObserver {
         });
       }
     }
-    if (stateAt !== undefined && argAt(c.args, stateAt) === FORGOTTEN) this.forgotten(`${name} sets state from it`, c.at);
     const dunders = stateAt === undefined ? [] : dunderKeys(argAt(c.args, stateAt));
     if (dunders.length > 0) {
       this.report("MG106", `${name} sets dunder attributes ${dunders.join(", ")}`, { offset: c.at, evidence: describe(c) });

@@ -21,6 +21,8 @@ import {
   globalRef,
   isPlain,
   isSym,
+  noteForgotten,
+  retainedSize,
   tuple,
   type CallKind,
   type CallResult,
@@ -47,8 +49,6 @@ const MAX_OPCODES = LIMITS.pickleMaxOpcodes;
  * values (see compacted), so a dense pickle's memo does not pin every record in memory.
  */
 const MEMO_RETAIN_ALL = LIMITS.pickleMemoRetainAll;
-/** Past MEMO_RETAIN_ALL, how many imports, persistent ids and name-like strings the memo still keeps. */
-const MEMO_KEEP_REFS = LIMITS.pickleMemoKeepRefs;
 /**
  * Whether a string could name a module or attribute (`/^[A-Za-z_][\w.]{0,255}$/`); other memoized
  * strings past MEMO_RETAIN_ALL are plain data. A loop rather than that RegExp: it runs for every
@@ -92,6 +92,8 @@ export interface MachineOptions {
    * value tree). Memory then follows the pickle's size, so callers bound that first.
    */
   keepAll?: boolean;
+  /** Bytes of values the memo keeps past its retention bound (LIMITS.pickleMemoKeepBytes by default; tests use less). */
+  memoBudget?: number;
 }
 
 export interface StreamOutcome {
@@ -132,12 +134,13 @@ export class Machine {
   private opcodes = 0;
   private effects = 0;
   private ambiguityReported = false;
-  /** References kept by a memo past MEMO_RETAIN_ALL (see compacted). */
-  private refsKept = 0;
+  /** What the memo keeps past MEMO_RETAIN_ALL, charged against the memo budget (see retained). */
+  private keptBytes = 0;
   private readonly ops: Operands;
   /** Items a container keeps, and memo entries kept whole (see MachineOptions.keepAll). */
   private readonly sample: number;
   private readonly retainAll: number;
+  private readonly memoBudget: number;
 
   constructor(
     private readonly r: StreamReader,
@@ -148,6 +151,7 @@ export class Machine {
     this.ops = new Operands(r);
     this.sample = options.keepAll ? Infinity : SAMPLE;
     this.retainAll = options.keepAll ? Infinity : MEMO_RETAIN_ALL;
+    this.memoBudget = options.memoBudget ?? LIMITS.pickleMemoKeepBytes;
   }
 
   async run(): Promise<StreamOutcome> {
@@ -462,8 +466,10 @@ export class Machine {
       case ADDITEMS: {
         const m = this.popMarkIndex(at);
         const s = this.below(m, at);
-        if (isSym(s) && s.t === "set") this.addItems(s, this.stack, m, this.sp);
-        else if (!isSym(s)) throw new StreamBreak("malformed", `ADDITEMS on a ${typeName(s)}`, at);
+        if (!this.intoPlaceholder(s, at)) {
+          if (isSym(s) && s.t === "set") this.addItems(s, this.stack, m, this.sp);
+          else if (!isSym(s)) throw new StreamBreak("malformed", `ADDITEMS on a ${typeName(s)}`, at);
+        }
         this.sp = m;
         break;
       }
@@ -647,31 +653,38 @@ export class Machine {
     const v = this.stack[this.sp - 1]!;
     const count = this.memo.count;
     if (count >= MAX_MEMO && this.memo.get(key) === undefined) throw new StreamBreak("limit", `memo larger than ${MAX_MEMO} entries`, at);
-    this.memo.set(key, count < this.retainAll ? v : this.compacted(v, key));
+    if (!this.memo.set(key, count < this.retainAll ? v : this.compacted(v, key))) {
+      throw new StreamBreak("limit", `more than ${LIMITS.pickleMaxScatteredMemoKeys} memo keys far from the others`, at);
+    }
   }
 
   /**
    * What a memo past MEMO_RETAIN_ALL entries keeps of `v`, so that memory does not follow the
-   * pickle's size: plain data becomes PLAIN_DATA (a container keeps `key`, to be marked if it later
-   * gains behaviour); imports, persistent ids and name-like strings (STACK_GLOBAL operands) are
-   * kept, up to MEMO_KEEP_REFS of them; everything else becomes FORGOTTEN.
+   * pickle's size. Plain data becomes PLAIN_DATA (a container keeps `key`, to be put back if it
+   * later gains behaviour). Anything else (name-like strings, which can be STACK_GLOBAL operands or
+   * dunder keys; imports; call results; bytes) is kept while the memo budget allows, and is
+   * FORGOTTEN past them: the analyst reports the judged uses of what holds FORGOTTEN.
    */
   private compacted(v: Value, key: number): Value {
     if (v === PLAIN_DATA || v === FORGOTTEN) return v;
-    if (typeof v === "string") return !nameLike(v) ? PLAIN_DATA : this.keptRef(v);
-    if (!isSym(v)) return PLAIN_DATA;
-    if (v.t === "global" || v.t === "dynglobal" || v.t === "pid") return this.keptRef(v);
-    if (!isPlain(v)) return FORGOTTEN;
-    if (v.t !== "tuple") {
-      const c = v as MutableContainer;
-      if (c.memoKey === undefined) c.memoKey = key;
-      else (c.moreMemoKeys ??= []).push(key);
+    if (typeof v === "string" ? !nameLike(v) : !isSym(v)) return PLAIN_DATA;
+    if (isSym(v) && isPlain(v)) {
+      if (v.t !== "tuple") {
+        const c = v as MutableContainer;
+        if (c.memoKey === undefined) c.memoKey = key;
+        else (c.moreMemoKeys ??= []).push(key);
+      }
+      return PLAIN_DATA;
     }
-    return PLAIN_DATA;
+    return this.retained(v) ? v : FORGOTTEN;
   }
 
-  private keptRef(v: Value): Value {
-    return this.refsKept++ < MEMO_KEEP_REFS ? v : FORGOTTEN;
+  /** Whether the memo may keep `v` past MEMO_RETAIN_ALL entries (it is then charged to the memo budget). */
+  private retained(v: Value): boolean {
+    const size = retainedSize(v);
+    if (this.keptBytes + size > this.memoBudget) return false;
+    this.keptBytes += size;
+    return true;
   }
 
   private get(key: number, at: number): Value {
@@ -680,32 +693,42 @@ export class Machine {
     return v;
   }
 
-  /** A container stored as PLAIN_DATA that gains behaviour is FORGOTTEN in the memo slots still holding PLAIN_DATA. */
+  /** A container stored as PLAIN_DATA that gains behaviour goes back into the memo slots still holding PLAIN_DATA (FORGOTTEN past the budget). */
   private restore(c: MutableContainer): void {
     c.behaviour = true;
     if (c.memoKey === undefined) return;
-    this.forget(c.memoKey);
-    for (const key of c.moreMemoKeys ?? []) this.forget(key);
+    const back = this.retained(c) ? c : FORGOTTEN;
+    for (const key of [c.memoKey, ...(c.moreMemoKeys ?? [])]) {
+      if (this.memo.get(key) === PLAIN_DATA) this.memo.set(key, back);
+    }
     c.memoKey = undefined;
     c.moreMemoKeys = undefined;
   }
 
-  private forget(key: number): void {
-    if (this.memo.get(key) === PLAIN_DATA) this.memo.set(key, FORGOTTEN);
+  /**
+   * A write into a memo placeholder (APPEND, SETITEM, ADDITEMS on a value fetched back from a large
+   * memo) changes a container the scanner no longer holds: it cannot be judged, so it is reported.
+   * Picklers never write into a container fetched from the memo; attackers might (to add a dunder
+   * key to a BUILD state, say).
+   */
+  private intoPlaceholder(target: Value, at: number): boolean {
+    if (target !== PLAIN_DATA && target !== FORGOTTEN) return false;
+    this.observer.onIssue("limit", `${opName(this.ops.opAt(at))} writes into a memo entry dropped once the memo outgrew ${this.retainAll} entries; what it adds cannot be judged`, at);
+    return true;
   }
 
   /** Adds `items[from…to)` to a list or set. */
   private addItems(c: List | SetValue, items: Value[], from: number, to: number): void {
     c.items = kept(c.items, items, from, to, this.sample);
-    if (!c.behaviour) {
-      for (let i = from; i < to; i++) {
-        if (!isPlain(items[i]!)) {
-          this.restore(c);
-          break;
-        }
-      }
-    }
+    for (let i = from; i < to; i++) this.note(c, items[i]!);
     c.n += to - from;
+  }
+
+  /** Records what `x`, put into `c`, brings: behaviour, and FORGOTTEN at any depth. */
+  private note(c: MutableContainer, x: Value): void {
+    if (isPlain(x)) return;
+    if (!c.behaviour) this.restore(c);
+    noteForgotten(c, x);
   }
 
   // ---- imports and calls
@@ -726,6 +749,7 @@ export class Machine {
 
   /** Appends `items[from…to)` to a list. */
   private extendList(target: Value, items: Value[], from: number, to: number, at: number): void {
+    if (this.intoPlaceholder(target, at)) return;
     if (isSym(target)) {
       if (target.t === "list") this.addItems(target, items, from, to);
       else if (target.t === "set" || target.t === "tuple" || target.t === "dict" || target.t === "bytes") {
@@ -743,6 +767,7 @@ export class Machine {
     if (!isSym(target) || target.t === "tuple" || target.t === "list" || target.t === "set" || target.t === "bytes") {
       throw new StreamBreak("malformed", `SETITEM on a ${isSym(target) ? target.t : typeName(target)}`, at);
     }
+    if (this.intoPlaceholder(target, at)) return;
     if (target.t !== "dict") {
       // __setitem__ of an object: judged when the object was made
       this.observer.onSetItems?.(target, kv, from, to, at);
@@ -755,7 +780,8 @@ export class Machine {
         // CPython fails here; analysis goes on so that whatever follows is still judged.
         this.observer.onIssue("malformed", `unhashable ${k.t} used as a dict key`, at);
       }
-      if (!target.behaviour && !(isPlain(k) && isPlain(kv[i + 1]!))) this.restore(target);
+      this.note(target, k);
+      this.note(target, kv[i + 1]!);
     }
     target.n += (to - from) / 2;
   }

@@ -3,6 +3,7 @@
  * they live in fixed-size pages (no re-allocation of one huge array as the memo grows, which on a
  * dense pickle left hundreds of megabytes of garbage behind); keys far apart go to a map.
  */
+import { LIMITS } from "../limits.js";
 import { FORGOTTEN, PLAIN_DATA, type Value } from "./values.js";
 
 /**
@@ -20,13 +21,18 @@ const MAX_PAGED = 2 ** 32;
  */
 const DENSE_ENOUGH = PAGE_SIZE / 2;
 
+/** Keys kept in the map at most: past this, `set` refuses (the machine reports a limit). */
+const MAX_SPARSE = LIMITS.pickleMaxScatteredMemoKeys;
+
 /**
- * A full page holding only the two placeholders, one byte per slot: past the retention bound the
- * machine memoizes little else (see Machine.compacted), so a large memo costs about a byte an entry.
+ * A page holding only the two placeholders (and unset slots), one byte per slot: past the
+ * retention bound the machine memoizes little else (see Machine.compacted), so a large memo costs
+ * about a byte an entry.
  */
 class PlaceholderPage {
   constructor(readonly codes: Uint8Array) {}
 }
+const CODE_UNSET = 0;
 const CODE_PLAIN = 1;
 const CODE_FORGOTTEN = 2;
 
@@ -42,14 +48,13 @@ export class Memo {
 
   get(key: number): Value | undefined {
     const page = key < MAX_PAGED ? this.pages[key >>> PAGE_BITS] : undefined;
-    let v: Value | undefined;
-    if (page instanceof PlaceholderPage) v = page.codes[key & SLOT] === CODE_PLAIN ? PLAIN_DATA : FORGOTTEN;
-    else v = page?.[key & SLOT];
+    const v = page instanceof PlaceholderPage ? decoded(page.codes[key & SLOT]!) : page?.[key & SLOT];
     // null is Python's None: a stored value. A key stored before its page existed stays sparse.
     return v !== undefined || this.sparse.size === 0 ? v : this.sparse.get(key);
   }
 
-  set(key: number, v: Value): void {
+  /** Stores `v` under `key`; false when that would put more than MAX_SPARSE keys in the map. */
+  set(key: number, v: Value): boolean {
     const p = key >>> PAGE_BITS;
     // Pages are allocated only at the dense frontier: scattered LONG_BINPUT keys (up to 2**32-1)
     // must not allocate a page each. PUT's text keys can exceed 32 bits.
@@ -58,20 +63,31 @@ export class Memo {
       (p < this.pages.length || (p === this.pages.length && (p === 0 || this.filled[p - 1]! >= DENSE_ENOUGH))) &&
       (this.sparse.size === 0 || !this.sparse.has(key));
     if (!paged) {
-      if (!this.sparse.has(key)) this.count++;
+      if (!this.sparse.has(key)) {
+        if (this.sparse.size >= MAX_SPARSE) return false;
+        this.count++;
+      }
       this.sparse.set(key, v);
-      return;
+      return true;
     }
     let page = this.pages[p];
     if (page === undefined) {
+      // The page before is done with: compacted if it holds placeholders only (filled or not).
+      const before = this.pages[p - 1];
+      if (before !== undefined && !(before instanceof PlaceholderPage)) this.compact(p - 1, before);
       page = this.pages[p] = new Array<Value | undefined>(PAGE_SIZE).fill(undefined);
       this.filled[p] = 0;
     }
     const slot = key & SLOT;
     if (page instanceof PlaceholderPage) {
-      if (v === PLAIN_DATA || v === FORGOTTEN) {
-        page.codes[slot] = v === PLAIN_DATA ? CODE_PLAIN : CODE_FORGOTTEN;
-        return;
+      const code = v === PLAIN_DATA ? CODE_PLAIN : v === FORGOTTEN ? CODE_FORGOTTEN : CODE_UNSET;
+      if (code !== CODE_UNSET) {
+        if (page.codes[slot] === CODE_UNSET) {
+          this.count++;
+          this.filled[p]!++;
+        }
+        page.codes[slot] = code;
+        return true;
       }
       page = this.pages[p] = expanded(page);
     }
@@ -81,23 +97,28 @@ export class Memo {
       this.count++;
       if (++this.filled[p]! === PAGE_SIZE) this.compact(p, page);
     }
+    return true;
   }
 
-  /** Swaps full page `p` for a PlaceholderPage when every slot holds a placeholder. */
+  /** Swaps page `p` for a PlaceholderPage when every slot set holds a placeholder. */
   private compact(p: number, page: (Value | undefined)[]): void {
     const codes = new Uint8Array(PAGE_SIZE);
     for (let i = 0; i < PAGE_SIZE; i++) {
       const v = page[i];
       if (v === PLAIN_DATA) codes[i] = CODE_PLAIN;
       else if (v === FORGOTTEN) codes[i] = CODE_FORGOTTEN;
-      else return;
+      else if (v !== undefined) return;
     }
     this.pages[p] = new PlaceholderPage(codes);
   }
 }
 
-function expanded(page: PlaceholderPage): Value[] {
-  const out = new Array<Value>(PAGE_SIZE);
-  for (let i = 0; i < PAGE_SIZE; i++) out[i] = page.codes[i] === CODE_PLAIN ? PLAIN_DATA : FORGOTTEN;
+function decoded(code: number): Value | undefined {
+  return code === CODE_PLAIN ? PLAIN_DATA : code === CODE_FORGOTTEN ? FORGOTTEN : undefined;
+}
+
+function expanded(page: PlaceholderPage): (Value | undefined)[] {
+  const out = new Array<Value | undefined>(PAGE_SIZE);
+  for (let i = 0; i < PAGE_SIZE; i++) out[i] = decoded(page.codes[i]!);
   return out;
 }

@@ -29,6 +29,12 @@ const LIST_KIND = 2;
 const DICT_KIND = 3;
 const SET_KIND = 4;
 const FROZENSET_KIND = 5;
+/**
+ * Set on a kind fetched back from the memo. Past its retention bound the machine's memo holds a
+ * placeholder for a container, and reports a write into it; picklers never write into a container
+ * they fetched, so such a write leaves the stream to the machine.
+ */
+const FETCHED = 8;
 
 /** How a run over the buffered bytes ended. */
 const STOPPED = 0;
@@ -376,7 +382,7 @@ class PlainDataProof {
   private keysHashable(from: number, to: number): boolean {
     if ((to - from) % 2 !== 0) return false;
     for (let k = from; k < to; k += 2) {
-      const kind = this.kinds[k];
+      const kind = this.kinds[k]! & ~FETCHED;
       if (kind === LIST_KIND || kind === DICT_KIND || kind === SET_KIND) return false;
     }
     return true;
@@ -399,7 +405,7 @@ class PlainDataProof {
 
   private get(key: number): boolean {
     const kind = key < this.memo.length ? this.memo[key]! : 0;
-    return kind !== 0 && this.push(kind);
+    return kind !== 0 && this.push(kind | FETCHED);
   }
 }
 

@@ -166,6 +166,8 @@ class Container {
   kv = NO_ITEMS;
   memoKey: number | undefined = undefined;
   moreMemoKeys: number[] | undefined = undefined;
+  /** Whether a FORGOTTEN value was ever put in, at any depth and past the sample (see holdsForgotten). */
+  forgotten = false;
   constructor(
     readonly t: "tuple" | "list" | "dict" | "set",
     public items: Value[],
@@ -204,8 +206,34 @@ class Bytes implements BytesConst {
 
 export function tuple(items: Value[]): Tuple {
   let behaviour = false;
-  for (let i = 0; i < items.length; i++) if (!isPlain(items[i]!)) behaviour = true;
-  return new Container("tuple", items, behaviour, false) as Tuple;
+  let forgotten = false;
+  for (let i = 0; i < items.length; i++) {
+    const x = items[i]!;
+    if (isPlain(x)) continue;
+    behaviour = true;
+    if (holdsForgotten(x)) forgotten = true;
+  }
+  const t = new Container("tuple", items, behaviour, false);
+  t.forgotten = forgotten;
+  return t as Tuple;
+}
+
+/** Whether `v` is FORGOTTEN or a container that holds it, however deep or far past its sample. */
+export function holdsForgotten(v: Value | undefined): boolean {
+  return v === FORGOTTEN || (v instanceof Container && v.forgotten);
+}
+
+/** Marks container `c` as holding FORGOTTEN when `x`, put into it, does. */
+export function noteForgotten(c: MutableContainer, x: Value): void {
+  if (holdsForgotten(x)) (c as Container).forgotten = true;
+}
+
+/** About how much memory a memo entry keeps alive (shallow; a container counted at its largest sample). */
+export function retainedSize(v: Value): number {
+  if (typeof v === "string") return 24 + 2 * v.length;
+  if (v instanceof Container) return 64 + 16 * SAMPLE;
+  if (v instanceof Bytes) return 64 + v.data.length;
+  return 64;
 }
 
 export const emptyList = (): List => new Container("list", NO_ITEMS, false, false) as List;
