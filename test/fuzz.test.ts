@@ -557,6 +557,13 @@ describe("targeted bombs", () => {
     await bomb("memoize-past-limit", "memo.pkl", bytes);
   });
 
+  test("memo flood: more scattered LONG_BINPUT keys than the memo's map holds", async () => {
+    const parts: Buffer[] = [Buffer.from([OP.PROTO, 2, OP.NONE])];
+    for (let i = 0; i <= LIMITS.pickleMaxScatteredMemoKeys; i++) parts.push(Buffer.from([OP.LONG_BINPUT]), le(4, 0xffffffff - i * 7));
+    parts.push(Buffer.from([OP.STOP]));
+    await bomb("scattered-memo-keys", "memo3.pkl", Buffer.concat(parts));
+  });
+
   // 2·10^5 distinct keys is a legal memo (under LIMITS.pickleMaxMemo): no finding is due, only bounded time and memory.
   test("memo flood: LONG_BINPUT under huge sparse keys (within limits: bounded time and memory only)", async () => {
     const parts: Buffer[] = [Buffer.from([OP.PROTO, 2, OP.NONE])];

@@ -68,6 +68,18 @@ test("a full page of placeholders costs about a byte a slot, and each reads back
   assert.equal(m.count, n);
 });
 
+test("half-filled pages of placeholders are compacted once the next page starts", () => {
+  const m = new Memo();
+  const before = process.memoryUsage().heapUsed;
+  for (let p = 0; p < 2000; p++) for (let i = 0; i < 2048; i++) m.set(p * 4096 + i, PLAIN_DATA);
+  assert.ok(process.memoryUsage().heapUsed - before < 4_096_000 * 3, `${process.memoryUsage().heapUsed - before} bytes for ${2000 * 2048} entries`);
+  assert.equal(m.get(1999 * 4096 + 2047), PLAIN_DATA);
+  assert.equal(m.get(5 * 4096 + 3000), undefined);
+  m.set(5 * 4096 + 3000, FORGOTTEN);
+  assert.equal(m.get(5 * 4096 + 3000), FORGOTTEN);
+  assert.equal(m.count, 2000 * 2048 + 1);
+});
+
 test("a page full of plain-data placeholders is compacted, and expanded when a slot gets a real value", () => {
   const m = new Memo();
   for (let i = 0; i < 3 * 4096; i++) m.set(i, PLAIN_DATA);
