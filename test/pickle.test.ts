@@ -7,6 +7,7 @@ import { LIMITS } from "../src/limits.js";
 import { PickleAnalyst } from "../src/pickle/analyst.js";
 import { Machine, nameLike } from "../src/pickle/machine.js";
 import { StreamReader } from "../src/pickle/reader.js";
+import { FORGOTTEN, emptyDict, holdsForgotten, noteForgotten, reachesForgotten, tuple } from "../src/pickle/values.js";
 import { BufferSource, type ByteSource } from "../src/sources/byteSource.js";
 import { RecordingContext } from "./support/context.js";
 import { OP, assemble, call1, global, stackGlobal, str, u32, u64 } from "./support/pickle.js";
@@ -279,6 +280,16 @@ describe("values dropped from a large memo", () => {
     const ints = Array.from({ length: LIMITS.pickleContainerSample + 6 }, (_, i) => assemble(OP.BININT1, i));
     const deep = assemble(global("builtins", "len"), OP.EMPTY_LIST, OP.MARK, ...ints, key(n), OP.APPENDS, OP.TUPLE1, OP.REDUCE, OP.STOP);
     assert.match(forgotten(await run(deep)), /passes builtins\.len a value/);
+  });
+
+  test("a container that gets a forgotten value after it was put into another is still seen from the outer one", () => {
+    // state = {}; args = (state,); state[...] = <forgotten>: the tuple's own flag was set before.
+    const state = emptyDict();
+    const args = tuple([state]);
+    noteForgotten(state, FORGOTTEN);
+    assert.equal(holdsForgotten(args), false);
+    assert.equal(reachesForgotten(args), true);
+    assert.equal(reachesForgotten(tuple([tuple([tuple([tuple([state])])])])), false, "the walk is bounded");
   });
 
   test("a BUILD whose state holds a forgotten value, even inside a (state, slotstate) tuple, is reported", async () => {

@@ -13,7 +13,7 @@ import { judge, normalModule, type JudgeOptions, type Judgement } from "./judge.
 import { joblibDirective, isJoblibWrapper } from "./joblib.js";
 import {
   FORGOTTEN,
-  holdsForgotten,
+  reachesForgotten,
   bytesPayloads,
   describe,
   dictEntries,
@@ -132,7 +132,7 @@ export class PickleAnalyst implements MachineObserver {
       });
       return;
     }
-    if (fn === FORGOTTEN || holdsForgotten(c.args)) {
+    if (fn === FORGOTTEN || reachesForgotten(c.args)) {
       this.forgotten(fn === FORGOTTEN ? `${c.kind} calls a value` : `${c.kind} passes ${describe(fn)} a value`, c.at);
       if (fn === FORGOTTEN) return;
     }
@@ -152,8 +152,8 @@ export class PickleAnalyst implements MachineObserver {
   }
 
   onBuild(target: Value, state: Value, at: number): BuildDirective {
-    if (holdsForgotten(target) || holdsForgotten(state)) {
-      this.forgotten(`BUILD's ${holdsForgotten(target) ? "target" : "state"} holds a value`, at);
+    if (reachesForgotten(target) || reachesForgotten(state)) {
+      this.forgotten(`BUILD's ${reachesForgotten(target) ? "target" : "state"} holds a value`, at);
       if (target === FORGOTTEN) return undefined;
     }
     if (isSym(target) && target.t === "global") {

@@ -223,6 +223,19 @@ export function holdsForgotten(v: Value | undefined): boolean {
   return v === FORGOTTEN || (v instanceof Container && v.forgotten);
 }
 
+/**
+ * holdsForgotten, also through containers that got FORGOTTEN after they were put into `v` (a flag
+ * is set when an item goes in, so an outer container's can be stale): a walk of the samples,
+ * `depth` levels down, checking each container's own (current) flag.
+ */
+export function reachesForgotten(v: Value | undefined, depth = 3): boolean {
+  if (holdsForgotten(v)) return true;
+  if (!(v instanceof Container) || depth === 0) return false;
+  for (const x of v.items) if (reachesForgotten(x, depth - 1)) return true;
+  for (const x of v.kv) if (reachesForgotten(x, depth - 1)) return true;
+  return false;
+}
+
 /** Marks container `c` as holding FORGOTTEN when `x`, put into it, does. */
 export function noteForgotten(c: MutableContainer, x: Value): void {
   if (holdsForgotten(x)) (c as Container).forgotten = true;
