@@ -6,7 +6,7 @@ export const LIMITS = Object.freeze({
   /** Symbolic stack depth of the pickle machine (CWE-400: a stream of pushes exhausting memory). */
   pickleMaxStack: 1_000_000,
   /** Memo entries (CWE-400: memo flooding; also bounds PUT with huge keys). */
-  pickleMaxMemo: 64_000_000,
+  pickleMaxMemo: 16_000_000,
   /** Memo entries kept whole; past this, values are memoized as placeholders (bounds memory on dense pickles; see Machine.compacted). */
   pickleMemoRetainAll: 100_000,
   /** Past pickleMemoRetainAll, about how many bytes of values (other than plain data) the memo still keeps. */

@@ -243,6 +243,17 @@ describe("large memos", () => {
     assert.match(find(await scan(bytes), "MG107")[0]?.message ?? "", /calls a value produced at load time: \[0, 1, 2, 3, …\]/);
   });
 
+  test("a tuple memoized past the bound keeps the dict it holds, which may gain a dunder key later", async () => {
+    // D = {} kept whole (key 0); then (None, D) memoized past the bound; then D['__class__'] = X; BUILD(obj, (None, D)).
+    const bytes = assemble(
+      OP.PROTO, 4, OP.EMPTY_DICT, OP.MEMOIZE, OP.POP, OP.NONE, Buffer.alloc(n, OP.MEMOIZE), OP.POP,
+      OP.NONE, OP.BINGET, 0, OP.TUPLE2, OP.MEMOIZE, OP.POP,
+      OP.BINGET, 0, str("__class__"), OP.BININT1, 1, OP.SETITEM, OP.POP,
+      global("collections", "OrderedDict"), OP.EMPTY_TUPLE, OP.REDUCE, key(n + 1), OP.BUILD, OP.STOP,
+    );
+    assert.match(find(await scan(bytes), "MG106")[0]?.message ?? "", /__class__/);
+  });
+
   test("writing into a container fetched back from a large memo is reported (picklers never do; it could add a dunder key)", async () => {
     const dict = assemble(bigMemo(n), OP.EMPTY_DICT, OP.MEMOIZE, OP.POP);
     const ctx = await scan(assemble(dict, key(n), str("__class__"), OP.BININT1, 1, OP.SETITEM, OP.POP, global("os", "getcwd"), OP.POP, OP.NONE, OP.STOP));

@@ -33,6 +33,7 @@ import {
   type PersistentRef,
   type SetValue,
   type Sym,
+  type Tuple,
   type Value,
 } from "./values.js";
 
@@ -668,7 +669,9 @@ export class Machine {
   private compacted(v: Value, key: number): Value {
     if (v === PLAIN_DATA || v === FORGOTTEN) return v;
     if (typeof v === "string" ? !nameLike(v) : !isSym(v)) return PLAIN_DATA;
-    if (isSym(v) && isPlain(v)) {
+    // A tuple has no memo key to be put back by: one holding a list, dict or set (which may gain
+    // behaviour later, by reference) is kept like any other value.
+    if (isSym(v) && isPlain(v) && !(v.t === "tuple" && holdsMutable(v))) {
       if (v.t !== "tuple") {
         const c = v as MutableContainer;
         if (c.memoKey === undefined) c.memoKey = key;
@@ -831,6 +834,16 @@ function kept(sample: Value[], items: Value[], from: number, to: number, max: nu
   if (sample.length === 0) return items.slice(from, last);
   for (let i = from; i < last; i++) sample.push(items[i]!);
   return sample;
+}
+
+/** Whether a tuple holds a list, dict or set, directly or through nested tuples (assumed so past a few levels). */
+function holdsMutable(t: Tuple, depth = 4): boolean {
+  for (const x of t.items) {
+    if (!isSym(x)) continue;
+    if (x.t === "list" || x.t === "dict" || x.t === "set") return true;
+    if (x.t === "tuple" && (depth === 0 || holdsMutable(x, depth - 1))) return true;
+  }
+  return false;
 }
 
 /** An integer operand read from `text`, or the break CPython's int() would raise. */
