@@ -152,8 +152,9 @@ export class PickleAnalyst implements MachineObserver {
   }
 
   onBuild(target: Value, state: Value, at: number): BuildDirective {
-    if (reachesForgotten(target) || reachesForgotten(state)) {
-      this.forgotten(`BUILD's ${reachesForgotten(target) ? "target" : "state"} holds a value`, at);
+    const inTarget = reachesForgotten(target);
+    if (inTarget || reachesForgotten(state)) {
+      this.forgotten(`BUILD's ${inTarget ? "target" : "state"} holds a value`, at);
       if (target === FORGOTTEN) return undefined;
     }
     if (isSym(target) && target.t === "global") {

@@ -701,11 +701,14 @@ export class Machine {
     c.behaviour = true;
     if (c.memoKey === undefined) return;
     const back = this.retained(c) ? c : FORGOTTEN;
-    for (const key of [c.memoKey, ...(c.moreMemoKeys ?? [])]) {
-      if (this.memo.get(key) === PLAIN_DATA) this.memo.set(key, back);
-    }
+    this.putBack(c.memoKey, back);
+    for (const key of c.moreMemoKeys ?? []) this.putBack(key, back);
     c.memoKey = undefined;
     c.moreMemoKeys = undefined;
+  }
+
+  private putBack(key: number, v: Value): void {
+    if (this.memo.get(key) === PLAIN_DATA) this.memo.set(key, v);
   }
 
   /**
