@@ -8,8 +8,9 @@ import { PickleAnalyst } from "../src/pickle/analyst.js";
 import { Machine, nameLike } from "../src/pickle/machine.js";
 import { StreamReader } from "../src/pickle/reader.js";
 import { FORGOTTEN, emptyDict, holdsForgotten, noteForgotten, reachesForgotten, tuple } from "../src/pickle/values.js";
-import { BufferSource, type ByteSource } from "../src/sources/byteSource.js";
+import { BufferSource } from "../src/sources/byteSource.js";
 import { RecordingContext } from "./support/context.js";
+import { SparseSource } from "./support/sparseSource.js";
 import { OP, assemble, call1, global, stackGlobal, str, u32, u64 } from "./support/pickle.js";
 
 async function scan(bytes: Buffer, layout: PickleLayout = "plain"): Promise<RecordingContext> {
@@ -378,27 +379,3 @@ describe("malformed operands and limits (P17)", () => {
   });
 });
 
-/** `head`, then `gap` bytes that read as zeros, then `tail`; counts what is read. */
-class SparseSource implements ByteSource {
-  readonly name = "sparse";
-  readonly size: number;
-  bytesRead = 0;
-  constructor(
-    private readonly head: Buffer,
-    private readonly gap: number,
-    private readonly tail: Buffer,
-  ) {
-    this.size = head.length + gap + tail.length;
-  }
-  async read(offset: number, length: number): Promise<Uint8Array> {
-    const n = Math.max(0, Math.min(length, this.size - offset));
-    const out = Buffer.alloc(n);
-    for (let i = 0; i < n; i++) {
-      const at = offset + i;
-      if (at < this.head.length) out[i] = this.head[at]!;
-      else if (at >= this.head.length + this.gap) out[i] = this.tail[at - this.head.length - this.gap]!;
-    }
-    this.bytesRead += n;
-    return out;
-  }
-}

@@ -20,6 +20,7 @@ import { PLAIN_DATA, isSym } from "../src/pickle/values.js";
 import { BufferSource, type ByteSource } from "../src/sources/byteSource.js";
 import type { RuleId } from "../src/rules/catalogue.js";
 import { RecordingContext } from "./support/context.js";
+import { SparseSource } from "./support/sparseSource.js";
 import { applyMutations, mutationArb } from "./support/mutate.js";
 import { OP, assemble, global, str, u32, u64 } from "./support/pickle.js";
 
@@ -281,29 +282,6 @@ describe("what the proof leaves to the machine is still judged", () => {
   }
 });
 
-/** A pickle of one huge bytes constant, synthesised on read: header, `size` zero bytes, STOP. */
-class HugePayload implements ByteSource {
-  readonly name = "huge.pkl";
-  readonly size: number;
-  bytesRead = 0;
-  private readonly head: Buffer;
-  private readonly tail = assemble(OP.STOP);
-  constructor(payload: number) {
-    this.head = assemble(OP.PROTO, 4, OP.BINBYTES8, u64(BigInt(payload)));
-    this.size = this.head.length + payload + this.tail.length;
-  }
-  async read(offset: number, length: number): Promise<Uint8Array> {
-    const n = Math.max(0, Math.min(length, this.size - offset));
-    const out = Buffer.alloc(n);
-    for (let i = 0; i < n; i++) {
-      const at = offset + i;
-      if (at < this.head.length) out[i] = this.head[at]!;
-      else if (at >= this.size - this.tail.length) out[i] = this.tail[at - (this.size - this.tail.length)]!;
-    }
-    this.bytesRead += n;
-    return out;
-  }
-}
 
 describe("the proof in the scan", () => {
   test("a scattered memo key is left to the machine rather than sized into an array", async () => {
@@ -329,7 +307,8 @@ describe("the proof in the scan", () => {
   });
 
   test("a payload is skipped, not read", async () => {
-    const source = new HugePayload(50_000_000);
+    const big = 50_000_000;
+    const source = new SparseSource(assemble(OP.PROTO, 4, OP.BINBYTES8, u64(BigInt(big))), big, assemble(OP.STOP));
     const proven = await provePlainData(new StreamReader(source, 0));
     assert.ok(proven?.stopped);
     assert.equal(proven.end, source.size);
