@@ -1,0 +1,317 @@
+"""Generates data/allowlist.json: the exact names a model pickle may import, and what each does
+with its arguments (the contract is src/rules/allowlist.ts).
+
+Usage, from the repository root (one command; makes the venvs from the pinned requirements files
+when they do not exist yet, then introspects each of them):
+
+    python3 scripts/allowlist/generate.py
+
+    --venv DIR=REQUIREMENTS   a venv to introspect (repeatable; default: the two pinned ones)
+    --curated-only            write only the CURATED part and the compat tables (no venvs needed)
+
+The allowlist is the union of:
+  * CURATED below: reviewed names with their argument behaviour, each with a reason;
+  * per venv (scripts/allowlist/introspect.py run by the venv's own python): every name the
+    libraries really pickle (samples.py builds representative objects and pickles them with every
+    protocol and through joblib), and every class / enum / Cython unpickle helper / rebuilder
+    *defined* in the libraries' modules, both passed through the source screen (screen.py);
+minus EXCLUDED below and what the screen rejects (both written to "excluded" with the reason).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent.parent
+OUT = ROOT / "data" / "allowlist.json"
+PYENV = Path("/root/.pyenv/versions")
+
+# Each venv: (directory, CPython, requirements file). Two venvs so that numpy 1.x/2.x, pandas 2/3,
+# scikit-learn and transformers of both generations are seen.
+DEFAULT_VENVS = [
+    ("/tmp/modelgate-allowlist-a", "3.11.7", "requirements-a.txt"),
+    ("/tmp/modelgate-allowlist-b", "3.11.7", "requirements-b.txt"),
+]
+
+KINDS = {
+    "class": "A class whose __new__, state restore (__setstate__ / __dict__ update) and __init__ with data "
+    "arguments reach nothing dangerous; it may be constructed and called.",
+    "enum": "An enum.Enum subclass: called with a member's value, or named by getattr(E, NAME).",
+    "function": "Builds data from its arguments (tensor, array and object rebuilders).",
+    "cython": "A Cython __pyx_unpickle_<Class> helper; it may only rebuild <Class> of its own module, "
+    "given as its first argument.",
+}
+
+# ---------------------------------------------------------------------------------------------
+# CURATED: reviewed by hand. (module, name, kind, argument fields, reason). Names whose fields
+# say what they do with their arguments get the reason written out as "why".
+# ---------------------------------------------------------------------------------------------
+
+CONSUMES = {"iterates": [0]}
+CURATED: list[tuple[str, str, str, dict, str]] = []
+
+
+def curate(module: str, names: str, kind: str, reason: str, explain: bool = False, **fields) -> None:
+    """explain: write the reason as "why" although the name has no argument fields (constants)."""
+    for name in names.split():
+        CURATED.append((module, name, kind, {**fields, **({"why": reason} if explain else {})}, reason))
+
+
+# Python containers and value types. The consumers iterate their first argument: an iterator
+# there (map, a generator) would run whatever it wraps, so the engine judges that argument.
+curate("builtins", "list tuple set frozenset dict bytes bytearray", "class",
+       "container built from its first argument, which it iterates", **CONSUMES)
+curate("builtins", "int float complex bool str slice range object", "class", "plain value type")
+curate("builtins", "Ellipsis NotImplemented", "class", "singleton constant; calling it raises TypeError", explain=True)
+curate("collections", "deque OrderedDict Counter", "class",
+       "container built from its first argument, which it iterates", **CONSUMES)
+curate("collections", "defaultdict", "class",
+       "calls its default_factory (argument 0) on a missing key; iterates argument 1 like dict()",
+       calls=[0], iterates=[1])
+curate("datetime", "datetime date time timedelta timezone tzinfo", "class", "value type")
+curate("decimal", "Decimal", "class", "value type")
+curate("fractions", "Fraction", "class", "value type")
+curate("uuid", "UUID", "class", "value type (no process: only uuid1's node lookup runs commands)")
+curate("uuid", "SafeUUID", "enum", "UUID.is_safe's enum")
+# pathlib's path objects are pure values: constructing one touches no file. Python 3.13 defines
+# the concrete classes in pathlib._local and pickles them under that name.
+for _m in ("pathlib", "pathlib._local"):
+    curate(_m, "PurePath PurePosixPath PureWindowsPath Path PosixPath WindowsPath", "class",
+           "path value; constructing one touches no file")
+curate("argparse", "Namespace", "class", "attribute bag (saved argparse arguments)")
+curate("re", "_compile", "function", "compiles a regular expression (pickled re.Pattern objects)")
+curate("_codecs", "encode", "function",
+       "pickle protocol <3 writes bytes as _codecs.encode(str, 'latin1'); codec lookup only imports "
+       "the standard encodings package")
+curate("enum", "Enum", "enum", "base enum; called with one value it only looks up a member")
+curate("typing", "Any", "class", "typing marker; constructing raises TypeError", explain=True)
+curate("typing", "Union Optional List Dict Tuple", "class",
+       "typing special form pickled by name; calling it raises TypeError", explain=True)
+# copyreg's default object protocol.
+curate("copyreg", "_reconstructor", "function",
+       "_reconstructor(cls, base, state) runs base.__new__(cls) and, unless base is object, "
+       "base.__init__(obj, state)", constructs=[0], calls=[1])
+curate("copyreg", "__newobj__", "function", "__newobj__(cls, *args) runs cls.__new__(cls, *args)", constructs=[0])
+curate("copyreg", "__newobj_ex__", "function", "__newobj_ex__(cls, args, kwargs) runs cls.__new__", constructs=[0])
+curate("functools", "partial", "class",
+       "partial(func, ...) calls func when the result is called; its BUILD state "
+       "(func, args, kwds, dict) sets the function too", calls=[0], stateCalls=[0])
+
+# PyTorch tensors, parameters and storages (torch.save's pickle).
+curate("torch._utils",
+       "_rebuild_tensor _rebuild_tensor_v2 _rebuild_tensor_v3 _rebuild_parameter _rebuild_qtensor "
+       "_rebuild_sparse_tensor _rebuild_sparse_csr_tensor _rebuild_nested_tensor "
+       "_rebuild_meta_tensor_no_storage _rebuild_device_tensor_from_numpy "
+       "_rebuild_device_tensor_from_cpu_tensor", "function", "tensor rebuilder from storage and sizes")
+curate("torch._utils", "_rebuild_parameter_with_state", "function",
+       "_rebuild_parameter_with_state(data, requires_grad, hooks, state) sets state's items as attributes",
+       state=3)
+curate("torch._utils", "_set_obj_state", "function", "_set_obj_state(obj, state) sets state's items as attributes",
+       state=1)
+curate("torch._utils", "_rebuild_wrapper_subclass", "function",
+       "_rebuild_wrapper_subclass(cls, ...) makes a tensor of class cls without __init__", constructs=[0])
+curate("torch._tensor", "_rebuild_from_type _rebuild_from_type_v2", "function",
+       "_rebuild_from_type(func, type, args, state) calls func(*args), turns it into type "
+       "(as_subclass, no __init__) and sets state as attributes", calls=[0], constructs=[1], state=3)
+curate("torch.serialization", "_get_layout", "function", "maps a layout's name to the layout")
+curate("torch", "Tensor Size device", "class", "tensor value types")
+curate("torch.nn.parameter", "Parameter Buffer UninitializedParameter UninitializedBuffer", "class",
+       "tensor subclass")
+curate("torch.storage", "UntypedStorage TypedStorage _StorageBase", "class", "storage type")
+_STORAGES = ("FloatStorage DoubleStorage HalfStorage BFloat16Storage LongStorage IntStorage ShortStorage "
+             "CharStorage ByteStorage BoolStorage ComplexFloatStorage ComplexDoubleStorage QInt8Storage "
+             "QUInt8Storage QInt32Storage QUInt4x2Storage QUInt2x4Storage UInt16Storage UInt32Storage "
+             "UInt64Storage Float8_e4m3fnStorage Float8_e5m2Storage Float8_e4m3fnuzStorage "
+             "Float8_e5m2fnuzStorage UntypedStorage TypedStorage")
+curate("torch", _STORAGES, "class", "storage type named in torch.save's persistent ids")
+curate("torch.cuda", _STORAGES, "class", "storage type of legacy (pre-1.6) CUDA checkpoints")
+curate("torch",
+       "float32 float float64 double float16 half bfloat16 complex32 complex64 complex128 cfloat cdouble "
+       "chalf uint8 uint16 uint32 uint64 int8 int16 short int32 int int64 long bool qint8 quint8 qint32 "
+       "quint4x2 quint2x4 float8_e4m3fn float8_e5m2 float8_e4m3fnuz float8_e5m2fnuz float8_e8m0fnu "
+       "bits8 bits16 bits1x8 bits2x4 bits4x2", "class", "torch.dtype constant; calling it raises TypeError", explain=True)
+curate("torch", "strided sparse_coo sparse_csr sparse_csc sparse_bsr sparse_bsc _mkldnn jagged", "class",
+       "torch.layout constant", explain=True)
+curate("torch", "contiguous_format channels_last channels_last_3d preserve_format", "class",
+       "torch.memory_format constant", explain=True)
+curate("torch", "per_tensor_affine per_channel_affine per_tensor_symmetric per_channel_symmetric "
+       "per_channel_affine_float_qparams", "class", "torch.qscheme constant", explain=True)
+curate("torch.nn.functional", "relu gelu silu tanh sigmoid softmax leaky_relu elu", "function",
+       "activation stored as a module attribute (TransformerEncoderLayer.activation)")
+curate("torch.nn.modules.module", "_IncompatibleKeys", "class", "namedtuple returned by load_state_dict")
+# TorchScript archives' data.pkl rebuild their values with these (torch/jit/_pickle.py): each
+# returns its data argument or builds a list / tensor from it.
+curate("torch.jit._pickle",
+       "restore_type_tag build_intlist build_doublelist build_boollist build_tensorlist build_tensor_from_id",
+       "function", "TorchScript value rebuilder", context="torchscript")
+
+# NumPy reconstructors, dtypes and scalar types, under numpy 1.x (numpy.core) and 2.x (numpy._core).
+for _m in ("numpy.core", "numpy._core"):
+    curate(f"{_m}.multiarray", "_reconstruct", "function",
+           "_reconstruct(subtype, shape, dtype) makes an empty array of subtype without __init__", constructs=[0])
+    curate(f"{_m}.multiarray", "scalar", "function", "numpy scalar from dtype and bytes")
+    curate(f"{_m}.numeric", "_frombuffer", "function", "array from bytes (protocol 5 arrays)")
+curate("numpy", "ndarray dtype", "class", "array and dtype")
+curate("numpy",
+       "float16 float32 float64 longdouble complex64 complex128 clongdouble int8 int16 int32 int64 uint8 "
+       "uint16 uint32 uint64 bool_ bool object_ str_ bytes_ void intc uintc longlong ulonglong half single "
+       "double datetime64 timedelta64", "class", "numpy scalar type")
+curate("numpy.dtypes",
+       "Float64DType Float32DType Float16DType Int64DType Int32DType Int16DType Int8DType UInt64DType "
+       "UInt32DType UInt16DType UInt8DType BoolDType ObjectDType StrDType", "class", "numpy dtype class")
+curate("numpy.ma.core", "_mareconstruct", "function",
+       "_mareconstruct(subtype, baseclass, shape, dtype) makes arrays of baseclass and subtype without __init__",
+       constructs=[0, 1])
+curate("numpy.ma.core", "MaskedArray", "class", "masked array")
+# numpy/random/_pickle.py: __bit_generator_ctor(name) instantiates argument 0 when it is a class;
+# __generator_ctor(name, ctor) / __randomstate_ctor(name, ctor) call ctor (argument 1, by default
+# __bit_generator_ctor, which then instantiates argument 0).
+curate("numpy.random._pickle", "__bit_generator_ctor", "function",
+       "instantiates argument 0 when it is a BitGenerator class", calls=[0])
+curate("numpy.random._pickle", "__generator_ctor __randomstate_ctor", "function",
+       "calls argument 1 (a bit generator constructor) with argument 0, which the default constructor "
+       "instantiates when it is a class", calls=[0, 1])
+curate("numpy.random", "__RandomState_ctor", "function",
+       "numpy<1.17's name of numpy.random._pickle.__randomstate_ctor", calls=[0, 1])
+curate("numpy.random.mtrand", "RandomState", "class", "random state")
+curate("numpy.random._mt19937", "MT19937", "class", "bit generator")
+curate("numpy.random._pcg64", "PCG64", "class", "bit generator")
+
+# joblib's array container; its raw bytes follow the pickle in the same file.
+curate("joblib.numpy_pickle", "NumpyArrayWrapper", "class",
+       "joblib's array header: joblib.load reads the array that follows it in the same file")
+curate("sklearn.externals.joblib.numpy_pickle", "NumpyArrayWrapper", "class",
+       "scikit-learn<0.23's vendored joblib: the same class")
+# scikit-learn's Cython state is rebuilt by calling the class with its sizes.
+curate("sklearn.tree._tree", "Tree", "class", "decision tree arrays (Cython)")
+curate("sklearn.neighbors._kd_tree", "KDTree", "class", "KD tree arrays (Cython)")
+curate("sklearn.neighbors._ball_tree", "BallTree", "class", "ball tree arrays (Cython)")
+curate("sklearn._loss._loss", "CyHalfBinomialLoss CyHalfSquaredError", "class", "loss object (Cython)")
+
+# Reviewed exclusions: names a scan meets that must not be allowlisted, whatever the introspection
+# finds (the screen's own rejections are added to these with their reasons).
+EXCLUDED: dict[str, str] = {
+    "joblib.numpy_pickle_compat.NDArrayWrapper":
+        "joblib<0.10 array header: joblib.load opens and np.loads a sibling file whose name the pickle gives",
+    "builtins.NoneType": "not an attribute of builtins; NoneType pickles as type(None), which is builtins.type",
+    "torch.storage._load_from_bytes": "runs torch.load on embedded bytes",
+}
+
+# Top-level module → library key of "libraries" (the standard library is "python").
+LIBRARY_OF_TOP = {
+    "torch": "torch", "torchvision": "torchvision", "numpy": "numpy", "scipy": "scipy", "sklearn": "scikit-learn",
+    "pandas": "pandas", "pyarrow": "pyarrow", "transformers": "transformers", "tokenizers": "tokenizers",
+    "accelerate": "accelerate", "peft": "peft", "lightning": "lightning", "pytorch_lightning": "pytorch-lightning",
+    "lightning_fabric": "lightning-fabric", "omegaconf": "omegaconf", "timm": "timm",
+    "sentence_transformers": "sentence-transformers", "statsmodels": "statsmodels", "nltk": "nltk",
+    "gensim": "gensim", "xgboost": "xgboost", "lightgbm": "lightgbm", "catboost": "catboost",
+    "imblearn": "imbalanced-learn", "keras": "keras", "ml_dtypes": "ml-dtypes", "einops": "einops",
+    "joblib": "joblib", "pytz": "pytz", "dateutil": "python-dateutil", "safetensors": "safetensors",
+    "zoneinfo": "python", "tzdata": "tzdata", "patsy": "patsy", "torchmetrics": "torchmetrics",
+}
+
+
+def library_of(module: str) -> str:
+    top = module.split(".")[0]
+    if top in LIBRARY_OF_TOP:
+        return LIBRARY_OF_TOP[top]
+    if top in sys.stdlib_module_names or top in ("builtins", "_codecs"):
+        return "python"
+    raise SystemExit(f"generate.py: no library known for module {module}; add it to LIBRARY_OF_TOP")
+
+
+def curated_entries() -> dict[str, dict]:
+    """Qualified name → entry (kind, argument fields, and why when it has argument behaviour)."""
+    out: dict[str, dict] = {}
+    for module, name, kind, fields, reason in CURATED:
+        entry = {"kind": kind, **fields}
+        if fields:
+            entry["why"] = reason  # argument behaviour always says why
+        out[f"{module}\0{name}"] = entry
+    return out
+
+
+def compat_tables(python: str) -> dict:
+    """CPython's Lib/_compat_pickle.py, read from the interpreter that is introspected."""
+    code = (
+        "import _compat_pickle as c, json; print(json.dumps({'modules': c.IMPORT_MAPPING, "
+        "'names': {m + ' ' + n: list(v) for (m, n), v in c.NAME_MAPPING.items()}}))"
+    )
+    return json.loads(subprocess.run([python, "-c", code], check=True, capture_output=True, text=True).stdout)
+
+
+def dumps_compact(data: dict) -> str:
+    """JSON with one module (or one exclusion / compat entry) per line: diffable, still compact."""
+    def line(v) -> str:
+        return json.dumps(v, separators=(",", ":"), ensure_ascii=False, sort_keys=False)
+
+    parts = ["{"]
+    keys = list(data)
+    for i, key in enumerate(keys):
+        comma = "," if i < len(keys) - 1 else ""
+        value = data[key]
+        if key in ("modules", "excluded") or (key == "compat"):
+            parts.append(f"{line(key)}:{{")
+            inner = list(value.items())
+            for j, (k, v) in enumerate(inner):
+                parts.append(f"{line(k)}:{line(v)}{',' if j < len(inner) - 1 else ''}")
+            parts.append("}" + comma)
+        else:
+            parts.append(f"{line(key)}:{line(value)}{comma}")
+    parts.append("}")
+    return "\n".join(parts) + "\n"
+
+
+def build(entries: dict[str, dict], excluded: dict[str, str], libraries: dict[str, list[str]],
+          compat: dict, generator: str) -> dict:
+    modules: dict[str, dict] = {}
+    for key in sorted(entries):
+        module, name = key.split("\0")
+        e = entries[key]
+        value = e["kind"] if set(e) == {"kind"} else e
+        modules.setdefault(module, {"lib": library_of(module), "names": {}})["names"][name] = value
+    return {
+        "schema": "modelgate.allowlist/v1",
+        "generator": generator,
+        "libraries": libraries,
+        "kinds": KINDS,
+        "modules": modules,
+        "excluded": dict(sorted(excluded.items())),
+        "compat": compat,
+    }
+
+
+def python_version(python: str) -> str:
+    return subprocess.run([python, "-c", "import platform; print(platform.python_version())"],
+                          check=True, capture_output=True, text=True).stdout.strip()
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--curated-only", action="store_true")
+    ap.add_argument("--venv", action="append", default=[], metavar="DIR=REQUIREMENTS")
+    args = ap.parse_args()
+    generator = "python3 scripts/allowlist/generate.py"
+    if args.curated_only:
+        python = str(PYENV / DEFAULT_VENVS[0][1] / "bin" / "python")
+        data = build(curated_entries(), dict(EXCLUDED), {"python": [python_version(python)]},
+                     compat_tables(python), generator)
+    else:
+        from merge import generate_full  # the introspection half (needs the venvs)
+
+        venvs = [tuple(v.split("=", 1)) for v in args.venv] or [(d, HERE / r) for d, _, r in DEFAULT_VENVS]
+        data = generate_full(venvs, generator)
+    OUT.parent.mkdir(exist_ok=True)
+    OUT.write_text(dumps_compact(data))
+    print(f"wrote {os.path.relpath(OUT)}: {sum(len(m['names']) for m in data['modules'].values())} names, "
+          f"{len(data['excluded'])} exclusions")
+
+
+if __name__ == "__main__":
+    main()
