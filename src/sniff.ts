@@ -77,6 +77,9 @@ function sniffHead(b: Buffer, size: number): Format {
   if (isLzmaAlone(b)) return "lzma";
   if (isZlib(b)) return "zlib";
   if (sniffSafetensors(b, size)) return "safetensors";
+  // Before ONNX: both protobufs open with field 1 (a small varint) and field 2; the SavedModel's
+  // field 2 is a MetaGraphDef message, ONNX's a producer name (tensorflow.ts says how they differ).
+  if (sniffSavedModel(b, size)) return "tf-savedmodel";
   if (sniffOnnx(b, size)) return "onnx";
   if (looksLikePickle(b, b.length === size)) return "pickle";
   return "unknown";

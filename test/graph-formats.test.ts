@@ -87,10 +87,11 @@ describe("sniffing", () => {
     assert.ok(hits <= 2, `${hits} of 2000 random inputs sniffed as a graph format`);
   });
 
-  test("a SavedModel is recognised only under its loader's name", () => {
+  test("a SavedModel is recognised by its structure whatever its name, and is never ONNX", () => {
     const bytes = readFileSync(join(FIXTURES, "graph-formats", "savedmodel_benign", "saved_model.pb"));
-    assert.equal(sniffSavedModel(bytes, bytes.length, "model.pb"), false);
-    assert.equal(sniffSavedModel(bytes, bytes.length, "export\\1\\saved_model.pb"), true);
+    for (const name of ["model.pb", "graph", "export\\1\\saved_model.pb"]) assert.equal(sniffSavedModel(bytes, bytes.length, name), true, name);
+    assert.equal(sniffSavedModel(bytes, bytes.length), true);
+    assert.equal(sniffOnnx(bytes, bytes.length), false);
   });
 });
 

@@ -27,13 +27,16 @@ const V = WIRE.VARINT;
 /** ModelProto's top-level fields and their wire types (onnx.proto). */
 const MODEL_FIELDS: Readonly<Record<number, number>> = { 1: V, 2: L, 3: L, 4: L, 5: V, 6: L, 7: L, 8: L, 14: L, 20: L, 25: L };
 const STRING_FIELDS = new Set([2, 3, 4, 6]);
-const utf8 = new TextDecoder("utf-8", { fatal: true });
+/** producer_name, producer_version, domain: short one-line names. */
+const NAME_FIELDS = new Set([2, 3, 4]);
 
 /**
  * ONNX has no magic. Every writer serialises ModelProto in field order, so a model opens with
  * ir_version (tag 0x08) and a small version; the rest of the head must then walk as ModelProto
  * fields (known numbers and wire types, lengths inside the file, valid UTF-8 strings) up to the
  * graph (field 7), the end of the file, or the end of the head. Pickles (0x80…) never start with 0x08.
+ * Name fields are text without control bytes as far as the head holds them, which a TensorFlow
+ * SavedModel (08 01 12 … 0a …: a meta graph where ONNX has its producer name) never is.
  */
 export function sniffOnnx(head: Uint8Array, size: number): boolean {
   if (head[0] !== 0x08) return false;
@@ -42,9 +45,15 @@ export function sniffOnnx(head: Uint8Array, size: number): boolean {
   const ir = fields[0]!.value;
   if (ir < 1 || ir > MAX_IR_VERSION) return false;
   for (const f of fields) {
-    if (!STRING_FIELDS.has(f.field) || f.at + f.value > head.length) continue;
+    if (!STRING_FIELDS.has(f.field)) continue;
+    const whole = f.at + f.value <= head.length;
+    const text = head.subarray(f.at, Math.min(f.at + f.value, head.length));
+    // Names (producer, version, domain) are one line of text: a control byte there means the field
+    // is a nested message (a SavedModel's field 2 is a MetaGraphDef, starting with tag 0x0a).
+    if (NAME_FIELDS.has(f.field) && text.some((c) => c < 0x20 || c === 0x7f)) return false;
+    if (!whole && !NAME_FIELDS.has(f.field)) continue;
     try {
-      utf8.decode(head.subarray(f.at, f.at + f.value));
+      new TextDecoder("utf-8", { fatal: true }).decode(text, { stream: !whole });
     } catch {
       return false;
     }

@@ -10,7 +10,7 @@ import { TF_OP_CLASSES, type TfOpClass } from "../rules/graphFormats.js";
 import { own } from "../own.js";
 import type { ByteSource } from "../sources/byteSource.js";
 import type { FormatScanner, ScanContext } from "./context.js";
-import { decodeOrReport, headFields, WIRE } from "./schemas/protobuf.js";
+import { decodeOrReport, headFields, WIRE, type HeadField } from "./schemas/protobuf.js";
 import { checkKerasConfigText } from "./keras.js";
 import { tensorflowTypes, type KerasSavedMetadata, type NodeDef, type SavedModel } from "./schemas/tensorflow.js";
 
@@ -22,16 +22,84 @@ const NAMES_PER_OP = 10;
 const SAVED_MODEL_NAME = "saved_model.pb";
 /** SavedModel's top-level fields: saved_model_schema_version (varint), meta_graphs (message). */
 const SAVED_MODEL_FIELDS: Readonly<Record<number, number>> = { 1: WIRE.VARINT, 2: WIRE.LEN };
+/**
+ * MetaGraphDef's fields (meta_graph.proto): meta_info_def 1, graph_def 2, saver_def 3, collection_def 4,
+ * signature_def 5, asset_file_def 6, object_graph_def 7 — every one a message or a map entry.
+ */
+const META_GRAPH_FIELDS: Readonly<Record<number, number>> = { 1: WIRE.LEN, 2: WIRE.LEN, 3: WIRE.LEN, 4: WIRE.LEN, 5: WIRE.LEN, 6: WIRE.LEN, 7: WIRE.LEN };
+/** saved_model_schema_version: TensorFlow has only ever written 1; a little room for future versions. */
+const MAX_SCHEMA_VERSION = 16;
 
 /**
- * A SavedModel has no magic, and its first bytes (08 01 12 …) are too common to trust alone; the
- * name TensorFlow's loader requires, plus a head that walks as SavedModel fields with at least one
- * meta graph that fits the file, is the evidence. Content that fails to decode is then a finding.
+ * A SavedModel has no magic. Recognised by content, whatever the file is called: TensorFlow
+ * writes saved_model_schema_version (field 1, a small varint) and then the meta graphs (field 2),
+ * and a MetaGraphDef holds nothing but messages (fields 1–7, all length-delimited), the first of
+ * which is itself a well-formed message. An ONNX ModelProto opens the same way (ir_version, then
+ * field 2) but its field 2 is producer_name, a short text ("pytorch", "tf2onnx") that does not walk
+ * as MetaGraphDef fields — the structural difference between the two. Under the name TensorFlow's
+ * loader requires (`saved_model.pb`), any head that walks as SavedModel fields with a meta graph is
+ * enough (content that fails to decode is then a finding).
  */
-export function sniffSavedModel(head: Uint8Array, size: number, name: string): boolean {
-  if (baseName(name) !== SAVED_MODEL_NAME) return false;
+export function sniffSavedModel(head: Uint8Array, size: number, name?: string): boolean {
   const fields = headFields(head, size, SAVED_MODEL_FIELDS);
-  return fields !== undefined && fields.some((f) => f.field === 2);
+  if (!fields || !fields.some((f) => f.field === 2)) return false;
+  if (name !== undefined && baseName(name) === SAVED_MODEL_NAME) return true;
+  return savedModelStructure(head, fields);
+}
+
+function savedModelStructure(head: Uint8Array, fields: readonly HeadField[]): boolean {
+  const [version, metaGraph] = fields;
+  if (!version || version.field !== 1 || version.value < 1 || version.value > MAX_SCHEMA_VERSION) return false;
+  if (!metaGraph || metaGraph.field !== 2 || metaGraph.value < 2) return false;
+  // Every later top-level field is another meta graph (headFields already refused anything else).
+  const inner = nestedFields(head, metaGraph, META_GRAPH_FIELDS);
+  if (!inner || inner.length === 0) return false;
+  // The first member of a MetaGraphDef (meta_info_def, graph_def…) is a message of its own.
+  return nestedFields(head, inner[0]!, undefined) !== undefined;
+}
+
+/**
+ * The fields of the message held by LEN field `f` of `head`, as far as the head holds it: each
+ * allowed by number and wire type (`allowed`; any number with a wire type writers use when
+ * undefined), every length inside the payload, at least one field, and, when the head holds the
+ * whole payload, the last field ending exactly at its end. Undefined otherwise.
+ */
+function nestedFields(head: Uint8Array, f: HeadField, allowed: Readonly<Record<number, number>> | undefined): HeadField[] | undefined {
+  const end = Math.min(head.length, f.at + f.value);
+  const out: HeadField[] = [];
+  let pos = f.at;
+  while (pos < end) {
+    const tag = readVarint(head, pos, end);
+    if (!tag) break; // cut by the end of the head
+    const field = Math.floor(tag.value / 8);
+    const wire = tag.value % 8;
+    if (field < 1 || (allowed ? allowed[field] !== wire : !(wire === WIRE.VARINT || wire === WIRE.LEN || wire === WIRE.I64 || wire === WIRE.I32))) return undefined;
+    pos = tag.end;
+    if (wire === WIRE.VARINT || wire === WIRE.LEN) {
+      const v = readVarint(head, pos, end);
+      if (!v) break;
+      out.push({ field, wire, value: v.value, at: v.end });
+      pos = v.end + (wire === WIRE.LEN ? v.value : 0);
+    } else {
+      out.push({ field, wire, value: 0, at: pos });
+      pos += wire === WIRE.I64 ? 8 : 4;
+    }
+    if (pos > f.at + f.value) return undefined;
+  }
+  if (out.length === 0) return undefined;
+  if (end === f.at + f.value && pos !== end) return undefined;
+  return out;
+}
+
+/** A base-128 varint at `pos` before `end`; undefined when cut off or longer than 10 bytes. */
+function readVarint(b: Uint8Array, pos: number, end: number): { value: number; end: number } | undefined {
+  let value = 0;
+  for (let i = 0; i < 10 && pos + i < end; i++) {
+    const byte = b[pos + i]!;
+    value += (byte & 0x7f) * 2 ** (7 * i);
+    if ((byte & 0x80) === 0) return { value: Math.min(value, Number.MAX_SAFE_INTEGER), end: pos + i + 1 };
+  }
+  return undefined;
 }
 
 export const scanSavedModel: FormatScanner = async (source: ByteSource, ctx: ScanContext) => {
