@@ -6,7 +6,7 @@
  */
 import { own } from "../own.js";
 import { storageOf, type StorageRef } from "../formats/pytorch.js";
-import { judge, normalModule } from "../pickle/judge.js";
+import { judge, normalName, qualified } from "../pickle/judge.js";
 import { Machine, type BuildDirective, type IssueKind, type MachineObserver } from "../pickle/machine.js";
 import { StreamReader } from "../pickle/reader.js";
 import { describe, dictEntries, isSym, qualifiedName, type CallResult, type DynamicGlobal, type GlobalRef, type PersistentRef, type Sym, type Value } from "../pickle/values.js";
@@ -49,11 +49,11 @@ class RebuildObserver implements MachineObserver {
   constructor(private readonly where: string) {}
 
   onImport(g: GlobalRef): void {
-    const name = `${normalModule(g.module)}.${g.name}`;
+    const { module, name: attr } = normalName(g.module, g.name);
+    const name = `${module}.${attr}`;
     if (REBUILDERS.has(name) || CONTAINERS.has(name)) return;
-    const module = normalModule(g.module);
-    if (STORAGE_MODULES.has(module) && (own(STORAGE_DTYPE, g.name) || g.name === UNTYPED_STORAGE)) return;
-    if (module === "torch" && own(TORCH_DTYPE, g.name)) return;
+    if (STORAGE_MODULES.has(module) && (own(STORAGE_DTYPE, attr) || attr === UNTYPED_STORAGE)) return;
+    if (module === "torch" && own(TORCH_DTYPE, attr)) return;
     this.refuse(g, `imports ${name}`, g.at);
   }
 
@@ -66,7 +66,7 @@ class RebuildObserver implements MachineObserver {
     if (!isSym(fn) || fn.t !== "global") {
       throw new ConvertRefused(describe(fn), `the pickle calls ${describe(fn)}, a value produced at load time, at ${this.at(c.at)}; conversion refused`);
     }
-    const name = qualifiedName({ ...fn, module: normalModule(fn.module) });
+    const name = qualified(fn.module, fn.name);
     if (!REBUILDERS.has(name) && !CONTAINERS.has(name)) this.refuse(fn, `calls ${name}`, c.at);
   }
 
@@ -109,7 +109,7 @@ class RebuildObserver implements MachineObserver {
   /** Known-safe names that cannot become a tensor are bad input; everything else is refused with the judge's reason. */
   private refuse(g: GlobalRef, what: string, at: number): never {
     const j = judge(g.module, g.name, { torchscript: false });
-    const name = `${normalModule(g.module)}.${g.name}`;
+    const name = qualified(g.module, g.name);
     if (j.kind === "allow") throw new ConvertInputError(`the pickle ${what} at ${this.at(at)}: safe to load, but not a tensor, storage or plain container, so it cannot be converted`);
     const why = j.kind === "deny" ? `, which ${j.entry.reason}` : j.kind === "walk" ? ", which walks attributes to reach another object" : ", which is not on the allowlist";
     throw new ConvertRefused(name, `the pickle ${what}${why}, at ${this.at(at)}; conversion refused, nothing was written`);

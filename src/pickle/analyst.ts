@@ -3,13 +3,13 @@
  * Uses of each imported name are gathered first and judged once at the end, so a name that is
  * imported at one offset and called at another gets one finding at the severity of its worst use.
  */
-import { own } from "../own.js";
 import { LIMITS } from "../limits.js";
-import { CALLS_ITS_ARGUMENT, SETS_STATE_FROM_ARGUMENT, TENSOR_REBUILDERS } from "../rules/callables.js";
+import { covers, type AllowEntry } from "../rules/allowlist.js";
+import { TENSOR_REBUILDERS } from "../rules/callables.js";
 import type { ReportExtra } from "../formats/context.js";
 import type { RuleId } from "../rules/catalogue.js";
 import type { BuildDirective, IssueKind, MachineObserver, StreamOutcome } from "./machine.js";
-import { judge, normalModule, type JudgeOptions, type Judgement } from "./judge.js";
+import { judge, qualified, type JudgeOptions, type Judgement } from "./judge.js";
 import { joblibDirective, isJoblibWrapper } from "./joblib.js";
 import {
   FORGOTTEN,
@@ -36,13 +36,12 @@ interface NameUse {
   name: string;
   ref: GlobalRef;
   judgement: Judgement;
-  /** What the name does with its arguments, looked up once per name rather than once per call. */
-  forwarded: (typeof CALLS_ITS_ARGUMENT)[string] | undefined;
-  stateAt: number | undefined;
   rebuildsTensor: boolean;
   worst: Use;
   /** Calls and constructions; an import followed by its call is one use. */
   calls: number;
+  /** Calls a convention excused (see PickleAnalyst.convention). */
+  excused: number;
   /** The first call or construction, for evidence. */
   firstCall?: CallResult;
 }
@@ -164,16 +163,29 @@ export class PickleAnalyst implements MachineObserver {
       });
       return undefined;
     }
-    const dunders = dunderKeys(state);
-    if (dunders.length > 0) {
-      this.report("MG106", `BUILD sets dunder attributes ${dunders.join(", ")}`, { offset: at, evidence: describe(state) });
-    }
+    this.checkState(state, "BUILD sets", at, describe(state));
+    this.stateCalls(target, state, at);
     if (isJoblibWrapper(target)) {
       const d = joblibDirective(state);
       if (typeof d === "string") this.report("MG112", `joblib array wrapper: ${d}; the stream after it cannot be followed`, { offset: at });
       else return d;
     }
     return undefined;
+  }
+
+  /** BUILD on an object an allowlisted class made, whose `__setstate__` keeps a callable from the state (functools.partial). */
+  private stateCalls(target: Value, state: Value, at: number): void {
+    if (!isSym(target) || target.t !== "call" || !isSym(target.fn) || target.fn.t !== "global") return;
+    const j = this.byRef.get(target.fn)?.judgement;
+    const calls = j?.kind === "allow" ? j.entry?.stateCalls : undefined;
+    if (!calls) return;
+    const name = qualified(target.fn.module, target.fn.name);
+    const items = isSym(state) && state.t === "tuple" ? state.items : undefined;
+    if (!items) {
+      this.report("MG107", `BUILD gives ${name} a state produced at load time, so what it calls cannot be known`, { offset: at, evidence: describe(state) });
+      return;
+    }
+    for (const i of calls) this.invoked(items[i], "call", name, target);
   }
 
   onExt(code: number, at: number): void {
@@ -202,25 +214,12 @@ export class PickleAnalyst implements MachineObserver {
 
   private onGlobalCall(fn: GlobalRef, c: CallResult): void {
     const use: Use = c.kind === "NEWOBJ" || c.kind === "NEWOBJ_EX" ? "construct" : "call";
-    const u = this.use(fn, use, c);
+    const excused = this.convention(fn, c);
+    const u = this.use(fn, use, c, excused);
     if (!u) return; // past the distinct-name bound: counted, reported once at flush
-    const { name, forwarded, stateAt } = u;
-    for (const index of forwarded?.indices ?? []) {
-      const arg = argAt(c.args, index);
-      if (isSym(arg) && arg.t === "global") this.use(arg, forwarded!.construct ? "construct" : "call", c);
-      else if (isSym(arg) && arg.t !== "dynglobal" && arg.t !== "opaque") {
-        this.report("MG107", `${name} is given a callable produced at load time: ${describe(arg)}`, {
-          offset: c.at,
-          evidence: describe(c),
-        });
-      }
-    }
-    const dunders = stateAt === undefined ? [] : dunderKeys(argAt(c.args, stateAt));
-    if (dunders.length > 0) {
-      this.report("MG106", `${name} sets dunder attributes ${dunders.join(", ")}`, { offset: c.at, evidence: describe(c) });
-    }
+    const { name, judgement: j } = u;
+    if (j.kind === "allow" && j.entry) this.followArguments(name, j.entry, c);
     if (u.rebuildsTensor) this.hooks.onTensorRebuild?.(name, c);
-    const j = u.judgement;
     if ((j.kind === "deny" || j.kind === "walk") && j.entry?.nested) {
       for (const payload of bytesPayloads(c.args)) {
         if (payload.t === "bytes" ? payload.data.length > 0 : payload.len <= LIMITS.pickleMaxNestedPayload) {
@@ -230,12 +229,118 @@ export class PickleAnalyst implements MachineObserver {
     }
   }
 
+  /**
+   * What an allowlisted callable does with its arguments, followed: an argument it calls or
+   * constructs is judged as called or constructed (an unknown class handed to
+   * `copyreg._reconstructor` is called), an argument it iterates is checked for what iterating
+   * costs, an argument that becomes attributes is checked like BUILD state.
+   */
+  private followArguments(name: string, entry: AllowEntry, c: CallResult): void {
+    const args = positional(c);
+    if (args === undefined) {
+      if (entry.calls || entry.constructs || entry.iterates || entry.kind === "cython") {
+        this.report("MG107", `${name} is given arguments produced at load time, so what it calls cannot be known`, { offset: c.at, evidence: describe(c) });
+      }
+      return;
+    }
+    for (let i = 0; i < args.length; i++) {
+      const arg = args[i];
+      if (covers(entry.calls, i)) this.invoked(arg, "call", name, c);
+      else if (covers(entry.constructs, i)) this.invoked(arg, "construct", name, c);
+      if (covers(entry.iterates, i)) this.iterated(arg, name, c);
+    }
+    if (entry.state !== undefined) this.checkState(args[entry.state], `${name} sets`, c.at, describe(c));
+    if (entry.kind === "cython") this.cythonHelper(name, args[0], c);
+    if (name === "builtins.bytearray" || name === "builtins.bytes") this.allocation(name, args[0], c);
+  }
+
+  /** `value`, which `carrier` calls or constructs, judged as such. */
+  private invoked(value: Value | undefined, use: Use, carrier: string, c: CallResult): void {
+    if (!isSym(value)) return; // a constant is not callable: the load fails there
+    if (value === FORGOTTEN) {
+      this.forgotten(`${carrier} is given a value to ${use === "call" ? "call" : "construct"}`, c.at);
+      return;
+    }
+    switch (value.t) {
+      case "global":
+        this.use(value, use, c);
+        return;
+      case "call":
+      case "pid":
+        this.report("MG107", `${carrier} ${use === "call" ? "calls" : "constructs"} a value produced at load time: ${describe(value)}`, {
+          offset: c.at,
+          evidence: describe(c),
+        });
+        return;
+      default:
+        return; // containers and bytes are not callable; imports that are not constants were reported where made
+    }
+  }
+
+  /** A container drawing every item of `value` at load: a huge range is a resource bomb (P21). */
+  private iterated(value: Value | undefined, carrier: string, c: CallResult): void {
+    if (!isSym(value) || value.t !== "call" || !isSym(value.fn) || value.fn.t !== "global") return;
+    if (qualified(value.fn.module, value.fn.name) !== "builtins.range") return;
+    const n = rangeLength(positional(value));
+    if (n === undefined || n > LIMITS.pickleMaxConsumedItems) {
+      this.report("MG109", `${carrier} draws ${n === undefined ? "an unknown number of" : String(n)} items from a range at load time`, {
+        offset: c.at,
+        evidence: describe(c),
+      });
+    }
+  }
+
+  private allocation(name: string, size: Value | undefined, c: CallResult): void {
+    const n = typeof size === "bigint" ? Number(size) : size;
+    if (typeof n === "number" && n > LIMITS.pickleMaxAllocation) {
+      this.report("MG109", `${name}(${String(size)}) allocates ${String(size)} bytes at load time`, { offset: c.at, evidence: describe(c) });
+    }
+    if (isSym(size)) this.iterated(size, name, c);
+  }
+
+  /** A Cython `__pyx_unpickle_<Class>` helper may only rebuild `<Class>` of its own module. */
+  private cythonHelper(name: string, cls: Value | undefined, c: CallResult): void {
+    const dot = name.lastIndexOf(".");
+    const own = `${name.slice(0, dot)}.${name.slice(dot + 1).replace(/^__pyx_unpickle_/, "")}`;
+    if (isSym(cls) && cls.t === "global" && qualified(cls.module, cls.name) === own) return;
+    this.report("MG108", `${name} is asked to rebuild ${describe(cls ?? null)}, not its own class ${own}`, { offset: c.at, evidence: describe(c) });
+    this.invoked(cls, "call", name, c);
+  }
+
+  /**
+   * Calls that a denied callable makes safely, by a convention picklers really use; true excuses
+   * this call (the name is still reported for any other use). `getattr(E, "NAME")` names an
+   * allowlisted enum's member (how some CPython releases pickle enum members);
+   * `getattr(str, "lower")` a builtin data type's method (how methods of builtins pickle).
+   */
+  private convention(fn: GlobalRef, c: CallResult): boolean {
+    if (c.kind !== "REDUCE" || qualified(fn.module, fn.name) !== "builtins.getattr") return false;
+    const args = positional(c);
+    const [target, attr] = args ?? [];
+    if (args?.length !== 2 || typeof attr !== "string" || attr.startsWith("_") || !isSym(target) || target.t !== "global") {
+      this.report("MG108", `getattr fetches ${describe(attr ?? null)} of ${describe(target ?? null)}, which is neither an allowlisted enum's member nor a builtin data type's method`, {
+        offset: c.at,
+        evidence: describe(c),
+      });
+      return false;
+    }
+    const owner = qualified(target.module, target.name);
+    const j = judge(target.module, target.name, this.judging);
+    const enumMember = j.kind === "allow" && j.entry?.kind === "enum" && /^[A-Za-z][A-Za-z0-9_]*$/.test(attr);
+    if (enumMember || BUILTIN_DATA_TYPES.has(owner)) return true;
+    this.report("MG108", `getattr fetches ${attr} of ${owner}, which is neither an allowlisted enum's member nor a builtin data type's method`, {
+      offset: c.at,
+      evidence: describe(c),
+    });
+    return false;
+  }
+
   /** Records one use of an imported name; undefined past the bound on distinct names (counted, not judged). */
-  private use(g: GlobalRef, use: Use, call?: CallResult): NameUse | undefined {
+  private use(g: GlobalRef, use: Use, call?: CallResult, excused = false): NameUse | undefined {
     // A memoized import is one GlobalRef used by every call through it: its name is built once.
     let u = this.byRef.get(g);
     if (!u) {
-      const key = `${normalModule(g.module)}.${g.name}`;
+      const key = qualified(g.module, g.name);
       u = this.uses.get(key);
       if (!u) {
         if (this.uses.size >= LIMITS.pickleMaxDistinctGlobals) {
@@ -246,31 +351,35 @@ export class PickleAnalyst implements MachineObserver {
           name: key,
           ref: g,
           judgement: judge(g.module, g.name, this.judging),
-          forwarded: own(CALLS_ITS_ARGUMENT, key),
-          stateAt: own(SETS_STATE_FROM_ARGUMENT, key),
           rebuildsTensor: TENSOR_REBUILDERS.has(key),
           worst: use,
           calls: 0,
+          excused: 0,
         };
         this.uses.set(key, u);
       }
       this.byRef.set(g, u);
     }
     if (use !== "import") u.calls++;
-    if (USE_RANK[use] > USE_RANK[u.worst]) u.worst = use;
-    if (call && !u.firstCall) u.firstCall = call;
+    if (excused) u.excused++;
+    else if (USE_RANK[use] > USE_RANK[u.worst]) u.worst = use;
+    if (call && !excused && !u.firstCall) u.firstCall = call;
     return u;
   }
 
-  /** Reports every name that was not allowed, once, at the severity of its worst use. */
+  /**
+   * Reports every name that was not allowed, once, at the severity of its worst use. A name whose
+   * every call a convention excused is not reported; imported and never called, it is.
+   */
   flush(): void {
     for (const [name, u] of this.uses) {
       const j = u.judgement;
-      if (j.kind === "allow") continue;
+      if (j.kind === "allow" || (u.excused > 0 && u.excused === u.calls)) continue;
       const how = u.firstCall ? `${describe(u.firstCall)} via ${u.firstCall.kind}` : `imported via ${u.ref.via}`;
+      const calls = u.calls - u.excused;
       const extra: ReportExtra = {
         offset: u.firstCall?.at ?? u.ref.at,
-        evidence: u.calls > 1 ? `${how} (${u.calls} calls)` : how,
+        evidence: calls > 1 ? `${how} (${calls} calls)` : how,
       };
       const verb = u.worst === "call" ? "calls" : u.worst === "construct" ? "constructs" : "imports";
       if (j.kind === "deny") {
@@ -281,13 +390,40 @@ export class PickleAnalyst implements MachineObserver {
       } else if (u.worst === "call") {
         this.report("MG101", `calls ${name}, which is not on the allowlist`, extra);
       } else {
-        this.report("MG102", `${verb} ${name}, which is not on the allowlist`, extra);
+        this.report("MG102", `${verb} ${name}, which is not on the allowlist (an imported name can end up invoked)`, extra);
       }
     }
     if (this.overflowNames > 0) {
       this.report("MG111", `more than ${LIMITS.pickleMaxDistinctGlobals} distinct imported names; ${this.overflowNames} uses were not judged`);
     }
   }
+
+  /** Dunder keys in state that becomes attributes (BUILD, or an allowlisted callable's state argument). */
+  private checkState(state: Value | undefined, what: string, at: number, evidence: string): void {
+    const dunders = dunderKeys(state);
+    if (dunders.length > 0) this.report("MG106", `${what} dunder attributes ${dunders.join(", ")}`, { offset: at, evidence });
+  }
+}
+
+/** Builtin data types whose methods only compute on data (`getattr(str, "lower")` pickles `str.lower`). */
+const BUILTIN_DATA_TYPES: ReadonlySet<string> = new Set(
+  ["str", "bytes", "bytearray", "int", "float", "complex", "bool", "list", "tuple", "dict", "set", "frozenset"].map((t) => `builtins.${t}`),
+);
+
+/** The positional arguments of a call when they are a literal tuple (NEWOBJ_EX's are its first item). */
+function positional(c: CallResult): readonly Value[] | undefined {
+  const args = c.kind === "NEWOBJ_EX" ? argAt(c.args, 0) : c.args;
+  return isSym(args) && args.t === "tuple" ? args.items : undefined;
+}
+
+/** len(range(...)) for constant integer arguments; undefined when they are not constants. */
+function rangeLength(args: readonly Value[] | undefined): number | undefined {
+  if (!args || args.length === 0 || args.length > 3) return undefined;
+  const nums = args.map((a) => (typeof a === "bigint" ? Number(a) : a));
+  if (!nums.every((a): a is number => typeof a === "number" && Number.isInteger(a))) return undefined;
+  const [start, stop, step] = nums.length === 1 ? [0, nums[0]!, 1] : [nums[0]!, nums[1]!, nums[2] ?? 1];
+  if (step === 0) return 0;
+  return Math.max(0, Math.ceil((stop - start) / step));
 }
 
 function argAt(args: Value, index: number): Value | undefined {
@@ -301,7 +437,12 @@ function dunderKeys(state: Value | undefined): string[] {
   const keys: string[] = [];
   for (const d of dicts) {
     if (!isSym(d) || d.t !== "dict") continue;
-    for (const [k] of dictEntries(d)) if (typeof k === "string" && DANGEROUS_STATE_KEY.test(k)) keys.push(k);
+    for (const [k, v] of dictEntries(d)) {
+      if (typeof k !== "string" || !DANGEROUS_STATE_KEY.test(k)) continue;
+      // An instance's __doc__ (statsmodels results, SciPy frozen distributions) changes no behaviour.
+      if (k === "__doc__" && (v === null || typeof v === "string" || (isSym(v) && v.t === "bigstr"))) continue;
+      keys.push(k);
+    }
   }
   return keys;
 }

@@ -1,22 +1,14 @@
 /**
- * Judges one imported name against the callable rules: allowlist first, then attribute walks,
- * then the denylist (which only sets how loud), then the class families; anything else is unknown.
+ * Judges one imported name: the organisation's own lists first, then the generated allowlist
+ * (exact names only), then attribute walks and the denylist (which only sets how loud);
+ * anything else is unknown, and an unknown name can run code when invoked.
  */
 import { own } from "../own.js";
-import {
-  ALLOW,
-  CLASS_FAMILIES,
-  DENY_MODULES,
-  DENY_NAMES,
-  FAMILY_EXCEPTIONS,
-  PY2_MODULES,
-  TORCHSCRIPT_ALLOW,
-  TORCHSCRIPT_CLASS_PREFIX,
-  type DenyEntry,
-} from "../rules/callables.js";
+import { ALLOWLIST, allowEntry, type AllowEntry } from "../rules/allowlist.js";
+import { DENY_MODULES, DENY_NAMES, TORCHSCRIPT_CLASS_PREFIX, type DenyEntry } from "../rules/callables.js";
 
 export type Judgement =
-  | { kind: "allow" }
+  | { kind: "allow"; entry?: AllowEntry }
   | { kind: "deny"; entry: DenyEntry; matched: string }
   /** A dotted or dunder name that walks attributes to something not allowlisted (P16). */
   | { kind: "walk"; entry?: DenyEntry }
@@ -40,21 +32,33 @@ const CLASS_NAME = /^[A-Z][A-Za-z0-9_]*$/;
 /** Module names that are legitimately dunder-shaped. */
 const DUNDER_MODULES = new Set(["__main__", "__torch__", "__builtin__", "__mp_main__"]);
 
-/** The module CPython actually imports for `module` (Python 2 names are mapped like _compat_pickle does). */
-export function normalModule(module: string): string {
-  return own(PY2_MODULES, module) ?? module;
+/**
+ * The module and name CPython's unpickler really imports (`fix_imports`, Lib/_compat_pickle.py):
+ * a Python 2 (module, name) pair first, else a Python 2 module; `itertools.imap` is `builtins.map`.
+ */
+export function normalName(module: string, name: string): { module: string; name: string } {
+  const pair = own(ALLOWLIST.compat.names, `${module} ${name}`);
+  if (pair) return { module: pair[0], name: pair[1] };
+  return { module: own(ALLOWLIST.compat.modules, module) ?? module, name };
 }
 
-export function judge(rawModule: string, name: string, opts: JudgeOptions): Judgement {
-  const module = normalModule(rawModule);
+/** The qualified name CPython imports for `module`.`name` (see normalName). */
+export function qualified(module: string, name: string): string {
+  const n = normalName(module, name);
+  return `${n.module}.${n.name}`;
+}
+
+export function judge(rawModule: string, rawName: string, opts: JudgeOptions): Judgement {
+  const { module, name } = normalName(rawModule, rawName);
   const full = `${module}.${name}`;
   if (opts.overrides) {
     const denied = denyEntry(full, opts.overrides.deny);
     if (denied) return { kind: "deny", ...denied };
     if (opts.overrides.allow.has(full)) return { kind: "allow" };
   }
-  if (ALLOW.has(full)) return { kind: "allow" };
-  if (opts.torchscript && (TORCHSCRIPT_ALLOW.has(full) || isTorchScriptClass(module, name))) return { kind: "allow" };
+  const entry = allowEntry(full);
+  if (entry && (entry.context === undefined || (entry.context === "torchscript" && opts.torchscript))) return { kind: "allow", entry };
+  if (opts.torchscript && isTorchScriptClass(module, name)) return { kind: "allow" };
 
   const named = own(DENY_NAMES, full);
   if (named) return { kind: "deny", entry: named, matched: full };
@@ -63,7 +67,6 @@ export function judge(rawModule: string, name: string, opts: JudgeOptions): Judg
     module.split(".").some((p) => DUNDER.test(p) && !DUNDER_MODULES.has(p));
   if (walks) return deny ? { kind: "walk", entry: deny.entry } : { kind: "walk" };
   if (deny) return { kind: "deny", ...deny };
-  if (inClassFamily(module, name)) return { kind: "allow" };
   return { kind: "unknown" };
 }
 
@@ -78,13 +81,6 @@ function denyEntry(full: string, table?: ReadonlyMap<string, DenyEntry>): { entr
     if (!p.includes(".")) break;
   }
   return undefined;
-}
-
-function inClassFamily(module: string, name: string): boolean {
-  if (!CLASS_NAME.test(name)) return false;
-  const m = `${module}.`;
-  if (FAMILY_EXCEPTIONS.some((e) => m.startsWith(`${e}.`))) return false;
-  return CLASS_FAMILIES.some((prefix) => m.startsWith(prefix));
 }
 
 function isTorchScriptClass(module: string, name: string): boolean {

@@ -20,7 +20,7 @@ const PICKLE_DOCS = "https://docs.python.org/3/library/pickle.html";
 const PICKLETOOLS = "https://docs.python.org/3/library/pickletools.html";
 
 /** Bumped whenever a rule or the callable lists change, so caches and lockfiles know to rescan. */
-export const RULES_VERSION = "2026.11.1";
+export const RULES_VERSION = "2026.12.1";
 
 /** Pickle, archive and engine rules (MG1xx); other formats add theirs from their own tables. */
 const CORE_RULES = {
@@ -33,16 +33,16 @@ const CORE_RULES = {
   },
   MG101: {
     name: "pickle-unknown-callable",
-    severity: "medium",
+    severity: "high",
     description:
-      "The pickle calls a callable that is not on the allowlist of callables known to be safe for loading models. Unknown callables are how denylist-only scanners get bypassed.",
+      "The pickle calls a callable that is not on the allowlist of callables known to be safe for loading models, directly or through an allowlisted callable that calls its argument. Unknown callables are how denylist-only scanners get bypassed.",
     reference: "https://arxiv.org/abs/2508.19774",
   },
   MG102: {
     name: "pickle-unknown-class",
-    severity: "low",
+    severity: "high",
     description:
-      "The pickle imports, or constructs without calling it, a class or object that is not on the allowlist.",
+      "The pickle imports, or constructs without calling it, a class or object that is not on the allowlist. Whatever a pickle imports can end up invoked (iterated by a container, handed to a library that calls it, set as state the model's code calls), so an unknown import can run code.",
     reference: PICKLE_DOCS,
   },
   MG103: {
@@ -79,6 +79,20 @@ const CORE_RULES = {
     description:
       "The pickle calls the result of another call or an attribute fetched at load time: the callee is produced dynamically and cannot be checked against the allowlist.",
     reference: "https://github.com/trailofbits/fickling",
+  },
+  MG108: {
+    name: "pickle-convention-misuse",
+    severity: "high",
+    description:
+      "An allowlisted helper is used outside the narrow convention it is allowed for: a Cython unpickle helper rebuilding a class other than its own, or getattr fetching something other than an allowlisted enum's member or a builtin data type's method.",
+    reference: "https://arxiv.org/abs/2508.19774",
+  },
+  MG109: {
+    name: "pickle-resource-bomb",
+    severity: "high",
+    description:
+      "Allowlisted calls alone would exhaust the loader: a huge allocation (bytearray, bytes) or a huge range consumed by a container at load time.",
+    reference: "https://cwe.mitre.org/data/definitions/400.html",
   },
   MG110: {
     name: "pickle-broken-stream",

@@ -1,0 +1,105 @@
+/**
+ * The generated allowlist (data/allowlist.json, written by scripts/allowlist/generate.py): exact
+ * qualified names a pickle may reach while a model loads, each with how it treats its arguments
+ * when invoked. Only exact names: no prefix or family ever matches, and every name is an object
+ * *defined* in the module it is named by (re-exports are left out by the generator).
+ */
+import { readFileSync } from "node:fs";
+
+/**
+ * What an allowlisted name is, which decides what a load may do with it:
+ * - `class`: a class whose `__new__`, state restore (`__setstate__` / `__dict__` update) and
+ *   `__init__` with data arguments reach nothing dangerous; it may be constructed and called.
+ * - `enum`: an `enum.Enum` subclass: called with a member's value, or named by `getattr(E, "NAME")`.
+ * - `function`: builds data from its arguments (tensor, array and object rebuilders).
+ * - `cython`: a Cython `__pyx_unpickle_<Class>` helper; it may only rebuild `<Class>` of its own
+ *   module, given as its first argument.
+ */
+export type AllowKind = "class" | "enum" | "function" | "cython";
+
+/** Argument positions: indices into the positional arguments, or "*" for all of them. */
+export type ArgPositions = readonly number[] | "*";
+
+export interface AllowEntry {
+  kind: AllowKind;
+  /** The library the name came from (a key of AllowlistData.libraries, or "python" for the standard library). */
+  lib: string;
+  /** Arguments the callable calls when it runs (now or once the model is used): each is judged as called. */
+  calls?: ArgPositions;
+  /** Arguments whose `__new__` it runs (a class it constructs without calling `__init__`). */
+  constructs?: ArgPositions;
+  /** Arguments it iterates (consumes) when it runs: an iterator there runs whatever it wraps. */
+  iterates?: ArgPositions;
+  /** The argument whose mapping becomes attributes of the result (its keys are checked like BUILD state). */
+  state?: number;
+  /** Items of a BUILD state tuple applied to the result that it calls (`functools.partial`'s function). */
+  stateCalls?: readonly number[];
+  /** Allowed only in this layout (TorchScript rebuilders inside TorchScript archives). */
+  context?: "torchscript";
+  /** Library versions the name was seen in, when not all of the library's generated versions. */
+  versions?: string;
+  /** Why the name is safe, when the kind's own reason does not say it. */
+  why?: string;
+}
+
+/** A module's names: the kind alone, or a full entry for names with argument behaviour or a reason. */
+export interface AllowModule {
+  lib: string;
+  names: Record<string, AllowKind | Omit<AllowEntry, "lib">>;
+}
+
+export interface AllowlistData {
+  schema: "modelgate.allowlist/v1";
+  /** The command that regenerates the file. */
+  generator: string;
+  /** Library name → the versions the generator introspected. */
+  libraries: Record<string, string[]>;
+  /** Why each kind is safe (shown by `--explain`-style output and the README). */
+  kinds: Record<AllowKind, string>;
+  modules: Record<string, AllowModule>;
+  /** Names the screen left out on purpose, with the reason (reviewed; reported as such when reached). */
+  excluded: Record<string, string>;
+  /** CPython's Lib/_compat_pickle.py: Python 2 modules and names as Python 3 loads them. */
+  compat: {
+    modules: Record<string, string>;
+    /** "module name" (space-separated) → [module, name]. */
+    names: Record<string, [string, string]>;
+  };
+}
+
+const DATA_URL = new URL("../../../data/allowlist.json", import.meta.url);
+
+function load(): AllowlistData {
+  const data = JSON.parse(readFileSync(DATA_URL, "utf8")) as AllowlistData;
+  if (data.schema !== "modelgate.allowlist/v1") throw new Error(`data/allowlist.json: unknown schema ${String(data.schema)}`);
+  return data;
+}
+
+export const ALLOWLIST: Readonly<AllowlistData> = load();
+
+const entries = new Map<string, AllowEntry>();
+for (const [module, m] of Object.entries(ALLOWLIST.modules)) {
+  for (const [name, v] of Object.entries(m.names)) {
+    entries.set(`${module}.${name}`, typeof v === "string" ? { kind: v, lib: m.lib } : { ...v, lib: m.lib });
+  }
+}
+
+/** The allowlist entry of an exact qualified name (module and name already mapped from Python 2). */
+export function allowEntry(qualified: string): AllowEntry | undefined {
+  return entries.get(qualified);
+}
+
+/** Why the generator left a name out, when it did. */
+export function exclusionOf(qualified: string): string | undefined {
+  return Object.hasOwn(ALLOWLIST.excluded, qualified) ? ALLOWLIST.excluded[qualified] : undefined;
+}
+
+/** Every allowlisted name (tests and the README's counts). */
+export function allowedNames(): IterableIterator<string> {
+  return entries.keys();
+}
+
+/** Whether `pos` covers argument `i`. */
+export function covers(pos: ArgPositions | undefined, i: number): boolean {
+  return pos === "*" || (pos !== undefined && pos.includes(i));
+}

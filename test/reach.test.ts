@@ -1,0 +1,157 @@
+/**
+ * Judged by reach, not by call sites (issue 12): whatever a pickle can make run is judged as run.
+ * Each test spells out one way to reach a callable without a direct REDUCE of it, and its benign
+ * twin where picklers really write that shape.
+ */
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { scanPickle } from "../src/formats/pickle.js";
+import { RULES, type RuleId } from "../src/rules/catalogue.js";
+import { BufferSource } from "../src/sources/byteSource.js";
+import { atLeast, type Severity } from "../src/types.js";
+import { RecordingContext } from "./support/context.js";
+import { OP, assemble, global, stackGlobal, str } from "./support/pickle.js";
+
+async function scan(bytes: Buffer): Promise<RecordingContext> {
+  const ctx = new RecordingContext();
+  await scanPickle(new BufferSource("t.pkl", bytes), ctx, { layout: "plain" });
+  return ctx;
+}
+
+function severityOf(r: { rule: string; extra?: { severity?: Severity } }): Severity {
+  return r.extra?.severity ?? RULES[r.rule as RuleId].severity;
+}
+
+/** The findings at high or worse, as "rule message" lines. */
+async function loud(bytes: Buffer): Promise<string[]> {
+  const ctx = await scan(bytes);
+  return ctx.reports.filter((r) => atLeast(severityOf(r), "high")).map((r) => `${r.rule} ${r.message}`);
+}
+
+async function assertReported(bytes: Buffer, name: RegExp): Promise<void> {
+  const found = await loud(bytes);
+  assert.ok(found.some((line) => name.test(line)), `nothing at high or worse matches ${name}: ${JSON.stringify(found)}`);
+}
+
+async function assertQuiet(bytes: Buffer): Promise<void> {
+  const ctx = await scan(bytes);
+  const shown = ctx.reports.filter((r) => atLeast(severityOf(r), "medium")).map((r) => `${r.rule} ${r.message}`);
+  assert.deepEqual(shown, []);
+}
+
+const BININT = (n: number): Buffer => {
+  const b = Buffer.alloc(5);
+  b[0] = OP.BININT;
+  b.writeInt32LE(n, 1);
+  return b;
+};
+
+describe("indirect invocation through allowlisted consumers (P19)", () => {
+  test("list(map(unknown_gadget, ['x'])): the iterator's function is reported at high", async () => {
+    const mapped = assemble(global("builtins", "map"), global("some_lib.util", "run_command"), OP.EMPTY_LIST, str("x"), OP.APPEND, OP.TUPLE2, OP.NEWOBJ);
+    await assertReported(assemble(OP.PROTO, 2, global("builtins", "list"), mapped, OP.TUPLE1, OP.REDUCE, OP.STOP), /some_lib\.util\.run_command/);
+  });
+
+  test("set(itertools.starmap(posix.system, [('id',)])) is critical", async () => {
+    const star = assemble(global("itertools", "starmap"), global("posix", "system"), OP.EMPTY_LIST, str("id"), OP.TUPLE1, OP.APPEND, OP.TUPLE2, OP.REDUCE);
+    const found = await loud(assemble(OP.PROTO, 2, global("builtins", "set"), star, OP.TUPLE1, OP.REDUCE, OP.STOP));
+    assert.ok(found.some((l) => /MG100 .*posix\.system/.test(l)), JSON.stringify(found));
+    assert.ok(found.some((l) => /itertools\.starmap/.test(l)), JSON.stringify(found));
+  });
+
+  test("Python 2's itertools.imap is judged as builtins.map, which is not allowlisted", async () => {
+    const mapped = assemble(global("itertools", "imap"), global("collections", "OrderedDict"), OP.EMPTY_LIST, OP.TUPLE2, OP.REDUCE);
+    await assertReported(assemble(global("builtins", "list"), mapped, OP.TUPLE1, OP.REDUCE, OP.STOP), /builtins\.map/);
+  });
+});
+
+describe("allowlisted callables that call an argument (P19)", () => {
+  test("copyreg._reconstructor(C, C, arg) calls C: an unknown C is reported as called", async () => {
+    const bytes = assemble(OP.PROTO, 2, global("copyreg", "_reconstructor"), global("gadgets", "Runner"), global("gadgets", "Runner"), str("id"), OP.TUPLE3, OP.REDUCE, OP.STOP);
+    await assertReported(bytes, /MG101 calls gadgets\.Runner/);
+  });
+
+  test("numpy.random._pickle.__generator_ctor(name, ctor) calls ctor", async () => {
+    const bytes = assemble(OP.PROTO, 2, global("numpy.random._pickle", "__generator_ctor"), str("MT19937"), global("gadgets", "spawn"), OP.TUPLE2, OP.REDUCE, OP.STOP);
+    await assertReported(bytes, /gadgets\.spawn/);
+  });
+
+  test("functools.partial(unknown) is reported, and so is a function swapped in by BUILD's state", async () => {
+    await assertReported(assemble(OP.PROTO, 2, global("functools", "partial"), global("gadgets", "spawn"), OP.TUPLE1, OP.REDUCE, OP.STOP), /gadgets\.spawn/);
+    // BUILD state (func, args, kwds, dict): partial.__setstate__ takes its function from the state.
+    const state = assemble(OP.MARK, global("posix", "system"), str("id"), OP.TUPLE1, OP.EMPTY_DICT, OP.NONE, OP.TUPLE);
+    const bytes = assemble(OP.PROTO, 2, global("functools", "partial"), global("collections", "OrderedDict"), OP.TUPLE1, OP.REDUCE, state, OP.BUILD, OP.STOP);
+    await assertReported(bytes, /MG100 .*posix\.system/);
+  });
+
+  test("functools.partial whose state function is produced at load time is reported", async () => {
+    const produced = assemble(global("collections", "OrderedDict"), OP.EMPTY_TUPLE, OP.REDUCE);
+    const state = assemble(OP.MARK, produced, OP.EMPTY_TUPLE, OP.EMPTY_DICT, OP.NONE, OP.TUPLE);
+    const bytes = assemble(OP.PROTO, 2, global("functools", "partial"), global("collections", "OrderedDict"), OP.TUPLE1, OP.REDUCE, state, OP.BUILD, OP.STOP);
+    await assertReported(bytes, /MG107 functools\.partial calls a value produced at load time/);
+  });
+
+  test("collections.defaultdict's factory is judged as called", async () => {
+    await assertReported(assemble(OP.PROTO, 2, global("collections", "defaultdict"), global("gadgets", "spawn"), OP.TUPLE1, OP.REDUCE, OP.STOP), /MG101 calls gadgets\.spawn/);
+  });
+
+  test("an allowlisted caller whose arguments are produced at load time cannot be followed, and says so", async () => {
+    const args = assemble(global("builtins", "tuple"), OP.EMPTY_LIST, global("gadgets", "spawn"), OP.APPEND, OP.TUPLE1, OP.REDUCE);
+    const found = await loud(assemble(OP.PROTO, 2, global("collections", "defaultdict"), args, OP.REDUCE, OP.STOP));
+    assert.ok(found.some((l) => /MG107 collections\.defaultdict is given arguments produced at load time/.test(l)), JSON.stringify(found));
+  });
+
+  test("benign twin: partial(OrderedDict) with its real state and defaultdict(list) pass", async () => {
+    const state = assemble(OP.MARK, global("collections", "OrderedDict"), OP.EMPTY_TUPLE, OP.EMPTY_DICT, OP.NONE, OP.TUPLE);
+    await assertQuiet(assemble(OP.PROTO, 2, global("functools", "partial"), global("collections", "OrderedDict"), OP.TUPLE1, OP.REDUCE, state, OP.BUILD, OP.STOP));
+    await assertQuiet(assemble(OP.PROTO, 2, global("collections", "defaultdict"), global("builtins", "list"), OP.TUPLE1, OP.REDUCE, OP.STOP));
+  });
+});
+
+describe("conventions, each as narrow as it can be (issue 13)", () => {
+  test("getattr(builtin data type, method) passes: str.lower pickles that way", async () => {
+    await assertQuiet(assemble(OP.PROTO, 2, global("builtins", "getattr"), global("builtins", "str"), str("lower"), OP.TUPLE2, OP.REDUCE, OP.STOP));
+  });
+
+  test("getattr of anything else is reported, and so is getattr imported but never called", async () => {
+    await assertReported(assemble(OP.PROTO, 2, global("builtins", "getattr"), global("collections", "OrderedDict"), str("__init__"), OP.TUPLE2, OP.REDUCE, OP.STOP), /MG108/);
+    await assertReported(assemble(OP.PROTO, 2, global("builtins", "getattr"), global("builtins", "str"), str("__class__"), OP.TUPLE2, OP.REDUCE, OP.STOP), /MG108/);
+    await assertReported(assemble(OP.PROTO, 2, global("builtins", "getattr"), OP.POP, OP.NONE, OP.STOP), /builtins\.getattr/);
+  });
+
+  test("a getattr excused once is still reported when it is also handed to a caller", async () => {
+    const excused = assemble(global("builtins", "getattr"), OP.BINPUT, 0, global("builtins", "str"), str("lower"), OP.TUPLE2, OP.REDUCE, OP.POP);
+    const handed = assemble(global("collections", "defaultdict"), OP.BINGET, 0, OP.TUPLE1, OP.REDUCE);
+    await assertReported(assemble(OP.PROTO, 2, excused, handed, OP.STOP), /builtins\.getattr/);
+  });
+
+  test("a Cython unpickle helper may only rebuild its own class", async () => {
+    const helper = global("sklearn._loss._loss", "__pyx_unpickle_CyHalfSquaredError");
+    await assertReported(assemble(OP.PROTO, 2, helper, global("gadgets", "Runner"), BININT(1), OP.NONE, OP.TUPLE3, OP.REDUCE, OP.STOP), /MG108/);
+  });
+
+  test("__doc__ in an instance's state is documentation; __class__ is not", async () => {
+    const obj = assemble(global("collections", "OrderedDict"), OP.EMPTY_TUPLE, OP.REDUCE);
+    await assertQuiet(assemble(OP.PROTO, 2, obj, OP.EMPTY_DICT, str("__doc__"), str("A frozen distribution."), OP.SETITEM, OP.BUILD, OP.STOP));
+    await assertReported(assemble(OP.PROTO, 2, obj, OP.EMPTY_DICT, str("__class__"), global("builtins", "str"), OP.SETITEM, OP.BUILD, OP.STOP), /MG106/);
+  });
+});
+
+describe("harm from allowlisted calls alone (P21)", () => {
+  test("bytearray(2**31 - 1) is a resource bomb; bytearray(16) is not", async () => {
+    await assertReported(assemble(OP.PROTO, 2, global("builtins", "bytearray"), BININT(0x7fffffff), OP.TUPLE1, OP.REDUCE, OP.STOP), /MG109/);
+    await assertQuiet(assemble(OP.PROTO, 2, global("builtins", "bytearray"), BININT(16), OP.TUPLE1, OP.REDUCE, OP.STOP));
+  });
+
+  test("list(range(2**31 - 1)) is a resource bomb; a range left unconsumed is not", async () => {
+    const range = assemble(global("builtins", "range"), BININT(0x7fffffff), OP.TUPLE1, OP.REDUCE);
+    await assertReported(assemble(OP.PROTO, 2, global("builtins", "list"), range, OP.TUPLE1, OP.REDUCE, OP.STOP), /MG109/);
+    await assertQuiet(assemble(OP.PROTO, 2, range, OP.STOP));
+  });
+});
+
+describe("exact names (P20)", () => {
+  test("a stdlib class re-exported under a library module is unknown, so high", async () => {
+    await assertReported(assemble(OP.PROTO, 4, stackGlobal("sklearn.utils", "GzipFile"), OP.EMPTY_TUPLE, OP.NEWOBJ, OP.STOP), /sklearn\.utils\.GzipFile/);
+  });
+});
