@@ -27,6 +27,10 @@ export const LIMITS = Object.freeze({
   pickleMaxStreams: 64,
   /** Distinct imported names tracked per pickle; more are counted as one limit finding (CWE-400). */
   pickleMaxDistinctGlobals: 10_000,
+  /** Largest allocation an allowlisted call may ask for: bytearray(n), bytes(n) (CWE-789: memory exhaustion at load). */
+  pickleMaxAllocation: 256 * 1024 * 1024,
+  /** Items an allowlisted consumer may draw from a range at load (list(range(n)); CWE-400). */
+  pickleMaxConsumedItems: 64 * 1024 * 1024,
   /** Opcodes executed per stream (CWE-834: bounds work on a hostile stream). */
   pickleMaxOpcodes: 2_000_000_000,
   /** Distinct findings of one rule kept per file; the rest are counted in the last finding (report flooding). */
@@ -45,6 +49,14 @@ export const LIMITS = Object.freeze({
   ratioCheckMinBytes: 16 * 1024 * 1024,
   /** Bytes of a file read to sniff its format. */
   sniffBytes: 4096,
+  /** Longest str/bytes constant decoded as a possible dormant pickle (P22); a longer one that looks encoded is a limit finding (CWE-400). */
+  dormantMaxInput: 64 * 1024 * 1024,
+  /** Bytes one decoding step of a dormant-payload candidate may produce (CWE-409: a zlib bomb in a string constant). */
+  dormantMaxDecoded: 16 * 1024 * 1024,
+  /** Below this output size a candidate's compression ratio is not held against it (tiny payloads compress well). */
+  dormantRatioFloor: 1024 * 1024,
+  /** Encodings undone in a row on one constant (base64>zlib>base64>…; CWE-674). */
+  dormantMaxDepth: 4,
 });
 
 export type Limits = typeof LIMITS;
