@@ -486,7 +486,7 @@ describe("generated pickle streams", () => {
 // Crashes the fuzzer found, kept as plain regression tests (they fail until src/ is fixed).
 
 describe("found by fuzzing", () => {
-  // src/pickle/judge.ts normalModule(): `PY2_MODULES[module] ?? module` reads Object.prototype, so a
+  // src/pickle/judge.ts: a compat-table lookup `table[module] ?? module` reads Object.prototype, so a
   // module named like a prototype member becomes a function and `module.split` throws (TypeError),
   // ending the analysis of the stream; the engine turns it into MG160. Same pattern: DENY_NAMES[full],
   // DENY_MODULES[p] in judge.ts, and TORCH_STORAGE_ELEMENT_SIZE[type.name] in formats/pytorch.ts.
