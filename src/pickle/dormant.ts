@@ -1,0 +1,379 @@
+/**
+ * Dormant second stages (THREATS P22): a pickle kept in a str or bytes constant, raw or encoded
+ * (base64, hex) and/or compressed (zlib, gzip, bz2; xz and LZMA handed back undecoded), waiting for
+ * one `pickle.loads(...)` in model code. `dormantPayloads` decides whether a constant could be such a
+ * payload and returns the decoded candidates with their chain of encodings ("base64>zlib"), for the
+ * caller to scan as nested pickles.
+ *
+ * Cost matters more than anything here: dense data pickles hold millions of strings (tokenizer
+ * vocabularies, label names), so a constant is rejected on its first few characters unless they
+ * decode to a pickle opcode or a compressor's magic (the rejection path allocates nothing). Only
+ * then is anything decoded, and every step is bounded (input length, decoded size, compression
+ * ratio, nesting of encodings). A bound that is hit is returned as a `limit` entry, never dropped,
+ * so the caller can report it.
+ *
+ * Pure and synchronous: no I/O, no state kept between calls. (It does not import src/sniff.ts,
+ * which would close an import cycle analyst → sniff → zip → pytorch → pickle → analyst; the pickle
+ * check here is the plain-data proof's entry condition plus a structural walk of the opcodes.)
+ */
+import { constants as zc, gunzipSync, inflateSync } from "node:zlib";
+import { createRequire } from "node:module";
+import { LIMITS } from "../limits.js";
+import { HIGHEST_PROTOCOL, OP, isOpcode } from "./opcodes.js";
+
+/** What a constant may hold. `encoding` is the chain of layers undone, outermost first ("base64>zlib"), or "raw". */
+export type Dormant =
+  /** Bytes that start and walk like a pickle: scan them as a nested pickle. */
+  | { kind: "pickle"; encoding: string; bytes: Uint8Array }
+  /** An xz or LZMA-alone stream (its decoders are asynchronous): scan the bytes by content, as a nested member. */
+  | { kind: "compressed"; encoding: string; format: "xz" | "lzma"; bytes: Uint8Array }
+  /** A bound stopped the decoding of something that looked like an encoded payload; `reason` says which. */
+  | { kind: "limit"; encoding: string; reason: string };
+
+/** Shortest decoded pickle considered: a call needs at least `cos\nabort\n(tR.` (14 bytes); "N." and "I1\n." are not payloads. */
+const MIN_PICKLE = 12;
+/** Shortest text considered as base64 or hex of something (base64 of 12 bytes is 16 characters). */
+const MIN_TEXT = 16;
+/** Characters decoded to test a prefix: 12 base64 characters are 9 bytes, 12 hex digits 6. */
+const PROBE_CHARS = 12;
+
+const bunzip = createRequire(import.meta.url)("seek-bzip") as {
+  decode(
+    input: { readByte(): number; read(into: Uint8Array, at: number, length: number): number; seek(pos: number): void; eof(): boolean },
+    output: { writeByte(byte: number): void },
+    multistream: boolean,
+  ): void;
+};
+
+/**
+ * Decoded pickle candidates a str or bytes constant may hold, with the encodings that hid them,
+ * plus undecoded xz/LZMA streams and bounds hit. Returns [] for ordinary data after a few character checks.
+ */
+export function dormantPayloads(constant: string | Uint8Array): Dormant[] {
+  const out: Dormant[] = [];
+  if (constant.length < MIN_PICKLE) return out;
+  if (typeof constant === "string") examineText(constant, [], out);
+  else examineBytes(constant, [], out);
+  return out;
+}
+
+// ---- one layer
+
+type Kind = "pickle" | "zlib" | "gzip" | "bz2" | "xz" | "lzma";
+
+/** Reads byte (or character code) i of the data being examined, -1 past its end. */
+type At = (i: number) => number;
+
+/**
+ * What the first bytes say the data is, or undefined (the common case, decided on one or two bytes).
+ * `whole`: `at` covers all the data, so a protocol 0/1 pickle must also end with STOP; otherwise
+ * only a decoded prefix is seen and its start decides.
+ */
+function magic(at: At, length: number, whole: boolean): Kind | undefined {
+  const b0 = at(0);
+  if (b0 === OP.PROTO) {
+    const p = at(1);
+    return p >= 2 && p <= HIGHEST_PROTOCOL && isOpcode(at(2)) ? "pickle" : undefined;
+  }
+  if (b0 === 0x78) return at(1) >= 0 && ((b0 << 8) | at(1)) % 31 === 0 ? "zlib" : undefined;
+  if (b0 === 0x1f) return at(1) === 0x8b && at(2) === 8 ? "gzip" : undefined;
+  if (b0 === 0xfd) return at(1) === 0x37 && at(2) === 0x7a && at(3) === 0x58 && at(4) === 0x5a && at(5) === 0 ? "xz" : undefined;
+  if (b0 === 0x42 && at(1) === 0x5a && at(2) === 0x68 && at(3) >= 0x31 && at(3) <= 0x39) return "bz2";
+  if (b0 === 0x5d && lzmaDictionary(at)) return "lzma";
+  // Protocol 0/1: a start opcode (and, when the whole data is seen, a STOP as its last byte).
+  if (b0 >= 0 && b0 <= 255 && PROTO01_START[b0] === 1 && (!whole || at(length - 1) === OP.STOP)) return "pickle";
+  return undefined;
+}
+
+/** LZMA-alone header after the 0x5d properties byte: a dictionary size of the usual 2^n or 2^n + 2^(n-1) shape (as src/sniff.ts). */
+function lzmaDictionary(at: At): boolean {
+  for (let i = 1; i <= 4; i++) if (at(i) < 0 || at(i) > 255) return false;
+  const dict = (at(1) | (at(2) << 8) | (at(3) << 16) | (at(4) << 24)) >>> 0;
+  for (let n = 12; n <= 30; n++) if (dict === 2 ** n || dict === 2 ** n + 2 ** (n - 1)) return true;
+  return false;
+}
+
+/** Opcodes a protocol 0/1 pickle can start with (the first opcode must push something or mark), as a byte table. */
+const PROTO01_START = new Uint8Array(256);
+for (const op of [
+  OP.MARK, OP.EMPTY_DICT, OP.EMPTY_LIST, OP.EMPTY_TUPLE, OP.GLOBAL, OP.INT, OP.BININT, OP.BININT1, OP.BININT2, OP.LONG,
+  OP.STRING, OP.UNICODE, OP.BINUNICODE, OP.BINSTRING, OP.SHORT_BINSTRING, OP.FLOAT, OP.BINFLOAT, OP.PERSID, OP.NONE,
+  OP.BINBYTES, OP.SHORT_BINBYTES,
+]) PROTO01_START[op] = 1;
+
+function examineBytes(b: Uint8Array, chain: string[], out: Dormant[]): void {
+  const at: At = (i) => (i < b.length ? b[i]! : -1);
+  const kind = magic(at, b.length, true);
+  if (kind) {
+    layer(kind, b, chain, out);
+    return;
+  }
+  // Text inside a bytes constant (b"gAJj..."): decoded as latin1 (exact for ASCII) only once a probe matched.
+  examineEncoded(at, b.length, () => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString("latin1"), chain, out);
+}
+
+function examineText(s: string, chain: string[], out: Dormant[]): void {
+  const at: At = (i) => (i < s.length ? s.charCodeAt(i) : -1);
+  // Raw: a str holding pickle bytes as code points (what a latin1 decode of them gives).
+  const kind = magic(at, s.length, true);
+  if (kind) {
+    if (s.length > LIMITS.dormantMaxInput) limit(out, chain, kind, `is ${s.length} characters long, over the ${LIMITS.dormantMaxInput}-character bound; not decoded`);
+    else {
+      const bytes = latin1Bytes(s);
+      if (bytes) layer(kind, bytes, chain, out);
+    }
+    return;
+  }
+  examineEncoded(at, s.length, () => s, chain, out);
+}
+
+/** Base64 or hex text: decoded only if its first characters decode to a pickle opcode or a compressor's magic. */
+function examineEncoded(at: At, length: number, text: () => string, chain: string[], out: Dormant[]): void {
+  const c0 = at(0);
+  if (length < MIN_TEXT || c0 > 255 || BASE64[c0]! < 0) return;
+  // Hex first (hex digits are base64 characters too); both are tried when both probes match.
+  for (const encoding of ["hex", "base64"] as const) {
+    const n = encoding === "hex" ? probeHex(at) : probeBase64(at);
+    if (n === 0 || !(magic((i) => (i < n ? PROBE[i]! : -1), n, false) || encodedText(n))) continue;
+    if (length > LIMITS.dormantMaxInput) {
+      limit(out, chain, encoding, `is ${length} characters long, over the ${LIMITS.dormantMaxInput}-character bound; not decoded`);
+      continue;
+    }
+    if (chain.length + 1 > LIMITS.dormantMaxDepth) {
+      limit(out, chain, encoding, `nests more than ${LIMITS.dormantMaxDepth} encodings; not decoded`);
+      continue;
+    }
+    const decoded = encoding === "hex" ? decodeHex(text()) : decodeBase64(text());
+    if (decoded && decoded.length >= MIN_PICKLE) examineBytes(decoded, [...chain, encoding], out);
+  }
+}
+
+function layer(kind: Kind, b: Uint8Array, chain: string[], out: Dormant[]): void {
+  if (kind === "pickle") {
+    if (b.length >= MIN_PICKLE && walksLikePickle(b)) out.push({ kind: "pickle", encoding: chain.length > 0 ? chain.join(">") : "raw", bytes: b });
+    return;
+  }
+  const next = [...chain, kind];
+  if (kind === "xz" || kind === "lzma") {
+    out.push({ kind: "compressed", encoding: next.join(">"), format: kind, bytes: b });
+    return;
+  }
+  if (next.length > LIMITS.dormantMaxDepth) {
+    limit(out, chain, kind, `nests more than ${LIMITS.dormantMaxDepth} encodings; not decoded`);
+    return;
+  }
+  const cap = Math.min(LIMITS.dormantMaxDecoded, Math.max(LIMITS.dormantRatioFloor, b.length * LIMITS.maxCompressionRatio));
+  const result = kind === "bz2" ? bunzipBounded(b, cap) : inflateBoundedSync(b, kind, cap);
+  if (result === "corrupt") return; // the magic was a coincidence: nothing a loader could decompress
+  if (result === "full") {
+    const why = cap === LIMITS.dormantMaxDecoded ? `the ${LIMITS.dormantMaxDecoded}-byte bound` : `${LIMITS.maxCompressionRatio} times its ${b.length} compressed bytes`;
+    limit(out, chain, kind, `decompresses past ${why}; not examined further`);
+    return;
+  }
+  if (result.length >= MIN_PICKLE) examineBytes(result, next, out);
+}
+
+function limit(out: Dormant[], chain: string[], kind: string, reason: string): void {
+  out.push({ kind: "limit", encoding: [...chain, kind].join(">"), reason: `a constant that looks like ${kind} data ${reason}` });
+}
+
+// ---- decoders (bounded, synchronous)
+
+function inflateBoundedSync(b: Uint8Array, kind: "zlib" | "gzip", cap: number): Uint8Array | "full" | "corrupt" {
+  // SYNC_FLUSH keeps what a truncated stream decodes to: pickle.loads(zlib.decompressobj().decompress(x)) works on a prefix too.
+  const options = { finishFlush: zc.Z_SYNC_FLUSH, maxOutputLength: cap };
+  try {
+    return kind === "zlib" ? inflateSync(b, options) : gunzipSync(b, options);
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "ERR_BUFFER_TOO_LARGE" ? "full" : "corrupt";
+  }
+}
+
+class Full extends Error {}
+
+function bunzipBounded(b: Uint8Array, cap: number): Uint8Array | "full" | "corrupt" {
+  const chunks: Uint8Array[] = [];
+  let block = new Uint8Array(Math.min(cap, 1 << 16));
+  let used = 0;
+  let total = 0;
+  let pos = 0;
+  try {
+    bunzip.decode(
+      {
+        readByte: () => {
+          if (pos >= b.length) throw new Error("unexpected end of input");
+          return b[pos++]!;
+        },
+        read: (into, at, length) => {
+          if (pos >= b.length) return -1;
+          const n = Math.min(length, b.length - pos);
+          into.set(b.subarray(pos, pos + n), at);
+          pos += n;
+          return n;
+        },
+        seek: (to) => {
+          pos = to;
+        },
+        eof: () => pos >= b.length,
+      },
+      {
+        writeByte: (x) => {
+          if (total >= cap) throw new Full();
+          if (used === block.length) {
+            chunks.push(block);
+            block = new Uint8Array(Math.min(cap - total, 1 << 16));
+            used = 0;
+          }
+          block[used++] = x;
+          total++;
+        },
+      },
+      true,
+    );
+  } catch (err) {
+    if (err instanceof Full) return "full";
+    if (total === 0) return "corrupt";
+  }
+  chunks.push(block.subarray(0, used));
+  return Buffer.concat(chunks);
+}
+
+// ---- text encodings
+
+/** Base64 value of each character code (both alphabets, as Python's b64decode with altchars or urlsafe_b64decode), -1 for others. */
+const BASE64 = new Int8Array(256).fill(-1);
+"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".split("").forEach((c, i) => (BASE64[c.charCodeAt(0)] = i));
+BASE64[0x2d] = 62; // -
+BASE64[0x5f] = 63; // _
+/** Hex digit values, -1 for others. */
+const HEX = new Int8Array(256).fill(-1);
+"0123456789abcdef".split("").forEach((c, i) => {
+  HEX[c.charCodeAt(0)] = i;
+  HEX[c.toUpperCase().charCodeAt(0)] = i;
+});
+/** The decoded head of a probe, written in place: the rejection path allocates nothing. */
+const PROBE = new Uint8Array(PROBE_CHARS);
+
+/** The probe decoded to base64 (or hex) text again: a further layer of encoding (random text almost never does). */
+function encodedText(n: number): boolean {
+  for (let i = 0; i < n; i++) {
+    const c = PROBE[i]!;
+    if (BASE64[c]! < 0 && c !== 0x3d && !isSpace(c)) return false;
+  }
+  return true;
+}
+
+/** Whitespace that Python's b64decode (validate=False) and bytes.fromhex skip. */
+function isSpace(c: number): boolean {
+  return c === 0x0a || c === 0x0d || c === 0x20 || c === 0x09;
+}
+
+/** Decodes the first PROBE_CHARS base64 characters (whitespace skipped) into PROBE; 0 on any other character. */
+function probeBase64(at: At): number {
+  let bits = 0;
+  let nbits = 0;
+  let n = 0;
+  for (let i = 0, chars = 0; chars < PROBE_CHARS; i++) {
+    const c = at(i);
+    if (c < 0 || c > 255) return 0;
+    if (isSpace(c)) continue;
+    const v = BASE64[c]!;
+    if (v < 0) return 0;
+    chars++;
+    bits = ((bits << 6) | v) & 0xffffff;
+    nbits += 6;
+    if (nbits >= 8) {
+      nbits -= 8;
+      PROBE[n++] = (bits >> nbits) & 0xff;
+    }
+  }
+  return n;
+}
+
+/** Decodes the first PROBE_CHARS hex digits into PROBE; 0 on any other character. */
+function probeHex(at: At): number {
+  for (let i = 0; i < PROBE_CHARS; i += 2) {
+    const hi = at(i);
+    const lo = at(i + 1);
+    const h = hi < 0 || hi > 255 ? -1 : HEX[hi]!;
+    const l = lo < 0 || lo > 255 ? -1 : HEX[lo]!;
+    if (h < 0 || l < 0) return 0;
+    PROBE[i >> 1] = (h << 4) | l;
+  }
+  return PROBE_CHARS >> 1;
+}
+
+/** The whole text as base64 (both alphabets, whitespace skipped), or undefined if other characters appear (then it is text, not an encoding). */
+function decodeBase64(s: string): Uint8Array | undefined {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if ((c > 255 || BASE64[c]! < 0) && c !== 0x3d && !isSpace(c)) return undefined;
+  }
+  return Buffer.from(s, "base64");
+}
+
+/** bytes.fromhex: pairs of hex digits, whitespace between pairs allowed. */
+function decodeHex(s: string): Uint8Array | undefined {
+  const compact = /\s/.test(s) ? s.replace(/\s+/g, "") : s;
+  if (compact.length % 2 !== 0) return undefined;
+  for (let i = 0; i < compact.length; i++) {
+    const c = compact.charCodeAt(i);
+    if (c > 255 || HEX[c]! < 0) return undefined;
+  }
+  return Buffer.from(compact, "hex");
+}
+
+function latin1Bytes(s: string): Uint8Array | undefined {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0xff) return undefined;
+  return Buffer.from(s, "latin1");
+}
+
+// ---- structural check
+
+const LINE_OPS = new Set<number>([OP.INT, OP.LONG, OP.FLOAT, OP.STRING, OP.UNICODE, OP.GET, OP.PUT, OP.PERSID]);
+const FIXED: Readonly<Record<number, number>> = {
+  [OP.BININT]: 4, [OP.BININT1]: 1, [OP.BININT2]: 2, [OP.BINFLOAT]: 8, [OP.PROTO]: 1, [OP.EXT1]: 1, [OP.EXT2]: 2,
+  [OP.EXT4]: 4, [OP.BINGET]: 1, [OP.LONG_BINGET]: 4, [OP.BINPUT]: 1, [OP.LONG_BINPUT]: 4, [OP.FRAME]: 8,
+};
+const LEN1 = new Set<number>([OP.SHORT_BINSTRING, OP.SHORT_BINBYTES, OP.SHORT_BINUNICODE, OP.LONG1]);
+const LEN4 = new Set<number>([OP.BINSTRING, OP.BINUNICODE, OP.BINBYTES, OP.LONG4]);
+const LEN8 = new Set<number>([OP.BINUNICODE8, OP.BINBYTES8, OP.BYTEARRAY8]);
+
+/**
+ * Walks opcodes by their operand shapes (no semantics) until STOP. A PROTO 2–5 start is a pickle
+ * once a few opcodes walk; a protocol 0/1 stream must walk to a STOP that ends the data.
+ */
+function walksLikePickle(b: Uint8Array): boolean {
+  const protocolled = b[0] === OP.PROTO;
+  let pos = 0;
+  let ops = 0;
+  while (pos < b.length) {
+    const op = b[pos++]!;
+    if (!isOpcode(op)) return false;
+    ops++;
+    if (op === OP.STOP) return ops > 1 && (protocolled || pos === b.length);
+    if (op === OP.GLOBAL || op === OP.INST) {
+      const first = b.indexOf(0x0a, pos);
+      const second = first < 0 ? -1 : b.indexOf(0x0a, first + 1);
+      if (second < 0) return false;
+      pos = second + 1;
+    } else if (LINE_OPS.has(op)) {
+      const nl = b.indexOf(0x0a, pos);
+      if (nl < 0) return false;
+      pos = nl + 1;
+    } else if (FIXED[op] !== undefined) {
+      pos += FIXED[op]!;
+    } else {
+      const width = LEN1.has(op) ? 1 : LEN4.has(op) ? 4 : LEN8.has(op) ? 8 : 0;
+      if (width > 0) {
+        if (pos + width > b.length) return false;
+        let len = 0;
+        for (let i = width - 1; i >= 0; i--) len = len * 256 + b[pos + i]!;
+        pos += width + len;
+      }
+    }
+    // A protocol 2+ stream that walks this far is a pickle even if it is cut short later (loaders run the prefix).
+    if (protocolled && ops >= 8) return true;
+  }
+  return false;
+}

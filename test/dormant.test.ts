@@ -1,0 +1,123 @@
+/**
+ * Dormant second stages (P22): pickles hidden in str/bytes constants, raw, base64, hex and/or
+ * compressed, are found with their chain of encodings; ordinary strings are rejected on their first
+ * characters; every bound hit comes back as a `limit` entry instead of a silent pass.
+ * bz2/xz/LZMA samples were made once with Python's bz2 and lzma modules from PICKLE below.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import { deflateSync, gzipSync } from "node:zlib";
+import { LIMITS } from "../src/limits.js";
+import { dormantPayloads, type Dormant } from "../src/pickle/dormant.js";
+
+/** posix.system('id') at protocol 2: harmless bytes, never loaded. */
+const PICKLE = Buffer.from("\x80\x02cposix\nsystem\nX\x02\x00\x00\x00id\x85R.", "latin1");
+/** The same call at protocol 0 (no PROTO opcode: found by its start opcode and final STOP). */
+const PICKLE0 = Buffer.from("cposix\nsystem\n(S'id'\ntR.", "latin1");
+const BZ2 = Buffer.from("QlpoOTFBWSZTWZY3U5UAAAxTwFAQAAEQQA4izGBCACAAIp6gNNGmnpCmTEyDIwCVzvyQiMVLlzC40DHxdyRThQkJY3U5UA==", "base64");
+const XZ = Buffer.from("/Td6WFoAAATm1rRGAgAhARYAAAB0L+WjAQAZgAJjcG9zaXgKc3lzdGVtClgCAAAAaWSFUi4AAAA3oSI5745+TgABMhogGJQwH7bzfQEAAAAABFla", "base64");
+const LZMA_ALONE = Buffer.from("XQAAgAD//////////wBAAIgDy4fmDj/G26ZiOtDgF6QTIsSme1aaoV6QVNf//+QvAAA=", "base64");
+
+const b64 = (b: Uint8Array): string => Buffer.from(b).toString("base64");
+const hex = (b: Uint8Array): string => Buffer.from(b).toString("hex");
+
+function pickles(found: Dormant[]): { encoding: string; bytes: string }[] {
+  return found.filter((d) => d.kind === "pickle").map((d) => ({ encoding: d.encoding, bytes: Buffer.from((d as { bytes: Uint8Array }).bytes).toString("latin1") }));
+}
+
+function only(found: Dormant[], encoding: string, payload: Uint8Array = PICKLE): void {
+  assert.deepEqual(pickles(found), [{ encoding, bytes: Buffer.from(payload).toString("latin1") }]);
+  assert.equal(found.length, 1, JSON.stringify(found.map((d) => d.kind)));
+}
+
+test("P22: a raw pickle in a bytes constant, or in a str holding its bytes as code points, is a candidate", () => {
+  only(dormantPayloads(PICKLE), "raw");
+  only(dormantPayloads(PICKLE.toString("latin1")), "raw");
+  only(dormantPayloads(PICKLE0), "raw", PICKLE0);
+});
+
+test("P22: base64 (standard, urlsafe, wrapped in lines, inside bytes) and hex of a pickle are decoded", () => {
+  only(dormantPayloads(b64(PICKLE)), "base64");
+  only(dormantPayloads(Buffer.from(b64(PICKLE))), "base64");
+  only(dormantPayloads(Buffer.from(PICKLE).toString("base64url")), "base64");
+  only(dormantPayloads(b64(PICKLE).replace(/(.{8})/g, "$1\n")), "base64");
+  only(dormantPayloads(b64(PICKLE0)), "base64", PICKLE0);
+  only(dormantPayloads(hex(PICKLE)), "hex");
+  only(dormantPayloads(hex(PICKLE).toUpperCase()), "hex");
+});
+
+test("P22: zlib, gzip and bz2 layers are decompressed, alone or under base64/hex, in every order", () => {
+  only(dormantPayloads(deflateSync(PICKLE)), "zlib");
+  only(dormantPayloads(gzipSync(PICKLE)), "gzip");
+  only(dormantPayloads(BZ2), "bz2");
+  only(dormantPayloads(b64(deflateSync(PICKLE))), "base64>zlib");
+  only(dormantPayloads(b64(gzipSync(PICKLE))), "base64>gzip");
+  only(dormantPayloads(b64(BZ2)), "base64>bz2");
+  only(dormantPayloads(hex(deflateSync(PICKLE))), "hex>zlib");
+  only(dormantPayloads(deflateSync(Buffer.from(b64(PICKLE)))), "zlib>base64");
+  only(dormantPayloads(b64(Buffer.from(b64(deflateSync(PICKLE))))), "base64>base64>zlib");
+  // A zlib stream cut before its checksum still yields its data (zlib.decompressobj() returns it).
+  const z = deflateSync(PICKLE, { level: 0 });
+  assert.equal(pickles(dormantPayloads(b64(z.subarray(0, z.length - 4))))[0]?.encoding, "base64>zlib");
+});
+
+test("P22: xz and LZMA streams are handed back undecoded, for the caller to scan by content", () => {
+  assert.deepEqual(
+    dormantPayloads(b64(XZ)).map((d) => [d.kind, d.encoding, d.kind === "compressed" ? d.format : ""]),
+    [["compressed", "base64>xz", "xz"]],
+  );
+  assert.deepEqual(dormantPayloads(LZMA_ALONE).map((d) => [d.kind, d.encoding]), [["compressed", "lzma"]]);
+  const found = dormantPayloads(hex(LZMA_ALONE));
+  assert.equal(found[0]?.kind, "compressed");
+  assert.deepEqual(Buffer.from((found[0] as { bytes: Uint8Array }).bytes), LZMA_ALONE);
+});
+
+test("P22: ordinary strings are not candidates: sha256 hex, a base64 PNG, English text, vocabulary tokens, short pickle-like text", () => {
+  const ordinary = [
+    createHash("sha256").update("weights").digest("hex"),
+    createHash("sha256").update("weights").digest("base64"),
+    "8002" + createHash("sha256").update("x").digest("hex").slice(4), // starts like PROTO 2, decodes to no pickle
+    "78da" + createHash("sha256").update("y").digest("hex").slice(4), // starts like zlib, is not
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==",
+    "The quick brown fox jumps over the lazy dog.",
+    "internationalization",
+    "▁transformers",
+    "N.",
+    "I1\n.",
+    "(lp0\n.",
+    "",
+    Buffer.from([0x80, 0x02]),
+    Buffer.alloc(4096),
+  ];
+  for (const s of ordinary) assert.deepEqual(dormantPayloads(s), [], JSON.stringify(typeof s === "string" ? s : [...s.subarray(0, 8)]));
+});
+
+test("P22: rejection is a few character checks: a million vocabulary strings and a 32 MB string take milliseconds", () => {
+  const words = Array.from({ length: 1000 }, (_, i) => `token_${i}_${"abcdefghijklmnop".slice(i % 16)}`);
+  const start = process.hrtime.bigint();
+  let found = 0;
+  for (let round = 0; round < 1000; round++) for (const w of words) found += dormantPayloads(w).length;
+  const huge = "A".repeat(32 << 20);
+  found += dormantPayloads(huge).length + dormantPayloads(Buffer.from("The " + "x".repeat(32 << 20))).length;
+  const ms = Number(process.hrtime.bigint() - start) / 1e6;
+  assert.equal(found, 0);
+  assert.ok(ms < 3000, `${ms} ms`);
+});
+
+test("P22: bounds hit are returned as limit entries: a zlib bomb, too many layers, a constant over the input bound", () => {
+  const bomb = deflateSync(Buffer.alloc(LIMITS.dormantMaxDecoded + 1024, 0x20));
+  const bombFound = dormantPayloads(b64(bomb));
+  assert.deepEqual(bombFound.map((d) => [d.kind, d.encoding]), [["limit", "base64>zlib"]]);
+  assert.match((bombFound[0] as { reason: string }).reason, /decompresses past/);
+
+  let layered: Uint8Array = PICKLE;
+  for (let i = 0; i <= LIMITS.dormantMaxDepth; i++) layered = Buffer.from(b64(layered));
+  const deep = dormantPayloads(layered);
+  assert.deepEqual(deep.map((d) => d.kind), ["limit"]);
+  assert.match((deep[0] as { reason: string }).reason, /nests more than/);
+
+  const long = b64(PICKLE) + "A".repeat(LIMITS.dormantMaxInput);
+  const tooLong = dormantPayloads(long);
+  assert.deepEqual(tooLong.map((d) => [d.kind, d.encoding]), [["limit", "base64"]]);
+});
