@@ -14,7 +14,9 @@ const DANGEROUS_CODE: readonly { pattern: RegExp; reason: string }[] = [
   { pattern: /\btorch\.(?:jit\.)?load\s*\(/, reason: "loads another model (load)" },
   { pattern: /\bload_library\s*\(/, reason: "loads a native library (load_library)" },
   { pattern: /\bPythonOp\b|\bprim::PythonOp\b/, reason: "calls back into Python (PythonOp)" },
-  { pattern: /\b__import__\b|\bbuiltins\.|\bsubprocess\b|\bos\.(?:system|popen|exec\w*|spawn\w*)\b/, reason: "names Python process or import machinery" },
+  // Exported code raises standard exceptions by name (`ops.prim.RaiseException(msg, "builtins.ValueError")`):
+  // a builtin exception class is not machinery.
+  { pattern: /\b__import__\b|\bbuiltins\.(?![A-Za-z]*(?:Error|Exception|Warning|Interrupt|Exit|Iteration)\b)|\bsubprocess\b|\bos\.(?:system|popen|exec\w*|spawn\w*)\b/, reason: "names Python process or import machinery" },
   { pattern: /\b(?:eval|exec)\s*\(/, reason: "evaluates code (eval/exec)" },
   { pattern: /\bopen\s*\(/, reason: "opens a file (open)" },
 ];
@@ -38,14 +40,21 @@ export async function scanTorchScriptCode(archive: ZipArchive, code: readonly Zi
       continue;
     }
     const text = Buffer.from(await member.source.read(0, member.source.size)).toString("utf8");
-    for (const { pattern, reason } of DANGEROUS_CODE) {
-      const m = pattern.exec(text);
-      if (m) {
-        const line = text.slice(0, m.index).split("\n").length;
-        mctx.report("MG122", `TorchScript code ${reason}`, { offset: m.index, evidence: `line ${line}: ${lineAt(text, m.index)}` });
-      }
+    for (const { reason, index } of codeDangers(text)) {
+      const line = text.slice(0, index).split("\n").length;
+      mctx.report("MG122", `TorchScript code ${reason}`, { offset: index, evidence: `line ${line}: ${lineAt(text, index)}` });
     }
   }
+}
+
+/** What in TorchScript source reads or writes files or reaches Python: the first match of each kind. */
+export function codeDangers(text: string): { reason: string; index: number }[] {
+  const found: { reason: string; index: number }[] = [];
+  for (const { pattern, reason } of DANGEROUS_CODE) {
+    const m = pattern.exec(text);
+    if (m) found.push({ reason, index: m.index });
+  }
+  return found;
 }
 
 function lineAt(text: string, index: number): string {

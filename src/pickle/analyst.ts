@@ -314,7 +314,8 @@ export class PickleAnalyst implements MachineObserver {
    * `getattr(str, "lower")` a builtin data type's method (how methods of builtins pickle).
    */
   private convention(fn: GlobalRef, c: CallResult): boolean {
-    if (c.kind !== "REDUCE" || qualified(fn.module, fn.name) !== "builtins.getattr") return false;
+    // Checked by name first: this runs for every call of a dense pickle.
+    if (fn.name !== "getattr" || c.kind !== "REDUCE" || qualified(fn.module, fn.name) !== "builtins.getattr") return false;
     const args = positional(c);
     const [target, attr] = args ?? [];
     if (args?.length !== 2 || typeof attr !== "string" || attr.startsWith("_") || !isSym(target) || target.t !== "global") {
