@@ -22,7 +22,10 @@ const CODE_FREE = new Set<Format>(["safetensors", "safetensors-index", "gguf", "
 
 const EXPECTED: Readonly<Record<string, readonly Format[]>> = {
   ".safetensors": ["safetensors"],
-  ".json": ["safetensors-index"],
+  ".json": ["safetensors-index", "model-config"],
+  ".yaml": ["model-config"],
+  ".yml": ["model-config"],
+  ".jinja": ["chat-template"],
   ".pb": ["tf-savedmodel", "keras-metadata"],
   ".gguf": ["gguf"],
   ".onnx": ["onnx"],

@@ -12,6 +12,7 @@ import { sniffOnnx } from "./formats/onnx.js";
 import { isSafetensorsIndexName, sniffSafetensors } from "./formats/safetensors.js";
 import { sniffKerasMetadata, sniffSavedModel, sniffTflite } from "./formats/tensorflow.js";
 import { findEndRecord } from "./formats/zip.js";
+import { configFormatOf } from "./repo/names.js";
 import { isOpcode, OP } from "./pickle/opcodes.js";
 import type { ByteSource } from "./sources/byteSource.js";
 import type { Format } from "./types.js";
@@ -90,7 +91,8 @@ function sniffByName(b: Buffer, size: number, name: string): Format {
   if (sniffSavedModel(b, size, name)) return "tf-savedmodel";
   if (sniffKerasMetadata(b, size, name)) return "keras-metadata";
   if (isSafetensorsIndexName(name)) return "safetensors-index";
-  return "unknown";
+  // Configs and templates loaders find by name (config.json, modules.json, chat_template.jinja…), also given alone.
+  return configFormatOf(name, b) ?? "unknown";
 }
 
 function startsLikePickle(b: Buffer, name: string): boolean {

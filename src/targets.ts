@@ -4,7 +4,7 @@
  * findings (src/repo/checks.ts) keyed by the display path of the file they concern.
  */
 import { readdir, realpath, stat } from "node:fs/promises";
-import { isAbsolute, join, relative } from "node:path";
+import { isAbsolute, join, relative, sep } from "node:path";
 import type { ReportExtra } from "./formats/context.js";
 import { mapBounded } from "./concurrency.js";
 import { isInside } from "./paths.js";
@@ -102,12 +102,20 @@ async function addLocal(p: string, targets: Targets, options: TargetOptions): Pr
   const st = await stat(p).catch(() => undefined);
   if (!st) throw new UsageError(`no such file or directory: ${p}`);
   if (!st.isDirectory()) {
-    targets.files.push({ path: p, display: displayPath(p), size: st.size });
+    const display = displayPath(p);
+    targets.files.push({ path: p, display, size: st.size });
+    // A file given alone gets the checks a file of a folder gets: its own (configs, templates) from its
+    // format scanner, the rest (Python code, executables, LFS pointers) here. Its name is the path as
+    // given, so custom_generate/generate.py is still recognised.
+    // A link given by name is not opened here (O_NOFOLLOW); the engine reads what it points at.
+    const file = await localFileFacts(p, display.split(sep).join("/"), st.size).catch(() => undefined);
+    if (file) checkRepository({ files: [file], escapingLinks: [], unexamined: [] }, noteReporter(targets.notes, () => display), options.callables, false);
     return;
   }
   const linkRoot = snapshotRepoFolder(p) ?? p;
   await walk(p, await realpath(linkRoot), targets.files);
-  await scanRepository(p, noteReporter(targets.notes, (rel) => displayPath(join(p, rel))), { linkRoot, callables: options.callables });
+  // Every file of the folder is scanned by the engine too: configs and templates get their own checks there.
+  await scanRepository(p, noteReporter(targets.notes, (rel) => displayPath(join(p, rel))), { linkRoot, callables: options.callables, contentChecks: false });
 }
 
 /** Repository findings by display path; findings inside a file's members come as "file > member". */
@@ -172,7 +180,7 @@ async function addHubRepo(repo: HubRepo, revision: string | undefined, targets: 
     const url = resolveUrl(endpoint, repo, resolved.commit, file.path);
     return { file, url, rel: file.path, source: HttpSource.known(url, displayOf(file.path), file.size, httpOptions(remote, url)) };
   });
-  checkRepository(await remoteRepoFacts(files, options.jobs ?? 4), noteReporter(targets.notes, displayOf), options.callables);
+  checkRepository(await remoteRepoFacts(files, options.jobs ?? 4), noteReporter(targets.notes, displayOf), options.callables, false);
   for (const { file, url, source } of files) {
     targets.remote.push({
       display: source.name,
@@ -220,7 +228,7 @@ async function addCache(dir: string, targets: Targets, options: TargetOptions): 
       targets.files.push(target);
     }
     const facts = { files: await mapBounded(files, 8, (f) => localFileFacts(f.blob, f.rel, f.size)), escapingLinks, unexamined: [] };
-    checkRepository(facts, noteReporter(targets.notes, (rel) => primary.get(rel) ?? cacheDisplay(snapshot, rel)), options.callables);
+    checkRepository(facts, noteReporter(targets.notes, (rel) => primary.get(rel) ?? cacheDisplay(snapshot, rel)), options.callables, false);
   }
 }
 

@@ -13,6 +13,7 @@ import { scanSevenZip } from "./sevenzip.js";
 import { scanTar } from "./tar.js";
 import { scanKerasMetadata, scanSavedModel, scanTflite } from "./tensorflow.js";
 import { scanZip } from "./zip.js";
+import { scanChatTemplateFile, scanModelConfig } from "../repo/checks.js";
 
 export const SCANNERS: Readonly<Partial<Record<Exclude<Format, "unknown">, FormatScanner>>> = {
   pickle: scanPickleContent,
@@ -40,4 +41,6 @@ export const SCANNERS: Readonly<Partial<Record<Exclude<Format, "unknown">, Forma
   "tf-savedmodel": scanSavedModel,
   "keras-metadata": scanKerasMetadata,
   tflite: scanTflite,
+  "model-config": scanModelConfig,
+  "chat-template": scanChatTemplateFile,
 };

@@ -15,7 +15,7 @@ import { LIMITS } from "../limits.js";
 import { own } from "../own.js";
 import { judge, type Judgement } from "../pickle/judge.js";
 import { KERAS_DANGEROUS_FUNCTIONS, KERAS_MODULE_ROOTS } from "../rules/kerasAndRepo.js";
-import { readAll, type ByteSource } from "../sources/byteSource.js";
+import { BufferSource, readAll, type ByteSource } from "../sources/byteSource.js";
 import type { FormatScanner, ScanContext } from "./context.js";
 import { scanZipEntry, type ZipArchive, type ZipEntry } from "./zip.js";
 
@@ -81,7 +81,7 @@ export const scanKerasH5: FormatScanner = async (source: ByteSource, ctx: ScanCo
   }
   for (const [name, text] of attributes) {
     if (text === null) ctx.report("MG264", `root attribute ${name} is not a string; it was not analysed`);
-    else checkKerasConfigText(text, ctx, name);
+    else await scanTorchModuleBlobs(checkKerasConfigText(text, ctx, name), ctx);
   }
 };
 
@@ -246,20 +246,44 @@ function attributeText(value: unknown): string | undefined {
   return undefined;
 }
 
-/** Parses one JSON config (bounded) and walks it. `where` names it in messages ("model_config", "config.json"). */
-export function checkKerasConfigText(text: string, ctx: ScanContext, where: string): void {
+/**
+ * Parses one JSON config (bounded) and walks it. `where` names it in messages ("model_config", "config.json").
+ * Returns the torch.save blobs of TorchModuleWrapper layers, for the caller to scan (scanTorchModuleBlobs).
+ */
+export function checkKerasConfigText(text: string, ctx: ScanContext, where: string): TorchModuleBlob[] {
   if (text.length > CONFIG_MAX_BYTES) {
     ctx.report("MG264", `${where} is ${text.length} characters, over the ${CONFIG_MAX_BYTES} bound; it was not analysed`);
-    return;
+    return [];
   }
   let config: unknown;
   try {
     config = JSON.parse(text);
   } catch (err) {
     ctx.report("MG264", `${where} is not valid JSON (${firstLine(err)}); it was not analysed`);
-    return;
+    return [];
   }
-  walkKerasConfig(config, ctx, where);
+  return walkKerasConfig(config, ctx, where);
+}
+
+/** The serialized torch module of a TorchModuleWrapper layer: base64 of torch.save's bytes. */
+export interface TorchModuleBlob {
+  at: string;
+  base64: string;
+}
+
+/**
+ * Scans each TorchModuleWrapper blob as a member, the way Keras reads it: base64-decoded, then
+ * torch.load (a zip or a pickle, sniffed by content; pickle when unrecognised).
+ */
+export async function scanTorchModuleBlobs(blobs: readonly TorchModuleBlob[], ctx: ScanContext): Promise<void> {
+  for (const blob of blobs) {
+    const text = blob.base64.replace(/\s+/g, "");
+    if (!/^[A-Za-z0-9+/]*={0,2}$/.test(text)) {
+      ctx.report("MG264", `TorchModuleWrapper module at ${blob.at} is not base64; the torch.save blob was not analysed`, { evidence: blob.at });
+      continue;
+    }
+    await ctx.scanMember(`${blob.at} (torch.save)`, new BufferSource(`${blob.at} (torch.save)`, Buffer.from(text, "base64")), "pickle");
+  }
 }
 
 interface Pending {
@@ -269,14 +293,18 @@ interface Pending {
   inLambda: boolean;
 }
 
-/** Reports Lambda layers and every module/function reference outside Keras in a parsed config. */
-export function walkKerasConfig(config: unknown, ctx: ScanContext, where: string): void {
+/**
+ * Reports Lambda layers, TorchModuleWrapper layers and every module/function reference outside Keras
+ * in a parsed config; returns the TorchModuleWrapper blobs for the caller to scan.
+ */
+export function walkKerasConfig(config: unknown, ctx: ScanContext, where: string): TorchModuleBlob[] {
   const pending: Pending[] = [{ value: config, at: where, inLambda: false }];
   const verdicts = new Map<string, Judgement>();
+  const blobs: TorchModuleBlob[] = [];
   for (let visited = 0; pending.length > 0; visited++) {
     if (visited >= CONFIG_MAX_NODES) {
       ctx.report("MG264", `${where} has more than ${CONFIG_MAX_NODES} values; the rest was not analysed`);
-      return;
+      return blobs;
     }
     const { value, at, inLambda } = pending.pop()!;
     if (Array.isArray(value)) {
@@ -284,9 +312,32 @@ export function walkKerasConfig(config: unknown, ctx: ScanContext, where: string
     } else if (isRecord(value)) {
       const lambda = !inLambda && checkLambda(value, ctx, at);
       checkReference(value, ctx, at, verdicts);
-      for (const [k, v] of Object.entries(value)) pending.push({ value: v, at: `${at}.${k}`, inLambda: inLambda || lambda });
+      const blob = torchModule(value, ctx, at);
+      if (blob) blobs.push(blob);
+      for (const [k, v] of Object.entries(value)) {
+        // The wrapper's config.module is the torch.save blob, not a module for Keras to import.
+        const child = blob && k === "config" && isRecord(v) ? Object.fromEntries(Object.entries(v).filter(([ck]) => ck !== "module")) : v;
+        pending.push({ value: child, at: `${at}.${k}`, inLambda: inLambda || lambda });
+      }
     }
   }
+  return blobs;
+}
+
+/**
+ * keras.layers.TorchModuleWrapper stores `torch.save(module)` as base64 in config.module, and its
+ * from_config hands the bytes to torch.load(weights_only=False) once safe mode is off.
+ */
+function torchModule(obj: Record<string, unknown>, ctx: ScanContext, at: string): TorchModuleBlob | undefined {
+  if (obj["class_name"] !== "TorchModuleWrapper") return undefined;
+  const config = isRecord(obj["config"]) ? obj["config"] : {};
+  const module = config["module"];
+  if (module === undefined || module === null) return undefined;
+  const size = typeof module === "string" ? `${module.length} characters of base64` : `a ${typeof module}`;
+  ctx.report("MG266", `TorchModuleWrapper layer at ${at} carries a torch.save blob that Keras unpickles with torch.load(weights_only=False)`, {
+    evidence: `${at}.config.module: ${size}`,
+  });
+  return typeof module === "string" ? { at: `${at}.config.module`, base64: module } : undefined;
 }
 
 /** Keras 2 `Lambda` layers and Keras 3 `__lambda__` functions hold bytecode (base64 of marshal.dumps). */
@@ -360,7 +411,7 @@ async function scanConfigMember(entry: ZipEntry, source: ByteSource, ctx: ScanCo
     ctx.report("MG264", `config.json is ${source.size} bytes (declared ${entry.uncompressedSize}), over the ${CONFIG_MAX_BYTES}-byte bound; it was not analysed`);
     return;
   }
-  checkKerasConfigText(Buffer.from(await readAll(source)).toString("utf8"), ctx, "config.json");
+  await scanTorchModuleBlobs(checkKerasConfigText(Buffer.from(await readAll(source)).toString("utf8"), ctx, "config.json"), ctx);
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {

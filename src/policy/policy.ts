@@ -45,6 +45,8 @@ const FORMAT_NAMES: Record<Format, true> = {
   "tf-savedmodel": true,
   "keras-metadata": true,
   tflite: true,
+  "model-config": true,
+  "chat-template": true,
   unknown: true,
 };
 

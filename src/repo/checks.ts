@@ -15,7 +15,8 @@ import { lstat, open, readdir, readlink, realpath } from "node:fs/promises";
 import { basename, dirname, extname, join, resolve } from "node:path";
 import { parseAllDocuments, visit } from "yaml";
 import { checkChatTemplate } from "../formats/chatTemplate.js";
-import type { ReportExtra, ScanContext } from "../formats/context.js";
+import type { FormatScanner, ReportExtra, ScanContext } from "../formats/context.js";
+import { scanTorchModuleBlobs, walkKerasConfig, type TorchModuleBlob } from "../formats/keras.js";
 import { sniffSafetensors } from "../formats/safetensors.js";
 import { mapBounded } from "../concurrency.js";
 import { LIMITS } from "../limits.js";
@@ -24,6 +25,10 @@ import { judge, type CallableOverrides } from "../pickle/judge.js";
 import type { RuleId } from "../rules/catalogue.js";
 import type { ByteSource } from "../sources/byteSource.js";
 import { HYDRA_CLASS_PREFIXES } from "../rules/kerasAndRepo.js";
+import { checkDiffusersIndex, checkSentenceTransformerModules, findChatTemplates, isKerasArchitecture, type CodeRefSink } from "./loaders.js";
+import { configKind, isLfsPointer } from "./names.js";
+
+export { isLfsPointer } from "./names.js";
 
 /** Receives one repository finding; `path` is the file's path relative to the scanned root. */
 export type RepoReporter = (rule: RuleId, message: string, path: string, extra?: ReportExtra) => void;
@@ -52,25 +57,22 @@ export const REPO_LIMITS = Object.freeze({
   configNodes: 1_000_000,
 });
 
-const LFS_POINTER = Buffer.from("version https://git-lfs.github.com/spec/v1");
 /** Configs a loader reads by name: when they cannot be parsed, what they ask for was not checked. */
-const LOADER_CONFIGS = new Set(["config.json", "tokenizer_config.json", "chat_template.json", "processor_config.json", "preprocessor_config.json"]);
-/** Files whose `chat_template` transformers renders (string, or a list of {name, template}). */
-const TEMPLATE_CONFIGS = new Set(["tokenizer_config.json", "chat_template.json"]);
+const LOADER_CONFIGS = new Set([
+  "config.json", "tokenizer_config.json", "chat_template.json", "processor_config.json", "preprocessor_config.json",
+  "generation_config.json", "modules.json", "model_index.json", "config_sentence_transformers.json",
+]);
 const PYTHON_CODE = new Set([".py", ".pyw", ".pyc", ".pyo"]);
 /** Scripts that run without a magic number (shebang scripts are recognised by content). */
 const SCRIPT_EXTENSIONS = new Set([".sh", ".bash", ".bat", ".cmd", ".ps1", ".vbs"]);
 const YAML_EXTENSIONS = new Set([".yaml", ".yml"]);
 /** Weight files loaded with pickle (torch.load and friends). */
 const PICKLE_WEIGHTS = /(^|_)pytorch_model.*\.bin$|\.(pt|pth|ckpt|pkl)$/i;
+/** transformers' custom generation code: replaces generate() when the model is loaded with trust_remote_code. */
+const CUSTOM_GENERATE = /(^|\/)custom_generate\/generate\.py$/;
 /** Code modules that auto_map repos ship beside the weights. */
 const REMOTE_CODE_MODULE = /^(modeling|configuration|tokenization|processing|image_processing|feature_extraction)_/;
 const CLASS_NAME = /^[A-Z][A-Za-z0-9_]*$/;
-
-/** Is this head of a file a Git LFS pointer (the real content was never fetched)? */
-export function isLfsPointer(head: Uint8Array): boolean {
-  return head.length >= LFS_POINTER.length && LFS_POINTER.equals(head.subarray(0, LFS_POINTER.length));
-}
 
 /** What kind of native executable or script the first bytes show, if any. */
 export function executableKind(head: Uint8Array): string | undefined {
@@ -111,38 +113,38 @@ export interface RepositoryOptions {
   linkRoot?: string;
   /** The organisation's allowed and denied callables (policy file), for Hydra `_target_` values. */
   callables?: CallableOverrides | undefined;
+  /**
+   * False when the engine scans every file of the folder too: each config's and template's own
+   * checks then come from its format scanner (scanModelConfig, scanChatTemplateFile), and the
+   * repository checks keep what needs the whole folder. Default true (everything here).
+   */
+  contentChecks?: boolean;
 }
 
 /** Walks `root` and reports repository-level findings through `report`. */
 export async function scanRepository(root: string, report: RepoReporter, options: RepositoryOptions = {}): Promise<void> {
-  checkRepository(await collectFolderFacts(root, resolve(options.linkRoot ?? root)), report, options.callables);
+  checkRepository(await collectFolderFacts(root, resolve(options.linkRoot ?? root)), report, options.callables, options.contentChecks);
 }
 
-/** The repository checks over facts, however they were gathered. */
-export function checkRepository(facts: RepoFacts, report: RepoReporter, callables?: CallableOverrides): void {
+/**
+ * The repository checks over facts, however they were gathered. `contentChecks` false leaves each
+ * config's own findings to the engine's format scanners (see RepositoryOptions).
+ */
+export function checkRepository(facts: RepoFacts, report: RepoReporter, callables?: CallableOverrides, contentChecks = true): void {
   for (const link of facts.escapingLinks) {
     report("MG273", `symbolic link "${link.rel}" points outside the scanned folder (to "${link.target}"); it was not followed`, link.rel, {
       evidence: `${link.rel} -> ${link.target}${link.resolved !== undefined ? ` (resolves to ${link.resolved})` : ""}`,
     });
   }
   for (const part of facts.unexamined) report("MG280", part.why, part.rel);
-  const remoteModules = checkConfigs(facts.files, report, callables);
+  const remoteModules = checkConfigs(facts.files, contentChecks ? report : () => undefined, callables);
   for (const file of facts.files) checkFileKind(file, remoteModules, report);
   checkPickleBesideSafetensors(facts.files, report);
 }
 
 /** Does the check need this file's whole text (a config or template within the bound, not an LFS pointer)? */
 export function needsText(file: Pick<RepoFile, "rel" | "size" | "head">): boolean {
-  return configKind(file.rel) !== undefined && !isLfsPointer(file.head) && file.size <= REPO_LIMITS.configBytes;
-}
-
-/** Configs the checks parse: JSON, YAML, and chat-template Jinja files. */
-function configKind(rel: string): "json" | "yaml" | "template" | undefined {
-  const name = basename(rel);
-  const ext = extname(name).toLowerCase();
-  if (ext === ".jinja" && (name === "chat_template.jinja" || rel.includes("chat_template"))) return "template";
-  if (ext === ".json") return "json";
-  return isYamlName(name) ? "yaml" : undefined;
+  return configKind(basename(file.rel)) !== undefined && !isLfsPointer(file.head) && file.size <= REPO_LIMITS.configBytes;
 }
 
 /** Regular files under root (symlinks are checked, never followed; `.git` at the root is git's own metadata). */
@@ -198,55 +200,89 @@ async function escapingLink(abs: string, rel: string, base: string, realBase: st
 }
 
 /**
- * Parses the JSON, YAML and Jinja configs: auto_map / custom_pipelines, chat templates, Hydra
- * targets. Returns the module stems that auto_map references (their .py files are loaded code).
+ * Parses the JSON, YAML and Jinja configs: auto_map / custom_pipelines, sentence-transformers and
+ * diffusers module references, chat templates, Keras architectures, Hydra targets. Returns the module
+ * stems that configs make loaders import (their .py files are loaded code), with why.
  */
-function checkConfigs(files: readonly RepoFile[], report: RepoReporter, callables: CallableOverrides | undefined): Set<string> {
-  const remoteModules = new Set<string>();
+function checkConfigs(files: readonly RepoFile[], report: RepoReporter, callables: CallableOverrides | undefined): Map<string, string> {
+  const remoteModules = new Map<string, string>();
   for (const file of files) {
-    const kind = configKind(file.rel);
-    if (kind === undefined || isLfsPointer(file.head)) continue; // LFS pointers: reported by checkFileKind
-    const name = basename(file.rel);
     const sink = fileSink(file.rel, report, callables);
-    if (file.size > REPO_LIMITS.configBytes) {
-      // Large JSON in model repos are vocabularies and indexes that no loader instantiates from.
-      if (kind !== "json" || LOADER_CONFIGS.has(name)) {
-        sink.report("MG278", `configuration is ${file.size} bytes, over the ${REPO_LIMITS.configBytes}-byte bound; it was not checked`);
-      }
-      continue;
-    }
-    if (file.text === undefined) {
-      sink.report("MG278", `${name} could not be read; it was not checked`);
-      continue;
-    }
-    if (kind === "template") runTemplateCheck(file.text, sink, file.rel);
-    else if (kind === "json") checkJsonConfig(file.text, name, sink, remoteModules);
-    else checkHydraTargets(file.text, sink);
+    const dir = dirname(file.rel);
+    const refs: CodeRefSink = (stem, why) => {
+      const key = dir === "." ? stem : `${dir}/${stem}`;
+      if (!remoteModules.has(key)) remoteModules.set(key, why);
+    };
+    // TorchModuleWrapper blobs are reported here (MG266); the engine's format scanner also scans their content.
+    checkConfigFile(basename(file.rel), file.size, file.head, file.text, sink, refs);
   }
   return remoteModules;
 }
 
-function checkJsonConfig(text: string, name: string, sink: ScanContext, remoteModules: Set<string>): void {
+/**
+ * A JSON or YAML config the engine scans (given alone, or a file of a folder, repository or archive):
+ * the config's own checks, and the torch.save blobs of Keras TorchModuleWrapper layers as members.
+ * What needs the rest of the folder (which Python files a config makes loaders import) stays with
+ * the repository checks.
+ */
+export const scanModelConfig: FormatScanner = async (source: ByteSource, ctx: ScanContext) => {
+  const head = await source.read(0, Math.min(source.size, REPO_LIMITS.headBytes));
+  const text = source.size <= REPO_LIMITS.configBytes ? Buffer.from(await source.read(0, source.size)).toString("utf8") : undefined;
+  await scanTorchModuleBlobs(checkConfigFile(ctx.name, source.size, head, text, ctx, () => undefined), ctx);
+};
+
+/** A Jinja chat template file (chat_template.jinja, additional_chat_templates/*.jinja): the G1 check. */
+export const scanChatTemplateFile: FormatScanner = scanModelConfig;
+
+/**
+ * One config or template's own checks (the same for a file of a folder and a file given alone).
+ * `text` is undefined when it could not be read. Returns the Keras TorchModuleWrapper blobs found,
+ * for a caller that can scan members.
+ */
+export function checkConfigFile(name: string, size: number, head: Uint8Array, text: string | undefined, sink: ScanContext, refs: CodeRefSink): TorchModuleBlob[] {
+  const kind = configKind(name);
+  if (kind === undefined || isLfsPointer(head)) return []; // LFS pointers: reported by checkFileKind
+  if (size > REPO_LIMITS.configBytes) {
+    // Large JSON in model repos are vocabularies and indexes that no loader instantiates from.
+    if (kind !== "json" || LOADER_CONFIGS.has(name)) {
+      sink.report("MG278", `configuration is ${size} bytes, over the ${REPO_LIMITS.configBytes}-byte bound; it was not checked`);
+    }
+    return [];
+  }
+  if (text === undefined) {
+    sink.report("MG278", `${name} could not be read; it was not checked`);
+    return [];
+  }
+  if (kind === "template") runTemplateCheck(text, sink, name);
+  else if (kind === "json") return checkJsonConfig(text, name, sink, refs);
+  else checkHydraTargets(text, sink);
+  return [];
+}
+
+function checkJsonConfig(text: string, name: string, sink: ScanContext, refs: CodeRefSink): TorchModuleBlob[] {
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (err) {
     if (LOADER_CONFIGS.has(name)) sink.report("MG278", `${name} is not valid JSON (${errorText(err)}); it was not checked`);
-    return;
+    return [];
   }
-  if (!isRecord(value)) return;
-  checkRemoteCode(value, name, sink, remoteModules);
-  if (TEMPLATE_CONFIGS.has(name) && Object.hasOwn(value, "chat_template")) checkTemplates(value["chat_template"], sink, name);
+  if (name === "modules.json") checkSentenceTransformerModules(value, sink, refs);
+  else if (name === "model_index.json") checkDiffusersIndex(value, sink, refs);
+  for (const t of findChatTemplates(value, name, sink)) runTemplateCheck(t.text, sink, t.where);
+  const blobs = isKerasArchitecture(value) ? walkKerasConfig(value, sink, name) : [];
+  if (isRecord(value)) checkRemoteCode(value, name, sink, refs);
   walkTargets(value, sink);
+  return blobs;
 }
 
 /** `auto_map` (transformers' trust_remote_code classes) and `custom_pipelines` name Python modules to import. */
-function checkRemoteCode(config: Record<string, unknown>, name: string, sink: FindingSink, remoteModules: Set<string>): void {
+function checkRemoteCode(config: Record<string, unknown>, name: string, sink: FindingSink, remoteModules: CodeRefSink): void {
   for (const key of ["auto_map", "custom_pipelines"]) {
     const refs = Object.hasOwn(config, key) ? classReferences(config[key]) : [];
     if (refs.length === 0) continue;
     const modules = [...new Set(refs.map(moduleFile))];
-    for (const ref of refs) remoteModules.add(moduleStem(ref));
+    for (const ref of refs) remoteModules(moduleStem(ref), `${key} makes loaders import it (trust_remote_code)`);
     sink.report("MG270", `${name} "${key}" makes loaders import repository code (trust_remote_code): ${modules.join(", ")}`, {
       evidence: refs.slice(0, 20).join(", "),
     });
@@ -276,20 +312,6 @@ function moduleFile(ref: string): string {
 function moduleStem(ref: string): string {
   const local = ref.includes("--") ? ref.slice(ref.indexOf("--") + 2) : ref;
   return local.slice(0, Math.max(0, local.lastIndexOf(".")));
-}
-
-/** transformers accepts a template string or a list of {name, template}. */
-function checkTemplates(value: unknown, sink: ScanContext, name: string): void {
-  if (typeof value === "string") return runTemplateCheck(value, sink, `${name} chat_template`);
-  if (Array.isArray(value)) {
-    for (const item of value) {
-      if (isRecord(item) && typeof item["template"] === "string") {
-        runTemplateCheck(item["template"], sink, `${name} chat_template[${String(item["name"])}]`);
-      } else sink.report("MG278", `${name} chat_template list holds an entry that is not {name, template}; it was not checked`);
-    }
-    return;
-  }
-  if (value !== null) sink.report("MG278", `${name} chat_template is neither a string nor a list; it was not checked`);
 }
 
 /** An error in the template checker must not end as a silent pass (X1). */
@@ -406,7 +428,7 @@ function isKnownLayerClass(target: string, name: string): boolean {
 }
 
 /** LFS pointers, executables, scripts and Python code, by content first and extension second. */
-function checkFileKind(file: RepoFile, remoteModules: ReadonlySet<string>, report: RepoReporter): void {
+function checkFileKind(file: RepoFile, remoteModules: ReadonlyMap<string, string>, report: RepoReporter): void {
   const ext = extname(file.rel).toLowerCase();
   if (isLfsPointer(file.head)) {
     report("MG275", `"${file.rel}" is a Git LFS pointer: the weights were not scanned (fetch the LFS object and scan again)`, file.rel, {
@@ -416,9 +438,12 @@ function checkFileKind(file: RepoFile, remoteModules: ReadonlySet<string>, repor
   }
   if (PYTHON_CODE.has(ext)) {
     const stem = file.rel.slice(0, -ext.length);
-    const loaded = remoteModules.has(stem) || remoteModules.has(basename(stem)) || (remoteModules.size > 0 && REMOTE_CODE_MODULE.test(basename(stem)));
-    const why = loaded ? "; auto_map makes loaders import it (trust_remote_code)" : "";
-    report("MG271", `"${file.rel}" is Python code${why}`, file.rel, loaded ? { severity: "high" } : {});
+    const reason =
+      remoteModules.get(stem) ??
+      remoteModules.get(basename(stem)) ??
+      (CUSTOM_GENERATE.test(file.rel) ? "transformers loads it as the model's generate() (custom_generate, trust_remote_code)" : undefined) ??
+      (remoteModules.size > 0 && REMOTE_CODE_MODULE.test(basename(stem)) ? "auto_map makes loaders import it (trust_remote_code)" : undefined);
+    report("MG271", `"${file.rel}" is Python code${reason ? `; ${reason}` : ""}`, file.rel, reason ? { severity: "high" } : {});
     return;
   }
   const kind = executableKind(file.head) ?? (SCRIPT_EXTENSIONS.has(ext) ? `${ext} script` : undefined);

@@ -5,6 +5,8 @@ const KERAS_LAMBDA_CVE = "https://nvd.nist.gov/vuln/detail/CVE-2024-3660";
 const KERAS_SAFE_MODE_CVE = "https://nvd.nist.gov/vuln/detail/CVE-2025-1550";
 const TRUST_REMOTE_CODE = "https://huggingface.co/docs/transformers/models#custom-models";
 const HYDRA_CVE = "https://nvd.nist.gov/vuln/detail/CVE-2025-23304";
+const ST_MODULES = "https://sbert.net/docs/sentence_transformer/usage/custom_models.html";
+const DIFFUSERS_CUSTOM = "https://huggingface.co/docs/diffusers/using-diffusers/custom_pipeline_overview";
 
 export const KERAS_AND_REPO_RULES = {
   MG260: {
@@ -45,6 +47,13 @@ export const KERAS_AND_REPO_RULES = {
     severity: "high",
     description: "The HDF5 file could not be read (corrupt, unsupported, or larger than the in-memory bound); its model config was not checked.",
     reference: KERAS_LAMBDA_CVE,
+  },
+  MG266: {
+    name: "keras-torch-module",
+    severity: "high",
+    description:
+      "A Keras TorchModuleWrapper layer carries a torch.save blob (base64 in its config) that Keras loads with torch.load(weights_only=False) when safe mode is off: unpickling it can run code. The blob itself is scanned as a member.",
+    reference: "https://keras.io/api/layers/backend_specific_layers/torch_module_wrapper/",
   },
   MG270: {
     name: "repo-remote-code",
@@ -115,6 +124,20 @@ export const KERAS_AND_REPO_RULES = {
     severity: "high",
     description: "The repository exceeded a bound of the folder walk (file count, depth); the rest was not checked.",
     reference: "https://cwe.mitre.org/data/definitions/400.html",
+  },
+  MG281: {
+    name: "sentence-transformers-custom-module",
+    severity: "high",
+    description:
+      "A sentence-transformers modules.json names a module type outside sentence_transformers: loading imports that module, or runs the repository's Python file that defines it.",
+    reference: ST_MODULES,
+  },
+  MG282: {
+    name: "diffusers-custom-component",
+    severity: "high",
+    description:
+      "A diffusers model_index.json loads a component from a library other than diffusers/transformers (importlib imports it, or the component folder's Python file is run), or names a custom pipeline class from a repository file.",
+    reference: DIFFUSERS_CUSTOM,
   },
 } as const satisfies Record<string, RuleInfo>;
 

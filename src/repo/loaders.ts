@@ -1,0 +1,201 @@
+/**
+ * What loaders other than transformers' auto_map import or render from a parsed config (THREATS H4):
+ * sentence-transformers `modules.json` module types, diffusers `model_index.json` components and
+ * custom pipelines, Keras architecture JSON read by `model_from_json`, and chat templates wherever
+ * a loader reads them (`chat_template` as a string, a list of {name, template} or a dict of named
+ * templates, at any level). Each check reads a parsed JSON value only; nothing is imported or rendered.
+ *
+ * What the loaders really read:
+ * - sentence-transformers: `modules.json` is a list of {idx, name, path, type}; each `type` that does
+ *   not start with "sentence_transformers." goes to `import_from_string` (any importable module) or,
+ *   with trust_remote_code (v3+), to transformers' get_class_from_dynamic_module: `<module>.py` in the repo.
+ * - diffusers: every `model_index.json` key not starting with "_" whose value is [library, class] is
+ *   a component; `library` is a diffusers pipelines submodule, a file `<component>/<library>.py` run as a
+ *   custom component, or else `importlib.import_module(library)`. `_class_name` as [module, class] is a
+ *   custom pipeline loaded from `<module>.py`.
+ * - transformers: `custom_generate/generate.py` in the repo replaces `generate()` when the model is loaded
+ *   with trust_remote_code (GenerationMixin.load_custom_generate); no config key points at it.
+ * - Keras: `model_from_json` deserializes {class_name, config, module?, registered_name?} objects, like
+ *   the config.json of a .keras archive.
+ */
+import type { ScanContext } from "../formats/context.js";
+
+/** The libraries diffusers' LOADABLE_CLASSES names: components from them import nothing else. */
+const DIFFUSERS_LIBRARIES = new Set(["diffusers", "transformers", "onnxruntime.training"]);
+/**
+ * Submodules of diffusers.pipelines, which a component may name as its library (`hasattr(pipelines,
+ * library)`: e.g. ["stable_diffusion", "StableDiffusionSafetyChecker"]).
+ */
+const DIFFUSERS_PIPELINE_MODULES = new Set(
+  (
+    "ace_step allegro animatediff anyflow audioldm audioldm2 aura_flow blip_diffusion bria bria_fibo chroma chronoedit cogvideo " +
+    "cogview3 cogview4 consisid consistency_models controlnet controlnet_hunyuandit controlnet_sd3 controlnet_xs cosmos " +
+    "dance_diffusion ddim ddpm deepfloyd_if deprecated diffusion_gemma dit dreamlite easyanimate ernie_image flux flux2 " +
+    "glm_image helios hidream_image hunyuan_image hunyuan_video hunyuan_video1_5 hunyuandit i2vgen_xl ideogram4 joyimage " +
+    "kandinsky kandinsky2_2 kandinsky3 kandinsky5 kolors krea2 latent_consistency_models latent_diffusion latte ledits_pp " +
+    "llada2 longcat_audio_dit longcat_image ltx ltx2 lucy lumina lumina2 marigold mochi motif_video musicldm " +
+    "nucleusmoe_image omnigen ovis_image pag paint_by_example pia pixart_alpha prx qwenimage sana sana_video " +
+    "semantic_stable_diffusion shap_e skyreels_v2 stable_audio stable_audio_3 stable_cascade stable_diffusion " +
+    "stable_diffusion_3 stable_diffusion_attend_and_excite stable_diffusion_diffedit stable_diffusion_gligen " +
+    "stable_diffusion_k_diffusion stable_diffusion_ldm3d stable_diffusion_panorama stable_diffusion_safe " +
+    "stable_diffusion_sag stable_diffusion_xl stable_video_diffusion t2i_adapter text_to_video_synthesis unclip " +
+    "unidiffuser visualcloze wan wuerstchen z_image"
+  ).split(" "),
+);
+/** A sentence_transformers module path: dotted identifiers, no private or dunder segment. */
+const ST_MODULE_TYPE = /^sentence_transformers(\.[A-Za-z][A-Za-z0-9_]*)+$/;
+const IDENTIFIER = /^[A-Za-z][A-Za-z0-9_]*$/;
+/** Values visited while looking for chat templates in one config (CWE-400). */
+const MAX_TEMPLATE_WALK = 1_000_000;
+
+/** A chat template found in a config, with where it was. */
+export interface FoundTemplate {
+  where: string;
+  text: string;
+}
+
+/** Receives the repository Python modules a config makes a loader import, with why (for the .py file's finding). */
+export type CodeRefSink = (stem: string, why: string) => void;
+
+/**
+ * sentence-transformers `modules.json`: a list of modules whose `type` is imported. Any type outside
+ * sentence_transformers is code the loader imports (an installed module, or `<module>.py` in the repo).
+ */
+export function checkSentenceTransformerModules(value: unknown, sink: ScanContext, refs: CodeRefSink): void {
+  if (!Array.isArray(value)) {
+    sink.report("MG278", `modules.json is ${kind(value)}, not a list of modules; the module types were not checked`);
+    return;
+  }
+  value.forEach((entry, i) => {
+    if (!isRecord(entry)) {
+      sink.report("MG278", `modules.json entry ${i} is ${kind(entry)}, not a module; it was not checked`);
+      return;
+    }
+    const type = entry["type"];
+    const label = typeof entry["name"] === "string" ? `"${entry["name"]}"` : `#${i}`;
+    if (typeof type !== "string") {
+      sink.report("MG278", `modules.json module ${label} has a type that is ${kind(type)}, not a class path; it was not checked`);
+      return;
+    }
+    if (ST_MODULE_TYPE.test(type)) return;
+    const stem = moduleOf(type);
+    if (stem) refs(stem, `modules.json makes sentence-transformers import it (module ${label})`);
+    sink.report("MG281", `modules.json module ${label} has type "${type}", outside sentence_transformers: loading imports it${stem ? ` (or runs ${stem}.py from the repository)` : ""}`, {
+      evidence: `modules.json[${i}].type: ${type}`,
+    });
+  });
+}
+
+/**
+ * diffusers `model_index.json`: components as [library, class]; a library outside diffusers and
+ * transformers is imported by name or run from the component's folder; `_class_name` as a list is a
+ * custom pipeline file.
+ */
+export function checkDiffusersIndex(value: unknown, sink: ScanContext, refs: CodeRefSink): void {
+  if (!isRecord(value)) {
+    sink.report("MG278", `model_index.json is ${kind(value)}, not an object; its components were not checked`);
+    return;
+  }
+  const cls = value["_class_name"];
+  if (Array.isArray(cls)) {
+    const [module, name] = cls;
+    const file = typeof module === "string" ? (module.endsWith(".py") ? module : `${module}.py`) : undefined;
+    if (file) refs(file.slice(0, -3), "model_index.json names it as the custom pipeline diffusers loads");
+    sink.report("MG282", `model_index.json _class_name ${short(cls)} is a custom pipeline: diffusers runs ${file ?? "its module"} to load ${String(name)}`, {
+      evidence: `_class_name: ${short(cls)}`,
+    });
+  } else if (cls !== undefined && (typeof cls !== "string" || !IDENTIFIER.test(cls))) {
+    sink.report("MG282", `model_index.json _class_name ${short(cls)} is not a diffusers pipeline class name`, { evidence: `_class_name: ${short(cls)}` });
+  }
+  for (const [component, spec] of Object.entries(value)) {
+    if (component.startsWith("_") || !Array.isArray(spec) || spec.length !== 2) continue;
+    const [library, name] = spec;
+    if (library === null && name === null) continue; // a component left out (safety_checker: [null, null])
+    if (typeof library !== "string" || typeof name !== "string") {
+      sink.report("MG282", `model_index.json component "${component}" is ${short(spec)}, not [library, class]`, { evidence: `${component}: ${short(spec)}` });
+      continue;
+    }
+    const knownLibrary = DIFFUSERS_LIBRARIES.has(library) || DIFFUSERS_PIPELINE_MODULES.has(library);
+    if (knownLibrary && IDENTIFIER.test(name)) continue;
+    if (!knownLibrary) refs(`${component}/${library}`, `model_index.json loads component "${component}" from it (custom component)`);
+    const why = knownLibrary
+      ? `class "${name}" is not a plain class name`
+      : `library "${library}" is neither diffusers nor transformers: diffusers runs ${component}/${library}.py from the repository, or imports "${library}"`;
+    sink.report("MG282", `model_index.json component "${component}" ${why}`, { evidence: `${component}: ${short(spec)}` });
+  }
+}
+
+/** Keras serializes layers and models as {class_name, config}; model_from_json reads exactly that shape. */
+export function isKerasArchitecture(value: unknown): value is Record<string, unknown> {
+  return isRecord(value) && typeof value["class_name"] === "string" && isRecord(value["config"]);
+}
+
+/**
+ * Every chat template a loader reads from a parsed config: values of `chat_template` keys at any
+ * depth (a string, a list of {name, template}, a dict of named templates), and string values of keys
+ * ending in "chat_template" (`tokenizer.chat_template`, `default_chat_template`). What is not a template
+ * under a `chat_template` key is reported as not checked.
+ */
+export function findChatTemplates(root: unknown, file: string, sink: ScanContext): FoundTemplate[] {
+  const out: FoundTemplate[] = [];
+  const seen = new Set<object>();
+  const pending: { value: unknown; at: string }[] = [{ value: root, at: file }];
+  while (pending.length > 0) {
+    const { value, at } = pending.pop()!;
+    if (typeof value !== "object" || value === null || seen.has(value)) continue;
+    if (seen.size >= MAX_TEMPLATE_WALK) {
+      sink.report("MG278", `${file} has more than ${MAX_TEMPLATE_WALK} values; the rest was not checked for chat templates`);
+      break;
+    }
+    seen.add(value);
+    if (Array.isArray(value)) {
+      value.forEach((v, i) => pending.push({ value: v, at: `${at}[${i}]` }));
+      continue;
+    }
+    for (const [key, v] of Object.entries(value as Record<string, unknown>)) {
+      const where = `${at} ${key}`;
+      if (key === "chat_template") templatesOf(v, where, out, sink);
+      else if (key.endsWith("chat_template") && typeof v === "string") out.push({ where, text: v });
+      else pending.push({ value: v, at: at === file ? `${file} ${key}` : `${at}.${key}` });
+    }
+  }
+  return out;
+}
+
+/** transformers saves a template string, a list of {name, template}; in memory it also takes a dict of named templates. */
+function templatesOf(value: unknown, where: string, out: FoundTemplate[], sink: ScanContext): void {
+  if (typeof value === "string") out.push({ where, text: value });
+  else if (Array.isArray(value)) {
+    for (const item of value) {
+      if (isRecord(item) && typeof item["template"] === "string") out.push({ where: `${where}[${String(item["name"])}]`, text: item["template"] });
+      else sink.report("MG278", `${where} list holds an entry that is not {name, template}; it was not checked`);
+    }
+  } else if (isRecord(value)) {
+    for (const [name, text] of Object.entries(value)) {
+      if (typeof text === "string") out.push({ where: `${where}[${name}]`, text });
+      else sink.report("MG278", `${where}[${name}] is ${kind(text)}, not a template; it was not checked`);
+    }
+  } else if (value !== null) sink.report("MG278", `${where} is ${kind(value)}, not a template; it was not checked`);
+}
+
+/** "pkg.mod.Class" → "pkg/mod" (where get_class_from_dynamic_module looks for the file); undefined without a module. */
+function moduleOf(ref: string): string | undefined {
+  const local = ref.includes("--") ? ref.slice(ref.indexOf("--") + 2) : ref;
+  const dot = local.lastIndexOf(".");
+  return dot > 0 ? local.slice(0, dot).replace(/\./g, "/") : undefined;
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+function kind(v: unknown): string {
+  if (v === undefined) return "missing";
+  if (v === null) return "null";
+  return Array.isArray(v) ? "a list" : `a ${typeof v}`;
+}
+
+function short(v: unknown): string {
+  const s = JSON.stringify(v) ?? String(v);
+  return s.length > 100 ? `${s.slice(0, 97)}...` : s;
+}

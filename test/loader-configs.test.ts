@@ -1,0 +1,282 @@
+/**
+ * Loaders that import code or render templates beyond auto_map (THREATS H4, issue 12 item 7):
+ * sentence-transformers modules.json, diffusers model_index.json, transformers custom_generate,
+ * Keras architecture JSON and TorchModuleWrapper blobs, chat templates in every config a loader
+ * reads — in a folder and given alone. Inputs are built here; each attack has a benign twin.
+ */
+import assert from "node:assert/strict";
+import { mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { after, before, test } from "node:test";
+import { scanFile, scanPaths } from "../src/engine.js";
+import type { FileResult, ScanReport } from "../src/types.js";
+import { assemble, OP, stackGlobal, str } from "./support/pickle.js";
+
+let dir: string;
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), "modelgate-loaders-"));
+});
+after(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** Writes `files` (path → content) under a new folder and returns it. */
+async function folder(name: string, files: Record<string, string | Buffer>): Promise<string> {
+  const root = join(dir, name);
+  for (const [rel, content] of Object.entries(files)) {
+    await mkdir(dirname(join(root, rel)), { recursive: true });
+    await writeFile(join(root, rel), content);
+  }
+  return root;
+}
+
+/** Findings as "rule:severity" per file path relative to `root`. */
+function byFile(report: ScanReport, root: string): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const f of report.files) out[f.path.slice(f.path.indexOf(root) + root.length + 1)] = [...new Set(f.findings.map((x) => `${x.rule}:${x.severity}`))];
+  return out;
+}
+
+const json = (v: unknown): string => JSON.stringify(v, null, 2);
+/** The distinct "rule:severity" of findings at medium or above (a template escape has one finding per piece of evidence). */
+const loud = (f: FileResult | undefined): string[] => [
+  ...new Set((f?.findings ?? []).filter((x) => x.severity !== "low" && x.severity !== "info").map((x) => `${x.rule}:${x.severity}`)),
+];
+
+/** A pickle that calls posix.system("id") — harmless here: it is never loaded. */
+const MALICIOUS_PICKLE = assemble(OP.PROTO, 4, stackGlobal("posix", "system"), str("id"), OP.TUPLE1, OP.REDUCE, OP.STOP);
+/** A pickle holding a dict of numbers. */
+const BENIGN_PICKLE = assemble(OP.PROTO, 4, OP.EMPTY_DICT, str("a"), OP.BININT1, 1, OP.SETITEM, OP.STOP);
+
+const SSTI = "{{ cycler.__init__.__globals__.os.popen('id').read() }}";
+const BENIGN_TEMPLATE = "{% for m in messages %}<|{{ m['role'] }}|>{{ m['content'] }}{% endfor %}";
+
+const ST_MODULES = [
+  { idx: 0, name: "0", path: "", type: "sentence_transformers.models.Transformer" },
+  { idx: 1, name: "1", path: "1_Pooling", type: "sentence_transformers.models.Pooling" },
+  { idx: 2, name: "2", path: "2_Normalize", type: "sentence_transformers.models.Normalize" },
+];
+
+// ── sentence-transformers ───────────────────────────────────────────────────
+
+test("sentence-transformers modules.json with a custom module type is high, and its module file is loaded code (H4)", async () => {
+  const root = await folder("st-custom", {
+    "modules.json": json([...ST_MODULES.slice(0, 1), { idx: 1, name: "1", path: "1_Pooling", type: "custom_pooling.EvilPooling" }]),
+    "custom_pooling.py": "import os\nos.system('id')\n",
+  });
+  const files = byFile(await scanPaths([root]), root);
+  assert.deepEqual(files["modules.json"], ["MG281:high"]);
+  assert.deepEqual(files["custom_pooling.py"], ["MG271:high"]);
+});
+
+test("modules.json whose type imports an installed module (os.system) is high, also given alone", async () => {
+  const root = await folder("st-os", { "modules.json": json([{ idx: 0, name: "0", path: "", type: "os.system" }]) });
+  const alone = await scanPaths([join(root, "modules.json")]);
+  assert.equal(alone.files[0]?.format, "model-config");
+  assert.deepEqual(loud(alone.files[0]), ["MG281:high"]);
+});
+
+test("modules.json with a private attribute path inside sentence_transformers is high", async () => {
+  const root = await folder("st-walk", { "modules.json": json([{ idx: 0, name: "0", path: "", type: "sentence_transformers.util.__builtins__" }]) });
+  assert.deepEqual(loud((await scanPaths([join(root, "modules.json")])).files[0]), ["MG281:high"]);
+});
+
+test("benign twin: stock sentence-transformers modules pass", async () => {
+  const root = await folder("st-benign", { "modules.json": json(ST_MODULES), "config_sentence_transformers.json": json({ __version__: { sentence_transformers: "3.0.1" } }) });
+  const report = await scanPaths([root]);
+  assert.equal(report.verdict, "pass", JSON.stringify(report.files));
+});
+
+// ── diffusers ───────────────────────────────────────────────────────────────
+
+const SD_INDEX = {
+  _class_name: "StableDiffusionPipeline",
+  _diffusers_version: "0.30.0",
+  feature_extractor: ["transformers", "CLIPImageProcessor"],
+  safety_checker: ["stable_diffusion", "StableDiffusionSafetyChecker"],
+  scheduler: ["diffusers", "PNDMScheduler"],
+  text_encoder: ["transformers", "CLIPTextModel"],
+  tokenizer: ["transformers", "CLIPTokenizer"],
+  unet: ["diffusers", "UNet2DConditionModel"],
+  vae: ["diffusers", "AutoencoderKL"],
+  image_encoder: [null, null],
+  requires_safety_checker: true,
+};
+
+test("diffusers model_index.json custom component runs the component folder's Python file (H4)", async () => {
+  const root = await folder("sd-component", {
+    "model_index.json": json({ ...SD_INDEX, unet: ["my_unet", "MyUNet"] }),
+    "unet/my_unet.py": "class MyUNet: pass\n",
+  });
+  const files = byFile(await scanPaths([root]), root);
+  assert.deepEqual(files["model_index.json"], ["MG282:high"]);
+  assert.deepEqual(files["unet/my_unet.py"], ["MG271:high"]);
+});
+
+test("diffusers component from an arbitrary library (importlib.import_module) is high, also given alone", async () => {
+  const root = await folder("sd-import", { "model_index.json": json({ ...SD_INDEX, scheduler: ["subprocess", "Popen"] }) });
+  assert.deepEqual(loud((await scanPaths([join(root, "model_index.json")])).files[0]), ["MG282:high"]);
+});
+
+test("diffusers custom pipeline (_class_name as [file, class]) is high and its file is loaded code", async () => {
+  const root = await folder("sd-pipeline", {
+    "model_index.json": json({ ...SD_INDEX, _class_name: ["pipeline", "EvilPipeline"] }),
+    "pipeline.py": "class EvilPipeline: pass\n",
+  });
+  const files = byFile(await scanPaths([root]), root);
+  assert.deepEqual(files["model_index.json"], ["MG282:high"]);
+  assert.deepEqual(files["pipeline.py"], ["MG271:high"]);
+});
+
+test("benign twin: a stock Stable Diffusion model_index.json passes", async () => {
+  const root = await folder("sd-benign", { "model_index.json": json(SD_INDEX) });
+  const report = await scanPaths([root]);
+  assert.equal(report.verdict, "pass", JSON.stringify(report.files));
+});
+
+// ── transformers custom generate ────────────────────────────────────────────
+
+test("transformers custom_generate/generate.py replaces generate(): high, in a folder and given alone", async () => {
+  const root = await folder("custom-generate", {
+    "config.json": json({ model_type: "llama" }),
+    "custom_generate/generate.py": "def generate(model, **kw):\n    import os; os.system('id')\n",
+  });
+  assert.deepEqual(byFile(await scanPaths([root]), root)["custom_generate/generate.py"], ["MG271:high"]);
+  assert.deepEqual(loud((await scanPaths([join(root, "custom_generate", "generate.py")])).files[0]), ["MG271:high"]);
+});
+
+test("benign twin: a helper script nothing loads is low", async () => {
+  const root = await folder("plain-script", { "config.json": json({ model_type: "llama" }), "scripts/convert.py": "print('hi')\n" });
+  const report = await scanPaths([root]);
+  assert.equal(report.verdict, "pass");
+  assert.deepEqual(byFile(report, root)["scripts/convert.py"], ["MG271:low"]);
+});
+
+// ── Keras architecture JSON (model_from_json) and TorchModuleWrapper ────────
+
+const DENSE = { class_name: "Dense", config: { name: "dense", units: 4, activation: "relu" } };
+const sequential = (...layers: unknown[]) => ({ class_name: "Sequential", config: { name: "sequential", layers }, keras_version: "2.15.0", backend: "tensorflow" });
+
+test("Keras architecture JSON with a Lambda layer is critical, given alone (model_from_json)", async () => {
+  const lambda = { class_name: "Lambda", config: { name: "l", function: ["4wEAAAAAAAAA", null, null], function_type: "lambda" } };
+  const root = await folder("keras-json", { "model.json": json(sequential(DENSE, lambda)) });
+  const result = (await scanPaths([join(root, "model.json")])).files[0];
+  assert.equal(result?.format, "model-config");
+  assert.deepEqual(loud(result), ["MG260:critical"]);
+});
+
+test("Keras architecture JSON naming a module outside Keras is high, in a folder", async () => {
+  const foreign = { module: "evil_layers", class_name: "Backdoor", config: {}, registered_name: "Backdoor" };
+  const root = await folder("keras-json-foreign", { "architecture.json": json(sequential(DENSE, foreign)) });
+  assert.deepEqual(byFile(await scanPaths([root]), root)["architecture.json"], ["MG261:high"]);
+});
+
+test("benign twin: a Keras architecture JSON of Dense layers passes", async () => {
+  const root = await folder("keras-json-benign", { "model.json": json(sequential(DENSE, DENSE)) });
+  assert.equal((await scanPaths([root])).verdict, "pass");
+});
+
+test("Keras TorchModuleWrapper: the torch.save blob is scanned as a pickle, its payload is critical", async () => {
+  const wrapper = { module: "keras.layers", class_name: "TorchModuleWrapper", config: { name: "torch", module: MALICIOUS_PICKLE.toString("base64") } };
+  const root = await folder("keras-torch", { "model.json": json(sequential(wrapper)) });
+  const result = (await scanPaths([join(root, "model.json")])).files[0];
+  assert.ok(loud(result).includes("MG266:high"), JSON.stringify(result?.findings));
+  const payload = result?.findings.find((f) => f.severity === "critical");
+  assert.ok(payload?.location.member?.includes("torch.save"), JSON.stringify(result?.findings));
+});
+
+test("Keras TorchModuleWrapper with a harmless blob is still high: torch.load(weights_only=False) runs at load", async () => {
+  const wrapper = { module: "keras.layers", class_name: "TorchModuleWrapper", config: { name: "torch", module: BENIGN_PICKLE.toString("base64") } };
+  const root = await folder("keras-torch-benign-blob", { "model.json": json(sequential(wrapper)) });
+  assert.deepEqual(loud((await scanPaths([join(root, "model.json")])).files[0]), ["MG266:high"]);
+});
+
+// ── Templates ───────────────────────────────────────────────────────────────
+
+test("processor_config.json chat_template with a sandbox escape is critical (H4)", async () => {
+  const root = await folder("processor", { "processor_config.json": json({ processor_class: "LlavaProcessor", chat_template: SSTI }) });
+  assert.deepEqual(byFile(await scanPaths([root]), root)["processor_config.json"], ["MG220:critical"]);
+});
+
+test("chat_template.json with a dict of named templates: the bad one is found", async () => {
+  const root = await folder("named", { "chat_template.json": json({ chat_template: { default: BENIGN_TEMPLATE, tool_use: SSTI } }) });
+  assert.deepEqual(loud((await scanPaths([join(root, "chat_template.json")])).files[0]), ["MG220:critical"]);
+});
+
+test("tokenizer_config.json with a list of {name, template}: the bad one is found", async () => {
+  const root = await folder("listed", { "tokenizer_config.json": json({ chat_template: [{ name: "default", template: BENIGN_TEMPLATE }, { name: "rag", template: SSTI }] }) });
+  assert.deepEqual(loud((await scanPaths([join(root, "tokenizer_config.json")])).files[0]), ["MG220:critical"]);
+});
+
+test("a chat_template nested at any level of any JSON file, scanned on its own, is checked", async () => {
+  const root = await folder("nested", { "my_settings.json": json({ serving: { tokenizer: { chat_template: SSTI } } }) });
+  assert.deepEqual(loud((await scanPaths([join(root, "my_settings.json")])).files[0]), ["MG220:critical"]);
+});
+
+test("a standalone .jinja template (additional_chat_templates/) is checked, alone and in a folder", async () => {
+  const root = await folder("jinja", { "additional_chat_templates/tool_use.jinja": SSTI });
+  const alone = (await scanPaths([join(root, "additional_chat_templates", "tool_use.jinja")])).files[0];
+  assert.equal(alone?.format, "chat-template");
+  assert.deepEqual(loud(alone), ["MG220:critical"]);
+  assert.deepEqual(byFile(await scanPaths([root]), root)["additional_chat_templates/tool_use.jinja"], ["MG220:critical"]);
+});
+
+test("benign twin: ordinary templates in processor_config.json, chat_template.json and a .jinja pass", async () => {
+  const root = await folder("templates-benign", {
+    "processor_config.json": json({ chat_template: BENIGN_TEMPLATE }),
+    "chat_template.json": json({ chat_template: { default: BENIGN_TEMPLATE } }),
+    "chat_template.jinja": BENIGN_TEMPLATE,
+  });
+  const report = await scanPaths([root]);
+  assert.equal(report.verdict, "pass", JSON.stringify(report.files));
+  assert.ok(report.files.every((f) => f.skipped === undefined && (f.format === "model-config" || f.format === "chat-template")));
+});
+
+// ── Given alone ─────────────────────────────────────────────────────────────
+
+test("config.json with auto_map given alone is high, once (not skipped, not reported twice)", async () => {
+  const root = await folder("auto-map-alone", { "config.json": json({ auto_map: { AutoModel: "modeling_x.XModel" } }) });
+  const r = (await scanPaths([join(root, "config.json")])).files[0];
+  assert.deepEqual(r?.findings.map((f) => `${f.rule}:${f.severity}`), ["MG270:high"]);
+  // In its folder, the same single finding.
+  assert.deepEqual(byFile(await scanPaths([root]), root)["config.json"], ["MG270:high"]);
+});
+
+test("the library's scanFile checks a config too (the gateway scans files one by one)", async () => {
+  const root = await folder("scanfile", { "tokenizer_config.json": json({ chat_template: SSTI }) });
+  const r = await scanFile(join(root, "tokenizer_config.json"), "tokenizer_config.json");
+  assert.equal(r.format, "model-config");
+  assert.deepEqual(loud(r), ["MG220:critical"]);
+});
+
+test("a Python module given alone is reported like one in a folder (low), not skipped", async () => {
+  const root = await folder("py-alone", { "modeling_x.py": "import torch\n" });
+  const r = (await scanPaths([join(root, "modeling_x.py")])).files[0];
+  assert.equal(r?.skipped, undefined);
+  assert.deepEqual(r?.findings.map((f) => `${f.rule}:${f.severity}`), ["MG271:low"]);
+});
+
+test("a Hydra YAML given alone has its _target_ judged", async () => {
+  const root = await folder("yaml-alone", { "model_config.yaml": "model:\n  _target_: os.system\n" });
+  assert.deepEqual(loud((await scanPaths([join(root, "model_config.yaml")])).files[0]), ["MG276:critical"]);
+});
+
+test("benign twin: a plain config.json given alone is scanned and passes", async () => {
+  const root = await folder("config-alone", { "config.json": json({ model_type: "bert", hidden_size: 768 }) });
+  const r = (await scanPaths([join(root, "config.json")])).files[0];
+  assert.equal(r?.format, "model-config");
+  assert.equal(r?.skipped, undefined);
+  assert.deepEqual(r?.findings, []);
+});
+
+test("a broken loader config given alone is reported as not analysed", async () => {
+  const root = await folder("broken-alone", { "modules.json": "[{ not json" });
+  assert.deepEqual(loud((await scanPaths([join(root, "modules.json")])).files[0]), ["MG278:high"]);
+});
+
+test("a symlink given by name is still scanned through the engine (the repository checks skip it)", async () => {
+  const root = await folder("linked", { "real.json": json({ chat_template: SSTI }) });
+  await symlink(join(root, "real.json"), join(root, "tokenizer_config.json"));
+  assert.deepEqual(loud((await scanPaths([join(root, "tokenizer_config.json")])).files[0]), ["MG220:critical"]);
+});
