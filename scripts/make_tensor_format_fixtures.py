@@ -266,7 +266,7 @@ def gguf_fixtures():
     emit("gguf_tensor_past_eof.gguf", raw_tensors([g.tensor_info("w", [1 << 40], 0, 0)], 64),
          "block", "G2", ["MG214"], "a 4 TB F32 tensor in a small file")
     emit("gguf_tensor_dims_overflow.gguf", raw_tensors([g.tensor_info("w", [2 ** 32, 2 ** 32, 2 ** 32], 0, 0)], 64),
-         "block", "G2", ["MG214"], "dims whose product overflows 64 bits")
+         "block", "G2", ["MG217"], "dims whose product overflows 64 bits")
     emit("gguf_tensor_overlap.gguf", raw_tensors([g.tensor_info("a", [16], 0, 0), g.tensor_info("b", [16], 0, 32)], 128),
          "block", "G2", ["MG214"], "64-byte tensors 32 bytes apart")
     emit("gguf_tensor_misaligned.gguf", raw_tensors([g.tensor_info("w", [4], 0, 3)], 64),

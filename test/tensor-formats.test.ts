@@ -140,6 +140,34 @@ describe("safetensors", () => {
     assertOnly(await run(scanSafetensors, st({ __metadata__: ["x"], w: f32(1) }, 4)), "MG207");
     assertOnly(await run(scanSafetensors, st({ __metadata__: { n: null }, w: f32(1) }, 4)), "MG207");
   });
+  test("header length past 2^53 is still recognised as safetensors and reported (S1)", async () => {
+    const lying = st({ w: f32(2) }, 8, (1n << 53n) + 1n);
+    assert.ok(sniffSafetensors(lying, lying.length), "a length past 2^53 must not make the file 'unknown'");
+    const ctx = await run(scanSafetensors, lying);
+    assertOnly(ctx, "MG200");
+    assert.ok(ctx.reports.some((r) => r.message.includes("2^53")));
+    // A plausible length past 2^53 without any safetensors key is not claimed (raw data stays unknown).
+    const noise = Buffer.concat([Buffer.from([1, 0, 0, 0, 0, 0, 0x30, 0]), Buffer.from('{"x": 1}')]);
+    assert.ok(!sniffSafetensors(noise, noise.length));
+  });
+  test("shape numbers past 2^53 are reported from the raw text: JSON.parse rounds them, the loader does not", async () => {
+    const ctx = await run(scanSafetensors, st('{"w":{"dtype":"U8","shape":[9007199254740993],"data_offsets":[0,0]}}'));
+    assertOnly(ctx, "MG224");
+    assert.ok(ctx.reports.some((r) => r.message.includes("9007199254740992")), JSON.stringify(ctx.reports));
+  });
+  test("offsets written as 8.0 or 8e0 are reported: the reference loader refuses them, JSON.parse accepts them", async () => {
+    assertOnly(await run(scanSafetensors, st('{"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8.0]}}', 8)), "MG224");
+    assertOnly(await run(scanSafetensors, st('{"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8e0]}}', 8)), "MG224");
+  });
+  test("a shape whose element count overflows 64 bits is reported (wrapped-around allocation)", async () => {
+    const ctx = await run(scanSafetensors, st({ w: { dtype: "F32", shape: [2 ** 40, 2 ** 40], data_offsets: [0, 0] } }));
+    assertOnly(ctx, "MG225");
+    assert.ok(!ctx.rules().includes("MG206"), "the overflow is the finding, not a size mismatch");
+  });
+  test("benign twin: large but exact numbers, an empty tensor and metadata numbers as strings pass", async () => {
+    const ctx = await run(scanSafetensors, st({ __metadata__: { step: "9007199254740993" }, e: { dtype: "F32", shape: [0, 4096], data_offsets: [0, 0] }, w: f32(2) }, 8));
+    assert.deepEqual(ctx.reports, []);
+  });
   test("never reads the tensor data", async () => {
     const head = st({ w: { dtype: "U8", shape: [1_000_000_000], data_offsets: [0, 1_000_000_000] } });
     let read = 0;
@@ -316,6 +344,53 @@ describe("GGUF", () => {
     const ctx = await run(scanGguf, patched);
     assertOnly(ctx, "MG220");
     assert.ok(ctx.rules().some((r) => r === "MG210" || r === "MG211"));
+  });
+  test("a zero dimension past the first is a division-by-zero crash in gguf.cpp (G2)", async () => {
+    const ctx = await run(scanGguf, new G().header(3, 1n, 0n).tensor("w", [32n, 0n], 0, 0n).padTo(32).raw(Buffer.alloc(32)).bytes());
+    assertOnly(ctx, "MG217");
+    assert.ok(ctx.reports.some((r) => r.message.includes("division")));
+    assertOnly(await run(scanGguf, new G().header(3, 1n, 0n).tensor("w", [0n], 0, 0n).padTo(32).raw(Buffer.alloc(32)).bytes()), "MG217");
+  });
+  test("an element count at INT64_MAX overflows ggml (each dimension alone is valid)", async () => {
+    const b = new G().header(3, 1n, 0n).tensor("w", [1n << 32n, 1n << 31n, 2n], 0, 0n).padTo(32).raw(Buffer.alloc(32)).bytes();
+    const ctx = await run(scanGguf, b);
+    assertOnly(ctx, "MG217");
+    assert.ok(!ctx.rules().includes("MG214"), "reported as the overflow it is");
+  });
+  test("a tensor name of 64 bytes or more is past GGML_MAX_NAME", async () => {
+    const long = `blk.0.${"x".repeat(60)}`;
+    assertOnly(await run(scanGguf, new G().header(3, 1n, 0n).tensor(long, [8n], 0, 0n).padTo(32).raw(Buffer.alloc(32)).bytes()), "MG217");
+  });
+  test("general.alignment declared as uint8 or uint64 is read as uint32 by llama.cpp (asserts)", async () => {
+    assertOnly(await run(scanGguf, new G().header(3, 0n, 1n).str("general.alignment").u32(0 /* uint8 */).raw(Buffer.from([32])).bytes()), "MG218");
+    assertOnly(await run(scanGguf, new G().header(3, 0n, 1n).str("general.alignment").u32(10 /* uint64 */).u64(32n).bytes()), "MG218");
+  });
+  const vocab = (g: G, n: number): G => {
+    g.str("tokenizer.ggml.tokens").u32(ARRAY).u32(STRING).u64(BigInt(n));
+    for (let i = 0; i < n; i++) g.str(`t${i}`);
+    return g;
+  };
+  test("token types declared uint8 are read as int32 per token: a heap over-read (G2)", async () => {
+    const g = vocab(new G().header(3, 0n, 2n), 8).str("tokenizer.ggml.token_type").u32(ARRAY).u32(0 /* uint8 */).u64(8n).raw(Buffer.alloc(8, 1));
+    const ctx = await run(scanGguf, g.bytes());
+    assertOnly(ctx, "MG218");
+    assert.ok(ctx.reports.some((r) => r.message.includes("int32")));
+  });
+  test("fewer scores than tokens: llama.cpp reads one per token past the array", async () => {
+    const g = vocab(new G().header(3, 0n, 2n), 8).str("tokenizer.ggml.scores").u32(ARRAY).u32(6 /* float32 */).u64(2n).raw(Buffer.alloc(8));
+    assertOnly(await run(scanGguf, g.bytes()), "MG218");
+  });
+  test("tokens that are not strings abort gguf_get_arr_str", async () => {
+    const g = new G().header(3, 0n, 1n).str("tokenizer.ggml.tokens").u32(ARRAY).u32(UINT32).u64(2n).u32(1).u32(2);
+    assertOnly(await run(scanGguf, g.bytes()), "MG218");
+  });
+  test("benign twin: a vocabulary with matching float32 scores and int32 token types passes", async () => {
+    const g = vocab(new G().header(3, 1n, 4n), 4)
+      .str("tokenizer.ggml.scores").u32(ARRAY).u32(6).u64(4n).raw(Buffer.alloc(16))
+      .str("tokenizer.ggml.token_type").u32(ARRAY).u32(5 /* int32 */).u64(4n).raw(Buffer.alloc(16))
+      .str("general.alignment").u32(UINT32).u32(32)
+      .tensor("blk.0.attn_q.weight", [32n, 4n, 1n, 1n], 0, 0n).padTo(32).raw(Buffer.alloc(512));
+    assert.deepEqual((await run(scanGguf, g.bytes())).reports, []);
   });
   test("reads only the header of a 50 GB file", async () => {
     const head = new G().header(3, 1n, 0n).tensor("w", [1n << 33n], 0, 0n).padTo(32).bytes();

@@ -20,6 +20,8 @@ export const GGUF_LIMITS = Object.freeze({
   maxDims: 4,
   /** The spec's bound on key length, also applied to tensor names (CWE-789: a name we keep in memory). */
   maxKeyBytes: 65_535,
+  /** ggml's GGML_MAX_NAME: gguf.cpp refuses longer tensor names, older ggml truncated them into each other. */
+  maxTensorName: 64,
   /** Longest chat template kept for checking (CWE-400); real ones are a few KB. */
   maxTemplateBytes: 1024 * 1024,
   /** Bytes fetched per read while walking the header. */
@@ -30,6 +32,31 @@ const MAGIC = [0x47, 0x47, 0x55, 0x46]; // "GGUF"
 const DEFAULT_ALIGNMENT = 32;
 const ALIGNMENT_KEY = "general.alignment";
 const TEMPLATE_KEY = "tokenizer.chat_template";
+const TOKENS_KEY = "tokenizer.ggml.tokens";
+const INT64_MAX = (1n << 63n) - 1n;
+const SIZE_MAX = (1n << 64n) - 1n;
+
+/**
+ * Arrays llama.cpp reads through a raw pointer of a fixed element type, or per token, with no check
+ * of the declared type or count (llama-vocab.cpp: `(const float *) gguf_get_arr_data(ctx, score_idx)`,
+ * `(const int *) gguf_get_arr_data(ctx, toktype_idx)`, indexed up to the number of tokens), and string
+ * arrays read with gguf_get_arr_str, which asserts (aborts) on another type.
+ */
+const READ_WIDE: Readonly<Record<string, { types: readonly number[]; perToken: boolean; reads: string }>> = {
+  [TOKENS_KEY]: { types: [8], perToken: false, reads: "an array of strings (gguf_get_arr_str asserts the type)" },
+  "tokenizer.ggml.merges": { types: [8], perToken: false, reads: "an array of strings (gguf_get_arr_str asserts the type)" },
+  "tokenizer.ggml.scores": { types: [6], perToken: true, reads: "float32 per token through a raw pointer" },
+  "tokenizer.ggml.token_type": { types: [4, 5], perToken: true, reads: "int32 per token through a raw pointer" },
+};
+
+/** The declared type and count of a metadata value that loaders read wide. */
+interface ArrayShape {
+  key: string;
+  type: number;
+  elementType?: number;
+  count?: number;
+  at: number;
+}
 
 /** Metadata value types (gguf_metadata_value_type). */
 const enum ValueType {
@@ -187,6 +214,7 @@ export const scanGguf: FormatScanner = async (source: ByteSource, ctx: ScanConte
 };
 
 async function readHeader(source: ByteSource, ctx: ScanContext, templates: { key: string; text: string }[]): Promise<Header> {
+  const shapes: ArrayShape[] = [];
   const start = await source.read(0, 8);
   if (start.length < 8 || !MAGIC.every((b, i) => start[i] === b)) throw new GgufFormatError("MG210", "file does not start with the GGUF magic", 0);
   const version = new DataView(start.buffer, start.byteOffset, 8).getUint32(4, true);
@@ -212,14 +240,26 @@ async function readHeader(source: ByteSource, ctx: ScanContext, templates: { key
     const type = await r.u32();
     if (key === ALIGNMENT_KEY) alignment = await readAlignment(r, type, ctx);
     else if (key === TEMPLATE_KEY || key.startsWith(`${TEMPLATE_KEY}.`)) await readTemplate(r, key, type, typeAt, ctx, templates);
-    else await skipValue(r, type, typeAt, 0);
+    else if (Object.hasOwn(READ_WIDE, key)) {
+      const shape: ArrayShape = { key, type, at: typeAt };
+      shapes.push(shape);
+      await skipValue(r, type, typeAt, 0, shape);
+    } else await skipValue(r, type, typeAt, 0);
   }
+  checkReadWide(shapes, ctx);
 
   const tensors: TensorInfo[] = [];
   const names = new Set<string>();
   for (let i = 0; i < tensorCount; i++) {
     const info = await readTensorInfo(r);
     if (names.has(info.name)) ctx.report("MG213", `GGUF tensor name "${info.name}" appears twice`, { offset: info.at, evidence: info.name });
+    const nameBytes = Buffer.byteLength(info.name);
+    if (nameBytes >= GGUF_LIMITS.maxTensorName) {
+      ctx.report("MG217", `GGUF tensor name "${info.name.slice(0, 80)}" is ${nameBytes} bytes, at or over ggml's GGML_MAX_NAME of ${GGUF_LIMITS.maxTensorName}: gguf.cpp refuses it and older ggml truncated it into another tensor's name`, {
+        offset: info.at,
+        evidence: `${nameBytes}-byte tensor name`,
+      });
+    }
     names.add(info.name);
     tensors.push(info);
   }
@@ -237,7 +277,11 @@ async function readName(r: HeaderReader, what: string): Promise<string> {
 async function readAlignment(r: HeaderReader, type: number, ctx: ScanContext): Promise<number> {
   const at = r.pos;
   if (type !== ValueType.UINT32) {
-    ctx.report("MG210", `GGUF ${ALIGNMENT_KEY} has type ${typeName(type)}, not uint32`, { offset: at });
+    // gguf_get_val_u32 asserts the type: llama.cpp aborts on any other (a uint8 or uint64 alignment).
+    ctx.report("MG218", `GGUF ${ALIGNMENT_KEY} has type ${typeName(type)}; loaders read it as uint32 (gguf.cpp asserts, so llama.cpp aborts)`, {
+      offset: at,
+      evidence: `${ALIGNMENT_KEY}: ${typeName(type)}`,
+    });
     await skipValue(r, type, at, 0);
     return DEFAULT_ALIGNMENT;
   }
@@ -272,8 +316,11 @@ async function readTemplate(
   templates.push({ key, text: new TextDecoder().decode(await r.bytes(length)) });
 }
 
-/** Walks past one value of `type`, checking every length and count against the file first. */
-async function skipValue(r: HeaderReader, type: number, typeAt: number, depth: number): Promise<void> {
+/**
+ * Walks past one value of `type`, checking every length and count against the file first. `shape`
+ * receives an array's element type and count.
+ */
+async function skipValue(r: HeaderReader, type: number, typeAt: number, depth: number, shape?: ArrayShape): Promise<void> {
   const fixed = FIXED_SIZE[type];
   if (fixed !== undefined) {
     if (type === ValueType.BOOL) {
@@ -299,12 +346,35 @@ async function skipValue(r: HeaderReader, type: number, typeAt: number, depth: n
   }
   const minBytes = elementFixed ?? (elementType === ValueType.STRING ? r.stringHeaderBytes : 4 + r.stringHeaderBytes);
   const count = await r.count(`${typeName(elementType)} array count`, minBytes);
+  if (shape) {
+    shape.elementType = elementType;
+    shape.count = count;
+  }
   // Arrays of numbers (token scores, types) are skipped whole; their size was just bounded.
   if (elementFixed !== undefined && elementType !== ValueType.BOOL) {
     r.skip(count * elementFixed);
     return;
   }
   for (let i = 0; i < count; i++) await skipValue(r, elementType, elementTypeAt, depth + 1);
+}
+
+/** The arrays llama.cpp reads per token or by a fixed type: declared type and count must match what it reads. */
+function checkReadWide(shapes: readonly ArrayShape[], ctx: ScanContext): void {
+  const tokens = shapes.find((s) => s.key === TOKENS_KEY);
+  const tokenCount = tokens?.type === ValueType.ARRAY ? tokens.count : undefined;
+  for (const shape of shapes) {
+    const want = READ_WIDE[shape.key]!;
+    const declared = shape.type === ValueType.ARRAY ? `an array of ${typeName(shape.elementType ?? -1)}` : `a ${typeName(shape.type)}`;
+    const evidence = `${shape.key}: ${declared}${shape.count !== undefined ? `[${shape.count}]` : ""}${tokenCount !== undefined ? `, ${tokenCount} tokens` : ""}`;
+    if (shape.type !== ValueType.ARRAY || !want.types.includes(shape.elementType ?? -1)) {
+      ctx.report("MG218", `GGUF ${shape.key} is ${declared}, but llama.cpp reads it as ${want.reads}`, { offset: shape.at, evidence });
+    } else if (want.perToken && tokenCount !== undefined && (shape.count ?? 0) < tokenCount) {
+      ctx.report("MG218", `GGUF ${shape.key} has ${shape.count} entries for ${tokenCount} tokens: llama.cpp reads one per token, past the end of the array`, {
+        offset: shape.at,
+        evidence,
+      });
+    }
+  }
 }
 
 async function readTensorInfo(r: HeaderReader): Promise<TensorInfo> {
@@ -371,8 +441,33 @@ function tensorBytes(info: TensorInfo, ctx: ScanContext): bigint | undefined {
   if (info.dims.some((d) => d >= 1n << 63n)) return bad("has a dimension past int64");
   const first = info.dims[0] ?? 1n;
   if (first % BigInt(type.block) !== 0n) return bad(`has first dimension ${first}, not a multiple of ${type.name}'s block size ${type.block}`);
+  const crash = shapeCrash(info.dims, type);
+  if (crash) {
+    ctx.report("MG217", `GGUF tensor "${info.name}" ${crash}`, { offset: info.at, evidence: `${type.name}, dims [${info.dims.join(", ")}]` });
+    return undefined;
+  }
   const elements = info.dims.reduce((n, d) => n * d, 1n);
   return (elements / BigInt(type.block)) * BigInt(type.bytes);
+}
+
+/**
+ * What gguf.cpp's own shape checks (or the loaders before them) do with these dimensions: ne is
+ * padded to GGML_MAX_DIMS with 1s, then `INT64_MAX/ne[1] <= ne[0]`… divides by every dimension past
+ * the first (a zero one is a division by zero), the element count must stay below INT64_MAX, and the
+ * byte strides below SIZE_MAX. Older ggml and other GGUF readers trusted all of it.
+ */
+function shapeCrash(dims: readonly bigint[], type: { name: string; block: number; bytes: number }): string | undefined {
+  const ne = [0, 1, 2, 3].map((i) => dims[i] ?? 1n);
+  const zero = ne.findIndex((d, i) => d === 0n && i > 0);
+  if (zero > 0) return `has dimension ${zero} of size 0: gguf.cpp divides INT64_MAX by it (a division-by-zero crash in llama.cpp's loader)`;
+  if (ne[0] === 0n) return "has a first dimension of size 0: an empty tensor that loaders size as 0 bytes and then index";
+  let elements = 1n;
+  for (const d of ne) {
+    elements *= d;
+    if (elements >= INT64_MAX) return `has ${ne.join(" × ")} elements, at or past INT64_MAX (ggml's element count overflows)`;
+  }
+  if ((elements / BigInt(type.block)) * BigInt(type.bytes) > SIZE_MAX) return "has a byte size past SIZE_MAX (ggml's byte strides overflow)";
+  return undefined;
 }
 
 function typeName(type: number): string {

@@ -33,17 +33,26 @@ const DTYPE_BITS: Readonly<Record<string, number>> = {
   I64: 64, U64: 64, F64: 64, C64: 64,
 };
 
+/** Keys only a safetensors header has, for claiming a file whose length field is past 2^53. */
+const HEADER_KEYS = ["\"dtype\"", "\"data_offsets\"", "\"__metadata__\""];
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+const U64_LIMIT = 1n << 64n;
+
 /**
- * safetensors has no magic number: a plausible 8-byte length (a safe integer, so sniffing still
- * claims files whose length is a lie and lets the scanner report it), then `{`, then a key or `}`.
+ * safetensors has no magic number: a plausible 8-byte length, then `{`, then a key or `}`. A length
+ * past 2^53 (which JavaScript readers round) is claimed only when the head also shows a safetensors
+ * key, so the scanner reports the lie instead of skipping the file as unknown.
  */
 export function sniffSafetensors(head: Uint8Array, size: number): boolean {
   if (head.length < HEADER_START + 2 || size < HEADER_START + 2) return false;
   const length = readU64(head, 0);
-  if (length < 2n || length > BigInt(Number.MAX_SAFE_INTEGER) || head[HEADER_START] !== OPEN_BRACE) return false;
+  if (length < 2n || head[HEADER_START] !== OPEN_BRACE) return false;
   let i = HEADER_START + 1;
   while (i < head.length && isJsonSpace(head[i]!)) i++;
-  return i < head.length && (head[i] === 0x22 /* " */ || head[i] === 0x7d /* } */);
+  if (i >= head.length || (head[i] !== 0x22 /* " */ && head[i] !== 0x7d) /* } */) return false;
+  if (length <= MAX_SAFE) return true;
+  const text = Buffer.from(head.buffer, head.byteOffset, head.byteLength).toString("latin1");
+  return HEADER_KEYS.some((k) => text.includes(k));
 }
 
 export const scanSafetensors: FormatScanner = async (source: ByteSource, ctx: ScanContext) => {
@@ -54,7 +63,8 @@ export const scanSafetensors: FormatScanner = async (source: ByteSource, ctx: Sc
   const declared = readU64(await source.read(0, HEADER_START), 0);
   const room = BigInt(source.size - HEADER_START);
   if (declared > room || declared > BigInt(SAFETENSORS_LIMITS.maxHeaderBytes)) {
-    const why = declared > room ? `the file holds only ${room} bytes after it` : `the reference loader refuses headers over ${SAFETENSORS_LIMITS.maxHeaderBytes} bytes`;
+    const past = declared > MAX_SAFE ? ", and it is past 2^53, so JavaScript readers round it to another length" : "";
+    const why = `${declared > room ? `the file holds only ${room} bytes after it` : `the reference loader refuses headers over ${SAFETENSORS_LIMITS.maxHeaderBytes} bytes`}${past}`;
     ctx.report("MG200", `safetensors header length ${declared} is impossible: ${why}`, { offset: 0, evidence: `header length ${declared}` });
     return;
   }
@@ -67,6 +77,7 @@ export const scanSafetensors: FormatScanner = async (source: ByteSource, ctx: Sc
   for (const dup of findDuplicateJsonKeys(header.text)) {
     ctx.report("MG202", `safetensors header repeats key "${dup}"; loaders disagree on which value wins`, { offset: HEADER_START, evidence: dup });
   }
+  checkNumberLiterals(header.text, ctx);
   checkTensors(header.value, source.size - HEADER_START - headerLength, ctx);
 };
 
@@ -123,13 +134,53 @@ function checkTensor(name: string, info: unknown, dataLength: number, ctx: ScanC
   if (begin > end || end > dataLength) {
     return bad("MG204", `has data_offsets [${begin}, ${end}] outside the ${dataLength}-byte data section`, `data_offsets [${begin}, ${end}]`);
   }
-  const elementBits = (shape as number[]).reduce((n, d) => n * BigInt(d), 1n) * BigInt(bits);
+  const elements = (shape as number[]).reduce((n, d) => n * BigInt(d), 1n);
+  const elementBits = elements * BigInt(bits);
   const evidence = `${dtype} shape [${shape.join(", ")}], data_offsets [${begin}, ${end}]`;
+  // The reference loader multiplies with checked usize arithmetic and refuses; C and JS readers wrap around.
+  if (elements >= U64_LIMIT || elementBits / 8n >= U64_LIMIT) {
+    ctx.report("MG225", `safetensors tensor "${name}" has ${elements} elements (${elementBits / 8n} bytes): past 64 bits, so unchecked loaders allocate a wrapped-around size`, {
+      offset: HEADER_START,
+      evidence,
+    });
+    return undefined;
+  }
   if (elementBits % 8n !== 0n) return bad("MG206", `packs ${elementBits} bits, not a whole number of bytes`, evidence);
   if (elementBits / 8n !== BigInt(end - begin)) {
     return bad("MG206", `needs ${elementBits / 8n} bytes for its shape and dtype but data_offsets span ${end - begin}`, evidence);
   }
   return { name, begin, end };
+}
+
+/**
+ * Number literals of the raw header text, outside strings: the only numbers a valid header holds are
+ * shapes and offsets, exact unsigned integers. A literal past 2^53 is rounded by JSON.parse (and every
+ * double-based reader) while the reference loader reads it exactly; a fraction or exponent ("4.0",
+ * "4e0") is refused by the reference loader and read as an integer by JSON.parse.
+ */
+function checkNumberLiterals(text: string, ctx: ScanContext): void {
+  const reported = new Set<string>();
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22 /* " */) {
+      i = stringEnd(text, i);
+      continue;
+    }
+    if (c !== 0x2d /* - */ && (c < 0x30 || c > 0x39)) continue;
+    let j = i + 1;
+    while (j < text.length && /[0-9eE.+-]/.test(text[j]!)) j++;
+    const literal = text.slice(i, j);
+    i = j - 1;
+    if (reported.has(literal)) continue;
+    let why: string | undefined;
+    if (!/^-?\d+$/.test(literal)) why = "is not an integer literal: the reference loader refuses it, JSON.parse reads it as a number";
+    else if (BigInt(literal) > MAX_SAFE || BigInt(literal) < -MAX_SAFE) {
+      why = `is past 2^53: JSON.parse reads it as ${Number(literal)}, the reference loader as ${literal}${BigInt(literal) >= U64_LIMIT ? " (or refuses it past 64 bits)" : ""}`;
+    }
+    if (why === undefined) continue;
+    reported.add(literal);
+    ctx.report("MG224", `safetensors header number ${literal.slice(0, 40)} ${why}`, { offset: HEADER_START, evidence: literal.slice(0, 80) });
+  }
 }
 
 /** Ranges sorted by position must follow each other with neither overlap nor gap, from 0 to the end. */

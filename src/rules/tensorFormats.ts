@@ -116,6 +116,20 @@ export const TENSOR_FORMAT_RULES = {
     description: "A GGUF metadata key appears twice: loaders disagree on which value wins (a second chat template can hide behind the first).",
     reference: GGUF_SPEC,
   },
+  MG217: {
+    name: "gguf-shape-crash",
+    severity: "high",
+    description:
+      "A GGUF tensor shape or name that crashes or corrupts real loaders: a zero dimension (ggml's gguf.cpp divides INT64_MAX by each dimension), an element count or byte size past int64/size_t (overflowed allocations), or a name of 64 bytes or more (GGML_MAX_NAME: older ggml truncated it, so two tensors collide).",
+    reference: GGUF_OVERFLOWS,
+  },
+  MG218: {
+    name: "gguf-metadata-read-wide",
+    severity: "high",
+    description:
+      "A GGUF metadata value that llama.cpp reads through a raw pointer of a fixed width, per token (tokenizer.ggml.scores as float32, tokenizer.ggml.token_type as int32) or as uint32 (general.alignment, asserted), is declared with another element type or fewer elements than there are tokens: the loader reads past the array (heap over-read) or aborts.",
+    reference: GGUF_OVERFLOWS,
+  },
   MG220: {
     name: "chat-template-sandbox-escape",
     severity: "critical",
@@ -140,5 +154,19 @@ export const TENSOR_FORMAT_RULES = {
     severity: "high",
     description: "A chat template exceeded a bound of the analyser (length or syntax nesting) and was not checked.",
     reference: "https://cwe.mitre.org/data/definitions/400.html",
+  },
+  MG224: {
+    name: "safetensors-number-precision",
+    severity: "high",
+    description:
+      "A number in the safetensors header is past 2^53 or not an integer literal (a fraction or exponent): JavaScript and other double-based readers round it, so they see different shapes or offsets than the reference loader, which reads exact 64-bit integers (or refuses).",
+    reference: SAFETENSORS_SPEC,
+  },
+  MG225: {
+    name: "safetensors-shape-overflow",
+    severity: "high",
+    description:
+      "A safetensors tensor's element count (or its byte size) overflows 64 bits: loaders that multiply without checks allocate a wrapped-around, tiny buffer and write past it.",
+    reference: SAFETENSORS_SPEC,
   },
 } as const satisfies Record<string, RuleInfo>;
