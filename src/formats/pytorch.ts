@@ -124,7 +124,15 @@ function intTuple(v: Value | undefined): number[] | undefined {
 
 // ---- zip layout
 
-/** PyTorch's zip checkpoints and TorchScript archives. Members the layout does not name are scanned by content. */
+/**
+ * PyTorch's zip checkpoints and TorchScript archives. Members the layout does not name are scanned by content.
+ *
+ * torch.jit.load unpickles every `X.pkl` record it reads (data.pkl, constants.pkl, since torch 2.1
+ * traced_inputs.pkl, bytecode.pkl of mobile archives…) with the same unpickler and the same
+ * TorchScript rebuilders, so in a TorchScript archive every `.pkl` member is read as a pickle and
+ * judged with the TorchScript context, whatever its name; one member is never judged differently
+ * from its siblings. In a torch.save archive only `data.pkl` is unpickled by torch.load.
+ */
 export async function scanTorchZip(archive: ZipArchive, ctx: ScanContext, layout: "pytorch" | "torchscript"): Promise<void> {
   const record = archive.entries.find((e) => /^[^/]+\/(data|constants)\.pkl$/.test(e.name));
   const prefix = record ? record.name.slice(0, record.name.indexOf("/") + 1) : "";
@@ -132,12 +140,13 @@ export async function scanTorchZip(archive: ZipArchive, ctx: ScanContext, layout
   const code: ZipEntry[] = [];
   for (const entry of archive.entries) {
     const rel = entry.name.startsWith(prefix) ? entry.name.slice(prefix.length) : entry.name;
-    if (rel === "data.pkl" || rel === "constants.pkl") {
+    if (rel === "data.pkl" || rel === "constants.pkl" || (layout === "torchscript" && isRecordPickle(rel))) {
       // torch.load / torch.jit.load unpickle these by name whatever their content, so they are read as pickles;
       // the tensors of `X.pkl` live in the folder `X/`.
       const ledger = new TensorLedger(ctx);
       await scanZipEntry(archive, entry, ctx, (source, mctx) => scanPickle(source, mctx, { layout: pickleLayout, hooks: ledger }));
-      ledger.check(storageSizes(archive, `${prefix}${rel.slice(0, -4)}/`));
+      const sizes = storageSizes(archive, `${prefix}${rel.slice(0, -4)}/`);
+      ledger.check(rel === "data.pkl" || rel === "constants.pkl" ? sizes : skippedData(ledger, sizes));
     } else if (layout === "torchscript" && rel.endsWith(".debug_pkl")) {
       await scanZipEntry(archive, entry, ctx, (source, mctx) => scanPickle(source, mctx, { layout: pickleLayout }));
     } else if (rel.startsWith("code/") && rel.endsWith(".py")) {
@@ -147,6 +156,25 @@ export async function scanTorchZip(archive: ZipArchive, ctx: ScanContext, layout
     }
   }
   if (code.length > 0) await scanTorchScriptCode(archive, code, ctx);
+}
+
+/**
+ * Storage sizes for a record written with skip_tensor_data (torch.jit.save writes traced_inputs.pkl
+ * so: shapes and dtypes only, every storage an empty record; torch.jit.load reads it only to
+ * restore shapes). When every storage the record references is present and empty, the storages
+ * are not held against their bytes; views are still checked against the sizes they declare. A
+ * record with any non-empty storage is checked like data.pkl. Never applied to data.pkl or
+ * constants.pkl, whose tensors are always loaded.
+ */
+function skippedData(ledger: TensorLedger, sizes: (key: string) => number | undefined): (key: string) => number | undefined {
+  const keys = [...ledger.storages.keys()];
+  const allEmpty = keys.length > 0 && keys.every((k) => sizes(k) === 0);
+  return allEmpty ? (key) => (sizes(key) === undefined ? undefined : Number.MAX_SAFE_INTEGER) : sizes;
+}
+
+/** A pickled record of a TorchScript archive: `X.pkl` directly under the archive's folder. */
+function isRecordPickle(rel: string): boolean {
+  return rel.endsWith(".pkl") && !rel.includes("/") && rel.length > 4;
 }
 
 /** Storage sizes by key for the members under `folder`. */
