@@ -5,15 +5,20 @@
  * (medium), pass at --fail-on high, or block without mentioning the expected name; benign files with
  * findings at medium or above. `--json` prints the rows as JSON.
  *
- *   node scripts/redteam/scan_corpus.mjs [--json]
+ *   node scripts/redteam/scan_corpus.mjs [--json] [--engine <checkout with a built dist/>]
+ *
+ * `--engine` scans with another build (e.g. an older commit unpacked with `git archive` and built),
+ * still reading this checkout's corpus.
  */
 import { readFileSync } from "node:fs";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
-const { scanFile } = await import(join(ROOT, "dist", "src", "engine.js"));
-const { atLeast } = await import(join(ROOT, "dist", "src", "types.js"));
+const at = process.argv.indexOf("--engine");
+const ENGINE = at > 0 ? process.argv[at + 1] : ROOT;
+const { scanFile } = await import(join(ENGINE, "dist", "src", "engine.js"));
+const { atLeast } = await import(join(ENGINE, "dist", "src", "types.js"));
 const FIX = join(ROOT, "test", "fixtures");
 const manifest = JSON.parse(readFileSync(join(FIX, "redteam", "manifest.json"), "utf8"));
 
