@@ -11,6 +11,7 @@ import type { RuleId } from "../rules/catalogue.js";
 import type { BuildDirective, IssueKind, MachineObserver, StreamOutcome } from "./machine.js";
 import { judge, qualified, type JudgeOptions, type Judgement } from "./judge.js";
 import { joblibDirective, isJoblibWrapper } from "./joblib.js";
+import { StructureFacts } from "./structures.js";
 import {
   FORGOTTEN,
   reachesForgotten,
@@ -78,6 +79,7 @@ export class PickleAnalyst implements MachineObserver {
   private overflowNames = 0;
   private deferred: { kind: IssueKind; message: string; at: number }[] | undefined;
   private streamKind: StreamKind = "sure";
+  private readonly structures = new StructureFacts();
   readonly nested: NestedPayload[] = [];
 
   constructor(
@@ -165,12 +167,22 @@ export class PickleAnalyst implements MachineObserver {
     }
     this.checkState(state, "BUILD sets", at, describe(state));
     this.stateCalls(target, state, at);
+    this.structure(target, state, at);
     if (isJoblibWrapper(target)) {
       const d = joblibDirective(state);
       if (typeof d === "string") this.report("MG112", `joblib array wrapper: ${d}; the stream after it cannot be followed`, { offset: at });
       else return d;
     }
     return undefined;
+  }
+
+  /** BUILD completing an array, a dtype or a sparse matrix an allowlisted name made: checked against itself. */
+  private structure(target: Value, state: Value, at: number): void {
+    if (!isSym(target) || target.t !== "call" || !isSym(target.fn) || target.fn.t !== "global") return;
+    const u = this.byRef.get(target.fn);
+    if (u?.judgement.kind !== "allow") return;
+    const problem = this.structures.onBuild(u.name, target, state);
+    if (problem) this.report(problem.kind === "sparse" ? "MG124" : "MG151", `pickled ${problem.message}`, { offset: at, evidence: describe(state) });
   }
 
   /** BUILD on an object an allowlisted class made, whose `__setstate__` keeps a callable from the state (functools.partial). */
@@ -218,7 +230,11 @@ export class PickleAnalyst implements MachineObserver {
     const u = this.use(fn, use, c, excused);
     if (!u) return; // past the distinct-name bound: counted, reported once at flush
     const { name, judgement: j } = u;
-    if (j.kind === "allow" && j.entry) this.followArguments(name, j.entry, c);
+    if (j.kind === "allow") {
+      if (j.entry) this.followArguments(name, j.entry, c);
+      const problem = this.structures.onCall(name, c);
+      if (problem) this.report("MG151", `pickled ${problem.message}`, { offset: c.at, evidence: describe(c) });
+    }
     if (u.rebuildsTensor) this.hooks.onTensorRebuild?.(name, c);
     if ((j.kind === "deny" || j.kind === "walk") && j.entry?.nested) {
       for (const payload of bytesPayloads(c.args)) {

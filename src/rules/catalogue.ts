@@ -151,6 +151,13 @@ const CORE_RULES = {
     description: "A PyTorch checkpoint references a storage that is missing, or declares storage sizes that do not fit the file.",
     reference: "https://pytorch.org/docs/stable/notes/serialization.html",
   },
+  MG124: {
+    name: "pickle-structure-out-of-bounds",
+    severity: "high",
+    description:
+      "A structure a library trusts once loaded is inconsistent: a SciPy sparse matrix whose index arrays point outside its shape or data (compiled routines then read and write out of bounds), the class of tensors that reach past their storage.",
+    reference: "https://docs.scipy.org/doc/scipy/reference/sparse.html",
+  },
   MG130: {
     name: "extension-mismatch",
     severity: "medium",

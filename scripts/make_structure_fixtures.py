@@ -1,0 +1,60 @@
+#!/usr/bin/env python3
+"""Fixtures for the checks of structures libraries trust once loaded (THREATS P21).
+
+    python3 -m venv /tmp/np && /tmp/np/bin/pip install numpy scipy
+    /tmp/np/bin/python scripts/make_structure_fixtures.py
+
+Writes test/fixtures/structures/*.pkl and its manifest.json. The "malicious" matrices are real
+SciPy objects whose index arrays were overwritten after construction, as an attacker would:
+SciPy does not check them when it unpickles. Nothing here loads what it writes.
+"""
+import json
+import os
+import pickle
+
+import numpy as np
+import scipy.sparse as sp
+
+OUT = os.path.join(os.path.dirname(__file__), "..", "test", "fixtures", "structures")
+MANIFEST = []
+
+
+def write(name, data, expect, note, mentions=()):
+    with open(os.path.join(OUT, name), "wb") as f:
+        f.write(data)
+    MANIFEST.append({"file": f"structures/{name}", "expect": expect, "threat": "P21" if expect == "block" else None,
+                     "mentions": list(mentions), "note": note})
+
+
+def main():
+    os.makedirs(OUT, exist_ok=True)
+    dense = np.array([[0, 1.5, 0, 0], [2.0, 0, 3.0, 0], [0, 0, 0, 4.0]])
+    for fmt in ("csr", "csc", "coo"):
+        for kind in ("matrix", "array"):
+            m = getattr(sp, f"{fmt}_{kind}")(dense)
+            for proto in (2, 4, 5):
+                write(f"{fmt}_{kind}_p{proto}.pkl", pickle.dumps(m, protocol=proto), "pass", f"scipy {fmt}_{kind}, protocol {proto}")
+    write("ndarray_int64_p2.pkl", pickle.dumps(np.arange(12, dtype=np.int64).reshape(3, 4), protocol=2), "pass", "numpy int64 array, protocol 2")
+    write("ndarray_float32_p5.pkl", pickle.dumps(np.ones((2, 3), dtype=">f4"), protocol=5), "pass", "big-endian float32 array, protocol 5")
+
+    bad = sp.csr_matrix(dense)
+    bad.indices = np.array([1, 0, 9, 3], dtype=bad.indices.dtype)
+    write("csr_index_out_of_bounds.pkl", pickle.dumps(bad, protocol=4), "block", "csr indices reach column 9 of a 4-column matrix", ["indices"])
+    bad = sp.csc_matrix(dense)
+    bad.indptr = np.array([0, 1, 2, 9, 4], dtype=bad.indptr.dtype)
+    write("csc_indptr_past_indices.pkl", pickle.dumps(bad, protocol=2), "block", "csc indptr points past its indices", ["indptr"])
+    bad = sp.coo_array(dense)
+    bad.coords = (np.array([0, 1, 1, 7], dtype=np.int32), bad.coords[1])
+    write("coo_row_out_of_bounds.pkl", pickle.dumps(bad, protocol=5), "block", "coo row 7 of a 3-row array", ["row"])
+
+    # An array whose header declares more elements than its data holds: the shape tuple (3, 4) -> (3, 5).
+    data = pickle.dumps(np.arange(12, dtype=np.int64).reshape(3, 4), protocol=2)
+    assert data.count(b"K\x03K\x04\x86") == 1
+    write("ndarray_shape_past_data.pkl", data.replace(b"K\x03K\x04\x86", b"K\x03K\x05\x86"), "block", "array header declares 15 elements, data holds 12", ["declares"])
+
+    with open(os.path.join(OUT, "manifest.json"), "w") as f:
+        f.write("[\n" + ",\n".join(json.dumps(e) for e in MANIFEST) + "\n]\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,157 @@
+/**
+ * Structures libraries trust once loaded (P21), checked as tensors are against their storage
+ * (P15b): a pickled NumPy array's declared shape and dtype against its data, and a SciPy sparse
+ * matrix's index arrays against its shape. SciPy does not check the indices of an unpickled
+ * matrix; its compiled routines index memory with them.
+ *
+ * Arrays are pickled as `numpy…_reconstruct(ndarray, (0,), b'b')` followed by BUILD
+ * `(version, shape, dtype, fortran, data)`, or (protocol 5) as `numpy…_frombuffer(data, dtype,
+ * shape, order)`; a dtype as `numpy.dtype('i4', False, True)` followed by BUILD `(3, '<', …)`.
+ */
+import { bytesPayloads, dictGet, isSym, type CallResult, type Dict, type Value } from "./values.js";
+
+interface DtypeFacts {
+  kind: string;
+  size: number;
+  bigEndian: boolean;
+}
+
+interface ArrayFacts {
+  dtype?: DtypeFacts;
+  shape: number[];
+  /** The data when it was small enough to be kept (see LIMITS.pickleMaxInlineConstant). */
+  data?: Uint8Array;
+  /** The data's length in bytes, when known. */
+  length?: number;
+}
+
+const RECONSTRUCTORS = new Set(["numpy.core.multiarray._reconstruct", "numpy._core.multiarray._reconstruct"]);
+const FROMBUFFER = new Set(["numpy.core.numeric._frombuffer", "numpy._core.numeric._frombuffer"]);
+const SPARSE = /^scipy\.sparse\.(?:_?(csr|csc|coo))\.\1_(?:matrix|array)$/;
+/** 'i4', '<f8', 'b1': kinds with a fixed item size given by the number (flexible kinds are not checked). */
+const FIXED_DESCR = /^[<>|=]?([biufc])(\d{1,2})$/;
+
+/** What is inconsistent: an array against its own data, or a sparse matrix's indices against its shape. */
+export interface StructureProblem {
+  kind: "array" | "sparse";
+  message: string;
+}
+
+export class StructureFacts {
+  private readonly dtypes = new WeakMap<CallResult, DtypeFacts>();
+  private readonly arrays = new WeakMap<CallResult, ArrayFacts>();
+
+  /** After an allowed call: remembers dtypes and protocol-5 arrays; returns a problem to report. */
+  onCall(name: string, c: CallResult): StructureProblem | undefined {
+    const args = isSym(c.args) && c.args.t === "tuple" ? c.args.items : [];
+    if (name === "numpy.dtype") {
+      const m = typeof args[0] === "string" ? FIXED_DESCR.exec(args[0]) : null;
+      if (m) this.dtypes.set(c, { kind: m[1]!, size: Number(m[2]), bigEndian: args[0]!.toString().startsWith(">") });
+      return undefined;
+    }
+    if (FROMBUFFER.has(name)) {
+      const facts = this.array(args[2], args[1], args[0]);
+      if (facts) this.arrays.set(c, facts);
+      return facts && sizeProblem(facts);
+    }
+    return undefined;
+  }
+
+  /** A BUILD on `target` (made by `targetName`): dtype byte order, array state, sparse matrices. */
+  onBuild(targetName: string | undefined, target: Value, state: Value): StructureProblem | undefined {
+    if (!targetName || !isSym(target) || target.t !== "call") return undefined;
+    const items = isSym(state) && state.t === "tuple" ? state.items : undefined;
+    if (targetName === "numpy.dtype") {
+      const dtype = this.dtypes.get(target);
+      if (dtype && items && typeof items[1] === "string") dtype.bigEndian = items[1] === ">";
+      return undefined;
+    }
+    if (RECONSTRUCTORS.has(targetName) && items) {
+      const facts = this.array(items[1], items[2], items[4]);
+      if (facts) this.arrays.set(target, facts);
+      return facts && sizeProblem(facts);
+    }
+    const sparse = SPARSE.exec(targetName);
+    const message = sparse && isSym(state) && state.t === "dict" ? this.sparseProblem(sparse[1] as "csr" | "csc" | "coo", state) : undefined;
+    return message === undefined ? undefined : { kind: "sparse", message };
+    return undefined;
+  }
+
+  private array(shapeValue: Value | undefined, dtypeValue: Value | undefined, dataValue: Value | undefined): ArrayFacts | undefined {
+    const shape = intTuple(shapeValue);
+    if (!shape) return undefined;
+    const dtype = isSym(dtypeValue) && dtypeValue.t === "call" ? this.dtypes.get(dtypeValue) : undefined;
+    const facts: ArrayFacts = { shape, ...(dtype ? { dtype } : {}) };
+    const [payload] = isSym(dataValue) && (dataValue.t === "bytes" || dataValue.t === "bigbytes" || dataValue.t === "call") ? bytesPayloads(dataValue) : [];
+    if (payload?.t === "bytes") {
+      facts.data = payload.data;
+      facts.length = payload.data.length;
+    } else if (payload?.t === "bigbytes") facts.length = payload.len;
+    return facts;
+  }
+
+  private sparseProblem(format: "csr" | "csc" | "coo", state: Dict): string | undefined {
+    const shape = intTuple(dictGet(state, "_shape"));
+    if (!shape || shape.length !== 2) return undefined;
+    const [rows, cols] = shape as [number, number];
+    if (format === "coo") {
+      const coords = dictGet(state, "coords");
+      const [row, col] = isSym(coords) && coords.t === "tuple" ? coords.items : [dictGet(state, "row"), dictGet(state, "col")];
+      return indexProblem(this.ints(row), rows, "row") ?? indexProblem(this.ints(col), cols, "col");
+    }
+    const [major, minor] = format === "csr" ? [rows, cols] : [cols, rows];
+    const indptr = this.ints(dictGet(state, "indptr"));
+    const indices = this.ints(dictGet(state, "indices"));
+    if (indptr) {
+      if (indptr.length !== major + 1) return `${format} matrix of shape (${rows}, ${cols}) has an indptr of ${indptr.length} entries, not ${major + 1}`;
+      const descends = indptr.findIndex((v, i) => (i === 0 ? v !== 0 : v < indptr[i - 1]!));
+      if (descends >= 0) return `${format} matrix indptr[${descends}] = ${indptr[descends]} does not rise from 0`;
+      if (indices && indptr[major]! > indices.length) return `${format} matrix indptr ends at ${indptr[major]}, past its ${indices.length} indices`;
+    }
+    return indexProblem(indices, minor, "indices");
+  }
+
+  /** The integers of a tracked array whose data was kept. */
+  private ints(v: Value | undefined): number[] | undefined {
+    const facts = isSym(v) && v.t === "call" ? this.arrays.get(v) : undefined;
+    const dtype = facts?.dtype;
+    if (!facts?.data || !dtype || (dtype.kind !== "i" && dtype.kind !== "u") || ![1, 2, 4, 8].includes(dtype.size)) return undefined;
+    const view = new DataView(facts.data.buffer, facts.data.byteOffset, facts.data.byteLength);
+    const out: number[] = [];
+    const le = !dtype.bigEndian;
+    for (let at = 0; at + dtype.size <= facts.data.length; at += dtype.size) {
+      const signed = dtype.kind === "i";
+      switch (dtype.size) {
+        case 1: out.push(signed ? view.getInt8(at) : view.getUint8(at)); break;
+        case 2: out.push(signed ? view.getInt16(at, le) : view.getUint16(at, le)); break;
+        case 4: out.push(signed ? view.getInt32(at, le) : view.getUint32(at, le)); break;
+        default: out.push(Number(signed ? view.getBigInt64(at, le) : view.getBigUint64(at, le)));
+      }
+    }
+    return out;
+  }
+}
+
+function indexProblem(values: number[] | undefined, bound: number, what: string): string | undefined {
+  if (!values) return undefined;
+  const bad = values.findIndex((v) => v < 0 || v >= bound);
+  return bad < 0 ? undefined : `sparse matrix ${what}[${bad}] = ${values[bad]} is outside 0…${bound - 1}`;
+}
+
+/** Declared shape × item size against the data's length. */
+function sizeProblem(facts: ArrayFacts): StructureProblem | undefined {
+  if (!facts.dtype || facts.length === undefined) return undefined;
+  const expected = facts.shape.reduce((a, b) => a * b, 1) * facts.dtype.size;
+  if (expected === facts.length) return undefined;
+  return { kind: "array", message: `array of shape (${facts.shape.join(", ")}) and ${facts.dtype.kind}${facts.dtype.size} declares ${expected} bytes; its data holds ${facts.length}` };
+}
+
+function intTuple(v: Value | undefined): number[] | undefined {
+  if (!isSym(v) || v.t !== "tuple") return undefined;
+  const out: number[] = [];
+  for (const x of v.items) {
+    if (typeof x !== "number" || !Number.isInteger(x) || x < 0) return undefined;
+    out.push(x);
+  }
+  return out;
+}
