@@ -41,6 +41,8 @@ const EXPECTED: Readonly<Record<string, readonly Format[]>> = {
   ".pth": TORCH,
   ".bin": TORCH,
   ".ckpt": TORCH,
+  // torch.distributed.checkpoint shards sniff as zip; the zip scanner refines them.
+  ".distcp": ["zip", "pytorch-dcp", "pytorch-zip"],
   ".tar": ["tar", "pytorch-tar"],
   ".gz": ["gzip"],
   ".tgz": ["gzip"],

@@ -58,6 +58,8 @@ export type Format =
   | "tf-savedmodel"
   | "keras-metadata"
   | "tflite"
+  /** A torch.distributed.checkpoint shard (.distcp): torch.save archives back to back. */
+  | "pytorch-dcp"
   /** A JSON or YAML config a loader reads to import code or render a template (config.json, modules.json, model_index.json, Hydra YAML…). */
   | "model-config"
   /** A Jinja chat template file (chat_template.jinja). */

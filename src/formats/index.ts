@@ -22,6 +22,7 @@ export const SCANNERS: Readonly<Partial<Record<Exclude<Format, "unknown">, Forma
   // Refined formats: sniffing reports these containers as zip/tar, the container scanner refines them.
   "pytorch-zip": scanZip,
   torchscript: scanZip,
+  "pytorch-dcp": scanZip,
   npz: scanZip,
   "keras-v3": scanZip,
   "pytorch-tar": scanTar,

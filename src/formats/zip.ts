@@ -15,6 +15,7 @@ import { canDescend, checkMemberNames, memberBudget } from "./container.js";
 import type { FormatScanner, ScanBudget, ScanContext } from "./context.js";
 import { isKerasArchive, scanKerasArchive } from "./keras.js";
 import { scanTorchZip } from "./pytorch.js";
+import { isArchiveSequence, scanDcpShard } from "./dcp.js";
 
 /** The archive's structure cannot be read (no end record, corrupt central directory). */
 export class ZipFormatError extends Error {}
@@ -347,6 +348,8 @@ export const scanZip: FormatScanner = async (source: ByteSource, ctx: ScanContex
     ctx.report("MG141", `zip archive is unreadable (${err.message}); no member was analysed`);
     return;
   }
+  // torch.distributed.checkpoint shards: torch.save archives back to back, each scanned on its own.
+  if (await isArchiveSequence(archive)) return scanDcpShard(source, ctx);
   if (archive.directoryProblem) {
     ctx.report("MG141", `zip ${archive.directoryProblem}; only the ${archive.entries.length} entries before it were analysed`, {
       offset: archive.centralDirectoryStart,

@@ -45,6 +45,7 @@ const FORMAT_NAMES: Record<Format, true> = {
   "tf-savedmodel": true,
   "keras-metadata": true,
   tflite: true,
+  "pytorch-dcp": true,
   "model-config": true,
   "chat-template": true,
   unknown: true,
@@ -52,7 +53,7 @@ const FORMAT_NAMES: Record<Format, true> = {
 
 /** Format groups a policy may name instead of listing members: every format whose loader unpickles. */
 export const FORMAT_GROUPS: Readonly<Record<string, readonly Format[]>> = {
-  "pickle-based": ["pickle", "pytorch-zip", "torchscript", "pytorch-legacy", "pytorch-tar"],
+  "pickle-based": ["pickle", "pytorch-zip", "torchscript", "pytorch-legacy", "pytorch-tar", "pytorch-dcp"],
 };
 
 /** A trusted origin: a hub org, a hub repo (optionally at one revision), or a URL prefix. */
