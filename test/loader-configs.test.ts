@@ -280,3 +280,60 @@ test("a symlink given by name is still scanned through the engine (the repositor
   await symlink(join(root, "real.json"), join(root, "tokenizer_config.json"));
   assert.deepEqual(loud((await scanPaths([join(root, "tokenizer_config.json")])).files[0]), ["MG220:critical"]);
 });
+
+// ── ONNX external data through a symlink (O1) ───────────────────────────────
+
+/** Minimal protobuf writer: an ONNX model whose one initializer keeps its data in `location`. */
+function onnxWithExternalData(location: string): Buffer {
+  const varint = (n: number): number[] => {
+    const out: number[] = [];
+    do {
+      out.push((n & 0x7f) | (n > 0x7f ? 0x80 : 0));
+      n = Math.floor(n / 128);
+    } while (n > 0);
+    return out;
+  };
+  const num = (field: number, n: number): number[] => [...varint(field * 8), ...varint(n)];
+  const len = (field: number, payload: number[] | string): number[] => {
+    const bytes = typeof payload === "string" ? [...Buffer.from(payload)] : payload;
+    return [...varint(field * 8 + 2), ...varint(bytes.length), ...bytes];
+  };
+  const entry = [...len(1, "location"), ...len(2, location)];
+  const tensor = [...len(8, "w"), ...len(13, entry), ...num(14, 1)];
+  const graph = [...len(2, "main"), ...len(5, tensor)];
+  return Buffer.from([...num(1, 8), ...len(7, graph)]);
+}
+
+test("ONNX external data reached through a symlink that leaves the model folder is high (O1)", async () => {
+  const outside = await folder("onnx-outside", { "secret.txt": "credentials\n" });
+  const root = await folder("onnx-linked", { "model.onnx": onnxWithExternalData("weights.bin") });
+  await symlink(join(outside, "secret.txt"), join(root, "weights.bin"));
+  const alone = (await scanPaths([join(root, "model.onnx")])).files[0];
+  assert.equal(alone?.format, "onnx");
+  assert.deepEqual(loud(alone), ["MG230:high"]);
+  assert.match(alone!.findings[0]!.message, /symbolic link/);
+});
+
+test("ONNX external data under a symlinked folder that leaves the model folder is high", async () => {
+  const outside = await folder("onnx-outside-dir", { "w.bin": "x" });
+  const root = await folder("onnx-linked-dir", { "model.onnx": onnxWithExternalData("data/w.bin") });
+  await symlink(outside, join(root, "data"));
+  assert.deepEqual(loud((await scanPaths([join(root, "model.onnx")])).files[0]), ["MG230:high"]);
+});
+
+test("benign twin: ONNX external data in a real file, or a link that stays in the folder, passes", async () => {
+  const root = await folder("onnx-plain", { "model.onnx": onnxWithExternalData("weights.bin"), "weights.bin": "x", "shards/real.bin": "y" });
+  assert.deepEqual((await scanPaths([join(root, "model.onnx")])).files[0]?.findings, []);
+  const linked = await folder("onnx-inner-link", { "model.onnx": onnxWithExternalData("w.bin"), "shards/real.bin": "y" });
+  await symlink(join(linked, "shards", "real.bin"), join(linked, "w.bin"));
+  assert.deepEqual((await scanPaths([join(linked, "model.onnx")])).files[0]?.findings, []);
+});
+
+test("benign twin: in a Hugging Face cache snapshot, links into the repository's blobs are the cache's layout", async () => {
+  const repo = await folder("hub/models--org--m", { "blobs/abc123": "x" });
+  const snapshot = join(repo, "snapshots", "0123456789abcdef0123456789abcdef01234567");
+  await mkdir(snapshot, { recursive: true });
+  await writeFile(join(snapshot, "model.onnx"), onnxWithExternalData("model.onnx.data"));
+  await symlink(join("..", "..", "blobs", "abc123"), join(snapshot, "model.onnx.data"));
+  assert.deepEqual((await scanPaths([join(snapshot, "model.onnx")])).files[0]?.findings, []);
+});

@@ -6,6 +6,7 @@
  */
 import { posix } from "node:path";
 import { ONNX_KNOWN_DOMAINS } from "../rules/graphFormats.js";
+import { symlinkEscape } from "../repo/links.js";
 import { own } from "../own.js";
 import type { ByteSource } from "../sources/byteSource.js";
 import type { FormatScanner, ScanContext } from "./context.js";
@@ -19,6 +20,8 @@ import { decodeOrReport, headFields, WIRE } from "./schemas/protobuf.js";
 const MAX_GRAPH_DEPTH = 32;
 /** Node names quoted per custom domain; the count says how many more there were (report flooding). */
 const NAMES_PER_DOMAIN = 10;
+/** Distinct external-data locations checked for symlinks (CWE-400: each costs a few lstat calls). */
+const MAX_LINKED_LOCATIONS = 4096;
 /** IR versions in use are 1–11; a generous ceiling keeps random bytes after 0x08 from sniffing. */
 const MAX_IR_VERSION = 64;
 
@@ -68,8 +71,23 @@ export const scanOnnx: FormatScanner = async (source: ByteSource, ctx: ScanConte
     ctx.report("MG233", "ONNX file decodes but has no graph: it is not a usable ModelProto", { evidence: `ir_version ${String(model.ir_version)}` });
     return;
   }
-  new OnnxWalk(ctx, model).run();
+  const walk = new OnnxWalk(ctx, model);
+  walk.run();
+  await checkLinkedLocations(walk.locations, ctx);
 };
+
+/** Locations that stay inside the folder as written can still leave it through a symlink (local files only). */
+async function checkLinkedLocations(locations: ReadonlyMap<string, string>, ctx: ScanContext): Promise<void> {
+  if (ctx.member !== undefined) return; // an archive member has no folder on disk
+  for (const [location, where] of locations) {
+    const escape = await symlinkEscape(ctx.path, location);
+    if (escape) {
+      ctx.report("MG230", `ONNX external data "${location}" is reached through a symbolic link that leaves the model's folder (${escape})`, {
+        evidence: `external_data location in ${where}: ${escape}`,
+      });
+    }
+  }
+}
 
 interface Pending {
   graph: Graph;
@@ -84,6 +102,8 @@ class OnnxWalk {
   private readonly localFunctions: Set<string>;
   private readonly customDomains = new Map<string, { ops: Set<string>; nodes: string[]; count: number }>();
   private readonly stack: Pending[] = [];
+  /** External-data locations that stay inside the folder as written, with where the first was seen. */
+  readonly locations = new Map<string, string>();
   private depthReported = false;
 
   constructor(
@@ -154,7 +174,7 @@ class OnnxWalk {
     const escape = location ? escapesFolder(location) : undefined;
     if (escape) {
       this.ctx.report("MG230", `ONNX ${name} loads its data from "${location}", ${escape}`, { evidence: `external_data location in ${where}` });
-    }
+    } else if (location && this.locations.size < MAX_LINKED_LOCATIONS && !this.locations.has(location)) this.locations.set(location, where);
   }
 
   private domain(n: Node, label: string, where: string): void {
