@@ -8,7 +8,7 @@ import { posix } from "node:path";
 import { ONNX_KNOWN_DOMAINS } from "../rules/graphFormats.js";
 import { symlinkEscape } from "../repo/links.js";
 import { own } from "../own.js";
-import type { ByteSource } from "../sources/byteSource.js";
+import { FileSource, type ByteSource } from "../sources/byteSource.js";
 import type { FormatScanner, ScanContext } from "./context.js";
 import { DATA_LOCATION_EXTERNAL, onnxTypes, type Attribute, type Graph, type Model, type Node, type Tensor } from "./schemas/onnx.js";
 import { decodeOrReport, headFields, WIRE } from "./schemas/protobuf.js";
@@ -73,14 +73,14 @@ export const scanOnnx: FormatScanner = async (source: ByteSource, ctx: ScanConte
   }
   const walk = new OnnxWalk(ctx, model);
   walk.run();
-  await checkLinkedLocations(walk.locations, ctx);
+  // Only a file read from disk has a folder to leave; an archive member or a URL has none.
+  if (ctx.member === undefined && source instanceof FileSource) await checkLinkedLocations(source.path, walk.locations, ctx);
 };
 
-/** Locations that stay inside the folder as written can still leave it through a symlink (local files only). */
-async function checkLinkedLocations(locations: ReadonlyMap<string, string>, ctx: ScanContext): Promise<void> {
-  if (ctx.member !== undefined) return; // an archive member has no folder on disk
+/** Locations that stay inside the folder as written can still leave it through a symlink. */
+async function checkLinkedLocations(modelPath: string, locations: ReadonlyMap<string, string>, ctx: ScanContext): Promise<void> {
   for (const [location, where] of locations) {
-    const escape = await symlinkEscape(ctx.path, location);
+    const escape = await symlinkEscape(modelPath, location);
     if (escape) {
       ctx.report("MG230", `ONNX external data "${location}" is reached through a symbolic link that leaves the model's folder (${escape})`, {
         evidence: `external_data location in ${where}: ${escape}`,

@@ -28,13 +28,15 @@ export class FileSource implements ByteSource, ReadCounter {
     readonly name: string,
     readonly size: number,
     private readonly handle: FileHandle,
+    /** The path it was opened by (a model's external files are found relative to it). */
+    readonly path: string,
   ) {}
 
   static async open(path: string, name = path): Promise<FileSource> {
     const handle = await open(path, "r");
     try {
       const st = await handle.stat();
-      return new FileSource(name, st.size, handle);
+      return new FileSource(name, st.size, handle, path);
     } catch (err) {
       await handle.close();
       throw err;
