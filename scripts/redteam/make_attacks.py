@@ -520,6 +520,45 @@ def make_resources() -> None:
     coo = sparse.coo_matrix(dense)
     coo.col[2] = -7
     bad(C, "coo_col_negative.pkl", pickle.dumps(coo, 4), "P21", [], "COO with a negative column index")
+    # The same bombs behind allowlisted carriers that call an argument (the direct-call bound misses them).
+    BA = g("builtins", "bytearray")
+    bad(C, "bomb_via_randomstate_ctor.pkl", pk(call(g("numpy.random._pickle", "__randomstate_ctor"), 10**12, BA)), "P21",
+        ["builtins.bytearray"], "__randomstate_ctor(10**12, bytearray) calls bytearray(10**12)")
+    bad(C, "bomb_via_rebuild_from_type.pkl", pk(call(g("torch._tensor", "_rebuild_from_type"), BA, g("torch", "Tensor"), (10**12,), {})),
+        "P21", ["builtins.bytearray"], "_rebuild_from_type(bytearray, Tensor, (10**12,), {}) calls bytearray(10**12)")
+    bad(C, "bomb_via_reconstructor.pkl", pk(call(g("copyreg", "_reconstructor"), BA, BA, 10**12)), "P21", ["builtins.bytearray"],
+        "_reconstructor(bytearray, bytearray, 10**12) runs bytearray.__init__(obj, 10**12)")
+    bad(C, "bomb_via_partial_defaultdict.pkl", pk(call(g("collections", "defaultdict"), call(g("functools", "partial"), BA, 10**12))),
+        "P21", ["builtins.bytearray"], "defaultdict(partial(bytearray, 10**12)): a dormant bomb on the first missing key")
+    bad(C, "bomb_via_partial_build_state.pkl",
+        pk(call(g("collections", "defaultdict"), build(new(g("functools", "partial"), g("builtins", "list")), (BA, (10**12,), {}, None)))),
+        "P21", ["builtins.bytearray"], "partial(list) whose BUILD state makes it partial(bytearray, 10**12)")
+    bad(C, "bomb_range_in_deque.pkl", pk(call(g("collections", "deque"), call(g("builtins", "range"), 10**15))), "P21",
+        ["builtins.range"], "deque(range(10**15))")
+    bad(C, "bomb_range_in_bytes.pkl", pk(call(g("builtins", "bytes"), call(g("builtins", "range"), 0, 10**12, 10**12 // 2**40 or 1))), "P21",
+        ["builtins.range"], "bytes(range(...)) consumed element by element")
+    bad(C, "bomb_range_via_memo.pkl",
+        pk(Raw(call(g("builtins", "range"), 10**15) + put(7) + POP), call(g("builtins", "list"), get(7))), "P21",
+        ["builtins.range"], "list(memo[7]) where memo[7] = range(10**15)")
+    bad(C, "bomb_bytearray_via_memo_int.pkl",
+        pk(Raw(i(10**12) + put(3) + POP), call(g("builtins", "bytearray"), get(3))), "P21", ["builtins.bytearray"],
+        "bytearray(memo[3]) with the size parked in the memo")
+    bad(C, "bomb_subarray_dtype.pkl",
+        pk(call(g("numpy._core.multiarray", "_reconstruct"), g("numpy", "ndarray"), (4,), call(g("numpy", "dtype"), ("f8", (2**20, 2**20))))), "P21",
+        ["numpy._core.multiarray._reconstruct"], "an array of 4 elements of a subarray dtype of 2**40 float64 each")
+    bad(C, "bomb_torch_size_range.pkl", pk(call(g("torch", "Size"), call(g("builtins", "range"), 10**15))), "P21",
+        ["builtins.range"], "torch.Size(range(10**15)): an allowlisted class that iterates its argument")
+    bad(C, "bomb_deque_maxlen_range.pkl", pk(call(g("collections", "deque"), call(g("builtins", "range"), 10**15), 1)), "P21",
+        ["builtins.range"], "deque(range(10**15), 1): constant memory, hours of CPU")
+    # Mapping consumers call obj.keys() looked up on the *instance*: BUILD state puts a partial there.
+    for cons, extra in (("OrderedDict", ()), ("defaultdict", (None,))):
+        ns = build(call(g("argparse", "Namespace")), {"keys": call(g("functools", "partial"), g("builtins", "list"), call(g("builtins", "range"), 10**15))})
+        bad(C, f"bomb_{cons.lower()}_keys_attribute.pkl", pk(call(g("collections", cons), *extra, ns)), "P21", ["builtins.range"],
+            f"collections.{cons}(ns) calls ns.keys(), an instance attribute = partial(list, range(10**15)); only allowlisted names "
+            "(checked: OrderedDict/dict/defaultdict look keys up on the instance; Counter does not)")
+    ns = build(call(g("argparse", "Namespace")), {"keys": call(g("functools", "partial"), g("builtins", "bytearray"), 2**36)})
+    bad(C, "bomb_dict_keys_attribute_bytearray.pkl", pk(call(g("builtins", "dict"), ns)), "P21", ["builtins.bytearray"],
+        "dict(ns) calls ns.keys() = partial(bytearray, 2**36): 64 GiB from allowlisted names")
     # Benign twins of the allocation class.
     good(C, "benign_bytearray_small.pkl", pk(call(g("builtins", "bytearray"), b"\x00\x01\x02")), "bytearray(b'...') of 3 bytes")
     good(C, "benign_bytes_16.pkl", pk(call(g("builtins", "bytes"), 16)), "bytes(16)")
@@ -640,6 +679,33 @@ def make_enums() -> None:
     bad(C, "getattr_enum_then_map.pkl",
         pk(call(g("builtins", "list"), new(g("builtins", "map"), call(GA, g("re", "RegexFlag"), "_missing_"), [1]))), "P3",
         ["builtins.getattr"], "map(getattr(RegexFlag, '_missing_'), xs): a non-member attribute used as a callable")
+    # getattr is allowed for "a builtin data type's method": methods that allocate or walk attributes.
+    for label, expr, note in [
+        ("str_mul", call(call(GA, g("builtins", "str"), "__mul__"), "x", 10**12), "str.__mul__('x', 10**12): a terabyte string"),
+        ("bytes_zfill", call(call(GA, g("builtins", "bytes"), "zfill"), b"", 10**12), "bytes.zfill(b'', 10**12)"),
+        ("str_ljust", call(call(GA, g("builtins", "str"), "ljust"), "", 10**12), "str.ljust('', 10**12)"),
+        ("dict_fromkeys_range", call(call(GA, g("builtins", "dict"), "fromkeys"), call(g("builtins", "range"), 10**12)), "dict.fromkeys(range(10**12))"),
+        ("int_pow", call(call(GA, g("builtins", "int"), "__pow__"), 10, 10**10), "int.__pow__(10, 10**10): minutes of CPU and gigabytes"),
+        ("list_mul", call(call(GA, g("builtins", "list"), "__mul__"), [0], 10**12), "list.__mul__([0], 10**12)"),
+    ]:
+        bad(C, f"getattr_method_bomb_{label}.pkl", pk(expr), "P21", ["builtins.getattr"], f"getattr convention for builtin methods: {note}")
+    OGA = call(GA, g("builtins", "object"), "__getattribute__")
+    DGET = call(GA, g("builtins", "dict"), "get")
+    globs = call(OGA, g("torch._utils", "_rebuild_tensor"), "__globals__")
+    imp = call(DGET, globs, "importlib")
+    chain = call(call(OGA, call(call(OGA, imp, "import_module"), "posix"), "system"), CMD)
+    bad(C, "getattr_object_getattribute_globals.pkl", pk(chain), "P3", ["builtins.getattr"],
+        "object.__getattribute__(torch._utils._rebuild_tensor, '__globals__') -> dict.get(..., 'importlib') -> import_module('posix').system(cmd), only allowlisted names")
+    bad(C, "getattr_dict_get_globals_simple.pkl",
+        pk(call(DGET, call(OGA, g("copyreg", "_reconstructor"), "__globals__"), "__builtins__")), "P3", ["builtins.getattr"],
+        "dict.get(copyreg._reconstructor.__globals__, '__builtins__'): the builtins dict from allowlisted names")
+    bad(C, "getattr_safeuuid_missing.pkl", pk(call(call(GA, g("uuid", "SafeUUID"), "_missing_"), 1)), "P3", ["_missing_"],
+        "getattr(uuid.SafeUUID, '_missing_') on an allowlisted enum: not a member")
+    bad(C, "getattr_safeuuid_new.pkl", pk(call(GA, g("uuid", "SafeUUID"), "__new__")), "P3", ["__new__"],
+        "getattr(uuid.SafeUUID, '__new__')")
+    bad(C, "getattr_enum_class_mro.pkl", pk(call(call(GA, g("enum", "Enum"), "__subclasses__"))), "P3", ["__subclasses__"],
+        "getattr(enum.Enum, '__subclasses__')() on the allowlisted Enum base")
+    good(C, "benign_getattr_safeuuid_safe.pkl", pk(call(GA, g("uuid", "SafeUUID"), "safe")), "getattr(uuid.SafeUUID, 'safe'): an allowlisted enum's member")
     good(C, "benign_getattr_httpstatus_ok.pkl", pk(call(GA, g("http", "HTTPStatus"), "OK")),
          "getattr(http.HTTPStatus, 'OK'): how Python 3.12+ pickles some enum members")
     good(C, "benign_getattr_regexflag.pkl", pk(call(GA, g("re", "RegexFlag"), "IGNORECASE")),
