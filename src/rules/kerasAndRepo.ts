@@ -66,7 +66,7 @@ export const KERAS_AND_REPO_RULES = {
     name: "repo-python-code",
     severity: "low",
     description:
-      "The repository ships Python code. Loading the weights does not run it, unless auto_map references it (then it is high: trust_remote_code runs it).",
+      "The repository ships Python code. Loading the weights does not run it, unless a config makes a loader import it (auto_map, modules.json, model_index.json) or it is custom_generate/generate.py: then it is high.",
     reference: TRUST_REMOTE_CODE,
   },
   MG272: {
