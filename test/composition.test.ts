@@ -10,6 +10,8 @@
  *   worse must name the callee.
  * - harmless: the callee is an allowlisted container type and every carrier is allowlisted: nothing at
  *   medium or worse.
+ * - bomb (P21): an allowlisted allocator (bytearray, bytes) given 2**40 through an allowlisted carrier
+ *   that calls it: a finding at high or worse names the allocator.
  *
  * One property per carrier (so a failure names the carrier), then a mixed property with random
  * nesting. Reproducible: FUZZ_SEED=<int> overrides the seed, FUZZ_RUNS=<factor> scales the runs.
@@ -34,6 +36,7 @@ import {
   dict,
   int,
   list,
+  long,
   newobj,
   newobjEx,
   obj,
@@ -50,7 +53,7 @@ const runs = (n: number): number => Math.max(1, Math.round(n * SCALE));
 const params = (numRuns: number): fc.Parameters<unknown> => ({ seed: SEED, numRuns: runs(numRuns), verbose: 1 });
 
 const CMD = "echo modelgate-fixture";
-type Mode = "reach" | "harmless";
+type Mode = "reach" | "harmless" | "bomb";
 
 // ---------------------------------------------------------------- how a chain is put together
 
@@ -164,7 +167,7 @@ function makeCtx(mode: Mode, callee: Name, spelling: Spelling, indirection: Indi
       }
     }
   };
-  const arg = (): Buffer => (mode === "reach" ? str(CMD) : list(int(1), int(2)));
+  const arg = (): Buffer => (mode === "reach" ? str(CMD) : mode === "bomb" ? long(2n ** 40n) : list(int(1), int(2)));
   return { s, mode, callee: calleeExpr, arg, consumer };
 }
 
@@ -247,6 +250,31 @@ async function assertQuiet(carrierName: string, carrier: Carrier, k: Case): Prom
   assert.deepEqual(loud, [], `${carrierName}: a harmless chain has findings (${show(k)})\nstream ${bytes.toString("hex")}`);
 }
 
+/** Allowlisted carriers that call their callee with the argument at load time (or on first use). */
+const BOMB_CARRIERS = [
+  "direct REDUCE",
+  "copyreg._reconstructor(C, C, arg)",
+  "numpy __randomstate_ctor(arg, C)",
+  "numpy __generator_ctor(arg, C)",
+  "torch _rebuild_from_type(C, Tensor, (arg,), {})",
+  "torch _rebuild_from_type_v2(C, Tensor, (arg,), {})",
+  "functools.partial(C, arg)",
+  "functools.partial BUILD state (C, args, kwds, dict)",
+  "defaultdict(partial(C, arg))",
+  "consumer(callee(arg))",
+] as const;
+const ALLOCATORS: readonly Name[] = [["builtins", "bytearray"], ["builtins", "bytes"]];
+
+async function assertBombReported(carrierName: string, carrier: Carrier, k: Case): Promise<void> {
+  const bytes = assembleCase("bomb", carrier, k);
+  const all = await findings(bytes);
+  const loud = all.filter((f) => atLeast(f.severity, "high"));
+  assert.ok(
+    loud.some((f) => f.text.includes(qualified(k.callee))),
+    `${carrierName}: ${qualified(k.callee)}(2**40) reached through it has nothing at high or worse naming it (${show(k)})\nstream ${bytes.toString("hex")}\nfindings ${JSON.stringify(all)}`,
+  );
+}
+
 // ---------------------------------------------------------------- the properties
 
 describe(`composition: a non-allowlisted callee reached through a carrier is high and named (seed ${SEED})`, () => {
@@ -274,4 +302,12 @@ describe(`composition: allowlisted carriers around an allowlisted container are 
     const arb = fc.record({ carrier: fc.constantFrom(...Object.keys(ALLOWED_CARRIERS)), k: caseArb(harmlessCallee) });
     await fc.assert(fc.asyncProperty(arb, ({ carrier, k }) => assertQuiet(carrier, ALLOWED_CARRIERS[carrier]!, k)), params(500));
   });
+});
+
+describe(`composition: an allowlisted allocator given 2**40 through a carrier that calls it is high (P21, seed ${SEED})`, () => {
+  for (const name of BOMB_CARRIERS) {
+    test(`bomb through ${name}`, async () => {
+      await fc.assert(fc.asyncProperty(caseArb(fc.constantFrom(...ALLOCATORS)), (k) => assertBombReported(name, ALLOWED_CARRIERS[name]!, k)), params(30));
+    });
+  }
 });

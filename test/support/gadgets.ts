@@ -178,3 +178,11 @@ export const CONSUMERS: readonly Name[] = [
   ["collections", "OrderedDict"],
   ["builtins", "dict"],
 ];
+
+/** LONG1 of a non-negative integer (sizes past 32 bits). */
+export function long(n: bigint): Buffer {
+  const bytes: number[] = [];
+  for (let v = n; v > 0n; v >>= 8n) bytes.push(Number(v & 0xffn));
+  if (bytes.length === 0 || bytes[bytes.length - 1]! & 0x80) bytes.push(0);
+  return assemble(OP.LONG1, bytes.length, bytes);
+}
