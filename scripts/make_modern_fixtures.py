@@ -1,0 +1,213 @@
+"""Generates test/fixtures/modern/: files made by today's releases (issue 20).
+
+Run by hand with a venv built from the machine's local Python index (CI never runs Python):
+
+    /root/.pyenv/versions/3.11.7/bin/python -m venv /tmp/modern
+    /tmp/modern/bin/pip install torch tensorflow-cpu numpy pandas pyarrow
+    /tmp/modern/bin/python scripts/make_modern_fixtures.py
+
+What it writes (small files only; the library versions go into the manifest notes):
+  - a TF 2.x SavedModel of a tf.Module with a tf.function, and a Keras 3 model exported as a
+    SavedModel (model.export): saved_model.pb read by content, never as ONNX;
+  - a torch.jit.trace archive (torch >= 2.1 writes traced_inputs.pkl) and a torch.jit.script one;
+  - a torch.distributed.checkpoint (DCP) folder of a small model and its AdamW state, saved by
+    one process: a .distcp shard of torch.save archives back to back, and the pickled .metadata;
+  - pandas 3 pickles (the default "str" dtype backed by pyarrow, ArrowDtype columns), a pyarrow
+    Table pickle, and a NumPy 2 StringDType array pickle.
+Plus three malicious variants with a harmless payload (never loaded by anything): a DCP shard whose
+2nd archive's pickle calls os.system, a shard with bytes between its archives, and a traced
+archive whose traced_inputs.pkl calls os.system.
+
+Deterministic where the libraries allow (fixed seeds); archives embed a random serialization id.
+"""
+import io
+import json
+import os
+import pickle
+import shutil
+import sys
+import warnings
+import zipfile
+
+warnings.filterwarnings("ignore")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import torch
+import torch.distributed.checkpoint as dcp
+
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "test", "fixtures")
+OUT = os.path.join(ROOT, "modern")
+manifest = []
+
+
+def add(rel, note, expect="pass", threat=None, mentions=()):
+    manifest.append({"file": "modern/" + rel, "expect": expect, "threat": threat, "mentions": list(mentions), "note": note})
+
+
+def path(rel):
+    p = os.path.join(OUT, rel)
+    os.makedirs(os.path.dirname(p), exist_ok=True)
+    return p
+
+
+class HarmlessCall:
+    """Pickles as a call of os.system with an echo: what a malicious pickle looks like, never run."""
+
+    def __reduce__(self):
+        return (os.system, ("echo modelgate-fixture",))
+
+
+# ---------------------------------------------------------------- TensorFlow
+
+
+def tensorflow_fixtures():
+    import tensorflow as tf
+    import keras
+
+    tf.random.set_seed(0)
+
+    class Scale(tf.Module):
+        def __init__(self):
+            super().__init__()
+            self.w = tf.Variable([[1.0, 2.0], [3.0, 4.0]], name="w")
+            self.b = tf.Variable([0.5, -0.5], name="b")
+
+        @tf.function(input_signature=[tf.TensorSpec([None, 2], tf.float32)])
+        def __call__(self, x):
+            return tf.nn.relu(tf.matmul(x, self.w) + self.b)
+
+    folder = path("tf_module_savedmodel/x")[:-2]
+    shutil.rmtree(folder, ignore_errors=True)
+    tf.saved_model.save(Scale(), folder)
+    add("tf_module_savedmodel/saved_model.pb", f"tf.saved_model.save of a tf.Module with a tf.function (TensorFlow {tf.__version__})")
+
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(4, activation="relu"), keras.layers.Dense(2)])
+    folder = path("keras_export_savedmodel/x")[:-2]
+    shutil.rmtree(folder, ignore_errors=True)
+    model.export(folder, format="tf_saved_model", verbose=False)
+    add("keras_export_savedmodel/saved_model.pb", f"Keras {keras.__version__} Sequential exported with model.export(format='tf_saved_model')")
+
+
+# ---------------------------------------------------------------- TorchScript
+
+
+class Small(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = torch.nn.Linear(3, 2)
+
+    def forward(self, x):
+        return torch.relu(self.fc(x))
+
+
+def torchscript_fixtures():
+    torch.manual_seed(0)
+    model = Small().eval()
+    traced = torch.jit.trace(model, torch.randn(1, 3))
+    traced.save(path("torchscript_traced.pt"))
+    add("torchscript_traced.pt", f"torch.jit.trace archive (torch {torch.__version__}): carries traced_inputs.pkl with restore_type_tag")
+    torch.jit.script(model).save(path("torchscript_scripted.pt"))
+    add("torchscript_scripted.pt", f"torch.jit.script archive (torch {torch.__version__})")
+
+    # traced_inputs.pkl replaced by a pickle that calls os.system: it must be read as a pickle too.
+    src = zipfile.ZipFile(path("torchscript_traced.pt"))
+    out = path("torchscript_traced_inputs_payload.pt")
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as dst:
+        for info in src.infolist():
+            data = src.read(info.filename)
+            if info.filename.endswith("/traced_inputs.pkl"):
+                data = pickle.dumps({"forward": [HarmlessCall()]}, protocol=2)
+            dst.writestr(info.filename, data)
+    add("torchscript_traced_inputs_payload.pt", "traced archive whose traced_inputs.pkl calls os.system (harmless echo)", "block", "P1",
+        ["posix.system", "traced_inputs.pkl"])
+
+
+# ---------------------------------------------------------------- DCP
+
+
+def dcp_fixtures():
+    from torch.distributed.checkpoint.state_dict import get_state_dict
+
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(4, 3), torch.nn.ReLU(), torch.nn.Linear(3, 2))
+    optim = torch.optim.AdamW(model.parameters(), lr=1e-3)
+    model(torch.randn(2, 4)).sum().backward()
+    optim.step()
+    model_sd, optim_sd = get_state_dict(model, optim)
+    folder = path("dcp_checkpoint/x")[:-2]
+    shutil.rmtree(folder, ignore_errors=True)
+    # One process, no process group: DCP saves without collectives (torch >= 2.3).
+    dcp.save({"model": model_sd, "optim": optim_sd, "step": 7}, checkpoint_id=folder)
+    shard = sorted(f for f in os.listdir(folder) if f.endswith(".distcp"))[0]
+    add(f"dcp_checkpoint/{shard}", f"torch.distributed.checkpoint shard (torch {torch.__version__}): torch.save archives back to back")
+    add("dcp_checkpoint/.metadata", "DCP metadata: a pickle of torch.distributed.checkpoint.metadata classes")
+
+    # The shard's archives, as DCP's metadata locates them.
+    with open(os.path.join(folder, ".metadata"), "rb") as f:
+        meta = pickle.load(f)  # our own file, just written
+    with open(os.path.join(folder, shard), "rb") as f:
+        data = f.read()
+    spans = sorted({(s.offset, s.length) for s in meta.storage_data.values() if s.relative_path == shard})
+    pieces = [data[o : o + n] for o, n in spans]
+    assert b"".join(pieces) == data, "archives do not tile the shard"
+
+    bad = io.BytesIO()
+    torch.save({"step": HarmlessCall()}, bad)
+    spliced = pieces[:1] + [bad.getvalue()] + pieces[2:]
+    with open(path("dcp_spliced/__0_0.distcp"), "wb") as f:
+        f.write(b"".join(spliced))
+    add("dcp_spliced/__0_0.distcp", "DCP shard whose 2nd archive is a torch.save whose pickle calls os.system (harmless echo)", "block", "P1",
+        ["posix.system", "<archive 2 at "])
+
+    with open(path("dcp_junk/__0_0.distcp"), "wb") as f:
+        f.write(b"".join(pieces[:2] + [b"\0" * 64] + pieces[2:]))
+    add("dcp_junk/__0_0.distcp", "DCP shard with 64 bytes between its 2nd and 3rd archives", "block", None, ["MG144", "between torch.save archives"])
+
+
+# ---------------------------------------------------------------- pandas, pyarrow, NumPy
+
+
+def dataframe_fixtures():
+    frame = pd.DataFrame({"name": ["a", "bc", None], "score": [1.5, 2.0, 3.25]})
+    with open(path("pandas3_str_dtype.pkl"), "wb") as f:
+        pickle.dump(frame, f, protocol=5)
+    add("pandas3_str_dtype.pkl", f"pandas {pd.__version__} DataFrame with the default str dtype (StringDtype('pyarrow', na_value=nan))")
+
+    arrow = pd.DataFrame({
+        "i": pd.array([1, None, 3], dtype=pd.ArrowDtype(pa.int64())),
+        "s": pd.array(["x", "y", None], dtype=pd.ArrowDtype(pa.string())),
+    })
+    with open(path("pandas3_arrow_dtype.pkl"), "wb") as f:
+        pickle.dump(arrow, f, protocol=5)
+    add("pandas3_arrow_dtype.pkl", f"pandas {pd.__version__} DataFrame with ArrowDtype columns (pyarrow {pa.__version__})")
+
+    table = pa.table({"id": pa.array([1, 2, 3], pa.int32()), "tag": pa.array(["p", "q", None])})
+    with open(path("pyarrow_table.pkl"), "wb") as f:
+        pickle.dump(table, f, protocol=5)
+    add("pyarrow_table.pkl", f"pyarrow {pa.__version__} Table pickled")
+
+    strings = np.array(["alpha", "βeta", ""], dtype=np.dtypes.StringDType())
+    with open(path("numpy2_stringdtype.pkl"), "wb") as f:
+        pickle.dump(strings, f, protocol=5)
+    add("numpy2_stringdtype.pkl", f"NumPy {np.__version__} StringDType array pickled")
+
+
+def main():
+    os.makedirs(OUT, exist_ok=True)
+    torchscript_fixtures()
+    dcp_fixtures()
+    dataframe_fixtures()
+    tensorflow_fixtures()
+    manifest.sort(key=lambda e: e["file"])
+    with open(os.path.join(OUT, "manifest.json"), "w") as f:
+        f.write("[\n" + ",\n".join(json.dumps(e, ensure_ascii=False) for e in manifest) + "\n]\n")
+    print(f"{len(manifest)} fixtures in {OUT}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
