@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { isKerasArchive, scanKerasArchive, scanKerasH5, sniffHdf5, walkKerasConfig } from "../src/formats/keras.js";
+import { checkKerasConfigText, isKerasArchive, scanKerasArchive, scanKerasH5, scanTorchModuleBlobs, sniffHdf5, walkKerasConfig } from "../src/formats/keras.js";
 import { openZip } from "../src/formats/zip.js";
 import { checkHydraTargets, executableKind, isLfsPointer, scanRepository, type FindingSink } from "../src/repo/checks.js";
 import { ruleInfo, type RuleId } from "../src/rules/catalogue.js";
@@ -141,6 +141,20 @@ for (const [file, rule, mention] of [
     assert.ok(seen.some((s) => s.rule === rule && s.severity === "critical" && s.message.includes(mention)), JSON.stringify(seen));
   });
 }
+
+test("Keras TorchModuleWrapper in a .keras config: MG266, and the torch.save blob goes to the engine as a member", async () => {
+  const blob = Buffer.from("\x80\x04}.", "latin1").toString("base64");
+  const config = { module: "keras", class_name: "Functional", config: { layers: [{ module: "keras.layers", class_name: "TorchModuleWrapper", config: { name: "t", module: blob } }] } };
+  const ctx = new RecordingContext();
+  const blobs = checkKerasConfigText(JSON.stringify(config), ctx, "config.json");
+  assert.deepEqual(ctx.rules(), ["MG266"], "the blob is not mistaken for a module to import");
+  await scanTorchModuleBlobs(blobs, ctx);
+  assert.deepEqual(ctx.members, [{ name: "config.json.config.layers[0].config.module (torch.save)", size: 4 }]);
+  // Not base64: reported, never decoded into something else.
+  const bad = new RecordingContext();
+  await scanTorchModuleBlobs([{ at: "x", base64: "not base64!" }], bad);
+  assert.deepEqual(bad.rules(), ["MG264"]);
+});
 
 test("isKerasArchive needs config.json and metadata.json at the root", () => {
   assert.ok(isKerasArchive(["metadata.json", "config.json", "model.weights.h5"]));
