@@ -1,19 +1,33 @@
 /**
- * Our own zip reader, reading archives the way PyTorch's loader (miniz, PyTorchStreamReader) does
- * rather than like Python's zipfile: the central directory decides names, sizes, methods and
- * offsets; the local header is read only to find where the data starts. CRCs are not checked and
- * flag bits do not make a member unreadable, because PyTorch loads such members (CVE-2025-1944,
- * CVE-2025-1945); disagreements between the two headers are findings instead.
+ * Our own zip reader. Real loaders read zips with two different readers, and a hostile archive can
+ * show each a different set of members (THREATS Z1, P11, P18):
  *
- * Cost: one read for the end of the file, one for the whole central directory, one small read
- * per local header. Stored members are zero-copy slices, so a 1 GB storage is never read here.
+ * - PyTorch (torch.load, torch.jit.load) uses miniz through caffe2's PyTorchStreamReader: the last
+ *   end record signature in the file's tail, the central directory at its recorded absolute offset
+ *   (nothing prepended is corrected for), the ZIP64 record where the locator says, exactly the
+ *   declared number of entries, names looked up ignoring ASCII case. CRCs are not checked
+ *   (CVE-2025-1944) and the local header serves only to find where data starts (CVE-2025-1945).
+ * - Python's zipfile (np.load of .npz, Keras 3 .keras, most Python code) takes the end record at
+ *   the very end if it has no comment, else the last signature in the tail; it finds the central
+ *   directory by counting its size back from the end record and shifts every offset by the
+ *   difference (the "concat" of a prepended stub); it reads entries until the directory's size is
+ *   used up, whatever the count says; the last entry of a name wins; stored, deflate, bzip2 and LZMA.
+ *
+ * `scanZip` opens both views and scans each (members they share once); when they differ, the
+ * disagreement is a finding of its own (MG131) and the view only one reader sees is scanned all
+ * the same, so its payload is reported at its own severity. `openZip` is the lenient single view
+ * (offsets corrected like zipfile, ZIP64 found either way) used by converters.
+ *
+ * Cost: one read for the end of the file, one for each central directory, one small read per local
+ * header. Stored members are zero-copy slices, so a 1 GB storage is never read here.
  */
-import { ChunkedSource, SliceSource, type ByteSource } from "../sources/byteSource.js";
+import { BufferSource, ChunkedSource, SliceSource, type ByteSource } from "../sources/byteSource.js";
 import { LIMITS } from "../limits.js";
-import { inflateBounded, type LayerProblem } from "./compression.js";
+import { decompressBz2, decompressLzma, inflateBounded, type Layer, type LayerProblem } from "./compression.js";
 import { canDescend, checkMemberNames, memberBudget } from "./container.js";
 import type { FormatScanner, ScanBudget, ScanContext } from "./context.js";
 import { isKerasArchive, scanKerasArchive } from "./keras.js";
+import { scanPickle } from "./pickle.js";
 import { scanTorchZip } from "./pytorch.js";
 import { isArchiveSequence, scanDcpShard } from "./dcp.js";
 
@@ -55,6 +69,27 @@ export interface ZipMember {
 
 export type ZipLayout = "pytorch" | "torchscript" | "npz" | "plain";
 
+/**
+ * Whose reading of the archive: PyTorch's (miniz), Python's zipfile, or the lenient reading of
+ * `openZip` (zipfile's offsets, ZIP64 found either way, PyTorch's methods).
+ */
+export type ZipReader = "pytorch" | "zipfile" | "lenient";
+
+/** How a reader located the central directory. */
+interface DirectoryLocation {
+  /** Offset of the end record the reader chose. */
+  endAt: number;
+  /** Where the directory starts in the source. */
+  start: number;
+  size: number;
+  /** Entries the end record declares. */
+  declared: number;
+  /** Added to every recorded offset (zipfile's "concat"; 0 for miniz). */
+  base: number;
+  /** miniz reads exactly `declared` entries; zipfile reads until `size` bytes are used up. */
+  byCount: boolean;
+}
+
 /** Bytes of the archive file that no member, directory or end record covers. */
 export interface ZipGap {
   start: number;
@@ -80,6 +115,10 @@ const MAX_DESCRIPTOR = 24;
 const FLAG_ENCRYPTED = 1;
 const FLAG_DESCRIPTOR = 8;
 const FLAG_UTF8 = 0x800;
+/** LZMA members: the stream ends with an end marker (zipfile always sets it). */
+const FLAG_LZMA_EOS = 2;
+/** Compression methods by number; PyTorch reads deflate (and stored), zipfile also bzip2 and LZMA. */
+const METHODS: Readonly<Record<number, "deflate" | "bzip2" | "LZMA">> = { 8: "deflate", 12: "bzip2", 14: "LZMA" };
 
 export class ZipArchive {
   private readonly locals = new Map<number, LocalHeader>();
@@ -95,7 +134,24 @@ export class ZipArchive {
     readonly declaredEntries: number,
     /** Why fewer entries were read than declared (corrupt directory), if so. */
     readonly directoryProblem: string | undefined,
+    /** Whose reading this is; it decides the compression methods that can be read. */
+    readonly reader: ZipReader = "lenient",
+    /** Bytes of the central directory. */
+    readonly centralDirectorySize = 0,
+    /** Where the end record this reader chose starts (ZIP64 records before it are not counted). */
+    readonly endRecordAt = -1,
   ) {}
+
+  /**
+   * Members already scanned, by name and data position, shared between the views of one file so a
+   * member both readers see is scanned once (set by `scanZip`).
+   */
+  scanned: Set<string> | undefined;
+
+  /** Where `entry` begins to be read, as a key that is equal for two views reading the same bytes the same way. */
+  memberKey(entry: ZipEntry): string {
+    return `${entry.localHeaderOffset}:${entry.compressedSize}:${entry.method}:${entry.flags}:${entry.name}`;
+  }
 
   /** Reads (once) the entry's local header. Throws ZipFormatError when there is none at the recorded offset. */
   async localHeader(entry: ZipEntry): Promise<LocalHeader> {
@@ -151,13 +207,40 @@ export class ZipArchive {
       return { source, mismatches, problem: encrypted ?? truncated };
     }
     if (entry.encrypted) return { mismatches, problem: { rule: "MG141", message: "is encrypted; its content was not analysed" } };
-    if (entry.method !== 8) {
-      return { mismatches, problem: { rule: "MG141", message: `uses compression method ${entry.method}, which PyTorch cannot read (only stored and deflate); not analysed` } };
+    const method = METHODS[entry.method];
+    if (!method || (method !== "deflate" && this.reader !== "zipfile")) {
+      const readers =
+        this.reader === "zipfile"
+          ? "which Python's zipfile cannot read (only stored, deflate, bzip2 and LZMA)"
+          : "which PyTorch cannot read (only stored and deflate)";
+      return { mismatches, problem: { rule: "MG141", message: `uses compression method ${entry.method}, ${readers}; not analysed` } };
     }
-    const layer = await inflateBounded(this.source, dataStart, present, "deflate-raw", budget);
+    const layer = await this.decompress(entry, method, dataStart, present, budget);
     const problem = layer.problem ?? truncated;
     const source = layer.size > 0 || !problem ? new ChunkedSource(entry.name, layer.chunks) : undefined;
-    return { source, mismatches, problem: problem && { rule: problem.rule, message: `deflate data ${problem.message}` } };
+    return { source, mismatches, problem: problem && { rule: problem.rule, message: `${method} data ${problem.message}` } };
+  }
+
+  /** Decompresses a member's data within the file's budget (bzip2 and LZMA only in zipfile's view: NumPy's .npz may use them). */
+  private async decompress(entry: ZipEntry, method: "deflate" | "bzip2" | "LZMA", start: number, length: number, budget: ScanBudget): Promise<Layer> {
+    if (method === "deflate") return inflateBounded(this.source, start, length, "deflate-raw", budget);
+    if (method === "bzip2") return decompressBz2(new SliceSource(entry.name, this.source, start, length), budget);
+    // zipfile's LZMA: version (2 bytes), properties size (2), properties, then a raw LZMA1 stream. 7-Zip's
+    // decoder reads the "alone" format: properties, uncompressed size (-1 when an end marker is announced by flag bit 1), stream.
+    if (length > LIMITS.maxInMemoryLayer) {
+      return { chunks: [], size: 0, problem: { rule: "MG140", message: `is ${length} bytes, more than the in-memory layer limit; not decompressed` } };
+    }
+    const data = await this.source.read(start, length);
+    const view = viewOf(data);
+    const propsSize = data.length >= 4 ? view.getUint16(2, true) : -1;
+    if (propsSize !== 5 || data.length < 9) return { chunks: [], size: 0, problem: { rule: "MG141", message: "has a malformed LZMA header" } };
+    const alone = new Uint8Array(13 + data.length - 9);
+    alone.set(data.subarray(4, 9), 0);
+    const sizeField = new DataView(alone.buffer, 5, 8);
+    if (entry.flags & FLAG_LZMA_EOS) sizeField.setBigInt64(0, -1n, true);
+    else sizeField.setBigUint64(0, BigInt(entry.uncompressedSize), true);
+    alone.set(data.subarray(9), 13);
+    return decompressLzma(new BufferSource(entry.name, alone), budget);
   }
 
   /**
@@ -165,6 +248,11 @@ export class ZipArchive {
    * (where a streaming reader could find a member the directory does not list). Reads every local header.
    */
   async gaps(): Promise<ZipGap[]> {
+    return gapsOf([this]);
+  }
+
+  /** The ranges this view's members (local header, data, data descriptor) occupy. */
+  async memberRanges(): Promise<ZipGap[]> {
     const covered: ZipGap[] = [];
     for (const entry of this.entries) {
       try {
@@ -175,14 +263,7 @@ export class ZipArchive {
         if (!(err instanceof ZipFormatError)) throw err;
       }
     }
-    covered.sort((a, b) => a.start - b.start);
-    const gaps: ZipGap[] = [];
-    let at = covered[0]?.start ?? this.centralDirectoryStart;
-    for (const range of [...covered, { start: this.centralDirectoryStart, end: this.centralDirectoryStart }]) {
-      if (range.start > at) gaps.push({ start: at, end: Math.min(range.start, this.source.size) });
-      at = Math.max(at, range.end);
-    }
-    return gaps.filter((g) => g.end > g.start);
+    return covered;
   }
 
   /** Offset of the first local header: anything before it is not part of any member. */
@@ -208,26 +289,113 @@ export async function findEndRecord(source: ByteSource, span = EOCD_SEARCH, exac
   return -1;
 }
 
+/** The lenient single view: zipfile's offset correction, ZIP64 records found where either reader looks. */
 export async function openZip(source: ByteSource): Promise<ZipArchive> {
+  return readDirectory(source, await locateLenient(source), "lenient");
+}
+
+/** One reader's view of the archive. Throws ZipFormatError when that reader finds no readable directory. */
+export async function openZipView(source: ByteSource, reader: "pytorch" | "zipfile"): Promise<ZipArchive> {
+  return readDirectory(source, reader === "pytorch" ? await locatePyTorch(source) : await locateZipfile(source), reader);
+}
+
+async function readDirectory(source: ByteSource, at: DirectoryLocation, reader: ZipReader): Promise<ZipArchive> {
+  if (at.size > LIMITS.maxInMemoryLayer) throw new ZipFormatError(`central directory of ${at.size} bytes is too large`);
+  const cd = await source.read(at.start, at.size);
+  const { entries, problem } = parseCentralDirectory(cd, at.base, at.byCount ? at.declared : undefined);
+  // Nothing readable where the directory should be: this reader does not see a zip (miniz refuses it; zipfile raises).
+  if (entries.length === 0 && problem && reader !== "lenient") {
+    throw new ZipFormatError(`${READER_NAMES[reader]} finds no central directory at offset ${at.start} (${problem})`);
+  }
+  return new ZipArchive(source, entries, at.base, at.start, at.declared, problem, reader, at.size, at.endAt);
+}
+
+async function endRecord(source: ByteSource, at: number): Promise<{ declared: number; cdSize: number; cdOffset: number }> {
+  const record = viewOf(await source.read(at, EOCD_SIZE));
+  return { declared: record.getUint16(10, true), cdSize: record.getUint32(12, true), cdOffset: record.getUint32(16, true) };
+}
+
+async function locateLenient(source: ByteSource): Promise<DirectoryLocation> {
   const at = await findEndRecord(source);
   if (at < 0) throw new ZipFormatError("no end of central directory record");
-  const record = viewOf(await source.read(at, EOCD_SIZE));
-  let declared = record.getUint16(10, true);
-  let cdSize = record.getUint32(12, true);
-  let cdOffset = record.getUint32(16, true);
+  let { declared, cdSize, cdOffset } = await endRecord(source, at);
   let cdEnd = at;
-
   const zip64 = await readZip64End(source, cdEnd);
   if (zip64) ({ declared, cdSize, cdOffset, cdEnd } = zip64);
-
   // Offsets are relative to the archive's own start; data prepended without fixing them shifts everything.
   const base = cdEnd - cdSize - cdOffset;
   if (base < 0) throw new ZipFormatError(`central directory (offset ${cdOffset}, ${cdSize} bytes) does not fit before its end record`);
-  if (cdSize > LIMITS.maxInMemoryLayer) throw new ZipFormatError(`central directory of ${cdSize} bytes is too large`);
-  const cdStart = base + cdOffset;
-  const cd = await source.read(cdStart, cdSize);
-  const { entries, problem } = parseCentralDirectory(cd, base);
-  return new ZipArchive(source, entries, base, cdStart, declared, problem);
+  return { endAt: at, start: base + cdOffset, size: cdSize, declared, base, byCount: false };
+}
+
+/**
+ * miniz (mz_zip_reader_read_central_dir): the last end record signature with 22 bytes after it;
+ * a ZIP64 record at the absolute offset its locator gives; the directory at its absolute offset.
+ */
+async function locatePyTorch(source: ByteSource): Promise<DirectoryLocation> {
+  const at = await findEndRecord(source);
+  if (at < 0) throw new ZipFormatError("PyTorch's reader finds no end of central directory record");
+  let { declared, cdSize, cdOffset } = await endRecord(source, at);
+  if (at >= ZIP64_LOCATOR_SIZE + ZIP64_EOCD_SIZE) {
+    const locator = viewOf(await source.read(at - ZIP64_LOCATOR_SIZE, ZIP64_LOCATOR_SIZE));
+    if (locator.getUint32(0, true) === SIG_ZIP64_LOCATOR) {
+      const recordAt = u64(locator, 8);
+      if (recordAt > source.size - ZIP64_EOCD_SIZE) throw new ZipFormatError(`PyTorch's reader finds its ZIP64 locator pointing past the file (offset ${recordAt})`);
+      const record = viewOf(await source.read(recordAt, ZIP64_EOCD_SIZE));
+      if (record.getUint32(0, true) === SIG_ZIP64_EOCD) {
+        declared = u64(record, 32);
+        cdSize = u64(record, 40);
+        cdOffset = u64(record, 48);
+      }
+    }
+  }
+  if (cdOffset + cdSize > source.size) throw new ZipFormatError(`PyTorch's reader finds the central directory (offset ${cdOffset}, ${cdSize} bytes) past the end of the file`);
+  if (cdSize < declared * CENTRAL_SIZE) throw new ZipFormatError(`PyTorch's reader finds ${declared} entries declared in a ${cdSize}-byte central directory`);
+  return { endAt: at, start: cdOffset, size: cdSize, declared, base: 0, byCount: true };
+}
+
+/**
+ * Python's zipfile (_EndRecData, _EndRecData64, _RealGetContents): the end record at the very end
+ * if it has no comment, else the last signature in the tail (which must leave room for a record);
+ * a ZIP64 record just before its locator; the directory counted back from the end record, every
+ * offset shifted by the difference to the recorded one.
+ */
+async function locateZipfile(source: ByteSource): Promise<DirectoryLocation> {
+  let at = -1;
+  if (source.size >= EOCD_SIZE) {
+    const last = viewOf(await source.read(source.size - EOCD_SIZE, EOCD_SIZE));
+    if (last.getUint32(0, true) === SIG_EOCD && last.getUint16(20, true) === 0) at = source.size - EOCD_SIZE;
+  }
+  if (at < 0) {
+    const tailStart = Math.max(0, source.size - EOCD_SEARCH - 1);
+    const tail = await source.read(tailStart, source.size - tailStart);
+    const view = viewOf(tail);
+    for (let i = tail.length - 4; i >= 0; i--) {
+      if (view.getUint32(i, true) !== SIG_EOCD) continue;
+      if (i + EOCD_SIZE > tail.length) throw new ZipFormatError("Python's zipfile finds the last end record signature too close to the end of the file");
+      at = tailStart + i;
+      break;
+    }
+  }
+  if (at < 0) throw new ZipFormatError("Python's zipfile finds no end of central directory record");
+  let { declared, cdSize, cdOffset } = await endRecord(source, at);
+  let concat = at - cdSize - cdOffset;
+  if (at >= ZIP64_LOCATOR_SIZE) {
+    const locator = viewOf(await source.read(at - ZIP64_LOCATOR_SIZE, ZIP64_LOCATOR_SIZE));
+    if (locator.getUint32(0, true) === SIG_ZIP64_LOCATOR && at >= ZIP64_LOCATOR_SIZE + ZIP64_EOCD_SIZE) {
+      if (locator.getUint32(4, true) !== 0 || locator.getUint32(16, true) > 1) throw new ZipFormatError("Python's zipfile refuses a multi-disk ZIP64 archive");
+      const record = viewOf(await source.read(at - ZIP64_LOCATOR_SIZE - ZIP64_EOCD_SIZE, ZIP64_EOCD_SIZE));
+      if (record.getUint32(0, true) === SIG_ZIP64_EOCD) {
+        declared = u64(record, 32);
+        cdSize = u64(record, 40);
+        cdOffset = u64(record, 48);
+        concat = at - cdSize - cdOffset - ZIP64_EOCD_SIZE - ZIP64_LOCATOR_SIZE;
+      }
+    }
+  }
+  const start = cdOffset + concat;
+  if (start < 0) throw new ZipFormatError("Python's zipfile finds a bad offset for the central directory");
+  return { endAt: at, start, size: cdSize, declared, base: concat, byCount: false };
 }
 
 async function readZip64End(
@@ -248,11 +416,11 @@ async function readZip64End(
   throw new ZipFormatError("zip64 end of central directory locator points to no zip64 record");
 }
 
-function parseCentralDirectory(cd: Uint8Array, base: number): { entries: ZipEntry[]; problem?: string } {
+function parseCentralDirectory(cd: Uint8Array, base: number, count?: number): { entries: ZipEntry[]; problem?: string } {
   const view = viewOf(cd);
   const entries: ZipEntry[] = [];
   let p = 0;
-  while (p + CENTRAL_SIZE <= cd.length && entries.length <= LIMITS.maxMembers) {
+  while (p + CENTRAL_SIZE <= cd.length && entries.length <= LIMITS.maxMembers && (count === undefined || entries.length < count)) {
     if (view.getUint32(p, true) !== SIG_CENTRAL) return { entries, problem: `central directory is corrupt at byte ${p} of ${cd.length}` };
     const flags = view.getUint16(p + 8, true);
     const nameLength = view.getUint16(p + 28, true);
@@ -293,14 +461,18 @@ function parseCentralDirectory(cd: Uint8Array, base: number): { entries: ZipEntr
     });
     p = next;
   }
+  if (count !== undefined && entries.length < count && entries.length <= LIMITS.maxMembers) {
+    return { entries, problem: `central directory holds ${entries.length} of the ${count} entries its end record declares` };
+  }
   return { entries };
 }
 
 /** Tells which loader's layout the archive follows; PyTorch names everything `<prefix>/…`. */
 export function detectZipLayout(entries: readonly ZipEntry[]): ZipLayout {
   const names = entries.map((e) => e.name);
-  if (names.some((n) => /^[^/]+\/(constants\.pkl$|code\/)/.test(n))) return "torchscript";
-  if (names.some((n) => /^[^/]+\/data\.pkl$/.test(n))) return "pytorch";
+  // Case-insensitive, as miniz looks records up.
+  if (names.some((n) => /^[^/]+\/(constants\.pkl$|code\/)/i.test(n))) return "torchscript";
+  if (names.some((n) => /^[^/]+\/data\.pkl$/i.test(n))) return "pytorch";
   if (names.length > 0 && names.every((n) => n.toLowerCase().endsWith(".npy"))) return "npz";
   return "plain";
 }
@@ -315,6 +487,12 @@ export async function scanZipEntry(
   ctx: ScanContext,
   scan?: (source: ByteSource, memberCtx: ScanContext) => Promise<unknown>,
 ): Promise<void> {
+  if (archive.scanned) {
+    // The other reader's view lists the same member at the same place: it was scanned there.
+    const key = archive.memberKey(entry);
+    if (archive.scanned.has(key)) return;
+    archive.scanned.add(key);
+  }
   const member = await archive.open(entry, ctx.budget);
   const offset = entry.localHeaderOffset;
   if (member.mismatches.length > 0) {
@@ -340,64 +518,234 @@ export async function scanZipEntries(archive: ZipArchive, ctx: ScanContext, entr
 
 export const scanZip: FormatScanner = async (source: ByteSource, ctx: ScanContext) => {
   if (!canDescend(ctx, "zip archive")) return;
-  let archive: ZipArchive;
+  let lenient: ZipArchive | undefined;
   try {
-    archive = await openZip(source);
+    lenient = await openZip(source);
   } catch (err) {
     if (!(err instanceof ZipFormatError)) throw err;
-    ctx.report("MG141", `zip archive is unreadable (${err.message}); no member was analysed`);
-    return;
   }
   // torch.distributed.checkpoint shards: torch.save archives back to back, each scanned on its own.
-  if (await isArchiveSequence(archive)) return scanDcpShard(source, ctx);
+  if (lenient && (await isArchiveSequence(lenient))) return scanDcpShard(source, ctx);
+
+  const views = await openZipViews(source);
+  const readable = views.filter((v): v is ZipArchive => v instanceof ZipArchive);
+  if (readable.length === 0) {
+    const why = views.map((v) => (v instanceof ZipFormatError ? v.message : "")).join("; ");
+    ctx.report("MG141", `zip archive is unreadable (${why}); no member was analysed`);
+    return;
+  }
+  const ordered = orderViews(readable);
+  reportViews(views, ordered, ctx);
+  const scanned = new Set<string>();
+  for (const archive of ordered) archive.scanned = scanned;
+  await scanPrefix(ordered, ctx);
+  for (const [i, archive] of ordered.entries()) {
+    // The view of the reader that does not load this layout is scanned as a member of its own, so findings say whose view holds them.
+    await scanView(archive, i === 0 ? ctx : ctx.memberContext(`<${READER_NAMES[archive.reader]} view>`));
+  }
+  await scanGaps(ordered, ctx);
+};
+
+const READER_NAMES: Readonly<Record<ZipReader, string>> = { pytorch: "PyTorch zip reader", zipfile: "Python zipfile", lenient: "zip" };
+
+/** PyTorch's and zipfile's views, each an archive or why that reader cannot read the file. */
+export async function openZipViews(source: ByteSource): Promise<(ZipArchive | ZipFormatError)[]> {
+  const views: (ZipArchive | ZipFormatError)[] = [];
+  for (const reader of ["pytorch", "zipfile"] as const) {
+    try {
+      views.push(await openZipView(source, reader));
+    } catch (err) {
+      if (!(err instanceof ZipFormatError)) throw err;
+      views.push(new ZipFormatError(err.message.startsWith("Python") || err.message.startsWith("PyTorch") ? err.message : `${READER_NAMES[reader]}: ${err.message}`));
+    }
+  }
+  return views;
+}
+
+/** True when two views list the same entries at the same places. */
+function sameView(a: ZipArchive, b: ZipArchive): boolean {
+  if (a.entries.length !== b.entries.length) return false;
+  return a.entries.every((e, i) => {
+    const f = b.entries[i]!;
+    return (
+      sameBytes(e.nameBytes, f.nameBytes) &&
+      e.localHeaderOffset === f.localHeaderOffset &&
+      e.compressedSize === f.compressedSize &&
+      e.uncompressedSize === f.uncompressedSize &&
+      e.method === f.method &&
+      e.flags === f.flags
+    );
+  });
+}
+
+/** Layouts whose loader reads the zip with Python's zipfile. */
+function zipfileLayout(archive: ZipArchive): boolean {
+  return isKerasArchive(archive.entries.map((e) => e.name)) || detectZipLayout(archive.entries) === "npz";
+}
+
+/**
+ * The views to scan, the one of the reader that loads this layout first: PyTorch's for its
+ * checkpoints and plain zips, zipfile's for .npz and .keras. One view when both readers agree.
+ */
+function orderViews(readable: ZipArchive[]): ZipArchive[] {
+  const torch = readable.find((v) => v.reader === "pytorch");
+  const zipfile = readable.find((v) => v.reader === "zipfile");
+  if (!torch || !zipfile) return readable;
+  const torchLayout = detectZipLayout(torch.entries);
+  const zipfileFirst = zipfileLayout(zipfile) && torchLayout !== "pytorch" && torchLayout !== "torchscript";
+  if (sameView(torch, zipfile)) return [zipfileFirst ? zipfile : torch];
+  return zipfileFirst ? [zipfile, torch] : [torch, zipfile];
+}
+
+/** Reports readers that disagree (MG131) or that cannot read the archive at all while the other can (MG144). */
+function reportViews(views: (ZipArchive | ZipFormatError)[], ordered: ZipArchive[], ctx: ScanContext): void {
+  const failed = views.filter((v): v is ZipFormatError => v instanceof ZipFormatError);
+  const [first, second] = ordered;
+  if (failed.length > 0 && first) {
+    // A stub prepended without fixing offsets stops miniz; scanPrefix reports that case already.
+    const prefixed = first.reader === "zipfile" && first.baseOffset > 0 && first.firstMemberOffset > 0;
+    if (!prefixed) {
+      ctx.report(
+        "MG144",
+        `only one zip reader can read this archive: ${failed.map((f) => f.message).join("; ")}; it was scanned as ${READER_NAMES[first.reader]} reads it`,
+        { offset: first.centralDirectoryStart },
+      );
+    }
+  }
+  if (!first || !second) return;
+  const key = (e: ZipEntry): string => `${e.name}@${e.localHeaderOffset}`;
+  const inFirst = new Set(first.entries.map(key));
+  const inSecond = new Set(second.entries.map(key));
+  const onlyFirst = first.entries.filter((e) => !inSecond.has(key(e))).map(key);
+  const onlySecond = second.entries.filter((e) => !inFirst.has(key(e))).map(key);
+  const describe = (v: ZipArchive): string =>
+    `${READER_NAMES[v.reader]} reads ${v.entries.length} entries from a central directory at offset ${v.centralDirectoryStart}${v.baseOffset !== 0 ? ` with offsets shifted by ${v.baseOffset}` : ""}`;
+  const list = (names: string[]): string => (names.length > 8 ? `${names.slice(0, 8).join(", ")}, … (${names.length})` : names.join(", ") || "none");
+  ctx.report(
+    "MG131",
+    `zip readers disagree on this archive (fake or shifted end records and central directories): ${describe(first)}, ${describe(second)}; each view was scanned`,
+    {
+      offset: second.centralDirectoryStart,
+      evidence: `only ${READER_NAMES[first.reader]}: ${list(onlyFirst)}; only ${READER_NAMES[second.reader]}: ${list(onlySecond)}`,
+    },
+  );
+}
+
+/** One reader's view: its directory's problems, names and members, dispatched by layout. */
+async function scanView(archive: ZipArchive, ctx: ScanContext): Promise<void> {
   if (archive.directoryProblem) {
     ctx.report("MG141", `zip ${archive.directoryProblem}; only the ${archive.entries.length} entries before it were analysed`, {
       offset: archive.centralDirectoryStart,
     });
   }
   memberBudget(ctx, "zip archive", Math.max(archive.declaredEntries, archive.entries.length));
-  checkMemberNames(ctx, "zip", archive.entries.map((e) => e.name));
-  await scanPrefix(archive, ctx);
+  const names = archive.entries.map((e) => e.name);
+  checkMemberNames(ctx, "zip", names);
+  if (archive.reader === "pytorch") checkFoldedNames(ctx, names);
 
-  if (isKerasArchive(archive.entries.map((e) => e.name))) {
+  if (isKerasArchive(names)) {
     ctx.refineFormat("keras-v3");
     await scanKerasArchive(archive, ctx);
-    await scanGaps(archive, ctx);
     return;
   }
   const layout = detectZipLayout(archive.entries);
   if (layout === "pytorch" || layout === "torchscript") {
     ctx.refineFormat(layout === "pytorch" ? "pytorch-zip" : "torchscript");
+    if (archive.reader === "pytorch") await scanFoldedRecords(archive, ctx);
     await scanTorchZip(archive, ctx, layout);
   } else {
     if (layout === "npz" && ctx.depth === 0) ctx.refineFormat("npz");
     await scanZipEntries(archive, ctx);
   }
-  await scanGaps(archive, ctx);
-};
+}
+
+/** miniz looks names up ignoring ASCII case: names equal but for case are duplicates to PyTorch (MG143). */
+function checkFoldedNames(ctx: ScanContext, names: readonly string[]): void {
+  const byFolded = new Map<string, Set<string>>();
+  for (const name of names) {
+    const folded = foldCase(name);
+    const set = byFolded.get(folded) ?? new Set<string>();
+    set.add(name);
+    byFolded.set(folded, set);
+  }
+  for (const set of byFolded.values()) {
+    if (set.size < 2) continue;
+    const spelled = [...set].map((n) => `"${n}"`).join(", ");
+    ctx.report("MG143", `zip members ${spelled} differ only in case; PyTorch's reader looks names up ignoring case, so it may load any of them; every one was scanned`, {
+      evidence: spelled,
+    });
+  }
+}
+
+/**
+ * Records PyTorch unpickles by name (data.pkl, constants.pkl under the folder of the first entry)
+ * spelled with other case: miniz finds them, so they are read as pickles whatever their content.
+ */
+async function scanFoldedRecords(archive: ZipArchive, ctx: ScanContext): Promise<void> {
+  const first = archive.entries[0]?.name ?? "";
+  const folder = first.includes("/") ? first.slice(0, first.indexOf("/") + 1) : "";
+  const records = new Set([`${folder}data.pkl`, `${folder}constants.pkl`].map(foldCase));
+  for (const entry of archive.entries) {
+    if (!records.has(foldCase(entry.name))) continue;
+    if (entry.name === `${folder}data.pkl` || entry.name === `${folder}constants.pkl`) continue; // scanTorchZip reads these
+    await scanZipEntry(archive, entry, ctx, (source, mctx) => scanPickle(source, mctx));
+  }
+}
+
+/** ASCII-only lower case, as miniz's MZ_TOLOWER. */
+function foldCase(name: string): string {
+  return name.replace(/[A-Z]/g, (c) => c.toLowerCase());
+}
 
 /**
  * Data before the first member: torch.load and other readers that check the first bytes see it
  * instead of the zip (a pickle/zip polyglot, P18), so it is scanned by content.
  */
-async function scanPrefix(archive: ZipArchive, ctx: ScanContext): Promise<void> {
-  const end = Math.min(archive.firstMemberOffset, archive.source.size);
+async function scanPrefix(views: readonly ZipArchive[], ctx: ScanContext): Promise<void> {
+  const source = views[0]!.source;
+  const end = Math.min(source.size, ...views.map((v) => v.firstMemberOffset));
   if (end <= 0) return;
-  const how = archive.baseOffset > 0 ? " (the archive's offsets start after it)" : "";
+  const how = views.some((v) => v.baseOffset > 0) ? " (the archive's offsets start after it)" : "";
   ctx.report("MG144", `${end} bytes precede the first zip member${how}; readers that look at the start of the file see them instead of the zip, so they were scanned`, {
     offset: 0,
   });
-  await ctx.scanMember("<zip prefix>", new SliceSource("<zip prefix>", archive.source, 0, end));
+  await ctx.scanMember("<zip prefix>", new SliceSource("<zip prefix>", source, 0, end));
 }
 
-/** Data between members that the central directory does not account for. */
-async function scanGaps(archive: ZipArchive, ctx: ScanContext): Promise<void> {
-  for (const gap of await archive.gaps()) {
+/**
+ * Ranges between the first member and the last central directory that no view's members or
+ * directories cover: a streaming reader could find a member there that no directory lists.
+ */
+async function gapsOf(views: readonly ZipArchive[]): Promise<ZipGap[]> {
+  const covered: ZipGap[] = [];
+  for (const v of views) {
+    covered.push(...(await v.memberRanges()));
+    if (views.length > 1) {
+      covered.push({ start: v.centralDirectoryStart, end: v.centralDirectoryStart + v.centralDirectorySize });
+      if (v.endRecordAt >= 0) covered.push({ start: v.endRecordAt, end: v.endRecordAt + EOCD_SIZE });
+    }
+  }
+  covered.sort((a, b) => a.start - b.start);
+  const directory = Math.max(...views.map((v) => v.centralDirectoryStart));
+  const size = views[0]!.source.size;
+  const gaps: ZipGap[] = [];
+  let at = covered[0]?.start ?? directory;
+  for (const range of [...covered.filter((r) => r.start < directory), { start: directory, end: directory }]) {
+    if (range.start > at) gaps.push({ start: at, end: Math.min(range.start, size) });
+    at = Math.max(at, range.end);
+  }
+  return gaps.filter((g) => g.end > g.start);
+}
+
+/** Data between members that no central directory accounts for. */
+async function scanGaps(views: readonly ZipArchive[], ctx: ScanContext): Promise<void> {
+  const source = views[0]!.source;
+  for (const gap of await gapsOf(views)) {
     const name = `<zip gap at ${gap.start}>`;
     ctx.report("MG144", `${gap.end - gap.start} bytes at offset ${gap.start} lie between zip members and belong to none of them; they were scanned`, {
       offset: gap.start,
     });
-    await ctx.scanMember(name, new SliceSource(name, archive.source, gap.start, gap.end - gap.start));
+    await ctx.scanMember(name, new SliceSource(name, source, gap.start, gap.end - gap.start));
   }
 }
 
