@@ -337,3 +337,14 @@ test("benign twin: in a Hugging Face cache snapshot, links into the repository's
   await symlink(join("..", "..", "blobs", "abc123"), join(snapshot, "model.onnx.data"));
   assert.deepEqual((await scanPaths([join(snapshot, "model.onnx")])).files[0]?.findings, []);
 });
+
+test("a JSON over the parse bound that holds a chat_template is reported as not checked; a big vocabulary is not", async () => {
+  const filler = `"${"a".repeat(9 * 1024 * 1024)}"`;
+  const root = await folder("big-json", {
+    "settings.json": `{"padding": ${filler}, "chat_template": ${JSON.stringify(SSTI)}}`,
+    "tokenizer.json": `{"model": {"vocab": {"hello": 1, "module": 2}}, "padding": ${filler}}`,
+  });
+  const files = byFile(await scanPaths([root]), root);
+  assert.deepEqual(files["settings.json"], ["MG278:high"]);
+  assert.deepEqual(files["tokenizer.json"], []);
+});

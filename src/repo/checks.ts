@@ -229,7 +229,30 @@ export const scanModelConfig: FormatScanner = async (source: ByteSource, ctx: Sc
   const head = await source.read(0, Math.min(source.size, REPO_LIMITS.headBytes));
   const text = source.size <= REPO_LIMITS.configBytes ? Buffer.from(await source.read(0, source.size)).toString("utf8") : undefined;
   await scanTorchModuleBlobs(checkConfigFile(ctx.name, source.size, head, text, ctx, () => undefined), ctx);
+  // A JSON too large to parse is passed over as a vocabulary, unless it names what loaders act on.
+  if (text === undefined && configKind(ctx.name) === "json" && !LOADER_CONFIGS.has(ctx.name)) {
+    const key = await findKey(source, ACTION_KEYS);
+    if (key) ctx.report("MG278", `${ctx.name} is ${source.size} bytes, over the ${REPO_LIMITS.configBytes}-byte bound, and holds ${key}; it was not checked`, { evidence: key });
+  }
 };
+
+/** Keys that make a JSON file something loaders act on (templates, code references, Hydra targets); none is a common vocabulary token. */
+const ACTION_KEYS = ['"chat_template"', '"auto_map"', '"custom_pipelines"', '"_target_"'].map((k) => Buffer.from(k));
+/** Bytes of a large JSON searched for ACTION_KEYS (CWE-400); past it, the file is reported as not checked. */
+const KEY_SEARCH_BYTES = 512 * 1024 * 1024;
+
+/** The first of `keys` found in `source` (chunked, overlapping reads), "more than N bytes" past the bound, or undefined. */
+async function findKey(source: ByteSource, keys: readonly Buffer[]): Promise<string | undefined> {
+  const chunk = 4 * 1024 * 1024;
+  const overlap = Math.max(...keys.map((k) => k.length));
+  for (let at = 0; at < source.size; at += chunk) {
+    if (at >= KEY_SEARCH_BYTES) return `more than ${KEY_SEARCH_BYTES} bytes`;
+    const bytes = Buffer.from(await source.read(at, Math.min(chunk + overlap, source.size - at)));
+    const hit = keys.find((k) => bytes.includes(k));
+    if (hit) return hit.toString();
+  }
+  return undefined;
+}
 
 /** A Jinja chat template file (chat_template.jinja, additional_chat_templates/*.jinja): the G1 check. */
 export const scanChatTemplateFile: FormatScanner = scanModelConfig;
