@@ -348,3 +348,12 @@ test("a JSON over the parse bound that holds a chat_template is reported as not 
   assert.deepEqual(files["settings.json"], ["MG278:high"]);
   assert.deepEqual(files["tokenizer.json"], []);
 });
+
+test("a CrossEncoder activation function outside torch.nn is imported and called at load: high; torch.nn's pass", async () => {
+  const evil = await folder("ce-evil", { "config.json": json({ architectures: ["BertForSequenceClassification"], sbert_ce_default_activation_function: "builtins.breakpoint" }) });
+  assert.deepEqual(loud((await scanPaths([join(evil, "config.json")])).files[0]), ["MG281:high"]);
+  const v4 = await folder("ce-evil-v4", { "config.json": json({ sentence_transformers: { activation_fn: "os.getcwd", version: "4.0.1" } }) });
+  assert.deepEqual(loud((await scanPaths([join(v4, "config.json")])).files[0]), ["MG281:high"]);
+  const benign = await folder("ce-benign", { "config.json": json({ sbert_ce_default_activation_function: "torch.nn.modules.linear.Identity", sentence_transformers: { activation_fn: "torch.nn.modules.activation.Sigmoid" } }) });
+  assert.deepEqual((await scanPaths([join(benign, "config.json")])).files[0]?.findings, []);
+});

@@ -25,7 +25,14 @@ import { judge, type CallableOverrides } from "../pickle/judge.js";
 import type { RuleId } from "../rules/catalogue.js";
 import type { ByteSource } from "../sources/byteSource.js";
 import { HYDRA_CLASS_PREFIXES } from "../rules/kerasAndRepo.js";
-import { checkDiffusersIndex, checkSentenceTransformerModules, findChatTemplates, isKerasArchitecture, type CodeRefSink } from "./loaders.js";
+import {
+  checkCrossEncoderActivation,
+  checkDiffusersIndex,
+  checkSentenceTransformerModules,
+  findChatTemplates,
+  isKerasArchitecture,
+  type CodeRefSink,
+} from "./loaders.js";
 import { configKind, isLfsPointer } from "./names.js";
 
 export { isLfsPointer } from "./names.js";
@@ -292,6 +299,7 @@ function checkJsonConfig(text: string, name: string, sink: ScanContext, refs: Co
   }
   if (name === "modules.json") checkSentenceTransformerModules(value, sink, refs);
   else if (name === "model_index.json") checkDiffusersIndex(value, sink, refs);
+  checkCrossEncoderActivation(value, sink);
   for (const t of findChatTemplates(value, name, sink)) runTemplateCheck(t.text, sink, t.where);
   const blobs = isKerasArchitecture(value) ? walkKerasConfig(value, sink, name) : [];
   if (isRecord(value)) checkRemoteCode(value, name, sink, refs);

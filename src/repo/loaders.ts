@@ -13,6 +13,9 @@
  *   a component; `library` is a diffusers pipelines submodule, a file `<component>/<library>.py` run as a
  *   custom component, or else `importlib.import_module(library)`. `_class_name` as [module, class] is a
  *   custom pipeline loaded from `<module>.py`.
+ * - sentence-transformers CrossEncoder: config.json's `sbert_ce_default_activation_function` (or
+ *   `sentence_transformers.activation_fn`) goes to `import_from_string(...)()`: any importable callable,
+ *   called with no arguments. vLLM restricts it to torch.nn.modules "for security reasons".
  * - transformers: `custom_generate/generate.py` in the repo replaces `generate()` when the model is loaded
  *   with trust_remote_code (GenerationMixin.load_custom_generate); no config key points at it.
  * - Keras: `model_from_json` deserializes {class_name, config, module?, registered_name?} objects, like
@@ -122,6 +125,24 @@ export function checkDiffusersIndex(value: unknown, sink: ScanContext, refs: Cod
       ? `class "${name}" is not a plain class name`
       : `library "${library}" is neither diffusers nor transformers: diffusers runs ${component}/${library}.py from the repository, or imports "${library}"`;
     sink.report("MG282", `model_index.json component "${component}" ${why}`, { evidence: `${component}: ${short(spec)}` });
+  }
+}
+
+/** A torch.nn activation class, the only thing a CrossEncoder activation names in real configs. */
+const TORCH_ACTIVATION = /^torch\.nn\.modules\.[a-z_]+\.[A-Z][A-Za-z0-9]*$/;
+
+/** CrossEncoder's activation function: imported by name and called at load. */
+export function checkCrossEncoderActivation(value: unknown, sink: ScanContext): void {
+  if (!isRecord(value)) return;
+  const st = value["sentence_transformers"];
+  const refs: [string, unknown][] = [["sbert_ce_default_activation_function", value["sbert_ce_default_activation_function"]]];
+  if (isRecord(st)) refs.push(["sentence_transformers.activation_fn", st["activation_fn"]]);
+  for (const [key, ref] of refs) {
+    if (ref === undefined || ref === null) continue;
+    if (typeof ref === "string" && TORCH_ACTIVATION.test(ref)) continue;
+    sink.report("MG281", `${key} is ${short(ref)}: sentence-transformers' CrossEncoder imports it and calls it when the model is loaded`, {
+      evidence: `${key}: ${short(ref)}`,
+    });
   }
 }
 
