@@ -14,7 +14,7 @@ import { join } from "node:path";
 import { scanFile } from "../src/engine.js";
 import type { FileResult } from "../src/types.js";
 import { OP, assemble, call1, global, str } from "./support/pickle.js";
-import { ZipBuilder, caseFoldedNames, duplicateNames, plainZip, secondEndRecordInComment, shiftedDirectory } from "./support/zip.js";
+import { ZipBuilder, caseFoldedNames, duplicateNames, plainZip, secondEndRecordInComment, shiftedDirectory, unicodePathExtra } from "./support/zip.js";
 
 let dir: string;
 before(async () => {
@@ -99,6 +99,20 @@ test("P18: data.pkl spelled in other case is found by miniz's case-insensitive l
   const only = await scan("upper.pt", plainZip([{ name: "archive/DATA.PKL", data: EVIL_UNSNIFFED }, { name: "archive/version", data: Buffer.from("3\n") }]));
   assertHiddenPayloadFound(only);
   assert.equal(only.format, "pytorch-zip");
+});
+
+test("Z1: names only Python's zipfile sees (a Unicode Path extra field, a NUL cut) make a data.pkl miniz does not list; both views are scanned", async () => {
+  const r = await scan("unicode-path.pt", plainZip([
+    { name: "archive/notes.txt", data: EVIL_UNSNIFFED, centralExtra: unicodePathExtra("archive/notes.txt", "archive/data.pkl") },
+    { name: "archive/version", data: Buffer.from("3\n") },
+  ]));
+  assertHiddenPayloadFound(r);
+  assert.ok(rules(r).includes("MG131"));
+  const nul = await scan("nul.pt", plainZip([
+    { name: "archive/data.pkl\0.txt", data: EVIL_UNSNIFFED },
+    { name: "archive/version", data: Buffer.from("3\n") },
+  ]));
+  assertHiddenPayloadFound(nul);
 });
 
 // ---- .npz: NumPy reads it with zipfile, so bzip2 and LZMA members are legal

@@ -21,6 +21,7 @@
  * Cost: one read for the end of the file, one for each central directory, one small read per local
  * header. Stored members are zero-copy slices, so a 1 GB storage is never read here.
  */
+import { crc32 } from "node:zlib";
 import { BufferSource, ChunkedSource, SliceSource, type ByteSource } from "../sources/byteSource.js";
 import { LIMITS } from "../limits.js";
 import { decompressBz2, decompressLzma, inflateBounded, type Layer, type LayerProblem } from "./compression.js";
@@ -302,7 +303,7 @@ export async function openZipView(source: ByteSource, reader: "pytorch" | "zipfi
 async function readDirectory(source: ByteSource, at: DirectoryLocation, reader: ZipReader): Promise<ZipArchive> {
   if (at.size > LIMITS.maxInMemoryLayer) throw new ZipFormatError(`central directory of ${at.size} bytes is too large`);
   const cd = await source.read(at.start, at.size);
-  const { entries, problem } = parseCentralDirectory(cd, at.base, at.byCount ? at.declared : undefined);
+  const { entries, problem } = parseCentralDirectory(cd, at.base, at.byCount ? at.declared : undefined, reader === "zipfile");
   // Nothing readable where the directory should be: this reader does not see a zip (miniz refuses it; zipfile raises).
   if (entries.length === 0 && problem && reader !== "lenient") {
     throw new ZipFormatError(`${READER_NAMES[reader]} finds no central directory at offset ${at.start} (${problem})`);
@@ -416,7 +417,7 @@ async function readZip64End(
   throw new ZipFormatError("zip64 end of central directory locator points to no zip64 record");
 }
 
-function parseCentralDirectory(cd: Uint8Array, base: number, count?: number): { entries: ZipEntry[]; problem?: string } {
+function parseCentralDirectory(cd: Uint8Array, base: number, count?: number, pythonNames = false): { entries: ZipEntry[]; problem?: string } {
   const view = viewOf(cd);
   const entries: ZipEntry[] = [];
   let p = 0;
@@ -449,7 +450,7 @@ function parseCentralDirectory(cd: Uint8Array, base: number, count?: number): { 
     }
     entries.push({
       index: entries.length,
-      name: decodeName(nameBytes, flags),
+      name: pythonNames ? pythonName(nameBytes, flags, extra) : decodeName(nameBytes, flags),
       nameBytes,
       flags,
       method: view.getUint16(p + 10, true),
@@ -465,6 +466,25 @@ function parseCentralDirectory(cd: Uint8Array, base: number, count?: number): { 
     return { entries, problem: `central directory holds ${entries.length} of the ${count} entries its end record declares` };
   }
   return { entries };
+}
+
+/**
+ * The name Python's zipfile files an entry under: cut at the first NUL byte, and since Python 3.12
+ * replaced by an Info-ZIP Unicode Path extra field (0x7075, version 1) whose CRC matches the raw name.
+ * miniz uses the raw bytes, so a member can be "config.json" to one reader and "data.pkl" to the other.
+ */
+function pythonName(nameBytes: Uint8Array, flags: number, extra: Uint8Array): string {
+  let name = decodeName(nameBytes, flags);
+  const unicodePath = findExtra(extra, 0x7075);
+  if (unicodePath && unicodePath.byteLength > 5 && unicodePath.getUint8(0) === 1 && unicodePath.getUint32(1, true) === crc32(nameBytes)) {
+    try {
+      name = utf8.decode(new Uint8Array(unicodePath.buffer, unicodePath.byteOffset + 5, unicodePath.byteLength - 5));
+    } catch {
+      // zipfile refuses the archive (invalid UTF-8 in the field); the raw name stands for this view
+    }
+  }
+  const nul = name.indexOf("\0");
+  return nul >= 0 ? name.slice(0, nul) : name;
 }
 
 /** Tells which loader's layout the archive follows; PyTorch names everything `<prefix>/…`. */
@@ -568,6 +588,7 @@ function sameView(a: ZipArchive, b: ZipArchive): boolean {
   return a.entries.every((e, i) => {
     const f = b.entries[i]!;
     return (
+      e.name === f.name &&
       sameBytes(e.nameBytes, f.nameBytes) &&
       e.localHeaderOffset === f.localHeaderOffset &&
       e.compressedSize === f.compressedSize &&

@@ -15,6 +15,8 @@ export interface Member {
   crc?: number;
   /** Uncompressed size, when `data` is already compressed. */
   size?: number;
+  /** Extra field of the member's central directory entry. */
+  centralExtra?: Uint8Array;
 }
 
 /** A member as written: what a central directory entry needs. */
@@ -26,6 +28,7 @@ export interface Placed {
   crc: number;
   compressedSize: number;
   size: number;
+  centralExtra?: Uint8Array;
 }
 
 export const CENTRAL_ENTRY = 46;
@@ -60,7 +63,7 @@ export class ZipBuilder {
     header.writeUInt32LE(size, 22);
     header.writeUInt16LE(name.length, 26);
     const offset = this.raw(Buffer.concat([header, name, data]));
-    return { name: m.name, offset, method, flags: m.flags ?? 0, crc, compressedSize: data.length, size };
+    return { name: m.name, offset, method, flags: m.flags ?? 0, crc, compressedSize: data.length, size, centralExtra: m.centralExtra };
   }
 
   /** A central directory listing `members`, each offset recorded as `offset - shift`. */
@@ -100,9 +103,11 @@ export function centralBytes(members: readonly Placed[], shift = 0): Buffer {
     cd.writeUInt32LE(m.crc, 16);
     cd.writeUInt32LE(m.compressedSize, 20);
     cd.writeUInt32LE(m.size, 24);
+    const extra = Buffer.from(m.centralExtra ?? []);
     cd.writeUInt16LE(name.length, 28);
+    cd.writeUInt16LE(extra.length, 30);
     cd.writeUInt32LE(m.offset - shift, 42);
-    parts.push(cd, name);
+    parts.push(cd, name, extra);
   }
   return Buffer.concat(parts);
 }
@@ -188,4 +193,16 @@ export function caseFoldedNames(exact: Uint8Array, folded: Uint8Array): Buffer {
     { name: "archive/DATA.PKL", data: folded },
     { name: "archive/version", data: VERSION },
   ]);
+}
+
+/** An Info-ZIP Unicode Path extra field (0x7075): Python 3.12+ files the entry under `name` when `rawName`'s CRC matches. */
+export function unicodePathExtra(rawName: string, name: string): Buffer {
+  const utf8 = Buffer.from(name, "utf8");
+  const field = Buffer.alloc(4 + 5 + utf8.length);
+  field.writeUInt16LE(0x7075, 0);
+  field.writeUInt16LE(5 + utf8.length, 2);
+  field.writeUInt8(1, 4);
+  field.writeUInt32LE(crc32(Buffer.from(rawName, "utf8")), 5);
+  utf8.copy(field, 9);
+  return field;
 }
