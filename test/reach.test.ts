@@ -84,11 +84,20 @@ describe("allowlisted callables that call an argument (P19)", () => {
     await assertReported(bytes, /MG100 .*posix\.system/);
   });
 
-  test("functools.partial whose state function is produced at load time is reported", async () => {
-    const produced = assemble(global("collections", "OrderedDict"), OP.EMPTY_TUPLE, OP.REDUCE);
-    const state = assemble(OP.MARK, produced, OP.EMPTY_TUPLE, OP.EMPTY_DICT, OP.NONE, OP.TUPLE);
+  test("functools.partial whose state function cannot be judged (a persistent id) is reported", async () => {
+    const state = assemble(OP.MARK, str("storage"), OP.BINPERSID, OP.EMPTY_TUPLE, OP.EMPTY_DICT, OP.NONE, OP.TUPLE);
     const bytes = assemble(OP.PROTO, 2, global("functools", "partial"), global("collections", "OrderedDict"), OP.TUPLE1, OP.REDUCE, state, OP.BUILD, OP.STOP);
     await assertReported(bytes, /MG107 functools\.partial calls a value produced at load time/);
+  });
+
+  test("a value an allowlisted call made is safe to invoke: defaultdict(partial(defaultdict, list)) passes", async () => {
+    const inner = assemble(global("functools", "partial"), global("collections", "defaultdict"), global("builtins", "list"), OP.TUPLE2, OP.REDUCE);
+    await assertQuiet(assemble(OP.PROTO, 2, global("collections", "defaultdict"), inner, OP.TUPLE1, OP.REDUCE, OP.STOP));
+  });
+
+  test("an allocator reached through a carrier is bounded: _reconstructor(bytearray, bytearray, 2**31 - 1)", async () => {
+    const bytes = assemble(OP.PROTO, 2, global("copyreg", "_reconstructor"), global("builtins", "bytearray"), global("builtins", "bytearray"), BININT(0x7fffffff), OP.TUPLE3, OP.REDUCE, OP.STOP);
+    await assertReported(bytes, /MG109 copyreg\._reconstructor calls builtins\.bytearray with 2147483647/);
   });
 
   test("collections.defaultdict's factory is judged as called", async () => {
@@ -141,6 +150,11 @@ describe("harm from allowlisted calls alone (P21)", () => {
   test("bytearray(2**31 - 1) is a resource bomb; bytearray(16) is not", async () => {
     await assertReported(assemble(OP.PROTO, 2, global("builtins", "bytearray"), BININT(0x7fffffff), OP.TUPLE1, OP.REDUCE, OP.STOP), /MG109/);
     await assertQuiet(assemble(OP.PROTO, 2, global("builtins", "bytearray"), BININT(16), OP.TUPLE1, OP.REDUCE, OP.STOP));
+  });
+
+  test("a huge NumPy shape allocates at load: numpy.ndarray((2**20, 2**20))", async () => {
+    const shape = assemble(BININT(1 << 20), BININT(1 << 20), OP.TUPLE2);
+    await assertReported(assemble(OP.PROTO, 2, global("numpy", "ndarray"), shape, OP.TUPLE1, OP.REDUCE, OP.STOP), /MG109 numpy\.ndarray with shape/);
   });
 
   test("list(range(2**31 - 1)) is a resource bomb; a range left unconsumed is not", async () => {

@@ -80,6 +80,8 @@ export class PickleAnalyst implements MachineObserver {
   private deferred: { kind: IssueKind; message: string; at: number }[] | undefined;
   private streamKind: StreamKind = "sure";
   private readonly structures = new StructureFacts();
+  /** Calls a convention excused (getattr of an enum member or a builtin type's method): their results are safe to invoke. */
+  private readonly excusedCalls = new WeakSet<CallResult>();
   readonly nested: NestedPayload[] = [];
 
   constructor(
@@ -197,7 +199,7 @@ export class PickleAnalyst implements MachineObserver {
       this.report("MG107", `BUILD gives ${name} a state produced at load time, so what it calls cannot be known`, { offset: at, evidence: describe(state) });
       return;
     }
-    for (const i of calls) this.invoked(items[i], "call", name, target);
+    for (const i of calls) this.invoked(items[i], "call", name, target, state);
   }
 
   onExt(code: number, at: number): void {
@@ -227,6 +229,7 @@ export class PickleAnalyst implements MachineObserver {
   private onGlobalCall(fn: GlobalRef, c: CallResult): void {
     const use: Use = c.kind === "NEWOBJ" || c.kind === "NEWOBJ_EX" ? "construct" : "call";
     const excused = this.convention(fn, c);
+    if (excused) this.excusedCalls.add(c);
     const u = this.use(fn, use, c, excused);
     if (!u) return; // past the distinct-name bound: counted, reported once at flush
     const { name, judgement: j } = u;
@@ -261,28 +264,42 @@ export class PickleAnalyst implements MachineObserver {
     }
     for (let i = 0; i < args.length; i++) {
       const arg = args[i];
-      if (covers(entry.calls, i)) this.invoked(arg, "call", name, c);
-      else if (covers(entry.constructs, i)) this.invoked(arg, "construct", name, c);
-      if (covers(entry.iterates, i)) this.iterated(arg, name, c);
+      if (covers(entry.calls, i)) this.invoked(arg, "call", name, c, c.args);
+      else if (covers(entry.constructs, i)) this.invoked(arg, "construct", name, c, c.args);
+      // Any callee may draw a range it is given (torch.Size, dict and friends iterate theirs).
+      const n = rangeOf(arg);
+      if (n !== undefined && n > LIMITS.pickleMaxConsumedItems) {
+        this.report("MG109", `${name} is given a range of ${n === Infinity ? "unknown length" : n} items to draw at load time`, { offset: c.at, evidence: describe(c) });
+      }
     }
     if (entry.state !== undefined) this.checkState(args[entry.state], `${name} sets`, c.at, describe(c));
     if (entry.kind === "cython") this.cythonHelper(name, args[0], c);
-    if (name === "builtins.bytearray" || name === "builtins.bytes") this.allocation(name, args[0], c);
+    const bomb = allocationOf(name, args);
+    if (bomb) this.report("MG109", `${name}${bomb}`, { offset: c.at, evidence: describe(c) });
   }
 
-  /** `value`, which `carrier` calls or constructs, judged as such. */
-  private invoked(value: Value | undefined, use: Use, carrier: string, c: CallResult): void {
+  /**
+   * `value`, which `carrier` calls or constructs with (some of) `carried`, judged as such. A value an
+   * allowlisted call made is safe to invoke (an instance of an allowlisted class, a partial of an
+   * allowlisted function, an enum member); any other produced value cannot be judged (MG107).
+   */
+  private invoked(value: Value | undefined, use: Use, carrier: string, c: CallResult, carried: Value): void {
     if (!isSym(value)) return; // a constant is not callable: the load fails there
     if (value === FORGOTTEN) {
       this.forgotten(`${carrier} is given a value to ${use === "call" ? "call" : "construct"}`, c.at);
       return;
     }
     switch (value.t) {
-      case "global":
-        this.use(value, use, c);
+      case "global": {
+        const u = this.use(value, use, c);
+        // An allocator reached through a carrier gets the carrier's arguments, somewhere in them.
+        const bomb = u?.judgement.kind === "allow" ? hugeIn(u.name, carried) : undefined;
+        if (bomb) this.report("MG109", `${carrier} calls ${u!.name} ${bomb}`, { offset: c.at, evidence: describe(c) });
         return;
+      }
       case "call":
       case "pid":
+        if (value.t === "call" && this.madeByAllowed(value)) return;
         this.report("MG107", `${carrier} ${use === "call" ? "calls" : "constructs"} a value produced at load time: ${describe(value)}`, {
           offset: c.at,
           evidence: describe(c),
@@ -293,25 +310,10 @@ export class PickleAnalyst implements MachineObserver {
     }
   }
 
-  /** A container drawing every item of `value` at load: a huge range is a resource bomb (P21). */
-  private iterated(value: Value | undefined, carrier: string, c: CallResult): void {
-    if (!isSym(value) || value.t !== "call" || !isSym(value.fn) || value.fn.t !== "global") return;
-    if (qualified(value.fn.module, value.fn.name) !== "builtins.range") return;
-    const n = rangeLength(positional(value));
-    if (n === undefined || n > LIMITS.pickleMaxConsumedItems) {
-      this.report("MG109", `${carrier} draws ${n === undefined ? "an unknown number of" : String(n)} items from a range at load time`, {
-        offset: c.at,
-        evidence: describe(c),
-      });
-    }
-  }
-
-  private allocation(name: string, size: Value | undefined, c: CallResult): void {
-    const n = typeof size === "bigint" ? Number(size) : size;
-    if (typeof n === "number" && n > LIMITS.pickleMaxAllocation) {
-      this.report("MG109", `${name}(${String(size)}) allocates ${String(size)} bytes at load time`, { offset: c.at, evidence: describe(c) });
-    }
-    if (isSym(size)) this.iterated(size, name, c);
+  /** Whether an allowlisted callable (or a call a convention excused) made `value`. */
+  private madeByAllowed(value: CallResult): boolean {
+    if (this.excusedCalls.has(value)) return true;
+    return isSym(value.fn) && value.fn.t === "global" && this.byRef.get(value.fn)?.judgement.kind === "allow";
   }
 
   /** A Cython `__pyx_unpickle_<Class>` helper may only rebuild `<Class>` of its own module. */
@@ -320,7 +322,7 @@ export class PickleAnalyst implements MachineObserver {
     const own = `${name.slice(0, dot)}.${name.slice(dot + 1).replace(/^__pyx_unpickle_/, "")}`;
     if (isSym(cls) && cls.t === "global" && qualified(cls.module, cls.name) === own) return;
     this.report("MG108", `${name} is asked to rebuild ${describe(cls ?? null)}, not its own class ${own}`, { offset: c.at, evidence: describe(c) });
-    this.invoked(cls, "call", name, c);
+    this.invoked(cls, "call", name, c, c.args);
   }
 
   /**
@@ -436,11 +438,77 @@ function positional(c: CallResult): readonly Value[] | undefined {
 /** len(range(...)) for constant integer arguments; undefined when they are not constants. */
 function rangeLength(args: readonly Value[] | undefined): number | undefined {
   if (!args || args.length === 0 || args.length > 3) return undefined;
-  const nums = args.map((a) => (typeof a === "bigint" ? Number(a) : a));
-  if (!nums.every((a): a is number => typeof a === "number" && Number.isInteger(a))) return undefined;
+  const nums = args.map(asNumber);
+  if (!nums.every((a): a is number => a !== undefined)) return undefined;
   const [start, stop, step] = nums.length === 1 ? [0, nums[0]!, 1] : [nums[0]!, nums[1]!, nums[2] ?? 1];
   if (step === 0) return 0;
   return Math.max(0, Math.ceil((stop - start) / step));
+}
+
+/** The length of `v` when it is a `range(...)` call (Infinity when its bounds are not constants), else undefined. */
+function rangeOf(v: Value | undefined): number | undefined {
+  if (!isSym(v) || v.t !== "call" || !isSym(v.fn) || v.fn.t !== "global" || v.fn.name !== "range") return undefined;
+  if (qualified(v.fn.module, v.fn.name) !== "builtins.range") return undefined;
+  return rangeLength(positional(v)) ?? Infinity;
+}
+
+const MAX_ALLOCATION = LIMITS.pickleMaxAllocation;
+
+/** What a direct call of an allocating callable would allocate past the bound, as " allocates …", or undefined. */
+function allocationOf(name: string, args: readonly Value[]): string | undefined {
+  switch (name) {
+    case "builtins.bytearray":
+    case "builtins.bytes": {
+      const n = asNumber(args[0]);
+      return n !== undefined && n > MAX_ALLOCATION ? `(${n}) allocates ${n} bytes at load time` : undefined;
+    }
+    case "numpy.ndarray":
+      return shapeBomb(args[0]);
+    case "numpy.core.multiarray._reconstruct":
+    case "numpy._core.multiarray._reconstruct":
+      return shapeBomb(args[1]);
+    case "numpy.dtype": {
+      // ('f8', (2**20, 2**20)): a subarray dtype whose every element is that big.
+      const sub = args[0];
+      return isSym(sub) && sub.t === "tuple" ? shapeBomb(sub.items[1]) : undefined;
+    }
+    default:
+      return undefined;
+  }
+}
+
+/** A NumPy shape (an int or a tuple of ints) whose element count passes the allocation bound. */
+function shapeBomb(shape: Value | undefined): string | undefined {
+  const dims = isSym(shape) && shape.t === "tuple" ? shape.items.map(asNumber) : [asNumber(shape)];
+  if (!dims.every((d): d is number => d !== undefined)) return undefined;
+  const count = dims.reduce((a, b) => a * b, 1);
+  return count > MAX_ALLOCATION ? ` with shape (${dims.join(", ")}) allocates ${count} elements at load time` : undefined;
+}
+
+/** Allowlisted callables that allocate by an argument or draw every item of one. */
+const ALLOCATORS: ReadonlySet<string> = new Set([
+  "builtins.bytearray", "builtins.bytes", "builtins.list", "builtins.tuple", "builtins.set", "builtins.frozenset", "builtins.dict",
+  "collections.deque", "collections.OrderedDict", "collections.Counter", "numpy.ndarray",
+]);
+
+/** An allocator handed a carrier's arguments: a huge size or range anywhere in them (two levels deep). */
+function hugeIn(name: string, carried: Value, depth = 2): string | undefined {
+  if (!ALLOCATORS.has(name)) return undefined;
+  const n = asNumber(carried);
+  if (n !== undefined) return n > MAX_ALLOCATION ? `with ${n}` : undefined;
+  const r = rangeOf(carried);
+  if (r !== undefined) return r > LIMITS.pickleMaxConsumedItems ? `with a range of ${r === Infinity ? "unknown length" : r} items` : undefined;
+  if (!isSym(carried) || depth === 0 || (carried.t !== "tuple" && carried.t !== "list")) return undefined;
+  for (const x of carried.items) {
+    const found = hugeIn(name, x, depth - 1);
+    if (found) return found;
+  }
+  return undefined;
+}
+
+function asNumber(v: Value | undefined): number | undefined {
+  if (typeof v === "bigint") return Number(v);
+  return typeof v === "number" && Number.isInteger(v) ? v : undefined;
 }
 
 function argAt(args: Value, index: number): Value | undefined {
