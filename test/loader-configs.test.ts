@@ -82,6 +82,11 @@ test("modules.json with a private attribute path inside sentence_transformers is
   assert.deepEqual(loud((await scanPaths([join(root, "modules.json")])).files[0]), ["MG281:high"]);
 });
 
+test("modules.json whose module path climbs out of the model folder is high (the module loads its files from there)", async () => {
+  const root = await folder("st-path", { "modules.json": json([{ idx: 0, name: "0", path: "../../other_model", type: "sentence_transformers.models.Transformer" }]) });
+  assert.deepEqual(loud((await scanPaths([join(root, "modules.json")])).files[0]), ["MG281:high"]);
+});
+
 test("benign twin: stock sentence-transformers modules pass", async () => {
   const root = await folder("st-benign", { "modules.json": json(ST_MODULES), "config_sentence_transformers.json": json({ __version__: { sentence_transformers: "3.0.1" } }) });
   const report = await scanPaths([root]);

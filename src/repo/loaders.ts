@@ -22,6 +22,7 @@
  *   the config.json of a .keras archive.
  */
 import type { ScanContext } from "../formats/context.js";
+import { escapesFolder } from "../formats/onnx.js";
 
 /** The libraries diffusers' LOADABLE_CLASSES names: components from them import nothing else. */
 const DIFFUSERS_LIBRARIES = new Set(["diffusers", "transformers", "onnxruntime.training"]);
@@ -76,6 +77,12 @@ export function checkSentenceTransformerModules(value: unknown, sink: ScanContex
     }
     const type = entry["type"];
     const label = typeof entry["name"] === "string" ? `"${entry["name"]}"` : `#${i}`;
+    // Each module loads its own files (weights, configs, a whole transformers model) from `path`.
+    const path = entry["path"];
+    const escape = typeof path === "string" ? escapesFolder(path) : undefined;
+    if (escape) {
+      sink.report("MG281", `modules.json module ${label} loads its files from "${path}", ${escape}`, { evidence: `modules.json[${i}].path: ${path}` });
+    }
     if (typeof type !== "string") {
       sink.report("MG278", `modules.json module ${label} has a type that is ${kind(type)}, not a class path; it was not checked`);
       return;
