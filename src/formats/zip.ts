@@ -538,17 +538,13 @@ export async function scanZipEntries(archive: ZipArchive, ctx: ScanContext, entr
 
 export const scanZip: FormatScanner = async (source: ByteSource, ctx: ScanContext) => {
   if (!canDescend(ctx, "zip archive")) return;
-  let lenient: ZipArchive | undefined;
-  try {
-    lenient = await openZip(source);
-  } catch (err) {
-    if (!(err instanceof ZipFormatError)) throw err;
-  }
-  // torch.distributed.checkpoint shards: torch.save archives back to back, each scanned on its own.
-  if (lenient && (await isArchiveSequence(lenient))) return scanDcpShard(source, ctx);
-
   const views = await openZipViews(source);
   const readable = views.filter((v): v is ZipArchive => v instanceof ZipArchive);
+  // torch.distributed.checkpoint shards: torch.save archives back to back, each scanned on its own.
+  // zipfile's view corrects offsets like the lenient reader; the lenient one is opened only when zipfile cannot read the file.
+  const whole = readable.find((v) => v.reader === "zipfile") ?? (await openZip(source).catch((err: unknown) => (err instanceof ZipFormatError ? undefined : Promise.reject(err))));
+  if (whole && (await isArchiveSequence(whole))) return scanDcpShard(source, ctx);
+
   if (readable.length === 0) {
     const why = views.map((v) => (v instanceof ZipFormatError ? v.message : "")).join("; ");
     ctx.report("MG141", `zip archive is unreadable (${why}); no member was analysed`);
