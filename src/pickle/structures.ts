@@ -93,6 +93,7 @@ export class StructureFacts {
   private sparseProblem(format: "csr" | "csc" | "coo", state: Dict): string | undefined {
     const shape = intTuple(dictGet(state, "_shape"));
     if (!shape || shape.length !== 2) return undefined;
+    if (shape.some((d) => d < 0)) return `sparse matrix declares a negative dimension in its shape (${shape.join(", ")})`;
     const [rows, cols] = shape as [number, number];
     if (format === "coo") {
       const coords = dictGet(state, "coords");
@@ -138,19 +139,21 @@ function indexProblem(values: number[] | undefined, bound: number, what: string)
   return bad < 0 ? undefined : `sparse matrix ${what}[${bad}] = ${values[bad]} is outside 0…${bound - 1}`;
 }
 
-/** Declared shape × item size against the data's length. */
+/** Declared shape × item size against the data's length; a negative dimension is never valid. */
 function sizeProblem(facts: ArrayFacts): StructureProblem | undefined {
+  if (facts.shape.some((d) => d < 0)) return { kind: "array", message: `array declares a negative dimension in its shape (${facts.shape.join(", ")})` };
   if (!facts.dtype || facts.length === undefined) return undefined;
   const expected = facts.shape.reduce((a, b) => a * b, 1) * facts.dtype.size;
   if (expected === facts.length) return undefined;
   return { kind: "array", message: `array of shape (${facts.shape.join(", ")}) and ${facts.dtype.kind}${facts.dtype.size} declares ${expected} bytes; its data holds ${facts.length}` };
 }
 
+/** A tuple of integers (a shape); negative entries are kept, for the caller to refuse. */
 function intTuple(v: Value | undefined): number[] | undefined {
   if (!isSym(v) || v.t !== "tuple") return undefined;
   const out: number[] = [];
   for (const x of v.items) {
-    if (typeof x !== "number" || !Number.isInteger(x) || x < 0) return undefined;
+    if (typeof x !== "number" || !Number.isInteger(x)) return undefined;
     out.push(x);
   }
   return out;
