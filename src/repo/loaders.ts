@@ -7,8 +7,10 @@
  *
  * What the loaders really read:
  * - sentence-transformers: `modules.json` is a list of {idx, name, path, type}; each `type` that does
- *   not start with "sentence_transformers." goes to `import_from_string` (any importable module) or,
- *   with trust_remote_code (v3+), to transformers' get_class_from_dynamic_module: `<module>.py` in the repo.
+ *   not start with "sentence_transformers." goes to transformers' get_class_from_dynamic_module
+ *   (`<module>.py` in the repo) when `trust_remote_code or os.path.exists(model_name_or_path)` — a local
+ *   folder needs no trust_remote_code — and otherwise to `import_from_string` (any importable module).
+ *   Each module's `path` is the folder it loads its own files from.
  * - diffusers: every `model_index.json` key not starting with "_" whose value is [library, class] is
  *   a component; `library` is a diffusers pipelines submodule, a file `<component>/<library>.py` run as a
  *   custom component, or else `importlib.import_module(library)`. `_class_name` as [module, class] is a
@@ -90,7 +92,8 @@ export function checkSentenceTransformerModules(value: unknown, sink: ScanContex
     if (ST_MODULE_TYPE.test(type)) return;
     const stem = moduleOf(type);
     if (stem) refs(stem, `modules.json makes sentence-transformers import it (module ${label})`);
-    sink.report("MG281", `modules.json module ${label} has type "${type}", outside sentence_transformers: loading imports it${stem ? ` (or runs ${stem}.py from the repository)` : ""}`, {
+    const runs = stem ? ` (or runs ${stem}.py from the repository: with trust_remote_code, or without it from a local folder)` : "";
+    sink.report("MG281", `modules.json module ${label} has type "${type}", outside sentence_transformers: loading imports it${runs}`, {
       evidence: `modules.json[${i}].type: ${type}`,
     });
   });
