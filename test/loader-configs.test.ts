@@ -362,3 +362,12 @@ test("a CrossEncoder activation function outside torch.nn is imported and called
   const benign = await folder("ce-benign", { "config.json": json({ sbert_ce_default_activation_function: "torch.nn.modules.linear.Identity", sentence_transformers: { activation_fn: "torch.nn.modules.activation.Sigmoid" } }) });
   assert.deepEqual((await scanPaths([join(benign, "config.json")])).files[0]?.findings, []);
 });
+
+test("PEFT adapter_config.json auto_mapping importing a module outside transformers is high; PEFT's own record passes", async () => {
+  const evil = await folder("peft-evil", { "adapter_config.json": json({ peft_type: "LORA", task_type: null, auto_mapping: { base_model_class: "Popen", parent_library: "subprocess" } }) });
+  assert.deepEqual(loud((await scanPaths([join(evil, "adapter_config.json")])).files[0]), ["MG283:high"]);
+  const remote = await folder("peft-remote", { "adapter_config.json": json({ auto_mapping: { base_model_class: "XModel", parent_library: "transformers_modules.org.modeling_x" } }) });
+  assert.deepEqual(loud((await scanPaths([join(remote, "adapter_config.json")])).files[0]), ["MG283:high"]);
+  const benign = await folder("peft-benign", { "adapter_config.json": json({ peft_type: "LORA", auto_mapping: { base_model_class: "BertModel", parent_library: "transformers.models.bert.modeling_bert" } }) });
+  assert.deepEqual((await scanPaths([join(benign, "adapter_config.json")])).files[0]?.findings, []);
+});

@@ -28,6 +28,7 @@ import { HYDRA_CLASS_PREFIXES } from "../rules/kerasAndRepo.js";
 import {
   checkCrossEncoderActivation,
   checkDiffusersIndex,
+  checkPeftAutoMapping,
   checkSentenceTransformerModules,
   findChatTemplates,
   isKerasArchitecture,
@@ -300,6 +301,7 @@ function checkJsonConfig(text: string, name: string, sink: ScanContext, refs: Co
   if (name === "modules.json") checkSentenceTransformerModules(value, sink, refs);
   else if (name === "model_index.json") checkDiffusersIndex(value, sink, refs);
   checkCrossEncoderActivation(value, sink);
+  checkPeftAutoMapping(value, sink);
   for (const t of findChatTemplates(value, name, sink)) runTemplateCheck(t.text, sink, t.where);
   const blobs = isKerasArchitecture(value) ? walkKerasConfig(value, sink, name) : [];
   if (isRecord(value)) checkRemoteCode(value, name, sink, refs);

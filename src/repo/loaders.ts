@@ -18,6 +18,9 @@
  * - sentence-transformers CrossEncoder: config.json's `sbert_ce_default_activation_function` (or
  *   `sentence_transformers.activation_fn`) goes to `import_from_string(...)()`: any importable callable,
  *   called with no arguments. vLLM restricts it to torch.nn.modules "for security reasons".
+ * - PEFT: adapter_config.json's `auto_mapping` {base_model_class, parent_library} goes to
+ *   `importlib.import_module(parent_library)` and `getattr(…, base_model_class).from_pretrained(…)`
+ *   (AutoPeftModel with no task_type); PEFT writes the base model's own module there.
  * - transformers: `custom_generate/generate.py` in the repo replaces `generate()` when the model is loaded
  *   with trust_remote_code (GenerationMixin.load_custom_generate); no config key points at it.
  * - Keras: `model_from_json` deserializes {class_name, config, module?, registered_name?} objects, like
@@ -154,6 +157,22 @@ export function checkCrossEncoderActivation(value: unknown, sink: ScanContext): 
       evidence: `${key}: ${short(ref)}`,
     });
   }
+}
+
+/** The module PEFT records for a transformers or diffusers base model: `transformers.models.llama.modeling_llama`. */
+const PEFT_PARENT_LIBRARY = /^(transformers\.models|diffusers\.models)(\.[a-z][a-z0-9_]*)+$/;
+
+/** PEFT's `auto_mapping`: AutoPeftModel imports `parent_library` and calls `from_pretrained` on the class it names. */
+export function checkPeftAutoMapping(value: unknown, sink: ScanContext): void {
+  if (!isRecord(value) || !Object.hasOwn(value, "auto_mapping")) return;
+  const mapping = value["auto_mapping"];
+  if (mapping === null) return;
+  const library = isRecord(mapping) ? mapping["parent_library"] : undefined;
+  const cls = isRecord(mapping) ? mapping["base_model_class"] : undefined;
+  if (typeof library === "string" && PEFT_PARENT_LIBRARY.test(library) && typeof cls === "string" && IDENTIFIER.test(cls)) return;
+  sink.report("MG283", `auto_mapping ${short(mapping)}: PEFT's AutoPeftModel imports ${typeof library === "string" ? `"${library}"` : "its parent_library"} and calls ${typeof cls === "string" ? cls : "the named class"}.from_pretrained`, {
+    evidence: `auto_mapping: ${short(mapping)}`,
+  });
 }
 
 /** Keras serializes layers and models as {class_name, config}; model_from_json reads exactly that shape. */

@@ -139,6 +139,13 @@ export const KERAS_AND_REPO_RULES = {
       "A diffusers model_index.json loads a component from a library other than diffusers/transformers (importlib imports it, or the component folder's Python file is run), or names a custom pipeline class from a repository file.",
     reference: DIFFUSERS_CUSTOM,
   },
+  MG283: {
+    name: "peft-foreign-library",
+    severity: "high",
+    description:
+      "A PEFT adapter_config.json auto_mapping names a parent_library outside transformers/diffusers model modules (or a class that is not a plain name): AutoPeftModel imports that module and calls from_pretrained on what it names.",
+    reference: "https://huggingface.co/docs/peft/package_reference/auto_class",
+  },
 } as const satisfies Record<string, RuleInfo>;
 
 /**
