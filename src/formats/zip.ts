@@ -159,6 +159,8 @@ export class ZipArchive {
     const cached = this.locals.get(entry.index);
     if (cached) return cached;
     const at = entry.localHeaderOffset;
+    // zipfile's offset correction can move a recorded offset before the file's start.
+    if (at < 0 || at >= this.source.size) throw new ZipFormatError(`no local header at offset ${at}`);
     let head = await this.source.read(at, LOCAL_SIZE + entry.nameBytes.length + LOCAL_SLACK);
     const view = viewOf(head);
     if (head.length < LOCAL_SIZE || view.getUint32(0, true) !== SIG_LOCAL) {
@@ -514,7 +516,8 @@ export async function scanZipEntry(
     archive.scanned.add(key);
   }
   const member = await archive.open(entry, ctx.budget);
-  const offset = entry.localHeaderOffset;
+  // zipfile's offset correction can make a recorded offset negative: such a member has no place in the file to point at.
+  const offset = entry.localHeaderOffset >= 0 ? entry.localHeaderOffset : undefined;
   if (member.mismatches.length > 0) {
     ctx.report(
       "MG144",
