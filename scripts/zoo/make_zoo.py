@@ -66,7 +66,7 @@ GROUPS = [("stdlib-py" + "".join(v.split(".")[:2]), PYENV + "/" + v + "/bin/pyth
     ("pandas2", "np1", "pandas_zoo.py"),
     ("pandas1-debian", DEBIAN, "pandas_zoo.py"),
     ("science", "modern", "science_zoo.py"),
-    ("omegaconf-debian", DEBIAN, "omegaconf_zoo.py"),
+    ("science-debian", DEBIAN, "science_zoo.py"),
     ("hf", "modern", "hf_zoo.py"),
     ("keras3", "modern", "keras_zoo.py"),
     ("user-classes", "modern", "user_classes.py"),

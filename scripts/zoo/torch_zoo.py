@@ -18,32 +18,13 @@ import numpy as np
 import torch
 import torch.nn as nn
 
-from zoo_common import Zoo
+from zoo_common import Zoo, import_torchvision
 
 warnings.filterwarnings("ignore")
 zoo = Zoo()
 V = "torch " + torch.__version__.split("+")[0]
 TORCH2 = int(torch.__version__.split(".")[0]) >= 2
 torch.manual_seed(0)
-
-
-def import_torchvision():
-    """torchvision as installed.  The local index's torchvision for torch 2.x is a
-    CUDA build whose C extension cannot load beside the CPU torch, and its import
-    registers fake kernels for those missing C operators; the models are plain
-    Python and the pickles name only their classes, so that registration is
-    skipped while importing."""
-    try:
-        import torchvision
-        return torchvision
-    except RuntimeError:
-        real = torch.library.register_fake
-        torch.library.register_fake = lambda *a, **k: (lambda f: f)
-        try:
-            import torchvision
-        finally:
-            torch.library.register_fake = real
-        return torchvision
 
 
 def shrink(model):
