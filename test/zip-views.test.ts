@@ -14,7 +14,7 @@ import { join } from "node:path";
 import { scanFile } from "../src/engine.js";
 import type { FileResult } from "../src/types.js";
 import { OP, assemble, call1, global, str } from "./support/pickle.js";
-import { ZipBuilder, caseFoldedNames, duplicateNames, plainZip, secondEndRecordInComment, shiftedDirectory, unicodePathExtra } from "./support/zip.js";
+import { ZipBuilder, caseFoldedNames, duplicateNames, plainZip, secondEndRecordInComment, shiftedDirectory, unicodePathExtra, zip64LocatorElsewhere } from "./support/zip.js";
 
 let dir: string;
 before(async () => {
@@ -78,6 +78,17 @@ test("Z1/P18: a prefix-shifted central directory hiding the payload from PyTorch
   const r = await scan("shifted-zipfile.pt", shiftedDirectory(EMPTY_DICT, EVIL));
   assertHiddenPayloadFound(r);
   assert.ok(rules(r).includes("MG131"));
+});
+
+test("Z1: a ZIP64 locator pointing at another ZIP64 record than the one before it splits the readers; both payload directions are critical", async () => {
+  for (const [name, bytes] of [
+    ["z64-torch.pt", zip64LocatorElsewhere(EVIL, BENIGN)],
+    ["z64-zipfile.pt", zip64LocatorElsewhere(BENIGN, EVIL)],
+  ] as const) {
+    const r = await scan(name, bytes);
+    assertHiddenPayloadFound(r);
+    assert.ok(rules(r).includes("MG131"), name);
+  }
 });
 
 test("P18: duplicate data.pkl names, where zipfile takes the last and miniz's binary search another, are MG143 and both scanned", async () => {

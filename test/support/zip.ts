@@ -84,6 +84,30 @@ export class ZipBuilder {
     return this.raw(eocd);
   }
 
+  /** A ZIP64 end of central directory record. */
+  zip64End(entries: number, cdSize: number, cdOffset: number): number {
+    const record = Buffer.alloc(56);
+    record.writeUInt32LE(0x06064b50, 0);
+    record.writeBigUInt64LE(44n, 4);
+    record.writeUInt16LE(45, 12);
+    record.writeUInt16LE(45, 14);
+    record.writeBigUInt64LE(BigInt(entries), 24);
+    record.writeBigUInt64LE(BigInt(entries), 32);
+    record.writeBigUInt64LE(BigInt(cdSize), 40);
+    record.writeBigUInt64LE(BigInt(cdOffset), 48);
+    return this.raw(record);
+  }
+
+  /** A ZIP64 locator pointing at a ZIP64 record, then an end record whose fields defer to it. */
+  zip64Tail(recordAt: number): void {
+    const locator = Buffer.alloc(20);
+    locator.writeUInt32LE(0x07064b50, 0);
+    locator.writeBigUInt64LE(BigInt(recordAt), 8);
+    locator.writeUInt32LE(1, 16);
+    this.raw(locator);
+    this.end(0xffff, 0xffffffff, 0xffffffff);
+  }
+
   bytes(): Buffer {
     return Buffer.concat(this.chunks);
   }
@@ -205,4 +229,21 @@ export function unicodePathExtra(rawName: string, name: string): Buffer {
   field.writeUInt32LE(crc32(Buffer.from(rawName, "utf8")), 5);
   utf8.copy(field, 9);
   return field;
+}
+
+/**
+ * ZIP64: miniz follows the locator's offset to a ZIP64 record; zipfile (before 3.13.8) takes the
+ * record just before the locator. Two records, two central directories.
+ */
+export function zip64LocatorElsewhere(torchSees: Uint8Array, zipfileSees: Uint8Array): Buffer {
+  const z = new ZipBuilder();
+  const torchData = z.local({ name: "archive/data.pkl", data: torchSees });
+  const version = z.local({ name: "archive/version", data: VERSION });
+  const zipfileData = z.local({ name: "archive/data.pkl", data: zipfileSees });
+  const torchCd = z.central([torchData, version]);
+  const torchRecord = z.zip64End(2, torchCd.size, torchCd.start);
+  const zipfileCd = z.central([zipfileData, version]);
+  z.zip64End(2, zipfileCd.size, zipfileCd.start);
+  z.zip64Tail(torchRecord);
+  return z.bytes();
 }
