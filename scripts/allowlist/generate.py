@@ -273,9 +273,13 @@ def build(entries: dict[str, dict], excluded: dict[str, str], libraries: dict[st
     modules: dict[str, dict] = {}
     for key in sorted(entries):
         module, name = key.split("\0")
-        e = entries[key]
+        e = dict(entries[key])
+        lib = e.pop("lib", None) or library_of(module)
         value = e["kind"] if set(e) == {"kind"} else e
-        modules.setdefault(module, {"lib": library_of(module), "names": {}})["names"][name] = value
+        m = modules.setdefault(module, {"lib": lib, "names": {}})
+        if m["lib"] != lib:
+            raise SystemExit(f"generate.py: module {module} has names from {m['lib']} and {lib}")
+        m["names"][name] = value
     return {
         "schema": "modelgate.allowlist/v1",
         "generator": generator,

@@ -1,0 +1,374 @@
+"""Run by each venv's own python (generate.py does it): what that venv's libraries pickle and define.
+
+    <venv>/bin/python scripts/allowlist/introspect.py OUT.json
+
+Writes {python, libraries: {lib: version}, names: {"module name": {kind, why?, seen}},
+excluded: {"module.name": reason}, failures: [...]}.
+"""
+
+from __future__ import annotations
+
+import enum
+import importlib
+import importlib.metadata
+import io
+import json
+import os
+import pickle
+import pkgutil
+import re
+import signal
+import sys
+import time
+import types
+import warnings
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+os.environ.setdefault("KERAS_BACKEND", "torch")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ["TRANSFORMERS_OFFLINE"] = "1"
+warnings.filterwarnings("ignore")
+
+from pickled_names import names_in  # noqa: E402
+import screen  # noqa: E402
+
+# Distribution → top-level packages walked for definitions.
+LIBRARIES = {
+    "torch": ["torch"], "torchvision": ["torchvision"], "numpy": ["numpy"], "scipy": ["scipy"],
+    "scikit-learn": ["sklearn"], "pandas": ["pandas"], "pyarrow": ["pyarrow"], "transformers": ["transformers"],
+    "tokenizers": ["tokenizers"], "accelerate": ["accelerate"], "peft": ["peft"], "lightning": ["lightning"],
+    "pytorch-lightning": ["pytorch_lightning"], "lightning-fabric": ["lightning_fabric"], "omegaconf": ["omegaconf"],
+    "timm": ["timm"], "sentence-transformers": ["sentence_transformers"], "statsmodels": ["statsmodels"],
+    "nltk": ["nltk"], "gensim": ["gensim"], "xgboost": ["xgboost"], "lightgbm": ["lightgbm"], "catboost": ["catboost"],
+    "imbalanced-learn": ["imblearn"], "keras": ["keras"], "ml-dtypes": ["ml_dtypes"], "einops": ["einops"],
+    "joblib": ["joblib"], "pytz": ["pytz"], "python-dateutil": ["dateutil"],
+}
+REBUILDER = re.compile(r"^(_rebuild|_reconstruct|_unpickle|__pyx_unpickle_|_new_|_restore)")
+IMPORT_SECONDS = 30  # one module's import
+WALK_SECONDS = {"transformers": 900, "torch": 600}  # a library's whole walk (others: DEFAULT_WALK_SECONDS)
+DEFAULT_WALK_SECONDS = 300
+SAMPLE_SECONDS = 600  # one builder of samples.py
+
+
+class Timeout(Exception):
+    pass
+
+
+def _alarm(_sig, _frame):
+    raise Timeout()
+
+
+signal.signal(signal.SIGALRM, _alarm)
+
+
+def timed(seconds, fn, *args):
+    signal.alarm(seconds)
+    try:
+        return fn(*args)
+    finally:
+        signal.alarm(0)
+
+
+def stub_torchvision_ops():
+    """torchvision's compiled ops need CUDA torch; its Python classes do not. Declaring the two
+    ops its fake registrations name lets it import on CPU torch."""
+    try:
+        import torch
+        from importlib.util import find_spec
+
+        if find_spec("torchvision") is None:
+            return
+        lib = torch.library.Library("torchvision", "DEF")
+        lib.define("nms(Tensor dets, Tensor scores, float iou_threshold) -> Tensor")
+        lib.define("qnms(Tensor dets, Tensor scores, float iou_threshold) -> Tensor")
+        stub_torchvision_ops.keep = lib
+    except Exception as e:  # noqa: BLE001
+        print(f"torchvision stub: {e}", file=sys.stderr)
+
+
+# ------------------------------------------------------------------ pickling the samples
+
+
+def pickles_of(obj) -> list[bytes]:
+    """obj pickled with every protocol and through joblib (storages as persistent ids, like torch.save)."""
+    out = []
+    torch = sys.modules.get("torch")
+    for proto in range(6):
+        buf = io.BytesIO()
+        p = pickle.Pickler(buf, protocol=proto)
+        if torch is not None:
+            def pid(o, proto=proto):
+                if isinstance(o, torch.storage.TypedStorage):
+                    cls = getattr(torch, o._pickle_storage_type())
+                elif isinstance(o, torch.UntypedStorage):
+                    cls = torch.UntypedStorage
+                else:
+                    return None
+                return str(id(o)) if proto == 0 else ("storage", cls, str(id(o)), "cpu", 1)
+            p.persistent_id = pid
+        try:
+            p.dump(obj)
+            out.append(buf.getvalue())
+        except Exception as e:  # noqa: BLE001 - an object this protocol cannot write
+            pickles_of.errors.append(f"protocol {proto}: {type(e).__name__}: {str(e)[:100]}")
+    try:
+        import joblib.numpy_pickle as jnp
+
+        # joblib writes array bytes inside its pickle stream; leave them out so genops can read it.
+        jnp.NumpyArrayWrapper.write_array = lambda self, array, pickler: None
+        buf = io.BytesIO()
+        jnp.dump(obj, buf)
+        out.append(buf.getvalue())
+    except Exception as e:  # noqa: BLE001
+        pickles_of.errors.append(f"joblib: {type(e).__name__}: {str(e)[:100]}")
+    return out
+
+
+pickles_of.errors = []
+
+
+def isolated_names(label: str, obj) -> tuple[list[tuple[str, str]], str | None]:
+    """Pickle in a forked child: some native objects abort the interpreter when pickled."""
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(r)
+        pickles_of.errors = []
+        blobs = [obj] if isinstance(obj, bytes) and label.startswith(("torch.save", "dcp")) else pickles_of(obj)
+        found = sorted({key for blob in blobs for key in names_in(blob)})
+        error = None if blobs else f"not picklable: {pickles_of.errors[:2]}"
+        with os.fdopen(w, "w") as f:
+            json.dump([found, error], f)
+        os._exit(0)
+    os.close(w)
+    with os.fdopen(r) as f:
+        data = f.read()
+    _, status = os.waitpid(pid, 0)
+    if status != 0 or not data:
+        return [], f"pickling crashed the interpreter (status {status})"
+    found, error = json.loads(data)
+    return [tuple(k) for k in found], error
+
+
+def python3_name(module: str, name: str) -> tuple[str, str]:
+    """Protocols 0-2 write Python 2 names (__builtin__, copy_reg); loaders map them back."""
+    import _compat_pickle as c
+
+    if (module, name) in c.NAME_MAPPING:
+        return c.NAME_MAPPING[(module, name)]
+    return c.IMPORT_MAPPING.get(module, module), name
+
+
+def sample_names(failures: list[str]) -> dict[tuple[str, str], str]:
+    import samples
+
+    seen: dict[tuple[str, str], str] = {}
+    for build in samples.BUILDERS:
+        start = time.time()
+        try:
+            signal.alarm(SAMPLE_SECONDS)
+            for label, obj in build():
+                for item in obj if isinstance(obj, list) else [obj]:  # one unpicklable item spoils no others
+                    found, error = isolated_names(label, item)
+                    if error:
+                        failures.append(f"sample {label} ({type(item).__name__}): {error}")
+                    for module, name in found:
+                        if module.split(".")[0] not in ("samples", "__main__"):  # the samples' own helpers
+                            seen.setdefault(python3_name(module, name), label)
+        except ModuleNotFoundError as e:
+            failures.append(f"builder {build.__name__}: {e}")
+        except Exception as e:  # noqa: BLE001 - the rest of the builders still run
+            failures.append(f"builder {build.__name__}: {type(e).__name__}: {str(e)[:200]}")
+        finally:
+            signal.alarm(0)
+        print(f"samples {build.__name__}: {time.time() - start:.0f}s, {len(seen)} names so far", file=sys.stderr)
+    return seen
+
+
+# ------------------------------------------------------------------ kinds and the screen
+
+
+def resolve(module: str, name: str):
+    mod = timed(IMPORT_SECONDS, importlib.import_module, module)
+    obj = mod
+    for part in name.split("."):
+        obj = getattr(obj, part)
+    return obj
+
+
+def kind_of(obj, name: str) -> tuple[str, str | None]:
+    """(kind, why) of an object a pickle names."""
+    if isinstance(obj, type):
+        return ("enum" if issubclass(obj, enum.Enum) else "class"), None
+    if name.startswith("__pyx_unpickle_"):
+        return "cython", None
+    if isinstance(obj, (types.FunctionType, types.BuiltinFunctionType, types.MethodType)) or type(obj).__name__ in (
+            "cython_function_or_method", "fused_cython_function", "method_descriptor", "ufunc", "builtin_function_or_method"):
+        return "function", None
+    if callable(obj):
+        return "function", f"callable {type(obj).__module__}.{type(obj).__qualname__} instance pickled by name"
+    return "class", f"{type(obj).__module__}.{type(obj).__qualname__} constant pickled by name; not callable"
+
+
+def screen_object(module: str, name: str, obj) -> str | None:
+    r = screen.area_reason(module) or screen.name_reason(module, name)
+    if r:
+        return r
+    if isinstance(obj, type):
+        return screen.class_reason(obj, module.split(".")[0]) or screen.compiled_reason(obj)
+    if isinstance(obj, types.FunctionType):
+        src = screen._source(obj)
+        return screen.source_reason(src) if src else None
+    return None
+
+
+def library_of(module: str, libraries: dict[str, str]) -> str:
+    """The distribution that installs a module ("python" for the standard library); its version
+    is added to libraries."""
+    top = module.split(".")[0]
+    if top in sys.stdlib_module_names or top == "builtins":
+        return "python"
+    dists = importlib.metadata.packages_distributions().get(top) or [top]
+    dist = dists[0].lower().replace("_", "-")
+    if dist not in libraries:
+        try:
+            libraries[dist] = importlib.metadata.version(dist)
+        except importlib.metadata.PackageNotFoundError:
+            libraries[dist] = "unknown"
+    return dist
+
+
+def defined_here(obj, module: str, name: str) -> bool:
+    return getattr(obj, "__module__", None) == module and getattr(obj, "__qualname__", None) == name
+
+
+# ------------------------------------------------------------------ walking definitions
+
+
+def walk_order(name: str) -> tuple:
+    """transformers' thousands of model modules last, configurations before modeling code."""
+    parts = name.split(".")
+    in_models = "models" in parts[:2]
+    leaf = parts[-1]
+    return (in_models, not leaf.startswith("configuration_"), not leaf.startswith("modeling_"), name)
+
+
+def modules_of(top: str, failures: list[str], deadline: float):
+    """Import every module of a package (areas skipped before import), yield (name, module)."""
+    try:
+        pkg = timed(IMPORT_SECONDS, importlib.import_module, top)
+    except BaseException as e:  # noqa: BLE001
+        failures.append(f"import {top}: {type(e).__name__}: {str(e)[:200]}")
+        return
+    yield top, pkg
+    pending = [(top, pkg)]
+    names: list[str] = []
+    while pending:
+        pname, p = pending.pop()
+        for info in pkgutil.iter_modules(getattr(p, "__path__", []) or [], pname + "."):
+            if screen.area_reason(info.name) and info.name not in screen.DCP_MODULES \
+                    and not any(d.startswith(info.name + ".") for d in screen.DCP_MODULES):
+                continue
+            if info.ispkg:
+                try:
+                    sub = timed(IMPORT_SECONDS, importlib.import_module, info.name)
+                except BaseException as e:  # noqa: BLE001
+                    failures.append(f"import {info.name}: {type(e).__name__}: {str(e)[:150]}")
+                    continue
+                yield info.name, sub
+                pending.append((info.name, sub))
+            else:
+                names.append(info.name)
+    for name in sorted(names, key=walk_order):
+        if time.time() > deadline:
+            failures.append(f"walk {top}: time budget spent before {name} ({len(names)} modules)")
+            return
+        try:
+            yield name, timed(IMPORT_SECONDS, importlib.import_module, name)
+        except BaseException as e:  # noqa: BLE001 - optional dependencies, platform modules
+            failures.append(f"import {name}: {type(e).__name__}: {str(e)[:150]}")
+
+
+def definitions(top: str, failures: list[str]):
+    """(module, name, obj) for every class and rebuilder defined in the package's modules."""
+    budget = WALK_SECONDS.get(top, DEFAULT_WALK_SECONDS)
+    for modname, mod in modules_of(top, failures, time.time() + budget):
+        if screen.area_reason(modname) and modname not in screen.DCP_MODULES:
+            continue
+        if modname == "torch.distributed.checkpoint.filesystem":
+            continue  # its pickled data classes come from the DCP sample; its readers open files
+        for name, obj in list(vars(mod).items()):
+            if not defined_here(obj, modname, name):
+                continue
+            if isinstance(obj, type) or (callable(obj) and REBUILDER.match(name)):
+                yield modname, name, obj
+
+
+# ------------------------------------------------------------------ main
+
+
+def main(out: str) -> None:
+    import platform
+
+    stub_torchvision_ops()
+    failures: list[str] = []
+    libraries = {}
+    for dist in LIBRARIES:
+        try:
+            libraries[dist] = importlib.metadata.version(dist)
+        except importlib.metadata.PackageNotFoundError:
+            pass
+    names: dict[str, dict] = {}
+    excluded: dict[str, str] = {}
+
+    def admit(module, name, obj, seen):
+        reason = screen_object(module, name, obj)
+        if reason:
+            excluded[f"{module}.{name}"] = reason
+            return
+        kind, why = kind_of(obj, name)
+        entry = {"kind": kind, "seen": seen, "lib": library_of(module, libraries)}
+        if why:
+            entry["why"] = why
+        names[f"{module} {name}"] = entry
+
+    only = os.environ.get("ALLOWLIST_ONLY")  # debugging: one builder / library
+    if not only or only == "samples":
+        for (module, name), label in sorted(sample_names(failures).items()):
+            try:
+                obj = resolve(module, name)
+            except BaseException as e:  # noqa: BLE001
+                failures.append(f"resolve {module}.{name} (from {label}): {type(e).__name__}: {e}")
+                continue
+            admit(module, name, obj, "pickled")
+    walk = os.environ.get("ALLOWLIST_WALK", "").split()  # a venv that repeats another's versions walks less
+    for dist, tops in LIBRARIES.items():
+        if dist not in libraries or (only and only not in (dist, "walk")) or (walk and dist not in walk):
+            continue
+        for top in tops:
+            start = time.time()
+            cython: list[tuple[str, str, object]] = []
+            for module, name, obj in definitions(top, failures):
+                if f"{module} {name}" in names:
+                    continue
+                if name.startswith("__pyx_unpickle_"):
+                    cython.append((module, name, obj))
+                    continue
+                admit(module, name, obj, "defined")
+            for module, name, obj in cython:
+                cls = name[len("__pyx_unpickle_"):]
+                if names.get(f"{module} {cls}", {}).get("kind") in ("class", "enum"):
+                    names[f"{module} {name}"] = {"kind": "cython", "seen": "defined", "lib": names[f"{module} {cls}"]["lib"]}
+                else:
+                    excluded[f"{module}.{name}"] = f"its class {module}.{cls} is not allowlisted"
+            print(f"walk {top}: {time.time() - start:.0f}s, {len(names)} names", file=sys.stderr)
+    Path(out).write_text(json.dumps({
+        "python": platform.python_version(), "libraries": libraries, "names": names,
+        "excluded": excluded, "failures": failures,
+    }, indent=0, sort_keys=True))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])

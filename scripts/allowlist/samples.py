@@ -1,0 +1,500 @@
+"""Representative objects of each library, the way models and checkpoints contain them.
+
+Each builder yields (label, object) pairs, or (label, bytes) for files a library writes itself
+(torch.save, DCP's .metadata). A builder whose library is missing, or that fails, is skipped by
+the caller and reported; one failing object does not stop the others (see `each`).
+"""
+
+from __future__ import annotations
+
+import datetime
+import io
+import os
+import sys
+import tempfile
+import warnings
+
+warnings.filterwarnings("ignore")
+BUILDERS = []
+
+
+def builder(fn):
+    BUILDERS.append(fn)
+    return fn
+
+
+def each(label, make):
+    """One object, or nothing when it cannot be built here."""
+    try:
+        return [(label, make())]
+    except Exception as e:  # noqa: BLE001 - a sample this version cannot build
+        print(f"  sample {label}: {type(e).__name__}: {str(e)[:120]}", file=sys.stderr)
+        return []
+
+
+def scale(x):
+    """Module-level so that pickles can name it (LambdaLR, FunctionTransformer, ...)."""
+    return x
+
+
+@builder
+def python():
+    import argparse
+    import collections
+    import decimal
+    import fractions
+    import pathlib
+    import re
+    import uuid
+    import zoneinfo
+
+    yield "stdlib", [
+        collections.OrderedDict(a=1), collections.deque([1, 2], maxlen=5), collections.defaultdict(list, a=[1]),
+        collections.Counter("abca"), datetime.datetime(2020, 1, 2, 3, 4, 5, tzinfo=datetime.timezone.utc),
+        datetime.date(2020, 1, 1), datetime.time(1, 2), datetime.timedelta(3), datetime.timezone(datetime.timedelta(hours=2)),
+        decimal.Decimal("1.5"), fractions.Fraction(1, 3), uuid.uuid4(), pathlib.PurePosixPath("/a"), pathlib.Path("a"),
+        pathlib.PureWindowsPath("c:/a"), argparse.Namespace(lr=0.1), re.compile("a+", re.I), b"\x00\xff", bytearray(b"x"),
+        {1, 2}, frozenset({3}), 1 + 2j, range(3), slice(1, 2), Ellipsis, NotImplemented, None, True, 2**70, 1.5, "s",
+        (1, "a"), zoneinfo.ZoneInfo("UTC"),
+    ]
+
+
+@builder
+def numpy_objects():
+    import numpy as np
+
+    arrays = [np.zeros(3, dtype=t) for t in (
+        "?", "i1", "i2", "i4", "i8", "u1", "u2", "u4", "u8", "f2", "f4", "f8", "g", "c8", "c16", "G", "U3", "S3",
+        "O", "M8[ns]", "M8[D]", "m8[s]", "V4", [("a", "i4"), ("b", "f8", (2,))])]
+    yield "numpy arrays", arrays + [np.arange(6).reshape(2, 3).T, np.asfortranarray(np.ones((2, 2)))]
+    yield "numpy scalars", [a[0] for a in arrays] + [np.dtype(t) for t in ("f4", "U3", "O", [("a", "i4")])]
+    if hasattr(np, "dtypes") and hasattr(np.dtypes, "StringDType"):
+        yield from each("numpy StringDType", lambda: np.array(["a", "bb"], dtype=np.dtypes.StringDType()))
+    yield "numpy masked", [np.ma.masked_array([1, 2, 3], mask=[0, 1, 0]), np.ma.masked]
+    yield "numpy rec/matrix", [np.rec.array([(1, 2.0)], dtype=[("a", "i4"), ("b", "f8")]), np.asmatrix(np.eye(2))]
+    r = np.random
+    gens = [r.default_rng(1), r.RandomState(1), r.SeedSequence(1), r.Generator(r.PCG64(1))]
+    for name in ("MT19937", "PCG64", "PCG64DXSM", "Philox", "SFC64"):
+        if hasattr(r, name):
+            bg = getattr(r, name)(1)
+            gens += [bg, r.Generator(bg), r.RandomState(bg) if name == "MT19937" else bg]
+    yield "numpy random", gens
+    yield from each("numpy legacy random", lambda: np.random.mtrand._rand)
+
+
+@builder
+def ml_dtypes_objects():
+    import ml_dtypes
+    import numpy as np
+
+    names = ("bfloat16", "float8_e4m3fn", "float8_e5m2", "float8_e4m3fnuz", "float8_e5m2fnuz", "float8_e4m3b11fnuz",
+             "int4", "uint4", "float4_e2m1fn", "float6_e2m3fn", "float6_e3m2fn", "float8_e8m0fnu", "int2", "uint2")
+    yield "ml_dtypes", [np.zeros(2, dtype=getattr(ml_dtypes, n)) for n in names if hasattr(ml_dtypes, n)]
+
+
+@builder
+def scipy_objects():
+    import numpy as np
+    import scipy.sparse as sp
+
+    dense = np.eye(4)
+    mats = []
+    for fmt in ("csr", "csc", "coo", "bsr", "dia", "dok", "lil"):
+        for kind in ("matrix", "array"):
+            if hasattr(sp, f"{fmt}_{kind}"):
+                mats.append(getattr(sp, f"{fmt}_{kind}")(dense))
+    yield "scipy sparse", mats
+    from scipy import interpolate, spatial, stats
+
+    x = np.linspace(0, 1, 8)
+    y = x ** 2
+    for label, make in [
+        ("interp1d", lambda: interpolate.interp1d(x, y)),
+        ("CubicSpline", lambda: interpolate.CubicSpline(x, y)),
+        ("PchipInterpolator", lambda: interpolate.PchipInterpolator(x, y)),
+        ("Akima1DInterpolator", lambda: interpolate.Akima1DInterpolator(x, y)),
+        ("UnivariateSpline", lambda: interpolate.UnivariateSpline(x, y)),
+        ("make_interp_spline", lambda: interpolate.make_interp_spline(x, y)),
+        ("RegularGridInterpolator", lambda: interpolate.RegularGridInterpolator((x,), y)),
+        ("RBFInterpolator", lambda: interpolate.RBFInterpolator(x[:, None], y)),
+        ("LinearNDInterpolator", lambda: interpolate.LinearNDInterpolator(np.random.rand(10, 2), np.arange(10.0))),
+        ("NearestNDInterpolator", lambda: interpolate.NearestNDInterpolator(np.random.rand(10, 2), np.arange(10.0))),
+        ("KDTree", lambda: spatial.KDTree(np.random.rand(10, 2))),
+        ("cKDTree", lambda: spatial.cKDTree(np.random.rand(10, 2))),
+        ("Rotation", lambda: spatial.transform.Rotation.from_euler("z", 30, degrees=True)),
+        ("gaussian_kde", lambda: stats.gaussian_kde(np.random.rand(20))),
+        ("frozen norm", lambda: stats.norm(0, 1)),
+        ("frozen gamma", lambda: stats.gamma(2.0)),
+        ("frozen poisson", lambda: stats.poisson(3.0)),
+        ("frozen multivariate_normal", lambda: stats.multivariate_normal([0, 0], np.eye(2))),
+        ("frozen dirichlet", lambda: stats.dirichlet([1.0, 2.0])),
+        ("rv_histogram", lambda: stats.rv_histogram(np.histogram(np.random.rand(30)))),
+    ]:
+        yield from each(f"scipy {label}", make)
+
+
+@builder
+def sklearn_objects():
+    import numpy as np
+    from sklearn.utils import all_estimators
+
+    rng = np.random.RandomState(0)
+    X = rng.rand(30, 4)
+    y = np.array([0, 1, 2] * 10)
+    yr = rng.rand(30)
+    Xpos = np.abs(X)
+    for name, cls in all_estimators():
+        def make(cls=cls):
+            est = cls()
+            for args in ((X, y), (X, yr), (X,), (Xpos, y), (X, np.c_[yr, yr])):
+                try:
+                    return est.fit(*args)
+                except Exception:  # noqa: BLE001 - the next data shape
+                    continue
+            return est
+        yield from each(f"sklearn {name}", make)
+    from sklearn.compose import ColumnTransformer
+    from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
+    from sklearn.neighbors import BallTree, KDTree, KNeighborsClassifier
+    from sklearn.pipeline import make_pipeline, make_union
+    from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
+    from sklearn.linear_model import LogisticRegression
+    import pandas as pd
+
+    df = pd.DataFrame({"a": rng.rand(30), "b": ["x", "y", "z"] * 10})
+    yield from each("sklearn ColumnTransformer", lambda: make_pipeline(ColumnTransformer(
+        [("num", StandardScaler(), ["a"]), ("cat", OneHotEncoder(), ["b"])]), LogisticRegression()).fit(df, y))
+    yield from each("sklearn union", lambda: make_union(StandardScaler(), FunctionTransformer(scale)).fit(X))
+    yield from each("sklearn trees", lambda: [KDTree(X), BallTree(X), KNeighborsClassifier(3).fit(X, y)])
+    yield from each("sklearn hgb", lambda: [HistGradientBoostingClassifier(max_iter=3).fit(X, y),
+                                            HistGradientBoostingRegressor(max_iter=3).fit(X, yr)])
+
+
+@builder
+def pandas_objects():
+    import numpy as np
+    import pandas as pd
+
+    s = [
+        pd.Series([1, 2]), pd.Series([1.5, None]), pd.Series(["a", "b"], dtype=object),
+        pd.Series(["a", "b"], dtype="category"), pd.Series(pd.period_range("2020", periods=2, freq="M")),
+        pd.Series(pd.interval_range(0, 2)), pd.Series(pd.date_range("2020", periods=2)),
+        pd.Series(pd.date_range("2020", periods=2, tz="UTC")), pd.Series(pd.timedelta_range("1D", periods=2)),
+        pd.Series([1, None], dtype="Int64"), pd.Series([1.5, None], dtype="Float64"),
+        pd.Series([True, None], dtype="boolean"), pd.Series(pd.arrays.SparseArray([0, 1, 0])),
+        pd.Series([1, 2], dtype="UInt8"), pd.Series([True, False]),
+    ]
+    for label, make in [
+        ("tz pytz", lambda: pd.Series(pd.date_range("2020", periods=2, tz=__import__("pytz").timezone("Europe/Paris")))),
+        ("tz zoneinfo", lambda: pd.Series(pd.date_range("2020", periods=2, tz=__import__("zoneinfo").ZoneInfo("Europe/Paris")))),
+        ("tz dateutil", lambda: pd.Series(pd.date_range("2020", periods=2, tz="dateutil/Europe/Paris"))),
+        ("string python", lambda: pd.Series(["a", None], dtype="string[python]")),
+        ("string pyarrow", lambda: pd.Series(["a", None], dtype="string[pyarrow]")),
+        ("str", lambda: pd.Series(["a", None], dtype="str")),
+        ("arrow int", lambda: pd.Series([1, None], dtype="int64[pyarrow]")),
+        ("arrow ts", lambda: pd.Series(pd.date_range("2020", periods=2)).astype("timestamp[ns][pyarrow]")),
+        ("frame", lambda: pd.DataFrame({"a": [1, 2], "b": ["x", "y"], "c": [1.0, 2.0]})),
+        ("multiindex", lambda: pd.DataFrame({"v": [1, 2]}, index=pd.MultiIndex.from_tuples([("a", 1), ("b", 2)]))),
+        ("indexes", lambda: [pd.Index([1, 2]), pd.RangeIndex(3), pd.CategoricalIndex(["a"]), pd.DatetimeIndex(["2020"]),
+                             pd.PeriodIndex(["2020"], freq="D"), pd.TimedeltaIndex(["1D"]), pd.IntervalIndex.from_breaks([0, 1]),
+                             pd.Index([1.5]), pd.Index(["a"]), pd.Index([True])]),
+        ("scalars", lambda: [pd.Timestamp("2020", tz="UTC"), pd.Timestamp("2020"), pd.Timedelta("1D"), pd.Period("2020", "M"),
+                             pd.Interval(0, 1), pd.NaT, pd.NA, pd.Categorical(["a"]), pd.CategoricalDtype(["a"])]),
+        ("offsets", lambda: [getattr(pd.offsets, n)() for n in dir(pd.offsets) if n[0].isupper() and n not in
+                             ("DateOffset", "BaseOffset", "Tick", "CustomBusinessDay", "CBMonthBegin", "CBMonthEnd",
+                              "CustomBusinessMonthBegin", "CustomBusinessMonthEnd", "CustomBusinessHour")] +
+                            [pd.DateOffset(days=1), pd.offsets.CustomBusinessDay(), pd.offsets.CustomBusinessHour()]),
+        ("dtypes", lambda: [pd.Int64Dtype(), pd.Float64Dtype(), pd.BooleanDtype(), pd.StringDtype(), pd.SparseDtype(),
+                            pd.IntervalDtype("int64"), pd.PeriodDtype("D"), pd.DatetimeTZDtype(tz="UTC")]),
+        ("groupby frame", lambda: pd.DataFrame({"a": [1, 1], "b": [1, 2]}).groupby("a").sum()),
+        ("wide frame", lambda: pd.DataFrame(np.ones((3, 3)), columns=list("abc")).astype({"a": "int32"})),
+    ]:
+        yield from each(f"pandas {label}", make)
+    yield "pandas series", s
+
+
+@builder
+def pyarrow_objects():
+    import pyarrow as pa
+
+    yield from each("pyarrow", lambda: [pa.array([1, 2]), pa.table({"a": [1]}), pa.chunked_array([[1], [2]]),
+                                        pa.int64(), pa.schema([("a", pa.int64())]), pa.scalar(1), pa.array(["a"]),
+                                        pa.record_batch({"a": [1]}), pa.timestamp("ns", tz="UTC"), pa.list_(pa.int8()),
+                                        pa.dictionary(pa.int8(), pa.string()), pa.field("a", pa.float32()), pa.py_buffer(b"x")])
+
+
+@builder
+def torch_objects():
+    import torch
+
+    dtypes = [v for v in vars(torch).values() if isinstance(v, torch.dtype)]
+    tensors = []
+    for d in dtypes:
+        try:
+            tensors.append(torch.zeros(2, dtype=d))
+        except Exception:  # noqa: BLE001 - dtypes without CPU tensors (bits, float4)
+            pass
+    yield "torch tensors", tensors + dtypes + [torch.Size([2, 3]), torch.device("cpu"), torch.device("cuda", 0),
+                                               torch.nn.Parameter(torch.ones(2)), torch.zeros(2, device="meta"),
+                                               torch.ones(2, 2).t(), torch.ones(4)[1:], torch.per_tensor_affine]
+    for label, make in [
+        ("quantized", lambda: [torch.quantize_per_tensor(torch.ones(3), 0.1, 0, torch.qint8),
+                               torch.quantize_per_channel(torch.ones(2, 2), torch.tensor([0.1, 0.2]), torch.tensor([0, 0]), 0, torch.quint8)]),
+        ("sparse", lambda: [torch.eye(3).to_sparse(), torch.eye(3).to_sparse_csr(), torch.eye(3).to_sparse_csc(),
+                            torch.eye(4).to_sparse_bsr((2, 2)), torch.eye(4).to_sparse_bsc((2, 2))]),
+        ("nested", lambda: torch.nested.nested_tensor([torch.ones(2), torch.ones(3)])),
+        ("nested jagged", lambda: torch.nested.nested_tensor([torch.ones(2), torch.ones(3)], layout=torch.jagged)),
+        ("buffer", lambda: torch.nn.Buffer(torch.ones(2))),
+        ("uninitialized", lambda: torch.nn.LazyLinear(3)),
+        ("distributions", lambda: [torch.distributions.Normal(0.0, 1.0), torch.distributions.Categorical(torch.ones(3))]),
+        ("grad scaler", lambda: torch.amp.GradScaler("cpu")),
+        ("generator", lambda: torch.Generator().manual_seed(1)),
+        ("rng state", lambda: torch.get_rng_state()),
+        ("layers", lambda: torch.nn.Sequential(torch.nn.Conv2d(1, 2, 3), torch.nn.BatchNorm2d(2), torch.nn.ReLU(),
+                                               torch.nn.LSTM(2, 2), torch.nn.TransformerEncoderLayer(8, 2),
+                                               torch.nn.MultiheadAttention(8, 2), torch.nn.Embedding(4, 2),
+                                               torch.nn.LayerNorm(2), torch.nn.GRU(2, 2), torch.nn.Dropout())),
+        ("quantized model", lambda: torch.ao.quantization.quantize_dynamic(torch.nn.Sequential(torch.nn.Linear(4, 4)),
+                                                                           {torch.nn.Linear}, dtype=torch.qint8)),
+        ("weight norm", lambda: torch.nn.utils.parametrizations.weight_norm(torch.nn.Linear(2, 2))),
+        ("spectral norm", lambda: torch.nn.utils.spectral_norm(torch.nn.Linear(2, 2))),
+    ]:
+        yield from each(f"torch {label}", make)
+    params = [torch.nn.Parameter(torch.ones(2, 2))]
+    for name in dir(torch.optim):
+        cls = getattr(torch.optim, name)
+        if not (isinstance(cls, type) and issubclass(cls, torch.optim.Optimizer)) or cls is torch.optim.Optimizer:
+            continue
+
+        def make_opt(cls=cls):
+            p = [torch.nn.Parameter(torch.ones(2, 2))]
+            opt = cls(p, lr=0.01) if cls is not torch.optim.SparseAdam else cls([torch.nn.Parameter(torch.ones(2))], lr=0.01)
+            for q in opt.param_groups[0]["params"]:
+                q.grad = torch.ones_like(q) if cls is not torch.optim.SparseAdam else torch.ones_like(q).to_sparse()
+            opt.step((lambda: torch.tensor(0.0)) if cls is torch.optim.LBFGS else None)
+            return [opt, opt.state_dict()]
+        yield from each(f"torch optim {name}", make_opt)
+    from torch.optim import lr_scheduler as L
+
+    def opt():
+        return torch.optim.SGD(params, lr=0.1, momentum=0.9)
+    for label, make in [
+        ("StepLR", lambda: L.StepLR(opt(), 2)), ("MultiStepLR", lambda: L.MultiStepLR(opt(), [1, 2])),
+        ("ConstantLR", lambda: L.ConstantLR(opt())), ("LinearLR", lambda: L.LinearLR(opt())),
+        ("ExponentialLR", lambda: L.ExponentialLR(opt(), 0.9)), ("PolynomialLR", lambda: L.PolynomialLR(opt())),
+        ("CosineAnnealingLR", lambda: L.CosineAnnealingLR(opt(), 3)),
+        ("CosineAnnealingWarmRestarts", lambda: L.CosineAnnealingWarmRestarts(opt(), 3)),
+        ("CyclicLR", lambda: L.CyclicLR(opt(), 0.01, 0.1)), ("OneCycleLR", lambda: L.OneCycleLR(opt(), 0.1, total_steps=10)),
+        ("ReduceLROnPlateau", lambda: L.ReduceLROnPlateau(opt())), ("LambdaLR", lambda: L.LambdaLR(opt(), scale)),
+        ("MultiplicativeLR", lambda: L.MultiplicativeLR(opt(), scale)),
+        ("SequentialLR", lambda: (lambda o: L.SequentialLR(o, [L.ConstantLR(o), L.StepLR(o, 2)], [2]))(opt())),
+        ("ChainedScheduler", lambda: (lambda o: L.ChainedScheduler([L.ConstantLR(o), L.StepLR(o, 2)]))(opt())),
+    ]:
+        def both(make=make):
+            s = make()
+            return [s, s.state_dict()]
+        yield from each(f"torch lr_scheduler {label}", both)
+    yield from each("torch swa", lambda: torch.optim.swa_utils.AveragedModel(torch.nn.Linear(2, 2)))
+    yield from each("torch swa lr", lambda: torch.optim.swa_utils.SWALR(opt(), 0.1))
+    yield from torch_files()
+
+
+def torch_files():
+    """torch.save's own layouts (zip and legacy) and a DCP checkpoint's .metadata."""
+    import torch
+
+    obj = {"model": torch.nn.Linear(2, 2).state_dict(), "epoch": 1, "t": torch.ones(2, dtype=torch.bfloat16),
+           "p": torch.nn.Parameter(torch.ones(1)), "optim": torch.optim.Adam([torch.nn.Parameter(torch.ones(1))]).state_dict()}
+    for legacy in (False, True):
+        buf = io.BytesIO()
+        torch.save(obj, buf, _use_new_zipfile_serialization=not legacy)
+        data = buf.getvalue()
+        if not legacy:
+            import zipfile
+
+            with zipfile.ZipFile(io.BytesIO(data)) as z:
+                data = z.read(next(n for n in z.namelist() if n.endswith("data.pkl")))
+        yield f"torch.save legacy={legacy}", data
+    try:
+        import torch.distributed.checkpoint as dcp
+
+        with tempfile.TemporaryDirectory() as d:
+            dcp.save({"model": torch.nn.Linear(2, 2).state_dict(), "step": 3, "extra": {"lr": 0.1}}, checkpoint_id=d)
+            with open(os.path.join(d, ".metadata"), "rb") as f:
+                yield "dcp .metadata", f.read()
+    except Exception as e:  # noqa: BLE001
+        print(f"  sample dcp: {type(e).__name__}: {e}", file=sys.stderr)
+
+
+@builder
+def torchvision_models():
+    import torch  # torchvision's ops are stubbed by introspect.py before this import
+    import torchvision
+
+    for name in torchvision.models.list_models():
+        def make(name=name):
+            with torch.device("meta"):  # module classes are what matters; no memory for vit_h_14's weights
+                try:  # detection and segmentation models would fetch their backbone's weights
+                    return torchvision.models.get_model(name, weights=None, weights_backbone=None)
+                except TypeError:
+                    return torchvision.models.get_model(name, weights=None)
+        yield from each(f"torchvision {name}", make)
+
+
+@builder
+def transformers_objects():
+    import transformers
+    from transformers import CONFIG_MAPPING, TrainingArguments
+
+    with tempfile.TemporaryDirectory() as d:
+        yield from each("transformers TrainingArguments", lambda: TrainingArguments(output_dir=d, report_to=[]))
+        yield from each("transformers Seq2SeqTrainingArguments",
+                        lambda: transformers.Seq2SeqTrainingArguments(output_dir=d, report_to=[]))
+    for key in list(CONFIG_MAPPING.keys()):
+        yield from each(f"transformers config {key}", lambda key=key: CONFIG_MAPPING[key]())
+    yield from each("transformers GenerationConfig", lambda: transformers.GenerationConfig(max_new_tokens=3))
+    yield from each("transformers small bert", lambda: transformers.BertModel(transformers.BertConfig(
+        hidden_size=8, num_hidden_layers=1, num_attention_heads=2, intermediate_size=8, vocab_size=20)))
+    yield from each("transformers small gpt2", lambda: transformers.GPT2LMHeadModel(transformers.GPT2Config(
+        n_embd=8, n_layer=1, n_head=2, vocab_size=20)))
+    yield from each("transformers llama", lambda: transformers.LlamaForCausalLM(transformers.LlamaConfig(
+        hidden_size=8, num_hidden_layers=1, num_attention_heads=2, intermediate_size=8, vocab_size=20,
+        num_key_value_heads=1)))
+    yield from each("transformers fast tokenizer", lambda: transformers.PreTrainedTokenizerFast(
+        tokenizer_object=_tiny_tokenizer()))
+
+
+def _tiny_tokenizer():
+    from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
+
+    tok = Tokenizer(models.WordLevel({"a": 0, "b": 1, "[UNK]": 2}, unk_token="[UNK]"))
+    tok.normalizer = normalizers.Sequence([normalizers.NFKC(), normalizers.Lowercase()])
+    tok.pre_tokenizer = pre_tokenizers.Whitespace()
+    tok.post_processor = processors.TemplateProcessing(single="$A", special_tokens=[])
+    tok.decoder = decoders.WordPiece()
+    return tok
+
+
+@builder
+def tokenizers_objects():
+    from tokenizers import models
+
+    yield from each("tokenizers", lambda: [_tiny_tokenizer(), models.BPE(), models.Unigram(), models.WordPiece({"a": 0})])
+
+
+@builder
+def accelerate_objects():
+    import accelerate.utils as u
+
+    yield from each("accelerate", lambda: [u.DistributedType.MULTI_GPU, u.PrecisionType.BF16, u.ProjectConfiguration(),
+                                           u.DataLoaderConfiguration(), u.GradientAccumulationPlugin(),
+                                           u.DynamoBackend.NO, u.RNGType.TORCH])
+
+
+@builder
+def peft_objects():
+    import peft
+    import torch
+
+    yield from each("peft configs", lambda: [peft.LoraConfig(r=2, target_modules=["0"]), peft.PeftType.LORA,
+                                             peft.TaskType.CAUSAL_LM, peft.PromptTuningConfig(num_virtual_tokens=2,
+                                                                                              task_type="CAUSAL_LM")])
+    yield from each("peft model", lambda: peft.get_peft_model(torch.nn.Sequential(torch.nn.Linear(4, 4)),
+                                                              peft.LoraConfig(r=2, target_modules=["0"])))
+
+
+@builder
+def lightning_objects():
+    for pkg in ("lightning.pytorch", "pytorch_lightning", "lightning.fabric", "lightning_fabric"):
+        def make(pkg=pkg):
+            mod = __import__(pkg + ".utilities.parsing" if "pytorch" in pkg else pkg + ".utilities.data",
+                             fromlist=["AttributeDict"])
+            return mod.AttributeDict(lr=0.1, layers=[1, 2])
+        yield from each(f"{pkg} AttributeDict", make)
+    import lightning.pytorch as L
+    import torch
+
+    class Tiny(L.LightningModule):  # pickled by value below; only its hparams matter
+        def __init__(self, lr=0.1):
+            super().__init__()
+            self.save_hyperparameters()
+            self.l = torch.nn.Linear(2, 2)
+    yield from each("lightning hparams", lambda: Tiny().hparams)
+
+
+@builder
+def omegaconf_objects():
+    from omegaconf import OmegaConf
+
+    c = OmegaConf.create({"a": 1, "b": [1, {"c": "x"}], "d": "${a}", "e": None, "f": 1.5, "g": True})
+    yield "omegaconf", [c, OmegaConf.create([1, 2]), OmegaConf.structured({"x": 1})]
+
+
+@builder
+def timm_objects():
+    import timm
+
+    for name in ("resnet18", "vit_tiny_patch16_224", "efficientnet_b0", "convnext_atto", "mobilenetv3_small_050",
+                 "deit_tiny_patch16_224", "regnetx_002", "swin_tiny_patch4_window7_224", "eva02_tiny_patch14_224"):
+        yield from each(f"timm {name}", lambda name=name: timm.create_model(name, pretrained=False, device="meta"))
+
+
+@builder
+def sentence_transformers_objects():
+    from sentence_transformers import SentenceTransformer, models
+
+    yield from each("sentence-transformers", lambda: SentenceTransformer(modules=[models.Pooling(8), models.Normalize()]))
+
+
+@builder
+def statsmodels_objects():
+    import numpy as np
+    import statsmodels.api as sm
+    from statsmodels.tsa.arima.model import ARIMA
+
+    rng = np.random.RandomState(0)
+    X = sm.add_constant(rng.rand(40, 2))
+    y = X @ [1, 2, 3] + rng.rand(40)
+    yield from each("statsmodels OLS", lambda: sm.OLS(y, X).fit())
+    yield from each("statsmodels GLM", lambda: sm.GLM(y, X).fit())
+    yield from each("statsmodels Logit", lambda: sm.Logit((y > y.mean()).astype(float), X).fit(disp=0))
+    yield from each("statsmodels ARIMA", lambda: ARIMA(rng.rand(40), order=(1, 0, 0)).fit())
+    yield from each("statsmodels ExpSmoothing", lambda: sm.tsa.ExponentialSmoothing(rng.rand(40) + 1).fit())
+
+
+@builder
+def nltk_objects():
+    import nltk
+
+    train = [({"a": 1}, "x"), ({"a": 2}, "y")]
+    yield from each("nltk", lambda: [nltk.PorterStemmer(), nltk.RegexpTokenizer(r"\w+"), nltk.FreqDist("abca"),
+                                     nltk.ConditionalFreqDist([("a", "b")]), nltk.NaiveBayesClassifier.train(train),
+                                     nltk.Tree("S", ["a"]), nltk.SnowballStemmer("english"), nltk.WordPunctTokenizer(),
+                                     nltk.tokenize.TreebankWordTokenizer(), nltk.DecisionTreeClassifier.train(train)])
+
+
+@builder
+def lightgbm_objects():
+    import lightgbm as lgb
+    import numpy as np
+
+    X = np.random.RandomState(0).rand(40, 3)
+    y = np.array([0, 1] * 20)
+    yield from each("lightgbm", lambda: [lgb.LGBMClassifier(n_estimators=2, verbose=-1).fit(X, y),
+                                         lgb.LGBMRegressor(n_estimators=2, verbose=-1).fit(X, X[:, 0])])
+    yield from each("lightgbm booster", lambda: lgb.train({"verbose": -1}, lgb.Dataset(X, y), 2))
+
+
+@builder
+def keras_objects():
+    import keras
+
+    yield from each("keras", lambda: keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)]))
+
+
+@builder
+def einops_objects():
+    import torch
+    from einops.layers.torch import Rearrange, Reduce
+
+    yield from each("einops", lambda: torch.nn.Sequential(Rearrange("b c -> c b"), Reduce("b c -> b", "mean")))

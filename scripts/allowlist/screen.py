@@ -1,0 +1,316 @@
+"""The screen every introspected name passes before it is allowlisted.
+
+Three checks, each returning the reason a name is left out (or None):
+  * area: the module lies in a part of a library that loads code, starts workers, downloads or
+    is a test helper, or under modelgate's own deny lists (read from src/rules/callables.ts);
+  * source: the source text of what runs when the class is constructed, given state, called or
+    collected (__new__, __init__, __post_init__, __setstate__, __setattr__, __del__,
+    __array_finalize__, through the MRO, plus the methods they call on self), or of the function
+    itself, calls something that reaches files, processes, threads, the network, importers,
+    exec/eval/compile, nested deserialization, downloads, ctypes or signal handlers;
+  * compiled: a class without Python source whose name says it wraps a file, stream, process,
+    connection or similar (its behaviour cannot be read, so the name has to do).
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+from pathlib import Path
+
+CALLABLES_TS = Path(__file__).resolve().parent.parent.parent / "src" / "rules" / "callables.ts"
+
+
+def _ts_keys(const: str) -> set[str]:
+    text = CALLABLES_TS.read_text()
+    block = text[text.index(f"export const {const}"):]
+    block = block[: block.index("\n};")]
+    return set(re.findall(r'^\s*"?([\w.]+)"?\s*:', block, re.M)) - {"export"}
+
+
+DENY_MODULES = _ts_keys("DENY_MODULES")
+DENY_NAMES = _ts_keys("DENY_NAMES")
+
+# Areas left out whole (module prefixes), beyond the deny lists.
+AREAS: dict[str, str] = {
+    "torch.utils.data": "data loading: DataLoader starts worker processes, datasets read files",
+    "torch.multiprocessing": "starts processes and shares memory between them",
+    "torch.distributed": "process groups, RPC and stores open network connections",
+    "torch.hub": "downloads and runs code from repositories",
+    "torch.package": "imports code packaged in the archive",
+    "torch._dynamo": "compiles and runs bytecode",
+    "torch._inductor": "generates and compiles code in subprocesses",
+    "torch.fx": "generates and executes Python code",
+    "torch.jit": "compiles TorchScript (its value rebuilders are curated)",
+    "torch.export": "traces and serializes programs (fx graphs)",
+    "torch._export": "traces and serializes programs (fx graphs)",
+    "torch.onnx": "exports models, runs external tools",
+    "torch.compiler": "compiles code",
+    "torch._functorch": "compiles graphs (AOT autograd)",
+    "torch._higher_order_ops": "wraps and compiles graphs",
+    "torch._library": "registers custom operators",
+    "torch.library": "registers custom operators",
+    "torch._logging": "configures logging handlers",
+    "torch.utils.cpp_extension": "compiles and loads native extensions",
+    "torch.utils.tensorboard": "writes event files",
+    "torch.utils.benchmark": "compiles and times code",
+    "torch.utils.bottleneck": "profiles scripts",
+    "torch.profiler": "writes traces, starts profiler threads",
+    "torch.autograd.profiler": "writes traces",
+    "torch.cuda": "initializes devices and streams (its legacy storage types are curated)",
+    "torch.classes": "imports native classes",
+    "torch._ops": "imports native operators",
+    "torch._classes": "imports native classes",
+    "torch.testing": "test helpers",
+    "torch.utils.model_zoo": "downloads weights",
+    "torch._C._distributed": "process groups and stores",
+    "transformers.dynamic_module_utils": "imports code from model repositories",
+    "transformers.commands": "command-line tools",
+    "transformers.pipelines": "builds models with downloads",
+    "transformers.models.auto": "imports model classes by name and downloads",
+    "transformers.hub": "downloads",
+    "transformers.utils.hub": "downloads",
+    "transformers.integrations": "third-party trackers (network, processes)",
+    "transformers.trainer": "training loop: starts processes, writes checkpoints",
+    "transformers.kernels": "downloads and loads kernels",
+    "transformers.data": "datasets that read files",
+    "accelerate.commands": "command-line tools",
+    "accelerate.launchers": "starts processes",
+    "accelerate.tracking": "third-party trackers (network, files)",
+    "lightning.app": "starts servers and processes",
+    "lightning.pytorch.loggers": "loggers write files and talk to services",
+    "pytorch_lightning.loggers": "loggers write files and talk to services",
+    "lightning.fabric.loggers": "loggers write files",
+    "lightning_fabric.loggers": "loggers write files",
+    "lightning.pytorch.cli": "instantiates classes named in configuration",
+    "pytorch_lightning.cli": "instantiates classes named in configuration",
+    "lightning.pytorch.callbacks": "callbacks write checkpoints and logs",
+    "pytorch_lightning.callbacks": "callbacks write checkpoints and logs",
+    "lightning.pytorch.plugins": "environments and I/O plugins",
+    "pytorch_lightning.plugins": "environments and I/O plugins",
+    "lightning.fabric.plugins": "environments and I/O plugins",
+    "lightning_fabric.plugins": "environments and I/O plugins",
+    "lightning.pytorch.strategies": "distributed launchers",
+    "pytorch_lightning.strategies": "distributed launchers",
+    "lightning.fabric.strategies": "distributed launchers",
+    "lightning_fabric.strategies": "distributed launchers",
+    "sentence_transformers.backend": "exports and loads ONNX/OpenVINO models",
+    "pandas.io": "readers and writers of files",
+    "pandas.plotting": "plots",
+    "pandas.util": "test and version helpers",
+    "pandas.conftest": "test fixtures",
+    "pyarrow.fs": "file systems",
+    "pyarrow._fs": "file systems",
+    "pyarrow._s3fs": "network file system",
+    "pyarrow._gcsfs": "network file system",
+    "pyarrow._hdfs": "network file system",
+    "pyarrow._azurefs": "network file system",
+    "pyarrow.flight": "network RPC",
+    "pyarrow._flight": "network RPC",
+    "pyarrow.dataset": "reads datasets from files",
+    "pyarrow._dataset": "reads datasets from files",
+    "pyarrow.parquet": "reads and writes files",
+    "pyarrow._parquet": "reads and writes files",
+    "pyarrow.orc": "reads and writes files",
+    "pyarrow._orc": "reads and writes files",
+    "pyarrow.csv": "reads and writes files",
+    "pyarrow._csv": "reads and writes files",
+    "pyarrow.json": "reads files",
+    "pyarrow._json": "reads files",
+    "pyarrow.feather": "reads and writes files",
+    "pyarrow.ipc": "reads and writes streams",
+    "pyarrow.cffi": "loads native code",
+    "pyarrow.jvm": "loads a JVM",
+    "pyarrow.cuda": "devices",
+    "pyarrow._cuda": "devices",
+    "pyarrow.substrait": "runs query plans",
+    "pyarrow._substrait": "runs query plans",
+    "pyarrow.acero": "runs query plans",
+    "pyarrow._acero": "runs query plans",
+    "pyarrow.interchange": "wraps foreign buffers",
+    "scipy.io": "reads and writes files",
+    "scipy.datasets": "downloads data sets",
+    "scipy._lib": "internal helpers (thread pools, ccallback, ctypes)",
+    "sklearn.datasets": "downloads and reads data sets",
+    "sklearn.utils.parallel": "runs workers",
+    "sklearn.experimental": "import side effects that patch scikit-learn",
+    "nltk.downloader": "downloads",
+    "nltk.data": "opens files and URLs",
+    "nltk.corpus": "reads corpora from files",
+    "nltk.app": "GUI applications",
+    "nltk.parse.corenlp": "starts a Java server",
+    "nltk.tag.stanford": "runs Java",
+    "nltk.parse.stanford": "runs Java",
+    "nltk.parse.malt": "runs Java",
+    "nltk.internals": "runs Java, imports by name",
+    "nltk.twitter": "network",
+    "statsmodels.datasets": "reads data sets from files and the network",
+    "statsmodels.iolib": "reads and writes files",
+    "statsmodels.sandbox": "unmaintained code",
+    "timm.models._hub": "downloads",
+    "timm.models._builder": "downloads pretrained weights",
+    "keras.src.utils.file_utils": "downloads and extracts",
+    "keras.src.saving": "loads models and code",
+    "keras.src.legacy.saving": "loads models and code",
+    "keras.src.backend.tensorflow": "needs TensorFlow",
+    "keras.src.backend.jax": "needs JAX",
+    "keras.src.backend.openvino": "needs OpenVINO",
+    "keras.src.backend.numpy": "",
+    "keras.src.export": "exports models",
+    "keras.src.callbacks": "callbacks write files and talk to services",
+    "lightgbm.dask": "distributed workers",
+    "lightgbm.plotting": "plots",
+    "joblib": "",
+    "huggingface_hub": "downloads",
+    "numpy.f2py": "compiles code",
+    "numpy.distutils": "builds code",
+    "numpy.testing": "test helpers",
+    "numpy._pyinstaller": "packaging hooks",
+    "numpy.lib._datasource": "opens files and URLs",
+    "numpy.lib.format": "reads arrays from files (and pickles)",
+    "numpy.lib._npyio_impl": "reads and writes files",
+    "numpy.lib.npyio": "reads and writes files",
+}
+del AREAS["keras.src.backend.numpy"], AREAS["joblib"]
+
+# Module path segments that mark tests, vendored copies and build helpers.
+SEGMENTS = {"tests", "test", "testing", "_testing", "conftest", "benchmarks", "_vendor", "vendor", "vendored",
+            "externals", "setup", "__main__", "_pytest", "_distributor_init", "_pyinstaller"}
+
+# DCP's .metadata file pickles these modules' data classes: allowed inside torch.distributed.
+DCP_MODULES = {"torch.distributed.checkpoint.metadata", "torch.distributed.checkpoint.planner",
+               "torch.distributed.checkpoint.storage", "torch.distributed.checkpoint.filesystem",
+               "torch.distributed.checkpoint._extension"}
+
+
+def area_reason(module: str) -> str | None:
+    parts = module.split(".")
+    for i in range(len(parts), 0, -1):
+        prefix = ".".join(parts[:i])
+        if prefix in DENY_MODULES:
+            return f"under modelgate's deny list ({prefix})"
+    for seg in parts:
+        if seg in SEGMENTS or seg.startswith("test_") or seg.endswith("_test") or seg.startswith("conftest"):
+            return f"test, vendored or build helper module ({seg})"
+    if module in DCP_MODULES:
+        return None
+    for i in range(len(parts), 0, -1):
+        prefix = ".".join(parts[:i])
+        if prefix in AREAS:
+            return f"{prefix}: {AREAS[prefix]}"
+    return None
+
+
+def name_reason(module: str, name: str) -> str | None:
+    if f"{module}.{name}" in DENY_NAMES:
+        return "under modelgate's deny list"
+    if "." in name:
+        return "nested name: loading it walks attributes"
+    if name.startswith("__") and name.endswith("__"):
+        return "dunder name"
+    return None
+
+
+# What source text must not call. Each pattern names what it reaches.
+PATTERNS: list[tuple[str, re.Pattern]] = [(why, re.compile(p)) for why, p in [
+    ("files", r"(?<![\w.])open\(|\bio\.open|\bos\.(remove|unlink|rmdir|removedirs|makedirs|mkdir|rename|renames|"
+              r"replace|chmod|chown|symlink|link|truncate|listdir|scandir|walk|fdopen|open|startfile)\b|"
+              r"\bshutil\.|\btempfile\.|\.(write_text|write_bytes|read_text|read_bytes|unlink|rmdir|touch)\(|"
+              r"\bmemmap\(|\bfromfile\(|\btofile\(|\bh5py\.|\bzipfile\.|\btarfile\.|\bmmap\.|\bglob\.glob|"
+              r"\bos\.path\.(exists|isfile|isdir|getsize)|\bsafe_open\(|\bsafetensors\b"),
+    ("processes", r"\bsubprocess\b|\bos\.(system|popen|exec\w*|spawn\w*|fork\w*|kill\w*|posix_spawn\w*)\b|"
+                  r"\bPopen\(|\bmultiprocessing\b|\bProcessPoolExecutor\b|\bmp\.(Process|Pool|get_context)"),
+    ("threads", r"\bthreading\.(Thread|Timer)\b|\bThread\(|\bThreadPoolExecutor\b|\b_thread\.|"
+                r"\bconcurrent\.futures\b|\basyncio\.|\bThreadPool\("),
+    ("the network", r"\bsocket\.(socket|create_connection|create_server|getaddrinfo|gethostbyname)\b|\burllib\b|"
+                    r"\brequests\.(get|post|put|patch|delete|head|request|Session)\b|\bhttpx\b|\bhttp\.client\b|"
+                    r"\burlopen\(|\bsmtplib\b|\bftplib\b|\bgrpc\b"),
+    ("downloads", r"\bfrom_pretrained\(|\bhf_hub_download\(|\bsnapshot_download\(|\bcached_file\(|"
+                  r"\bcached_path\(|\bload_state_dict_from_url\(|\bdownload_url\w*\(|\btorch\.hub\b|"
+                  r"\bhuggingface_hub\b|\bcached_files\(|\bdownload\w*\("),
+    ("importers", r"\b__import__\(|\bimportlib\b|\bimport_module\(|\bload_library\(|\bpkgutil\.|"
+                  r"\bsys\.modules\b|\bLazyModule\b|\brun_path\(|\bctypes\b|\bcdll\b|\bCDLL\(|"
+                  r"\bLoadLibrary\b|\bcffi\b|\bdlopen\b"),
+    ("code", r"(?<![\w.])(?<!def )(eval|exec|compile)\(|\bbuiltins\.(eval|exec|compile)\b|\btorch\.compile\(|"
+             r"\bFunctionType\(|\bCodeType\(|\bexec_module\(|\btorch\.jit\.(script|trace|load)\("),
+    ("nested deserialization", r"\b(pickle|cPickle|_pickle|dill|cloudpickle|marshal|shelve|jsonpickle)\.|"
+                               r"\btorch\.load\(|\bjoblib\.load\(|\b(np|numpy)\.load\(|\byaml\.(unsafe_)?load\(|"
+                               r"\bread_pickle\(|\bUnpickler\b|\bload_pickle\("),
+    ("signal or exit handlers", r"\bsignal\.(signal|setitimer|alarm|pthread_kill)\b|\batexit\b|"
+                                r"\bsys\.(settrace|setprofile|exit|excepthook)\b|\bweakref\.finalize\("),
+]]
+
+# Methods that run while a pickle is loaded (or the object is collected), per the contract.
+LOAD_METHODS = ("__new__", "__init__", "__post_init__", "__setstate__", "__setattr__", "__del__",
+                "__array_finalize__")
+SELF_CALL = re.compile(r"\b(?:self|cls|obj|result|new|instance)\.(_?\w+)\(")
+MAX_METHODS = 40  # bound on the methods followed from the load methods through self calls
+
+
+def _source(fn) -> str | None:
+    fn = inspect.unwrap(fn) if callable(fn) else fn
+    fn = getattr(fn, "__func__", fn)
+    try:
+        return inspect.getsource(fn)
+    except (OSError, TypeError):
+        return None
+
+
+def _strip(src: str) -> str:
+    """Drop comments and docstrings so that prose does not match."""
+    src = re.sub(r'("""|\'\'\')(?:.|\n)*?\1', "", src)
+    return re.sub(r"#[^\n]*", "", src)
+
+
+def source_reason(text: str) -> str | None:
+    text = _strip(text)
+    for why, pattern in PATTERNS:
+        m = pattern.search(text)
+        if m:
+            return f"reaches {why} ({m.group(0).strip()})"
+    return None
+
+
+def class_reason(cls, top: str) -> str | None:
+    """Screen a class: bases from deny-listed modules, then its load methods' source."""
+    for base in cls.__mro__[1:]:
+        mod = getattr(base, "__module__", "") or ""
+        r = area_reason(mod)
+        if r and mod.split(".")[0] not in ("builtins",):
+            return f"inherits {mod}.{base.__qualname__}: {r}"
+    seen: set[str] = set()
+    todo = [m for m in LOAD_METHODS]
+    while todo and len(seen) < MAX_METHODS:
+        meth = todo.pop()
+        if meth in seen:
+            continue
+        seen.add(meth)
+        for klass in cls.__mro__:
+            if meth not in vars(klass):
+                continue
+            if getattr(klass, "__module__", "builtins").split(".")[0] in ("builtins", "abc", "typing", "enum"):
+                break  # the standard base types' own methods
+            src = _source(vars(klass)[meth])
+            if src:
+                r = source_reason(src)
+                if r:
+                    where = "" if klass is cls else f" of {klass.__module__}.{klass.__qualname__}"
+                    return f"{meth}{where} {r}"
+                todo.extend(SELF_CALL.findall(_strip(src)))
+            break
+    return None
+
+
+# Compiled classes: no source to read, so their names must not say they wrap I/O or workers.
+COMPILED_NAME = re.compile(
+    r"File|Stream|Socket|Client|Server|Reader|Writer|Connection|Process|Thread|Pool|Executor|Loader|"
+    r"Download|Mmap|MemoryMap|Filesystem|FileSystem|Handler|Signal|Dataset|Scanner|Sink|Source|Path|"
+    r"Library|Module|Importer|Compiler|Jit|Callback|Hook|Flight|Channel|Pipe|Queue|Lock|Event|Store|"
+    r"Future|Worker|Loop|Subprocess|Interpreter|Eval|Exec", re.I)
+
+
+def compiled_reason(cls) -> str | None:
+    if _source(cls) is not None:
+        return None
+    m = COMPILED_NAME.search(cls.__name__)
+    return f"compiled class without source whose name says it wraps {m.group(0)}" if m else None

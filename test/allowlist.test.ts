@@ -1,0 +1,143 @@
+/**
+ * The generated allowlist (data/allowlist.json, scripts/allowlist/generate.py): its shape, that
+ * nothing dangerous got in, and that the introspection of the real libraries is in it.
+ */
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { ALLOWLIST, allowEntry, allowedNames, exclusionOf } from "../src/rules/allowlist.js";
+import { DENY_MODULES, DENY_NAMES } from "../src/rules/callables.js";
+
+const KINDS = new Set(["class", "enum", "function", "cython"]);
+const POSITION_FIELDS = ["calls", "constructs", "iterates"] as const;
+
+/** Deny-listed names the curated part allows on purpose (the reason is in generate.py). */
+const CURATED_OVER_DENY = new Set([
+  "functools.partial",
+  "joblib.numpy_pickle.NumpyArrayWrapper",
+]);
+
+/** Dunder names the pickle protocols themselves use. */
+const DUNDER_EXCEPTIONS = new Set([
+  "copyreg.__newobj__",
+  "copyreg.__newobj_ex__",
+  "numpy.random._pickle.__randomstate_ctor",
+  "numpy.random._pickle.__generator_ctor",
+  "numpy.random._pickle.__bit_generator_ctor",
+  "numpy.random.__RandomState_ctor",
+]);
+
+function split(qualified: string): [string, string] {
+  for (const [module, m] of Object.entries(ALLOWLIST.modules)) {
+    if (qualified.startsWith(`${module}.`) && Object.hasOwn(m.names, qualified.slice(module.length + 1))) {
+      return [module, qualified.slice(module.length + 1)];
+    }
+  }
+  throw new Error(`not in the table: ${qualified}`);
+}
+
+function enclosingModules(module: string): string[] {
+  const parts = module.split(".");
+  return parts.map((_, i) => parts.slice(0, i + 1).join("."));
+}
+
+describe("data/allowlist.json", () => {
+  const names = [...allowedNames()];
+
+  test("has the v1 schema, a generator command, kinds and libraries", () => {
+    assert.equal(ALLOWLIST.schema, "modelgate.allowlist/v1");
+    assert.match(ALLOWLIST.generator, /scripts\/allowlist\/generate\.py/);
+    assert.deepEqual(new Set(Object.keys(ALLOWLIST.kinds)), KINDS);
+    assert.ok(ALLOWLIST.libraries.python.length > 0);
+    for (const [module, m] of Object.entries(ALLOWLIST.modules)) {
+      assert.ok(m.lib === "python" || Object.hasOwn(ALLOWLIST.libraries, m.lib), `${module}: unknown library ${m.lib}`);
+      assert.ok(Object.keys(m.names).length > 0, `${module} has no names`);
+    }
+  });
+
+  test("every entry has a known kind and well-formed argument fields", () => {
+    for (const q of names) {
+      const e = allowEntry(q)!;
+      assert.ok(KINDS.has(e.kind), `${q}: kind ${e.kind}`);
+      for (const f of POSITION_FIELDS) {
+        const v = e[f];
+        if (v !== undefined) assert.ok(v === "*" || (Array.isArray(v) && v.every((i) => Number.isInteger(i) && i >= 0)), `${q}.${f}`);
+      }
+      if (e.state !== undefined) assert.ok(Number.isInteger(e.state) && e.state >= 0, `${q}.state`);
+      if (e.context !== undefined) assert.equal(e.context, "torchscript", q);
+      if (e.versions !== undefined) assert.match(e.versions, /^\S+( \S+)*$/, `${q}.versions`);
+    }
+  });
+
+  test("nothing under modelgate's deny lists, except the reviewed curated names", () => {
+    const hits = names.filter((q) => {
+      if (CURATED_OVER_DENY.has(q)) return false;
+      const [module] = split(q);
+      return Object.hasOwn(DENY_NAMES, q) || enclosingModules(module).some((m) => Object.hasOwn(DENY_MODULES, m));
+    });
+    assert.deepEqual(hits, []);
+  });
+
+  test("no lazy iterators, indirection or code execution from builtins, itertools, operator or functools", () => {
+    for (const n of ["map", "filter", "zip", "enumerate", "reversed", "iter", "next", "getattr", "setattr", "eval", "exec",
+      "compile", "open", "__import__", "type", "vars", "globals"]) {
+      assert.equal(allowEntry(`builtins.${n}`), undefined, `builtins.${n}`);
+    }
+    const lazy = names.filter((q) => /^(itertools|operator|_operator|functools)\./.test(q) && q !== "functools.partial");
+    assert.deepEqual(lazy, []);
+    const partial = allowEntry("functools.partial")!;
+    assert.deepEqual([partial.kind, partial.calls, partial.stateCalls], ["class", [0], [0]]);
+  });
+
+  test("every cython helper rebuilds a class of its own module that is allowlisted", () => {
+    const helpers = names.filter((q) => allowEntry(q)!.kind === "cython");
+    assert.ok(helpers.length > 0);
+    for (const q of helpers) {
+      const [module, name] = split(q);
+      assert.match(name, /^__pyx_unpickle_\w+$/, q);
+      const cls = allowEntry(`${module}.${name.slice("__pyx_unpickle_".length)}`);
+      assert.ok(cls && (cls.kind === "class" || cls.kind === "enum"), `${q}: its class is not allowlisted`);
+    }
+  });
+
+  test("names are single identifiers without dunders, except the pickle protocols' own", () => {
+    for (const q of names) {
+      const [, name] = split(q);
+      assert.match(name, /^[A-Za-z_][A-Za-z0-9_]*$/, q);
+      if (/^__\w+__$/.test(name) || (name.startsWith("__") && !name.startsWith("__pyx_unpickle_"))) {
+        assert.ok(DUNDER_EXCEPTIONS.has(q), `${q}: dunder name`);
+      }
+    }
+  });
+
+  test("every exclusion has a reason, and no excluded name is allowlisted", () => {
+    const excluded = Object.entries(ALLOWLIST.excluded);
+    assert.ok(excluded.length > 0);
+    for (const [q, reason] of excluded) {
+      assert.ok(reason.trim().length > 5, `${q}: no reason`);
+      assert.equal(allowEntry(q), undefined, `${q} is both excluded and allowlisted`);
+      assert.equal(exclusionOf(q), reason);
+    }
+  });
+
+  test("compat holds CPython's Python 2 mappings", () => {
+    assert.equal(ALLOWLIST.compat.modules.__builtin__, "builtins");
+    assert.equal(ALLOWLIST.compat.modules.copy_reg, "copyreg");
+    assert.deepEqual(ALLOWLIST.compat.names["itertools imap"], ["builtins", "map"]);
+    assert.deepEqual(ALLOWLIST.compat.names["__builtin__ xrange"], ["builtins", "range"]);
+  });
+
+  test("the curated argument behaviour is there", () => {
+    assert.deepEqual(allowEntry("copyreg._reconstructor")?.constructs, [0]);
+    assert.deepEqual(allowEntry("copyreg._reconstructor")?.calls, [1]);
+    assert.deepEqual(allowEntry("copyreg.__newobj__")?.constructs, [0]);
+    assert.deepEqual(allowEntry("collections.defaultdict")?.calls, [0]);
+    assert.deepEqual(allowEntry("builtins.list")?.iterates, [0]);
+    assert.deepEqual(allowEntry("collections.deque")?.iterates, [0]);
+    const fromType = allowEntry("torch._tensor._rebuild_from_type_v2")!;
+    assert.deepEqual([fromType.calls, fromType.constructs, fromType.state], [[0], [1], 3]);
+    assert.equal(allowEntry("torch._utils._set_obj_state")?.state, 1);
+    assert.equal(allowEntry("torch.jit._pickle.build_intlist")?.context, "torchscript");
+    assert.deepEqual(allowEntry("numpy.random._pickle.__generator_ctor")?.calls, [0, 1]);
+    assert.deepEqual(allowEntry("numpy.random._pickle.__bit_generator_ctor")?.calls, [0]);
+  });
+});
