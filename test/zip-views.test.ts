@@ -91,6 +91,18 @@ test("Z1: a ZIP64 locator pointing at another ZIP64 record than the one before i
   }
 });
 
+test("Z1: an end record that declares fewer entries than its directory holds: miniz reads the count, zipfile the whole directory", async () => {
+  const z = new ZipBuilder();
+  const benign = z.local({ name: "archive/data.pkl", data: BENIGN });
+  const version = z.local({ name: "archive/version", data: Buffer.from("3\n") });
+  const evil = z.local({ name: "archive/data.pkl", data: EVIL });
+  const cd = z.central([benign, version, evil]);
+  z.end(2, cd.size, cd.start);
+  const r = await scan("count.pt", z.bytes());
+  assertHiddenPayloadFound(r);
+  assert.ok(rules(r).includes("MG131"));
+});
+
 test("P18: duplicate data.pkl names, where zipfile takes the last and miniz's binary search another, are MG143 and both scanned", async () => {
   for (const [name, bytes] of [
     ["dup-last.pt", duplicateNames(BENIGN, EVIL)],
