@@ -138,6 +138,20 @@ test("Z1: names only Python's zipfile sees (a Unicode Path extra field, a NUL cu
   assertHiddenPayloadFound(nul);
 });
 
+test("an archive neither loader's reader opens (shifted, and a signature in its last bytes that zipfile trips on) is MG141 and still scanned", async () => {
+  const z = new ZipBuilder();
+  z.raw(Buffer.from("junk before the archive"));
+  const shift = z.size;
+  const data = z.local({ name: "archive/data.pkl", data: EVIL });
+  const cd = z.central([data], shift);
+  const comment = Buffer.from("....PK\x05\x06....", "latin1");
+  z.end(1, cd.size, cd.start - shift, comment.length);
+  z.raw(comment);
+  const r = await scan("neither.pt", z.bytes());
+  assertHiddenPayloadFound(r);
+  assert.ok(r.findings.some((f) => f.rule === "MG141" && /unreadable to PyTorch and to Python's zipfile/.test(f.message)));
+});
+
 // ---- .npz: NumPy reads it with zipfile, so bzip2 and LZMA members are legal
 
 /** np.savez-like archives written by Python's zipfile with ZIP_LZMA / ZIP_BZIP2 members (numpy 2.4, Python 3.11). */

@@ -550,8 +550,15 @@ export const scanZip: FormatScanner = async (source: ByteSource, ctx: ScanContex
 
   if (readable.length === 0) {
     const why = views.map((v) => (v instanceof ZipFormatError ? v.message : "")).join("; ");
-    ctx.report("MG141", `zip archive is unreadable (${why}); no member was analysed`);
-    return;
+    if (!whole) {
+      ctx.report("MG141", `zip archive is unreadable (${why}); no member was analysed`);
+      return;
+    }
+    // Neither loader's reader can open it, but a tolerant one can: scanned as such, and never a pass for being unreadable.
+    ctx.report("MG141", `zip archive is unreadable to PyTorch and to Python's zipfile (${why}); it was scanned as tolerant zip tools read it`, {
+      offset: whole.centralDirectoryStart,
+    });
+    readable.push(whole);
   }
   const ordered = orderViews(readable);
   reportViews(views, ordered, ctx);
@@ -621,7 +628,7 @@ function orderViews(readable: ZipArchive[]): ZipArchive[] {
 function reportViews(views: (ZipArchive | ZipFormatError)[], ordered: ZipArchive[], ctx: ScanContext): void {
   const failed = views.filter((v): v is ZipFormatError => v instanceof ZipFormatError);
   const [first, second] = ordered;
-  if (failed.length > 0 && first) {
+  if (failed.length > 0 && first && first.reader !== "lenient") {
     // A stub prepended without fixing offsets stops miniz; scanPrefix reports that case already.
     const prefixed = first.reader === "zipfile" && first.baseOffset > 0 && first.firstMemberOffset > 0;
     if (!prefixed) {
