@@ -4,6 +4,8 @@ import { PickleAnalyst, type NestedPayload, type PickleHooks } from "../pickle/a
 import { Machine } from "../pickle/machine.js";
 import { provePlainData } from "../pickle/plainData.js";
 import { StreamReader } from "../pickle/reader.js";
+import { ConstantLog, HEAD } from "../pickle/constants.js";
+import { dormantPayloads, mayHide } from "../pickle/dormant.js";
 import { BufferSource, SliceSource, type ByteSource } from "../sources/byteSource.js";
 import type { Value } from "../pickle/values.js";
 import { OP } from "../pickle/opcodes.js";
@@ -48,10 +50,16 @@ export async function scanPickle(source: ByteSource, ctx: ScanContext, options: 
   let offset = options.offset ?? 0;
   let result: PickleScanResult = { end: offset, complete: false, value: null };
   let streams = 0;
+  const constants = new ConstantLog();
   for (;;) {
     analyst.beginStream(streams > 0 || options.trailing ? "trailing" : options.tentative ? "tentative" : "sure");
     const reader = new StreamReader(source, offset);
-    const outcome = (options.keepValue ? undefined : await provePlainData(reader)) ?? (await new Machine(reader, analyst).run());
+    const mark = constants.mark();
+    let outcome = options.keepValue ? undefined : await provePlainData(reader, constants);
+    if (!outcome) {
+      constants.rewind(mark);
+      outcome = await new Machine(reader, analyst, 0, { constants }).run();
+    }
     analyst.endStream(outcome, offset, source.size);
     result = { end: outcome.end, complete: outcome.stopped, value: outcome.result };
     if (!outcome.stopped) break;
@@ -66,7 +74,40 @@ export async function scanPickle(source: ByteSource, ctx: ScanContext, options: 
   if (streams > 1) ctx.report("MG114", `${streams} pickle streams stored back to back`, { offset: options.offset ?? 0 });
   analyst.flush();
   for (const n of analyst.nested) await ctx.scanMember(nestedName(n), nestedSource(source, n), "pickle");
+  await scanDormant(source, constants, analyst.nested, ctx);
   return result;
+}
+
+/**
+ * Dormant second stages (P22): pickles hidden in str and bytes constants, raw or encoded, waiting
+ * for one `pickle.loads` in model code, are scanned as nested members and reported by what they do.
+ * Constants too long to buffer are read back when their first and last bytes allow a payload.
+ */
+async function scanDormant(source: ByteSource, constants: ConstantLog, nested: readonly NestedPayload[], ctx: ScanContext): Promise<void> {
+  // A constant handed to a nested deserializer was scanned as that call's payload already.
+  const handed = nested.flatMap((n) => (n.payload.t === "bytes" ? [Buffer.from(n.payload.data)] : []));
+  const found = [...constants.found];
+  for (const u of constants.unread) {
+    if (!mayHide(await source.read(u.at, Math.min(u.len, HEAD)), u.len, u.utf8)) continue;
+    if (u.len > LIMITS.dormantMaxInput) {
+      found.push({ at: u.at, found: { kind: "limit", encoding: "raw", reason: `a constant of ${u.len} bytes that may hide a pickle is over the ${LIMITS.dormantMaxInput}-byte bound; not decoded` } });
+      continue;
+    }
+    const bytes = await source.read(u.at, u.len);
+    for (const f of dormantPayloads(u.utf8 ? Buffer.from(bytes).toString("utf8") : bytes)) found.push({ at: u.at, found: f });
+  }
+  for (const { at, found: f } of found) {
+    if (f.kind === "limit") {
+      ctx.report("MG111", f.reason, { offset: at, evidence: `encoding ${f.encoding}` });
+      continue;
+    }
+    if (f.encoding === "raw" && handed.some((h) => h.equals(f.bytes))) continue;
+    const name = `<pickle hidden in a constant @${at} (${f.encoding})>`;
+    await ctx.scanMember(name, new BufferSource(name, f.bytes), f.kind === "pickle" ? "pickle" : undefined);
+  }
+  if (constants.dropped > 0) {
+    ctx.report("MG111", `${constants.dropped} more constants that may hide a pickle were not examined (bound on examined constants)`);
+  }
 }
 
 function nestedName(n: NestedPayload): string {

@@ -57,6 +57,54 @@ export function dormantPayloads(constant: string | Uint8Array): Dormant[] {
   return out;
 }
 
+/**
+ * The same examination for a constant still in a read buffer, `length` bytes at `start`, holding
+ * UTF-8 text (`utf8`, a pickled str) or bytes. Nothing is copied or decoded unless the first bytes
+ * match a magic or an encoded probe, so the plain-data proof and the machine can ask about every
+ * constant of a dense pickle.
+ */
+export function dormantIn(buf: Uint8Array, start: number, length: number, utf8: boolean): Dormant[] {
+  if (length < MIN_PICKLE) return NONE;
+  const b0 = buf[start]!;
+  if (utf8 && b0 >= 0x80) {
+    // A str holding pickle bytes as code points starts with U+0080 (PROTO) or U+00FD (xz): C2 80 or C3 BD.
+    const raw = (b0 === 0xc2 && buf[start + 1] === 0x80) || (b0 === 0xc3 && buf[start + 1] === 0xbd);
+    return raw ? dormantPayloads(Buffer.from(buf.buffer, buf.byteOffset + start, length).toString("utf8")) : NONE;
+  }
+  const at: At = (i) => (i < length ? buf[start + i]! : -1);
+  if (!magic(at, length, true) && !probes(at, length)) return NONE;
+  const view = buf.subarray(start, start + length);
+  return dormantPayloads(utf8 ? Buffer.from(view.buffer, view.byteOffset, view.byteLength).toString("utf8") : view);
+}
+
+const NONE: Dormant[] = Object.freeze([]) as unknown as Dormant[];
+
+/**
+ * Whether a constant of `length` bytes, of which only the first bytes (`head`) are at hand, may
+ * hide a payload: decides whether a constant skipped unread is read back. A protocol 0/1 pickle is
+ * recognised by its last byte too, which is not at hand: such payloads are looked for in constants
+ * the scanner keeps (up to LIMITS.pickleMaxInlineConstant), not in longer ones.
+ */
+export function mayHide(head: Uint8Array, length: number, utf8: boolean): boolean {
+  if (length < MIN_PICKLE || head.length === 0) return false;
+  if (utf8 && head[0]! >= 0x80) return (head[0] === 0xc2 && head[1] === 0x80) || (head[0] === 0xc3 && head[1] === 0xbd);
+  const at: At = (i) => (i < head.length ? head[i]! : -1);
+  const kind = magic(at, length, false);
+  return (kind !== undefined && (kind !== "pickle" || head[0] === OP.PROTO)) || probes(at, length);
+}
+
+/** Whether text's first characters decode (hex or base64) to a magic or to encoded text again. */
+function probes(at: At, length: number): boolean {
+  const c0 = at(0);
+  if (length < MIN_TEXT || c0 > 255 || BASE64[c0]! < 0) return false;
+  // One probe at a time: both decode into PROBE.
+  for (const probe of [probeHex, probeBase64]) {
+    const n = probe(at);
+    if (n > 0 && (magic((i) => (i < n ? PROBE[i]! : -1), n, false) || encodedText(n))) return true;
+  }
+  return false;
+}
+
 // ---- one layer
 
 type Kind = "pickle" | "zlib" | "gzip" | "bz2" | "xz" | "lzma";
@@ -80,9 +128,22 @@ function magic(at: At, length: number, whole: boolean): Kind | undefined {
   if (b0 === 0xfd) return at(1) === 0x37 && at(2) === 0x7a && at(3) === 0x58 && at(4) === 0x5a && at(5) === 0 ? "xz" : undefined;
   if (b0 === 0x42 && at(1) === 0x5a && at(2) === 0x68 && at(3) >= 0x31 && at(3) <= 0x39) return "bz2";
   if (b0 === 0x5d && lzmaDictionary(at)) return "lzma";
-  // Protocol 0/1: a start opcode (and, when the whole data is seen, a STOP as its last byte).
-  if (b0 >= 0 && b0 <= 255 && PROTO01_START[b0] === 1 && (!whole || at(length - 1) === OP.STOP)) return "pickle";
+  // Protocol 0/1: a start opcode (and, when the whole data is seen, a STOP as its last byte; when
+  // only a decoded prefix is, a second byte that can follow it).
+  if (b0 >= 0 && b0 <= 255 && PROTO01_START[b0] === 1 && (whole ? at(length - 1) === OP.STOP : canFollow(b0, at(1)))) return "pickle";
   return undefined;
+}
+
+/** Opcodes whose operand is a text line (GLOBAL's module name, INT's digits…). */
+const TEXT_OPERAND = new Set<number>([OP.GLOBAL, OP.INT, OP.LONG, OP.FLOAT, OP.STRING, OP.UNICODE, OP.PERSID]);
+/** Opcodes followed directly by the next opcode (no operand). */
+const NO_OPERAND = new Set<number>([OP.MARK, OP.EMPTY_DICT, OP.EMPTY_LIST, OP.EMPTY_TUPLE, OP.NONE]);
+
+/** Whether `b1` can be the byte after the protocol 0/1 start opcode `b0` (binary operands can be anything). */
+function canFollow(b0: number, b1: number): boolean {
+  if (TEXT_OPERAND.has(b0)) return b1 >= 0x20 && b1 < 0x7f;
+  if (NO_OPERAND.has(b0)) return b1 >= 0 && isOpcode(b1);
+  return true;
 }
 
 /** LZMA-alone header after the 0x5d properties byte: a dictionary size of the usual 2^n or 2^n + 2^(n-1) shape (as src/sniff.ts). */

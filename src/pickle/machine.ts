@@ -9,6 +9,7 @@ import { OP, HIGHEST_PROTOCOL, opName } from "./opcodes.js";
 import { floatLine, intLine, longLine, memoKeyLine, parseIntLiteral, quotedLine, unescapePy } from "./literals.js";
 import { NeedMore, Operands, StreamBreak, utf8 } from "./operands.js";
 import { Memo } from "./memo.js";
+import { MIN_CONSTANT, type ConstantLog } from "./constants.js";
 import type { StreamReader } from "./reader.js";
 import {
   FORGOTTEN,
@@ -95,6 +96,8 @@ export interface MachineOptions {
   keepAll?: boolean;
   /** Bytes of values the memo keeps past its retention bound (LIMITS.pickleMemoKeepBytes by default; tests use less). */
   memoBudget?: number;
+  /** Notes str and bytes constants for dormant second stages (P22). */
+  constants?: ConstantLog;
 }
 
 export interface StreamOutcome {
@@ -142,6 +145,8 @@ export class Machine {
   private readonly sample: number;
   private readonly retainAll: number;
   private readonly memoBudget: number;
+  private readonly constants: ConstantLog | undefined;
+  private readonly options: MachineOptions;
 
   constructor(
     private readonly r: StreamReader,
@@ -149,7 +154,9 @@ export class Machine {
     private readonly nesting = 0,
     options: MachineOptions = {},
   ) {
-    this.ops = new Operands(r);
+    this.ops = new Operands(r, options.constants);
+    this.constants = options.constants;
+    this.options = options;
     this.sample = options.keepAll ? Infinity : SAMPLE;
     this.retainAll = options.keepAll ? Infinity : MEMO_RETAIN_ALL;
     this.memoBudget = options.memoBudget ?? LIMITS.pickleMemoKeepBytes;
@@ -260,6 +267,7 @@ export class Machine {
           if (p + 1 > end) ops.short(at, p + 1);
           const n = buf[i]!;
           if (p + 1 + n > end) ops.unbuffered(p + 1, n, at);
+          if (n >= MIN_CONSTANT && this.constants) this.constants.inBuffer(buf, i + 1, n, p + 1, true);
           this.push(utf8(buf, i + 1, n), at);
           p += 1 + n;
           break;
@@ -408,12 +416,17 @@ export class Machine {
       case STRING: {
         const line = this.ops.line(at);
         if (!quotedLine(line)) throw new StreamBreak("malformed", "STRING operand is not quoted", at);
-        this.push(unescaped(line.slice(1, -1), at), at);
+        const s = unescaped(line.slice(1, -1), at);
+        this.constants?.text(s, at);
+        this.push(s, at);
         break;
       }
-      case UNICODE:
-        this.push(unescaped(this.ops.line(at), at), at);
+      case UNICODE: {
+        const s = unescaped(this.ops.line(at), at);
+        this.constants?.text(s, at);
+        this.push(s, at);
         break;
+      }
       case BINSTRING: {
         const n = this.ops.i32(at);
         if (n < 0) throw new StreamBreak("malformed", `BINSTRING with negative length ${n}`, at);
@@ -798,7 +811,7 @@ export class Machine {
     if ("nestedPickle" in d) {
       if (this.nesting >= LIMITS.maxDepth) throw new StreamBreak("limit", "inline pickles nested too deeply", at);
       this.frameEnd = -1;
-      const inner = await new Machine(r, this.observer, this.nesting + 1).run();
+      const inner = await new Machine(r, this.observer, this.nesting + 1, this.options).run();
       if (!inner.stopped) throw new StreamBreak("broken", "inline array pickle did not reach STOP", at);
       return;
     }

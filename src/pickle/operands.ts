@@ -3,6 +3,9 @@
  * yet the reader throws NeedMore (the machine rewinds the opcode, loads, and runs it again); when
  * the data ends or an operand is impossible it throws StreamBreak.
  */
+import { HEAD, MIN_CONSTANT, type ConstantLog } from "./constants.js";
+
+const EMPTY = new Uint8Array(0);
 import { LIMITS } from "../limits.js";
 import type { IssueKind } from "./machine.js";
 import { narrow } from "./literals.js";
@@ -36,7 +39,11 @@ export class Operands {
   /** Source offset just past the buffered bytes, fixed while the machine runs a buffer. */
   end = 0;
 
-  constructor(private readonly r: StreamReader) {}
+  constructor(
+    private readonly r: StreamReader,
+    /** Where str and bytes constants are noted for dormant payloads (P22), when the caller asks. */
+    private readonly constants?: ConstantLog,
+  ) {}
 
   /** The opcode byte at `at`, for messages. */
   opAt(at: number): number {
@@ -111,6 +118,8 @@ export class Operands {
     const s = this.payload(len, at);
     const start = r.pos;
     r.pos += len;
+    // latin1 text (protocol 0–2 str) holds bytes as code points: examined as bytes.
+    if (len >= MIN_CONSTANT && this.constants) this.note(s, len, start, encoding === "utf8");
     if (s < 0) return { t: "bigstr", len, at: start };
     return encoding === "utf8" ? utf8(r.buf, s, len) : r.buf.toString("latin1", s, s + len);
   }
@@ -120,6 +129,7 @@ export class Operands {
     const s = this.payload(len, at);
     const start = r.pos;
     r.pos += len;
+    if (len >= MIN_CONSTANT && this.constants) this.note(s, len, start, false);
     if (s < 0) return { t: "bigbytes", len, at: start };
     // Copied so a small constant does not pin the whole read chunk in memory; into a plain
     // Uint8Array, since slicing a Buffer goes through its (slow) species constructor.
@@ -128,6 +138,16 @@ export class Operands {
     if (len <= 64) for (let i = 0; i < len; i++) data[i] = buf[s + i]!;
     else data.set(new Uint8Array(buf.buffer, buf.byteOffset + s, len));
     return bytesConst(data, start);
+  }
+
+  /** A constant at buffer index `s` (-1: skipped unread) for the dormant-payload log. */
+  private note(s: number, len: number, start: number, isUtf8: boolean): void {
+    const r = this.r;
+    if (s >= 0) this.constants!.inBuffer(r.buf, s, len, start, isUtf8);
+    else {
+      const from = Math.max(0, start - r.bufStart);
+      this.constants!.skipped(start, len, isUtf8, start >= r.bufStart ? r.buf.subarray(from, Math.min(r.buf.length, from + HEAD)) : EMPTY);
+    }
   }
 
   longBytes(n: number, at: number): Value {

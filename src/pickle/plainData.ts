@@ -12,6 +12,7 @@
  */
 import { LIMITS } from "../limits.js";
 import { floatLine, intLine, longLine, memoKeyLine, quotedLine, unescapePy } from "./literals.js";
+import { HEAD, MIN_CONSTANT, type ConstantLog } from "./constants.js";
 import { HIGHEST_PROTOCOL, OP } from "./opcodes.js";
 import { LINE_CHUNK, LINE_TOO_LONG, LINE_UNBUFFERED, lineEnd, lineText } from "./operands.js";
 import type { StreamOutcome } from "./machine.js";
@@ -54,6 +55,8 @@ const MAX_OPCODES = LIMITS.pickleMaxOpcodes;
 const KEY_SLACK = 4096;
 /** Largest high word of an 8-byte length within Number.MAX_SAFE_INTEGER (the machine refuses larger ones). */
 const MAX_SAFE_HIGH = 0x1fffff;
+/** Constants the machine keeps in memory (longer ones it skips unread: noted by position here too). */
+const MAX_INLINE = LIMITS.pickleMaxInlineConstant;
 
 /**
  * Runs the proof over the stream at `r.pos`. Returns the stream's outcome when it is plain data and
@@ -61,8 +64,8 @@ const MAX_SAFE_HIGH = 0x1fffff;
  * undefined with `r` back at the stream's start, for the machine (its buffer is reused when the
  * proof gave up early, as it does at the first import of a model's pickle).
  */
-export function provePlainData(r: StreamReader): Promise<StreamOutcome | undefined> {
-  return new PlainDataProof(r).run();
+export function provePlainData(r: StreamReader, constants?: ConstantLog): Promise<StreamOutcome | undefined> {
+  return new PlainDataProof(r, constants).run();
 }
 
 class PlainDataProof {
@@ -80,7 +83,11 @@ class PlainDataProof {
   private memoCount = 0;
   private frameEnd = -1;
 
-  constructor(private readonly r: StreamReader) {}
+  constructor(
+    private readonly r: StreamReader,
+    /** Notes str and bytes constants for dormant second stages (P22): a plain-data stream can still carry one. */
+    private readonly constants?: ConstantLog,
+  ) {}
 
   async run(): Promise<StreamOutcome | undefined> {
     const r = this.r;
@@ -171,24 +178,29 @@ class PlainDataProof {
         case SHORT_BINUNICODE:
         case SHORT_BINSTRING:
         case SHORT_BINBYTES:
-        case LONG1:
+        case LONG1: {
           if (p + 1 > end) return this.refill(at, 2);
-          p += 1 + buf[i]!;
-          if (p > size || !this.push(OTHER)) return UNPROVEN;
+          const len = buf[i]!;
+          p += 1 + len;
+          if (p > size) return UNPROVEN;
+          if (len >= MIN_CONSTANT && op !== LONG1 && this.constants && p > end) return this.refill(at, 2 + len);
+          if (!this.push(OTHER)) return UNPROVEN;
+          if (len >= MIN_CONSTANT && op !== LONG1 && this.constants) this.constant(op, at + 2, len);
           break;
+        }
         case BINUNICODE:
         case BINBYTES:
-          if (p + 4 > end) return this.refill(at, 5);
-          p += 4 + view.getUint32(i, true);
-          if (p > size || !this.push(OTHER)) return UNPROVEN;
-          break;
         case BINSTRING:
         case LONG4: {
           if (p + 4 > end) return this.refill(at, 5);
-          const len = view.getInt32(i, true);
+          const len = op === BINSTRING || op === LONG4 ? view.getInt32(i, true) : view.getUint32(i, true);
           if (len < 0) return UNPROVEN;
           p += 4 + len;
-          if (p > size || !this.push(OTHER)) return UNPROVEN;
+          if (p > size) return UNPROVEN;
+          const constant = len >= MIN_CONSTANT && op !== LONG4 && this.constants !== undefined;
+          if (constant && len <= MAX_INLINE && p > end) return this.refill(at, 5 + len);
+          if (!this.push(OTHER)) return UNPROVEN;
+          if (constant) this.constant(op, at + 5, len);
           break;
         }
         case BINUNICODE8:
@@ -196,8 +208,13 @@ class PlainDataProof {
         case BYTEARRAY8: {
           if (p + 8 > end) return this.refill(at, 9);
           const high = view.getUint32(i + 4, true);
-          p += 8 + high * 2 ** 32 + view.getUint32(i, true);
-          if (high > MAX_SAFE_HIGH || p > size || !this.push(OTHER)) return UNPROVEN;
+          const len = high * 2 ** 32 + view.getUint32(i, true);
+          p += 8 + len;
+          if (high > MAX_SAFE_HIGH || p > size) return UNPROVEN;
+          const constant = len >= MIN_CONSTANT && this.constants !== undefined;
+          if (constant && len <= MAX_INLINE && p > end) return this.refill(at, 9 + len);
+          if (!this.push(OTHER)) return UNPROVEN;
+          if (constant) this.constant(op, at + 9, len);
           break;
         }
 
@@ -316,7 +333,7 @@ class PlainDataProof {
           if (nl === LINE_TOO_LONG) return UNPROVEN;
           if (nl === LINE_UNBUFFERED) return this.refill(at, end - at + LINE_CHUNK);
           p = base + nl + 1;
-          if (!this.textOperand(op, lineText(buf, i, nl))) return UNPROVEN;
+          if (!this.textOperand(op, lineText(buf, i, nl), at)) return UNPROVEN;
           break;
         }
 
@@ -327,8 +344,28 @@ class PlainDataProof {
     }
   }
 
+  /**
+   * A str or bytes constant of `len` bytes at stream offset `at`: examined in place when the machine
+   * would keep it (it is buffered: the opcode refilled for it), else noted with the start the buffer
+   * holds. The machine reads the operands of SHORT_BINSTRING and BINSTRING as latin1: bytes.
+   */
+  private constant(op: number, at: number, len: number): void {
+    const r = this.r;
+    const utf8 = op === SHORT_BINUNICODE || op === BINUNICODE || op === BINUNICODE8;
+    const index = at - r.bufStart;
+    if (len <= MAX_INLINE && index + len <= r.buf.length) this.constants!.inBuffer(r.buf, index, len, at, utf8);
+    else this.constants!.skipped(at, len, utf8, r.buf.subarray(Math.min(index, r.buf.length), Math.min(index + HEAD, r.buf.length)));
+  }
+
+  /** A protocol 0 string operand, unescaped (undefined where the machine would report it). */
+  private text(s: string | undefined, at: number): boolean {
+    if (s === undefined) return false;
+    this.constants?.text(s, at);
+    return this.push(OTHER);
+  }
+
   /** Runs a text opcode whose operand is `line`; false where the machine would report the operand. */
-  private textOperand(op: number, line: string): boolean {
+  private textOperand(op: number, line: string, at: number): boolean {
     switch (op) {
       case INT:
         return intLine(line) !== undefined && this.push(OTHER);
@@ -337,9 +374,9 @@ class PlainDataProof {
       case FLOAT:
         return floatLine(line) !== undefined && this.push(OTHER);
       case STRING:
-        return quotedLine(line) && unescapePy(line.slice(1, -1)) !== undefined && this.push(OTHER);
+        return quotedLine(line) && this.text(unescapePy(line.slice(1, -1)), at);
       case UNICODE:
-        return unescapePy(line) !== undefined && this.push(OTHER);
+        return this.text(unescapePy(line), at);
       case PUT: {
         const key = memoKeyLine(line);
         return key !== undefined && this.put(key);

@@ -1,0 +1,85 @@
+/**
+ * Dormant second stages (P22) found where pickles really keep them: a malicious pickle hidden in a
+ * str or bytes constant is scanned as a nested member and reported by what it does, whether the
+ * outer stream is plain data (the plain-data proof reads it) or has calls (the machine does), in a
+ * constant the scanner keeps or one too long to keep, and across the reader's chunk boundaries.
+ */
+import assert from "node:assert/strict";
+import { mkdtemp, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { deflateSync } from "node:zlib";
+import { test } from "node:test";
+import { scanFile } from "../src/engine.js";
+import { OP, assemble, global, str, u32, u64 } from "./support/pickle.js";
+
+const PAYLOAD = assemble(OP.PROTO, 2, global("posix", "system"), str("echo modelgate-fixture"), OP.TUPLE1, OP.REDUCE, OP.STOP);
+const dir = await mkdtemp(join(tmpdir(), "modelgate-dormant-"));
+
+async function findings(name: string, bytes: Buffer): Promise<string[]> {
+  const path = join(dir, name);
+  await writeFile(path, bytes);
+  const r = await scanFile(path, name);
+  return r.findings.map((f) => `${f.rule} ${f.location.member ?? ""} ${f.message}`);
+}
+
+/** BINUNICODE of ASCII text. */
+function binunicode(s: string): Buffer {
+  return assemble(OP.BINUNICODE, u32(Buffer.byteLength(s)), s);
+}
+
+function binbytes(b: Uint8Array): Buffer {
+  return assemble(OP.BINBYTES, u32(b.length), b);
+}
+
+test("a base64 pickle in a plain-data dict is found by the plain-data proof", async () => {
+  const bytes = assemble(OP.PROTO, 4, OP.EMPTY_DICT, str("weights"), binunicode(PAYLOAD.toString("base64")), OP.SETITEM, OP.STOP);
+  const found = await findings("plain.pkl", bytes);
+  assert.ok(found.some((f) => /^MG100 <pickle hidden in a constant @\d+ \(base64\)> .*posix\.system/.test(f)), JSON.stringify(found));
+});
+
+test("a zlib-compressed pickle in a stream with calls is found by the machine", async () => {
+  const bytes = assemble(OP.PROTO, 2, global("collections", "OrderedDict"), OP.EMPTY_TUPLE, OP.REDUCE, str("blob"), binbytes(deflateSync(PAYLOAD)), OP.SETITEM, OP.STOP);
+  const found = await findings("calls.pkl", bytes);
+  assert.ok(found.some((f) => /^MG100 <pickle hidden in a constant @\d+ \(zlib\)>/.test(f)), JSON.stringify(found));
+});
+
+test("a constant too long to keep (past 64 KiB) is read back when its start may hide a payload", async () => {
+  // Base64 of the payload followed by zero bytes: the pickle stops at its STOP.
+  const text = PAYLOAD.toString("base64") + "A".repeat(100_000);
+  const bytes = assemble(OP.PROTO, 4, OP.EMPTY_LIST, binunicode(text), OP.APPEND, OP.STOP);
+  const found = await findings("long.pkl", bytes);
+  assert.ok(found.some((f) => /posix\.system/.test(f)), JSON.stringify(found));
+});
+
+test("constants that straddle the reader's chunk boundaries are examined whole, by the proof and by the machine", async () => {
+  const filler = (n: number): Buffer => assemble(OP.MARK, ...Array.from({ length: n }, () => str("x".repeat(200))), OP.APPENDS);
+  for (const lead of [65_500, 65_530, 1_048_560]) {
+    const items = Math.ceil(lead / 202);
+    const constant = binunicode(PAYLOAD.toString("base64"));
+    const plain = assemble(OP.PROTO, 4, OP.EMPTY_LIST, filler(items), constant, OP.APPEND, OP.STOP);
+    const withCall = assemble(OP.PROTO, 4, global("collections", "OrderedDict"), OP.EMPTY_TUPLE, OP.REDUCE, OP.POP, OP.EMPTY_LIST, filler(items), constant, OP.APPEND, OP.STOP);
+    for (const [name, bytes] of [["plain", plain], ["calls", withCall]] as const) {
+      const found = await findings(`${name}-${lead}.pkl`, bytes);
+      assert.ok(found.some((f) => /posix\.system/.test(f)), `${name} ${lead}: ${JSON.stringify(found)}`);
+    }
+  }
+});
+
+test("ordinary long strings cost nothing and report nothing: text, hashes, base64 of an image", async () => {
+  const png = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.alloc(64, 7)]).toString("base64");
+  const strings = ["The quick brown fox jumps over the lazy dog.", "Now is the time for all good men.", "a".repeat(64), "0123456789abcdef".repeat(4), png];
+  const bytes = assemble(OP.PROTO, 4, OP.EMPTY_LIST, OP.MARK, ...strings.map(binunicode), OP.APPENDS, OP.STOP);
+  assert.deepEqual(await findings("ordinary.pkl", bytes), []);
+});
+
+test("a constant that hides a payload past the decoding bound is reported, not passed", async () => {
+  // BINUNICODE8 announcing 65 MiB of base64 text: over LIMITS.dormantMaxInput, never decoded.
+  const head = Buffer.from(PAYLOAD.toString("base64"));
+  const len = 65 * 1024 * 1024;
+  const body = Buffer.alloc(len, 0x41);
+  head.copy(body);
+  const bytes = assemble(OP.PROTO, 4, OP.BINUNICODE8, u64(BigInt(len)), body, OP.STOP);
+  const found = await findings("bound.pkl", bytes);
+  assert.ok(found.some((f) => /^MG111 .*may hide a pickle/.test(f)), JSON.stringify(found));
+});
