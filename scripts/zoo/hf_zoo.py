@@ -161,6 +161,8 @@ def sentence_transformers_folder(bert):
     modules = [models.Transformer(bert, max_seq_length=16), models.Pooling(8, pooling_mode="mean"), models.Dense(8, 4), models.Normalize()]
     st.SentenceTransformer(modules=modules, device="cpu").save(zoo.path("sentence_transformers/tiny"))
     list_folder("sentence_transformers/tiny", "SentenceTransformer.save with Transformer, Pooling, Dense, Normalize (sentence-transformers %s)" % st.__version__)
+    st.CrossEncoder(bert, device="cpu").save(zoo.path("sentence_transformers/cross_encoder"))
+    list_folder("sentence_transformers/cross_encoder", "CrossEncoder.save (sentence-transformers %s)" % st.__version__)
 
 
 def lightning_checkpoint():

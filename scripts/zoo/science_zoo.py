@@ -177,8 +177,9 @@ def omegaconf_files():
 def dill_files():
     import dill
     V = "dill " + dill.__version__
-    data = {"array": np.arange(6).reshape(2, 3), "types": [int, float, dict, type(None), np.ndarray], "slice": slice(1, 5, 2),
-            "range": range(3), "ellipsis": Ellipsis, "notimplemented": NotImplemented}
+    # Not Ellipsis, NotImplemented or range: dill writes those as _eval_repr("..."), an eval of a string,
+    # which no gate should pass without proving the string a literal.
+    data = {"array": np.arange(6).reshape(2, 3), "types": [int, float, dict, type(None), np.ndarray], "slice": slice(1, 5, 2)}
     with open(zoo.path("dill/arrays_and_types.pkl"), "wb") as f:
         dill.dump(data, f)
     zoo.add("dill/arrays_and_types.pkl", "dill.dump of arrays and builtin types (%s)" % V)
