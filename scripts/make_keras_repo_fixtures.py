@@ -219,7 +219,13 @@ def write_nemo(name, model_config, expect, mentions, note):
 def make_nemo():
     layers = ("  preprocessor:\n    _target_: nemo.collections.asr.modules.AudioToMelSpectrogramPreprocessor\n    features: 80\n"
               "  encoder:\n    _target_: nemo.collections.asr.modules.ConvASREncoder\n    feat_in: 80\n")
-    write_nemo("benign/asr_model.nemo", "name: asr\nmodel:\n" + layers, "pass", [], "NeMo tar with NeMo module targets")
+    # NeMo's classes are not in the generated allowlist (NeMo does not install here): its targets are
+    # unknown, so the file blocks until a team allows them (callables.allow).
+    write_nemo("benign/asr_model.nemo", "name: asr\nmodel:\n" + layers, "block", ["nemo.collections.asr.modules.ConvASREncoder"],
+               "NeMo tar with NeMo module targets: unknown to the allowlist, blocked until allowed by policy")
+    torch_layers = ("  encoder:\n    _target_: torch.nn.Conv1d\n    in_channels: 80\n    out_channels: 80\n    kernel_size: 3\n"
+                    "  optim:\n    _target_: torch.optim.Adam\n    lr: 0.001\n")
+    write_nemo("benign/torch_targets.nemo", "name: asr\nmodel:\n" + torch_layers, "pass", [], "NeMo-style tar whose targets are public paths to allowlisted torch classes")
     write_nemo("malicious/hydra_target.nemo", "name: asr\nmodel:\n" + layers + "  decoder:\n    _target_: builtins.exec\n    source: print(1)\n",
                "block", ["builtins.exec"], "NeMo tar whose model_config.yaml instantiates builtins.exec")
 

@@ -92,7 +92,7 @@ test("the policy's callables reach the Hydra check of a folder's own YAML config
   await mkdir(repo);
   await writeFile(join(repo, "model_config.yaml"), "model:\n  loader:\n    _target_: acme.plugins.Loader\n  head:\n    _target_: acme.layers.Head\n");
   const rules = async (callables?: Parameters<typeof scanPaths>[1]) => byFile(await scanPaths([repo], callables))["model_config.yaml"];
-  assert.deepEqual(await rules(), ["MG277:medium", "MG277:medium"]);
+  assert.deepEqual(await rules(), ["MG277:high", "MG277:high"]);
   const callables = {
     allow: new Set(["acme.layers.Head"]),
     deny: new Map([["acme.plugins", { severity: "critical" as const, reason: "loads plugins by name" }]]),

@@ -22,9 +22,9 @@ import { mapBounded } from "../concurrency.js";
 import { LIMITS } from "../limits.js";
 import { isInside } from "../paths.js";
 import { judge, type CallableOverrides } from "../pickle/judge.js";
+import { definedUnder } from "../rules/allowlist.js";
 import type { RuleId } from "../rules/catalogue.js";
 import type { ByteSource } from "../sources/byteSource.js";
-import { HYDRA_CLASS_PREFIXES } from "../rules/kerasAndRepo.js";
 import {
   checkCrossEncoderActivation,
   checkDiffusersIndex,
@@ -80,7 +80,6 @@ const PICKLE_WEIGHTS = /(^|_)pytorch_model.*\.bin$|\.(pt|pth|ckpt|pkl)$/i;
 const CUSTOM_GENERATE = /(^|\/)custom_generate\/generate\.py$/;
 /** Code modules that auto_map repos ship beside the weights. */
 const REMOTE_CODE_MODULE = /^(modeling|configuration|tokenization|processing|image_processing|feature_extraction)_/;
-const CLASS_NAME = /^[A-Z][A-Za-z0-9_]*$/;
 
 /** What kind of native executable or script the first bytes show, if any. */
 export function executableKind(head: Uint8Array): string | undefined {
@@ -451,13 +450,9 @@ function judgeTarget(target: unknown, at: string, sink: FindingSink): void {
   if (verdict.kind === "deny" || verdict.kind === "walk") {
     const why = verdict.kind === "deny" ? verdict.entry.reason : `walks attributes${verdict.entry ? ` to something that ${verdict.entry.reason}` : ""}`;
     sink.report("MG276", `config instantiates ${target} (${why})`, { evidence });
-  } else if (verdict.kind === "unknown" && !isKnownLayerClass(target, name)) {
+  } else if (verdict.kind === "unknown" && !definedUnder(module, name)) {
     sink.report("MG277", `config instantiates ${target}, which is not known to be safe`, { evidence });
   }
-}
-
-function isKnownLayerClass(target: string, name: string): boolean {
-  return CLASS_NAME.test(name) && HYDRA_CLASS_PREFIXES.some((p) => target.startsWith(p)) && !target.includes("__");
 }
 
 /** LFS pointers, executables, scripts and Python code, by content first and extension second. */

@@ -78,15 +78,34 @@ function load(): AllowlistData {
 export const ALLOWLIST: Readonly<AllowlistData> = load();
 
 const entries = new Map<string, AllowEntry>();
+/** Class and enum name → the modules that define an allowlisted class of that name. */
+const classHomes = new Map<string, string[]>();
 for (const [module, m] of Object.entries(ALLOWLIST.modules)) {
   for (const [name, v] of Object.entries(m.names)) {
-    entries.set(`${module}.${name}`, typeof v === "string" ? { kind: v, lib: m.lib } : { ...v, lib: m.lib });
+    const entry: AllowEntry = typeof v === "string" ? { kind: v, lib: m.lib } : { ...v, lib: m.lib };
+    entries.set(`${module}.${name}`, entry);
+    if (entry.kind === "class" || entry.kind === "enum") {
+      const homes = classHomes.get(name);
+      if (homes) homes.push(module);
+      else classHomes.set(name, [module]);
+    }
   }
 }
 
 /** The allowlist entry of an exact qualified name (module and name already mapped from Python 2). */
 export function allowEntry(qualified: string): AllowEntry | undefined {
   return entries.get(qualified);
+}
+
+/**
+ * Whether `module`.`name` is a public path to an allowlisted class: a class of that name defined in
+ * `module` or a submodule of it (`torch.nn.Linear` for `torch.nn.modules.linear.Linear`). Config
+ * loaders (Hydra) resolve names by attribute lookup, so they reach re-exports too; a stdlib class
+ * re-exported by a library module is never defined under it, so it never passes.
+ */
+export function definedUnder(module: string, name: string): boolean {
+  const homes = classHomes.get(name);
+  return homes !== undefined && homes.some((home) => home === module || home.startsWith(`${module}.`));
 }
 
 /** Why the generator left a name out, when it did. */

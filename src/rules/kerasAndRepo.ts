@@ -102,8 +102,9 @@ export const KERAS_AND_REPO_RULES = {
   },
   MG277: {
     name: "config-unknown-target",
-    severity: "medium",
-    description: "A configuration names a callable to instantiate (Hydra/NeMo _target_) that is not known to be safe.",
+    severity: "high",
+    description:
+      "A configuration names a callable to instantiate (Hydra/NeMo _target_) that is neither allowlisted nor a public path to an allowlisted class: instantiating it runs whatever it is.",
     reference: HYDRA_CVE,
   },
   MG278: {
@@ -147,12 +148,6 @@ export const KERAS_AND_REPO_RULES = {
     reference: "https://huggingface.co/docs/peft/package_reference/auto_class",
   },
 } as const satisfies Record<string, RuleInfo>;
-
-/**
- * Class-constructor prefixes that a Hydra `_target_` may name without a finding: building a
- * torch layer or optimizer from numbers is what model configs do. Only capitalised names count.
- */
-export const HYDRA_CLASS_PREFIXES: readonly string[] = ["torch.nn.", "torch.optim.", "nemo.collections."];
 
 /** Module roots a Keras config may name without a finding (the libraries that ship Keras layers). */
 export const KERAS_MODULE_ROOTS: readonly string[] = ["keras", "tensorflow", "tf_keras", "keras_nlp", "keras_hub", "keras_cv"];
