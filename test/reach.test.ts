@@ -157,6 +157,18 @@ describe("harm from allowlisted calls alone (P21)", () => {
     await assertReported(assemble(OP.PROTO, 2, global("numpy", "ndarray"), shape, OP.TUPLE1, OP.REDUCE, OP.STOP), /MG109 numpy\.ndarray with shape/);
   });
 
+  test("a builtin type's method reached by getattr and handed a huge width by a carrier is a bomb (bytes.zfill)", async () => {
+    const zfill = assemble(global("builtins", "getattr"), global("builtins", "bytes"), str("zfill"), OP.TUPLE2, OP.REDUCE);
+    const bytes = assemble(OP.PROTO, 2, global("functools", "partial"), zfill, OP.SHORT_BINBYTES, 1, "x", BININT(0x7fffffff), OP.TUPLE3, OP.REDUCE, OP.STOP);
+    await assertReported(bytes, /MG109 functools\.partial calls builtins\.getattr/);
+  });
+
+  test("a library class called (not constructed) with sizes whose product is huge is a bomb; constructed, it is not", async () => {
+    const linear = global("torch.nn.modules.linear", "Linear");
+    await assertReported(assemble(OP.PROTO, 2, linear, BININT(100_000), BININT(100_000), OP.TUPLE2, OP.REDUCE, OP.STOP), /MG109 torch\.nn\.modules\.linear\.Linear is called with sizes/);
+    await assertQuiet(assemble(OP.PROTO, 2, linear, OP.EMPTY_TUPLE, OP.NEWOBJ, OP.STOP));
+  });
+
   test("list(range(2**31 - 1)) is a resource bomb; a range left unconsumed is not", async () => {
     const range = assemble(global("builtins", "range"), BININT(0x7fffffff), OP.TUPLE1, OP.REDUCE);
     await assertReported(assemble(OP.PROTO, 2, global("builtins", "list"), range, OP.TUPLE1, OP.REDUCE, OP.STOP), /MG109/);

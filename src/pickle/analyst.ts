@@ -274,7 +274,7 @@ export class PickleAnalyst implements MachineObserver {
     }
     if (entry.state !== undefined) this.checkState(args[entry.state], `${name} sets`, c.at, describe(c));
     if (entry.kind === "cython") this.cythonHelper(name, args[0], c);
-    const bomb = allocationOf(name, args);
+    const bomb = allocationOf(name, args) ?? (c.kind !== "NEWOBJ" && c.kind !== "NEWOBJ_EX" && entry.kind === "class" && entry.lib !== "python" ? sizedByArguments(args) : undefined);
     if (bomb) this.report("MG109", `${name}${bomb}`, { offset: c.at, evidence: describe(c) });
   }
 
@@ -299,7 +299,12 @@ export class PickleAnalyst implements MachineObserver {
       }
       case "call":
       case "pid":
-        if (value.t === "call" && this.madeByAllowed(value)) return;
+        if (value.t === "call" && this.madeByAllowed(value)) {
+          // A builtin type's method or an instance's __call__ may allocate by any argument (bytes.zfill, str.ljust).
+          const bomb = hugeIn(undefined, carried);
+          if (bomb) this.report("MG109", `${carrier} calls ${describe(value)} ${bomb}`, { offset: c.at, evidence: describe(c) });
+          return;
+        }
         this.report("MG107", `${carrier} ${use === "call" ? "calls" : "constructs"} a value produced at load time: ${describe(value)}`, {
           offset: c.at,
           evidence: describe(c),
@@ -491,9 +496,24 @@ const ALLOCATORS: ReadonlySet<string> = new Set([
   "collections.deque", "collections.OrderedDict", "collections.Counter", "numpy.ndarray",
 ]);
 
-/** An allocator handed a carrier's arguments: a huge size or range anywhere in them (two levels deep). */
-function hugeIn(name: string, carried: Value, depth = 2): string | undefined {
-  if (!ALLOCATORS.has(name)) return undefined;
+/**
+ * A library class called with integer arguments whose product passes the allocation bound:
+ * pickles construct such classes (NEWOBJ, then BUILD); calling one runs its `__init__`, which
+ * allocates by its sizes (`Linear(100000, 100000)` is 40 GB).
+ */
+function sizedByArguments(args: readonly Value[]): string | undefined {
+  const sizes = args.map(asNumber).filter((n): n is number => n !== undefined && n > 0);
+  if (sizes.length < 2) return undefined;
+  const product = sizes.reduce((a, b) => a * b, 1);
+  return product > MAX_ALLOCATION ? ` is called with sizes (${sizes.join(", ")}), ${product} elements, at load time` : undefined;
+}
+
+/**
+ * A callable handed a carrier's arguments: a huge size or range anywhere in them (two levels
+ * deep). `name` limits it to the allocators among allowlisted names; undefined means any callee.
+ */
+function hugeIn(name: string | undefined, carried: Value, depth = 2): string | undefined {
+  if (name !== undefined && !ALLOCATORS.has(name)) return undefined;
   const n = asNumber(carried);
   if (n !== undefined) return n > MAX_ALLOCATION ? `with ${n}` : undefined;
   const r = rangeOf(carried);
