@@ -46,6 +46,7 @@ export type Format =
   | "gzip"
   | "bz2"
   | "xz"
+  | "lz4"
   | "lzma"
   | "zlib"
   | "7z"

@@ -33,6 +33,7 @@ const FORMAT_NAMES: Record<Format, true> = {
   gzip: true,
   bz2: true,
   xz: true,
+  lz4: true,
   lzma: true,
   zlib: true,
   "7z": true,
