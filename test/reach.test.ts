@@ -128,6 +128,18 @@ describe("conventions, each as narrow as it can be (issue 13)", () => {
     await assertReported(assemble(OP.PROTO, 2, global("builtins", "getattr"), OP.POP, OP.NONE, OP.STOP), /builtins\.getattr/);
   });
 
+  test("getattr(C, name) of an allowlisted method passes and its call is followed: ZoneInfo pickles as getattr(ZoneInfo, '_unpickle')", async () => {
+    const unpickle = assemble(global("builtins", "getattr"), global("zoneinfo", "ZoneInfo"), str("_unpickle"), OP.TUPLE2, OP.REDUCE);
+    await assertQuiet(assemble(OP.PROTO, 2, unpickle, str("Europe/Paris"), OP.BININT1, 1, OP.TUPLE2, OP.REDUCE, OP.STOP));
+  });
+
+  test("getattr of a method the allowlist does not list is reported, and calling its result is MG107", async () => {
+    const fromkeys = assemble(global("builtins", "getattr"), global("collections", "OrderedDict"), str("fromkeys"), OP.TUPLE2, OP.REDUCE);
+    const found = await loud(assemble(OP.PROTO, 2, fromkeys, OP.EMPTY_LIST, OP.TUPLE1, OP.REDUCE, OP.STOP));
+    assert.ok(found.some((l) => l.startsWith("MG108 getattr fetches \"fromkeys\"")), JSON.stringify(found));
+    assert.ok(found.some((l) => l.startsWith("MG107")), JSON.stringify(found));
+  });
+
   test("a getattr excused once is still reported when it is also handed to a caller", async () => {
     const excused = assemble(global("builtins", "getattr"), OP.BINPUT, 0, global("builtins", "str"), str("lower"), OP.TUPLE2, OP.REDUCE, OP.POP);
     const handed = assemble(global("collections", "defaultdict"), OP.BINGET, 0, OP.TUPLE1, OP.REDUCE);
@@ -139,9 +151,11 @@ describe("conventions, each as narrow as it can be (issue 13)", () => {
     await assertReported(assemble(OP.PROTO, 2, helper, global("gadgets", "Runner"), BININT(1), OP.NONE, OP.TUPLE3, OP.REDUCE, OP.STOP), /MG108/);
   });
 
-  test("__doc__ in an instance's state is documentation; __class__ is not", async () => {
+  test("__doc__ and __name__ in an instance's state are documentation; __class__ is not", async () => {
     const obj = assemble(global("collections", "OrderedDict"), OP.EMPTY_TUPLE, OP.REDUCE);
     await assertQuiet(assemble(OP.PROTO, 2, obj, OP.EMPTY_DICT, str("__doc__"), str("A frozen distribution."), OP.SETITEM, OP.BUILD, OP.STOP));
+    await assertQuiet(assemble(OP.PROTO, 2, obj, OP.EMPTY_DICT, str("__name__"), str("poisson"), OP.SETITEM, OP.BUILD, OP.STOP));
+    await assertReported(assemble(OP.PROTO, 2, obj, OP.EMPTY_DICT, str("__name__"), global("builtins", "str"), OP.SETITEM, OP.BUILD, OP.STOP), /MG106/);
     await assertReported(assemble(OP.PROTO, 2, obj, OP.EMPTY_DICT, str("__class__"), global("builtins", "str"), OP.SETITEM, OP.BUILD, OP.STOP), /MG106/);
   });
 });

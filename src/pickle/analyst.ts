@@ -4,7 +4,7 @@
  * imported at one offset and called at another gets one finding at the severity of its worst use.
  */
 import { LIMITS } from "../limits.js";
-import { covers, type AllowEntry } from "../rules/allowlist.js";
+import { allowEntry, covers, type AllowEntry } from "../rules/allowlist.js";
 import { TENSOR_REBUILDERS } from "../rules/callables.js";
 import type { ReportExtra } from "../formats/context.js";
 import type { RuleId } from "../rules/catalogue.js";
@@ -72,6 +72,8 @@ const ISSUE_RULE: Record<IssueKind, RuleId> = {
 
 const USE_RANK: Record<Use, number> = { import: 0, construct: 1, call: 2 };
 const DANGEROUS_STATE_KEY = /^__\w+__$/;
+/** Dunder keys that only document an instance, when their value is a string. */
+const DOC_KEYS: ReadonlySet<string> = new Set(["__doc__", "__name__", "__qualname__", "__module__"]);
 
 export class PickleAnalyst implements MachineObserver {
   private readonly uses = new Map<string, NameUse>();
@@ -80,8 +82,11 @@ export class PickleAnalyst implements MachineObserver {
   private deferred: { kind: IssueKind; message: string; at: number }[] | undefined;
   private streamKind: StreamKind = "sure";
   private readonly structures = new StructureFacts();
-  /** Calls a convention excused (getattr of an enum member or a builtin type's method): their results are safe to invoke. */
-  private readonly excusedCalls = new WeakSet<CallResult>();
+  /**
+   * Calls a convention excused (getattr of an allowlisted method, an enum member or a builtin type's
+   * method): their results are safe to invoke; an allowlisted method's entry says how it treats its arguments.
+   */
+  private readonly excusedCalls = new WeakMap<CallResult, { name: string; entry: AllowEntry } | undefined>();
   readonly nested: NestedPayload[] = [];
 
   constructor(
@@ -147,10 +152,8 @@ export class PickleAnalyst implements MachineObserver {
       case "opaque":
         return; // already reported where the callee was produced
       default:
-        this.report("MG107", `${c.kind} calls a value produced at load time: ${describe(fn)}`, {
-          offset: c.at,
-          evidence: describe(c),
-        });
+        if (fn.t === "call" && this.excusedCalls.has(fn)) this.onExcusedCall(this.excusedCalls.get(fn), c);
+        else this.report("MG107", `${c.kind} calls a value produced at load time: ${describe(fn)}`, { offset: c.at, evidence: describe(c) });
     }
   }
 
@@ -176,6 +179,16 @@ export class PickleAnalyst implements MachineObserver {
       else return d;
     }
     return undefined;
+  }
+
+  /** A call of what a getattr convention fetched: an allowlisted method is followed like any allowed call; a builtin method is checked for sizes. */
+  private onExcusedCall(method: { name: string; entry: AllowEntry } | undefined, c: CallResult): void {
+    if (method) {
+      this.followArguments(method.name, method.entry, c);
+      return;
+    }
+    const bomb = hugeIn(undefined, c.args);
+    if (bomb) this.report("MG109", `${c.kind} calls ${describe(c.fn)} ${bomb}`, { offset: c.at, evidence: describe(c) });
   }
 
   /** BUILD completing an array, a dtype or a sparse matrix an allowlisted name made: checked against itself. */
@@ -229,7 +242,6 @@ export class PickleAnalyst implements MachineObserver {
   private onGlobalCall(fn: GlobalRef, c: CallResult): void {
     const use: Use = c.kind === "NEWOBJ" || c.kind === "NEWOBJ_EX" ? "construct" : "call";
     const excused = this.convention(fn, c);
-    if (excused) this.excusedCalls.add(c);
     const u = this.use(fn, use, c, excused);
     if (!u) return; // past the distinct-name bound: counted, reported once at flush
     const { name, judgement: j } = u;
@@ -332,31 +344,51 @@ export class PickleAnalyst implements MachineObserver {
 
   /**
    * Calls that a denied callable makes safely, by a convention picklers really use; true excuses
-   * this call (the name is still reported for any other use). `getattr(E, "NAME")` names an
-   * allowlisted enum's member (how some CPython releases pickle enum members);
-   * `getattr(str, "lower")` a builtin data type's method (how methods of builtins pickle).
+   * this call (the name is still reported for any other use). `getattr(C, "name")` passes when
+   * `C.name` is an allowlisted method (ZoneInfo pickles as `getattr(ZoneInfo, "_unpickle")`, a
+   * stored `torch.tanh` as a method of torch's function class), also on an instance an allowlisted
+   * class made; `getattr(E, "NAME")` for an allowlisted enum's member (how some CPython releases
+   * pickle members); `getattr(str, "lower")` for a builtin data type's public method.
    */
   private convention(fn: GlobalRef, c: CallResult): boolean {
     // Checked by name first: this runs for every call of a dense pickle.
     if (fn.name !== "getattr" || c.kind !== "REDUCE" || qualified(fn.module, fn.name) !== "builtins.getattr") return false;
     const args = positional(c);
     const [target, attr] = args ?? [];
-    if (args?.length !== 2 || typeof attr !== "string" || attr.startsWith("_") || !isSym(target) || target.t !== "global") {
-      this.report("MG108", `getattr fetches ${describe(attr ?? null)} of ${describe(target ?? null)}, which is neither an allowlisted enum's member nor a builtin data type's method`, {
-        offset: c.at,
-        evidence: describe(c),
-      });
-      return false;
+    const owner = args?.length === 2 && typeof attr === "string" ? this.classOf(target) : undefined;
+    if (owner !== undefined && typeof attr === "string") {
+      const method = allowEntry(`${owner.name}.${attr}`);
+      if (method?.kind === "function" && method.context === undefined) {
+        this.excusedCalls.set(c, { name: `${owner.name}.${attr}`, entry: method });
+        return true;
+      }
+      const member = owner.isClass && !attr.startsWith("_") && /^[A-Za-z][A-Za-z0-9_]*$/.test(attr);
+      if (member && (owner.entry?.kind === "enum" || BUILTIN_DATA_TYPES.has(owner.name))) {
+        this.excusedCalls.set(c, undefined);
+        return true;
+      }
     }
-    const owner = qualified(target.module, target.name);
-    const j = judge(target.module, target.name, this.judging);
-    const enumMember = j.kind === "allow" && j.entry?.kind === "enum" && /^[A-Za-z][A-Za-z0-9_]*$/.test(attr);
-    if (enumMember || BUILTIN_DATA_TYPES.has(owner)) return true;
-    this.report("MG108", `getattr fetches ${attr} of ${owner}, which is neither an allowlisted enum's member nor a builtin data type's method`, {
+    this.report("MG108", `getattr fetches ${describe(attr ?? null)} of ${describe(target ?? null)}, which is neither an allowlisted method, an allowlisted enum's member nor a builtin data type's method`, {
       offset: c.at,
       evidence: describe(c),
     });
     return false;
+  }
+
+  /** The allowlisted class `v` is (an imported class) or made (an instance NEWOBJ or copyreg's reconstructors built). */
+  private classOf(v: Value | undefined): { name: string; isClass: boolean; entry: AllowEntry | undefined } | undefined {
+    if (!isSym(v)) return undefined;
+    if (v.t === "global") {
+      const j = judge(v.module, v.name, this.judging);
+      const name = qualified(v.module, v.name);
+      return j.kind === "allow" || BUILTIN_DATA_TYPES.has(name) ? { name, isClass: true, entry: j.kind === "allow" ? j.entry : undefined } : undefined;
+    }
+    if (v.t !== "call" || !isSym(v.fn) || v.fn.t !== "global" || !this.madeByAllowed(v)) return undefined;
+    const maker = qualified(v.fn.module, v.fn.name);
+    const cls = INSTANCE_MAKERS.has(maker) ? positional(v)?.[0] : v.fn;
+    if (!isSym(cls) || cls.t !== "global") return undefined;
+    const j = judge(cls.module, cls.name, this.judging);
+    return j.kind === "allow" && j.entry?.kind === "class" ? { name: qualified(cls.module, cls.name), isClass: false, entry: j.entry } : undefined;
   }
 
   /** Records one use of an imported name; undefined past the bound on distinct names (counted, not judged). */
@@ -428,6 +460,9 @@ export class PickleAnalyst implements MachineObserver {
     if (dunders.length > 0) this.report("MG106", `${what} dunder attributes ${dunders.join(", ")}`, { offset: at, evidence });
   }
 }
+
+/** copyreg's reconstructors: the instance they make is of their first argument's class. */
+const INSTANCE_MAKERS: ReadonlySet<string> = new Set(["copyreg._reconstructor", "copyreg.__newobj__", "copyreg.__newobj_ex__"]);
 
 /** Builtin data types whose methods only compute on data (`getattr(str, "lower")` pickles `str.lower`). */
 const BUILTIN_DATA_TYPES: ReadonlySet<string> = new Set(
@@ -544,8 +579,8 @@ function dunderKeys(state: Value | undefined): string[] {
     if (!isSym(d) || d.t !== "dict") continue;
     for (const [k, v] of dictEntries(d)) {
       if (typeof k !== "string" || !DANGEROUS_STATE_KEY.test(k)) continue;
-      // An instance's __doc__ (statsmodels results, SciPy frozen distributions) changes no behaviour.
-      if (k === "__doc__" && (v === null || typeof v === "string" || (isSym(v) && v.t === "bigstr"))) continue;
+      // An instance's documentation (statsmodels results, SciPy frozen distributions keep __doc__ and __name__) changes no behaviour.
+      if (DOC_KEYS.has(k) && (v === null || typeof v === "string" || (isSym(v) && v.t === "bigstr"))) continue;
       keys.push(k);
     }
   }
