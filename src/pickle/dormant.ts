@@ -66,6 +66,8 @@ export function dormantPayloads(constant: string | Uint8Array): Dormant[] {
 export function dormantIn(buf: Uint8Array, start: number, length: number, utf8: boolean): Dormant[] {
   if (length < MIN_PICKLE) return NONE;
   const b0 = buf[start]!;
+  // Below MIN_TEXT only a raw payload fits, and its first byte is a magic's or an opcode's.
+  if (length < MIN_TEXT && RAW_START[b0] === 0) return NONE;
   if (utf8 && b0 >= 0x80) {
     // A str holding pickle bytes as code points starts with U+0080 (PROTO) or U+00FD (xz): C2 80 or C3 BD.
     const raw = (b0 === 0xc2 && buf[start + 1] === 0x80) || (b0 === 0xc3 && buf[start + 1] === 0xbd);
@@ -78,6 +80,10 @@ export function dormantIn(buf: Uint8Array, start: number, length: number, utf8: 
 }
 
 const NONE: Dormant[] = Object.freeze([]) as unknown as Dormant[];
+
+/** First bytes a raw payload can start with: a compressor's magic, PROTO, a protocol 0/1 start, or UTF-8's lead for U+0080–U+00FF. */
+const RAW_START = new Uint8Array(256);
+for (const b of [OP.PROTO, 0x78, 0x1f, 0xfd, 0x42, 0x5d, 0xc2, 0xc3]) RAW_START[b] = 1;
 
 /**
  * Whether a constant of `length` bytes, of which only the first bytes (`head`) are at hand, may
@@ -161,6 +167,8 @@ for (const op of [
   OP.STRING, OP.UNICODE, OP.BINUNICODE, OP.BINSTRING, OP.SHORT_BINSTRING, OP.FLOAT, OP.BINFLOAT, OP.PERSID, OP.NONE,
   OP.BINBYTES, OP.SHORT_BINBYTES,
 ]) PROTO01_START[op] = 1;
+
+for (let b = 0; b < 256; b++) if (PROTO01_START[b] === 1) RAW_START[b] = 1;
 
 function examineBytes(b: Uint8Array, chain: string[], out: Dormant[]): void {
   const at: At = (i) => (i < b.length ? b[i]! : -1);

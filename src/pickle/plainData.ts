@@ -178,29 +178,27 @@ class PlainDataProof {
         case SHORT_BINUNICODE:
         case SHORT_BINSTRING:
         case SHORT_BINBYTES:
-        case LONG1: {
+        case LONG1:
           if (p + 1 > end) return this.refill(at, 2);
-          const len = buf[i]!;
-          p += 1 + len;
-          if (p > size) return UNPROVEN;
-          if (len >= MIN_CONSTANT && op !== LONG1 && this.constants && p > end) return this.refill(at, 2 + len);
-          if (!this.push(OTHER)) return UNPROVEN;
-          if (len >= MIN_CONSTANT && op !== LONG1 && this.constants) this.constant(op, at + 2, len);
+          p += 1 + buf[i]!;
+          if (p > size || !this.push(OTHER)) return UNPROVEN;
+          if (buf[i]! >= MIN_CONSTANT && op !== LONG1 && this.constants && !this.constant(op, at, 2, p - at - 2)) return this.unpush(at, p - at);
           break;
-        }
         case BINUNICODE:
         case BINBYTES:
+          if (p + 4 > end) return this.refill(at, 5);
+          p += 4 + view.getUint32(i, true);
+          if (p > size || !this.push(OTHER)) return UNPROVEN;
+          if (p - at - 5 >= MIN_CONSTANT && this.constants && !this.constant(op, at, 5, p - at - 5)) return this.unpush(at, p - at);
+          break;
         case BINSTRING:
         case LONG4: {
           if (p + 4 > end) return this.refill(at, 5);
-          const len = op === BINSTRING || op === LONG4 ? view.getInt32(i, true) : view.getUint32(i, true);
+          const len = view.getInt32(i, true);
           if (len < 0) return UNPROVEN;
           p += 4 + len;
-          if (p > size) return UNPROVEN;
-          const constant = len >= MIN_CONSTANT && op !== LONG4 && this.constants !== undefined;
-          if (constant && len <= MAX_INLINE && p > end) return this.refill(at, 5 + len);
-          if (!this.push(OTHER)) return UNPROVEN;
-          if (constant) this.constant(op, at + 5, len);
+          if (p > size || !this.push(OTHER)) return UNPROVEN;
+          if (len >= MIN_CONSTANT && op === BINSTRING && this.constants && !this.constant(op, at, 5, len)) return this.unpush(at, p - at);
           break;
         }
         case BINUNICODE8:
@@ -208,13 +206,9 @@ class PlainDataProof {
         case BYTEARRAY8: {
           if (p + 8 > end) return this.refill(at, 9);
           const high = view.getUint32(i + 4, true);
-          const len = high * 2 ** 32 + view.getUint32(i, true);
-          p += 8 + len;
-          if (high > MAX_SAFE_HIGH || p > size) return UNPROVEN;
-          const constant = len >= MIN_CONSTANT && this.constants !== undefined;
-          if (constant && len <= MAX_INLINE && p > end) return this.refill(at, 9 + len);
-          if (!this.push(OTHER)) return UNPROVEN;
-          if (constant) this.constant(op, at + 9, len);
+          p += 8 + high * 2 ** 32 + view.getUint32(i, true);
+          if (high > MAX_SAFE_HIGH || p > size || !this.push(OTHER)) return UNPROVEN;
+          if (p - at - 9 >= MIN_CONSTANT && this.constants && !this.constant(op, at, 9, p - at - 9)) return this.unpush(at, p - at);
           break;
         }
 
@@ -345,16 +339,25 @@ class PlainDataProof {
   }
 
   /**
-   * A str or bytes constant of `len` bytes at stream offset `at`: examined in place when the machine
-   * would keep it (it is buffered: the opcode refilled for it), else noted with the start the buffer
-   * holds. The machine reads the operands of SHORT_BINSTRING and BINSTRING as latin1: bytes.
+   * A str or bytes constant of `len` bytes after a `header` at stream offset `at`: examined in place
+   * when the buffer holds it, noted with the start the buffer holds when the machine would not keep
+   * it either. False when the machine would keep it but the buffer does not hold it yet: the opcode
+   * runs again after a refill. The machine reads SHORT_BINSTRING and BINSTRING as latin1: bytes.
    */
-  private constant(op: number, at: number, len: number): void {
+  private constant(op: number, at: number, header: number, len: number): boolean {
     const r = this.r;
     const utf8 = op === SHORT_BINUNICODE || op === BINUNICODE || op === BINUNICODE8;
-    const index = at - r.bufStart;
-    if (len <= MAX_INLINE && index + len <= r.buf.length) this.constants!.inBuffer(r.buf, index, len, at, utf8);
-    else this.constants!.skipped(at, len, utf8, r.buf.subarray(Math.min(index, r.buf.length), Math.min(index + HEAD, r.buf.length)));
+    const index = at + header - r.bufStart;
+    if (index + len <= r.buf.length && len <= MAX_INLINE) this.constants!.inBuffer(r.buf, index, len, at + header, utf8);
+    else if (len <= MAX_INLINE) return false;
+    else this.constants!.skipped(at + header, len, utf8, r.buf.subarray(Math.min(index, r.buf.length), Math.min(index + HEAD, r.buf.length)));
+    return true;
+  }
+
+  /** Takes back the push of an opcode that must run again once `n` bytes from `at` are buffered. */
+  private unpush(at: number, n: number): RunEnd {
+    this.sp--;
+    return this.refill(at, n);
   }
 
   /** A protocol 0 string operand, unescaped (undefined where the machine would report it). */
