@@ -8,7 +8,7 @@ import type { Format, Severity } from "./types.js";
 
 const ZIPS: Format[] = ["zip", "pytorch-zip", "torchscript", "npz"];
 const TORCH: Format[] = ["pytorch-zip", "torchscript", "pytorch-legacy", "pytorch-tar", "pickle", "zip", "tar"];
-const PICKLED: Format[] = ["pickle", "gzip", "bz2", "xz", "lzma", "lz4", "zlib", "pytorch-zip", "pytorch-legacy", "zip"];
+const PICKLED: Format[] = ["pickle", "gzip", "bz2", "xz", "lzma", "lz4", "zlib", "joblib-zfile", "pytorch-zip", "pytorch-legacy", "zip"];
 
 /** Extensions of formats that hold no code: a pickle-bearing file named so is disguised. */
 const DATA_ONLY = new Set([

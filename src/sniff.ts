@@ -68,6 +68,7 @@ function sniffHead(b: Buffer, size: number): Format {
   if (startsWith(b, [0x37, 0x7a, 0xbc, 0xaf, 0x27, 0x1c])) return "7z";
   if (startsWith(b, [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00])) return "xz";
   if (startsWith(b, [0x04, 0x22, 0x4d, 0x18]) && b.length >= 7 && b[4]! >> 6 === 1) return "lz4";
+  if (startsWith(b, [0x5a, 0x46, 0x30, 0x78]) && b.length > 21) return "joblib-zfile"; // "ZF0x": joblib's legacy compressed pickle
   if (b[0] === 0x1f && b[1] === 0x8b && b[2] === 8 && ((b[3] ?? 0xff) & 0xe0) === 0) return "gzip";
   if (startsWith(b, [0x42, 0x5a, 0x68]) && b[3]! >= 0x31 && b[3]! <= 0x39 && startsWith(b.subarray(4), [0x31, 0x41, 0x59, 0x26, 0x53, 0x59])) return "bz2";
   if (startsWith(b, [0x42, 0x5a, 0x68]) && b[3]! >= 0x31 && b[3]! <= 0x39 && size === 14) return "bz2"; // empty stream

@@ -47,6 +47,7 @@ export type Format =
   | "bz2"
   | "xz"
   | "lz4"
+  | "joblib-zfile"
   | "lzma"
   | "zlib"
   | "7z"

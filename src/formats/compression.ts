@@ -370,6 +370,16 @@ export const scanGzip: FormatScanner = layerScanner("gzip", { ".gz": "", ".gzip"
 export const scanZlib: FormatScanner = layerScanner("zlib", { ".z": "", ".zlib": "", ".zz": "" }, (s, b) =>
   inflateBounded(s, 0, s.size, "zlib", b),
 );
+
+/**
+ * joblib ≤ 0.9's compressed files (Z-files, still read by joblib.load): "ZF", the data's length in
+ * hex padded to 19 bytes (Python 2 writers of joblib ≤ 0.8.4 added one more space), then zlib.
+ */
+export const scanJoblibZfile: FormatScanner = layerScanner("joblib Z-file", { ".z": "", ".pkl.z": ".pkl" }, async (s, b) => {
+  const start = (await s.read(ZFILE_HEADER, 1))[0] === 0x20 ? ZFILE_HEADER + 1 : ZFILE_HEADER;
+  return inflateBounded(s, start, Math.max(0, s.size - start), "zlib", b);
+});
+const ZFILE_HEADER = 2 + 19;
 export const scanBz2: FormatScanner = layerScanner("bz2", { ".bz2": "", ".bz": "", ".tbz2": ".tar", ".tbz": ".tar" }, decompressBz2);
 export const scanXz: FormatScanner = layerScanner("xz", { ".xz": "", ".txz": ".tar" }, decompressXz);
 export const scanLzma: FormatScanner = layerScanner("lzma", { ".lzma": "", ".tlz": ".tar" }, decompressLzma);

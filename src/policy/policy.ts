@@ -34,6 +34,7 @@ const FORMAT_NAMES: Record<Format, true> = {
   bz2: true,
   xz: true,
   lz4: true,
+  "joblib-zfile": true,
   lzma: true,
   zlib: true,
   "7z": true,
@@ -54,7 +55,7 @@ const FORMAT_NAMES: Record<Format, true> = {
 
 /** Format groups a policy may name instead of listing members: every format whose loader unpickles. */
 export const FORMAT_GROUPS: Readonly<Record<string, readonly Format[]>> = {
-  "pickle-based": ["pickle", "pytorch-zip", "torchscript", "pytorch-legacy", "pytorch-tar", "pytorch-dcp"],
+  "pickle-based": ["pickle", "pytorch-zip", "torchscript", "pytorch-legacy", "pytorch-tar", "pytorch-dcp", "joblib-zfile"],
 };
 
 /** A trusted origin: a hub org, a hub repo (optionally at one revision), or a URL prefix. */
