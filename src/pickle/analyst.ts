@@ -333,13 +333,15 @@ export class PickleAnalyst implements MachineObserver {
     return isSym(value.fn) && value.fn.t === "global" && this.byRef.get(value.fn)?.judgement.kind === "allow";
   }
 
-  /** A Cython `__pyx_unpickle_<Class>` helper may only rebuild `<Class>` of its own module. */
+  /**
+   * A Cython `__pyx_unpickle_<Class>(type, checksum, state)` helper runs `Class.__new__(type)`,
+   * which CPython refuses unless `type` is `Class` or a subtype of it (pandas rebuilds every array
+   * class through `__pyx_unpickle_NDArrayBacked`). So `type` is judged as constructed, like any
+   * class: an unknown one is reported; one made at load time cannot be judged (MG107).
+   */
   private cythonHelper(name: string, cls: Value | undefined, c: CallResult): void {
-    const dot = name.lastIndexOf(".");
-    const own = `${name.slice(0, dot)}.${name.slice(dot + 1).replace(/^__pyx_unpickle_/, "")}`;
-    if (isSym(cls) && cls.t === "global" && qualified(cls.module, cls.name) === own) return;
-    this.report("MG108", `${name} is asked to rebuild ${describe(cls ?? null)}, not its own class ${own}`, { offset: c.at, evidence: describe(c) });
-    this.invoked(cls, "call", name, c, c.args);
+    if (isSym(cls) && cls.t === "global") this.use(cls, "construct", c);
+    else this.invoked(cls, "construct", name, c, c.args);
   }
 
   /**

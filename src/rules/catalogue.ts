@@ -84,7 +84,7 @@ const CORE_RULES = {
     name: "pickle-convention-misuse",
     severity: "high",
     description:
-      "An allowlisted helper is used outside the narrow convention it is allowed for: a Cython unpickle helper rebuilding a class other than its own, or getattr fetching something other than an allowlisted enum's member or a builtin data type's method.",
+      "getattr is used outside the narrow conventions it is allowed for: it may fetch an allowlisted method of an allowlisted class or of an instance one made, an allowlisted enum's member, or a builtin data type's public method, and nothing else.",
     reference: "https://arxiv.org/abs/2508.19774",
   },
   MG109: {
