@@ -140,6 +140,12 @@ describe("conventions, each as narrow as it can be (issue 13)", () => {
     assert.ok(found.some((l) => l.startsWith("MG107")), JSON.stringify(found));
   });
 
+  test("dill's _load_type passes for a builtin data type (and calling it is that type's call); CodeType is reported", async () => {
+    const sliceType = assemble(global("dill._dill", "_load_type"), str("slice"), OP.TUPLE1, OP.REDUCE);
+    await assertQuiet(assemble(OP.PROTO, 2, sliceType, OP.BININT1, 1, OP.BININT1, 2, OP.NONE, OP.TUPLE3, OP.REDUCE, OP.STOP));
+    await assertReported(assemble(OP.PROTO, 2, global("dill._dill", "_load_type"), str("CodeType"), OP.TUPLE1, OP.REDUCE, OP.STOP), /MG108 dill's _load_type fetches the type "CodeType"/);
+  });
+
   test("a getattr excused once is still reported when it is also handed to a caller", async () => {
     const excused = assemble(global("builtins", "getattr"), OP.BINPUT, 0, global("builtins", "str"), str("lower"), OP.TUPLE2, OP.REDUCE, OP.POP);
     const handed = assemble(global("collections", "defaultdict"), OP.BINGET, 0, OP.TUPLE1, OP.REDUCE);

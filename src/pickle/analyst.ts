@@ -354,6 +354,7 @@ export class PickleAnalyst implements MachineObserver {
    */
   private convention(fn: GlobalRef, c: CallResult): boolean {
     // Checked by name first: this runs for every call of a dense pickle.
+    if (fn.name === "_load_type" && qualified(fn.module, fn.name) === "dill._dill._load_type") return this.dillType(c);
     if (fn.name !== "getattr" || c.kind !== "REDUCE" || qualified(fn.module, fn.name) !== "builtins.getattr") return false;
     const args = positional(c);
     const [target, attr] = args ?? [];
@@ -374,6 +375,23 @@ export class PickleAnalyst implements MachineObserver {
       offset: c.at,
       evidence: describe(c),
     });
+    return false;
+  }
+
+  /**
+   * dill's `_load_type(name)` returns any type by name, `CodeType` and `FunctionType` among them;
+   * it is excused only for a builtin data type's name, and calling what it returned is then judged
+   * as calling that type.
+   */
+  private dillType(c: CallResult): boolean {
+    const [name] = positional(c) ?? [];
+    const type = typeof name === "string" && BUILTIN_DATA_TYPES.has(`builtins.${name}`) ? `builtins.${name}` : undefined;
+    const entry = type ? allowEntry(type) : undefined;
+    if (type && entry) {
+      this.excusedCalls.set(c, { name: type, entry });
+      return true;
+    }
+    this.report("MG108", `dill's _load_type fetches the type ${describe(name ?? null)}, which is not a builtin data type`, { offset: c.at, evidence: describe(c) });
     return false;
   }
 
@@ -468,7 +486,7 @@ const INSTANCE_MAKERS: ReadonlySet<string> = new Set(["copyreg._reconstructor", 
 
 /** Builtin data types whose methods only compute on data (`getattr(str, "lower")` pickles `str.lower`). */
 const BUILTIN_DATA_TYPES: ReadonlySet<string> = new Set(
-  ["str", "bytes", "bytearray", "int", "float", "complex", "bool", "list", "tuple", "dict", "set", "frozenset"].map((t) => `builtins.${t}`),
+  ["str", "bytes", "bytearray", "int", "float", "complex", "bool", "list", "tuple", "dict", "set", "frozenset", "slice"].map((t) => `builtins.${t}`),
 );
 
 /** The positional arguments of a call when they are a literal tuple (NEWOBJ_EX's are its first item). */
