@@ -723,15 +723,18 @@ def make_cython() -> None:
     good(C, "benign_intfloatdict.pkl", real, "IntFloatDict pickled by Cython: __pyx_unpickle_IntFloatDict(IntFloatDict, checksum, state)")
     checksum = struct.unpack("<i", real[real.index(b"J") + 1: real.index(b"J") + 5])[0]
     helper = g("sklearn.utils._fast_dict", "__pyx_unpickle_IntFloatDict")
-    for label, cls in [("foreign_cython", g("sklearn.cluster._hierarchical_fast", "UnionFind")),
-                       ("reexport", g("sklearn.datasets._covtype", "GzipFile")),
+    # A helper runs Class.__new__(type), and CPython refuses a type that is not Class or a subtype
+    # (checked against scikit-learn's compiled helpers): another allowlisted class only fails the load.
+    good(C, "pyx_unpickle_foreign_cython.pkl", pk(call(helper, g("sklearn.cluster._hierarchical_fast", "UnionFind"), checksum, ({1: 0.5},))),
+         "__pyx_unpickle_IntFloatDict asked to rebuild UnionFind: IntFloatDict.__new__(UnionFind) raises TypeError, nothing runs")
+    for label, cls in [("reexport", g("sklearn.datasets._covtype", "GzipFile")),
                        ("unknown_fn", READ_OUTPUT),
                        ("system", SYSTEM)]:
         bad(C, f"pyx_unpickle_{label}.pkl", pk(call(helper, cls, checksum, ({1: 0.5},))), "P16",
             ["__pyx_unpickle_IntFloatDict"], f"__pyx_unpickle_IntFloatDict asked to rebuild {label}")
-    bad(C, "pyx_unpickle_wrong_module.pkl",
-        pk(call(g("sklearn.cluster._hierarchical_fast", "__pyx_unpickle_UnionFind"), g("sklearn.utils._fast_dict", "IntFloatDict"), checksum, None)),
-        "P16", ["__pyx_unpickle_UnionFind"], "a helper of one module rebuilding a class of another")
+    good(C, "pyx_unpickle_wrong_module.pkl",
+         pk(call(g("sklearn.cluster._hierarchical_fast", "__pyx_unpickle_UnionFind"), g("sklearn.utils._fast_dict", "IntFloatDict"), checksum, None)),
+         "a helper of one module asked to rebuild an allowlisted class of another: CPython's subtype check fails the load, nothing runs")
     bad(C, "pyx_unpickle_state_callable.pkl", pk(call(helper, g("sklearn.utils._fast_dict", "IntFloatDict"), checksum, (READ_OUTPUT,))),
         "P19", ["_osx_support._read_output"], "the real helper and class, with a callable hidden in its state")
 
