@@ -153,7 +153,7 @@ describe("conventions, each as narrow as it can be (issue 13)", () => {
   });
 
   test("a Cython unpickle helper's class is judged as constructed: an unknown one is reported", async () => {
-    const helper = global("sklearn._loss._loss", "__pyx_unpickle_CyHalfSquaredError");
+    const helper = global("sklearn.utils._fast_dict", "__pyx_unpickle_IntFloatDict");
     await assertReported(assemble(OP.PROTO, 2, helper, global("gadgets", "Runner"), BININT(1), OP.NONE, OP.TUPLE3, OP.REDUCE, OP.STOP), /MG102 constructs gadgets\.Runner/);
   });
 
