@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { ALLOWLIST, allowEntry, allowedNames, exclusionOf } from "../src/rules/allowlist.js";
+import { ALLOWLIST, type AllowKind, allowEntry, allowedNames, exclusionOf } from "../src/rules/allowlist.js";
 import { DENY_MODULES, DENY_NAMES } from "../src/rules/callables.js";
 
 const KINDS = new Set(["class", "enum", "function", "cython"]);
@@ -16,7 +16,7 @@ const CURATED_OVER_DENY = new Set([
   "joblib.numpy_pickle.NumpyArrayWrapper",
 ]);
 
-/** Dunder names the pickle protocols themselves use. */
+/** Names with leading double underscores that the pickle protocol or a library's own pickles use. */
 const DUNDER_EXCEPTIONS = new Set([
   "copyreg.__newobj__",
   "copyreg.__newobj_ex__",
@@ -24,6 +24,7 @@ const DUNDER_EXCEPTIONS = new Set([
   "numpy.random._pickle.__generator_ctor",
   "numpy.random._pickle.__bit_generator_ctor",
   "numpy.random.__RandomState_ctor",
+  "pandas._libs.tslibs.nattype.__nat_unpickle",
 ]);
 
 function split(qualified: string): [string, string] {
@@ -103,7 +104,7 @@ describe("data/allowlist.json", () => {
     for (const q of names) {
       const [, name] = split(q);
       assert.match(name, /^[A-Za-z_][A-Za-z0-9_]*$/, q);
-      if (/^__\w+__$/.test(name) || (name.startsWith("__") && !name.startsWith("__pyx_unpickle_"))) {
+      if (name.startsWith("__") && !name.startsWith("__pyx_unpickle_")) {
         assert.ok(DUNDER_EXCEPTIONS.has(q), `${q}: dunder name`);
       }
     }
@@ -124,6 +125,55 @@ describe("data/allowlist.json", () => {
     assert.equal(ALLOWLIST.compat.modules.copy_reg, "copyreg");
     assert.deepEqual(ALLOWLIST.compat.names["itertools imap"], ["builtins", "map"]);
     assert.deepEqual(ALLOWLIST.compat.names["__builtin__ xrange"], ["builtins", "range"]);
+  });
+
+  test("the introspection of the real libraries is in it: names they pickle and classes they define", () => {
+    const expected: [string, AllowKind][] = [
+      ["sklearn.tree._tree.Tree", "class"],
+      ["sklearn.neighbors._kd_tree.KDTree", "class"],
+      ["sklearn.ensemble._forest.RandomForestClassifier", "class"],
+      ["sklearn.ensemble._hist_gradient_boosting.gradient_boosting.HistGradientBoostingClassifier", "class"],
+      ["sklearn.compose._column_transformer.ColumnTransformer", "class"],
+      ["pandas.core.internals.managers.BlockManager", "class"],
+      ["pandas._libs.internals._unpickle_block", "function"],
+      ["pandas.core.indexes.base._new_Index", "function"],
+      ["pandas._libs.tslibs.timestamps.Timestamp", "class"],
+      ["numpy._core.multiarray._reconstruct", "function"],
+      ["numpy.core.multiarray._reconstruct", "function"],
+      ["numpy.random.bit_generator.SeedSequence", "class"],
+      ["scipy.sparse._csr.csr_matrix", "class"],
+      ["transformers.training_args.TrainingArguments", "class"],
+      ["transformers.trainer_utils.SchedulerType", "enum"],
+      ["transformers.trainer_utils.IntervalStrategy", "enum"],
+      ["transformers.training_args.OptimizerNames", "enum"],
+      ["accelerate.utils.dataclasses.DistributedType", "enum"],
+      ["torch.optim.adam.Adam", "class"],
+      ["torch.optim.lr_scheduler.OneCycleLR", "class"],
+      ["torch.nn.modules.linear.Linear", "class"],
+      ["torch.distributed.checkpoint.metadata.Metadata", "class"],
+      ["torchvision.models.resnet.ResNet", "class"],
+      ["omegaconf.dictconfig.DictConfig", "class"],
+      ["lightning.fabric.utilities.data.AttributeDict", "class"],
+    ];
+    const missing = expected.filter(([q, kind]) => allowEntry(q)?.kind !== kind);
+    assert.deepEqual(missing, []);
+    for (const lib of ["torch", "torchvision", "numpy", "scipy", "scikit-learn", "pandas", "transformers"]) {
+      assert.ok(ALLOWLIST.libraries[lib]?.length, `${lib} was not introspected`);
+    }
+    assert.deepEqual(ALLOWLIST.libraries.numpy.map((v) => v[0]).sort(), ["1", "2"], "numpy 1.x and 2.x");
+    assert.ok(names.some((q) => allowEntry(q)!.versions !== undefined), "names seen in only some versions say so");
+    assert.ok(names.length > 10000, `only ${names.length} names`);
+  });
+
+  test("the screen keeps out what runs code or reaches files when loaded", () => {
+    // rv_generic.__setstate__ exec()s a template string taken from the pickled state.
+    assert.equal(allowEntry("scipy.stats._continuous_distns.norm_gen"), undefined);
+    assert.match(exclusionOf("scipy.stats._continuous_distns.norm_gen") ?? "", /exec/);
+    // tzfile(path) opens the file it is given.
+    assert.match(exclusionOf("dateutil.tz.tz.tzfile") ?? "", /files/);
+    assert.equal(allowEntry("torch.utils.data.dataloader.DataLoader"), undefined);
+    assert.equal(allowEntry("torch.storage._load_from_bytes"), undefined);
+    assert.equal(allowEntry("joblib.numpy_pickle_compat.NDArrayWrapper"), undefined);
   });
 
   test("the curated argument behaviour is there", () => {

@@ -6,8 +6,14 @@ when they do not exist yet, then introspects each of them):
 
     python3 scripts/allowlist/generate.py
 
+Needs pyenv's CPython 3.11.7, the machine's package index (pip's configuration) and Debian's
+python3-antlr4 (omegaconf's parser runtime, missing from the index). Takes about an hour on two
+cores, most of it importing every module of torch and transformers; the venvs are /tmp/al-a and
+/tmp/al-b and each keeps its introspection output there, so that --reuse re-merges in seconds.
+
     --venv DIR=REQUIREMENTS   a venv to introspect (repeatable; default: the two pinned ones)
     --curated-only            write only the CURATED part and the compat tables (no venvs needed)
+    --reuse                   merge the venvs' last introspection output (<venv>/allowlist-introspect.json)
 
 The allowlist is the union of:
   * CURATED below: reviewed names with their argument behaviour, each with a reason;
@@ -32,12 +38,10 @@ ROOT = HERE.parent.parent
 OUT = ROOT / "data" / "allowlist.json"
 PYENV = Path("/root/.pyenv/versions")
 
-# Each venv: (directory, CPython, requirements file). Two venvs so that numpy 1.x/2.x, pandas 2/3,
-# scikit-learn and transformers of both generations are seen.
-DEFAULT_VENVS = [
-    ("/tmp/modelgate-allowlist-a", "3.11.7", "requirements-a.txt"),
-    ("/tmp/modelgate-allowlist-b", "3.11.7", "requirements-b.txt"),
-]
+# Each venv: (directory, requirements file; its "# python:" line names the CPython). Two venvs so that
+# numpy 1.x and 2.x, pandas 2 and 3, scikit-learn 1.6 and 1.9 and two SciPy versions are all seen
+# (transformers 4.x is not: it needs huggingface-hub<1.0, which the package index lacks).
+DEFAULT_VENVS = [("/tmp/al-a", "requirements-a.txt"), ("/tmp/al-b", "requirements-b.txt")]
 
 KINDS = {
     "class": "A class whose __new__, state restore (__setstate__ / __dict__ update) and __init__ with data "
@@ -124,13 +128,11 @@ curate("torch", "Tensor Size device", "class", "tensor value types")
 curate("torch.nn.parameter", "Parameter Buffer UninitializedParameter UninitializedBuffer", "class",
        "tensor subclass")
 curate("torch.storage", "UntypedStorage TypedStorage _StorageBase", "class", "storage type")
-_STORAGES = ("FloatStorage DoubleStorage HalfStorage BFloat16Storage LongStorage IntStorage ShortStorage "
-             "CharStorage ByteStorage BoolStorage ComplexFloatStorage ComplexDoubleStorage QInt8Storage "
-             "QUInt8Storage QInt32Storage QUInt4x2Storage QUInt2x4Storage UInt16Storage UInt32Storage "
-             "UInt64Storage Float8_e4m3fnStorage Float8_e5m2Storage Float8_e4m3fnuzStorage "
-             "Float8_e5m2fnuzStorage UntypedStorage TypedStorage")
-curate("torch", _STORAGES, "class", "storage type named in torch.save's persistent ids")
-curate("torch.cuda", _STORAGES, "class", "storage type of legacy (pre-1.6) CUDA checkpoints")
+_LEGACY_STORAGES = ("FloatStorage DoubleStorage HalfStorage BFloat16Storage LongStorage IntStorage ShortStorage "
+                    "CharStorage ByteStorage BoolStorage ComplexFloatStorage ComplexDoubleStorage")
+curate("torch", _LEGACY_STORAGES + " QInt8Storage QUInt8Storage QInt32Storage QUInt4x2Storage QUInt2x4Storage "
+       "UntypedStorage TypedStorage", "class", "storage type named in torch.save's persistent ids")
+curate("torch.cuda", _LEGACY_STORAGES, "class", "storage type of legacy (pre-1.6) CUDA checkpoints")
 curate("torch",
        "float32 float float64 double float16 half bfloat16 complex32 complex64 complex128 cfloat cdouble "
        "chalf uint8 uint16 uint32 uint64 int8 int16 short int32 int int64 long bool qint8 quint8 qint32 "
@@ -144,6 +146,7 @@ curate("torch", "per_tensor_affine per_channel_affine per_tensor_symmetric per_c
        "per_channel_affine_float_qparams", "class", "torch.qscheme constant", explain=True)
 curate("torch.nn.functional", "relu gelu silu tanh sigmoid softmax leaky_relu elu", "function",
        "activation stored as a module attribute (TransformerEncoderLayer.activation)")
+curate("torch._C._nn", "gelu", "function", "torch.nn.functional.gelu is this native function and pickles by its name")
 curate("torch.nn.modules.module", "_IncompatibleKeys", "class", "namedtuple returned by load_state_dict")
 # TorchScript archives' data.pkl rebuild their values with these (torch/jit/_pickle.py): each
 # returns its data argument or builds a list / tensor from it.
@@ -194,6 +197,18 @@ curate("sklearn.neighbors._kd_tree", "KDTree", "class", "KD tree arrays (Cython)
 curate("sklearn.neighbors._ball_tree", "BallTree", "class", "ball tree arrays (Cython)")
 curate("sklearn._loss._loss", "CyHalfBinomialLoss CyHalfSquaredError", "class", "loss object (Cython)")
 
+# Reviewed over the screen: names the source screen rejects for code that loading does not reach.
+curate("transformers.training_args", "TrainingArguments", "class",
+       "training_args.bin: loaded by __newobj__ and BUILD (a dataclass without __setstate__); only a call runs "
+       "__post_init__, which reads the fsdp_config JSON file it is given", explain=True)
+curate("transformers.training_args_seq2seq", "Seq2SeqTrainingArguments", "class",
+       "as TrainingArguments", explain=True)
+curate("lightgbm.basic", "Booster", "class",
+       "__setstate__ hands the pickled model text to LightGBM's own library (LGBM_BoosterLoadModelFromString "
+       "through ctypes); no file, process or import", explain=True)
+curate("torch.nn.modules.module", "_WrappedHook", "class",
+       "wraps a module hook; calls it (argument 0, or the state's 'hook') when the hook fires", calls=[0])
+
 # Reviewed exclusions: names a scan meets that must not be allowlisted, whatever the introspection
 # finds (the screen's own rejections are added to these with their reasons).
 EXCLUDED: dict[str, str] = {
@@ -201,6 +216,9 @@ EXCLUDED: dict[str, str] = {
         "joblib<0.10 array header: joblib.load opens and np.loads a sibling file whose name the pickle gives",
     "builtins.NoneType": "not an attribute of builtins; NoneType pickles as type(None), which is builtins.type",
     "torch.storage._load_from_bytes": "runs torch.load on embedded bytes",
+    # rv_generic.__setstate__ updates __dict__ from the pickle, then exec()s its _parse_arg_template:
+    # a crafted state runs arbitrary code. Every scipy.stats distribution inherits it.
+    "scipy.stats._distn_infrastructure.rv_generic": "__setstate__ exec()s _parse_arg_template from the pickled state",
 }
 
 # Top-level module → library key of "libraries" (the standard library is "python").
@@ -300,17 +318,18 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--curated-only", action="store_true")
     ap.add_argument("--venv", action="append", default=[], metavar="DIR=REQUIREMENTS")
+    ap.add_argument("--reuse", action="store_true", help="merge the venvs' last introspection output again")
     args = ap.parse_args()
     generator = "python3 scripts/allowlist/generate.py"
     if args.curated_only:
-        python = str(PYENV / DEFAULT_VENVS[0][1] / "bin" / "python")
+        python = str(PYENV / "3.11.7" / "bin" / "python")
         data = build(curated_entries(), dict(EXCLUDED), {"python": [python_version(python)]},
                      compat_tables(python), generator)
     else:
         from merge import generate_full  # the introspection half (needs the venvs)
 
-        venvs = [tuple(v.split("=", 1)) for v in args.venv] or [(d, HERE / r) for d, _, r in DEFAULT_VENVS]
-        data = generate_full(venvs, generator)
+        venvs = [tuple(v.split("=", 1)) for v in args.venv] or [(d, HERE / r) for d, r in DEFAULT_VENVS]
+        data = generate_full(venvs, generator, args.reuse)
     OUT.parent.mkdir(exist_ok=True)
     OUT.write_text(dumps_compact(data))
     print(f"wrote {os.path.relpath(OUT)}: {sum(len(m['names']) for m in data['modules'].values())} names, "

@@ -25,6 +25,9 @@ import warnings
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+# Samples are pickled in forked children: thread pools in the parent would deadlock them.
+for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "RAYON_NUM_THREADS"):
+    os.environ[var] = "1"
 os.environ.setdefault("KERAS_BACKEND", "torch")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 os.environ["HF_HUB_OFFLINE"] = "1"
@@ -47,9 +50,10 @@ LIBRARIES = {
 }
 REBUILDER = re.compile(r"^(_rebuild|_reconstruct|_unpickle|__pyx_unpickle_|_new_|_restore)")
 IMPORT_SECONDS = 30  # one module's import
-WALK_SECONDS = {"transformers": 900, "torch": 600}  # a library's whole walk (others: DEFAULT_WALK_SECONDS)
-DEFAULT_WALK_SECONDS = 300
+WALK_SECONDS = {"transformers": 720, "torch": 480}  # a library's whole walk (others: DEFAULT_WALK_SECONDS)
+DEFAULT_WALK_SECONDS = 240
 SAMPLE_SECONDS = 600  # one builder of samples.py
+CHILD_SECONDS = 120  # pickling one sample object
 
 
 class Timeout(Exception):
@@ -134,18 +138,28 @@ def isolated_names(label: str, obj) -> tuple[list[tuple[str, str]], str | None]:
     r, w = os.pipe()
     pid = os.fork()
     if pid == 0:
-        os.close(r)
-        pickles_of.errors = []
-        blobs = [obj] if isinstance(obj, bytes) and label.startswith(("torch.save", "dcp")) else pickles_of(obj)
-        found = sorted({key for blob in blobs for key in names_in(blob)})
-        error = None if blobs else f"not picklable: {pickles_of.errors[:2]}"
-        with os.fdopen(w, "w") as f:
-            json.dump([found, error], f)
-        os._exit(0)
+        try:  # the child never returns into the caller's loop, whatever happens
+            # A lock held by another thread at fork time can hang the child: SIGALRM's default kills it.
+            signal.signal(signal.SIGALRM, signal.SIG_DFL)
+            signal.alarm(CHILD_SECONDS)
+            os.close(r)
+            pickles_of.errors = []
+            blobs = [obj] if isinstance(obj, bytes) and label.startswith(("torch.save", "dcp")) else pickles_of(obj)
+            found = sorted({key for blob in blobs for key in names_in(blob)})
+            error = None if blobs else f"not picklable: {pickles_of.errors[:2]}"
+            with os.fdopen(w, "w") as f:
+                json.dump([found, error], f)
+        finally:
+            os._exit(0)
     os.close(w)
     with os.fdopen(r) as f:
         data = f.read()
     _, status = os.waitpid(pid, 0)
+    if os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGALRM:
+        # Hung on a lock an OpenMP pool held at fork time (LightGBM): no crash risk, pickle here.
+        pickles_of.errors = []
+        blobs = pickles_of(obj)
+        return sorted({key for blob in blobs for key in names_in(blob)}), None if blobs else "not picklable"
     if status != 0 or not data:
         return [], f"pickling crashed the interpreter (status {status})"
     found, error = json.loads(data)
@@ -230,6 +244,9 @@ def library_of(module: str, libraries: dict[str, str]) -> str:
     top = module.split(".")[0]
     if top in sys.stdlib_module_names or top == "builtins":
         return "python"
+    where = getattr(sys.modules.get(module), "__file__", None) or ""
+    if top not in importlib.metadata.packages_distributions() and "site-packages/" in where:
+        top = where.split("site-packages/")[1].split("/")[0]  # a Cython module named apart from its package (_loss)
     dists = importlib.metadata.packages_distributions().get(top) or [top]
     dist = dists[0].lower().replace("_", "-")
     if dist not in libraries:
@@ -241,7 +258,10 @@ def library_of(module: str, libraries: dict[str, str]) -> str:
 
 
 def defined_here(obj, module: str, name: str) -> bool:
-    return getattr(obj, "__module__", None) == module and getattr(obj, "__qualname__", None) == name
+    try:  # some module attributes raise on any attribute access (torch.backends.cuda's lazy objects)
+        return getattr(obj, "__module__", None) == module and getattr(obj, "__qualname__", None) == name
+    except BaseException:  # noqa: BLE001
+        return False
 
 
 # ------------------------------------------------------------------ walking definitions
@@ -324,7 +344,10 @@ def main(out: str) -> None:
     excluded: dict[str, str] = {}
 
     def admit(module, name, obj, seen):
-        reason = screen_object(module, name, obj)
+        try:
+            reason = screen_object(module, name, obj)
+        except Exception as e:  # noqa: BLE001 - what cannot be screened is not allowed
+            reason = f"could not be screened ({type(e).__name__})"
         if reason:
             excluded[f"{module}.{name}"] = reason
             return
@@ -336,7 +359,13 @@ def main(out: str) -> None:
 
     only = os.environ.get("ALLOWLIST_ONLY")  # debugging: one builder / library
     if not only or only == "samples":
-        for (module, name), label in sorted(sample_names(failures).items()):
+        cache = Path(out + ".samples")  # the samples take minutes: ALLOWLIST_REUSE_SAMPLES=1 reads them back
+        if os.environ.get("ALLOWLIST_REUSE_SAMPLES") and cache.exists():
+            sampled = {tuple(k.split(" ", 1)): v for k, v in json.loads(cache.read_text()).items()}
+        else:
+            sampled = sample_names(failures)
+            cache.write_text(json.dumps({f"{m} {n}": v for (m, n), v in sampled.items()}))
+        for (module, name), label in sorted(sampled.items()):
             try:
                 obj = resolve(module, name)
             except BaseException as e:  # noqa: BLE001

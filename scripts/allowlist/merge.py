@@ -10,10 +10,10 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 import generate as g
+import screen
 
 DEBIAN_ANTLR = Path("/usr/lib/python3/dist-packages/antlr4")
 
@@ -43,22 +43,24 @@ def header(requirements: Path, key: str) -> str | None:
                  if line.startswith(f"# {key}:")), None)
 
 
-def introspect(python: Path, requirements: Path) -> dict:
-    env = dict(os.environ)
-    walk = header(requirements, "walk")
-    if walk:
-        env["ALLOWLIST_WALK"] = walk
-    with tempfile.NamedTemporaryFile(suffix=".json") as out:
-        subprocess.run([str(python), str(g.HERE / "introspect.py"), out.name], check=True, env=env)
-        return json.loads(Path(out.name).read_text())
+def introspect(python: Path, requirements: Path, reuse: bool) -> dict:
+    """Run introspect.py in the venv; its output is kept next to the venv (--reuse reads it again)."""
+    out = python.parent.parent / "allowlist-introspect.json"
+    if not (reuse and out.exists()):
+        env = dict(os.environ)
+        walk = header(requirements, "walk")
+        if walk:
+            env["ALLOWLIST_WALK"] = walk
+        subprocess.run([str(python), str(g.HERE / "introspect.py"), str(out)], check=True, env=env)
+    return json.loads(out.read_text())
 
 
-def generate_full(venvs: list[tuple[str, str]], generator: str) -> dict:
+def generate_full(venvs: list[tuple[str, str]], generator: str, reuse: bool = False) -> dict:
     runs = []
     for venv, requirements in venvs:
         python = ensure_venv(Path(venv), Path(requirements))
         print(f"introspecting {venv}", file=sys.stderr)
-        runs.append(introspect(python, Path(requirements)))
+        runs.append(introspect(python, Path(requirements), reuse))
         for failure in runs[-1]["failures"]:
             print(f"  {venv}: {failure}", file=sys.stderr)
 
@@ -83,6 +85,10 @@ def generate_full(venvs: list[tuple[str, str]], generator: str) -> dict:
             seen_in.setdefault(k, set()).add(version)
             entries.setdefault(k, {x: v for x, v in e.items() if x != "seen"})
     for k in list(entries):
+        module, name = k.split("\0")
+        late = screen.area_reason(module) or screen.name_reason(module, name)  # areas edited since the run
+        if late and f"{module}.{name}" not in excluded:
+            excluded[f"{module}.{name}"] = late
         if k.replace("\0", ".") in excluded:
             del entries[k]
             continue

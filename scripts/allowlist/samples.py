@@ -143,9 +143,26 @@ def sklearn_objects():
     y = np.array([0, 1, 2] * 10)
     yr = rng.rand(30)
     Xpos = np.abs(X)
+    from sklearn.linear_model import LogisticRegression, Ridge
+    from sklearn.tree import DecisionTreeClassifier
+
+    def meta_args(cls):
+        """Meta-estimators' required arguments: a classifier or regressor, a list of them, a grid."""
+        import inspect
+
+        params = inspect.signature(cls.__init__).parameters
+        reg = "Regressor" in cls.__name__ or "Regression" in cls.__name__
+        base = Ridge() if reg else LogisticRegression()
+        given = {"estimator": base, "estimators": [("a", base), ("b", Ridge() if reg else DecisionTreeClassifier())],
+                 "param_grid": {"C" if not reg else "alpha": [1.0]}, "param_distributions": {"C" if not reg else "alpha": [1.0]},
+                 "steps": [("s", StandardScaler()), ("m", base)], "transformer_list": [("s", StandardScaler())],
+                 "transformers": [("s", StandardScaler(), [0])], "dictionary": np.eye(4)}
+        return {k: v for k, v in given.items() if k in params and params[k].default is inspect.Parameter.empty}
+
+    from sklearn.preprocessing import StandardScaler
     for name, cls in all_estimators():
         def make(cls=cls):
-            est = cls()
+            est = cls(**meta_args(cls))
             for args in ((X, y), (X, yr), (X,), (Xpos, y), (X, np.c_[yr, yr])):
                 try:
                     return est.fit(*args)
@@ -157,8 +174,7 @@ def sklearn_objects():
     from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
     from sklearn.neighbors import BallTree, KDTree, KNeighborsClassifier
     from sklearn.pipeline import make_pipeline, make_union
-    from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
-    from sklearn.linear_model import LogisticRegression
+    from sklearn.preprocessing import FunctionTransformer, OneHotEncoder
     import pandas as pd
 
     df = pd.DataFrame({"a": rng.rand(30), "b": ["x", "y", "z"] * 10})

@@ -63,6 +63,9 @@ AREAS: dict[str, str] = {
     "torch._classes": "imports native classes",
     "torch.testing": "test helpers",
     "torch.utils.model_zoo": "downloads weights",
+    "torch.utils._sympy": "sympy expressions: constructing one sympifies strings, which evaluates them",
+    "torch.utils.hipify": "source translation tool (files)",
+    "sympy": "constructing an expression sympifies strings, which evaluates them",
     "torch._C._distributed": "process groups and stores",
     "transformers.dynamic_module_utils": "imports code from model repositories",
     "transformers.commands": "command-line tools",
@@ -70,7 +73,7 @@ AREAS: dict[str, str] = {
     "transformers.models.auto": "imports model classes by name and downloads",
     "transformers.hub": "downloads",
     "transformers.utils.hub": "downloads",
-    "transformers.integrations": "third-party trackers (network, processes)",
+    "transformers.integrations.integration_utils": "third-party trackers (network, processes)",
     "transformers.trainer": "training loop: starts processes, writes checkpoints",
     "transformers.kernels": "downloads and loads kernels",
     "transformers.data": "datasets that read files",
@@ -130,7 +133,7 @@ AREAS: dict[str, str] = {
     "pyarrow.interchange": "wraps foreign buffers",
     "scipy.io": "reads and writes files",
     "scipy.datasets": "downloads data sets",
-    "scipy._lib": "internal helpers (thread pools, ccallback, ctypes)",
+    "scipy._lib._ccallback": "wraps native function pointers (LowLevelCallable)",
     "sklearn.datasets": "downloads and reads data sets",
     "sklearn.utils.parallel": "runs workers",
     "sklearn.experimental": "import side effects that patch scikit-learn",
@@ -172,6 +175,11 @@ AREAS: dict[str, str] = {
     "numpy.lib.npyio": "reads and writes files",
 }
 del AREAS["keras.src.backend.numpy"], AREAS["joblib"]
+
+# Areas whose base classes bring their behaviour into subclasses defined elsewhere (code generation,
+# workers, archives); other areas' bases (mixins such as PushToHubMixin) are screened by source.
+INHERITED_AREAS = {"torch.fx", "torch.jit", "torch.package", "torch.utils.data", "torch.multiprocessing",
+                   "torch.distributed", "torch._dynamo", "torch._inductor", "torch.export", "torch._export", "sympy"}
 
 # Module path segments that mark tests, vendored copies and build helpers.
 SEGMENTS = {"tests", "test", "testing", "_testing", "conftest", "benchmarks", "_vendor", "vendor", "vendored",
@@ -275,9 +283,10 @@ def class_reason(cls, top: str) -> str | None:
     """Screen a class: bases from deny-listed modules, then its load methods' source."""
     for base in cls.__mro__[1:]:
         mod = getattr(base, "__module__", "") or ""
-        r = area_reason(mod)
-        if r and mod.split(".")[0] not in ("builtins",):
-            return f"inherits {mod}.{base.__qualname__}: {r}"
+        prefixes = {".".join(mod.split(".")[:i]) for i in range(1, mod.count(".") + 2)}
+        hit = prefixes & (DENY_MODULES | INHERITED_AREAS)
+        if hit:
+            return f"inherits {mod}.{base.__qualname__} ({min(hit)})"
     seen: set[str] = set()
     todo = [m for m in LOAD_METHODS]
     while todo and len(seen) < MAX_METHODS:
