@@ -196,6 +196,19 @@ describe("harm from allowlisted calls alone (P21)", () => {
   });
 });
 
+describe("names allowlisted to be stored, not called (notCalled)", () => {
+  test("a NumPy ufunc stored as a preprocessing function passes; called at load it is reported", async () => {
+    await assertQuiet(assemble(OP.PROTO, 2, OP.EMPTY_DICT, str("func"), global("numpy", "log1p"), OP.SETITEM, OP.STOP));
+    await assertReported(assemble(OP.PROTO, 2, global("numpy", "add"), OP.BININT1, 1, OP.BININT1, 2, OP.TUPLE2, OP.REDUCE, OP.STOP), /MG101 calls numpy\.add, which is allowlisted to be stored or constructed, not called at load/);
+  });
+
+  test("TrainingArguments is constructed by NEWOBJ in training_args.bin; calling it (its __post_init__ reads files) is reported", async () => {
+    const cls = global("transformers.training_args", "TrainingArguments");
+    await assertQuiet(assemble(OP.PROTO, 2, global("copyreg", "__newobj__"), cls, OP.TUPLE1, OP.REDUCE, OP.STOP));
+    await assertReported(assemble(OP.PROTO, 2, cls, str("/tmp/out"), OP.TUPLE1, OP.REDUCE, OP.STOP), /MG101 calls transformers\.training_args\.TrainingArguments/);
+  });
+});
+
 describe("exact names (P20)", () => {
   test("a stdlib class re-exported under a library module is unknown, so high", async () => {
     await assertReported(assemble(OP.PROTO, 4, stackGlobal("sklearn.utils", "GzipFile"), OP.EMPTY_TUPLE, OP.NEWOBJ, OP.STOP), /sklearn\.utils\.GzipFile/);

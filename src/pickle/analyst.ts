@@ -245,6 +245,7 @@ export class PickleAnalyst implements MachineObserver {
     const u = this.use(fn, use, c, excused);
     if (!u) return; // past the distinct-name bound: counted, reported once at flush
     const { name, judgement: j } = u;
+    if (use === "call") this.notCalled(u, c);
     if (j.kind === "allow") {
       if (j.entry) this.followArguments(name, j.entry, c);
       const problem = this.structures.onCall(name, c);
@@ -304,6 +305,7 @@ export class PickleAnalyst implements MachineObserver {
     switch (value.t) {
       case "global": {
         const u = this.use(value, use, c);
+        if (u && use === "call") this.notCalled(u, c);
         // An allocator reached through a carrier gets the carrier's arguments, somewhere in them.
         const bomb = u?.judgement.kind === "allow" ? hugeIn(u.name, carried) : undefined;
         if (bomb) this.report("MG109", `${carrier} calls ${u!.name} ${bomb}`, { offset: c.at, evidence: describe(c) });
@@ -325,6 +327,12 @@ export class PickleAnalyst implements MachineObserver {
       default:
         return; // containers and bytes are not callable; imports that are not constants were reported where made
     }
+  }
+
+  /** A name allowlisted to be stored or constructed, called at load instead (what its entry rules out). */
+  private notCalled(u: NameUse, c: CallResult): void {
+    if (u.judgement.kind !== "allow" || !u.judgement.entry?.notCalled) return;
+    this.report("MG101", `calls ${u.name}, which is allowlisted to be stored or constructed, not called at load`, { offset: c.at, evidence: describe(c) });
   }
 
   /** Whether an allowlisted callable (or a call a convention excused) made `value`. */

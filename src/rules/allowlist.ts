@@ -34,6 +34,12 @@ export interface AllowEntry {
   state?: number;
   /** Items of a BUILD state tuple applied to the result that it calls (`functools.partial`'s function). */
   stateCalls?: readonly number[];
+  /**
+   * Safe to import, store or construct (`__new__`, then state), never to call at load: a class whose
+   * `__init__` reaches what loading must not (TrainingArguments reads the fsdp_config file it is
+   * given), or a function pickles only store (a NumPy ufunc, which broadcasting lets allocate N²).
+   */
+  notCalled?: true;
   /** Allowed only in this layout (TorchScript rebuilders inside TorchScript archives). */
   context?: "torchscript";
   /** Library versions the name was seen in, when not all of the library's generated versions. */
