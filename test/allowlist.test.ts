@@ -65,6 +65,10 @@ describe("data/allowlist.json", () => {
       }
       if (e.state !== undefined) assert.ok(Number.isInteger(e.state) && e.state >= 0, `${q}.state`);
       if (e.context !== undefined) assert.equal(e.context, "torchscript", q);
+      if (e.notCalled !== undefined) {
+        assert.equal(e.notCalled, true, q);
+        assert.ok(e.why, `${q}: not callable, without a reason`);
+      }
       if (e.versions !== undefined) assert.match(e.versions, /^\S+( \S+)*$/, `${q}.versions`);
     }
   });
@@ -174,6 +178,8 @@ describe("data/allowlist.json", () => {
     assert.equal(allowEntry("torch.utils.data.dataloader.DataLoader"), undefined);
     assert.equal(allowEntry("torch.storage._load_from_bytes"), undefined);
     assert.equal(allowEntry("joblib.numpy_pickle_compat.NDArrayWrapper"), undefined);
+    // Loaded by __newobj__ and BUILD; calling it would read the fsdp_config file it names.
+    assert.equal(allowEntry("transformers.training_args.TrainingArguments")?.notCalled, true);
   });
 
   test("the curated argument behaviour is there", () => {

@@ -168,6 +168,17 @@ curate("numpy",
 curate("numpy.dtypes",
        "Float64DType Float32DType Float16DType Int64DType Int32DType Int16DType Int8DType UInt64DType "
        "UInt32DType UInt16DType UInt8DType BoolDType ObjectDType StrDType", "class", "numpy dtype class")
+# NumPy ufuncs pickle by name (numpy.log1p in FunctionTransformer): stored, never to be called at
+# load, since broadcasting lets one call allocate N². 1.x names them from its _multiarray_umath.
+_UFUNCS = ("absolute add arccos arccosh arcsin arcsinh arctan arctan2 arctanh bitwise_and bitwise_or bitwise_xor "
+           "cbrt ceil conjugate copysign cos cosh deg2rad degrees divide divmod equal exp exp2 expm1 fabs "
+           "float_power floor floor_divide fmax fmin fmod frexp gcd greater greater_equal heaviside hypot invert "
+           "isfinite isinf isnan isnat lcm ldexp left_shift less less_equal log log10 log1p log2 logaddexp "
+           "logaddexp2 logical_and logical_not logical_or logical_xor matmul maximum minimum modf multiply "
+           "negative nextafter not_equal positive power rad2deg radians reciprocal remainder right_shift rint "
+           "sign signbit sin sinh spacing sqrt square subtract tan tanh trunc")
+curate("numpy", _UFUNCS + " bitwise_count matvec vecdot vecmat", "function", "NumPy ufunc", notCalled=True)
+curate("numpy.core._multiarray_umath", _UFUNCS, "function", "NumPy 1.x ufunc", notCalled=True)
 curate("numpy.ma.core", "_mareconstruct", "function",
        "_mareconstruct(subtype, baseclass, shape, dtype) makes arrays of baseclass and subtype without __init__",
        constructs=[0, 1])
@@ -199,13 +210,13 @@ curate("sklearn._loss._loss", "CyHalfBinomialLoss CyHalfSquaredError", "class", 
 
 # Reviewed over the screen: names the source screen rejects for code that loading does not reach.
 curate("transformers.training_args", "TrainingArguments", "class",
-       "training_args.bin: loaded by __newobj__ and BUILD (a dataclass without __setstate__); only a call runs "
-       "__post_init__, which reads the fsdp_config JSON file it is given", explain=True)
+       "training_args.bin: loaded by __newobj__ and BUILD (a dataclass without __setstate__); a call runs "
+       "__post_init__, which reads the fsdp_config JSON file it is given", notCalled=True)
 curate("transformers.training_args_seq2seq", "Seq2SeqTrainingArguments", "class",
-       "as TrainingArguments", explain=True)
+       "as TrainingArguments", notCalled=True)
 curate("lightgbm.basic", "Booster", "class",
        "__setstate__ hands the pickled model text to LightGBM's own library (LGBM_BoosterLoadModelFromString "
-       "through ctypes); no file, process or import", explain=True)
+       "through ctypes); no file, process or import. A call may load model_file", notCalled=True)
 curate("torch.nn.modules.module", "_WrappedHook", "class",
        "wraps a module hook; calls it (argument 0, or the state's 'hook') when the hook fires", calls=[0])
 

@@ -218,8 +218,10 @@ def kind_of(obj, name: str) -> tuple[str, str | None]:
         return ("enum" if issubclass(obj, enum.Enum) else "class"), None
     if name.startswith("__pyx_unpickle_"):
         return "cython", None
+    if type(obj).__name__ == "ufunc":
+        return "function", "NumPy ufunc: pickles only store it; a call broadcasts, which can allocate N²"
     if isinstance(obj, (types.FunctionType, types.BuiltinFunctionType, types.MethodType)) or type(obj).__name__ in (
-            "cython_function_or_method", "fused_cython_function", "method_descriptor", "ufunc", "builtin_function_or_method"):
+            "cython_function_or_method", "fused_cython_function", "method_descriptor", "builtin_function_or_method"):
         return "function", None
     if callable(obj):
         return "function", f"callable {type(obj).__module__}.{type(obj).__qualname__} instance pickled by name"
@@ -231,7 +233,7 @@ def screen_object(module: str, name: str, obj) -> str | None:
     if r:
         return r
     if isinstance(obj, type):
-        return screen.class_reason(obj, module.split(".")[0]) or screen.compiled_reason(obj)
+        return screen.class_reason(obj) or screen.compiled_reason(obj)
     if isinstance(obj, types.FunctionType):
         src = screen._source(obj)
         return screen.source_reason(src) if src else None
@@ -353,6 +355,17 @@ def main(out: str) -> None:
             return
         kind, why = kind_of(obj, name)
         entry = {"kind": kind, "seen": seen, "lib": library_of(module, libraries)}
+        if kind == "class" and isinstance(obj, type):
+            try:
+                call = screen.call_reason(obj)
+                if call:  # constructing and restoring state is fine; calling the class is not
+                    entry["notCalled"] = True
+                    why = f"not callable: {call}"
+            except Exception as e:  # noqa: BLE001
+                excluded[f"{module}.{name}"] = f"could not be screened ({type(e).__name__})"
+                return
+        if type(obj).__name__ == "ufunc":
+            entry["notCalled"] = True
         if why:
             entry["why"] = why
         names[f"{module} {name}"] = entry

@@ -70,6 +70,7 @@ def numpy_objects():
     yield "numpy scalars", [a[0] for a in arrays] + [np.dtype(t) for t in ("f4", "U3", "O", [("a", "i4")])]
     if hasattr(np, "dtypes") and hasattr(np.dtypes, "StringDType"):
         yield from each("numpy StringDType", lambda: np.array(["a", "bb"], dtype=np.dtypes.StringDType()))
+    yield "numpy ufuncs", [u for u in vars(np).values() if isinstance(u, np.ufunc)]
     yield "numpy masked", [np.ma.masked_array([1, 2, 3], mask=[0, 1, 0]), np.ma.masked]
     yield "numpy rec/matrix", [np.rec.array([(1, 2.0)], dtype=[("a", "i4"), ("b", "f8")]), np.asmatrix(np.eye(2))]
     r = np.random

@@ -3,11 +3,12 @@
 Three checks, each returning the reason a name is left out (or None):
   * area: the module lies in a part of a library that loads code, starts workers, downloads or
     is a test helper, or under modelgate's own deny lists (read from src/rules/callables.ts);
-  * source: the source text of what runs when the class is constructed, given state, called or
-    collected (__new__, __init__, __post_init__, __setstate__, __setattr__, __del__,
-    __array_finalize__, through the MRO, plus the methods they call on self), or of the function
-    itself, calls something that reaches files, processes, threads, the network, importers,
-    exec/eval/compile, nested deserialization, downloads, ctypes or signal handlers;
+  * source: the source text of what runs when the class is constructed, given state or collected
+    (__new__, __setstate__, __setattr__, __del__, __array_finalize__, through the MRO, plus the
+    methods they call on self), or of the function itself, calls something that reaches files,
+    processes, threads, the network, importers, exec/eval/compile, nested deserialization,
+    downloads, ctypes or signal handlers; when only what a call runs (__init__, __post_init__)
+    does, the class is kept as construct-only;
   * compiled: a class without Python source whose name says it wraps a file, stream, process,
     connection or similar (its behaviour cannot be read, so the name has to do).
 """
@@ -248,9 +249,10 @@ PATTERNS: list[tuple[str, re.Pattern]] = [(why, re.compile(p)) for why, p in [
                                 r"\bsys\.(settrace|setprofile|exit|excepthook)\b|\bweakref\.finalize\("),
 ]]
 
-# Methods that run while a pickle is loaded (or the object is collected), per the contract.
-LOAD_METHODS = ("__new__", "__init__", "__post_init__", "__setstate__", "__setattr__", "__del__",
-                "__array_finalize__")
+# Methods that run when a pickle constructs an object and restores its state, or when it is
+# collected; and those that run only when the class is called.
+CONSTRUCT_METHODS = ("__new__", "__setstate__", "__setattr__", "__del__", "__array_finalize__")
+CALL_METHODS = ("__init__", "__post_init__")
 SELF_CALL = re.compile(r"\b(?:self|cls|obj|result|new|instance)\.(_?\w+)\(")
 MAX_METHODS = 40  # bound on the methods followed from the load methods through self calls
 
@@ -279,18 +281,28 @@ def source_reason(text: str) -> str | None:
     return None
 
 
-def class_reason(cls, top: str) -> str | None:
-    """Screen a class: bases from deny-listed modules, then its load methods' source."""
+def class_reason(cls) -> str | None:
+    """Why a class must not even be constructed: a base from a deny-listed module or code-generating
+    area, or what its construct-phase methods (__new__, state restore, finalizer) reach."""
     for base in cls.__mro__[1:]:
         mod = getattr(base, "__module__", "") or ""
         prefixes = {".".join(mod.split(".")[:i]) for i in range(1, mod.count(".") + 2)}
         hit = prefixes & (DENY_MODULES | INHERITED_AREAS)
         if hit:
             return f"inherits {mod}.{base.__qualname__} ({min(hit)})"
+    return _methods_reason(cls, CONSTRUCT_METHODS)
+
+
+def call_reason(cls) -> str | None:
+    """Why a class may be constructed but not called: what __init__ / __post_init__ reach."""
+    return _methods_reason(cls, CALL_METHODS)
+
+
+def _methods_reason(cls, roots: tuple[str, ...]) -> str | None:
     seen: set[str] = set()
-    todo = [m for m in LOAD_METHODS]
+    todo = [(m, m) for m in reversed(roots)]  # (method, the root it was reached from)
     while todo and len(seen) < MAX_METHODS:
-        meth = todo.pop()
+        meth, root = todo.pop()
         if meth in seen:
             continue
         seen.add(meth)
@@ -304,8 +316,9 @@ def class_reason(cls, top: str) -> str | None:
                 r = source_reason(src)
                 if r:
                     where = "" if klass is cls else f" of {klass.__module__}.{klass.__qualname__}"
-                    return f"{meth}{where} {r}"
-                todo.extend(SELF_CALL.findall(_strip(src)))
+                    via = "" if meth == root else f" (from {root})"
+                    return f"{meth}{where}{via} {r}"
+                todo.extend((m, root) for m in SELF_CALL.findall(_strip(src)))
             break
     return None
 
