@@ -646,10 +646,11 @@ def make_memo() -> None:
     bad(C, "build_slotstate_callable.pkl",
         pk(build(new(g("torch.nn.modules.linear", "Linear")), (None, {"forward": READ_OUTPUT}))), "P19",
         ["_osx_support._read_output"], "Linear whose slot-state (second BUILD item) sets forward")
-    # Benign twin: __doc__ in an instance dict (scipy.stats distributions carry it).
+    # scipy.stats distributions are blocked on purpose: rv_generic.__setstate__ exec()s
+    # _parse_arg_template, which comes from the pickled state (a real gadget, found by the allowlist screen).
     import scipy.stats
-    good(C, "benign_scipy_norm_doc.pkl", pickle.dumps(scipy.stats.norm, 4),
-         "scipy.stats.norm pickled by SciPy: its instance __dict__ holds __doc__")
+    bad(C, "scipy_norm_state_exec.pkl", pickle.dumps(scipy.stats.norm, 4), "P2", ["norm_gen"],
+        "scipy.stats.norm pickled by SciPy: unpickling exec()s _parse_arg_template from its state")
     good(C, "benign_doc_in_state.pkl",
          pk(build(call(g("argparse", "Namespace")), {"__doc__": "results of a fit", "nobs": 3})),
          "__doc__ as a plain string attribute in a BUILD state")
