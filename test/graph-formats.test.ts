@@ -17,6 +17,7 @@ import { BufferSource } from "../src/sources/byteSource.js";
 import { atLeast } from "../src/types.js";
 import { RecordingContext, type Reported } from "./support/context.js";
 import { applyMutations, mutationArb } from "./support/mutate.js";
+import { pb } from "./support/protobuf.js";
 
 const FIXTURES = join(import.meta.dirname, "..", "..", "test", "fixtures");
 
@@ -96,25 +97,6 @@ describe("sniffing", () => {
 });
 
 // ---------------------------------------------------------------- hostile inputs
-
-/** Minimal protobuf writer for hostile inputs. */
-const pb = {
-  varint(n: number): number[] {
-    const out: number[] = [];
-    do {
-      out.push((n & 0x7f) | (n > 0x7f ? 0x80 : 0));
-      n = Math.floor(n / 128);
-    } while (n > 0);
-    return out;
-  },
-  num(field: number, n: number): number[] {
-    return [...pb.varint(field * 8), ...pb.varint(n)];
-  },
-  len(field: number, payload: number[] | string): number[] {
-    const bytes = typeof payload === "string" ? [...Buffer.from(payload)] : payload;
-    return [...pb.varint(field * 8 + 2), ...pb.varint(bytes.length), ...bytes];
-  },
-};
 
 /** A graph holding one If node whose then_branch holds the next level, `levels` deep. */
 function nestedIfGraph(levels: number): number[] {

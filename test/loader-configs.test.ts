@@ -12,6 +12,7 @@ import { after, before, test } from "node:test";
 import { scanFile, scanPaths } from "../src/engine.js";
 import type { FileResult, ScanReport } from "../src/types.js";
 import { assemble, OP, stackGlobal, str } from "./support/pickle.js";
+import { pb } from "./support/protobuf.js";
 
 let dir: string;
 before(async () => {
@@ -288,25 +289,12 @@ test("a symlink given by name is still scanned through the engine (the repositor
 
 // ── ONNX external data through a symlink (O1) ───────────────────────────────
 
-/** Minimal protobuf writer: an ONNX model whose one initializer keeps its data in `location`. */
+/** An ONNX model whose one initializer keeps its data in `location`. */
 function onnxWithExternalData(location: string): Buffer {
-  const varint = (n: number): number[] => {
-    const out: number[] = [];
-    do {
-      out.push((n & 0x7f) | (n > 0x7f ? 0x80 : 0));
-      n = Math.floor(n / 128);
-    } while (n > 0);
-    return out;
-  };
-  const num = (field: number, n: number): number[] => [...varint(field * 8), ...varint(n)];
-  const len = (field: number, payload: number[] | string): number[] => {
-    const bytes = typeof payload === "string" ? [...Buffer.from(payload)] : payload;
-    return [...varint(field * 8 + 2), ...varint(bytes.length), ...bytes];
-  };
-  const entry = [...len(1, "location"), ...len(2, location)];
-  const tensor = [...len(8, "w"), ...len(13, entry), ...num(14, 1)];
-  const graph = [...len(2, "main"), ...len(5, tensor)];
-  return Buffer.from([...num(1, 8), ...len(7, graph)]);
+  const entry = [...pb.len(1, "location"), ...pb.len(2, location)];
+  const tensor = [...pb.len(8, "w"), ...pb.len(13, entry), ...pb.num(14, 1)];
+  const graph = [...pb.len(2, "main"), ...pb.len(5, tensor)];
+  return Buffer.from([...pb.num(1, 8), ...pb.len(7, graph)]);
 }
 
 test("ONNX external data reached through a symlink that leaves the model folder is high (O1)", async () => {
