@@ -287,7 +287,8 @@ export class PickleAnalyst implements MachineObserver {
     }
     if (entry.state !== undefined) this.checkState(args[entry.state], `${name} sets`, c.at, describe(c));
     if (entry.kind === "cython") this.cythonHelper(name, args[0], c);
-    const bomb = allocationOf(name, args) ?? (c.kind !== "NEWOBJ" && c.kind !== "NEWOBJ_EX" && entry.kind === "class" && entry.lib !== "python" ? sizedByArguments(args) : undefined);
+    const layer = c.kind !== "NEWOBJ" && c.kind !== "NEWOBJ_EX" && entry.kind === "class" && name.startsWith("torch.nn.");
+    const bomb = allocationOf(name, args) ?? (layer ? sizedByArguments(args) : undefined);
     if (bomb) this.report("MG109", `${name}${bomb}`, { offset: c.at, evidence: describe(c) });
   }
 
@@ -560,9 +561,10 @@ const ALLOCATORS: ReadonlySet<string> = new Set([
 ]);
 
 /**
- * A library class called with integer arguments whose product passes the allocation bound:
- * pickles construct such classes (NEWOBJ, then BUILD); calling one runs its `__init__`, which
- * allocates by its sizes (`Linear(100000, 100000)` is 40 GB).
+ * A torch layer called with integer arguments whose product passes the allocation bound: pickles
+ * construct layers (NEWOBJ, then BUILD); calling one runs its `__init__`, which allocates its
+ * parameters by its sizes (`Linear(100000, 100000)` is 40 GB). Other classes take big integers as
+ * values (`pandas.Interval(1, 10**18)`), so only layers are held to this.
  */
 function sizedByArguments(args: readonly Value[]): string | undefined {
   const sizes = args.map(asNumber).filter((n): n is number => n !== undefined && n > 0);
