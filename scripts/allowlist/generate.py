@@ -208,6 +208,18 @@ curate("sklearn.neighbors._kd_tree", "KDTree", "class", "KD tree arrays (Cython)
 curate("sklearn.neighbors._ball_tree", "BallTree", "class", "ball tree arrays (Cython)")
 curate("sklearn._loss._loss", "CyHalfBinomialLoss CyHalfSquaredError", "class", "loss object (Cython)")
 
+curate("pandas._libs.tslibs.nattype", "__nat_unpickle", "function", "pandas.NaT's unpickler: returns NaT")
+# pandas' index rebuilders (pandas/core/indexes/*.py) run their first argument's constructor with the
+# pickled data: Index.__new__ is the real constructor, PeriodIndex is called.
+curate("pandas.core.indexes.base", "_new_Index", "function", "_new_Index(cls, d) runs cls.__new__(cls, **d)",
+       constructs=[0])
+curate("pandas.core.indexes.datetimes", "_new_DatetimeIndex", "function",
+       "_new_DatetimeIndex(cls, d) runs cls._simple_new or cls.__new__(cls, **d)", constructs=[0])
+curate("pandas.core.indexes.interval", "_new_IntervalIndex", "function",
+       "_new_IntervalIndex(cls, d) runs cls.from_arrays(**d)", constructs=[0])
+curate("pandas.core.indexes.period", "_new_PeriodIndex", "function",
+       "_new_PeriodIndex(cls, **d) runs cls._simple_new or calls cls(values, **d)", calls=[0])
+
 # Reviewed over the screen: names the source screen rejects for code that loading does not reach.
 curate("transformers.training_args", "TrainingArguments", "class",
        "training_args.bin: loaded by __newobj__ and BUILD (a dataclass without __setstate__); a call runs "

@@ -215,8 +215,8 @@ def name_reason(module: str, name: str) -> str | None:
         return "under modelgate's deny list"
     if "." in name:
         return "nested name: loading it walks attributes"
-    if name.startswith("__") and name.endswith("__"):
-        return "dunder name"
+    if name.startswith("__") and not name.startswith("__pyx_unpickle_"):
+        return "dunder or private name (the pickle protocols' own are curated)"
     return None
 
 
