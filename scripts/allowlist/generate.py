@@ -232,6 +232,50 @@ curate("lightgbm.basic", "Booster", "class",
 curate("torch.nn.modules.module", "_WrappedHook", "class",
        "wraps a module hook; calls it (argument 0, or the state's 'hook') when the hook fires", calls=[0])
 
+# Conventions the engine models (src/pickle/analyst.ts), and standard-library values pickles meet.
+curate("re", "RegexFlag", "enum", "re's flags (pickled by value, or getattr(RegexFlag, NAME))")
+curate("http", "HTTPStatus", "enum", "HTTP status codes: a value enum, no connection")
+curate("enum", "IntEnum IntFlag Flag StrEnum", "enum", "enum base class; called with a value it looks up a member")
+curate("zoneinfo", "ZoneInfo", "class",
+       "time zone value: ZoneInfo(key) reads the tz database, and refuses absolute keys or keys with '..'")
+curate("zoneinfo", "ZoneInfo._unpickle", "function",
+       "ZoneInfo's own pickle rebuilder (getattr(ZoneInfo, '_unpickle')(key, from_cache)): ZoneInfo(key)")
+curate("builtins",
+       "ArithmeticError AssertionError AttributeError BaseException BlockingIOError BrokenPipeError BufferError "
+       "BytesWarning ChildProcessError ConnectionAbortedError ConnectionError ConnectionRefusedError "
+       "ConnectionResetError DeprecationWarning EOFError EncodingWarning EnvironmentError Exception "
+       "FileExistsError FileNotFoundError FloatingPointError FutureWarning IOError ImportError ImportWarning "
+       "IndentationError IndexError InterruptedError IsADirectoryError KeyError LookupError MemoryError "
+       "ModuleNotFoundError NameError NotADirectoryError NotImplementedError OSError OverflowError "
+       "PendingDeprecationWarning PermissionError ProcessLookupError RecursionError ReferenceError "
+       "ResourceWarning RuntimeError RuntimeWarning StopAsyncIteration StopIteration SyntaxError SyntaxWarning "
+       "SystemError TabError TimeoutError TypeError UnboundLocalError UnicodeDecodeError UnicodeEncodeError "
+       "UnicodeError UnicodeTranslateError UnicodeWarning UserWarning ValueError Warning ZeroDivisionError",
+       "class", "exception value: constructing one stores its arguments and runs nothing")
+for _m in ("operator", "_operator"):
+    curate(_m, "or_ and_ xor not_ eq ne lt le gt ge truth is_ is_not neg pos invert index abs", "function",
+           "operator on its arguments' own values; allocates nothing by a size (stored by NLTK and others)")
+# Methods pickles name exactly (getattr(obj, name), or a nested qualified name): each computes numbers
+# from numbers (annealing and scale formulas, interpolation kernels).
+curate("torch.optim.lr_scheduler", "OneCycleLR._annealing_cos OneCycleLR._annealing_linear "
+       "CyclicLR._triangular_scale_fn CyclicLR._triangular2_scale_fn CyclicLR._exp_range_scale_fn", "function",
+       "a scheduler's annealing or scale formula; scheduler state keeps it as a method reference")
+curate("torch.optim.swa_utils", "SWALR._cosine_anneal SWALR._linear_anneal", "function",
+       "SWALR's annealing formula; its state keeps it as a method reference")
+curate("scipy.interpolate._interpolate", "interp1d._call_linear interp1d._call_linear_np interp1d._call_nan_spline "
+       "interp1d._call_nearest interp1d._call_previousnext interp1d._call_spline", "function",
+       "interp1d's interpolation kernel for its kind, kept as a method reference in its state")
+curate("types", "SimpleNamespace", "class", "attribute bag, like argparse.Namespace")
+curate("builtins", "hash", "function", "hash of its argument's value")
+curate("torch._C", "_VariableFunctionsClass", "class",
+       "torch's namespace of native functions; constructing it raises, its methods are listed one by one", explain=True)
+curate("torch._C", " ".join(f"_VariableFunctionsClass.{f}" for f in
+       "tanh sigmoid relu exp log abs sqrt sin cos neg sign floor ceil round log1p expm1 erf".split()), "function",
+       "elementwise torch function; a stored torch.tanh pickles as getattr(torch._C._VariableFunctionsClass, 'tanh')")
+curate("dill._dill", "_create_array", "function",
+       "dill's array rebuilder: calls argument 0 with argument 1, sets the array's state and argument 3 as attributes",
+       calls=[0], state=3)
+
 # Reviewed exclusions: names a scan meets that must not be allowlisted, whatever the introspection
 # finds (the screen's own rejections are added to these with their reasons).
 EXCLUDED: dict[str, str] = {
@@ -254,7 +298,7 @@ LIBRARY_OF_TOP = {
     "gensim": "gensim", "xgboost": "xgboost", "lightgbm": "lightgbm", "catboost": "catboost",
     "imblearn": "imbalanced-learn", "keras": "keras", "ml_dtypes": "ml-dtypes", "einops": "einops",
     "joblib": "joblib", "pytz": "pytz", "dateutil": "python-dateutil", "safetensors": "safetensors",
-    "zoneinfo": "python", "tzdata": "tzdata", "patsy": "patsy", "torchmetrics": "torchmetrics",
+    "zoneinfo": "python", "tzdata": "tzdata", "patsy": "patsy", "torchmetrics": "torchmetrics", "dill": "dill",
 }
 
 
