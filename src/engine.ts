@@ -212,17 +212,21 @@ function verdictOf(findings: readonly Finding[], failOn: Severity): FileResult["
 async function scanContent(source: ByteSource, ctx: LayerContext, fallback?: Exclude<Format, "unknown">): Promise<Format> {
   const sniffed = await sniff(source, { name: ctx.name, topLevel: ctx.depth === 0 });
   if (sniffed.format === "unknown" && fallback) sniffed.format = fallback;
-  const mismatch = extensionMismatch(ctx.name, sniffed.format);
-  if (mismatch) {
-    ctx.report("MG130", `named ${mismatch.extension} but the content is ${sniffed.format}`, { severity: mismatch.severity });
-  }
   const scanner = sniffed.format === "unknown" ? undefined : SCANNERS[sniffed.format];
+  // Checked against what the scanner refined the content to (a zip holding a Keras model is keras-v3).
+  const checkName = (): void => {
+    const format = ctx.refined ?? sniffed.format;
+    const mismatch = extensionMismatch(ctx.name, format);
+    if (mismatch) ctx.report("MG130", `named ${mismatch.extension} but the content is ${format}`, { severity: mismatch.severity });
+  };
   if (!scanner) {
+    checkName();
     // Folders get this from the repository checks; archive members (.nemo) only here.
     if (sniffed.format === "unknown" && ctx.depth > 0 && isYamlName(ctx.name)) await scanYamlMember(source, ctx);
     return "unknown";
   }
   await scanner(source, ctx);
+  checkName();
   for (const other of sniffed.alsoValidAs) {
     ctx.report("MG131", `the content is a valid ${sniffed.format} and also a valid ${other}; both readings were scanned`);
     await SCANNERS[other]?.(source, ctx);
@@ -289,6 +293,11 @@ class LayerContext implements ScanContext {
 
   get path(): string {
     return this.file.path;
+  }
+
+  /** What a container scanner refined this file's format to (top level only: zip → keras-v3). */
+  get refined(): Format | undefined {
+    return this.depth === 0 ? this.file.refined : undefined;
   }
 
   get budget(): ScanBudget {

@@ -20,7 +20,8 @@ interface FixtureEntry {
 
 const ROOT = join(import.meta.dirname, "..", "..", "test", "fixtures");
 /** The pickle fixtures' manifest, then one per format family (`<family>/manifest.json`). */
-const manifests = ["manifest.json", ...readdirSync(ROOT, { withFileTypes: true }).filter((d) => d.isDirectory() && existsSync(join(ROOT, d.name, "manifest.json"))).map((d) => join(d.name, "manifest.json"))];
+/** test/zoo.test.ts judges the benign zoo as a whole (with its list of files still known to block), so it is not repeated here. */
+const manifests = ["manifest.json", ...readdirSync(ROOT, { withFileTypes: true }).filter((d) => d.isDirectory() && d.name !== "zoo" && existsSync(join(ROOT, d.name, "manifest.json"))).map((d) => join(d.name, "manifest.json"))];
 const manifest = manifests.flatMap((m) => JSON.parse(readFileSync(join(ROOT, m), "utf8")) as FixtureEntry[]);
 
 test("the manifest covers benign files and every P-item of THREATS.md", () => {
