@@ -395,8 +395,8 @@ def make_families() -> None:
     ]:
         bad(C, f"hydra_{n}.nemo", nemo("name: asr\nmodel:\n" + layers + f"  decoder:\n    _target_: {target}\n" + extra),
             "P20", [target], f"NeMo model_config.yaml whose _target_ is {target}")
-    good(C, "benign_hydra_torch.nemo", nemo("name: asr\nmodel:\n" + layers + "  optim:\n    _target_: torch.optim.Adam\n    lr: 0.001\n"),
-         "NeMo config with torch.nn / torch.optim / nemo targets")
+    bad(C, "hydra_nemo_targets.nemo", nemo("name: asr\nmodel:\n" + layers + "  optim:\n    _target_: torch.optim.Adam\n    lr: 0.001\n"),
+         "P20", ["nemo.collections"], "NeMo config with torch.nn / torch.optim / nemo targets: NeMo is not in the generated allowlist, so its targets are unknown until a team allows them")
 
 
 def nemo(model_config: str) -> bytes:
