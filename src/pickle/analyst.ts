@@ -11,7 +11,7 @@ import type { RuleId } from "../rules/catalogue.js";
 import type { BuildDirective, IssueKind, MachineObserver, StreamOutcome } from "./machine.js";
 import { judge, qualified, type JudgeOptions, type Judgement } from "./judge.js";
 import { joblibDirective, isJoblibWrapper } from "./joblib.js";
-import { StructureFacts } from "./structures.js";
+import { RECONSTRUCTORS, StructureFacts } from "./structures.js";
 import {
   FORGOTTEN,
   reachesForgotten,
@@ -187,7 +187,7 @@ export class PickleAnalyst implements MachineObserver {
       this.followArguments(method.name, method.entry, c);
       return;
     }
-    const bomb = hugeIn(undefined, c.args);
+    const bomb = hugeIn(c.args);
     if (bomb) this.report("MG109", `${c.kind} calls ${describe(c.fn)} ${bomb}`, { offset: c.at, evidence: describe(c) });
   }
 
@@ -264,8 +264,8 @@ export class PickleAnalyst implements MachineObserver {
   /**
    * What an allowlisted callable does with its arguments, followed: an argument it calls or
    * constructs is judged as called or constructed (an unknown class handed to
-   * `copyreg._reconstructor` is called), an argument it iterates is checked for what iterating
-   * costs, an argument that becomes attributes is checked like BUILD state.
+   * `copyreg._reconstructor` is called), a range it is given is checked for what drawing it costs,
+   * an argument that becomes attributes is checked like BUILD state, and sizes it allocates by are bounded.
    */
   private followArguments(name: string, entry: AllowEntry, c: CallResult): void {
     const args = positional(c);
@@ -308,7 +308,7 @@ export class PickleAnalyst implements MachineObserver {
         const u = this.use(value, use, c);
         if (u && use === "call") this.notCalled(u, c);
         // An allocator reached through a carrier gets the carrier's arguments, somewhere in them.
-        const bomb = u?.judgement.kind === "allow" ? hugeIn(u.name, carried) : undefined;
+        const bomb = u && allocates(u) ? hugeIn(carried) : undefined;
         if (bomb) this.report("MG109", `${carrier} calls ${u!.name} ${bomb}`, { offset: c.at, evidence: describe(c) });
         return;
       }
@@ -316,7 +316,7 @@ export class PickleAnalyst implements MachineObserver {
       case "pid":
         if (value.t === "call" && this.madeByAllowed(value)) {
           // A builtin type's method or an instance's __call__ may allocate by any argument (bytes.zfill, str.ljust).
-          const bomb = hugeIn(undefined, carried);
+          const bomb = hugeIn(carried);
           if (bomb) this.report("MG109", `${carrier} calls ${describe(value)} ${bomb}`, { offset: c.at, evidence: describe(c) });
           return;
         }
@@ -413,7 +413,7 @@ export class PickleAnalyst implements MachineObserver {
   private classOf(v: Value | undefined): { name: string; isClass: boolean; entry: AllowEntry | undefined } | undefined {
     if (!isSym(v)) return undefined;
     if (v.t === "global") {
-      const j = judge(v.module, v.name, this.judging);
+      const j = this.judgementOf(v);
       const name = qualified(v.module, v.name);
       return j.kind === "allow" || BUILTIN_DATA_TYPES.has(name) ? { name, isClass: true, entry: j.kind === "allow" ? j.entry : undefined } : undefined;
     }
@@ -421,8 +421,13 @@ export class PickleAnalyst implements MachineObserver {
     const maker = qualified(v.fn.module, v.fn.name);
     const cls = INSTANCE_MAKERS.has(maker) ? positional(v)?.[0] : v.fn;
     if (!isSym(cls) || cls.t !== "global") return undefined;
-    const j = judge(cls.module, cls.name, this.judging);
+    const j = this.judgementOf(cls);
     return j.kind === "allow" && j.entry?.kind === "class" ? { name: qualified(cls.module, cls.name), isClass: false, entry: j.entry } : undefined;
+  }
+
+  /** The judgement of an imported name: the one made when it was imported, judged afresh only past the distinct-name bound. */
+  private judgementOf(g: GlobalRef): Judgement {
+    return this.byRef.get(g)?.judgement ?? judge(g.module, g.name, this.judging);
   }
 
   /** Records one use of an imported name; undefined past the bound on distinct names (counted, not judged). */
@@ -530,6 +535,7 @@ const MAX_ALLOCATION = LIMITS.pickleMaxAllocation;
 
 /** What a direct call of an allocating callable would allocate past the bound, as " allocates …", or undefined. */
 function allocationOf(name: string, args: readonly Value[]): string | undefined {
+  if (RECONSTRUCTORS.has(name)) return shapeBomb(args[1]);
   switch (name) {
     case "builtins.bytearray":
     case "builtins.bytes": {
@@ -538,9 +544,6 @@ function allocationOf(name: string, args: readonly Value[]): string | undefined 
     }
     case "numpy.ndarray":
       return shapeBomb(args[0]);
-    case "numpy.core.multiarray._reconstruct":
-    case "numpy._core.multiarray._reconstruct":
-      return shapeBomb(args[1]);
     case "numpy.dtype": {
       // ('f8', (2**20, 2**20)): a subarray dtype whose every element is that big.
       const sub = args[0];
@@ -559,11 +562,10 @@ function shapeBomb(shape: Value | undefined): string | undefined {
   return count > MAX_ALLOCATION ? ` with shape (${dims.join(", ")}) allocates ${count} elements at load time` : undefined;
 }
 
-/** Allowlisted callables that allocate by an argument or draw every item of one. */
-const ALLOCATORS: ReadonlySet<string> = new Set([
-  "builtins.bytearray", "builtins.bytes", "builtins.list", "builtins.tuple", "builtins.set", "builtins.frozenset", "builtins.dict",
-  "collections.deque", "collections.OrderedDict", "collections.Counter", "numpy.ndarray",
-]);
+/** Whether an allowed name allocates by an argument or draws every item of one: its entry iterates an argument, or it is NumPy's array class. */
+function allocates(u: NameUse): boolean {
+  return u.judgement.kind === "allow" && (u.judgement.entry?.iterates !== undefined || u.name === "numpy.ndarray");
+}
 
 /**
  * A torch layer called with integer arguments whose product passes the allocation bound: pickles
@@ -578,19 +580,15 @@ function sizedByArguments(args: readonly Value[]): string | undefined {
   return product > MAX_ALLOCATION ? ` is called with sizes (${sizes.join(", ")}), ${product} elements, at load time` : undefined;
 }
 
-/**
- * A callable handed a carrier's arguments: a huge size or range anywhere in them (two levels
- * deep). `name` limits it to the allocators among allowlisted names; undefined means any callee.
- */
-function hugeIn(name: string | undefined, carried: Value, depth = 2): string | undefined {
-  if (name !== undefined && !ALLOCATORS.has(name)) return undefined;
+/** A huge size or range anywhere in a carrier's arguments (two levels deep), which the callee it hands them to may allocate by. */
+function hugeIn(carried: Value, depth = 2): string | undefined {
   const n = asNumber(carried);
   if (n !== undefined) return n > MAX_ALLOCATION ? `with ${n}` : undefined;
   const r = rangeOf(carried);
   if (r !== undefined) return r > LIMITS.pickleMaxConsumedItems ? `with a range of ${r === Infinity ? "unknown length" : r} items` : undefined;
   if (!isSym(carried) || depth === 0 || (carried.t !== "tuple" && carried.t !== "list")) return undefined;
   for (const x of carried.items) {
-    const found = hugeIn(name, x, depth - 1);
+    const found = hugeIn(x, depth - 1);
     if (found) return found;
   }
   return undefined;

@@ -25,7 +25,8 @@ interface ArrayFacts {
   length?: number;
 }
 
-const RECONSTRUCTORS = new Set(["numpy.core.multiarray._reconstruct", "numpy._core.multiarray._reconstruct"]);
+/** NumPy's array reconstructor under NumPy 1 and 2 names. */
+export const RECONSTRUCTORS: ReadonlySet<string> = new Set(["numpy.core.multiarray._reconstruct", "numpy._core.multiarray._reconstruct"]);
 const FROMBUFFER = new Set(["numpy.core.numeric._frombuffer", "numpy._core.numeric._frombuffer"]);
 const SPARSE = /^scipy\.sparse\.(?:_?(csr|csc|coo))\.\1_(?:matrix|array)$/;
 /** 'i4', '<f8', 'b1': kinds with a fixed item size given by the number (flexible kinds are not checked). */
