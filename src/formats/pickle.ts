@@ -81,7 +81,7 @@ export async function scanPickle(source: ByteSource, ctx: ScanContext, options: 
 /**
  * Dormant second stages (P22): pickles hidden in str and bytes constants, raw or encoded, waiting
  * for one `pickle.loads` in model code, are scanned as nested members and reported by what they do.
- * Constants too long to buffer are read back when their first and last bytes allow a payload.
+ * Constants too long to buffer are read back when their first bytes can begin a payload.
  */
 async function scanDormant(source: ByteSource, constants: ConstantLog, nested: readonly NestedPayload[], ctx: ScanContext): Promise<void> {
   // A constant handed to a nested deserializer was scanned as that call's payload already.

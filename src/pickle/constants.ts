@@ -26,6 +26,7 @@ const MAX_UNREAD = 256;
 export const MIN_CONSTANT = 12;
 /** Bytes of a skipped constant's start that decide whether it is read back. */
 export const HEAD = 32;
+const EMPTY = new Uint8Array(0);
 
 export class ConstantLog {
   readonly found: FoundConstant[] = [];
@@ -45,8 +46,19 @@ export class ConstantLog {
     for (const f of dormantPayloads(s)) this.add(at, f);
   }
 
+  /**
+   * A constant of `len` bytes at stream offset `at`, met in a read buffer that starts at stream
+   * offset `bufStart`: examined in place when the buffer holds it (`buffered`), else noted with
+   * what the buffer holds of its start.
+   */
+  note(buf: Uint8Array, bufStart: number, at: number, len: number, utf8: boolean, buffered: boolean): void {
+    const index = at - bufStart;
+    if (buffered) this.inBuffer(buf, index, len, at, utf8);
+    else this.skipped(at, len, utf8, index >= 0 && index < buf.length ? buf.subarray(index, Math.min(buf.length, index + HEAD)) : EMPTY);
+  }
+
   /** A constant skipped unread; `head` is what the buffer holds of its start (nothing known: noted). */
-  skipped(at: number, len: number, utf8: boolean, head: Uint8Array): void {
+  private skipped(at: number, len: number, utf8: boolean, head: Uint8Array): void {
     if (head.length >= HEAD && !mayHide(head, len, utf8)) return;
     if (this.unread.length < MAX_UNREAD) this.unread.push({ at, len, utf8 });
     else this.dropped++;

@@ -3,9 +3,7 @@
  * yet the reader throws NeedMore (the machine rewinds the opcode, loads, and runs it again); when
  * the data ends or an operand is impossible it throws StreamBreak.
  */
-import { HEAD, MIN_CONSTANT, type ConstantLog } from "./constants.js";
-
-const EMPTY = new Uint8Array(0);
+import { MIN_CONSTANT, type ConstantLog } from "./constants.js";
 import { LIMITS } from "../limits.js";
 import type { IssueKind } from "./machine.js";
 import { narrow } from "./literals.js";
@@ -142,12 +140,7 @@ export class Operands {
 
   /** A constant at buffer index `s` (-1: skipped unread) for the dormant-payload log. */
   private note(s: number, len: number, start: number, isUtf8: boolean): void {
-    const r = this.r;
-    if (s >= 0) this.constants!.inBuffer(r.buf, s, len, start, isUtf8);
-    else {
-      const from = Math.max(0, start - r.bufStart);
-      this.constants!.skipped(start, len, isUtf8, start >= r.bufStart ? r.buf.subarray(from, Math.min(r.buf.length, from + HEAD)) : EMPTY);
-    }
+    this.constants!.note(this.r.buf, this.r.bufStart, start, len, isUtf8, s >= 0);
   }
 
   longBytes(n: number, at: number): Value {

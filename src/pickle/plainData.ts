@@ -12,7 +12,7 @@
  */
 import { LIMITS } from "../limits.js";
 import { floatLine, intLine, longLine, memoKeyLine, quotedLine, unescapePy } from "./literals.js";
-import { HEAD, MIN_CONSTANT, type ConstantLog } from "./constants.js";
+import { MIN_CONSTANT, type ConstantLog } from "./constants.js";
 import { HIGHEST_PROTOCOL, OP } from "./opcodes.js";
 import { LINE_CHUNK, LINE_TOO_LONG, LINE_UNBUFFERED, lineEnd, lineText } from "./operands.js";
 import type { StreamOutcome } from "./machine.js";
@@ -346,11 +346,10 @@ class PlainDataProof {
    */
   private constant(op: number, at: number, header: number, len: number): boolean {
     const r = this.r;
+    const buffered = at + header + len <= r.bufStart + r.buf.length;
+    if (!buffered && len <= MAX_INLINE) return false;
     const utf8 = op === SHORT_BINUNICODE || op === BINUNICODE || op === BINUNICODE8;
-    const index = at + header - r.bufStart;
-    if (index + len <= r.buf.length && len <= MAX_INLINE) this.constants!.inBuffer(r.buf, index, len, at + header, utf8);
-    else if (len <= MAX_INLINE) return false;
-    else this.constants!.skipped(at + header, len, utf8, r.buf.subarray(Math.min(index, r.buf.length), Math.min(index + HEAD, r.buf.length)));
+    this.constants!.note(r.buf, r.bufStart, at + header, len, utf8, buffered && len <= MAX_INLINE);
     return true;
   }
 
