@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { ALLOWLIST, type AllowKind, allowEntry, allowedNames, exclusionOf } from "../src/rules/allowlist.js";
+import { allowlist, type AllowKind, allowEntry, allowedNames, exclusionOf } from "../src/rules/allowlist.js";
 import { DENY_MODULES, DENY_NAMES } from "../src/rules/callables.js";
 
 const KINDS = new Set(["class", "enum", "function", "cython"]);
@@ -39,7 +39,7 @@ const DUNDER_EXCEPTIONS = new Set([
 ]);
 
 function split(qualified: string): [string, string] {
-  for (const [module, m] of Object.entries(ALLOWLIST.modules)) {
+  for (const [module, m] of Object.entries(allowlist().modules)) {
     if (qualified.startsWith(`${module}.`) && Object.hasOwn(m.names, qualified.slice(module.length + 1))) {
       return [module, qualified.slice(module.length + 1)];
     }
@@ -56,12 +56,12 @@ describe("data/allowlist.json", () => {
   const names = [...allowedNames()];
 
   test("has the v1 schema, a generator command, kinds and libraries", () => {
-    assert.equal(ALLOWLIST.schema, "modelgate.allowlist/v1");
-    assert.match(ALLOWLIST.generator, /scripts\/allowlist\/generate\.py/);
-    assert.deepEqual(new Set(Object.keys(ALLOWLIST.kinds)), KINDS);
-    assert.ok(ALLOWLIST.libraries.python.length > 0);
-    for (const [module, m] of Object.entries(ALLOWLIST.modules)) {
-      assert.ok(m.lib === "python" || CURATED_ONLY_LIBRARIES.has(m.lib) || Object.hasOwn(ALLOWLIST.libraries, m.lib), `${module}: unknown library ${m.lib}`);
+    assert.equal(allowlist().schema, "modelgate.allowlist/v1");
+    assert.match(allowlist().generator, /scripts\/allowlist\/generate\.py/);
+    assert.deepEqual(new Set(Object.keys(allowlist().kinds)), KINDS);
+    assert.ok(allowlist().libraries.python.length > 0);
+    for (const [module, m] of Object.entries(allowlist().modules)) {
+      assert.ok(m.lib === "python" || CURATED_ONLY_LIBRARIES.has(m.lib) || Object.hasOwn(allowlist().libraries, m.lib), `${module}: unknown library ${m.lib}`);
       assert.ok(Object.keys(m.names).length > 0, `${module} has no names`);
     }
   });
@@ -132,7 +132,7 @@ describe("data/allowlist.json", () => {
   });
 
   test("every exclusion has a reason, and no excluded name is allowlisted", () => {
-    const excluded = Object.entries(ALLOWLIST.excluded);
+    const excluded = Object.entries(allowlist().excluded);
     assert.ok(excluded.length > 0);
     for (const [q, reason] of excluded) {
       assert.ok(reason.trim().length > 5, `${q}: no reason`);
@@ -142,10 +142,10 @@ describe("data/allowlist.json", () => {
   });
 
   test("compat holds CPython's Python 2 mappings", () => {
-    assert.equal(ALLOWLIST.compat.modules.__builtin__, "builtins");
-    assert.equal(ALLOWLIST.compat.modules.copy_reg, "copyreg");
-    assert.deepEqual(ALLOWLIST.compat.names["itertools imap"], ["builtins", "map"]);
-    assert.deepEqual(ALLOWLIST.compat.names["__builtin__ xrange"], ["builtins", "range"]);
+    assert.equal(allowlist().compat.modules.__builtin__, "builtins");
+    assert.equal(allowlist().compat.modules.copy_reg, "copyreg");
+    assert.deepEqual(allowlist().compat.names["itertools imap"], ["builtins", "map"]);
+    assert.deepEqual(allowlist().compat.names["__builtin__ xrange"], ["builtins", "range"]);
   });
 
   test("the introspection of the real libraries is in it: names they pickle and classes they define", () => {
@@ -179,9 +179,9 @@ describe("data/allowlist.json", () => {
     const missing = expected.filter(([q, kind]) => allowEntry(q)?.kind !== kind);
     assert.deepEqual(missing, []);
     for (const lib of ["torch", "torchvision", "numpy", "scipy", "scikit-learn", "pandas", "transformers"]) {
-      assert.ok(ALLOWLIST.libraries[lib]?.length, `${lib} was not introspected`);
+      assert.ok(allowlist().libraries[lib]?.length, `${lib} was not introspected`);
     }
-    assert.deepEqual(ALLOWLIST.libraries.numpy.map((v) => v[0]).sort(), ["1", "2"], "numpy 1.x and 2.x");
+    assert.deepEqual(allowlist().libraries.numpy.map((v) => v[0]).sort(), ["1", "2"], "numpy 1.x and 2.x");
     assert.ok(names.some((q) => allowEntry(q)!.versions !== undefined), "names seen in only some versions say so");
     assert.ok(names.length > 10000, `only ${names.length} names`);
   });

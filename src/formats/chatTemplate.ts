@@ -5,7 +5,7 @@
  * (`__class__`, `__globals__`, `self._TemplateReference__context`), the attributes of Jinja's
  * globals (`lipsum.__globals__`, `cycler.__init__`), or imports; chat templates need none of them.
  */
-import { parse, tokenize } from "@huggingface/jinja";
+import { onFirstUse } from "../onFirstUse.js";
 import type { ScanContext } from "./context.js";
 
 export const TEMPLATE_LIMITS = Object.freeze({
@@ -38,7 +38,9 @@ interface Node {
   [field: string]: unknown;
 }
 
-type Token = ReturnType<typeof tokenize>[number];
+const jinja = onFirstUse<typeof import("@huggingface/jinja")>("@huggingface/jinja");
+
+type Token = ReturnType<ReturnType<typeof jinja>["tokenize"]>[number];
 
 /** Parses `template` with a real Jinja parser and reports sandbox escapes at `where` (e.g. "tokenizer.chat_template"). */
 export function checkChatTemplate(template: string, ctx: ScanContext, where: string): void {
@@ -52,6 +54,7 @@ export function checkChatTemplate(template: string, ctx: ScanContext, where: str
     seen.add(evidence);
     ctx.report("MG220", `${where}: chat template ${why}`, { evidence });
   };
+  const { parse, tokenize } = jinja();
   let tokens: Token[];
   try {
     tokens = tokenize(template);

@@ -5,11 +5,14 @@
 import { sha256Hex } from "../hash.js";
 import { readFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node, type Pair } from "yaml";
+import type { Node, Pair } from "yaml";
+import { onFirstUse } from "../onFirstUse.js";
 import { judge, type CallableOverrides } from "../pickle/judge.js";
 import type { DenyEntry } from "../rules/callables.js";
 import { RULES, type RuleId } from "../rules/catalogue.js";
 import { SEVERITIES, type Format, type Severity } from "../types.js";
+
+const yaml = onFirstUse<typeof import("yaml")>("yaml");
 
 export const POLICY_FILE = "modelgate.yml";
 
@@ -127,6 +130,7 @@ export async function loadPolicy(path: string): Promise<Policy> {
 
 /** Parses and validates policy text; `label` is how errors name the file, `absolute` where relative paths start. */
 export function parsePolicy(text: string, label: string, absolute = resolve(label)): Policy {
+  const { isMap, isScalar, isSeq, LineCounter, parseDocument } = yaml();
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   const errors: string[] = [];

@@ -3,7 +3,7 @@
  * the revision to a commit (every file is then fetched at that commit, so the scan covers one
  * consistent snapshot), and the repository checks run over facts gathered with range reads.
  */
-import { datasetInfo, HubApiError, listFiles, modelInfo, spaceInfo } from "@huggingface/hub";
+import { onFirstUse } from "../onFirstUse.js";
 import { mapBounded } from "../concurrency.js";
 import { sha256Hex } from "../hash.js";
 import { needsText, REPO_LIMITS, type RepoFacts, type RepoFile } from "../repo/checks.js";
@@ -42,6 +42,8 @@ export interface ResolvedRepo {
   files: HubFile[];
 }
 
+const hubClient = onFirstUse<typeof import("@huggingface/hub")>("@huggingface/hub");
+
 const NULL_BODY_STATUS = new Set([101, 204, 205, 304]);
 
 /** Resolves the revision (default "main", as the hub's own tools) to a commit and lists its files. */
@@ -49,6 +51,7 @@ export async function resolveRepo(repo: HubRepo, revision: string | undefined, e
   const label = `${repoLabel(repo)}@${revision ?? "main"}`;
   const fetch = hubFetch(http);
   const asked = revision ?? "main";
+  const { datasetInfo, HubApiError, listFiles, modelInfo, spaceInfo } = hubClient();
   try {
     const params = { name: repo.name, revision: asked, hubUrl: endpoint, fetch, additionalFields: ["sha" as const] };
     const info = repo.type === "model" ? await modelInfo(params) : repo.type === "dataset" ? await datasetInfo(params) : await spaceInfo(params);

@@ -13,7 +13,7 @@
 import { constants as fsc } from "node:fs";
 import { lstat, open, readdir, readlink, realpath } from "node:fs/promises";
 import { basename, dirname, extname, join, resolve } from "node:path";
-import { parseAllDocuments, visit } from "yaml";
+import { onFirstUse } from "../onFirstUse.js";
 import { checkChatTemplate } from "../formats/chatTemplate.js";
 import type { FormatScanner, ReportExtra, ScanContext } from "../formats/context.js";
 import { scanTorchModuleBlobs, walkKerasConfig, type TorchModuleBlob } from "../formats/keras.js";
@@ -374,7 +374,10 @@ export function isYamlName(name: string): boolean {
  * Hydra configs): each is judged by the pickle rules, since hydra.utils.instantiate imports and
  * calls it (CVE-2025-23304). Also reports python/* tags, which PyYAML's unsafe loaders execute.
  */
+const yaml = onFirstUse<typeof import("yaml")>("yaml");
+
 export function checkHydraTargets(yamlText: string, sink: FindingSink): void {
+  const { parseAllDocuments } = yaml();
   if (yamlText.length > REPO_LIMITS.configBytes) {
     sink.report("MG278", `YAML config is ${yamlText.length} characters, over the ${REPO_LIMITS.configBytes} bound; it was not checked`);
     return;
@@ -402,9 +405,9 @@ export function checkHydraTargets(yamlText: string, sink: FindingSink): void {
   }
 }
 
-function reportPythonTags(doc: Parameters<typeof visit>[0], sink: FindingSink): void {
+function reportPythonTags(doc: Parameters<ReturnType<typeof yaml>["visit"]>[0], sink: FindingSink): void {
   const tags = new Set<string>();
-  visit(doc, {
+  yaml().visit(doc, {
     Node(_key, node) {
       if (node.tag?.startsWith("tag:yaml.org,2002:python/") || node.tag?.startsWith("!python/")) tags.add(node.tag);
     },

@@ -75,32 +75,56 @@ export interface AllowlistData {
 
 const DATA_URL = new URL("../../../data/allowlist.json", import.meta.url);
 
-function load(): AllowlistData {
-  const data = JSON.parse(readFileSync(DATA_URL, "utf8")) as AllowlistData;
-  if (data.schema !== "modelgate.allowlist/v1") throw new Error(`data/allowlist.json: unknown schema ${String(data.schema)}`);
-  return data;
+let data: AllowlistData | undefined;
+
+/** The allowlist, read on first use: a run that never judges a pickle (`--version`, a safetensors scan) never pays for it. */
+export function allowlist(): Readonly<AllowlistData> {
+  if (data) return data;
+  const read = JSON.parse(readFileSync(DATA_URL, "utf8")) as AllowlistData;
+  if (read.schema !== "modelgate.allowlist/v1") throw new Error(`data/allowlist.json: unknown schema ${String(read.schema)}`);
+  return (data = read);
 }
 
-export const ALLOWLIST: Readonly<AllowlistData> = load();
+/** Entries already looked up (undefined for names that are not listed), so a name is resolved once per process. */
+const looked = new Map<string, AllowEntry | undefined>();
 
-const entries = new Map<string, AllowEntry>();
-/** Class and enum name → the modules that define an allowlisted class of that name. */
-const classHomes = new Map<string, string[]>();
-for (const [module, m] of Object.entries(ALLOWLIST.modules)) {
-  for (const [name, v] of Object.entries(m.names)) {
-    const entry: AllowEntry = typeof v === "string" ? { kind: v, lib: m.lib } : { ...v, lib: m.lib };
-    entries.set(`${module}.${name}`, entry);
-    if (entry.kind === "class" || entry.kind === "enum") {
-      const homes = classHomes.get(name);
-      if (homes) homes.push(module);
-      else classHomes.set(name, [module]);
+/**
+ * The allowlist entry of an exact qualified name (module and name already mapped from Python 2).
+ * Names may be dotted (`ZoneInfo._unpickle`), so each split of the qualified name into module and
+ * name is tried, longest module first; the data is read as it is, with no index built in advance.
+ */
+export function allowEntry(qualified: string): AllowEntry | undefined {
+  if (looked.has(qualified)) return looked.get(qualified);
+  const { modules } = allowlist();
+  let found: AllowEntry | undefined;
+  for (let dot = qualified.lastIndexOf("."); dot > 0 && !found; dot = qualified.lastIndexOf(".", dot - 1)) {
+    const m = Object.hasOwn(modules, qualified.slice(0, dot)) ? modules[qualified.slice(0, dot)] : undefined;
+    const name = qualified.slice(dot + 1);
+    if (!m || !Object.hasOwn(m.names, name)) continue;
+    const v = m.names[name];
+    found = typeof v === "string" ? { kind: v, lib: m.lib } : { ...v, lib: m.lib };
+  }
+  looked.set(qualified, found);
+  return found;
+}
+
+let classHomes: Map<string, string[]> | undefined;
+
+/** Class and enum name → the modules that define an allowlisted class of that name (built on first use). */
+function homesOf(name: string): string[] | undefined {
+  if (!classHomes) {
+    classHomes = new Map();
+    for (const [module, m] of Object.entries(allowlist().modules)) {
+      for (const [n, v] of Object.entries(m.names)) {
+        const kind = typeof v === "string" ? v : v.kind;
+        if (kind !== "class" && kind !== "enum") continue;
+        const homes = classHomes.get(n);
+        if (homes) homes.push(module);
+        else classHomes.set(n, [module]);
+      }
     }
   }
-}
-
-/** The allowlist entry of an exact qualified name (module and name already mapped from Python 2). */
-export function allowEntry(qualified: string): AllowEntry | undefined {
-  return entries.get(qualified);
+  return classHomes.get(name);
 }
 
 /**
@@ -110,18 +134,19 @@ export function allowEntry(qualified: string): AllowEntry | undefined {
  * re-exported by a library module is never defined under it, so it never passes.
  */
 export function definedUnder(module: string, name: string): boolean {
-  const homes = classHomes.get(name);
+  const homes = homesOf(name);
   return homes !== undefined && homes.some((home) => home === module || home.startsWith(`${module}.`));
 }
 
 /** Why the generator left a name out, when it did. */
 export function exclusionOf(qualified: string): string | undefined {
-  return Object.hasOwn(ALLOWLIST.excluded, qualified) ? ALLOWLIST.excluded[qualified] : undefined;
+  const { excluded } = allowlist();
+  return Object.hasOwn(excluded, qualified) ? excluded[qualified] : undefined;
 }
 
 /** Every allowlisted name (tests and the README's counts). */
-export function allowedNames(): IterableIterator<string> {
-  return entries.keys();
+export function* allowedNames(): IterableIterator<string> {
+  for (const [module, m] of Object.entries(allowlist().modules)) for (const name of Object.keys(m.names)) yield `${module}.${name}`;
 }
 
 /** Whether `pos` covers argument `i`. */

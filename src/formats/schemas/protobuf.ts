@@ -3,17 +3,20 @@
  * constants (not .proto files): the build compiles only .ts, so a string ships in dist with no
  * copy step and no file I/O at run time, and each schema is a few dozen lines.
  */
-import protobuf from "protobufjs";
+import type protobuf from "protobufjs";
+import { onFirstUse } from "../../onFirstUse.js";
 import type { RuleId } from "../../rules/catalogue.js";
 import { readAll, type ByteSource } from "../../sources/byteSource.js";
 import type { ScanContext } from "../context.js";
+
+const protobufjs = onFirstUse<typeof protobuf>("protobufjs");
 
 /** Parses an embedded schema once, on first use, and looks up its message types. */
 export function lazyTypes<const N extends string>(schema: string, names: readonly N[]): () => Record<N, protobuf.Type> {
   let types: Record<N, protobuf.Type> | undefined;
   return () => {
     if (!types) {
-      const root = protobuf.parse(schema, { keepCase: true }).root;
+      const root = protobufjs().parse(schema, { keepCase: true }).root;
       types = Object.fromEntries(names.map((n) => [n, root.lookupType(n)])) as Record<N, protobuf.Type>;
     }
     return types;
