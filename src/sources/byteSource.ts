@@ -17,8 +17,12 @@ export interface ReadCounter {
   bytesRead: number;
 }
 
-/** Files up to this size are read once and served from memory: sniffing and parsing revisit their bytes. */
-const WHOLE_FILE_CACHE = 64 * 1024;
+/**
+ * Files up to this size are read with one call and served from memory: sniffing and parsing revisit
+ * their bytes in many small reads (a zip's headers, a pickle's frames), each a round trip through
+ * the thread pool. A scan of a file this small reads most of it anyway.
+ */
+const WHOLE_FILE_CACHE = 1024 * 1024;
 
 export class FileSource implements ByteSource, ReadCounter {
   bytesRead = 0;
