@@ -31,6 +31,8 @@ interface Case {
   readTarget?: boolean;
   /** Real files, some blocked on purpose: findings are counted, not a failure. */
   mixed?: boolean;
+  /** Worker threads for the scan (--threads); the engine's default when unset. */
+  threads?: number;
 }
 
 /** The real-library zoo the tests scan (scripts/zoo/make_zoo.py): whole models, scikit-learn, joblib, pandas, NumPy. */
@@ -54,7 +56,8 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
 function scanInWorker(c: Case): Promise<WorkerResult> {
   return new Promise((resolve, reject) => {
     let result: WorkerResult | undefined;
-    child = fork(new URL("./worker.js", import.meta.url), [c.warmup, c.path], { stdio: "inherit" });
+    const args = [c.warmup, c.path, ...(c.threads === undefined ? [] : [String(c.threads)])];
+    child = fork(new URL("./worker.js", import.meta.url), args, { stdio: "inherit" });
     child.once("message", (m) => (result = m as WorkerResult));
     child.once("error", reject);
     child.once("exit", (code, signal) => {
@@ -101,7 +104,16 @@ async function generate(): Promise<Case[]> {
     { name: "PyTorch zip checkpoint", path: at("model.pt"), warmup: at("warm-model.pt"), format: "pytorch-zip", files: 1, readTarget: true },
     { name: "PyTorch legacy checkpoint", path: at("legacy.pt"), warmup: at("warm-legacy.pt"), format: "pytorch-legacy", files: 1, readTarget: true },
     { name: "folder of 1,000 small pickles", path: at("small"), warmup: at("warm-small"), format: "pickle", files: 1000 },
-    { name: "zoo of real-library files", path: ZOO, warmup: join(ZOO, "sklearn19"), format: "", files: 0, mixed: true },
+    // The same folder on the calling thread, then on 1 and 2 worker threads (issue: scale with the cores).
+    ...[0, 1, 2].map((threads) => ({
+      name: `zoo of real files, ${threads} thread${threads === 1 ? "" : "s"}`,
+      path: ZOO,
+      warmup: join(ZOO, "sklearn19"),
+      format: "",
+      files: 0,
+      mixed: true,
+      threads,
+    })),
   ];
 }
 

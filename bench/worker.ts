@@ -19,11 +19,12 @@ export interface WorkerResult {
   maxRssMb: number;
 }
 
-const [warmup, target] = process.argv.slice(2);
-if (!warmup || !target || !process.send) throw new Error("usage: forked with <warm-up path> <path to scan>");
-await scanPaths([warmup]);
+const [warmup, target, threadArg] = process.argv.slice(2);
+if (!warmup || !target || !process.send) throw new Error("usage: forked with <warm-up path> <path to scan> [threads]");
+const options = threadArg === undefined ? {} : { threads: Number(threadArg) };
+await scanPaths([warmup], options);
 const started = performance.now();
-const report = await scanPaths([target]);
+const report = await scanPaths([target], options);
 const ms = performance.now() - started;
 const findings = report.files.flatMap((f) => f.findings.map((x) => `${f.path}: ${x.rule} ${x.message}`));
 const result: WorkerResult = {

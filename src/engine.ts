@@ -11,6 +11,7 @@ import { RULES, RULES_VERSION, type RuleId } from "./rules/catalogue.js";
 import { sniff } from "./sniff.js";
 import { FileSource, type ByteSource, type ReadCounter } from "./sources/byteSource.js";
 import type { HttpSource } from "./sources/http.js";
+import { ScanThreads, threadsFor } from "./scanThreads.js";
 import { collectTargets, type FileTarget, type RemoteOptions, type RemoteTarget, type RepoNote, type ScanTarget } from "./targets.js";
 import {
   REPORT_SCHEMA,
@@ -44,6 +45,11 @@ export interface ScanOptions {
   cache?: ResultCache;
   /** Files scanned at once, local or remote (default 4). */
   jobs?: number;
+  /**
+   * Worker threads that analyse local files (default: `jobs` or the core count, whichever is less,
+   * and none for a scan of few files); 0 keeps every analysis on the calling thread.
+   */
+  threads?: number;
   /** Tokens, hub endpoint, timeouts and retries for URLs and `hf://` repositories. */
   remote?: RemoteOptions;
   /** A Hugging Face cache folder to scan as well (--hf-cache). */
@@ -77,6 +83,9 @@ export async function scanPaths(paths: string[], options: ScanOptions = {}): Pro
   // URLs learn their size when opened; the total grows as they are.
   let bytesTotal = targets.reduce((n, t) => n + t.size, 0);
   const results: FileResult[] = new Array(targets.length);
+  const threadCount = threadsFor(collected.files.length, jobs, options.threads);
+  const threads = threadCount > 0 ? new ScanThreads(threadCount) : undefined;
+  const fileOptions = { failOn, callables: options.callables };
   let next = 0;
   let filesDone = 0;
   let bytesDone = 0;
@@ -91,7 +100,9 @@ export async function scanPaths(paths: string[], options: ScanOptions = {}): Pro
       else {
         result = await options.cache?.get(t, fileNotes);
         if (!result) {
-          result = await scanFile(t.path, t.display, { failOn, notes: fileNotes, callables: options.callables });
+          result = threads
+            ? await threads.scanFile(t.path, t.display, { ...fileOptions, notes: fileNotes })
+            : await scanFile(t.path, t.display, { ...fileOptions, notes: fileNotes });
           await options.cache?.set(t, fileNotes, result);
         }
         if (t.origin) result.source = t.origin;
@@ -102,7 +113,11 @@ export async function scanPaths(paths: string[], options: ScanOptions = {}): Pro
       bytesTotal += result.size - t.size;
     }
   };
-  await Promise.all(Array.from({ length: Math.min(jobs, targets.length) }, worker));
+  try {
+    await Promise.all(Array.from({ length: Math.min(jobs, targets.length) }, worker));
+  } finally {
+    await threads?.close();
+  }
   options.onProgress?.({ filesDone, filesTotal: targets.length, bytesDone, bytesTotal });
   const scanned = new Set(targets.map((t) => t.display));
   for (const [path, list] of notes) if (!scanned.has(path)) results.push(unscannedResult(path, list, failOn));

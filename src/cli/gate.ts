@@ -57,7 +57,7 @@ export async function gatedScan(
   flags: GateFlags,
   onProgress?: (p: ScanProgress) => void,
   /** Parallelism, remote access and the Hugging Face cache (the scan command's --jobs, --token, --hf-cache…). */
-  scanOptions: Pick<ScanOptions, "jobs" | "remote" | "hfCache"> = {},
+  scanOptions: Pick<ScanOptions, "jobs" | "threads" | "remote" | "hfCache"> = {},
 ): Promise<GateOutcome> {
   const policy = await loadGatePolicy(flags);
   const cache = flags.cache === undefined ? undefined : await ScanCache.open(flags.cache, policy.callables);

@@ -45,6 +45,7 @@ interface ScanFlags {
   hfCache?: string | true;
   token?: string;
   jobs: number;
+  threads?: number;
   /** Seconds per HTTP request. */
   timeout?: number;
 }
@@ -128,6 +129,7 @@ function buildProgram(scan: (paths: string[], flags: ScanFlags) => Promise<void>
     .option("--hf-cache [dir]", "scan the local Hugging Face cache (default: $HF_HOME/hub, else ~/.cache/huggingface/hub)")
     .option("--token <token>", "bearer token for the URLs and repositories scanned (default for the hub: $HF_TOKEN)")
     .option("--jobs <n>", "files scanned at once, local or remote", positiveInteger, 4)
+    .option("--threads <n>", "worker threads analysing local files (default: --jobs or the core count, whichever is less; none for a few files; 0: none)", nonNegativeInteger)
     .option("--timeout <seconds>", "give up on an HTTP request after this long (retried 3 times)", positiveNumber)
     .addHelpText("after", SCAN_EXAMPLES + "\n" + EXIT_CODES_HELP)
     .action((paths: string[], flags: Omit<ScanFlags, "failOnGiven">, command: Command) =>
@@ -153,6 +155,12 @@ function positiveInteger(value: string): number {
   return n;
 }
 
+function nonNegativeInteger(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n)) throw new InvalidArgumentError("expected 0 or a positive integer.");
+  return n;
+}
+
 function positiveNumber(value: string): number {
   const n = Number(value);
   if (value.trim() === "" || !Number.isFinite(n) || n <= 0) throw new InvalidArgumentError("expected a positive number.");
@@ -160,9 +168,10 @@ function positiveNumber(value: string): number {
 }
 
 /** What the scan reads besides local paths: hub repositories, the cache, and how to reach them (HF_TOKEN, HF_ENDPOINT). */
-function remoteScanOptions(flags: ScanFlags): Pick<ScanOptions, "jobs" | "remote" | "hfCache"> {
+function remoteScanOptions(flags: ScanFlags): Pick<ScanOptions, "jobs" | "threads" | "remote" | "hfCache"> {
   return {
     jobs: flags.jobs,
+    ...(flags.threads !== undefined && { threads: flags.threads }),
     remote: {
       token: flags.token,
       ...hubEnvironment(),

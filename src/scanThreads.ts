@@ -1,0 +1,101 @@
+/**
+ * Worker threads that scan local files, so a folder scan uses every core: the pickle machine is
+ * CPU-bound and a single thread leaves the other cores idle. Each thread runs `scanFile` on the
+ * files it is sent, several at a time, so its I/O overlaps its analysis; the main thread walks the
+ * targets, runs the repository checks and the cache, and assembles the report. A thread that dies
+ * (out of memory on a hostile file) fails the files it held: they are reported as errors and block.
+ */
+import { availableParallelism } from "node:os";
+import { Worker } from "node:worker_threads";
+import type { FileScanOptions } from "./engine.js";
+import type { FileResult } from "./types.js";
+
+/** What the main thread sends: one file to scan. */
+export interface ScanRequest {
+  id: number;
+  path: string;
+  display: string;
+  options: FileScanOptions;
+}
+
+/** What a thread answers. */
+export interface ScanAnswer {
+  id: number;
+  result: FileResult;
+}
+
+/** Below this many local files a folder scan stays on the main thread: starting a thread costs more than it saves. */
+export const MIN_FILES_PER_THREAD = 16;
+
+/** Threads for a scan of `files` local files: at most `jobs` and the cores, at least one file batch each. */
+export function threadsFor(files: number, jobs: number, requested?: number): number {
+  const wanted = requested ?? Math.min(jobs, availableParallelism());
+  return Math.max(0, Math.min(wanted, Math.floor(files / MIN_FILES_PER_THREAD)));
+}
+
+interface Pending {
+  path: string;
+  display: string;
+  resolve: (r: FileResult) => void;
+}
+
+class ScanThread {
+  private readonly worker: Worker;
+  readonly pending = new Map<number, Pending>();
+  private dead: string | undefined;
+
+  constructor() {
+    this.worker = new Worker(new URL("./scanWorker.js", import.meta.url));
+    this.worker.on("message", (m: ScanAnswer) => {
+      const p = this.pending.get(m.id);
+      this.pending.delete(m.id);
+      p?.resolve(m.result);
+    });
+    this.worker.on("error", (err) => this.fail(`the scanning thread failed: ${err.message}`));
+    this.worker.on("exit", (code) => this.fail(`the scanning thread exited with code ${code}`));
+  }
+
+  scan(request: ScanRequest): Promise<FileResult> {
+    return new Promise((resolve) => {
+      if (this.dead) return resolve(failed(request.display, this.dead));
+      this.pending.set(request.id, { path: request.path, display: request.display, resolve });
+      this.worker.postMessage(request);
+    });
+  }
+
+  /** Every file the thread held is an error (fail closed): its analysis did not finish. */
+  private fail(why: string): void {
+    this.dead ??= why;
+    for (const p of this.pending.values()) p.resolve(failed(p.display, why));
+    this.pending.clear();
+  }
+
+  close(): Promise<number> {
+    this.dead ??= "the scan is over";
+    return this.worker.terminate();
+  }
+}
+
+/** The result of a file whose analysis did not finish: an error, which blocks. */
+export function failed(display: string, why: string): FileResult {
+  return { path: display, format: "unknown", size: 0, verdict: "block", findings: [], error: why, bytesRead: 0 };
+}
+
+/** A fixed set of scanning threads; each file goes to the thread with the fewest files in hand. */
+export class ScanThreads {
+  private readonly threads: ScanThread[];
+  private nextId = 0;
+
+  constructor(count: number) {
+    this.threads = Array.from({ length: count }, () => new ScanThread());
+  }
+
+  scanFile(path: string, display: string, options: FileScanOptions): Promise<FileResult> {
+    const thread = this.threads.reduce((a, b) => (b.pending.size < a.pending.size ? b : a));
+    return thread.scan({ id: this.nextId++, path, display, options });
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.threads.map((t) => t.close()));
+  }
+}
