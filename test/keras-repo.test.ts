@@ -142,6 +142,44 @@ for (const [file, rule, mention] of [
   });
 }
 
+/** A Keras 3 config whose Dense layer's activation is the function reference `fn` (called with the layer's inputs). */
+function activationConfig(fn: Record<string, unknown>): string {
+  return JSON.stringify({ module: "keras", class_name: "Sequential", config: { layers: [{ module: "keras.layers", class_name: "Dense", config: { units: 1, activation: fn } }] } });
+}
+
+test("Keras's own activations, losses and metrics saved as functions (module builtins) are not imports", () => {
+  for (const name of ["relu", "sigmoid", "binary_crossentropy", "binary_accuracy"]) {
+    const ctx = new RecordingContext();
+    checkKerasConfigText(activationConfig({ module: "builtins", class_name: "function", config: name, registered_name: "function" }), ctx, "config.json");
+    assert.deepEqual(ctx.rules(), [], name);
+  }
+});
+
+for (const [what, fn, rule, severity] of [
+  // Old Keras imports the module named when the name is not one of its own: Python's exec.
+  ["a Python builtin under Keras's builtins form", { module: "builtins", class_name: "function", config: "exec" }, "MG263", "critical"],
+  ["a harmless-looking Python builtin under that form", { module: "builtins", class_name: "function", config: "print" }, "MG261", "high"],
+  // Keras utilities that write files, outside its refused list: the safe-mode bypass class after CVE-2025-1550.
+  ["keras.utils.plot_model (writes a file)", { module: "keras.utils", class_name: "function", config: "plot_model" }, "MG267", "high"],
+  ["keras.src.ops.core.cond (calls functions)", { module: "keras.src.ops.core", class_name: "function", config: "cond" }, "MG267", "high"],
+  ["tensorflow.io.write_file", { module: "tensorflow.io", class_name: "function", config: "write_file" }, "MG267", "high"],
+  ["keras.models.load_model", { module: "keras.models", class_name: "function", config: "load_model" }, "MG263", "critical"],
+] as const) {
+  test(`Keras function reference to ${what}: ${rule} at ${severity} (K2 safe-mode bypasses)`, () => {
+    const ctx = new RecordingContext();
+    checkKerasConfigText(activationConfig(fn), ctx, "config.json");
+    assert.deepEqual(ctx.reports.map((r) => [r.rule, r.extra.severity ?? ruleInfo(r.rule).severity]), [[rule, severity]]);
+  });
+}
+
+test("Keras function references to tensor operations and activations by module pass", () => {
+  for (const [module, name] of [["keras.ops", "relu"], ["keras.src.ops.nn", "gelu"], ["keras.src.activations.activations", "silu"], ["tensorflow.nn", "relu"]] as const) {
+    const ctx = new RecordingContext();
+    checkKerasConfigText(activationConfig({ module, class_name: "function", config: name }), ctx, "config.json");
+    assert.deepEqual(ctx.rules(), [], `${module}.${name}`);
+  }
+});
+
 test("Keras TorchModuleWrapper in a .keras config: MG266, and the torch.save blob goes to the engine as a member", async () => {
   const blob = Buffer.from("\x80\x04}.", "latin1").toString("base64");
   const config = { module: "keras", class_name: "Functional", config: { layers: [{ module: "keras.layers", class_name: "TorchModuleWrapper", config: { name: "t", module: blob } }] } };

@@ -54,6 +54,16 @@ def preprocessing_stack():
                              layers.Dense(2, kernel_regularizer=keras.regularizers.L2(1e-4))])
 
 
+def compiled_with_functions():
+    """Activation, loss and metric passed as functions, not names: Keras 3 saves each as
+    {"module": "builtins", "class_name": "function", "config": NAME}."""
+    model = keras.Sequential([keras.Input((4,)), layers.Dense(3, activation=keras.activations.relu),
+                              layers.Dense(1, activation=keras.activations.sigmoid)])
+    model.compile(optimizer="adam", loss=keras.losses.binary_crossentropy, metrics=[keras.metrics.binary_accuracy])
+    model.save(zoo.path("compiled_with_functions.keras"))
+    zoo.add("compiled_with_functions.keras", "model.save(.keras) of a model compiled with a loss and a metric given as Keras functions (%s)" % V)
+
+
 for name, make in [("sequential_mlp", sequential_mlp), ("functional_cnn", functional_cnn), ("text_lstm", text_lstm),
                    ("attention_block", attention_block), ("preprocessing_stack", preprocessing_stack)]:
     model = make()
@@ -64,4 +74,5 @@ for name, make in [("sequential_mlp", sequential_mlp), ("functional_cnn", functi
     zoo.add("%s.h5" % name, "model.save(.h5), the legacy HDF5 format, of a %s (%s)" % (name, V))
     model.save_weights(zoo.path("%s.weights.h5" % name))
     zoo.add("%s.weights.h5" % name, "model.save_weights(.weights.h5) of a %s (%s)" % (name, V))
+compiled_with_functions()
 zoo.finish()

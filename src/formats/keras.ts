@@ -14,7 +14,8 @@ import { isMainThread, parentPort, Worker, workerData, type MessagePort } from "
 import { LIMITS } from "../limits.js";
 import { own } from "../own.js";
 import { judge, type Judgement } from "../pickle/judge.js";
-import { KERAS_DANGEROUS_FUNCTIONS, KERAS_MODULE_ROOTS } from "../rules/kerasAndRepo.js";
+import { readFileSync } from "node:fs";
+import { KERAS_DANGEROUS_FUNCTIONS, KERAS_FUNCTION_MODULES, KERAS_MODULE_ROOTS } from "../rules/kerasAndRepo.js";
 import { BufferSource, readAll, type ByteSource } from "../sources/byteSource.js";
 import type { FormatScanner, ScanContext } from "./context.js";
 import { scanZipEntry, type ZipArchive, type ZipEntry } from "./zip.js";
@@ -360,6 +361,22 @@ function describeCode(code: unknown): string {
   return `function ${JSON.stringify(first)?.slice(0, 80) ?? "?"}`;
 }
 
+let builtinFunctions: ReadonlySet<string> | undefined;
+
+/**
+ * Names Keras resolves for `{"module": "builtins", "class_name": "function"}`, the form Keras 3
+ * saves a built-in activation, loss or metric passed as a function in: Keras looks them up among
+ * its own activations, losses, metrics… (data/keras-builtins.json, from scripts/keras/builtins.py).
+ * Any other name under "builtins" is Python's own to the Keras versions that import the module.
+ */
+function isKerasBuiltinFunction(name: string): boolean {
+  if (!builtinFunctions) {
+    const data = JSON.parse(readFileSync(new URL("../../../data/keras-builtins.json", import.meta.url), "utf8")) as { modules: Record<string, string[]> };
+    builtinFunctions = new Set(Object.values(data.modules).flat());
+  }
+  return builtinFunctions.has(name);
+}
+
 /**
  * Keras 3 objects name their class or function by `module` + `class_name` (functions: class_name
  * "function", the name in `config`); Keras imports the module and looks the name up.
@@ -382,8 +399,12 @@ function checkReference(obj: Record<string, unknown>, ctx: ScanContext, at: stri
       ctx.report("MG263", `config references ${full}, which ${why}`, { evidence });
     } else if (kerasDanger !== undefined) {
       ctx.report("MG263", `config references ${full}, which ${kerasDanger}`, { evidence });
+    } else if (module === "builtins" && cls === "function" && isKerasBuiltinFunction(name)) {
+      // Keras's own activation, loss or metric saved by name: nothing is imported.
     } else if (!KERAS_MODULE_ROOTS.includes(module.split(".")[0]!)) {
       ctx.report("MG261", `config makes Keras import module "${module}" (${full}), outside Keras and TensorFlow`, { evidence });
+    } else if (cls === "function" && !KERAS_FUNCTION_MODULES.has(module)) {
+      ctx.report("MG267", `config references the function ${full}, which is not one of Keras's activations, losses, metrics or tensor operations`, { evidence });
     } else if (typeof registered === "string" && registered.includes(">")) {
       ctx.report("MG262", `config uses the registered custom object "${registered}"`, { evidence: `${at}: registered_name ${registered}` });
     }

@@ -55,6 +55,13 @@ export const KERAS_AND_REPO_RULES = {
       "A Keras TorchModuleWrapper layer carries a torch.save blob (base64 in its config) that Keras loads with torch.load(weights_only=False) when safe mode is off: unpickling it can run code. The blob itself is scanned as a member.",
     reference: "https://keras.io/api/layers/backend_specific_layers/torch_module_wrapper/",
   },
+  MG267: {
+    name: "keras-non-modeling-function",
+    severity: "high",
+    description:
+      "The Keras config references a function inside Keras or TensorFlow that is not one of its modeling functions (activations, losses, metrics, tensor operations). Layers such as Lambda and Activation call function references with arguments taken from the config: the safe-mode bypasses after CVE-2025-1550 reached get_file, load_model and enable_unsafe_deserialization this way, and Keras's own list of refused functions is a deny list.",
+    reference: "https://github.com/keras-team/keras/security/advisories",
+  },
   MG270: {
     name: "repo-remote-code",
     severity: "high",
@@ -148,6 +155,32 @@ export const KERAS_AND_REPO_RULES = {
     reference: "https://huggingface.co/docs/peft/package_reference/auto_class",
   },
 } as const satisfies Record<string, RuleInfo>;
+
+/**
+ * Modules whose functions a Keras config may reference (`class_name: "function"`): the modeling
+ * functions and pure tensor operations. Exact names: `keras.src.ops.core`, whose `cond`, `scan`
+ * and `while_loop` call functions, and every utility module are left out on purpose.
+ */
+export const KERAS_FUNCTION_MODULES: ReadonlySet<string> = new Set([
+  "keras.activations",
+  "keras.losses",
+  "keras.metrics",
+  "keras.ops",
+  "keras.src.activations.activations",
+  "keras.src.losses.losses",
+  "keras.src.metrics.accuracy_metrics",
+  "keras.src.metrics.correlation_metrics",
+  "keras.src.ops.image",
+  "keras.src.ops.linalg",
+  "keras.src.ops.math",
+  "keras.src.ops.nn",
+  "keras.src.ops.numpy",
+  "tf_keras.activations",
+  "tf_keras.losses",
+  "tf_keras.metrics",
+  "tensorflow.math",
+  "tensorflow.nn",
+]);
 
 /** Module roots a Keras config may name without a finding (the libraries that ship Keras layers). */
 export const KERAS_MODULE_ROOTS: readonly string[] = ["keras", "tensorflow", "tf_keras", "keras_nlp", "keras_hub", "keras_cv"];
