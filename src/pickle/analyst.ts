@@ -12,6 +12,7 @@ import type { BuildDirective, IssueKind, MachineObserver, StreamOutcome } from "
 import { judge, qualified, type JudgeOptions, type Judgement } from "./judge.js";
 import { joblibDirective, isJoblibWrapper } from "./joblib.js";
 import { RECONSTRUCTORS, StructureFacts } from "./structures.js";
+import { stateProblem } from "./stateGuards.js";
 import {
   FORGOTTEN,
   reachesForgotten,
@@ -172,6 +173,7 @@ export class PickleAnalyst implements MachineObserver {
     }
     this.checkState(state, "BUILD sets", at, describe(state));
     this.stateCalls(target, state, at);
+    this.guardedState(target, state, at);
     this.structure(target, state, at);
     if (isJoblibWrapper(target)) {
       const d = joblibDirective(state);
@@ -198,6 +200,16 @@ export class PickleAnalyst implements MachineObserver {
     if (u?.judgement.kind !== "allow") return;
     const problem = this.structures.onBuild(u.name, target, state);
     if (problem) this.report(problem.kind === "sparse" ? "MG124" : "MG151", `pickled ${problem.message}`, { offset: at, evidence: describe(state) });
+  }
+
+  /** BUILD on an object of an allowlisted class whose `__setstate__` executes part of the state (SciPy distributions). */
+  private guardedState(target: Value, state: Value, at: number): void {
+    if (!isSym(target) || target.t !== "call" || !isSym(target.fn) || target.fn.t !== "global") return;
+    const j = this.byRef.get(target.fn)?.judgement;
+    const guard = j?.kind === "allow" ? j.entry?.stateGuard : undefined;
+    if (!guard) return;
+    const problem = stateProblem(guard, state);
+    if (problem) this.report("MG125", `BUILD restores ${qualified(target.fn.module, target.fn.name)}, but ${problem}`, { offset: at, evidence: describe(state) });
   }
 
   /** BUILD on an object an allowlisted class made, whose `__setstate__` keeps a callable from the state (functools.partial). */

@@ -5,6 +5,7 @@
  * *defined* in the module it is named by (re-exports are left out by the generator).
  */
 import { readFileSync } from "node:fs";
+import type { StateGuard } from "../pickle/stateGuards.js";
 
 /**
  * What an allowlisted name is, which decides what a load may do with it:
@@ -40,6 +41,8 @@ export interface AllowEntry {
    * given), or a function pickles only store (a NumPy ufunc, which broadcasting lets allocate N²).
    */
   notCalled?: true;
+  /** Its `__setstate__` executes part of the state: BUILD must give it a state this guard accepts (src/pickle/stateGuards.ts). */
+  stateGuard?: StateGuard;
   /** Allowed only in this layout (TorchScript rebuilders inside TorchScript archives). */
   context?: "torchscript";
   /** Library versions the name was seen in, when not all of the library's generated versions. */

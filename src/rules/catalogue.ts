@@ -158,6 +158,13 @@ const CORE_RULES = {
       "A structure a library trusts once loaded is inconsistent: a SciPy sparse matrix whose index arrays point outside its shape or data (compiled routines then read and write out of bounds), the class of tensors that reach past their storage.",
     reference: "https://docs.scipy.org/doc/scipy/reference/sparse.html",
   },
+  MG125: {
+    name: "pickle-executed-state",
+    severity: "critical",
+    description:
+      "The pickle restores an object whose __setstate__ executes part of the restored state as Python source (SciPy distributions exec() their _parse_arg_template), and that part is not what the library itself writes: loading runs it.",
+    reference: "https://github.com/scipy/scipy/blob/main/scipy/stats/_distn_infrastructure.py",
+  },
   MG130: {
     name: "extension-mismatch",
     severity: "medium",

@@ -1,0 +1,47 @@
+/**
+ * SciPy distributions exec() the `_parse_arg_template` of their restored state. They are allowed
+ * only with SciPy's own template (src/pickle/stateGuards.ts).
+ */
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { stateProblem } from "../src/pickle/stateGuards.js";
+import type { Dict, Value } from "../src/pickle/values.js";
+
+/** SciPy's template for the shape names and location/scale parameters given (as SciPy formats it). */
+function template(shapes: string[], discrete: boolean): string {
+  const s = shapes.map((n) => `${n}, `).join("");
+  const [inArgs, outArgs] = discrete ? ["loc=0", "loc, 1"] : ["loc=0, scale=1", "loc, scale"];
+  return (
+    `\ndef _parse_args(self, ${s} ${inArgs}):\n    return (${s}), ${outArgs}\n\n` +
+    `def _parse_args_rvs(self, ${s} ${inArgs}, size=None):\n    return self._argcheck_rvs(${s} ${outArgs}, size=size)\n\n` +
+    `def _parse_args_stats(self, ${s} ${inArgs}, moments='mv'):\n    return (${s}), ${outArgs}, moments\n`
+  );
+}
+
+function dict(entries: [Value, Value][]): Dict {
+  return { t: "dict", kv: entries.flat(), n: entries.length, behaviour: false };
+}
+
+test("SciPy's own argument-parser templates pass: continuous and discrete, with and without shapes", () => {
+  for (const [shapes, discrete] of [[[], false], [["a", "b"], false], [["mu"], true], [[], true]] as const) {
+    assert.equal(stateProblem("scipy-argparser", dict([["_parse_arg_template", template([...shapes], discrete)], ["numargs", shapes.length]])), undefined);
+  }
+  assert.equal(stateProblem("scipy-argparser", dict([["numargs", 0]])), undefined, "no template: __setstate__ fails, nothing runs");
+});
+
+test("any other template, or one that cannot be read, is a problem", () => {
+  const canonical = template(["a"], false);
+  const bad: [string, Value][] = [
+    ["code after the parsers", canonical + "__import__('os').system('echo pwned')\n"],
+    ["a default that runs code", canonical.replace("loc=0, scale=1", "loc=__import__('os').system('id'), scale=1")],
+    ["shape names that differ between the parsers", canonical.replace("return (a, )", "return (b, )")],
+    ["a shape that is not an identifier", template(["a=print(1)"], false)],
+    ["a string too long to keep", { t: "bigstr", len: 100_000, at: 0 }],
+  ];
+  for (const [what, value] of bad) assert.match(stateProblem("scipy-argparser", dict([["_parse_arg_template", value]])) ?? "", /_parse_arg_template/, what);
+  assert.match(stateProblem("scipy-argparser", dict([["_parse_arg_template", canonical], ["_parse_arg_template", "import os"]])) ?? "", /not SciPy/, "a second value for the key");
+  const callKey: Value = { t: "call", fn: null, args: null, kind: "REDUCE", at: 0 };
+  assert.match(stateProblem("scipy-argparser", dict([[callKey, canonical]])) ?? "", /made at load time/);
+  assert.match(stateProblem("scipy-argparser", { t: "tuple", items: [], behaviour: false }) ?? "", /not a dict/, "__dict__.update also takes pairs");
+  assert.match(stateProblem("scipy-argparser", { ...dict([["numargs", 0]]), n: 1000 }) ?? "", /more items/);
+});
