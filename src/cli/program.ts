@@ -4,6 +4,7 @@ import { UsageError, type ScanOptions } from "../engine.js";
 import { defaultCacheDir } from "../remote/hfCache.js";
 import { HubError } from "../remote/hub.js";
 import { HttpError } from "../sources/http.js";
+import { ClamdError } from "../clamav/client.js";
 import { FAIL_ON_CHOICES } from "../policy/policy.js";
 import { renderJson } from "../report/json.js";
 import { renderSarif } from "../report/sarif.js";
@@ -47,6 +48,8 @@ interface ScanFlags {
   jobs: number;
   /** Seconds per HTTP request. */
   timeout?: number;
+  /** --clamav [address]: true without an address. */
+  clamav?: string | true;
 }
 
 const EXIT_CODES_HELP = [
@@ -67,7 +70,8 @@ Examples:
   $ modelgate scan /srv/models --cache /var/cache/modelgate.json -q   # a scheduled rescan analyses only what changed
   $ modelgate scan https://example.com/models/model.pt     # range requests: only the bytes that matter travel
   $ modelgate scan hf://openai-community/gpt2@main         # or --huggingface openai-community/gpt2 (HF_TOKEN, HF_ENDPOINT)
-  $ modelgate scan --hf-cache --jobs 8                      # the local Hugging Face cache`;
+  $ modelgate scan --hf-cache --jobs 8                      # the local Hugging Face cache
+  $ modelgate scan ./models --clamav /run/clamav/clamd.ctl  # virus signatures too (clamd unreachable: exit 2)`;
 
 /** Runs the CLI on `argv` (as in process.argv) and returns the exit code; output goes to stdout/stderr. */
 export async function run(argv: string[]): Promise<ExitCode> {
@@ -88,8 +92,8 @@ export async function run(argv: string[]): Promise<ExitCode> {
       process.stderr.write(`modelgate: error: ${error.message}\n`);
       return ExitCode.Usage;
     }
-    // The hub or a server failed (after retries): the environment, not a modelgate bug.
-    if (error instanceof HttpError || error instanceof HubError) {
+    // The hub, a server or clamd failed (after retries): the environment, not a modelgate bug.
+    if (error instanceof HttpError || error instanceof HubError || error instanceof ClamdError) {
       process.stderr.write(`modelgate: error: ${error.message}\n`);
       return ExitCode.ScanFailed;
     }
@@ -129,6 +133,7 @@ function buildProgram(scan: (paths: string[], flags: ScanFlags) => Promise<void>
     .option("--token <token>", "bearer token for the URLs and repositories scanned (default for the hub: $HF_TOKEN)")
     .option("--jobs <n>", "files scanned at once, local or remote", positiveInteger, 4)
     .option("--timeout <seconds>", "give up on an HTTP request after this long (retried 3 times)", positiveNumber)
+    .option("--clamav [address]", "also check every file with clamd: a socket path or host:port (default: the policy's clamav.address, else /var/run/clamav/clamd.ctl)")
     .addHelpText("after", SCAN_EXAMPLES + "\n" + EXIT_CODES_HELP)
     .action((paths: string[], flags: Omit<ScanFlags, "failOnGiven">, command: Command) =>
       scan(paths, { ...flags, failOnGiven: command.getOptionValueSource("failOn") === "cli" }),

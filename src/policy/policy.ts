@@ -10,6 +10,8 @@ import { judge, type CallableOverrides } from "../pickle/judge.js";
 import type { DenyEntry } from "../rules/callables.js";
 import { RULES, type RuleId } from "../rules/catalogue.js";
 import { SEVERITIES, type Format, type Severity } from "../types.js";
+import { parseClamdAddress } from "../clamav/client.js";
+import { parseClamavSize, type ClamavPolicy } from "../clamav/settings.js";
 
 export const POLICY_FILE = "modelgate.yml";
 
@@ -91,6 +93,8 @@ export interface Policy {
   /** Resolved against the policy file's folder. */
   auditLog?: string;
   quarantine?: string;
+  /** `clamav:` — every file is also checked by clamd (src/clamav/). */
+  clamav?: ClamavPolicy;
 }
 
 /** The policy when no file is given: only the fail threshold decides. */
@@ -187,6 +191,7 @@ export function parsePolicy(text: string, label: string, absolute = resolve(labe
     "ignore",
     "audit_log",
     "quarantine",
+    "clamav",
   ]);
   const value = (pair: Pair<Node, Node> | undefined): Node | undefined => (pair ? (pair.value ?? pair.key) : undefined);
 
@@ -333,6 +338,32 @@ export function parsePolicy(text: string, label: string, absolute = resolve(labe
     if (!node) continue;
     const p = str(node, key);
     if (p !== undefined) policy[key === "audit_log" ? "auditLog" : "quarantine"] = resolve(base, p);
+  }
+
+  const clamav = value(top.get("clamav"));
+  if (clamav) {
+    const c = fields(clamav, "clamav", ["address", "max_size", "timeout"]);
+    const out: ClamavPolicy = {};
+    const address = value(c.get("address"));
+    if (address) {
+      const text_ = str(address, "clamav.address");
+      const parsed = text_ === undefined ? undefined : parseClamdAddress(text_);
+      if (parsed) out.address = parsed;
+      else if (text_ !== undefined) fail(address, `clamav.address: ${JSON.stringify(text_)} is neither a socket path (with a /) nor host:port`);
+    }
+    const maxSize = value(c.get("max_size"));
+    if (maxSize) {
+      const bytes = isScalar(maxSize) && (typeof maxSize.value === "number" || typeof maxSize.value === "string") ? parseClamavSize(String(maxSize.value)) : undefined;
+      if (bytes !== undefined) out.maxBytes = bytes;
+      else fail(maxSize, "clamav.max_size must be a size in bytes, or with K, M or G (as in clamd.conf: 2G)");
+    }
+    const timeout = value(c.get("timeout"));
+    if (timeout) {
+      const seconds = isScalar(timeout) ? timeout.value : undefined;
+      if (typeof seconds === "number" && Number.isFinite(seconds) && seconds > 0) out.timeoutMs = Math.round(seconds * 1000);
+      else fail(timeout, "clamav.timeout must be a positive number of seconds");
+    }
+    policy.clamav = out;
   }
 
   if (errors.length > 0) throw new PolicyError(errors);
