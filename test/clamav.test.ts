@@ -12,8 +12,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { ClamdClient, ClamdError, parseClamdAddress } from "../src/clamav/client.js";
+import { clamavCheckStored } from "../src/clamav/check.js";
 import { clamavSettings, parseClamavSize } from "../src/clamav/settings.js";
-import { UsageError } from "../src/engine.js";
+import { scanFile, UsageError } from "../src/engine.js";
 import { RULES } from "../src/rules/catalogue.js";
 import type { FileResult, ScanReport } from "../src/types.js";
 import { assemble, OP, u32 } from "./support/pickle.js";
@@ -265,6 +266,16 @@ describe("clamd client and settings", () => {
     assert.deepEqual(clamavSettings({ address: { host: "a", port: 1 }, maxBytes: 10 }, true), { address: { host: "a", port: 1 }, maxBytes: 10, timeoutMs: 120_000 });
     assert.deepEqual(clamavSettings({ address: { host: "a", port: 1 } }, "b:2")?.address, { host: "b", port: 2 });
     assert.throws(() => clamavSettings(undefined, "nope"), UsageError);
+  });
+
+  it("the gateway's entry point checks a stored blob under the file's repository name; clamd unreachable rejects (503 there)", async () => {
+    const blob = join(dir, "blob-0001");
+    await writeFile(blob, markedPickle());
+    const scanned = await scanFile(blob, "acme/av/model.pkl");
+    const settings = { address: { path: socket }, maxBytes: 1024 * 1024, timeoutMs: 10_000 };
+    const checked = await clamavCheckStored(scanned, blob, settings);
+    assert.deepEqual(checked.findings.map((f) => [f.rule, f.location.path]), [["MG170", "acme/av/model.pkl"]]);
+    await assert.rejects(clamavCheckStored(scanned, blob, { ...settings, address: { path: join(dir, "none.sock") } }), ClamdError);
   });
 
   it("PING answers PONG; a connection refused is a ClamdError", async () => {

@@ -46,7 +46,7 @@ export interface ClamavInfo {
 export async function clamavCheck(report: ScanReport, settings: ClamavSettings, access: ContentAccess = {}): Promise<ScanReport & { clamav: ClamavInfo }> {
   const client = new ClamdClient(settings.address, { timeoutMs: settings.timeoutMs });
   const version = await client.version();
-  const files = await mapBounded(report.files, access.jobs ?? 4, (file) => checkFile(file, client, settings, access));
+  const files = await mapBounded(report.files, access.jobs ?? 4, (file) => checkFile(file, client, settings, () => openContent(file, access)));
   const summary = { ...report.summary };
   for (const [i, file] of files.entries()) {
     const before = report.files[i]!;
@@ -57,13 +57,23 @@ export async function clamavCheck(report: ScanReport, settings: ClamavSettings, 
   return { ...report, summary, files, clamav: { address: describeAddress(settings.address), version } };
 }
 
-async function checkFile(file: FileResult, client: ClamdClient, settings: ClamavSettings, access: ContentAccess): Promise<FileResult> {
+/**
+ * One file scanned from a local path other than its report path (the gateway's stored blob, scanned
+ * under the file's name in the repository): the result with ClamAV's findings added. Throws
+ * ClamdError when clamd is unreachable, fails or stays silent (the gateway answers 503).
+ */
+export async function clamavCheckStored(file: FileResult, storedPath: string, settings: ClamavSettings): Promise<FileResult> {
+  const client = new ClamdClient(settings.address, { timeoutMs: settings.timeoutMs });
+  return checkFile(file, client, settings, async () => fileOpened(await FileSource.open(storedPath)));
+}
+
+async function checkFile(file: FileResult, client: ClamdClient, settings: ClamavSettings, open: () => Promise<Opened>): Promise<FileResult> {
   // An empty file has nothing to match; an entry never read (a link or folder the repository checks reported) has size 0 too.
   if (file.error !== undefined || file.size === 0) return file;
   const unreadable = (err: unknown): FileResult => ({ ...file, verdict: "block", error: `could not be read for the ClamAV check: ${(err as Error).message}` });
   let opened: Opened;
   try {
-    opened = await openContent(file, access);
+    opened = await open();
   } catch (err) {
     return unreadable(err);
   }
