@@ -12,6 +12,7 @@ import { RULES, type RuleId } from "../rules/catalogue.js";
 import { SEVERITIES, type Format, type Severity } from "../types.js";
 import { parseClamdAddress } from "../clamav/client.js";
 import { parseClamavSize, type ClamavPolicy } from "../clamav/settings.js";
+import { HUB_SCAN_MODES, type HubScanMode } from "./hubScan.js";
 
 export const POLICY_FILE = "modelgate.yml";
 
@@ -87,7 +88,8 @@ export interface Policy {
   /** Lower-case, with the leading dot. */
   extensions: { block: readonly string[] };
   requireSafetensors: boolean;
-  sources: { trusted: readonly TrustedSource[]; untrusted: UntrustedMode };
+  /** `hub_scan`: what the hub's own scan of an hf:// file must say (default "ignore"). */
+  sources: { trusted: readonly TrustedSource[]; untrusted: UntrustedMode; hubScan: HubScanMode };
   callables: CallableOverrides;
   ignores: readonly IgnoreEntry[];
   /** Resolved against the policy file's folder. */
@@ -105,7 +107,7 @@ export function defaultPolicy(failOn: Severity = "medium"): Policy {
     formats: { block: new Set() },
     extensions: { block: [] },
     requireSafetensors: false,
-    sources: { trusted: [], untrusted: "scan" },
+    sources: { trusted: [], untrusted: "scan", hubScan: "ignore" },
     callables: { allow: new Set(), deny: new Map() },
     ignores: [],
   };
@@ -250,7 +252,7 @@ export function parsePolicy(text: string, label: string, absolute = resolve(labe
 
   const sources = value(top.get("sources"));
   if (sources) {
-    const s = fields(sources, "sources", ["trusted", "untrusted"]);
+    const s = fields(sources, "sources", ["trusted", "untrusted", "hub_scan"]);
     const trusted: TrustedSource[] = [];
     const list_ = value(s.get("trusted"));
     if (list_) {
@@ -265,7 +267,8 @@ export function parsePolicy(text: string, label: string, absolute = resolve(labe
     const mode = value(s.get("untrusted"));
     // Listing trusted sources without saying what happens to the rest means the rest are not wanted.
     const untrusted = mode ? oneOf(mode, "sources.untrusted", UNTRUSTED_MODES) : trusted.length > 0 ? "block" : "scan";
-    policy.sources = { trusted, untrusted: untrusted ?? "block" };
+    const hubScan = value(s.get("hub_scan"));
+    policy.sources = { trusted, untrusted: untrusted ?? "block", hubScan: (hubScan && oneOf(hubScan, "sources.hub_scan", HUB_SCAN_MODES)) || "ignore" };
   }
 
   const callables = value(top.get("callables"));
