@@ -8,11 +8,12 @@ import { ClamdError } from "../clamav/client.js";
 import { FAIL_ON_CHOICES } from "../policy/policy.js";
 import { renderJson } from "../report/json.js";
 import { renderSarif } from "../report/sarif.js";
+import { renderCycloneDx } from "../report/cyclonedx.js";
 import { renderText } from "../report/text.js";
 import type { ScanReport, Severity } from "../types.js";
 import { EXIT_CODE_MEANING, ExitCode, exitCodeFor } from "./exitCode.js";
 import { writeFileAtomic } from "../atomicFile.js";
-import { gatedScan } from "./gate.js";
+import { gatedScan, hashFiles } from "./gate.js";
 import { registerInit } from "./init.js";
 import { registerLock } from "./lock.js";
 import { hubEnvironment } from "./hubEnvironment.js";
@@ -23,7 +24,7 @@ import { registerConvert } from "./convert.js";
 import { registerServe } from "./serve.js";
 import { packageVersion } from "../version.js";
 
-const OUTPUT_FORMATS = ["text", "json", "sarif"] as const;
+const OUTPUT_FORMATS = ["text", "json", "sarif", "cyclonedx"] as const;
 type OutputFormat = (typeof OUTPUT_FORMATS)[number];
 
 interface ScanFlags {
@@ -64,6 +65,7 @@ Examples:
   $ modelgate scan model.pt
   $ modelgate scan ./models --fail-on high
   $ modelgate scan ./models --format sarif -o modelgate.sarif
+  $ modelgate scan hf://owner/name --format cyclonedx -o model-bom.json   # CycloneDX 1.6 ML-BOM
   $ modelgate scan checkpoint.bin --format json | jq .verdict
   $ modelgate scan -q ./models && echo "no findings at or above medium"
   $ modelgate scan ./models --policy modelgate.yml --quarantine /srv/quarantine --audit-log /var/log/modelgate.jsonl
@@ -205,12 +207,16 @@ async function scanCommand(given: string[], flags: ScanFlags): Promise<ExitCode>
  */
 async function emit(report: ScanReport, flags: ScanFlags, exitCode: ExitCode): Promise<void> {
   const showSkipped = flags.showSkipped ?? false;
+  // A bill of materials names each component by its hash.
+  if (flags.format === "cyclonedx") await hashFiles(report);
   const render = (color: boolean): string => {
     switch (flags.format) {
       case "json":
         return renderJson(report);
       case "sarif":
         return renderSarif(report);
+      case "cyclonedx":
+        return renderCycloneDx(report);
       case "text":
         return renderText(report, { showSkipped, color });
     }
