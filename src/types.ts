@@ -176,4 +176,6 @@ export interface ScanReport {
   summary: ScanSummary;
   files: FileResult[];
   policy?: PolicyInfo;
+  /** Set when the files were also checked by ClamAV: the clamd asked, and its engine and signature versions. */
+  clamav?: { address: string; version: string };
 }

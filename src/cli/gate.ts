@@ -4,6 +4,8 @@
  * of the gate's own steps (a file that could not be quarantined, an audit log that could not be written).
  */
 import { access } from "node:fs/promises";
+import { clamavCheck } from "../clamav/check.js";
+import { clamavSettings, type ClamavFlag } from "../clamav/settings.js";
 import { scanPaths, UsageError, type ScanOptions, type ScanProgress } from "../engine.js";
 import {
   POLICY_FILE,
@@ -29,6 +31,8 @@ export interface GateFlags {
   failOn: Severity;
   /** Whether --fail-on was given on the command line (it then wins over the policy's fail_on). */
   failOnGiven: boolean;
+  /** --clamav [ADDRESS]: check every file with clamd as well (the policy's clamav key does too). */
+  clamav?: ClamavFlag;
 }
 
 /** --policy FILE, else modelgate.yml in the working folder, else the built-in default. A bad policy is a usage error (exit 4). */
@@ -61,13 +65,15 @@ export async function gatedScan(
 ): Promise<GateOutcome> {
   const policy = await loadGatePolicy(flags);
   const cache = flags.cache === undefined ? undefined : await ScanCache.open(flags.cache, policy.callables);
-  const raw = await scanPaths(paths, {
+  const clamav = clamavSettings(policy.clamav, flags.clamav);
+  const scanned = await scanPaths(paths, {
     ...scanOptions,
     failOn: policy.failOn,
     callables: policy.callables,
     ...(cache && { cache }),
     ...(onProgress && { onProgress }),
   });
+  const raw = clamav ? await clamavCheck(scanned, clamav, scanOptions) : scanned;
   const report = applyPolicy(raw, policy);
   const problems: string[] = [];
   const quarantineDir = flags.quarantine ?? policy.quarantine;

@@ -4,14 +4,16 @@ import { UsageError, type ScanOptions } from "../engine.js";
 import { defaultCacheDir } from "../remote/hfCache.js";
 import { HubError } from "../remote/hub.js";
 import { HttpError } from "../sources/http.js";
+import { ClamdError } from "../clamav/client.js";
 import { FAIL_ON_CHOICES } from "../policy/policy.js";
 import { renderJson } from "../report/json.js";
 import { renderSarif } from "../report/sarif.js";
+import { renderCycloneDx } from "../report/cyclonedx.js";
 import { renderText } from "../report/text.js";
 import type { ScanReport, Severity } from "../types.js";
 import { EXIT_CODE_MEANING, ExitCode, exitCodeFor } from "./exitCode.js";
 import { writeFileAtomic } from "../atomicFile.js";
-import { gatedScan } from "./gate.js";
+import { gatedScan, hashFiles } from "./gate.js";
 import { registerInit } from "./init.js";
 import { registerLock } from "./lock.js";
 import { hubEnvironment } from "./hubEnvironment.js";
@@ -22,7 +24,7 @@ import { registerConvert } from "./convert.js";
 import { registerServe } from "./serve.js";
 import { packageVersion } from "../version.js";
 
-const OUTPUT_FORMATS = ["text", "json", "sarif"] as const;
+const OUTPUT_FORMATS = ["text", "json", "sarif", "cyclonedx"] as const;
 type OutputFormat = (typeof OUTPUT_FORMATS)[number];
 
 interface ScanFlags {
@@ -48,6 +50,8 @@ interface ScanFlags {
   threads?: number;
   /** Seconds per HTTP request. */
   timeout?: number;
+  /** --clamav [address]: true without an address. */
+  clamav?: string | true;
 }
 
 const EXIT_CODES_HELP = [
@@ -62,13 +66,15 @@ Examples:
   $ modelgate scan model.pt
   $ modelgate scan ./models --fail-on high
   $ modelgate scan ./models --format sarif -o modelgate.sarif
+  $ modelgate scan hf://owner/name --format cyclonedx -o model-bom.json   # CycloneDX 1.6 ML-BOM
   $ modelgate scan checkpoint.bin --format json | jq .verdict
   $ modelgate scan -q ./models && echo "no findings at or above medium"
   $ modelgate scan ./models --policy modelgate.yml --quarantine /srv/quarantine --audit-log /var/log/modelgate.jsonl
   $ modelgate scan /srv/models --cache /var/cache/modelgate.json -q   # a scheduled rescan analyses only what changed
   $ modelgate scan https://example.com/models/model.pt     # range requests: only the bytes that matter travel
   $ modelgate scan hf://openai-community/gpt2@main         # or --huggingface openai-community/gpt2 (HF_TOKEN, HF_ENDPOINT)
-  $ modelgate scan --hf-cache --jobs 8                      # the local Hugging Face cache`;
+  $ modelgate scan --hf-cache --jobs 8                      # the local Hugging Face cache
+  $ modelgate scan ./models --clamav /run/clamav/clamd.ctl  # virus signatures too (clamd unreachable: exit 2)`;
 
 /** Runs the CLI on `argv` (as in process.argv) and returns the exit code; output goes to stdout/stderr. */
 export async function run(argv: string[]): Promise<ExitCode> {
@@ -89,8 +95,8 @@ export async function run(argv: string[]): Promise<ExitCode> {
       process.stderr.write(`modelgate: error: ${error.message}\n`);
       return ExitCode.Usage;
     }
-    // The hub or a server failed (after retries): the environment, not a modelgate bug.
-    if (error instanceof HttpError || error instanceof HubError) {
+    // The hub, a server or clamd failed (after retries): the environment, not a modelgate bug.
+    if (error instanceof HttpError || error instanceof HubError || error instanceof ClamdError) {
       process.stderr.write(`modelgate: error: ${error.message}\n`);
       return ExitCode.ScanFailed;
     }
@@ -131,6 +137,7 @@ function buildProgram(scan: (paths: string[], flags: ScanFlags) => Promise<void>
     .option("--jobs <n>", "files scanned at once, local or remote", positiveInteger, 4)
     .option("--threads <n>", "worker threads analysing local files (default: --jobs or the core count, whichever is less; none for a few files; 0: none)", nonNegativeInteger)
     .option("--timeout <seconds>", "give up on an HTTP request after this long (retried 3 times)", positiveNumber)
+    .option("--clamav [address]", "also check every file with clamd: a socket path or host:port (default: the policy's clamav.address, else /var/run/clamav/clamd.ctl)")
     .addHelpText("after", SCAN_EXAMPLES + "\n" + EXIT_CODES_HELP)
     .action((paths: string[], flags: Omit<ScanFlags, "failOnGiven">, command: Command) =>
       scan(paths, { ...flags, failOnGiven: command.getOptionValueSource("failOn") === "cli" }),
@@ -209,12 +216,16 @@ async function scanCommand(given: string[], flags: ScanFlags): Promise<ExitCode>
  */
 async function emit(report: ScanReport, flags: ScanFlags, exitCode: ExitCode): Promise<void> {
   const showSkipped = flags.showSkipped ?? false;
+  // A bill of materials names each component by its hash.
+  if (flags.format === "cyclonedx") await hashFiles(report);
   const render = (color: boolean): string => {
     switch (flags.format) {
       case "json":
         return renderJson(report);
       case "sarif":
         return renderSarif(report);
+      case "cyclonedx":
+        return renderCycloneDx(report);
       case "text":
         return renderText(report, { showSkipped, color });
     }

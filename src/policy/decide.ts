@@ -4,6 +4,7 @@
  */
 import { basename, posix } from "node:path";
 import { SEVERITIES, atLeast, severityRank, type Decision, type ExpiredIgnore, type FileResult, type Finding, type ScanReport, type Severity, type SuppressedFinding } from "../types.js";
+import { hubScanBlock } from "./hubScan.js";
 import { FORMAT_GROUPS, type IgnoreEntry, type Policy, type TrustedSource } from "./policy.js";
 
 export interface DecideOptions {
@@ -70,6 +71,8 @@ function decisionFor(file: FileResult, findings: readonly Finding[], policy: Pol
     if (untrusted === "block") return block("sources.untrusted", `${target} is not from a trusted source`);
     if (untrusted === "warn") notes.push(`${target} is not from a trusted source`);
   }
+  const hubScan = hubScanBlock(file, policy.sources.hubScan, notes);
+  if (hubScan !== undefined) return block("sources.hub_scan", hubScan);
 
   const name = basename(file.path).toLowerCase();
   const ext = policy.extensions.block.find((e) => name.endsWith(e));

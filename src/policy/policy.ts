@@ -11,6 +11,9 @@ import { judge, type CallableOverrides } from "../pickle/judge.js";
 import type { DenyEntry } from "../rules/callables.js";
 import { RULES, type RuleId } from "../rules/catalogue.js";
 import { SEVERITIES, type Format, type Severity } from "../types.js";
+import { parseClamdAddress } from "../clamav/client.js";
+import { parseClamavSize, type ClamavPolicy } from "../clamav/settings.js";
+import { HUB_SCAN_MODES, type HubScanMode } from "./hubScan.js";
 
 const yaml = onFirstUse<typeof import("yaml")>("yaml");
 
@@ -88,12 +91,15 @@ export interface Policy {
   /** Lower-case, with the leading dot. */
   extensions: { block: readonly string[] };
   requireSafetensors: boolean;
-  sources: { trusted: readonly TrustedSource[]; untrusted: UntrustedMode };
+  /** `hub_scan`: what the hub's own scan of an hf:// file must say (default "ignore"). */
+  sources: { trusted: readonly TrustedSource[]; untrusted: UntrustedMode; hubScan: HubScanMode };
   callables: CallableOverrides;
   ignores: readonly IgnoreEntry[];
   /** Resolved against the policy file's folder. */
   auditLog?: string;
   quarantine?: string;
+  /** `clamav:` — every file is also checked by clamd (src/clamav/). */
+  clamav?: ClamavPolicy;
 }
 
 /** The policy when no file is given: only the fail threshold decides. */
@@ -104,7 +110,7 @@ export function defaultPolicy(failOn: Severity = "medium"): Policy {
     formats: { block: new Set() },
     extensions: { block: [] },
     requireSafetensors: false,
-    sources: { trusted: [], untrusted: "scan" },
+    sources: { trusted: [], untrusted: "scan", hubScan: "ignore" },
     callables: { allow: new Set(), deny: new Map() },
     ignores: [],
   };
@@ -191,6 +197,7 @@ export function parsePolicy(text: string, label: string, absolute = resolve(labe
     "ignore",
     "audit_log",
     "quarantine",
+    "clamav",
   ]);
   const value = (pair: Pair<Node, Node> | undefined): Node | undefined => (pair ? (pair.value ?? pair.key) : undefined);
 
@@ -249,7 +256,7 @@ export function parsePolicy(text: string, label: string, absolute = resolve(labe
 
   const sources = value(top.get("sources"));
   if (sources) {
-    const s = fields(sources, "sources", ["trusted", "untrusted"]);
+    const s = fields(sources, "sources", ["trusted", "untrusted", "hub_scan"]);
     const trusted: TrustedSource[] = [];
     const list_ = value(s.get("trusted"));
     if (list_) {
@@ -264,7 +271,8 @@ export function parsePolicy(text: string, label: string, absolute = resolve(labe
     const mode = value(s.get("untrusted"));
     // Listing trusted sources without saying what happens to the rest means the rest are not wanted.
     const untrusted = mode ? oneOf(mode, "sources.untrusted", UNTRUSTED_MODES) : trusted.length > 0 ? "block" : "scan";
-    policy.sources = { trusted, untrusted: untrusted ?? "block" };
+    const hubScan = value(s.get("hub_scan"));
+    policy.sources = { trusted, untrusted: untrusted ?? "block", hubScan: (hubScan && oneOf(hubScan, "sources.hub_scan", HUB_SCAN_MODES)) || "ignore" };
   }
 
   const callables = value(top.get("callables"));
@@ -337,6 +345,32 @@ export function parsePolicy(text: string, label: string, absolute = resolve(labe
     if (!node) continue;
     const p = str(node, key);
     if (p !== undefined) policy[key === "audit_log" ? "auditLog" : "quarantine"] = resolve(base, p);
+  }
+
+  const clamav = value(top.get("clamav"));
+  if (clamav) {
+    const c = fields(clamav, "clamav", ["address", "max_size", "timeout"]);
+    const out: ClamavPolicy = {};
+    const address = value(c.get("address"));
+    if (address) {
+      const text_ = str(address, "clamav.address");
+      const parsed = text_ === undefined ? undefined : parseClamdAddress(text_);
+      if (parsed) out.address = parsed;
+      else if (text_ !== undefined) fail(address, `clamav.address: ${JSON.stringify(text_)} is neither a socket path (with a /) nor host:port`);
+    }
+    const maxSize = value(c.get("max_size"));
+    if (maxSize) {
+      const bytes = isScalar(maxSize) && (typeof maxSize.value === "number" || typeof maxSize.value === "string") ? parseClamavSize(String(maxSize.value)) : undefined;
+      if (bytes !== undefined) out.maxBytes = bytes;
+      else fail(maxSize, "clamav.max_size must be a size in bytes, or with K, M or G (as in clamd.conf: 2G)");
+    }
+    const timeout = value(c.get("timeout"));
+    if (timeout) {
+      const seconds = isScalar(timeout) ? timeout.value : undefined;
+      if (typeof seconds === "number" && Number.isFinite(seconds) && seconds > 0) out.timeoutMs = Math.round(seconds * 1000);
+      else fail(timeout, "clamav.timeout must be a positive number of seconds");
+    }
+    policy.clamav = out;
   }
 
   if (errors.length > 0) throw new PolicyError(errors);

@@ -20,7 +20,7 @@ const PICKLE_DOCS = "https://docs.python.org/3/library/pickle.html";
 const PICKLETOOLS = "https://docs.python.org/3/library/pickletools.html";
 
 /** Bumped whenever a rule or the callable lists change, so caches and lockfiles know to rescan. */
-export const RULES_VERSION = "2026.12.1";
+export const RULES_VERSION = "2026.12.2";
 
 /** Pickle, archive and engine rules (MG1xx); other formats add theirs from their own tables. */
 const CORE_RULES = {
@@ -226,6 +226,18 @@ const CORE_RULES = {
     severity: "high",
     description: "The analyser failed on this content; it is never reported clean after an internal error.",
     reference: "https://github.com/modelgate/modelgate",
+  },
+  MG170: {
+    name: "clamav-signature",
+    severity: "critical",
+    description: "ClamAV (clamd, with --clamav or the policy's clamav key) matched a virus signature in the file or in an archive member it unpacked; the finding names the signature.",
+    reference: "https://docs.clamav.net/manual/Signatures.html",
+  },
+  MG171: {
+    name: "clamav-not-checked",
+    severity: "high",
+    description: "ClamAV could not check the whole file: it is larger than the ClamAV size limit (max_size, or clamd's StreamMaxLength), or clamd hit one of its own scan limits (Heuristics.Limits.Exceeded).",
+    reference: "https://docs.clamav.net/manual/Usage/Configuration.html",
   },
 } as const satisfies Record<string, RuleInfo>;
 
