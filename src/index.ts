@@ -14,6 +14,7 @@ export type { RuleId, RuleInfo } from "./rules/catalogue.js";
 export { renderText, type TextOptions } from "./report/text.js";
 export { renderJson } from "./report/json.js";
 export { renderSarif } from "./report/sarif.js";
+export { renderCycloneDx, type CycloneDxOptions } from "./report/cyclonedx.js";
 
 /**
  * Scans one or more files or folders: `await scan("model.pt")`. Never loads or executes them.

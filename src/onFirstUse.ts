@@ -1,6 +1,7 @@
 /**
  * Dependencies that only some inputs need (protobuf for ONNX and TensorFlow graphs, YAML for policy
- * files and Hydra configs, Jinja for chat templates, the hub client for remote scans) are loaded the
+ * files and Hydra configs, Jinja for chat templates, the hub client for remote scans, CycloneDX
+ * for the ML-BOM) are loaded the
  * first time they are used, not at start-up: `modelgate --version` or a one-file pickle scan in a
  * pre-commit hook should not pay tens of milliseconds for each of them. The call sites are
  * synchronous, so the dependency's CommonJS build is required rather than imported.

@@ -6,15 +6,16 @@
  * Dependency-Track and similar tools keep with the component.
  */
 import { randomUUID } from "node:crypto";
-import { Enums, Models, Serialize, Spec } from "@cyclonedx/cyclonedx-library";
-import { PackageURL } from "packageurl-js";
+import type { Models } from "@cyclonedx/cyclonedx-library";
+import { onFirstUse } from "../onFirstUse.js";
 import { DEFAULT_ENDPOINT } from "../remote/hub.js";
 import type { FileResult, Finding, Format, ScanReport } from "../types.js";
 
 /** Formats that are configuration, templates or indexes around a model, not model weights or graphs. */
 const NOT_MODELS: ReadonlySet<Format> = new Set(["model-config", "chat-template", "safetensors-index", "unknown"]);
 
-const SERIALIZER = new Serialize.JsonSerializer(new Serialize.JSON.Normalize.Factory(Spec.Spec1dot6));
+const cyclonedx = onFirstUse<typeof import("@cyclonedx/cyclonedx-library")>("@cyclonedx/cyclonedx-library");
+const packageUrl = onFirstUse<typeof import("packageurl-js")>("packageurl-js");
 
 export interface CycloneDxOptions {
   /** The BOM's serial number (default: a random urn:uuid, as the spec asks: unique per BOM). */
@@ -24,6 +25,7 @@ export interface CycloneDxOptions {
 }
 
 export function renderCycloneDx(report: ScanReport, options: CycloneDxOptions = {}): string {
+  const { Enums, Models, Serialize, Spec } = cyclonedx();
   const bom = new Models.Bom({ serialNumber: options.serialNumber ?? `urn:uuid:${randomUUID()}` });
   bom.metadata.timestamp = options.now ?? new Date();
   bom.metadata.tools.components.add(new Models.Component(Enums.ComponentType.Application, "modelgate", { version: report.tool.version }));
@@ -36,10 +38,12 @@ export function renderCycloneDx(report: ScanReport, options: CycloneDxOptions = 
     ["clamav.version", report.clamav?.version],
   ]);
   for (const file of report.files) bom.components.add(componentOf(file));
-  return SERIALIZER.serialize(bom, { sortLists: true, space: 2 }) + "\n";
+  const serializer = new Serialize.JsonSerializer(new Serialize.JSON.Normalize.Factory(Spec.Spec1dot6));
+  return serializer.serialize(bom, { sortLists: true, space: 2 }) + "\n";
 }
 
 function componentOf(file: FileResult): Models.Component {
+  const { Enums, Models } = cyclonedx();
   const origin = file.source;
   const type = NOT_MODELS.has(file.format) ? Enums.ComponentType.File : Enums.ComponentType.MachineLearningModel;
   const component = new Models.Component(type, origin?.file ?? file.path, {
@@ -80,6 +84,7 @@ function findingText(f: Finding): string {
 
 /** Adds `modelgate:<name>` properties, leaving out those without a value. */
 function addProperties(to: Models.PropertyRepository, pairs: readonly (readonly [string, string | undefined])[]): void {
+  const { Models } = cyclonedx();
   for (const [name, value] of pairs) if (value !== undefined) to.add(new Models.Property(`modelgate:${name}`, value));
 }
 
@@ -95,5 +100,5 @@ function hubPurl(file: FileResult): string | undefined {
   if (owner === undefined || name === undefined) return undefined;
   const hubOrigin = o.kind === "hub" && o.url !== undefined ? new URL(o.url).origin : undefined;
   const qualifiers = hubOrigin !== undefined && hubOrigin !== new URL(DEFAULT_ENDPOINT).origin ? { repository_url: hubOrigin } : undefined;
-  return new PackageURL("huggingface", owner, name, o.commit, qualifiers, o.file).toString();
+  return new (packageUrl().PackageURL)("huggingface", owner, name, o.commit, qualifiers, o.file).toString();
 }
