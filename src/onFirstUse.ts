@@ -1,9 +1,8 @@
 /**
  * Dependencies that only some inputs need (protobuf for ONNX and TensorFlow graphs, YAML for policy
  * files and Hydra configs, Jinja for chat templates, the hub client for remote scans, CycloneDX
- * for the ML-BOM) are loaded the
- * first time they are used, not at start-up: `modelgate --version` or a one-file pickle scan in a
- * pre-commit hook should not pay tens of milliseconds for each of them. The call sites are
+ * for the ML-BOM) are loaded the first time they are used, not at start-up: `modelgate --version`
+ * or a one-file pickle scan in a pre-commit hook should not pay tens of milliseconds for each. The call sites are
  * synchronous, so the dependency's CommonJS build is required rather than imported.
  */
 import { createRequire } from "node:module";
