@@ -106,13 +106,33 @@ describe("text report", () => {
     assert.match(text, /findings {2}1 critical, 0 high, 1 medium, 0 low, 1 info/);
     assert.match(text, /read {6}1\.2 MB of 3\.4 GB/);
     assert.match(text, /duration {2}420 ms/);
-    assert.match(text, /BLOCK {2}1 file with findings at or above medium \(--fail-on medium\)/);
+    assert.match(text, /BLOCK {2}1 file blocked: 1 by fail_on: findings at or above medium\n/);
   });
 
-  it("says pass without calling anything safe", () => {
-    const report = { ...sampleReport(), verdict: "pass" as const, failOn: "high" as const };
-    assert.match(renderText(report), /PASS {3}no findings at or above high \(--fail-on high\)/);
+  it("names the policy rule that blocked and where the threshold came from", () => {
+    const report = sampleReport();
+    report.policy = { path: "/repo/modelgate.yml", sha256: "ab".repeat(32), failOnFrom: "policy", expiredIgnores: [] };
+    report.files[0]!.decision = { verdict: "block", rule: "extensions.block", reason: "files named *.pt are blocked" };
+    report.files[1]!.verdict = "block";
+    report.files[1]!.decision = { verdict: "block", rule: "fail_on", reason: "MG114 (info) is at or above info" };
+    report.summary.filesBlocked = 2;
+    const out = renderText(report);
+    assert.match(out, /BLOCK {2}2 files blocked: 1 by extensions\.block; 1 by fail_on: findings at or above medium \(from the policy's fail_on\)/);
+    assert.doesNotMatch(out, /--fail-on/);
+  });
+
+  it("says pass without calling anything safe, and where the threshold came from", () => {
+    const report = { ...sampleReport(), verdict: "pass" as const, failOn: "high" as const, policy: { failOnFrom: "flag" as const, expiredIgnores: [] } };
+    assert.match(renderText(report), /PASS {3}no findings at or above high \(from --fail-on\)/);
     assert.doesNotMatch(renderText(report), /safe/i);
+    const reportOnly = { ...report, failOn: "none" as const };
+    assert.match(renderText(reportOnly), /PASS {3}findings do not block \(fail_on none, from --fail-on\)/);
+  });
+
+  it("counts excluded paths by cause and lists them with --show-skipped", () => {
+    const report = { ...sampleReport(), excluded: [{ path: "node_modules", by: "default", folder: true }, { path: "test/fixtures", by: ".modelgateignore", folder: true }] };
+    assert.match(renderText(report), /excluded {2}2 paths \(1 default, 1 \.modelgateignore; --show-skipped lists them\)/);
+    assert.match(renderText(report, { showSkipped: true }), /Excluded \(not walked\)\n {2}node_modules\/ {2}by default\n {2}test\/fixtures\/ {2}by \.modelgateignore/);
   });
 
   it("uses colour only when asked", () => {

@@ -4,11 +4,12 @@ import { UsageError, type ScanOptions } from "../engine.js";
 import { defaultCacheDir } from "../remote/hfCache.js";
 import { HubError } from "../remote/hub.js";
 import { HttpError } from "../sources/http.js";
-import { FAIL_ON_CHOICES } from "../policy/policy.js";
+import { DEFAULT_FAIL_ON, FAIL_ON_CHOICES } from "../policy/policy.js";
+import { DEFAULT_EXCLUDED_FOLDERS, IGNORE_FILE } from "../exclusions.js";
 import { renderJson } from "../report/json.js";
 import { renderSarif } from "../report/sarif.js";
 import { renderText } from "../report/text.js";
-import type { ScanReport, Severity } from "../types.js";
+import type { ScanReport, Threshold } from "../types.js";
 import { EXIT_CODE_MEANING, ExitCode, exitCodeFor } from "./exitCode.js";
 import { writeFileAtomic } from "../atomicFile.js";
 import { gatedScan } from "./gate.js";
@@ -28,7 +29,7 @@ type OutputFormat = (typeof OUTPUT_FORMATS)[number];
 interface ScanFlags {
   format: OutputFormat;
   output?: string;
-  failOn: Severity;
+  failOn: Threshold;
   /** Whether --fail-on was given (it then wins over the policy's fail_on). */
   failOnGiven: boolean;
   showSkipped?: boolean;
@@ -47,6 +48,11 @@ interface ScanFlags {
   jobs: number;
   /** Seconds per HTTP request. */
   timeout?: number;
+  /** --exclude and --include, repeatable (gitignore syntax). */
+  exclude: string[];
+  include: string[];
+  /** False with --no-default-excludes. */
+  defaultExcludes: boolean;
 }
 
 const EXIT_CODES_HELP = [
@@ -115,8 +121,11 @@ function buildProgram(scan: (paths: string[], flags: ScanFlags) => Promise<void>
     .addOption(new Option("--format <format>", "report format").choices(OUTPUT_FORMATS).default("text"))
     .option("-o, --output <file>", "write the report to <file> (atomically); a text report still goes to stderr")
     .addOption(
-      new Option("--fail-on <severity>", "block when a finding has this severity or worse").choices(FAIL_ON_CHOICES).default("medium"),
+      new Option("--fail-on <severity>", "block when a finding has this severity or worse (none: report only)").choices(FAIL_ON_CHOICES).default(DEFAULT_FAIL_ON),
     )
+    .option("--exclude <pattern>", `leave out paths matching <pattern> (gitignore syntax, repeatable; also read from ${IGNORE_FILE})`, collect, [])
+    .option("--include <pattern>", "scan only files matching <pattern> (gitignore syntax, repeatable)", collect, [])
+    .option("--no-default-excludes", `also walk ${[...DEFAULT_EXCLUDED_FOLDERS].slice(0, 6).join(", ")}… (skipped by default, and counted)`)
     .option("--show-skipped", "list files that are not a model format (always counted in the summary)")
     .option("-q, --quiet", "text format: print nothing when the scan passes; the exit code says it")
     .option("--no-progress", "no progress line on stderr (it is only shown on a terminal anyway)")
@@ -159,10 +168,11 @@ function positiveNumber(value: string): number {
   return n;
 }
 
-/** What the scan reads besides local paths: hub repositories, the cache, and how to reach them (HF_TOKEN, HF_ENDPOINT). */
-function remoteScanOptions(flags: ScanFlags): Pick<ScanOptions, "jobs" | "remote" | "hfCache"> {
+/** What the scan covers besides the targets: exclusions, hub repositories, the cache, and how to reach them (HF_TOKEN, HF_ENDPOINT). */
+function scanOptionsOf(flags: ScanFlags): Pick<ScanOptions, "jobs" | "remote" | "hfCache" | "exclusions"> {
   return {
     jobs: flags.jobs,
+    exclusions: { exclude: flags.exclude, include: flags.include, defaultExcludes: flags.defaultExcludes },
     remote: {
       token: flags.token,
       ...hubEnvironment(),
@@ -181,7 +191,7 @@ async function scanCommand(given: string[], flags: ScanFlags): Promise<ExitCode>
   const progress = showProgress ? progressLine(process.stderr) : undefined;
   let outcome: Awaited<ReturnType<typeof gatedScan>>;
   try {
-    outcome = await gatedScan(paths, flags, progress && ((p) => progress.update(p)), remoteScanOptions(flags));
+    outcome = await gatedScan(paths, flags, progress && ((p) => progress.update(p)), scanOptionsOf(flags));
   } finally {
     progress?.clear();
   }

@@ -68,7 +68,7 @@ interface SarifRun {
   tool: { driver: SarifDriver };
   invocations: SarifInvocation[];
   results: SarifResult[];
-  properties: { verdict: ScanReport["verdict"]; failOn: Severity; summary: ScanReport["summary"]; policy?: ScanReport["policy"] };
+  properties: { verdict: ScanReport["verdict"]; failOn: ScanReport["failOn"]; summary: ScanReport["summary"]; policy?: ScanReport["policy"] };
 }
 
 interface SarifDriver {
