@@ -106,6 +106,8 @@ export async function collectTargets(specs: readonly string[], options: TargetOp
 async function addLocal(p: string, targets: Targets, options: TargetOptions): Promise<void> {
   const st = await stat(p).catch(() => undefined);
   if (!st) throw new UsageError(`no such file or directory: ${p}`);
+  // Opening a FIFO, socket or device would wait for a writer for ever, or read without end.
+  if (!st.isDirectory() && !st.isFile()) throw new UsageError(`${p} is not a regular file or a folder; it was not scanned`);
   if (!st.isDirectory()) {
     // A file named directly is always scanned: exclusions govern folder walks.
     const display = displayPath(p);

@@ -4,14 +4,17 @@
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { chmodSync, copyFileSync, cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { after, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { ExitCode } from "../src/cli/exitCode.js";
 import { scanPaths } from "../src/engine.js";
+import { RULE_IDS } from "../src/rules/catalogue.js";
+import { REMEDIES } from "../src/rules/remedies.js";
 import type { ScanReport } from "../src/types.js";
+import { WATCHDOG_MS } from "./support/timeout.js";
 
 // This file runs as dist/test/adoption.test.js.
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -139,5 +142,90 @@ describe("repository scans that pass clean repositories", () => {
     const r = modelgate(ROOT, "scan", ".", "--no-progress");
     assert.equal(r.status, ExitCode.Pass, r.stdout.slice(-3000));
     assert.match(r.stdout, /excluded {2}\d+ paths \(.*\.modelgateignore/);
+  });
+});
+
+describe("command line fixes", () => {
+  const work = (): string => {
+    const d = mkdtempSync(join(tmpdir(), "modelgate-cli-"));
+    dirs.push(d);
+    return d;
+  };
+
+  it("init into a folder that does not exist creates it", () => {
+    const d = work();
+    const r = modelgate(d, "init", "conf/new/modelgate.yml");
+    assert.equal(r.status, ExitCode.Pass, r.stderr);
+    assert.match(readFileSync(join(d, "conf/new/modelgate.yml"), "utf8"), /^# modelgate policy/);
+  });
+
+  it("quarantine purge --all on an empty or missing quarantine is not an error", () => {
+    const d = work();
+    const r = modelgate(d, "quarantine", "purge", "--all", "--dir", "q");
+    assert.equal(r.status, ExitCode.Pass, r.stderr);
+    assert.match(r.stdout, /the quarantine is empty/);
+    assert.equal(modelgate(d, "quarantine", "purge", "--dir", "q").status, ExitCode.Usage);
+  });
+
+  it("purge removes the .quarantined.partial copies interrupted moves left", () => {
+    const d = work();
+    put(d, "q/0123abcd.quarantined.partial", "half a copy");
+    const r = modelgate(d, "quarantine", "purge", "--all", "--dir", "q");
+    assert.equal(r.status, ExitCode.Pass, r.stderr);
+    assert.match(r.stdout, /removed .*0123abcd\.quarantined\.partial \(left by an interrupted move\)/);
+    assert.deepEqual(readdirSync(join(d, "q")), []);
+  });
+
+  it("scan of a FIFO given directly does not hang: it is not a regular file (exit 4)", () => {
+    const d = work();
+    const made = spawnSync("mkfifo", [join(d, "pipe.pt")]);
+    assert.equal(made.status, 0, "mkfifo is part of coreutils");
+    const r = spawnSync(process.execPath, [MAIN, "scan", join(d, "pipe.pt")], { encoding: "utf8", timeout: WATCHDOG_MS });
+    assert.equal(r.status, ExitCode.Usage, r.stderr);
+    assert.match(r.stderr, /is not a regular file or a folder/);
+  });
+
+  it("lock . then verify passes when the lock file is inside the locked folder, also after locking again", () => {
+    const d = work();
+    cpSync(join(ROOT, "test/fixtures/repos/benign_model"), d, { recursive: true });
+    for (let round = 0; round < 2; round++) {
+      assert.equal(modelgate(d, "lock", ".").status, ExitCode.Pass);
+      const v = modelgate(d, "verify");
+      assert.equal(v.status, ExitCode.Pass, v.stdout + v.stderr);
+    }
+    put(d, "extra.safetensors", readFileSync(join(d, "model.safetensors")));
+    assert.equal(modelgate(d, "verify").status, ExitCode.Blocked);
+  });
+
+  it("a usage error points to the --help of its own command", () => {
+    const d = work();
+    assert.match(modelgate(d, "lock", "--frobnicate", ".").stderr, /\(see modelgate lock --help\)/);
+    assert.match(modelgate(d, "quarantine", "purge", "--frobnicate").stderr, /\(see modelgate quarantine purge --help\)/);
+    assert.match(modelgate(d, "scan", "--frobnicate", ".").stderr, /\(see modelgate scan --help\)/);
+  });
+
+  it("--fail-on none reports findings and exits 0; an unreadable file still fails", () => {
+    const d = work();
+    copyFileSync(EVIL_PICKLE, join(d, "evil.pkl"));
+    const r = modelgate(d, "scan", "evil.pkl", "--fail-on", "none", "--format", "json");
+    assert.equal(r.status, ExitCode.Pass, r.stderr);
+    const report = json(r.stdout);
+    assert.equal(report.failOn, "none");
+    assert.ok(report.files[0]!.findings.some((f) => f.severity === "critical"));
+    assert.match(r.stderr, /PASS {3}findings do not block \(fail_on none, from --fail-on\)/);
+  });
+
+  it("`rules ID` explains a rule: meaning, why, what to do; `rules` lists them all", () => {
+    const d = work();
+    const one = modelgate(d, "rules", "mg272");
+    assert.equal(one.status, ExitCode.Pass);
+    assert.match(one.stdout, /^MG272 repo-executable \(default severity: low\)\n\nThe repository ships .*\n\nWhat to do: .+\n\nReference: https:/);
+    const all = modelgate(d, "rules");
+    assert.equal(all.stdout.trim().split("\n").length, RULE_IDS.length);
+    assert.equal(modelgate(d, "rules", "MG999").status, ExitCode.Usage);
+    // Every rule has its own what-to-do text, and the text report prints it under each finding.
+    for (const id of RULE_IDS) assert.ok(REMEDIES[id].length > 20, id);
+    copyFileSync(EVIL_PICKLE, join(d, "evil.pkl"));
+    assert.match(modelgate(d, "scan", "evil.pkl").stdout, /MG100 .*\n(?: {4}.*\n)* {4}what to do: Do not load the file/);
   });
 });

@@ -28,7 +28,9 @@ export function registerLock(program: Command, setExitCode: (code: ExitCode) => 
     .addOption(new Option("--fail-on <severity>", "block when a finding has this severity or worse").choices(FAIL_ON_CHOICES).default("medium"))
     .action(async (targets: string[], flags: LockFlags, command: Command) => {
       const policy = await loadGatePolicy({ ...flags, failOnGiven: command.getOptionValueSource("failOn") === "cli" });
-      const report = await scanPaths(targets, { policy, callables: policy.callables, remote: hubEnvironment() });
+      const scanned = await scanPaths(targets, { policy, callables: policy.callables, remote: hubEnvironment() });
+      // A lock written inside a locked folder is not one of the files it pins (an earlier one would never verify).
+      const report = { ...scanned, files: scanned.files.filter((f) => resolve(f.path) !== resolve(flags.output)) };
       const code = exitCodeFor(report);
       if (code !== ExitCode.Pass && code !== ExitCode.NoModelFiles) {
         for (const f of report.files.filter((f) => f.verdict === "block")) {

@@ -21,6 +21,7 @@ import { registerQuarantine } from "./quarantine.js";
 import { registerVerify } from "./verify.js";
 import { registerConvert } from "./convert.js";
 import { registerServe } from "./serve.js";
+import { registerRules } from "./rules.js";
 import { packageVersion } from "../version.js";
 
 const OUTPUT_FORMATS = ["text", "json", "sarif"] as const;
@@ -111,7 +112,6 @@ function buildProgram(scan: (paths: string[], flags: ScanFlags) => Promise<void>
     .version(packageVersion())
     // Set before .command(): subcommands inherit these. exitOverride turns commander's process.exit into a throw, so run() owns the exit code.
     .exitOverride()
-    .showHelpAfterError("(see modelgate scan --help)")
     .addHelpText("after", EXIT_CODES_HELP);
 
   program
@@ -149,7 +149,15 @@ function buildProgram(scan: (paths: string[], flags: ScanFlags) => Promise<void>
   registerQuarantine(program, setExitCode);
   registerConvert(program, setExitCode);
   registerServe(program, setExitCode);
+  registerRules(program, setExitCode);
+  pointToOwnHelp(program, "modelgate");
   return program;
+}
+
+/** A usage error names the --help of the command it is about ("modelgate quarantine purge --help"). */
+function pointToOwnHelp(command: Command, path: string): void {
+  command.showHelpAfterError(`(see ${path} --help)`);
+  for (const sub of command.commands) pointToOwnHelp(sub, `${path} ${sub.name()}`);
 }
 
 function collect(value: string, previous: string[]): string[] {

@@ -1,5 +1,6 @@
 /** The human report: findings grouped by file, then a summary block and the verdict line. */
 import { RULES } from "../rules/catalogue.js";
+import { REMEDIES } from "../rules/remedies.js";
 import { SEVERITIES, severityRank, type FileResult, type Finding, type ScanReport, type Severity, type ThresholdSource } from "../types.js";
 import { formatBytes } from "../units.js";
 import { describeLocation, formatDuration, plural, printable } from "./humanize.js";
@@ -102,6 +103,7 @@ function findingLines(finding: Finding, paint: Paint): string[] {
     `${INDENT}at ${describeLocation(finding.location)}`,
   ];
   if (finding.evidence !== undefined) lines.push(`${INDENT}evidence: ${printable(finding.evidence)}`);
+  lines.push(`${INDENT}what to do: ${REMEDIES[finding.rule]}`);
   return lines;
 }
 
