@@ -215,6 +215,16 @@ describe("command line fixes", () => {
     assert.match(r.stderr, /PASS {3}findings do not block \(fail_on none, from --fail-on\)/);
   });
 
+  it("--allow-no-models (the pre-commit hook's flag) passes when no staged file is a model; a model still blocks", () => {
+    const d = work();
+    put(d, "data.bin", "not a model, only named like one\n");
+    assert.equal(modelgate(d, "scan", "data.bin").status, ExitCode.NoModelFiles);
+    assert.equal(modelgate(d, "scan", "data.bin", "--allow-no-models").status, ExitCode.Pass);
+    copyFileSync(EVIL_PICKLE, join(d, "evil.bin"));
+    assert.equal(modelgate(d, "scan", "data.bin", "evil.bin", "--allow-no-models").status, ExitCode.Blocked);
+    assert.match(readFileSync(join(ROOT, ".pre-commit-hooks.yaml"), "utf8"), /entry: modelgate scan --no-progress --allow-no-models\n/);
+  });
+
   it("`rules ID` explains a rule: meaning, why, what to do; `rules` lists them all", () => {
     const d = work();
     const one = modelgate(d, "rules", "mg272");

@@ -54,6 +54,8 @@ interface ScanFlags {
   include: string[];
   /** False with --no-default-excludes. */
   defaultExcludes: boolean;
+  /** Exit 0 instead of 3 when nothing scanned is a model (pre-commit: a staged .bin that is not one). */
+  allowNoModels?: boolean;
 }
 
 const EXIT_CODES_HELP = [
@@ -126,6 +128,7 @@ function buildProgram(scan: (paths: string[], flags: ScanFlags) => Promise<void>
     .option("--exclude <pattern>", `leave out paths matching <pattern> (gitignore syntax, repeatable; also read from ${IGNORE_FILE})`, collect, [])
     .option("--include <pattern>", "scan only files matching <pattern> (gitignore syntax, repeatable)", collect, [])
     .option("--no-default-excludes", `also walk ${[...DEFAULT_EXCLUDED_FOLDERS].slice(0, 6).join(", ")}… (skipped by default, and counted)`)
+    .option("--allow-no-models", "exit 0 instead of 3 when no model file is found (hooks that pass files by name)")
     .option("--show-skipped", "list files that are not a model format (always counted in the summary)")
     .option("-q, --quiet", "text format: print nothing when the scan passes; the exit code says it")
     .option("--no-progress", "no progress line on stderr (it is only shown on a terminal anyway)")
@@ -207,6 +210,7 @@ async function scanCommand(given: string[], flags: ScanFlags): Promise<ExitCode>
   for (const problem of problems) process.stderr.write(`modelgate: ${problem}\n`);
   // The gate's own failures (a file not quarantined, a decision not logged) fail the run, unless a block already does.
   let exitCode = exitCodeFor(report);
+  if (exitCode === ExitCode.NoModelFiles && flags.allowNoModels) exitCode = ExitCode.Pass;
   if (problems.length > 0 && exitCode !== ExitCode.Blocked) exitCode = ExitCode.ScanFailed;
   await emit(report, flags, exitCode);
   return exitCode;
