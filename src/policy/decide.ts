@@ -68,9 +68,10 @@ export function decideReport(scanned: ScannedFiles, policy: Policy, options: Dec
   };
 }
 
-/** Decides a report's files again under `policy` (the library's entry for a report scanned earlier). */
+/** Decides a report's files again under `policy` (the library's entry for a report scanned earlier, by the tool that scanned it). */
 export function applyPolicy(report: ScanReport, policy: Policy, options: DecideOptions = {}): ScanReport {
-  return decideReport({ files: report.files, excluded: report.excluded ?? [], durationMs: report.summary.durationMs }, policy, options);
+  const decided = decideReport({ files: report.files, excluded: report.excluded ?? [], durationMs: report.summary.durationMs }, policy, options);
+  return { ...decided, tool: report.tool };
 }
 
 function summarise(files: readonly FileResult[], durationMs: number, pathsExcluded: number): ScanSummary {
