@@ -14,7 +14,7 @@ export { RULES } from "./rules/catalogue.js";
 export type { RuleId, RuleInfo } from "./rules/catalogue.js";
 export { renderText, type TextOptions } from "./report/text.js";
 export { renderJson } from "./report/json.js";
-export { renderSarif } from "./report/sarif.js";
+export { renderSarif, type SarifOptions } from "./report/sarif.js";
 
 /**
  * Scans one or more files or folders: `await scan("model.pt")`. Never loads or executes them.

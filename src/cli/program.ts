@@ -8,6 +8,7 @@ import { DEFAULT_FAIL_ON, FAIL_ON_CHOICES } from "../policy/policy.js";
 import { DEFAULT_EXCLUDED_FOLDERS, IGNORE_FILE } from "../exclusions.js";
 import { renderJson } from "../report/json.js";
 import { renderSarif } from "../report/sarif.js";
+import { repositoryRoot } from "../paths.js";
 import { renderText } from "../report/text.js";
 import type { ScanReport, Threshold } from "../types.js";
 import { EXIT_CODE_MEANING, ExitCode, exitCodeFor } from "./exitCode.js";
@@ -227,7 +228,7 @@ async function emit(report: ScanReport, flags: ScanFlags, exitCode: ExitCode): P
       case "json":
         return renderJson(report);
       case "sarif":
-        return renderSarif(report);
+        return renderSarif(report, { root: repositoryRoot(process.cwd()) });
       case "text":
         return renderText(report, { showSkipped, color });
     }
