@@ -1,4 +1,7 @@
-/** Drives a scan: targets → files → sniff → format scanners → findings → verdicts → report. */
+/**
+ * Drives a scan: targets → files → sniff → format scanners → findings. The engine reports findings
+ * only; the policy layer (src/policy/decide.ts) alone turns them into verdicts and the report.
+ */
 import { basename } from "node:path";
 import { extensionMismatch } from "./extensions.js";
 import type { ReportExtra, ScanBudget, ScanContext } from "./formats/context.js";
@@ -7,25 +10,16 @@ import { LIMITS } from "./limits.js";
 import type { CallableOverrides } from "./pickle/judge.js";
 import { hubFileSha256 } from "./remote/hub.js";
 import { isYamlName, scanYamlMember } from "./repo/checks.js";
-import { RULES, RULES_VERSION, type RuleId } from "./rules/catalogue.js";
+import { RULES, type RuleId } from "./rules/catalogue.js";
 import { sniff } from "./sniff.js";
 import { FileSource, type ByteSource, type ReadCounter } from "./sources/byteSource.js";
 import type { HttpSource } from "./sources/http.js";
+import type { ExclusionOptions } from "./exclusions.js";
+import { decideFile, decideReport, type ScannedFiles } from "./policy/decide.js";
+import { defaultPolicy, type Policy } from "./policy/policy.js";
 import { ScanThreads, threadsFor } from "./scanThreads.js";
 import { collectTargets, type FileTarget, type RemoteOptions, type RemoteTarget, type RepoNote, type ScanTarget } from "./targets.js";
-import {
-  REPORT_SCHEMA,
-  SEVERITIES,
-  atLeast,
-  severityRank,
-  type FileResult,
-  type Finding,
-  type Format,
-  type ScanReport,
-  type ScanSummary,
-  type Severity,
-} from "./types.js";
-import { packageVersion } from "./version.js";
+import { severityRank, type FileResult, type Finding, type Format, type ScanReport, type ScannedFile, type Severity, type Threshold } from "./types.js";
 
 export interface ScanProgress {
   filesDone: number;
@@ -36,8 +30,12 @@ export interface ScanProgress {
 }
 
 export interface ScanOptions {
-  /** Findings at or above this severity block (default "medium"). */
-  failOn?: Severity;
+  /** Findings at or above this severity block (default "medium"); ignored when `policy` is given. */
+  failOn?: Threshold;
+  /** The policy that decides (default: the built-in policy with `failOn`). */
+  policy?: Policy;
+  /** What folder walks leave out: default folders, --exclude/--include patterns, .modelgateignore. */
+  exclusions?: ExclusionOptions;
   onProgress?: (progress: ScanProgress) => void;
   /** The organisation's allowed and denied pickle callables (policy file). */
   callables?: CallableOverrides;
@@ -59,8 +57,8 @@ export interface ScanOptions {
 /** Remembers results by file identity; src/policy/cache.ts keeps one in a file. */
 export interface ResultCache {
   /** The stored result when the file, its repository findings and the analysis are unchanged. */
-  get(target: FileTarget, notes: readonly RepoNote[]): Promise<FileResult | undefined>;
-  set(target: FileTarget, notes: readonly RepoNote[], result: FileResult): Promise<void>;
+  get(target: FileTarget, notes: readonly RepoNote[]): Promise<ScannedFile | undefined>;
+  set(target: FileTarget, notes: readonly RepoNote[], result: ScannedFile): Promise<void>;
 }
 
 export { UsageError } from "./targets.js";
@@ -70,22 +68,32 @@ const DEFAULT_JOBS = 4;
 
 /**
  * Scans files and folders (recursively; folders also get the repository checks), `http(s)://` URLs
- * and `hf://` repositories, and the Hugging Face cache when `hfCache` is set. Throws UsageError for
- * a path that does not exist or a repository the hub does not show.
+ * and `hf://` repositories, and the Hugging Face cache when `hfCache` is set, and decides them under
+ * `policy` (default: the built-in policy with `failOn`). Throws UsageError for a path that does not
+ * exist or a repository the hub does not show.
  */
 export async function scanPaths(paths: string[], options: ScanOptions = {}): Promise<ScanReport> {
+  return decideReport(await scanTargets(paths, options), options.policy ?? defaultPolicy(options.failOn));
+}
+
+/** Scans what scanPaths scans and returns the findings only, for the policy layer to decide (decideReport). */
+export async function scanTargets(paths: string[], options: Omit<ScanOptions, "failOn" | "policy"> = {}): Promise<ScannedFiles> {
   const started = performance.now();
-  const failOn = options.failOn ?? "medium";
   const jobs = options.jobs ?? DEFAULT_JOBS;
-  const collected = await collectTargets(paths, { remote: options.remote, hfCache: options.hfCache, jobs, callables: options.callables });
+  const collected = await collectTargets(paths, {
+    remote: options.remote,
+    hfCache: options.hfCache,
+    jobs,
+    callables: options.callables,
+    exclusions: options.exclusions,
+  });
   const targets: ScanTarget[] = [...collected.files, ...collected.remote];
   const notes = collected.notes;
   // URLs learn their size when opened; the total grows as they are.
   let bytesTotal = targets.reduce((n, t) => n + t.size, 0);
-  const results: FileResult[] = new Array(targets.length);
+  const results: ScannedFile[] = new Array(targets.length);
   const threadCount = threadsFor(collected.files.length, jobs, options.threads);
   const threads = threadCount > 0 ? new ScanThreads(threadCount) : undefined;
-  const fileOptions = { failOn, callables: options.callables };
   let next = 0;
   let filesDone = 0;
   let bytesDone = 0;
@@ -95,14 +103,13 @@ export async function scanPaths(paths: string[], options: ScanOptions = {}): Pro
       const t = targets[i]!;
       options.onProgress?.({ filesDone, filesTotal: targets.length, bytesDone, bytesTotal, current: t.display });
       const fileNotes = notes.get(t.display) ?? [];
-      let result: FileResult | undefined;
-      if ("open" in t) result = await scanRemote(t, { failOn, notes: fileNotes, callables: options.callables });
+      let result: ScannedFile | undefined;
+      if ("open" in t) result = await scanRemote(t, { notes: fileNotes, callables: options.callables });
       else {
         result = await options.cache?.get(t, fileNotes);
         if (!result) {
-          result = threads
-            ? await threads.scanFile(t.path, t.display, { ...fileOptions, notes: fileNotes })
-            : await scanFile(t.path, t.display, { ...fileOptions, notes: fileNotes });
+          const fileOptions = { notes: fileNotes, callables: options.callables };
+          result = threads ? await threads.scanFile(t.path, t.display, fileOptions) : await scanFileFindings(t.path, t.display, fileOptions);
           await options.cache?.set(t, fileNotes, result);
         }
         if (t.origin) result.source = t.origin;
@@ -120,35 +127,38 @@ export async function scanPaths(paths: string[], options: ScanOptions = {}): Pro
   }
   options.onProgress?.({ filesDone, filesTotal: targets.length, bytesDone, bytesTotal });
   const scanned = new Set(targets.map((t) => t.display));
-  for (const [path, list] of notes) if (!scanned.has(path)) results.push(unscannedResult(path, list, failOn));
-  const summary = summarise(results, performance.now() - started);
-  return {
-    schema: REPORT_SCHEMA,
-    tool: { name: "modelgate", version: packageVersion(), rulesVersion: RULES_VERSION },
-    verdict: results.some((r) => r.verdict === "block") ? "block" : "pass",
-    failOn,
-    summary,
-    files: results,
-  };
+  for (const [path, list] of notes) if (!scanned.has(path)) results.push(unscannedResult(path, list));
+  return { files: results, excluded: collected.excluded, durationMs: performance.now() - started };
 }
 
 export interface FileScanOptions {
-  failOn?: Severity;
+  /** Findings at or above this severity block (default "medium"); ignored when `policy` is given. */
+  failOn?: Threshold;
+  /** The policy that decides (default: the built-in policy with `failOn`). */
+  policy?: Policy;
   /** Repository findings about this file, reported with its own. */
   notes?: readonly RepoNote[];
   callables?: CallableOverrides | undefined;
 }
 
-/** Scans one local file. `displayPath` is what reports show. */
+/** What a single file's decision cannot know: no siblings were scanned with it. */
+const LONE_FILE = { safetensorsFolders: new Set<string>() };
+
+/** Scans one local file and decides it. `displayPath` is what reports show. */
 export async function scanFile(path: string, displayPath: string, options: FileScanOptions = {}): Promise<FileResult> {
+  return decideFile(await scanFileFindings(path, displayPath, options), options.policy ?? defaultPolicy(options.failOn), LONE_FILE);
+}
+
+/** Scans one local file: its findings only, for the policy layer to decide. `displayPath` is what reports show. */
+export async function scanFileFindings(path: string, displayPath: string, options: Pick<FileScanOptions, "notes" | "callables"> = {}): Promise<ScannedFile> {
   let source: FileSource;
   try {
     source = await FileSource.open(path, displayPath);
   } catch (err) {
-    return { path: displayPath, format: "unknown", size: 0, verdict: "block", findings: [], error: errorText(err), bytesRead: 0 };
+    return { path: displayPath, format: "unknown", size: 0, findings: [], error: errorText(err), bytesRead: 0 };
   }
   try {
-    return await scanSource(source, displayPath, options);
+    return await scanSourceFindings(source, displayPath, options);
   } finally {
     await source.close();
   }
@@ -158,18 +168,17 @@ export async function scanFile(path: string, displayPath: string, options: FileS
  * Scans a file over HTTP. A transfer that failed (after retries) makes the result an error, even when
  * the formats swallowed the failed read: what was not read was not analysed.
  */
-async function scanRemote(target: RemoteTarget, options: FileScanOptions): Promise<FileResult> {
+async function scanRemote(target: RemoteTarget, options: Pick<FileScanOptions, "notes" | "callables">): Promise<ScannedFile> {
   let source: HttpSource;
   try {
     source = await target.open();
   } catch (err) {
-    const result: FileResult = { path: target.display, format: "unknown", size: 0, verdict: "block", findings: [], error: errorText(err), bytesRead: 0 };
+    const result: ScannedFile = { path: target.display, format: "unknown", size: 0, findings: [], error: errorText(err), bytesRead: 0 };
     return { ...result, source: target.origin(undefined) };
   }
-  const result = await scanSource(source, target.display, options);
+  const result = await scanSourceFindings(source, target.display, options);
   if (source.failure !== undefined) {
     result.error = source.failure;
-    result.verdict = "block";
     delete result.skipped;
   }
   result.source = target.origin(source);
@@ -178,7 +187,7 @@ async function scanRemote(target: RemoteTarget, options: FileScanOptions): Promi
 }
 
 /** A hub file's sha256, so it can be pinned; a failed read leaves it without one (`lock` then refuses it). */
-async function hashHubFile(result: FileResult, source: HttpSource): Promise<void> {
+async function hashHubFile(result: ScannedFile, source: HttpSource): Promise<void> {
   if (result.source?.kind !== "hub" || result.error !== undefined) return;
   const sha256 = await hubFileSha256({ size: source.size, lfsSha256: result.source.lfsSha256 }, source).catch(() => undefined);
   if (sha256 !== undefined && source.failure === undefined) result.sha256 = sha256;
@@ -186,11 +195,14 @@ async function hashHubFile(result: FileResult, source: HttpSource): Promise<void
 }
 
 /**
- * Scans the content of any byte source (a local file, an HTTP resource) as a top-level file.
- * `displayPath` is what reports show and, by its base name, what extension checks compare with.
+ * Scans the content of any byte source (a local file, an HTTP resource) as a top-level file and
+ * decides it. `displayPath` is what reports show and, by its base name, what extension checks compare with.
  */
 export async function scanSource(source: ByteSource & ReadCounter, displayPath: string, options: FileScanOptions = {}): Promise<FileResult> {
-  const failOn = options.failOn ?? "medium";
+  return decideFile(await scanSourceFindings(source, displayPath, options), options.policy ?? defaultPolicy(options.failOn), LONE_FILE);
+}
+
+async function scanSourceFindings(source: ByteSource & ReadCounter, displayPath: string, options: Pick<FileScanOptions, "notes" | "callables">): Promise<ScannedFile> {
   const file = new FileScan(displayPath, options.notes, options.callables);
   let format: Format = "unknown";
   try {
@@ -200,27 +212,14 @@ export async function scanSource(source: ByteSource & ReadCounter, displayPath: 
     file.add("MG160", `the scan failed: ${errorText(err)}`, undefined, undefined, {});
   }
   const findings = file.finish();
-  const result: FileResult = {
-    path: displayPath,
-    format: file.refined ?? format,
-    size: source.size,
-    verdict: verdictOf(findings, failOn),
-    findings,
-    bytesRead: source.bytesRead,
-  };
+  const result: ScannedFile = { path: displayPath, format: file.refined ?? format, size: source.size, findings, bytesRead: source.bytesRead };
   if (format === "unknown" && findings.length === 0) result.skipped = "content is not a recognised model format";
   return result;
 }
 
 /** A link or folder that the repository checks reported but that is not a file the scan read. */
-function unscannedResult(path: string, notes: readonly RepoNote[], failOn: Severity): FileResult {
-  const file = new FileScan(path, notes);
-  const findings = file.finish();
-  return { path, format: "unknown", size: 0, verdict: verdictOf(findings, failOn), findings, bytesRead: 0 };
-}
-
-function verdictOf(findings: readonly Finding[], failOn: Severity): FileResult["verdict"] {
-  return findings.some((f) => atLeast(f.severity, failOn)) ? "block" : "pass";
+function unscannedResult(path: string, notes: readonly RepoNote[]): ScannedFile {
+  return { path, format: "unknown", size: 0, findings: new FileScan(path, notes).finish(), bytesRead: 0 };
 }
 
 /** Sniffs a layer and hands it to its scanner (and to every other reading of a polyglot). */
@@ -349,28 +348,6 @@ class LayerContext implements ScanContext {
   refineFormat(format: Format): void {
     if (this.depth === 0) this.file.refined = format;
   }
-}
-
-function summarise(results: FileResult[], durationMs: number): ScanSummary {
-  const findings = Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as Record<Severity, number>;
-  let bytesRead = 0;
-  let bytesTotal = 0;
-  for (const r of results) {
-    for (const f of r.findings) findings[f.severity]++;
-    bytesRead += r.bytesRead;
-    bytesTotal += r.size;
-  }
-  const analysed = results.filter((r) => !r.skipped && !r.error);
-  return {
-    filesScanned: analysed.length,
-    filesSkipped: results.filter((r) => r.skipped).length,
-    filesBlocked: analysed.filter((r) => r.verdict === "block").length,
-    filesErrored: results.filter((r) => r.error).length,
-    findings,
-    bytesRead,
-    bytesTotal,
-    durationMs: Math.round(durationMs),
-  };
 }
 
 function errorText(err: unknown): string {

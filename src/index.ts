@@ -2,18 +2,19 @@
 import { scanPaths, type ScanOptions } from "./engine.js";
 import type { ScanReport } from "./types.js";
 
-export { scanPaths, scanFile, scanSource, UsageError } from "./engine.js";
+export { scanPaths, scanTargets, scanFile, scanFileFindings, scanSource, UsageError } from "./engine.js";
 export type { FileScanOptions, ResultCache, ScanOptions, ScanProgress } from "./engine.js";
 export type { ByteSource, ReadCounter } from "./sources/byteSource.js";
-export type { Decision, Finding, FileOrigin, FileResult, Format, Location, PolicyInfo, ScanReport, ScanSummary, Severity, SuppressedFinding, Verdict } from "./types.js";
+export type { Decision, Finding, FileOrigin, FileResult, Format, Location, PolicyInfo, ScanReport, ScanSummary, ScannedFile, Severity, SuppressedFinding, Threshold, ThresholdSource, Verdict } from "./types.js";
 export type { RemoteOptions } from "./targets.js";
-export { applyPolicy, decideFile, loadPolicy, parsePolicy, PolicyError, type Policy } from "./policy/index.js";
+export { applyPolicy, decideFile, decideReport, defaultPolicy, loadPolicy, parsePolicy, PolicyError, type Policy, type ScannedFiles } from "./policy/index.js";
+export type { ExcludedPath, ExclusionOptions } from "./exclusions.js";
 export { REPORT_SCHEMA, SEVERITIES } from "./types.js";
 export { RULES } from "./rules/catalogue.js";
 export type { RuleId, RuleInfo } from "./rules/catalogue.js";
 export { renderText, type TextOptions } from "./report/text.js";
 export { renderJson } from "./report/json.js";
-export { renderSarif } from "./report/sarif.js";
+export { renderSarif, type SarifOptions } from "./report/sarif.js";
 export { renderCycloneDx, type CycloneDxOptions } from "./report/cyclonedx.js";
 
 /**

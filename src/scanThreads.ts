@@ -1,27 +1,28 @@
 /**
  * Worker threads that scan local files, so a folder scan uses every core: the pickle machine is
- * CPU-bound and a single thread leaves the other cores idle. Each thread runs `scanFile` on the
- * files it is sent, several at a time, so its I/O overlaps its analysis; the main thread walks the
- * targets, runs the repository checks and the cache, and assembles the report. A thread that dies
- * (out of memory on a hostile file) fails the files it held: they are reported as errors and block.
+ * CPU-bound and a single thread leaves the other cores idle. Each thread runs `scanFileFindings`
+ * on the files it is sent, several at a time, so its I/O overlaps its analysis; the main thread walks the
+ * targets, runs the repository checks and the cache, and hands the findings to the policy. A
+ * thread that dies (out of memory on a hostile file) fails the files it held: they are reported
+ * as errors, which block.
  */
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import type { FileScanOptions } from "./engine.js";
-import type { FileResult } from "./types.js";
+import type { ScannedFile } from "./types.js";
 
 /** What the main thread sends: one file to scan. */
 export interface ScanRequest {
   id: number;
   path: string;
   display: string;
-  options: FileScanOptions;
+  options: Pick<FileScanOptions, "notes" | "callables">;
 }
 
 /** What a thread answers. */
 export interface ScanAnswer {
   id: number;
-  result: FileResult;
+  result: ScannedFile;
 }
 
 /** Below this many local files a folder scan stays on the main thread: starting a thread costs more than it saves. */
@@ -36,7 +37,7 @@ export function threadsFor(files: number, jobs: number, requested?: number): num
 interface Pending {
   path: string;
   display: string;
-  resolve: (r: FileResult) => void;
+  resolve: (r: ScannedFile) => void;
 }
 
 class ScanThread {
@@ -55,7 +56,7 @@ class ScanThread {
     this.worker.on("exit", (code) => this.fail(`the scanning thread exited with code ${code}`));
   }
 
-  scan(request: ScanRequest): Promise<FileResult> {
+  scan(request: ScanRequest): Promise<ScannedFile> {
     return new Promise((resolve) => {
       if (this.dead) return resolve(failed(request.display, this.dead));
       this.pending.set(request.id, { path: request.path, display: request.display, resolve });
@@ -77,8 +78,8 @@ class ScanThread {
 }
 
 /** The result of a file whose analysis did not finish: an error, which blocks. */
-export function failed(display: string, why: string): FileResult {
-  return { path: display, format: "unknown", size: 0, verdict: "block", findings: [], error: why, bytesRead: 0 };
+export function failed(display: string, why: string): ScannedFile {
+  return { path: display, format: "unknown", size: 0, findings: [], error: why, bytesRead: 0 };
 }
 
 /** A fixed set of scanning threads; each file goes to the thread with the fewest files in hand. */
@@ -90,7 +91,7 @@ export class ScanThreads {
     this.threads = Array.from({ length: count }, () => new ScanThread());
   }
 
-  scanFile(path: string, display: string, options: FileScanOptions): Promise<FileResult> {
+  scanFile(path: string, display: string, options: ScanRequest["options"]): Promise<ScannedFile> {
     const thread = this.threads.reduce((a, b) => (b.pending.size < a.pending.size ? b : a));
     return thread.scan({ id: this.nextId++, path, display, options });
   }

@@ -7,6 +7,7 @@ import { readdir, realpath, stat } from "node:fs/promises";
 import { isAbsolute, join, relative, sep } from "node:path";
 import type { ReportExtra } from "./formats/context.js";
 import { mapBounded } from "./concurrency.js";
+import { PathFilter, type ExcludedPath, type ExclusionOptions } from "./exclusions.js";
 import { isInside } from "./paths.js";
 import type { CallableOverrides } from "./pickle/judge.js";
 import { checkRepository, localFileFacts, scanRepository, type RepoReporter } from "./repo/checks.js";
@@ -58,6 +59,8 @@ export interface TargetOptions {
   jobs?: number | undefined;
   /** The organisation's allowed and denied callables (policy file), for the repository checks' Hydra targets. */
   callables?: CallableOverrides | undefined;
+  /** What local scans leave out (default folders, --exclude, --include, .modelgateignore). */
+  exclusions?: ExclusionOptions | undefined;
 }
 
 /** A repository-level finding about one file (or a link or folder that is not itself scanned). */
@@ -75,6 +78,8 @@ export interface Targets {
   remote: RemoteTarget[];
   /** Repository findings by display path; some name paths that are not in `files` (links, folders). */
   notes: Map<string, RepoNote[]>;
+  /** Local paths left out by the exclusions, each with what excluded it. */
+  excluded: ExcludedPath[];
 }
 
 /** Bad input from the user (missing path…): the CLI maps it to exit code 4. */
@@ -82,7 +87,7 @@ export class UsageError extends Error {}
 
 /** Local paths, `http(s)://` URLs and `hf://` repositories, then the cache folder if one is asked for. */
 export async function collectTargets(specs: readonly string[], options: TargetOptions = {}): Promise<Targets> {
-  const targets: Targets = { files: [], remote: [], notes: new Map() };
+  const targets: Targets = { files: [], remote: [], notes: new Map(), excluded: [] };
   for (const spec of specs) {
     let remote;
     try {
@@ -101,7 +106,10 @@ export async function collectTargets(specs: readonly string[], options: TargetOp
 async function addLocal(p: string, targets: Targets, options: TargetOptions): Promise<void> {
   const st = await stat(p).catch(() => undefined);
   if (!st) throw new UsageError(`no such file or directory: ${p}`);
+  // Opening a FIFO, socket or device would wait for a writer for ever, or read without end.
+  if (!st.isDirectory() && !st.isFile()) throw new UsageError(`${p} is not a regular file or a folder; it was not scanned`);
   if (!st.isDirectory()) {
+    // A file named directly is always scanned: exclusions govern folder walks.
     const display = displayPath(p);
     targets.files.push({ path: p, display, size: st.size });
     // A file given alone gets the checks a file of a folder gets: its own (configs, templates) from its
@@ -113,9 +121,15 @@ async function addLocal(p: string, targets: Targets, options: TargetOptions): Pr
     return;
   }
   const linkRoot = snapshotRepoFolder(p) ?? p;
-  await walk(p, await realpath(linkRoot), targets.files);
+  const filter = await PathFilter.forRoot(p, options.exclusions);
+  await walk({ dir: p, rel: "", realRoot: await realpath(linkRoot), filter }, targets);
   // Every file of the folder is scanned by the engine too: configs and templates get their own checks there.
-  await scanRepository(p, noteReporter(targets.notes, (rel) => displayPath(join(p, rel))), { linkRoot, callables: options.callables, contentChecks: false });
+  await scanRepository(p, noteReporter(targets.notes, (rel) => displayPath(join(p, rel))), {
+    linkRoot,
+    callables: options.callables,
+    contentChecks: false,
+    excluded: (rel, isFolder) => filter.excludedBy(rel, isFolder) !== undefined,
+  });
 }
 
 /** Repository findings by display path; findings inside a file's members come as "file > member". */
@@ -232,14 +246,29 @@ async function addCache(dir: string, targets: Targets, options: TargetOptions): 
   }
 }
 
+/** Where a folder walk is: the folder, its path below the scanned root ("/"-separated), the root's real path, its exclusions. */
+interface WalkAt {
+  dir: string;
+  rel: string;
+  realRoot: string;
+  filter: PathFilter;
+}
+
 /**
  * Folders recursively, in name order. Symlinked folders are not followed (no cycles); symlinked
  * files are scanned only when they resolve inside `realRoot` — the repository checks report the
- * others as links that leave the folder.
+ * others as links that leave the folder. Excluded paths are recorded, not walked.
  */
-async function walk(dir: string, realRoot: string, out: FileTarget[]): Promise<void> {
-  const entries = await readdir(dir, { withFileTypes: true });
-  entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+async function walk(at: WalkAt, targets: Targets): Promise<void> {
+  const { dir, realRoot, filter } = at;
+  const all = await readdir(dir, { withFileTypes: true });
+  all.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const entries = all.filter((e) => {
+    const rel = at.rel === "" ? e.name : `${at.rel}/${e.name}`;
+    const by = filter.excludedBy(rel, e.isDirectory());
+    if (by !== undefined) targets.excluded.push({ path: displayPath(join(dir, e.name)), by, ...(e.isDirectory() && { folder: true }) });
+    return by === undefined;
+  });
   // Sizes are asked for in parallel: one stat at a time leaves a folder of small files waiting on I/O.
   const found = await mapBounded(entries, WALK_STATS, async (e): Promise<FileTarget | "folder" | undefined> => {
     const p = join(dir, e.name);
@@ -253,8 +282,9 @@ async function walk(dir: string, realRoot: string, out: FileTarget[]): Promise<v
     return st?.isFile() ? { path: p, display: displayPath(p), size: st.size } : undefined;
   });
   for (const [i, f] of found.entries()) {
-    if (f === "folder") await walk(join(dir, entries[i]!.name), realRoot, out);
-    else if (f) out.push(f);
+    const name = entries[i]!.name;
+    if (f === "folder") await walk({ dir: join(dir, name), rel: at.rel === "" ? name : `${at.rel}/${name}`, realRoot, filter }, targets);
+    else if (f) targets.files.push(f);
   }
 }
 

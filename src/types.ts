@@ -1,4 +1,5 @@
 /** Core vocabulary shared by every stage: severities, findings, per-file results. */
+import type { ExcludedPath } from "./exclusions.js";
 import type { RuleId } from "./rules/catalogue.js";
 
 export const SEVERITIES = ["critical", "high", "medium", "low", "info"] as const;
@@ -9,8 +10,11 @@ export function severityRank(s: Severity): number {
   return SEVERITIES.length - 1 - SEVERITIES.indexOf(s);
 }
 
-export function atLeast(s: Severity, threshold: Severity): boolean {
-  return severityRank(s) >= severityRank(threshold);
+/** The fail threshold: a severity, or "none" to report without blocking on findings. */
+export type Threshold = Severity | "none";
+
+export function atLeast(s: Severity, threshold: Threshold): boolean {
+  return threshold !== "none" && severityRank(s) >= severityRank(threshold);
 }
 
 /** Where a finding is: the scanned file, the chain of archive members inside it, a byte offset. */
@@ -121,9 +125,13 @@ export interface ExpiredIgnore {
 export interface PolicyInfo {
   /** The policy file, or undefined for the built-in default (only the fail threshold). */
   path?: string;
+  /** Where the fail threshold came from: the --fail-on flag, the policy file's fail_on, or the built-in default. */
+  failOnFrom?: ThresholdSource;
   sha256?: string;
   expiredIgnores: ExpiredIgnore[];
 }
+
+export type ThresholdSource = "flag" | "policy" | "default";
 
 /** Where a scanned file came from when it is not a plain local path. */
 export interface FileOrigin {
@@ -165,6 +173,8 @@ export interface ScanSummary {
   bytesRead: number;
   bytesTotal: number;
   durationMs: number;
+  /** Paths the walk left out (default folders, --exclude, --include, .modelgateignore); each is listed in the report's `excluded`. */
+  pathsExcluded?: number;
 }
 
 /** The JSON report contract (DESIGN.md): versioned, changed only additively. */
@@ -172,10 +182,15 @@ export interface ScanReport {
   schema: typeof REPORT_SCHEMA;
   tool: { name: "modelgate"; version: string; rulesVersion: string };
   verdict: Verdict;
-  failOn: Severity;
+  failOn: Threshold;
   summary: ScanSummary;
   files: FileResult[];
   policy?: PolicyInfo;
   /** Set when the files were also checked by ClamAV: the clamd asked, and its engine and signature versions. */
   clamav?: { address: string; version: string };
+  /** Paths the walk left out, with what excluded them (a folder stands for everything under it). */
+  excluded?: ExcludedPath[];
 }
+
+/** A file as the engine scanned it: findings and facts, before the policy layer decides its verdict. */
+export type ScannedFile = Omit<FileResult, "verdict" | "decision" | "suppressed" | "quarantined">;

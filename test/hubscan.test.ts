@@ -89,7 +89,7 @@ describe("sources.hub_scan", () => {
   it("applies to hub files only: a local file passes under require_safe", async () => {
     const files = await scanWith("sources:\n  hub_scan: require_safe\n", [join(dir, "local.pkl")]);
     assert.equal(files.get("local.pkl")!.verdict, "pass");
-    assert.equal(hubScanConcern({ path: "x.pkl", format: "pickle", size: 1, verdict: "pass", findings: [], bytesRead: 1 }), undefined);
+    assert.equal(hubScanConcern({ path: "x.pkl", format: "pickle", size: 1, findings: [], bytesRead: 1 }), undefined);
   });
 
   it("blocks on the hub's scan before the file's own findings, and after an untrusted source", async () => {

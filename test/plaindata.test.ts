@@ -22,6 +22,7 @@ import type { RuleId } from "../src/rules/catalogue.js";
 import { RecordingContext } from "./support/context.js";
 import { SparseSource } from "./support/sparseSource.js";
 import { applyMutations, mutationArb } from "./support/mutate.js";
+import { WATCHDOG_MS } from "./support/timeout.js";
 import { OP, assemble, global, str, u32, u64 } from "./support/pickle.js";
 
 const SEED = process.env.FUZZ_SEED !== undefined ? Number(process.env.FUZZ_SEED) : 20261126;
@@ -292,7 +293,7 @@ describe("the proof in the scan", () => {
     assert.equal(await agree(bytes), false);
   });
 
-  test("a source that returns less than its size (a file truncated while read) ends as a broken stream, not an endless refill", { timeout: 10_000 }, async () => {
+  test("a source that returns less than its size (a file truncated while read) ends as a broken stream, not an endless refill", { timeout: WATCHDOG_MS }, async () => {
     const rows = Array.from({ length: 30_000 }, (_, i) => assemble(OP.BININT2, [i & 0xff, i >> 8], OP.APPEND));
     const whole = assemble(OP.PROTO, 4, OP.EMPTY_LIST, ...rows, OP.STOP);
     const shrunk: ByteSource = {

@@ -59,7 +59,7 @@ describe("policy schema", () => {
     );
     assert.deepEqual(errors, [
       'modelgate.yml:15: unknown key "colour" in the policy (known: version, fail_on, formats, extensions, require_safetensors, sources, callables, ignore, audit_log, quarantine, clamav)',
-      "modelgate.yml:7: fail_on must be one of critical, high, medium, low",
+      "modelgate.yml:7: fail_on must be one of critical, high, medium, low, none",
       "modelgate.yml:10: sources.untrusted must be one of block, warn, scan",
       'modelgate.yml:12: ignore: unknown rule "MG999"',
       "modelgate.yml:14: ignore expires must be a date such as 2026-12-31",

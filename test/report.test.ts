@@ -7,6 +7,12 @@ import { renderJson } from "../src/report/json.js";
 import { artifactUri, renderSarif } from "../src/report/sarif.js";
 import { renderText } from "../src/report/text.js";
 import { RULE_IDS } from "../src/rules/catalogue.js";
+import Ajv04 from "ajv-draft-04";
+import ajvFormats from "ajv-formats";
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { REPORT_SCHEMA, type FileResult, type ScanReport } from "../src/types.js";
 
 function fileResult(overrides: Partial<FileResult> & Pick<FileResult, "path">): FileResult {
@@ -106,13 +112,34 @@ describe("text report", () => {
     assert.match(text, /findings {2}1 critical, 0 high, 1 medium, 0 low, 1 info/);
     assert.match(text, /read {6}1\.2 MB of 3\.4 GB/);
     assert.match(text, /duration {2}420 ms/);
-    assert.match(text, /BLOCK {2}1 file with findings at or above medium \(--fail-on medium\)/);
+    assert.match(text, /BLOCK {2}1 file blocked: 1 by fail_on: findings at or above medium\n/);
   });
 
-  it("says pass without calling anything safe", () => {
-    const report = { ...sampleReport(), verdict: "pass" as const, failOn: "high" as const };
-    assert.match(renderText(report), /PASS {3}no findings at or above high \(--fail-on high\)/);
-    assert.doesNotMatch(renderText(report), /safe/i);
+  it("names the policy rule that blocked and where the threshold came from", () => {
+    const report = sampleReport();
+    report.policy = { path: "/repo/modelgate.yml", sha256: "ab".repeat(32), failOnFrom: "policy", expiredIgnores: [] };
+    report.files[0]!.decision = { verdict: "block", rule: "extensions.block", reason: "files named *.pt are blocked" };
+    report.files[1]!.verdict = "block";
+    report.files[1]!.decision = { verdict: "block", rule: "fail_on", reason: "MG114 (info) is at or above info" };
+    report.summary.filesBlocked = 2;
+    const out = renderText(report);
+    assert.match(out, /BLOCK {2}2 files blocked: 1 by extensions\.block; 1 by fail_on: findings at or above medium \(from the policy's fail_on\)/);
+    assert.doesNotMatch(out, /--fail-on/);
+  });
+
+  it("says pass without calling anything safe, and where the threshold came from", () => {
+    const report = { ...sampleReport(), verdict: "pass" as const, failOn: "high" as const, policy: { failOnFrom: "flag" as const, expiredIgnores: [] } };
+    assert.match(renderText(report), /PASS {3}no findings at or above high \(from --fail-on\)/);
+    // "safetensors" in a what-to-do text is a format, not a verdict.
+    assert.doesNotMatch(renderText(report), /\bsafe\b/i);
+    const reportOnly = { ...report, failOn: "none" as const };
+    assert.match(renderText(reportOnly), /PASS {3}findings do not block \(fail_on none, from --fail-on\)/);
+  });
+
+  it("counts excluded paths by cause and lists them with --show-skipped", () => {
+    const report = { ...sampleReport(), excluded: [{ path: "node_modules", by: "default", folder: true }, { path: "test/fixtures", by: ".modelgateignore", folder: true }] };
+    assert.match(renderText(report), /excluded {2}2 paths \(1 default, 1 \.modelgateignore; --show-skipped lists them\)/);
+    assert.match(renderText(report, { showSkipped: true }), /Excluded \(not walked\)\n {2}node_modules\/ {2}by default\n {2}test\/fixtures\/ {2}by \.modelgateignore/);
   });
 
   it("uses colour only when asked", () => {
@@ -157,44 +184,45 @@ describe("json report", () => {
   });
 });
 
+/** The official SARIF 2.1.0 schema (OASIS, the rtm.5 text), as Microsoft's SARIF SDK ships it in @microsoft/jest-sarif. */
+const SARIF_SCHEMA_FILE = createRequire(import.meta.url).resolve("@microsoft/jest-sarif/lib/schemas/sarif-2.1.0-rtm.5.json");
+
+// ajv-formats is CommonJS: under NodeNext its default import is the module, whose `default` is the plugin.
+const addFormats = ajvFormats.default;
+
+/** Schema errors of a SARIF log, as "path message" lines (empty when the log is valid). */
+function sarifSchemaErrors(log: unknown): string[] {
+  // The schema is JSON Schema draft-04, which needs ajv's draft-04 class; its `language` pattern has a
+  // stray "]" that only unicode-mode regular expressions reject, so patterns are compiled without the u flag.
+  const ajv = new Ajv04.default({ allErrors: true, strict: false, unicodeRegExp: false });
+  addFormats(ajv);
+  const validate = ajv.compile(JSON.parse(readFileSync(SARIF_SCHEMA_FILE, "utf8")) as object);
+  return validate(log) ? [] : (validate.errors ?? []).map((e) => `${e.instancePath} ${e.message ?? ""}`);
+}
+
 /**
- * The fields GitHub code scanning requires or reads (docs.github.com, "SARIF support for code scanning").
- * Returns the problems found, so a failure names all of them at once.
+ * What GitHub code scanning reads beyond the schema (docs.github.com, "SARIF support for code
+ * scanning"): a security-severity score per rule, ruleIndex pointing at the rule, a line region and
+ * a fingerprint per result. Returns the problems found, so a failure names all of them at once.
  */
 function githubSarifProblems(log: any): string[] {
   const problems: string[] = [];
   const need = (ok: unknown, what: string) => {
     if (!ok) problems.push(what);
   };
-  const nonEmpty = (v: unknown) => typeof v === "string" && v.length > 0;
-  need(nonEmpty(log.$schema), "$schema");
-  need(log.version === "2.1.0", "version 2.1.0");
-  need(Array.isArray(log.runs) && log.runs.length > 0, "runs[]");
-  for (const run of log.runs ?? []) {
-    const driver = run.tool?.driver;
-    need(nonEmpty(driver?.name), "tool.driver.name");
-    const rules: any[] = driver?.rules ?? [];
+  for (const run of log.runs) {
+    const rules: any[] = run.tool.driver.rules;
     need(new Set(rules.map((r) => r.id)).size === rules.length, "unique rule ids");
     for (const rule of rules) {
-      need(nonEmpty(rule.id), "rule.id");
-      need(nonEmpty(rule.shortDescription?.text), `${rule.id}.shortDescription.text`);
-      need(nonEmpty(rule.fullDescription?.text), `${rule.id}.fullDescription.text`);
-      need(rule.fullDescription?.text?.length <= 1024, `${rule.id}.fullDescription.text <= 1024`);
-      need(nonEmpty(rule.help?.text), `${rule.id}.help.text`);
-      need(["note", "warning", "error"].includes(rule.defaultConfiguration?.level), `${rule.id}.defaultConfiguration.level`);
+      need(rule.fullDescription.text.length <= 1024, `${rule.id}.fullDescription.text <= 1024`);
       const score = rule.properties?.["security-severity"];
       need(typeof score === "string" && /^\d+\.\d$/.test(score) && Number(score) >= 0 && Number(score) <= 10, `${rule.id} security-severity`);
       need(rule.properties?.tags?.includes("security"), `${rule.id} tagged security`);
     }
-    need(Array.isArray(run.results), "results[]");
-    for (const result of run.results ?? []) {
+    for (const result of run.results) {
       need(rules[result.ruleIndex]?.id === result.ruleId, `ruleIndex ${result.ruleIndex} matches ruleId ${result.ruleId}`);
-      need(["none", "note", "warning", "error"].includes(result.level), `level ${result.level}`);
-      need(nonEmpty(result.message?.text), "result.message.text");
-      const physical = result.locations?.[0]?.physicalLocation;
-      need(nonEmpty(physical?.artifactLocation?.uri), "locations[0].physicalLocation.artifactLocation.uri");
-      need(Number.isInteger(physical?.region?.startLine) && physical.region.startLine >= 1, "region.startLine");
-      need(nonEmpty(result.partialFingerprints?.primaryLocationLineHash), "partialFingerprints.primaryLocationLineHash");
+      need(result.locations[0].physicalLocation.region.startLine >= 1, "region.startLine");
+      need(result.partialFingerprints?.primaryLocationLineHash, "partialFingerprints.primaryLocationLineHash");
     }
   }
   return problems;
@@ -204,16 +232,27 @@ describe("sarif report", () => {
   const log = JSON.parse(renderSarif(sampleReport()));
   const run = log.runs[0];
 
-  it("has every field GitHub code scanning requires", () => {
+  it("is valid against the official SARIF 2.1.0 JSON schema, and has what GitHub code scanning reads", () => {
+    assert.deepEqual(sarifSchemaErrors(log), []);
     assert.deepEqual(githubSarifProblems(log), []);
+    const policyBlocked = sampleReport();
+    policyBlocked.files[1]!.verdict = "block";
+    policyBlocked.files[1]!.decision = { verdict: "block", rule: "extensions.block", reason: "files named *.pkl are blocked" };
+    const withPolicy = JSON.parse(renderSarif(policyBlocked));
+    assert.deepEqual(sarifSchemaErrors(withPolicy), []);
+    assert.deepEqual(githubSarifProblems(withPolicy), []);
+    // The check can fail: a result without a message is not SARIF.
+    const broken = JSON.parse(renderSarif(sampleReport()));
+    delete broken.runs[0].results[0].message;
+    assert.notDeepEqual(sarifSchemaErrors(broken), []);
   });
 
-  it("describes every rule of the catalogue", () => {
+  it("describes only the rules its results use", () => {
     assert.deepEqual(
       run.tool.driver.rules.map((r: { id: string }) => r.id),
-      [...RULE_IDS, "MGPOLICY"],
+      RULE_IDS.filter((id) => ["MG100", "MG101", "MG114"].includes(id)),
     );
-    const mg100 = run.tool.driver.rules[RULE_IDS.indexOf("MG100")];
+    const mg100 = run.tool.driver.rules.find((r: { id: string }) => r.id === "MG100");
     assert.equal(mg100.name, "pickle-dangerous-callable");
     assert.equal(mg100.properties["security-severity"], "9.5");
     assert.equal(mg100.defaultConfiguration.level, "error");
@@ -234,7 +273,8 @@ describe("sarif report", () => {
 
   it("locates results in the file, with archive members as logical locations and byte offsets as byte regions", () => {
     const critical = run.results.find((r: any) => r.ruleId === "MG100");
-    assert.equal(critical.locations[0].physicalLocation.artifactLocation.uri, "models/evil%20model.pt");
+    assert.deepEqual(critical.locations[0].physicalLocation.artifactLocation, { uri: "models/evil%20model.pt", uriBaseId: "%SRCROOT%" });
+    assert.deepEqual(run.originalUriBaseIds, { "%SRCROOT%": { uri: pathToFileURL(process.cwd()).href.replace(/\/?$/, "/") } });
     assert.deepEqual(critical.locations[0].logicalLocations, [
       { name: "archive/data.pkl", fullyQualifiedName: "archive/data.pkl", kind: "resource" },
     ]);
@@ -263,6 +303,18 @@ describe("sarif report", () => {
     assert.match(run.invocations[0].toolExecutionNotifications[0].message.text, /EACCES/);
     assert.equal(run.properties.verdict, "block");
     assert.equal(run.properties.failOn, "medium");
+  });
+
+  it("roots paths at the repository root when the scan ran in a folder below it; URLs and files outside keep their own URI", () => {
+    const report = sampleReport();
+    report.files[1]!.findings[0]!.location.path = "hf://org/model/clean.pkl";
+    report.files[0]!.findings.push({ rule: "MG113", severity: "low", message: "trailing bytes", location: { path: "/elsewhere/x.pkl" } });
+    const below = JSON.parse(renderSarif(report, { root: join(process.cwd(), "..") })).runs[0];
+    const uris = below.results.map((r: any) => r.locations[0].physicalLocation.artifactLocation);
+    const here = process.cwd().split("/").at(-1)!;
+    assert.deepEqual(uris.find((u: any) => u.uri.endsWith("evil%20model.pt")), { uri: `${encodeURIComponent(here)}/models/evil%20model.pt`, uriBaseId: "%SRCROOT%" });
+    assert.deepEqual(uris.find((u: any) => u.uri.startsWith("hf:")), { uri: "hf://org/model/clean.pkl" });
+    assert.deepEqual(uris.find((u: any) => u.uri.includes("elsewhere")), { uri: "file:///elsewhere/x.pkl" });
   });
 
   it("writes URIs as percent-encoded references with forward slashes", () => {

@@ -9,12 +9,12 @@ import { realpath } from "node:fs/promises";
 import { join } from "node:path";
 import { mapBounded } from "../concurrency.js";
 import { isInside } from "../paths.js";
-import { isLocal } from "../policy/decide.js";
+import { isLocal, type ScannedFiles } from "../policy/decide.js";
 import { RULES, type RuleId } from "../rules/catalogue.js";
 import { FileSource, type ByteSource, type ReadCounter } from "../sources/byteSource.js";
 import { HttpSource } from "../sources/http.js";
 import { httpOptions, type RemoteOptions } from "../targets.js";
-import type { FileResult, Finding, ScanReport } from "../types.js";
+import type { Finding, ScannedFile } from "../types.js";
 import { formatBytes } from "../units.js";
 import { ClamdClient, describeAddress, type ClamdVerdict } from "./client.js";
 import type { ClamavSettings } from "./settings.js";
@@ -39,22 +39,15 @@ export interface ClamavInfo {
 }
 
 /**
- * Checks every readable file of `report` with clamd and returns the report with ClamAV's findings
- * added (the policy decides on them like on any other). A skipped file with a match is no longer
+ * Checks every readable scanned file with clamd and returns the files with ClamAV's findings added,
+ * before the policy decides (on them like on any other). A skipped file with a match is no longer
  * skipped: it was recognised as malware.
  */
-export async function clamavCheck(report: ScanReport, settings: ClamavSettings, access: ContentAccess = {}): Promise<ScanReport & { clamav: ClamavInfo }> {
+export async function clamavCheck(scanned: ScannedFiles, settings: ClamavSettings, access: ContentAccess = {}): Promise<{ scanned: ScannedFiles; clamav: ClamavInfo }> {
   const client = new ClamdClient(settings.address, { timeoutMs: settings.timeoutMs });
   const version = await client.version();
-  const files = await mapBounded(report.files, access.jobs ?? 4, (file) => checkFile(file, client, settings, () => openContent(file, access)));
-  const summary = { ...report.summary };
-  for (const [i, file] of files.entries()) {
-    const before = report.files[i]!;
-    summary.bytesRead += file.bytesRead - before.bytesRead;
-    if (before.skipped !== undefined && file.skipped === undefined) [summary.filesSkipped, summary.filesScanned] = [summary.filesSkipped - 1, summary.filesScanned + 1];
-    if (file.error !== undefined && before.error === undefined) summary.filesErrored++;
-  }
-  return { ...report, summary, files, clamav: { address: describeAddress(settings.address), version } };
+  const files = await mapBounded([...scanned.files], access.jobs ?? 4, (file) => checkFile(file, client, settings, () => openContent(file, access)));
+  return { scanned: { ...scanned, files }, clamav: { address: describeAddress(settings.address), version } };
 }
 
 /**
@@ -62,15 +55,15 @@ export async function clamavCheck(report: ScanReport, settings: ClamavSettings, 
  * under the file's name in the repository): the result with ClamAV's findings added. Throws
  * ClamdError when clamd is unreachable, fails or stays silent (the gateway answers 503).
  */
-export async function clamavCheckStored(file: FileResult, storedPath: string, settings: ClamavSettings): Promise<FileResult> {
+export async function clamavCheckStored(file: ScannedFile, storedPath: string, settings: ClamavSettings): Promise<ScannedFile> {
   const client = new ClamdClient(settings.address, { timeoutMs: settings.timeoutMs });
   return checkFile(file, client, settings, async () => fileOpened(await FileSource.open(storedPath)));
 }
 
-async function checkFile(file: FileResult, client: ClamdClient, settings: ClamavSettings, open: () => Promise<Opened>): Promise<FileResult> {
+async function checkFile(file: ScannedFile, client: ClamdClient, settings: ClamavSettings, open: () => Promise<Opened>): Promise<ScannedFile> {
   // An empty file has nothing to match; an entry never read (a link or folder the repository checks reported) has size 0 too.
   if (file.error !== undefined || file.size === 0) return file;
-  const unreadable = (err: unknown): FileResult => ({ ...file, verdict: "block", error: `could not be read for the ClamAV check: ${(err as Error).message}` });
+  const unreadable = (err: unknown): ScannedFile => ({ ...file, error: `could not be read for the ClamAV check: ${(err as Error).message}` });
   let opened: Opened;
   try {
     opened = await open();
@@ -103,7 +96,7 @@ async function checkFile(file: FileResult, client: ClamdClient, settings: Clamav
   }
 }
 
-function finding(file: FileResult, rule: RuleId, message: string, signature?: string): Finding {
+function finding(file: ScannedFile, rule: RuleId, message: string, signature?: string): Finding {
   return {
     rule,
     severity: RULES[rule].severity,
@@ -114,8 +107,8 @@ function finding(file: FileResult, rule: RuleId, message: string, signature?: st
   };
 }
 
-function withFindings(file: FileResult, added: Finding[]): FileResult {
-  const result: FileResult = { ...file, findings: [...added, ...file.findings] };
+function withFindings(file: ScannedFile, added: Finding[]): ScannedFile {
+  const result: ScannedFile = { ...file, findings: [...added, ...file.findings] };
   delete result.skipped;
   return result;
 }
@@ -143,7 +136,7 @@ interface Opened {
 }
 
 /** The bytes a report entry was scanned from: a local path, a file of the Hugging Face cache, a URL or hub file. */
-async function openContent(file: FileResult, access: ContentAccess): Promise<Opened> {
+async function openContent(file: ScannedFile, access: ContentAccess): Promise<Opened> {
   if (isLocal(file)) return fileOpened(await FileSource.open(file.path));
   const origin = file.source;
   if (origin?.kind === "hf-cache") return fileOpened(await FileSource.open(await cachePath(file, access.hfCache)));
@@ -157,7 +150,7 @@ function fileOpened(source: FileSource): Opened {
 }
 
 /** `<cache>/<type>s--org--name/snapshots/<commit>/<file>`, and only if it resolves inside that repository's folder. */
-async function cachePath(file: FileResult, cacheDir: string | undefined): Promise<string> {
+async function cachePath(file: ScannedFile, cacheDir: string | undefined): Promise<string> {
   const { repo, commit, file: rel } = file.source ?? {};
   if (cacheDir === undefined || repo === undefined || commit === undefined || rel === undefined) throw new Error("the cache file cannot be located");
   const [type, ...name] = /^(datasets|spaces)\//.test(repo) ? repo.split("/") : ["models", ...repo.split("/")];

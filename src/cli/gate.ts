@@ -6,14 +6,14 @@
 import { access } from "node:fs/promises";
 import { clamavCheck } from "../clamav/check.js";
 import { clamavSettings, type ClamavFlag } from "../clamav/settings.js";
-import { scanPaths, UsageError, type ScanOptions, type ScanProgress } from "../engine.js";
+import { scanTargets, UsageError, type ScanOptions, type ScanProgress } from "../engine.js";
 import {
   POLICY_FILE,
   PolicyError,
   ScanCache,
   appendAudit,
-  applyPolicy,
   auditRecords,
+  decideReport,
   defaultPolicy,
   isLocal,
   loadPolicy,
@@ -21,14 +21,14 @@ import {
   sha256File,
   type Policy,
 } from "../policy/index.js";
-import type { ScanReport, Severity } from "../types.js";
+import type { ScanReport, Threshold } from "../types.js";
 
 export interface GateFlags {
   policy?: string;
   quarantine?: string;
   auditLog?: string;
   cache?: string;
-  failOn: Severity;
+  failOn: Threshold;
   /** Whether --fail-on was given on the command line (it then wins over the policy's fail_on). */
   failOnGiven: boolean;
   /** --clamav [ADDRESS]: check every file with clamd as well (the policy's clamav key does too). */
@@ -45,7 +45,8 @@ export async function loadGatePolicy(flags: Pick<GateFlags, "policy" | "failOn" 
     if (err instanceof PolicyError) throw new UsageError(`invalid policy:\n${err.message}`);
     throw err;
   }
-  if (flags.failOnGiven || !policy.failOnSet) policy.failOn = flags.failOn;
+  if (flags.failOnGiven) [policy.failOn, policy.failOnFrom] = [flags.failOn, "flag"];
+  else if (policy.failOnFrom !== "policy") policy.failOn = flags.failOn;
   return policy;
 }
 
@@ -61,20 +62,20 @@ export async function gatedScan(
   flags: GateFlags,
   onProgress?: (p: ScanProgress) => void,
   /** Parallelism, remote access and the Hugging Face cache (the scan command's --jobs, --token, --hf-cache…). */
-  scanOptions: Pick<ScanOptions, "jobs" | "threads" | "remote" | "hfCache"> = {},
+  scanOptions: Pick<ScanOptions, "jobs" | "threads" | "remote" | "hfCache" | "exclusions"> = {},
 ): Promise<GateOutcome> {
   const policy = await loadGatePolicy(flags);
   const cache = flags.cache === undefined ? undefined : await ScanCache.open(flags.cache, policy.callables);
   const clamav = clamavSettings(policy.clamav, flags.clamav);
-  const scanned = await scanPaths(paths, {
+  const scanned = await scanTargets(paths, {
     ...scanOptions,
-    failOn: policy.failOn,
     callables: policy.callables,
     ...(cache && { cache }),
     ...(onProgress && { onProgress }),
   });
-  const raw = clamav ? await clamavCheck(scanned, clamav, scanOptions) : scanned;
-  const report = applyPolicy(raw, policy);
+  const checked = clamav ? await clamavCheck(scanned, clamav, scanOptions) : undefined;
+  const report = decideReport(checked?.scanned ?? scanned, policy);
+  if (checked) report.clamav = checked.clamav;
   const problems: string[] = [];
   const quarantineDir = flags.quarantine ?? policy.quarantine;
   const auditLog = flags.auditLog ?? policy.auditLog;

@@ -1,6 +1,7 @@
 /** The `init` command: writes a commented starter policy, never over an existing file. */
 import type { Command } from "commander";
-import { writeFile } from "node:fs/promises";
+import { mkdir, writeFile } from "node:fs/promises";
+import { dirname } from "node:path";
 import { UsageError } from "../engine.js";
 import { POLICY_FILE } from "../policy/index.js";
 import { ExitCode } from "./exitCode.js";
@@ -64,6 +65,10 @@ export function registerInit(program: Command, setExitCode: (code: ExitCode) => 
     .description(`Write a commented starter policy (${POLICY_FILE}); an existing file is never overwritten.`)
     .argument("[file]", "where to write it", POLICY_FILE)
     .action(async (file: string) => {
+      // A folder that does not exist yet is created, as `git init` does.
+      await mkdir(dirname(file), { recursive: true }).catch((err: NodeJS.ErrnoException) => {
+        throw new UsageError(`cannot create the folder of ${file}: ${err.message}`);
+      });
       await writeFile(file, STARTER_POLICY, { flag: "wx" }).catch((err: NodeJS.ErrnoException) => {
         if (err.code === "EEXIST") throw new UsageError(`${file} already exists; it was left as it is`);
         throw err;

@@ -3,7 +3,7 @@ import type { Command } from "commander";
 import { Option } from "commander";
 import { dirname, resolve } from "node:path";
 import { scanPaths } from "../engine.js";
-import { LOCK_FILE, POLICY_FILE, applyPolicy, buildLock } from "../policy/index.js";
+import { LOCK_FILE, POLICY_FILE, buildLock } from "../policy/index.js";
 import { FAIL_ON_CHOICES } from "../policy/policy.js";
 import { printable } from "../report/humanize.js";
 import type { Severity } from "../types.js";
@@ -28,8 +28,9 @@ export function registerLock(program: Command, setExitCode: (code: ExitCode) => 
     .addOption(new Option("--fail-on <severity>", "block when a finding has this severity or worse").choices(FAIL_ON_CHOICES).default("medium"))
     .action(async (targets: string[], flags: LockFlags, command: Command) => {
       const policy = await loadGatePolicy({ ...flags, failOnGiven: command.getOptionValueSource("failOn") === "cli" });
-      const raw = await scanPaths(targets, { failOn: policy.failOn, callables: policy.callables, remote: hubEnvironment() });
-      const report = applyPolicy(raw, policy);
+      const scanned = await scanPaths(targets, { policy, callables: policy.callables, remote: hubEnvironment() });
+      // A lock written inside a locked folder is not one of the files it pins (an earlier one would never verify).
+      const report = { ...scanned, files: scanned.files.filter((f) => resolve(f.path) !== resolve(flags.output)) };
       const code = exitCodeFor(report);
       if (code !== ExitCode.Pass && code !== ExitCode.NoModelFiles) {
         for (const f of report.files.filter((f) => f.verdict === "block")) {

@@ -5,12 +5,14 @@ import { defaultCacheDir } from "../remote/hfCache.js";
 import { HubError } from "../remote/hub.js";
 import { HttpError } from "../sources/http.js";
 import { ClamdError } from "../clamav/client.js";
-import { FAIL_ON_CHOICES } from "../policy/policy.js";
+import { DEFAULT_FAIL_ON, FAIL_ON_CHOICES } from "../policy/policy.js";
+import { DEFAULT_EXCLUDED_FOLDERS, IGNORE_FILE } from "../exclusions.js";
 import { renderJson } from "../report/json.js";
 import { renderSarif } from "../report/sarif.js";
 import { renderCycloneDx } from "../report/cyclonedx.js";
+import { repositoryRoot } from "../paths.js";
 import { renderText } from "../report/text.js";
-import type { ScanReport, Severity } from "../types.js";
+import type { ScanReport, Threshold } from "../types.js";
 import { EXIT_CODE_MEANING, ExitCode, exitCodeFor } from "./exitCode.js";
 import { writeFileAtomic } from "../atomicFile.js";
 import { gatedScan, hashFiles } from "./gate.js";
@@ -22,6 +24,7 @@ import { registerQuarantine } from "./quarantine.js";
 import { registerVerify } from "./verify.js";
 import { registerConvert } from "./convert.js";
 import { registerServe } from "./serve.js";
+import { registerRules } from "./rules.js";
 import { packageVersion } from "../version.js";
 
 const OUTPUT_FORMATS = ["text", "json", "sarif", "cyclonedx"] as const;
@@ -30,7 +33,7 @@ type OutputFormat = (typeof OUTPUT_FORMATS)[number];
 interface ScanFlags {
   format: OutputFormat;
   output?: string;
-  failOn: Severity;
+  failOn: Threshold;
   /** Whether --fail-on was given (it then wins over the policy's fail_on). */
   failOnGiven: boolean;
   showSkipped?: boolean;
@@ -52,6 +55,13 @@ interface ScanFlags {
   timeout?: number;
   /** --clamav [address]: true without an address. */
   clamav?: string | true;
+  /** --exclude and --include, repeatable (gitignore syntax). */
+  exclude: string[];
+  include: string[];
+  /** False with --no-default-excludes. */
+  defaultExcludes: boolean;
+  /** Exit 0 instead of 3 when nothing scanned is a model (pre-commit: a staged .bin that is not one). */
+  allowNoModels?: boolean;
 }
 
 const EXIT_CODES_HELP = [
@@ -112,7 +122,6 @@ function buildProgram(scan: (paths: string[], flags: ScanFlags) => Promise<void>
     .version(packageVersion())
     // Set before .command(): subcommands inherit these. exitOverride turns commander's process.exit into a throw, so run() owns the exit code.
     .exitOverride()
-    .showHelpAfterError("(see modelgate scan --help)")
     .addHelpText("after", EXIT_CODES_HELP);
 
   program
@@ -122,8 +131,12 @@ function buildProgram(scan: (paths: string[], flags: ScanFlags) => Promise<void>
     .addOption(new Option("--format <format>", "report format").choices(OUTPUT_FORMATS).default("text"))
     .option("-o, --output <file>", "write the report to <file> (atomically); a text report still goes to stderr")
     .addOption(
-      new Option("--fail-on <severity>", "block when a finding has this severity or worse").choices(FAIL_ON_CHOICES).default("medium"),
+      new Option("--fail-on <severity>", "block when a finding has this severity or worse (none: report only)").choices(FAIL_ON_CHOICES).default(DEFAULT_FAIL_ON),
     )
+    .option("--exclude <pattern>", `leave out paths matching <pattern> (gitignore syntax, repeatable; also read from ${IGNORE_FILE})`, collect, [])
+    .option("--include <pattern>", "scan only files matching <pattern> (gitignore syntax, repeatable)", collect, [])
+    .option("--no-default-excludes", `also walk ${[...DEFAULT_EXCLUDED_FOLDERS].slice(0, 6).join(", ")}… (skipped by default, and counted)`)
+    .option("--allow-no-models", "exit 0 instead of 3 when no model file is found (hooks that pass files by name)")
     .option("--show-skipped", "list files that are not a model format (always counted in the summary)")
     .option("-q, --quiet", "text format: print nothing when the scan passes; the exit code says it")
     .option("--no-progress", "no progress line on stderr (it is only shown on a terminal anyway)")
@@ -149,7 +162,15 @@ function buildProgram(scan: (paths: string[], flags: ScanFlags) => Promise<void>
   registerQuarantine(program, setExitCode);
   registerConvert(program, setExitCode);
   registerServe(program, setExitCode);
+  registerRules(program, setExitCode);
+  pointToOwnHelp(program, "modelgate");
   return program;
+}
+
+/** A usage error names the --help of the command it is about ("modelgate quarantine purge --help"). */
+function pointToOwnHelp(command: Command, path: string): void {
+  command.showHelpAfterError(`(see ${path} --help)`);
+  for (const sub of command.commands) pointToOwnHelp(sub, `${path} ${sub.name()}`);
 }
 
 function collect(value: string, previous: string[]): string[] {
@@ -174,11 +195,12 @@ function positiveNumber(value: string): number {
   return n;
 }
 
-/** What the scan reads besides local paths: hub repositories, the cache, and how to reach them (HF_TOKEN, HF_ENDPOINT). */
-function remoteScanOptions(flags: ScanFlags): Pick<ScanOptions, "jobs" | "threads" | "remote" | "hfCache"> {
+/** What the scan covers besides the targets: exclusions, threads, hub repositories, the cache, and how to reach them (HF_TOKEN, HF_ENDPOINT). */
+function scanOptionsOf(flags: ScanFlags): Pick<ScanOptions, "jobs" | "threads" | "remote" | "hfCache" | "exclusions"> {
   return {
     jobs: flags.jobs,
     ...(flags.threads !== undefined && { threads: flags.threads }),
+    exclusions: { exclude: flags.exclude, include: flags.include, defaultExcludes: flags.defaultExcludes },
     remote: {
       token: flags.token,
       ...hubEnvironment(),
@@ -197,7 +219,7 @@ async function scanCommand(given: string[], flags: ScanFlags): Promise<ExitCode>
   const progress = showProgress ? progressLine(process.stderr) : undefined;
   let outcome: Awaited<ReturnType<typeof gatedScan>>;
   try {
-    outcome = await gatedScan(paths, flags, progress && ((p) => progress.update(p)), remoteScanOptions(flags));
+    outcome = await gatedScan(paths, flags, progress && ((p) => progress.update(p)), scanOptionsOf(flags));
   } finally {
     progress?.clear();
   }
@@ -205,6 +227,7 @@ async function scanCommand(given: string[], flags: ScanFlags): Promise<ExitCode>
   for (const problem of problems) process.stderr.write(`modelgate: ${problem}\n`);
   // The gate's own failures (a file not quarantined, a decision not logged) fail the run, unless a block already does.
   let exitCode = exitCodeFor(report);
+  if (exitCode === ExitCode.NoModelFiles && flags.allowNoModels) exitCode = ExitCode.Pass;
   if (problems.length > 0 && exitCode !== ExitCode.Blocked) exitCode = ExitCode.ScanFailed;
   await emit(report, flags, exitCode);
   return exitCode;
@@ -223,7 +246,7 @@ async function emit(report: ScanReport, flags: ScanFlags, exitCode: ExitCode): P
       case "json":
         return renderJson(report);
       case "sarif":
-        return renderSarif(report);
+        return renderSarif(report, { root: repositoryRoot(process.cwd()) });
       case "cyclonedx":
         return renderCycloneDx(report);
       case "text":

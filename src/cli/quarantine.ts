@@ -1,7 +1,7 @@
 /** The `quarantine` commands: list, restore and purge what --quarantine moved out of reach. */
 import type { Command } from "commander";
 import { UsageError } from "../engine.js";
-import { listQuarantine, purgeEntry, restoreEntry } from "../policy/index.js";
+import { listQuarantine, purgeEntry, purgeLeftovers, restoreEntry } from "../policy/index.js";
 import { printable } from "../report/humanize.js";
 import { ExitCode } from "./exitCode.js";
 import { loadGatePolicy } from "./gate.js";
@@ -55,8 +55,11 @@ export function registerQuarantine(program: Command, setExitCode: (code: ExitCod
     .option("--all", "every entry")
     .action(async (ids: string[], flags: DirFlags & { all?: boolean }) => {
       const dir = await quarantineDir(flags);
+      if (!flags.all && ids.length === 0) throw new UsageError("name the entries to purge, or --all");
       const chosen = flags.all ? (await listQuarantine(dir)).map((e) => e.id) : ids;
-      if (chosen.length === 0) throw new UsageError("name the entries to purge, or --all");
+      // Copies an interrupted move left behind belong to no entry; --all clears them too.
+      if (flags.all) for (const leftover of await purgeLeftovers(dir)) process.stdout.write(`removed ${printable(leftover)} (left by an interrupted move)\n`);
+      if (flags.all && chosen.length === 0) process.stdout.write("the quarantine is empty\n");
       for (const id of chosen) {
         await purgeEntry(dir, id).catch((err: Error) => {
           throw new UsageError(err.message);

@@ -21,7 +21,7 @@ export function registerVerify(program: Command, setExitCode: (code: ExitCode) =
       const lock = await readLock(flags.lock).catch((err: Error) => {
         throw new UsageError(`cannot read ${flags.lock}: ${err.message}`);
       });
-      const problems = await verifyLock(lock, dirname(resolve(flags.lock)), hubLookup(hubEnvironment()));
+      const problems = await verifyLock(lock, dirname(resolve(flags.lock)), hubLookup(hubEnvironment()), flags.lock);
       for (const p of problems) process.stdout.write(`${p.kind.padEnd(12)} ${printable(p.file)}  ${printable(p.detail)}\n`);
       if (lock.tool.rulesVersion !== RULES_VERSION) {
         process.stderr.write(`modelgate: the lock was made with rules ${lock.tool.rulesVersion}, these are ${RULES_VERSION}: scan again to judge the files by the new rules\n`);

@@ -13,7 +13,7 @@ import type { ResultCache } from "../engine.js";
 import type { CallableOverrides } from "../pickle/judge.js";
 import { RULES_VERSION } from "../rules/catalogue.js";
 import type { FileTarget, RepoNote } from "../targets.js";
-import type { FileResult } from "../types.js";
+import type { ScannedFile } from "../types.js";
 import { packageVersion } from "../version.js";
 import { sha256File } from "../hash.js";
 
@@ -34,7 +34,7 @@ interface CacheEntry extends Identity {
   key: string;
   toolVersion: string;
   rulesVersion: string;
-  result: FileResult;
+  result: ScannedFile;
 }
 
 interface CacheData {
@@ -69,7 +69,7 @@ export class ScanCache implements ResultCache {
     return new ScanCache(path, data, settingsKey(callables));
   }
 
-  async get(target: FileTarget, notes: readonly RepoNote[]): Promise<FileResult | undefined> {
+  async get(target: FileTarget, notes: readonly RepoNote[]): Promise<ScannedFile | undefined> {
     const absolute = resolve(target.path);
     const now = await identity(absolute);
     if (!now) return undefined;
@@ -87,7 +87,7 @@ export class ScanCache implements ResultCache {
   }
 
   /** Stores a fresh result with the file's sha256 (also set on the result), unless the file changed while it was scanned. */
-  async set(target: FileTarget, notes: readonly RepoNote[], result: FileResult): Promise<void> {
+  async set(target: FileTarget, notes: readonly RepoNote[], result: ScannedFile): Promise<void> {
     this.stats.analysed++;
     const absolute = resolve(target.path);
     const before = this.before.get(absolute);

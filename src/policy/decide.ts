@@ -3,7 +3,24 @@
  * exit code alike), then the policy's rules decide each file's verdict and say which rule did.
  */
 import { basename, posix } from "node:path";
-import { SEVERITIES, atLeast, severityRank, type Decision, type ExpiredIgnore, type FileResult, type Finding, type ScanReport, type Severity, type SuppressedFinding } from "../types.js";
+import type { ExcludedPath } from "../exclusions.js";
+import { RULES_VERSION } from "../rules/catalogue.js";
+import {
+  REPORT_SCHEMA,
+  SEVERITIES,
+  atLeast,
+  severityRank,
+  type Decision,
+  type ExpiredIgnore,
+  type FileResult,
+  type Finding,
+  type ScanReport,
+  type ScanSummary,
+  type ScannedFile,
+  type Severity,
+  type SuppressedFinding,
+} from "../types.js";
+import { packageVersion } from "../version.js";
 import { hubScanBlock } from "./hubScan.js";
 import { FORMAT_GROUPS, type IgnoreEntry, type Policy, type TrustedSource } from "./policy.js";
 
@@ -18,25 +35,66 @@ export interface ScanFacts {
   safetensorsFolders: ReadonlySet<string>;
 }
 
-/** Decides every file of a report and recomputes the report's verdict and counts from the decisions. */
-export function applyPolicy(report: ScanReport, policy: Policy, options: DecideOptions = {}): ScanReport {
+/** What the engine scanned, as the policy layer takes it: files with their findings, and what the walk left out. */
+export interface ScannedFiles {
+  files: readonly ScannedFile[];
+  excluded?: readonly ExcludedPath[];
+  durationMs?: number;
+}
+
+/**
+ * The one place a verdict is made: decides every scanned file under `policy` (defaultPolicy() when
+ * no file is given) and builds the report — verdict, counts and policy info — from those decisions.
+ * The CLI, the library and the gateway all come through here.
+ */
+export function decideReport(scanned: ScannedFiles, policy: Policy, options: DecideOptions = {}): ScanReport {
   const facts: ScanFacts = {
-    safetensorsFolders: new Set(report.files.filter((f) => f.format === "safetensors").map((f) => folderOf(f.path))),
+    safetensorsFolders: new Set(scanned.files.filter((f) => f.format === "safetensors").map((f) => folderOf(f.path))),
   };
-  const files = report.files.map((f) => decideFile(f, policy, facts, options));
-  const findings = Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as Record<Severity, number>;
-  for (const f of files) for (const finding of f.findings) findings[finding.severity]++;
+  const files = scanned.files.map((f) => decideFile(f, policy, facts, options));
   const today = dayOf(options.now);
   const expiredIgnores: ExpiredIgnore[] = policy.ignores
     .filter((i) => i.expires < today)
     .map((i) => ({ rule: i.rule, reason: i.reason, expires: i.expires, line: i.line, ...(i.path !== undefined && { path: i.path }) }));
+  const excluded = [...(scanned.excluded ?? [])];
   return {
-    ...report,
+    schema: REPORT_SCHEMA,
+    tool: { name: "modelgate", version: packageVersion(), rulesVersion: RULES_VERSION },
     verdict: files.some((f) => f.verdict === "block") ? "block" : "pass",
     failOn: policy.failOn,
-    summary: { ...report.summary, findings, filesBlocked: files.filter((f) => f.verdict === "block" && f.error === undefined).length },
+    summary: summarise(files, scanned.durationMs ?? 0, excluded.length),
     files,
-    policy: { ...(policy.path !== undefined && { path: policy.path, sha256: policy.sha256 }), expiredIgnores },
+    policy: { ...(policy.path !== undefined && { path: policy.path, sha256: policy.sha256 }), failOnFrom: policy.failOnFrom, expiredIgnores },
+    excluded,
+  };
+}
+
+/** Decides a report's files again under `policy` (the library's entry for a report scanned earlier, by the tool that scanned it). */
+export function applyPolicy(report: ScanReport, policy: Policy, options: DecideOptions = {}): ScanReport {
+  const decided = decideReport({ files: report.files, excluded: report.excluded ?? [], durationMs: report.summary.durationMs }, policy, options);
+  return { ...decided, tool: report.tool };
+}
+
+function summarise(files: readonly FileResult[], durationMs: number, pathsExcluded: number): ScanSummary {
+  const findings = Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as Record<Severity, number>;
+  let bytesRead = 0;
+  let bytesTotal = 0;
+  for (const f of files) {
+    for (const finding of f.findings) findings[finding.severity]++;
+    bytesRead += f.bytesRead;
+    bytesTotal += f.size;
+  }
+  const analysed = files.filter((f) => !f.skipped && !f.error);
+  return {
+    filesScanned: analysed.length,
+    filesSkipped: files.filter((f) => f.skipped).length,
+    filesBlocked: analysed.filter((f) => f.verdict === "block").length,
+    filesErrored: files.filter((f) => f.error).length,
+    findings,
+    bytesRead,
+    bytesTotal,
+    durationMs: Math.round(durationMs),
+    pathsExcluded,
   };
 }
 
@@ -44,11 +102,12 @@ export function applyPolicy(report: ScanReport, policy: Policy, options: DecideO
  * One file's decision. Order: an unreadable file is never cleared; then where it comes from, what it
  * is called, what it is, what sits beside it; then its findings against the threshold.
  */
-export function decideFile(file: FileResult, policy: Policy, facts: ScanFacts, options: DecideOptions = {}): FileResult {
+export function decideFile(file: ScannedFile, policy: Policy, facts: ScanFacts, options: DecideOptions = {}): FileResult {
   const today = dayOf(options.now);
   const notes: string[] = [];
   const findings: Finding[] = [];
-  const suppressed: SuppressedFinding[] = [...(file.suppressed ?? [])];
+  // A result decided before (the gateway's scanFile) keeps what an ignore set aside.
+  const suppressed: SuppressedFinding[] = [...((file as Partial<FileResult>).suppressed ?? [])];
   for (const finding of file.findings) {
     const ignore = matchingIgnore(finding, file.path, policy.ignores, today, notes);
     if (ignore) suppressed.push({ ...finding, ignore: { reason: ignore.reason, expires: ignore.expires } });
@@ -61,7 +120,7 @@ export function decideFile(file: FileResult, policy: Policy, facts: ScanFacts, o
   return decided;
 }
 
-function decisionFor(file: FileResult, findings: readonly Finding[], policy: Policy, facts: ScanFacts, notes: string[]): Decision {
+function decisionFor(file: ScannedFile, findings: readonly Finding[], policy: Policy, facts: ScanFacts, notes: string[]): Decision {
   const block = (rule: string, reason: string): Decision => ({ verdict: "block", rule, reason });
   if (file.error !== undefined) return block("error", "the file could not be scanned, so it is not cleared");
 
@@ -95,7 +154,7 @@ function decisionFor(file: FileResult, findings: readonly Finding[], policy: Pol
 }
 
 /** MG274 (the repository checks' own finding) or a safetensors file in the same folder of the report. */
-function offersSafetensors(file: FileResult, findings: readonly Finding[], facts: ScanFacts): boolean {
+function offersSafetensors(file: ScannedFile, findings: readonly Finding[], facts: ScanFacts): boolean {
   if (findings.some((f) => f.rule === "MG274")) return true;
   const pickled = FORMAT_GROUPS["pickle-based"]!.includes(file.format);
   return pickled && facts.safetensorsFolders.has(folderOf(file.path));
@@ -117,7 +176,7 @@ function matchingIgnore(finding: Finding, path: string, ignores: readonly Ignore
 }
 
 /** What the file is, as one string: a URL, hf://repo@commit/path, or its local report path. */
-export function targetOf(file: FileResult): string {
+export function targetOf(file: ScannedFile): string {
   const o = file.source;
   const hub = hubRefOf(file);
   if (hub && o) return `hf://${hub.repo}${hub.revisions.length > 0 ? `@${hub.revisions.at(-1)}` : ""}/${hub.path ?? ""}`;
@@ -125,7 +184,7 @@ export function targetOf(file: FileResult): string {
 }
 
 /** A file on local storage that the scan named by its path (not a URL, a hub file or a cache blob). */
-export function isLocal(file: FileResult): boolean {
+export function isLocal(file: ScannedFile): boolean {
   return file.source === undefined && !/^(hf|https?):\/\//i.test(file.path);
 }
 
@@ -137,7 +196,7 @@ export interface HubRef {
 }
 
 /** The hub file a result is, from its source (hub, local hub cache) or, failing that, an hf:// report path. */
-export function hubRefOf(file: FileResult): HubRef | undefined {
+export function hubRefOf(file: ScannedFile): HubRef | undefined {
   const o = file.source;
   if (o?.repo !== undefined && (o.kind === "hub" || o.kind === "hf-cache")) {
     const revisions = [o.revision, o.commit].filter((r): r is string => r !== undefined);
@@ -154,7 +213,7 @@ export function parseHubTarget(target: string): HubRef | undefined {
 }
 
 /** Whether the file comes from one of the trusted sources; undefined for a local file (the sources policy does not apply). */
-export function isTrusted(file: FileResult, trusted: readonly TrustedSource[]): boolean | undefined {
+export function isTrusted(file: ScannedFile, trusted: readonly TrustedSource[]): boolean | undefined {
   const hub = hubRefOf(file);
   const url = file.source?.url ?? (/^https?:\/\//i.test(file.path) ? file.path : undefined);
   if (!hub && url === undefined) return undefined;

@@ -6,13 +6,13 @@
  * of "safe" that nothing beside it contradicts counts as safe: a missing, pending, failed or unknown
  * status is not, so `require_safe` fails closed.
  */
-import type { FileResult } from "../types.js";
+import type { ScannedFile } from "../types.js";
 
 export const HUB_SCAN_MODES = ["require_safe", "warn", "ignore"] as const;
 export type HubScanMode = (typeof HUB_SCAN_MODES)[number];
 
 /** Why the hub's scan does not clear a hub file; undefined when it does, and for files not read from the hub. */
-export function hubScanConcern(file: FileResult): string | undefined {
+export function hubScanConcern(file: ScannedFile): string | undefined {
   if (file.source?.kind !== "hub") return undefined;
   const status: unknown = file.source.hubSecurityStatus;
   if (status === undefined || status === null) return "the hub reported no security scan for it";
@@ -34,7 +34,7 @@ export function hubScanConcern(file: FileResult): string | undefined {
  * Applies `sources.hub_scan` to one file: the reason to block it under `require_safe`; under `warn`
  * the concern goes to the decision's notes instead.
  */
-export function hubScanBlock(file: FileResult, mode: HubScanMode, notes: string[]): string | undefined {
+export function hubScanBlock(file: ScannedFile, mode: HubScanMode, notes: string[]): string | undefined {
   if (mode === "ignore") return undefined;
   const concern = hubScanConcern(file);
   if (concern === undefined) return undefined;

@@ -114,9 +114,10 @@ export interface VerifyProblem {
 
 /**
  * Re-hashes every locked local file under `root` and walks the locked targets for files that are
- * not in the lock; hub files are checked against the hub's published sha256 through `hub`.
+ * not in the lock; hub files are checked against the hub's published sha256 through `hub`. The lock
+ * file itself (`lockFile`), when it lies inside a locked folder, is not a new file.
  */
-export async function verifyLock(lock: LockFile, root: string, hub?: HubLookup): Promise<VerifyProblem[]> {
+export async function verifyLock(lock: LockFile, root: string, hub?: HubLookup, lockFile?: string): Promise<VerifyProblem[]> {
   const problems: VerifyProblem[] = [];
   const locked = new Map(lock.files.filter((e) => !isHubEntry(e)).map((e) => [e.path, e]));
   const seen = new Set<string>();
@@ -132,7 +133,7 @@ export async function verifyLock(lock: LockFile, root: string, hub?: HubLookup):
     );
     for (const f of files) {
       const path = relativePath(root, f.path);
-      if (seen.has(path)) continue;
+      if (seen.has(path) || (lockFile !== undefined && resolve(f.path) === resolve(lockFile))) continue;
       seen.add(path);
       const entry = locked.get(path);
       if (!entry) {

@@ -10,7 +10,7 @@ import { onFirstUse } from "../onFirstUse.js";
 import { judge, type CallableOverrides } from "../pickle/judge.js";
 import type { DenyEntry } from "../rules/callables.js";
 import { RULES, type RuleId } from "../rules/catalogue.js";
-import { SEVERITIES, type Format, type Severity } from "../types.js";
+import { SEVERITIES, type Format, type Severity, type Threshold, type ThresholdSource } from "../types.js";
 import { parseClamdAddress } from "../clamav/client.js";
 import { parseClamavSize, type ClamavPolicy } from "../clamav/settings.js";
 import { HUB_SCAN_MODES, type HubScanMode } from "./hubScan.js";
@@ -19,8 +19,8 @@ const yaml = onFirstUse<typeof import("yaml")>("yaml");
 
 export const POLICY_FILE = "modelgate.yml";
 
-/** "info" is not a threshold: blocking on informational findings would block every model. */
-export const FAIL_ON_CHOICES = ["critical", "high", "medium", "low"] as const satisfies readonly Severity[];
+/** "info" is not a threshold: blocking on informational findings would block every model; "none" reports without blocking on findings. */
+export const FAIL_ON_CHOICES = ["critical", "high", "medium", "low", "none"] as const satisfies readonly Threshold[];
 
 export const UNTRUSTED_MODES = ["block", "warn", "scan"] as const;
 export type UntrustedMode = (typeof UNTRUSTED_MODES)[number];
@@ -84,9 +84,9 @@ export interface Policy {
   /** Absolute path of the policy file; undefined for the built-in default. */
   path?: string;
   sha256?: string;
-  failOn: Severity;
-  /** Whether fail_on was written in the file (an explicit --fail-on still wins over a default). */
-  failOnSet: boolean;
+  failOn: Threshold;
+  /** Where failOn came from: the policy file's fail_on, the --fail-on flag (which wins over the file), or the default. */
+  failOnFrom: ThresholdSource;
   formats: { block: ReadonlySet<Format>; allow?: ReadonlySet<Format> };
   /** Lower-case, with the leading dot. */
   extensions: { block: readonly string[] };
@@ -102,11 +102,14 @@ export interface Policy {
   clamav?: ClamavPolicy;
 }
 
+/** The fail threshold when neither a flag nor a policy file sets one. */
+export const DEFAULT_FAIL_ON: Severity = "medium";
+
 /** The policy when no file is given: only the fail threshold decides. */
-export function defaultPolicy(failOn: Severity = "medium"): Policy {
+export function defaultPolicy(failOn: Threshold = DEFAULT_FAIL_ON, failOnFrom: ThresholdSource = "default"): Policy {
   return {
     failOn,
-    failOnSet: false,
+    failOnFrom,
     formats: { block: new Set() },
     extensions: { block: [] },
     requireSafetensors: false,
@@ -207,7 +210,7 @@ export function parsePolicy(text: string, label: string, absolute = resolve(labe
   const failOn = value(top.get("fail_on"));
   if (failOn) {
     const v = oneOf(failOn, "fail_on", FAIL_ON_CHOICES);
-    if (v) [policy.failOn, policy.failOnSet] = [v, true];
+    if (v) [policy.failOn, policy.failOnFrom] = [v, "policy"];
   }
 
   const formats = value(top.get("formats"));

@@ -58,6 +58,9 @@ export interface QuarantineRequest {
 }
 
 /** Where an entry's file and sidecar live; the payload keeps no model extension, so no loader picks it up by name. */
+/** Suffix of the copy a cross-device move writes before renaming it into place. */
+const PARTIAL = ".partial";
+
 export function entryPaths(dir: string, id: string): { payload: string; sidecar: string } {
   return { payload: join(dir, `${id}.quarantined`), sidecar: join(dir, `${id}.json`) };
 }
@@ -109,7 +112,7 @@ export async function moveFile(from: string, to: string, sha256: string, fs: Mov
     await syncFolder(to, fs);
     return;
   }
-  const partial = `${to}.partial`;
+  const partial = `${to}${PARTIAL}`;
   let placed = false;
   try {
     await fs.copyFile(from, partial);
@@ -158,15 +161,31 @@ export async function restoreEntry(dir: string, id: string, to?: string, fs: Mov
   return target;
 }
 
-/** Deletes an entry's payload, then its sidecar. */
+/** Deletes an entry's payload and any partial copy of it an interrupted move left, then its sidecar. */
 export async function purgeEntry(dir: string, id: string, fs: MoveFs = nodeMoveFs): Promise<void> {
   const entry = await readEntry(dir, id);
   if (!entry) throw new Error(`no quarantine entry ${id} in ${dir}`);
   const { payload, sidecar } = entryPaths(dir, id);
-  await fs.unlink(payload).catch((err: NodeJS.ErrnoException) => {
-    if (err.code !== "ENOENT") throw err;
-  });
+  for (const path of [payload, `${payload}${PARTIAL}`]) {
+    await fs.unlink(path).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== "ENOENT") throw err;
+    });
+  }
   await fs.unlink(sidecar);
+}
+
+/** Deletes the partial copies (`*.quarantined.partial`) interrupted moves left in `dir`; returns their paths. */
+export async function purgeLeftovers(dir: string, fs: MoveFs = nodeMoveFs): Promise<string[]> {
+  const names = await readdir(dir).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === "ENOENT") return [] as string[];
+    throw err;
+  });
+  const removed: string[] = [];
+  for (const name of names.filter((n) => n.endsWith(PARTIAL)).sort()) {
+    await fs.unlink(join(dir, name));
+    removed.push(join(dir, name));
+  }
+  return removed;
 }
 
 async function readEntry(dir: string, id: string): Promise<QuarantineEntry | undefined> {

@@ -126,11 +126,14 @@ export interface RepositoryOptions {
    * repository checks keep what needs the whole folder. Default true (everything here).
    */
   contentChecks?: boolean;
+  /** Paths (relative to root, "/"-separated) the scan leaves out; default: `.git` at the root, git's own metadata. */
+  excluded?: (rel: string, isFolder: boolean) => boolean;
 }
 
 /** Walks `root` and reports repository-level findings through `report`. */
 export async function scanRepository(root: string, report: RepoReporter, options: RepositoryOptions = {}): Promise<void> {
-  checkRepository(await collectFolderFacts(root, resolve(options.linkRoot ?? root)), report, options.callables, options.contentChecks);
+  const excluded = options.excluded ?? ((rel, isFolder) => isFolder && rel === ".git");
+  checkRepository(await collectFolderFacts(root, resolve(options.linkRoot ?? root), excluded), report, options.callables, options.contentChecks);
 }
 
 /**
@@ -154,8 +157,8 @@ export function needsText(file: Pick<RepoFile, "rel" | "size" | "head">): boolea
   return configKind(basename(file.rel)) !== undefined && !isLfsPointer(file.head) && file.size <= REPO_LIMITS.configBytes;
 }
 
-/** Regular files under root (symlinks are checked, never followed; `.git` at the root is git's own metadata). */
-async function collectFolderFacts(root: string, linkBase: string): Promise<RepoFacts> {
+/** Regular files under root that are not excluded (symlinks are checked, never followed). */
+async function collectFolderFacts(root: string, linkBase: string, excluded: NonNullable<RepositoryOptions["excluded"]>): Promise<RepoFacts> {
   const base = resolve(root);
   const realLinkBase = await realpath(linkBase);
   const facts: RepoFacts = { files: [], escapingLinks: [], unexamined: [] };
@@ -163,12 +166,13 @@ async function collectFolderFacts(root: string, linkBase: string): Promise<RepoF
   const regular: { abs: string; rel: string; size: number }[] = [];
   walk: while (pending.length > 0) {
     const dir = pending.pop()!;
-    const names = (await readdir(dir.abs)).sort().filter((name) => !(dir.depth === 0 && name === ".git"));
+    const names = (await readdir(dir.abs)).sort();
     const stats = await mapBounded(names, REPO_LIMITS.readsInFlight, (name) => lstat(join(dir.abs, name)));
     for (const [i, name] of names.entries()) {
       const abs = join(dir.abs, name);
       const rel = dir.rel === "" ? name : `${dir.rel}/${name}`;
       const st = stats[i]!;
+      if (excluded(rel, st.isDirectory())) continue;
       if (st.isSymbolicLink()) {
         const link = await escapingLink(abs, rel, linkBase, realLinkBase);
         if (link) facts.escapingLinks.push(link);
@@ -470,15 +474,25 @@ function checkFileKind(file: RepoFile, remoteModules: ReadonlyMap<string, string
   if (PYTHON_CODE.has(ext)) {
     const stem = file.rel.slice(0, -ext.length);
     const reason =
-      remoteModules.get(stem) ??
-      remoteModules.get(basename(stem)) ??
+      importedAs(stem, remoteModules) ??
       (CUSTOM_GENERATE.test(file.rel) ? "transformers loads it as the model's generate() (custom_generate, trust_remote_code)" : undefined) ??
       (remoteModules.size > 0 && REMOTE_CODE_MODULE.test(basename(stem)) ? "auto_map makes loaders import it (trust_remote_code)" : undefined);
     report("MG271", `"${file.rel}" is Python code${reason ? `; ${reason}` : ""}`, file.rel, reason ? { severity: "high" } : {});
     return;
   }
   const kind = executableKind(file.head) ?? (SCRIPT_EXTENSIONS.has(ext) ? `${ext} script` : undefined);
-  if (kind) report("MG272", `"${file.rel}" is a ${kind}`, file.rel, { evidence: kind });
+  if (!kind) return;
+  // A native module a config makes loaders import (auto_map: modeling_x.cpython-311-x86_64-linux-gnu.so) runs at load: high.
+  // Any other script or executable is only run by someone who runs it: low, so ordinary repositories pass.
+  const name = basename(file.rel);
+  const dot = name.indexOf(".");
+  const reason = importedAs(dot > 0 ? file.rel.slice(0, file.rel.length - name.length + dot) : file.rel, remoteModules);
+  report("MG272", `"${file.rel}" is a ${kind}${reason ? `; ${reason}` : ""}`, file.rel, { evidence: kind, ...(reason && { severity: "high" }) });
+}
+
+/** Why loaders import the module at `stem` (a path without extension), when a config names it. */
+function importedAs(stem: string, remoteModules: ReadonlyMap<string, string>): string | undefined {
+  return remoteModules.get(stem) ?? remoteModules.get(basename(stem));
 }
 
 /** A pickle weight file in a folder that also has safetensors weights. */

@@ -6,14 +6,18 @@
  * - a result needs message.text, a location whose physicalLocation has artifactLocation.uri (relative to
  *   the repository root) and region.startLine, and partialFingerprints, of which GitHub only reads
  *   primaryLocationLineHash.
+ * Paths are relative to the repository root with `uriBaseId` %SRCROOT% (declared in the run's
+ * originalUriBaseIds), which is how GitHub maps a result to a file; only the rules the results use
+ * are described, so the file stays small.
  * Model files have no lines, so the region is always line 1 (the file as a whole). A byte region cannot
  * share that region object (SARIF §3.30.1: text and binary properties must describe the same bytes), so
  * a known byte offset in the file itself is a related location with {byteOffset, byteLength}; an offset
  * inside an archive member is not a file offset and is given in the message and in result.properties.
  */
 import { sha256Hex } from "../hash.js";
-import { isAbsolute, sep } from "node:path";
+import { isAbsolute, relative, resolve, sep } from "node:path";
 import { pathToFileURL } from "node:url";
+import { isInside } from "../paths.js";
 import { RULE_IDS, RULES, type RuleId } from "../rules/catalogue.js";
 import type { FileResult, Finding, Location, ScanReport, Severity, SuppressedFinding } from "../types.js";
 import { printable } from "./humanize.js";
@@ -64,11 +68,15 @@ interface SarifLog {
   runs: SarifRun[];
 }
 
+/** Where relative artifact URIs are rooted: the repository root. */
+const SRCROOT = "%SRCROOT%";
+
 interface SarifRun {
   tool: { driver: SarifDriver };
+  originalUriBaseIds: Record<typeof SRCROOT, { uri: string }>;
   invocations: SarifInvocation[];
   results: SarifResult[];
-  properties: { verdict: ScanReport["verdict"]; failOn: Severity; summary: ScanReport["summary"]; policy?: ScanReport["policy"] };
+  properties: { verdict: ScanReport["verdict"]; failOn: ScanReport["failOn"]; summary: ScanReport["summary"]; policy?: ScanReport["policy"] };
 }
 
 interface SarifDriver {
@@ -114,20 +122,46 @@ interface SarifRegion {
   byteLength?: number;
 }
 
+interface SarifArtifactLocation {
+  uri: string;
+  uriBaseId?: typeof SRCROOT;
+}
+
 interface SarifLocation {
   id?: number;
-  physicalLocation: { artifactLocation: { uri: string }; region: SarifRegion };
+  physicalLocation: { artifactLocation: SarifArtifactLocation; region: SarifRegion };
   logicalLocations?: { name: string; fullyQualifiedName: string; kind: "resource" }[];
   message?: { text: string };
 }
 
-export function renderSarif(report: ScanReport): string {
-  return JSON.stringify(toSarif(report), null, 2) + "\n";
+export interface SarifOptions {
+  /** The repository root that artifact URIs are relative to (default: the working folder). Report paths are relative to the working folder. */
+  root?: string;
 }
 
-function toSarif(report: ScanReport): SarifLog {
+export function renderSarif(report: ScanReport, options: SarifOptions = {}): string {
+  return JSON.stringify(toSarif(report, resolve(options.root ?? ".")), null, 2) + "\n";
+}
+
+/** How results name files and rules: URIs under the root, indexes into the rules the run describes. */
+interface RunContext {
+  artifact(path: string): SarifArtifactLocation;
+  ruleIndex(id: SarifRule["id"]): number;
+}
+
+function toSarif(report: ScanReport, root: string): SarifLog {
   const version = report.tool.version;
-  const driver: SarifDriver = { name: "modelgate", informationUri: INFORMATION_URI, version, rules: [...RULE_IDS.map(sarifRule), POLICY_RULE] };
+  const used = new Set<SarifRule["id"]>();
+  for (const f of report.files) {
+    for (const finding of [...f.findings, ...(f.suppressed ?? [])]) used.add(finding.rule);
+    if (policyBlocked(f)) used.add(POLICY_RULE_ID);
+  }
+  const rules = [...RULE_IDS.filter((id) => used.has(id)).map(sarifRule), ...(used.has(POLICY_RULE_ID) ? [POLICY_RULE] : [])];
+  const ctx: RunContext = {
+    artifact: (path) => artifactLocation(path, root),
+    ruleIndex: (id) => rules.findIndex((r) => r.id === id),
+  };
+  const driver: SarifDriver = { name: "modelgate", informationUri: INFORMATION_URI, version, rules };
   if (/^\d+\.\d+\.\d+(?:[-+].*)?$/.test(version)) driver.semanticVersion = version;
 
   const errored = report.files.filter((f) => f.error !== undefined);
@@ -137,17 +171,22 @@ function toSarif(report: ScanReport): SarifLog {
     runs: [
       {
         tool: { driver },
+        originalUriBaseIds: { [SRCROOT]: { uri: `${pathToFileURL(root).href.replace(/\/?$/, "/")}` } },
         invocations: [
           {
             executionSuccessful: errored.length === 0,
             toolExecutionNotifications: errored.map((f) => ({
               level: "error",
               message: { text: `Could not be scanned: ${printable(f.error ?? "")}` },
-              locations: [fileLocation(f.path)],
+              locations: [fileLocation(f.path, ctx)],
             })),
           },
         ],
-        results: report.files.flatMap((f) => [...policyResults(f), ...f.findings.map(sarifResult), ...(f.suppressed ?? []).map(suppressedResult)]),
+        results: report.files.flatMap((f) => [
+          ...policyResults(f, ctx),
+          ...f.findings.map((finding) => sarifResult(finding, ctx)),
+          ...(f.suppressed ?? []).map((finding) => suppressedResult(finding, ctx)),
+        ]),
         properties: { verdict: report.verdict, failOn: report.failOn, summary: report.summary, ...(report.policy && { policy: report.policy }) },
       },
     ],
@@ -171,9 +210,9 @@ function sarifRule(id: RuleId): SarifRule {
   };
 }
 
-function sarifResult(finding: Finding): SarifResult {
+function sarifResult(finding: Finding, ctx: RunContext): SarifResult {
   const { location } = finding;
-  const primary = fileLocation(location.path);
+  const primary = fileLocation(location.path, ctx);
   if (location.member !== undefined) {
     const member = printable(location.member);
     // Nested members are joined with " > "; the innermost is the logical name.
@@ -181,7 +220,7 @@ function sarifResult(finding: Finding): SarifResult {
   }
   const result: SarifResult = {
     ruleId: finding.rule,
-    ruleIndex: RULE_IDS.indexOf(finding.rule),
+    ruleIndex: ctx.ruleIndex(finding.rule),
     level: LEVEL[finding.severity],
     message: { text: resultMessage(finding) },
     locations: [primary],
@@ -192,7 +231,7 @@ function sarifResult(finding: Finding): SarifResult {
     result.relatedLocations = [
       {
         id: 1,
-        physicalLocation: { artifactLocation: { uri: artifactUri(location.path) }, region: { byteOffset: location.offset, byteLength: 1 } },
+        physicalLocation: { artifactLocation: ctx.artifact(location.path), region: { byteOffset: location.offset, byteLength: 1 } },
         message: { text: `byte offset ${location.offset}` },
       },
     ];
@@ -200,31 +239,47 @@ function sarifResult(finding: Finding): SarifResult {
   return result;
 }
 
-function suppressedResult(finding: SuppressedFinding): SarifResult {
+function suppressedResult(finding: SuppressedFinding, ctx: RunContext): SarifResult {
   const { ignore, ...plain } = finding;
-  return { ...sarifResult(plain), suppressions: [{ kind: "external", status: "accepted", justification: `${ignore.reason} (until ${ignore.expires})` }] };
+  return { ...sarifResult(plain, ctx), suppressions: [{ kind: "external", status: "accepted", justification: `${ignore.reason} (until ${ignore.expires})` }] };
 }
 
-/** A file blocked by a policy rule that is not the finding threshold. */
-function policyResults(file: FileResult): SarifResult[] {
+/** A file blocked by a policy rule that is not the finding threshold (nor an unreadable file). */
+function policyBlocked(file: FileResult): boolean {
   const d = file.decision;
-  if (!d || d.verdict !== "block" || d.rule === "fail_on" || d.rule === "error") return [];
+  return d !== undefined && d.verdict === "block" && d.rule !== "fail_on" && d.rule !== "error";
+}
+
+function policyResults(file: FileResult, ctx: RunContext): SarifResult[] {
+  const d = file.decision;
+  if (!d || !policyBlocked(file)) return [];
   const key = JSON.stringify([POLICY_RULE_ID, d.rule, normalisePath(file.path)]);
   return [
     {
       ruleId: POLICY_RULE_ID,
-      ruleIndex: RULE_IDS.length,
+      ruleIndex: ctx.ruleIndex(POLICY_RULE_ID),
       level: "error",
       message: { text: `Blocked by policy rule ${d.rule}: ${printable(d.reason)}.` },
-      locations: [fileLocation(file.path)],
+      locations: [fileLocation(file.path, ctx)],
       partialFingerprints: { primaryLocationLineHash: lineHash(key) },
       properties: { severity: "high", location: { path: file.path } },
     },
   ];
 }
 
-function fileLocation(path: string): SarifLocation {
-  return { physicalLocation: { artifactLocation: { uri: artifactUri(path) }, region: { startLine: 1 } } };
+function fileLocation(path: string, ctx: RunContext): SarifLocation {
+  return { physicalLocation: { artifactLocation: ctx.artifact(path), region: { startLine: 1 } } };
+}
+
+/**
+ * A local file inside the root is a URI relative to %SRCROOT% (report paths are relative to the
+ * working folder, which may be below the root); anything else keeps its own URI.
+ */
+function artifactLocation(path: string, root: string): SarifArtifactLocation {
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(path)) return { uri: path };
+  const absolute = resolve(path);
+  if (!isInside(root, absolute)) return { uri: artifactUri(absolute) };
+  return { uri: artifactUri(relative(root, absolute)), uriBaseId: SRCROOT };
 }
 
 /** GitHub shows the first sentence as the alert title, so the finding's own message leads. */

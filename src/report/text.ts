@@ -1,6 +1,7 @@
 /** The human report: findings grouped by file, then a summary block and the verdict line. */
 import { RULES } from "../rules/catalogue.js";
-import { SEVERITIES, severityRank, type FileResult, type Finding, type ScanReport, type Severity } from "../types.js";
+import { REMEDIES } from "../rules/remedies.js";
+import { SEVERITIES, severityRank, type FileResult, type Finding, type ScanReport, type Severity, type ThresholdSource } from "../types.js";
 import { formatBytes } from "../units.js";
 import { describeLocation, formatDuration, plural, printable } from "./humanize.js";
 
@@ -56,6 +57,12 @@ export function renderText(report: ScanReport, options: TextOptions = {}): strin
     for (const file of skipped) lines.push(`  ${printable(file.path)}  ${paint(printable(file.skipped ?? ""), "dim")}`);
     lines.push("");
   }
+  const excluded = report.excluded ?? [];
+  if (options.showSkipped && excluded.length > 0) {
+    lines.push(paint("Excluded (not walked)", "bold"));
+    for (const e of excluded) lines.push(`  ${printable(e.path)}${e.folder ? "/" : ""}  ${paint(`by ${e.by}`, "dim")}`);
+    lines.push("");
+  }
 
   lines.push(...summaryBlock(report, paint));
   return lines.join("\n") + "\n";
@@ -96,6 +103,7 @@ function findingLines(finding: Finding, paint: Paint): string[] {
     `${INDENT}at ${describeLocation(finding.location)}`,
   ];
   if (finding.evidence !== undefined) lines.push(`${INDENT}evidence: ${printable(finding.evidence)}`);
+  lines.push(`${INDENT}what to do: ${REMEDIES[finding.rule]}`);
   return lines;
 }
 
@@ -124,6 +132,45 @@ function hubStatus(status: unknown): string {
   return JSON.stringify(status).slice(0, 200);
 }
 
+/** Paths the walk left out, by cause ("12 paths excluded: 3 default, 9 .modelgateignore"); listed with --show-skipped. */
+function excludedLine(report: ScanReport): string[] {
+  const excluded = report.excluded ?? [];
+  if (excluded.length === 0) return [];
+  const by = new Map<string, number>();
+  for (const e of excluded) by.set(e.by, (by.get(e.by) ?? 0) + 1);
+  return [`  excluded  ${plural(excluded.length, "path")} (${[...by].map(([cause, n]) => `${n} ${cause}`).join(", ")}; --show-skipped lists them)`];
+}
+
+const THRESHOLD_FROM: Record<ThresholdSource, string> = { flag: "--fail-on", policy: "the policy's fail_on", default: "the default" };
+
+/**
+ * The verdict, with the policy rules that decided it and where the threshold came from. Never "safe":
+ * a pass only says nothing reached the threshold (fickling's wording, for the same reason).
+ */
+function verdictLines(report: ScanReport, paint: Paint): string[] {
+  const s = report.summary;
+  const from = report.policy?.failOnFrom;
+  const threshold =
+    report.failOn === "none"
+      ? `findings do not block (fail_on none${from ? `, from ${THRESHOLD_FROM[from]}` : ""})`
+      : `at or above ${report.failOn}${from ? ` (from ${THRESHOLD_FROM[from]})` : ""}`;
+  const nothingScanned = s.filesScanned === 0 && s.filesErrored === 0;
+  if (report.verdict === "block") {
+    const rules = new Map<string, number>();
+    for (const f of report.files) {
+      if (f.verdict !== "block" || f.error !== undefined) continue;
+      const rule = f.decision?.rule ?? "fail_on";
+      rules.set(rule, (rules.get(rule) ?? 0) + 1);
+    }
+    const why = [...rules].map(([rule, n]) => (rule === "fail_on" ? `${n} by fail_on: findings ${threshold}` : `${n} by ${rule}`));
+    if (why.length === 0) return [`${paint("BLOCK", "bold", "red")}  nothing is cleared that could not be scanned`];
+    return [`${paint("BLOCK", "bold", "red")}  ${plural(s.filesBlocked, "file")} blocked: ${why.join("; ")}`];
+  }
+  // A pass over nothing would read as a clean bill of health.
+  if (nothingScanned) return [];
+  return [`${paint("PASS", "bold", "green")}   ${report.failOn === "none" ? threshold : `no findings ${threshold}`}`];
+}
+
 function summaryBlock(report: ScanReport, paint: Paint): string[] {
   const s = report.summary;
   const counts = SEVERITIES.map((sev) => {
@@ -133,6 +180,7 @@ function summaryBlock(report: ScanReport, paint: Paint): string[] {
   const lines = [
     paint("Summary", "bold"),
     `  files     ${s.filesScanned} scanned, ${s.filesSkipped} skipped, ${s.filesBlocked} blocked, ${s.filesErrored} errored`,
+    ...excludedLine(report),
     `  findings  ${counts.join(", ")}`,
     `  read      ${formatBytes(s.bytesRead)} of ${formatBytes(s.bytesTotal)}${networkNote(report)}`,
     `  duration  ${formatDuration(s.durationMs)}`,
@@ -143,13 +191,8 @@ function summaryBlock(report: ScanReport, paint: Paint): string[] {
     const what = `${e.rule}${e.path !== undefined ? ` on ${printable(e.path)}` : ""}`;
     lines.push(paint(`  expired ignore (policy line ${e.line}): ${what} expired on ${e.expires} and no longer applies`, "yellow"));
   }
-  // Never "safe": a pass only says nothing reached the threshold (fickling's wording, for the same reason).
-  const threshold = `at or above ${report.failOn} (--fail-on ${report.failOn})`;
-  const nothingScanned = s.filesScanned === 0 && s.filesErrored === 0;
-  if (report.verdict === "block") lines.push(`${paint("BLOCK", "bold", "red")}  ${plural(s.filesBlocked, "file")} with findings ${threshold}`);
-  // A pass over nothing would read as a clean bill of health.
-  else if (!nothingScanned) lines.push(`${paint("PASS", "bold", "green")}   no findings ${threshold}`);
+  lines.push(...verdictLines(report, paint));
   if (s.filesErrored > 0) lines.push(paint(`${plural(s.filesErrored, "file")} could not be scanned and ${s.filesErrored === 1 ? "is" : "are"} not cleared`, "magenta"));
-  if (nothingScanned) lines.push(paint("no model file found to scan", "yellow"));
+  if (s.filesScanned === 0 && s.filesErrored === 0) lines.push(paint("no model file found to scan", "yellow"));
   return lines;
 }

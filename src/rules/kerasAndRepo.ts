@@ -78,8 +78,9 @@ export const KERAS_AND_REPO_RULES = {
   },
   MG272: {
     name: "repo-executable",
-    severity: "medium",
-    description: "The repository ships a native executable or library (ELF, PE, Mach-O) or a script (shebang, shell, batch); nothing about a model needs one.",
+    severity: "low",
+    description:
+      "The repository ships a native executable or library (ELF, PE, Mach-O) or a script (shebang, shell, batch). Loading the weights does not run it, so it is low; a native module that a config makes loaders import (auto_map) runs at load time and is high.",
     reference: "https://jfrog.com/blog/data-scientists-targeted-by-malicious-hugging-face-ml-models-with-silent-backdoor/",
   },
   MG273: {
