@@ -61,7 +61,7 @@ export interface ResultCache {
   set(target: FileTarget, notes: readonly RepoNote[], result: ScannedFile): Promise<void>;
 }
 
-export { UsageError } from "./targets.js";
+export { UsageError } from "./errors.js";
 
 /** Files scanned at once by default: enough to overlap I/O with analysis, local or remote. */
 const DEFAULT_JOBS = 4;

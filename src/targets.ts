@@ -3,6 +3,7 @@
  * and of the local Hugging Face cache, and for each folder or repository the repository-level
  * findings (src/repo/checks.ts) keyed by the display path of the file they concern.
  */
+import { UsageError } from "./errors.js";
 import { readdir, realpath, stat } from "node:fs/promises";
 import { isAbsolute, join, relative, sep } from "node:path";
 import type { ReportExtra } from "./formats/context.js";
@@ -82,8 +83,6 @@ export interface Targets {
   excluded: ExcludedPath[];
 }
 
-/** Bad input from the user (missing path…): the CLI maps it to exit code 4. */
-export class UsageError extends Error {}
 
 /** Local paths, `http(s)://` URLs and `hf://` repositories, then the cache folder if one is asked for. */
 export async function collectTargets(specs: readonly string[], options: TargetOptions = {}): Promise<Targets> {

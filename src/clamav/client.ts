@@ -7,6 +7,7 @@
  * Protocol (clamd(8)): "zINSTREAM\0", then chunks as <uint32 big-endian length><bytes>, then a zero
  * length; clamd answers "stream: OK", "stream: <signature> FOUND" or "<message> ERROR", NUL-terminated.
  */
+import { EnvironmentError } from "../errors.js";
 import { connect, type Socket } from "node:net";
 
 /** Where clamd listens: a unix socket path, or a TCP host and port. */
@@ -20,7 +21,7 @@ export type ClamdVerdict =
   | { kind: "too-large"; why: string };
 
 /** clamd could not be reached, did not answer in time, or answered something that is not a verdict. */
-export class ClamdError extends Error {}
+export class ClamdError extends EnvironmentError {}
 
 /**
  * clamd closed the connection while content was still being sent, and its reply (if any) was lost

@@ -2,7 +2,7 @@
  * Which clamd, how large a file and how long a silence: the policy's `clamav:` key, then the command
  * line's `--clamav [ADDRESS]`, over the defaults. Either one turns the check on.
  */
-import { UsageError } from "../targets.js";
+import { UsageError } from "../errors.js";
 import { parseClamdAddress, type ClamdAddress } from "./client.js";
 
 export const CLAMAV_DEFAULTS = Object.freeze({

@@ -1,9 +1,7 @@
 /** The `convert` command: options, the summary it prints, its exit codes. The conversion itself is src/convert/. */
 import type { Command } from "commander";
-import { convertFile, type ConvertedFile } from "../convert/convert.js";
-import { convertShards, isShardIndex } from "../convert/shards.js";
-import { ConvertInputError, ConvertRefused } from "../convert/tensors.js";
-import { UsageError } from "../engine.js";
+import type { ConvertedFile } from "../convert/convert.js";
+import { UsageError } from "../errors.js";
 import { printable } from "../report/humanize.js";
 import { formatBytes } from "../units.js";
 import { ExitCode } from "./exitCode.js";
@@ -36,6 +34,11 @@ export function registerConvert(program: Command, setExitCode: (code: ExitCode) 
 }
 
 async function convertCommand(input: string, output: string | undefined, flags: ConvertFlags): Promise<ExitCode> {
+  const [{ convertFile }, { convertShards, isShardIndex }, { ConvertInputError, ConvertRefused }] = await Promise.all([
+    import("../convert/convert.js"),
+    import("../convert/shards.js"),
+    import("../convert/tensors.js"),
+  ]);
   try {
     if (isShardIndex(input)) {
       const { index, files } = await convertShards(input, output, flags);

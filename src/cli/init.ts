@@ -2,8 +2,8 @@
 import type { Command } from "commander";
 import { mkdir, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
-import { UsageError } from "../engine.js";
-import { POLICY_FILE } from "../policy/index.js";
+import { UsageError } from "../errors.js";
+import { POLICY_FILE } from "../policy/policy.js";
 import { ExitCode } from "./exitCode.js";
 
 /** Every key, commented; the active settings only tighten the default (the test parses this text). */

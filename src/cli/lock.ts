@@ -2,14 +2,11 @@
 import type { Command } from "commander";
 import { Option } from "commander";
 import { dirname, resolve } from "node:path";
-import { scanPaths } from "../engine.js";
-import { LOCK_FILE, POLICY_FILE, buildLock } from "../policy/index.js";
-import { FAIL_ON_CHOICES } from "../policy/policy.js";
+import { FAIL_ON_CHOICES, LOCK_FILE, POLICY_FILE } from "../policy/policy.js";
 import { printable } from "../report/humanize.js";
 import type { Severity } from "../types.js";
 import { hubEnvironment } from "./hubEnvironment.js";
 import { ExitCode, exitCodeFor } from "./exitCode.js";
-import { hashFiles, loadGatePolicy } from "./gate.js";
 import { writeFileAtomic } from "../atomicFile.js";
 
 interface LockFlags {
@@ -27,6 +24,7 @@ export function registerLock(program: Command, setExitCode: (code: ExitCode) => 
     .option("--policy <file>", `policy file (default: ${POLICY_FILE} in the working folder, if any)`)
     .addOption(new Option("--fail-on <severity>", "block when a finding has this severity or worse").choices(FAIL_ON_CHOICES).default("medium"))
     .action(async (targets: string[], flags: LockFlags, command: Command) => {
+      const [{ scanPaths }, { buildLock }, { hashFiles, loadGatePolicy }] = await Promise.all([import("../engine.js"), import("../policy/lock.js"), import("./gate.js")]);
       const policy = await loadGatePolicy({ ...flags, failOnGiven: command.getOptionValueSource("failOn") === "cli" });
       const scanned = await scanPaths(targets, { policy, callables: policy.callables, remote: hubEnvironment() });
       // A lock written inside a locked folder is not one of the files it pins (an earlier one would never verify).

@@ -1,68 +1,19 @@
-/** The command line: options, help, and the scan command. No analysis here; it calls the engine and renders. */
+/** The command line: options, help, and the commands. No analysis here: each command's body is loaded when it runs. */
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
-import { UsageError, type ScanOptions } from "../engine.js";
-import { defaultCacheDir } from "../remote/hfCache.js";
-import { HubError } from "../remote/hub.js";
-import { HttpError } from "../sources/http.js";
-import { ClamdError } from "../clamav/client.js";
-import { DEFAULT_FAIL_ON, FAIL_ON_CHOICES } from "../policy/policy.js";
+import { EnvironmentError, UsageError } from "../errors.js";
 import { DEFAULT_EXCLUDED_FOLDERS, IGNORE_FILE } from "../exclusions.js";
-import { renderJson } from "../report/json.js";
-import { renderSarif } from "../report/sarif.js";
-import { renderCycloneDx } from "../report/cyclonedx.js";
-import { repositoryRoot } from "../paths.js";
-import { renderText } from "../report/text.js";
-import type { ScanReport, Threshold } from "../types.js";
-import { EXIT_CODE_MEANING, ExitCode, exitCodeFor } from "./exitCode.js";
-import { writeFileAtomic } from "../atomicFile.js";
-import { gatedScan, hashFiles } from "./gate.js";
+import { DEFAULT_FAIL_ON, FAIL_ON_CHOICES } from "../policy/policy.js";
+import { packageVersion } from "../version.js";
+import { EXIT_CODE_MEANING, ExitCode } from "./exitCode.js";
+import { registerConvert } from "./convert.js";
 import { registerInit } from "./init.js";
 import { registerLock } from "./lock.js";
-import { hubEnvironment } from "./hubEnvironment.js";
-import { progressLine } from "./progress.js";
 import { registerQuarantine } from "./quarantine.js";
-import { registerVerify } from "./verify.js";
-import { registerConvert } from "./convert.js";
-import { registerServe } from "./serve.js";
 import { registerRules } from "./rules.js";
-import { packageVersion } from "../version.js";
+import { OUTPUT_FORMATS, type ScanFlags } from "./scanFlags.js";
+import { registerServe } from "./serve.js";
+import { registerVerify } from "./verify.js";
 
-const OUTPUT_FORMATS = ["text", "json", "sarif", "cyclonedx"] as const;
-type OutputFormat = (typeof OUTPUT_FORMATS)[number];
-
-interface ScanFlags {
-  format: OutputFormat;
-  output?: string;
-  failOn: Threshold;
-  /** Whether --fail-on was given (it then wins over the policy's fail_on). */
-  failOnGiven: boolean;
-  showSkipped?: boolean;
-  quiet?: boolean;
-  /** False with --no-progress. */
-  progress: boolean;
-  policy?: string;
-  quarantine?: string;
-  auditLog?: string;
-  cache?: string;
-  /** --huggingface, repeatable: hub repositories as "owner/name[@revision]". */
-  huggingface: string[];
-  /** --hf-cache [dir]: true for the default cache folder. */
-  hfCache?: string | true;
-  token?: string;
-  jobs: number;
-  threads?: number;
-  /** Seconds per HTTP request. */
-  timeout?: number;
-  /** --clamav [address]: true without an address. */
-  clamav?: string | true;
-  /** --exclude and --include, repeatable (gitignore syntax). */
-  exclude: string[];
-  include: string[];
-  /** False with --no-default-excludes. */
-  defaultExcludes: boolean;
-  /** Exit 0 instead of 3 when nothing scanned is a model (pre-commit: a staged .bin that is not one). */
-  allowNoModels?: boolean;
-}
 
 const EXIT_CODES_HELP = [
   "",
@@ -91,6 +42,7 @@ export async function run(argv: string[]): Promise<ExitCode> {
   let exitCode: ExitCode = ExitCode.Pass;
   const program = buildProgram(
     async (paths, flags) => {
+      const { scanCommand } = await import("./scan.js");
       exitCode = await scanCommand(paths, flags);
     },
     (code) => (exitCode = code),
@@ -106,7 +58,7 @@ export async function run(argv: string[]): Promise<ExitCode> {
       return ExitCode.Usage;
     }
     // The hub, a server or clamd failed (after retries): the environment, not a modelgate bug.
-    if (error instanceof HttpError || error instanceof HubError || error instanceof ClamdError) {
+    if (error instanceof EnvironmentError) {
       process.stderr.write(`modelgate: error: ${error.message}\n`);
       return ExitCode.ScanFailed;
     }
@@ -195,75 +147,3 @@ function positiveNumber(value: string): number {
   return n;
 }
 
-/** What the scan covers besides the targets: exclusions, threads, hub repositories, the cache, and how to reach them (HF_TOKEN, HF_ENDPOINT). */
-function scanOptionsOf(flags: ScanFlags): Pick<ScanOptions, "jobs" | "threads" | "remote" | "hfCache" | "exclusions"> {
-  return {
-    jobs: flags.jobs,
-    ...(flags.threads !== undefined && { threads: flags.threads }),
-    exclusions: { exclude: flags.exclude, include: flags.include, defaultExcludes: flags.defaultExcludes },
-    remote: {
-      token: flags.token,
-      ...hubEnvironment(),
-      timeoutMs: flags.timeout === undefined ? undefined : Math.round(flags.timeout * 1000),
-    },
-    hfCache: flags.hfCache === true ? defaultCacheDir() : flags.hfCache,
-  };
-}
-
-async function scanCommand(given: string[], flags: ScanFlags): Promise<ExitCode> {
-  const paths = [...given, ...flags.huggingface.map((repo) => `hf://${repo}`)];
-  if (paths.length === 0 && flags.hfCache === undefined) {
-    throw new UsageError("nothing to scan: give files, folders, URLs or hf:// repositories, --huggingface or --hf-cache");
-  }
-  const showProgress = flags.progress && !flags.quiet && process.stderr.isTTY;
-  const progress = showProgress ? progressLine(process.stderr) : undefined;
-  let outcome: Awaited<ReturnType<typeof gatedScan>>;
-  try {
-    outcome = await gatedScan(paths, flags, progress && ((p) => progress.update(p)), scanOptionsOf(flags));
-  } finally {
-    progress?.clear();
-  }
-  const { report, problems } = outcome;
-  for (const problem of problems) process.stderr.write(`modelgate: ${problem}\n`);
-  // The gate's own failures (a file not quarantined, a decision not logged) fail the run, unless a block already does.
-  let exitCode = exitCodeFor(report);
-  if (exitCode === ExitCode.NoModelFiles && flags.allowNoModels) exitCode = ExitCode.Pass;
-  if (problems.length > 0 && exitCode !== ExitCode.Blocked) exitCode = ExitCode.ScanFailed;
-  await emit(report, flags, exitCode);
-  return exitCode;
-}
-
-/**
- * The report goes to --output or stdout. A person also gets the text report on stderr whenever stdout
- * does not already carry it (json/sarif, or --output), so a CI log shows why a step failed.
- */
-async function emit(report: ScanReport, flags: ScanFlags, exitCode: ExitCode): Promise<void> {
-  const showSkipped = flags.showSkipped ?? false;
-  // A bill of materials names each component by its hash.
-  if (flags.format === "cyclonedx") await hashFiles(report);
-  const render = (color: boolean): string => {
-    switch (flags.format) {
-      case "json":
-        return renderJson(report);
-      case "sarif":
-        return renderSarif(report, { root: repositoryRoot(process.cwd()) });
-      case "cyclonedx":
-        return renderCycloneDx(report);
-      case "text":
-        return renderText(report, { showSkipped, color });
-    }
-  };
-  const silent = flags.quiet === true && exitCode === ExitCode.Pass;
-  const textOnStdout = flags.format === "text" && flags.output === undefined;
-
-  if (flags.output !== undefined) await writeFileAtomic(flags.output, render(false));
-  else if (!(textOnStdout && silent)) process.stdout.write(render(useColor(process.stdout)));
-
-  if (!textOnStdout && flags.quiet !== true) process.stderr.write(renderText(report, { showSkipped, color: useColor(process.stderr) }));
-}
-
-/** https://no-color.org: any non-empty NO_COLOR turns colour off. */
-function useColor(stream: NodeJS.WriteStream): boolean {
-  const noColor = process.env["NO_COLOR"];
-  return stream.isTTY === true && (noColor === undefined || noColor === "");
-}

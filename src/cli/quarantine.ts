@@ -1,10 +1,9 @@
 /** The `quarantine` commands: list, restore and purge what --quarantine moved out of reach. */
 import type { Command } from "commander";
-import { UsageError } from "../engine.js";
-import { listQuarantine, purgeEntry, purgeLeftovers, restoreEntry } from "../policy/index.js";
+import { UsageError } from "../errors.js";
+import { listQuarantine, purgeEntry, purgeLeftovers, restoreEntry } from "../policy/quarantine.js";
 import { printable } from "../report/humanize.js";
 import { ExitCode } from "./exitCode.js";
-import { loadGatePolicy } from "./gate.js";
 
 interface DirFlags {
   dir?: string;
@@ -14,6 +13,7 @@ interface DirFlags {
 /** --dir, else the policy's `quarantine` key. */
 async function quarantineDir(flags: DirFlags): Promise<string> {
   if (flags.dir !== undefined) return flags.dir;
+  const { loadGatePolicy } = await import("./gate.js");
   const policy = await loadGatePolicy({ ...(flags.policy !== undefined && { policy: flags.policy }), failOn: "medium", failOnGiven: false });
   if (policy.quarantine === undefined) throw new UsageError("no quarantine folder: give --dir, or set quarantine in the policy");
   return policy.quarantine;

@@ -1,6 +1,6 @@
 /** The `rules` command: the catalogue, or one rule explained (what it means, why it matters, what to do). */
 import type { Command } from "commander";
-import { UsageError } from "../engine.js";
+import { UsageError } from "../errors.js";
 import { RULE_IDS, RULES, type RuleId } from "../rules/catalogue.js";
 import { REMEDIES } from "../rules/remedies.js";
 import { ExitCode } from "./exitCode.js";

@@ -1,8 +1,6 @@
 /** The `serve` command: options, start-up and shutdown of the gateway. The gateway itself is src/gateway/. */
 import type { Command } from "commander";
-import { UsageError } from "../engine.js";
-import { startGateway } from "../gateway/server.js";
-import { defaultPolicy, loadPolicy, PolicyError } from "../policy/index.js";
+import { UsageError } from "../errors.js";
 import { ExitCode } from "./exitCode.js";
 
 interface ServeFlags {
@@ -56,6 +54,7 @@ async function serveCommand(flags: ServeFlags): Promise<ExitCode> {
   if (!/^\d{1,5}$/.test(flags.port) || port > 65535) throw new UsageError(`--port: not a port number: ${flags.port}`);
   const maxFileBytes = flags.maxFileSize === undefined ? undefined : Number(flags.maxFileSize);
   if (maxFileBytes !== undefined && !(Number.isSafeInteger(maxFileBytes) && maxFileBytes > 0)) throw new UsageError(`--max-file-size: not a byte count: ${flags.maxFileSize}`);
+  const [{ startGateway }, { defaultPolicy, loadPolicy, PolicyError }] = await Promise.all([import("../gateway/server.js"), import("../policy/policy.js")]);
   let policy;
   try {
     policy = flags.policy === undefined ? defaultPolicy() : await loadPolicy(flags.policy);

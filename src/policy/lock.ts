@@ -5,12 +5,13 @@
  */
 import { readFile } from "node:fs/promises";
 import { isAbsolute, relative, resolve, sep } from "node:path";
-import { collectTargets, UsageError } from "../targets.js";
+import { UsageError } from "../errors.js";
+import { collectTargets } from "../targets.js";
 import type { FileResult, Format, ScanReport, Verdict } from "../types.js";
 import { hubRefOf, parseHubTarget, targetOf } from "./decide.js";
 import { sha256File } from "../hash.js";
 
-export const LOCK_FILE = "modelgate.lock";
+export { LOCK_FILE } from "./policy.js";
 export const LOCK_SCHEMA = "modelgate.lock/v1";
 
 interface LockedFacts {

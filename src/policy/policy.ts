@@ -18,6 +18,8 @@ import { HUB_SCAN_MODES, type HubScanMode } from "./hubScan.js";
 const yaml = onFirstUse<typeof import("yaml")>("yaml");
 
 export const POLICY_FILE = "modelgate.yml";
+/** The file `modelgate lock` writes and `modelgate verify` reads. */
+export const LOCK_FILE = "modelgate.lock";
 
 /** "info" is not a threshold: blocking on informational findings would block every model; "none" reports without blocking on findings. */
 export const FAIL_ON_CHOICES = ["critical", "high", "medium", "low", "none"] as const satisfies readonly Threshold[];

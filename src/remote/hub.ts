@@ -3,6 +3,7 @@
  * the revision to a commit (every file is then fetched at that commit, so the scan covers one
  * consistent snapshot), and the repository checks run over facts gathered with range reads.
  */
+import { EnvironmentError } from "../errors.js";
 import { onFirstUse } from "../onFirstUse.js";
 import { mapBounded } from "../concurrency.js";
 import { sha256Hex } from "../hash.js";
@@ -15,7 +16,7 @@ import { repoLabel, type HubRepo } from "./spec.js";
 export const DEFAULT_ENDPOINT = "https://huggingface.co";
 
 /** The hub refused or could not find the repository or revision (the CLI treats it as bad input). */
-export class HubError extends Error {
+export class HubError extends EnvironmentError {
   constructor(
     message: string,
     readonly status: number | undefined,

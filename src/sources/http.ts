@@ -8,6 +8,7 @@
  * downloads redirect to a CDN); they are retried with backoff on network errors, timeouts, 5xx and
  * 429, and every request — headers and body — runs under a timeout.
  */
+import { EnvironmentError } from "../errors.js";
 import type { ByteSource, ReadCounter } from "./byteSource.js";
 
 export const HTTP_LIMITS = Object.freeze({
@@ -40,7 +41,7 @@ export interface HttpOptions {
 }
 
 /** A failed exchange; `retryable` ones (network, timeout, 5xx) were already retried before it surfaced. */
-export class HttpError extends Error {
+export class HttpError extends EnvironmentError {
   constructor(
     message: string,
     readonly status?: number,
