@@ -18,6 +18,7 @@ import { hubEnvironment } from "./hubEnvironment.js";
 import { progressLine } from "./progress.js";
 import { registerQuarantine } from "./quarantine.js";
 import { registerVerify } from "./verify.js";
+import { registerVerifySignature } from "./verifySignature.js";
 import { registerConvert } from "./convert.js";
 import { registerServe } from "./serve.js";
 import { packageVersion } from "../version.js";
@@ -137,6 +138,7 @@ function buildProgram(scan: (paths: string[], flags: ScanFlags) => Promise<void>
   registerInit(program, setExitCode);
   registerLock(program, setExitCode);
   registerVerify(program, setExitCode);
+  registerVerifySignature(program, setExitCode);
   registerQuarantine(program, setExitCode);
   registerConvert(program, setExitCode);
   registerServe(program, setExitCode);
