@@ -19,6 +19,7 @@ import { progressLine } from "./progress.js";
 import { registerQuarantine } from "./quarantine.js";
 import { registerVerify } from "./verify.js";
 import { registerVerifySignature } from "./verifySignature.js";
+import { registerSign } from "./sign.js";
 import { registerConvert } from "./convert.js";
 import { registerServe } from "./serve.js";
 import { packageVersion } from "../version.js";
@@ -139,6 +140,7 @@ function buildProgram(scan: (paths: string[], flags: ScanFlags) => Promise<void>
   registerLock(program, setExitCode);
   registerVerify(program, setExitCode);
   registerVerifySignature(program, setExitCode);
+  registerSign(program, setExitCode);
   registerQuarantine(program, setExitCode);
   registerConvert(program, setExitCode);
   registerServe(program, setExitCode);

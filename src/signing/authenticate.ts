@@ -3,11 +3,12 @@
  * the trust the caller gives (Sigstore identities, certificate chains, public keys). Returns the
  * signed payload only once a trusted signer is established.
  */
-import { createHash, createPublicKey, verify as verifySignature, X509Certificate as NodeCertificate, type KeyObject } from "node:crypto";
+import { createPublicKey, verify as verifySignature, X509Certificate as NodeCertificate, type KeyObject } from "node:crypto";
 import { bundleFromJSON } from "@sigstore/bundle";
 import { X509Certificate } from "@sigstore/core";
 import { Bundle, type Envelope } from "@sigstore/protobuf-specs";
 import { Verifier, toSignedEntity } from "@sigstore/verify";
+import { curveHash, keyHint } from "./keys.js";
 import { SIGNING_LIMITS } from "./limits.js";
 import { preAuthEncoding, preAuthEncodingV02 } from "./pae.js";
 import { publicGoodTrustMaterial } from "./trustedRoot.js";
@@ -207,24 +208,4 @@ function envelopeVerifies(envelope: Envelope, key: KeyObject, certificate: boole
   if (check(preAuthEncoding(envelope.payloadType, envelope.payload), hash)) return true;
   const legacy = preAuthEncodingV02(envelope.payloadType, envelope.payload);
   return check(legacy, certificate ? "sha256" : hash);
-}
-
-function curveHash(key: KeyObject): string {
-  if (key.asymmetricKeyType !== "ec") throw new Error(`the key is ${key.asymmetricKeyType ?? "unknown"}; model signatures use elliptic-curve keys`);
-  const curve = key.asymmetricKeyDetails?.namedCurve;
-  switch (curve) {
-    case "prime256v1":
-      return "sha256";
-    case "secp384r1":
-      return "sha384";
-    case "secp521r1":
-      return "sha512";
-    default:
-      throw new Error(`unsupported curve ${curve ?? "unknown"}`);
-  }
-}
-
-/** sha256 (hex) of the key's SubjectPublicKeyInfo PEM: how model_signing 1.1+ names the key in a bundle. */
-export function keyHint(key: KeyObject): string {
-  return createHash("sha256").update(key.export({ type: "spki", format: "pem" })).digest("hex");
 }

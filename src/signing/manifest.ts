@@ -119,9 +119,10 @@ export function rootDigestOf(items: readonly ManifestItem[]): string {
 
 /**
  * The statement model_signing writes (1.0 and later): the model's name and root digest as the subject,
- * serialization and resources in the predicate. Items must already be in canonical order (see sortItems).
+ * serialization and resources in the predicate (keys in the order its 1.0.1 vectors show). Items must
+ * already be in canonical order (see sortItems). Files serialization: each resource's algorithm is the hash's name.
  */
-export function statementFor(manifest: Manifest, resourceAlgorithm: string): object {
+export function statementFor(manifest: Manifest): object {
   const s = manifest.serialization;
   const serialization: Record<string, unknown> = { method: s.method, hash_type: s.hashType };
   if (s.method === "shards") serialization["shard_size"] = s.shardSize;
@@ -133,7 +134,7 @@ export function statementFor(manifest: Manifest, resourceAlgorithm: string): obj
     predicateType: PREDICATE_TYPE,
     predicate: {
       serialization,
-      resources: manifest.items.map((i) => ({ name: i.name, algorithm: resourceAlgorithm, digest: i.digest })),
+      resources: manifest.items.map((i) => ({ algorithm: s.hashType, digest: i.digest, name: i.name })),
     },
   };
 }

@@ -3,23 +3,16 @@
  * against the model's files (the same ignore rules as the reference tool's `verify`).
  */
 import { readFile, stat } from "node:fs/promises";
-import { isAbsolute, relative, resolve, sep } from "node:path";
-import { isInside } from "../paths.js";
+import { resolve } from "node:path";
 import { authenticate, SignatureError, type Signer, type Trust } from "./authenticate.js";
 import { compareManifests, type FileMismatch } from "./compare.js";
-import { GIT_PATHS, hashModel } from "./folder.js";
+import { hashModel } from "./folder.js";
+import { ignoredPaths, type IgnoreRules } from "./ignore.js";
 import { IN_TOTO_PAYLOAD_TYPE, manifestFromStatement, type Manifest } from "./manifest.js";
 
 export const SIGNATURE_FILE = "model.sig";
 
-export interface VerifyOptions {
-  /** Paths to leave out, as given on the command line: relative to `cwd`, or absolute. Those outside the model are dropped. */
-  ignorePaths?: readonly string[];
-  /** Leave out .git, .gitattributes, .github, .gitignore (default true, as the reference). */
-  ignoreGitPaths?: boolean;
-  /** Where relative ignore paths start (default: the working folder). */
-  cwd?: string;
-}
+export type VerifyOptions = Pick<IgnoreRules, "ignorePaths" | "ignoreGitPaths" | "cwd">;
 
 export type SignatureVerdict =
   | { verified: true; signer: Signer; manifest: Manifest; files: number }
@@ -40,10 +33,10 @@ export async function verifyModelSignature(modelPath: string, signaturePath: str
     if (err instanceof SignatureError) return { verified: false, reason: err.headline, reasons: err.reasons, mismatches: [] };
     throw err;
   }
-  const cwd = options.cwd ?? process.cwd();
-  const root = resolve(cwd, modelPath);
+  const root = resolve(options.cwd ?? process.cwd(), modelPath);
+  // A single-file model is that file alone: nothing beside it is looked at, so nothing is ignored.
   const single = (await stat(root)).isFile();
-  const ignored = single ? [] : ignoredPaths(root, signaturePath, manifest, options, cwd);
+  const ignored = single ? [] : ignoredPaths(root, { ...options, signaturePath, recorded: manifest.serialization.ignorePaths });
   let actual;
   try {
     actual = await hashModel(root, manifest.serialization, ignored);
@@ -65,19 +58,4 @@ export function authenticatedManifest(bytes: Uint8Array, trusts: readonly Trust[
   } catch (err) {
     throw new SignatureError(`the signed statement is not a model manifest: ${(err as Error).message}`);
   }
-}
-
-/** Model-relative POSIX paths left out: the signature file, the ignore paths given, git's files, and what the signer left out. */
-function ignoredPaths(root: string, signaturePath: string, manifest: Manifest, options: VerifyOptions, cwd: string): string[] {
-  const out = new Set<string>();
-  const add = (abs: string): void => {
-    if (!isInside(root, abs)) return;
-    const rel = relative(root, abs).split(sep).join("/");
-    if (rel !== "") out.add(rel);
-  };
-  add(resolve(cwd, signaturePath));
-  for (const p of options.ignorePaths ?? []) add(isAbsolute(p) ? p : resolve(cwd, p));
-  if (options.ignoreGitPaths ?? true) for (const p of GIT_PATHS) out.add(p);
-  for (const p of manifest.serialization.ignorePaths) add(resolve(root, p));
-  return [...out];
 }
