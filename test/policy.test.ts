@@ -58,7 +58,7 @@ describe("policy schema", () => {
       ].join("\n"),
     );
     assert.deepEqual(errors, [
-      'modelgate.yml:15: unknown key "colour" in the policy (known: version, fail_on, formats, extensions, require_safetensors, sources, callables, ignore, audit_log, quarantine)',
+      'modelgate.yml:15: unknown key "colour" in the policy (known: version, fail_on, formats, extensions, require_safetensors, sources, callables, ignore, audit_log, quarantine, signatures)',
       "modelgate.yml:7: fail_on must be one of critical, high, medium, low",
       "modelgate.yml:10: sources.untrusted must be one of block, warn, scan",
       'modelgate.yml:12: ignore: unknown rule "MG999"',

@@ -11,6 +11,7 @@ import {
   ScanCache,
   appendAudit,
   applyPolicy,
+  checkSignatures,
   auditRecords,
   defaultPolicy,
   isLocal,
@@ -68,6 +69,7 @@ export async function gatedScan(
     ...(cache && { cache }),
     ...(onProgress && { onProgress }),
   });
+  if (policy.signatures) await checkSignatures(raw, paths, policy.signatures);
   const report = applyPolicy(raw, policy);
   const problems: string[] = [];
   const quarantineDir = flags.quarantine ?? policy.quarantine;

@@ -3,7 +3,7 @@ import type { Command } from "commander";
 import { Option } from "commander";
 import { dirname, resolve } from "node:path";
 import { scanPaths } from "../engine.js";
-import { LOCK_FILE, POLICY_FILE, applyPolicy, buildLock } from "../policy/index.js";
+import { LOCK_FILE, POLICY_FILE, applyPolicy, buildLock, checkSignatures } from "../policy/index.js";
 import { FAIL_ON_CHOICES } from "../policy/policy.js";
 import { printable } from "../report/humanize.js";
 import type { Severity } from "../types.js";
@@ -29,6 +29,7 @@ export function registerLock(program: Command, setExitCode: (code: ExitCode) => 
     .action(async (targets: string[], flags: LockFlags, command: Command) => {
       const policy = await loadGatePolicy({ ...flags, failOnGiven: command.getOptionValueSource("failOn") === "cli" });
       const raw = await scanPaths(targets, { failOn: policy.failOn, callables: policy.callables, remote: hubEnvironment() });
+      if (policy.signatures) await checkSignatures(raw, targets, policy.signatures);
       const report = applyPolicy(raw, policy);
       const code = exitCodeFor(report);
       if (code !== ExitCode.Pass && code !== ExitCode.NoModelFiles) {

@@ -5,6 +5,7 @@
 import { basename, posix } from "node:path";
 import { SEVERITIES, atLeast, severityRank, type Decision, type ExpiredIgnore, type FileResult, type Finding, type ScanReport, type Severity, type SuppressedFinding } from "../types.js";
 import { FORMAT_GROUPS, type IgnoreEntry, type Policy, type TrustedSource } from "./policy.js";
+import { signatureDecision } from "./signatures.js";
 
 export interface DecideOptions {
   /** "Today" for ignore expiry; tests pin it. */
@@ -70,6 +71,9 @@ function decisionFor(file: FileResult, findings: readonly Finding[], policy: Pol
     if (untrusted === "block") return block("sources.untrusted", `${target} is not from a trusted source`);
     if (untrusted === "warn") notes.push(`${target} is not from a trusted source`);
   }
+
+  const unsigned = signatureDecision(file, policy.signatures, notes);
+  if (unsigned !== undefined) return block("signatures", unsigned);
 
   const name = basename(file.path).toLowerCase();
   const ext = policy.extensions.block.find((e) => name.endsWith(e));

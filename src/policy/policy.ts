@@ -10,6 +10,7 @@ import { judge, type CallableOverrides } from "../pickle/judge.js";
 import type { DenyEntry } from "../rules/callables.js";
 import { RULES, type RuleId } from "../rules/catalogue.js";
 import { SEVERITIES, type Format, type Severity } from "../types.js";
+import { parseSignaturePolicy, type SignaturePolicy } from "./signatures.js";
 
 export const POLICY_FILE = "modelgate.yml";
 
@@ -91,6 +92,8 @@ export interface Policy {
   /** Resolved against the policy file's folder. */
   auditLog?: string;
   quarantine?: string;
+  /** Trusted model signers, and whether a verified signature is required (absent: signatures are not checked). */
+  signatures?: SignaturePolicy;
 }
 
 /** The policy when no file is given: only the fail threshold decides. */
@@ -187,6 +190,7 @@ export function parsePolicy(text: string, label: string, absolute = resolve(labe
     "ignore",
     "audit_log",
     "quarantine",
+    "signatures",
   ]);
   const value = (pair: Pair<Node, Node> | undefined): Node | undefined => (pair ? (pair.value ?? pair.key) : undefined);
 
@@ -333,6 +337,13 @@ export function parsePolicy(text: string, label: string, absolute = resolve(labe
     if (!node) continue;
     const p = str(node, key);
     if (p !== undefined) policy[key === "audit_log" ? "auditLog" : "quarantine"] = resolve(base, p);
+  }
+
+  const signatures = value(top.get("signatures"));
+  if (signatures) {
+    const bool = (node: unknown, what: string): boolean | undefined =>
+      isScalar(node) && typeof node.value === "boolean" ? node.value : (fail(node as Node, `${what} must be true or false`), undefined);
+    policy.signatures = parseSignaturePolicy(signatures, { fail: (node, message) => fail(node as Node, message), str, list, fields, value, isSeq, bool }, base);
   }
 
   if (errors.length > 0) throw new PolicyError(errors);

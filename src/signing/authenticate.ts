@@ -8,6 +8,7 @@ import { bundleFromJSON } from "@sigstore/bundle";
 import { X509Certificate } from "@sigstore/core";
 import { Bundle, type Envelope } from "@sigstore/protobuf-specs";
 import { Verifier, toSignedEntity } from "@sigstore/verify";
+import type { SignerInfo } from "../types.js";
 import { curveHash, keyHint } from "./keys.js";
 import { SIGNING_LIMITS } from "./limits.js";
 import { preAuthEncoding, preAuthEncodingV02 } from "./pae.js";
@@ -23,19 +24,7 @@ export type Trust =
   | { kind: "public-key"; source: string; key: KeyObject };
 
 /** The established signer, for reports, locks and audit lines. */
-export interface Signer {
-  method: "keyless" | "certificate" | "key";
-  /** Keyless: the certificate's subject alternative name and OIDC issuer. */
-  identity?: string;
-  issuer?: string;
-  /** Certificate: the signing certificate's subject and SHA-256 fingerprint. */
-  subject?: string;
-  fingerprint?: string;
-  /** Key (and certificate): sha256 of the public key's PEM, the reference tool's key hint. */
-  keySha256?: string;
-  /** Which trust entry matched, as the caller named it. */
-  trustedBy: string;
-}
+export type Signer = SignerInfo;
 
 export interface Authenticated {
   payloadType: string;

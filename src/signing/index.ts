@@ -4,7 +4,7 @@ export { keyHint } from "./keys.js";
 export { SigningError, signModel, type SignOptions } from "./sign.js";
 export { compareManifests, type FileMismatch } from "./compare.js";
 export { GIT_PATHS, hashModel } from "./folder.js";
-export { ManifestError, manifestFromStatement, type Manifest, type ManifestItem, type Serialization } from "./manifest.js";
+export { ManifestError, manifestFromStatement, splitShardName, type Manifest, type ManifestItem, type Serialization } from "./manifest.js";
 export { TrustFileError, loadTrusts, pemBlocks, type TrustSpec } from "./trustFiles.js";
 export { SIGNATURE_FILE, authenticatedManifest, verifyModelSignature, type SignatureVerdict, type VerifyOptions } from "./verify.js";
 export { describeSigner } from "./describe.js";

@@ -146,7 +146,7 @@ export function statementFor(manifest: Manifest): object {
 export function sortItems(items: ManifestItem[], method: Serialization["method"]): ManifestItem[] {
   const key = (name: string): { parts: string[]; start: number; end: number } => {
     if (method === "files") return { parts: name.split("/"), start: 0, end: 0 };
-    const [path = "", start = "0", end = "0"] = splitShard(name);
+    const [path = "", start = "0", end = "0"] = splitShardName(name);
     return { parts: path.split("/"), start: Number(start), end: Number(end) };
   };
   const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
@@ -162,7 +162,7 @@ export function sortItems(items: ManifestItem[], method: Serialization["method"]
 }
 
 /** path:start:end, split at the last two colons (the reference splits at every colon, so its paths hold none). */
-export function splitShard(name: string): [string, string, string] | [] {
+export function splitShardName(name: string): [string, string, string] | [] {
   const m = /^(.*):(\d+):(\d+)$/.exec(name);
   return m ? [m[1]!, m[2]!, m[3]!] : [];
 }

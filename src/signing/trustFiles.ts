@@ -18,14 +18,7 @@ export class TrustFileError extends Error {
 
 export async function loadTrusts(spec: TrustSpec): Promise<Trust[]> {
   const trusts: Trust[] = (spec.identities ?? []).map((i) => ({ kind: "keyless", identity: i.identity, issuer: i.issuer }));
-  for (const path of spec.keys ?? []) {
-    const pem = await read(path);
-    try {
-      trusts.push({ kind: "public-key", source: path, key: createPublicKey(pem) });
-    } catch (err) {
-      throw new TrustFileError(`${path} is not a PEM public key: ${(err as Error).message}`);
-    }
-  }
+  // Chains before keys: a certificate bundle is then named by its certificate, not just its key.
   for (const paths of spec.certificateChains ?? []) {
     const certificates = [];
     for (const path of paths) {
@@ -34,6 +27,14 @@ export async function loadTrusts(spec: TrustSpec): Promise<Trust[]> {
       certificates.push(...found);
     }
     trusts.push({ kind: "certificate-chain", source: paths.join(", "), certificates });
+  }
+  for (const path of spec.keys ?? []) {
+    const pem = await read(path);
+    try {
+      trusts.push({ kind: "public-key", source: path, key: createPublicKey(pem) });
+    } catch (err) {
+      throw new TrustFileError(`${path} is not a PEM public key: ${(err as Error).message}`);
+    }
   }
   return trusts;
 }
