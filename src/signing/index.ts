@@ -8,3 +8,4 @@ export { ManifestError, manifestFromStatement, splitShardName, type Manifest, ty
 export { TrustFileError, loadTrusts, pemBlocks, type TrustSpec } from "./trustFiles.js";
 export { SIGNATURE_FILE, authenticatedManifest, verifyModelSignature, type SignatureVerdict, type VerifyOptions } from "./verify.js";
 export { describeSigner } from "./describe.js";
+export { verifyRepositorySignature, type RepositoryFile, type RepositoryOptions, type RepositoryVerdict } from "./repository.js";
