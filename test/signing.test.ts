@@ -4,14 +4,15 @@
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { X509Certificate, generateKeyPairSync, verify } from "node:crypto";
-import { appendFileSync, cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { X509Certificate, createHash, createPrivateKey, generateKeyPairSync, sign, verify } from "node:crypto";
+import { appendFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { ExitCode } from "../src/cli/exitCode.js";
-import { loadTrusts, verifyModelSignature, type SignatureVerdict, type Trust } from "../src/signing/index.js";
+import { hashModel, loadTrusts, verifyModelSignature, type SignatureVerdict, type Trust } from "../src/signing/index.js";
+import { sortItems } from "../src/signing/manifest.js";
 import { preAuthEncoding, preAuthEncodingV02, pythonBytesRepr } from "../src/signing/pae.js";
 
 const MAIN = fileURLToPath(new URL("../src/cli/main.js", import.meta.url));
@@ -270,5 +271,76 @@ describe("verify-signature usage", () => {
     const r = modelgate(base, "verify-signature", "v1.0.1-elliptic-key", "--public-key", join(KEYS, "signing-key-pub.pem"));
     assert.equal(r.status, ExitCode.Blocked);
     assert.match(r.stderr, /not a Sigstore bundle/);
+  });
+});
+
+describe("manifest forms the vectors do not cover: shards, blake2b", () => {
+  /** The statement the reference writes for `items` (resources named and ordered as it does). */
+  function statementOf(modelName: string, serialization: Record<string, unknown>, items: { name: string; digest: string }[], algorithm: string) {
+    const rootDigest = createHash("sha256");
+    for (const i of items) rootDigest.update(Buffer.from(i.digest, "hex"));
+    return {
+      _type: "https://in-toto.io/Statement/v1",
+      subject: [{ name: modelName, digest: { sha256: rootDigest.digest("hex") } }],
+      predicateType: "https://model_signing/signature/v1.0",
+      predicate: { serialization, resources: items.map((i) => ({ algorithm, digest: i.digest, name: i.name })) },
+    };
+  }
+
+  /** A key bundle over `statement`, signed with the P-256 test key. */
+  function bundleFor(statement: object): string {
+    const payload = Buffer.from(JSON.stringify(statement, null, 2));
+    const key = createPrivateKey(readFileSync(join(VECTORS, "keys/unrelated/p256-key.pem")));
+    const sig = sign("sha256", preAuthEncoding("application/vnd.in-toto+json", payload), key);
+    return JSON.stringify({
+      mediaType: "application/vnd.dev.sigstore.bundle.v0.3+json",
+      verificationMaterial: { publicKey: { hint: "" }, tlogEntries: [] },
+      dsseEnvelope: { payload: payload.toString("base64"), payloadType: "application/vnd.in-toto+json", signatures: [{ sig: sig.toString("base64"), keyid: "" }] },
+    });
+  }
+
+  it("a shards manifest verifies, and a changed byte names its shard", async () => {
+    const model = join(work, "sharded");
+    mkdirSync(join(model, "sub"), { recursive: true });
+    writeFileSync(join(model, "w.bin"), "0123456789");
+    writeFileSync(join(model, "sub/x"), "abc");
+    const serialization = { method: "shards", hash_type: "sha256", shard_size: 4, allow_symlinks: false };
+    const hashed = await hashModel(model, { method: "shards", hashType: "sha256", shardSize: 4, allowSymlinks: false, ignorePaths: [] }, []);
+    const items = sortItems(hashed.items, "shards");
+    assert.deepEqual(items.map((i) => i.name), ["sub/x:0:3", "w.bin:0:4", "w.bin:4:8", "w.bin:8:10"]);
+    assert.equal(items[1]!.digest, createHash("sha256").update("0123").digest("hex"));
+    writeFileSync(join(model, "model.sig"), bundleFor(statementOf("sharded", serialization, items, "sha256-sharded-4")));
+    const trusts = await loadTrusts({ keys: [join(VECTORS, "keys/unrelated/p256-key-pub.pem")] });
+    assert.equal((await verifyModelSignature(model, join(model, "model.sig"), trusts)).verified, true);
+    writeFileSync(join(model, "w.bin"), "0123X56789");
+    assert.deepEqual(mismatchNames(await verifyModelSignature(model, join(model, "model.sig"), trusts)), ["changed w.bin:4:8"]);
+  });
+
+  it("a blake2b files manifest verifies; an unsupported hash fails naming it", async () => {
+    const model = join(work, "blake");
+    mkdirSync(model);
+    writeFileSync(join(model, "w.bin"), "weights");
+    const digest = createHash("blake2b512").update("weights").digest("hex");
+    const trusts = await loadTrusts({ keys: [join(VECTORS, "keys/unrelated/p256-key-pub.pem")] });
+    writeFileSync(join(model, "model.sig"), bundleFor(statementOf("blake", { method: "files", hash_type: "blake2b", allow_symlinks: false }, [{ name: "w.bin", digest }], "blake2b")));
+    assert.equal((await verifyModelSignature(model, join(model, "model.sig"), trusts)).verified, true);
+    writeFileSync(join(model, "model.sig"), bundleFor(statementOf("blake", { method: "files", hash_type: "md5", allow_symlinks: false }, [{ name: "w.bin", digest }], "md5")));
+    const verdict = await verifyModelSignature(model, join(model, "model.sig"), trusts);
+    assert.equal(verdict.verified, false);
+    if (!verdict.verified) assert.match(verdict.reason, /hashes with md5, which modelgate does not support/);
+  });
+
+  it("an edited manifest whose root digest no longer matches is refused even when signed", async () => {
+    const model = join(work, "inconsistent");
+    mkdirSync(model);
+    writeFileSync(join(model, "w.bin"), "w");
+    const good = { name: "w.bin", digest: createHash("sha256").update("w").digest("hex") };
+    const statement = statementOf("inconsistent", { method: "files", hash_type: "sha256", allow_symlinks: false }, [good], "sha256");
+    statement.subject[0]!.digest.sha256 = "00".repeat(32);
+    writeFileSync(join(model, "model.sig"), bundleFor(statement));
+    const trusts = await loadTrusts({ keys: [join(VECTORS, "keys/unrelated/p256-key-pub.pem")] });
+    const verdict = await verifyModelSignature(model, join(model, "model.sig"), trusts);
+    assert.equal(verdict.verified, false);
+    if (!verdict.verified) assert.match(verdict.reason, /the manifest is inconsistent: the subject digest is 0{64}/);
   });
 });

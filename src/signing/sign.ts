@@ -56,7 +56,7 @@ export async function signModel(modelPath: string, options: SignOptions): Promis
   const bundle = {
     mediaType: BUNDLE_MEDIA_TYPE,
     verificationMaterial,
-    dsseEnvelope: { payload: payload.toString("base64"), payloadType: IN_TOTO_PAYLOAD_TYPE, signatures: [{ sig: sig.toString("base64"), keyid: null }] },
+    dsseEnvelope: { payload: payload.toString("base64"), payloadType: IN_TOTO_PAYLOAD_TYPE, signatures: [{ sig: sig.toString("base64"), keyid: "" }] },
   };
   return { bundle, manifest };
 }
