@@ -177,3 +177,16 @@ describe("scan with signatures required", () => {
     assert.match(refused.stderr, /blocked \(signatures: /);
   });
 });
+
+describe("the README's signatures example", () => {
+  it("is a valid policy that requires signatures from the identity, key and chain it lists", () => {
+    const readme = readFileSync(fileURLToPath(new URL("../../README.md", import.meta.url)), "utf8");
+    const block = /```yaml\n(signatures:\n[\s\S]*?)```/.exec(readme);
+    assert.ok(block, "README has a yaml block starting with signatures:");
+    const policy = parsePolicy(block[1]!, "README.md", "/srv/README.md");
+    assert.equal(policy.signatures?.require, true);
+    assert.deepEqual(policy.signatures?.trust.identities, [{ identity: "release-bot@acme.example", issuer: "https://accounts.google.com" }]);
+    assert.deepEqual(policy.signatures?.trust.keys, ["/srv/keys/signer.pub"]);
+    assert.deepEqual(policy.signatures?.trust.certificateChains, [["/srv/keys/acme-root.pem"]]);
+  });
+});
