@@ -5,13 +5,14 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { X509Certificate, createHash, createPrivateKey, generateKeyPairSync, sign, verify } from "node:crypto";
-import { appendFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, truncateSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { ExitCode } from "../src/cli/exitCode.js";
 import { hashModel, loadTrusts, verifyModelSignature, type SignatureVerdict, type Trust } from "../src/signing/index.js";
+import { SIGNING_LIMITS } from "../src/signing/limits.js";
 import { sortItems } from "../src/signing/manifest.js";
 import { preAuthEncoding, preAuthEncodingV02, pythonBytesRepr } from "../src/signing/pae.js";
 
@@ -245,6 +246,26 @@ describe("tampered copies do not verify, and say what changed", () => {
     const verdict = await verifyIn(base, v);
     assert.equal(verdict.verified, false);
     if (!verdict.verified) assert.match(verdict.reasons.join("\n"), /keyless \(Sigstore\) verification failed/);
+  });
+});
+
+describe("hostile folders and signatures", () => {
+  it("refuses a model.sig over the size limit without reading it", async () => {
+    const base = copyOf("v1.0.1-elliptic-key");
+    const sig = join(base, "v1.0.1-elliptic-key/model.sig");
+    truncateSync(sig, SIGNING_LIMITS.maxSignatureBytes + 1);
+    const verdict = await verifyIn(base, byName("v1.0.1-elliptic-key"));
+    assert.equal(verdict.verified, false);
+    if (!verdict.verified) assert.match(verdict.reason, /over the limit of/);
+  });
+
+  it("fails on a symlink in the model when the signature does not allow symlinks", async () => {
+    const v = byName("v1.0.1-elliptic-key");
+    const base = copyOf(v.name);
+    symlinkSync("/etc/hostname", join(base, v.name, "link"));
+    const verdict = await verifyIn(base, v);
+    assert.equal(verdict.verified, false);
+    if (!verdict.verified) assert.match(verdict.reason, /link is a symbolic link, and the signature does not allow symlinks/);
   });
 });
 

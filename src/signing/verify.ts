@@ -7,6 +7,7 @@ import { resolve } from "node:path";
 import { authenticate, SignatureError, type Signer, type Trust } from "./authenticate.js";
 import { compareManifests, type FileMismatch } from "./compare.js";
 import { hashModel } from "./folder.js";
+import { SIGNING_LIMITS } from "./limits.js";
 import { ignoredPaths, type IgnoreRules } from "./ignore.js";
 import { IN_TOTO_PAYLOAD_TYPE, manifestFromStatement, type Manifest } from "./manifest.js";
 
@@ -24,6 +25,9 @@ export type SignatureVerdict =
 
 /** Verifies the model at `modelPath` (folder or single file) against the signature at `signaturePath`. */
 export async function verifyModelSignature(modelPath: string, signaturePath: string, trusts: readonly Trust[], options: VerifyOptions = {}): Promise<SignatureVerdict> {
+  // Size first: a hostile model.sig must not be read into memory whole.
+  const size = (await stat(signaturePath)).size;
+  if (size > SIGNING_LIMITS.maxSignatureBytes) return { verified: false, reason: `the signature is ${size} bytes, over the limit of ${SIGNING_LIMITS.maxSignatureBytes}`, reasons: [], mismatches: [] };
   const bytes = await readFile(signaturePath);
   let signer: Signer;
   let manifest: Manifest;
