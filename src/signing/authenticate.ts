@@ -65,11 +65,12 @@ export function authenticate(bytes: Uint8Array, trusts: readonly Trust[]): Authe
   if (trusts.length === 0) throw new SignatureError("no trusted signer is configured");
   const { json, bundle, envelope } = parseBundle(bytes);
   const reasons: string[] = [];
+  const signedBy = (signer: Signer): Authenticated => ({ payloadType: envelope.payloadType, payload: envelope.payload, signer });
   const keyless = trusts.filter((t): t is Extract<Trust, { kind: "keyless" }> => t.kind === "keyless");
+  // One Sigstore verification, then its identity against every trusted one.
   if (keyless.length > 0) {
     try {
-      const signer = keylessSigner(json, keyless);
-      return { payloadType: envelope.payloadType, payload: envelope.payload, signer };
+      return signedBy(keylessSigner(json, keyless));
     } catch (err) {
       reasons.push((err as Error).message);
     }
@@ -77,8 +78,7 @@ export function authenticate(bytes: Uint8Array, trusts: readonly Trust[]): Authe
   for (const trust of trusts) {
     if (trust.kind === "keyless") continue;
     try {
-      if (trust.kind === "public-key") return { payloadType: envelope.payloadType, payload: envelope.payload, signer: keySigner(bundle, envelope, trust) };
-      if (trust.kind === "certificate-chain") return { payloadType: envelope.payloadType, payload: envelope.payload, signer: certificateSigner(bundle, envelope, trust) };
+      return signedBy(trust.kind === "public-key" ? keySigner(bundle, envelope, trust) : certificateSigner(bundle, envelope, trust));
     } catch (err) {
       reasons.push(`${trust.kind === "public-key" ? "public key" : "certificate chain"} ${trust.source}: ${(err as Error).message}`);
     }
@@ -148,9 +148,8 @@ function verifyChain(leaf: X509Certificate, intermediates: X509Certificate[], tr
     const anchor = trusted.find(issuedBy);
     const issuer = anchor ?? intermediates.find(issuedBy);
     if (!issuer) throw new Error(`no trusted path: nothing given issued ${subjectOf(current)}`);
-    if (!issuer.isCA) throw new Error(`${subjectOf(issuer)} is not a CA`);
-    const usage = issuer.extKeyUsage;
-    if (usage && !usage.keyCertSign) throw new Error(`${subjectOf(issuer)} may not sign certificates`);
+    // isCA: basic constraints CA, and keyCertSign when key usage is given.
+    if (!issuer.isCA) throw new Error(`${subjectOf(issuer)} is not a CA that may sign certificates`);
     if (anchor) {
       if (!anchor.validForDate(at)) throw new Error(`certificate ${subjectOf(anchor)} is not valid at ${at.toISOString()}`);
       return;
