@@ -96,6 +96,34 @@ export interface FileResult {
   suppressed?: SuppressedFinding[];
   /** Where a blocked file was moved by --quarantine. */
   quarantined?: { id: string; path: string };
+  /** The model signature (model.sig) of the folder the file is in, when the policy has a `signatures` section. */
+  signature?: SignatureCheck;
+}
+
+/** Who signed a model (OpenSSF model signing), once a trusted signer was established. */
+export interface SignerInfo {
+  method: "keyless" | "certificate" | "key";
+  /** Keyless Sigstore: the certificate's identity (subject alternative name) and OIDC issuer. */
+  identity?: string;
+  issuer?: string;
+  /** Certificate: the signing certificate's subject and SHA-256 fingerprint. */
+  subject?: string;
+  fingerprint?: string;
+  /** Key and certificate: sha256 of the public key's PEM (the key hint model_signing writes). */
+  keySha256?: string;
+  /** Which trusted entry matched (an identity, or the key or chain file). */
+  trustedBy: string;
+}
+
+/** The signature check that covers a file. */
+export interface SignatureCheck {
+  /** The model.sig checked (absent when none was found). */
+  signature?: string;
+  verified: boolean;
+  /** Set when the signer was trusted (also when the files then did not match). */
+  signer?: SignerInfo;
+  /** Why the file is not verified. */
+  reason?: string;
 }
 
 /** The policy's verdict on one file: `rule` names the policy key that decided it (e.g. "fail_on", "extensions.block"). */

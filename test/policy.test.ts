@@ -58,7 +58,7 @@ describe("policy schema", () => {
       ].join("\n"),
     );
     assert.deepEqual(errors, [
-      'modelgate.yml:15: unknown key "colour" in the policy (known: version, fail_on, formats, extensions, require_safetensors, sources, callables, ignore, audit_log, quarantine, clamav)',
+      'modelgate.yml:15: unknown key "colour" in the policy (known: version, fail_on, formats, extensions, require_safetensors, sources, callables, ignore, audit_log, quarantine, clamav, signatures)',
       "modelgate.yml:7: fail_on must be one of critical, high, medium, low, none",
       "modelgate.yml:10: sources.untrusted must be one of block, warn, scan",
       'modelgate.yml:12: ignore: unknown rule "MG999"',

@@ -12,6 +12,7 @@ import {
   PolicyError,
   ScanCache,
   appendAudit,
+  checkSignatures,
   auditRecords,
   decideReport,
   defaultPolicy,
@@ -74,7 +75,9 @@ export async function gatedScan(
     ...(onProgress && { onProgress }),
   });
   const checked = clamav ? await clamavCheck(scanned, clamav, scanOptions) : undefined;
-  const report = decideReport(checked?.scanned ?? scanned, policy);
+  const files = checked?.scanned ?? scanned;
+  if (policy.signatures) await checkSignatures(files, paths, policy.signatures);
+  const report = decideReport(files, policy);
   if (checked) report.clamav = checked.clamav;
   const problems: string[] = [];
   const quarantineDir = flags.quarantine ?? policy.quarantine;

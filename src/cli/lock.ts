@@ -24,11 +24,19 @@ export function registerLock(program: Command, setExitCode: (code: ExitCode) => 
     .option("--policy <file>", `policy file (default: ${POLICY_FILE} in the working folder, if any)`)
     .addOption(new Option("--fail-on <severity>", "block when a finding has this severity or worse").choices(FAIL_ON_CHOICES).default("medium"))
     .action(async (targets: string[], flags: LockFlags, command: Command) => {
-      const [{ scanPaths }, { buildLock }, { hashFiles, loadGatePolicy }] = await Promise.all([import("../engine.js"), import("../policy/lock.js"), import("./gate.js")]);
+      const [{ scanTargets }, { buildLock }, { decideReport }, { checkSignatures }, { hashFiles, loadGatePolicy }] = await Promise.all([
+        import("../engine.js"),
+        import("../policy/lock.js"),
+        import("../policy/decide.js"),
+        import("../policy/signatures.js"),
+        import("./gate.js"),
+      ]);
       const policy = await loadGatePolicy({ ...flags, failOnGiven: command.getOptionValueSource("failOn") === "cli" });
-      const scanned = await scanPaths(targets, { policy, callables: policy.callables, remote: hubEnvironment() });
+      const scanned = await scanTargets(targets, { callables: policy.callables, remote: hubEnvironment() });
+      if (policy.signatures) await checkSignatures(scanned, targets, policy.signatures);
+      const decided = decideReport(scanned, policy);
       // A lock written inside a locked folder is not one of the files it pins (an earlier one would never verify).
-      const report = { ...scanned, files: scanned.files.filter((f) => resolve(f.path) !== resolve(flags.output)) };
+      const report = { ...decided, files: decided.files.filter((f) => resolve(f.path) !== resolve(flags.output)) };
       const code = exitCodeFor(report);
       if (code !== ExitCode.Pass && code !== ExitCode.NoModelFiles) {
         for (const f of report.files.filter((f) => f.verdict === "block")) {

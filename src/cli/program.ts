@@ -11,6 +11,8 @@ import { registerLock } from "./lock.js";
 import { registerQuarantine } from "./quarantine.js";
 import { registerRules } from "./rules.js";
 import { OUTPUT_FORMATS, type ScanFlags } from "./scanFlags.js";
+import { registerVerifySignature } from "./verifySignature.js";
+import { registerSign } from "./sign.js";
 import { registerServe } from "./serve.js";
 import { registerVerify } from "./verify.js";
 
@@ -111,6 +113,8 @@ function buildProgram(scan: (paths: string[], flags: ScanFlags) => Promise<void>
   registerInit(program, setExitCode);
   registerLock(program, setExitCode);
   registerVerify(program, setExitCode);
+  registerVerifySignature(program, setExitCode);
+  registerSign(program, setExitCode);
   registerQuarantine(program, setExitCode);
   registerConvert(program, setExitCode);
   registerServe(program, setExitCode);

@@ -5,7 +5,7 @@
  */
 import { open } from "node:fs/promises";
 import { hostname, userInfo } from "node:os";
-import type { FileResult, ScanReport, Verdict } from "../types.js";
+import type { FileResult, ScanReport, SignerInfo, Verdict } from "../types.js";
 import { targetOf } from "./decide.js";
 
 export interface AuditRecord {
@@ -23,6 +23,8 @@ export interface AuditRecord {
   tool: { name: "modelgate"; version: string; rulesVersion: string };
   policy: { path: string; sha256: string } | null;
   quarantined?: string;
+  /** Who signed the file's model folder, when a verified model signature covered it. */
+  signer?: SignerInfo;
 }
 
 /** One record per file of a decided report (skipped files included: passing them is a decision too). */
@@ -48,6 +50,7 @@ function auditRecord(file: FileResult, tool: ScanReport["tool"], policy: AuditRe
     policy,
   };
   if (file.quarantined) record.quarantined = file.quarantined.path;
+  if (file.signature?.verified && file.signature.signer) record.signer = file.signature.signer;
   return record;
 }
 

@@ -23,6 +23,7 @@ import {
 import { packageVersion } from "../version.js";
 import { hubScanBlock } from "./hubScan.js";
 import { FORMAT_GROUPS, type IgnoreEntry, type Policy, type TrustedSource } from "./policy.js";
+import { signatureDecision } from "./signatures.js";
 
 export interface DecideOptions {
   /** "Today" for ignore expiry; tests pin it. */
@@ -132,6 +133,9 @@ function decisionFor(file: ScannedFile, findings: readonly Finding[], policy: Po
   }
   const hubScan = hubScanBlock(file, policy.sources.hubScan, notes);
   if (hubScan !== undefined) return block("sources.hub_scan", hubScan);
+
+  const unsigned = signatureDecision(file, policy.signatures, notes);
+  if (unsigned !== undefined) return block("signatures", unsigned);
 
   const name = basename(file.path).toLowerCase();
   const ext = policy.extensions.block.find((e) => name.endsWith(e));

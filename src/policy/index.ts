@@ -9,3 +9,4 @@ export { listQuarantine, moveFile, nodeMoveFs, purgeEntry, purgeLeftovers, quara
 export { LOCK_FILE, buildLock, readLock, verifyLock, type HubLookup, type LockFile, type VerifyProblem } from "./lock.js";
 export { ScanCache } from "./cache.js";
 export { sha256File } from "../hash.js";
+export { checkSignatures, type SignaturePolicy } from "./signatures.js";

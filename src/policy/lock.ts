@@ -7,7 +7,7 @@ import { readFile } from "node:fs/promises";
 import { isAbsolute, relative, resolve, sep } from "node:path";
 import { UsageError } from "../errors.js";
 import { collectTargets } from "../targets.js";
-import type { FileResult, Format, ScanReport, Verdict } from "../types.js";
+import type { FileResult, Format, ScanReport, SignerInfo, Verdict } from "../types.js";
 import { hubRefOf, parseHubTarget, targetOf } from "./decide.js";
 import { sha256File } from "../hash.js";
 
@@ -19,6 +19,8 @@ interface LockedFacts {
   sha256: string;
   format: Format;
   verdict: Verdict;
+  /** Who signed the file's model folder, when a verified model signature covered it. */
+  signer?: SignerInfo;
 }
 
 /** A local file, by its path relative to the lock file's folder (forward slashes). */
@@ -82,6 +84,7 @@ export function buildLock(report: ScanReport, targets: readonly string[], root: 
 function lockEntry(file: FileResult, root: string): LockEntry {
   if (file.sha256 === undefined) throw new Error(`${file.path}: no sha256 to lock (${file.error ?? "not hashed"})`);
   const facts: LockedFacts = { size: file.size, sha256: file.sha256, format: file.format, verdict: file.verdict };
+  if (file.signature?.verified && file.signature.signer) facts.signer = file.signature.signer;
   const hub = hubRefOf(file);
   if (hub) {
     // The last revision is the most exact one: the commit the hub resolved the asked revision to.

@@ -14,6 +14,7 @@ import { SEVERITIES, type Format, type Severity, type Threshold, type ThresholdS
 import { parseClamdAddress } from "../clamav/client.js";
 import { parseClamavSize, type ClamavPolicy } from "../clamav/settings.js";
 import { HUB_SCAN_MODES, type HubScanMode } from "./hubScan.js";
+import { parseSignaturePolicy, type SignaturePolicy } from "./signatures.js";
 
 const yaml = onFirstUse<typeof import("yaml")>("yaml");
 
@@ -102,6 +103,8 @@ export interface Policy {
   quarantine?: string;
   /** `clamav:` — every file is also checked by clamd (src/clamav/). */
   clamav?: ClamavPolicy;
+  /** Trusted model signers, and whether a verified signature is required (absent: signatures are not checked). */
+  signatures?: SignaturePolicy;
 }
 
 /** The fail threshold when neither a flag nor a policy file sets one. */
@@ -203,6 +206,7 @@ export function parsePolicy(text: string, label: string, absolute = resolve(labe
     "audit_log",
     "quarantine",
     "clamav",
+    "signatures",
   ]);
   const value = (pair: Pair<Node, Node> | undefined): Node | undefined => (pair ? (pair.value ?? pair.key) : undefined);
 
@@ -376,6 +380,12 @@ export function parsePolicy(text: string, label: string, absolute = resolve(labe
       else fail(timeout, "clamav.timeout must be a positive number of seconds");
     }
     policy.clamav = out;
+  }
+  const signatures = value(top.get("signatures"));
+  if (signatures) {
+    const bool = (node: unknown, what: string): boolean | undefined =>
+      isScalar(node) && typeof node.value === "boolean" ? node.value : (fail(node as Node, `${what} must be true or false`), undefined);
+    policy.signatures = parseSignaturePolicy(signatures, { fail: (node, message) => fail(node as Node, message), str, list, fields, value, isSeq, bool }, base);
   }
 
   if (errors.length > 0) throw new PolicyError(errors);
