@@ -101,7 +101,7 @@ async function serveCommand(flags: ServeFlags): Promise<ExitCode> {
     if (code === "EADDRINUSE" || code === "EACCES" || code === "EADDRNOTAVAIL") throw new UsageError(`cannot listen on ${flags.host}:${flags.port}: ${code}`);
     throw err;
   }
-  log(`listening on ${gateway.url} (upstream ${upstream.origin}, store ${flags.store})`);
+  log(`listening on ${gateway.url} (upstream ${upstream.origin}, store ${flags.store}, state ${gateway.state})`);
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     // Removed on the first signal: a second one ends the process at once, as usual.
     const stop = (s: NodeJS.Signals): void => {

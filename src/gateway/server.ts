@@ -61,6 +61,8 @@ export interface Gateway {
   /** http://host:port */
   readonly url: string;
   readonly metrics: GatewayMetrics;
+  /** Where its state lives ("sqlite <path>", "memory", "redis <host>"). */
+  readonly state: string;
   /** Stops accepting requests, finishes those in flight and every download and scan started, then closes. */
   close(): Promise<void>;
 }
@@ -147,7 +149,7 @@ class GatewayServer {
         this.server.off("error", reject);
         const { address, port } = this.server.address() as AddressInfo;
         const host = address.includes(":") ? `[${address}]` : address;
-        resolve({ url: `http://${host}:${port}`, metrics: this.metrics, close: () => this.close() });
+        resolve({ url: `http://${host}:${port}`, metrics: this.metrics, state: this.state.description, close: () => this.close() });
       });
     });
   }
