@@ -133,7 +133,8 @@ describe("gateway integrity: a full disk", () => {
     hub.add("org/disk", "lossy.bin", randomBytes(200_000));
     await withGateway({ storeFs: lossy }, async (gw, storeDir) => {
       const res = await get(gw, "/org/disk/resolve/main/lossy.bin");
-      assert.equal(res.status, 502);
+      assert.equal(res.status, 500);
+      assert.equal(res.headers.get("x-error-code"), "ModelgateStoreError");
       assert.match(res.headers.get("x-error-message") ?? "", /did not keep the 200000 bytes/);
       assert.deepEqual(await blobs(storeDir), []);
     });

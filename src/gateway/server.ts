@@ -409,7 +409,8 @@ function failure(err: unknown): [number, string, string] {
   if (err instanceof TooLargeError) return [403, "ModelgateFileTooLarge", `modelgate refused the file: ${err.message}`];
   if (err instanceof IntegrityError) return [502, "ModelgateUpstreamIntegrity", `the upstream sent the wrong content: ${err.message}`];
   if (err instanceof UpstreamTimeoutError) return [504, "ModelgateUpstreamTimeout", `upstream: ${err.message}`];
-  if (err instanceof UpstreamError || err instanceof StoreError) return [502, "ModelgateUpstreamError", `upstream: ${err.message}`];
+  if (err instanceof StoreError) return [500, "ModelgateStoreError", `modelgate could not store the file: ${err.message}`];
+  if (err instanceof UpstreamError) return [502, "ModelgateUpstreamError", `upstream: ${err.message}`];
   if (err instanceof Error && err.name === "TimeoutError") {
     return [504, "ModelgateUpstreamTimeout", `upstream: no answer within ${GATEWAY_LIMITS.upstreamMetadataTimeoutMs / 1000} s (the gateway's metadata timeout)`];
   }
