@@ -254,16 +254,15 @@ class GatewayServer {
     }
     const identity = identityOf(meta, name);
     if (head && meta.size !== undefined) {
-      // Hub clients HEAD with a short timeout before they GET: answer from the hub's metadata now and
-      // fetch and scan meanwhile. A file already blocked answers 200 as well, with the verdict in
-      // headers: hub clients turn a failed HEAD into "check your connection", while the GET's 403
-      // reaches the user with its X-Error-Message.
-      const known = await this.lookup(meta, identity, name);
-      if (known.record?.result.verdict === "block") return refuseFile(res, meta, true, "ModelgateBlocked", blockedMessage(known.record, name));
-      if (!(known.blob && known.record)) {
-        this.track(this.prepare(resolved, meta, identity, name, auth)).catch((err: unknown) => this.options.log?.(`prefetch of ${name} failed: ${describe(err)}`));
-        return send(res, 200, fileHeaders(meta, meta.size, undefined), undefined);
-      }
+      // Hub clients HEAD with a short timeout before they GET: answer from the hub's metadata now, and
+      // fetch, check and scan meanwhile what is not done yet. A file already blocked answers 200 as
+      // well, with the verdict in headers: hub clients turn a failed HEAD into "check your
+      // connection", while the GET's 403 reaches the user with its X-Error-Message.
+      const sha256 = await this.contentOf(meta, identity);
+      const record = sha256 !== undefined ? await this.state.verdict(this.verdictKey(sha256, name)) : undefined;
+      if (record?.result.verdict === "block") return refuseFile(res, meta, true, "ModelgateBlocked", blockedMessage(record, name));
+      this.track(this.prepare(resolved, meta, identity, name, auth)).catch((err: unknown) => this.options.log?.(`prefetch of ${name} failed: ${describe(err)}`));
+      return send(res, 200, fileHeaders(meta, meta.size, undefined), undefined);
     }
     const { blob, record } = await this.track(this.prepare(resolved, meta, identity, name, auth));
     if (record.result.verdict === "block" || !blob) return sendBlocked(res, record, name, head);
@@ -281,13 +280,14 @@ class GatewayServer {
     return { sha256, name, policy: this.policyKey };
   }
 
-  /**
-   * What is already known of a file without fetching it: its stored blob (hashed again on its first
-   * use in this process) and its decision. The content is named by the hub's published sha256 when
-   * there is one, else by what was fetched last for the same identity.
-   */
+  /** The sha256 of a file's content if it is known without fetching: published by the hub, or fetched last for its identity. */
+  private async contentOf(meta: FileMeta, identity: string | undefined): Promise<string | undefined> {
+    return meta.sha256 ?? (identity !== undefined ? await this.state.blobOf(identity) : undefined);
+  }
+
+  /** What is already known of a file without fetching it: its decision and its stored blob (hashed again on its first use in this process). */
   private async lookup(meta: FileMeta, identity: string | undefined, name: string): Promise<Prepared | Partial<Prepared>> {
-    const sha256 = meta.sha256 ?? (identity !== undefined ? await this.state.blobOf(identity) : undefined);
+    const sha256 = await this.contentOf(meta, identity);
     if (sha256 === undefined) return {};
     const record = await this.state.verdict(this.verdictKey(sha256, name));
     if (record?.result.verdict === "block") return { record };

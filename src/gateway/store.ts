@@ -72,6 +72,7 @@ const FULL_CODES = new Set(["ENOSPC", "EDQUOT", "EFBIG"]);
 export class BlobStore {
   /** Blobs hashed by this process since it started, with the size and mtime they had then. */
   private readonly verified = new Map<string, string>();
+  private readonly verifying = new Map<string, Promise<boolean>>();
   /** Bytes a failed download needed when the disk filled up; undefined while the store is healthy. */
   private neededBytes: number | undefined;
 
@@ -111,15 +112,29 @@ export class BlobStore {
     } catch {
       return undefined;
     }
-    if (this.verified.get(sha256) !== stamp) {
-      if ((await hashFile(path)) !== sha256) {
-        this.verified.delete(sha256);
-        await rm(path, { force: true });
-        return undefined;
-      }
-      this.verified.set(sha256, stamp);
-    }
+    if (this.verified.get(sha256) !== stamp && !(await this.verify(sha256, path, stamp))) return undefined;
     return { sha256, size, path };
+  }
+
+  /** Hashes a blob (once for all who ask at the same time); a blob that is not its name is deleted. */
+  private verify(sha256: string, path: string, stamp: string): Promise<boolean> {
+    const key = `${sha256}:${stamp}`;
+    let running = this.verifying.get(key);
+    if (!running) {
+      running = (async () => {
+        // A blob that went away meanwhile (quarantined by another process) is simply not there.
+        const actual = await hashFile(path).catch(() => undefined);
+        if (actual === sha256) {
+          this.verified.set(sha256, stamp);
+          return true;
+        }
+        this.verified.delete(sha256);
+        if (actual !== undefined) await rm(path, { force: true });
+        return false;
+      })().finally(() => this.verifying.delete(key));
+      this.verifying.set(key, running);
+    }
+    return running;
   }
 
   /** Healthy unless a download ran out of space and the file system still lacks the space it needed. */
