@@ -12,6 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
+import { Redis } from "ioredis";
 import { startGateway } from "../src/gateway/server.js";
 import { defaultPolicy, loadPolicy, type AuditRecord } from "../src/policy/index.js";
 import { COMMIT, FakeHub, sha256 } from "./support/fakeHub.js";
@@ -200,6 +201,32 @@ describe("gateway state: several processes", () => {
       await survivor.close();
     }
     assert.equal(hub.storageFetches.get(sha), 2);
+  });
+
+  it("waits while another process holds a file's Redis lease, and takes the file once that lease expires", async () => {
+    const content = randomBytes(50_000);
+    const sha = sha256(content);
+    hub.add("org/redislease", "weights.bin", content);
+    const client = new Redis(redis.url);
+    const lease = `modelgate:gateway:lease:${sha}`;
+    // A process that took the lease and died: nobody extends it.
+    await client.set(lease, "a-killed-process");
+    const gw = await startGateway({ upstream: new URL(hub.hubUrl), host: "127.0.0.1", port: 0, storeDir: join(await tempDir(), "store"), policy: defaultPolicy(), state: redis.url, leaseTiming: { staleMs: 5000, pollMs: 10 } });
+    try {
+      const pending = fetchBytes(`${gw.url}/org/redislease/resolve/main/weights.bin`);
+      while (!hub.hubRequests.some((r) => r.url === "/org/redislease/resolve/main/weights.bin")) await new Promise((resolve) => setTimeout(resolve, 10));
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      assert.equal(hub.storageFetches.get(sha), undefined, "nothing fetched while the lease is held");
+      await client.pexpire(lease, 50);
+      const got = await pending;
+      assert.equal(got.status, 200);
+      assert.ok(got.bytes.equals(content));
+      assert.equal(await client.exists(lease), 0, "the gateway released its own lease");
+      assert.equal(hub.storageFetches.get(sha), 1);
+    } finally {
+      await gw.close();
+      client.disconnect();
+    }
   });
 
   it("refuses to start when Redis cannot be reached, saying so", async () => {

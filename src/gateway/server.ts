@@ -286,7 +286,7 @@ class GatewayServer {
   }
 
   /** What is already known of a file without fetching it: its decision and its stored blob (hashed again on its first use in this process). */
-  private async lookup(meta: FileMeta, identity: string | undefined, name: string): Promise<Prepared | Partial<Prepared>> {
+  private async lookup(meta: FileMeta, identity: string | undefined, name: string): Promise<Partial<Prepared>> {
     const sha256 = await this.contentOf(meta, identity);
     if (sha256 === undefined) return {};
     const record = await this.state.verdict(this.verdictKey(sha256, name));
@@ -302,13 +302,13 @@ class GatewayServer {
    */
   private async prepare(origin: HubFileOrigin, meta: FileMeta, identity: string | undefined, name: string, auth: string | undefined): Promise<Prepared> {
     const known = await this.lookup(meta, identity, name);
-    if (known.record && (known.blob || known.record.result.verdict === "block")) return known as Prepared;
+    if (known.record && (known.blob || known.record.result.verdict === "block")) return { ...known, record: known.record };
     const content = meta.sha256 ?? identity ?? `url:${meta.contentUrl.href}`;
     return this.work.run(`${content}\u0000${name}`, () =>
       this.state.exclusive(content, async () => {
         // Another request or process may have finished while this one waited for the lease.
         const again = await this.lookup(meta, identity, name);
-        if (again.record?.result.verdict === "block") return again as Prepared;
+        if (again.record?.result.verdict === "block") return { record: again.record };
         let blob = again.blob;
         if (!blob) {
           blob = await this.download(meta, auth);
