@@ -12,7 +12,10 @@ interface ServeFlags {
   upstreamToken?: string;
   forwardAuthorization?: boolean;
   maxFileSize?: string;
+  state: string;
 }
+
+const HELP_HINT = "(see modelgate serve --help)";
 
 const SERVE_EXAMPLES = `
 Examples:
@@ -21,7 +24,7 @@ Examples:
   $ export HF_ENDPOINT=http://gateway.internal:8080
 
 The page at / lists recent decisions, quarantined files and the policy; /metrics is Prometheus text;
-/healthz answers 200 while serving. The upstream token comes from --upstream-token or HF_TOKEN and is
+/healthz answers 200 while serving (503 while shutting down or while the store's disk is full). The upstream token comes from --upstream-token or HF_TOKEN and is
 never sent to clients. SIGINT or SIGTERM stops accepting requests and finishes downloads in flight.`;
 
 /** Adds `modelgate serve` to `program`; it runs until SIGINT or SIGTERM. */
@@ -36,9 +39,23 @@ export function registerServe(program: Command, setExitCode: (code: ExitCode) =>
     .option("--store <dir>", "content-addressed store of fetched files, quarantine and audit log", "modelgate-store")
     .option("--upstream-token <token>", "token for the upstream (default: $HF_TOKEN)")
     .option("--forward-authorization", "send each client's own Authorization header upstream instead of the gateway's token")
-    .option("--max-file-size <bytes>", "largest file fetched (default 100 GiB)")
+    .option("--max-file-size <bytes>", "largest file fetched; a file the hub announces larger is refused before any byte is fetched (default 100 GiB)")
+    .option(
+      "--state <where>",
+      "where decisions, the etag-to-blob map and download leases live: sqlite (a database under --store, kept across restarts), memory, or redis://host:port/db to share them between gateway processes",
+      "sqlite",
+    )
+    .showHelpAfterError(HELP_HINT)
     .addHelpText("after", SERVE_EXAMPLES)
-    .action(async (flags: ServeFlags) => setExitCode(await serveCommand(flags)));
+    .action(async (flags: ServeFlags) => {
+      try {
+        setExitCode(await serveCommand(flags));
+      } catch (err) {
+        // Start-up problems are the operator's to fix: say what is wrong and where the options are.
+        if (err instanceof UsageError) throw new UsageError(`${err.message}\n${HELP_HINT}`);
+        throw err;
+      }
+    });
 }
 
 async function serveCommand(flags: ServeFlags): Promise<ExitCode> {
@@ -75,6 +92,7 @@ async function serveCommand(flags: ServeFlags): Promise<ExitCode> {
       ...(token !== undefined && { token }),
       ...(flags.forwardAuthorization === true && { forwardAuthorization: true }),
       ...(maxFileBytes !== undefined && { maxFileBytes }),
+      state: flags.state,
       log,
     });
   } catch (err) {
@@ -82,7 +100,7 @@ async function serveCommand(flags: ServeFlags): Promise<ExitCode> {
     if (code === "EADDRINUSE" || code === "EACCES" || code === "EADDRNOTAVAIL") throw new UsageError(`cannot listen on ${flags.host}:${flags.port}: ${code}`);
     throw err;
   }
-  log(`listening on ${gateway.url} (upstream ${upstream.origin}, store ${flags.store})`);
+  log(`listening on ${gateway.url} (upstream ${upstream.origin}, store ${flags.store}, state ${gateway.state})`);
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     // Removed on the first signal: a second one ends the process at once, as usual.
     const stop = (s: NodeJS.Signals): void => {

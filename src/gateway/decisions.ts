@@ -1,7 +1,6 @@
 /**
- * What the gateway has decided: verdicts cached by content (sha256) and file name (extension checks
- * depend on the name), which upstream file identity is which stored blob, and the recent history the
- * page shows. Everything here is bounded; what falls out is fetched or scanned again when asked for.
+ * A decision of the gateway as it is kept (in the state backend) and shown (on the page), and the
+ * recent history the page shows. Verdicts themselves are kept by the state backends (state.ts).
  */
 import type { FileResult } from "../types.js";
 import { GATEWAY_LIMITS } from "./limits.js";
@@ -20,29 +19,14 @@ export interface DecisionRecord {
   scanMs: number;
 }
 
-export class Decisions {
-  private readonly verdicts = new Map<string, DecisionRecord>();
-  /** Upstream identity (etag, or commit and path) → sha256 of the stored blob. */
-  private readonly blobs = new Map<string, string>();
+/** The decisions this process made, newest last, for the page; bounded however long it runs. */
+export class DecisionHistory {
   private readonly recentList: DecisionRecord[] = [];
   private readonly quarantinedList: DecisionRecord[] = [];
 
-  cached(sha256: string, name: string): DecisionRecord | undefined {
-    return this.verdicts.get(verdictKey(sha256, name));
-  }
-
-  record(d: DecisionRecord, name: string): void {
-    bounded(this.verdicts, verdictKey(d.sha256, name), d, GATEWAY_LIMITS.decisionCache);
+  add(d: DecisionRecord): void {
     pushBounded(this.recentList, d, GATEWAY_LIMITS.recentDecisions);
     if (d.result.quarantined !== undefined) pushBounded(this.quarantinedList, d, GATEWAY_LIMITS.quarantineShown);
-  }
-
-  blobOf(identity: string): string | undefined {
-    return this.blobs.get(identity);
-  }
-
-  rememberBlob(identity: string, sha256: string): void {
-    bounded(this.blobs, identity, sha256, GATEWAY_LIMITS.decisionCache);
   }
 
   /** Newest first. */
@@ -53,17 +37,6 @@ export class Decisions {
   quarantined(): readonly DecisionRecord[] {
     return [...this.quarantinedList].reverse();
   }
-}
-
-function verdictKey(sha256: string, name: string): string {
-  return `${sha256}\u0000${name}`;
-}
-
-/** Insertion-ordered map as a FIFO cache: the oldest entry leaves first. */
-function bounded<V>(map: Map<string, V>, key: string, value: V, max: number): void {
-  map.delete(key);
-  map.set(key, value);
-  if (map.size > max) map.delete(map.keys().next().value!);
 }
 
 function pushBounded<T>(list: T[], item: T, max: number): void {

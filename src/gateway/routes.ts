@@ -2,7 +2,7 @@
  * What a request asks for, decided from its method and target alone. Anything that is not a known
  * hub read is refused here, so nothing unexpected reaches the upstream: paths are decoded segment by
  * segment and `..`, `.`, empty segments, backslashes, control characters and encoded slashes in file
- * paths are rejected (the store never uses request paths on disk; this protects the upstream and the
+ * paths are rejected (in API paths, an encoded slash is refused when it hides such a segment) (the store never uses request paths on disk; this protects the upstream and the
  * clients' own caches, which join these paths onto folders).
  */
 import { GATEWAY_LIMITS } from "./limits.js";
@@ -103,6 +103,11 @@ function fileRoute(segments: string[]): Route {
 function apiRoute(method: string, segments: string[], target: string): Route {
   const type = API_COLLECTIONS[segments[1] ?? ""];
   if (!type) return refuse(404, "only /api/models, /api/datasets and /api/spaces are forwarded");
+  // API targets are forwarded as sent, so what an encoded slash hides counts: a revision such as
+  // "refs%2Fpr%2F1" passes, "..%2F.." (which the upstream may decode and resolve) does not.
+  if (segments.some((s) => s.split("/").some((part) => part === "" || part === "." || part === ".."))) {
+    return refuse(400, "encoded slash hiding an empty, '.' or '..' segment in the API path");
+  }
   if (segments.some((s) => API_REFUSED.has(s))) return refuse(403, "this API hands out content or storage tokens around the gateway");
   const isPathsInfo = segments.includes("paths-info");
   if (method !== "GET" && method !== "HEAD" && !(method === "POST" && isPathsInfo)) {

@@ -5,6 +5,7 @@
  * X-Linked-Size, Content-Length, Accept-Ranges, Content-Range). Clients never see the upstream's
  * storage redirects: every byte they get comes from the store, after its verdict.
  */
+import { UsageError } from "../errors.js";
 import { createReadStream } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -12,7 +13,10 @@ import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { scanFile } from "../engine.js";
 import type { Policy } from "../policy/index.js";
-import { Decisions, type DecisionRecord } from "./decisions.js";
+import { RULES_VERSION } from "../rules/catalogue.js";
+import { packageVersion } from "../version.js";
+import { DecisionHistory, type DecisionRecord } from "./decisions.js";
+import { DEFAULT_LEASE_TIMING, FileLeases, type LeaseTiming } from "./fileLease.js";
 import { Gate, type HubFileOrigin } from "./gate.js";
 import { GATEWAY_LIMITS } from "./limits.js";
 import { GatewayMetrics, type RequestKind } from "./metrics.js";
@@ -20,8 +24,11 @@ import { PAGE_CSP, renderPage } from "./page.js";
 import { parseRange } from "./range.js";
 import { repoLabel, route, type FileRef, type RepoRef } from "./routes.js";
 import { SingleFlight } from "./singleFlight.js";
-import { BlobStore, StoreError, type StoredBlob } from "./store.js";
-import { isRefusal, Upstream, UpstreamError, type FileMeta, type UpstreamRefusal } from "./upstream.js";
+import { MemoryState, type GatewayState, type VerdictKey } from "./state.js";
+import { RedisState } from "./stateRedis.js";
+import { SqliteState } from "./stateSqlite.js";
+import { BlobStore, IntegrityError, NODE_FS, StoreError, StoreFullError, TooLargeError, type StoreFs, type StoredBlob } from "./store.js";
+import { describeCause, isRefusal, Upstream, UpstreamError, UpstreamTimeoutError, type FileMeta, type UpstreamRefusal } from "./upstream.js";
 
 export interface GatewayOptions {
   upstream: URL;
@@ -35,22 +42,63 @@ export interface GatewayOptions {
   /** Send the client's Authorization to the upstream instead of the gateway's token. */
   forwardAuthorization?: boolean;
   maxFileBytes?: number;
+  /**
+   * Where decisions, the identity→blob map and the download leases live: "sqlite" (the default, a
+   * database under the store that survives restarts), "memory" (this process only), or a
+   * `redis://` URL shared by several gateway processes.
+   */
+  state?: string;
   /** One line per decision and per failure (the CLI writes them to stderr). */
   log?: (line: string) => void;
+  /** The store's file-system calls (tests simulate a full disk through them). */
+  storeFs?: StoreFs;
+  /** Longest pause between two chunks of an upstream download. */
+  stallTimeoutMs?: number;
+  /** When a lease of a killed process is taken over, and how often waiters look. */
+  leaseTiming?: LeaseTiming;
 }
 
 export interface Gateway {
   /** http://host:port */
   readonly url: string;
   readonly metrics: GatewayMetrics;
+  /** Where its state lives ("sqlite <path>", "memory", "redis <host>"). */
+  readonly state: string;
   /** Stops accepting requests, finishes those in flight and every download and scan started, then closes. */
   close(): Promise<void>;
 }
 
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
-  const store = await BlobStore.open(options.storeDir);
-  const gateway = new GatewayServer(options, store);
-  return gateway.listen();
+  let store: BlobStore;
+  try {
+    store = await BlobStore.open(options.storeDir, options.storeFs ?? NODE_FS);
+  } catch (err) {
+    throw new StartError(`cannot open the store at ${options.storeDir}: ${(err as Error).message}`, { cause: err });
+  }
+  const state = await openState(options);
+  try {
+    return await new GatewayServer(options, store, state).listen();
+  } catch (err) {
+    await state.close();
+    throw err;
+  }
+}
+
+/** The gateway cannot start with these options (a bad --state, a store it cannot open or use): the operator's to fix. */
+export class StartError extends UsageError {}
+
+async function openState(options: GatewayOptions): Promise<GatewayState> {
+  const spec = options.state ?? "sqlite";
+  const timing = options.leaseTiming ?? DEFAULT_LEASE_TIMING;
+  try {
+    if (spec.startsWith("redis://") || spec.startsWith("rediss://")) return await RedisState.open(spec, timing);
+    const leases = await FileLeases.open(options.storeDir, timing);
+    if (spec === "sqlite") return SqliteState.open(options.storeDir, leases);
+    if (spec === "memory") return new MemoryState(leases);
+  } catch (err) {
+    throw new StartError(`cannot open the state (--state ${spec.replace(/\/\/[^@/]*@/, "//…@")}): ${(err as Error).message}`, { cause: err });
+  }
+  throw new StartError(`--state: expected sqlite, memory or a redis:// URL, got ${JSON.stringify(spec)}`);
 }
 
 /** The upstream answered with something that is not the file; relayed to the client as it is. */
@@ -67,9 +115,11 @@ class GatewayServer {
   private readonly server: Server;
   private readonly upstream: Upstream;
   private readonly gate: Gate;
-  private readonly decisions = new Decisions();
-  private readonly downloads = new SingleFlight<StoredBlob>();
-  private readonly scans = new SingleFlight<DecisionRecord>();
+  private readonly history = new DecisionHistory();
+  /** One fetch-and-scan per file at a time in this process; the state's lease does it across processes. */
+  private readonly work = new SingleFlight<Prepared>();
+  /** Verdicts hold for this tool, these rules and this policy only. */
+  private readonly policyKey: string;
   readonly metrics = new GatewayMetrics();
   /** Fetch-and-scan runs in progress: shutdown waits for them. */
   private readonly inFlight = new Set<Promise<unknown>>();
@@ -78,8 +128,15 @@ class GatewayServer {
   constructor(
     private readonly options: GatewayOptions,
     private readonly store: BlobStore,
+    private readonly state: GatewayState,
   ) {
-    this.upstream = new Upstream({ base: options.upstream, token: options.token, forwardAuthorization: options.forwardAuthorization });
+    this.upstream = new Upstream({
+      base: options.upstream,
+      token: options.token,
+      forwardAuthorization: options.forwardAuthorization,
+      ...(options.stallTimeoutMs !== undefined && { stallTimeoutMs: options.stallTimeoutMs }),
+    });
+    this.policyKey = `${packageVersion()}:${RULES_VERSION}:${options.policy.sha256 ?? JSON.stringify(options.policy)}`;
     this.gate = new Gate(options.policy, store.dir);
     this.server = createServer({ requestTimeout: GATEWAY_LIMITS.requestTimeoutMs, headersTimeout: GATEWAY_LIMITS.headersTimeoutMs }, (req, res) => {
       void this.handle(req, res);
@@ -93,7 +150,7 @@ class GatewayServer {
         this.server.off("error", reject);
         const { address, port } = this.server.address() as AddressInfo;
         const host = address.includes(":") ? `[${address}]` : address;
-        resolve({ url: `http://${host}:${port}`, metrics: this.metrics, close: () => this.close() });
+        resolve({ url: `http://${host}:${port}`, metrics: this.metrics, state: this.state.description, close: () => this.close() });
       });
     });
   }
@@ -105,6 +162,7 @@ class GatewayServer {
     // Downloads outlive their request when the client goes away, and a HEAD's prefetch has none.
     while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
     await closed;
+    await this.state.close();
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -123,9 +181,12 @@ class GatewayServer {
       switch (r.kind) {
         case "refused":
           return sendJson(res, r.status, { error: r.reason });
-        case "healthz":
+        case "healthz": {
           kind = "healthz";
-          return sendJson(res, this.closing ? 503 : 200, { status: this.closing ? "shutting down" : "ok" });
+          if (this.closing) return sendJson(res, 503, { status: "shutting down" });
+          if (!(await this.store.healthy())) return sendJson(res, 503, { status: "store full", store: this.store.dir });
+          return sendJson(res, 200, { status: "ok" });
+        }
         case "metrics":
           kind = "metrics";
           return send(res, 200, { "content-type": "text/plain; version=0.0.4; charset=utf-8" }, this.metrics.render());
@@ -150,8 +211,8 @@ class GatewayServer {
       store: this.store.dir,
       auditLog: this.gate.auditLog,
       policy: this.options.policy,
-      recent: this.decisions.recent(),
-      quarantined: this.decisions.quarantined(),
+      recent: this.history.recent(),
+      quarantined: this.history.quarantined(),
     });
   }
 
@@ -180,24 +241,32 @@ class GatewayServer {
 
   private async file(req: IncomingMessage, res: ServerResponse, file: FileRef): Promise<void> {
     const auth = req.headers.authorization;
+    const head = req.method === "HEAD";
     const origin: HubFileOrigin = { repo: file.repo, path: file.path, url: this.upstream.fileUrl(file) };
     if (!this.gate.trusts(origin)) return this.refuseSource(res, { ...origin, revision: file.revision });
     const meta = await this.upstream.fileMeta(file, auth);
-    if (isRefusal(meta)) return relay(res, meta, req.method === "HEAD");
+    if (isRefusal(meta)) return relay(res, meta, head);
     const resolved = { ...origin, revision: file.revision, ...(meta.commit !== undefined && { commit: meta.commit }) };
     if (!this.gate.trusts(resolved)) return this.refuseSource(res, resolved);
     const name = `${repoLabel(file.repo)}/${file.path}`;
-    // The hub's identity of the content; without one nothing can be reused safely, so it is fetched again.
-    const identity = meta.etag !== undefined ? `etag:${meta.etag}` : meta.commit !== undefined ? `commit:${meta.commit}:${name}` : undefined;
-    const known = identity !== undefined ? this.decisions.blobOf(identity) : undefined;
-    if (req.method === "HEAD" && meta.size !== undefined && !(known && this.decisions.cached(known, name))) {
-      // Hub clients HEAD with a short timeout before they GET: answer from the hub's metadata now and
-      // fetch and scan meanwhile. The GET that follows gets the verdict.
+    const maxBytes = this.options.maxFileBytes ?? GATEWAY_LIMITS.maxFileBytes;
+    if (meta.size !== undefined && meta.size > maxBytes) {
+      return refuseFile(res, meta, head, "ModelgateFileTooLarge", `modelgate refused ${name}: the hub announces ${meta.size} bytes, over the gateway's limit of ${maxBytes} bytes (--max-file-size)`);
+    }
+    const identity = identityOf(meta, name);
+    if (head && meta.size !== undefined) {
+      // Hub clients HEAD with a short timeout before they GET: answer from the hub's metadata now, and
+      // fetch, check and scan meanwhile what is not done yet. A file already blocked answers 200 as
+      // well, with the verdict in headers: hub clients turn a failed HEAD into "check your
+      // connection", while the GET's 403 reaches the user with its X-Error-Message.
+      const sha256 = await this.contentOf(meta, identity);
+      const record = sha256 !== undefined ? await this.state.verdict(this.verdictKey(sha256, name)) : undefined;
+      if (record?.result.verdict === "block") return refuseFile(res, meta, true, "ModelgateBlocked", blockedMessage(record, name));
       this.track(this.prepare(resolved, meta, identity, name, auth)).catch((err: unknown) => this.options.log?.(`prefetch of ${name} failed: ${describe(err)}`));
       return send(res, 200, fileHeaders(meta, meta.size, undefined), undefined);
     }
     const { blob, record } = await this.track(this.prepare(resolved, meta, identity, name, auth));
-    if (record.result.verdict === "block" || !blob) return sendBlocked(res, record, name, req.method === "HEAD");
+    if (record.result.verdict === "block" || !blob) return sendBlocked(res, record, name, head);
     return this.serveBlob(req, res, blob, meta);
   }
 
@@ -208,36 +277,61 @@ class GatewayServer {
     return work;
   }
 
+  private verdictKey(sha256: string, name: string): VerdictKey {
+    return { sha256, name, policy: this.policyKey };
+  }
+
+  /** The sha256 of a file's content if it is known without fetching: published by the hub, or fetched last for its identity. */
+  private async contentOf(meta: FileMeta, identity: string | undefined): Promise<string | undefined> {
+    return meta.sha256 ?? (identity !== undefined ? await this.state.blobOf(identity) : undefined);
+  }
+
+  /** What is already known of a file without fetching it: its decision and its stored blob (hashed again on its first use in this process). */
+  private async lookup(meta: FileMeta, identity: string | undefined, name: string): Promise<Partial<Prepared>> {
+    const sha256 = await this.contentOf(meta, identity);
+    if (sha256 === undefined) return {};
+    const record = await this.state.verdict(this.verdictKey(sha256, name));
+    if (record?.result.verdict === "block") return { record };
+    const blob = await this.store.stored(sha256);
+    return blob ? { blob, ...(record && { record }) } : {};
+  }
+
   /**
    * The stored blob of a file and its decision: fetched, stored and scanned once however many ask at
-   * once. A blocked file has no blob (it was moved to the quarantine), only its decision.
+   * once, in this process and in every process sharing the state. A blocked file has no blob (it was
+   * moved to the quarantine), only its decision.
    */
-  private async prepare(origin: HubFileOrigin, meta: FileMeta, identity: string | undefined, name: string, auth: string | undefined): Promise<{ blob?: StoredBlob; record: DecisionRecord }> {
-    const known = identity !== undefined ? this.decisions.blobOf(identity) : undefined;
-    const blocked = known !== undefined ? this.decisions.cached(known, name) : undefined;
-    if (blocked?.result.verdict === "block") return { record: blocked };
-    let blob = known !== undefined ? await this.store.stored(known) : undefined;
-    if (!blob) {
-      blob = await this.downloads.run(identity ?? `url:${meta.contentUrl.href}`, () => this.download(meta, auth));
-      if (identity !== undefined) this.decisions.rememberBlob(identity, blob.sha256);
-    }
-    const stored = blob;
-    const record = this.decisions.cached(stored.sha256, name) ?? (await this.scans.run(`${stored.sha256}\u0000${name}`, () => this.scan(stored, origin, name)));
-    return record.result.verdict === "block" ? { record } : { blob: stored, record };
+  private async prepare(origin: HubFileOrigin, meta: FileMeta, identity: string | undefined, name: string, auth: string | undefined): Promise<Prepared> {
+    const known = await this.lookup(meta, identity, name);
+    if (known.record && (known.blob || known.record.result.verdict === "block")) return { ...known, record: known.record };
+    const content = meta.sha256 ?? identity ?? `url:${meta.contentUrl.href}`;
+    return this.work.run(`${content}\u0000${name}`, () =>
+      this.state.exclusive(content, async () => {
+        // Another request or process may have finished while this one waited for the lease.
+        const again = await this.lookup(meta, identity, name);
+        if (again.record?.result.verdict === "block") return { record: again.record };
+        let blob = again.blob;
+        if (!blob) {
+          blob = await this.download(meta, auth);
+          if (identity !== undefined) await this.state.rememberBlob(identity, blob.sha256);
+        }
+        const record = (blob === again.blob ? again.record : await this.state.verdict(this.verdictKey(blob.sha256, name))) ?? (await this.scan(blob, origin, name));
+        return record.result.verdict === "block" ? { record } : { blob, record };
+      }),
+    );
   }
 
   private async download(meta: FileMeta, auth: string | undefined): Promise<StoredBlob> {
     const opened = await this.upstream.openContent(meta, auth);
     if (isRefusal(opened)) throw new Relayed(opened);
     this.metrics.upstreamFetches++;
-    const blob = await this.store.ingest(opened.chunks, opened.size ?? meta.size, this.options.maxFileBytes ?? GATEWAY_LIMITS.maxFileBytes);
+    const expected = { ...(meta.size !== undefined && { size: meta.size }), ...(opened.size !== undefined && { size: opened.size }), ...(meta.sha256 !== undefined && { sha256: meta.sha256 }) };
+    const blob = await this.store.ingest(opened.chunks, expected, this.options.maxFileBytes ?? GATEWAY_LIMITS.maxFileBytes);
     this.metrics.bytesFetched += blob.size;
     return blob;
   }
 
   private async scan(blob: StoredBlob, origin: HubFileOrigin, name: string): Promise<DecisionRecord> {
-    const cached = this.decisions.cached(blob.sha256, name);
-    if (cached) return cached;
     const { policy } = this.options;
     const started = performance.now();
     // The stored blob, under the file's own name: extension checks compare the name with the content.
@@ -263,7 +357,8 @@ class GatewayServer {
       result,
       scanMs,
     };
-    this.decisions.record(record, name);
+    await this.state.recordVerdict(this.verdictKey(blob.sha256, name), record);
+    this.history.add(record);
     this.options.log?.(`${result.verdict === "block" ? "BLOCK" : "pass "} ${name} sha256:${blob.sha256.slice(0, 12)} ${result.decision?.reason ?? ""}`);
     return record;
   }
@@ -303,11 +398,42 @@ class GatewayServer {
       return;
     }
     if (err instanceof Relayed) return relay(res, err.refusal, false);
-    // Upstream trouble is a bad gateway; a store limit or a cut-off download too: the file was not served.
-    const upstream = err instanceof UpstreamError || err instanceof StoreError || (err instanceof Error && (err.name === "TimeoutError" || err.name === "AbortError" || err.message === "fetch failed"));
-    this.options.log?.(`${upstream ? "upstream" : "internal"} error: ${describe(err)}`);
-    sendJson(res, upstream ? 502 : 500, { error: upstream ? `upstream: ${describe(err)}` : "internal error of the gateway" });
+    const [status, code, message] = failure(err);
+    this.options.log?.(`${status === 500 ? "internal error" : `${status}`}: ${status === 500 ? describe(err) : message}`);
+    sendJson(res, status, { error: message }, { "x-error-code": code, "x-error-message": headerSafe(message) });
   }
+}
+
+/** The answer to a failed file or API request: status, X-Error-Code and the reason the client reads. */
+function failure(err: unknown): [number, string, string] {
+  if (err instanceof StoreFullError) return [507, "ModelgateStoreFull", `modelgate could not store the file: ${err.message}`];
+  if (err instanceof TooLargeError) return [403, "ModelgateFileTooLarge", `modelgate refused the file: ${err.message}`];
+  if (err instanceof IntegrityError) return [502, "ModelgateUpstreamIntegrity", `the upstream sent the wrong content: ${err.message}`];
+  if (err instanceof UpstreamTimeoutError) return [504, "ModelgateUpstreamTimeout", `upstream: ${err.message}`];
+  if (err instanceof StoreError) return [500, "ModelgateStoreError", `modelgate could not store the file: ${err.message}`];
+  if (err instanceof UpstreamError) return [502, "ModelgateUpstreamError", `upstream: ${err.message}`];
+  if (err instanceof Error && err.name === "TimeoutError") {
+    return [504, "ModelgateUpstreamTimeout", `upstream: no answer within ${GATEWAY_LIMITS.upstreamMetadataTimeoutMs / 1000} s (the gateway's metadata timeout)`];
+  }
+  if (err instanceof Error && err.message === "fetch failed") return [502, "ModelgateUpstreamError", `upstream: cannot reach it (${describeCause(err)})`];
+  return [500, "ModelgateInternalError", "internal error of the gateway"];
+}
+
+/** What the store holds for a file and its verdict; a blocked file has no blob. */
+interface Prepared {
+  blob?: StoredBlob;
+  record: DecisionRecord;
+}
+
+/**
+ * The key of the identity→blob map for a file the hub publishes no sha256 for: its ETag, scoped to
+ * the repository, path and commit, since an upstream may give two files one ETag. A file with a
+ * published sha256 needs none: the sha256 names its blob.
+ */
+function identityOf(meta: FileMeta, name: string): string | undefined {
+  if (meta.sha256 !== undefined) return undefined;
+  if (meta.etag === undefined && meta.commit === undefined) return undefined;
+  return `${name}\u0000${meta.commit ?? ""}\u0000${meta.etag ?? ""}`;
 }
 
 function fileHeaders(meta: FileMeta, size: number, sha256: string | undefined): Record<string, string> {
@@ -328,8 +454,7 @@ function fileHeaders(meta: FileMeta, size: number, sha256: string | undefined): 
 
 function sendBlocked(res: ServerResponse, record: DecisionRecord, name: string, head: boolean): void {
   const { result } = record;
-  const reason = result.decision?.reason ?? "blocked by the policy";
-  const error = `modelgate blocked ${name}: ${reason}`;
+  const error = blockedMessage(record, name);
   const body = {
     error,
     verdict: "block",
@@ -340,6 +465,20 @@ function sendBlocked(res: ServerResponse, record: DecisionRecord, name: string, 
   const headers = { "x-error-code": "ModelgateBlocked", "x-error-message": headerSafe(error), "x-modelgate-sha256": record.sha256 };
   if (head) return send(res, 403, { ...headers, "content-type": "application/json" }, undefined);
   sendJson(res, 403, body, headers);
+}
+
+function blockedMessage(record: DecisionRecord, name: string): string {
+  return `modelgate blocked ${name}: ${record.result.decision?.reason ?? "blocked by the policy"}`;
+}
+
+/**
+ * A file the gateway will not serve: 403 to a GET with the reason in X-Error-Message (which hub
+ * clients put in their error); 200 with the hub's metadata and the reason in headers to a HEAD.
+ */
+function refuseFile(res: ServerResponse, meta: FileMeta, head: boolean, code: string, message: string): void {
+  const headers = { "x-error-code": code, "x-error-message": headerSafe(message), "x-modelgate-verdict": "block" };
+  if (head) return send(res, 200, { ...fileHeaders(meta, meta.size ?? 0, undefined), ...headers }, undefined);
+  sendJson(res, 403, { error: message, verdict: "block" }, headers);
 }
 
 function relay(res: ServerResponse, refusal: UpstreamRefusal, head: boolean): void {

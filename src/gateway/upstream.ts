@@ -9,8 +9,13 @@ export interface UpstreamOptions {
   base: URL;
   /** Sent as a bearer token to the upstream's origin. */
   token?: string;
-  /** Forward the client's own Authorization header (instead of the gateway's token). */
+  /**
+   * Forward the client's own Authorization header instead of the gateway's token; a client without
+   * one is anonymous upstream (the gateway's token never stands in for it).
+   */
   forwardAuthorization?: boolean;
+  /** Longest pause between two chunks of a download (default GATEWAY_LIMITS.upstreamStallTimeoutMs). */
+  stallTimeoutMs?: number;
 }
 
 /** What the hub says about a file before any byte of it is fetched. */
@@ -18,6 +23,8 @@ export interface FileMeta {
   /** The hub's identity of the content: X-Linked-Etag for large (LFS) files, ETag otherwise. */
   etag: string | undefined;
   size: number | undefined;
+  /** The sha256 the hub publishes for an LFS file (its X-Linked-Etag): the content must hash to it. */
+  sha256: string | undefined;
   commit: string | undefined;
   /** Where the content is: the storage URL the hub redirects to, or the hub URL itself. */
   contentUrl: URL;
@@ -34,6 +41,9 @@ export interface UpstreamRefusal {
 const ERROR_HEADERS = ["content-type", "x-error-code", "x-error-message", "x-request-id"];
 
 export class UpstreamError extends Error {}
+
+/** The upstream did not answer, or stopped sending, within a time limit (504). */
+export class UpstreamTimeoutError extends UpstreamError {}
 
 export class Upstream {
   constructor(private readonly options: UpstreamOptions) {}
@@ -61,6 +71,7 @@ export class Upstream {
       const meta = (contentUrl: URL): FileMeta => ({
         etag: linkedEtag ?? res.headers.get("etag") ?? undefined,
         size: linkedSize ?? sizeOf(res.headers.get("content-length")),
+        sha256: publishedSha256(linkedEtag),
         commit,
         contentUrl,
       });
@@ -83,11 +94,13 @@ export class Upstream {
    * stalls; with Accept-Encoding identity the bytes are the file's own, and Content-Length counts them.
    */
   async openContent(meta: FileMeta, clientAuthorization: string | undefined): Promise<{ chunks: AsyncIterable<Uint8Array>; size: number | undefined } | UpstreamRefusal> {
+    const stallMs = this.options.stallTimeoutMs ?? GATEWAY_LIMITS.upstreamStallTimeoutMs;
+    const stalled = (): UpstreamTimeoutError => new UpstreamTimeoutError(`the upstream sent nothing for ${seconds(stallMs)} (the gateway's stall timeout)`);
     const controller = new AbortController();
-    let timer = setTimeout(() => controller.abort(), GATEWAY_LIMITS.upstreamStallTimeoutMs);
+    let timer = setTimeout(() => controller.abort(stalled()), stallMs);
     const rearm = (): void => {
       clearTimeout(timer);
-      timer = setTimeout(() => controller.abort(), GATEWAY_LIMITS.upstreamStallTimeoutMs);
+      timer = setTimeout(() => controller.abort(stalled()), stallMs);
     };
     let url = meta.contentUrl;
     try {
@@ -107,15 +120,22 @@ export class Upstream {
         const size = encoded && encoded !== "identity" ? undefined : sizeOf(res.headers.get("content-length"));
         if (size !== undefined && meta.size !== undefined && size !== meta.size) {
           await res.body.cancel();
-          throw new UpstreamError(`the hub declared ${meta.size} bytes and the content is ${size}`);
+          throw new UpstreamError(`the hub announced ${meta.size} bytes and the content is ${size}`);
         }
         const body = res.body;
+        const announced = size ?? meta.size;
         async function* chunks(): AsyncGenerator<Uint8Array> {
+          let received = 0;
           try {
             for await (const chunk of body) {
               rearm();
+              received += chunk.length;
               yield chunk;
             }
+          } catch (err) {
+            if (controller.signal.aborted && controller.signal.reason instanceof UpstreamError) throw controller.signal.reason;
+            const of = announced === undefined ? "" : ` of ${announced}`;
+            throw new UpstreamError(`the upstream closed the download after ${received}${of} bytes (${describeCause(err)})`, { cause: err });
           } finally {
             clearTimeout(timer);
           }
@@ -124,6 +144,7 @@ export class Upstream {
       }
     } catch (err) {
       clearTimeout(timer);
+      if (controller.signal.aborted && controller.signal.reason instanceof UpstreamError) throw controller.signal.reason;
       throw err;
     }
     clearTimeout(timer);
@@ -152,12 +173,28 @@ export class Upstream {
     const headers: Record<string, string> = { "user-agent": "modelgate-gateway" };
     // Tokens go to the hub only: storage URLs are presigned, and a token sent there would leak to a third party.
     if (url.origin === this.origin) {
-      const authorization = this.options.forwardAuthorization && clientAuthorization ? clientAuthorization : this.options.token && `Bearer ${this.options.token}`;
+      const authorization = this.options.forwardAuthorization ? clientAuthorization : this.options.token && `Bearer ${this.options.token}`;
       if (authorization) headers["authorization"] = authorization;
     }
     if (identity) headers["accept-encoding"] = "identity";
     return headers;
   }
+}
+
+/** The sha256 in an LFS file's X-Linked-Etag ("<64 hex>", possibly weak); undefined for anything else. */
+function publishedSha256(linkedEtag: string | undefined): string | undefined {
+  return /^(?:W\/)?"?([0-9a-f]{64})"?$/.exec(linkedEtag ?? "")?.[1];
+}
+
+function seconds(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`;
+}
+
+/** The innermost reason of a network error ("other side closed"), which undici wraps in "terminated". */
+export function describeCause(err: unknown): string {
+  let e: unknown = err;
+  while (e instanceof Error && e.cause instanceof Error) e = e.cause;
+  return e instanceof Error ? e.message : String(e);
 }
 
 function sizeOf(header: string | null): number | undefined {

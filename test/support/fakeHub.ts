@@ -17,6 +17,17 @@ export interface HubFile {
   /** Stored in LFS: resolve redirects to the storage host. */
   lfs: boolean;
   sha256: string;
+  etag?: string;
+}
+
+/** What the hub or its storage does wrong when sending a file's content (by the content's sha256). */
+export interface Fault {
+  /** Sent instead of the content, under the content's headers (a CDN serving the wrong bytes). */
+  replace?: Uint8Array;
+  /** The connection is cut after this many bytes of the body. */
+  cutAfter?: number;
+  /** This many bytes of the body are sent, then nothing more until the connection is closed. */
+  stallAfter?: number;
 }
 
 export interface SeenRequest {
@@ -36,6 +47,10 @@ export class FakeHub {
   readonly storageFetches = new Map<string, number>();
   /** While set for a sha256, storage responses for it wait for the promise (a download kept in flight). */
   readonly holds = new Map<string, Promise<void>>();
+  /** Faults of content downloads, by the content's sha256, until deleted. */
+  readonly faults = new Map<string, Fault>();
+  /** Private repositories: resolve answers 401 unless the request carries this Authorization. */
+  readonly privateRepos = new Map<string, string>();
   hubUrl = "";
   storageUrl = "";
 
@@ -57,9 +72,10 @@ export class FakeHub {
   /** Storage content by sha256. */
   private readonly blobs = new Map<string, Uint8Array>();
 
-  add(repo: string, path: string, content: Uint8Array, lfs = true): void {
+  /** `etag` replaces a small file's ETag (its git blob id), e.g. to give two files one ETag. */
+  add(repo: string, path: string, content: Uint8Array, lfs = true, etag?: string): void {
     const sha = sha256(content);
-    this.files.set(`${repo}/${path}`, { content, lfs, sha256: sha });
+    this.files.set(`${repo}/${path}`, { content, lfs, sha256: sha, ...(etag !== undefined && { etag }) });
     this.blobs.set(sha, content);
   }
 
@@ -81,6 +97,10 @@ export class FakeHub {
     const [, repo, revision, file] = m as unknown as [string, string, string, string];
     const renamed = this.renamed.get(repo);
     if (renamed) return void res.writeHead(307, { location: `/${renamed}/resolve/${encodeURIComponent(revision)}/${file}` }).end();
+    const allowed = this.privateRepos.get(repo);
+    if (allowed !== undefined && req.headers.authorization !== allowed) {
+      return void res.writeHead(401, { "x-error-code": "RepoNotFound", "x-error-message": "Invalid username or password.", "content-type": "application/json" }).end(req.method === "HEAD" ? undefined : '{"error":"Repository not found"}');
+    }
     const entry = this.files.get(`${repo}/${file}`);
     if (!entry) return void res.writeHead(404, { "x-error-code": "EntryNotFound", "x-error-message": "Entry not found", "content-type": "application/json" }).end(req.method === "HEAD" ? undefined : '{"error":"Entry not found"}');
     const sha = entry.sha256;
@@ -94,7 +114,7 @@ export class FakeHub {
       });
       return void res.end();
     }
-    sendBytes(req, res, entry.content, { etag: gitEtag(entry.content), "x-repo-commit": COMMIT });
+    sendBytes(req, res, entry.content, { etag: entry.etag ?? gitEtag(entry.content), "x-repo-commit": COMMIT }, this.faults.get(sha));
   }
 
   private async onApi(req: IncomingMessage, res: ServerResponse, repo: string, pathsInfoRevision: string | undefined): Promise<void> {
@@ -120,15 +140,15 @@ export class FakeHub {
     if (!sha || !content) return void res.writeHead(404).end();
     if (req.method === "GET") this.storageFetches.set(sha, (this.storageFetches.get(sha) ?? 0) + 1);
     await this.holds.get(sha);
-    sendBytes(req, res, content, { etag: `"${sha}"` });
+    sendBytes(req, res, content, { etag: `"${sha}"` }, this.faults.get(sha));
   }
 }
 
-function sendBytes(req: IncomingMessage, res: ServerResponse, content: Uint8Array, headers: Record<string, string>): void {
+function sendBytes(req: IncomingMessage, res: ServerResponse, content: Uint8Array, headers: Record<string, string>, fault: Fault = {}): void {
   const range = parseRange(req.headers.range, content.length);
   if (range === "unsatisfiable") return void res.writeHead(416, { "content-range": `bytes */${content.length}` }).end();
   const [start, end] = range ? [range.start, range.end] : [0, content.length - 1];
-  const body = content.subarray(start, end + 1);
+  const body = (fault.replace ?? content).subarray(start, end + 1);
   res.writeHead(range ? 206 : 200, {
     ...headers,
     "content-type": "application/octet-stream",
@@ -136,7 +156,10 @@ function sendBytes(req: IncomingMessage, res: ServerResponse, content: Uint8Arra
     "content-length": String(body.length),
     ...(range && { "content-range": `bytes ${start}-${end}/${content.length}` }),
   });
-  res.end(req.method === "HEAD" ? undefined : body);
+  if (req.method === "HEAD") return void res.end();
+  if (fault.cutAfter !== undefined) return void res.write(body.subarray(0, fault.cutAfter), () => res.destroy());
+  if (fault.stallAfter !== undefined) return void res.write(body.subarray(0, fault.stallAfter));
+  res.end(body);
 }
 
 export function sha256(bytes: Uint8Array): string {
