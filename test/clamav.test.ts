@@ -15,6 +15,9 @@ import { ClamdClient, ClamdError, parseClamdAddress } from "../src/clamav/client
 import { clamavCheckStored } from "../src/clamav/check.js";
 import { clamavSettings, parseClamavSize } from "../src/clamav/settings.js";
 import { scanFile, UsageError } from "../src/engine.js";
+import { startGateway } from "../src/gateway/server.js";
+import { defaultPolicy } from "../src/policy/policy.js";
+import { FakeHub } from "./support/fakeHub.js";
 import { RULES } from "../src/rules/catalogue.js";
 import type { FileResult, ScanReport } from "../src/types.js";
 import { assemble, OP, u32 } from "./support/pickle.js";
@@ -276,6 +279,30 @@ describe("clamd client and settings", () => {
     const checked = await clamavCheckStored(scanned, blob, settings);
     assert.deepEqual(checked.findings.map((f) => [f.rule, f.location.path]), [["MG170", "acme/av/model.pkl"]]);
     await assert.rejects(clamavCheckStored(scanned, blob, { ...settings, address: { path: join(dir, "none.sock") } }), ClamdError);
+  });
+
+  it("serve --clamav: the gateway refuses a file clamd matches (403 naming the signature) and answers 503 while clamd is unreachable", async () => {
+    const hub = await FakeHub.start();
+    hub.add("acme/av", "model.pkl", markedPickle());
+    hub.add("acme/av", "clean.pkl", benignPickle());
+    const settings = { address: { path: socket }, maxBytes: 1024 * 1024, timeoutMs: 10_000 };
+    const open = (clamav: typeof settings, store: string) =>
+      startGateway({ upstream: new URL(hub.hubUrl), host: "127.0.0.1", port: 0, policy: defaultPolicy(), state: "memory", storeDir: join(dir, store), clamav });
+    const gw = await open(settings, "gw-store");
+    const down = await open({ ...settings, address: { path: join(dir, "none.sock") } }, "gw-store-down");
+    try {
+      const blocked = await fetch(`${gw.url}/acme/av/resolve/main/model.pkl`);
+      assert.equal(blocked.status, 403);
+      assert.match(blocked.headers.get("x-error-message") ?? "", /MG170|Modelgate\.Test\.Marker/);
+      assert.equal((await fetch(`${gw.url}/acme/av/resolve/main/clean.pkl`)).status, 200);
+      const unavailable = await fetch(`${down.url}/acme/av/resolve/main/clean.pkl`);
+      assert.equal(unavailable.status, 503);
+      assert.equal(unavailable.headers.get("x-error-code"), "ModelgateClamavUnavailable");
+    } finally {
+      await gw.close();
+      await down.close();
+      await hub.close();
+    }
   });
 
   it("PING answers PONG; a connection refused is a ClamdError", async () => {

@@ -12,6 +12,8 @@ interface ServeFlags {
   upstreamToken?: string;
   forwardAuthorization?: boolean;
   maxFileSize?: string;
+  /** --clamav [address]: true without an address. */
+  clamav?: string | true;
   state: string;
 }
 
@@ -39,6 +41,7 @@ export function registerServe(program: Command, setExitCode: (code: ExitCode) =>
     .option("--store <dir>", "content-addressed store of fetched files, quarantine and audit log", "modelgate-store")
     .option("--upstream-token <token>", "token for the upstream (default: $HF_TOKEN)")
     .option("--forward-authorization", "send each client's own Authorization header upstream instead of the gateway's token")
+    .option("--clamav [address]", "also check every fetched file with clamd: a socket path or host:port (default: the policy's clamav.address, else /var/run/clamav/clamd.ctl); clamd unreachable: 503")
     .option("--max-file-size <bytes>", "largest file fetched; a file the hub announces larger is refused before any byte is fetched (default 100 GiB)")
     .option(
       "--state <where>",
@@ -71,7 +74,11 @@ async function serveCommand(flags: ServeFlags): Promise<ExitCode> {
   if (!/^\d{1,5}$/.test(flags.port) || port > 65535) throw new UsageError(`--port: not a port number: ${flags.port}`);
   const maxFileBytes = flags.maxFileSize === undefined ? undefined : Number(flags.maxFileSize);
   if (maxFileBytes !== undefined && !(Number.isSafeInteger(maxFileBytes) && maxFileBytes > 0)) throw new UsageError(`--max-file-size: not a byte count: ${flags.maxFileSize}`);
-  const [{ startGateway }, { defaultPolicy, loadPolicy, PolicyError }] = await Promise.all([import("../gateway/server.js"), import("../policy/policy.js")]);
+  const [{ startGateway }, { defaultPolicy, loadPolicy, PolicyError }, { clamavSettings }] = await Promise.all([
+    import("../gateway/server.js"),
+    import("../policy/policy.js"),
+    import("../clamav/settings.js"),
+  ]);
   let policy;
   try {
     policy = flags.policy === undefined ? defaultPolicy() : await loadPolicy(flags.policy);
@@ -79,6 +86,7 @@ async function serveCommand(flags: ServeFlags): Promise<ExitCode> {
     if (err instanceof PolicyError) throw new UsageError(err.message);
     throw err;
   }
+  const clamav = clamavSettings(policy.clamav, flags.clamav);
   const token = flags.upstreamToken ?? (process.env["HF_TOKEN"] || undefined);
   const log = (line: string): void => void process.stderr.write(`modelgate serve: ${line}\n`);
   let gateway;
@@ -91,6 +99,7 @@ async function serveCommand(flags: ServeFlags): Promise<ExitCode> {
       policy,
       ...(token !== undefined && { token }),
       ...(flags.forwardAuthorization === true && { forwardAuthorization: true }),
+      ...(clamav !== undefined && { clamav }),
       ...(maxFileBytes !== undefined && { maxFileBytes }),
       state: flags.state,
       log,

@@ -4,10 +4,10 @@
  * each scanned file's verdict, the quarantine of blocked blobs, the audit log.
  */
 import { join } from "node:path";
-import { appendAudit, auditRecords, decideFile, isTrusted, quarantineFile, type Policy } from "../policy/index.js";
+import { appendAudit, auditRecords, decideReport, isTrusted, quarantineFile, reportOf, type Policy } from "../policy/index.js";
 import { entryPaths } from "../policy/quarantine.js";
 import { RULES_VERSION } from "../rules/catalogue.js";
-import { REPORT_SCHEMA, SEVERITIES, type FileOrigin, type FileResult, type ScanReport, type Severity } from "../types.js";
+import type { FileOrigin, FileResult, ScanReport, ScannedFile } from "../types.js";
 import { packageVersion } from "../version.js";
 import { repoLabel, type RepoRef } from "./routes.js";
 
@@ -25,7 +25,6 @@ export interface HubFileOrigin {
 export class Gate {
   readonly auditLog: string;
   readonly quarantineDir: string;
-  private readonly tool = { name: "modelgate", version: packageVersion(), rulesVersion: RULES_VERSION } as const;
 
   constructor(
     readonly policy: Policy,
@@ -47,10 +46,13 @@ export class Gate {
     return [undefined, ...pinned].some((revision) => isTrusted(stub({ ...origin, ...(revision !== undefined && { revision }) }), trusted) === true);
   }
 
-  /** The policy's verdict on a scanned file. */
-  decide(result: FileResult, origin: HubFileOrigin): FileResult {
-    // A single file: the gateway cannot see its siblings, so "safetensors beside it" is not known here.
-    return decideFile({ ...result, source: fileOrigin(origin) }, this.policy, { safetensorsFolders: new Set() });
+  /**
+   * The policy's decision on a scanned file, as a one-file report: the same decision path as
+   * `modelgate scan` (decideReport). A single file: the gateway cannot see its siblings, so
+   * "safetensors beside it" is not known here.
+   */
+  decide(scanned: ScannedFile, origin: HubFileOrigin, durationMs = 0): ScanReport {
+    return decideReport({ files: [{ ...scanned, source: fileOrigin(origin) }], durationMs }, this.policy);
   }
 
   /** Moves a blocked blob into the quarantine, with its findings in the sidecar; returns the decided result with where it went. */
@@ -58,37 +60,20 @@ export class Gate {
     const entry = await quarantineFile(blobPath, this.quarantineDir, {
       ...(decided.decision && { decision: decided.decision }),
       findings: decided.findings,
-      tool: { version: this.tool.version, rulesVersion: this.tool.rulesVersion },
+      tool: { version: packageVersion(), rulesVersion: RULES_VERSION },
     });
     return { ...decided, quarantined: { id: entry.id, path: entryPaths(this.quarantineDir, entry.id).payload } };
   }
 
-  /** Appends one decided file to the audit log, in the record format `modelgate scan` writes. */
-  audit(decided: FileResult): Promise<void> {
-    const report: ScanReport = {
-      schema: REPORT_SCHEMA,
-      tool: this.tool,
-      verdict: decided.verdict,
-      failOn: this.policy.failOn,
-      summary: {
-        filesScanned: 1,
-        filesSkipped: decided.skipped ? 1 : 0,
-        filesBlocked: decided.verdict === "block" ? 1 : 0,
-        filesErrored: decided.error ? 1 : 0,
-        findings: Object.fromEntries(SEVERITIES.map((s) => [s, decided.findings.filter((f) => f.severity === s).length])) as Record<Severity, number>,
-        bytesRead: decided.bytesRead,
-        bytesTotal: decided.size,
-        durationMs: 0,
-      },
-      files: [decided],
-      ...(this.policy.path !== undefined && { policy: { path: this.policy.path, ...(this.policy.sha256 !== undefined && { sha256: this.policy.sha256 }), expiredIgnores: [] } }),
-    };
+  /** Appends a decided report to the audit log, in the record format `modelgate scan` writes. */
+  audit(report: ScanReport): Promise<void> {
     return appendAudit(this.auditLog, auditRecords(report));
   }
 
-  /** The audit record of a request refused because of where it comes from (nothing was fetched). */
-  refusedSource(origin: HubFileOrigin, reason: string): FileResult {
-    return { ...stub(origin), verdict: "block", decision: { verdict: "block", rule: "sources.untrusted", reason } };
+  /** The report of a request refused because of where it comes from (nothing was fetched, so nothing was scanned). */
+  refusedSource(origin: HubFileOrigin, reason: string): ScanReport {
+    const refused: FileResult = { ...stub(origin), verdict: "block", decision: { verdict: "block", rule: "sources.untrusted", reason } };
+    return reportOf([refused], this.policy);
   }
 }
 

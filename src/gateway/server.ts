@@ -5,13 +5,16 @@
  * X-Linked-Size, Content-Length, Accept-Ranges, Content-Range). Clients never see the upstream's
  * storage redirects: every byte they get comes from the store, after its verdict.
  */
+import { clamavCheckStored } from "../clamav/check.js";
+import { ClamdError } from "../clamav/client.js";
+import type { ClamavSettings } from "../clamav/settings.js";
 import { UsageError } from "../errors.js";
 import { createReadStream } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { scanFile } from "../engine.js";
+import { scanFileFindings } from "../engine.js";
 import type { Policy } from "../policy/index.js";
 import { RULES_VERSION } from "../rules/catalogue.js";
 import { packageVersion } from "../version.js";
@@ -48,6 +51,8 @@ export interface GatewayOptions {
    * `redis://` URL shared by several gateway processes.
    */
   state?: string;
+  /** clamd to check every fetched file with (serve --clamav, or the policy's clamav key); unreachable: 503. */
+  clamav?: ClamavSettings;
   /** One line per decision and per failure (the CLI writes them to stderr). */
   log?: (line: string) => void;
   /** The store's file-system calls (tests simulate a full disk through them). */
@@ -69,6 +74,14 @@ export interface Gateway {
 }
 
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
+  // The gateway reads no per-file scan status from the hub yet: under require_safe every file would
+  // block, under warn every note would be wrong. Refused rather than half applied.
+  if (options.policy.sources.hubScan !== "ignore") {
+    throw new StartError(`the policy's sources.hub_scan: ${options.policy.sources.hubScan} is applied by modelgate scan (hf://) but not yet by the gateway; remove it from the gateway's policy`);
+  }
+  if (options.policy.signatures?.require === true) {
+    throw new StartError("the policy requires model signatures (signatures.require), which the gateway does not check yet; use modelgate scan or lock, or remove it from the gateway's policy");
+  }
   let store: BlobStore;
   try {
     store = await BlobStore.open(options.storeDir, options.storeFs ?? NODE_FS);
@@ -136,7 +149,8 @@ class GatewayServer {
       forwardAuthorization: options.forwardAuthorization,
       ...(options.stallTimeoutMs !== undefined && { stallTimeoutMs: options.stallTimeoutMs }),
     });
-    this.policyKey = `${packageVersion()}:${RULES_VERSION}:${options.policy.sha256 ?? JSON.stringify(options.policy)}`;
+    // A decision holds for this tool, these rules, this policy and whether ClamAV checked the file.
+    this.policyKey = `${packageVersion()}:${RULES_VERSION}:${options.policy.sha256 ?? JSON.stringify(options.policy)}${options.clamav ? ":clamav" : ""}`;
     this.gate = new Gate(options.policy, store.dir);
     this.server = createServer({ requestTimeout: GATEWAY_LIMITS.requestTimeoutMs, headersTimeout: GATEWAY_LIMITS.headersTimeoutMs }, (req, res) => {
       void this.handle(req, res);
@@ -335,17 +349,19 @@ class GatewayServer {
     const { policy } = this.options;
     const started = performance.now();
     // The stored blob, under the file's own name: extension checks compare the name with the content.
-    const scanned = await scanFile(blob.path, name, { failOn: policy.failOn, callables: policy.callables });
+    const found = await scanFileFindings(blob.path, name, { callables: policy.callables });
+    const scanned = this.options.clamav ? await clamavCheckStored(found, blob.path, this.options.clamav) : found;
     const scanMs = performance.now() - started;
     this.metrics.scanned(scanMs / 1000);
-    let result = this.gate.decide({ ...scanned, sha256: blob.sha256 }, origin);
+    const report = this.gate.decide({ ...scanned, sha256: blob.sha256 }, origin, scanMs);
+    let result = report.files[0]!;
     if (result.verdict === "block") {
       result = await this.gate.quarantine(blob.path, result);
       this.metrics.blocks++;
     } else {
       this.metrics.passes++;
     }
-    await this.gate.audit(result);
+    await this.gate.audit({ ...report, files: [result] });
     const record: DecisionRecord = {
       time: new Date().toISOString(),
       repo: repoLabel(origin.repo),
@@ -406,6 +422,7 @@ class GatewayServer {
 
 /** The answer to a failed file or API request: status, X-Error-Code and the reason the client reads. */
 function failure(err: unknown): [number, string, string] {
+  if (err instanceof ClamdError) return [503, "ModelgateClamavUnavailable", `modelgate could not check the file with ClamAV: ${err.message}`];
   if (err instanceof StoreFullError) return [507, "ModelgateStoreFull", `modelgate could not store the file: ${err.message}`];
   if (err instanceof TooLargeError) return [403, "ModelgateFileTooLarge", `modelgate refused the file: ${err.message}`];
   if (err instanceof IntegrityError) return [502, "ModelgateUpstreamIntegrity", `the upstream sent the wrong content: ${err.message}`];

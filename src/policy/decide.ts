@@ -53,17 +53,26 @@ export function decideReport(scanned: ScannedFiles, policy: Policy, options: Dec
     safetensorsFolders: new Set(scanned.files.filter((f) => f.format === "safetensors").map((f) => folderOf(f.path))),
   };
   const files = scanned.files.map((f) => decideFile(f, policy, facts, options));
-  const today = dayOf(options.now);
+  return reportOf(files, policy, { ...scanned, ...(options.now !== undefined && { now: options.now }) });
+}
+
+/**
+ * The report of files the policy has decided: verdict, counts and policy info. decideReport's own
+ * last step, and the gateway's for a request it refused by the policy's trusted sources before
+ * any byte was fetched (nothing was scanned to decide).
+ */
+export function reportOf(files: FileResult[], policy: Policy, extra: { excluded?: readonly ExcludedPath[]; durationMs?: number; now?: Date } = {}): ScanReport {
+  const today = dayOf(extra.now);
   const expiredIgnores: ExpiredIgnore[] = policy.ignores
     .filter((i) => i.expires < today)
     .map((i) => ({ rule: i.rule, reason: i.reason, expires: i.expires, line: i.line, ...(i.path !== undefined && { path: i.path }) }));
-  const excluded = [...(scanned.excluded ?? [])];
+  const excluded = [...(extra.excluded ?? [])];
   return {
     schema: REPORT_SCHEMA,
     tool: { name: "modelgate", version: packageVersion(), rulesVersion: RULES_VERSION },
     verdict: files.some((f) => f.verdict === "block") ? "block" : "pass",
     failOn: policy.failOn,
-    summary: summarise(files, scanned.durationMs ?? 0, excluded.length),
+    summary: summarise(files, extra.durationMs ?? 0, excluded.length),
     files,
     policy: { ...(policy.path !== undefined && { path: policy.path, sha256: policy.sha256 }), failOnFrom: policy.failOnFrom, expiredIgnores },
     excluded,

@@ -3,7 +3,7 @@
  * log, move blocked files to quarantine, pin files in a lock, remember results between scans.
  */
 export { DEFAULT_FAIL_ON, POLICY_FILE, PolicyError, defaultPolicy, loadPolicy, parsePolicy, type IgnoreEntry, type Policy, type TrustedSource, type UntrustedMode } from "./policy.js";
-export { applyPolicy, decideFile, decideReport, globMatch, hubRefOf, isLocal, isTrusted, parseHubTarget, targetOf, type DecideOptions, type HubRef, type ScanFacts, type ScannedFiles } from "./decide.js";
+export { applyPolicy, decideFile, decideReport, reportOf, globMatch, hubRefOf, isLocal, isTrusted, parseHubTarget, targetOf, type DecideOptions, type HubRef, type ScanFacts, type ScannedFiles } from "./decide.js";
 export { appendAudit, auditRecords, type AuditRecord } from "./audit.js";
 export { listQuarantine, moveFile, nodeMoveFs, purgeEntry, purgeLeftovers, quarantineFile, restoreEntry, type MoveFs, type QuarantineEntry } from "./quarantine.js";
 export { LOCK_FILE, buildLock, readLock, verifyLock, type HubLookup, type LockFile, type VerifyProblem } from "./lock.js";
