@@ -20,6 +20,7 @@ import { registerQuarantine } from "./quarantine.js";
 import { registerVerify } from "./verify.js";
 import { registerConvert } from "./convert.js";
 import { registerServe } from "./serve.js";
+import { registerSandbox } from "./sandbox.js";
 import { packageVersion } from "../version.js";
 
 const OUTPUT_FORMATS = ["text", "json", "sarif"] as const;
@@ -140,6 +141,7 @@ function buildProgram(scan: (paths: string[], flags: ScanFlags) => Promise<void>
   registerQuarantine(program, setExitCode);
   registerConvert(program, setExitCode);
   registerServe(program, setExitCode);
+  registerSandbox(program, setExitCode);
   return program;
 }
 
@@ -147,13 +149,13 @@ function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
 
-function positiveInteger(value: string): number {
+export function positiveInteger(value: string): number {
   const n = Number(value);
   if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError("expected a positive integer.");
   return n;
 }
 
-function positiveNumber(value: string): number {
+export function positiveNumber(value: string): number {
   const n = Number(value);
   if (value.trim() === "" || !Number.isFinite(n) || n <= 0) throw new InvalidArgumentError("expected a positive number.");
   return n;
