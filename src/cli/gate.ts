@@ -19,6 +19,7 @@ import {
   sha256File,
   type Policy,
 } from "../policy/index.js";
+import { addSandboxResults } from "../sandbox/secondOpinion.js";
 import type { ScanReport, Severity } from "../types.js";
 
 export interface GateFlags {
@@ -29,6 +30,8 @@ export interface GateFlags {
   failOn: Severity;
   /** Whether --fail-on was given on the command line (it then wins over the policy's fail_on). */
   failOnGiven: boolean;
+  /** --sandbox: detonate pickle-family files after the static scan, before the policy decides. */
+  sandbox?: boolean;
 }
 
 /** --policy FILE, else modelgate.yml in the working folder, else the built-in default. A bad policy is a usage error (exit 4). */
@@ -68,8 +71,8 @@ export async function gatedScan(
     ...(cache && { cache }),
     ...(onProgress && { onProgress }),
   });
+  const problems: string[] = flags.sandbox === true ? await addSandboxResults(raw) : [];
   const report = applyPolicy(raw, policy);
-  const problems: string[] = [];
   const quarantineDir = flags.quarantine ?? policy.quarantine;
   const auditLog = flags.auditLog ?? policy.auditLog;
   if (quarantineDir !== undefined || auditLog !== undefined) await hashFiles(report, cache);

@@ -20,7 +20,7 @@ import { registerQuarantine } from "./quarantine.js";
 import { registerVerify } from "./verify.js";
 import { registerConvert } from "./convert.js";
 import { registerServe } from "./serve.js";
-import { registerSandbox } from "./sandbox.js";
+import { registerSandbox, renderSandboxSummary } from "./sandbox.js";
 import { packageVersion } from "../version.js";
 
 const OUTPUT_FORMATS = ["text", "json", "sarif"] as const;
@@ -48,6 +48,8 @@ interface ScanFlags {
   jobs: number;
   /** Seconds per HTTP request. */
   timeout?: number;
+  /** --sandbox: load pickle-family files in the sandbox after the static scan. */
+  sandbox?: boolean;
 }
 
 const EXIT_CODES_HELP = [
@@ -68,7 +70,8 @@ Examples:
   $ modelgate scan /srv/models --cache /var/cache/modelgate.json -q   # a scheduled rescan analyses only what changed
   $ modelgate scan https://example.com/models/model.pt     # range requests: only the bytes that matter travel
   $ modelgate scan hf://openai-community/gpt2@main         # or --huggingface openai-community/gpt2 (HF_TOKEN, HF_ENDPOINT)
-  $ modelgate scan --hf-cache --jobs 8                      # the local Hugging Face cache`;
+  $ modelgate scan --hf-cache --jobs 8                      # the local Hugging Face cache
+  $ modelgate scan ./models --sandbox                       # and load the pickles in a sandbox: a second opinion`;
 
 /** Runs the CLI on `argv` (as in process.argv) and returns the exit code; output goes to stdout/stderr. */
 export async function run(argv: string[]): Promise<ExitCode> {
@@ -130,6 +133,7 @@ function buildProgram(scan: (paths: string[], flags: ScanFlags) => Promise<void>
     .option("--token <token>", "bearer token for the URLs and repositories scanned (default for the hub: $HF_TOKEN)")
     .option("--jobs <n>", "files scanned at once, local or remote", positiveInteger, 4)
     .option("--timeout <seconds>", "give up on an HTTP request after this long (retried 3 times)", positiveNumber)
+    .option("--sandbox", "then load each local pickle-family file inside a bubblewrap sandbox (see modelgate sandbox) and report what it attempted")
     .addHelpText("after", SCAN_EXAMPLES + "\n" + EXIT_CODES_HELP)
     .action((paths: string[], flags: Omit<ScanFlags, "failOnGiven">, command: Command) =>
       scan(paths, { ...flags, failOnGiven: command.getOptionValueSource("failOn") === "cli" }),
@@ -193,6 +197,7 @@ async function scanCommand(given: string[], flags: ScanFlags): Promise<ExitCode>
   let exitCode = exitCodeFor(report);
   if (problems.length > 0 && exitCode !== ExitCode.Blocked) exitCode = ExitCode.ScanFailed;
   await emit(report, flags, exitCode);
+  if (flags.sandbox === true && flags.quiet !== true) process.stderr.write(renderSandboxSummary(report));
   return exitCode;
 }
 

@@ -6,7 +6,7 @@ import { printable } from "../report/humanize.js";
 import { detonate, SANDBOX_DEFAULTS } from "../sandbox/detonate.js";
 import { DEFAULT_PYTHON } from "../sandbox/jail.js";
 import { packageVersion } from "../version.js";
-import { atLeast, SANDBOX_LOADERS, type SandboxLoader, type SandboxResult } from "../types.js";
+import { atLeast, SANDBOX_LOADERS, type SandboxLoader, type SandboxResult, type ScanReport } from "../types.js";
 import { ExitCode } from "./exitCode.js";
 import { positiveInteger, positiveNumber } from "./program.js";
 
@@ -106,4 +106,17 @@ export function renderSandboxText(reports: readonly SandboxFileReport[], verbose
   const count = (s: SandboxResult["status"]): number => reports.filter((r) => r.status === s).length;
   out.push(`${reports.length} file(s) loaded in the sandbox: ${count("dangerous")} dangerous, ${count("clean")} clean, ${count("failed")} not loaded`);
   return `${out.join("\n")}\n`;
+}
+
+/** For `scan --sandbox` in text: one line per detonated file (the JSON report carries each file's `sandbox`). */
+export function renderSandboxSummary(report: ScanReport): string {
+  const lines: string[] = [];
+  for (const file of report.files) {
+    const r = file.sandbox;
+    if (r === undefined) continue;
+    const worst = r.events.find((e) => e.severity === "critical") ?? r.events.find((e) => e.severity === "high");
+    const detail = r.status === "dangerous" && worst ? `: ${worst.message}` : r.reason !== undefined ? `: ${r.reason}` : "";
+    lines.push(`sandbox: ${printable(file.path)} (${r.loader ?? "no loader"}) ${r.status}${printable(detail)}`);
+  }
+  return lines.length === 0 ? "sandbox: no local pickle-family file to load\n" : `${lines.join("\n")}\n`;
 }

@@ -220,6 +220,13 @@ const CORE_RULES = {
     description: "The analyser failed on this content; it is never reported clean after an internal error.",
     reference: "https://github.com/modelgate/modelgate",
   },
+  MG170: {
+    name: "sandbox-disagrees",
+    severity: "critical",
+    description:
+      "Loading the file in the sandbox (scan --sandbox) disagrees with the static verdict: the load did something dangerous that static analysis let pass (critical), or static analysis blocks a file whose load showed nothing dangerous (info: a payload may wait, or act only when the model is used).",
+    reference: "https://docs.python.org/3/library/audit_events.html",
+  },
 } as const satisfies Record<string, RuleInfo>;
 
 export const RULES = { ...CORE_RULES, ...TENSOR_FORMAT_RULES, ...GRAPH_FORMAT_RULES, ...KERAS_AND_REPO_RULES } as const;
