@@ -67,6 +67,19 @@ def from_import_machinery():
 
 state = {"loading": False, "inside": False, "count": 0}
 
+# What importing a module does by itself (the pickle names a class of an installed library, and the
+# library gets imported): load and run its code, read and list its files, load native libraries, set
+# up its environment. Not reported while importing, so that the import of PyTorch does not flood the
+# channel; processes, connections, writes and tampering are reported whoever causes them.
+IMPORT_MECHANICS = {"import", "exec", "compile", "marshal.loads", "marshal.load", "code.__new__", "os.listdir",
+                    "os.scandir", "glob.glob", "os.putenv", "os.unsetenv", "os.chdir", "mmap.__new__"}
+
+
+def import_mechanics(name, args):
+    if name == "open":
+        return not writes(args[1], args[2])
+    return name in IMPORT_MECHANICS or name.startswith("ctypes.")
+
 
 def hook(name, args):
     if not state["loading"] or state["inside"]:
@@ -75,6 +88,8 @@ def hook(name, args):
         return
     state["inside"] = True
     try:
+        if import_mechanics(name, args) and from_import_machinery():
+            return
         state["count"] += 1
         if state["count"] > MAX_EVENTS:
             if state["count"] == MAX_EVENTS + 1:
@@ -96,7 +111,6 @@ def hook(name, args):
             # ast.literal_eval (NumPy reads .npy headers with it) parses to a tree; it runs nothing.
             caller = sys._getframe(1).f_code
             record["astParse"] = caller.co_name == "parse" and caller.co_filename.endswith("/ast.py")
-        record["fromImport"] = from_import_machinery()
         if "args" not in record and name not in ("import", "pickle.find_class", "exec"):
             record["args"] = short(args)
         emit(record)

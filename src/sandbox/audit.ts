@@ -13,8 +13,6 @@ export interface AuditRecord {
   write?: boolean;
   /** "module.name" for pickle.find_class, the module for import. */
   target?: string;
-  /** Raised while a module was being imported: the module's own code running, not the pickle's. */
-  fromImport?: boolean;
   /** For compile: ast.parse (ast.literal_eval) asked, which builds a tree and runs nothing. */
   astParse?: boolean;
   args?: string;
@@ -95,21 +93,11 @@ const SUSPICIOUS_MODULE =
   /^(os|posix|nt|subprocess|commands|socket|ctypes|pty|runpy|importlib|shutil|webbrowser|code|codeop|marshal|sys|pip|urllib|http|ftplib|smtplib|telnetlib|asyncio|multiprocessing|pickle|_pickle|dill|cloudpickle|joblib\.externals|pdb|bdb|profile|cProfile|timeit|tempfile|glob|signal|threading|_thread|_posixsubprocess|builtins|__builtin__)(\.|$)/;
 const HARMLESS_BUILTINS = /^(builtins|__builtin__)\.(set|frozenset|list|dict|tuple|bytearray|bytes|complex|int|float|str|bool|slice|range|object|type|reversed|enumerate|zip|map|filter|len|max|min|sum|abs|round|print|repr|hash|sorted|iter|next|NotImplemented|Ellipsis|super|property|staticmethod|classmethod)$/;
 
-/** What a module being imported may do without it being reported: load its code, read, list, set up. */
-const ORDINARY_WHILE_IMPORTING: ReadonlySet<SandboxEvent["kind"]> = new Set(["code", "file-read", "import", "native", "other"]);
-
 /**
- * The judgement of one audit record, or undefined for the loader's ordinary work. While a module is
- * being imported (the pickle names a class of an installed library), its code loading is ordinary;
- * processes, connections, writes and tampering are reported whoever causes them.
+ * The judgement of one audit record, or undefined for the loader's ordinary work. (The harness has
+ * already left out what importing a library does by itself: see IMPORT_MECHANICS there.)
  */
 export function judgeAudit(record: AuditRecord): SandboxEvent | undefined {
-  const event = judgeEvent(record);
-  if (event !== undefined && record.fromImport === true && ORDINARY_WHILE_IMPORTING.has(event.kind)) return undefined;
-  return event;
-}
-
-function judgeEvent(record: AuditRecord): SandboxEvent | undefined {
   const evidence = `${record.event}${record.target !== undefined ? ` ${record.target}` : ""}${record.path !== undefined ? ` ${JSON.stringify(record.path)}` : ""}${record.args !== undefined ? ` ${record.args}` : ""}`.slice(0, 400);
   const event = (rule: Rule, detail = ""): SandboxEvent => ({ source: "audit", severity: rule.severity, kind: rule.kind, message: rule.message + detail, evidence });
 

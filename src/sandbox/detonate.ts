@@ -179,6 +179,13 @@ function readHarnessLine(line: string, harness: HarnessState, events: TimedEvent
     case "missing-library":
       harness.missingLibrary = String(record["error"]);
       return;
+    case "truncated":
+      // A payload can cause this on purpose (a flood of events); strace keeps recording.
+      events.push({
+        time: Date.now() / 1000,
+        event: { source: "audit", severity: "medium", kind: "tamper", message: `the audit hook stopped reporting after ${String(record["after"])} events`, evidence: line.slice(0, 200) },
+      });
+      return;
     case "event": {
       if (typeof record["event"] !== "string" || typeof record["time"] !== "number") return;
       const event = judgeAudit(record as unknown as AuditRecord);

@@ -6,7 +6,7 @@
 import { ruleInfo } from "../rules/catalogue.js";
 import type { FileResult, Finding, SandboxResult, ScanReport } from "../types.js";
 import { detonate, type DetonateOptions } from "./detonate.js";
-import { loaderForFormat, PICKLE_FAMILY } from "./loaders.js";
+import { isPickleFamily, loaderForFormat } from "./loaders.js";
 
 /**
  * Detonates every local, readable pickle-family file of `report` in place. Returns one line per file
@@ -27,7 +27,7 @@ export async function addSandboxResults(report: ScanReport, options: Omit<Detona
 
 /** Local files the scan read, whose format loads by unpickling. */
 function isDetonatable(file: FileResult): boolean {
-  return file.source === undefined && file.error === undefined && file.skipped === undefined && PICKLE_FAMILY.has(file.format);
+  return file.source === undefined && file.error === undefined && file.skipped === undefined && isPickleFamily(file.format, file.path);
 }
 
 /** The MG170 finding when the static verdict and the load disagree; undefined when they agree or the load did not finish. */

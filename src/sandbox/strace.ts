@@ -3,7 +3,7 @@
  * audit hooks cannot see or a payload could hide from them — programs started, connections, files
  * changed, secrets read. Lines before the harness's start marker are the harness starting, not the load.
  */
-import type { SandboxEvent } from "../types.js";
+import { atLeast, type SandboxEvent } from "../types.js";
 import { JAIL } from "./jail.js";
 import { judgeChange, judgeRead } from "./places.js";
 
@@ -16,6 +16,7 @@ export interface TimedEvent {
 const LINE = /^(?:\[pid\s+(\d+)\]\s+)?(\d{9,}\.\d+)\s+(.*)$/;
 const CALL = /^(\w+)\((.*)\)\s+=\s+(.*)$/s;
 const STRING = /"((?:[^"\\]|\\.)*)"(\.\.\.)?/g;
+const NSCD_SOCKET = "/var/run/nscd/socket";
 const WRITE_FLAGS = /O_WRONLY|O_RDWR|O_CREAT|O_TRUNC|O_APPEND/;
 
 export function isStraceLine(line: string): boolean {
@@ -74,6 +75,8 @@ function judgeCall(name: string, args: string, result: string, evidence: string)
     case "sendto": {
       // sendto on a connected socket carries no address: only addressed datagrams reach the network.
       if (name === "sendto" && !args.includes("sa_family")) return undefined;
+      // glibc asks the name-service cache daemon whenever a library looks up a user (importing PyTorch does).
+      if (args.includes(`sun_path="${NSCD_SOCKET}"`)) return undefined;
       const address = /\{sa_family=([A-Z_0-9]+)(.*)\}/.exec(args);
       const to = address === null ? "an address" : `${address[1]}${address[2] ?? ""}`;
       return { source: "strace", severity: "critical", kind: "network", message: `${name === "connect" ? "connects to" : "sends to"} ${to}${failed}`, evidence };
@@ -85,12 +88,12 @@ function judgeCall(name: string, args: string, result: string, evidence: string)
       const path = strings[0];
       if (path === undefined || path === JAIL.loadStartMarker) return undefined;
       if (name === "creat" || WRITE_FLAGS.test(args)) return withFailure(judgeChange(path, "opens for writing", "strace", evidence), failed);
-      return judgeRead(path, "strace", evidence);
+      return secretRead(path, evidence);
     }
     case "access":
     case "faccessat":
     case "faccessat2":
-      return strings[0] === undefined ? undefined : judgeRead(strings[0], "strace", evidence);
+      return strings[0] === undefined ? undefined : secretRead(strings[0], evidence);
     default: {
       const verb = CHANGE_VERBS[name];
       if (verb === undefined || strings[0] === undefined) return undefined;
@@ -117,6 +120,15 @@ const CHANGE_VERBS: Record<string, string> = {
   fchmodat: "changes the mode of",
   truncate: "truncates",
 };
+
+/**
+ * strace cannot tell a library's own reads (PyTorch reads /etc files as it is imported) from the
+ * payload's; only reads of secrets are worth reporting from it. The audit hook reports the rest.
+ */
+function secretRead(path: string, evidence: string): SandboxEvent | undefined {
+  const event = judgeRead(path, "strace", evidence);
+  return event !== undefined && atLeast(event.severity, "high") ? event : undefined;
+}
 
 function withFailure(event: SandboxEvent | undefined, failed: string): SandboxEvent | undefined {
   return event === undefined ? undefined : { ...event, message: event.message + failed };
