@@ -203,21 +203,22 @@ function judgeRun(
 ): SandboxResult {
   // Stable sort: events of one source keep their order when the clock does not tell them apart.
   const ordered = [...run.events].sort((a, b) => a.time - b.time).map((t) => t.event);
-  const dangerous = ordered.some((e) => atLeast(e.severity, "high"));
   const events = ordered.slice(0, LIMITS.events);
-  const result: SandboxResult = {
-    status: dangerous ? "dangerous" : run.harness.loaded && !run.timedOut ? "clean" : "failed",
+  const reason = failureReason(run, loader, limits);
+  return {
+    status: ordered.some((e) => atLeast(e.severity, "high")) ? "dangerous" : reason === undefined ? "clean" : "failed",
     loader,
+    ...(reason !== undefined && { reason }),
     events,
     ...(ordered.length > events.length && { eventsDropped: ordered.length - events.length }),
     durationMs: Date.now() - started,
   };
-  const reason = failureReason(run, loader, limits);
-  if (reason !== undefined && (result.status !== "clean" || run.timedOut)) result.reason = reason;
-  return result;
 }
 
-/** Why the load did not finish, in words; undefined when it did. */
+/** SIGXCPU, as a shell-style exit status (bwrap passes its child's death on that way). */
+const CPU_LIMIT_STATUS = 128 + 24;
+
+/** Why the load cannot be called clean, in words; undefined when it finished and both observers saw it. */
 function failureReason(run: JailRun, loader: SandboxLoader, limits: { timeoutSeconds: number; memoryMb: number; python: string }): string | undefined {
   if (run.timedOut) return `the load did not finish within ${limits.timeoutSeconds} s and was stopped (a sleeping or looping payload, or a file too large for the time limit)`;
   if (run.harness.missingLibrary !== undefined) return `the ${loader} loader is not installed for ${limits.python}: ${run.harness.missingLibrary}`;
@@ -225,10 +226,14 @@ function failureReason(run: JailRun, loader: SandboxLoader, limits: { timeoutSec
     if (run.harness.loadError.startsWith("MemoryError")) return `the loader ran out of memory (limit ${limits.memoryMb} MiB)`;
     return `the loader raised ${run.harness.loadError}`;
   }
-  if (run.harness.loaded) return run.channelOverflow ? "the harness's channel exceeded its bound; the rest was not read" : undefined;
   const how = run.signal !== null ? `killed by ${run.signal}` : `exit code ${run.exitCode}`;
   const tail = run.stderr.trim().split("\n").slice(-3).join(" | ");
   if (!run.harness.ready) return `the sandbox or the loader did not start (${how})${tail ? `: ${tail}` : ""}`;
-  if (/SIGXCPU|CPU time limit/i.test(run.stderr) || run.signal === "SIGXCPU") return `the loader used up its CPU time (${limits.timeoutSeconds} s) and was stopped`;
-  return `the loader stopped during the load without finishing (${how})${tail ? `: ${tail}` : ""}`;
+  if (!run.harness.loaded) {
+    if (run.signal === "SIGXCPU" || run.exitCode === CPU_LIMIT_STATUS) return `the loader used up its CPU time (${limits.timeoutSeconds} s) and was stopped`;
+    return `the loader stopped during the load without finishing (${how})${tail ? `: ${tail}` : ""}`;
+  }
+  if (!run.sawLoadStart) return "strace did not record the load (the harness's start marker never appeared): what escaped Python is unknown";
+  if (run.channelOverflow) return `the harness's channel went past ${LIMITS.channelBytes} bytes (something wrote to it); the rest was not read`;
+  return undefined;
 }
