@@ -1,12 +1,13 @@
 """modelgate sandbox harness: loads one model file with one loader and reports what the load attempted.
 
-Runs inside bubblewrap only (src/sandbox/bwrap.ts builds the jail); never run it on a host. Usage:
+Runs inside bubblewrap only (src/sandbox/jail.ts builds the jail); never run it on a host. Usage:
 
     python3 -I -B harness.py EVENTS_FD LOADER MODEL_PATH MEMORY_MB CPU_SECONDS
 
 Every line written to EVENTS_FD is one JSON object: {"kind": "ready" | "event" | "loaded" | "load-error"
-| "missing-library", ...}. Events carry the audit event's name and a short rendering of its arguments;
-modelgate (src/sandbox/audit.ts) gives them their severity, so the judgement lives in one place.
+| "missing-library" | "truncated", ...}. Events carry the audit event's name and a short rendering of
+its arguments; modelgate (src/sandbox/audit.ts) gives them their severity. The harness only leaves
+out what importing a library does by itself (IMPORT_MECHANICS).
 The payload runs in this interpreter and could forge or close this channel: strace, outside the jail,
 is the record it cannot reach.
 """
