@@ -98,6 +98,8 @@ export interface FileResult {
   quarantined?: { id: string; path: string };
   /** The model signature (model.sig) of the folder the file is in, when the policy has a `signatures` section. */
   signature?: SignatureCheck;
+  /** What loading the file inside the sandbox was seen to attempt (scan --sandbox); absent when it was not detonated. */
+  sandbox?: SandboxResult;
 }
 
 /** Who signed a model (OpenSSF model signing), once a trusted signer was established. */
@@ -124,6 +126,40 @@ export interface SignatureCheck {
   signer?: SignerInfo;
   /** Why the file is not verified. */
   reason?: string;
+}
+
+/** The loaders the sandbox can run a file with (src/sandbox/loaders.ts says which format gets which). */
+export const SANDBOX_LOADERS = ["pickle", "joblib", "torch", "numpy", "keras", "onnx"] as const;
+export type SandboxLoader = (typeof SANDBOX_LOADERS)[number];
+
+/** One thing the load attempted, as the harness's audit hook or strace saw it. */
+export interface SandboxEvent {
+  /** "audit": Python's audit hook inside the loader's process; "strace": system calls, seen from outside the jail. */
+  source: "audit" | "strace";
+  severity: Severity;
+  kind: "process" | "network" | "file-write" | "file-read" | "code" | "native" | "import" | "tamper" | "other";
+  /** One line a person understands, e.g. "executes /bin/sh -c 'echo hi'". */
+  message: string;
+  /** The audit event or system call as seen, shortened. */
+  evidence: string;
+}
+
+/**
+ * The outcome of loading one file in the sandbox. "dangerous": an event at high or worse was seen;
+ * "clean": the loader finished and nothing at high or worse was seen (not a statement that the file is
+ * safe); "failed": the sandbox or the loader could not run to the end and nothing dangerous was seen
+ * before it stopped (`reason` says why).
+ */
+export interface SandboxResult {
+  status: "clean" | "dangerous" | "failed";
+  /** Absent when no loader could be chosen (a format no loader reads). */
+  loader?: SandboxLoader;
+  reason?: string;
+  /** In the order they happened. */
+  events: SandboxEvent[];
+  /** Events not kept once the per-file bound was reached. */
+  eventsDropped?: number;
+  durationMs: number;
 }
 
 /** The policy's verdict on one file: `rule` names the policy key that decided it (e.g. "fail_on", "extensions.block"). */

@@ -22,6 +22,7 @@ import {
   sha256File,
   type Policy,
 } from "../policy/index.js";
+import { addSandboxResults } from "../sandbox/secondOpinion.js";
 import type { ScanReport, Threshold } from "../types.js";
 
 export interface GateFlags {
@@ -34,6 +35,8 @@ export interface GateFlags {
   failOnGiven: boolean;
   /** --clamav [ADDRESS]: check every file with clamd as well (the policy's clamav key does too). */
   clamav?: ClamavFlag;
+  /** --sandbox: detonate pickle-family files after the static scan, before the policy decides. */
+  sandbox?: boolean;
 }
 
 /** --policy FILE, else modelgate.yml in the working folder, else the built-in default. A bad policy is a usage error (exit 4). */
@@ -77,9 +80,9 @@ export async function gatedScan(
   const checked = clamav ? await clamavCheck(scanned, clamav, scanOptions) : undefined;
   const files = checked?.scanned ?? scanned;
   if (policy.signatures) await checkSignatures(files, paths, policy.signatures);
+  const problems: string[] = flags.sandbox === true ? await addSandboxResults(files, policy) : [];
   const report = decideReport(files, policy);
   if (checked) report.clamav = checked.clamav;
-  const problems: string[] = [];
   const quarantineDir = flags.quarantine ?? policy.quarantine;
   const auditLog = flags.auditLog ?? policy.auditLog;
   if (quarantineDir !== undefined || auditLog !== undefined) await hashFiles(report, cache);

@@ -1,10 +1,11 @@
 /** The command line: options, help, and the commands. No analysis here: each command's body is loaded when it runs. */
-import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
+import { Command, CommanderError, Option } from "commander";
 import { EnvironmentError, UsageError } from "../errors.js";
 import { DEFAULT_EXCLUDED_FOLDERS, IGNORE_FILE } from "../exclusions.js";
 import { DEFAULT_FAIL_ON, FAIL_ON_CHOICES } from "../policy/policy.js";
 import { packageVersion } from "../version.js";
 import { EXIT_CODE_MEANING, ExitCode } from "./exitCode.js";
+import { collect, nonNegativeInteger, positiveInteger, positiveNumber } from "./optionParsers.js";
 import { registerConvert } from "./convert.js";
 import { registerInit } from "./init.js";
 import { registerLock } from "./lock.js";
@@ -15,6 +16,7 @@ import { registerVerifySignature } from "./verifySignature.js";
 import { registerSign } from "./sign.js";
 import { registerServe } from "./serve.js";
 import { registerVerify } from "./verify.js";
+import { registerSandbox } from "./sandbox.js";
 
 
 const EXIT_CODES_HELP = [
@@ -37,7 +39,8 @@ Examples:
   $ modelgate scan https://example.com/models/model.pt     # range requests: only the bytes that matter travel
   $ modelgate scan hf://openai-community/gpt2@main         # or --huggingface openai-community/gpt2 (HF_TOKEN, HF_ENDPOINT)
   $ modelgate scan --hf-cache --jobs 8                      # the local Hugging Face cache
-  $ modelgate scan ./models --clamav /run/clamav/clamd.ctl  # virus signatures too (clamd unreachable: exit 2)`;
+  $ modelgate scan ./models --clamav /run/clamav/clamd.ctl  # virus signatures too (clamd unreachable: exit 2)
+  $ modelgate scan ./models --sandbox                       # and load the pickles in a sandbox: a second opinion`;
 
 /** Runs the CLI on `argv` (as in process.argv) and returns the exit code; output goes to stdout/stderr. */
 export async function run(argv: string[]): Promise<ExitCode> {
@@ -105,6 +108,7 @@ function buildProgram(scan: (paths: string[], flags: ScanFlags) => Promise<void>
     .option("--threads <n>", "worker threads analysing local files (default: --jobs or the core count, whichever is less; none for a few files; 0: none)", nonNegativeInteger)
     .option("--timeout <seconds>", "give up on an HTTP request after this long (retried 3 times)", positiveNumber)
     .option("--clamav [address]", "also check every file with clamd: a socket path or host:port (default: the policy's clamav.address, else /var/run/clamav/clamd.ctl)")
+    .option("--sandbox", "then load each local pickle-family file inside a bubblewrap sandbox (see modelgate sandbox) and report what it attempted")
     .addHelpText("after", SCAN_EXAMPLES + "\n" + EXIT_CODES_HELP)
     .action((paths: string[], flags: Omit<ScanFlags, "failOnGiven">, command: Command) =>
       scan(paths, { ...flags, failOnGiven: command.getOptionValueSource("failOn") === "cli" }),
@@ -119,6 +123,7 @@ function buildProgram(scan: (paths: string[], flags: ScanFlags) => Promise<void>
   registerConvert(program, setExitCode);
   registerServe(program, setExitCode);
   registerRules(program, setExitCode);
+  registerSandbox(program, setExitCode);
   pointToOwnHelp(program, "modelgate");
   return program;
 }
@@ -129,25 +134,4 @@ function pointToOwnHelp(command: Command, path: string): void {
   for (const sub of command.commands) pointToOwnHelp(sub, `${path} ${sub.name()}`);
 }
 
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
-}
-
-function positiveInteger(value: string): number {
-  const n = Number(value);
-  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError("expected a positive integer.");
-  return n;
-}
-
-function nonNegativeInteger(value: string): number {
-  const n = Number(value);
-  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n)) throw new InvalidArgumentError("expected 0 or a positive integer.");
-  return n;
-}
-
-function positiveNumber(value: string): number {
-  const n = Number(value);
-  if (value.trim() === "" || !Number.isFinite(n) || n <= 0) throw new InvalidArgumentError("expected a positive number.");
-  return n;
-}
 

@@ -16,6 +16,7 @@ import { ExitCode, exitCodeFor } from "./exitCode.js";
 import { gatedScan, hashFiles } from "./gate.js";
 import { hubEnvironment } from "./hubEnvironment.js";
 import { progressLine } from "./progress.js";
+import { renderSandboxSummary } from "./sandbox.js";
 import type { ScanFlags } from "./scanFlags.js";
 
 
@@ -54,6 +55,7 @@ export async function scanCommand(given: string[], flags: ScanFlags): Promise<Ex
   if (exitCode === ExitCode.NoModelFiles && flags.allowNoModels) exitCode = ExitCode.Pass;
   if (problems.length > 0 && exitCode !== ExitCode.Blocked) exitCode = ExitCode.ScanFailed;
   await emit(report, flags, exitCode);
+  if (flags.sandbox === true && flags.quiet !== true) process.stderr.write(renderSandboxSummary(report));
   return exitCode;
 }
 

@@ -36,4 +36,6 @@ export interface ScanFlags {
   defaultExcludes: boolean;
   /** Exit 0 instead of 3 when nothing scanned is a model (pre-commit: a staged .bin that is not one). */
   allowNoModels?: boolean;
+  /** --sandbox: load pickle-family files in the sandbox after the static scan. */
+  sandbox?: boolean;
 }

@@ -239,6 +239,13 @@ const CORE_RULES = {
     description: "ClamAV could not check the whole file: it is larger than the ClamAV size limit (max_size, or clamd's StreamMaxLength), or clamd hit one of its own scan limits (Heuristics.Limits.Exceeded).",
     reference: "https://docs.clamav.net/manual/Usage/Configuration.html",
   },
+  MG172: {
+    name: "sandbox-disagrees",
+    severity: "critical",
+    description:
+      "Loading the file in the sandbox (scan --sandbox) disagrees with the static verdict: the load did something dangerous that static analysis let pass (critical), or static analysis blocks a file whose load showed nothing dangerous (info: a payload may wait, or act only when the model is used).",
+    reference: "https://docs.python.org/3/library/audit_events.html",
+  },
 } as const satisfies Record<string, RuleInfo>;
 
 export const RULES = { ...CORE_RULES, ...TENSOR_FORMAT_RULES, ...GRAPH_FORMAT_RULES, ...KERAS_AND_REPO_RULES } as const;

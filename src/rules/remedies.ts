@@ -50,6 +50,7 @@ export const REMEDIES: Record<RuleId, string> = {
   MG150: "Load the array with allow_pickle=False if it should hold numbers; if it must hold objects, treat it as a pickle from that source.",
   MG151: MALFORMED,
   MG170: "Do not load or open the file: ClamAV matched a malware signature. Delete it, and find out how it reached you.",
+  MG172: "Static analysis and the load disagree: treat the file by the worse of the two. A dangerous load is ground truth; do not use the file. An inert load of a blocked file does not clear it (payloads can wait or act only when the model is used).",
   MG171: "ClamAV could not check the whole file. Raise clamd's limits (StreamMaxLength, MaxFileSize, MaxScanSize) or the policy's clamav.max_size, or set the finding aside with a reasoned, expiring ignore entry.",
   MG160: "The scan failed on this content, so it is not cleared. Report it (with the file, if you can share it) and do not load the file meanwhile.",
   MG200: MALFORMED,
