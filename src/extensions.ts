@@ -26,6 +26,8 @@ const EXPECTED: Readonly<Record<string, readonly Format[]>> = {
   ".yaml": ["model-config"],
   ".yml": ["model-config"],
   ".jinja": ["chat-template"],
+  ".jinja2": ["chat-template"],
+  ".j2": ["chat-template"],
   ".pb": ["tf-savedmodel", "keras-metadata"],
   ".gguf": ["gguf"],
   ".onnx": ["onnx"],

@@ -34,7 +34,7 @@ import {
   isKerasArchitecture,
   type CodeRefSink,
 } from "./loaders.js";
-import { configKind, isLfsPointer } from "./names.js";
+import { configKind, isLfsPointer, readsAsTemplate } from "./names.js";
 
 export { isLfsPointer } from "./names.js";
 
@@ -287,10 +287,17 @@ export function checkConfigFile(name: string, size: number, head: Uint8Array, te
     sink.report("MG278", `${name} could not be read; it was not checked`);
     return [];
   }
-  if (kind === "template") runTemplateCheck(text, sink, name);
+  if (kind === "template") {
+    if (readsAsTemplate(name, text)) runTemplateCheck(text, sink, name);
+  }
   else if (kind === "json") return checkJsonConfig(text, name, sink, refs);
-  else checkHydraTargets(text, sink);
+  else checkYamlTemplates(checkHydraTargets(text, sink), name, sink);
   return [];
+}
+
+/** chat_template values in a YAML config (a serving or training config carrying the template) get the template check. */
+function checkYamlTemplates(documents: readonly unknown[], name: string, sink: ScanContext): void {
+  for (const value of documents) for (const t of findChatTemplates(value, name, sink)) runTemplateCheck(t.text, sink, t.where);
 }
 
 function checkJsonConfig(text: string, name: string, sink: ScanContext, refs: CodeRefSink): TorchModuleBlob[] {
@@ -365,7 +372,7 @@ export async function scanYamlMember(source: ByteSource, ctx: ScanContext): Prom
     ctx.report("MG278", `YAML config is ${source.size} bytes, over the ${REPO_LIMITS.configBytes}-byte bound; it was not checked`);
     return;
   }
-  checkHydraTargets(Buffer.from(await source.read(0, source.size)).toString("utf8"), ctx);
+  checkYamlTemplates(checkHydraTargets(Buffer.from(await source.read(0, source.size)).toString("utf8"), ctx), ctx.name, ctx);
 }
 
 /** Is this the name of a YAML file? */
@@ -373,26 +380,28 @@ export function isYamlName(name: string): boolean {
   return YAML_EXTENSIONS.has(extname(name).toLowerCase());
 }
 
+const yaml = onFirstUse<typeof import("yaml")>("yaml");
+
 /**
  * Checks the `_target_` callables of a Hydra/OmegaConf YAML config (NeMo's model_config.yaml,
  * Hydra configs): each is judged by the pickle rules, since hydra.utils.instantiate imports and
  * calls it (CVE-2025-23304). Also reports python/* tags, which PyYAML's unsafe loaders execute.
+ * Returns the documents it could expand, for the checks that read values (chat templates).
  */
-const yaml = onFirstUse<typeof import("yaml")>("yaml");
-
-export function checkHydraTargets(yamlText: string, sink: FindingSink): void {
+export function checkHydraTargets(yamlText: string, sink: FindingSink): unknown[] {
   const { parseAllDocuments } = yaml();
   if (yamlText.length > REPO_LIMITS.configBytes) {
     sink.report("MG278", `YAML config is ${yamlText.length} characters, over the ${REPO_LIMITS.configBytes} bound; it was not checked`);
-    return;
+    return [];
   }
   let docs: ReturnType<typeof parseAllDocuments>;
   try {
     docs = parseAllDocuments(yamlText, { prettyErrors: false, uniqueKeys: false });
   } catch (err) {
     sink.report("MG278", `YAML config could not be parsed (${errorText(err)}); it was not checked`);
-    return;
+    return [];
   }
+  const documents: unknown[] = [];
   for (const doc of Array.isArray(docs) ? docs : []) {
     if (doc.errors.length > 0) {
       sink.report("MG278", `YAML config is malformed (${doc.errors[0]!.message.split("\n")[0]}); what parsed was checked`);
@@ -406,7 +415,9 @@ export function checkHydraTargets(yamlText: string, sink: FindingSink): void {
       continue;
     }
     walkTargets(value, sink);
+    documents.push(value);
   }
+  return documents;
 }
 
 function reportPythonTags(doc: Parameters<ReturnType<typeof yaml>["visit"]>[0], sink: FindingSink): void {

@@ -8,6 +8,8 @@
 /** A file a loader reads to import code or render a template: parsed JSON/YAML, or a Jinja template. */
 export type ConfigFormat = "model-config" | "chat-template";
 
+const JINJA_DELIMITERS = /\{\{|\{%/;
+
 const LFS_POINTER = Buffer.from("version https://git-lfs.github.com/spec/v1");
 
 /** Is this head of a file a Git LFS pointer (the real content was never fetched)? */
@@ -15,13 +17,21 @@ export function isLfsPointer(head: Uint8Array): boolean {
   return head.length >= LFS_POINTER.length && LFS_POINTER.equals(head.subarray(0, LFS_POINTER.length));
 }
 
+/** Names of Jinja templates (`.template` only with Jinja in it: see configFormatOf). */
+const TEMPLATE_NAME = /\.(jinja|jinja2|j2)$/;
+
 /** How the checks parse a file, by its name: JSON, YAML, or a Jinja template. */
 export function configKind(name: string): "json" | "yaml" | "template" | undefined {
   const lower = name.toLowerCase();
-  if (lower.endsWith(".jinja")) return "template";
+  if (TEMPLATE_NAME.test(lower) || lower.endsWith(".template")) return "template";
   if (lower.endsWith(".json")) return "json";
   if (lower.endsWith(".yaml") || lower.endsWith(".yml")) return "yaml";
   return undefined;
+}
+
+/** ".template" names all kinds of text: such a file is read as Jinja only when it holds Jinja's delimiters. */
+export function readsAsTemplate(name: string, text: string): boolean {
+  return !/\.template$/i.test(name) || JINJA_DELIMITERS.test(text);
 }
 
 /**
@@ -32,5 +42,6 @@ export function configFormatOf(name: string, head: Uint8Array): ConfigFormat | u
   const kind = configKind(name);
   if (kind === undefined || isLfsPointer(head) || head.includes(0)) return undefined;
   if (/\.safetensors\.index\.json$/i.test(name)) return undefined;
+  if (kind === "template" && !readsAsTemplate(name, Buffer.from(head).toString("latin1"))) return undefined;
   return kind === "template" ? "chat-template" : "model-config";
 }
