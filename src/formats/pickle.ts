@@ -8,7 +8,7 @@ import { ConstantLog, HEAD } from "../pickle/constants.js";
 import { dormantPayloads, mayHide } from "../pickle/dormant.js";
 import { BufferSource, SliceSource, type ByteSource } from "../sources/byteSource.js";
 import type { Value } from "../pickle/values.js";
-import { OP } from "../pickle/opcodes.js";
+import { HIGHEST_PROTOCOL, OP } from "../pickle/opcodes.js";
 import type { FormatScanner, ScanContext } from "./context.js";
 
 /** Which extra callables a layout legitimately uses (TorchScript rebuilders in its pickles). */
@@ -50,6 +50,8 @@ export async function scanPickle(source: ByteSource, ctx: ScanContext, options: 
   let offset = options.offset ?? 0;
   let result: PickleScanResult = { end: offset, complete: false, value: null };
   let streams = 0;
+  /** Where bytes after the last STOP that are not a pickle begin. */
+  let hiddenAt: number | undefined;
   const constants = new ConstantLog();
   for (;;) {
     analyst.beginStream(streams > 0 || options.trailing ? "trailing" : options.tentative ? "tentative" : "sure");
@@ -62,7 +64,10 @@ export async function scanPickle(source: ByteSource, ctx: ScanContext, options: 
     }
     analyst.endStream(outcome, offset, source.size);
     result = { end: outcome.end, complete: outcome.stopped, value: outcome.result };
-    if (!outcome.stopped) break;
+    if (!outcome.stopped) {
+      if ((streams > 0 || options.trailing) && outcome.effects === 0) hiddenAt = offset;
+      break;
+    }
     streams++;
     if (options.single || outcome.end >= source.size) break;
     if (streams >= LIMITS.pickleMaxStreams) {
@@ -75,7 +80,29 @@ export async function scanPickle(source: ByteSource, ctx: ScanContext, options: 
   analyst.flush();
   for (const n of analyst.nested) await ctx.scanMember(nestedName(n), nestedSource(source, n), "pickle");
   await scanDormant(source, constants, analyst.nested, ctx);
+  if (hiddenAt !== undefined) await scanAfterJunk(source, hiddenAt, ctx);
   return result;
+}
+
+/** How far into bytes after the last STOP a pickle hidden behind a separator is looked for. */
+const JUNK_WINDOW = 1024 * 1024;
+
+/**
+ * Bytes after the last STOP that do not begin a pickle may still hide one a byte or more further
+ * on (a separator, padding): a reader that resynchronises on the next PROTO runs it. The first
+ * such pickle in the window (PROTO, a protocol number, then opcodes that walk to STOP) is scanned
+ * as a nested member; what follows it is its own trailing data.
+ */
+async function scanAfterJunk(source: ByteSource, from: number, ctx: ScanContext): Promise<void> {
+  const bytes = await source.read(from, Math.min(source.size - from, JUNK_WINDOW));
+  for (let i = bytes.indexOf(OP.PROTO, 1); i >= 0 && i + 1 < bytes.length; i = bytes.indexOf(OP.PROTO, i + 1)) {
+    if (bytes[i + 1]! < 2 || bytes[i + 1]! > HIGHEST_PROTOCOL) continue;
+    const found = dormantPayloads(bytes.subarray(i)).find((d) => d.kind === "pickle");
+    if (!found) continue;
+    const name = `<pickle after the last STOP @${from + i}>`;
+    await ctx.scanMember(name, new SliceSource(name, source, from + i, source.size - from - i), "pickle");
+    return;
+  }
 }
 
 /**
