@@ -193,7 +193,8 @@ const CORE_RULES = {
   MG142: {
     name: "archive-path-traversal",
     severity: "high",
-    description: "An archive member's name is absolute or climbs out of the extraction folder (zip slip).",
+    description:
+      "An archive member's name is absolute or climbs out of the extraction folder (zip slip), or a link member (tar symbolic or hard link, zip entry marked S_IFLNK) points there, directly or through other links: extraction then writes or reads through it outside the folder.",
     reference: "https://security.snyk.io/research/zip-slip-vulnerability",
   },
   MG143: {
