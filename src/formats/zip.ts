@@ -31,6 +31,7 @@ import { isKerasArchive, scanKerasArchive } from "./keras.js";
 import { scanPickle } from "./pickle.js";
 import { scanTorchZip } from "./pytorch.js";
 import { isArchiveSequence, scanDcpShard } from "./dcp.js";
+import { checkTorchServeManifest, isTorchServeArchive } from "./torchserve.js";
 
 /** The archive's structure cannot be read (no end record, corrupt central directory). */
 export class ZipFormatError extends Error {}
@@ -679,6 +680,8 @@ async function scanView(archive: ZipArchive, ctx: ScanContext): Promise<void> {
   checkMemberNames(ctx, "zip", names);
   checkLinks(ctx, "zip", await linksOf(archive, ctx));
   if (archive.reader === "pytorch") checkFoldedNames(ctx, names);
+  // Whatever else the archive looks like: TorchServe finds its manifest by name.
+  if (isTorchServeArchive(names)) await checkTorchServeManifest(archive, ctx);
 
   if (isKerasArchive(names)) {
     ctx.refineFormat("keras-v3");
