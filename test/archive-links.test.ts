@@ -155,6 +155,16 @@ test("tar: a link loop is reported (fail closed), not followed forever", async (
   assert.ok(messages.every((m) => /more than 40 links \(a loop\)/.test(m)), messages.join("\n"));
 });
 
+test("tar: resolving many long targets stops at the step bound with MG140 instead of running on", async () => {
+  // 64 links of 2,000 steps each are more than the 65,536 steps one archive may take.
+  const deep = Array.from({ length: 2000 }, () => "d").join("/");
+  const ctx = await tarFindings(Array.from({ length: 64 }, (_, i) => ({ name: `l${i}`, type: "2", link: deep })));
+  const limits = ctx.reports.filter((r) => r.rule === "MG140");
+  assert.equal(limits.length, 1);
+  assert.match(limits[0]!.message, /^tar link targets need more than 65536 path steps to resolve; links from "l32" on were not checked$/);
+  assert.deepEqual(traversals(ctx), []);
+});
+
 test("tar: a GNU long link name (K record) is the target checked", async () => {
   const long = `${"../".repeat(40)}etc/shadow`;
   const ctx = await tarFindings([{ name: "model/long", type: "2", link: long }]);

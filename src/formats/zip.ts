@@ -25,7 +25,7 @@ import { crc32 } from "node:zlib";
 import { BufferSource, ChunkedSource, SliceSource, type ByteSource } from "../sources/byteSource.js";
 import { LIMITS } from "../limits.js";
 import { decompressBz2, decompressLzma, inflateBounded, type Layer, type LayerProblem } from "./compression.js";
-import { canDescend, checkLinks, checkMemberNames, memberBudget, type LinkMember } from "./container.js";
+import { canDescend, checkLinks, checkMemberNames, MAX_LINK_TARGET, memberBudget, type LinkMember } from "./container.js";
 import type { FormatScanner, ScanBudget, ScanContext } from "./context.js";
 import { isKerasArchive, scanKerasArchive } from "./keras.js";
 import { scanPickle } from "./pickle.js";
@@ -127,8 +127,6 @@ const METHODS: Readonly<Record<number, "deflate" | "bzip2" | "LZMA">> = { 8: "de
 const HOST_UNIX = 3;
 const S_IFMT = 0o170000;
 const S_IFLNK = 0o120000;
-/** Longest link target read (PATH_MAX): a longer one cannot be created. */
-const MAX_LINK_TARGET = 4096;
 
 export class ZipArchive {
   private readonly locals = new Map<number, LocalHeader>();
@@ -706,7 +704,8 @@ async function linksOf(archive: ZipArchive, ctx: ScanContext): Promise<LinkMembe
     if (!entry.symlink) continue;
     const { source } = await archive.open(entry, ctx.budget);
     if (!source) continue;
-    const target = decodeName(await source.read(0, Math.min(source.size, MAX_LINK_TARGET)), FLAG_UTF8);
+    // A longer target cannot be created; one byte more than the bound is enough for checkLinks to tell.
+    const target = decodeName(await source.read(0, Math.min(source.size, MAX_LINK_TARGET + 1)), FLAG_UTF8);
     links.push({ name: entry.name, target, kind: "symbolic", offset: entry.localHeaderOffset >= 0 ? entry.localHeaderOffset : undefined });
   }
   return links;

@@ -20,7 +20,7 @@ const PICKLE_DOCS = "https://docs.python.org/3/library/pickle.html";
 const PICKLETOOLS = "https://docs.python.org/3/library/pickletools.html";
 
 /** Bumped whenever a rule or the callable lists change, so caches and lockfiles know to rescan. */
-export const RULES_VERSION = "2026.12.2";
+export const RULES_VERSION = "2026.12.3";
 
 /** Pickle, archive and engine rules (MG1xx); other formats add theirs from their own tables. */
 const CORE_RULES = {
