@@ -26,10 +26,118 @@ export function memberBudget(ctx: ScanContext, kind: string, count: number): num
  */
 export function unsafeMemberName(name: string): string | undefined {
   const path = name.replace(/\\/g, "/");
-  if (path.startsWith("/")) return "is an absolute path";
-  if (/^[A-Za-z]:/.test(path)) return "starts with a drive letter";
+  const absolute = absolutePath(path);
+  if (absolute) return absolute;
   if (path.split("/").includes("..")) return "climbs out of the extraction folder with '..'";
   return undefined;
+}
+
+/** Why a path (slashes only) is rooted outside any folder, or undefined. */
+function absolutePath(path: string): string | undefined {
+  if (path.startsWith("/")) return "is an absolute path";
+  if (/^[A-Za-z]:/.test(path)) return "starts with a drive letter";
+  return undefined;
+}
+
+/** A link member: extraction creates it, then follows it for every later path that passes through it. */
+export interface LinkMember {
+  name: string;
+  target: string;
+  /** Symbolic links resolve from their own folder; tar hard links name a member from the archive root. */
+  kind: "symbolic" | "hard";
+  offset?: number;
+}
+
+/** Most links one resolution follows before it counts as a loop (Linux's own limit is 40). */
+const MAX_LINK_HOPS = 40;
+/** Path steps walked for all the links of one archive (CWE-407: long targets through many links). */
+const MAX_LINK_STEPS = 1 << 16;
+/** PATH_MAX: a longer link target cannot be created (ENAMETOOLONG), so extraction stops there. */
+export const MAX_LINK_TARGET = 4096;
+/** Folders a path of PATH_MAX bytes can hold; deeper resolutions are not followed further. */
+const MAX_LINK_DEPTH = MAX_LINK_TARGET / 2;
+
+/** What is left of the walk's bounds: hops for the link being resolved, steps for the whole archive. */
+interface WalkBudget {
+  hops: number;
+  steps: number;
+}
+
+/**
+ * Reports MG142 for each link whose target, followed through the other symbolic links of the
+ * archive, is absolute or leaves the extraction folder. Links that stay inside are fine.
+ */
+export function checkLinks(ctx: ScanContext, kind: string, links: readonly LinkMember[]): void {
+  const symbolic = new Map<string, string>();
+  for (const link of links) if (link.kind === "symbolic") symbolic.set(normalise(link.name), link.target);
+  const budget: WalkBudget = { hops: MAX_LINK_HOPS, steps: MAX_LINK_STEPS };
+  for (const link of links) {
+    if (link.target.length > MAX_LINK_TARGET) continue;
+    budget.hops = MAX_LINK_HOPS;
+    const why = linkEscape(link, symbolic, budget);
+    if (budget.steps < 0) {
+      ctx.report("MG140", `${kind} link targets need more than ${MAX_LINK_STEPS} path steps to resolve; links from "${link.name}" on were not checked`, {
+        offset: link.offset,
+      });
+      return;
+    }
+    if (!why) continue;
+    ctx.report("MG142", `${kind} member "${link.name}" is a ${link.kind} link to "${link.target}", which ${why}; extracting the archive writes or reads through it outside the folder`, {
+      offset: link.offset,
+      evidence: `${link.name} -> ${link.target}`,
+    });
+  }
+}
+
+/** Where `link` leads, as a reason when that is outside the extraction folder. */
+function linkEscape(link: LinkMember, symbolic: ReadonlyMap<string, string>, budget: WalkBudget): string | undefined {
+  const target = link.target.replace(/\\/g, "/");
+  const absolute = absolutePath(target);
+  if (absolute) return absolute;
+  // The link's own folder may pass through another link (a/b -> .., then a/b/c -> ..).
+  const folder = link.kind === "symbolic" ? walk([], normalise(link.name).split("/").slice(0, -1), symbolic, budget) : [];
+  const end = typeof folder === "string" ? folder : walk(folder, target.split("/"), symbolic, budget);
+  return typeof end === "string" ? end : undefined;
+}
+
+/**
+ * Follows `steps` from the folder `at` (path components under the extraction root), replacing each
+ * symbolic link met on the way by its target. Returns the folder reached, or why it is outside.
+ */
+function walk(at: string[], steps: readonly string[], symbolic: ReadonlyMap<string, string>, budget: WalkBudget): string[] | string {
+  let here = at;
+  for (const step of steps) {
+    if (--budget.steps < 0) return "could not be resolved within the step bound";
+    if (step === "" || step === ".") continue;
+    if (step === "..") {
+      if (here.length === 0) return "climbs out of the extraction folder with '..'";
+      here = here.slice(0, -1);
+      continue;
+    }
+    if (here.length >= MAX_LINK_DEPTH) return `resolves deeper than ${MAX_LINK_DEPTH} folders, so it was not followed`;
+    const target = symbolic.get([...here, step].join("/"));
+    if (target === undefined) {
+      here = [...here, step];
+      continue;
+    }
+    if (--budget.hops < 0) return `follows more than ${MAX_LINK_HOPS} links (a loop)`;
+    const path = target.replace(/\\/g, "/");
+    const absolute = absolutePath(path);
+    if (absolute) return `passes through a link to "${target}", which ${absolute}`;
+    const next = walk(here, path.split("/"), symbolic, budget);
+    if (typeof next === "string") return next;
+    here = next;
+  }
+  return here;
+}
+
+/** A member name as a path under the extraction root: separators unified, empty and "." steps dropped. */
+function normalise(name: string): string {
+  return name
+    .replace(/\\/g, "/")
+    .split("/")
+    .filter((s) => s !== "" && s !== ".")
+    .join("/");
 }
 
 /** Reports MG142 and MG143 for a list of member names (members are scanned all the same). */

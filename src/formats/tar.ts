@@ -6,7 +6,7 @@
  */
 import { LIMITS } from "../limits.js";
 import { SliceSource, type ByteSource } from "../sources/byteSource.js";
-import { canDescend, checkMemberNames } from "./container.js";
+import { canDescend, checkLinks, checkMemberNames, type LinkMember } from "./container.js";
 import type { FormatScanner, ScanContext } from "./context.js";
 
 /** A tar header that cannot be parsed (bad checksum, bad number); distinct from I/O errors. */
@@ -17,6 +17,8 @@ export interface TarHeader {
   name: string;
   size: number;
   type: string;
+  /** Target of a link member (types 1 and 2), before GNU/pax long link names apply. */
+  linkName: string;
   /** ustar magic "ustar\0" (POSIX) rather than GNU's "ustar  \0". */
   posix: boolean;
 }
@@ -26,6 +28,8 @@ const BLOCK = 512;
 const MAX_META = 1 << 20;
 /** Types whose data is not file content. */
 const NOT_CONTENT = new Set(["1", "2", "3", "4", "5", "6"]);
+/** Link types: tarfile creates the link, and later members and readers go through it. */
+const LINK_KINDS: Readonly<Record<string, LinkMember["kind"]>> = { "1": "hard", "2": "symbolic" };
 
 /** Parses one header block. Returns undefined for an all-zero block (end of archive). */
 export function parseTarHeader(block: Uint8Array): TarHeader | undefined {
@@ -44,7 +48,13 @@ export function parseTarHeader(block: Uint8Array): TarHeader | undefined {
   const posix = magic === "ustar" && block[262] === 0;
   const prefix = posix ? text(block, 345, 155) : "";
   const name = text(block, 0, 100);
-  return { name: prefix ? `${prefix}/${name}` : name, size: tarNumber(block, 124, 12), type: String.fromCharCode(block[156]!), posix };
+  return {
+    name: prefix ? `${prefix}/${name}` : name,
+    size: tarNumber(block, 124, 12),
+    type: String.fromCharCode(block[156]!),
+    linkName: text(block, 157, 100),
+    posix,
+  };
 }
 
 /** Octal ASCII, or GNU base-256 when the top bit of the first byte is set. */
@@ -84,7 +94,9 @@ export function parsePax(data: Uint8Array): Map<string, string> {
 export const scanTar: FormatScanner = async (source: ByteSource, ctx: ScanContext) => {
   if (!canDescend(ctx, "tar archive")) return;
   const names: string[] = [];
+  const links: LinkMember[] = [];
   let longName: string | undefined;
+  let longLink: string | undefined;
   let pax = new Map<string, string>();
   let at = 0;
   try {
@@ -94,23 +106,27 @@ export const scanTar: FormatScanner = async (source: ByteSource, ctx: ScanContex
       const size = pax.has("size") ? paxNumber(pax.get("size")!) : header.size;
       const dataStart = at + BLOCK;
       const next = dataStart + Math.ceil(size / BLOCK) * BLOCK;
-      if (header.type === "L" || header.type === "x" || header.type === "g") {
+      if (header.type === "L" || header.type === "K" || header.type === "x" || header.type === "g") {
         if (size > MAX_META) throw new TarFormatError(`${size}-byte long-name or pax header`);
         const data = await source.read(dataStart, size);
         if (header.type === "L") longName = new TextDecoder().decode(data).replace(/\0.*$/s, "");
+        else if (header.type === "K") longLink = new TextDecoder().decode(data).replace(/\0.*$/s, "");
         // Global pax headers ("g") set defaults that tarfile does not apply to names or sizes.
         else if (header.type === "x") pax = parsePax(data);
-      } else if (header.type !== "K") {
+      } else {
         const name = pax.get("path") ?? longName ?? header.name;
-        if (!NOT_CONTENT.has(header.type)) {
+        const linkKind = LINK_KINDS[header.type];
+        if (linkKind || !NOT_CONTENT.has(header.type)) {
           if (names.length === LIMITS.maxMembers) {
             ctx.report("MG140", `tar archive has more than ${LIMITS.maxMembers} members; the rest were not analysed`, { offset: at });
             break;
           }
           names.push(name);
-          await scanTarMember(source, ctx, name, header.type, dataStart, size);
+          if (linkKind) links.push({ name, target: pax.get("linkpath") ?? longLink ?? header.linkName, kind: linkKind, offset: at });
+          else await scanTarMember(source, ctx, name, header.type, dataStart, size);
         }
         longName = undefined;
+        longLink = undefined;
         pax = new Map();
       }
       at = next;
@@ -123,6 +139,7 @@ export const scanTar: FormatScanner = async (source: ByteSource, ctx: ScanContex
     ctx.report("MG141", `tar header at offset ${at} is corrupt (${err.message}); the rest of the archive was not analysed`, { offset: at });
   }
   checkMemberNames(ctx, "tar", names);
+  checkLinks(ctx, "tar", links);
   // PyTorch before 0.4 saved checkpoints as a tar of these members; each is a pickle read by content.
   if (PYTORCH_TAR_MEMBERS.every((n) => names.includes(n))) ctx.refineFormat("pytorch-tar");
 };

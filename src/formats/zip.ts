@@ -25,12 +25,13 @@ import { crc32 } from "node:zlib";
 import { BufferSource, ChunkedSource, SliceSource, type ByteSource } from "../sources/byteSource.js";
 import { LIMITS } from "../limits.js";
 import { decompressBz2, decompressLzma, inflateBounded, type Layer, type LayerProblem } from "./compression.js";
-import { canDescend, checkMemberNames, memberBudget } from "./container.js";
+import { canDescend, checkLinks, checkMemberNames, MAX_LINK_TARGET, memberBudget, type LinkMember } from "./container.js";
 import type { FormatScanner, ScanBudget, ScanContext } from "./context.js";
 import { isKerasArchive, scanKerasArchive } from "./keras.js";
 import { scanPickle } from "./pickle.js";
 import { scanTorchZip } from "./pytorch.js";
 import { isArchiveSequence, scanDcpShard } from "./dcp.js";
+import { checkTorchServeManifest, isTorchServeArchive } from "./torchserve.js";
 
 /** The archive's structure cannot be read (no end record, corrupt central directory). */
 export class ZipFormatError extends Error {}
@@ -49,6 +50,8 @@ export interface ZipEntry {
   readonly localHeaderOffset: number;
   /** Flag bit 0. PyTorch ignores it. */
   readonly encrypted: boolean;
+  /** Made on Unix with S_IFLNK in the external attributes: unzip and bsdtar extract it as a symbolic link to its content. */
+  readonly symlink: boolean;
 }
 
 export interface LocalHeader {
@@ -120,6 +123,10 @@ const FLAG_UTF8 = 0x800;
 const FLAG_LZMA_EOS = 2;
 /** Compression methods by number; PyTorch reads deflate (and stored), zipfile also bzip2 and LZMA. */
 const METHODS: Readonly<Record<number, "deflate" | "bzip2" | "LZMA">> = { 8: "deflate", 12: "bzip2", 14: "LZMA" };
+/** "Version made by" host system Unix: the high 16 bits of the external attributes are st_mode. */
+const HOST_UNIX = 3;
+const S_IFMT = 0o170000;
+const S_IFLNK = 0o120000;
 
 export class ZipArchive {
   private readonly locals = new Map<number, LocalHeader>();
@@ -461,6 +468,7 @@ function parseCentralDirectory(cd: Uint8Array, base: number, count?: number, pyt
       uncompressedSize,
       localHeaderOffset: base + localHeaderOffset,
       encrypted: (flags & FLAG_ENCRYPTED) !== 0,
+      symlink: view.getUint8(p + 5) === HOST_UNIX && ((view.getUint32(p + 38, true) >>> 16) & S_IFMT) === S_IFLNK,
     });
     p = next;
   }
@@ -668,7 +676,10 @@ async function scanView(archive: ZipArchive, ctx: ScanContext): Promise<void> {
   memberBudget(ctx, "zip archive", Math.max(archive.declaredEntries, archive.entries.length));
   const names = archive.entries.map((e) => e.name);
   checkMemberNames(ctx, "zip", names);
+  checkLinks(ctx, "zip", await linksOf(archive, ctx));
   if (archive.reader === "pytorch") checkFoldedNames(ctx, names);
+  // Whatever else the archive looks like: TorchServe finds its manifest by name.
+  if (isTorchServeArchive(names)) await checkTorchServeManifest(archive, ctx);
 
   if (isKerasArchive(names)) {
     ctx.refineFormat("keras-v3");
@@ -684,6 +695,20 @@ async function scanView(archive: ZipArchive, ctx: ScanContext): Promise<void> {
     if (layout === "npz" && ctx.depth === 0) ctx.refineFormat("npz");
     await scanZipEntries(archive, ctx);
   }
+}
+
+/** The archive's symbolic link members with their targets (the member's content); unreadable ones are reported when scanned. */
+async function linksOf(archive: ZipArchive, ctx: ScanContext): Promise<LinkMember[]> {
+  const links: LinkMember[] = [];
+  for (const entry of archive.entries.slice(0, LIMITS.maxMembers)) {
+    if (!entry.symlink) continue;
+    const { source } = await archive.open(entry, ctx.budget);
+    if (!source) continue;
+    // A longer target cannot be created; one byte more than the bound is enough for checkLinks to tell.
+    const target = decodeName(await source.read(0, Math.min(source.size, MAX_LINK_TARGET + 1)), FLAG_UTF8);
+    links.push({ name: entry.name, target, kind: "symbolic", offset: entry.localHeaderOffset >= 0 ? entry.localHeaderOffset : undefined });
+  }
+  return links;
 }
 
 /** miniz looks names up ignoring ASCII case: names equal but for case are duplicates to PyTorch (MG143). */

@@ -20,7 +20,7 @@ const PICKLE_DOCS = "https://docs.python.org/3/library/pickle.html";
 const PICKLETOOLS = "https://docs.python.org/3/library/pickletools.html";
 
 /** Bumped whenever a rule or the callable lists change, so caches and lockfiles know to rescan. */
-export const RULES_VERSION = "2026.12.2";
+export const RULES_VERSION = "2026.12.3";
 
 /** Pickle, archive and engine rules (MG1xx); other formats add theirs from their own tables. */
 const CORE_RULES = {
@@ -193,7 +193,8 @@ const CORE_RULES = {
   MG142: {
     name: "archive-path-traversal",
     severity: "high",
-    description: "An archive member's name is absolute or climbs out of the extraction folder (zip slip).",
+    description:
+      "An archive member's name is absolute or climbs out of the extraction folder (zip slip), or a link member (tar symbolic or hard link, zip entry marked S_IFLNK) points there, directly or through other links: extraction then writes or reads through it outside the folder.",
     reference: "https://security.snyk.io/research/zip-slip-vulnerability",
   },
   MG143: {

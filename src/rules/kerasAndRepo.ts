@@ -155,6 +155,13 @@ export const KERAS_AND_REPO_RULES = {
       "A PEFT adapter_config.json auto_mapping names a parent_library outside transformers/diffusers model modules (or a class that is not a plain name): AutoPeftModel imports that module and calls from_pretrained on what it names.",
     reference: "https://huggingface.co/docs/peft/package_reference/auto_class",
   },
+  MG284: {
+    name: "serving-archive-code",
+    severity: "high",
+    description:
+      "A TorchServe model archive (.mar, MAR-INF/MANIFEST.json) names Python code from the archive as its handler or model file, or a handler module that is not one of TorchServe's built-in handlers: TorchServe imports and runs it when the model is registered, and calls it for every request.",
+    reference: "https://github.com/pytorch/serve/blob/master/docs/custom_service.md",
+  },
 } as const satisfies Record<string, RuleInfo>;
 
 /**

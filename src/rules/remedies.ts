@@ -110,4 +110,5 @@ export const REMEDIES: Record<RuleId, string> = {
   MG281: REMOTE_CODE,
   MG282: REMOTE_CODE,
   MG283: REMOTE_CODE,
+  MG284: "Read the handler and model code before registering the archive with TorchServe; register only archives built from reviewed code, or use a built-in handler with weights alone.",
 };
