@@ -83,6 +83,7 @@ export const REMEDIES: Record<RuleId, string> = {
   MG232: GRAPH_CODE,
   MG233: MALFORMED,
   MG234: NOT_ANALYSED,
+  MG235: GRAPH_CODE,
   MG240: GRAPH_CODE,
   MG241: GRAPH_CODE,
   MG242: "Check that the checkpoint operations read and write only the model's own files; export the graph again without them if you only serve it.",
