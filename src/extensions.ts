@@ -22,7 +22,7 @@ const CODE_FREE = new Set<Format>(["safetensors", "safetensors-index", "gguf", "
 
 const EXPECTED: Readonly<Record<string, readonly Format[]>> = {
   ".safetensors": ["safetensors"],
-  ".json": ["safetensors-index", "model-config"],
+  ".json": ["safetensors-index", "model-config", "skops-schema"],
   ".yaml": ["model-config"],
   ".yml": ["model-config"],
   ".jinja": ["chat-template"],
@@ -36,6 +36,7 @@ const EXPECTED: Readonly<Record<string, readonly Format[]>> = {
   ".keras": ["keras-v3", "keras-h5"],
   ".npy": ["numpy"],
   ".npz": ZIPS,
+  ".skops": ["zip"],
   ".zip": ZIPS,
   ".pt": TORCH,
   ".pth": TORCH,

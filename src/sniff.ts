@@ -10,6 +10,7 @@ import { sniffGguf } from "./formats/gguf.js";
 import { sniffHdf5 } from "./formats/keras.js";
 import { sniffOnnx } from "./formats/onnx.js";
 import { isSafetensorsIndexName, sniffSafetensors } from "./formats/safetensors.js";
+import { sniffSkopsSchema } from "./formats/skops.js";
 import { sniffKerasMetadata, sniffSavedModel, sniffTflite } from "./formats/tensorflow.js";
 import { findEndRecord } from "./formats/zip.js";
 import { configFormatOf } from "./repo/names.js";
@@ -84,6 +85,7 @@ function sniffHead(b: Buffer, size: number): Format {
   // field 2 is a MetaGraphDef message, ONNX's a producer name (tensorflow.ts says how they differ).
   if (sniffSavedModel(b, size)) return "tf-savedmodel";
   if (sniffOnnx(b, size)) return "onnx";
+  if (sniffSkopsSchema(b)) return "skops-schema";
   if (looksLikePickle(b, b.length === size)) return "pickle";
   return "unknown";
 }

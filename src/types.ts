@@ -70,6 +70,8 @@ export type Format =
   | "model-config"
   /** A Jinja chat template file (chat_template.jinja). */
   | "chat-template"
+  /** A skops schema (schema.json of a .skops zip): the node tree skops.io.load rebuilds. */
+  | "skops-schema"
   | "unknown";
 
 export type Verdict = "pass" | "block";

@@ -59,6 +59,7 @@ const FORMAT_NAMES: Record<Format, true> = {
   "pytorch-dcp": true,
   "model-config": true,
   "chat-template": true,
+  "skops-schema": true,
   unknown: true,
 };
 

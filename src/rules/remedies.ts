@@ -111,4 +111,5 @@ export const REMEDIES: Record<RuleId, string> = {
   MG281: REMOTE_CODE,
   MG282: REMOTE_CODE,
   MG283: REMOTE_CODE,
+  MG300: NOT_ANALYSED,
 };
