@@ -37,6 +37,8 @@ const EXPECTED: Readonly<Record<string, readonly Format[]>> = {
   ".npy": ["numpy"],
   ".npz": ZIPS,
   ".skops": ["zip"],
+  ".pmml": ["pmml"],
+  ".xml": ["openvino-ir", "pmml"],
   ".zip": ZIPS,
   ".pt": TORCH,
   ".pth": TORCH,

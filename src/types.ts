@@ -72,6 +72,10 @@ export type Format =
   | "chat-template"
   /** A skops schema (schema.json of a .skops zip): the node tree skops.io.load rebuilds. */
   | "skops-schema"
+  /** PMML (XML, root element PMML). */
+  | "pmml"
+  /** OpenVINO IR: the .xml graph (root element net) of a model whose weights are in a .bin beside it. */
+  | "openvino-ir"
   | "unknown";
 
 export type Verdict = "pass" | "block";

@@ -10,6 +10,7 @@ import { symlinkEscape } from "../repo/links.js";
 import { own } from "../own.js";
 import { FileSource, type ByteSource } from "../sources/byteSource.js";
 import type { FormatScanner, ScanContext } from "./context.js";
+import { evidenceOf, tally, type Tally } from "./tally.js";
 import { DATA_LOCATION_EXTERNAL, onnxTypes, type Attribute, type Graph, type Model, type Node, type Tensor } from "./schemas/onnx.js";
 import { decodeOrReport, headFields, WIRE } from "./schemas/protobuf.js";
 
@@ -18,8 +19,6 @@ import { decodeOrReport, headFields, WIRE } from "./schemas/protobuf.js";
  * attribute) against its limit of 100, so real decodable models stay below ~33 levels anyway.
  */
 const MAX_GRAPH_DEPTH = 32;
-/** Node names quoted per custom domain; the count says how many more there were (report flooding). */
-const NAMES_PER_DOMAIN = 10;
 /** Distinct external-data locations checked for symlinks (CWE-400: each costs a few lstat calls). */
 const MAX_LINKED_LOCATIONS = 4096;
 /** IR versions in use are 1–11; a generous ceiling keeps random bytes after 0x08 from sniffing. */
@@ -100,9 +99,9 @@ interface Pending {
 class OnnxWalk {
   /** `domain\0name` of the model's own functions: nodes calling them run ONNX nodes, not native code. */
   private readonly localFunctions: Set<string>;
-  private readonly customDomains = new Map<string, OpTally>();
+  private readonly customDomains = new Map<string, Tally>();
   /** Python ops by op type (the domain is part of each node's label). */
-  private readonly pythonOps = new Map<string, OpTally>();
+  private readonly pythonOps = new Map<string, Tally>();
   private readonly stack: Pending[] = [];
   /** External-data locations that stay inside the folder as written, with where the first was seen. */
   readonly locations = new Map<string, string>();
@@ -198,26 +197,6 @@ class OnnxWalk {
       });
     }
   }
-}
-
-/** Nodes of one kind: the distinct names seen beside it, how many, and the first few quoted. */
-interface OpTally {
-  seen: Set<string>;
-  nodes: string[];
-  count: number;
-}
-
-function tally(table: Map<string, OpTally>, key: string, seen: string, node: string): void {
-  let d = table.get(key);
-  if (!d) table.set(key, (d = { seen: new Set(), nodes: [], count: 0 }));
-  d.seen.add(seen);
-  d.count++;
-  if (d.nodes.length < NAMES_PER_DOMAIN) d.nodes.push(node);
-}
-
-function evidenceOf(d: OpTally): string {
-  const more = d.count > d.nodes.length ? ` and ${d.count - d.nodes.length} more` : "";
-  return `${d.nodes.join("; ")}${more}`;
 }
 
 /**

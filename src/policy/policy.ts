@@ -60,6 +60,8 @@ const FORMAT_NAMES: Record<Format, true> = {
   "model-config": true,
   "chat-template": true,
   "skops-schema": true,
+  pmml: true,
+  "openvino-ir": true,
   unknown: true,
 };
 

@@ -112,4 +112,7 @@ export const REMEDIES: Record<RuleId, string> = {
   MG282: REMOTE_CODE,
   MG283: REMOTE_CODE,
   MG300: NOT_ANALYSED,
+  MG310: "Do not open the file with an XML parser that resolves entities; remove the DOCTYPE (PMML and OpenVINO IR need none), or get the model again from its publisher.",
+  MG311: NOT_ANALYSED,
+  MG312: GRAPH_CODE,
 };
