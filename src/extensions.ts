@@ -22,7 +22,7 @@ const CODE_FREE = new Set<Format>(["safetensors", "safetensors-index", "gguf", "
 
 const EXPECTED: Readonly<Record<string, readonly Format[]>> = {
   ".safetensors": ["safetensors"],
-  ".json": ["safetensors-index", "model-config"],
+  ".json": ["safetensors-index", "model-config", "skops-schema"],
   ".yaml": ["model-config"],
   ".yml": ["model-config"],
   ".jinja": ["chat-template"],
@@ -38,6 +38,9 @@ const EXPECTED: Readonly<Record<string, readonly Format[]>> = {
   ".keras": ["keras-v3", "keras-h5"],
   ".npy": ["numpy"],
   ".npz": ZIPS,
+  ".skops": ["zip"],
+  ".pmml": ["pmml"],
+  ".xml": ["openvino-ir", "pmml"],
   ".zip": ZIPS,
   ".pt": TORCH,
   ".pth": TORCH,

@@ -10,6 +10,8 @@ import { sniffGguf } from "./formats/gguf.js";
 import { sniffHdf5 } from "./formats/keras.js";
 import { sniffOnnx } from "./formats/onnx.js";
 import { isSafetensorsIndexName, sniffSafetensors } from "./formats/safetensors.js";
+import { sniffSkopsSchema } from "./formats/skops.js";
+import { sniffXmlModel, xmlModelByName } from "./formats/xml.js";
 import { sniffKerasMetadata, sniffSavedModel, sniffTflite } from "./formats/tensorflow.js";
 import { findEndRecord } from "./formats/zip.js";
 import { configFormatOf } from "./repo/names.js";
@@ -84,6 +86,9 @@ function sniffHead(b: Buffer, size: number): Format {
   // field 2 is a MetaGraphDef message, ONNX's a producer name (tensorflow.ts says how they differ).
   if (sniffSavedModel(b, size)) return "tf-savedmodel";
   if (sniffOnnx(b, size)) return "onnx";
+  if (sniffSkopsSchema(b)) return "skops-schema";
+  const xml = sniffXmlModel(b);
+  if (xml) return xml;
   if (looksLikePickle(b, b.length === size)) return "pickle";
   return "unknown";
 }
@@ -93,6 +98,8 @@ function sniffByName(b: Buffer, size: number, name: string): Format {
   if (sniffSavedModel(b, size, name)) return "tf-savedmodel";
   if (sniffKerasMetadata(b, size, name)) return "keras-metadata";
   if (isSafetensorsIndexName(name)) return "safetensors-index";
+  const xml = xmlModelByName(b, name);
+  if (xml) return xml;
   // Configs and templates loaders find by name (config.json, modules.json, chat_template.jinja…), also given alone.
   return configFormatOf(name, b) ?? "unknown";
 }

@@ -70,6 +70,12 @@ export type Format =
   | "model-config"
   /** A Jinja chat template file (chat_template.jinja). */
   | "chat-template"
+  /** A skops schema (schema.json of a .skops zip): the node tree skops.io.load rebuilds. */
+  | "skops-schema"
+  /** PMML (XML, root element PMML). */
+  | "pmml"
+  /** OpenVINO IR: the .xml graph (root element net) of a model whose weights are in a .bin beside it. */
+  | "openvino-ir"
   | "unknown";
 
 export type Verdict = "pass" | "block";

@@ -10,7 +10,9 @@ import { scanPickleContent } from "./pickle.js";
 import { scanTorchLegacy } from "./pytorch.js";
 import { scanSafetensors, scanSafetensorsIndex } from "./safetensors.js";
 import { scanSevenZip } from "./sevenzip.js";
+import { scanSkopsSchema } from "./skops.js";
 import { scanTar } from "./tar.js";
+import { scanXmlModel } from "./xml.js";
 import { scanKerasMetadata, scanSavedModel, scanTflite } from "./tensorflow.js";
 import { scanZip } from "./zip.js";
 import { scanChatTemplateFile, scanModelConfig } from "../repo/checks.js";
@@ -46,4 +48,7 @@ export const SCANNERS: Readonly<Partial<Record<Exclude<Format, "unknown">, Forma
   tflite: scanTflite,
   "model-config": scanModelConfig,
   "chat-template": scanChatTemplateFile,
+  "skops-schema": scanSkopsSchema,
+  pmml: scanXmlModel,
+  "openvino-ir": scanXmlModel,
 };

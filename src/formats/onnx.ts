@@ -1,15 +1,16 @@
 /**
  * ONNX models (a protobuf ModelProto, no magic). Decoded with protobufjs against our own minimal
  * schema (schemas/onnx.ts); checks: external-data locations that leave the model's folder (O1),
- * operator domains that need a custom-op library (O2), walked through every subgraph (If/Loop/Scan
+ * operator domains that need a custom-op library (O2), op types that run Python in any domain, walked through every subgraph (If/Loop/Scan
  * attributes), training graph and model-local function. A model that does not decode is a finding.
  */
 import { posix } from "node:path";
-import { ONNX_KNOWN_DOMAINS } from "../rules/graphFormats.js";
+import { ONNX_KNOWN_DOMAINS, ONNX_PYTHON_OPS } from "../rules/graphFormats.js";
 import { symlinkEscape } from "../repo/links.js";
 import { own } from "../own.js";
 import { FileSource, type ByteSource } from "../sources/byteSource.js";
 import type { FormatScanner, ScanContext } from "./context.js";
+import { evidenceOf, tally, type Tally } from "./tally.js";
 import { DATA_LOCATION_EXTERNAL, onnxTypes, type Attribute, type Graph, type Model, type Node, type Tensor } from "./schemas/onnx.js";
 import { decodeOrReport, headFields, WIRE } from "./schemas/protobuf.js";
 
@@ -18,8 +19,6 @@ import { decodeOrReport, headFields, WIRE } from "./schemas/protobuf.js";
  * attribute) against its limit of 100, so real decodable models stay below ~33 levels anyway.
  */
 const MAX_GRAPH_DEPTH = 32;
-/** Node names quoted per custom domain; the count says how many more there were (report flooding). */
-const NAMES_PER_DOMAIN = 10;
 /** Distinct external-data locations checked for symlinks (CWE-400: each costs a few lstat calls). */
 const MAX_LINKED_LOCATIONS = 4096;
 /** IR versions in use are 1–11; a generous ceiling keeps random bytes after 0x08 from sniffing. */
@@ -100,7 +99,9 @@ interface Pending {
 class OnnxWalk {
   /** `domain\0name` of the model's own functions: nodes calling them run ONNX nodes, not native code. */
   private readonly localFunctions: Set<string>;
-  private readonly customDomains = new Map<string, { ops: Set<string>; nodes: string[]; count: number }>();
+  private readonly customDomains = new Map<string, Tally>();
+  /** Python ops by op type (the domain is part of each node's label). */
+  private readonly pythonOps = new Map<string, Tally>();
   private readonly stack: Pending[] = [];
   /** External-data locations that stay inside the folder as written, with where the first was seen. */
   readonly locations = new Map<string, string>();
@@ -178,19 +179,21 @@ class OnnxWalk {
   }
 
   private domain(n: Node, label: string, where: string): void {
-    if (own(ONNX_KNOWN_DOMAINS, n.domain) || this.localFunctions.has(`${n.domain}\0${n.op_type}`)) return;
-    let d = this.customDomains.get(n.domain);
-    if (!d) this.customDomains.set(n.domain, (d = { ops: new Set(), nodes: [], count: 0 }));
-    d.ops.add(n.op_type);
-    d.count++;
-    if (d.nodes.length < NAMES_PER_DOMAIN) d.nodes.push(`${label} in ${where}`);
+    if (this.localFunctions.has(`${n.domain}\0${n.op_type}`)) return;
+    // A Python op is reported as such (MG235) whatever its domain; its domain adds nothing to that.
+    if (own(ONNX_PYTHON_OPS, n.op_type)) tally(this.pythonOps, n.op_type, n.domain || "ai.onnx", `${label} in domain "${n.domain}" in ${where}`);
+    else if (!own(ONNX_KNOWN_DOMAINS, n.domain)) tally(this.customDomains, n.domain, n.op_type, `${label} in ${where}`);
   }
 
   private reportDomains(): void {
+    for (const [opType, d] of this.pythonOps) {
+      this.ctx.report("MG235", `ONNX model has ${d.count} ${opType} node(s) (domains ${[...d.seen].join(", ")}): running them calls Python code`, {
+        evidence: evidenceOf(d),
+      });
+    }
     for (const [domain, d] of this.customDomains) {
-      const more = d.count > d.nodes.length ? ` and ${d.count - d.nodes.length} more` : "";
-      this.ctx.report("MG232", `ONNX model uses custom operator domain "${domain}" (ops ${[...d.ops].join(", ")}) on ${d.count} node(s)`, {
-        evidence: `${d.nodes.join("; ")}${more}`,
+      this.ctx.report("MG232", `ONNX model uses custom operator domain "${domain}" (ops ${[...d.seen].join(", ")}) on ${d.count} node(s)`, {
+        evidence: evidenceOf(d),
       });
     }
   }

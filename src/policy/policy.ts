@@ -59,6 +59,9 @@ const FORMAT_NAMES: Record<Format, true> = {
   "pytorch-dcp": true,
   "model-config": true,
   "chat-template": true,
+  "skops-schema": true,
+  pmml: true,
+  "openvino-ir": true,
   unknown: true,
 };
 

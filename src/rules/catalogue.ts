@@ -6,6 +6,7 @@
 import type { Severity } from "../types.js";
 import { GRAPH_FORMAT_RULES } from "./graphFormats.js";
 import { KERAS_AND_REPO_RULES } from "./kerasAndRepo.js";
+import { MODEL_FORMAT_RULES } from "./modelFormats.js";
 import { TENSOR_FORMAT_RULES } from "./tensorFormats.js";
 
 export interface RuleInfo {
@@ -249,7 +250,7 @@ const CORE_RULES = {
   },
 } as const satisfies Record<string, RuleInfo>;
 
-export const RULES = { ...CORE_RULES, ...TENSOR_FORMAT_RULES, ...GRAPH_FORMAT_RULES, ...KERAS_AND_REPO_RULES } as const;
+export const RULES = { ...CORE_RULES, ...TENSOR_FORMAT_RULES, ...GRAPH_FORMAT_RULES, ...KERAS_AND_REPO_RULES, ...MODEL_FORMAT_RULES } as const;
 
 export type RuleId = keyof typeof RULES;
 

@@ -42,6 +42,13 @@ export const GRAPH_FORMAT_RULES = {
     description: "An ONNX or TensorFlow graph exceeded a bound of the analyser (file size, nesting of subgraphs, operator count); the rest was not analysed.",
     reference: "https://cwe.mitre.org/data/definitions/674.html",
   },
+  MG235: {
+    name: "onnx-python-op",
+    severity: "high",
+    description:
+      "ONNX nodes have an op type that runs Python (PythonOp from torch.onnx's export of custom autograd functions, ONNX Runtime's PythonOp/PythonOpGrad, onnxruntime-extensions' PyOp), in whatever domain: a runtime with a Python op registered calls into Python code the model's loader supplies or the model names.",
+    reference: "https://pytorch.org/docs/stable/onnx_torchscript.html",
+  },
   MG240: {
     name: "tf-python-callback",
     severity: "critical",
@@ -96,6 +103,20 @@ export const ONNX_KNOWN_DOMAINS: Readonly<Record<string, true>> = {
   "com.microsoft.experimental": true,
   "com.microsoft.dml": true,
   "com.ms.internal.nhwc": true,
+};
+
+/**
+ * ONNX op types that mean "call into Python", judged in every domain (torch.onnx exports custom
+ * autograd functions as PythonOp under prim, ORT training under com.microsoft; other writers pick
+ * their own domain). A TensorFlow py_func kept by a converter keeps its TF name.
+ */
+export const ONNX_PYTHON_OPS: Readonly<Record<string, true>> = {
+  PythonOp: true,
+  PythonOpGrad: true,
+  PyOp: true,
+  PyFunc: true,
+  PyFuncStateless: true,
+  EagerPyFunc: true,
 };
 
 /** Why a TensorFlow op is reported; keyed by op name (as in NodeDef.op). */

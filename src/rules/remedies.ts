@@ -83,6 +83,7 @@ export const REMEDIES: Record<RuleId, string> = {
   MG232: GRAPH_CODE,
   MG233: MALFORMED,
   MG234: NOT_ANALYSED,
+  MG235: GRAPH_CODE,
   MG240: GRAPH_CODE,
   MG241: GRAPH_CODE,
   MG242: "Check that the checkpoint operations read and write only the model's own files; export the graph again without them if you only serve it.",
@@ -111,4 +112,8 @@ export const REMEDIES: Record<RuleId, string> = {
   MG282: REMOTE_CODE,
   MG283: REMOTE_CODE,
   MG284: "Read the handler and model code before registering the archive with TorchServe; register only archives built from reviewed code, or use a built-in handler with weights alone.",
+  MG300: NOT_ANALYSED,
+  MG310: "Do not open the file with an XML parser that resolves entities; remove the DOCTYPE (PMML and OpenVINO IR need none), or get the model again from its publisher.",
+  MG311: NOT_ANALYSED,
+  MG312: GRAPH_CODE,
 };
