@@ -92,7 +92,8 @@ export async function scanTargets(paths: string[], options: Omit<ScanOptions, "f
   // URLs learn their size when opened; the total grows as they are.
   let bytesTotal = targets.reduce((n, t) => n + t.size, 0);
   const results: ScannedFile[] = new Array(targets.length);
-  const threadCount = threadsFor(collected.files.length, jobs, options.threads);
+  const localBytes = collected.files.reduce((n, f) => n + f.size, 0);
+  const threadCount = threadsFor(collected.files.length, localBytes, jobs, options.threads);
   const threads = threadCount > 0 ? new ScanThreads(threadCount) : undefined;
   let next = 0;
   let filesDone = 0;

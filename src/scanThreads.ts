@@ -25,12 +25,18 @@ export interface ScanAnswer {
   result: ScannedFile;
 }
 
-/** Below this many local files a folder scan stays on the main thread: starting a thread costs more than it saves. */
+/** Below this many local files per thread a folder scan stays on the main thread. */
 export const MIN_FILES_PER_THREAD = 16;
+/**
+ * By default, a thread is started only for this many bytes of local files: a thread loads the
+ * engine and the allowlist and compiles its code afresh (some 300 ms of CPU), which a folder of small
+ * pickles (the bench's 1,000, the zoo's 12 MB) never earns back. Asked for (--threads), they are used.
+ */
+export const MIN_BYTES_PER_THREAD = 32 * 1024 * 1024;
 
-/** Threads for a scan of `files` local files: at most `jobs` and the cores, at least one file batch each. */
-export function threadsFor(files: number, jobs: number, requested?: number): number {
-  const wanted = requested ?? Math.min(jobs, availableParallelism());
+/** Threads for a scan of `files` local files of `bytes` in all: at most `jobs` and the cores, and enough work for each. */
+export function threadsFor(files: number, bytes: number, jobs: number, requested?: number): number {
+  const wanted = requested ?? Math.min(jobs, availableParallelism(), Math.floor(bytes / MIN_BYTES_PER_THREAD));
   return Math.max(0, Math.min(wanted, Math.floor(files / MIN_FILES_PER_THREAD)));
 }
 

@@ -9,7 +9,7 @@ import { test } from "node:test";
 import { scanPaths } from "../src/engine.js";
 import { decideFile } from "../src/policy/decide.js";
 import { defaultPolicy } from "../src/policy/policy.js";
-import { MIN_FILES_PER_THREAD, ScanThreads, threadsFor } from "../src/scanThreads.js";
+import { MIN_BYTES_PER_THREAD, MIN_FILES_PER_THREAD, ScanThreads, threadsFor } from "../src/scanThreads.js";
 import type { FileResult } from "../src/types.js";
 
 const FIXTURES = join(import.meta.dirname, "..", "..", "test", "fixtures");
@@ -39,9 +39,12 @@ test("a file whose thread stops before it answers is an error that blocks", asyn
 });
 
 test("threads are used only when the files outnumber what one thread can keep busy", () => {
-  assert.equal(threadsFor(1, 4), 0);
-  assert.equal(threadsFor(MIN_FILES_PER_THREAD - 1, 4, 2), 0);
-  assert.equal(threadsFor(2 * MIN_FILES_PER_THREAD, 4, 2), 2);
-  assert.equal(threadsFor(10 * MIN_FILES_PER_THREAD, 1), 1, "never more threads than files at once (--jobs)");
-  assert.equal(threadsFor(10 * MIN_FILES_PER_THREAD, 4, 0), 0, "0 keeps the analysis on the calling thread");
+  const plenty = 100 * MIN_BYTES_PER_THREAD;
+  assert.equal(threadsFor(1, plenty, 4), 0);
+  assert.equal(threadsFor(MIN_FILES_PER_THREAD - 1, plenty, 4, 2), 0);
+  assert.equal(threadsFor(2 * MIN_FILES_PER_THREAD, 0, 4, 2), 2, "asked for, they are used whatever the bytes");
+  assert.equal(threadsFor(10 * MIN_FILES_PER_THREAD, plenty, 1), 1, "never more threads than files at once (--jobs)");
+  assert.equal(threadsFor(10 * MIN_FILES_PER_THREAD, plenty, 4, 0), 0, "0 keeps the analysis on the calling thread");
+  assert.equal(threadsFor(1000, MIN_BYTES_PER_THREAD - 1, 4), 0, "by default, a folder of small files stays on the calling thread");
+  assert.ok(threadsFor(1000, plenty, 4) >= 1, "and a folder of large models gets threads");
 });

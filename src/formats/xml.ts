@@ -112,8 +112,24 @@ export function xmlModelByName(head: Uint8Array, name: string): XmlModel | undef
 }
 
 function prologOf(head: Uint8Array): Prolog | undefined {
+  if (!opensWithTag(head)) return undefined;
   const { decoder, skip } = decoderFor(head);
   return readProlog(decoder.decode(head.subarray(skip), { stream: true }));
+}
+
+/**
+ * Whether the bytes can begin an XML document: a `<` after a byte-order mark and white space (the
+ * zero bytes of UTF-16 aside). Sniffing asks this of every file, so nothing is decoded before it.
+ */
+function opensWithTag(head: Uint8Array): boolean {
+  const end = Math.min(head.length, 256);
+  for (let i = 0; i < end; i++) {
+    const b = head[i]!;
+    if (b === 0x3c) return true;
+    const bom = i < 3 && (b === 0xef || b === 0xbb || b === 0xbf || b === 0xff || b === 0xfe);
+    if (!(bom || b === 0x20 || b === 0x09 || b === 0x0a || b === 0x0d || b === 0x00)) return false;
+  }
+  return false;
 }
 
 function startsDeclared(head: Uint8Array): boolean {
