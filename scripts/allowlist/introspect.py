@@ -50,8 +50,14 @@ LIBRARIES = {
 }
 REBUILDER = re.compile(r"^(_rebuild|_reconstruct|_unpickle|__pyx_unpickle_|_new_|_restore)")
 IMPORT_SECONDS = 30  # one module's import
-WALK_SECONDS = {"transformers": 720, "torch": 480}  # a library's whole walk (others: DEFAULT_WALK_SECONDS)
-DEFAULT_WALK_SECONDS = 240
+# A library's whole walk (others: DEFAULT_WALK_SECONDS): a guard against a walk that hangs, not a
+# sample; each is several times what the walk takes on two busy cores, so that walks complete.
+WALK_SECONDS = {"transformers": 3600, "torch": 900}
+DEFAULT_WALK_SECONDS = 300
+# Leaf modules a library's own import structure leaves out: transformers' modular_<model>.py are the
+# sources its converter generates modeling_<model>.py from (models are built from, and pickled under,
+# the generated modules' classes) and convert_* are checkpoint conversion scripts.
+UNIMPORTED_LEAVES = {"transformers": ("modular_", "convert_")}
 SAMPLE_SECONDS = 600  # one builder of samples.py
 CHILD_SECONDS = 120  # pickling one sample object
 
@@ -77,13 +83,21 @@ def timed(seconds, fn, *args):
 
 def stub_torchvision_ops():
     """torchvision's compiled ops need CUDA torch; its Python classes do not. Declaring the two
-    ops its fake registrations name lets it import on CPU torch."""
+    ops its fake registrations name lets it import on CPU torch. Where its ops do load (Debian's
+    torchvision, built with its torch), they are loaded instead: declaring them twice aborts."""
     try:
         import torch
         from importlib.util import find_spec
 
-        if find_spec("torchvision") is None:
+        spec = find_spec("torchvision")  # not torchvision._C: finding it imports torchvision
+        if spec is None:
             return
+        for ops in Path(spec.origin).parent.glob("_C.*so"):
+            try:
+                torch.ops.load_library(str(ops))
+                return
+            except (OSError, RuntimeError):  # built for another torch
+                pass
         lib = torch.library.Library("torchvision", "DEF")
         lib.define("nms(Tensor dets, Tensor scores, float iou_threshold) -> Tensor")
         lib.define("qnms(Tensor dets, Tensor scores, float iou_threshold) -> Tensor")
@@ -247,8 +261,9 @@ def library_of(module: str, libraries: dict[str, str]) -> str:
     if top in sys.stdlib_module_names or top == "builtins":
         return "python"
     where = getattr(sys.modules.get(module), "__file__", None) or ""
-    if top not in importlib.metadata.packages_distributions() and "site-packages/" in where:
-        top = where.split("site-packages/")[1].split("/")[0]  # a Cython module named apart from its package (_loss)
+    installed = re.search(r"/(?:site|dist)-packages/([^/]+)", where)  # dist-packages: Debian's interpreter
+    if top not in importlib.metadata.packages_distributions() and installed:
+        top = installed.group(1)  # a Cython module named apart from its package (_loss)
     dists = importlib.metadata.packages_distributions().get(top) or [top]
     dist = dists[0].lower().replace("_", "-")
     if dist not in libraries:
@@ -293,6 +308,8 @@ def modules_of(top: str, failures: list[str], deadline: float):
             if screen.area_reason(info.name) and info.name not in screen.DCP_MODULES \
                     and not any(d.startswith(info.name + ".") for d in screen.DCP_MODULES):
                 continue
+            if info.name.rsplit(".", 1)[-1].startswith(UNIMPORTED_LEAVES.get(top, ())):
+                continue
             if info.ispkg:
                 try:
                     sub = timed(IMPORT_SECONDS, importlib.import_module, info.name)
@@ -328,6 +345,20 @@ def definitions(top: str, failures: list[str]):
                 yield modname, name, obj
 
 
+def without_walk(previous: dict, dist: str) -> dict:
+    """A previous output less what dist's walk found (its definitions, the exclusions and failures
+    under its packages), so that walking dist again gives what a whole run would. Its sampled names
+    stay; the walk screens every class of its modules again, sampled ones included."""
+    tops = LIBRARIES[dist]
+    under = tuple(f"{t}." for t in tops)
+    mine = tuple(f"{w} {t}{sep}" for w in ("walk", "import") for t in tops for sep in (":", "."))
+    return {
+        "names": {k: e for k, e in previous["names"].items() if not (e["lib"] == dist and e["seen"] == "defined")},
+        "excluded": {k: r for k, r in previous["excluded"].items() if not k.startswith(under)},
+        "failures": [f for f in previous["failures"] if not f.startswith(mine)],
+    }
+
+
 # ------------------------------------------------------------------ main
 
 
@@ -344,6 +375,14 @@ def main(out: str) -> None:
             pass
     names: dict[str, dict] = {}
     excluded: dict[str, str] = {}
+    only = os.environ.get("ALLOWLIST_ONLY")  # debugging: one builder / library
+    rewalk = os.environ.get("ALLOWLIST_REWALK")  # generate.py --rewalk: one library's walk again, the rest kept
+    if rewalk:
+        only = rewalk
+        kept = without_walk(json.loads(Path(out).read_text()), rewalk)
+        names.update(kept["names"])
+        excluded.update(kept["excluded"])
+        failures.extend(kept["failures"])
 
     def admit(module, name, obj, seen):
         try:
@@ -370,7 +409,6 @@ def main(out: str) -> None:
             entry["why"] = why
         names[f"{module} {name}"] = entry
 
-    only = os.environ.get("ALLOWLIST_ONLY")  # debugging: one builder / library
     if not only or only == "samples":
         cache = Path(out + ".samples")  # the samples take minutes: ALLOWLIST_REUSE_SAMPLES=1 reads them back
         if os.environ.get("ALLOWLIST_REUSE_SAMPLES") and cache.exists():
