@@ -49,11 +49,13 @@ LIBRARIES = {
     "joblib": ["joblib"], "pytz": ["pytz"], "python-dateutil": ["dateutil"],
 }
 REBUILDER = re.compile(r"^(_rebuild|_reconstruct|_unpickle|__pyx_unpickle_|_new_|_restore)")
+# Budgets in CPU seconds of this process, so that a busy machine slows the walk without cutting it
+# short (wall time is only a watchdog, WATCHDOG times the budget, for what hangs without computing).
 IMPORT_SECONDS = 30  # one module's import
-# A library's whole walk (others: DEFAULT_WALK_SECONDS): a guard against a walk that hangs, not a
-# sample; each is several times what the walk takes on two busy cores, so that walks complete.
+# A library's whole walk (others: DEFAULT_WALK_SECONDS): a guard, several times what a walk takes.
 WALK_SECONDS = {"transformers": 3600, "torch": 900}
 DEFAULT_WALK_SECONDS = 300
+WATCHDOG = 10
 # Leaf modules a library's own import structure leaves out: transformers' modular_<model>.py are the
 # sources its converter generates modeling_<model>.py from (models are built from, and pickled under,
 # the generated modules' classes) and convert_* are checkpoint conversion scripts.
@@ -71,13 +73,17 @@ def _alarm(_sig, _frame):
 
 
 signal.signal(signal.SIGALRM, _alarm)
+signal.signal(signal.SIGPROF, _alarm)
 
 
 def timed(seconds, fn, *args):
-    signal.alarm(seconds)
+    """fn(*args) within `seconds` of CPU time (and WATCHDOG times that of wall time)."""
+    signal.setitimer(signal.ITIMER_PROF, seconds)
+    signal.alarm(seconds * WATCHDOG)
     try:
         return fn(*args)
     finally:
+        signal.setitimer(signal.ITIMER_PROF, 0)
         signal.alarm(0)
 
 
@@ -321,8 +327,8 @@ def modules_of(top: str, failures: list[str], deadline: float):
             else:
                 names.append(info.name)
     for name in sorted(names, key=walk_order):
-        if time.time() > deadline:
-            failures.append(f"walk {top}: time budget spent before {name} ({len(names)} modules)")
+        if time.process_time() > deadline:
+            failures.append(f"walk {top}: CPU time budget spent before {name} ({len(names)} modules)")
             return
         try:
             yield name, timed(IMPORT_SECONDS, importlib.import_module, name)
@@ -333,7 +339,7 @@ def modules_of(top: str, failures: list[str], deadline: float):
 def definitions(top: str, failures: list[str]):
     """(module, name, obj) for every class and rebuilder defined in the package's modules."""
     budget = WALK_SECONDS.get(top, DEFAULT_WALK_SECONDS)
-    for modname, mod in modules_of(top, failures, time.time() + budget):
+    for modname, mod in modules_of(top, failures, time.process_time() + budget):
         if screen.area_reason(modname) and modname not in screen.DCP_MODULES:
             continue
         if modname == "torch.distributed.checkpoint.filesystem":
@@ -428,7 +434,7 @@ def main(out: str) -> None:
         if dist not in libraries or (only and only not in (dist, "walk")) or (walk and dist not in walk):
             continue
         for top in tops:
-            start = time.time()
+            start, cpu = time.time(), time.process_time()
             cython: list[tuple[str, str, object]] = []
             for module, name, obj in definitions(top, failures):
                 if f"{module} {name}" in names:
@@ -443,7 +449,8 @@ def main(out: str) -> None:
                     names[f"{module} {name}"] = {"kind": "cython", "seen": "defined", "lib": names[f"{module} {cls}"]["lib"]}
                 else:
                     excluded[f"{module}.{name}"] = f"its class {module}.{cls} is not allowlisted"
-            print(f"walk {top}: {time.time() - start:.0f}s, {len(names)} names", file=sys.stderr)
+            print(f"walk {top}: {time.time() - start:.0f}s ({time.process_time() - cpu:.0f}s CPU), {len(names)} names",
+                  file=sys.stderr)
     Path(out).write_text(json.dumps({
         "python": platform.python_version(), "libraries": libraries, "names": names,
         "excluded": excluded, "failures": failures,
