@@ -239,6 +239,9 @@ curate("lightgbm.basic", "Booster", "class",
 curate("sklearn.metrics._scorer", "_passthrough_scorer", "function",
        "scikit-learn<1.4's default scorer, kept as a search's scorer_: a call runs estimator.score on data",
        notCalled=True)
+curate("statsmodels.regression.rolling", "RollingStore", "class",
+       "RollingOLS's results record: a typing.NamedTuple in 0.15, a collections.namedtuple in 0.13, which has "
+       "no source to read, so the screen judged it by its name (Store)")
 curate("xgboost.core", "Booster", "class",
        "__setstate__ creates a native booster and hands it the pickled model buffer "
        "(XGBoosterUnserializeFromBuffer through ctypes), which parses parameters and trees and looks objectives "
