@@ -224,8 +224,17 @@ describe("data/allowlist.json", () => {
   });
 
   test("Debian's libraries: what may be stored but not called, and the load paths kept out", () => {
-    // Word2Vec(...) trains, which reads corpus files and starts threads: restored from a pickle, never called.
-    assert.equal(allowEntry("gensim.models.word2vec.Word2Vec")?.notCalled, true);
+    // gensim's constructors train (corpus files, threads, processes): its classes are restored from a pickle, never called.
+    for (const q of ["gensim.models.word2vec.Word2Vec", "gensim.models.doc2vec.Doc2Vec", "gensim.models.ldamulticore.LdaMulticore",
+      "gensim.corpora.dictionary.Dictionary"]) {
+      assert.equal(allowEntry(q)?.notCalled, true, q);
+    }
+    // Corpus streams read the files they name when iterated; XGBoost's tracker and communicator are network code.
+    for (const q of ["gensim.models.word2vec.LineSentence", "gensim.corpora.mmcorpus.MmCorpus", "gensim.matutils.MmWriter",
+      "xgboost.tracker.RabitTracker", "xgboost.compat.LazyLoader"]) {
+      assert.equal(allowEntry(q), undefined, q);
+      assert.ok(exclusionOf(q), `${q}: no recorded exclusion`);
+    }
     // Booster's state restore hands the pickled model buffer to XGBoost's native parser; a call may read model_file.
     const booster = allowEntry("xgboost.core.Booster");
     assert.equal(booster?.notCalled, true);

@@ -311,6 +311,24 @@ EXCLUDED: dict[str, str] = {
         "np.load()s, and unpickle()s, sibling files whose names come from the pickled __numpys / __scipys lists",
     "gensim.utils.unpickle": "pickle.load of a file it opens",
     "gensim.utils.pickle": "pickle.dump to a file it opens",
+    # Corpus streams: iterating one (which a consumer such as list() does) opens and reads the file
+    # or directory it names, which may be endless (/dev/zero).
+    "gensim.models.word2vec.LineSentence": "iterating it reads the file it names",
+    "gensim.models.word2vec.PathLineSentences": "iterating it reads the files of the directory it names",
+    "gensim.models.word2vec.Text8Corpus": "iterating it reads the file it names",
+    "gensim.models.word2vec.BrownCorpus": "iterating it reads the files of the directory it names",
+    "gensim.models.word2vec_corpusfile.CythonLineSentence": "reads the file it names",
+    "gensim.models.doc2vec.TaggedLineDocument": "iterating it reads the file it names",
+    "gensim.models.doc2vec.TaggedBrownCorpus": "iterating it reads the files of the directory it names",
+    "gensim.matutils.MmWriter": "writes the Matrix Market file it opens",
+    "xgboost.compat.LazyLoader": "imports the module it names on first attribute access",
+}
+
+# Libraries whose classes a pickle may construct and restore but never call: their constructors do
+# the work (the screen follows self calls, not super().__init__, so it cannot see all of it).
+NOT_CALLED_LIBRARIES = {
+    "gensim": "gensim's constructors train on what they are given (corpus files, worker threads and processes, "
+              "Pyro4 servers in distributed mode); its pickles restore objects without calling them",
 }
 
 # Top-level module → library key of "libraries" (the standard library is "python").

@@ -125,6 +125,8 @@ def generate_full(venvs: list[tuple[str, str]], generator: str, reuse: bool = Fa
         versions = seen_in[k] - {None}
         if lib in libraries and versions and versions != set(libraries[lib]):
             entries[k]["versions"] = " ".join(sorted(versions))
+        if lib in g.NOT_CALLED_LIBRARIES and entries[k]["kind"] == "class" and not entries[k].get("notCalled"):
+            entries[k].update(notCalled=True, why=g.NOT_CALLED_LIBRARIES[lib])
     # Cython helpers only rebuild their own module's class, which must be allowlisted too.
     for k in [k for k, e in entries.items() if e["kind"] == "cython"]:
         module, name = k.split("\0")
