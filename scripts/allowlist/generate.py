@@ -6,14 +6,18 @@ when they do not exist yet, then introspects each of them):
 
     python3 scripts/allowlist/generate.py
 
-Needs pyenv's CPython 3.11.7, the machine's package index (pip's configuration) and Debian's
-python3-antlr4 (omegaconf's parser runtime, missing from the index). Takes about an hour on two
-cores, most of it importing every module of torch and transformers; the venvs are /tmp/al-a and
-/tmp/al-b and each keeps its introspection output there, so that --reuse re-merges in seconds.
+Needs pyenv's CPython 3.11.7, the machine's package index (pip's configuration), Debian's
+python3-antlr4 (omegaconf's parser runtime, missing from the index) and, for the third venv,
+Debian's /usr/bin/python3 with the python3-* packages requirements-debian.txt lists (apt-get
+installs the missing ones). Takes about an hour and a half on two cores, most of it importing every
+module of torch and transformers; the venvs are /tmp/al-a, /tmp/al-b and /tmp/al-debian and each
+keeps its introspection output there, so that --reuse re-merges in seconds.
 
     --venv DIR=REQUIREMENTS   a venv to introspect (repeatable; default: the two pinned ones)
     --curated-only            write only the CURATED part and the compat tables (no venvs needed)
     --reuse                   merge the venvs' last introspection output (<venv>/allowlist-introspect.json)
+    --rewalk DISTRIBUTION     with --reuse: walk this library's modules again in the venvs that have it
+                              and update their output (repeatable; e.g. after a walk ran out of time)
 
 The allowlist is the union of:
   * CURATED below: reviewed names with their argument behaviour, each with a reason;
@@ -38,10 +42,13 @@ ROOT = HERE.parent.parent
 OUT = ROOT / "data" / "allowlist.json"
 PYENV = Path("/root/.pyenv/versions")
 
-# Each venv: (directory, requirements file; its "# python:" line names the CPython). Two venvs so that
-# numpy 1.x and 2.x, pandas 2 and 3, scikit-learn 1.6 and 1.9 and two SciPy versions are all seen
-# (transformers 4.x is not: it needs huggingface-hub<1.0, which the package index lacks).
-DEFAULT_VENVS = [("/tmp/al-a", "requirements-a.txt"), ("/tmp/al-b", "requirements-b.txt")]
+# Each venv: (directory, requirements file; its "# python:" line names the CPython). Two venvs from the
+# package index so that numpy 1.x and 2.x, pandas 2 and 3, scikit-learn 1.6 and 1.9 and two SciPy
+# versions are all seen (transformers 4.x is not: it needs huggingface-hub<1.0, which the package index
+# lacks); a third on Debian's own python3 and packages, the older versions the distribution's users
+# pickle with (torch 1.13, NumPy 1.24, pandas 1.5, scikit-learn 1.2, gensim, XGBoost, imbalanced-learn).
+DEFAULT_VENVS = [("/tmp/al-a", "requirements-a.txt"), ("/tmp/al-b", "requirements-b.txt"),
+                 ("/tmp/al-debian", "requirements-debian.txt")]
 
 KINDS = {
     "class": "A class whose __new__, state restore (__setstate__ / __dict__ update) and __init__ with data "
@@ -229,6 +236,17 @@ curate("transformers.training_args_seq2seq", "Seq2SeqTrainingArguments", "class"
 curate("lightgbm.basic", "Booster", "class",
        "__setstate__ hands the pickled model text to LightGBM's own library (LGBM_BoosterLoadModelFromString "
        "through ctypes); no file, process or import. A call may load model_file", notCalled=True)
+curate("sklearn.metrics._scorer", "_passthrough_scorer", "function",
+       "scikit-learn<1.4's default scorer, kept as a search's scorer_: a call runs estimator.score on data",
+       notCalled=True)
+curate("statsmodels.regression.rolling", "RollingStore", "class",
+       "RollingOLS's results record: a typing.NamedTuple in 0.15, a collections.namedtuple in 0.13, which has "
+       "no source to read, so the screen judged it by its name (Store)")
+curate("xgboost.core", "Booster", "class",
+       "__setstate__ creates a native booster and hands it the pickled model buffer "
+       "(XGBoosterUnserializeFromBuffer through ctypes), which parses parameters and trees and looks objectives "
+       "up by name in XGBoost's own registry; no file, process, thread, import or nested pickle. "
+       "A call may load model_file", notCalled=True)
 curate("torch.nn.modules.module", "_WrappedHook", "class",
        "wraps a module hook; calls it (argument 0, or the state's 'hook') when the hook fires", calls=[0])
 
@@ -286,6 +304,31 @@ EXCLUDED: dict[str, str] = {
     # rv_generic.__setstate__ updates __dict__ from the pickle, then exec()s its _parse_arg_template:
     # a crafted state runs arbitrary code. Every scipy.stats distribution inherits it.
     "scipy.stats._distn_infrastructure.rv_generic": "__setstate__ exec()s _parse_arg_template from the pickled state",
+    # gensim's models pickle plainly (their classes restore state by __dict__ update and are allowed);
+    # its own loader does more, and none of it may be named by a pickle.
+    "gensim.utils.SaveLoad.load": "gensim's loader: unpickles the file it opens, then runs _load_specials",
+    "gensim.utils.SaveLoad._load_specials":
+        "np.load()s, and unpickle()s, sibling files whose names come from the pickled __numpys / __scipys lists",
+    "gensim.utils.unpickle": "pickle.load of a file it opens",
+    "gensim.utils.pickle": "pickle.dump to a file it opens",
+    # Corpus streams: iterating one (which a consumer such as list() does) opens and reads the file
+    # or directory it names, which may be endless (/dev/zero).
+    "gensim.models.word2vec.LineSentence": "iterating it reads the file it names",
+    "gensim.models.word2vec.PathLineSentences": "iterating it reads the files of the directory it names",
+    "gensim.models.word2vec.Text8Corpus": "iterating it reads the file it names",
+    "gensim.models.word2vec.BrownCorpus": "iterating it reads the files of the directory it names",
+    "gensim.models.word2vec_corpusfile.CythonLineSentence": "reads the file it names",
+    "gensim.models.doc2vec.TaggedLineDocument": "iterating it reads the file it names",
+    "gensim.models.doc2vec.TaggedBrownCorpus": "iterating it reads the files of the directory it names",
+    "gensim.matutils.MmWriter": "writes the Matrix Market file it opens",
+    "xgboost.compat.LazyLoader": "imports the module it names on first attribute access",
+}
+
+# Libraries whose classes a pickle may construct and restore but never call: their constructors do
+# the work (the screen follows self calls, not super().__init__, so it cannot see all of it).
+NOT_CALLED_LIBRARIES = {
+    "gensim": "gensim's constructors train on what they are given (corpus files, worker threads and processes, "
+              "Pyro4 servers in distributed mode); its pickles restore objects without calling them",
 }
 
 # Top-level module → library key of "libraries" (the standard library is "python").
@@ -386,6 +429,8 @@ def main() -> None:
     ap.add_argument("--curated-only", action="store_true")
     ap.add_argument("--venv", action="append", default=[], metavar="DIR=REQUIREMENTS")
     ap.add_argument("--reuse", action="store_true", help="merge the venvs' last introspection output again")
+    ap.add_argument("--rewalk", action="append", default=[], metavar="DISTRIBUTION",
+                    help="with --reuse: walk this library again where a venv has it, keeping the rest")
     args = ap.parse_args()
     generator = "python3 scripts/allowlist/generate.py"
     if args.curated_only:
@@ -396,7 +441,9 @@ def main() -> None:
         from merge import generate_full  # the introspection half (needs the venvs)
 
         venvs = [tuple(v.split("=", 1)) for v in args.venv] or [(d, HERE / r) for d, r in DEFAULT_VENVS]
-        data = generate_full(venvs, generator, args.reuse)
+        if args.rewalk and not args.reuse:
+            ap.error("--rewalk updates kept output: use it with --reuse")
+        data = generate_full(venvs, generator, args.reuse, tuple(args.rewalk))
     OUT.parent.mkdir(exist_ok=True)
     OUT.write_text(dumps_compact(data))
     print(f"wrote {os.path.relpath(OUT)}: {sum(len(m['names']) for m in data['modules'].values())} names, "

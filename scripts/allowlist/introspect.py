@@ -49,9 +49,17 @@ LIBRARIES = {
     "joblib": ["joblib"], "pytz": ["pytz"], "python-dateutil": ["dateutil"],
 }
 REBUILDER = re.compile(r"^(_rebuild|_reconstruct|_unpickle|__pyx_unpickle_|_new_|_restore)")
+# Budgets in CPU seconds of this process, so that a busy machine slows the walk without cutting it
+# short (wall time is only a watchdog, WATCHDOG times the budget, for what hangs without computing).
 IMPORT_SECONDS = 30  # one module's import
-WALK_SECONDS = {"transformers": 720, "torch": 480}  # a library's whole walk (others: DEFAULT_WALK_SECONDS)
-DEFAULT_WALK_SECONDS = 240
+# A library's whole walk (others: DEFAULT_WALK_SECONDS): a guard, several times what a walk takes.
+WALK_SECONDS = {"transformers": 3600, "torch": 900}
+DEFAULT_WALK_SECONDS = 300
+WATCHDOG = 10
+# Leaf modules a library's own import structure leaves out: transformers' modular_<model>.py are the
+# sources its converter generates modeling_<model>.py from (models are built from, and pickled under,
+# the generated modules' classes) and convert_* are checkpoint conversion scripts.
+UNIMPORTED_LEAVES = {"transformers": ("modular_", "convert_")}
 SAMPLE_SECONDS = 600  # one builder of samples.py
 CHILD_SECONDS = 120  # pickling one sample object
 
@@ -65,25 +73,37 @@ def _alarm(_sig, _frame):
 
 
 signal.signal(signal.SIGALRM, _alarm)
+signal.signal(signal.SIGPROF, _alarm)
 
 
 def timed(seconds, fn, *args):
-    signal.alarm(seconds)
+    """fn(*args) within `seconds` of CPU time (and WATCHDOG times that of wall time)."""
+    signal.setitimer(signal.ITIMER_PROF, seconds)
+    signal.alarm(seconds * WATCHDOG)
     try:
         return fn(*args)
     finally:
+        signal.setitimer(signal.ITIMER_PROF, 0)
         signal.alarm(0)
 
 
 def stub_torchvision_ops():
     """torchvision's compiled ops need CUDA torch; its Python classes do not. Declaring the two
-    ops its fake registrations name lets it import on CPU torch."""
+    ops its fake registrations name lets it import on CPU torch. Where its ops do load (Debian's
+    torchvision, built with its torch), they are loaded instead: declaring them twice aborts."""
     try:
         import torch
         from importlib.util import find_spec
 
-        if find_spec("torchvision") is None:
+        spec = find_spec("torchvision")  # not torchvision._C: finding it imports torchvision
+        if spec is None:
             return
+        for ops in Path(spec.origin).parent.glob("_C.*so"):
+            try:
+                torch.ops.load_library(str(ops))
+                return
+            except (OSError, RuntimeError):  # built for another torch
+                pass
         lib = torch.library.Library("torchvision", "DEF")
         lib.define("nms(Tensor dets, Tensor scores, float iou_threshold) -> Tensor")
         lib.define("qnms(Tensor dets, Tensor scores, float iou_threshold) -> Tensor")
@@ -247,8 +267,9 @@ def library_of(module: str, libraries: dict[str, str]) -> str:
     if top in sys.stdlib_module_names or top == "builtins":
         return "python"
     where = getattr(sys.modules.get(module), "__file__", None) or ""
-    if top not in importlib.metadata.packages_distributions() and "site-packages/" in where:
-        top = where.split("site-packages/")[1].split("/")[0]  # a Cython module named apart from its package (_loss)
+    installed = re.search(r"/(?:site|dist)-packages/([^/]+)", where)  # dist-packages: Debian's interpreter
+    if top not in importlib.metadata.packages_distributions() and installed:
+        top = installed.group(1)  # a Cython module named apart from its package (_loss)
     dists = importlib.metadata.packages_distributions().get(top) or [top]
     dist = dists[0].lower().replace("_", "-")
     if dist not in libraries:
@@ -293,6 +314,8 @@ def modules_of(top: str, failures: list[str], deadline: float):
             if screen.area_reason(info.name) and info.name not in screen.DCP_MODULES \
                     and not any(d.startswith(info.name + ".") for d in screen.DCP_MODULES):
                 continue
+            if info.name.rsplit(".", 1)[-1].startswith(UNIMPORTED_LEAVES.get(top, ())):
+                continue
             if info.ispkg:
                 try:
                     sub = timed(IMPORT_SECONDS, importlib.import_module, info.name)
@@ -304,8 +327,8 @@ def modules_of(top: str, failures: list[str], deadline: float):
             else:
                 names.append(info.name)
     for name in sorted(names, key=walk_order):
-        if time.time() > deadline:
-            failures.append(f"walk {top}: time budget spent before {name} ({len(names)} modules)")
+        if time.process_time() > deadline:
+            failures.append(f"walk {top}: CPU time budget spent before {name} ({len(names)} modules)")
             return
         try:
             yield name, timed(IMPORT_SECONDS, importlib.import_module, name)
@@ -316,7 +339,7 @@ def modules_of(top: str, failures: list[str], deadline: float):
 def definitions(top: str, failures: list[str]):
     """(module, name, obj) for every class and rebuilder defined in the package's modules."""
     budget = WALK_SECONDS.get(top, DEFAULT_WALK_SECONDS)
-    for modname, mod in modules_of(top, failures, time.time() + budget):
+    for modname, mod in modules_of(top, failures, time.process_time() + budget):
         if screen.area_reason(modname) and modname not in screen.DCP_MODULES:
             continue
         if modname == "torch.distributed.checkpoint.filesystem":
@@ -326,6 +349,20 @@ def definitions(top: str, failures: list[str]):
                 continue
             if isinstance(obj, type) or (callable(obj) and REBUILDER.match(name)):
                 yield modname, name, obj
+
+
+def without_walk(previous: dict, dist: str) -> dict:
+    """A previous output less what dist's walk found (its definitions, the exclusions and failures
+    under its packages), so that walking dist again gives what a whole run would. Its sampled names
+    stay; the walk screens every class of its modules again, sampled ones included."""
+    tops = LIBRARIES[dist]
+    under = tuple(f"{t}." for t in tops)
+    mine = tuple(f"{w} {t}{sep}" for w in ("walk", "import") for t in tops for sep in (":", "."))
+    return {
+        "names": {k: e for k, e in previous["names"].items() if not (e["lib"] == dist and e["seen"] == "defined")},
+        "excluded": {k: r for k, r in previous["excluded"].items() if not k.startswith(under)},
+        "failures": [f for f in previous["failures"] if not f.startswith(mine)],
+    }
 
 
 # ------------------------------------------------------------------ main
@@ -344,6 +381,14 @@ def main(out: str) -> None:
             pass
     names: dict[str, dict] = {}
     excluded: dict[str, str] = {}
+    only = os.environ.get("ALLOWLIST_ONLY")  # debugging: one builder / library
+    rewalk = os.environ.get("ALLOWLIST_REWALK")  # generate.py --rewalk: one library's walk again, the rest kept
+    if rewalk:
+        only = rewalk
+        kept = without_walk(json.loads(Path(out).read_text()), rewalk)
+        names.update(kept["names"])
+        excluded.update(kept["excluded"])
+        failures.extend(kept["failures"])
 
     def admit(module, name, obj, seen):
         try:
@@ -370,7 +415,6 @@ def main(out: str) -> None:
             entry["why"] = why
         names[f"{module} {name}"] = entry
 
-    only = os.environ.get("ALLOWLIST_ONLY")  # debugging: one builder / library
     if not only or only == "samples":
         cache = Path(out + ".samples")  # the samples take minutes: ALLOWLIST_REUSE_SAMPLES=1 reads them back
         if os.environ.get("ALLOWLIST_REUSE_SAMPLES") and cache.exists():
@@ -390,7 +434,7 @@ def main(out: str) -> None:
         if dist not in libraries or (only and only not in (dist, "walk")) or (walk and dist not in walk):
             continue
         for top in tops:
-            start = time.time()
+            start, cpu = time.time(), time.process_time()
             cython: list[tuple[str, str, object]] = []
             for module, name, obj in definitions(top, failures):
                 if f"{module} {name}" in names:
@@ -405,7 +449,8 @@ def main(out: str) -> None:
                     names[f"{module} {name}"] = {"kind": "cython", "seen": "defined", "lib": names[f"{module} {cls}"]["lib"]}
                 else:
                     excluded[f"{module}.{name}"] = f"its class {module}.{cls} is not allowlisted"
-            print(f"walk {top}: {time.time() - start:.0f}s, {len(names)} names", file=sys.stderr)
+            print(f"walk {top}: {time.time() - start:.0f}s ({time.process_time() - cpu:.0f}s CPU), {len(names)} names",
+                  file=sys.stderr)
     Path(out).write_text(json.dumps({
         "python": platform.python_version(), "libraries": libraries, "names": names,
         "excluded": excluded, "failures": failures,

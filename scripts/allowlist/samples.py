@@ -515,3 +515,50 @@ def einops_objects():
     from einops.layers.torch import Rearrange, Reduce
 
     yield from each("einops", lambda: torch.nn.Sequential(Rearrange("b c -> c b"), Reduce("b c -> b", "mean")))
+
+
+@builder
+def xgboost_objects():
+    import numpy as np
+    import xgboost as xgb
+
+    X = np.random.RandomState(0).rand(40, 3)
+    y = np.array([0, 1] * 20)
+    yield from each("xgboost", lambda: [xgb.XGBClassifier(n_estimators=2, max_depth=2, n_jobs=1).fit(X, y),
+                                        xgb.XGBRegressor(n_estimators=2, max_depth=2, n_jobs=1).fit(X, X[:, 0])])
+    yield from each("xgboost booster", lambda: xgb.train({"max_depth": 2, "nthread": 1}, xgb.DMatrix(X, label=y), 2))
+
+
+@builder
+def gensim_objects():
+    from gensim import corpora, models
+
+    sentences = [["the", "cat", "sat"], ["a", "dog", "barked"], ["the", "dog", "sat"]] * 3
+
+    def w2v():
+        return models.Word2Vec(sentences, vector_size=4, min_count=1, epochs=1, workers=1, seed=0)
+
+    def tfidf():
+        d = corpora.Dictionary(sentences)
+        return [d, models.TfidfModel([d.doc2bow(s) for s in sentences])]
+
+    # What SaveLoad.save pickles (its large arrays apart, in .npy files beside it).
+    yield from each("gensim word2vec", lambda: [w2v(), w2v().wv])
+    yield from each("gensim dictionary tfidf", tfidf)
+
+
+@builder
+def imblearn_objects():
+    import numpy as np
+    from imblearn.ensemble import BalancedRandomForestClassifier
+    from imblearn.over_sampling import SMOTE
+    from imblearn.pipeline import make_pipeline
+    from imblearn.under_sampling import RandomUnderSampler
+    from sklearn.linear_model import LogisticRegression
+
+    X = np.random.RandomState(0).rand(40, 3)
+    y = np.array([0, 1] * 20)
+    yield from each("imblearn", lambda: [
+        make_pipeline(SMOTE(k_neighbors=2, random_state=0), LogisticRegression()).fit(X, y),
+        make_pipeline(RandomUnderSampler(random_state=0), LogisticRegression()).fit(X, y),
+        BalancedRandomForestClassifier(n_estimators=2, random_state=0).fit(X, y)])
