@@ -1,11 +1,18 @@
 /**
  * SciPy distributions exec() the `_parse_arg_template` of their restored state. They are allowed
- * only with SciPy's own template (src/pickle/stateGuards.ts).
+ * only with SciPy's own template (src/pickle/stateGuards.ts): real frozen distributions pass, and
+ * the same files with the template swapped for code of the same length are critical.
  */
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { test } from "node:test";
+import { scanSource } from "../src/engine.js";
 import { stateProblem } from "../src/pickle/stateGuards.js";
 import type { Dict, Value } from "../src/pickle/values.js";
+import { BufferSource } from "../src/sources/byteSource.js";
+
+const ZOO = join(import.meta.dirname, "..", "..", "test", "fixtures", "zoo");
 
 /** SciPy's template for the shape names and location/scale parameters given (as SciPy formats it). */
 function template(shapes: string[], discrete: boolean): string {
@@ -45,3 +52,23 @@ test("any other template, or one that cannot be read, is a problem", () => {
   assert.match(stateProblem("scipy-argparser", { t: "tuple", items: [], behaviour: false }) ?? "", /not a dict/, "__dict__.update also takes pairs");
   assert.match(stateProblem("scipy-argparser", { ...dict([["numargs", 0]]), n: 1000 }) ?? "", /more items/);
 });
+
+/** A zoo pickle with its template replaced by code of the same length, so the stream stays well formed. */
+function tampered(file: string): Buffer {
+  const data = readFileSync(join(ZOO, file));
+  const start = data.indexOf("\ndef _parse_args(self,");
+  const end = data.indexOf("moments\n", start) + "moments\n".length;
+  assert.ok(start > 0 && end > start, `${file} holds a template`);
+  const code = Buffer.from("import os\nos.system('echo pwned')\n#".padEnd(end - start, "#"));
+  return Buffer.concat([data.subarray(0, start), code, data.subarray(end)]);
+}
+
+for (const file of ["science/scipy/frozen_norm.pkl", "science/scipy/frozen_poisson.pkl", "science-debian/scipy/frozen_beta.pkl"]) {
+  test(`SciPy frozen distribution ${file} passes, and is critical with its template swapped for code`, async () => {
+    const clean = await scanSource(Object.assign(new BufferSource(file, readFileSync(join(ZOO, file))), { bytesRead: 0 }), file);
+    assert.deepEqual(clean.findings.map((f) => `${f.rule} ${f.message}`), []);
+    const bad = await scanSource(Object.assign(new BufferSource(file, tampered(file)), { bytesRead: 0 }), file);
+    assert.ok(bad.findings.some((f) => f.rule === "MG125" && f.severity === "critical" && f.message.includes("_gen")), JSON.stringify(bad.findings));
+    assert.equal(bad.verdict, "block");
+  });
+}

@@ -97,7 +97,7 @@ test("no benign zoo file blocks, is skipped or fails to scan, but those known-bl
   }
 });
 
-test("zoo files blocked by design (the user's own classes, SciPy distributions' exec, a top-level _loss module) block, naming them", async () => {
+test("zoo files blocked by design (the user's own classes, a top-level _loss module) block, naming them", async () => {
   const results = await scanAll();
   const wrong = [...results].filter(([e, r]) => {
     if (e.expect !== "block") return false;

@@ -354,6 +354,30 @@ def library_of(module: str) -> str:
     raise SystemExit(f"generate.py: no library known for module {module}; add it to LIBRARY_OF_TOP")
 
 
+SCIPY_GUARD_WHY = ("a SciPy distribution: rv_generic.__setstate__ exec()s the state's _parse_arg_template, so BUILD "
+                   "may restore it only with SciPy's own template (the engine's scipy-argparser state guard)")
+
+
+def guarded_entries(excluded: dict[str, str]) -> dict[str, dict]:
+    """Excluded names that are safe under a state guard the engine checks, as entries; removed from `excluded`.
+
+    SciPy's distributions are excluded by the screen because their __setstate__ reaches exec(). The
+    string it executes is SciPy's argument-parser template, which the engine holds to SciPy's own
+    form (src/pickle/stateGuards.ts). Discrete ones also pickle a bound _entropy (vecentropy)."""
+    out: dict[str, dict] = {}
+    for qualified, reason in list(excluded.items()):
+        if "_attach_argparser_methods" not in reason and qualified != "scipy.stats._distn_infrastructure.rv_generic":
+            continue
+        module, name = qualified.rsplit(".", 1)
+        out[f"{module}\0{name}"] = {"kind": "class", "lib": library_of(module), "stateGuard": "scipy-argparser",
+                                     "notCalled": True, "why": SCIPY_GUARD_WHY}
+        if module.endswith("._discrete_distns") or module.endswith(".discrete") or name in ("rv_discrete", "rv_sample"):
+            out[f"{module}\0{name}._entropy"] = {"kind": "function", "lib": library_of(module),
+                                                 "why": "a discrete distribution's entropy, which its state keeps as vectorize(self._entropy)"}
+        del excluded[qualified]
+    return out
+
+
 def curated_entries() -> dict[str, dict]:
     """Qualified name → entry (kind, argument fields, and why when it has argument behaviour)."""
     out: dict[str, dict] = {}

@@ -134,6 +134,7 @@ def generate_full(venvs: list[tuple[str, str]], generator: str, reuse: bool = Fa
         if not cls or cls["kind"] not in ("class", "enum"):
             del entries[k]
             excluded[f"{module}.{name}"] = f"its class {module}.{name[len('__pyx_unpickle_'):]} is not allowlisted"
+    entries.update(g.guarded_entries(excluded))
     for k, e in g.curated_entries().items():
         entries[k] = {**{x: v for x, v in entries.get(k, {}).items() if x in ("versions", "lib")}, **e}
         excluded.pop(k.replace("\0", "."), None)
