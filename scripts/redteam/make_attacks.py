@@ -646,11 +646,14 @@ def make_memo() -> None:
     bad(C, "build_slotstate_callable.pkl",
         pk(build(new(g("torch.nn.modules.linear", "Linear")), (None, {"forward": READ_OUTPUT}))), "P19",
         ["_osx_support._read_output"], "Linear whose slot-state (second BUILD item) sets forward")
-    # scipy.stats distributions are blocked on purpose: rv_generic.__setstate__ exec()s
-    # _parse_arg_template, which comes from the pickled state (a real gadget, found by the allowlist screen).
+    # rv_generic.__setstate__ exec()s _parse_arg_template, which comes from the pickled state (a real
+    # gadget, found by the allowlist screen): SciPy's own template passes, the same file with code in
+    # its place (same length, so the stream stays well formed) does not.
     import scipy.stats
-    bad(C, "scipy_norm_state_exec.pkl", pickle.dumps(scipy.stats.norm, 4), "P2", ["norm_gen"],
-        "scipy.stats.norm pickled by SciPy: unpickling exec()s _parse_arg_template from its state")
+    real = pickle.dumps(scipy.stats.norm, 4)
+    good(C, "benign_scipy_norm.pkl", real, "scipy.stats.norm pickled by SciPy: its template is SciPy's own")
+    bad(C, "scipy_norm_state_exec.pkl", swapped_template(real), "P2", ["norm_gen", "_parse_arg_template"],
+        "scipy.stats.norm with its _parse_arg_template replaced by code: unpickling exec()s it")
     good(C, "benign_doc_in_state.pkl",
          pk(build(call(g("argparse", "Namespace")), {"__doc__": "results of a fit", "nobs": 3})),
          "__doc__ as a plain string attribute in a BUILD state")
@@ -658,6 +661,14 @@ def make_memo() -> None:
          pk(Raw(g("collections", "OrderedDict") + put(0) + EMPTY_TUPLE + REDUCE + put(1) + POP),
             lst(Raw(get(0) + EMPTY_TUPLE + REDUCE), get(1))),
          "an OrderedDict class reused from the memo, as the pickler writes it")
+
+
+def swapped_template(data: bytes) -> bytes:
+    """A SciPy distribution pickle with its argument-parser template replaced by code of the same length."""
+    start = data.index(b"\ndef _parse_args(self,")
+    end = data.index(b"moments\n", start) + len(b"moments\n")
+    code = b"import os\nos.system('echo modelgate-redteam')\n#"
+    return data[:start] + code.ljust(end - start, b"#") + data[end:]
 
 
 # ---------------------------------------------------------------- getattr for enums
