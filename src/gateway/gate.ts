@@ -20,6 +20,8 @@ export interface HubFileOrigin {
   path?: string;
   /** The upstream URL of the file. */
   url?: string;
+  /** The hub's own scan of the file at that commit (paths-info `securityFileStatus`), read when the policy's sources.hub_scan uses it. */
+  hubSecurityStatus?: unknown;
 }
 
 export class Gate {
@@ -85,6 +87,7 @@ function fileOrigin(origin: HubFileOrigin): FileOrigin {
     ...(origin.commit !== undefined && { commit: origin.commit }),
     ...(origin.path !== undefined && { file: origin.path }),
     ...(origin.url !== undefined && { url: origin.url }),
+    ...(origin.hubSecurityStatus !== undefined && { hubSecurityStatus: origin.hubSecurityStatus }),
   };
 }
 

@@ -16,6 +16,8 @@ export const GATEWAY_LIMITS = Object.freeze({
   maxRedirects: 10,
   /** Largest file fetched into the store (CWE-400: disk exhaustion); `--max-file-size` changes it. */
   maxFileBytes: 100 * 1024 * 1024 * 1024,
+  /** Largest paths-info answer read for one file's security status (CWE-400). */
+  maxPathsInfoBody: 1024 * 1024,
   /** Largest upstream error body relayed to a client (CWE-400). */
   maxErrorBody: 16 * 1024,
   /** Decisions listed on the page, and quarantined files (memory stays bounded however long it runs). */

@@ -15,6 +15,7 @@ import type { AddressInfo } from "node:net";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { scanFileFindings } from "../engine.js";
+import { sha256Hex } from "../hash.js";
 import type { Policy } from "../policy/index.js";
 import { RULES_VERSION } from "../rules/catalogue.js";
 import { packageVersion } from "../version.js";
@@ -74,11 +75,6 @@ export interface Gateway {
 }
 
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
-  // The gateway reads no per-file scan status from the hub yet: under require_safe every file would
-  // block, under warn every note would be wrong. Refused rather than half applied.
-  if (options.policy.sources.hubScan !== "ignore") {
-    throw new StartError(`the policy's sources.hub_scan: ${options.policy.sources.hubScan} is applied by modelgate scan (hf://) but not yet by the gateway; remove it from the gateway's policy`);
-  }
   if (options.policy.signatures?.require === true) {
     throw new StartError("the policy requires model signatures (signatures.require), which the gateway does not check yet; use modelgate scan or lock, or remove it from the gateway's policy");
   }
@@ -260,9 +256,15 @@ class GatewayServer {
     if (!this.gate.trusts(origin)) return this.refuseSource(res, { ...origin, revision: file.revision });
     const meta = await this.upstream.fileMeta(file, auth);
     if (isRefusal(meta)) return relay(res, meta, head);
-    const resolved = { ...origin, revision: file.revision, ...(meta.commit !== undefined && { commit: meta.commit }) };
+    const resolved: HubFileOrigin = { ...origin, revision: file.revision, ...(meta.commit !== undefined && { commit: meta.commit }) };
     if (!this.gate.trusts(resolved)) return this.refuseSource(res, resolved);
     const name = `${repoLabel(file.repo)}/${file.path}`;
+    if (this.options.policy.sources.hubScan !== "ignore") {
+      // The status of the file at the commit the hub resolved, asked with the file request's credentials.
+      const hub = await this.upstream.securityStatus(file, meta.commit ?? file.revision, auth);
+      if ("failed" in hub) this.options.log?.(`hub scan status of ${name} unknown (counts as missing): ${hub.failed}`);
+      else if (hub.status !== undefined && hub.status !== null) resolved.hubSecurityStatus = hub.status;
+    }
     const maxBytes = this.options.maxFileBytes ?? GATEWAY_LIMITS.maxFileBytes;
     if (meta.size !== undefined && meta.size > maxBytes) {
       return refuseFile(res, meta, head, "ModelgateFileTooLarge", `modelgate refused ${name}: the hub announces ${meta.size} bytes, over the gateway's limit of ${maxBytes} bytes (--max-file-size)`);
@@ -274,7 +276,7 @@ class GatewayServer {
       // well, with the verdict in headers: hub clients turn a failed HEAD into "check your
       // connection", while the GET's 403 reaches the user with its X-Error-Message.
       const sha256 = await this.contentOf(meta, identity);
-      const record = sha256 !== undefined ? await this.state.verdict(this.verdictKey(sha256, name)) : undefined;
+      const record = sha256 !== undefined ? await this.state.verdict(this.verdictKey(sha256, name, resolved)) : undefined;
       if (record?.result.verdict === "block") return refuseFile(res, meta, true, "ModelgateBlocked", blockedMessage(record, name));
       this.track(this.prepare(resolved, meta, identity, name, auth)).catch((err: unknown) => this.options.log?.(`prefetch of ${name} failed: ${describe(err)}`));
       return send(res, 200, fileHeaders(meta, meta.size, undefined), undefined);
@@ -291,8 +293,18 @@ class GatewayServer {
     return work;
   }
 
-  private verdictKey(sha256: string, name: string): VerdictKey {
-    return { sha256, name, policy: this.policyKey };
+  /**
+   * A verdict holds for this content and name under this policy and, when the policy reads the hub's
+   * scan, under this security status of the file: a decision made on one status is never served for another.
+   */
+  private verdictKey(sha256: string, name: string, origin: HubFileOrigin): VerdictKey {
+    return { sha256, name, policy: this.decisionScope(origin) };
+  }
+
+  private decisionScope(origin: HubFileOrigin): string {
+    if (this.options.policy.sources.hubScan === "ignore") return this.policyKey;
+    const status = origin.hubSecurityStatus === undefined ? "none" : sha256Hex(JSON.stringify(origin.hubSecurityStatus));
+    return `${this.policyKey}:hub-scan:${status}`;
   }
 
   /** The sha256 of a file's content if it is known without fetching: published by the hub, or fetched last for its identity. */
@@ -301,10 +313,10 @@ class GatewayServer {
   }
 
   /** What is already known of a file without fetching it: its decision and its stored blob (hashed again on its first use in this process). */
-  private async lookup(meta: FileMeta, identity: string | undefined, name: string): Promise<Partial<Prepared>> {
+  private async lookup(origin: HubFileOrigin, meta: FileMeta, identity: string | undefined, name: string): Promise<Partial<Prepared>> {
     const sha256 = await this.contentOf(meta, identity);
     if (sha256 === undefined) return {};
-    const record = await this.state.verdict(this.verdictKey(sha256, name));
+    const record = await this.state.verdict(this.verdictKey(sha256, name, origin));
     if (record?.result.verdict === "block") return { record };
     const blob = await this.store.stored(sha256);
     return blob ? { blob, ...(record && { record }) } : {};
@@ -316,20 +328,20 @@ class GatewayServer {
    * moved to the quarantine), only its decision.
    */
   private async prepare(origin: HubFileOrigin, meta: FileMeta, identity: string | undefined, name: string, auth: string | undefined): Promise<Prepared> {
-    const known = await this.lookup(meta, identity, name);
+    const known = await this.lookup(origin, meta, identity, name);
     if (known.record && (known.blob || known.record.result.verdict === "block")) return { ...known, record: known.record };
     const content = meta.sha256 ?? identity ?? `url:${meta.contentUrl.href}`;
-    return this.work.run(`${content}\u0000${name}`, () =>
+    return this.work.run(`${content}\u0000${name}\u0000${this.decisionScope(origin)}`, () =>
       this.state.exclusive(content, async () => {
         // Another request or process may have finished while this one waited for the lease.
-        const again = await this.lookup(meta, identity, name);
+        const again = await this.lookup(origin, meta, identity, name);
         if (again.record?.result.verdict === "block") return { record: again.record };
         let blob = again.blob;
         if (!blob) {
           blob = await this.download(meta, auth);
           if (identity !== undefined) await this.state.rememberBlob(identity, blob.sha256);
         }
-        const record = (blob === again.blob ? again.record : await this.state.verdict(this.verdictKey(blob.sha256, name))) ?? (await this.scan(blob, origin, name));
+        const record = (blob === again.blob ? again.record : await this.state.verdict(this.verdictKey(blob.sha256, name, origin))) ?? (await this.scan(blob, origin, name));
         return record.result.verdict === "block" ? { record } : { blob, record };
       }),
     );
@@ -373,7 +385,7 @@ class GatewayServer {
       result,
       scanMs,
     };
-    await this.state.recordVerdict(this.verdictKey(blob.sha256, name), record);
+    await this.state.recordVerdict(this.verdictKey(blob.sha256, name, origin), record);
     this.history.add(record);
     this.options.log?.(`${result.verdict === "block" ? "BLOCK" : "pass "} ${name} sha256:${blob.sha256.slice(0, 12)} ${result.decision?.reason ?? ""}`);
     return record;

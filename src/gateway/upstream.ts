@@ -3,7 +3,7 @@
  * upstream's origin only, never to the storage (CDN) hosts it redirects to, and never back to a client.
  */
 import { GATEWAY_LIMITS } from "./limits.js";
-import { upstreamFilePath, type FileRef } from "./routes.js";
+import { repoLabel, upstreamFilePath, type FileRef } from "./routes.js";
 
 export interface UpstreamOptions {
   base: URL;
@@ -36,6 +36,9 @@ export interface UpstreamRefusal {
   headers: Record<string, string>;
   body: string;
 }
+
+/** The hub's own scan of a file (`securityFileStatus`) as it reported it, or why it could not be read. */
+export type HubScanStatus = { status: unknown } | { failed: string };
 
 /** Headers of upstream errors that hub clients act on. */
 const ERROR_HEADERS = ["content-type", "x-error-code", "x-error-message", "x-request-id"];
@@ -151,6 +154,39 @@ export class Upstream {
     throw new UpstreamError(`more than ${GATEWAY_LIMITS.maxRedirects} redirects from the upstream`);
   }
 
+  /**
+   * The hub's security status of one file at a revision, through its paths-info API (POST with the
+   * paths and expand, as the hub's clients send it), with the same credentials as the file request.
+   * A failed request, or an answer without the file, is reported as such, never as a status.
+   */
+  async securityStatus(file: FileRef, revision: string, clientAuthorization: string | undefined): Promise<HubScanStatus> {
+    const url = this.url(`/api/${file.repo.type}s/${file.repo.id}/paths-info/${encodeURIComponent(revision)}`);
+    const headers = { ...this.headers(url, clientAuthorization, false), "content-type": "application/json", accept: "application/json" };
+    const asked = `${repoLabel(file.repo)}@${revision.slice(0, 40)}`;
+    try {
+      const res = await fetch(url, {
+        method: "POST",
+        redirect: "follow",
+        headers,
+        body: JSON.stringify({ paths: [file.path], expand: true }),
+        signal: AbortSignal.timeout(GATEWAY_LIMITS.upstreamMetadataTimeoutMs),
+      });
+      if (!res.ok) {
+        await res.body?.cancel();
+        return { failed: `the hub's paths-info of ${asked} answered HTTP ${res.status}` };
+      }
+      const text = await boundedText(res, GATEWAY_LIMITS.maxPathsInfoBody);
+      if (text === undefined) return { failed: `the hub's paths-info of ${asked} is over ${GATEWAY_LIMITS.maxPathsInfoBody} bytes` };
+      const entries: unknown = JSON.parse(text);
+      if (!Array.isArray(entries)) return { failed: `the hub's paths-info of ${asked} is not a list` };
+      const entry: unknown = entries.find((e: unknown) => typeof e === "object" && e !== null && (e as { path?: unknown }).path === file.path);
+      if (entry === undefined) return { failed: `the hub's paths-info of ${asked} does not list ${file.path}` };
+      return { status: (entry as { securityFileStatus?: unknown }).securityFileStatus };
+    } catch (err) {
+      return { failed: `the hub's paths-info of ${asked} failed: ${describeCause(err)}` };
+    }
+  }
+
   /** Forwards a metadata request (`/api/...`) and returns the upstream's answer unread. */
   forwardApi(method: string, target: string, body: Uint8Array | undefined, contentType: string | undefined, clientAuthorization: string | undefined): Promise<Response> {
     const url = this.url(target);
@@ -209,23 +245,34 @@ async function refusal(res: Response): Promise<UpstreamRefusal> {
     const v = res.headers.get(name);
     if (v !== null) headers[name] = v;
   }
-  return { status: res.status, headers, body: await boundedText(res) };
+  return { status: res.status, headers, body: truncated(await boundedBytes(res, GATEWAY_LIMITS.maxErrorBody)) };
 }
 
-/** The start of a body, at most maxErrorBody bytes; the rest is not read. */
-async function boundedText(res: Response): Promise<string> {
-  if (!res.body) return "";
+/** A body of at most `max` bytes; undefined when it is longer (the rest is not read). */
+async function boundedText(res: Response, max: number): Promise<string | undefined> {
+  const read = await boundedBytes(res, max);
+  return read.over ? undefined : Buffer.concat(read.parts).toString("utf8");
+}
+
+/** The start of an error body, at most maxErrorBody bytes. */
+function truncated(read: { parts: Uint8Array[] }): string {
+  return Buffer.concat(read.parts).subarray(0, GATEWAY_LIMITS.maxErrorBody).toString("utf8");
+}
+
+/** Reads a body until its end or until more than `max` bytes came; the rest is not read. */
+async function boundedBytes(res: Response, max: number): Promise<{ parts: Uint8Array[]; over: boolean }> {
   const parts: Uint8Array[] = [];
+  if (!res.body) return { parts, over: false };
   let n = 0;
   const reader = res.body.getReader();
-  while (n < GATEWAY_LIMITS.maxErrorBody) {
+  while (n <= max) {
     const { done, value } = await reader.read();
-    if (done) break;
+    if (done) return { parts, over: false };
     parts.push(value);
     n += value.length;
   }
   await reader.cancel();
-  return Buffer.concat(parts).subarray(0, GATEWAY_LIMITS.maxErrorBody).toString("utf8");
+  return { parts, over: true };
 }
 
 export function isRefusal(x: object): x is UpstreamRefusal {
