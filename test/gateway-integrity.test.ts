@@ -298,11 +298,10 @@ describe("gateway integrity: errors clients can read", () => {
     assert.match(missing.stderr, /modelgate serve --help/);
   });
 
-  it("refuses a policy it would only half apply: the hub's scan status and required signatures are not read by the gateway yet", async () => {
+  it("refuses a policy it would only half apply: required signatures are not read by the gateway yet", async () => {
     const policies = join(await tempDir(), "p");
     await mkdir(policies);
     for (const [name, text, says] of [
-      ["hub-scan.yml", "version: 1\nsources:\n  hub_scan: require_safe\n", /sources\.hub_scan/],
       ["signed.yml", "version: 1\nsignatures:\n  require: true\n  keys: [k.pem]\n", /signatures\.require/],
     ] as const) {
       await writeFile(join(policies, name), text);

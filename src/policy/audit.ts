@@ -25,6 +25,8 @@ export interface AuditRecord {
   quarantined?: string;
   /** Who signed the file's model folder, when a verified model signature covered it. */
   signer?: SignerInfo;
+  /** What the decision noted without deciding on it (a `warn` rule: the hub's scan, an untrusted source). */
+  notes?: string[];
 }
 
 /** One record per file of a decided report (skipped files included: passing them is a decision too). */
@@ -51,6 +53,7 @@ function auditRecord(file: FileResult, tool: ScanReport["tool"], policy: AuditRe
   };
   if (file.quarantined) record.quarantined = file.quarantined.path;
   if (file.signature?.verified && file.signature.signer) record.signer = file.signature.signer;
+  if (file.decision?.notes !== undefined) record.notes = [...file.decision.notes];
   return record;
 }
 

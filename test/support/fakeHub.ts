@@ -49,6 +49,10 @@ export class FakeHub {
   readonly holds = new Map<string, Promise<void>>();
   /** Faults of content downloads, by the content's sha256, until deleted. */
   readonly faults = new Map<string, Fault>();
+  /** "org/name/path" → the hub's security scan of the file (`securityFileStatus` in an expanded paths-info). */
+  readonly securityStatus = new Map<string, unknown>();
+  /** While set, paths-info answers this HTTP status with an error instead of the listing. */
+  pathsInfoFailure: number | undefined;
   /** Private repositories: resolve answers 401 unless the request carries this Authorization. */
   readonly privateRepos = new Map<string, string>();
   hubUrl = "";
@@ -120,16 +124,22 @@ export class FakeHub {
   private async onApi(req: IncomingMessage, res: ServerResponse, repo: string, pathsInfoRevision: string | undefined): Promise<void> {
     let files = [...this.files].filter(([k]) => k.startsWith(`${repo}/`));
     if (files.length === 0) return void res.writeHead(404, { "x-error-code": "RepoNotFound", "content-type": "application/json" }).end('{"error":"Repository not found"}');
+    let expand = false;
     if (pathsInfoRevision !== undefined) {
+      if (this.pathsInfoFailure !== undefined) return void res.writeHead(this.pathsInfoFailure, { "content-type": "application/json" }).end('{"error":"Internal Error"}');
       const chunks: Buffer[] = [];
       for await (const c of req as AsyncIterable<Buffer>) chunks.push(c);
-      const asked = new Set((JSON.parse(Buffer.concat(chunks).toString("utf8")) as { paths: string[] }).paths.map((p) => `${repo}/${p}`));
-      files = files.filter(([k]) => asked.has(k));
+      const asked = JSON.parse(Buffer.concat(chunks).toString("utf8")) as { paths: string[]; expand?: boolean };
+      const paths = new Set(asked.paths.map((p) => `${repo}/${p}`));
+      expand = asked.expand === true;
+      files = files.filter(([k]) => paths.has(k));
     }
+    // Expanded entries carry the hub's scan of the file, as the hub adds securityFileStatus (and lastCommit) with expand.
+    const status = (k: string): object => (expand && this.securityStatus.has(k) ? { securityFileStatus: this.securityStatus.get(k) } : {});
     const body =
       pathsInfoRevision === undefined
         ? { id: repo, sha: COMMIT, siblings: files.map(([k]) => ({ rfilename: k.slice(repo.length + 1) })) }
-        : files.map(([k, f]) => ({ type: "file", path: k.slice(repo.length + 1), size: f.content.length, oid: gitEtag(f.content).slice(1, -1), ...(f.lfs && { lfs: { oid: f.sha256, size: f.content.length } }) }));
+        : files.map(([k, f]) => ({ type: "file", path: k.slice(repo.length + 1), size: f.content.length, oid: gitEtag(f.content).slice(1, -1), ...(f.lfs && { lfs: { oid: f.sha256, size: f.content.length } }), ...status(k) }));
     res.writeHead(200, { "content-type": "application/json", "x-repo-commit": COMMIT, "set-cookie": "hub-session=secret" }).end(JSON.stringify(body));
   }
 
