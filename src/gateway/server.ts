@@ -9,6 +9,7 @@ import { clamavCheckStored } from "../clamav/check.js";
 import { ClamdError } from "../clamav/client.js";
 import type { ClamavSettings } from "../clamav/settings.js";
 import { UsageError } from "../errors.js";
+import { TrustFileError } from "../signing/trustFiles.js";
 import { createReadStream } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -26,6 +27,7 @@ import { GatewayMetrics, type RequestKind } from "./metrics.js";
 import { PAGE_CSP, renderPage } from "./page.js";
 import { parseRange } from "./range.js";
 import { repoLabel, route, type FileRef, type RepoRef } from "./routes.js";
+import { RepositorySignatures } from "./signatures.js";
 import { SingleFlight } from "./singleFlight.js";
 import { MemoryState, type GatewayState, type VerdictKey } from "./state.js";
 import { RedisState } from "./stateRedis.js";
@@ -79,18 +81,17 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   if (options.policy.sources.hubScan !== "ignore") {
     throw new StartError(`the policy's sources.hub_scan: ${options.policy.sources.hubScan} is applied by modelgate scan (hf://) but not yet by the gateway; remove it from the gateway's policy`);
   }
-  if (options.policy.signatures?.require === true) {
-    throw new StartError("the policy requires model signatures (signatures.require), which the gateway does not check yet; use modelgate scan or lock, or remove it from the gateway's policy");
-  }
   let store: BlobStore;
   try {
     store = await BlobStore.open(options.storeDir, options.storeFs ?? NODE_FS);
   } catch (err) {
     throw new StartError(`cannot open the store at ${options.storeDir}: ${(err as Error).message}`, { cause: err });
   }
+  const upstream = upstreamOf(options);
+  const signatures = await requiredSignatures(options.policy, upstream);
   const state = await openState(options);
   try {
-    return await new GatewayServer(options, store, state).listen();
+    return await new GatewayServer(options, store, state, upstream, signatures).listen();
   } catch (err) {
     await state.close();
     throw err;
@@ -114,6 +115,26 @@ async function openState(options: GatewayOptions): Promise<GatewayState> {
   throw new StartError(`--state: expected sqlite, memory or a redis:// URL, got ${JSON.stringify(spec)}`);
 }
 
+function upstreamOf(options: GatewayOptions): Upstream {
+  return new Upstream({
+    base: options.upstream,
+    token: options.token,
+    forwardAuthorization: options.forwardAuthorization,
+    ...(options.stallTimeoutMs !== undefined && { stallTimeoutMs: options.stallTimeoutMs }),
+  });
+}
+
+/** With signatures.require, the trusted signers (loaded once); a key or chain file that cannot be read stops the start. */
+async function requiredSignatures(policy: Policy, upstream: Upstream): Promise<RepositorySignatures | undefined> {
+  if (policy.signatures?.require !== true) return undefined;
+  try {
+    return await RepositorySignatures.open(policy.signatures, upstream);
+  } catch (err) {
+    if (err instanceof TrustFileError) throw new StartError(`invalid policy: signatures: ${err.message}`, { cause: err });
+    throw err;
+  }
+}
+
 /** The upstream answered with something that is not the file; relayed to the client as it is. */
 class Relayed extends Error {
   constructor(readonly refusal: UpstreamRefusal) {
@@ -126,7 +147,6 @@ const API_HEADERS = ["content-type", "etag", "last-modified", "cache-control", "
 
 class GatewayServer {
   private readonly server: Server;
-  private readonly upstream: Upstream;
   private readonly gate: Gate;
   private readonly history = new DecisionHistory();
   /** One fetch-and-scan per file at a time in this process; the state's lease does it across processes. */
@@ -142,13 +162,10 @@ class GatewayServer {
     private readonly options: GatewayOptions,
     private readonly store: BlobStore,
     private readonly state: GatewayState,
+    private readonly upstream: Upstream,
+    /** Set when the policy requires signatures: no file is served unless its repository's model.sig verifies and covers it. */
+    private readonly signatures: RepositorySignatures | undefined,
   ) {
-    this.upstream = new Upstream({
-      base: options.upstream,
-      token: options.token,
-      forwardAuthorization: options.forwardAuthorization,
-      ...(options.stallTimeoutMs !== undefined && { stallTimeoutMs: options.stallTimeoutMs }),
-    });
     // A decision holds for this tool, these rules, this policy and whether ClamAV checked the file.
     this.policyKey = `${packageVersion()}:${RULES_VERSION}:${options.policy.sha256 ?? JSON.stringify(options.policy)}${options.clamav ? ":clamav" : ""}`;
     this.gate = new Gate(options.policy, store.dir);
@@ -262,6 +279,8 @@ class GatewayServer {
     if (isRefusal(meta)) return relay(res, meta, head);
     const resolved = { ...origin, revision: file.revision, ...(meta.commit !== undefined && { commit: meta.commit }) };
     if (!this.gate.trusts(resolved)) return this.refuseSource(res, resolved);
+    const unsigned = await this.signatures?.refusal(file.repo, meta.commit, file.path, auth);
+    if (unsigned !== undefined) return await this.refuseUnsigned(res, meta, head, resolved, unsigned);
     const name = `${repoLabel(file.repo)}/${file.path}`;
     const maxBytes = this.options.maxFileBytes ?? GATEWAY_LIMITS.maxFileBytes;
     if (meta.size !== undefined && meta.size > maxBytes) {
@@ -406,6 +425,14 @@ class GatewayServer {
       .audit(this.gate.refusedSource(origin, reason))
       .catch((err: unknown) => this.options.log?.(`audit log: ${describe(err)}`));
     sendJson(res, 403, { error: reason }, { "x-error-code": "ModelgateUntrustedSource", "x-error-message": headerSafe(reason) });
+  }
+
+  /** A file whose repository's signature does not verify or cover it: audited (rule "signatures") before the client hears of it. */
+  private async refuseUnsigned(res: ServerResponse, meta: FileMeta, head: boolean, origin: HubFileOrigin, reason: string): Promise<void> {
+    const name = `${repoLabel(origin.repo)}/${origin.path ?? ""}`;
+    await this.gate.audit(this.gate.refused(origin, "signatures", reason)).catch((err: unknown) => this.options.log?.(`audit log: ${describe(err)}`));
+    this.options.log?.(`BLOCK ${name} ${reason}`);
+    refuseFile(res, meta, head, "ModelgateUnsigned", `modelgate refused ${name}: ${reason}`);
   }
 
   private fail(res: ServerResponse, err: unknown): void {
