@@ -147,6 +147,29 @@ describe("gateway: signatures.require", () => {
     });
   });
 
+  it("refuses a model.sig that is not a signature bundle", async () => {
+    await publish("garbage/model", undefined, { "model.sig": Buffer.from("not a bundle") });
+    await withGateway(requiring([TRUSTED_KEY]), async (gw) => {
+      assertUnsigned(await get(gw, "/garbage/model/resolve/main/weights.safetensors"), /not signed by a trusted signer/);
+    });
+  });
+
+  it("answers 502 when the model.sig download breaks, and checks again on the next request instead of keeping that", async () => {
+    await publish("flaky/model", SIGNING_KEY);
+    const signature = hub.files.get("flaky/model/model.sig")!;
+    hub.faults.set(signature.sha256, { cutAfter: 10 });
+    await withGateway(requiring([TRUSTED_KEY]), async (gw) => {
+      try {
+        const broken = await get(gw, "/flaky/model/resolve/main/weights.safetensors");
+        assert.equal(broken.status, 502);
+        assert.equal(broken.headers.get("x-error-code"), "ModelgateUpstreamError");
+      } finally {
+        hub.faults.delete(signature.sha256);
+      }
+      assert.equal((await get(gw, "/flaky/model/resolve/main/weights.safetensors")).status, 200);
+    });
+  });
+
   it("refuses a repository with a file changed after signing, naming it, whichever file is asked for", async () => {
     await publish("changed/model", SIGNING_KEY);
     hub.add("changed/model", "config.json", Buffer.from('{"model_type": "evil"}\n'), false);

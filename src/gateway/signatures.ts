@@ -24,6 +24,8 @@ export const SIGNATURE_CHECK_LIMITS = Object.freeze({
   maxTreePageBytes: 16 * 1024 * 1024,
   /** Bytes of small git files the gateway fetches to hash, per commit (CWE-400); beyond it they stay unknown. */
   maxHashedBytes: 64 * 1024 * 1024,
+  /** Small git files fetched to hash, per commit (CWE-400: one request each); beyond it they stay unknown. */
+  maxHashedFiles: 1000,
   /** Verdicts kept in memory (repository@commit); the oldest are checked again when asked for. */
   maxVerdicts: 10_000,
 });
@@ -87,6 +89,7 @@ export class RepositorySignatures {
     const entries = await this.tree(repo, commit, auth);
     if (typeof entries === "string") return entries;
     let budget = SIGNATURE_CHECK_LIMITS.maxHashedBytes;
+    let fetches: number = SIGNATURE_CHECK_LIMITS.maxHashedFiles;
     const files: RepositoryFile[] = [];
     for (const e of entries) {
       if (e.type !== "file" || typeof e.path !== "string") continue;
@@ -96,13 +99,14 @@ export class RepositorySignatures {
         continue;
       }
       const size = typeof e.size === "number" ? e.size : Infinity;
-      if (e.path === SIGNATURE_FILE || size > budget) {
+      if (e.path === SIGNATURE_FILE || size > budget || fetches === 0) {
         files.push({ path: e.path });
         continue;
       }
       const fetched = await this.fetchFile(repo, commit, e.path, auth, budget);
       if (fetched === "absent") return `${e.path} is listed by the upstream but cannot be fetched`;
       budget -= fetched.bytes.length;
+      fetches--;
       files.push({ path: e.path, sha256: createHash("sha256").update(fetched.bytes).digest("hex") });
     }
     return files;
