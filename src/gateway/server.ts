@@ -9,7 +9,8 @@ import { clamavCheckStored } from "../clamav/check.js";
 import { ClamdError } from "../clamav/client.js";
 import type { ClamavSettings } from "../clamav/settings.js";
 import { UsageError } from "../errors.js";
-import { TrustFileError } from "../signing/trustFiles.js";
+import type { Trust } from "../signing/authenticate.js";
+import { loadTrusts, TrustFileError } from "../signing/trustFiles.js";
 import { createReadStream } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -87,11 +88,10 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   } catch (err) {
     throw new StartError(`cannot open the store at ${options.storeDir}: ${(err as Error).message}`, { cause: err });
   }
-  const upstream = upstreamOf(options);
-  const signatures = await requiredSignatures(options.policy, upstream);
+  const signers = await requiredSigners(options.policy);
   const state = await openState(options);
   try {
-    return await new GatewayServer(options, store, state, upstream, signatures).listen();
+    return await new GatewayServer(options, store, state, signers).listen();
   } catch (err) {
     await state.close();
     throw err;
@@ -115,20 +115,11 @@ async function openState(options: GatewayOptions): Promise<GatewayState> {
   throw new StartError(`--state: expected sqlite, memory or a redis:// URL, got ${JSON.stringify(spec)}`);
 }
 
-function upstreamOf(options: GatewayOptions): Upstream {
-  return new Upstream({
-    base: options.upstream,
-    token: options.token,
-    forwardAuthorization: options.forwardAuthorization,
-    ...(options.stallTimeoutMs !== undefined && { stallTimeoutMs: options.stallTimeoutMs }),
-  });
-}
-
 /** With signatures.require, the trusted signers (loaded once); a key or chain file that cannot be read stops the start. */
-async function requiredSignatures(policy: Policy, upstream: Upstream): Promise<RepositorySignatures | undefined> {
+async function requiredSigners(policy: Policy): Promise<readonly Trust[] | undefined> {
   if (policy.signatures?.require !== true) return undefined;
   try {
-    return await RepositorySignatures.open(policy.signatures, upstream);
+    return await loadTrusts(policy.signatures.trust);
   } catch (err) {
     if (err instanceof TrustFileError) throw new StartError(`invalid policy: signatures: ${err.message}`, { cause: err });
     throw err;
@@ -147,6 +138,9 @@ const API_HEADERS = ["content-type", "etag", "last-modified", "cache-control", "
 
 class GatewayServer {
   private readonly server: Server;
+  private readonly upstream: Upstream;
+  /** Set when the policy requires signatures: no file is served unless its repository's model.sig verifies and covers it. */
+  private readonly signatures: RepositorySignatures | undefined;
   private readonly gate: Gate;
   private readonly history = new DecisionHistory();
   /** One fetch-and-scan per file at a time in this process; the state's lease does it across processes. */
@@ -162,10 +156,15 @@ class GatewayServer {
     private readonly options: GatewayOptions,
     private readonly store: BlobStore,
     private readonly state: GatewayState,
-    private readonly upstream: Upstream,
-    /** Set when the policy requires signatures: no file is served unless its repository's model.sig verifies and covers it. */
-    private readonly signatures: RepositorySignatures | undefined,
+    signers: readonly Trust[] | undefined,
   ) {
+    this.upstream = new Upstream({
+      base: options.upstream,
+      token: options.token,
+      forwardAuthorization: options.forwardAuthorization,
+      ...(options.stallTimeoutMs !== undefined && { stallTimeoutMs: options.stallTimeoutMs }),
+    });
+    this.signatures = signers && new RepositorySignatures(signers, this.upstream);
     // A decision holds for this tool, these rules, this policy and whether ClamAV checked the file.
     this.policyKey = `${packageVersion()}:${RULES_VERSION}:${options.policy.sha256 ?? JSON.stringify(options.policy)}${options.clamav ? ":clamav" : ""}`;
     this.gate = new Gate(options.policy, store.dir);

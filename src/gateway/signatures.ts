@@ -7,12 +7,10 @@
  * file of unknown content is refused as unverifiable).
  */
 import { createHash } from "node:crypto";
-import type { SignaturePolicy } from "../policy/index.js";
 import type { Trust } from "../signing/authenticate.js";
 import { SIGNING_LIMITS } from "../signing/limits.js";
 import type { RepositoryFile, RepositoryVerdict } from "../signing/repository.js";
 import { SIGNATURE_FILE } from "../signing/signatureFile.js";
-import { loadTrusts } from "../signing/trustFiles.js";
 import { repoLabel, type RepoRef } from "./routes.js";
 import { isRefusal, Upstream, UpstreamError } from "./upstream.js";
 
@@ -37,15 +35,11 @@ export class RepositorySignatures {
   /** repository@commit → its verdict; a check that failed on the way (network) is not kept. */
   private readonly verdicts = new Map<string, Promise<RepositoryVerdict>>();
 
-  private constructor(
+  /** `trusts`: the policy's signers, loaded once (loadTrusts) when the gateway starts. */
+  constructor(
     private readonly trusts: readonly Trust[],
     private readonly upstream: Upstream,
   ) {}
-
-  /** Loads the trusted signers once; a missing or bad key or chain file throws (TrustFileError). */
-  static async open(policy: SignaturePolicy, upstream: Upstream): Promise<RepositorySignatures> {
-    return new RepositorySignatures(await loadTrusts(policy.trust), upstream);
-  }
 
   /** Whether `path` of `repo` at `commit` may be served: undefined if so, else why not. */
   async refusal(repo: RepoRef, commit: string | undefined, path: string, auth: string | undefined): Promise<SignatureRefusal> {
