@@ -74,7 +74,12 @@ export class Gate {
 
   /** The report of a request refused because of where it comes from (nothing was fetched, so nothing was scanned). */
   refusedSource(origin: HubFileOrigin, reason: string): ScanReport {
-    const refused: FileResult = { ...stub(origin), verdict: "block", decision: { verdict: "block", rule: "sources.untrusted", reason } };
+    return this.refused(origin, "sources.untrusted", reason);
+  }
+
+  /** The report of a request refused before its file was fetched, by the policy key `rule`. */
+  refused(origin: HubFileOrigin, rule: string, reason: string): ScanReport {
+    const refused: FileResult = { ...stub(origin), verdict: "block", decision: { verdict: "block", rule, reason } };
     return reportOf([refused], this.policy);
   }
 }

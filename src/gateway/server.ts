@@ -9,6 +9,8 @@ import { clamavCheckStored } from "../clamav/check.js";
 import { ClamdError } from "../clamav/client.js";
 import type { ClamavSettings } from "../clamav/settings.js";
 import { UsageError } from "../errors.js";
+import type { Trust } from "../signing/authenticate.js";
+import { loadTrusts, TrustFileError } from "../signing/trustFiles.js";
 import { createReadStream } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -27,6 +29,7 @@ import { GatewayMetrics, type RequestKind } from "./metrics.js";
 import { PAGE_CSP, renderPage } from "./page.js";
 import { parseRange } from "./range.js";
 import { repoLabel, route, type FileRef, type RepoRef } from "./routes.js";
+import { RepositorySignatures } from "./signatures.js";
 import { SingleFlight } from "./singleFlight.js";
 import { MemoryState, type GatewayState, type VerdictKey } from "./state.js";
 import { RedisState } from "./stateRedis.js";
@@ -75,18 +78,16 @@ export interface Gateway {
 }
 
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
-  if (options.policy.signatures?.require === true) {
-    throw new StartError("the policy requires model signatures (signatures.require), which the gateway does not check yet; use modelgate scan or lock, or remove it from the gateway's policy");
-  }
   let store: BlobStore;
   try {
     store = await BlobStore.open(options.storeDir, options.storeFs ?? NODE_FS);
   } catch (err) {
     throw new StartError(`cannot open the store at ${options.storeDir}: ${(err as Error).message}`, { cause: err });
   }
+  const signers = await requiredSigners(options.policy);
   const state = await openState(options);
   try {
-    return await new GatewayServer(options, store, state).listen();
+    return await new GatewayServer(options, store, state, signers).listen();
   } catch (err) {
     await state.close();
     throw err;
@@ -110,6 +111,17 @@ async function openState(options: GatewayOptions): Promise<GatewayState> {
   throw new StartError(`--state: expected sqlite, memory or a redis:// URL, got ${JSON.stringify(spec)}`);
 }
 
+/** With signatures.require, the trusted signers (loaded once); a key or chain file that cannot be read stops the start. */
+async function requiredSigners(policy: Policy): Promise<readonly Trust[] | undefined> {
+  if (policy.signatures?.require !== true) return undefined;
+  try {
+    return await loadTrusts(policy.signatures.trust);
+  } catch (err) {
+    if (err instanceof TrustFileError) throw new StartError(`invalid policy: signatures: ${err.message}`, { cause: err });
+    throw err;
+  }
+}
+
 /** The upstream answered with something that is not the file; relayed to the client as it is. */
 class Relayed extends Error {
   constructor(readonly refusal: UpstreamRefusal) {
@@ -123,6 +135,8 @@ const API_HEADERS = ["content-type", "etag", "last-modified", "cache-control", "
 class GatewayServer {
   private readonly server: Server;
   private readonly upstream: Upstream;
+  /** Set when the policy requires signatures: no file is served unless its repository's model.sig verifies and covers it. */
+  private readonly signatures: RepositorySignatures | undefined;
   private readonly gate: Gate;
   private readonly history = new DecisionHistory();
   /** One fetch-and-scan per file at a time in this process; the state's lease does it across processes. */
@@ -138,6 +152,7 @@ class GatewayServer {
     private readonly options: GatewayOptions,
     private readonly store: BlobStore,
     private readonly state: GatewayState,
+    signers: readonly Trust[] | undefined,
   ) {
     this.upstream = new Upstream({
       base: options.upstream,
@@ -145,6 +160,7 @@ class GatewayServer {
       forwardAuthorization: options.forwardAuthorization,
       ...(options.stallTimeoutMs !== undefined && { stallTimeoutMs: options.stallTimeoutMs }),
     });
+    this.signatures = signers && new RepositorySignatures(signers, this.upstream);
     // A decision holds for this tool, these rules, this policy and whether ClamAV checked the file.
     this.policyKey = `${packageVersion()}:${RULES_VERSION}:${options.policy.sha256 ?? JSON.stringify(options.policy)}${options.clamav ? ":clamav" : ""}`;
     this.gate = new Gate(options.policy, store.dir);
@@ -258,6 +274,8 @@ class GatewayServer {
     if (isRefusal(meta)) return relay(res, meta, head);
     const resolved: HubFileOrigin = { ...origin, revision: file.revision, ...(meta.commit !== undefined && { commit: meta.commit }) };
     if (!this.gate.trusts(resolved)) return this.refuseSource(res, resolved);
+    const unsigned = await this.signatures?.refusal(file.repo, meta.commit, file.path, auth);
+    if (unsigned !== undefined) return await this.refuseUnsigned(res, meta, head, resolved, unsigned);
     const name = `${repoLabel(file.repo)}/${file.path}`;
     if (this.options.policy.sources.hubScan !== "ignore") {
       // The status of the file at the commit the hub resolved, asked with the file request's credentials.
@@ -418,6 +436,14 @@ class GatewayServer {
       .audit(this.gate.refusedSource(origin, reason))
       .catch((err: unknown) => this.options.log?.(`audit log: ${describe(err)}`));
     sendJson(res, 403, { error: reason }, { "x-error-code": "ModelgateUntrustedSource", "x-error-message": headerSafe(reason) });
+  }
+
+  /** A file whose repository's signature does not verify or cover it: audited (rule "signatures") before the client hears of it. */
+  private async refuseUnsigned(res: ServerResponse, meta: FileMeta, head: boolean, origin: HubFileOrigin, reason: string): Promise<void> {
+    const name = `${repoLabel(origin.repo)}/${origin.path ?? ""}`;
+    await this.gate.audit(this.gate.refused(origin, "signatures", reason)).catch((err: unknown) => this.options.log?.(`audit log: ${describe(err)}`));
+    this.options.log?.(`BLOCK ${name} ${reason}`);
+    refuseFile(res, meta, head, "ModelgateUnsigned", `modelgate refused ${name}: ${reason}`);
   }
 
   private fail(res: ServerResponse, err: unknown): void {

@@ -2,7 +2,8 @@
  * A Hugging Face hub on loopback, shaped like the real one where hub clients look: resolve URLs
  * answer large (LFS) files with a 302 to a storage host on another origin, carrying X-Linked-Etag,
  * X-Linked-Size and X-Repo-Commit; small files directly with ETag; a renamed repository with a
- * relative 307; unknown files with 404 EntryNotFound; and the /api/models endpoints the clients call.
+ * relative 307; unknown files with 404 EntryNotFound; the /api/models endpoints the clients call; and
+ * the recursive tree listing (paged) that the gateway's signature check reads.
  * It records every request so tests can check what reached it (and with which credentials).
  */
 import { createHash } from "node:crypto";
@@ -55,6 +56,8 @@ export class FakeHub {
   pathsInfoFailure: number | undefined;
   /** Private repositories: resolve answers 401 unless the request carries this Authorization. */
   readonly privateRepos = new Map<string, string>();
+  /** Entries per page of the tree listing; a longer listing is paged with a Link rel="next", as the hub does. */
+  treePageSize = 1000;
   hubUrl = "";
   storageUrl = "";
 
@@ -94,6 +97,8 @@ export class FakeHub {
     const url = req.url ?? "/";
     this.hubRequests.push({ method: req.method ?? "GET", url, authorization: req.headers.authorization });
     const path = decodeURIComponent(url.split("?")[0]!);
+    const tree = /^\/api\/models\/([^/]+\/[^/]+)\/tree\/([^/]+)$/.exec(path);
+    if (tree) return void this.onTree(res, tree[1]!, tree[2]!, new URL(url, this.hubUrl).searchParams);
     const api = /^\/api\/models\/([^/]+\/[^/]+)(?:\/paths-info\/([^/]+))?$/.exec(path);
     if (api) return void this.onApi(req, res, api[1]!, api[2]);
     const m = /^\/([^/]+\/[^/]+)\/resolve\/([^/]+)\/(.+)$/.exec(path);
@@ -141,6 +146,19 @@ export class FakeHub {
         ? { id: repo, sha: COMMIT, siblings: files.map(([k]) => ({ rfilename: k.slice(repo.length + 1) })) }
         : files.map(([k, f]) => ({ type: "file", path: k.slice(repo.length + 1), size: f.content.length, oid: gitEtag(f.content).slice(1, -1), ...(f.lfs && { lfs: { oid: f.sha256, size: f.content.length } }), ...status(k) }));
     res.writeHead(200, { "content-type": "application/json", "x-repo-commit": COMMIT, "set-cookie": "hub-session=secret" }).end(JSON.stringify(body));
+  }
+
+  /** The recursive tree listing (`recursive=true`): every file with its git oid, and lfs.oid (the sha256) for LFS files. */
+  private onTree(res: ServerResponse, repo: string, revision: string, query: URLSearchParams): void {
+    const files = [...this.files].filter(([k]) => k.startsWith(`${repo}/`));
+    if (files.length === 0) return void res.writeHead(404, { "x-error-code": "RepoNotFound", "content-type": "application/json" }).end('{"error":"Repository not found"}');
+    const start = Number(query.get("cursor") ?? 0);
+    const page = files.slice(start, start + this.treePageSize);
+    const body = page.map(([k, f]) => ({ type: "file", oid: gitEtag(f.content).slice(1, -1), size: f.content.length, path: k.slice(repo.length + 1), ...(f.lfs && { lfs: { oid: f.sha256, size: f.content.length, pointerSize: 134 } }) }));
+    const headers: Record<string, string> = { "content-type": "application/json", "x-repo-commit": COMMIT };
+    const next = start + this.treePageSize;
+    if (next < files.length) headers["link"] = `<${this.hubUrl}/api/models/${repo}/tree/${revision}?recursive=true&expand=true&cursor=${next}>; rel="next"`;
+    res.writeHead(200, headers).end(JSON.stringify(body));
   }
 
   private async onStorage(req: IncomingMessage, res: ServerResponse): Promise<void> {
