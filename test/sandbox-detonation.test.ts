@@ -7,14 +7,18 @@
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:net";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
+import { startGateway } from "../src/gateway/server.js";
+import { defaultPolicy } from "../src/policy/policy.js";
 import { detonate } from "../src/sandbox/detonate.js";
 import { findTools, probeJail } from "../src/sandbox/jail.js";
 import { atLeast, type SandboxEvent, type SandboxResult } from "../src/types.js";
+import { FakeHub } from "./support/fakeHub.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const at = (path: string): string => join(ROOT, path);
@@ -298,5 +302,26 @@ describe("modelgate sandbox and scan --sandbox", () => {
     assert.equal(timer?.sandbox?.status, "clean");
     assert.deepEqual(timer?.findings.filter((f) => f.rule === "MG172").map((f) => f.severity), ["info"]);
     assert.match(r.stderr, /sandbox: .*reverse_shell\.pkl \(joblib\) dangerous/);
+  });
+
+  it("serve --sandbox loads each fetched pickle in the sandbox before deciding: the dynamic result is in the audit record", WATCHDOG, async () => {
+    const hub = await FakeHub.start();
+    const store = mkdtempSync(join(tmpdir(), "modelgate-serve-sandbox-"));
+    hub.add("acme/inert", "model.pkl", readFileSync(at("test/fixtures/benign/cloudpickle_plain.pkl")));
+    hub.add("acme/inert", "timer.pkl", readFileSync(at("test/fixtures/malicious/p02_threading_timer.pkl")));
+    const gw = await startGateway({ upstream: new URL(hub.hubUrl), host: "127.0.0.1", port: 0, policy: defaultPolicy(), state: "memory", storeDir: store, sandbox: {} });
+    try {
+      assert.equal((await fetch(`${gw.url}/acme/inert/resolve/main/model.pkl`)).status, 200);
+      assert.equal((await fetch(`${gw.url}/acme/inert/resolve/main/timer.pkl`)).status, 403);
+      const records = readFileSync(join(store, "audit.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l) as { target: string; verdict: string; sandbox?: string });
+      assert.deepEqual(
+        records.map((r) => [r.target.replace(/.*\//, ""), r.verdict, r.sandbox]),
+        [["model.pkl", "pass", "clean"], ["timer.pkl", "block", "clean"]],
+      );
+    } finally {
+      await gw.close();
+      await hub.close();
+      rmSync(store, { recursive: true, force: true });
+    }
   });
 });

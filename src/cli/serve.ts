@@ -14,6 +14,8 @@ interface ServeFlags {
   maxFileSize?: string;
   /** --clamav [address]: true without an address. */
   clamav?: string | true;
+  /** --sandbox: also load fetched pickle-family files in the sandbox before deciding. */
+  sandbox?: boolean;
   state: string;
 }
 
@@ -42,6 +44,7 @@ export function registerServe(program: Command, setExitCode: (code: ExitCode) =>
     .option("--upstream-token <token>", "token for the upstream (default: $HF_TOKEN)")
     .option("--forward-authorization", "send each client's own Authorization header upstream instead of the gateway's token")
     .option("--clamav [address]", "also check every fetched file with clamd: a socket path or host:port (default: the policy's clamav.address, else /var/run/clamav/clamd.ctl); clamd unreachable: 503")
+    .option("--sandbox", "also load each fetched pickle-family file inside the bubblewrap sandbox before deciding (see modelgate sandbox): a second opinion; MG172 when it disagrees")
     .option("--max-file-size <bytes>", "largest file fetched; a file the hub announces larger is refused before any byte is fetched (default 100 GiB)")
     .option(
       "--state <where>",
@@ -100,6 +103,7 @@ async function serveCommand(flags: ServeFlags): Promise<ExitCode> {
       ...(token !== undefined && { token }),
       ...(flags.forwardAuthorization === true && { forwardAuthorization: true }),
       ...(clamav !== undefined && { clamav }),
+      ...(flags.sandbox === true && { sandbox: {} }),
       ...(maxFileBytes !== undefined && { maxFileBytes }),
       state: flags.state,
       log,

@@ -5,6 +5,8 @@
  * X-Linked-Size, Content-Length, Accept-Ranges, Content-Range). Clients never see the upstream's
  * storage redirects: every byte they get comes from the store, after its verdict.
  */
+import { addSandboxResults } from "../sandbox/secondOpinion.js";
+import type { DetonateOptions } from "../sandbox/detonate.js";
 import { clamavCheckStored } from "../clamav/check.js";
 import { ClamdError } from "../clamav/client.js";
 import type { ClamavSettings } from "../clamav/settings.js";
@@ -57,6 +59,8 @@ export interface GatewayOptions {
   state?: string;
   /** clamd to check every fetched file with (serve --clamav, or the policy's clamav key); unreachable: 503. */
   clamav?: ClamavSettings;
+  /** Load every fetched pickle-family file in the sandbox before deciding (serve --sandbox): a second opinion. */
+  sandbox?: Omit<DetonateOptions, "loader">;
   /** One line per decision and per failure (the CLI writes them to stderr). */
   log?: (line: string) => void;
   /** The store's file-system calls (tests simulate a full disk through them). */
@@ -162,7 +166,7 @@ class GatewayServer {
     });
     this.signatures = signers && new RepositorySignatures(signers, this.upstream);
     // A decision holds for this tool, these rules, this policy and whether ClamAV checked the file.
-    this.policyKey = `${packageVersion()}:${RULES_VERSION}:${options.policy.sha256 ?? JSON.stringify(options.policy)}${options.clamav ? ":clamav" : ""}`;
+    this.policyKey = `${packageVersion()}:${RULES_VERSION}:${options.policy.sha256 ?? JSON.stringify(options.policy)}${options.clamav ? ":clamav" : ""}${options.sandbox ? ":sandbox" : ""}`;
     this.gate = new Gate(options.policy, store.dir);
     this.server = createServer({ requestTimeout: GATEWAY_LIMITS.requestTimeoutMs, headersTimeout: GATEWAY_LIMITS.headersTimeoutMs }, (req, res) => {
       void this.handle(req, res);
@@ -381,6 +385,10 @@ class GatewayServer {
     // The stored blob, under the file's own name: extension checks compare the name with the content.
     const found = await scanFileFindings(blob.path, name, { callables: policy.callables });
     const scanned = this.options.clamav ? await clamavCheckStored(found, blob.path, this.options.clamav) : found;
+    if (this.options.sandbox) {
+      // A load that could not finish leaves the static decision standing; it is logged, not hidden.
+      for (const problem of await addSandboxResults({ files: [scanned] }, policy, this.options.sandbox, () => blob.path)) this.options.log?.(problem);
+    }
     const scanMs = performance.now() - started;
     this.metrics.scanned(scanMs / 1000);
     const report = this.gate.decide({ ...scanned, sha256: blob.sha256 }, origin, scanMs);

@@ -5,7 +5,7 @@
  */
 import { open } from "node:fs/promises";
 import { hostname, userInfo } from "node:os";
-import type { FileResult, ScanReport, SignerInfo, Verdict } from "../types.js";
+import type { FileResult, SandboxResult, ScanReport, SignerInfo, Verdict } from "../types.js";
 import { targetOf } from "./decide.js";
 
 export interface AuditRecord {
@@ -27,6 +27,8 @@ export interface AuditRecord {
   signer?: SignerInfo;
   /** What the decision noted without deciding on it (a `warn` rule: the hub's scan, an untrusted source). */
   notes?: string[];
+  /** What loading the file in the sandbox showed (scan --sandbox, serve --sandbox). */
+  sandbox?: SandboxResult["status"];
 }
 
 /** One record per file of a decided report (skipped files included: passing them is a decision too). */
@@ -54,6 +56,7 @@ function auditRecord(file: FileResult, tool: ScanReport["tool"], policy: AuditRe
   if (file.quarantined) record.quarantined = file.quarantined.path;
   if (file.signature?.verified && file.signature.signer) record.signer = file.signature.signer;
   if (file.decision?.notes !== undefined) record.notes = [...file.decision.notes];
+  if (file.sandbox !== undefined) record.sandbox = file.sandbox.status;
   return record;
 }
 

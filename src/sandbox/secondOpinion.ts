@@ -15,11 +15,17 @@ import { isPickleFamily, loaderForFormat } from "./loaders.js";
  * the static verdict it is compared with is the policy's on the static findings alone. Returns one
  * line per file the sandbox could not finish (those are failures of the run, not clean files).
  */
-export async function addSandboxResults(scanned: ScannedFiles, policy: Policy, options: Omit<DetonateOptions, "loader"> = {}): Promise<string[]> {
+export async function addSandboxResults(
+  scanned: ScannedFiles,
+  policy: Policy,
+  options: Omit<DetonateOptions, "loader"> = {},
+  /** Where each file's bytes are (the gateway's stored blob; a local scan's own path by default). */
+  pathOf: (file: ScannedFile) => string = (file) => file.path,
+): Promise<string[]> {
   const problems: string[] = [];
   for (const file of scanned.files) {
     if (!isDetonatable(file)) continue;
-    const result = await detonate(file.path, { ...options, loader: loaderForFormat(file.format) ?? "auto" });
+    const result = await detonate(pathOf(file), { ...options, loader: loaderForFormat(file.format) ?? "auto" });
     file.sandbox = result;
     const staticVerdict = decideFile(file, policy, { safetensorsFolders: new Set() }).verdict;
     const finding = disagreement(file, staticVerdict, result);
