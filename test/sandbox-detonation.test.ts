@@ -10,7 +10,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { startGateway } from "../src/gateway/server.js";
@@ -191,6 +191,19 @@ function hostProcesses(): string[] {
   return lines;
 }
 
+/**
+ * A copy of a fixture under a name no other run uses, so that looking for its leftover processes
+ * (the jail's inner Python names the model by its base name) sees this run's only, even when another
+ * copy of the suite detonates the same fixture at the same time.
+ */
+function uniqueCopy(fixture: string): string {
+  const dir = mkdtempSync(join(tmpdir(), "modelgate-bomb-"));
+  const copy = join(dir, `${basename(fixture, ".pkl")}-${process.pid}-${basename(dir).slice(-6)}.pkl`);
+  writeFileSync(copy, readFileSync(at(fixture)));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  return copy;
+}
+
 describe("escapes are contained", () => {
   let server: Server;
   let connections = 0;
@@ -245,18 +258,20 @@ describe("escapes are contained", () => {
 
 describe("bombs end cleanly", () => {
   it("a sleeping payload is stopped at the time limit: exit 2 with the reason, no process left", WATCHDOG, async () => {
-    const r = await detonate(at("test/fixtures/sandbox/bomb_sleep.pkl"), { timeoutSeconds: 5 });
+    const bomb = uniqueCopy("test/fixtures/sandbox/bomb_sleep.pkl");
+    const r = await detonate(bomb, { timeoutSeconds: 5 });
     assert.equal(r.status, "failed", explain(r));
     assert.match(r.reason ?? "", /did not finish within 5 s/);
-    assert.deepEqual(hostProcesses().filter((cmd) => cmd.includes("bomb_sleep.pkl")), []);
+    assert.deepEqual(hostProcesses().filter((cmd) => cmd.includes(basename(bomb))), []);
   });
 
   it("a spinning payload is stopped by the CPU or the time limit", WATCHDOG, async () => {
-    const r = await detonate(at("test/fixtures/sandbox/bomb_cpu.pkl"), { timeoutSeconds: 5 });
+    const bomb = uniqueCopy("test/fixtures/sandbox/bomb_cpu.pkl");
+    const r = await detonate(bomb, { timeoutSeconds: 5 });
     // exec of a string is itself dangerous; what matters is that it ended and said why.
     assert.notEqual(r.status, "clean", explain(r));
     assert.match(r.reason ?? "", /did not finish within 5 s|CPU time/);
-    assert.deepEqual(hostProcesses().filter((cmd) => cmd.includes("bomb_cpu.pkl")), []);
+    assert.deepEqual(hostProcesses().filter((cmd) => cmd.includes(basename(bomb))), []);
   });
 
   it("an allocating payload hits the memory limit", WATCHDOG, async () => {
