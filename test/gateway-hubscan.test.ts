@@ -6,14 +6,14 @@
  */
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { after, afterEach, before, describe, it } from "node:test";
+import { afterEach, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
-import { startGateway, type Gateway, type GatewayOptions } from "../src/gateway/server.js";
+import type { Gateway, GatewayOptions } from "../src/gateway/server.js";
 import { parsePolicy, type Policy } from "../src/policy/index.js";
-import { COMMIT, FakeHub } from "./support/fakeHub.js";
+import { COMMIT } from "./support/fakeHub.js";
+import { fetchAll, gatewayBed } from "./support/gatewayBed.js";
 
 const EXAMPLES = fileURLToPath(new URL("../../examples/", import.meta.url));
 /** Benign content: whatever the gateway refuses here, it refuses for the hub's status alone. */
@@ -25,56 +25,30 @@ const UNSAFE = { status: "unsafe", safe: false, pickleImportScan: { highestSafet
 const CAUTION = { status: "caution", safe: false, pickleImportScan: { highestSafetyLevel: "suspicious", imports: [] } };
 const QUEUED = { status: "queued" };
 
-let hub: FakeHub;
-const dirs: string[] = [];
-
-before(async () => {
-  hub = await FakeHub.start();
-});
+const bed = gatewayBed("modelgate-gateway-hubscan-");
+const tempDir = (): Promise<string> => bed.tempDir();
 
 afterEach(() => {
-  hub.pathsInfoFailure = undefined;
+  bed.hub.pathsInfoFailure = undefined;
 });
-
-after(async () => {
-  await hub.close();
-  for (const d of dirs) await rm(d, { recursive: true, force: true });
-});
-
-async function tempDir(): Promise<string> {
-  const d = await mkdtemp(join(tmpdir(), "modelgate-gateway-hubscan-"));
-  dirs.push(d);
-  return d;
-}
 
 function policyOf(hubScan: string): Policy {
   return parsePolicy(`version: 1\nsources:\n  hub_scan: ${hubScan}\n`, `hub-scan-${hubScan}.yml`);
 }
 
-async function withGateway(options: Partial<GatewayOptions> & { policy: Policy }, body: (gw: Gateway, storeDir: string) => Promise<void>): Promise<void> {
-  const storeDir = options.storeDir ?? join(await tempDir(), "store");
-  const gw = await startGateway({ upstream: new URL(hub.hubUrl), host: "127.0.0.1", port: 0, state: "memory", ...options, storeDir });
-  try {
-    await body(gw, storeDir);
-  } finally {
-    await gw.close();
-  }
-}
-
-async function get(gw: Gateway, path: string, init: RequestInit = {}): Promise<{ status: number; headers: Headers; bytes: Buffer }> {
-  const res = await fetch(`${gw.url}${path}`, init);
-  return { status: res.status, headers: res.headers, bytes: Buffer.from(await res.arrayBuffer()) };
-}
+const withGateway = (options: Partial<GatewayOptions> & { policy: Policy }, body: (gw: Gateway, storeDir: string) => Promise<void>): Promise<void> =>
+  bed.withGateway(options, body);
+const get = fetchAll;
 
 /** Adds the weights under `repo/path` with the hub's status (undefined: the hub lists the file with none). */
 function publish(repo: string, path: string, status: unknown): void {
-  hub.add(repo, path, weights);
-  if (status === undefined) hub.securityStatus.delete(`${repo}/${path}`);
-  else hub.securityStatus.set(`${repo}/${path}`, status);
+  bed.hub.add(repo, path, weights);
+  if (status === undefined) bed.hub.securityStatus.delete(`${repo}/${path}`);
+  else bed.hub.securityStatus.set(`${repo}/${path}`, status);
 }
 
 function pathsInfoRequests(repo: string): { url: string; authorization: string | undefined }[] {
-  return hub.hubRequests.filter((r) => r.method === "POST" && r.url.startsWith(`/api/models/${repo}/paths-info/`));
+  return bed.hub.hubRequests.filter((r) => r.method === "POST" && r.url.startsWith(`/api/models/${repo}/paths-info/`));
 }
 
 describe("gateway: sources.hub_scan", () => {
@@ -117,7 +91,7 @@ describe("gateway: sources.hub_scan", () => {
 
   it("require_safe refuses when the status request fails: a failed request is a missing status, never a pass", async () => {
     publish("org/hubscan-failed", "model.safetensors", SAFE);
-    hub.pathsInfoFailure = 500;
+    bed.hub.pathsInfoFailure = 500;
     const log: string[] = [];
     await withGateway({ policy: policyOf("require_safe"), log: (line) => log.push(line) }, async (gw) => {
       const res = await get(gw, "/org/hubscan-failed/resolve/main/model.safetensors");
@@ -125,7 +99,7 @@ describe("gateway: sources.hub_scan", () => {
       assert.match(res.headers.get("x-error-message") ?? "", /the hub reported no security scan for it/);
       assert.ok(log.some((l) => /hub scan status of org\/hubscan-failed\/model\.safetensors unknown .*HTTP 500/.test(l)), log.join("\n"));
       // Once the hub answers again, the status it reports decides: the refusal was not cached as the file's verdict.
-      hub.pathsInfoFailure = undefined;
+      bed.hub.pathsInfoFailure = undefined;
       const again = await get(gw, "/org/hubscan-failed/resolve/main/model.safetensors");
       assert.equal(again.status, 200, again.headers.get("x-error-message") ?? "");
       assert.ok(again.bytes.equals(weights));
@@ -136,7 +110,7 @@ describe("gateway: sources.hub_scan", () => {
     publish("org/hubscan-changes", "model.safetensors", SAFE);
     await withGateway({ policy: policyOf("require_safe") }, async (gw) => {
       assert.equal((await get(gw, "/org/hubscan-changes/resolve/main/model.safetensors")).status, 200);
-      hub.securityStatus.set("org/hubscan-changes/model.safetensors", UNSAFE);
+      bed.hub.securityStatus.set("org/hubscan-changes/model.safetensors", UNSAFE);
       const res = await get(gw, "/org/hubscan-changes/resolve/main/model.safetensors");
       assert.equal(res.status, 403);
       assert.match(res.headers.get("x-error-message") ?? "", /says "unsafe"/);

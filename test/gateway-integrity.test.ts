@@ -9,15 +9,13 @@ import assert from "node:assert/strict";
 import { execFileSync, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { mkdtemp, open, readdir, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { open, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
-import { startGateway, type Gateway, type GatewayOptions } from "../src/gateway/server.js";
 import { NODE_FS, type StoreFs } from "../src/gateway/store.js";
-import { defaultPolicy } from "../src/policy/index.js";
-import { FakeHub, sha256 } from "./support/fakeHub.js";
+import { sha256 } from "./support/fakeHub.js";
+import { fetchAll, gatewayBed } from "./support/gatewayBed.js";
 
 const EXAMPLES = fileURLToPath(new URL("../../examples/", import.meta.url));
 const MAIN = fileURLToPath(new URL("../src/cli/main.js", import.meta.url));
@@ -25,38 +23,11 @@ const safeWeights = readFileSync(join(EXAMPLES, "safe_weights.safetensors"));
 const maliciousCheckpoint = readFileSync(join(EXAMPLES, "malicious_model.bin"));
 const GATEWAY_TOKEN = "hf_gateway_secret_token";
 
-let hub: FakeHub;
-const dirs: string[] = [];
+const bed = gatewayBed("modelgate-gateway-integrity-");
+const tempDir = (): Promise<string> => bed.tempDir();
 
-before(async () => {
-  hub = await FakeHub.start();
-});
-
-after(async () => {
-  await hub.close();
-  for (const d of dirs) await rm(d, { recursive: true, force: true });
-});
-
-async function tempDir(): Promise<string> {
-  const d = await mkdtemp(join(tmpdir(), "modelgate-gateway-integrity-"));
-  dirs.push(d);
-  return d;
-}
-
-async function withGateway(options: Partial<GatewayOptions>, body: (gw: Gateway, storeDir: string) => Promise<void>): Promise<void> {
-  const storeDir = options.storeDir ?? join(await tempDir(), "store");
-  const gw = await startGateway({ upstream: new URL(hub.hubUrl), host: "127.0.0.1", port: 0, policy: defaultPolicy(), state: "memory", ...options, storeDir });
-  try {
-    await body(gw, storeDir);
-  } finally {
-    await gw.close();
-  }
-}
-
-async function get(gw: Gateway, path: string, init: RequestInit = {}): Promise<{ status: number; headers: Headers; bytes: Buffer }> {
-  const res = await fetch(`${gw.url}${path}`, init);
-  return { status: res.status, headers: res.headers, bytes: Buffer.from(await res.arrayBuffer()) };
-}
+const withGateway = bed.withGateway;
+const get = fetchAll;
 
 /** Paths of every blob under its final name. */
 async function blobs(storeDir: string): Promise<string[]> {
@@ -86,7 +57,7 @@ function fullDisk(budget: { bytes: number; free: number }): StoreFs {
 describe("gateway integrity: a full disk", () => {
   it("fails the request with 507, keeps nothing under a final name, is unhealthy until space is back, then serves the true bytes", async () => {
     const content = randomBytes(300_000);
-    hub.add("org/disk", "weights.bin", content);
+    bed.hub.add("org/disk", "weights.bin", content);
     const budget = { bytes: 100_000, free: 0 };
     await withGateway({ storeFs: fullDisk(budget) }, async (gw, storeDir) => {
       const first = await get(gw, "/org/disk/resolve/main/weights.bin");
@@ -109,7 +80,7 @@ describe("gateway integrity: a full disk", () => {
 
   it("continues after short writes and refuses a disk that silently loses bytes", async () => {
     const content = randomBytes(200_000);
-    hub.add("org/disk", "short.bin", content);
+    bed.hub.add("org/disk", "short.bin", content);
     const halves: StoreFs = {
       async create(path) {
         const file = await NODE_FS.create(path);
@@ -130,7 +101,7 @@ describe("gateway integrity: a full disk", () => {
       },
       freeBytes: () => Promise.resolve(1 << 30),
     };
-    hub.add("org/disk", "lossy.bin", randomBytes(200_000));
+    bed.hub.add("org/disk", "lossy.bin", randomBytes(200_000));
     await withGateway({ storeFs: lossy }, async (gw, storeDir) => {
       const res = await get(gw, "/org/disk/resolve/main/lossy.bin");
       assert.equal(res.status, 500);
@@ -152,7 +123,7 @@ describe("gateway integrity: a full disk", () => {
       const filler = join(mount, "filler");
       await writeFile(filler, Buffer.alloc(1536 * 1024));
       const content = randomBytes(1024 * 1024);
-      hub.add("org/disk", "tmpfs.bin", content);
+      bed.hub.add("org/disk", "tmpfs.bin", content);
       await withGateway({ storeDir: join(mount, "store") }, async (gw, storeDir) => {
         const full = await get(gw, "/org/disk/resolve/main/tmpfs.bin");
         assert.equal(full.status, 507);
@@ -174,15 +145,15 @@ describe("gateway integrity: wrong bytes", () => {
   it("refuses content that is not the hub's published sha256 (502), keeps none of it, and serves the true file once storage recovers", async () => {
     const content = randomBytes(100_000);
     const sha = sha256(content);
-    hub.add("org/cdn", "weights.bin", content);
-    hub.faults.set(sha, { replace: randomBytes(content.length) });
+    bed.hub.add("org/cdn", "weights.bin", content);
+    bed.hub.faults.set(sha, { replace: randomBytes(content.length) });
     await withGateway({}, async (gw, storeDir) => {
       const bad = await get(gw, "/org/cdn/resolve/main/weights.bin");
       assert.equal(bad.status, 502);
       assert.equal(bad.headers.get("x-error-code"), "ModelgateUpstreamIntegrity");
       assert.match(bad.headers.get("x-error-message") ?? "", new RegExp(`the hub published ${sha}`));
       assert.deepEqual(await blobs(storeDir), []);
-      hub.faults.delete(sha);
+      bed.hub.faults.delete(sha);
       const good = await get(gw, "/org/cdn/resolve/main/weights.bin");
       assert.equal(good.status, 200);
       assert.ok(good.bytes.equals(content));
@@ -192,13 +163,13 @@ describe("gateway integrity: wrong bytes", () => {
 
   it("does not pin a clean file at 403 after storage sent it with a corrupted header", async () => {
     const sha = sha256(safeWeights);
-    hub.add("org/cdn", "model.safetensors", safeWeights);
+    bed.hub.add("org/cdn", "model.safetensors", safeWeights);
     const corrupted = Buffer.from(safeWeights);
     corrupted.fill(0x7b, 8, 40); // the JSON header turned into garbage: the scanner would block it
-    hub.faults.set(sha, { replace: corrupted });
+    bed.hub.faults.set(sha, { replace: corrupted });
     await withGateway({}, async (gw) => {
       assert.equal((await get(gw, "/org/cdn/resolve/main/model.safetensors")).status, 502);
-      hub.faults.delete(sha);
+      bed.hub.faults.delete(sha);
       const res = await get(gw, "/org/cdn/resolve/main/model.safetensors");
       assert.equal(res.status, 200);
       assert.ok(res.bytes.equals(safeWeights));
@@ -209,9 +180,9 @@ describe("gateway integrity: wrong bytes", () => {
     const a = new TextEncoder().encode('{"model_type": "bert"}\n');
     const b = new TextEncoder().encode('{"model_type": "gpt2", "n_layer": 12}\n');
     const etag = '"0000000000000000000000000000000000000000"';
-    hub.add("org/one", "config.json", a, false, etag);
-    hub.add("org/two", "config.json", b, false, etag);
-    hub.add("org/one", "other.json", b, false, etag);
+    bed.hub.add("org/one", "config.json", a, false, etag);
+    bed.hub.add("org/two", "config.json", b, false, etag);
+    bed.hub.add("org/one", "other.json", b, false, etag);
     await withGateway({}, async (gw) => {
       assert.deepEqual((await get(gw, "/org/one/resolve/main/config.json")).bytes, Buffer.from(a));
       assert.deepEqual((await get(gw, "/org/two/resolve/main/config.json")).bytes, Buffer.from(b));
@@ -223,7 +194,7 @@ describe("gateway integrity: wrong bytes", () => {
 
 describe("gateway integrity: errors clients can read", () => {
   it("answers a blocked file's HEAD from the hub's metadata with the verdict, and its GET with 403 and X-Error-Message", async () => {
-    hub.add("org/blocked", "pytorch_model.bin", maliciousCheckpoint);
+    bed.hub.add("org/blocked", "pytorch_model.bin", maliciousCheckpoint);
     await withGateway({}, async (gw) => {
       const first = await get(gw, "/org/blocked/resolve/main/pytorch_model.bin");
       assert.equal(first.status, 403);
@@ -235,17 +206,17 @@ describe("gateway integrity: errors clients can read", () => {
       assert.equal(head.headers.get("x-error-message"), first.headers.get("x-error-message"));
       assert.equal(head.headers.get("x-linked-etag"), `"${sha256(maliciousCheckpoint)}"`);
       assert.equal((await get(gw, "/org/blocked/resolve/main/pytorch_model.bin")).status, 403);
-      assert.equal(hub.storageFetches.get(sha256(maliciousCheckpoint)), 1);
+      assert.equal(bed.hub.storageFetches.get(sha256(maliciousCheckpoint)), 1);
     });
   });
 
   it("answers 502 with the reason when the upstream closes mid-body, and 504 naming the timeout when it stalls", async () => {
     const cut = randomBytes(300_000);
     const stall = randomBytes(300_000);
-    hub.add("org/faults", "cut.bin", cut);
-    hub.add("org/faults", "stall.bin", stall);
-    hub.faults.set(sha256(cut), { cutAfter: 65_536 });
-    hub.faults.set(sha256(stall), { stallAfter: 65_536 });
+    bed.hub.add("org/faults", "cut.bin", cut);
+    bed.hub.add("org/faults", "stall.bin", stall);
+    bed.hub.faults.set(sha256(cut), { cutAfter: 65_536 });
+    bed.hub.faults.set(sha256(stall), { stallAfter: 65_536 });
     // Long enough that a busy machine does not stall the healthy downloads; the stalled one waits it out once.
     await withGateway({ stallTimeoutMs: 2000 }, async (gw, storeDir) => {
       const closed = await get(gw, "/org/faults/resolve/main/cut.bin");
@@ -256,20 +227,20 @@ describe("gateway integrity: errors clients can read", () => {
       assert.equal(stalled.status, 504);
       assert.match(stalled.headers.get("x-error-message") ?? "", /sent nothing for 2 s \(the gateway's stall timeout\)/);
       assert.deepEqual(await blobs(storeDir), []);
-      hub.faults.delete(sha256(cut));
+      bed.hub.faults.delete(sha256(cut));
       assert.ok((await get(gw, "/org/faults/resolve/main/cut.bin")).bytes.equals(cut));
     });
   });
 
   it("refuses a file whose announced size is over --max-file-size before fetching any of it", async () => {
     const big = randomBytes(50_000);
-    hub.add("org/big", "weights.bin", big);
+    bed.hub.add("org/big", "weights.bin", big);
     await withGateway({ maxFileBytes: 10_000 }, async (gw) => {
       const res = await get(gw, "/org/big/resolve/main/weights.bin");
       assert.equal(res.status, 403);
       assert.equal(res.headers.get("x-error-code"), "ModelgateFileTooLarge");
       assert.match(res.headers.get("x-error-message") ?? "", /announces 50000 bytes, over the gateway's limit of 10000 bytes/);
-      assert.equal(hub.storageFetches.get(sha256(big)), undefined, "nothing was fetched");
+      assert.equal(bed.hub.storageFetches.get(sha256(big)), undefined, "nothing was fetched");
     });
   });
 
@@ -281,14 +252,14 @@ describe("gateway integrity: errors clients can read", () => {
         child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
         child.once("exit", (code) => resolve({ code, stderr }));
       });
-    const badState = await run(["--upstream", hub.hubUrl, "--port", "0", "--store", join(await tempDir(), "s"), "--state", "postgres://x"]);
+    const badState = await run(["--upstream", bed.hub.hubUrl, "--port", "0", "--store", join(await tempDir(), "s"), "--state", "postgres://x"]);
     assert.equal(badState.code, 4);
     assert.match(badState.stderr, /--state: expected sqlite, memory or a redis:\/\/ URL/);
     assert.match(badState.stderr, /modelgate serve --help/);
     assert.doesNotMatch(badState.stderr, /the scan failed|scan --help/);
     const file = join(await tempDir(), "not-a-dir");
     await writeFile(file, "");
-    const badStore = await run(["--upstream", hub.hubUrl, "--port", "0", "--store", file]);
+    const badStore = await run(["--upstream", bed.hub.hubUrl, "--port", "0", "--store", file]);
     assert.equal(badStore.code, 4);
     assert.match(badStore.stderr, /cannot open the store at .*not-a-dir/);
     assert.match(badStore.stderr, /modelgate serve --help/);
@@ -302,8 +273,8 @@ describe("gateway integrity: errors clients can read", () => {
 describe("gateway integrity: access", () => {
   it("with --forward-authorization, never uses its own token for a client: anonymous and wrong tokens get 401", async () => {
     const secret = randomBytes(5000);
-    hub.add("org/private", "weights.bin", secret);
-    hub.privateRepos.set("org/private", `Bearer ${GATEWAY_TOKEN}`);
+    bed.hub.add("org/private", "weights.bin", secret);
+    bed.hub.privateRepos.set("org/private", `Bearer ${GATEWAY_TOKEN}`);
     await withGateway({ token: GATEWAY_TOKEN, forwardAuthorization: true }, async (gw) => {
       const anonymous = await get(gw, "/org/private/resolve/main/weights.bin");
       assert.equal(anonymous.status, 401);
@@ -320,15 +291,15 @@ describe("gateway integrity: access", () => {
 
   it("refuses encoded '..' and encoded slashes hiding traversal in API paths (400) before forwarding, and keeps encoded revisions", async () => {
     await withGateway({}, async (gw) => {
-      const before = hub.hubRequests.length;
+      const before = bed.hub.hubRequests.length;
       for (const target of ["/api/models/acme/clean/tree/main/..%2F..%2F..", "/api/models/org/model/tree/main/a%2F..%2Fb", "/api/models/org/model/tree/main%2F%2F", "/api/models/org/model/revision/.%2F.."]) {
         const res = await get(gw, target);
         assert.equal(res.status, 400, target);
       }
-      assert.equal(hub.hubRequests.length, before, "nothing was forwarded");
+      assert.equal(bed.hub.hubRequests.length, before, "nothing was forwarded");
       const pr = await get(gw, "/api/models/org/model/revision/refs%2Fpr%2F1");
       assert.notEqual(pr.status, 400);
-      assert.equal(hub.hubRequests.at(-1)?.url, "/api/models/org/model/revision/refs%2Fpr%2F1");
+      assert.equal(bed.hub.hubRequests.at(-1)?.url, "/api/models/org/model/revision/refs%2Fpr%2F1");
     });
   });
 });
@@ -337,7 +308,7 @@ describe("gateway integrity: a blob damaged in the store", () => {
   it("is hashed again before it is served after a change or a restart, dropped, and fetched again", async () => {
     const content = randomBytes(80_000);
     const sha = sha256(content);
-    hub.add("org/rot", "weights.bin", content);
+    bed.hub.add("org/rot", "weights.bin", content);
     const storeDir = join(await tempDir(), "store");
     const path = join(storeDir, "blobs", sha.slice(0, 2), sha);
     const rot = async (): Promise<void> => {
@@ -351,7 +322,7 @@ describe("gateway integrity: a blob damaged in the store", () => {
       const res = await get(gw, "/org/rot/resolve/main/weights.bin");
       assert.ok(res.bytes.equals(content), "the damaged blob was not served");
     });
-    assert.equal(hub.storageFetches.get(sha), 2);
+    assert.equal(bed.hub.storageFetches.get(sha), 2);
     await rot();
     await withGateway({ storeDir, state: "sqlite" }, async (gw) => {
       const res = await get(gw, "/org/rot/resolve/main/weights.bin");
@@ -359,6 +330,6 @@ describe("gateway integrity: a blob damaged in the store", () => {
       assert.ok(res.bytes.equals(content), "the damaged blob was not served after a restart");
     });
     assert.deepEqual(await readFile(path), content);
-    assert.equal(hub.storageFetches.get(sha), 3);
+    assert.equal(bed.hub.storageFetches.get(sha), 3);
   });
 });

@@ -6,16 +6,16 @@
  */
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { StartError, startGateway, type Gateway } from "../src/gateway/server.js";
 import type { AuditRecord } from "../src/policy/audit.js";
 import { defaultPolicy, type Policy } from "../src/policy/index.js";
 import { signModel } from "../src/signing/index.js";
-import { COMMIT, FakeHub, sha256 } from "./support/fakeHub.js";
+import { COMMIT, sha256 } from "./support/fakeHub.js";
+import { fetchAll, gatewayBed } from "./support/gatewayBed.js";
 
 const EXAMPLES = fileURLToPath(new URL("../../examples/", import.meta.url));
 const KEYS = fileURLToPath(new URL("../../test/fixtures/model-signing/keys/", import.meta.url));
@@ -25,23 +25,8 @@ const UNRELATED_KEY = readFileSync(join(KEYS, "unrelated/p256-key.pem"), "utf8")
 const weights = readFileSync(join(EXAMPLES, "safe_weights.safetensors"));
 const config = Buffer.from('{"model_type": "bert"}\n');
 
-let hub: FakeHub;
-const dirs: string[] = [];
-
-before(async () => {
-  hub = await FakeHub.start();
-});
-
-after(async () => {
-  await hub.close();
-  for (const d of dirs) await rm(d, { recursive: true, force: true });
-});
-
-async function tempDir(): Promise<string> {
-  const d = await mkdtemp(join(tmpdir(), "modelgate-gateway-signing-"));
-  dirs.push(d);
-  return d;
-}
+const bed = gatewayBed("modelgate-gateway-signing-");
+const tempDir = (): Promise<string> => bed.tempDir();
 
 function requiring(keys: string[]): Policy {
   return { ...defaultPolicy(), signatures: { require: true, trust: { identities: [], keys, certificateChains: [] } } };
@@ -57,28 +42,16 @@ async function publish(repo: string, privateKeyPem: string | undefined, extra: R
   await writeFile(join(folder, "weights.safetensors"), weights);
   await writeFile(join(folder, "config.json"), config);
   for (const [name, content] of Object.entries(extra)) await writeFile(join(folder, name), content);
-  hub.add(repo, "weights.safetensors", weights, true);
-  hub.add(repo, "config.json", config, false);
-  for (const [name, content] of Object.entries(extra)) hub.add(repo, name, content, false);
+  bed.hub.add(repo, "weights.safetensors", weights, true);
+  bed.hub.add(repo, "config.json", config, false);
+  for (const [name, content] of Object.entries(extra)) bed.hub.add(repo, name, content, false);
   if (privateKeyPem === undefined) return;
   const { bundle } = await signModel(folder, { privateKeyPem, signaturePath: join(folder, "model.sig"), ignorePaths: ignorePaths.map((p) => join(folder, p)) });
-  hub.add(repo, "model.sig", Buffer.from(JSON.stringify(bundle)), false);
+  bed.hub.add(repo, "model.sig", Buffer.from(JSON.stringify(bundle)), false);
 }
 
-async function withGateway(policy: Policy, body: (gw: Gateway, storeDir: string) => Promise<void>): Promise<void> {
-  const storeDir = join(await tempDir(), "store");
-  const gw = await startGateway({ upstream: new URL(hub.hubUrl), host: "127.0.0.1", port: 0, policy, state: "memory", storeDir });
-  try {
-    await body(gw, storeDir);
-  } finally {
-    await gw.close();
-  }
-}
-
-async function get(gw: Gateway, path: string, method = "GET"): Promise<{ status: number; headers: Headers; bytes: Buffer }> {
-  const res = await fetch(`${gw.url}${path}`, { method });
-  return { status: res.status, headers: res.headers, bytes: Buffer.from(await res.arrayBuffer()) };
-}
+const withGateway = (policy: Policy, body: (gw: Gateway, storeDir: string) => Promise<void>): Promise<void> => bed.withGateway({ policy }, body);
+const get = (gw: Gateway, path: string, method = "GET"): ReturnType<typeof fetchAll> => fetchAll(gw, path, { method });
 
 async function audit(storeDir: string): Promise<AuditRecord[]> {
   return (await readFile(join(storeDir, "audit.jsonl"), "utf8"))
@@ -105,7 +78,7 @@ describe("gateway: signatures.require", () => {
       assert.deepEqual(c.bytes, config);
       const sig = await get(gw, "/signed/model/resolve/main/model.sig");
       assert.equal(sig.status, 200);
-      const listings = hub.hubRequests.filter((r) => r.url.startsWith("/api/models/signed/model/tree/"));
+      const listings = bed.hub.hubRequests.filter((r) => r.url.startsWith("/api/models/signed/model/tree/"));
       assert.equal(listings.length, 1, "one verdict per repository@commit");
       assert.ok(listings[0]!.url.includes(encodeURIComponent(COMMIT)), "the listing of the resolved commit");
     });
@@ -113,23 +86,23 @@ describe("gateway: signatures.require", () => {
 
   it("follows the hub's paged tree listing", async () => {
     await publish("signed/paged", SIGNING_KEY, { "tokenizer.json": Buffer.from("{}") });
-    hub.treePageSize = 1;
+    bed.hub.treePageSize = 1;
     try {
       await withGateway(requiring([TRUSTED_KEY]), async (gw) => {
         assert.equal((await get(gw, "/signed/paged/resolve/main/tokenizer.json")).status, 200);
       });
     } finally {
-      hub.treePageSize = 1000;
+      bed.hub.treePageSize = 1000;
     }
-    assert.equal(hub.hubRequests.filter((r) => r.url.startsWith("/api/models/signed/paged/tree/")).length, 4);
+    assert.equal(bed.hub.hubRequests.filter((r) => r.url.startsWith("/api/models/signed/paged/tree/")).length, 4);
   });
 
   it("refuses every file of an unsigned repository: 403 ModelgateUnsigned naming the missing model.sig, audited under the rule signatures", async () => {
     await publish("unsigned/model", undefined);
     await withGateway(requiring([TRUSTED_KEY]), async (gw, storeDir) => {
-      const fetchedBefore = hub.storageFetches.get(sha256(weights)) ?? 0;
+      const fetchedBefore = bed.hub.storageFetches.get(sha256(weights)) ?? 0;
       const res = await get(gw, "/unsigned/model/resolve/main/weights.safetensors");
-      assert.equal(hub.storageFetches.get(sha256(weights)) ?? 0, fetchedBefore, "refused before the download");
+      assert.equal(bed.hub.storageFetches.get(sha256(weights)) ?? 0, fetchedBefore, "refused before the download");
       assertUnsigned(res, /unsigned\/model\/weights\.safetensors.*no model\.sig/);
       const record = (await audit(storeDir)).find((r) => r.target.endsWith("/weights.safetensors"));
       assert.equal(record?.verdict, "block");
@@ -156,15 +129,15 @@ describe("gateway: signatures.require", () => {
 
   it("answers 502 when the model.sig download breaks, and checks again on the next request instead of keeping that", async () => {
     await publish("flaky/model", SIGNING_KEY);
-    const signature = hub.files.get("flaky/model/model.sig")!;
-    hub.faults.set(signature.sha256, { cutAfter: 10 });
+    const signature = bed.hub.files.get("flaky/model/model.sig")!;
+    bed.hub.faults.set(signature.sha256, { cutAfter: 10 });
     await withGateway(requiring([TRUSTED_KEY]), async (gw) => {
       try {
         const broken = await get(gw, "/flaky/model/resolve/main/weights.safetensors");
         assert.equal(broken.status, 502);
         assert.equal(broken.headers.get("x-error-code"), "ModelgateUpstreamError");
       } finally {
-        hub.faults.delete(signature.sha256);
+        bed.hub.faults.delete(signature.sha256);
       }
       assert.equal((await get(gw, "/flaky/model/resolve/main/weights.safetensors")).status, 200);
     });
@@ -172,9 +145,9 @@ describe("gateway: signatures.require", () => {
 
   it("refuses a repository with a file changed after signing, naming it, whichever file is asked for", async () => {
     await publish("changed/model", SIGNING_KEY);
-    hub.add("changed/model", "config.json", Buffer.from('{"model_type": "evil"}\n'), false);
+    bed.hub.add("changed/model", "config.json", Buffer.from('{"model_type": "evil"}\n'), false);
     await publish("changedlfs/model", SIGNING_KEY);
-    hub.add("changedlfs/model", "weights.safetensors", Buffer.concat([weights, Buffer.from("x")]), true);
+    bed.hub.add("changedlfs/model", "weights.safetensors", Buffer.concat([weights, Buffer.from("x")]), true);
     await withGateway(requiring([TRUSTED_KEY]), async (gw) => {
       assertUnsigned(await get(gw, "/changed/model/resolve/main/weights.safetensors"), /changed config\.json/);
       assertUnsigned(await get(gw, "/changedlfs/model/resolve/main/config.json"), /changed weights\.safetensors/);
@@ -192,7 +165,7 @@ describe("gateway: signatures.require", () => {
   it("does not start when a trusted key cannot be read", async () => {
     const missing = join(await tempDir(), "absent.pem");
     await assert.rejects(
-      startGateway({ upstream: new URL(hub.hubUrl), host: "127.0.0.1", port: 0, policy: requiring([missing]), state: "memory", storeDir: join(await tempDir(), "store") }),
+      startGateway({ upstream: new URL(bed.hub.hubUrl), host: "127.0.0.1", port: 0, policy: requiring([missing]), state: "memory", storeDir: join(await tempDir(), "store") }),
       (err: unknown) => err instanceof StartError && /signatures/.test(err.message) && err.message.includes(missing),
     );
   });

@@ -7,15 +7,15 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
-import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { Redis } from "ioredis";
 import { startGateway } from "../src/gateway/server.js";
 import { defaultPolicy, loadPolicy, type AuditRecord } from "../src/policy/index.js";
-import { COMMIT, FakeHub, sha256 } from "./support/fakeHub.js";
+import { COMMIT, sha256 } from "./support/fakeHub.js";
+import { gatewayBed } from "./support/gatewayBed.js";
 import { startRedis, type RedisServer } from "./support/redis.js";
 import { startServe, type ServeProcess } from "./support/serveProcess.js";
 
@@ -23,23 +23,8 @@ const EXAMPLES = fileURLToPath(new URL("../../examples/", import.meta.url));
 const safeWeights = readFileSync(join(EXAMPLES, "safe_weights.safetensors"));
 const maliciousCheckpoint = readFileSync(join(EXAMPLES, "malicious_model.bin"));
 
-let hub: FakeHub;
-const dirs: string[] = [];
-
-before(async () => {
-  hub = await FakeHub.start();
-});
-
-after(async () => {
-  await hub.close();
-  for (const d of dirs) await rm(d, { recursive: true, force: true });
-});
-
-async function tempDir(): Promise<string> {
-  const d = await mkdtemp(join(tmpdir(), "modelgate-gateway-state-"));
-  dirs.push(d);
-  return d;
-}
+const bed = gatewayBed("modelgate-gateway-state-");
+const tempDir = (): Promise<string> => bed.tempDir();
 
 async function fetchBytes(url: string): Promise<{ status: number; bytes: Buffer }> {
   const res = await fetch(url);
@@ -57,10 +42,10 @@ async function auditOf(storeDir: string): Promise<AuditRecord[]> {
 
 describe("gateway state: a restart", () => {
   it("keeps decisions in SQLite under the store: no second fetch, no second scan, the same verdicts", async () => {
-    hub.add("org/restart", "model.safetensors", safeWeights);
-    hub.add("org/restart", "pytorch_model.bin", maliciousCheckpoint);
+    bed.hub.add("org/restart", "model.safetensors", safeWeights);
+    bed.hub.add("org/restart", "pytorch_model.bin", maliciousCheckpoint);
     const storeDir = join(await tempDir(), "store");
-    const start = (): ReturnType<typeof startGateway> => startGateway({ upstream: new URL(hub.hubUrl), host: "127.0.0.1", port: 0, storeDir, policy: defaultPolicy() });
+    const start = (): ReturnType<typeof startGateway> => startGateway({ upstream: new URL(bed.hub.hubUrl), host: "127.0.0.1", port: 0, storeDir, policy: defaultPolicy() });
     const first = await start();
     try {
       assert.equal((await fetchBytes(`${first.url}/org/restart/resolve/main/model.safetensors`)).status, 200);
@@ -82,19 +67,19 @@ describe("gateway state: a restart", () => {
     } finally {
       await second.close();
     }
-    assert.equal(hub.storageFetches.get(sha256(safeWeights)), 1);
-    assert.equal(hub.storageFetches.get(sha256(maliciousCheckpoint)), 1);
+    assert.equal(bed.hub.storageFetches.get(sha256(safeWeights)), 1);
+    assert.equal(bed.hub.storageFetches.get(sha256(maliciousCheckpoint)), 1);
     assert.equal((await auditOf(storeDir)).filter((r) => r.target.includes("org/restart@")).length, 2);
   });
 
   it("decides again under another policy", async () => {
-    hub.add("org/repolicy", "model.safetensors", safeWeights);
+    bed.hub.add("org/repolicy", "model.safetensors", safeWeights);
     const dir = await tempDir();
     const storeDir = join(dir, "store");
     const policyFile = join(dir, "modelgate.yml");
     await writeFile(policyFile, "version: 1\nfail_on: high\n");
     for (const policy of [defaultPolicy(), await loadPolicy(policyFile)]) {
-      const gw = await startGateway({ upstream: new URL(hub.hubUrl), host: "127.0.0.1", port: 0, storeDir, policy });
+      const gw = await startGateway({ upstream: new URL(bed.hub.hubUrl), host: "127.0.0.1", port: 0, storeDir, policy });
       try {
         assert.equal((await fetchBytes(`${gw.url}/org/repolicy/resolve/main/model.safetensors`)).status, 200);
         assert.equal(gw.metrics.passes, 1, "scanned under this policy");
@@ -111,7 +96,7 @@ function addFiles(repo: string, count: number): { path: string; content: Buffer;
     const lfs = i % 2 === 0;
     const content = randomBytes(lfs ? 400_000 + i : 20_000 + i);
     const path = `part-${i}.bin`;
-    hub.add(repo, path, content, lfs);
+    bed.hub.add(repo, path, content, lfs);
     return { path, content, lfs };
   });
 }
@@ -125,7 +110,7 @@ async function hammer(gateways: string[], repo: string, files: { path: string; c
     assert.ok(r.bytes.equals(jobs[i]!.f.content), `wrong bytes from ${jobs[i]!.url} for ${jobs[i]!.f.path}`);
   });
   return files.map((f) =>
-    f.lfs ? (hub.storageFetches.get(sha256(f.content)) ?? 0) : hub.hubRequests.filter((r) => r.method === "GET" && r.url === `/${repo}/resolve/main/${f.path}`).length,
+    f.lfs ? (bed.hub.storageFetches.get(sha256(f.content)) ?? 0) : bed.hub.hubRequests.filter((r) => r.method === "GET" && r.url === `/${repo}/resolve/main/${f.path}`).length,
   );
 }
 
@@ -145,16 +130,16 @@ describe("gateway state: several processes", () => {
   it("two processes sharing a store and Redis fetch and scan each file once between them, every byte right", async () => {
     const files = addFiles("org/redis", 6);
     const storeDir = join(await tempDir(), "store");
-    const a = await startServe(["--upstream", hub.hubUrl, "--store", storeDir, "--state", redis.url]);
+    const a = await startServe(["--upstream", bed.hub.hubUrl, "--store", storeDir, "--state", redis.url]);
     processes.push(a);
-    const b = await startServe(["--upstream", hub.hubUrl, "--store", storeDir, "--state", redis.url]);
+    const b = await startServe(["--upstream", bed.hub.hubUrl, "--store", storeDir, "--state", redis.url]);
     processes.push(b);
     assert.deepEqual(await hammer([a.url, b.url], "org/redis", files, 3), files.map(() => 1));
     const audit = await auditOf(storeDir);
     for (const f of files) assert.equal(audit.filter((r) => r.target.endsWith(`org/redis@${COMMIT}/${f.path}`)).length, 1, `${f.path} scanned once`);
     // A third process with a store of its own: the decisions are shared, so it fetches but does not scan.
     const ownStore = join(await tempDir(), "store");
-    const c = await startServe(["--upstream", hub.hubUrl, "--store", ownStore, "--state", redis.url]);
+    const c = await startServe(["--upstream", bed.hub.hubUrl, "--store", ownStore, "--state", redis.url]);
     processes.push(c);
     const got = await fetchBytes(`${c.url}/org/redis/resolve/main/${files[0]!.path}`);
     assert.ok(got.bytes.equals(files[0]!.content));
@@ -165,9 +150,9 @@ describe("gateway state: several processes", () => {
   it("two processes sharing a store with SQLite and lock files fetch and scan each file once between them", async () => {
     const files = addFiles("org/shared", 6);
     const storeDir = join(await tempDir(), "store");
-    const a = await startServe(["--upstream", hub.hubUrl, "--store", storeDir]);
+    const a = await startServe(["--upstream", bed.hub.hubUrl, "--store", storeDir]);
     processes.push(a);
-    const b = await startServe(["--upstream", hub.hubUrl, "--store", storeDir]);
+    const b = await startServe(["--upstream", bed.hub.hubUrl, "--store", storeDir]);
     processes.push(b);
     assert.deepEqual(await hammer([a.url, b.url], "org/shared", files, 3), files.map(() => 1));
     assert.equal((await auditOf(storeDir)).filter((r) => r.target.includes("org/shared@")).length, files.length);
@@ -176,23 +161,23 @@ describe("gateway state: several processes", () => {
   it("takes over the lease of a process killed mid-download; nothing partial gets a final name", async () => {
     const content = randomBytes(500_000);
     const sha = sha256(content);
-    hub.add("org/killed", "weights.bin", content);
-    hub.faults.set(sha, { stallAfter: 200_000 });
+    bed.hub.add("org/killed", "weights.bin", content);
+    bed.hub.faults.set(sha, { stallAfter: 200_000 });
     const storeDir = join(await tempDir(), "store");
-    const victim = await startServe(["--upstream", hub.hubUrl, "--store", storeDir]);
+    const victim = await startServe(["--upstream", bed.hub.hubUrl, "--store", storeDir]);
     const pending = fetch(`${victim.url}/org/killed/resolve/main/weights.bin`).then(
       (r) => r.arrayBuffer(),
       () => undefined,
     );
-    while (!hub.storageFetches.has(sha)) await new Promise((resolve) => setTimeout(resolve, 10));
+    while (!bed.hub.storageFetches.has(sha)) await new Promise((resolve) => setTimeout(resolve, 10));
     // Killed while it holds the lease with part of the file written.
     while ((await readdir(join(storeDir, "tmp"))).length === 0) await new Promise((resolve) => setTimeout(resolve, 10));
     victim.child.kill("SIGKILL");
     await victim.stop();
     await pending;
     assert.deepEqual((await readdir(join(storeDir, "blobs"), { recursive: true })).filter((p) => p.endsWith(sha)), []);
-    hub.faults.delete(sha);
-    const survivor = await startGateway({ upstream: new URL(hub.hubUrl), host: "127.0.0.1", port: 0, storeDir, policy: defaultPolicy(), leaseTiming: { staleMs: 300, pollMs: 10 } });
+    bed.hub.faults.delete(sha);
+    const survivor = await startGateway({ upstream: new URL(bed.hub.hubUrl), host: "127.0.0.1", port: 0, storeDir, policy: defaultPolicy(), leaseTiming: { staleMs: 300, pollMs: 10 } });
     try {
       const got = await fetchBytes(`${survivor.url}/org/killed/resolve/main/weights.bin`);
       assert.equal(got.status, 200);
@@ -200,29 +185,29 @@ describe("gateway state: several processes", () => {
     } finally {
       await survivor.close();
     }
-    assert.equal(hub.storageFetches.get(sha), 2);
+    assert.equal(bed.hub.storageFetches.get(sha), 2);
   });
 
   it("waits while another process holds a file's Redis lease, and takes the file once that lease expires", async () => {
     const content = randomBytes(50_000);
     const sha = sha256(content);
-    hub.add("org/redislease", "weights.bin", content);
+    bed.hub.add("org/redislease", "weights.bin", content);
     const client = new Redis(redis.url);
     const lease = `modelgate:gateway:lease:${sha}`;
     // A process that took the lease and died: nobody extends it.
     await client.set(lease, "a-killed-process");
-    const gw = await startGateway({ upstream: new URL(hub.hubUrl), host: "127.0.0.1", port: 0, storeDir: join(await tempDir(), "store"), policy: defaultPolicy(), state: redis.url, leaseTiming: { staleMs: 5000, pollMs: 10 } });
+    const gw = await startGateway({ upstream: new URL(bed.hub.hubUrl), host: "127.0.0.1", port: 0, storeDir: join(await tempDir(), "store"), policy: defaultPolicy(), state: redis.url, leaseTiming: { staleMs: 5000, pollMs: 10 } });
     try {
       const pending = fetchBytes(`${gw.url}/org/redislease/resolve/main/weights.bin`);
-      while (!hub.hubRequests.some((r) => r.url === "/org/redislease/resolve/main/weights.bin")) await new Promise((resolve) => setTimeout(resolve, 10));
+      while (!bed.hub.hubRequests.some((r) => r.url === "/org/redislease/resolve/main/weights.bin")) await new Promise((resolve) => setTimeout(resolve, 10));
       await new Promise((resolve) => setTimeout(resolve, 100));
-      assert.equal(hub.storageFetches.get(sha), undefined, "nothing fetched while the lease is held");
+      assert.equal(bed.hub.storageFetches.get(sha), undefined, "nothing fetched while the lease is held");
       await client.pexpire(lease, 50);
       const got = await pending;
       assert.equal(got.status, 200);
       assert.ok(got.bytes.equals(content));
       assert.equal(await client.exists(lease), 0, "the gateway released its own lease");
-      assert.equal(hub.storageFetches.get(sha), 1);
+      assert.equal(bed.hub.storageFetches.get(sha), 1);
     } finally {
       await gw.close();
       client.disconnect();
@@ -234,7 +219,7 @@ describe("gateway state: several processes", () => {
     const url = dead.url;
     await dead.stop();
     await assert.rejects(
-      startGateway({ upstream: new URL(hub.hubUrl), host: "127.0.0.1", port: 0, storeDir: join(await tempDir(), "store"), policy: defaultPolicy(), state: url }),
+      startGateway({ upstream: new URL(bed.hub.hubUrl), host: "127.0.0.1", port: 0, storeDir: join(await tempDir(), "store"), policy: defaultPolicy(), state: url }),
       /cannot open the state \(--state redis:\/\/127\.0\.0\.1:\d+\): cannot use the Redis state at 127\.0\.0\.1:\d+/,
     );
   });
