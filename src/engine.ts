@@ -19,7 +19,7 @@ import { decideFile, decideReport, type ScannedFiles } from "./policy/decide.js"
 import { defaultPolicy, type Policy } from "./policy/policy.js";
 import { ScanThreads, threadsFor } from "./scanThreads.js";
 import { collectTargets, type FileTarget, type RemoteOptions, type RemoteTarget, type RepoNote, type ScanTarget } from "./targets.js";
-import { severityRank, type FileResult, type Finding, type Format, type ScanReport, type ScannedFile, type Severity, type Threshold } from "./types.js";
+import { severityRank, failedScan, type FileResult, type Finding, type Format, type ScanReport, type ScannedFile, type Severity, type Threshold } from "./types.js";
 
 export interface ScanProgress {
   filesDone: number;
@@ -156,7 +156,7 @@ export async function scanFileFindings(path: string, displayPath: string, option
   try {
     source = await FileSource.open(path, displayPath);
   } catch (err) {
-    return { path: displayPath, format: "unknown", size: 0, findings: [], error: errorText(err), bytesRead: 0 };
+    return failedScan(displayPath, errorText(err));
   }
   try {
     return await scanSourceFindings(source, displayPath, options);
@@ -174,8 +174,7 @@ async function scanRemote(target: RemoteTarget, options: Pick<FileScanOptions, "
   try {
     source = await target.open();
   } catch (err) {
-    const result: ScannedFile = { path: target.display, format: "unknown", size: 0, findings: [], error: errorText(err), bytesRead: 0 };
-    return { ...result, source: target.origin(undefined) };
+    return { ...failedScan(target.display, errorText(err)), source: target.origin(undefined) };
   }
   const result = await scanSourceFindings(source, target.display, options);
   if (source.failure !== undefined) {

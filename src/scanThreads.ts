@@ -9,7 +9,7 @@
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import type { FileScanOptions } from "./engine.js";
-import type { ScannedFile } from "./types.js";
+import { failedScan, type ScannedFile } from "./types.js";
 
 /** What the main thread sends: one file to scan. */
 export interface ScanRequest {
@@ -41,7 +41,6 @@ export function threadsFor(files: number, bytes: number, jobs: number, requested
 }
 
 interface Pending {
-  path: string;
   display: string;
   resolve: (r: ScannedFile) => void;
 }
@@ -64,8 +63,8 @@ class ScanThread {
 
   scan(request: ScanRequest): Promise<ScannedFile> {
     return new Promise((resolve) => {
-      if (this.dead) return resolve(failed(request.display, this.dead));
-      this.pending.set(request.id, { path: request.path, display: request.display, resolve });
+      if (this.dead) return resolve(failedScan(request.display, this.dead));
+      this.pending.set(request.id, { display: request.display, resolve });
       this.worker.postMessage(request);
     });
   }
@@ -73,7 +72,7 @@ class ScanThread {
   /** Every file the thread held is an error (fail closed): its analysis did not finish. */
   private fail(why: string): void {
     this.dead ??= why;
-    for (const p of this.pending.values()) p.resolve(failed(p.display, why));
+    for (const p of this.pending.values()) p.resolve(failedScan(p.display, why));
     this.pending.clear();
   }
 
@@ -83,10 +82,6 @@ class ScanThread {
   }
 }
 
-/** The result of a file whose analysis did not finish: an error, which blocks. */
-export function failed(display: string, why: string): ScannedFile {
-  return { path: display, format: "unknown", size: 0, findings: [], error: why, bytesRead: 0 };
-}
 
 /** A fixed set of scanning threads; each file goes to the thread with the fewest files in hand. */
 export class ScanThreads {

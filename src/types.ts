@@ -264,3 +264,8 @@ export interface ScanReport {
 
 /** A file as the engine scanned it: findings and facts, before the policy layer decides its verdict. */
 export type ScannedFile = Omit<FileResult, "verdict" | "decision" | "suppressed" | "quarantined">;
+
+/** A file whose scan could not run or finish: the error blocks it (fail closed), whatever the policy. */
+export function failedScan(path: string, error: string): ScannedFile {
+  return { path, format: "unknown", size: 0, findings: [], error, bytesRead: 0 };
+}

@@ -8,6 +8,7 @@
  */
 import { createHash } from "node:crypto";
 import type { Trust } from "../signing/authenticate.js";
+import { describeFailure } from "../signing/describe.js";
 import { SIGNING_LIMITS } from "../signing/limits.js";
 import type { RepositoryFile, RepositoryVerdict } from "../signing/repository.js";
 import { SIGNATURE_FILE } from "../signing/signatureFile.js";
@@ -47,10 +48,7 @@ export class RepositorySignatures {
     if (commit === undefined) return `the upstream named no commit for ${label}, so no signature can be checked`;
     const verdict = await this.verdict(repo, commit, auth);
     if (!verdict.verified) {
-      const named = verdict.mismatches.slice(0, 5).map((m) => `${m.kind} ${m.name}`);
-      const more = verdict.mismatches.length > named.length ? `, and ${verdict.mismatches.length - named.length} more` : "";
-      const detail = [verdict.reason, ...verdict.reasons].join(": ");
-      return `${label}@${commit.slice(0, 12)} is not signed by a trusted signer: ${detail}${named.length > 0 ? ` (${named.join(", ")}${more})` : ""}`;
+      return `${label}@${commit.slice(0, 12)} is not signed by a trusted signer: ${describeFailure(verdict)}`;
     }
     if (!verdict.covers(path)) return `${label}@${commit.slice(0, 12)}: ${path} is not covered by its ${SIGNATURE_FILE} (left out when it was signed)`;
     return undefined;

@@ -7,7 +7,7 @@ import { access, stat } from "node:fs/promises";
 import { dirname, join, relative, resolve, sep } from "node:path";
 import type { Node, Pair } from "yaml";
 import { isInside } from "../paths.js";
-import { describeSigner } from "../signing/describe.js";
+import { describeFailure, describeSigner } from "../signing/describe.js";
 import { splitShardName } from "../signing/manifest.js";
 import { SIGNATURE_FILE } from "../signing/signatureFile.js";
 import { loadTrusts, TrustFileError, type TrustSpec } from "../signing/trustFiles.js";
@@ -116,10 +116,7 @@ export async function checkSignatures(report: { files: readonly ScannedFile[] },
 /** Whether the folder's verdict covers the file at `rel` (the signature file itself is covered by being it). */
 function coverage(verdict: SignatureVerdict, signature: string, rel: string): SignatureCheck {
   if (!verdict.verified) {
-    const names = verdict.mismatches.slice(0, 5).map((m) => `${m.kind} ${m.name}`);
-    const more = verdict.mismatches.length > names.length ? `, and ${verdict.mismatches.length - names.length} more` : "";
-    const detail = [verdict.reason, ...verdict.reasons].join(": ");
-    return { signature, verified: false, ...(verdict.signer && { signer: verdict.signer }), reason: names.length > 0 ? `${detail} (${names.join(", ")}${more})` : detail };
+    return { signature, verified: false, ...(verdict.signer && { signer: verdict.signer }), reason: describeFailure(verdict) };
   }
   const covered = rel === SIGNATURE_FILE || verdict.manifest.items.some((i) => (verdict.manifest.serialization.method === "shards" ? splitShardName(i.name)[0] : i.name) === rel);
   if (!covered) return { signature, verified: false, signer: verdict.signer, reason: `${rel} is not covered by ${signature} (left out when it was signed)` };
