@@ -19,6 +19,7 @@ import { detonate } from "../src/sandbox/detonate.js";
 import { findTools, probeJail } from "../src/sandbox/jail.js";
 import { atLeast, type SandboxEvent, type SandboxResult } from "../src/types.js";
 import { FakeHub } from "./support/fakeHub.js";
+import { machineLock } from "./support/machineLock.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const at = (path: string): string => join(ROOT, path);
@@ -207,7 +208,10 @@ function uniqueCopy(fixture: string): string {
 describe("escapes are contained", () => {
   let server: Server;
   let connections = 0;
+  // The fixtures name a fixed port and fixed host paths: another copy of the suite waits its turn.
+  let release: () => void = () => undefined;
   before(async () => {
+    release = await machineLock("sandbox-escapes");
     rmSync(HOST_MARKER, { force: true });
     writeFileSync(HOST_SECRET, "modelgate-host-secret\n");
     server = createServer((socket) => {
@@ -217,9 +221,10 @@ describe("escapes are contained", () => {
     await new Promise<void>((resolve, reject) => server.once("error", reject).listen(LOOPBACK_PORT, "127.0.0.1", resolve));
   });
   after(() => {
-    server.close();
+    server?.close();
     rmSync(HOST_SECRET, { force: true });
     rmSync(HOST_MARKER, { force: true });
+    release();
   });
 
   it("a write outside /tmp is refused and seen, and the host file is not created", WATCHDOG, async () => {
