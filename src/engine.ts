@@ -8,7 +8,6 @@ import type { ReportExtra, ScanBudget, ScanContext } from "./formats/context.js"
 import { SCANNERS } from "./formats/index.js";
 import { LIMITS } from "./limits.js";
 import type { CallableOverrides } from "./pickle/judge.js";
-import { hubFileSha256 } from "./remote/hub.js";
 import { isYamlName, scanYamlMember } from "./repo/checks.js";
 import { RULES, type RuleId } from "./rules/catalogue.js";
 import { sniff } from "./sniff.js";
@@ -189,6 +188,7 @@ async function scanRemote(target: RemoteTarget, options: Pick<FileScanOptions, "
 /** A hub file's sha256, so it can be pinned; a failed read leaves it without one (`lock` then refuses it). */
 async function hashHubFile(result: ScannedFile, source: HttpSource): Promise<void> {
   if (result.source?.kind !== "hub" || result.error !== undefined) return;
+  const { hubFileSha256 } = await import("./remote/hub.js");
   const sha256 = await hubFileSha256({ size: source.size, lfsSha256: result.source.lfsSha256 }, source).catch(() => undefined);
   if (sha256 !== undefined && source.failure === undefined) result.sha256 = sha256;
   result.bytesRead = source.bytesRead;

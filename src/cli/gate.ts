@@ -4,25 +4,12 @@
  * of the gate's own steps (a file that could not be quarantined, an audit log that could not be written).
  */
 import { access } from "node:fs/promises";
-import { clamavCheck } from "../clamav/check.js";
 import { clamavSettings, type ClamavFlag } from "../clamav/settings.js";
 import { scanTargets, UsageError, type ScanOptions, type ScanProgress } from "../engine.js";
-import {
-  POLICY_FILE,
-  PolicyError,
-  ScanCache,
-  appendAudit,
-  checkSignatures,
-  auditRecords,
-  decideReport,
-  defaultPolicy,
-  isLocal,
-  loadPolicy,
-  quarantineFile,
-  sha256File,
-  type Policy,
-} from "../policy/index.js";
-import { addSandboxResults } from "../sandbox/secondOpinion.js";
+import { sha256File } from "../hash.js";
+import type { ScanCache } from "../policy/cache.js";
+import { decideReport, isLocal } from "../policy/decide.js";
+import { POLICY_FILE, PolicyError, defaultPolicy, loadPolicy, type Policy } from "../policy/policy.js";
 import type { ScanReport, Threshold } from "../types.js";
 
 export interface GateFlags {
@@ -69,7 +56,8 @@ export async function gatedScan(
   scanOptions: Pick<ScanOptions, "jobs" | "threads" | "remote" | "hfCache" | "exclusions"> = {},
 ): Promise<GateOutcome> {
   const policy = await loadGatePolicy(flags);
-  const cache = flags.cache === undefined ? undefined : await ScanCache.open(flags.cache, policy.callables);
+  // The optional steps load their modules only when a run asks for them (start-up time of one-file scans).
+  const cache = flags.cache === undefined ? undefined : await (await import("../policy/cache.js")).ScanCache.open(flags.cache, policy.callables);
   const clamav = clamavSettings(policy.clamav, flags.clamav);
   const scanned = await scanTargets(paths, {
     ...scanOptions,
@@ -77,10 +65,10 @@ export async function gatedScan(
     ...(cache && { cache }),
     ...(onProgress && { onProgress }),
   });
-  const checked = clamav ? await clamavCheck(scanned, clamav, scanOptions) : undefined;
+  const checked = clamav ? await (await import("../clamav/check.js")).clamavCheck(scanned, clamav, scanOptions) : undefined;
   const files = checked?.scanned ?? scanned;
-  if (policy.signatures) await checkSignatures(files, paths, policy.signatures);
-  const problems: string[] = flags.sandbox === true ? await addSandboxResults(files, policy) : [];
+  if (policy.signatures) await (await import("../policy/signatures.js")).checkSignatures(files, paths, policy.signatures);
+  const problems: string[] = flags.sandbox === true ? await (await import("../sandbox/secondOpinion.js")).addSandboxResults(files, policy) : [];
   const report = decideReport(files, policy);
   if (checked) report.clamav = checked.clamav;
   const quarantineDir = flags.quarantine ?? policy.quarantine;
@@ -88,6 +76,7 @@ export async function gatedScan(
   if (quarantineDir !== undefined || auditLog !== undefined) await hashFiles(report, cache);
 
   if (quarantineDir !== undefined) {
+    const { quarantineFile } = await import("../policy/quarantine.js");
     for (const file of report.files) {
       if (file.verdict !== "block" || file.error !== undefined || !isLocal(file)) continue;
       try {
@@ -103,6 +92,7 @@ export async function gatedScan(
     }
   }
   if (auditLog !== undefined) {
+    const { appendAudit, auditRecords } = await import("../policy/audit.js");
     await appendAudit(auditLog, auditRecords(report)).catch((err: Error) => problems.push(`could not write the audit log ${auditLog}: ${err.message}`));
   }
   if (cache) await cache.save().catch((err: Error) => problems.push(`could not save the cache ${cache.path}: ${err.message}`));

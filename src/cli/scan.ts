@@ -7,9 +7,7 @@ import type { ScanOptions } from "../engine.js";
 import { UsageError } from "../errors.js";
 import { repositoryRoot } from "../paths.js";
 import { defaultCacheDir } from "../remote/hfCache.js";
-import { renderCycloneDx } from "../report/cyclonedx.js";
 import { renderJson } from "../report/json.js";
-import { renderSarif } from "../report/sarif.js";
 import { renderText } from "../report/text.js";
 import type { ScanReport } from "../types.js";
 import { ExitCode, exitCodeFor } from "./exitCode.js";
@@ -67,14 +65,15 @@ async function emit(report: ScanReport, flags: ScanFlags, exitCode: ExitCode): P
   const showSkipped = flags.showSkipped ?? false;
   // A bill of materials names each component by its hash.
   if (flags.format === "cyclonedx") await hashFiles(report);
-  const render = (color: boolean): string => {
+  // SARIF and CycloneDX load their renderers when asked for (start-up time of one-file scans).
+  const render = async (color: boolean): Promise<string> => {
     switch (flags.format) {
       case "json":
         return renderJson(report);
       case "sarif":
-        return renderSarif(report, { root: repositoryRoot(process.cwd()) });
+        return (await import("../report/sarif.js")).renderSarif(report, { root: repositoryRoot(process.cwd()) });
       case "cyclonedx":
-        return renderCycloneDx(report);
+        return (await import("../report/cyclonedx.js")).renderCycloneDx(report);
       case "text":
         return renderText(report, { showSkipped, color });
     }
@@ -82,8 +81,8 @@ async function emit(report: ScanReport, flags: ScanFlags, exitCode: ExitCode): P
   const silent = flags.quiet === true && exitCode === ExitCode.Pass;
   const textOnStdout = flags.format === "text" && flags.output === undefined;
 
-  if (flags.output !== undefined) await writeFileAtomic(flags.output, render(false));
-  else if (!(textOnStdout && silent)) process.stdout.write(render(useColor(process.stdout)));
+  if (flags.output !== undefined) await writeFileAtomic(flags.output, await render(false));
+  else if (!(textOnStdout && silent)) process.stdout.write(await render(useColor(process.stdout)));
 
   if (!textOnStdout && flags.quiet !== true) process.stderr.write(renderText(report, { showSkipped, color: useColor(process.stderr) }));
 }

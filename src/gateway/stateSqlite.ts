@@ -5,7 +5,8 @@
  * Leases stay lock files (fileLease.ts), which also work across machines on a shared file system.
  */
 import { join } from "node:path";
-import Database from "better-sqlite3";
+import type Database from "better-sqlite3";
+import { createRequire } from "node:module";
 import type { DecisionRecord } from "./decisions.js";
 import type { FileLeases } from "./fileLease.js";
 import type { GatewayState, VerdictKey } from "./state.js";
@@ -39,7 +40,9 @@ export class SqliteState implements GatewayState {
 
   static open(storeDir: string, leases: FileLeases): SqliteState {
     const path = join(storeDir, "state.sqlite");
-    const db = new Database(path, { timeout: 10_000 });
+    // Required here, not imported at the top: the native module loads only when a gateway opens its state.
+    const open = createRequire(import.meta.url)("better-sqlite3") as typeof Database;
+    const db = new open(path, { timeout: 10_000 });
     db.pragma("journal_mode = WAL");
     db.pragma("synchronous = NORMAL");
     db.exec(SCHEMA);
