@@ -1,8 +1,8 @@
 /** The package version, read from package.json so it is written down once. */
 import { readFileSync } from "node:fs";
+import { packageFile } from "./packageFiles.js";
 
-// Compiled to dist/src/version.js; package.json sits two levels up, in the package root.
-const PACKAGE_JSON = new URL("../../package.json", import.meta.url);
+const PACKAGE_JSON = packageFile("package.json");
 
 export function packageVersion(): string {
   const pkg: unknown = JSON.parse(readFileSync(PACKAGE_JSON, "utf8"));

@@ -10,15 +10,17 @@
  * copied in whole, which is why its size is bounded. Nothing in the config (keras_version, layer
  * names) lowers a finding (X2).
  */
-import { isMainThread, parentPort, Worker, workerData, type MessagePort } from "node:worker_threads";
+import { Worker } from "node:worker_threads";
 import { LIMITS } from "../limits.js";
 import { own } from "../own.js";
 import { judge, type Judgement } from "../pickle/judge.js";
 import { readFileSync } from "node:fs";
 import { KERAS_DANGEROUS_FUNCTIONS, KERAS_FUNCTION_MODULES, KERAS_MODULE_ROOTS } from "../rules/kerasAndRepo.js";
 import { BufferSource, readAll, type ByteSource } from "../sources/byteSource.js";
+import type { ReaderReply } from "./hdf5Reader.js";
 import type { FormatScanner, ScanContext } from "./context.js";
 import { scanZipEntry, type ZipArchive, type ZipEntry } from "./zip.js";
+import { packageFile } from "../packageFiles.js";
 
 /**
  * Largest HDF5 file copied into memory (CWE-400). The copy lives in the JS heap beside the WASM
@@ -47,16 +49,12 @@ const H5_START_MS = 30_000;
 const H5_HEAP_RECYCLE_BYTES = 512 * 1024 * 1024;
 /** Chunk size of the copy handed to the reader. */
 const COPY_CHUNK_BYTES = 64 * 1024 * 1024;
-/** workerData of the HDF5 reader worker, which runs this module. */
-const READER_TAG = "modelgate-hdf5-reader";
 /** Largest model/training config parsed (CWE-400: real configs are kilobytes to a few megabytes). */
 const CONFIG_MAX_BYTES = 16 * 1024 * 1024;
 /** Config values visited in one walk (CWE-400); a 16 MiB JSON cannot legitimately hold more. */
 const CONFIG_MAX_NODES = 2_000_000;
 /** HDF5 allows a user block of 512·2^n bytes before the superblock; these offsets fit in a sniff read. */
 const HDF5_SIGNATURE = Buffer.from([0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a]);
-/** Root attributes Keras 2 turns into objects on load. */
-const CONFIG_ATTRIBUTES = ["model_config", "training_config"] as const;
 
 /** Is this an HDF5 file? The signature sits at 0 or at a power-of-two user-block offset ≥ 512. */
 export function sniffHdf5(head: Uint8Array, size: number): boolean {
@@ -89,8 +87,6 @@ export const scanKerasH5: FormatScanner = async (source: ByteSource, ctx: ScanCo
 /** A read that libhdf5 did not finish within its time bound; the worker running it was ended. */
 class Hdf5ReadLimit extends Error {}
 
-/** What the reader worker answers: the config attributes (null: present but not text), or why not. */
-type ReaderReply = { ok: true; attributes: Map<string, string | null>; heapBytes: number } | { ok: false; error: string; fatal: boolean };
 
 /**
  * libhdf5 runs synchronously and trusts the file's B-trees and heaps: a crafted file can make it
@@ -128,7 +124,7 @@ class Hdf5Reader {
 
   /** Starts a worker; resolves once it has loaded the WASM module. */
   private start(): Promise<Worker> {
-    const worker = new Worker(new URL(import.meta.url), { workerData: READER_TAG });
+    const worker = new Worker(new URL("./hdf5Reader.js", import.meta.url));
     this.running = worker;
     worker.unref();
     // Between reads too: a worker that fails or exits is dropped, so the next read starts another.
@@ -187,66 +183,6 @@ async function readOwnedCopy(source: ByteSource): Promise<Uint8Array<ArrayBuffer
 }
 
 /** The reader worker: loads h5wasm, says so, then answers one message per file. */
-async function serveReads(port: MessagePort): Promise<void> {
-  // Imported here, not at the top: only the worker needs the WASM module compiled.
-  const { default: h5wasm } = await import("h5wasm");
-  const module = await h5wasm.ready;
-  // HDF5 errors then throw instead of printing to stderr.
-  module.activate_throwing_error_handler();
-  port.on("message", (bytes: Uint8Array) => {
-    let reply: ReaderReply;
-    try {
-      reply = { ok: true, attributes: readRootAttributes(h5wasm, module, bytes), heapBytes: module.HEAPU8.length };
-    } catch (err) {
-      reply = { ok: false, error: hdf5Cause(err), fatal: err instanceof Error && err.name === "RuntimeError" };
-    }
-    port.postMessage(reply);
-  });
-  port.postMessage("ready");
-}
-
-/** libhdf5 reports a stack of frames, outermost first: the innermost one names the cause ("file signature not found"). */
-function hdf5Cause(err: unknown): string {
-  const text = err instanceof Error ? err.message : String(err);
-  const frames = [...text.matchAll(/#\d+: .* in (\w+)\(\): (.+)$/gm)];
-  const last = frames[frames.length - 1];
-  return last ? `${last[2]!.trim()} (${last[1]})` : text;
-}
-
-type H5Wasm = (typeof import("h5wasm"))["default"];
-type H5Module = Awaited<H5Wasm["ready"]>;
-let fileCounter = 0;
-
-/** The config-bearing root attributes, read synchronously while the file sits in the WASM file system. */
-function readRootAttributes(h5wasm: H5Wasm, module: H5Module, bytes: Uint8Array): Map<string, string | null> {
-  const path = `/modelgate-${fileCounter++}.h5`;
-  module.FS.writeFile(path, bytes);
-  try {
-    const file = new h5wasm.File(path, "r");
-    if (file.file_id < 0n) throw new Error("libhdf5 refused to open it");
-    try {
-      const attrs = file.attrs;
-      const out = new Map<string, string | null>();
-      for (const name of CONFIG_ATTRIBUTES) {
-        const attr = own(attrs, name);
-        if (attr) out.set(name, attributeText(attr.value) ?? null);
-      }
-      return out;
-    } finally {
-      file.close();
-    }
-  } finally {
-    module.FS.unlink(path);
-  }
-}
-
-/** h5py writes str attributes as variable-length strings; older Keras wrote bytes (fixed-length or opaque). */
-function attributeText(value: unknown): string | undefined {
-  if (typeof value === "string") return value;
-  if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString("utf8");
-  return undefined;
-}
-
 /**
  * Parses one JSON config (bounded) and walks it. `where` names it in messages ("model_config", "config.json").
  * Returns the torch.save blobs of TorchModuleWrapper layers, for the caller to scan (scanTorchModuleBlobs).
@@ -371,7 +307,7 @@ let builtinFunctions: ReadonlySet<string> | undefined;
  */
 function isKerasBuiltinFunction(name: string): boolean {
   if (!builtinFunctions) {
-    const data = JSON.parse(readFileSync(new URL("../../../data/keras-builtins.json", import.meta.url), "utf8")) as { modules: Record<string, string[]> };
+    const data = JSON.parse(readFileSync(packageFile("data/keras-builtins.json"), "utf8")) as { modules: Record<string, string[]> };
     builtinFunctions = new Set(Object.values(data.modules).flat());
   }
   return builtinFunctions.has(name);
@@ -445,4 +381,3 @@ function firstLine(err: unknown): string {
 }
 
 // Last, so every declaration above is initialised when the worker starts serving.
-if (!isMainThread && workerData === READER_TAG) void serveReads(parentPort!);

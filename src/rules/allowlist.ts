@@ -6,6 +6,7 @@
  */
 import { readFileSync } from "node:fs";
 import type { StateGuard } from "../pickle/stateGuards.js";
+import { packageFile } from "../packageFiles.js";
 
 /**
  * What an allowlisted name is, which decides what a load may do with it:
@@ -76,7 +77,7 @@ export interface AllowlistData {
   };
 }
 
-const DATA_URL = new URL("../../../data/allowlist.json", import.meta.url);
+const DATA_URL = packageFile("data/allowlist.json");
 
 let data: AllowlistData | undefined;
 

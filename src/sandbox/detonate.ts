@@ -14,8 +14,9 @@ import { judgeAudit, type AuditRecord } from "./audit.js";
 import { findTools, jailCommand, probeJail, SANDBOX_DEFAULTS, SandboxUnavailable } from "./jail.js";
 import { loaderForFormat, sniffFile } from "./loaders.js";
 import { isStraceLine, StraceReader, type TimedEvent } from "./strace.js";
+import { packageFile } from "../packageFiles.js";
 
-const HARNESS = fileURLToPath(new URL("../../../data/sandbox/harness.py", import.meta.url));
+const HARNESS = fileURLToPath(packageFile("data/sandbox/harness.py"));
 
 /** Bounds on what a hostile payload can make us hold: events kept per file, bytes read from the harness. */
 const LIMITS = Object.freeze({
