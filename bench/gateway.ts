@@ -57,7 +57,7 @@ if (process.argv[2] === "--hub") {
 
 async function main(): Promise<void> {
   const self = fileURLToPath(import.meta.url);
-  const cli = fileURLToPath(new URL("../src/cli/main.js", import.meta.url));
+  const cli = fileURLToPath(new URL("../bundle/modelgate.js", import.meta.url));
   const store = await mkdtemp(join(tmpdir(), "modelgate-bench-gateway-"));
   const stores = [store];
   const children: ChildProcess[] = [];

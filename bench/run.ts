@@ -37,7 +37,8 @@ interface Case {
 
 /** The real-library zoo the tests scan (scripts/zoo/make_zoo.py): whole models, scikit-learn, joblib, pandas, NumPy. */
 const ZOO = new URL("../../test/fixtures/zoo", import.meta.url).pathname;
-const CLI = new URL("../src/cli/main.js", import.meta.url).pathname;
+/** The `modelgate` executable as it ships (package.json "bin"). */
+const CLI = new URL("../bundle/modelgate.js", import.meta.url).pathname;
 const START_RUNS = 15;
 
 const startedAll = performance.now();

@@ -15,10 +15,10 @@ import { RULE_IDS } from "../src/rules/catalogue.js";
 import { REMEDIES } from "../src/rules/remedies.js";
 import type { ScanReport } from "../src/types.js";
 import { WATCHDOG_MS } from "./support/timeout.js";
+import { MAIN } from "./support/cli.js";
 
 // This file runs as dist/test/adoption.test.js.
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
-const MAIN = join(ROOT, "dist/src/cli/main.js");
 const EVIL_PICKLE = join(ROOT, "examples/reverse_shell.pkl");
 const ELF = Buffer.concat([Buffer.from([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1]), Buffer.alloc(57)]);
 

@@ -11,9 +11,8 @@ import { ExitCode, exitCodeFor } from "../src/cli/exitCode.js";
 import { progressLine } from "../src/cli/progress.js";
 import { reportOf } from "./support/report.js";
 import { REPORT_SCHEMA, type ScanReport } from "../src/types.js";
+import { MAIN } from "./support/cli.js";
 
-// This file runs as dist/test/cli.test.js; the CLI is dist/src/cli/main.js.
-const MAIN = fileURLToPath(new URL("../src/cli/main.js", import.meta.url));
 
 function modelgate(...args: string[]) {
   const { status, stdout, stderr } = spawnSync(process.execPath, [MAIN, ...args], {
@@ -177,5 +176,34 @@ describe("progress line", () => {
     const shown = writes[0]!.replace("\r\x1b[K", "");
     assert.ok(shown.length <= 59, shown);
     assert.match(shown, /^scanning 1\/4 files.*….*model\.pt$/);
+  });
+});
+
+describe("the shipped bundle (package.json bin)", () => {
+  const COMPILED = fileURLToPath(new URL("../src/cli/main.js", import.meta.url));
+  const FIXTURES = fileURLToPath(new URL("../../test/fixtures/keras-repo", import.meta.url));
+  /** A report with what varies between runs (times) taken out. */
+  const stable = (json: string): unknown =>
+    JSON.parse(json, (key, value: unknown) => (key === "durationMs" || key === "startedAt" || key === "finishedAt" ? undefined : value));
+  const run = (main: string, ...args: string[]) => spawnSync(process.execPath, [main, ...args], { encoding: "utf8", env: { ...process.env, NO_COLOR: "1" } });
+
+  it("reports what the compiled modules report: HDF5 reader worker, scan threads, data files and all", () => {
+    // Keras HDF5 files need the reader worker, --threads 2 the scan worker, pickles data/allowlist.json:
+    // each is a separate file the bundle must find beside itself.
+    const args = ["scan", FIXTURES, "--threads", "2", "--format", "json", "-q", "--no-progress"];
+    const bundled = run(MAIN, ...args);
+    const compiled = run(COMPILED, ...args);
+    assert.equal(bundled.status, ExitCode.Blocked, bundled.stderr);
+    assert.equal(compiled.status, ExitCode.Blocked, compiled.stderr);
+    const report = stable(bundled.stdout) as ScanReport;
+    assert.ok(report.files.some((f) => f.format === "keras-h5" && f.findings.some((x) => x.severity === "critical")), "a malicious HDF5 file is read and judged");
+    assert.deepEqual(report, stable(compiled.stdout));
+  });
+
+  it("prints the package version", () => {
+    const r = run(MAIN, "--version");
+    assert.equal(r.status, 0);
+    assert.equal(r.stdout.trim(), run(COMPILED, "--version").stdout.trim());
+    assert.match(r.stdout, /^\d+\.\d+\.\d+/);
   });
 });

@@ -19,9 +19,9 @@ import { convertShards } from "../src/convert/shards.js";
 import { ConvertInputError, ConvertRefused, DTYPE_SIZE, type Dtype, type TensorPlan } from "../src/convert/tensors.js";
 import { scanFile } from "../src/engine.js";
 import { BufferSource } from "../src/sources/byteSource.js";
+import { MAIN } from "./support/cli.js";
 
 const FIXTURES = fileURLToPath(new URL("../../test/fixtures/convert/", import.meta.url));
-const MAIN = fileURLToPath(new URL("../src/cli/main.js", import.meta.url));
 const work = mkdtempSync(join(tmpdir(), "modelgate-convert-"));
 after(() => rmSync(work, { recursive: true, force: true }));
 

@@ -16,9 +16,9 @@ import { fileURLToPath } from "node:url";
 import { NODE_FS, type StoreFs } from "../src/gateway/store.js";
 import { sha256 } from "./support/fakeHub.js";
 import { fetchAll, gatewayBed } from "./support/gatewayBed.js";
+import { MAIN } from "./support/cli.js";
 
 const EXAMPLES = fileURLToPath(new URL("../../examples/", import.meta.url));
-const MAIN = fileURLToPath(new URL("../src/cli/main.js", import.meta.url));
 const safeWeights = readFileSync(join(EXAMPLES, "safe_weights.safetensors"));
 const maliciousCheckpoint = readFileSync(join(EXAMPLES, "malicious_model.bin"));
 const GATEWAY_TOKEN = "hf_gateway_secret_token";

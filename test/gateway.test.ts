@@ -20,9 +20,9 @@ import { chromium } from "playwright-core";
 import { startGateway, type Gateway } from "../src/gateway/server.js";
 import { defaultPolicy, listQuarantine, loadPolicy, type AuditRecord } from "../src/policy/index.js";
 import { COMMIT, FakeHub, sha256 } from "./support/fakeHub.js";
+import { MAIN } from "./support/cli.js";
 
 const EXAMPLES = fileURLToPath(new URL("../../examples/", import.meta.url));
-const MAIN = fileURLToPath(new URL("../src/cli/main.js", import.meta.url));
 const GATEWAY_TOKEN = "hf_gateway_secret_token";
 const CLIENT_TOKEN = "hf_client_token";
 

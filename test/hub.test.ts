@@ -4,17 +4,16 @@ import { execFile } from "node:child_process";
 import { readdir, readFile } from "node:fs/promises";
 import { join, relative, sep } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { ExitCode } from "../src/cli/exitCode.js";
 import { scanPaths, UsageError } from "../src/engine.js";
 import { parseHubRepo } from "../src/remote/spec.js";
 import type { FileResult, ScanReport } from "../src/types.js";
 import { hubServer, type FakeRepo, type HubServer } from "./support/http.js";
+import { MAIN } from "./support/cli.js";
 
 const ROOT = join(import.meta.dirname, "..", "..");
 const REPOS = join(ROOT, "test", "fixtures", "repos");
-const MAIN = fileURLToPath(new URL("../src/cli/main.js", import.meta.url));
 const TOKEN = "hf_test_token";
 
 async function folderFiles(folder: string): Promise<Record<string, Buffer>> {

@@ -6,7 +6,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execFile } from "node:child_process";
 import { describe, it } from "node:test";
-import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { ExitCode } from "../src/cli/exitCode.js";
 import { hashFiles } from "../src/cli/gate.js";
@@ -14,6 +13,7 @@ import { scanPaths } from "../src/engine.js";
 import { applyPolicy, buildLock, defaultPolicy, verifyLock, type HubLookup, type LockFile } from "../src/policy/index.js";
 import { hubServer } from "./support/http.js";
 import { assemble, OP } from "./support/pickle.js";
+import { MAIN } from "./support/cli.js";
 
 async function lockedFolder(): Promise<{ root: string; lock: LockFile }> {
   const root = await mkdtemp(join(tmpdir(), "modelgate-lock-"));
@@ -86,7 +86,6 @@ describe("lock and verify", () => {
 });
 
 describe("lock and verify of a hub repository", () => {
-  const MAIN = fileURLToPath(new URL("../src/cli/main.js", import.meta.url));
   const cli = (cwd: string, endpoint: string, ...args: string[]) =>
     promisify(execFile)(process.execPath, [MAIN, ...args], { cwd, env: { ...process.env, NO_COLOR: "1", HF_ENDPOINT: endpoint } }).then(
       (r) => ({ code: 0, ...r }),

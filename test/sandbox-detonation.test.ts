@@ -20,10 +20,10 @@ import { findTools, probeJail } from "../src/sandbox/jail.js";
 import { atLeast, type SandboxEvent, type SandboxResult } from "../src/types.js";
 import { FakeHub } from "./support/fakeHub.js";
 import { machineLock } from "./support/machineLock.js";
+import { MAIN } from "./support/cli.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const at = (path: string): string => join(ROOT, path);
-const MAIN = at("dist/src/cli/main.js");
 /** Per-test watchdog: far above a load's real cost, only there so a hang fails instead of blocking CI. */
 const WATCHDOG = { timeout: 180_000 };
 /** Two loads at once: the machine's two cores. */

@@ -14,8 +14,8 @@ import { ExitCode } from "../src/cli/exitCode.js";
 import { gatedScan } from "../src/cli/gate.js";
 import { PolicyError, parsePolicy } from "../src/policy/index.js";
 import type { FileResult } from "../src/types.js";
+import { MAIN } from "./support/cli.js";
 
-const MAIN = fileURLToPath(new URL("../src/cli/main.js", import.meta.url));
 const VECTORS = fileURLToPath(new URL("../../test/fixtures/model-signing/", import.meta.url));
 const KEYS = join(VECTORS, "keys/certificate");
 const IDENTITY = { identity: "stefanb@us.ibm.com", issuer: "https://sigstore.verify.ibm.com/oauth2" };

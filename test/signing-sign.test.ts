@@ -13,8 +13,8 @@ import { fileURLToPath } from "node:url";
 import { ExitCode } from "../src/cli/exitCode.js";
 import { loadTrusts, signModel, verifyModelSignature } from "../src/signing/index.js";
 import { sortItems } from "../src/signing/manifest.js";
+import { MAIN } from "./support/cli.js";
 
-const MAIN = fileURLToPath(new URL("../src/cli/main.js", import.meta.url));
 const VECTORS = fileURLToPath(new URL("../../test/fixtures/model-signing/", import.meta.url));
 const KEYS = join(VECTORS, "keys/certificate");
 const UNRELATED = join(VECTORS, "keys/unrelated");

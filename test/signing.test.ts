@@ -15,8 +15,8 @@ import { hashModel, loadTrusts, verifyModelSignature, type SignatureVerdict, typ
 import { SIGNING_LIMITS } from "../src/signing/limits.js";
 import { sortItems } from "../src/signing/manifest.js";
 import { preAuthEncoding, preAuthEncodingV02, pythonBytesRepr } from "../src/signing/pae.js";
+import { MAIN } from "./support/cli.js";
 
-const MAIN = fileURLToPath(new URL("../src/cli/main.js", import.meta.url));
 const VECTORS = fileURLToPath(new URL("../../test/fixtures/model-signing/", import.meta.url));
 const KEYS = join(VECTORS, "keys/certificate");
 const IDENTITY = { identity: "stefanb@us.ibm.com", issuer: "https://sigstore.verify.ibm.com/oauth2" };

@@ -1,8 +1,7 @@
 /** `modelgate serve` as its own process, as operators run it: started, waited for, stopped or killed. */
 import { spawn, type ChildProcess } from "node:child_process";
-import { fileURLToPath } from "node:url";
+import { MAIN } from "./cli.js";
 
-const MAIN = fileURLToPath(new URL("../../src/cli/main.js", import.meta.url));
 
 export interface ServeProcess {
   url: string;
