@@ -1,23 +1,45 @@
 // Bundles the CLI into dist/bundle/ after tsc: one file per thread entry (the CLI, the scan
 // worker, the HDF5 reader) instead of some 120 ES modules, which Node 20 resolves and links one
-// by one (about 0.6 ms each) before `modelgate` can do anything. Dependencies stay external.
-// dist/bundle/ sits two levels below the package root, as dist/src/ does (src/packageFiles.ts).
+// by one (about 0.6 ms each) before `modelgate` can do anything. JavaScript dependencies are
+// bundled too, each evaluated when first reached; native and WASM packages stay installed
+// packages. dist/bundle/ sits two levels below the package root, as dist/src/ does
+// (src/packageFiles.ts). The licences of the bundled packages go beside the bundle.
 import { build } from "esbuild";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 
-await build({
+const OUT = "dist/bundle";
+
+const { metafile } = await build({
   entryPoints: [
     { in: "dist/src/cli/main.js", out: "modelgate" },
     // Started by URL relative to the modules that start them, which the bundle keeps side by side.
     { in: "dist/src/scanWorker.js", out: "scanWorker" },
     { in: "dist/src/formats/hdf5Reader.js", out: "hdf5Reader" },
   ],
-  outdir: "dist/bundle",
+  outdir: OUT,
   bundle: true,
   platform: "node",
   format: "esm",
   target: "node20",
+  // A native addon and WASM modules load files of their own package at run time.
   external: ["better-sqlite3", "h5wasm", "7z-wasm"],
   // The CommonJS dependencies inside the bundle require Node's built-ins.
   banner: { js: 'import { createRequire as bundleRequire } from "node:module"; const require = bundleRequire(import.meta.url);' },
+  metafile: true,
   logLevel: "warning",
 });
+
+/** node_modules/<name>/… or node_modules/@scope/<name>/… → the package's folder. */
+function packageDir(input) {
+  const m = /^(.*node_modules\/(?:@[^/]+\/)?[^/]+)\//.exec(input);
+  return m?.[1];
+}
+
+const notices = [...new Set(Object.keys(metafile.inputs).map(packageDir).filter(Boolean))].sort().map((dir) => {
+  const pkg = JSON.parse(readFileSync(join(dir, "package.json"), "utf8"));
+  const file = readdirSync(dir).find((f) => /^(licen[cs]e|copying)(\.|$)/i.test(f));
+  const text = file ? readFileSync(join(dir, file), "utf8").trim() : `(no licence file; package.json says ${pkg.license ?? "nothing"})`;
+  return `${pkg.name}@${pkg.version} (${pkg.license ?? "unknown"})\n\n${text}\n`;
+});
+writeFileSync(join(OUT, "THIRD-PARTY-LICENSES.txt"), `Packages bundled into ${OUT}/, with their licences.\n\n${notices.join(`\n${"-".repeat(72)}\n\n`)}`);
