@@ -223,13 +223,14 @@ const LABELS = ["train", "valid", "test", "cat", "dog", "car", "tree", "sky", "r
  * small label vocabulary, so BINGET/LONG_BINGET), a 2- and a 3-tuple and a short list; the list
  * in MARK … APPENDS batches of 1000 as `batch_list` writes them. Streamed a megabyte at a time.
  * With `objects`, each record also holds a `datetime.date` (an import, then a call per record).
+ * Records are numbered from `first`.
  */
-export async function writeDensePickle(path: string, minBytes: number, objects = false): Promise<number> {
+export async function writeDensePickle(path: string, minBytes: number, objects = false, first = 0): Promise<number> {
   const out = createWriteStream(path);
   const p = new Pickler(4);
   let written = 0;
   p.op(OP.EMPTY_LIST).memoize();
-  for (let i = 0; written + p.pending < minBytes; ) {
+  for (let i = first; written + p.pending < minBytes; ) {
     p.op(OP.MARK);
     for (let j = 0; j < 1000; j++, i++) record(p, i, objects);
     p.op(OP.APPENDS);

@@ -59,6 +59,20 @@ const MAX_SAFE_HIGH = 0x1fffff;
 const MAX_INLINE = LIMITS.pickleMaxInlineConstant;
 
 /**
+ * Bytes after each opcode that must be buffered before it runs: its fixed operand, or the length
+ * prefix of a variable one. Checked once, before the switch, so a read buffer ending inside an
+ * operand is one path, not one per opcode: each of those paths, first taken deep into a big
+ * stream, cost a deoptimisation of this loop.
+ */
+const OPERAND_BYTES = new Uint8Array(256);
+for (const [ops, n] of [
+  [[PROTO, BININT1, SHORT_BINUNICODE, SHORT_BINSTRING, SHORT_BINBYTES, LONG1, BINPUT, BINGET], 1],
+  [[BININT2], 2],
+  [[BININT, BINUNICODE, BINBYTES, BINSTRING, LONG4, LONG_BINPUT, LONG_BINGET], 4],
+  [[FRAME, BINFLOAT, BINUNICODE8, BINBYTES8, BYTEARRAY8], 8],
+] as const) for (const op of ops) OPERAND_BYTES[op] = n;
+
+/**
  * Runs the proof over the stream at `r.pos`. Returns the stream's outcome when it is plain data and
  * ends with STOP (its result stands as PLAIN_DATA: the values were never built). Otherwise returns
  * undefined with `r` back at the stream's start, for the machine (its buffer is reused when the
@@ -110,17 +124,24 @@ class PlainDataProof {
     const end = base + buf.length;
     const size = r.size;
     const view = new DataView(buf.buffer, buf.byteOffset, buf.length);
+    const noting = this.constants !== undefined;
+    // Kept in locals in the loop: the opcode count goes back to its field wherever the run ends
+    // with the stream still in play (a refill, STOP), the frame's end wherever it changes.
+    let opcodes = this.opcodes;
+    let frameEnd = this.frameEnd;
     let p = r.pos;
     for (;;) {
       const at = p;
-      if (at >= end) return this.refill(at, 1);
-      if (at >= this.frameEnd && this.frameEnd >= 0) {
-        if (at > this.frameEnd) return UNPROVEN; // an opcode crosses the frame's end
-        this.frameEnd = -1;
+      if (at >= end) return this.refill(at, 1, opcodes);
+      if (at >= frameEnd && frameEnd >= 0) {
+        if (at > frameEnd) return UNPROVEN; // an opcode crosses the frame's end
+        this.frameEnd = frameEnd = -1;
       }
       const op = buf[at - base]!;
       p = at + 1;
-      if (++this.opcodes > MAX_OPCODES) return UNPROVEN;
+      if (++opcodes > MAX_OPCODES) return UNPROVEN;
+      const operand = OPERAND_BYTES[op]!;
+      if (p + operand > end) return this.refill(at, 1 + operand, opcodes);
       const i = p - base;
 
       switch (op) {
@@ -132,19 +153,18 @@ class PlainDataProof {
         case STOP:
           if (this.sp <= this.floor) return UNPROVEN;
           r.pos = p;
+          this.opcodes = opcodes;
           return STOPPED;
         case PROTO:
-          if (p + 1 > end) return this.refill(at, 2);
           if (buf[i]! > HIGHEST_PROTOCOL) return UNPROVEN;
           p += 1;
           break;
         case FRAME: {
-          if (p + 8 > end) return this.refill(at, 9);
           const high = view.getUint32(i + 4, true);
           const len = high * 2 ** 32 + view.getUint32(i, true);
           p += 8;
-          if (high > MAX_SAFE_HIGH || this.frameEnd > at || p + len > size) return UNPROVEN;
-          this.frameEnd = p + len;
+          if (high > MAX_SAFE_HIGH || frameEnd > at || p + len > size) return UNPROVEN;
+          this.frameEnd = frameEnd = p + len;
           break;
         }
 
@@ -154,61 +174,63 @@ class PlainDataProof {
           if (!this.push(OTHER)) return UNPROVEN;
           break;
         case BININT1:
-          if (p + 1 > end) return this.refill(at, 2);
           if (!this.push(OTHER)) return UNPROVEN;
           p += 1;
           break;
         case BININT2:
-          if (p + 2 > end) return this.refill(at, 3);
           if (!this.push(OTHER)) return UNPROVEN;
           p += 2;
           break;
         case BININT:
-          if (p + 4 > end) return this.refill(at, 5);
           if (!this.push(OTHER)) return UNPROVEN;
           p += 4;
           break;
         case BINFLOAT:
-          if (p + 8 > end) return this.refill(at, 9);
           if (!this.push(OTHER)) return UNPROVEN;
           p += 8;
           break;
 
-        // Strings, bytes and longs: a length, then a payload that is skipped, never read.
+        // Strings, bytes and longs: a length, then a payload that is skipped, never read. A str or
+        // bytes constant long enough to hide a payload is noted first (LONG1 and LONG4 are integers).
         case SHORT_BINUNICODE:
         case SHORT_BINSTRING:
         case SHORT_BINBYTES:
-        case LONG1:
-          if (p + 1 > end) return this.refill(at, 2);
-          p += 1 + buf[i]!;
-          if (p > size || !this.push(OTHER)) return UNPROVEN;
-          if (buf[i]! >= MIN_CONSTANT && op !== LONG1 && this.constants && !this.constant(op, at, 2, p - at - 2)) return this.unpush(at, p - at);
+        case LONG1: {
+          const len = buf[i]!;
+          p += 1 + len;
+          if (p > size) return UNPROVEN;
+          if (op !== LONG1 && len >= MIN_CONSTANT && noting && !this.constant(op, at, 2, len)) return this.refill(at, p - at, opcodes);
+          if (!this.push(OTHER)) return UNPROVEN;
           break;
+        }
         case BINUNICODE:
-        case BINBYTES:
-          if (p + 4 > end) return this.refill(at, 5);
-          p += 4 + view.getUint32(i, true);
-          if (p > size || !this.push(OTHER)) return UNPROVEN;
-          if (p - at - 5 >= MIN_CONSTANT && this.constants && !this.constant(op, at, 5, p - at - 5)) return this.unpush(at, p - at);
+        case BINBYTES: {
+          const len = view.getUint32(i, true);
+          p += 4 + len;
+          if (p > size) return UNPROVEN;
+          if (len >= MIN_CONSTANT && noting && !this.constant(op, at, 5, len)) return this.refill(at, p - at, opcodes);
+          if (!this.push(OTHER)) return UNPROVEN;
           break;
+        }
         case BINSTRING:
         case LONG4: {
-          if (p + 4 > end) return this.refill(at, 5);
           const len = view.getInt32(i, true);
           if (len < 0) return UNPROVEN;
           p += 4 + len;
-          if (p > size || !this.push(OTHER)) return UNPROVEN;
-          if (len >= MIN_CONSTANT && op === BINSTRING && this.constants && !this.constant(op, at, 5, len)) return this.unpush(at, p - at);
+          if (p > size) return UNPROVEN;
+          if (op === BINSTRING && len >= MIN_CONSTANT && noting && !this.constant(op, at, 5, len)) return this.refill(at, p - at, opcodes);
+          if (!this.push(OTHER)) return UNPROVEN;
           break;
         }
         case BINUNICODE8:
         case BINBYTES8:
         case BYTEARRAY8: {
-          if (p + 8 > end) return this.refill(at, 9);
           const high = view.getUint32(i + 4, true);
-          p += 8 + high * 2 ** 32 + view.getUint32(i, true);
-          if (high > MAX_SAFE_HIGH || p > size || !this.push(OTHER)) return UNPROVEN;
-          if (p - at - 9 >= MIN_CONSTANT && this.constants && !this.constant(op, at, 9, p - at - 9)) return this.unpush(at, p - at);
+          const len = high * 2 ** 32 + view.getUint32(i, true);
+          p += 8 + len;
+          if (high > MAX_SAFE_HIGH || p > size) return UNPROVEN;
+          if (len >= MIN_CONSTANT && noting && !this.constant(op, at, 9, len)) return this.refill(at, p - at, opcodes);
+          if (!this.push(OTHER)) return UNPROVEN;
           break;
         }
 
@@ -292,12 +314,10 @@ class PlainDataProof {
           break;
 
         case BINPUT:
-          if (p + 1 > end) return this.refill(at, 2);
           if (!this.put(buf[i]!)) return UNPROVEN;
           p += 1;
           break;
         case LONG_BINPUT:
-          if (p + 4 > end) return this.refill(at, 5);
           if (!this.put(view.getUint32(i, true))) return UNPROVEN;
           p += 4;
           break;
@@ -305,12 +325,10 @@ class PlainDataProof {
           if (!this.put(this.memoCount)) return UNPROVEN;
           break;
         case BINGET:
-          if (p + 1 > end) return this.refill(at, 2);
           if (!this.get(buf[i]!)) return UNPROVEN;
           p += 1;
           break;
         case LONG_BINGET:
-          if (p + 4 > end) return this.refill(at, 5);
           if (!this.get(view.getUint32(i, true))) return UNPROVEN;
           p += 4;
           break;
@@ -325,7 +343,7 @@ class PlainDataProof {
         case GET: {
           const nl = lineEnd(buf, i);
           if (nl === LINE_TOO_LONG) return UNPROVEN;
-          if (nl === LINE_UNBUFFERED) return this.refill(at, end - at + LINE_CHUNK);
+          if (nl === LINE_UNBUFFERED) return this.refill(at, end - at + LINE_CHUNK, opcodes);
           p = base + nl + 1;
           if (!this.textOperand(op, lineText(buf, i, nl), at)) return UNPROVEN;
           break;
@@ -351,12 +369,6 @@ class PlainDataProof {
     const utf8 = op === SHORT_BINUNICODE || op === BINUNICODE || op === BINUNICODE8;
     this.constants!.note(r.buf, r.bufStart, at + header, len, utf8, buffered && len <= MAX_INLINE);
     return true;
-  }
-
-  /** Takes back the push of an opcode that must run again once `n` bytes from `at` are buffered. */
-  private unpush(at: number, n: number): RunEnd {
-    this.sp--;
-    return this.refill(at, n);
   }
 
   /** A protocol 0 string operand, unescaped (undefined where the machine would report it). */
@@ -390,10 +402,14 @@ class PlainDataProof {
     }
   }
 
-  /** The opcode at `at` needs `n` bytes from there: a refill, or unproven where the data ends (the machine reports the truncation). */
-  private refill(at: number, n: number): RunEnd {
+  /**
+   * The opcode at `at` needs `n` bytes from there: a refill, or unproven where the data ends (the
+   * machine reports the truncation). `opcodes` is the count so far, that opcode included.
+   */
+  private refill(at: number, n: number, opcodes: number): RunEnd {
+    // Counted, and run again after the refill (an opcode at the buffer's end was not read yet).
+    this.opcodes = at < this.r.bufEnd ? opcodes - 1 : opcodes;
     if (this.r.bufEnd >= this.r.size) return UNPROVEN;
-    if (at < this.r.bufEnd) this.opcodes--; // counted, and run again after the refill
     this.r.pos = at;
     this.want = n;
     return REFILL;
