@@ -47,6 +47,18 @@ const MAX_STACK = LIMITS.pickleMaxStack;
 const MAX_MEMO = LIMITS.pickleMaxMemo;
 const MAX_OPCODES = LIMITS.pickleMaxOpcodes;
 /**
+ * Operand bytes (fixed, or a length prefix) that the hot loop's opcodes need buffered, checked once
+ * before its switch: one refill path for all of them, where a path per opcode, first taken deep
+ * into a big stream, cost a deoptimisation of the loop. Rare opcodes read through Operands.
+ */
+const HOT_OPERAND_BYTES = new Uint8Array(256);
+for (const [ops, n] of [
+  [[OP.BININT1, OP.SHORT_BINUNICODE, OP.BINPUT, OP.BINGET], 1],
+  [[OP.BININT2], 2],
+  [[OP.BININT, OP.LONG_BINPUT, OP.LONG_BINGET], 4],
+  [[OP.BINFLOAT], 8],
+] as const) for (const op of ops) HOT_OPERAND_BYTES[op] = n;
+/**
  * Up to this many memo entries everything is kept. Past it, the memo keeps placeholders for most
  * values (see compacted), so a dense pickle's memo does not pin every record in memory.
  */
@@ -216,16 +228,25 @@ export class Machine {
     const end = (ops.end = base + buf.length);
     const view = new DataView(buf.buffer, buf.byteOffset, buf.length);
     let p = r.pos;
+    // Kept in a local in the loop; written back before anything that may rerun the opcode or read
+    // the count (a refill, a rare opcode, STOP). Past the limit the stream ends, count unneeded.
+    let opcodes = this.opcodes;
     for (;;) {
       const at = p;
       if (at >= end) {
+        this.opcodes = opcodes;
         if (end >= r.size) throw new StreamBreak("broken", "stream ends without STOP (truncated)", at);
         throw new NeedMore(at, 1);
       }
       if (at >= this.frameEnd && this.frameEnd >= 0) this.checkFrame(at);
       const op = buf[at - base]!;
       p = at + 1;
-      if (++this.opcodes > MAX_OPCODES) throw new StreamBreak("limit", `more than ${MAX_OPCODES} opcodes`, at);
+      if (++opcodes > MAX_OPCODES) throw new StreamBreak("limit", `more than ${MAX_OPCODES} opcodes`, at);
+      const operand = HOT_OPERAND_BYTES[op]!;
+      if (p + operand > end) {
+        this.opcodes = opcodes;
+        ops.short(at, p + operand);
+      }
       /** Buffer index of the first operand byte. */
       const i = p - base;
 
@@ -243,30 +264,28 @@ export class Machine {
           this.push(false, at);
           break;
         case BININT:
-          if (p + 4 > end) ops.short(at, p + 4);
           this.push(view.getInt32(i, true), at);
           p += 4;
           break;
         case BININT1:
-          if (p + 1 > end) ops.short(at, p + 1);
           this.push(buf[i]!, at);
           p += 1;
           break;
         case BININT2:
-          if (p + 2 > end) ops.short(at, p + 2);
           this.push(view.getUint16(i, true), at);
           p += 2;
           break;
         case BINFLOAT:
           // The one big-endian operand of the format.
-          if (p + 8 > end) ops.short(at, p + 8);
           this.push(view.getFloat64(i, false), at);
           p += 8;
           break;
         case SHORT_BINUNICODE: {
-          if (p + 1 > end) ops.short(at, p + 1);
           const n = buf[i]!;
-          if (p + 1 + n > end) ops.unbuffered(p + 1, n, at);
+          if (p + 1 + n > end) {
+            this.opcodes = opcodes;
+            ops.unbuffered(p + 1, n, at);
+          }
           if (n >= MIN_CONSTANT && this.constants) this.constants.inBuffer(buf, i + 1, n, p + 1, true);
           this.push(utf8(buf, i + 1, n), at);
           p += 1 + n;
@@ -315,12 +334,10 @@ export class Machine {
           break;
         }
         case BINPUT:
-          if (p + 1 > end) ops.short(at, p + 1);
           this.put(buf[i]!, at);
           p += 1;
           break;
         case LONG_BINPUT:
-          if (p + 4 > end) ops.short(at, p + 4);
           this.put(view.getUint32(i, true), at);
           p += 4;
           break;
@@ -328,21 +345,21 @@ export class Machine {
           this.put(this.memo.count, at);
           break;
         case BINGET:
-          if (p + 1 > end) ops.short(at, p + 1);
           this.push(this.get(buf[i]!, at), at);
           p += 1;
           break;
         case LONG_BINGET:
-          if (p + 4 > end) ops.short(at, p + 4);
           this.push(this.get(view.getUint32(i, true), at), at);
           p += 4;
           break;
         case STOP:
           r.pos = p;
+          this.opcodes = opcodes;
           return this.pop(at);
 
         default:
           r.pos = p;
+          this.opcodes = opcodes;
           this.rare(op, at);
           p = r.pos;
       }
