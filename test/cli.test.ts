@@ -37,6 +37,13 @@ describe("command line usage", () => {
     }
   });
 
+  it("serve --help names the policy keys the gateway asks the hub about", () => {
+    const r = modelgate("serve", "--help");
+    assert.equal(r.status, 0);
+    assert.match(r.stdout, /sources\.hub_scan/);
+    assert.match(r.stdout, /signatures\.require/);
+  });
+
   it("exits 4 without a path to scan", () => {
     assert.equal(modelgate("scan").status, ExitCode.Usage);
   });

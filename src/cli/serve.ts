@@ -27,9 +27,15 @@ Examples:
   # then, on every client:
   $ export HF_ENDPOINT=http://gateway.internal:8080
 
+The policy applies as in \`scan\`, with two keys the gateway asks the hub about: sources.hub_scan
+(the hub's own scan of each file, securityFileStatus, decided on beside modelgate's findings) and
+signatures.require (a repository's model.sig, verified against the trust given before any of its
+files is served).
+
 The page at / lists recent decisions, quarantined files and the policy; /metrics is Prometheus text;
-/healthz answers 200 while serving (503 while shutting down or while the store's disk is full). The upstream token comes from --upstream-token or HF_TOKEN and is
-never sent to clients. SIGINT or SIGTERM stops accepting requests and finishes downloads in flight.`;
+/healthz answers 200 while serving (503 while shutting down or while the store's disk is full).
+The upstream token comes from --upstream-token or HF_TOKEN and is never sent to clients.
+SIGINT or SIGTERM stops accepting requests and finishes downloads in flight.`;
 
 /** Adds `modelgate serve` to `program`; it runs until SIGINT or SIGTERM. */
 export function registerServe(program: Command, setExitCode: (code: ExitCode) => void): void {
