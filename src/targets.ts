@@ -11,7 +11,7 @@ import { mapBounded } from "./concurrency.js";
 import { PathFilter, type ExcludedPath, type ExclusionOptions } from "./exclusions.js";
 import { isInside } from "./paths.js";
 import type { CallableOverrides } from "./pickle/judge.js";
-import { checkRepository, localFileFacts, scanRepository, type RepoReporter } from "./repo/checks.js";
+import { checkRepository, localFileFacts, scanRepository, type RepoFile, type RepoReporter } from "./repo/checks.js";
 import { cacheDisplay, listSnapshots, snapshotFiles, snapshotRepoFolder } from "./remote/hfCache.js";
 import { DEFAULT_ENDPOINT, HubError, remoteRepoFacts, resolveRepo, resolveUrl } from "./remote/hub.js";
 import { parseRemoteSpec, repoLabel, type HubRepo } from "./remote/spec.js";
@@ -115,7 +115,12 @@ async function addLocal(p: string, targets: Targets, options: TargetOptions): Pr
     // format scanner, the rest (Python code, executables, LFS pointers) here. Its name is the path as
     // given, so custom_generate/generate.py is still recognised.
     // A link given by name is not opened here (O_NOFOLLOW); the engine reads what it points at.
-    const file = await localFileFacts(p, display.split(sep).join("/"), st.size).catch(() => undefined);
+    let file: RepoFile | undefined;
+    try {
+      file = localFileFacts(p, display.split(sep).join("/"), st.size);
+    } catch {
+      // Unreadable or a link: the engine's own read reports it.
+    }
     if (file) checkRepository({ files: [file], escapingLinks: [], unexamined: [] }, noteReporter(targets.notes, () => display), options.callables, false);
     return;
   }
@@ -240,7 +245,7 @@ async function addCache(dir: string, targets: Targets, options: TargetOptions): 
       byBlob.set(f.blob, target);
       targets.files.push(target);
     }
-    const facts = { files: await mapBounded(files, 8, (f) => localFileFacts(f.blob, f.rel, f.size)), escapingLinks, unexamined: [] };
+    const facts = { files: files.map((f) => localFileFacts(f.blob, f.rel, f.size)), escapingLinks, unexamined: [] };
     checkRepository(facts, noteReporter(targets.notes, (rel) => primary.get(rel) ?? cacheDisplay(snapshot, rel)), options.callables, false);
   }
 }

@@ -10,14 +10,14 @@
  * or rendered; symlinks are never followed, and every file is opened with O_NOFOLLOW so a link
  * swapped in after the walk is not read either.
  */
-import { constants as fsc } from "node:fs";
-import { lstat, open, readdir, readlink, realpath } from "node:fs/promises";
+import { lstat, readdir, readlink, realpath } from "node:fs/promises";
 import { basename, dirname, extname, join, resolve } from "node:path";
 import { onFirstUse } from "../onFirstUse.js";
 import { checkChatTemplate } from "../formats/chatTemplate.js";
 import type { FormatScanner, ReportExtra, ScanContext } from "../formats/context.js";
 import { scanTorchModuleBlobs, walkKerasConfig, type TorchModuleBlob } from "../formats/keras.js";
 import { sniffSafetensors } from "../formats/safetensors.js";
+import { readFileStart } from "../sources/byteSource.js";
 import { mapBounded } from "../concurrency.js";
 import { LIMITS } from "../limits.js";
 import { isInside } from "../paths.js";
@@ -188,16 +188,15 @@ async function collectFolderFacts(root: string, linkBase: string, excluded: NonN
       }
     }
   }
-  // Heads are read in parallel: one file at a time leaves a folder of small files waiting on I/O.
-  facts.files = await mapBounded(regular, REPO_LIMITS.readsInFlight, (f) => localFileFacts(f.abs, f.rel, f.size));
+  facts.files = regular.map((f) => localFileFacts(f.abs, f.rel, f.size));
   facts.files.sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
   return facts;
 }
 
 /** The facts of one regular local file (opened without following links). */
-export async function localFileFacts(abs: string, rel: string, size: number): Promise<RepoFile> {
-  const file: RepoFile = { rel, size, head: await readBounded(abs, REPO_LIMITS.headBytes) };
-  if (needsText(file)) file.text = (await readBounded(abs, REPO_LIMITS.configBytes)).toString("utf8");
+export function localFileFacts(abs: string, rel: string, size: number): RepoFile {
+  const file: RepoFile = { rel, size, head: readFileStart(abs, REPO_LIMITS.headBytes) };
+  if (needsText(file)) file.text = readFileStart(abs, REPO_LIMITS.configBytes).toString("utf8");
   return file;
 }
 
@@ -532,24 +531,6 @@ function fileSink(path: string, report: RepoReporter, callables: CallableOverrid
     memberContext: (m) => fileSink(path, report, callables, member === undefined ? m : `${member} > ${m}`),
     refineFormat: () => undefined,
   };
-}
-
-/** Up to `limit` bytes from the start of a regular file, never through a symlink. */
-async function readBounded(abs: string, limit: number): Promise<Buffer> {
-  const handle = await open(abs, fsc.O_RDONLY | fsc.O_NOFOLLOW);
-  try {
-    const want = Math.min(limit, (await handle.stat()).size);
-    const buf = Buffer.alloc(want);
-    let got = 0;
-    while (got < want) {
-      const { bytesRead } = await handle.read(buf, got, want - got, got);
-      if (bytesRead === 0) break;
-      got += bytesRead;
-    }
-    return buf.subarray(0, got);
-  } finally {
-    await handle.close();
-  }
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {

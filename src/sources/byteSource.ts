@@ -2,7 +2,11 @@
  * One byte source for everything: parsers only ever ask for `read(offset, length)`, so a local
  * file, a member of an archive and (later) an HTTP range are scanned by the same code.
  */
-import { open, type FileHandle } from "node:fs/promises";
+import { close, closeSync, constants, fstatSync, openSync, read, readSync } from "node:fs";
+import { promisify } from "node:util";
+
+const readAt = promisify(read);
+const closeAsync = promisify(close);
 
 export interface ByteSource {
   /** Display name (a path, a URL, or "path > member"). */
@@ -18,50 +22,49 @@ export interface ReadCounter {
 }
 
 /**
- * Files up to this size are read with one call and served from memory: sniffing and parsing revisit
- * their bytes in many small reads (a zip's headers, a pickle's frames), each a round trip through
- * the thread pool. A scan of a file this small reads most of it anyway.
+ * Files up to this size are read whole when opened and served from memory: sniffing and parsing
+ * revisit their bytes in many small reads (a zip's headers, a pickle's frames), and a scan of a file
+ * this small reads most of it anyway. They are opened, read and closed with synchronous calls: a
+ * folder of model files is mostly small files, and four thread-pool round trips per file (open,
+ * stat, read, close) cost more than the reads themselves.
  */
 const WHOLE_FILE_CACHE = 1024 * 1024;
 
 export class FileSource implements ByteSource, ReadCounter {
   bytesRead = 0;
-  private whole: Uint8Array | undefined;
 
   private constructor(
     readonly name: string,
     readonly size: number,
-    private readonly handle: FileHandle,
+    /** The open descriptor of a file read by ranges; a small file is read whole and closed at once. */
+    private fd: number | undefined,
+    private readonly whole: Uint8Array | undefined,
     /** The path it was opened by (a model's external files are found relative to it). */
     readonly path: string,
-  ) {}
+  ) {
+    if (whole) this.bytesRead = whole.length;
+  }
 
   static async open(path: string, name = path): Promise<FileSource> {
-    const handle = await open(path, "r");
+    const { fd, size } = openRegular(path, 0);
+    if (size > WHOLE_FILE_CACHE) return new FileSource(name, size, fd, undefined, path);
     try {
-      const st = await handle.stat();
-      return new FileSource(name, st.size, handle, path);
-    } catch (err) {
-      await handle.close();
-      throw err;
+      const whole = readStart(fd, size);
+      return new FileSource(name, whole.length, undefined, whole, path);
+    } finally {
+      closeSync(fd);
     }
   }
 
   async read(offset: number, length: number): Promise<Uint8Array> {
     const n = clampLength(offset, length, this.size);
     if (n === 0) return new Uint8Array(0);
-    if (this.size <= WHOLE_FILE_CACHE) {
-      this.whole ??= await this.readFromDisk(0, this.size);
-      return this.whole.subarray(offset, offset + n);
-    }
-    return this.readFromDisk(offset, n);
-  }
-
-  private async readFromDisk(offset: number, n: number): Promise<Uint8Array> {
+    if (this.whole) return this.whole.subarray(offset, offset + n);
+    if (this.fd === undefined) throw new Error(`${this.name} was read after it was closed`);
     const buf = Buffer.allocUnsafe(n);
     let got = 0;
     while (got < n) {
-      const { bytesRead } = await this.handle.read(buf, got, n - got, offset + got);
+      const { bytesRead } = await readAt(this.fd, buf, got, n - got, offset + got);
       if (bytesRead === 0) break; // file shrank under us: return what exists
       got += bytesRead;
     }
@@ -69,9 +72,52 @@ export class FileSource implements ByteSource, ReadCounter {
     return got === n ? buf : buf.subarray(0, got);
   }
 
-  close(): Promise<void> {
-    return this.handle.close();
+  async close(): Promise<void> {
+    const fd = this.fd;
+    this.fd = undefined;
+    if (fd !== undefined) await closeAsync(fd);
   }
+}
+
+/**
+ * Up to `limit` bytes from the start of the regular file at `path`, read with synchronous calls as
+ * FileSource reads small files; a symbolic link is refused, never followed (O_NOFOLLOW).
+ */
+export function readFileStart(path: string, limit: number): Buffer {
+  const { fd, size } = openRegular(path, constants.O_NOFOLLOW);
+  try {
+    return readStart(fd, Math.min(limit, size));
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Opens a regular file for reading. O_NONBLOCK: a FIFO put in a file's place after a folder walk
+ * cannot block the open (it is then refused, as anything but a regular file is).
+ */
+function openRegular(path: string, flags: number): { fd: number; size: number } {
+  const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK | flags);
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) throw new Error(`${path} is not a regular file`);
+    return { fd, size: st.size };
+  } catch (err) {
+    closeSync(fd);
+    throw err;
+  }
+}
+
+/** The first `length` bytes of an open file, or fewer if it shrank under us (what exists is the file). */
+function readStart(fd: number, length: number): Buffer {
+  const buf = Buffer.allocUnsafe(length);
+  let got = 0;
+  while (got < length) {
+    const n = readSync(fd, buf, got, length - got, got);
+    if (n === 0) break;
+    got += n;
+  }
+  return buf.subarray(0, got);
 }
 
 export class BufferSource implements ByteSource {
