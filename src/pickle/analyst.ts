@@ -171,7 +171,7 @@ export class PickleAnalyst implements MachineObserver {
       });
       return undefined;
     }
-    this.checkState(state, "BUILD sets", at, describe(state));
+    this.checkState(state, "BUILD sets", at, state);
     this.stateCalls(target, state, at);
     this.guardedState(target, state, at);
     this.structure(target, state, at);
@@ -297,7 +297,7 @@ export class PickleAnalyst implements MachineObserver {
         this.report("MG109", `${name} is given a range of ${n === Infinity ? "unknown length" : n} items to draw at load time`, { offset: c.at, evidence: describe(c) });
       }
     }
-    if (entry.state !== undefined) this.checkState(args[entry.state], `${name} sets`, c.at, describe(c));
+    if (entry.state !== undefined) this.checkState(args[entry.state], `${name} sets`, c.at, c);
     if (entry.kind === "cython") this.cythonHelper(name, args[0], c);
     const layer = c.kind !== "NEWOBJ" && c.kind !== "NEWOBJ_EX" && entry.kind === "class" && name.startsWith("torch.nn.");
     const bomb = allocationOf(name, args) ?? (layer ? sizedByArguments(args) : undefined);
@@ -506,9 +506,10 @@ export class PickleAnalyst implements MachineObserver {
   }
 
   /** Dunder keys in state that becomes attributes (BUILD, or an allowlisted callable's state argument). */
-  private checkState(state: Value | undefined, what: string, at: number, evidence: string): void {
+  /** `shown` is described as the evidence only when there is something to report (BUILD runs per object of a model). */
+  private checkState(state: Value | undefined, what: string, at: number, shown: Value | undefined): void {
     const dunders = dunderKeys(state);
-    if (dunders.length > 0) this.report("MG106", `${what} dunder attributes ${dunders.join(", ")}`, { offset: at, evidence });
+    if (dunders.length > 0) this.report("MG106", `${what} dunder attributes ${dunders.join(", ")}`, { offset: at, evidence: describe(shown ?? null) });
   }
 }
 
