@@ -317,6 +317,13 @@ def call_reason(cls) -> str | None:
     return _methods_reason(cls, CALL_METHODS)
 
 
+def hands_up(text: str, meth: str) -> bool:
+    """Whether a method's source calls the same method further up the MRO: super().meth(…),
+    super(C, self).meth(…), or Base.meth(self, …) as older code writes it."""
+    m = re.escape(meth)
+    return re.search(rf"\bsuper\([^()]*\)\s*\.\s*{m}\s*\(|\b[A-Za-z_][\w.]*\.{m}\s*\(\s*(?:self|cls)\b", text) is not None
+
+
 def _methods_reason(cls, roots: tuple[str, ...]) -> str | None:
     seen: set[str] = set()
     todo = [(m, m) for m in reversed(roots)]  # (method, the root it was reached from)
@@ -325,20 +332,25 @@ def _methods_reason(cls, roots: tuple[str, ...]) -> str | None:
         if meth in seen:
             continue
         seen.add(meth)
+        # The first definer in the MRO runs; each definer that hands on through super() runs the
+        # next one too, so their code is read as well (a harmless override can wrap a base's I/O).
         for klass in cls.__mro__:
             if meth not in vars(klass):
                 continue
             if getattr(klass, "__module__", "builtins").split(".")[0] in ("builtins", "abc", "typing", "enum"):
                 break  # the standard base types' own methods
             src = _source(vars(klass)[meth])
-            if src:
-                r = source_reason(src)
-                if r:
-                    where = "" if klass is cls else f" of {klass.__module__}.{klass.__qualname__}"
-                    via = "" if meth == root else f" (from {root})"
-                    return f"{meth}{where}{via} {r}"
-                todo.extend((m, root) for m in SELF_CALL.findall(_strip(src)))
-            break
+            if not src:
+                break
+            r = source_reason(src)
+            if r:
+                where = "" if klass is cls else f" of {klass.__module__}.{klass.__qualname__}"
+                via = "" if meth == root else f" (from {root})"
+                return f"{meth}{where}{via} {r}"
+            text = _strip(src)
+            todo.extend((m, root) for m in SELF_CALL.findall(text))
+            if not hands_up(text, meth):
+                break
     return None
 
 
