@@ -358,6 +358,8 @@ describe("malformed operands and limits (P17)", () => {
     ["STRING without quotes", assemble("Sabc\n.", ""), "MG112", /not quoted/],
     ["GLOBAL with no newline", assemble(OP.PROTO, 2, OP.GLOBAL, "posix"), "MG110", /truncated/],
     ["UNICODE escape past U+10FFFF", assemble("V\\U7fffffff\n.", ""), "MG112", /U\+10FFFF/],
+    ["UNICODE \\u escape without hex digits (malformed, not a failed scan)", assemble("V\\uzz\n.", ""), "MG112", /without hex digits/],
+    ["STRING \\x escape without hex digits", assemble("S'\\xg'\n.", ""), "MG112", /without hex digits/],
     ["EXT4 with code 0", assemble(OP.PROTO, 2, OP.EXT4, u32(0), OP.STOP), "MG112", /<= 0/],
   ];
   for (const [name, bytes, rule, message] of cases) {

@@ -19,7 +19,8 @@ const SIMPLE_ESCAPES: Readonly<Record<string, string>> = { n: "\n", t: "\t", r: 
 
 /**
  * Decodes the backslash escapes of STRING / UNICODE operands (enough to recover names).
- * Undefined for an escape no decoder accepts (a code point past U+10FFFF).
+ * Undefined for an escape no decoder accepts (a code point past U+10FFFF, `\u`, `\U` or `\x`
+ * without their hex digits: CPython's decoders raise on those).
  */
 export function unescapePy(s: string): string | undefined {
   if (!s.includes("\\")) return s;
@@ -28,7 +29,7 @@ export function unescapePy(s: string): string | undefined {
     const c = e[0]!;
     if (c === "u" || c === "U" || c === "x") {
       const code = parseInt(e.slice(1), 16);
-      if (code > 0x10ffff) {
+      if (Number.isNaN(code) || code > 0x10ffff) {
         invalid = true;
         return "";
       }

@@ -896,7 +896,7 @@ function memoKey(text: string, at: number): number {
 
 function unescaped(text: string, at: number): string {
   const s = unescapePy(text);
-  if (s === undefined) throw new StreamBreak("malformed", "string operand has an escape past U+10FFFF", at);
+  if (s === undefined) throw new StreamBreak("malformed", "string operand has an escape no decoder accepts (past U+10FFFF, or \\u, \\U or \\x without hex digits)", at);
   return s;
 }
 
