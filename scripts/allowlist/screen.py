@@ -317,24 +317,27 @@ def call_reason(cls) -> str | None:
     return _methods_reason(cls, CALL_METHODS)
 
 
-def hands_up(text: str, meth: str) -> bool:
-    """Whether a method's source calls the same method further up the MRO: super().meth(…),
-    super(C, self).meth(…), or Base.meth(self, …) as older code writes it."""
-    m = re.escape(meth)
-    return re.search(rf"\bsuper\([^()]*\)\s*\.\s*{m}\s*\(|\b[A-Za-z_][\w.]*\.{m}\s*\(\s*(?:self|cls)\b", text) is not None
+# What a method hands on to further up the MRO: super().m(…), super(C, self).m(…) and
+# super(type(self), self).m(…), of any method m; and Base.m(self, …) as older code and classes with
+# several bases write it (Base found by name in the MRO).
+SUPER_CALL = re.compile(r"\bsuper\((?:[^()]|\([^()]*\))*\)\s*\.\s*(\w+)\s*\(")
+BASE_CALL = re.compile(r"\b([A-Za-z_][\w.]*)\.(\w+)\s*\(\s*(?:self|cls)\b")
 
 
 def _methods_reason(cls, roots: tuple[str, ...]) -> str | None:
-    seen: set[str] = set()
-    todo = [(m, m) for m in reversed(roots)]  # (method, the root it was reached from)
+    """What the methods `roots` reach when they run on an instance of cls: each method's first
+    definer in the MRO is read, then what it calls on self (from the MRO's start) and what it hands
+    on to through super() or an explicit base (from past the class that hands on)."""
+    mro = cls.__mro__
+    seen: set[tuple[str, int]] = set()
+    todo = [(m, m, 0) for m in reversed(roots)]  # (method, the root it was reached from, MRO index to look from)
     while todo and len(seen) < MAX_METHODS:
-        meth, root = todo.pop()
-        if meth in seen:
+        meth, root, start = todo.pop()
+        if (meth, start) in seen:
             continue
-        seen.add(meth)
-        # The first definer in the MRO runs; each definer that hands on through super() runs the
-        # next one too, so their code is read as well (a harmless override can wrap a base's I/O).
-        for klass in cls.__mro__:
+        seen.add((meth, start))
+        for i in range(start, len(mro)):
+            klass = mro[i]
             if meth not in vars(klass):
                 continue
             if getattr(klass, "__module__", "builtins").split(".")[0] in ("builtins", "abc", "typing", "enum"):
@@ -348,9 +351,12 @@ def _methods_reason(cls, roots: tuple[str, ...]) -> str | None:
                 via = "" if meth == root else f" (from {root})"
                 return f"{meth}{where}{via} {r}"
             text = _strip(src)
-            todo.extend((m, root) for m in SELF_CALL.findall(text))
-            if not hands_up(text, meth):
-                break
+            todo.extend((m, root, 0) for m in SELF_CALL.findall(text))
+            todo.extend((m, root, i + 1) for m in SUPER_CALL.findall(text))
+            for name, m in BASE_CALL.findall(text):
+                short = name.rsplit(".", 1)[-1]
+                todo.extend((m, root, j) for j in range(i + 1, len(mro)) if mro[j].__name__ == short)
+            break
     return None
 
 
