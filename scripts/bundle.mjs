@@ -1,9 +1,11 @@
 // Bundles the CLI into dist/bundle/ after tsc: one file per thread entry (the CLI, the scan
 // worker, the HDF5 reader) instead of some 120 ES modules, which Node 20 resolves and links one
-// by one (about 0.6 ms each) before `modelgate` can do anything. JavaScript dependencies are
-// bundled too, each evaluated when first reached; native and WASM packages stay installed
-// packages. dist/bundle/ sits two levels below the package root, as dist/src/ does
-// (src/packageFiles.ts). The licences of the bundled packages go beside the bundle.
+// by one (about 0.6 ms each) before `modelgate` can do anything. Dependencies imported statically
+// are bundled too, each evaluated when first reached; those required at run time through
+// createRequire (src/onFirstUse.ts, the decoders, sigstore's seeds) and the native and WASM
+// packages stay installed packages: a WASM package must never be imported statically. dist/bundle/
+// sits two levels below the package root, as dist/src/ does (src/packageFiles.ts). The licences
+// of the bundled packages go beside the bundle.
 import { build } from "esbuild";
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -24,8 +26,18 @@ const { metafile } = await build({
   target: "node20",
   // A native addon and WASM modules load files of their own package at run time.
   external: ["better-sqlite3", "h5wasm", "7z-wasm"],
-  // The CommonJS dependencies inside the bundle require Node's built-ins.
-  banner: { js: 'import { createRequire as bundleRequire } from "node:module"; const require = bundleRequire(import.meta.url);' },
+  // The CommonJS dependencies inside the bundle require Node's built-ins, and some name their own
+  // file or folder (ioredis's error stacks).
+  banner: {
+    js: [
+      'import { createRequire as bundleRequire } from "node:module";',
+      'import { dirname as bundleDirname } from "node:path";',
+      'import { fileURLToPath as bundleFileURLToPath } from "node:url";',
+      "const require = bundleRequire(import.meta.url);",
+      "const __filename = bundleFileURLToPath(import.meta.url);",
+      "const __dirname = bundleDirname(__filename);",
+    ].join(" "),
+  },
   metafile: true,
   logLevel: "warning",
 });

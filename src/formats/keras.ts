@@ -182,7 +182,6 @@ async function readOwnedCopy(source: ByteSource): Promise<Uint8Array<ArrayBuffer
   return out;
 }
 
-/** The reader worker: loads h5wasm, says so, then answers one message per file. */
 /**
  * Parses one JSON config (bounded) and walks it. `where` names it in messages ("model_config", "config.json").
  * Returns the torch.save blobs of TorchModuleWrapper layers, for the caller to scan (scanTorchModuleBlobs).
@@ -380,4 +379,3 @@ function firstLine(err: unknown): string {
   return text.split("\n").find((l) => /error|unable|not|fail/i.test(l))?.trim().slice(0, 200) ?? text.slice(0, 200);
 }
 
-// Last, so every declaration above is initialised when the worker starts serving.

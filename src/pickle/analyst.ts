@@ -505,8 +505,10 @@ export class PickleAnalyst implements MachineObserver {
     }
   }
 
-  /** Dunder keys in state that becomes attributes (BUILD, or an allowlisted callable's state argument). */
-  /** `shown` is described as the evidence only when there is something to report (BUILD runs per object of a model). */
+  /**
+   * Dunder keys in state that becomes attributes (BUILD, or an allowlisted callable's state argument).
+   * `shown` is described as the evidence only when there is something to report (BUILD runs per object of a model).
+   */
   private checkState(state: Value | undefined, what: string, at: number, shown: Value | undefined): void {
     const dunders = dunderKeys(state);
     if (dunders.length > 0) this.report("MG106", `${what} dunder attributes ${dunders.join(", ")}`, { offset: at, evidence: describe(shown ?? null) });
