@@ -354,13 +354,18 @@ def definitions(top: str, failures: list[str]):
 def without_walk(previous: dict, dist: str) -> dict:
     """A previous output less what dist's walk found (its definitions, the exclusions and failures
     under its packages), so that walking dist again gives what a whole run would. Its sampled names
-    stay; the walk screens every class of its modules again, sampled ones included."""
+    stay; the walk screens every class of its modules again, sampled ones included. Exclusions in
+    the areas the walk skips before import stay too: only the samples can have made those."""
     tops = LIBRARIES[dist]
     under = tuple(f"{t}." for t in tops)
     mine = tuple(f"{w} {t}{sep}" for w in ("walk", "import") for t in tops for sep in (":", "."))
+
+    def walked(key: str) -> bool:
+        return key.startswith(under) and not screen.area_reason(key.rsplit(".", 1)[0])
+
     return {
         "names": {k: e for k, e in previous["names"].items() if not (e["lib"] == dist and e["seen"] == "defined")},
-        "excluded": {k: r for k, r in previous["excluded"].items() if not k.startswith(under)},
+        "excluded": {k: r for k, r in previous["excluded"].items() if not walked(k)},
         "failures": [f for f in previous["failures"] if not f.startswith(mine)],
     }
 
