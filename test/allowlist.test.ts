@@ -3,8 +3,10 @@
  * nothing dangerous got in, and that the introspection of the real libraries is in it.
  */
 import assert from "node:assert/strict";
+import { readdirSync } from "node:fs";
 import { describe, test } from "node:test";
-import { allowlist, type AllowKind, allowEntry, allowedNames, exclusionOf } from "../src/rules/allowlist.js";
+import { fileURLToPath } from "node:url";
+import { allowlist, allowlistIndex, type AllowKind, allowEntry, allowedNames, exclusionOf } from "../src/rules/allowlist.js";
 import { DENY_MODULES, DENY_NAMES } from "../src/rules/callables.js";
 
 const KINDS = new Set(["class", "enum", "function", "cython"]);
@@ -60,8 +62,19 @@ function enclosingModules(module: string): string[] {
 describe("data/allowlist.json", () => {
   const names = [...allowedNames()];
 
-  test("has the v1 schema, a generator command, kinds and libraries", () => {
-    assert.equal(allowlist().schema, "modelgate.allowlist/v1");
+  test("is sharded by top-level package: each shard holds exactly the modules of its package", () => {
+    const { shards } = allowlistIndex();
+    assert.ok(shards.includes("torch") && shards.includes("transformers") && shards.includes("builtins"));
+    const dir = fileURLToPath(new URL("../../data/allowlist/", import.meta.url));
+    assert.deepEqual(readdirSync(dir).sort(), shards.map((top) => `${top}.json`).sort(), "a shard file per listed package, no other");
+    for (const module of Object.keys(allowlist().modules)) assert.ok(shards.includes(module.split(".")[0]!), module);
+    // A module name from a pickle is looked up only in the listed shards, never read as a path.
+    assert.equal(allowEntry("../../package.name"), undefined);
+    assert.equal(allowEntry("nosuchpackage.Thing"), undefined);
+  });
+
+  test("has the v2 schema, a generator command, kinds and libraries", () => {
+    assert.equal(allowlist().schema, "modelgate.allowlist/v2");
     assert.match(allowlist().generator, /scripts\/allowlist\/generate\.py/);
     assert.deepEqual(new Set(Object.keys(allowlist().kinds)), KINDS);
     assert.ok(allowlist().libraries.python.length > 0);

@@ -1,4 +1,4 @@
-"""Generates data/allowlist.json: the exact names a model pickle may import, and what each does
+"""Generates data/allowlist.json and data/allowlist/: the exact names a model pickle may import, and what each does
 with its arguments (the contract is src/rules/allowlist.ts).
 
 Usage, from the repository root (one command; makes the venvs from the pinned requirements files
@@ -40,6 +40,9 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
 OUT = ROOT / "data" / "allowlist.json"
+# One file per top-level package (data/allowlist/torch.json…): a scan parses only the packages a
+# pickle names, where one file of every module took longer to parse than the rest of a start-up.
+SHARDS = ROOT / "data" / "allowlist"
 PYENV = Path("/root/.pyenv/versions")
 
 # Each venv: (directory, requirements file; its "# python:" line names the CPython). Two venvs from the
@@ -433,7 +436,7 @@ def build(entries: dict[str, dict], excluded: dict[str, str], libraries: dict[st
             raise SystemExit(f"generate.py: module {module} has names from {m['lib']} and {lib}")
         m["names"][name] = value
     return {
-        "schema": "modelgate.allowlist/v1",
+        "schema": "modelgate.allowlist/v2",
         "generator": generator,
         "libraries": libraries,
         "kinds": KINDS,
@@ -468,10 +471,26 @@ def main() -> None:
         if args.rewalk and not args.reuse:
             ap.error("--rewalk updates kept output: use it with --reuse")
         data = generate_full(venvs, generator, args.reuse, tuple(args.rewalk))
-    OUT.parent.mkdir(exist_ok=True)
-    OUT.write_text(dumps_compact(data))
-    print(f"wrote {os.path.relpath(OUT)}: {sum(len(m['names']) for m in data['modules'].values())} names, "
-          f"{len(data['excluded'])} exclusions")
+    write_sharded(data)
+    print(f"wrote {os.path.relpath(OUT)} and {os.path.relpath(SHARDS)}/: "
+          f"{sum(len(m['names']) for m in data['modules'].values())} names, {len(data['excluded'])} exclusions")
+
+
+def write_sharded(data: dict) -> None:
+    """data/allowlist.json holds everything but the modules, and names the shards; each
+    data/allowlist/<top>.json holds the modules of one top-level package."""
+    by_top: dict[str, dict] = {}
+    for module, entry in data["modules"].items():
+        by_top.setdefault(module.split(".")[0], {})[module] = entry
+    index = {k: v for k, v in data.items() if k != "modules"}
+    index["shards"] = sorted(by_top)
+    SHARDS.mkdir(parents=True, exist_ok=True)
+    for old in SHARDS.glob("*.json"):
+        if old.stem not in by_top:
+            old.unlink()
+    for top, modules in by_top.items():
+        (SHARDS / f"{top}.json").write_text(dumps_compact({"schema": "modelgate.allowlist-shard/v2", "modules": modules}))
+    OUT.write_text(dumps_compact(index))
 
 
 if __name__ == "__main__":

@@ -4,7 +4,7 @@
  * anything else is unknown, and an unknown name can run code when invoked.
  */
 import { own } from "../own.js";
-import { allowEntry, allowlist, type AllowEntry } from "../rules/allowlist.js";
+import { allowEntry, allowlistIndex, type AllowEntry } from "../rules/allowlist.js";
 import { DENY_MODULES, DENY_NAMES, TORCHSCRIPT_CLASS_PREFIX, type DenyEntry } from "../rules/callables.js";
 
 export type Judgement =
@@ -37,7 +37,7 @@ const DUNDER_MODULES = new Set(["__main__", "__torch__", "__builtin__", "__mp_ma
  * a Python 2 (module, name) pair first, else a Python 2 module; `itertools.imap` is `builtins.map`.
  */
 export function normalName(module: string, name: string): { module: string; name: string } {
-  const { compat } = allowlist();
+  const { compat } = allowlistIndex();
   const pair = own(compat.names, `${module} ${name}`);
   if (pair) return { module: pair[0], name: pair[1] };
   return { module: own(compat.modules, module) ?? module, name };

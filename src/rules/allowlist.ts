@@ -1,8 +1,10 @@
 /**
- * The generated allowlist (data/allowlist.json, written by scripts/allowlist/generate.py): exact
- * qualified names a pickle may reach while a model loads, each with how it treats its arguments
- * when invoked. Only exact names: no prefix or family ever matches, and every name is an object
- * *defined* in the module it is named by (re-exports are left out by the generator).
+ * The generated allowlist (data/allowlist.json and data/allowlist/<package>.json, written by
+ * scripts/allowlist/generate.py): exact qualified names a pickle may reach while a model loads,
+ * each with how it treats its arguments when invoked. Only exact names: no prefix or family ever
+ * matches, and every name is an object *defined* in the module it is named by (re-exports are left
+ * out by the generator). The modules are kept one file per top-level package, read when a pickle
+ * first names that package.
  */
 import { readFileSync } from "node:fs";
 import type { StateGuard } from "../pickle/stateGuards.js";
@@ -58,15 +60,17 @@ export interface AllowModule {
   names: Record<string, AllowKind | Omit<AllowEntry, "lib">>;
 }
 
-export interface AllowlistData {
-  schema: "modelgate.allowlist/v1";
+/** data/allowlist.json: the table without its modules, and the top-level packages that have a shard. */
+export interface AllowlistIndex {
+  schema: "modelgate.allowlist/v2";
   /** The command that regenerates the file. */
   generator: string;
   /** Library name → the versions the generator introspected. */
   libraries: Record<string, string[]>;
   /** Why each kind is safe (shown by `--explain`-style output and the README). */
   kinds: Record<AllowKind, string>;
-  modules: Record<string, AllowModule>;
+  /** Top-level packages with a data/allowlist/<package>.json of their modules. */
+  shards: string[];
   /** Names the screen left out on purpose, with the reason (reviewed; reported as such when reached). */
   excluded: Record<string, string>;
   /** CPython's Lib/_compat_pickle.py: Python 2 modules and names as Python 3 loads them. */
@@ -77,16 +81,55 @@ export interface AllowlistData {
   };
 }
 
-const DATA_URL = packageFile("data/allowlist.json");
+/** The whole table: the index and every shard's modules (tests, README counts, public-path lookups). */
+export interface AllowlistData extends Omit<AllowlistIndex, "shards"> {
+  modules: Record<string, AllowModule>;
+}
 
-let data: AllowlistData | undefined;
+interface Shard {
+  schema: "modelgate.allowlist-shard/v2";
+  modules: Record<string, AllowModule>;
+}
 
-/** The allowlist, read on first use: a run that never judges a pickle (`--version`, a safetensors scan) never pays for it. */
+let index: AllowlistIndex | undefined;
+let shardNames: ReadonlySet<string> | undefined;
+const shards = new Map<string, Readonly<Record<string, AllowModule>>>();
+let whole: AllowlistData | undefined;
+
+/** The index, read on first use: a run that never judges a pickle (`--version`, a safetensors scan) never pays for it. */
+export function allowlistIndex(): Readonly<AllowlistIndex> {
+  if (index) return index;
+  const read = JSON.parse(readFileSync(packageFile("data/allowlist.json"), "utf8")) as AllowlistIndex;
+  if (read.schema !== "modelgate.allowlist/v2") throw new Error(`data/allowlist.json: unknown schema ${String(read.schema)}`);
+  shardNames = new Set(read.shards);
+  return (index = read);
+}
+
+/**
+ * The modules of `module`'s top-level package, read on first use; undefined when no shard holds
+ * that package. Only packages the index names are read: a module name from a pickle never
+ * becomes a path of its own.
+ */
+function modulesOf(module: string): Readonly<Record<string, AllowModule>> | undefined {
+  const dot = module.indexOf(".");
+  const top = dot < 0 ? module : module.slice(0, dot);
+  const cached = shards.get(top);
+  if (cached) return cached;
+  allowlistIndex();
+  if (!shardNames!.has(top)) return undefined;
+  const read = JSON.parse(readFileSync(packageFile(`data/allowlist/${top}.json`), "utf8")) as Shard;
+  if (read.schema !== "modelgate.allowlist-shard/v2") throw new Error(`data/allowlist/${top}.json: unknown schema ${String(read.schema)}`);
+  shards.set(top, read.modules);
+  return read.modules;
+}
+
+/** The whole table, every shard read. */
 export function allowlist(): Readonly<AllowlistData> {
-  if (data) return data;
-  const read = JSON.parse(readFileSync(DATA_URL, "utf8")) as AllowlistData;
-  if (read.schema !== "modelgate.allowlist/v1") throw new Error(`data/allowlist.json: unknown schema ${String(read.schema)}`);
-  return (data = read);
+  if (whole) return whole;
+  const { shards: tops, ...rest } = allowlistIndex();
+  const modules: Record<string, AllowModule> = {};
+  for (const top of tops) Object.assign(modules, modulesOf(top));
+  return (whole = { ...rest, modules });
 }
 
 /** Entries already looked up (undefined for names that are not listed), so a name is resolved once per process. */
@@ -99,10 +142,11 @@ const looked = new Map<string, AllowEntry | undefined>();
  */
 export function allowEntry(qualified: string): AllowEntry | undefined {
   if (looked.has(qualified)) return looked.get(qualified);
-  const { modules } = allowlist();
   let found: AllowEntry | undefined;
   for (let dot = qualified.lastIndexOf("."); dot > 0 && !found; dot = qualified.lastIndexOf(".", dot - 1)) {
-    const m = Object.hasOwn(modules, qualified.slice(0, dot)) ? modules[qualified.slice(0, dot)] : undefined;
+    const module = qualified.slice(0, dot);
+    const modules = modulesOf(module);
+    const m = modules && Object.hasOwn(modules, module) ? modules[module] : undefined;
     const name = qualified.slice(dot + 1);
     if (!m || !Object.hasOwn(m.names, name)) continue;
     const v = m.names[name];
@@ -144,7 +188,7 @@ export function definedUnder(module: string, name: string): boolean {
 
 /** Why the generator left a name out, when it did. */
 export function exclusionOf(qualified: string): string | undefined {
-  const { excluded } = allowlist();
+  const { excluded } = allowlistIndex();
   return Object.hasOwn(excluded, qualified) ? excluded[qualified] : undefined;
 }
 
