@@ -19,7 +19,7 @@
 import { constants as zc, gunzipSync, inflateSync } from "node:zlib";
 import { createRequire } from "node:module";
 import { LIMITS } from "../limits.js";
-import { HIGHEST_PROTOCOL, OP, isOpcode } from "./opcodes.js";
+import { HIGHEST_PROTOCOL, LENGTH_PREFIXED, OP, OPERAND_BYTES, isOpcode } from "./opcodes.js";
 
 /** What a constant may hold. `encoding` is the chain of layers undone, outermost first ("base64>zlib"), or "raw". */
 export type Dormant =
@@ -400,13 +400,6 @@ function latin1Bytes(s: string): Uint8Array | undefined {
 // ---- structural check
 
 const LINE_OPS = new Set<number>([OP.INT, OP.LONG, OP.FLOAT, OP.STRING, OP.UNICODE, OP.GET, OP.PUT, OP.PERSID]);
-const FIXED: Readonly<Record<number, number>> = {
-  [OP.BININT]: 4, [OP.BININT1]: 1, [OP.BININT2]: 2, [OP.BINFLOAT]: 8, [OP.PROTO]: 1, [OP.EXT1]: 1, [OP.EXT2]: 2,
-  [OP.EXT4]: 4, [OP.BINGET]: 1, [OP.LONG_BINGET]: 4, [OP.BINPUT]: 1, [OP.LONG_BINPUT]: 4, [OP.FRAME]: 8,
-};
-const LEN1 = new Set<number>([OP.SHORT_BINSTRING, OP.SHORT_BINBYTES, OP.SHORT_BINUNICODE, OP.LONG1]);
-const LEN4 = new Set<number>([OP.BINSTRING, OP.BINUNICODE, OP.BINBYTES, OP.LONG4]);
-const LEN8 = new Set<number>([OP.BINUNICODE8, OP.BINBYTES8, OP.BYTEARRAY8]);
 
 /**
  * Walks opcodes by their operand shapes (no semantics) until STOP. A PROTO 2–5 start is a pickle
@@ -430,16 +423,14 @@ function walksLikePickle(b: Uint8Array): boolean {
       const nl = b.indexOf(0x0a, pos);
       if (nl < 0) return false;
       pos = nl + 1;
-    } else if (FIXED[op] !== undefined) {
-      pos += FIXED[op]!;
+    } else if (LENGTH_PREFIXED.has(op)) {
+      const width = OPERAND_BYTES[op]!;
+      if (pos + width > b.length) return false;
+      let len = 0;
+      for (let i = width - 1; i >= 0; i--) len = len * 256 + b[pos + i]!;
+      pos += width + len;
     } else {
-      const width = LEN1.has(op) ? 1 : LEN4.has(op) ? 4 : LEN8.has(op) ? 8 : 0;
-      if (width > 0) {
-        if (pos + width > b.length) return false;
-        let len = 0;
-        for (let i = width - 1; i >= 0; i--) len = len * 256 + b[pos + i]!;
-        pos += width + len;
-      }
+      pos += OPERAND_BYTES[op]!;
     }
     // A protocol 2+ stream that walks this far is a pickle even if it is cut short later (loaders run the prefix).
     if (protocolled && ops >= 8) return true;

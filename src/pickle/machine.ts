@@ -5,7 +5,7 @@
  * inline streams (joblib object arrays) run in a child machine over the same reader.
  */
 import { LIMITS } from "../limits.js";
-import { OP, HIGHEST_PROTOCOL, opName } from "./opcodes.js";
+import { OP, HIGHEST_PROTOCOL, OPERAND_BYTES, opName } from "./opcodes.js";
 import { floatLine, intLine, longLine, memoKeyLine, parseIntLiteral, quotedLine, unescapePy } from "./literals.js";
 import { NeedMore, Operands, StreamBreak, utf8 } from "./operands.js";
 import { Memo } from "./memo.js";
@@ -47,17 +47,13 @@ const MAX_STACK = LIMITS.pickleMaxStack;
 const MAX_MEMO = LIMITS.pickleMaxMemo;
 const MAX_OPCODES = LIMITS.pickleMaxOpcodes;
 /**
- * Operand bytes (fixed, or a length prefix) that the hot loop's opcodes need buffered, checked once
- * before its switch: one refill path for all of them, where a path per opcode, first taken deep
- * into a big stream, cost a deoptimisation of the loop. Rare opcodes read through Operands.
+ * OPERAND_BYTES of the opcodes the hot loop reads in place, checked once before its switch; rare
+ * opcodes read through Operands, which leaves `r.pos` past the opcode when an operand is cut short.
  */
-const HOT_OPERAND_BYTES = new Uint8Array(256);
-for (const [ops, n] of [
-  [[OP.BININT1, OP.SHORT_BINUNICODE, OP.BINPUT, OP.BINGET], 1],
-  [[OP.BININT2], 2],
-  [[OP.BININT, OP.LONG_BINPUT, OP.LONG_BINGET], 4],
-  [[OP.BINFLOAT], 8],
-] as const) for (const op of ops) HOT_OPERAND_BYTES[op] = n;
+const HOT_OPERANDS: ReadonlySet<number> = new Set([
+  OP.BININT, OP.BININT1, OP.BININT2, OP.BINFLOAT, OP.SHORT_BINUNICODE, OP.BINPUT, OP.LONG_BINPUT, OP.BINGET, OP.LONG_BINGET,
+]);
+const HOT_OPERAND_BYTES = OPERAND_BYTES.map((n, op) => (HOT_OPERANDS.has(op) ? n : 0));
 /**
  * Up to this many memo entries everything is kept. Past it, the memo keeps placeholders for most
  * values (see compacted), so a dense pickle's memo does not pin every record in memory.

@@ -92,3 +92,25 @@ export function isOpcode(code: number): boolean {
 
 /** Highest protocol this machine understands; PROTO above it is malformed. */
 export const HIGHEST_PROTOCOL = 5;
+
+/**
+ * Bytes that follow each opcode before anything variable: its fixed operand (BININT's 4, FRAME's 8)
+ * or the little-endian length of the payload after it (SHORT_BINUNICODE's 1, BINBYTES8's 8); 0 for
+ * opcodes without one and for those whose operand is a text line. The plain-data proof and the
+ * machine check it once before their switch (one refill path for every opcode: a path per opcode,
+ * first taken deep into a big stream, cost a deoptimisation of the loop); the dormant-payload walk
+ * steps over operands by it.
+ */
+export const OPERAND_BYTES = new Uint8Array(256);
+/** Opcodes whose OPERAND_BYTES are the length of a payload that follows them. */
+export const LENGTH_PREFIXED: ReadonlySet<number> = new Set([
+  OP.SHORT_BINSTRING, OP.SHORT_BINBYTES, OP.SHORT_BINUNICODE, OP.LONG1,
+  OP.BINSTRING, OP.BINUNICODE, OP.BINBYTES, OP.LONG4,
+  OP.BINUNICODE8, OP.BINBYTES8, OP.BYTEARRAY8,
+]);
+for (const [ops, n] of [
+  [[OP.PROTO, OP.BININT1, OP.EXT1, OP.BINPUT, OP.BINGET, OP.SHORT_BINSTRING, OP.SHORT_BINBYTES, OP.SHORT_BINUNICODE, OP.LONG1], 1],
+  [[OP.BININT2, OP.EXT2], 2],
+  [[OP.BININT, OP.EXT4, OP.LONG_BINPUT, OP.LONG_BINGET, OP.BINSTRING, OP.BINUNICODE, OP.BINBYTES, OP.LONG4], 4],
+  [[OP.BINFLOAT, OP.FRAME, OP.BINUNICODE8, OP.BINBYTES8, OP.BYTEARRAY8], 8],
+] as const) for (const op of ops) OPERAND_BYTES[op] = n;

@@ -13,7 +13,7 @@
 import { LIMITS } from "../limits.js";
 import { floatLine, intLine, longLine, memoKeyLine, quotedLine, unescapePy } from "./literals.js";
 import { MIN_CONSTANT, type ConstantLog } from "./constants.js";
-import { HIGHEST_PROTOCOL, OP } from "./opcodes.js";
+import { HIGHEST_PROTOCOL, OP, OPERAND_BYTES } from "./opcodes.js";
 import { LINE_CHUNK, LINE_TOO_LONG, LINE_UNBUFFERED, lineEnd, lineText } from "./operands.js";
 import type { StreamOutcome } from "./machine.js";
 import type { StreamReader } from "./reader.js";
@@ -57,20 +57,6 @@ const KEY_SLACK = 4096;
 const MAX_SAFE_HIGH = 0x1fffff;
 /** Constants the machine keeps in memory (longer ones it skips unread: noted by position here too). */
 const MAX_INLINE = LIMITS.pickleMaxInlineConstant;
-
-/**
- * Bytes after each opcode that must be buffered before it runs: its fixed operand, or the length
- * prefix of a variable one. Checked once, before the switch, so a read buffer ending inside an
- * operand is one path, not one per opcode: each of those paths, first taken deep into a big
- * stream, cost a deoptimisation of this loop.
- */
-const OPERAND_BYTES = new Uint8Array(256);
-for (const [ops, n] of [
-  [[PROTO, BININT1, SHORT_BINUNICODE, SHORT_BINSTRING, SHORT_BINBYTES, LONG1, BINPUT, BINGET], 1],
-  [[BININT2], 2],
-  [[BININT, BINUNICODE, BINBYTES, BINSTRING, LONG4, LONG_BINPUT, LONG_BINGET], 4],
-  [[FRAME, BINFLOAT, BINUNICODE8, BINBYTES8, BYTEARRAY8], 8],
-] as const) for (const op of ops) OPERAND_BYTES[op] = n;
 
 /**
  * Runs the proof over the stream at `r.pos`. Returns the stream's outcome when it is plain data and
