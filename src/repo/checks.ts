@@ -154,7 +154,12 @@ export function checkRepository(facts: RepoFacts, report: RepoReporter, callable
 
 /** Does the check need this file's whole text (a config or template within the bound, not an LFS pointer)? */
 export function needsText(file: Pick<RepoFile, "rel" | "size" | "head">): boolean {
-  return configKind(basename(file.rel)) !== undefined && !isLfsPointer(file.head) && file.size <= REPO_LIMITS.configBytes;
+  return configWithinBound(file.rel, file.size) && !isLfsPointer(file.head);
+}
+
+/** A config or template by name, no larger than the bound on what is parsed. */
+function configWithinBound(rel: string, size: number): boolean {
+  return configKind(basename(rel)) !== undefined && size <= REPO_LIMITS.configBytes;
 }
 
 /** Regular files under root that are not excluded (symlinks are checked, never followed). */
@@ -193,10 +198,11 @@ async function collectFolderFacts(root: string, linkBase: string, excluded: NonN
   return facts;
 }
 
-/** The facts of one regular local file (opened without following links). */
+/** The facts of one regular local file (opened without following links), read once: a config within the bound whole, any other file its head. */
 export function localFileFacts(abs: string, rel: string, size: number): RepoFile {
-  const file: RepoFile = { rel, size, head: readFileStart(abs, REPO_LIMITS.headBytes) };
-  if (needsText(file)) file.text = readFileStart(abs, REPO_LIMITS.configBytes).toString("utf8");
+  const bytes = readFileStart(abs, configWithinBound(rel, size) ? REPO_LIMITS.configBytes : REPO_LIMITS.headBytes);
+  const file: RepoFile = { rel, size, head: bytes.subarray(0, REPO_LIMITS.headBytes) };
+  if (needsText(file)) file.text = bytes.toString("utf8");
   return file;
 }
 
