@@ -12,6 +12,7 @@ import { describeFailure } from "../signing/describe.js";
 import { SIGNING_LIMITS } from "../signing/limits.js";
 import type { RepositoryFile, RepositoryVerdict } from "../signing/repository.js";
 import { SIGNATURE_FILE } from "../signing/signatureFile.js";
+import { boundedBody, HttpError } from "../sources/http.js";
 import { repoLabel, type RepoRef } from "./routes.js";
 import { isRefusal, Upstream, UpstreamError } from "./upstream.js";
 
@@ -112,7 +113,7 @@ export class RepositorySignatures {
     for (let page = 0; target !== undefined; page++) {
       if (page === SIGNATURE_CHECK_LIMITS.maxTreePages) return `the upstream's file listing is longer than ${SIGNATURE_CHECK_LIMITS.maxTreePages} pages`;
       const res = await this.upstream.forwardApi("GET", target, undefined, undefined, auth);
-      const text = await boundedBody(res, SIGNATURE_CHECK_LIMITS.maxTreePageBytes);
+      const text = await pageText(res);
       if (!res.ok) return `the upstream answered ${res.status} for the file listing`;
       let parsed: unknown;
       try {
@@ -168,16 +169,12 @@ function nextPage(link: string | null, origin: string): string | undefined {
   return url.origin === origin ? url.pathname + url.search : undefined;
 }
 
-/** A body as text, or undefined when it is longer than `max` bytes (the rest is not read). */
-async function boundedBody(res: Response, max: number): Promise<string | undefined> {
-  if (!res.body) return "";
-  const parts: Uint8Array[] = [];
-  let n = 0;
-  for await (const chunk of res.body as AsyncIterable<Uint8Array>) {
-    n += chunk.length;
-    // Leaving the loop cancels the rest of the body.
-    if (n > max) return undefined;
-    parts.push(chunk);
+/** A listing page as text, or undefined when it is over the page bound (the rest is not read). */
+async function pageText(res: Response): Promise<string | undefined> {
+  try {
+    return Buffer.from(await boundedBody(res, SIGNATURE_CHECK_LIMITS.maxTreePageBytes, "the file listing")).toString("utf8");
+  } catch (err) {
+    if (err instanceof HttpError) return undefined;
+    throw err;
   }
-  return Buffer.concat(parts).toString("utf8");
 }
