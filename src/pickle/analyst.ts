@@ -89,6 +89,8 @@ export class PickleAnalyst implements MachineObserver {
    */
   private readonly excusedCalls = new WeakMap<CallResult, { name: string; entry: AllowEntry } | undefined>();
   readonly nested: NestedPayload[] = [];
+  /** Whether a machine has dropped a value from its memo: until then nothing can hold FORGOTTEN, and uses are not walked for it. */
+  private forgetting = false;
 
   constructor(
     private readonly report: Reporter,
@@ -141,7 +143,7 @@ export class PickleAnalyst implements MachineObserver {
       });
       return;
     }
-    if (fn === FORGOTTEN || reachesForgotten(c.args)) {
+    if (fn === FORGOTTEN || (this.forgetting && reachesForgotten(c.args))) {
       this.forgotten(fn === FORGOTTEN ? `${c.kind} calls a value` : `${c.kind} passes ${describe(fn)} a value`, c.at);
       if (fn === FORGOTTEN) return;
     }
@@ -159,8 +161,8 @@ export class PickleAnalyst implements MachineObserver {
   }
 
   onBuild(target: Value, state: Value, at: number): BuildDirective {
-    const inTarget = reachesForgotten(target);
-    if (inTarget || reachesForgotten(state)) {
+    const inTarget = this.forgetting && reachesForgotten(target);
+    if (inTarget || (this.forgetting && reachesForgotten(state))) {
       this.forgotten(`BUILD's ${inTarget ? "target" : "state"} holds a value`, at);
       if (target === FORGOTTEN) return undefined;
     }
@@ -233,6 +235,10 @@ export class PickleAnalyst implements MachineObserver {
 
   onPersistentId(ref: PersistentRef): void {
     this.hooks.onPersistentId?.(ref);
+  }
+
+  onForget(): void {
+    this.forgetting = true;
   }
 
   onIssue(kind: IssueKind, message: string, at: number): void {

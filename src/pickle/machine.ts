@@ -92,6 +92,8 @@ export interface MachineObserver {
   onExt(code: number, at: number): void;
   onPersistentId(ref: PersistentRef): void;
   onIssue(kind: IssueKind, message: string, at: number): void;
+  /** The memo put FORGOTTEN in place of a value: until this is called, no value holds FORGOTTEN. */
+  onForget?(): void;
   /** SETITEM(S) on something other than a dict (an OrderedDict() call result): `kv[from…to)`, valid only during the call. */
   onSetItems?(target: Sym, kv: readonly Value[], from: number, to: number, at: number): void;
 }
@@ -705,7 +707,14 @@ export class Machine {
       }
       return PLAIN_DATA;
     }
-    return this.retained(v) ? v : FORGOTTEN;
+    return this.keptOrForgotten(v);
+  }
+
+  /** `v` while the memo budget has room for it, else FORGOTTEN (and the observer learns that values are being dropped). */
+  private keptOrForgotten(v: Value): Value {
+    if (this.retained(v)) return v;
+    this.observer.onForget?.();
+    return FORGOTTEN;
   }
 
   /** Whether the memo may keep `v` past MEMO_RETAIN_ALL entries (it is then charged to the memo budget). */
@@ -726,7 +735,7 @@ export class Machine {
   private restore(c: MutableContainer): void {
     c.behaviour = true;
     if (c.memoKey === undefined) return;
-    const back = this.retained(c) ? c : FORGOTTEN;
+    const back = this.keptOrForgotten(c);
     this.putBack(c.memoKey, back);
     for (const key of c.moreMemoKeys ?? []) this.putBack(key, back);
     c.memoKey = undefined;
