@@ -3,8 +3,10 @@
  * WebAssembly, run on an in-memory file system. The listing's declared sizes are checked against
  * the limits before anything is extracted; encrypted archives and members are MG141.
  */
+import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import type { FileSystem, SevenZipModuleFactory } from "7z-wasm";
+import { dirname, join } from "node:path";
+import type { FileSystem, SevenZipModule, SevenZipModuleFactory, SevenZipModuleOptions } from "7z-wasm";
 import { LIMITS } from "../limits.js";
 import { BufferSource, type ByteSource } from "../sources/byteSource.js";
 import { formatBytes } from "../units.js";
@@ -28,7 +30,8 @@ export const NO_PASSWORD = "-pmodelgate";
 
 /**
  * Runs 7-Zip once on a fresh instance (an instance is not reusable after a failed run: 7-Zip's
- * C++ exceptions escape as bare numbers). `files` are written to the working folder first.
+ * C++ exceptions escape as bare numbers; and a fresh one carries nothing from the file before).
+ * `files` are written to the working folder first.
  * A `stdout` callback that throws stops 7-Zip: it sees an I/O error and exits.
  */
 export async function run7z(
@@ -36,10 +39,9 @@ export async function run7z(
   files: Readonly<Record<string, Uint8Array>>,
   stdout?: (byte: number) => void,
 ): Promise<SevenZipRun> {
-  const factory = createRequire(import.meta.url)("7z-wasm") as SevenZipModuleFactory;
   let text = "";
   let errors = "";
-  const sevenZip = await factory({
+  const sevenZip = await instantiate({
     stdout: stdout ?? ((c) => (text += String.fromCharCode(c))),
     print: (line) => (text += line + "\n"),
     printErr: (line) => (errors += line.trim() ? line.trim() + " " : ""),
@@ -58,6 +60,32 @@ export async function run7z(
     process.exitCode = exitCode;
   }
   return { ok: status === 0, error: errors.trim() || `7-Zip exit status ${status}`, stdout: text, fs: sevenZip.FS };
+}
+
+/** Emscripten's hook for supplying the instance itself (not in 7z-wasm's types). */
+interface InstantiateHook {
+  instantiateWasm(imports: WebAssembly.Imports, done: (instance: WebAssembly.Instance, module: WebAssembly.Module) => void): object;
+}
+
+/**
+ * 7-Zip's WebAssembly, compiled once per thread: the factory alone would read and compile the
+ * 1.6 MB module again for every instance (10–15 ms each, on every joblib .lzma file).
+ */
+let compiled: WebAssembly.Module | undefined;
+
+/** A fresh 7-Zip instance (its own memory and file system) of the module compiled once. */
+function instantiate(options: Partial<SevenZipModuleOptions>): Promise<SevenZipModule> {
+  const require = createRequire(import.meta.url);
+  const factory = require("7z-wasm") as SevenZipModuleFactory;
+  compiled ??= new WebAssembly.Module(readFileSync(join(dirname(require.resolve("7z-wasm")), "7zz.wasm")));
+  const module = compiled;
+  const hook: InstantiateHook = {
+    instantiateWasm(imports, done) {
+      done(new WebAssembly.Instance(module, imports), module);
+      return {}; // Emscripten reads the exports from what `done` got
+    },
+  };
+  return factory({ ...options, ...hook } as Partial<SevenZipModuleOptions>);
 }
 
 export interface SevenZipEntry {
