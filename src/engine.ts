@@ -93,7 +93,7 @@ export async function scanTargets(paths: string[], options: Omit<ScanOptions, "f
   const results: ScannedFile[] = new Array(targets.length);
   const localBytes = collected.files.reduce((n, f) => n + f.size, 0);
   const threadCount = threadsFor(collected.files.length, localBytes, jobs, options.threads);
-  const threads = threadCount > 0 ? new ScanThreads(threadCount) : undefined;
+  const threads = threadCount > 0 ? new ScanThreads(threadCount, scanFileFindings) : undefined;
   let next = 0;
   let filesDone = 0;
   let bytesDone = 0;

@@ -2,13 +2,15 @@
  * Worker threads that scan local files, so a folder scan uses every core: the pickle machine is
  * CPU-bound and a single thread leaves the other cores idle. Each thread runs `scanFileFindings`
  * on the files it is sent, several at a time, so its I/O overlaps its analysis; the main thread walks the
- * targets, runs the repository checks and the cache, and hands the findings to the policy. A
+ * targets, runs the repository checks and the cache, scans its own share of the files, and hands
+ * the findings to the policy. A
  * thread that dies (out of memory on a hostile file) fails the files it held: they are reported
  * as errors, which block.
  */
 import { availableParallelism } from "node:os";
-import { Worker } from "node:worker_threads";
+import { Worker, type MessagePort } from "node:worker_threads";
 import type { FileScanOptions } from "./engine.js";
+import { hdf5Service } from "./formats/hdf5Client.js";
 import { failedScan, type ScannedFile } from "./types.js";
 
 /** What the main thread sends: one file to scan. */
@@ -17,6 +19,11 @@ export interface ScanRequest {
   path: string;
   display: string;
   options: Pick<FileScanOptions, "notes" | "callables">;
+}
+
+/** What a thread is started with: the port its HDF5 reads go through. */
+export interface ScanThreadData {
+  hdf5: MessagePort;
 }
 
 /** What a thread answers. */
@@ -34,9 +41,12 @@ export const MIN_FILES_PER_THREAD = 16;
  */
 export const MIN_BYTES_PER_THREAD = 32 * 1024 * 1024;
 
-/** Threads for a scan of `files` local files of `bytes` in all: at most `jobs` and the cores, and enough work for each. */
+/**
+ * Threads for a scan of `files` local files of `bytes` in all. By default one fewer than the cores
+ * and `jobs` (the main thread scans too), and enough work for each; asked for, as many as there is work for.
+ */
 export function threadsFor(files: number, bytes: number, jobs: number, requested?: number): number {
-  const wanted = requested ?? Math.min(jobs, availableParallelism(), Math.floor(bytes / MIN_BYTES_PER_THREAD));
+  const wanted = requested ?? Math.min(jobs - 1, availableParallelism() - 1, Math.floor(bytes / MIN_BYTES_PER_THREAD));
   return Math.max(0, Math.min(wanted, Math.floor(files / MIN_FILES_PER_THREAD)));
 }
 
@@ -45,13 +55,25 @@ interface Pending {
   resolve: (r: ScannedFile) => void;
 }
 
-class ScanThread {
+/** Scans one local file on the calling thread (the engine's scanFileFindings). */
+export type LocalScan = (path: string, display: string, options: ScanRequest["options"]) => Promise<ScannedFile>;
+
+/** Where a file can be scanned: a worker thread, or the calling thread. */
+interface Lane {
+  /** Files in hand. */
+  readonly load: number;
+  scan(request: ScanRequest): Promise<ScannedFile>;
+}
+
+class ScanThread implements Lane {
   private readonly worker: Worker;
-  readonly pending = new Map<number, Pending>();
+  private readonly pending = new Map<number, Pending>();
   private dead: string | undefined;
 
   constructor() {
-    this.worker = new Worker(new URL("./scanWorker.js", import.meta.url));
+    // The thread reads HDF5 through the main thread's one reader (src/formats/hdf5Client.ts).
+    const hdf5 = hdf5Service();
+    this.worker = new Worker(new URL("./scanWorker.js", import.meta.url), { workerData: { hdf5 } satisfies ScanThreadData, transferList: [hdf5] });
     this.worker.on("message", (m: ScanAnswer) => {
       const p = this.pending.get(m.id);
       this.pending.delete(m.id);
@@ -59,6 +81,10 @@ class ScanThread {
     });
     this.worker.on("error", (err) => this.fail(`the scanning thread failed: ${err.message}`));
     this.worker.on("exit", (code) => this.fail(`the scanning thread exited with code ${code}`));
+  }
+
+  get load(): number {
+    return this.pending.size;
   }
 
   scan(request: ScanRequest): Promise<ScannedFile> {
@@ -83,18 +109,39 @@ class ScanThread {
 }
 
 
-/** A fixed set of scanning threads; each file goes to the thread with the fewest files in hand. */
+/** The calling thread as a lane: it scans too, so N threads add N cores to the one the scan runs on. */
+class CallingThread implements Lane {
+  load = 0;
+
+  constructor(private readonly scanHere: LocalScan) {}
+
+  async scan(request: ScanRequest): Promise<ScannedFile> {
+    this.load++;
+    try {
+      return await this.scanHere(request.path, request.display, request.options);
+    } finally {
+      this.load--;
+    }
+  }
+}
+
+/**
+ * A fixed set of scanning threads and the calling thread; each file goes to the one with the fewest
+ * files in hand, a worker when they tie (the calling thread also answers the workers and keeps the report).
+ */
 export class ScanThreads {
   private readonly threads: ScanThread[];
+  private readonly lanes: Lane[];
   private nextId = 0;
 
-  constructor(count: number) {
+  constructor(count: number, scanHere: LocalScan) {
     this.threads = Array.from({ length: count }, () => new ScanThread());
+    this.lanes = [...this.threads, new CallingThread(scanHere)];
   }
 
   scanFile(path: string, display: string, options: ScanRequest["options"]): Promise<ScannedFile> {
-    const thread = this.threads.reduce((a, b) => (b.pending.size < a.pending.size ? b : a));
-    return thread.scan({ id: this.nextId++, path, display, options });
+    const lane = this.lanes.reduce((a, b) => (b.load < a.load ? b : a));
+    return lane.scan({ id: this.nextId++, path, display, options });
   }
 
   async close(): Promise<void> {

@@ -1,11 +1,13 @@
 /** The body of a scanning thread (src/scanThreads.ts): scans each file it is sent and answers with the result. */
-import { parentPort } from "node:worker_threads";
+import { parentPort, workerData } from "node:worker_threads";
 import { scanFileFindings } from "./engine.js";
-import type { ScanAnswer, ScanRequest } from "./scanThreads.js";
+import { remoteHdf5Reader, useHdf5Reader } from "./formats/hdf5Client.js";
+import type { ScanAnswer, ScanRequest, ScanThreadData } from "./scanThreads.js";
 import { failedScan } from "./types.js";
 
 if (!parentPort) throw new Error("scanWorker.js runs as a worker thread of src/scanThreads.ts");
 const port = parentPort;
+useHdf5Reader(remoteHdf5Reader((workerData as ScanThreadData).hdf5));
 port.on("message", (request: ScanRequest) => {
   void scanFileFindings(request.path, request.display, request.options)
     .catch((err: unknown) => failedScan(request.display, `the scan failed: ${err instanceof Error ? err.message : String(err)}`))

@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { checkKerasConfigText, isKerasArchive, scanKerasArchive, scanKerasH5, scanTorchModuleBlobs, sniffHdf5, walkKerasConfig } from "../src/formats/keras.js";
+import { hdf5Service, readHdf5, remoteHdf5Reader } from "../src/formats/hdf5Client.js";
 import { openZip } from "../src/formats/zip.js";
 import { checkHydraTargets, executableKind, isLfsPointer, scanRepository, type FindingSink } from "../src/repo/checks.js";
 import { ruleInfo, type RuleId } from "../src/rules/catalogue.js";
@@ -103,6 +104,19 @@ test("a truncated or garbage HDF5 file is reported as not analysed, never a cras
     await scanKerasH5(new BufferSource("broken.h5", bytes), ctx);
     assert.ok(ctx.rules().includes("MG265"), JSON.stringify(ctx.reports));
   }
+});
+
+test("an HDF5 read through another thread's reader answers as a read here does, and fails closed once that reader is gone", async () => {
+  const file = (): Uint8Array<ArrayBuffer> => new Uint8Array(readFileSync(join(FIXTURES, "keras-repo/malicious/keras2_lambda.h5")));
+  const here = await readHdf5(file());
+  assert.ok("attributes" in here && here.attributes.get("model_config")?.includes("Lambda"), JSON.stringify(here));
+  const service = hdf5Service();
+  const remote = remoteHdf5Reader(service);
+  assert.deepEqual(await remote(file()), here);
+  // The port closes: a read in flight and later ones fail rather than hang or pass.
+  const inFlight = remote(file());
+  service.close();
+  for (const read of [await inFlight, await remote(file())]) assert.ok("failure" in read && !read.overTime, JSON.stringify(read));
 });
 
 test("a trust signal in the config (keras_version, famous name) does not lower a Lambda (X2)", () => {

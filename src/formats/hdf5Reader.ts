@@ -1,5 +1,5 @@
 /**
- * The HDF5 reader worker that src/formats/keras.ts starts: reads the config-bearing root attributes
+ * The HDF5 reader worker that src/formats/hdf5Client.ts starts: reads the config-bearing root attributes
  * of a Keras HDF5 file with libhdf5 (h5wasm) and answers one message per file. It runs in its own
  * thread because libhdf5 trusts a file's structures and a crafted one can make it loop for ever:
  * the main thread ends the worker when a read exceeds its time bound.
@@ -13,7 +13,7 @@ const CONFIG_ATTRIBUTES = ["model_config", "training_config"] as const;
 /** What the reader answers: the config attributes (null: present but not text), or why not. */
 export type ReaderReply = { ok: true; attributes: Map<string, string | null>; heapBytes: number } | { ok: false; error: string; fatal: boolean };
 
-if (!parentPort) throw new Error("hdf5Reader.js runs as a worker thread of src/formats/keras.ts");
+if (!parentPort) throw new Error("hdf5Reader.js runs as a worker thread of src/formats/hdf5Client.ts");
 void serveReads(parentPort);
 
 async function serveReads(port: MessagePort): Promise<void> {

@@ -5,19 +5,18 @@
  * that make Keras import and call things outside itself (CVE-2024-3660, CVE-2025-1550 family).
  *
  * HDF5 is read with h5wasm (libhdf5 compiled to WebAssembly, so a parser bug stays inside its
- * sandbox), in a worker thread that is ended when a read takes too long (this module is also the
- * worker's entry point). libhdf5 reads synchronously from its in-memory file system, so the file has to be
- * copied in whole, which is why its size is bounded. Nothing in the config (keras_version, layer
+ * sandbox), in a reader worker that is ended when a read takes too long (src/formats/hdf5Client.ts).
+ * libhdf5 reads synchronously from its in-memory file system, so the file has to be copied in
+ * whole, which is why its size is bounded. Nothing in the config (keras_version, layer
  * names) lowers a finding (X2).
  */
-import { Worker } from "node:worker_threads";
 import { LIMITS } from "../limits.js";
 import { own } from "../own.js";
 import { judge, type Judgement } from "../pickle/judge.js";
 import { readFileSync } from "node:fs";
 import { KERAS_DANGEROUS_FUNCTIONS, KERAS_FUNCTION_MODULES, KERAS_MODULE_ROOTS } from "../rules/kerasAndRepo.js";
 import { BufferSource, readAll, type ByteSource } from "../sources/byteSource.js";
-import type { ReaderReply } from "./hdf5Reader.js";
+import { readHdf5 } from "./hdf5Client.js";
 import type { FormatScanner, ScanContext } from "./context.js";
 import { scanZipEntry, type ZipArchive, type ZipEntry } from "./zip.js";
 import { packageFile } from "../packageFiles.js";
@@ -28,25 +27,6 @@ import { packageFile } from "../packageFiles.js";
  * parameters. Larger files are reported as not analysed rather than read (fail closed).
  */
 const H5_MAX_BYTES = LIMITS.maxInMemoryLayer;
-/**
- * Time libhdf5 gets to read a file's root attributes (CWE-835: hostile B-trees and heaps that make
- * it loop). Real files take milliseconds, but this is wall time on a possibly loaded machine, where
- * a tight bound would block benign files; MODELGATE_HDF5_READ_MS sets it (the fuzz tests lower it).
- * The allowance per GiB covers copying a large file in.
- */
-function h5TimeMs(): number {
-  const set = Number(process.env["MODELGATE_HDF5_READ_MS"]);
-  return Number.isInteger(set) && set > 0 ? set : 10_000;
-}
-const H5_TIME_PER_GIB_MS = 4_000;
-/** Time the reader worker gets to load the WASM module (~0.4 s on an idle machine). */
-const H5_START_MS = 30_000;
-/**
- * WASM heap size past which the reader worker is replaced after a read, so its memory is returned
- * (the heap never shrinks). During a read, h5wasm's own cap bounds it (CWE-789): its heap cannot
- * grow past 2 GiB, so a hostile size makes libhdf5's allocation fail and the read end in an error.
- */
-const H5_HEAP_RECYCLE_BYTES = 512 * 1024 * 1024;
 /** Chunk size of the copy handed to the reader. */
 const COPY_CHUNK_BYTES = 64 * 1024 * 1024;
 /** Largest model/training config parsed (CWE-400: real configs are kilobytes to a few megabytes). */
@@ -70,110 +50,17 @@ export const scanKerasH5: FormatScanner = async (source: ByteSource, ctx: ScanCo
     ctx.report("MG265", `HDF5 file is ${source.size} bytes, over the ${H5_MAX_BYTES}-byte in-memory bound; its model config was not analysed`);
     return;
   }
-  let attributes: Map<string, string | null>;
-  try {
-    attributes = await hdf5Reader.read(await readOwnedCopy(source));
-  } catch (err) {
-    const why = err instanceof Hdf5ReadLimit ? err.message : `could not be read (${firstLine(err)})`;
+  const read = await readHdf5(await readOwnedCopy(source));
+  if ("failure" in read) {
+    const why = read.overTime ? read.failure : `could not be read (${firstLine(read.failure)})`;
     ctx.report("MG265", `HDF5 file ${why}; its model config was not analysed`);
     return;
   }
-  for (const [name, text] of attributes) {
+  for (const [name, text] of read.attributes) {
     if (text === null) ctx.report("MG264", `root attribute ${name} is not a string; it was not analysed`);
     else await scanTorchModuleBlobs(checkKerasConfigText(text, ctx, name), ctx);
   }
 };
-
-/** A read that libhdf5 did not finish within its time bound; the worker running it was ended. */
-class Hdf5ReadLimit extends Error {}
-
-
-/**
- * libhdf5 runs synchronously and trusts the file's B-trees and heaps: a crafted file can make it
- * loop forever (found by test/fuzz-formats.test.ts: three changed bytes in a Keras 2 file). So it
- * runs in a worker thread that is ended when a read exceeds its time bound; the next read starts
- * a fresh one. Reads are queued: one worker, one file at
- * a time. The worker loads the WASM module once (~0.4 s) and serves reads until it has to go.
- */
-class Hdf5Reader {
-  /** The worker serving reads (started or starting), and the same once it is ready. */
-  private running: Worker | undefined;
-  private ready: Promise<Worker> | undefined;
-  private queue: Promise<unknown> = Promise.resolve();
-
-  read(bytes: Uint8Array<ArrayBuffer>): Promise<Map<string, string | null>> {
-    const result = this.queue.then(() => this.send(bytes));
-    this.queue = result.catch(() => undefined);
-    return result;
-  }
-
-  private async send(bytes: Uint8Array<ArrayBuffer>): Promise<Map<string, string | null>> {
-    const worker = await (this.ready ??= this.start());
-    const limitMs = h5TimeMs() + Math.ceil((bytes.length / 2 ** 30) * H5_TIME_PER_GIB_MS);
-    const answer = this.nextMessage(worker, limitMs, `was not read within ${limitMs} ms (libhdf5 kept working on its structures)`);
-    worker.postMessage(bytes, [bytes.buffer]);
-    const reply = await answer;
-    if (reply === "ready" || !reply.ok) {
-      // An abort leaves the WASM instance unusable; a plain HDF5 error does not.
-      if (reply === "ready" || reply.fatal) this.stop(worker);
-      throw new Error(reply === "ready" ? "the HDF5 reader answered out of turn" : reply.error);
-    }
-    if (reply.heapBytes > H5_HEAP_RECYCLE_BYTES) this.stop(worker);
-    return reply.attributes;
-  }
-
-  /** Starts a worker; resolves once it has loaded the WASM module. */
-  private start(): Promise<Worker> {
-    const worker = new Worker(new URL("./hdf5Reader.js", import.meta.url));
-    this.running = worker;
-    worker.unref();
-    // Between reads too: a worker that fails or exits is dropped, so the next read starts another.
-    const drop = (): void => this.stop(worker);
-    worker.on("error", drop).on("exit", drop);
-    return this.nextMessage(worker, H5_START_MS, `could not be read: the HDF5 reader did not start within ${H5_START_MS} ms`).then((first) => {
-      if (first === "ready") return worker;
-      this.stop(worker);
-      throw new Error("the HDF5 reader did not start");
-    });
-  }
-
-  /**
-   * The worker's next message. The worker is ended, and the wait rejected, when it takes over
-   * `limitMs` (`late` says so), or when it fails or exits.
-   */
-  private nextMessage(worker: Worker, limitMs: number, late: string): Promise<ReaderReply | "ready"> {
-    return new Promise((resolve, reject) => {
-      const done = (): void => {
-        clearTimeout(timer);
-        worker.off("message", answered).off("error", fail).off("exit", exited);
-      };
-      const answered = (reply: ReaderReply | "ready"): void => {
-        done();
-        resolve(reply);
-      };
-      const fail = (err: Error): void => {
-        done();
-        this.stop(worker);
-        reject(err);
-      };
-      const exited = (code: number): void => fail(new Error(`the HDF5 reader stopped (exit code ${code})`));
-      // Ref'd: it also keeps the process alive while the (unref'd) worker works.
-      const timer = setTimeout(() => fail(new Hdf5ReadLimit(late)), limitMs);
-      worker.on("message", answered).on("error", fail).on("exit", exited);
-    });
-  }
-
-  /** Ends `worker`; when it is the one serving reads, the next read starts another. */
-  private stop(worker: Worker): void {
-    if (this.running === worker) {
-      this.running = undefined;
-      this.ready = undefined;
-    }
-    void worker.terminate();
-  }
-}
-
-const hdf5Reader = new Hdf5Reader();
 
 /** The whole source in a buffer of its own, so it can be moved (not copied) to the reader. */
 async function readOwnedCopy(source: ByteSource): Promise<Uint8Array<ArrayBuffer>> {
