@@ -51,8 +51,9 @@ class Recorder implements MachineObserver {
   onExt(): void {
     this.effects++;
   }
-  onPersistentId(): void {
+  onPersistentId(): undefined {
     this.effects++;
+    return undefined;
   }
   onIssue(kind: IssueKind, message: string, at: number): void {
     this.issues.push(`${kind} at ${at}: ${message}`);

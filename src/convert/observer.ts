@@ -84,7 +84,8 @@ class RebuildObserver implements MachineObserver {
     throw new ConvertRefused(`extension ${code}`, `the pickle imports through the copyreg extension registry (code ${code}) at ${this.at(at)}; conversion refused`);
   }
 
-  onPersistentId(ref: PersistentRef): void {
+  /** Storages only: the converter rebuilds tensors, never a module class (undefined: the reference stays). */
+  onPersistentId(ref: PersistentRef): undefined {
     const s = storageOf(ref.pid);
     if (typeof s === "string") throw new ConvertInputError(`persistent id at ${this.at(ref.at)} is not a storage reference: ${s}`);
     const known = this.byKey.get(s.key);
@@ -93,6 +94,7 @@ class RebuildObserver implements MachineObserver {
     }
     if (!known) this.byKey.set(s.key, s);
     this.storages.set(ref, known ?? s);
+    return undefined;
   }
 
   onIssue(kind: IssueKind, message: string, at: number): void {

@@ -37,9 +37,15 @@ class TensorLedger implements PickleHooks {
   readonly views: TensorView[] = [];
   private readonly byRef = new WeakMap<PersistentRef, StorageRef>();
 
-  constructor(private readonly ctx: ScanContext) {}
+  /** `legacy`: the legacy layout, whose loader also answers module ids (see legacyModuleClass). */
+  constructor(
+    private readonly ctx: ScanContext,
+    private readonly legacy = false,
+  ) {}
 
-  onPersistentId(ref: PersistentRef): void {
+  onPersistentId(ref: PersistentRef): Value | undefined {
+    const cls = this.legacy ? legacyModuleClass(ref.pid) : undefined;
+    if (cls !== undefined) return cls;
     const s = storageOf(ref.pid);
     if (typeof s === "string") {
       this.ctx.report("MG123", `persistent id is not a storage reference: ${s}`, { offset: ref.at, evidence: describe(ref.pid) });
@@ -51,6 +57,7 @@ class TensorLedger implements PickleHooks {
     }
     if (!known) this.storages.set(s.key, s);
     this.byRef.set(ref, known ?? s);
+    return undefined;
   }
 
   onTensorRebuild(rebuilder: string, call: CallResult): void {
@@ -100,6 +107,17 @@ function viewProblem(v: TensorView): string | undefined {
     return `reaches element ${last} of a storage with ${v.storage.numel} elements`;
   }
   return undefined;
+}
+
+/**
+ * The legacy torch.save pickles each nn.Module subclass as a persistent id ('module', class,
+ * source file, source) and its loader returns the second item as it is (it only compares the
+ * source with the installed one, and warns). So the id is that value, judged wherever it is then
+ * called or built; undefined for any other id.
+ */
+function legacyModuleClass(pid: Value): Value | undefined {
+  if (!isSym(pid) || pid.t !== "tuple" || pid.items[0] !== "module" || pid.items.length < 2) return undefined;
+  return pid.items[1];
 }
 
 /** ('storage', storage_type, key, location, numel[, view_metadata]) → a StorageRef, or why not. */
@@ -191,7 +209,7 @@ const LEGACY_PARTS = ["magic number", "protocol version", "system info", "object
 /** torch.save(..., _use_new_zipfile_serialization=False): five pickles, then each storage as int64 count + bytes. */
 export async function scanTorchLegacy(source: ByteSource, ctx: ScanContext): Promise<void> {
   ctx.refineFormat("pytorch-legacy");
-  const ledger = new TensorLedger(ctx);
+  const ledger = new TensorLedger(ctx, true);
   let pos = 0;
   let keys: Value = null;
   for (const part of LEGACY_PARTS) {

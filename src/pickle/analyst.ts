@@ -50,7 +50,8 @@ interface NameUse {
 
 /** Layout-specific observers (PyTorch storages and tensors). */
 export interface PickleHooks {
-  onPersistentId?(ref: PersistentRef): void;
+  /** See MachineObserver.onPersistentId. */
+  onPersistentId?(ref: PersistentRef): Value | undefined;
   onTensorRebuild?(rebuilder: string, call: CallResult): void;
 }
 
@@ -233,8 +234,8 @@ export class PickleAnalyst implements MachineObserver {
     this.report("MG105", `imports through the copyreg extension registry (code ${code})`, { offset: at, evidence: `EXT code ${code}` });
   }
 
-  onPersistentId(ref: PersistentRef): void {
-    this.hooks.onPersistentId?.(ref);
+  onPersistentId(ref: PersistentRef): Value | undefined {
+    return this.hooks.onPersistentId?.(ref);
   }
 
   onForget(): void {

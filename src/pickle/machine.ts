@@ -90,7 +90,12 @@ export interface MachineObserver {
   onCall(c: CallResult): void;
   onBuild(target: Value, state: Value, at: number): BuildDirective;
   onExt(code: number, at: number): void;
-  onPersistentId(ref: PersistentRef): void;
+  /**
+   * What the loader's persistent_load returns for `ref`, when the observer knows it to be a value
+   * of the stream itself (PyTorch's legacy layout hands back a module id's class); undefined keeps
+   * the reference, a value only the loader can make.
+   */
+  onPersistentId(ref: PersistentRef): Value | undefined;
   onIssue(kind: IssueKind, message: string, at: number): void;
   /** The memo put FORGOTTEN in place of a value: until this is called, no value holds FORGOTTEN. */
   onForget?(): void;
@@ -590,14 +595,14 @@ export class Machine {
       }
       case PERSID: {
         const ref: PersistentRef = { t: "pid", pid: this.ops.line(at), at };
-        obs.onPersistentId(ref);
-        this.push(ref, at);
+        const loaded = obs.onPersistentId(ref);
+        this.push(loaded === undefined ? ref : loaded, at);
         break;
       }
       case BINPERSID: {
         const ref: PersistentRef = { t: "pid", pid: this.pop(at), at };
-        obs.onPersistentId(ref);
-        this.push(ref, at);
+        const loaded = obs.onPersistentId(ref);
+        this.push(loaded === undefined ? ref : loaded, at);
         break;
       }
       default:
