@@ -11,6 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { scan } from "../src/index.js";
+import { unsafeMemberName } from "../src/formats/container.js";
 import { scanTar } from "../src/formats/tar.js";
 import { scanZip } from "../src/formats/zip.js";
 import { BufferSource } from "../src/sources/byteSource.js";
@@ -236,4 +237,13 @@ test("a gzipped tar (.nemo) with a link to a credential file blocks by default",
   const finding = report.files[0]!.findings.find((f) => f.rule === "MG142");
   assert.equal(finding?.severity, "high");
   assert.equal(finding?.evidence, "model_weights.ckpt -> /root/.ssh/id_rsa");
+});
+
+test("member names: absolute paths, drive letters and '..' steps, with either separator, escape; other names do not", () => {
+  for (const name of ["/etc/passwd", "\\windows\\x", "C:/x", "c:\\x", "../x", "a/../../x", "a\\..\\x", "a/..", "a:b"]) {
+    assert.ok(unsafeMemberName(name), name);
+  }
+  for (const name of ["data/0", "archive/data.pkl", "a..b/c", "x/..y", ".hidden/.x", "", "ab:/c"]) {
+    assert.equal(unsafeMemberName(name), undefined, name);
+  }
 });

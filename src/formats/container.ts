@@ -25,6 +25,8 @@ export function memberBudget(ctx: ScanContext, kind: string, count: number): num
  * separators because Windows tools treat them so.
  */
 export function unsafeMemberName(name: string): string | undefined {
+  // Most names (a checkpoint's data/0 … data/N) have none of the four marks the checks look for.
+  if (!name.includes("..") && !name.includes("\\") && name.charCodeAt(0) !== 0x2f && name.charCodeAt(1) !== 0x3a) return undefined;
   const path = name.replace(/\\/g, "/");
   const absolute = absolutePath(path);
   if (absolute) return absolute;

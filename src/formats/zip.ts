@@ -836,7 +836,9 @@ function viewOf(bytes: Uint8Array): DataView {
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((x, i) => x === b[i]);
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
