@@ -345,10 +345,25 @@ def definitions(top: str, failures: list[str]):
         if modname == "torch.distributed.checkpoint.filesystem":
             continue  # its pickled data classes come from the DCP sample; its readers open files
         for name, obj in list(vars(mod).items()):
-            if not defined_here(obj, modname, name):
+            home = modname if defined_here(obj, modname, name) else alias_home(obj, mod, name)
+            if home is None:
                 continue
             if isinstance(obj, type) or (callable(obj) and REBUILDER.match(name)):
-                yield modname, name, obj
+                yield home, name, obj
+
+
+def alias_home(obj, mod, name: str) -> str | None:
+    """The module name pickle writes for obj when its __module__ is another name for mod itself.
+    A Cython extension built apart from its package registers under its bare name (scikit-learn
+    1.6's sklearn._loss._loss is sys.modules["_loss"]), so its classes pickle as _loss.X and load
+    from that same module object: the name is as safe as the class."""
+    try:
+        home = getattr(obj, "__module__", None)
+        if not isinstance(home, str) or getattr(obj, "__qualname__", None) != name:
+            return None
+        return home if sys.modules.get(home) is mod else None
+    except BaseException:  # noqa: BLE001
+        return None
 
 
 def without_walk(previous: dict, dist: str) -> dict:
