@@ -121,6 +121,9 @@ for group, data in [(classifiers, (X, y)), (regressors, (Xpos, np.abs(yr) + 1)),
             fitted[name] = est.fit(*data) if name not in ("dbscan", "agglomerative") else est.fit(data[0])
         except (TypeError, ValueError) as e:  # an estimator or option this scikit-learn lacks
             print("skipped %s: %s" % (name, e))
+# Two classes: a binomial loss (scikit-learn 1.6 pickles its Cython class as _loss.CyHalfBinomialLoss).
+fitted["gradient_boosting_binary"] = ensemble.GradientBoostingClassifier(n_estimators=3, random_state=0).fit(X, y % 2)
+fitted["hist_gradient_boosting_binary"] = ensemble.HistGradientBoostingClassifier(max_iter=3, random_state=0).fit(X, y % 2)
 fitted["label_encoder"] = preprocessing.LabelEncoder().fit(["cat", "dog", "bird"])
 fitted["multilabel_binarizer"] = preprocessing.MultiLabelBinarizer().fit([["a", "b"], ["c"]])
 fitted["dict_vectorizer"] = feature_extraction.DictVectorizer().fit([{"city": "Paris", "temp": 12.0}, {"city": "Oslo", "temp": 3.0}])
