@@ -35,12 +35,44 @@ describe("FileSource", () => {
     const source = await FileSource.open(path);
     try {
       assert.equal(source.bytesRead, 0);
-      assert.deepEqual(Buffer.from(await source.read(2 * 1024 * 1024 + 7, 4)), pattern(2 * 1024 * 1024 + 11).subarray(-4));
-      assert.equal(source.bytesRead, 4);
+      const at = 2 * 1024 * 1024 + 7;
+      assert.deepEqual(Buffer.from(await source.read(at, 4)), pattern(at + 4).subarray(-4));
+      // A small read reads a block from its offset; small reads inside it read nothing more.
+      const block = source.bytesRead;
+      assert.ok(block > 4 && block <= 64 * 1024, `one block (${block} bytes)`);
+      assert.deepEqual(Buffer.from(await source.read(at + 100, 30)), pattern(at + 130).subarray(-30));
+      assert.deepEqual(Buffer.from(await source.read(at + block - 8, 8)), pattern(at + block).subarray(-8));
+      assert.equal(source.bytesRead, block);
+      // One that reaches past it, and a large one, read what they need.
+      assert.deepEqual(Buffer.from(await source.read(at + block - 4, 8)), pattern(at + block + 4).subarray(-8));
+      assert.equal(source.bytesRead, 2 * block);
+      assert.equal((await source.read(100, 100_000)).length, 100_000);
+      assert.equal(source.bytesRead, 2 * block + 100_000);
+      // Near the end, the block is what is left of the file.
+      assert.deepEqual(Buffer.from(await source.read(3 * 1024 * 1024 - 3, 10)), pattern(3 * 1024 * 1024).subarray(-3));
     } finally {
       await source.close();
     }
     await assert.rejects(source.read(0, 1), /read after it was closed/);
+  });
+
+  it("serves any mix of small and large reads of a large file with the file's bytes", async () => {
+    const size = 1024 * 1024 + 12_345;
+    const path = join(dir, "mixed.bin");
+    const bytes = pattern(size);
+    writeFileSync(path, bytes);
+    const source = await FileSource.open(path);
+    try {
+      let seed = 7;
+      const next = (n: number): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
+      for (let i = 0; i < 2000; i++) {
+        const offset = next(size + 10);
+        const length = next(4) === 0 ? next(200_000) : next(5000);
+        assert.deepEqual(Buffer.from(await source.read(offset, length)), bytes.subarray(offset, offset + length), `read(${offset}, ${length})`);
+      }
+    } finally {
+      await source.close();
+    }
   });
 
   it("refuses a FIFO at once instead of waiting for a writer (one swapped in after a folder walk)", async () => {

@@ -30,8 +30,19 @@ export interface ReadCounter {
  */
 const WHOLE_FILE_CACHE = 1024 * 1024;
 
+/**
+ * A larger file's small reads (up to SMALL_READ) are served from one cached block of BLOCK bytes
+ * read from the first of them: a zip checkpoint's members are each read in three small pieces at
+ * neighbouring offsets (local header, the head a sniff reads, the end-record check at its end, then
+ * the next member's header), and a thread-pool round trip costs more than the bytes.
+ */
+const SMALL_READ = 4096;
+const BLOCK = 16 * 1024;
+
 export class FileSource implements ByteSource, ReadCounter {
   bytesRead = 0;
+  /** The last block read for small reads (see SMALL_READ). */
+  private block: { start: number; bytes: Uint8Array } | undefined;
 
   private constructor(
     readonly name: string,
@@ -60,6 +71,15 @@ export class FileSource implements ByteSource, ReadCounter {
     const n = clampLength(offset, length, this.size);
     if (n === 0) return new Uint8Array(0);
     if (this.whole) return this.whole.subarray(offset, offset + n);
+    if (n > SMALL_READ) return this.readRange(offset, n);
+    const b = this.block;
+    if (b && offset >= b.start && offset + n <= b.start + b.bytes.length) return b.bytes.subarray(offset - b.start, offset - b.start + n);
+    const bytes = await this.readRange(offset, Math.min(BLOCK, this.size - offset));
+    this.block = { start: offset, bytes };
+    return bytes.subarray(0, Math.min(n, bytes.length));
+  }
+
+  private async readRange(offset: number, n: number): Promise<Uint8Array> {
     if (this.fd === undefined) throw new Error(`${this.name} was read after it was closed`);
     const buf = Buffer.allocUnsafe(n);
     let got = 0;
@@ -75,6 +95,7 @@ export class FileSource implements ByteSource, ReadCounter {
   async close(): Promise<void> {
     const fd = this.fd;
     this.fd = undefined;
+    this.block = undefined;
     if (fd !== undefined) await closeAsync(fd);
   }
 }
