@@ -325,6 +325,12 @@ EXCLUDED: dict[str, str] = {
     "gensim.models.doc2vec.TaggedBrownCorpus": "iterating it reads the files of the directory it names",
     "gensim.matutils.MmWriter": "writes the Matrix Market file it opens",
     "xgboost.compat.LazyLoader": "imports the module it names on first attribute access",
+    # Cython's shared runtime (SciPy builds its extensions against scipy._cyutility, registered as
+    # _cyutility): no library pickles these, and they work on raw memory.
+    "_cyutility.array": "Cython's view.array: allocates (and for objects fills) the product of the shape it is given",
+    "_cyutility.memoryview": "Cython's memoryview: takes a raw buffer of whatever object it is given",
+    "_cyutility._memoryviewslice": "Cython's memoryview slice: a raw view of another buffer",
+    "_cyutility.Enum": "Cython's memoryview mode marker, internal to the memoryview code",
 }
 
 # Libraries whose classes a pickle may construct and restore but never call: their constructors do
