@@ -7,6 +7,9 @@ declare namespace WebAssembly {
   class Module {
     constructor(bytes: Uint8Array);
   }
+  class Memory {
+    readonly buffer: ArrayBuffer;
+  }
   class Instance {
     constructor(module: Module, imports?: Imports);
     readonly exports: Record<string, unknown>;

@@ -14,7 +14,7 @@ import type { ScanBudget, ScanContext } from "../src/formats/context.js";
 import { detectZipLayout, openZip, scanZip } from "../src/formats/zip.js";
 import { scanTar } from "../src/formats/tar.js";
 import { innerName, scanBz2, scanGzip, scanLzma, scanXz, scanZlib } from "../src/formats/compression.js";
-import { run7z, scanSevenZip } from "../src/formats/sevenzip.js";
+import { decodeLzma, run7z, scanSevenZip } from "../src/formats/sevenzip.js";
 import { parseLiteral, scanNpy } from "../src/formats/numpy.js";
 
 // ---- fake context
@@ -359,6 +359,26 @@ for (const [kind, scanner] of [["bz2", scanBz2], ["xz", scanXz], ["lzma", scanLz
     assert.deepEqual(rules(cut.log), ["MG141"]);
   });
 }
+
+test("lzma: streams decode alike one after another, whether the one before decoded, broke or was stopped at the bound", async () => {
+  const data = Buffer.from(HEX.lzma, "hex");
+  const decoded = async (input: Uint8Array, stopAfter = Infinity): Promise<{ ok: boolean; bytes: number[] }> => {
+    const bytes: number[] = [];
+    const run = await decodeLzma(input, (b) => {
+      if (bytes.length >= stopAfter) throw new Error("bound");
+      bytes.push(b);
+    });
+    return { ok: run.ok, bytes };
+  };
+  const clean = await decoded(data);
+  assert.ok(clean.ok);
+  assert.equal(Buffer.from(clean.bytes).toString("latin1"), Buffer.from(PICKLE).toString("latin1"));
+  for (const before of [() => decoded(data), () => decoded(data.subarray(0, data.length - 12)), () => decoded(data, 3), () => decoded(Buffer.alloc(40, 0xff))]) {
+    await before();
+    assert.deepEqual(await decoded(data), clean);
+  }
+  assert.equal((await decoded(data, 3)).ok, false, "a stream stopped by its sink is a failed run");
+});
 
 test("compressors: the member name drops the suffix, or is '<decompressed>'", () => {
   assert.equal(innerName("w.tgz", { ".gz": "", ".tgz": ".tar" }), "w.tar");

@@ -13,7 +13,7 @@ import { ChunkedSource, type ByteSource } from "../sources/byteSource.js";
 import { formatBytes } from "../units.js";
 import { canDescend, layerCapacity } from "./container.js";
 import type { FormatScanner, ScanBudget, ScanContext } from "./context.js";
-import { NO_PASSWORD, run7z } from "./sevenzip.js";
+import { decodeLzma } from "./sevenzip.js";
 
 /** Why a layer's content is incomplete; `data` still holds everything decoded before it. */
 export interface LayerProblem {
@@ -330,7 +330,7 @@ export async function decompressLzma(source: ByteSource, budget: ScanBudget): Pr
   const input = await readInput(source);
   if (!(input instanceof Uint8Array)) return { chunks: [], size: 0, problem: input };
   const sink = new LayerSink(budget, input.length);
-  const run = await run7z(["e", "-so", "-tlzma", NO_PASSWORD, "in.lzma"], { "in.lzma": input }, (b) => sink.pushByte(b));
+  const run = await decodeLzma(input, (b) => sink.pushByte(b));
   if (sink.limit || run.ok) return sink.finish();
   return sink.finish({ rule: "MG141", message: `is corrupt or truncated (${run.error}) after ${sink.size} decompressed bytes` });
 }

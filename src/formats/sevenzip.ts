@@ -41,7 +41,7 @@ export async function run7z(
 ): Promise<SevenZipRun> {
   let text = "";
   let errors = "";
-  const sevenZip = await instantiate({
+  const { module: sevenZip } = await instantiate({
     stdout: stdout ?? ((c) => (text += String.fromCharCode(c))),
     print: (line) => (text += line + "\n"),
     printErr: (line) => (errors += line.trim() ? line.trim() + " " : ""),
@@ -49,17 +49,68 @@ export async function run7z(
   sevenZip.FS.mkdir(WORKDIR);
   sevenZip.FS.chdir(WORKDIR);
   for (const [name, data] of Object.entries(files)) sevenZip.FS.writeFile(name, data);
-  let status: number;
+  const run = callMain(sevenZip, args);
+  return { ok: run.ok, error: errors.trim() || run.error, stdout: text, fs: sevenZip.FS };
+}
+
+/** One 7-Zip command: whether it exited with status 0, and what its failure says when not. */
+function callMain(sevenZip: SevenZipModule, args: string[]): { ok: boolean; error: string } {
   // Emscripten sets process.exitCode when a run fails, which would fail the whole process: keep ours.
   const exitCode = process.exitCode;
   try {
-    status = sevenZip.callMain(["-bd", ...args]) as unknown as number; // -bd: no progress output
+    const status = sevenZip.callMain(["-bd", ...args]) as unknown as number; // -bd: no progress output
+    return { ok: status === 0, error: `7-Zip exit status ${status}` };
   } catch (err) {
-    return { ok: false, error: errors.trim() || `7-Zip failed (${typeof err === "number" ? "internal exception" : String(err)})`, stdout: text, fs: sevenZip.FS };
+    return { ok: false, error: `7-Zip failed (${typeof err === "number" ? "internal exception" : String(err)})` };
   } finally {
     process.exitCode = exitCode;
   }
-  return { ok: status === 0, error: errors.trim() || `7-Zip exit status ${status}`, stdout: text, fs: sevenZip.FS };
+}
+
+/** Where a decoder's output goes during a run (set per stream: the instance's callbacks are fixed). */
+interface DecoderOutput {
+  onByte: (byte: number) => void;
+  errors: string;
+}
+/** An instance kept to decode the next raw LZMA stream. */
+interface LzmaDecoder {
+  instance: SevenZipInstance;
+  out: DecoderOutput;
+}
+const IGNORE_BYTE = (): void => undefined;
+/** One per thread: an instance costs 17 MB of WebAssembly memory until it is collected, and joblib writes .lzma files by the dozen. */
+let spareDecoder: LzmaDecoder | undefined;
+
+async function newDecoder(): Promise<LzmaDecoder> {
+  const out: DecoderOutput = { onByte: IGNORE_BYTE, errors: "" };
+  const instance = await instantiate({
+    stdout: (c) => out.onByte(c),
+    printErr: (line) => (out.errors += line.trim() ? line.trim() + " " : ""),
+  });
+  instance.module.FS.mkdir(WORKDIR);
+  instance.module.FS.chdir(WORKDIR);
+  return { instance, out };
+}
+
+/**
+ * Decodes a raw LZMA ("alone") stream with 7-Zip, handing each output byte to `onByte` (which may
+ * throw to stop it). The instance decodes the next stream only after a clean run (exit status 0)
+ * that left its memory as it was created: a failed or stopped run, or one that grew the heap, is
+ * dropped, so no state or memory of a hostile stream outlives it.
+ */
+export async function decodeLzma(input: Uint8Array, onByte: (byte: number) => void): Promise<{ ok: boolean; error: string }> {
+  const decoder = spareDecoder ?? (await newDecoder());
+  spareDecoder = undefined;
+  const { instance, out } = decoder;
+  const initialBytes = instance.memoryBytes();
+  out.onByte = onByte;
+  out.errors = "";
+  instance.module.FS.writeFile("in.lzma", input);
+  const run = callMain(instance.module, ["e", "-so", "-tlzma", NO_PASSWORD, "in.lzma"]);
+  out.onByte = IGNORE_BYTE;
+  instance.module.FS.unlink("in.lzma");
+  if (run.ok && instance.memoryBytes() === initialBytes) spareDecoder = decoder;
+  return { ok: run.ok, error: out.errors.trim() || run.error };
 }
 
 /** Emscripten's hook for supplying the instance itself (not in 7z-wasm's types). */
@@ -73,19 +124,29 @@ interface InstantiateHook {
  */
 let compiled: WebAssembly.Module | undefined;
 
+/** A 7-Zip module instance and the size of its WebAssembly memory. */
+interface SevenZipInstance {
+  module: SevenZipModule;
+  memoryBytes(): number;
+}
+
 /** A fresh 7-Zip instance (its own memory and file system) of the module compiled once. */
-function instantiate(options: Partial<SevenZipModuleOptions>): Promise<SevenZipModule> {
+async function instantiate(options: Partial<SevenZipModuleOptions>): Promise<SevenZipInstance> {
   const require = createRequire(import.meta.url);
   const factory = require("7z-wasm") as SevenZipModuleFactory;
   compiled ??= new WebAssembly.Module(readFileSync(join(dirname(require.resolve("7z-wasm")), "7zz.wasm")));
   const module = compiled;
+  let memory: WebAssembly.Memory | undefined;
   const hook: InstantiateHook = {
     instantiateWasm(imports, done) {
-      done(new WebAssembly.Instance(module, imports), module);
+      const instance = new WebAssembly.Instance(module, imports);
+      memory = instance.exports["memory"] as WebAssembly.Memory;
+      done(instance, module);
       return {}; // Emscripten reads the exports from what `done` got
     },
   };
-  return factory({ ...options, ...hook } as Partial<SevenZipModuleOptions>);
+  const sevenZip = await factory({ ...options, ...hook } as Partial<SevenZipModuleOptions>);
+  return { module: sevenZip, memoryBytes: () => memory?.buffer.byteLength ?? 0 };
 }
 
 export interface SevenZipEntry {
