@@ -16,7 +16,7 @@ import type { HttpSource } from "./sources/http.js";
 import type { ExclusionOptions } from "./exclusions.js";
 import { decideFile, decideReport, type ScannedFiles } from "./policy/decide.js";
 import { defaultPolicy, type Policy } from "./policy/policy.js";
-import { ScanThreads, threadsFor } from "./scanThreads.js";
+import { ScanThreads, threadsFor, threadsPayOff } from "./scanThreads.js";
 import { collectTargets, type FileTarget, type RemoteOptions, type RemoteTarget, type RepoNote, type ScanTarget } from "./targets.js";
 import { severityRank, failedScan, type FileResult, type Finding, type Format, type ScanReport, type ScannedFile, type Severity, type Threshold } from "./types.js";
 
@@ -43,8 +43,9 @@ export interface ScanOptions {
   /** Files scanned at once, local or remote (default 4). */
   jobs?: number;
   /**
-   * Worker threads that analyse local files (default: `jobs` or the core count, whichever is less,
-   * and none for a scan of few files); 0 keeps every analysis on the calling thread.
+   * Worker threads that analyse local files beside the calling thread, from the start. By default,
+   * one fewer than `jobs` or the core count, whichever is less, joining only a scan that proves
+   * long (see threadsPayOff); 0 keeps every analysis on the calling thread.
    */
   threads?: number;
   /** Tokens, hub endpoint, timeouts and retries for URLs and `hf://` repositories. */
@@ -91,16 +92,24 @@ export async function scanTargets(paths: string[], options: Omit<ScanOptions, "f
   // URLs learn their size when opened; the total grows as they are.
   let bytesTotal = targets.reduce((n, t) => n + t.size, 0);
   const results: ScannedFile[] = new Array(targets.length);
-  const localBytes = collected.files.reduce((n, f) => n + f.size, 0);
-  const threadCount = threadsFor(collected.files.length, localBytes, jobs, options.threads);
-  const threads = threadCount > 0 ? new ScanThreads(threadCount, scanFileFindings) : undefined;
+  const local = collected.files.length;
+  const startThreads = (count: number): ScanThreads | undefined => (count > 0 ? new ScanThreads(count, scanFileFindings) : undefined);
+  // Asked for, threads start with the scan; by default they join it once it proves long enough (threadsPayOff).
+  let threads = options.threads === undefined ? undefined : startThreads(threadsFor(local, jobs, options.threads));
+  let threadsDecided = options.threads !== undefined;
+  const scanStarted = performance.now();
   let next = 0;
   let filesDone = 0;
+  let localDone = 0;
   let bytesDone = 0;
   const worker = async (): Promise<void> => {
     while (next < targets.length) {
       const i = next++;
       const t = targets[i]!;
+      if (!threadsDecided && i < local && threadsPayOff(performance.now() - scanStarted, localDone, local - i)) {
+        threadsDecided = true;
+        threads = startThreads(threadsFor(local - i, jobs));
+      }
       options.onProgress?.({ filesDone, filesTotal: targets.length, bytesDone, bytesTotal, current: t.display });
       const fileNotes = notes.get(t.display) ?? [];
       let result: ScannedFile | undefined;
@@ -113,6 +122,7 @@ export async function scanTargets(paths: string[], options: Omit<ScanOptions, "f
           await options.cache?.set(t, fileNotes, result);
         }
         if (t.origin) result.source = t.origin;
+        localDone++;
       }
       results[i] = result;
       filesDone++;

@@ -35,19 +35,29 @@ export interface ScanAnswer {
 /** Below this many local files per thread a folder scan stays on the main thread. */
 export const MIN_FILES_PER_THREAD = 16;
 /**
- * By default, a thread is started only for this many bytes of local files: a thread loads the
- * engine and the allowlist and compiles its code afresh (some 300 ms of CPU), which a folder of small
- * pickles (the bench's 1,000, the zoo's 12 MB) never earns back. Asked for (--threads), they are used.
+ * A thread loads the engine and the allowlist and compiles its code afresh (some 300 ms of CPU,
+ * then a cold JIT competing with the main thread's), so by default threads join a scan only once
+ * it has run this long on the main thread and its pace says at least THREAD_PAYBACK_MS of work is
+ * left: on 2 cores a thread made the 1.2 s left of the zoo slower. A folder of small pickles, or
+ * of large checkpoints whose pickles are small, never earns one back.
  */
-export const MIN_BYTES_PER_THREAD = 32 * 1024 * 1024;
+export const THREAD_WAIT_MS = 400;
+export const THREAD_PAYBACK_MS = 3000;
 
 /**
- * Threads for a scan of `files` local files of `bytes` in all. By default one fewer than the cores
- * and `jobs` (the main thread scans too), and enough work for each; asked for, as many as there is work for.
+ * Threads for a scan with `files` local files left. By default one fewer than `jobs` (the main
+ * thread scans too) and two fewer than the cores: V8's compiler and collector threads keep about a
+ * third of a core busy beside a scan, and on 2 cores a worker thread made no folder faster.
+ * Asked for (--threads), as many as asked. Either way, only as many as have MIN_FILES_PER_THREAD files each.
  */
-export function threadsFor(files: number, bytes: number, jobs: number, requested?: number): number {
-  const wanted = requested ?? Math.min(jobs - 1, availableParallelism() - 1, Math.floor(bytes / MIN_BYTES_PER_THREAD));
+export function threadsFor(files: number, jobs: number, requested?: number): number {
+  const wanted = requested ?? Math.min(jobs - 1, availableParallelism() - 2);
   return Math.max(0, Math.min(wanted, Math.floor(files / MIN_FILES_PER_THREAD)));
+}
+
+/** Whether a scan that has taken `elapsedMs` for `done` local files, with `left` to go, is long enough to start threads (by default). */
+export function threadsPayOff(elapsedMs: number, done: number, left: number): boolean {
+  return elapsedMs >= THREAD_WAIT_MS && done > 0 && (elapsedMs / done) * left >= THREAD_PAYBACK_MS;
 }
 
 interface Pending {
@@ -111,19 +121,33 @@ class ScanThread implements Lane {
 
 /** The calling thread as a lane: it scans too, so N threads add N cores to the one the scan runs on. */
 class CallingThread implements Lane {
-  load = 0;
+  private inHand = 0;
 
   constructor(private readonly scanHere: LocalScan) {}
 
+  /**
+   * Counted as WORKER_QUEUE files busier than it is: a worker's files wait in a queue the calling
+   * thread refills only between its own tasks, so workers are kept that far ahead.
+   */
+  get load(): number {
+    return this.inHand + WORKER_QUEUE;
+  }
+
   async scan(request: ScanRequest): Promise<ScannedFile> {
-    this.load++;
+    this.inHand++;
     try {
+      // A small file's scan runs to its end without reaching the event loop (its reads are
+      // synchronous): yield first, so that the workers' answers are taken and their queues refilled.
+      await new Promise<void>((resolve) => setImmediate(resolve));
       return await this.scanHere(request.path, request.display, request.options);
     } finally {
-      this.load--;
+      this.inHand--;
     }
   }
 }
+
+/** Files a worker thread is given ahead before the calling thread takes one itself. */
+const WORKER_QUEUE = 2;
 
 /**
  * A fixed set of scanning threads and the calling thread; each file goes to the one with the fewest

@@ -10,7 +10,7 @@ import { test } from "node:test";
 import { scanFileFindings, scanPaths } from "../src/engine.js";
 import { decideFile } from "../src/policy/decide.js";
 import { defaultPolicy } from "../src/policy/policy.js";
-import { MIN_BYTES_PER_THREAD, MIN_FILES_PER_THREAD, ScanThreads, threadsFor } from "../src/scanThreads.js";
+import { MIN_FILES_PER_THREAD, ScanThreads, THREAD_PAYBACK_MS, THREAD_WAIT_MS, threadsFor, threadsPayOff } from "../src/scanThreads.js";
 import type { FileResult, ScannedFile } from "../src/types.js";
 
 const FIXTURES = join(import.meta.dirname, "..", "..", "test", "fixtures");
@@ -51,7 +51,8 @@ test("the calling thread scans its share beside the workers, and both decide ali
   });
   try {
     const results = await Promise.all(names.map((n) => threads.scanFile(join(folder, n), n, {})));
-    assert.equal(here.length, 2, "four files at once: two on each of the two lanes");
+    // Ties go to the worker, and it is kept two files ahead of the calling thread: three there, one here.
+    assert.deepEqual(here, [names[3]]);
     const alone = await Promise.all(names.map((n) => scanFileFindings(join(folder, n), n)));
     const facts = (r: ScannedFile): unknown => ({ path: r.path, format: r.format, error: r.error, findings: r.findings });
     assert.deepEqual(results.map(facts), alone.map(facts));
@@ -61,13 +62,21 @@ test("the calling thread scans its share beside the workers, and both decide ali
 });
 
 test("threads are used only when the files outnumber what one thread can keep busy", () => {
-  const plenty = 100 * MIN_BYTES_PER_THREAD;
-  assert.equal(threadsFor(1, plenty, 4), 0);
-  assert.equal(threadsFor(MIN_FILES_PER_THREAD - 1, plenty, 4, 2), 0);
-  assert.equal(threadsFor(2 * MIN_FILES_PER_THREAD, 0, 4, 2), 2, "asked for, they are used whatever the bytes");
-  assert.equal(threadsFor(10 * MIN_FILES_PER_THREAD, plenty, 1), 0, "one file at a time (--jobs 1) is the calling thread's");
-  assert.equal(threadsFor(10 * MIN_FILES_PER_THREAD, plenty, 2), Math.min(1, availableParallelism() - 1), "never more lanes than files at once (--jobs)");
-  assert.equal(threadsFor(10 * MIN_FILES_PER_THREAD, plenty, 4, 0), 0, "0 keeps the analysis on the calling thread");
-  assert.equal(threadsFor(1000, MIN_BYTES_PER_THREAD - 1, 4), 0, "by default, a folder of small files stays on the calling thread");
-  assert.equal(threadsFor(1000, plenty, 4), Math.min(3, availableParallelism() - 1), "a folder of large models gets one fewer than the cores: the calling thread scans too");
+  assert.equal(threadsFor(1, 4), 0);
+  assert.equal(threadsFor(MIN_FILES_PER_THREAD - 1, 4, 2), 0);
+  assert.equal(threadsFor(2 * MIN_FILES_PER_THREAD, 4, 2), 2, "asked for, they are used");
+  assert.equal(threadsFor(10 * MIN_FILES_PER_THREAD, 1), 0, "one file at a time (--jobs 1) is the calling thread's");
+  assert.equal(threadsFor(10 * MIN_FILES_PER_THREAD, 2), Math.max(0, Math.min(1, availableParallelism() - 2)), "never more lanes than files at once (--jobs)");
+  assert.equal(threadsFor(10 * MIN_FILES_PER_THREAD, 4, 0), 0, "0 keeps the analysis on the calling thread");
+  assert.equal(threadsFor(1000, 4), Math.max(0, Math.min(3, availableParallelism() - 2)), "by default two fewer than the cores: the calling thread scans too, V8's own threads need the rest");
+});
+
+test("by default threads join a scan only once it has run a while and its pace says enough work is left to pay for them", () => {
+  assert.equal(threadsPayOff(THREAD_WAIT_MS - 1, 10, 10_000), false, "too early to tell");
+  assert.equal(threadsPayOff(THREAD_WAIT_MS, 0, 10_000), false, "no file done yet: no pace");
+  // 400 ms for 100 files is 4 ms a file: what is left takes files × 4 ms.
+  const left = THREAD_PAYBACK_MS / 4;
+  assert.equal(threadsPayOff(400, 100, left - 1), false, "what is left is done before a thread pays for itself");
+  assert.equal(threadsPayOff(400, 100, left), true);
+  assert.ok(THREAD_PAYBACK_MS >= THREAD_WAIT_MS);
 });
