@@ -67,6 +67,10 @@ def main():
     ]:
         torch.save(model, os.path.join(OUT, name), _use_new_zipfile_serialization=False)
         manifest.append({"file": f"legacy-torch/{name}", "expect": "pass", "threat": None, "mentions": [], "note": note})
+    # pickle_protocol=4: the magic number's pickle starts with a FRAME, the module ids are in frames too.
+    torch.save(cnn, os.path.join(OUT, "whole_cnn_legacy_p4.pt"), _use_new_zipfile_serialization=False, pickle_protocol=4)
+    manifest.append({"file": "legacy-torch/whole_cnn_legacy_p4.pt", "expect": "pass", "threat": None, "mentions": [],
+                     "note": "the CNN in the legacy layout with pickle_protocol=4 (framed pickles)"})
     legacy_with_module_id(os.path.join(OUT, "module_id_system.pt"), os.system, ("echo modelgate-fixture",))
     manifest.append({"file": "legacy-torch/module_id_system.pt", "expect": "block", "threat": "P1", "mentions": ["posix.system"],
                      "note": "legacy layout whose module id holds os.system, which the load returns and REDUCE calls"})

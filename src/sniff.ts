@@ -28,6 +28,8 @@ export interface Sniffed {
 /** An end-of-central-directory record without a comment. */
 const EOCD_SIZE = 22;
 const LEGACY_TORCH_MAGIC = Buffer.from([0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19]);
+/** The same number as protocol 0 and 1 write it: a decimal LONG line. */
+const LEGACY_TORCH_MAGIC_TEXT = Buffer.from("L119547037146038801333356L\n", "latin1");
 
 export interface SniffOptions {
   /** Base name of the file or member. Consulted only for formats loaders find by name alone (saved_model.pb, shard indexes). */
@@ -74,7 +76,7 @@ function sniffHead(b: Buffer, size: number): Format {
   if (b[0] === 0x1f && b[1] === 0x8b && b[2] === 8 && ((b[3] ?? 0xff) & 0xe0) === 0) return "gzip";
   if (startsWith(b, [0x42, 0x5a, 0x68]) && b[3]! >= 0x31 && b[3]! <= 0x39 && startsWith(b.subarray(4), [0x31, 0x41, 0x59, 0x26, 0x53, 0x59])) return "bz2";
   if (startsWith(b, [0x42, 0x5a, 0x68]) && b[3]! >= 0x31 && b[3]! <= 0x39 && size === 14) return "bz2"; // empty stream
-  if (b[0] === 0x80 && b.subarray(2, 14).equals(LEGACY_TORCH_MAGIC)) return "pytorch-legacy";
+  if (isTorchLegacy(b)) return "pytorch-legacy";
   if (sniffGguf(b, size)) return "gguf";
   if (sniffHdf5(b, size)) return "keras-h5";
   if (sniffTflite(b, size)) return "tflite";
@@ -232,4 +234,14 @@ function readLines(b: Buffer, pos: number, n: number): { text: string; end: numb
     pos = nl + 1;
   }
   return out;
+}
+
+/**
+ * torch.save(_use_new_zipfile_serialization=False) starts with its magic number pickled in the
+ * protocol it was asked for: LONG1 after PROTO (and from protocol 4 a FRAME), or a decimal LONG line.
+ */
+function isTorchLegacy(b: Buffer): boolean {
+  let at = b[0] === 0x80 ? 2 : 0; // PROTO n
+  if (at === 2 && b[at] === 0x95) at += 9; // FRAME and its 8-byte length
+  return b.subarray(at, at + LEGACY_TORCH_MAGIC.length).equals(LEGACY_TORCH_MAGIC) || b.subarray(0, LEGACY_TORCH_MAGIC_TEXT.length).equals(LEGACY_TORCH_MAGIC_TEXT);
 }
