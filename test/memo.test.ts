@@ -12,6 +12,17 @@ test("sequential keys are stored and counted", () => {
   assert.equal(m.get(200_000), undefined);
 });
 
+test("the first page grows as keys reach past it: earlier keys stay, keys not yet stored read as unset", () => {
+  const m = new Memo();
+  for (const k of [0, 3, 255, 256, 1000, 4095, 300]) m.set(k, `v${k}`);
+  for (const k of [0, 3, 255, 256, 1000, 4095, 300]) assert.equal(m.get(k), `v${k}`, String(k));
+  for (const k of [1, 257, 2000, 4094]) assert.equal(m.get(k), undefined, String(k));
+  const fresh = new Memo();
+  fresh.set(0, "a");
+  assert.equal(fresh.get(3000), undefined, "a read past a short page finds nothing");
+  assert.equal(m.count, 7);
+});
+
 test("None, 0, False and the empty string are stored values, not holes", () => {
   const m = new Memo();
   [null, 0, false, ""].forEach((v, i) => m.set(i, v));

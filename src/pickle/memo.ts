@@ -21,6 +21,13 @@ const MAX_PAGED = 2 ** 32;
  */
 const DENSE_ENOUGH = PAGE_SIZE / 2;
 
+/**
+ * The first page starts this small and doubles as keys reach past it: most pickles memoize a few
+ * hundred values, and one Memo per stream allocating (and collecting) 32 KB was a measurable part
+ * of scanning a folder of small files. Reads past a short page's end find no key, as in a full one.
+ */
+const FIRST_PAGE_SLOTS = 256;
+
 /** Keys kept in the map at most: past this, `set` refuses (the machine reports a limit). */
 const MAX_SPARSE = LIMITS.pickleMaxScatteredMemoKeys;
 
@@ -75,10 +82,11 @@ export class Memo {
       // The page before is done with: compacted if it holds placeholders only (filled or not).
       const before = this.pages[p - 1];
       if (before !== undefined && !(before instanceof PlaceholderPage)) this.compact(p - 1, before);
-      page = this.pages[p] = new Array<Value | undefined>(PAGE_SIZE).fill(undefined);
+      page = this.pages[p] = new Array<Value | undefined>(p === 0 ? FIRST_PAGE_SLOTS : PAGE_SIZE).fill(undefined);
       this.filled[p] = 0;
     }
     const slot = key & SLOT;
+    if (!(page instanceof PlaceholderPage) && slot >= page.length) page = this.pages[p] = grown(page, slot);
     if (page instanceof PlaceholderPage) {
       const code = v === PLAIN_DATA ? CODE_PLAIN : v === FORGOTTEN ? CODE_FORGOTTEN : CODE_UNSET;
       if (code !== CODE_UNSET) {
@@ -115,6 +123,15 @@ export class Memo {
 
 function decoded(code: number): Value | undefined {
   return code === CODE_PLAIN ? PLAIN_DATA : code === CODE_FORGOTTEN ? FORGOTTEN : undefined;
+}
+
+/** `page` with room for `slot`: doubled (up to PAGE_SIZE), the new slots unset. */
+function grown(page: (Value | undefined)[], slot: number): (Value | undefined)[] {
+  let size = page.length * 2;
+  while (size <= slot) size *= 2;
+  const out = new Array<Value | undefined>(Math.min(size, PAGE_SIZE)).fill(undefined);
+  for (let i = 0; i < page.length; i++) out[i] = page[i];
+  return out;
 }
 
 function expanded(page: PlaceholderPage): (Value | undefined)[] {
