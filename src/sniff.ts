@@ -8,6 +8,7 @@ import { inflateSync, constants as zc } from "node:zlib";
 import { LIMITS } from "./limits.js";
 import { sniffGguf } from "./formats/gguf.js";
 import { sniffHdf5 } from "./formats/keras.js";
+import { isTarHeader } from "./formats/tar.js";
 import { sniffOnnx } from "./formats/onnx.js";
 import { isSafetensorsIndexName, sniffSafetensors } from "./formats/safetensors.js";
 import { sniffSkopsSchema } from "./formats/skops.js";
@@ -55,6 +56,10 @@ export async function sniff(source: ByteSource, opts: SniffOptions): Promise<Sni
   // Formats without a real magic number can be crafted to be a pickle as well (P18): torch.load
   // of the same bytes would run it.
   if ((format === "safetensors" || format === "gguf") && looksLikePickle(head, head.length === source.size)) alsoValidAs.push("pickle");
+  // torch.load opens a file that is not a zip as a tar first (its oldest layout runs the tar's
+  // "pickle" member), and pickle.load runs what starts the file: one that is both is scanned as both.
+  if ((format === "pickle" || format === "pytorch-legacy") && isTarHeader(head)) alsoValidAs.push("tar");
+  if (format === "tar" && looksLikePickle(head, head.length === source.size)) alsoValidAs.push("pickle");
   if (format === "pickle" || format === "pytorch-legacy" || format === "unknown") {
     // Members check only an end record without a comment: their tails are usually tensor bytes.
     if ((await findEndRecord(source, opts.topLevel ? undefined : EOCD_SIZE, true)) >= 0) {
@@ -80,7 +85,7 @@ function sniffHead(b: Buffer, size: number): Format {
   if (sniffGguf(b, size)) return "gguf";
   if (sniffHdf5(b, size)) return "keras-h5";
   if (sniffTflite(b, size)) return "tflite";
-  if (isTar(b)) return "tar";
+  if (isTarHeader(b)) return "tar";
   if (isLzmaAlone(b)) return "lzma";
   if (isZlib(b)) return "zlib";
   if (sniffSafetensors(b, size)) return "safetensors";
@@ -116,15 +121,6 @@ function startsWith(b: Buffer, magic: number[]): boolean {
   return b.length >= magic.length && magic.every((v, i) => b[i] === v);
 }
 
-/** A ustar/GNU/v7 header whose checksum adds up. */
-function isTar(b: Buffer): boolean {
-  if (b.length < 512 || b[0] === 0) return false;
-  const field = b.subarray(148, 156).toString("latin1").replace(/[\0 ]+$/g, "").trim();
-  if (!/^[0-7]{1,8}$/.test(field)) return false;
-  let sum = 0;
-  for (let i = 0; i < 512; i++) sum += i >= 148 && i < 156 ? 0x20 : b[i]!;
-  return sum === parseInt(field, 8);
-}
 
 /**
  * LZMA "alone" header: the properties byte every common encoder writes (0x5d: lc=3, lp=0, pb=2;

@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { scan } from "../src/index.js";
 import { unsafeMemberName } from "../src/formats/container.js";
-import { scanTar } from "../src/formats/tar.js";
+import { scanTar, TarFormatError, tarNumber } from "../src/formats/tar.js";
 import { scanZip } from "../src/formats/zip.js";
 import { BufferSource } from "../src/sources/byteSource.js";
 import { RecordingContext } from "./support/context.js";
@@ -246,4 +246,20 @@ test("member names: absolute paths, drive letters and '..' steps, with either se
   for (const name of ["data/0", "archive/data.pkl", "a..b/c", "x/..y", ".hidden/.x", "", "ab:/c"]) {
     assert.equal(unsafeMemberName(name), undefined, name);
   }
+});
+
+test("tar number fields are read as Python's tarfile reads them (torch.load tries every file that is not a zip as a tar)", () => {
+  const field = (text: string | number[]): Uint8Array => {
+    const b = new Uint8Array(12);
+    b.set(typeof text === "string" ? Buffer.from(text, "latin1") : text);
+    return b;
+  };
+  // int(text.strip() or "0", 8) after the text is cut at its first NUL: a sign, 0o, underscores and \x1c-\x1f as space.
+  for (const [text, value] of [["0000644\0", 0o644], [" 644 ", 0o644], ["+0o6_44", 0o644], ["0o_7", 7], ["\x1c17\x1f", 0o17], ["", 0], ["12\0junk", 0o12], ["-0", 0]] as const) {
+    assert.equal(tarNumber(field(text), 0, 12), value, JSON.stringify(text));
+  }
+  // Refused as Python refuses them, and negative numbers, which no header field may hold.
+  for (const text of ["8", "0x1f", "1__2", "_12", "12_", "-7", "0o", "1 2"]) assert.throws(() => tarNumber(field(text), 0, 12), TarFormatError, JSON.stringify(text));
+  assert.throws(() => tarNumber(field([0x31, 0xb2]), 0, 12), TarFormatError, "non-ASCII text");
+  assert.equal(tarNumber(field([0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 2]), 0, 12), 258, "GNU base-256");
 });

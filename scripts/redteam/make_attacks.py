@@ -818,6 +818,57 @@ def check() -> int:
     return 1 if bad_names else 0
 
 
+def tar_member(name: str, data: bytes) -> bytes:
+    info = tarfile.TarInfo(name)
+    info.size = len(data)
+    return info.tobuf(format=tarfile.USTAR_FORMAT) + data + bytes(-len(data) % 512)
+
+
+def torch_tar(pickle_member: bytes) -> bytes:
+    """The members torch's oldest (tar) layout needs: storages and tensors (none of either), then the
+    pickle torch.load runs, and the end of the archive."""
+    none = pickle.dumps(0, protocol=2)
+    return tar_member("storages", none) + tar_member("tensors", none) + tar_member("pickle", pickle_member) + bytes(1024)
+
+
+def first_header(start: bytes, signed: bool) -> bytearray:
+    """A tar header block whose name field begins with `start`: an empty regular file (size 0), its
+    checksum the unsigned byte sum, or the signed one old tars wrote (tarfile accepts both)."""
+    block = bytearray(512)
+    block[0:len(start)] = start
+    for at, field in ((100, b"0000644\0"), (108, b"0000000\0"), (116, b"0000000\0"), (124, b"00000000000\0"), (136, b"00000000000\0")):
+        block[at:at + len(field)] = field
+    block[156] = ord("0")
+    block[148:156] = b" " * 8
+    total = sum(block) if not signed else sum(b - 256 if b > 127 else b for b in block)
+    block[148:156] = b"%06o\0 " % total
+    return block
+
+
+def make_polyglots() -> None:
+    """Files that are a tar as well as a pickle (P18). torch.load opens any file that is not a zip as a
+    tar first and, when it holds storages, tensors and pickle members, runs that pickle; pickle.load runs
+    the pickle the file starts with. Each file needs both read."""
+    system = b"cposix\nsystem\n(S'" + CMD.encode() + b"'\ntR."
+    # The legacy layout's magic number and protocol pickles in the header's name field; the system-info
+    # pickle is one bytes constant swallowing the rest of the header and the tar's members.
+    legacy_head = pickle.dumps(0x1950A86A20F9469CFC6C, protocol=2) + pickle.dumps(1001, protocol=2)
+    members = torch_tar(system)
+    opening = legacy_head + b"\x80\x02B"
+    swallowed = 512 - len(opening) - 4 + len(members)
+    header = first_header(opening + struct.pack("<I", swallowed), signed=False)
+    legacy = bytes(header) + members + STOP + pickle.dumps({"weights": [1.0, 2.0]}, protocol=2) + pickle.dumps([], protocol=2)
+    bad("polyglot", "legacy_checkpoint_tar.pt", legacy, "P18", ["posix.system"],
+        "the legacy torch.save layout (magic number, protocol, system info, object, keys) whose first pickles sit in a tar header: torch.load takes the tar and runs its pickle member")
+    # A benign pickle in the name field (protocol 2: its first byte makes the signed sum differ).
+    data = pickle.dumps({"step": 1}, protocol=2)
+    bad("polyglot", "pickle_tar_signed_checksum.pt", bytes(first_header(data, signed=True)) + torch_tar(system), "P18", ["posix.system"],
+        "a harmless pickle that is also a tar (signed header checksum, which tarfile accepts): torch.load runs the tar's pickle member")
+    benign = pickle.dumps({"step": 1}, protocol=2)
+    bad("polyglot", "tar_starting_with_pickle.pt", bytes(first_header(system, signed=False)) + torch_tar(benign), "P18", ["posix.system"],
+        "a torch tar checkpoint with a harmless pickle member whose first header's name field is a pickle: pickle.load of the file runs it")
+
+
 def main() -> None:
     for f in OUT.rglob("*"):
         if f.is_file():
@@ -831,6 +882,7 @@ def main() -> None:
     make_enums()
     make_cython()
     make_public()
+    make_polyglots()
     (OUT / "manifest.json").write_text("[\n" + ",\n".join(json.dumps(e) for e in MANIFEST) + "\n]\n")
     n_bad = sum(e["expect"] == "block" for e in MANIFEST)
     print(f"{len(MANIFEST)} files: {n_bad} malicious, {len(MANIFEST) - n_bad} benign")

@@ -57,20 +57,45 @@ export function parseTarHeader(block: Uint8Array): TarHeader | undefined {
   };
 }
 
-/** Octal ASCII, or GNU base-256 when the top bit of the first byte is set. */
+/** What Python's str.strip() removes from ASCII text (str.isspace() also holds for \x1c-\x1f). */
+const PY_SPACE_EDGES = /^[\t\n\v\f\r\x1c-\x1f ]+|[\t\n\v\f\r\x1c-\x1f ]+$/g;
+/** What int(text, 8) accepts: a sign, a 0o prefix, underscores between digits. */
+const PY_OCTAL = /^([+-]?)(?:0[oO]_?)?([0-7](?:_?[0-7])*)$/;
+
+/**
+ * A number field as Python's tarfile reads it (nti; torch.load tries every file that is not a zip
+ * as a tar first): GNU base-256 when the first byte is 0x80 or 0xff, otherwise the ASCII text up
+ * to the first NUL, read by int(text.strip() or "0", 8). Negative numbers are refused.
+ */
 export function tarNumber(block: Uint8Array, at: number, length: number): number {
   const field = block.subarray(at, at + length);
-  if (field[0]! & 0x80) {
+  if (field[0] === 0x80 || field[0] === 0xff) {
     if (field[0] === 0xff) throw new TarFormatError("negative base-256 number");
-    let value = BigInt(field[0]! & 0x7f);
+    let value = 0n;
     for (const b of field.subarray(1)) value = (value << 8n) | BigInt(b);
     if (value > BigInt(Number.MAX_SAFE_INTEGER)) throw new TarFormatError(`number ${value} out of range`);
     return Number(value);
   }
-  const digits = text(field, 0, length).trim();
+  const end = field.indexOf(0);
+  const ascii = end < 0 ? field : field.subarray(0, end);
+  if (ascii.some((b) => b > 0x7f)) throw new TarFormatError("number field is not ASCII");
+  const digits = text(ascii, 0, ascii.length).replace(PY_SPACE_EDGES, "");
   if (digits === "") return 0;
-  if (!/^[0-7]+$/.test(digits)) throw new TarFormatError(`malformed number "${digits}"`);
-  return parseInt(digits, 8);
+  const m = PY_OCTAL.exec(digits);
+  if (!m) throw new TarFormatError(`malformed number "${digits}"`);
+  if (m[1] === "-" && /[1-7]/.test(m[2]!)) throw new TarFormatError(`negative number "${digits}"`);
+  return parseInt(m[2]!.replace(/_/g, ""), 8);
+}
+
+/** Whether `head` starts with a tar header block that Python's tarfile accepts. */
+export function isTarHeader(head: Uint8Array): boolean {
+  if (head.length < BLOCK) return false;
+  try {
+    return parseTarHeader(head.subarray(0, BLOCK)) !== undefined;
+  } catch (err) {
+    if (err instanceof TarFormatError) return false;
+    throw err;
+  }
 }
 
 /** pax extended header records: "<length> <key>=<value>\n", length counting the whole record. */
