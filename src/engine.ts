@@ -44,8 +44,8 @@ export interface ScanOptions {
   jobs?: number;
   /**
    * Worker threads that analyse local files beside the calling thread, from the start. By default,
-   * one fewer than `jobs` or the core count, whichever is less, joining only a scan that proves
-   * long (see threadsPayOff); 0 keeps every analysis on the calling thread.
+   * one fewer than `jobs` and two fewer than the cores (threadsFor), joining only a scan that proves
+   * long (threadsPayOff); 0 keeps every analysis on the calling thread.
    */
   threads?: number;
   /** Tokens, hub endpoint, timeouts and retries for URLs and `hf://` repositories. */

@@ -93,8 +93,9 @@ class ScanThread implements Lane {
     this.worker.on("exit", (code) => this.fail(`the scanning thread exited with code ${code}`));
   }
 
+  /** A thread that stopped takes no more files (they would all fail), while another lane can scan them. */
   get load(): number {
-    return this.pending.size;
+    return this.dead === undefined ? this.pending.size : Infinity;
   }
 
   scan(request: ScanRequest): Promise<ScannedFile> {
@@ -118,36 +119,24 @@ class ScanThread implements Lane {
   }
 }
 
-
 /** The calling thread as a lane: it scans too, so N threads add N cores to the one the scan runs on. */
 class CallingThread implements Lane {
-  private inHand = 0;
+  load = 0;
 
   constructor(private readonly scanHere: LocalScan) {}
 
-  /**
-   * Counted as WORKER_QUEUE files busier than it is: a worker's files wait in a queue the calling
-   * thread refills only between its own tasks, so workers are kept that far ahead.
-   */
-  get load(): number {
-    return this.inHand + WORKER_QUEUE;
-  }
-
   async scan(request: ScanRequest): Promise<ScannedFile> {
-    this.inHand++;
+    this.load++;
     try {
       // A small file's scan runs to its end without reaching the event loop (its reads are
-      // synchronous): yield first, so that the workers' answers are taken and their queues refilled.
+      // synchronous): yield first, so that the workers' answers are taken and they get their next files.
       await new Promise<void>((resolve) => setImmediate(resolve));
       return await this.scanHere(request.path, request.display, request.options);
     } finally {
-      this.inHand--;
+      this.load--;
     }
   }
 }
-
-/** Files a worker thread is given ahead before the calling thread takes one itself. */
-const WORKER_QUEUE = 2;
 
 /**
  * A fixed set of scanning threads and the calling thread; each file goes to the one with the fewest

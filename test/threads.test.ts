@@ -41,6 +41,17 @@ test("a file whose thread stops before it answers is an error that blocks", asyn
   assert.equal(decideFile(result, defaultPolicy(), { safetensorsFolders: new Set() }).verdict, "block");
 });
 
+test("once a thread has stopped, later files go to a lane that can still scan them", async () => {
+  const threads = new ScanThreads(1, scanFileFindings);
+  const lost = threads.scanFile(join(FIXTURES, "redteam", "manifest.json"), "manifest.json", {});
+  await threads.close();
+  assert.match((await lost).error ?? "", /scan/, "what the thread held fails closed");
+  const file = join(FIXTURES, "zoo", "sklearn19", "compressed", "knn_kd_tree.joblib.xz");
+  const later = await threads.scanFile(file, "later.joblib.xz", {});
+  assert.equal(later.error, undefined);
+  assert.equal(later.format, (await scanFileFindings(file, "later.joblib.xz")).format);
+});
+
 test("the calling thread scans its share beside the workers, and both decide alike", async () => {
   const folder = join(FIXTURES, "zoo", "sklearn19");
   const names = ["column_transformer_pipeline.joblib.lzma", "hist_gradient_boosting.joblib.bz2", "knn_kd_tree.joblib.xz", "knn_kd_tree.joblib.lz4"].map((n) => `compressed/${n}`);
@@ -51,8 +62,8 @@ test("the calling thread scans its share beside the workers, and both decide ali
   });
   try {
     const results = await Promise.all(names.map((n) => threads.scanFile(join(folder, n), n, {})));
-    // Ties go to the worker, and it is kept two files ahead of the calling thread: three there, one here.
-    assert.deepEqual(here, [names[3]]);
+    // Each file goes to the lane with fewer in hand, the worker when they tie: the second and fourth are scanned here.
+    assert.deepEqual(here, [names[1], names[3]]);
     const alone = await Promise.all(names.map((n) => scanFileFindings(join(folder, n), n)));
     const facts = (r: ScannedFile): unknown => ({ path: r.path, format: r.format, error: r.error, findings: r.findings });
     assert.deepEqual(results.map(facts), alone.map(facts));

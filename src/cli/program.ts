@@ -105,7 +105,7 @@ function buildProgram(scan: (paths: string[], flags: ScanFlags) => Promise<void>
     .option("--hf-cache [dir]", "scan the local Hugging Face cache (default: $HF_HOME/hub, else ~/.cache/huggingface/hub)")
     .option("--token <token>", "bearer token for the URLs and repositories scanned (default for the hub: $HF_TOKEN)")
     .option("--jobs <n>", "files scanned at once, local or remote", positiveInteger, 4)
-    .option("--threads <n>", "worker threads analysing local files (default: --jobs or the core count, whichever is less; none under 16 files or 32 MB per thread; 0: none)", nonNegativeInteger)
+    .option("--threads <n>", "worker threads analysing local files beside the main thread (default: two fewer than the cores and one fewer than --jobs, joining a scan once it has run 0.4 s with 3 s of work left; none under 16 files per thread; 0: none)", nonNegativeInteger)
     .option("--timeout <seconds>", "give up on an HTTP request after this long (retried 3 times)", positiveNumber)
     .option("--clamav [address]", "also check every file with clamd: a socket path or host:port (default: the policy's clamav.address, else /var/run/clamav/clamd.ctl)")
     .option("--sandbox", "then load each local pickle-family file inside a bubblewrap sandbox (see modelgate sandbox) and report what it attempted")

@@ -32,7 +32,6 @@ const H5_HEAP_RECYCLE_BYTES = 512 * 1024 * 1024;
 /** A read that libhdf5 did not finish within its time bound; the worker running it was ended. */
 class Hdf5ReadLimit extends Error {}
 
-
 /**
  * libhdf5 runs synchronously and trusts the file's B-trees and heaps: a crafted file can make it
  * loop forever (found by test/fuzz-formats.test.ts: three changed bytes in a Keras 2 file). So it

@@ -18,7 +18,7 @@ export interface SevenZipRun {
   ok: boolean;
   /** 7-Zip's error output, or why it failed. */
   error: string;
-  /** Text written to stdout when no byte callback was given. */
+  /** What 7-Zip wrote to stdout. */
   stdout: string;
   /** The in-memory file system the run worked in (extracted files stay there). */
   fs: FileSystem;
@@ -32,17 +32,12 @@ export const NO_PASSWORD = "-pmodelgate";
  * Runs 7-Zip once on a fresh instance (an instance is not reusable after a failed run: 7-Zip's
  * C++ exceptions escape as bare numbers; and a fresh one carries nothing from the file before).
  * `files` are written to the working folder first.
- * A `stdout` callback that throws stops 7-Zip: it sees an I/O error and exits.
  */
-export async function run7z(
-  args: string[],
-  files: Readonly<Record<string, Uint8Array>>,
-  stdout?: (byte: number) => void,
-): Promise<SevenZipRun> {
+export async function run7z(args: string[], files: Readonly<Record<string, Uint8Array>>): Promise<SevenZipRun> {
   let text = "";
   let errors = "";
   const { module: sevenZip } = await instantiate({
-    stdout: stdout ?? ((c) => (text += String.fromCharCode(c))),
+    stdout: (c) => (text += String.fromCharCode(c)),
     print: (line) => (text += line + "\n"),
     printErr: (line) => (errors += line.trim() ? line.trim() + " " : ""),
   });
@@ -95,8 +90,9 @@ async function newDecoder(): Promise<LzmaDecoder> {
 /**
  * Decodes a raw LZMA ("alone") stream with 7-Zip, handing each output byte to `onByte` (which may
  * throw to stop it). The instance decodes the next stream only after a clean run (exit status 0)
- * that left its memory as it was created: a failed or stopped run, or one that grew the heap, is
- * dropped, so no state or memory of a hostile stream outlives it.
+ * that left its memory the size it was created: a failed or stopped run, or one that grew the heap,
+ * drops it. (The instance's memory itself is not reset between streams; 7-Zip frees what a command
+ * allocated when the command ends.)
  */
 export async function decodeLzma(input: Uint8Array, onByte: (byte: number) => void): Promise<{ ok: boolean; error: string }> {
   const decoder = spareDecoder ?? (await newDecoder());

@@ -75,7 +75,7 @@ export class FileSource implements ByteSource, ReadCounter {
     const b = this.block;
     if (b && offset >= b.start && offset + n <= b.start + b.bytes.length) return b.bytes.subarray(offset - b.start, offset - b.start + n);
     const bytes = await this.readRange(offset, Math.min(BLOCK, this.size - offset));
-    this.block = { start: offset, bytes };
+    if (this.fd !== undefined) this.block = { start: offset, bytes }; // not kept past a close that came meanwhile
     return bytes.subarray(0, Math.min(n, bytes.length));
   }
 
