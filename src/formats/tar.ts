@@ -34,13 +34,7 @@ const LINK_KINDS: Readonly<Record<string, LinkMember["kind"]>> = { "1": "hard", 
 /** Parses one header block. Returns undefined for an all-zero block (end of archive). */
 export function parseTarHeader(block: Uint8Array): TarHeader | undefined {
   if (block.every((b) => b === 0)) return undefined;
-  let sum = 0;
-  let signed = 0;
-  for (let i = 0; i < BLOCK; i++) {
-    const b = i >= 148 && i < 156 ? 0x20 : block[i]!;
-    sum += b;
-    signed += b > 127 ? b - 256 : b;
-  }
+  const [sum, signed] = checksums(block);
   const recorded = tarNumber(block, 148, 8);
   // Python's tarfile accepts either sum, as old tars computed it with signed chars.
   if (recorded !== sum && recorded !== signed) throw new TarFormatError(`bad header checksum (${recorded}, computed ${sum})`);
@@ -68,34 +62,52 @@ const PY_OCTAL = /^([+-]?)(?:0[oO]_?)?([0-7](?:_?[0-7])*)$/;
  * to the first NUL, read by int(text.strip() or "0", 8). Negative numbers are refused.
  */
 export function tarNumber(block: Uint8Array, at: number, length: number): number {
-  const field = block.subarray(at, at + length);
+  const value = numberField(block.subarray(at, at + length));
+  if (typeof value === "string") throw new TarFormatError(value);
+  return value;
+}
+
+/** tarNumber's reading of one field: the number, or why it is not one. */
+function numberField(field: Uint8Array): number | string {
   if (field[0] === 0x80 || field[0] === 0xff) {
-    if (field[0] === 0xff) throw new TarFormatError("negative base-256 number");
+    if (field[0] === 0xff) return "negative base-256 number";
     let value = 0n;
     for (const b of field.subarray(1)) value = (value << 8n) | BigInt(b);
-    if (value > BigInt(Number.MAX_SAFE_INTEGER)) throw new TarFormatError(`number ${value} out of range`);
-    return Number(value);
+    return value > BigInt(Number.MAX_SAFE_INTEGER) ? `number ${value} out of range` : Number(value);
   }
   const end = field.indexOf(0);
   const ascii = end < 0 ? field : field.subarray(0, end);
-  if (ascii.some((b) => b > 0x7f)) throw new TarFormatError("number field is not ASCII");
+  if (ascii.some((b) => b > 0x7f)) return "number field is not ASCII";
   const digits = text(ascii, 0, ascii.length).replace(PY_SPACE_EDGES, "");
   if (digits === "") return 0;
   const m = PY_OCTAL.exec(digits);
-  if (!m) throw new TarFormatError(`malformed number "${digits}"`);
-  if (m[1] === "-" && /[1-7]/.test(m[2]!)) throw new TarFormatError(`negative number "${digits}"`);
+  if (!m) return `malformed number "${digits}"`;
+  if (m[1] === "-" && /[1-7]/.test(m[2]!)) return `negative number "${digits}"`;
   return parseInt(m[2]!.replace(/_/g, ""), 8);
 }
 
-/** Whether `head` starts with a tar header block that Python's tarfile accepts. */
+/**
+ * Whether `head` starts with a header block whose checksum Python's tarfile accepts (what makes it
+ * take a file for a tar). Without exceptions: every file and member is sniffed with it.
+ */
 export function isTarHeader(head: Uint8Array): boolean {
   if (head.length < BLOCK) return false;
-  try {
-    return parseTarHeader(head.subarray(0, BLOCK)) !== undefined;
-  } catch (err) {
-    if (err instanceof TarFormatError) return false;
-    throw err;
+  const block = head.subarray(0, BLOCK);
+  if (block.every((b) => b === 0)) return false;
+  const recorded = numberField(block.subarray(148, 156));
+  return typeof recorded === "number" && checksums(block).includes(recorded);
+}
+
+/** The unsigned and the signed byte sums of a header block, its checksum field counted as spaces. */
+function checksums(block: Uint8Array): [number, number] {
+  let sum = 0;
+  let signed = 0;
+  for (let i = 0; i < BLOCK; i++) {
+    const b = i >= 148 && i < 156 ? 0x20 : block[i]!;
+    sum += b;
+    signed += b > 127 ? b - 256 : b;
   }
+  return [sum, signed];
 }
 
 /** pax extended header records: "<length> <key>=<value>\n", length counting the whole record. */
