@@ -43,6 +43,8 @@ const EXPECTED: Readonly<Record<string, readonly Format[]>> = {
   ".xml": ["openvino-ir", "pmml"],
   ".zip": ZIPS,
   ".pt": TORCH,
+  // torch.save(state, "checkpoint.pth.tar"): PyTorch's ImageNet example and timm name checkpoints so.
+  ".pth.tar": TORCH,
   ".pth": TORCH,
   ".bin": TORCH,
   ".ckpt": TORCH,
@@ -72,7 +74,8 @@ export interface ExtensionMismatch {
 /** The mismatch between `name`'s extension and the detected format, if any. */
 export function extensionMismatch(name: string, format: Format): ExtensionMismatch | undefined {
   if (format === "unknown") return undefined;
-  const extension = extname(name).toLowerCase();
+  const lower = name.toLowerCase();
+  const extension = lower.endsWith(".pth.tar") ? ".pth.tar" : extname(lower);
   const expected = own(EXPECTED, extension);
   if (expected?.includes(format)) return undefined;
   if (DATA_ONLY.has(extension)) return { extension, severity: CODE_FREE.has(format) ? "low" : "high" };

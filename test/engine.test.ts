@@ -32,6 +32,14 @@ test("P10: a pickle named .safetensors is blocked for its payload and for the di
   assert.deepEqual(r.findings.map((f) => [f.rule, f.severity]), [["MG100", "critical"], ["MG130", "high"]]);
 });
 
+test("a checkpoint named .pth.tar (PyTorch's ImageNet example, timm) is a torch name; other content under .tar still is not", async () => {
+  const named = await scanFile(await file("checkpoint.pth.tar", BENIGN), "checkpoint.pth.tar");
+  assert.equal(named.format, "pickle");
+  assert.deepEqual(named.findings, []);
+  const plain = await scanFile(await file("weights.tar", BENIGN), "weights.tar");
+  assert.deepEqual(plain.findings.map((f) => [f.rule, f.severity]), [["MG130", "low"]]);
+});
+
 test("P12: a gzip of a tar of a pickle is unwrapped by content and the member chain is the location", async () => {
   const archive = gzipSync(tar({ "inner/payload.bin": MALICIOUS }));
   const r = await scanFile(await file("bundle.tgz", archive), "bundle.tgz");
