@@ -280,11 +280,20 @@ def library_of(module: str, libraries: dict[str, str]) -> str:
     return dist
 
 
-def defined_here(obj, module: str, name: str) -> bool:
+def home_of(obj, mod, modname: str, name: str) -> str | None:
+    """The module name pickle writes for obj, found as `name` in module `mod` (named `modname`),
+    when obj is defined there: its __module__ is modname, or another name the interpreter has for
+    that very module. A Cython extension built apart from its package registers under its bare
+    name (scikit-learn 1.6's sklearn._loss._loss is sys.modules["_loss"]), so its classes pickle as
+    _loss.X and load from the same module object: the name is as safe as the class. None for
+    re-exports."""
     try:  # some module attributes raise on any attribute access (torch.backends.cuda's lazy objects)
-        return getattr(obj, "__module__", None) == module and getattr(obj, "__qualname__", None) == name
+        home = getattr(obj, "__module__", None)
+        if not isinstance(home, str) or getattr(obj, "__qualname__", None) != name:
+            return None
+        return home if home == modname or sys.modules.get(home) is mod else None
     except BaseException:  # noqa: BLE001
-        return False
+        return None
 
 
 # ------------------------------------------------------------------ walking definitions
@@ -345,25 +354,11 @@ def definitions(top: str, failures: list[str]):
         if modname == "torch.distributed.checkpoint.filesystem":
             continue  # its pickled data classes come from the DCP sample; its readers open files
         for name, obj in list(vars(mod).items()):
-            home = modname if defined_here(obj, modname, name) else alias_home(obj, mod, name)
+            home = home_of(obj, mod, modname, name)
             if home is None:
                 continue
             if isinstance(obj, type) or (callable(obj) and REBUILDER.match(name)):
                 yield home, name, obj
-
-
-def alias_home(obj, mod, name: str) -> str | None:
-    """The module name pickle writes for obj when its __module__ is another name for mod itself.
-    A Cython extension built apart from its package registers under its bare name (scikit-learn
-    1.6's sklearn._loss._loss is sys.modules["_loss"]), so its classes pickle as _loss.X and load
-    from that same module object: the name is as safe as the class."""
-    try:
-        home = getattr(obj, "__module__", None)
-        if not isinstance(home, str) or getattr(obj, "__qualname__", None) != name:
-            return None
-        return home if sys.modules.get(home) is mod else None
-    except BaseException:  # noqa: BLE001
-        return None
 
 
 def without_walk(previous: dict, dist: str) -> dict:
