@@ -39,10 +39,8 @@ export async function run7z(args: string[], files: Readonly<Record<string, Uint8
   const { module: sevenZip } = await instantiate({
     stdout: (c) => (text += String.fromCharCode(c)),
     print: (line) => (text += line + "\n"),
-    printErr: (line) => (errors += line.trim() ? line.trim() + " " : ""),
+    printErr: (line) => (errors = withErrorLine(errors, line)),
   });
-  sevenZip.FS.mkdir(WORKDIR);
-  sevenZip.FS.chdir(WORKDIR);
   for (const [name, data] of Object.entries(files)) sevenZip.FS.writeFile(name, data);
   const run = callMain(sevenZip, args);
   return { ok: run.ok, error: errors.trim() || run.error, stdout: text, fs: sevenZip.FS };
@@ -80,10 +78,8 @@ async function newDecoder(): Promise<LzmaDecoder> {
   const out: DecoderOutput = { onByte: IGNORE_BYTE, errors: "" };
   const instance = await instantiate({
     stdout: (c) => out.onByte(c),
-    printErr: (line) => (out.errors += line.trim() ? line.trim() + " " : ""),
+    printErr: (line) => (out.errors = withErrorLine(out.errors, line)),
   });
-  instance.module.FS.mkdir(WORKDIR);
-  instance.module.FS.chdir(WORKDIR);
   return { instance, out };
 }
 
@@ -126,7 +122,12 @@ interface SevenZipInstance {
   memoryBytes(): number;
 }
 
-/** A fresh 7-Zip instance (its own memory and file system) of the module compiled once. */
+/** 7-Zip's error output so far with one more line: its lines joined by spaces, blank ones left out. */
+function withErrorLine(errors: string, line: string): string {
+  return line.trim() ? errors + line.trim() + " " : errors;
+}
+
+/** A fresh 7-Zip instance (its own memory and file system, working in WORKDIR) of the module compiled once. */
 async function instantiate(options: Partial<SevenZipModuleOptions>): Promise<SevenZipInstance> {
   const require = createRequire(import.meta.url);
   const factory = require("7z-wasm") as SevenZipModuleFactory;
@@ -142,6 +143,8 @@ async function instantiate(options: Partial<SevenZipModuleOptions>): Promise<Sev
     },
   };
   const sevenZip = await factory({ ...options, ...hook } as Partial<SevenZipModuleOptions>);
+  sevenZip.FS.mkdir(WORKDIR);
+  sevenZip.FS.chdir(WORKDIR);
   return { module: sevenZip, memoryBytes: () => memory?.buffer.byteLength ?? 0 };
 }
 

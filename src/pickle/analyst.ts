@@ -144,7 +144,7 @@ export class PickleAnalyst implements MachineObserver {
       });
       return;
     }
-    if (fn === FORGOTTEN || (this.forgetting && reachesForgotten(c.args))) {
+    if (fn === FORGOTTEN || this.reachesDropped(c.args)) {
       this.forgotten(fn === FORGOTTEN ? `${c.kind} calls a value` : `${c.kind} passes ${describe(fn)} a value`, c.at);
       if (fn === FORGOTTEN) return;
     }
@@ -162,8 +162,8 @@ export class PickleAnalyst implements MachineObserver {
   }
 
   onBuild(target: Value, state: Value, at: number): BuildDirective {
-    const inTarget = this.forgetting && reachesForgotten(target);
-    if (inTarget || (this.forgetting && reachesForgotten(state))) {
+    const inTarget = this.reachesDropped(target);
+    if (inTarget || this.reachesDropped(state)) {
       this.forgotten(`BUILD's ${inTarget ? "target" : "state"} holds a value`, at);
       if (target === FORGOTTEN) return undefined;
     }
@@ -240,6 +240,11 @@ export class PickleAnalyst implements MachineObserver {
 
   onForget(): void {
     this.forgetting = true;
+  }
+
+  /** reachesForgotten, walked only once a machine has dropped a memo value (nothing holds FORGOTTEN before). */
+  private reachesDropped(v: Value): boolean {
+    return this.forgetting && reachesForgotten(v);
   }
 
   onIssue(kind: IssueKind, message: string, at: number): void {

@@ -593,18 +593,12 @@ export class Machine {
         if (directive) throw new PendingBuild(directive, at);
         break;
       }
-      case PERSID: {
-        const ref: PersistentRef = { t: "pid", pid: this.ops.line(at), at };
-        const loaded = obs.onPersistentId(ref);
-        this.push(loaded === undefined ? ref : loaded, at);
+      case PERSID:
+        this.persistent(this.ops.line(at), at);
         break;
-      }
-      case BINPERSID: {
-        const ref: PersistentRef = { t: "pid", pid: this.pop(at), at };
-        const loaded = obs.onPersistentId(ref);
-        this.push(loaded === undefined ? ref : loaded, at);
+      case BINPERSID:
+        this.persistent(this.pop(at), at);
         break;
-      }
       default:
         throw new StreamBreak("malformed", `invalid opcode ${opName(op)}`, at);
     }
@@ -720,6 +714,13 @@ export class Machine {
     if (this.retained(v)) return v;
     this.observer.onForget?.();
     return FORGOTTEN;
+  }
+
+  /** Pushes what persistent id `pid` loads as: what the observer says it is, else the reference itself. */
+  private persistent(pid: Value, at: number): void {
+    const ref: PersistentRef = { t: "pid", pid, at };
+    const loaded = this.observer.onPersistentId(ref);
+    this.push(loaded === undefined ? ref : loaded, at);
   }
 
   /** Whether the memo may keep `v` past MEMO_RETAIN_ALL entries (it is then charged to the memo budget). */
