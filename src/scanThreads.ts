@@ -1,11 +1,10 @@
 /**
  * Worker threads that scan local files, so a folder scan uses every core: the pickle machine is
  * CPU-bound and a single thread leaves the other cores idle. Each thread runs `scanFileFindings`
- * on the files it is sent, several at a time, so its I/O overlaps its analysis; the main thread walks the
- * targets, runs the repository checks and the cache, scans its own share of the files, and hands
- * the findings to the policy. A
- * thread that dies (out of memory on a hostile file) fails the files it held: they are reported
- * as errors, which block.
+ * on the files it is sent, several at a time, so its I/O overlaps its analysis; the main thread
+ * walks the targets, runs the repository checks and the cache, scans its own share of the files,
+ * and hands the findings to the policy. A thread that dies (out of memory on a hostile file) fails
+ * the files it held: they are reported as errors, which block.
  */
 import { availableParallelism } from "node:os";
 import { Worker, type MessagePort } from "node:worker_threads";

@@ -121,7 +121,6 @@ function startsWith(b: Buffer, magic: number[]): boolean {
   return b.length >= magic.length && magic.every((v, i) => b[i] === v);
 }
 
-
 /**
  * LZMA "alone" header: the properties byte every common encoder writes (0x5d: lc=3, lp=0, pb=2;
  * Python's lzma and joblib use it), a dictionary size of the usual shapes, a size or -1. Anything

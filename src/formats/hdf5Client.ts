@@ -36,8 +36,8 @@ class Hdf5ReadLimit extends Error {}
  * libhdf5 runs synchronously and trusts the file's B-trees and heaps: a crafted file can make it
  * loop forever (found by test/fuzz-formats.test.ts: three changed bytes in a Keras 2 file). So it
  * runs in a worker thread that is ended when a read exceeds its time bound; the next read starts
- * a fresh one. Reads are queued: one worker, one file at
- * a time. The worker loads the WASM module once (~0.4 s) and serves reads until it has to go.
+ * a fresh one. Reads are queued: one worker, one file at a time. The worker loads the WASM module
+ * once (~0.15–0.4 s) and serves reads until it has to go.
  */
 class Hdf5Reader {
   /** The worker serving reads (started or starting), and the same once it is ready. */
@@ -128,7 +128,7 @@ async function readHere(bytes: Uint8Array<ArrayBuffer>): Promise<Hdf5Read> {
   }
 }
 
-/** Reads an HDF5 file's root config attributes; the buffer is moved, not copied. */
+/** A reader of HDF5 files' root config attributes: this thread's own, or one behind a port. */
 export type Hdf5ReadFn = (bytes: Uint8Array<ArrayBuffer>) => Promise<Hdf5Read>;
 
 let route: Hdf5ReadFn = readHere;
