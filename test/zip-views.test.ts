@@ -67,6 +67,29 @@ test("Z1: the same fake end record with the payload only zipfile sees is critica
   assert.equal(critical(r)[0]!.location.member, "<Python zipfile view> > archive/data.pkl");
 });
 
+test("Z1: the fake end record is found when a long comment puts it further from the end than the first tail searched", async () => {
+  const r = await scan("comment-far.pt", secondEndRecordInComment(EVIL, BENIGN, 6000));
+  assertHiddenPayloadFound(r);
+  assert.ok(rules(r).includes("MG131"));
+  assert.equal(critical(r)[0]!.location.member, "archive/data.pkl");
+});
+
+test("an archive read by ranges (over 1 MiB) whose end record sits behind a 10 kB comment is read, its payload found", async () => {
+  const z = new ZipBuilder();
+  const data = z.local({ name: "archive/data.pkl", data: EVIL });
+  const storage = z.local({ name: "archive/data/0", data: Buffer.alloc(1_200_000) });
+  const version = z.local({ name: "archive/version", data: Buffer.from("3\n") });
+  const cd = z.central([data, storage, version]);
+  const comment = Buffer.alloc(10_000, 0x2e);
+  z.end(3, cd.size, cd.start, comment.length);
+  z.raw(comment);
+  const r = await scan("long-comment.pt", z.bytes());
+  assertHiddenPayloadFound(r);
+  assert.equal(critical(r)[0]!.location.member, "archive/data.pkl");
+  // Both readers found the directory: no view missing or unreadable, no disagreement.
+  assert.deepEqual(rules(r).filter((rule) => /^MG1(31|4[0-4])$/.test(rule)), []);
+});
+
 test("Z1/P18: a prefix-shifted central directory (cat stub real.zip) gives miniz the stub's data.pkl; its os.system is critical", async () => {
   const r = await scan("shifted.pt", shiftedDirectory(EVIL, BENIGN));
   assertHiddenPayloadFound(r);

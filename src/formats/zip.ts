@@ -108,6 +108,9 @@ const SIG_ZIP64_EOCD = 0x06064b50;
 const EOCD_SIZE = 22;
 /** The end record plus the longest comment it can carry: where miniz looks for it. */
 const EOCD_SEARCH = EOCD_SIZE + 0xffff;
+/** Searched first (served from FileSource's block of small reads), before the whole span. */
+const EOCD_SHORT_TAIL = 4096;
+const EOCD_SIGNATURE = Buffer.from([0x50, 0x4b, 0x05, 0x06]);
 const CENTRAL_SIZE = 46;
 const LOCAL_SIZE = 30;
 const ZIP64_LOCATOR_SIZE = 20;
@@ -282,21 +285,38 @@ export class ZipArchive {
   }
 }
 
-/** Finds the end record and reads the central directory. Throws ZipFormatError when there is no readable directory. */
 /**
  * Source offset of the last end-of-central-directory record within the last `span` bytes, or -1.
  * Like miniz, any signature counts; `exact` also requires its comment to end the file (sniffing,
  * where four random bytes must not make a file a zip).
  */
 export async function findEndRecord(source: ByteSource, span = EOCD_SEARCH, exact = false): Promise<number> {
+  // Both readers take the last signature that qualifies, so one found in a short tail is the one a
+  // search of the whole span finds first; most archives end with a comment-less record.
+  if (span > EOCD_SHORT_TAIL) {
+    const found = await lastEndRecord(source, EOCD_SHORT_TAIL, exact);
+    if (found >= 0) return found;
+  }
+  return lastEndRecord(source, span, exact);
+}
+
+async function lastEndRecord(source: ByteSource, span: number, exact: boolean): Promise<number> {
   const tailStart = Math.max(0, source.size - span);
   const tail = await source.read(tailStart, source.size - tailStart);
   const view = viewOf(tail);
-  for (let i = tail.length - EOCD_SIZE; i >= 0; i--) {
-    if (view.getUint32(i, true) !== SIG_EOCD) continue;
+  for (let i = lastSignature(tail, tail.length - EOCD_SIZE); i >= 0; i = lastSignature(tail, i - 1)) {
     if (!exact || i + EOCD_SIZE + view.getUint16(i + 20, true) === tail.length) return tailStart + i;
   }
   return -1;
+}
+
+/**
+ * Offset of the last end-record signature that starts at or before `from` in `bytes`, or -1. The
+ * native search matters: every pickle sniffed at the top level has its 64 KiB tail searched.
+ */
+function lastSignature(bytes: Uint8Array, from: number): number {
+  if (from < 0) return -1;
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).lastIndexOf(EOCD_SIGNATURE, from);
 }
 
 /** The lenient single view: zipfile's offset correction, ZIP64 records found where either reader looks. */
@@ -379,12 +399,10 @@ async function locateZipfile(source: ByteSource): Promise<DirectoryLocation> {
   if (at < 0) {
     const tailStart = Math.max(0, source.size - EOCD_SEARCH - 1);
     const tail = await source.read(tailStart, source.size - tailStart);
-    const view = viewOf(tail);
-    for (let i = tail.length - 4; i >= 0; i--) {
-      if (view.getUint32(i, true) !== SIG_EOCD) continue;
+    const i = lastSignature(tail, tail.length - 4);
+    if (i >= 0) {
       if (i + EOCD_SIZE > tail.length) throw new ZipFormatError("Python's zipfile finds the last end record signature too close to the end of the file");
       at = tailStart + i;
-      break;
     }
   }
   if (at < 0) throw new ZipFormatError("Python's zipfile finds no end of central directory record");

@@ -154,8 +154,9 @@ const VERSION = Buffer.from("3\n");
  * but miniz reads the central directory at its recorded absolute offset (after it, in its comment),
  * while zipfile counts the directory's size back from it (the one just before it). A strict reader
  * (end record whose comment ends the file, first found) sees a third, honest directory.
+ * `trailing` bytes more of comment move both records that much further from the end.
  */
-export function secondEndRecordInComment(torchSees: Uint8Array, zipfileSees: Uint8Array): Buffer {
+export function secondEndRecordInComment(torchSees: Uint8Array, zipfileSees: Uint8Array, trailing = 0): Buffer {
   const z = new ZipBuilder();
   const torchData = z.local({ name: "archive/data.pkl", data: torchSees });
   const version = z.local({ name: "archive/version", data: VERSION });
@@ -164,15 +165,16 @@ export function secondEndRecordInComment(torchSees: Uint8Array, zipfileSees: Uin
   const zipfileView = centralBytes([zipfileData, version]);
   const torchView = centralBytes([torchData, version]);
   // End record A: honest, its comment runs to the end of the file.
-  const a = z.end(2, honest.size, honest.start, zipfileView.length + END_RECORD + torchView.length);
+  const a = z.end(2, honest.size, honest.start, zipfileView.length + END_RECORD + torchView.length + trailing);
   const zipfileStart = a + END_RECORD;
   const b = zipfileStart + zipfileView.length;
   const torchStart = b + END_RECORD;
   // zipfile: concat = b - size - recorded offset = zipfileStart - torchStart; offsets recorded minus concat.
   const concat = zipfileStart - torchStart;
   z.central([zipfileData, version], concat);
-  z.end(2, zipfileView.length, torchStart, torchView.length);
+  z.end(2, zipfileView.length, torchStart, torchView.length + trailing);
   z.central([torchData, version]);
+  z.raw(Buffer.alloc(trailing, 0x2e));
   return z.bytes();
 }
 
