@@ -1,13 +1,14 @@
 /** Folder scans through the engine: repository findings land on the files they concern, beside the content findings. */
 import assert from "node:assert/strict";
-import { mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
+import { copyFile, mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, relative, sep } from "node:path";
 import { after, before, test } from "node:test";
 import { scanPaths } from "../src/engine.js";
 import type { ScanReport } from "../src/types.js";
 
 const REPOS = join(import.meta.dirname, "..", "..", "test", "fixtures", "repos");
+const ZOO = join(import.meta.dirname, "..", "..", "test", "fixtures", "zoo");
 
 let dir: string;
 before(async () => {
@@ -44,6 +45,35 @@ test("a Python file nothing references is reported low, not blocked", async () =
   const report = await scanPaths([repo]);
   assert.deepEqual(byFile(report)["train.py"], ["MG271:low"]);
   assert.equal(report.verdict, "pass");
+});
+
+test("code named like a library that pickled weights import is high: Python started in the folder imports it instead", async () => {
+  const repo = join(dir, "shadowing");
+  // scikit-learn 1.6 pickles its Cython losses as _loss.CyHalfBinomialLoss (allowlisted): _loss.py would be imported in its place.
+  await mkdir(join(repo, "numpy"), { recursive: true });
+  await mkdir(join(repo, "sklearn"));
+  await mkdir(join(repo, "src"));
+  await copyFile(join(ZOO, "sklearn16", "pickle", "hist_gradient_boosting_proto2.pkl"), join(repo, "model.pkl"));
+  await writeFile(join(repo, "_loss.py"), "import os\n");
+  await writeFile(join(repo, "numpy", "__init__.py"), "import os\n");
+  await writeFile(join(repo, "torch.cpython-311-x86_64-linux-gnu.so"), Buffer.from("\x7fELF\x02\x01\x01", "latin1"));
+  // Not importable in a library's place: a namespace folder (no __init__.py), code below the top, a script.
+  await writeFile(join(repo, "sklearn", "base.py"), "import os\n");
+  await writeFile(join(repo, "src", "numpy.py"), "import os\n");
+  await writeFile(join(repo, "torch.sh"), "#!/bin/sh\necho\n");
+  const report = await scanPaths([repo]);
+  const found = Object.fromEntries(report.files.map((f) => [relative(repo, f.path).split(sep).join("/"), f.findings.map((x) => `${x.rule}:${x.severity}`)]));
+  assert.deepEqual(found, {
+    "model.pkl": [],
+    "_loss.py": ["MG271:high"],
+    "numpy/__init__.py": ["MG271:high"],
+    "torch.cpython-311-x86_64-linux-gnu.so": ["MG272:high"],
+    "sklearn/base.py": ["MG271:low"],
+    "src/numpy.py": ["MG271:low"],
+    "torch.sh": ["MG272:low"],
+  });
+  assert.equal(report.verdict, "block");
+  assert.match(report.files.find((f) => f.path.endsWith("_loss.py"))!.findings[0]!.message, /takes the place of the _loss module/);
 });
 
 test("a symlink out of the folder is reported on the link and its target is not read", async () => {

@@ -22,7 +22,7 @@ import { mapBounded } from "../concurrency.js";
 import { LIMITS } from "../limits.js";
 import { isInside } from "../paths.js";
 import { judge, type CallableOverrides } from "../pickle/judge.js";
-import { definedUnder } from "../rules/allowlist.js";
+import { allowlistedPackages, definedUnder } from "../rules/allowlist.js";
 import type { RuleId } from "../rules/catalogue.js";
 import type { ByteSource } from "../sources/byteSource.js";
 import {
@@ -491,24 +491,41 @@ function checkFileKind(file: RepoFile, remoteModules: ReadonlyMap<string, string
     const stem = file.rel.slice(0, -ext.length);
     const reason =
       importedAs(stem, remoteModules) ??
+      shadowedLibrary(stem) ??
       (CUSTOM_GENERATE.test(file.rel) ? "transformers loads it as the model's generate() (custom_generate, trust_remote_code)" : undefined) ??
       (remoteModules.size > 0 && REMOTE_CODE_MODULE.test(basename(stem)) ? "auto_map makes loaders import it (trust_remote_code)" : undefined);
     report("MG271", `"${file.rel}" is Python code${reason ? `; ${reason}` : ""}`, file.rel, reason ? { severity: "high" } : {});
     return;
   }
-  const kind = executableKind(file.head) ?? (SCRIPT_EXTENSIONS.has(ext) ? `${ext} script` : undefined);
+  const content = executableKind(file.head);
+  const kind = content ?? (SCRIPT_EXTENSIONS.has(ext) ? `${ext} script` : undefined);
   if (!kind) return;
   // A native module a config makes loaders import (auto_map: modeling_x.cpython-311-x86_64-linux-gnu.so) runs at load: high.
   // Any other script or executable is only run by someone who runs it: low, so ordinary repositories pass.
   const name = basename(file.rel);
   const dot = name.indexOf(".");
-  const reason = importedAs(dot > 0 ? file.rel.slice(0, file.rel.length - name.length + dot) : file.rel, remoteModules);
+  const stem = dot > 0 ? file.rel.slice(0, file.rel.length - name.length + dot) : file.rel;
+  // Python imports a native library by name too (numpy.cpython-311-x86_64-linux-gnu.so); a script it does not.
+  const importable = content !== undefined && !content.startsWith("script");
+  const reason = importedAs(stem, remoteModules) ?? (importable ? shadowedLibrary(stem) : undefined);
   report("MG272", `"${file.rel}" is a ${kind}${reason ? `; ${reason}` : ""}`, file.rel, { evidence: kind, ...(reason && { severity: "high" }) });
 }
 
 /** Why loaders import the module at `stem` (a path without extension), when a config names it. */
 function importedAs(stem: string, remoteModules: ReadonlyMap<string, string>): string | undefined {
   return remoteModules.get(stem) ?? remoteModules.get(basename(stem));
+}
+
+/**
+ * Why Python started in the scanned folder would import the module at `stem` (a path without
+ * extension) in place of a library that loading the weights imports. That folder comes first on
+ * sys.path (python -c, the REPL, a script beside it), so numpy.py or sklearn/__init__.py there runs
+ * instead of the library, and an allowlisted pickle global becomes a call into the planted code.
+ */
+function shadowedLibrary(stem: string): string | undefined {
+  const top = stem.endsWith("/__init__") ? stem.slice(0, -"/__init__".length) : stem;
+  if (top.includes("/") || !allowlistedPackages().has(top)) return undefined;
+  return `it takes the place of the ${top} module that loading pickled weights imports, for Python started in this folder`;
 }
 
 /** A pickle weight file in a folder that also has safetensors weights. */
