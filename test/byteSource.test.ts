@@ -48,6 +48,12 @@ describe("FileSource", () => {
       assert.equal(source.bytesRead, 2 * block);
       assert.equal((await source.read(100, 100_000)).length, 100_000);
       assert.equal(source.bytesRead, 2 * block + 100_000);
+      // A read of up to a block's size (a sniff's head, a central directory) is a block too.
+      const far = 1024 * 1024;
+      assert.equal((await source.read(far, 10_000)).length, 10_000);
+      assert.equal(source.bytesRead, 3 * block + 100_000);
+      assert.deepEqual(Buffer.from(await source.read(far + block - 8, 8)), pattern(far + block).subarray(-8));
+      assert.equal(source.bytesRead, 3 * block + 100_000);
       // Near the end, the block is what is left of the file.
       assert.deepEqual(Buffer.from(await source.read(3 * 1024 * 1024 - 3, 10)), pattern(3 * 1024 * 1024).subarray(-3));
     } finally {
@@ -67,7 +73,7 @@ describe("FileSource", () => {
       const next = (n: number): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
       for (let i = 0; i < 2000; i++) {
         const offset = next(size + 10);
-        const length = next(4) === 0 ? next(200_000) : next(5000);
+        const length = next(4) === 0 ? next(200_000) : next(20_000);
         assert.deepEqual(Buffer.from(await source.read(offset, length)), bytes.subarray(offset, offset + length), `read(${offset}, ${length})`);
       }
     } finally {
