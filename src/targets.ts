@@ -121,7 +121,7 @@ async function addLocal(p: string, targets: Targets, options: TargetOptions): Pr
     } catch {
       // Unreadable or a link: the engine's own read reports it.
     }
-    if (file) checkRepository({ files: [file], escapingLinks: [], unexamined: [] }, noteReporter(targets.notes, () => display), options.callables, false);
+    if (file) checkRepository({ files: [file], escapingLinks: [], linkedFolders: [], unexamined: [] }, noteReporter(targets.notes, () => display), options.callables, false);
     return;
   }
   const linkRoot = snapshotRepoFolder(p) ?? p;
@@ -245,7 +245,7 @@ async function addCache(dir: string, targets: Targets, options: TargetOptions): 
       byBlob.set(f.blob, target);
       targets.files.push(target);
     }
-    const facts = { files: files.map((f) => localFileFacts(f.blob, f.rel, f.size)), escapingLinks, unexamined: [] };
+    const facts = { files: files.map((f) => localFileFacts(f.blob, f.rel, f.size)), escapingLinks, linkedFolders: [], unexamined: [] };
     checkRepository(facts, noteReporter(targets.notes, (rel) => primary.get(rel) ?? cacheDisplay(snapshot, rel)), options.callables, false);
   }
 }

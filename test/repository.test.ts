@@ -57,10 +57,20 @@ test("code named like a library that pickled weights import is high: Python star
   await writeFile(join(repo, "_loss.py"), "import os\n");
   await writeFile(join(repo, "numpy", "__init__.py"), "import os\n");
   await writeFile(join(repo, "torch.cpython-311-x86_64-linux-gnu.so"), Buffer.from("\x7fELF\x02\x01\x01", "latin1"));
-  // Not importable in a library's place: a namespace folder (no __init__.py), code below the top, a script.
+  // numpy imports numbers (a pickled numpy array runs a planted numbers.py); links are imported as what they point to.
+  await writeFile(join(repo, "numbers.py"), "import os\n");
+  await mkdir(join(repo, "lib", "pkg"), { recursive: true });
+  await writeFile(join(repo, "lib", "impl.py"), "import os\n");
+  await writeFile(join(repo, "lib", "pkg", "__init__.py"), "import os\n");
+  await symlink(join("lib", "impl.py"), join(repo, "scipy.py"));
+  await symlink(join("lib", "pkg"), join(repo, "joblib"));
+  // Not importable in a library's place: a namespace folder (no __init__.py), code below the top, a
+  // script, a .pyo (Python 3 never imports one), a name no loader imports.
   await writeFile(join(repo, "sklearn", "base.py"), "import os\n");
   await writeFile(join(repo, "src", "numpy.py"), "import os\n");
   await writeFile(join(repo, "torch.sh"), "#!/bin/sh\necho\n");
+  await writeFile(join(repo, "pandas.pyo"), "");
+  await writeFile(join(repo, "train.py"), "import os\n");
   const report = await scanPaths([repo]);
   const found = Object.fromEntries(report.files.map((f) => [relative(repo, f.path).split(sep).join("/"), f.findings.map((x) => `${x.rule}:${x.severity}`)]));
   assert.deepEqual(found, {
@@ -68,9 +78,16 @@ test("code named like a library that pickled weights import is high: Python star
     "_loss.py": ["MG271:high"],
     "numpy/__init__.py": ["MG271:high"],
     "torch.cpython-311-x86_64-linux-gnu.so": ["MG272:high"],
+    "numbers.py": ["MG271:high"],
+    "scipy.py": ["MG271:high"],
+    "joblib": ["MG271:high"],
+    "lib/impl.py": ["MG271:low"],
+    "lib/pkg/__init__.py": ["MG271:low"],
     "sklearn/base.py": ["MG271:low"],
     "src/numpy.py": ["MG271:low"],
     "torch.sh": ["MG272:low"],
+    "pandas.pyo": ["MG271:low"],
+    "train.py": ["MG271:low"],
   });
   assert.equal(report.verdict, "block");
   assert.match(report.files.find((f) => f.path.endsWith("_loss.py"))!.findings[0]!.message, /takes the place of the _loss module/);
@@ -102,6 +119,18 @@ test("a Hugging Face cache snapshot's links into its blobs are not escapes", asy
   await symlink(join("..", "..", "blobs", "f00d"), join(snapshot, "config.json"));
   const report = await scanPaths([snapshot]);
   assert.deepEqual(report.files.flatMap((f) => f.findings.map((x) => x.rule)), []);
+});
+
+test("a Hugging Face cache snapshot's links get the repository checks under their own names", async () => {
+  const repo = join(dir, "hub", "models--org--planted");
+  const snapshot = join(repo, "snapshots", "4567cdef");
+  await mkdir(join(repo, "blobs"), { recursive: true });
+  await mkdir(snapshot, { recursive: true });
+  await writeFile(join(repo, "blobs", "c0de"), "import os\n");
+  await symlink(join("..", "..", "blobs", "c0de"), join(snapshot, "numpy.py"));
+  const report = await scanPaths([snapshot]);
+  assert.deepEqual(byFile(report)["numpy.py"], ["MG271:high"]);
+  assert.equal(report.verdict, "block");
 });
 
 test("a Git LFS pointer in place of weights blocks and says the weights were not scanned", async () => {

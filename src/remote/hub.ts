@@ -101,7 +101,7 @@ export function resolveUrl(endpoint: string, repo: HubRepo, commit: string, path
  * configs. They are read through the sources the scan then uses, so their bytes count as read.
  */
 export async function remoteRepoFacts(files: readonly { rel: string; source: HttpSource }[], jobs: number): Promise<RepoFacts> {
-  const facts: RepoFacts = { files: [], escapingLinks: [], unexamined: [] };
+  const facts: RepoFacts = { files: [], escapingLinks: [], linkedFolders: [], unexamined: [] };
   const examined = files.slice(0, REPO_LIMITS.maxFiles);
   if (files.length > examined.length) {
     facts.unexamined.push({ rel: files[examined.length]!.rel, why: `more than ${REPO_LIMITS.maxFiles} files; the rest of the repository was not checked` });

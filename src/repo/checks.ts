@@ -10,7 +10,7 @@
  * or rendered; symlinks are never followed, and every file is opened with O_NOFOLLOW so a link
  * swapped in after the walk is not read either.
  */
-import { lstat, readdir, readlink, realpath } from "node:fs/promises";
+import { lstat, readdir, readlink, realpath, stat } from "node:fs/promises";
 import { basename, dirname, extname, join, resolve } from "node:path";
 import { onFirstUse } from "../onFirstUse.js";
 import { checkChatTemplate } from "../formats/chatTemplate.js";
@@ -22,7 +22,7 @@ import { mapBounded } from "../concurrency.js";
 import { LIMITS } from "../limits.js";
 import { isInside } from "../paths.js";
 import { judge, type CallableOverrides } from "../pickle/judge.js";
-import { allowlistedPackages, definedUnder } from "../rules/allowlist.js";
+import { definedUnder } from "../rules/allowlist.js";
 import type { RuleId } from "../rules/catalogue.js";
 import type { ByteSource } from "../sources/byteSource.js";
 import {
@@ -34,6 +34,7 @@ import {
   isKerasArchitecture,
   type CodeRefSink,
 } from "./loaders.js";
+import { loaderModules } from "./loaderModules.js";
 import { configKind, isLfsPointer, readsAsTemplate } from "./names.js";
 
 export { isLfsPointer } from "./names.js";
@@ -111,6 +112,8 @@ export interface RepoFacts {
   files: RepoFile[];
   /** Symbolic links whose target leaves the root (local folders only); never followed. */
   escapingLinks: { rel: string; target: string; resolved?: string }[];
+  /** Symbolic links inside the root that point to folders (local folders only); not walked. */
+  linkedFolders: string[];
   /** Parts of the tree not examined because a bound was hit. */
   unexamined: { rel: string; why: string }[];
 }
@@ -147,6 +150,10 @@ export function checkRepository(facts: RepoFacts, report: RepoReporter, callable
     });
   }
   for (const part of facts.unexamined) report("MG280", part.why, part.rel);
+  for (const rel of facts.linkedFolders) {
+    const why = shadowedLibrary(rel);
+    if (why) report("MG271", `"${rel}" is a link to a folder Python can import as a package; ${why}`, rel, { severity: "high" });
+  }
   const remoteModules = checkConfigs(facts.files, contentChecks ? report : () => undefined, callables);
   for (const file of facts.files) checkFileKind(file, remoteModules, report);
   checkPickleBesideSafetensors(facts.files, report);
@@ -166,8 +173,9 @@ function configWithinBound(rel: string, size: number): boolean {
 async function collectFolderFacts(root: string, linkBase: string, excluded: NonNullable<RepositoryOptions["excluded"]>): Promise<RepoFacts> {
   const base = resolve(root);
   const realLinkBase = await realpath(linkBase);
-  const facts: RepoFacts = { files: [], escapingLinks: [], unexamined: [] };
+  const facts: RepoFacts = { files: [], escapingLinks: [], linkedFolders: [], unexamined: [] };
   const pending: { abs: string; rel: string; depth: number }[] = [{ abs: base, rel: "", depth: 0 }];
+  /** `abs` is where the bytes are read: for a link inside the root, the file it resolves to. */
   const regular: { abs: string; rel: string; size: number }[] = [];
   walk: while (pending.length > 0) {
     const dir = pending.pop()!;
@@ -181,6 +189,14 @@ async function collectFolderFacts(root: string, linkBase: string, excluded: NonN
       if (st.isSymbolicLink()) {
         const link = await escapingLink(abs, rel, linkBase, realLinkBase);
         if (link) facts.escapingLinks.push(link);
+        else {
+          // Checked under its own name as what it points to, as the engine scans it and Python
+          // imports it (a Hugging Face cache snapshot is all links into its blobs).
+          const real = await realpath(abs).catch(() => undefined);
+          const target = real === undefined ? undefined : await stat(real).catch(() => undefined);
+          if (target?.isFile()) regular.push({ abs: real!, rel, size: target.size });
+          else if (target?.isDirectory()) facts.linkedFolders.push(rel);
+        }
       } else if (st.isDirectory()) {
         if (dir.depth + 1 > REPO_LIMITS.maxDepth) facts.unexamined.push({ rel, why: `folder nesting exceeds ${REPO_LIMITS.maxDepth} levels; "${rel}" was not checked` });
         else pending.push({ abs, rel, depth: dir.depth + 1 });
@@ -491,7 +507,8 @@ function checkFileKind(file: RepoFile, remoteModules: ReadonlyMap<string, string
     const stem = file.rel.slice(0, -ext.length);
     const reason =
       importedAs(stem, remoteModules) ??
-      shadowedLibrary(stem) ??
+      // Python 3 never imports .pyo files.
+      (ext === ".pyo" ? undefined : shadowedLibrary(stem)) ??
       (CUSTOM_GENERATE.test(file.rel) ? "transformers loads it as the model's generate() (custom_generate, trust_remote_code)" : undefined) ??
       (remoteModules.size > 0 && REMOTE_CODE_MODULE.test(basename(stem)) ? "auto_map makes loaders import it (trust_remote_code)" : undefined);
     report("MG271", `"${file.rel}" is Python code${reason ? `; ${reason}` : ""}`, file.rel, reason ? { severity: "high" } : {});
@@ -518,13 +535,13 @@ function importedAs(stem: string, remoteModules: ReadonlyMap<string, string>): s
 
 /**
  * Why Python started in the scanned folder would import the module at `stem` (a path without
- * extension) in place of a library that loading the weights imports. That folder comes first on
- * sys.path (python -c, the REPL, a script beside it), so numpy.py or sklearn/__init__.py there runs
- * instead of the library, and an allowlisted pickle global becomes a call into the planted code.
+ * extension, or a linked folder) in place of one that loading the weights imports. That folder comes
+ * first on sys.path (python -c, the REPL, a script beside it), so numpy.py, sklearn/__init__.py or
+ * numbers.py (numpy imports it) there runs instead, before any pickle global is even resolved.
  */
 function shadowedLibrary(stem: string): string | undefined {
   const top = stem.endsWith("/__init__") ? stem.slice(0, -"/__init__".length) : stem;
-  if (top.includes("/") || !allowlistedPackages().has(top)) return undefined;
+  if (top.includes("/") || !loaderModules().has(top)) return undefined;
   return `it takes the place of the ${top} module that loading pickled weights imports, for Python started in this folder`;
 }
 

@@ -186,12 +186,6 @@ export function definedUnder(module: string, name: string): boolean {
   return homes !== undefined && homes.some((home) => home === module || home.startsWith(`${module}.`));
 }
 
-/** The top-level modules the allowlist lets a pickle import (numpy, sklearn, and aliases such as _loss). */
-export function allowlistedPackages(): ReadonlySet<string> {
-  allowlistIndex();
-  return shardNames!;
-}
-
 /** Why the generator left a name out, when it did. */
 export function exclusionOf(qualified: string): string | undefined {
   const { excluded } = allowlistIndex();

@@ -1,0 +1,105 @@
+"""Writes data/loader-modules.json: the top-level modules Python imports while the allowlisted
+libraries load a model. A file or package of one of these names at the top of a model folder takes
+the library's place for Python started in that folder (sys.path[0]), so the repository checks
+report it high (src/repo/checks.ts, MG271/MG272).
+
+Usage, from the repository root, once generate.py has made its venvs:
+
+    python3 scripts/allowlist/loader_modules.py [--venv DIR]... [--budget SECONDS]
+
+In each venv's own python, one fresh process per library imports the modules data/allowlist/
+lists for it (as unpickling may; errors are ignored: optional dependencies), for up to --budget
+seconds, and reports the top-level names that appeared in sys.modules. A library's own imports
+(numbers, platform, threadpoolctl…) count as much as the library. Left out: modules built into the
+interpreter and those the venv's interpreter has imported before it reads sys.path[0] (os, site,
+codecs…), which no folder can replace. The allowlist's own top-level names are always in.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+DATA = ROOT / "data"
+DEFAULT_VENVS = ["/tmp/al-a", "/tmp/al-b", "/tmp/al-debian"]
+
+# Runs in the venv's python: argv = budget seconds, then the modules to import.
+CHILD = r"""
+import sys
+top = lambda: {m.split(".")[0] for m in sys.modules}
+before = top()  # before this script's own imports
+import json, time
+budget, modules = float(sys.argv[1]), sys.argv[2:]
+started = time.monotonic()
+imported = failed = 0
+for name in modules:
+    if time.monotonic() - started > budget:
+        break
+    try:
+        __import__(name)
+        imported += 1
+    except BaseException:
+        failed += 1
+print(json.dumps({"new": sorted(top() - before), "imported": imported, "failed": failed, "listed": len(modules)}))
+"""
+
+# The interpreter's state when it starts reading sys.path[0]: built in, or already imported.
+STARTUP = r"""
+import sys
+startup = sorted({m.split(".")[0] for m in sys.modules})  # before this script's own imports
+import json
+print(json.dumps({"builtin": sorted(sys.builtin_module_names), "startup": startup, "version": sys.version.split()[0]}))
+"""
+
+
+def run(python: str, code: str, args: list[str], timeout: float) -> dict:
+    out = subprocess.run([python, "-c", code, *args], capture_output=True, text=True, timeout=timeout, cwd="/")
+    if out.returncode != 0:
+        raise RuntimeError(f"{python}: {out.stderr.strip()[-400:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--venv", action="append", help="a venv generate.py made (repeatable; default: its three)")
+    parser.add_argument("--budget", type=float, default=90, help="seconds of imports per library and venv (default 90)")
+    args = parser.parse_args()
+    index = json.loads((DATA / "allowlist.json").read_text())
+    shards = {top: list(json.loads((DATA / "allowlist" / f"{top}.json").read_text())["modules"]) for top in index["shards"]}
+
+    names: set[str] = set(shards)
+    never: set[str] | None = None
+    venvs = []
+    for venv in args.venv or DEFAULT_VENVS:
+        python = str(Path(venv) / "bin" / "python")
+        state = run(python, STARTUP, [], 60)
+        # A name some interpreter still has to find on sys.path can be replaced there.
+        fixed = set(state["builtin"]) | set(state["startup"])
+        never = fixed if never is None else never & fixed
+        libraries = {}
+        for top, modules in shards.items():
+            result = run(python, CHILD, [str(args.budget), *modules], args.budget * 3 + 120)
+            if result["imported"] == 0:
+                continue  # not installed in this venv
+            names.update(result["new"])
+            libraries[top] = {k: result[k] for k in ("imported", "failed", "listed")}
+            print(f"{venv} {top}: {result['imported']} of {result['listed']} modules imported, {len(result['new'])} top-level names", file=sys.stderr)
+        venvs.append({"venv": venv, "python": state["version"], "libraries": libraries})
+
+    modules = sorted(n for n in names if n not in (never or set()) and not n.startswith("__"))
+    out = {
+        "schema": "modelgate.loader-modules/v1",
+        "generator": "python3 scripts/allowlist/loader_modules.py",
+        "venvs": venvs,
+        "modules": modules,
+    }
+    (DATA / "loader-modules.json").write_text(json.dumps(out, indent=1) + "\n")
+    print(f"{len(modules)} modules written to data/loader-modules.json", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
