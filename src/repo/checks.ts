@@ -7,8 +7,9 @@
  * Facts first, checks second: a folder is walked once into facts (files with their first bytes, the
  * text of small configs, links that leave it), and the checks read only those facts — so the same
  * checks run over a remote repository's listing (src/remote/hub.ts). Nothing is executed, imported
- * or rendered; symlinks are never followed, and every file is opened with O_NOFOLLOW so a link
- * swapped in after the walk is not read either.
+ * or rendered; a symlink out of the folder is never followed, one inside it is read at the path
+ * it resolves to, and every file is opened with O_NOFOLLOW so a link swapped in after the walk is
+ * not read either.
  */
 import { lstat, readdir, readlink, realpath, stat } from "node:fs/promises";
 import { basename, dirname, extname, join, resolve } from "node:path";
@@ -169,7 +170,10 @@ function configWithinBound(rel: string, size: number): boolean {
   return configKind(basename(rel)) !== undefined && size <= REPO_LIMITS.configBytes;
 }
 
-/** Regular files under root that are not excluded (symlinks are checked, never followed). */
+/**
+ * Regular files under root that are not excluded. A link out of the root is recorded, never
+ * followed; one inside it is a file of its own name with the bytes it resolves to, or a linked folder.
+ */
 async function collectFolderFacts(root: string, linkBase: string, excluded: NonNullable<RepositoryOptions["excluded"]>): Promise<RepoFacts> {
   const base = resolve(root);
   const realLinkBase = await realpath(linkBase);
@@ -186,26 +190,27 @@ async function collectFolderFacts(root: string, linkBase: string, excluded: NonN
       const rel = dir.rel === "" ? name : `${dir.rel}/${name}`;
       const st = stats[i]!;
       if (excluded(rel, st.isDirectory())) continue;
+      let file: { abs: string; size: number } | undefined;
       if (st.isSymbolicLink()) {
-        const link = await escapingLink(abs, rel, linkBase, realLinkBase);
-        if (link) facts.escapingLinks.push(link);
-        else {
+        const end = await linkEnd(abs, rel, linkBase, realLinkBase);
+        if ("escaping" in end) facts.escapingLinks.push(end.escaping);
+        else if (end.real !== undefined) {
           // Checked under its own name as what it points to, as the engine scans it and Python
           // imports it (a Hugging Face cache snapshot is all links into its blobs).
-          const real = await realpath(abs).catch(() => undefined);
-          const target = real === undefined ? undefined : await stat(real).catch(() => undefined);
-          if (target?.isFile()) regular.push({ abs: real!, rel, size: target.size });
+          const target = await stat(end.real).catch(() => undefined);
+          if (target?.isFile()) file = { abs: end.real, size: target.size };
           else if (target?.isDirectory()) facts.linkedFolders.push(rel);
         }
       } else if (st.isDirectory()) {
         if (dir.depth + 1 > REPO_LIMITS.maxDepth) facts.unexamined.push({ rel, why: `folder nesting exceeds ${REPO_LIMITS.maxDepth} levels; "${rel}" was not checked` });
         else pending.push({ abs, rel, depth: dir.depth + 1 });
-      } else if (st.isFile()) {
+      } else if (st.isFile()) file = { abs, size: st.size };
+      if (file) {
         if (regular.length >= REPO_LIMITS.maxFiles) {
           facts.unexamined.push({ rel, why: `more than ${REPO_LIMITS.maxFiles} files; the rest of the folder was not checked` });
           break walk;
         }
-        regular.push({ abs, rel, size: st.size });
+        regular.push({ ...file, rel });
       }
     }
   }
@@ -222,13 +227,21 @@ export function localFileFacts(abs: string, rel: string, size: number): RepoFile
   return file;
 }
 
-/** A link whose target (as written, or as the OS resolves it) lies outside the root. Dangling links count too. */
-async function escapingLink(abs: string, rel: string, base: string, realBase: string): Promise<RepoFacts["escapingLinks"][number] | undefined> {
+/**
+ * Where a symbolic link leads: outside the root, its target as written or as the OS resolves it
+ * (a dangling link written to point outside counts too), or inside it to `real` (undefined when dangling).
+ */
+async function linkEnd(
+  abs: string,
+  rel: string,
+  base: string,
+  realBase: string,
+): Promise<{ escaping: RepoFacts["escapingLinks"][number] } | { real: string | undefined }> {
   const target = await readlink(abs);
   const written = resolve(dirname(abs), target);
   const real = await realpath(abs).catch(() => undefined);
-  if (isInside(base, written) && (real === undefined || isInside(realBase, real))) return undefined;
-  return { rel, target, ...(real !== undefined && real !== written && { resolved: real }) };
+  if (isInside(base, written) && (real === undefined || isInside(realBase, real))) return { real };
+  return { escaping: { rel, target, ...(real !== undefined && real !== written && { resolved: real }) } };
 }
 
 /**
