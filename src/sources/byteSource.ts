@@ -61,7 +61,7 @@ export class FileSource implements ByteSource, ReadCounter {
     const { fd, size } = openRegular(path, 0);
     if (size > WHOLE_FILE_CACHE) return new FileSource(name, size, fd, undefined, path);
     try {
-      const whole = readStart(fd, size);
+      const whole = readSpan(fd, 0, size);
       return new FileSource(name, whole.length, undefined, whole, path);
     } finally {
       closeSync(fd);
@@ -110,7 +110,7 @@ export class FileSource implements ByteSource, ReadCounter {
 export function readFileStart(path: string, limit: number): Buffer {
   const { fd, size } = openRegular(path, constants.O_NOFOLLOW);
   try {
-    return readStart(fd, Math.min(limit, size));
+    return readSpan(fd, 0, Math.min(limit, size));
   } finally {
     closeSync(fd);
   }
@@ -132,12 +132,7 @@ function openRegular(path: string, flags: number): { fd: number; size: number } 
   }
 }
 
-/** The first `length` bytes of an open file, or fewer if it shrank under us (what exists is the file). */
-function readStart(fd: number, length: number): Buffer {
-  return readSpan(fd, 0, length);
-}
-
-/** `length` bytes of an open file from `offset`, read synchronously, or fewer if it shrank under us. */
+/** `length` bytes of an open file from `offset`, read synchronously, or fewer if it shrank under us (what exists is the file). */
 function readSpan(fd: number, offset: number, length: number): Buffer {
   const buf = Buffer.allocUnsafe(length);
   let got = 0;
