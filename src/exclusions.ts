@@ -1,14 +1,18 @@
 /**
  * Which paths a folder scan leaves out, and why: VCS metadata and dependency or virtual-env folders
- * by default, `--exclude` patterns and the scanned folder's `.modelgateignore` (both gitignore
+ * by default, `--exclude` patterns and the working folder's `.modelgateignore` (both gitignore
  * syntax), and files that match no `--include` pattern. Every path left out is recorded by the walk
  * and counted in the report, so nothing is dropped silently.
+ *
+ * The ignore file is the user's, like the policy: it is read from the working folder and applies to
+ * the folders scanned inside it. One inside a scanned folder is never read, or a downloaded model
+ * could carry a `.modelgateignore` that lists its own payload.
  */
 import { readFile } from "node:fs/promises";
-import { join } from "node:path";
+import { isAbsolute, join, relative, resolve, sep } from "node:path";
 import ignore, { type Ignore } from "ignore";
 
-/** The ignore file read at the root of each scanned folder. */
+/** The ignore file read from the working folder. */
 export const IGNORE_FILE = ".modelgateignore";
 
 /**
@@ -30,6 +34,10 @@ export interface ExclusionOptions {
   include?: readonly string[] | undefined;
   /** Skip DEFAULT_EXCLUDED_FOLDERS (default true). */
   defaultExcludes?: boolean | undefined;
+  /** The folder whose IGNORE_FILE applies, to the scanned folders inside it (default: the current working folder). */
+  workingFolder?: string | undefined;
+  /** Read the working folder's IGNORE_FILE (default true; `verify` walks by the exclusions its lock recorded instead). */
+  ignoreFile?: boolean | undefined;
 }
 
 /** A path the walk left out, relative to the working folder where possible, and what excluded it. */
@@ -46,19 +54,34 @@ export class PathFilter {
   private constructor(
     private readonly defaults: boolean,
     private readonly ignoreFile: Ignore | undefined,
+    /** The root's path below the working folder, "/"-separated and ending in "/" (or ""): the ignore file's patterns are relative to the working folder. */
+    private readonly ignorePrefix: string,
     private readonly excludes: Ignore | undefined,
     private readonly includes: Ignore | undefined,
   ) {}
 
-  /** The filter for a folder scanned as `root`, with the root's ignore file if it has one. */
+  /**
+   * The filter for a folder scanned as `root`: with the working folder's ignore file when the root is
+   * that folder or inside it (compared as given, so a root reached through a link to elsewhere is
+   * walked whole). A root the ignore file itself lists was named on purpose: it is walked whole, as
+   * a file named on the command line is scanned.
+   */
   static async forRoot(root: string, options: ExclusionOptions = {}): Promise<PathFilter> {
-    const text = await readFile(join(root, IGNORE_FILE), "utf8").catch((err: NodeJS.ErrnoException) => {
-      if (err.code === "ENOENT" || err.code === "ENOTDIR") return undefined;
-      throw err;
-    });
+    const working = resolve(options.workingFolder ?? process.cwd());
+    const below = relative(working, resolve(root));
+    const inside = below !== ".." && !below.startsWith(`..${sep}`) && !isAbsolute(below);
+    const prefix = below === "" ? "" : `${below.split(sep).join("/")}/`;
+    const text = !inside || options.ignoreFile === false
+      ? undefined
+      : await readFile(join(working, IGNORE_FILE), "utf8").catch((err: NodeJS.ErrnoException) => {
+          if (err.code === "ENOENT" || err.code === "ENOTDIR") return undefined;
+          throw err;
+        });
+    const ignoreFile = text === undefined ? undefined : ignore().add(text);
     return new PathFilter(
       options.defaultExcludes ?? true,
-      text === undefined ? undefined : ignore().add(text),
+      prefix !== "" && ignoreFile?.ignores(prefix) ? undefined : ignoreFile,
+      prefix,
       patterns(options.exclude),
       patterns(options.include),
     );
@@ -73,7 +96,7 @@ export class PathFilter {
     if (this.defaults && DEFAULT_EXCLUDED_FOLDERS.has(name)) return "default";
     // The ignore package matches a folder only when its path ends with "/".
     const subject = isFolder ? `${rel}/` : rel;
-    if (this.ignoreFile?.ignores(subject)) return IGNORE_FILE;
+    if (this.ignoreFile?.ignores(this.ignorePrefix + subject)) return IGNORE_FILE;
     if (this.excludes?.ignores(subject)) return "--exclude";
     if (!isFolder && this.includes && !this.includes.ignores(subject)) return "--include";
     return undefined;

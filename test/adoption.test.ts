@@ -124,6 +124,23 @@ describe("repository scans that pass clean repositories", () => {
     assert.equal(modelgate(root, "scan", "model/extra.pt").status, ExitCode.Blocked);
   });
 
+  it("a downloaded model's own .modelgateignore is not read: scanned from the project, its payload blocks", () => {
+    const root = mlProject();
+    put(root, ".modelgateignore", "notebooks/\n");
+    put(root, "downloads/m/.modelgateignore", "*.bin\n.modelgateignore\n");
+    copyFileSync(EVIL_PICKLE, join(root, "downloads/m/pytorch_model.bin"));
+    for (const target of ["downloads/m", "."]) {
+      const r = modelgate(root, "scan", target, "--format", "json");
+      assert.equal(r.status, ExitCode.Blocked, `${target}: ${r.stderr}`);
+      const report = json(r.stdout);
+      assert.equal(report.files.find((f) => f.path === "downloads/m/pytorch_model.bin")?.verdict, "block");
+      assert.ok(!report.excluded?.some((e) => e.path.startsWith("downloads")), target);
+    }
+    // The project's own ignore file still applies to the whole project.
+    const whole = json(modelgate(root, "scan", ".", "--format", "json").stdout);
+    assert.deepEqual(whole.excluded?.find((e) => e.by === ".modelgateignore"), { path: "notebooks", by: ".modelgateignore", folder: true });
+  });
+
   it("a native module that auto_map makes loaders import is high, and blocks", async () => {
     const root = mkdtempSync(join(tmpdir(), "modelgate-automap-"));
     dirs.push(root);

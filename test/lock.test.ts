@@ -54,6 +54,28 @@ describe("lock and verify", () => {
     ]);
   });
 
+  it("leaves out what the lock's walk left out and nothing more: an ignore file added since hides no new file", async () => {
+    const root = await mkdtemp(join(tmpdir(), "modelgate-lock-"));
+    await mkdir(join(root, "models", "fixtures"), { recursive: true });
+    await writeFile(join(root, "models", "a.pkl"), assemble(OP.PROTO, 2, OP.EMPTY_DICT, OP.STOP));
+    await writeFile(join(root, "models", "fixtures", "evil.pkl"), "\x80\x02cposix\nsystem\n.");
+    await writeFile(join(root, ".modelgateignore"), "models/fixtures/\n");
+    const report = applyPolicy(await scanPaths([join(root, "models")], { exclusions: { workingFolder: root } }), defaultPolicy());
+    await hashFiles(report);
+    const lock = buildLock(report, [join(root, "models")], root);
+    assert.deepEqual(lock.excluded, ["models/fixtures/"]);
+    assert.deepEqual(lock.files.map((f) => f.path), ["models/a.pkl"]);
+    assert.deepEqual(await verifyLock(lock, root), []);
+
+    await writeFile(join(root, ".modelgateignore"), "models/fixtures/\n*.bin\n.modelgateignore\n");
+    await writeFile(join(root, "models", ".modelgateignore"), "*\n");
+    await writeFile(join(root, "models", "b.bin"), "new");
+    assert.deepEqual((await verifyLock(lock, root)).map((p) => [p.kind, p.file]).sort(), [
+      ["new", "models/.modelgateignore"],
+      ["new", "models/b.bin"],
+    ]);
+  });
+
   it("reports every file of a vanished target as missing", async () => {
     const { root, lock } = await lockedFolder();
     await rm(join(root, "models"), { recursive: true });

@@ -90,7 +90,7 @@ function buildProgram(scan: (paths: string[], flags: ScanFlags) => Promise<void>
     .addOption(
       new Option("--fail-on <severity>", "block when a finding has this severity or worse (none: report only)").choices(FAIL_ON_CHOICES).default(DEFAULT_FAIL_ON),
     )
-    .option("--exclude <pattern>", `leave out paths matching <pattern> (gitignore syntax, repeatable; also read from ${IGNORE_FILE})`, collect, [])
+    .option("--exclude <pattern>", `leave out paths matching <pattern> (gitignore syntax, repeatable; also read from the working folder's ${IGNORE_FILE})`, collect, [])
     .option("--include <pattern>", "scan only files matching <pattern> (gitignore syntax, repeatable)", collect, [])
     .option("--no-default-excludes", `also walk ${[...DEFAULT_EXCLUDED_FOLDERS].slice(0, 6).join(", ")}… (skipped by default, and counted)`)
     .option("--allow-no-models", "exit 0 instead of 3 when no model file is found (hooks that pass files by name)")

@@ -44,6 +44,13 @@ export interface LockFile {
   policy: { path: string; sha256: string } | null;
   /** What was locked, as given (local ones relative to the lock file's folder): verify walks these again. */
   targets: string[];
+  /**
+   * What the lock's walk left out other than the default folders (what the ignore file listed),
+   * relative to the lock file's folder; folders end in "/". Verify leaves out these and nothing else,
+   * so an ignore file added or changed since cannot hide a new file. Absent from locks written
+   * before it was recorded: verify then leaves out only the default folders.
+   */
+  excluded?: string[];
   files: LockEntry[];
 }
 
@@ -77,6 +84,7 @@ export function buildLock(report: ScanReport, targets: readonly string[], root: 
     created: now.toISOString(),
     policy: report.policy?.path !== undefined && report.policy.sha256 !== undefined ? { path: report.policy.path, sha256: report.policy.sha256 } : null,
     targets: targets.map((t) => (parseHubTarget(t) || /^https?:/.test(t) ? t : relativePath(root, t))),
+    excluded: (report.excluded ?? []).filter((e) => e.by !== "default").map((e) => relativePath(root, e.path) + (e.folder === true ? "/" : "")),
     files,
   };
 }
@@ -125,10 +133,12 @@ export async function verifyLock(lock: LockFile, root: string, hub?: HubLookup, 
   const problems: VerifyProblem[] = [];
   const locked = new Map(lock.files.filter((e) => !isHubEntry(e)).map((e) => [e.path, e]));
   const seen = new Set<string>();
+  const excluded = lock.excluded ?? [];
+  const lockedOut = (path: string): boolean => excluded.some((e) => (e.endsWith("/") ? path.startsWith(e) : path === e));
   for (const target of lock.targets.filter((t) => !parseHubTarget(t) && !/^https?:/.test(t))) {
     const absolute = isAbsolute(target) ? target : resolve(root, target);
     // A target that is gone is reported through its files, as missing.
-    const files = await collectTargets([absolute]).then(
+    const files = await collectTargets([absolute], { exclusions: { ignoreFile: false } }).then(
       (t) => t.files.filter((f) => "path" in f),
       (err: unknown) => {
         if (err instanceof UsageError) return [];
@@ -137,7 +147,7 @@ export async function verifyLock(lock: LockFile, root: string, hub?: HubLookup, 
     );
     for (const f of files) {
       const path = relativePath(root, f.path);
-      if (seen.has(path) || (lockFile !== undefined && resolve(f.path) === resolve(lockFile))) continue;
+      if (seen.has(path) || lockedOut(path) || (lockFile !== undefined && resolve(f.path) === resolve(lockFile))) continue;
       seen.add(path);
       const entry = locked.get(path);
       if (!entry) {
