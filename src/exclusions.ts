@@ -40,6 +40,9 @@ export interface ExclusionOptions {
   ignoreFile?: boolean | undefined;
 }
 
+/** What `excludedBy` answers for DEFAULT_EXCLUDED_FOLDERS. */
+export const DEFAULT_EXCLUSION = "default";
+
 /** A path the walk left out, relative to the working folder where possible, and what excluded it. */
 export interface ExcludedPath {
   path: string;
@@ -93,7 +96,7 @@ export class PathFilter {
    */
   excludedBy(rel: string, isFolder: boolean): string | undefined {
     const name = rel.slice(rel.lastIndexOf("/") + 1);
-    if (this.defaults && DEFAULT_EXCLUDED_FOLDERS.has(name)) return "default";
+    if (this.defaults && DEFAULT_EXCLUDED_FOLDERS.has(name)) return DEFAULT_EXCLUSION;
     // The ignore package matches a folder only when its path ends with "/".
     const subject = isFolder ? `${rel}/` : rel;
     if (this.ignoreFile?.ignores(this.ignorePrefix + subject)) return IGNORE_FILE;

@@ -132,7 +132,7 @@ async function addLocal(p: string, targets: Targets, options: TargetOptions): Pr
     linkRoot,
     callables: options.callables,
     contentChecks: false,
-    excluded: (rel, isFolder) => filter.excludedBy(rel, isFolder) !== undefined,
+    excluded: (rel, isFolder) => filter.excludedBy(rel, isFolder),
   });
 }
 

@@ -120,6 +120,17 @@ test("diffusers model_index.json custom component runs the component folder's Py
   assert.deepEqual(files["unet/my_unet.py"], ["MG271:high"]);
 });
 
+test("a diffusers component whose folder is one the scan skips by default blocks; a left-out component does not", async () => {
+  const root = await folder("sd-skipped", {
+    "model_index.json": json({ ...SD_INDEX, venv: ["diffusers", "UNet2DConditionModel"], node_modules: [null, null] }),
+    "venv/diffusion_pytorch_model.bin": "weights the loader reads",
+    "node_modules/x.bin": "",
+  });
+  const files = byFile(await scanPaths([root]), root);
+  assert.deepEqual(files["model_index.json"], ["MG285:high"]);
+  assert.equal(files["venv/diffusion_pytorch_model.bin"], undefined, "the folder itself stays skipped");
+});
+
 test("diffusers component from an arbitrary library (importlib.import_module) is high, also given alone", async () => {
   const root = await folder("sd-import", { "model_index.json": json({ ...SD_INDEX, scheduler: ["subprocess", "Popen"] }) });
   assert.deepEqual(loud((await scanPaths([join(root, "model_index.json")])).files[0]), ["MG282:high"]);

@@ -1,6 +1,6 @@
 /** Folder scans through the engine: repository findings land on the files they concern, beside the content findings. */
 import assert from "node:assert/strict";
-import { copyFile, mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
+import { copyFile, cp, mkdir, mkdtemp, readFile, rename, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, relative, sep } from "node:path";
 import { after, before, test } from "node:test";
@@ -157,4 +157,49 @@ test("the policy's callables reach the Hydra check of a folder's own YAML config
     deny: new Map([["acme.plugins", { severity: "critical" as const, reason: "loads plugins by name" }]]),
   };
   assert.deepEqual(await rules({ callables }), ["MG276:critical"]);
+});
+
+test("a loader config that reads from a folder skipped by default blocks: the shard, component or module there was not scanned", async () => {
+  // The real sharded checkpoint (torch-made), its second shard moved into __pycache__/ and the index pointed there.
+  const repo = join(dir, "skipped_shard");
+  await cp(join(import.meta.dirname, "..", "..", "test", "fixtures", "convert", "sharded"), repo, { recursive: true });
+  await rm(join(repo, "pytorch_model.bin.index.json.expected.json"));
+  await mkdir(join(repo, "__pycache__"));
+  await writeFile(join(repo, "__pycache__", "tools.cpython-311.pyc"), Buffer.from([0xa7, 0x0d, 0x0d, 0x0a]));
+  const untouched = await scanPaths([repo]);
+  assert.equal(untouched.verdict, "pass", JSON.stringify(byFile(untouched)));
+  assert.ok(!untouched.files.some((f) => f.findings.some((x) => x.rule === "MG285")), "a skipped folder nothing reads is no finding");
+
+  await rename(join(repo, "pytorch_model-00002-of-00002.bin"), join(repo, "__pycache__", "pytorch_model-00002-of-00002.bin"));
+  const indexPath = join(repo, "pytorch_model.bin.index.json");
+  const index = JSON.parse(await readFile(indexPath, "utf8")) as { weight_map: Record<string, string> };
+  for (const [k, v] of Object.entries(index.weight_map)) if (v === "pytorch_model-00002-of-00002.bin") index.weight_map[k] = `__pycache__/${v}`;
+  await writeFile(indexPath, JSON.stringify(index));
+  const moved = await scanPaths([repo]);
+  assert.deepEqual(byFile(moved)["pytorch_model.bin.index.json"], ["MG285:high"]);
+  assert.equal(moved.verdict, "block");
+  assert.match(moved.files.find((f) => f.path.endsWith("index.json"))!.findings[0]!.message, /"__pycache__\/" is a folder the scan skips by default/);
+  // A link to the folder is not followed either: reading through it is the same finding.
+  await symlink("__pycache__", join(repo, "weights"));
+  await writeFile(indexPath, JSON.stringify(index).replaceAll("__pycache__/", "weights/"));
+  const linked = await scanPaths([repo]);
+  assert.deepEqual(byFile(linked)["pytorch_model.bin.index.json"], ["MG285:high"]);
+  assert.match(linked.files.find((f) => f.path.endsWith("index.json"))!.findings[0]!.message, /"weights\/" is a link to a folder, which the scan does not follow/);
+  await rm(join(repo, "weights"));
+  await writeFile(indexPath, JSON.stringify(index));
+  // Walked, the folder's shard is scanned like any other and the index is no finding.
+  const walked = await scanPaths([repo], { exclusions: { defaultExcludes: false } });
+  assert.deepEqual(byFile(walked)["pytorch_model.bin.index.json"], []);
+  assert.equal(walked.files.find((f) => f.path.endsWith(join("__pycache__", "pytorch_model-00002-of-00002.bin")))?.format, "pytorch-zip");
+});
+
+test("a sentence-transformers module whose path is a folder skipped by default blocks", async () => {
+  const repo = join(dir, "skipped_module");
+  await cp(join(ZOO, "hf", "sentence_transformers", "tiny"), repo, { recursive: true });
+  await rename(join(repo, "2_Dense"), join(repo, ".venv"));
+  const modules = (await readFile(join(repo, "modules.json"), "utf8")).replace('"path": "2_Dense"', '"path": ".venv"');
+  await writeFile(join(repo, "modules.json"), modules);
+  const report = await scanPaths([repo]);
+  assert.deepEqual(byFile(report)["modules.json"], ["MG285:high"]);
+  assert.equal(report.verdict, "block");
 });

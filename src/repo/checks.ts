@@ -13,6 +13,7 @@
  */
 import { lstat, readdir, readlink, realpath, stat } from "node:fs/promises";
 import { basename, dirname, extname, join, resolve } from "node:path";
+import { DEFAULT_EXCLUSION } from "../exclusions.js";
 import { onFirstUse } from "../onFirstUse.js";
 import { checkChatTemplate } from "../formats/chatTemplate.js";
 import type { FormatScanner, ReportExtra, ScanContext } from "../formats/context.js";
@@ -33,6 +34,7 @@ import {
   checkSentenceTransformerModules,
   findChatTemplates,
   isKerasArchitecture,
+  loadedPaths,
   type CodeRefSink,
 } from "./loaders.js";
 import { loaderModules } from "./loaderModules.js";
@@ -117,6 +119,8 @@ export interface RepoFacts {
   linkedFolders: string[];
   /** Parts of the tree not examined because a bound was hit. */
   unexamined: { rel: string; why: string }[];
+  /** Folders a local walk left out by default (a virtual env, `__pycache__`, `node_modules`…): not examined, nor scanned. */
+  skippedFolders?: string[];
 }
 
 export interface RepositoryOptions {
@@ -130,13 +134,16 @@ export interface RepositoryOptions {
    * repository checks keep what needs the whole folder. Default true (everything here).
    */
   contentChecks?: boolean;
-  /** Paths (relative to root, "/"-separated) the scan leaves out; default: `.git` at the root, git's own metadata. */
-  excluded?: (rel: string, isFolder: boolean) => boolean;
+  /**
+   * Why a path (relative to root, "/"-separated) is left out of the scan ("default" for the folders
+   * skipped by default), or undefined; default: `.git` at the root, git's own metadata.
+   */
+  excluded?: (rel: string, isFolder: boolean) => string | undefined;
 }
 
 /** Walks `root` and reports repository-level findings through `report`. */
 export async function scanRepository(root: string, report: RepoReporter, options: RepositoryOptions = {}): Promise<void> {
-  const excluded = options.excluded ?? ((rel, isFolder) => isFolder && rel === ".git");
+  const excluded = options.excluded ?? ((rel, isFolder) => (isFolder && rel === ".git" ? DEFAULT_EXCLUSION : undefined));
   checkRepository(await collectFolderFacts(root, resolve(options.linkRoot ?? root), excluded), report, options.callables, options.contentChecks);
 }
 
@@ -158,6 +165,41 @@ export function checkRepository(facts: RepoFacts, report: RepoReporter, callable
   const remoteModules = checkConfigs(facts.files, contentChecks ? report : () => undefined, callables);
   for (const file of facts.files) checkFileKind(file, remoteModules, report);
   checkPickleBesideSafetensors(facts.files, report);
+  const unwalked = [
+    ...(facts.skippedFolders ?? []).map((folder) => ({ folder, why: "a folder the scan skips by default" })),
+    ...facts.linkedFolders.map((folder) => ({ folder, why: "a link to a folder, which the scan does not follow" })),
+  ];
+  if (unwalked.length > 0) checkLoadsFromUnwalked(facts.files, unwalked, report);
+}
+
+/** Configs that name what a loader reads by path (see loadedPaths). */
+const LOADED_PATH_CONFIGS = /(^|\/)(model_index\.json|modules\.json|[^/]*\.index\.json)$/i;
+
+/**
+ * A config that makes a loader read a file or folder inside a folder the walk did not enter: the
+ * default-skipped names are a guess at what no loader reads, and a shard index, a component or a
+ * module may point a loader into `__pycache__/`, `.venv/` or a linked folder, where nothing was
+ * scanned. Compared without case: on a case-insensitive file system `__PYCACHE__/` is `__pycache__/`.
+ */
+function checkLoadsFromUnwalked(files: readonly RepoFile[], unwalked: readonly { folder: string; why: string }[], report: RepoReporter): void {
+  for (const file of files) {
+    if (file.text === undefined || !LOADED_PATH_CONFIGS.test(file.rel)) continue;
+    let value: unknown;
+    try {
+      value = JSON.parse(file.text);
+    } catch {
+      continue; // reported by the config's own checks
+    }
+    const dir = dirname(file.rel);
+    for (const path of loadedPaths(basename(file.rel), value)) {
+      const rel = (dir === "." ? path : path === "" ? dir : `${dir}/${path}`).toLowerCase();
+      const hit = unwalked.find(({ folder }) => rel === folder.toLowerCase() || rel.startsWith(`${folder.toLowerCase()}/`));
+      if (hit === undefined) continue;
+      report("MG285", `${basename(file.rel)} makes the loader read "${path}", but "${hit.folder}/" is ${hit.why}: what the loader reads there was not scanned`, file.rel, {
+        evidence: `${path} in ${hit.folder}/`,
+      });
+    }
+  }
 }
 
 /** Does the check need this file's whole text (a config or template within the bound, not an LFS pointer)? */
@@ -189,7 +231,11 @@ async function collectFolderFacts(root: string, linkBase: string, excluded: NonN
       const abs = join(dir.abs, name);
       const rel = dir.rel === "" ? name : `${dir.rel}/${name}`;
       const st = stats[i]!;
-      if (excluded(rel, st.isDirectory())) continue;
+      const by = excluded(rel, st.isDirectory());
+      if (by !== undefined) {
+        if (by === DEFAULT_EXCLUSION && st.isDirectory()) (facts.skippedFolders ??= []).push(rel);
+        continue;
+      }
       let file: { abs: string; size: number } | undefined;
       if (st.isSymbolicLink()) {
         const end = await linkEnd(abs, rel, linkBase, realLinkBase);

@@ -162,6 +162,13 @@ export const KERAS_AND_REPO_RULES = {
       "A TorchServe model archive (.mar, MAR-INF/MANIFEST.json) names Python code from the archive as its handler or model file, or a handler module that is not one of TorchServe's built-in handlers: TorchServe imports and runs it when the model is registered, and calls it for every request.",
     reference: "https://github.com/pytorch/serve/blob/master/docs/custom_service.md",
   },
+  MG285: {
+    name: "repo-loads-skipped-folder",
+    severity: "high",
+    description:
+      "A shard index (weight_map), a diffusers model_index.json component or a sentence-transformers modules.json path makes the loader read a file or folder inside a folder the scan skips by default (.venv, __pycache__, node_modules…) or through a link to a folder, which the scan does not follow: what the loader reads there was not scanned.",
+    reference: "https://huggingface.co/docs/transformers/main/en/big_models",
+  },
 } as const satisfies Record<string, RuleInfo>;
 
 /**
