@@ -4,13 +4,16 @@
  * syntax), and files that match no `--include` pattern. Every path left out is recorded by the walk
  * and counted in the report, so nothing is dropped silently.
  *
- * The ignore file is the user's, like the policy: it is read from the working folder and applies to
- * the folders scanned inside it. One inside a scanned folder is never read, or a downloaded model
- * could carry a `.modelgateignore` that lists its own payload.
+ * The ignore file is the user's, like the policy: it is read from the working folder the caller
+ * names (the command line names its own) and applies to the folders scanned inside it. One inside a
+ * scanned folder is never read, or a downloaded model could carry a `.modelgateignore` that lists
+ * its own payload.
  */
-import { readFile } from "node:fs/promises";
-import { isAbsolute, join, relative, resolve, sep } from "node:path";
+import { open, realpath } from "node:fs/promises";
+import { constants } from "node:fs";
+import { isAbsolute, join, relative, sep } from "node:path";
 import ignore, { type Ignore } from "ignore";
+import { UsageError } from "./errors.js";
 
 /** The ignore file read from the working folder. */
 export const IGNORE_FILE = ".modelgateignore";
@@ -34,11 +37,12 @@ export interface ExclusionOptions {
   include?: readonly string[] | undefined;
   /** Skip DEFAULT_EXCLUDED_FOLDERS (default true). */
   defaultExcludes?: boolean | undefined;
-  /** The folder whose IGNORE_FILE applies, to the scanned folders inside it (default: the current working folder). */
+  /** The folder whose IGNORE_FILE applies, to the scanned folders inside it; without one, no ignore file is read. */
   workingFolder?: string | undefined;
-  /** Read the working folder's IGNORE_FILE (default true; `verify` walks by the exclusions its lock recorded instead). */
-  ignoreFile?: boolean | undefined;
 }
+
+/** Largest ignore file read (real ones are a few lines). */
+const MAX_IGNORE_FILE_BYTES = 1024 * 1024;
 
 /** What `excludedBy` answers for DEFAULT_EXCLUDED_FOLDERS. */
 export const DEFAULT_EXCLUSION = "default";
@@ -64,26 +68,27 @@ export class PathFilter {
   ) {}
 
   /**
-   * The filter for a folder scanned as `root`: with the working folder's ignore file when the root is
-   * that folder or inside it (compared as given, so a root reached through a link to elsewhere is
+   * The filter for a folder scanned as `root`: with the working folder's ignore file when the root
+   * is that folder or inside it, compared by real paths (a root that is a link to elsewhere is
    * walked whole). A root the ignore file itself lists was named on purpose: it is walked whole, as
    * a file named on the command line is scanned.
    */
   static async forRoot(root: string, options: ExclusionOptions = {}): Promise<PathFilter> {
-    const working = resolve(options.workingFolder ?? process.cwd());
-    const below = relative(working, resolve(root));
-    const inside = below !== ".." && !below.startsWith(`..${sep}`) && !isAbsolute(below);
-    const prefix = below === "" ? "" : `${below.split(sep).join("/")}/`;
-    const text = !inside || options.ignoreFile === false
-      ? undefined
-      : await readFile(join(working, IGNORE_FILE), "utf8").catch((err: NodeJS.ErrnoException) => {
-          if (err.code === "ENOENT" || err.code === "ENOTDIR") return undefined;
-          throw err;
-        });
-    const ignoreFile = text === undefined ? undefined : ignore().add(text);
+    let ignoreFile: Ignore | undefined;
+    let prefix = "";
+    if (options.workingFolder !== undefined) {
+      const working = await realpath(options.workingFolder);
+      const below = relative(working, await realpath(root));
+      if (below !== ".." && !below.startsWith(`..${sep}`) && !isAbsolute(below)) {
+        prefix = below === "" ? "" : `${below.split(sep).join("/")}/`;
+        const text = await readIgnoreFile(join(working, IGNORE_FILE));
+        ignoreFile = text === undefined ? undefined : ignore().add(text);
+        if (prefix !== "" && ignoreFile?.ignores(prefix)) ignoreFile = undefined;
+      }
+    }
     return new PathFilter(
       options.defaultExcludes ?? true,
-      prefix !== "" && ignoreFile?.ignores(prefix) ? undefined : ignoreFile,
+      ignoreFile,
       prefix,
       patterns(options.exclude),
       patterns(options.include),
@@ -91,18 +96,37 @@ export class PathFilter {
   }
 
   /**
-   * Why `rel` is left out, or undefined when it is scanned. A default name counts whatever the entry
-   * is (a worktree's `.git` is a file); folders are never left out by --include (their files are judged one by one).
+   * Why `rel` is left out, or undefined when it is scanned. A default name leaves out folders and
+   * links (a `.venv` linked to an environment elsewhere); a regular file of that name is scanned like
+   * any other. Folders are never left out by --include (their files are judged one by one).
    */
-  excludedBy(rel: string, isFolder: boolean): string | undefined {
+  excludedBy(rel: string, isFolder: boolean, isLink = false): string | undefined {
     const name = rel.slice(rel.lastIndexOf("/") + 1);
-    if (this.defaults && DEFAULT_EXCLUDED_FOLDERS.has(name)) return DEFAULT_EXCLUSION;
+    if (this.defaults && (isFolder || isLink) && DEFAULT_EXCLUDED_FOLDERS.has(name)) return DEFAULT_EXCLUSION;
     // The ignore package matches a folder only when its path ends with "/".
     const subject = isFolder ? `${rel}/` : rel;
     if (this.ignoreFile?.ignores(this.ignorePrefix + subject)) return IGNORE_FILE;
     if (this.excludes?.ignores(subject)) return "--exclude";
     if (!isFolder && this.includes && !this.includes.ignores(subject)) return "--include";
     return undefined;
+  }
+}
+
+/** The ignore file's text, or undefined when there is none; one that is not a small regular file is a usage error. */
+async function readIgnoreFile(path: string): Promise<string | undefined> {
+  // O_NONBLOCK: a FIFO put in its place must not wait for a writer.
+  const handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === "ENOENT" || err.code === "ENOTDIR") return undefined;
+    throw err;
+  });
+  if (handle === undefined) return undefined;
+  try {
+    const st = await handle.stat();
+    if (!st.isFile()) throw new UsageError(`${path} is not a regular file`);
+    if (st.size > MAX_IGNORE_FILE_BYTES) throw new UsageError(`${path} is larger than ${MAX_IGNORE_FILE_BYTES} bytes`);
+    return await handle.readFile("utf8");
+  } finally {
+    await handle.close();
   }
 }
 

@@ -132,7 +132,7 @@ async function addLocal(p: string, targets: Targets, options: TargetOptions): Pr
     linkRoot,
     callables: options.callables,
     contentChecks: false,
-    excluded: (rel, isFolder) => filter.excludedBy(rel, isFolder),
+    excluded: (rel, isFolder, isLink) => filter.excludedBy(rel, isFolder, isLink),
   });
 }
 
@@ -269,7 +269,7 @@ async function walk(at: WalkAt, targets: Targets): Promise<void> {
   all.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const entries = all.filter((e) => {
     const rel = at.rel === "" ? e.name : `${at.rel}/${e.name}`;
-    const by = filter.excludedBy(rel, e.isDirectory());
+    const by = filter.excludedBy(rel, e.isDirectory(), e.isSymbolicLink());
     if (by !== undefined) targets.excluded.push({ path: displayPath(join(dir, e.name)), by, ...(e.isDirectory() && { folder: true }) });
     return by === undefined;
   });

@@ -141,6 +141,21 @@ describe("repository scans that pass clean repositories", () => {
     assert.deepEqual(whole.excluded?.find((e) => e.by === ".modelgateignore"), { path: "notebooks", by: ".modelgateignore", folder: true });
   });
 
+  it("a file the project's ignore file leaves out, but a downloaded model's shard index loads, blocks the index", () => {
+    const root = mlProject();
+    put(root, ".modelgateignore", "*.tmp\n");
+    cpSync(join(ROOT, "test/fixtures/convert/sharded"), join(root, "downloads/m"), { recursive: true });
+    const indexPath = join(root, "downloads/m/pytorch_model.bin.index.json");
+    const index = JSON.parse(readFileSync(indexPath, "utf8")) as { weight_map: Record<string, string> };
+    index.weight_map["head.bias"] = "payload.tmp";
+    writeFileSync(indexPath, JSON.stringify(index));
+    copyFileSync(EVIL_PICKLE, join(root, "downloads/m/payload.tmp"));
+    const r = modelgate(root, "scan", "downloads/m", "--format", "json");
+    assert.equal(r.status, ExitCode.Blocked, r.stderr);
+    const finding = json(r.stdout).files.find((f) => f.path === "downloads/m/pytorch_model.bin.index.json")?.findings.find((f) => f.rule === "MG285");
+    assert.match(finding?.message ?? "", /"payload\.tmp" is left out of the scan by \.modelgateignore/);
+  });
+
   it("a native module that auto_map makes loaders import is high, and blocks", async () => {
     const root = mkdtempSync(join(tmpdir(), "modelgate-automap-"));
     dirs.push(root);

@@ -60,20 +60,27 @@ describe("lock and verify", () => {
     await writeFile(join(root, "models", "a.pkl"), assemble(OP.PROTO, 2, OP.EMPTY_DICT, OP.STOP));
     await writeFile(join(root, "models", "fixtures", "evil.pkl"), "\x80\x02cposix\nsystem\n.");
     await writeFile(join(root, ".modelgateignore"), "models/fixtures/\n");
-    const report = applyPolicy(await scanPaths([join(root, "models")], { exclusions: { workingFolder: root } }), defaultPolicy());
-    await hashFiles(report);
-    const lock = buildLock(report, [join(root, "models")], root);
+    // Run as users run it, from the folder whose ignore file applies.
+    const cli = (...args: string[]) =>
+      promisify(execFile)(process.execPath, [MAIN, ...args], { cwd: root, env: { ...process.env, NO_COLOR: "1" } }).then(
+        (r) => ({ code: 0, ...r }),
+        (e: { code: number; stdout: string; stderr: string }) => e,
+      );
+    const locked = await cli("lock", "models");
+    assert.equal(locked.code, ExitCode.Pass, locked.stderr);
+    const lock = JSON.parse(await readFile(join(root, "modelgate.lock"), "utf8")) as LockFile;
     assert.deepEqual(lock.excluded, ["models/fixtures/"]);
     assert.deepEqual(lock.files.map((f) => f.path), ["models/a.pkl"]);
-    assert.deepEqual(await verifyLock(lock, root), []);
+    assert.equal((await cli("verify")).code, ExitCode.Pass);
 
     await writeFile(join(root, ".modelgateignore"), "models/fixtures/\n*.bin\n.modelgateignore\n");
     await writeFile(join(root, "models", ".modelgateignore"), "*\n");
     await writeFile(join(root, "models", "b.bin"), "new");
-    assert.deepEqual((await verifyLock(lock, root)).map((p) => [p.kind, p.file]).sort(), [
-      ["new", "models/.modelgateignore"],
-      ["new", "models/b.bin"],
-    ]);
+    const verified = await cli("verify");
+    assert.equal(verified.code, ExitCode.Blocked, verified.stdout);
+    assert.match(verified.stdout, /models\/\.modelgateignore/);
+    assert.match(verified.stdout, /models\/b\.bin/);
+    assert.doesNotMatch(verified.stdout, /fixtures/);
   });
 
   it("reports every file of a vanished target as missing", async () => {

@@ -178,13 +178,13 @@ test("a loader config that reads from a folder skipped by default blocks: the sh
   const moved = await scanPaths([repo]);
   assert.deepEqual(byFile(moved)["pytorch_model.bin.index.json"], ["MG285:high"]);
   assert.equal(moved.verdict, "block");
-  assert.match(moved.files.find((f) => f.path.endsWith("index.json"))!.findings[0]!.message, /"__pycache__\/" is a folder the scan skips by default/);
+  assert.match(moved.files.find((f) => f.path.endsWith("index.json"))!.findings[0]!.message, /"__pycache__" is left out of the scan by default/);
   // A link to the folder is not followed either: reading through it is the same finding.
   await symlink("__pycache__", join(repo, "weights"));
   await writeFile(indexPath, JSON.stringify(index).replaceAll("__pycache__/", "weights/"));
   const linked = await scanPaths([repo]);
   assert.deepEqual(byFile(linked)["pytorch_model.bin.index.json"], ["MG285:high"]);
-  assert.match(linked.files.find((f) => f.path.endsWith("index.json"))!.findings[0]!.message, /"weights\/" is a link to a folder, which the scan does not follow/);
+  assert.match(linked.files.find((f) => f.path.endsWith("index.json"))!.findings[0]!.message, /"weights" is a link to a folder, which the scan does not follow/);
   await rm(join(repo, "weights"));
   await writeFile(indexPath, JSON.stringify(index));
   // Walked, the folder's shard is scanned like any other and the index is no finding.
@@ -202,4 +202,75 @@ test("a sentence-transformers module whose path is a folder skipped by default b
   const report = await scanPaths([repo]);
   assert.deepEqual(byFile(report)["modules.json"], ["MG285:high"]);
   assert.equal(report.verdict, "block");
+});
+
+/** The real sharded checkpoint (torch-made) in `name`, and a way to point its second shard's entries at `to`. */
+async function shardedRepo(name: string): Promise<{ repo: string; pointShard2: (to: string) => Promise<void> }> {
+  const repo = join(dir, name);
+  await cp(join(import.meta.dirname, "..", "..", "test", "fixtures", "convert", "sharded"), repo, { recursive: true });
+  await rm(join(repo, "pytorch_model.bin.index.json.expected.json"));
+  const indexPath = join(repo, "pytorch_model.bin.index.json");
+  const index = JSON.parse(await readFile(indexPath, "utf8")) as { weight_map: Record<string, string> };
+  const pointShard2 = async (to: string): Promise<void> => {
+    const map = Object.fromEntries(Object.entries(index.weight_map).map(([k, v]) => [k, v === "pytorch_model-00002-of-00002.bin" ? to : v]));
+    await writeFile(indexPath, JSON.stringify({ ...index, weight_map: map }));
+  };
+  return { repo, pointShard2 };
+}
+
+const EVIL = join(import.meta.dirname, "..", "..", "examples", "reverse_shell.pkl");
+const indexFindings = (report: ScanReport): string[] =>
+  report.files.find((f) => f.path.endsWith("pytorch_model.bin.index.json"))!.findings.map((x) => `${x.rule}:${x.severity} ${x.message}`);
+
+test("what a shard index sends the loader to is scanned or reported, however the path is written", async () => {
+  const { repo, pointShard2 } = await shardedRepo("shard_paths");
+  // A file named like a default folder is scanned like any other file.
+  await copyFile(EVIL, join(repo, "venv"));
+  await pointShard2("venv");
+  const file = await scanPaths([repo]);
+  assert.equal(file.files.find((f) => f.path.endsWith(`${sep}venv`))?.verdict, "block");
+
+  // Through a link to a folder and back out of it: the kernel follows the link before "..".
+  await mkdir(join(repo, "__pycache__", "sub"), { recursive: true });
+  await copyFile(EVIL, join(repo, "__pycache__", "x.bin"));
+  await symlink(join("__pycache__", "sub"), join(repo, "w"));
+  await pointShard2("w/../x.bin");
+  assert.match(indexFindings(await scanPaths([repo])).join("\n"), /MG285:high .*"w\/\.\.\/x\.bin", but "w" is a link to a folder/);
+
+  // A link named like a default folder (a .venv linked to an environment elsewhere) is left out
+  // without a finding of its own, so reading through it is the finding.
+  const elsewhere = await mkdtemp(join(tmpdir(), "modelgate-env-"));
+  await copyFile(EVIL, join(elsewhere, "x.bin"));
+  await symlink(elsewhere, join(repo, ".venv"));
+  await pointShard2("pytorch_model-00002-of-00002.bin");
+  assert.equal((await scanPaths([repo])).files.find((f) => f.path.endsWith("index.json"))?.verdict, "pass");
+  await pointShard2(".venv/x.bin");
+  assert.match(indexFindings(await scanPaths([repo])).join("\n"), /MG285:high .*"\.venv" is left out of the scan by default/);
+  await rm(elsewhere, { recursive: true });
+
+  // Out of the folder, from an index that is not a safetensors one (that one is MG208's).
+  for (const out of ["../../evil.bin", "/tmp/evil.bin"]) {
+    await pointShard2(out);
+    assert.match(indexFindings(await scanPaths([repo])).join("\n"), /MG285:high .*outside the scanned folder/, out);
+  }
+});
+
+test("a shard index in a subfolder that climbs into a skipped folder, and one too large to read, are reported", async () => {
+  const { repo } = await shardedRepo("shard_sub");
+  await mkdir(join(repo, "__pycache__"));
+  await mkdir(join(repo, "sub"));
+  await rename(join(repo, "pytorch_model.bin.index.json"), join(repo, "sub", "pytorch_model.bin.index.json"));
+  const index = JSON.parse(await readFile(join(repo, "sub", "pytorch_model.bin.index.json"), "utf8")) as { weight_map: Record<string, string> };
+  index.weight_map["head.bias"] = "../__pycache__/pytorch_model-00002-of-00002.bin";
+  await writeFile(join(repo, "sub", "pytorch_model.bin.index.json"), JSON.stringify(index));
+  const climbed = await scanPaths([repo]);
+  const sub = climbed.files.find((f) => f.path.endsWith(join("sub", "pytorch_model.bin.index.json")))!;
+  assert.deepEqual(sub.findings.map((x) => x.rule), ["MG285"]);
+  assert.match(sub.findings[0]!.message, /"__pycache__" is left out of the scan by default/);
+
+  // Padded past the bound on what is parsed: what it sends the loader to was not checked.
+  await writeFile(join(repo, "sub", "pytorch_model.bin.index.json"), JSON.stringify(index) + " ".repeat(8 * 1024 * 1024));
+  const padded = await scanPaths([repo]);
+  assert.ok(padded.files.find((f) => f.path.endsWith(join("sub", "pytorch_model.bin.index.json")))!.findings.some((x) => x.rule === "MG278" && /over the 8388608-byte bound/.test(x.message)));
+  assert.equal(padded.verdict, "block");
 });

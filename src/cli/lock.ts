@@ -32,7 +32,7 @@ export function registerLock(program: Command, setExitCode: (code: ExitCode) => 
         import("./gate.js"),
       ]);
       const policy = await loadGatePolicy({ ...flags, failOnGiven: command.getOptionValueSource("failOn") === "cli" });
-      const scanned = await scanTargets(targets, { callables: policy.callables, remote: hubEnvironment() });
+      const scanned = await scanTargets(targets, { callables: policy.callables, remote: hubEnvironment(), exclusions: { workingFolder: process.cwd() } });
       if (policy.signatures) await checkSignatures(scanned, targets, policy.signatures);
       const decided = decideReport(scanned, policy);
       // A lock written inside a locked folder is not one of the files it pins (an earlier one would never verify).

@@ -138,7 +138,8 @@ export async function verifyLock(lock: LockFile, root: string, hub?: HubLookup, 
   for (const target of lock.targets.filter((t) => !parseHubTarget(t) && !/^https?:/.test(t))) {
     const absolute = isAbsolute(target) ? target : resolve(root, target);
     // A target that is gone is reported through its files, as missing.
-    const files = await collectTargets([absolute], { exclusions: { ignoreFile: false } }).then(
+    // No working folder, so no ignore file: only the default folders and what the lock recorded are left out.
+    const files = await collectTargets([absolute]).then(
       (t) => t.files.filter((f) => "path" in f),
       (err: unknown) => {
         if (err instanceof UsageError) return [];

@@ -12,7 +12,7 @@
  * not read either.
  */
 import { lstat, readdir, readlink, realpath, stat } from "node:fs/promises";
-import { basename, dirname, extname, join, resolve } from "node:path";
+import { basename, dirname, extname, join, posix, resolve } from "node:path";
 import { DEFAULT_EXCLUSION } from "../exclusions.js";
 import { onFirstUse } from "../onFirstUse.js";
 import { checkChatTemplate } from "../formats/chatTemplate.js";
@@ -119,8 +119,12 @@ export interface RepoFacts {
   linkedFolders: string[];
   /** Parts of the tree not examined because a bound was hit. */
   unexamined: { rel: string; why: string }[];
-  /** Folders a local walk left out by default (a virtual env, `__pycache__`, `node_modules`…): not examined, nor scanned. */
-  skippedFolders?: string[];
+  /**
+   * Paths a local folder walk left out (default folders, the ignore file, --exclude, --include), with
+   * what left them out: not examined, nor scanned. Present for local folder walks only, whose paths
+   * are what loaders read.
+   */
+  leftOut?: { rel: string; by: string }[];
 }
 
 export interface RepositoryOptions {
@@ -134,11 +138,8 @@ export interface RepositoryOptions {
    * repository checks keep what needs the whole folder. Default true (everything here).
    */
   contentChecks?: boolean;
-  /**
-   * Why a path (relative to root, "/"-separated) is left out of the scan ("default" for the folders
-   * skipped by default), or undefined; default: `.git` at the root, git's own metadata.
-   */
-  excluded?: (rel: string, isFolder: boolean) => string | undefined;
+  /** Why a path (relative to root, "/"-separated) is left out of the scan, or undefined; default: `.git` at the root, git's own metadata. */
+  excluded?: (rel: string, isFolder: boolean, isLink: boolean) => string | undefined;
 }
 
 /** Walks `root` and reports repository-level findings through `report`. */
@@ -165,25 +166,33 @@ export function checkRepository(facts: RepoFacts, report: RepoReporter, callable
   const remoteModules = checkConfigs(facts.files, contentChecks ? report : () => undefined, callables);
   for (const file of facts.files) checkFileKind(file, remoteModules, report);
   checkPickleBesideSafetensors(facts.files, report);
-  const unwalked = [
-    ...(facts.skippedFolders ?? []).map((folder) => ({ folder, why: "a folder the scan skips by default" })),
-    ...facts.linkedFolders.map((folder) => ({ folder, why: "a link to a folder, which the scan does not follow" })),
-  ];
-  if (unwalked.length > 0) checkLoadsFromUnwalked(facts.files, unwalked, report);
+  if (facts.leftOut !== undefined) checkLoadedPaths(facts, facts.leftOut, report);
 }
 
 /** Configs that name what a loader reads by path (see loadedPaths). */
 const LOADED_PATH_CONFIGS = /(^|\/)(model_index\.json|modules\.json|[^/]*\.index\.json)$/i;
 
 /**
- * A config that makes a loader read a file or folder inside a folder the walk did not enter: the
- * default-skipped names are a guess at what no loader reads, and a shard index, a component or a
- * module may point a loader into `__pycache__/`, `.venv/` or a linked folder, where nothing was
- * scanned. Compared without case: on a case-insensitive file system `__PYCACHE__/` is `__pycache__/`.
+ * What a shard index, a diffusers component or a sentence-transformers module makes the loader read,
+ * against what the scan covered: a path out of the scanned folder, into a path the walk left out
+ * (the default folders are a guess at what no loader reads; the ignore file and --exclude are the
+ * user's), or through a link to a folder (never followed; `link/../x` is followed by the kernel, so
+ * every prefix of the path as written counts). Compared without case: on a case-insensitive file
+ * system `__PYCACHE__/` is `__pycache__/`. A way out of the folder from a safetensors index is its
+ * own scanner's MG208, from modules.json MG281.
  */
-function checkLoadsFromUnwalked(files: readonly RepoFile[], unwalked: readonly { folder: string; why: string }[], report: RepoReporter): void {
-  for (const file of files) {
-    if (file.text === undefined || !LOADED_PATH_CONFIGS.test(file.rel)) continue;
+function checkLoadedPaths(facts: RepoFacts, leftOut: readonly { rel: string; by: string }[], report: RepoReporter): void {
+  const unwalked = [
+    ...leftOut.map(({ rel, by }) => ({ rel, why: by === DEFAULT_EXCLUSION ? "left out of the scan by default" : `left out of the scan by ${by}` })),
+    ...facts.linkedFolders.map((rel) => ({ rel, why: "a link to a folder, which the scan does not follow" })),
+  ];
+  for (const file of facts.files) {
+    if (!LOADED_PATH_CONFIGS.test(file.rel) || isLfsPointer(file.head)) continue;
+    const name = basename(file.rel);
+    if (file.text === undefined) {
+      if (file.size > REPO_LIMITS.configBytes) report("MG278", `${name} is ${file.size} bytes, over the ${REPO_LIMITS.configBytes}-byte bound; what it makes the loader read was not checked`, file.rel);
+      continue;
+    }
     let value: unknown;
     try {
       value = JSON.parse(file.text);
@@ -191,15 +200,34 @@ function checkLoadsFromUnwalked(files: readonly RepoFile[], unwalked: readonly {
       continue; // reported by the config's own checks
     }
     const dir = dirname(file.rel);
-    for (const path of loadedPaths(basename(file.rel), value)) {
-      const rel = (dir === "." ? path : path === "" ? dir : `${dir}/${path}`).toLowerCase();
-      const hit = unwalked.find(({ folder }) => rel === folder.toLowerCase() || rel.startsWith(`${folder.toLowerCase()}/`));
+    for (const path of loadedPaths(name, value)) {
+      const written = (dir === "." ? path : `${dir}/${path}`).replace(/\\/g, "/");
+      const normal = posix.normalize(written).replace(/\/$/, "");
+      if (written.startsWith("/") || /^[A-Za-z]:/.test(written) || normal === ".." || normal.startsWith("../")) {
+        if (!/\.safetensors\.index\.json$|^modules\.json$/i.test(name)) report("MG285", `${name} makes the loader read "${path}", outside the scanned folder: it was not scanned`, file.rel, { evidence: path });
+        continue;
+      }
+      const prefixes = [normal.toLowerCase(), ...writtenPrefixes(written)];
+      const hit = unwalked.find(({ rel }) => prefixes.some((p) => p === rel.toLowerCase() || p.startsWith(`${rel.toLowerCase()}/`)));
       if (hit === undefined) continue;
-      report("MG285", `${basename(file.rel)} makes the loader read "${path}", but "${hit.folder}/" is ${hit.why}: what the loader reads there was not scanned`, file.rel, {
-        evidence: `${path} in ${hit.folder}/`,
+      report("MG285", `${name} makes the loader read "${path}", but "${hit.rel}" is ${hit.why}: what the loader reads there was not scanned`, file.rel, {
+        evidence: `${path} in ${hit.rel}`,
       });
     }
   }
+}
+
+/** The prefixes of a path as written, up to its first "..", lower-cased: each is a folder the kernel walks through. */
+function writtenPrefixes(written: string): string[] {
+  const out: string[] = [];
+  let at = "";
+  for (const part of written.split("/")) {
+    if (part === "" || part === ".") continue;
+    if (part === "..") break;
+    at = at === "" ? part : `${at}/${part}`;
+    out.push(at.toLowerCase());
+  }
+  return out;
 }
 
 /** Does the check need this file's whole text (a config or template within the bound, not an LFS pointer)? */
@@ -219,7 +247,8 @@ function configWithinBound(rel: string, size: number): boolean {
 async function collectFolderFacts(root: string, linkBase: string, excluded: NonNullable<RepositoryOptions["excluded"]>): Promise<RepoFacts> {
   const base = resolve(root);
   const realLinkBase = await realpath(linkBase);
-  const facts: RepoFacts = { files: [], escapingLinks: [], linkedFolders: [], unexamined: [] };
+  const leftOut: NonNullable<RepoFacts["leftOut"]> = [];
+  const facts: RepoFacts = { files: [], escapingLinks: [], linkedFolders: [], unexamined: [], leftOut };
   const pending: { abs: string; rel: string; depth: number }[] = [{ abs: base, rel: "", depth: 0 }];
   /** `abs` is where the bytes are read: for a link inside the root, the file it resolves to. */
   const regular: { abs: string; rel: string; size: number }[] = [];
@@ -231,9 +260,9 @@ async function collectFolderFacts(root: string, linkBase: string, excluded: NonN
       const abs = join(dir.abs, name);
       const rel = dir.rel === "" ? name : `${dir.rel}/${name}`;
       const st = stats[i]!;
-      const by = excluded(rel, st.isDirectory());
+      const by = excluded(rel, st.isDirectory(), st.isSymbolicLink());
       if (by !== undefined) {
-        if (by === DEFAULT_EXCLUSION && st.isDirectory()) (facts.skippedFolders ??= []).push(rel);
+        leftOut.push({ rel, by });
         continue;
       }
       let file: { abs: string; size: number } | undefined;

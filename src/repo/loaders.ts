@@ -26,7 +26,6 @@
  * - Keras: `model_from_json` deserializes {class_name, config, module?, registered_name?} objects, like
  *   the config.json of a .keras archive.
  */
-import { posix } from "node:path";
 import type { ScanContext } from "../formats/context.js";
 import { escapesFolder } from "../formats/onnx.js";
 
@@ -237,28 +236,22 @@ function moduleOf(ref: string): string | undefined {
 }
 
 /**
- * The files and folders a loader reads by path from a parsed config named `name`, relative to the
- * config's folder and normalised ("unet", "model-00001-of-00002.bin", "" for the folder itself):
+ * The files and folders a loader reads by path from a parsed config named `name`, as written,
+ * relative to the config's folder ("unet", "model-00001-of-00002.bin", "" for the folder itself):
  * the shard files of a `*.index.json` weight_map (transformers and diffusers read
  * `join(folder, shard)`, so a shard may sit in a subfolder), the component folders of a diffusers
- * `model_index.json`, and each module's `path` in a sentence-transformers `modules.json`. Paths
- * that leave the folder are left to the checks that report them.
+ * `model_index.json`, and each module's `path` in a sentence-transformers `modules.json`.
  */
 export function loadedPaths(name: string, value: unknown): string[] {
+  const lower = name.toLowerCase();
   const found: unknown[] = [];
-  if (name.toLowerCase().endsWith(".index.json") && isRecord(value) && isRecord(value["weight_map"])) found.push(...Object.values(value["weight_map"]));
-  else if (name === "model_index.json" && isRecord(value)) {
+  if (lower.endsWith(".index.json") && isRecord(value) && isRecord(value["weight_map"])) found.push(...Object.values(value["weight_map"]));
+  else if (lower === "model_index.json" && isRecord(value)) {
     for (const [component, spec] of Object.entries(value)) {
       if (!component.startsWith("_") && Array.isArray(spec) && spec.length === 2 && !(spec[0] === null && spec[1] === null)) found.push(component);
     }
-  } else if (name === "modules.json" && Array.isArray(value)) found.push(...value.map((entry) => (isRecord(entry) ? entry["path"] : undefined)));
-  const paths = new Set<string>();
-  for (const path of found) {
-    if (typeof path !== "string" || escapesFolder(path)) continue;
-    const normal = posix.normalize(path.replace(/\\/g, "/")).replace(/\/$/, "");
-    paths.add(normal === "." ? "" : normal);
-  }
-  return [...paths];
+  } else if (lower === "modules.json" && Array.isArray(value)) found.push(...value.map((entry) => (isRecord(entry) ? entry["path"] : undefined)));
+  return [...new Set(found.filter((path): path is string => typeof path === "string"))];
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {

@@ -163,10 +163,10 @@ export const KERAS_AND_REPO_RULES = {
     reference: "https://github.com/pytorch/serve/blob/master/docs/custom_service.md",
   },
   MG285: {
-    name: "repo-loads-skipped-folder",
+    name: "repo-loads-unscanned-path",
     severity: "high",
     description:
-      "A shard index (weight_map), a diffusers model_index.json component or a sentence-transformers modules.json path makes the loader read a file or folder inside a folder the scan skips by default (.venv, __pycache__, node_modules…) or through a link to a folder, which the scan does not follow: what the loader reads there was not scanned.",
+      "A shard index (weight_map), a diffusers model_index.json component or a sentence-transformers modules.json path makes the loader read a path the scan did not cover: inside a folder skipped by default (.venv, __pycache__, node_modules…), a path the ignore file or --exclude/--include left out, through a link to a folder (never followed), or outside the scanned folder.",
     reference: "https://huggingface.co/docs/transformers/main/en/big_models",
   },
 } as const satisfies Record<string, RuleInfo>;
