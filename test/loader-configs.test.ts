@@ -78,6 +78,35 @@ test("modules.json whose type imports an installed module (os.system) is high, a
   assert.deepEqual(loud(alone.files[0]), ["MG281:high"]);
 });
 
+test("a Router's route module type outside sentence_transformers is high, in router_config.json and in its legacy config.json", async () => {
+  const router = {
+    types: { query_0_Transformer: "sentence_transformers.models.Transformer", document_0_Evil: "evil_module.Loader" },
+    structure: { query: ["query_0_Transformer"], document: ["document_0_Evil"] },
+    parameters: { default_route: "query", allow_empty_key: true },
+  };
+  const root = await folder("st-router", {
+    "modules.json": json([{ idx: 0, name: "0", path: "", type: "sentence_transformers.models.Router" }]),
+    "router_config.json": json(router),
+    "evil_module.py": "import os\n",
+    "legacy/config.json": json(router),
+  });
+  const files = byFile(await scanPaths([root]), root);
+  assert.deepEqual(files["router_config.json"], ["MG281:high"]);
+  assert.deepEqual(files["legacy/config.json"], ["MG281:high"]);
+  assert.deepEqual(files["evil_module.py"], ["MG271:high"], "the route's module file is code the loader imports");
+  // A route folder that leaves the model's folder is the module loading its files from there.
+  const out = await folder("st-router-out", { "router_config.json": json({ ...router, types: { "../../elsewhere": "sentence_transformers.models.Transformer" } }) });
+  assert.deepEqual(byFile(await scanPaths([out]), out)["router_config.json"], ["MG281:high"]);
+});
+
+test("a Router route folder the walk left out is MG285", async () => {
+  const root = await folder("st-router-skipped", {
+    "router_config.json": json({ types: { ".venv": "sentence_transformers.models.Transformer" }, structure: { query: [".venv"] }, parameters: {} }),
+    ".venv/model.safetensors": "",
+  });
+  assert.deepEqual(byFile(await scanPaths([root]), root)["router_config.json"], ["MG285:high"]);
+});
+
 test("modules.json with a private attribute path inside sentence_transformers is high", async () => {
   const root = await folder("st-walk", { "modules.json": json([{ idx: 0, name: "0", path: "", type: "sentence_transformers.util.__builtins__" }]) });
   assert.deepEqual(loud((await scanPaths([join(root, "modules.json")])).files[0]), ["MG281:high"]);

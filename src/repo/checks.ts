@@ -32,8 +32,10 @@ import {
   checkDiffusersIndex,
   checkPeftAutoMapping,
   checkSentenceTransformerModules,
+  checkSentenceTransformerRouter,
   findChatTemplates,
   isKerasArchitecture,
+  isRouterConfig,
   loadedPaths,
   type CodeRefSink,
 } from "./loaders.js";
@@ -72,7 +74,7 @@ export const REPO_LIMITS = Object.freeze({
 /** Configs a loader reads by name: when they cannot be parsed, what they ask for was not checked. */
 const LOADER_CONFIGS = new Set([
   "config.json", "tokenizer_config.json", "chat_template.json", "processor_config.json", "preprocessor_config.json",
-  "generation_config.json", "modules.json", "model_index.json", "config_sentence_transformers.json",
+  "generation_config.json", "modules.json", "model_index.json", "config_sentence_transformers.json", "router_config.json",
 ]);
 const PYTHON_CODE = new Set([".py", ".pyw", ".pyc", ".pyo"]);
 /** Scripts that run without a magic number (shebang scripts are recognised by content). */
@@ -170,7 +172,7 @@ export function checkRepository(facts: RepoFacts, report: RepoReporter, callable
 }
 
 /** Configs that name what a loader reads by path (see loadedPaths). */
-const LOADED_PATH_CONFIGS = /(^|\/)(model_index\.json|modules\.json|[^/]*\.index\.json)$/i;
+const LOADED_PATH_CONFIGS = /(^|\/)(model_index\.json|modules\.json|router_config\.json|[^/]*\.index\.json)$/i;
 
 /**
  * What a shard index, a diffusers component or a sentence-transformers module makes the loader read,
@@ -179,7 +181,7 @@ const LOADED_PATH_CONFIGS = /(^|\/)(model_index\.json|modules\.json|[^/]*\.index
  * user's), or through a link to a folder (never followed; `link/../x` is followed by the kernel, so
  * every prefix of the path as written counts). Compared without case: on a case-insensitive file
  * system `__PYCACHE__/` is `__pycache__/`. A way out of the folder from a safetensors index is its
- * own scanner's MG208, from modules.json MG281.
+ * own scanner's MG208, from modules.json and router_config.json MG281.
  */
 function checkLoadedPaths(facts: RepoFacts, leftOut: readonly { rel: string; by: string }[], report: RepoReporter): void {
   const unwalked = [
@@ -190,7 +192,8 @@ function checkLoadedPaths(facts: RepoFacts, leftOut: readonly { rel: string; by:
     if (!LOADED_PATH_CONFIGS.test(file.rel) || isLfsPointer(file.head)) continue;
     const name = basename(file.rel);
     if (file.text === undefined) {
-      if (file.size > REPO_LIMITS.configBytes) report("MG278", `${name} is ${file.size} bytes, over the ${REPO_LIMITS.configBytes}-byte bound; what it makes the loader read was not checked`, file.rel);
+      // Loader configs over the bound are their own scanner's MG278.
+      if (file.size > REPO_LIMITS.configBytes && !LOADER_CONFIGS.has(name)) report("MG278", `${name} is ${file.size} bytes, over the ${REPO_LIMITS.configBytes}-byte bound; what it makes the loader read was not checked`, file.rel);
       continue;
     }
     let value: unknown;
@@ -204,7 +207,7 @@ function checkLoadedPaths(facts: RepoFacts, leftOut: readonly { rel: string; by:
       const written = (dir === "." ? path : `${dir}/${path}`).replace(/\\/g, "/");
       const normal = posix.normalize(written).replace(/\/$/, "");
       if (written.startsWith("/") || /^[A-Za-z]:/.test(written) || normal === ".." || normal.startsWith("../")) {
-        if (!/\.safetensors\.index\.json$|^modules\.json$/i.test(name)) report("MG285", `${name} makes the loader read "${path}", outside the scanned folder: it was not scanned`, file.rel, { evidence: path });
+        if (!/\.safetensors\.index\.json$|^modules\.json$|^router_config\.json$/i.test(name)) report("MG285", `${name} makes the loader read "${path}", outside the scanned folder: it was not scanned`, file.rel, { evidence: path });
         continue;
       }
       const prefixes = [normal.toLowerCase(), ...writtenPrefixes(written)];
@@ -419,6 +422,7 @@ function checkJsonConfig(text: string, name: string, sink: ScanContext, refs: Co
   }
   if (name === "modules.json") checkSentenceTransformerModules(value, sink, refs);
   else if (name === "model_index.json") checkDiffusersIndex(value, sink, refs);
+  else if (name === "router_config.json" || (name === "config.json" && isRouterConfig(value))) checkSentenceTransformerRouter(value, sink, refs);
   checkCrossEncoderActivation(value, sink);
   checkPeftAutoMapping(value, sink);
   for (const t of findChatTemplates(value, name, sink)) runTemplateCheck(t.text, sink, t.where);

@@ -10,7 +10,9 @@
  *   not start with "sentence_transformers." goes to transformers' get_class_from_dynamic_module
  *   (`<module>.py` in the repo) when `trust_remote_code or os.path.exists(model_name_or_path)` — a local
  *   folder needs no trust_remote_code — and otherwise to `import_from_string` (any importable module).
- *   Each module's `path` is the folder it loads its own files from.
+ *   Each module's `path` is the folder it loads its own files from. A Router module's folder holds
+ *   `router_config.json` (legacy: `config.json`), whose `types` map each route module's folder to a
+ *   class path given to `import_from_string`, whose `load` is then called.
  * - diffusers: every `model_index.json` key not starting with "_" whose value is [library, class] is
  *   a component; `library` is a diffusers pipelines submodule, a file `<component>/<library>.py` run as a
  *   custom component, or else `importlib.import_module(library)`. `_class_name` as [module, class] is a
@@ -100,6 +102,38 @@ export function checkSentenceTransformerModules(value: unknown, sink: ScanContex
       evidence: `modules.json[${i}].type: ${type}`,
     });
   });
+}
+
+/**
+ * A sentence-transformers Router's config (`router_config.json` in the Router module's folder; its
+ * legacy form is a `config.json` with `types` and `structure`): each `types` value is imported
+ * (import_from_string: any importable module) and its `load` is called on the subfolder its key names.
+ */
+export function checkSentenceTransformerRouter(value: unknown, sink: ScanContext, refs: CodeRefSink): void {
+  const types = isRecord(value) ? value["types"] : undefined;
+  if (!isRecord(types)) {
+    sink.report("MG278", `Router config types is ${kind(types)}, not an object of route modules; they were not checked`);
+    return;
+  }
+  for (const [id, type] of Object.entries(types)) {
+    const escape = escapesFolder(id);
+    if (escape) sink.report("MG281", `Router route module "${id}" loads its files from "${id}", ${escape}`, { evidence: `types.${id}` });
+    if (typeof type !== "string") {
+      sink.report("MG278", `Router route module "${id}" has a type that is ${kind(type)}, not a class path; it was not checked`);
+      continue;
+    }
+    if (ST_MODULE_TYPE.test(type)) continue;
+    const stem = moduleOf(type);
+    if (stem) refs(stem, `a Router config makes sentence-transformers import it (route module "${id}")`);
+    sink.report("MG281", `Router route module "${id}" has type "${type}", outside sentence_transformers: loading imports it and calls its load()`, {
+      evidence: `types.${id}: ${type}`,
+    });
+  }
+}
+
+/** The legacy Router config is a config.json: told from a model's config by its `types` and `structure` objects. */
+export function isRouterConfig(value: unknown): boolean {
+  return isRecord(value) && isRecord(value["types"]) && isRecord(value["structure"]);
 }
 
 /**
@@ -240,7 +274,8 @@ function moduleOf(ref: string): string | undefined {
  * relative to the config's folder ("unet", "model-00001-of-00002.bin", "" for the folder itself):
  * the shard files of a `*.index.json` weight_map (transformers and diffusers read
  * `join(folder, shard)`, so a shard may sit in a subfolder), the component folders of a diffusers
- * `model_index.json`, and each module's `path` in a sentence-transformers `modules.json`.
+ * `model_index.json`, each module's `path` in a sentence-transformers `modules.json`, and each route
+ * module's folder in a sentence-transformers `router_config.json`.
  */
 export function loadedPaths(name: string, value: unknown): string[] {
   const lower = name.toLowerCase();
@@ -251,6 +286,7 @@ export function loadedPaths(name: string, value: unknown): string[] {
       if (!component.startsWith("_") && Array.isArray(spec) && spec.length === 2 && !(spec[0] === null && spec[1] === null)) found.push(component);
     }
   } else if (lower === "modules.json" && Array.isArray(value)) found.push(...value.map((entry) => (isRecord(entry) ? entry["path"] : undefined)));
+  else if (lower === "router_config.json" && isRecord(value) && isRecord(value["types"])) found.push(...Object.keys(value["types"]));
   return [...new Set(found.filter((path): path is string => typeof path === "string"))];
 }
 

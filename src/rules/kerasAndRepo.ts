@@ -138,7 +138,7 @@ export const KERAS_AND_REPO_RULES = {
     name: "sentence-transformers-custom-module",
     severity: "high",
     description:
-      "A sentence-transformers modules.json names a module type outside sentence_transformers (loading imports that module, or runs the repository's Python file that defines it), or a CrossEncoder config names an activation function other than a torch.nn activation class (imported and called at load).",
+      "A sentence-transformers modules.json names a module type outside sentence_transformers (loading imports that module, or runs the repository's Python file that defines it), a Router config (router_config.json) names a route module type outside sentence_transformers (imported, and its load() called), or a CrossEncoder config names an activation function other than a torch.nn activation class (imported and called at load).",
     reference: ST_MODULES,
   },
   MG282: {
