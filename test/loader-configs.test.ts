@@ -160,6 +160,18 @@ test("a diffusers component whose folder is one the scan skips by default blocks
   assert.equal(files["venv/diffusion_pytorch_model.bin"], undefined, "the folder itself stays skipped");
 });
 
+test("a modular pipeline's component type_hint from another library is high; diffusers and transformers ones are not", async () => {
+  const spec = (library: string, cls: string) => ({ type_hint: [library, cls], pretrained_model_name_or_path: "org/sdxl", subfolder: "unet", variant: null, revision: null });
+  const benign = { _class_name: "StableDiffusionXLModularPipeline", unet: ["diffusers", "UNet2DConditionModel", spec("diffusers", "UNet2DConditionModel")], text_encoder: ["transformers", "CLIPTextModel", spec("transformers", "CLIPTextModel")] };
+  const root = await folder("sd-modular", {
+    "modular_model_index.json": json(benign),
+    "evil/modular_model_index.json": json({ ...benign, unet: ["diffusers", "UNet2DConditionModel", spec("subprocess", "Popen")] }),
+  });
+  const files = byFile(await scanPaths([root]), root);
+  assert.deepEqual(files["modular_model_index.json"], []);
+  assert.deepEqual(files["evil/modular_model_index.json"], ["MG282:high"]);
+});
+
 test("diffusers component from an arbitrary library (importlib.import_module) is high, also given alone", async () => {
   const root = await folder("sd-import", { "model_index.json": json({ ...SD_INDEX, scheduler: ["subprocess", "Popen"] }) });
   assert.deepEqual(loud((await scanPaths([join(root, "model_index.json")])).files[0]), ["MG282:high"]);

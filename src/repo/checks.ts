@@ -30,6 +30,7 @@ import type { ByteSource } from "../sources/byteSource.js";
 import {
   checkCrossEncoderActivation,
   checkDiffusersIndex,
+  checkDiffusersModularIndex,
   checkPeftAutoMapping,
   checkSentenceTransformerModules,
   checkSentenceTransformerRouter,
@@ -75,6 +76,7 @@ export const REPO_LIMITS = Object.freeze({
 const LOADER_CONFIGS = new Set([
   "config.json", "tokenizer_config.json", "chat_template.json", "processor_config.json", "preprocessor_config.json",
   "generation_config.json", "modules.json", "model_index.json", "config_sentence_transformers.json", "router_config.json",
+  "modular_model_index.json",
 ]);
 const PYTHON_CODE = new Set([".py", ".pyw", ".pyc", ".pyo"]);
 /** Scripts that run without a magic number (shebang scripts are recognised by content). */
@@ -422,6 +424,7 @@ function checkJsonConfig(text: string, name: string, sink: ScanContext, refs: Co
   }
   if (name === "modules.json") checkSentenceTransformerModules(value, sink, refs);
   else if (name === "model_index.json") checkDiffusersIndex(value, sink, refs);
+  else if (name === "modular_model_index.json") checkDiffusersModularIndex(value, sink);
   else if (name === "router_config.json" || (name === "config.json" && isRouterConfig(value))) checkSentenceTransformerRouter(value, sink, refs);
   checkCrossEncoderActivation(value, sink);
   checkPeftAutoMapping(value, sink);

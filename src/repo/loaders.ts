@@ -16,7 +16,8 @@
  * - diffusers: every `model_index.json` key not starting with "_" whose value is [library, class] is
  *   a component; `library` is a diffusers pipelines submodule, a file `<component>/<library>.py` run as a
  *   custom component, or else `importlib.import_module(library)`. `_class_name` as [module, class] is a
- *   custom pipeline loaded from `<module>.py`.
+ *   custom pipeline loaded from `<module>.py`. Modular pipelines' `modular_model_index.json` holds
+ *   [library, class, spec] whose spec's `type_hint` [library, class] is imported the same way.
  * - sentence-transformers CrossEncoder: config.json's `sbert_ce_default_activation_function` (or
  *   `sentence_transformers.activation_fn`) goes to `import_from_string(...)()`: any importable callable,
  *   called with no arguments. vLLM restricts it to torch.nn.modules "for security reasons".
@@ -172,6 +173,30 @@ export function checkDiffusersIndex(value: unknown, sink: ScanContext, refs: Cod
       ? `class "${name}" is not a plain class name`
       : `library "${library}" is neither diffusers nor transformers: diffusers runs ${component}/${library}.py from the repository, or imports "${library}"`;
     sink.report("MG282", `model_index.json component "${component}" ${why}`, { evidence: `${component}: ${short(spec)}` });
+  }
+}
+
+/**
+ * diffusers modular pipelines' `modular_model_index.json`: components as [library, class, spec], the
+ * spec's `type_hint` [library, class] resolved by simple_get_class_obj (a diffusers pipelines
+ * submodule, else `importlib.import_module(library)`) before the component is loaded.
+ */
+export function checkDiffusersModularIndex(value: unknown, sink: ScanContext): void {
+  if (!isRecord(value)) {
+    sink.report("MG278", `modular_model_index.json is ${kind(value)}, not an object; its components were not checked`);
+    return;
+  }
+  for (const [component, spec] of Object.entries(value)) {
+    if (component.startsWith("_") || !Array.isArray(spec) || spec.length !== 3) continue;
+    const hint = isRecord(spec[2]) ? spec[2]["type_hint"] : undefined;
+    for (const pair of [spec.slice(0, 2), hint]) {
+      if (!Array.isArray(pair) || (pair[0] === null && pair[1] === null)) continue;
+      const [library, name] = pair;
+      if (typeof library === "string" && typeof name === "string" && (DIFFUSERS_LIBRARIES.has(library) || DIFFUSERS_PIPELINE_MODULES.has(library)) && IDENTIFIER.test(name)) continue;
+      sink.report("MG282", `modular_model_index.json component "${component}" names ${short(pair)}: diffusers imports ${typeof library === "string" ? `"${library}"` : "it"} to load the component`, {
+        evidence: `${component}: ${short(pair)}`,
+      });
+    }
   }
 }
 

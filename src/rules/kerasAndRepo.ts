@@ -145,7 +145,7 @@ export const KERAS_AND_REPO_RULES = {
     name: "diffusers-custom-component",
     severity: "high",
     description:
-      "A diffusers model_index.json loads a component from a library other than diffusers/transformers (importlib imports it, or the component folder's Python file is run), or names a custom pipeline class from a repository file.",
+      "A diffusers model_index.json (or a modular pipeline's modular_model_index.json type_hint) loads a component from a library other than diffusers/transformers (importlib imports it, or the component folder's Python file is run), or names a custom pipeline class from a repository file.",
     reference: DIFFUSERS_CUSTOM,
   },
   MG283: {
