@@ -5,7 +5,7 @@
  * reads — in a folder and given alone. Inputs are built here; each attack has a benign twin.
  */
 import assert from "node:assert/strict";
-import { mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
+import { cp, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { after, before, test } from "node:test";
@@ -97,6 +97,19 @@ test("a Router's route module type outside sentence_transformers is high, in rou
   // A route folder that leaves the model's folder is the module loading its files from there.
   const out = await folder("st-router-out", { "router_config.json": json({ ...router, types: { "../../elsewhere": "sentence_transformers.models.Transformer" } }) });
   assert.deepEqual(byFile(await scanPaths([out]), out)["router_config.json"], ["MG281:high"]);
+});
+
+test("the Router sentence-transformers saves passes; the same folder with one route type changed to a repository module blocks", async () => {
+  const real = join(import.meta.dirname, "..", "..", "test", "fixtures", "zoo", "hf", "sentence_transformers", "router");
+  const root = join(dir, "st-router-real");
+  await cp(real, root, { recursive: true });
+  assert.equal((await scanPaths([root])).verdict, "pass");
+  const config = join(root, "router_config.json");
+  await writeFile(config, (await readFile(config, "utf8")).replace('"query_1_Pooling": "sentence_transformers.sentence_transformer.modules.pooling.Pooling"', '"query_1_Pooling": "pooling.Pooling"'));
+  await writeFile(join(root, "pooling.py"), "import os\n");
+  const files = byFile(await scanPaths([root]), root);
+  assert.deepEqual(files["router_config.json"], ["MG281:high"]);
+  assert.deepEqual(files["pooling.py"], ["MG271:high"]);
 });
 
 test("a Router route folder the walk left out is MG285", async () => {

@@ -163,6 +163,10 @@ def sentence_transformers_folder(bert):
     list_folder("sentence_transformers/tiny", "SentenceTransformer.save with Transformer, Pooling, Dense, Normalize (sentence-transformers %s)" % st.__version__)
     st.CrossEncoder(bert, device="cpu").save(zoo.path("sentence_transformers/cross_encoder"))
     list_folder("sentence_transformers/cross_encoder", "CrossEncoder.save (sentence-transformers %s)" % st.__version__)
+    router = models.Router.for_query_document(query_modules=[models.Transformer(bert, max_seq_length=16), models.Pooling(8, pooling_mode="mean")],
+                                              document_modules=[models.Transformer(bert, max_seq_length=16), models.Pooling(8, pooling_mode="cls")])
+    st.SentenceTransformer(modules=[router], device="cpu").save(zoo.path("sentence_transformers/router"))
+    list_folder("sentence_transformers/router", "SentenceTransformer.save with a Router of two routes (sentence-transformers %s)" % st.__version__)
 
 
 def lightning_checkpoint():
