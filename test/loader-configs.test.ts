@@ -89,10 +89,13 @@ test("a Router's route module type outside sentence_transformers is high, in rou
     "router_config.json": json(router),
     "evil_module.py": "import os\n",
     "legacy/config.json": json(router),
+    // Router.load imports every type before it reads `structure`: a legacy config needs nothing else.
+    "bare/config.json": json({ types: { r: "evil_module.Loader" } }),
   });
   const files = byFile(await scanPaths([root]), root);
   assert.deepEqual(files["router_config.json"], ["MG281:high"]);
   assert.deepEqual(files["legacy/config.json"], ["MG281:high"]);
+  assert.deepEqual(files["bare/config.json"], ["MG281:high"]);
   assert.deepEqual(files["evil_module.py"], ["MG271:high"], "the route's module file is code the loader imports");
   // A route folder that leaves the model's folder is the module loading its files from there.
   const out = await folder("st-router-out", { "router_config.json": json({ ...router, types: { "../../elsewhere": "sentence_transformers.models.Transformer" } }) });
@@ -118,6 +121,11 @@ test("a Router route folder the walk left out is MG285", async () => {
     ".venv/model.safetensors": "",
   });
   assert.deepEqual(byFile(await scanPaths([root]), root)["router_config.json"], ["MG285:high"]);
+  const legacy = await folder("st-router-legacy-skipped", {
+    "config.json": json({ types: { ".venv": "sentence_transformers.models.Transformer" } }),
+    ".venv/model.safetensors": "",
+  });
+  assert.deepEqual(byFile(await scanPaths([legacy]), legacy)["config.json"], ["MG285:high"]);
 });
 
 test("modules.json with a private attribute path inside sentence_transformers is high", async () => {
@@ -174,15 +182,21 @@ test("a diffusers component whose folder is one the scan skips by default blocks
 });
 
 test("a modular pipeline's component type_hint from another library is high; diffusers and transformers ones are not", async () => {
-  const spec = (library: string, cls: string) => ({ type_hint: [library, cls], pretrained_model_name_or_path: "org/sdxl", subfolder: "unet", variant: null, revision: null });
+  const spec = (library: string | null, cls: string) => ({ type_hint: [library, cls], pretrained_model_name_or_path: "org/sdxl", subfolder: "unet", variant: null, revision: null });
   const benign = { _class_name: "StableDiffusionXLModularPipeline", unet: ["diffusers", "UNet2DConditionModel", spec("diffusers", "UNet2DConditionModel")], text_encoder: ["transformers", "CLIPTextModel", spec("transformers", "CLIPTextModel")] };
   const root = await folder("sd-modular", {
     "modular_model_index.json": json(benign),
     "evil/modular_model_index.json": json({ ...benign, unet: ["diffusers", "UNet2DConditionModel", spec("subprocess", "Popen")] }),
+    // Python unpacks a two-key object into its keys.
+    "keys/modular_model_index.json": json({ ...benign, unet: ["diffusers", "UNet2DConditionModel", { ...spec("x", "y"), type_hint: { subprocess: 0, Popen: 0 } }] }),
+    // diffusers imports nothing when either is None.
+    "none/modular_model_index.json": json({ ...benign, unet: ["diffusers", "UNet2DConditionModel", spec(null, "Popen")] }),
   });
   const files = byFile(await scanPaths([root]), root);
   assert.deepEqual(files["modular_model_index.json"], []);
   assert.deepEqual(files["evil/modular_model_index.json"], ["MG282:high"]);
+  assert.deepEqual(files["keys/modular_model_index.json"], ["MG282:high"]);
+  assert.deepEqual(files["none/modular_model_index.json"], []);
 });
 
 test("diffusers component from an arbitrary library (importlib.import_module) is high, also given alone", async () => {

@@ -1,6 +1,6 @@
 /** Folder scans through the engine: repository findings land on the files they concern, beside the content findings. */
 import assert from "node:assert/strict";
-import { copyFile, cp, mkdir, mkdtemp, readFile, rename, rm, symlink, writeFile } from "node:fs/promises";
+import { copyFile, cp, mkdir, mkdtemp, readFile, rename, rm, symlink, truncate, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, relative, sep } from "node:path";
 import { after, before, test } from "node:test";
@@ -236,6 +236,11 @@ test("what a shard index sends the loader to is scanned or reported, however the
   await symlink(join("__pycache__", "sub"), join(repo, "w"));
   await pointShard2("w/../x.bin");
   assert.match(indexFindings(await scanPaths([repo])).join("\n"), /MG285:high .*"w\/\.\.\/x\.bin", but "w" is a link to a folder/);
+  await pointShard2("__pycache__/../w/../x.bin");
+  assert.match(indexFindings(await scanPaths([repo])).join("\n"), /MG285:high .*but "(__pycache__|w)" is/);
+  await mkdir(join(repo, "real"));
+  await pointShard2("real/../w/../x.bin");
+  assert.match(indexFindings(await scanPaths([repo])).join("\n"), /MG285:high .*but "w" is a link to a folder/);
 
   // A link named like a default folder (a .venv linked to an environment elsewhere) is left out
   // without a finding of its own, so reading through it is the finding.
@@ -268,9 +273,19 @@ test("a shard index in a subfolder that climbs into a skipped folder, and one to
   assert.deepEqual(sub.findings.map((x) => x.rule), ["MG285"]);
   assert.match(sub.findings[0]!.message, /"__pycache__" is left out of the scan by default/);
 
-  // Padded past the bound on what is parsed: what it sends the loader to was not checked.
-  await writeFile(join(repo, "sub", "pytorch_model.bin.index.json"), JSON.stringify(index) + " ".repeat(8 * 1024 * 1024));
+  // A large model's index (past the 8 MiB bound on other configs) is still read whole...
+  await writeFile(join(repo, "sub", "pytorch_model.bin.index.json"), JSON.stringify(index) + " ".repeat(9 * 1024 * 1024));
+  const large = await scanPaths([repo]);
+  assert.deepEqual(large.files.find((f) => f.path.endsWith(join("sub", "pytorch_model.bin.index.json")))!.findings.map((x) => x.rule), ["MG285"]);
+  // ...up to the bound the safetensors index scanner keeps; past it, what it sends the loader to was not checked.
+  await truncate(join(repo, "sub", "pytorch_model.bin.index.json"), 64 * 1024 * 1024 + 1);
   const padded = await scanPaths([repo]);
-  assert.ok(padded.files.find((f) => f.path.endsWith(join("sub", "pytorch_model.bin.index.json")))!.findings.some((x) => x.rule === "MG278" && /over the 8388608-byte bound/.test(x.message)));
+  assert.ok(padded.files.find((f) => f.path.endsWith(join("sub", "pytorch_model.bin.index.json")))!.findings.some((x) => x.rule === "MG278" && /over the 67108864-byte bound/.test(x.message)));
   assert.equal(padded.verdict, "block");
+
+  // An absolute shard path drops the index's folder (os.path.join): out of the folder, from a subfolder too.
+  index.weight_map["head.bias"] = "/tmp/evil.bin";
+  await writeFile(join(repo, "sub", "pytorch_model.bin.index.json"), JSON.stringify(index));
+  const absolute = (await scanPaths([repo])).files.find((f) => f.path.endsWith(join("sub", "pytorch_model.bin.index.json")))!;
+  assert.match(absolute.findings.map((x) => x.message).join("\n"), /"\/tmp\/evil\.bin", outside the scanned folder/);
 });

@@ -12,13 +12,13 @@
  * not read either.
  */
 import { lstat, readdir, readlink, realpath, stat } from "node:fs/promises";
-import { basename, dirname, extname, join, posix, resolve } from "node:path";
+import { basename, dirname, extname, join, resolve } from "node:path";
 import { DEFAULT_EXCLUSION } from "../exclusions.js";
 import { onFirstUse } from "../onFirstUse.js";
 import { checkChatTemplate } from "../formats/chatTemplate.js";
 import type { FormatScanner, ReportExtra, ScanContext } from "../formats/context.js";
 import { scanTorchModuleBlobs, walkKerasConfig, type TorchModuleBlob } from "../formats/keras.js";
-import { sniffSafetensors } from "../formats/safetensors.js";
+import { SAFETENSORS_LIMITS, sniffSafetensors } from "../formats/safetensors.js";
 import { readFileStart } from "../sources/byteSource.js";
 import { mapBounded } from "../concurrency.js";
 import { LIMITS } from "../limits.js";
@@ -174,7 +174,7 @@ export function checkRepository(facts: RepoFacts, report: RepoReporter, callable
 }
 
 /** Configs that name what a loader reads by path (see loadedPaths). */
-const LOADED_PATH_CONFIGS = /(^|\/)(model_index\.json|modules\.json|router_config\.json|[^/]*\.index\.json)$/i;
+const LOADED_PATH_CONFIGS = /(^|\/)(model_index\.json|modules\.json|router_config\.json|config\.json|[^/]*\.index\.json)$/i;
 
 /**
  * What a shard index, a diffusers component or a sentence-transformers module makes the loader read,
@@ -195,7 +195,7 @@ function checkLoadedPaths(facts: RepoFacts, leftOut: readonly { rel: string; by:
     const name = basename(file.rel);
     if (file.text === undefined) {
       // Loader configs over the bound are their own scanner's MG278.
-      if (file.size > REPO_LIMITS.configBytes && !LOADER_CONFIGS.has(name)) report("MG278", `${name} is ${file.size} bytes, over the ${REPO_LIMITS.configBytes}-byte bound; what it makes the loader read was not checked`, file.rel);
+      if (file.size > textBound(file.rel) && !LOADER_CONFIGS.has(name)) report("MG278", `${name} is ${file.size} bytes, over the ${textBound(file.rel)}-byte bound; what it makes the loader read was not checked`, file.rel);
       continue;
     }
     let value: unknown;
@@ -206,13 +206,14 @@ function checkLoadedPaths(facts: RepoFacts, leftOut: readonly { rel: string; by:
     }
     const dir = dirname(file.rel);
     for (const path of loadedPaths(name, value)) {
-      const written = (dir === "." ? path : `${dir}/${path}`).replace(/\\/g, "/");
-      const normal = posix.normalize(written).replace(/\/$/, "");
-      if (written.startsWith("/") || /^[A-Za-z]:/.test(written) || normal === ".." || normal.startsWith("../")) {
-        if (!/\.safetensors\.index\.json$|^modules\.json$|^router_config\.json$/i.test(name)) report("MG285", `${name} makes the loader read "${path}", outside the scanned folder: it was not scanned`, file.rel, { evidence: path });
+      const raw = path.replace(/\\/g, "/");
+      // Python's os.path.join drops what comes before an absolute part: the config's folder too.
+      const written = raw.startsWith("/") || /^[A-Za-z]:/.test(raw) ? raw : dir === "." ? raw : `${dir}/${raw}`;
+      const prefixes = walkedPrefixes(written);
+      if (prefixes === undefined) {
+        if (!/\.safetensors\.index\.json$|^modules\.json$|^router_config\.json$|^config\.json$/i.test(name)) report("MG285", `${name} makes the loader read "${path}", outside the scanned folder: it was not scanned`, file.rel, { evidence: path });
         continue;
       }
-      const prefixes = [normal.toLowerCase(), ...writtenPrefixes(written)];
       const hit = unwalked.find(({ rel }) => prefixes.some((p) => p === rel.toLowerCase() || p.startsWith(`${rel.toLowerCase()}/`)));
       if (hit === undefined) continue;
       report("MG285", `${name} makes the loader read "${path}", but "${hit.rel}" is ${hit.why}: what the loader reads there was not scanned`, file.rel, {
@@ -222,15 +223,22 @@ function checkLoadedPaths(facts: RepoFacts, leftOut: readonly { rel: string; by:
   }
 }
 
-/** The prefixes of a path as written, up to its first "..", lower-cased: each is a folder the kernel walks through. */
-function writtenPrefixes(written: string): string[] {
+/**
+ * Each folder a path (relative to the scanned root, "/"-separated) passes through and the path
+ * itself, lower-cased and read lexically ("a/../b" passes "a", then "b"), or undefined when it is
+ * absolute or climbs out of the root. A prefix that is a link is where the kernel leaves the lexical
+ * reading, so every prefix up to the first link counts, and the caller stops at a link.
+ */
+function walkedPrefixes(written: string): string[] | undefined {
+  if (written.startsWith("/") || /^[A-Za-z]:/.test(written)) return undefined;
+  const at: string[] = [];
   const out: string[] = [];
-  let at = "";
   for (const part of written.split("/")) {
     if (part === "" || part === ".") continue;
-    if (part === "..") break;
-    at = at === "" ? part : `${at}/${part}`;
-    out.push(at.toLowerCase());
+    if (part === "..") {
+      if (at.pop() === undefined) return undefined;
+    } else at.push(part.toLowerCase());
+    if (at.length > 0) out.push(at.join("/"));
   }
   return out;
 }
@@ -242,7 +250,12 @@ export function needsText(file: Pick<RepoFile, "rel" | "size" | "head">): boolea
 
 /** A config or template by name, no larger than the bound on what is parsed. */
 function configWithinBound(rel: string, size: number): boolean {
-  return configKind(basename(rel)) !== undefined && size <= REPO_LIMITS.configBytes;
+  return configKind(basename(rel)) !== undefined && size <= textBound(rel);
+}
+
+/** How much of a config is read whole: a shard index as much as its own scanner reads (a large model's lists ~90,000 tensors). */
+function textBound(rel: string): number {
+  return /\.index\.json$/i.test(rel) ? SAFETENSORS_LIMITS.maxIndexBytes : REPO_LIMITS.configBytes;
 }
 
 /**
@@ -422,10 +435,12 @@ function checkJsonConfig(text: string, name: string, sink: ScanContext, refs: Co
     if (LOADER_CONFIGS.has(name)) sink.report("MG278", `${name} is not valid JSON (${errorText(err)}); it was not checked`);
     return [];
   }
-  if (name === "modules.json") checkSentenceTransformerModules(value, sink, refs);
-  else if (name === "model_index.json") checkDiffusersIndex(value, sink, refs);
-  else if (name === "modular_model_index.json") checkDiffusersModularIndex(value, sink);
-  else if (name === "router_config.json" || (name === "config.json" && isRouterConfig(value))) checkSentenceTransformerRouter(value, sink, refs);
+  // A case-insensitive file system opens MODULES.json when a loader asks for modules.json.
+  const lower = name.toLowerCase();
+  if (lower === "modules.json") checkSentenceTransformerModules(value, sink, refs);
+  else if (lower === "model_index.json") checkDiffusersIndex(value, sink, refs);
+  else if (lower === "modular_model_index.json") checkDiffusersModularIndex(value, sink);
+  else if (lower === "router_config.json" || (lower === "config.json" && isRouterConfig(value))) checkSentenceTransformerRouter(value, sink, refs);
   checkCrossEncoderActivation(value, sink);
   checkPeftAutoMapping(value, sink);
   for (const t of findChatTemplates(value, name, sink)) runTemplateCheck(t.text, sink, t.where);

@@ -132,9 +132,13 @@ export function checkSentenceTransformerRouter(value: unknown, sink: ScanContext
   }
 }
 
-/** The legacy Router config is a config.json: told from a model's config by its `types` and `structure` objects. */
+/**
+ * The legacy Router config is a config.json, told from a model's config by a `types` object holding
+ * a class path: Router.load imports each one before it reads anything else.
+ */
 export function isRouterConfig(value: unknown): boolean {
-  return isRecord(value) && isRecord(value["types"]) && isRecord(value["structure"]);
+  const types = isRecord(value) ? value["types"] : undefined;
+  return isRecord(types) && Object.values(types).some((t) => typeof t === "string" && t.includes("."));
 }
 
 /**
@@ -177,9 +181,9 @@ export function checkDiffusersIndex(value: unknown, sink: ScanContext, refs: Cod
 }
 
 /**
- * diffusers modular pipelines' `modular_model_index.json`: components as [library, class, spec], the
- * spec's `type_hint` [library, class] resolved by simple_get_class_obj (a diffusers pipelines
- * submodule, else `importlib.import_module(library)`) before the component is loaded.
+ * diffusers modular pipelines' `modular_model_index.json`: components as [library, class, spec]; only
+ * the spec's `type_hint` [library, class] is imported, by simple_get_class_obj (a diffusers pipelines
+ * submodule, else `importlib.import_module(library)`), unless either is None.
  */
 export function checkDiffusersModularIndex(value: unknown, sink: ScanContext): void {
   if (!isRecord(value)) {
@@ -187,16 +191,16 @@ export function checkDiffusersModularIndex(value: unknown, sink: ScanContext): v
     return;
   }
   for (const [component, spec] of Object.entries(value)) {
-    if (component.startsWith("_") || !Array.isArray(spec) || spec.length !== 3) continue;
-    const hint = isRecord(spec[2]) ? spec[2]["type_hint"] : undefined;
-    for (const pair of [spec.slice(0, 2), hint]) {
-      if (!Array.isArray(pair) || (pair[0] === null && pair[1] === null)) continue;
-      const [library, name] = pair;
-      if (typeof library === "string" && typeof name === "string" && (DIFFUSERS_LIBRARIES.has(library) || DIFFUSERS_PIPELINE_MODULES.has(library)) && IDENTIFIER.test(name)) continue;
-      sink.report("MG282", `modular_model_index.json component "${component}" names ${short(pair)}: diffusers imports ${typeof library === "string" ? `"${library}"` : "it"} to load the component`, {
-        evidence: `${component}: ${short(pair)}`,
-      });
-    }
+    if (component.startsWith("_") || !Array.isArray(spec) || spec.length !== 3 || !isRecord(spec[2])) continue;
+    const hint = spec[2]["type_hint"];
+    // Python unpacks any two items into (library, class): a list, or the keys of a two-key object.
+    const pair = Array.isArray(hint) ? hint : isRecord(hint) ? Object.keys(hint) : undefined;
+    if (pair === undefined || pair.length !== 2 || pair[0] === null || pair[1] === null) continue; // None imports nothing
+    const [library, name] = pair;
+    if (typeof library === "string" && typeof name === "string" && (DIFFUSERS_LIBRARIES.has(library) || DIFFUSERS_PIPELINE_MODULES.has(library)) && IDENTIFIER.test(name)) continue;
+    sink.report("MG282", `modular_model_index.json component "${component}" has type_hint ${short(hint)}: diffusers imports ${typeof library === "string" ? `"${library}"` : "it"} to load the component`, {
+      evidence: `${component}.type_hint: ${short(hint)}`,
+    });
   }
 }
 
@@ -311,7 +315,9 @@ export function loadedPaths(name: string, value: unknown): string[] {
       if (!component.startsWith("_") && Array.isArray(spec) && spec.length === 2 && !(spec[0] === null && spec[1] === null)) found.push(component);
     }
   } else if (lower === "modules.json" && Array.isArray(value)) found.push(...value.map((entry) => (isRecord(entry) ? entry["path"] : undefined)));
-  else if (lower === "router_config.json" && isRecord(value) && isRecord(value["types"])) found.push(...Object.keys(value["types"]));
+  else if ((lower === "router_config.json" || (lower === "config.json" && isRouterConfig(value))) && isRecord(value) && isRecord(value["types"])) {
+    found.push(...Object.keys(value["types"]));
+  }
   return [...new Set(found.filter((path): path is string => typeof path === "string"))];
 }
 

@@ -112,7 +112,7 @@ export const REMEDIES: Record<RuleId, string> = {
   MG282: REMOTE_CODE,
   MG283: REMOTE_CODE,
   MG284: "Read the handler and model code before registering the archive with TorchServe; register only archives built from reviewed code, or use a built-in handler with weights alone.",
-  MG285: "Scan the folder again with --no-default-excludes so that what the loader reads is scanned too, or load only files the scan covered.",
+  MG285: "Scan what the loader reads too (--no-default-excludes, or without the pattern that left it out), or, if the loader will never read it, leave the config that names it out as well.",
   MG300: NOT_ANALYSED,
   MG310: "Do not open the file with an XML parser that resolves entities; remove the DOCTYPE (PMML and OpenVINO IR need none), or get the model again from its publisher.",
   MG311: NOT_ANALYSED,
