@@ -108,6 +108,10 @@ describe("repository scans that pass clean repositories", () => {
     const ignored = modelgate(root, "scan", ".", "--format", "json");
     assert.equal(ignored.status, ExitCode.Pass, ignored.stderr);
     assert.deepEqual(json(ignored.stdout).excluded?.find((e) => e.path === "model/extra.pt"), { path: "model/extra.pt", by: ".modelgateignore" });
+    // A pipeline that scans untrusted content from inside it turns the ignore file off.
+    const untrusted = modelgate(root, "scan", ".", "--no-ignore-file", "--format", "json");
+    assert.equal(untrusted.status, ExitCode.Blocked, untrusted.stderr);
+    assert.equal(json(untrusted.stdout).files.find((f) => f.path === "model/extra.pt")?.verdict, "block");
 
     rmSync(join(root, ".modelgateignore"));
     const excluded = modelgate(root, "scan", ".", "--exclude", "*.pt", "--exclude", "notebooks/", "--format", "json");

@@ -93,6 +93,7 @@ function buildProgram(scan: (paths: string[], flags: ScanFlags) => Promise<void>
     .option("--exclude <pattern>", `leave out paths matching <pattern> (gitignore syntax, repeatable; also read from the working folder's ${IGNORE_FILE})`, collect, [])
     .option("--include <pattern>", "scan only files matching <pattern> (gitignore syntax, repeatable)", collect, [])
     .option("--no-default-excludes", `also walk ${[...DEFAULT_EXCLUDED_FOLDERS].slice(0, 6).join(", ")}… (skipped by default, and counted)`)
+    .option("--no-ignore-file", `do not read the working folder's ${IGNORE_FILE} (when the working folder is content you do not trust)`)
     .option("--allow-no-models", "exit 0 instead of 3 when no model file is found (hooks that pass files by name)")
     .option("--show-skipped", "list files that are not a model format (always counted in the summary)")
     .option("-q, --quiet", "text format: print nothing when the scan passes; the exit code says it")

@@ -23,7 +23,7 @@ function scanOptionsOf(flags: ScanFlags): Pick<ScanOptions, "jobs" | "threads" |
   return {
     jobs: flags.jobs,
     ...(flags.threads !== undefined && { threads: flags.threads }),
-    exclusions: { exclude: flags.exclude, include: flags.include, defaultExcludes: flags.defaultExcludes, workingFolder: process.cwd() },
+    exclusions: { exclude: flags.exclude, include: flags.include, defaultExcludes: flags.defaultExcludes, workingFolder: flags.ignoreFile ? process.cwd() : undefined },
     remote: {
       token: flags.token,
       ...hubEnvironment(),

@@ -34,6 +34,8 @@ export interface ScanFlags {
   include: string[];
   /** False with --no-default-excludes. */
   defaultExcludes: boolean;
+  /** False with --no-ignore-file: the working folder's .modelgateignore is not read (a pipeline that scans untrusted content from inside it). */
+  ignoreFile: boolean;
   /** Exit 0 instead of 3 when nothing scanned is a model (pre-commit: a staged .bin that is not one). */
   allowNoModels?: boolean;
   /** --sandbox: load pickle-family files in the sandbox after the static scan. */
