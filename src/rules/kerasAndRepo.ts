@@ -166,7 +166,7 @@ export const KERAS_AND_REPO_RULES = {
     name: "repo-loads-unscanned-path",
     severity: "high",
     description:
-      "A shard index (weight_map), a diffusers model_index.json component or a sentence-transformers modules.json path makes the loader read a path the scan did not cover: inside a folder skipped by default (.venv, __pycache__, node_modules…), a path the ignore file or --exclude/--include left out, through a link to a folder (never followed), or outside the scanned folder.",
+      "A shard index (weight_map), a diffusers model_index.json component or a sentence-transformers modules.json path or Router route makes the loader read a path the scan did not cover: inside a folder skipped by default (.venv, __pycache__, node_modules…), a path the ignore file or --exclude/--include left out, through a link to a folder (never followed), or outside the scanned folder.",
     reference: "https://huggingface.co/docs/transformers/main/en/big_models",
   },
 } as const satisfies Record<string, RuleInfo>;
