@@ -273,8 +273,11 @@ test("a shard index in a subfolder that climbs into a skipped folder, and one to
   assert.deepEqual(sub.findings.map((x) => x.rule), ["MG285"]);
   assert.match(sub.findings[0]!.message, /"__pycache__" is left out of the scan by default/);
 
-  // A large model's index (past the 8 MiB bound on other configs) is still read whole...
-  await writeFile(join(repo, "sub", "pytorch_model.bin.index.json"), JSON.stringify(index) + " ".repeat(9 * 1024 * 1024));
+  // A large model's index (past the 8 MiB bound on other configs, its climbing entry last) is still read whole...
+  const filler = Object.fromEntries(Array.from({ length: 170_000 }, (_, i) => [`model.layers.${i}.mlp.weight`, "pytorch_model-00001-of-00002.bin"]));
+  const large9MB = JSON.stringify({ ...index, weight_map: { ...filler, ...index.weight_map } });
+  assert.ok(large9MB.length > 8 * 1024 * 1024 && large9MB.indexOf("__pycache__") > 8 * 1024 * 1024);
+  await writeFile(join(repo, "sub", "pytorch_model.bin.index.json"), large9MB);
   const large = await scanPaths([repo]);
   assert.deepEqual(large.files.find((f) => f.path.endsWith(join("sub", "pytorch_model.bin.index.json")))!.findings.map((x) => x.rule), ["MG285"]);
   // ...up to the bound the safetensors index scanner keeps; past it, what it sends the loader to was not checked.

@@ -195,7 +195,7 @@ function checkLoadedPaths(facts: RepoFacts, leftOut: readonly { rel: string; by:
     const name = basename(file.rel);
     if (file.text === undefined) {
       // Loader configs over the bound are their own scanner's MG278.
-      if (file.size > textBound(file.rel) && !LOADER_CONFIGS.has(name)) report("MG278", `${name} is ${file.size} bytes, over the ${textBound(file.rel)}-byte bound; what it makes the loader read was not checked`, file.rel);
+      if (file.size > walkTextBound(file.rel) && !LOADER_CONFIGS.has(name)) report("MG278", `${name} is ${file.size} bytes, over the ${walkTextBound(file.rel)}-byte bound; what it makes the loader read was not checked`, file.rel);
       continue;
     }
     let value: unknown;
@@ -207,9 +207,8 @@ function checkLoadedPaths(facts: RepoFacts, leftOut: readonly { rel: string; by:
     const dir = dirname(file.rel);
     for (const path of loadedPaths(name, value)) {
       const raw = path.replace(/\\/g, "/");
-      // Python's os.path.join drops what comes before an absolute part: the config's folder too.
-      const written = raw.startsWith("/") || /^[A-Za-z]:/.test(raw) ? raw : dir === "." ? raw : `${dir}/${raw}`;
-      const prefixes = walkedPrefixes(written);
+      // An absolute path is out of the folder: Python's os.path.join drops the config's folder before it.
+      const prefixes = raw.startsWith("/") || /^[A-Za-z]:/.test(raw) ? undefined : walkedPrefixes(dir === "." ? raw : `${dir}/${raw}`);
       if (prefixes === undefined) {
         if (!/\.safetensors\.index\.json$|^modules\.json$|^router_config\.json$|^config\.json$/i.test(name)) report("MG285", `${name} makes the loader read "${path}", outside the scanned folder: it was not scanned`, file.rel, { evidence: path });
         continue;
@@ -224,13 +223,12 @@ function checkLoadedPaths(facts: RepoFacts, leftOut: readonly { rel: string; by:
 }
 
 /**
- * Each folder a path (relative to the scanned root, "/"-separated) passes through and the path
- * itself, lower-cased and read lexically ("a/../b" passes "a", then "b"), or undefined when it is
- * absolute or climbs out of the root. A prefix that is a link is where the kernel leaves the lexical
- * reading, so every prefix up to the first link counts, and the caller stops at a link.
+ * Each folder a relative path (from the scanned root, "/"-separated) passes through and the path
+ * itself, lower-cased and read lexically ("a/../b" passes "a", then "b"), or undefined when it climbs
+ * out of the root. A prefix that is a link is where the kernel leaves the lexical reading, so every
+ * prefix up to the first link counts, and the caller stops at a link.
  */
 function walkedPrefixes(written: string): string[] | undefined {
-  if (written.startsWith("/") || /^[A-Za-z]:/.test(written)) return undefined;
   const at: string[] = [];
   const out: string[] = [];
   for (const part of written.split("/")) {
@@ -243,18 +241,23 @@ function walkedPrefixes(written: string): string[] | undefined {
   return out;
 }
 
-/** Does the check need this file's whole text (a config or template within the bound, not an LFS pointer)? */
-export function needsText(file: Pick<RepoFile, "rel" | "size" | "head">): boolean {
-  return configWithinBound(file.rel, file.size) && !isLfsPointer(file.head);
+/** Does the check need this file's whole text (a config or template within `bound`, not an LFS pointer)? */
+export function needsText(file: Pick<RepoFile, "rel" | "size" | "head">, bound: number = REPO_LIMITS.configBytes): boolean {
+  return configWithinBound(file.rel, file.size, bound) && !isLfsPointer(file.head);
 }
 
 /** A config or template by name, no larger than the bound on what is parsed. */
-function configWithinBound(rel: string, size: number): boolean {
-  return configKind(basename(rel)) !== undefined && size <= textBound(rel);
+function configWithinBound(rel: string, size: number, bound: number): boolean {
+  return configKind(basename(rel)) !== undefined && size <= bound;
 }
 
-/** How much of a config is read whole: a shard index as much as its own scanner reads (a large model's lists ~90,000 tensors). */
-function textBound(rel: string): number {
+/**
+ * How much of a config a local folder walk reads whole: a shard index as much as its own scanner
+ * reads, for checkLoadedPaths (a large model's lists ~90,000 tensors); other configs, and any config
+ * of a file given alone, a cache snapshot or a hub repository (whose loaded paths are not checked),
+ * REPO_LIMITS.configBytes.
+ */
+function walkTextBound(rel: string): number {
   return /\.index\.json$/i.test(rel) ? SAFETENSORS_LIMITS.maxIndexBytes : REPO_LIMITS.configBytes;
 }
 
@@ -307,16 +310,16 @@ async function collectFolderFacts(root: string, linkBase: string, excluded: NonN
       }
     }
   }
-  facts.files = regular.map((f) => localFileFacts(f.abs, f.rel, f.size));
+  facts.files = regular.map((f) => localFileFacts(f.abs, f.rel, f.size, walkTextBound(f.rel)));
   facts.files.sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
   return facts;
 }
 
-/** The facts of one regular local file (opened without following links), read once: a config within the bound whole, any other file its head. */
-export function localFileFacts(abs: string, rel: string, size: number): RepoFile {
-  const bytes = readFileStart(abs, configWithinBound(rel, size) ? REPO_LIMITS.configBytes : REPO_LIMITS.headBytes);
+/** The facts of one regular local file (opened without following links), read once: a config within `bound` whole, any other file its head. */
+export function localFileFacts(abs: string, rel: string, size: number, bound: number = REPO_LIMITS.configBytes): RepoFile {
+  const bytes = readFileStart(abs, configWithinBound(rel, size, bound) ? bound : REPO_LIMITS.headBytes);
   const file: RepoFile = { rel, size, head: bytes.subarray(0, REPO_LIMITS.headBytes) };
-  if (needsText(file)) file.text = bytes.toString("utf8");
+  if (needsText(file, bound)) file.text = bytes.toString("utf8");
   return file;
 }
 

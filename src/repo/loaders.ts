@@ -308,15 +308,16 @@ function moduleOf(ref: string): string | undefined {
  */
 export function loadedPaths(name: string, value: unknown): string[] {
   const lower = name.toLowerCase();
-  const found: unknown[] = [];
-  if (lower.endsWith(".index.json") && isRecord(value) && isRecord(value["weight_map"])) found.push(...Object.values(value["weight_map"]));
+  // Arrays, never spread into a call: a large model's weight_map has ~100,000 entries, past V8's argument limit.
+  let found: unknown[] = [];
+  if (lower.endsWith(".index.json") && isRecord(value) && isRecord(value["weight_map"])) found = Object.values(value["weight_map"]);
   else if (lower === "model_index.json" && isRecord(value)) {
-    for (const [component, spec] of Object.entries(value)) {
-      if (!component.startsWith("_") && Array.isArray(spec) && spec.length === 2 && !(spec[0] === null && spec[1] === null)) found.push(component);
-    }
-  } else if (lower === "modules.json" && Array.isArray(value)) found.push(...value.map((entry) => (isRecord(entry) ? entry["path"] : undefined)));
+    found = Object.entries(value)
+      .filter(([component, spec]) => !component.startsWith("_") && Array.isArray(spec) && spec.length === 2 && !(spec[0] === null && spec[1] === null))
+      .map(([component]) => component);
+  } else if (lower === "modules.json" && Array.isArray(value)) found = value.map((entry) => (isRecord(entry) ? entry["path"] : undefined));
   else if ((lower === "router_config.json" || (lower === "config.json" && isRouterConfig(value))) && isRecord(value) && isRecord(value["types"])) {
-    found.push(...Object.keys(value["types"]));
+    found = Object.keys(value["types"]);
   }
   return [...new Set(found.filter((path): path is string => typeof path === "string"))];
 }
