@@ -6,6 +6,7 @@
 import { readFile } from "node:fs/promises";
 import { isAbsolute, relative, resolve, sep } from "node:path";
 import { UsageError } from "../errors.js";
+import { DEFAULT_EXCLUSION } from "../exclusions.js";
 import { collectTargets } from "../targets.js";
 import type { FileResult, Format, ScanReport, SignerInfo, Verdict } from "../types.js";
 import { hubRefOf, parseHubTarget, targetOf } from "./decide.js";
@@ -84,7 +85,7 @@ export function buildLock(report: ScanReport, targets: readonly string[], root: 
     created: now.toISOString(),
     policy: report.policy?.path !== undefined && report.policy.sha256 !== undefined ? { path: report.policy.path, sha256: report.policy.sha256 } : null,
     targets: targets.map((t) => (parseHubTarget(t) || /^https?:/.test(t) ? t : relativePath(root, t))),
-    excluded: (report.excluded ?? []).filter((e) => e.by !== "default").map((e) => relativePath(root, e.path) + (e.folder === true ? "/" : "")),
+    excluded: (report.excluded ?? []).filter((e) => e.by !== DEFAULT_EXCLUSION).map((e) => relativePath(root, e.path) + (e.folder === true ? "/" : "")),
     files,
   };
 }
