@@ -31,6 +31,15 @@ const EOCD_SIZE = 22;
 const LEGACY_TORCH_MAGIC = Buffer.from([0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19]);
 /** The same number as protocol 0 and 1 write it: a decimal LONG line. */
 const LEGACY_TORCH_MAGIC_TEXT = Buffer.from("L119547037146038801333356L\n", "latin1");
+const NUMPY_MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59];
+const SEVEN_ZIP_MAGIC = [0x37, 0x7a, 0xbc, 0xaf, 0x27, 0x1c];
+const XZ_MAGIC = [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00];
+const LZ4_MAGIC = [0x04, 0x22, 0x4d, 0x18];
+/** "ZF0x": joblib's legacy compressed pickle. */
+const JOBLIB_ZFILE_MAGIC = [0x5a, 0x46, 0x30, 0x78];
+/** "BZh", then the block size digit, then the first block's (or the end's) 48-bit magic. */
+const BZ2_MAGIC = [0x42, 0x5a, 0x68];
+const BZ2_BLOCK_MAGIC = [0x31, 0x41, 0x59, 0x26, 0x53, 0x59];
 
 export interface SniffOptions {
   /** Base name of the file or member. Consulted only for formats loaders find by name alone (saved_model.pb, shard indexes). */
@@ -48,7 +57,9 @@ export interface SniffOptions {
 const PICKLE_NAMES = new Set([".pkl", ".pickle", ".joblib", ".dill", ".pdparams", ".pdopt", ".p"]);
 
 export async function sniff(source: ByteSource, opts: SniffOptions): Promise<Sniffed> {
-  const head = Buffer.from(await source.read(0, LIMITS.sniffBytes));
+  // A view, not a copy: every archive member is sniffed, and the checks only read.
+  const bytes = await source.read(0, LIMITS.sniffBytes);
+  const head = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let format = sniffHead(head, source.size);
   if (format === "unknown") format = sniffByName(head, source.size, opts.name);
   if (format === "unknown" && opts.topLevel && startsLikePickle(head, opts.name)) format = "pickle";
@@ -73,14 +84,14 @@ export async function sniff(source: ByteSource, opts: SniffOptions): Promise<Sni
 function sniffHead(b: Buffer, size: number): Format {
   if (b.length < 2) return "unknown";
   if (b[0] === 0x50 && b[1] === 0x4b && (b[2] === 0x03 || b[2] === 0x05) && (b[3] === 0x04 || b[3] === 0x06)) return "zip";
-  if (startsWith(b, [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59])) return "numpy";
-  if (startsWith(b, [0x37, 0x7a, 0xbc, 0xaf, 0x27, 0x1c])) return "7z";
-  if (startsWith(b, [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00])) return "xz";
-  if (startsWith(b, [0x04, 0x22, 0x4d, 0x18]) && b.length >= 7 && b[4]! >> 6 === 1) return "lz4";
-  if (startsWith(b, [0x5a, 0x46, 0x30, 0x78]) && b.length > 21) return "joblib-zfile"; // "ZF0x": joblib's legacy compressed pickle
+  if (bytesAt(b, 0, NUMPY_MAGIC)) return "numpy";
+  if (bytesAt(b, 0, SEVEN_ZIP_MAGIC)) return "7z";
+  if (bytesAt(b, 0, XZ_MAGIC)) return "xz";
+  if (bytesAt(b, 0, LZ4_MAGIC) && b.length >= 7 && b[4]! >> 6 === 1) return "lz4";
+  if (bytesAt(b, 0, JOBLIB_ZFILE_MAGIC) && b.length > 21) return "joblib-zfile";
   if (b[0] === 0x1f && b[1] === 0x8b && b[2] === 8 && ((b[3] ?? 0xff) & 0xe0) === 0) return "gzip";
-  if (startsWith(b, [0x42, 0x5a, 0x68]) && b[3]! >= 0x31 && b[3]! <= 0x39 && startsWith(b.subarray(4), [0x31, 0x41, 0x59, 0x26, 0x53, 0x59])) return "bz2";
-  if (startsWith(b, [0x42, 0x5a, 0x68]) && b[3]! >= 0x31 && b[3]! <= 0x39 && size === 14) return "bz2"; // empty stream
+  if (bytesAt(b, 0, BZ2_MAGIC) && b[3]! >= 0x31 && b[3]! <= 0x39 && bytesAt(b, 4, BZ2_BLOCK_MAGIC)) return "bz2";
+  if (bytesAt(b, 0, BZ2_MAGIC) && b[3]! >= 0x31 && b[3]! <= 0x39 && size === 14) return "bz2"; // empty stream
   if (isTorchLegacy(b)) return "pytorch-legacy";
   if (sniffGguf(b, size)) return "gguf";
   if (sniffHdf5(b, size)) return "keras-h5";
@@ -117,8 +128,11 @@ function startsLikePickle(b: Buffer, name: string): boolean {
   return b[0] === OP.PROTO && b[1]! <= 5 && b.length > 2 && isOpcode(b[2]!);
 }
 
-function startsWith(b: Buffer, magic: number[]): boolean {
-  return b.length >= magic.length && magic.every((v, i) => b[i] === v);
+/** Whether `b` holds `magic` at `at`. A loop: sniffing runs it on every file and archive member. */
+function bytesAt(b: Uint8Array, at: number, magic: ArrayLike<number>): boolean {
+  if (at + magic.length > b.length) return false;
+  for (let i = 0; i < magic.length; i++) if (b[at + i] !== magic[i]) return false;
+  return true;
 }
 
 /**
@@ -238,5 +252,5 @@ function readLines(b: Buffer, pos: number, n: number): { text: string; end: numb
 function isTorchLegacy(b: Buffer): boolean {
   let at = b[0] === 0x80 ? 2 : 0; // PROTO n
   if (at === 2 && b[at] === 0x95) at += 9; // FRAME and its 8-byte length
-  return b.subarray(at, at + LEGACY_TORCH_MAGIC.length).equals(LEGACY_TORCH_MAGIC) || b.subarray(0, LEGACY_TORCH_MAGIC_TEXT.length).equals(LEGACY_TORCH_MAGIC_TEXT);
+  return bytesAt(b, at, LEGACY_TORCH_MAGIC) || bytesAt(b, 0, LEGACY_TORCH_MAGIC_TEXT);
 }

@@ -35,7 +35,8 @@ interface TensorView {
 class TensorLedger implements PickleHooks {
   readonly storages = new Map<string, StorageRef>();
   readonly views: TensorView[] = [];
-  private readonly byRef = new WeakMap<PersistentRef, StorageRef>();
+  /** A Map, not a WeakMap: the ledger lives as long as its pickle's scan, and a WeakMap's entries cost the collector far more. */
+  private readonly byRef = new Map<PersistentRef, StorageRef>();
 
   /** `legacy`: the legacy layout, whose loader also answers module ids (see legacyModuleClass). */
   constructor(

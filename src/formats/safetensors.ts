@@ -45,8 +45,9 @@ const U64_LIMIT = 1n << 64n;
  */
 export function sniffSafetensors(head: Uint8Array, size: number): boolean {
   if (head.length < HEADER_START + 2 || size < HEADER_START + 2) return false;
+  if (head[HEADER_START] !== OPEN_BRACE) return false;
   const length = readU64(head, 0);
-  if (length < 2n || head[HEADER_START] !== OPEN_BRACE) return false;
+  if (length < 2n) return false;
   let i = HEADER_START + 1;
   while (i < head.length && isJsonSpace(head[i]!)) i++;
   if (i >= head.length || (head[i] !== 0x22 /* " */ && head[i] !== 0x7d) /* } */) return false;

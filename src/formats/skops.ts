@@ -19,15 +19,20 @@ const MAX_DEPTH = 1000;
 /** JSON objects and arrays visited (CWE-400). */
 const MAX_CONTAINERS = 4_000_000;
 const UTF8_BOM = [0xef, 0xbb, 0xbf];
+/** The bytes RegExp `\s` matches in latin1 text: a superset of the white space Python's json skips. */
+const LEADING_SPACE = new Set([0x20, 0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0xa0]);
+const OPEN_BRACE = 0x7b;
 
 /**
  * A JSON object that opens with skops node keys within the head: `{` first (after a BOM and white
  * space), then `"__loader__"` and `"__module__"` keys. skops writes them at the top of every node.
  */
 export function sniffSkopsSchema(head: Uint8Array): boolean {
-  const start = UTF8_BOM.every((b, i) => head[i] === b) ? 3 : 0;
-  const text = Buffer.from(head.subarray(start)).toString("latin1");
-  if (!/^\s*\{/.test(text)) return false;
+  let start = UTF8_BOM.every((b, i) => head[i] === b) ? 3 : 0;
+  // Every file and archive member is sniffed: nothing is decoded before the `{` is found.
+  while (start < head.length && LEADING_SPACE.has(head[start]!)) start++;
+  if (head[start] !== OPEN_BRACE) return false;
+  const text = Buffer.from(head.buffer, head.byteOffset + start, head.byteLength - start).toString("latin1");
   return /"__loader__"\s*:\s*"/.test(text) && /"__module__"\s*:\s*"/.test(text);
 }
 

@@ -166,8 +166,7 @@ class OpTally {
 }
 
 function baseName(name: string): string {
-  const parts = name.split(/[\\/]/);
-  return parts[parts.length - 1]!;
+  return name.slice(Math.max(name.lastIndexOf("/"), name.lastIndexOf("\\")) + 1);
 }
 
 // ---------------------------------------------------------------- TFLite
@@ -192,7 +191,8 @@ export class TfliteFormatError extends Error {}
 
 /** The identifier at bytes 4..8 and a root table offset that fits the file (flatbuffers align it to 4). */
 export function sniffTflite(head: Uint8Array, size: number): boolean {
-  if (head.length < 8 || new TextDecoder("latin1").decode(head.subarray(4, 8)) !== TFLITE_IDENTIFIER) return false;
+  if (head.length < 8) return false;
+  for (let i = 0; i < 4; i++) if (head[4 + i] !== TFLITE_IDENTIFIER.charCodeAt(i)) return false;
   const root = new DataView(head.buffer, head.byteOffset, 8).getUint32(0, true);
   return root >= 8 && root % 4 === 0 && root + 4 <= size;
 }
