@@ -214,6 +214,22 @@ describe("streams", () => {
     const ctx = await scan(assemble(OP.PROTO, 2, wrapper, raw, OP.POP, SYSTEM, OP.STOP));
     assert.deepEqual(ctx.rules(), ["MG100"]);
   });
+
+  test("joblib: the wrapper is known however the class is reached (protocol 0/1 _reconstructor, a dotted name)", async () => {
+    const dtype = assemble(global("numpy", "dtype"), str("f4"), OP.NEWFALSE, OP.NEWTRUE, OP.TUPLE3, OP.REDUCE);
+    const state = assemble(OP.EMPTY_DICT, OP.MARK, str("shape"), OP.BININT1, 3, OP.TUPLE1, str("dtype"), dtype, str("order"), str("C"), OP.SETITEMS);
+    // pickle protocols 0 and 1 construct instances through copyreg._reconstructor(cls, object, None).
+    const reconstructed = assemble(
+      global("copy_reg", "_reconstructor"), global("joblib.numpy_pickle", "NumpyArrayWrapper"), global("__builtin__", "object"), OP.NONE, OP.TUPLE3, OP.REDUCE,
+    );
+    const dotted = assemble(global("joblib", "numpy_pickle.NumpyArrayWrapper"), OP.EMPTY_TUPLE, OP.NEWOBJ);
+    for (const construct of [reconstructed, dotted]) {
+      const raw = Buffer.alloc(12, 0xff); // not opcodes: parsed as such they would break the stream
+      const ctx = await scan(assemble(OP.PROTO, 2, construct, state, OP.BUILD, raw, OP.POP, SYSTEM, OP.STOP));
+      assert.ok(ctx.rules().includes("MG100"), `the call after the array bytes is judged: ${ctx.rules().join(", ")}`);
+      assert.ok(!ctx.rules().some((r) => r === "MG110" || r === "MG111"), `the array bytes are skipped, not parsed: ${ctx.rules().join(", ")}`);
+    }
+  });
 });
 
 describe("large memos", () => {

@@ -18,7 +18,6 @@ import {
   reachesForgotten,
   bytesPayloads,
   describe,
-  dictEntries,
   isSym,
   qualifiedName,
   type BigConstant,
@@ -74,6 +73,7 @@ const ISSUE_RULE: Record<IssueKind, RuleId> = {
 
 const USE_RANK: Record<Use, number> = { import: 0, construct: 1, call: 2 };
 const DANGEROUS_STATE_KEY = /^__\w+__$/;
+const UNDERSCORE = 0x5f;
 /** Dunder keys that only document an instance, when their value is a string. */
 const DOC_KEYS: ReadonlySet<string> = new Set(["__doc__", "__name__", "__qualname__", "__module__"]);
 
@@ -637,8 +637,11 @@ function dunderKeys(state: Value | undefined): string[] {
   const keys: string[] = [];
   for (const d of dicts) {
     if (!isSym(d) || d.t !== "dict") continue;
-    for (const [k, v] of dictEntries(d)) {
-      if (typeof k !== "string" || !DANGEROUS_STATE_KEY.test(k)) continue;
+    // Every BUILD's state is walked (a whole PyTorch model has one per module): no pairs are built.
+    for (let i = 0; i + 1 < d.kv.length; i += 2) {
+      const k = d.kv[i];
+      const v = d.kv[i + 1]!;
+      if (typeof k !== "string" || k.charCodeAt(0) !== UNDERSCORE || !DANGEROUS_STATE_KEY.test(k)) continue;
       // An instance's documentation (statsmodels results, SciPy frozen distributions keep __doc__ and __name__) changes no behaviour.
       if (DOC_KEYS.has(k) && (v === null || typeof v === "string" || (isSym(v) && v.t === "bigstr"))) continue;
       keys.push(k);

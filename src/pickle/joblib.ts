@@ -7,17 +7,20 @@ import type { BuildDirective } from "./machine.js";
 import { dictGet, isSym, type Value } from "./values.js";
 
 const WRAPPERS = new Set(["joblib.numpy_pickle.NumpyArrayWrapper", "sklearn.externals.joblib.numpy_pickle.NumpyArrayWrapper"]);
+const WRAPPER_NAME = "NumpyArrayWrapper";
 
 /** Is `target` an object constructed from joblib's array wrapper class? */
 export function isJoblibWrapper(target: Value): boolean {
   if (!isSym(target) || target.t !== "call") return false;
   let cls: Value | undefined = target.fn;
   // Protocols 0/1 construct through copyreg._reconstructor(cls, object, None).
-  if (isSym(cls) && cls.t === "global" && `${cls.module}.${cls.name}`.endsWith("_reconstructor")) {
+  // The dotted path ends with the name's own suffix ("_reconstructor" has no dot), so the name is
+  // tested before any path is built: this runs on every BUILD.
+  if (isSym(cls) && cls.t === "global" && cls.name.endsWith("_reconstructor")) {
     const args = target.args;
     cls = isSym(args) && args.t === "tuple" ? args.items[0] : undefined;
   }
-  return cls !== undefined && isSym(cls) && cls.t === "global" && WRAPPERS.has(`${cls.module}.${cls.name}`);
+  return cls !== undefined && isSym(cls) && cls.t === "global" && cls.name.endsWith(WRAPPER_NAME) && WRAPPERS.has(`${cls.module}.${cls.name}`);
 }
 
 /** What follows the wrapper's BUILD, or a reason it cannot be known. */
