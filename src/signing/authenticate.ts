@@ -4,15 +4,20 @@
  * signed payload only once a trusted signer is established.
  */
 import { createPublicKey, verify as verifySignature, X509Certificate as NodeCertificate, type KeyObject } from "node:crypto";
-import { bundleFromJSON } from "@sigstore/bundle";
-import { X509Certificate } from "@sigstore/core";
-import { Bundle, type Envelope } from "@sigstore/protobuf-specs";
-import { Verifier, toSignedEntity } from "@sigstore/verify";
+import type { X509Certificate } from "@sigstore/core";
+import type { Bundle, Envelope } from "@sigstore/protobuf-specs";
+import { onFirstUse } from "../onFirstUse.js";
 import type { SignerInfo } from "../types.js";
 import { curveHash, keyHint } from "./keys.js";
 import { SIGNING_LIMITS } from "./limits.js";
 import { preAuthEncoding, preAuthEncodingV02 } from "./pae.js";
 import { publicGoodTrustMaterial } from "./trustedRoot.js";
+
+// Sigstore's packages are required when a signature is first read, not parsed by every scan's start-up.
+const sigstoreBundle = onFirstUse<typeof import("@sigstore/bundle")>("@sigstore/bundle");
+const sigstoreCore = onFirstUse<typeof import("@sigstore/core")>("@sigstore/core");
+const protobufSpecs = onFirstUse<typeof import("@sigstore/protobuf-specs")>("@sigstore/protobuf-specs");
+const sigstoreVerify = onFirstUse<typeof import("@sigstore/verify")>("@sigstore/verify");
 
 /** One way a signer may be trusted. */
 export type Trust =
@@ -50,7 +55,7 @@ export function parseBundle(bytes: Uint8Array): { json: unknown; bundle: Bundle;
   let bundle: Bundle;
   try {
     json = JSON.parse(Buffer.from(bytes).toString("utf8"));
-    bundle = Bundle.fromJSON(json);
+    bundle = protobufSpecs().Bundle.fromJSON(json);
   } catch (err) {
     throw new SignatureError(`the signature is not a Sigstore bundle: ${(err as Error).message}`);
   }
@@ -91,7 +96,8 @@ function keylessSigner(json: unknown, trusted: readonly Extract<Trust, { kind: "
   let identity: string | undefined;
   let issuer: string | undefined;
   try {
-    const bundle = bundleFromJSON(json);
+    const bundle = sigstoreBundle().bundleFromJSON(json);
+    const { Verifier, toSignedEntity } = sigstoreVerify();
     const signer = new Verifier(publicGoodTrustMaterial()).verify(toSignedEntity(bundle));
     identity = signer.identity?.subjectAlternativeName;
     issuer = signer.identity?.extensions?.issuer;
@@ -125,6 +131,7 @@ function certificateSigner(bundle: Bundle, envelope: Envelope, trust: Extract<Tr
   }
   const chain = material.x509CertificateChain.certificates.map((c) => Buffer.from(c.rawBytes));
   if (chain.length + trust.certificates.length > SIGNING_LIMITS.maxChainCertificates) throw new Error(`more than ${SIGNING_LIMITS.maxChainCertificates} certificates`);
+  const { X509Certificate } = sigstoreCore();
   const leaf = X509Certificate.parse(chain[0]!);
   verifyChain(leaf, chain.slice(1).map((c) => X509Certificate.parse(c)), trust.certificates.map((c) => X509Certificate.parse(Buffer.from(c))));
   if (!canSign(leaf)) throw new Error("the signing certificate is not for signing (neither digitalSignature key usage nor code-signing extended key usage)");

@@ -4,8 +4,7 @@
  * we pin. Refreshing it over TUF needs the network, which a gate must not depend on.
  */
 import { createRequire } from "node:module";
-import { TrustedRoot } from "@sigstore/protobuf-specs";
-import { toTrustMaterial, type TrustMaterial } from "@sigstore/verify";
+import type { TrustMaterial } from "@sigstore/verify";
 
 const PUBLIC_GOOD_MIRROR = "https://tuf-repo-cdn.sigstore.dev";
 
@@ -13,7 +12,11 @@ let cached: TrustMaterial | undefined;
 
 export function publicGoodTrustMaterial(): TrustMaterial {
   if (cached) return cached;
-  const seeds = createRequire(import.meta.url)("@sigstore/tuf/seeds.json") as Record<string, { targets: Record<string, string> }>;
+  // Required here, not imported: only keyless verification needs Sigstore's packages.
+  const require = createRequire(import.meta.url);
+  const { TrustedRoot } = require("@sigstore/protobuf-specs") as typeof import("@sigstore/protobuf-specs");
+  const { toTrustMaterial } = require("@sigstore/verify") as typeof import("@sigstore/verify");
+  const seeds = require("@sigstore/tuf/seeds.json") as Record<string, { targets: Record<string, string> }>;
   const encoded = seeds[PUBLIC_GOOD_MIRROR]?.targets["trusted_root.json"];
   if (encoded === undefined) throw new Error("@sigstore/tuf does not ship the public-good trusted root any more");
   cached = toTrustMaterial(TrustedRoot.fromJSON(JSON.parse(Buffer.from(encoded, "base64").toString("utf8"))));
