@@ -13,7 +13,7 @@ import { sniffOnnx } from "./formats/onnx.js";
 import { isSafetensorsIndexName, sniffSafetensors } from "./formats/safetensors.js";
 import { sniffSkopsSchema } from "./formats/skops.js";
 import { sniffXmlModel, xmlModelByName } from "./formats/xml.js";
-import { sniffKerasMetadata, sniffSavedModel, sniffTflite } from "./formats/tensorflow.js";
+import { sniffKerasMetadata, sniffSavedModel, sniffSavedModelByName, sniffTflite } from "./formats/tensorflow.js";
 import { findEndRecord } from "./formats/zip.js";
 import { configFormatOf } from "./repo/names.js";
 import { isOpcode, OP } from "./pickle/opcodes.js";
@@ -113,7 +113,7 @@ function sniffHead(b: Buffer, size: number): Format {
 
 /** Files their loaders only ever open by name, whose content has no magic number of its own. */
 function sniffByName(b: Buffer, size: number, name: string): Format {
-  if (sniffSavedModel(b, size, name)) return "tf-savedmodel";
+  if (sniffSavedModelByName(b, size, name)) return "tf-savedmodel";
   if (sniffKerasMetadata(b, size, name)) return "keras-metadata";
   if (isSafetensorsIndexName(name)) return "safetensors-index";
   const xml = xmlModelByName(b, name);

@@ -11,7 +11,7 @@ import { describe, test } from "node:test";
 import fc from "fast-check";
 import type { FormatScanner } from "../src/formats/context.js";
 import { escapesFolder, scanOnnx, sniffOnnx } from "../src/formats/onnx.js";
-import { scanKerasMetadata, scanSavedModel, scanTflite, sniffKerasMetadata, sniffSavedModel, sniffTflite } from "../src/formats/tensorflow.js";
+import { scanKerasMetadata, scanSavedModel, scanTflite, sniffKerasMetadata, sniffSavedModel, sniffSavedModelByName, sniffTflite } from "../src/formats/tensorflow.js";
 import { RULES } from "../src/rules/catalogue.js";
 import { BufferSource } from "../src/sources/byteSource.js";
 import { atLeast } from "../src/types.js";
@@ -34,7 +34,7 @@ function sniffers(bytes: Uint8Array, name: string): FormatScanner[] {
   const head = bytes.subarray(0, 4096);
   const found: FormatScanner[] = [];
   if (sniffOnnx(head, bytes.length)) found.push(scanOnnx);
-  if (sniffSavedModel(head, bytes.length, name)) found.push(scanSavedModel);
+  if (sniffSavedModel(head, bytes.length) || sniffSavedModelByName(head, bytes.length, name)) found.push(scanSavedModel);
   if (sniffKerasMetadata(head, bytes.length, name)) found.push(scanKerasMetadata);
   if (sniffTflite(head, bytes.length)) found.push(scanTflite);
   return found;
@@ -90,8 +90,10 @@ describe("sniffing", () => {
 
   test("a SavedModel is recognised by its structure whatever its name, and is never ONNX", () => {
     const bytes = readFileSync(join(FIXTURES, "graph-formats", "savedmodel_benign", "saved_model.pb"));
-    for (const name of ["model.pb", "graph", "export\\1\\saved_model.pb"]) assert.equal(sniffSavedModel(bytes, bytes.length, name), true, name);
     assert.equal(sniffSavedModel(bytes, bytes.length), true);
+    // By name, a head that walks as SavedModel fields is enough; under another name the structure decides.
+    assert.equal(sniffSavedModelByName(bytes, bytes.length, "export\\1\\saved_model.pb"), true);
+    for (const name of ["model.pb", "graph"]) assert.equal(sniffSavedModelByName(bytes, bytes.length, name), false, name);
     assert.equal(sniffOnnx(bytes, bytes.length), false);
   });
 });

@@ -40,11 +40,23 @@ const MAX_SCHEMA_VERSION = 16;
  * loader requires (`saved_model.pb`), any head that walks as SavedModel fields with a meta graph is
  * enough (content that fails to decode is then a finding).
  */
-export function sniffSavedModel(head: Uint8Array, size: number, name?: string): boolean {
+export function sniffSavedModel(head: Uint8Array, size: number): boolean {
+  const fields = savedModelFields(head, size);
+  return fields !== undefined && savedModelStructure(head, fields);
+}
+
+/**
+ * The weaker test for a file named `saved_model.pb`. The name is compared first: sniffing asks this
+ * of every file and archive member that nothing else claimed, a checkpoint's hundreds of tensors among them.
+ */
+export function sniffSavedModelByName(head: Uint8Array, size: number, name: string): boolean {
+  return baseName(name) === SAVED_MODEL_NAME && savedModelFields(head, size) !== undefined;
+}
+
+/** The head's top-level fields when they walk as a SavedModel's and hold a meta graph (field 2). */
+function savedModelFields(head: Uint8Array, size: number): HeadField[] | undefined {
   const fields = headFields(head, size, SAVED_MODEL_FIELDS);
-  if (!fields || !fields.some((f) => f.field === 2)) return false;
-  if (name !== undefined && baseName(name) === SAVED_MODEL_NAME) return true;
-  return savedModelStructure(head, fields);
+  return fields?.some((f) => f.field === 2) ? fields : undefined;
 }
 
 function savedModelStructure(head: Uint8Array, fields: readonly HeadField[]): boolean {

@@ -731,15 +731,17 @@ async function linksOf(archive: ZipArchive, ctx: ScanContext): Promise<LinkMembe
 
 /** miniz looks names up ignoring ASCII case: names equal but for case are duplicates to PyTorch (MG143). */
 function checkFoldedNames(ctx: ScanContext, names: readonly string[]): void {
-  const byFolded = new Map<string, Set<string>>();
+  // The first spelling of each folded name, and every spelling only where there are several:
+  // a checkpoint has a member per tensor, and almost never two spellings of one.
+  const first = new Map<string, string>();
+  const spellings = new Map<string, Set<string>>();
   for (const name of names) {
     const folded = foldCase(name);
-    const set = byFolded.get(folded) ?? new Set<string>();
-    set.add(name);
-    byFolded.set(folded, set);
+    const seen = first.get(folded);
+    if (seen === undefined) first.set(folded, name);
+    else if (seen !== name) spellings.set(folded, (spellings.get(folded) ?? new Set([seen])).add(name));
   }
-  for (const set of byFolded.values()) {
-    if (set.size < 2) continue;
+  for (const set of spellings.values()) {
     const spelled = [...set].map((n) => `"${n}"`).join(", ");
     ctx.report("MG143", `zip members ${spelled} differ only in case; PyTorch's reader looks names up ignoring case, so it may load any of them; every one was scanned`, {
       evidence: spelled,
@@ -764,8 +766,10 @@ async function scanFoldedRecords(archive: ZipArchive, ctx: ScanContext): Promise
 
 /** ASCII-only lower case, as miniz's MZ_TOLOWER. */
 function foldCase(name: string): string {
-  return name.replace(/[A-Z]/g, (c) => c.toLowerCase());
+  return HAS_ASCII_UPPER.test(name) ? name.replace(ASCII_UPPER, (c) => c.toLowerCase()) : name;
 }
+const HAS_ASCII_UPPER = /[A-Z]/;
+const ASCII_UPPER = /[A-Z]/g;
 
 /**
  * Data before the first member: torch.load and other readers that check the first bytes see it
