@@ -172,21 +172,21 @@ export class ZipArchive {
     // zipfile's offset correction can move a recorded offset before the file's start.
     if (at < 0 || at >= this.source.size) throw new ZipFormatError(`no local header at offset ${at}`);
     let head = await this.source.read(at, LOCAL_SIZE + entry.nameBytes.length + LOCAL_SLACK);
-    const view = viewOf(head);
-    if (head.length < LOCAL_SIZE || view.getUint32(0, true) !== SIG_LOCAL) {
+    // Fields read in place (no DataView): every member of a checkpoint has its local header read.
+    if (head.length < LOCAL_SIZE || le32(head, 0) !== SIG_LOCAL) {
       throw new ZipFormatError(`no local header at offset ${at}`);
     }
-    const flags = view.getUint16(6, true);
-    const method = view.getUint16(8, true);
-    const nameLength = view.getUint16(26, true);
-    const extraLength = view.getUint16(28, true);
+    const flags = le16(head, 6);
+    const method = le16(head, 8);
+    const nameLength = le16(head, 26);
+    const extraLength = le16(head, 28);
     if (head.length < LOCAL_SIZE + nameLength) head = await this.source.read(at, LOCAL_SIZE + nameLength);
     const mismatches: string[] = [];
     const localName = head.subarray(LOCAL_SIZE, LOCAL_SIZE + nameLength);
     if (!sameBytes(localName, entry.nameBytes)) mismatches.push(`local name "${decodeName(localName, flags)}"`);
     if (method !== entry.method) mismatches.push(`local method ${method}, central ${entry.method}`);
     if ((flags & FLAG_DESCRIPTOR) === 0) {
-      const sizes = localSizes(view, head.subarray(LOCAL_SIZE + nameLength, LOCAL_SIZE + nameLength + extraLength));
+      const sizes = localSizes(head, head.subarray(LOCAL_SIZE + nameLength, LOCAL_SIZE + nameLength + extraLength));
       if (sizes && sizes.compressed !== entry.compressedSize) mismatches.push(`local compressed size ${sizes.compressed}, central ${entry.compressedSize}`);
       if (sizes && sizes.uncompressed !== entry.uncompressedSize) {
         mismatches.push(`local uncompressed size ${sizes.uncompressed}, central ${entry.uncompressedSize}`);
@@ -303,19 +303,26 @@ export async function findEndRecord(source: ByteSource, span = EOCD_SEARCH, exac
 async function lastEndRecord(source: ByteSource, span: number, exact: boolean): Promise<number> {
   const tailStart = Math.max(0, source.size - span);
   const tail = await source.read(tailStart, source.size - tailStart);
-  const view = viewOf(tail);
   for (let i = lastSignature(tail, tail.length - EOCD_SIZE); i >= 0; i = lastSignature(tail, i - 1)) {
-    if (!exact || i + EOCD_SIZE + view.getUint16(i + 20, true) === tail.length) return tailStart + i;
+    // The comment length: the record's last two bytes, little-endian.
+    if (!exact || i + EOCD_SIZE + (tail[i + 20]! | (tail[i + 21]! << 8)) === tail.length) return tailStart + i;
   }
   return -1;
 }
 
 /**
  * Offset of the last end-record signature that starts at or before `from` in `bytes`, or -1. The
- * native search matters: every pickle sniffed at the top level has its 64 KiB tail searched.
+ * native search matters: every pickle sniffed at the top level has its 64 KiB tail searched. A few
+ * positions are compared in place: every archive member's 22-byte tail is checked (sniff).
  */
 function lastSignature(bytes: Uint8Array, from: number): number {
   if (from < 0) return -1;
+  if (from < EOCD_SIZE) {
+    for (let i = from; i >= 0; i--) {
+      if (bytes[i] === 0x50 && bytes[i + 1] === 0x4b && bytes[i + 2] === 0x05 && bytes[i + 3] === 0x06) return i;
+    }
+    return -1;
+  }
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).lastIndexOf(EOCD_SIGNATURE, from);
 }
 
@@ -824,9 +831,9 @@ async function scanGaps(views: readonly ZipArchive[], ctx: ScanContext): Promise
 }
 
 /** Sizes from a local header, widened by its ZIP64 extra when saturated; undefined if that extra is missing. */
-function localSizes(view: DataView, extra: Uint8Array): { compressed: number; uncompressed: number } | undefined {
-  let uncompressed = view.getUint32(22, true);
-  let compressed = view.getUint32(18, true);
+function localSizes(head: Uint8Array, extra: Uint8Array): { compressed: number; uncompressed: number } | undefined {
+  let uncompressed = le32(head, 22);
+  let compressed = le32(head, 18);
   if (uncompressed === 0xffffffff || compressed === 0xffffffff) {
     const z64 = findExtra(extra, 0x0001);
     if (!z64 || z64.byteLength < 16) return undefined;
@@ -851,6 +858,14 @@ function u64(view: DataView, at: number): number {
   const value = view.getBigUint64(at, true);
   if (value > BigInt(Number.MAX_SAFE_INTEGER)) throw new ZipFormatError(`64-bit field ${value} is out of range`);
   return Number(value);
+}
+
+function le16(b: Uint8Array, at: number): number {
+  return b[at]! | (b[at + 1]! << 8);
+}
+
+function le32(b: Uint8Array, at: number): number {
+  return (b[at]! | (b[at + 1]! << 8) | (b[at + 2]! << 16) | (b[at + 3]! << 24)) >>> 0;
 }
 
 function viewOf(bytes: Uint8Array): DataView {
