@@ -58,7 +58,7 @@ const PICKLE_NAMES = new Set([".pkl", ".pickle", ".joblib", ".dill", ".pdparams"
 
 export async function sniff(source: ByteSource, opts: SniffOptions): Promise<Sniffed> {
   // A view, not a copy: every archive member is sniffed, and the checks only read.
-  const bytes = await source.read(0, LIMITS.sniffBytes);
+  const bytes = source.readNow?.(0, LIMITS.sniffBytes) ?? (await source.read(0, LIMITS.sniffBytes));
   const head = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let format = sniffHead(head, source.size);
   if (format === "unknown") format = sniffByName(head, source.size, opts.name);

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
-import { FileSource, readFileStart } from "../src/sources/byteSource.js";
+import { FileSource, readFileStart, SliceSource } from "../src/sources/byteSource.js";
 
 const dir = mkdtempSync(join(tmpdir(), "modelgate-bytesource-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -79,6 +79,38 @@ describe("FileSource", () => {
     } finally {
       await source.close();
     }
+  });
+
+  it("answers readNow with the file's bytes for reads it can serve at once, and undefined for the rest", async () => {
+    const size = 1024 * 1024 + 12_345;
+    const path = join(dir, "now.bin");
+    const bytes = pattern(size);
+    writeFileSync(path, bytes);
+    const source = await FileSource.open(path);
+    const slice = new SliceSource("member", source, 1000, size - 2000);
+    try {
+      for (let offset = 0; offset < size + 10; offset += 7919) {
+        for (const length of [1, 22, 200, 4096, 100_000]) {
+          const now = source.readNow(offset, length);
+          // What sniffing and zip headers read (up to 4 KiB) is always at hand; a large range of a large file is not.
+          const clamped = Math.max(0, Math.min(length, size - offset));
+          if (clamped <= 4096) assert.ok(now !== undefined, `readNow(${offset}, ${length}) served`);
+          if (clamped > 65_536) assert.equal(now, undefined, `readNow(${offset}, ${length}) left to read()`);
+          if (now) assert.deepEqual(Buffer.from(now), bytes.subarray(offset, offset + length), `readNow(${offset}, ${length})`);
+          const inSlice = slice.readNow(offset, length);
+          const end = Math.min(offset + length, size - 2000);
+          if (inSlice) assert.deepEqual(Buffer.from(inSlice), bytes.subarray(Math.min(1000 + offset, 1000 + end), 1000 + end), `slice readNow(${offset}, ${length})`);
+          else assert.ok(Math.min(length, size - 2000 - offset) > 4096, `slice readNow(${offset}, ${length}) served`);
+        }
+      }
+    } finally {
+      await source.close();
+    }
+    const small = join(dir, "small-now.bin");
+    writeFileSync(small, pattern(3000));
+    const whole = await FileSource.open(small);
+    await whole.close();
+    assert.deepEqual(Buffer.from(whole.readNow(100, 50_000)!), pattern(3000).subarray(100), "a small file is in memory: every read is served, even after close");
   });
 
   it("refuses a FIFO at once instead of waiting for a writer (one swapped in after a folder walk)", async () => {

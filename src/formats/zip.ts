@@ -171,7 +171,8 @@ export class ZipArchive {
     const at = entry.localHeaderOffset;
     // zipfile's offset correction can move a recorded offset before the file's start.
     if (at < 0 || at >= this.source.size) throw new ZipFormatError(`no local header at offset ${at}`);
-    let head = await this.source.read(at, LOCAL_SIZE + entry.nameBytes.length + LOCAL_SLACK);
+    const want = LOCAL_SIZE + entry.nameBytes.length + LOCAL_SLACK;
+    let head = this.source.readNow?.(at, want) ?? (await this.source.read(at, want));
     // Fields read in place (no DataView): every member of a checkpoint has its local header read.
     if (head.length < LOCAL_SIZE || le32(head, 0) !== SIG_LOCAL) {
       throw new ZipFormatError(`no local header at offset ${at}`);
@@ -302,7 +303,7 @@ export async function findEndRecord(source: ByteSource, span = EOCD_SEARCH, exac
 
 async function lastEndRecord(source: ByteSource, span: number, exact: boolean): Promise<number> {
   const tailStart = Math.max(0, source.size - span);
-  const tail = await source.read(tailStart, source.size - tailStart);
+  const tail = source.readNow?.(tailStart, source.size - tailStart) ?? (await source.read(tailStart, source.size - tailStart));
   for (let i = lastSignature(tail, tail.length - EOCD_SIZE); i >= 0; i = lastSignature(tail, i - 1)) {
     // The comment length: the record's last two bytes, little-endian.
     if (!exact || i + EOCD_SIZE + (tail[i + 20]! | (tail[i + 21]! << 8)) === tail.length) return tailStart + i;

@@ -14,6 +14,12 @@ export interface ByteSource {
   readonly size: number;
   /** Returns exactly `min(length, size - offset)` bytes (empty at or past the end). */
   read(offset: number, length: number): Promise<Uint8Array>;
+  /**
+   * The same bytes as `read`, when the source has them without waiting (in memory, or a small
+   * synchronous read); undefined otherwise. Archive members are sniffed by the hundred per
+   * checkpoint, and a promise per small read was a measurable part of each.
+   */
+  readNow?(offset: number, length: number): Uint8Array | undefined;
 }
 
 /** Counts the bytes a scan actually pulled from storage. */
@@ -69,10 +75,15 @@ export class FileSource implements ByteSource, ReadCounter {
   }
 
   async read(offset: number, length: number): Promise<Uint8Array> {
+    return this.readNow(offset, length) ?? this.readRange(offset, clampLength(offset, length, this.size));
+  }
+
+  /** Bytes from memory, or from one block read synchronously; undefined for a larger range of a larger file. */
+  readNow(offset: number, length: number): Uint8Array | undefined {
     const n = clampLength(offset, length, this.size);
     if (n === 0) return new Uint8Array(0);
     if (this.whole) return this.whole.subarray(offset, offset + n);
-    if (n > BLOCK) return this.readRange(offset, n);
+    if (n > BLOCK) return undefined;
     const b = this.block;
     if (b && offset >= b.start && offset + n <= b.start + b.bytes.length) return b.bytes.subarray(offset - b.start, offset - b.start + n);
     if (this.fd === undefined) throw new Error(`${this.name} was read after it was closed`);
@@ -153,6 +164,10 @@ export class BufferSource implements ByteSource {
     this.size = bytes.length;
   }
   async read(offset: number, length: number): Promise<Uint8Array> {
+    return this.readNow(offset, length);
+  }
+
+  readNow(offset: number, length: number): Uint8Array {
     const n = clampLength(offset, length, this.size);
     return this.bytes.subarray(offset, offset + n);
   }
@@ -174,6 +189,12 @@ export class SliceSource implements ByteSource {
     const n = clampLength(offset, length, this.size);
     if (n === 0) return Promise.resolve(new Uint8Array(0));
     return this.parent.read(this.start + offset, n);
+  }
+
+  readNow(offset: number, length: number): Uint8Array | undefined {
+    const n = clampLength(offset, length, this.size);
+    if (n === 0) return new Uint8Array(0);
+    return this.parent.readNow?.(this.start + offset, n);
   }
 }
 
