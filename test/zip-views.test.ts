@@ -147,6 +147,15 @@ test("P18: data.pkl spelled in other case is found by miniz's case-insensitive l
   assert.equal(only.format, "pytorch-zip");
 });
 
+test("MG143 names each group of case-folded spellings once, in the order the names first appear", async () => {
+  const member = (name: string): { name: string; data: Buffer } => ({ name: `archive/x/${name}`, data: Buffer.from("1") });
+  const r = await scan("spellings.pt", plainZip([
+    { name: "archive/data.pkl", data: BENIGN }, member("A"), member("B"), member("b"), member("a"), member("A"), member("B2"),
+  ]));
+  const groups = r.findings.filter((f) => f.rule === "MG143" && /differ only in case/.test(f.message)).map((f) => f.evidence);
+  assert.deepEqual(groups, ['"archive/x/A", "archive/x/a"', '"archive/x/B", "archive/x/b"']);
+});
+
 test("Z1: names only Python's zipfile sees (a Unicode Path extra field, a NUL cut) make a data.pkl miniz does not list; both views are scanned", async () => {
   const r = await scan("unicode-path.pt", plainZip([
     { name: "archive/notes.txt", data: EVIL_UNSNIFFED, centralExtra: unicodePathExtra("archive/notes.txt", "archive/data.pkl") },

@@ -35,8 +35,8 @@ interface TensorView {
 class TensorLedger implements PickleHooks {
   readonly storages = new Map<string, StorageRef>();
   readonly views: TensorView[] = [];
-  /** A Map, not a WeakMap: the ledger lives as long as its pickle's scan, and a WeakMap's entries cost the collector far more. */
-  private readonly byRef = new Map<PersistentRef, StorageRef>();
+  /** Weak: a pickle can make millions of references to one storage, and only those still reachable can be rebuilt. */
+  private readonly byRef = new WeakMap<PersistentRef, StorageRef>();
 
   /** `legacy`: the legacy layout, whose loader also answers module ids (see legacyModuleClass). */
   constructor(

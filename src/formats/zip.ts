@@ -739,17 +739,18 @@ async function linksOf(archive: ZipArchive, ctx: ScanContext): Promise<LinkMembe
 
 /** miniz looks names up ignoring ASCII case: names equal but for case are duplicates to PyTorch (MG143). */
 function checkFoldedNames(ctx: ScanContext, names: readonly string[]): void {
-  // The first spelling of each folded name, and every spelling only where there are several:
-  // a checkpoint has a member per tensor, and almost never two spellings of one.
-  const first = new Map<string, string>();
-  const spellings = new Map<string, Set<string>>();
+  // By folded name in first-seen order: its one spelling, or a set once there are several (a
+  // checkpoint has a member per tensor, and almost never two spellings of one).
+  const byFolded = new Map<string, string | Set<string>>();
   for (const name of names) {
     const folded = foldCase(name);
-    const seen = first.get(folded);
-    if (seen === undefined) first.set(folded, name);
-    else if (seen !== name) spellings.set(folded, (spellings.get(folded) ?? new Set([seen])).add(name));
+    const seen = byFolded.get(folded);
+    if (seen === undefined) byFolded.set(folded, name);
+    else if (typeof seen !== "string") seen.add(name);
+    else if (seen !== name) byFolded.set(folded, new Set([seen, name]));
   }
-  for (const set of spellings.values()) {
+  for (const set of byFolded.values()) {
+    if (typeof set === "string") continue;
     const spelled = [...set].map((n) => `"${n}"`).join(", ");
     ctx.report("MG143", `zip members ${spelled} differ only in case; PyTorch's reader looks names up ignoring case, so it may load any of them; every one was scanned`, {
       evidence: spelled,
