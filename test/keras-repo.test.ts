@@ -3,7 +3,7 @@
  * fixtures (scripts/make_keras_repo_fixtures.py) and on hostile inputs built here.
  */
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
@@ -117,6 +117,19 @@ test("an HDF5 read through another thread's reader answers as a read here does, 
   const inFlight = remote(file());
   service.close();
   for (const read of [await inFlight, await remote(file())]) assert.ok("failure" in read && !read.overTime, JSON.stringify(read));
+});
+
+test("the HDF5 reader's thread ends once no read is queued, and the next read starts another", async () => {
+  const file = (): Uint8Array<ArrayBuffer> => new Uint8Array(readFileSync(join(FIXTURES, "keras-repo/malicious/keras2_lambda.h5")));
+  // The process's threads (Linux): the reader is a worker thread of its own.
+  const threads = (): number => readdirSync("/proc/self/task").length;
+  const first = await readHdf5(file());
+  assert.ok("attributes" in first, JSON.stringify(first));
+  const withReader = threads();
+  // A watchdog only: the reader goes after half a second idle, later on a busy machine.
+  for (const started = Date.now(); threads() >= withReader && Date.now() - started < 30_000; ) await new Promise((r) => setTimeout(r, 50));
+  assert.ok(threads() < withReader, `the reader's thread is still there (${threads()} threads)`);
+  assert.deepEqual(await readHdf5(file()), first);
 });
 
 test("a trust signal in the config (keras_version, famous name) does not lower a Lambda (X2)", () => {

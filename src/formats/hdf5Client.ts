@@ -29,6 +29,12 @@ const H5_START_MS = 30_000;
  * grow past 2 GiB, so a hostile size makes libhdf5's allocation fail and the read end in an error.
  */
 const H5_HEAP_RECYCLE_BYTES = 512 * 1024 * 1024;
+/**
+ * A reader with no read queued for this long is ended, and the next read starts another (~0.15–0.4
+ * s of the second core): libhdf5 and its worker hold some 45 MB, which a folder scan that met its
+ * last Keras file early would otherwise keep to its end (with scanning threads, past the peak).
+ */
+const H5_IDLE_MS = 500;
 /** A read that libhdf5 did not finish within its time bound; the worker running it was ended. */
 class Hdf5ReadLimit extends Error {}
 
@@ -44,10 +50,20 @@ class Hdf5Reader {
   private running: Worker | undefined;
   private ready: Promise<Worker> | undefined;
   private queue: Promise<unknown> = Promise.resolve();
+  /** Reads queued or in progress. */
+  private reads = 0;
+  private idle: NodeJS.Timeout | undefined;
 
   read(bytes: Uint8Array<ArrayBuffer>): Promise<Map<string, string | null>> {
+    clearTimeout(this.idle);
+    this.reads++;
     const result = this.queue.then(() => this.send(bytes));
-    this.queue = result.catch(() => undefined);
+    this.queue = result.catch(() => undefined).then(() => {
+      if (--this.reads === 0 && this.running) {
+        const worker = this.running;
+        this.idle = setTimeout(() => this.stop(worker), H5_IDLE_MS).unref();
+      }
+    });
     return result;
   }
 
