@@ -43,7 +43,7 @@ class Hdf5ReadLimit extends Error {}
  * loop forever (found by test/fuzz-formats.test.ts: three changed bytes in a Keras 2 file). So it
  * runs in a worker thread that is ended when a read exceeds its time bound; the next read starts
  * a fresh one. Reads are queued: one worker, one file at a time. The worker loads the WASM module
- * once (~0.15–0.4 s) and serves reads until it has to go.
+ * once (~0.15–0.4 s) and serves reads until it has to go (over time, broken, its heap too large, or idle).
  */
 class Hdf5Reader {
   /** The worker serving reads (started or starting), and the same once it is ready. */
