@@ -17,6 +17,17 @@ function pattern(n: number): Buffer {
   return b;
 }
 
+/** Size of the files read by ranges below: past the whole-file bound, not a multiple of anything. */
+const LARGE = 1024 * 1024 + 12_345;
+
+/** A LARGE file of pattern bytes, opened: the source and the bytes it should read back. */
+async function openLarge(name: string): Promise<{ source: FileSource; bytes: Buffer }> {
+  const path = join(dir, name);
+  const bytes = pattern(LARGE);
+  writeFileSync(path, bytes);
+  return { source: await FileSource.open(path), bytes };
+}
+
 describe("FileSource", () => {
   it("reads a small file whole when opened and serves windows of it after it is closed", async () => {
     const path = join(dir, "small.bin");
@@ -63,11 +74,8 @@ describe("FileSource", () => {
   });
 
   it("serves any mix of small and large reads of a large file with the file's bytes", async () => {
-    const size = 1024 * 1024 + 12_345;
-    const path = join(dir, "mixed.bin");
-    const bytes = pattern(size);
-    writeFileSync(path, bytes);
-    const source = await FileSource.open(path);
+    const size = LARGE;
+    const { source, bytes } = await openLarge("mixed.bin");
     try {
       let seed = 7;
       const next = (n: number): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
@@ -82,11 +90,8 @@ describe("FileSource", () => {
   });
 
   it("answers readNow with the file's bytes for reads it can serve at once, and undefined for the rest", async () => {
-    const size = 1024 * 1024 + 12_345;
-    const path = join(dir, "now.bin");
-    const bytes = pattern(size);
-    writeFileSync(path, bytes);
-    const source = await FileSource.open(path);
+    const size = LARGE;
+    const { source, bytes } = await openLarge("now.bin");
     const slice = new SliceSource("member", source, 1000, size - 2000);
     try {
       for (let offset = 0; offset < size + 10; offset += 7919) {
