@@ -305,8 +305,8 @@ async function lastEndRecord(source: ByteSource, span: number, exact: boolean): 
   const tailStart = Math.max(0, source.size - span);
   const tail = source.readNow?.(tailStart, source.size - tailStart) ?? (await source.read(tailStart, source.size - tailStart));
   for (let i = lastSignature(tail, tail.length - EOCD_SIZE); i >= 0; i = lastSignature(tail, i - 1)) {
-    // The comment length: the record's last two bytes, little-endian.
-    if (!exact || i + EOCD_SIZE + (tail[i + 20]! | (tail[i + 21]! << 8)) === tail.length) return tailStart + i;
+    // The comment length: the record's last two bytes.
+    if (!exact || i + EOCD_SIZE + le16(tail, i + 20) === tail.length) return tailStart + i;
   }
   return -1;
 }
@@ -319,9 +319,8 @@ async function lastEndRecord(source: ByteSource, span: number, exact: boolean): 
 function lastSignature(bytes: Uint8Array, from: number): number {
   if (from < 0) return -1;
   if (from < EOCD_SIZE) {
-    for (let i = from; i >= 0; i--) {
-      if (bytes[i] === 0x50 && bytes[i + 1] === 0x4b && bytes[i + 2] === 0x05 && bytes[i + 3] === 0x06) return i;
-    }
+    // Bytes past the end read as 0, and the signature's last byte is not 0: no match runs off the end.
+    for (let i = from; i >= 0; i--) if (le32(bytes, i) === SIG_EOCD) return i;
     return -1;
   }
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).lastIndexOf(EOCD_SIGNATURE, from);

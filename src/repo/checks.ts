@@ -175,6 +175,8 @@ export function checkRepository(facts: RepoFacts, report: RepoReporter, callable
 
 /** Configs that name what a loader reads by path (see loadedPaths). */
 const LOADED_PATH_CONFIGS = /(^|\/)(model_index\.json|modules\.json|router_config\.json|config\.json|[^/]*\.index\.json)$/i;
+/** Of those, the ones whose paths out of the folder other checks report (MG208, MG281). */
+const OUT_OF_FOLDER_REPORTED_ELSEWHERE = /\.safetensors\.index\.json$|^modules\.json$|^router_config\.json$|^config\.json$/i;
 
 /**
  * What a shard index, a diffusers component or a sentence-transformers module makes the loader read,
@@ -195,7 +197,8 @@ function checkLoadedPaths(facts: RepoFacts, leftOut: readonly { rel: string; by:
     const name = basename(file.rel);
     if (file.text === undefined) {
       // Loader configs over the bound are their own scanner's MG278.
-      if (file.size > walkTextBound(file.rel) && !LOADER_CONFIGS.has(name)) report("MG278", `${name} is ${file.size} bytes, over the ${walkTextBound(file.rel)}-byte bound; what it makes the loader read was not checked`, file.rel);
+      const bound = walkTextBound(file.rel);
+      if (file.size > bound && !LOADER_CONFIGS.has(name)) report("MG278", `${name} is ${file.size} bytes, over the ${bound}-byte bound; what it makes the loader read was not checked`, file.rel);
       continue;
     }
     let value: unknown;
@@ -210,7 +213,7 @@ function checkLoadedPaths(facts: RepoFacts, leftOut: readonly { rel: string; by:
       // An absolute path is out of the folder: Python's os.path.join drops the config's folder before it.
       const prefixes = raw.startsWith("/") || /^[A-Za-z]:/.test(raw) ? undefined : walkedPrefixes(dir === "." ? raw : `${dir}/${raw}`);
       if (prefixes === undefined) {
-        if (!/\.safetensors\.index\.json$|^modules\.json$|^router_config\.json$|^config\.json$/i.test(name)) report("MG285", `${name} makes the loader read "${path}", outside the scanned folder: it was not scanned`, file.rel, { evidence: path });
+        if (!OUT_OF_FOLDER_REPORTED_ELSEWHERE.test(name)) report("MG285", `${name} makes the loader read "${path}", outside the scanned folder: it was not scanned`, file.rel, { evidence: path });
         continue;
       }
       const hit = unwalked.find(({ rel }) => prefixes.some((p) => p === rel.toLowerCase() || p.startsWith(`${rel.toLowerCase()}/`)));
