@@ -38,9 +38,7 @@ import {
   type Value,
 } from "./values.js";
 
-// Opcodes as module constants: `case OP.X` re-reads a property per comparison, a constant lets
-// the switch compile to a jump table.
-const { ADDITEMS, APPEND, APPENDS, BINBYTES, BINBYTES8, BINFLOAT, BINGET, BININT, BININT1, BININT2, BINPERSID, BINPUT, BINSTRING, BINUNICODE, BINUNICODE8, BUILD, BYTEARRAY8, DICT, DUP, EMPTY_DICT, EMPTY_LIST, EMPTY_SET, EMPTY_TUPLE, EXT1, EXT2, EXT4, FLOAT, FRAME, FROZENSET, GET, GLOBAL, INST, INT, LIST, LONG, LONG1, LONG4, LONG_BINGET, LONG_BINPUT, MARK, MEMOIZE, NEWFALSE, NEWOBJ, NEWOBJ_EX, NEWTRUE, NEXT_BUFFER, NONE, OBJ, PERSID, POP, POP_MARK, PROTO, PUT, READONLY_BUFFER, REDUCE, SETITEM, SETITEMS, SHORT_BINBYTES, SHORT_BINSTRING, SHORT_BINUNICODE, STACK_GLOBAL, STOP, STRING, TUPLE, TUPLE1, TUPLE2, TUPLE3, UNICODE } = OP;
+
 
 // Bounds read on every opcode, hoisted out of the frozen LIMITS object.
 const MAX_STACK = LIMITS.pickleMaxStack;
@@ -254,36 +252,36 @@ export class Machine {
       const i = p - base;
 
       switch (op) {
-        case MARK:
+        case OP.MARK:
           this.mark(at);
           break;
-        case NONE:
+        case OP.NONE:
           this.push(null, at);
           break;
-        case NEWTRUE:
+        case OP.NEWTRUE:
           this.push(true, at);
           break;
-        case NEWFALSE:
+        case OP.NEWFALSE:
           this.push(false, at);
           break;
-        case BININT:
+        case OP.BININT:
           this.push(view.getInt32(i, true), at);
           p += 4;
           break;
-        case BININT1:
+        case OP.BININT1:
           this.push(buf[i]!, at);
           p += 1;
           break;
-        case BININT2:
+        case OP.BININT2:
           this.push(view.getUint16(i, true), at);
           p += 2;
           break;
-        case BINFLOAT:
+        case OP.BINFLOAT:
           // The one big-endian operand of the format.
           this.push(view.getFloat64(i, false), at);
           p += 8;
           break;
-        case SHORT_BINUNICODE: {
+        case OP.SHORT_BINUNICODE: {
           const n = buf[i]!;
           if (p + 1 + n > end) {
             this.opcodes = opcodes;
@@ -294,68 +292,68 @@ export class Machine {
           p += 1 + n;
           break;
         }
-        case EMPTY_TUPLE:
+        case OP.EMPTY_TUPLE:
           this.push(EMPTY, at);
           break;
-        case TUPLE1:
+        case OP.TUPLE1:
           this.push(tuple(this.popItems(1, at)), at);
           break;
-        case TUPLE2:
+        case OP.TUPLE2:
           this.push(tuple(this.popItems(2, at)), at);
           break;
-        case TUPLE3:
+        case OP.TUPLE3:
           this.push(tuple(this.popItems(3, at)), at);
           break;
-        case EMPTY_LIST:
+        case OP.EMPTY_LIST:
           this.push(emptyList(), at);
           break;
-        case APPEND: {
+        case OP.APPEND: {
           const m = this.itemsFrom(1, at);
           this.extendList(this.stack[m - 1]!, this.stack, m, this.sp, at);
           this.sp = m;
           break;
         }
-        case APPENDS: {
+        case OP.APPENDS: {
           const m = this.popMarkIndex(at);
           this.extendList(this.below(m, at), this.stack, m, this.sp, at);
           this.sp = m;
           break;
         }
-        case EMPTY_DICT:
+        case OP.EMPTY_DICT:
           this.push(emptyDict(), at);
           break;
-        case SETITEM: {
+        case OP.SETITEM: {
           const m = this.itemsFrom(2, at);
           this.setItems(this.stack[m - 1]!, this.stack, m, this.sp, at);
           this.sp = m;
           break;
         }
-        case SETITEMS: {
+        case OP.SETITEMS: {
           const m = this.popMarkIndex(at);
           this.setItems(this.below(m, at), this.stack, m, this.sp, at);
           this.sp = m;
           break;
         }
-        case BINPUT:
+        case OP.BINPUT:
           this.put(buf[i]!, at);
           p += 1;
           break;
-        case LONG_BINPUT:
+        case OP.LONG_BINPUT:
           this.put(view.getUint32(i, true), at);
           p += 4;
           break;
-        case MEMOIZE:
+        case OP.MEMOIZE:
           this.put(this.memo.count, at);
           break;
-        case BINGET:
+        case OP.BINGET:
           this.push(this.get(buf[i]!, at), at);
           p += 1;
           break;
-        case LONG_BINGET:
+        case OP.LONG_BINGET:
           this.push(this.get(view.getUint32(i, true), at), at);
           p += 4;
           break;
-        case STOP:
+        case OP.STOP:
           r.pos = p;
           this.opcodes = opcodes;
           return this.pop(at);
@@ -373,7 +371,7 @@ export class Machine {
   private rare(op: number, at: number): void {
     const obs = this.observer;
     switch (op) {
-      case FRAME: {
+      case OP.FRAME: {
         const len = this.ops.u64(at);
         if (this.frameEnd > at) this.ambiguous(`FRAME at ${at} starts inside the previous frame`, at);
         if (this.r.pos + len > this.r.size) {
@@ -383,57 +381,57 @@ export class Machine {
         } else this.frameEnd = this.r.pos + len;
         break;
       }
-      case BINUNICODE:
+      case OP.BINUNICODE:
         this.push(this.ops.text(this.ops.u32(at), "utf8", at), at);
         break;
-      case TUPLE:
+      case OP.TUPLE:
         this.push(tuple(this.popMark(at)), at);
         break;
-      case PROTO: {
+      case OP.PROTO: {
         const v = this.ops.u8(at);
         // CPython refuses the stream here; a different loader might not, so analysis goes on.
         if (v > HIGHEST_PROTOCOL) obs.onIssue("malformed", `unsupported protocol ${v}`, at);
         break;
       }
-      case POP:
+      case OP.POP:
         // CPython pops the mark itself when the current frame is empty.
         if (this.sp > this.floor) this.sp--;
         else this.popMarkIndex(at);
         break;
-      case POP_MARK:
+      case OP.POP_MARK:
         this.popMark(at);
         break;
-      case DUP:
+      case OP.DUP:
         this.push(this.top(at), at);
         break;
 
-      case LONG1:
+      case OP.LONG1:
         this.push(this.ops.longBytes(this.ops.u8(at), at), at);
         break;
-      case LONG4: {
+      case OP.LONG4: {
         const n = this.ops.i32(at);
         if (n < 0) throw new StreamBreak("malformed", `LONG4 with negative byte count ${n}`, at);
         this.push(this.ops.longBytes(n, at), at);
         break;
       }
-      case INT: {
+      case OP.INT: {
         const line = this.ops.line(at);
         this.push(intOperand(intLine(line), line, at), at);
         break;
       }
-      case LONG: {
+      case OP.LONG: {
         const line = this.ops.line(at);
         this.push(intOperand(longLine(line), line, at), at);
         break;
       }
-      case FLOAT: {
+      case OP.FLOAT: {
         const line = this.ops.line(at);
         const v = floatLine(line);
         if (v === undefined) throw new StreamBreak("malformed", `FLOAT operand ${JSON.stringify(line.trim())} is not a number`, at);
         this.push(v, at);
         break;
       }
-      case STRING: {
+      case OP.STRING: {
         const line = this.ops.line(at);
         if (!quotedLine(line)) throw new StreamBreak("malformed", "STRING operand is not quoted", at);
         const s = unescaped(line.slice(1, -1), at);
@@ -441,44 +439,44 @@ export class Machine {
         this.push(s, at);
         break;
       }
-      case UNICODE: {
+      case OP.UNICODE: {
         const s = unescaped(this.ops.line(at), at);
         this.constants?.text(s, at);
         this.push(s, at);
         break;
       }
-      case BINSTRING: {
+      case OP.BINSTRING: {
         const n = this.ops.i32(at);
         if (n < 0) throw new StreamBreak("malformed", `BINSTRING with negative length ${n}`, at);
         this.push(this.ops.text(n, "latin1", at), at);
         break;
       }
-      case SHORT_BINSTRING: {
+      case OP.SHORT_BINSTRING: {
         const n = this.ops.u8(at);
         this.push(this.ops.text(n, "latin1", at), at);
         break;
       }
-      case BINUNICODE8:
+      case OP.BINUNICODE8:
         this.push(this.ops.text(this.ops.u64(at), "utf8", at), at);
         break;
-      case BINBYTES:
+      case OP.BINBYTES:
         this.push(this.ops.bytes(this.ops.u32(at), at), at);
         break;
-      case SHORT_BINBYTES:
+      case OP.SHORT_BINBYTES:
         this.push(this.ops.bytes(this.ops.u8(at), at), at);
         break;
-      case BINBYTES8:
-      case BYTEARRAY8:
+      case OP.BINBYTES8:
+      case OP.BYTEARRAY8:
         this.push(this.ops.bytes(this.ops.u64(at), at), at);
         break;
-      case NEXT_BUFFER:
+      case OP.NEXT_BUFFER:
         this.push({ t: "opaque", what: "out-of-band buffer" }, at);
         break;
-      case READONLY_BUFFER:
+      case OP.READONLY_BUFFER:
         this.top(at);
         break;
 
-      case LIST: {
+      case OP.LIST: {
         const list = emptyList();
         const m = this.popMarkIndex(at);
         this.addItems(list, this.stack, m, this.sp);
@@ -486,7 +484,7 @@ export class Machine {
         this.push(list, at);
         break;
       }
-      case DICT: {
+      case OP.DICT: {
         const d = emptyDict();
         const m = this.popMarkIndex(at);
         this.setItems(d, this.stack, m, this.sp, at);
@@ -494,10 +492,10 @@ export class Machine {
         this.push(d, at);
         break;
       }
-      case EMPTY_SET:
+      case OP.EMPTY_SET:
         this.push(emptySet(false), at);
         break;
-      case ADDITEMS: {
+      case OP.ADDITEMS: {
         const m = this.popMarkIndex(at);
         const s = this.below(m, at);
         if (!this.intoPlaceholder(s, at)) {
@@ -507,7 +505,7 @@ export class Machine {
         this.sp = m;
         break;
       }
-      case FROZENSET: {
+      case OP.FROZENSET: {
         const s = emptySet(true);
         const m = this.popMarkIndex(at);
         this.addItems(s, this.stack, m, this.sp);
@@ -516,19 +514,19 @@ export class Machine {
         break;
       }
 
-      case PUT:
+      case OP.PUT:
         this.put(memoKey(this.ops.line(at), at), at);
         break;
-      case GET:
+      case OP.GET:
         this.push(this.get(memoKey(this.ops.line(at), at), at), at);
         break;
-      case GLOBAL: {
+      case OP.GLOBAL: {
         const module = this.ops.line(at);
         const name = this.ops.line(at);
         this.push(this.imported(module, name, at, "GLOBAL"), at);
         break;
       }
-      case STACK_GLOBAL: {
+      case OP.STACK_GLOBAL: {
         const name = this.pop(at);
         const module = this.pop(at);
         if (typeof module === "string" && typeof name === "string") {
@@ -541,10 +539,10 @@ export class Machine {
         }
         break;
       }
-      case EXT1:
-      case EXT2:
-      case EXT4: {
-        const code = op === EXT1 ? this.ops.u8(at) : op === EXT2 ? this.ops.u16(at) : this.ops.i32(at);
+      case OP.EXT1:
+      case OP.EXT2:
+      case OP.EXT4: {
+        const code = op === OP.EXT1 ? this.ops.u8(at) : op === OP.EXT2 ? this.ops.u16(at) : this.ops.i32(at);
         if (code <= 0) throw new StreamBreak("malformed", `${opName(op)} with code ${code} <= 0`, at);
         this.effects++;
         obs.onExt(code, at);
@@ -552,26 +550,26 @@ export class Machine {
         break;
       }
 
-      case REDUCE: {
+      case OP.REDUCE: {
         const args = this.pop(at);
         const fn = this.pop(at);
         this.push(this.call(fn, args, "REDUCE", at), at);
         break;
       }
-      case NEWOBJ: {
+      case OP.NEWOBJ: {
         const args = this.pop(at);
         const cls = this.pop(at);
         this.push(this.call(cls, args, "NEWOBJ", at), at);
         break;
       }
-      case NEWOBJ_EX: {
+      case OP.NEWOBJ_EX: {
         const kwargs = this.pop(at);
         const args = this.pop(at);
         const cls = this.pop(at);
         this.push(this.call(cls, tuple([args, kwargs]), "NEWOBJ_EX", at), at);
         break;
       }
-      case INST: {
+      case OP.INST: {
         const module = this.ops.line(at);
         const name = this.ops.line(at);
         const args = this.popMark(at);
@@ -579,13 +577,13 @@ export class Machine {
         this.push(this.call(cls, tuple(args), "INST", at), at);
         break;
       }
-      case OBJ: {
+      case OP.OBJ: {
         const items = this.popMark(at);
         if (items.length === 0) throw new StreamBreak("malformed", "OBJ without a class after MARK", at);
         this.push(this.call(items[0]!, tuple(items.slice(1)), "OBJ", at), at);
         break;
       }
-      case BUILD: {
+      case OP.BUILD: {
         const state = this.pop(at);
         const target = this.top(at);
         this.effects++;
@@ -593,10 +591,10 @@ export class Machine {
         if (directive) throw new PendingBuild(directive, at);
         break;
       }
-      case PERSID:
+      case OP.PERSID:
         this.persistent(this.ops.line(at), at);
         break;
-      case BINPERSID:
+      case OP.BINPERSID:
         this.persistent(this.pop(at), at);
         break;
       default:

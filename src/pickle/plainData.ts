@@ -19,7 +19,7 @@ import type { StreamOutcome } from "./machine.js";
 import type { StreamReader } from "./reader.js";
 import { PLAIN_DATA } from "./values.js";
 
-const { FLOAT, GET, INT, LONG, PUT, STRING, UNICODE, APPEND, APPENDS, BINBYTES, BINBYTES8, BINFLOAT, BINGET, BININT, BININT1, BININT2, BINPUT, BINSTRING, BINUNICODE, BINUNICODE8, BYTEARRAY8, DICT, DUP, EMPTY_DICT, EMPTY_LIST, EMPTY_SET, EMPTY_TUPLE, FRAME, FROZENSET, LIST, LONG1, LONG4, LONG_BINGET, LONG_BINPUT, MARK, MEMOIZE, NEWFALSE, NEWTRUE, NONE, POP, POP_MARK, PROTO, SETITEM, SETITEMS, SHORT_BINBYTES, SHORT_BINSTRING, SHORT_BINUNICODE, STOP, TUPLE, TUPLE1, TUPLE2, TUPLE3, ADDITEMS } = OP;
+
 
 /**
  * Value kinds, as far as the machine's checks tell them apart (0 marks a memo key never stored).
@@ -131,21 +131,21 @@ class PlainDataProof {
       const i = p - base;
 
       switch (op) {
-        case MARK:
+        case OP.MARK:
           if (this.marks.length >= MAX_MARKS) return UNPROVEN;
           this.marks.push(this.floor);
           this.floor = this.sp;
           break;
-        case STOP:
+        case OP.STOP:
           if (this.sp <= this.floor) return UNPROVEN;
           r.pos = p;
           this.opcodes = opcodes;
           return STOPPED;
-        case PROTO:
+        case OP.PROTO:
           if (buf[i]! > HIGHEST_PROTOCOL) return UNPROVEN;
           p += 1;
           break;
-        case FRAME: {
+        case OP.FRAME: {
           const high = view.getUint32(i + 4, true);
           const len = high * 2 ** 32 + view.getUint32(i, true);
           p += 8;
@@ -154,43 +154,43 @@ class PlainDataProof {
           break;
         }
 
-        case NONE:
-        case NEWTRUE:
-        case NEWFALSE:
+        case OP.NONE:
+        case OP.NEWTRUE:
+        case OP.NEWFALSE:
           if (!this.push(OTHER)) return UNPROVEN;
           break;
-        case BININT1:
+        case OP.BININT1:
           if (!this.push(OTHER)) return UNPROVEN;
           p += 1;
           break;
-        case BININT2:
+        case OP.BININT2:
           if (!this.push(OTHER)) return UNPROVEN;
           p += 2;
           break;
-        case BININT:
+        case OP.BININT:
           if (!this.push(OTHER)) return UNPROVEN;
           p += 4;
           break;
-        case BINFLOAT:
+        case OP.BINFLOAT:
           if (!this.push(OTHER)) return UNPROVEN;
           p += 8;
           break;
 
         // Strings, bytes and longs: a length, then a payload that is skipped, never read. A str or
         // bytes constant long enough to hide a payload is noted first (LONG1 and LONG4 are integers).
-        case SHORT_BINUNICODE:
-        case SHORT_BINSTRING:
-        case SHORT_BINBYTES:
-        case LONG1: {
+        case OP.SHORT_BINUNICODE:
+        case OP.SHORT_BINSTRING:
+        case OP.SHORT_BINBYTES:
+        case OP.LONG1: {
           const len = buf[i]!;
           p += 1 + len;
           if (p > size) return UNPROVEN;
-          if (op !== LONG1 && len >= MIN_CONSTANT && noting && !this.constant(op, at, 2, len)) return this.refill(at, p - at, opcodes);
+          if (op !== OP.LONG1 && len >= MIN_CONSTANT && noting && !this.constant(op, at, 2, len)) return this.refill(at, p - at, opcodes);
           if (!this.push(OTHER)) return UNPROVEN;
           break;
         }
-        case BINUNICODE:
-        case BINBYTES: {
+        case OP.BINUNICODE:
+        case OP.BINBYTES: {
           const len = view.getUint32(i, true);
           p += 4 + len;
           if (p > size) return UNPROVEN;
@@ -198,19 +198,19 @@ class PlainDataProof {
           if (!this.push(OTHER)) return UNPROVEN;
           break;
         }
-        case BINSTRING:
-        case LONG4: {
+        case OP.BINSTRING:
+        case OP.LONG4: {
           const len = view.getInt32(i, true);
           if (len < 0) return UNPROVEN;
           p += 4 + len;
           if (p > size) return UNPROVEN;
-          if (op === BINSTRING && len >= MIN_CONSTANT && noting && !this.constant(op, at, 5, len)) return this.refill(at, p - at, opcodes);
+          if (op === OP.BINSTRING && len >= MIN_CONSTANT && noting && !this.constant(op, at, 5, len)) return this.refill(at, p - at, opcodes);
           if (!this.push(OTHER)) return UNPROVEN;
           break;
         }
-        case BINUNICODE8:
-        case BINBYTES8:
-        case BYTEARRAY8: {
+        case OP.BINUNICODE8:
+        case OP.BINBYTES8:
+        case OP.BYTEARRAY8: {
           const high = view.getUint32(i + 4, true);
           const len = high * 2 ** 32 + view.getUint32(i, true);
           p += 8 + len;
@@ -220,67 +220,67 @@ class PlainDataProof {
           break;
         }
 
-        case EMPTY_TUPLE:
+        case OP.EMPTY_TUPLE:
           if (!this.push(OTHER)) return UNPROVEN;
           break;
-        case TUPLE1:
-        case TUPLE2:
-        case TUPLE3: {
-          const n = op - TUPLE1 + 1;
+        case OP.TUPLE1:
+        case OP.TUPLE2:
+        case OP.TUPLE3: {
+          const n = op - OP.TUPLE1 + 1;
           if (this.sp - n < this.floor) return UNPROVEN;
           this.sp -= n;
           if (!this.push(OTHER)) return UNPROVEN;
           break;
         }
-        case TUPLE:
+        case OP.TUPLE:
           if (!this.popMark() || !this.push(OTHER)) return UNPROVEN;
           break;
-        case EMPTY_LIST:
+        case OP.EMPTY_LIST:
           if (!this.push(LIST_KIND)) return UNPROVEN;
           break;
-        case LIST:
+        case OP.LIST:
           if (!this.popMark() || !this.push(LIST_KIND)) return UNPROVEN;
           break;
-        case EMPTY_DICT:
+        case OP.EMPTY_DICT:
           if (!this.push(DICT_KIND)) return UNPROVEN;
           break;
-        case DICT: {
+        case OP.DICT: {
           const m = this.floor;
           const top = this.sp;
           if (!this.popMark() || !this.keysHashable(m, top) || !this.push(DICT_KIND)) return UNPROVEN;
           break;
         }
-        case EMPTY_SET:
+        case OP.EMPTY_SET:
           if (!this.push(SET_KIND)) return UNPROVEN;
           break;
-        case FROZENSET:
+        case OP.FROZENSET:
           if (!this.popMark() || !this.push(FROZENSET_KIND)) return UNPROVEN;
           break;
 
-        case APPEND: {
+        case OP.APPEND: {
           const m = this.sp - 1;
           if (m <= this.floor || this.kinds[m - 1] !== LIST_KIND) return UNPROVEN;
           this.sp = m;
           break;
         }
-        case APPENDS: {
+        case OP.APPENDS: {
           const m = this.floor;
           if (!this.popMark() || m <= this.floor || this.kinds[m - 1] !== LIST_KIND) return UNPROVEN;
           break;
         }
-        case SETITEM: {
+        case OP.SETITEM: {
           const m = this.sp - 2;
           if (m <= this.floor || this.kinds[m - 1] !== DICT_KIND || !this.keysHashable(m, this.sp)) return UNPROVEN;
           this.sp = m;
           break;
         }
-        case SETITEMS: {
+        case OP.SETITEMS: {
           const m = this.floor;
           const top = this.sp;
           if (!this.popMark() || m <= this.floor || this.kinds[m - 1] !== DICT_KIND || !this.keysHashable(m, top)) return UNPROVEN;
           break;
         }
-        case ADDITEMS: {
+        case OP.ADDITEMS: {
           const m = this.floor;
           if (!this.popMark() || m <= this.floor) return UNPROVEN;
           const k = this.kinds[m - 1];
@@ -288,45 +288,45 @@ class PlainDataProof {
           break;
         }
 
-        case POP:
+        case OP.POP:
           if (this.sp > this.floor) this.sp--;
           else if (!this.popMark()) return UNPROVEN; // CPython pops the mark itself when the frame is empty
           break;
-        case POP_MARK:
+        case OP.POP_MARK:
           if (!this.popMark()) return UNPROVEN;
           break;
-        case DUP:
+        case OP.DUP:
           if (this.sp <= this.floor || !this.push(this.kinds[this.sp - 1]!)) return UNPROVEN;
           break;
 
-        case BINPUT:
+        case OP.BINPUT:
           if (!this.put(buf[i]!)) return UNPROVEN;
           p += 1;
           break;
-        case LONG_BINPUT:
+        case OP.LONG_BINPUT:
           if (!this.put(view.getUint32(i, true))) return UNPROVEN;
           p += 4;
           break;
-        case MEMOIZE:
+        case OP.MEMOIZE:
           if (!this.put(this.memoCount)) return UNPROVEN;
           break;
-        case BINGET:
+        case OP.BINGET:
           if (!this.get(buf[i]!)) return UNPROVEN;
           p += 1;
           break;
-        case LONG_BINGET:
+        case OP.LONG_BINGET:
           if (!this.get(view.getUint32(i, true))) return UNPROVEN;
           p += 4;
           break;
 
         // Protocol 0's text operands, up to a newline, parsed as the machine parses them.
-        case INT:
-        case LONG:
-        case FLOAT:
-        case STRING:
-        case UNICODE:
-        case PUT:
-        case GET: {
+        case OP.INT:
+        case OP.LONG:
+        case OP.FLOAT:
+        case OP.STRING:
+        case OP.UNICODE:
+        case OP.PUT:
+        case OP.GET: {
           const nl = lineEnd(buf, i);
           if (nl === LINE_TOO_LONG) return UNPROVEN;
           if (nl === LINE_UNBUFFERED) return this.refill(at, end - at + LINE_CHUNK, opcodes);
@@ -352,7 +352,7 @@ class PlainDataProof {
     const r = this.r;
     const buffered = at + header + len <= r.bufStart + r.buf.length;
     if (!buffered && len <= MAX_INLINE) return false;
-    const utf8 = op === SHORT_BINUNICODE || op === BINUNICODE || op === BINUNICODE8;
+    const utf8 = op === OP.SHORT_BINUNICODE || op === OP.BINUNICODE || op === OP.BINUNICODE8;
     this.constants!.note(r.buf, r.bufStart, at + header, len, utf8, buffered && len <= MAX_INLINE);
     return true;
   }
@@ -367,17 +367,17 @@ class PlainDataProof {
   /** Runs a text opcode whose operand is `line`; false where the machine would report the operand. */
   private textOperand(op: number, line: string, at: number): boolean {
     switch (op) {
-      case INT:
+      case OP.INT:
         return intLine(line) !== undefined && this.push(OTHER);
-      case LONG:
+      case OP.LONG:
         return longLine(line) !== undefined && this.push(OTHER);
-      case FLOAT:
+      case OP.FLOAT:
         return floatLine(line) !== undefined && this.push(OTHER);
-      case STRING:
+      case OP.STRING:
         return quotedLine(line) && this.text(unescapePy(line.slice(1, -1)), at);
-      case UNICODE:
+      case OP.UNICODE:
         return this.text(unescapePy(line), at);
-      case PUT: {
+      case OP.PUT: {
         const key = memoKeyLine(line);
         return key !== undefined && this.put(key);
       }
