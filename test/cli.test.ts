@@ -2,9 +2,9 @@
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
 import { once } from "node:events";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { after, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { ExitCode, exitCodeFor } from "../src/cli/exitCode.js";
@@ -12,6 +12,7 @@ import { progressLine } from "../src/cli/progress.js";
 import { reportOf } from "./support/report.js";
 import { REPORT_SCHEMA, type ScanReport } from "../src/types.js";
 import { MAIN } from "./support/cli.js";
+import { opName } from "../src/pickle/opcodes.js";
 
 
 function modelgate(...args: string[]) {
@@ -205,6 +206,16 @@ describe("the shipped bundle (package.json bin)", () => {
     const report = stable(bundled.stdout) as ScanReport;
     assert.ok(report.files.some((f) => f.format === "keras-h5" && f.findings.some((x) => x.severity === "critical")), "a malicious HDF5 file is read and judged");
     assert.deepEqual(report, stable(compiled.stdout));
+  });
+
+  it("compares pickle opcodes with numbers, not names: esbuild turns every top-level name into a var that V8 re-reads at each case", () => {
+    const names = Array.from({ length: 256 }, (_, code) => opName(code)).filter((n) => !n.startsWith("0x"));
+    const caseByName = new RegExp(`case (${names.join("|")})\\d*:`);
+    for (const file of ["modelgate.js", "index.js", "scanWorker.js"]) {
+      const text = readFileSync(join(dirname(MAIN), file), "utf8");
+      assert.doesNotMatch(text, caseByName, file);
+      assert.match(text, /case 82:/, `${file} holds the machine's switch (REDUCE is 0x52)`);
+    }
   });
 
   it("prints the package version", () => {
