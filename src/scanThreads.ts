@@ -10,6 +10,7 @@ import { availableParallelism } from "node:os";
 import { Worker, type MessagePort } from "node:worker_threads";
 import type { FileScanOptions } from "./engine.js";
 import { hdf5Service } from "./formats/hdf5Client.js";
+import { lzmaService } from "./formats/sevenzip.js";
 import { failedScan, type ScannedFile } from "./types.js";
 
 /** What the main thread sends: one file to scan. */
@@ -20,9 +21,10 @@ export interface ScanRequest {
   options: Pick<FileScanOptions, "notes" | "callables">;
 }
 
-/** What a thread is started with: the port its HDF5 reads go through. */
+/** What a thread is started with: the ports its HDF5 reads and LZMA streams go through. */
 export interface ScanThreadData {
   hdf5: MessagePort;
+  lzma: MessagePort;
 }
 
 /** What a thread answers. */
@@ -80,12 +82,13 @@ class ScanThread implements Lane {
   private dead: string | undefined;
 
   constructor() {
-    // The thread reads HDF5 through the main thread's one reader (src/formats/hdf5Client.ts).
+    // The thread reads HDF5 and decodes LZMA through the main thread's one reader and decoder.
     const hdf5 = hdf5Service();
+    const lzma = lzmaService();
     // A small young generation: each thread's own took some 10 MB of peak RSS, and scans were no slower without it.
     this.worker = new Worker(new URL("./scanWorker.js", import.meta.url), {
-      workerData: { hdf5 } satisfies ScanThreadData,
-      transferList: [hdf5],
+      workerData: { hdf5, lzma } satisfies ScanThreadData,
+      transferList: [hdf5, lzma],
       resourceLimits: { maxYoungGenerationSizeMb: 4 },
     });
     this.worker.on("message", (m: ScanAnswer) => {

@@ -2,12 +2,15 @@
 import { parentPort, workerData } from "node:worker_threads";
 import { scanFileFindings } from "./engine.js";
 import { remoteHdf5Reader, useHdf5Reader } from "./formats/hdf5Client.js";
+import { remoteLzmaDecoder, useLzmaDecoder } from "./formats/sevenzip.js";
 import type { ScanAnswer, ScanRequest, ScanThreadData } from "./scanThreads.js";
 import { failedScan } from "./types.js";
 
 if (!parentPort) throw new Error("scanWorker.js runs as a worker thread of src/scanThreads.ts");
 const port = parentPort;
-useHdf5Reader(remoteHdf5Reader((workerData as ScanThreadData).hdf5));
+const { hdf5, lzma } = workerData as ScanThreadData;
+useHdf5Reader(remoteHdf5Reader(hdf5));
+useLzmaDecoder(remoteLzmaDecoder(lzma));
 port.on("message", (request: ScanRequest) => {
   void scanFileFindings(request.path, request.display, request.options)
     .catch((err: unknown) => failedScan(request.display, `the scan failed: ${err instanceof Error ? err.message : String(err)}`))

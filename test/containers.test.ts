@@ -5,6 +5,8 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { deflateRawSync, deflateSync, gzipSync } from "node:zlib";
 import { LIMITS } from "../src/limits.js";
 import type { RuleId } from "../src/rules/catalogue.js";
@@ -14,7 +16,7 @@ import type { ScanBudget, ScanContext } from "../src/formats/context.js";
 import { detectZipLayout, openZip, scanZip } from "../src/formats/zip.js";
 import { scanTar } from "../src/formats/tar.js";
 import { innerName, scanBz2, scanGzip, scanLzma, scanXz, scanZlib } from "../src/formats/compression.js";
-import { decodeLzma, run7z, scanSevenZip } from "../src/formats/sevenzip.js";
+import { decodeLzma, lzmaService, remoteLzmaDecoder, run7z, scanSevenZip, type LzmaDecodeFn } from "../src/formats/sevenzip.js";
 import { parseLiteral, scanNpy } from "../src/formats/numpy.js";
 
 // ---- fake context
@@ -321,17 +323,27 @@ test("gzip: every member of a multi-member gzip is decompressed", async () => {
   assert.equal(ctx.log.members[0]!.text, "first second");
 });
 
-test("xz: a bomb past the compression-ratio limit is MG140 and decompression stops at the bound", async () => {
-  const made = await run7z(["a", "-txz", "-mx=1", "z.xz", "zeros"], { zeros: new Uint8Array(LIMITS.ratioCheckMinBytes + (4 << 20)) });
-  const bomb = made.fs.readFile("z.xz");
-  const budget = { decompressedBytes: 0 };
-  const ctx = fakeContext("zeros.xz", 0, budget);
-  await scanXz(new BufferSource("zeros.xz", bomb), ctx);
-  assert.deepEqual(rules(ctx.log), ["MG140"]);
-  assert.match(ctx.log.reports[0]!.message, /more than 1000 times its compressed size/);
-  assert.ok(ctx.log.members[0]!.size <= LIMITS.ratioCheckMinBytes);
-  assert.equal(budget.decompressedBytes, ctx.log.members[0]!.size);
-});
+/** 20 MiB of zeros, compressed: xz by 7-Zip here; raw LZMA, which 7-Zip cannot write, by Python (test/fixtures/bombs/README.md). */
+const BOMBS = {
+  xz: async (): Promise<Uint8Array> => {
+    const made = await run7z(["a", "-txz", "-mx=1", "z.xz", "zeros"], { zeros: new Uint8Array(20 << 20) });
+    return made.fs.readFile("z.xz");
+  },
+  lzma: async (): Promise<Uint8Array> => readFileSync(join(import.meta.dirname, "..", "..", "test", "fixtures", "bombs", "zeros_20mib.lzma")),
+};
+
+for (const [kind, scanner] of [["xz", scanXz], ["lzma", scanLzma]] as const) {
+  test(`${kind}: a bomb past the compression-ratio limit is MG140 and what precedes the bound is kept to the byte`, async () => {
+    const bomb = await BOMBS[kind]();
+    const budget = { decompressedBytes: 0 };
+    const ctx = fakeContext(`zeros.${kind}`, 0, budget);
+    await scanner(new BufferSource(`zeros.${kind}`, bomb), ctx);
+    assert.deepEqual(rules(ctx.log), ["MG140"]);
+    assert.match(ctx.log.reports[0]!.message, new RegExp(`more than 1000 times its compressed size.*stopped after ${LIMITS.ratioCheckMinBytes} bytes`));
+    assert.equal(ctx.log.members[0]!.size, LIMITS.ratioCheckMinBytes);
+    assert.equal(budget.decompressedBytes, LIMITS.ratioCheckMinBytes);
+  });
+}
 
 test("zlib: joblib's .z files are inflated and named without the suffix", async () => {
   const ctx = fakeContext("model.pkl.z");
@@ -360,24 +372,40 @@ for (const [kind, scanner] of [["bz2", scanBz2], ["xz", scanXz], ["lzma", scanLz
   });
 }
 
+/** What `decode` makes of `input` with at most `maxBytes` out: whether it ran clean, and the bytes. */
+async function lzmaRun(decode: LzmaDecodeFn, input: Uint8Array, maxBytes = Infinity): Promise<{ ok: boolean; bytes: string }> {
+  const run = await decode({ input, maxBytes });
+  return { ok: run.ok, bytes: Buffer.concat(run.chunks).toString("latin1") };
+}
+const lzmaHere: LzmaDecodeFn = ({ input, maxBytes }) => decodeLzma(input, maxBytes);
+
 test("lzma: streams decode alike one after another, whether the one before decoded, broke or was stopped at the bound", async () => {
   const data = Buffer.from(HEX.lzma, "hex");
-  const decoded = async (input: Uint8Array, stopAfter = Infinity): Promise<{ ok: boolean; bytes: number[] }> => {
-    const bytes: number[] = [];
-    const run = await decodeLzma(input, (b) => {
-      if (bytes.length >= stopAfter) throw new Error("bound");
-      bytes.push(b);
-    });
-    return { ok: run.ok, bytes };
-  };
-  const clean = await decoded(data);
-  assert.ok(clean.ok);
-  assert.equal(Buffer.from(clean.bytes).toString("latin1"), Buffer.from(PICKLE).toString("latin1"));
-  for (const before of [() => decoded(data), () => decoded(data.subarray(0, data.length - 12)), () => decoded(data, 3), () => decoded(Buffer.alloc(40, 0xff))]) {
-    await before();
-    assert.deepEqual(await decoded(data), clean);
+  const clean = await lzmaRun(lzmaHere, data);
+  assert.deepEqual(clean, { ok: true, bytes: Buffer.from(PICKLE).toString("latin1") });
+  for (const before of [data, data.subarray(0, data.length - 12), Buffer.alloc(40, 0xff)]) {
+    await lzmaRun(lzmaHere, before);
+    assert.deepEqual(await lzmaRun(lzmaHere, data), clean);
   }
-  assert.equal((await decoded(data, 3)).ok, false, "a stream stopped by its sink is a failed run");
+  await lzmaRun(lzmaHere, data, 3);
+  assert.deepEqual(await lzmaRun(lzmaHere, data), clean);
+  assert.deepEqual(await lzmaRun(lzmaHere, data, 3), { ok: false, bytes: clean.bytes.slice(0, 3) }, "a stream stopped at the bound is a failed run");
+});
+
+test("lzma: a stream decoded by another thread's decoder comes back as it does here, and fails closed once that decoder is gone", async () => {
+  const data = Buffer.from(HEX.lzma, "hex");
+  const service = lzmaService();
+  const remote = remoteLzmaDecoder(service);
+  // A view into a larger buffer: only the view is sent, and the caller's buffer stays usable.
+  const framed = Buffer.concat([Buffer.from("head"), data, Buffer.from("tail")]);
+  const view = framed.subarray(4, 4 + data.length);
+  for (const [input, max] of [[view, Infinity], [data.subarray(0, data.length - 12), Infinity], [data, 3]] as const) {
+    assert.deepEqual(await lzmaRun(remote, input, max), await lzmaRun(lzmaHere, input, max));
+  }
+  assert.equal(framed.toString("latin1", 0, 4), "head");
+  const inFlight = lzmaRun(remote, data);
+  service.close();
+  for (const run of [await inFlight, await lzmaRun(remote, data)]) assert.deepEqual(run, { ok: false, bytes: "" });
 });
 
 test("compressors: the member name drops the suffix, or is '<decompressed>'", () => {

@@ -72,6 +72,19 @@ test("the calling thread scans its share beside the workers, and both decide ali
   }
 });
 
+test("a decompression bomb decoded through the main thread's LZMA decoder is stopped at the same byte as here", async () => {
+  const bomb = join(FIXTURES, "bombs", "zeros_20mib.lzma");
+  const threads = new ScanThreads(1, scanFileFindings);
+  try {
+    const there = await threads.scanFile(bomb, "zeros.lzma", {});
+    const here = await scanFileFindings(bomb, "zeros.lzma");
+    assert.deepEqual(there.findings.map((f) => f.rule), ["MG140"]);
+    assert.deepEqual(there.findings, here.findings);
+  } finally {
+    await threads.close();
+  }
+});
+
 test("threads are used only when the files outnumber what one thread can keep busy", () => {
   assert.equal(threadsFor(1, 4), 0);
   assert.equal(threadsFor(MIN_FILES_PER_THREAD - 1, 4, 2), 0);

@@ -13,6 +13,7 @@ import { ChunkedSource, type ByteSource } from "../sources/byteSource.js";
 import { formatBytes } from "../units.js";
 import { canDescend, layerCapacity } from "./container.js";
 import type { FormatScanner, ScanBudget, ScanContext } from "./context.js";
+import { Chunks } from "./chunks.js";
 import { decodeLzma } from "./sevenzip.js";
 
 /** Why a layer's content is incomplete; `data` still holds everything decoded before it. */
@@ -30,8 +31,6 @@ export interface Layer {
 
 /** Compressed input is read in chunks of this size, so a large stream is never held twice. */
 const INPUT_CHUNK = 1 << 20;
-/** Byte-at-a-time decoders (bz2, 7-Zip's stdout) fill blocks of this size. */
-const OUTPUT_BLOCK = 1 << 16;
 
 /** Thrown inside a decoder's output callback to stop it once a bound is hit. */
 class LayerFull extends Error {}
@@ -39,24 +38,28 @@ class LayerFull extends Error {}
 /**
  * Collects one layer's output and refuses what would cross its bounds: the in-memory cap, the
  * file's shared decompression budget and, past LIMITS.ratioCheckMinBytes, the compression ratio.
+ * What comes before the bound is kept to the byte: loaders act on a prefix too.
  */
 export class LayerSink {
-  private readonly chunks: Uint8Array[] = [];
-  private block: Uint8Array | undefined;
-  private blockUsed = 0;
+  private readonly chunks = new Chunks();
   private total = 0;
-  private readonly cap: number;
-  private readonly capWhy: string;
+  /** The most bytes the layer may hold: the lower of the cap and the ratio bound (capacityWhy says which). */
+  readonly capacity: number;
+  private readonly capacityWhy: string;
   /** Set once a bound was hit. */
   limit: string | undefined;
 
   constructor(
     private readonly budget: ScanBudget,
-    private readonly compressedSize: number,
+    compressedSize: number,
   ) {
-    const { bytes, why } = layerCapacity(budget);
-    this.cap = bytes;
-    this.capWhy = why;
+    const cap = layerCapacity(budget);
+    const ratioBound = Math.max(LIMITS.ratioCheckMinBytes, LIMITS.maxCompressionRatio * Math.max(1, compressedSize));
+    this.capacity = Math.min(cap.bytes, ratioBound);
+    this.capacityWhy =
+      ratioBound < cap.bytes
+        ? `decompresses to more than ${LIMITS.maxCompressionRatio} times its compressed size of ${compressedSize} bytes (a decompression bomb)`
+        : `decompresses past ${cap.why}`;
   }
 
   get size(): number {
@@ -65,9 +68,8 @@ export class LayerSink {
 
   /** Appends a chunk (kept, not copied); false once a bound is hit, the chunk cut to what fits. */
   push(chunk: Uint8Array): boolean {
-    this.flushBlock();
     const room = this.room(chunk.length);
-    this.chunks.push(room < chunk.length ? chunk.subarray(0, room) : chunk);
+    if (room > 0) this.chunks.add(room < chunk.length ? chunk.subarray(0, room) : chunk);
     this.total += room;
     return room === chunk.length;
   }
@@ -75,40 +77,22 @@ export class LayerSink {
   /** Appends one byte; throws LayerFull once a bound is hit (decoders with per-byte callbacks). */
   pushByte(byte: number): void {
     if (this.room(1) === 0) throw new LayerFull();
-    if (!this.block || this.blockUsed === this.block.length) {
-      this.flushBlock();
-      this.block = new Uint8Array(OUTPUT_BLOCK);
-    }
-    this.block[this.blockUsed++] = byte;
+    this.chunks.addByte(byte);
     this.total++;
   }
 
   /** The collected bytes, charged to the file's budget. */
   finish(problem?: LayerProblem): Layer {
-    this.flushBlock();
     this.budget.decompressedBytes += this.total;
     const limit: LayerProblem | undefined = this.limit ? { rule: "MG140", message: this.limit } : undefined;
-    return { chunks: this.chunks, size: this.total, problem: limit ?? problem };
+    return { chunks: this.chunks.done(), size: this.total, problem: limit ?? problem };
   }
 
   private room(wanted: number): number {
     if (this.limit) return 0;
-    const after = this.total + wanted;
-    if (after > LIMITS.ratioCheckMinBytes && after > LIMITS.maxCompressionRatio * Math.max(1, this.compressedSize)) {
-      this.limit = `decompresses to more than ${LIMITS.maxCompressionRatio} times its compressed size of ${this.compressedSize} bytes (a decompression bomb); stopped after ${this.total} bytes`;
-      return 0;
-    }
-    if (after > this.cap) {
-      this.limit = `decompresses past ${this.capWhy}; stopped after ${this.cap} bytes`;
-      return this.cap - this.total;
-    }
-    return wanted;
-  }
-
-  private flushBlock(): void {
-    if (this.block && this.blockUsed > 0) this.chunks.push(this.block.subarray(0, this.blockUsed));
-    this.block = undefined;
-    this.blockUsed = 0;
+    if (this.total + wanted <= this.capacity) return wanted;
+    this.limit = `${this.capacityWhy}; stopped after ${this.capacity} bytes`;
+    return this.capacity - this.total;
   }
 }
 
@@ -330,7 +314,9 @@ export async function decompressLzma(source: ByteSource, budget: ScanBudget): Pr
   const input = await readInput(source);
   if (!(input instanceof Uint8Array)) return { chunks: [], size: 0, problem: input };
   const sink = new LayerSink(budget, input.length);
-  const run = await decodeLzma(input, (b) => sink.pushByte(b));
+  // One byte past the capacity, so that the sink sees the bound crossed and says which.
+  const run = await decodeLzma(input, sink.capacity + 1);
+  for (const chunk of run.chunks) if (!sink.push(chunk)) break;
   if (sink.limit || run.ok) return sink.finish();
   return sink.finish({ rule: "MG141", message: `is corrupt or truncated (${run.error}) after ${sink.size} decompressed bytes` });
 }

@@ -4,7 +4,8 @@
  * scanning thread (src/scanThreads.ts) sends its reads over a port to the main thread's reader
  * instead of loading libhdf5 (some 50 MB) itself.
  */
-import { MessageChannel, Worker, type MessagePort } from "node:worker_threads";
+import { Worker, type MessagePort } from "node:worker_threads";
+import { callThrough, servePort } from "../portCalls.js";
 import type { ReaderReply } from "./hdf5Reader.js";
 
 /** The config-bearing root attributes (null: present but not text), or why they were not read. */
@@ -159,25 +160,9 @@ export function useHdf5Reader(read: Hdf5ReadFn): void {
   route = read;
 }
 
-/** A read sent to another thread's reader, and its answer. */
-interface RemoteRead {
-  id: number;
-  bytes: Uint8Array<ArrayBuffer>;
-}
-interface RemoteAnswer {
-  id: number;
-  read: Hdf5Read;
-}
-
-/**
- * A port over which another thread's reads are served by this thread's reader. The port does not
- * keep the process alive; the caller hands the other end to the thread that will read through it.
- */
+/** A port over which another thread's reads are served by this thread's reader (see src/portCalls.ts). */
 export function hdf5Service(): MessagePort {
-  const { port1, port2 } = new MessageChannel();
-  port1.on("message", (m: RemoteRead) => void readHere(m.bytes).then((read) => port1.postMessage({ id: m.id, read } satisfies RemoteAnswer)));
-  port1.unref();
-  return port2;
+  return servePort(readHere, () => []);
 }
 
 /**
@@ -185,28 +170,5 @@ export function hdf5Service(): MessagePort {
  * and later ones, fail: the file is then reported as not analysed, never passed.
  */
 export function remoteHdf5Reader(port: MessagePort): Hdf5ReadFn {
-  const waiting = new Map<number, (read: Hdf5Read) => void>();
-  let next = 0;
-  let closed = false;
-  const gone: Hdf5Read = { failure: "the HDF5 reader's thread is gone", overTime: false };
-  port.on("message", (m: RemoteAnswer) => {
-    waiting.get(m.id)?.(m.read);
-    waiting.delete(m.id);
-    // Only a read in flight keeps the thread alive.
-    if (waiting.size === 0) port.unref();
-  });
-  port.on("close", () => {
-    closed = true;
-    for (const answer of waiting.values()) answer(gone);
-    waiting.clear();
-  });
-  port.unref();
-  return (bytes) =>
-    new Promise((resolve) => {
-      if (closed) return resolve(gone);
-      const id = next++;
-      waiting.set(id, resolve);
-      port.ref();
-      port.postMessage({ id, bytes } satisfies RemoteRead, [bytes.buffer]);
-    });
+  return callThrough(port, { failure: "the HDF5 reader's thread is gone", overTime: false }, (bytes) => [bytes.buffer]);
 }
