@@ -3,7 +3,10 @@
  * the figures to the parent as one IPC message. A small input of the same kind is scanned first,
  * untimed, so the timed scans run on optimised code rather than measuring the JIT's warm-up.
  */
-import { scanPaths } from "../src/engine.js";
+import type * as Library from "../src/index.js";
+
+// The package's main export, as users get it: bundled, so its scan threads load the bundled worker.
+const { scanPaths } = (await import(new URL("../bundle/index.js", import.meta.url).href)) as typeof Library;
 
 export interface WorkerResult {
   /** Wall time of each timed scan, in order. */

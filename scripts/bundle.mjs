@@ -1,6 +1,6 @@
-// Bundles the CLI into dist/bundle/ after tsc: one file per thread entry (the CLI, the scan
-// worker, the HDF5 reader) instead of some 120 ES modules, which Node 20 resolves and links one
-// by one (about 0.6 ms each) before `modelgate` can do anything. Dependencies imported statically
+// Bundles the CLI and the library into dist/bundle/ after tsc: one file per entry (the CLI, the
+// library's public face, the scan worker, the HDF5 reader) instead of some 120 ES modules, which
+// Node 20 resolves and links one by one (about 0.6 ms each) before `modelgate` can do anything. Dependencies imported statically
 // are bundled too, each evaluated when first reached; those required at run time through
 // createRequire (src/onFirstUse.ts, the decoders, Sigstore's trust root) and the native and WASM
 // packages stay installed packages: a WASM package must never be imported statically. dist/bundle/
@@ -15,6 +15,9 @@ const OUT = "dist/bundle";
 const { metafile } = await build({
   entryPoints: [
     { in: "dist/src/cli/main.js", out: "modelgate" },
+    // The package's main export: a library user's scan threads then load the bundled worker too,
+    // each some 10 MB lighter than one that loads the modules one by one.
+    { in: "dist/src/index.js", out: "index" },
     // Started by URL relative to the modules that start them, which the bundle keeps side by side.
     { in: "dist/src/scanWorker.js", out: "scanWorker" },
     { in: "dist/src/formats/hdf5Reader.js", out: "hdf5Reader" },

@@ -12,6 +12,7 @@ import { progressLine } from "../src/cli/progress.js";
 import { reportOf } from "./support/report.js";
 import { REPORT_SCHEMA, type ScanReport } from "../src/types.js";
 import { MAIN } from "./support/cli.js";
+import * as Library from "../src/index.js";
 import { opName } from "../src/pickle/opcodes.js";
 
 
@@ -206,6 +207,18 @@ describe("the shipped bundle (package.json bin)", () => {
     const report = stable(bundled.stdout) as ScanReport;
     assert.ok(report.files.some((f) => f.format === "keras-h5" && f.findings.some((x) => x.severity === "critical")), "a malicious HDF5 file is read and judged");
     assert.deepEqual(report, stable(compiled.stdout));
+  });
+
+  it("the package's main export (package.json exports) is bundled too and decides as the compiled modules do, threads included", async () => {
+    // By the package's own name, as a user imports it (a variable: tsc would look for the build it is making).
+    const name = "modelgate";
+    const packaged = (await import(name)) as typeof Library;
+    assert.notEqual(packaged.scanPaths, Library.scanPaths, "the package name resolves to the bundle, not to the compiled modules");
+    const options = { threads: 2 };
+    const decided = (r: ScanReport): unknown => stable(JSON.stringify(r.files));
+    const [fromBundle, compiled] = [await packaged.scan(FIXTURES, options), await Library.scan(FIXTURES, options)];
+    assert.ok(fromBundle.files.some((f) => f.format === "keras-h5" && f.verdict === "block"));
+    assert.deepEqual(decided(fromBundle), decided(compiled));
   });
 
   it("compares pickle opcodes with numbers, not names: esbuild turns every top-level name into a var that V8 re-reads at each case", () => {
