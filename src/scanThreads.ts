@@ -10,7 +10,7 @@ import { availableParallelism } from "node:os";
 import { Worker, type MessagePort } from "node:worker_threads";
 import type { FileScanOptions } from "./engine.js";
 import { hdf5Service } from "./formats/hdf5Client.js";
-import { lzmaService } from "./formats/sevenzip.js";
+import { streamDecoderService } from "./formats/streamDecoders.js";
 import { failedScan, type ScannedFile } from "./types.js";
 
 /** What the main thread sends: one file to scan. */
@@ -21,10 +21,10 @@ export interface ScanRequest {
   options: Pick<FileScanOptions, "notes" | "callables">;
 }
 
-/** What a thread is started with: the ports its HDF5 reads and LZMA streams go through. */
+/** What a thread is started with: the ports its HDF5 reads and its xz and LZMA streams go through. */
 export interface ScanThreadData {
   hdf5: MessagePort;
-  lzma: MessagePort;
+  streams: MessagePort;
 }
 
 /** What a thread answers. */
@@ -82,13 +82,13 @@ class ScanThread implements Lane {
   private dead: string | undefined;
 
   constructor() {
-    // The thread reads HDF5 and decodes LZMA through the main thread's one reader and decoder.
+    // The thread reads HDF5 and decodes xz and LZMA through the main thread's one reader and decoders.
     const hdf5 = hdf5Service();
-    const lzma = lzmaService();
+    const streams = streamDecoderService();
     // A small young generation: each thread's own took some 10 MB of peak RSS, and scans were no slower without it.
     this.worker = new Worker(new URL("./scanWorker.js", import.meta.url), {
-      workerData: { hdf5, lzma } satisfies ScanThreadData,
-      transferList: [hdf5, lzma],
+      workerData: { hdf5, streams } satisfies ScanThreadData,
+      transferList: [hdf5, streams],
       resourceLimits: { maxYoungGenerationSizeMb: 4 },
     });
     this.worker.on("message", (m: ScanAnswer) => {

@@ -16,7 +16,8 @@ import type { ScanBudget, ScanContext } from "../src/formats/context.js";
 import { detectZipLayout, openZip, scanZip } from "../src/formats/zip.js";
 import { scanTar } from "../src/formats/tar.js";
 import { innerName, scanBz2, scanGzip, scanLzma, scanXz, scanZlib } from "../src/formats/compression.js";
-import { decodeLzma, lzmaService, remoteLzmaDecoder, run7z, scanSevenZip, type LzmaDecodeFn } from "../src/formats/sevenzip.js";
+import { run7z, scanSevenZip } from "../src/formats/sevenzip.js";
+import { decodeStream, remoteStreamDecoder, streamDecoderService, type StreamDecoder, type StreamFormat } from "../src/formats/streamDecoders.js";
 import { parseLiteral, scanNpy } from "../src/formats/numpy.js";
 
 // ---- fake context
@@ -372,41 +373,44 @@ for (const [kind, scanner] of [["bz2", scanBz2], ["xz", scanXz], ["lzma", scanLz
   });
 }
 
-/** What `decode` makes of `input` with at most `maxBytes` out: whether it ran clean, and the bytes. */
-async function lzmaRun(decode: LzmaDecodeFn, input: Uint8Array, maxBytes = Infinity): Promise<{ ok: boolean; bytes: string }> {
-  const run = await decode({ input, maxBytes });
+/** What `decode` makes of a `format` stream with at most `maxBytes` out: whether it ran clean, and the bytes. */
+async function decoded(decode: StreamDecoder, format: StreamFormat, input: Uint8Array, maxBytes = Infinity): Promise<{ ok: boolean; bytes: string }> {
+  const run = await decode({ format, input, maxBytes });
   return { ok: run.ok, bytes: Buffer.concat(run.chunks).toString("latin1") };
 }
-const lzmaHere: LzmaDecodeFn = ({ input, maxBytes }) => decodeLzma(input, maxBytes);
+const decodeHere: StreamDecoder = ({ format, input, maxBytes }) => decodeStream(format, input, maxBytes);
 
 test("lzma: streams decode alike one after another, whether the one before decoded, broke or was stopped at the bound", async () => {
   const data = Buffer.from(HEX.lzma, "hex");
-  const clean = await lzmaRun(lzmaHere, data);
+  const clean = await decoded(decodeHere, "lzma", data);
   assert.deepEqual(clean, { ok: true, bytes: Buffer.from(PICKLE).toString("latin1") });
   for (const before of [data, data.subarray(0, data.length - 12), Buffer.alloc(40, 0xff)]) {
-    await lzmaRun(lzmaHere, before);
-    assert.deepEqual(await lzmaRun(lzmaHere, data), clean);
+    await decoded(decodeHere, "lzma", before);
+    assert.deepEqual(await decoded(decodeHere, "lzma", data), clean);
   }
-  await lzmaRun(lzmaHere, data, 3);
-  assert.deepEqual(await lzmaRun(lzmaHere, data), clean);
-  assert.deepEqual(await lzmaRun(lzmaHere, data, 3), { ok: false, bytes: clean.bytes.slice(0, 3) }, "a stream stopped at the bound is a failed run");
+  await decoded(decodeHere, "lzma", data, 3);
+  assert.deepEqual(await decoded(decodeHere, "lzma", data), clean);
+  assert.deepEqual(await decoded(decodeHere, "lzma", data, 3), { ok: false, bytes: clean.bytes.slice(0, 3) }, "a stream stopped at the bound is a failed run");
 });
 
-test("lzma: a stream decoded by another thread's decoder comes back as it does here, and fails closed once that decoder is gone", async () => {
-  const data = Buffer.from(HEX.lzma, "hex");
-  const service = lzmaService();
-  const remote = remoteLzmaDecoder(service);
-  // A view into a larger buffer: only the view is sent, and the caller's buffer stays usable.
-  const framed = Buffer.concat([Buffer.from("head"), data, Buffer.from("tail")]);
-  const view = framed.subarray(4, 4 + data.length);
-  for (const [input, max] of [[view, Infinity], [data.subarray(0, data.length - 12), Infinity], [data, 3]] as const) {
-    assert.deepEqual(await lzmaRun(remote, input, max), await lzmaRun(lzmaHere, input, max));
-  }
-  assert.equal(framed.toString("latin1", 0, 4), "head");
-  const inFlight = lzmaRun(remote, data);
-  service.close();
-  for (const run of [await inFlight, await lzmaRun(remote, data)]) assert.deepEqual(run, { ok: false, bytes: "" });
-});
+for (const format of ["lzma", "xz"] as const) {
+  test(`${format}: a stream decoded by another thread's decoder comes back as it does here, and fails closed once that decoder is gone`, async () => {
+    const data = Buffer.from(HEX[format], "hex");
+    const service = streamDecoderService();
+    const remote = remoteStreamDecoder(service);
+    // A view into a larger buffer: only the view is sent, and the caller's buffer stays usable.
+    const framed = Buffer.concat([Buffer.from("head"), data, Buffer.from("tail")]);
+    const view = framed.subarray(4, 4 + data.length);
+    for (const [input, max] of [[view, Infinity], [data.subarray(0, data.length - 12), Infinity], [data, 3], [Buffer.alloc(40, 0xff), Infinity]] as const) {
+      assert.deepEqual(await decoded(remote, format, input, max), await decoded(decodeHere, format, input, max));
+    }
+    assert.deepEqual(await decoded(remote, format, data, 3), { ok: false, bytes: Buffer.from(PICKLE).toString("latin1").slice(0, 3) });
+    assert.equal(framed.toString("latin1", 0, 4), "head");
+    const inFlight = decoded(remote, format, data);
+    service.close();
+    for (const run of [await inFlight, await decoded(remote, format, data)]) assert.deepEqual(run, { ok: false, bytes: "" });
+  });
+}
 
 test("compressors: the member name drops the suffix, or is '<decompressed>'", () => {
   assert.equal(innerName("w.tgz", { ".gz": "", ".tgz": ".tar" }), "w.tar");

@@ -4,10 +4,12 @@
  * back as an error that blocks, never as a pass.
  */
 import assert from "node:assert/strict";
-import { availableParallelism } from "node:os";
-import { join } from "node:path";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { availableParallelism, tmpdir } from "node:os";
+import { basename, join } from "node:path";
 import { test } from "node:test";
 import { scanFileFindings, scanPaths } from "../src/engine.js";
+import { run7z } from "../src/formats/sevenzip.js";
 import { decideFile } from "../src/policy/decide.js";
 import { defaultPolicy } from "../src/policy/policy.js";
 import { MIN_FILES_PER_THREAD, ScanThreads, THREAD_PAYBACK_MS, THREAD_WAIT_MS, threadsFor, threadsPayOff } from "../src/scanThreads.js";
@@ -72,16 +74,21 @@ test("the calling thread scans its share beside the workers, and both decide ali
   }
 });
 
-test("a decompression bomb decoded through the main thread's LZMA decoder is stopped at the same byte as here", async () => {
-  const bomb = join(FIXTURES, "bombs", "zeros_20mib.lzma");
+test("decompression bombs decoded through the main thread's xz and LZMA decoders are stopped at the same byte as here", async () => {
+  const folder = await mkdtemp(join(tmpdir(), "modelgate-bombs-"));
   const threads = new ScanThreads(1, scanFileFindings);
   try {
-    const there = await threads.scanFile(bomb, "zeros.lzma", {});
-    const here = await scanFileFindings(bomb, "zeros.lzma");
-    assert.deepEqual(there.findings.map((f) => f.rule), ["MG140"]);
-    assert.deepEqual(there.findings, here.findings);
+    const xz = await run7z(["a", "-txz", "-mx=1", "z.xz", "zeros"], { zeros: new Uint8Array(20 << 20) });
+    await writeFile(join(folder, "zeros.xz"), xz.fs.readFile("z.xz"));
+    for (const bomb of [join(folder, "zeros.xz"), join(FIXTURES, "bombs", "zeros_20mib.lzma")]) {
+      const there = await threads.scanFile(bomb, basename(bomb), {});
+      const here = await scanFileFindings(bomb, basename(bomb));
+      assert.deepEqual(there.findings.map((f) => f.rule), ["MG140"], bomb);
+      assert.deepEqual(there.findings, here.findings);
+    }
   } finally {
     await threads.close();
+    await rm(folder, { recursive: true, force: true });
   }
 });
 

@@ -14,7 +14,7 @@ import { formatBytes } from "../units.js";
 import { canDescend, layerCapacity } from "./container.js";
 import type { FormatScanner, ScanBudget, ScanContext } from "./context.js";
 import { Chunks } from "./chunks.js";
-import { decodeLzma } from "./sevenzip.js";
+import { decodeStream, type StreamFormat } from "./streamDecoders.js";
 
 /** Why a layer's content is incomplete; `data` still holds everything decoded before it. */
 export interface LayerProblem {
@@ -278,48 +278,25 @@ function lz4Block(src: Uint8Array, from: number, to: number, dst: Uint8Array, at
   return d;
 }
 
-/** xz, streamed through xz-decompress (xz-embedded compiled to WebAssembly). */
-export async function decompressXz(source: ByteSource, budget: ScanBudget): Promise<Layer> {
-  // A CommonJS bundle: loaded on first use (it instantiates WebAssembly), through require for its named export.
-  const { XzReadableStream } = createRequire(import.meta.url)("xz-decompress") as typeof import("xz-decompress");
-  const sink = new LayerSink(budget, source.size);
-  const input = readChunks(source, 0, source.size);
-  const compressed = new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      const next = await input.next();
-      if (next.done) controller.close();
-      else controller.enqueue(next.value);
-    },
-  });
-  const reader = new XzReadableStream(compressed).getReader();
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) return sink.finish();
-      if (!sink.push(value)) {
-        await reader.cancel();
-        return sink.finish();
-      }
-    }
-  } catch (err) {
-    return sink.finish({ rule: "MG141", message: `is corrupt or truncated (${errorText(err)}) after ${sink.size} decompressed bytes` });
-  }
+/**
+ * A whole xz or raw LZMA stream (Python's lzma.FORMAT_ALONE, joblib's .lzma), through this
+ * process's WebAssembly decoders (src/formats/streamDecoders.ts). The decoder stops one byte past
+ * what the layer may hold, so the sink sees the bound crossed and says which.
+ */
+function decompressWhole(format: StreamFormat): (source: ByteSource, budget: ScanBudget) => Promise<Layer> {
+  return async (source, budget) => {
+    const input = await readInput(source);
+    if (!(input instanceof Uint8Array)) return { chunks: [], size: 0, problem: input };
+    const sink = new LayerSink(budget, input.length);
+    const run = await decodeStream(format, input, sink.capacity + 1);
+    for (const chunk of run.chunks) if (!sink.push(chunk)) break;
+    if (sink.limit || run.ok) return sink.finish();
+    return sink.finish({ rule: "MG141", message: `is corrupt or truncated (${run.error}) after ${sink.size} decompressed bytes` });
+  };
 }
 
-/**
- * Raw LZMA ("alone" format: Python's lzma.FORMAT_ALONE, joblib's .lzma), through 7-Zip's decoder.
- * Its output arrives byte by byte on stdout, so the bound stops it mid-stream.
- */
-export async function decompressLzma(source: ByteSource, budget: ScanBudget): Promise<Layer> {
-  const input = await readInput(source);
-  if (!(input instanceof Uint8Array)) return { chunks: [], size: 0, problem: input };
-  const sink = new LayerSink(budget, input.length);
-  // One byte past the capacity, so that the sink sees the bound crossed and says which.
-  const run = await decodeLzma(input, sink.capacity + 1);
-  for (const chunk of run.chunks) if (!sink.push(chunk)) break;
-  if (sink.limit || run.ok) return sink.finish();
-  return sink.finish({ rule: "MG141", message: `is corrupt or truncated (${run.error}) after ${sink.size} decompressed bytes` });
-}
+const decompressXz = decompressWhole("xz");
+export const decompressLzma = decompressWhole("lzma");
 
 export function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);

@@ -6,15 +6,14 @@
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
-import type { MessagePort } from "node:worker_threads";
 import type { FileSystem, SevenZipModule, SevenZipModuleFactory, SevenZipModuleOptions } from "7z-wasm";
 import { LIMITS } from "../limits.js";
 import { BufferSource, type ByteSource } from "../sources/byteSource.js";
 import { formatBytes } from "../units.js";
-import { callThrough, servePort } from "../portCalls.js";
 import { Chunks } from "./chunks.js";
 import { canDescend, checkMemberNames, layerCapacity, memberBudget } from "./container.js";
 import type { FormatScanner, ScanContext } from "./context.js";
+import type { DecodedStream } from "./streamDecoders.js";
 
 export interface SevenZipRun {
   /** Exit status 0 and no exception. */
@@ -86,30 +85,17 @@ async function newDecoder(): Promise<LzmaDecoder> {
   return { instance, out };
 }
 
-/** A raw LZMA stream to decode, and the most output bytes wanted. */
-export interface LzmaRequest {
-  input: Uint8Array;
-  maxBytes: number;
-}
-/** What a raw LZMA stream decoded to, up to the bytes wanted. */
-export interface LzmaOutput {
-  chunks: Uint8Array<ArrayBuffer>[];
-  /** The stream decoded to its end (exit status 0) within the bytes wanted. */
-  ok: boolean;
-  /** Why not, when not. */
-  error: string;
-}
-
 /** Thrown from the output callback once the bytes wanted are in. */
 class EnoughOutput extends Error {}
 
 /**
- * Decodes a raw LZMA ("alone") stream with 7-Zip, stopping once `maxBytes` are out. The instance
+ * Decodes a raw LZMA ("alone") stream with 7-Zip on this thread, stopping once `maxBytes` are
+ * out (src/formats/streamDecoders.ts routes a scanning thread's streams here). The instance
  * decodes the next stream only after a clean run (exit status 0) that left its memory the size it
  * was created: a failed or stopped run, or one that grew the heap, drops it. (The instance's memory
  * itself is not reset between streams; 7-Zip frees what a command allocated when the command ends.)
  */
-async function decodeLzmaHere({ input, maxBytes }: LzmaRequest): Promise<LzmaOutput> {
+export async function decodeLzmaHere(input: Uint8Array, maxBytes: number): Promise<DecodedStream> {
   const output = new Chunks();
   let decoder: LzmaDecoder;
   try {
@@ -133,37 +119,6 @@ async function decodeLzmaHere({ input, maxBytes }: LzmaRequest): Promise<LzmaOut
   instance.module.FS.unlink("in.lzma");
   if (run.ok && instance.memoryBytes() === initialBytes) spareDecoder = decoder;
   return { chunks: output.done() as Uint8Array<ArrayBuffer>[], ok: run.ok, error: out.errors.trim() || run.error };
-}
-
-/** A decoder of raw LZMA streams: this thread's own, or one behind a port. */
-export type LzmaDecodeFn = (request: LzmaRequest) => Promise<LzmaOutput>;
-
-let route: LzmaDecodeFn = decodeLzmaHere;
-
-/** Decodes a raw LZMA stream with this process's decoder, up to `maxBytes` of output. */
-export function decodeLzma(input: Uint8Array, maxBytes: number): Promise<LzmaOutput> {
-  return route({ input, maxBytes });
-}
-
-/** Sends this thread's LZMA streams to `decode` instead of a decoder of its own (a scanning thread: remoteLzmaDecoder). */
-export function useLzmaDecoder(decode: LzmaDecodeFn): void {
-  route = decode;
-}
-
-/** A port over which another thread's LZMA streams are decoded by this thread's decoder (see src/portCalls.ts). */
-export function lzmaService(): MessagePort {
-  return servePort(decodeLzmaHere, (output) => [...new Set(output.chunks.map((c) => c.buffer))]);
-}
-
-/**
- * Decodes through the decoder behind `port` (an lzmaService). Streams in flight when the port
- * closes, and later ones, are not decoded (a failed run): the layer is reported, never passed.
- */
-export function remoteLzmaDecoder(port: MessagePort): LzmaDecodeFn {
-  const gone: LzmaOutput = { chunks: [], ok: false, error: "the LZMA decoder's thread is gone" };
-  const call = callThrough<LzmaRequest & { input: Uint8Array<ArrayBuffer> }, LzmaOutput>(port, gone, (r) => [r.input.buffer]);
-  // A copy of its own to hand over: the input may be a view of a buffer the caller still reads.
-  return ({ input, maxBytes }) => call({ input: input.slice(), maxBytes });
 }
 
 /** Emscripten's hook for supplying the instance itself (not in 7z-wasm's types). */
