@@ -18,13 +18,17 @@ interface Answer<Reply> {
 export type Moved<T> = (message: T) => TransferListItem[];
 
 /**
- * A port whose calls `serve` answers on this thread; `serve` must not reject (a failure is a
- * reply). The port does not keep the process alive; the caller hands it to the thread that calls
- * through it (callThrough).
+ * A port whose calls `serve` answers on this thread; a call `serve` rejects is answered with
+ * `failed(error)`. The port does not keep the process alive; the caller hands it to the thread
+ * that calls through it (callThrough).
  */
-export function servePort<Request, Reply>(serve: (request: Request) => Promise<Reply>, moved: Moved<Reply>): MessagePort {
+export function servePort<Request, Reply>(serve: (request: Request) => Promise<Reply>, failed: (error: unknown) => Reply, moved: Moved<Reply>): MessagePort {
   const { port1, port2 } = new MessageChannel();
-  port1.on("message", (m: Call<Request>) => void serve(m.request).then((reply) => port1.postMessage({ id: m.id, reply } satisfies Answer<Reply>, moved(reply))));
+  const answer = async (m: Call<Request>): Promise<void> => {
+    const reply = await serve(m.request).catch(failed);
+    port1.postMessage({ id: m.id, reply } satisfies Answer<Reply>, moved(reply));
+  };
+  port1.on("message", (m: Call<Request>) => void answer(m));
   port1.unref();
   return port2;
 }
@@ -53,8 +57,12 @@ export function callThrough<Request, Reply>(port: MessagePort, gone: Reply, move
     new Promise((resolve) => {
       if (closed) return resolve(gone);
       const id = next++;
+      try {
+        port.postMessage({ id, request } satisfies Call<Request>, moved(request));
+      } catch {
+        return resolve(gone); // not sendable (a buffer that cannot move): never decoded, never passed
+      }
       waiting.set(id, resolve);
       port.ref();
-      port.postMessage({ id, request } satisfies Call<Request>, moved(request));
     });
 }

@@ -398,13 +398,15 @@ for (const format of ["lzma", "xz"] as const) {
     const data = Buffer.from(HEX[format], "hex");
     const service = streamDecoderService();
     const remote = remoteStreamDecoder(service);
-    // A view into a larger buffer: only the view is sent, and the caller's buffer stays usable.
-    const framed = Buffer.concat([Buffer.from("head"), data, Buffer.from("tail")]);
+    // A view into a larger buffer of its own (not Node's shared pool, which postMessage copies
+    // rather than moves): only the view is sent, and the caller's buffer stays whole.
+    const framed = Buffer.concat([Buffer.from("head"), data, Buffer.alloc(8192, 0x20)]);
     const view = framed.subarray(4, 4 + data.length);
     for (const [input, max] of [[view, Infinity], [data.subarray(0, data.length - 12), Infinity], [data, 3], [Buffer.alloc(40, 0xff), Infinity]] as const) {
       assert.deepEqual(await decoded(remote, format, input, max), await decoded(decodeHere, format, input, max));
     }
     assert.deepEqual(await decoded(remote, format, data, 3), { ok: false, bytes: Buffer.from(PICKLE).toString("latin1").slice(0, 3) });
+    assert.equal(framed.length, 4 + data.length + 8192, "the caller's buffer was not moved away");
     assert.equal(framed.toString("latin1", 0, 4), "head");
     const inFlight = decoded(remote, format, data);
     service.close();

@@ -4,7 +4,7 @@
  * back as an error that blocks, never as a pass.
  */
 import assert from "node:assert/strict";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { availableParallelism, tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { test } from "node:test";
@@ -14,6 +14,8 @@ import { decideFile } from "../src/policy/decide.js";
 import { defaultPolicy } from "../src/policy/policy.js";
 import { MIN_FILES_PER_THREAD, ScanThreads, THREAD_PAYBACK_MS, THREAD_WAIT_MS, threadsFor, threadsPayOff } from "../src/scanThreads.js";
 import type { FileResult, ScannedFile } from "../src/types.js";
+import { OP, assemble, call1, global } from "./support/pickle.js";
+import { plainZip } from "./support/zip.js";
 
 const FIXTURES = join(import.meta.dirname, "..", "..", "test", "fixtures");
 
@@ -86,6 +88,29 @@ test("decompression bombs decoded through the main thread's xz and LZMA decoders
       assert.deepEqual(there.findings.map((f) => f.rule), ["MG140"], bomb);
       assert.deepEqual(there.findings, here.findings);
     }
+  } finally {
+    await threads.close();
+    await rm(folder, { recursive: true, force: true });
+  }
+});
+
+test("an LZMA member decoded by the main thread leaves the rest of its small archive readable on the thread", async () => {
+  // A file of 1 MiB or less is read whole into one buffer; the LZMA member is a view into it, so
+  // moving the member's buffer to the main thread would take the archive's bytes from the thread.
+  const folder = await mkdtemp(join(tmpdir(), "modelgate-lzma-member-"));
+  const threads = new ScanThreads(1, scanFileFindings);
+  try {
+    const lzma = await readFile(join(FIXTURES, "malicious", "p12_lzma_alone.lzma"));
+    const evil = assemble(OP.PROTO, 2, call1(global("os", "system"), "echo harmless"), OP.STOP);
+    const file = join(folder, "two.zip");
+    // Over 4 KiB, so that the whole-file buffer is not one of Node's pooled ones (postMessage copies those).
+    const notes = { name: "notes.txt", data: Buffer.alloc(8192, 0x20) };
+    await writeFile(file, plainZip([{ name: "a.pkl.lzma", data: lzma }, notes, { name: "b.pkl", data: evil }]));
+    const there = await threads.scanFile(file, "two.zip", {});
+    const here = await scanFileFindings(file, "two.zip");
+    assert.equal(there.error, undefined);
+    assert.ok(there.findings.some((f) => f.rule === "MG100" && f.location.member === "b.pkl"), JSON.stringify(there.findings));
+    assert.deepEqual(there.findings, here.findings);
   } finally {
     await threads.close();
     await rm(folder, { recursive: true, force: true });

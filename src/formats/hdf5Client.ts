@@ -162,7 +162,8 @@ export function useHdf5Reader(read: Hdf5ReadFn): void {
 
 /** A port over which another thread's reads are served by this thread's reader (see src/portCalls.ts). */
 export function hdf5Service(): MessagePort {
-  return servePort(readHere, () => []);
+  // readHere answers every failure as a read that failed; a throw past it is one too.
+  return servePort(readHere, (err) => ({ failure: err instanceof Error ? err.message : String(err), overTime: false }), () => []);
 }
 
 /**

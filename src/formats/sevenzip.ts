@@ -96,16 +96,18 @@ class EnoughOutput extends Error {}
  * itself is not reset between streams; 7-Zip frees what a command allocated when the command ends.)
  */
 export async function decodeLzmaHere(input: Uint8Array, maxBytes: number): Promise<DecodedStream> {
-  const output = new Chunks();
+  // Taken before any await: a spare put back while a new instance starts must not be dropped.
+  const spare = spareDecoder;
+  spareDecoder = undefined;
   let decoder: LzmaDecoder;
   try {
-    decoder = spareDecoder ?? (await newDecoder());
+    decoder = spare ?? (await newDecoder());
   } catch (err) {
     return { chunks: [], ok: false, error: `7-Zip did not start (${err instanceof Error ? err.message : String(err)})` };
   }
-  spareDecoder = undefined;
   const { instance, out } = decoder;
   const initialBytes = instance.memoryBytes();
+  const output = new Chunks();
   let size = 0;
   out.onByte = (byte) => {
     if (size === maxBytes) throw new EnoughOutput();
@@ -113,10 +115,17 @@ export async function decodeLzmaHere(input: Uint8Array, maxBytes: number): Promi
     size++;
   };
   out.errors = "";
-  instance.module.FS.writeFile("in.lzma", input);
-  const run = callMain(instance.module, ["e", "-so", "-tlzma", NO_PASSWORD, "in.lzma"]);
-  out.onByte = IGNORE_BYTE;
-  instance.module.FS.unlink("in.lzma");
+  let run: { ok: boolean; error: string };
+  try {
+    instance.module.FS.writeFile("in.lzma", input);
+    run = callMain(instance.module, ["e", "-so", "-tlzma", NO_PASSWORD, "in.lzma"]);
+    instance.module.FS.unlink("in.lzma");
+  } catch (err) {
+    // The in-memory file system failed (out of WebAssembly memory): the instance is not reused.
+    return { chunks: output.done() as Uint8Array<ArrayBuffer>[], ok: false, error: `7-Zip's file system failed (${err instanceof Error ? err.message : String(err)})` };
+  } finally {
+    out.onByte = IGNORE_BYTE;
+  }
   if (run.ok && instance.memoryBytes() === initialBytes) spareDecoder = decoder;
   return { chunks: output.done() as Uint8Array<ArrayBuffer>[], ok: run.ok, error: out.errors.trim() || run.error };
 }

@@ -78,7 +78,8 @@ export function useStreamDecoder(decode: StreamDecoder): void {
 
 /** A port over which another thread's streams are decoded by this thread's decoders. */
 export function streamDecoderService(): MessagePort {
-  return servePort(decodeHere, (output) => [...new Set(output.chunks.map((c) => c.buffer))]);
+  const failed = (err: unknown): DecodedStream => ({ chunks: [], ok: false, error: `the decoder failed (${err instanceof Error ? err.message : String(err)})` });
+  return servePort(decodeHere, failed, (output) => [...new Set(output.chunks.map((c) => c.buffer))]);
 }
 
 /**
@@ -88,6 +89,7 @@ export function streamDecoderService(): MessagePort {
 export function remoteStreamDecoder(port: MessagePort): StreamDecoder {
   const gone: DecodedStream = { chunks: [], ok: false, error: "the decoders' thread is gone" };
   const call = callThrough<DecodeRequest & { input: Uint8Array<ArrayBuffer> }, DecodedStream>(port, gone, (r) => [r.input.buffer]);
-  // A copy of its own to hand over: the input may be a view of a buffer the caller still reads.
-  return ({ format, input, maxBytes }) => call({ format, input: input.slice(), maxBytes });
+  // A copy with a buffer of its own to hand over: the input is often a view of a buffer the caller
+  // still reads (a whole small file, a member inside it). Not `slice()`, which on a Buffer is a view.
+  return ({ format, input, maxBytes }) => call({ format, input: new Uint8Array(input), maxBytes });
 }
