@@ -6,7 +6,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
@@ -230,13 +230,17 @@ test("zip: a link escaping with '..' through another link is MG142", async () =>
 
 test("a gzipped tar (.nemo) with a link to a credential file blocks by default", async () => {
   const dir = mkdtempSync(join(tmpdir(), "mg-links-"));
-  const path = join(dir, "model.nemo");
-  writeFileSync(path, gzipSync(tar([{ name: "model_config.yaml", data: "a: 1\n" }, { name: "model_weights.ckpt", type: "2", link: "/root/.ssh/id_rsa" }])));
-  const report = await scan(path);
-  assert.equal(report.verdict, "block");
-  const finding = report.files[0]!.findings.find((f) => f.rule === "MG142");
-  assert.equal(finding?.severity, "high");
-  assert.equal(finding?.evidence, "model_weights.ckpt -> /root/.ssh/id_rsa");
+  try {
+    const path = join(dir, "model.nemo");
+    writeFileSync(path, gzipSync(tar([{ name: "model_config.yaml", data: "a: 1\n" }, { name: "model_weights.ckpt", type: "2", link: "/root/.ssh/id_rsa" }])));
+    const report = await scan(path);
+    assert.equal(report.verdict, "block");
+    const finding = report.files[0]!.findings.find((f) => f.rule === "MG142");
+    assert.equal(finding?.severity, "high");
+    assert.equal(finding?.evidence, "model_weights.ckpt -> /root/.ssh/id_rsa");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test("member names: absolute paths, drive letters and '..' steps, with either separator, escape; other names do not", () => {

@@ -7,7 +7,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { scan } from "../src/index.js";
@@ -69,10 +69,14 @@ function zipaligned(program: Buffer, members: Record<string, Buffer>, zip64 = fa
 
 async function scanBytes(name: string, bytes: Buffer): Promise<Finding[]> {
   const dir = mkdtempSync(join(tmpdir(), "mg-llamafile-"));
-  const path = join(dir, name);
-  writeFileSync(path, bytes);
-  const report = await scan(path);
-  return report.files.flatMap((f) => f.findings);
+  try {
+    const path = join(dir, name);
+    writeFileSync(path, bytes);
+    const report = await scan(path);
+    return report.files.flatMap((f) => f.findings);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 const templateFindings = (findings: Finding[], member: string): Finding[] =>

@@ -5,7 +5,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { scan } from "../src/index.js";
@@ -94,12 +94,16 @@ test("a zip without MAR-INF/MANIFEST.json is not a TorchServe archive, whatever 
 
 test("end to end: the handler is reported and the serialized model is still scanned by content", async () => {
   const dir = mkdtempSync(join(tmpdir(), "mg-mar-"));
-  const path = join(dir, "evil.mar");
-  const pickle = assemble(OP.PROTO, 2, call1(global("os", "system"), "echo harmless"), OP.STOP);
-  writeFileSync(path, mar({ handler: "handler.py" }, { "handler.py": HANDLER, "model.pt": pickle }));
-  const report = await scan(path);
-  assert.equal(report.verdict, "block");
-  const rules = report.files[0]!.findings.map((f) => `${f.rule} ${f.severity}`);
-  assert.ok(rules.includes("MG284 high"), rules.join(", "));
-  assert.ok(rules.includes("MG100 critical"), rules.join(", "));
+  try {
+    const path = join(dir, "evil.mar");
+    const pickle = assemble(OP.PROTO, 2, call1(global("os", "system"), "echo harmless"), OP.STOP);
+    writeFileSync(path, mar({ handler: "handler.py" }, { "handler.py": HANDLER, "model.pt": pickle }));
+    const report = await scan(path);
+    assert.equal(report.verdict, "block");
+    const rules = report.files[0]!.findings.map((f) => `${f.rule} ${f.severity}`);
+    assert.ok(rules.includes("MG284 high"), rules.join(", "));
+    assert.ok(rules.includes("MG100 critical"), rules.join(", "));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
