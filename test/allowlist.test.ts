@@ -3,10 +3,11 @@
  * nothing dangerous got in, and that the introspection of the real libraries is in it.
  */
 import assert from "node:assert/strict";
-import { readdirSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { allowlist, allowlistIndex, type AllowKind, allowEntry, allowedNames, exclusionOf } from "../src/rules/allowlist.js";
+import { allowlist, allowlistIndex, type AllowKind, allowEntry, allowedNames, exclusionOf, Shard } from "../src/rules/allowlist.js";
 import { DENY_MODULES, DENY_NAMES } from "../src/rules/callables.js";
 
 const KINDS = new Set(["class", "enum", "function", "cython"]);
@@ -71,6 +72,34 @@ describe("data/allowlist.json", () => {
     // A module name from a pickle is looked up only in the listed shards, never read as a path.
     assert.equal(allowEntry("../../package.name"), undefined);
     assert.equal(allowEntry("nosuchpackage.Thing"), undefined);
+  });
+
+  test("each shard, read a module at a time from its lines, holds what the whole file parses to", () => {
+    const dir = fileURLToPath(new URL("../../data/allowlist/", import.meta.url));
+    let modules = 0;
+    for (const top of allowlistIndex().shards) {
+      const parsed = (JSON.parse(readFileSync(join(dir, `${top}.json`), "utf8")) as { modules: Record<string, unknown> }).modules;
+      for (const [module, entry] of Object.entries(parsed)) {
+        assert.deepEqual(allowlist().modules[module], entry, module);
+        modules++;
+      }
+    }
+    assert.equal(Object.keys(allowlist().modules).length, modules);
+  });
+
+  test("a shard not written a module per line is refused, not half read", () => {
+    const good = '{\n"schema":"modelgate.allowlist-shard/v2",\n"modules":{\n"m":{"lib":"l","names":{"A":"class"}},\n"m.n":{"lib":"l","names":{}}\n}\n}\n';
+    assert.deepEqual(new Shard(good, "x").get("m"), { lib: "l", names: { A: "class" } });
+    assert.equal(new Shard(good, "x").get("constructor"), undefined);
+    const bad = [
+      good.replace('"modelgate.allowlist-shard/v2"', '"modelgate.allowlist-shard/v1"'),
+      good.replace("}},\n", "}}\n"), // a missing comma: two entries run together
+      JSON.stringify(JSON.parse(good)), // valid JSON on one line
+    ];
+    for (const text of bad) assert.throws(() => new Shard(text, "x"), /not a modelgate|not one module/, text);
+    // Two modules on one line read as one entry that is not JSON: looking it up fails (the scan errs and blocks).
+    const joined = new Shard(good.replace('\n"m.n"', ' "m.n"'), "x");
+    assert.throws(() => joined.get("m"), /x: the entry of m is not JSON/);
   });
 
   test("has the v2 schema, a generator command, kinds and libraries", () => {

@@ -408,7 +408,8 @@ def compat_tables(python: str) -> dict:
 
 
 def dumps_compact(data: dict) -> str:
-    """JSON with one module (or one exclusion / compat entry) per line: diffable, still compact."""
+    """JSON with one module (or one exclusion / compat entry) per line: diffable, still compact.
+    src/rules/allowlist.ts relies on it: it parses a shard's modules one line at a time, as looked up."""
     def line(v) -> str:
         return json.dumps(v, separators=(",", ":"), ensure_ascii=False, sort_keys=False)
 

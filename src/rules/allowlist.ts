@@ -86,14 +86,64 @@ export interface AllowlistData extends Omit<AllowlistIndex, "shards"> {
   modules: Record<string, AllowModule>;
 }
 
-interface Shard {
-  schema: "modelgate.allowlist-shard/v2";
-  modules: Record<string, AllowModule>;
+const SHARD_SCHEMA = "modelgate.allowlist-shard/v2";
+
+/**
+ * One shard's text, each module parsed when it is first looked up. generate.py's dumps_compact
+ * writes a module per line (`"module":{…},`), so a module's entry is its line: the transformers
+ * shard alone is 0.8 MB of JSON, some 3 MB once parsed, of which a scan needs a few modules, and
+ * every scanning thread holds its own copy of what it reads.
+ */
+export class Shard {
+  /** Module → the text of its entry, a slice of the file's text (not a copy). */
+  private readonly texts = new Map<string, string>();
+  private readonly parsed = new Map<string, AllowModule>();
+
+  constructor(
+    text: string,
+    private readonly file: string,
+  ) {
+    const lines = text.split("\n");
+    // "{", the schema, "modules":{, a line per module, then the "}" closing the modules, the file's "}" and its last newline.
+    const end = lines.length - 3;
+    const framed = lines[0] === "{" && lines[1] === `"schema":"${SHARD_SCHEMA}",` && lines[2] === `"modules":{` && lines[end] === "}" && lines[end + 1] === "}" && lines[end + 2] === "";
+    if (!framed) throw new Error(`${file}: not a ${SHARD_SCHEMA} shard written a module per line (scripts/allowlist/generate.py)`);
+    for (let i = 3; i < end; i++) {
+      const line = lines[i]!;
+      const keyEnd = line.indexOf('":{');
+      const lastLine = i === end - 1;
+      if (line[0] !== '"' || keyEnd < 0 || line.endsWith(",") === lastLine) throw new Error(`${file}: line ${i + 1} is not one module's entry`);
+      this.texts.set(line.slice(1, keyEnd), line.slice(keyEnd + 2, lastLine ? line.length : -1));
+    }
+  }
+
+  get(module: string): AllowModule | undefined {
+    const done = this.parsed.get(module);
+    if (done) return done;
+    const text = this.texts.get(module);
+    if (text === undefined) return undefined;
+    let entry: AllowModule;
+    try {
+      entry = JSON.parse(text) as AllowModule;
+    } catch (err) {
+      // Two entries run together on one line: the scan stops with an error, which blocks.
+      throw new Error(`${this.file}: the entry of ${module} is not JSON (${err instanceof Error ? err.message : String(err)})`);
+    }
+    this.parsed.set(module, entry);
+    return entry;
+  }
+
+  /** Every module, parsed. */
+  all(): Record<string, AllowModule> {
+    const modules: Record<string, AllowModule> = {};
+    for (const module of this.texts.keys()) modules[module] = this.get(module)!;
+    return modules;
+  }
 }
 
 let index: AllowlistIndex | undefined;
 let shardNames: ReadonlySet<string> | undefined;
-const shards = new Map<string, Readonly<Record<string, AllowModule>>>();
+const shards = new Map<string, Shard>();
 let whole: AllowlistData | undefined;
 
 /** The index, read on first use: a run that never judges a pickle (`--version`, a safetensors scan) never pays for it. */
@@ -106,21 +156,25 @@ export function allowlistIndex(): Readonly<AllowlistIndex> {
 }
 
 /**
- * The modules of `module`'s top-level package, read on first use; undefined when no shard holds
- * that package. Only packages the index names are read: a module name from a pickle never
- * becomes a path of its own.
+ * The shard of a top-level package, read on first use; undefined when the index names no such
+ * shard. Only packages the index names are read: a module name from a pickle never becomes a
+ * path of its own.
  */
-function modulesOf(module: string): Readonly<Record<string, AllowModule>> | undefined {
-  const dot = module.indexOf(".");
-  const top = dot < 0 ? module : module.slice(0, dot);
+function shardOf(top: string): Shard | undefined {
   const cached = shards.get(top);
   if (cached) return cached;
   allowlistIndex();
   if (!shardNames!.has(top)) return undefined;
-  const read = JSON.parse(readFileSync(packageFile(`data/allowlist/${top}.json`), "utf8")) as Shard;
-  if (read.schema !== "modelgate.allowlist-shard/v2") throw new Error(`data/allowlist/${top}.json: unknown schema ${String(read.schema)}`);
-  shards.set(top, read.modules);
-  return read.modules;
+  const file = `data/allowlist/${top}.json`;
+  const shard = new Shard(readFileSync(packageFile(file), "utf8"), file);
+  shards.set(top, shard);
+  return shard;
+}
+
+/** A module's allowlist entry, when its package's shard lists it. */
+function moduleEntry(module: string): AllowModule | undefined {
+  const dot = module.indexOf(".");
+  return shardOf(dot < 0 ? module : module.slice(0, dot))?.get(module);
 }
 
 /** The whole table, every shard read. */
@@ -128,7 +182,7 @@ export function allowlist(): Readonly<AllowlistData> {
   if (whole) return whole;
   const { shards: tops, ...rest } = allowlistIndex();
   const modules: Record<string, AllowModule> = {};
-  for (const top of tops) Object.assign(modules, modulesOf(top));
+  for (const top of tops) Object.assign(modules, shardOf(top)!.all());
   return (whole = { ...rest, modules });
 }
 
@@ -145,8 +199,7 @@ export function allowEntry(qualified: string): AllowEntry | undefined {
   let found: AllowEntry | undefined;
   for (let dot = qualified.lastIndexOf("."); dot > 0 && !found; dot = qualified.lastIndexOf(".", dot - 1)) {
     const module = qualified.slice(0, dot);
-    const modules = modulesOf(module);
-    const m = modules && Object.hasOwn(modules, module) ? modules[module] : undefined;
+    const m = moduleEntry(module);
     const name = qualified.slice(dot + 1);
     if (!m || !Object.hasOwn(m.names, name)) continue;
     const v = m.names[name];
