@@ -1,15 +1,22 @@
 /** Incremental rescans: unchanged files are not analysed again; changed files, new rules or settings are. */
 import assert from "node:assert/strict";
-import { mkdtemp, readFile, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, it } from "node:test";
+import { after, describe, it } from "node:test";
 import { scanPaths } from "../src/engine.js";
 import { parsePolicy, ScanCache } from "../src/policy/index.js";
 import { assemble, call1, global, OP } from "./support/pickle.js";
 
+/** Each store's folder and the cache file the tests keep beside it (outside the scanned folder). */
+const paths: string[] = [];
+after(async () => {
+  for (const p of paths) await rm(p, { recursive: true, force: true });
+});
+
 async function store(): Promise<string> {
   const root = await mkdtemp(join(tmpdir(), "modelgate-cache-"));
+  paths.push(root, `${root}.cache.json`);
   await writeFile(join(root, "a.pkl"), assemble(OP.PROTO, 2, OP.EMPTY_DICT, OP.STOP));
   await writeFile(join(root, "b.pkl"), assemble(OP.PROTO, 2, call1(global("acme.models", "Net"), "x"), OP.STOP));
   await writeFile(join(root, "c.pkl"), assemble(OP.PROTO, 2, OP.EMPTY_LIST, OP.STOP));

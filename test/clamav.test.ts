@@ -6,7 +6,8 @@
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import { createHash } from "node:crypto";
-import { mkdir, mkdtemp, symlink, writeFile } from "node:fs/promises";
+import { once } from "node:events";
+import { mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -80,8 +81,17 @@ before(async () => {
   process.stderr.write(`# clamd answered ${Math.round(ms)} ms after it was started\n`);
 });
 
-after(() => {
-  if (clamd.exitCode === null) clamd.kill("SIGTERM");
+after(async () => {
+  try {
+    if (clamd.exitCode === null && clamd.signalCode === null) {
+      const exited = once(clamd, "exit");
+      clamd.kill("SIGTERM");
+      await exited;
+    }
+  } finally {
+    // After clamd has exited: its socket, log and temporary files are in this folder.
+    if (dir) await rm(dir, { recursive: true, force: true });
+  }
 });
 
 interface Run {

@@ -5,16 +5,17 @@
  * constant the scanner keeps or one too long to keep, and across the reader's chunk boundaries.
  */
 import assert from "node:assert/strict";
-import { mkdtemp, writeFile } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { deflateSync } from "node:zlib";
-import { test } from "node:test";
+import { after, test } from "node:test";
 import { scanFile } from "../src/engine.js";
 import { OP, assemble, global, str, u32, u64 } from "./support/pickle.js";
 
 const PAYLOAD = assemble(OP.PROTO, 2, global("posix", "system"), str("echo modelgate-fixture"), OP.TUPLE1, OP.REDUCE, OP.STOP);
 const dir = await mkdtemp(join(tmpdir(), "modelgate-dormant-"));
+after(() => rm(dir, { recursive: true, force: true }));
 
 async function findings(name: string, bytes: Buffer): Promise<string[]> {
   const path = join(dir, name);

@@ -2,10 +2,10 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
-import { appendFile, mkdir, mkdtemp, readFile, readdir, writeFile } from "node:fs/promises";
+import { appendFile, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, it } from "node:test";
+import { after, describe, it } from "node:test";
 import { assemble, call1, global, OP } from "./support/pickle.js";
 
 const MAIN = join(import.meta.dirname, "..", "src", "cli", "main.js");
@@ -15,8 +15,14 @@ function modelgate(cwd: string, ...args: string[]): { status: number | null; std
   return { status, stdout, stderr };
 }
 
+const dirs: string[] = [];
+after(async () => {
+  for (const d of dirs) await rm(d, { recursive: true, force: true });
+});
+
 async function workspace(): Promise<string> {
   const root = await mkdtemp(join(tmpdir(), "modelgate-gate-"));
+  dirs.push(root);
   await mkdir(join(root, "models"));
   await writeFile(join(root, "models", "evil.pkl"), assemble(OP.PROTO, 2, call1(global("posix", "system"), "echo hi"), OP.STOP));
   await writeFile(join(root, "models", "weights.pt"), assemble(OP.PROTO, 2, OP.EMPTY_DICT, OP.STOP));
@@ -27,6 +33,7 @@ async function workspace(): Promise<string> {
 describe("gate CLI", () => {
   it("init writes a starter policy once and refuses to overwrite it", async () => {
     const root = await mkdtemp(join(tmpdir(), "modelgate-gate-"));
+    dirs.push(root);
     assert.equal(modelgate(root, "init").status, 0);
     const first = await readFile(join(root, "modelgate.yml"), "utf8");
     const again = modelgate(root, "init");

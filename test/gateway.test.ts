@@ -274,7 +274,6 @@ describe("gateway: hub clients download through it", () => {
       assert.match(recent, /org\/model\/model\.safetensors/);
       assert.match(recent, /pass/);
       assert.match(await page.locator("#policy + table").innerText(), /medium or worse/);
-      await page.screenshot({ path: join(tmpdir(), "modelgate-gateway-page.png"), fullPage: true });
     } finally {
       await browser.close();
     }

@@ -3,7 +3,7 @@
  * loopback fake hub with every status the hub reports, the scans behind a status, and none at all.
  */
 import assert from "node:assert/strict";
-import { mkdtemp, writeFile } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -43,6 +43,7 @@ before(async () => {
   await writeFile(join(dir, "local.pkl"), benign);
 });
 after(() => hub.close());
+after(() => rm(dir, { recursive: true, force: true }));
 
 async function scanWith(policyText: string, targets = ["hf://acme/scanned"]): Promise<Map<string, FileResult>> {
   const policy = join(dir, `policy-${Math.random().toString(36).slice(2)}.yml`);

@@ -3,7 +3,7 @@
  * fixtures (scripts/make_keras_repo_fixtures.py) and on hostile inputs built here.
  */
 import assert from "node:assert/strict";
-import { mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
@@ -308,13 +308,18 @@ test("checkHydraTargets: deny, walk, unknown, python tags, alias bombs, garbage"
 
 test("hostile repository content: huge YAML and broken config.json are not analysed, loudly", async () => {
   const dir = mkdtempSync(join(tmpdir(), "modelgate-repo-"));
-  writeFileSync(join(dir, "config.json"), '{"auto_map": ');
-  writeFileSync(join(dir, "big.yaml"), Buffer.alloc(9 * 1024 * 1024, 0x61));
-  symlinkSync("/", join(dir, "root-link"));
-  symlinkSync("config.json", join(dir, "inside-link"));
-  const seen: Seen[] = [];
-  await scanRepository(dir, (rule, message, path, extra) => seen.push({ rule, severity: severityOf(rule, extra?.severity), message, path }));
-  assert.deepEqual(seen.map((s) => [s.rule, s.path]).sort(), [["MG273", "root-link"], ["MG278", "big.yaml"], ["MG278", "config.json"]]);
+  try {
+    writeFileSync(join(dir, "config.json"), '{"auto_map": ');
+    writeFileSync(join(dir, "big.yaml"), Buffer.alloc(9 * 1024 * 1024, 0x61));
+    symlinkSync("/", join(dir, "root-link"));
+    symlinkSync("config.json", join(dir, "inside-link"));
+    const seen: Seen[] = [];
+    await scanRepository(dir, (rule, message, path, extra) => seen.push({ rule, severity: severityOf(rule, extra?.severity), message, path }));
+    assert.deepEqual(seen.map((s) => [s.rule, s.path]).sort(), [["MG273", "root-link"], ["MG278", "big.yaml"], ["MG278", "config.json"]]);
+  } finally {
+    // Removes the links themselves, never what they point to.
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test("isLfsPointer and executableKind read only magic numbers", () => {

@@ -1,10 +1,10 @@
 /** The policy file: schema errors with line numbers, decisions with the rule that made them, trust, ignores, callables. */
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { mkdtemp, writeFile } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, it } from "node:test";
+import { after, describe, it } from "node:test";
 import { STARTER_POLICY } from "../src/cli/init.js";
 import { scanFile } from "../src/engine.js";
 import { renderSarif } from "../src/report/sarif.js";
@@ -246,8 +246,14 @@ describe("trusted sources", () => {
 });
 
 describe("callables from the policy reach the judge", () => {
+  const dirs: string[] = [];
+  after(async () => {
+    for (const d of dirs) await rm(d, { recursive: true, force: true });
+  });
+
   async function scanPickle(policy: Policy, body: Buffer): Promise<FileResult> {
     const dir = await mkdtemp(join(tmpdir(), "modelgate-policy-"));
+    dirs.push(dir);
     const path = join(dir, "m.pkl");
     await writeFile(path, assemble(OP.PROTO, 2, body, OP.STOP));
     return scanFile(path, "m.pkl", { callables: policy.callables });
