@@ -26,7 +26,11 @@ export function servePort<Request, Reply>(serve: (request: Request) => Promise<R
   const { port1, port2 } = new MessageChannel();
   const answer = async (m: Call<Request>): Promise<void> => {
     const reply = await serve(m.request).catch(failed);
-    port1.postMessage({ id: m.id, reply } satisfies Answer<Reply>, moved(reply));
+    try {
+      port1.postMessage({ id: m.id, reply } satisfies Answer<Reply>, moved(reply));
+    } catch (err) {
+      port1.postMessage({ id: m.id, reply: failed(err) } satisfies Answer<Reply>);
+    }
   };
   port1.on("message", (m: Call<Request>) => void answer(m));
   port1.unref();
@@ -47,11 +51,17 @@ export function callThrough<Request, Reply>(port: MessagePort, gone: Reply, move
     // Only a call in flight keeps the thread alive.
     if (waiting.size === 0) port.unref();
   });
-  port.on("close", () => {
-    closed = true;
+  const fail = (): void => {
     for (const answer of waiting.values()) answer(gone);
     waiting.clear();
+    port.unref();
+  };
+  port.on("close", () => {
+    closed = true;
+    fail();
   });
+  // A reply that cannot be read back names no call: every call in flight fails rather than waits forever.
+  port.on("messageerror", fail);
   port.unref();
   return (request) =>
     new Promise((resolve) => {

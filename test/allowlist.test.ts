@@ -91,10 +91,15 @@ describe("data/allowlist.json", () => {
     const good = '{\n"schema":"modelgate.allowlist-shard/v2",\n"modules":{\n"m":{"lib":"l","names":{"A":"class"}},\n"m.n":{"lib":"l","names":{}}\n}\n}\n';
     assert.deepEqual(new Shard(good, "x").get("m"), { lib: "l", names: { A: "class" } });
     assert.equal(new Shard(good, "x").get("constructor"), undefined);
+    // As a checkout may leave the file: CRLF line ends, a BOM, no last newline.
+    for (const text of [good.replaceAll("\n", "\r\n"), `\uFEFF${good}`, good.slice(0, -1)]) {
+      assert.deepEqual(new Shard(text, "x").all(), new Shard(good, "x").all(), JSON.stringify(text));
+    }
     const bad = [
       good.replace('"modelgate.allowlist-shard/v2"', '"modelgate.allowlist-shard/v1"'),
       good.replace("}},\n", "}}\n"), // a missing comma: two entries run together
       JSON.stringify(JSON.parse(good)), // valid JSON on one line
+      good.replace('"m.n":', '"m\\u002en":'), // a key this reader would not decode
     ];
     for (const text of bad) assert.throws(() => new Shard(text, "x"), /not a modelgate|not one module/, text);
     // Two modules on one line read as one entry that is not JSON: looking it up fails (the scan errs and blocks).

@@ -496,8 +496,8 @@ def write_sharded(data: dict) -> None:
         if old.stem not in by_top:
             old.unlink()
     for top, modules in by_top.items():
-        (SHARDS / f"{top}.json").write_text(dumps_compact({"schema": "modelgate.allowlist-shard/v2", "modules": modules}))
-    OUT.write_text(dumps_compact(index))
+        (SHARDS / f"{top}.json").write_text(dumps_compact({"schema": "modelgate.allowlist-shard/v2", "modules": modules}), newline="\n")
+    OUT.write_text(dumps_compact(index), newline="\n")
 
 
 if __name__ == "__main__":

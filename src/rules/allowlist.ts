@@ -103,17 +103,21 @@ export class Shard {
     text: string,
     private readonly file: string,
   ) {
-    const lines = text.split("\n");
-    // "{", the schema, "modules":{, a line per module, then the "}" closing the modules, the file's "}" and its last newline.
-    const end = lines.length - 3;
-    const framed = lines[0] === "{" && lines[1] === `"schema":"${SHARD_SCHEMA}",` && lines[2] === `"modules":{` && lines[end] === "}" && lines[end + 1] === "}" && lines[end + 2] === "";
+    // Line ends as a checkout may leave them (CRLF under Git's autocrlf), a BOM, no last newline.
+    const lines = text.replace(/^\uFEFF/, "").split(/\r?\n/);
+    if (lines.at(-1) === "") lines.pop();
+    // "{", the schema, "modules":{, a line per module, then the "}" closing the modules and the file's "}".
+    const end = lines.length - 2;
+    const framed = lines[0] === "{" && lines[1] === `"schema":"${SHARD_SCHEMA}",` && lines[2] === `"modules":{` && lines[end] === "}" && lines[end + 1] === "}";
     if (!framed) throw new Error(`${file}: not a ${SHARD_SCHEMA} shard written a module per line (scripts/allowlist/generate.py)`);
     for (let i = 3; i < end; i++) {
       const line = lines[i]!;
       const keyEnd = line.indexOf('":{');
+      const key = line.slice(1, keyEnd);
       const lastLine = i === end - 1;
-      if (line[0] !== '"' || keyEnd < 0 || line.endsWith(",") === lastLine) throw new Error(`${file}: line ${i + 1} is not one module's entry`);
-      this.texts.set(line.slice(1, keyEnd), line.slice(keyEnd + 2, lastLine ? line.length : -1));
+      // A module name is an identifier path: a quote or backslash would mean a key this reader does not decode.
+      if (line[0] !== '"' || keyEnd < 0 || /["\\]/.test(key) || line.endsWith(",") === lastLine) throw new Error(`${file}: line ${i + 1} is not one module's entry`);
+      this.texts.set(key, line.slice(keyEnd + 2, lastLine ? line.length : -1));
     }
   }
 
@@ -126,7 +130,8 @@ export class Shard {
     try {
       entry = JSON.parse(text) as AllowModule;
     } catch (err) {
-      // Two entries run together on one line: the scan stops with an error, which blocks.
+      // Two entries run together on one line: looking up the first fails (the scan errs and blocks),
+      // and the second is not listed (its names are unknown, so they are reported).
       throw new Error(`${this.file}: the entry of ${module} is not JSON (${err instanceof Error ? err.message : String(err)})`);
     }
     this.parsed.set(module, entry);
