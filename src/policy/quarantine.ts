@@ -8,6 +8,7 @@ import { randomBytes } from "node:crypto";
 import { constants } from "node:fs";
 import { copyFile, lstat, mkdir, open, readdir, readFile, rename, stat, unlink } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
+import { writeFileAtomic } from "../atomicFile.js";
 import type { Decision, Finding } from "../types.js";
 import { sha256File } from "../hash.js";
 
@@ -85,7 +86,8 @@ export async function quarantineFile(path: string, dir: string, request: Quarant
   };
   const { payload, sidecar } = entryPaths(dir, id);
   // Sidecar first: a crash after it leaves an entry whose payload is missing and whose original is intact.
-  await writeDurable(sidecar, JSON.stringify(entry, null, 2) + "\n");
+  // Flushed before it is renamed into place: the sidecar is whole or absent.
+  await writeFileAtomic(sidecar, JSON.stringify(entry, null, 2) + "\n", { durable: true, mode: 0o600 });
   try {
     await moveFile(originalPath, payload, sha256, fs);
   } catch (err) {
@@ -195,19 +197,6 @@ async function readEntry(dir: string, id: string): Promise<QuarantineEntry | und
   if (text === undefined) return undefined;
   const entry = JSON.parse(text) as QuarantineEntry;
   return entry.schema === QUARANTINE_SCHEMA && entry.id === id ? entry : undefined;
-}
-
-/** Temp file, flushed, renamed into place: the sidecar is whole or absent. */
-async function writeDurable(path: string, content: string): Promise<void> {
-  const temp = `${path}.${randomBytes(4).toString("hex")}.tmp`;
-  const handle = await open(temp, "wx", 0o600);
-  try {
-    await handle.writeFile(content);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  await rename(temp, path);
 }
 
 /**
