@@ -1,20 +1,12 @@
 /** writeFileAtomic (src/atomicFile.ts): the old file or the whole new one, and no temp file left behind. */
 import assert from "node:assert/strict";
-import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdir, readdir, readFile, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { after, test } from "node:test";
+import { test } from "node:test";
 import { writeFileAtomic } from "../src/atomicFile.js";
+import { tempFolders } from "./support/tempFolders.js";
 
-const dirs: string[] = [];
-after(async () => {
-  for (const d of dirs) await rm(d, { recursive: true, force: true });
-});
-async function folder(): Promise<string> {
-  const d = await mkdtemp(join(tmpdir(), "modelgate-atomic-"));
-  dirs.push(d);
-  return d;
-}
+const folder = tempFolders("modelgate-atomic-");
 
 test("replaces a file whole, durable or not, with the mode asked for a new one", async () => {
   const d = await folder();

@@ -1,13 +1,13 @@
 /** The audit log: one JSON line per decision, whole and never lost with many writers at once. */
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { after, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { appendAudit, applyPolicy, auditRecords, defaultPolicy } from "../src/policy/index.js";
 import { REPORT_SCHEMA, type ScanReport } from "../src/types.js";
+import { tempFolders } from "./support/tempFolders.js";
 
 const AUDIT_MODULE = pathToFileURL(join(import.meta.dirname, "..", "src", "policy", "audit.js")).href;
 
@@ -20,10 +20,7 @@ function run(args: string[]): Promise<number> {
 }
 
 describe("audit log", () => {
-  const dirs: string[] = [];
-  after(async () => {
-    for (const d of dirs) await rm(d, { recursive: true, force: true });
-  });
+  const tempFolder = tempFolders("modelgate-audit-");
 
   it("records time, user, host, target, sha256, verdict, deciding rule and versions", async () => {
     const report: ScanReport = applyPolicy(
@@ -47,8 +44,7 @@ describe("audit log", () => {
       },
       defaultPolicy(),
     );
-    const dir = await mkdtemp(join(tmpdir(), "modelgate-audit-"));
-    dirs.push(dir);
+    const dir = await tempFolder();
     const log = join(dir, "audit.jsonl");
     await writeFile(log, '{"earlier":"line"}\n');
     await appendAudit(log, auditRecords(report, new Date("2026-05-01T10:00:00Z")));
@@ -66,8 +62,7 @@ describe("audit log", () => {
   });
 
   it("keeps every line whole when many processes append at once", async () => {
-    const dir = await mkdtemp(join(tmpdir(), "modelgate-audit-"));
-    dirs.push(dir);
+    const dir = await tempFolder();
     const log = join(dir, "audit.jsonl");
     const writers = 8;
     const perWriter = 150;

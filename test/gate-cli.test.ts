@@ -2,11 +2,11 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
-import { appendFile, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { appendFile, mkdir, readFile, readdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { after, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { assemble, call1, global, OP } from "./support/pickle.js";
+import { tempFolders } from "./support/tempFolders.js";
 
 const MAIN = join(import.meta.dirname, "..", "src", "cli", "main.js");
 
@@ -15,14 +15,10 @@ function modelgate(cwd: string, ...args: string[]): { status: number | null; std
   return { status, stdout, stderr };
 }
 
-const dirs: string[] = [];
-after(async () => {
-  for (const d of dirs) await rm(d, { recursive: true, force: true });
-});
+const tempFolder = tempFolders("modelgate-gate-");
 
 async function workspace(): Promise<string> {
-  const root = await mkdtemp(join(tmpdir(), "modelgate-gate-"));
-  dirs.push(root);
+  const root = await tempFolder();
   await mkdir(join(root, "models"));
   await writeFile(join(root, "models", "evil.pkl"), assemble(OP.PROTO, 2, call1(global("posix", "system"), "echo hi"), OP.STOP));
   await writeFile(join(root, "models", "weights.pt"), assemble(OP.PROTO, 2, OP.EMPTY_DICT, OP.STOP));
@@ -32,8 +28,7 @@ async function workspace(): Promise<string> {
 
 describe("gate CLI", () => {
   it("init writes a starter policy once and refuses to overwrite it", async () => {
-    const root = await mkdtemp(join(tmpdir(), "modelgate-gate-"));
-    dirs.push(root);
+    const root = await tempFolder();
     assert.equal(modelgate(root, "init").status, 0);
     const first = await readFile(join(root, "modelgate.yml"), "utf8");
     const again = modelgate(root, "init");

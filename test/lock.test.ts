@@ -5,7 +5,7 @@ import { appendFile, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/pro
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execFile } from "node:child_process";
-import { after, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { promisify } from "node:util";
 import { ExitCode } from "../src/cli/exitCode.js";
 import { hashFiles } from "../src/cli/gate.js";
@@ -14,15 +14,12 @@ import { applyPolicy, buildLock, defaultPolicy, verifyLock, type HubLookup, type
 import { hubServer } from "./support/http.js";
 import { assemble, OP } from "./support/pickle.js";
 import { MAIN } from "./support/cli.js";
+import { tempFolders } from "./support/tempFolders.js";
 
-const dirs: string[] = [];
-after(async () => {
-  for (const d of dirs) await rm(d, { recursive: true, force: true });
-});
+const tempFolder = tempFolders("modelgate-lock-");
 
 async function lockedFolder(): Promise<{ root: string; lock: LockFile }> {
-  const root = await mkdtemp(join(tmpdir(), "modelgate-lock-"));
-  dirs.push(root);
+  const root = await tempFolder();
   await mkdir(join(root, "models", "sub"), { recursive: true });
   await writeFile(join(root, "models", "a.pkl"), assemble(OP.PROTO, 2, OP.EMPTY_DICT, OP.STOP));
   await writeFile(join(root, "models", "sub", "b.pkl"), assemble(OP.PROTO, 2, OP.EMPTY_LIST, OP.STOP));
@@ -61,8 +58,7 @@ describe("lock and verify", () => {
   });
 
   it("leaves out what the lock's walk left out and nothing more: an ignore file added since hides no new file", async () => {
-    const root = await mkdtemp(join(tmpdir(), "modelgate-lock-"));
-    dirs.push(root);
+    const root = await tempFolder();
     await mkdir(join(root, "models", "fixtures"), { recursive: true });
     await writeFile(join(root, "models", "a.pkl"), assemble(OP.PROTO, 2, OP.EMPTY_DICT, OP.STOP));
     await writeFile(join(root, "models", "fixtures", "evil.pkl"), "\x80\x02cposix\nsystem\n.");

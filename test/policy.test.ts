@@ -1,10 +1,9 @@
 /** The policy file: schema errors with line numbers, decisions with the rule that made them, trust, ignores, callables. */
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { after, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { STARTER_POLICY } from "../src/cli/init.js";
 import { scanFile } from "../src/engine.js";
 import { renderSarif } from "../src/report/sarif.js";
@@ -13,6 +12,7 @@ import { applyPolicy, decideFile, globMatch, isTrusted, parsePolicy, PolicyError
 import type { FileOrigin, FileResult, Finding } from "../src/types.js";
 import { assemble, call1, global, OP } from "./support/pickle.js";
 import { reportOf } from "./support/report.js";
+import { tempFolders } from "./support/tempFolders.js";
 
 function errorsOf(text: string): string[] {
   try {
@@ -246,14 +246,10 @@ describe("trusted sources", () => {
 });
 
 describe("callables from the policy reach the judge", () => {
-  const dirs: string[] = [];
-  after(async () => {
-    for (const d of dirs) await rm(d, { recursive: true, force: true });
-  });
+  const tempFolder = tempFolders("modelgate-policy-");
 
   async function scanPickle(policy: Policy, body: Buffer): Promise<FileResult> {
-    const dir = await mkdtemp(join(tmpdir(), "modelgate-policy-"));
-    dirs.push(dir);
+    const dir = await tempFolder();
     const path = join(dir, "m.pkl");
     await writeFile(path, assemble(OP.PROTO, 2, body, OP.STOP));
     return scanFile(path, "m.pkl", { callables: policy.callables });

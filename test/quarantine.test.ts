@@ -2,11 +2,11 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { existsSync, statSync } from "node:fs";
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { after, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { listQuarantine, nodeMoveFs, purgeEntry, quarantineFile, restoreEntry, type MoveFs } from "../src/policy/index.js";
+import { tempFolders } from "./support/tempFolders.js";
 
 const TOOL = { version: "0.1.0", rulesVersion: "1" };
 const CONTENT = Buffer.from("\x80\x02cposix\nsystem\nq\x00.", "latin1");
@@ -29,14 +29,11 @@ function crossDevice(original: string, extra: Partial<MoveFs> = {}): MoveFs {
 }
 
 describe("quarantine", () => {
-  const dirs: string[] = [];
-  after(async () => {
-    for (const d of dirs) await rm(d, { recursive: true, force: true });
-  });
+  const tempFolder = tempFolders("modelgate-q-");
+  const shmFolder = tempFolders("modelgate-q-", "/dev/shm");
 
   it("moves a file with a sidecar, lists it, restores it with its hash checked, and purges", async () => {
-    const root = await mkdtemp(join(tmpdir(), "modelgate-q-"));
-    dirs.push(root);
+    const root = await tempFolder();
     const path = await blockedFile(root);
     const dir = join(root, "quarantine");
     const entry = await quarantineFile(path, dir, { findings: [], decision: { verdict: "block", rule: "fail_on", reason: "MG100" }, tool: TOOL });
@@ -58,8 +55,7 @@ describe("quarantine", () => {
   });
 
   it("leaves the original in place when the move is interrupted between copy and removal", async () => {
-    const root = await mkdtemp(join(tmpdir(), "modelgate-q-"));
-    dirs.push(root);
+    const root = await tempFolder();
     const path = await blockedFile(root);
     const dir = join(root, "quarantine");
     const fs = crossDevice(path, {
@@ -71,8 +67,7 @@ describe("quarantine", () => {
   });
 
   it("discards a copy that does not match the original's hash", async () => {
-    const root = await mkdtemp(join(tmpdir(), "modelgate-q-"));
-    dirs.push(root);
+    const root = await tempFolder();
     const path = await blockedFile(root);
     const dir = join(root, "quarantine");
     const fs = crossDevice(path, { copyFile: async (_from, to) => writeFile(to, "truncated", { flag: "wx" }) });
@@ -82,12 +77,10 @@ describe("quarantine", () => {
   });
 
   it("moves across file systems by copy, flush, rename and removal", async () => {
-    const root = await mkdtemp(join(tmpdir(), "modelgate-q-"));
-    dirs.push(root);
+    const root = await tempFolder();
     const path = await blockedFile(root);
     // /dev/shm (tmpfs) is another file system than the temp folder on most machines; where it is not, EXDEV is forced.
-    const shm = existsSync("/dev/shm") && statSync("/dev/shm").dev !== statSync(root).dev ? await mkdtemp("/dev/shm/modelgate-q-") : undefined;
-    if (shm) dirs.push(shm);
+    const shm = existsSync("/dev/shm") && statSync("/dev/shm").dev !== statSync(root).dev ? await shmFolder() : undefined;
     const dir = join(shm ?? root, "quarantine");
     const synced: string[] = [];
     const base = shm ? nodeMoveFs : crossDevice(path);
