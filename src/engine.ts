@@ -19,6 +19,7 @@ import { defaultPolicy, type Policy } from "./policy/policy.js";
 import { ScanThreads, threadsFor, threadsPayOff } from "./scanThreads.js";
 import { collectTargets, type FileTarget, type RemoteOptions, type RemoteTarget, type RepoNote, type ScanTarget } from "./targets.js";
 import { severityRank, failedScan, type FileResult, type Finding, type Format, type ScanReport, type ScannedFile, type Severity, type Threshold } from "./types.js";
+import { errorText } from "./errors.js";
 
 export interface ScanProgress {
   filesDone: number;
@@ -360,6 +361,3 @@ class LayerContext implements ScanContext {
   }
 }
 
-function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}

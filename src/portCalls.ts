@@ -1,7 +1,7 @@
 /**
  * Calls answered by another thread over a MessagePort. A scanning thread (src/scanThreads.ts)
- * reaches the main thread's one HDF5 reader and one LZMA decoder this way, instead of loading a
- * copy of each (tens of MB apiece) for itself.
+ * reaches the main thread's one HDF5 reader and its xz and LZMA decoders this way, instead of
+ * loading a copy of each (tens of MB apiece) for itself.
  */
 import { MessageChannel, type MessagePort, type TransferListItem } from "node:worker_threads";
 

@@ -15,6 +15,7 @@ import { canDescend, layerCapacity } from "./container.js";
 import type { FormatScanner, ScanBudget, ScanContext } from "./context.js";
 import { Chunks } from "./chunks.js";
 import { decodeStream, type StreamFormat } from "./streamDecoders.js";
+import { errorText } from "../errors.js";
 
 /** Why a layer's content is incomplete; `data` still holds everything decoded before it. */
 export interface LayerProblem {
@@ -297,10 +298,6 @@ function decompressWhole(format: StreamFormat): (source: ByteSource, budget: Sca
 
 const decompressXz = decompressWhole("xz");
 export const decompressLzma = decompressWhole("lzma");
-
-export function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
 
 /** `model.pkl.gz` → `model.pkl`, `x.tgz` → `x.tar`; "<decompressed>" when the name carries no known suffix. */
 export function innerName(name: string, suffixes: Readonly<Record<string, string>>): string {

@@ -7,6 +7,7 @@
 import { Worker, type MessagePort } from "node:worker_threads";
 import { callThrough, servePort } from "../portCalls.js";
 import type { ReaderReply } from "./hdf5Reader.js";
+import { errorText } from "../errors.js";
 
 /** The config-bearing root attributes (null: present but not text), or why they were not read. */
 export type Hdf5Read = { attributes: Map<string, string | null> } | { failure: string; overTime: boolean };
@@ -141,7 +142,7 @@ async function readHere(bytes: Uint8Array<ArrayBuffer>): Promise<Hdf5Read> {
   try {
     return { attributes: await hdf5Reader.read(bytes) };
   } catch (err) {
-    return { failure: err instanceof Error ? err.message : String(err), overTime: err instanceof Hdf5ReadLimit };
+    return { failure: errorText(err), overTime: err instanceof Hdf5ReadLimit };
   }
 }
 
@@ -163,7 +164,7 @@ export function useHdf5Reader(read: Hdf5ReadFn): void {
 /** A port over which another thread's reads are served by this thread's reader (see src/portCalls.ts). */
 export function hdf5Service(): MessagePort {
   // readHere answers every failure as a read that failed; a throw past it is one too.
-  return servePort(readHere, (err) => ({ failure: err instanceof Error ? err.message : String(err), overTime: false }), () => []);
+  return servePort(readHere, (err) => ({ failure: errorText(err), overTime: false }), () => []);
 }
 
 /**

@@ -6,6 +6,7 @@
  */
 import { parentPort, type MessagePort } from "node:worker_threads";
 import { own } from "../own.js";
+import { errorText } from "../errors.js";
 
 /** Root attributes Keras 2 turns into objects on load. */
 const CONFIG_ATTRIBUTES = ["model_config", "training_config"] as const;
@@ -36,7 +37,7 @@ async function serveReads(port: MessagePort): Promise<void> {
 
 /** libhdf5 reports a stack of frames, outermost first: the innermost one names the cause ("file signature not found"). */
 function hdf5Cause(err: unknown): string {
-  const text = err instanceof Error ? err.message : String(err);
+  const text = errorText(err);
   const frames = [...text.matchAll(/#\d+: .* in (\w+)\(\): (.+)$/gm)];
   const last = frames[frames.length - 1];
   return last ? `${last[2]!.trim()} (${last[1]})` : text;

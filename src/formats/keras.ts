@@ -20,6 +20,7 @@ import { readHdf5 } from "./hdf5Client.js";
 import type { FormatScanner, ScanContext } from "./context.js";
 import { scanZipEntry, type ZipArchive, type ZipEntry } from "./zip.js";
 import { packageFile } from "../packageFiles.js";
+import { errorText } from "../errors.js";
 
 /**
  * Largest HDF5 file copied into memory (CWE-400). The copy lives in the JS heap beside the WASM
@@ -262,7 +263,7 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 }
 
 function firstLine(err: unknown): string {
-  const text = err instanceof Error ? err.message : String(err);
+  const text = errorText(err);
   return text.split("\n").find((l) => /error|unable|not|fail/i.test(l))?.trim().slice(0, 200) ?? text.slice(0, 200);
 }
 

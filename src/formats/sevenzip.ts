@@ -14,6 +14,7 @@ import { Chunks } from "./chunks.js";
 import { canDescend, checkMemberNames, layerCapacity, memberBudget } from "./container.js";
 import type { FormatScanner, ScanContext } from "./context.js";
 import type { DecodedStream } from "./streamDecoders.js";
+import { errorText } from "../errors.js";
 
 export interface SevenZipRun {
   /** Exit status 0 and no exception. */
@@ -103,7 +104,7 @@ export async function decodeLzmaHere(input: Uint8Array, maxBytes: number): Promi
   try {
     decoder = spare ?? (await newDecoder());
   } catch (err) {
-    return { chunks: [], ok: false, error: `7-Zip did not start (${err instanceof Error ? err.message : String(err)})` };
+    return { chunks: [], ok: false, error: `7-Zip did not start (${errorText(err)})` };
   }
   const { instance, out } = decoder;
   const initialBytes = instance.memoryBytes();
@@ -122,7 +123,7 @@ export async function decodeLzmaHere(input: Uint8Array, maxBytes: number): Promi
     instance.module.FS.unlink("in.lzma");
   } catch (err) {
     // The in-memory file system failed (out of WebAssembly memory): the instance is not reused.
-    return { chunks: output.done() as Uint8Array<ArrayBuffer>[], ok: false, error: `7-Zip's file system failed (${err instanceof Error ? err.message : String(err)})` };
+    return { chunks: output.done() as Uint8Array<ArrayBuffer>[], ok: false, error: `7-Zip's file system failed (${errorText(err)})` };
   } finally {
     out.onByte = IGNORE_BYTE;
   }

@@ -8,6 +8,7 @@ import { createRequire } from "node:module";
 import type { MessagePort } from "node:worker_threads";
 import { callThrough, servePort } from "../portCalls.js";
 import { decodeLzmaHere } from "./sevenzip.js";
+import { errorText } from "../errors.js";
 
 export type StreamFormat = "lzma" | "xz";
 
@@ -58,7 +59,7 @@ async function decodeXzHere(input: Uint8Array, maxBytes: number): Promise<Decode
       size += chunk.length;
     }
   } catch (err) {
-    return { chunks, ok: false, error: err instanceof Error ? err.message : String(err) };
+    return { chunks, ok: false, error: errorText(err) };
   }
 }
 
@@ -78,7 +79,7 @@ export function useStreamDecoder(decode: StreamDecoder): void {
 
 /** A port over which another thread's streams are decoded by this thread's decoders. */
 export function streamDecoderService(): MessagePort {
-  const failed = (err: unknown): DecodedStream => ({ chunks: [], ok: false, error: `the decoder failed (${err instanceof Error ? err.message : String(err)})` });
+  const failed = (err: unknown): DecodedStream => ({ chunks: [], ok: false, error: `the decoder failed (${errorText(err)})` });
   return servePort(decodeHere, failed, (output) => [...new Set(output.chunks.map((c) => c.buffer))]);
 }
 

@@ -42,6 +42,7 @@ import {
 } from "./loaders.js";
 import { loaderModules } from "./loaderModules.js";
 import { configKind, isLfsPointer, readsAsTemplate } from "./names.js";
+import { errorText } from "../errors.js";
 
 export { isLfsPointer } from "./names.js";
 
@@ -701,6 +702,3 @@ function firstLines(b: Uint8Array, n: number): string {
   return Buffer.from(b.buffer, b.byteOffset, Math.min(b.byteLength, 512)).toString("utf8").split("\n").slice(0, n).join("\\n");
 }
 
-function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}

@@ -9,6 +9,7 @@
 import { readFileSync } from "node:fs";
 import type { StateGuard } from "../pickle/stateGuards.js";
 import { packageFile } from "../packageFiles.js";
+import { errorText } from "../errors.js";
 
 /**
  * What an allowlisted name is, which decides what a load may do with it:
@@ -132,7 +133,7 @@ export class Shard {
     } catch (err) {
       // Two entries run together on one line: looking up the first fails (the scan errs and blocks),
       // and the second is not listed (its names are unknown, so they are reported).
-      throw new Error(`${this.file}: the entry of ${module} is not JSON (${err instanceof Error ? err.message : String(err)})`);
+      throw new Error(`${this.file}: the entry of ${module} is not JSON (${errorText(err)})`);
     }
     this.parsed.set(module, entry);
     return entry;

@@ -8,7 +8,7 @@
  * downloads redirect to a CDN); they are retried with backoff on network errors, timeouts, 5xx and
  * 429, and every request — headers and body — runs under a timeout.
  */
-import { EnvironmentError } from "../errors.js";
+import { EnvironmentError, errorText } from "../errors.js";
 import type { ByteSource, ReadCounter } from "./byteSource.js";
 
 export const HTTP_LIMITS = Object.freeze({
@@ -265,7 +265,7 @@ export class HttpSource implements ByteSource, ReadCounter {
     try {
       return await this.fetchRangeOnce(start, end);
     } catch (err) {
-      this.failure ??= err instanceof Error ? err.message : String(err);
+      this.failure ??= errorText(err);
       throw err;
     }
   }
@@ -364,6 +364,6 @@ function hostOf(url: string): string {
 /** fetch's "fetch failed" hides the reason in `cause` (ECONNREFUSED, ECONNRESET…). */
 function networkMessage(err: unknown): string {
   const cause = err instanceof Error && err.cause instanceof Error ? err.cause : undefined;
-  const message = err instanceof Error ? err.message : String(err);
+  const message = errorText(err);
   return cause ? `${message} (${(cause as NodeJS.ErrnoException).code ?? cause.message})` : message;
 }
