@@ -1,11 +1,11 @@
 // Bundles the CLI and the library into dist/bundle/ after tsc: one file per entry (the CLI, the
 // library's public face, the scan worker, the HDF5 reader) instead of some 120 ES modules, which
-// Node 20 resolves and links one by one (about 0.6 ms each) before `modelgate` can do anything. Dependencies imported statically
-// are bundled too, each evaluated when first reached; those required at run time through
-// createRequire (src/onFirstUse.ts, the decoders, Sigstore's trust root) and the native and WASM
-// packages stay installed packages: a WASM package must never be imported statically. dist/bundle/
-// sits two levels below the package root, as dist/src/ does (src/packageFiles.ts). The licences
-// of the bundled packages go beside the bundle.
+// Node 20 resolves and links one by one (about 0.6 ms each) before `modelgate` can do anything.
+// Dependencies imported statically are bundled too, each evaluated when first reached; those
+// required at run time through createRequire (src/onFirstUse.ts, the decoders, Sigstore's trust
+// root) and the native and WASM packages stay installed packages: a WASM package must never be
+// imported statically. dist/bundle/ sits two levels below the package root, as dist/src/ does
+// (src/packageFiles.ts). The licences of the bundled packages go beside the bundle.
 import { build } from "esbuild";
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";

@@ -4,8 +4,8 @@
  * xz-embedded's dictionary) until it is collected, so a scanning thread (src/scanThreads.ts) sends
  * its streams over a port (src/portCalls.ts) to the main thread's decoders instead of making its own.
  */
-import { createRequire } from "node:module";
 import type { MessagePort } from "node:worker_threads";
+import { onFirstUse } from "../onFirstUse.js";
 import { callThrough, servePort } from "../portCalls.js";
 import { decodeLzmaHere } from "./sevenzip.js";
 import { errorText } from "../errors.js";
@@ -31,10 +31,12 @@ export interface DecodedStream {
 /** A decoder of whole streams: this thread's own, or the one behind a port. */
 export type StreamDecoder = (request: DecodeRequest) => Promise<DecodedStream>;
 
+/** A CommonJS bundle that instantiates WebAssembly: required on the first xz stream. */
+const xzDecompress = onFirstUse<typeof import("xz-decompress")>("xz-decompress");
+
 /** xz with xz-embedded, stopping once `maxBytes` are out. */
 async function decodeXzHere(input: Uint8Array, maxBytes: number): Promise<DecodedStream> {
-  // A CommonJS bundle: loaded on first use (it instantiates WebAssembly), through require for its named export.
-  const { XzReadableStream } = createRequire(import.meta.url)("xz-decompress") as typeof import("xz-decompress");
+  const { XzReadableStream } = xzDecompress();
   const compressed = new ReadableStream<Uint8Array>({
     start(controller) {
       controller.enqueue(input); // it feeds its WebAssembly buffer a piece at a time
