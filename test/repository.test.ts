@@ -292,3 +292,43 @@ test("a shard index in a subfolder that climbs into a skipped folder, and one to
   const absolute = (await scanPaths([repo])).files.find((f) => f.path.endsWith(join("sub", "pytorch_model.bin.index.json")))!;
   assert.match(absolute.findings.map((x) => x.message).join("\n"), /"\/tmp\/evil\.bin", outside the scanned folder/);
 });
+
+test("code a config names under an escaped auto_map key is the loader's code: the folder walk reads configs for code references by what JSON.parse sees", async () => {
+  const repo = join(dir, "escaped_auto_map");
+  await mkdir(repo);
+  await writeFile(join(repo, "my_tok.py"), "import os\n");
+  await writeFile(join(repo, "tokenizer_config.json"), '{"eos_token": "</s>"}');
+  assert.deepEqual(byFile(await scanPaths([repo]))["my_tok.py"], ["MG271:low"]);
+  // transformers reads the key JSON decodes, however it is written.
+  await writeFile(join(repo, "tokenizer_config.json"), '{"auto\\u005fmap": {"AutoTokenizer": ["my_tok.MyTokenizer", null]}}');
+  const files = byFile(await scanPaths([repo]));
+  assert.deepEqual(files["my_tok.py"], ["MG271:high"]);
+  assert.ok(files["tokenizer_config.json"]?.includes("MG270:high"));
+});
+
+test("a folder scan parses a large JSON config once for its own checks and at most once more for what needs the folder", async () => {
+  const repo = join(dir, "large_configs");
+  await mkdir(repo);
+  const vocab = Object.fromEntries(Array.from({ length: 60_000 }, (_, i) => [`tok${i}`, i]));
+  const tokenizer = JSON.stringify({ model: { type: "BPE", vocab, merges: Object.keys(vocab).slice(1).map((t) => `tok0 ${t}`) } });
+  const weightMap = Object.fromEntries(Array.from({ length: 60_000 }, (_, i) => [`layers.${i}.weight`, `model-0000${(i % 2) + 1}-of-00002.bin`]));
+  const index = JSON.stringify({ metadata: {}, weight_map: weightMap });
+  await writeFile(join(repo, "tokenizer.json"), tokenizer);
+  await writeFile(join(repo, "pytorch_model.bin.index.json"), index);
+  const parses = new Map<number, number>();
+  const parse = JSON.parse;
+  JSON.parse = (text: string, reviver?: Parameters<typeof JSON.parse>[1]): unknown => {
+    if (text.length >= 1_000_000) parses.set(text.length, (parses.get(text.length) ?? 0) + 1);
+    return parse(text, reviver);
+  };
+  let report: ScanReport;
+  try {
+    report = await scanPaths([repo], { threads: 0 });
+  } finally {
+    JSON.parse = parse;
+  }
+  // Before: the tokenizer twice and the index three times, with every vocabulary entry walked twice as often.
+  assert.equal(parses.get(tokenizer.length), 1, "tokenizer.json: its scanner alone");
+  assert.equal(parses.get(index.length), 2, "the shard index: its scanner, and once for the loaded paths");
+  assert.equal(report.verdict, "pass", JSON.stringify(byFile(report)));
+});

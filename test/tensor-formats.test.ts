@@ -117,6 +117,13 @@ describe("safetensors", () => {
     assertOnly(ctx, "MG202");
     assert.ok(ctx.reports.some((r) => r.message.includes("w.dtype")));
   });
+  test("reports a duplicate key spelled with escapes, as JSON.parse decodes it", async () => {
+    const ctx = await run(scanSafetensors, st('{"w":{"dtype":"F32","d\\u0074ype":"F32","shape":[2],"data_offsets":[0,8]}}', 8));
+    assertOnly(ctx, "MG202");
+    assert.ok(ctx.reports.some((r) => r.message.includes("w.dtype")));
+    // Keys that differ only in a character next to an escaped quote are not the same key.
+    assert.deepEqual((await run(scanSafetensors, st('{"w\\"x":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"w\\"y":{"dtype":"F32","shape":[0],"data_offsets":[8,8]}}', 8))).reports, []);
+  });
   test("rejects shapes with non-integers or unsafe integers", async () => {
     assertOnly(await run(scanSafetensors, st({ w: { dtype: "F32", shape: [1.5], data_offsets: [0, 4] } }, 4)), "MG203");
     assertOnly(await run(scanSafetensors, st('{"w":{"dtype":"F32","shape":[18446744073709551615,0],"data_offsets":[0,0]}}')), "MG203");
@@ -196,6 +203,11 @@ describe("safetensors index", () => {
   for (const bad of ["../secret", "a/../../b", "/etc/passwd", "\\\\server\\share\\x", "C:\\x.safetensors", "a\\..\\..\\b"]) {
     test(`rejects shard name ${bad}`, () => assertOnly(ctxFor({ w: bad }), "MG208"));
   }
+  test("reports every tensor mapped outside the folder, when many share a shard name", () => {
+    const ctx = ctxFor({ a: "../x.safetensors", b: "model.safetensors", c: "../x.safetensors", d: "model.safetensors" });
+    assertOnly(ctx, "MG208");
+    assert.deepEqual(ctx.reports.map((r) => r.extra?.evidence), ["a → ../x.safetensors", "c → ../x.safetensors"]);
+  });
   test("rejects non-string shard names and indexes without a weight_map", () => {
     assertOnly(ctxFor({ w: 3 }), "MG209");
     const ctx = new RecordingContext();

@@ -249,10 +249,18 @@ export function checkSafetensorsIndex(text: string, ctx: ScanContext): void {
     ctx.report("MG202", `safetensors index repeats key "${dup}"; loaders disagree on which shard holds it`, { evidence: dup });
   }
   const weightMap = (parsed as { weight_map: Record<string, unknown> }).weight_map;
-  for (const [tensor, shard] of Object.entries(weightMap)) {
+  // ~100,000 tensors name a few dozen shards: each shard name is judged once. for-in, not
+  // Object.entries: JSON.parse makes an object that large a dictionary, whose entries cost twice as much.
+  const escapes = new Map<string, boolean>();
+  for (const tensor in weightMap) {
+    const shard = weightMap[tensor];
     if (typeof shard !== "string" || shard === "") {
       ctx.report("MG209", `safetensors index maps "${tensor}" to ${jsonKind(shard)}, not a shard file name`, { evidence: tensor });
-    } else if (escapesFolder(shard)) {
+      continue;
+    }
+    let escaping = escapes.get(shard);
+    if (escaping === undefined) escapes.set(shard, (escaping = escapesFolder(shard)));
+    if (escaping) {
       ctx.report("MG208", `safetensors index maps "${tensor}" to "${shard}", outside the model folder`, { evidence: `${tensor} → ${shard}` });
     }
   }
@@ -289,19 +297,21 @@ export function findDuplicateJsonKeys(text: string): string[] {
   const stack: Frame[] = [];
   const found: string[] = [];
   for (let i = 0; i < text.length; i++) {
-    const c = text[i];
+    const c = text.charCodeAt(i);
     const top = stack[stack.length - 1];
-    if (c === "{" || c === "[") {
+    if (c === 0x7b || c === 0x5b) {
       const path = top?.keys ? `${top.path}${top.path ? "." : ""}${top.lastKey}` : (top?.path ?? "");
-      stack.push({ keys: c === "{" ? new Set() : undefined, expectKey: c === "{", path, lastKey: "" });
-    } else if (c === "}" || c === "]") {
+      stack.push({ keys: c === 0x7b ? new Set() : undefined, expectKey: c === 0x7b, path, lastKey: "" });
+    } else if (c === 0x7d || c === 0x5d) {
       stack.pop();
-    } else if (c === ",") {
+    } else if (c === 0x2c) {
       if (top?.keys) top.expectKey = true;
-    } else if (c === '"') {
+    } else if (c === 0x22) {
       const close = stringEnd(text, i);
       if (top?.keys && top.expectKey) {
-        const key = JSON.parse(text.slice(i, close + 1)) as string;
+        // Only a key with escapes needs decoding; the rest are their own text.
+        const raw = text.slice(i + 1, close);
+        const key = raw.includes("\\") ? (JSON.parse(text.slice(i, close + 1)) as string) : raw;
         if (top.keys.has(key)) found.push(top.path ? `${top.path}.${key}` : key);
         top.keys.add(key);
         top.lastKey = key;
@@ -316,8 +326,9 @@ export function findDuplicateJsonKeys(text: string): string[] {
 /** Index of the quote closing the string that opens at `open`. */
 function stringEnd(text: string, open: number): number {
   for (let i = open + 1; i < text.length; i++) {
-    if (text[i] === "\\") i++;
-    else if (text[i] === '"') return i;
+    const c = text.charCodeAt(i);
+    if (c === 0x5c) i++;
+    else if (c === 0x22) return i;
   }
   return text.length - 1;
 }

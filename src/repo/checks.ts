@@ -168,10 +168,34 @@ export function checkRepository(facts: RepoFacts, report: RepoReporter, callable
     const why = shadowedLibrary(rel);
     if (why) report("MG271", `"${rel}" is a link to a folder Python can import as a package; ${why}`, rel, { severity: "high" });
   }
-  const remoteModules = checkConfigs(facts.files, contentChecks ? report : () => undefined, callables);
+  const json = jsonOnce();
+  const remoteModules = checkConfigs(facts.files, report, callables, contentChecks, json);
   for (const file of facts.files) checkFileKind(file, remoteModules, report);
   checkPickleBesideSafetensors(facts.files, report);
-  if (facts.leftOut !== undefined) checkLoadedPaths(facts, facts.leftOut, report);
+  if (facts.leftOut !== undefined) checkLoadedPaths(facts, facts.leftOut, report, json);
+}
+
+/** A JSON text parsed, or why it is not JSON. */
+type ParsedJson = { value: unknown } | { error: unknown };
+
+function parseJson(text: string): ParsedJson {
+  try {
+    return { value: JSON.parse(text) };
+  } catch (error) {
+    return { error };
+  }
+}
+
+/** A file's text parsed as JSON once, however many checks read it (a large model's shard index is megabytes). */
+type JsonOf = (file: RepoFile) => ParsedJson;
+
+function jsonOnce(): JsonOf {
+  const parsed = new Map<RepoFile, ParsedJson>();
+  return (file) => {
+    let json = parsed.get(file);
+    if (json === undefined) parsed.set(file, (json = file.text === undefined ? { error: new Error("not read") } : parseJson(file.text)));
+    return json;
+  };
 }
 
 /** Configs that name what a loader reads by path (see loadedPaths). */
@@ -188,7 +212,7 @@ const OUT_OF_FOLDER_REPORTED_ELSEWHERE = /\.safetensors\.index\.json$|^modules\.
  * system `__PYCACHE__/` is `__pycache__/`. A way out of the folder from a safetensors index is its
  * own scanner's MG208, from modules.json and router_config.json MG281.
  */
-function checkLoadedPaths(facts: RepoFacts, leftOut: readonly { rel: string; by: string }[], report: RepoReporter): void {
+function checkLoadedPaths(facts: RepoFacts, leftOut: readonly { rel: string; by: string }[], report: RepoReporter, json: JsonOf): void {
   const unwalked = [
     ...leftOut.map(({ rel, by }) => ({ rel, why: by === DEFAULT_EXCLUSION ? "left out of the scan by default" : `left out of the scan by ${by}` })),
     ...facts.linkedFolders.map((rel) => ({ rel, why: "a link to a folder, which the scan does not follow" })),
@@ -202,14 +226,10 @@ function checkLoadedPaths(facts: RepoFacts, leftOut: readonly { rel: string; by:
       if (file.size > bound && !LOADER_CONFIGS.has(name)) report("MG278", `${name} is ${file.size} bytes, over the ${bound}-byte bound; what it makes the loader read was not checked`, file.rel);
       continue;
     }
-    let value: unknown;
-    try {
-      value = JSON.parse(file.text);
-    } catch {
-      continue; // reported by the config's own checks
-    }
+    const parsed = json(file);
+    if (!("value" in parsed)) continue; // reported by the config's own checks
     const dir = dirname(file.rel);
-    for (const path of loadedPaths(name, value)) {
+    for (const path of loadedPaths(name, parsed.value)) {
       const raw = path.replace(/\\/g, "/");
       // An absolute path is out of the folder: Python's os.path.join drops the config's folder before it.
       const prefixes = raw.startsWith("/") || /^[A-Za-z]:/.test(raw) ? undefined : walkedPrefixes(dir === "." ? raw : `${dir}/${raw}`);
@@ -347,19 +367,25 @@ async function linkEnd(
 /**
  * Parses the JSON, YAML and Jinja configs: auto_map / custom_pipelines, sentence-transformers and
  * diffusers module references, chat templates, Keras architectures, Hydra targets. Returns the module
- * stems that configs make loaders import (their .py files are loaded code), with why.
+ * stems that configs make loaders import (their .py files are loaded code), with why. Without
+ * `contentChecks`, only the JSON configs that can name such modules are read, for them alone.
  */
-function checkConfigs(files: readonly RepoFile[], report: RepoReporter, callables: CallableOverrides | undefined): Map<string, string> {
+function checkConfigs(files: readonly RepoFile[], report: RepoReporter, callables: CallableOverrides | undefined, contentChecks: boolean, json: JsonOf): Map<string, string> {
   const remoteModules = new Map<string, string>();
   for (const file of files) {
-    const sink = fileSink(file.rel, report, callables);
     const dir = dirname(file.rel);
     const refs: CodeRefSink = (stem, why) => {
       const key = dir === "." ? stem : `${dir}/${stem}`;
       if (!remoteModules.has(key)) remoteModules.set(key, why);
     };
-    // TorchModuleWrapper blobs are reported here (MG266); the engine's format scanner also scans their content.
-    checkConfigFile(basename(file.rel), file.size, file.head, file.text, sink, refs);
+    const name = basename(file.rel);
+    if (contentChecks) {
+      // TorchModuleWrapper blobs are reported here (MG266); the engine's format scanner also scans their content.
+      checkConfigFile(name, file.size, file.head, file.text, fileSink(file.rel, report, callables), refs, () => json(file));
+    } else if (file.text !== undefined && configKind(name) === "json" && file.size <= REPO_LIMITS.configBytes && !isLfsPointer(file.head) && mayReferenceCode(name, file.text)) {
+      const parsed = json(file);
+      if ("value" in parsed) checkCodeReferences(parsed.value, name, fileSink(file.rel, () => undefined, callables), refs);
+    }
   }
   return remoteModules;
 }
@@ -407,7 +433,15 @@ export const scanChatTemplateFile: FormatScanner = scanModelConfig;
  * `text` is undefined when it could not be read. Returns the Keras TorchModuleWrapper blobs found,
  * for a caller that can scan members.
  */
-export function checkConfigFile(name: string, size: number, head: Uint8Array, text: string | undefined, sink: ScanContext, refs: CodeRefSink): TorchModuleBlob[] {
+export function checkConfigFile(
+  name: string,
+  size: number,
+  head: Uint8Array,
+  text: string | undefined,
+  sink: ScanContext,
+  refs: CodeRefSink,
+  json: () => ParsedJson = () => parseJson(text!),
+): TorchModuleBlob[] {
   const kind = configKind(name);
   if (kind === undefined || isLfsPointer(head)) return []; // LFS pointers: reported by checkFileKind
   if (size > REPO_LIMITS.configBytes) {
@@ -424,7 +458,7 @@ export function checkConfigFile(name: string, size: number, head: Uint8Array, te
   if (kind === "template") {
     if (readsAsTemplate(name, text)) runTemplateCheck(text, sink, name);
   }
-  else if (kind === "json") return checkJsonConfig(text, name, sink, refs);
+  else if (kind === "json") return checkJsonConfig(json(), name, sink, refs);
   else checkYamlTemplates(checkHydraTargets(text, sink), name, sink);
   return [];
 }
@@ -434,27 +468,42 @@ function checkYamlTemplates(documents: readonly unknown[], name: string, sink: S
   for (const value of documents) for (const t of findChatTemplates(value, name, sink)) runTemplateCheck(t.text, sink, t.where);
 }
 
-function checkJsonConfig(text: string, name: string, sink: ScanContext, refs: CodeRefSink): TorchModuleBlob[] {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (err) {
-    if (LOADER_CONFIGS.has(name)) sink.report("MG278", `${name} is not valid JSON (${errorText(err)}); it was not checked`);
+function checkJsonConfig(parsed: ParsedJson, name: string, sink: ScanContext, refs: CodeRefSink): TorchModuleBlob[] {
+  if (!("value" in parsed)) {
+    if (LOADER_CONFIGS.has(name)) sink.report("MG278", `${name} is not valid JSON (${errorText(parsed.error)}); it was not checked`);
     return [];
   }
+  const value = parsed.value;
+  checkCodeReferences(value, name, sink, refs);
+  checkCrossEncoderActivation(value, sink);
+  checkPeftAutoMapping(value, sink);
+  for (const t of findChatTemplates(value, name, sink)) runTemplateCheck(t.text, sink, t.where);
+  const blobs = isKerasArchitecture(value) ? walkKerasConfig(value, sink, name) : [];
+  walkTargets(value, sink);
+  return blobs;
+}
+
+/**
+ * Whether checkCodeReferences can find anything in a JSON config: by its name, or by a key it spells
+ * out. A \u escape can spell a key too, so a text with one is parsed. Saves parsing a tokenizer's
+ * megabytes of vocabulary a second time when the engine checks its content anyway.
+ */
+function mayReferenceCode(name: string, text: string): boolean {
+  return CODE_REFERENCE_CONFIGS.has(name.toLowerCase()) || CODE_REFERENCE_KEYS.test(text);
+}
+
+const CODE_REFERENCE_CONFIGS = new Set(["modules.json", "model_index.json", "modular_model_index.json", "router_config.json", "config.json"]);
+const CODE_REFERENCE_KEYS = /"auto_map"|"custom_pipelines"|\\u/;
+
+/** The checks of a JSON config that name repository code loaders import (each module also goes to `refs`). */
+function checkCodeReferences(value: unknown, name: string, sink: ScanContext, refs: CodeRefSink): void {
   // A case-insensitive file system opens MODULES.json when a loader asks for modules.json.
   const lower = name.toLowerCase();
   if (lower === "modules.json") checkSentenceTransformerModules(value, sink, refs);
   else if (lower === "model_index.json") checkDiffusersIndex(value, sink, refs);
   else if (lower === "modular_model_index.json") checkDiffusersModularIndex(value, sink);
   else if (lower === "router_config.json" || (lower === "config.json" && isRouterConfig(value))) checkSentenceTransformerRouter(value, sink, refs);
-  checkCrossEncoderActivation(value, sink);
-  checkPeftAutoMapping(value, sink);
-  for (const t of findChatTemplates(value, name, sink)) runTemplateCheck(t.text, sink, t.where);
-  const blobs = isKerasArchitecture(value) ? walkKerasConfig(value, sink, name) : [];
   if (isRecord(value)) checkRemoteCode(value, name, sink, refs);
-  walkTargets(value, sink);
-  return blobs;
 }
 
 /** `auto_map` (transformers' trust_remote_code classes) and `custom_pipelines` name Python modules to import. */
@@ -584,11 +633,18 @@ function walkTargets(root: unknown, sink: FindingSink): void {
       return;
     }
     seen.add(value);
-    if (Array.isArray(value)) value.forEach((v, i) => pending.push({ value: v, at: `${at}[${i}]` }));
-    else {
+    // Only objects are queued, and their paths built (see findChatTemplates).
+    if (Array.isArray(value)) {
+      value.forEach((v, i) => {
+        if (typeof v === "object" && v !== null) pending.push({ value: v, at: `${at}[${i}]` });
+      });
+    } else {
       const record = value as Record<string, unknown>;
       if (Object.hasOwn(record, "_target_")) judgeTarget(record["_target_"], `${at}._target_`, sink);
-      for (const [k, v] of Object.entries(record)) pending.push({ value: v, at: `${at}.${k}` });
+      for (const k in record) {
+        const v = record[k];
+        if (typeof v === "object" && v !== null) pending.push({ value: v, at: `${at}.${k}` });
+      }
     }
   }
 }

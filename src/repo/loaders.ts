@@ -261,15 +261,20 @@ export function findChatTemplates(root: unknown, file: string, sink: ScanContext
       break;
     }
     seen.add(value);
+    // Only objects are queued, and their paths built: a vocabulary or a shard index holds ~100,000 strings.
     if (Array.isArray(value)) {
-      value.forEach((v, i) => pending.push({ value: v, at: `${at}[${i}]` }));
+      value.forEach((v, i) => {
+        if (typeof v === "object" && v !== null) pending.push({ value: v, at: `${at}[${i}]` });
+      });
       continue;
     }
-    for (const [key, v] of Object.entries(value as Record<string, unknown>)) {
-      const where = `${at} ${key}`;
-      if (key === "chat_template") templatesOf(v, where, out, sink);
-      else if (key.endsWith("chat_template") && typeof v === "string") out.push({ where, text: v });
-      else pending.push({ value: v, at: at === file ? `${file} ${key}` : `${at}.${key}` });
+    // for-in, not Object.entries: JSON.parse makes a vocabulary a dictionary, whose entries cost three times as much.
+    const record = value as Record<string, unknown>;
+    for (const key in record) {
+      const v = record[key];
+      if (key === "chat_template") templatesOf(v, `${at} ${key}`, out, sink);
+      else if (key.endsWith("chat_template") && typeof v === "string") out.push({ where: `${at} ${key}`, text: v });
+      else if (typeof v === "object" && v !== null) pending.push({ value: v, at: at === file ? `${file} ${key}` : `${at}.${key}` });
     }
   }
   return out;
@@ -308,10 +313,18 @@ function moduleOf(ref: string): string | undefined {
  */
 export function loadedPaths(name: string, value: unknown): string[] {
   const lower = name.toLowerCase();
-  // Arrays, never spread into a call: a large model's weight_map has ~100,000 entries, past V8's argument limit.
+  if (lower.endsWith(".index.json") && isRecord(value) && isRecord(value["weight_map"])) {
+    // A large model's weight_map has ~100,000 entries naming a few dozen shards (for-in: see checkSafetensorsIndex).
+    const weightMap = value["weight_map"];
+    const shards = new Set<string>();
+    for (const tensor in weightMap) {
+      const shard = weightMap[tensor];
+      if (typeof shard === "string") shards.add(shard);
+    }
+    return [...shards];
+  }
   let found: unknown[] = [];
-  if (lower.endsWith(".index.json") && isRecord(value) && isRecord(value["weight_map"])) found = Object.values(value["weight_map"]);
-  else if (lower === "model_index.json" && isRecord(value)) {
+  if (lower === "model_index.json" && isRecord(value)) {
     found = Object.entries(value)
       .filter(([component, spec]) => !component.startsWith("_") && Array.isArray(spec) && spec.length === 2 && !(spec[0] === null && spec[1] === null))
       .map(([component]) => component);
