@@ -1,10 +1,12 @@
 /**
  * Writers for the benchmark's inputs, byte for byte as CPython's pickler and torch.save lay them
  * out, so the benchmark needs no Python: a framed protocol-4 data pickle, small pickles, a PyTorch
- * zip checkpoint and the legacy checkpoint. Everything is deterministic, and the large files are
+ * zip checkpoint and the legacy checkpoint; and a language model's configs as transformers saves them. Everything is deterministic, and the large files are
  * streamed in chunks (a few MB in memory at a time).
  */
 import { createWriteStream, type WriteStream } from "node:fs";
+import { mkdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import { once } from "node:events";
 import { crc32 } from "node:zlib";
 import { OP } from "../src/pickle/opcodes.js";
@@ -474,4 +476,38 @@ export function safetensors(dataBytes: number): Buffer {
   out.writeBigUInt64LE(BigInt(header.length), 0);
   out.write(header, 8, "latin1");
   return out;
+}
+
+/**
+ * The configs of a large language model's repository, shaped as transformers and tokenizers save
+ * them: a byte-level BPE tokenizer.json with `vocab` tokens and as many merges, a tokenizer_config
+ * with a chat template, config.json, generation_config.json, and a shard index mapping `tensors`
+ * names to 30 shards, of which the first is there (a small safetensors file).
+ */
+export async function writeRepoConfigs(path: string, vocab: number, tensors: number): Promise<void> {
+  await mkdir(path);
+  const tokens = Array.from({ length: vocab }, (_, i) => `Ġtok${i.toString(36)}`);
+  const tokenizer = {
+    version: "1.0",
+    added_tokens: [{ id: vocab, content: "<|eot|>", single_word: false, lstrip: false, rstrip: false, normalized: false, special: true }],
+    normalizer: null,
+    pre_tokenizer: { type: "ByteLevel", add_prefix_space: false, trim_offsets: true, use_regex: true },
+    decoder: { type: "ByteLevel", add_prefix_space: true, trim_offsets: true, use_regex: true },
+    model: { type: "BPE", dropout: null, unk_token: null, vocab: Object.fromEntries(tokens.map((t, i) => [t, i])), merges: tokens.map((t) => `Ġ ${t.slice(1)}`) },
+  };
+  const shard = (i: number): string => `model-${String(i + 1).padStart(5, "0")}-of-00030.safetensors`;
+  const weightMap = Object.fromEntries(Array.from({ length: tensors }, (_, i) => [`model.layers.${i >> 4}.mlp.experts.${i & 15}.down_proj.weight`, shard(i % 30)]));
+  const files: Record<string, string | Buffer> = {
+    "tokenizer.json": JSON.stringify(tokenizer, null, 2),
+    "tokenizer_config.json": JSON.stringify({
+      bos_token: "<|begin|>",
+      eos_token: "<|eot|>",
+      chat_template: "{{ bos_token }}{% for m in messages %}<|{{ m['role'] }}|>\n{{ m['content'] | trim }}<|eot|>{% endfor %}{% if add_generation_prompt %}<|assistant|>\n{% endif %}",
+    }),
+    "config.json": JSON.stringify({ architectures: ["LlamaForCausalLM"], model_type: "llama", hidden_size: 4096, num_hidden_layers: tensors >> 4, torch_dtype: "bfloat16" }),
+    "generation_config.json": JSON.stringify({ bos_token_id: 1, eos_token_id: vocab, do_sample: true, temperature: 0.6 }),
+    "model.safetensors.index.json": JSON.stringify({ metadata: { total_size: tensors * 4096 }, weight_map: weightMap }, null, 2),
+    [shard(0)]: safetensors(4096),
+  };
+  for (const [name, content] of Object.entries(files)) await writeFile(join(path, name), content);
 }
