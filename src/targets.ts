@@ -11,7 +11,7 @@ import { mapBounded } from "./concurrency.js";
 import { PathFilter, type ExcludedPath, type ExclusionOptions } from "./exclusions.js";
 import { isInside } from "./paths.js";
 import type { CallableOverrides } from "./pickle/judge.js";
-import { checkRepository, localFileFacts, scanRepository, type RepoFile, type RepoReporter } from "./repo/checks.js";
+import { checkRepository, localFileFacts, scanRepository, textBesideEngine, type RepoFile, type RepoReporter } from "./repo/checks.js";
 import { cacheDisplay, listSnapshots, snapshotFiles, snapshotRepoFolder } from "./remote/hfCache.js";
 import { DEFAULT_ENDPOINT, HubError, remoteRepoFacts, resolveRepo, resolveUrl } from "./remote/hub.js";
 import { parseRemoteSpec, repoLabel, type HubRepo } from "./remote/spec.js";
@@ -117,7 +117,7 @@ async function addLocal(p: string, targets: Targets, options: TargetOptions): Pr
     // A link given by name is not opened here (O_NOFOLLOW); the engine reads what it points at.
     let file: RepoFile | undefined;
     try {
-      file = localFileFacts(p, display.split(sep).join("/"), st.size);
+      file = localFileFacts(p, display.split(sep).join("/"), st.size, undefined, textBesideEngine);
     } catch {
       // Unreadable or a link: the engine's own read reports it.
     }
@@ -245,7 +245,7 @@ async function addCache(dir: string, targets: Targets, options: TargetOptions): 
       byBlob.set(f.blob, target);
       targets.files.push(target);
     }
-    const facts = { files: files.map((f) => localFileFacts(f.blob, f.rel, f.size)), escapingLinks, linkedFolders: [], unexamined: [] };
+    const facts = { files: files.map((f) => localFileFacts(f.blob, f.rel, f.size, undefined, textBesideEngine)), escapingLinks, linkedFolders: [], unexamined: [] };
     checkRepository(facts, noteReporter(targets.notes, (rel) => primary.get(rel) ?? cacheDisplay(snapshot, rel)), options.callables, false);
   }
 }

@@ -150,7 +150,8 @@ export interface RepositoryOptions {
 /** Walks `root` and reports repository-level findings through `report`. */
 export async function scanRepository(root: string, report: RepoReporter, options: RepositoryOptions = {}): Promise<void> {
   const excluded = options.excluded ?? ((rel, isFolder) => (isFolder && rel === ".git" ? DEFAULT_EXCLUSION : undefined));
-  checkRepository(await collectFolderFacts(root, resolve(options.linkRoot ?? root), excluded), report, options.callables, options.contentChecks);
+  const facts = await collectFolderFacts(root, resolve(options.linkRoot ?? root), excluded, options.contentChecks === false ? textBesideEngine : undefined);
+  checkRepository(facts, report, options.callables, options.contentChecks);
 }
 
 /**
@@ -289,7 +290,7 @@ function walkTextBound(rel: string): number {
  * Regular files under root that are not excluded. A link out of the root is recorded, never
  * followed; one inside it is a file of its own name with the bytes it resolves to, or a linked folder.
  */
-async function collectFolderFacts(root: string, linkBase: string, excluded: NonNullable<RepositoryOptions["excluded"]>): Promise<RepoFacts> {
+async function collectFolderFacts(root: string, linkBase: string, excluded: NonNullable<RepositoryOptions["excluded"]>, textWanted?: TextWanted): Promise<RepoFacts> {
   const base = resolve(root);
   const realLinkBase = await realpath(linkBase);
   const leftOut: NonNullable<RepoFacts["leftOut"]> = [];
@@ -334,18 +335,39 @@ async function collectFolderFacts(root: string, linkBase: string, excluded: NonN
       }
     }
   }
-  facts.files = regular.map((f) => localFileFacts(f.abs, f.rel, f.size, walkTextBound(f.rel)));
+  facts.files = regular.map((f) => localFileFacts(f.abs, f.rel, f.size, walkTextBound(f.rel), textWanted));
   facts.files.sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
   return facts;
 }
 
-/** The facts of one regular local file (opened without following links), read once: a config within `bound` whole, any other file its head. */
-export function localFileFacts(abs: string, rel: string, size: number, bound: number = REPO_LIMITS.configBytes): RepoFile {
+/** Whether the checks need a config's text, given its bytes. */
+type TextWanted = (rel: string, bytes: Buffer) => boolean;
+
+/**
+ * The facts of one regular local file (opened without following links), read once: a config within
+ * `bound` whole (its text decoded when `textWanted` says so), any other file its head.
+ */
+export function localFileFacts(abs: string, rel: string, size: number, bound: number = REPO_LIMITS.configBytes, textWanted?: TextWanted): RepoFile {
   const bytes = readFileStart(abs, configWithinBound(rel, size, bound) ? bound : REPO_LIMITS.headBytes);
   const file: RepoFile = { rel, size, head: bytes.subarray(0, REPO_LIMITS.headBytes) };
-  if (needsText(file, bound)) file.text = bytes.toString("utf8");
+  if (needsText(file, bound) && (textWanted?.(rel, bytes) ?? true)) file.text = bytes.toString("utf8");
   return file;
 }
+
+/**
+ * What the checks read of a config when the engine checks its content (contentChecks false): the
+ * paths a loader config makes loaders read, and the code a JSON config may name, by its name or by
+ * a key spelled out in its bytes (a \u escape can spell a key too). A tokenizer's megabytes of
+ * vocabulary are then neither decoded nor parsed here.
+ */
+export const textBesideEngine: TextWanted = (rel, bytes) => {
+  if (LOADED_PATH_CONFIGS.test(rel)) return true;
+  const name = basename(rel);
+  return configKind(name) === "json" && (CODE_REFERENCE_CONFIGS.has(name.toLowerCase()) || CODE_REFERENCE_KEYS.some((key) => bytes.includes(key)));
+};
+
+const CODE_REFERENCE_CONFIGS = new Set(["modules.json", "model_index.json", "modular_model_index.json", "router_config.json", "config.json"]);
+const CODE_REFERENCE_KEYS = ['"auto_map"', '"custom_pipelines"', "\\u"].map((key) => Buffer.from(key));
 
 /**
  * Where a symbolic link leads: outside the root, its target as written or as the OS resolves it
@@ -372,6 +394,7 @@ async function linkEnd(
  */
 function checkConfigs(files: readonly RepoFile[], report: RepoReporter, callables: CallableOverrides | undefined, contentChecks: boolean, json: JsonOf): Map<string, string> {
   const remoteModules = new Map<string, string>();
+  // Without content checks, a config's text is there only when these checks need it (textBesideEngine).
   for (const file of files) {
     const dir = dirname(file.rel);
     const refs: CodeRefSink = (stem, why) => {
@@ -382,7 +405,7 @@ function checkConfigs(files: readonly RepoFile[], report: RepoReporter, callable
     if (contentChecks) {
       // TorchModuleWrapper blobs are reported here (MG266); the engine's format scanner also scans their content.
       checkConfigFile(name, file.size, file.head, file.text, fileSink(file.rel, report, callables), refs, () => json(file));
-    } else if (file.text !== undefined && configKind(name) === "json" && file.size <= REPO_LIMITS.configBytes && !isLfsPointer(file.head) && mayReferenceCode(name, file.text)) {
+    } else if (file.text !== undefined && configKind(name) === "json" && file.size <= REPO_LIMITS.configBytes && !isLfsPointer(file.head)) {
       const parsed = json(file);
       if ("value" in parsed) checkCodeReferences(parsed.value, name, fileSink(file.rel, () => undefined, callables), refs);
     }
@@ -482,18 +505,6 @@ function checkJsonConfig(parsed: ParsedJson, name: string, sink: ScanContext, re
   walkTargets(value, sink);
   return blobs;
 }
-
-/**
- * Whether checkCodeReferences can find anything in a JSON config: by its name, or by a key it spells
- * out. A \u escape can spell a key too, so a text with one is parsed. Saves parsing a tokenizer's
- * megabytes of vocabulary a second time when the engine checks its content anyway.
- */
-function mayReferenceCode(name: string, text: string): boolean {
-  return CODE_REFERENCE_CONFIGS.has(name.toLowerCase()) || CODE_REFERENCE_KEYS.test(text);
-}
-
-const CODE_REFERENCE_CONFIGS = new Set(["modules.json", "model_index.json", "modular_model_index.json", "router_config.json", "config.json"]);
-const CODE_REFERENCE_KEYS = /"auto_map"|"custom_pipelines"|\\u/;
 
 /** The checks of a JSON config that name repository code loaders import (each module also goes to `refs`). */
 function checkCodeReferences(value: unknown, name: string, sink: ScanContext, refs: CodeRefSink): void {
