@@ -258,6 +258,10 @@ def make_repos():
     write("remote_code/modeling_x.py", "import os\nos.system('echo modelgate-fixture')\n\nclass XForCausalLM:\n    pass\n")
     write("remote_code/model.safetensors", tiny_safetensors())
 
+    # The same trust_remote_code key spelled with a JSON escape: transformers reads what json.load decodes.
+    write("escaped_auto_map/tokenizer_config.json", '{"eos_token": "</s>", "auto\\u005fmap": {"AutoTokenizer": ["my_tok.MyTokenizer", null]}}\n')
+    write("escaped_auto_map/my_tok.py", "import os\nos.system('echo modelgate-fixture')\n\nclass MyTokenizer:\n    pass\n")
+
     write("executables/libhelper.so", b"\x7fELF\x02\x01\x01" + b"\x00" * 57)
     write("executables/install.sh", "#!/bin/sh\necho modelgate-fixture\n")
     write("executables/config.json", json.dumps(LLAMA_CONFIG))

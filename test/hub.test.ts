@@ -101,6 +101,13 @@ describe("hf:// repositories", () => {
     assert.equal(report.summary.bytesRead, report.files.reduce((n, f) => n + f.bytesRead, 0));
   });
 
+  test("code named under an escaped auto_map key is the loader's code remotely too", async () => {
+    const report = await scanPaths(["hf://fixtures/escaped_auto_map"], remote());
+    const byPath = new Map(report.files.map((f) => [f.path.replace("hf://fixtures/escaped_auto_map/", ""), f.findings.map((x) => `${x.rule}:${x.severity}`)]));
+    assert.deepEqual(byPath.get("my_tok.py"), ["MG271:high"]);
+    assert.ok(byPath.get("tokenizer_config.json")?.includes("MG270:high"));
+  });
+
   test("a tag resolves to its commit, and the report names both", async () => {
     const report = await scanPaths(["hf://acme/mixed@v1"], remote());
     for (const f of report.files) {

@@ -7,7 +7,7 @@ import { EnvironmentError } from "../errors.js";
 import { onFirstUse } from "../onFirstUse.js";
 import { mapBounded } from "../concurrency.js";
 import { sha256Hex } from "../hash.js";
-import { needsText, REPO_LIMITS, type RepoFacts, type RepoFile } from "../repo/checks.js";
+import { needsText, REPO_LIMITS, textBesideEngine, type RepoFacts, type RepoFile } from "../repo/checks.js";
 import type { ByteSource } from "../sources/byteSource.js";
 import { boundedBody, exchange, HTTP_LIMITS, type HttpOptions, type HttpSource } from "../sources/http.js";
 import { repoLabel, type HubRepo } from "./spec.js";
@@ -98,7 +98,8 @@ export function resolveUrl(endpoint: string, repo: HubRepo, commit: string, path
 
 /**
  * Facts for the repository checks from remote files: the first bytes of each, and the text of its
- * configs. They are read through the sources the scan then uses, so their bytes count as read.
+ * configs the checks read beside the engine (textBesideEngine). They are read through the sources the scan
+ * then uses, so their bytes count as read.
  */
 export async function remoteRepoFacts(files: readonly { rel: string; source: HttpSource }[], jobs: number): Promise<RepoFacts> {
   const facts: RepoFacts = { files: [], escapingLinks: [], linkedFolders: [], unexamined: [] };
@@ -110,7 +111,10 @@ export async function remoteRepoFacts(files: readonly { rel: string; source: Htt
     const file: RepoFile = { rel, size: source.size, head: new Uint8Array(0) };
     try {
       file.head = await source.read(0, REPO_LIMITS.headBytes);
-      if (needsText(file)) file.text = Buffer.from(await source.read(0, file.size)).toString("utf8");
+      if (needsText(file)) {
+        const bytes = Buffer.from(await source.read(0, file.size));
+        if (textBesideEngine(rel, bytes)) file.text = bytes.toString("utf8");
+      }
     } catch {
       // The file's own scan reports why it could not be read; a config without text is reported as unchecked.
     }
