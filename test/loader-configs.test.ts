@@ -299,6 +299,11 @@ test("a chat_template nested at any level of any JSON file, scanned on its own, 
   assert.deepEqual(loud((await scanPaths([join(root, "my_settings.json")])).files[0]), ["MG220:critical"]);
 });
 
+test("a chat_template inside lists of objects, at any depth, is checked", async () => {
+  const root = await folder("listed_deep", { "serving.json": json({ profiles: [{ stages: [[{ chat_template: SSTI }]] }] }) });
+  assert.deepEqual(loud((await scanPaths([join(root, "serving.json")])).files[0]), ["MG220:critical"]);
+});
+
 test("a standalone .jinja template (additional_chat_templates/) is checked, alone and in a folder", async () => {
   const root = await folder("jinja", { "additional_chat_templates/tool_use.jinja": SSTI });
   const alone = (await scanPaths([join(root, "additional_chat_templates", "tool_use.jinja")])).files[0];

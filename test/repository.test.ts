@@ -299,11 +299,20 @@ test("code a config names under an escaped auto_map key is the loader's code: th
   await writeFile(join(repo, "my_tok.py"), "import os\n");
   await writeFile(join(repo, "tokenizer_config.json"), '{"eos_token": "</s>"}');
   assert.deepEqual(byFile(await scanPaths([repo]))["my_tok.py"], ["MG271:low"]);
+  // A GPT-2 vocabulary's escapes spell no key.
+  await writeFile(join(repo, "vocab.json"), '{"\\u0120the": 0, "\\u0120a": 1}');
+  assert.deepEqual(byFile(await scanPaths([repo]))["my_tok.py"], ["MG271:low"]);
   // transformers reads the key JSON decodes, however it is written.
-  await writeFile(join(repo, "tokenizer_config.json"), '{"auto\\u005fmap": {"AutoTokenizer": ["my_tok.MyTokenizer", null]}}');
-  const files = byFile(await scanPaths([repo]));
-  assert.deepEqual(files["my_tok.py"], ["MG271:high"]);
-  assert.ok(files["tokenizer_config.json"]?.includes("MG270:high"));
+  for (const key of ["auto_map", "auto\\u005fmap", "\\u0061uto_map", "auto\\u005Fm\\u0061p"]) {
+    await writeFile(join(repo, "tokenizer_config.json"), `{"${key}": {"AutoTokenizer": ["my_tok.MyTokenizer", null]}}`);
+    const files = byFile(await scanPaths([repo]));
+    assert.deepEqual(files["my_tok.py"], ["MG271:high"], key);
+    assert.ok(files["tokenizer_config.json"]?.includes("MG270:high"), key);
+  }
+  await writeFile(join(repo, "tokenizer_config.json"), '{"eos_token": "</s>"}');
+  // Any JSON config's top-level custom_pipelines counts, as auto_map does.
+  await writeFile(join(repo, "pipeline_settings.json"), '{"custom_pipelines": ["my_tok.MyPipeline"]}');
+  assert.deepEqual(byFile(await scanPaths([repo]))["my_tok.py"], ["MG271:high"], "custom_pipelines");
 });
 
 test("a folder scan parses a large JSON config once for its own checks and at most once more for what needs the folder", async () => {

@@ -121,6 +121,8 @@ describe("safetensors", () => {
     const ctx = await run(scanSafetensors, st('{"w":{"dtype":"F32","d\\u0074ype":"F32","shape":[2],"data_offsets":[0,8]}}', 8));
     assertOnly(ctx, "MG202");
     assert.ok(ctx.reports.some((r) => r.message.includes("w.dtype")));
+    const solidus = await run(scanSafetensors, st('{"a/b":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"a\\/b":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}', 8));
+    assert.ok(solidus.reports.some((r) => r.rule === "MG202" && r.message.includes('"a/b"')), JSON.stringify(solidus.reports));
     // Keys that differ only in a character next to an escaped quote are not the same key.
     assert.deepEqual((await run(scanSafetensors, st('{"w\\"x":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"w\\"y":{"dtype":"F32","shape":[0],"data_offsets":[8,8]}}', 8))).reports, []);
   });

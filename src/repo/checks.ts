@@ -187,14 +187,21 @@ function parseJson(text: string): ParsedJson {
   }
 }
 
-/** A file's text parsed as JSON once, however many checks read it (a large model's shard index is megabytes). */
+/** A file's text parsed as JSON. */
 type JsonOf = (file: RepoFile) => ParsedJson;
 
+/**
+ * Parses a loader config once for both checks that read it (a large model's shard index is
+ * megabytes); other configs are parsed when asked and not kept, so a folder of large configs does
+ * not hold them all at once.
+ */
 function jsonOnce(): JsonOf {
-  const parsed = new Map<RepoFile, ParsedJson>();
+  const kept = new Map<RepoFile, ParsedJson>();
   return (file) => {
-    let json = parsed.get(file);
-    if (json === undefined) parsed.set(file, (json = file.text === undefined ? { error: new Error("not read") } : parseJson(file.text)));
+    let json = kept.get(file);
+    if (json !== undefined) return json;
+    json = file.text === undefined ? { error: new Error("not read") } : parseJson(file.text);
+    if (LOADED_PATH_CONFIGS.test(file.rel)) kept.set(file, json);
     return json;
   };
 }
@@ -355,19 +362,32 @@ export function localFileFacts(abs: string, rel: string, size: number, bound: nu
 }
 
 /**
- * What the checks read of a config when the engine checks its content (contentChecks false): the
- * paths a loader config makes loaders read, and the code a JSON config may name, by its name or by
- * a key spelled out in its bytes (a \u escape can spell a key too). A tokenizer's megabytes of
- * vocabulary are then neither decoded nor parsed here.
+ * What the checks read of a config when the engine checks its content (contentChecks false): a
+ * loader config (the paths it makes loaders read, the modules it names by layout), and a JSON config
+ * whose bytes spell out a key that names code. A tokenizer's megabytes of vocabulary are then
+ * neither decoded nor parsed here.
  */
-export const textBesideEngine: TextWanted = (rel, bytes) => {
-  if (LOADED_PATH_CONFIGS.test(rel)) return true;
-  const name = basename(rel);
-  return configKind(name) === "json" && (CODE_REFERENCE_CONFIGS.has(name.toLowerCase()) || CODE_REFERENCE_KEYS.some((key) => bytes.includes(key)));
-};
+export const textBesideEngine: TextWanted = (rel, bytes) =>
+  LOADED_PATH_CONFIGS.test(rel) || (configKind(basename(rel)) === "json" && (CODE_REFERENCE_KEYS.some((key) => bytes.includes(key)) || escapesKeyLetters(bytes)));
 
-const CODE_REFERENCE_CONFIGS = new Set(["modules.json", "model_index.json", "modular_model_index.json", "router_config.json", "config.json"]);
-const CODE_REFERENCE_KEYS = ['"auto_map"', '"custom_pipelines"', "\\u"].map((key) => Buffer.from(key));
+const CODE_REFERENCE_KEYS = ['"auto_map"', '"custom_pipelines"'].map((key) => Buffer.from(key));
+const ESCAPE = Buffer.from("\\u00");
+
+/**
+ * Whether `bytes` hold a \u escape of a character from U+0050 to U+007F, the only escapes that can
+ * spell a letter or the underscore of those keys. A GPT-2 vocabulary's \u0120 (Ġ) does not count.
+ */
+function escapesKeyLetters(bytes: Buffer): boolean {
+  for (let at = bytes.indexOf(ESCAPE); at >= 0; at = bytes.indexOf(ESCAPE, at + 1)) {
+    const high = bytes[at + 4];
+    if (high !== undefined && high >= 0x35 && high <= 0x37 && isHexDigit(bytes[at + 5])) return true;
+  }
+  return false;
+}
+
+function isHexDigit(b: number | undefined): boolean {
+  return b !== undefined && ((b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x46) || (b >= 0x61 && b <= 0x66));
+}
 
 /**
  * Where a symbolic link leads: outside the root, its target as written or as the OS resolves it
@@ -497,24 +517,30 @@ function checkJsonConfig(parsed: ParsedJson, name: string, sink: ScanContext, re
     return [];
   }
   const value = parsed.value;
-  checkCodeReferences(value, name, sink, refs);
+  checkLoaderModules(value, name, sink, refs);
   checkCrossEncoderActivation(value, sink);
   checkPeftAutoMapping(value, sink);
   for (const t of findChatTemplates(value, name, sink)) runTemplateCheck(t.text, sink, t.where);
   const blobs = isKerasArchitecture(value) ? walkKerasConfig(value, sink, name) : [];
+  if (isRecord(value)) checkRemoteCode(value, name, sink, refs);
   walkTargets(value, sink);
   return blobs;
 }
 
 /** The checks of a JSON config that name repository code loaders import (each module also goes to `refs`). */
 function checkCodeReferences(value: unknown, name: string, sink: ScanContext, refs: CodeRefSink): void {
+  checkLoaderModules(value, name, sink, refs);
+  if (isRecord(value)) checkRemoteCode(value, name, sink, refs);
+}
+
+/** The configs that name modules by the loader's own layout: sentence-transformers modules and routes, diffusers components. */
+function checkLoaderModules(value: unknown, name: string, sink: ScanContext, refs: CodeRefSink): void {
   // A case-insensitive file system opens MODULES.json when a loader asks for modules.json.
   const lower = name.toLowerCase();
   if (lower === "modules.json") checkSentenceTransformerModules(value, sink, refs);
   else if (lower === "model_index.json") checkDiffusersIndex(value, sink, refs);
   else if (lower === "modular_model_index.json") checkDiffusersModularIndex(value, sink);
   else if (lower === "router_config.json" || (lower === "config.json" && isRouterConfig(value))) checkSentenceTransformerRouter(value, sink, refs);
-  if (isRecord(value)) checkRemoteCode(value, name, sink, refs);
 }
 
 /** `auto_map` (transformers' trust_remote_code classes) and `custom_pipelines` name Python modules to import. */
