@@ -57,6 +57,12 @@ export const LIMITS = Object.freeze({
   dormantRatioFloor: 1024 * 1024,
   /** Encodings undone in a row on one constant (base64>zlib>base64>…; CWE-674). */
   dormantMaxDepth: 4,
+  /**
+   * Objects and lists a JSON text may hold to be parsed (configs, shard indexes, safetensors headers;
+   * CWE-400: 8 MB of "{}," is 2.8 million objects, over 100 MB once parsed). Real ones hold fewer
+   * than 300,000 (a tokenizer's merges as pairs).
+   */
+  jsonMaxContainers: 1_000_000,
 });
 
 export type Limits = typeof LIMITS;

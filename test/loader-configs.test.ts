@@ -443,3 +443,33 @@ test("PEFT adapter_config.json auto_mapping importing a module outside transform
   const benign = await folder("peft-benign", { "adapter_config.json": json({ peft_type: "LORA", auto_mapping: { base_model_class: "BertModel", parent_library: "transformers.models.bert.modeling_bert" } }) });
   assert.deepEqual((await scanPaths([join(benign, "adapter_config.json")])).files[0]?.findings, []);
 });
+
+/** Calls of JSON.parse on a text of `length` characters while `run` runs. */
+async function parsesOf(length: number, run: () => Promise<unknown>): Promise<number> {
+  const parse = JSON.parse;
+  let calls = 0;
+  JSON.parse = (text: string, reviver?: Parameters<typeof JSON.parse>[1]): unknown => {
+    if (text.length === length) calls++;
+    return parse(text, reviver);
+  };
+  try {
+    await run();
+  } finally {
+    JSON.parse = parse;
+  }
+  return calls;
+}
+
+/** `{"profiles": [{}, {}, …]}` holding `containers` objects and lists in all. */
+const manyObjects = (containers: number): string => `{"profiles": [${Array(containers - 2).fill("{}").join(",")}]}`;
+
+test("a JSON config holding more objects and lists than the bound is reported, not parsed (8 MB of {} is millions of objects)", async () => {
+  const over = manyObjects(1_000_001);
+  const root = await folder("many_objects", { "settings.json": over, "exact.json": manyObjects(1_000_000) });
+  let report!: ScanReport;
+  assert.equal(await parsesOf(over.length, async () => (report = await scanPaths([root], { threads: 0 }))), 0);
+  const byName = new Map(report.files.map((f) => [f.path.split(/[\\/]/).pop(), f.findings.map((x) => `${x.rule}:${x.severity} ${x.message}`)]));
+  assert.deepEqual(byName.get("settings.json"), ["MG278:high settings.json holds more than 1000000 objects and lists; it was not parsed or checked"]);
+  // At the bound, it is parsed and walked whole.
+  assert.deepEqual(byName.get("exact.json"), []);
+});

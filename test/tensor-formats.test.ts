@@ -112,6 +112,11 @@ describe("safetensors", () => {
     assertOnly(await run(scanSafetensors, st("\ufeff{}")), "MG201");
     assertOnly(await run(scanSafetensors, st(" {}")), "MG201");
   });
+  test("rejects a header holding more objects and lists than the bound, unparsed", async () => {
+    const ctx = await run(scanSafetensors, st(`{"__metadata__": {}, "pad": [${Array(1_000_000).fill("{}").join(",")}]}`));
+    assertOnly(ctx, "MG201");
+    assert.match(ctx.reports[0]!.message, /more than 1000000 objects and lists/);
+  });
   test("reports duplicate keys, nested ones too", async () => {
     const ctx = await run(scanSafetensors, st('{"w":{"dtype":"F32","dtype":"F32","shape":[2],"data_offsets":[0,8]}}', 8));
     assertOnly(ctx, "MG202");
@@ -209,6 +214,12 @@ describe("safetensors index", () => {
     const ctx = ctxFor({ a: "../x.safetensors", b: "model.safetensors", c: "../x.safetensors", d: "model.safetensors" });
     assertOnly(ctx, "MG208");
     assert.deepEqual(ctx.reports.map((r) => r.extra?.evidence), ["a → ../x.safetensors", "c → ../x.safetensors"]);
+  });
+  test("an index holding more objects and lists than the bound is reported without parsing it", () => {
+    const ctx = new RecordingContext();
+    checkSafetensorsIndex(`{"weight_map": {}, "pad": [${Array(1_000_000).fill("[]").join(",")}]}`, ctx);
+    assertOnly(ctx, "MG209");
+    assert.match(ctx.reports[0]!.message, /more than 1000000 objects and lists; it was not parsed/);
   });
   test("rejects non-string shard names and indexes without a weight_map", () => {
     assertOnly(ctxFor({ w: 3 }), "MG209");

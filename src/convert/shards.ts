@@ -9,7 +9,8 @@ import { dirname, join } from "node:path";
 import { writeFileAtomic } from "../atomicFile.js";
 import { unsafeMemberName } from "../formats/container.js";
 import { own } from "../own.js";
-import { findDuplicateJsonKeys, SAFETENSORS_LIMITS } from "../formats/safetensors.js";
+import { findDuplicateJsonKeys } from "../formats/jsonText.js";
+import { SAFETENSORS_LIMITS } from "../formats/safetensors.js";
 import { checkWritable, commit, stageFile, type ConvertedFile, type ConvertOptions, type StagedFile } from "./convert.js";
 import { ConvertInputError } from "./tensors.js";
 

@@ -11,6 +11,8 @@
 import type { ByteSource } from "../sources/byteSource.js";
 import { own } from "../own.js";
 import type { FormatScanner, ScanContext } from "./context.js";
+import { containersOver, findDuplicateJsonKeys, stringEnd } from "./jsonText.js";
+import { LIMITS } from "../limits.js";
 
 export const SAFETENSORS_LIMITS = Object.freeze({
   /** The reference loader's MAX_HEADER_SIZE (CWE-400/CWE-789: a huge header parsed into memory). */
@@ -234,6 +236,10 @@ export function isSafetensorsIndex(parsed: unknown): boolean {
 
 /** Checks the text of a shard index: every weight_map value must be a file name inside the model folder. */
 export function checkSafetensorsIndex(text: string, ctx: ScanContext): void {
+  if (containersOver(text, LIMITS.jsonMaxContainers)) {
+    ctx.report("MG209", `safetensors index holds more than ${LIMITS.jsonMaxContainers} objects and lists; it was not parsed`);
+    return;
+  }
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -278,6 +284,7 @@ function parseJsonObject(bytes: Uint8Array): { text: string; value: Record<strin
   if (text === undefined) return "not valid UTF-8";
   // The reference loader requires the header to start with "{" (no BOM, no leading space).
   if (!text.startsWith("{")) return `starts with ${JSON.stringify(text.slice(0, 8))}, not "{"`;
+  if (containersOver(text, LIMITS.jsonMaxContainers)) return `holds more than ${LIMITS.jsonMaxContainers} objects and lists; it was not parsed`;
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -287,51 +294,6 @@ function parseJsonObject(bytes: Uint8Array): { text: string; value: Record<strin
   return isPlainObject(value) ? { text, value } : `is ${jsonKind(value)}`;
 }
 
-/**
- * Keys repeated within one JSON object of `text` (already known to be valid JSON), as
- * "parent.key" paths. JSON.parse keeps the last value silently; other parsers keep the first.
- * Iterative, so deep nesting cannot exhaust the stack.
- */
-export function findDuplicateJsonKeys(text: string): string[] {
-  type Frame = { keys: Set<string> | undefined; expectKey: boolean; path: string; lastKey: string };
-  const stack: Frame[] = [];
-  const found: string[] = [];
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    const top = stack[stack.length - 1];
-    if (c === 0x7b || c === 0x5b) {
-      const path = top?.keys ? `${top.path}${top.path ? "." : ""}${top.lastKey}` : (top?.path ?? "");
-      stack.push({ keys: c === 0x7b ? new Set() : undefined, expectKey: c === 0x7b, path, lastKey: "" });
-    } else if (c === 0x7d || c === 0x5d) {
-      stack.pop();
-    } else if (c === 0x2c) {
-      if (top?.keys) top.expectKey = true;
-    } else if (c === 0x22) {
-      const close = stringEnd(text, i);
-      if (top?.keys && top.expectKey) {
-        // Only a key with escapes needs decoding; the rest are their own text.
-        const raw = text.slice(i + 1, close);
-        const key = raw.includes("\\") ? (JSON.parse(text.slice(i, close + 1)) as string) : raw;
-        if (top.keys.has(key)) found.push(top.path ? `${top.path}.${key}` : key);
-        top.keys.add(key);
-        top.lastKey = key;
-        top.expectKey = false;
-      }
-      i = close;
-    }
-  }
-  return found;
-}
-
-/** Index of the quote closing the string that opens at `open`. */
-function stringEnd(text: string, open: number): number {
-  for (let i = open + 1; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c === 0x5c) i++;
-    else if (c === 0x22) return i;
-  }
-  return text.length - 1;
-}
 
 /** Strict UTF-8 (a BOM is kept, so a header starting with one is not "{"); undefined if invalid. */
 function decodeUtf8(bytes: Uint8Array): string | undefined {

@@ -18,6 +18,7 @@ import { onFirstUse } from "../onFirstUse.js";
 import { checkChatTemplate } from "../formats/chatTemplate.js";
 import type { FormatScanner, ReportExtra, ScanContext } from "../formats/context.js";
 import { scanTorchModuleBlobs, walkKerasConfig, type TorchModuleBlob } from "../formats/keras.js";
+import { containersOver } from "../formats/jsonText.js";
 import { SAFETENSORS_LIMITS, sniffSafetensors } from "../formats/safetensors.js";
 import { readFileStart } from "../sources/byteSource.js";
 import { mapBounded } from "../concurrency.js";
@@ -38,6 +39,8 @@ import {
   isKerasArchitecture,
   isRouterConfig,
   loadedPaths,
+  stepsTo,
+  walkConfig,
   type CodeRefSink,
 } from "./loaders.js";
 import { loaderModules } from "./loaderModules.js";
@@ -176,10 +179,11 @@ export function checkRepository(facts: RepoFacts, report: RepoReporter, callable
   if (facts.leftOut !== undefined) checkLoadedPaths(facts, facts.leftOut, report, json);
 }
 
-/** A JSON text parsed, or why it is not JSON. */
-type ParsedJson = { value: unknown } | { error: unknown };
+/** A JSON text parsed, or why not: it is not JSON, or it holds too many objects and lists to parse. */
+type ParsedJson = { value: unknown } | { error: unknown } | { overBound: true };
 
 function parseJson(text: string): ParsedJson {
+  if (containersOver(text, LIMITS.jsonMaxContainers)) return { overBound: true };
   try {
     return { value: JSON.parse(text) };
   } catch (error) {
@@ -512,7 +516,11 @@ function checkYamlTemplates(documents: readonly unknown[], name: string, sink: S
 }
 
 function checkJsonConfig(parsed: ParsedJson, name: string, sink: ScanContext, refs: CodeRefSink): TorchModuleBlob[] {
-  if (!("value" in parsed)) {
+  if ("overBound" in parsed) {
+    sink.report("MG278", `${name} holds more than ${LIMITS.jsonMaxContainers} objects and lists; it was not parsed or checked`);
+    return [];
+  }
+  if ("error" in parsed) {
     if (LOADER_CONFIGS.has(name)) sink.report("MG278", `${name} is not valid JSON (${errorText(parsed.error)}); it was not checked`);
     return [];
   }
@@ -660,30 +668,11 @@ function reportPythonTags(doc: Parameters<ReturnType<typeof yaml>["visit"]>[0], 
 
 /** Finds every `_target_` in a parsed config; shared (aliased) subtrees are visited once. */
 function walkTargets(root: unknown, sink: FindingSink): void {
-  const seen = new Set<object>();
-  const pending: { value: unknown; at: string }[] = [{ value: root, at: "" }];
-  while (pending.length > 0) {
-    const { value, at } = pending.pop()!;
-    if (typeof value !== "object" || value === null || seen.has(value)) continue;
-    if (seen.size >= REPO_LIMITS.configNodes) {
-      sink.report("MG278", `config has more than ${REPO_LIMITS.configNodes} values; the rest was not checked for _target_`);
-      return;
-    }
-    seen.add(value);
-    // Only objects are queued, and their paths built (see findChatTemplates).
-    if (Array.isArray(value)) {
-      value.forEach((v, i) => {
-        if (typeof v === "object" && v !== null) pending.push({ value: v, at: `${at}[${i}]` });
-      });
-    } else {
-      const record = value as Record<string, unknown>;
-      if (Object.hasOwn(record, "_target_")) judgeTarget(record["_target_"], `${at}._target_`, sink);
-      for (const k in record) {
-        const v = record[k];
-        if (typeof v === "object" && v !== null) pending.push({ value: v, at: `${at}.${k}` });
-      }
-    }
-  }
+  const complete = walkConfig(root, REPO_LIMITS.configNodes, (node, key, value) => {
+    if (key === "_target_") judgeTarget(value, `${stepsTo(node).map((step) => (typeof step === "number" ? `[${step}]` : `.${step}`)).join("")}._target_`, sink);
+    return true;
+  });
+  if (!complete) sink.report("MG278", `config has more than ${REPO_LIMITS.configNodes} values; the rest was not checked for _target_`);
 }
 
 function judgeTarget(target: unknown, at: string, sink: FindingSink): void {

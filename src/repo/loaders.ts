@@ -251,33 +251,77 @@ export function isKerasArchitecture(value: unknown): value is Record<string, unk
  */
 export function findChatTemplates(root: unknown, file: string, sink: ScanContext): FoundTemplate[] {
   const out: FoundTemplate[] = [];
+  const where = (node: ConfigNode, key: string): string => `${templatePath(file, node)} ${key}`;
+  const complete = walkConfig(root, MAX_TEMPLATE_WALK, (node, key, v) => {
+    // What templatesOf reads is not walked again.
+    if (key === "chat_template") templatesOf(v, where(node, key), out, sink);
+    else if (key.endsWith("chat_template") && typeof v === "string") out.push({ where: where(node, key), text: v });
+    else return true;
+    return false;
+  });
+  if (!complete) sink.report("MG278", `${file} has more than ${MAX_TEMPLATE_WALK} values; the rest was not checked for chat templates`);
+  return out;
+}
+
+/** "tokenizer_config.json chat_template", "serving.json profiles[0].chat_template": where a template was found. */
+function templatePath(file: string, node: ConfigNode): string {
+  let path = file;
+  for (const step of stepsTo(node)) path += typeof step === "number" ? `[${step}]` : path === file ? ` ${step}` : `.${step}`;
+  return path;
+}
+
+/** A key of an object or an index of a list: one step from a container to a value inside it. */
+export type PathStep = string | number;
+
+/** An object or list met in a walk, with the way back to the root (the path is built only when a finding needs it). */
+export interface ConfigNode {
+  value: object;
+  parent: ConfigNode | undefined;
+  step: PathStep | undefined;
+}
+
+/** The steps from the root to `node`. */
+export function stepsTo(node: ConfigNode): PathStep[] {
+  const steps: PathStep[] = [];
+  for (let at: ConfigNode | undefined = node; at?.step !== undefined; at = at.parent) steps.push(at.step);
+  return steps.reverse();
+}
+
+/**
+ * Walks each object and list of a parsed config once (a subtree YAML aliases share, once), depth
+ * first, showing `visit` every key of every object with its value; it descends into the value unless
+ * `visit` says false. Queues at most `bound` containers and returns false when it had to stop: a list
+ * of millions of empty objects must not queue millions (nor build a path string each). Only
+ * containers are queued: a vocabulary holds ~100,000 strings.
+ */
+export function walkConfig(root: unknown, bound: number, visit: (node: ConfigNode, key: string, value: unknown) => boolean): boolean {
+  if (typeof root !== "object" || root === null) return true;
   const seen = new Set<object>();
-  const pending: { value: unknown; at: string }[] = [{ value: root, at: file }];
+  const pending: ConfigNode[] = [{ value: root, parent: undefined, step: undefined }];
+  let queued = 1;
   while (pending.length > 0) {
-    const { value, at } = pending.pop()!;
-    if (typeof value !== "object" || value === null || seen.has(value)) continue;
-    if (seen.size >= MAX_TEMPLATE_WALK) {
-      sink.report("MG278", `${file} has more than ${MAX_TEMPLATE_WALK} values; the rest was not checked for chat templates`);
-      break;
-    }
-    seen.add(value);
-    // Only objects are queued, and their paths built: a vocabulary or a shard index holds ~100,000 strings.
-    if (Array.isArray(value)) {
-      value.forEach((v, i) => {
-        if (typeof v === "object" && v !== null) pending.push({ value: v, at: `${at}[${i}]` });
-      });
-      continue;
-    }
-    // for-in, not Object.entries: JSON.parse makes a vocabulary a dictionary, whose entries cost three times as much.
-    const record = value as Record<string, unknown>;
-    for (const key in record) {
-      const v = record[key];
-      if (key === "chat_template") templatesOf(v, `${at} ${key}`, out, sink);
-      else if (key.endsWith("chat_template") && typeof v === "string") out.push({ where: `${at} ${key}`, text: v });
-      else if (typeof v === "object" && v !== null) pending.push({ value: v, at: at === file ? `${file} ${key}` : `${at}.${key}` });
+    const node = pending.pop()!;
+    if (seen.has(node.value)) continue;
+    seen.add(node.value);
+    if (Array.isArray(node.value)) {
+      for (let i = 0; i < node.value.length; i++) {
+        const v: unknown = node.value[i];
+        if (typeof v !== "object" || v === null) continue;
+        if (++queued > bound) return false;
+        pending.push({ value: v, parent: node, step: i });
+      }
+    } else {
+      // for-in, not Object.entries: JSON.parse makes a vocabulary a dictionary, whose entries cost three times as much.
+      const record = node.value as Record<string, unknown>;
+      for (const key in record) {
+        const v = record[key];
+        if (!visit(node, key, v) || typeof v !== "object" || v === null) continue;
+        if (++queued > bound) return false;
+        pending.push({ value: v, parent: node, step: key });
+      }
     }
   }
-  return out;
+  return true;
 }
 
 /** transformers saves a template string, a list of {name, template}; in memory it also takes a dict of named templates. */
