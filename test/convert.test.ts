@@ -138,6 +138,12 @@ describe("convert: sharded checkpoints", () => {
     writeFileSync(path, JSON.stringify({ weight_map: { w: "../outside.bin" } }));
     await assert.rejects(convertShards(path, join(work, "escape-out.index.json")), (e: unknown) => e instanceof ConvertInputError && /not a file in the index's folder/.test(e.message));
   });
+
+  it("refuses, unparsed, an index holding more objects and lists than any index does", async () => {
+    const path = join(work, "padded.bin.index.json");
+    writeFileSync(path, `{"weight_map": {"w": "a.bin"}, "pad": [${Array(1_000_000).fill("{}").join(",")}]}`);
+    await assert.rejects(convertShards(path, join(work, "padded-out.index.json")), (e: unknown) => e instanceof ConvertInputError && /more than 1000000 objects and lists/.test(e.message));
+  });
 });
 
 describe("convert: refusals name the callable and where it is, and leave nothing behind", () => {

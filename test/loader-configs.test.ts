@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { after, before, test } from "node:test";
 import { scanFile, scanPaths } from "../src/engine.js";
+import { stepsTo, walkConfig } from "../src/repo/loaders.js";
 import type { FileResult, ScanReport } from "../src/types.js";
 import { assemble, OP, stackGlobal, str } from "./support/pickle.js";
 import { pb } from "./support/protobuf.js";
@@ -463,13 +464,44 @@ async function parsesOf(length: number, run: () => Promise<unknown>): Promise<nu
 /** `{"profiles": [{}, {}, …]}` holding `containers` objects and lists in all. */
 const manyObjects = (containers: number): string => `{"profiles": [${Array(containers - 2).fill("{}").join(",")}]}`;
 
-test("a JSON config holding more objects and lists than the bound is reported, not parsed (8 MB of {} is millions of objects)", async () => {
+test("a JSON config holding more objects and lists than the bound is not parsed, and blocks when loaders act on it (8 MB of {} is millions of objects)", async () => {
   const over = manyObjects(1_000_001);
-  const root = await folder("many_objects", { "settings.json": over, "exact.json": manyObjects(1_000_000) });
+  const withTemplate = `{"chat_template": "{{ messages }}", ${over.slice(1)}`;
+  const root = await folder("many_objects", {
+    "config.json": over,
+    "settings.json": withTemplate,
+    "train.json": over, // a dataset in JSON Lines, or any large data: not a config
+    "exact.json": manyObjects(1_000_000),
+  });
   let report!: ScanReport;
   assert.equal(await parsesOf(over.length, async () => (report = await scanPaths([root], { threads: 0 }))), 0);
+  assert.equal(await parsesOf(withTemplate.length, async () => (report = await scanPaths([root], { threads: 0 }))), 0);
   const byName = new Map(report.files.map((f) => [f.path.split(/[\\/]/).pop(), f.findings.map((x) => `${x.rule}:${x.severity} ${x.message}`)]));
-  assert.deepEqual(byName.get("settings.json"), ["MG278:high settings.json holds more than 1000000 objects and lists; it was not parsed or checked"]);
+  assert.deepEqual(byName.get("config.json"), ["MG278:high config.json holds more than 1000000 objects and lists; it was not parsed or checked"]);
+  assert.deepEqual(byName.get("settings.json"), ['MG278:high settings.json holds more than 1000000 objects and lists, holds "chat_template"; it was not parsed or checked']);
+  assert.deepEqual(byName.get("train.json"), []);
   // At the bound, it is parsed and walked whole.
   assert.deepEqual(byName.get("exact.json"), []);
+});
+
+test("the config walk visits the last of a long list first and stops after the bound, naming paths from the root", () => {
+  const visited: string[] = [];
+  const config = { a: { b: [{ x: 1 }, { chat_template: "t", nested: { chat_template: "u" } }] }, list: [{ n: 0 }, { n: 1 }, { n: 2 }] };
+  assert.ok(walkConfig(config, 100, (node, key) => (visited.push(`${stepsTo(node).join("/")}:${key}`), key !== "nested")));
+  // Last child first (what the walks always did), every key of every object shown once; "nested" not descended.
+  assert.deepEqual(visited, ["a", "list", "list/2:n", "list/1:n", "list/0:n", "a:b", "a/b/1:chat_template", "a/b/1:nested", "a/b/0:x"].map((v) => (v.includes(":") ? v : `:${v}`)));
+  const counted: number[] = [];
+  assert.equal(walkConfig({ list: [{ n: 0 }, { n: 1 }, { n: 2 }, { n: 3 }] }, 3, (node, key, value) => (key === "n" && counted.push(value as number), true)), false);
+  assert.deepEqual(counted, [3], "three containers visited: the root, the list and its last item");
+});
+
+test("a chat_template nested in lists and objects is found under its path; one inside a template's own value is read as a template, not walked", async () => {
+  const root = await folder("paths", {
+    "serving.json": json({ a: { b: [{ x: 1 }, { chat_template: SSTI }] } }),
+    "named.json": json({ chat_template: { default: BENIGN_TEMPLATE, tool: { chat_template: SSTI } } }),
+  });
+  const report = await scanPaths([root]);
+  const messages = (name: string): string[] => report.files.find((f) => f.path.endsWith(name))!.findings.map((x) => `${x.rule} ${x.message}`);
+  assert.ok(messages("serving.json").some((m) => m.startsWith("MG220 serving.json a.b[1] chat_template: ")), messages("serving.json").join("\n"));
+  assert.deepEqual(messages("named.json"), ["MG278 named.json chat_template[tool] is a object, not a template; it was not checked"]);
 });

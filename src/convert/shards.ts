@@ -9,7 +9,8 @@ import { dirname, join } from "node:path";
 import { writeFileAtomic } from "../atomicFile.js";
 import { unsafeMemberName } from "../formats/container.js";
 import { own } from "../own.js";
-import { findDuplicateJsonKeys } from "../formats/jsonText.js";
+import { containersOver, findDuplicateJsonKeys } from "../formats/jsonText.js";
+import { LIMITS } from "../limits.js";
 import { SAFETENSORS_LIMITS } from "../formats/safetensors.js";
 import { checkWritable, commit, stageFile, type ConvertedFile, type ConvertOptions, type StagedFile } from "./convert.js";
 import { ConvertInputError } from "./tensors.js";
@@ -65,6 +66,7 @@ async function readWeightMap(indexPath: string): Promise<Record<string, string>>
   if (size === undefined) throw new ConvertInputError(`${indexPath} does not exist`);
   if (size > SAFETENSORS_LIMITS.maxIndexBytes) throw new ConvertInputError(`${indexPath} is ${size} bytes, more than an index can be`);
   const text = await readFile(indexPath, "utf8");
+  if (containersOver(text, LIMITS.jsonMaxContainers)) throw new ConvertInputError(`${indexPath} holds more than ${LIMITS.jsonMaxContainers} objects and lists`);
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);

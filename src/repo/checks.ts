@@ -179,11 +179,14 @@ export function checkRepository(facts: RepoFacts, report: RepoReporter, callable
   if (facts.leftOut !== undefined) checkLoadedPaths(facts, facts.leftOut, report, json);
 }
 
-/** A JSON text parsed, or why not: it is not JSON, or it holds too many objects and lists to parse. */
-type ParsedJson = { value: unknown } | { error: unknown } | { overBound: true };
+/**
+ * A JSON text parsed, or why not: it is not JSON, or it holds too many objects and lists to parse
+ * (with the key that loaders act on it spells out, if any).
+ */
+type ParsedJson = { value: unknown } | { error: unknown } | { overBound: true; actionKey: string | undefined };
 
 function parseJson(text: string): ParsedJson {
-  if (containersOver(text, LIMITS.jsonMaxContainers)) return { overBound: true };
+  if (containersOver(text, LIMITS.jsonMaxContainers)) return { overBound: true, actionKey: actionKeyIn(text) };
   try {
     return { value: JSON.parse(text) };
   } catch (error) {
@@ -455,7 +458,13 @@ export const scanModelConfig: FormatScanner = async (source: ByteSource, ctx: Sc
 };
 
 /** Keys that make a JSON file something loaders act on (templates, code references, Hydra targets); none is a common vocabulary token. */
-const ACTION_KEYS = ['"chat_template"', '"auto_map"', '"custom_pipelines"', '"_target_"'].map((k) => Buffer.from(k));
+const ACTION_KEY_NAMES = ['"chat_template"', '"auto_map"', '"custom_pipelines"', '"_target_"'];
+const ACTION_KEYS = ACTION_KEY_NAMES.map((k) => Buffer.from(k));
+
+/** The first of ACTION_KEY_NAMES `text` spells out, or "an escaped key" when a \u escape could spell one. */
+function actionKeyIn(text: string): string | undefined {
+  return ACTION_KEY_NAMES.find((k) => text.includes(k)) ?? (/\\u00[5-7][0-9a-fA-F]/.test(text) ? "an escaped key" : undefined);
+}
 /** Bytes of a large JSON searched for ACTION_KEYS (CWE-400); past it, the file is reported as not checked. */
 const KEY_SEARCH_BYTES = 512 * 1024 * 1024;
 
@@ -517,7 +526,11 @@ function checkYamlTemplates(documents: readonly unknown[], name: string, sink: S
 
 function checkJsonConfig(parsed: ParsedJson, name: string, sink: ScanContext, refs: CodeRefSink): TorchModuleBlob[] {
   if ("overBound" in parsed) {
-    sink.report("MG278", `${name} holds more than ${LIMITS.jsonMaxContainers} objects and lists; it was not parsed or checked`);
+    // As for size: a dataset in JSON Lines is not a config, unless it spells out what loaders act on.
+    if (LOADER_CONFIGS.has(name) || parsed.actionKey !== undefined) {
+      const holding = parsed.actionKey !== undefined ? `, holds ${parsed.actionKey}` : "";
+      sink.report("MG278", `${name} holds more than ${LIMITS.jsonMaxContainers} objects and lists${holding}; it was not parsed or checked`);
+    }
     return [];
   }
   if ("error" in parsed) {

@@ -263,7 +263,7 @@ export function findChatTemplates(root: unknown, file: string, sink: ScanContext
   return out;
 }
 
-/** "tokenizer_config.json chat_template", "serving.json profiles[0].chat_template": where a template was found. */
+/** "tokenizer_config.json chat_template", "serving.json profiles[0].stages chat_template": where a template was found. */
 function templatePath(file: string, node: ConfigNode): string {
   let path = file;
   for (const step of stepsTo(node)) path += typeof step === "number" ? `[${step}]` : path === file ? ` ${step}` : `.${step}`;
@@ -289,35 +289,31 @@ export function stepsTo(node: ConfigNode): PathStep[] {
 
 /**
  * Walks each object and list of a parsed config once (a subtree YAML aliases share, once), depth
- * first, showing `visit` every key of every object with its value; it descends into the value unless
- * `visit` says false. Queues at most `bound` containers and returns false when it had to stop: a list
- * of millions of empty objects must not queue millions (nor build a path string each). Only
- * containers are queued: a vocabulary holds ~100,000 strings.
+ * first and last child first, showing `visit` every key of every object with its value; it descends
+ * into the value unless `visit` says false. Visits at most `bound` containers and returns false when
+ * it had to stop. Only containers are queued (a vocabulary holds ~100,000 strings), and with a link
+ * to their parent instead of a path string: a list of millions of empty objects queues all of them.
  */
 export function walkConfig(root: unknown, bound: number, visit: (node: ConfigNode, key: string, value: unknown) => boolean): boolean {
   if (typeof root !== "object" || root === null) return true;
   const seen = new Set<object>();
   const pending: ConfigNode[] = [{ value: root, parent: undefined, step: undefined }];
-  let queued = 1;
   while (pending.length > 0) {
     const node = pending.pop()!;
     if (seen.has(node.value)) continue;
+    if (seen.size >= bound) return false;
     seen.add(node.value);
     if (Array.isArray(node.value)) {
       for (let i = 0; i < node.value.length; i++) {
         const v: unknown = node.value[i];
-        if (typeof v !== "object" || v === null) continue;
-        if (++queued > bound) return false;
-        pending.push({ value: v, parent: node, step: i });
+        if (typeof v === "object" && v !== null) pending.push({ value: v, parent: node, step: i });
       }
     } else {
       // for-in, not Object.entries: JSON.parse makes a vocabulary a dictionary, whose entries cost three times as much.
       const record = node.value as Record<string, unknown>;
       for (const key in record) {
         const v = record[key];
-        if (!visit(node, key, v) || typeof v !== "object" || v === null) continue;
-        if (++queued > bound) return false;
-        pending.push({ value: v, parent: node, step: key });
+        if (visit(node, key, v) && typeof v === "object" && v !== null) pending.push({ value: v, parent: node, step: key });
       }
     }
   }
