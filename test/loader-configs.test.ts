@@ -491,7 +491,7 @@ test("the config walk visits the last of a long list first and stops after the b
   // Last child first (what the walks always did), every key of every object shown once; "nested" not descended.
   assert.deepEqual(visited, ["a", "list", "list/2:n", "list/1:n", "list/0:n", "a:b", "a/b/1:chat_template", "a/b/1:nested", "a/b/0:x"].map((v) => (v.includes(":") ? v : `:${v}`)));
   const counted: number[] = [];
-  assert.equal(walkConfig({ list: [{ n: 0 }, { n: 1 }, { n: 2 }, { n: 3 }] }, 3, (node, key, value) => (key === "n" && counted.push(value as number), true)), false);
+  assert.equal(walkConfig({ list: [{ n: 0 }, { n: 1 }, { n: 2 }, { n: 3 }] }, 3, (_node, key, value) => (key === "n" && counted.push(value as number), true)), false);
   assert.deepEqual(counted, [3], "three containers visited: the root, the list and its last item");
 });
 
