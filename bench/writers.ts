@@ -1,8 +1,9 @@
 /**
  * Writers for the benchmark's inputs, byte for byte as CPython's pickler and torch.save lay them
  * out, so the benchmark needs no Python: a framed protocol-4 data pickle, small pickles, a PyTorch
- * zip checkpoint and the legacy checkpoint; and a language model's configs as transformers saves them. Everything is deterministic, and the large files are
- * streamed in chunks (a few MB in memory at a time).
+ * zip checkpoint and the legacy checkpoint; and a language model's configs as transformers saves
+ * them. Everything is deterministic, and the large files are streamed in chunks (a few MB in memory
+ * at a time).
  */
 import { createWriteStream, type WriteStream } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";

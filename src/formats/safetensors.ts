@@ -294,7 +294,6 @@ function parseJsonObject(bytes: Uint8Array): { text: string; value: Record<strin
   return isPlainObject(value) ? { text, value } : `is ${jsonKind(value)}`;
 }
 
-
 /** Strict UTF-8 (a BOM is kept, so a header starting with one is not "{"); undefined if invalid. */
 function decodeUtf8(bytes: Uint8Array): string | undefined {
   try {

@@ -378,22 +378,20 @@ export const textBesideEngine: TextWanted = (rel, bytes) =>
   LOADED_PATH_CONFIGS.test(rel) || (configKind(basename(rel)) === "json" && (CODE_REFERENCE_KEYS.some((key) => bytes.includes(key)) || escapesKeyLetters(bytes)));
 
 const CODE_REFERENCE_KEYS = ['"auto_map"', '"custom_pipelines"'].map((key) => Buffer.from(key));
-const ESCAPE = Buffer.from("\\u00");
 
 /**
- * Whether `bytes` hold a \u escape of a character from U+0050 to U+007F, the only escapes that can
- * spell a letter or the underscore of those keys. A GPT-2 vocabulary's \u0120 (Ġ) does not count.
+ * A \u escape of a character from U+0050 to U+007F, the only escapes that can spell a letter or the
+ * underscore of a key loaders act on. A GPT-2 vocabulary's \u0120 (Ġ) does not count.
  */
+const ESCAPED_KEY_LETTER = /\\u00[5-7][0-9a-fA-F]/;
+const ESCAPE = Buffer.from("\\u00");
+
+/** Whether `bytes` hold an ESCAPED_KEY_LETTER; only the six bytes at each "\u00" are decoded. */
 function escapesKeyLetters(bytes: Buffer): boolean {
   for (let at = bytes.indexOf(ESCAPE); at >= 0; at = bytes.indexOf(ESCAPE, at + 1)) {
-    const high = bytes[at + 4];
-    if (high !== undefined && high >= 0x35 && high <= 0x37 && isHexDigit(bytes[at + 5])) return true;
+    if (ESCAPED_KEY_LETTER.test(bytes.toString("latin1", at, at + 6))) return true;
   }
   return false;
-}
-
-function isHexDigit(b: number | undefined): boolean {
-  return b !== undefined && ((b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x46) || (b >= 0x61 && b <= 0x66));
 }
 
 /**
@@ -463,7 +461,7 @@ const ACTION_KEYS = ACTION_KEY_NAMES.map((k) => Buffer.from(k));
 
 /** The first of ACTION_KEY_NAMES `text` spells out, or "an escaped key" when a \u escape could spell one. */
 function actionKeyIn(text: string): string | undefined {
-  return ACTION_KEY_NAMES.find((k) => text.includes(k)) ?? (/\\u00[5-7][0-9a-fA-F]/.test(text) ? "an escaped key" : undefined);
+  return ACTION_KEY_NAMES.find((k) => text.includes(k)) ?? (ESCAPED_KEY_LETTER.test(text) ? "an escaped key" : undefined);
 }
 /** Bytes of a large JSON searched for ACTION_KEYS (CWE-400); past it, the file is reported as not checked. */
 const KEY_SEARCH_BYTES = 512 * 1024 * 1024;
