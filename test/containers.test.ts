@@ -14,7 +14,7 @@ import { BufferSource, type ByteSource } from "../src/sources/byteSource.js";
 import type { Format } from "../src/types.js";
 import type { ScanBudget, ScanContext } from "../src/formats/context.js";
 import { detectZipLayout, openZip, scanZip } from "../src/formats/zip.js";
-import { scanTar } from "../src/formats/tar.js";
+import { isTarHeader, scanTar } from "../src/formats/tar.js";
 import { innerName, scanBz2, scanGzip, scanLzma, scanXz, scanZlib } from "../src/formats/compression.js";
 import { run7z, scanSevenZip } from "../src/formats/sevenzip.js";
 import { decodeStream, remoteStreamDecoder, streamDecoderService, type StreamDecoder, type StreamFormat } from "../src/formats/streamDecoders.js";
@@ -468,6 +468,28 @@ test("tar: GNU long names, pax paths and base-256 sizes are honoured; every memb
   assert.deepEqual(names(ctx.log), [longName, "pax/name.pkl", "b256"]);
   assert.equal(ctx.log.members[0]!.text, Buffer.from(PICKLE).toString("latin1"));
   assert.equal(ctx.log.members[2]!.text, "base-256 size");
+});
+
+test("tar: a header is what tarfile accepts by checksum (unsigned or signed sum); zeros and near misses are not", () => {
+  const real = readFileSync(join(import.meta.dirname, "..", "..", "test", "fixtures", "benign", "archive_plain.tar"));
+  assert.equal(isTarHeader(real), true);
+  assert.equal(isTarHeader(real.subarray(0, 511)), false, "shorter than a block");
+  assert.equal(isTarHeader(new Uint8Array(512)), false, "an all-zero block: sums 256, field 0");
+  const off = Buffer.from(real.subarray(0, 512));
+  off[0] ^= 1;
+  assert.equal(isTarHeader(off), false, "one byte changed");
+  // Python's tarfile also accepts the sum of the bytes read as signed (old tar writers).
+  const signed = tarHeader("s", 3);
+  signed.write("\u00e9\u00e9", 10, "latin1");
+  signed.fill(0x20, 148, 156);
+  let sum = 0;
+  for (const b of signed) sum += b > 127 ? b - 256 : b;
+  signed.write(sum.toString(8).padStart(6, "0") + "\0 ", 148);
+  assert.equal(isTarHeader(signed), true, "the signed sum recorded");
+  const zeroField = tarHeader("z", 0);
+  assert.equal(isTarHeader(zeroField), true, "tarHeader writes a valid header");
+  zeroField.fill(0x20, 148, 156);
+  assert.equal(isTarHeader(zeroField), false, "a blank field reads 0, which no sum of a non-empty header is");
 });
 
 test("tar: member data is skipped by seeking, not read", async () => {

@@ -77,7 +77,7 @@ function numberField(field: Uint8Array): number | string {
   }
   const end = field.indexOf(0);
   const ascii = end < 0 ? field : field.subarray(0, end);
-  if (ascii.some((b) => b > 0x7f)) return "number field is not ASCII";
+  for (const b of ascii) if (b > 0x7f) return "number field is not ASCII";
   const digits = text(ascii, 0, ascii.length).replace(PY_SPACE_EDGES, "");
   if (digits === "") return 0;
   const m = PY_OCTAL.exec(digits);
@@ -92,8 +92,9 @@ function numberField(field: Uint8Array): number | string {
  */
 export function isTarHeader(head: Uint8Array): boolean {
   if (head.length < BLOCK) return false;
+  // The checksum field first: it rejects almost every member a checkpoint holds without summing
+  // 512 bytes. An all-zero block needs no test of its own: its sums are 256, its field reads 0.
   const block = head.subarray(0, BLOCK);
-  if (block.every((b) => b === 0)) return false;
   const recorded = numberField(block.subarray(148, 156));
   return typeof recorded === "number" && checksums(block).includes(recorded);
 }
