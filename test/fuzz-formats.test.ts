@@ -28,7 +28,7 @@ import { checkKerasConfigText, scanKerasH5 } from "../src/formats/keras.js";
 import { scanOnnx } from "../src/formats/onnx.js";
 import { scanSafetensors } from "../src/formats/safetensors.js";
 import { scanKerasMetadata, scanSavedModel, scanTflite } from "../src/formats/tensorflow.js";
-import { checkHydraTargets } from "../src/repo/checks.js";
+import { REPO_LIMITS, checkHydraTargets } from "../src/repo/checks.js";
 import { RULES } from "../src/rules/catalogue.js";
 import { BufferSource } from "../src/sources/byteSource.js";
 import { SEVERITIES, type FileResult } from "../src/types.js";
@@ -764,6 +764,32 @@ describe("Hydra YAML", () => {
       const ctx = await withinMemory(`alias bomb ${width}`, async () => textCheck("hydra-yaml", lines.join("\n"), checkYaml));
       assert.ok(ctx.rules().includes("MG278"), JSON.stringify(ctx.reports));
     }
+  });
+
+  test("YAML of many small values is refused before parsing: bounded CPU and memory, never a pass", async () => {
+    // Under the size bound, each shape composes millions of nodes in the yaml library (seconds and
+    // gigabytes); the indicator count refuses them in one pass. The payload at the end is not reached.
+    const payload = "\n- _target_: os.system\n";
+    const size = REPO_LIMITS.configBytes - 64;
+    const shapes = {
+      "flow maps": `[${"{},".repeat(size / 3 - 1)}{}]`,
+      "block scalars": "- 1\n".repeat(size / 4 - 8) + payload,
+      "mapping lines": Array.from({ length: size / 12 }, (_, i) => `k${i.toString(36).padStart(6, "0")}: 1\n`).join("") + "x:" + payload,
+      "compact sequences": "- - - - x\n".repeat(size / 10 - 4) + payload,
+    };
+    for (const [shape, text] of Object.entries(shapes)) {
+      assert.ok(text.length <= REPO_LIMITS.configBytes, shape);
+      const ctx = await withinMemory(`YAML ${shape}`, async () => textCheck("hydra-yaml", text, checkYaml));
+      assert.deepEqual(ctx.rules(), ["MG278"], `${shape}: ${JSON.stringify(ctx.reports)}`);
+    }
+  });
+
+  test("a large real-shaped YAML under the indicator bound is parsed and its targets judged", () => {
+    // An ESPnet-style config lists its whole token inventory: 50,000 tokens, about 100,000 indicators.
+    const tokens = Array.from({ length: 50_000 }, (_, i) => `- tok${i}`).join("\n");
+    const text = `token_list:\n${tokens}\nmodel:\n  _target_: os.system\n`;
+    const ctx = textCheck("hydra-yaml", text, checkYaml);
+    assert.deepEqual(ctx.rules(), ["MG276"], JSON.stringify(ctx.reports));
   });
 
   test("deep nesting is reported, not a crash", () => {

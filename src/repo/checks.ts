@@ -19,6 +19,7 @@ import { checkChatTemplate } from "../formats/chatTemplate.js";
 import type { FormatScanner, ReportExtra, ScanContext } from "../formats/context.js";
 import { scanTorchModuleBlobs, walkKerasConfig, type TorchModuleBlob } from "../formats/keras.js";
 import { containersOver } from "../formats/jsonText.js";
+import { yamlIndicatorsOver } from "../formats/yamlText.js";
 import { SAFETENSORS_LIMITS, sniffSafetensors } from "../formats/safetensors.js";
 import { readFileStart } from "../sources/byteSource.js";
 import { mapBounded } from "../concurrency.js";
@@ -72,6 +73,11 @@ export const REPO_LIMITS = Object.freeze({
   configBytes: 8 * 1024 * 1024,
   /** YAML aliases expanded per document (CWE-776: "billion laughs" alias bombs). */
   yamlAliases: 100,
+  /**
+   * Characters that can introduce a YAML node, per file (CWE-400: the YAML parser spends ~1 KB and
+   * ~10 µs per node). An ESPnet config listing 50,000 tokens holds about 100,000; Hydra configs a few hundred.
+   */
+  yamlIndicators: 200_000,
   /** Values visited while looking for `_target_` in one config (CWE-400; shared subtrees are visited once). */
   configNodes: 1_000_000,
 });
@@ -635,6 +641,10 @@ export function checkHydraTargets(yamlText: string, sink: FindingSink): unknown[
   const { parseAllDocuments } = yaml();
   if (yamlText.length > REPO_LIMITS.configBytes) {
     sink.report("MG278", `YAML config is ${yamlText.length} characters, over the ${REPO_LIMITS.configBytes} bound; it was not checked`);
+    return [];
+  }
+  if (yamlIndicatorsOver(yamlText, REPO_LIMITS.yamlIndicators)) {
+    sink.report("MG278", `YAML config has more than ${REPO_LIMITS.yamlIndicators} line breaks and indicators (-?:[{,), each of which can start a value; it was not parsed or checked`);
     return [];
   }
   let docs: ReturnType<typeof parseAllDocuments>;

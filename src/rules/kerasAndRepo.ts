@@ -119,7 +119,7 @@ export const KERAS_AND_REPO_RULES = {
     name: "config-not-analysed",
     severity: "high",
     description:
-      "A configuration file could not be parsed or exceeded a bound (size, aliases, nesting, objects and lists); the code references it may hold were not checked.",
+      "A configuration file could not be parsed or exceeded a bound (size, aliases, nesting, objects and lists, YAML values); the code references it may hold were not checked.",
     reference: "https://cwe.mitre.org/data/definitions/776.html",
   },
   MG279: {
