@@ -4,8 +4,12 @@ import { packageFile } from "./packageFiles.js";
 
 const PACKAGE_JSON = packageFile("package.json");
 
+/** Read once: every report and every gateway decision carries it. */
+let version: string | undefined;
+
 export function packageVersion(): string {
+  if (version !== undefined) return version;
   const pkg: unknown = JSON.parse(readFileSync(PACKAGE_JSON, "utf8"));
-  if (typeof pkg === "object" && pkg !== null && "version" in pkg && typeof pkg.version === "string") return pkg.version;
+  if (typeof pkg === "object" && pkg !== null && "version" in pkg && typeof pkg.version === "string") return (version = pkg.version);
   throw new Error(`no version in ${PACKAGE_JSON.pathname}`);
 }
