@@ -503,5 +503,5 @@ test("a chat_template nested in lists and objects is found under its path; one i
   const report = await scanPaths([root]);
   const messages = (name: string): string[] => report.files.find((f) => f.path.endsWith(name))!.findings.map((x) => `${x.rule} ${x.message}`);
   assert.ok(messages("serving.json").some((m) => m.startsWith("MG220 serving.json a.b[1] chat_template: ")), messages("serving.json").join("\n"));
-  assert.deepEqual(messages("named.json"), ["MG278 named.json chat_template[tool] is a object, not a template; it was not checked"]);
+  assert.deepEqual(messages("named.json"), ["MG278 named.json chat_template[tool] is an object, not a template; it was not checked"]);
 });

@@ -382,7 +382,8 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 function kind(v: unknown): string {
   if (v === undefined) return "missing";
   if (v === null) return "null";
-  return Array.isArray(v) ? "a list" : `a ${typeof v}`;
+  if (Array.isArray(v)) return "a list";
+  return typeof v === "object" ? "an object" : `a ${typeof v}`;
 }
 
 function short(v: unknown): string {
