@@ -11,7 +11,7 @@ import { allowlist, allowlistIndex, type AllowKind, allowEntry, allowedNames, ex
 import { DENY_MODULES, DENY_NAMES } from "../src/rules/callables.js";
 
 const KINDS = new Set(["class", "enum", "function", "cython"]);
-const POSITION_FIELDS = ["calls", "constructs", "iterates"] as const;
+const POSITION_FIELDS = ["calls", "instantiates", "constructs", "iterates"] as const;
 
 /** Operators that compute on their arguments' values and allocate nothing by a size (curated; NLTK stores operator.or_). */
 const PURE_OPERATORS = ["or_", "and_", "xor", "not_", "eq", "ne", "lt", "le", "gt", "ge", "truth", "is_", "is_not", "neg", "pos", "invert", "index", "abs"]
@@ -326,7 +326,9 @@ describe("data/allowlist.json", () => {
     assert.deepEqual([fromType.calls, fromType.constructs, fromType.state], [[0], [1], 3]);
     assert.equal(allowEntry("torch._utils._set_obj_state")?.state, 1);
     assert.equal(allowEntry("torch.jit._pickle.build_intlist")?.context, "torchscript");
-    assert.deepEqual(allowEntry("numpy.random._pickle.__generator_ctor")?.calls, [0, 1]);
-    assert.deepEqual(allowEntry("numpy.random._pickle.__bit_generator_ctor")?.calls, [0]);
+    const generator = allowEntry("numpy.random._pickle.__generator_ctor")!;
+    assert.deepEqual([generator.calls, generator.instantiates], [[1], [0]]);
+    const bitGenerator = allowEntry("numpy.random._pickle.__bit_generator_ctor")!;
+    assert.deepEqual([bitGenerator.calls, bitGenerator.instantiates], [undefined, [0]]);
   });
 });

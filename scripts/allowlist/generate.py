@@ -194,15 +194,17 @@ curate("numpy.ma.core", "_mareconstruct", "function",
        constructs=[0, 1])
 curate("numpy.ma.core", "MaskedArray", "class", "masked array")
 # numpy/random/_pickle.py: __bit_generator_ctor(name) instantiates argument 0 when it is a class;
-# __generator_ctor(name, ctor) / __randomstate_ctor(name, ctor) call ctor (argument 1, by default
-# __bit_generator_ctor, which then instantiates argument 0).
+# __generator_ctor(name, ctor) / __randomstate_ctor(name, ctor) use argument 0 as it is when it is a
+# bit generator object, else call ctor (argument 1, by default __bit_generator_ctor) with it. An
+# object in argument 0 is never called: `instantiates`, not `calls`.
 curate("numpy.random._pickle", "__bit_generator_ctor", "function",
-       "instantiates argument 0 when it is a BitGenerator class", calls=[0])
+       "instantiates argument 0 when it is a BitGenerator class", instantiates=[0])
 curate("numpy.random._pickle", "__generator_ctor __randomstate_ctor", "function",
-       "calls argument 1 (a bit generator constructor) with argument 0, which the default constructor "
-       "instantiates when it is a class", calls=[0, 1])
+       "uses argument 0 when it is a bit generator object, else calls argument 1 (a bit generator "
+       "constructor) with it, which the default constructor instantiates when it is a class",
+       calls=[1], instantiates=[0])
 curate("numpy.random", "__RandomState_ctor", "function",
-       "numpy<1.17's name of numpy.random._pickle.__randomstate_ctor", calls=[0, 1])
+       "numpy<1.17's name of numpy.random._pickle.__randomstate_ctor", calls=[1], instantiates=[0])
 curate("numpy.random.mtrand", "RandomState", "class", "random state")
 curate("numpy.random._mt19937", "MT19937", "class", "bit generator")
 curate("numpy.random._pcg64", "PCG64", "class", "bit generator")

@@ -12,12 +12,13 @@ import type { BuildDirective, IssueKind, MachineObserver, StreamOutcome } from "
 import { judge, qualified, type JudgeOptions, type Judgement } from "./judge.js";
 import { joblibDirective, isJoblibWrapper } from "./joblib.js";
 import { RECONSTRUCTORS, StructureFacts } from "./structures.js";
-import { stateProblem } from "./stateGuards.js";
+import { guardNamedIn, stateProblem, type StateGuard } from "./stateGuards.js";
 import {
   FORGOTTEN,
   reachesForgotten,
   bytesPayloads,
   describe,
+  isPlain,
   isSym,
   qualifiedName,
   type BigConstant,
@@ -26,6 +27,7 @@ import {
   type DynamicGlobal,
   type GlobalRef,
   type PersistentRef,
+  type Sym,
   type Value,
 } from "./values.js";
 
@@ -90,6 +92,8 @@ export class PickleAnalyst implements MachineObserver {
    */
   private readonly excusedCalls = new WeakMap<CallResult, { name: string; entry: AllowEntry } | undefined>();
   readonly nested: NestedPayload[] = [];
+  /** Objects given a key that is not plain data by SETITEM(S) (see onSetItems). */
+  private readonly keyedObjects = new WeakSet<CallResult>();
   /** Whether a machine has dropped a value from its memo: until then nothing can hold FORGOTTEN, and uses are not walked for it. */
   private forgetting = false;
 
@@ -176,10 +180,10 @@ export class PickleAnalyst implements MachineObserver {
     }
     this.checkState(state, "BUILD sets", at, state);
     this.stateCalls(target, state, at);
-    this.guardedState(target, state, at);
+    this.guardedState(target, state, at, "BUILD restores");
     this.structure(target, state, at);
     if (isJoblibWrapper(target)) {
-      const d = joblibDirective(state);
+      const d = joblibDirective(state, (dtype) => this.structures.dtypeState(dtype));
       if (typeof d === "string") this.report("MG112", `joblib array wrapper: ${d}; the stream after it cannot be followed`, { offset: at });
       else return d;
     }
@@ -205,14 +209,20 @@ export class PickleAnalyst implements MachineObserver {
     if (problem) this.report(problem.kind === "sparse" ? "MG124" : "MG151", `pickled ${problem.message}`, { offset: at, evidence: describe(state) });
   }
 
-  /** BUILD on an object of an allowlisted class whose `__setstate__` executes part of the state (SciPy distributions). */
-  private guardedState(target: Value, state: Value, at: number): void {
-    if (!isSym(target) || target.t !== "call" || !isSym(target.fn) || target.fn.t !== "global") return;
-    const j = this.byRef.get(target.fn)?.judgement;
-    const guard = j?.kind === "allow" ? j.entry?.stateGuard : undefined;
+  /**
+   * State given to an object of an allowlisted class whose `__setstate__` executes part of it (SciPy
+   * distributions), by BUILD or by a function that sets attributes. The class is the one the object
+   * was made of, by a call or by copyreg's reconstructors; when it cannot be known, a state that
+   * names the executed key (or holds more items than are kept) is held to the guard all the same,
+   * since the attributes it plants are executed by the next BUILD.
+   */
+  private guardedState(target: Value | undefined, state: Value, at: number, what: string): void {
+    const cls = this.classOf(target);
+    const guard = cls ? cls.entry?.stateGuard : guardNamedIn(state);
     if (!guard) return;
     const problem = stateProblem(guard, state);
-    if (problem) this.report("MG125", `BUILD restores ${qualified(target.fn.module, target.fn.name)}, but ${problem}`, { offset: at, evidence: describe(state) });
+    const whom = cls ? cls.name : `an object of a class the scanner cannot tell (it may be a ${GUARDED_BY[guard]})`;
+    if (problem) this.report("MG125", `${what} ${whom}, but ${problem}`, { offset: at, evidence: describe(state) });
   }
 
   /** BUILD on an object an allowlisted class made, whose `__setstate__` keeps a callable from the state (functools.partial). */
@@ -294,7 +304,7 @@ export class PickleAnalyst implements MachineObserver {
   private followArguments(name: string, entry: AllowEntry, c: CallResult): void {
     const args = positional(c);
     if (args === undefined) {
-      if (entry.calls || entry.constructs || entry.iterates || entry.kind === "cython") {
+      if (entry.calls || entry.instantiates || entry.constructs || entry.iterates || entry.kind === "cython") {
         this.report("MG107", `${name} is given arguments produced at load time, so what it calls cannot be known`, { offset: c.at, evidence: describe(c) });
       }
       return;
@@ -302,6 +312,7 @@ export class PickleAnalyst implements MachineObserver {
     for (let i = 0; i < args.length; i++) {
       const arg = args[i];
       if (covers(entry.calls, i)) this.invoked(arg, "call", name, c, c.args);
+      else if (covers(entry.instantiates, i) && (!isSym(arg) || arg.t !== "call")) this.invoked(arg, "call", name, c, c.args);
       else if (covers(entry.constructs, i)) this.invoked(arg, "construct", name, c, c.args);
       // Any callee may draw a range it is given (torch.Size, dict and friends iterate theirs).
       const n = rangeOf(arg);
@@ -309,7 +320,16 @@ export class PickleAnalyst implements MachineObserver {
         this.report("MG109", `${name} is given a range of ${n === Infinity ? "unknown length" : n} items to draw at load time`, { offset: c.at, evidence: describe(c) });
       }
     }
-    if (entry.state !== undefined) this.checkState(args[entry.state], `${name} sets`, c.at, c);
+    if (entry.state !== undefined) {
+      const state = args[entry.state] ?? null;
+      const on = STATE_ON_ARGUMENT.get(name);
+      const target = on === undefined ? undefined : args[on];
+      if (isSym(target) && target.t === "global") {
+        this.report("MG106", `${name} sets attributes on the imported object ${qualifiedName(target)}`, { offset: c.at, evidence: describe(c) });
+      }
+      this.checkState(state, `${name} sets`, c.at, c);
+      this.guardedState(target, state, c.at, `${name} sets attributes of`);
+    }
     if (entry.kind === "cython") this.cythonHelper(name, args[0], c);
     const layer = c.kind !== "NEWOBJ" && c.kind !== "NEWOBJ_EX" && entry.kind === "class" && name.startsWith("torch.nn.");
     const bomb = allocationOf(name, args) ?? (layer ? sizedByArguments(args) : undefined);
@@ -338,13 +358,13 @@ export class PickleAnalyst implements MachineObserver {
       }
       case "call":
       case "pid":
-        if (value.t === "call" && this.madeByAllowed(value)) {
-          // A builtin type's method or an instance's __call__ may allocate by any argument (bytes.zfill, str.ljust).
+        if (value.t === "call" && this.invocable(value)) {
+          // A builtin type's method or a carrier's callee may allocate by any argument (bytes.zfill, str.ljust).
           const bomb = hugeIn(carried);
           if (bomb) this.report("MG109", `${carrier} calls ${describe(value)} ${bomb}`, { offset: c.at, evidence: describe(c) });
           return;
         }
-        this.report("MG107", `${carrier} ${use === "call" ? "calls" : "constructs"} a value produced at load time: ${describe(value)}`, {
+        this.report("MG107", `${carrier} ${use === "call" ? "calls" : "constructs"} a value produced at load time: ${describe(value)}${this.uncallable(value)}`, {
           offset: c.at,
           evidence: describe(c),
         });
@@ -358,6 +378,25 @@ export class PickleAnalyst implements MachineObserver {
   private notCalled(u: NameUse, c: CallResult): void {
     if (u.judgement.kind !== "allow" || !u.judgement.entry?.notCalled) return;
     this.report("MG101", `calls ${u.name}, which is allowlisted to be stored or constructed, not called at load`, { offset: c.at, evidence: describe(c) });
+  }
+
+  /**
+   * Whether invoking `value` runs only what was judged: a method or type a convention fetched, or an
+   * object of an allowlisted class that holds a callable it was given and judged as called
+   * (functools.partial, a wrapped hook). An object of any other class runs its `__call__` (or
+   * `__new__` through its type), which the allowlist's screen does not read.
+   */
+  private invocable(value: CallResult): boolean {
+    if (this.excusedCalls.has(value)) return true;
+    const cls = this.classOf(value);
+    return cls !== undefined && !cls.isClass && (cls.entry?.calls !== undefined || cls.entry?.stateCalls !== undefined);
+  }
+
+  /** Why a value an allowlisted call made may still not be invoked, for the message. */
+  private uncallable(value: Sym): string {
+    if (value.t !== "call" || !this.madeByAllowed(value)) return "";
+    const cls = this.classOf(value);
+    return cls ? ` (an object of ${cls.name}, whose __call__ the allowlist does not cover)` : " (the result of an allowlisted call, which the allowlist does not cover calling)";
   }
 
   /** Whether an allowlisted callable (or a call a convention excused) made `value`. */
@@ -518,14 +557,67 @@ export class PickleAnalyst implements MachineObserver {
   }
 
   /**
+   * What in a state hides the names of the attributes it sets, in the state or either part of a
+   * (dict, slots) pair: a key made at load time (`str(b"__setstate__", "ascii")`); a key past the
+   * sample that was not plain data; a mapping an allowlisted class made (OrderedDict, a Bunch) from
+   * arguments that could spell such a key, or given one by SETITEM; anything else made at load time
+   * but an allowlisted function's result (an array, a dtype), which is no mapping.
+   */
+  private unknownKeys(state: Value | undefined): string[] {
+    if (!isSym(state)) return [];
+    const parts = state.t === "tuple" ? (state.items.length === 2 ? state.items : []) : [state];
+    const found: string[] = [];
+    for (const part of parts) {
+      if (!isSym(part)) continue;
+      if (part.t === "dict") {
+        for (let i = 0; i < part.kv.length; i += 2) {
+          const k = part.kv[i];
+          if (isSym(k) && !isPlain(k)) found.push(`a key made at load time: ${describe(k)}`);
+        }
+        if (part.keyPastSample) found.push(`a key past the first ${part.kv.length / 2} that is not plain data`);
+      } else if (part.t === "call") {
+        const cls = this.classOf(part);
+        const mapping = cls !== undefined && !cls.isClass;
+        if (mapping ? this.keyedObjects.has(part) || mayNameKeys(part.args) : !this.madeByAllowed(part)) found.push(`a state made at load time: ${describe(part)}`);
+      } else if (part.t === "global" || part.t === "pid" || part.t === "dynglobal") {
+        found.push(`a state made at load time: ${describe(part)}`);
+      }
+    }
+    return found;
+  }
+
+  /** SETITEM(S) on an object (an OrderedDict, a Bunch): a key that is not plain data marks it, for its use as BUILD state. */
+  onSetItems(target: Sym, kv: readonly Value[], from: number, to: number): void {
+    if (target.t !== "call") return;
+    for (let i = from; i < to; i += 2) {
+      if (!isPlain(kv[i]!)) {
+        this.keyedObjects.add(target);
+        return;
+      }
+    }
+  }
+
+  /**
    * Dunder keys in state that becomes attributes (BUILD, or an allowlisted callable's state argument).
    * `shown` is described as the evidence only when there is something to report (BUILD runs per object of a model).
    */
   private checkState(state: Value | undefined, what: string, at: number, shown: Value | undefined): void {
     const dunders = dunderKeys(state);
-    if (dunders.length > 0) this.report("MG106", `${what} dunder attributes ${dunders.join(", ")}`, { offset: at, evidence: describe(shown ?? null) });
+    const unknown = this.unknownKeys(state);
+    if (dunders.length === 0 && unknown.length === 0) return;
+    const message =
+      unknown.length === 0
+        ? `${what} dunder attributes ${dunders.join(", ")}`
+        : `${what} attributes whose names cannot be checked (${unknown.join("; ")})${dunders.length > 0 ? ` and dunder attributes ${dunders.join(", ")}` : ""}: one may be __setstate__ or __class__`;
+    this.report("MG106", message, { offset: at, evidence: describe(shown ?? null) });
   }
 }
+
+/** Functions that set a state's items as attributes of one of their arguments (the others set them on their result). */
+const STATE_ON_ARGUMENT: ReadonlyMap<string, number> = new Map([["torch._utils._set_obj_state", 0]]);
+
+/** What each state guard protects, for messages about objects of unknown class. */
+const GUARDED_BY: Record<StateGuard, string> = { "scipy-argparser": "SciPy distribution" };
 
 /** copyreg's reconstructors: the instance they make is of their first argument's class. */
 const INSTANCE_MAKERS: ReadonlySet<string> = new Set(["copyreg._reconstructor", "copyreg.__newobj__", "copyreg.__newobj_ex__"]);
@@ -628,6 +720,38 @@ function asNumber(v: Value | undefined): number | undefined {
 
 function argAt(args: Value, index: number): Value | undefined {
   return isSym(args) && args.t === "tuple" ? args.items[index] : undefined;
+}
+
+/**
+ * Whether the arguments of a call that made a mapping could give it a key that is not plain data:
+ * a dict's key, the first item of a pair in a list or tuple (`dict([(k, v)])`), within a few calls
+ * (`OrderedDict(dict(…))`); values are not keys and are not looked at.
+ */
+function mayNameKeys(args: Value, depth = 3): boolean {
+  if (!isSym(args) || args.t !== "tuple") return false;
+  return args.items.some((arg) => keySource(arg, depth));
+}
+
+function keySource(v: Value, depth: number): boolean {
+  if (!isSym(v)) return false;
+  switch (v.t) {
+    case "dict":
+      return v.keyPastSample || v.kv.some((x, i) => i % 2 === 0 && !isPlain(x));
+    case "tuple":
+    case "list":
+    case "set":
+      // Items past the sample are unknown: a container that took anything but plain data may hold such a pair there.
+      return v.items.some(pairKeyHidden) || (v.t !== "tuple" && v.n > v.items.length && v.behaviour);
+    case "call":
+      return depth === 0 || mayNameKeys(v.args, depth - 1);
+    default:
+      return false;
+  }
+}
+
+/** A pair (list or tuple) whose first item is not plain data. */
+function pairKeyHidden(x: Value): boolean {
+  return isSym(x) && (x.t === "tuple" || x.t === "list") && x.items.length > 0 && !isPlain(x.items[0]!);
 }
 
 /** Dunder keys in a BUILD state: a dict, or the (dict, slotstate) pair. */

@@ -4,6 +4,7 @@
  * on after them (P13). Here we compute how many bytes to skip from the wrapper's state.
  */
 import type { BuildDirective } from "./machine.js";
+import { DTYPE_HASOBJECT, type DtypeState } from "./structures.js";
 import { dictGet, isSym, type Value } from "./values.js";
 
 const WRAPPERS = new Set(["joblib.numpy_pickle.NumpyArrayWrapper", "sklearn.externals.joblib.numpy_pickle.NumpyArrayWrapper"]);
@@ -23,16 +24,24 @@ export function isJoblibWrapper(target: Value): boolean {
   return cls !== undefined && isSym(cls) && cls.t === "global" && cls.name.endsWith(WRAPPER_NAME) && WRAPPERS.has(`${cls.module}.${cls.name}`);
 }
 
-/** What follows the wrapper's BUILD, or a reason it cannot be known. */
-export function joblibDirective(state: Value): Exclude<BuildDirective, undefined> | string {
+/**
+ * What follows the wrapper's BUILD, or a reason it cannot be known. joblib reads an inline pickle
+ * when the dtype has objects (`dtype.hasobject`), else `itemsize` bytes per element; `built` is what
+ * a BUILD on the dtype set, which decides both over its type string (see DtypeState).
+ */
+export function joblibDirective(state: Value, built: (dtype: Value | undefined) => DtypeState | undefined): Exclude<BuildDirective, undefined> | string {
   if (!isSym(state) || state.t !== "dict") return "state is not a dict";
   const field = (k: string): Value | undefined => dictGet(state, k);
   const dtype = field("dtype");
   const typestr = dtypeString(dtype);
   if (typestr === undefined) return "dtype is not a constant numpy dtype";
-  if (typestr.startsWith("O")) return { nestedPickle: true };
-  const itemsize = itemSize(typestr);
-  if (itemsize === undefined) return `dtype ${JSON.stringify(typestr)} has no known item size`;
+  const set = built(dtype);
+  if (typeof set === "string") return `the dtype's BUILD cannot be followed: ${set}`;
+  // The byte-order character is optional ('|O8' is NumPy's own object dtype).
+  const kind = typestr.replace(/^[<>|=]/, "").charAt(0);
+  if (kind === "O" || (set !== undefined && (set.flags & DTYPE_HASOBJECT) !== 0)) return { nestedPickle: true };
+  const itemsize = set !== undefined && FLEXIBLE_KINDS.has(kind) ? set.itemSize : itemSize(typestr);
+  if (itemsize === undefined || itemsize < 0) return `dtype ${JSON.stringify(typestr)} has no known item size`;
   const count = elementCount(field("shape"));
   if (count === undefined) return "shape is not a tuple of non-negative integers";
   const bytes = count * itemsize;
@@ -49,6 +58,9 @@ function dtypeString(dtype: Value | undefined): string | undefined {
   const first = isSym(args) && args.t === "tuple" ? args.items[0] : undefined;
   return typeof first === "string" ? first : undefined;
 }
+
+/** Kinds whose item size a dtype's state sets (void, bytes, unicode; 'a' is NumPy 1's bytes). */
+const FLEXIBLE_KINDS: ReadonlySet<string> = new Set(["V", "S", "U", "a"]);
 
 /** Bytes per element: 'f8' → 8; 'U10' holds 10 UCS-4 characters → 40; 'S5'/'V16' are bytes. */
 function itemSize(typestr: string): number | undefined {

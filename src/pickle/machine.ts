@@ -818,6 +818,8 @@ export class Machine {
       this.observer.onSetItems?.(target, kv, from, to, at);
       return;
     }
+    // Pairs from here on are counted, not kept.
+    const unkept = from + Math.max(0, 2 * this.sample - target.kv.length);
     target.kv = kept(target.kv, kv, from, to, 2 * this.sample);
     for (let i = from; i < to; i += 2) {
       const k = kv[i]!;
@@ -825,6 +827,7 @@ export class Machine {
         // CPython fails here; analysis goes on so that whatever follows is still judged.
         this.observer.onIssue("malformed", `unhashable ${k.t} used as a dict key`, at);
       }
+      if (i >= unkept && !isPlain(k)) target.keyPastSample = true;
       this.note(target, k);
       this.note(target, kv[i + 1]!);
     }

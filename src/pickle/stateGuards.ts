@@ -6,7 +6,7 @@
  * class is allowlisted with a guard: BUILD may give it a state only if the executed part is
  * exactly what the library itself writes, so that executing it defines those parsers and nothing else.
  */
-import type { Value } from "./values.js";
+import type { Dict, Value } from "./values.js";
 
 /** The guards an allowlist entry can name (`stateGuard`). */
 export type StateGuard = "scipy-argparser";
@@ -29,6 +29,24 @@ const SCIPY_ARGPARSER = new RegExp(
 /** Longer than any real template (a few hundred characters): not matched at all. */
 const MAX_TEMPLATE = 8192;
 const TEMPLATE_KEY = "_parse_arg_template";
+
+/**
+ * The guard a state needs when the class of the object it is given cannot be known (an object a
+ * function made, or one a state-setting function is handed): a state that names a guarded key, or
+ * whose items past the scanner's sample might, in the dict or in either dict of a (dict, slots) pair.
+ */
+export function guardNamedIn(state: Value): StateGuard | undefined {
+  const dicts = isDict(state) ? [state] : typeof state === "object" && state !== null && state.t === "tuple" && state.items.length === 2 ? state.items.filter(isDict) : [];
+  for (const d of dicts) {
+    if (d.kv.length / 2 < d.n) return "scipy-argparser";
+    for (let i = 0; i < d.kv.length; i += 2) if (d.kv[i] === TEMPLATE_KEY) return "scipy-argparser";
+  }
+  return undefined;
+}
+
+function isDict(v: Value | undefined): v is Dict {
+  return typeof v === "object" && v !== null && v.t === "dict";
+}
 
 /** Why `state`, given by BUILD to an object of a guarded class, is not safe to restore; undefined when it is. */
 export function stateProblem(guard: StateGuard, state: Value): string | undefined {

@@ -38,9 +38,25 @@ export interface StructureProblem {
   message: string;
 }
 
+/**
+ * What a BUILD set on a `numpy.dtype(...)`: its `__setstate__` takes the item size of flexible
+ * kinds (V, S, U) and the flags of every kind from the state, and NumPy's `hasobject` is flag bit
+ * 0x01 whatever the type string says. A string says why the state could not be read.
+ */
+export type DtypeState = { itemSize: number; flags: number } | string;
+
+/** NPY_ITEM_HASOBJECT: arrays of a dtype with this flag hold object references (joblib unpickles their data). */
+export const DTYPE_HASOBJECT = 0x01;
+
 export class StructureFacts {
   private readonly dtypes = new WeakMap<CallResult, DtypeFacts>();
+  private readonly dtypeStates = new WeakMap<CallResult, DtypeState>();
   private readonly arrays = new WeakMap<CallResult, ArrayFacts>();
+
+  /** What the last BUILD on `dtype` (a numpy.dtype call) set; undefined when none did. */
+  dtypeState(dtype: Value | undefined): DtypeState | undefined {
+    return isSym(dtype) && dtype.t === "call" ? this.dtypeStates.get(dtype) : undefined;
+  }
 
   /** After an allowed call: remembers dtypes and protocol-5 arrays; returns a problem to report. */
   onCall(name: string, c: CallResult): StructureProblem | undefined {
@@ -65,6 +81,7 @@ export class StructureFacts {
     if (targetName === "numpy.dtype") {
       const dtype = this.dtypes.get(target);
       if (dtype && items && typeof items[1] === "string") dtype.bigEndian = items[1] === ">";
+      this.dtypeStates.set(target, dtypeState(items));
       return undefined;
     }
     if (RECONSTRUCTORS.has(targetName) && items) {
@@ -132,6 +149,19 @@ export class StructureFacts {
     }
     return out;
   }
+}
+
+/**
+ * NumPy's dtype state: (3, endian, subarray, names, fields, elsize, alignment, flags), version 4 with
+ * metadata after them. Older versions recompute the flags from the fields; they are not followed.
+ */
+function dtypeState(items: readonly Value[] | undefined): DtypeState {
+  if (!items || (items[0] !== 3 && items[0] !== 4) || items.length < 8) return "its state is not NumPy's version 3 or 4 tuple";
+  const [elsize, flags] = [items[5], items[7]];
+  if (typeof elsize !== "number" || !Number.isInteger(elsize) || typeof flags !== "number" || !Number.isInteger(flags)) {
+    return "its state's item size or flags are not integers";
+  }
+  return { itemSize: elsize, flags };
 }
 
 function indexProblem(values: number[] | undefined, bound: number, what: string): string | undefined {

@@ -81,6 +81,11 @@ export interface Dict {
   kv: Value[];
   n: number;
   behaviour: boolean;
+  /**
+   * Whether a key past the sample was not plain data (a dunder name, or a value made at load time):
+   * as BUILD state, such a key can set `__setstate__` or `__class__` unseen.
+   */
+  keyPastSample: boolean;
   memoKey?: number;
   moreMemoKeys?: number[];
 }
@@ -168,6 +173,8 @@ class Container {
   moreMemoKeys: number[] | undefined = undefined;
   /** Whether a FORGOTTEN value was ever put in, at any depth and past the sample (see holdsForgotten). */
   forgotten = false;
+  /** See Dict.keyPastSample (dicts only). */
+  keyPastSample = false;
   constructor(
     readonly t: "tuple" | "list" | "dict" | "set",
     public items: Value[],

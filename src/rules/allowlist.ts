@@ -31,6 +31,11 @@ export interface AllowEntry {
   lib: string;
   /** Arguments the callable calls when it runs (now or once the model is used): each is judged as called. */
   calls?: ArgPositions;
+  /**
+   * Arguments it calls only when they are classes (instantiates them): a class there is judged as
+   * called; an object there is used, not called (NumPy's random-state constructors take either).
+   */
+  instantiates?: ArgPositions;
   /** Arguments whose `__new__` it runs (a class it constructs without calling `__init__`). */
   constructs?: ArgPositions;
   /** Arguments it iterates (consumes) when it runs: an iterator there runs whatever it wraps. */

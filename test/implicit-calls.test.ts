@@ -1,0 +1,171 @@
+/**
+ * What a load runs without the pickle naming a call (red team of 2026-12-03): an object's
+ * `__call__` reached through a carrier, a `__setstate__` planted as an attribute for the next BUILD
+ * to call, state that `__setstate__` executes given by other routes than the guarded one, and the
+ * dtype by which joblib decides whether an array's bytes are an inline pickle. Each attack is
+ * assembled opcode by opcode, beside the legitimate shape it imitates, which must stay quiet.
+ */
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { scanPickle } from "../src/formats/pickle.js";
+import { LIMITS } from "../src/limits.js";
+import { BufferSource } from "../src/sources/byteSource.js";
+import { RecordingContext } from "./support/context.js";
+import { OP, assemble, global, str } from "./support/pickle.js";
+
+async function scan(bytes: Buffer): Promise<RecordingContext> {
+  const ctx = new RecordingContext();
+  await scanPickle(new BufferSource("t.pkl", bytes), ctx, { layout: "plain" });
+  return ctx;
+}
+
+function messages(ctx: RecordingContext, rule: string): string[] {
+  return ctx.reports.filter((r) => r.rule === rule).map((r) => r.message);
+}
+
+/** `cls(*args)` via REDUCE, the arguments already assembled as a tuple. */
+function reduce(cls: Buffer, args: Buffer): Buffer {
+  return assemble(cls, args, OP.REDUCE);
+}
+
+/** An object of an allowlisted class that is not a carrier: NumPy's test runner, whose __call__ runs pytest. */
+const TESTER = reduce(global("numpy._pytesttester", "PytestTester"), assemble(str("numpy"), OP.TUPLE1));
+/** argparse.Namespace(): an attribute bag without __setstate__, so BUILD updates its __dict__. */
+const NAMESPACE = assemble(global("argparse", "Namespace"), OP.EMPTY_TUPLE, OP.NEWOBJ);
+const HASH = global("builtins", "hash");
+
+describe("an object's __call__ through a carrier", () => {
+  test("torch's _rebuild_from_type_v2 and dill's _create_array calling an object are MG107, naming its class", async () => {
+    const viaTorch = reduce(global("torch._tensor", "_rebuild_from_type_v2"), assemble(OP.MARK, TESTER, global("torch", "Tensor"), str("--co"), OP.TUPLE1, OP.EMPTY_DICT, OP.TUPLE));
+    const viaDill = reduce(global("dill._dill", "_create_array"), assemble(OP.MARK, TESTER, str("--co"), OP.TUPLE1, OP.EMPTY_DICT, OP.NONE, OP.TUPLE));
+    for (const bytes of [viaTorch, viaDill]) {
+      const ctx = await scan(assemble(OP.PROTO, 2, bytes, OP.STOP));
+      assert.match(messages(ctx, "MG107")[0] ?? "", /calls a value produced at load time: numpy\._pytesttester\.PytestTester.*an object of numpy\._pytesttester\.PytestTester, whose __call__/, JSON.stringify(ctx.reports));
+    }
+  });
+
+  test("a carrier's own callee stays callable: a partial of an allowlisted function given to a defaultdict", async () => {
+    const partial = reduce(global("functools", "partial"), assemble(global("builtins", "list"), OP.TUPLE1));
+    const ctx = await scan(assemble(OP.PROTO, 2, reduce(global("collections", "defaultdict"), assemble(partial, OP.TUPLE1)), OP.STOP));
+    assert.deepEqual(ctx.rules(), []);
+  });
+
+  test("NumPy's random-state constructors take a bit generator object without calling it; a class there is called", async () => {
+    const bitGenerator = reduce(global("numpy.random._pickle", "__bit_generator_ctor"), assemble(global("numpy.random._pcg64", "PCG64"), OP.TUPLE1));
+    const quiet = await scan(assemble(OP.PROTO, 2, reduce(global("numpy.random._pickle", "__generator_ctor"), assemble(bitGenerator, OP.TUPLE1)), OP.STOP));
+    assert.deepEqual(quiet.rules(), []);
+    const unknownClass = reduce(global("numpy.random._pickle", "__bit_generator_ctor"), assemble(global("evil_lib", "Gadget"), OP.TUPLE1));
+    assert.match((await scan(assemble(OP.PROTO, 2, unknownClass, OP.STOP))).rules().join(), /MG101/);
+    const ctorCalled = reduce(global("numpy.random._pickle", "__randomstate_ctor"), assemble(str("x"), TESTER, OP.TUPLE2));
+    assert.match(messages(await scan(assemble(OP.PROTO, 2, ctorCalled, OP.STOP)), "MG107")[0] ?? "", /PytestTester/);
+  });
+});
+
+describe("a __setstate__ planted for the next BUILD", () => {
+  /** Namespace(), BUILD with `state`, then BUILD with {} (which calls a planted __setstate__). */
+  const planted = (state: Buffer): Buffer => assemble(OP.PROTO, 4, NAMESPACE, state, OP.BUILD, OP.EMPTY_DICT, OP.BUILD, OP.STOP);
+
+  test("a dunder key past the container sample is seen", async () => {
+    const keys: Buffer[] = [];
+    for (let i = 0; i < LIMITS.pickleContainerSample + 6; i++) keys.push(str(`k${i}`), assemble(OP.BININT1, 1));
+    const ctx = await scan(planted(assemble(OP.EMPTY_DICT, OP.MARK, ...keys, str("__setstate__"), HASH, OP.SETITEMS)));
+    assert.match(messages(ctx, "MG106")[0] ?? "", /a key past the first 64 that is not plain data/);
+    const plain = await scan(planted(assemble(OP.EMPTY_DICT, OP.MARK, ...keys, str("last"), OP.NONE, OP.SETITEMS)));
+    assert.deepEqual(plain.rules(), [], "many plain attributes are not a finding");
+  });
+
+  test("a key made at load time (str(b'__setstate__', 'ascii')) is MG106", async () => {
+    const key = reduce(global("builtins", "str"), assemble(OP.SHORT_BINBYTES, 12, "__setstate__", str("ascii"), OP.TUPLE2));
+    const ctx = await scan(planted(assemble(OP.EMPTY_DICT, key, HASH, OP.SETITEM)));
+    assert.match(messages(ctx, "MG106")[0] ?? "", /a key made at load time: builtins\.str/);
+  });
+
+  test("a mapping an allowlisted class builds from pairs, or is given by SETITEM, is read for its keys", async () => {
+    const pairs = assemble(OP.EMPTY_LIST, str("__setstate__"), HASH, OP.TUPLE2, OP.APPEND);
+    for (const state of [
+      reduce(global("builtins", "dict"), assemble(pairs, OP.TUPLE1)),
+      reduce(global("collections", "OrderedDict"), assemble(pairs, OP.TUPLE1)),
+      assemble(reduce(global("collections", "OrderedDict"), assemble(OP.EMPTY_TUPLE)), str("__setstate__"), HASH, OP.SETITEM),
+      assemble(OP.NONE, reduce(global("builtins", "dict"), assemble(pairs, OP.TUPLE1)), OP.TUPLE2), // (dict, slots)
+    ]) {
+      const ctx = await scan(planted(state));
+      assert.match(messages(ctx, "MG106")[0] ?? "", /a state made at load time/, JSON.stringify(ctx.reports));
+    }
+    const plainPairs = assemble(OP.EMPTY_LIST, str("name"), str("x"), OP.TUPLE2, OP.APPEND);
+    for (const state of [
+      reduce(global("collections", "OrderedDict"), assemble(plainPairs, OP.TUPLE1)),
+      assemble(reduce(global("collections", "OrderedDict"), assemble(OP.EMPTY_TUPLE)), str("name"), TESTER, OP.SETITEM),
+    ]) {
+      assert.deepEqual((await scan(planted(state))).rules(), [], "plain keys, whatever the values");
+    }
+  });
+});
+
+describe("state a __setstate__ executes (SciPy's _parse_arg_template)", () => {
+  const EVIL = "\nopen('/tmp/x','w')\n";
+  const norm = global("scipy.stats._continuous_distns", "norm_gen");
+  const evilState = assemble(OP.EMPTY_DICT, str("_parse_arg_template"), assemble(OP.BINUNICODE, [EVIL.length, 0, 0, 0], EVIL), OP.SETITEM);
+
+  test("an object made through copyreg's reconstructors is held to its class's guard", async () => {
+    for (const made of [
+      reduce(global("copyreg", "__newobj__"), assemble(norm, OP.TUPLE1)),
+      reduce(global("copyreg", "_reconstructor"), assemble(norm, global("builtins", "object"), OP.NONE, OP.TUPLE3)),
+    ]) {
+      const ctx = await scan(assemble(OP.PROTO, 2, made, evilState, OP.BUILD, OP.STOP));
+      assert.match(messages(ctx, "MG125")[0] ?? "", /BUILD restores scipy\.stats\._continuous_distns\.norm_gen, but its _parse_arg_template/, JSON.stringify(ctx.reports));
+    }
+  });
+
+  test("a template planted by torch's _set_obj_state is held to the guard, on a known object or an unknown one", async () => {
+    const made = assemble(norm, OP.EMPTY_TUPLE, OP.NEWOBJ);
+    const known = reduce(global("torch._utils", "_set_obj_state"), assemble(made, evilState, OP.TUPLE2));
+    assert.match(messages(await scan(assemble(OP.PROTO, 2, known, OP.STOP)), "MG125")[0] ?? "", /_set_obj_state sets attributes of scipy\.stats\._continuous_distns\.norm_gen/);
+    // An array (a function's result): its class is not one the scanner can name.
+    const array = reduce(global("numpy.core.multiarray", "_reconstruct"), assemble(global("numpy", "ndarray"), OP.BININT1, 0, OP.TUPLE1, OP.SHORT_BINBYTES, 1, "b", OP.TUPLE3));
+    const unknown = reduce(global("torch._utils", "_set_obj_state"), assemble(array, evilState, OP.TUPLE2));
+    assert.match(messages(await scan(assemble(OP.PROTO, 2, unknown, OP.STOP)), "MG125")[0] ?? "", /a class the scanner cannot tell \(it may be a SciPy distribution\)/);
+  });
+
+  test("_set_obj_state on an imported class is MG106, as BUILD on one is", async () => {
+    const patch = reduce(global("torch._utils", "_set_obj_state"), assemble(global("torch.nn.modules.linear", "Linear"), OP.EMPTY_DICT, str("forward"), global("torch.nn.functional", "relu"), OP.SETITEM, OP.TUPLE2));
+    assert.match(messages(await scan(assemble(OP.PROTO, 2, patch, OP.STOP)), "MG106")[0] ?? "", /sets attributes on the imported object torch\.nn\.modules\.linear\.Linear/);
+  });
+});
+
+describe("joblib: whether an array's bytes are an inline pickle is the dtype's hasobject", () => {
+  /** A NumpyArrayWrapper of 3 elements of `dtype`, its bytes (`data`), then posix.system("id"). */
+  const wrapped = (dtype: Buffer, data: Buffer): Buffer => {
+    const state = assemble(OP.EMPTY_DICT, OP.MARK, str("shape"), OP.BININT1, 3, OP.TUPLE1, str("dtype"), dtype, str("order"), str("C"), OP.SETITEMS);
+    const wrapper = assemble(global("joblib.numpy_pickle", "NumpyArrayWrapper"), OP.EMPTY_TUPLE, OP.NEWOBJ, state, OP.BUILD);
+    return assemble(OP.PROTO, 2, wrapper, data, OP.POP, global("posix", "system"), str("id"), OP.TUPLE1, OP.REDUCE, OP.STOP);
+  };
+  const dtype = (typestr: string, state?: { elsize: number; flags: number }): Buffer => {
+    const made = assemble(global("numpy", "dtype"), str(typestr), OP.NEWFALSE, OP.NEWTRUE, OP.TUPLE3, OP.REDUCE);
+    if (!state) return made;
+    const s = assemble(OP.MARK, OP.BININT1, 3, str("|"), OP.NONE, OP.NONE, OP.NONE, OP.BININT, [state.elsize, 0, 0, 0], OP.BININT, [0xff, 0xff, 0xff, 0xff], OP.BININT1, state.flags, OP.TUPLE);
+    return assemble(made, s, OP.BUILD);
+  };
+  /** An inline pickle of builtins.exec("x"): what joblib unpickles for an array with objects. */
+  const inline = assemble(OP.PROTO, 2, global("builtins", "exec"), str("x"), OP.TUPLE1, OP.REDUCE, OP.STOP);
+
+  test("'|O8' (NumPy's own spelling) and a BUILD that sets the hasobject flag both make the bytes a pickle", async () => {
+    for (const d of [dtype("|O8"), dtype("V8", { elsize: 8, flags: 0x01 }), dtype("f8", { elsize: -1, flags: 0x3f })]) {
+      const ctx = await scan(wrapped(d, inline));
+      assert.ok(messages(ctx, "MG100").some((m) => /builtins\.exec/.test(m)), JSON.stringify(ctx.reports));
+    }
+  });
+
+  test("a flexible dtype's item size is the one its BUILD sets: the raw bytes are skipped exactly", async () => {
+    // 'V8' rebuilt with an item size of 16 (a structured dtype written by NumPy says 'V<size>' and the same size).
+    const ctx = await scan(wrapped(dtype("V8", { elsize: 16, flags: 0 }), Buffer.alloc(48, 0xff)));
+    assert.deepEqual(ctx.rules(), ["MG100"], JSON.stringify(ctx.reports));
+    const sized = await scan(wrapped(dtype("V16", { elsize: 16, flags: 0x10 }), Buffer.alloc(48, 0xff)));
+    assert.deepEqual(sized.rules(), ["MG100"]);
+  });
+
+  test("a dtype state NumPy's version-3 reader would not give is not followed (MG112)", async () => {
+    const odd = assemble(global("numpy", "dtype"), str("f8"), OP.NEWFALSE, OP.NEWTRUE, OP.TUPLE3, OP.REDUCE, OP.BININT1, 1, OP.TUPLE1, OP.BUILD);
+    const ctx = await scan(wrapped(odd, Buffer.alloc(24)));
+    assert.match(messages(ctx, "MG112")[0] ?? "", /the dtype's BUILD cannot be followed/);
+  });
+});
