@@ -255,6 +255,18 @@ describe("data/allowlist.json", () => {
     assert.equal(allowEntry("transformers.training_args.TrainingArguments")?.notCalled, true);
   });
 
+  test("the screen keeps out classes whose objects run code when a load only touches them", () => {
+    // BUILD looks __setstate__ up on the object: a class without one falls into __getattr__, which
+    // these import a module by name from (a red team's pickles ran code through both); the container
+    // opcodes and allowlisted callables reach __getitem__ and the other dunders.
+    for (const q of ["imblearn.LazyLoader", "transformers.utils.import_utils._LazyModule", "accelerate.utils.offload.OffloadedWeightsLoader"]) {
+      assert.equal(allowEntry(q), undefined, q);
+      assert.match(exclusionOf(q) ?? "", /reaches (importers|files)/, q);
+    }
+    // Printing is not loading: pandas' Series stays, though its to_string can write to a path.
+    assert.equal(allowEntry("pandas.core.series.Series")?.kind, "class");
+  });
+
   test("Debian's library versions are in it: what its python3 packages pickle and define", () => {
     const expected: [string, AllowKind][] = [
       ["sklearn.metrics._dist_metrics.EuclideanDistance", "class"],

@@ -272,8 +272,32 @@ PATTERNS: list[tuple[str, re.Pattern]] = [(why, re.compile(p)) for why, p in [
 # collected; and those that run only when the class is called.
 CONSTRUCT_METHODS = ("__new__", "__setstate__", "__setattr__", "__del__", "__array_finalize__")
 CALL_METHODS = ("__init__", "__post_init__")
+# Methods Python runs on an object without the pickle naming them, once it exists: attribute lookup
+# (BUILD looks __setstate__ up, and a class without one falls into __getattr__), the protocols the
+# APPENDS, SETITEMS and ADDITEMS opcodes and BUILD's dict update use, and every other dunder an
+# allowlisted function handed the object may reach (hashing, comparison, iteration, conversion,
+# formatting). Left out: what runs only when pickling or copying, class-level hooks, __call__,
+# which the engine never lets a pickle reach (only carriers' own objects may be called), and the
+# text renderings (__repr__, __str__, __format__), which loading never asks for and whose printing
+# paths read as file access (pandas' Series.to_string writes to a path it is given).
+IMPLICIT_METHODS = ("append", "extend", "add", "update", "keys", "items")
+NOT_AT_LOAD = frozenset((
+    *CALL_METHODS, "__call__", "__reduce__", "__reduce_ex__", "__getstate__", "__getnewargs__",
+    "__getnewargs_ex__", "__copy__", "__deepcopy__", "__init_subclass__", "__subclasshook__",
+    "__class_getitem__", "__set_name__", "__instancecheck__", "__subclasscheck__", "__prepare__",
+    "__repr__", "__str__", "__format__",
+))
+
+
+def implicit_methods(cls) -> tuple[str, ...]:
+    """The dunders cls or a base defines in Python (the standard base types' own are C code and skipped
+    by _methods_reason), and the container methods the opcodes call, that run on its objects at load."""
+    names = {name for klass in cls.__mro__ for name, value in vars(klass).items()
+             if name.startswith("__") and name.endswith("__") and name not in NOT_AT_LOAD
+             and name not in CONSTRUCT_METHODS and callable(value)}
+    return tuple(sorted(names)) + IMPLICIT_METHODS
 SELF_CALL = re.compile(r"\b(?:self|cls|obj|result|new|instance)\.(_?\w+)\(")
-MAX_METHODS = 40  # bound on the methods followed from the load methods through self calls
+MAX_METHODS = 40  # bound on the methods followed from each load method through self calls
 
 
 def _source(fn) -> str | None:
@@ -302,14 +326,15 @@ def source_reason(text: str) -> str | None:
 
 def class_reason(cls) -> str | None:
     """Why a class must not even be constructed: a base from a deny-listed module or code-generating
-    area, or what its construct-phase methods (__new__, state restore, finalizer) reach."""
+    area, or what its construct-phase methods (__new__, state restore, finalizer) or the methods that
+    run on its objects implicitly (__getattr__, __setitem__, __hash__…) reach."""
     for base in cls.__mro__[1:]:
         mod = getattr(base, "__module__", "") or ""
         prefixes = {".".join(mod.split(".")[:i]) for i in range(1, mod.count(".") + 2)}
         hit = prefixes & (DENY_MODULES | INHERITED_AREAS)
         if hit:
             return f"inherits {mod}.{base.__qualname__} ({min(hit)})"
-    return _methods_reason(cls, CONSTRUCT_METHODS)
+    return _methods_reason(cls, CONSTRUCT_METHODS + implicit_methods(cls))
 
 
 def call_reason(cls) -> str | None:
@@ -330,12 +355,24 @@ def _methods_reason(cls, roots: tuple[str, ...]) -> str | None:
     on to through super() or an explicit base (from past the class that hands on)."""
     mro = cls.__mro__
     seen: set[tuple[str, int]] = set()
-    todo = [(m, m, 0) for m in reversed(roots)]  # (method, the root it was reached from, MRO index to look from)
-    while todo and len(seen) < MAX_METHODS:
+    for root in roots:
+        r = _method_reason(cls, mro, root, seen)
+        if r:
+            return r
+    return None
+
+
+def _method_reason(cls, mro, root: str, seen: set[tuple[str, int]]) -> str | None:
+    """One root of _methods_reason, followed through at most MAX_METHODS methods not read before:
+    every root is read, however many methods the roots before it reached."""
+    todo = [(root, root, 0)]  # (method, the root it was reached from, MRO index to look from)
+    budget = MAX_METHODS
+    while todo and budget > 0:
         meth, root, start = todo.pop()
         if (meth, start) in seen:
             continue
         seen.add((meth, start))
+        budget -= 1
         for i in range(start, len(mro)):
             klass = mro[i]
             if meth not in vars(klass):

@@ -71,14 +71,14 @@ const CORE_RULES = {
     name: "pickle-build-on-import",
     severity: "critical",
     description:
-      "BUILD is applied to an imported module, class or function (not an instance), or sets dunder attributes: it overwrites attributes of code the loader trusts.",
+      "BUILD (or a function that sets attributes, such as torch's _set_obj_state) is applied to an imported module, class or function (not an instance), or sets dunder attributes or attributes whose names cannot be checked (a key made at load time, a mapping built at load time, keys past what the scanner keeps): it overwrites attributes of code the loader trusts, or plants a __setstate__ that the next BUILD calls.",
     reference: PICKLETOOLS,
   },
   MG107: {
     name: "pickle-call-on-result",
     severity: "high",
     description:
-      "The pickle calls the result of another call or an attribute fetched at load time: the callee is produced dynamically and cannot be checked against the allowlist.",
+      "The pickle calls the result of another call or an attribute fetched at load time, directly or through an allowlisted function that calls its argument: the callee is produced dynamically and cannot be checked against the allowlist (an object's __call__ is not something the allowlist covers).",
     reference: "https://github.com/trailofbits/fickling",
   },
   MG108: {
