@@ -37,6 +37,13 @@ def main():
     write("ndarray_int64_p2.pkl", pickle.dumps(np.arange(12, dtype=np.int64).reshape(3, 4), protocol=2), "pass", "numpy int64 array, protocol 2")
     write("ndarray_float32_p5.pkl", pickle.dumps(np.ones((2, 3), dtype=">f4"), protocol=5), "pass", "big-endian float32 array, protocol 5")
 
+    # Protocol 0 writes an array's bytes as _codecs.encode(<UNICODE text>, "latin1"): the text is
+    # raw-unicode-escape (latin-1 bytes, \\u escapes for the backslash and the line break).
+    every_byte = np.arange(256, dtype=np.uint8)
+    write("ndarray_every_byte_p0.pkl", pickle.dumps(every_byte, protocol=0), "pass", "uint8 array of all 256 byte values, protocol 0")
+    write("ndarray_float64_p0.pkl", pickle.dumps(np.frombuffer(bytes([0xd0, 0x0b, 0x86, 0xa0, 0x57, 0x83, 0xc4, 0xbf]), "f8"), protocol=0),
+          "pass", "float64 array whose bytes are not UTF-8, protocol 0")
+
     bad = sp.csr_matrix(dense)
     bad.indices = np.array([1, 0, 9, 3], dtype=bad.indices.dtype)
     write("csr_index_out_of_bounds.pkl", pickle.dumps(bad, protocol=4), "block", "csr indices reach column 9 of a 4-column matrix", ["indices"])

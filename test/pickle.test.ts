@@ -6,6 +6,7 @@ import { scanPickle, type PickleLayout } from "../src/formats/pickle.js";
 import { LIMITS } from "../src/limits.js";
 import { RULES } from "../src/rules/catalogue.js";
 import { PickleAnalyst } from "../src/pickle/analyst.js";
+import { rawUnicodeEscape } from "../src/pickle/literals.js";
 import { Machine, nameLike } from "../src/pickle/machine.js";
 import { StreamReader } from "../src/pickle/reader.js";
 import { FORGOTTEN, emptyDict, holdsForgotten, noteForgotten, reachesForgotten, tuple } from "../src/pickle/values.js";
@@ -351,6 +352,31 @@ describe("large memos (continued)", () => {
 });
 
 describe("protocol 0 text operands", () => {
+  test("UNICODE is raw-unicode-escape: latin-1 bytes, only \\u and \\U escapes, a final \\r kept (as CPython's codec decodes it)", () => {
+    // Expected values are what Python's codecs.raw_unicode_escape_decode returns for each.
+    const cases: [Buffer, string | undefined][] = [
+      [Buffer.from([0x63, 0x61, 0x66, 0xe9]), "café"],
+      [Buffer.from("a\\u0041b", "latin1"), "aAb"],
+      [Buffer.from("\\x41", "latin1"), "\\x41"],
+      [Buffer.from("\\\\u0041", "latin1"), "\\\\u0041"],
+      [Buffer.from("a\\nb", "latin1"), "a\\nb"],
+      [Buffer.from("x\r", "latin1"), "x\r"],
+      [Buffer.from("\\", "latin1"), "\\"],
+      [Buffer.from("\\U0001F600", "latin1"), "\u{1F600}"],
+      [Buffer.from("\\u12", "latin1"), undefined],
+      [Buffer.from("\\U00110000", "latin1"), undefined],
+    ];
+    for (const [bytes, expected] of cases) assert.equal(rawUnicodeEscape(bytes, 0, bytes.length), expected, JSON.stringify(bytes.toString("latin1")));
+  });
+
+  test("a UNICODE name is what CPython decodes: \\x is no escape there, so no import of os is spelled", async () => {
+    const spelled = await scan(assemble(OP.MARK, "Vo\\u0073\n", "Vsystem\n", OP.STACK_GLOBAL, OP.STOP));
+    assert.match(find(spelled, "MG100")[0]?.message ?? find(spelled, "MG102")[0]?.message ?? "", /os\.system/);
+    const literal = await scan(assemble("Vo\\x73\n", "Vsystem\n", OP.STACK_GLOBAL, OP.STOP));
+    assert.ok(!JSON.stringify(literal.reports).includes("os.system"), JSON.stringify(literal.reports));
+  });
+
+
   test("FLOAT reads what CPython's float() reads: inf, -inf, nan, underscores; not hex or an empty line", async () => {
     for (const ok of ["1.5", "-inf", "inf", "Infinity", "nan", "-NaN", "1_000.5", " 2e-3 ", ".5", "5."]) {
       assert.deepEqual((await scan(assemble(OP.PROTO, 1, `F${ok}\n`, OP.STOP))).rules(), [], ok);

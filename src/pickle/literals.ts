@@ -18,7 +18,7 @@ export function parseIntLiteral(text: string): number | bigint | undefined {
 const SIMPLE_ESCAPES: Readonly<Record<string, string>> = { n: "\n", t: "\t", r: "\r", "\\": "\\", "'": "'", '"': '"' };
 
 /**
- * Decodes the backslash escapes of STRING / UNICODE operands (enough to recover names).
+ * Decodes the backslash escapes of STRING operands (codecs.escape_decode; enough to recover names).
  * Undefined for an escape no decoder accepts (a code point past U+10FFFF, `\u`, `\U` or `\x`
  * without their hex digits: CPython's decoders raise on those).
  */
@@ -39,6 +39,35 @@ export function unescapePy(s: string): string | undefined {
     return Object.hasOwn(SIMPLE_ESCAPES, e) ? SIMPLE_ESCAPES[e]! : `\\${e}`;
   });
   return invalid ? undefined : out;
+}
+
+/**
+ * UNICODE's operand as CPython reads it: the bytes of the line before its "\n" (a "\r" is kept)
+ * decoded as raw-unicode-escape. Every byte is its latin-1 character except a backslash before
+ * `u` or `U`, which takes 4 or 8 hex digits; a backslash before anything else stays, with that
+ * character. Undefined where CPython raises (digits missing, a code point past U+10FFFF).
+ */
+export function rawUnicodeEscape(buf: Buffer, start: number, end: number): string | undefined {
+  const text = buf.toString("latin1", start, end);
+  if (!text.includes("\\")) return text;
+  let out = "";
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    const kind = c === "\\" && i + 1 < text.length ? text[i + 1]! : "";
+    if (kind !== "u" && kind !== "U") {
+      out += c + kind;
+      i += kind.length;
+      continue;
+    }
+    const digits = kind === "u" ? 4 : 8;
+    const hex = text.slice(i + 2, i + 2 + digits);
+    if (hex.length < digits || !/^[0-9a-fA-F]+$/.test(hex)) return undefined;
+    const code = parseInt(hex, 16);
+    if (code > 0x10ffff) return undefined;
+    out += String.fromCodePoint(code);
+    i += 1 + digits;
+  }
+  return out;
 }
 
 // ---- operands of the text opcodes, as the machine reads them (the plain-data proof shares them)

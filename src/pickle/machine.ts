@@ -440,7 +440,8 @@ export class Machine {
         break;
       }
       case OP.UNICODE: {
-        const s = unescaped(this.ops.line(at), at);
+        const s = this.ops.unicodeLine(at);
+        if (s === undefined) throw new StreamBreak("malformed", "UNICODE operand has a \\u or \\U escape without its hex digits, or past U+10FFFF", at);
         this.constants?.text(s, at);
         this.push(s, at);
         break;

@@ -6,7 +6,7 @@
 import { MIN_CONSTANT, type ConstantLog } from "./constants.js";
 import { LIMITS } from "../limits.js";
 import type { IssueKind } from "./machine.js";
-import { narrow } from "./literals.js";
+import { narrow, rawUnicodeEscape } from "./literals.js";
 import { opName } from "./opcodes.js";
 import type { StreamReader } from "./reader.js";
 import { bytesConst, type Value } from "./values.js";
@@ -167,6 +167,13 @@ export class Operands {
     }
     r.pos = r.bufStart + i + 1;
     return lineText(r.buf, s, i);
+  }
+
+  /** UNICODE's operand: the line's bytes before its "\n" (a "\r" kept, as CPython keeps it), decoded as raw-unicode-escape. */
+  unicodeLine(at: number): string | undefined {
+    const start = this.r.pos - this.r.bufStart;
+    this.line(at);
+    return rawUnicodeEscape(this.r.buf, start, this.r.pos - this.r.bufStart - 1);
   }
 }
 

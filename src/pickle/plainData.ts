@@ -11,7 +11,7 @@
  * in agreement: a proven stream is one the machine runs to STOP with no issue and no effect.
  */
 import { LIMITS } from "../limits.js";
-import { floatLine, intLine, longLine, memoKeyLine, quotedLine, unescapePy } from "./literals.js";
+import { floatLine, intLine, longLine, memoKeyLine, quotedLine, rawUnicodeEscape, unescapePy } from "./literals.js";
 import { MIN_CONSTANT, type ConstantLog } from "./constants.js";
 import { HIGHEST_PROTOCOL, OP, OPERAND_BYTES } from "./opcodes.js";
 import { LINE_CHUNK, LINE_TOO_LONG, LINE_UNBUFFERED, lineEnd, lineText } from "./operands.js";
@@ -331,7 +331,7 @@ class PlainDataProof {
           if (nl === LINE_TOO_LONG) return UNPROVEN;
           if (nl === LINE_UNBUFFERED) return this.refill(at, end - at + LINE_CHUNK, opcodes);
           p = base + nl + 1;
-          if (!this.textOperand(op, lineText(buf, i, nl), at)) return UNPROVEN;
+          if (op === OP.UNICODE ? !this.text(rawUnicodeEscape(buf, i, nl), at) : !this.textOperand(op, lineText(buf, i, nl), at)) return UNPROVEN;
           break;
         }
 
@@ -375,8 +375,6 @@ class PlainDataProof {
         return floatLine(line) !== undefined && this.push(OTHER);
       case OP.STRING:
         return quotedLine(line) && this.text(unescapePy(line.slice(1, -1)), at);
-      case OP.UNICODE:
-        return this.text(unescapePy(line), at);
       case OP.PUT: {
         const key = memoKeyLine(line);
         return key !== undefined && this.put(key);
