@@ -101,6 +101,19 @@ describe("a __setstate__ planted for the next BUILD", () => {
   });
 });
 
+describe("a __setstate__ planted through state a class's own __setstate__ takes", () => {
+  test("functools.partial's namespace (the fourth item of its state) is read for its keys; its function is not a mapping", async () => {
+    const key = reduce(global("builtins", "str"), assemble(OP.SHORT_BINBYTES, 12, "__setstate__", str("ascii"), OP.TUPLE2));
+    const partial = reduce(global("functools", "partial"), assemble(global("builtins", "list"), OP.TUPLE1));
+    const namespace = assemble(OP.EMPTY_DICT, key, HASH, OP.SETITEM);
+    const planted = assemble(OP.PROTO, 2, partial, OP.MARK, global("builtins", "list"), OP.EMPTY_TUPLE, OP.EMPTY_DICT, namespace, OP.TUPLE, OP.BUILD, OP.STOP);
+    assert.match(messages(await scan(planted), "MG106")[0] ?? "", /a key made at load time/);
+    // torch 1.x pickles a partial of a layer class as BUILD (LayerNorm, (), {eps: 1e-6}, None).
+    const layer = assemble(OP.PROTO, 2, partial, OP.MARK, global("torch.nn.modules.normalization", "LayerNorm"), OP.EMPTY_TUPLE, OP.EMPTY_DICT, str("eps"), OP.BINFLOAT, [0x3e, 0xb0, 0xc6, 0xf7, 0xa0, 0xb5, 0xed, 0x8d], OP.SETITEM, OP.NONE, OP.TUPLE, OP.BUILD, OP.STOP);
+    assert.deepEqual((await scan(layer)).rules(), []);
+  });
+});
+
 describe("state a __setstate__ executes (SciPy's _parse_arg_template)", () => {
   const EVIL = "\nopen('/tmp/x','w')\n";
   const norm = global("scipy.stats._continuous_distns", "norm_gen");
@@ -120,10 +133,27 @@ describe("state a __setstate__ executes (SciPy's _parse_arg_template)", () => {
     const made = assemble(norm, OP.EMPTY_TUPLE, OP.NEWOBJ);
     const known = reduce(global("torch._utils", "_set_obj_state"), assemble(made, evilState, OP.TUPLE2));
     assert.match(messages(await scan(assemble(OP.PROTO, 2, known, OP.STOP)), "MG125")[0] ?? "", /_set_obj_state sets attributes of scipy\.stats\._continuous_distns\.norm_gen/);
-    // An array (a function's result): its class is not one the scanner can name.
-    const array = reduce(global("numpy.core.multiarray", "_reconstruct"), assemble(global("numpy", "ndarray"), OP.BININT1, 0, OP.TUPLE1, OP.SHORT_BINBYTES, 1, "b", OP.TUPLE3));
-    const unknown = reduce(global("torch._utils", "_set_obj_state"), assemble(array, evilState, OP.TUPLE2));
+    // An object a function made from the distribution class: its class is not one the scanner can name.
+    const byFunction = reduce(global("dill._dill", "_create_array"), assemble(OP.MARK, global("copyreg", "__newobj__"), norm, OP.TUPLE1, OP.EMPTY_DICT, OP.NONE, OP.TUPLE));
+    const unknown = reduce(global("torch._utils", "_set_obj_state"), assemble(byFunction, evilState, OP.TUPLE2));
     assert.match(messages(await scan(assemble(OP.PROTO, 2, unknown, OP.STOP)), "MG125")[0] ?? "", /a class the scanner cannot tell \(it may be a SciPy distribution\)/);
+    // An array names no distribution in what made it: the attribute it gets executes nothing.
+    const array = reduce(global("numpy.core.multiarray", "_reconstruct"), assemble(global("numpy", "ndarray"), OP.BININT1, 0, OP.TUPLE1, OP.SHORT_BINBYTES, 1, "b", OP.TUPLE3));
+    const onArray = reduce(global("torch._utils", "_set_obj_state"), assemble(array, evilState, OP.TUPLE2));
+    assert.deepEqual(messages(await scan(assemble(OP.PROTO, 2, onArray, OP.STOP)), "MG125"), []);
+  });
+
+  test("state handed to a result's __setstate__ (dill's _create_array, torch's _rebuild_from_type_v2) is guarded when a SciPy distribution made it", async () => {
+    const viaDill = reduce(global("dill._dill", "_create_array"), assemble(OP.MARK, global("copyreg", "__newobj__"), norm, OP.TUPLE1, evilState, OP.NONE, OP.TUPLE));
+    assert.match(messages(await scan(assemble(OP.PROTO, 2, viaDill, OP.STOP)), "MG125")[0] ?? "", /_create_array hands __setstate__ of an object/);
+    // The state as a mapping built at load time from plain pairs: its keys cannot be held to the guard.
+    const pairs = assemble(OP.EMPTY_LIST, str("_parse_arg_template"), str("\nopen('/tmp/x','w')\n"), OP.TUPLE2, OP.APPEND);
+    const dictState = reduce(global("builtins", "dict"), assemble(pairs, OP.TUPLE1));
+    const viaTorch = reduce(global("torch._tensor", "_rebuild_from_type_v2"), assemble(OP.MARK, global("copyreg", "__newobj__"), norm, norm, OP.TUPLE1, dictState, OP.TUPLE));
+    assert.match(messages(await scan(assemble(OP.PROTO, 2, viaTorch, OP.STOP)), "MG125")[0] ?? "", /its state is not a dict/);
+    // A tensor subclass rebuilt the usual way names no distribution: its state is not held to the guard.
+    const tensor = reduce(global("torch._tensor", "_rebuild_from_type_v2"), assemble(OP.MARK, global("builtins", "list"), global("torch.nn.parameter", "Parameter"), OP.EMPTY_TUPLE, dictState, OP.TUPLE));
+    assert.deepEqual(messages(await scan(assemble(OP.PROTO, 2, tensor, OP.STOP)), "MG125"), []);
   });
 
   test("_set_obj_state on an imported class is MG106, as BUILD on one is", async () => {
@@ -161,6 +191,27 @@ describe("joblib: whether an array's bytes are an inline pickle is the dtype's h
     assert.deepEqual(ctx.rules(), ["MG100"], JSON.stringify(ctx.reports));
     const sized = await scan(wrapped(dtype("V16", { elsize: 16, flags: 0x10 }), Buffer.alloc(48, 0xff)));
     assert.deepEqual(sized.rules(), ["MG100"]);
+  });
+
+  test("the wrapper's state is read as the dict it is: the last of a repeated key, padding only when not None", async () => {
+    // Two "dtype" keys: CPython keeps the last (objects), so the bytes are an inline pickle.
+    const repeated = (first: Buffer, last: Buffer, data: Buffer): Buffer => {
+      const state = assemble(OP.EMPTY_DICT, OP.MARK, str("dtype"), first, str("shape"), OP.BININT1, 3, OP.TUPLE1, str("dtype"), last, str("order"), str("C"), OP.SETITEMS);
+      const wrapper = assemble(global("joblib.numpy_pickle", "NumpyArrayWrapper"), OP.EMPTY_TUPLE, OP.NEWOBJ, state, OP.BUILD);
+      return assemble(OP.PROTO, 2, wrapper, data, OP.POP, OP.NONE, OP.STOP);
+    };
+    const ctx = await scan(repeated(dtype("f8"), dtype("O8"), inline));
+    assert.ok(messages(ctx, "MG100").some((m) => /builtins\.exec/.test(m)), JSON.stringify(ctx.reports));
+    // numpy_array_alignment_bytes = None: joblib reads no padding byte, so the array's bytes start at once.
+    const state = assemble(OP.EMPTY_DICT, OP.MARK, str("shape"), OP.BININT1, 1, OP.TUPLE1, str("dtype"), dtype("u1"), str("order"), str("C"), str("numpy_array_alignment_bytes"), OP.NONE, OP.SETITEMS);
+    const wrapper = assemble(global("joblib.numpy_pickle", "NumpyArrayWrapper"), OP.EMPTY_TUPLE, OP.NEWOBJ, state, OP.BUILD);
+    const aligned = await scan(assemble(OP.PROTO, 2, wrapper, Buffer.from([0x00]), OP.POP, global("posix", "system"), str("id"), OP.TUPLE1, OP.REDUCE, OP.STOP));
+    assert.deepEqual(aligned.rules(), ["MG100"], JSON.stringify(aligned.reports));
+    // A key made at load time could be "dtype": not followed.
+    const madeKey = reduce(global("builtins", "str"), assemble(OP.SHORT_BINBYTES, 5, "dtype", str("ascii"), OP.TUPLE2));
+    const odd = assemble(OP.EMPTY_DICT, OP.MARK, str("shape"), OP.BININT1, 1, OP.TUPLE1, str("dtype"), dtype("u1"), madeKey, dtype("O8"), OP.SETITEMS);
+    const withKey = assemble(OP.PROTO, 2, global("joblib.numpy_pickle", "NumpyArrayWrapper"), OP.EMPTY_TUPLE, OP.NEWOBJ, odd, OP.BUILD, OP.STOP);
+    assert.match(messages(await scan(withKey), "MG112")[0] ?? "", /a key made at load time/);
   });
 
   test("a dtype state NumPy's version-3 reader would not give is not followed (MG112)", async () => {

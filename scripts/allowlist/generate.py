@@ -132,7 +132,8 @@ curate("torch._utils", "_rebuild_wrapper_subclass", "function",
        "_rebuild_wrapper_subclass(cls, ...) makes a tensor of class cls without __init__", constructs=[0])
 curate("torch._tensor", "_rebuild_from_type _rebuild_from_type_v2", "function",
        "_rebuild_from_type(func, type, args, state) calls func(*args), turns it into type "
-       "(as_subclass, no __init__) and sets state as attributes", calls=[0], constructs=[1], state=3)
+       "(as_subclass, no __init__) and hands state to its __setstate__ when the type has its own, "
+       "else sets it as attributes", calls=[0], constructs=[1], state=3, setstate=3)
 curate("torch.serialization", "_get_layout", "function", "maps a layout's name to the layout")
 curate("torch", "Tensor Size device", "class", "tensor value types")
 curate("torch.nn.parameter", "Parameter Buffer UninitializedParameter UninitializedBuffer", "class",
@@ -296,8 +297,8 @@ curate("torch._C", " ".join(f"_VariableFunctionsClass.{f}" for f in
        "tanh sigmoid relu exp log abs sqrt sin cos neg sign floor ceil round log1p expm1 erf".split()), "function",
        "elementwise torch function; a stored torch.tanh pickles as getattr(torch._C._VariableFunctionsClass, 'tanh')")
 curate("dill._dill", "_create_array", "function",
-       "dill's array rebuilder: calls argument 0 with argument 1, sets the array's state and argument 3 as attributes",
-       calls=[0], state=3)
+       "dill's array rebuilder: calls argument 0 with argument 1, hands argument 2 to the result's __setstate__ "
+       "and sets argument 3 as attributes", calls=[0], state=3, setstate=2)
 
 # Reviewed exclusions: names a scan meets that must not be allowlisted, whatever the introspection
 # finds (the screen's own rejections are added to these with their reasons).

@@ -218,11 +218,40 @@ export class PickleAnalyst implements MachineObserver {
    */
   private guardedState(target: Value | undefined, state: Value, at: number, what: string): void {
     const cls = this.classOf(target);
-    const guard = cls ? cls.entry?.stateGuard : guardNamedIn(state);
+    const guard = cls ? cls.entry?.stateGuard : this.guardReachable(target) && guardNamedIn(state);
     if (!guard) return;
     const problem = stateProblem(guard, state);
     const whom = cls ? cls.name : `an object of a class the scanner cannot tell (it may be a ${GUARDED_BY[guard]})`;
     if (problem) this.report("MG125", `${what} ${whom}, but ${problem}`, { offset: at, evidence: describe(state) });
+  }
+
+  /**
+   * Whether an object whose class cannot be told may be of a guarded class: a guarded class is
+   * named in what made it (the arguments of the calls that made it, a few levels down; past them,
+   * assumed so), or it was not made by a call the scanner followed (a persistent id).
+   */
+  private guardReachable(target: Value | undefined, depth = 4): boolean {
+    if (!isSym(target)) return target === undefined;
+    switch (target.t) {
+      case "global": {
+        const j = this.judgementOf(target);
+        return j.kind === "allow" && j.entry?.stateGuard !== undefined;
+      }
+      case "call":
+        return depth === 0 || this.guardReachable(target.fn, depth - 1) || this.guardReachable(target.args, depth - 1);
+      case "tuple":
+      case "list":
+        return depth === 0 ? target.behaviour : target.items.some((x) => this.guardReachable(x, depth - 1));
+      case "dict":
+        return depth === 0 ? target.behaviour : target.kv.some((x) => this.guardReachable(x, depth - 1));
+      case "bytes":
+      case "bigstr":
+      case "bigbytes":
+      case "set":
+        return false;
+      default:
+        return true;
+    }
   }
 
   /** BUILD on an object an allowlisted class made, whose `__setstate__` keeps a callable from the state (functools.partial). */
@@ -328,7 +357,13 @@ export class PickleAnalyst implements MachineObserver {
         this.report("MG106", `${name} sets attributes on the imported object ${qualifiedName(target)}`, { offset: c.at, evidence: describe(c) });
       }
       this.checkState(state, `${name} sets`, c.at, c);
-      this.guardedState(target, state, c.at, `${name} sets attributes of`);
+      this.guardedState(on === undefined ? c : target, state, c.at, `${name} sets attributes of`);
+    }
+    // An argument that is state and setstate both was checked and guarded above, as attributes of an object of unknown class.
+    if (entry.setstate !== undefined && entry.setstate !== entry.state) {
+      const state = args[entry.setstate] ?? null;
+      this.checkState(state, `${name} restores`, c.at, c);
+      this.guardedState(c, state, c.at, `${name} hands __setstate__ of`);
     }
     if (entry.kind === "cython") this.cythonHelper(name, args[0], c);
     const layer = c.kind !== "NEWOBJ" && c.kind !== "NEWOBJ_EX" && entry.kind === "class" && name.startsWith("torch.nn.");
@@ -557,15 +592,16 @@ export class PickleAnalyst implements MachineObserver {
   }
 
   /**
-   * What in a state hides the names of the attributes it sets, in the state or either part of a
-   * (dict, slots) pair: a key made at load time (`str(b"__setstate__", "ascii")`); a key past the
+   * What in a state hides the names of the attributes it sets, in the state or any item of a tuple
+   * state (a (dict, slots) pair, partial's namespace): a key made at load time (`str(b"__setstate__", "ascii")`); a key past the
    * sample that was not plain data; a mapping an allowlisted class made (OrderedDict, a Bunch) from
    * arguments that could spell such a key, or given one by SETITEM; anything else made at load time
    * but an allowlisted function's result (an array, a dtype), which is no mapping.
    */
   private unknownKeys(state: Value | undefined): string[] {
     if (!isSym(state)) return [];
-    const parts = state.t === "tuple" ? (state.items.length === 2 ? state.items : []) : [state];
+    // A (dict, slots) pair, or a tuple a class's own __setstate__ takes (partial's namespace is its fourth item).
+    const parts = state.t === "tuple" ? state.items : [state];
     const found: string[] = [];
     for (const part of parts) {
       if (!isSym(part)) continue;
@@ -579,7 +615,8 @@ export class PickleAnalyst implements MachineObserver {
         const cls = this.classOf(part);
         const mapping = cls !== undefined && !cls.isClass;
         if (mapping ? this.keyedObjects.has(part) || mayNameKeys(part.args) : !this.madeByAllowed(part)) found.push(`a state made at load time: ${describe(part)}`);
-      } else if (part.t === "global" || part.t === "pid" || part.t === "dynglobal") {
+      } else if (part === state && (part.t === "global" || part.t === "pid" || part.t === "dynglobal")) {
+        // An imported name inside a tuple is a value the class's own __setstate__ takes (partial's function, a dtype).
         found.push(`a state made at load time: ${describe(part)}`);
       }
     }

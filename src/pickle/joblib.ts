@@ -31,6 +31,9 @@ export function isJoblibWrapper(target: Value): boolean {
  */
 export function joblibDirective(state: Value, built: (dtype: Value | undefined) => DtypeState | undefined): Exclude<BuildDirective, undefined> | string {
   if (!isSym(state) || state.t !== "dict") return "state is not a dict";
+  // Every key must be seen for the one joblib reads to be known: a later or made-up "dtype" wins.
+  if (state.kv.length / 2 < state.n || state.keyPastSample) return "state holds more items than the scanner keeps";
+  if (state.kv.some((k, i) => i % 2 === 0 && typeof k !== "string")) return "state has a key made at load time";
   const field = (k: string): Value | undefined => dictGet(state, k);
   const dtype = field("dtype");
   const typestr = dtypeString(dtype);
@@ -46,7 +49,10 @@ export function joblibDirective(state: Value, built: (dtype: Value | undefined) 
   if (count === undefined) return "shape is not a tuple of non-negative integers";
   const bytes = count * itemsize;
   if (!Number.isSafeInteger(bytes)) return `array of ${count} × ${itemsize} bytes is impossibly large`;
-  return { skip: bytes, alignmentPadding: dictGet(state, "numpy_array_alignment_bytes") !== undefined };
+  // joblib reads the padding byte when the attribute is set and not None.
+  const alignment = dictGet(state, "numpy_array_alignment_bytes");
+  if (isSym(alignment)) return "numpy_array_alignment_bytes is not a constant";
+  return { skip: bytes, alignmentPadding: alignment !== undefined && alignment !== null };
 }
 
 /** The type string of `numpy.dtype('f8', False, True)` as pickled by numpy's dtype.__reduce__. */

@@ -441,7 +441,7 @@ export class Machine {
       }
       case OP.UNICODE: {
         const s = this.ops.unicodeLine(at);
-        if (s === undefined) throw new StreamBreak("malformed", "UNICODE operand has a \\u or \\U escape without its hex digits, or past U+10FFFF", at);
+        if (s === undefined) throw new StreamBreak("malformed", "UNICODE operand has a \\u or \\U escape without hex digits, or past U+10FFFF", at);
         this.constants?.text(s, at);
         this.push(s, at);
         break;

@@ -33,11 +33,15 @@ const TEMPLATE_KEY = "_parse_arg_template";
 /**
  * The guard a state needs when the class of the object it is given cannot be known (an object a
  * function made, or one a state-setting function is handed): a state that names a guarded key, or
- * whose items past the scanner's sample might, in the dict or in either dict of a (dict, slots) pair.
+ * might (items past the scanner's sample, a mapping made at load time), in the state or in either
+ * part of a (dict, slots) pair.
  */
 export function guardNamedIn(state: Value): StateGuard | undefined {
-  const dicts = isDict(state) ? [state] : typeof state === "object" && state !== null && state.t === "tuple" && state.items.length === 2 ? state.items.filter(isDict) : [];
-  for (const d of dicts) {
+  const parts = typeof state === "object" && state !== null && state.t === "tuple" && state.items.length === 2 ? state.items : [state];
+  for (const d of parts) {
+    if (typeof d !== "object" || d === null) continue;
+    if (d.t === "call" || d.t === "global" || d.t === "pid" || d.t === "dynglobal") return "scipy-argparser";
+    if (!isDict(d)) continue;
     if (d.kv.length / 2 < d.n) return "scipy-argparser";
     for (let i = 0; i < d.kv.length; i += 2) if (d.kv[i] === TEMPLATE_KEY) return "scipy-argparser";
   }

@@ -269,8 +269,9 @@ export function dictEntries(d: Dict): [Value, Value][] {
   return out;
 }
 
+/** The value of `key` in a dict's sample: the last one set, as a dict keeps it when a key is set twice. */
 export function dictGet(d: Dict, key: string): Value | undefined {
-  for (let i = 0; i + 1 < d.kv.length; i += 2) if (d.kv[i] === key) return d.kv[i + 1];
+  for (let i = d.kv.length - 2; i >= 0; i -= 2) if (d.kv[i] === key) return d.kv[i + 1];
   return undefined;
 }
 

@@ -42,6 +42,12 @@ export interface AllowEntry {
   iterates?: ArgPositions;
   /** The argument whose mapping becomes attributes of the result (its keys are checked like BUILD state). */
   state?: number;
+  /**
+   * The argument handed to the result's `__setstate__`, as BUILD's state would be, whatever class the
+   * result is (dill's `_create_array`; torch's `_rebuild_from_type` when the type has its own): held
+   * to the state guards as BUILD state given to an object of unknown class.
+   */
+  setstate?: number;
   /** Items of a BUILD state tuple applied to the result that it calls (`functools.partial`'s function). */
   stateCalls?: readonly number[];
   /**
