@@ -50,6 +50,16 @@ describe("an object's __call__ through a carrier", () => {
     assert.deepEqual(ctx.rules(), []);
   });
 
+  test("a partial holds a name never to be called at load; calling the partial at load calls it", async () => {
+    // SelectKBest(partial(mutual_info_classif, random_state=0)) pickles the partial and its BUILD state.
+    const score = global("sklearn.feature_selection._mutual_info", "mutual_info_classif");
+    const partial = reduce(global("functools", "partial"), assemble(score, OP.TUPLE1));
+    const state = assemble(OP.MARK, score, OP.EMPTY_TUPLE, OP.EMPTY_DICT, str("random_state"), OP.BININT1, 0, OP.SETITEM, OP.NONE, OP.TUPLE);
+    assert.deepEqual((await scan(assemble(OP.PROTO, 2, partial, state, OP.BUILD, OP.STOP))).rules(), []);
+    const calledNow = reduce(global("dill._dill", "_create_array"), assemble(OP.MARK, partial, OP.EMPTY_TUPLE, OP.EMPTY_DICT, OP.NONE, OP.TUPLE));
+    assert.match(messages(await scan(assemble(OP.PROTO, 2, calledNow, OP.STOP)), "MG101")[0] ?? "", /mutual_info_classif, which is allowlisted to be stored or constructed, not called/);
+  });
+
   test("NumPy's random-state constructors take a bit generator object without calling it; a class there is called", async () => {
     const bitGenerator = reduce(global("numpy.random._pickle", "__bit_generator_ctor"), assemble(global("numpy.random._pcg64", "PCG64"), OP.TUPLE1));
     const quiet = await scan(assemble(OP.PROTO, 2, reduce(global("numpy.random._pickle", "__generator_ctor"), assemble(bitGenerator, OP.TUPLE1)), OP.STOP));

@@ -300,6 +300,61 @@ curate("dill._dill", "_create_array", "function",
        "dill's array rebuilder: calls argument 0 with argument 1, hands argument 2 to the result's __setstate__ "
        "and sets argument 3 as attributes", calls=[0], state=3, setstate=2)
 
+SKLEARN_STORED_WHY = ("scikit-learn metric, kernel or score function: fitted objects store it (a search's scorer, "
+                      "SelectKBest's score_func, an SVC kernel) and call it when the model is used, never at load")
+NUMPY_STORED_WHY = ("NumPy array function: fitted objects store it (FunctionTransformer's func) and call it when "
+                    "the model is used, never at load")
+# Functions fitted objects store and call only when the model is used: scikit-learn's metrics, kernels
+# and score functions (a search's scorer, SelectKBest's score_func, an SVC kernel) and NumPy's array
+# functions (FunctionTransformer's func). Public functions of these modules in scikit-learn 1.6 and 1.9.
+_SKLEARN_STORED_FUNCTIONS = {
+    "sklearn.feature_selection._mutual_info": (
+        "mutual_info_classif mutual_info_regression"
+    ),
+    "sklearn.feature_selection._univariate_selection": (
+        "chi2 f_oneway f_regression r_regression"
+    ),
+    "sklearn.metrics._classification": (
+        "accuracy_score balanced_accuracy_score brier_score_loss class_likelihood_ratios "
+        "classification_report cohen_kappa_score confusion_matrix d2_brier_score d2_log_loss_score "
+        "f1_score fbeta_score hamming_loss hinge_loss jaccard_score log_loss matthews_corrcoef "
+        "multilabel_confusion_matrix precision_recall_fscore_support precision_score recall_score "
+        "zero_one_loss"
+    ),
+    "sklearn.metrics._ranking": (
+        "auc average_precision_score confusion_matrix_at_thresholds coverage_error dcg_score det_curve "
+        "label_ranking_average_precision_score label_ranking_loss metric_at_thresholds ndcg_score "
+        "precision_recall_curve roc_auc_score roc_curve top_k_accuracy_score"
+    ),
+    "sklearn.metrics._regression": (
+        "d2_absolute_error_score d2_pinball_score d2_tweedie_score explained_variance_score max_error "
+        "mean_absolute_error mean_absolute_percentage_error mean_gamma_deviance mean_pinball_loss "
+        "mean_poisson_deviance mean_squared_error mean_squared_log_error mean_tweedie_deviance "
+        "median_absolute_error r2_score root_mean_squared_error root_mean_squared_log_error"
+    ),
+    "sklearn.metrics.cluster._supervised": (
+        "adjusted_mutual_info_score adjusted_rand_score check_clusterings completeness_score "
+        "contingency_matrix entropy fowlkes_mallows_score homogeneity_completeness_v_measure "
+        "homogeneity_score mutual_info_score normalized_mutual_info_score pair_confusion_matrix "
+        "rand_score v_measure_score"
+    ),
+    "sklearn.metrics.cluster._unsupervised": (
+        "calinski_harabasz_score check_number_of_labels davies_bouldin_score silhouette_samples "
+        "silhouette_score"
+    ),
+    "sklearn.metrics.pairwise": (
+        "additive_chi2_kernel check_paired_arrays check_pairwise_arrays chi2_kernel cosine_distances "
+        "cosine_similarity distance_metrics euclidean_distances haversine_distances kernel_metrics "
+        "laplacian_kernel linear_kernel manhattan_distances nan_euclidean_distances "
+        "paired_cosine_distances paired_distances paired_euclidean_distances paired_manhattan_distances "
+        "pairwise_distances pairwise_distances_argmin pairwise_distances_argmin_min "
+        "pairwise_distances_chunked pairwise_kernels polynomial_kernel rbf_kernel sigmoid_kernel"
+    ),
+}
+for _m, _names in _SKLEARN_STORED_FUNCTIONS.items():
+    curate(_m, _names, "function", SKLEARN_STORED_WHY, notCalled=True)
+curate("numpy", "amax amin argmax argmin argsort around average clip concatenate cumprod cumsum diff hstack max median min nan_to_num nanmax nanmean nanmedian nanmin nanstd nansum nanvar percentile prod ptp quantile ravel reshape round sort squeeze stack std sum transpose unique var vstack where", "function", NUMPY_STORED_WHY, notCalled=True)
+
 # Reviewed exclusions: names a scan meets that must not be allowlisted, whatever the introspection
 # finds (the screen's own rejections are added to these with their reasons).
 EXCLUDED: dict[str, str] = {

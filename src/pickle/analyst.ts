@@ -92,6 +92,8 @@ export class PickleAnalyst implements MachineObserver {
    */
   private readonly excusedCalls = new WeakMap<CallResult, { name: string; entry: AllowEntry } | undefined>();
   readonly nested: NestedPayload[] = [];
+  /** Names carrier objects (partials, wrapped hooks) hold to call when they are called (see invoked). */
+  private readonly held = new WeakMap<CallResult, GlobalRef[]>();
   /** Objects given a key that is not plain data by SETITEM(S) (see onSetItems). */
   private readonly keyedObjects = new WeakSet<CallResult>();
   /** Whether a machine has dropped a value from its memo: until then nothing can hold FORGOTTEN, and uses are not walked for it. */
@@ -266,7 +268,7 @@ export class PickleAnalyst implements MachineObserver {
       this.report("MG107", `BUILD gives ${name} a state produced at load time, so what it calls cannot be known`, { offset: at, evidence: describe(state) });
       return;
     }
-    for (const i of calls) this.invoked(items[i], "call", name, target, state);
+    for (const i of calls) this.invoked(items[i], "call", name, target, state, target);
   }
 
   onExt(code: number, at: number): void {
@@ -340,7 +342,8 @@ export class PickleAnalyst implements MachineObserver {
     }
     for (let i = 0; i < args.length; i++) {
       const arg = args[i];
-      if (covers(entry.calls, i)) this.invoked(arg, "call", name, c, c.args);
+      // A class that calls an argument (partial, defaultdict, a wrapped hook) does so when its object is called or used, not at load.
+      if (covers(entry.calls, i)) this.invoked(arg, "call", name, c, c.args, entry.kind === "class" ? c : undefined);
       else if (covers(entry.instantiates, i) && (!isSym(arg) || arg.t !== "call")) this.invoked(arg, "call", name, c, c.args);
       else if (covers(entry.constructs, i)) this.invoked(arg, "construct", name, c, c.args);
       // Any callee may draw a range it is given (torch.Size, dict and friends iterate theirs).
@@ -376,7 +379,7 @@ export class PickleAnalyst implements MachineObserver {
    * allowlisted call made is safe to invoke (an instance of an allowlisted class, a partial of an
    * allowlisted function, an enum member); any other produced value cannot be judged (MG107).
    */
-  private invoked(value: Value | undefined, use: Use, carrier: string, c: CallResult, carried: Value): void {
+  private invoked(value: Value | undefined, use: Use, carrier: string, c: CallResult, carried: Value, holder?: CallResult): void {
     if (!isSym(value)) return; // a constant is not callable: the load fails there
     if (value === FORGOTTEN) {
       this.forgotten(`${carrier} is given a value to ${use === "call" ? "call" : "construct"}`, c.at);
@@ -385,7 +388,12 @@ export class PickleAnalyst implements MachineObserver {
     switch (value.t) {
       case "global": {
         const u = this.use(value, use, c);
-        if (u && use === "call") this.notCalled(u, c);
+        // An object that calls what it holds only when it is called itself (a partial) may hold what
+        // is never to be called at load: that is judged if the object is called at load (see holds).
+        if (u && use === "call") {
+          if (holder) this.heldBy(holder).push(value);
+          else this.notCalled(u, c);
+        }
         // An allocator reached through a carrier gets the carrier's arguments, somewhere in them.
         const bomb = u && allocates(u) ? hugeIn(carried) : undefined;
         if (bomb) this.report("MG109", `${carrier} calls ${u!.name} ${bomb}`, { offset: c.at, evidence: describe(c) });
@@ -394,6 +402,7 @@ export class PickleAnalyst implements MachineObserver {
       case "call":
       case "pid":
         if (value.t === "call" && this.invocable(value)) {
+          this.calledNow(value, c);
           // A builtin type's method or a carrier's callee may allocate by any argument (bytes.zfill, str.ljust).
           const bomb = hugeIn(carried);
           if (bomb) this.report("MG109", `${carrier} calls ${describe(value)} ${bomb}`, { offset: c.at, evidence: describe(c) });
@@ -413,6 +422,21 @@ export class PickleAnalyst implements MachineObserver {
   private notCalled(u: NameUse, c: CallResult): void {
     if (u.judgement.kind !== "allow" || !u.judgement.entry?.notCalled) return;
     this.report("MG101", `calls ${u.name}, which is allowlisted to be stored or constructed, not called at load`, { offset: c.at, evidence: describe(c) });
+  }
+
+  /** What a carrier object holds to call when it is called itself (see invoked). */
+  private heldBy(holder: CallResult): GlobalRef[] {
+    let held = this.held.get(holder);
+    if (!held) this.held.set(holder, (held = []));
+    return held;
+  }
+
+  /** A carrier object invoked at load: what it holds is called at load, so a name allowlisted never to be called is reported. */
+  private calledNow(holder: CallResult, c: CallResult): void {
+    for (const g of this.held.get(holder) ?? []) {
+      const u = this.use(g, "call", c);
+      if (u) this.notCalled(u, c);
+    }
   }
 
   /**
