@@ -28,8 +28,11 @@ function reduce(cls: Buffer, args: Buffer): Buffer {
   return assemble(cls, args, OP.REDUCE);
 }
 
-/** An object of an allowlisted class that is not a carrier: NumPy's test runner, whose __call__ runs pytest. */
-const TESTER = reduce(global("numpy._pytesttester", "PytestTester"), assemble(str("numpy"), OP.TUPLE1));
+/**
+ * An object of an allowlisted class that is not a carrier (a torch layer, whose __call__ runs its
+ * forward): the red team used NumPy's PytestTester, whose __call__ runs pytest, since taken out.
+ */
+const TESTER = assemble(global("torch.nn.modules.activation", "ReLU"), OP.EMPTY_TUPLE, OP.NEWOBJ);
 /** argparse.Namespace(): an attribute bag without __setstate__, so BUILD updates its __dict__. */
 const NAMESPACE = assemble(global("argparse", "Namespace"), OP.EMPTY_TUPLE, OP.NEWOBJ);
 const HASH = global("builtins", "hash");
@@ -40,7 +43,7 @@ describe("an object's __call__ through a carrier", () => {
     const viaDill = reduce(global("dill._dill", "_create_array"), assemble(OP.MARK, TESTER, str("--co"), OP.TUPLE1, OP.EMPTY_DICT, OP.NONE, OP.TUPLE));
     for (const bytes of [viaTorch, viaDill]) {
       const ctx = await scan(assemble(OP.PROTO, 2, bytes, OP.STOP));
-      assert.match(messages(ctx, "MG107")[0] ?? "", /calls a value produced at load time: numpy\._pytesttester\.PytestTester.*an object of numpy\._pytesttester\.PytestTester, whose __call__/, JSON.stringify(ctx.reports));
+      assert.match(messages(ctx, "MG107")[0] ?? "", /calls a value produced at load time: torch\.nn\.modules\.activation\.ReLU.*an object of torch\.nn\.modules\.activation\.ReLU, whose __call__/, JSON.stringify(ctx.reports));
     }
   });
 
@@ -60,6 +63,16 @@ describe("an object's __call__ through a carrier", () => {
     assert.match(messages(await scan(assemble(OP.PROTO, 2, calledNow, OP.STOP)), "MG101")[0] ?? "", /mutual_info_classif, which is allowlisted to be stored or constructed, not called/);
   });
 
+  test("a bound method a fitted object stores passes; calling it at load is MG101", async () => {
+    const hgb = assemble(global("sklearn.ensemble._hist_gradient_boosting.gradient_boosting", "HistGradientBoostingClassifier"), OP.EMPTY_TUPLE, OP.NEWOBJ);
+    const method = reduce(global("builtins", "getattr"), assemble(hgb, str("_raw_predict"), OP.TUPLE2));
+    assert.deepEqual((await scan(assemble(OP.PROTO, 2, method, OP.STOP))).rules(), []);
+    const called = await scan(assemble(OP.PROTO, 2, method, OP.EMPTY_TUPLE, OP.REDUCE, OP.STOP));
+    assert.match(messages(called, "MG101")[0] ?? "", /calls sklearn\..*HistGradientBoostingClassifier\._raw_predict, which is allowlisted to be stored/);
+    const viaCarrier = reduce(global("dill._dill", "_create_array"), assemble(OP.MARK, method, OP.EMPTY_TUPLE, OP.EMPTY_DICT, OP.NONE, OP.TUPLE));
+    assert.match(messages(await scan(assemble(OP.PROTO, 2, viaCarrier, OP.STOP)), "MG101")[0] ?? "", /_raw_predict/);
+  });
+
   test("NumPy's random-state constructors take a bit generator object without calling it; a class there is called", async () => {
     const bitGenerator = reduce(global("numpy.random._pickle", "__bit_generator_ctor"), assemble(global("numpy.random._pcg64", "PCG64"), OP.TUPLE1));
     const quiet = await scan(assemble(OP.PROTO, 2, reduce(global("numpy.random._pickle", "__generator_ctor"), assemble(bitGenerator, OP.TUPLE1)), OP.STOP));
@@ -67,7 +80,7 @@ describe("an object's __call__ through a carrier", () => {
     const unknownClass = reduce(global("numpy.random._pickle", "__bit_generator_ctor"), assemble(global("evil_lib", "Gadget"), OP.TUPLE1));
     assert.match((await scan(assemble(OP.PROTO, 2, unknownClass, OP.STOP))).rules().join(), /MG101/);
     const ctorCalled = reduce(global("numpy.random._pickle", "__randomstate_ctor"), assemble(str("x"), TESTER, OP.TUPLE2));
-    assert.match(messages(await scan(assemble(OP.PROTO, 2, ctorCalled, OP.STOP)), "MG107")[0] ?? "", /PytestTester/);
+    assert.match(messages(await scan(assemble(OP.PROTO, 2, ctorCalled, OP.STOP)), "MG107")[0] ?? "", /ReLU/);
   });
 });
 

@@ -355,6 +355,22 @@ for _m, _names in _SKLEARN_STORED_FUNCTIONS.items():
     curate(_m, _names, "function", SKLEARN_STORED_WHY, notCalled=True)
 curate("numpy", "amax amin argmax argmin argsort around average clip concatenate cumprod cumsum diff hstack max median min nan_to_num nanmax nanmean nanmedian nanmin nanstd nansum nanvar percentile prod ptp quantile ravel reshape round sort squeeze stack std sum transpose unique var vstack where", "function", NUMPY_STORED_WHY, notCalled=True)
 
+# Bound methods fitted objects store (pickled as getattr(obj, name), the getattr convention): a
+# HistGradientBoosting estimator's scorer keeps its _raw_predict, a vectorizer its tokenizer's
+# tokenize, a stemmer pipeline stem; scikit-learn keeps partial(check_array) for validation.
+# Called when the model is used, never at load.
+BOUND_METHOD_WHY = "a bound method fitted objects store and call when the model is used, never at load"
+curate("sklearn.ensemble._hist_gradient_boosting.gradient_boosting",
+       "HistGradientBoostingClassifier._raw_predict HistGradientBoostingRegressor._raw_predict", "function",
+       BOUND_METHOD_WHY, notCalled=True)
+curate("nltk.tokenize.casual", "TweetTokenizer.tokenize", "function", BOUND_METHOD_WHY, notCalled=True)
+curate("nltk.tokenize.regexp", "RegexpTokenizer.tokenize WordPunctTokenizer.tokenize WhitespaceTokenizer.tokenize "
+       "BlanklineTokenizer.tokenize", "function", BOUND_METHOD_WHY, notCalled=True)
+curate("nltk.stem.snowball", "EnglishStemmer.stem", "function", BOUND_METHOD_WHY, notCalled=True)
+curate("sklearn.utils.validation", "check_array", "function",
+       "input validation scikit-learn stores as partial(check_array); called when the model is used, never at load",
+       notCalled=True)
+
 # Reviewed exclusions: names a scan meets that must not be allowlisted, whatever the introspection
 # finds (the screen's own rejections are added to these with their reasons).
 EXCLUDED: dict[str, str] = {

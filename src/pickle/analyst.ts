@@ -195,6 +195,7 @@ export class PickleAnalyst implements MachineObserver {
   /** A call of what a getattr convention fetched: an allowlisted method is followed like any allowed call; a builtin method is checked for sizes. */
   private onExcusedCall(method: { name: string; entry: AllowEntry } | undefined, c: CallResult): void {
     if (method) {
+      this.methodCalled(method, c);
       this.followArguments(method.name, method.entry, c);
       return;
     }
@@ -431,8 +432,16 @@ export class PickleAnalyst implements MachineObserver {
     return held;
   }
 
+  /** A method a getattr convention fetched, called at load: one allowlisted to be stored (a bound method a fitted object keeps) is reported. */
+  private methodCalled(method: { name: string; entry: AllowEntry } | undefined, c: CallResult): void {
+    if (method?.entry.notCalled) {
+      this.report("MG101", `calls ${method.name}, which is allowlisted to be stored or constructed, not called at load`, { offset: c.at, evidence: describe(c) });
+    }
+  }
+
   /** A carrier object invoked at load: what it holds is called at load, so a name allowlisted never to be called is reported. */
   private calledNow(holder: CallResult, c: CallResult): void {
+    this.methodCalled(this.excusedCalls.get(holder), c);
     for (const g of this.held.get(holder) ?? []) {
       const u = this.use(g, "call", c);
       if (u) this.notCalled(u, c);
