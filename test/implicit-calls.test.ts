@@ -124,6 +124,26 @@ describe("a __setstate__ planted for the next BUILD", () => {
   });
 });
 
+describe("what carrier objects hold (a third red team round)", () => {
+  const ARGS = global("transformers.training_args", "TrainingArguments"); // allowlisted to be stored, never called at load
+
+  test("a wrapped hook's state 'hook' is what it calls: held, and judged as called when a carrier calls the hook", async () => {
+    const hook = assemble(global("torch.nn.modules.module", "_WrappedHook"), OP.EMPTY_TUPLE, OP.NEWOBJ, OP.EMPTY_DICT, str("hook"), ARGS, OP.SETITEM, OP.BUILD);
+    assert.deepEqual((await scan(assemble(OP.PROTO, 2, hook, OP.STOP))).rules(), [], "held, as torch keeps hooks");
+    const called = reduce(global("dill._dill", "_create_array"), assemble(OP.MARK, hook, OP.EMPTY_TUPLE, OP.NONE, OP.NONE, OP.TUPLE));
+    assert.match(messages(await scan(assemble(OP.PROTO, 2, called, OP.STOP)), "MG101")[0] ?? "", /TrainingArguments, which is allowlisted to be stored/);
+  });
+
+  test("a partial armed after a carrier took it is judged when armed", async () => {
+    const partial = reduce(global("functools", "partial"), assemble(global("builtins", "int"), OP.TUPLE1));
+    const memoized = assemble(partial, OP.BINPUT, 1);
+    const factory = reduce(global("collections", "defaultdict"), assemble(OP.BINGET, 1, OP.TUPLE1));
+    const armed = assemble(OP.BINGET, 1, OP.MARK, ARGS, OP.EMPTY_TUPLE, OP.EMPTY_DICT, OP.NONE, OP.TUPLE, OP.BUILD);
+    const ctx = await scan(assemble(OP.PROTO, 2, memoized, OP.POP, factory, OP.POP, armed, OP.STOP));
+    assert.match(messages(ctx, "MG101")[0] ?? "", /TrainingArguments/, JSON.stringify(ctx.reports));
+  });
+});
+
 describe("a __setstate__ planted through state a class's own __setstate__ takes", () => {
   test("functools.partial's namespace (the fourth item of its state) is read for its keys; its function is not a mapping", async () => {
     const key = reduce(global("builtins", "str"), assemble(OP.SHORT_BINBYTES, 12, "__setstate__", str("ascii"), OP.TUPLE2));
@@ -177,6 +197,16 @@ describe("state a __setstate__ executes (SciPy's _parse_arg_template)", () => {
     // A tensor subclass rebuilt the usual way names no distribution: its state is not held to the guard.
     const tensor = reduce(global("torch._tensor", "_rebuild_from_type_v2"), assemble(OP.MARK, global("builtins", "list"), global("torch.nn.parameter", "Parameter"), OP.EMPTY_TUPLE, dictState, OP.TUPLE));
     assert.deepEqual(messages(await scan(assemble(OP.PROTO, 2, tensor, OP.STOP)), "MG125"), []);
+  });
+
+  test("a BUILD that does not set the template is MG125: __setstate__ would execute whatever the object holds", async () => {
+    const made = assemble(norm, OP.EMPTY_TUPLE, OP.NEWOBJ);
+    assert.match(messages(await scan(assemble(OP.PROTO, 2, made, OP.EMPTY_DICT, OP.BUILD, OP.STOP)), "MG125")[0] ?? "", /does not set _parse_arg_template/);
+    // Taken back out of a set by set.pop: the walk looks into sets as into lists.
+    const set = assemble(OP.EMPTY_SET, OP.MARK, made, OP.ADDITEMS);
+    const pop = reduce(global("builtins", "getattr"), assemble(global("builtins", "set"), str("pop"), OP.TUPLE2));
+    const popped = assemble(pop, set, OP.TUPLE1, OP.REDUCE);
+    assert.match(messages(await scan(assemble(OP.PROTO, 4, popped, evilState, OP.BUILD, OP.STOP)), "MG125")[0] ?? "", /a class the scanner cannot tell/);
   });
 
   test("_set_obj_state on an imported class is MG106, as BUILD on one is", async () => {

@@ -33,7 +33,9 @@ test("SciPy's own argument-parser templates pass: continuous and discrete, with 
   for (const [shapes, discrete] of [[[], false], [["a", "b"], false], [["mu"], true], [[], true]] as const) {
     assert.equal(stateProblem("scipy-argparser", dict([["_parse_arg_template", template([...shapes], discrete)], ["numargs", shapes.length]])), undefined);
   }
-  assert.equal(stateProblem("scipy-argparser", dict([["numargs", 0]])), undefined, "no template: __setstate__ fails, nothing runs");
+  // Without the template in the state, __setstate__ executes whatever the object already holds,
+  // which an attribute setter or a shadowed method may have planted: SciPy always writes it.
+  assert.match(stateProblem("scipy-argparser", dict([["numargs", 0]])) ?? "", /does not set _parse_arg_template/);
 });
 
 test("any other template, or one that cannot be read, is a problem", () => {

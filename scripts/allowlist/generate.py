@@ -254,7 +254,8 @@ curate("xgboost.core", "Booster", "class",
        "up by name in XGBoost's own registry; no file, process, thread, import or nested pickle. "
        "A call may load model_file", notCalled=True)
 curate("torch.nn.modules.module", "_WrappedHook", "class",
-       "wraps a module hook; calls it (argument 0, or the state's 'hook') when the hook fires", calls=[0])
+       "wraps a module hook; calls it (argument 0, or the state's 'hook') when the hook fires", calls=[0],
+       stateCalls=["hook"])
 
 # Conventions the engine models (src/pickle/analyst.ts), and standard-library values pickles meet.
 curate("re", "RegexFlag", "enum", "re's flags (pickled by value, or getattr(RegexFlag, NAME))")
@@ -371,6 +372,8 @@ curate("sklearn.utils.validation", "check_array", "function",
        "input validation scikit-learn stores as partial(check_array); called when the model is used, never at load",
        notCalled=True)
 
+TORCH_OPENERS_WHY = ("torch.serialization's file and buffer openers: constructing or calling one opens, truncates "
+                     "or maps a file; no model pickles them")
 # Reviewed exclusions: names a scan meets that must not be allowlisted, whatever the introspection
 # finds (the screen's own rejections are added to these with their reasons).
 EXCLUDED: dict[str, str] = {
@@ -378,6 +381,9 @@ EXCLUDED: dict[str, str] = {
         "joblib<0.10 array header: joblib.load opens and np.loads a sibling file whose name the pickle gives",
     "builtins.NoneType": "not an attribute of builtins; NoneType pickles as type(None), which is builtins.type",
     "torch.storage._load_from_bytes": "runs torch.load on embedded bytes",
+    **{f"torch.serialization.{n}": TORCH_OPENERS_WHY for n in (
+        "_open_buffer_reader _open_buffer_writer _open_file _open_zipfile_reader _open_zipfile_writer_buffer "
+        "_open_zipfile_writer_file _opener set_default_mmap_options").split()},
     # rv_generic.__setstate__ updates __dict__ from the pickle, then exec()s its _parse_arg_template:
     # a crafted state runs arbitrary code. Every scipy.stats distribution inherits it.
     "scipy.stats._distn_infrastructure.rv_generic": "__setstate__ exec()s _parse_arg_template from the pickled state",

@@ -12,12 +12,13 @@ import type { BuildDirective, IssueKind, MachineObserver, StreamOutcome } from "
 import { judge, qualified, type JudgeOptions, type Judgement } from "./judge.js";
 import { joblibDirective, isJoblibWrapper } from "./joblib.js";
 import { RECONSTRUCTORS, StructureFacts } from "./structures.js";
-import { guardNamedIn, stateProblem, type StateGuard } from "./stateGuards.js";
+import { stateProblem, type StateGuard } from "./stateGuards.js";
 import {
   FORGOTTEN,
   reachesForgotten,
   bytesPayloads,
   describe,
+  dictGet,
   isPlain,
   isSym,
   qualifiedName,
@@ -26,6 +27,7 @@ import {
   type CallResult,
   type DynamicGlobal,
   type GlobalRef,
+  type Opaque,
   type PersistentRef,
   type Sym,
   type Value,
@@ -93,7 +95,9 @@ export class PickleAnalyst implements MachineObserver {
   private readonly excusedCalls = new WeakMap<CallResult, { name: string; entry: AllowEntry } | undefined>();
   readonly nested: NestedPayload[] = [];
   /** Names carrier objects (partials, wrapped hooks) hold to call when they are called (see invoked). */
-  private readonly held = new WeakMap<CallResult, GlobalRef[]>();
+  private readonly held = new WeakMap<CallResult, Value[]>();
+  /** Carrier objects invoked at load: what they are given afterwards is called at load too. */
+  private readonly calledHolders = new WeakSet<CallResult>();
   /** Objects given a key that is not plain data by SETITEM(S) (see onSetItems). */
   private readonly keyedObjects = new WeakSet<CallResult>();
   /** Whether a machine has dropped a value from its memo: until then nothing can hold FORGOTTEN, and uses are not walked for it. */
@@ -220,8 +224,10 @@ export class PickleAnalyst implements MachineObserver {
    * since the attributes it plants are executed by the next BUILD.
    */
   private guardedState(target: Value | undefined, state: Value, at: number, what: string): void {
+    // None sets nothing (and SciPy's __setstate__ fails on it before executing anything).
+    if (state === null) return;
     const cls = this.classOf(target);
-    const guard = cls ? cls.entry?.stateGuard : this.guardReachable(target) && guardNamedIn(state);
+    const guard = cls ? cls.entry?.stateGuard : this.guardReachable(target);
     if (!guard) return;
     const problem = stateProblem(guard, state);
     const whom = cls ? cls.name : `an object of a class the scanner cannot tell (it may be a ${GUARDED_BY[guard]})`;
@@ -229,48 +235,59 @@ export class PickleAnalyst implements MachineObserver {
   }
 
   /**
-   * Whether an object whose class cannot be told may be of a guarded class: a guarded class is
-   * named in what made it (the arguments of the calls that made it, a few levels down; past them,
-   * assumed so), or it was not made by a call the scanner followed (a persistent id).
+   * The guard an object whose class cannot be told is held to: the one of a guarded class named in
+   * what made it (the arguments of the calls that made it, the containers it came out of, a few
+   * levels down), or any when that cannot be followed (past those levels, a persistent id, a value
+   * dropped from the memo). Undefined when what made it names no guarded class (an array).
    */
-  private guardReachable(target: Value | undefined, depth = 4): boolean {
-    if (!isSym(target)) return target === undefined;
+  private guardReachable(target: Value | undefined, depth = 4): StateGuard | undefined {
+    if (!isSym(target)) return target === undefined ? ANY_GUARD : undefined;
     switch (target.t) {
       case "global": {
         const j = this.judgementOf(target);
-        return j.kind === "allow" && j.entry?.stateGuard !== undefined;
+        return j.kind === "allow" ? j.entry?.stateGuard : undefined;
       }
       case "call":
-        return depth === 0 || this.guardReachable(target.fn, depth - 1) || this.guardReachable(target.args, depth - 1);
+        return depth === 0 ? ANY_GUARD : (this.guardReachable(target.fn, depth - 1) ?? this.guardReachable(target.args, depth - 1));
       case "tuple":
       case "list":
-        return depth === 0 ? target.behaviour : target.items.some((x) => this.guardReachable(x, depth - 1));
-      case "dict":
-        return depth === 0 ? target.behaviour : target.kv.some((x) => this.guardReachable(x, depth - 1));
+      case "set":
+      case "dict": {
+        const items = target.t === "dict" ? target.kv : target.items;
+        const unkept = target.t !== "tuple" && target.n > (target.t === "dict" ? items.length / 2 : items.length);
+        if (depth === 0 || unkept) return target.behaviour ? ANY_GUARD : undefined;
+        for (const x of items) {
+          const guard = this.guardReachable(x, depth - 1);
+          if (guard) return guard;
+        }
+        return undefined;
+      }
       case "bytes":
       case "bigstr":
       case "bigbytes":
-      case "set":
-        return false;
+      // A persistent id is what the loader's persistent_load returns: torch's storages; plain pickle.load refuses them.
+      case "pid":
+        return undefined;
       default:
-        return true;
+        return ANY_GUARD;
     }
   }
 
   /** BUILD on an object an allowlisted class made, whose `__setstate__` keeps a callable from the state (functools.partial). */
   private stateCalls(target: Value, state: Value, at: number): void {
-    if (!isSym(target) || target.t !== "call" || !isSym(target.fn) || target.fn.t !== "global") return;
-    const j = this.byRef.get(target.fn)?.judgement;
-    const calls = j?.kind === "allow" ? j.entry?.stateCalls : undefined;
-    if (!calls) return;
-    const name = qualified(target.fn.module, target.fn.name);
-    const items = isSym(state) && state.t === "tuple" ? state.items : undefined;
-    if (!items) {
-      this.report("MG107", `BUILD gives ${name} a state produced at load time, so what it calls cannot be known`, { offset: at, evidence: describe(state) });
-      return;
+    const cls = this.classOf(target);
+    const calls = cls && !cls.isClass ? cls.entry?.stateCalls : undefined;
+    if (!calls || !isSym(target) || target.t !== "call") return;
+    for (const slot of calls) {
+      const value = stateSlot(state, slot);
+      if (value === UNREADABLE) {
+        this.report("MG107", `BUILD gives ${cls!.name} a state whose ${typeof slot === "number" ? `item ${slot}` : `"${slot}"`} cannot be read, so what it calls cannot be known`, { offset: at, evidence: describe(state) });
+        continue;
+      }
+      this.invoked(value, "call", cls!.name, target, state, target);
     }
-    for (const i of calls) this.invoked(items[i], "call", name, target, state, target);
   }
+
 
   onExt(code: number, at: number): void {
     this.report("MG105", `imports through the copyreg extension registry (code ${code})`, { offset: at, evidence: `EXT code ${code}` });
@@ -343,8 +360,11 @@ export class PickleAnalyst implements MachineObserver {
     }
     for (let i = 0; i < args.length; i++) {
       const arg = args[i];
-      // A class that calls an argument (partial, defaultdict, a wrapped hook) does so when its object is called or used, not at load.
-      if (covers(entry.calls, i)) this.invoked(arg, "call", name, c, c.args, entry.kind === "class" ? c : undefined);
+      // An object that calls what it holds when it is called itself (partial, a wrapped hook: the classes
+      // whose state says what they call) holds it; anything else (defaultdict's factory, which a
+      // __setstate__ reading a missing key calls) is judged as called at load.
+      const holds = entry.kind === "class" && entry.stateCalls !== undefined;
+      if (covers(entry.calls, i)) this.invoked(arg, "call", name, c, c.args, holds ? c : undefined);
       else if (covers(entry.instantiates, i) && (!isSym(arg) || arg.t !== "call")) this.invoked(arg, "call", name, c, c.args);
       else if (covers(entry.constructs, i)) this.invoked(arg, "construct", name, c, c.args);
       // Any callee may draw a range it is given (torch.Size, dict and friends iterate theirs).
@@ -392,7 +412,8 @@ export class PickleAnalyst implements MachineObserver {
         // An object that calls what it holds only when it is called itself (a partial) may hold what
         // is never to be called at load: that is judged if the object is called at load (see holds).
         if (u && use === "call") {
-          if (holder) this.heldBy(holder).push(value);
+          // Armed after it was called (a BUILD state given later): judged as called now.
+          if (holder && !this.calledHolders.has(holder)) this.heldBy(holder).push(value);
           else this.notCalled(u, c);
         }
         // An allocator reached through a carrier gets the carrier's arguments, somewhere in them.
@@ -402,6 +423,14 @@ export class PickleAnalyst implements MachineObserver {
       }
       case "call":
       case "pid":
+        if (value.t === "call" && holder && !this.calledHolders.has(holder) && this.madeByAllowed(value)) {
+          // Something an allowlisted call made (a torch hook object), held by an object that calls it
+          // when it is called itself: judged as called if that happens at load. What it would allocate is checked now.
+          this.heldBy(holder).push(value);
+          const bomb = hugeIn(carried);
+          if (bomb) this.report("MG109", `${carrier} calls ${describe(value)} ${bomb}`, { offset: c.at, evidence: describe(c) });
+          return;
+        }
         if (value.t === "call" && this.invocable(value)) {
           this.calledNow(value, c);
           // A builtin type's method or a carrier's callee may allocate by any argument (bytes.zfill, str.ljust).
@@ -426,7 +455,7 @@ export class PickleAnalyst implements MachineObserver {
   }
 
   /** What a carrier object holds to call when it is called itself (see invoked). */
-  private heldBy(holder: CallResult): GlobalRef[] {
+  private heldBy(holder: CallResult): Value[] {
     let held = this.held.get(holder);
     if (!held) this.held.set(holder, (held = []));
     return held;
@@ -441,11 +470,10 @@ export class PickleAnalyst implements MachineObserver {
 
   /** A carrier object invoked at load: what it holds is called at load, so a name allowlisted never to be called is reported. */
   private calledNow(holder: CallResult, c: CallResult): void {
+    if (this.calledHolders.has(holder)) return;
+    this.calledHolders.add(holder);
     this.methodCalled(this.excusedCalls.get(holder), c);
-    for (const g of this.held.get(holder) ?? []) {
-      const u = this.use(g, "call", c);
-      if (u) this.notCalled(u, c);
-    }
+    for (const value of this.held.get(holder) ?? []) this.invoked(value, "call", describe(holder), c, c.args);
   }
 
   /**
@@ -685,6 +713,25 @@ export class PickleAnalyst implements MachineObserver {
 
 /** Functions that set a state's items as attributes of one of their arguments (the others set them on their result). */
 const STATE_ON_ARGUMENT: ReadonlyMap<string, number> = new Map([["torch._utils._set_obj_state", 0]]);
+
+/** A state slot whose value the scanner cannot read (see stateSlot). */
+const UNREADABLE: Opaque = Object.freeze({ t: "opaque", what: "an unreadable state slot" }) as Opaque;
+
+/**
+ * Item `slot` of a tuple state, or the value of key `slot` in a dict state, as the object's
+ * `__setstate__` reads it; UNREADABLE when the state is not that literal, or a dict whose keys are
+ * not all known (past the sample, made at load time: a later key of the same name wins).
+ */
+function stateSlot(state: Value, slot: number | string): Value | undefined {
+  if (!isSym(state)) return state === null ? undefined : UNREADABLE;
+  if (typeof slot === "number") return state.t === "tuple" ? state.items[slot] : UNREADABLE;
+  if (state.t !== "dict" || state.kv.length / 2 < state.n || state.keyPastSample) return UNREADABLE;
+  if (state.kv.some((k, i) => i % 2 === 0 && typeof k !== "string")) return UNREADABLE;
+  return dictGet(state, slot);
+}
+
+/** The guard an object is held to when where it came from cannot be followed (the only one there is). */
+const ANY_GUARD: StateGuard = "scipy-argparser";
 
 /** What each state guard protects, for messages about objects of unknown class. */
 const GUARDED_BY: Record<StateGuard, string> = { "scipy-argparser": "SciPy distribution" };

@@ -6,7 +6,7 @@
  * class is allowlisted with a guard: BUILD may give it a state only if the executed part is
  * exactly what the library itself writes, so that executing it defines those parsers and nothing else.
  */
-import type { Dict, Value } from "./values.js";
+import type { Value } from "./values.js";
 
 /** The guards an allowlist entry can name (`stateGuard`). */
 export type StateGuard = "scipy-argparser";
@@ -30,28 +30,6 @@ const SCIPY_ARGPARSER = new RegExp(
 const MAX_TEMPLATE = 8192;
 const TEMPLATE_KEY = "_parse_arg_template";
 
-/**
- * The guard a state needs when the class of the object it is given cannot be known (an object a
- * function made, or one a state-setting function is handed): a state that names a guarded key, or
- * might (items past the scanner's sample, a mapping made at load time), in the state or in either
- * part of a (dict, slots) pair.
- */
-export function guardNamedIn(state: Value): StateGuard | undefined {
-  const parts = typeof state === "object" && state !== null && state.t === "tuple" && state.items.length === 2 ? state.items : [state];
-  for (const d of parts) {
-    if (typeof d !== "object" || d === null) continue;
-    if (d.t === "call" || d.t === "global" || d.t === "pid" || d.t === "dynglobal") return "scipy-argparser";
-    if (!isDict(d)) continue;
-    if (d.kv.length / 2 < d.n) return "scipy-argparser";
-    for (let i = 0; i < d.kv.length; i += 2) if (d.kv[i] === TEMPLATE_KEY) return "scipy-argparser";
-  }
-  return undefined;
-}
-
-function isDict(v: Value | undefined): v is Dict {
-  return typeof v === "object" && v !== null && v.t === "dict";
-}
-
 /** Why `state`, given by BUILD to an object of a guarded class, is not safe to restore; undefined when it is. */
 export function stateProblem(guard: StateGuard, state: Value): string | undefined {
   switch (guard) {
@@ -64,6 +42,7 @@ function scipyArgparserProblem(state: Value): string | undefined {
   // __dict__.update() also takes a sequence of pairs; only the dict SciPy writes can be checked.
   if (typeof state !== "object" || state === null || state.t !== "dict") return `its state is not a dict, so the ${TEMPLATE_KEY} it executes cannot be checked`;
   if (state.kv.length / 2 < state.n) return `its state has more items than the scanner keeps (${state.n}), so the ${TEMPLATE_KEY} it executes cannot be checked`;
+  let named = false;
   for (let i = 0; i < state.kv.length; i += 2) {
     const key = state.kv[i];
     if (typeof key !== "string") {
@@ -72,11 +51,16 @@ function scipyArgparserProblem(state: Value): string | undefined {
       continue;
     }
     if (key !== TEMPLATE_KEY) continue;
+    named = true;
     const template = state.kv[i + 1];
     if (typeof template !== "string") return `its ${TEMPLATE_KEY}, which __setstate__ executes, is not a constant string`;
     if (template.length > MAX_TEMPLATE || !SCIPY_ARGPARSER.test(template)) {
       return `its ${TEMPLATE_KEY}, which __setstate__ executes, is not SciPy's argument-parser template: ${JSON.stringify(template.slice(0, 120))}`;
     }
   }
+  // SciPy writes the template into every distribution's state. Without it, __setstate__ executes
+  // whatever the object already holds, which another route (an attribute setter, a shadowed
+  // method) may have planted out of the guard's sight.
+  if (!named) return `its state does not set ${TEMPLATE_KEY}, so __setstate__ executes whatever template the object already holds`;
   return undefined;
 }

@@ -48,8 +48,11 @@ export interface AllowEntry {
    * to the state guards as BUILD state given to an object of unknown class.
    */
   setstate?: number;
-  /** Items of a BUILD state tuple applied to the result that it calls (`functools.partial`'s function). */
-  stateCalls?: readonly number[];
+  /**
+   * What of its BUILD state the object calls when it is called: items of a tuple state
+   * (`functools.partial`'s function) or keys of a dict state (a wrapped hook's "hook").
+   */
+  stateCalls?: readonly (number | string)[];
   /**
    * Safe to import, store or construct (`__new__`, then state), never to call at load: a class whose
    * `__init__` reaches what loading must not (TrainingArguments reads the fsdp_config file it is
