@@ -259,7 +259,7 @@ describe("data/allowlist.json", () => {
     // BUILD looks __setstate__ up on the object: a class without one falls into __getattr__, which
     // these import a module by name from (a red team's pickles ran code through both); the container
     // opcodes and allowlisted callables reach __getitem__ and the other dunders.
-    for (const q of ["imblearn.LazyLoader", "transformers.utils.import_utils._LazyModule", "accelerate.utils.offload.OffloadedWeightsLoader"]) {
+    for (const q of ["imblearn.LazyLoader", "transformers.utils.import_utils._LazyModule", "keras.src.utils.module_utils.LazyModule", "accelerate.utils.offload.OffloadedWeightsLoader"]) {
       assert.equal(allowEntry(q), undefined, q);
       assert.match(exclusionOf(q) ?? "", /reaches (importers|files)/, q);
     }
