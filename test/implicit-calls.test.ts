@@ -128,10 +128,11 @@ describe("what carrier objects hold (a third red team round)", () => {
   const ARGS = global("transformers.training_args", "TrainingArguments"); // allowlisted to be stored, never called at load
 
   test("a wrapped hook's state 'hook' is what it calls: held, and judged as called when a carrier calls the hook", async () => {
-    const hook = assemble(global("torch.nn.modules.module", "_WrappedHook"), OP.EMPTY_TUPLE, OP.NEWOBJ, OP.EMPTY_DICT, str("hook"), ARGS, OP.SETITEM, OP.BUILD);
+    // A function allowlisted to be stored (a class never to be called is MG101 as any attribute: see below).
+    const hook = assemble(global("torch.nn.modules.module", "_WrappedHook"), OP.EMPTY_TUPLE, OP.NEWOBJ, OP.EMPTY_DICT, str("hook"), global("numpy", "clip"), OP.SETITEM, OP.BUILD);
     assert.deepEqual((await scan(assemble(OP.PROTO, 2, hook, OP.STOP))).rules(), [], "held, as torch keeps hooks");
     const called = reduce(global("dill._dill", "_create_array"), assemble(OP.MARK, hook, OP.EMPTY_TUPLE, OP.NONE, OP.NONE, OP.TUPLE));
-    assert.match(messages(await scan(assemble(OP.PROTO, 2, called, OP.STOP)), "MG101")[0] ?? "", /TrainingArguments, which is allowlisted to be stored/);
+    assert.match(messages(await scan(assemble(OP.PROTO, 2, called, OP.STOP)), "MG101")[0] ?? "", /numpy\.clip, which is allowlisted to be stored/);
   });
 
   test("a partial armed after a carrier took it is judged when armed", async () => {
@@ -141,6 +142,24 @@ describe("what carrier objects hold (a third red team round)", () => {
     const armed = assemble(OP.BINGET, 1, OP.MARK, ARGS, OP.EMPTY_TUPLE, OP.EMPTY_DICT, OP.NONE, OP.TUPLE, OP.BUILD);
     const ctx = await scan(assemble(OP.PROTO, 2, memoized, OP.POP, factory, OP.POP, armed, OP.STOP));
     assert.match(messages(ctx, "MG101")[0] ?? "", /TrainingArguments/, JSON.stringify(ctx.reports));
+  });
+});
+
+describe("a method shadowed by state (a fourth red team round)", () => {
+  test("a class never to be called, stored as an attribute a __setstate__ calls, is MG101; in the sample or past it", async () => {
+    // IsotonicRegression.__setstate__ calls self._build_f(X_thresholds_, y_thresholds_): HunposTagger's __init__ starts a process.
+    const isotonic = assemble(global("sklearn.isotonic", "IsotonicRegression"), OP.EMPTY_TUPLE, OP.NEWOBJ);
+    const tagger = global("nltk.tag.hunpos", "HunposTagger");
+    const shadow = assemble(OP.EMPTY_DICT, OP.MARK, str("_build_f"), tagger, str("X_thresholds_"), str("model.pkl"), str("y_thresholds_"), str("/bin/sh"), OP.SETITEMS);
+    const ctx = await scan(assemble(OP.PROTO, 2, isotonic, shadow, OP.BUILD, OP.STOP));
+    assert.match(messages(ctx, "MG101")[0] ?? "", /BUILD sets nltk\.tag\.hunpos\.HunposTagger as an attribute/, JSON.stringify(ctx.reports));
+    const padding: Buffer[] = [];
+    for (let i = 0; i < LIMITS.pickleContainerSample; i++) padding.push(str(`k${i}`), assemble(OP.NONE));
+    const padded = assemble(tagger, OP.POP, OP.EMPTY_DICT, OP.MARK, ...padding, str("_build_f"), tagger, OP.SETITEMS);
+    assert.match(messages(await scan(assemble(OP.PROTO, 2, isotonic, padded, OP.BUILD, OP.STOP)), "MG101")[0] ?? "", /past the first 64 attributes, and the pickle imports nltk\.tag\.hunpos\.HunposTagger/);
+    // A function allowlisted to be stored (a FunctionTransformer's numpy.clip) is an ordinary attribute.
+    const stored = assemble(OP.EMPTY_DICT, str("func"), global("numpy", "clip"), OP.SETITEM);
+    assert.deepEqual((await scan(assemble(OP.PROTO, 2, isotonic, stored, OP.BUILD, OP.STOP))).rules(), []);
   });
 });
 

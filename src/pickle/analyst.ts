@@ -684,6 +684,35 @@ export class PickleAnalyst implements MachineObserver {
     return found;
   }
 
+  /**
+   * A class allowlisted to be constructed, never called (its `__init__` starts a process, opens a
+   * file), stored as an attribute by a state: a `__setstate__` that calls a method on self calls the
+   * attribute that shadows it, with arguments from the same state (IsotonicRegression's _build_f).
+   * Past the kept sample the values are not known: an imported name there is reported when the
+   * stream imports such a class at all.
+   */
+  private storedUncallable(state: Value | undefined, what: string, at: number): void {
+    if (!isSym(state)) return;
+    const parts = state.t === "tuple" ? state.items : [state];
+    for (const part of parts) {
+      if (!isSym(part) || part.t !== "dict") continue;
+      for (let i = 1; i < part.kv.length; i += 2) {
+        const v = part.kv[i];
+        if (!isSym(v) || v.t !== "global") continue;
+        const j = this.judgementOf(v);
+        if (j.kind === "allow" && j.entry?.notCalled && j.entry.kind === "class") {
+          this.report("MG101", `${what} ${qualifiedName(v)} as an attribute: a class allowlisted to be constructed, never called at load; a __setstate__ that calls a method the attribute shadows would call it`, { offset: at, evidence: describe(part) });
+        }
+      }
+      if (part.globalPastSample) {
+        const uncallable = [...this.uses.values()].find((u) => u.judgement.kind === "allow" && u.judgement.entry?.notCalled && u.judgement.entry.kind === "class");
+        if (uncallable) {
+          this.report("MG101", `${what} an imported name past the first ${part.kv.length / 2} attributes, and the pickle imports ${uncallable.name}, a class never to be called at load, which a shadowed method would call`, { offset: at });
+        }
+      }
+    }
+  }
+
   /** SETITEM(S) on an object (an OrderedDict, a Bunch): a key that is not plain data marks it, for its use as BUILD state. */
   onSetItems(target: Sym, kv: readonly Value[], from: number, to: number): void {
     if (target.t !== "call") return;
@@ -700,6 +729,7 @@ export class PickleAnalyst implements MachineObserver {
    * `shown` is described as the evidence only when there is something to report (BUILD runs per object of a model).
    */
   private checkState(state: Value | undefined, what: string, at: number, shown: Value | undefined): void {
+    this.storedUncallable(state, what, at);
     const dunders = dunderKeys(state);
     const unknown = this.unknownKeys(state);
     if (dunders.length === 0 && unknown.length === 0) return;

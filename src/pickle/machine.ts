@@ -828,7 +828,11 @@ export class Machine {
         // CPython fails here; analysis goes on so that whatever follows is still judged.
         this.observer.onIssue("malformed", `unhashable ${k.t} used as a dict key`, at);
       }
-      if (i >= unkept && !isPlain(k)) target.keyPastSample = true;
+      if (i >= unkept) {
+        if (!isPlain(k)) target.keyPastSample = true;
+        const v = kv[i + 1]!;
+        if (typeof v === "object" && v !== null && v.t === "global") target.globalPastSample = true;
+      }
       this.note(target, k);
       this.note(target, kv[i + 1]!);
     }
