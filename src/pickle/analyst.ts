@@ -661,8 +661,7 @@ export class PickleAnalyst implements MachineObserver {
    */
   private unknownKeys(state: Value | undefined): string[] {
     if (!isSym(state)) return [];
-    // A (dict, slots) pair, or a tuple a class's own __setstate__ takes (partial's namespace is its fourth item).
-    const parts = state.t === "tuple" ? state.items : [state];
+    const parts = stateParts(state);
     const found: string[] = [];
     for (const part of parts) {
       if (!isSym(part)) continue;
@@ -693,8 +692,7 @@ export class PickleAnalyst implements MachineObserver {
    */
   private storedUncallable(state: Value | undefined, what: string, at: number): void {
     if (!isSym(state)) return;
-    const parts = state.t === "tuple" ? state.items : [state];
-    for (const part of parts) {
+    for (const part of stateParts(state)) {
       if (!isSym(part) || part.t !== "dict") continue;
       for (let i = 1; i < part.kv.length; i += 2) {
         const v = part.kv[i];
@@ -743,6 +741,11 @@ export class PickleAnalyst implements MachineObserver {
 
 /** Functions that set a state's items as attributes of one of their arguments (the others set them on their result). */
 const STATE_ON_ARGUMENT: ReadonlyMap<string, number> = new Map([["torch._utils._set_obj_state", 0]]);
+
+/** What of a state can set attributes: the state, or every item of a tuple state (a (dict, slots) pair, partial's namespace as its fourth item). */
+function stateParts(state: Sym): readonly Value[] {
+  return state.t === "tuple" ? state.items : [state];
+}
 
 /** A state slot whose value the scanner cannot read (see stateSlot). */
 const UNREADABLE: Opaque = Object.freeze({ t: "opaque", what: "an unreadable state slot" }) as Opaque;
