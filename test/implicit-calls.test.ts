@@ -146,20 +146,63 @@ describe("what carrier objects hold (a third red team round)", () => {
 });
 
 describe("a method shadowed by state (a fourth red team round)", () => {
+  // IsotonicRegression.__setstate__ calls self._build_f(X_thresholds_, y_thresholds_): HunposTagger's __init__ starts a process.
+  const isotonic = assemble(global("sklearn.isotonic", "IsotonicRegression"), OP.EMPTY_TUPLE, OP.NEWOBJ);
+  const tagger = global("nltk.tag.hunpos", "HunposTagger");
+  /** IsotonicRegression's state with `_build_f` set to `callee` (after `padding` pairs, when given). */
+  const shadowing = (callee: Buffer, padding: Buffer[] = []) =>
+    assemble(OP.EMPTY_DICT, OP.MARK, ...padding, str("_build_f"), callee, str("X_thresholds_"), str("model.pkl"), str("y_thresholds_"), str("/bin/sh"), OP.SETITEMS);
+  const pastSample: Buffer[] = [];
+  for (let i = 0; i < LIMITS.pickleContainerSample; i++) pastSample.push(str(`k${i}`), assemble(OP.NONE));
+  const partialOf = (fn: Buffer) => reduce(global("functools", "partial"), assemble(fn, OP.TUPLE1));
+
   test("a class never to be called, stored as an attribute a __setstate__ calls, is MG101; in the sample or past it", async () => {
-    // IsotonicRegression.__setstate__ calls self._build_f(X_thresholds_, y_thresholds_): HunposTagger's __init__ starts a process.
-    const isotonic = assemble(global("sklearn.isotonic", "IsotonicRegression"), OP.EMPTY_TUPLE, OP.NEWOBJ);
-    const tagger = global("nltk.tag.hunpos", "HunposTagger");
-    const shadow = assemble(OP.EMPTY_DICT, OP.MARK, str("_build_f"), tagger, str("X_thresholds_"), str("model.pkl"), str("y_thresholds_"), str("/bin/sh"), OP.SETITEMS);
-    const ctx = await scan(assemble(OP.PROTO, 2, isotonic, shadow, OP.BUILD, OP.STOP));
-    assert.match(messages(ctx, "MG101")[0] ?? "", /BUILD sets nltk\.tag\.hunpos\.HunposTagger as an attribute/, JSON.stringify(ctx.reports));
-    const padding: Buffer[] = [];
-    for (let i = 0; i < LIMITS.pickleContainerSample; i++) padding.push(str(`k${i}`), assemble(OP.NONE));
-    const padded = assemble(tagger, OP.POP, OP.EMPTY_DICT, OP.MARK, ...padding, str("_build_f"), tagger, OP.SETITEMS);
-    assert.match(messages(await scan(assemble(OP.PROTO, 2, isotonic, padded, OP.BUILD, OP.STOP)), "MG101")[0] ?? "", /past the first 64 attributes, and the pickle imports nltk\.tag\.hunpos\.HunposTagger/);
-    // A function allowlisted to be stored (a FunctionTransformer's numpy.clip) is an ordinary attribute.
-    const stored = assemble(OP.EMPTY_DICT, str("func"), global("numpy", "clip"), OP.SETITEM);
-    assert.deepEqual((await scan(assemble(OP.PROTO, 2, isotonic, stored, OP.BUILD, OP.STOP))).rules(), []);
+    const ctx = await scan(assemble(OP.PROTO, 2, isotonic, shadowing(tagger), OP.BUILD, OP.STOP));
+    assert.match(messages(ctx, "MG101")[0] ?? "", /BUILD sets as an attribute nltk\.tag\.hunpos\.HunposTagger, a class allowlisted to be constructed, never called/, JSON.stringify(ctx.reports));
+    const past = await scan(assemble(OP.PROTO, 2, isotonic, shadowing(tagger, pastSample), OP.BUILD, OP.STOP));
+    assert.match(messages(past, "MG101")[0] ?? "", /past the first 64 attributes nltk\.tag\.hunpos\.HunposTagger/, JSON.stringify(past.reports));
+    // A function allowlisted to be stored (a FunctionTransformer's numpy.clip) is an ordinary attribute, in the sample or past it.
+    for (const padding of [[], pastSample]) {
+      assert.deepEqual((await scan(assemble(OP.PROTO, 2, isotonic, shadowing(global("numpy", "clip"), padding), OP.BUILD, OP.STOP))).rules(), []);
+    }
+  });
+
+  test("a partial or wrapped hook holding such a class is what the attribute calls: MG101, in the sample or past it (a fifth round)", async () => {
+    const hook = assemble(global("torch.nn.modules.module", "_WrappedHook"), tagger, OP.TUPLE1, OP.NEWOBJ);
+    for (const holder of [partialOf(tagger), hook]) {
+      for (const padding of [[], pastSample]) {
+        const ctx = await scan(assemble(OP.PROTO, 2, isotonic, shadowing(holder, padding), OP.BUILD, OP.STOP));
+        assert.match(messages(ctx, "MG101")[0] ?? "", /which holds nltk\.tag\.hunpos\.HunposTagger, a class allowlisted to be constructed, never called/, JSON.stringify(ctx.reports));
+      }
+    }
+    // A partial of an allowlisted function, as models store them (timm's norm layers), is an ordinary attribute.
+    const norm = partialOf(global("torch.nn.modules.normalization", "LayerNorm"));
+    assert.deepEqual((await scan(assemble(OP.PROTO, 2, isotonic, shadowing(norm), OP.BUILD, OP.STOP))).rules(), []);
+  });
+
+  test("a partial stored first and armed after is judged when armed: a second BUILD would call it", async () => {
+    const stored = assemble(partialOf(global("torch.nn.modules.normalization", "LayerNorm")), OP.BINPUT, 1);
+    const armed = assemble(OP.BINGET, 1, OP.MARK, tagger, OP.EMPTY_TUPLE, OP.EMPTY_DICT, OP.NONE, OP.TUPLE, OP.BUILD, OP.POP);
+    const ctx = await scan(assemble(OP.PROTO, 2, isotonic, shadowing(stored), OP.BUILD, armed, OP.EMPTY_DICT, OP.BUILD, OP.STOP));
+    assert.match(messages(ctx, "MG101")[0] ?? "", /stored as an attribute, is given nltk\.tag\.hunpos\.HunposTagger/, JSON.stringify(ctx.reports));
+  });
+
+  test("a carrier stored as an attribute is MG107: a shadowed method would run it on arguments never seen", async () => {
+    for (const carrier of [global("copyreg", "_reconstructor"), global("torch._tensor", "_rebuild_from_type_v2"), global("functools", "partial")]) {
+      for (const padding of [[], pastSample]) {
+        const ctx = await scan(assemble(OP.PROTO, 2, isotonic, shadowing(carrier, padding), OP.BUILD, OP.STOP));
+        assert.match(messages(ctx, "MG107")[0] ?? "", /which calls or constructs what it is given/, JSON.stringify(ctx.reports));
+      }
+    }
+    // A container type (which only iterates what it is given) is an ordinary attribute: a defaultdict's factory.
+    assert.deepEqual((await scan(assemble(OP.PROTO, 2, isotonic, shadowing(global("builtins", "list")), OP.BUILD, OP.STOP))).rules(), []);
+  });
+
+  test("past the sample, more carriers than are kept is MG111: not all were checked", async () => {
+    const many: Buffer[] = [...pastSample];
+    for (let i = 0; i <= LIMITS.pickleContainerSample; i++) many.push(str(`p${i}`), partialOf(global("torch.nn.modules.normalization", "LayerNorm")));
+    const ctx = await scan(assemble(OP.PROTO, 2, isotonic, shadowing(assemble(OP.NONE), many), OP.BUILD, OP.STOP));
+    assert.deepEqual(ctx.rules(), ["MG111"], JSON.stringify(ctx.reports));
   });
 });
 

@@ -26,7 +26,7 @@ function template(shapes: string[], discrete: boolean): string {
 }
 
 function dict(entries: [Value, Value][]): Dict {
-  return { t: "dict", kv: entries.flat(), n: entries.length, behaviour: false, keyPastSample: false, globalPastSample: false };
+  return { t: "dict", kv: entries.flat(), n: entries.length, behaviour: false, keyPastSample: false };
 }
 
 test("SciPy's own argument-parser templates pass: continuous and discrete, with and without shapes", () => {

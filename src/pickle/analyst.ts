@@ -25,6 +25,7 @@ import {
   type BigConstant,
   type BytesConst,
   type CallResult,
+  type Dict,
   type DynamicGlobal,
   type GlobalRef,
   type Opaque,
@@ -98,6 +99,10 @@ export class PickleAnalyst implements MachineObserver {
   private readonly held = new WeakMap<CallResult, Value[]>();
   /** Carrier objects invoked at load: what they are given afterwards is called at load too. */
   private readonly calledHolders = new WeakSet<CallResult>();
+  /** Carrier objects a state stored as an attribute: what they are given afterwards is checked as stored too (see storedCallees). */
+  private readonly storedHolders = new WeakSet<CallResult>();
+  /** Per dict, the values past its kept sample that an attribute set from it could be called as (see onUnkeptValue). */
+  private readonly unkeptCallees = new WeakMap<Dict, Value[]>();
   /** Objects given a key that is not plain data by SETITEM(S) (see onSetItems). */
   private readonly keyedObjects = new WeakSet<CallResult>();
   /** Whether a machine has dropped a value from its memo: until then nothing can hold FORGOTTEN, and uses are not walked for it. */
@@ -413,7 +418,7 @@ export class PickleAnalyst implements MachineObserver {
         // is never to be called at load: that is judged if the object is called at load (see holds).
         if (u && use === "call") {
           // Armed after it was called (a BUILD state given later): judged as called now.
-          if (holder && !this.calledHolders.has(holder)) this.heldBy(holder).push(value);
+          if (holder && !this.calledHolders.has(holder)) this.hold(holder, value, c.at);
           else this.notCalled(u, c);
         }
         // An allocator reached through a carrier gets the carrier's arguments, somewhere in them.
@@ -426,7 +431,7 @@ export class PickleAnalyst implements MachineObserver {
         if (value.t === "call" && holder && !this.calledHolders.has(holder) && this.madeByAllowed(value)) {
           // Something an allowlisted call made (a torch hook object), held by an object that calls it
           // when it is called itself: judged as called if that happens at load. What it would allocate is checked now.
-          this.heldBy(holder).push(value);
+          this.hold(holder, value, c.at);
           const bomb = hugeIn(carried);
           if (bomb) this.report("MG109", `${carrier} calls ${describe(value)} ${bomb}`, { offset: c.at, evidence: describe(c) });
           return;
@@ -454,11 +459,12 @@ export class PickleAnalyst implements MachineObserver {
     this.report("MG101", `calls ${u.name}, which is allowlisted to be stored or constructed, not called at load`, { offset: c.at, evidence: describe(c) });
   }
 
-  /** What a carrier object holds to call when it is called itself (see invoked). */
-  private heldBy(holder: CallResult): Value[] {
+  /** `value`, for a carrier object to call when it is called itself (see invoked); checked at once when a state stored the carrier. */
+  private hold(holder: CallResult, value: Value, at: number): void {
     let held = this.held.get(holder);
     if (!held) this.held.set(holder, (held = []));
-    return held;
+    held.push(value);
+    if (this.storedHolders.has(holder)) this.storedCallee(value, `${describe(holder)}, stored as an attribute, is given`, at, holder);
   }
 
   /** A method a getattr convention fetched, called at load: one allowlisted to be stored (a bound method a fitted object keeps) is reported. */
@@ -684,31 +690,63 @@ export class PickleAnalyst implements MachineObserver {
   }
 
   /**
-   * A class allowlisted to be constructed, never called (its `__init__` starts a process, opens a
-   * file), stored as an attribute by a state: a `__setstate__` that calls a method on self calls the
-   * attribute that shadows it, with arguments from the same state (IsotonicRegression's _build_f).
-   * Past the kept sample the values are not known: an imported name there is reported when the
-   * stream imports such a class at all.
+   * What a state stores as attributes, as what it could be called as: a `__setstate__` (or any
+   * method that runs at load) that calls a method on self calls the attribute that shadows it, with
+   * arguments from the same state (IsotonicRegression's `_build_f`), a call the scanner never sees.
+   * So an attribute must not be what needs its call seen: a class allowlisted never to be called, a
+   * carrier that calls or constructs what it is given, or a partial or wrapped hook holding either.
+   * Past the kept sample, the values that could be such are kept by onUnkeptValue.
    */
-  private storedUncallable(state: Value | undefined, what: string, at: number): void {
+  private storedCallees(state: Value | undefined, what: string, at: number): void {
     if (!isSym(state)) return;
     for (const part of stateParts(state)) {
       if (!isSym(part) || part.t !== "dict") continue;
-      for (let i = 1; i < part.kv.length; i += 2) {
-        const v = part.kv[i];
-        if (!isSym(v) || v.t !== "global") continue;
-        const j = this.judgementOf(v);
-        if (j.kind === "allow" && j.entry?.notCalled && j.entry.kind === "class") {
-          this.report("MG101", `${what} ${qualifiedName(v)} as an attribute: a class allowlisted to be constructed, never called at load; a __setstate__ that calls a method the attribute shadows would call it`, { offset: at, evidence: describe(part) });
-        }
+      for (let i = 1; i < part.kv.length; i += 2) this.storedCallee(part.kv[i]!, `${what} as an attribute`, at, part);
+      const unkept = this.unkeptCallees.get(part) ?? [];
+      if (unkept.length > LIMITS.pickleContainerSample) {
+        this.report("MG111", `${what} more than ${LIMITS.pickleContainerSample} carriers or names never to be called past the first ${part.kv.length / 2} attributes; not all were checked`, { offset: at });
       }
-      if (part.globalPastSample) {
-        const uncallable = [...this.uses.values()].find((u) => u.judgement.kind === "allow" && u.judgement.entry?.notCalled && u.judgement.entry.kind === "class");
-        if (uncallable) {
-          this.report("MG101", `${what} an imported name past the first ${part.kv.length / 2} attributes, and the pickle imports ${uncallable.name}, a class never to be called at load, which a shadowed method would call`, { offset: at });
-        }
-      }
+      for (const v of unkept) this.storedCallee(v, `${what} past the first ${part.kv.length / 2} attributes`, at, part);
     }
+  }
+
+  /** One attribute value of storedCallees; `shown` is the evidence. */
+  private storedCallee(v: Value, what: string, at: number, shown: Value, depth = 3): void {
+    if (!isSym(v)) return;
+    if (v.t === "global") {
+      const problem = this.calleeProblem(v);
+      if (problem) this.report(problem.rule, `${what} ${qualifiedName(v)}, ${problem.why}`, { offset: at, evidence: describe(shown) });
+    } else if (v.t === "call" && depth > 0 && this.holds(v)) {
+      this.storedHolders.add(v);
+      for (const h of this.held.get(v) ?? []) this.storedCallee(h, `${what} ${describe(v)}, which holds`, at, shown, depth - 1);
+    }
+  }
+
+  /** Why an allowlisted name must not be stored where a shadowed method could call it (see storedCallees). */
+  private calleeProblem(g: GlobalRef): { rule: RuleId; why: string } | undefined {
+    const j = this.judgementOf(g);
+    const entry = j.kind === "allow" ? j.entry : undefined;
+    if (!entry) return undefined;
+    if (entry.notCalled && entry.kind === "class") return { rule: "MG101", why: "a class allowlisted to be constructed, never called at load: a method the attribute shadows would call it" };
+    if (isCarrier(entry)) return { rule: "MG107", why: "which calls or constructs what it is given: a method the attribute shadows would run it on arguments the scanner never sees" };
+    return undefined;
+  }
+
+  /** Whether an object is a carrier that calls what it holds when it is called itself (a partial, a wrapped hook). */
+  private holds(v: CallResult): boolean {
+    const cls = this.classOf(v);
+    return cls !== undefined && !cls.isClass && cls.entry?.stateCalls !== undefined;
+  }
+
+  /**
+   * A value past a dict's kept sample: what storedCallees would check is kept for when the dict is
+   * a state, up to a sample's worth; past that, such a state is reported as not checked.
+   */
+  onUnkeptValue(target: Dict, value: GlobalRef | CallResult): void {
+    if (value.t === "call" ? !this.holds(value) : !this.calleeProblem(value)) return;
+    const kept = this.unkeptCallees.get(target);
+    if (!kept) this.unkeptCallees.set(target, [value]);
+    else if (kept.length <= LIMITS.pickleContainerSample) kept.push(value);
   }
 
   /** SETITEM(S) on an object (an OrderedDict, a Bunch): a key that is not plain data marks it, for its use as BUILD state. */
@@ -727,7 +765,7 @@ export class PickleAnalyst implements MachineObserver {
    * `shown` is described as the evidence only when there is something to report (BUILD runs per object of a model).
    */
   private checkState(state: Value | undefined, what: string, at: number, shown: Value | undefined): void {
-    this.storedUncallable(state, what, at);
+    this.storedCallees(state, what, at);
     const dunders = dunderKeys(state);
     const unknown = this.unknownKeys(state);
     if (dunders.length === 0 && unknown.length === 0) return;
@@ -741,6 +779,11 @@ export class PickleAnalyst implements MachineObserver {
 
 /** Functions that set a state's items as attributes of one of their arguments (the others set them on their result). */
 const STATE_ON_ARGUMENT: ReadonlyMap<string, number> = new Map([["torch._utils._set_obj_state", 0]]);
+
+/** An allowlisted callable that calls or constructs an argument it is given (a carrier). */
+function isCarrier(entry: AllowEntry): boolean {
+  return entry.calls !== undefined || entry.instantiates !== undefined || entry.constructs !== undefined || entry.state !== undefined || entry.setstate !== undefined;
+}
 
 /** What of a state can set attributes: the state, or every item of a tuple state (a (dict, slots) pair, partial's namespace as its fourth item). */
 function stateParts(state: Sym): readonly Value[] {

@@ -27,6 +27,7 @@ import {
   tuple,
   type CallKind,
   type CallResult,
+  type Dict,
   type DynamicGlobal,
   type GlobalRef,
   type List,
@@ -99,6 +100,8 @@ export interface MachineObserver {
   onForget?(): void;
   /** SETITEM(S) on something other than a dict (an OrderedDict() call result): `kv[from…to)`, valid only during the call. */
   onSetItems?(target: Sym, kv: readonly Value[], from: number, to: number, at: number): void;
+  /** A dict's value past its kept sample that is an import or a call result (what an attribute could be called as), seen once. */
+  onUnkeptValue?(target: Dict, value: GlobalRef | CallResult): void;
 }
 
 export interface MachineOptions {
@@ -831,7 +834,7 @@ export class Machine {
       if (i >= unkept) {
         if (!isPlain(k)) target.keyPastSample = true;
         const v = kv[i + 1]!;
-        if (typeof v === "object" && v !== null && v.t === "global") target.globalPastSample = true;
+        if (typeof v === "object" && v !== null && (v.t === "global" || v.t === "call")) this.observer.onUnkeptValue?.(target, v);
       }
       this.note(target, k);
       this.note(target, kv[i + 1]!);

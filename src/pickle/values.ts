@@ -86,8 +86,6 @@ export interface Dict {
    * as BUILD state, such a key can set `__setstate__` or `__class__` unseen.
    */
   keyPastSample: boolean;
-  /** Whether a value past the sample was an imported name (a class a `__setstate__` could call through a shadowed method). */
-  globalPastSample: boolean;
   memoKey?: number;
   moreMemoKeys?: number[];
 }
@@ -177,8 +175,6 @@ class Container {
   forgotten = false;
   /** See Dict.keyPastSample (dicts only). */
   keyPastSample = false;
-  /** See Dict.globalPastSample (dicts only). */
-  globalPastSample = false;
   constructor(
     readonly t: "tuple" | "list" | "dict" | "set",
     public items: Value[],

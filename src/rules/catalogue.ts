@@ -36,7 +36,7 @@ const CORE_RULES = {
     name: "pickle-unknown-callable",
     severity: "high",
     description:
-      "The pickle calls a callable that is not on the allowlist of callables known to be safe for loading models, directly or through an allowlisted callable that calls its argument. Unknown callables are how denylist-only scanners get bypassed.",
+      "The pickle calls a callable that is not on the allowlist of callables known to be safe for loading models, directly or through an allowlisted callable that calls its argument, or stores as an attribute (bare, or held by a partial) a class allowlisted never to be called, which a __setstate__ calling the method the attribute shadows would call. Unknown callables are how denylist-only scanners get bypassed.",
     reference: "https://arxiv.org/abs/2508.19774",
   },
   MG102: {
@@ -78,7 +78,7 @@ const CORE_RULES = {
     name: "pickle-call-on-result",
     severity: "high",
     description:
-      "The pickle calls the result of another call or an attribute fetched at load time, directly or through an allowlisted function that calls its argument: the callee is produced dynamically and cannot be checked against the allowlist (an object's __call__ is not something the allowlist covers).",
+      "The pickle calls the result of another call or an attribute fetched at load time, directly or through an allowlisted function that calls its argument: the callee is produced dynamically and cannot be checked against the allowlist (an object's __call__ is not something the allowlist covers). Also a carrier (a function that calls or constructs what it is given, such as copyreg._reconstructor) stored as an attribute: a __setstate__ calling the method the attribute shadows would run it on arguments the scanner never sees.",
     reference: "https://github.com/trailofbits/fickling",
   },
   MG108: {
