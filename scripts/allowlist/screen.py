@@ -171,6 +171,7 @@ AREAS: dict[str, str] = {
     "statsmodels.datasets": "reads data sets from files and the network",
     "statsmodels.iolib": "reads and writes files",
     "statsmodels.sandbox": "unmaintained code",
+    "statsmodels.tools._test_runner": "test runner: calling a PytestTester runs pytest with the arguments it is given",
     "timm.models._hub": "downloads",
     "timm.models._builder": "downloads pretrained weights",
     "keras.src.utils.file_utils": "downloads and extracts",
@@ -248,7 +249,7 @@ PATTERNS: list[tuple[str, re.Pattern]] = [(why, re.compile(p)) for why, p in [
               r"\bshutil\.|\btempfile\.|\.(write_text|write_bytes|read_text|read_bytes|unlink|rmdir|touch)\(|"
               r"\bmemmap\(|\bfromfile\(|\btofile\(|\bh5py\.|\bzipfile\.|\btarfile\.|\bmmap\.|\bglob\.glob|"
               r"\bos\.path\.(exists|isfile|isdir|getsize)|\bsafe_open\(|\bsafetensors\b"),
-    ("processes", r"\bsubprocess\b|\bos\.(system|popen|exec\w*|spawn\w*|fork\w*|kill\w*|posix_spawn\w*)\b|"
+    ("processes", r"\bpytest\b|\bsubprocess\b|\bos\.(system|popen|exec\w*|spawn\w*|fork\w*|kill\w*|posix_spawn\w*)\b|"
                   r"\bPopen\(|\bmultiprocessing\b|\bProcessPoolExecutor\b|\bmp\.(Process|Pool|get_context)"),
     ("threads", r"\bthreading\.(Thread|Timer)\b|\bThread\(|\bThreadPoolExecutor\b|\b_thread\.|"
                 r"\bconcurrent\.futures\b|\basyncio\.|\bThreadPool\("),
@@ -276,15 +277,15 @@ CONSTRUCT_METHODS = ("__new__", "__setstate__", "__setattr__", "__del__", "__arr
 CALL_METHODS = ("__init__", "__post_init__")
 # Methods Python runs on an object without the pickle naming them, once it exists: attribute lookup
 # (BUILD looks __setstate__ up, and a class without one falls into __getattr__), the protocols the
-# APPENDS, SETITEMS and ADDITEMS opcodes and BUILD's dict update use, and every other dunder an
-# allowlisted function handed the object may reach (hashing, comparison, iteration, conversion,
-# formatting). Left out: what runs only when pickling or copying, class-level hooks, __call__,
-# which the engine never lets a pickle reach (only carriers' own objects may be called), and the
-# text renderings (__repr__, __str__, __format__), which loading never asks for and whose printing
+# APPENDS, SETITEMS and ADDITEMS opcodes and BUILD's dict update use, __call__ (an object stored as an
+# attribute is called by a __setstate__ that calls the method the attribute shadows), and every other
+# dunder an allowlisted function handed the object may reach (hashing, comparison, iteration,
+# conversion, formatting). Left out: what runs only when pickling or copying, class-level hooks, and
+# the text renderings (__repr__, __str__, __format__), which loading never asks for and whose printing
 # paths read as file access (pandas' Series.to_string writes to a path it is given).
 IMPLICIT_METHODS = ("append", "extend", "add", "update", "keys", "items")
 NOT_AT_LOAD = frozenset((
-    *CALL_METHODS, "__call__", "__reduce__", "__reduce_ex__", "__getstate__", "__getnewargs__",
+    *CALL_METHODS, "__reduce__", "__reduce_ex__", "__getstate__", "__getnewargs__",
     "__getnewargs_ex__", "__copy__", "__deepcopy__", "__init_subclass__", "__subclasshook__",
     "__class_getitem__", "__set_name__", "__instancecheck__", "__subclasscheck__", "__prepare__",
     "__repr__", "__str__", "__format__",
