@@ -144,6 +144,16 @@ describe("ONNX on hostile input", () => {
     assert.match(reports[0]!.extra.evidence!, /deep_evil/);
   });
 
+  test("a second graph field hides nothing: protobuf merges it into the first, so repeating it is MG233 (a red team's PythonOp)", async () => {
+    const evil = pb.len(1, [...pb.len(3, "hidden"), ...pb.len(4, "PythonOp"), ...pb.len(7, "evil.ops")]);
+    const reports = await run(scanOnnx, Uint8Array.from([...pb.num(1, 8), ...pb.len(7, evil), ...pb.len(7, pb.len(2, "decoy"))]));
+    assert.deepEqual(reports.map((r) => r.rule), ["MG233"], shown(reports));
+    assert.match(reports[0]!.message, /repeats the single field ModelProto\.graph/);
+    // Repeated fields (nodes, a graph's inputs) repeat as they should.
+    const twoNodes = [...pb.len(1, [...pb.len(3, "a"), ...pb.len(4, "Relu")]), ...pb.len(1, [...pb.len(3, "b"), ...pb.len(4, "Relu")])];
+    assert.deepEqual(await run(scanOnnx, onnxModel(twoNodes)), []);
+  });
+
   test("external-data locations: traversal and absolute paths escape, sibling files do not", () => {
     for (const bad of ["../x", "a/../../x", "/etc/passwd", "C:\\Windows\\win.ini", "..\\..\\x", "..", "w.bin\0../x"]) {
       assert.ok(escapesFolder(bad), bad);
@@ -161,6 +171,14 @@ describe("TensorFlow on hostile input", () => {
 
   test("a SavedModel without meta graphs is reported", async () => {
     assert.deepEqual((await run(scanSavedModel, Uint8Array.from(pb.num(1, 1)))).map((r) => r.rule), ["MG243"]);
+  });
+
+  test("a meta graph's second graph_def, which TensorFlow merges into the first, is MG243 (a red team hid ReadFile and WriteFile behind one)", async () => {
+    const hidden = pb.len(2, pb.len(1, [...pb.len(1, "rf"), ...pb.len(2, "ReadFile")]));
+    const decoy = pb.len(2, pb.len(1, [...pb.len(1, "c"), ...pb.len(2, "Const")]));
+    const reports = await run(scanSavedModel, Uint8Array.from([...pb.num(1, 1), ...pb.len(2, [...hidden, ...decoy])]), "saved_model.pb");
+    assert.deepEqual(reports.map((r) => r.rule), ["MG243"], shown(reports));
+    assert.match(reports[0]!.message, /repeats the single field MetaGraphDef\.graph_def/);
   });
 
   test("a thousand ReadFile nodes make one finding that counts them", async () => {

@@ -84,8 +84,46 @@ function varint(b: Uint8Array, pos: number): { value: number; end: number } | un
 }
 
 /**
+ * The first singular message field (of `type`'s schema, at any depth) that occurs more than once in
+ * one message, as "Message.field"; undefined when there is none. Protobuf's own parsers merge such
+ * occurrences into one message (so a second graph_def adds nodes to the first), while protobufjs
+ * keeps the last: a file that repeats one hides the rest from a decoder like ours. Writers never
+ * repeat a singular field. Only fields of the schema are followed; the rest are skipped unread.
+ */
+export function repeatedSingularField(type: protobuf.Type, bytes: Uint8Array): string | undefined {
+  const reader = protobufjs().Reader.create(bytes);
+  type.root.resolveAll();
+  const walk = (t: protobuf.Type, end: number, depth: number): string | undefined => {
+    const seen = new Set<number>();
+    while (reader.pos < end) {
+      const tag = reader.uint32();
+      const id = tag >>> 3;
+      const field = t.fieldsById[id];
+      const sub = field?.resolvedType;
+      if (!field || (tag & 7) !== WIRE.LEN || !(sub instanceof protobufjs().Type)) {
+        reader.skipType(tag & 7);
+        continue;
+      }
+      if (!field.repeated) {
+        if (seen.has(id)) return `${t.name}.${field.name}`;
+        seen.add(id);
+      }
+      const length = reader.uint32();
+      const stop = reader.pos + length;
+      // decode() already refused nesting past protobuf's limit and lengths past the end.
+      const found = depth < 100 ? walk(sub, stop, depth + 1) : undefined;
+      if (found) return found;
+      reader.pos = stop;
+    }
+    return undefined;
+  };
+  return walk(type, bytes.length, 0);
+}
+
+/**
  * Decodes a whole protobuf file as `type`, or reports why it could not: larger than protobuf allows
- * or nested past its depth limit (a depth bomb) as MG234, anything else as `malformedRule`.
+ * or nested past its depth limit (a depth bomb) as MG234, anything else as `malformedRule`; so is a
+ * repeated singular message field (see repeatedSingularField), after which the last is what is returned.
  * `what` names the file in messages ("ONNX model", "SavedModel").
  */
 export async function decodeOrReport<T>(source: ByteSource, ctx: ScanContext, type: protobuf.Type, what: string, malformedRule: RuleId): Promise<T | undefined> {
@@ -94,7 +132,13 @@ export async function decodeOrReport<T>(source: ByteSource, ctx: ScanContext, ty
     return undefined;
   }
   try {
-    return type.decode(await readAll(source)) as unknown as T;
+    const bytes = await readAll(source);
+    const decoded = type.decode(bytes) as unknown as T;
+    const repeated = repeatedSingularField(type, bytes);
+    if (repeated) {
+      ctx.report(malformedRule, `${what} repeats the single field ${repeated} in one message: protobuf's own parsers, which the loader uses, merge the occurrences, while this decoder keeps the last, so part of what the loader reads was not analysed`);
+    }
+    return decoded;
   } catch (err) {
     if (isNestingError(err)) ctx.report("MG234", `${what} nests messages deeper than protobuf's limit of 100; it was not analysed`);
     else ctx.report(malformedRule, `${what} does not decode: ${(err as Error).message}`);
