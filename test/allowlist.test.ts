@@ -270,6 +270,11 @@ describe("data/allowlist.json", () => {
       assert.equal(allowEntry(q), undefined, q);
       assert.match(exclusionOf(q) ?? "", /from __call__\) reaches/, q);
     }
+    // A finalizer that hands the native library a handle the state set frees an attacker's address (a red team crashed the loader).
+    for (const q of ["lightgbm.basic._InnerPredictor", "lightgbm.basic.Dataset", "xgboost.core.DMatrix"]) {
+      assert.equal(allowEntry(q), undefined, q);
+      assert.match(exclusionOf(q) ?? "", /native code/, q);
+    }
     // Printing is not loading: pandas' Series stays, though its to_string can write to a path.
     assert.equal(allowEntry("pandas.core.series.Series")?.kind, "class");
   });

@@ -7,7 +7,7 @@ Three checks, each returning the reason a name is left out (or None):
     (__new__, __setstate__, __setattr__, __del__, __array_finalize__, through the MRO, plus the
     methods they call on self), or of the function itself, calls something that reaches files,
     processes, threads, the network, importers, exec/eval/compile, nested deserialization,
-    downloads, ctypes or signal handlers; when only what a call runs (__init__, __post_init__)
+    downloads, ctypes, a native library's functions or signal handlers; when only what a call runs (__init__, __post_init__)
     does, the class is kept as construct-only;
   * compiled: a class without Python source whose name says it wraps a file, stream, process,
     connection or similar (its behaviour cannot be read, so the name has to do).
@@ -267,6 +267,7 @@ PATTERNS: list[tuple[str, re.Pattern]] = [(why, re.compile(p)) for why, p in [
     ("nested deserialization", r"\b(pickle|cPickle|_pickle|dill|cloudpickle|marshal|shelve|jsonpickle)\.|"
                                r"\btorch\.load\(|\bjoblib\.load\(|\b(np|numpy)\.load\(|\byaml\.(unsafe_)?load\(|"
                                r"\bread_pickle\(|\bUnpickler\b|\bload_pickle\("),
+    ("native code", r"\b_LIB\.\w+\(|\b_safe_call\(|\b_check_call\("),
     ("signal or exit handlers", r"\bsignal\.(signal|setitimer|alarm|pthread_kill)\b|\batexit\b|"
                                 r"\bsys\.(settrace|setprofile|exit|excepthook)\b|\bweakref\.finalize\("),
 ]]
