@@ -315,6 +315,26 @@ test("code a config names under an escaped auto_map key is the loader's code: th
   assert.deepEqual(byFile(await scanPaths([repo]))["my_tok.py"], ["MG271:high"], "custom_pipelines");
 });
 
+test("any JSON config is read as Python reads it: NaN does not hide its auto_map, and one too large or not JSON that could spell the key is MG278 (a red team's video_preprocessor_config.json)", async () => {
+  const repo = join(dir, "python_json");
+  await mkdir(repo);
+  await writeFile(join(repo, "vp_code.py"), "import os\n");
+  const autoMap = '"auto_map": {"AutoVideoProcessor": "vp_code.VP"}';
+  await writeFile(join(repo, "video_preprocessor_config.json"), `{"scale": NaN, "low": -Infinity, "note": "NaN stays text", ${autoMap}}`);
+  let files = byFile(await scanPaths([repo]));
+  assert.deepEqual(files["vp_code.py"], ["MG271:high"]);
+  assert.ok(files["video_preprocessor_config.json"]?.includes("MG270:high"), JSON.stringify(files));
+  // Not JSON to Python either: reported when it could hold a key loaders act on, passed over when it cannot (a dataset).
+  await writeFile(join(repo, "video_preprocessor_config.json"), `{"scale": nan, ${autoMap}}`);
+  assert.ok(byFile(await scanPaths([repo]))["video_preprocessor_config.json"]?.includes("MG278:high"));
+  await writeFile(join(repo, "video_preprocessor_config.json"), '{"a": 1}\n{"a": 2}\n');
+  assert.deepEqual(byFile(await scanPaths([repo]))["video_preprocessor_config.json"], []);
+  // Over the size bound, an escaped key is searched for as a literal one is.
+  await writeFile(join(repo, "video_preprocessor_config.json"), `{"pad": "${"x".repeat(8 * 1024 * 1024)}", "\\u0061uto_map": {"AutoVideoProcessor": "vp_code.VP"}}`);
+  files = byFile(await scanPaths([repo]));
+  assert.ok(files["video_preprocessor_config.json"]?.includes("MG278:high"), JSON.stringify(files));
+});
+
 test("a folder scan parses a large JSON config once for its own checks and at most once more for what needs the folder", async () => {
   const repo = join(dir, "large_configs");
   await mkdir(repo);

@@ -1,7 +1,7 @@
 /**
  * Structural passes over JSON text that JSON.parse cannot make: how many objects and lists it holds
- * before parsing it, and which keys an object repeats (JSON.parse keeps the last silently). Both walk
- * characters, skipping strings, without recursion.
+ * before parsing it, which keys an object repeats (JSON.parse keeps the last silently), and Python's
+ * NaN and Infinity. All walk characters, skipping strings, without recursion.
  */
 
 /** Whether `text` holds more than `bound` objects and lists (counted outside strings; stops counting past the bound). */
@@ -49,6 +49,47 @@ export function findDuplicateJsonKeys(text: string): string[] {
     }
   }
   return found;
+}
+
+/** Python's json reads these bare words as numbers; JSON.parse refuses them. */
+const PYTHON_CONSTANTS = /-?Infinity|NaN/y;
+
+/**
+ * `text` parsed as Python's json module reads it, which is what loaders use: NaN, Infinity and
+ * -Infinity outside strings are numbers there (read as null here: no check looks at a number).
+ * Anything else JSON.parse refuses, Python refuses too, and the error is JSON.parse's.
+ */
+export function parsePythonJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    const replaced = withoutPythonConstants(text);
+    if (replaced === undefined) throw err;
+    return JSON.parse(replaced);
+  }
+}
+
+/** `text` with each NaN, Infinity and -Infinity outside strings written as null; undefined when it has none. */
+function withoutPythonConstants(text: string): string | undefined {
+  const parts: string[] = [];
+  let from = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22) {
+      i = stringEnd(text, i);
+      continue;
+    }
+    if (c !== 0x4e && c !== 0x49 && c !== 0x2d) continue; // N, I, -
+    PYTHON_CONSTANTS.lastIndex = i;
+    const m = PYTHON_CONSTANTS.exec(text);
+    if (!m) continue;
+    parts.push(text.slice(from, i), "null");
+    from = i + m[0].length;
+    i = from - 1;
+  }
+  if (parts.length === 0) return undefined;
+  parts.push(text.slice(from));
+  return parts.join("");
 }
 
 /** Index of the quote closing the string that opens at `open` (indexOf, then the backslashes before it). */

@@ -18,7 +18,7 @@ import { onFirstUse } from "../onFirstUse.js";
 import { checkChatTemplate } from "../formats/chatTemplate.js";
 import type { FormatScanner, ReportExtra, ScanContext } from "../formats/context.js";
 import { scanTorchModuleBlobs, walkKerasConfig, type TorchModuleBlob } from "../formats/keras.js";
-import { containersOver } from "../formats/jsonText.js";
+import { containersOver, parsePythonJson } from "../formats/jsonText.js";
 import { yamlIndicatorsOver } from "../formats/yamlText.js";
 import { SAFETENSORS_LIMITS, sniffSafetensors } from "../formats/safetensors.js";
 import { readFileStart } from "../sources/byteSource.js";
@@ -189,14 +189,14 @@ export function checkRepository(facts: RepoFacts, report: RepoReporter, callable
  * A JSON text parsed, or why not: it is not JSON, or it holds too many objects and lists to parse
  * (with the key that loaders act on it spells out, if any).
  */
-type ParsedJson = { value: unknown } | { error: unknown } | { overBound: true; actionKey: string | undefined };
+type ParsedJson = { value: unknown } | { error: unknown; actionKey: string | undefined } | { overBound: true; actionKey: string | undefined };
 
 function parseJson(text: string): ParsedJson {
   if (containersOver(text, LIMITS.jsonMaxContainers)) return { overBound: true, actionKey: actionKeyIn(text) };
   try {
-    return { value: JSON.parse(text) };
+    return { value: parsePythonJson(text) };
   } catch (error) {
-    return { error };
+    return { error, actionKey: actionKeyIn(text) };
   }
 }
 
@@ -213,7 +213,7 @@ function jsonOnce(): JsonOf {
   return (file) => {
     let json = kept.get(file);
     if (json !== undefined) return json;
-    json = file.text === undefined ? { error: new Error("not read") } : parseJson(file.text);
+    json = file.text === undefined ? { error: new Error("not read"), actionKey: undefined } : parseJson(file.text);
     if (LOADED_PATH_CONFIGS.test(file.rel)) kept.set(file, json);
     return json;
   };
@@ -472,7 +472,10 @@ function actionKeyIn(text: string): string | undefined {
 /** Bytes of a large JSON searched for ACTION_KEYS (CWE-400); past it, the file is reported as not checked. */
 const KEY_SEARCH_BYTES = 512 * 1024 * 1024;
 
-/** The first of `keys` found in `source` (chunked, overlapping reads), "more than N bytes" past the bound, or undefined. */
+/**
+ * The first of `keys` found in `source` (chunked, overlapping reads), "an escaped key" when a \u
+ * escape could spell one (as actionKeyIn), "more than N bytes" past the bound, or undefined.
+ */
 async function findKey(source: ByteSource, keys: readonly Buffer[]): Promise<string | undefined> {
   const chunk = 4 * 1024 * 1024;
   const overlap = Math.max(...keys.map((k) => k.length));
@@ -481,6 +484,7 @@ async function findKey(source: ByteSource, keys: readonly Buffer[]): Promise<str
     const bytes = Buffer.from(await source.read(at, Math.min(chunk + overlap, source.size - at)));
     const hit = keys.find((k) => bytes.includes(k));
     if (hit) return hit.toString();
+    if (escapesKeyLetters(bytes)) return "an escaped key";
   }
   return undefined;
 }
@@ -538,7 +542,11 @@ function checkJsonConfig(parsed: ParsedJson, name: string, sink: ScanContext, re
     return [];
   }
   if ("error" in parsed) {
-    if (LOADER_CONFIGS.has(name)) sink.report("MG278", `${name} is not valid JSON (${errorText(parsed.error)}); it was not checked`);
+    // Not JSON to Python either: a loader fails on it too, unless it reads the file by another name than we know.
+    if (LOADER_CONFIGS.has(name) || parsed.actionKey !== undefined) {
+      const holding = parsed.actionKey !== undefined ? `, and holds ${parsed.actionKey}` : "";
+      sink.report("MG278", `${name} is not valid JSON (${errorText(parsed.error)})${holding}; it was not checked`);
+    }
     return [];
   }
   const value = parsed.value;
