@@ -207,6 +207,27 @@ test("Keras function references to tensor operations and activations by module p
   }
 });
 
+test("Keras layers that open a file their config names: TFSMLayer is critical, a lookup layer's vocabulary path high, an inline vocabulary nothing (a red team's safe_mode=False reads)", () => {
+  const layer = (class_name: string, config: Record<string, unknown>) =>
+    JSON.stringify({ module: "keras", class_name: "Functional", config: { layers: [{ module: "keras.layers", class_name, config: { name: "l", ...config } }] } });
+  for (const [cls, config, severity] of [
+    ["TFSMLayer", { filepath: "/srv/other_model" }, "critical"],
+    ["StringLookup", { vocabulary: "/etc/passwd" }, "high"],
+    ["IntegerLookup", { vocabulary: "ids.txt" }, "high"],
+    ["TextVectorization", { vocabulary: "../../secret.txt" }, "high"],
+  ] as const) {
+    const ctx = new RecordingContext();
+    checkKerasConfigText(layer(cls, config), ctx, "config.json");
+    assert.deepEqual(ctx.reports.map((r) => [r.rule, r.extra.severity]), [["MG263", severity]], cls);
+    assert.match(ctx.reports[0]!.message, new RegExp(`${cls} layer at .*: "`), cls);
+  }
+  for (const vocabulary of [["a", "b"], null]) {
+    const ctx = new RecordingContext();
+    checkKerasConfigText(layer("StringLookup", { vocabulary }), ctx, "config.json");
+    assert.deepEqual(ctx.rules(), [], JSON.stringify(vocabulary));
+  }
+});
+
 test("Keras TorchModuleWrapper in a .keras config: MG266, and the torch.save blob goes to the engine as a member", async () => {
   const blob = Buffer.from("\x80\x04}.", "latin1").toString("base64");
   const config = { module: "keras", class_name: "Functional", config: { layers: [{ module: "keras.layers", class_name: "TorchModuleWrapper", config: { name: "t", module: blob } }] } };

@@ -14,7 +14,7 @@ import { LIMITS } from "../limits.js";
 import { own } from "../own.js";
 import { judge, type Judgement } from "../pickle/judge.js";
 import { readFileSync } from "node:fs";
-import { KERAS_DANGEROUS_FUNCTIONS, KERAS_FUNCTION_MODULES, KERAS_MODULE_ROOTS } from "../rules/kerasAndRepo.js";
+import { KERAS_DANGEROUS_FUNCTIONS, KERAS_FILE_LAYERS, KERAS_FUNCTION_MODULES, KERAS_MODULE_ROOTS } from "../rules/kerasAndRepo.js";
 import { BufferSource, readAll, type ByteSource } from "../sources/byteSource.js";
 import { readHdf5 } from "./hdf5Client.js";
 import type { FormatScanner, ScanContext } from "./context.js";
@@ -136,6 +136,7 @@ export function walkKerasConfig(config: unknown, ctx: ScanContext, where: string
     } else if (isRecord(value)) {
       const lambda = !inLambda && checkLambda(value, ctx, at);
       checkReference(value, ctx, at, verdicts);
+      checkFileLayer(value, ctx, at);
       const blob = torchModule(value, ctx, at);
       if (blob) blobs.push(blob);
       for (const [k, v] of Object.entries(value)) {
@@ -162,6 +163,20 @@ function torchModule(obj: Record<string, unknown>, ctx: ScanContext, at: string)
     evidence: `${at}.config.module: ${size}`,
   });
   return typeof module === "string" ? { at: `${at}.config.module`, base64: module } : undefined;
+}
+
+/** A layer that opens the file its config names (KERAS_FILE_LAYERS): safe mode refuses these, as it refuses Lambda layers, and safe mode gets switched off. */
+function checkFileLayer(obj: Record<string, unknown>, ctx: ScanContext, at: string): void {
+  const cls = obj["class_name"];
+  const layer = typeof cls === "string" ? own(KERAS_FILE_LAYERS, cls) : undefined;
+  const config = obj["config"];
+  if (!layer || !isRecord(config)) return;
+  const path = config[layer.key];
+  if (typeof path !== "string" || path === "") return;
+  ctx.report("MG263", `${cls as string} layer at ${at} ${layer.does}: ${JSON.stringify(path)}`, {
+    evidence: `${at}.config.${layer.key}: ${JSON.stringify(path)}`,
+    severity: layer.severity,
+  });
 }
 
 /** Keras 2 `Lambda` layers and Keras 3 `__lambda__` functions hold bytecode (base64 of marshal.dumps). */

@@ -33,7 +33,7 @@ export const KERAS_AND_REPO_RULES = {
     name: "keras-dangerous-reference",
     severity: "critical",
     description:
-      "The Keras config references a callable that the pickle rules deny (process execution, eval, file access, module import…): loading the model calls it.",
+      "The Keras config references a callable that the pickle rules deny (process execution, eval, file access, module import…), or a layer that opens a file its config names (TFSMLayer loads another SavedModel, a lookup layer reads any file as its vocabulary): loading the model calls it.",
     reference: KERAS_SAFE_MODE_CVE,
   },
   MG264: {
@@ -196,6 +196,18 @@ export const KERAS_FUNCTION_MODULES: ReadonlySet<string> = new Set([
   "tensorflow.math",
   "tensorflow.nn",
 ]);
+
+/**
+ * Keras layers that open a file their config names when they are built (from_config): the config
+ * key holding the path, what reading it does, and how bad that is. A vocabulary given as a list
+ * stays in the config; only a string (a path) is read.
+ */
+export const KERAS_FILE_LAYERS: Readonly<Record<string, { key: string; does: string; severity: "critical" | "high" }>> = {
+  TFSMLayer: { key: "filepath", does: "loads and runs the TensorFlow SavedModel at that path", severity: "critical" },
+  StringLookup: { key: "vocabulary", does: "reads that file as its vocabulary (any file, then exposed by the model)", severity: "high" },
+  IntegerLookup: { key: "vocabulary", does: "reads that file as its vocabulary (any file, then exposed by the model)", severity: "high" },
+  TextVectorization: { key: "vocabulary", does: "reads that file as its vocabulary (any file, then exposed by the model)", severity: "high" },
+};
 
 /** Module roots a Keras config may name without a finding (the libraries that ship Keras layers). */
 export const KERAS_MODULE_ROOTS: readonly string[] = ["keras", "tensorflow", "tf_keras", "keras_nlp", "keras_hub", "keras_cv"];
