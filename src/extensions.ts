@@ -29,6 +29,7 @@ const EXPECTED: Readonly<Record<string, readonly Format[]>> = {
   ".jinja2": ["chat-template"],
   ".j2": ["chat-template"],
   ".pb": ["tf-savedmodel", "keras-metadata"],
+  ".pbtxt": ["tf-savedmodel-text"],
   ".gguf": ["gguf"],
   ".onnx": ["onnx"],
   ".tflite": ["tflite"],

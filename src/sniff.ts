@@ -13,7 +13,7 @@ import { sniffOnnx } from "./formats/onnx.js";
 import { isSafetensorsIndexName, sniffSafetensors } from "./formats/safetensors.js";
 import { sniffSkopsSchema } from "./formats/skops.js";
 import { sniffXmlModel, xmlModelByName } from "./formats/xml.js";
-import { sniffKerasMetadata, sniffSavedModel, sniffSavedModelByName, sniffTflite } from "./formats/tensorflow.js";
+import { sniffKerasMetadata, sniffSavedModel, sniffSavedModelByName, sniffSavedModelText, sniffTflite } from "./formats/tensorflow.js";
 import { findEndRecord } from "./formats/zip.js";
 import { configFormatOf } from "./repo/names.js";
 import { isOpcode, OP } from "./pickle/opcodes.js";
@@ -42,7 +42,7 @@ const BZ2_MAGIC = [0x42, 0x5a, 0x68];
 const BZ2_BLOCK_MAGIC = [0x31, 0x41, 0x59, 0x26, 0x53, 0x59];
 
 export interface SniffOptions {
-  /** Base name of the file or member. Consulted only for formats loaders find by name alone (saved_model.pb, shard indexes). */
+  /** Base name of the file or member. Consulted only for formats loaders find by name alone (saved_model.pb(txt), shard indexes). */
   name: string;
   /**
    * Set for a file the user named (not an archive member). Then the whole possible zip comment
@@ -114,6 +114,7 @@ function sniffHead(b: Buffer, size: number): Format {
 /** Files their loaders only ever open by name, whose content has no magic number of its own. */
 function sniffByName(b: Buffer, size: number, name: string): Format {
   if (sniffSavedModelByName(b, size, name)) return "tf-savedmodel";
+  if (sniffSavedModelText(name)) return "tf-savedmodel-text";
   if (sniffKerasMetadata(b, size, name)) return "keras-metadata";
   if (isSafetensorsIndexName(name)) return "safetensors-index";
   const xml = xmlModelByName(b, name);

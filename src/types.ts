@@ -62,6 +62,8 @@ export type Format =
   | "keras-h5"
   | "keras-v3"
   | "tf-savedmodel"
+  /** saved_model.pbtxt: a SavedModel in protobuf text format, found by its name. */
+  | "tf-savedmodel-text"
   | "keras-metadata"
   | "tflite"
   /** A torch.distributed.checkpoint shard (.distcp): torch.save archives back to back. */

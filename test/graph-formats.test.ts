@@ -11,7 +11,7 @@ import { describe, test } from "node:test";
 import fc from "fast-check";
 import type { FormatScanner } from "../src/formats/context.js";
 import { escapesFolder, scanOnnx, sniffOnnx } from "../src/formats/onnx.js";
-import { scanKerasMetadata, scanSavedModel, scanTflite, sniffKerasMetadata, sniffSavedModel, sniffSavedModelByName, sniffTflite } from "../src/formats/tensorflow.js";
+import { scanKerasMetadata, scanSavedModel, scanSavedModelText, scanTflite, sniffKerasMetadata, sniffSavedModel, sniffSavedModelByName, sniffSavedModelText, sniffTflite } from "../src/formats/tensorflow.js";
 import { RULES } from "../src/rules/catalogue.js";
 import { BufferSource } from "../src/sources/byteSource.js";
 import { atLeast } from "../src/types.js";
@@ -204,9 +204,125 @@ describe("TensorFlow on hostile input", () => {
   });
 });
 
+// ---------------------------------------------------------------- ops the table once missed, and where paths come from
+
+const nodeDef = (name: string, op: string, ...inputs: string[]): number[] => [...pb.len(1, name), ...pb.len(2, op), ...inputs.flatMap((i) => pb.len(3, i))];
+/** A library function with the given arguments and nodes, in a SavedModel of its own. */
+function savedModelWithFunction(name: string, args: string[], nodes: number[][]): Uint8Array {
+  const signature = [...pb.len(1, name), ...args.flatMap((a) => pb.len(2, pb.len(1, a)))];
+  const fn = [...pb.len(1, signature), ...nodes.flatMap((n) => pb.len(3, n))];
+  return Uint8Array.from([...pb.num(1, 1), ...pb.len(2, pb.len(2, pb.len(2, pb.len(1, fn))))]);
+}
+const rules = (reports: Reported[]): string[] => reports.map((r) => r.rule).sort();
+
+describe("TensorFlow ops a red team used past the op table", () => {
+  for (const op of ["PrintV2", "CacheDatasetV2", "DebugIdentityV3", "ExperimentalMatchingFilesDataset", "DataServiceDatasetV4", "DistributedSave", "RecordInput", "SnapshotChunkDataset", "DecodeProtoV2", "DatasetFromGraph"]) {
+    test(`${op} is MG241`, async () => {
+      const reports = await run(scanSavedModel, savedModelWithFunction("__inference__initializer_1", [], [nodeDef("n", op)]));
+      assert.deepEqual(rules(reports), ["MG241"], shown(reports));
+      assert.match(reports[0]!.message, new RegExp(`op ${op} `));
+    });
+  }
+
+  test("SaveV2 and a vocabulary read on a path the graph holds as a constant are MG241 (the red team's load-time copy of a secret)", async () => {
+    const reports = await run(
+      scanSavedModel,
+      savedModelWithFunction("__inference__initializer_1", [], [
+        nodeDef("path", "Const"),
+        nodeDef("table", "HashTableV2"),
+        nodeDef("init", "InitializeTableFromTextFileV2", "table:table_handle:0", "path:output:0"),
+        nodeDef("save", "SaveV2", "path:output:0", "names:output:0", "slices:output:0", "^init"),
+      ]),
+    );
+    assert.deepEqual(rules(reports), ["MG241", "MG241"], shown(reports));
+    for (const r of reports) assert.match(r.message, /path the graph itself spells out/);
+  });
+
+  test("TensorFlow's own saver, whose path starts from its file_prefix argument, stays MG242", async () => {
+    const reports = await run(
+      scanSavedModel,
+      savedModelWithFunction("__inference__traced_save_9", ["file_prefix", "savev2_const"], [
+        nodeDef("Select", "Select", "StaticRegexFullMatch:output:0", "Const:output:0", "Const_1:output:0"),
+        nodeDef("StringJoin", "StringJoin", "file_prefix", "Select:output:0"),
+        nodeDef("ShardedFilename", "ShardedFilename", "StringJoin:output:0", "num_shards:output:0", "shard:output:0"),
+        nodeDef("SaveV2", "SaveV2", "ShardedFilename:filename:0", "names:output:0", "slices:output:0", "savev2_const"),
+        nodeDef("MergeV2Checkpoints/checkpoint_prefixes", "Pack", "ShardedFilename:filename:0"),
+        nodeDef("MergeV2Checkpoints", "MergeV2Checkpoints", "MergeV2Checkpoints/checkpoint_prefixes:output:0", "file_prefix"),
+      ]),
+    );
+    assert.deepEqual(rules(reports), ["MG242", "MG242"], shown(reports));
+  });
+
+  test("a path that only ends in the loader's argument (a constant first, the argument joined after) is MG241", async () => {
+    const reports = await run(
+      scanSavedModel,
+      savedModelWithFunction("f", ["file_prefix"], [nodeDef("join", "StringJoin", "evil:output:0", "file_prefix"), nodeDef("save", "SaveV2", "join:output:0", "n:output:0", "s:output:0")]),
+    );
+    assert.deepEqual(rules(reports), ["MG241"], shown(reports));
+  });
+});
+
+// ---------------------------------------------------------------- saved_model.pbtxt
+
+const pbtxt = (library: string): Uint8Array =>
+  Buffer.from(`saved_model_schema_version: 1\nmeta_graphs {\n  graph_def {\n    node { name: "c" op: "Const" }\n    library {\n${library}\n    }\n  }\n}\n`);
+const saverFunction = `function {
+  signature { name: "__inference__traced_save_9" input_arg { name: "file_prefix" type: DT_STRING } }
+  node_def { name: "StringJoin" op: "StringJoin" input: "file_prefix" input: "Const:output:0" attr { key: "N" value { i: 2 } } }
+  node_def { name: "SaveV2" op: "SaveV2" input: ["StringJoin:output:0", "n:output:0", "s:output:0"] }
+}`;
+
+describe("text-format SavedModel (saved_model.pbtxt)", () => {
+  test("is recognised by the name the loader reads it under", () => {
+    assert.equal(sniffSavedModelText("export/1/saved_model.pbtxt"), true);
+    assert.equal(sniffSavedModelText("graph.pbtxt"), false);
+  });
+
+  test("a benign text SavedModel passes, its saver reported low", async () => {
+    const reports = await run(scanSavedModelText, pbtxt(saverFunction), "saved_model.pbtxt");
+    assert.deepEqual(rules(reports), ["MG242"], shown(reports));
+  });
+
+  test("ReadFile spelled with escapes, quotes and adjacent literals is found (a red team's load-time file copy)", async () => {
+    for (const spelled of [`"ReadFile"`, `'Read' "File"`, `"Read\\x46ile"`, `"Read\\106ile"`, `"Re" # a comment\n 'ad\\u0046ile'`]) {
+      const fn = `function { signature { name: "__inference__initializer_1" } node_def { name: "rf" op: ${spelled} } }`;
+      const reports = await run(scanSavedModelText, pbtxt(fn), "saved_model.pbtxt");
+      assert.deepEqual(rules(reports), ["MG241"], `${spelled}: ${shown(reports)}`);
+      assert.match(reports[0]!.message, /op ReadFile /);
+    }
+  });
+
+  test("what the reader cannot read with certainty is reported, never passed", async () => {
+    const cases: [string, string, string][] = [
+      ["unbalanced braces", `function { node_def { name: "rf" op: "ReadFile" }`, "MG243"],
+      ["an Any expansion", `function { [type.googleapis.com/tensorflow.NodeDef] { op: "ReadFile" } }`, "MG243"],
+      ["an escape Python reads differently (\\N{…})", `function { node_def { op: "Read\\N{LATIN CAPITAL LETTER F}ile" } }`, "MG243"],
+      ["\\u005c, which Python decodes before the C escapes", `function { node_def { op: "Read\\u005cx46ile" } }`, "MG243"],
+      ["an op that is not a quoted string", `function { node_def { op: ReadFile } }`, "MG243"],
+      ["a string not closed on its line", `function { node_def { op: "Read\nFile" } }`, "MG243"],
+      ["a node's op given twice", `function { node_def { op: "Const" op: "ReadFile" } }`, "MG243"],
+      ["nesting past 100", `${"function { ".repeat(101)}${"}".repeat(101)}`, "MG234"],
+    ];
+    for (const [what, library, rule] of cases) {
+      const reports = await run(scanSavedModelText, pbtxt(library), "saved_model.pbtxt");
+      assert.deepEqual(reports.map((r) => r.rule), [rule], `${what}: ${shown(reports)}`);
+      assert.match(reports[0]!.message, /was not analysed/);
+    }
+  });
+
+  test("a second graph_def, which Python's parser merges into the first, is MG243", async () => {
+    const text = `meta_graphs { graph_def { node { name: "rf" op: "ReadFile" } } graph_def { node { name: "c" op: "Const" } } }`;
+    assert.deepEqual((await run(scanSavedModelText, Buffer.from(text), "saved_model.pbtxt")).map((r) => r.rule), ["MG243"]);
+  });
+
+  test("bytes that are not UTF-8 text are MG243", async () => {
+    assert.deepEqual((await run(scanSavedModelText, Uint8Array.from([0xff, 0xfe, 0x00]), "saved_model.pbtxt")).map((r) => r.rule), ["MG243"]);
+  });
+});
+
 describe("property: no input makes a graph scanner throw", () => {
   const seeds = manifest.map((e) => readFileSync(join(FIXTURES, e.file)));
-  const scanners = [scanOnnx, scanSavedModel, scanTflite];
+  const scanners = [scanOnnx, scanSavedModel, scanSavedModelText, scanTflite];
 
   test("mutated fixtures and random bytes", async () => {
     const input = fc.oneof(

@@ -13,7 +13,7 @@ import { scanSevenZip } from "./sevenzip.js";
 import { scanSkopsSchema } from "./skops.js";
 import { scanTar } from "./tar.js";
 import { scanXmlModel } from "./xml.js";
-import { scanKerasMetadata, scanSavedModel, scanTflite } from "./tensorflow.js";
+import { scanKerasMetadata, scanSavedModel, scanSavedModelText, scanTflite } from "./tensorflow.js";
 import { scanZip } from "./zip.js";
 import { scanChatTemplateFile, scanModelConfig } from "../repo/checks.js";
 
@@ -44,6 +44,7 @@ export const SCANNERS: Readonly<Partial<Record<Exclude<Format, "unknown">, Forma
   onnx: scanOnnx,
   "keras-h5": scanKerasH5,
   "tf-savedmodel": scanSavedModel,
+  "tf-savedmodel-text": scanSavedModelText,
   "keras-metadata": scanKerasMetadata,
   tflite: scanTflite,
   "model-config": scanModelConfig,

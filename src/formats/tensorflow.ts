@@ -1,18 +1,21 @@
 /**
  * TensorFlow formats. SavedModel (`saved_model.pb`, a protobuf SavedModel) is decoded with
- * protobufjs against our own minimal schema (schemas/tensorflow.ts) and every op of every meta
- * graph and of its function library is judged by name (T1). TFLite (a flatbuffer, identifier
+ * protobufjs against our own minimal schema (schemas/tensorflow.ts), and its text form
+ * (`saved_model.pbtxt`, which the loader reads when the .pb is absent) by a bounded text-format
+ * reader (protoText.ts) into the same shapes; every op of every meta graph and of its function
+ * library is judged by name (T1), and checkpoint ops by where their path comes from. TFLite (a flatbuffer, identifier
  * "TFL3") is read by hand, bounds-checked, through the byte source: only the operator-code table
  * is visited, so tensor buffers are never read. Custom ops are reported; Flex ops (TensorFlow ops
  * run inside TFLite) are also judged like SavedModel ops.
  */
 import { TF_OP_CLASSES, type TfOpClass } from "../rules/graphFormats.js";
 import { own } from "../own.js";
-import type { ByteSource } from "../sources/byteSource.js";
+import { readAll, type ByteSource } from "../sources/byteSource.js";
 import type { FormatScanner, ScanContext } from "./context.js";
 import { decodeOrReport, headFields, WIRE, type HeadField } from "./schemas/protobuf.js";
 import { checkKerasConfigText } from "./keras.js";
-import { tensorflowTypes, type KerasSavedMetadata, type NodeDef, type SavedModel } from "./schemas/tensorflow.js";
+import { parseProtoText, ProtoTextError, type TextMessage, type TextSpec } from "./protoText.js";
+import { tensorflowTypes, type FunctionDef, type KerasSavedMetadata, type MetaGraphDef, type NodeDef, type SavedModel } from "./schemas/tensorflow.js";
 
 /** Node names quoted per reported op; the count says how many more there were (report flooding). */
 const NAMES_PER_OP = 10;
@@ -116,7 +119,112 @@ function readVarint(b: Uint8Array, pos: number, end: number): { value: number; e
 
 export const scanSavedModel: FormatScanner = async (source: ByteSource, ctx: ScanContext) => {
   const model = await decodeOrReport<SavedModel>(source, ctx, tensorflowTypes()["tensorflow.SavedModel"], "SavedModel", "MG243");
-  if (!model) return;
+  if (model) analyseSavedModel(model, ctx);
+};
+
+const SAVED_MODEL_TEXT_NAME = "saved_model.pbtxt";
+/** Largest saved_model.pbtxt read (CWE-400). Weights live in variables/, so real ones are a few MB. */
+const MAX_SAVED_MODEL_TEXT_BYTES = 256 * 2 ** 20;
+
+/** `saved_model.pbtxt`, by the name alone: the loader reads any file so named, so none may pass unread. */
+export function sniffSavedModelText(name: string): boolean {
+  return baseName(name) === SAVED_MODEL_TEXT_NAME;
+}
+
+const NODE_SPEC: TextSpec = { name: "string", op: "string", input: "string" };
+/** The fields of saved_model.pbtxt the analysis reads (schemas/tensorflow.ts names the same). */
+const SAVED_MODEL_TEXT_SPEC: TextSpec = {
+  meta_graphs: {
+    graph_def: {
+      node: NODE_SPEC,
+      library: { function: { signature: { name: "string", input_arg: { name: "string" } }, node_def: NODE_SPEC } },
+    },
+    saver_def: { filename_tensor_name: "string" },
+    asset_file_def: { tensor_info: { name: "string" } },
+    object_graph_def: { nodes: { user_object: { identifier: "string", metadata: "string" } } },
+  },
+};
+
+export const scanSavedModelText: FormatScanner = async (source: ByteSource, ctx: ScanContext) => {
+  const notAnalysed = "text-format SavedModel (saved_model.pbtxt), which tf.saved_model.load reads when saved_model.pb is absent, was not analysed";
+  if (source.size > MAX_SAVED_MODEL_TEXT_BYTES) {
+    ctx.report("MG234", `${notAnalysed}: it is ${source.size} bytes, more than the reader's bound of ${MAX_SAVED_MODEL_TEXT_BYTES}`);
+    return;
+  }
+  let model: SavedModel;
+  try {
+    const text = new TextDecoder("utf-8", { fatal: true }).decode(await readAll(source));
+    model = savedModelFromText(parseProtoText(text, SAVED_MODEL_TEXT_SPEC));
+  } catch (err) {
+    if (err instanceof ProtoTextError) ctx.report(err.tooDeep ? "MG234" : "MG243", `${notAnalysed}: ${err.message}`);
+    else if (err instanceof TypeError) ctx.report("MG243", `${notAnalysed}: it is not UTF-8 text`);
+    else throw err;
+    return;
+  }
+  analyseSavedModel(model, ctx);
+};
+
+/**
+ * The kept text as the decoder's shapes. A single field given twice is refused, as for the binary
+ * form: Python's parser merges messages and keeps the last scalar, C++'s refuses, and either way
+ * part of what a loader reads would be judged under another reading.
+ */
+function savedModelFromText(root: TextMessage): SavedModel {
+  const node = (m: TextMessage): NodeDef => ({ name: str(m, "name"), op: str(m, "op"), input: strs(m, "input") });
+  return {
+    meta_graphs: msgs(root, "meta_graphs").map((mg) => {
+      const graph = msg(mg, "graph_def");
+      const library = graph && msg(graph, "library");
+      const objects = msg(mg, "object_graph_def");
+      const saver = msg(mg, "saver_def");
+      return {
+        graph_def: graph && {
+          node: msgs(graph, "node").map(node),
+          library: library && {
+            function: msgs(library, "function").map((f) => {
+              const sig = msg(f, "signature");
+              return { signature: sig && { name: str(sig, "name"), input_arg: msgs(sig, "input_arg").map((a) => ({ name: str(a, "name") })) }, node_def: msgs(f, "node_def").map(node) };
+            }),
+          },
+        },
+        saver_def: saver && { filename_tensor_name: str(saver, "filename_tensor_name") },
+        asset_file_def: msgs(mg, "asset_file_def").map((a) => {
+          const info = msg(a, "tensor_info");
+          return { tensor_info: info && { name: str(info, "name") } };
+        }),
+        object_graph_def: objects && {
+          nodes: msgs(objects, "nodes").map((o) => {
+            const user = msg(o, "user_object");
+            return { user_object: user && { identifier: str(user, "identifier"), metadata: str(user, "metadata") } };
+          }),
+        },
+      };
+    }),
+  };
+}
+
+function msgs(m: TextMessage, field: string): TextMessage[] {
+  return (m.get(field) ?? []) as TextMessage[];
+}
+
+function strs(m: TextMessage, field: string): string[] {
+  return (m.get(field) ?? []) as string[];
+}
+
+function single<T>(values: T[], field: string): T | undefined {
+  if (values.length > 1) throw new ProtoTextError(`the single field ${field} is given ${values.length} times in one message`);
+  return values[0];
+}
+
+function msg(m: TextMessage, field: string): TextMessage | undefined {
+  return single(msgs(m, field), field);
+}
+
+function str(m: TextMessage, field: string): string {
+  return single(strs(m, field), field) ?? "";
+}
+
+function analyseSavedModel(model: SavedModel, ctx: ScanContext): void {
   if (model.meta_graphs.length === 0) {
     ctx.report("MG243", "SavedModel decodes but has no meta graph: TensorFlow cannot load it, and it was not analysed");
     return;
@@ -131,13 +239,76 @@ export const scanSavedModel: FormatScanner = async (source: ByteSource, ctx: Sca
     });
     const graph = mg.graph_def;
     if (!graph) return;
-    for (const n of graph.node) ops.add(n, where);
-    for (const f of graph.library?.function ?? []) {
-      for (const n of f.node_def) ops.add(n, `function "${f.signature?.name ?? ""}"`);
-    }
+    ops.addScope(graphScope(mg, graph.node), where);
+    for (const f of graph.library?.function ?? []) ops.addScope(functionScope(f), `function "${f.signature?.name ?? ""}"`);
   });
   ops.report(ctx);
-};
+}
+
+// ---------------------------------------------------------------- where a path comes from
+
+/** A graph or one library function: its nodes by name, and the names whose values the loader supplies. */
+interface Scope {
+  /** Every node, in order: two may share a name (TensorFlow refuses that, but the scan must not drop one). */
+  list: readonly NodeDef[];
+  nodes: ReadonlyMap<string, NodeDef>;
+  /** Function arguments; in the top-level graph, the tensors the loader feeds (saver filename, TF1 assets). */
+  fed: ReadonlySet<string>;
+}
+
+function graphScope(mg: MetaGraphDef, nodes: readonly NodeDef[]): Scope {
+  const fed = new Set<string>();
+  const saverFile = mg.saver_def?.filename_tensor_name;
+  if (saverFile) fed.add(nodeName(saverFile));
+  for (const a of mg.asset_file_def) if (a.tensor_info?.name) fed.add(nodeName(a.tensor_info.name));
+  return { list: nodes, nodes: byName(nodes), fed };
+}
+
+function functionScope(f: FunctionDef): Scope {
+  return { list: f.node_def, nodes: byName(f.node_def), fed: new Set(f.signature?.input_arg.map((a) => a.name) ?? []) };
+}
+
+function byName(nodes: readonly NodeDef[]): Map<string, NodeDef> {
+  return new Map(nodes.map((n) => [n.name, n]));
+}
+
+/** "node:output:0" (functions) or "node:0" (graphs) → "node"; "^node" is a control input. */
+function nodeName(input: string): string {
+  return input.replace(/^\^/, "").split(":")[0]!;
+}
+
+/** Ops a path flows through unchanged at its start, and the input that carries that start. */
+const PATH_KEEPERS: Readonly<Record<string, number>> = { Identity: 0, Snapshot: 0, StringJoin: 0, ShardedFilename: 0 };
+/** How far a path is followed back (CWE-400); TensorFlow's savers reach their argument in three steps. */
+const MAX_PATH_STEPS = 64;
+
+/**
+ * Whether the path in `input` starts from what the loader supplies: a function argument, a fed
+ * tensor or a placeholder, reached through the ops TensorFlow's savers build paths with
+ * (StringJoin and ShardedFilename keep their first input's start; Select and Pack need every
+ * branch). Anything else — a constant, an op computing a string — is a path the graph chooses.
+ */
+function loaderFedPath(input: string | undefined, scope: Scope, steps = { left: MAX_PATH_STEPS }): boolean {
+  if (input === undefined || input.startsWith("^") || --steps.left < 0) return false;
+  const name = nodeName(input);
+  if (scope.fed.has(name)) return true;
+  const node = scope.nodes.get(name);
+  if (!node) return false;
+  if (node.op === "Placeholder" || node.op === "PlaceholderWithDefault") return true;
+  const keep = own(PATH_KEEPERS, node.op);
+  if (keep !== undefined) return loaderFedPath(node.input[keep], scope, steps);
+  const data = node.input.filter((i) => !i.startsWith("^"));
+  if (node.op === "Select" || node.op === "SelectV2") return data.length === 3 && data.slice(1).every((i) => loaderFedPath(i, scope, steps));
+  if (node.op === "Pack") return data.length > 0 && data.every((i) => loaderFedPath(i, scope, steps));
+  return false;
+}
+
+/** The class an op is reported under: a checkpoint or vocabulary op on a path the graph chooses is a file-system op. */
+function classify(n: NodeDef, scope: Scope): TfOpClass | undefined {
+  const cls = own(TF_OP_CLASSES, n.op);
+  if (!cls?.pathInputs || cls.pathInputs.every((i) => loaderFedPath(n.input[i], scope))) return cls;
+  return { rule: "MG241", why: `${cls.why} at a path the graph itself spells out, not one the loader passes (a constant, or computed)` };
+}
 
 const KERAS_METADATA_NAME = "keras_metadata.pb";
 
@@ -156,21 +327,26 @@ export const scanKerasMetadata: FormatScanner = async (source: ByteSource, ctx: 
   }
 };
 
-/** Reported ops, grouped by op name so a graph with a thousand ReadFile nodes yields one finding. */
+/** Reported ops, grouped by op name and rule so a graph with a thousand ReadFile nodes yields one finding. */
 class OpTally {
-  private readonly seen = new Map<string, { cls: TfOpClass; nodes: string[]; count: number }>();
+  private readonly seen = new Map<string, { op: string; cls: TfOpClass; nodes: string[]; count: number }>();
 
-  add(n: NodeDef, where: string): void {
-    const cls = own(TF_OP_CLASSES, n.op);
+  addScope(scope: Scope, where: string): void {
+    for (const n of scope.list) this.add(n, scope, where);
+  }
+
+  private add(n: NodeDef, scope: Scope, where: string): void {
+    const cls = classify(n, scope);
     if (!cls) return;
-    let entry = this.seen.get(n.op);
-    if (!entry) this.seen.set(n.op, (entry = { cls, nodes: [], count: 0 }));
+    const key = `${n.op}\0${cls.rule}`;
+    let entry = this.seen.get(key);
+    if (!entry) this.seen.set(key, (entry = { op: n.op, cls, nodes: [], count: 0 }));
     entry.count++;
     if (entry.nodes.length < NAMES_PER_OP) entry.nodes.push(`node "${n.name}" in ${where}`);
   }
 
   report(ctx: ScanContext): void {
-    for (const [op, { cls, nodes, count }] of this.seen) {
+    for (const { op, cls, nodes, count } of this.seen.values()) {
       const more = count > nodes.length ? ` and ${count - nodes.length} more` : "";
       ctx.report(cls.rule, `TensorFlow op ${op} (${cls.why}) in ${count} node(s)`, { evidence: `${nodes.join("; ")}${more}` });
     }

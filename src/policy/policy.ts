@@ -54,6 +54,7 @@ const FORMAT_NAMES: Record<Format, true> = {
   "keras-h5": true,
   "keras-v3": true,
   "tf-savedmodel": true,
+  "tf-savedmodel-text": true,
   "keras-metadata": true,
   tflite: true,
   "pytorch-dcp": true,

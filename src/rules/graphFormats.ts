@@ -59,20 +59,20 @@ export const GRAPH_FORMAT_RULES = {
     name: "tf-filesystem-op",
     severity: "high",
     description:
-      "The TensorFlow graph contains an op that reads, writes, lists or memory-maps files (ReadFile, WriteFile, MatchingFiles, file readers, dataset writers, summary writers…): running the model touches the file system.",
+      "The TensorFlow graph contains an op that reads, writes, lists or memory-maps files or reaches the network (ReadFile, WriteFile, MatchingFiles, PrintV2 to file://, file readers, dataset caches, writers and snapshots, summary and debug writers, tf.data service…), or a checkpoint or vocabulary op whose path is a constant of the graph rather than the loader's: running the model touches the file system or the network.",
     reference: TF_SECURITY,
   },
   MG242: {
     name: "tf-checkpoint-io",
     severity: "low",
     description:
-      "The TensorFlow graph saves or restores checkpoints or reads vocabulary assets (SaveV2, RestoreV2, MergeV2Checkpoints, InitializeTableFromTextFileV2…). Every SavedModel has these; reported for the record.",
+      "The TensorFlow graph saves or restores checkpoints or reads vocabulary assets (SaveV2, RestoreV2, MergeV2Checkpoints, InitializeTableFromTextFileV2…) on a path that starts from what the loader feeds (the saver's filename, an asset). Every SavedModel has these; reported for the record. The same ops on a path the graph holds itself are MG241.",
     reference: "https://www.tensorflow.org/guide/saved_model",
   },
   MG243: {
     name: "tf-malformed",
     severity: "high",
-    description: "The file was recognised as a TensorFlow SavedModel or TFLite model but does not decode (truncated, offsets out of bounds, no meta graph); it was not analysed.",
+    description: "The file was recognised as a TensorFlow SavedModel (binary or text format) or TFLite model but does not decode (truncated, offsets out of bounds, no meta graph, text the reader cannot read with certainty); it was not analysed.",
     reference: "https://github.com/tensorflow/tensorflow/blob/master/tensorflow/core/protobuf/saved_model.proto",
   },
   MG250: {
@@ -123,18 +123,28 @@ export const ONNX_PYTHON_OPS: Readonly<Record<string, true>> = {
 export interface TfOpClass {
   rule: Extract<GraphRuleId, "MG240" | "MG241" | "MG242">;
   why: string;
+  /**
+   * For checkpoint and vocabulary ops (MG242): the inputs that carry the path. Low only while each
+   * path starts from what the loader feeds; a path the graph spells out itself is MG241.
+   */
+  pathInputs?: readonly number[];
 }
 
 const py = (why: string): TfOpClass => ({ rule: "MG240", why });
 const fs = (why: string): TfOpClass => ({ rule: "MG241", why });
-const ckpt = (why: string): TfOpClass => ({ rule: "MG242", why });
+const net = (why: string): TfOpClass => ({ rule: "MG241", why: `${why}: network access` });
+const ckpt = (why: string, ...pathInputs: number[]): TfOpClass => ({ rule: "MG242", why, pathInputs });
 
 /**
- * TensorFlow ops judged by name. Checkpoint ops are low, not high: tf.saved_model.save writes
- * SaveV2/RestoreV2/MergeV2Checkpoints (and ShardedFilename/StringJoin around them) into every
- * SavedModel's saver functions, so flagging them would block every valid model; the files they
- * touch are chosen by the loader's checkpoint path, not by the graph. Vocabulary-table
- * initialisers read the model's own assets (asset_file_def) in every text model.
+ * TensorFlow ops judged by name: every op registered in TensorFlow 2.21 (tf.raw_ops) that touches
+ * files, directories, the network or Python, named by family with their Experimental and V2/V3
+ * variants. Checkpoint ops are low, not high, only where the loader chooses their path:
+ * tf.saved_model.save writes SaveV2/RestoreV2/MergeV2Checkpoints into every SavedModel's saver
+ * functions, fed from the saver's filename argument, and vocabulary-table initialisers read the
+ * model's assets through a function argument (TF2) or an asset tensor the loader feeds (TF1). The
+ * same ops on a path the graph holds as a constant read or write any file (a red team copied a
+ * secret with InitializeTableFromTextFileV2 and wrote checkpoints with SaveV2), so the scanner
+ * raises them to MG241 (tensorflow.ts, loaderFedPath).
  */
 export const TF_OP_CLASSES: Readonly<Record<string, TfOpClass>> = {
   PyFunc: py("runs a Python callable"),
@@ -145,7 +155,10 @@ export const TF_OP_CLASSES: Readonly<Record<string, TfOpClass>> = {
   WriteFile: fs("writes a file"),
   MatchingFiles: fs("lists files by glob"),
   MatchingFilesDataset: fs("lists files by glob"),
+  ExperimentalMatchingFilesDataset: fs("lists files by glob"),
   ImmutableConst: fs("memory-maps a file"),
+  FileSystemSetConfiguration: fs("reconfigures a file system"),
+  PrintV2: fs("prints to output_stream, which may be file://… (appends to any file)"),
   WholeFileReader: fs("reads files"),
   WholeFileReaderV2: fs("reads files"),
   TextLineReader: fs("reads files"),
@@ -155,6 +168,7 @@ export const TF_OP_CLASSES: Readonly<Record<string, TfOpClass>> = {
   TFRecordReader: fs("reads files"),
   TFRecordReaderV2: fs("reads files"),
   LMDBReader: fs("reads an LMDB database"),
+  RecordInput: fs("reads files matching a glob"),
   TextLineDataset: fs("reads files"),
   TFRecordDataset: fs("reads files"),
   TFRecordDatasetV2: fs("reads files"),
@@ -167,29 +181,48 @@ export const TF_OP_CLASSES: Readonly<Record<string, TfOpClass>> = {
   ExperimentalLMDBDataset: fs("reads an LMDB database"),
   SqlDataset: fs("opens a SQLite database file"),
   ExperimentalSqlDataset: fs("opens a SQLite database file"),
+  CacheDataset: fs("writes and reads cache files at a path"),
+  CacheDatasetV2: fs("writes and reads cache files at a path"),
   LoadDataset: fs("reads a saved dataset"),
   SaveDataset: fs("writes a dataset to files"),
   SaveDatasetV2: fs("writes a dataset to files"),
   SnapshotDataset: fs("writes dataset snapshots to files"),
   SnapshotDatasetV2: fs("writes dataset snapshots to files"),
+  SnapshotDatasetReader: fs("reads dataset snapshot files"),
+  SnapshotChunkDataset: fs("reads a snapshot chunk file"),
+  ListSnapshotChunksDataset: fs("lists snapshot chunk files"),
+  DistributedSave: fs("writes a dataset snapshot to a directory through a tf.data service (network access)"),
   DatasetToTFRecord: fs("writes a TFRecord file"),
   ExperimentalDatasetToTFRecord: fs("writes a TFRecord file"),
   CreateSummaryFileWriter: fs("writes event files"),
   CreateSummaryDbWriter: fs("writes a SQLite database file"),
   DebugIdentity: fs("dumps tensors to debug_urls (file://)"),
   DebugIdentityV2: fs("dumps tensors to a dump directory"),
+  DebugIdentityV3: fs("dumps tensors to debug_urls (file://)"),
   DebugNanCount: fs("dumps tensors to debug_urls (file://)"),
   DebugNumericSummary: fs("dumps tensors to debug_urls (file://)"),
+  DecodeProtoV2: fs("reads a descriptor file named by descriptor_source"),
+  EncodeProto: fs("reads a descriptor file named by descriptor_source"),
   LoadAndRemapMatrix: fs("reads a checkpoint file named by a tensor"),
   GenerateVocabRemapping: fs("reads vocabulary files named by tensors"),
+  // A dataset graph serialised in a tensor is rebuilt and run: its ops were never seen here.
+  DatasetFromGraph: fs("rebuilds and runs a dataset graph held in a tensor, which was not analysed"),
 
-  Save: ckpt("writes a checkpoint"),
-  SaveV2: ckpt("writes a checkpoint"),
-  SaveSlices: ckpt("writes a checkpoint"),
-  Restore: ckpt("reads a checkpoint"),
-  RestoreV2: ckpt("reads a checkpoint"),
-  RestoreSlice: ckpt("reads a checkpoint"),
-  MergeV2Checkpoints: ckpt("merges checkpoint shards"),
-  InitializeTableFromTextFile: ckpt("reads a vocabulary asset"),
-  InitializeTableFromTextFileV2: ckpt("reads a vocabulary asset"),
+  DataServiceDataset: net("reads from a tf.data service at an address"),
+  DataServiceDatasetV2: net("reads from a tf.data service at an address"),
+  DataServiceDatasetV3: net("reads from a tf.data service at an address"),
+  DataServiceDatasetV4: net("reads from a tf.data service at an address"),
+  RegisterDataset: net("sends a dataset graph to a tf.data service at an address"),
+  RegisterDatasetV2: net("sends a dataset graph to a tf.data service at an address"),
+  RemoteCall: net("runs a function on another task"),
+
+  Save: ckpt("writes a checkpoint", 0),
+  SaveV2: ckpt("writes a checkpoint", 0),
+  SaveSlices: ckpt("writes a checkpoint", 0),
+  Restore: ckpt("reads a checkpoint", 0),
+  RestoreV2: ckpt("reads a checkpoint", 0),
+  RestoreSlice: ckpt("reads a checkpoint", 0),
+  MergeV2Checkpoints: ckpt("merges checkpoint shards and deletes them", 0, 1),
+  InitializeTableFromTextFile: ckpt("reads a text file into a lookup table", 1),
+  InitializeTableFromTextFileV2: ckpt("reads a text file into a lookup table", 1),
 };
