@@ -47,7 +47,7 @@ test("a Python file nothing references is reported low, not blocked", async () =
   assert.equal(report.verdict, "pass");
 });
 
-test("code named like a library that pickled weights import is high: Python started in the folder imports it instead", async () => {
+test("code named like a library that loading a model imports is high: Python started in the folder imports it instead", async () => {
   const repo = join(dir, "shadowing");
   // scikit-learn 1.6 pickles its Cython losses as _loss.CyHalfBinomialLoss (allowlisted): _loss.py would be imported in its place.
   await mkdir(join(repo, "numpy"), { recursive: true });
@@ -71,6 +71,8 @@ test("code named like a library that pickled weights import is high: Python star
   await writeFile(join(repo, "torch.sh"), "#!/bin/sh\necho\n");
   await writeFile(join(repo, "pandas.pyo"), "");
   await writeFile(join(repo, "train.py"), "import os\n");
+  // The other formats' loaders count too (a red team ran h5py.py beside a .keras, onnx.py beside a .onnx).
+  for (const name of ["h5py.py", "onnx.py", "absl.py"]) await writeFile(join(repo, name), "import os\n");
   const report = await scanPaths([repo]);
   const found = Object.fromEntries(report.files.map((f) => [relative(repo, f.path).split(sep).join("/"), f.findings.map((x) => `${x.rule}:${x.severity}`)]));
   assert.deepEqual(found, {
@@ -88,6 +90,9 @@ test("code named like a library that pickled weights import is high: Python star
     "torch.sh": ["MG272:low"],
     "pandas.pyo": ["MG271:low"],
     "train.py": ["MG271:low"],
+    "h5py.py": ["MG271:high"],
+    "onnx.py": ["MG271:high"],
+    "absl.py": ["MG271:high"],
   });
   assert.equal(report.verdict, "block");
   assert.match(report.files.find((f) => f.path.endsWith("_loss.py"))!.findings[0]!.message, /takes the place of the _loss module/);

@@ -5,11 +5,14 @@ report it high (src/repo/checks.ts, MG271/MG272).
 
 Usage, from the repository root, once generate.py has made its venvs:
 
-    python3 scripts/allowlist/loader_modules.py [--venv DIR]... [--budget SECONDS]
+    python3 scripts/allowlist/loader_modules.py [--venv DIR]... [--budget SECONDS] [--merge]
 
 In each venv's own python, one fresh process per library imports the modules data/allowlist/
 lists for it (as unpickling may; errors are ignored: optional dependencies), for up to --budget
-seconds, and reports the top-level names that appeared in sys.modules. A library's own imports
+seconds, and reports the top-level names that appeared in sys.modules. One more process imports
+the loaders of the other formats (FORMAT_LOADERS: Keras, TensorFlow, ONNX, GGUF, safetensors…),
+which a folder's files can replace as well. --merge keeps the names of the file already written
+(to add a venv that has other libraries without the ones the file came from). A library's own imports
 (numbers, platform, threadpoolctl…) count as much as the library. Left out: modules built into the
 interpreter and those the venv's interpreter has imported before it reads sys.path[0] (os, site,
 codecs…), which no folder can replace. The allowlist's own top-level names are always in.
@@ -56,6 +59,16 @@ print(json.dumps({"builtin": sorted(sys.builtin_module_names), "startup": startu
 """
 
 
+# What loading the formats that are not pickles imports: their libraries' top modules and the
+# modules their load functions live in (keras.saving, tf.saved_model, onnx, the tokenizers).
+FORMAT_LOADERS = [
+    "keras", "keras.src.saving.saving_api", "keras.src.legacy.saving.legacy_h5_format", "h5py",
+    "tensorflow", "tensorflow.python.saved_model.load", "onnx", "onnxruntime", "gguf", "safetensors",
+    "safetensors.torch", "tokenizers", "sentencepiece", "jinja2", "transformers.models.auto.modeling_auto",
+    "transformers.models.auto.tokenization_auto", "huggingface_hub", "llama_cpp", "skops.io",
+]
+
+
 def run(python: str, code: str, args: list[str], timeout: float) -> dict:
     out = subprocess.run([python, "-c", code, *args], capture_output=True, text=True, timeout=timeout, cwd="/")
     if out.returncode != 0:
@@ -67,6 +80,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--venv", action="append", help="a venv generate.py made (repeatable; default: its three)")
     parser.add_argument("--budget", type=float, default=90, help="seconds of imports per library and venv (default 90)")
+    parser.add_argument("--merge", action="store_true", help="keep the modules and venvs data/loader-modules.json already lists")
     args = parser.parse_args()
     index = json.loads((DATA / "allowlist.json").read_text())
     shards = {top: list(json.loads((DATA / "allowlist" / f"{top}.json").read_text())["modules"]) for top in index["shards"]}
@@ -81,7 +95,7 @@ def main() -> None:
         fixed = set(state["builtin"]) | set(state["startup"])
         never = fixed if never is None else never & fixed
         libraries = {}
-        for top, modules in shards.items():
+        for top, modules in [*shards.items(), ("format loaders", FORMAT_LOADERS)]:
             result = run(python, CHILD, [str(args.budget), *modules], args.budget * 3 + 120)
             if result["imported"] == 0:
                 continue  # not installed in this venv
@@ -90,7 +104,13 @@ def main() -> None:
             print(f"{venv} {top}: {result['imported']} of {result['listed']} modules imported, {len(result['new'])} top-level names", file=sys.stderr)
         venvs.append({"venv": venv, "python": state["version"], "libraries": libraries})
 
-    modules = sorted(n for n in names if n not in (never or set()) and not n.startswith("__"))
+    # Only identifiers: a name import cannot spell (a compiler's hashed module) is no file's to take.
+    modules = {n for n in names if n not in (never or set()) and not n.startswith("__") and n.isidentifier()}
+    if args.merge:
+        written = json.loads((DATA / "loader-modules.json").read_text())
+        modules |= set(written["modules"])
+        venvs = written["venvs"] + venvs
+    modules = sorted(modules)
     out = {
         "schema": "modelgate.loader-modules/v1",
         "generator": "python3 scripts/allowlist/loader_modules.py",

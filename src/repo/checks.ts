@@ -770,7 +770,7 @@ function importedAs(stem: string, remoteModules: ReadonlyMap<string, string>): s
 function shadowedLibrary(stem: string): string | undefined {
   const top = stem.endsWith("/__init__") ? stem.slice(0, -"/__init__".length) : stem;
   if (top.includes("/") || !loaderModules().has(top)) return undefined;
-  return `it takes the place of the ${top} module that loading pickled weights imports, for Python started in this folder`;
+  return `it takes the place of the ${top} module that loading a model imports, for Python started in this folder`;
 }
 
 /** A pickle weight file in a folder that also has safetensors weights. */

@@ -73,14 +73,14 @@ export const KERAS_AND_REPO_RULES = {
     name: "repo-python-code",
     severity: "low",
     description:
-      "The repository ships Python code. Loading the weights does not run it, unless a config makes a loader import it (auto_map, modules.json, model_index.json), it is custom_generate/generate.py, or it sits at the top of the folder (a link too) named like a module that loading pickled weights imports (numpy.py, sklearn/__init__.py, _loss.py, numbers.py), which Python started in the folder imports instead: then it is high.",
+      "The repository ships Python code. Loading the weights does not run it, unless a config makes a loader import it (auto_map, modules.json, model_index.json), it is custom_generate/generate.py, or it sits at the top of the folder (a link too) named like a module that loading a model imports (numpy.py, sklearn/__init__.py, _loss.py, numbers.py, h5py.py, onnx.py), which Python started in the folder imports instead: then it is high.",
     reference: TRUST_REMOTE_CODE,
   },
   MG272: {
     name: "repo-executable",
     severity: "low",
     description:
-      "The repository ships a native executable or library (ELF, PE, Mach-O) or a script (shebang, shell, batch). Loading the weights does not run it, so it is low; a native module that a config makes loaders import (auto_map), or one at the top of the folder named like a module that loading pickled weights imports (numpy.cpython-311-x86_64-linux-gnu.so), runs at load time and is high.",
+      "The repository ships a native executable or library (ELF, PE, Mach-O) or a script (shebang, shell, batch). Loading the weights does not run it, so it is low; a native module that a config makes loaders import (auto_map), or one at the top of the folder named like a module that loading a model imports (numpy.cpython-311-x86_64-linux-gnu.so), runs at load time and is high.",
     reference: "https://jfrog.com/blog/data-scientists-targeted-by-malicious-hugging-face-ml-models-with-silent-backdoor/",
   },
   MG273: {
