@@ -440,7 +440,10 @@ function templateFindings(t: string): RecordingContext {
 describe("chat templates", () => {
   const families = readdirSync(TEMPLATES).filter((f) => f.endsWith(".jinja"));
   test("the real families are all present", () => {
-    for (const f of ["chatml", "llama2", "llama3", "llama3_1", "mistral", "gemma", "qwen2_5", "qwen3", "phi3"]) assert.ok(families.includes(`${f}.jinja`), f);
+    const expected = ["chatml", "llama2", "llama3", "llama3_1", "mistral", "gemma", "qwen2_5", "qwen3", "phi3"];
+    // Tool-use and namespace-heavy templates (set, macros, namespace(), loop.previtem, strftime_now, subscripts by data keys).
+    expected.push("qwen3_coder", "hermes_tool_use", "mistral_tools", "mistral_small_3_1", "command_r_tools", "deepseek_v3", "granite3", "gemma3", "phi4_mini_tools");
+    for (const f of expected) assert.ok(families.includes(`${f}.jinja`), f);
   });
   for (const f of families) {
     test(`${f} has no finding`, () => assert.deepEqual(templateFindings(readFileSync(join(TEMPLATES, f), "utf8")).reports, []));
@@ -466,7 +469,54 @@ describe("chat templates", () => {
     ["in a macro", "{% macro m() %}{{ range.__init__ }}{% endmacro %}{{ m() }}"],
     ["CVE-2024-34359 payload (unparseable by the JS parser)", "{% for x in ().__class__.__base__.__subclasses__() %}{{ x }}{% endfor %}"],
   ];
-  for (const [name, t] of escapes) test(`flags ${name} as critical`, () => assertOnly(templateFindings(t), "MG220"));
+  const obfuscated: [string, string][] = [
+    // Red team round 6: each renders to code execution under plain jinja2.Environment.
+    ["a global aliased, names built by ~ and used by variable", "{% set c = cycler %}{% set a = '__in' ~ 'it__' %}{% set b = '__glo' ~ 'bals__' %}{{ c[a][b]['os']['popen']('id') }}"],
+    ["namespace(f=lipsum) and names joined from a list", "{% set n = namespace(f=lipsum) %}{% set g = ['_','_glob','als_','_']|join %}{{ n.f[g] }}"],
+    ["a dict of names walking __mro__", "{% set k = {'c':'__cla'+'ss__','m':'__m'+'ro__'} %}{{ ''[k.c][k.m] }}"],
+    ["names formatted from character codes", "{% set g = '%c%c' % (95,95) ~ 'globals' ~ '%c%c' % (95,95) %}{% set j = joiner %}{{ j[g] }}"],
+    ["names reversed", "{% set g = ('__slab' ~ 'olg__')|reverse %}{{ x[g] }}"],
+    // The same class by other roads.
+    ["an underscore cut from a literal", "{% set u = 'a_b'[1] %}{{ x[u ~ u ~ 'class' ~ u ~ u] }}"],
+    ["an underscore from a loop over a literal", "{% for c in 'a_b' %}{{ x[c ~ c ~ 'class' ~ c ~ c] }}{% endfor %}"],
+    ["str.format with a character code", "{{ x['{:c}{:c}class{:c}{:c}'.format(95, 95, 95, 95)] }}"],
+    ["str.translate", "{{ x['aaclassaa'.translate({97: 95})] }}"],
+    ["format filter", "{{ x['%c%cclass%c%c'|format(95, 95, 95, 95)] }}"],
+    ["replace filter", "{% set k = 'xxclassxx'|replace('x', '_') %}{{ x[k] }}"],
+    ["a keyword name turned into a string", "{{ x[dict(__class__=1)|first] }}"],
+    ["a block set", "{% set s %}__class__{% endset %}{{ x[s] }}"],
+    ["a macro argument", "{% macro m(a) %}{{ x[a] }}{% endmacro %}{{ m('a_b'[1] ~ 'a_b'[1] ~ 'class') }}"],
+    ["a list filled by append", "{% set l = [] %}{% set _ = l.append('a_b'[1]) %}{{ x[l|first ~ l|first ~ 'class'] }}"],
+    ["a namespace attribute", "{% set ns = namespace(k='') %}{% set ns.k = 'a_b'[1] ~ 'a_b'[1] %}{{ x[ns.k ~ 'class'] }}"],
+    ["a render-time function fed a name", "{{ x[strftime_now('__cl' ~ 'ass__')] }}"],
+    ["characters of stringified data concatenated", "{% set u = (raise_exception|string)[15] %}{{ x[u ~ u ~ 'class' ~ u ~ u] }}"],
+    ["attributes walked by render-time names", "{{ messages[messages[0].content][messages[1].content] }}"],
+    ["a call of what a render-time name looked up", "{{ x[messages[0].content]('id') }}"],
+    ["map applying attr", "{{ xs|map('attr', k)|list }}"],
+    ["a computed map filter name", "{{ xs|map(k, '__class__')|list }}"],
+    ["selectattr with a computed name", "{{ xs|selectattr(k)|list }}"],
+    ["a dotted attribute path", "{{ xs|map(attribute='a.__class__')|list }}"],
+    ["lipsum passed to a macro", "{% macro m(f) %}{{ f }}{% endmacro %}{{ m(lipsum) }}"],
+    ["range aliased", "{% set r = range %}{{ r }}"],
+    ["loop aliased", "{% for m in messages %}{% set l = loop %}{% endfor %}"],
+    ["loop subscripted", "{% for m in messages %}{{ loop[k] }}{% endfor %}"],
+    ["self used at all", "{{ self }}"],
+    ["str.format reading attributes", "{{ '{0.__class__}'.format(x) }}"],
+    ["str.format on a built string", "{{ ('{0.' ~ k ~ '}').format(x) }}"],
+  ];
+  for (const [name, t] of [...escapes, ...obfuscated]) test(`flags ${name} as critical`, () => assertOnly(templateFindings(t), "MG220"));
+  test("allows ordinary subscripts: literal and data keys, index arithmetic, role maps, keys of the same dict", () => {
+    const t = [
+      "{% set roles = {'user': '<|user|>', 'assistant': '<|assistant|>'} %}{% set ns = namespace(last=0) %}",
+      "{% for m in messages %}{% set ns.last = loop.index0 %}{{ roles[m['role']] }}{{ m.tool_calls[0]['function']['name'] }}",
+      "{% if loop.index0 > 0 %}{{ messages[loop.index0 - 1].role }}{% endif %}{% endfor %}{{ messages[ns.last]['content'] }}",
+      "{% for k in ['name', 'type'] %}{{ tool[k] }}{% endfor %}{% for key, value in tool.items() %}{{ tool[key] | tojson }}{% endfor %}",
+      "{% set key = 'tool_calls' %}{{ message[key] }}{{ message.content.split('</think>')[-1] }}{{ tools | tojson(indent=4) }}",
+      "{{ strftime_now('%d %B %Y') }}{{ raise_exception('roles must alternate') if false }}{{ range(3) | list }}{{ (messages|length - 1) }}",
+      "{{ '{}: {}'.format('role', 'user') }}{{ xs|selectattr('role', 'equalto', 'user')|map(attribute='content')|join('\\n') }}",
+    ].join("");
+    assert.deepEqual(templateFindings(t).reports, []);
+  });
   for (const stmt of ["{% import 'os' as os %}", "{% from 'x' import y %}", "{% include 'x' %}", "{%- extends 'base' -%}"]) {
     test(`flags ${stmt} and still checks the rest`, () => {
       const ctx = templateFindings(`${stmt}{{ lipsum.__globals__ }}`);

@@ -7,6 +7,8 @@
  */
 import { onFirstUse } from "../onFirstUse.js";
 import type { ScanContext } from "./context.js";
+import { children, constantString, filterParts, identifierName, type Node, splitArguments } from "./templateAst.js";
+import { Origin, SAFE_KEY, TemplateFlow } from "./templateFlow.js";
 
 export const TEMPLATE_LIMITS = Object.freeze({
   /** Longest template checked (CWE-400); real ones are a few KB. */
@@ -19,24 +21,40 @@ export const TEMPLATE_LIMITS = Object.freeze({
 const IMPORT_STATEMENTS = new Set(["import", "from", "include", "extends"]);
 /** Harmless statements transformers adds to Jinja (assistant-mask markers) that the JS parser does not know. */
 const MARKER_STATEMENTS = new Set(["generation", "endgeneration"]);
-/** Jinja and Flask globals whose attributes lead to Python internals in known SSTI payloads. */
-const SSTI_GLOBALS = new Set(["lipsum", "cycler", "joiner", "namespace", "range", "dict", "self", "config", "request", "url_for", "get_flashed_messages"]);
+/**
+ * Jinja (and Flask) globals whose attributes lead to Python internals in known SSTI payloads. Real
+ * templates only call them (`namespace(i=0)`, `range(n)`); any other use (an alias, an argument, a
+ * namespace field, a subscript) hands the object to code that reads its attributes.
+ */
+const CALLED_GLOBALS = new Set(["lipsum", "cycler", "joiner", "namespace", "range", "dict", "url_for", "get_flashed_messages"]);
+/** Globals no chat template uses at all: the template reference and Flask's request and config. */
+const FORBIDDEN_GLOBALS = new Set(["self", "config", "request"]);
 /** Names of modules and builtins that no template defines: referencing them is an attempt to reach Python. */
 const PYTHON_NAMES = new Set(["os", "sys", "subprocess", "builtins", "importlib", "eval", "exec", "compile", "getattr", "setattr", "globals", "locals"]);
 /** Attribute names that only module objects have. */
 const MODULE_ATTRIBUTES = new Set(["os", "sys", "subprocess", "builtins", "importlib", "popen"]);
 /** An attribute name Jinja's sandbox refuses: every one starting with "_". */
 const PRIVATE_NAME = /^_/;
-/** A string literal naming a dunder (`"__class__"`), a dunder path (`"x.__globals__"`) or a mangled name (`"_TemplateReference__context"`). */
+/** A string naming a dunder (`"__class__"`), a dunder path (`"x.__globals__"`) or a mangled name (`"_TemplateReference__context"`). */
 const PRIVATE_STRING = /^__\w+__$|\.__\w+__|^_[A-Za-z]\w*__\w/;
-/** Concatenations folded when looking for attribute names built from pieces (CWE-674: the parser builds long chains left-deep). */
-const MAX_FOLD_DEPTH = 64;
-
-/** An AST node as the parser builds it: a `type` and child nodes in its other fields. */
-interface Node {
-  type: string;
-  [field: string]: unknown;
-}
+/** str.format fields that read attributes or items (`{0.__class__}`, `{0[x]}`). */
+const FORMAT_LOOKUP = /\{[^{}:!]*[.[]/;
+/**
+ * Filters that read attributes by name (getattr for |attr, Jinja's make_attrgetter for the rest,
+ * which also walks dotted paths): where the name is passed.
+ */
+const ATTRIBUTE_ARGUMENTS: Readonly<Record<string, { position?: number; keyword?: string }>> = {
+  attr: { position: 0 },
+  selectattr: { position: 0 },
+  rejectattr: { position: 0 },
+  groupby: { position: 0, keyword: "attribute" },
+  map: { keyword: "attribute" },
+  sort: { keyword: "attribute" },
+  sum: { keyword: "attribute" },
+  unique: { keyword: "attribute" },
+  min: { keyword: "attribute" },
+  max: { keyword: "attribute" },
+};
 
 const jinja = onFirstUse<typeof import("@huggingface/jinja")>("@huggingface/jinja");
 
@@ -93,14 +111,14 @@ function reportParseFailure(err: unknown, ctx: ScanContext, where: string): void
 }
 
 /** Fallback for templates that do not parse: private attributes and globals' attributes, read off the tokens. */
-function scanTokens(tokens: Token[], escape: (evidence: string, why: string) => void): void {
+function scanTokens(tokens: Token[], escape: Escape): void {
   tokens.forEach((token, i) => {
     const next = tokens[i + 1];
     const afterDot = tokens[i - 1]?.type === "Dot";
     if (token.type === "Identifier" && afterDot && PRIVATE_NAME.test(token.value)) escape(`.${token.value}`, `reads private attribute "${token.value}"`);
     else if (token.type === "Identifier" && afterDot && MODULE_ATTRIBUTES.has(token.value)) escape(`.${token.value}`, `reads module attribute "${token.value}"`);
-    else if (token.type === "Identifier" && !afterDot && SSTI_GLOBALS.has(token.value) && next?.type === "Dot") {
-      escape(`${token.value}.`, `reads an attribute of the Jinja global "${token.value}"`);
+    else if (token.type === "Identifier" && !afterDot && isMisusedGlobal(token.value, next?.type === "OpenParen")) {
+      escape(token.value, `uses the Jinja global "${token.value}" other than by calling it`);
     } else if (token.type === "StringLiteral" && PRIVATE_STRING.test(token.value)) {
       escape(JSON.stringify(token.value), `holds the private attribute name ${JSON.stringify(token.value)}`);
     }
@@ -108,7 +126,7 @@ function scanTokens(tokens: Token[], escape: (evidence: string, why: string) => 
 }
 
 /** Last resort when even the tokenizer fails: dunder and mangled names in the raw text. */
-function scanText(template: string, escape: (evidence: string, why: string) => void): void {
+function scanText(template: string, escape: Escape): void {
   for (const m of template.matchAll(/\b__[A-Za-z]\w*__\b|\b_[A-Za-z]\w*__[A-Za-z]\w*/g)) escape(m[0], `names the private attribute "${m[0]}"`);
 }
 
@@ -132,129 +150,137 @@ function dropStatements(tokens: Token[], found: (name: string, text: string) => 
   return kept;
 }
 
+/** Whether a use of `name` is a use of a Jinja global that real templates only call, or never use. */
+function isMisusedGlobal(name: string, called: boolean): boolean {
+  return FORBIDDEN_GLOBALS.has(name) || (CALLED_GLOBALS.has(name) && !called);
+}
+
+type Escape = (evidence: string, why: string) => void;
+
+/** What the checks of one template share: the value origins, and the identifiers whose use the parent made ordinary. */
+interface Walk {
+  flow: TemplateFlow;
+  escape: Escape;
+  /** Identifiers called directly (`namespace(...)`, `loop(...)`). */
+  called: Set<Node>;
+  /** `loop` read for a plain attribute (`loop.index0`). */
+  loopReads: Set<Node>;
+}
+
 /** Walks the tree iteratively; returns false if it was cut at the depth bound. */
-function walk(root: Node, escape: (evidence: string, why: string) => void): boolean {
+function walk(root: Node, escape: Escape): boolean {
+  const flow = new TemplateFlow(root, TEMPLATE_LIMITS.maxDepth);
+  const state: Walk = { flow, escape, called: new Set(), loopReads: new Set() };
   const stack: { node: Node; depth: number }[] = [{ node: root, depth: 0 }];
-  let complete = true;
+  let complete = flow.complete;
   while (stack.length > 0) {
     const { node, depth } = stack.pop()!;
     if (depth > TEMPLATE_LIMITS.maxDepth) {
       complete = false;
       continue;
     }
-    inspect(node, escape);
+    inspect(node, state);
     for (const child of children(node)) stack.push({ node: child, depth: depth + 1 });
   }
   return complete;
 }
 
-/** The checks on one node. */
-function inspect(node: Node, escape: (evidence: string, why: string) => void): void {
+/** The checks on one node (parents are inspected before their children). */
+function inspect(node: Node, w: Walk): void {
   switch (node.type) {
-    case "MemberExpression": {
-      const attribute = memberName(node);
-      const object = node["object"] as Node;
-      if (attribute !== undefined && PRIVATE_NAME.test(attribute)) escape(text(node), `reads private attribute "${attribute}"`);
-      else if (attribute !== undefined && MODULE_ATTRIBUTES.has(attribute)) escape(text(node), `reads module attribute "${attribute}"`);
-      else if (node["computed"] === true && attribute === undefined && isStringBuilder(node["property"] as Node)) {
-        escape(text(node), "subscripts with a string built at render time, which hides the attribute it reads");
-      }
-      if (object.type === "Identifier" && SSTI_GLOBALS.has(object["value"] as string)) {
-        escape(text(node), `reads an attribute of the Jinja global "${object["value"] as string}"`);
-      }
+    case "MemberExpression":
+      inspectMember(node, w);
+      break;
+    case "Identifier":
+      inspectIdentifier(node, w);
+      break;
+    case "CallExpression":
+      inspectCall(node, w);
+      break;
+    case "FilterExpression":
+      inspectFilter(node, w);
+      break;
+    case "KeywordArgumentExpression": {
+      // dict(__class__=1)|first and namespace(__init__=…) turn keyword names into strings.
+      const key = identifierName(node["key"] as Node) ?? "";
+      if (PRIVATE_NAME.test(key)) w.escape(`${key}=`, `passes the keyword "${key}", which makes a private name a string`);
       break;
     }
-    case "Identifier": {
-      const name = node["value"] as string;
-      if (PYTHON_NAMES.has(name) || name.startsWith("__")) escape(name, `names the Python module or builtin "${name}"`);
-      break;
-    }
-    case "FilterExpression": {
-      const filter = node["filter"] as Node;
-      if (filter.type !== "CallExpression" || calleeName(filter) !== "attr") break;
-      const arg = (filter["args"] as Node[])[0];
-      const name = arg ? constantString(arg) : undefined;
-      if (name === undefined) escape(text(node), "reads an attribute whose name is computed at render time (|attr)");
-      else if (PRIVATE_NAME.test(name)) escape(text(node), `reads private attribute "${name}" through |attr`);
-      break;
-    }
-    case "StringLiteral": {
-      const value = node["value"] as string;
-      if (PRIVATE_STRING.test(value)) escape(JSON.stringify(value), `holds the private attribute name ${JSON.stringify(value)}`);
+    case "StringLiteral":
+    case "BinaryExpression": {
+      const value = constantString(node);
+      if (value !== undefined && PRIVATE_STRING.test(value)) w.escape(JSON.stringify(value), `holds the private attribute name ${JSON.stringify(value)}`);
       break;
     }
   }
 }
 
-/** Child nodes, skipping the parts that are names rather than expressions (attribute names, keyword names, filter names, operators). */
-function children(node: Node): Node[] {
-  const out: Node[] = [];
-  const add = (v: unknown): void => {
-    if (Array.isArray(v)) v.forEach(add);
-    else if (v instanceof Map) for (const [k, x] of v) add(k), add(x);
-    else if (isNode(v)) out.push(v);
-  };
-  for (const [field, value] of Object.entries(node)) {
-    if (field === "operator") continue;
-    if (node.type === "MemberExpression" && field === "property" && node["computed"] !== true) continue;
-    if (node.type === "KeywordArgumentExpression" && field === "key") continue;
-    if ((node.type === "FilterExpression" || node.type === "FilterStatement") && field === "filter") {
-      const filter = value as Node;
-      if (filter.type === "CallExpression") add(filter["args"]);
-      continue;
-    }
-    if (node.type === "TestExpression" && field === "test") continue;
-    if (node.type === "Macro" && field === "name") continue;
-    add(value);
-  }
-  return out;
-}
-
-function isNode(v: unknown): v is Node {
-  return typeof v === "object" && v !== null && typeof (v as { type?: unknown }).type === "string" && !(v instanceof Map);
-}
-
-/** The attribute a member expression reads, when known without rendering. */
-function memberName(node: Node): string | undefined {
+function inspectMember(node: Node, w: Walk): void {
+  const object = node["object"] as Node;
   const property = node["property"] as Node;
-  if (node["computed"] !== true) return property.type === "Identifier" ? (property["value"] as string) : undefined;
-  return constantString(property);
-}
-
-/** A string literal, or a concatenation (`+`, `~`) of string literals, folded. */
-function constantString(node: Node, depth = 0): string | undefined {
-  if (node.type === "StringLiteral") return node["value"] as string;
-  if (node.type === "BinaryExpression" && depth < MAX_FOLD_DEPTH) {
-    const op = (node["operator"] as Token).value;
-    if (op !== "+" && op !== "~") return undefined;
-    const left = constantString(node["left"] as Node, depth + 1);
-    const right = left === undefined ? undefined : constantString(node["right"] as Node, depth + 1);
-    return left !== undefined && right !== undefined ? left + right : undefined;
-  }
-  return undefined;
+  const computed = node["computed"] === true;
+  const attribute = computed ? constantString(property) : identifierName(property);
+  if (attribute !== undefined && PRIVATE_NAME.test(attribute)) w.escape(text(node), `reads private attribute "${attribute}"`);
+  else if (attribute !== undefined && MODULE_ATTRIBUTES.has(attribute)) w.escape(text(node), `reads module attribute "${attribute}"`);
+  else if (attribute === undefined && computed && property.type !== "SliceExpression") inspectKey(node, w);
+  if (identifierName(object) === "loop" && !computed && attribute !== undefined && !PRIVATE_NAME.test(attribute)) w.loopReads.add(object);
 }
 
 /**
- * A subscript key assembled from strings (`x['__cl' ~ y]`, `x[parts|join]`): legitimate keys are
- * literals, variables or index arithmetic (`messages[loop.index0 + 1]`).
+ * A subscript by a key that is not a literal: plain Jinja falls back to getattr for string keys, so
+ * the key must not be a string the template made, and names from render-time data must not walk on
+ * from what such a lookup returned (`x[k1][k2]`: attribute after attribute).
  */
-function isStringBuilder(node: Node): boolean {
-  if (node.type === "BinaryExpression") {
-    const op = (node["operator"] as Token).value;
-    const stringOperand = [node["left"], node["right"]].some((side) => (side as Node).type === "StringLiteral");
-    return op === "~" || (op === "+" && stringOperand);
+function inspectKey(node: Node, w: Walk): void {
+  const key = w.flow.origin(node["property"] as Node);
+  if (key & ~SAFE_KEY) {
+    w.escape(text(node), "subscripts with a name the template builds, which plain Jinja reads as an attribute (getattr)");
+  } else if (key & Origin.Data && w.flow.origin(node["object"] as Node) & Origin.Dynamic) {
+    w.escape(text(node), "subscripts again by a render-time name what a subscript by a render-time name returned, walking attributes by names the template does not show");
   }
-  return node.type === "FilterExpression" && ["join", "format", "replace", "reverse"].includes(filterName(node) ?? "");
 }
 
-function filterName(node: Node): string | undefined {
-  const filter = node["filter"] as Node;
-  return filter.type === "Identifier" ? (filter["value"] as string) : calleeName(filter);
+function inspectIdentifier(node: Node, w: Walk): void {
+  const name = node["value"] as string;
+  if (PYTHON_NAMES.has(name) || name.startsWith("__")) w.escape(name, `names the Python module or builtin "${name}"`);
+  else if (name === "loop" ? !w.called.has(node) && !w.loopReads.has(node) : isMisusedGlobal(name, w.called.has(node))) {
+    w.escape(name, `uses the Jinja global "${name}" other than by calling it, which hands its Python attributes to the template`);
+  }
 }
 
-function calleeName(call: Node): string | undefined {
-  const callee = call["callee"] as Node;
-  return callee.type === "Identifier" ? (callee["value"] as string) : undefined;
+function inspectCall(node: Node, w: Walk): void {
+  const callee = node["callee"] as Node;
+  w.called.add(callee);
+  const method = callee.type === "MemberExpression" && callee["computed"] !== true ? identifierName(callee["property"] as Node) : undefined;
+  if (method === "format" || method === "format_map") {
+    const receiver = callee["object"] as Node;
+    if (receiver.type !== "StringLiteral" || FORMAT_LOOKUP.test(receiver["value"] as string)) {
+      w.escape(text(node), "formats with str.format a string whose fields can read attributes");
+    }
+  } else if (method === undefined && w.flow.origin(callee) & Origin.Dynamic) {
+    w.escape(text(node), "calls what a subscript by a render-time name returned");
+  }
+}
+
+/** Filters that read attributes by a name, and map(), which applies a filter named by its first argument. */
+function inspectFilter(node: Node, w: Walk): void {
+  const { name, args } = filterParts(node["filter"] as Node);
+  const { positional, keywords } = splitArguments(args);
+  if (name === "map" && positional.length > 0) {
+    const applied = constantString(positional[0]!);
+    if (applied === undefined) w.escape(text(node), "applies a filter whose name is computed at render time (|map)");
+    else checkAttributeArguments(applied, positional.slice(1), keywords, node, w);
+  } else if (name !== undefined) checkAttributeArguments(name, positional, keywords, node, w);
+}
+
+function checkAttributeArguments(filter: string, positional: Node[], keywords: Map<string, Node>, node: Node, w: Walk): void {
+  const where = Object.hasOwn(ATTRIBUTE_ARGUMENTS, filter) ? ATTRIBUTE_ARGUMENTS[filter]! : undefined;
+  if (where === undefined) return;
+  const arg = (where.position !== undefined ? positional[where.position] : undefined) ?? (where.keyword !== undefined ? keywords.get(where.keyword) : undefined);
+  if (arg === undefined || arg.type === "IntegerLiteral") return;
+  const path = constantString(arg);
+  if (path === undefined) w.escape(text(node), `reads an attribute whose name is computed at render time (|${filter})`);
+  else if (path.split(".").some((part) => PRIVATE_NAME.test(part))) w.escape(text(node), `reads private attribute "${path}" through |${filter}`);
 }
 
 /** Short source-like text of an expression, for evidence. */
