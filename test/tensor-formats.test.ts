@@ -364,6 +364,27 @@ describe("GGUF", () => {
     const numeric = new G().header(3, 0n, 1n).str("tokenizer.chat_template").u32(UINT32).u32(1).bytes();
     assertOnly(await run(scanGguf, numeric), "MG210");
   });
+  test("a key cut at a NUL is the key llama.cpp reads: its template is checked and the key reported", async () => {
+    const b = new G().header(3, 0n, 1n).str("tokenizer.chat_template\0").u32(STRING).str("{{ cycler.__init__.__globals__.os.popen('id').read() }}").bytes();
+    const ctx = await run(scanGguf, b);
+    assertOnly(ctx, "MG216");
+    assertOnly(ctx, "MG220");
+    assert.ok(ctx.reports.some((r) => r.message.includes("cut it at the NUL")));
+    assertOnly(await run(scanGguf, new G().header(3, 0n, 1n).str("general.name\x07").u32(UINT32).u32(1).bytes()), "MG216");
+  });
+  test("a NUL-suffixed duplicate of a template key is a duplicate, and both templates are checked", async () => {
+    const b = new G().header(3, 0n, 2n).str("tokenizer.chat_template").u32(STRING).str("{{ messages }}")
+      .str("tokenizer.chat_template\0x").u32(STRING).str("{{ lipsum.__globals__ }}").bytes();
+    const ctx = await run(scanGguf, b);
+    assert.ok(ctx.reports.filter((r) => r.rule === "MG216").length >= 2);
+    assertOnly(ctx, "MG220");
+  });
+  test("tensor data is checked under every alignment a loader can take", async () => {
+    // llama.cpp reads the NUL-suffixed alignment (64); gguf-py does not, and uses the default 32.
+    const b = new G().header(3, 1n, 1n).str("general.alignment\0").u32(UINT32).u32(64).tensor("w", [8n], 0, 32n).padTo(64).raw(Buffer.alloc(64)).bytes();
+    const ctx = await run(scanGguf, b);
+    assert.ok(ctx.rules().includes("MG215"), "offset 32 is not a multiple of 64");
+  });
   test("checks a template found before the header breaks", async () => {
     const patched = Buffer.concat([template("{{ cycler.__init__.__globals__ }}"), Buffer.from("junk")]);
     patched.writeBigUInt64LE(2n, 16); // two key/values declared, one present, then junk

@@ -33,6 +33,8 @@ const DEFAULT_ALIGNMENT = 32;
 const ALIGNMENT_KEY = "general.alignment";
 const TEMPLATE_KEY = "tokenizer.chat_template";
 const TOKENS_KEY = "tokenizer.ggml.tokens";
+/** Control characters in a key: C loaders stop at NUL, and none belongs in a key. */
+const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/;
 const INT64_MAX = (1n << 63n) - 1n;
 const SIZE_MAX = (1n << 64n) - 1n;
 
@@ -193,7 +195,8 @@ interface TensorInfo {
 }
 
 interface Header {
-  alignment: number;
+  /** Every alignment some loader can take: duplicate or NUL-suffixed keys give them different ones. */
+  alignments: number[];
   tensors: TensorInfo[];
   /** End of the tensor infos: data starts at the next multiple of the alignment. */
   infosEnd: number;
@@ -210,7 +213,7 @@ export const scanGguf: FormatScanner = async (source: ByteSource, ctx: ScanConte
   }
   // Templates found before a break are still checked: the loader may have read them too.
   for (const t of templates) checkChatTemplate(t.text, ctx, `GGUF metadata ${t.key}`);
-  if (header) checkTensorData(header, source.size, ctx);
+  if (header) for (const alignment of header.alignments) checkTensorData(header, alignment, source.size, ctx);
 };
 
 async function readHeader(source: ByteSource, ctx: ScanContext, templates: { key: string; text: string }[]): Promise<Header> {
@@ -229,23 +232,29 @@ async function readHeader(source: ByteSource, ctx: ScanContext, templates: { key
   const tensorCount = await r.count("tensor count", n + 4 + 4 + 8);
   const kvCount = await r.count("metadata key/value count", n + 4 + 1);
 
-  let alignment = DEFAULT_ALIGNMENT;
+  const alignments: number[] = [];
+  let exactAlignmentKey = false;
   const keys = new Set<string>();
   for (let i = 0; i < kvCount; i++) {
     const keyAt = r.pos;
-    const key = await readName(r, "metadata key");
-    if (keys.has(key)) ctx.report("MG216", `GGUF metadata key "${key}" appears twice`, { offset: keyAt, evidence: key });
+    const stored = await readName(r, "metadata key");
+    const key = loaderKey(stored);
+    checkKey(stored, key, keys.has(key), keyAt, ctx);
     keys.add(key);
     const typeAt = r.pos;
     const type = await r.u32();
-    if (key === ALIGNMENT_KEY) alignment = await readAlignment(r, type, ctx);
-    else if (key === TEMPLATE_KEY || key.startsWith(`${TEMPLATE_KEY}.`)) await readTemplate(r, key, type, typeAt, ctx, templates);
+    if (key === ALIGNMENT_KEY) {
+      alignments.push(await readAlignment(r, type, ctx));
+      exactAlignmentKey ||= stored === key;
+    } else if (key === TEMPLATE_KEY || key.startsWith(`${TEMPLATE_KEY}.`)) await readTemplate(r, key, type, typeAt, ctx, templates);
     else if (Object.hasOwn(READ_WIDE, key)) {
       const shape: ArrayShape = { key, type, at: typeAt };
       shapes.push(shape);
       await skipValue(r, type, typeAt, 0, shape);
     } else await skipValue(r, type, typeAt, 0);
   }
+  // Readers that keep the NUL (gguf-py) find no alignment key behind one, and use the default.
+  if (!exactAlignmentKey) alignments.push(DEFAULT_ALIGNMENT);
   checkReadWide(shapes, ctx);
 
   const tensors: TensorInfo[] = [];
@@ -263,7 +272,31 @@ async function readHeader(source: ByteSource, ctx: ScanContext, templates: { key
     names.add(info.name);
     tensors.push(info);
   }
-  return { alignment, tensors, infosEnd: r.pos };
+  return { alignments: [...new Set(alignments)], tensors, infosEnd: r.pos };
+}
+
+/**
+ * A key as llama.cpp reads it: gguf_get_key hands out the key as a C string (gguf_find_key compares
+ * with strcmp, the model loader copies it into a std::string), so everything from the first NUL
+ * on is cut and "tokenizer.chat_template\0" is tokenizer.chat_template.
+ */
+function loaderKey(stored: string): string {
+  const nul = stored.indexOf("\0");
+  return nul < 0 ? stored : stored.slice(0, nul);
+}
+
+/**
+ * A key with control characters, or one that another key already named as loaders read it: which
+ * value wins differs (llama.cpp's gguf_find_key and model loader take the first, llama-cpp-python's
+ * metadata dict the last), so every value is checked and the ambiguity is reported.
+ */
+function checkKey(stored: string, key: string, duplicate: boolean, at: number, ctx: ScanContext): void {
+  const shown = JSON.stringify(stored);
+  if (CONTROL_CHARACTER.test(stored)) {
+    const read = stored === key ? "" : `; C loaders cut it at the NUL and read "${key}"`;
+    ctx.report("MG216", `GGUF metadata key ${shown} holds a control character${read}`, { offset: at, evidence: shown });
+  }
+  if (duplicate) ctx.report("MG216", `GGUF metadata key "${key}" appears twice (as loaders read it); every value is checked`, { offset: at, evidence: shown });
 }
 
 async function readName(r: HeaderReader, what: string): Promise<string> {
@@ -393,16 +426,16 @@ async function readTensorInfo(r: HeaderReader): Promise<TensorInfo> {
 }
 
 /** Tensor data: sizes from known types, inside the file, aligned, not overlapping. */
-function checkTensorData(header: Header, fileSize: number, ctx: ScanContext): void {
-  const dataStart = BigInt(Math.ceil(header.infosEnd / header.alignment) * header.alignment);
+function checkTensorData(header: Header, alignment: number, fileSize: number, ctx: ScanContext): void {
+  const dataStart = BigInt(Math.ceil(header.infosEnd / alignment) * alignment);
   const dataLength = BigInt(fileSize) - dataStart;
   const placed: { info: TensorInfo; end: bigint }[] = [];
   for (const info of header.tensors) {
     const bytes = tensorBytes(info, ctx);
     if (bytes === undefined) continue;
     const evidence = `offset ${info.offset}, ${bytes} bytes, dims [${info.dims.join(", ")}]`;
-    if (info.offset % BigInt(header.alignment) !== 0n) {
-      ctx.report("MG215", `GGUF tensor "${info.name}" starts at data offset ${info.offset}, not a multiple of the alignment ${header.alignment}`, {
+    if (info.offset % BigInt(alignment) !== 0n) {
+      ctx.report("MG215", `GGUF tensor "${info.name}" starts at data offset ${info.offset}, not a multiple of the alignment ${alignment}`, {
         offset: info.at,
         evidence,
       });

@@ -113,7 +113,8 @@ export const TENSOR_FORMAT_RULES = {
   MG216: {
     name: "gguf-duplicate-key",
     severity: "high",
-    description: "A GGUF metadata key appears twice: loaders disagree on which value wins (a second chat template can hide behind the first).",
+    description:
+      "A GGUF metadata key appears twice as loaders read it, or holds a NUL or another control character (llama.cpp reads keys as C strings, so \"tokenizer.chat_template\\0\" is tokenizer.chat_template): loaders disagree on which value wins (llama.cpp takes the first, llama-cpp-python's metadata dict the last), so a second chat template can hide behind the first. Every value is checked.",
     reference: GGUF_SPEC,
   },
   MG217: {
