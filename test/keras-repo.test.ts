@@ -199,6 +199,17 @@ for (const [what, fn, rule, severity] of [
   });
 }
 
+test("registered custom objects are low, never imports: a layer with no module, a function Keras 3 saves under builtins (a precision run's register_keras_serializable models)", () => {
+  for (const ref of [
+    { module: null, class_name: "ScaledDense", config: { units: 8 }, registered_name: "MyLayers>ScaledDense" },
+    { module: "builtins", class_name: "function", config: "Custom>swish_custom", registered_name: "function" },
+  ]) {
+    const ctx = new RecordingContext();
+    checkKerasConfigText(activationConfig(ref), ctx, "config.json");
+    assert.deepEqual(ctx.reports.map((r) => [r.rule, r.extra.severity ?? ruleInfo(r.rule).severity]), [["MG262", "low"]], JSON.stringify(ref));
+  }
+});
+
 test("Keras function references to tensor operations and activations by module pass", () => {
   for (const [module, name] of [["keras.ops", "relu"], ["keras.src.ops.nn", "gelu"], ["keras.src.activations.activations", "silu"], ["tensorflow.nn", "relu"]] as const) {
     const ctx = new RecordingContext();

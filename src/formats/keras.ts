@@ -239,6 +239,10 @@ function checkReference(obj: Record<string, unknown>, ctx: ScanContext, at: stri
       ctx.report("MG263", `config references ${full}, which ${kerasDanger}`, { evidence });
     } else if (module === "builtins" && cls === "function" && isKerasBuiltinFunction(name)) {
       // Keras's own activation, loss or metric saved by name: nothing is imported.
+    } else if (module === "builtins" && cls === "function" && name.includes(">")) {
+      // A registered function ("Custom>swish"), which Keras 3 saves under builtins: it is looked up in
+      // the registry, and no attribute of builtins can bear a name with ">".
+      ctx.report("MG262", `config uses the registered custom function "${name}"`, { evidence });
     } else if (!KERAS_MODULE_ROOTS.includes(module.split(".")[0]!)) {
       ctx.report("MG261", `config makes Keras import module "${module}" (${full}), outside Keras and TensorFlow`, { evidence });
     } else if (cls === "function" && !KERAS_FUNCTION_MODULES.has(module)) {

@@ -25,8 +25,8 @@ export const KERAS_AND_REPO_RULES = {
   },
   MG262: {
     name: "keras-custom-object",
-    severity: "medium",
-    description: "The Keras config uses a registered custom object: its code is not in the file and must come from the loading environment.",
+    severity: "low",
+    description: "The Keras config uses a registered custom object (a layer, model, loss or function registered with register_keras_serializable): its code is not in the file and comes from the loading environment, which must register it; nothing is imported for it. Reported for the record.",
     reference: "https://keras.io/guides/serialization_and_saving/#custom-objects",
   },
   MG263: {
