@@ -73,6 +73,17 @@ describe("an object's __call__ through a carrier", () => {
     assert.match(messages(await scan(assemble(OP.PROTO, 2, viaCarrier, OP.STOP)), "MG101")[0] ?? "", /_raw_predict/);
   });
 
+  test("a lazy module not yet run keeps its hooks as bound methods in wrapped hooks: they pass; called at load, MG101", async () => {
+    const lazy = assemble(global("torch.nn.modules.conv", "LazyConv2d"), OP.EMPTY_TUPLE, OP.NEWOBJ);
+    for (const name of ["_infer_parameters", "_lazy_load_hook"]) {
+      const method = reduce(global("builtins", "getattr"), assemble(lazy, str(name), OP.TUPLE2));
+      const hook = assemble(global("torch.nn.modules.module", "_WrappedHook"), method, OP.TUPLE1, OP.NEWOBJ);
+      assert.deepEqual((await scan(assemble(OP.PROTO, 2, hook, OP.STOP))).rules(), [], name);
+      const called = await scan(assemble(OP.PROTO, 2, method, OP.EMPTY_TUPLE, OP.REDUCE, OP.STOP));
+      assert.match(messages(called, "MG101")[0] ?? "", new RegExp(`LazyConv2d\\.${name}, which is allowlisted to be stored`), name);
+    }
+  });
+
   test("NumPy's random-state constructors take a bit generator object without calling it; a class there is called", async () => {
     const bitGenerator = reduce(global("numpy.random._pickle", "__bit_generator_ctor"), assemble(global("numpy.random._pcg64", "PCG64"), OP.TUPLE1));
     const quiet = await scan(assemble(OP.PROTO, 2, reduce(global("numpy.random._pickle", "__generator_ctor"), assemble(bitGenerator, OP.TUPLE1)), OP.STOP));

@@ -368,6 +368,16 @@ curate("nltk.tokenize.casual", "TweetTokenizer.tokenize", "function", BOUND_METH
 curate("nltk.tokenize.regexp", "RegexpTokenizer.tokenize WordPunctTokenizer.tokenize WhitespaceTokenizer.tokenize "
        "BlanklineTokenizer.tokenize", "function", BOUND_METHOD_WHY, notCalled=True)
 curate("nltk.stem.snowball", "EnglishStemmer.stem", "function", BOUND_METHOD_WHY, notCalled=True)
+# A lazy module not yet run pickles its hooks (in _WrappedHook) as getattr(module, "_infer_parameters")
+# and getattr(module, "_lazy_load_hook"): torch calls them on the first forward and on load_state_dict.
+LAZY_HOOK_WHY = "a lazy module's hook: torch calls it on the module's first forward or load_state_dict, never at load"
+for _module, _classes in [("torch.nn.modules.linear", "LazyLinear"),
+                          ("torch.nn.modules.conv", "LazyConv1d LazyConv2d LazyConv3d LazyConvTranspose1d "
+                                                    "LazyConvTranspose2d LazyConvTranspose3d"),
+                          ("torch.nn.modules.batchnorm", "LazyBatchNorm1d LazyBatchNorm2d LazyBatchNorm3d"),
+                          ("torch.nn.modules.instancenorm", "LazyInstanceNorm1d LazyInstanceNorm2d LazyInstanceNorm3d")]:
+    curate(_module, " ".join(f"{c}.{m}" for c in _classes.split() for m in ("_infer_parameters", "_lazy_load_hook")),
+           "function", LAZY_HOOK_WHY, notCalled=True)
 curate("sklearn.utils.validation", "check_array", "function",
        "input validation scikit-learn stores as partial(check_array); called when the model is used, never at load",
        notCalled=True)
