@@ -73,6 +73,13 @@ describe("an object's __call__ through a carrier", () => {
     assert.match(messages(await scan(assemble(OP.PROTO, 2, viaCarrier, OP.STOP)), "MG101")[0] ?? "", /_raw_predict/);
   });
 
+  test("a pickled numpy.memmap is rebuilt from its data without a file; calling memmap (which opens the file it is given) is MG101", async () => {
+    const rebuilt = reduce(global("numpy._core.multiarray", "_reconstruct"), assemble(global("numpy", "memmap"), OP.MARK, assemble(OP.BININT1, 0), OP.TUPLE, str("b"), OP.TUPLE3));
+    assert.deepEqual((await scan(assemble(OP.PROTO, 2, rebuilt, OP.STOP))).rules(), []);
+    const opened = await scan(assemble(OP.PROTO, 2, reduce(global("numpy", "memmap"), assemble(str("/etc/passwd"), OP.TUPLE1)), OP.STOP));
+    assert.match(messages(opened, "MG101")[0] ?? "", /calls numpy\.memmap, which is allowlisted to be stored or constructed, not called/);
+  });
+
   test("a lazy module not yet run keeps its hooks as bound methods in wrapped hooks: they pass; called at load, MG101", async () => {
     const lazy = assemble(global("torch.nn.modules.conv", "LazyConv2d"), OP.EMPTY_TUPLE, OP.NEWOBJ);
     for (const name of ["_infer_parameters", "_lazy_load_hook"]) {

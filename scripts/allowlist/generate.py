@@ -189,6 +189,7 @@ _UFUNCS = ("absolute add arccos arccosh arcsin arcsinh arctan arctan2 arctanh bi
            "negative nextafter not_equal positive power rad2deg radians reciprocal remainder right_shift rint "
            "sign signbit sin sinh spacing sqrt square subtract tan tanh trunc")
 curate("numpy", _UFUNCS + " bitwise_count matvec vecdot vecmat", "function", "NumPy ufunc", notCalled=True)
+curate("numpy", "memmap", "class", "an ndarray subclass: a pickle rebuilds it through _reconstruct from the pickled data, with no file (its __array_finalize__ opens nothing); a call opens or creates the file it is given", notCalled=True)
 curate("numpy.core._multiarray_umath", _UFUNCS, "function", "NumPy 1.x ufunc", notCalled=True)
 curate("numpy.ma.core", "_mareconstruct", "function",
        "_mareconstruct(subtype, baseclass, shape, dtype) makes arrays of baseclass and subtype without __init__",
