@@ -276,6 +276,9 @@ describe("data/allowlist.json", () => {
       assert.equal(allowEntry(q), undefined, q);
       assert.match(exclusionOf(q) ?? "", /native code/, q);
     }
+    // torch.utils.data stays out (workers, file readers) but for the samplers and in-memory datasets pickles hold.
+    for (const q of ["torch.utils.data.dataset.TensorDataset", "torch.utils.data.sampler.RandomSampler"]) assert.equal(allowEntry(q)?.kind, "class", q);
+    assert.equal(allowEntry("torch.utils.data.dataloader.DataLoader"), undefined);
     // Printing is not loading: pandas' Series stays, though its to_string can write to a path.
     assert.equal(allowEntry("pandas.core.series.Series")?.kind, "class");
   });

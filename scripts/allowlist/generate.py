@@ -139,6 +139,11 @@ curate("torch", "Tensor Size device", "class", "tensor value types")
 curate("torch.nn.parameter", "Parameter Buffer UninitializedParameter UninitializedBuffer", "class",
        "tensor subclass")
 curate("torch.storage", "UntypedStorage TypedStorage _StorageBase", "class", "storage type")
+# torch.utils.data is left out as an area (workers, file readers); these hold data in memory only.
+curate("torch.utils.data.sampler", "Sampler SequentialSampler RandomSampler SubsetRandomSampler WeightedRandomSampler "
+       "BatchSampler", "class", "a sampler: draws indices from its own fields when iterated; no worker, file or process")
+curate("torch.utils.data.dataset", "Dataset TensorDataset Subset ConcatDataset StackDataset", "class",
+       "an in-memory dataset: indexes the tensors or datasets it holds; no worker, file or process")
 _LEGACY_STORAGES = ("FloatStorage DoubleStorage HalfStorage BFloat16Storage LongStorage IntStorage ShortStorage "
                     "CharStorage ByteStorage BoolStorage ComplexFloatStorage ComplexDoubleStorage")
 curate("torch", _LEGACY_STORAGES + " QInt8Storage QUInt8Storage QInt32Storage QUInt4x2Storage QUInt2x4Storage "
