@@ -338,6 +338,36 @@ test("checkHydraTargets: deny, walk, unknown, python tags, alias bombs, garbage"
   assert.ok(rules(s.seen).includes("MG278"), "alias bomb must be reported, not expanded");
 });
 
+test("checkHydraTargets: python tags are judged as the pickle rules judge the same operation (MG279)", () => {
+  const cases: [string, Severity[]][] = [
+    // Lightning's hparams.yaml: an allowlisted class built with __new__ and plain attributes is recorded, not blocked.
+    ["args: !!python/object:argparse.Namespace\n  lr: 0.1\n  tags: [a]\n", ["low"]],
+    ["x: !!python/object/apply:os.system ['id']\n", ["critical"]],
+    ["x: !!python/object:some.unknown.Class {a: 1}\n", ["high"]],
+    ["x: !!python/name:builtins.eval ''\n", ["critical"]],
+    ["x: !!python/name:eval ''\n", ["critical"]],
+    ["x: !!python/module:acme_tools ''\n", ["high"]],
+    ["x: !!python/object:argparse.Namespace {__class__: 1}\n", ["critical", "low"]],
+    ["x: !!python/object:argparse.Namespace {? [a]: 1}\n", ["critical", "low"]],
+    ["x: !!python/object/new:argparse.Namespace {state: {__dict__: {}}}\n", ["critical", "low"]],
+    // A ufunc may be stored, never called; a partial calls what it is given, here a name the YAML imports.
+    ["x: !!python/object/apply:numpy.add [1, 2]\n", ["high"]],
+    ["x: !!python/object/apply:functools.partial [!!python/name:argparse.Namespace '']\n", ["high", "low"]],
+    ["x: !!python/object/apply:collections.OrderedDict [[[a, 1]]]\n", ["low"]],
+    ["x: !!python/tuple [1, 2]\ny: !!python/none ''\n", []],
+  ];
+  for (const [yaml, expected] of cases) {
+    const s = sink();
+    checkHydraTargets(yaml, s);
+    const found = s.seen.filter((f) => f.rule === "MG279");
+    assert.deepEqual(found.map((f) => f.severity), expected, `${yaml}: ${JSON.stringify(found)}`);
+  }
+  const s = sink();
+  checkHydraTargets("args: !!python/object:argparse.Namespace\n  lr: 0.1\n", s);
+  assert.ok(!s.seen.some((f) => atLeast(f.severity, "medium")), "an allowlisted Namespace must not block at the default --fail-on medium");
+  assert.ok(s.seen[0]!.message.includes("!!python/object:argparse.Namespace constructs argparse.Namespace"), s.seen[0]!.message);
+});
+
 test("hostile repository content: huge YAML and broken config.json are not analysed, loudly", async () => {
   const dir = mkdtempSync(join(tmpdir(), "modelgate-repo-"));
   try {

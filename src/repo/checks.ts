@@ -47,6 +47,9 @@ import {
 import { loaderModules } from "./loaderModules.js";
 import { configKind, isLfsPointer, readsAsTemplate } from "./names.js";
 import { errorText } from "../errors.js";
+import { severityRank, type Severity } from "../types.js";
+import { judgePythonTags, type TagVerdict } from "./yamlTags.js";
+import type { Document, Node } from "yaml";
 
 export { isLfsPointer } from "./names.js";
 
@@ -681,19 +684,30 @@ export function checkHydraTargets(yamlText: string, sink: FindingSink): unknown[
   return documents;
 }
 
-function reportPythonTags(doc: Parameters<ReturnType<typeof yaml>["visit"]>[0], sink: FindingSink): void {
-  const tags = new Set<string>();
-  yaml().visit(doc, {
-    Node(_key, node) {
-      if (node.tag?.startsWith("tag:yaml.org,2002:python/") || node.tag?.startsWith("!python/")) tags.add(node.tag);
-    },
-  });
-  if (tags.size > 0) {
-    sink.report("MG279", `YAML uses python tags that PyYAML's unsafe loaders execute: ${[...tags].join(", ")}`, {
-      evidence: [...tags].join(", "),
+/**
+ * Reports the python tags PyYAML's unsafe loaders act on, one finding per severity: each tag is
+ * judged by the pickle rules (src/repo/yamlTags.ts), so an allowlisted class Lightning writes into
+ * hparams.yaml (argparse.Namespace) is recorded as low while os.system stays critical.
+ */
+function reportPythonTags(doc: Document<Node, boolean>, sink: FindingSink): void {
+  const bySeverity = new Map<Severity, TagVerdict[]>();
+  for (const verdict of judgePythonTags(doc, sink.callables)) {
+    const group = bySeverity.get(verdict.severity);
+    if (group) group.push(verdict);
+    else bySeverity.set(verdict.severity, [verdict]);
+  }
+  for (const [severity, verdicts] of [...bySeverity].sort(([a], [b]) => severityRank(b) - severityRank(a))) {
+    const texts = [...new Set(verdicts.map((v) => v.text))];
+    const shown = texts.length > MAX_TAG_TEXTS ? [...texts.slice(0, MAX_TAG_TEXTS), `${texts.length - MAX_TAG_TEXTS} more`] : texts;
+    sink.report("MG279", `YAML python tags that PyYAML's unsafe loaders act on: ${shown.join("; ")}`, {
+      evidence: [...new Set(verdicts.map((v) => v.tag))].slice(0, MAX_TAG_TEXTS).join(", "),
+      severity,
     });
   }
 }
+
+/** Distinct tag judgements listed in one finding. */
+const MAX_TAG_TEXTS = 8;
 
 /** Finds every `_target_` in a parsed config; shared (aliased) subtrees are visited once. */
 function walkTargets(root: unknown, sink: FindingSink): void {

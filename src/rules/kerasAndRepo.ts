@@ -125,7 +125,8 @@ export const KERAS_AND_REPO_RULES = {
   MG279: {
     name: "config-yaml-python-tag",
     severity: "critical",
-    description: "A YAML file uses python/* tags (!!python/object/apply…): PyYAML's unsafe loaders construct objects and call functions from them.",
+    description:
+      "A YAML file uses python/* tags, which PyYAML's unsafe loaders act on: python/name imports a name, python/module imports a module, python/object and python/object/new construct a class and set its attributes, python/object/apply calls a function. Each tag's name is judged as the pickle rules judge the same operation: a denied name, an attribute walk, or dunder or unplain attribute keys are critical; a name not on the allowlist, a module import, or a call of a name allowlisted only to be stored are high; an allowlisted name used as allowed is low, for the record. Plain-data tags (python/tuple, python/none…) are not reported.",
     reference: "https://pyyaml.org/wiki/PyYAMLDocumentation",
   },
   MG280: {
