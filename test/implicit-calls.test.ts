@@ -289,6 +289,19 @@ describe("state a __setstate__ executes (SciPy's _parse_arg_template)", () => {
     assert.match(messages(await scan(assemble(OP.PROTO, 4, popped, evilState, OP.BUILD, OP.STOP)), "MG125")[0] ?? "", /a class the scanner cannot tell/);
   });
 
+  test("state functions that bypass __setstate__ only set attributes of the arrays and tensors they exist for: a Booster's _handle is MG107", async () => {
+    // Booster.__setstate__ builds _handle from the model text; set directly, __del__ frees whatever address it holds.
+    const booster = assemble(global("lightgbm.basic", "Booster"), OP.EMPTY_TUPLE, OP.NEWOBJ);
+    const handle = assemble(OP.EMPTY_DICT, str("_handle"), OP.BININT, [0x40, 0x41, 0x41, 0x41], OP.SETITEM);
+    const viaTorch = reduce(global("torch._utils", "_set_obj_state"), assemble(booster, handle, OP.TUPLE2));
+    assert.match(messages(await scan(assemble(OP.PROTO, 2, viaTorch, OP.STOP)), "MG107")[0] ?? "", /_set_obj_state sets attributes past the own __setstate__/);
+    const viaDill = reduce(global("dill._dill", "_create_array"), assemble(OP.MARK, global("copyreg", "__newobj__"), global("lightgbm.basic", "Booster"), OP.TUPLE1, OP.NONE, handle, OP.TUPLE));
+    assert.match(messages(await scan(assemble(OP.PROTO, 2, viaDill, OP.STOP)), "MG107")[0] ?? "", /_create_array sets attributes past the own __setstate__/);
+    // dill's own arrays: _create_array(_reconstruct, …) with the array's attributes.
+    const array = reduce(global("dill._dill", "_create_array"), assemble(OP.MARK, global("numpy._core.multiarray", "_reconstruct"), assemble(global("numpy", "ndarray"), OP.BININT1, 0, OP.TUPLE1, OP.SHORT_BINBYTES, 1, "b", OP.TUPLE3), OP.NONE, OP.EMPTY_DICT, OP.TUPLE));
+    assert.deepEqual(messages(await scan(assemble(OP.PROTO, 2, array, OP.STOP)), "MG107"), []);
+  });
+
   test("_set_obj_state on an imported class is MG106, as BUILD on one is", async () => {
     const patch = reduce(global("torch._utils", "_set_obj_state"), assemble(global("torch.nn.modules.linear", "Linear"), OP.EMPTY_DICT, str("forward"), global("torch.nn.functional", "relu"), OP.SETITEM, OP.TUPLE2));
     assert.match(messages(await scan(assemble(OP.PROTO, 2, patch, OP.STOP)), "MG106")[0] ?? "", /sets attributes on the imported object torch\.nn\.modules\.linear\.Linear/);

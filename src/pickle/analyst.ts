@@ -378,6 +378,10 @@ export class PickleAnalyst implements MachineObserver {
         this.report("MG109", `${name} is given a range of ${n === Infinity ? "unknown length" : n} items to draw at load time`, { offset: c.at, evidence: describe(c) });
       }
     }
+    const bypass = STATE_BYPASS.get(name);
+    if (bypass && !bypass.accepts(args[0])) {
+      this.report("MG107", `${name} sets attributes past the own __setstate__ of what ${describe(args[0] ?? null)} is or makes; it may only set those of ${bypass.what} (a finalizer that trusts an attribute, such as a native handle, would get the pickle's)`, { offset: c.at, evidence: describe(c) });
+    }
     if (entry.state !== undefined) {
       const state = args[entry.state] ?? null;
       const on = STATE_ON_ARGUMENT.get(name);
@@ -779,6 +783,28 @@ export class PickleAnalyst implements MachineObserver {
 
 /** Functions that set a state's items as attributes of one of their arguments (the others set them on their result). */
 const STATE_ON_ARGUMENT: ReadonlyMap<string, number> = new Map([["torch._utils._set_obj_state", 0]]);
+
+/** The qualified name of the global a value is, or of the global whose call made it. */
+function globalName(v: Value | undefined, made: boolean): string | undefined {
+  const g = made ? (isSym(v) && v.t === "call" ? v.fn : undefined) : v;
+  return isSym(g) && g.t === "global" ? qualified(g.module, g.name) : undefined;
+}
+
+const TORCH_REBUILDER = /^torch\.(?:_utils\._rebuild_|_tensor\._rebuild_from_type)/;
+const ARRAY_RECONSTRUCTORS: ReadonlySet<string> = new Set([...RECONSTRUCTORS, "numpy.ma.core._mareconstruct"]);
+
+/**
+ * Functions that set attributes past the object's own `__setstate__`, and what their first argument
+ * must be: dill's `_create_array` sets them on what its function makes (an array, as dill writes
+ * it), torch's `_set_obj_state` on its first argument (a tensor, as torch calls it). On any other
+ * object they plant what its class's own state restore would never set (LightGBM's Booster frees
+ * whatever `_handle` it holds).
+ */
+const STATE_BYPASS: ReadonlyMap<string, { accepts: (first: Value | undefined) => boolean; what: string }> = new Map([
+  ["dill._dill._create_array", { accepts: (f) => ARRAY_RECONSTRUCTORS.has(globalName(f, false) ?? ""), what: "an array NumPy's reconstructor makes" }],
+  // An imported class as the target is MG106 already.
+  ["torch._utils._set_obj_state", { accepts: (o) => (isSym(o) && o.t === "global") || TORCH_REBUILDER.test(globalName(o, true) ?? ""), what: "a tensor a torch rebuilder made" }],
+]);
 
 /** An allowlisted callable that calls or constructs an argument it is given (a carrier). */
 function isCarrier(entry: AllowEntry): boolean {
