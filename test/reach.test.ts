@@ -125,6 +125,14 @@ describe("conventions, each as narrow as it can be (issue 13)", () => {
   test("getattr of anything else is reported, and so is getattr imported but never called", async () => {
     await assertReported(assemble(OP.PROTO, 2, global("builtins", "getattr"), global("collections", "OrderedDict"), str("__init__"), OP.TUPLE2, OP.REDUCE, OP.STOP), /MG108/);
     await assertReported(assemble(OP.PROTO, 2, global("builtins", "getattr"), global("builtins", "str"), str("__class__"), OP.TUPLE2, OP.REDUCE, OP.STOP), /MG108/);
+    // A sixth red team round: str.format walks attributes ("{0.__init__.__globals__[ctypes]…}"), and
+    // dict.update or setdefault would rewrite a state after it was judged. Only methods that compute pass.
+    for (const [type, method] of [["str", "format"], ["str", "format_map"], ["dict", "update"], ["dict", "setdefault"], ["list", "append"], ["set", "add"], ["bytearray", "extend"]]) {
+      await assertReported(assemble(OP.PROTO, 2, global("builtins", "getattr"), global("builtins", type!), str(method!), OP.TUPLE2, OP.REDUCE, OP.STOP), /MG108/);
+    }
+    for (const [type, method] of [["str", "join"], ["bytes", "decode"], ["dict", "get"], ["int", "from_bytes"], ["set", "union"]]) {
+      await assertQuiet(assemble(OP.PROTO, 2, global("builtins", "getattr"), global("builtins", type!), str(method!), OP.TUPLE2, OP.REDUCE, OP.STOP));
+    }
     await assertReported(assemble(OP.PROTO, 2, global("builtins", "getattr"), OP.POP, OP.NONE, OP.STOP), /builtins\.getattr/);
   });
 
@@ -187,6 +195,19 @@ describe("harm from allowlisted calls alone (P21)", () => {
     const linear = global("torch.nn.modules.linear", "Linear");
     await assertReported(assemble(OP.PROTO, 2, linear, BININT(100_000), BININT(100_000), OP.TUPLE2, OP.REDUCE, OP.STOP), /MG109 torch\.nn\.modules\.linear\.Linear is called with sizes/);
     await assertQuiet(assemble(OP.PROTO, 2, linear, OP.EMPTY_TUPLE, OP.NEWOBJ, OP.STOP));
+    // One size alone, or a shape, counts as well (a sixth red team round: LayerNorm(2**33)).
+    const norm = global("torch.nn.modules.normalization", "LayerNorm");
+    await assertReported(assemble(OP.PROTO, 2, norm, OP.BINUNICODE, [5, 0, 0, 0], "dummy", OP.POP, OP.LONG1, 5, [0, 0, 0, 0, 2], OP.TUPLE1, OP.REDUCE, OP.STOP), /MG109 torch\.nn\.modules\.normalization\.LayerNorm is called with sizes of 8589934592 elements/);
+    await assertReported(assemble(OP.PROTO, 2, norm, BININT(1 << 16), BININT(1 << 16), OP.TUPLE2, OP.TUPLE1, OP.REDUCE, OP.STOP), /MG109 .*LayerNorm is called with sizes of 4294967296/);
+    await assertQuiet(assemble(OP.PROTO, 2, norm, BININT(768), OP.TUPLE1, OP.REDUCE, OP.STOP));
+  });
+
+  test("torch layers called at load are bounded in total: sixteen layers each under the bound are a bomb", async () => {
+    const norm = assemble(global("torch.nn.modules.normalization", "LayerNorm"), OP.BINPUT, 0, OP.POP);
+    const calls: Buffer[] = [];
+    for (let i = 0; i < 16; i++) calls.push(assemble(OP.BINGET, 0, BININT(1 << 26), OP.TUPLE1, OP.REDUCE, OP.POP));
+    await assertReported(assemble(OP.PROTO, 2, norm, ...calls, OP.NONE, OP.STOP), /MG109 the torch layers called at load time allocate 335544320 elements in total/);
+    await assertQuiet(assemble(OP.PROTO, 2, norm, ...calls.slice(0, 2), OP.NONE, OP.STOP));
   });
 
   test("list(range(2**31 - 1)) is a resource bomb; a range left unconsumed is not", async () => {

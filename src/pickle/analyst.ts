@@ -103,6 +103,9 @@ export class PickleAnalyst implements MachineObserver {
   private readonly storedHolders = new WeakSet<CallResult>();
   /** Per dict, the values past its kept sample that an attribute set from it could be called as (see onUnkeptValue). */
   private readonly unkeptCallees = new WeakMap<Dict, Value[]>();
+  /** Elements the torch layers called so far allocate (see layerCalled), and whether their total was reported. */
+  private layerElements = 0;
+  private layerTotalReported = false;
   /** Objects given a key that is not plain data by SETITEM(S) (see onSetItems). */
   private readonly keyedObjects = new WeakSet<CallResult>();
   /** Whether a machine has dropped a value from its memo: until then nothing can hold FORGOTTEN, and uses are not walked for it. */
@@ -399,9 +402,26 @@ export class PickleAnalyst implements MachineObserver {
       this.guardedState(c, state, c.at, `${name} hands __setstate__ of`);
     }
     if (entry.kind === "cython") this.cythonHelper(name, args[0], c);
-    const layer = c.kind !== "NEWOBJ" && c.kind !== "NEWOBJ_EX" && entry.kind === "class" && name.startsWith("torch.nn.");
-    const bomb = allocationOf(name, args) ?? (layer ? sizedByArguments(args) : undefined);
+    const bomb = allocationOf(name, args);
     if (bomb) this.report("MG109", `${name}${bomb}`, { offset: c.at, evidence: describe(c) });
+    const layer = c.kind !== "NEWOBJ" && c.kind !== "NEWOBJ_EX" && entry.kind === "class" && name.startsWith("torch.nn.");
+    if (layer) this.layerCalled(name, args, c);
+  }
+
+  /**
+   * A torch layer called at load allocates its parameters by its sizes. Pickles construct layers
+   * (NEWOBJ, then BUILD), so what calls allocate is bounded in total, not per call: sixteen layers
+   * each under the bound exhaust memory as one over it does.
+   */
+  private layerCalled(name: string, args: readonly Value[], c: CallResult): void {
+    const elements = sizedByArguments(args);
+    this.layerElements += elements;
+    if (elements > MAX_ALLOCATION) {
+      this.report("MG109", `${name} is called with sizes of ${elements} elements at load time`, { offset: c.at, evidence: describe(c) });
+    } else if (this.layerElements > MAX_ALLOCATION && !this.layerTotalReported) {
+      this.layerTotalReported = true;
+      this.report("MG109", `the torch layers called at load time allocate ${this.layerElements} elements in total (${name} passes the bound)`, { offset: c.at, evidence: describe(c) });
+    }
   }
 
   /**
@@ -544,12 +564,12 @@ export class PickleAnalyst implements MachineObserver {
         return true;
       }
       const member = owner.isClass && !attr.startsWith("_") && /^[A-Za-z][A-Za-z0-9_]*$/.test(attr);
-      if (member && (owner.entry?.kind === "enum" || BUILTIN_DATA_TYPES.has(owner.name))) {
+      if (member && (owner.entry?.kind === "enum" || PURE_BUILTIN_METHODS.get(owner.name)?.has(attr))) {
         this.excusedCalls.set(c, undefined);
         return true;
       }
     }
-    this.report("MG108", `getattr fetches ${describe(attr ?? null)} of ${describe(target ?? null)}, which is neither an allowlisted method, an allowlisted enum's member nor a builtin data type's method`, {
+    this.report("MG108", `getattr fetches ${describe(attr ?? null)} of ${describe(target ?? null)}, which is neither an allowlisted method, an allowlisted enum's member nor a builtin data type's method that only computes a value`, {
       offset: c.at,
       evidence: describe(c),
     });
@@ -841,10 +861,39 @@ const GUARDED_BY: Record<StateGuard, string> = { "scipy-argparser": "SciPy distr
 /** copyreg's reconstructors: the instance they make is of their first argument's class. */
 const INSTANCE_MAKERS: ReadonlySet<string> = new Set(["copyreg._reconstructor", "copyreg.__newobj__", "copyreg.__newobj_ex__"]);
 
-/** Builtin data types whose methods only compute on data (`getattr(str, "lower")` pickles `str.lower`). */
-const BUILTIN_DATA_TYPES: ReadonlySet<string> = new Set(
-  ["str", "bytes", "bytearray", "int", "float", "complex", "bool", "list", "tuple", "dict", "set", "frozenset", "slice"].map((t) => `builtins.${t}`),
+const STRING_METHODS =
+  "capitalize center count endswith expandtabs find index isalnum isalpha isascii isdigit islower isspace istitle isupper join ljust lower " +
+  "lstrip maketrans partition removeprefix removesuffix replace rfind rindex rjust rpartition rsplit rstrip split splitlines startswith strip " +
+  "swapcase title translate upper zfill";
+const INT_METHODS = "as_integer_ratio bit_count bit_length conjugate from_bytes is_integer to_bytes";
+const SET_METHODS = "copy difference intersection isdisjoint issubset issuperset symmetric_difference union";
+
+/**
+ * The methods of builtin data types a pickle may fetch with getattr (`getattr(str, "lower")` pickles
+ * `str.lower`): those that only compute a new value from their arguments. Not the ones that change
+ * the object in place (`dict.update` would rewrite a state after it was judged), nor `str.format`
+ * and `format_map`, whose fields walk attributes and items (`"{0.__init__.__globals__}"`).
+ */
+const PURE_BUILTIN_METHODS: ReadonlyMap<string, ReadonlySet<string>> = new Map(
+  Object.entries({
+    str: `${STRING_METHODS} casefold encode isdecimal isidentifier isnumeric isprintable`,
+    bytes: `${STRING_METHODS} decode fromhex hex`,
+    bytearray: `${STRING_METHODS} copy decode fromhex hex`,
+    int: INT_METHODS,
+    bool: INT_METHODS,
+    float: "as_integer_ratio conjugate fromhex hex is_integer",
+    complex: "conjugate",
+    list: "copy count index",
+    tuple: "count index",
+    dict: "copy fromkeys get items keys values",
+    set: SET_METHODS,
+    frozenset: SET_METHODS,
+    slice: "indices",
+  }).map(([type, methods]) => [`builtins.${type}`, new Set(methods.split(" "))]),
 );
+
+/** Builtin data types: classOf knows them, and dill's _load_type may name them. */
+const BUILTIN_DATA_TYPES: ReadonlySet<string> = new Set(PURE_BUILTIN_METHODS.keys());
 
 /** The positional arguments of a call when they are a literal tuple (NEWOBJ_EX's are its first item). */
 function positional(c: CallResult): readonly Value[] | undefined {
@@ -906,16 +955,14 @@ function allocates(u: NameUse): boolean {
 }
 
 /**
- * A torch layer called with integer arguments whose product passes the allocation bound: pickles
- * construct layers (NEWOBJ, then BUILD); calling one runs its `__init__`, which allocates its
- * parameters by its sizes (`Linear(100000, 100000)` is 40 GB). Other classes take big integers as
- * values (`pandas.Interval(1, 10**18)`), so only layers are held to this.
+ * The product of the sizes a torch layer is called with, which its `__init__` allocates its
+ * parameters by (`Linear(100000, 100000)` is 40 GB). Other classes take big integers as values
+ * (`pandas.Interval(1, 10**18)`), so only layers are held to this.
  */
-function sizedByArguments(args: readonly Value[]): string | undefined {
-  const sizes = args.map(asNumber).filter((n): n is number => n !== undefined && n > 0);
-  if (sizes.length < 2) return undefined;
-  const product = sizes.reduce((a, b) => a * b, 1);
-  return product > MAX_ALLOCATION ? ` is called with sizes (${sizes.join(", ")}), ${product} elements, at load time` : undefined;
+function sizedByArguments(args: readonly Value[]): number {
+  // A size may come alone (LayerNorm(2**33)) or as a shape (LayerNorm((2**16, 2**16))).
+  const sizes = args.flatMap((a) => (isSym(a) && (a.t === "tuple" || a.t === "list") ? a.items : [a])).map(asNumber);
+  return sizes.filter((n): n is number => n !== undefined && n > 0).reduce((a, b) => a * b, 1);
 }
 
 /** A huge size or range anywhere in a carrier's arguments (two levels deep), which the callee it hands them to may allocate by. */
