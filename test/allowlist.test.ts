@@ -283,6 +283,17 @@ describe("data/allowlist.json", () => {
     assert.equal(allowEntry("pandas.core.series.Series")?.kind, "class");
   });
 
+  test("optuna, torchmetrics, shap, pytorch-metric-learning and open_clip are in it: a precision run found their pickles blocked", () => {
+    for (const q of ["optuna.study.study.Study", "optuna.samplers._tpe.sampler.TPESampler", "optuna.trial._frozen.FrozenTrial",
+      "torchmetrics.classification.accuracy.MulticlassAccuracy", "torchmetrics.collections.MetricCollection", "shap._explanation.Explanation",
+      "slicer.slicer.Slicer", "pytorch_metric_learning.losses.arcface_loss.ArcFaceLoss", "open_clip.model.CLIP"]) {
+      assert.equal(allowEntry(q)?.kind, "class", q);
+    }
+    assert.equal(allowEntry("optuna.trial._state.TrialState")?.kind, "enum");
+    // Their screened-out parts stay out: optuna's lazy importer, shap's (de)serializers.
+    for (const q of ["optuna._imports._LazyImport", "shap._serializable.Deserializer"]) assert.match(exclusionOf(q) ?? "", /reaches/, q);
+  });
+
   test("Debian's library versions are in it: what its python3 packages pickle and define", () => {
     const expected: [string, AllowKind][] = [
       ["sklearn.metrics._dist_metrics.EuclideanDistance", "class"],

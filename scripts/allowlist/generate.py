@@ -139,6 +139,9 @@ curate("torch", "Tensor Size device", "class", "tensor value types")
 curate("torch.nn.parameter", "Parameter Buffer UninitializedParameter UninitializedBuffer", "class",
        "tensor subclass")
 curate("torch.storage", "UntypedStorage TypedStorage _StorageBase", "class", "storage type")
+curate("torch.nn.init", "uniform_ normal_ trunc_normal_ constant_ ones_ zeros_ eye_ dirac_ xavier_uniform_ "
+       "xavier_normal_ kaiming_uniform_ kaiming_normal_ orthogonal_ sparse_", "function",
+       "a weight initializer: fills the tensor it is given in place; stored by wrappers that call it when a layer is built")
 # torch.utils.data is left out as an area (workers, file readers); these hold data in memory only.
 curate("torch.utils.data.sampler", "Sampler SequentialSampler RandomSampler SubsetRandomSampler WeightedRandomSampler "
        "BatchSampler", "class", "a sampler: draws indices from its own fields when iterated; no worker, file or process")

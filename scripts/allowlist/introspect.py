@@ -47,6 +47,8 @@ LIBRARIES = {
     "nltk": ["nltk"], "gensim": ["gensim"], "xgboost": ["xgboost"], "lightgbm": ["lightgbm"], "catboost": ["catboost"],
     "imbalanced-learn": ["imblearn"], "keras": ["keras"], "ml-dtypes": ["ml_dtypes"], "einops": ["einops"],
     "joblib": ["joblib"], "pytz": ["pytz"], "python-dateutil": ["dateutil"],
+    "optuna": ["optuna"], "torchmetrics": ["torchmetrics"], "shap": ["shap"], "slicer": ["slicer"],
+    "pytorch-metric-learning": ["pytorch_metric_learning"], "open-clip-torch": ["open_clip"],
 }
 REBUILDER = re.compile(r"^(_rebuild|_reconstruct|_unpickle|__pyx_unpickle_|_new_|_restore)")
 # Budgets in CPU seconds of this process, so that a busy machine slows the walk without cutting it

@@ -562,3 +562,76 @@ def imblearn_objects():
         make_pipeline(SMOTE(k_neighbors=2, random_state=0), LogisticRegression()).fit(X, y),
         make_pipeline(RandomUnderSampler(random_state=0), LogisticRegression()).fit(X, y),
         BalancedRandomForestClassifier(n_estimators=2, random_state=0).fit(X, y)])
+
+
+@builder
+def optuna_objects():
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+
+    def objective(trial):
+        return trial.suggest_float("x", -1, 1) ** 2 + trial.suggest_int("n", 1, 3) + (trial.suggest_categorical("c", ["a", "b"]) == "b")
+
+    def study(sampler):
+        s = optuna.create_study(sampler=sampler, pruner=optuna.pruners.MedianPruner())
+        s.optimize(objective, n_trials=6)
+        return [s, s.best_trial, sampler]
+
+    samplers = {
+        "tpe": lambda: optuna.samplers.TPESampler(seed=0),
+        "tpe multivariate": lambda: optuna.samplers.TPESampler(seed=0, multivariate=True),
+        "random": lambda: optuna.samplers.RandomSampler(seed=0),
+        "qmc": lambda: optuna.samplers.QMCSampler(seed=0),
+        "nsga2": lambda: optuna.samplers.NSGAIISampler(seed=0),
+        "grid": lambda: optuna.samplers.GridSampler({"x": [0.0, 0.5], "n": [1, 2], "c": ["a", "b"]}, seed=0),
+    }
+    for name, make in samplers.items():
+        yield from each(f"optuna study {name}", lambda make=make: study(make()))
+
+
+@builder
+def torchmetrics_objects():
+    import torch
+    import torchmetrics
+    from torchmetrics.classification import MulticlassAccuracy, MulticlassF1Score
+
+    def updated(metric, *args):
+        metric.update(*args)
+        return metric
+
+    preds, target = torch.tensor([0, 1, 2, 1]), torch.tensor([0, 1, 1, 1])
+    yield from each("torchmetrics", lambda: [
+        updated(MulticlassAccuracy(num_classes=3), preds, target),
+        updated(torchmetrics.MeanSquaredError(), preds.float(), target.float()),
+        torchmetrics.MetricCollection([MulticlassAccuracy(num_classes=3), MulticlassF1Score(num_classes=3)]),
+        torchmetrics.MeanMetric(), torchmetrics.SumMetric(), torchmetrics.CatMetric()])
+
+
+@builder
+def shap_objects():
+    import numpy as np
+    import shap
+
+    # Explanations only: a pickled explainer carries the numba-compiled link function's bytecode.
+    yield from each("shap explanation", lambda: shap.Explanation(
+        values=np.zeros((2, 3)), base_values=np.zeros(2), data=np.ones((2, 3)), feature_names=["a", "b", "c"]))
+
+
+@builder
+def pytorch_metric_learning_objects():
+    from pytorch_metric_learning import distances, losses, miners, reducers
+
+    yield from each("pytorch-metric-learning", lambda: [
+        losses.ArcFaceLoss(num_classes=3, embedding_size=4), miners.MultiSimilarityMiner(),
+        losses.TripletMarginLoss(distance=distances.CosineSimilarity(), reducer=reducers.MeanReducer()),
+        losses.ContrastiveLoss(), losses.NTXentLoss()])
+
+
+@builder
+def open_clip_objects():
+    import open_clip
+
+    for name in ("RN50", "ViT-B-32"):
+        yield from each(f"open_clip {name}", lambda name=name: open_clip.create_model(name, pretrained=None))
+
