@@ -148,7 +148,7 @@ describe("ONNX on hostile input", () => {
     const evil = pb.len(1, [...pb.len(3, "hidden"), ...pb.len(4, "PythonOp"), ...pb.len(7, "evil.ops")]);
     const reports = await run(scanOnnx, Uint8Array.from([...pb.num(1, 8), ...pb.len(7, evil), ...pb.len(7, pb.len(2, "decoy"))]));
     assert.deepEqual(reports.map((r) => r.rule), ["MG233"], shown(reports));
-    assert.match(reports[0]!.message, /repeats the single field ModelProto\.graph/);
+    assert.match(reports[0]!.message, /the single field ModelProto\.graph is given twice/);
     // Repeated fields (nodes, a graph's inputs) repeat as they should.
     const twoNodes = [...pb.len(1, [...pb.len(3, "a"), ...pb.len(4, "Relu")]), ...pb.len(1, [...pb.len(3, "b"), ...pb.len(4, "Relu")])];
     assert.deepEqual(await run(scanOnnx, onnxModel(twoNodes)), []);
@@ -178,7 +178,19 @@ describe("TensorFlow on hostile input", () => {
     const decoy = pb.len(2, pb.len(1, [...pb.len(1, "c"), ...pb.len(2, "Const")]));
     const reports = await run(scanSavedModel, Uint8Array.from([...pb.num(1, 1), ...pb.len(2, [...hidden, ...decoy])]), "saved_model.pb");
     assert.deepEqual(reports.map((r) => r.rule), ["MG243"], shown(reports));
-    assert.match(reports[0]!.message, /repeats the single field MetaGraphDef\.graph_def/);
+    assert.match(reports[0]!.message, /the single field MetaGraphDef\.graph_def is given twice/);
+  });
+
+  test("a field written with another wire type, which TensorFlow skips and protobufjs misreads, is MG243 (a red team hid a node behind a varint input)", async () => {
+    // NodeDef.input (field 3, a string) written as a varint: protobufjs reads the varint as a string's
+    // length and swallows the op behind it into the input; TensorFlow skips the varint and reads ReadFile.
+    const op = pb.len(2, "ReadFile");
+    const node = [...pb.len(1, "d"), ...pb.len(2, "Identity"), ...pb.num(3, op.length), ...op];
+    const reports = await run(scanSavedModel, Uint8Array.from([...pb.num(1, 1), ...pb.len(2, pb.len(2, pb.len(1, node)))]), "saved_model.pb");
+    assert.ok(reports.some((r) => r.rule === "MG243" && /NodeDef\.input is written with wire type 0, not 2/.test(r.message)), shown(reports));
+    // A field outside the schema is skipped by its own wire type, as protobuf does.
+    const unknown = [...pb.len(1, "c"), ...pb.len(2, "Const"), ...pb.num(9, 1)];
+    assert.deepEqual(await run(scanSavedModel, Uint8Array.from([...pb.num(1, 1), ...pb.len(2, pb.len(2, pb.len(1, unknown)))]), "saved_model.pb"), []);
   });
 
   test("a thousand ReadFile nodes make one finding that counts them", async () => {

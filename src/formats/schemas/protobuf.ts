@@ -84,32 +84,49 @@ function varint(b: Uint8Array, pos: number): { value: number; end: number } | un
 }
 
 /**
- * The first singular message field (of `type`'s schema, at any depth) that occurs more than once in
- * one message, as "Message.field"; undefined when there is none. Protobuf's own parsers merge such
- * occurrences into one message (so a second graph_def adds nodes to the first), while protobufjs
- * keeps the last: a file that repeats one hides the rest from a decoder like ours. Writers never
- * repeat a singular field. Only fields of the schema are followed; the rest are skipped unread.
+ * Where protobuf's own parsers and protobufjs read `bytes` differently, for the fields of `type`'s
+ * schema at any depth, as a sentence; undefined when they agree. Two ways they differ:
+ * - a singular message field given twice in one message: protobuf merges the occurrences (so a
+ *   second graph_def adds nodes to the first), protobufjs keeps the last;
+ * - a field written with another wire type than its type has: protobuf skips it as an unknown
+ *   field, protobufjs reads it as its type anyway and so misreads what follows (a varint read as a
+ *   string's length swallows the real node behind a decoy).
+ * Writers do neither. Fields outside the schema are skipped by their own wire type, as protobuf does.
  */
-export function repeatedSingularField(type: protobuf.Type, bytes: Uint8Array): string | undefined {
-  const reader = protobufjs().Reader.create(bytes);
+export function wireDifferential(type: protobuf.Type, bytes: Uint8Array): string | undefined {
+  const pb = protobufjs();
+  const reader = pb.Reader.create(bytes);
   type.root.resolveAll();
+  /** The wire types a field's values may come in: its type's, or LEN for a packed repeated scalar. */
+  const wires = (field: protobuf.Field): number[] => {
+    if (field.map || field.resolvedType instanceof pb.Type) return [WIRE.LEN];
+    const basic = field.resolvedType instanceof pb.Enum ? WIRE.VARINT : (pb.types.basic as Record<string, number | undefined>)[field.type];
+    if (basic === undefined) return [];
+    return field.repeated && (pb.types.packed as Record<string, number | undefined>)[field.resolvedType instanceof pb.Enum ? "int32" : field.type] !== undefined ? [basic, WIRE.LEN] : [basic];
+  };
   const walk = (t: protobuf.Type, end: number, depth: number): string | undefined => {
     const seen = new Set<number>();
     while (reader.pos < end) {
       const tag = reader.uint32();
-      const id = tag >>> 3;
-      const field = t.fieldsById[id];
-      const sub = field?.resolvedType;
-      if (!field || (tag & 7) !== WIRE.LEN || !(sub instanceof protobufjs().Type)) {
-        reader.skipType(tag & 7);
+      const wire = tag & 7;
+      const field = t.fieldsById[tag >>> 3];
+      if (!field) {
+        reader.skipType(wire);
+        continue;
+      }
+      const allowed = wires(field);
+      if (!allowed.includes(wire)) return `the field ${t.name}.${field.name} is written with wire type ${wire}, not ${allowed.join(" or ")}: protobuf's own parsers skip it as unknown, while this decoder reads it as its type and misreads what follows`;
+      const sub = field.resolvedType;
+      if (wire !== WIRE.LEN || !(sub instanceof pb.Type) || field.map) {
+        // Map entries hold scalars or messages this scanner reads no further than protobufjs does.
+        reader.skipType(wire);
         continue;
       }
       if (!field.repeated) {
-        if (seen.has(id)) return `${t.name}.${field.name}`;
-        seen.add(id);
+        if (seen.has(field.id)) return `the single field ${t.name}.${field.name} is given twice in one message: protobuf's own parsers merge the occurrences, while this decoder keeps the last`;
+        seen.add(field.id);
       }
-      const length = reader.uint32();
-      const stop = reader.pos + length;
+      const stop = reader.uint32() + reader.pos;
       // decode() already refused nesting past protobuf's limit and lengths past the end.
       const found = depth < 100 ? walk(sub, stop, depth + 1) : undefined;
       if (found) return found;
@@ -122,8 +139,8 @@ export function repeatedSingularField(type: protobuf.Type, bytes: Uint8Array): s
 
 /**
  * Decodes a whole protobuf file as `type`, or reports why it could not: larger than protobuf allows
- * or nested past its depth limit (a depth bomb) as MG234, anything else as `malformedRule`; so is a
- * repeated singular message field (see repeatedSingularField), after which the last is what is returned.
+ * or nested past its depth limit (a depth bomb) as MG234, anything else as `malformedRule`; so is
+ * bytes protobuf reads otherwise than protobufjs (see wireDifferential), whose decoding is still returned.
  * `what` names the file in messages ("ONNX model", "SavedModel").
  */
 export async function decodeOrReport<T>(source: ByteSource, ctx: ScanContext, type: protobuf.Type, what: string, malformedRule: RuleId): Promise<T | undefined> {
@@ -134,10 +151,8 @@ export async function decodeOrReport<T>(source: ByteSource, ctx: ScanContext, ty
   try {
     const bytes = await readAll(source);
     const decoded = type.decode(bytes) as unknown as T;
-    const repeated = repeatedSingularField(type, bytes);
-    if (repeated) {
-      ctx.report(malformedRule, `${what} repeats the single field ${repeated} in one message: protobuf's own parsers, which the loader uses, merge the occurrences, while this decoder keeps the last, so part of what the loader reads was not analysed`);
-    }
+    const differs = wireDifferential(type, bytes);
+    if (differs) ctx.report(malformedRule, `${what} is read differently by the loader: ${differs}, so part of what the loader reads was not analysed`);
     return decoded;
   } catch (err) {
     if (isNestingError(err)) ctx.report("MG234", `${what} nests messages deeper than protobuf's limit of 100; it was not analysed`);
