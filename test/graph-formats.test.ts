@@ -17,6 +17,7 @@ import { BufferSource } from "../src/sources/byteSource.js";
 import { atLeast } from "../src/types.js";
 import { RecordingContext, type Reported } from "./support/context.js";
 import { applyMutations, mutationArb } from "./support/mutate.js";
+import { lazyTypes, wireDifferential } from "../src/formats/schemas/protobuf.js";
 import { pb } from "./support/protobuf.js";
 
 const FIXTURES = join(import.meta.dirname, "..", "..", "test", "fixtures");
@@ -191,6 +192,14 @@ describe("TensorFlow on hostile input", () => {
     // A field outside the schema is skipped by its own wire type, as protobuf does.
     const unknown = [...pb.len(1, "c"), ...pb.len(2, "Const"), ...pb.num(9, 1)];
     assert.deepEqual(await run(scanSavedModel, Uint8Array.from([...pb.num(1, 1), ...pb.len(2, pb.len(2, pb.len(1, unknown)))]), "saved_model.pb"), []);
+  });
+
+  test("map entries are read as protobuf reads them too: a value of another wire type, or a message value that misreads", () => {
+    const types = lazyTypes(`syntax = "proto3"; package t; message V { string s = 1; } message E { map<string, V> m = 1; }`, ["t.E"])();
+    const entry = (value: number[]) => Uint8Array.from(pb.len(1, [...pb.len(1, "k"), ...value]));
+    assert.equal(wireDifferential(types["t.E"], entry(pb.len(2, pb.len(1, "fine")))), undefined);
+    assert.match(wireDifferential(types["t.E"], entry(pb.num(2, 5))) ?? "", /map entry's value is written with wire type 0, not 2/);
+    assert.match(wireDifferential(types["t.E"], entry(pb.len(2, pb.num(1, 3)))) ?? "", /V\.s is written with wire type 0/);
   });
 
   test("a thousand ReadFile nodes make one finding that counts them", async () => {

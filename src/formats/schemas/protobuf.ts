@@ -116,9 +116,13 @@ export function wireDifferential(type: protobuf.Type, bytes: Uint8Array): string
       }
       const allowed = wires(field);
       if (!allowed.includes(wire)) return `the field ${t.name}.${field.name} is written with wire type ${wire}, not ${allowed.join(" or ")}: protobuf's own parsers skip it as unknown, while this decoder reads it as its type and misreads what follows`;
+      if (field instanceof pb.MapField) {
+        const found = mapEntry(field, reader.uint32() + reader.pos, depth);
+        if (found) return `${t.name}.${field.name}: ${found}`;
+        continue;
+      }
       const sub = field.resolvedType;
-      if (wire !== WIRE.LEN || !(sub instanceof pb.Type) || field.map) {
-        // Map entries hold scalars or messages this scanner reads no further than protobufjs does.
+      if (wire !== WIRE.LEN || !(sub instanceof pb.Type)) {
         reader.skipType(wire);
         continue;
       }
@@ -131,6 +135,24 @@ export function wireDifferential(type: protobuf.Type, bytes: Uint8Array): string
       const found = depth < 100 ? walk(sub, stop, depth + 1) : undefined;
       if (found) return found;
       reader.pos = stop;
+    }
+    return undefined;
+  };
+  /** One entry of a map field: a message of key (field 1) and value (field 2), read as protobuf reads it. */
+  const mapEntry = (field: protobuf.MapField, end: number, depth: number): string | undefined => {
+    while (reader.pos < end) {
+      const tag = reader.uint32();
+      const wire = tag & 7;
+      const id = tag >>> 3;
+      const value = field.resolvedType;
+      const expected = id === 1 ? (pb.types.basic as Record<string, number>)[field.keyType] : id === 2 ? (value instanceof pb.Type ? WIRE.LEN : value instanceof pb.Enum ? WIRE.VARINT : (pb.types.basic as Record<string, number>)[field.type]) : undefined;
+      if (expected !== undefined && wire !== expected) return `a map entry's ${id === 1 ? "key" : "value"} is written with wire type ${wire}, not ${expected}`;
+      if (id === 2 && value instanceof pb.Type) {
+        const stop = reader.uint32() + reader.pos;
+        const found = depth < 100 ? walk(value, stop, depth + 1) : undefined;
+        if (found) return found;
+        reader.pos = stop;
+      } else reader.skipType(wire);
     }
     return undefined;
   };
