@@ -338,6 +338,17 @@ test("checkHydraTargets: deny, walk, unknown, python tags, alias bombs, garbage"
   assert.ok(rules(s.seen).includes("MG278"), "alias bomb must be reported, not expanded");
 });
 
+test("checkHydraTargets reads PyYAML's other line breaks (NEL, U+2028, U+2029) as line breaks: a comment there does not hide the next line (a red team's os.system)", () => {
+  for (const br of ["\u0085", "\u2028", "\u2029"]) {
+    const tag = sink();
+    checkHydraTargets(`a: 1 # note${br}x: !!python/object/apply:os.system ['id']\n`, tag);
+    assert.deepEqual(rules(tag.seen), ["MG279"], JSON.stringify(br));
+    const target = sink();
+    checkHydraTargets(`a: 1 # note${br}_target_: os.system\n`, target);
+    assert.deepEqual(rules(target.seen), ["MG276"], JSON.stringify(br));
+  }
+});
+
 test("checkHydraTargets: python tags are judged as the pickle rules judge the same operation (MG279)", () => {
   const cases: [string, Severity[]][] = [
     // Lightning's hparams.yaml: an allowlisted class built with __new__ and plain attributes is recorded, not blocked.

@@ -20,3 +20,15 @@ export function yamlIndicatorsOver(text: string, bound: number): boolean {
   }
   return false;
 }
+
+/** Line breaks PyYAML knows beyond \r and \n: NEL, LINE SEPARATOR and PARAGRAPH SEPARATOR. */
+const PYYAML_BREAKS = /[\u0085\u2028\u2029]/g;
+
+/**
+ * `text` with PyYAML's other line breaks written as \n. The `yaml` library (YAML 1.2) reads them as
+ * ordinary characters, so a comment that PyYAML ends at U+2028 would hide the rest of its line here
+ * (a red team hid `!!python/object/apply:os.system` that way).
+ */
+export function withPyYamlBreaks(text: string): string {
+  return text.replace(PYYAML_BREAKS, "\n");
+}

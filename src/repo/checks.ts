@@ -19,7 +19,7 @@ import { checkChatTemplate } from "../formats/chatTemplate.js";
 import type { FormatScanner, ReportExtra, ScanContext } from "../formats/context.js";
 import { scanTorchModuleBlobs, walkKerasConfig, type TorchModuleBlob } from "../formats/keras.js";
 import { containersOver, parsePythonJson } from "../formats/jsonText.js";
-import { yamlIndicatorsOver } from "../formats/yamlText.js";
+import { withPyYamlBreaks, yamlIndicatorsOver } from "../formats/yamlText.js";
 import { SAFETENSORS_LIMITS, sniffSafetensors } from "../formats/safetensors.js";
 import { readFileStart } from "../sources/byteSource.js";
 import { mapBounded } from "../concurrency.js";
@@ -648,8 +648,9 @@ const yaml = onFirstUse<typeof import("yaml")>("yaml");
  * calls it (CVE-2025-23304). Also reports python/* tags, which PyYAML's unsafe loaders execute.
  * Returns the documents it could expand, for the checks that read values (chat templates).
  */
-export function checkHydraTargets(yamlText: string, sink: FindingSink): unknown[] {
+export function checkHydraTargets(text: string, sink: FindingSink): unknown[] {
   const { parseAllDocuments } = yaml();
+  const yamlText = withPyYamlBreaks(text);
   if (yamlText.length > REPO_LIMITS.configBytes) {
     sink.report("MG278", `YAML config is ${yamlText.length} characters, over the ${REPO_LIMITS.configBytes} bound; it was not checked`);
     return [];
