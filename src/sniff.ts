@@ -40,6 +40,7 @@ const JOBLIB_ZFILE_MAGIC = [0x5a, 0x46, 0x30, 0x78];
 /** "BZh", then the block size digit, then the first block's (or the end's) 48-bit magic. */
 const BZ2_MAGIC = [0x42, 0x5a, 0x68];
 const BZ2_BLOCK_MAGIC = [0x31, 0x41, 0x59, 0x26, 0x53, 0x59];
+const BZ2_END_MAGIC = [0x17, 0x72, 0x45, 0x38, 0x50, 0x90];
 
 export interface SniffOptions {
   /** Base name of the file or member. Consulted only for formats loaders find by name alone (saved_model.pb(txt), shard indexes). */
@@ -89,9 +90,10 @@ function sniffHead(b: Buffer, size: number): Format {
   if (bytesAt(b, 0, XZ_MAGIC)) return "xz";
   if (bytesAt(b, 0, LZ4_MAGIC) && b.length >= 7 && b[4]! >> 6 === 1) return "lz4";
   if (bytesAt(b, 0, JOBLIB_ZFILE_MAGIC) && b.length > 21) return "joblib-zfile";
-  if (b[0] === 0x1f && b[1] === 0x8b && b[2] === 8 && ((b[3] ?? 0xff) & 0xe0) === 0) return "gzip";
-  if (bytesAt(b, 0, BZ2_MAGIC) && b[3]! >= 0x31 && b[3]! <= 0x39 && bytesAt(b, 4, BZ2_BLOCK_MAGIC)) return "bz2";
-  if (bytesAt(b, 0, BZ2_MAGIC) && b[3]! >= 0x31 && b[3]! <= 0x39 && size === 14) return "bz2"; // empty stream
+  // Python's gzip reads past reserved flag bits; so does the scan.
+  if (b[0] === 0x1f && b[1] === 0x8b && b[2] === 8) return "gzip";
+  // A stream opens with a block or, empty, with the end-of-stream marker (another stream may follow: Python reads them all).
+  if (bytesAt(b, 0, BZ2_MAGIC) && b[3]! >= 0x31 && b[3]! <= 0x39 && (bytesAt(b, 4, BZ2_BLOCK_MAGIC) || bytesAt(b, 4, BZ2_END_MAGIC))) return "bz2";
   if (isTorchLegacy(b)) return "pytorch-legacy";
   if (sniffGguf(b, size)) return "gguf";
   if (sniffHdf5(b, size)) return "keras-h5";
@@ -138,15 +140,18 @@ function bytesAt(b: Uint8Array, at: number, magic: ArrayLike<number>): boolean {
 
 /**
  * LZMA "alone" header: the properties byte every common encoder writes (0x5d: lc=3, lp=0, pb=2;
- * Python's lzma and joblib use it), a dictionary size of the usual shapes, a size or -1. Anything
- * looser matches raw float tensors (found by the benchmark: 2.0f starts 00 00 00 40).
+ * Python's lzma and joblib use it), a dictionary size of the usual shapes (or joblib's own test,
+ * below), a size or -1. Anything looser matches raw float tensors (found by the benchmark: 2.0f
+ * starts 00 00 00 40).
  */
 function isLzmaAlone(b: Buffer): boolean {
-  if (b.length < 13 || b[0] !== 0x5d) return false;
+  if (b.length < 14 || b[0] !== 0x5d) return false;
   const dict = b.readUInt32LE(1);
   let shaped = false;
   for (let n = 12; n <= 30; n++) if (dict === 2 ** n || dict === 2 ** n + 2 ** (n - 1)) shaped = true;
-  if (!shaped) return false;
+  // joblib takes any file opening 5d 00 for LZMA (a red team used a 256-byte dictionary); the range
+  // coder's first byte, always 0, keeps raw tensors that open so from counting.
+  if (!shaped && !(b[1] === 0 && b[13] === 0)) return false;
   const sizeUnknown = b.subarray(5, 13).every((x) => x === 0xff);
   return sizeUnknown || b.readBigUInt64LE(5) < 1n << 48n;
 }

@@ -603,3 +603,23 @@ test("npy: dtype=object (also nested in a structured dtype) is MG150 and the pic
     assert.ok(!rules(ctx.log).includes("MG151"));
   }
 });
+
+test("compressed layers are recognised as Python's readers take them: gzip with reserved flag bits, bz2 after an empty stream, LZMA with joblib's 5d 00 and any dictionary (a red team's skipped pickles)", async () => {
+  const { sniff } = await import("../src/sniff.js");
+  const format = async (bytes: Buffer) => (await sniff(new BufferSource("model", bytes), { name: "model", topLevel: true })).format;
+  const gz = gzipSync(Buffer.from("\x80\x04N.", "latin1"));
+  gz[3] = gz[3]! | 0xe0;
+  assert.equal(await format(gz), "gzip");
+  const bz2 = readFileSync(join(import.meta.dirname, "..", "..", "test", "fixtures", "benign", "compressed_plain.pkl.bz2"));
+  const empty = Buffer.from([0x42, 0x5a, 0x68, 0x39, 0x17, 0x72, 0x45, 0x38, 0x50, 0x90, 0, 0, 0, 0]);
+  assert.equal(await format(Buffer.concat([empty, bz2])), "bz2");
+  // A 256-byte dictionary (5d 00 01 00 00), an unknown size, then the range coder's first byte (0).
+  const lzma = readFileSync(join(import.meta.dirname, "..", "..", "test", "fixtures", "benign", "compressed_plain.lzma"));
+  const small = Buffer.from(lzma);
+  small.writeUInt32LE(256, 1);
+  assert.equal(await format(small), "lzma");
+  // Raw float data that opens the same way but whose range-coder byte is not 0 stays unrecognised.
+  const floats = Buffer.from(small);
+  floats[13] = 0x41;
+  assert.notEqual(await format(floats), "lzma");
+});
