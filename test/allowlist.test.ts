@@ -279,6 +279,12 @@ describe("data/allowlist.json", () => {
     // torch.utils.data stays out (workers, file readers) but for the samplers and in-memory datasets pickles hold.
     for (const q of ["torch.utils.data.dataset.TensorDataset", "torch.utils.data.sampler.RandomSampler"]) assert.equal(allowEntry(q)?.kind, "class", q);
     assert.equal(allowEntry("torch.utils.data.dataloader.DataLoader"), undefined);
+    // Through module-level helpers (a sixth red team round): ScoringMonitor's state restore connects to
+    // an address, EsmTokenizer(path) reads a file.
+    for (const q of ["sklearn.callback._scoring_monitor.ScoringMonitor", "accelerate.data_loader.DataLoaderDispatcher"]) assert.equal(allowEntry(q), undefined, q);
+    for (const q of ["transformers.models.esm.tokenization_esm.EsmTokenizer", "accelerate.state.PartialState", "nltk.stem.rslp.RSLPStemmer"]) {
+      assert.equal(allowEntry(q)?.notCalled, true, q);
+    }
     // Printing is not loading: pandas' Series stays, though its to_string can write to a path.
     assert.equal(allowEntry("pandas.core.series.Series")?.kind, "class");
   });
