@@ -525,7 +525,34 @@ describe("chat templates", () => {
     ["str.format reading attributes", "{{ '{0.__class__}'.format(x) }}"],
     ["str.format on a built string", "{{ ('{0.' ~ k ~ '}').format(x) }}"],
   ];
-  for (const [name, t] of [...escapes, ...obfuscated]) test(`flags ${name} as critical`, () => assertOnly(templateFindings(t), "MG220"));
+  /** `['_','_cla','ss_','_']|join`: "__class__" from pieces, Built. */
+  const joined = "['_','_cla','ss_','_']|join";
+  const unattributed: [string, string][] = [
+    // Red team round 8: each renders to code execution (or reads __class__) under plain jinja2.Environment.
+    [
+      "namespace() filled from a positional dict (round 8, nsdict.jinja)",
+      "{%- set ns = namespace({'c': ['_','_cla','ss_','_']|join, 'i': ['_','_in','it_','_']|join, 'g': ['_','_glo','bals_','_']|join, 'o': ['o','s']|join, 'p': ['po','pen']|join}) -%}" +
+        "{%- for message in messages -%}{{ '<|' + message['role'] + '|>' + message['content'] }}{%- endfor -%}{%- set _x = ns[ns.c][ns.i][ns.g][ns.o][ns.p]('id').read() -%}",
+    ],
+    [
+      "a macro named range (round 8, rangemacro.jinja)",
+      "{%- macro range(n) -%}{{ n }}{%- endmacro -%}{%- for message in messages -%}{{ '<|' + message['role'] + '|>' + message['content'] }}{%- endfor -%}" +
+        "{%- set f = ''[range(['_','_cla','ss_','_']|join)][range(['_','_mro_','_']|join)][1][range(['_','_subcla','sses_','_']|join)]() -%}" +
+        "{%- for c in f -%}{%- if 'wrap_close' in (c|string) -%}{%- set _ = c[range(['_','_in','it_','_']|join)][range(['_','_glo','bals_','_']|join)][range(['po','pen']|join)]('id').read() -%}{%- endif -%}{%- endfor -%}",
+    ],
+    // The same class by other roads: values the analysis cannot attribute, and names the template rebinds.
+    ["namespace() filled by a ** spread", `{% set d = {'c': ${joined}} %}{% set ns = namespace(**d) %}{{ ''[ns.c] }}`],
+    ["namespace() filled from a dict variable", `{% set d = {'c': ${joined}} %}{% set ns = namespace(d) %}{{ ''[ns.c] }}`],
+    ["namespace() filled from dict()", `{% set ns = namespace(dict(c=${joined})) %}{{ ''[ns.c] }}`],
+    ["namespace() filled from pairs", `{% set ns = namespace([('c', ${joined})]) %}{{ ''[ns.c] }}`],
+    ["namespace() filled from |items", `{% set ns = namespace({'c': ${joined}}|items) %}{{ ''[ns.c] }}`],
+    ["a namespace attribute nothing binds", "{% set ns = namespace() %}{{ x[ns.c] }}"],
+    ["a macro named raise_exception", `{% macro raise_exception(n) %}{{ n }}{% endmacro %}{{ ''[raise_exception(${joined})] }}`],
+    ["loop rebound by set", `{% set loop = {'index': ${joined}} %}{{ ''[loop.index] }}`],
+    ["loop as a macro parameter", `{% macro m(loop) %}{{ ''[loop.index] }}{% endmacro %}{{ m({'index': ${joined}}) }}`],
+    ["a macro parameter no call passes", "{% macro m(a) %}{{ x[a] }}{% endmacro %}"],
+  ];
+  for (const [name, t] of [...escapes, ...obfuscated, ...unattributed]) test(`flags ${name} as critical`, () => assertOnly(templateFindings(t), "MG220"));
   test("allows ordinary subscripts: literal and data keys, index arithmetic, role maps, keys of the same dict", () => {
     const t = [
       "{% set roles = {'user': '<|user|>', 'assistant': '<|assistant|>'} %}{% set ns = namespace(last=0) %}",
@@ -535,6 +562,8 @@ describe("chat templates", () => {
       "{% set key = 'tool_calls' %}{{ message[key] }}{{ message.content.split('</think>')[-1] }}{{ tools | tojson(indent=4) }}",
       "{{ strftime_now('%d %B %Y') }}{{ raise_exception('roles must alternate') if false }}{{ range(3) | list }}{{ (messages|length - 1) }}",
       "{{ '{}: {}'.format('role', 'user') }}{{ xs|selectattr('role', 'equalto', 'user')|map(attribute='content')|join('\\n') }}",
+      // namespace() from a dict literal with constant keys is bound by name like keywords; a macro named like a global only renders text.
+      "{% set ns2 = namespace({'sep': ', ', 'n': 0}) %}{{ roles[ns2.sep] }}{{ messages[ns2.n] }}{% macro range(n) %}{{ n }}{% endmacro %}{{ range(3) }}",
     ].join("");
     assert.deepEqual(templateFindings(t).reports, []);
   });

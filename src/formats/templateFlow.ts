@@ -4,7 +4,9 @@
  * template made (`{% set a = '__in' ~ 'it__' %}…c[a]`, `'%c%c' % (95, 95)`, `'olg__'|reverse`)
  * reads any attribute, `__globals__` included. The analysis is flow-insensitive and by name: a
  * name holds every value any assignment, loop or macro call binds to it anywhere in the template,
- * iterated to a fixpoint, which over-approximates every rendering.
+ * iterated to a fixpoint, which over-approximates every rendering. An origin set of 0 is only the
+ * fixpoint's "nothing yet": a value the analysis does not follow is Built (unknown), never 0, since
+ * every operation on 0 would read it as a safe number or plain string.
  */
 import { calleeName, children, constantString, filterParts, identifierName, isNode, type Node, operatorOf, splitArguments } from "./templateAst.js";
 
@@ -36,8 +38,10 @@ export const SAFE_KEY = Origin.Number | Origin.Data | Origin.Literal | Origin.Pl
 /** Origins that make any derived value Built. */
 const UNKNOWN = Origin.Literal | Origin.Literals | Origin.Built | Origin.Namespace;
 
-/** Jinja globals that produce plain values when called. */
+/** Jinja globals that produce plain values when called (unless the template binds the name itself). */
 const CALL_RESULTS: Readonly<Record<string, number>> = { namespace: Origin.Namespace, range: Origin.Number };
+/** Callables whose results the analysis does not follow: caller() renders template text, and the other Jinja globals make objects or text. */
+const OPAQUE_CALLABLES = new Set(["caller", "dict", "lipsum", "cycler", "joiner"]);
 /** Filters whose result is a number or a boolean. */
 const NUMERIC_FILTERS = new Set(["length", "count", "int", "float", "abs", "round", "wordcount", "bool"]);
 /**
@@ -73,6 +77,8 @@ export class TemplateFlow {
   private readonly names = new Map<string, number>();
   /** namespace() attributes, by attribute name whatever the namespace. */
   private readonly attributes = new Map<string, number>();
+  /** Whether some namespace() is filled in a way not bound by name (a dict that is not a literal, a ** spread): then any attribute may hold anything. */
+  private opaqueNamespace = false;
   private readonly bindings: Binding[] = [];
   /** Origins of expressions, kept once the bindings are solved (the checks ask about nested subscripts again and again). */
   private readonly settled = new Map<Node, number>();
@@ -85,7 +91,9 @@ export class TemplateFlow {
     private readonly maxDepth: number,
   ) {
     this.collect(program);
-    this.complete = this.solve();
+    const reached = this.solve();
+    this.failClosed();
+    this.complete = this.solve() && reached;
     this.solved = true;
   }
 
@@ -151,10 +159,11 @@ export class TemplateFlow {
     const computed = node["computed"] === true;
     if (computed && property.type === "SliceExpression") return sliceOf(sub(object));
     const name = computed ? constantString(property) : identifierName(property);
-    if (identifierName(object) === "loop" && name !== undefined && !computed) return LOOP_ITEMS.has(name) ? Origin.Built : Origin.Number;
+    // The for loop's counters, unless the template binds "loop" itself ({% set loop = … %}, a macro parameter).
+    if (identifierName(object) === "loop" && !this.names.has("loop") && name !== undefined && !computed) return LOOP_ITEMS.has(name) ? Origin.Built : Origin.Number;
     const base = sub(object);
     let out = elementOf(base & ~Origin.Namespace);
-    if (base & Origin.Namespace) out |= name === undefined ? [...this.attributes.values()].reduce((a, b) => a | b, 0) : (this.attributes.get(name) ?? 0);
+    if (base & Origin.Namespace) out |= this.namespaceAttribute(name);
     // A string key from render-time data makes plain Jinja fall back to getattr: the result may be any attribute.
     if (computed && name === undefined && sub(property) & Origin.Data) out |= Origin.Dynamic;
     return out;
@@ -166,9 +175,9 @@ export class TemplateFlow {
     const argOrigins = args.reduce((o, a) => o | sub(a), 0);
     const name = calleeName(node);
     if (name !== undefined) {
+      // A name the template binds is its own callable (a macro named range or namespace), whatever global it shadows.
+      if (this.names.has(name) || OPAQUE_CALLABLES.has(name)) return Origin.Built;
       if (Object.hasOwn(CALL_RESULTS, name)) return CALL_RESULTS[name]!;
-      // Template-defined callables (macros, caller, set names) and the other Jinja globals return template text.
-      if (this.names.has(name) || name === "caller" || name === "dict" || name === "lipsum" || name === "cycler" || name === "joiner") return Origin.Built;
       // A render-time function (raise_exception, strftime_now): data, or whatever the template fed it.
       return derived(Origin.Data, argOrigins);
     }
@@ -177,6 +186,14 @@ export class TemplateFlow {
     const method = identifierName(callee["property"] as Node) ?? "";
     if (method === "get") return elementOf(receiver) | (args[1] ? sub(args[1]) : 0);
     return PRESERVING_METHODS.has(method) ? derived(receiver, argOrigins) : Origin.Built;
+  }
+
+  /** A namespace attribute by name, or any of them for a computed key; Built where the template fills namespaces unseen. */
+  private namespaceAttribute(name: string | undefined): number {
+    if (this.opaqueNamespace) return Origin.Built;
+    if (name === undefined) return this.attributes.size === 0 ? Origin.Built : [...this.attributes.values()].reduce((a, b) => a | b, 0);
+    // An attribute no namespace() keyword or set binds: nothing the analysis saw put it there.
+    return this.attributes.get(name) ?? Origin.Built;
   }
 
   private filterOrigin(node: Node, sub: (n: unknown) => number): number {
@@ -193,7 +210,7 @@ export class TemplateFlow {
     return derived(operand, keywords.size > 0 && name === "map" ? 0 : argOrigins);
   }
 
-  /** Records every binding of the template: set, for, macro parameters, namespace() keywords. */
+  /** Records every binding of the template: set, for, macro parameters, namespace() arguments. */
   private collect(program: Node): void {
     const macros = new Map<string, Node[]>();
     const calls: Node[] = [];
@@ -243,15 +260,13 @@ export class TemplateFlow {
     const value = node["value"];
     // The block form captures rendered template text.
     const origin = isNode(value) ? () => this.origin(value) : () => Origin.Built;
-    const assignee = node["assignee"] as Node;
-    if (assignee.type === "MemberExpression" && assignee["computed"] !== true) {
-      this.bind({ attribute: identifierName(assignee["property"] as Node) ?? "" }, origin);
-    } else this.bindPattern(assignee, origin);
+    this.bindPattern(node["assignee"] as Node, origin);
   }
 
-  /** A name, or a tuple of names unpacking a value. */
+  /** A name, a namespace attribute (`ns.x`), or a tuple of them unpacking a value. */
   private bindPattern(pattern: Node, origin: () => number): void {
     if (pattern.type === "Identifier") this.bind({ name: pattern["value"] as string }, origin);
+    else if (pattern.type === "MemberExpression" && pattern["computed"] !== true) this.bind({ attribute: identifierName(pattern["property"] as Node) ?? "" }, origin);
     else if (pattern.type === "TupleLiteral") for (const p of pattern["value"] as Node[]) this.bindPattern(p, () => elementOf(origin()));
   }
 
@@ -269,8 +284,21 @@ export class TemplateFlow {
     }
   }
 
+  /** namespace(a=…) and namespace({'a': …}) bind by name; any other argument (a dict variable, dict(), ** spread, pairs) makes every attribute unknown. */
   private bindNamespace(call: Node): void {
-    for (const [attribute, value] of splitArguments(call["args"] as Node[]).keywords) this.bind({ attribute }, () => this.origin(value));
+    for (const arg of call["args"] as Node[]) {
+      if (arg.type === "KeywordArgumentExpression") this.bind({ attribute: identifierName(arg["key"] as Node) ?? "" }, () => this.origin(arg["value"] as Node));
+      else if (!this.bindLiteralDict(arg)) this.opaqueNamespace = true;
+    }
+  }
+
+  /** Binds the entries of a dict literal with constant keys as namespace attributes; false for anything else. */
+  private bindLiteralDict(arg: Node): boolean {
+    if (arg.type !== "ObjectLiteral") return false;
+    const entries = [...(arg["value"] as Map<Node, Node>)].map(([key, value]) => ({ attribute: constantString(key), value }));
+    if (entries.some((e) => e.attribute === undefined)) return false;
+    for (const { attribute, value } of entries) this.bind({ attribute: attribute! }, () => this.origin(value));
+    return true;
   }
 
   /** Parameters get their defaults and the arguments of every direct call; a macro used as a value gets unknown arguments. */
@@ -302,6 +330,14 @@ export class TemplateFlow {
     const map = "name" in target ? this.names : this.attributes;
     const key = "name" in target ? target.name : target.attribute;
     if (!map.has(key)) map.set(key, 0);
+  }
+
+  /**
+   * Names and attributes no binding gave an origin (a macro parameter no call passes, what a loop
+   * over such a name binds) are unknown, not safe: Built, before solving again to carry that on.
+   */
+  private failClosed(): void {
+    for (const map of [this.names, this.attributes]) for (const [key, origin] of map) if (origin === 0) map.set(key, Origin.Built);
   }
 
   /** Evaluates every binding until nothing changes; false if MAX_PASSES ran out first. */
@@ -356,6 +392,8 @@ function sliceOf(o: number): number {
 
 /** A list, tuple or dict literal whose members have the given origins. */
 function containerOrigin(members: readonly number[]): number {
+  // An empty one yields nothing and renders as "[]" or "{}".
+  if (members.length === 0) return Origin.Number;
   const all = members.reduce((a, b) => a | b, 0);
   if (all & (Origin.Literals | Origin.Built | Origin.Namespace | Origin.Dynamic)) return Origin.Built;
   return (all & Origin.Literal ? Origin.Literals : 0) | (all & (Origin.Number | Origin.Data | Origin.Plain));
