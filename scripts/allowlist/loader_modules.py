@@ -9,7 +9,8 @@ Usage, from the repository root, once generate.py has made its venvs:
 
 In each venv's own python, one fresh process per library imports the modules data/allowlist/
 lists for it (as unpickling may; errors are ignored: optional dependencies), for up to --budget
-seconds, and reports the top-level names that appeared in sys.modules. One more process imports
+seconds, and reports the top-level names that appeared in sys.modules or whose import was tried
+(an optional dependency that is missing is taken from the folder all the same). One more process imports
 the loaders of the other formats (FORMAT_LOADERS: Keras, TensorFlow, ONNX, GGUF, safetensors…),
 which a folder's files can replace as well. --merge keeps the names of the file already written
 (to add a venv that has other libraries without the ones the file came from). A library's own imports
@@ -35,8 +36,21 @@ CHILD = r"""
 import sys
 top = lambda: {m.split(".")[0] for m in sys.modules}
 before = top()  # before this script's own imports
-import json, time
+import builtins, importlib, json, time
 budget, modules = float(sys.argv[1]), sys.argv[2:]
+# Imports tried and failed count too: an optional dependency that is not installed (httpx's
+# zstandard) is found in the folder first, and runs.
+attempted = set()
+_import, _import_module = builtins.__import__, importlib.import_module
+def _recording(name, globals=None, locals=None, fromlist=(), level=0):
+    if level == 0 and name:
+        attempted.add(name.split(".")[0])
+    return _import(name, globals, locals, fromlist, level)
+def _recording_module(name, package=None):
+    if not name.startswith("."):
+        attempted.add(name.split(".")[0])
+    return _import_module(name, package)
+builtins.__import__, importlib.import_module = _recording, _recording_module
 started = time.monotonic()
 imported = failed = 0
 for name in modules:
@@ -47,7 +61,7 @@ for name in modules:
         imported += 1
     except BaseException:
         failed += 1
-print(json.dumps({"new": sorted(top() - before), "imported": imported, "failed": failed, "listed": len(modules)}))
+print(json.dumps({"new": sorted((top() | attempted) - before), "imported": imported, "failed": failed, "listed": len(modules)}))
 """
 
 # The interpreter's state when it starts reading sys.path[0]: built in, or already imported.
