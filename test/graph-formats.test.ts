@@ -283,6 +283,109 @@ describe("TensorFlow ops a red team used past the op table", () => {
   });
 });
 
+// ---------------------------------------------------------------- who calls a function, and what the loader binds
+
+/** An attr entry (NodeDef.attr = 5: key 1, AttrValue 2) naming a function (AttrValue.func = 10, NameAttrList.name = 1). */
+const funcAttr = (key: string, fn: string): number[] => pb.len(5, [...pb.len(1, key), ...pb.len(2, pb.len(10, pb.len(1, fn)))]);
+const withAttrs = (node: number[], ...attrs: number[][]): number[] => [...node, ...attrs.flat()];
+interface Fn {
+  name: string;
+  args: string[];
+  nodes: number[][];
+}
+/**
+ * A meta graph with top-level nodes, library functions and the rest of MetaGraphDef given raw
+ * (asset_file_def = 6: tensor_info 1, filename 2; object_graph_def = 7: nodes 1, concrete_functions 2).
+ */
+function savedModelOf(graph: number[][], functions: Fn[], rest: number[] = []): Uint8Array {
+  const fn = (f: Fn): number[] => [...pb.len(1, [...pb.len(1, f.name), ...f.args.flatMap((a) => pb.len(2, pb.len(1, a)))]), ...f.nodes.flatMap((n) => pb.len(3, n))];
+  const graphDef = [...graph.flatMap((n) => pb.len(1, n)), ...pb.len(2, functions.flatMap((f) => pb.len(1, fn(f))))];
+  return Uint8Array.from([...pb.num(1, 1), ...pb.len(2, [...pb.len(2, graphDef), ...rest])]);
+}
+const readInto: Fn = { name: "read_into", args: ["h", "path"], nodes: [nodeDef("init", "InitializeTableFromTextFileV2", "h", "path")] };
+const asset = (tensor: string, filename: string): number[] => pb.len(6, [...pb.len(1, pb.len(1, tensor)), ...pb.len(2, filename)]);
+/** An object graph whose concrete function `fn` has the objects `bound` bound to its trailing arguments. */
+const objectGraph = (objects: number[][], fn: string, bound: number[]): number[] =>
+  pb.len(7, [...objects.flatMap((o) => pb.len(1, o)), ...pb.len(2, [...pb.len(1, fn), ...pb.len(2, bound.flatMap((b) => pb.num(2, b)))])]);
+const ASSET_OBJECT = pb.len(5, pb.num(1, 0));
+const CONSTANT_OBJECT = pb.len(9, pb.len(1, "path"));
+
+describe("a function argument is the loader's only when every caller passes the loader's value (a red team's call sites)", () => {
+  const call = (op: string, ...inputs: string[]): number[] => withAttrs(nodeDef("call", op, ...inputs), funcAttr("f", "read_into"));
+
+  test("a constant passed through StatefulPartitionedCall or PartitionedCall is MG241", async () => {
+    for (const op of ["StatefulPartitionedCall", "PartitionedCall"]) {
+      const caller: Fn = { name: "__inference__initializer_1", args: [], nodes: [nodeDef("table", "HashTableV2"), nodeDef("path", "Const"), call(op, "table:table_handle:0", "path:output:0")] };
+      const reports = await run(scanSavedModel, savedModelOf([], [caller, readInto]));
+      assert.deepEqual(rules(reports), ["MG241"], `${op}: ${shown(reports)}`);
+    }
+  });
+
+  test("a node whose op is the function's name is a call too", async () => {
+    const reports = await run(scanSavedModel, savedModelOf([nodeDef("path", "Const"), nodeDef("call", "read_into", "table", "path")], [readInto]));
+    assert.deepEqual(rules(reports), ["MG241"], shown(reports));
+  });
+
+  test("a function reached through another op (a branch, a loop body) has no loader-fed argument", async () => {
+    const reports = await run(scanSavedModel, savedModelOf([withAttrs(nodeDef("if", "If", "cond", "table", "saver_filename"), funcAttr("then_branch", "read_into"))], [readInto], pb.len(3, pb.len(1, "saver_filename:0"))));
+    assert.deepEqual(rules(reports), ["MG241"], shown(reports));
+  });
+
+  test("the saver's filename passed down through two calls stays MG242", async () => {
+    const outer: Fn = { name: "outer", args: ["h", "p"], nodes: [call("StatefulPartitionedCall", "h", "p")] };
+    const graph = [nodeDef("saver_filename", "Placeholder"), withAttrs(nodeDef("c", "StatefulPartitionedCall", "table", "saver_filename"), funcAttr("f", "outer"))];
+    const reports = await run(scanSavedModel, savedModelOf(graph, [outer, readInto]));
+    assert.deepEqual(rules(reports), ["MG242"], shown(reports));
+  });
+
+  test("PlaceholderWithDefault is its default inside a function: a constant default is MG241", async () => {
+    const fn: Fn = { name: "__inference__initializer_1", args: [], nodes: [nodeDef("c", "Const"), nodeDef("p", "PlaceholderWithDefault", "c:output:0"), nodeDef("init", "InitializeTableFromTextFileV2", "t", "p:output:0")] };
+    const reports = await run(scanSavedModel, savedModelOf([], [fn]));
+    assert.deepEqual(rules(reports), ["MG241"], shown(reports));
+  });
+
+  test("TF2's loader binds captures: an asset keeps the path the loader's, a saved constant does not", async () => {
+    const init: Fn = { name: "__inference__initializer_1", args: ["path", "table"], nodes: [nodeDef("init", "InitializeTableFromTextFileV2", "table", "path")] };
+    const bound = async (object: number[]) => rules(await run(scanSavedModel, savedModelOf([], [init], [...asset("asset_path_initializer:0", "vocab.txt"), ...objectGraph([object, pb.len(10, [])], init.name, [0, 1])])));
+    assert.deepEqual(await bound(ASSET_OBJECT), ["MG242"]);
+    assert.deepEqual(await bound(CONSTANT_OBJECT), ["MG241"]);
+  });
+
+  test("TF2's top-level graph passes an asset through a variable assigned from the fed placeholder (MG242), but not one written otherwise", async () => {
+    const graph = (extra: number[][]) => [
+      nodeDef("asset_path_initializer", "Placeholder"),
+      nodeDef("Variable", "VarHandleOp"),
+      nodeDef("Variable/Assign", "AssignVariableOp", "Variable", "asset_path_initializer"),
+      nodeDef("ReadVariableOp", "ReadVariableOp", "Variable", "^Variable/Assign"),
+      withAttrs(nodeDef("call", "StatefulPartitionedCall", "table", "ReadVariableOp"), funcAttr("f", "read_into")),
+      ...extra,
+    ];
+    const scan = async (extra: number[][]) => rules(await run(scanSavedModel, savedModelOf(graph(extra), [readInto], asset("asset_path_initializer:0", "vocab.txt"))));
+    assert.deepEqual(await scan([]), ["MG242"]);
+    assert.deepEqual(await scan([nodeDef("c", "Const"), nodeDef("evil", "AssignVariableOp", "Variable", "c")]), ["MG241"]);
+    // A second handle with the same shared_name (both empty here) is the same variable.
+    assert.deepEqual(await scan([nodeDef("alias", "VarHandleOp")]), ["MG241"]);
+  });
+});
+
+describe("asset filenames", () => {
+  test("an absolute or climbing filename is MG241: the loader joins it to the assets folder and reads outside the model", async () => {
+    for (const filename of ["/tmp/secret.txt", "../../etc/passwd", "C:\\Windows\\win.ini"]) {
+      const reports = await run(scanSavedModel, savedModelOf([], [], asset("asset_path_initializer:0", filename)));
+      assert.deepEqual(rules(reports), ["MG241"], `${filename}: ${shown(reports)}`);
+      assert.match(reports[0]!.message, /assets folder/);
+    }
+  });
+
+  test("a file inside the assets folder is no finding, in either form", async () => {
+    assert.deepEqual(await run(scanSavedModel, savedModelOf([], [], asset("asset_path_initializer:0", "vocab.txt"))), []);
+    const text = `saved_model_schema_version: 1\nmeta_graphs {\n  graph_def { node { name: "c" op: "Const" } }\n  asset_file_def { filename: "vocab.txt" }\n}\n`;
+    assert.deepEqual(await run(scanSavedModelText, Buffer.from(text), "saved_model.pbtxt"), []);
+    const bad = text.replace("vocab.txt", "/etc/passwd");
+    assert.deepEqual(rules(await run(scanSavedModelText, Buffer.from(bad), "saved_model.pbtxt")), ["MG241"]);
+  });
+});
+
 // ---------------------------------------------------------------- saved_model.pbtxt
 
 const pbtxt = (library: string): Uint8Array =>
@@ -329,6 +432,21 @@ describe("text-format SavedModel (saved_model.pbtxt)", () => {
       assert.deepEqual(reports.map((r) => r.rule), [rule], `${what}: ${shown(reports)}`);
       assert.match(reports[0]!.message, /was not analysed/);
     }
+  });
+
+  test("call sites, binary attrs and bound captures are read from the text form too", async () => {
+    const library = `function { signature { name: "read_into" input_arg { name: "h" } input_arg { name: "path" } }
+  node_def { name: "init" op: "InitializeTableFromTextFileV2" input: ["h", "path"] }
+}`;
+    const call = (input: string) =>
+      `node { name: "call" op: "StatefulPartitionedCall" input: ["t", "${input}"] attr { key: "config_proto" value { s: "\\n\\007\\202\\001" } } attr { key: "f" value { func { name: "read_into" } } } }`;
+    const model = (input: string, objects = "") =>
+      Buffer.from(`saved_model_schema_version: 1\nmeta_graphs {\n  graph_def {\n    node { name: "c" op: "Const" }\n    node { name: "p" op: "Placeholder" }\n    ${call(input)}\n    library {\n${library}\n    }\n  }\n${objects}}\n`);
+    assert.deepEqual(rules(await run(scanSavedModelText, model("p"), "saved_model.pbtxt")), ["MG242"]);
+    assert.deepEqual(rules(await run(scanSavedModelText, model("c"), "saved_model.pbtxt")), ["MG241"]);
+    const constantBound = `  object_graph_def { nodes { constant { operation: "c" } } concrete_functions { key: "read_into" value { bound_inputs: 0 } } }\n`;
+    assert.deepEqual(rules(await run(scanSavedModelText, model("p", constantBound), "saved_model.pbtxt")), ["MG241"]);
+    assert.deepEqual(rules(await run(scanSavedModelText, model("p", constantBound.replace("bound_inputs: 0", "bound_inputs: 0x0")), "saved_model.pbtxt")), ["MG243"]);
   });
 
   test("a second graph_def, which Python's parser merges into the first, is MG243", async () => {

@@ -8,10 +8,14 @@
  * expansions, unknown escapes), is an error, never a guess.
  */
 
-/** Which fields to keep: a nested spec for a message field, "string" for a string field. */
+/**
+ * Which fields to keep: a nested spec for a message field, "string" for a string field, "bytes" for
+ * a bytes field (one character per byte, so any bytes are kept), "word" for a number or enum (its token, as written).
+ */
 export interface TextSpec {
-  readonly [field: string]: TextSpec | "string";
+  readonly [field: string]: TextSpec | TextLeaf;
 }
+type TextLeaf = "string" | "bytes" | "word";
 
 /** The kept fields of one message: every occurrence of each, in order. */
 export type TextMessage = Map<string, (TextMessage | string)[]>;
@@ -91,7 +95,7 @@ class Parser {
   }
 
   /** One field's value or list of values; returned only when kept (`sub` set). */
-  private value(sub: TextSpec | "string" | undefined, colon: boolean, depth: number): (TextMessage | string)[] {
+  private value(sub: TextSpec | TextLeaf | undefined, colon: boolean, depth: number): (TextMessage | string)[] {
     if (colon && this.eat("[")) {
       const out: (TextMessage | string)[] = [];
       if (this.eat("]")) return out;
@@ -103,23 +107,25 @@ class Parser {
     return this.single(sub, colon, depth);
   }
 
-  private single(sub: TextSpec | "string" | undefined, colon: boolean, depth: number): (TextMessage | string)[] {
+  private single(sub: TextSpec | TextLeaf | undefined, colon: boolean, depth: number): (TextMessage | string)[] {
     const c = this.peek();
     if (c === "{" || c === "<") {
       this.pos++;
       const msg = this.fields(typeof sub === "object" ? sub : undefined, c === "{" ? "}" : ">", depth + 1);
-      if (sub === "string") throw new ProtoTextError("a message where a string was expected", this.pos);
+      if (typeof sub === "string") throw new ProtoTextError(`a message where a ${sub === "word" ? "number" : sub} was expected`, this.pos);
       return sub ? [msg] : [];
     }
     if (!colon) throw new ProtoTextError('a scalar value without ":"', this.pos);
     if (c === '"' || c === "'") {
       const bytes: number[] = [];
-      while (this.peek() === '"' || this.peek() === "'") bytes.push(...this.stringLiteral(sub === "string"));
-      if (typeof sub === "object") throw new ProtoTextError("a string where a message was expected", this.pos);
+      while (this.peek() === '"' || this.peek() === "'") bytes.push(...this.stringLiteral(sub === "string" || sub === "bytes"));
+      if (typeof sub === "object" || sub === "word") throw new ProtoTextError(`a string where a ${sub === "word" ? "number" : "message"} was expected`, this.pos);
+      if (sub === "bytes") return [Buffer.from(bytes).toString("latin1")];
       return sub ? [utf8(bytes, this.pos)] : [];
     }
     const word = this.word();
-    if (sub !== undefined) throw new ProtoTextError(`"${word}" where a ${sub === "string" ? "quoted string" : "message"} was expected`, this.pos);
+    if (sub === "word") return [word];
+    if (sub !== undefined) throw new ProtoTextError(`"${word}" where a ${typeof sub === "string" ? "quoted string" : "message"} was expected`, this.pos);
     return [];
   }
 

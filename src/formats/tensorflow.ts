@@ -14,8 +14,21 @@ import { readAll, type ByteSource } from "../sources/byteSource.js";
 import type { FormatScanner, ScanContext } from "./context.js";
 import { decodeOrReport, headFields, WIRE, type HeadField } from "./schemas/protobuf.js";
 import { checkKerasConfigText } from "./keras.js";
+import { escapesFolder } from "./onnx.js";
 import { parseProtoText, ProtoTextError, type TextMessage, type TextSpec } from "./protoText.js";
-import { tensorflowTypes, type FunctionDef, type KerasSavedMetadata, type MetaGraphDef, type NodeDef, type SavedModel } from "./schemas/tensorflow.js";
+import {
+  tensorflowTypes,
+  type AttrBytes,
+  type AttrEntry,
+  type AttrValue,
+  type FunctionDef,
+  type GraphDef,
+  type KerasSavedMetadata,
+  type MetaGraphDef,
+  type NameAttrList,
+  type NodeDef,
+  type SavedModel,
+} from "./schemas/tensorflow.js";
 
 /** Node names quoted per reported op; the count says how many more there were (report flooding). */
 const NAMES_PER_OP = 10;
@@ -131,17 +144,28 @@ export function sniffSavedModelText(name: string): boolean {
   return baseName(name) === SAVED_MODEL_TEXT_NAME;
 }
 
-const NODE_SPEC: TextSpec = { name: "string", op: "string", input: "string" };
+/** AttrValue and NameAttrList refer to each other, so their text specs do too. */
+function attrSpec(): TextSpec {
+  const func: Record<string, TextSpec | "string"> = { name: "string" };
+  const value: TextSpec = { s: "bytes", func, list: { s: "bytes", func } };
+  func["attr"] = { key: "string", value };
+  return func["attr"];
+}
+const ATTR_SPEC = attrSpec();
+const NODE_SPEC: TextSpec = { name: "string", op: "string", input: "string", attr: ATTR_SPEC };
 /** The fields of saved_model.pbtxt the analysis reads (schemas/tensorflow.ts names the same). */
 const SAVED_MODEL_TEXT_SPEC: TextSpec = {
   meta_graphs: {
     graph_def: {
       node: NODE_SPEC,
-      library: { function: { signature: { name: "string", input_arg: { name: "string" } }, node_def: NODE_SPEC } },
+      library: { function: { signature: { name: "string", input_arg: { name: "string", number_attr: "string", type_list_attr: "string" } }, node_def: NODE_SPEC } },
     },
     saver_def: { filename_tensor_name: "string" },
-    asset_file_def: { tensor_info: { name: "string" } },
-    object_graph_def: { nodes: { user_object: { identifier: "string", metadata: "string" } } },
+    asset_file_def: { tensor_info: { name: "string" }, filename: "string" },
+    object_graph_def: {
+      nodes: { user_object: { identifier: "string", metadata: "string" }, asset: {} },
+      concrete_functions: { key: "string", value: { bound_inputs: "word" } },
+    },
   },
 };
 
@@ -170,7 +194,7 @@ export const scanSavedModelText: FormatScanner = async (source: ByteSource, ctx:
  * part of what a loader reads would be judged under another reading.
  */
 function savedModelFromText(root: TextMessage): SavedModel {
-  const node = (m: TextMessage): NodeDef => ({ name: str(m, "name"), op: str(m, "op"), input: strs(m, "input") });
+  const node = (m: TextMessage): NodeDef => ({ name: str(m, "name"), op: str(m, "op"), input: strs(m, "input"), attr: attrMap(m, "attr") });
   return {
     meta_graphs: msgs(root, "meta_graphs").map((mg) => {
       const graph = msg(mg, "graph_def");
@@ -183,24 +207,53 @@ function savedModelFromText(root: TextMessage): SavedModel {
           library: library && {
             function: msgs(library, "function").map((f) => {
               const sig = msg(f, "signature");
-              return { signature: sig && { name: str(sig, "name"), input_arg: msgs(sig, "input_arg").map((a) => ({ name: str(a, "name") })) }, node_def: msgs(f, "node_def").map(node) };
+              const arg = (a: TextMessage) => ({ name: str(a, "name"), number_attr: str(a, "number_attr"), type_list_attr: str(a, "type_list_attr") });
+              return { signature: sig && { name: str(sig, "name"), input_arg: msgs(sig, "input_arg").map(arg) }, node_def: msgs(f, "node_def").map(node) };
             }),
           },
         },
         saver_def: saver && { filename_tensor_name: str(saver, "filename_tensor_name") },
         asset_file_def: msgs(mg, "asset_file_def").map((a) => {
           const info = msg(a, "tensor_info");
-          return { tensor_info: info && { name: str(info, "name") } };
+          return { tensor_info: info && { name: str(info, "name") }, filename: str(a, "filename") };
         }),
         object_graph_def: objects && {
           nodes: msgs(objects, "nodes").map((o) => {
             const user = msg(o, "user_object");
-            return { user_object: user && { identifier: str(user, "identifier"), metadata: str(user, "metadata") } };
+            const asset = msg(o, "asset");
+            return {
+              user_object: user && { identifier: str(user, "identifier"), metadata: str(user, "metadata") },
+              asset,
+            };
+          }),
+          concrete_functions: msgs(objects, "concrete_functions").map((e) => {
+            const value = msg(e, "value");
+            return { key: str(e, "key"), value: value && { bound_inputs: strs(value, "bound_inputs").map(index) } };
           }),
         },
       };
     }),
   };
+}
+
+/** A map<string, AttrValue> field, as its entries. */
+function attrMap(m: TextMessage, field: string): AttrEntry[] {
+  return msgs(m, field).map((e) => {
+    const v = msg(e, "value");
+    const list = v && msg(v, "list");
+    const func = v && msg(v, "func");
+    return { key: str(e, "key"), value: v && { s: str(v, "s"), func: func && nameAttrList(func), list: list && { s: strs(list, "s"), func: msgs(list, "func").map(nameAttrList) } } };
+  });
+}
+
+function nameAttrList(m: TextMessage): NameAttrList {
+  return { name: str(m, "name"), attr: attrMap(m, "attr") };
+}
+
+/** An index in text: plain decimal only, since the parsers read octal and hex spellings differently. */
+function index(word: string): number {
+  if (!/^(0|[1-9]\d{0,8})$/.test(word)) throw new ProtoTextError(`"${word}" is not a plain decimal index`);
+  return Number(word);
 }
 
 function msgs(m: TextMessage, field: string): TextMessage[] {
@@ -237,12 +290,29 @@ function analyseSavedModel(model: SavedModel, ctx: ScanContext): void {
       const user = node.user_object;
       if (user?.metadata) checkKerasConfigText(user.metadata, ctx, `${where} object ${n} (${user.identifier}) metadata`);
     });
+    reportAssetFiles(mg, ctx, where);
     const graph = mg.graph_def;
     if (!graph) return;
-    ops.addScope(graphScope(mg, graph.node), where);
-    for (const f of graph.library?.function ?? []) ops.addScope(functionScope(f), `function "${f.signature?.name ?? ""}"`);
+    const scopes = pathScopes(mg, graph);
+    ops.addScope(scopes.graph, where);
+    for (const c of scopes.functions) ops.addScope(c.scope, `function "${c.name}"`);
   });
   ops.report(ctx);
+}
+
+/**
+ * Both loaders join an asset's filename to the model's assets folder with os.path.join semantics, so an
+ * absolute or climbing filename hands the graph's vocabulary ops a file outside the model.
+ */
+function reportAssetFiles(mg: MetaGraphDef, ctx: ScanContext, where: string): void {
+  mg.asset_file_def.forEach((a, i) => {
+    const escape = escapesFolder(a.filename);
+    if (escape) {
+      ctx.report("MG241", `TensorFlow asset "${a.filename}" is ${escape}: the loader joins it to the model's assets folder and hands the graph whatever file that names`, {
+        evidence: `asset_file_def[${i}].filename in ${where}`,
+      });
+    }
+  });
 }
 
 // ---------------------------------------------------------------- where a path comes from
@@ -252,20 +322,167 @@ interface Scope {
   /** Every node, in order: two may share a name (TensorFlow refuses that, but the scan must not drop one). */
   list: readonly NodeDef[];
   nodes: ReadonlyMap<string, NodeDef>;
-  /** Function arguments; in the top-level graph, the tensors the loader feeds (saver filename, TF1 assets). */
-  fed: ReadonlySet<string>;
+  /** Function arguments shown loader-fed (filled by `feedArguments`); in the top-level graph, the tensors the loader feeds (saver filename, TF1 assets). */
+  fed: Set<string>;
+  /** Variables whose value is only ever a fed tensor assigned in this scope: handle node → the assigned inputs. */
+  assignedOnly: ReadonlyMap<string, readonly string[]>;
 }
 
-function graphScope(mg: MetaGraphDef, nodes: readonly NodeDef[]): Scope {
+/** A library function and every way it is reached. */
+interface Callee {
+  name: string;
+  args: readonly string[];
+  scope: Scope;
+  /** Nodes that run it on their own inputs (a node whose op is its name, or a call op's "f"), with the caller's scope. */
+  calls: { caller: Scope; inputs: readonly string[] }[];
+  /** Reached some other way (a branch, a loop body, a dataset map, a list argument…): what its arguments hold is unknown. */
+  opaque: boolean;
+  /** TF2's loader binds objects to its trailing arguments: argument index → whether that object is an asset. */
+  bound: Map<number, boolean>;
+}
+
+/** Ops that run the function their attr "f" names on their own inputs, in order. */
+const CALL_OPS: ReadonlySet<string> = new Set(["PartitionedCall", "StatefulPartitionedCall"]);
+/** Ops that make a variable handle from a name; two with one shared_name are one variable. */
+const VARIABLE_HANDLE_OPS: ReadonlySet<string> = new Set(["VarHandleOp", "_VarHandlesOp"]);
+/** Rounds of argument propagation (CWE-400); each round follows calls one level at least, and TensorFlow nests two or three. */
+const MAX_CALL_ROUNDS = 16;
+
+function pathScopes(mg: MetaGraphDef, graph: GraphDef): { graph: Scope; functions: Callee[] } {
+  const functions = graph.library?.function ?? [];
+  const aliased = aliasedVariables([graph.node, ...functions.map((f) => f.node_def)]);
+  const top = makeScope(graph.node, loaderFeeds(mg), aliased);
+  const callees = functions.map((f) => callee(f, makeScope(f.node_def, new Set(), aliased)));
+  const byName = new Map<string, Callee[]>();
+  for (const c of callees) byName.set(c.name, [...(byName.get(c.name) ?? []), c]);
+  for (const scope of [top, ...callees.map((c) => c.scope)]) for (const n of scope.list) recordCalls(n, scope, byName);
+  bindCaptures(mg, byName);
+  feedArguments(callees);
+  return { graph: top, functions: callees };
+}
+
+/** The tensors a loader feeds into the top-level graph: the saver's filename and, for TF1 loaders, the asset paths. */
+function loaderFeeds(mg: MetaGraphDef): Set<string> {
   const fed = new Set<string>();
   const saverFile = mg.saver_def?.filename_tensor_name;
   if (saverFile) fed.add(nodeName(saverFile));
   for (const a of mg.asset_file_def) if (a.tensor_info?.name) fed.add(nodeName(a.tensor_info.name));
-  return { list: nodes, nodes: byName(nodes), fed };
+  return fed;
 }
 
-function functionScope(f: FunctionDef): Scope {
-  return { list: f.node_def, nodes: byName(f.node_def), fed: new Set(f.signature?.input_arg.map((a) => a.name) ?? []) };
+function makeScope(list: readonly NodeDef[], fed: Set<string>, aliased: ReadonlySet<string>): Scope {
+  return { list, nodes: byName(list), fed, assignedOnly: assignedOnly(list, aliased) };
+}
+
+function callee(f: FunctionDef, scope: Scope): Callee {
+  const args = f.signature?.input_arg ?? [];
+  // A list argument takes a varying number of inputs, so call inputs no longer line up with arguments.
+  const opaque = args.some((a) => a.number_attr || a.type_list_attr);
+  return { name: f.signature?.name ?? "", args: args.map((a) => a.name), scope, calls: [], opaque, bound: new Map() };
+}
+
+/** Notes every function node `n` reaches: called on its inputs, or (through any other attr) opaquely. */
+function recordCalls(n: NodeDef, scope: Scope, byName: ReadonlyMap<string, Callee[]>): void {
+  const inputs = n.input.filter((i) => !i.startsWith("^"));
+  for (const c of byName.get(n.op) ?? []) c.calls.push({ caller: scope, inputs });
+  for (const { key, value } of n.attr) {
+    if (!value) continue;
+    const direct = CALL_OPS.has(n.op) && key === "f" ? value.func?.name : undefined;
+    if (direct !== undefined) for (const c of byName.get(direct) ?? []) c.calls.push({ caller: scope, inputs });
+    for (const name of functionNames(value, direct === undefined)) for (const c of byName.get(name) ?? []) c.opaque = true;
+  }
+}
+
+/** Every function an attr value names, at any depth; its own `func` left out unless `withOwn`. */
+function functionNames(value: AttrValue, withOwn: boolean): string[] {
+  const lists: NameAttrList[] = [...(value.list?.func ?? [])];
+  if (value.func) lists.push(withOwn ? value.func : { name: "", attr: value.func.attr });
+  return lists.flatMap((l) => [...(l.name ? [l.name] : []), ...l.attr.flatMap((e) => (e.value ? functionNames(e.value, true) : []))]);
+}
+
+/**
+ * TF2's loader calls concrete functions with the objects `bound_inputs` names as their last
+ * arguments: an asset's path is the loader's, anything else (a saved constant, a variable) is not.
+ */
+function bindCaptures(mg: MetaGraphDef, byName: ReadonlyMap<string, Callee[]>): void {
+  const objects = mg.object_graph_def;
+  for (const { key, value } of objects?.concrete_functions ?? []) {
+    const bound = value?.bound_inputs ?? [];
+    for (const c of byName.get(key) ?? []) {
+      const first = c.args.length - bound.length;
+      if (first < 0) c.opaque = true;
+      // A key given twice: protobuf keeps the last, this keeps the stricter.
+      bound.forEach((node, j) => c.bound.set(first + j, c.bound.get(first + j) !== false && Boolean(objects?.nodes[node]?.asset)));
+    }
+  }
+}
+
+/**
+ * Marks the arguments that hold a loader-fed path on every way in: each call passes one, and a
+ * bound capture is an asset. A function nothing calls keeps its arguments fed: the loader or the
+ * user calls it. Starting from nothing fed, a round can only add, so stopping early stays on the
+ * safe side (recursion included).
+ */
+function feedArguments(callees: readonly Callee[]): void {
+  for (let round = 0, changed = true; changed && round < MAX_CALL_ROUNDS; round++) {
+    changed = false;
+    for (const c of callees) {
+      c.args.forEach((arg, i) => {
+        if (c.scope.fed.has(arg) || !argumentFed(c, i)) return;
+        c.scope.fed.add(arg);
+        changed = true;
+      });
+    }
+  }
+}
+
+function argumentFed(c: Callee, i: number): boolean {
+  if (c.opaque || c.bound.get(i) === false) return false;
+  return c.calls.every((call) => call.inputs.length === c.args.length && loaderFedPath(call.inputs[i], call.caller));
+}
+
+/** Shared names held by more than one variable handle op, in any scope: such a variable can be written unseen. */
+function aliasedVariables(scopes: readonly (readonly NodeDef[])[]): Set<string> {
+  const seen = new Set<string>();
+  const aliased = new Set<string>();
+  for (const n of scopes.flat()) {
+    if (!VARIABLE_HANDLE_OPS.has(n.op)) continue;
+    for (const name of sharedNames(n)) (seen.has(name) ? aliased : seen).add(name);
+  }
+  return aliased;
+}
+
+/** The variable names a handle op gives (VarHandleOp's shared_name, _VarHandlesOp's shared_names), from every entry of a repeated key. */
+function sharedNames(n: NodeDef): string[] {
+  const many = n.op === "_VarHandlesOp";
+  const values = n.attr.filter((e) => e.key === (many ? "shared_names" : "shared_name")).map((e) => e.value);
+  if (values.length === 0 && !many) return [""];
+  return values.flatMap((v) => (many ? (v?.list?.s ?? []) : [v?.s ?? ""])).map(attrText);
+}
+
+/** One character per byte, as the text reader keeps bytes: names compare byte for byte. */
+function attrText(b: AttrBytes): string {
+  return typeof b === "string" ? b : Buffer.from(b).toString("latin1");
+}
+
+/**
+ * Variables (VarHandleOp nodes of `list` with a shared name of their own) used only by reads and by
+ * assignments in `list`, with their assigned inputs. TF2 passes an asset's path to its initializer
+ * in the top-level graph this way: assigned from the fed placeholder, then read.
+ */
+function assignedOnly(list: readonly NodeDef[], aliased: ReadonlySet<string>): Map<string, string[]> {
+  const values = new Map<string, string[]>();
+  for (const n of list) if (n.op === "VarHandleOp" && !sharedNames(n).some((s) => aliased.has(s))) values.set(n.name, []);
+  for (const n of list) {
+    n.input.forEach((input, i) => {
+      const v = input.startsWith("^") ? undefined : values.get(nodeName(input));
+      if (!v) return;
+      if (n.op === "AssignVariableOp" && i === 0 && n.input[1] !== undefined) v.push(n.input[1]);
+      else if (n.op !== "ReadVariableOp" && n.op !== "VarIsInitializedOp") values.delete(nodeName(input));
+    });
+  }
+  for (const [name, assigned] of values) if (assigned.length === 0) values.delete(name);
+  return values;
 }
 
 function byName(nodes: readonly NodeDef[]): Map<string, NodeDef> {
@@ -277,16 +494,20 @@ function nodeName(input: string): string {
   return input.replace(/^\^/, "").split(":")[0]!;
 }
 
-/** Ops a path flows through unchanged at its start, and the input that carries that start. */
-const PATH_KEEPERS: Readonly<Record<string, number>> = { Identity: 0, Snapshot: 0, StringJoin: 0, ShardedFilename: 0 };
+/**
+ * Ops a path flows through unchanged at its start, and the input that carries that start. Inside a
+ * function nothing feeds a PlaceholderWithDefault, so its path is its default's.
+ */
+const PATH_KEEPERS: Readonly<Record<string, number>> = { Identity: 0, Snapshot: 0, StringJoin: 0, ShardedFilename: 0, PlaceholderWithDefault: 0 };
 /** How far a path is followed back (CWE-400); TensorFlow's savers reach their argument in three steps. */
 const MAX_PATH_STEPS = 64;
 
 /**
- * Whether the path in `input` starts from what the loader supplies: a function argument, a fed
- * tensor or a placeholder, reached through the ops TensorFlow's savers build paths with
- * (StringJoin and ShardedFilename keep their first input's start; Select and Pack need every
- * branch). Anything else — a constant, an op computing a string — is a path the graph chooses.
+ * Whether the path in `input` starts from what the loader supplies: a function argument every
+ * caller feeds, a fed tensor or a placeholder, reached through the ops TensorFlow's savers build
+ * paths with (StringJoin and ShardedFilename keep their first input's start; Select and Pack need
+ * every branch) or a variable only ever assigned such a path. Anything else — a constant, an op
+ * computing a string — is a path the graph chooses.
  */
 function loaderFedPath(input: string | undefined, scope: Scope, steps = { left: MAX_PATH_STEPS }): boolean {
   if (input === undefined || input.startsWith("^") || --steps.left < 0) return false;
@@ -294,13 +515,14 @@ function loaderFedPath(input: string | undefined, scope: Scope, steps = { left: 
   if (scope.fed.has(name)) return true;
   const node = scope.nodes.get(name);
   if (!node) return false;
-  if (node.op === "Placeholder" || node.op === "PlaceholderWithDefault") return true;
+  if (node.op === "Placeholder") return true;
   const keep = own(PATH_KEEPERS, node.op);
   if (keep !== undefined) return loaderFedPath(node.input[keep], scope, steps);
   const data = node.input.filter((i) => !i.startsWith("^"));
   if (node.op === "Select" || node.op === "SelectV2") return data.length === 3 && data.slice(1).every((i) => loaderFedPath(i, scope, steps));
   if (node.op === "Pack") return data.length > 0 && data.every((i) => loaderFedPath(i, scope, steps));
-  return false;
+  const assigned = node.op === "ReadVariableOp" && data[0] !== undefined ? scope.assignedOnly.get(nodeName(data[0])) : undefined;
+  return assigned !== undefined && assigned.every((i) => loaderFedPath(i, scope, steps));
 }
 
 /** The class an op is reported under: a checkpoint or vocabulary op on a path the graph chooses is a file-system op. */

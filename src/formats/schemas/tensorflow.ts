@@ -1,7 +1,7 @@
 /**
  * The subset of TensorFlow's saved_model.proto, meta_graph.proto, graph.proto, node_def.proto and
- * function.proto that modelgate reads, with the official field numbers; everything else (attrs,
- * signatures, most of the object graph) is skipped by the decoder. The text-format reader
+ * function.proto that modelgate reads, with the official field numbers; everything else (most
+ * attrs, signatures, most of the object graph) is skipped by the decoder. The text-format reader
  * (savedModelText.ts) builds the same shapes from saved_model.pbtxt.
  */
 import { lazyTypes } from "./protobuf.js";
@@ -10,14 +10,41 @@ const SCHEMA = `
 syntax = "proto3";
 package tensorflow;
 
+// attr_value.proto, only what names a function (who calls what) or a variable (shared_name). Maps
+// are spelled as the repeated key/value entries they are on the wire: every entry is seen, even a
+// repeated key, and repeatedSingularField walks them as the messages they are.
+message AttrEntry {
+  string key = 1;
+  AttrValue value = 2;
+}
+
+message NameAttrList {
+  string name = 1;
+  repeated AttrEntry attr = 2;
+}
+
+message AttrValue {
+  message ListValue {
+    repeated bytes s = 2;
+    repeated NameAttrList func = 9;
+  }
+  ListValue list = 1;
+  bytes s = 2;
+  NameAttrList func = 10;
+}
+
 message NodeDef {
   string name = 1;
   string op = 2;
   repeated string input = 3;
+  repeated AttrEntry attr = 5;
 }
 
+// op_def.proto: an argument with number_attr or type_list_attr takes a list of inputs.
 message ArgDef {
   string name = 1;
+  string number_attr = 5;
+  string type_list_attr = 6;
 }
 
 message OpDef {
@@ -46,12 +73,27 @@ message SavedUserObject {
   string metadata = 3;
 }
 
+// Only its presence is read: every asset_file_def filename is checked whichever object names it.
+message SavedAsset {}
+
 message SavedObject {
   SavedUserObject user_object = 4;
+  SavedAsset asset = 5;
+}
+
+// The objects TF2's loader binds to a function's trailing (captured) arguments.
+message SavedConcreteFunction {
+  repeated int32 bound_inputs = 2;
+}
+
+message ConcreteFunctionEntry {
+  string key = 1;
+  SavedConcreteFunction value = 2;
 }
 
 message SavedObjectGraph {
   repeated SavedObject nodes = 1;
+  repeated ConcreteFunctionEntry concrete_functions = 2;
 }
 
 // The tensors the loader feeds: the checkpoint prefix (SaverDef) and, in TF1 graphs, asset paths.
@@ -65,6 +107,7 @@ message TensorInfo {
 
 message AssetFileDef {
   TensorInfo tensor_info = 1;
+  string filename = 2;
 }
 
 message MetaGraphDef {
@@ -93,14 +136,23 @@ message KerasSavedMetadata {
 }
 `;
 
-export interface NodeDef { name: string; op: string; input: string[] }
-export interface FunctionDef { signature?: { name: string; input_arg: { name: string }[] } | null; node_def: NodeDef[] }
+/** Bytes from the binary form, text from saved_model.pbtxt. */
+export type AttrBytes = Uint8Array | string;
+export interface AttrEntry { key: string; value?: AttrValue | null }
+export interface NameAttrList { name: string; attr: AttrEntry[] }
+export interface AttrValue { list?: { s: AttrBytes[]; func: NameAttrList[] } | null; s?: AttrBytes | null; func?: NameAttrList | null }
+export interface NodeDef { name: string; op: string; input: string[]; attr: AttrEntry[] }
+export interface ArgDef { name: string; number_attr: string; type_list_attr: string }
+export interface FunctionDef { signature?: { name: string; input_arg: ArgDef[] } | null; node_def: NodeDef[] }
 export interface GraphDef { node: NodeDef[]; library?: { function: FunctionDef[] } | null }
-export interface SavedObjectGraph { nodes: { user_object?: { identifier: string; metadata: string } | null }[] }
+export interface SavedObjectGraph {
+  nodes: { user_object?: { identifier: string; metadata: string } | null; asset?: object | null }[];
+  concrete_functions: { key: string; value?: { bound_inputs: number[] } | null }[];
+}
 export interface MetaGraphDef {
   graph_def?: GraphDef | null;
   saver_def?: { filename_tensor_name: string } | null;
-  asset_file_def: { tensor_info?: { name: string } | null }[];
+  asset_file_def: { tensor_info?: { name: string } | null; filename: string }[];
   object_graph_def?: SavedObjectGraph | null;
 }
 export interface SavedModel { meta_graphs: MetaGraphDef[] }
