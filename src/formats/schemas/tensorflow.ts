@@ -12,7 +12,7 @@ package tensorflow;
 
 // attr_value.proto, only what names a function (who calls what) or a variable (shared_name). Maps
 // are spelled as the repeated key/value entries they are on the wire: every entry is seen, even a
-// repeated key, and repeatedSingularField walks them as the messages they are.
+// repeated key, and wireDifferential walks them as the messages they are.
 message AttrEntry {
   string key = 1;
   AttrValue value = 2;
