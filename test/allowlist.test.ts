@@ -24,7 +24,6 @@ const CURATED_OVER_DENY = new Set([
   "types.SimpleNamespace",
   "http.HTTPStatus",
   "dill._dill._create_array",
-  "numpy.memmap",
   ...PURE_OPERATORS,
 ]);
 

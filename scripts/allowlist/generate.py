@@ -141,7 +141,8 @@ curate("torch.nn.parameter", "Parameter Buffer UninitializedParameter Uninitiali
 curate("torch.storage", "UntypedStorage TypedStorage _StorageBase", "class", "storage type")
 curate("torch.nn.init", "uniform_ normal_ trunc_normal_ constant_ ones_ zeros_ eye_ dirac_ xavier_uniform_ "
        "xavier_normal_ kaiming_uniform_ kaiming_normal_ orthogonal_ sparse_", "function",
-       "a weight initializer: fills the tensor it is given in place; stored by wrappers that call it when a layer is built")
+       "a weight initializer: fills the tensor it is given in place; stored by wrappers that call it when a layer "
+       "is built, never at load (a tensor over a file's memory would be written)", notCalled=True)
 # torch.utils.data is left out as an area (workers, file readers); these hold data in memory only.
 curate("torch.utils.data.sampler", "Sampler SequentialSampler RandomSampler SubsetRandomSampler WeightedRandomSampler "
        "BatchSampler", "class", "a sampler: draws indices from its own fields when iterated; no worker, file or process")
@@ -197,7 +198,6 @@ _UFUNCS = ("absolute add arccos arccosh arcsin arcsinh arctan arctan2 arctanh bi
            "negative nextafter not_equal positive power rad2deg radians reciprocal remainder right_shift rint "
            "sign signbit sin sinh spacing sqrt square subtract tan tanh trunc")
 curate("numpy", _UFUNCS + " bitwise_count matvec vecdot vecmat", "function", "NumPy ufunc", notCalled=True)
-curate("numpy", "memmap", "class", "an ndarray subclass: a pickle rebuilds it through _reconstruct from the pickled data, with no file (its __array_finalize__ opens nothing); a call opens or creates the file it is given", notCalled=True)
 curate("numpy.core._multiarray_umath", _UFUNCS, "function", "NumPy 1.x ufunc", notCalled=True)
 curate("numpy.ma.core", "_mareconstruct", "function",
        "_mareconstruct(subtype, baseclass, shape, dtype) makes arrays of baseclass and subtype without __init__",

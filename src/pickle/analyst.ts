@@ -382,7 +382,7 @@ export class PickleAnalyst implements MachineObserver {
       }
     }
     const bypass = STATE_BYPASS.get(name);
-    if (bypass && !bypass.accepts(args[0])) {
+    if (bypass && !bypass.accepts(args)) {
       this.report("MG107", `${name} sets attributes past the own __setstate__ of what ${describe(args[0] ?? null)} is or makes; it may only set those of ${bypass.what} (a finalizer that trusts an attribute, such as a native handle, would get the pickle's)`, { offset: c.at, evidence: describe(c) });
     }
     if (entry.state !== undefined) {
@@ -815,16 +815,35 @@ const ARRAY_RECONSTRUCTORS: ReadonlySet<string> = new Set([...RECONSTRUCTORS, "n
 
 /**
  * Functions that set attributes past the object's own `__setstate__`, and what their first argument
- * must be: dill's `_create_array` sets them on what its function makes (an array, as dill writes
- * it), torch's `_set_obj_state` on its first argument (a tensor, as torch calls it). On any other
+ * must be: dill's `_create_array` and torch's `_rebuild_from_type(_v2)` set them on what their
+ * function makes (an array, a tensor, as dill and torch write them), torch's `_set_obj_state` on its
+ * first argument (a tensor, as torch calls it). On any other
  * object they plant what its class's own state restore would never set (LightGBM's Booster frees
  * whatever `_handle` it holds).
  */
-const STATE_BYPASS: ReadonlyMap<string, { accepts: (first: Value | undefined) => boolean; what: string }> = new Map([
-  ["dill._dill._create_array", { accepts: (f) => ARRAY_RECONSTRUCTORS.has(globalName(f, false) ?? ""), what: "an array NumPy's reconstructor makes" }],
+const TENSOR_TYPES: ReadonlySet<string> = new Set(["torch.Tensor", "torch._tensor.Tensor"]);
+
+const STATE_BYPASS: ReadonlyMap<string, { accepts: (args: readonly Value[]) => boolean; what: string }> = new Map([
+  ["dill._dill._create_array", { accepts: ([f]) => ARRAY_RECONSTRUCTORS.has(globalName(f, false) ?? ""), what: "an array NumPy's reconstructor makes" }],
   // An imported class as the target is MG106 already.
-  ["torch._utils._set_obj_state", { accepts: (o) => (isSym(o) && o.t === "global") || TORCH_REBUILDER.test(globalName(o, true) ?? ""), what: "a tensor a torch rebuilder made" }],
+  ["torch._utils._set_obj_state", { accepts: ([o]) => (isSym(o) && o.t === "global") || TORCH_REBUILDER.test(globalName(o, true) ?? ""), what: "a tensor a torch rebuilder made" }],
+  ["torch._tensor._rebuild_from_type", { accepts: tensorSubclassRebuild, what: "a tensor a torch rebuilder makes" }],
+  ["torch._tensor._rebuild_from_type_v2", { accepts: tensorSubclassRebuild, what: "a tensor a torch rebuilder makes" }],
 ]);
+
+/**
+ * `_rebuild_from_type(func, type, args, state)` makes `func(*args)`, turns it into `type` with
+ * as_subclass unless it already is one, then sets `state` on it. Only a tensor has as_subclass: so
+ * the object is a tensor when func is a torch rebuilder or type a tensor type; when func is a
+ * builtin data type, the object is one (or the load fails), and those hold no attributes. Otherwise
+ * func may make a `type` of anything (`copyreg.__newobj__`), which then gets attributes past its own
+ * __setstate__.
+ */
+function tensorSubclassRebuild([func, type]: readonly Value[]): boolean {
+  const f = globalName(func, false) ?? "";
+  const t = globalName(type, false) ?? "";
+  return TORCH_REBUILDER.test(f) || TENSOR_TYPES.has(t) || BUILTIN_DATA_TYPES.has(f);
+}
 
 /** An allowlisted callable that calls or constructs an argument it is given (a carrier). */
 function isCarrier(entry: AllowEntry): boolean {

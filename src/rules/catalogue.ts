@@ -78,7 +78,7 @@ const CORE_RULES = {
     name: "pickle-call-on-result",
     severity: "high",
     description:
-      "The pickle calls the result of another call or an attribute fetched at load time, directly or through an allowlisted function that calls its argument: the callee is produced dynamically and cannot be checked against the allowlist (an object's __call__ is not something the allowlist covers). Also a carrier (a function that calls or constructs what it is given, such as copyreg._reconstructor) stored as an attribute: a __setstate__ calling the method the attribute shadows would run it on arguments the scanner never sees. And a state function that sets attributes past the object's own __setstate__ (dill's _create_array, torch's _set_obj_state) given anything but the arrays and tensors it exists for.",
+      "The pickle calls the result of another call or an attribute fetched at load time, directly or through an allowlisted function that calls its argument: the callee is produced dynamically and cannot be checked against the allowlist (an object's __call__ is not something the allowlist covers). Also a carrier (a function that calls or constructs what it is given, such as copyreg._reconstructor) stored as an attribute: a __setstate__ calling the method the attribute shadows would run it on arguments the scanner never sees. And a state function that sets attributes past the object's own __setstate__ (dill's _create_array, torch's _set_obj_state and _rebuild_from_type) given anything but the arrays and tensors it exists for.",
     reference: "https://github.com/trailofbits/fickling",
   },
   MG108: {
