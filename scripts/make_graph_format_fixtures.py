@@ -169,16 +169,24 @@ def f_len(field, payload):
     return varint(field << 3 | 2) + varint(len(payload)) + payload
 
 
-def node_def(name, op, *inputs):  # NodeDef: name = 1, op = 2, input = 3
-    return f_len(1, name) + f_len(2, op) + b"".join(f_len(3, i) for i in inputs)
+def node_def(name, op, *inputs, strings=None):  # NodeDef: name = 1, op = 2, input = 3, attr = 5
+    # A Const's string values: attr "value" (AttrEntry key = 1, value = 2), AttrValue.tensor = 8, TensorProto.string_val = 8
+    attr = f_len(5, f_len(1, "value") + f_len(2, f_len(8, b"".join(f_len(8, v) for v in strings)))) if strings else b""
+    return f_len(1, name) + f_len(2, op) + b"".join(f_len(3, i) for i in inputs) + attr
+
+
+def node(entry):
+    """A node given as (name, op, *inputs), with a dict of keyword fields last when it has any."""
+    fields = entry[-1] if isinstance(entry[-1], dict) else {}
+    return node_def(*(entry[:-1] if fields else entry), **fields)
 
 
 def function_def(name, nodes):  # FunctionDef: signature = 1 (OpDef.name = 1), node_def = 3
-    return f_len(1, f_len(1, name)) + b"".join(f_len(3, node_def(*n)) for n in nodes)
+    return f_len(1, f_len(1, name)) + b"".join(f_len(3, node(n)) for n in nodes)
 
 
 def saved_model(nodes, functions=(), user_objects=()):
-    graph = b"".join(f_len(1, node_def(*n)) for n in nodes)  # GraphDef.node = 1
+    graph = b"".join(f_len(1, node(n)) for n in nodes)  # GraphDef.node = 1
     if functions:
         graph += f_len(2, b"".join(f_len(1, function_def(n, ns)) for n, ns in functions))  # GraphDef.library = 2, FunctionDefLibrary.function = 1
     meta_info = f_len(4, "serve") + f_len(5, "2.15.0")  # MetaInfoDef.tags = 4, tensorflow_version = 5
@@ -216,8 +224,10 @@ def write_keras_metadata(folder, layers, expect, threat, mentions, note):
     add(rel, expect, threat, mentions, note)
 
 
-# The saver's paths start from its filename placeholder, as TensorFlow builds them (a constant path is MG241).
-SAVER = [("saver_filename", "Placeholder"), ("StringJoin", "StringJoin", "saver_filename:0", "suffix:0"),
+# The saver's paths start from its filename placeholder, as TensorFlow builds them, joined to the
+# suffix TensorFlow writes as a Const (a constant path, or a suffix that climbs with "..", is MG241).
+SAVER = [("saver_filename", "Placeholder"), ("suffix", "Const", {"strings": ["_temp/part"]}),
+         ("StringJoin", "StringJoin", "saver_filename:0", "suffix:0"),
          ("ShardedFilename", "ShardedFilename", "StringJoin:0", "num_shards:0", "shard:0"),
          ("SaveV2", "SaveV2", "ShardedFilename:0", "tensor_names:0", "shape_and_slices:0"),
          ("MergeV2Checkpoints", "MergeV2Checkpoints", "ShardedFilename:0", "saver_filename:0"),

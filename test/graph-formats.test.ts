@@ -228,6 +228,8 @@ describe("TensorFlow on hostile input", () => {
 // ---------------------------------------------------------------- ops the table once missed, and where paths come from
 
 const nodeDef = (name: string, op: string, ...inputs: string[]): number[] => [...pb.len(1, name), ...pb.len(2, op), ...inputs.flatMap((i) => pb.len(3, i))];
+/** A Const node holding strings: attr "value" → AttrValue.tensor (8) → TensorProto.string_val (8). */
+const stringConst = (name: string, ...values: string[]): number[] => [...nodeDef(name, "Const"), ...pb.len(5, [...pb.len(1, "value"), ...pb.len(2, pb.len(8, values.flatMap((v) => pb.len(8, v))))])];
 /** A library function with the given arguments and nodes, in a SavedModel of its own. */
 function savedModelWithFunction(name: string, args: string[], nodes: number[][]): Uint8Array {
   const signature = [...pb.len(1, name), ...args.flatMap((a) => pb.len(2, pb.len(1, a)))];
@@ -263,6 +265,8 @@ describe("TensorFlow ops a red team used past the op table", () => {
     const reports = await run(
       scanSavedModel,
       savedModelWithFunction("__inference__traced_save_9", ["file_prefix", "savev2_const"], [
+        stringConst("Const", ".part"),
+        stringConst("Const_1", "_temp/part"),
         nodeDef("Select", "Select", "StaticRegexFullMatch:output:0", "Const:output:0", "Const_1:output:0"),
         nodeDef("StringJoin", "StringJoin", "file_prefix", "Select:output:0"),
         nodeDef("ShardedFilename", "ShardedFilename", "StringJoin:output:0", "num_shards:output:0", "shard:output:0"),
@@ -272,6 +276,22 @@ describe("TensorFlow ops a red team used past the op table", () => {
       ]),
     );
     assert.deepEqual(rules(reports), ["MG242", "MG242"], shown(reports));
+  });
+
+  test("a suffix joined to the loader's path that climbs out of it is MG241 (a red team's StringJoin with \"/../../…\")", async () => {
+    for (const suffix of ["/../../../../tmp/x", "_temp/..\\..\\x"]) {
+      const reports = await run(
+        scanSavedModel,
+        savedModelWithFunction("f", ["file_prefix"], [stringConst("up", suffix), nodeDef("join", "StringJoin", "file_prefix", "up:output:0"), nodeDef("save", "SaveV2", "join:output:0", "n:output:0", "s:output:0")]),
+      );
+      assert.deepEqual(rules(reports), ["MG241"], `${suffix}: ${shown(reports)}`);
+    }
+    // A suffix that is not a constant the scan can read is not trusted either.
+    const computed = await run(
+      scanSavedModel,
+      savedModelWithFunction("f", ["file_prefix"], [nodeDef("up", "RegexReplace", "x:output:0"), nodeDef("join", "StringJoin", "file_prefix", "up:output:0"), nodeDef("save", "SaveV2", "join:output:0", "n:output:0", "s:output:0")]),
+    );
+    assert.deepEqual(rules(computed), ["MG241"], shown(computed));
   });
 
   test("a path that only ends in the loader's argument (a constant first, the argument joined after) is MG241", async () => {
@@ -392,6 +412,7 @@ const pbtxt = (library: string): Uint8Array =>
   Buffer.from(`saved_model_schema_version: 1\nmeta_graphs {\n  graph_def {\n    node { name: "c" op: "Const" }\n    library {\n${library}\n    }\n  }\n}\n`);
 const saverFunction = `function {
   signature { name: "__inference__traced_save_9" input_arg { name: "file_prefix" type: DT_STRING } }
+  node_def { name: "Const" op: "Const" attr { key: "value" value { tensor { dtype: DT_STRING string_val: "_temp/part" } } } }
   node_def { name: "StringJoin" op: "StringJoin" input: "file_prefix" input: "Const:output:0" attr { key: "N" value { i: 2 } } }
   node_def { name: "SaveV2" op: "SaveV2" input: ["StringJoin:output:0", "n:output:0", "s:output:0"] }
 }`;

@@ -147,7 +147,7 @@ export function sniffSavedModelText(name: string): boolean {
 /** AttrValue and NameAttrList refer to each other, so their text specs do too. */
 function attrSpec(): TextSpec {
   const func: Record<string, TextSpec | "string"> = { name: "string" };
-  const value: TextSpec = { s: "bytes", func, list: { s: "bytes", func } };
+  const value: TextSpec = { s: "bytes", func, list: { s: "bytes", func }, tensor: { string_val: "bytes" } };
   func["attr"] = { key: "string", value };
   return func["attr"];
 }
@@ -242,7 +242,16 @@ function attrMap(m: TextMessage, field: string): AttrEntry[] {
     const v = msg(e, "value");
     const list = v && msg(v, "list");
     const func = v && msg(v, "func");
-    return { key: str(e, "key"), value: v && { s: str(v, "s"), func: func && nameAttrList(func), list: list && { s: strs(list, "s"), func: msgs(list, "func").map(nameAttrList) } } };
+    const tensor = v && msg(v, "tensor");
+    return {
+      key: str(e, "key"),
+      value: v && {
+        s: str(v, "s"),
+        func: func && nameAttrList(func),
+        list: list && { s: strs(list, "s"), func: msgs(list, "func").map(nameAttrList) },
+        tensor: tensor && { string_val: strs(tensor, "string_val") },
+      },
+    };
   });
 }
 
@@ -498,7 +507,7 @@ function nodeName(input: string): string {
  * Ops a path flows through unchanged at its start, and the input that carries that start. Inside a
  * function nothing feeds a PlaceholderWithDefault, so its path is its default's.
  */
-const PATH_KEEPERS: Readonly<Record<string, number>> = { Identity: 0, Snapshot: 0, StringJoin: 0, ShardedFilename: 0, PlaceholderWithDefault: 0 };
+const PATH_KEEPERS: Readonly<Record<string, number>> = { Identity: 0, Snapshot: 0, ShardedFilename: 0, PlaceholderWithDefault: 0 };
 /** How far a path is followed back (CWE-400); TensorFlow's savers reach their argument in three steps. */
 const MAX_PATH_STEPS = 64;
 
@@ -519,10 +528,34 @@ function loaderFedPath(input: string | undefined, scope: Scope, steps = { left: 
   const keep = own(PATH_KEEPERS, node.op);
   if (keep !== undefined) return loaderFedPath(node.input[keep], scope, steps);
   const data = node.input.filter((i) => !i.startsWith("^"));
+  // The loader's path with suffixes the graph spells out: each must stay below it (a red team joined "/../../…").
+  if (node.op === "StringJoin") return data.length > 0 && loaderFedPath(data[0], scope, steps) && staysBelow(node) && data.slice(1).every((i) => constantSuffix(i, scope, steps));
   if (node.op === "Select" || node.op === "SelectV2") return data.length === 3 && data.slice(1).every((i) => loaderFedPath(i, scope, steps));
   if (node.op === "Pack") return data.length > 0 && data.every((i) => loaderFedPath(i, scope, steps));
   const assigned = node.op === "ReadVariableOp" && data[0] !== undefined ? scope.assignedOnly.get(nodeName(data[0])) : undefined;
   return assigned !== undefined && assigned.every((i) => loaderFedPath(i, scope, steps));
+}
+
+/** A StringJoin whose separator (an attr, empty by default) holds no `..`. */
+function staysBelow(node: NodeDef): boolean {
+  return node.attr.every((e) => e.key !== "separator" || !attrText(e.value?.s ?? "").includes(".."));
+}
+
+/**
+ * Whether `input` is a string the graph holds that does not climb out of the path it is joined to:
+ * a Const whose values hold no `..`, through Identity and every branch of a Select
+ * (TensorFlow's savers pick "_temp/part" or ".part" that way).
+ */
+function constantSuffix(input: string | undefined, scope: Scope, steps: { left: number }): boolean {
+  if (input === undefined || input.startsWith("^") || --steps.left < 0) return false;
+  const node = scope.nodes.get(nodeName(input));
+  if (!node) return false;
+  const data = node.input.filter((i) => !i.startsWith("^"));
+  if (node.op === "Identity") return constantSuffix(data[0], scope, steps);
+  if (node.op === "Select" || node.op === "SelectV2") return data.length === 3 && data.slice(1).every((i) => constantSuffix(i, scope, steps));
+  if (node.op !== "Const") return false;
+  const values = node.attr.filter((e) => e.key === "value").flatMap((e) => e.value?.tensor?.string_val ?? []);
+  return values.length > 0 && values.every((v) => !attrText(v).includes(".."));
 }
 
 /** The class an op is reported under: a checkpoint or vocabulary op on a path the graph chooses is a file-system op. */

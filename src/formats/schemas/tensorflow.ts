@@ -30,7 +30,13 @@ message AttrValue {
   }
   ListValue list = 1;
   bytes s = 2;
+  TensorProto tensor = 8;
   NameAttrList func = 10;
+}
+
+// tensor.proto: a Const's string values (what a saver joins to its path).
+message TensorProto {
+  repeated bytes string_val = 8;
 }
 
 message NodeDef {
@@ -140,7 +146,12 @@ message KerasSavedMetadata {
 export type AttrBytes = Uint8Array | string;
 export interface AttrEntry { key: string; value?: AttrValue | null }
 export interface NameAttrList { name: string; attr: AttrEntry[] }
-export interface AttrValue { list?: { s: AttrBytes[]; func: NameAttrList[] } | null; s?: AttrBytes | null; func?: NameAttrList | null }
+export interface AttrValue {
+  list?: { s: AttrBytes[]; func: NameAttrList[] } | null;
+  s?: AttrBytes | null;
+  tensor?: { string_val: AttrBytes[] } | null;
+  func?: NameAttrList | null;
+}
 export interface NodeDef { name: string; op: string; input: string[]; attr: AttrEntry[] }
 export interface ArgDef { name: string; number_attr: string; type_list_attr: string }
 export interface FunctionDef { signature?: { name: string; input_arg: ArgDef[] } | null; node_def: NodeDef[] }
