@@ -194,6 +194,17 @@ describe("TensorFlow on hostile input", () => {
     assert.deepEqual(await run(scanSavedModel, Uint8Array.from([...pb.num(1, 1), ...pb.len(2, pb.len(2, pb.len(1, unknown)))]), "saved_model.pb"), []);
   });
 
+  test("an over-long varint (6 to 9 bytes) where protobufjs reads 32 bits is a differential: it reads 10 bytes, protobuf to the varint's end", () => {
+    const types = lazyTypes(`syntax = "proto3"; package t; message N { string name = 1; int32 n = 2; int64 big = 3; }`, ["t.N"])();
+    // name's length 1 written in six bytes; protobuf reads "x", protobufjs swallows four more bytes.
+    const longLength = Uint8Array.from([0x0a, 0x81, 0x80, 0x80, 0x80, 0x80, 0x00, 0x78]);
+    assert.match(wireDifferential(types["t.N"], longLength) ?? "", /N\.name: a varint of 6 to 9 bytes/);
+    assert.match(wireDifferential(types["t.N"], Uint8Array.from([0x10, 0x81, 0x80, 0x80, 0x80, 0x80, 0x00])) ?? "", /N\.n: a varint of 6 to 9 bytes/);
+    // A negative int32 takes ten bytes, as writers write it; a 64-bit field reads any length as protobuf does.
+    assert.equal(wireDifferential(types["t.N"], Uint8Array.from([0x10, ...Array(9).fill(0xff), 0x01])), undefined);
+    assert.equal(wireDifferential(types["t.N"], Uint8Array.from([0x18, 0x81, 0x80, 0x80, 0x80, 0x80, 0x00])), undefined);
+  });
+
   test("map entries are read as protobuf reads them too: a value of another wire type, or a message value that misreads", () => {
     const types = lazyTypes(`syntax = "proto3"; package t; message V { string s = 1; } message E { map<string, V> m = 1; }`, ["t.E"])();
     const entry = (value: number[]) => Uint8Array.from(pb.len(1, [...pb.len(1, "k"), ...value]));

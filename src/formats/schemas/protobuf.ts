@@ -85,13 +85,15 @@ function varint(b: Uint8Array, pos: number): { value: number; end: number } | un
 
 /**
  * Where protobuf's own parsers and protobufjs read `bytes` differently, for the fields of `type`'s
- * schema at any depth, as a sentence; undefined when they agree. Two ways they differ:
+ * schema at any depth, as a sentence; undefined when they agree. Three ways they differ:
  * - a singular message field given twice in one message: protobuf merges the occurrences (so a
  *   second graph_def adds nodes to the first), protobufjs keeps the last;
  * - a field written with another wire type than its type has: protobuf skips it as an unknown
  *   field, protobufjs reads it as its type anyway and so misreads what follows (a varint read as a
- *   string's length swallows the real node behind a decoy).
- * Writers do neither. Fields outside the schema are skipped by their own wire type, as protobuf does.
+ *   string's length swallows the real node behind a decoy);
+ * - a varint of 6 to 9 bytes where protobufjs reads 32 bits (a tag, a length, an int32): it reads
+ *   10 bytes whatever the varint's end, protobuf reads to the end.
+ * Writers do none of these. Fields outside the schema are skipped by their own wire type, as protobuf does.
  */
 export function wireDifferential(type: protobuf.Type, bytes: Uint8Array): string | undefined {
   const pb = protobufjs();
@@ -104,9 +106,18 @@ export function wireDifferential(type: protobuf.Type, bytes: Uint8Array): string
     if (basic === undefined) return [];
     return field.repeated && (pb.types.packed as Record<string, number | undefined>)[field.resolvedType instanceof pb.Enum ? "int32" : field.type] !== undefined ? [basic, WIRE.LEN] : [basic];
   };
+  const OVER_LONG = "a varint of 6 to 9 bytes where a 32-bit one is read (a tag, a length, a 32-bit field): protobufjs then reads 10 bytes, protobuf's own parsers read to the varint's end";
+  /** Whether the varint at the reader is 6 to 9 bytes long: protobufjs's uint32() reads 10 once the fifth byte continues. */
+  const overLong = (): boolean => {
+    let n = 1;
+    while (n <= 10 && reader.pos + n - 1 < bytes.length && (bytes[reader.pos + n - 1]! & 0x80) !== 0) n++;
+    return n > 5 && n < 10;
+  };
+  const NARROW = new Set(["int32", "uint32", "sint32", "bool"]);
   const walk = (t: protobuf.Type, end: number, depth: number): string | undefined => {
     const seen = new Set<number>();
     while (reader.pos < end) {
+      if (overLong()) return OVER_LONG;
       const tag = reader.uint32();
       const wire = tag & 7;
       const field = t.fieldsById[tag >>> 3];
@@ -116,6 +127,8 @@ export function wireDifferential(type: protobuf.Type, bytes: Uint8Array): string
       }
       const allowed = wires(field);
       if (!allowed.includes(wire)) return `the field ${t.name}.${field.name} is written with wire type ${wire}, not ${allowed.join(" or ")}: protobuf's own parsers skip it as unknown, while this decoder reads it as its type and misreads what follows`;
+      const narrow = wire === WIRE.VARINT && (field.resolvedType instanceof pb.Enum || NARROW.has(field.type));
+      if ((wire === WIRE.LEN || narrow) && overLong()) return `${t.name}.${field.name}: ${OVER_LONG}`;
       if (field instanceof pb.MapField) {
         const found = mapEntry(field, reader.uint32() + reader.pos, depth);
         if (found) return `${t.name}.${field.name}: ${found}`;
@@ -141,12 +154,14 @@ export function wireDifferential(type: protobuf.Type, bytes: Uint8Array): string
   /** One entry of a map field: a message of key (field 1) and value (field 2), read as protobuf reads it. */
   const mapEntry = (field: protobuf.MapField, end: number, depth: number): string | undefined => {
     while (reader.pos < end) {
+      if (overLong()) return OVER_LONG;
       const tag = reader.uint32();
       const wire = tag & 7;
       const id = tag >>> 3;
       const value = field.resolvedType;
       const expected = id === 1 ? (pb.types.basic as Record<string, number>)[field.keyType] : id === 2 ? (value instanceof pb.Type ? WIRE.LEN : value instanceof pb.Enum ? WIRE.VARINT : (pb.types.basic as Record<string, number>)[field.type]) : undefined;
       if (expected !== undefined && wire !== expected) return `a map entry's ${id === 1 ? "key" : "value"} is written with wire type ${wire}, not ${expected}`;
+      if ((wire === WIRE.LEN || wire === WIRE.VARINT) && overLong()) return OVER_LONG;
       if (id === 2 && value instanceof pb.Type) {
         const stop = reader.uint32() + reader.pos;
         const found = depth < 100 ? walk(value, stop, depth + 1) : undefined;
