@@ -296,7 +296,6 @@ export class PickleAnalyst implements MachineObserver {
     }
   }
 
-
   onExt(code: number, at: number): void {
     this.report("MG105", `imports through the copyreg extension registry (code ${code})`, { offset: at, evidence: `EXT code ${code}` });
   }
@@ -813,16 +812,15 @@ function globalName(v: Value | undefined, made: boolean): string | undefined {
 const TORCH_REBUILDER = /^torch\.(?:_utils\._rebuild_|_tensor\._rebuild_from_type)/;
 const ARRAY_RECONSTRUCTORS: ReadonlySet<string> = new Set([...RECONSTRUCTORS, "numpy.ma.core._mareconstruct"]);
 
-/**
- * Functions that set attributes past the object's own `__setstate__`, and what their first argument
- * must be: dill's `_create_array` and torch's `_rebuild_from_type(_v2)` set them on what their
- * function makes (an array, a tensor, as dill and torch write them), torch's `_set_obj_state` on its
- * first argument (a tensor, as torch calls it). On any other
- * object they plant what its class's own state restore would never set (LightGBM's Booster frees
- * whatever `_handle` it holds).
- */
 const TENSOR_TYPES: ReadonlySet<string> = new Set(["torch.Tensor", "torch._tensor.Tensor"]);
 
+/**
+ * Functions that set attributes past the object's own `__setstate__`, and what their arguments
+ * must be: dill's `_create_array` and torch's `_rebuild_from_type(_v2)` set them on what their
+ * function makes (an array, a tensor, as dill and torch write them), torch's `_set_obj_state` on its
+ * first argument (a tensor, as torch calls it). On any other object they plant what its class's own
+ * state restore would never set (LightGBM's Booster frees whatever `_handle` it holds).
+ */
 const STATE_BYPASS: ReadonlyMap<string, { accepts: (args: readonly Value[]) => boolean; what: string }> = new Map([
   ["dill._dill._create_array", { accepts: ([f]) => ARRAY_RECONSTRUCTORS.has(globalName(f, false) ?? ""), what: "an array NumPy's reconstructor makes" }],
   // An imported class as the target is MG106 already.
@@ -1042,9 +1040,8 @@ function pairKeyHidden(x: Value): boolean {
 /** Dunder keys in a BUILD state: a dict, or the (dict, slotstate) pair. */
 function dunderKeys(state: Value | undefined): string[] {
   if (!isSym(state)) return [];
-  const dicts = state.t === "dict" ? [state] : state.t === "tuple" ? state.items.filter((i) => isSym(i) && i.t === "dict") : [];
   const keys: string[] = [];
-  for (const d of dicts) {
+  for (const d of stateParts(state)) {
     if (!isSym(d) || d.t !== "dict") continue;
     // Every BUILD's state is walked (a whole PyTorch model has one per module): no pairs are built.
     for (let i = 0; i + 1 < d.kv.length; i += 2) {

@@ -99,12 +99,24 @@ export function wireDifferential(type: protobuf.Type, bytes: Uint8Array): string
   const pb = protobufjs();
   const reader = pb.Reader.create(bytes);
   type.root.resolveAll();
+  /** The wire type of one value of a type: LEN for a message, VARINT for an enum, the basic type's own otherwise. */
+  const wireOf = (type: string, resolved: protobuf.ReflectionObject | null): number | undefined =>
+    resolved instanceof pb.Type ? WIRE.LEN : resolved instanceof pb.Enum ? WIRE.VARINT : (pb.types.basic as Record<string, number | undefined>)[type];
   /** The wire types a field's values may come in: its type's, or LEN for a packed repeated scalar. */
   const wires = (field: protobuf.Field): number[] => {
-    if (field.map || field.resolvedType instanceof pb.Type) return [WIRE.LEN];
-    const basic = field.resolvedType instanceof pb.Enum ? WIRE.VARINT : (pb.types.basic as Record<string, number | undefined>)[field.type];
+    if (field.map) return [WIRE.LEN];
+    const basic = wireOf(field.type, field.resolvedType);
     if (basic === undefined) return [];
-    return field.repeated && (pb.types.packed as Record<string, number | undefined>)[field.resolvedType instanceof pb.Enum ? "int32" : field.type] !== undefined ? [basic, WIRE.LEN] : [basic];
+    const packable = basic !== WIRE.LEN && (pb.types.packed as Record<string, number | undefined>)[field.resolvedType instanceof pb.Enum ? "int32" : field.type] !== undefined;
+    return field.repeated && packable ? [basic, WIRE.LEN] : [basic];
+  };
+  /** A message value of type `t` at the reader (its length, then its fields), walked; the reader ends past it. */
+  const nested = (t: protobuf.Type, depth: number): string | undefined => {
+    const stop = reader.uint32() + reader.pos;
+    // decode() already refused nesting past protobuf's limit and lengths past the end.
+    const found = depth < 100 ? walk(t, stop, depth + 1) : undefined;
+    reader.pos = stop;
+    return found;
   };
   const OVER_LONG = "a varint of 6 to 9 bytes where a 32-bit one is read (a tag, a length, a 32-bit field): protobufjs then reads 10 bytes, protobuf's own parsers read to the varint's end";
   /** Whether the varint at the reader is 6 to 9 bytes long: protobufjs's uint32() reads 10 once the fifth byte continues. */
@@ -143,11 +155,8 @@ export function wireDifferential(type: protobuf.Type, bytes: Uint8Array): string
         if (seen.has(field.id)) return `the single field ${t.name}.${field.name} is given twice in one message: protobuf's own parsers merge the occurrences, while this decoder keeps the last`;
         seen.add(field.id);
       }
-      const stop = reader.uint32() + reader.pos;
-      // decode() already refused nesting past protobuf's limit and lengths past the end.
-      const found = depth < 100 ? walk(sub, stop, depth + 1) : undefined;
+      const found = nested(sub, depth);
       if (found) return found;
-      reader.pos = stop;
     }
     return undefined;
   };
@@ -159,14 +168,12 @@ export function wireDifferential(type: protobuf.Type, bytes: Uint8Array): string
       const wire = tag & 7;
       const id = tag >>> 3;
       const value = field.resolvedType;
-      const expected = id === 1 ? (pb.types.basic as Record<string, number>)[field.keyType] : id === 2 ? (value instanceof pb.Type ? WIRE.LEN : value instanceof pb.Enum ? WIRE.VARINT : (pb.types.basic as Record<string, number>)[field.type]) : undefined;
+      const expected = id === 1 ? wireOf(field.keyType, null) : id === 2 ? wireOf(field.type, value) : undefined;
       if (expected !== undefined && wire !== expected) return `a map entry's ${id === 1 ? "key" : "value"} is written with wire type ${wire}, not ${expected}`;
       if ((wire === WIRE.LEN || wire === WIRE.VARINT) && overLong()) return OVER_LONG;
       if (id === 2 && value instanceof pb.Type) {
-        const stop = reader.uint32() + reader.pos;
-        const found = depth < 100 ? walk(value, stop, depth + 1) : undefined;
+        const found = nested(value, depth);
         if (found) return found;
-        reader.pos = stop;
       } else reader.skipType(wire);
     }
     return undefined;
