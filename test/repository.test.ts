@@ -318,6 +318,13 @@ test("code a config names under an escaped auto_map key is the loader's code: th
   // Any JSON config's top-level custom_pipelines counts, as auto_map does.
   await writeFile(join(repo, "pipeline_settings.json"), '{"custom_pipelines": ["my_tok.MyPipeline"]}');
   assert.deepEqual(byFile(await scanPaths([repo]))["my_tok.py"], ["MG271:high"], "custom_pipelines");
+  await rm(join(repo, "pipeline_settings.json"));
+  // A shard index is read for its shard names only when it cannot spell such a key; when it can, it is parsed for it.
+  const weightMap = { "w.weight": "model-00001-of-00001.safetensors" };
+  await writeFile(join(repo, "model.safetensors.index.json"), JSON.stringify({ weight_map: weightMap }));
+  assert.deepEqual(byFile(await scanPaths([repo]))["my_tok.py"], ["MG271:low"]);
+  await writeFile(join(repo, "model.safetensors.index.json"), `{"\\u0061uto_map": {"AutoModel": "my_tok.M"}, "weight_map": ${JSON.stringify(weightMap)}}`);
+  assert.deepEqual(byFile(await scanPaths([repo]))["my_tok.py"], ["MG271:high"], "a shard index's escaped auto_map");
 });
 
 test("any JSON config is read as Python reads it: NaN does not hide its auto_map, and one too large or not JSON that could spell the key is MG278 (a red team's video_preprocessor_config.json)", async () => {
@@ -340,7 +347,7 @@ test("any JSON config is read as Python reads it: NaN does not hide its auto_map
   assert.ok(files["video_preprocessor_config.json"]?.includes("MG278:high"), JSON.stringify(files));
 });
 
-test("a folder scan parses a large JSON config once for its own checks and at most once more for what needs the folder", async () => {
+test("a folder scan parses a large JSON config once for its own checks and at most once more for what needs the folder, and only when that can find something", async () => {
   const repo = join(dir, "large_configs");
   await mkdir(repo);
   const vocab = Object.fromEntries(Array.from({ length: 60_000 }, (_, i) => [`tok${i}`, i]));
@@ -349,6 +356,8 @@ test("a folder scan parses a large JSON config once for its own checks and at mo
   const index = JSON.stringify({ metadata: {}, weight_map: weightMap });
   await writeFile(join(repo, "tokenizer.json"), tokenizer);
   await writeFile(join(repo, "pytorch_model.bin.index.json"), index);
+  const safetensorsIndex = index.replaceAll(".bin", ".safetensors");
+  await writeFile(join(repo, "model.safetensors.index.json"), safetensorsIndex);
   const parses = new Map<number, number>();
   const parse = JSON.parse;
   JSON.parse = (text: string, reviver?: Parameters<typeof JSON.parse>[1]): unknown => {
@@ -364,5 +373,7 @@ test("a folder scan parses a large JSON config once for its own checks and at mo
   // Before: the tokenizer twice and the index three times, with every vocabulary entry walked twice as often.
   assert.equal(parses.get(tokenizer.length), 1, "tokenizer.json: its scanner alone");
   assert.equal(parses.get(index.length), 2, "the shard index: its scanner, and once for the loaded paths");
+  // Its shards out of the folder are its scanner's MG208, and the walk left nothing out that they could lead into.
+  assert.equal(parses.get(safetensorsIndex.length), 1, "a safetensors shard index: its scanner alone");
   assert.equal(report.verdict, "pass", JSON.stringify(byFile(report)));
 });

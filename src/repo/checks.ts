@@ -244,6 +244,8 @@ function checkLoadedPaths(facts: RepoFacts, leftOut: readonly { rel: string; by:
   for (const file of facts.files) {
     if (!LOADED_PATH_CONFIGS.test(file.rel) || isLfsPointer(file.head)) continue;
     const name = basename(file.rel);
+    // Nothing to report for them when the walk left nothing out (a shard index is megabytes to parse).
+    if (unwalked.length === 0 && OUT_OF_FOLDER_REPORTED_ELSEWHERE.test(name)) continue;
     if (file.text === undefined) {
       // Loader configs over the bound are their own scanner's MG278.
       const bound = walkTextBound(file.rel);
@@ -440,6 +442,8 @@ function checkConfigs(files: readonly RepoFile[], report: RepoReporter, callable
       // TorchModuleWrapper blobs are reported here (MG266); the engine's format scanner also scans their content.
       checkConfigFile(name, file.size, file.head, file.text, fileSink(file.rel, report, callables), refs, () => json(file));
     } else if (file.text !== undefined && configKind(name) === "json" && file.size <= REPO_LIMITS.configBytes && !isLfsPointer(file.head)) {
+      // A shard index's text is there for checkLoadedPaths: it names code only by a key such as auto_map.
+      if (/\.index\.json$/i.test(name) && actionKeyIn(file.text) === undefined) continue;
       const parsed = json(file);
       if ("value" in parsed) checkCodeReferences(parsed.value, name, fileSink(file.rel, () => undefined, callables), refs);
     }
