@@ -9,14 +9,20 @@ Run by hand with a venv built from the machine's local Python index (CI never ru
 What it writes (small files only; the library versions go into the manifest notes):
   - a TF 2.x SavedModel of a tf.Module with a tf.function, and a Keras 3 model exported as a
     SavedModel (model.export): saved_model.pb read by content, never as ONNX;
-  - a torch.jit.trace archive (torch >= 2.1 writes traced_inputs.pkl) and a torch.jit.script one;
+  - a torch.jit.trace archive (torch >= 2.1 writes traced_inputs.pkl), a torch.jit.script one and
+    a lite-interpreter one (PyTorch Mobile: bytecode.pkl beside code/);
   - a torch.distributed.checkpoint (DCP) folder of a small model and its AdamW state, saved by
     one process: a .distcp shard of torch.save archives back to back, and the pickled .metadata;
   - pandas 3 pickles (the default "str" dtype backed by pyarrow, ArrowDtype columns), a pyarrow
     Table pickle, and a NumPy 2 StringDType array pickle.
-Plus three malicious variants with a harmless payload (never loaded by anything): a DCP shard whose
-2nd archive's pickle calls os.system, a shard with bytes between its archives, and a traced
-archive whose traced_inputs.pkl calls os.system.
+Plus malicious variants with a harmless payload (never loaded by anything): a DCP shard whose
+2nd archive's pickle calls os.system, a shard with bytes between its archives, a traced archive
+whose traced_inputs.pkl calls os.system, and TorchScript that reads /etc/hostname with from_file
+hidden from a text match (a comment or a line continuation between the name and its call, a
+lite-interpreter archive without code/), plus a module saved as a flatbuffer, which is not read.
+
+`--only torchscript` (or dcp, dataframes, tensorflow) regenerates those fixtures alone and keeps
+the manifest's other entries.
 
 Deterministic where the libraries allow (fixed seeds); archives embed a random serialization id.
 """
@@ -96,6 +102,25 @@ def tensorflow_fixtures():
 # ---------------------------------------------------------------- TorchScript
 
 
+class ReadsFile(torch.nn.Module):
+    """Reads a byte of /etc/hostname when run: the shape of a TorchScript file attack (never run here)."""
+
+    def forward(self, x):
+        return x + torch.from_file("/etc/hostname", False, 1, dtype=torch.uint8).float()
+
+
+def respelled_code(src_path, out_path, respell):
+    """The archive at src_path with its TorchScript code rewritten by respell (text -> text), as an attacker would."""
+    with zipfile.ZipFile(src_path) as src, zipfile.ZipFile(out_path, "w", zipfile.ZIP_STORED) as dst:
+        for info in src.infolist():
+            data = src.read(info.filename)
+            if "/code/" in info.filename and info.filename.endswith(".py"):
+                text = respell(data.decode())
+                assert text != data.decode(), "nothing respelled"
+                data = text.encode()
+            dst.writestr(info.filename, data)
+
+
 class Small(torch.nn.Module):
     def __init__(self):
         super().__init__()
@@ -125,6 +150,35 @@ def torchscript_fixtures():
             dst.writestr(info.filename, data)
     add("torchscript_traced_inputs_payload.pt", "traced archive whose traced_inputs.pkl calls os.system (harmless echo)", "block", "P1",
         ["posix.system", "traced_inputs.pkl"])
+
+    torch.jit.script(model)._save_for_lite_interpreter(path("torchscript_lite.ptl"))
+    add("torchscript_lite.ptl", f"torch.jit.script archive saved for the lite interpreter (torch {torch.__version__}): bytecode.pkl beside code/")
+
+    # from_file hidden from a text match: TorchScript's lexer drops comments and joins continued lines.
+    reads = torch.jit.script(ReadsFile())
+    reads.save(path("tmp_reads.pt"))
+    respelled_code(path("tmp_reads.pt"), path("torchscript_from_file_comment.pt"),
+                   lambda t: t.replace("torch.from_file(", "(torch.from_file  # the model's init\n      (", 1).replace("dtype=0)", "dtype=0))", 1))
+    add("torchscript_from_file_comment.pt", "scripted module reading /etc/hostname with torch.from_file, a comment between the name and its call",
+        "block", "P15", ["MG122", "from_file"])
+    respelled_code(path("tmp_reads.pt"), path("torchscript_from_file_continued.pt"), lambda t: t.replace("torch.from_file(", "torch.from_file\\\n(", 1))
+    add("torchscript_from_file_continued.pt", "scripted module reading /etc/hostname with torch.from_file, a line continuation before its call",
+        "block", "P15", ["MG122", "from_file"])
+    os.remove(path("tmp_reads.pt"))
+
+    # The lite interpreter runs bytecode.pkl's operators: an archive without code/ still reads the file.
+    reads._save_for_lite_interpreter(path("tmp_reads.ptl"))
+    with zipfile.ZipFile(path("tmp_reads.ptl")) as src, zipfile.ZipFile(path("torchscript_lite_from_file.ptl"), "w") as dst:
+        for info in src.infolist():
+            if "/code/" not in info.filename:
+                dst.writestr(info, src.read(info.filename))
+    os.remove(path("tmp_reads.ptl"))
+    add("torchscript_lite_from_file.ptl", "lite-interpreter archive without code/ whose bytecode.pkl calls aten::from_file on /etc/hostname",
+        "block", "P15", ["MG122", "aten::from_file"])
+
+    torch.jit.save_jit_module_to_flatbuffer(torch.jit.script(model), path("torchscript_flatbuffer.pt"))
+    add("torchscript_flatbuffer.pt", f"torch.jit.script module saved as a flatbuffer (torch {torch.__version__}): torch.jit.load runs it, modelgate does not read it",
+        "block", "P15", ["MG126"])
 
 
 # ---------------------------------------------------------------- DCP
@@ -197,12 +251,19 @@ def dataframe_fixtures():
     add("numpy2_stringdtype.pkl", f"NumPy {np.__version__} StringDType array pickled")
 
 
+PARTS = {"torchscript": torchscript_fixtures, "dcp": dcp_fixtures, "dataframes": dataframe_fixtures, "tensorflow": tensorflow_fixtures}
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
-    torchscript_fixtures()
-    dcp_fixtures()
-    dataframe_fixtures()
-    tensorflow_fixtures()
+    only = sys.argv[sys.argv.index("--only") + 1].split(",") if "--only" in sys.argv else list(PARTS)
+    for part in only:
+        PARTS[part]()
+    if only != list(PARTS):
+        # The entries of the parts not regenerated stay as they were.
+        made = {e["file"] for e in manifest}
+        with open(os.path.join(OUT, "manifest.json")) as f:
+            manifest.extend(e for e in json.load(f) if e["file"] not in made)
     manifest.sort(key=lambda e: e["file"])
     with open(os.path.join(OUT, "manifest.json"), "w") as f:
         f.write("[\n" + ",\n".join(json.dumps(e, ensure_ascii=False) for e in manifest) + "\n]\n")

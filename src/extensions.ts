@@ -7,7 +7,7 @@ import { extname } from "node:path";
 import type { Format, Severity } from "./types.js";
 
 const ZIPS: Format[] = ["zip", "pytorch-zip", "torchscript", "npz"];
-const TORCH: Format[] = ["pytorch-zip", "torchscript", "pytorch-legacy", "pytorch-tar", "pickle", "zip", "tar"];
+const TORCH: Format[] = ["pytorch-zip", "torchscript", "torchscript-flatbuffer", "pytorch-legacy", "pytorch-tar", "pickle", "zip", "tar"];
 const PICKLED: Format[] = ["pickle", "gzip", "bz2", "xz", "lzma", "lz4", "zlib", "joblib-zfile", "pytorch-zip", "pytorch-legacy", "zip"];
 
 /** Extensions of formats that hold no code: a pickle-bearing file named so is disguised. */
@@ -44,6 +44,8 @@ const EXPECTED: Readonly<Record<string, readonly Format[]>> = {
   ".xml": ["openvino-ir", "pmml"],
   ".zip": ZIPS,
   ".pt": TORCH,
+  // PyTorch Mobile's lite-interpreter models: an archive with bytecode.pkl, or a flatbuffer.
+  ".ptl": ["torchscript", "torchscript-flatbuffer", "zip"],
   // torch.save(state, "checkpoint.pth.tar"): PyTorch's ImageNet example and timm name checkpoints so.
   ".pth.tar": TORCH,
   ".pth": TORCH,

@@ -14,6 +14,7 @@ import { isSafetensorsIndexName, sniffSafetensors } from "./formats/safetensors.
 import { sniffSkopsSchema } from "./formats/skops.js";
 import { sniffXmlModel, xmlModelByName } from "./formats/xml.js";
 import { sniffKerasMetadata, sniffSavedModel, sniffSavedModelByName, sniffSavedModelText, sniffTflite } from "./formats/tensorflow.js";
+import { sniffTorchScriptFlatbuffer } from "./formats/torchscript.js";
 import { findEndRecord } from "./formats/zip.js";
 import { configFormatOf } from "./repo/names.js";
 import { isOpcode, OP } from "./pickle/opcodes.js";
@@ -98,6 +99,7 @@ function sniffHead(b: Buffer, size: number): Format {
   if (sniffGguf(b, size)) return "gguf";
   if (sniffHdf5(b, size)) return "keras-h5";
   if (sniffTflite(b, size)) return "tflite";
+  if (sniffTorchScriptFlatbuffer(b, size)) return "torchscript-flatbuffer";
   if (isTarHeader(b)) return "tar";
   if (isLzmaAlone(b)) return "lzma";
   if (isZlib(b)) return "zlib";

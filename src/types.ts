@@ -41,6 +41,8 @@ export type Format =
   | "pickle"
   | "pytorch-zip"
   | "torchscript"
+  /** A TorchScript module saved as a flatbuffer (file identifier PTMF), which torch.jit.load also reads. */
+  | "torchscript-flatbuffer"
   | "pytorch-legacy"
   | "pytorch-tar"
   | "numpy"

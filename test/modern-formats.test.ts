@@ -89,6 +89,30 @@ describe("TorchScript archives made by torch 2.x", () => {
     assert.equal(result.format, "torchscript");
     assert.deepEqual(loud(result), [], shown(result));
   });
+
+  test("a lite-interpreter archive passes; without code/ its bytecode's operators are still judged (a red team's from_file write)", async () => {
+    const lite = await scanFile(join(MODERN, "torchscript_lite.ptl"), "torchscript_lite.ptl");
+    assert.equal(lite.format, "torchscript");
+    assert.deepEqual(loud(lite), [], shown(lite));
+    const bare = await scanFile(join(MODERN, "torchscript_lite_from_file.ptl"), "m.ptl");
+    const hit = bare.findings.find((f) => f.rule === "MG122");
+    assert.match(hit?.location.member ?? "", /\/bytecode\.pkl$/, shown(bare));
+    assert.equal(hit?.evidence, "aten::from_file");
+    assert.ok(bare.findings.some((f) => f.rule === "MG121" && /mobile bytecode/.test(f.message)), shown(bare));
+  });
+
+  test("from_file split from its call by a comment or a line continuation is found, as TorchScript's lexer joins them", async () => {
+    for (const name of ["torchscript_from_file_comment.pt", "torchscript_from_file_continued.pt"]) {
+      const result = await scanFile(join(MODERN, name), name);
+      assert.deepEqual(loud(result).map((f) => f.rule), ["MG122"], shown(result));
+    }
+  });
+
+  test("a module saved as a flatbuffer, which torch.jit.load runs, is recognised by content and not passed unread", async () => {
+    const result = await scanFile(join(MODERN, "torchscript_flatbuffer.pt"), "model.pt");
+    assert.equal(result.format, "torchscript-flatbuffer");
+    assert.deepEqual(loud(result).map((f) => [f.rule, f.severity]), [["MG126", "high"]], shown(result));
+  });
 });
 
 describe("torch.distributed.checkpoint", () => {

@@ -12,6 +12,7 @@ import { scanSafetensors, scanSafetensorsIndex } from "./safetensors.js";
 import { scanSevenZip } from "./sevenzip.js";
 import { scanSkopsSchema } from "./skops.js";
 import { scanTar } from "./tar.js";
+import { scanTorchScriptFlatbuffer } from "./torchscript.js";
 import { scanXmlModel } from "./xml.js";
 import { scanKerasMetadata, scanSavedModel, scanSavedModelText, scanTflite } from "./tensorflow.js";
 import { scanZip } from "./zip.js";
@@ -24,6 +25,7 @@ export const SCANNERS: Readonly<Partial<Record<Exclude<Format, "unknown">, Forma
   // Refined formats: sniffing reports these containers as zip/tar, the container scanner refines them.
   "pytorch-zip": scanZip,
   torchscript: scanZip,
+  "torchscript-flatbuffer": scanTorchScriptFlatbuffer,
   "pytorch-dcp": scanZip,
   npz: scanZip,
   "keras-v3": scanZip,

@@ -157,11 +157,14 @@ export async function scanTorchZip(archive: ZipArchive, ctx: ScanContext, layout
   const prefix = record ? record.name.slice(0, record.name.indexOf("/") + 1) : "";
   const pickleLayout: PickleLayout = layout === "torchscript" ? "torchscript" : "plain";
   const code: ZipEntry[] = [];
+  let bytecode: ZipEntry | undefined;
   for (const entry of archive.entries) {
     const rel = entry.name.startsWith(prefix) ? entry.name.slice(prefix.length) : entry.name;
     if (rel === "data.pkl" || rel === "constants.pkl" || (layout === "torchscript" && isRecordPickle(rel))) {
       // torch.load / torch.jit.load unpickle these by name whatever their content, so they are read as pickles;
       // the tensors of `X.pkl` live in the folder `X/`.
+      // The lite interpreter runs the operators a mobile archive's bytecode.pkl lists.
+      if (layout === "torchscript" && rel === "bytecode.pkl") bytecode = entry;
       const ledger = new TensorLedger(ctx);
       await scanZipEntry(archive, entry, ctx, (source, mctx) => scanPickle(source, mctx, { layout: pickleLayout, hooks: ledger }));
       const sizes = storageSizes(archive, `${prefix}${rel.slice(0, -4)}/`);
@@ -174,7 +177,7 @@ export async function scanTorchZip(archive: ZipArchive, ctx: ScanContext, layout
       await scanZipEntry(archive, entry, ctx);
     }
   }
-  if (code.length > 0) await scanTorchScriptCode(archive, code, ctx);
+  if (code.length > 0 || bytecode) await scanTorchScriptCode(archive, code, bytecode, ctx);
 }
 
 /**

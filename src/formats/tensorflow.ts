@@ -632,10 +632,14 @@ const FLEX_PREFIX = "Flex";
 /** An offset or length in the flatbuffer that does not fit the file; reported as MG243. */
 export class TfliteFormatError extends Error {}
 
-/** The identifier at bytes 4..8 and a root table offset that fits the file (flatbuffers align it to 4). */
 export function sniffTflite(head: Uint8Array, size: number): boolean {
+  return isFlatbuffer(head, size, TFLITE_IDENTIFIER);
+}
+
+/** The file identifier `identifier` at bytes 4..8 and a root table offset that fits the file (flatbuffers align it to 4). */
+export function isFlatbuffer(head: Uint8Array, size: number, identifier: string): boolean {
   if (head.length < 8) return false;
-  for (let i = 0; i < 4; i++) if (head[4 + i] !== TFLITE_IDENTIFIER.charCodeAt(i)) return false;
+  for (let i = 0; i < 4; i++) if (head[4 + i] !== identifier.charCodeAt(i)) return false;
   const root = new DataView(head.buffer, head.byteOffset, 8).getUint32(0, true);
   return root >= 8 && root % 4 === 0 && root + 4 <= size;
 }

@@ -1,60 +1,137 @@
 /**
  * TorchScript code in an archive's `code/` folder runs when the archive is loaded (and, on
- * PyTorch before 2.6, even through torch.load with weights_only=True: CVE-2025-32434). Carrying
- * code is reported low so ordinary exports pass; code that reaches files or Python is raised.
+ * PyTorch before 2.6, even through torch.load with weights_only=True: CVE-2025-32434), and so do
+ * the operators a mobile archive's `bytecode.pkl` lists for the lite interpreter. Carrying code is
+ * reported low so ordinary exports pass; code or operators that reach files or Python are raised.
  */
 import { LIMITS } from "../limits.js";
-import type { ScanContext } from "./context.js";
+import type { FormatScanner, ScanContext } from "./context.js";
+import { isFlatbuffer } from "./tensorflow.js";
 import type { ZipArchive, ZipEntry } from "./zip.js";
 
-/** Operators and names that read or write files, load native code or reach Python from TorchScript. */
+/**
+ * Names that read or write files, load native code or reach Python from TorchScript, matched in
+ * the code as its lexer reads it (codeView): between the names of a dotted path and before a call's
+ * parenthesis, whitespace and line breaks may stand (a comment or a continuation is blanked).
+ */
 const DANGEROUS_CODE: readonly { pattern: RegExp; reason: string }[] = [
-  { pattern: /\b(?:torch\.ops\.aten\.)?from_file\s*\(/, reason: "reads a file from disk (from_file)" },
-  { pattern: /\btorch\.(?:ops\.aten\.)?save\s*\(/, reason: "writes a file (save)" },
-  { pattern: /\btorch\.(?:jit\.)?load\s*\(/, reason: "loads another model (load)" },
-  { pattern: /\bload_library\s*\(/, reason: "loads a native library (load_library)" },
-  { pattern: /\bPythonOp\b|\bprim::PythonOp\b/, reason: "calls back into Python (PythonOp)" },
+  // Named at all, not only called: the compiler resolves torch.from_file and ops.aten.from_file alike.
+  { pattern: /\bfrom_file\b/, reason: "reads or writes a file (from_file)" },
+  { pattern: /\b(?:torch|aten)\s*\.\s*save\b/, reason: "writes a file (save)" },
+  { pattern: /\btorch\s*\.\s*(?:jit\s*\.\s*)?load\b/, reason: "loads another model (load)" },
+  { pattern: /\bload_library\b/, reason: "loads a native library (load_library)" },
+  { pattern: /\bPythonOp\b/, reason: "calls back into Python (PythonOp)" },
   // Exported code raises standard exceptions by name (`ops.prim.RaiseException(msg, "builtins.ValueError")`):
   // a builtin exception class is not machinery.
-  { pattern: /\b__import__\b|\bbuiltins\.(?![A-Za-z]*(?:Error|Exception|Warning|Interrupt|Exit|Iteration)\b)|\bsubprocess\b|\bos\.(?:system|popen|exec\w*|spawn\w*)\b/, reason: "names Python process or import machinery" },
+  { pattern: /\b__import__\b|\bbuiltins\s*\.\s*(?![A-Za-z]*(?:Error|Exception|Warning|Interrupt|Exit|Iteration)\b)|\bsubprocess\b|\bos\s*\.\s*(?:system|popen|exec\w*|spawn\w*)\b/, reason: "names Python process or import machinery" },
   { pattern: /\b(?:eval|exec)\s*\(/, reason: "evaluates code (eval/exec)" },
   { pattern: /\bopen\s*\(/, reason: "opens a file (open)" },
 ];
 
-/** Largest code file read; TorchScript sources of real models are far smaller. */
+/** Operators, as mobile bytecode names them, that read or write files. */
+const DANGEROUS_OPERATORS: readonly { name: string; reason: string }[] = [
+  { name: "aten::from_file", reason: "reads or writes a file" },
+  { name: "aten::save", reason: "writes a file" },
+];
+
+/** Largest code file or bytecode record read; TorchScript sources of real models are far smaller. */
 const MAX_CODE_FILE = 16 * 1024 * 1024;
 
-export async function scanTorchScriptCode(archive: ZipArchive, code: readonly ZipEntry[], ctx: ScanContext): Promise<void> {
-  ctx.report("MG121", `TorchScript archive carries ${code.length} code file${code.length === 1 ? "" : "s"} that run when it is loaded`, {
-    evidence: code.slice(0, 5).map((e) => e.name).join(", "),
+/**
+ * The code files of an archive and its mobile `bytecode.pkl` (undefined when it has none): MG121
+ * for carrying them, MG122 for what in them reaches files or Python.
+ */
+export async function scanTorchScriptCode(archive: ZipArchive, code: readonly ZipEntry[], bytecode: ZipEntry | undefined, ctx: ScanContext): Promise<void> {
+  const carried = [...code, ...(bytecode ? [bytecode] : [])];
+  const what = [code.length > 0 && `${code.length} code file${code.length === 1 ? "" : "s"}`, bytecode && "mobile bytecode"].filter(Boolean).join(" and ");
+  ctx.report("MG121", `TorchScript archive carries ${what} that run${carried.length === 1 ? "s" : ""} when it is loaded`, {
+    evidence: carried.slice(0, 5).map((e) => e.name).join(", "),
   });
   for (const entry of code.slice(0, LIMITS.maxMembers)) {
     const mctx = ctx.memberContext(entry.name);
-    if (entry.uncompressedSize > MAX_CODE_FILE) {
-      mctx.report("MG141", `TorchScript code file of ${entry.uncompressedSize} bytes is larger than ${MAX_CODE_FILE}; it was not analysed`);
-      continue;
-    }
-    const member = await archive.open(entry, ctx.budget);
-    if (!member.source) {
-      mctx.report(member.problem?.rule ?? "MG141", `TorchScript code file ${member.problem?.message ?? "could not be read"}`);
-      continue;
-    }
-    const text = Buffer.from(await member.source.read(0, member.source.size)).toString("utf8");
+    const text = await readMember(archive, entry, mctx, "TorchScript code file");
+    if (text === undefined) continue;
     for (const { reason, index } of codeDangers(text)) {
       const line = text.slice(0, index).split("\n").length;
       mctx.report("MG122", `TorchScript code ${reason}`, { offset: index, evidence: `line ${line}: ${lineAt(text, index)}` });
     }
   }
+  if (bytecode) await scanMobileBytecode(archive, bytecode, ctx.memberContext(bytecode.name));
+}
+
+/**
+ * The operators a mobile archive's bytecode.pkl lists. The lite interpreter's unpickler reads
+ * binary strings only, so an operator it calls is spelled out in the record.
+ */
+async function scanMobileBytecode(archive: ZipArchive, entry: ZipEntry, mctx: ScanContext): Promise<void> {
+  const record = await readMember(archive, entry, mctx, "TorchScript mobile bytecode", "latin1");
+  if (record === undefined) return;
+  for (const { name, reason } of DANGEROUS_OPERATORS) {
+    const index = record.indexOf(name);
+    if (index >= 0) mctx.report("MG122", `TorchScript mobile bytecode calls ${name}, which ${reason}`, { offset: index, evidence: name });
+  }
+}
+
+/** A member's text, or undefined after reporting why it was not read. */
+async function readMember(archive: ZipArchive, entry: ZipEntry, mctx: ScanContext, what: string, encoding: BufferEncoding = "utf8"): Promise<string | undefined> {
+  if (entry.uncompressedSize > MAX_CODE_FILE) {
+    mctx.report("MG141", `${what} of ${entry.uncompressedSize} bytes is larger than ${MAX_CODE_FILE}; it was not analysed`);
+    return undefined;
+  }
+  const member = await archive.open(entry, mctx.budget);
+  if (!member.source) {
+    mctx.report(member.problem?.rule ?? "MG141", `${what} ${member.problem?.message ?? "could not be read"}`);
+    return undefined;
+  }
+  return Buffer.from(await member.source.read(0, member.source.size)).toString(encoding);
 }
 
 /** What in TorchScript source reads or writes files or reaches Python: the first match of each kind. */
 export function codeDangers(text: string): { reason: string; index: number }[] {
+  const view = codeView(text);
   const found: { reason: string; index: number }[] = [];
   for (const { pattern, reason } of DANGEROUS_CODE) {
-    const m = pattern.exec(text);
+    const m = pattern.exec(view);
     if (m) found.push({ reason, index: m.index });
   }
   return found;
+}
+
+/**
+ * `text` as TorchScript's lexer reads it, for matching: comments and backslash line continuations
+ * blanked to spaces (same length, so offsets and line numbers stay), string literals kept. Strings
+ * are delimited as the lexer does: one or three quotes of either kind, a backslash escaping the
+ * next character, a single-quoted string ending at a line break. A `#` inside a string is text, so
+ * code after the string on the same line is still read.
+ */
+export function codeView(text: string): string {
+  const out = text.split("");
+  let i = 0;
+  while (i < text.length) {
+    const c = text[i];
+    if (c === "#") {
+      for (; i < text.length && text[i] !== "\n"; i++) out[i] = " ";
+    } else if (c === "\\" && (text[i + 1] === "\n" || (text[i + 1] === "\r" && text[i + 2] === "\n"))) {
+      out[i] = " ";
+      i += 1;
+    } else if (c === '"' || c === "'") {
+      i = stringEnd(text, i);
+    } else i++;
+  }
+  return out.join("");
+}
+
+/** Index just past the string literal that opens at `open` (or past a single-quoted one's line, unterminated). */
+function stringEnd(text: string, open: number): number {
+  const quote = text[open]!;
+  const triple = text.startsWith(quote.repeat(3), open);
+  const close = triple ? quote.repeat(3) : quote;
+  let i = open + close.length;
+  while (i < text.length && !text.startsWith(close, i)) {
+    if (!triple && text[i] === "\n") return i;
+    i += text[i] === "\\" ? 2 : 1;
+  }
+  return Math.min(text.length, i + close.length);
 }
 
 function lineAt(text: string, index: number): string {
@@ -62,3 +139,20 @@ function lineAt(text: string, index: number): string {
   const end = text.indexOf("\n", index);
   return text.slice(start, end < 0 ? undefined : end).trim().slice(0, 160);
 }
+
+/** The file identifier of TorchScript modules saved as flatbuffers (torch.jit.save_jit_module_to_flatbuffer). */
+const FLATBUFFER_IDENTIFIER = "PTMF";
+
+export function sniffTorchScriptFlatbuffer(head: Uint8Array, size: number): boolean {
+  return isFlatbuffer(head, size, FLATBUFFER_IDENTIFIER);
+}
+
+/**
+ * A TorchScript module saved as a flatbuffer: torch.jit.load and the lite interpreter load it as
+ * they load an archive, running its code and operators, which are not read here. Fail closed.
+ */
+export const scanTorchScriptFlatbuffer: FormatScanner = async (_source, ctx) => {
+  ctx.report("MG126", "TorchScript module saved as a flatbuffer: torch.jit.load runs its code and operators, which modelgate does not read; it was not checked", {
+    evidence: `file identifier ${FLATBUFFER_IDENTIFIER}`,
+  });
+};

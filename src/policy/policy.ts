@@ -57,6 +57,7 @@ const FORMAT_NAMES: Record<Format, true> = {
   "tf-savedmodel-text": true,
   "keras-metadata": true,
   tflite: true,
+  "torchscript-flatbuffer": true,
   "pytorch-dcp": true,
   "model-config": true,
   "chat-template": true,

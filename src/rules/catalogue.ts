@@ -166,6 +166,13 @@ const CORE_RULES = {
       "The pickle restores an object whose __setstate__ executes part of the restored state as Python source (SciPy distributions exec() their _parse_arg_template), and that part is not what the library itself writes: loading runs it.",
     reference: "https://github.com/scipy/scipy/blob/main/scipy/stats/_distn_infrastructure.py",
   },
+  MG126: {
+    name: "torchscript-flatbuffer",
+    severity: "high",
+    description:
+      "A TorchScript module saved as a flatbuffer (torch.jit.save_jit_module_to_flatbuffer, PyTorch Mobile): torch.jit.load and the lite interpreter run its code and operators, which modelgate does not read, so it is not checked.",
+    reference: "https://nvd.nist.gov/vuln/detail/CVE-2025-32434",
+  },
   MG130: {
     name: "extension-mismatch",
     severity: "medium",
