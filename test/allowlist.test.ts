@@ -281,6 +281,10 @@ describe("data/allowlist.json", () => {
     // Through module-level helpers (a sixth red team round): ScoringMonitor's state restore connects to
     // an address, EsmTokenizer(path) reads a file.
     for (const q of ["sklearn.callback._scoring_monitor.ScoringMonitor", "accelerate.data_loader.DataLoaderDispatcher"]) assert.equal(allowEntry(q), undefined, q);
+    // A frozen SciPy distribution's __init__ calls the class of the object it is given: any class an object was made of (an eleventh round).
+    for (const q of ["scipy.stats._distn_infrastructure.rv_continuous_frozen", "scipy.stats._distn_infrastructure.rv_discrete_frozen", "scipy.stats._discrete_distns.poisson_binomial_frozen"]) {
+      assert.equal(allowEntry(q)?.notCalled, true, q);
+    }
     // shap's TreeEnsemble(model) has a CatBoost model write and read a temporary file.
     for (const q of ["transformers.models.esm.tokenization_esm.EsmTokenizer", "accelerate.state.PartialState", "nltk.stem.rslp.RSLPStemmer", "shap.explainers._tree.TreeEnsemble"]) {
       assert.equal(allowEntry(q)?.notCalled, true, q);

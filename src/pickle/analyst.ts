@@ -101,6 +101,8 @@ export class PickleAnalyst implements MachineObserver {
   private readonly calledHolders = new WeakSet<CallResult>();
   /** Carrier objects a state stored as an attribute: what they are given afterwards is checked as stored too (see storedCallees). */
   private readonly storedHolders = new WeakSet<CallResult>();
+  /** Carriers reported for holding a class never to be called (see hold), once each. */
+  private readonly reportedHolders = new WeakSet<CallResult>();
   /** Per dict, the values past its kept sample that an attribute set from it could be called as (see onUnkeptValue). */
   private readonly unkeptCallees = new WeakMap<Dict, Value[]>();
   /** Elements the torch layers called so far allocate (see layerCalled), and whether their total was reported. */
@@ -234,6 +236,8 @@ export class PickleAnalyst implements MachineObserver {
   private guardedState(target: Value | undefined, state: Value, at: number, what: string): void {
     // None sets nothing (and SciPy's __setstate__ fails on it before executing anything).
     if (state === null) return;
+    // torch's rebuilders make tensors (a Parameter from _rebuild_parameter_with_state), never an object that executes its state.
+    if (TENSOR_MAKER.test(globalName(target, true) ?? "")) return;
     const cls = this.classOf(target);
     const guard = cls ? cls.entry?.stateGuard : this.guardReachable(target);
     if (!guard) return;
@@ -374,6 +378,8 @@ export class PickleAnalyst implements MachineObserver {
       if (covers(entry.calls, i)) this.invoked(arg, "call", name, c, c.args, holds ? c : undefined);
       else if (covers(entry.instantiates, i) && (!isSym(arg) || arg.t !== "call")) this.invoked(arg, "call", name, c, c.args);
       else if (covers(entry.constructs, i)) this.invoked(arg, "construct", name, c, c.args);
+      // What a callee does with an argument its entry does not describe is unknown: it may call it (a callback).
+      else this.neverCalledIn(arg, `${name} is given`, c.at, c);
       // Any callee may draw a range it is given (torch.Size, dict and friends iterate theirs).
       const n = rangeOf(arg);
       if (n !== undefined && n > LIMITS.pickleMaxConsumedItems) {
@@ -482,12 +488,51 @@ export class PickleAnalyst implements MachineObserver {
     this.report("MG101", `calls ${u.name}, which is allowlisted to be stored or constructed, not called at load`, { offset: c.at, evidence: describe(c) });
   }
 
-  /** `value`, for a carrier object to call when it is called itself (see invoked); checked at once when a state stored the carrier. */
+  /**
+   * `value`, for a carrier object to call when it is called itself (see invoked); checked at once when
+   * a state stored the carrier. A class never to be called is reported as soon as a carrier holds it:
+   * Python calls a carrier from more places than a pickle shows (iterating a dict whose key it is, a
+   * constructor's callback, an item a mapping serves as an attribute), and no model needs one.
+   */
   private hold(holder: CallResult, value: Value, at: number): void {
     let held = this.held.get(holder);
     if (!held) this.held.set(holder, (held = []));
     held.push(value);
-    if (this.storedHolders.has(holder)) this.storedCallee(value, `${describe(holder)}, stored as an attribute, is given`, at, holder);
+    const never = this.neverCalledClass(value);
+    if (never) {
+      if (this.reportedHolders.has(holder)) return;
+      this.reportedHolders.add(holder);
+      this.report("MG101", `${describe(holder)} holds ${never}, a class allowlisted to be constructed, never called at load: whatever calls the holder runs it`, { offset: at, evidence: describe(holder) });
+    } else if (this.storedHolders.has(holder)) this.storedCallee(value, `${describe(holder)}, stored as an attribute, is given`, at, holder);
+  }
+
+  /** The name of `value` when it is a class allowlisted never to be called, or of such a class a carrier holds. */
+  private neverCalledClass(value: Value, depth = 3): string | undefined {
+    if (!isSym(value)) return undefined;
+    if (value.t === "global") return this.calleeProblem(value)?.rule === "MG101" ? qualifiedName(value) : undefined;
+    if (value.t !== "call" || depth === 0 || !this.holds(value)) return undefined;
+    for (const h of this.held.get(value) ?? []) {
+      const name = this.neverCalledClass(h, depth - 1);
+      if (name) return name;
+    }
+    return undefined;
+  }
+
+  /**
+   * A class never to be called, anywhere in `value` (its kept items, a few containers deep): handed
+   * to a callee that may call what it is given, stored in a container a method may iterate and call,
+   * or set as an item a mapping serves as an attribute. Only constructing it is allowed.
+   */
+  private neverCalledIn(value: Value, what: string, at: number, shown: Value, depth = 3): void {
+    if (!isSym(value)) return;
+    if (value.t === "global") {
+      if (this.calleeProblem(value)?.rule === "MG101") {
+        this.report("MG101", `${what} ${qualifiedName(value)}, a class allowlisted to be constructed, never called at load: what it is handed to may call it`, { offset: at, evidence: describe(shown) });
+      }
+      return;
+    }
+    if (depth === 0 || (value.t !== "tuple" && value.t !== "list" && value.t !== "set" && value.t !== "dict")) return;
+    for (const item of value.t === "dict" ? value.kv : value.items) this.neverCalledIn(item, what, at, shown, depth - 1);
   }
 
   /** A method a getattr convention fetched, called at load: one allowlisted to be stored (a bound method a fitted object keeps) is reported. */
@@ -741,7 +786,11 @@ export class PickleAnalyst implements MachineObserver {
       if (problem) this.report(problem.rule, `${what} ${qualifiedName(v)}, ${problem.why}`, { offset: at, evidence: describe(shown) });
     } else if (v.t === "call" && depth > 0 && this.holds(v)) {
       this.storedHolders.add(v);
-      for (const h of this.held.get(v) ?? []) this.storedCallee(h, `${what} ${describe(v)}, which holds`, at, shown, depth - 1);
+      // What it holds that is never to be called was reported when it took it (see hold).
+      if (this.neverCalledClass(v) === undefined) for (const h of this.held.get(v) ?? []) this.storedCallee(h, `${what} ${describe(v)}, which holds`, at, shown, depth - 1);
+    } else {
+      // Inside an attribute's containers (a dict a method iterates, calling its keys): classes never to be called.
+      this.neverCalledIn(v, `${what}, inside it,`, at, shown);
     }
   }
 
@@ -773,8 +822,10 @@ export class PickleAnalyst implements MachineObserver {
   }
 
   /** SETITEM(S) on an object (an OrderedDict, a Bunch): a key that is not plain data marks it, for its use as BUILD state. */
-  onSetItems(target: Sym, kv: readonly Value[], from: number, to: number): void {
+  onSetItems(target: Sym, kv: readonly Value[], from: number, to: number, at: number): void {
     if (target.t !== "call") return;
+    // A mapping object may serve its items as attributes (a Bunch), which a method then calls.
+    for (let i = from; i < to; i++) this.neverCalledIn(kv[i]!, `SETITEM gives ${describe(target)}`, at, target);
     for (let i = from; i < to; i += 2) {
       if (!isPlain(kv[i]!)) {
         this.keyedObjects.add(target);
@@ -810,6 +861,8 @@ function globalName(v: Value | undefined, made: boolean): string | undefined {
 }
 
 const TORCH_REBUILDER = /^torch\.(?:_utils\._rebuild_|_tensor\._rebuild_from_type)/;
+/** torch._utils' rebuilders, which make a tensor or fail (unlike _rebuild_from_type, which makes the type it is given). */
+const TENSOR_MAKER = /^torch\._utils\._rebuild_/;
 const ARRAY_RECONSTRUCTORS: ReadonlySet<string> = new Set([...RECONSTRUCTORS, "numpy.ma.core._mareconstruct"]);
 
 const TENSOR_TYPES: ReadonlySet<string> = new Set(["torch.Tensor", "torch._tensor.Tensor"]);
