@@ -14,14 +14,17 @@ What it writes (small files only; the library versions go into the manifest note
   - a torch.distributed.checkpoint (DCP) folder of a small model and its AdamW state, saved by
     one process: a .distcp shard of torch.save archives back to back, and the pickled .metadata;
   - pandas 3 pickles (the default "str" dtype backed by pyarrow, ArrowDtype columns), a pyarrow
-    Table pickle, and a NumPy 2 StringDType array pickle.
+    Table pickle, and a NumPy 2 StringDType array pickle;
+  - a pandas pickle compressed with zstd (`to_pickle(compression="zstd")`, needs zstandard).
 Plus malicious variants with a harmless payload (never loaded by anything): a DCP shard whose
 2nd archive's pickle calls os.system, a shard with bytes between its archives, a traced archive
 whose traced_inputs.pkl calls os.system, and TorchScript that reads /etc/hostname with from_file
 hidden from a text match (a comment or a line continuation between the name and its call, a
-lite-interpreter archive without code/), plus a module saved as a flatbuffer, which is not read.
+lite-interpreter archive without code/), plus a module saved as a flatbuffer, which is not read;
+and zstd streams of a pickle that calls os.system, plain and behind a skippable frame, and a frame
+header asking for a 1 GiB window.
 
-`--only torchscript` (or dcp, dataframes, tensorflow) regenerates those fixtures alone and keeps
+`--only torchscript` (or dcp, dataframes, zstd, tensorflow) regenerates those fixtures alone and keeps
 the manifest's other entries.
 
 Deterministic where the libraries allow (fixed seeds); archives embed a random serialization id.
@@ -251,7 +254,34 @@ def dataframe_fixtures():
     add("numpy2_stringdtype.pkl", f"NumPy {np.__version__} StringDType array pickled")
 
 
-PARTS = {"torchscript": torchscript_fixtures, "dcp": dcp_fixtures, "dataframes": dataframe_fixtures, "tensorflow": tensorflow_fixtures}
+# ---------------------------------------------------------------- zstd
+
+
+def zstd_fixtures():
+    import zstandard
+
+    frame = pd.DataFrame({"x": [1, 2, 3], "y": ["a", "b", "c"]})
+    frame.to_pickle(path("pandas_frame.pkl.zst"), compression="zstd")
+    add("pandas_frame.pkl.zst", f"pandas {pd.__version__} DataFrame.to_pickle(compression='zstd') (zstandard {zstandard.__version__})")
+
+    payload = zstandard.ZstdCompressor().compress(pickle.dumps({"model": HarmlessCall()}, protocol=4))
+    with open(path("zstd_os_system.pkl.zst"), "wb") as f:
+        f.write(payload)
+    add("zstd_os_system.pkl.zst", "zstd stream of a pickle that calls os.system (harmless echo)", "block", "P1", ["posix.system"])
+    # A skippable frame (magic 0x184D2A50, 4-byte length) first: decoders pass over it to the next frame.
+    with open(path("zstd_skippable_os_system.zst"), "wb") as f:
+        f.write(b"\x50\x2a\x4d\x18" + (16).to_bytes(4, "little") + b"\0" * 16 + payload)
+    add("zstd_skippable_os_system.zst", "a skippable zstd frame, then the zstd stream of a pickle that calls os.system", "block", "P1", ["posix.system"])
+    # Frame header: magic, flags (no single segment, no checksum), window descriptor 2^30, then an empty last raw block.
+    with open(path("zstd_huge_window.zst"), "wb") as f:
+        f.write(b"\x28\xb5\x2f\xfd" + bytes([0x00, (30 - 10) << 3]) + bytes([0x01, 0x00, 0x00]))
+    add("zstd_huge_window.zst", "zstd frame asking for a 1 GiB window (decoders refuse past 128 MiB by default)", "block", None, ["MG140", "window"])
+    with open(path("zstd_bomb.zst"), "wb") as f:
+        f.write(zstandard.ZstdCompressor(level=19).compress(b"\0" * (256 << 20)))
+    add("zstd_bomb.zst", "256 MiB of zeros compressed with zstd: stopped at the ratio bound", "block", None, ["MG140", "decompression bomb"])
+
+
+PARTS = {"torchscript": torchscript_fixtures, "dcp": dcp_fixtures, "dataframes": dataframe_fixtures, "zstd": zstd_fixtures, "tensorflow": tensorflow_fixtures}
 
 
 def main():

@@ -59,6 +59,8 @@ const EXPECTED: Readonly<Record<string, readonly Format[]>> = {
   ".bz2": ["bz2"],
   ".xz": ["xz"],
   ".lz4": ["lz4"],
+  ".zst": ["zstd"],
+  ".zstd": ["zstd"],
   ".lzma": ["lzma"],
   ".7z": ["7z"],
   ".pkl": PICKLED,

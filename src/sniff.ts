@@ -36,6 +36,9 @@ const NUMPY_MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59];
 const SEVEN_ZIP_MAGIC = [0x37, 0x7a, 0xbc, 0xaf, 0x27, 0x1c];
 const XZ_MAGIC = [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00];
 const LZ4_MAGIC = [0x04, 0x22, 0x4d, 0x18];
+const ZSTD_MAGIC = [0x28, 0xb5, 0x2f, 0xfd];
+/** Bytes 1..4 of a skippable frame's magic (0x184D2A50 to 0x184D2A5F, little-endian). */
+const ZSTD_SKIPPABLE_TAIL = [0x2a, 0x4d, 0x18];
 /** "ZF0x": joblib's legacy compressed pickle. */
 const JOBLIB_ZFILE_MAGIC = [0x5a, 0x46, 0x30, 0x78];
 /** "BZh", then the block size digit, then the first block's (or the end's) 48-bit magic. */
@@ -90,6 +93,8 @@ function sniffHead(b: Buffer, size: number): Format {
   if (bytesAt(b, 0, SEVEN_ZIP_MAGIC)) return "7z";
   if (bytesAt(b, 0, XZ_MAGIC)) return "xz";
   if (bytesAt(b, 0, LZ4_MAGIC) && b.length >= 7 && b[4]! >> 6 === 1) return "lz4";
+  // A zstd frame, or a skippable frame, which a decoder passes over to the frame after it.
+  if (b.length >= 8 && (bytesAt(b, 0, ZSTD_MAGIC) || (bytesAt(b, 1, ZSTD_SKIPPABLE_TAIL) && (b[0]! & 0xf0) === 0x50))) return "zstd";
   if (bytesAt(b, 0, JOBLIB_ZFILE_MAGIC) && b.length > 21) return "joblib-zfile";
   // Python's gzip reads past reserved flag bits; so does the scan.
   if (b[0] === 0x1f && b[1] === 0x8b && b[2] === 8) return "gzip";

@@ -53,6 +53,8 @@ export type Format =
   | "bz2"
   | "xz"
   | "lz4"
+  /** zstd (pandas' compression="zstd"). */
+  | "zstd"
   | "joblib-zfile"
   | "lzma"
   | "zlib"

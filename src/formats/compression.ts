@@ -15,6 +15,7 @@ import { canDescend, layerCapacity } from "./container.js";
 import type { FormatScanner, ScanBudget, ScanContext } from "./context.js";
 import { Chunks } from "./chunks.js";
 import { decodeStream, type StreamFormat } from "./streamDecoders.js";
+import { Decompress as ZstdStream } from "fzstd";
 import { errorText } from "../errors.js";
 
 /** Why a layer's content is incomplete; `data` still holds everything decoded before it. */
@@ -299,6 +300,79 @@ function decompressWhole(format: StreamFormat): (source: ByteSource, budget: Sca
 const decompressXz = decompressWhole("xz");
 export const decompressLzma = decompressWhole("lzma");
 
+/** A zstd frame's magic number (read little-endian); skippable frames, which decoders pass over, carry 0x184D2A50 to 0x184D2A5F. */
+const ZSTD_MAGIC = 0xfd2fb528;
+const ZSTD_SKIPPABLE = 0x184d2a50;
+/**
+ * The largest window a frame may ask the decoder to hold: libzstd's default limit, which Python's
+ * zstandard (pandas reads `.zst` pickles with it) keeps, so a larger one fails there too. fzstd
+ * would allocate up to 2 GB for what a few header bytes ask.
+ */
+const ZSTD_MAX_WINDOW = 2 ** 27;
+
+/**
+ * zstd (pandas' `compression="zstd"`, `.zst`), every frame in turn, through fzstd's streaming
+ * decoder, each frame's window checked first (zstdWindowProblem).
+ */
+export async function decompressZstd(source: ByteSource, budget: ScanBudget): Promise<Layer> {
+  const input = await readInput(source);
+  if (!(input instanceof Uint8Array)) return { chunks: [], size: 0, problem: input };
+  const sink = new LayerSink(budget, input.length);
+  const window = zstdWindowProblem(input);
+  if (window) return sink.finish({ rule: "MG140", message: window });
+  const stream = new ZstdStream((chunk) => {
+    // fzstd reuses its window buffer between calls: keep a copy.
+    if (!sink.push(chunk.slice())) throw new LayerFull();
+  });
+  try {
+    for (let at = 0; at < input.length; at += INPUT_CHUNK) stream.push(input.subarray(at, at + INPUT_CHUNK), at + INPUT_CHUNK >= input.length);
+    return sink.finish();
+  } catch (err) {
+    if (err instanceof LayerFull) return sink.finish();
+    return sink.finish({ rule: "MG141", message: `is corrupt or truncated (${errorText(err)}) after ${sink.size} decompressed bytes` });
+  }
+}
+
+/** Why a frame of `input` asks for a window past ZSTD_MAX_WINDOW, walking frame and block headers; undefined when none does (or the walk breaks, which the decoder reports). */
+function zstdWindowProblem(input: Uint8Array): string | undefined {
+  const view = new DataView(input.buffer, input.byteOffset, input.byteLength);
+  let at = 0;
+  while (at + 8 <= input.length) {
+    const magic = view.getUint32(at, true);
+    if ((magic & 0xfffffff0) >>> 0 === ZSTD_SKIPPABLE) {
+      at += 8 + view.getUint32(at + 4, true);
+      continue;
+    }
+    if (magic !== ZSTD_MAGIC) return undefined;
+    const flags = input[at + 4]!;
+    const singleSegment = (flags >> 5) & 1;
+    const sizeField = flags >> 6;
+    let pos = at + 5;
+    let window = 0;
+    if (!singleSegment) {
+      const descriptor = input[pos++]!;
+      const base = 2 ** (10 + (descriptor >> 3));
+      window = base + (base / 8) * (descriptor & 7);
+    }
+    pos += [0, 1, 2, 4][flags & 3]!;
+    const sizeBytes = sizeField ? 1 << sizeField : singleSegment;
+    let contentSize = 0;
+    for (let i = sizeBytes - 1; i >= 0; i--) contentSize = contentSize * 256 + (input[pos + i] ?? 0);
+    if (sizeField === 1) contentSize += 256;
+    pos += sizeBytes;
+    if (singleSegment) window = contentSize;
+    if (window > ZSTD_MAX_WINDOW) return `frame at byte ${at} asks for a ${window}-byte window, past the ${ZSTD_MAX_WINDOW}-byte limit zstd decoders keep by default; not decompressed`;
+    for (let last = 0; !last && pos + 3 <= input.length; ) {
+      const header = input[pos]! | (input[pos + 1]! << 8) | (input[pos + 2]! << 16);
+      last = header & 1;
+      // An RLE block stores one byte, whatever size it regenerates.
+      pos += 3 + (((header >> 1) & 3) === 1 ? 1 : header >>> 3);
+    }
+    at = pos + ((flags >> 2) & 1) * 4;
+  }
+  return undefined;
+}
+
 /** `model.pkl.gz` → `model.pkl`, `x.tgz` → `x.tar`; "<decompressed>" when the name carries no known suffix. */
 export function innerName(name: string, suffixes: Readonly<Record<string, string>>): string {
   const lower = name.toLowerCase();
@@ -344,3 +418,4 @@ export const scanBz2: FormatScanner = layerScanner("bz2", { ".bz2": "", ".bz": "
 export const scanXz: FormatScanner = layerScanner("xz", { ".xz": "", ".txz": ".tar" }, decompressXz);
 export const scanLzma: FormatScanner = layerScanner("lzma", { ".lzma": "", ".tlz": ".tar" }, decompressLzma);
 export const scanLz4: FormatScanner = layerScanner("lz4", { ".lz4": "" }, decompressLz4);
+export const scanZstd: FormatScanner = layerScanner("zstd", { ".zst": "", ".zstd": "", ".tzst": ".tar" }, decompressZstd);

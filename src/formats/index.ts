@@ -1,7 +1,7 @@
 /** Which scanner reads which detected format. A recognised format without a scanner is skipped, with that reason. */
 import type { Format } from "../types.js";
 import type { FormatScanner } from "./context.js";
-import { scanBz2, scanGzip, scanJoblibZfile, scanLz4, scanLzma, scanXz, scanZlib } from "./compression.js";
+import { scanBz2, scanGzip, scanJoblibZfile, scanLz4, scanLzma, scanXz, scanZlib, scanZstd } from "./compression.js";
 import { scanGguf } from "./gguf.js";
 import { scanKerasH5 } from "./keras.js";
 import { scanNpy } from "./numpy.js";
@@ -36,6 +36,7 @@ export const SCANNERS: Readonly<Partial<Record<Exclude<Format, "unknown">, Forma
   bz2: scanBz2,
   xz: scanXz,
   lz4: scanLz4,
+  zstd: scanZstd,
   "joblib-zfile": scanJoblibZfile,
   lzma: scanLzma,
   zlib: scanZlib,

@@ -43,6 +43,7 @@ const FORMAT_NAMES: Record<Format, true> = {
   bz2: true,
   xz: true,
   lz4: true,
+  zstd: true,
   "joblib-zfile": true,
   lzma: true,
   zlib: true,
