@@ -241,6 +241,9 @@ describe("TensorFlow on hostile input", () => {
 const nodeDef = (name: string, op: string, ...inputs: string[]): number[] => [...pb.len(1, name), ...pb.len(2, op), ...inputs.flatMap((i) => pb.len(3, i))];
 /** A Const node holding strings: attr "value" → AttrValue.tensor (8) → TensorProto.string_val (8). */
 const stringConst = (name: string, ...values: string[]): number[] => [...nodeDef(name, "Const"), ...pb.len(5, [...pb.len(1, "value"), ...pb.len(2, pb.len(8, values.flatMap((v) => pb.len(8, v))))])];
+/** An attr entry (NodeDef.attr = 5: key 1, AttrValue 2) naming a function (AttrValue.func = 10, NameAttrList.name = 1). */
+const funcAttr = (key: string, fn: string): number[] => pb.len(5, [...pb.len(1, key), ...pb.len(2, pb.len(10, pb.len(1, fn)))]);
+const withAttrs = (node: number[], ...attrs: number[][]): number[] => [...node, ...attrs.flat()];
 /** A library function with the given arguments and nodes, in a SavedModel of its own. */
 function savedModelWithFunction(name: string, args: string[], nodes: number[][]): Uint8Array {
   const signature = [...pb.len(1, name), ...args.flatMap((a) => pb.len(2, pb.len(1, a)))];
@@ -273,9 +276,10 @@ describe("TensorFlow ops a red team used past the op table", () => {
   });
 
   test("TensorFlow's own saver, whose path starts from its file_prefix argument, stays MG242", async () => {
-    const reports = await run(
-      scanSavedModel,
-      savedModelWithFunction("__inference__traced_save_9", ["file_prefix", "savev2_const"], [
+    const saver: Fn = {
+      name: "__inference__traced_save_9",
+      args: ["file_prefix", "savev2_const"],
+      nodes: [
         stringConst("Const", ".part"),
         stringConst("Const_1", "_temp/part"),
         nodeDef("Select", "Select", "StaticRegexFullMatch:output:0", "Const:output:0", "Const_1:output:0"),
@@ -284,9 +288,14 @@ describe("TensorFlow ops a red team used past the op table", () => {
         nodeDef("SaveV2", "SaveV2", "ShardedFilename:filename:0", "names:output:0", "slices:output:0", "savev2_const"),
         nodeDef("MergeV2Checkpoints/checkpoint_prefixes", "Pack", "ShardedFilename:filename:0"),
         nodeDef("MergeV2Checkpoints", "MergeV2Checkpoints", "MergeV2Checkpoints/checkpoint_prefixes:output:0", "file_prefix"),
-      ]),
-    );
+      ],
+    };
+    // As TensorFlow writes it: the top-level graph calls it with the saver's filename placeholder.
+    const caller = [nodeDef("saver_filename", "Placeholder"), withAttrs(nodeDef("StatefulPartitionedCall", "StatefulPartitionedCall", "saver_filename", "Const"), funcAttr("f", saver.name))];
+    const reports = await run(scanSavedModel, savedModelOf(caller, [saver]));
     assert.deepEqual(rules(reports), ["MG242", "MG242"], shown(reports));
+    // Nothing calls it and no object hands it out: no loader or user passes its path.
+    assert.deepEqual(rules(await run(scanSavedModel, savedModelOf([], [saver]))), ["MG241", "MG241"]);
   });
 
   test("a suffix joined to the loader's path that climbs out of it is MG241 (a red team's StringJoin with \"/../../…\")", async () => {
@@ -316,9 +325,6 @@ describe("TensorFlow ops a red team used past the op table", () => {
 
 // ---------------------------------------------------------------- who calls a function, and what the loader binds
 
-/** An attr entry (NodeDef.attr = 5: key 1, AttrValue 2) naming a function (AttrValue.func = 10, NameAttrList.name = 1). */
-const funcAttr = (key: string, fn: string): number[] => pb.len(5, [...pb.len(1, key), ...pb.len(2, pb.len(10, pb.len(1, fn)))]);
-const withAttrs = (node: number[], ...attrs: number[][]): number[] => [...node, ...attrs.flat()];
 interface Fn {
   name: string;
   args: string[];
@@ -399,6 +405,144 @@ describe("a function argument is the loader's only when every caller passes the 
   });
 });
 
+// ---------------------------------------------------------------- who runs a function or a graph step, with what (red team round 12)
+
+/** SavedObject fields: children = 1 (ObjectReference node_id 1, local_name 2), function = 6, bare_concrete_function = 8, saveable_objects = 11. */
+const child = (id: number, name: string): number[] => pb.len(1, [...pb.num(1, id), ...pb.len(2, name)]);
+const functionObject = (fn: string): number[] => pb.len(6, pb.len(1, fn));
+const bareFunction = (fn: string): number[] => pb.len(8, pb.len(1, fn));
+/** A saveable_objects entry: key 1, SaveableObject 2 (save_function 2, restore_function 3: object ids). */
+const saveable = (key: string, save: number, restore: number): number[] => pb.len(11, [...pb.len(1, key), ...pb.len(2, [...pb.num(2, save), ...pb.num(3, restore)])]);
+const objects = (...nodes: number[][]): number[] => pb.len(7, nodes.flatMap((o) => pb.len(1, o)));
+/** SaverDef (MetaGraphDef = 3): filename_tensor_name 1, restore_op_name 3. */
+const saverDef = (filename: string, restore: string): number[] => pb.len(3, [...pb.len(1, filename), ...pb.len(3, restore)]);
+/** A collection_def entry (MetaGraphDef = 4; CollectionDef.node_list = 1, NodeList.value = 1). */
+const nodeCollection = (key: string, ...nodes: string[]): number[] => pb.len(4, [...pb.len(1, key), ...pb.len(2, pb.len(1, nodes.flatMap((n) => pb.len(1, n))))]);
+/** collection saved_model_assets as TF1's builder writes it: CollectionDef.any_list = 5, each AssetFileDef packed in an Any (type_url 1, value 2). */
+const assetCollection = (...assets: [string, string][]): number[] =>
+  pb.len(4, [
+    ...pb.len(1, "saved_model_assets"),
+    ...pb.len(2, pb.len(5, assets.flatMap(([tensor, filename]) => pb.len(1, [...pb.len(1, "type.googleapis.com/tensorflow.AssetFileDef"), ...pb.len(2, [...pb.len(1, pb.len(1, tensor)), ...pb.len(2, filename)])])))),
+  ]);
+/** A signature_def entry (MetaGraphDef = 5; SignatureDef inputs 1, outputs 2, defaults 4; map entries key 1, value 2; TensorInfo.name = 1). */
+const signature = (key: string, inputs: [string, string][], outputs: [string, string][], defaults: string[] = []): number[] => {
+  const infos = (field: number, entries: [string, string][]) => entries.flatMap(([k, name]) => pb.len(field, [...pb.len(1, k), ...pb.len(2, pb.len(1, name))]));
+  return pb.len(5, [...pb.len(1, key), ...pb.len(2, [...infos(1, inputs), ...infos(2, outputs), ...defaults.flatMap((k) => pb.len(4, pb.len(1, k)))])]);
+};
+
+describe("TF2's loader calls a saveable's restore function with checkpoint values, not the user's (red team round 12)", () => {
+  const restore: Fn = {
+    name: "__inference_restore_fn_50",
+    args: ["a", "b"],
+    nodes: [nodeDef("save_v1", "Save", "a", "names:output:0", "data:output:0"), nodeDef("save_v2", "SaveV2", "b", "names:output:0", "slices:output:0", "data:output:0")],
+  };
+
+  test("Save and SaveV2 on a restore function's arguments are MG241, for a legacy SaveableObject and for _restore_from_tensors", async () => {
+    for (const key of ["state", ".TENSORS"]) {
+      const reports = await run(scanSavedModel, savedModelOf([], [restore], objects(saveable(key, 1, 2), bareFunction("__inference_save_fn_39"), bareFunction(restore.name))));
+      assert.deepEqual(rules(reports), ["MG241", "MG241"], `${key}: ${shown(reports)}`);
+    }
+  });
+
+  test("the same function handed to the user (a tf.function's trace) keeps the path the user passes: MG242", async () => {
+    const reports = await run(scanSavedModel, savedModelOf([], [restore], objects(child(1, "__call__"), functionObject(restore.name), bareFunction(restore.name))));
+    assert.deepEqual(rules(reports), ["MG242", "MG242"], shown(reports));
+    // Handed to the user and also a saveable's restore: the loader's call decides.
+    const both = await run(scanSavedModel, savedModelOf([], [restore], objects([...child(1, "__call__"), ...saveable("state", 1, 1)], functionObject(restore.name))));
+    assert.deepEqual(rules(both), ["MG241", "MG241"], shown(both));
+  });
+
+  test("a resource's initializer is called by the loader itself: an argument it does not bind is MG241, a bound asset stays MG242", async () => {
+    const init: Fn = { name: "__inference__initializer_7", args: ["path", "table"], nodes: [nodeDef("init", "InitializeTableFromTextFileV2", "table", "path")] };
+    const resource = [...pb.len(10, []), ...child(1, "_initialize")];
+    for (const edge of [resource, [...pb.len(10, []), ...pb.len(15, [...pb.num(1, 1), ...pb.len(2, "_create_resource")])]]) {
+      const unbound = await run(scanSavedModel, savedModelOf([], [init], objects(edge, functionObject(init.name))));
+      assert.deepEqual(rules(unbound), ["MG241"], shown(unbound));
+    }
+    const bound = await run(scanSavedModel, savedModelOf([], [init], [...asset("asset_path_initializer:0", "vocab.txt"), ...objectGraph([resource, functionObject(init.name), ASSET_OBJECT], init.name, [2, 0])]));
+    assert.deepEqual(rules(bound), ["MG242"], shown(bound));
+  });
+});
+
+describe("TF1 loaders feed each step only its own tensors (red team round 12)", () => {
+  /** The saver's restore op and the main op, each writing or reading at the path its input names. */
+  const tf1 = (restoreInput: string, mainInput: string, rest: number[][] = [[...asset("asset_vocab:0", "vocab.txt")]]): Uint8Array =>
+    savedModelOf(
+      [
+        nodeDef("save/filename", "Const"),
+        nodeDef("asset_vocab", "Const"),
+        nodeDef("save_v2", "SaveV2", restoreInput, "names", "slices", "data"),
+        nodeDef("restore_all", "NoOp", "^save_v2"),
+        nodeDef("table", "HashTableV2"),
+        nodeDef("table_init", "InitializeTableFromTextFileV2", "table", mainInput),
+        nodeDef("main_op", "NoOp", "^table_init"),
+      ],
+      [],
+      [...saverDef("save/filename:0", "restore_all"), ...nodeCollection("saved_model_main_op", "main_op"), ...rest.flat()],
+    );
+
+  test("the restore op on the saver's filename and the main op on an asset stay MG242", async () => {
+    const reports = await run(scanSavedModel, tf1("save/filename", "asset_vocab"));
+    assert.deepEqual(rules(reports), ["MG242", "MG242"], shown(reports));
+  });
+
+  test("the restore op on an asset tensor and the main op on the saver's filename are MG241", async () => {
+    const reports = await run(scanSavedModel, tf1("asset_vocab", "save/filename"));
+    assert.deepEqual(rules(reports), ["MG241", "MG241"], shown(reports));
+  });
+
+  test("the assets TF1's builder lists in collection saved_model_assets are the main op's feeds, unless asset_file_def names any", async () => {
+    const packed = await run(scanSavedModel, tf1("save/filename", "asset_vocab", [assetCollection(["asset_vocab:0", "vocab.txt"])]));
+    assert.deepEqual(rules(packed), ["MG242", "MG242"], shown(packed));
+    // The loader reads asset_file_def when it has entries, and the collection only otherwise.
+    const ignored = await run(scanSavedModel, tf1("save/filename", "asset_vocab", [asset("other:0", "other.txt"), assetCollection(["asset_vocab:0", "vocab.txt"])]));
+    assert.deepEqual(rules(ignored), ["MG241", "MG242"], shown(ignored));
+    // Their filenames are checked like asset_file_def's.
+    const climbing = await run(scanSavedModel, tf1("save/filename", "asset_vocab", [assetCollection(["asset_vocab:0", "../../etc/passwd"])]));
+    assert.deepEqual(rules(climbing), ["MG241", "MG242", "MG242"], shown(climbing));
+    assert.match(JSON.stringify(climbing), /saved_model_assets/);
+  });
+
+  test("a signature's outputs are fed its inputs, less those with a default; an op no step reaches is fed nothing", async () => {
+    const graph = [nodeDef("path", "Const"), nodeDef("table", "HashTableV2"), nodeDef("table_init", "InitializeTableFromTextFileV2", "table", "path"), nodeDef("out", "Identity", "^table_init")];
+    const scan = async (rest: number[]) => rules(await run(scanSavedModel, savedModelOf(graph, [], rest)));
+    assert.deepEqual(await scan(signature("serving_default", [["p", "path:0"]], [["y", "out:0"]])), ["MG242"]);
+    assert.deepEqual(await scan(signature("serving_default", [["p", "path:0"]], [["y", "out:0"]], ["p"])), ["MG241"]);
+    assert.deepEqual(await scan(signature("serving_default", [["x", "x:0"]], [["y", "out:0"]])), ["MG241"]);
+    // Fed as an asset, but neither the init op nor any signature runs it.
+    assert.deepEqual(await scan(asset("path:0", "vocab.txt")), ["MG241"]);
+    // A signature key given twice is one signature, the last.
+    assert.deepEqual(await scan([...signature("s", [["p", "path:0"]], [["y", "out:0"]]), ...signature("s", [["x", "x:0"]], [["y", "x:0"]])]), ["MG241"]);
+  });
+
+  test("a call in a step passes only that step's feeds down", async () => {
+    const graph = [
+      nodeDef("save/filename", "Const"),
+      nodeDef("asset_vocab", "Const"),
+      withAttrs(nodeDef("call", "StatefulPartitionedCall", "table", "asset_vocab"), funcAttr("f", "read_into")),
+      nodeDef("restore_all", "NoOp", "^call"),
+    ];
+    const reports = await run(scanSavedModel, savedModelOf(graph, [readInto], [...saverDef("save/filename:0", "restore_all"), ...asset("asset_vocab:0", "vocab.txt")]));
+    assert.deepEqual(rules(reports), ["MG241"], shown(reports));
+  });
+
+  test("a variable assigned in one step and read in another is judged with nothing fed", async () => {
+    const graph = [
+      nodeDef("asset_vocab", "Const"),
+      nodeDef("save/filename", "Placeholder"),
+      nodeDef("v", "VarHandleOp"),
+      nodeDef("assign", "AssignVariableOp", "v", "asset_vocab"),
+      nodeDef("restore_all", "NoOp", "^assign"),
+      nodeDef("read", "ReadVariableOp", "v"),
+      nodeDef("table", "HashTableV2"),
+      nodeDef("table_init", "InitializeTableFromTextFileV2", "table", "read"),
+      nodeDef("main_op", "NoOp", "^table_init"),
+    ];
+    const reports = await run(scanSavedModel, savedModelOf(graph, [], [...saverDef("save/filename:0", "restore_all"), ...nodeCollection("saved_model_main_op", "main_op"), ...asset("asset_vocab:0", "vocab.txt")]));
+    assert.deepEqual(rules(reports), ["MG241"], shown(reports));
+  });
+});
+
 describe("asset filenames", () => {
   test("an absolute or climbing filename is MG241: the loader joins it to the assets folder and reads outside the model", async () => {
     for (const filename of ["/tmp/secret.txt", "../../etc/passwd", "C:\\Windows\\win.ini"]) {
@@ -419,8 +563,10 @@ describe("asset filenames", () => {
 
 // ---------------------------------------------------------------- saved_model.pbtxt
 
-const pbtxt = (library: string): Uint8Array =>
-  Buffer.from(`saved_model_schema_version: 1\nmeta_graphs {\n  graph_def {\n    node { name: "c" op: "Const" }\n    library {\n${library}\n    }\n  }\n}\n`);
+const pbtxt = (library: string, nodes = ""): Uint8Array =>
+  Buffer.from(`saved_model_schema_version: 1\nmeta_graphs {\n  graph_def {\n    node { name: "c" op: "Const" }\n${nodes}\n    library {\n${library}\n    }\n  }\n}\n`);
+const saverCall = `    node { name: "saver_filename" op: "Placeholder" }
+    node { name: "call" op: "StatefulPartitionedCall" input: ["saver_filename"] attr { key: "f" value { func { name: "__inference__traced_save_9" } } } }`;
 const saverFunction = `function {
   signature { name: "__inference__traced_save_9" input_arg { name: "file_prefix" type: DT_STRING } }
   node_def { name: "Const" op: "Const" attr { key: "value" value { tensor { dtype: DT_STRING string_val: "_temp/part" } } } }
@@ -435,7 +581,7 @@ describe("text-format SavedModel (saved_model.pbtxt)", () => {
   });
 
   test("a benign text SavedModel passes, its saver reported low", async () => {
-    const reports = await run(scanSavedModelText, pbtxt(saverFunction), "saved_model.pbtxt");
+    const reports = await run(scanSavedModelText, pbtxt(saverFunction, saverCall), "saved_model.pbtxt");
     assert.deepEqual(rules(reports), ["MG242"], shown(reports));
   });
 
@@ -479,6 +625,40 @@ describe("text-format SavedModel (saved_model.pbtxt)", () => {
     const constantBound = `  object_graph_def { nodes { constant { operation: "c" } } concrete_functions { key: "read_into" value { bound_inputs: 0 } } }\n`;
     assert.deepEqual(rules(await run(scanSavedModelText, model("p", constantBound), "saved_model.pbtxt")), ["MG241"]);
     assert.deepEqual(rules(await run(scanSavedModelText, model("p", constantBound.replace("bound_inputs: 0", "bound_inputs: 0x0")), "saved_model.pbtxt")), ["MG243"]);
+  });
+
+  test("saveable objects, the saver's restore op, collections and signatures are read from the text form too", async () => {
+    const restore = `function { signature { name: "restore_fn" input_arg { name: "a" } }
+  node_def { name: "save_v2" op: "SaveV2" input: ["a", "n:output:0", "s:output:0"] }
+}`;
+    const objectsText = (saveableKey: string) =>
+      `  object_graph_def { nodes { children { node_id: 1 local_name: "__call__" } ${saveableKey ? `saveable_objects { key: "${saveableKey}" value { save_function: 1 restore_function: 1 } }` : ""} } nodes { bare_concrete_function { concrete_function_name: "restore_fn" } } }\n`;
+    const model = (objects: string) => Buffer.from(`meta_graphs {\n  graph_def {\n    library {\n${restore}\n    }\n  }\n${objects}}\n`);
+    assert.deepEqual(rules(await run(scanSavedModelText, model(objectsText("")), "saved_model.pbtxt")), ["MG242"]);
+    assert.deepEqual(rules(await run(scanSavedModelText, model(objectsText(".TENSORS")), "saved_model.pbtxt")), ["MG241"]);
+
+    const tf1 = (restoreInput: string, mainInput: string) =>
+      Buffer.from(`meta_graphs {
+  graph_def {
+    node { name: "save/filename" op: "Const" }
+    node { name: "asset_vocab" op: "Const" }
+    node { name: "save_v2" op: "SaveV2" input: ["${restoreInput}", "n", "s"] }
+    node { name: "restore_all" op: "NoOp" input: "^save_v2" }
+    node { name: "table_init" op: "InitializeTableFromTextFileV2" input: ["table", "${mainInput}"] }
+    node { name: "main_op" op: "NoOp" input: "^table_init" }
+    node { name: "x" op: "Placeholder" }
+    node { name: "out" op: "Identity" input: ["x", "^table_init"] }
+  }
+  saver_def { filename_tensor_name: "save/filename:0" restore_op_name: "restore_all" }
+  collection_def { key: "saved_model_main_op" value { node_list { value: "main_op" } } }
+  signature_def { key: "s" value { inputs { key: "x" value { name: "x:0" } } outputs { key: "y" value { name: "out:0" } } } }
+  asset_file_def { tensor_info { name: "asset_vocab:0" } filename: "vocab.txt" }
+}
+`);
+    assert.deepEqual(rules(await run(scanSavedModelText, tf1("save/filename", "x"), "saved_model.pbtxt")), ["MG242", "MG242"]);
+    assert.deepEqual(rules(await run(scanSavedModelText, tf1("asset_vocab", "x"), "saved_model.pbtxt")), ["MG241", "MG242"]);
+    // The signature reaches the table's initializer too, and does not feed the asset.
+    assert.deepEqual(rules(await run(scanSavedModelText, tf1("save/filename", "asset_vocab"), "saved_model.pbtxt")), ["MG241", "MG242"]);
   });
 
   test("a second graph_def, which Python's parser merges into the first, is MG243", async () => {

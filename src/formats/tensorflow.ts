@@ -12,12 +12,13 @@ import { TF_OP_CLASSES, type TfOpClass } from "../rules/graphFormats.js";
 import { own } from "../own.js";
 import { readAll, type ByteSource } from "../sources/byteSource.js";
 import type { FormatScanner, ScanContext } from "./context.js";
-import { decodeOrReport, headFields, WIRE, type HeadField } from "./schemas/protobuf.js";
+import { decodeOrReport, headFields, wireDifferential, WIRE, type HeadField } from "./schemas/protobuf.js";
 import { checkKerasConfigText } from "./keras.js";
 import { escapesFolder } from "./onnx.js";
 import { parseProtoText, ProtoTextError, type TextMessage, type TextSpec } from "./protoText.js";
 import {
   tensorflowTypes,
+  type AssetFileDef,
   type AttrBytes,
   type AttrEntry,
   type AttrValue,
@@ -28,6 +29,8 @@ import {
   type NameAttrList,
   type NodeDef,
   type SavedModel,
+  type SavedObject,
+  type TensorInfo,
 } from "./schemas/tensorflow.js";
 
 /** Node names quoted per reported op; the count says how many more there were (report flooding). */
@@ -153,6 +156,17 @@ function attrSpec(): TextSpec {
 }
 const ATTR_SPEC = attrSpec();
 const NODE_SPEC: TextSpec = { name: "string", op: "string", input: "string", attr: ATTR_SPEC };
+/** TensorInfo holds other TensorInfos (a composite tensor's components), so its spec does too. */
+function tensorInfoSpec(): TextSpec {
+  const info: Record<string, TextSpec | "string"> = {
+    name: "string",
+    coo_sparse: { values_tensor_name: "string", indices_tensor_name: "string", dense_shape_tensor_name: "string" },
+  };
+  info["composite_tensor"] = { components: info };
+  return info;
+}
+const TENSOR_INFO_SPEC = tensorInfoSpec();
+const OBJECT_REFERENCE_SPEC: TextSpec = { node_id: "word", local_name: "string" };
 /** The fields of saved_model.pbtxt the analysis reads (schemas/tensorflow.ts names the same). */
 const SAVED_MODEL_TEXT_SPEC: TextSpec = {
   meta_graphs: {
@@ -160,10 +174,20 @@ const SAVED_MODEL_TEXT_SPEC: TextSpec = {
       node: NODE_SPEC,
       library: { function: { signature: { name: "string", input_arg: { name: "string", number_attr: "string", type_list_attr: "string" } }, node_def: NODE_SPEC } },
     },
-    saver_def: { filename_tensor_name: "string" },
-    asset_file_def: { tensor_info: { name: "string" }, filename: "string" },
+    saver_def: { filename_tensor_name: "string", save_tensor_name: "string", restore_op_name: "string" },
+    collection_def: { key: "string", value: { node_list: { value: "string" }, any_list: { value: { type_url: "string", value: "bytes" } } } },
+    signature_def: { key: "string", value: { inputs: { key: "string", value: TENSOR_INFO_SPEC }, outputs: { key: "string", value: TENSOR_INFO_SPEC }, defaults: { key: "string" } } },
+    asset_file_def: { tensor_info: TENSOR_INFO_SPEC, filename: "string" },
     object_graph_def: {
-      nodes: { user_object: { identifier: "string", metadata: "string" }, asset: {} },
+      nodes: {
+        children: OBJECT_REFERENCE_SPEC,
+        dependencies: OBJECT_REFERENCE_SPEC,
+        user_object: { identifier: "string", metadata: "string" },
+        asset: {},
+        function: { concrete_functions: "string" },
+        bare_concrete_function: { concrete_function_name: "string" },
+        saveable_objects: { key: "string", value: { save_function: "word", restore_function: "word" } },
+      },
       concrete_functions: { key: "string", value: { bound_inputs: "word" } },
     },
   },
@@ -212,20 +236,21 @@ function savedModelFromText(root: TextMessage): SavedModel {
             }),
           },
         },
-        saver_def: saver && { filename_tensor_name: str(saver, "filename_tensor_name") },
-        asset_file_def: msgs(mg, "asset_file_def").map((a) => {
-          const info = msg(a, "tensor_info");
-          return { tensor_info: info && { name: str(info, "name") }, filename: str(a, "filename") };
+        saver_def: saver && { filename_tensor_name: str(saver, "filename_tensor_name"), save_tensor_name: str(saver, "save_tensor_name"), restore_op_name: str(saver, "restore_op_name") },
+        collection_def: msgs(mg, "collection_def").map((e) => {
+          const nodes = optional(msg(e, "value"), (v) => msg(v, "node_list"));
+          const packed = optional(msg(e, "value"), (v) => msg(v, "any_list"));
+          const any = (a: TextMessage) => ({ type_url: str(a, "type_url"), value: str(a, "value") });
+          return { key: str(e, "key"), value: { node_list: nodes && { value: strs(nodes, "value") }, any_list: packed && { value: msgs(packed, "value").map(any) } } };
         }),
+        signature_def: msgs(mg, "signature_def").map((e) => {
+          const sig = msg(e, "value");
+          const infos = (field: string) => (sig ? msgs(sig, field).map((i) => ({ key: str(i, "key"), value: optional(msg(i, "value"), tensorInfo) })) : []);
+          return { key: str(e, "key"), value: sig && { inputs: infos("inputs"), outputs: infos("outputs"), defaults: msgs(sig, "defaults").map((d) => ({ key: str(d, "key") })) } };
+        }),
+        asset_file_def: msgs(mg, "asset_file_def").map((a) => ({ tensor_info: optional(msg(a, "tensor_info"), tensorInfo), filename: str(a, "filename") })),
         object_graph_def: objects && {
-          nodes: msgs(objects, "nodes").map((o) => {
-            const user = msg(o, "user_object");
-            const asset = msg(o, "asset");
-            return {
-              user_object: user && { identifier: str(user, "identifier"), metadata: str(user, "metadata") },
-              asset,
-            };
-          }),
+          nodes: msgs(objects, "nodes").map(savedObject),
           concrete_functions: msgs(objects, "concrete_functions").map((e) => {
             const value = msg(e, "value");
             return { key: str(e, "key"), value: value && { bound_inputs: strs(value, "bound_inputs").map(index) } };
@@ -234,6 +259,39 @@ function savedModelFromText(root: TextMessage): SavedModel {
       };
     }),
   };
+}
+
+function savedObject(o: TextMessage): SavedObject {
+  const user = msg(o, "user_object");
+  const fn = msg(o, "function");
+  const bare = msg(o, "bare_concrete_function");
+  const reference = (r: TextMessage) => ({ node_id: index(str(r, "node_id") || "0"), local_name: str(r, "local_name") });
+  return {
+    children: msgs(o, "children").map(reference),
+    dependencies: msgs(o, "dependencies").map(reference),
+    user_object: user && { identifier: str(user, "identifier"), metadata: str(user, "metadata") },
+    asset: msg(o, "asset"),
+    function: fn && { concrete_functions: strs(fn, "concrete_functions") },
+    bare_concrete_function: bare && { concrete_function_name: str(bare, "concrete_function_name") },
+    saveable_objects: msgs(o, "saveable_objects").map((e) => {
+      const v = msg(e, "value");
+      return { key: str(e, "key"), value: v && { save_function: index(str(v, "save_function") || "0"), restore_function: index(str(v, "restore_function") || "0") } };
+    }),
+  };
+}
+
+function tensorInfo(m: TextMessage): TensorInfo {
+  const sparse = msg(m, "coo_sparse");
+  const composite = msg(m, "composite_tensor");
+  return {
+    name: str(m, "name"),
+    coo_sparse: sparse && { values_tensor_name: str(sparse, "values_tensor_name"), indices_tensor_name: str(sparse, "indices_tensor_name"), dense_shape_tensor_name: str(sparse, "dense_shape_tensor_name") },
+    composite_tensor: composite && { components: msgs(composite, "components").map(tensorInfo) },
+  };
+}
+
+function optional<T>(m: TextMessage | undefined, read: (m: TextMessage) => T): T | undefined {
+  return m && read(m);
 }
 
 /** A map<string, AttrValue> field, as its entries. */
@@ -299,43 +357,108 @@ function analyseSavedModel(model: SavedModel, ctx: ScanContext): void {
       const user = node.user_object;
       if (user?.metadata) checkKerasConfigText(user.metadata, ctx, `${where} object ${n} (${user.identifier}) metadata`);
     });
-    reportAssetFiles(mg, ctx, where);
+    const assets = readAssets(mg, ctx, where);
+    reportAssetFiles(assets, ctx, where);
     const graph = mg.graph_def;
     if (!graph) return;
-    const scopes = pathScopes(mg, graph);
-    ops.addScope(scopes.graph, where);
+    const scopes = pathScopes(mg, graph, assets.fed);
+    ops.addGraph(scopes.graph, where);
     for (const c of scopes.functions) ops.addScope(c.scope, `function "${c.name}"`);
   });
   ops.report(ctx);
+}
+
+/** A meta graph's assets: the ones the loaders feed, and every one either list names, with the field naming it. */
+interface Assets {
+  fed: readonly AssetFileDef[];
+  named: readonly { asset: AssetFileDef; field: string }[];
+}
+
+/** The collection TF1's builder lists assets in; loaders read it when asset_file_def is empty. */
+const ASSETS_COLLECTION = "saved_model_assets";
+/** What Any.Unpack compares an Any's type_url (its last "/" part) with. */
+const ASSET_FILE_DEF_TYPE = "tensorflow.AssetFileDef";
+
+/**
+ * The assets as loader_impl.get_asset_tensors reads them: asset_file_def, or when that is empty the
+ * AssetFileDefs packed in collection saved_model_assets (a map: its last entry). One that does not
+ * unpack is reported, never guessed at.
+ */
+function readAssets(mg: MetaGraphDef, ctx: ScanContext, where: string): Assets {
+  const named = mg.asset_file_def.map((asset, i) => ({ asset, field: `asset_file_def[${i}]` }));
+  let collected: AssetFileDef[] = [];
+  mg.collection_def.forEach(({ key, value }, e) => {
+    if (key !== ASSETS_COLLECTION) return;
+    collected = [];
+    value?.any_list?.value.forEach((any, i) => {
+      if (any.type_url.split("/").at(-1) !== ASSET_FILE_DEF_TYPE) return;
+      const field = `collection_def[${e}] ("${ASSETS_COLLECTION}") any_list.value[${i}]`;
+      const asset = unpackAsset(any.value);
+      if (!asset) {
+        ctx.report("MG243", "TensorFlow asset list entry does not decode as an AssetFileDef, so the asset the loader feeds there was not analysed", { evidence: `${field} in ${where}` });
+        return;
+      }
+      named.push({ asset, field });
+      collected.push(asset);
+    });
+  });
+  return { fed: mg.asset_file_def.length > 0 ? mg.asset_file_def : collected, named };
+}
+
+function unpackAsset(bytes: AttrBytes): AssetFileDef | undefined {
+  const raw = typeof bytes === "string" ? Buffer.from(bytes, "latin1") : bytes;
+  const type = tensorflowTypes()["tensorflow.AssetFileDef"];
+  try {
+    return wireDifferential(type, raw) === undefined ? (type.decode(raw) as unknown as AssetFileDef) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
  * Both loaders join an asset's filename to the model's assets folder with os.path.join semantics, so an
  * absolute or climbing filename hands the graph's vocabulary ops a file outside the model.
  */
-function reportAssetFiles(mg: MetaGraphDef, ctx: ScanContext, where: string): void {
-  mg.asset_file_def.forEach((a, i) => {
-    const escape = escapesFolder(a.filename);
+function reportAssetFiles(assets: Assets, ctx: ScanContext, where: string): void {
+  for (const { asset, field } of assets.named) {
+    const escape = escapesFolder(asset.filename);
     if (escape) {
-      ctx.report("MG241", `TensorFlow asset "${a.filename}" is ${escape}: the loader joins it to the model's assets folder and hands the graph whatever file that names`, {
-        evidence: `asset_file_def[${i}].filename in ${where}`,
+      ctx.report("MG241", `TensorFlow asset "${asset.filename}" is ${escape}: the loader joins it to the model's assets folder and hands the graph whatever file that names`, {
+        evidence: `${field}.filename in ${where}`,
       });
     }
-  });
+  }
 }
 
 // ---------------------------------------------------------------- where a path comes from
 
-/** A graph or one library function: its nodes by name, and the names whose values the loader supplies. */
+/** A graph or one library function as one caller runs it: its nodes by name, and the names whose values that caller supplies. */
 interface Scope {
   /** Every node, in order: two may share a name (TensorFlow refuses that, but the scan must not drop one). */
   list: readonly NodeDef[];
   nodes: ReadonlyMap<string, NodeDef>;
-  /** Function arguments shown loader-fed (filled by `feedArguments`); in the top-level graph, the tensors the loader feeds (saver filename, TF1 assets). */
+  /** Function arguments shown loader-fed (filled by `feedArguments`); in the top-level graph, the tensors the loader step running it feeds. */
   fed: Set<string>;
   /** Variables whose value is only ever a fed tensor assigned in this scope: handle node → the assigned inputs. */
   assignedOnly: ReadonlyMap<string, readonly string[]>;
+  /** Where an assigned value is judged, when not here: another loader step may have run the assignment. */
+  assignedIn?: Scope;
 }
+
+/** The top-level graph: each node with the scopes it runs in, one per loader step that reaches it, or the one nothing feeds. */
+interface TopGraph {
+  list: readonly NodeDef[];
+  scopesOf: ReadonlyMap<NodeDef, readonly Scope[]>;
+}
+
+/** One way a TF1 loader (or a signature's caller) runs the top-level graph: what it fetches, and the tensors it feeds. */
+interface GraphStep {
+  fetches: readonly string[];
+  feeds: readonly string[];
+}
+
+/** How TF2's loader hands out a function from the object graph: for the user to call, or to call itself with values it reads. */
+type ObjectCall = "user" | "loader";
 
 /** A library function and every way it is reached. */
 interface Callee {
@@ -348,6 +471,8 @@ interface Callee {
   opaque: boolean;
   /** TF2's loader binds objects to its trailing arguments: argument index → whether that object is an asset. */
   bound: Map<number, boolean>;
+  /** Named by the object graph: "loader" when the loader itself calls it anywhere, even if a user could too. */
+  objectCall?: ObjectCall;
 }
 
 /** Ops that run the function their attr "f" names on their own inputs, in order. */
@@ -356,27 +481,117 @@ const CALL_OPS: ReadonlySet<string> = new Set(["PartitionedCall", "StatefulParti
 const VARIABLE_HANDLE_OPS: ReadonlySet<string> = new Set(["VarHandleOp", "_VarHandlesOp"]);
 /** Rounds of argument propagation (CWE-400); each round follows calls one level at least, and TensorFlow nests two or three. */
 const MAX_CALL_ROUNDS = 16;
+/** Signatures judged one by one (CWE-400: each is a walk of the graph); the rest are judged as one, fed only what all of them feed. */
+const MAX_SIGNATURE_STEPS = 64;
+/** Collections whose op TF1 loaders run at load as the init op (loader_impl.get_init_op), fed the asset tensors. */
+const INIT_COLLECTIONS: ReadonlySet<string> = new Set(["saved_model_main_op", "legacy_init_op"]);
+/** With no init op, load_v1_in_v2 runs Scaffold's default, which holds this collection's table initializers. */
+const TABLE_INITIALIZERS = "table_initializer";
+/** The signature TF2 writes its init op under; TF1 loaders look for it first. */
+const INIT_SIGNATURE = "__saved_model_init_op";
+/**
+ * An object's edges whose function TF2's loader calls itself, without the user: a resource's
+ * creator, initializer and destroyer. An argument it does not bind takes the saved default.
+ */
+const LOADER_CALLED_EDGES: ReadonlySet<string> = new Set(["_create_resource", "_initialize", "_destroy_resource"]);
 
-function pathScopes(mg: MetaGraphDef, graph: GraphDef): { graph: Scope; functions: Callee[] } {
+function pathScopes(mg: MetaGraphDef, graph: GraphDef, assets: readonly AssetFileDef[]): { graph: TopGraph; functions: Callee[] } {
   const functions = graph.library?.function ?? [];
   const aliased = aliasedVariables([graph.node, ...functions.map((f) => f.node_def)]);
-  const top = makeScope(graph.node, loaderFeeds(mg), aliased);
+  const top = topGraph(mg, assets, graph.node, aliased);
   const callees = functions.map((f) => callee(f, makeScope(f.node_def, new Set(), aliased)));
   const byName = new Map<string, Callee[]>();
   for (const c of callees) byName.set(c.name, [...(byName.get(c.name) ?? []), c]);
-  for (const scope of [top, ...callees.map((c) => c.scope)]) for (const n of scope.list) recordCalls(n, scope, byName);
+  for (const n of top.list) for (const scope of top.scopesOf.get(n) ?? []) recordCalls(n, scope, byName);
+  for (const c of callees) for (const n of c.scope.list) recordCalls(n, c.scope, byName);
   bindCaptures(mg, byName);
+  markObjectCalls(mg, byName);
   feedArguments(callees);
   return { graph: top, functions: callees };
 }
 
-/** The tensors a loader feeds into the top-level graph: the saver's filename and, for TF1 loaders, the asset paths. */
-function loaderFeeds(mg: MetaGraphDef): Set<string> {
-  const fed = new Set<string>();
-  const saverFile = mg.saver_def?.filename_tensor_name;
-  if (saverFile) fed.add(nodeName(saverFile));
-  for (const a of mg.asset_file_def) if (a.tensor_info?.name) fed.add(nodeName(a.tensor_info.name));
-  return fed;
+/**
+ * The top-level graph's nodes with the loader steps that run them. A node no step reaches runs only
+ * when someone names it, fed who knows what, so it is judged with nothing fed. A variable's assigned
+ * value is judged that way too: the step that ran the assignment may not be the one reading it.
+ */
+function topGraph(mg: MetaGraphDef, assets: readonly AssetFileDef[], list: readonly NodeDef[], aliased: ReadonlySet<string>): TopGraph {
+  const unfed = makeScope(list, new Set(), aliased);
+  const producers = new Map<string, NodeDef[]>();
+  for (const n of list) producers.set(n.name, [...(producers.get(n.name) ?? []), n]);
+  const steps = graphSteps(mg, assets).map((step) => ({
+    scope: { ...unfed, fed: new Set(step.feeds.map(nodeName)), assignedIn: unfed },
+    reached: reach(step.fetches, producers),
+  }));
+  const scopesOf = new Map<NodeDef, Scope[]>();
+  for (const n of list) {
+    const running = steps.filter((s) => s.reached.has(n.name)).map((s) => s.scope);
+    scopesOf.set(n, running.length > 0 ? running : [unfed]);
+  }
+  return { list, scopesOf };
+}
+
+/**
+ * How TF1 loaders run the top-level graph (loader_impl.py, load_v1_in_v2.py), each step fed only its
+ * own tensors: the saver's restore op (and Saver.save's save tensor) the filename tensor; the init
+ * op (the __saved_model_init_op signature, else the main-op collections, else the table
+ * initializers) the asset tensors; each signature's outputs its inputs, less those with a default
+ * (a value the SavedModel supplies).
+ */
+function graphSteps(mg: MetaGraphDef, assets: readonly AssetFileDef[]): GraphStep[] {
+  const saver = mg.saver_def;
+  const fedAssets = assets.flatMap((a) => (a.tensor_info ? tensorNames(a.tensor_info) : []));
+  const collections = lastByKey(mg.collection_def);
+  const listed = (keys: ReadonlySet<string>) => collections.filter((c) => keys.has(c.key)).flatMap((c) => c.value?.node_list?.value ?? []);
+  const init = listed(INIT_COLLECTIONS);
+  const signatures: GraphStep[] = [];
+  for (const { key, value } of lastByKey(mg.signature_def)) {
+    if (!value) continue;
+    const outputs = value.outputs.flatMap((o) => (o.value ? tensorNames(o.value) : []));
+    if (key === INIT_SIGNATURE) {
+      init.push(...outputs);
+      continue;
+    }
+    const defaulted = new Set(value.defaults.map((d) => d.key));
+    signatures.push({ fetches: outputs, feeds: value.inputs.flatMap((i) => (i.value && !defaulted.has(i.key) ? tensorNames(i.value) : [])) });
+  }
+  const steps: GraphStep[] = [{ fetches: init.length > 0 ? init : listed(new Set([TABLE_INITIALIZERS])), feeds: fedAssets }];
+  if (saver) steps.push({ fetches: [saver.restore_op_name, saver.save_tensor_name], feeds: saver.filename_tensor_name ? [saver.filename_tensor_name] : [] });
+  if (signatures.length <= MAX_SIGNATURE_STEPS) return [...steps, ...signatures];
+  const rest = signatures.slice(MAX_SIGNATURE_STEPS - 1);
+  const everywhere = rest.slice(1).reduce((fed, s) => {
+    const feeds = new Set(s.feeds);
+    return fed.filter((f) => feeds.has(f));
+  }, rest[0]!.feeds);
+  return [...steps, ...signatures.slice(0, MAX_SIGNATURE_STEPS - 1), { fetches: rest.flatMap((s) => s.fetches), feeds: everywhere }];
+}
+
+/** A map's entries as protobuf reads the map: a key given twice keeps its last value. */
+function lastByKey<T extends { key: string }>(entries: readonly T[]): T[] {
+  return [...new Map(entries.map((e) => [e.key, e])).values()];
+}
+
+/** The graph tensors a TensorInfo names: one, or a sparse or composite tensor's parts. */
+function tensorNames(info: TensorInfo): string[] {
+  const sparse = info.coo_sparse ? [info.coo_sparse.values_tensor_name, info.coo_sparse.indices_tensor_name, info.coo_sparse.dense_shape_tensor_name] : [];
+  // Both readers refuse nesting past 100, so the components' recursion is bounded already.
+  const parts = (info.composite_tensor?.components ?? []).flatMap(tensorNames);
+  return [info.name, ...sparse, ...parts].filter((name) => name !== "");
+}
+
+/**
+ * The names of the nodes `fetches` need, through data and control inputs. TensorFlow stops at the
+ * tensors it feeds; going past them only judges more nodes under this step's feeds, never fewer.
+ */
+function reach(fetches: readonly string[], producers: ReadonlyMap<string, readonly NodeDef[]>): Set<string> {
+  const seen = new Set<string>();
+  const todo = fetches.filter((f) => f !== "").map(nodeName);
+  for (let name = todo.pop(); name !== undefined; name = todo.pop()) {
+    if (seen.has(name)) continue;
+    seen.add(name);
+    for (const n of producers.get(name) ?? []) for (const input of n.input) todo.push(nodeName(input));
+  }
+  return seen;
 }
 
 function makeScope(list: readonly NodeDef[], fed: Set<string>, aliased: ReadonlySet<string>): Scope {
@@ -427,10 +642,34 @@ function bindCaptures(mg: MetaGraphDef, byName: ReadonlyMap<string, Callee[]>): 
 }
 
 /**
- * Marks the arguments that hold a loader-fed path on every way in: each call passes one, and a
- * bound capture is an asset. A function nothing calls keeps its arguments fed: the loader or the
- * user calls it. Starting from nothing fed, a round can only add, so stopping early stays on the
- * safe side (recursion included).
+ * Who calls the functions the object graph names (load.py). The loader calls a saveable's save and
+ * restore functions itself — restore with tensors read from the checkpoint, which the model's
+ * author wrote — and a resource's creator, initializer and destroyer with no value from the user.
+ * Any other function object is the user's to call, with arguments of their choosing.
+ */
+function markObjectCalls(mg: MetaGraphDef, byName: ReadonlyMap<string, Callee[]>): void {
+  const objects = mg.object_graph_def?.nodes ?? [];
+  const named = (id: number): string[] => (objects[id] ? functionsOf(objects[id]) : []);
+  const byLoader = new Set<string>();
+  for (const o of objects) {
+    for (const { value } of o.saveable_objects) if (value) for (const f of [...named(value.save_function), ...named(value.restore_function)]) byLoader.add(f);
+    for (const edge of [...o.children, ...o.dependencies]) if (LOADER_CALLED_EDGES.has(edge.local_name)) for (const f of named(edge.node_id)) byLoader.add(f);
+  }
+  for (const o of objects) for (const f of functionsOf(o)) for (const c of byName.get(f) ?? []) c.objectCall ??= "user";
+  for (const f of byLoader) for (const c of byName.get(f) ?? []) c.objectCall = "loader";
+}
+
+/** The concrete functions a function object (a tf.function or a bare concrete function) stands for. */
+function functionsOf(o: SavedObject): string[] {
+  const bare = o.bare_concrete_function?.concrete_function_name;
+  return [...(o.function?.concrete_functions ?? []), ...(bare ? [bare] : [])];
+}
+
+/**
+ * Marks the arguments that hold a loader-fed path on every way in: each call passes one, a bound
+ * capture is an asset, and an argument nothing binds is one a user passes — never one the loader
+ * passes from the checkpoint or the SavedModel, and not one of a function nothing calls. Starting
+ * from nothing fed, a round can only add, so stopping early stays on the safe side (recursion included).
  */
 function feedArguments(callees: readonly Callee[]): void {
   for (let round = 0, changed = true; changed && round < MAX_CALL_ROUNDS; round++) {
@@ -446,7 +685,9 @@ function feedArguments(callees: readonly Callee[]): void {
 }
 
 function argumentFed(c: Callee, i: number): boolean {
-  if (c.opaque || c.bound.get(i) === false) return false;
+  const bound = c.bound.get(i);
+  if (c.opaque || bound === false) return false;
+  if (bound === undefined && (c.objectCall === "loader" || (c.objectCall === undefined && c.calls.length === 0))) return false;
   return c.calls.every((call) => call.inputs.length === c.args.length && loaderFedPath(call.inputs[i], call.caller));
 }
 
@@ -533,7 +774,8 @@ function loaderFedPath(input: string | undefined, scope: Scope, steps = { left: 
   if (node.op === "Select" || node.op === "SelectV2") return data.length === 3 && data.slice(1).every((i) => loaderFedPath(i, scope, steps));
   if (node.op === "Pack") return data.length > 0 && data.every((i) => loaderFedPath(i, scope, steps));
   const assigned = node.op === "ReadVariableOp" && data[0] !== undefined ? scope.assignedOnly.get(nodeName(data[0])) : undefined;
-  return assigned !== undefined && assigned.every((i) => loaderFedPath(i, scope, steps));
+  const assignedIn = scope.assignedIn ?? scope;
+  return assigned !== undefined && assigned.every((i) => loaderFedPath(i, assignedIn, steps));
 }
 
 /** A StringJoin whose separator (an attr, empty by default) holds no `..`. */
@@ -556,6 +798,12 @@ function constantSuffix(input: string | undefined, scope: Scope, steps: { left: 
   if (node.op !== "Const") return false;
   const values = node.attr.filter((e) => e.key === "value").flatMap((e) => e.value?.tensor?.string_val ?? []);
   return values.length > 0 && values.every((v) => !attrText(v).includes(".."));
+}
+
+/** The class of an op that runs in several scopes: the worst, as a path fed in one loader step may not be in another. */
+function classifyIn(n: NodeDef, scopes: readonly Scope[]): TfOpClass | undefined {
+  const classes = scopes.map((s) => classify(n, s));
+  return classes.find((c) => c?.rule === "MG241") ?? classes[0];
 }
 
 /** The class an op is reported under: a checkpoint or vocabulary op on a path the graph chooses is a file-system op. */
@@ -587,11 +835,15 @@ class OpTally {
   private readonly seen = new Map<string, { op: string; cls: TfOpClass; nodes: string[]; count: number }>();
 
   addScope(scope: Scope, where: string): void {
-    for (const n of scope.list) this.add(n, scope, where);
+    for (const n of scope.list) this.add(n, [scope], where);
   }
 
-  private add(n: NodeDef, scope: Scope, where: string): void {
-    const cls = classify(n, scope);
+  addGraph(graph: TopGraph, where: string): void {
+    for (const n of graph.list) this.add(n, graph.scopesOf.get(n) ?? [], where);
+  }
+
+  private add(n: NodeDef, scopes: readonly Scope[], where: string): void {
+    const cls = classifyIn(n, scopes);
     if (!cls) return;
     const key = `${n.op}\0${cls.rule}`;
     let entry = this.seen.get(key);

@@ -82,9 +82,40 @@ message SavedUserObject {
 // Only its presence is read: every asset_file_def filename is checked whichever object names it.
 message SavedAsset {}
 
+// trackable_object_graph.proto: an object's named edge to another (a child or a dependency).
+message ObjectReference {
+  int32 node_id = 1;
+  string local_name = 2;
+}
+
+// The concrete functions an object hands out: who calls them, with what, is read from where it sits.
+message SavedFunction {
+  repeated string concrete_functions = 1;
+}
+
+message SavedBareConcreteFunction {
+  string concrete_function_name = 1;
+}
+
+// Objects (function objects) the loader calls to save and restore checkpoint values.
+message SaveableObject {
+  int32 save_function = 2;
+  int32 restore_function = 3;
+}
+
+message SaveableObjectEntry {
+  string key = 1;
+  SaveableObject value = 2;
+}
+
 message SavedObject {
+  repeated ObjectReference children = 1;
   SavedUserObject user_object = 4;
   SavedAsset asset = 5;
+  SavedFunction function = 6;
+  SavedBareConcreteFunction bare_concrete_function = 8;
+  repeated SaveableObjectEntry saveable_objects = 11;
+  repeated ObjectReference dependencies = 15;
 }
 
 // The objects TF2's loader binds to a function's trailing (captured) arguments.
@@ -102,13 +133,72 @@ message SavedObjectGraph {
   repeated ConcreteFunctionEntry concrete_functions = 2;
 }
 
-// The tensors the loader feeds: the checkpoint prefix (SaverDef) and, in TF1 graphs, asset paths.
+// What TF1 loaders run and feed: the saver's restore op fed its filename tensor (SaverDef), the
+// main op (a collection, or the __saved_model_init_op signature) fed the asset tensors, and each
+// signature's outputs fed its inputs.
 message SaverDef {
   string filename_tensor_name = 1;
+  string save_tensor_name = 2;
+  string restore_op_name = 3;
 }
 
+// A sparse or composite tensor is several graph tensors, each named.
 message TensorInfo {
+  message CooSparse {
+    string values_tensor_name = 1;
+    string indices_tensor_name = 2;
+    string dense_shape_tensor_name = 3;
+  }
+  message CompositeTensor {
+    repeated TensorInfo components = 2;
+  }
   string name = 1;
+  CooSparse coo_sparse = 4;
+  CompositeTensor composite_tensor = 5;
+}
+
+message TensorInfoEntry {
+  string key = 1;
+  TensorInfo value = 2;
+}
+
+// Only which inputs have one: a default is a value the SavedModel supplies, not the caller.
+message DefaultEntry {
+  string key = 1;
+}
+
+message SignatureDef {
+  repeated TensorInfoEntry inputs = 1;
+  repeated TensorInfoEntry outputs = 2;
+  repeated DefaultEntry defaults = 4;
+}
+
+message SignatureDefEntry {
+  string key = 1;
+  SignatureDef value = 2;
+}
+
+// TF1's builder lists assets in collection saved_model_assets, each an AssetFileDef packed in an Any
+// (unpacked from its bytes by the analysis, only there).
+message Any {
+  string type_url = 1;
+  bytes value = 2;
+}
+
+message CollectionDef {
+  message NodeList {
+    repeated string value = 1;
+  }
+  message AnyList {
+    repeated Any value = 1;
+  }
+  NodeList node_list = 1;
+  AnyList any_list = 5;
+}
+
+message CollectionDefEntry {
+  string key = 1;
+  CollectionDef value = 2;
 }
 
 message AssetFileDef {
@@ -119,6 +209,8 @@ message AssetFileDef {
 message MetaGraphDef {
   GraphDef graph_def = 2;
   SaverDef saver_def = 3;
+  repeated CollectionDefEntry collection_def = 4;
+  repeated SignatureDefEntry signature_def = 5;
   repeated AssetFileDef asset_file_def = 6;
   SavedObjectGraph object_graph_def = 7;
 }
@@ -156,17 +248,41 @@ export interface NodeDef { name: string; op: string; input: string[]; attr: Attr
 export interface ArgDef { name: string; number_attr: string; type_list_attr: string }
 export interface FunctionDef { signature?: { name: string; input_arg: ArgDef[] } | null; node_def: NodeDef[] }
 export interface GraphDef { node: NodeDef[]; library?: { function: FunctionDef[] } | null }
+export interface ObjectReference { node_id: number; local_name: string }
+export interface SavedObject {
+  children: ObjectReference[];
+  dependencies: ObjectReference[];
+  user_object?: { identifier: string; metadata: string } | null;
+  asset?: object | null;
+  function?: { concrete_functions: string[] } | null;
+  bare_concrete_function?: { concrete_function_name: string } | null;
+  saveable_objects: { key: string; value?: { save_function: number; restore_function: number } | null }[];
+}
 export interface SavedObjectGraph {
-  nodes: { user_object?: { identifier: string; metadata: string } | null; asset?: object | null }[];
+  nodes: SavedObject[];
   concrete_functions: { key: string; value?: { bound_inputs: number[] } | null }[];
 }
+export interface TensorInfo {
+  name: string;
+  coo_sparse?: { values_tensor_name: string; indices_tensor_name: string; dense_shape_tensor_name: string } | null;
+  composite_tensor?: { components: TensorInfo[] } | null;
+}
+export interface TensorInfoEntry { key: string; value?: TensorInfo | null }
+export interface CollectionDef {
+  node_list?: { value: string[] } | null;
+  any_list?: { value: { type_url: string; value: AttrBytes }[] } | null;
+}
+export interface AssetFileDef { tensor_info?: TensorInfo | null; filename: string }
+export interface SignatureDef { inputs: TensorInfoEntry[]; outputs: TensorInfoEntry[]; defaults: { key: string }[] }
 export interface MetaGraphDef {
   graph_def?: GraphDef | null;
-  saver_def?: { filename_tensor_name: string } | null;
-  asset_file_def: { tensor_info?: { name: string } | null; filename: string }[];
+  saver_def?: { filename_tensor_name: string; save_tensor_name: string; restore_op_name: string } | null;
+  collection_def: { key: string; value?: CollectionDef | null }[];
+  signature_def: { key: string; value?: SignatureDef | null }[];
+  asset_file_def: AssetFileDef[];
   object_graph_def?: SavedObjectGraph | null;
 }
 export interface SavedModel { meta_graphs: MetaGraphDef[] }
 export interface KerasSavedMetadata { nodes: { node_path: string; identifier: string; metadata: string }[] }
 
-export const tensorflowTypes = lazyTypes(SCHEMA, ["tensorflow.SavedModel", "tensorflow.KerasSavedMetadata"] as const);
+export const tensorflowTypes = lazyTypes(SCHEMA, ["tensorflow.SavedModel", "tensorflow.KerasSavedMetadata", "tensorflow.AssetFileDef"] as const);
