@@ -7,7 +7,17 @@ following the official field numbers of saved_model.proto / meta_graph.proto / g
 function.proto, written here independently of the TypeScript schema; TFLite flatbuffers are laid
 out by hand per schema.fbs. Nothing here is ever loaded by a model runtime: the malicious
 fixtures only *name* files (/etc/passwd) and ops (ReadFile, PyFunc); they are never run.
+
+The tf_* folders are whole SavedModels written by the real TensorFlow (saved_model.pb, variables/,
+assets/), made only with --tensorflow from an environment that has it (no onnx needed):
+
+    /path/to/venv-with-tensorflow/bin/python scripts/make_graph_format_fixtures.py --tensorflow
+
+Each mode rebuilds only its own fixtures and keeps the other's files and manifest entries. The
+malicious tf_* fixtures are built, never loaded: saving traces their restore functions without
+running them, and their paths name files under /tmp that nothing reads (/tmp/modelgate-fixture-*).
 """
+import atexit
 import base64
 import json
 import marshal
@@ -15,9 +25,13 @@ import os
 import shutil
 import struct
 import sys
+import tempfile
 
-import onnx
-from onnx import TensorProto, helper
+try:
+    import onnx
+    from onnx import TensorProto, helper
+except ImportError:  # a TensorFlow environment building only the tf_* fixtures (--tensorflow)
+    onnx = None
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "test", "fixtures")
 OUT = os.path.join(ROOT, "graph-formats")
@@ -36,7 +50,7 @@ def path(rel):
 
 # ---------------------------------------------------------------- ONNX
 
-OPSET = [helper.make_opsetid("", 17)]
+OPSET = [helper.make_opsetid("", 17)] if onnx else []
 
 
 def weight(name, external_location=None):
@@ -266,6 +280,229 @@ def savedmodel_fixtures():
                       "block", "T1", ["MatchingFiles", "glob"], "MatchingFiles in a library function")
 
 
+# ---------------------------------------------------------------- SavedModel (written by the real TensorFlow)
+
+TF_PREFIX = "tf_"
+# What the malicious fixtures would write: files under /tmp that nothing reads.
+FIXTURE_TARGET = "/tmp/modelgate-fixture-"
+FIXTURE_PAYLOAD = "modelgate-fixture"
+
+
+def tf_folder(name):
+    folder = path(name + "/saved_model.pb").rsplit("/", 1)[0]
+    shutil.rmtree(folder, ignore_errors=True)
+    return folder
+
+
+def vocabulary_file():
+    """A vocabulary outside the fixtures, which the saver copies into the model's assets/."""
+    folder = tempfile.mkdtemp(prefix="modelgate-fixture-vocab-")
+    atexit.register(shutil.rmtree, folder, True)
+    with open(os.path.join(folder, "vocab.txt"), "w") as f:
+        f.write("alpha\nbeta\ngamma\n")
+    return os.path.join(folder, "vocab.txt")
+
+
+def strip_traced_restore(folder, drop, paths):
+    """Leaves the checkpoint paths in variables/ only, as a red team did (round 12): the payload is
+    dropped from the TF1-compatible __traced_restore (TF2's loader never runs it) and the path
+    constants the traced save function holds become "state"."""
+    from tensorflow.core.protobuf import saved_model_pb2
+    sm = saved_model_pb2.SavedModel()
+    pb = os.path.join(folder, "saved_model.pb")
+    with open(pb, "rb") as f:
+        sm.ParseFromString(f.read())
+    library = sm.meta_graphs[0].graph_def.library
+    for fn in library.function:
+        if "_traced_restore" not in fn.signature.name:
+            continue
+        keep = [n for n in fn.node_def if not n.name.startswith(drop)]
+        for n in keep:
+            inputs = [i for i in n.input if not (i.startswith("^") and i[1:].startswith(drop))]
+            del n.input[:]
+            n.input.extend(inputs)
+        del fn.node_def[:]
+        fn.node_def.extend(keep)
+        for k in [k for k in fn.control_ret if k.startswith(drop)]:
+            del fn.control_ret[k]
+        outputs = [k for k in fn.signature.control_output if not k.startswith(drop)]
+        del fn.signature.control_output[:]
+        fn.signature.control_output.extend(outputs)
+    for nodes in [sm.meta_graphs[0].graph_def.node] + [fn.node_def for fn in library.function]:
+        for n in nodes:
+            if n.op == "Const" and "value" in n.attr:
+                values = n.attr["value"].tensor.string_val
+                for i, v in enumerate(values):
+                    if v in [p.encode() for p in paths]:
+                        values[i] = b"state"
+    with open(pb, "wb") as f:
+        f.write(sm.SerializeToString())
+
+
+def tf2_checkpoint_path_fixtures(tf):
+    """A saveable whose restore function writes where the checkpoint says (legacy SaveableObject and
+    the current _restore_from_tensors): TF2's loader calls it with tensors read from variables/."""
+    from tensorflow.python.training.saving import saveable_object
+
+    exact, prefix = FIXTURE_TARGET + "restore-v1", FIXTURE_TARGET + "restore-v2"
+
+    def write_both(paths):
+        data = tf.constant([FIXTURE_PAYLOAD])
+        v1 = tf.raw_ops.Save(filename=paths[0], tensor_names=["k"], data=[data], name="save_v1")
+        v2 = tf.raw_ops.SaveV2(prefix=paths[1], tensor_names=["k"], shape_and_slices=[""], tensors=[data], name="save_v2")
+        with tf.control_dependencies([v1, v2]):
+            return tf.debugging.Assert(True, [paths[0]])
+
+    class PathSaveable(saveable_object.SaveableObject):
+        def __init__(self, name):
+            a, b = tf.constant(exact), tf.constant(prefix)
+            super().__init__(a, [saveable_object.SaveSpec(a, "", name + "_a"), saveable_object.SaveSpec(b, "", name + "_b")], name)
+
+        def restore(self, restored_tensors, restored_shapes):
+            return write_both(restored_tensors)
+
+    class Legacy(tf.Module):
+        def __init__(self):
+            super().__init__()
+            self.w = tf.Variable([1.0, 2.0])
+
+        def _gather_saveables_for_checkpoint(self):
+            return {"state": PathSaveable}
+
+        @tf.function(input_signature=[tf.TensorSpec([None], tf.float32)])
+        def __call__(self, x):
+            return x * self.w[0]
+
+    class State(tf.Module):
+        def _serialize_to_tensors(self):
+            return {"a": tf.constant(exact), "b": tf.constant(prefix)}
+
+        def _restore_from_tensors(self, restored_tensors):
+            return write_both([restored_tensors["a"], restored_tensors["b"]])
+
+    class Current(tf.Module):
+        def __init__(self):
+            super().__init__()
+            self.w = tf.Variable([1.0, 2.0])
+            self.state = State()
+
+        @tf.function(input_signature=[tf.TensorSpec([None], tf.float32)])
+        def __call__(self, x):
+            return x * self.w[0]
+
+    for name, module, note in (
+        ("tf_saveable_restore_path", Legacy(), "legacy SaveableObject"),
+        ("tf_restore_from_tensors_path", Current(), "Trackable._restore_from_tensors"),
+    ):
+        folder = tf_folder(name)
+        tf.saved_model.save(module, folder)
+        strip_traced_restore(folder, ("save_v1", "save_v2", "Assert/Assert"), (exact, prefix))
+        add(name + "/saved_model.pb", "block", "T1", ["save_v1", "save_v2", "restore_fn"],
+            f"TF {tf.__version__} SavedModel whose {note} restore function runs Save/SaveV2 on the tensors TF2's loader reads "
+            "from the checkpoint: the paths live only in variables/ (red team round 12)")
+
+
+def tf2_benign_fixture(tf):
+    """A real TF2 model with everything the loader feeds legitimately: a variable checkpoint, a
+    vocabulary asset read by a table initializer, and a MutableHashTable whose restore function
+    the loader calls with checkpoint tensors (no path among them)."""
+    folder = tf_folder("tf_assets_tables_benign")
+    vocab = vocabulary_file()
+
+    class Tables(tf.Module):
+        def __init__(self):
+            super().__init__()
+            self.w = tf.Variable([1.0, 2.0])
+            init = tf.lookup.TextFileInitializer(vocab, tf.string, tf.lookup.TextFileIndex.WHOLE_LINE, tf.int64, tf.lookup.TextFileIndex.LINE_NUMBER)
+            self.vocab = tf.lookup.StaticHashTable(init, default_value=-1)
+            self.counts = tf.lookup.experimental.MutableHashTable(tf.string, tf.int64, default_value=0)
+            self.counts.insert(tf.constant(["alpha"]), tf.constant([3], tf.int64))
+
+        @tf.function(input_signature=[tf.TensorSpec([None], tf.string)])
+        def __call__(self, words):
+            return self.vocab.lookup(words) + self.counts.lookup(words), self.w[0]
+
+    tf.saved_model.save(Tables(), folder)
+    add("tf_assets_tables_benign/saved_model.pb", "pass", None, [],
+        f"TF {tf.__version__} tf.saved_model.save: variable checkpoint, StaticHashTable from an asset vocabulary, MutableHashTable restored from the checkpoint")
+
+
+def tf1_fixtures(tf):
+    """TF1 SavedModels. The loaders run the restore op fed only the saver's filename tensor and the
+    main op fed only the asset tensors; the malicious twin uses each step's unfed tensor as a path."""
+    from tensorflow.core.protobuf import saved_model_pb2, saver_pb2
+    v1 = tf.compat.v1
+
+    # Benign: SavedModelBuilder with a variable, its saver, a vocabulary asset and a main op that reads it.
+    folder = tf_folder("tf_v1_main_op_asset_benign")
+    vocab = vocabulary_file()
+    graph = tf.Graph()
+    with graph.as_default(), v1.Session(graph=graph) as sess:
+        words = v1.placeholder(tf.string, [None], name="words")
+        table = v1.lookup.StaticHashTable(v1.lookup.TextFileInitializer(vocab, tf.string, -2, tf.int64, -1), -1)
+        w = v1.get_variable("w", initializer=tf.constant([1.0, 2.0]))
+        ids = table.lookup(words)
+        score = tf.identity(tf.cast(ids, tf.float32) * w[0], name="score")
+        sess.run(v1.global_variables_initializer())
+        builder = v1.saved_model.Builder(folder)
+        signature = v1.saved_model.predict_signature_def({"words": words}, {"score": score})
+        builder.add_meta_graph_and_variables(sess, ["serve"], signature_def_map={"serving_default": signature},
+                                             main_op=v1.tables_initializer(), assets_collection=v1.get_collection(v1.GraphKeys.ASSET_FILEPATHS))
+        builder.save()
+    add("tf_v1_main_op_asset_benign/saved_model.pb", "pass", None, [],
+        f"TF {tf.__version__} compat.v1 SavedModelBuilder: variable and saver, a vocabulary asset read by the main op, a signature")
+
+    # Malicious: the restore op uses the asset tensors, the main op the saver's filename tensor.
+    folder = tf_folder("tf_v1_crossfeed")
+    graph = tf.Graph()
+    with graph.as_default():
+        filename = tf.constant(FIXTURE_TARGET + "mainop", name="save/filename")
+        asset_write = tf.constant(FIXTURE_TARGET + "restore-v2", name="asset_vocab")
+        asset_exact = tf.constant(FIXTURE_TARGET + "restore-v1", name="asset_merges")
+        asset_read = tf.constant(FIXTURE_TARGET + "read", name="asset_spm")
+        data = tf.constant([FIXTURE_PAYLOAD], name="payload")
+        s2 = tf.raw_ops.SaveV2(prefix=asset_write, tensor_names=["payload"], shape_and_slices=[""], tensors=[data], name="save_v2")
+        s1 = tf.raw_ops.Save(filename=asset_exact, tensor_names=["payload"], data=[data], name="save_v1")
+        table = tf.raw_ops.HashTableV2(key_dtype=tf.string, value_dtype=tf.int64, shared_name="vocab_table", name="table")
+        init = tf.raw_ops.InitializeTableFromTextFileV2(table_handle=table, filename=asset_read, key_index=-2, value_index=-1, name="table_init")
+        tf.group(s2, s1, init, name="restore_all")
+        s3 = tf.raw_ops.SaveV2(prefix=filename, tensor_names=["payload"], shape_and_slices=[""], tensors=[data], name="save_main")
+        v1.add_to_collection("saved_model_main_op", tf.group(s3, name="main_op"))
+        keys, _ = tf.raw_ops.LookupTableExportV2(table_handle=table, Tkeys=tf.string, Tvalues=tf.int64, name="export")
+        x = v1.placeholder(tf.float32, [None], name="x")
+        y = tf.identity(x, name="y")
+        saver = saver_pb2.SaverDef(filename_tensor_name=filename.name, save_tensor_name=filename.name, restore_op_name="restore_all", version=saver_pb2.SaverDef.V2)
+        mg = v1.train.export_meta_graph(graph=graph, saver_def=saver)
+    mg.meta_info_def.tags.append("serve")
+    for tensor, name in ((asset_write, "vocab.txt"), (asset_exact, "merges.txt"), (asset_read, "spm.model")):
+        a = mg.asset_file_def.add()
+        a.tensor_info.name, a.tensor_info.dtype, a.filename = tensor.name, 7, name
+    sig = mg.signature_def["serving_default"]
+    sig.method_name = "tensorflow/serving/predict"
+    sig.inputs["x"].name, sig.inputs["x"].dtype = x.name, 1
+    sig.outputs["keys"].name, sig.outputs["keys"].dtype = keys.name, 7
+    sig.outputs["y"].name, sig.outputs["y"].dtype = y.name, 1
+    sm = saved_model_pb2.SavedModel(saved_model_schema_version=1)
+    sm.meta_graphs.add().CopyFrom(mg)
+    os.makedirs(os.path.join(folder, "assets"))
+    for name in ("vocab.txt", "merges.txt", "spm.model"):
+        with open(os.path.join(folder, "assets", name), "w") as f:
+            f.write("alpha\nbeta\n")
+    with open(os.path.join(folder, "saved_model.pb"), "wb") as f:
+        f.write(sm.SerializeToString())
+    add("tf_v1_crossfeed/saved_model.pb", "block", "T1", ["save_v1", "save_v2", "save_main", "table_init"],
+        "TF1 SavedModel whose restore op writes and reads at the asset tensors and whose main op writes at the saver's filename tensor: "
+        "each loader step feeds only its own (red team round 12)")
+
+
+def tensorflow_fixtures():
+    import tensorflow as tf
+    tf.random.set_seed(0)
+    tf2_benign_fixture(tf)
+    tf2_checkpoint_path_fixtures(tf)
+    tf1_fixtures(tf)
+
+
 # ---------------------------------------------------------------- TFLite (hand-laid flatbuffer)
 
 BUILTIN_ADD, BUILTIN_FULLY_CONNECTED, BUILTIN_CUSTOM = 0, 9, 32
@@ -316,15 +553,29 @@ def tflite_fixtures():
 
 
 def main():
-    if os.path.isdir(OUT):
-        shutil.rmtree(OUT)
-    os.makedirs(OUT)
-    onnx_fixtures()
-    savedmodel_fixtures()
-    tflite_fixtures()
-    with open(os.path.join(OUT, "manifest.json"), "w") as f:
-        f.write("[\n" + ",\n".join(json.dumps(e) for e in manifest) + "\n]\n")
-    print(f"{len(manifest)} fixtures ({sum(e['expect'] == 'pass' for e in manifest)} benign) in {OUT}", file=sys.stderr)
+    """Rebuilds one mode's fixtures (the hand-made ones, or with --tensorflow the tf_* ones) and keeps the other's."""
+    real_tf = "--tensorflow" in sys.argv[1:]
+    ours = (lambda rel: rel.startswith(TF_PREFIX)) if real_tf else (lambda rel: not rel.startswith(TF_PREFIX))
+    listing = os.path.join(OUT, "manifest.json")
+    kept = []
+    if os.path.exists(listing):
+        with open(listing) as f:
+            kept = [e for e in json.load(f) if not ours(e["file"][len("graph-formats/"):])]
+    os.makedirs(OUT, exist_ok=True)
+    for name in os.listdir(OUT):
+        if name != "manifest.json" and ours(name):
+            target = os.path.join(OUT, name)
+            shutil.rmtree(target) if os.path.isdir(target) else os.remove(target)
+    if real_tf:
+        tensorflow_fixtures()
+    else:
+        onnx_fixtures()
+        savedmodel_fixtures()
+        tflite_fixtures()
+    entries = kept + manifest if real_tf else manifest + kept  # the hand-made first, as before
+    with open(listing, "w") as f:
+        f.write("[\n" + ",\n".join(json.dumps(e) for e in entries) + "\n]\n")
+    print(f"{len(manifest)} fixtures ({sum(e['expect'] == 'pass' for e in manifest)} benign) in {OUT}, {len(kept)} kept", file=sys.stderr)
 
 
 if __name__ == "__main__":
