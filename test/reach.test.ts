@@ -172,6 +172,14 @@ describe("conventions, each as narrow as it can be (issue 13)", () => {
     await assertReported(assemble(OP.PROTO, 2, obj, OP.EMPTY_DICT, str("__name__"), global("builtins", "str"), OP.SETITEM, OP.BUILD, OP.STOP), /MG106/);
     await assertReported(assemble(OP.PROTO, 2, obj, OP.EMPTY_DICT, str("__class__"), global("builtins", "str"), OP.SETITEM, OP.BUILD, OP.STOP), /MG106/);
   });
+
+  test("dunder attributes no Python protocol reads are plain attributes: typing's __orig_class__, networkx's __networkx_cache__", async () => {
+    const obj = assemble(global("collections", "OrderedDict"), OP.EMPTY_TUPLE, OP.REDUCE);
+    await assertQuiet(assemble(OP.PROTO, 2, obj, OP.EMPTY_DICT, str("__networkx_cache__"), OP.EMPTY_DICT, OP.SETITEM, OP.BUILD, OP.STOP));
+    await assertQuiet(assemble(OP.PROTO, 2, obj, OP.EMPTY_DICT, str("__orig_class__"), global("builtins", "int"), OP.SETITEM, OP.BUILD, OP.STOP));
+    // Their values are still judged.
+    await assertReported(assemble(OP.PROTO, 2, obj, OP.EMPTY_DICT, str("__orig_class__"), global("posix", "system"), OP.SETITEM, OP.BUILD, OP.STOP), /MG100/);
+  });
 });
 
 describe("harm from allowlisted calls alone (P21)", () => {

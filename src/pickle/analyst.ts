@@ -81,6 +81,12 @@ const DANGEROUS_STATE_KEY = /^__\w+__$/;
 const UNDERSCORE = 0x5f;
 /** Dunder keys that only document an instance, when their value is a string. */
 const DOC_KEYS: ReadonlySet<string> = new Set(["__doc__", "__name__", "__qualname__", "__module__"]);
+/**
+ * Dunder attributes libraries set on instances that Python gives no meaning (no protocol reads
+ * them): typing's `__orig_class__` on an instance of a generic class, networkx's per-graph
+ * `__networkx_cache__`. Their values are judged as any attribute's are.
+ */
+const INERT_KEYS: ReadonlySet<string> = new Set(["__orig_class__", "__networkx_cache__"]);
 
 export class PickleAnalyst implements MachineObserver {
   private readonly uses = new Map<string, NameUse>();
@@ -1103,6 +1109,7 @@ function dunderKeys(state: Value | undefined): string[] {
       if (typeof k !== "string" || k.charCodeAt(0) !== UNDERSCORE || !DANGEROUS_STATE_KEY.test(k)) continue;
       // An instance's documentation (statsmodels results, SciPy frozen distributions keep __doc__ and __name__) changes no behaviour.
       if (DOC_KEYS.has(k) && (v === null || typeof v === "string" || (isSym(v) && v.t === "bigstr"))) continue;
+      if (INERT_KEYS.has(k)) continue;
       keys.push(k);
     }
   }
