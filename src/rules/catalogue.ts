@@ -36,7 +36,7 @@ const CORE_RULES = {
     name: "pickle-unknown-callable",
     severity: "high",
     description:
-      "The pickle calls a callable that is not on the allowlist of callables known to be safe for loading models, directly or through an allowlisted callable that calls its argument, or stores as an attribute (bare, or held by a partial) a class allowlisted never to be called, which a __setstate__ calling the method the attribute shadows would call. Unknown callables are how denylist-only scanners get bypassed.",
+      "The pickle calls a callable that is not on the allowlist of callables known to be safe for loading models, directly or through an allowlisted callable that calls its argument, or puts a class allowlisted never to be called where Python could call it unseen: held by a partial or wrapped hook, stored as an attribute or inside an attribute's containers (a __setstate__ calling the method the attribute shadows, or iterating a dict whose key it is, would call it), handed to a callee as an argument its entry does not describe, or set as an item of a mapping object that serves items as attributes. Unknown callables are how denylist-only scanners get bypassed.",
     reference: "https://arxiv.org/abs/2508.19774",
   },
   MG102: {
