@@ -324,6 +324,18 @@ test("gzip: every member of a multi-member gzip is decompressed", async () => {
   assert.equal(ctx.log.members[0]!.text, "first second");
 });
 
+test("gzip: members after zero padding are decompressed too, as Python's gzip skips it (a red team hid a pickle behind 8 zero bytes)", async () => {
+  const padded = Buffer.concat([gzipSync(bytes("")), Buffer.alloc(8), gzipSync(bytes("second")), Buffer.alloc(3)]);
+  const ctx = fakeContext("x.gz");
+  await scanGzip(new BufferSource("x.gz", padded), ctx);
+  assert.deepEqual(rules(ctx.log), []);
+  assert.equal(ctx.log.members[0]!.text, "second");
+  // Anything but zeros after a member is no gzip to Python either: reported.
+  const junk = fakeContext("x.gz");
+  await scanGzip(new BufferSource("x.gz", Buffer.concat([gzipSync(bytes("first")), Buffer.alloc(2), bytes("junk")])), junk);
+  assert.deepEqual(rules(junk.log), ["MG141"]);
+});
+
 /** 20 MiB of zeros, compressed: xz by 7-Zip here; raw LZMA, which 7-Zip cannot write, by Python (test/fixtures/bombs/README.md). */
 const BOMBS = {
   xz: async (): Promise<Uint8Array> => {

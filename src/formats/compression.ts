@@ -109,7 +109,11 @@ export async function* readChunks(source: ByteSource, start: number, length: num
 
 export type ZlibKind = "gzip" | "zlib" | "deflate-raw";
 
-/** Inflates `[start, start + length)` of a source with node:zlib (multi-member gzip included). */
+/**
+ * Inflates `[start, start + length)` of a source with node:zlib (multi-member gzip included). Gzip
+ * members may be separated by zero bytes, which Python's gzip skips and node:zlib stops at: the
+ * members after them are inflated too.
+ */
 export async function inflateBounded(
   source: ByteSource,
   start: number,
@@ -118,16 +122,34 @@ export async function inflateBounded(
   budget: ScanBudget,
 ): Promise<Layer> {
   const sink = new LayerSink(budget, length);
-  const inflater: Transform = kind === "gzip" ? createGunzip() : kind === "zlib" ? createInflate() : createInflateRaw();
+  const end = start + length;
   try {
-    await pipeline(Readable.from(readChunks(source, start, length)), inflater, async (output: AsyncIterable<Buffer>) => {
-      for await (const chunk of output) if (!sink.push(chunk)) throw new LayerFull();
-    });
+    for (let at = start; at < end; ) {
+      const inflater: Transform & { bytesWritten?: number } = kind === "gzip" ? createGunzip() : kind === "zlib" ? createInflate() : createInflateRaw();
+      await pipeline(Readable.from(readChunks(source, at, end - at)), inflater, async (output: AsyncIterable<Buffer>) => {
+        for await (const chunk of output) if (!sink.push(chunk)) throw new LayerFull();
+      });
+      const consumed = inflater.bytesWritten ?? end - at;
+      if (kind !== "gzip" || consumed <= 0) break;
+      at = await pastZeros(source, at + consumed, end);
+    }
     return sink.finish();
   } catch (err) {
     if (err instanceof LayerFull) return sink.finish();
     return sink.finish({ rule: "MG141", message: `is corrupt or truncated (${errorText(err)}) after ${sink.size} decompressed bytes` });
   }
+}
+
+/** The first offset from `at` that is not a zero byte (or `end`). */
+async function pastZeros(source: ByteSource, at: number, end: number): Promise<number> {
+  while (at < end) {
+    const chunk = await source.read(at, Math.min(INPUT_CHUNK, end - at));
+    if (chunk.length === 0) return end;
+    const nonZero = chunk.findIndex((b) => b !== 0);
+    if (nonZero >= 0) return at + nonZero;
+    at += chunk.length;
+  }
+  return end;
 }
 
 /** The parts of seek-bzip's API used here (it ships no types). */
