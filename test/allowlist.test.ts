@@ -304,6 +304,40 @@ describe("data/allowlist.json", () => {
     for (const q of ["optuna._imports._LazyImport", "shap._serializable.Deserializer"]) assert.match(exclusionOf(q) ?? "", /reaches/, q);
   });
 
+  test("datasets, torch-geometric, networkx, xarray, polars and PyWavelets are in it: a precision run found their pickles blocked", () => {
+    for (const q of ["datasets.features.features.Features", "datasets.features.features.Value", "datasets.features.features.ClassLabel",
+      "datasets.features.features.List", "datasets.arrow_dataset.Dataset", "datasets.info.DatasetInfo", "datasets.table.InMemoryTable",
+      "datasets.dataset_dict.DatasetDict", "torch_geometric.data.data.Data", "torch_geometric.data.data.DataEdgeAttr",
+      "torch_geometric.data.hetero_data.HeteroData", "torch_geometric.data.storage.NodeStorage", "torch_geometric.data.storage.GlobalStorage",
+      "torch_geometric.data.graph_store.EdgeAttr", "torch_geometric.data.feature_store.TensorAttr", "networkx.classes.graph.Graph",
+      "networkx.classes.digraph.DiGraph", "networkx.classes.reportviews.NodeView", "networkx.classes.coreviews.AdjacencyView",
+      "xarray.core.dataarray.DataArray", "xarray.core.variable.Variable", "polars.dataframe.frame.DataFrame",
+      "pywt._extensions._pywt.Wavelet"]) {
+      assert.equal(allowEntry(q)?.kind, "class", q);
+    }
+    // ClassLabel reads the names_file it is called with: constructed and given state, never called.
+    assert.equal(allowEntry("datasets.features.features.ClassLabel")?.notCalled, true);
+    // sentence-transformers 6.0.1 keeps its similarity functions in a model's state.
+    for (const q of ["sentence_transformers.util.similarity.cos_sim", "sentence_transformers.util.similarity.pairwise_cos_sim"]) {
+      assert.equal(allowEntry(q)?.kind, "function", q);
+    }
+    // Their screened-out parts stay out (faiss, whose state is parsed by its native index reader, is not in it at
+    // all): a Dataset's memory-mapped table reopens the path its state names; a
+    // SentencePieceProcessor's state restore runs __init__, whose model_file is read; a LazyFrame's state is a
+    // plan that pickles its Python functions (the area is left out whole, and an Expr's subclasses with it); a media
+    // feature decodes a row by opening the path it gives.
+    assert.match(exclusionOf("datasets.table.MemoryMappedTable") ?? "", /__setstate__ reaches files/);
+    assert.match(exclusionOf("sentencepiece.SentencePieceProcessor") ?? "", /reaches files/);
+    assert.match(exclusionOf("polars.selectors.Selector") ?? "", /inherits polars\.expr\.expr\.Expr/);
+    assert.match(exclusionOf("datasets.features.image.Image") ?? "", /opens, or downloads, the path a row gives/);
+    for (const q of ["datasets.table.MemoryMappedTable", "sentencepiece.SentencePieceProcessor", "polars.lazyframe.frame.LazyFrame",
+      "datasets.features.image.Image", "datasets.utils.tf_utils.NumpyMultiprocessingGenerator", "networkx.utils.decorators.argmap",
+      "networkx.utils.backends._restore_dispatchable", "xarray.backends.file_manager.CachingFileManager", "faiss.swigfaiss.IndexFlatL2",
+      "sentence_transformers.sentence_transformer.model_card.SentenceTransformerModelCardData"]) {
+      assert.equal(allowEntry(q), undefined, q);
+    }
+  });
+
   test("Debian's library versions are in it: what its python3 packages pickle and define", () => {
     const expected: [string, AllowKind][] = [
       ["sklearn.metrics._dist_metrics.EuclideanDistance", "class"],

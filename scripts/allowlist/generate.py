@@ -450,6 +450,14 @@ EXCLUDED: dict[str, str] = {
     "gensim.models.doc2vec.TaggedBrownCorpus": "iterating it reads the files of the directory it names",
     "gensim.matutils.MmWriter": "writes the Matrix Market file it opens",
     "xgboost.compat.LazyLoader": "imports the module it names on first attribute access",
+    # datasets' media features decode a row by opening, or downloading, the path it gives: iterating or
+    # indexing a Dataset (which a consumer such as list() does) decodes its rows. Found reading
+    # decode_example, which the Dataset reaches through module-level formatting helpers.
+    **{f"datasets.features.{m}.{c}": "decode_example opens, or downloads, the path a row gives; iterating or "
+       "indexing a Dataset decodes its rows" for m, c in (("image", "Image"), ("audio", "Audio"), ("video", "Video"),
+                                                          ("pdf", "Pdf"), ("nifti", "Nifti"), ("mesh", "Mesh"))},
+    "networkx.utils.decorators.argmap": "calling it, then the function it wraps, compile()s and exec()s a wrapper "
+        "(argmap._lazy_compile, which the screen does not follow)",
     # Cython's shared runtime (SciPy builds its extensions against scipy._cyutility, registered as
     # _cyutility): no library pickles these, and they work on raw memory.
     "_cyutility.array": "Cython's view.array: allocates (and for objects fills) the product of the shape it is given",
@@ -476,6 +484,8 @@ LIBRARY_OF_TOP = {
     "imblearn": "imbalanced-learn", "keras": "keras", "ml_dtypes": "ml-dtypes", "einops": "einops",
     "joblib": "joblib", "pytz": "pytz", "dateutil": "python-dateutil", "safetensors": "safetensors",
     "zoneinfo": "python", "tzdata": "tzdata", "patsy": "patsy", "torchmetrics": "torchmetrics", "dill": "dill",
+    "datasets": "datasets", "torch_geometric": "torch-geometric", "networkx": "networkx", "xarray": "xarray",
+    "polars": "polars", "sentencepiece": "sentencepiece", "pywt": "pywavelets",
 }
 
 

@@ -49,6 +49,8 @@ LIBRARIES = {
     "joblib": ["joblib"], "pytz": ["pytz"], "python-dateutil": ["dateutil"],
     "optuna": ["optuna"], "torchmetrics": ["torchmetrics"], "shap": ["shap"], "slicer": ["slicer"],
     "pytorch-metric-learning": ["pytorch_metric_learning"], "open-clip-torch": ["open_clip"],
+    "datasets": ["datasets"], "torch-geometric": ["torch_geometric"], "networkx": ["networkx"], "xarray": ["xarray"],
+    "polars": ["polars"], "sentencepiece": ["sentencepiece"], "pywavelets": ["pywt"],
 }
 REBUILDER = re.compile(r"^(_rebuild|_reconstruct|_unpickle|__pyx_unpickle_|_new_|_restore)")
 # Budgets in CPU seconds of this process, so that a busy machine slows the walk without cutting it

@@ -461,6 +461,9 @@ def sentence_transformers_objects():
     from sentence_transformers import SentenceTransformer, models
 
     yield from each("sentence-transformers", lambda: SentenceTransformer(modules=[models.Pooling(8), models.Normalize()]))
+    # A similarity function set (as the first similarity() call sets it) pickles util.similarity's functions.
+    yield from each("sentence-transformers similarity", lambda: SentenceTransformer(
+        modules=[models.Pooling(8), models.Normalize()], similarity_fn_name="cosine"))
 
 
 @builder
@@ -635,3 +638,95 @@ def open_clip_objects():
     for name in ("RN50", "ViT-B-32"):
         yield from each(f"open_clip {name}", lambda name=name: open_clip.create_model(name, pretrained=None))
 
+
+
+@builder
+def datasets_objects():
+    import datasets
+
+    # In memory only: a Dataset read from cache files holds a MemoryMappedTable, whose state is the
+    # path it reopens (left out of the allowlist; see generate.py's EXCLUDED).
+    features = datasets.Features({"text": datasets.Value("string"), "label": datasets.ClassLabel(names=["neg", "pos"]),
+                                  "tokens": datasets.List(datasets.Value("int32"))})
+    data = {"text": ["a", "b"], "label": [0, 1], "tokens": [[1, 2], [3]]}
+
+    def dataset():
+        return datasets.Dataset.from_dict(data, features=features)
+
+    yield from each("datasets features", lambda: [features, datasets.Sequence(datasets.Value("float32"), length=2)])
+    yield from each("datasets in-memory dataset", lambda: [dataset(), dataset().train_test_split(test_size=0.5, seed=0)])
+    yield from each("datasets formatted dataset", lambda: dataset().with_format("numpy").select([1]))
+
+
+@builder
+def torch_geometric_objects():
+    import torch
+    from torch_geometric.data import Data, HeteroData
+
+    def hetero():
+        h = HeteroData()
+        h["paper"].x = torch.zeros(3, 2)
+        h["author"].x = torch.zeros(2, 2)
+        h["author", "writes", "paper"].edge_index = torch.tensor([[0, 1], [1, 2]])
+        return h
+
+    yield from each("torch_geometric data", lambda: [
+        Data(x=torch.zeros(3, 2), edge_index=torch.tensor([[0, 1], [1, 2]]), y=torch.tensor([1])), hetero()])
+
+
+@builder
+def networkx_objects():
+    import networkx as nx
+
+    def graph(cls):
+        g = cls()
+        g.add_edge(0, 1, weight=0.5)
+        g.add_node(2, label="x")
+        g.graph["name"] = "g"
+        _ = g.nodes, g.adj, g.edges, g.degree  # the cached views pickle too
+        return g
+
+    yield from each("networkx graphs", lambda: [graph(c) for c in (nx.Graph, nx.DiGraph, nx.MultiGraph, nx.MultiDiGraph)])
+
+
+@builder
+def xarray_objects():
+    import numpy as np
+    import pandas as pd
+    import xarray as xr
+
+    def array():
+        return xr.DataArray(np.zeros((2, 3)), dims=("t", "x"), coords={"t": pd.date_range("2020-01-01", periods=2),
+                                                                       "x": [1, 2, 3]}, attrs={"units": "m"}, name="a")
+
+    yield from each("xarray", lambda: [array(), array().to_dataset(), array().to_dataset().mean("t")])
+
+
+@builder
+def polars_objects():
+    import polars as pl
+
+    yield from each("polars", lambda: [
+        pl.DataFrame({"a": [1, 2], "b": ["x", "y"], "c": [1.0, None]}), pl.Series("s", [1, 2]),
+        pl.DataFrame({"d": ["u", "v"]}, schema={"d": pl.Categorical})])
+
+
+@builder
+def sentencepiece_objects():
+    import sentencepiece as spm
+
+    def processor():
+        model = io.BytesIO()
+        words = ("the quick brown fox jumps over the lazy dog and runs away " * 20).split()
+        spm.SentencePieceTrainer.train(sentence_iterator=iter([" ".join(words[i:i + 9]) for i in range(0, 200, 3)]),
+                                       model_writer=model, vocab_size=30, minloglevel=2)
+        return spm.SentencePieceProcessor(model_proto=model.getvalue())
+
+    yield from each("sentencepiece", processor)
+
+
+@builder
+def pywt_objects():
+    import pywt
+
+    yield from each("pywt", lambda: [pywt.Wavelet("db2"), pywt.Wavelet("haar"), pywt.ContinuousWavelet("morl")])

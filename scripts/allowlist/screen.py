@@ -196,13 +196,53 @@ AREAS: dict[str, str] = {
     "numpy.lib.format": "reads arrays from files (and pickles)",
     "numpy.lib._npyio_impl": "reads and writes files",
     "numpy.lib.npyio": "reads and writes files",
+    "datasets.load": "imports dataset scripts and downloads",
+    "datasets.builder": "builds datasets: downloads, reads and writes files",
+    "datasets.download": "downloads",
+    "datasets.packaged_modules": "dataset builders that read files",
+    "datasets.io": "readers and writers of files",
+    "datasets.filesystems": "file systems",
+    "datasets.commands": "command-line tools",
+    "datasets.arrow_reader": "reads Arrow files",
+    "datasets.arrow_writer": "writes Arrow files",
+    "datasets.streaming": "patches file openers for streaming",
+    "datasets.parallel": "runs workers",
+    "datasets.hub": "downloads and uploads",
+    "datasets.utils.file_utils": "downloads and opens files and URLs",
+    "datasets.utils.extract": "extracts archives",
+    "datasets.utils.tf_utils": "TensorFlow helpers: iterating their generator spawns worker processes over shared memory",
+    "torch_geometric.datasets": "downloads and reads data sets",
+    "torch_geometric.io": "reads and writes files",
+    "torch_geometric.graphgym": "builds experiments from configuration: imports and writes files",
+    "torch_geometric.distributed": "workers and RPC over the network",
+    "torch_geometric.llm": "downloads models and runs them",
+    "torch_geometric.data.database": "SQLite and RocksDB databases in files",
+    "torch_geometric.data.on_disk_dataset": "a dataset in database files",
+    "torch_geometric.data.download": "downloads",
+    "torch_geometric.data.extract": "extracts archives",
+    "torch_geometric.data.lightning": "data loaders (worker processes)",
+    "torch_geometric.loader": "data loaders (worker processes)",
+    "torch_geometric.template": "writes and imports generated modules",
+    "torch_geometric.visualization": "plots and writes files",
+    "networkx.readwrite": "reads and writes graph files",
+    "networkx.drawing": "plots and writes files",
+    "networkx.utils.backends": "dispatches to backends imported through entry points",
+    "xarray.backends": "opens files; its file managers reopen the paths and openers their state names",
+    "xarray.tutorial": "downloads data sets",
+    "xarray.plot": "plots",
+    "polars.io": "readers and writers of files",
+    "polars.lazyframe": "a LazyFrame's state is a serialized query plan, which pickles its Python functions",
+    "polars.expr": "an expression's state is serialized, with its Python functions pickled",
+    "polars.catalog": "talks to a catalog service",
+    "polars.ml": "converts to other frameworks",
 }
 del AREAS["keras.src.backend.numpy"], AREAS["joblib"]
 
 # Areas whose base classes bring their behaviour into subclasses defined elsewhere (code generation,
 # workers, archives); other areas' bases (mixins such as PushToHubMixin) are screened by source.
 INHERITED_AREAS = {"torch.fx", "torch.jit", "torch.package", "torch.utils.data", "torch.multiprocessing",
-                   "torch.distributed", "torch._dynamo", "torch._inductor", "torch.export", "torch._export", "sympy"}
+                   "torch.distributed", "torch._dynamo", "torch._inductor", "torch.export", "torch._export", "sympy",
+                   "polars.lazyframe", "polars.expr"}
 
 # Module path segments that mark tests, vendored copies and build helpers.
 SEGMENTS = {"tests", "test", "testing", "_testing", "conftest", "benchmarks", "_vendor", "vendor", "vendored",
@@ -248,7 +288,8 @@ PATTERNS: list[tuple[str, re.Pattern]] = [(why, re.compile(p)) for why, p in [
               r"replace|chmod|chown|symlink|link|truncate|listdir|scandir|walk|fdopen|open|startfile)\b|"
               r"\bshutil\.|\btempfile\.|\.(write_text|write_bytes|read_text|read_bytes|unlink|rmdir|touch)\(|"
               r"\bmemmap\(|\bfromfile\(|\btofile\(|\bh5py\.|\bzipfile\.|\btarfile\.|\bmmap\.|\bglob\.glob|"
-              r"\bos\.path\.(exists|isfile|isdir|getsize)|\bsafe_open\(|\bsafetensors\b"),
+              r"\bos\.path\.(exists|isfile|isdir|getsize)|\bsafe_open\(|\bsafetensors\b|\bmemory_map\(|"
+              r"[Ff]rom_?[Ff]ile\("),
     ("processes", r"\bpytest\b|\bsubprocess\b|\bos\.(system|popen|exec\w*|spawn\w*|fork\w*|kill\w*|posix_spawn\w*)\b|"
                   r"\bPopen\(|\bmultiprocessing\b|\bProcessPoolExecutor\b|\bmp\.(Process|Pool|get_context)"),
     ("threads", r"\bthreading\.(Thread|Timer)\b|\bThread\(|\bThreadPoolExecutor\b|\b_thread\.|"
