@@ -20,7 +20,7 @@ Plus malicious variants with a harmless payload (never loaded by anything): a DC
 2nd archive's pickle calls os.system, a shard with bytes between its archives, a traced archive
 whose traced_inputs.pkl calls os.system, and TorchScript that reads /etc/hostname with from_file
 hidden from a text match (a comment or a line continuation between the name and its call, a
-lite-interpreter archive without code/), plus a module saved as a flatbuffer, which is not read;
+lite-interpreter archive without code/, members named in another case), plus a module saved as a flatbuffer, which is not read;
 and zstd streams of a pickle that calls os.system, plain and behind a skippable frame, and a frame
 header asking for a 1 GiB window.
 
@@ -167,6 +167,14 @@ def torchscript_fixtures():
     respelled_code(path("tmp_reads.pt"), path("torchscript_from_file_continued.pt"), lambda t: t.replace("torch.from_file(", "torch.from_file\\\n(", 1))
     add("torchscript_from_file_continued.pt", "scripted module reading /etc/hostname with torch.from_file, a line continuation before its call",
         "block", "P15", ["MG122", "from_file"])
+    # miniz, PyTorch's zip reader, looks members up ignoring case: CODE/ is the code folder.
+    with zipfile.ZipFile(path("tmp_reads.pt")) as src, zipfile.ZipFile(path("torchscript_from_file_upper_code.pt"), "w") as dst:
+        for info in src.infolist():
+            data = src.read(info.filename)
+            info.filename = info.filename.replace("/code/", "/CODE/")
+            dst.writestr(info, data)
+    add("torchscript_from_file_upper_code.pt", "scripted module reading /etc/hostname with torch.from_file, its code folder named CODE/",
+        "block", "P15", ["MG122", "from_file"])
     os.remove(path("tmp_reads.pt"))
 
     # The lite interpreter runs bytecode.pkl's operators: an archive without code/ still reads the file.
@@ -175,8 +183,15 @@ def torchscript_fixtures():
         for info in src.infolist():
             if "/code/" not in info.filename:
                 dst.writestr(info, src.read(info.filename))
+    with zipfile.ZipFile(path("torchscript_lite_from_file.ptl")) as src, zipfile.ZipFile(path("torchscript_lite_upper_bytecode.ptl"), "w") as dst:
+        for info in src.infolist():
+            data = src.read(info.filename)
+            info.filename = info.filename.replace("bytecode.pkl", "BYTECODE.pkl")
+            dst.writestr(info, data)
     os.remove(path("tmp_reads.ptl"))
     add("torchscript_lite_from_file.ptl", "lite-interpreter archive without code/ whose bytecode.pkl calls aten::from_file on /etc/hostname",
+        "block", "P15", ["MG122", "aten::from_file"])
+    add("torchscript_lite_upper_bytecode.ptl", "the same lite-interpreter archive with its bytecode record named BYTECODE.pkl",
         "block", "P15", ["MG122", "aten::from_file"])
 
     torch.jit.save_jit_module_to_flatbuffer(torch.jit.script(model), path("torchscript_flatbuffer.pt"))

@@ -28,6 +28,7 @@ test("names are matched as TorchScript's lexer reads them: across comments, cont
     "_0 = ops.aten.save(x, p)",
     "f = ops.aten.from_file",
     "_0 = torch.  # c\n  jit.load(p)",
+    "_0 = ops.image.write_file(p, data)",
   ]) {
     assert.ok(codeDangers(`def forward(self):\n  ${line}\n`).length > 0, line);
   }

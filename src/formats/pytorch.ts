@@ -153,18 +153,20 @@ function intTuple(v: Value | undefined): number[] | undefined {
  * from its siblings. In a torch.save archive only `data.pkl` is unpickled by torch.load.
  */
 export async function scanTorchZip(archive: ZipArchive, ctx: ScanContext, layout: "pytorch" | "torchscript"): Promise<void> {
-  const record = archive.entries.find((e) => /^[^/]+\/(data|constants)\.pkl$/.test(e.name));
+  const record = archive.entries.find((e) => /^[^/]+\/(data|constants)\.pkl$/i.test(e.name));
   const prefix = record ? record.name.slice(0, record.name.indexOf("/") + 1) : "";
   const pickleLayout: PickleLayout = layout === "torchscript" ? "torchscript" : "plain";
   const code: ZipEntry[] = [];
   let bytecode: ZipEntry | undefined;
   for (const entry of archive.entries) {
-    const rel = entry.name.startsWith(prefix) ? entry.name.slice(prefix.length) : entry.name;
+    // miniz looks members up ignoring ASCII case: archive/CODE/m.PY is code, BYTECODE.pkl the bytecode.
+    const name = entry.name.toLowerCase();
+    const rel = name.startsWith(prefix.toLowerCase()) ? name.slice(prefix.length) : name;
     if (rel === "data.pkl" || rel === "constants.pkl" || (layout === "torchscript" && isRecordPickle(rel))) {
-      // torch.load / torch.jit.load unpickle these by name whatever their content, so they are read as pickles;
-      // the tensors of `X.pkl` live in the folder `X/`.
       // The lite interpreter runs the operators a mobile archive's bytecode.pkl lists.
       if (layout === "torchscript" && rel === "bytecode.pkl") bytecode = entry;
+      // torch.load / torch.jit.load unpickle these by name whatever their content, so they are read as pickles;
+      // the tensors of `X.pkl` live in the folder `X/`.
       const ledger = new TensorLedger(ctx);
       await scanZipEntry(archive, entry, ctx, (source, mctx) => scanPickle(source, mctx, { layout: pickleLayout, hooks: ledger }));
       const sizes = storageSizes(archive, `${prefix}${rel.slice(0, -4)}/`);
@@ -202,8 +204,10 @@ function isRecordPickle(rel: string): boolean {
 /** Storage sizes by key for the members under `folder`. */
 function storageSizes(archive: ZipArchive, folder: string): (key: string) => number | undefined {
   const sizes = new Map<string, number>();
-  for (const e of archive.entries) if (e.name.startsWith(folder)) sizes.set(e.name.slice(folder.length), e.uncompressedSize);
-  return (key) => sizes.get(key);
+  const under = folder.toLowerCase();
+  for (const e of archive.entries) if (e.name.toLowerCase().startsWith(under)) sizes.set(e.name.slice(under.length).toLowerCase(), e.uncompressedSize);
+  // As miniz finds them: ignoring case.
+  return (key) => sizes.get(key.toLowerCase());
 }
 
 // ---- legacy layout

@@ -20,6 +20,8 @@ const DANGEROUS_CODE: readonly { pattern: RegExp; reason: string }[] = [
   { pattern: /\b(?:torch|aten)\s*\.\s*save\b/, reason: "writes a file (save)" },
   { pattern: /\btorch\s*\.\s*(?:jit\s*\.\s*)?load\b/, reason: "loads another model (load)" },
   { pattern: /\bload_library\b/, reason: "loads a native library (load_library)" },
+  // torchvision registers these (torch.ops.image.read_file, write_file) when it is imported.
+  { pattern: /\b(?:read_file|write_file)\b/, reason: "reads or writes a file (torchvision's image.read_file or write_file)" },
   { pattern: /\bPythonOp\b/, reason: "calls back into Python (PythonOp)" },
   // Exported code raises standard exceptions by name (`ops.prim.RaiseException(msg, "builtins.ValueError")`):
   // a builtin exception class is not machinery.
@@ -32,6 +34,8 @@ const DANGEROUS_CODE: readonly { pattern: RegExp; reason: string }[] = [
 const DANGEROUS_OPERATORS: readonly { name: string; reason: string }[] = [
   { name: "aten::from_file", reason: "reads or writes a file" },
   { name: "aten::save", reason: "writes a file" },
+  { name: "image::read_file", reason: "reads a file" },
+  { name: "image::write_file", reason: "writes a file" },
 ];
 
 /** Largest code file or bytecode record read; TorchScript sources of real models are far smaller. */
