@@ -282,7 +282,9 @@ describe("data/allowlist.json", () => {
     // an address, EsmTokenizer(path) reads a file.
     for (const q of ["sklearn.callback._scoring_monitor.ScoringMonitor", "accelerate.data_loader.DataLoaderDispatcher"]) assert.equal(allowEntry(q), undefined, q);
     // A frozen SciPy distribution's __init__ calls the class of the object it is given: any class an object was made of (an eleventh round).
-    for (const q of ["scipy.stats._distn_infrastructure.rv_continuous_frozen", "scipy.stats._distn_infrastructure.rv_discrete_frozen", "scipy.stats._discrete_distns.poisson_binomial_frozen"]) {
+    // Subclasses that inherit such an __init__ too (a thirteenth round), and statsmodels' TreatmentEffect (model.__class__(...)).
+    for (const q of ["scipy.stats._distn_infrastructure.rv_continuous_frozen", "scipy.stats._distn_infrastructure.rv_discrete_frozen", "scipy.stats._discrete_distns.poisson_binomial_frozen",
+      "scipy.stats._levy_stable.levy_stable_frozen", "scipy.stats._distribution_infrastructure._RealParameter", "statsmodels.treatment.treatment_effects.TreatmentEffect"]) {
       assert.equal(allowEntry(q)?.notCalled, true, q);
     }
     // shap's TreeEnsemble(model) has a CatBoost model write and read a temporary file.
