@@ -175,22 +175,35 @@ function isZlib(b: Buffer): boolean {
   }
 }
 
-/** Opcodes a real pickle can start with (first opcode of protocol 0/1 streams). */
+/**
+ * Opcodes a pickle can start with: Python's unpickler takes any first opcode, so every one that
+ * pushes without popping (a protocol header is optional, a frame may come first; a red team started
+ * with SHORT_BINUNICODE, which made a compressed pickle unrecognised and unscanned). Not the EXT
+ * opcodes: the extension registry is empty unless the loading program fills it, and raw tensor
+ * bytes open with them.
+ */
 const START_OPS = new Set<number>([
-  OP.MARK, OP.EMPTY_DICT, OP.EMPTY_LIST, OP.EMPTY_TUPLE, OP.GLOBAL, OP.NONE, OP.INT, OP.BININT, OP.BININT1,
-  OP.BININT2, OP.LONG, OP.STRING, OP.UNICODE, OP.BINUNICODE, OP.BINSTRING, OP.SHORT_BINSTRING, OP.FLOAT,
-  OP.BINFLOAT, OP.PERSID, OP.NEWTRUE, OP.NEWFALSE, OP.LONG1, OP.BINBYTES, OP.SHORT_BINBYTES, OP.PROTO,
+  OP.MARK, OP.EMPTY_DICT, OP.EMPTY_LIST, OP.EMPTY_TUPLE, OP.EMPTY_SET, OP.GLOBAL, OP.NONE, OP.INT, OP.BININT, OP.BININT1,
+  OP.BININT2, OP.LONG, OP.LONG1, OP.LONG4, OP.STRING, OP.UNICODE, OP.BINUNICODE, OP.SHORT_BINUNICODE, OP.BINUNICODE8,
+  OP.BINSTRING, OP.SHORT_BINSTRING, OP.FLOAT, OP.BINFLOAT, OP.PERSID, OP.NEWTRUE, OP.NEWFALSE, OP.BINBYTES,
+  OP.SHORT_BINBYTES, OP.BINBYTES8, OP.BYTEARRAY8, OP.FRAME, OP.PROTO,
 ]);
 
+/**
+ * The lines Python's unpickler reads for the text opcodes, as loosely as it reads them (int() and
+ * float() take spaces and underscores, a raw-unicode-escape string anything), so that no pickle
+ * Python loads is passed over as text.
+ */
+const NUMBER = String.raw`\s*[+-]?[0-9a-fA-F_xXoObB.eE+-]+\s*`;
 const LINE_OPS: Record<number, RegExp> = {
-  [OP.INT]: /^[+-]?(\d+|0[xob][0-9a-f]+)$/i,
-  [OP.LONG]: /^[+-]?\d+L?$/,
-  [OP.FLOAT]: /^[+-]?(\d+\.?\d*(e[+-]?\d+)?|inf|nan)$/i,
+  [OP.INT]: new RegExp(`^${NUMBER}$`),
+  [OP.LONG]: new RegExp(`^${NUMBER}L?$`),
+  [OP.FLOAT]: new RegExp(`^(${NUMBER}|\\s*[+-]?(inf|infinity|nan)\\s*)$`, "i"),
   [OP.STRING]: /^(['"]).*\1$/,
-  [OP.UNICODE]: /^[^\0]*$/,
-  [OP.GET]: /^\d+$/,
-  [OP.PUT]: /^\d+$/,
-  [OP.PERSID]: /^[\x20-\x7e]*$/,
+  [OP.UNICODE]: /^.*$/s,
+  [OP.GET]: new RegExp(`^${NUMBER}$`),
+  [OP.PUT]: new RegExp(`^${NUMBER}$`),
+  [OP.PERSID]: /^[\x00-\x7f]*$/,
 };
 const NAME_LINE = /^[A-Za-z_][\w.]*$/;
 const FIXED: Record<number, number> = {

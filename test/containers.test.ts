@@ -635,3 +635,18 @@ test("compressed layers are recognised as Python's readers take them: gzip with 
   floats[13] = 0x41;
   assert.notEqual(await format(floats), "lzma");
 });
+
+test("a pickle inside a layer is recognised whatever opcode it starts with and however loosely its text opcodes spell numbers, as Python reads it (a red team's SHORT_BINUNICODE start went unscanned)", async () => {
+  const { sniff } = await import("../src/sniff.js");
+  const format = async (bytes: Buffer) => (await sniff(new BufferSource("<decompressed>", bytes), { name: "<decompressed>", topLevel: false })).format;
+  const call = "\x8c\x05posix\x8c\x06system\x93\x8c\x02id\x85R.";
+  for (const start of ["", "\x8c\x01x0", "\x95\x19\x00\x00\x00\x00\x00\x00\x00", "F1_0\n0", "I 1 \n0", "Vx\x00y\n0"]) {
+    assert.equal(await format(Buffer.from(start + call, "latin1")), "pickle", JSON.stringify(start));
+  }
+  // Behind gzip, the layer's pickle is scanned.
+  const ctx = fakeContext("model.pkl.gz");
+  await scanGzip(new BufferSource("model.pkl.gz", gzipSync(Buffer.from(call, "latin1"))), ctx);
+  assert.deepEqual(names(ctx.log), ["model.pkl"]);
+  // Text stays text.
+  assert.equal(await format(Buffer.from("a plain README line\nand another one\n")), "unknown");
+});
