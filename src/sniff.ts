@@ -71,11 +71,11 @@ export async function sniff(source: ByteSource, opts: SniffOptions): Promise<Sni
   const alsoValidAs: Sniffed["alsoValidAs"] = [];
   // Formats without a real magic number can be crafted to be a pickle as well (P18): torch.load
   // of the same bytes would run it.
-  if ((format === "safetensors" || format === "gguf") && looksLikePickle(head, head.length === source.size)) alsoValidAs.push("pickle");
+  if ((format === "safetensors" || format === "gguf") && looksLikePickle(head, source.size)) alsoValidAs.push("pickle");
   // torch.load opens a file that is not a zip as a tar first (its oldest layout runs the tar's
   // "pickle" member), and pickle.load runs what starts the file: one that is both is scanned as both.
   if ((format === "pickle" || format === "pytorch-legacy") && isTarHeader(head)) alsoValidAs.push("tar");
-  if (format === "tar" && looksLikePickle(head, head.length === source.size)) alsoValidAs.push("pickle");
+  if (format === "tar" && looksLikePickle(head, source.size)) alsoValidAs.push("pickle");
   if (format === "pickle" || format === "pytorch-legacy" || format === "unknown") {
     // Members check only an end record without a comment: their tails are usually tensor bytes.
     if ((await findEndRecord(source, opts.topLevel ? undefined : EOCD_SIZE, true)) >= 0) {
@@ -116,7 +116,7 @@ function sniffHead(b: Buffer, size: number): Format {
   if (sniffSkopsSchema(b)) return "skops-schema";
   const xml = sniffXmlModel(b);
   if (xml) return xml;
-  if (looksLikePickle(b, b.length === size)) return "pickle";
+  if (looksLikePickle(b, size)) return "pickle";
   return "unknown";
 }
 
@@ -217,11 +217,13 @@ const LEN4 = new Set<number>([OP.BINSTRING, OP.BINUNICODE, OP.BINBYTES, OP.LONG4
 const LEN8 = new Set<number>([OP.BINUNICODE8, OP.BINBYTES8, OP.BYTEARRAY8]);
 
 /**
- * Walks opcodes structurally (lengths and line shapes, no semantics) through the head. A pickle
- * is recognised when it reaches a credible STOP, names an import, or runs 16 well-formed opcodes; broken
- * streams that import before their garbage (nullifAI) are therefore still recognised.
+ * Walks opcodes structurally (lengths and line shapes, no semantics) through the head of data of
+ * `size` bytes. A pickle is recognised when it reaches a credible STOP, names an import, runs 16
+ * well-formed opcodes, or holds a value that runs past the head but fits the data; broken streams
+ * that import before their garbage (nullifAI) are therefore still recognised.
  */
-export function looksLikePickle(b: Buffer, whole: boolean): boolean {
+export function looksLikePickle(b: Buffer, size: number): boolean {
+  const whole = b.length >= size;
   if (b.length === 0 || !START_OPS.has(b[0]!)) return false;
   if (b[0] === OP.PROTO && (b[1] ?? 9) > 5) return false;
   let pos = 0;
@@ -241,7 +243,8 @@ export function looksLikePickle(b: Buffer, whole: boolean): boolean {
     const shape = LINE_OPS[op];
     if (shape) {
       const line = readLines(b, pos, 1);
-      if (!line) return !whole && ops >= 8;
+      // A text string longer than the head (no line break in it; binary data has one within a few hundred bytes).
+      if (!line) return !whole && (ops >= 8 || op === OP.UNICODE || op === OP.STRING);
       if (!shape.test(line[0]!.text)) return false;
       pos = line[0]!.end;
     } else if (FIXED[op] !== undefined) {
@@ -252,6 +255,8 @@ export function looksLikePickle(b: Buffer, whole: boolean): boolean {
         if (pos + width > b.length) return !whole && ops >= 8;
         const len = width === 1 ? b[pos]! : width === 4 ? b.readUInt32LE(pos) : Number(b.readBigUInt64LE(pos));
         pos += width + len;
+        // A value longer than the head (a megabyte string first, the call after it): a pickle when it fits the data.
+        if (pos > b.length) return pos <= size;
       }
     }
     if (op === OP.STACK_GLOBAL) return true;

@@ -647,6 +647,11 @@ test("a pickle inside a layer is recognised whatever opcode it starts with and h
   const ctx = fakeContext("model.pkl.gz");
   await scanGzip(new BufferSource("model.pkl.gz", gzipSync(Buffer.from(call, "latin1"))), ctx);
   assert.deepEqual(names(ctx.log), ["model.pkl"]);
+  // A first value longer than the sniffed head, the call after it.
+  for (const first of [Buffer.concat([Buffer.from([0x58]), Buffer.from([0xa0, 0x86, 0x01, 0x00]), Buffer.alloc(100_000, 0x41), Buffer.from("0", "latin1")]), Buffer.from(`V${"x".repeat(100_000)}
+0`, "latin1")]) {
+    assert.equal(await format(Buffer.concat([first, Buffer.from(call, "latin1")])), "pickle");
+  }
   // Text stays text.
   assert.equal(await format(Buffer.from("a plain README line\nand another one\n")), "unknown");
 });

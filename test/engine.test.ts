@@ -55,6 +55,9 @@ test("the old PyTorch tar layout is recognised and its pickles scanned", async (
   assert.equal(r.format, "pytorch-tar");
   assert.equal(r.verdict, "block");
   assert.equal(r.findings[0]?.location.member, "pickle");
+  // Its members are read as pickles by name, as torch.load reads them, whatever their content looks like.
+  const opaque = await scanFile(await file("odd.tar", tar({ sys_info: BENIGN, pickle: Buffer.from("N.\x01\x02 trailing", "latin1"), storages: BENIGN })), "odd.tar");
+  assert.ok(opaque.findings.some((f) => f.location.member === "pickle" && f.rule === "MG113"), JSON.stringify(opaque.findings));
 });
 
 test("unknown content is skipped, not passed: it is counted and carries a reason", async () => {

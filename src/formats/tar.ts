@@ -195,8 +195,13 @@ async function scanTarMember(source: ByteSource, ctx: ScanContext, name: string,
       offset: start,
     });
   }
-  await ctx.scanMember(name, new SliceSource(name, source, Math.min(start, source.size), present));
+  // torch.load's legacy tar reader unpickles these members by name, whatever they hold.
+  const fallback = TORCH_TAR_PICKLES.has(name) ? "pickle" : undefined;
+  await ctx.scanMember(name, new SliceSource(name, source, Math.min(start, source.size), present), fallback);
 }
+
+/** The members torch.load's legacy tar reader unpickles (torch.serialization's legacy_load). */
+const TORCH_TAR_PICKLES: ReadonlySet<string> = new Set(["sys_info", "pickle", "storages", "tensors"]);
 
 function paxNumber(value: string): number {
   const n = Number(value);
