@@ -59,7 +59,16 @@ export interface SniffOptions {
 }
 
 /** Extensions under which a file is only ever loaded with pickle. */
-const PICKLE_NAMES = new Set([".pkl", ".pickle", ".joblib", ".dill", ".pdparams", ".pdopt", ".p"]);
+/**
+ * Names whose loaders unpickle whatever they hold: pickle files, and torch.load's and numpy.load's,
+ * which fall back to pickle for content that is not a zip (or an .npy header).
+ */
+const PICKLE_NAMES = new Set([".pkl", ".pickle", ".joblib", ".dill", ".pdparams", ".pdopt", ".p", ".pt", ".pth", ".bin", ".ckpt", ".npy", ".sav", ".dat"]);
+
+/** Whether a loader reads a file of this name as a pickle when its content is no other format. */
+export function isPickleName(name: string): boolean {
+  return PICKLE_NAMES.has(extname(name).toLowerCase());
+}
 
 export async function sniff(source: ByteSource, opts: SniffOptions): Promise<Sniffed> {
   // A view, not a copy: every archive member is sniffed, and the checks only read.
@@ -134,7 +143,7 @@ function sniffByName(b: Buffer, size: number, name: string): Format {
 
 function startsLikePickle(b: Buffer, name: string): boolean {
   if (b.length < 2) return false;
-  if (PICKLE_NAMES.has(extname(name).toLowerCase())) return START_OPS.has(b[0]!);
+  if (isPickleName(name)) return START_OPS.has(b[0]!);
   return b[0] === OP.PROTO && b[1]! <= 5 && b.length > 2 && isOpcode(b[2]!);
 }
 
@@ -199,13 +208,15 @@ const LINE_OPS: Record<number, RegExp> = {
   [OP.INT]: new RegExp(`^${NUMBER}$`),
   [OP.LONG]: new RegExp(`^${NUMBER}L?$`),
   [OP.FLOAT]: new RegExp(`^(${NUMBER}|\\s*[+-]?(inf|infinity|nan)\\s*)$`, "i"),
-  [OP.STRING]: /^(['"]).*\1$/,
+  [OP.STRING]: /^(['"]).*\1$/s,
   [OP.UNICODE]: /^.*$/s,
   [OP.GET]: new RegExp(`^${NUMBER}$`),
   [OP.PUT]: new RegExp(`^${NUMBER}$`),
   [OP.PERSID]: /^[\x00-\x7f]*$/,
 };
 const NAME_LINE = /^[A-Za-z_][\w.]*$/;
+/** Number lines CPython's C unpickler reads with strtol and friends, which stop at a NUL: what follows it is ignored. */
+const NUL_ENDED = new Set<number>([OP.INT, OP.LONG, OP.FLOAT, OP.GET, OP.PUT]);
 const FIXED: Record<number, number> = {
   [OP.BININT]: 4, [OP.BININT1]: 1, [OP.BININT2]: 2, [OP.BINFLOAT]: 8, [OP.PROTO]: 1, [OP.EXT1]: 1,
   [OP.EXT2]: 2, [OP.EXT4]: 4, [OP.BINGET]: 1, [OP.LONG_BINGET]: 4, [OP.BINPUT]: 1, [OP.LONG_BINPUT]: 4,
@@ -245,7 +256,7 @@ export function looksLikePickle(b: Buffer, size: number): boolean {
       const line = readLines(b, pos, 1);
       // A text string longer than the head (no line break in it; binary data has one within a few hundred bytes).
       if (!line) return !whole && (ops >= 8 || op === OP.UNICODE || op === OP.STRING);
-      if (!shape.test(line[0]!.text)) return false;
+      if (!shape.test(NUL_ENDED.has(op) ? line[0]!.text.split("\0")[0]! : line[0]!.text)) return false;
       pos = line[0]!.end;
     } else if (FIXED[op] !== undefined) {
       pos += FIXED[op]!;

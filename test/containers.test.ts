@@ -640,7 +640,7 @@ test("a pickle inside a layer is recognised whatever opcode it starts with and h
   const { sniff } = await import("../src/sniff.js");
   const format = async (bytes: Buffer) => (await sniff(new BufferSource("<decompressed>", bytes), { name: "<decompressed>", topLevel: false })).format;
   const call = "\x8c\x05posix\x8c\x06system\x93\x8c\x02id\x85R.";
-  for (const start of ["", "\x8c\x01x0", "\x95\x19\x00\x00\x00\x00\x00\x00\x00", "F1_0\n0", "I 1 \n0", "Vx\x00y\n0"]) {
+  for (const start of ["", "\x8c\x01x0", "\x95\x19\x00\x00\x00\x00\x00\x00\x00", "F1_0\n0", "I 1 \n0", "Vx\x00y\n0", "S'a\rb'\n0", "I1\x00x\n0", "F1.5\x00?\n0"]) {
     assert.equal(await format(Buffer.from(start + call, "latin1")), "pickle", JSON.stringify(start));
   }
   // Behind gzip, the layer's pickle is scanned.

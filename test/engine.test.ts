@@ -60,6 +60,21 @@ test("the old PyTorch tar layout is recognised and its pickles scanned", async (
   assert.ok(opaque.findings.some((f) => f.location.member === "pickle" && f.rule === "MG113"), JSON.stringify(opaque.findings));
 });
 
+test("a text opcode's number ends at a NUL, as CPython's C unpickler reads it: what follows a loose first line is judged, behind gzip too", async () => {
+  const payload = Buffer.concat([Buffer.from("I1\x00x\n0", "latin1"), MALICIOUS.subarray(2)]);
+  const r = await scanFile(await file("m.pkl.gz", gzipSync(payload)), "m.pkl.gz");
+  assert.ok(r.findings.some((f) => f.rule === "MG100" && /posix\.system/.test(f.message)), JSON.stringify(r.findings));
+});
+
+test("bytes before an empty zip's end record are its prefix and scanned (a pickle torch.load reads, then a 22-byte zip)", async () => {
+  const endRecord = Buffer.from([0x50, 0x4b, 0x05, 0x06, ...new Array(18).fill(0)]);
+  const r = await scanFile(await file("model.pt", Buffer.concat([MALICIOUS, endRecord])), "model.pt");
+  assert.ok(r.findings.some((f) => f.rule === "MG100"), JSON.stringify(r.findings));
+  // Whatever the bytes before it are, they are reported as outside the archive.
+  const text = await scanFile(await file("notes.zip", Buffer.concat([Buffer.from("some notes, not a model\n"), endRecord])), "notes.zip");
+  assert.ok(text.findings.some((f) => f.rule === "MG144" && /24 bytes precede/.test(f.message)), JSON.stringify(text.findings));
+});
+
 test("unknown content is skipped, not passed: it is counted and carries a reason", async () => {
   const r = await scanFile(await file("notes.md", Buffer.from("# notes\n")), "notes.md");
   assert.equal(r.skipped, "content is not a recognised model format");

@@ -16,6 +16,7 @@ import type { FormatScanner, ScanBudget, ScanContext } from "./context.js";
 import { Chunks } from "./chunks.js";
 import { decodeStream, type StreamFormat } from "./streamDecoders.js";
 import { Decompress as ZstdStream } from "fzstd";
+import { isPickleName } from "../sniff.js";
 import { errorText } from "../errors.js";
 
 /** Why a layer's content is incomplete; `data` still holds everything decoded before it. */
@@ -415,7 +416,9 @@ function layerScanner(
     if (problem) ctx.report(problem.rule, `${label} stream ${problem.message}`);
     if (size === 0 && problem) return;
     const name = innerName(ctx.name, suffixes);
-    await ctx.scanMember(name, new ChunkedSource(name, chunks));
+    // model.pkl.gz, a compressed model.joblib: the loader unpickles what it decompresses, whatever it looks like.
+    const fallback = isPickleName(name) || isPickleName(ctx.name) ? "pickle" : undefined;
+    await ctx.scanMember(name, new ChunkedSource(name, chunks), fallback);
   };
 }
 

@@ -280,9 +280,14 @@ export class ZipArchive {
     return covered;
   }
 
-  /** Offset of the first local header: anything before it is not part of any member. */
+  /**
+   * Offset of the first local header: anything before it is not part of any member. An archive with
+   * no members and an empty directory starts at its end record: a directory offset it records (0
+   * for a zip written alone, then prepended to) covers nothing.
+   */
   get firstMemberOffset(): number {
-    return this.entries.reduce((min, e) => Math.min(min, e.localHeaderOffset), this.centralDirectoryStart);
+    const directory = this.entries.length === 0 && this.centralDirectorySize === 0 && this.endRecordAt >= 0 ? this.endRecordAt : this.centralDirectoryStart;
+    return this.entries.reduce((min, e) => Math.min(min, e.localHeaderOffset), directory);
   }
 }
 

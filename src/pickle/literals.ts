@@ -72,14 +72,23 @@ export function rawUnicodeEscape(buf: Buffer, start: number, end: number): strin
 
 // ---- operands of the text opcodes, as the machine reads them (the plain-data proof shares them)
 
+/**
+ * A number line as CPython's C unpickler reads it: strtol, PyLong_FromString and
+ * PyOS_string_to_double take the line as a C string, so a NUL ends it and what follows is ignored.
+ */
+function cString(line: string): string {
+  const nul = line.indexOf("\0");
+  return nul < 0 ? line : line.slice(0, nul);
+}
+
 /** INT's operand: an integer, or the booleans protocol 0 writes as "01" and "00". */
 export function intLine(line: string): number | bigint | boolean | undefined {
-  return line === "00" ? false : line === "01" ? true : parseIntLiteral(line);
+  return line === "00" ? false : line === "01" ? true : parseIntLiteral(cString(line));
 }
 
 /** LONG's operand: an integer with an optional trailing "L" (Python 2). */
 export function longLine(line: string): number | bigint | undefined {
-  return parseIntLiteral(line.endsWith("L") ? line.slice(0, -1) : line);
+  return parseIntLiteral(cString(line.endsWith("L") ? line.slice(0, -1) : line));
 }
 
 /** Python's float() syntax: digits with single underscores between them, an optional fraction and exponent. */
@@ -88,7 +97,7 @@ const PY_SPECIAL_FLOAT = /^([+-]?)(inf|infinity|nan)$/i;
 
 /** FLOAT's operand as CPython's float() reads it: a decimal number, inf, infinity or nan (JS's Number() also takes hex and ""). */
 export function floatLine(line: string): number | undefined {
-  const t = line.trim();
+  const t = cString(line).trim();
   const special = PY_SPECIAL_FLOAT.exec(t);
   if (special) return special[2]!.toLowerCase() === "nan" ? NaN : special[1] === "-" ? -Infinity : Infinity;
   return PY_FLOAT.test(t) ? Number(t.replace(/_/g, "")) : undefined;
@@ -102,6 +111,6 @@ export function quotedLine(line: string): boolean {
 
 /** PUT's and GET's operand: a memo key, a non-negative integer. */
 export function memoKeyLine(line: string): number | undefined {
-  const v = parseIntLiteral(line);
+  const v = parseIntLiteral(cString(line));
   return typeof v === "number" && v >= 0 ? v : undefined;
 }
