@@ -309,6 +309,9 @@ PATTERNS: list[tuple[str, re.Pattern]] = [(why, re.compile(p)) for why, p in [
                                r"\btorch\.load\(|\bjoblib\.load\(|\b(np|numpy)\.load\(|\byaml\.(unsafe_)?load\(|"
                                r"\bread_pickle\(|\bUnpickler\b|\bload_pickle\("),
     ("native code", r"\b_LIB\.\w+\(|\b_safe_call\(|\b_check_call\("),
+    # getattr(self, name)(value) with a name from the arguments calls whichever method they name
+    # (polars' Config reached save_to_file so).
+    ("methods named by its arguments", r"\bgetattr\(\s*(?:self|cls)\s*,\s*[^'\")\s][^)]*\)\s*\("),
     ("signal or exit handlers", r"\bsignal\.(signal|setitimer|alarm|pthread_kill)\b|\batexit\b|"
                                 r"\bsys\.(settrace|setprofile|exit|excepthook)\b|\bweakref\.finalize\("),
 ]]
