@@ -184,8 +184,10 @@ def f_len(field, payload):
 
 
 def node_def(name, op, *inputs, strings=None):  # NodeDef: name = 1, op = 2, input = 3, attr = 5
-    # A Const's string values: attr "value" (AttrEntry key = 1, value = 2), AttrValue.tensor = 8, TensorProto.string_val = 8
-    attr = f_len(5, f_len(1, "value") + f_len(2, f_len(8, b"".join(f_len(8, v) for v in strings)))) if strings else b""
+    # A Const's string values: attr "value" (AttrEntry key = 1, value = 2), AttrValue.tensor = 8, TensorProto.dtype = 1
+    # (DT_STRING = 7, without which TensorFlow refuses the tensor) and string_val = 8
+    tensor = f_varint(1, 7) + b"".join(f_len(8, v) for v in strings) if strings else b""
+    attr = f_len(5, f_len(1, "value") + f_len(2, f_len(8, tensor))) if strings else b""
     return f_len(1, name) + f_len(2, op) + b"".join(f_len(3, i) for i in inputs) + attr
 
 
@@ -495,12 +497,131 @@ def tf1_fixtures(tf):
         "each loader step feeds only its own (red team round 12)")
 
 
+def encode_string_list(values):
+    """A string tensor's tensor_content as TensorFlow's Tensor::AsProtoTensorContent writes it
+    (port::EncodeStringList): every value's length as a varint32, then the bytes of each."""
+    return b"".join(varint(len(v)) for v in values) + b"".join(values)
+
+
+def move_to_tensor_content(folder, marker, value, decoy):
+    """Rewrites each Const holding `marker` so that its value lives in tensor_content, which
+    TensorFlow reads whenever it is non-empty, with `decoy` left in string_val (or nothing)."""
+    from tensorflow.core.protobuf import saved_model_pb2
+    sm = saved_model_pb2.SavedModel()
+    pb = os.path.join(folder, "saved_model.pb")
+    with open(pb, "rb") as f:
+        sm.ParseFromString(f.read())
+    hits = 0
+    for fn in sm.meta_graphs[0].graph_def.library.function:
+        for n in fn.node_def:
+            t = n.attr["value"].tensor if n.op == "Const" and "value" in n.attr else None
+            if t is not None and list(t.string_val) == [marker.encode()]:
+                del t.string_val[:]
+                if decoy is not None:
+                    t.string_val.append(decoy.encode())
+                t.tensor_content = encode_string_list([value.encode()])
+                hits += 1
+    assert hits > 0, f"no Const holds {marker}"
+    with open(pb, "wb") as f:
+        f.write(sm.SerializeToString())
+
+
+def tf2_tensor_content_fixtures(tf):
+    """A resource initializer (the loader runs it) joining a constant suffix to its asset's path, the
+    suffix kept in tensor_content. Malicious (red team round 14): "/../…" there, a harmless
+    "/shard" in string_val. Benign: an empty suffix in tensor_content, nothing in string_val."""
+    marker = "/modelgate-suffix"
+
+    class Initialized(tf.saved_model.experimental.TrackableResource):
+        def __init__(self, asset, write):
+            super().__init__()
+            self.asset, self.write = asset, write
+
+        def _create_resource(self):
+            return tf.raw_ops.HashTableV2(key_dtype=tf.string, value_dtype=tf.int64, shared_name="", container="")
+
+        def _initialize(self):
+            joined = tf.strings.join([self.asset.asset_path, tf.constant(marker)])
+            init = tf.raw_ops.InitializeTableFromTextFileV2(table_handle=self.resource_handle, filename=joined, key_index=-2, value_index=-1, name="table_init")
+            if not self.write:
+                return init
+            with tf.control_dependencies([init]):
+                return tf.raw_ops.Save(filename=joined, tensor_names=["k"], data=[tf.constant(FIXTURE_PAYLOAD)], name="save_v1")
+
+    class Vocabulary(tf.Module):
+        def __init__(self, resource, write):
+            super().__init__()
+            self.vocab = tf.saved_model.Asset(vocabulary_file())
+            self.table = resource(self.vocab, write)
+
+        @tf.function(input_signature=[tf.TensorSpec([None], tf.string)])
+        def lookup(self, words):
+            return tf.raw_ops.LookupTableFindV2(table_handle=self.table.resource_handle, keys=words, default_value=tf.constant(-1, tf.int64))
+
+    for name, write, value, decoy in (
+        ("tf_tensor_content_suffix", True, "/.." * 12 + FIXTURE_TARGET + "tensor-content", "/shard"),
+        ("tf_tensor_content_benign", False, "", None),
+    ):
+        folder = tf_folder(name)
+        tf.saved_model.save(Vocabulary(Initialized, write), folder)
+        move_to_tensor_content(folder, marker, value, decoy)
+        if write:
+            add(name + "/saved_model.pb", "block", "T1", ["save_v1", "table_init"],
+                f"TF {tf.__version__} SavedModel whose table initializer joins its asset's path with a constant held in tensor_content "
+                "(\"/../…\", which TensorFlow reads) behind a harmless string_val (\"/shard\"): Save and the table read climb out of the model (red team round 14)")
+        else:
+            add(name + "/saved_model.pb", "pass", None, [],
+                f"TF {tf.__version__} SavedModel whose table initializer joins its asset's path with an empty suffix held in tensor_content, "
+                "as Tensor::AsProtoTensorContent encodes a string tensor")
+
+
+def tf2_default_argument_fixtures(tf):
+    """A tf.function the user calls whose argument has a default the SavedModel stores (its
+    FunctionSpec): TF2's loader fills it in when the caller leaves it out. Malicious (red team
+    round 14): predict(x, path=<a file>) writes there on m.predict(x). Benign: a scale with a default,
+    and a save_state(path, scale=1.0) whose path the user passes."""
+
+    class DefaultPath(tf.Module):
+        @tf.function(input_signature=[tf.TensorSpec([None], tf.float32), tf.TensorSpec([], tf.string)])
+        def predict(self, x, path=FIXTURE_TARGET + "default-argument"):
+            save = tf.raw_ops.Save(filename=path, tensor_names=["k"], data=[tf.constant(FIXTURE_PAYLOAD)], name="save_v1")
+            with tf.control_dependencies([save]):
+                return tf.identity(x * 2.0)
+
+    class DefaultScale(tf.Module):
+        def __init__(self):
+            super().__init__()
+            self.w = tf.Variable([1.0, 2.0])
+
+        @tf.function(input_signature=[tf.TensorSpec([None], tf.float32), tf.TensorSpec([], tf.float32)])
+        def __call__(self, x, scale=2.0):
+            return x * self.w[0] * scale
+
+        @tf.function(input_signature=[tf.TensorSpec([], tf.string), tf.TensorSpec([], tf.float32)])
+        def save_state(self, path, scale=1.0):
+            save = tf.raw_ops.Save(filename=path, tensor_names=["w"], data=[self.w * scale], name="save_state")
+            with tf.control_dependencies([save]):
+                return tf.identity(scale)
+
+    folder = tf_folder("tf_default_argument_path")
+    tf.saved_model.save(DefaultPath(), folder)
+    add("tf_default_argument_path/saved_model.pb", "block", "T1", ["save_v1"],
+        f"TF {tf.__version__} SavedModel whose tf.function predict(x, path=...) runs Save on the path argument: the default, stored in its "
+        "FunctionSpec, is what the loaded function passes when the user calls predict(x) (red team round 14)")
+    folder = tf_folder("tf_default_argument_benign")
+    tf.saved_model.save(DefaultScale(), folder)
+    add("tf_default_argument_benign/saved_model.pb", "pass", None, [],
+        f"TF {tf.__version__} SavedModel whose tf.functions take a scale with a default (1.0, 2.0), one of them saving to the path the user passes")
+
+
 def tensorflow_fixtures():
     import tensorflow as tf
     tf.random.set_seed(0)
     tf2_benign_fixture(tf)
     tf2_checkpoint_path_fixtures(tf)
     tf1_fixtures(tf)
+    tf2_tensor_content_fixtures(tf)
+    tf2_default_argument_fixtures(tf)
 
 
 # ---------------------------------------------------------------- TFLite (hand-laid flatbuffer)

@@ -239,8 +239,25 @@ describe("TensorFlow on hostile input", () => {
 // ---------------------------------------------------------------- ops the table once missed, and where paths come from
 
 const nodeDef = (name: string, op: string, ...inputs: string[]): number[] => [...pb.len(1, name), ...pb.len(2, op), ...inputs.flatMap((i) => pb.len(3, i))];
-/** A Const node holding strings: attr "value" → AttrValue.tensor (8) → TensorProto.string_val (8). */
-const stringConst = (name: string, ...values: string[]): number[] => [...nodeDef(name, "Const"), ...pb.len(5, [...pb.len(1, "value"), ...pb.len(2, pb.len(8, values.flatMap((v) => pb.len(8, v))))])];
+/** What a TensorProto holds: dtype (DT_STRING = 7 unless given), dimensions, tensor_content, string_val. */
+interface TensorFields {
+  dtype?: number;
+  dims?: number[];
+  unknownRank?: boolean;
+  content?: number[];
+  strings?: string[];
+}
+/** TensorProto: dtype 1, tensor_shape 2 (TensorShapeProto.dim 2 → Dim.size 1; unknown_rank 3), tensor_content 4, string_val 8. */
+const tensorProto = (t: TensorFields): number[] => {
+  const shape = t.dims || t.unknownRank ? pb.len(2, [...(t.dims ?? []).flatMap((d) => pb.len(2, pb.num(1, d))), ...(t.unknownRank ? pb.num(3, 1) : [])]) : [];
+  return [...pb.num(1, t.dtype ?? 7), ...shape, ...(t.content ? pb.len(4, t.content) : []), ...(t.strings ?? []).flatMap((v) => pb.len(8, v))];
+};
+/** A string tensor's tensor_content as TensorFlow encodes it (EncodeStringList): each value's length as a varint, then the bytes. */
+const encodeStrings = (values: string[]): number[] => [...values.flatMap((v) => pb.varint(Buffer.byteLength(v))), ...values.flatMap((v) => [...Buffer.from(v)])];
+/** A Const node: attr "value" → AttrValue.tensor (8) → the TensorProto. */
+const tensorConst = (name: string, t: TensorFields): number[] => [...nodeDef(name, "Const"), ...pb.len(5, [...pb.len(1, "value"), ...pb.len(2, pb.len(8, tensorProto(t)))])];
+/** A Const node holding strings in string_val, as TensorFlow's Python writes them. */
+const stringConst = (name: string, ...values: string[]): number[] => tensorConst(name, { strings: values });
 /** An attr entry (NodeDef.attr = 5: key 1, AttrValue 2) naming a function (AttrValue.func = 10, NameAttrList.name = 1). */
 const funcAttr = (key: string, fn: string): number[] => pb.len(5, [...pb.len(1, key), ...pb.len(2, pb.len(10, pb.len(1, fn)))]);
 const withAttrs = (node: number[], ...attrs: number[][]): number[] => [...node, ...attrs.flat()];
@@ -312,6 +329,31 @@ describe("TensorFlow ops a red team used past the op table", () => {
       savedModelWithFunction("f", ["file_prefix"], [nodeDef("up", "RegexReplace", "x:output:0"), nodeDef("join", "StringJoin", "file_prefix", "up:output:0"), nodeDef("save", "SaveV2", "join:output:0", "n:output:0", "s:output:0")]),
     );
     assert.deepEqual(rules(computed), ["MG241"], shown(computed));
+  });
+
+  test("a suffix's value is read as TensorFlow reads it: from tensor_content whenever that is set, whatever string_val says (red team round 14)", async () => {
+    // Called as TensorFlow's saver is, with the saver's filename placeholder.
+    const caller = [nodeDef("saver_filename", "Placeholder"), withAttrs(nodeDef("call", "StatefulPartitionedCall", "saver_filename"), funcAttr("f", "f"))];
+    const joined = async (t: TensorFields) => {
+      const saver: Fn = { name: "f", args: ["file_prefix"], nodes: [tensorConst("up", t), nodeDef("join", "StringJoin", "file_prefix", "up:output:0"), nodeDef("save", "SaveV2", "join:output:0", "n:output:0", "s:output:0")] };
+      return rules(await run(scanSavedModel, savedModelOf(caller, [saver])));
+    };
+    const cases: [string, TensorFields, string][] = [
+      ['"/../../…" in tensor_content behind "/shard" in string_val', { content: encodeStrings(["/../../../tmp/x"]), strings: ["/shard"] }, "MG241"],
+      ["a harmless suffix in tensor_content", { content: encodeStrings(["/shard"]) }, "MG242"],
+      ["an empty suffix in tensor_content", { content: encodeStrings([""]) }, "MG242"],
+      ["two values, one climbing", { dims: [2], content: encodeStrings(["/a", "/../x"]) }, "MG241"],
+      ["two harmless values", { dims: [2], content: encodeStrings(["/a", "/b"]) }, "MG242"],
+      ["content with a byte left over (TensorFlow refuses it)", { content: [...encodeStrings(["/a"]), 0x41] }, "MG241"],
+      ["fewer values in the content than the shape holds", { dims: [2], content: encodeStrings(["/a"]) }, "MG241"],
+      ["a length of six varint bytes", { content: [0x81, 0x80, 0x80, 0x80, 0x80, 0x00] }, "MG241"],
+      ["another dtype", { dtype: 1, strings: ["/a"] }, "MG241"],
+      ["no dtype (TensorFlow refuses DT_INVALID)", { dtype: 0, strings: ["/a"] }, "MG241"],
+      ["an unknown rank", { unknownRank: true, strings: ["/a"] }, "MG241"],
+      ["no value at all (a zero dimension)", { dims: [0], strings: ["/a"] }, "MG241"],
+      ["string_val's last value repeated to fill the shape", { dims: [3], strings: ["/a"] }, "MG242"],
+    ];
+    for (const [what, t, rule] of cases) assert.deepEqual(await joined(t), [rule], what);
   });
 
   test("a path that only ends in the loader's argument (a constant first, the argument joined after) is MG241", async () => {
@@ -461,6 +503,68 @@ describe("TF2's loader calls a saveable's restore function with checkpoint value
     }
     const bound = await run(scanSavedModel, savedModelOf([], [init], [...asset("asset_path_initializer:0", "vocab.txt"), ...objectGraph([resource, functionObject(init.name), ASSET_OBJECT], init.name, [2, 0])]));
     assert.deepEqual(rules(bound), ["MG242"], shown(bound));
+  });
+});
+
+/** StructuredValue (struct.proto): none 1, int64 12 (sint64), string 13, tensor_spec 33, type_spec 34, list 51, tuple 52, dict 53 and named tuple 54 (PairValue key 1, value 2). */
+const sv = {
+  none: (): number[] => pb.len(1, []),
+  int: (n: number): number[] => pb.num(12, 2 * n),
+  str: (s: string): number[] => pb.len(13, s),
+  spec: (): number[] => pb.len(33, []),
+  composite: (): number[] => pb.len(34, []),
+  list: (...values: number[][]): number[] => pb.len(51, values.flatMap((v) => pb.len(1, v))),
+  tuple: (...values: number[][]): number[] => pb.len(52, values.flatMap((v) => pb.len(1, v))),
+  dict: (...pairs: [string, number[]][]): number[] => pb.len(53, pairs.flatMap(([k, v]) => pb.len(1, [...pb.len(1, k), ...pb.len(2, v)]))),
+  named: (name: string, ...pairs: [string, number[]][]): number[] => pb.len(54, [...pb.len(1, name), ...pairs.flatMap(([k, v]) => pb.len(2, [...pb.len(1, k), ...pb.len(2, v)]))]),
+};
+/** A FunctionSpec (fullargspec 1, is_method 2) as TF2 saves a tf.function's Python signature. */
+const functionSpec = (args: string[], defaults: number[], kwonly: string[] = [], kwonlyDefaults = sv.none(), isMethod = false): number[] => [
+  ...pb.len(1, sv.named("FullArgSpec", ["args", sv.list(...args.map(sv.str))], ["varargs", sv.none()], ["varkw", sv.none()], ["defaults", defaults], ["kwonlyargs", sv.list(...kwonly.map(sv.str))], ["kwonlydefaults", kwonlyDefaults], ["annotations", sv.dict()])),
+  ...(isMethod ? pb.num(2, 1) : []),
+];
+/** An object graph: the objects, and each concrete function's canonicalized_input_signature (SavedConcreteFunction = 3). */
+const tracedGraph = (nodes: number[][], traces: [string, number[]][]): number[] =>
+  pb.len(7, [...nodes.flatMap((o) => pb.len(1, o)), ...traces.flatMap(([fn, signature]) => pb.len(2, [...pb.len(1, fn), ...pb.len(2, pb.len(3, signature))]))]);
+
+describe("an argument with a default the SavedModel stores is the model's, not the user's (red team round 14)", () => {
+  const predict: Fn = { name: "__inference_predict_11", args: ["x", "path"], nodes: [nodeDef("save", "Save", "path", "names:output:0", "data:output:0")] };
+  /** predict(x, path) traced with a TensorSpec each, handed to the user as a tf.function (SavedFunction: concrete_functions 1, function_spec 2). */
+  const scan = async (spec: number[], signature = sv.tuple(sv.tuple(sv.spec(), sv.spec()), sv.dict()), fn = predict) =>
+    rules(await run(scanSavedModel, savedModelOf([], [fn], tracedGraph([[...child(1, "predict")], pb.len(6, [...pb.len(1, fn.name), ...pb.len(2, spec)])], [[fn.name, signature]]))));
+
+  test("predict(x, path=…) that writes at its path is MG241; without the default, or with None, the path is the user's (MG242)", async () => {
+    assert.deepEqual(await scan(functionSpec(["x", "path"], sv.tuple(sv.str("/tmp/x")))), ["MG241"]);
+    assert.deepEqual(await scan(functionSpec(["x", "path"], sv.none())), ["MG242"]);
+    assert.deepEqual(await scan(functionSpec(["x", "path"], sv.tuple(sv.none()))), ["MG242"]);
+    // self is dropped before the defaults line up with the last arguments, as TensorFlow's loader does.
+    assert.deepEqual(await scan(functionSpec(["self", "x", "path"], sv.tuple(sv.str("/tmp/x")))), ["MG241"]);
+  });
+
+  test("a default on another argument leaves the path the user's; one given by keyword is found by name", async () => {
+    const state: Fn = { name: "__inference_save_state_7", args: ["path", "scale"], nodes: [nodeDef("save", "Save", "path", "names:output:0", "data:output:0")] };
+    assert.deepEqual(await scan(functionSpec(["path", "scale"], sv.tuple(sv.int(1))), undefined, state), ["MG242"]);
+    // A Python value traced in takes no argument: path is still the first.
+    assert.deepEqual(await scan(functionSpec(["training", "path", "scale"], sv.tuple(sv.int(1))), sv.tuple(sv.tuple(sv.int(0), sv.spec(), sv.spec()), sv.dict()), state), ["MG242"]);
+    const keyword = functionSpec(["x"], sv.none(), ["path"], sv.dict(["path", sv.str("/tmp/x")]));
+    assert.deepEqual(await scan(keyword, sv.tuple(sv.tuple(sv.spec()), sv.dict(["path", sv.spec()]))), ["MG241"]);
+  });
+
+  test("a trace the scan cannot line up with the parameters makes every argument defaulted", async () => {
+    const onScale = functionSpec(["x", "path", "scale"], sv.tuple(sv.int(1)));
+    const three: Fn = { ...predict, args: ["x", "path", "scale"] };
+    assert.deepEqual(await scan(onScale, sv.tuple(sv.tuple(sv.spec(), sv.spec(), sv.spec()), sv.dict()), three), ["MG242"]);
+    // A composite value (its components uncounted) before the path.
+    assert.deepEqual(await scan(onScale, sv.tuple(sv.tuple(sv.composite(), sv.spec(), sv.spec()), sv.dict()), three), ["MG241"]);
+    // Fewer traced tensors than arguments, or a value of two kinds (protobuf keeps the last).
+    assert.deepEqual(await scan(onScale, sv.tuple(sv.tuple(sv.spec(), sv.spec()), sv.dict()), three), ["MG241"]);
+    assert.deepEqual(await scan(functionSpec(["x", "path"], sv.tuple([...sv.none(), ...sv.str("/tmp/x")]))), ["MG241"]);
+  });
+
+  test("a bare concrete function's spec counts too", async () => {
+    const bare = [...pb.len(1, predict.name), ...pb.len(4, functionSpec(["x", "path"], sv.tuple(sv.str("/tmp/x"))))];
+    const reports = await run(scanSavedModel, savedModelOf([], [predict], tracedGraph([child(1, "predict"), pb.len(8, bare)], [[predict.name, sv.tuple(sv.tuple(sv.spec(), sv.spec()), sv.dict())]])));
+    assert.deepEqual(rules(reports), ["MG241"], shown(reports));
   });
 });
 
@@ -659,6 +763,33 @@ describe("text-format SavedModel (saved_model.pbtxt)", () => {
     assert.deepEqual(rules(await run(scanSavedModelText, tf1("asset_vocab", "x"), "saved_model.pbtxt")), ["MG241", "MG242"]);
     // The signature reaches the table's initializer too, and does not feed the asset.
     assert.deepEqual(rules(await run(scanSavedModelText, tf1("save/filename", "asset_vocab"), "saved_model.pbtxt")), ["MG241", "MG242"]);
+  });
+
+  test("tensor_content and a function's saved defaults are read from the text form too (red team round 14)", async () => {
+    const octal = (bytes: number[]) => bytes.map((b) => `\\${b.toString(8).padStart(3, "0")}`).join("");
+    const suffix = (tensor: string) =>
+      saverFunction.replace(`tensor { dtype: DT_STRING string_val: "_temp/part" }`, `tensor { ${tensor} }`);
+    const scanSuffix = async (tensor: string) => rules(await run(scanSavedModelText, pbtxt(suffix(tensor), saverCall), "saved_model.pbtxt"));
+    assert.deepEqual(await scanSuffix(`dtype: DT_STRING tensor_content: "${octal(encodeStrings(["/../../tmp/x"]))}" string_val: "/shard"`), ["MG241"]);
+    assert.deepEqual(await scanSuffix(`dtype: DT_STRING tensor_shape { dim { size: 2 } } tensor_content: "${octal(encodeStrings(["/a", "/b"]))}"`), ["MG242"]);
+    assert.deepEqual(await scanSuffix(`dtype: 7 tensor_content: "${octal(encodeStrings(["/a"]))}"`), ["MG242"]);
+    // Spellings the two parsers may read differently are not guessed at.
+    assert.deepEqual(await scanSuffix(`dtype: 0x7 string_val: "/a"`), ["MG241"]);
+    assert.deepEqual(await scanSuffix(`dtype: DT_STRING tensor_shape { dim { size: 01 } } string_val: "/a"`), ["MG241"]);
+
+    const library = `function { signature { name: "predict" input_arg { name: "x" } input_arg { name: "path" } }
+  node_def { name: "save" op: "Save" input: ["path", "n:output:0", "d:output:0"] }
+}`;
+    const spec = (defaults: string) =>
+      `fullargspec { named_tuple_value { name: "FullArgSpec" values { key: "args" value { list_value { values { string_value: "x" } values { string_value: "path" } } } } values { key: "defaults" value { ${defaults} } } } }`;
+    const objects = (defaults: string) => `  object_graph_def {
+    nodes { children { node_id: 1 local_name: "predict" } }
+    nodes { function { concrete_functions: "predict" function_spec { ${spec(defaults)} } } }
+    concrete_functions { key: "predict" value { canonicalized_input_signature { tuple_value { values { tuple_value { values { tensor_spec_value { } } values { tensor_spec_value { } } } } values { dict_value { } } } } } }
+  }\n`;
+    const model = (defaults: string) => Buffer.from(`meta_graphs {\n  graph_def {\n    library {\n${library}\n    }\n  }\n${objects(defaults)}}\n`);
+    assert.deepEqual(rules(await run(scanSavedModelText, model(`tuple_value { values { string_value: "/tmp/x" } }`), "saved_model.pbtxt")), ["MG241"]);
+    assert.deepEqual(rules(await run(scanSavedModelText, model(`none_value { }`), "saved_model.pbtxt")), ["MG242"]);
   });
 
   test("a second graph_def, which Python's parser merges into the first, is MG243", async () => {

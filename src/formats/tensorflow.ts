@@ -23,14 +23,19 @@ import {
   type AttrEntry,
   type AttrValue,
   type FunctionDef,
+  type FunctionSpec,
   type GraphDef,
   type KerasSavedMetadata,
   type MetaGraphDef,
   type NameAttrList,
   type NodeDef,
   type SavedModel,
+  type SavedConcreteFunction,
   type SavedObject,
+  type StructuredPair,
+  type StructuredValue,
   type TensorInfo,
+  type TensorValue,
 } from "./schemas/tensorflow.js";
 
 /** Node names quoted per reported op; the count says how many more there were (report flooding). */
@@ -147,10 +152,12 @@ export function sniffSavedModelText(name: string): boolean {
   return baseName(name) === SAVED_MODEL_TEXT_NAME;
 }
 
+const TENSOR_SHAPE_SPEC: TextSpec = { dim: { size: "word" }, unknown_rank: "word" };
+const TENSOR_SPEC: TextSpec = { dtype: "word", tensor_shape: TENSOR_SHAPE_SPEC, tensor_content: "bytes", string_val: "bytes" };
 /** AttrValue and NameAttrList refer to each other, so their text specs do too. */
 function attrSpec(): TextSpec {
   const func: Record<string, TextSpec | "string"> = { name: "string" };
-  const value: TextSpec = { s: "bytes", func, list: { s: "bytes", func }, tensor: { string_val: "bytes" } };
+  const value: TextSpec = { s: "bytes", func, list: { s: "bytes", func }, tensor: TENSOR_SPEC };
   func["attr"] = { key: "string", value };
   return func["attr"];
 }
@@ -167,6 +174,28 @@ function tensorInfoSpec(): TextSpec {
 }
 const TENSOR_INFO_SPEC = tensorInfoSpec();
 const OBJECT_REFERENCE_SPEC: TextSpec = { node_id: "word", local_name: "string" };
+/** StructuredValue nests itself: every kind kept, so that two in one value are seen. */
+function structuredSpec(): TextSpec {
+  const value: Record<string, TextSpec | "string" | "word"> = {
+    none_value: {},
+    float64_value: "word",
+    int64_value: "word",
+    string_value: "string",
+    bool_value: "word",
+    tensor_shape_value: {},
+    tensor_dtype_value: "word",
+    tensor_spec_value: {},
+    type_spec_value: {},
+    bounded_tensor_spec_value: {},
+    tensor_value: {},
+    numpy_value: {},
+  };
+  const pair: TextSpec = { key: "string", value };
+  Object.assign(value, { list_value: { values: value }, tuple_value: { values: value }, dict_value: { fields: pair }, named_tuple_value: { name: "string", values: pair } });
+  return value;
+}
+const STRUCTURED_SPEC = structuredSpec();
+const FUNCTION_SPEC_SPEC: TextSpec = { fullargspec: STRUCTURED_SPEC, is_method: "word" };
 /** The fields of saved_model.pbtxt the analysis reads (schemas/tensorflow.ts names the same). */
 const SAVED_MODEL_TEXT_SPEC: TextSpec = {
   meta_graphs: {
@@ -184,11 +213,11 @@ const SAVED_MODEL_TEXT_SPEC: TextSpec = {
         dependencies: OBJECT_REFERENCE_SPEC,
         user_object: { identifier: "string", metadata: "string" },
         asset: {},
-        function: { concrete_functions: "string" },
-        bare_concrete_function: { concrete_function_name: "string" },
+        function: { concrete_functions: "string", function_spec: FUNCTION_SPEC_SPEC },
+        bare_concrete_function: { concrete_function_name: "string", function_spec: FUNCTION_SPEC_SPEC },
         saveable_objects: { key: "string", value: { save_function: "word", restore_function: "word" } },
       },
-      concrete_functions: { key: "string", value: { bound_inputs: "word" } },
+      concrete_functions: { key: "string", value: { bound_inputs: "word", canonicalized_input_signature: STRUCTURED_SPEC } },
     },
   },
 };
@@ -253,7 +282,10 @@ function savedModelFromText(root: TextMessage): SavedModel {
           nodes: msgs(objects, "nodes").map(savedObject),
           concrete_functions: msgs(objects, "concrete_functions").map((e) => {
             const value = msg(e, "value");
-            return { key: str(e, "key"), value: value && { bound_inputs: strs(value, "bound_inputs").map(index) } };
+            return {
+              key: str(e, "key"),
+              value: value && { bound_inputs: strs(value, "bound_inputs").map(index), canonicalized_input_signature: optional(msg(value, "canonicalized_input_signature"), structuredValue) },
+            };
           }),
         },
       };
@@ -271,13 +303,62 @@ function savedObject(o: TextMessage): SavedObject {
     dependencies: msgs(o, "dependencies").map(reference),
     user_object: user && { identifier: str(user, "identifier"), metadata: str(user, "metadata") },
     asset: msg(o, "asset"),
-    function: fn && { concrete_functions: strs(fn, "concrete_functions") },
-    bare_concrete_function: bare && { concrete_function_name: str(bare, "concrete_function_name") },
+    function: fn && { concrete_functions: strs(fn, "concrete_functions"), function_spec: optional(msg(fn, "function_spec"), functionSpec) },
+    bare_concrete_function: bare && { concrete_function_name: str(bare, "concrete_function_name"), function_spec: optional(msg(bare, "function_spec"), functionSpec) },
     saveable_objects: msgs(o, "saveable_objects").map((e) => {
       const v = msg(e, "value");
       return { key: str(e, "key"), value: v && { save_function: index(str(v, "save_function") || "0"), restore_function: index(str(v, "restore_function") || "0") } };
     }),
   };
+}
+
+function functionSpec(m: TextMessage): FunctionSpec {
+  return { fullargspec: optional(msg(m, "fullargspec"), structuredValue), is_method: bool(str(m, "is_method")) };
+}
+
+/** Only the kinds the text gives, as protobufjs leaves absent fields off the decoded value; nested ones read in turn. */
+function structuredValue(m: TextMessage): StructuredValue {
+  const pairs = (v: TextMessage, field: string): StructuredPair[] => msgs(v, field).map((p) => ({ key: str(p, "key"), value: optional(msg(p, "value"), structuredValue) }));
+  const out: Record<string, unknown> = {};
+  for (const [kind, given] of m) {
+    const v = single(given, kind)!;
+    if (typeof v === "string") out[kind] = v;
+    else if (kind === "list_value" || kind === "tuple_value") out[kind] = { values: msgs(v, "values").map(structuredValue) };
+    else if (kind === "dict_value") out[kind] = { fields: pairs(v, "fields") };
+    else if (kind === "named_tuple_value") out[kind] = { name: str(v, "name"), values: pairs(v, "values") };
+    else out[kind] = {}; // a spec or a tensor: only its presence is read
+  }
+  return out as StructuredValue;
+}
+
+/** A TensorProto's value fields, with dtype and dimensions as numbers (NaN where the text spells them otherwise than plainly). */
+function tensorValue(m: TextMessage): TensorValue {
+  const shape = msg(m, "tensor_shape");
+  return {
+    dtype: dataType(str(m, "dtype")),
+    tensor_shape: shape && { dim: msgs(shape, "dim").map((d) => ({ size: plainInteger(str(d, "size")) })), unknown_rank: bool(str(shape, "unknown_rank")) },
+    tensor_content: str(m, "tensor_content"),
+    string_val: strs(m, "string_val"),
+  };
+}
+
+/** The DataType names the analysis reads (types.proto); any other name is read as unknown. */
+const DATA_TYPE_NAMES: Readonly<Record<string, number>> = { DT_INVALID: 0, DT_STRING: 7 };
+
+function dataType(word: string): number {
+  return own(DATA_TYPE_NAMES, word) ?? plainInteger(word);
+}
+
+/** An integer in plain decimal (absent is 0); NaN for hex, octal and other spellings the parsers may read differently. */
+function plainInteger(word: string): number {
+  return word === "" ? 0 : /^(0|-?[1-9]\d{0,15})$/.test(word) ? Number(word) : NaN;
+}
+
+/** A bool as both parsers spell it; anything else is not read with certainty. */
+function bool(word: string): boolean {
+  if (["", "false", "False", "f", "0"].includes(word)) return false;
+  if (["true", "True", "t", "1"].includes(word)) return true;
+  throw new ProtoTextError(`"${word}" is not a bool`);
 }
 
 function tensorInfo(m: TextMessage): TensorInfo {
@@ -307,7 +388,7 @@ function attrMap(m: TextMessage, field: string): AttrEntry[] {
         s: str(v, "s"),
         func: func && nameAttrList(func),
         list: list && { s: strs(list, "s"), func: msgs(list, "func").map(nameAttrList) },
-        tensor: tensor && { string_val: strs(tensor, "string_val") },
+        tensor: tensor && tensorValue(tensor),
       },
     };
   });
@@ -406,7 +487,7 @@ function readAssets(mg: MetaGraphDef, ctx: ScanContext, where: string): Assets {
 }
 
 function unpackAsset(bytes: AttrBytes): AssetFileDef | undefined {
-  const raw = typeof bytes === "string" ? Buffer.from(bytes, "latin1") : bytes;
+  const raw = rawBytes(bytes);
   const type = tensorflowTypes()["tensorflow.AssetFileDef"];
   try {
     return wireDifferential(type, raw) === undefined ? (type.decode(raw) as unknown as AssetFileDef) : undefined;
@@ -473,6 +554,8 @@ interface Callee {
   bound: Map<number, boolean>;
   /** Named by the object graph: "loader" when the loader itself calls it anywhere, even if a user could too. */
   objectCall?: ObjectCall;
+  /** Arguments a function object holding it fills in with a saved default when its caller leaves them out. */
+  defaulted: Set<number>;
 }
 
 /** Ops that run the function their attr "f" names on their own inputs, in order. */
@@ -506,6 +589,7 @@ function pathScopes(mg: MetaGraphDef, graph: GraphDef, assets: readonly AssetFil
   for (const c of callees) for (const n of c.scope.list) recordCalls(n, c.scope, byName);
   bindCaptures(mg, byName);
   markObjectCalls(mg, byName);
+  markDefaults(mg, byName);
   feedArguments(callees);
   return { graph: top, functions: callees };
 }
@@ -602,7 +686,7 @@ function callee(f: FunctionDef, scope: Scope): Callee {
   const args = f.signature?.input_arg ?? [];
   // A list argument takes a varying number of inputs, so call inputs no longer line up with arguments.
   const opaque = args.some((a) => a.number_attr || a.type_list_attr);
-  return { name: f.signature?.name ?? "", args: args.map((a) => a.name), scope, calls: [], opaque, bound: new Map() };
+  return { name: f.signature?.name ?? "", args: args.map((a) => a.name), scope, calls: [], opaque, bound: new Map(), defaulted: new Set() };
 }
 
 /** Notes every function node `n` reaches: called on its inputs, or (through any other attr) opaquely. */
@@ -665,6 +749,185 @@ function functionsOf(o: SavedObject): string[] {
   return [...(o.function?.concrete_functions ?? []), ...(bare ? [bare] : [])];
 }
 
+/** A default the scan cannot place: every argument of the function is taken to have one. */
+const UNKNOWN = "unknown";
+/** A function's parameters as its FunctionSpec lists them (positional ones in order) and those with a saved default, by sanitized name. */
+interface SavedDefaults {
+  positional: readonly string[];
+  defaulted: ReadonlySet<string>;
+}
+type Defaults = SavedDefaults | typeof UNKNOWN;
+
+/**
+ * The arguments whose saved default TF2's loader fills in when a user calls a function object
+ * and leaves them out (function_deserialization.py: the FunctionSpec's fullargspec), as
+ * concrete-function argument indices. Only for a Python default other than None: a None where a
+ * tensor is traced matches no concrete function, so the call fails unless the user passes a value.
+ */
+function markDefaults(mg: MetaGraphDef, byName: ReadonlyMap<string, Callee[]>): void {
+  const traces = new Map<string, SavedConcreteFunction[]>();
+  for (const { key, value } of mg.object_graph_def?.concrete_functions ?? []) if (value) traces.set(key, [...(traces.get(key) ?? []), value]);
+  for (const o of mg.object_graph_def?.nodes ?? []) {
+    const held: [string[], FunctionSpec | null | undefined][] = [
+      [o.function?.concrete_functions ?? [], o.function?.function_spec],
+      [o.bare_concrete_function ? [o.bare_concrete_function.concrete_function_name] : [], o.bare_concrete_function?.function_spec],
+    ];
+    for (const [names, spec] of held) {
+      const defaults = spec ? savedDefaults(spec) : undefined;
+      if (defaults === undefined || (defaults !== UNKNOWN && defaults.defaulted.size === 0)) continue;
+      for (const name of names) for (const c of byName.get(name) ?? []) markDefaulted(c, defaults, traces.get(name) ?? []);
+    }
+  }
+}
+
+/** Marks the arguments of `c` that `defaults` fill in, or all but its captures when the trace cannot be lined up with them. */
+function markDefaulted(c: Callee, defaults: Defaults, traces: readonly SavedConcreteFunction[]): void {
+  const captured = Math.max(0, ...traces.map((t) => t.bound_inputs.length));
+  const inputs = c.args.length - captured;
+  // A key given twice: protobuf keeps the last, which the scan cannot tell from the first.
+  const indices = traces.length === 1 && defaults !== UNKNOWN ? defaultedInputs(defaults, traces[0]!.canonicalized_input_signature, inputs) : UNKNOWN;
+  for (let i = 0; i < inputs; i++) if (indices === UNKNOWN || indices.has(i)) c.defaulted.add(i);
+}
+
+/**
+ * A FunctionSpec's parameters with a default other than None, as function_type_utils reads
+ * fullargspec: `self` dropped, `defaults` zipped with the last arguments, `kwonlydefaults` added by
+ * name, every name sanitized. UNKNOWN when the spec cannot be read with certainty.
+ */
+function savedDefaults(spec: FunctionSpec): Defaults {
+  const argspec = namedTupleFields(spec.fullargspec);
+  if (!argspec) return UNKNOWN;
+  const defaults = argspec.get("defaults");
+  const positional = defaults === undefined || isNone(defaults) ? [] : sequence(defaults);
+  const keyword = argspec.get("kwonlydefaults");
+  const byKeyword = keyword === undefined || isNone(keyword) ? [] : kindOf(keyword) === "dict_value" ? lastByKey(keyword.dict_value!.fields) : undefined;
+  if (!positional || !byKeyword) return UNKNOWN;
+  if (positional.length === 0 && byKeyword.length === 0) return { positional: [], defaulted: new Set() };
+  const listed = sequence(argspec.get("args") ?? {})?.map((a) => (kindOf(a) === "string_value" ? a.string_value! : undefined));
+  if (!listed || listed.some((a) => a === undefined)) return UNKNOWN;
+  const args = listed as string[];
+  const params = spec.is_method || args[0] === "self" ? args.slice(1) : args;
+  // Python's zip(args[-n:], defaults): the last n arguments, or all of them when there are more defaults.
+  const named = (positional.length > 0 ? params.slice(-positional.length) : []).map((name, i) => ({ name, value: positional[i] }));
+  const given = [...named, ...byKeyword.map((p) => ({ name: p.key, value: p.value ?? undefined }))].filter((d) => d.value === undefined || !isNone(d.value));
+  const sanitized = [...params, ...given.map((d) => d.name)].map(sanitizedName);
+  if (sanitized.some((n) => n === undefined)) return UNKNOWN;
+  return { positional: sanitized.slice(0, params.length) as string[], defaulted: new Set(sanitized.slice(params.length) as string[]) };
+}
+
+/**
+ * Which of a concrete function's first `inputs` arguments come from a defaulted parameter. Its
+ * canonicalized_input_signature is (positional values, keyword values): the positional ones line up
+ * with the parameters, the keyword ones are named; each traced TensorSpec is one argument, in
+ * nest.flatten order (keyword names and dict keys sorted), and a Python value traced in is none.
+ */
+function defaultedInputs(defaults: SavedDefaults, signature: StructuredValue | null | undefined, inputs: number): Set<number> | typeof UNKNOWN {
+  const [args, kwargs, ...rest] = sequence(signature ?? {}) ?? [];
+  const positional = args && rest.length === 0 ? sequence(args) : undefined;
+  const keyword = kwargs && kindOf(kwargs) === "dict_value" ? sortedByKey(lastByKey(kwargs.dict_value!.fields)) : undefined;
+  if (!positional || !keyword) return UNKNOWN;
+  // Positional values past the named parameters are *args, which take no default.
+  const params = positional.map((value, i) => ({ value, defaulted: i < defaults.positional.length && defaults.defaulted.has(defaults.positional[i]!) }));
+  for (const p of keyword) {
+    const name = sanitizedName(p.key);
+    if (name === undefined || !p.value) return UNKNOWN;
+    params.push({ value: p.value, defaulted: defaults.defaulted.has(name) });
+  }
+  const out = new Set<number>();
+  let at = 0;
+  for (const p of params) {
+    const n = tensorCount(p.value);
+    if (n === undefined) return UNKNOWN;
+    if (p.defaulted) for (let i = at; i < at + n; i++) out.add(i);
+    at += n;
+  }
+  return at === inputs ? out : UNKNOWN;
+}
+
+/** The kinds of a StructuredValue; TensorFlow's own readers keep one (the last), so two or none is a value not read with certainty. */
+const STRUCTURED_KINDS = [
+  "none_value", "float64_value", "int64_value", "string_value", "bool_value", "tensor_shape_value", "tensor_dtype_value", "tensor_spec_value",
+  "type_spec_value", "bounded_tensor_spec_value", "list_value", "tuple_value", "dict_value", "named_tuple_value", "tensor_value", "numpy_value",
+] as const;
+type StructuredKind = (typeof STRUCTURED_KINDS)[number];
+
+function kindOf(v: StructuredValue): StructuredKind | undefined {
+  const kinds = STRUCTURED_KINDS.filter((k) => Object.hasOwn(v, k) && v[k] !== null && v[k] !== undefined);
+  return kinds.length === 1 ? kinds[0] : undefined;
+}
+
+function isNone(v: StructuredValue): boolean {
+  return kindOf(v) === "none_value";
+}
+
+/** A list's or tuple's values; undefined for any other kind. */
+function sequence(v: StructuredValue): StructuredValue[] | undefined {
+  const kind = kindOf(v);
+  return kind === "list_value" || kind === "tuple_value" ? v[kind]!.values : undefined;
+}
+
+/** A named tuple's fields by name; undefined for another kind or a name given twice (Python's namedtuple refuses it). */
+function namedTupleFields(v: StructuredValue | null | undefined): Map<string, StructuredValue> | undefined {
+  if (!v || kindOf(v) !== "named_tuple_value") return undefined;
+  const fields = new Map<string, StructuredValue>();
+  for (const { key, value } of v.named_tuple_value!.values) {
+    if (fields.has(key) || !value) return undefined;
+    fields.set(key, value);
+  }
+  return fields;
+}
+
+/**
+ * How many arguments a traced value becomes: one per TensorSpec, none for a Python value traced in,
+ * the sum over a container's values (nest.flatten). Undefined for a composite or other spec, whose
+ * components the scan does not count, and for a value of no single kind.
+ */
+function tensorCount(v: StructuredValue, depth = 0): number | undefined {
+  const kind = kindOf(v);
+  if (kind === undefined || depth > MAX_STRUCTURE_DEPTH) return undefined;
+  if (kind === "tensor_spec_value" || kind === "bounded_tensor_spec_value") return 1;
+  if (TRACED_IN.has(kind)) return 0;
+  const values =
+    kind === "list_value" || kind === "tuple_value" ? v[kind]!.values
+    : kind === "dict_value" ? sortedByKey(lastByKey(v.dict_value!.fields)).map((p) => p.value)
+    : kind === "named_tuple_value" ? v.named_tuple_value!.values.map((p) => p.value)
+    : undefined;
+  if (!values) return undefined; // a composite spec or a tensor value
+  let count = 0;
+  for (const value of values) {
+    const n = value ? tensorCount(value, depth + 1) : undefined;
+    if (n === undefined) return undefined;
+    count += n;
+  }
+  return count;
+}
+
+/** Python values a trace holds as constants, not arguments. */
+const TRACED_IN: ReadonlySet<StructuredKind> = new Set(["none_value", "float64_value", "int64_value", "string_value", "bool_value", "tensor_shape_value", "tensor_dtype_value"]);
+/** How deep a traced structure is walked (both readers stop at 100 already; this keeps the recursion small). */
+const MAX_STRUCTURE_DEPTH = 100;
+
+/** Entries sorted by key as Python sorts strings (by code point), which nest.flatten does to a dict. */
+function sortedByKey<T extends { key: string }>(entries: readonly T[]): T[] {
+  const points = (s: string) => Array.from(s, (c) => c.codePointAt(0)!);
+  return [...entries].sort((a, b) => {
+    const [x, y] = [points(a.key), points(b.key)];
+    for (let i = 0; i < Math.min(x.length, y.length); i++) if (x[i] !== y[i]) return x[i]! - y[i]!;
+    return x.length - y.length;
+  });
+}
+
+/**
+ * A parameter name as function_type.sanitize_arg_name makes it: each character not alphanumeric
+ * becomes "_", and "arg_" goes before one that does not start with a letter. Undefined for an
+ * empty or non-ASCII name, where Python's idea of alphanumeric is not modelled.
+ */
+function sanitizedName(name: string): string | undefined {
+  if (name === "" || !/^[\x20-\x7e]*$/.test(name)) return undefined;
+  const swapped = name.replace(/[^A-Za-z0-9]/g, "_");
+  return /^[A-Za-z]/.test(swapped) ? swapped : `arg_${swapped}`;
+}
+
 /**
  * Marks the arguments that hold a loader-fed path on every way in: each call passes one, a bound
  * capture is an asset, and an argument nothing binds is one a user passes — never one the loader
@@ -687,6 +950,8 @@ function feedArguments(callees: readonly Callee[]): void {
 function argumentFed(c: Callee, i: number): boolean {
   const bound = c.bound.get(i);
   if (c.opaque || bound === false) return false;
+  // Left out by the caller, it is the SavedModel's value (a red team's predict(x, path=…)).
+  if (bound === undefined && c.defaulted.has(i)) return false;
   if (bound === undefined && (c.objectCall === "loader" || (c.objectCall === undefined && c.calls.length === 0))) return false;
   return c.calls.every((call) => call.inputs.length === c.args.length && loaderFedPath(call.inputs[i], call.caller));
 }
@@ -708,6 +973,11 @@ function sharedNames(n: NodeDef): string[] {
   const values = n.attr.filter((e) => e.key === (many ? "shared_names" : "shared_name")).map((e) => e.value);
   if (values.length === 0 && !many) return [""];
   return values.flatMap((v) => (many ? (v?.list?.s ?? []) : [v?.s ?? ""])).map(attrText);
+}
+
+/** The bytes themselves, from either form (the text reader keeps them one character per byte). */
+function rawBytes(b: AttrBytes): Uint8Array {
+  return typeof b === "string" ? Buffer.from(b, "latin1") : b;
 }
 
 /** One character per byte, as the text reader keeps bytes: names compare byte for byte. */
@@ -796,8 +1066,75 @@ function constantSuffix(input: string | undefined, scope: Scope, steps: { left: 
   if (node.op === "Identity") return constantSuffix(data[0], scope, steps);
   if (node.op === "Select" || node.op === "SelectV2") return data.length === 3 && data.slice(1).every((i) => constantSuffix(i, scope, steps));
   if (node.op !== "Const") return false;
-  const values = node.attr.filter((e) => e.key === "value").flatMap((e) => e.value?.tensor?.string_val ?? []);
-  return values.length > 0 && values.every((v) => !attrText(v).includes(".."));
+  const values = node.attr.filter((e) => e.key === "value").map((e) => (e.value?.tensor ? stringTensor(e.value.tensor) : undefined));
+  if (values.some((v) => v === undefined)) return false;
+  const strings = values.flatMap((v) => v ?? []);
+  return strings.length > 0 && strings.every((v) => !v.includes(".."));
+}
+
+/** DataType DT_STRING (types.proto). */
+const DT_STRING = 7;
+/** Bytes in a varint32, as TensorFlow's GetVarint32 reads at most. */
+const MAX_VARINT32_BYTES = 5;
+
+/**
+ * The strings a Const's TensorProto holds, as TensorFlow's Tensor::FromProto reads them (one
+ * character per byte): from tensor_content whenever that is non-empty — strings included, which a
+ * red team hid "/../../…" in behind a harmless string_val — else string_val (its last value repeats
+ * to fill the shape; none at all is empty strings). Undefined when they cannot be read with
+ * certainty: another dtype, a shape of no known size, content that does not decode exactly.
+ */
+function stringTensor(t: TensorValue): string[] | undefined {
+  if (t.dtype !== DT_STRING) return undefined;
+  const count = elementCount(t);
+  if (count === undefined) return undefined;
+  if (count === 0) return [];
+  if (t.tensor_content.length > 0) return decodeStringList(rawBytes(t.tensor_content), count);
+  return t.string_val.length > 0 ? t.string_val.map(attrText) : [""];
+}
+
+/** The number of values a tensor's shape holds (a scalar when it has none); undefined for an unknown rank, a negative or unread size, or past 2^53. */
+function elementCount(t: TensorValue): number | undefined {
+  const shape = t.tensor_shape;
+  if (!shape) return 1;
+  if (shape.unknown_rank) return undefined;
+  let count = 1;
+  for (const d of shape.dim) {
+    const size = Number(String(d.size));
+    if (!Number.isSafeInteger(size) || size < 0) return undefined;
+    count *= size;
+    if (!Number.isSafeInteger(count)) return undefined;
+  }
+  return count;
+}
+
+/**
+ * tensor_content of a string tensor as TensorFlow's DecodeStringList reads it: `count` varint32
+ * lengths, then the bytes of each, which must fill the rest exactly. Undefined otherwise, and for a
+ * length of 2^32 or more (TensorFlow wraps it; the scan does not guess).
+ */
+function decodeStringList(bytes: Uint8Array, count: number): string[] | undefined {
+  if (count > bytes.length) return undefined; // every length takes a byte at least
+  const lengths: number[] = [];
+  let pos = 0;
+  for (let i = 0; i < count; i++) {
+    let value = 0;
+    let n = 0;
+    for (;;) {
+      if (n === MAX_VARINT32_BYTES || pos >= bytes.length) return undefined;
+      const byte = bytes[pos++]!;
+      value += (byte & 0x7f) * 2 ** (7 * n++);
+      if ((byte & 0x80) === 0) break;
+    }
+    if (value >= 2 ** 32) return undefined;
+    lengths.push(value);
+  }
+  if (lengths.reduce((a, b) => a + b, 0) !== bytes.length - pos) return undefined;
+  return lengths.map((length) => {
+    const text = Buffer.from(bytes.subarray(pos, pos + length)).toString("latin1");
+    pos += length;
+    return text;
+  });
 }
 
 /** The class of an op that runs in several scopes: the worst, as a path fed in one loader step may not be in another. */
@@ -810,7 +1147,7 @@ function classifyIn(n: NodeDef, scopes: readonly Scope[]): TfOpClass | undefined
 function classify(n: NodeDef, scope: Scope): TfOpClass | undefined {
   const cls = own(TF_OP_CLASSES, n.op);
   if (!cls?.pathInputs || cls.pathInputs.every((i) => loaderFedPath(n.input[i], scope))) return cls;
-  return { rule: "MG241", why: `${cls.why} at a path the graph itself spells out, not one the loader passes (a constant, or computed)` };
+  return { rule: "MG241", why: `${cls.why} at a path the graph itself spells out, not one the loader passes (a constant, a saved default, or computed)` };
 }
 
 const KERAS_METADATA_NAME = "keras_metadata.pb";

@@ -59,7 +59,7 @@ export const GRAPH_FORMAT_RULES = {
     name: "tf-filesystem-op",
     severity: "high",
     description:
-      "The TensorFlow graph contains an op that reads, writes, lists or memory-maps files or reaches the network (ReadFile, WriteFile, MatchingFiles, PrintV2 to file://, file readers, dataset caches, writers and snapshots, summary and debug writers, tf.data service…), or a checkpoint or vocabulary op whose path is a constant of the graph rather than the loader's: running the model touches the file system or the network.",
+      "The TensorFlow graph contains an op that reads, writes, lists or memory-maps files or reaches the network (ReadFile, WriteFile, MatchingFiles, PrintV2 to file://, file readers, dataset caches, writers and snapshots, summary and debug writers, tf.data service…), or a checkpoint or vocabulary op whose path is a constant of the graph (or a default the SavedModel stores for a function's argument) rather than the loader's: running the model touches the file system or the network.",
     reference: TF_SECURITY,
   },
   MG242: {

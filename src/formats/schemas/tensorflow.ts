@@ -34,8 +34,22 @@ message AttrValue {
   NameAttrList func = 10;
 }
 
-// tensor.proto: a Const's string values (what a saver joins to its path).
+// tensor.proto and tensor_shape.proto: a Const's value (what a saver joins to its path). TensorFlow
+// takes it from tensor_content whenever that is non-empty, strings included, else from the typed
+// field (string_val); dtype and shape say how many values there are. dtype is the DataType enum,
+// read as its number.
+message TensorShapeProto {
+  message Dim {
+    int64 size = 1;
+  }
+  repeated Dim dim = 2;
+  bool unknown_rank = 3;
+}
+
 message TensorProto {
+  int32 dtype = 1;
+  TensorShapeProto tensor_shape = 2;
+  bytes tensor_content = 4;
   repeated bytes string_val = 8;
 }
 
@@ -88,13 +102,72 @@ message ObjectReference {
   string local_name = 2;
 }
 
+// struct.proto: the nested Python values TF2 saves a function's signature and defaults as. Every
+// kind of the oneof is named, so that a value holding two (protobuf keeps the last) is seen as such;
+// the content of the spec and tensor kinds is not read.
+message StructuredValue {
+  NoneValue none_value = 1;
+  double float64_value = 11;
+  sint64 int64_value = 12;
+  string string_value = 13;
+  bool bool_value = 14;
+  TensorShapeProto tensor_shape_value = 31;
+  int32 tensor_dtype_value = 32;
+  TensorSpecProto tensor_spec_value = 33;
+  TypeSpecProto type_spec_value = 34;
+  BoundedTensorSpecProto bounded_tensor_spec_value = 35;
+  ListValue list_value = 51;
+  TupleValue tuple_value = 52;
+  DictValue dict_value = 53;
+  NamedTupleValue named_tuple_value = 54;
+  TensorProto tensor_value = 55;
+  TensorProto numpy_value = 56;
+}
+
+message NoneValue {}
+message TensorSpecProto {}
+message TypeSpecProto {}
+message BoundedTensorSpecProto {}
+
+message ListValue {
+  repeated StructuredValue values = 1;
+}
+
+message TupleValue {
+  repeated StructuredValue values = 1;
+}
+
+message PairValue {
+  string key = 1;
+  StructuredValue value = 2;
+}
+
+// map<string, StructuredValue> fields = 1, as its entries.
+message DictValue {
+  repeated PairValue fields = 1;
+}
+
+message NamedTupleValue {
+  string name = 1;
+  repeated PairValue values = 2;
+}
+
+// A tf.function's Python signature: fullargspec holds the defaults TF2's loader fills in for an
+// argument the caller leaves out.
+message FunctionSpec {
+  StructuredValue fullargspec = 1;
+  bool is_method = 2;
+}
+
 // The concrete functions an object hands out: who calls them, with what, is read from where it sits.
 message SavedFunction {
   repeated string concrete_functions = 1;
+  FunctionSpec function_spec = 2;
 }
 
 message SavedBareConcreteFunction {
   string concrete_function_name = 1;
+  FunctionSpec function_spec = 4;
 }
 
 // Objects (function objects) the loader calls to save and restore checkpoint values.
@@ -118,9 +191,11 @@ message SavedObject {
   repeated ObjectReference dependencies = 15;
 }
 
-// The objects TF2's loader binds to a function's trailing (captured) arguments.
+// The objects TF2's loader binds to a function's trailing (captured) arguments, and the Python
+// structure its other arguments were traced from.
 message SavedConcreteFunction {
   repeated int32 bound_inputs = 2;
+  StructuredValue canonicalized_input_signature = 3;
 }
 
 message ConcreteFunctionEntry {
@@ -238,10 +313,21 @@ message KerasSavedMetadata {
 export type AttrBytes = Uint8Array | string;
 export interface AttrEntry { key: string; value?: AttrValue | null }
 export interface NameAttrList { name: string; attr: AttrEntry[] }
+/** An int64 as protobufjs decodes it (a Long when the long package is there), or a number from the text form. */
+export type Int64 = number | { toString(): string };
+/** DataType, as its number; NaN for a text spelling not read. */
+export type DataType = number;
+export interface TensorShape { dim: { size: Int64 }[]; unknown_rank: boolean }
+export interface TensorValue {
+  dtype: DataType;
+  tensor_shape?: TensorShape | null;
+  tensor_content: AttrBytes;
+  string_val: AttrBytes[];
+}
 export interface AttrValue {
   list?: { s: AttrBytes[]; func: NameAttrList[] } | null;
   s?: AttrBytes | null;
-  tensor?: { string_val: AttrBytes[] } | null;
+  tensor?: TensorValue | null;
   func?: NameAttrList | null;
 }
 export interface NodeDef { name: string; op: string; input: string[]; attr: AttrEntry[] }
@@ -249,18 +335,43 @@ export interface ArgDef { name: string; number_attr: string; type_list_attr: str
 export interface FunctionDef { signature?: { name: string; input_arg: ArgDef[] } | null; node_def: NodeDef[] }
 export interface GraphDef { node: NodeDef[]; library?: { function: FunctionDef[] } | null }
 export interface ObjectReference { node_id: number; local_name: string }
+/**
+ * A StructuredValue: a oneof, so at most one kind is present (an own property, as protobufjs
+ * decodes and the text reader builds it); the spec and tensor kinds only by their presence.
+ */
+export interface StructuredValue {
+  none_value?: object | null;
+  float64_value?: number | string;
+  int64_value?: Int64;
+  string_value?: string;
+  bool_value?: boolean | string;
+  tensor_shape_value?: object | null;
+  tensor_dtype_value?: DataType;
+  tensor_spec_value?: object | null;
+  type_spec_value?: object | null;
+  bounded_tensor_spec_value?: object | null;
+  list_value?: { values: StructuredValue[] } | null;
+  tuple_value?: { values: StructuredValue[] } | null;
+  dict_value?: { fields: StructuredPair[] } | null;
+  named_tuple_value?: { name: string; values: StructuredPair[] } | null;
+  tensor_value?: object | null;
+  numpy_value?: object | null;
+}
+export interface StructuredPair { key: string; value?: StructuredValue | null }
+export interface FunctionSpec { fullargspec?: StructuredValue | null; is_method: boolean }
 export interface SavedObject {
   children: ObjectReference[];
   dependencies: ObjectReference[];
   user_object?: { identifier: string; metadata: string } | null;
   asset?: object | null;
-  function?: { concrete_functions: string[] } | null;
-  bare_concrete_function?: { concrete_function_name: string } | null;
+  function?: { concrete_functions: string[]; function_spec?: FunctionSpec | null } | null;
+  bare_concrete_function?: { concrete_function_name: string; function_spec?: FunctionSpec | null } | null;
   saveable_objects: { key: string; value?: { save_function: number; restore_function: number } | null }[];
 }
+export interface SavedConcreteFunction { bound_inputs: number[]; canonicalized_input_signature?: StructuredValue | null }
 export interface SavedObjectGraph {
   nodes: SavedObject[];
-  concrete_functions: { key: string; value?: { bound_inputs: number[] } | null }[];
+  concrete_functions: { key: string; value?: SavedConcreteFunction | null }[];
 }
 export interface TensorInfo {
   name: string;
