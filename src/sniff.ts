@@ -60,10 +60,11 @@ export interface SniffOptions {
 
 /** Extensions under which a file is only ever loaded with pickle. */
 /**
- * Names whose loaders unpickle whatever they hold: pickle files, and torch.load's and numpy.load's,
- * which fall back to pickle for content that is not a zip (or an .npy header).
+ * Names whose loaders unpickle whatever they hold. Not torch.load's and numpy.load's (.pt, .bin,
+ * .npy), which fall back to pickle too: raw tensor files go by those names, and their bytes would
+ * read as broken pickles.
  */
-const PICKLE_NAMES = new Set([".pkl", ".pickle", ".joblib", ".dill", ".pdparams", ".pdopt", ".p", ".pt", ".pth", ".bin", ".ckpt", ".npy", ".sav", ".dat"]);
+const PICKLE_NAMES = new Set([".pkl", ".pickle", ".joblib", ".dill", ".pdparams", ".pdopt", ".p"]);
 
 /** Whether a loader reads a file of this name as a pickle when its content is no other format. */
 export function isPickleName(name: string): boolean {
