@@ -17,6 +17,7 @@ import {
   FORGOTTEN,
   reachesForgotten,
   bytesPayloads,
+  containerEpoch,
   describe,
   dictGet,
   isPlain,
@@ -107,6 +108,9 @@ export class PickleAnalyst implements MachineObserver {
   private readonly calledHolders = new WeakSet<CallResult>();
   /** Carrier objects a state stored as an attribute: what they are given afterwards is checked as stored too (see storedCallees). */
   private readonly storedHolders = new WeakSet<CallResult>();
+  /** Containers neverCalledIn walked and found clean, with containerEpoch's count then. */
+  private readonly walkedClean = new WeakMap<object, number>();
+  private neverCalledReports = 0;
   /** Carriers reported for holding a class never to be called (see hold), once each. */
   private readonly reportedHolders = new WeakSet<CallResult>();
   /** Per dict, the values past its kept sample that an attribute set from it could be called as (see onUnkeptValue). */
@@ -529,16 +533,27 @@ export class PickleAnalyst implements MachineObserver {
    * to a callee that may call what it is given, stored in a container a method may iterate and call,
    * or set as an item a mapping serves as an attribute. Only constructing it is allowed.
    */
-  private neverCalledIn(value: Value, what: string, at: number, shown: Value, depth = 3): void {
-    if (!isSym(value)) return;
-    if (value.t === "global") {
-      if (this.calleeProblem(value)?.rule === "MG101") {
-        this.report("MG101", `${what} ${qualifiedName(value)}, a class allowlisted to be constructed, never called at load: what it is handed to may call it`, { offset: at, evidence: describe(shown) });
+  private neverCalledIn(value: Value, what: string, at: number, shown: Value): void {
+    const budget = { left: NEVER_CALLED_VISITS };
+    const walk = (v: Value, depth: number): void => {
+      if (!isSym(v) || budget.left-- <= 0) return;
+      if (v.t === "global") {
+        if (this.calleeProblem(v)?.rule === "MG101") {
+          this.neverCalledReports++;
+          this.report("MG101", `${what} ${qualifiedName(v)}, a class allowlisted to be constructed, never called at load: what it is handed to may call it`, { offset: at, evidence: describe(shown) });
+        }
+        return;
       }
-      return;
-    }
-    if (depth === 0 || (value.t !== "tuple" && value.t !== "list" && value.t !== "set" && value.t !== "dict")) return;
-    for (const item of value.t === "dict" ? value.kv : value.items) this.neverCalledIn(item, what, at, shown, depth - 1);
+      // A container holding plain data alone (no behaviour noted) holds no class; one walked clean
+      // since the last change to any container's items is clean still (a container handed to many calls).
+      if (depth === 0 || (v.t !== "tuple" && v.t !== "list" && v.t !== "set" && v.t !== "dict") || !v.behaviour) return;
+      if (depth === 3 && this.walkedClean.get(v) === containerEpoch.changes) return;
+      const reported = this.neverCalledReports;
+      for (const item of v.t === "dict" ? v.kv : v.items) walk(item, depth - 1);
+      // Walked within the budget or not, the same walk would find the same until a container changes.
+      if (depth === 3 && this.neverCalledReports === reported) this.walkedClean.set(v, containerEpoch.changes);
+    };
+    walk(value, 3);
   }
 
   /** A method a getattr convention fetched, called at load: one allowlisted to be stored (a bound method a fitted object keeps) is reported. */
@@ -858,6 +873,12 @@ export class PickleAnalyst implements MachineObserver {
 }
 
 /** Functions that set a state's items as attributes of one of their arguments (the others set them on their result). */
+/**
+ * Values neverCalledIn visits for one argument, item or attribute: each call's arguments are
+ * walked, and one large nested container handed to many calls would otherwise cost its size each time.
+ */
+const NEVER_CALLED_VISITS = 256;
+
 const STATE_ON_ARGUMENT: ReadonlyMap<string, number> = new Map([["torch._utils._set_obj_state", 0]]);
 
 /** The qualified name of the global a value is, or of the global whose call made it. */

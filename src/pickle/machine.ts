@@ -23,6 +23,7 @@ import {
   isPlain,
   isSym,
   noteForgotten,
+  containerEpoch,
   retainedSize,
   tuple,
   type CallKind,
@@ -768,6 +769,7 @@ export class Machine {
 
   /** Adds `items[from…to)` to a list or set. */
   private addItems(c: List | SetValue, items: Value[], from: number, to: number): void {
+    containerEpoch.changes++;
     c.items = kept(c.items, items, from, to, this.sample);
     for (let i = from; i < to; i++) this.note(c, items[i]!);
     c.n += to - from;
@@ -822,6 +824,7 @@ export class Machine {
       this.observer.onSetItems?.(target, kv, from, to, at);
       return;
     }
+    containerEpoch.changes++;
     // Pairs from here on are counted, not kept.
     const unkept = from + Math.max(0, 2 * this.sample - target.kv.length);
     target.kv = kept(target.kv, kv, from, to, 2 * this.sample);

@@ -243,6 +243,12 @@ export function reachesForgotten(v: Value | undefined, depth = 3): boolean {
   return false;
 }
 
+/**
+ * Counts every change to a container's items (the machine's APPEND(S), SETITEM(S), ADDITEMS): a
+ * result computed from a container's items holds while the count is unchanged.
+ */
+export const containerEpoch = { changes: 0 };
+
 /** Marks container `c` as holding FORGOTTEN when `x`, put into it, does. */
 export function noteForgotten(c: MutableContainer, x: Value): void {
   if (holdsForgotten(x)) (c as Container).forgotten = true;
