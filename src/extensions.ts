@@ -10,6 +10,18 @@ const ZIPS: Format[] = ["zip", "pytorch-zip", "torchscript", "npz"];
 const TORCH: Format[] = ["pytorch-zip", "torchscript", "torchscript-flatbuffer", "pytorch-legacy", "pytorch-tar", "pickle", "zip", "tar"];
 const PICKLED: Format[] = ["pickle", "gzip", "bz2", "xz", "lzma", "lz4", "zlib", "joblib-zfile", "pytorch-zip", "pytorch-legacy", "zip"];
 
+/**
+ * Names whose loaders unpickle whatever they hold. Not torch.load's and numpy.load's (.pt, .bin,
+ * .npy), which fall back to pickle too: raw tensor files go by those names, and their bytes would
+ * read as broken pickles.
+ */
+const PICKLE_NAMES = new Set([".pkl", ".pickle", ".joblib", ".dill", ".pdparams", ".pdopt", ".p"]);
+
+/** Whether a loader reads a file of this name as a pickle when its content is no other format. */
+export function isPickleName(name: string): boolean {
+  return PICKLE_NAMES.has(extname(name).toLowerCase());
+}
+
 /** Extensions of formats that hold no code: a pickle-bearing file named so is disguised. */
 const DATA_ONLY = new Set([
   ".safetensors", ".gguf", ".ggml", ".onnx", ".tflite", ".json", ".txt", ".md", ".csv", ".tsv", ".yaml",

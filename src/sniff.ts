@@ -3,7 +3,6 @@
  * (zlib's two bytes, protocol-less pickles) are confirmed structurally so that raw tensor data
  * inside an archive is not mistaken for a stream and reported as broken.
  */
-import { extname } from "node:path";
 import { inflateSync, constants as zc } from "node:zlib";
 import { LIMITS } from "./limits.js";
 import { sniffGguf } from "./formats/gguf.js";
@@ -18,6 +17,8 @@ import { sniffTorchScriptFlatbuffer } from "./formats/torchscript.js";
 import { findEndRecord } from "./formats/zip.js";
 import { configFormatOf } from "./repo/names.js";
 import { isOpcode, OP } from "./pickle/opcodes.js";
+import { isPickleName } from "./extensions.js";
+import { zstdFrameAt } from "./formats/compression.js";
 import type { ByteSource } from "./sources/byteSource.js";
 import type { Format } from "./types.js";
 
@@ -36,9 +37,6 @@ const NUMPY_MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59];
 const SEVEN_ZIP_MAGIC = [0x37, 0x7a, 0xbc, 0xaf, 0x27, 0x1c];
 const XZ_MAGIC = [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00];
 const LZ4_MAGIC = [0x04, 0x22, 0x4d, 0x18];
-const ZSTD_MAGIC = [0x28, 0xb5, 0x2f, 0xfd];
-/** Bytes 1..4 of a skippable frame's magic (0x184D2A50 to 0x184D2A5F, little-endian). */
-const ZSTD_SKIPPABLE_TAIL = [0x2a, 0x4d, 0x18];
 /** "ZF0x": joblib's legacy compressed pickle. */
 const JOBLIB_ZFILE_MAGIC = [0x5a, 0x46, 0x30, 0x78];
 /** "BZh", then the block size digit, then the first block's (or the end's) 48-bit magic. */
@@ -56,19 +54,6 @@ export interface SniffOptions {
    * or with a PROTO opcode. Raw tensor data inside archives never gets this leniency.
    */
   topLevel: boolean;
-}
-
-/** Extensions under which a file is only ever loaded with pickle. */
-/**
- * Names whose loaders unpickle whatever they hold. Not torch.load's and numpy.load's (.pt, .bin,
- * .npy), which fall back to pickle too: raw tensor files go by those names, and their bytes would
- * read as broken pickles.
- */
-const PICKLE_NAMES = new Set([".pkl", ".pickle", ".joblib", ".dill", ".pdparams", ".pdopt", ".p"]);
-
-/** Whether a loader reads a file of this name as a pickle when its content is no other format. */
-export function isPickleName(name: string): boolean {
-  return PICKLE_NAMES.has(extname(name).toLowerCase());
 }
 
 export async function sniff(source: ByteSource, opts: SniffOptions): Promise<Sniffed> {
@@ -104,7 +89,7 @@ function sniffHead(b: Buffer, size: number): Format {
   if (bytesAt(b, 0, XZ_MAGIC)) return "xz";
   if (bytesAt(b, 0, LZ4_MAGIC) && b.length >= 7 && b[4]! >> 6 === 1) return "lz4";
   // A zstd frame, or a skippable frame, which a decoder passes over to the frame after it.
-  if (b.length >= 8 && (bytesAt(b, 0, ZSTD_MAGIC) || (bytesAt(b, 1, ZSTD_SKIPPABLE_TAIL) && (b[0]! & 0xf0) === 0x50))) return "zstd";
+  if (b.length >= 8 && zstdFrameAt(b, 0) !== undefined) return "zstd";
   if (bytesAt(b, 0, JOBLIB_ZFILE_MAGIC) && b.length > 21) return "joblib-zfile";
   // Python's gzip reads past reserved flag bits; so does the scan.
   if (b[0] === 0x1f && b[1] === 0x8b && b[2] === 8) return "gzip";

@@ -6,7 +6,7 @@
  */
 import { createGunzip, createInflate, createInflateRaw } from "node:zlib";
 import { pipeline } from "node:stream/promises";
-import { Readable, type Transform } from "node:stream";
+import { Readable } from "node:stream";
 import { createRequire } from "node:module";
 import { LIMITS } from "../limits.js";
 import { ChunkedSource, type ByteSource } from "../sources/byteSource.js";
@@ -16,7 +16,7 @@ import type { FormatScanner, ScanBudget, ScanContext } from "./context.js";
 import { Chunks } from "./chunks.js";
 import { decodeStream, type StreamFormat } from "./streamDecoders.js";
 import { Decompress as ZstdStream } from "fzstd";
-import { isPickleName } from "../sniff.js";
+import { isPickleName } from "../extensions.js";
 import { errorText } from "../errors.js";
 
 /** Why a layer's content is incomplete; `data` still holds everything decoded before it. */
@@ -126,13 +126,13 @@ export async function inflateBounded(
   const end = start + length;
   try {
     for (let at = start; at < end; ) {
-      const inflater: Transform & { bytesWritten?: number } = kind === "gzip" ? createGunzip() : kind === "zlib" ? createInflate() : createInflateRaw();
+      const inflater = kind === "gzip" ? createGunzip() : kind === "zlib" ? createInflate() : createInflateRaw();
       await pipeline(Readable.from(readChunks(source, at, end - at)), inflater, async (output: AsyncIterable<Buffer>) => {
         for await (const chunk of output) if (!sink.push(chunk)) throw new LayerFull();
       });
-      const consumed = inflater.bytesWritten ?? end - at;
-      if (kind !== "gzip" || consumed <= 0) break;
-      at = await pastZeros(source, at + consumed, end);
+      // What the member took: node:zlib counts the input it consumed, not what followed the member.
+      if (kind !== "gzip" || inflater.bytesWritten <= 0) break;
+      at = await pastZeros(source, at + inflater.bytesWritten, end);
     }
     return sink.finish();
   } catch (err) {
@@ -326,6 +326,14 @@ export const decompressLzma = decompressWhole("lzma");
 /** A zstd frame's magic number (read little-endian); skippable frames, which decoders pass over, carry 0x184D2A50 to 0x184D2A5F. */
 const ZSTD_MAGIC = 0xfd2fb528;
 const ZSTD_SKIPPABLE = 0x184d2a50;
+
+/** What opens at `at`: a zstd frame, a skippable frame (its length follows), or neither. */
+export function zstdFrameAt(b: Uint8Array, at: number): "frame" | "skippable" | undefined {
+  if (at + 4 > b.length) return undefined;
+  const magic = (b[at]! | (b[at + 1]! << 8) | (b[at + 2]! << 16) | (b[at + 3]! << 24)) >>> 0;
+  if (magic === ZSTD_MAGIC) return "frame";
+  return (magic & 0xfffffff0) >>> 0 === ZSTD_SKIPPABLE ? "skippable" : undefined;
+}
 /**
  * The largest window a frame may ask the decoder to hold: libzstd's default limit, which Python's
  * zstandard (pandas reads `.zst` pickles with it) keeps, so a larger one fails there too. fzstd
@@ -361,12 +369,12 @@ function zstdWindowProblem(input: Uint8Array): string | undefined {
   const view = new DataView(input.buffer, input.byteOffset, input.byteLength);
   let at = 0;
   while (at + 8 <= input.length) {
-    const magic = view.getUint32(at, true);
-    if ((magic & 0xfffffff0) >>> 0 === ZSTD_SKIPPABLE) {
+    const kind = zstdFrameAt(input, at);
+    if (kind === "skippable") {
       at += 8 + view.getUint32(at + 4, true);
       continue;
     }
-    if (magic !== ZSTD_MAGIC) return undefined;
+    if (kind !== "frame") return undefined;
     const flags = input[at + 4]!;
     const singleSegment = (flags >> 5) & 1;
     const sizeField = flags >> 6;
