@@ -110,7 +110,6 @@ export class PickleAnalyst implements MachineObserver {
   private readonly storedHolders = new WeakSet<CallResult>();
   /** Containers neverCalledIn walked and found clean, with containerEpoch's count then. */
   private readonly walkedClean = new WeakMap<object, number>();
-  private neverCalledReports = 0;
   /** Carriers reported for holding a class never to be called (see hold), once each. */
   private readonly reportedHolders = new WeakSet<CallResult>();
   /** Per dict, the values past its kept sample that an attribute set from it could be called as (see onUnkeptValue). */
@@ -534,24 +533,24 @@ export class PickleAnalyst implements MachineObserver {
    * or set as an item a mapping serves as an attribute. Only constructing it is allowed.
    */
   private neverCalledIn(value: Value, what: string, at: number, shown: Value): void {
-    const budget = { left: NEVER_CALLED_VISITS };
-    const walk = (v: Value, depth: number): void => {
-      if (!isSym(v) || budget.left-- <= 0) return;
+    let visits = NEVER_CALLED_VISITS;
+    /** Reports each such class in `v`; whether there was one. */
+    const walk = (v: Value, depth: number): boolean => {
+      if (!isSym(v) || visits-- <= 0) return false;
       if (v.t === "global") {
-        if (this.calleeProblem(v)?.rule === "MG101") {
-          this.neverCalledReports++;
-          this.report("MG101", `${what} ${qualifiedName(v)}, a class allowlisted to be constructed, never called at load: what it is handed to may call it`, { offset: at, evidence: describe(shown) });
-        }
-        return;
+        const never = this.neverCalledClass(v);
+        if (never) this.report("MG101", `${what} ${never}, a class allowlisted to be constructed, never called at load: what it is handed to may call it`, { offset: at, evidence: describe(shown) });
+        return never !== undefined;
       }
       // A container holding plain data alone (no behaviour noted) holds no class; one walked clean
       // since the last change to any container's items is clean still (a container handed to many calls).
-      if (depth === 0 || (v.t !== "tuple" && v.t !== "list" && v.t !== "set" && v.t !== "dict") || !v.behaviour) return;
-      if (depth === 3 && this.walkedClean.get(v) === containerEpoch.changes) return;
-      const reported = this.neverCalledReports;
-      for (const item of v.t === "dict" ? v.kv : v.items) walk(item, depth - 1);
+      if (depth === 0 || (v.t !== "tuple" && v.t !== "list" && v.t !== "set" && v.t !== "dict") || !v.behaviour) return false;
+      if (depth === 3 && this.walkedClean.get(v) === containerEpoch.changes) return false;
+      let found = false;
+      for (const item of v.t === "dict" ? v.kv : v.items) found = walk(item, depth - 1) || found;
       // Walked within the budget or not, the same walk would find the same until a container changes.
-      if (depth === 3 && this.neverCalledReports === reported) this.walkedClean.set(v, containerEpoch.changes);
+      if (depth === 3 && !found) this.walkedClean.set(v, containerEpoch.changes);
+      return found;
     };
     walk(value, 3);
   }
@@ -872,13 +871,13 @@ export class PickleAnalyst implements MachineObserver {
   }
 }
 
-/** Functions that set a state's items as attributes of one of their arguments (the others set them on their result). */
 /**
  * Values neverCalledIn visits for one argument, item or attribute: each call's arguments are
  * walked, and one large nested container handed to many calls would otherwise cost its size each time.
  */
 const NEVER_CALLED_VISITS = 256;
 
+/** Functions that set a state's items as attributes of one of their arguments (the others set them on their result). */
 const STATE_ON_ARGUMENT: ReadonlyMap<string, number> = new Map([["torch._utils._set_obj_state", 0]]);
 
 /** The qualified name of the global a value is, or of the global whose call made it. */
