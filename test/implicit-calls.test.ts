@@ -175,10 +175,12 @@ describe("a method shadowed by state (a fourth red team round)", () => {
   const partialOf = (fn: Buffer) => reduce(global("functools", "partial"), assemble(fn, OP.TUPLE1));
 
   test("a class never to be called, stored as an attribute a __setstate__ calls, is MG101; in the sample or past it", async () => {
-    const ctx = await scan(assemble(OP.PROTO, 2, isotonic, shadowing(tagger), OP.BUILD, OP.STOP));
-    assert.match(messages(ctx, "MG101")[0] ?? "", /BUILD sets as an attribute nltk\.tag\.hunpos\.HunposTagger, a class allowlisted to be constructed, never called/, JSON.stringify(ctx.reports));
-    const past = await scan(assemble(OP.PROTO, 2, isotonic, shadowing(tagger, pastSample), OP.BUILD, OP.STOP));
-    assert.match(messages(past, "MG101")[0] ?? "", /past the first 64 attributes nltk\.tag\.hunpos\.HunposTagger/, JSON.stringify(past.reports));
+    // Reported once, when it went into the state dict, in the sample or past it.
+    for (const padding of [[], pastSample]) {
+      const found = messages(await scan(assemble(OP.PROTO, 2, isotonic, shadowing(tagger, padding), OP.BUILD, OP.STOP)), "MG101");
+      assert.equal(found.length, 1, found.join("\n"));
+      assert.match(found[0]!, /an item of a dict is or holds nltk\.tag\.hunpos\.HunposTagger, a class allowlisted to be constructed, never called/);
+    }
     // A function allowlisted to be stored (a FunctionTransformer's numpy.clip) is an ordinary attribute, in the sample or past it.
     for (const padding of [[], pastSample]) {
       assert.deepEqual((await scan(assemble(OP.PROTO, 2, isotonic, shadowing(global("numpy", "clip"), padding), OP.BUILD, OP.STOP))).rules(), []);
@@ -399,18 +401,49 @@ describe("where Python calls what a pickle never shows called (an eleventh red t
     assert.match(messages(await scan(assemble(OP.PROTO, 2, keyed, OP.STOP)), "MG101")[0] ?? "", /WeakIdKeyDictionary is given nltk\.tag\.hunpos\.HunposTagger/);
     // Inside a container argument too; a class that may be called is an ordinary argument.
     const inside = reduce(weakKeyed, assemble(OP.EMPTY_DICT, tagger, OP.BININT1, 0, OP.SETITEM, OP.TUPLE1));
-    assert.match(messages(await scan(assemble(OP.PROTO, 2, inside, OP.STOP)), "MG101")[0] ?? "", /is given nltk\.tag\.hunpos\.HunposTagger/);
+    assert.match(messages(await scan(assemble(OP.PROTO, 2, inside, OP.STOP)), "MG101")[0] ?? "", /an item of a dict is or holds nltk\.tag\.hunpos\.HunposTagger/);
+    // In a tuple (which nothing can change after it is made): reported where it is handed, however deep.
+    let deep = tagger;
+    for (let i = 0; i < 6; i++) deep = assemble(deep, OP.TUPLE1);
+    const deeply = reduce(weakKeyed, assemble(OP.EMPTY_DICT, deep, OP.TUPLE2));
+    assert.match(messages(await scan(assemble(OP.PROTO, 2, deeply, OP.STOP)), "MG101")[0] ?? "", /WeakIdKeyDictionary is given nltk\.tag\.hunpos\.HunposTagger/);
     const plain = reduce(weakKeyed, assemble(OP.EMPTY_DICT, str("a"), OP.BININT1, 0, OP.SETITEM, global("builtins", "int"), OP.TUPLE2));
     assert.deepEqual((await scan(assemble(OP.PROTO, 2, plain, OP.STOP))).rules(), []);
   });
 
   test("such a class inside an attribute's containers, or set as an item of a mapping object that serves items as attributes, is MG101", async () => {
     const nested = assemble(OP.PROTO, 2, NAMESPACE, OP.EMPTY_DICT, str("data"), OP.EMPTY_DICT, tagger, OP.BININT1, 0, OP.SETITEM, OP.SETITEM, OP.BUILD, OP.STOP);
-    assert.match(messages(await scan(nested), "MG101")[0] ?? "", /BUILD sets as an attribute, inside it, nltk\.tag\.hunpos\.HunposTagger/);
+    assert.match(messages(await scan(nested), "MG101")[0] ?? "", /an item of a dict is or holds nltk\.tag\.hunpos\.HunposTagger/);
     const item = assemble(OP.PROTO, 2, bunch, str("predict"), tagger, OP.SETITEM, OP.STOP);
-    assert.match(messages(await scan(item), "MG101")[0] ?? "", /SETITEM gives sklearn\.utils\._bunch\.Bunch\(\) nltk\.tag\.hunpos\.HunposTagger/);
+    assert.match(messages(await scan(item), "MG101")[0] ?? "", /an item of sklearn\.utils\._bunch\.Bunch\(\) is or holds nltk\.tag\.hunpos\.HunposTagger/);
     // Classes that may be called, in the same places: a dtype in a nested dict, a Bunch of estimators' classes.
     const benign = assemble(OP.PROTO, 2, NAMESPACE, OP.EMPTY_DICT, str("data"), OP.EMPTY_DICT, global("numpy", "float32"), OP.BININT1, 0, OP.SETITEM, OP.SETITEM, OP.BUILD, OP.POP, bunch, str("cls"), global("builtins", "int"), OP.SETITEM, OP.STOP);
+    assert.deepEqual((await scan(benign)).rules(), []);
+  });
+
+  test("put into a list, dict, set or object, however far past the sample and however late, such a class is MG101", async () => {
+    const ints: Buffer[] = [];
+    for (let i = 0; i < LIMITS.pickleContainerSample + 10; i++) ints.push(assemble(OP.BININT1, i % 256));
+    const attacks: [string, Buffer][] = [
+      // Past a list's kept sample, inside an attribute: WeakIdKeyDictionary's data once took such keys.
+      ["past a list's sample", assemble(NAMESPACE, OP.EMPTY_DICT, str("hooks"), OP.EMPTY_LIST, OP.MARK, ...ints, tagger, OP.APPENDS, OP.SETITEM, OP.BUILD)],
+      // Inside a tuple, past a set's sample.
+      ["in a tuple past a set's sample", assemble(OP.EMPTY_SET, OP.MARK, ...ints, tagger, OP.TUPLE1, OP.ADDITEMS)],
+      // Appended after the list was handed to a callee and judged clean: fetched back from the memo.
+      ["after the list was judged", assemble(OP.EMPTY_LIST, OP.BINPUT, 1, OP.TUPLE1, global("collections", "deque"), OP.BINGET, 1, OP.TUPLE1, OP.REDUCE, OP.POP, OP.POP, OP.BINGET, 1, tagger, OP.APPEND)],
+      // An inner list put into an outer one while empty, given the class after.
+      ["into an inner list after it went in", assemble(OP.EMPTY_LIST, OP.EMPTY_LIST, OP.BINPUT, 2, OP.APPEND, OP.BINGET, 2, tagger, OP.APPEND, OP.POP)],
+      // An object's append and add keep what they are given.
+      ["appended to an object", assemble(reduce(global("collections", "deque"), assemble(OP.EMPTY_TUPLE)), tagger, OP.APPEND)],
+      ["added to an object", assemble(reduce(global("collections", "deque"), assemble(OP.EMPTY_TUPLE)), OP.MARK, tagger, OP.ADDITEMS)],
+    ];
+    for (const [how, body] of attacks) {
+      const ctx = await scan(assemble(OP.PROTO, 4, body, OP.STOP));
+      assert.match(messages(ctx, "MG101")[0] ?? "", /is or holds nltk\.tag\.hunpos\.HunposTagger, a class allowlisted to be constructed, never called/, `${how}: ${JSON.stringify(ctx.reports)}`);
+    }
+    // Classes that may be called, in the same places, are ordinary items.
+    const callable = global("numpy", "float32");
+    const benign = assemble(OP.PROTO, 4, NAMESPACE, OP.EMPTY_DICT, str("hooks"), OP.EMPTY_LIST, OP.MARK, ...ints, callable, OP.APPENDS, OP.SETITEM, OP.BUILD, OP.POP, reduce(global("collections", "deque"), assemble(OP.EMPTY_TUPLE)), callable, OP.APPEND, OP.STOP);
     assert.deepEqual((await scan(benign)).rules(), []);
   });
 });

@@ -17,9 +17,9 @@ import {
   FORGOTTEN,
   reachesForgotten,
   bytesPayloads,
-  containerEpoch,
   describe,
   dictGet,
+  heldNeverCalled,
   isPlain,
   isSym,
   qualifiedName,
@@ -108,8 +108,8 @@ export class PickleAnalyst implements MachineObserver {
   private readonly calledHolders = new WeakSet<CallResult>();
   /** Carrier objects a state stored as an attribute: what they are given afterwards is checked as stored too (see storedCallees). */
   private readonly storedHolders = new WeakSet<CallResult>();
-  /** Containers neverCalledIn walked and found clean, with containerEpoch's count then. */
-  private readonly walkedClean = new WeakMap<object, number>();
+  /** Imports of classes never to be called reported where they were put or handed (see reportNeverCalled), once each. */
+  private readonly reportedNeverCalled = new WeakSet<GlobalRef>();
   /** Carriers reported for holding a class never to be called (see hold), once each. */
   private readonly reportedHolders = new WeakSet<CallResult>();
   /** Per dict, the values past its kept sample that an attribute set from it could be called as (see onUnkeptValue). */
@@ -153,8 +153,9 @@ export class PickleAnalyst implements MachineObserver {
 
   // ---- machine events
 
-  onImport(g: GlobalRef): void {
+  onImport(g: GlobalRef): boolean {
     this.use(g, "import");
+    return this.calleeProblem(g)?.rule === "MG101";
   }
 
   onDynamicImport(d: DynamicGlobal): void {
@@ -528,31 +529,25 @@ export class PickleAnalyst implements MachineObserver {
   }
 
   /**
-   * A class never to be called, anywhere in `value` (its kept items, a few containers deep): handed
-   * to a callee that may call what it is given, stored in a container a method may iterate and call,
-   * or set as an item a mapping serves as an attribute. Only constructing it is allowed.
+   * A class never to be called, in `value` or in any container it holds, handed to a callee that may
+   * call what it is given: only constructing it is allowed. (One put into a list, dict, set or
+   * object was reported then: see onNeverCalledStored.)
    */
   private neverCalledIn(value: Value, what: string, at: number, shown: Value): void {
-    let visits = NEVER_CALLED_VISITS;
-    /** Reports each such class in `v`; whether there was one. */
-    const walk = (v: Value, depth: number): boolean => {
-      if (!isSym(v) || visits-- <= 0) return false;
-      if (v.t === "global") {
-        const never = this.neverCalledClass(v);
-        if (never) this.report("MG101", `${what} ${never}, a class allowlisted to be constructed, never called at load: what it is handed to may call it`, { offset: at, evidence: describe(shown) });
-        return never !== undefined;
-      }
-      // A container holding plain data alone (no behaviour noted) holds no class; one walked clean
-      // since the last change to any container's items is clean still (a container handed to many calls).
-      if (depth === 0 || (v.t !== "tuple" && v.t !== "list" && v.t !== "set" && v.t !== "dict") || !v.behaviour) return false;
-      if (depth === 3 && this.walkedClean.get(v) === containerEpoch.changes) return false;
-      let found = false;
-      for (const item of v.t === "dict" ? v.kv : v.items) found = walk(item, depth - 1) || found;
-      // Walked within the budget or not, the same walk would find the same until a container changes.
-      if (depth === 3 && !found) this.walkedClean.set(v, containerEpoch.changes);
-      return found;
-    };
-    walk(value, 3);
+    const never = heldNeverCalled(value);
+    if (never) this.reportNeverCalled(never, `${what} ${qualifiedName(never)}`, at, shown);
+  }
+
+  onNeverCalledStored(target: Sym, never: GlobalRef, at: number): void {
+    const where = target.t === "call" ? `an item of ${describe(target)}` : `an item of a ${target.t}`;
+    this.reportNeverCalled(never, `${where} is or holds ${qualifiedName(never)}`, at, target);
+  }
+
+  /** Reports a class never to be called where something may call it unseen, once per import of it. */
+  private reportNeverCalled(never: GlobalRef, what: string, at: number, shown: Value): void {
+    if (this.reportedNeverCalled.has(never)) return;
+    this.reportedNeverCalled.add(never);
+    this.report("MG101", `${what}, a class allowlisted to be constructed, never called at load: what iterates, reads or is handed it may call it`, { offset: at, evidence: describe(shown) });
   }
 
   /** A method a getattr convention fetched, called at load: one allowlisted to be stored (a bound method a fitted object keeps) is reported. */
@@ -803,15 +798,15 @@ export class PickleAnalyst implements MachineObserver {
     if (!isSym(v)) return;
     if (v.t === "global") {
       const problem = this.calleeProblem(v);
-      if (problem) this.report(problem.rule, `${what} ${qualifiedName(v)}, ${problem.why}`, { offset: at, evidence: describe(shown) });
+      // One never to be called was reported when it went into the state's dict, as such a put always is.
+      if (problem?.rule === "MG101") this.reportNeverCalled(v, `${what} ${qualifiedName(v)}`, at, shown);
+      else if (problem) this.report(problem.rule, `${what} ${qualifiedName(v)}, ${problem.why}`, { offset: at, evidence: describe(shown) });
     } else if (v.t === "call" && depth > 0 && this.holds(v)) {
       this.storedHolders.add(v);
       // What it holds that is never to be called was reported when it took it (see hold).
       if (this.neverCalledClass(v) === undefined) for (const h of this.held.get(v) ?? []) this.storedCallee(h, `${what} ${describe(v)}, which holds`, at, shown, depth - 1);
-    } else {
-      // Inside an attribute's containers (a dict a method iterates, calling its keys): classes never to be called.
-      this.neverCalledIn(v, `${what}, inside it,`, at, shown);
     }
+    // A class never to be called inside an attribute's containers was reported when it went into the state (see onNeverCalledStored).
   }
 
   /** Why an allowlisted name must not be stored where a shadowed method could call it (see storedCallees). */
@@ -842,10 +837,8 @@ export class PickleAnalyst implements MachineObserver {
   }
 
   /** SETITEM(S) on an object (an OrderedDict, a Bunch): a key that is not plain data marks it, for its use as BUILD state. */
-  onSetItems(target: Sym, kv: readonly Value[], from: number, to: number, at: number): void {
+  onSetItems(target: Sym, kv: readonly Value[], from: number, to: number): void {
     if (target.t !== "call") return;
-    // A mapping object may serve its items as attributes (a Bunch), which a method then calls.
-    for (let i = from; i < to; i++) this.neverCalledIn(kv[i]!, `SETITEM gives ${describe(target)}`, at, target);
     for (let i = from; i < to; i += 2) {
       if (!isPlain(kv[i]!)) {
         this.keyedObjects.add(target);
@@ -870,12 +863,6 @@ export class PickleAnalyst implements MachineObserver {
     this.report("MG106", message, { offset: at, evidence: describe(shown ?? null) });
   }
 }
-
-/**
- * Values neverCalledIn visits for one argument, item or attribute: each call's arguments are
- * walked, and one large nested container handed to many calls would otherwise cost its size each time.
- */
-const NEVER_CALLED_VISITS = 256;
 
 /** Functions that set a state's items as attributes of one of their arguments (the others set them on their result). */
 const STATE_ON_ARGUMENT: ReadonlyMap<string, number> = new Map([["torch._utils._set_obj_state", 0]]);

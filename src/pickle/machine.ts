@@ -20,10 +20,11 @@ import {
   emptyList,
   emptySet,
   globalRef,
+  heldNeverCalled,
   isPlain,
   isSym,
   noteForgotten,
-  containerEpoch,
+  noteNeverCalled,
   retainedSize,
   tuple,
   type CallKind,
@@ -85,7 +86,11 @@ export type BuildDirective =
   | undefined;
 
 export interface MachineObserver {
-  onImport(g: GlobalRef): void;
+  /**
+   * True for a name never to be called at load (a class allowlisted to be constructed only): the
+   * machine then marks what holds it and tells onNeverCalledStored where it is put.
+   */
+  onImport(g: GlobalRef): boolean | void;
   onDynamicImport(d: DynamicGlobal): void;
   onCall(c: CallResult): void;
   onBuild(target: Value, state: Value, at: number): BuildDirective;
@@ -100,9 +105,15 @@ export interface MachineObserver {
   /** The memo put FORGOTTEN in place of a value: until this is called, no value holds FORGOTTEN. */
   onForget?(): void;
   /** SETITEM(S) on something other than a dict (an OrderedDict() call result): `kv[from…to)`, valid only during the call. */
-  onSetItems?(target: Sym, kv: readonly Value[], from: number, to: number, at: number): void;
+  onSetItems?(target: Sym, kv: readonly Value[], from: number, to: number): void;
   /** A dict's value past its kept sample that is an import or a call result (what an attribute could be called as), seen once. */
   onUnkeptValue?(target: Dict, value: GlobalRef | CallResult): void;
+  /**
+   * APPEND(S), SETITEM(S) or ADDITEMS put `never` (a name onImport called never to be called), or a
+   * container holding it, into `target`: a list, dict or set, or an object's append or __setitem__.
+   * Whatever iterates or reads the target later may call it, out of the scanner's sight.
+   */
+  onNeverCalledStored?(target: Sym, never: GlobalRef, at: number): void;
 }
 
 export interface MachineOptions {
@@ -484,7 +495,7 @@ export class Machine {
       case OP.LIST: {
         const list = emptyList();
         const m = this.popMarkIndex(at);
-        this.addItems(list, this.stack, m, this.sp);
+        this.addItems(list, this.stack, m, this.sp, at);
         this.sp = m;
         this.push(list, at);
         break;
@@ -504,8 +515,10 @@ export class Machine {
         const m = this.popMarkIndex(at);
         const s = this.below(m, at);
         if (!this.intoPlaceholder(s, at)) {
-          if (isSym(s) && s.t === "set") this.addItems(s, this.stack, m, this.sp);
+          if (isSym(s) && s.t === "set") this.addItems(s, this.stack, m, this.sp, at);
           else if (!isSym(s)) throw new StreamBreak("malformed", `ADDITEMS on a ${typeName(s)}`, at);
+          // ADDITEMS on an object calls its add method, which keeps the items.
+          else this.intoObject(s, this.stack, m, this.sp, at);
         }
         this.sp = m;
         break;
@@ -513,7 +526,7 @@ export class Machine {
       case OP.FROZENSET: {
         const s = emptySet(true);
         const m = this.popMarkIndex(at);
-        this.addItems(s, this.stack, m, this.sp);
+        this.addItems(s, this.stack, m, this.sp, at);
         this.sp = m;
         this.push(s, at);
         break;
@@ -768,18 +781,27 @@ export class Machine {
   }
 
   /** Adds `items[from…to)` to a list or set. */
-  private addItems(c: List | SetValue, items: Value[], from: number, to: number): void {
-    containerEpoch.changes++;
+  private addItems(c: List | SetValue, items: Value[], from: number, to: number, at: number): void {
     c.items = kept(c.items, items, from, to, this.sample);
-    for (let i = from; i < to; i++) this.note(c, items[i]!);
+    for (let i = from; i < to; i++) this.note(c, items[i]!, at);
     c.n += to - from;
   }
 
-  /** Records what `x`, put into `c`, brings: behaviour, and FORGOTTEN at any depth. */
-  private note(c: MutableContainer, x: Value): void {
+  /** Records what `x`, put into `c`, brings: behaviour, FORGOTTEN at any depth, and a class never to be called. */
+  private note(c: MutableContainer, x: Value, at: number): void {
     if (isPlain(x)) return;
     if (!c.behaviour) this.restore(c);
     noteForgotten(c, x);
+    const never = noteNeverCalled(c, x);
+    if (never !== undefined) this.observer.onNeverCalledStored?.(c, never, at);
+  }
+
+  /** Items put into an object (its append or __setitem__ keeps them): a class never to be called among them is told. */
+  private intoObject(target: Sym, items: readonly Value[], from: number, to: number, at: number): void {
+    for (let i = from; i < to; i++) {
+      const never = heldNeverCalled(items[i]);
+      if (never !== undefined) this.observer.onNeverCalledStored?.(target, never, at);
+    }
   }
 
   // ---- imports and calls
@@ -787,7 +809,7 @@ export class Machine {
   private imported(module: string, name: string, at: number, via: GlobalRef["via"]): GlobalRef {
     const g = globalRef(module, name, at, via);
     this.effects++;
-    this.observer.onImport(g);
+    if (this.observer.onImport(g) === true) g.neverCalled = true;
     return g;
   }
 
@@ -802,11 +824,12 @@ export class Machine {
   private extendList(target: Value, items: Value[], from: number, to: number, at: number): void {
     if (this.intoPlaceholder(target, at)) return;
     if (isSym(target)) {
-      if (target.t === "list") this.addItems(target, items, from, to);
+      if (target.t === "list") this.addItems(target, items, from, to, at);
       else if (target.t === "set" || target.t === "tuple" || target.t === "dict" || target.t === "bytes") {
         throw new StreamBreak("malformed", `APPEND on a ${target.t}`, at);
       }
       // Appending to an object calls its append/extend method; the object's creation was already judged.
+      else this.intoObject(target, items, from, to, at);
       return;
     }
     throw new StreamBreak("malformed", `APPEND on a ${typeName(target)}`, at);
@@ -821,10 +844,10 @@ export class Machine {
     if (this.intoPlaceholder(target, at)) return;
     if (target.t !== "dict") {
       // __setitem__ of an object: judged when the object was made
-      this.observer.onSetItems?.(target, kv, from, to, at);
+      this.intoObject(target, kv, from, to, at);
+      this.observer.onSetItems?.(target, kv, from, to);
       return;
     }
-    containerEpoch.changes++;
     // Pairs from here on are counted, not kept.
     const unkept = from + Math.max(0, 2 * this.sample - target.kv.length);
     target.kv = kept(target.kv, kv, from, to, 2 * this.sample);
@@ -839,8 +862,8 @@ export class Machine {
         const v = kv[i + 1]!;
         if (typeof v === "object" && v !== null && (v.t === "global" || v.t === "call")) this.observer.onUnkeptValue?.(target, v);
       }
-      this.note(target, k);
-      this.note(target, kv[i + 1]!);
+      this.note(target, k, at);
+      this.note(target, kv[i + 1]!, at);
     }
     target.n += (to - from) / 2;
   }

@@ -15,6 +15,8 @@ export interface GlobalRef {
   /** Byte offset of the importing opcode. */
   at: number;
   via: "GLOBAL" | "STACK_GLOBAL" | "INST";
+  /** A class allowlisted to be constructed, never called at load (the observer says so at import). */
+  neverCalled: boolean;
 }
 
 /** An import whose module or name was not a constant string (P4): unknowable statically. */
@@ -175,6 +177,8 @@ class Container {
   forgotten = false;
   /** See Dict.keyPastSample (dicts only). */
   keyPastSample = false;
+  /** A class never to be called that was ever put in, at any depth and past the sample (see heldNeverCalled). */
+  neverCalled: GlobalRef | undefined = undefined;
   constructor(
     readonly t: "tuple" | "list" | "dict" | "set",
     public items: Value[],
@@ -195,6 +199,7 @@ class Call implements CallResult {
 
 class Global implements GlobalRef {
   readonly t = "global";
+  neverCalled = false;
   constructor(
     public module: string,
     public name: string,
@@ -214,15 +219,29 @@ class Bytes implements BytesConst {
 export function tuple(items: Value[]): Tuple {
   let behaviour = false;
   let forgotten = false;
+  let never: GlobalRef | undefined;
   for (let i = 0; i < items.length; i++) {
     const x = items[i]!;
     if (isPlain(x)) continue;
     behaviour = true;
     if (holdsForgotten(x)) forgotten = true;
+    never ??= heldNeverCalled(x);
   }
   const t = new Container("tuple", items, behaviour, false);
   t.forgotten = forgotten;
+  t.neverCalled = never;
   return t as Tuple;
+}
+
+/**
+ * The class never to be called that `v` is, or that a container put into `v` was or held when it
+ * went in, however deep or far past the sample. A container's mark can miss a class put into an
+ * inner container after that went in, but the machine reports every such put itself
+ * (MachineObserver.onNeverCalledStored), and tuples, which cannot change, carry the rest.
+ */
+export function heldNeverCalled(v: Value | undefined): GlobalRef | undefined {
+  if (v instanceof Container) return v.neverCalled;
+  return v instanceof Global && v.neverCalled ? v : undefined;
 }
 
 /** Whether `v` is FORGOTTEN or a container that holds it, however deep or far past its sample. */
@@ -243,15 +262,16 @@ export function reachesForgotten(v: Value | undefined, depth = 3): boolean {
   return false;
 }
 
-/**
- * Counts every change to a container's items (the machine's APPEND(S), SETITEM(S), ADDITEMS): a
- * result computed from a container's items holds while the count is unchanged.
- */
-export const containerEpoch = { changes: 0 };
-
 /** Marks container `c` as holding FORGOTTEN when `x`, put into it, does. */
 export function noteForgotten(c: MutableContainer, x: Value): void {
   if (holdsForgotten(x)) (c as Container).forgotten = true;
+}
+
+/** Marks container `c` when `x`, put into it, is or holds a class never to be called; that class. */
+export function noteNeverCalled(c: MutableContainer, x: Value): GlobalRef | undefined {
+  const never = heldNeverCalled(x);
+  if (never !== undefined) (c as Container).neverCalled ??= never;
+  return never;
 }
 
 /** About how much memory a memo entry keeps alive (shallow; a container counted at its largest sample). */
