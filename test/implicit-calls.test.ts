@@ -61,6 +61,11 @@ describe("an object's __call__ through a carrier", () => {
     assert.deepEqual((await scan(assemble(OP.PROTO, 2, partial, state, OP.BUILD, OP.STOP))).rules(), []);
     const calledNow = reduce(global("dill._dill", "_create_array"), assemble(OP.MARK, partial, OP.EMPTY_TUPLE, OP.EMPTY_DICT, OP.NONE, OP.TUPLE));
     assert.match(messages(await scan(assemble(OP.PROTO, 2, calledNow, OP.STOP)), "MG101")[0] ?? "", /mutual_info_classif, which is allowlisted to be stored or constructed, not called/);
+    // MultiplicativeLR(partial(pow, 0.99)) stores pow; pow called at load could build an integer of any size.
+    const pow = reduce(global("functools", "partial"), assemble(global("builtins", "pow"), OP.BINFLOAT, Buffer.from([0x3f, 0xef, 0xae, 0x14, 0x7a, 0xe1, 0x47, 0xae]), OP.TUPLE2));
+    assert.deepEqual((await scan(assemble(OP.PROTO, 2, pow, OP.STOP))).rules(), []);
+    const powNow = reduce(global("builtins", "pow"), assemble(OP.BININT1, 10, OP.BININT, Buffer.from([0xff, 0xff, 0xff, 0x7f]), OP.TUPLE2));
+    assert.match(messages(await scan(assemble(OP.PROTO, 2, powNow, OP.STOP)), "MG101")[0] ?? "", /builtins\.pow, which is allowlisted to be stored or constructed, not called/);
   });
 
   test("a bound method a fitted object stores passes; calling it at load is MG101", async () => {

@@ -322,6 +322,9 @@ curate("scipy.interpolate._interpolate", "interp1d._call_linear interp1d._call_l
        "interp1d's interpolation kernel for its kind, kept as a method reference in its state")
 curate("types", "SimpleNamespace", "class", "attribute bag, like argparse.Namespace")
 curate("builtins", "hash", "function", "hash of its argument's value")
+curate("builtins", "pow", "function", "a number raised to a power: stored by a scheduler's partial "
+       "(MultiplicativeLR(partial(pow, 0.99))) and called when the model is used; at load a large exponent would "
+       "build an integer of any size", notCalled=True)
 curate("torch._C", "_VariableFunctionsClass", "class",
        "torch's namespace of native functions; constructing it raises, its methods are listed one by one", explain=True)
 curate("torch._C", " ".join(f"_VariableFunctionsClass.{f}" for f in
