@@ -6,7 +6,7 @@
 import { inflateSync, constants as zc } from "node:zlib";
 import { LIMITS } from "./limits.js";
 import { sniffGguf } from "./formats/gguf.js";
-import { sniffHdf5 } from "./formats/keras.js";
+import { hasHdf5SignaturePast, sniffHdf5 } from "./formats/keras.js";
 import { isTarHeader } from "./formats/tar.js";
 import { sniffOnnx } from "./formats/onnx.js";
 import { isSafetensorsIndexName, sniffSafetensors } from "./formats/safetensors.js";
@@ -64,22 +64,34 @@ export async function sniff(source: ByteSource, opts: SniffOptions): Promise<Sni
   if (format === "unknown") format = sniffByName(head, source.size, opts.name);
   if (format === "unknown" && opts.topLevel && startsLikePickle(head, opts.name)) format = "pickle";
   const alsoValidAs: Sniffed["alsoValidAs"] = [];
-  // Formats without a real magic number can be crafted to be a pickle as well (P18): torch.load
-  // of the same bytes would run it.
-  if ((format === "safetensors" || format === "gguf") && looksLikePickle(head, source.size)) alsoValidAs.push("pickle");
+  // A format that tolerates leading bytes (HDF5's user block, a flatbuffer's root offset) or has no
+  // real magic number (safetensors, GGUF's header, a tar) can be crafted to be a pickle as well
+  // (P18): pickle.load or torch.load of the same bytes would run it.
+  if (format !== "pickle" && format !== "pytorch-legacy" && format !== "unknown" && looksLikePickle(head, source.size)) alsoValidAs.push("pickle");
   // torch.load opens a file that is not a zip as a tar first (its oldest layout runs the tar's
   // "pickle" member), and pickle.load runs what starts the file: one that is both is scanned as both.
   if ((format === "pickle" || format === "pytorch-legacy") && isTarHeader(head)) alsoValidAs.push("tar");
-  if (format === "tar" && looksLikePickle(head, source.size)) alsoValidAs.push("pickle");
-  if (format === "pickle" || format === "pytorch-legacy" || format === "unknown") {
-    // Members check only an end record without a comment: their tails are usually tensor bytes.
-    if ((await findEndRecord(source, opts.topLevel ? undefined : EOCD_SIZE, true)) >= 0) {
-      if (format === "unknown") return { format: "zip", alsoValidAs };
-      alsoValidAs.push("zip");
+  // libhdf5 looks for its signature at every 512·2^n offset to the end of the file: past the sniff
+  // read for a file of no other format, or one Keras opens as HDF5 by its name.
+  if ((format === "unknown" || (format !== "keras-h5" && HDF5_NAME.test(opts.name))) && (opts.topLevel || HDF5_NAME.test(opts.name))) {
+    if (await hasHdf5SignaturePast(source, head.length)) {
+      if (format === "unknown") format = "keras-h5";
+      else alsoValidAs.push("keras-h5");
     }
+  }
+  // miniz and Python's zipfile find an archive by its end record, whatever the file starts with.
+  // Members check only an end record without a comment: their tails are usually tensor bytes. A
+  // safetensors file's header accounts for every byte to the end (MG205 reports any more), so its
+  // tail is not fetched (a remote file's tensor data stays on the server).
+  if (format !== "zip" && format !== "safetensors" && (await findEndRecord(source, opts.topLevel ? undefined : EOCD_SIZE, true)) >= 0) {
+    if (format === "unknown") return { format: "zip", alsoValidAs };
+    alsoValidAs.push("zip");
   }
   return { format, alsoValidAs };
 }
+
+/** Names Keras opens with h5py whatever their content (legacy `load_model`, `load_weights`). */
+const HDF5_NAME = /\.(h5|hdf5|he5|hdf)$/i;
 
 function sniffHead(b: Buffer, size: number): Format {
   if (b.length < 2) return "unknown";

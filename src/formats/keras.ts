@@ -34,13 +34,28 @@ const COPY_CHUNK_BYTES = 64 * 1024 * 1024;
 const CONFIG_MAX_BYTES = 16 * 1024 * 1024;
 /** Config values visited in one walk (CWE-400); a 16 MiB JSON cannot legitimately hold more. */
 const CONFIG_MAX_NODES = 2_000_000;
-/** HDF5 allows a user block of 512·2^n bytes before the superblock; these offsets fit in a sniff read. */
+/** HDF5 allows a user block of 512·2^n bytes before the superblock; libhdf5 searches those offsets to the end of the file. */
 const HDF5_SIGNATURE = Buffer.from([0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a]);
 
-/** Is this an HDF5 file? The signature sits at 0 or at a power-of-two user-block offset ≥ 512. */
+/** The signature offsets libhdf5 tries, from `from` (0 or a power of two ≥ 512) while the signature fits in `size` bytes. */
+function* signatureOffsets(from: number, size: number): Generator<number> {
+  for (let at = from; at + HDF5_SIGNATURE.length <= size; at = at === 0 ? 512 : at * 2) yield at;
+}
+
+/** Is this an HDF5 file, by the offsets inside `head`? The signature sits at 0 or at a user-block offset. */
 export function sniffHdf5(head: Uint8Array, size: number): boolean {
-  for (let at = 0; at + HDF5_SIGNATURE.length <= Math.min(head.length, size); at = at === 0 ? 512 : at * 2) {
+  for (const at of signatureOffsets(0, Math.min(head.length, size))) {
     if (HDF5_SIGNATURE.equals(head.subarray(at, at + HDF5_SIGNATURE.length))) return true;
+  }
+  return false;
+}
+
+/** Whether the signature sits at a user-block offset at or past `from` bytes (a user block larger than the sniff read). */
+export async function hasHdf5SignaturePast(source: ByteSource, from: number): Promise<boolean> {
+  let first = 512;
+  while (first < from) first *= 2;
+  for (const at of signatureOffsets(first, source.size)) {
+    if (HDF5_SIGNATURE.equals(await source.read(at, HDF5_SIGNATURE.length))) return true;
   }
   return false;
 }

@@ -153,8 +153,11 @@ function intTuple(v: Value | undefined): number[] | undefined {
  * from its siblings. In a torch.save archive only `data.pkl` is unpickled by torch.load.
  */
 export async function scanTorchZip(archive: ZipArchive, ctx: ScanContext, layout: "pytorch" | "torchscript"): Promise<void> {
-  const record = archive.entries.find((e) => /^[^/]+\/(data|constants)\.pkl$/i.test(e.name));
-  const prefix = record ? record.name.slice(0, record.name.indexOf("/") + 1) : "";
+  // PyTorch's reader takes the archive's folder from its first member, whatever the others are named
+  // (an archive whose first member is in no folder it refuses: then the records' folder is taken).
+  const folderOf = (name: string) => name.slice(0, name.indexOf("/") + 1);
+  const first = archive.entries[0]?.name ?? "";
+  const prefix = folderOf(first.includes("/") ? first : (archive.entries.find((e) => /^[^/]+\/(data|constants)\.pkl$/i.test(e.name))?.name ?? ""));
   const pickleLayout: PickleLayout = layout === "torchscript" ? "torchscript" : "plain";
   const code: ZipEntry[] = [];
   let bytecode: ZipEntry | undefined;
