@@ -55,6 +55,34 @@ function notOfKind(expected: [string, AllowKind][]): [string, AllowKind][] {
   return expected.filter(([q, kind]) => allowEntry(q)?.kind !== kind);
 }
 
+/**
+ * data/allowlist-bases.json (scripts/allowlist/merge.py's listed_bases): each allowlisted class → the
+ * nearest allowlisted classes in its MRO, as the venvs that import it saw it (".Name" is a class of
+ * the same module).
+ */
+function recordedBases(): Map<string, string[]> {
+  const file = fileURLToPath(new URL("../../data/allowlist-bases.json", import.meta.url));
+  const record = JSON.parse(readFileSync(file, "utf8")) as Record<string, Record<string, string[]>>;
+  const out = new Map<string, string[]>();
+  for (const [module, classes] of Object.entries(record)) {
+    for (const [name, bases] of Object.entries(classes)) out.set(`${module}.${name}`, bases.map((b) => (b.startsWith(".") ? `${module}${b}` : b)));
+  }
+  return out;
+}
+
+/** The allowlisted classes in a class's MRO, the record followed up, nearest first. */
+function ancestors(bases: Map<string, string[]>, q: string): string[] {
+  const seen = new Set<string>();
+  const todo = [...(bases.get(q) ?? [])];
+  for (let i = 0; i < todo.length; i++) {
+    const a = todo[i]!;
+    if (a === q || seen.has(a)) continue;
+    seen.add(a);
+    todo.push(...(bases.get(a) ?? []));
+  }
+  return [...seen];
+}
+
 function enclosingModules(module: string): string[] {
   const parts = module.split(".");
   return parts.map((_, i) => parts.slice(0, i + 1).join("."));
@@ -394,6 +422,55 @@ describe("data/allowlist.json", () => {
     }
     // scikit-learn 1.2's default scorer is stored in a search's scorer_; calling it runs estimator.score.
     assert.equal(allowEntry("sklearn.metrics._scorer._passthrough_scorer")?.notCalled, true);
+  });
+
+  test("the record of allowlisted bases names allowlisted classes, and holds the MROs red teams went through", () => {
+    const bases = recordedBases();
+    assert.ok(bases.size > 10000, `only ${bases.size} classes recorded`);
+    for (const [q, listed] of bases) {
+      assert.equal(allowEntry(q)?.kind, "class", `${q}: recorded, not an allowlisted class`);
+      for (const b of listed) assert.equal(allowEntry(b)?.kind, "class", `${q}: its base ${b} is not an allowlisted class`);
+    }
+    const inherits: [string, string][] = [
+      ["scipy.stats._levy_stable.levy_stable_frozen", "scipy.stats._distn_infrastructure.rv_frozen"],
+      ["scipy.stats._distribution_infrastructure._RealParameter", "scipy.stats._distribution_infrastructure._Parameter"],
+      ["nltk.tag.senna.SennaTagger", "nltk.classify.senna.Senna"],
+      ["shap.explainers._gpu_tree.GPUTreeExplainer", "shap.explainers._tree.TreeExplainer"],
+      ["accelerate.utils.deepspeed.DeepSpeedOptimizerWrapper", "accelerate.optimizer.AcceleratedOptimizer"],
+      ["transformers.models.bert.modeling_bert.BertModel", "transformers.modeling_utils.PreTrainedModel"],
+      ["torch.nn.modules.linear.Linear", "torch.nn.modules.module.Module"],
+    ];
+    for (const [q, base] of inherits) assert.ok(ancestors(bases, q).includes(base), `${q} inherits ${base}`);
+  });
+
+  test("a class that inherits a construct-only class is construct-only too", () => {
+    // A hand-set flag (CURATED, NOT_CALLED_LIBRARIES, an edit of the data) is not the screen's, which reads
+    // the MRO itself: merge.py carries it down. A red team called rv_frozen.__init__ through levy_stable_frozen,
+    // allowlisted on its own; BertModel inherits PreTrainedModel.__init__.
+    const bases = recordedBases();
+    const construct = (q: string) => allowEntry(q)?.kind === "class" && allowEntry(q)?.notCalled === true;
+    const callable: string[] = [];
+    let inheriting = 0;
+    for (const q of bases.keys()) {
+      const flagged = ancestors(bases, q).find(construct);
+      if (flagged === undefined) continue;
+      inheriting++;
+      if (!construct(q)) callable.push(`${q} (inherits ${flagged})`);
+    }
+    assert.deepEqual(callable, []);
+    assert.ok(inheriting > 1000, `only ${inheriting} classes inherit a construct-only class`);
+    // The flags merge.py set say which base they come from, and that base is construct-only.
+    let named = 0;
+    for (const q of names) {
+      const base = /^not callable: it inherits from (\S+), which is construct-only/.exec(allowEntry(q)!.why ?? "")?.[1];
+      if (base === undefined) continue;
+      named++;
+      assert.ok(construct(base) && ancestors(bases, q).includes(base), `${q}: ${base} is not a construct-only class in its MRO`);
+    }
+    assert.ok(named > 0);
+    for (const q of ["nltk.tag.senna.SennaTagger", "shap.explainers._gpu_tree.GPUTreeExplainer", "peft.tuners.xlora.model.XLoraModel"]) {
+      assert.equal(allowEntry(q)?.notCalled, true, q);
+    }
   });
 
   test("the screen reads on up the MRO where a method hands on with super()", () => {

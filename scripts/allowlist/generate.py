@@ -25,7 +25,9 @@ The allowlist is the union of:
     libraries really pickle (samples.py builds representative objects and pickles them with every
     protocol and through joblib), and every class / enum / Cython unpickle helper / rebuilder
     *defined* in the libraries' modules, both passed through the source screen (screen.py);
-minus EXCLUDED below and what the screen rejects (both written to "excluded" with the reason).
+minus EXCLUDED below and what the screen rejects (both written to "excluded" with the reason);
+last, a class with a construct-only (notCalled) class in its MRO is made construct-only too, whatever
+flagged the base (merge.propagate_not_called; data/allowlist-bases.json records the bases).
 """
 
 from __future__ import annotations
@@ -43,6 +45,9 @@ OUT = ROOT / "data" / "allowlist.json"
 # One file per top-level package (data/allowlist/torch.json…): a scan parses only the packages a
 # pickle names, where one file of every module took longer to parse than the rest of a start-up.
 SHARDS = ROOT / "data" / "allowlist"
+# Each allowlisted class → the nearest allowlisted classes in its MRO (merge.listed_bases): the record
+# the tests hold construct-only flags to, a flagged base's subclasses flagged too.
+BASES = ROOT / "data" / "allowlist-bases.json"
 PYENV = Path("/root/.pyenv/versions")
 
 # Each venv: (directory, requirements file; its "# python:" line names the CPython). Two venvs from the
@@ -609,6 +614,7 @@ def main() -> None:
         python = str(PYENV / "3.11.7" / "bin" / "python")
         data = build(curated_entries(), dict(EXCLUDED), {"python": [python_version(python)]},
                      compat_tables(python), generator)
+        data["bases"] = {}  # no class was imported
     else:
         from merge import generate_full  # the introspection half (needs the venvs)
 
@@ -623,7 +629,9 @@ def main() -> None:
 
 def write_sharded(data: dict) -> None:
     """data/allowlist.json holds everything but the modules, and names the shards; each
-    data/allowlist/<top>.json holds the modules of one top-level package."""
+    data/allowlist/<top>.json holds the modules of one top-level package; data/allowlist-bases.json
+    the allowlisted classes in each class's MRO."""
+    write_bases(data.pop("bases"))
     by_top: dict[str, dict] = {}
     for module, entry in data["modules"].items():
         by_top.setdefault(module.split(".")[0], {})[module] = entry
@@ -636,6 +644,13 @@ def write_sharded(data: dict) -> None:
     for top, modules in by_top.items():
         (SHARDS / f"{top}.json").write_text(dumps_compact({"schema": "modelgate.allowlist-shard/v2", "modules": modules}), newline="\n")
     OUT.write_text(dumps_compact(index), newline="\n")
+
+
+def write_bases(listed: dict[str, dict[str, list[str]]]) -> None:
+    """data/allowlist-bases.json (merge.listed_bases), a module per line like the shards. Not shipped
+    (package.json leaves it out): only the tests read it."""
+    lines = [f"{json.dumps(m)}:{json.dumps(v, separators=(',', ':'))}" for m, v in listed.items()]
+    BASES.write_text("{\n" + ",\n".join(lines) + "\n}\n", newline="\n")
 
 
 if __name__ == "__main__":

@@ -2,8 +2,16 @@
 
     <venv>/bin/python scripts/allowlist/introspect.py OUT.json
 
-Writes {python, libraries: {lib: version}, names: {"module name": {kind, why?, seen}},
-excluded: {"module.name": reason}, failures: [...]}.
+Writes {python, libraries: {lib: version}, names: {"module name": {kind, why?, seen, bases?}},
+excluded: {"module.name": reason}, failures: [...]}; a class's bases are the names of its MRO
+(mro_names), from which merge.py carries construct-only flags down to subclasses.
+
+    <venv>/bin/python scripts/allowlist/introspect.py --bases OUT.json
+
+records the MRO of every class the committed data/allowlist/ lists instead, as far as this venv
+imports them: {python, libraries, bases: {"module.name": [allowlisted classes in its MRO]},
+resolved: [module.name], unresolved: {"module.name": reason}}; merge.py --propagate applies the
+union of such runs to the committed shards (the audit of the data, without a full generate.py run).
 """
 
 from __future__ import annotations
@@ -300,6 +308,122 @@ def home_of(obj, mod, modname: str, name: str) -> str | None:
         return None
 
 
+# ------------------------------------------------------------------ base classes
+
+
+def mro_names(classes: dict[str, type]) -> dict[str, list[str]]:
+    """Qualified name → the names of the classes in its MRO, nearest first, but for its own name and
+    object: each class's own module.qualname, and every name `classes` has for the very same object
+    (a class pickled from another module than its __module__: the bare _loss of scikit-learn's
+    sklearn._loss._loss, numpy.core's aliases of numpy._core). The class itself is read too, for its
+    other names. merge.py makes a class construct-only when any of these is (a subclass inherits the
+    __init__ or __call__ that made its base construct-only), whatever flagged the base: the screen,
+    CURATED or NOT_CALLED_LIBRARIES."""
+    names_of: dict[int, list[str]] = {}
+    for q, cls in classes.items():
+        names_of.setdefault(id(cls), []).append(q)
+    out: dict[str, list[str]] = {}
+    for q, cls in classes.items():
+        try:
+            mro = type.__dict__["__mro__"].__get__(cls)  # not a metaclass's own __mro__ attribute
+        except Exception:  # noqa: BLE001
+            continue
+        names: list[str] = []
+        for c in mro:
+            if c is object:
+                continue
+            try:
+                own = [f"{c.__module__}.{c.__qualname__}"]
+            except Exception:  # noqa: BLE001 - a class without a string __module__ / __qualname__
+                own = []
+            for n in own + names_of.get(id(c), []):
+                if isinstance(n, str) and n != q and n not in names:
+                    names.append(n)
+        out[q] = names
+    return out
+
+
+def resolve_classes(qualified: list[tuple[str, str]], failures: dict[str, str]) -> dict[str, type]:
+    """module.name → the class, for each (module, name) that imports and is a class; why not in failures.
+    A module that failed to import is not tried again, unless another import registered it since (a
+    Cython extension registered under its bare name, _loss, exists once sklearn._loss._loss is imported)."""
+    broken: dict[str, str] = {}
+    out: dict[str, type] = {}
+    for module, name in qualified:
+        _resolve_class(module, name, broken, out, failures)
+    for module, name in qualified:
+        if module in broken and module in sys.modules:
+            failures.pop(f"{module}.{name}", None)
+            _resolve_class(module, name, {}, out, failures)
+    return out
+
+
+def _resolve_class(module: str, name: str, broken: dict[str, str], out: dict[str, type], failures: dict[str, str]) -> None:
+    """One name of resolve_classes."""
+    q = f"{module}.{name}"
+    if module in broken:
+        failures[q] = broken[module]
+        return
+    try:
+        obj = resolve(module, name)
+    except BaseException as e:  # noqa: BLE001 - optional dependencies, other versions, timeouts
+        reason = f"{type(e).__name__}: {str(e)[:150]}"
+        if module not in sys.modules:
+            broken[module] = reason
+        failures[q] = reason
+        return
+    if isinstance(obj, type):
+        out[q] = obj
+    else:
+        failures[q] = f"not a class ({type(obj).__name__})"
+
+
+def record_bases(names: dict[str, dict]) -> None:
+    """Gives each class entry of introspect's output its MRO names (bases), the curated classes
+    resolved too for the names they give their objects."""
+    import generate
+
+    keys = [tuple(k.split(" ", 1)) for k, e in names.items() if e["kind"] in ("class", "enum")]
+    keys += [(m, n) for m, n, kind, _, _ in generate.CURATED if kind in ("class", "enum") and f"{m} {n}" not in names]
+    mro = mro_names(resolve_classes(keys, {}))
+    for k, e in names.items():
+        bases = mro.get(k.replace(" ", ".", 1))
+        if e["kind"] == "class" and bases:
+            e["bases"] = bases
+
+
+def committed_bases(out: str) -> None:
+    """--bases: the MRO of every class entry of the committed shards, filtered to allowlisted classes."""
+    import generate
+
+    classes: list[tuple[str, str]] = []
+    for shard in sorted(generate.SHARDS.glob("*.json")):
+        for module, m in json.loads(shard.read_text())["modules"].items():
+            for name, v in m["names"].items():
+                if (v if isinstance(v, str) else v["kind"]) == "class":
+                    classes.append((module, name))
+    listed = {f"{m}.{n}" for m, n in classes}
+    stub_torchvision_ops()
+    unresolved: dict[str, str] = {}
+    mro = mro_names(resolve_classes(classes, unresolved))
+    libraries = {}
+    for dist in LIBRARIES:
+        try:
+            libraries[dist] = importlib.metadata.version(dist)
+        except importlib.metadata.PackageNotFoundError:
+            pass
+    import platform
+
+    bases = {q: [b for b in names if b in listed] for q, names in sorted(mro.items())}
+    Path(out).write_text(json.dumps({
+        "python": platform.python_version(), "libraries": libraries,
+        "bases": {q: b for q, b in bases.items() if b}, "resolved": sorted(mro),
+        "unresolved": dict(sorted(unresolved.items())),
+    }, indent=0, sort_keys=True))
+    print(f"{len(mro)} classes resolved, {len(unresolved)} not; {sum(1 for b in bases.values() if b)} with allowlisted "
+          f"classes in their MRO", file=sys.stderr)
+
+
 # ------------------------------------------------------------------ walking definitions
 
 
@@ -470,6 +594,7 @@ def main(out: str) -> None:
                     excluded[f"{module}.{name}"] = f"its class {module}.{cls} is not allowlisted"
             print(f"walk {top}: {time.time() - start:.0f}s ({time.process_time() - cpu:.0f}s CPU), {len(names)} names",
                   file=sys.stderr)
+    record_bases(names)
     Path(out).write_text(json.dumps({
         "python": platform.python_version(), "libraries": libraries, "names": names,
         "excluded": excluded, "failures": failures,
@@ -477,4 +602,7 @@ def main(out: str) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    if sys.argv[1] == "--bases":
+        committed_bases(sys.argv[2])
+    else:
+        main(sys.argv[1])

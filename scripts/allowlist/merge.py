@@ -2,10 +2,18 @@
 
 Curated entries win over introspected ones (their argument fields are reviewed); an exclusion
 wins over an introspected name; a name seen in only some versions of its library records them.
+Once every flag is set (screen, CURATED, NOT_CALLED_LIBRARIES, the guarded SciPy classes), a class
+with a construct-only class in its MRO becomes construct-only too (propagate_not_called).
+
+    python3 scripts/allowlist/merge.py --propagate RUN.json...
+
+does that last step alone on the committed data/allowlist/, from introspect.py --bases runs (one
+per venv: a class's MRO is the union of what the runs saw), and reports the classes no run imported.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import subprocess
@@ -102,6 +110,7 @@ def generate_full(venvs: list[tuple[str, str]], generator: str, reuse: bool = Fa
         excluded.update({k: v for k, v in r["excluded"].items() if k not in excluded})
 
     entries: dict[str, dict] = {}
+    bases: dict[str, list[str]] = {}  # module.name → the names of its MRO in any venv (introspect.mro_names)
     seen_in: dict[str, set[str]] = {}  # key → library versions it was seen in
     for r in runs:
         for key, e in r["names"].items():
@@ -109,7 +118,8 @@ def generate_full(venvs: list[tuple[str, str]], generator: str, reuse: bool = Fa
             k = f"{module}\0{name}"
             version = r["python"] if e["lib"] == "python" else r["libraries"].get(e["lib"])
             seen_in.setdefault(k, set()).add(version)
-            first = entries.setdefault(k, {x: v for x, v in e.items() if x != "seen"})
+            first = entries.setdefault(k, {x: v for x, v in e.items() if x not in ("seen", "bases")})
+            add_bases(bases, key.replace(" ", ".", 1), e.get("bases", ()))
             if e.get("notCalled") and not first.get("notCalled"):  # one version's __init__ reaches more
                 first["notCalled"] = True
                 first["why"] = f"{e.get('why')} (in {e['lib']} {version})"
@@ -138,5 +148,128 @@ def generate_full(venvs: list[tuple[str, str]], generator: str, reuse: bool = Fa
     for k, e in g.curated_entries().items():
         entries[k] = {**{x: v for x, v in entries.get(k, {}).items() if x in ("versions", "lib")}, **e}
         excluded.pop(k.replace("\0", "."), None)
-    return g.build(entries, excluded, libraries, g.compat_tables(str(ensure_venv(Path(venvs[0][0]), Path(venvs[0][1])))),
+    if not any(bases.values()):
+        print("  no run recorded its classes' MROs (introspection output older than introspect.record_bases): "
+              "nothing is construct-only by inheritance; introspect again", file=sys.stderr)
+    for cls, base in propagate_not_called(entries, bases):
+        print(f"  construct-only by inheritance: {cls} (from {base})", file=sys.stderr)
+    data = g.build(entries, excluded, libraries, g.compat_tables(str(ensure_venv(Path(venvs[0][0]), Path(venvs[0][1])))),
                    generator)
+    data["bases"] = listed_bases(entries, bases)
+    return data
+
+
+# ------------------------------------------------------------------ construct-only by inheritance
+
+
+def add_bases(bases: dict[str, list[str]], qualified: str, names) -> None:
+    """Adds a run's MRO names of a class to those of other runs (other versions may have other bases)."""
+    known = bases.setdefault(qualified, [])
+    known.extend(n for n in names if n not in known)
+
+
+def propagate_not_called(entries: dict[str, dict], bases: dict[str, list[str]]) -> list[tuple[str, str]]:
+    """Makes construct-only every class entry that has a construct-only class in its MRO, and returns
+    the (class, base) pairs it flagged. A construct-only base's __init__, __post_init__, __new__ or
+    __call__ reaches what loading must not, and a subclass inherits it unless it overrides all of
+    it: the screen reads that for what it finds itself (call_reason walks the MRO), but a flag set by
+    hand (CURATED, NOT_CALLED_LIBRARIES, the guarded SciPy classes) was not carried to subclasses
+    listed on their own (a red team called rv_frozen's __init__ through levy_stable_frozen).
+    entries: "module\0name" → entry, every other flag already set; bases: module.name → its MRO's
+    names (introspect.mro_names). The base named is the nearest flagged one in the MRO: one flagged
+    before this ran when there is such, so that the reason it gives is the base's own."""
+    flagged = {k.replace("\0", "."): e for k, e in entries.items() if e["kind"] == "class" and e.get("notCalled")}
+    found: list[tuple[str, str]] = []
+    while True:  # again with the newly flagged: bases seen in other versions than the class's
+        known = dict(flagged)
+        new = []
+        for k, e in entries.items():
+            qualified = k.replace("\0", ".")
+            if e["kind"] != "class" or e.get("notCalled"):
+                continue
+            base = next((b for b in bases.get(qualified, ()) if b in known), None)
+            if base:
+                new.append((k, qualified, base))
+        if not new:
+            return found
+        for k, qualified, base in new:
+            reason = known[base].get("why") or "its call reaches what loading must not"
+            reason = reason.removeprefix("not callable: ")
+            entries[k].update(notCalled=True, why=f"not callable: it inherits from {base}, which is construct-only ({reason})")
+            flagged[qualified] = entries[k]
+            found.append((qualified, base))
+
+
+def listed_bases(entries: dict[str, dict], bases: dict[str, list[str]]) -> dict[str, dict[str, list[str]]]:
+    """The record test/allowlist.test.ts holds construct-only flags to (data/allowlist-bases.json):
+    module → allowlisted class of it → the nearest allowlisted classes in its MRO, a base of the same
+    module written ".Name". Nearest: a base that another listed base of the class inherits is left
+    out (the test follows the record up, which finds it again), unless each inherits the other
+    (two names of one class)."""
+    classes = {k.replace("\0", "."): k.split("\0") for k, e in entries.items() if e["kind"] == "class"}
+    full = {q: [b for b in bases.get(q, ()) if b in classes] for q in classes}
+    out: dict[str, dict[str, list[str]]] = {}
+    for key in sorted(k for k, e in entries.items() if e["kind"] == "class"):
+        module, name = key.split("\0")
+        q = f"{module}.{name}"
+        mine = full[q]
+        nearest = [a for a in mine if not any(
+            b != a and a in full[b] and b not in full[a] and q not in full[b] for b in mine)]
+        if nearest:
+            out.setdefault(module, {})[name] = [f".{classes[b][1]}" if classes[b][0] == module else b for b in nearest]
+    return out
+
+
+def propagate_committed(runs: list[Path]) -> None:
+    """--propagate: propagate_not_called on the committed shards, with the MRO names introspect.py
+    --bases recorded in each run; only the entries it flags change, every shard written as it was
+    (g.dumps_compact), and data/allowlist-bases.json is written again."""
+    bases: dict[str, list[str]] = {}
+    resolved: set[str] = set()
+    unresolved: dict[str, list[str]] = {}
+    for run in runs:
+        r = json.loads(run.read_text())
+        for qualified, names in r["bases"].items():
+            add_bases(bases, qualified, names)
+        resolved.update(r["resolved"])
+        for qualified, reason in r["unresolved"].items():
+            unresolved.setdefault(qualified, []).append(f"{run.stem}: {reason}")
+    shards = {p.stem: json.loads(p.read_text()) for p in sorted(g.SHARDS.glob("*.json"))}
+    entries: dict[str, dict] = {}
+    for shard in shards.values():
+        for module, m in shard["modules"].items():
+            for name, v in m["names"].items():
+                entries[f"{module}\0{name}"] = {"kind": v} if isinstance(v, str) else v  # the shard's own dict: edited in place
+    found = propagate_not_called(entries, bases)
+    edited: set[str] = set()
+    for qualified, base in found:
+        module, name = qualified_key(entries, qualified).split("\0")
+        top = module.split(".")[0]
+        names = shards[top]["modules"][module]["names"]
+        if isinstance(names[name], str):  # was the bare kind
+            names[name] = entries[f"{module}\0{name}"]
+        edited.add(top)
+        print(f"construct-only by inheritance: {qualified} (from {base})")
+    for top in sorted(edited):
+        (g.SHARDS / f"{top}.json").write_text(g.dumps_compact(shards[top]), newline="\n")
+    g.write_bases(listed_bases(entries, bases))
+    missing = sorted(set(unresolved) - resolved)
+    print(f"{len(found)} classes flagged; {len(resolved)} of the listed classes imported in some run, {len(missing)} in none:")
+    for qualified in missing:
+        print(f"  {qualified}: {unresolved[qualified][0]}")
+
+
+def qualified_key(entries: dict[str, dict], qualified: str) -> str:
+    """The "module\0name" key of a qualified name (a name may be dotted: its module is the longest that is listed)."""
+    for dot in [i for i, c in enumerate(qualified) if c == "."][::-1]:
+        k = f"{qualified[:dot]}\0{qualified[dot + 1:]}"
+        if k in entries:
+            return k
+    raise KeyError(qualified)
+
+
+if __name__ == "__main__":
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--propagate", nargs="+", type=Path, required=True, metavar="RUN.json",
+                    help="outputs of introspect.py --bases, one per venv")
+    propagate_committed(ap.parse_args().propagate)
