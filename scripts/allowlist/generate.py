@@ -249,6 +249,10 @@ curate("pandas.core.indexes.period", "_new_PeriodIndex", "function",
 
 # Construct-only by a deeper reading than the screen's: their __init__ reaches files or processes
 # through a module-level helper (a red team read a file into the model through EsmTokenizer(path)).
+FROZEN_WHY = ("__init__ calls the class of the object it is given (dist.__class__(**dist._updated_ctor_param())), "
+              "so any class an object was constructed of would be called")
+CATBOOST_WHY = ("__init__ reaches files (CatBoostTreeModelLoader writes and reads a temporary file through the model "
+                "it is given)")
 for _module, _name, _why in [
     ("transformers.models.esm.tokenization_esm", "EsmTokenizer", "load_vocab_file reads the file it is given"),
     ("transformers.models.cpmant.tokenization_cpmant", "CpmAntTokenizer", "load_vocab reads the file it is given"),
@@ -265,8 +269,21 @@ for _module, _name, _why in [
     ("dateutil.zoneinfo", "ZoneInfoFile", "opens the tar file it is given"),
     ("torch._custom_op.impl", "CustomOp", "infer_schema eval()s annotations"),
     ("torch.backends.xeon.run_cpu", "_Launcher", "_CPUinfo runs lscpu"),
+    # What the screen does not read: a call of the class of an object the constructor is given.
+    ("scipy.stats._distn_infrastructure", "rv_frozen", FROZEN_WHY),
+    ("scipy.stats._distn_infrastructure", "rv_continuous_frozen", FROZEN_WHY),
+    ("scipy.stats._distn_infrastructure", "rv_discrete_frozen", FROZEN_WHY),
+    ("scipy.stats._discrete_distns", "poisson_binomial_frozen", FROZEN_WHY),
+    ("scipy.stats._distribution_infrastructure", "_Parameter", "__init__ calls the class of the domain it is given (domain.__class__(...))"),
+    ("statsmodels.treatment.treatment_effects", "TreatmentEffect", "__init__ calls the class of the model it is given (model.__class__(endog, exog))"),
+    # Through a library that is not installed where the screen ran (catboost).
+    ("shap.explainers._tree", "TreeEnsemble", CATBOOST_WHY),
+    ("shap.explainers._tree", "TreeExplainer", CATBOOST_WHY),
+    ("shap.explainers.pytree", "TreeExplainer", CATBOOST_WHY),
 ]:
     curate(_module, _name, "class", f"not callable: {_why}", explain=True, notCalled=True)
+curate("polars.config", "_restore_runtime_vars", "function",
+       "not callable: it sets polars' runtime options from the mapping it is given", explain=True, notCalled=True)
 
 # Reviewed over the screen: names the source screen rejects for code that loading does not reach.
 curate("transformers.training_args", "TrainingArguments", "class",
