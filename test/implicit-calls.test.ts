@@ -292,6 +292,17 @@ describe("state a __setstate__ executes (SciPy's _parse_arg_template)", () => {
     // A tensor subclass rebuilt the usual way names no distribution: its state is not held to the guard.
     const tensor = reduce(global("torch._tensor", "_rebuild_from_type_v2"), assemble(OP.MARK, global("builtins", "list"), global("torch.nn.parameter", "Parameter"), OP.EMPTY_TUPLE, dictState, OP.TUPLE));
     assert.deepEqual(messages(await scan(assemble(OP.PROTO, 2, tensor, OP.STOP)), "MG125"), []);
+    // Its result is an object of the class it is given: a MaskedTensor, whose state holds tensors
+    // nested past what guardReachable follows, is known not to be a distribution.
+    const masked = global("torch.masked.maskedtensor.core", "MaskedTensor");
+    const data = reduce(global("torch._utils", "_rebuild_tensor_v2"), assemble(OP.MARK, str("storage"), OP.BINPERSID, OP.BININT1, 0, OP.BININT1, 2, OP.TUPLE1, OP.BININT1, 1, OP.TUPLE1, OP.NEWFALSE, reduce(global("collections", "OrderedDict"), assemble(OP.EMPTY_TUPLE)), OP.TUPLE));
+    const state = assemble(OP.EMPTY_DICT, str("_masked_data"), data, OP.SETITEM);
+    const wrapper = assemble(OP.MARK, masked, global("torch", "float32"), OP.BININT1, 2, OP.TUPLE1, OP.BININT1, 1, OP.TUPLE1, OP.BININT1, 0, global("torch", "strided"), OP.NEWFALSE, OP.TUPLE);
+    const maskedTensor = reduce(global("torch._tensor", "_rebuild_from_type_v2"), assemble(OP.MARK, global("torch._utils", "_rebuild_wrapper_subclass"), masked, wrapper, state, OP.TUPLE));
+    assert.deepEqual(messages(await scan(assemble(OP.PROTO, 2, maskedTensor, OP.STOP)), "MG125"), []);
+    // Given a distribution's class to be, it is held to the guard like a BUILD of one.
+    const asDistribution = reduce(global("torch._tensor", "_rebuild_from_type_v2"), assemble(OP.MARK, global("copyreg", "__newobj__"), norm, norm, OP.TUPLE1, evilState, OP.TUPLE));
+    assert.match(messages(await scan(assemble(OP.PROTO, 2, asDistribution, OP.STOP)), "MG125")[0] ?? "", /scipy\.stats\._continuous_distns\.norm_gen, but its _parse_arg_template/);
   });
 
   test("a BUILD that does not set the template is MG125: __setstate__ would execute whatever the object holds", async () => {

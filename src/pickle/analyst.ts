@@ -667,7 +667,8 @@ export class PickleAnalyst implements MachineObserver {
     }
     if (v.t !== "call" || !isSym(v.fn) || v.fn.t !== "global" || !this.madeByAllowed(v)) return undefined;
     const maker = qualified(v.fn.module, v.fn.name);
-    const cls = INSTANCE_MAKERS.has(maker) ? positional(v)?.[0] : v.fn;
+    const classArgument = INSTANCE_MAKERS.get(maker);
+    const cls = classArgument === undefined ? v.fn : positional(v)?.[classArgument];
     if (!isSym(cls) || cls.t !== "global") return undefined;
     const j = this.judgementOf(cls);
     return j.kind === "allow" && j.entry?.kind === "class" ? { name: qualified(cls.module, cls.name), isClass: false, entry: j.entry } : undefined;
@@ -941,8 +942,18 @@ const ANY_GUARD: StateGuard = "scipy-argparser";
 /** What each state guard protects, for messages about objects of unknown class. */
 const GUARDED_BY: Record<StateGuard, string> = { "scipy-argparser": "SciPy distribution" };
 
-/** copyreg's reconstructors: the instance they make is of their first argument's class. */
-const INSTANCE_MAKERS: ReadonlySet<string> = new Set(["copyreg._reconstructor", "copyreg.__newobj__", "copyreg.__newobj_ex__"]);
+/**
+ * Functions whose result is an instance of the class one argument names, and that argument's index:
+ * copyreg's reconstructors (their first), and torch's `_rebuild_from_type(_v2)(func, new_type, …)`,
+ * whose result is `new_type` (what func made, or that made into new_type by `as_subclass`).
+ */
+const INSTANCE_MAKERS: ReadonlyMap<string, number> = new Map([
+  ["copyreg._reconstructor", 0],
+  ["copyreg.__newobj__", 0],
+  ["copyreg.__newobj_ex__", 0],
+  ["torch._tensor._rebuild_from_type", 1],
+  ["torch._tensor._rebuild_from_type_v2", 1],
+]);
 
 const STRING_METHODS =
   "capitalize center count endswith expandtabs find index isalnum isalpha isascii isdigit islower isspace istitle isupper join ljust lower " +
