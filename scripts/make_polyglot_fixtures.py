@@ -9,7 +9,7 @@ torch.jit.save archives, a gguf-written GGUF) with h5py and the standard library
 - libhdf5 finds its superblock behind a user block of 512·2^n bytes, any size up to the end of the
   file; the user block may hold anything, a pickle among it (pickle.load stops at its STOP).
 - miniz (torch.jit.load) and Python's zipfile (Keras' .keras loader) find an archive by its end
-  record, whatever precedes it.
+  record, whatever precedes it (a safetensors header, a pickle) or follows its comment.
 - PyTorch's zip reader takes the archive's folder from the first member, not from the first folder
   that holds a data.pkl.
 
@@ -21,6 +21,7 @@ import io
 import json
 import pickle
 import shutil
+import struct
 import zipfile
 from pathlib import Path
 
@@ -64,13 +65,13 @@ def with_user_block(src: Path, size: int) -> bytes:
     return buf.getvalue()
 
 
-def appended_zip(prefix: bytes, archive: Path) -> bytes:
+def appended_zip(prefix: bytes, archive: Path, compression: int = zipfile.ZIP_STORED) -> bytes:
     """`prefix`, then the members of `archive` rewritten as a zip whose offsets count from the file's start."""
     buf = io.BytesIO(prefix)
     buf.seek(len(prefix))
-    with zipfile.ZipFile(archive) as src, zipfile.ZipFile(buf, "a", compression=zipfile.ZIP_STORED) as dst:
+    with zipfile.ZipFile(archive) as src, zipfile.ZipFile(buf, "a", compression=compression) as dst:
         for info in src.infolist():
-            dst.writestr(info, src.read(info))
+            dst.writestr(zipfile.ZipInfo(info.filename, info.date_time), src.read(info), compress_type=compression)
     return buf.getvalue()
 
 
@@ -92,6 +93,15 @@ def main() -> None:
         "a GGUF file followed by the same TorchScript archive")
     add("h5_then_keras_lambda.keras", appended_zip(DENSE_H5.read_bytes(), LAMBDA_KERAS), "block", "P18", ["Lambda"],
         "an HDF5 model followed by a .keras archive with a Lambda layer: Keras takes a .keras file by zipfile.is_zipfile")
+    archive = appended_zip(b"", FROM_FILE_TS)
+    header = json.dumps({"archive": {"dtype": "U8", "shape": [len(archive)], "data_offsets": [0, len(archive)]}}).encode()
+    header += b" " * (-len(header) % 8)
+    add("safetensors_tensor_is_torchscript.pt", struct.pack("<Q", len(header)) + header + archive, "block", "P18", ["from_file"],
+        "a valid safetensors file whose one tensor's bytes are a TorchScript archive: torch.jit.load finds the zip by its end record")
+    # Deflated, so that the pickle view's trailing bytes show no record in the clear.
+    deflated = appended_zip(b"", FROM_FILE_TS, zipfile.ZIP_DEFLATED)
+    add("pickle_then_zip_trailing_byte.pt", pickle.dumps({"step": 1}, protocol=2) + deflated + b"\0", "block", "P18", ["from_file"],
+        "a harmless pickle, a deflated TorchScript archive, then one byte after its end record: neither zip reader requires the record to end the file")
     # A decoy folder's records listed before the real folder's: PyTorch reads the first member's folder.
     buf = io.BytesIO()
     with zipfile.ZipFile(FROM_FILE_TS) as real, zipfile.ZipFile(BENIGN_TS) as decoy, zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_STORED) as out:
@@ -102,7 +112,7 @@ def main() -> None:
         for info in decoy.infolist():
             name = info.filename.split("/", 1)[1]
             if name in ("data.pkl", "constants.pkl"):
-                out.writestr(f"decoy/{name}", decoy.read(info))
+                out.writestr(zipfile.ZipInfo(f"decoy/{name}", info.date_time), decoy.read(info))
         for info in members:
             if info is not version:
                 out.writestr(info, real.read(info))

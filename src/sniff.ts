@@ -79,11 +79,10 @@ export async function sniff(source: ByteSource, opts: SniffOptions): Promise<Sni
       else alsoValidAs.push("keras-h5");
     }
   }
-  // miniz and Python's zipfile find an archive by its end record, whatever the file starts with.
-  // Members check only an end record without a comment: their tails are usually tensor bytes. A
-  // safetensors file's header accounts for every byte to the end (MG205 reports any more), so its
-  // tail is not fetched (a remote file's tensor data stays on the server).
-  if (format !== "zip" && format !== "safetensors" && (await findEndRecord(source, opts.topLevel ? undefined : EOCD_SIZE, true)) >= 0) {
+  // miniz and Python's zipfile find an archive by its end record, whatever the file starts with or
+  // holds (a safetensors file whose tensor bytes are a TorchScript archive), and whatever follows the
+  // record's comment. Members check only an end record without a comment: their tails are usually tensor bytes.
+  if (format !== "zip" && (await findEndRecord(source, opts.topLevel ? undefined : EOCD_SIZE, opts.topLevel ? "plausible" : "exact")) >= 0) {
     if (format === "unknown") return { format: "zip", alsoValidAs };
     alsoValidAs.push("zip");
   }

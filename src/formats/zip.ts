@@ -292,28 +292,48 @@ export class ZipArchive {
 }
 
 /**
- * Source offset of the last end-of-central-directory record within the last `span` bytes, or -1.
- * Like miniz, any signature counts; `exact` also requires its comment to end the file (sniffing,
- * where four random bytes must not make a file a zip).
+ * Which signatures count as an end record: `any` (as miniz takes them), `plausible` (one whose
+ * directory could lie before it: neither reader checks more, but sniffing must not make a file a zip
+ * by four random bytes), `exact` (its comment ends the file: an archive member's tail, where tensor
+ * bytes are usual).
  */
-export async function findEndRecord(source: ByteSource, span = EOCD_SEARCH, exact = false): Promise<number> {
+export type EndRecordCheck = "any" | "plausible" | "exact";
+
+/** Source offset of the last end-of-central-directory record within the last `span` bytes that passes `check`, or -1. */
+export async function findEndRecord(source: ByteSource, span = EOCD_SEARCH, check: EndRecordCheck = "any"): Promise<number> {
   // Both readers take the last signature that qualifies, so one found in a short tail is the one a
   // search of the whole span finds first; most archives end with a comment-less record.
   if (span > EOCD_SHORT_TAIL) {
-    const found = await lastEndRecord(source, EOCD_SHORT_TAIL, exact);
+    const found = await lastEndRecord(source, EOCD_SHORT_TAIL, check);
     if (found >= 0) return found;
   }
-  return lastEndRecord(source, span, exact);
+  return lastEndRecord(source, span, check);
 }
 
-async function lastEndRecord(source: ByteSource, span: number, exact: boolean): Promise<number> {
+async function lastEndRecord(source: ByteSource, span: number, check: EndRecordCheck): Promise<number> {
   const tailStart = Math.max(0, source.size - span);
   const tail = source.readNow?.(tailStart, source.size - tailStart) ?? (await source.read(tailStart, source.size - tailStart));
   for (let i = lastSignature(tail, tail.length - EOCD_SIZE); i >= 0; i = lastSignature(tail, i - 1)) {
-    // The comment length: the record's last two bytes.
-    if (!exact || i + EOCD_SIZE + le16(tail, i + 20) === tail.length) return tailStart + i;
+    if (check === "any" || (check === "exact" ? endsTail(tail, i) : plausibleEndRecord(tail, i, tailStart + i))) return tailStart + i;
   }
   return -1;
+}
+
+/** Whether the record at `i` ends `tail` with its comment (the comment length is the record's last two bytes). */
+function endsTail(tail: Uint8Array, i: number): boolean {
+  return i + EOCD_SIZE + le16(tail, i + 20) === tail.length;
+}
+
+/**
+ * Whether the record at `i` (source offset `at`) describes a directory that fits before it: one disk
+ * (both readers refuse more), as many entries on it as in total, at least a minimal header for each,
+ * or ZIP64's placeholders, which a locator before the record resolves.
+ */
+function plausibleEndRecord(tail: Uint8Array, i: number, at: number): boolean {
+  const total = le16(tail, i + 10);
+  const size = le32(tail, i + 12);
+  if (total === 0xffff || size === 0xffffffff) return true;
+  return le16(tail, i + 4) === 0 && le16(tail, i + 6) === 0 && le16(tail, i + 8) === total && size >= 46 * total && size <= at;
 }
 
 /**
