@@ -437,6 +437,32 @@ describe("where Python calls what a pickle never shows called (an eleventh red t
     assert.deepEqual((await scan(benign)).rules(), []);
   });
 
+  test("a partial's bound arguments get what its function does with its arguments: a partial of a carrier bound to such a class is MG101 when called (a seventeenth round)", async () => {
+    const carrier = global("dill._dill", "_create_array");
+    // Built by NEWOBJ and armed by its BUILD state (fn, args, kwds, dict); numpy's __randomstate_ctor calls it.
+    const armed = assemble(global("functools", "partial"), carrier, OP.TUPLE1, OP.NEWOBJ, OP.MARK, carrier, tagger, str("model.pkl"), str("/bin/sh"), OP.TUPLE2, OP.TUPLE2, OP.NONE, OP.NONE, OP.TUPLE, OP.BUILD);
+    const called = reduce(global("numpy.random._pickle", "__randomstate_ctor"), assemble(str("MT19937"), armed, OP.TUPLE2));
+    assert.match(messages(await scan(assemble(OP.PROTO, 2, called, OP.STOP)), "MG101").join("\n"), /nltk\.tag\.hunpos\.HunposTagger/);
+    // Bound by the partial's own arguments, a class that may be called is followed as called: nested defaultdicts stay quiet.
+    const factory = reduce(global("functools", "partial"), assemble(global("collections", "defaultdict"), global("builtins", "list"), OP.TUPLE2));
+    assert.deepEqual((await scan(assemble(OP.PROTO, 2, reduce(global("collections", "defaultdict"), assemble(factory, OP.TUPLE1)), OP.STOP))).rules(), []);
+    // An object bound where the carrier calls its argument is judged as called: MG107.
+    const boundObject = reduce(global("functools", "partial"), assemble(carrier, TESTER, OP.TUPLE2));
+    assert.ok((await scan(assemble(OP.PROTO, 2, boundObject, OP.STOP))).rules().includes("MG107"));
+  });
+
+  test("a BUILD state of (key, value) pairs sets attributes as a dict does (torch's Module updates its __dict__ with it): a __setstate__ key is MG106", async () => {
+    const identity = assemble(global("torch.nn.modules.linear", "Identity"), OP.EMPTY_TUPLE, OP.NEWOBJ);
+    const hook = reduce(global("functools", "partial"), assemble(global("builtins", "int"), OP.TUPLE1));
+    for (const pairs of [assemble(str("__setstate__"), hook, OP.TUPLE2, OP.TUPLE1), assemble(OP.EMPTY_LIST, str("__setstate__"), hook, OP.TUPLE2, OP.APPEND)]) {
+      const ctx = await scan(assemble(OP.PROTO, 2, identity, pairs, OP.BUILD, OP.NONE, OP.BUILD, OP.STOP));
+      assert.ok(ctx.rules().includes("MG106"), JSON.stringify(ctx.reports));
+    }
+    // Pairs of plain names and values set ordinary attributes.
+    const plain = assemble(str("training"), OP.NEWFALSE, OP.TUPLE2, OP.TUPLE1);
+    assert.deepEqual((await scan(assemble(OP.PROTO, 2, identity, plain, OP.BUILD, OP.STOP))).rules(), []);
+  });
+
   test("put into a list, dict, set or object, however far past the sample and however late, such a class is MG101", async () => {
     const ints: Buffer[] = [];
     for (let i = 0; i < LIMITS.pickleContainerSample + 10; i++) ints.push(assemble(OP.BININT1, i % 256));

@@ -16,6 +16,9 @@ import { stateProblem, type StateGuard } from "./stateGuards.js";
 import {
   FORGOTTEN,
   reachesForgotten,
+  callResult,
+  emptyDict,
+  tuple,
   bytesPayloads,
   describe,
   dictGet,
@@ -206,6 +209,8 @@ export class PickleAnalyst implements MachineObserver {
     }
     this.checkState(state, "BUILD sets", at, state);
     this.stateCalls(target, state, at);
+    // __setstate__ gets the whole state, tuples too (a partial's bound arguments): it may call what it holds.
+    this.neverCalledIn(state, "BUILD hands __setstate__", at, state);
     this.guardedState(target, state, at, "BUILD restores");
     this.structure(target, state, at);
     if (isJoblibWrapper(target)) {
@@ -459,6 +464,7 @@ export class PickleAnalyst implements MachineObserver {
           // Armed after it was called (a BUILD state given later): judged as called now.
           if (holder && !this.calledHolders.has(holder)) this.hold(holder, value, c.at);
           else this.notCalled(u, c);
+          if (holder && u.judgement.kind === "allow" && u.judgement.entry) this.boundCall(holder, u.name, u.judgement.entry, value, carried, c.at);
         }
         // An allocator reached through a carrier gets the carrier's arguments, somewhere in them.
         const bomb = u && allocates(u) ? hugeIn(carried) : undefined;
@@ -512,8 +518,29 @@ export class PickleAnalyst implements MachineObserver {
     if (never) {
       if (this.reportedHolders.has(holder)) return;
       this.reportedHolders.add(holder);
+      if (isSym(value) && value.t === "global") this.reportedNeverCalled.add(value);
       this.report("MG101", `${describe(holder)} holds ${never}, a class allowlisted to be constructed, never called at load: whatever calls the holder runs it`, { offset: at, evidence: describe(holder) });
     } else if (this.storedHolders.has(holder)) this.storedCallee(value, `${describe(holder)}, stored as an attribute, is given`, at, holder);
+  }
+
+  /**
+   * functools.partial binds arguments to the function it holds: calling the partial calls
+   * `fn(*bound, …)`, so what fn's entry says it does with its arguments is followed on the bound
+   * ones, as for a call the pickle makes (a partial of dill's _create_array bound to a class never
+   * to be called called it through numpy's __randomstate_ctor). `carried` is the partial's own
+   * arguments (fn first) or its BUILD state (fn, args, kwds, dict).
+   */
+  private boundCall(holder: CallResult, name: string, entry: AllowEntry, fn: GlobalRef, carried: Value, at: number): void {
+    if (this.classOf(holder)?.name !== "functools.partial") return;
+    const bound = carried === holder.args ? positional(holder)?.slice(1) : stateSlot(carried, 1);
+    const items = Array.isArray(bound) ? bound : isSym(bound) && bound.t === "tuple" ? bound.items : undefined;
+    if (items === undefined) {
+      if (bound !== null && bound !== undefined && (entry.calls || entry.instantiates || entry.constructs || entry.iterates)) {
+        this.report("MG107", `functools.partial binds ${name} to arguments the scanner cannot read, so what it calls cannot be known`, { offset: at, evidence: describe(holder) });
+      }
+      return;
+    }
+    this.followArguments(name, entry, callResult(fn, tuple(items), "REDUCE", at));
   }
 
   /** The name of `value` when it is a class allowlisted never to be called, or of such a class a carrier holds. */
@@ -917,7 +944,31 @@ function isCarrier(entry: AllowEntry): boolean {
 
 /** What of a state can set attributes: the state, or every item of a tuple state (a (dict, slots) pair, partial's namespace as its fourth item). */
 function stateParts(state: Sym): readonly Value[] {
-  return state.t === "tuple" ? state.items : [state];
+  const pairs = pairsAsDict(state);
+  if (pairs) return [pairs];
+  return state.t === "tuple" ? state.items.map((part) => pairsAsDict(part) ?? part) : [state];
+}
+
+/**
+ * A tuple or list of (key, value) pairs, as the dict `__dict__.update` makes of it: a `__setstate__`
+ * that updates its `__dict__` with its state (torch's Module) takes pairs as readily as a dict, so
+ * their keys and values are attributes. Undefined for anything else (an update stops at the first
+ * item that is not a pair, and the load with it).
+ */
+function pairsAsDict(v: Value): Dict | undefined {
+  if (!isSym(v) || (v.t !== "tuple" && v.t !== "list") || v.items.length === 0) return undefined;
+  const kv: Value[] = [];
+  for (const pair of v.items) {
+    if (!isSym(pair) || (pair.t !== "tuple" && pair.t !== "list") || pair.items.length !== 2) return undefined;
+    kv.push(pair.items[0]!, pair.items[1]!);
+  }
+  const d = emptyDict();
+  d.kv = kv;
+  d.n = v.t === "list" ? v.n : v.items.length;
+  d.behaviour = v.behaviour;
+  // Pairs past a list's sample are unknown: any of them may name an attribute.
+  d.keyPastSample = v.t === "list" && v.n > v.items.length && v.behaviour;
+  return d;
 }
 
 /** A state slot whose value the scanner cannot read (see stateSlot). */
