@@ -98,6 +98,59 @@ test("code named like a library that loading a model imports is high: Python sta
   assert.match(report.files.find((f) => f.path.endsWith("_loss.py"))!.findings[0]!.message, /takes the place of the _loss module/);
 });
 
+test("code named like any standard module a folder can replace is high, beyond those seen imported: __future__ (torch imports it lazily), sysconfig's _sysconfigdata_*", async () => {
+  // A red team's folders: Python started there ran __future__.py at `import torch`, and the
+  // _sysconfigdata_ module at `import keras`, each beside clean weights.
+  const repo = join(dir, "stdlib_shadowing");
+  await mkdir(join(repo, "curses"), { recursive: true });
+  await mkdir(join(repo, "sub"));
+  await copyFile(join(REPOS, "benign_model", "model.safetensors"), join(repo, "model.safetensors"));
+  for (const name of ["__future__.py", "_sysconfigdata__linux_x86_64-linux-gnu.py", "_sysconfigdata__x86_64-linux-gnu.pyc", "trace.py", "curses/__init__.py"]) {
+    await writeFile(join(repo, name), "import os\n");
+  }
+  // A native module of a standard name (the REPL imports readline once Python started in the folder).
+  await writeFile(join(repo, "readline.cpython-311-x86_64-linux-gnu.so"), Buffer.from("\x7fELF\x02\x01\x01", "latin1"));
+  // Not replaceable, or not standard: built in or imported before the folder is on sys.path (os, sys,
+  // time), below the top, CPython's own test suite (left out of sys.stdlib_module_names), and the
+  // names model repositories give their code.
+  const ordinary = ["os.py", "sys.py", "time.py", "sub/__future__.py", "test.py", "utils.py", "config.py", "setup.py", "main.py", "handler.py", "train.py"];
+  ordinary.push("modeling_x.py", "configuration_x.py", "tokenization_x.py", "inference.py");
+  for (const name of ordinary) await writeFile(join(repo, name), "import os\n");
+  const report = await scanPaths([repo]);
+  const found = Object.fromEntries(report.files.map((f) => [relative(repo, f.path).split(sep).join("/"), f.findings.map((x) => `${x.rule}:${x.severity}`)]));
+  assert.deepEqual(found, {
+    "model.safetensors": [],
+    "__future__.py": ["MG271:high"],
+    "_sysconfigdata__linux_x86_64-linux-gnu.py": ["MG271:high"],
+    "_sysconfigdata__x86_64-linux-gnu.pyc": ["MG271:high"],
+    "trace.py": ["MG271:high"],
+    "curses/__init__.py": ["MG271:high"],
+    "readline.cpython-311-x86_64-linux-gnu.so": ["MG272:high"],
+    ...Object.fromEntries(ordinary.map((name) => [name, ["MG271:low"]])),
+  });
+  const message = (name: string): string => report.files.find((f) => f.path.endsWith(name))!.findings[0]!.message;
+  assert.match(message("__future__.py"), /takes the place of the standard library's __future__ module/);
+  assert.match(message("_sysconfigdata__linux_x86_64-linux-gnu.py"), /sysconfig's _sysconfigdata__linux_x86_64-linux-gnu module/);
+  // The same folders without the planted module pass, as before.
+  for (const name of ["__future__.py", "_sysconfigdata__linux_x86_64-linux-gnu.py", "_sysconfigdata__x86_64-linux-gnu.pyc", "trace.py", "curses", "readline.cpython-311-x86_64-linux-gnu.so"]) {
+    await rm(join(repo, name), { recursive: true });
+  }
+  assert.equal((await scanPaths([repo])).verdict, "pass");
+});
+
+test("the standard library part of data/loader-modules.json covers Python 3.9 to 3.13, less what no folder replaces", async () => {
+  const data = JSON.parse(await readFile(join(import.meta.dirname, "..", "..", "data", "loader-modules.json"), "utf8")) as {
+    stdlib: { pythons: { python: string }[]; modules: string[]; left_out: string[]; prefixes: string[] };
+  };
+  assert.deepEqual(data.stdlib.pythons.map((p) => p.python.split(".").slice(0, 2).join(".")), ["3.9", "3.10", "3.11", "3.12", "3.13"]);
+  const modules = new Set(data.stdlib.modules);
+  // 3.9 only (formatter, parser, symbol), 3.13 only (_pyrepl), Windows only (winreg), lazily imported ones.
+  for (const name of ["__future__", "formatter", "symbol", "_pyrepl", "winreg", "readline", "sysconfig", "json", "asyncio"]) assert.ok(modules.has(name), name);
+  for (const name of ["os", "sys", "builtins", "site", "codecs", "io", "abc", "test"]) assert.ok(!modules.has(name), name);
+  assert.ok(data.stdlib.left_out.includes("os"));
+  assert.deepEqual(data.stdlib.prefixes, ["_sysconfigdata_"]);
+});
+
 test("a symlink out of the folder is reported on the link and its target is not read", async () => {
   const report = await scanPaths([join(REPOS, "symlink_escape")]);
   const link = report.files.find((f) => f.path.endsWith("secrets.txt"));

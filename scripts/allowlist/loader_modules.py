@@ -17,12 +17,25 @@ which a folder's files can replace as well. --merge keeps the names of the file 
 (numbers, platform, threadpoolctl…) count as much as the library. Left out: modules built into the
 interpreter and those the venv's interpreter has imported before it reads sys.path[0] (os, site,
 codecs…), which no folder can replace. The allowlist's own top-level names are always in.
+
+The file also holds "stdlib": every top-level module name of the standard library of the Pythons
+given with --stdlib-python (default: python3.9 … python3.13 on PATH; sys.stdlib_module_names, or for
+3.9, which lacks it, the standard library's folders read the way CPython builds that list), with
+the same names left out (built in or imported at start-up, in every one of those Pythons), and the
+prefix of the modules sysconfig imports by a name built from the platform (_sysconfigdata_*).
+Libraries import standard modules lazily (torch and transformers import __future__ when a function
+first runs, keras imports sysconfig's _sysconfigdata_*), on paths no tracer of imports walks, so the
+repository checks take every one of these names as a loader's. --stdlib-only rewrites that part
+alone and keeps the rest of the file (no venvs needed):
+
+    python3 scripts/allowlist/loader_modules.py --stdlib-only --stdlib-python /path/to/python3.9 ...
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -83,6 +96,81 @@ FORMAT_LOADERS = [
 ]
 
 
+# Runs in each --stdlib-python: its standard library's top-level module names, and what no folder can replace there.
+STDLIB = r"""
+import sys
+fixed = {m.split(".")[0] for m in sys.modules} | set(sys.builtin_module_names)  # before this script's own imports
+import json, os, sysconfig
+try:
+    import _imp
+    fixed |= {m.split(".")[0] for m in _imp._frozen_module_names()}  # 3.11+: found before sys.path is searched
+except (ImportError, AttributeError):
+    pass
+names = getattr(sys, "stdlib_module_names", None)
+source = "sys.stdlib_module_names"
+if names is None:
+    # Python 3.9: the folders CPython's Tools/scripts/generate_stdlib_module_names.py reads (Lib/, the
+    # built extension modules), less the modules of its test suite it leaves out too.
+    source = "standard library folders"
+    names = set(sys.builtin_module_names)
+    stdlib = sysconfig.get_paths()["stdlib"]
+    dynload = os.path.join(stdlib, "lib-dynload")
+    for folder in (stdlib, dynload):
+        for entry in os.listdir(folder) if os.path.isdir(folder) else ():
+            path = os.path.join(folder, entry)
+            if entry.endswith(".py"):
+                names.add(entry[:-3])
+            elif os.path.isfile(os.path.join(path, "__init__.py")):
+                names.add(entry)
+            elif folder == dynload and entry.endswith((".so", ".pyd")):
+                names.add(entry.split(".")[0])
+    test = lambda n: n in ("test", "__hello__", "__phello__") or n.startswith(("_test", "xx", "_xx", "_ctypes_test"))
+    names = {n for n in names if n.isidentifier() and not test(n) and not n.startswith("_sysconfigdata_")}
+sysconfigdata = getattr(sysconfig, "_get_sysconfigdata_name", lambda: None)()
+print(json.dumps({"version": sys.version.split()[0], "source": source, "modules": sorted(names), "fixed": sorted(fixed), "sysconfigdata": sysconfigdata}))
+"""
+
+# sysconfig imports f"_sysconfigdata_{abiflags}_{platform}_{multiarch}" (or $_PYTHON_SYSCONFIGDATA_NAME):
+# a name no list can hold, and not an identifier ("_sysconfigdata__linux_x86_64-linux-gnu").
+SYSCONFIGDATA_PREFIX = "_sysconfigdata_"
+
+
+def stdlib_modules(pythons: list[str]) -> dict:
+    """The standard library part of data/loader-modules.json, from each Python in `pythons`."""
+    modules: set[str] = set()
+    fixed: set[str] | None = None
+    seen = []
+    for python in pythons:
+        result = run(python, STDLIB, [], 60)
+        modules.update(result["modules"])
+        fixed = set(result["fixed"]) if fixed is None else fixed & set(result["fixed"])
+        data_name = result["sysconfigdata"]
+        if data_name is not None and not data_name.startswith(SYSCONFIGDATA_PREFIX):
+            raise RuntimeError(f"{python}: sysconfig imports {data_name}, not {SYSCONFIGDATA_PREFIX}*")
+        seen.append({"python": result["version"], "source": result["source"], "modules": len(result["modules"])})
+        print(f"{python} {result['version']}: {len(result['modules'])} standard modules ({result['source']})", file=sys.stderr)
+    if not seen:
+        raise RuntimeError("no Python to read a standard library from (--stdlib-python)")
+    fixed = fixed or set()
+    return {
+        "pythons": seen,
+        # Built in or imported before sys.path[0] is read, in every one of the Pythons: no folder replaces them.
+        "left_out": sorted(modules & fixed),
+        "modules": sorted(modules - fixed),
+        "prefixes": [SYSCONFIGDATA_PREFIX],
+    }
+
+
+def default_stdlib_pythons() -> list[str]:
+    """python3.9 … python3.13 that are on PATH and run."""
+    found = []
+    for minor in range(9, 14):
+        python = shutil.which(f"python3.{minor}")
+        if python and subprocess.run([python, "-c", "pass"], capture_output=True).returncode == 0:
+            found.append(python)
+    return found
+
+
 def run(python: str, code: str, args: list[str], timeout: float) -> dict:
     out = subprocess.run([python, "-c", code, *args], capture_output=True, text=True, timeout=timeout, cwd="/")
     if out.returncode != 0:
@@ -95,7 +183,15 @@ def main() -> None:
     parser.add_argument("--venv", action="append", help="a venv generate.py made (repeatable; default: its three)")
     parser.add_argument("--budget", type=float, default=90, help="seconds of imports per library and venv (default 90)")
     parser.add_argument("--merge", action="store_true", help="keep the modules and venvs data/loader-modules.json already lists")
+    parser.add_argument("--stdlib-python", action="append", help="a Python whose standard library counts (repeatable; default: python3.9 … python3.13 on PATH)")
+    parser.add_argument("--stdlib-only", action="store_true", help="rewrite the standard library part only, keeping the rest of data/loader-modules.json")
     args = parser.parse_args()
+    stdlib = stdlib_modules(args.stdlib_python or default_stdlib_pythons())
+    if args.stdlib_only:
+        written = json.loads((DATA / "loader-modules.json").read_text())
+        write({**written, "stdlib": stdlib})
+        print(f"{len(stdlib['modules'])} standard modules written to data/loader-modules.json", file=sys.stderr)
+        return
     index = json.loads((DATA / "allowlist.json").read_text())
     shards = {top: list(json.loads((DATA / "allowlist" / f"{top}.json").read_text())["modules"]) for top in index["shards"]}
 
@@ -130,9 +226,14 @@ def main() -> None:
         "generator": "python3 scripts/allowlist/loader_modules.py",
         "venvs": venvs,
         "modules": modules,
+        "stdlib": stdlib,
     }
+    write(out)
+    print(f"{len(modules)} modules and {len(stdlib['modules'])} standard modules written to data/loader-modules.json", file=sys.stderr)
+
+
+def write(out: dict) -> None:
     (DATA / "loader-modules.json").write_text(json.dumps(out, indent=1) + "\n")
-    print(f"{len(modules)} modules written to data/loader-modules.json", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -44,7 +44,7 @@ import {
   walkConfig,
   type CodeRefSink,
 } from "./loaders.js";
-import { loaderModules } from "./loaderModules.js";
+import { shadowedModule } from "./loaderModules.js";
 import { configKind, isLfsPointer, readsAsTemplate } from "./names.js";
 import { errorText } from "../errors.js";
 import { severityRank, type Severity } from "../types.js";
@@ -783,13 +783,14 @@ function importedAs(stem: string, remoteModules: ReadonlyMap<string, string>): s
 /**
  * Why Python started in the scanned folder would import the module at `stem` (a path without
  * extension, or a linked folder) in place of one that loading the weights imports. That folder comes
- * first on sys.path (python -c, the REPL, a script beside it), so numpy.py, sklearn/__init__.py or
- * numbers.py (numpy imports it) there runs instead, before any pickle global is even resolved.
+ * first on sys.path (python -c, the REPL, a script beside it), so numpy.py, sklearn/__init__.py,
+ * numbers.py (numpy imports it) or __future__.py (torch imports it lazily) there runs instead, before
+ * any pickle global is even resolved.
  */
 function shadowedLibrary(stem: string): string | undefined {
   const top = stem.endsWith("/__init__") ? stem.slice(0, -"/__init__".length) : stem;
-  if (top.includes("/") || !loaderModules().has(top)) return undefined;
-  return `it takes the place of the ${top} module that loading a model imports, for Python started in this folder`;
+  const what = top.includes("/") ? undefined : shadowedModule(top);
+  return what && `it takes the place of ${what}, for Python started in this folder`;
 }
 
 /** A pickle weight file in a folder that also has safetensors weights. */

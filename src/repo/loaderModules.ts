@@ -4,6 +4,19 @@
  * scripts/allowlist/loader_modules.py in the venvs the allowlist comes from. Python started in a
  * folder finds that folder's modules first (sys.path[0]), so a file or package of one of these names
  * at the top of a model folder runs in the library's place.
+ *
+ * The same file lists the standard library's top-level modules (Python 3.9 to 3.13), less those no
+ * folder can replace (built in, or imported before sys.path[0] is read), and the prefix of sysconfig's
+ * `_sysconfigdata_<abiflags>_<platform>_<multiarch>`. All of them count, not only those the tracer saw
+ * imported: libraries import standard modules lazily, when a function first runs (torch and
+ * transformers import __future__, keras imports sysconfig's _sysconfigdata_*), on paths that depend on
+ * the platform, the arguments, an error, or the REPL (readline, rlcompleter); and the standard library
+ * itself imports most of itself lazily (pdb, inspect, pydoc, doctest and unittest reach nearly every
+ * module), so the set a loader can import cannot be bounded below the whole library. What that costs is
+ * small: the names a model repository gives its code (modeling_x, configuration_x, utils, config,
+ * train, handler, setup, main, test — CPython leaves its test suite out of the list) are not standard
+ * modules, and a standard module's name at the top of a folder replaces that module for whatever
+ * Python runs there.
  */
 import { readFileSync } from "node:fs";
 import { packageFile } from "../packageFiles.js";
@@ -11,14 +24,37 @@ import { packageFile } from "../packageFiles.js";
 interface LoaderModulesData {
   schema: "modelgate.loader-modules/v1";
   modules: string[];
+  stdlib?: { modules: string[]; prefixes: string[] };
 }
 
-let modules: ReadonlySet<string> | undefined;
+/** Which modules a folder's code can take the place of, and why each counts. */
+interface Shadowable {
+  loaders: ReadonlySet<string>;
+  stdlib: ReadonlySet<string>;
+  stdlibPrefixes: readonly string[];
+}
 
-/** The module names (data/loader-modules.json), read on first use. */
-export function loaderModules(): ReadonlySet<string> {
-  if (modules) return modules;
-  const read = JSON.parse(readFileSync(packageFile("data/loader-modules.json"), "utf8")) as LoaderModulesData;
-  if (read.schema !== "modelgate.loader-modules/v1") throw new Error(`data/loader-modules.json: unknown schema ${String(read.schema)}`);
-  return (modules = new Set(read.modules));
+let data: Shadowable | undefined;
+
+/** data/loader-modules.json, read on first use. */
+function read(): Shadowable {
+  if (data) return data;
+  const json = JSON.parse(readFileSync(packageFile("data/loader-modules.json"), "utf8")) as LoaderModulesData;
+  if (json.schema !== "modelgate.loader-modules/v1") throw new Error(`data/loader-modules.json: unknown schema ${String(json.schema)}`);
+  if (!json.stdlib) throw new Error("data/loader-modules.json: no stdlib part (run scripts/allowlist/loader_modules.py --stdlib-only)");
+  return (data = { loaders: new Set(json.modules), stdlib: new Set(json.stdlib.modules), stdlibPrefixes: json.stdlib.prefixes });
+}
+
+/**
+ * Why a top-level module named `name` in the folder Python starts in runs in place of one that
+ * loading a model imports, or undefined: a module loaders were seen to import, a standard module, or
+ * sysconfig's `_sysconfigdata_*`.
+ */
+export function shadowedModule(name: string): string | undefined {
+  const { loaders, stdlib, stdlibPrefixes } = read();
+  if (loaders.has(name)) return `the ${name} module that loading a model imports`;
+  if (stdlib.has(name)) return `the standard library's ${name} module, which libraries import when they need it`;
+  const prefix = stdlibPrefixes.find((p) => name.startsWith(p));
+  if (prefix) return `sysconfig's ${name} module (${prefix}*: its name comes from the platform), which libraries import through sysconfig`;
+  return undefined;
 }
