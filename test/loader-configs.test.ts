@@ -10,7 +10,9 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { after, before, test } from "node:test";
 import { scanFile, scanPaths } from "../src/engine.js";
+import { scanRepository } from "../src/repo/checks.js";
 import { stepsTo, walkConfig } from "../src/repo/loaders.js";
+import { RULES } from "../src/rules/catalogue.js";
 import type { FileResult, ScanReport } from "../src/types.js";
 import { assemble, OP, stackGlobal, str } from "./support/pickle.js";
 import { pb } from "./support/protobuf.js";
@@ -443,6 +445,102 @@ test("PEFT adapter_config.json auto_mapping importing a module outside transform
   assert.deepEqual(loud((await scanPaths([join(remote, "adapter_config.json")])).files[0]), ["MG283:high"]);
   const benign = await folder("peft-benign", { "adapter_config.json": json({ peft_type: "LORA", auto_mapping: { base_model_class: "BertModel", parent_library: "transformers.models.bert.modeling_bert" } }) });
   assert.deepEqual((await scanPaths([join(benign, "adapter_config.json")])).files[0]?.findings, []);
+});
+
+const PEFT = join(import.meta.dirname, "..", "..", "test", "fixtures", "peft");
+
+/** A copy of the PEFT fixture folder `name` (scripts/make_peft_fixtures.py) under the test's folder, as `as`. */
+async function peftFolder(name: string, as: string = name): Promise<string> {
+  const root = join(dir, "peft", as);
+  await cp(join(PEFT, name), root, { recursive: true });
+  return root;
+}
+
+/** "rule:severity" per file of a folder scanned by the repository checks alone (every config's own checks included). */
+async function repositoryChecks(root: string): Promise<Record<string, string[]>> {
+  const out: Record<string, string[]> = {};
+  await scanRepository(root, (rule, _message, path, extra) => (out[path] ??= []).push(`${rule}:${extra?.severity ?? RULES[rule].severity}`));
+  return out;
+}
+
+test("PEFT megatron_core: a LoRA adapter with megatron_config set makes PEFT import it; the repository's megatron/ code it names is high", async () => {
+  // PeftModel.save_pretrained's own folder (scripts/make_peft_fixtures.py), with megatron_config and
+  // megatron_core "megatron.core_compat" added, and megatron/core_compat.py shipped beside it.
+  const evil = await peftFolder("lora_megatron_repo");
+  const expected = {
+    "adapter_config.json": ["MG283:high"],
+    "adapter_model.safetensors": [],
+    "README.md": [],
+    "megatron/__init__.py": ["MG271:high"],
+    "megatron/core_compat.py": ["MG271:high"],
+  };
+  const report = await scanPaths([evil]);
+  assert.equal(report.verdict, "block");
+  assert.deepEqual(byFile(report, evil), expected);
+  assert.match(report.files.find((f) => f.path.endsWith("adapter_config.json"))!.findings[0]!.message, /megatron_core "megatron\.core_compat" with megatron_config set: PEFT imports/);
+  assert.match(report.files.find((f) => f.path.endsWith("core_compat.py"))!.findings[0]!.message, /PEFT imports it as megatron_core/);
+  // The repository checks alone (a config's own checks done there too) see the same.
+  assert.deepEqual(await repositoryChecks(evil), { "adapter_config.json": ["MG283:high"], "megatron/__init__.py": ["MG271:high"], "megatron/core_compat.py": ["MG271:high"] });
+  // A module the folder does not ship is imported from wherever Python finds it: still not Megatron's.
+  assert.deepEqual(loud((await scanPaths([join(await peftFolder("lora_megatron_installed"), "adapter_config.json")])).files[0]), ["MG283:high"]);
+  // A config given alone says the same.
+  assert.deepEqual(loud((await scanPaths([join(evil, "adapter_config.json")])).files[0]), ["MG283:high"]);
+  // Written by hand with megatron_config and megatron_core alone (PEFT fills in the rest): the folder walk still reads it for the code it names.
+  await writeFile(join(evil, "adapter_config.json"), json({ peft_type: "LORA", r: 2, target_modules: ["c_attn"], megatron_config: { tensor_model_parallel_size: 1 }, megatron_core: "megatron.core_compat" }));
+  assert.deepEqual(byFile(await scanPaths([evil]), evil), expected);
+});
+
+test("PEFT megatron_core: Megatron's own megatron.core passes unless the folder ships it; without megatron_config nothing is imported", async () => {
+  for (const name of ["lora", "lora_auto_mapping", "lora_megatron_default"]) {
+    const report = await scanPaths([await peftFolder(name)]);
+    assert.equal(report.verdict, "pass", name);
+    assert.deepEqual(
+      report.files.flatMap((f) => f.findings),
+      [],
+      name,
+    );
+  }
+  // megatron.core from the folder is the folder's code all the same.
+  const shipped = await peftFolder("lora_megatron_default", "megatron-core-shipped");
+  await mkdir(join(shipped, "megatron", "core"), { recursive: true });
+  await writeFile(join(shipped, "megatron", "core", "__init__.py"), "print('modelgate-fixture')\n");
+  await writeFile(join(shipped, "megatron", "tools.py"), "print('modelgate-fixture')\n");
+  assert.deepEqual(byFile(await scanPaths([shipped]), shipped), {
+    "adapter_config.json": [],
+    "adapter_model.safetensors": [],
+    "README.md": [],
+    "megatron/core/__init__.py": ["MG271:high"],
+    "megatron/tools.py": ["MG271:low"],
+  });
+  // PEFT's default config ("megatron_config": null) never imports megatron_core, whatever it names.
+  const off = await peftFolder("lora_megatron_repo", "megatron-off");
+  const config = JSON.parse(await readFile(join(off, "adapter_config.json"), "utf8")) as Record<string, unknown>;
+  for (const [megatronConfig, core] of [[null, "megatron.core_compat"], [{}, "megatron.core_compat"], [{ tensor_model_parallel_size: 1 }, null]] as const) {
+    await writeFile(join(off, "adapter_config.json"), json({ ...config, megatron_config: megatronConfig, megatron_core: core }));
+    assert.deepEqual(byFile(await scanPaths([off]), off), {
+      "adapter_config.json": [],
+      "adapter_model.safetensors": [],
+      "README.md": [],
+      "megatron/__init__.py": ["MG271:low"],
+      "megatron/core_compat.py": ["MG271:low"],
+    }, JSON.stringify([megatronConfig, core]));
+  }
+});
+
+test("PEFT auto_mapping: the parent_library AutoPeftModel imports is the folder's code when the folder ships it", async () => {
+  const root = await peftFolder("lora_auto_mapping", "auto-mapping-shipped");
+  const config = JSON.parse(await readFile(join(root, "adapter_config.json"), "utf8")) as Record<string, unknown>;
+  assert.deepEqual(config["auto_mapping"], { base_model_class: "GPT2LMHeadModel", parent_library: "transformers.models.gpt2.modeling_gpt2" });
+  // diffusers passes PEFT's import allowlist, and a diffusers/ package in the folder is what Python imports.
+  await writeFile(join(root, "adapter_config.json"), json({ ...config, auto_mapping: { base_model_class: "UNet2DConditionModel", parent_library: "diffusers.models.unets.unet_2d_condition" } }));
+  await mkdir(join(root, "diffusers"));
+  await writeFile(join(root, "diffusers", "__init__.py"), "print('modelgate-fixture')\n");
+  assert.deepEqual(byFile(await scanPaths([root]), root), {
+    "adapter_config.json": [],
+    "adapter_model.safetensors": [],
+    "README.md": [],
+    "diffusers/__init__.py": ["MG271:high"],
+  });
 });
 
 /** Calls of JSON.parse on a text of `length` characters while `run` runs. */

@@ -33,7 +33,7 @@ import {
   checkCrossEncoderActivation,
   checkDiffusersIndex,
   checkDiffusersModularIndex,
-  checkPeftAutoMapping,
+  checkPeftConfig,
   checkSentenceTransformerModules,
   checkSentenceTransformerRouter,
   findChatTemplates,
@@ -388,7 +388,7 @@ export function localFileFacts(abs: string, rel: string, size: number, bound: nu
 export const textBesideEngine: TextWanted = (rel, bytes) =>
   LOADED_PATH_CONFIGS.test(rel) || (configKind(basename(rel)) === "json" && (CODE_REFERENCE_KEYS.some((key) => bytes.includes(key)) || escapesKeyLetters(bytes)));
 
-const CODE_REFERENCE_KEYS = ['"auto_map"', '"custom_pipelines"'].map((key) => Buffer.from(key));
+const CODE_REFERENCE_KEYS = ['"auto_map"', '"custom_pipelines"', '"auto_mapping"', '"megatron_config"'].map((key) => Buffer.from(key));
 
 /**
  * A \u escape of a character from U+0050 to U+007F, the only escapes that can spell a letter or the
@@ -559,7 +559,7 @@ function checkJsonConfig(parsed: ParsedJson, name: string, sink: ScanContext, re
   const value = parsed.value;
   checkLoaderModules(value, name, sink, refs);
   checkCrossEncoderActivation(value, sink);
-  checkPeftAutoMapping(value, sink);
+  checkPeftConfig(value, sink, refs);
   for (const t of findChatTemplates(value, name, sink)) runTemplateCheck(t.text, sink, t.where);
   const blobs = isKerasArchitecture(value) ? walkKerasConfig(value, sink, name) : [];
   if (isRecord(value)) checkRemoteCode(value, name, sink, refs);
@@ -570,6 +570,7 @@ function checkJsonConfig(parsed: ParsedJson, name: string, sink: ScanContext, re
 /** The checks of a JSON config that name repository code loaders import (each module also goes to `refs`). */
 function checkCodeReferences(value: unknown, name: string, sink: ScanContext, refs: CodeRefSink): void {
   checkLoaderModules(value, name, sink, refs);
+  checkPeftConfig(value, sink, refs);
   if (isRecord(value)) checkRemoteCode(value, name, sink, refs);
 }
 

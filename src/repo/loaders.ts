@@ -23,7 +23,12 @@
  *   called with no arguments. vLLM restricts it to torch.nn.modules "for security reasons".
  * - PEFT: adapter_config.json's `auto_mapping` {base_model_class, parent_library} goes to
  *   `importlib.import_module(parent_library)` and `getattr(…, base_model_class).from_pretrained(…)`
- *   (AutoPeftModel with no task_type); PEFT writes the base model's own module there.
+ *   (AutoPeftModel with no task_type); PEFT writes the base model's own module there. A LoRA config's
+ *   `megatron_core` (default "megatron.core") goes to `importlib.import_module` for every layer LoRA
+ *   wraps when `megatron_config` is set (tuners/lora/tp_layer.py dispatch_megatron; PEFT only asks for
+ *   the "megatron." prefix). These are the only config values PEFT imports (0.21: peft_type and
+ *   task_type are looked up in PEFT's own mappings, target_modules are names of the model's layers).
+ *   Python started in the adapter's folder imports either from there first: megatron/core_compat.py.
  * - transformers: `custom_generate/generate.py` in the repo replaces `generate()` when the model is loaded
  *   with trust_remote_code (GenerationMixin.load_custom_generate); no config key points at it.
  * - Keras: `model_from_json` deserializes {class_name, config, module?, registered_name?} objects, like
@@ -224,18 +229,72 @@ export function checkCrossEncoderActivation(value: unknown, sink: ScanContext): 
 
 /** The module PEFT records for a transformers or diffusers base model: `transformers.models.llama.modeling_llama`. */
 const PEFT_PARENT_LIBRARY = /^(transformers\.models|diffusers\.models)(\.[a-z][a-z0-9_]*)+$/;
+/** LoraConfig's megatron_core when the config does not set it: Megatron-LM's own package. */
+const MEGATRON_CORE = "megatron.core";
+
+/** What a PEFT adapter_config.json makes PEFT import: `auto_mapping` and LoRA's `megatron_core`. */
+export function checkPeftConfig(value: unknown, sink: ScanContext, refs: CodeRefSink): void {
+  if (!isRecord(value)) return;
+  checkPeftAutoMapping(value, sink, refs);
+  checkPeftMegatronCore(value, sink, refs);
+}
 
 /** PEFT's `auto_mapping`: AutoPeftModel imports `parent_library` and calls `from_pretrained` on the class it names. */
-export function checkPeftAutoMapping(value: unknown, sink: ScanContext): void {
-  if (!isRecord(value) || !Object.hasOwn(value, "auto_mapping")) return;
+function checkPeftAutoMapping(value: Record<string, unknown>, sink: ScanContext, refs: CodeRefSink): void {
+  if (!Object.hasOwn(value, "auto_mapping")) return;
   const mapping = value["auto_mapping"];
   if (mapping === null) return;
   const library = isRecord(mapping) ? mapping["parent_library"] : undefined;
   const cls = isRecord(mapping) ? mapping["base_model_class"] : undefined;
+  // Even transformers' and diffusers' module comes from a folder of that name where Python started.
+  if (typeof library === "string") importedModule(library, "PEFT's AutoPeftModel imports it (adapter_config.json auto_mapping parent_library)", refs);
   if (typeof library === "string" && PEFT_PARENT_LIBRARY.test(library) && typeof cls === "string" && IDENTIFIER.test(cls)) return;
   sink.report("MG283", `auto_mapping ${short(mapping)}: PEFT's AutoPeftModel imports ${typeof library === "string" ? `"${library}"` : "its parent_library"} and calls ${typeof cls === "string" ? cls : "the named class"}.from_pretrained`, {
     evidence: `auto_mapping: ${short(mapping)}`,
   });
+}
+
+/**
+ * LoRA's `megatron_core`, imported for each layer LoRA wraps once `megatron_config` is set (to
+ * anything Python takes as true). Megatron's own "megatron.core" is how Megatron-LM users load
+ * adapters; any other value names a module that is not Megatron's, from the folder or installed.
+ */
+function checkPeftMegatronCore(value: Record<string, unknown>, sink: ScanContext, refs: CodeRefSink): void {
+  if (!pythonTrue(value["megatron_config"])) return;
+  const core = Object.hasOwn(value, "megatron_core") ? value["megatron_core"] : MEGATRON_CORE;
+  // Not a string: PEFT fails on it (core.startswith) before it imports anything.
+  if (typeof core !== "string") return;
+  importedModule(core, "PEFT imports it as megatron_core (adapter_config.json sets megatron_config)", refs);
+  if (core === MEGATRON_CORE) return;
+  sink.report("MG283", `megatron_core ${short(core)} with megatron_config set: PEFT imports "${core}" in place of Megatron's "${MEGATRON_CORE}" when it loads the adapter (from this folder when Python starts here)`, {
+    evidence: `megatron_core: ${short(core)}`,
+  });
+}
+
+/**
+ * The repository files `importlib.import_module(module)` runs, to `refs`: each package on the way
+ * ("a/__init__" for "a.b.c") and the module itself, as a file or a package ("a/b/c", "a/b/c/__init__").
+ * Python started in the config's folder finds them there first. A name import cannot spell names nothing.
+ */
+export function importedModule(module: string, why: string, refs: CodeRefSink): void {
+  const parts = module.split(".");
+  if (!parts.every((part) => MODULE_PART.test(part))) return;
+  for (let i = 1; i <= parts.length; i++) {
+    const stem = parts.slice(0, i).join("/");
+    refs(stem, why);
+    refs(`${stem}/__init__`, why);
+  }
+}
+
+/** One dotted part of a module path import_module can find as a file: an identifier (Python's are Unicode). */
+const MODULE_PART = /^[\p{L}\p{Nl}_][\p{L}\p{Nl}\p{Mn}\p{Mc}\p{Nd}\p{Pc}]*$/u;
+
+/** Python's truth of a JSON value: None, False, 0, "" and empty lists and dicts are false. */
+function pythonTrue(v: unknown): boolean {
+  if (v === null || v === undefined || v === false || v === 0 || v === "") return false;
+  if (Array.isArray(v)) return v.length > 0;
+  if (isRecord(v)) return Object.keys(v).length > 0;
+  return true;
 }
 
 /** Keras serializes layers and models as {class_name, config}; model_from_json reads exactly that shape. */

@@ -73,7 +73,7 @@ export const KERAS_AND_REPO_RULES = {
     name: "repo-python-code",
     severity: "low",
     description:
-      "The repository ships Python code. Loading the weights does not run it, unless a config makes a loader import it (auto_map, modules.json, model_index.json), it is custom_generate/generate.py, or it sits at the top of the folder (a link too) named like a module that loading a model imports (numpy.py, sklearn/__init__.py, _loss.py, numbers.py, h5py.py, onnx.py) or like any standard library module a folder can replace (__future__.py, json/__init__.py, readline.py, sysconfig's _sysconfigdata_*.py), which Python started in the folder imports instead: then it is high.",
+      "The repository ships Python code. Loading the weights does not run it, unless a config makes a loader import it (auto_map, modules.json, model_index.json, a PEFT adapter_config.json's auto_mapping or megatron_core), it is custom_generate/generate.py, or it sits at the top of the folder (a link too) named like a module that loading a model imports (numpy.py, sklearn/__init__.py, _loss.py, numbers.py, h5py.py, onnx.py) or like any standard library module a folder can replace (__future__.py, json/__init__.py, readline.py, sysconfig's _sysconfigdata_*.py), which Python started in the folder imports instead: then it is high.",
     reference: TRUST_REMOTE_CODE,
   },
   MG272: {
@@ -153,7 +153,7 @@ export const KERAS_AND_REPO_RULES = {
     name: "peft-foreign-library",
     severity: "high",
     description:
-      "A PEFT adapter_config.json auto_mapping names a parent_library outside transformers/diffusers model modules (or a class that is not a plain name): AutoPeftModel imports that module and calls from_pretrained on what it names.",
+      "A PEFT adapter_config.json auto_mapping names a parent_library outside transformers/diffusers model modules (or a class that is not a plain name): AutoPeftModel imports that module and calls from_pretrained on what it names. Or a LoRA config sets megatron_config with a megatron_core other than Megatron's megatron.core: PEFT imports that module (from the adapter's folder when Python starts there: megatron/core_compat.py) when it loads the adapter.",
     reference: "https://huggingface.co/docs/peft/package_reference/auto_class",
   },
   MG284: {
