@@ -22,6 +22,7 @@ import json
 import pickle
 import shutil
 import struct
+import tarfile
 import zipfile
 from pathlib import Path
 
@@ -102,6 +103,16 @@ def main() -> None:
     deflated = appended_zip(b"", FROM_FILE_TS, zipfile.ZIP_DEFLATED)
     add("pickle_then_zip_trailing_byte.pt", pickle.dumps({"step": 1}, protocol=2) + deflated + b"\0", "block", "P18", ["from_file"],
         "a harmless pickle, a deflated TorchScript archive, then one byte after its end record: neither zip reader requires the record to end the file")
+    member = pickle.dumps({"step": 1}, protocol=2) + deflated + b"\0"
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.USTAR_FORMAT) as tar:
+        # A second member puts the first one's end record out of reach of a search from the tar's end.
+        for name, data in (("model_weights.ckpt", member), ("model_config.yaml", b"#\n" * 40000)):
+            info = tarfile.TarInfo(name)
+            info.size, info.mtime = len(data), 0
+            tar.addfile(info, io.BytesIO(data))
+    add("archive_member_pickle_then_zip.tar", buf.getvalue(), "block", "P18", ["from_file"],
+        "the same file as a member of a tar (as a .nemo archive holds its checkpoint): torch.load of the extracted member finds the zip")
     # A decoy folder's records listed before the real folder's: PyTorch reads the first member's folder.
     buf = io.BytesIO()
     with zipfile.ZipFile(FROM_FILE_TS) as real, zipfile.ZipFile(BENIGN_TS) as decoy, zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_STORED) as out:

@@ -81,8 +81,10 @@ export async function sniff(source: ByteSource, opts: SniffOptions): Promise<Sni
   }
   // miniz and Python's zipfile find an archive by its end record, whatever the file starts with or
   // holds (a safetensors file whose tensor bytes are a TorchScript archive), and whatever follows the
-  // record's comment. Members check only an end record without a comment: their tails are usually tensor bytes.
-  if (format !== "zip" && (await findEndRecord(source, opts.topLevel ? undefined : EOCD_SIZE, opts.topLevel ? "plausible" : "exact")) >= 0) {
+  // record's comment. Members that are not pickles check only an end record without a comment at
+  // their very end: their tails are usually tensor bytes, and there are many of them.
+  const searched = opts.topLevel || format === "pickle" || format === "pytorch-legacy";
+  if (format !== "zip" && (await findEndRecord(source, searched ? undefined : EOCD_SIZE, searched ? "plausible" : "exact")) >= 0) {
     if (format === "unknown") return { format: "zip", alsoValidAs };
     alsoValidAs.push("zip");
   }
