@@ -222,6 +222,9 @@ describe("harm from allowlisted calls alone (P21)", () => {
     const range = assemble(global("builtins", "range"), BININT(0x7fffffff), OP.TUPLE1, OP.REDUCE);
     await assertReported(assemble(OP.PROTO, 2, global("builtins", "list"), range, OP.TUPLE1, OP.REDUCE, OP.STOP), /MG109/);
     await assertQuiet(assemble(OP.PROTO, 2, range, OP.STOP));
+    // Protocols 0 to 2 write range as __builtin__.xrange, which Python 3 loads as builtins.range.
+    const xrange = assemble(global("__builtin__", "xrange"), BININT(0x7fffffff), OP.TUPLE1, OP.REDUCE);
+    await assertReported(assemble(OP.PROTO, 2, global("builtins", "list"), xrange, OP.TUPLE1, OP.REDUCE, OP.STOP), /MG109 builtins\.list is given a range of 2147483647 items/);
   });
 });
 

@@ -1058,7 +1058,8 @@ function rangeLength(args: readonly Value[] | undefined): number | undefined {
 
 /** The length of `v` when it is a `range(...)` call (Infinity when its bounds are not constants), else undefined. */
 function rangeOf(v: Value | undefined): number | undefined {
-  if (!isSym(v) || v.t !== "call" || !isSym(v.fn) || v.fn.t !== "global" || v.fn.name !== "range") return undefined;
+  // Protocols 0 to 2 name it __builtin__.xrange, which Python 3 loads as builtins.range.
+  if (!isSym(v) || v.t !== "call" || !isSym(v.fn) || v.fn.t !== "global" || (v.fn.name !== "range" && v.fn.name !== "xrange")) return undefined;
   if (qualified(v.fn.module, v.fn.name) !== "builtins.range") return undefined;
   return rangeLength(positional(v)) ?? Infinity;
 }
