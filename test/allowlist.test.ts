@@ -28,7 +28,7 @@ const CURATED_OVER_DENY = new Set([
 ]);
 
 /** Curated names of packages no venv introspects (their reason is in generate.py). */
-const CURATED_ONLY_LIBRARIES = new Set(["dill"]);
+const CURATED_ONLY_LIBRARIES = new Set(["dill", "trl", "pillow"]);
 
 /** Names with leading double underscores that the pickle protocol or a library's own pickles use. */
 const DUNDER_EXCEPTIONS = new Set([

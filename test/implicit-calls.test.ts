@@ -489,3 +489,99 @@ describe("where Python calls what a pickle never shows called (an eleventh red t
     assert.deepEqual((await scan(benign)).rules(), []);
   });
 });
+
+/** An object NEWOBJ made of `module.name`, the way pickle writes an instance of a plain class. */
+function instance(module: string, name: string): Buffer {
+  return assemble(global(module, name), OP.EMPTY_TUPLE, OP.NEWOBJ);
+}
+
+const STORED_NOT_CALLED = /which is allowlisted to be stored or constructed, not called/;
+
+describe("library values a fourth precision measurement found blocked (exact module and name pairs of its files)", () => {
+  test("trl's *Config in training_args.bin: constructed and restored passes; called at load is MG101", async () => {
+    for (const [module, name] of [["trl.trainer.sft_config", "SFTConfig"], ["trl.trainer.dpo_config", "DPOConfig"], ["trl.trainer.kto_config", "KTOConfig"], ["trl.trainer.reward_config", "RewardConfig"], ["trl.experimental.orpo.orpo_config", "ORPOConfig"]] as const) {
+      const restored = assemble(OP.PROTO, 2, instance(module, name), OP.EMPTY_DICT, str("output_dir"), str("out"), OP.SETITEM, OP.BUILD, OP.STOP);
+      assert.deepEqual((await scan(restored)).rules(), [], name);
+      const called = await scan(assemble(OP.PROTO, 2, reduce(global(module, name), assemble(OP.EMPTY_TUPLE)), OP.STOP));
+      assert.match(messages(called, "MG101")[0] ?? "", STORED_NOT_CALLED, name);
+    }
+  });
+
+  test("bound methods statsmodels and SciPy models keep pass through getattr; calling one at load is MG101", async () => {
+    const methods: [string, string, string][] = [
+      ["statsmodels.tsa.exponential_smoothing.ets", "ETSModel", "loglike"],
+      ["statsmodels.nonparametric.kernel_regression", "KernelReg", "_est_loc_constant"],
+      ["statsmodels.nonparametric.kernel_regression", "KernelReg", "_est_loc_linear"],
+      ["statsmodels.discrete.count_model", "ZeroInflatedPoisson", "_hessian_logit"],
+      ["statsmodels.discrete.count_model", "ZeroInflatedPoisson", "_hessian_probit"],
+      ["statsmodels.discrete.count_model", "ZeroInflatedNegativeBinomialP", "_hessian_logit"],
+      ["statsmodels.discrete.count_model", "ZeroInflatedGeneralizedPoisson", "_hessian_logit"],
+      ["scipy.interpolate._rbf", "Rbf", "_h_multiquadric"],
+    ];
+    for (const [module, cls, attr] of methods) {
+      const method = reduce(global("builtins", "getattr"), assemble(instance(module, cls), str(attr), OP.TUPLE2));
+      assert.deepEqual((await scan(assemble(OP.PROTO, 2, method, OP.STOP))).rules(), [], `${cls}.${attr}`);
+      const called = await scan(assemble(OP.PROTO, 2, method, OP.EMPTY_TUPLE, OP.REDUCE, OP.STOP));
+      assert.ok(called.rules().includes("MG101"), `${cls}.${attr} called: ${JSON.stringify(called.reports)}`);
+    }
+    // Another method of the same class is not excused: MG108, and getattr's MG100.
+    const other = await scan(assemble(OP.PROTO, 2, reduce(global("builtins", "getattr"), assemble(instance("statsmodels.tsa.exponential_smoothing.ets", "ETSModel"), str("fit"), OP.TUPLE2)), OP.STOP));
+    assert.ok(other.rules().includes("MG108") && other.rules().includes("MG100"), JSON.stringify(other.reports));
+  });
+
+  test("stored functions (ETS smoothers, Phrases scorers, holiday observance rules) pass; called at load they are MG101", async () => {
+    const stored: [string, string][] = [
+      ["statsmodels.tsa.exponential_smoothing._ets_smooth", "_ets_smooth_add_add"],
+      ["statsmodels.tsa.exponential_smoothing._ets_smooth", "_ets_smooth_mul_mul"],
+      ["gensim.models.phrases", "original_scorer"],
+      ["gensim.models.phrases", "npmi_scorer"],
+      ["pandas.tseries.holiday", "nearest_workday"],
+      ["pandas.tseries.holiday", "after_nearest_workday"],
+    ];
+    for (const [module, name] of stored) {
+      const kept = assemble(OP.PROTO, 2, OP.EMPTY_DICT, str("f"), global(module, name), OP.SETITEM, OP.STOP);
+      assert.deepEqual((await scan(kept)).rules(), [], name);
+      const called = await scan(assemble(OP.PROTO, 2, reduce(global(module, name), assemble(OP.BININT1, 1, OP.TUPLE1)), OP.STOP));
+      assert.match(messages(called, "MG101")[0] ?? "", STORED_NOT_CALLED, name);
+    }
+  });
+
+  test("pyarrow's type factories rebuild a pickled ArrowDtype's type: struct of fields, map_, decimal128, binary(n)", async () => {
+    const alias = (s: string) => reduce(global("pyarrow.lib", "type_for_alias"), assemble(str(s), OP.TUPLE1));
+    const fieldArgs = (n: string, t: Buffer) => reduce(global("pyarrow.lib", "field"), assemble(OP.MARK, str(n), t, OP.NEWTRUE, OP.NONE, OP.TUPLE));
+    const struct = reduce(global("pyarrow.lib", "struct"), assemble(OP.EMPTY_LIST, OP.MARK, fieldArgs("a", alias("int64")), fieldArgs("b", alias("string")), OP.APPENDS, OP.TUPLE1));
+    const map = reduce(global("pyarrow.lib", "map_"), assemble(fieldArgs("key", alias("string")), fieldArgs("value", alias("int32")), OP.NEWFALSE, OP.TUPLE3));
+    const decimal = reduce(global("pyarrow.lib", "decimal128"), assemble(OP.BININT1, 10, OP.BININT1, 2, OP.TUPLE2));
+    const binary = reduce(global("pyarrow.lib", "binary"), assemble(OP.BININT1, 8, OP.TUPLE1));
+    const largeList = reduce(global("pyarrow.lib", "large_list"), assemble(fieldArgs("item", alias("int16")), OP.TUPLE1));
+    for (const t of [struct, map, decimal, binary, largeList]) assert.deepEqual((await scan(assemble(OP.PROTO, 2, t, OP.STOP))).rules(), []);
+    // struct iterates its fields: a range of a billion items there is a resource bomb.
+    const range = reduce(global("builtins", "range"), assemble(OP.BININT, Buffer.from([0xff, 0xff, 0xff, 0x7f]), OP.TUPLE1));
+    const bomb = await scan(assemble(OP.PROTO, 2, reduce(global("pyarrow.lib", "struct"), assemble(range, OP.TUPLE1)), OP.STOP));
+    assert.ok(bomb.rules().includes("MG109"), JSON.stringify(bomb.reports));
+  });
+
+  test("standard-library values as their __reduce__ writes them; array's reconstructor calls only what it is given", async () => {
+    const arrayType = global("array", "array");
+    const p3 = reduce(global("array", "_array_reconstructor"), assemble(OP.MARK, arrayType, str("d"), OP.BININT1, 20, OP.SHORT_BINBYTES, 16, Buffer.alloc(16), OP.TUPLE));
+    const p2 = reduce(arrayType, assemble(str("d"), OP.EMPTY_LIST, OP.TUPLE2));
+    const ip = reduce(global("ipaddress", "IPv4Address"), assemble(OP.BININT, Buffer.from([1, 0, 0, 10]), OP.TUPLE1));
+    const net = reduce(global("ipaddress", "IPv6Network"), assemble(str("2001:db8::/32"), OP.TUPLE1));
+    const chain = assemble(instance("collections", "ChainMap"), OP.EMPTY_DICT, str("maps"), OP.EMPTY_LIST, OP.EMPTY_DICT, OP.APPEND, OP.SETITEM, OP.BUILD);
+    const when = reduce(global("time", "struct_time"), assemble(OP.MARK, ...Array(9).fill(assemble(OP.BININT1, 0)), OP.TUPLE, OP.EMPTY_DICT, OP.TUPLE2));
+    for (const v of [p3, p2, ip, net, chain, when]) assert.deepEqual((await scan(assemble(OP.PROTO, 2, v, OP.STOP))).rules(), [], JSON.stringify(v));
+    // _array_reconstructor calls its first argument: a construct-only class there is called at load.
+    const handed = await scan(assemble(OP.PROTO, 2, reduce(global("array", "_array_reconstructor"), assemble(OP.MARK, global("trl.trainer.sft_config", "SFTConfig"), str("d"), OP.BININT1, 20, OP.SHORT_BINBYTES, 0, OP.TUPLE)), OP.STOP));
+    assert.match(messages(handed, "MG101")[0] ?? "", STORED_NOT_CALLED, JSON.stringify(handed.reports));
+    // random.Random is left out (its __setstate__ iterates a version-2 state's words, a range there unbounded).
+    assert.ok((await scan(assemble(OP.PROTO, 2, reduce(global("random", "Random"), assemble(OP.EMPTY_TUPLE)), OP.STOP))).rules().includes("MG101"));
+  });
+
+  test("Pillow's enums in a pickled image processor pass; PIL.Image.Image (its __setstate__ allocates the pickled size) does not", async () => {
+    for (const name of ["Resampling", "Transpose", "Dither"]) {
+      assert.deepEqual((await scan(assemble(OP.PROTO, 2, reduce(global("PIL.Image", name), assemble(OP.BININT1, 2, OP.TUPLE1)), OP.STOP))).rules(), [], name);
+    }
+    const image = await scan(assemble(OP.PROTO, 2, instance("PIL.Image", "Image"), OP.STOP));
+    assert.ok(image.rules().includes("MG102"), JSON.stringify(image.reports));
+  });
+});

@@ -104,6 +104,20 @@ for _m in ("pathlib", "pathlib._local"):
     curate(_m, "PurePath PurePosixPath PureWindowsPath Path PosixPath WindowsPath", "class",
            "path value; constructing one touches no file")
 curate("argparse", "Namespace", "class", "attribute bag (saved argparse arguments)")
+# Standard-library values as their own __reduce__ pickles them (protocols 0 to 5). Not random.Random:
+# its __setstate__ turns a version-2 state's words into a tuple by iterating them, so a range there
+# (BUILD state, which the engine does not bound) would run for as long as the range is.
+curate("array", "array", "class", "array of numbers from a type code and the items of argument 1, which it iterates "
+       "(protocols 0 to 2)", iterates=[1])
+curate("array", "_array_reconstructor", "function",
+       "_array_reconstructor(arraytype, typecode, mformat_code, bytes) calls arraytype (which must be array.array or a "
+       "subclass) with the items decoded from bytes (protocols 3 to 5)", calls=[0])
+curate("ipaddress", "IPv4Address IPv6Address IPv4Network IPv6Network IPv4Interface IPv6Interface", "class",
+       "IP address value, pickled as the class called with its integer or its text; parsing only, no lookup")
+curate("collections", "ChainMap", "class",
+       "a view of several mappings: keeps the mappings it is given (a list), looked up when it is used")
+curate("time", "struct_time", "class", "time tuple: built from the items of argument 0, which it iterates, and a dict "
+       "of the time zone fields", iterates=[0])
 curate("re", "_compile", "function", "compiles a regular expression (pickled re.Pattern objects)")
 curate("_codecs", "encode", "function",
        "pickle protocol <3 writes bytes as _codecs.encode(str, 'latin1'); codec lookup only imports "
@@ -291,6 +305,28 @@ curate("transformers.training_args", "TrainingArguments", "class",
        "__post_init__, which reads the fsdp_config JSON file it is given", notCalled=True)
 curate("transformers.training_args_seq2seq", "Seq2SeqTrainingArguments", "class",
        "as TrainingArguments", notCalled=True)
+# trl's trainer configurations (trl 1.13): dataclasses subclassing TrainingArguments through
+# trl.trainer.base_config._BaseConfig, none with __new__, __setstate__, __reduce__ or __setattr__ of its
+# own; trl's trainers save them as training_args.bin. Stable trainers in trl.trainer, the others in
+# trl.experimental (two, KTO and distillation, re-declared there under the package's own name).
+TRL_CONFIG_WHY = ("a trl trainer's configuration saved as training_args.bin: a TrainingArguments subclass, loaded "
+                  "by __newobj__ and BUILD; a call runs TrainingArguments.__post_init__ (as TrainingArguments)")
+for _module, _names in [
+    ("trl.trainer.base_config", "_BaseConfig"), ("trl.trainer.distillation_config", "DistillationConfig"),
+    ("trl.trainer.dpo_config", "DPOConfig"), ("trl.trainer.grpo_config", "GRPOConfig"),
+    ("trl.trainer.kto_config", "KTOConfig"), ("trl.trainer.reward_config", "RewardConfig"),
+    ("trl.trainer.rloo_config", "RLOOConfig"), ("trl.trainer.sft_config", "SFTConfig"),
+    ("trl.experimental.kto", "KTOConfig"), ("trl.experimental.distillation", "DistillationConfig"),
+    *((f"trl.experimental.{_m}.{_m}_config", _n) for _m, _n in [
+        ("a2po", "A2POConfig"), ("async_distillation", "AsyncDistillationConfig"), ("async_grpo", "AsyncGRPOConfig"),
+        ("bco", "BCOConfig"), ("cpo", "CPOConfig"), ("gkd", "GKDConfig"), ("gmpo", "GMPOConfig"),
+        ("gold", "GOLDConfig"), ("grpo_with_replay_buffer", "GRPOWithReplayBufferConfig"), ("iw_opd", "IWOPDConfig"),
+        ("minillm", "MiniLLMConfig"), ("nash_md", "NashMDConfig"), ("online_dpo", "OnlineDPOConfig"),
+        ("orpo", "ORPOConfig"), ("prm", "PRMConfig"), ("sdft", "SDFTConfig"), ("sdpo", "SDPOConfig"),
+        ("server_distillation", "ServerDistillationConfig"), ("ssd", "SSDConfig"), ("tpo", "TPOConfig"),
+        ("xpo", "XPOConfig")]),
+]:
+    curate(_module, _names, "class", TRL_CONFIG_WHY, notCalled=True)
 curate("lightgbm.basic", "Booster", "class",
        "__setstate__ hands the pickled model text to LightGBM's own library (LGBM_BoosterLoadModelFromString "
        "through ctypes); no file, process or import. A call may load model_file", notCalled=True)
@@ -309,6 +345,11 @@ curate("torch.nn.modules.module", "_WrappedHook", "class",
        "wraps a module hook; calls it (argument 0, or the state's 'hook') when the hook fires", calls=[0],
        stateCalls=["hook"])
 
+# Pillow's enums, which transformers' image processors keep (resample=PIL.Image.Resampling.BILINEAR): plain
+# IntEnums, called with a member's value. PIL.Image.Image is not listed: its __setstate__ allocates the size
+# the pickle gives.
+curate("PIL.Image", "Resampling Transpose Transform Dither Palette Quantize", "enum",
+       "Pillow's IntEnum of filters and operation codes; called with a value it only looks up a member")
 # Conventions the engine models (src/pickle/analyst.ts), and standard-library values pickles meet.
 curate("re", "RegexFlag", "enum", "re's flags (pickled by value, or getattr(RegexFlag, NAME))")
 curate("http", "HTTPStatus", "enum", "HTTP status codes: a value enum, no connection")
@@ -423,6 +464,48 @@ curate("nltk.tokenize.casual", "TweetTokenizer.tokenize", "function", BOUND_METH
 curate("nltk.tokenize.regexp", "RegexpTokenizer.tokenize WordPunctTokenizer.tokenize WhitespaceTokenizer.tokenize "
        "BlanklineTokenizer.tokenize", "function", BOUND_METHOD_WHY, notCalled=True)
 curate("nltk.stem.snowball", "EnglishStemmer.stem", "function", BOUND_METHOD_WHY, notCalled=True)
+# statsmodels' fitted models keep their own methods: a fitted ETSModel its loglike (use_internal_loglike puts
+# it back in the instance), KernelReg its estimators (self.est), the zero-inflated models the hessian of
+# their inflation link (self._hessian_inflate); SciPy's legacy Rbf its kernel (self._function). Each
+# computes numbers from the model's arrays.
+curate("statsmodels.tsa.exponential_smoothing.ets", "ETSModel.loglike", "function", BOUND_METHOD_WHY, notCalled=True)
+curate("statsmodels.nonparametric.kernel_regression", "KernelReg._est_loc_constant KernelReg._est_loc_linear "
+       "KernelCensoredReg._est_loc_constant KernelCensoredReg._est_loc_linear", "function", BOUND_METHOD_WHY,
+       notCalled=True)
+curate("statsmodels.discrete.count_model", " ".join(
+       f"{c}.{m}" for c in "GenericZeroInflated ZeroInflatedPoisson ZeroInflatedGeneralizedPoisson "
+       "ZeroInflatedNegativeBinomialP".split() for m in ("_hessian_logit", "_hessian_probit")), "function",
+       BOUND_METHOD_WHY, notCalled=True)
+curate("scipy.interpolate._rbf", " ".join(f"Rbf._h_{k}" for k in "multiquadric inverse_multiquadric gaussian linear "
+       "cubic quintic thin_plate".split()), "function", BOUND_METHOD_WHY, notCalled=True)
+# Module functions a library's objects store as a setting and call when they are used: gensim's Phrases
+# keeps its scorer (scoring="default" / "npmi"), a pandas Holiday its observance rule. Both compute a
+# number or a date from their arguments; nothing calls them at load, and a call would work on the
+# objects the pickle hands them (observance rules call dt.weekday()).
+curate("gensim.models.phrases", "original_scorer npmi_scorer", "function",
+       "a Phrases model's bigram scorer (its scoring setting): arithmetic on counts, called when phrases are "
+       "scored, never at load", notCalled=True)
+curate("pandas.tseries.holiday", "next_monday next_monday_or_tuesday previous_friday sunday_to_monday "
+       "weekend_to_monday nearest_workday next_workday previous_workday before_nearest_workday "
+       "after_nearest_workday", "function",
+       "a Holiday's observance rule: date arithmetic on the date it is given, called when holidays are listed, "
+       "never at load", notCalled=True)
+# pyarrow's type factories, which each DataType's __reduce__ names (pickled pandas ArrowDtype columns): each
+# builds an immutable type descriptor from types, fields, integers and names; no array is allocated.
+ARROW_TYPE_WHY = "pyarrow type factory: builds a type descriptor (what a pickled DataType's __reduce__ names)"
+curate("pyarrow.lib", "binary decimal32 decimal64 decimal128 decimal256 large_list list_view large_list_view map_ "
+       "run_end_encoded uuid bool8 json_ opaque", "function", ARROW_TYPE_WHY)
+curate("pyarrow.lib", "struct", "function", ARROW_TYPE_WHY + "; iterates its fields (argument 0)", iterates=[0])
+curate("pyarrow.lib", "union", "function", ARROW_TYPE_WHY + "; iterates its child fields and type codes (arguments 0 "
+       "and 2)", iterates=[0, 2])
+curate("pyarrow.lib", "fixed_shape_tensor", "function", ARROW_TYPE_WHY + "; iterates its shape, dimension names and "
+       "permutation (arguments 1 to 3)", iterates=[1, 2, 3])
+# ETSModel._smoothing_func: one of four Cython smoothers, compiled without bounds checks: it writes
+# into the arrays it is given by indices from their shapes, so it may never run at load.
+curate("statsmodels.tsa.exponential_smoothing._ets_smooth",
+       "_ets_smooth_add_add _ets_smooth_add_mul _ets_smooth_mul_add _ets_smooth_mul_mul", "function",
+       "an ETS model's smoother, which a fitted ETSModel keeps (_smoothing_func) and calls when it is used; compiled "
+       "without bounds checks, it writes into the arrays it is given, so it is never called at load", notCalled=True)
 # A lazy module not yet run pickles its hooks (in _WrappedHook) as getattr(module, "_infer_parameters")
 # and getattr(module, "_lazy_load_hook"): torch calls them on the first forward and on load_state_dict.
 LAZY_HOOK_WHY = "a lazy module's hook: torch calls it on the module's first forward or load_state_dict, never at load"
@@ -510,7 +593,7 @@ LIBRARY_OF_TOP = {
     "joblib": "joblib", "pytz": "pytz", "dateutil": "python-dateutil", "safetensors": "safetensors",
     "zoneinfo": "python", "tzdata": "tzdata", "patsy": "patsy", "torchmetrics": "torchmetrics", "dill": "dill",
     "datasets": "datasets", "torch_geometric": "torch-geometric", "networkx": "networkx", "xarray": "xarray",
-    "polars": "polars", "sentencepiece": "sentencepiece", "pywt": "pywavelets",
+    "polars": "polars", "sentencepiece": "sentencepiece", "pywt": "pywavelets", "trl": "trl", "PIL": "pillow",
 }
 
 

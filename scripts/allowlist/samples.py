@@ -238,6 +238,24 @@ def pyarrow_objects():
                                         pa.int64(), pa.schema([("a", pa.int64())]), pa.scalar(1), pa.array(["a"]),
                                         pa.record_batch({"a": [1]}), pa.timestamp("ns", tz="UTC"), pa.list_(pa.int8()),
                                         pa.dictionary(pa.int8(), pa.string()), pa.field("a", pa.float32()), pa.py_buffer(b"x")])
+    # Every DataType's __reduce__ names its factory (struct, map_, decimal128, union, ...): pickled pandas
+    # ArrowDtype columns hold them. One sample each, as older pyarrow releases lack some.
+    for label, make in [
+        ("struct", lambda: pa.struct([("a", pa.int32()), pa.field("b", pa.string(), nullable=False)])),
+        ("map", lambda: pa.map_(pa.string(), pa.int32(), keys_sorted=True)),
+        ("large list", lambda: pa.large_list(pa.int32())), ("fixed list", lambda: pa.list_(pa.int32(), 2)),
+        ("list view", lambda: pa.list_view(pa.int32())), ("large list view", lambda: pa.large_list_view(pa.int32())),
+        ("fixed binary", lambda: pa.binary(8)), ("decimal32", lambda: pa.decimal32(5, 2)),
+        ("decimal64", lambda: pa.decimal64(10, 2)), ("decimal128", lambda: pa.decimal128(10, 2)),
+        ("decimal256", lambda: pa.decimal256(40, 2)), ("run end", lambda: pa.run_end_encoded(pa.int32(), pa.string())),
+        ("unions", lambda: [pa.dense_union([pa.field("a", pa.int32())]), pa.sparse_union([pa.field("a", pa.int32())])]),
+        ("extension types", lambda: [pa.fixed_shape_tensor(pa.float32(), [2, 2]), pa.uuid(), pa.bool8(), pa.json_(),
+                                     pa.opaque(pa.int32(), "t", "v")]),
+        ("pandas nested", lambda: __import__("pandas").DataFrame({
+            "s": __import__("pandas").Series([{"a": 1}], dtype=__import__("pandas").ArrowDtype(pa.struct([("a", pa.int64())]))),
+            "d": __import__("pandas").Series([None], dtype=__import__("pandas").ArrowDtype(pa.decimal128(10, 2)))})),
+    ]:
+        yield from each(f"pyarrow {label}", make)
 
 
 @builder
