@@ -76,6 +76,21 @@ def appended_zip(prefix: bytes, archive: Path, compression: int = zipfile.ZIP_ST
     return buf.getvalue()
 
 
+def directory_after_record(data: bytes) -> bytes:
+    """`data` (ending with a zip) with the central directory moved after the end record and padded, by a
+    comment on its last entry, to more bytes than everything before the record."""
+    end = data.rfind(b"PK\x05\x06")
+    record = bytearray(data[end:end + 22])
+    at = struct.unpack_from("<I", record, 16)[0]
+    before, directory = data[:at], bytearray(data[at:end])
+    last = directory.rfind(b"PK\x01\x02")
+    pad = len(before) + 22 + 512 - len(directory)
+    struct.pack_into("<H", directory, last + 32, struct.unpack_from("<H", directory, last + 32)[0] + pad)
+    directory += b"c" * pad
+    struct.pack_into("<II", record, 12, len(directory), len(before) + 22)
+    return before + bytes(record) + bytes(directory)
+
+
 def main() -> None:
     shutil.rmtree(OUT, ignore_errors=True)
     OUT.mkdir(parents=True)
@@ -103,6 +118,10 @@ def main() -> None:
     deflated = appended_zip(b"", FROM_FILE_TS, zipfile.ZIP_DEFLATED)
     add("pickle_then_zip_trailing_byte.pt", pickle.dumps({"step": 1}, protocol=2) + deflated + b"\0", "block", "P18", ["from_file"],
         "a harmless pickle, a deflated TorchScript archive, then one byte after its end record: neither zip reader requires the record to end the file")
+    prefix = pickle.dumps({"step": 1}, protocol=2)
+    add("pickle_then_zip_directory_after_record.pt", directory_after_record(appended_zip(prefix, FROM_FILE_TS, zipfile.ZIP_DEFLATED)),
+        "block", "P18", ["from_file"],
+        "a harmless pickle, then a TorchScript archive whose central directory follows its end record, padded past everything before it: miniz checks only that it ends inside the file")
     member = pickle.dumps({"step": 1}, protocol=2) + deflated + b"\0"
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w", format=tarfile.USTAR_FORMAT) as tar:

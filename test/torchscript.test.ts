@@ -29,6 +29,10 @@ test("names are matched as TorchScript's lexer reads them: across comments, cont
     "f = ops.aten.from_file",
     "_0 = torch.  # c\n  jit.load(p)",
     "_0 = ops.image.write_file(p, data)",
+    // The compiler takes a parenthesised name as the name (a red team's eighteenth round wrote a file so).
+    "_0 = (torch).save(x, p)",
+    "_0 = ((torch) ).save(x, p)",
+    "_0 = (torch.jit).load(p)",
   ]) {
     assert.ok(codeDangers(`def forward(self):\n  ${line}\n`).length > 0, line);
   }

@@ -12,20 +12,22 @@ import type { ZipArchive, ZipEntry } from "./zip.js";
 /**
  * Names that read or write files, load native code or reach Python from TorchScript, matched in
  * the code as its lexer reads it (codeView): between the names of a dotted path and before a call's
- * parenthesis, whitespace and line breaks may stand (a comment or a continuation is blanked).
+ * parenthesis, whitespace and line breaks may stand (a comment or a continuation is blanked), and
+ * before a dot the parenthesis that closes a name (the compiler takes `(torch).save` as `torch.save`).
  */
+const DOT = String.raw`[\s)]*\.\s*`;
 const DANGEROUS_CODE: readonly { pattern: RegExp; reason: string }[] = [
   // Named at all, not only called: the compiler resolves torch.from_file and ops.aten.from_file alike.
   { pattern: /\bfrom_file\b/, reason: "reads or writes a file (from_file)" },
-  { pattern: /\b(?:torch|aten)\s*\.\s*save\b/, reason: "writes a file (save)" },
-  { pattern: /\btorch\s*\.\s*(?:jit\s*\.\s*)?load\b/, reason: "loads another model (load)" },
+  { pattern: new RegExp(String.raw`\b(?:torch|aten)${DOT}save\b`), reason: "writes a file (save)" },
+  { pattern: new RegExp(String.raw`\btorch${DOT}(?:jit${DOT})?load\b`), reason: "loads another model (load)" },
   { pattern: /\bload_library\b/, reason: "loads a native library (load_library)" },
   // torchvision registers these (torch.ops.image.read_file, write_file) when it is imported.
   { pattern: /\b(?:read_file|write_file)\b/, reason: "reads or writes a file (torchvision's image.read_file or write_file)" },
   { pattern: /\bPythonOp\b/, reason: "calls back into Python (PythonOp)" },
   // Exported code raises standard exceptions by name (`ops.prim.RaiseException(msg, "builtins.ValueError")`):
   // a builtin exception class is not machinery.
-  { pattern: /\b__import__\b|\bbuiltins\s*\.\s*(?![A-Za-z]*(?:Error|Exception|Warning|Interrupt|Exit|Iteration)\b)|\bsubprocess\b|\bos\s*\.\s*(?:system|popen|exec\w*|spawn\w*)\b/, reason: "names Python process or import machinery" },
+  { pattern: new RegExp(String.raw`\b__import__\b|\bbuiltins${DOT}(?![A-Za-z]*(?:Error|Exception|Warning|Interrupt|Exit|Iteration)\b)|\bsubprocess\b|\bos${DOT}(?:system|popen|exec\w*|spawn\w*)\b`), reason: "names Python process or import machinery" },
   { pattern: /\b(?:eval|exec)\s*\(/, reason: "evaluates code (eval/exec)" },
   { pattern: /\bopen\s*\(/, reason: "opens a file (open)" },
 ];

@@ -314,7 +314,7 @@ async function lastEndRecord(source: ByteSource, span: number, check: EndRecordC
   const tailStart = Math.max(0, source.size - span);
   const tail = source.readNow?.(tailStart, source.size - tailStart) ?? (await source.read(tailStart, source.size - tailStart));
   for (let i = lastSignature(tail, tail.length - EOCD_SIZE); i >= 0; i = lastSignature(tail, i - 1)) {
-    if (check === "any" || (check === "exact" ? endsTail(tail, i) : plausibleEndRecord(tail, i, tailStart + i))) return tailStart + i;
+    if (check === "any" || (check === "exact" ? endsTail(tail, i) : plausibleEndRecord(tail, i, source.size))) return tailStart + i;
   }
   return -1;
 }
@@ -325,15 +325,16 @@ function endsTail(tail: Uint8Array, i: number): boolean {
 }
 
 /**
- * Whether the record at `i` (source offset `at`) describes a directory that fits before it: one disk
+ * Whether the record at `i` describes a directory that could be in a file of `size` bytes: one disk
  * (both readers refuse more), as many entries on it as in total, at least a minimal header for each,
- * or ZIP64's placeholders, which a locator before the record resolves.
+ * or ZIP64's placeholders, which a locator before the record resolves. Where the directory lies is
+ * not asked: miniz takes one after the record (in its comment) as readily as one before it.
  */
-function plausibleEndRecord(tail: Uint8Array, i: number, at: number): boolean {
+function plausibleEndRecord(tail: Uint8Array, i: number, size: number): boolean {
   const total = le16(tail, i + 10);
-  const size = le32(tail, i + 12);
-  if (total === 0xffff || size === 0xffffffff) return true;
-  return le16(tail, i + 4) === 0 && le16(tail, i + 6) === 0 && le16(tail, i + 8) === total && size >= 46 * total && size <= at;
+  const directory = le32(tail, i + 12);
+  if (total === 0xffff || directory === 0xffffffff) return true;
+  return le16(tail, i + 4) === 0 && le16(tail, i + 6) === 0 && le16(tail, i + 8) === total && directory >= 46 * total && directory <= size;
 }
 
 /**
