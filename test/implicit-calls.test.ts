@@ -451,6 +451,19 @@ describe("where Python calls what a pickle never shows called (an eleventh red t
     assert.ok((await scan(assemble(OP.PROTO, 2, boundObject, OP.STOP))).rules().includes("MG107"));
   });
 
+  test("a partial made by copyreg's __newobj__ holds what it is given, and a persistent id holding such a class carries it (an eighteenth round)", async () => {
+    const newobj = (...args: Buffer[]) => reduce(global("copyreg", "__newobj__"), assemble(OP.MARK, global("functools", "partial"), ...args, OP.TUPLE));
+    assert.match(messages(await scan(assemble(OP.PROTO, 2, newobj(tagger, str("model.pkl")), OP.STOP)), "MG101")[0] ?? "", /nltk\.tag\.hunpos\.HunposTagger/);
+    // Its function's entry is followed on what it binds: an object where dill's _create_array calls its argument.
+    assert.ok((await scan(assemble(OP.PROTO, 2, newobj(global("dill._dill", "_create_array"), TESTER), OP.STOP))).rules().includes("MG107"));
+    // torch's legacy tar reader returns a tuple id's first item: the class comes out of the id.
+    const laundered = assemble(tagger, str("x"), OP.TUPLE2, OP.BINPERSID);
+    const ctx = await scan(assemble(OP.PROTO, 2, newobj(laundered, str("model.pkl")), OP.STOP));
+    assert.match(messages(ctx, "MG101").join("\n"), /nltk\.tag\.hunpos\.HunposTagger/, JSON.stringify(ctx.reports));
+    // A partial of an allowlisted class made so is an ordinary object.
+    assert.deepEqual((await scan(assemble(OP.PROTO, 2, newobj(global("torch.nn.modules.normalization", "LayerNorm")), OP.STOP))).rules(), []);
+  });
+
   test("a BUILD state of (key, value) pairs sets attributes as a dict does (torch's Module updates its __dict__ with it): a __setstate__ key is MG106", async () => {
     const identity = assemble(global("torch.nn.modules.linear", "Identity"), OP.EMPTY_TUPLE, OP.NEWOBJ);
     const hook = reduce(global("functools", "partial"), assemble(global("builtins", "int"), OP.TUPLE1));

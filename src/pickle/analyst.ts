@@ -312,6 +312,10 @@ export class PickleAnalyst implements MachineObserver {
         continue;
       }
       this.invoked(value, "call", cls!.name, target, state, target);
+      if (slot === 0) {
+        const args = stateSlot(state, 1);
+        this.boundCall(target, value, isSym(args) && args.t === "tuple" ? args.items : args === undefined ? [] : undefined, at);
+      }
     }
   }
 
@@ -357,6 +361,7 @@ export class PickleAnalyst implements MachineObserver {
     if (use === "call") this.notCalled(u, c);
     if (j.kind === "allow") {
       if (j.entry) this.followArguments(name, j.entry, c);
+      this.constructedWith(name, c);
       const problem = this.structures.onCall(name, c);
       if (problem) this.report("MG151", `pickled ${problem.message}`, { offset: c.at, evidence: describe(c) });
     }
@@ -376,8 +381,7 @@ export class PickleAnalyst implements MachineObserver {
    * `copyreg._reconstructor` is called), a range it is given is checked for what drawing it costs,
    * an argument that becomes attributes is checked like BUILD state, and sizes it allocates by are bounded.
    */
-  private followArguments(name: string, entry: AllowEntry, c: CallResult): void {
-    const args = positional(c);
+  private followArguments(name: string, entry: AllowEntry, c: CallResult, args = positional(c)): void {
     if (args === undefined) {
       if (entry.calls || entry.instantiates || entry.constructs || entry.iterates || entry.kind === "cython") {
         this.report("MG107", `${name} is given arguments produced at load time, so what it calls cannot be known`, { offset: c.at, evidence: describe(c) });
@@ -390,7 +394,10 @@ export class PickleAnalyst implements MachineObserver {
       // whose state says what they call) holds it; anything else (defaultdict's factory, which a
       // __setstate__ reading a missing key calls) is judged as called at load.
       const holds = entry.kind === "class" && entry.stateCalls !== undefined;
-      if (covers(entry.calls, i)) this.invoked(arg, "call", name, c, c.args, holds ? c : undefined);
+      if (covers(entry.calls, i)) {
+        this.invoked(arg, "call", name, c, c.args, holds ? c : undefined);
+        if (holds) this.boundCall(c, arg, args.slice(i + 1), c.at);
+      }
       else if (covers(entry.instantiates, i) && (!isSym(arg) || arg.t !== "call")) this.invoked(arg, "call", name, c, c.args);
       else if (covers(entry.constructs, i)) this.invoked(arg, "construct", name, c, c.args);
       // What a callee does with an argument its entry does not describe is unknown: it may call it (a callback).
@@ -429,6 +436,22 @@ export class PickleAnalyst implements MachineObserver {
   }
 
   /**
+   * copyreg's `__newobj__(cls, *args)` and `__newobj_ex__(cls, args, kwargs)` run `cls.__new__(cls, …)`
+   * as NEWOBJ does, so the class's own entry is followed on those arguments (a partial made so holds
+   * the function it is given, and what it binds).
+   */
+  private constructedWith(name: string, c: CallResult): void {
+    if (name !== "copyreg.__newobj__" && name !== "copyreg.__newobj_ex__") return;
+    const [cls, ...rest] = positional(c) ?? [];
+    if (!isSym(cls) || cls.t !== "global") return;
+    const j = this.judgementOf(cls);
+    if (j.kind !== "allow" || j.entry?.kind !== "class") return;
+    const first = rest[0];
+    const args = name === "copyreg.__newobj__" ? rest : isSym(first) && first.t === "tuple" ? first.items : undefined;
+    this.followArguments(qualifiedName(cls), j.entry, c, args);
+  }
+
+  /**
    * A torch layer called at load allocates its parameters by its sizes. Pickles construct layers
    * (NEWOBJ, then BUILD), so what calls allocate is bounded in total, not per call: sixteen layers
    * each under the bound exhaust memory as one over it does.
@@ -464,7 +487,6 @@ export class PickleAnalyst implements MachineObserver {
           // Armed after it was called (a BUILD state given later): judged as called now.
           if (holder && !this.calledHolders.has(holder)) this.hold(holder, value, c.at);
           else this.notCalled(u, c);
-          if (holder && u.judgement.kind === "allow" && u.judgement.entry) this.boundCall(holder, u.name, u.judgement.entry, value, carried, c.at);
         }
         // An allocator reached through a carrier gets the carrier's arguments, somewhere in them.
         const bomb = u && allocates(u) ? hugeIn(carried) : undefined;
@@ -527,20 +549,22 @@ export class PickleAnalyst implements MachineObserver {
    * functools.partial binds arguments to the function it holds: calling the partial calls
    * `fn(*bound, …)`, so what fn's entry says it does with its arguments is followed on the bound
    * ones, as for a call the pickle makes (a partial of dill's _create_array bound to a class never
-   * to be called called it through numpy's __randomstate_ctor). `carried` is the partial's own
-   * arguments (fn first) or its BUILD state (fn, args, kwds, dict).
+   * to be called called it through numpy's __randomstate_ctor). `bound` is what follows fn in the
+   * partial's arguments, or the items of its BUILD state's args slot; undefined when that cannot be read.
    */
-  private boundCall(holder: CallResult, name: string, entry: AllowEntry, fn: GlobalRef, carried: Value, at: number): void {
-    if (this.classOf(holder)?.name !== "functools.partial") return;
-    const bound = carried === holder.args ? positional(holder)?.slice(1) : stateSlot(carried, 1);
-    const items = Array.isArray(bound) ? bound : isSym(bound) && bound.t === "tuple" ? bound.items : undefined;
-    if (items === undefined) {
-      if (bound !== null && bound !== undefined && (entry.calls || entry.instantiates || entry.constructs || entry.iterates)) {
+  private boundCall(holder: CallResult, fn: Value | undefined, bound: readonly Value[] | undefined, at: number): void {
+    if (!isSym(fn) || fn.t !== "global" || this.classOf(holder)?.name !== "functools.partial") return;
+    const j = this.judgementOf(fn);
+    const entry = j.kind === "allow" ? j.entry : undefined;
+    if (!entry) return;
+    const name = qualifiedName(fn);
+    if (bound === undefined) {
+      if (entry.calls || entry.instantiates || entry.constructs || entry.iterates) {
         this.report("MG107", `functools.partial binds ${name} to arguments the scanner cannot read, so what it calls cannot be known`, { offset: at, evidence: describe(holder) });
       }
       return;
     }
-    this.followArguments(name, entry, callResult(fn, tuple(items), "REDUCE", at));
+    this.followArguments(name, entry, callResult(fn, tuple([...bound]), "REDUCE", at));
   }
 
   /** The name of `value` when it is a class allowlisted never to be called, or of such a class a carrier holds. */

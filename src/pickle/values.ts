@@ -241,7 +241,9 @@ export function tuple(items: Value[]): Tuple {
  */
 export function heldNeverCalled(v: Value | undefined): GlobalRef | undefined {
   if (v instanceof Container) return v.neverCalled;
-  return v instanceof Global && v.neverCalled ? v : undefined;
+  if (v instanceof Global) return v.neverCalled ? v : undefined;
+  // What a persistent id loads as can be an item of it (torch's legacy tar reader returns a tuple id's first).
+  return isSym(v) && v.t === "pid" ? heldNeverCalled(v.pid) : undefined;
 }
 
 /** Whether `v` is FORGOTTEN or a container that holds it, however deep or far past its sample. */
