@@ -267,8 +267,7 @@ def screen_object(module: str, name: str, obj) -> str | None:
     if isinstance(obj, type):
         return screen.class_reason(obj) or screen.compiled_reason(obj)
     if isinstance(obj, types.FunctionType):
-        src = screen._source(obj)
-        return screen.source_reason(src) if src else None
+        return screen.function_reason(obj)
     return None
 
 

