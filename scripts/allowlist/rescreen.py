@@ -17,7 +17,7 @@ entry is not the screen's to decide.
 writes the outputs' verdicts into data/ as a generate.py run would: a rejected name leaves its shard
 for allowlist.json's "excluded" (with the screen's reason), a class unsafe to call becomes notCalled
 ("not callable: " and the reason). Curated names, errors and timeouts are left as they are (review
-them by hand).
+them by hand), and so are verdicts the --old screen gives too (the data came from other versions).
 """
 
 from __future__ import annotations
@@ -75,6 +75,8 @@ def apply(paths: list[str]) -> None:
         for line in Path(path).read_text().splitlines():
             d = json.loads(line)
             if d.get("curated") or d.get("error") or not (d.get("reject") or d.get("notCalledNow")):
+                continue
+            if d.get("new") is False:  # the --old screen decides the same: not this change's to apply
                 continue
             prev = verdicts.get(d["name"])
             if prev is None or (d.get("reject") and not prev.get("reject")):  # one venv's reach is enough

@@ -389,7 +389,7 @@ def source_reason(text: str, helper: bool = False) -> str | None:
 
 
 HELPER_QUERIES = re.compile(r"sys\.modules|importlib|_thread\.|os\.path\.(exists|isfile|isdir|getsize)|import_module\(|"
-                            r"__import__\(|atexit|weakref\.finalize\(|multiprocessing")
+                            r"__import__\(|atexit|weakref\.finalize\(|multiprocessing|urllib|open\(")
 # In a helper, `self` is any parameter, and the method names such helpers look up come from the
 # library's own tables (pandas maps a ufunc to sum, min…): the pattern is for a class's own dispatch
 # on names from its state (polars' Config). Helpers' thread pools run the helper's own conversions
@@ -404,6 +404,10 @@ def _writes_modules(text: str, m: re.Match) -> bool:
     after = text[m.end():m.end() + 80]
     if m.group(0).strip() in ("atexit", "weakref.finalize("):  # cleanup a helper registers (tqdm's monitor)
         return False
+    if m.group(0).strip() == "urllib":  # parsing a URL is no request
+        return not re.match(r"\.parse\.(urlparse|urlsplit|urljoin|quote|unquote|urlencode)\b|\.parse\s*$", after)
+    if m.group(0) == "open(":  # a helper silencing a stream (transformers' logging when stderr is None)
+        return not re.match(r"\s*os\.devnull\b", after)
     if m.group(0).strip() == "multiprocessing":  # a lock or a count is no process (tqdm's write lock)
         return not re.match(r"(\s+import\s+(RLock|Lock)\b|\.(RLock|Lock|cpu_count|current_process)\()", after)
     if m.group(0).startswith("os.path.") or m.group(0) in ("import_module(", "__import__("):
@@ -656,7 +660,8 @@ def _callee_item(obj, owner, depth: int, path: str):
         if r:
             return ("!", f"{path} {r}")
         top = _OS_ALIASES.get(mod, mod).split(".")
-        hit = {".".join(top[:i]) for i in range(1, len(top) + 1)} & (DENY_MODULES - STDLIB_UTILITIES)
+        prefixes = {".".join(top[:i]) for i in range(1, len(top) + 1)}
+        hit = set() if prefixes & STDLIB_UTILITIES else prefixes & DENY_MODULES
         return ("!", f"{path}, in {min(hit)} (under modelgate's deny list)") if hit else None
     if not isinstance(obj, (type, types.FunctionType, types.MethodType)):
         return None  # a native function or operator, or a callable instance: nothing to read
@@ -675,7 +680,7 @@ def _callee_item(obj, owner, depth: int, path: str):
 # threading.Thread, types.FunctionType…) are matched by name instead.
 STDLIB_UTILITIES = {"functools", "inspect", "operator", "_operator", "types", "gc", "codecs", "base64", "platform",
                     "io", "_io", "os", "posix", "nt", "posixpath", "ntpath", "sys", "threading", "_thread",
-                    "linecache", "select", "selectors", "importlib"}
+                    "linecache", "select", "selectors", "importlib", "urllib.parse"}
 
 # Areas a load method must not call into at all: they generate, compile or import code (or are the
 # deny list's code loaders), and what they run is past the patterns' reach (TorchScript's compiler is
@@ -699,9 +704,10 @@ COLLECTIVE = re.compile(r"^_?(barrier|(all_)?gather\w*|all_reduce\w*|broadcast\w
                         r"all_to_all\w*|monitored_barrier|get_\w+|is_\w+)$")
 # The eager side of the compile stack, which ordinary tensor code calls at run time: dynamo's markers
 # (allow_in_graph, mark_dynamic, nonstrict_trace), dispatch-mode bookkeeping, symbolic-shape guards
-# and nodes. Their functions are read like any library's instead of being a reason by where they are.
+# and nodes, vmap. Their functions are read like any library's instead of being a reason by where they are.
 CALL_AREAS_READ = ("torch._dynamo.decorators", "torch._ops", "torch.fx.experimental.sym_node",
-                   "torch.fx.experimental.symbolic_shapes", "torch._functorch.predispatch")
+                   "torch.fx.experimental.symbolic_shapes", "torch._functorch.predispatch", "torch._functorch.vmap",
+                   "torch._functorch.apis")
 
 
 LEAF_CALLS = {"isinstance", "issubclass", "len", "hasattr", "type", "bool", "str", "int", "float", "tuple",
