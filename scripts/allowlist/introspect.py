@@ -405,12 +405,7 @@ def committed_bases(out: str) -> None:
     stub_torchvision_ops()
     unresolved: dict[str, str] = {}
     mro = mro_names(resolve_classes(classes, unresolved))
-    libraries = {}
-    for dist in LIBRARIES:
-        try:
-            libraries[dist] = importlib.metadata.version(dist)
-        except importlib.metadata.PackageNotFoundError:
-            pass
+    libraries = installed_versions()
     import platform
 
     bases = {q: [b for b in names if b in listed] for q, names in sorted(mro.items())}
@@ -510,17 +505,23 @@ def without_walk(previous: dict, dist: str) -> dict:
 # ------------------------------------------------------------------ main
 
 
+def installed_versions() -> dict[str, str]:
+    """The versions of LIBRARIES installed in this venv."""
+    versions = {}
+    for dist in LIBRARIES:
+        try:
+            versions[dist] = importlib.metadata.version(dist)
+        except importlib.metadata.PackageNotFoundError:
+            pass
+    return versions
+
+
 def main(out: str) -> None:
     import platform
 
     stub_torchvision_ops()
     failures: list[str] = []
-    libraries = {}
-    for dist in LIBRARIES:
-        try:
-            libraries[dist] = importlib.metadata.version(dist)
-        except importlib.metadata.PackageNotFoundError:
-            pass
+    libraries = installed_versions()
     names: dict[str, dict] = {}
     excluded: dict[str, str] = {}
     only = os.environ.get("ALLOWLIST_ONLY")  # debugging: one builder / library
