@@ -467,7 +467,12 @@ describe("where Python calls what a pickle never shows called (an eleventh red t
   test("a BUILD state of (key, value) pairs sets attributes as a dict does (torch's Module updates its __dict__ with it): a __setstate__ key is MG106", async () => {
     const identity = assemble(global("torch.nn.modules.linear", "Identity"), OP.EMPTY_TUPLE, OP.NEWOBJ);
     const hook = reduce(global("functools", "partial"), assemble(global("builtins", "int"), OP.TUPLE1));
-    for (const pairs of [assemble(str("__setstate__"), hook, OP.TUPLE2, OP.TUPLE1), assemble(OP.EMPTY_LIST, str("__setstate__"), hook, OP.TUPLE2, OP.APPEND)]) {
+    for (const pairs of [
+      assemble(str("__setstate__"), hook, OP.TUPLE2, OP.TUPLE1),
+      assemble(OP.EMPTY_LIST, str("__setstate__"), hook, OP.TUPLE2, OP.APPEND),
+      // A two-character string among them is one more pair, not the end of the pairs (an eighteenth round).
+      assemble(OP.EMPTY_LIST, OP.MARK, str("__setstate__"), hook, OP.TUPLE2, str("ab"), OP.APPENDS),
+    ]) {
       const ctx = await scan(assemble(OP.PROTO, 2, identity, pairs, OP.BUILD, OP.NONE, OP.BUILD, OP.STOP));
       assert.ok(ctx.rules().includes("MG106"), JSON.stringify(ctx.reports));
     }
@@ -574,7 +579,7 @@ describe("library values a fourth precision measurement found blocked (exact mod
     assert.ok(bomb.rules().includes("MG109"), JSON.stringify(bomb.reports));
   });
 
-  test("standard-library values as their __reduce__ writes them; array's reconstructor calls only what it is given", async () => {
+  test("standard-library values as their __reduce__ writes them; array's reconstructor calls only what it is given; a range in random.Random's state is bounded", async () => {
     const arrayType = global("array", "array");
     const p3 = reduce(global("array", "_array_reconstructor"), assemble(OP.MARK, arrayType, str("d"), OP.BININT1, 20, OP.SHORT_BINBYTES, 16, Buffer.alloc(16), OP.TUPLE));
     const p2 = reduce(arrayType, assemble(str("d"), OP.EMPTY_LIST, OP.TUPLE2));
@@ -586,8 +591,14 @@ describe("library values a fourth precision measurement found blocked (exact mod
     // _array_reconstructor calls its first argument: a construct-only class there is called at load.
     const handed = await scan(assemble(OP.PROTO, 2, reduce(global("array", "_array_reconstructor"), assemble(OP.MARK, global("trl.trainer.sft_config", "SFTConfig"), str("d"), OP.BININT1, 20, OP.SHORT_BINBYTES, 0, OP.TUPLE)), OP.STOP));
     assert.match(messages(handed, "MG101")[0] ?? "", STORED_NOT_CALLED, JSON.stringify(handed.reports));
-    // random.Random is left out (its __setstate__ iterates a version-2 state's words, a range there unbounded).
-    assert.ok((await scan(assemble(OP.PROTO, 2, reduce(global("random", "Random"), assemble(OP.EMPTY_TUPLE)), OP.STOP))).rules().includes("MG101"));
+    // random.Random as it pickles: called with nothing, then its state of 625 words; a version-2 state
+    // is drawn word by word, so a range there is MG109 (a BUILD state's ranges are bounded as arguments are).
+    const generator = reduce(global("random", "Random"), assemble(OP.EMPTY_TUPLE));
+    const words = assemble(OP.MARK, ...Array(625).fill(assemble(OP.BININT1, 7)), OP.TUPLE);
+    assert.deepEqual((await scan(assemble(OP.PROTO, 2, generator, OP.BININT1, 3, words, OP.NONE, OP.TUPLE3, OP.BUILD, OP.STOP))).rules(), []);
+    const drawn = reduce(global("builtins", "range"), assemble(OP.BININT, Buffer.from([0xff, 0xff, 0xff, 0x7f]), OP.TUPLE1));
+    const bomb = await scan(assemble(OP.PROTO, 2, generator, OP.BININT1, 2, drawn, OP.NONE, OP.TUPLE3, OP.BUILD, OP.STOP));
+    assert.match(messages(bomb, "MG109")[0] ?? "", /BUILD hands __setstate__ a range of 2147483647 items/, JSON.stringify(bomb.reports));
   });
 
   test("Pillow's enums in a pickled image processor pass; PIL.Image.Image (its __setstate__ allocates the pickled size) does not", async () => {

@@ -116,6 +116,8 @@ curate("ipaddress", "IPv4Address IPv6Address IPv4Network IPv6Network IPv4Interfa
        "IP address value, pickled as the class called with its integer or its text; parsing only, no lookup")
 curate("collections", "ChainMap", "class",
        "a view of several mappings: keeps the mappings it is given (a list), looked up when it is used")
+curate("random", "Random", "class", "Mersenne Twister generator: seeded from its argument or the OS, its state restored "
+       "from the 625 words __setstate__ is given (a version-2 state's words drawn one by one: a range there is MG109)")
 curate("time", "struct_time", "class", "time tuple: built from the items of argument 0, which it iterates, and a dict "
        "of the time zone fields", iterates=[0])
 curate("re", "_compile", "function", "compiles a regular expression (pickled re.Pattern objects)")

@@ -211,6 +211,9 @@ export class PickleAnalyst implements MachineObserver {
     this.stateCalls(target, state, at);
     // __setstate__ gets the whole state, tuples too (a partial's bound arguments): it may call what it holds.
     this.neverCalledIn(state, "BUILD hands __setstate__", at, state);
+    // ... and may draw what it holds (random.Random's reads its internal state through a generator).
+    const range = rangeIn(state);
+    if (range !== undefined) this.report("MG109", `BUILD hands __setstate__ a range of ${range === Infinity ? "unknown length" : range} items to draw at load time`, { offset: at, evidence: describe(state) });
     this.guardedState(target, state, at, "BUILD restores");
     this.structure(target, state, at);
     if (isJoblibWrapper(target)) {
@@ -982,10 +985,16 @@ function stateParts(state: Sym): readonly Value[] {
 function pairsAsDict(v: Value): Dict | undefined {
   if (!isSym(v) || (v.t !== "tuple" && v.t !== "list") || v.items.length === 0) return undefined;
   const kv: Value[] = [];
+  let pairs = 0;
   for (const pair of v.items) {
-    if (!isSym(pair) || (pair.t !== "tuple" && pair.t !== "list") || pair.items.length !== 2) return undefined;
-    kv.push(pair.items[0]!, pair.items[1]!);
+    // A two-character string is a pair too (dict.update takes any two-item iterable): its first character names nothing dunder.
+    if (typeof pair === "string" && pair.length === 2) kv.push(pair[0]!, pair[1]!);
+    else if (isSym(pair) && (pair.t === "tuple" || pair.t === "list") && pair.items.length === 2) {
+      kv.push(pair.items[0]!, pair.items[1]!);
+      pairs++;
+    } else return undefined;
   }
+  if (pairs === 0) return undefined;
   const d = emptyDict();
   d.kv = kv;
   d.n = v.t === "list" ? v.n : v.items.length;
@@ -1145,6 +1154,19 @@ function hugeIn(carried: Value, depth = 2): string | undefined {
   for (const x of carried.items) {
     const found = hugeIn(x, depth - 1);
     if (found) return found;
+  }
+  return undefined;
+}
+
+/** The length of a range past the consumption bound in a state (its tuple and list items, dict values, a few levels down), or undefined. */
+function rangeIn(state: Value, depth = 3): number | undefined {
+  const n = rangeOf(state);
+  if (n !== undefined) return n > LIMITS.pickleMaxConsumedItems ? n : undefined;
+  if (!isSym(state) || depth === 0 || (state.t !== "tuple" && state.t !== "list" && state.t !== "dict")) return undefined;
+  const items = state.t === "dict" ? state.kv.filter((_, i) => i % 2 === 1) : state.items;
+  for (const x of items) {
+    const found = rangeIn(x, depth - 1);
+    if (found !== undefined) return found;
   }
   return undefined;
 }
