@@ -464,6 +464,19 @@ describe("where Python calls what a pickle never shows called (an eleventh red t
     assert.deepEqual((await scan(assemble(OP.PROTO, 2, newobj(global("torch.nn.modules.normalization", "LayerNorm")), OP.STOP))).rules(), []);
   });
 
+  test("keyword arguments a partial binds, and what a builtin type's method is given, are judged (a nineteenth round)", async () => {
+    // dict.fromkeys(("cls",), HunposTagger): the method puts what it is given into what it makes.
+    const fromkeys = reduce(reduce(global("builtins", "getattr"), assemble(global("builtins", "dict"), str("fromkeys"), OP.TUPLE2)), assemble(str("cls"), OP.TUPLE1, tagger, OP.TUPLE2));
+    assert.match(messages(await scan(assemble(OP.PROTO, 2, fromkeys, OP.STOP)), "MG101")[0] ?? "", /nltk\.tag\.hunpos\.HunposTagger/);
+    // partial(_new_PeriodIndex, cls=…) by NEWOBJ_EX: which keyword the function calls cannot be known.
+    const keywords = assemble(OP.EMPTY_DICT, str("cls"), reduce(global("collections", "OrderedDict"), assemble(OP.EMPTY_TUPLE)), OP.SETITEM);
+    const bound = assemble(global("functools", "partial"), global("pandas.core.indexes.period", "_new_PeriodIndex"), OP.TUPLE1, keywords, OP.NEWOBJ_EX);
+    assert.ok((await scan(assemble(OP.PROTO, 4, bound, OP.STOP))).rules().includes("MG107"));
+    // Plain keywords stay quiet: partial(int, base=2).
+    const plain = assemble(global("functools", "partial"), global("builtins", "int"), OP.TUPLE1, OP.EMPTY_DICT, str("base"), OP.BININT1, 2, OP.SETITEM, OP.NEWOBJ_EX);
+    assert.deepEqual((await scan(assemble(OP.PROTO, 4, plain, OP.STOP))).rules(), []);
+  });
+
   test("a BUILD state of (key, value) pairs sets attributes as a dict does (torch's Module updates its __dict__ with it): a __setstate__ key is MG106", async () => {
     const identity = assemble(global("torch.nn.modules.linear", "Identity"), OP.EMPTY_TUPLE, OP.NEWOBJ);
     const hook = reduce(global("functools", "partial"), assemble(global("builtins", "int"), OP.TUPLE1));

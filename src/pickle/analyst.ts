@@ -233,6 +233,8 @@ export class PickleAnalyst implements MachineObserver {
     }
     const bomb = hugeIn(c.args);
     if (bomb) this.report("MG109", `${c.kind} calls ${describe(c.fn)} ${bomb}`, { offset: c.at, evidence: describe(c) });
+    // What a builtin type's method is given can end up in what it makes (dict.fromkeys(keys, value)).
+    this.neverCalledIn(c.args, `${describe(c.fn)} is given`, c.at, c);
   }
 
   /** BUILD completing an array, a dtype or a sparse matrix an allowlisted name made: checked against itself. */
@@ -317,7 +319,8 @@ export class PickleAnalyst implements MachineObserver {
       this.invoked(value, "call", cls!.name, target, state, target);
       if (slot === 0) {
         const args = stateSlot(state, 1);
-        this.boundCall(target, value, isSym(args) && args.t === "tuple" ? args.items : args === undefined ? [] : undefined, at);
+        const keywords = stateSlot(state, 2);
+        this.boundCall(target, value, isSym(args) && args.t === "tuple" ? args.items : args === undefined ? [] : undefined, keywords === UNREADABLE ? undefined : keywords, at);
       }
     }
   }
@@ -384,7 +387,8 @@ export class PickleAnalyst implements MachineObserver {
    * `copyreg._reconstructor` is called), a range it is given is checked for what drawing it costs,
    * an argument that becomes attributes is checked like BUILD state, and sizes it allocates by are bounded.
    */
-  private followArguments(name: string, entry: AllowEntry, c: CallResult, args = positional(c)): void {
+  private followArguments(name: string, entry: AllowEntry, c: CallResult, args = positional(c), keywords = c.kind === "NEWOBJ_EX" ? argAt(c.args, 1) : undefined): void {
+    if (keywords !== undefined && keywords !== null && !isPlain(keywords)) this.keywordsGiven(name, entry, keywords, c);
     if (args === undefined) {
       if (entry.calls || entry.instantiates || entry.constructs || entry.iterates || entry.kind === "cython") {
         this.report("MG107", `${name} is given arguments produced at load time, so what it calls cannot be known`, { offset: c.at, evidence: describe(c) });
@@ -399,7 +403,7 @@ export class PickleAnalyst implements MachineObserver {
       const holds = entry.kind === "class" && entry.stateCalls !== undefined;
       if (covers(entry.calls, i)) {
         this.invoked(arg, "call", name, c, c.args, holds ? c : undefined);
-        if (holds) this.boundCall(c, arg, args.slice(i + 1), c.at);
+        if (holds) this.boundCall(c, arg, args.slice(i + 1), keywords, c.at);
       }
       else if (covers(entry.instantiates, i) && (!isSym(arg) || arg.t !== "call")) this.invoked(arg, "call", name, c, c.args);
       else if (covers(entry.constructs, i)) this.invoked(arg, "construct", name, c, c.args);
@@ -439,6 +443,19 @@ export class PickleAnalyst implements MachineObserver {
   }
 
   /**
+   * Keyword arguments that are not plain data: a class never to be called among them is reported, and
+   * a callee that calls or constructs some of its arguments cannot be followed, since which
+   * parameter each keyword is cannot be known (a partial of pandas' _new_PeriodIndex called the
+   * `cls` keyword it was bound to).
+   */
+  private keywordsGiven(name: string, entry: AllowEntry, keywords: Value, c: CallResult): void {
+    this.neverCalledIn(keywords, `${name} is given as a keyword argument`, c.at, c);
+    if (entry.calls || entry.instantiates || entry.constructs || entry.state !== undefined || entry.setstate !== undefined) {
+      this.report("MG107", `${name} is given keyword arguments that are not plain data (${describe(keywords)}), so what it calls with them cannot be known`, { offset: c.at, evidence: describe(c) });
+    }
+  }
+
+  /**
    * copyreg's `__newobj__(cls, *args)` and `__newobj_ex__(cls, args, kwargs)` run `cls.__new__(cls, …)`
    * as NEWOBJ does, so the class's own entry is followed on those arguments (a partial made so holds
    * the function it is given, and what it binds).
@@ -451,7 +468,7 @@ export class PickleAnalyst implements MachineObserver {
     if (j.kind !== "allow" || j.entry?.kind !== "class") return;
     const first = rest[0];
     const args = name === "copyreg.__newobj__" ? rest : isSym(first) && first.t === "tuple" ? first.items : undefined;
-    this.followArguments(qualifiedName(cls), j.entry, c, args);
+    this.followArguments(qualifiedName(cls), j.entry, c, args, name === "copyreg.__newobj_ex__" ? rest[1] : undefined);
   }
 
   /**
@@ -555,7 +572,7 @@ export class PickleAnalyst implements MachineObserver {
    * to be called called it through numpy's __randomstate_ctor). `bound` is what follows fn in the
    * partial's arguments, or the items of its BUILD state's args slot; undefined when that cannot be read.
    */
-  private boundCall(holder: CallResult, fn: Value | undefined, bound: readonly Value[] | undefined, at: number): void {
+  private boundCall(holder: CallResult, fn: Value | undefined, bound: readonly Value[] | undefined, keywords: Value | undefined, at: number): void {
     if (!isSym(fn) || fn.t !== "global" || this.classOf(holder)?.name !== "functools.partial") return;
     const j = this.judgementOf(fn);
     const entry = j.kind === "allow" ? j.entry : undefined;
@@ -567,7 +584,7 @@ export class PickleAnalyst implements MachineObserver {
       }
       return;
     }
-    this.followArguments(name, entry, callResult(fn, tuple([...bound]), "REDUCE", at));
+    this.followArguments(name, entry, callResult(fn, tuple([...bound]), "REDUCE", at), bound, keywords);
   }
 
   /** The name of `value` when it is a class allowlisted never to be called, or of such a class a carrier holds. */
