@@ -73,7 +73,7 @@ export async function sniff(source: ByteSource, opts: SniffOptions): Promise<Sni
   if ((format === "pickle" || format === "pytorch-legacy") && isTarHeader(head)) alsoValidAs.push("tar");
   // libhdf5 looks for its signature at every 512·2^n offset to the end of the file: past the sniff
   // read for a file of no other format, or one Keras opens as HDF5 by its name.
-  if ((format === "unknown" || (format !== "keras-h5" && HDF5_NAME.test(opts.name))) && (opts.topLevel || HDF5_NAME.test(opts.name))) {
+  if (format !== "keras-h5" && (HDF5_NAME.test(opts.name) || (format === "unknown" && opts.topLevel))) {
     if (await hasHdf5SignaturePast(source, head.length)) {
       if (format === "unknown") format = "keras-h5";
       else alsoValidAs.push("keras-h5");

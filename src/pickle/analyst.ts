@@ -390,7 +390,7 @@ export class PickleAnalyst implements MachineObserver {
   private followArguments(name: string, entry: AllowEntry, c: CallResult, args = positional(c), keywords = c.kind === "NEWOBJ_EX" ? argAt(c.args, 1) : undefined): void {
     if (keywords !== undefined && keywords !== null && !isPlain(keywords)) this.keywordsGiven(name, entry, keywords, c);
     if (args === undefined) {
-      if (entry.calls || entry.instantiates || entry.constructs || entry.iterates || entry.kind === "cython") {
+      if (usesArguments(entry) || entry.kind === "cython") {
         this.report("MG107", `${name} is given arguments produced at load time, so what it calls cannot be known`, { offset: c.at, evidence: describe(c) });
       }
       return;
@@ -450,7 +450,7 @@ export class PickleAnalyst implements MachineObserver {
    */
   private keywordsGiven(name: string, entry: AllowEntry, keywords: Value, c: CallResult): void {
     this.neverCalledIn(keywords, `${name} is given as a keyword argument`, c.at, c);
-    if (entry.calls || entry.instantiates || entry.constructs || entry.state !== undefined || entry.setstate !== undefined) {
+    if (isCarrier(entry)) {
       this.report("MG107", `${name} is given keyword arguments that are not plain data (${describe(keywords)}), so what it calls with them cannot be known`, { offset: c.at, evidence: describe(c) });
     }
   }
@@ -579,7 +579,7 @@ export class PickleAnalyst implements MachineObserver {
     if (!entry) return;
     const name = qualifiedName(fn);
     if (bound === undefined) {
-      if (entry.calls || entry.instantiates || entry.constructs || entry.iterates) {
+      if (usesArguments(entry)) {
         this.report("MG107", `functools.partial binds ${name} to arguments the scanner cannot read, so what it calls cannot be known`, { offset: at, evidence: describe(holder) });
       }
       return;
@@ -979,6 +979,11 @@ function tensorSubclassRebuild([func, type]: readonly Value[]): boolean {
   const f = globalName(func, false) ?? "";
   const t = globalName(type, false) ?? "";
   return TORCH_REBUILDER.test(f) || TENSOR_TYPES.has(t) || BUILTIN_DATA_TYPES.has(f);
+}
+
+/** Whether an entry calls, constructs or iterates some of its arguments: what they are must be known to follow it. */
+function usesArguments(entry: AllowEntry): boolean {
+  return entry.calls !== undefined || entry.instantiates !== undefined || entry.constructs !== undefined || entry.iterates !== undefined;
 }
 
 /** An allowlisted callable that calls or constructs an argument it is given (a carrier). */
