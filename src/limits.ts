@@ -21,6 +21,10 @@ export const LIMITS = Object.freeze({
   pickleMaxInlineConstant: 64 * 1024,
   /** Largest bytes constant handed to the nested-pickle scan (nested deserializer payloads, P6). */
   pickleMaxNestedPayload: 256 * 1024 * 1024,
+  /** Bytes of skipped constants read back to check pickled Arrow arrays' offsets and indices, per file (CWE-789). */
+  arrowMaxReadBack: 32 * 1024 * 1024,
+  /** Arrow arrays per file whose check waits for constants to be read back (CWE-400). */
+  arrowMaxPending: 256,
   /** Longest line accepted by text opcodes (GLOBAL, INT, STRING…) (CWE-400: a line that never ends). */
   pickleMaxLine: 64 * 1024,
   /** Pickle streams read back to back from one file or member (P8: several pickles, data after STOP). */

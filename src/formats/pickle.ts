@@ -1,13 +1,14 @@
 /** Scans pickle streams: runs the symbolic machine over every stream in the data and reports. */
 import { LIMITS } from "../limits.js";
 import { PickleAnalyst, type NestedPayload, type PickleHooks } from "../pickle/analyst.js";
+import { readBackProblems } from "../pickle/arrow.js";
 import { Machine } from "../pickle/machine.js";
 import { provePlainData } from "../pickle/plainData.js";
 import { StreamReader } from "../pickle/reader.js";
 import { ConstantLog, HEAD } from "../pickle/constants.js";
 import { dormantPayloads, mayHide } from "../pickle/dormant.js";
 import { BufferSource, SliceSource, type ByteSource } from "../sources/byteSource.js";
-import type { Value } from "../pickle/values.js";
+import { describe, type Value } from "../pickle/values.js";
 import { HIGHEST_PROTOCOL, OP } from "../pickle/opcodes.js";
 import type { FormatScanner, ScanContext } from "./context.js";
 
@@ -79,6 +80,9 @@ export async function scanPickle(source: ByteSource, ctx: ScanContext, options: 
   if (streams > 1) ctx.report("MG114", `${streams} pickle streams stored back to back`, { offset: options.offset ?? 0 });
   analyst.flush();
   for (const n of analyst.nested) await ctx.scanMember(nestedName(n), nestedSource(source, n), "pickle");
+  for (const { call, message } of await readBackProblems(analyst.arrowPending, analyst.arrowWanted, (at, n) => source.read(at, n))) {
+    ctx.report("MG124", `pickled ${message}`, { offset: call.at, evidence: describe(call) });
+  }
   await scanDormant(source, constants, analyst.nested, ctx);
   if (hiddenAt !== undefined) await scanAfterJunk(source, hiddenAt, ctx);
   return result;

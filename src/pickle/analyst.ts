@@ -105,6 +105,9 @@ export class PickleAnalyst implements MachineObserver {
    */
   private readonly excusedCalls = new WeakMap<CallResult, { name: string; entry: AllowEntry } | undefined>();
   readonly nested: NestedPayload[] = [];
+  /** Arrow arrays whose check waits for constants skipped unread, read back by the format once the streams are done. */
+  readonly arrowPending = this.structures.arrowPending;
+  readonly arrowWanted = this.structures.arrowWanted;
   /** Names carrier objects (partials, wrapped hooks) hold to call when they are called (see invoked). */
   private readonly held = new WeakMap<CallResult, Value[]>();
   /** Carrier objects invoked at load: what they are given afterwards is called at load too. */
@@ -243,7 +246,7 @@ export class PickleAnalyst implements MachineObserver {
     const u = this.byRef.get(target.fn);
     if (u?.judgement.kind !== "allow") return;
     const problem = this.structures.onBuild(u.name, target, state);
-    if (problem) this.report(problem.kind === "sparse" ? "MG124" : "MG151", `pickled ${problem.message}`, { offset: at, evidence: describe(state) });
+    if (problem) this.report(problem.kind === "array" ? "MG151" : "MG124", `pickled ${problem.message}`, { offset: at, evidence: describe(state) });
   }
 
   /**
@@ -369,7 +372,7 @@ export class PickleAnalyst implements MachineObserver {
       if (j.entry) this.followArguments(name, j.entry, c);
       this.constructedWith(name, c);
       const problem = this.structures.onCall(name, c);
-      if (problem) this.report("MG151", `pickled ${problem.message}`, { offset: c.at, evidence: describe(c) });
+      if (problem) this.report(problem.kind === "array" ? "MG151" : "MG124", `pickled ${problem.message}`, { offset: c.at, evidence: describe(c) });
     }
     if (u.rebuildsTensor) this.hooks.onTensorRebuild?.(name, c);
     if ((j.kind === "deny" || j.kind === "walk") && j.entry?.nested) {

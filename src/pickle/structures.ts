@@ -1,13 +1,16 @@
 /**
  * Structures libraries trust once loaded (P21), checked as tensors are against their storage
- * (P15b): a pickled NumPy array's declared shape and dtype against its data, and a SciPy sparse
- * matrix's index arrays against its shape. SciPy does not check the indices of an unpickled
- * matrix; its compiled routines index memory with them.
+ * (P15b): a pickled NumPy array's declared shape and dtype against its data, a SciPy sparse
+ * matrix's index arrays against its shape, and an Arrow array's layout (arrow.ts). SciPy does not
+ * check the indices of an unpickled matrix, nor pyarrow an array's buffers; their compiled routines
+ * index memory with them.
  *
  * Arrays are pickled as `numpy…_reconstruct(ndarray, (0,), b'b')` followed by BUILD
  * `(version, shape, dtype, fortran, data)`, or (protocol 5) as `numpy…_frombuffer(data, dtype,
  * shape, order)`; a dtype as `numpy.dtype('i4', False, True)` followed by BUILD `(3, '<', …)`.
  */
+import { LIMITS } from "../limits.js";
+import { ArrowArrays, RESTORE_ARRAY, type PendingArray } from "./arrow.js";
 import { bytesPayloads, dictGet, isSym, type CallResult, type Dict, type Value } from "./values.js";
 
 interface DtypeFacts {
@@ -32,9 +35,12 @@ const SPARSE = /^scipy\.sparse\.(?:_?(csr|csc|coo))\.\1_(?:matrix|array)$/;
 /** 'i4', '<f8', 'b1': kinds with a fixed item size given by the number (flexible kinds are not checked). */
 const FIXED_DESCR = /^[<>|=]?([biufc])(\d{1,2})$/;
 
-/** What is inconsistent: an array against its own data, or a sparse matrix's indices against its shape. */
+/**
+ * What is inconsistent: an array against its own data, a sparse matrix's indices against its shape,
+ * or an Arrow array's buffers, offsets or indices against its type and length (see arrow.ts).
+ */
 export interface StructureProblem {
-  kind: "array" | "sparse";
+  kind: "array" | "sparse" | "arrow";
   message: string;
 }
 
@@ -52,6 +58,10 @@ export class StructureFacts {
   private readonly dtypes = new WeakMap<CallResult, DtypeFacts>();
   private readonly dtypeStates = new WeakMap<CallResult, DtypeState>();
   private readonly arrays = new WeakMap<CallResult, ArrayFacts>();
+  private readonly arrow = new ArrowArrays();
+  /** Arrow arrays that wait for constants skipped unread (see arrow.ts), and those constants. */
+  readonly arrowPending: PendingArray[] = [];
+  readonly arrowWanted = this.arrow.wanted;
 
   /** What the last BUILD on `dtype` (a numpy.dtype call) set; undefined when none did. */
   dtypeState(dtype: Value | undefined): DtypeState | undefined {
@@ -66,6 +76,7 @@ export class StructureFacts {
       if (m) this.dtypes.set(c, { kind: m[1]!, size: Number(m[2]), bigEndian: args[0]!.toString().startsWith(">") });
       return undefined;
     }
+    if (name === RESTORE_ARRAY) return this.arrowArray(args[0], c);
     if (FROMBUFFER.has(name)) {
       const facts = this.array(args[2], args[1], args[0]);
       if (facts) this.arrays.set(c, facts);
@@ -92,6 +103,16 @@ export class StructureFacts {
     const sparse = SPARSE.exec(targetName);
     const message = sparse && isSym(state) && state.t === "dict" ? this.sparseProblem(sparse[1] as "csr" | "csc" | "coo", state) : undefined;
     return message === undefined ? undefined : { kind: "sparse", message };
+  }
+
+  private arrowArray(data: Value | undefined, c: CallResult): StructureProblem | undefined {
+    const r = this.arrow.check(data);
+    if (typeof r === "string") return { kind: "arrow", message: r };
+    if (r === undefined || !isSym(data) || data.t !== "tuple") return undefined;
+    if (this.arrowPending.length >= LIMITS.arrowMaxPending) {
+      return { kind: "arrow", message: `Arrow array is one more than the ${LIMITS.arrowMaxPending} whose buffers are read back to check them, so its layout cannot be checked` };
+    }
+    this.arrowPending.push({ data, call: c });
     return undefined;
   }
 

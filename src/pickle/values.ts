@@ -383,7 +383,7 @@ export function bytesPayloads(v: Value, out: (BytesConst | BigConstant)[] = [], 
  * Protocols 0–2 write bytes as `_codecs.encode(text, "latin1")`; the payload is that text's
  * latin-1 bytes. Any other encoding is left alone (its bytes are not what the loader sees).
  */
-function codecsEncoded(c: CallResult): BytesConst | undefined {
+export function codecsEncoded(c: CallResult): BytesConst | undefined {
   const fn = c.fn;
   if (!isSym(fn) || fn.t !== "global" || fn.module !== "_codecs" || fn.name !== "encode") return undefined;
   const args = isSym(c.args) && c.args.t === "tuple" ? c.args.items : [];

@@ -156,7 +156,7 @@ const CORE_RULES = {
     name: "pickle-structure-out-of-bounds",
     severity: "high",
     description:
-      "A structure a library trusts once loaded is inconsistent: a SciPy sparse matrix whose index arrays point outside its shape or data (compiled routines then read and write out of bounds), the class of tensors that reach past their storage.",
+      "A structure a library trusts once loaded is inconsistent: a SciPy sparse matrix whose index arrays point outside its shape or data (compiled routines then read and write out of bounds), the class of tensors that reach past their storage, or an Arrow array (pyarrow's _restore_array) whose buffers are shorter than its type and length need, whose offsets or dictionary indices point outside its data, or whose layout cannot be checked (a type whose layout is not checked, parts that are not written in the pickle, offsets too large to keep): pyarrow does not validate it, and reading it reads heap memory or crashes.",
     reference: "https://docs.scipy.org/doc/scipy/reference/sparse.html",
   },
   MG125: {
