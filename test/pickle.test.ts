@@ -425,3 +425,30 @@ describe("malformed operands and limits (P17)", () => {
   });
 });
 
+
+describe("BUILD answered by what the object holds", () => {
+  const NAME = "__setstate__";
+  const spellings: [string, Buffer][] = [
+    ["SHORT_BINUNICODE", str(NAME)],
+    ["BINUNICODE", assemble(OP.BINUNICODE, u32(NAME.length), NAME)],
+    ["BINUNICODE8", assemble(OP.BINUNICODE8, u64(BigInt(NAME.length)), NAME)],
+    ["SHORT_BINSTRING", assemble(OP.SHORT_BINSTRING, NAME.length, NAME)],
+    ["BINSTRING", assemble(OP.BINSTRING, u32(NAME.length), NAME)],
+    ["STRING", assemble(OP.STRING, `'${NAME}'\n`)],
+    ["UNICODE", assemble(OP.UNICODE, `${NAME}\n`)],
+  ];
+  for (const [op, text] of spellings) {
+    test(`the name __setstate__ as data (${op}) is MG106, once`, async () => {
+      // A list of the name twice: a mapping built from it later would serve it as an attribute.
+      const ctx = await scan(assemble(OP.PROTO, 2, OP.MARK, text, text, OP.LIST, SYSTEM, OP.STOP));
+      const found = find(ctx, "MG106");
+      assert.equal(found.length, 1, JSON.stringify(ctx.reports));
+      assert.match(found[0]!.message, /holds the name __setstate__ as data/);
+    });
+  }
+
+  test("a name that only contains __setstate__ is not it", async () => {
+    const ctx = await scan(assemble(OP.PROTO, 2, str("x__setstate__"), OP.POP, SYSTEM, OP.STOP));
+    assert.deepEqual(find(ctx, "MG106"), []);
+  });
+});

@@ -869,6 +869,37 @@ def make_polyglots() -> None:
         "a torch tar checkpoint with a harmless pickle member whose first header's name field is a pickle: pickle.load of the file runs it")
 
 
+# ---------------------------------------------------------------- P19: BUILD answered by what the object holds
+
+def make_forwarding() -> None:
+    """BUILD calls what looking __setstate__ up on the object returns: a class without one but with a
+    __getattr__ that forwards (numpy's user_array.container, accelerate's DataLoaderAdapter) or that
+    serves items or a dict attribute as attributes (SciPy's _RichResult, scipy.odr's Model) answers with
+    what the object holds. Round 20 reached a SciPy distribution's __setstate__, which exec()s its
+    _parse_arg_template, and a stored-only pow."""
+    C = "forwarding"
+    dist = new(g("scipy.stats._continuous_distns", "norm_gen"))
+    template = {"_parse_arg_template": "print('modelgate-fixture')"}
+    for module, name, attr in [("numpy.lib.user_array", "container", "array"), ("accelerate.data_loader", "DataLoaderAdapter", "base_dataloader")]:
+        twice = build(build(new(g(module, name)), {attr: dist}), template)
+        bad(C, f"second_build_{name}.pkl", pk(twice), "P19", ["already given a state"],
+            f"{name}: a first BUILD stores a SciPy distribution, the second BUILD's state goes to its __setstate__ (exec)")
+    power = new(g("functools", "partial"), g("builtins", "pow"), 10)
+    meta = build(build(new(g("scipy.odr._odrpack", "Model")), {"meta": {"__setstate__": power}}), 7)
+    bad(C, "odr_model_meta_setstate.pkl", pk(meta), "P19", ["__setstate__"], "scipy.odr Model serves its meta dict as attributes: a planted __setstate__ gets the next BUILD's state")
+    items = Raw(c(new(g("scipy._lib._util", "_RichResult"))) + MARK + c("__setstate__") + c(power) + SETITEMS)
+    bad(C, "richresult_item_setstate.pkl", pk(build(items, 7)), "P19", ["__setstate__"], "_RichResult serves its items as attributes: an item named __setstate__ gets BUILD's state")
+    made = call(call(g("builtins", "getattr"), g("builtins", "str"), "join"), "", ["__set", "state__"])
+    keyed = Raw(c(new(g("scipy._lib._util", "_RichResult"))) + MARK + c(made) + c(power) + SETITEMS)
+    bad(C, "richresult_made_key.pkl", pk(build(keyed, 7)), "P19", ["keys made at load time"], "the same with the key made at load time (str.join)")
+    import numpy as np
+    from numpy.lib.user_array import container
+    from scipy.optimize import OptimizeResult
+    good(C, "benign_container.pkl", pickle.dumps(container(np.arange(3)), protocol=2), "numpy user_array.container as pickle writes it (one BUILD)")
+    good(C, "benign_optimize_result.pkl", pickle.dumps(OptimizeResult(x=np.ones(2), fun=2.0, success=True), protocol=2),
+         "a SciPy OptimizeResult (a _RichResult) as pickle writes it: items, then BUILD")
+
+
 # ---------------------------------------------------------------- P2: library code generation at load
 
 def make_codegen(kept: dict[str, bytes]) -> None:
@@ -968,6 +999,7 @@ def main() -> None:
     make_cython()
     make_public()
     make_polyglots()
+    make_forwarding()
     make_codegen(kept)
     (OUT / "manifest.json").write_text("[\n" + ",\n".join(json.dumps(e) for e in MANIFEST) + "\n]\n")
     n_bad = sum(e["expect"] == "block" for e in MANIFEST)

@@ -123,6 +123,9 @@ export class PickleAnalyst implements MachineObserver {
   /** Elements the torch layers called so far allocate (see layerCalled), and whether their total was reported. */
   private layerElements = 0;
   private layerTotalReported = false;
+  /** Objects BUILD gave a state (see forwardedBuild). */
+  private readonly builtObjects = new WeakSet<Sym>();
+  private setstateNamed = false;
   /** Objects given a key that is not plain data by SETITEM(S) (see onSetItems). */
   private readonly keyedObjects = new WeakSet<CallResult>();
   /** Whether a machine has dropped a value from its memo: until then nothing can hold FORGOTTEN, and uses are not walked for it. */
@@ -198,6 +201,7 @@ export class PickleAnalyst implements MachineObserver {
   }
 
   onBuild(target: Value, state: Value, at: number): BuildDirective {
+    this.forwardedBuild(target, state, at);
     const inTarget = this.reachesDropped(target);
     if (inTarget || this.reachesDropped(state)) {
       this.forgotten(`BUILD's ${inTarget ? "target" : "state"} holds a value`, at);
@@ -909,6 +913,35 @@ export class PickleAnalyst implements MachineObserver {
     const kept = this.unkeptCallees.get(target);
     if (!kept) this.unkeptCallees.set(target, [value]);
     else if (kept.length <= LIMITS.pickleContainerSample) kept.push(value);
+  }
+
+  /**
+   * BUILD calls whatever looking `__setstate__` up on the object returns, and a class without one but
+   * with a `__getattr__` that forwards (numpy's user_array.container, accelerate's DataLoaderAdapter,
+   * SciPy's _RichResult serving its items) answers with what the object already holds. Pickle writes
+   * one BUILD per object, after its items: a second BUILD, or one on an object given items under keys
+   * made at load time, may hand its state to a method the scanner never sees (a SciPy distribution's,
+   * which executes part of it).
+   */
+  private forwardedBuild(target: Value, state: Value, at: number): void {
+    if (!isSym(target) || (target.t !== "call" && target.t !== "pid")) return;
+    const why = this.builtObjects.has(target)
+      ? "an object already given a state"
+      : target.t === "call" && this.keyedObjects.has(target)
+        ? "an object given items under keys made at load time"
+        : undefined;
+    this.builtObjects.add(target);
+    if (why === undefined) return;
+    this.report("MG106", `BUILD restores ${why}: what it holds can answer BUILD's lookup of __setstate__ (a __getattr__ that forwards, items served as attributes), so the state may go to a method the scanner does not see`, {
+      offset: at,
+      evidence: `BUILD ${describe(target)} with ${describe(state)}`,
+    });
+  }
+
+  onSetstateName(at: number): void {
+    if (this.setstateNamed) return;
+    this.setstateNamed = true;
+    this.report("MG106", "the stream holds the name __setstate__ as data: BUILD looks that name up on the object it restores, and a mapping that serves its items as attributes (or a __getattr__ that forwards) answers with what was stored under it, at any depth", { offset: at, evidence: '"__setstate__"' });
   }
 
   /** SETITEM(S) on an object (an OrderedDict, a Bunch): a key that is not plain data marks it, for its use as BUILD state. */

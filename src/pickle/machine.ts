@@ -114,7 +114,15 @@ export interface MachineObserver {
    * Whatever iterates or reads the target later may call it, out of the scanner's sight.
    */
   onNeverCalledStored?(target: Sym, never: GlobalRef, at: number): void;
+  /**
+   * The stream holds the text "__setstate__" (as any str constant): BUILD looks that name up on the
+   * object it restores, and a mapping that serves its items as attributes, or a __getattr__ that
+   * forwards, answers with whatever was stored under it, at any depth.
+   */
+  onSetstateName?(at: number): void;
 }
+
+const SETSTATE = "__setstate__";
 
 export interface MachineOptions {
   /**
@@ -303,7 +311,9 @@ export class Machine {
             ops.unbuffered(p + 1, n, at);
           }
           if (n >= MIN_CONSTANT && this.constants) this.constants.inBuffer(buf, i + 1, n, p + 1, true);
-          this.push(utf8(buf, i + 1, n), at);
+          const s = utf8(buf, i + 1, n);
+          if (n === SETSTATE.length && s === SETSTATE) this.observer.onSetstateName?.(at);
+          this.push(s, at);
           p += 1 + n;
           break;
         }
@@ -397,7 +407,7 @@ export class Machine {
         break;
       }
       case OP.BINUNICODE:
-        this.push(this.ops.text(this.ops.u32(at), "utf8", at), at);
+        this.pushText(this.ops.text(this.ops.u32(at), "utf8", at), at);
         break;
       case OP.TUPLE:
         this.push(tuple(this.popMark(at)), at);
@@ -451,29 +461,29 @@ export class Machine {
         if (!quotedLine(line)) throw new StreamBreak("malformed", "STRING operand is not quoted", at);
         const s = unescaped(line.slice(1, -1), at);
         this.constants?.text(s, at);
-        this.push(s, at);
+        this.pushText(s, at);
         break;
       }
       case OP.UNICODE: {
         const s = this.ops.unicodeLine(at);
         if (s === undefined) throw new StreamBreak("malformed", "UNICODE operand has a \\u or \\U escape without hex digits, or past U+10FFFF", at);
         this.constants?.text(s, at);
-        this.push(s, at);
+        this.pushText(s, at);
         break;
       }
       case OP.BINSTRING: {
         const n = this.ops.i32(at);
         if (n < 0) throw new StreamBreak("malformed", `BINSTRING with negative length ${n}`, at);
-        this.push(this.ops.text(n, "latin1", at), at);
+        this.pushText(this.ops.text(n, "latin1", at), at);
         break;
       }
       case OP.SHORT_BINSTRING: {
         const n = this.ops.u8(at);
-        this.push(this.ops.text(n, "latin1", at), at);
+        this.pushText(this.ops.text(n, "latin1", at), at);
         break;
       }
       case OP.BINUNICODE8:
-        this.push(this.ops.text(this.ops.u64(at), "utf8", at), at);
+        this.pushText(this.ops.text(this.ops.u64(at), "utf8", at), at);
         break;
       case OP.BINBYTES:
         this.push(this.ops.bytes(this.ops.u32(at), at), at);
@@ -626,6 +636,12 @@ export class Machine {
     if (this.marks.length >= LIMITS.pickleMaxMarks) throw new StreamBreak("limit", `more than ${LIMITS.pickleMaxMarks} nested MARKs`, at);
     this.marks.push(this.floor);
     this.floor = this.sp;
+  }
+
+  /** Pushes a str constant, telling the observer when it names __setstate__ (see onSetstateName). */
+  private pushText(s: Value, at: number): void {
+    if (s === SETSTATE) this.observer.onSetstateName?.(at);
+    this.push(s, at);
   }
 
   private push(v: Value, at: number): void {

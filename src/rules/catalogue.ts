@@ -71,7 +71,7 @@ const CORE_RULES = {
     name: "pickle-build-on-import",
     severity: "critical",
     description:
-      "BUILD (or a function that sets attributes, such as torch's _set_obj_state) is applied to an imported module, class or function (not an instance), or sets dunder attributes or attributes whose names cannot be checked (a key made at load time, a mapping built at load time, keys past what the scanner keeps): it overwrites attributes of code the loader trusts, or plants a __setstate__ that the next BUILD calls.",
+      "BUILD (or a function that sets attributes, such as torch's _set_obj_state) is applied to an imported module, class or function (not an instance), or sets dunder attributes or attributes whose names cannot be checked (a key made at load time, a mapping built at load time, keys past what the scanner keeps): it overwrites attributes of code the loader trusts, or plants a __setstate__ that the next BUILD calls. Also BUILD on an object already given a state, or given items under keys made at load time, and the name __setstate__ anywhere in the stream as data: BUILD calls whatever looking __setstate__ up on the object returns, and a class with a __getattr__ that forwards, or that serves items or a dict attribute as attributes, answers with what the object holds (pickle writes one BUILD per object, and no library pickles that name as data).",
     reference: PICKLETOOLS,
   },
   MG107: {
