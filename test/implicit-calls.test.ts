@@ -110,13 +110,15 @@ describe("an object's __call__ through a carrier", () => {
 describe("a __setstate__ planted for the next BUILD", () => {
   /** Namespace(), BUILD with `state`, then BUILD with {} (which calls a planted __setstate__). */
   const planted = (state: Buffer): Buffer => assemble(OP.PROTO, 4, NAMESPACE, state, OP.BUILD, OP.EMPTY_DICT, OP.BUILD, OP.STOP);
+  /** Namespace() given `state` by its one BUILD, as pickle writes it (a second BUILD is a finding of its own). */
+  const restored = (state: Buffer): Buffer => assemble(OP.PROTO, 4, NAMESPACE, state, OP.BUILD, OP.STOP);
 
   test("a dunder key past the container sample is seen", async () => {
     const keys: Buffer[] = [];
     for (let i = 0; i < LIMITS.pickleContainerSample + 6; i++) keys.push(str(`k${i}`), assemble(OP.BININT1, 1));
     const ctx = await scan(planted(assemble(OP.EMPTY_DICT, OP.MARK, ...keys, str("__setstate__"), HASH, OP.SETITEMS)));
-    assert.match(messages(ctx, "MG106")[0] ?? "", /a key past the first 64 that is not plain data/);
-    const plain = await scan(planted(assemble(OP.EMPTY_DICT, OP.MARK, ...keys, str("last"), OP.NONE, OP.SETITEMS)));
+    assert.match(messages(ctx, "MG106").join("\n"), /a key past the first 64 that is not plain data/);
+    const plain = await scan(restored(assemble(OP.EMPTY_DICT, OP.MARK, ...keys, str("last"), OP.NONE, OP.SETITEMS)));
     assert.deepEqual(plain.rules(), [], "many plain attributes are not a finding");
   });
 
@@ -135,14 +137,14 @@ describe("a __setstate__ planted for the next BUILD", () => {
       assemble(OP.NONE, reduce(global("builtins", "dict"), assemble(pairs, OP.TUPLE1)), OP.TUPLE2), // (dict, slots)
     ]) {
       const ctx = await scan(planted(state));
-      assert.match(messages(ctx, "MG106")[0] ?? "", /a state made at load time/, JSON.stringify(ctx.reports));
+      assert.match(messages(ctx, "MG106").join("\n"), /a state made at load time/, JSON.stringify(ctx.reports));
     }
     const plainPairs = assemble(OP.EMPTY_LIST, str("name"), str("x"), OP.TUPLE2, OP.APPEND);
     for (const state of [
       reduce(global("collections", "OrderedDict"), assemble(plainPairs, OP.TUPLE1)),
       assemble(reduce(global("collections", "OrderedDict"), assemble(OP.EMPTY_TUPLE)), str("name"), TESTER, OP.SETITEM),
     ]) {
-      assert.deepEqual((await scan(planted(state))).rules(), [], "plain keys, whatever the values");
+      assert.deepEqual((await scan(restored(state))).rules(), [], "plain keys, whatever the values");
     }
   });
 });

@@ -892,6 +892,16 @@ def make_forwarding() -> None:
     made = call(call(g("builtins", "getattr"), g("builtins", "str"), "join"), "", ["__set", "state__"])
     keyed = Raw(c(new(g("scipy._lib._util", "_RichResult"))) + MARK + c(made) + c(power) + SETITEMS)
     bad(C, "richresult_made_key.pkl", pk(build(keyed, 7)), "P19", ["keys made at load time"], "the same with the key made at load time (str.join)")
+    # APPEND(S) and ADDITEMS look extend/append and add up on the object the same way.
+    rich = c(new(g("scipy._lib._util", "_RichResult")))
+    appended = Raw(rich + MARK + c("append") + c(power) + SETITEMS + MARK + c(7) + APPENDS)
+    bad(C, "richresult_item_append.pkl", pk(appended), "P19", ["append, extend or add"], "_RichResult serves its items as attributes: APPENDS calls the item named append")
+    added = Raw(rich + MARK + c("add") + c(power) + SETITEMS + MARK + c(7) + ADDITEMS)
+    bad(C, "richresult_item_add.pkl", pk(added, proto=4), "P19", ["append, extend or add"], "ADDITEMS calls the item named add")
+    extended = Raw(c(build(new(g("scipy.odr._odrpack", "Model")), {"meta": {"extend": power}})) + MARK + c(7) + APPENDS)
+    bad(C, "odr_model_meta_extend.pkl", pk(extended), "P19", ["append, extend or add"], "scipy.odr Model serves its meta dict as attributes: APPENDS calls meta['extend']")
+    import nltk
+    good(C, "benign_nltk_tree.pkl", pickle.dumps(nltk.Tree("S", [nltk.Tree("NP", ["it"]), "runs"]), protocol=2), "an NLTK Tree (a list subclass: APPENDS on an object) as pickle writes it")
     import numpy as np
     from numpy.lib.user_array import container
     from scipy.optimize import OptimizeResult

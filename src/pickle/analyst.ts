@@ -126,6 +126,7 @@ export class PickleAnalyst implements MachineObserver {
   /** Objects BUILD gave a state (see forwardedBuild). */
   private readonly builtObjects = new WeakSet<Sym>();
   private setstateNamed = false;
+  private itemsByLookupReported = false;
   /** Objects given a key that is not plain data by SETITEM(S) (see onSetItems). */
   private readonly keyedObjects = new WeakSet<CallResult>();
   /** Whether a machine has dropped a value from its memo: until then nothing can hold FORGOTTEN, and uses are not walked for it. */
@@ -942,6 +943,15 @@ export class PickleAnalyst implements MachineObserver {
     if (this.setstateNamed) return;
     this.setstateNamed = true;
     this.report("MG106", "the stream holds the name __setstate__ as data: BUILD looks that name up on the object it restores, and a mapping that serves its items as attributes (or a __getattr__ that forwards) answers with what was stored under it, at any depth", { offset: at, evidence: '"__setstate__"' });
+  }
+
+  onItemsByLookup(target: Sym, at: number): void {
+    if (this.itemsByLookupReported) return;
+    this.itemsByLookupReported = true;
+    this.report("MG106", "APPEND(S) or ADDITEMS on an object after an item was stored under the name append, extend or add, or under a key made at load time: pickle looks that method up on the object, and a mapping that serves its items as attributes (or a __getattr__ that forwards) answers with the stored value, which is called with the items", {
+      offset: at,
+      evidence: describe(target),
+    });
   }
 
   /** SETITEM(S) on an object (an OrderedDict, a Bunch): a key that is not plain data marks it, for its use as BUILD state. */

@@ -120,9 +120,18 @@ export interface MachineObserver {
    * forwards, answers with whatever was stored under it, at any depth.
    */
   onSetstateName?(at: number): void;
+  /**
+   * APPEND(S) or ADDITEMS on an object, after some dict or object was given an item named `append`,
+   * `extend` or `add`, or under a key made at load time: pickle looks those methods up on the object,
+   * and a mapping that serves its items as attributes (or a __getattr__ that forwards) answers with
+   * the stored value, which is then called with the items.
+   */
+  onItemsByLookup?(target: Sym, at: number): void;
 }
 
 const SETSTATE = "__setstate__";
+/** The methods APPEND(S) and ADDITEMS look up on an object that is not a list or set. */
+const ITEM_METHODS: ReadonlySet<string> = new Set(["append", "extend", "add"]);
 
 export interface MachineOptions {
   /**
@@ -174,6 +183,8 @@ export class Machine {
   private opcodes = 0;
   private effects = 0;
   private ambiguityReported = false;
+  /** Some dict or object was given an item named like a method APPEND(S) or ADDITEMS looks up (see noteMethodKeys). */
+  private methodKeyed = false;
   /** What the memo keeps past MEMO_RETAIN_ALL, charged against the memo budget (see retained). */
   private keptBytes = 0;
   private readonly ops: Operands;
@@ -528,7 +539,7 @@ export class Machine {
           if (isSym(s) && s.t === "set") this.addItems(s, this.stack, m, this.sp, at);
           else if (!isSym(s)) throw new StreamBreak("malformed", `ADDITEMS on a ${typeName(s)}`, at);
           // ADDITEMS on an object calls its add method, which keeps the items.
-          else this.intoObject(s, this.stack, m, this.sp, at);
+          else this.itemsByLookup(s, this.stack, m, this.sp, at);
         }
         this.sp = m;
         break;
@@ -820,6 +831,20 @@ export class Machine {
     }
   }
 
+  /** Items put into an object by a method pickle looks up on it (append, extend, add): see onItemsByLookup. */
+  private itemsByLookup(target: Sym, items: readonly Value[], from: number, to: number, at: number): void {
+    if (this.methodKeyed) this.observer.onItemsByLookup?.(target, at);
+    this.intoObject(target, items, from, to, at);
+  }
+
+  /** Whether keys `kv[from…to)` (every other item) name a method APPEND(S) or ADDITEMS looks up, or are made at load time. */
+  private noteMethodKeys(kv: readonly Value[], from: number, to: number): void {
+    for (let i = from; i < to && !this.methodKeyed; i += 2) {
+      const k = kv[i]!;
+      this.methodKeyed = typeof k === "string" ? ITEM_METHODS.has(k) : !isPlain(k);
+    }
+  }
+
   // ---- imports and calls
 
   private imported(module: string, name: string, at: number, via: GlobalRef["via"]): GlobalRef {
@@ -845,7 +870,7 @@ export class Machine {
         throw new StreamBreak("malformed", `APPEND on a ${target.t}`, at);
       }
       // Appending to an object calls its append/extend method; the object's creation was already judged.
-      else this.intoObject(target, items, from, to, at);
+      else this.itemsByLookup(target, items, from, to, at);
       return;
     }
     throw new StreamBreak("malformed", `APPEND on a ${typeName(target)}`, at);
@@ -858,6 +883,7 @@ export class Machine {
       throw new StreamBreak("malformed", `SETITEM on a ${isSym(target) ? target.t : typeName(target)}`, at);
     }
     if (this.intoPlaceholder(target, at)) return;
+    this.noteMethodKeys(kv, from, to);
     if (target.t !== "dict") {
       // __setitem__ of an object: judged when the object was made
       this.intoObject(target, kv, from, to, at);
