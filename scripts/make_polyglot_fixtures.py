@@ -66,14 +66,24 @@ def with_user_block(src: Path, size: int) -> bytes:
     return buf.getvalue()
 
 
-def appended_zip(prefix: bytes, archive: Path, compression: int = zipfile.ZIP_STORED) -> bytes:
+def appended_zip(prefix: bytes, archive: Path, compression: int = zipfile.ZIP_STORED, comment: bytes = b"") -> bytes:
     """`prefix`, then the members of `archive` rewritten as a zip whose offsets count from the file's start."""
     buf = io.BytesIO(prefix)
     buf.seek(len(prefix))
     with zipfile.ZipFile(archive) as src, zipfile.ZipFile(buf, "a", compression=compression) as dst:
         for info in src.infolist():
             dst.writestr(zipfile.ZipInfo(info.filename, info.date_time), src.read(info), compress_type=compression)
+        dst.comment = comment
     return buf.getvalue()
+
+
+def safetensors_holding_zip(archive: Path, comment: bytes = b"") -> bytes:
+    """A valid safetensors file whose one tensor's bytes are `archive` rewritten as a zip, its offsets
+    counting from the file's start (as miniz reads them); its length does not depend on the prefix."""
+    length = len(appended_zip(b"", archive, comment=comment))
+    header = json.dumps({"archive": {"dtype": "U8", "shape": [length], "data_offsets": [0, length]}}).encode()
+    header += b" " * (-len(header) % 8)
+    return appended_zip(struct.pack("<Q", len(header)) + header, archive, comment=comment)
 
 
 def directory_after_record(data: bytes) -> bytes:
@@ -109,10 +119,7 @@ def main() -> None:
         "a GGUF file followed by the same TorchScript archive")
     add("h5_then_keras_lambda.keras", appended_zip(DENSE_H5.read_bytes(), LAMBDA_KERAS), "block", "P18", ["Lambda"],
         "an HDF5 model followed by a .keras archive with a Lambda layer: Keras takes a .keras file by zipfile.is_zipfile")
-    archive = appended_zip(b"", FROM_FILE_TS)
-    header = json.dumps({"archive": {"dtype": "U8", "shape": [len(archive)], "data_offsets": [0, len(archive)]}}).encode()
-    header += b" " * (-len(header) % 8)
-    add("safetensors_tensor_is_torchscript.pt", struct.pack("<Q", len(header)) + header + archive, "block", "P18", ["from_file"],
+    add("safetensors_tensor_is_torchscript.pt", safetensors_holding_zip(FROM_FILE_TS), "block", "P18", ["from_file"],
         "a valid safetensors file whose one tensor's bytes are a TorchScript archive: torch.jit.load finds the zip by its end record")
     # Deflated, so that the pickle view's trailing bytes show no record in the clear.
     deflated = appended_zip(b"", FROM_FILE_TS, zipfile.ZIP_DEFLATED)
@@ -132,6 +139,16 @@ def main() -> None:
             tar.addfile(info, io.BytesIO(data))
     add("archive_member_pickle_then_zip.tar", buf.getvalue(), "block", "P18", ["from_file"],
         "the same file as a member of a tar (as a .nemo archive holds its checkpoint): torch.load of the extracted member finds the zip")
+    # A member of a known format (safetensors) whose tensor bytes end in a TorchScript archive with a
+    # comment, followed by more than the 64 KiB a search from the tar's end covers.
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.USTAR_FORMAT) as tar:
+        for name, data in (("model.pt", safetensors_holding_zip(FROM_FILE_TS, b"c" * 100)), ("model_config.yaml", b"#\n" * 40000)):
+            info = tarfile.TarInfo(name)
+            info.size, info.mtime = len(data), 0
+            tar.addfile(info, io.BytesIO(data))
+    add("archive_member_safetensors_then_commented_zip.tar", buf.getvalue(), "block", "P18", ["from_file"],
+        "a tar whose safetensors member's tensor bytes are a TorchScript archive with a zip comment, followed by 80 KB of another member: torch.jit.load of the extracted member finds the zip")
     # A decoy folder's records listed before the real folder's: PyTorch reads the first member's folder.
     buf = io.BytesIO()
     with zipfile.ZipFile(FROM_FILE_TS) as real, zipfile.ZipFile(BENIGN_TS) as decoy, zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_STORED) as out:

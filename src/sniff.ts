@@ -81,9 +81,10 @@ export async function sniff(source: ByteSource, opts: SniffOptions): Promise<Sni
   }
   // miniz and Python's zipfile find an archive by its end record, whatever the file starts with or
   // holds (a safetensors file whose tensor bytes are a TorchScript archive), and whatever follows the
-  // record's comment. Members that are not pickles check only an end record without a comment at
-  // their very end: their tails are usually tensor bytes, and there are many of them.
-  const searched = opts.topLevel || format === "pickle" || format === "pytorch-legacy";
+  // record's comment. Members of no known format check only an end record without a comment at
+  // their very end: they are tensor storages, as many as a model has tensors, which no loader opens
+  // as an archive.
+  const searched = opts.topLevel || format !== "unknown";
   if (format !== "zip" && (await findEndRecord(source, searched ? undefined : EOCD_SIZE, searched ? "plausible" : "exact")) >= 0) {
     if (format === "unknown") return { format: "zip", alsoValidAs };
     alsoValidAs.push("zip");
