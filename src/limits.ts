@@ -21,10 +21,15 @@ export const LIMITS = Object.freeze({
   pickleMaxInlineConstant: 64 * 1024,
   /** Largest bytes constant handed to the nested-pickle scan (nested deserializer payloads, P6). */
   pickleMaxNestedPayload: 256 * 1024 * 1024,
-  /** Bytes of skipped constants read back to check pickled Arrow arrays' offsets and indices, per file (CWE-789). */
-  arrowMaxReadBack: 32 * 1024 * 1024,
-  /** Arrow arrays per file whose check waits for constants to be read back (CWE-400). */
-  arrowMaxPending: 256,
+  /**
+   * Bytes skipped unread that are read back to check one pickled structure (an Arrow array's offsets,
+   * a scikit-learn tree's nodes), held in memory together (CWE-789).
+   */
+  readBackMaxBytes: 256 * 1024 * 1024,
+  /** Bytes read back to check pickled structures, per file (CWE-400: a forest of large trees is read once). */
+  readBackMaxTotal: 4 * 1024 * 1024 * 1024,
+  /** Pickled structures per file whose check waits for bytes to be read back (CWE-400; a forest holds a tree per estimator). */
+  readBackMaxPending: 100_000,
   /** Longest line accepted by text opcodes (GLOBAL, INT, STRING…) (CWE-400: a line that never ends). */
   pickleMaxLine: 64 * 1024,
   /** Pickle streams read back to back from one file or member (P8: several pickles, data after STOP). */

@@ -9,7 +9,8 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { scanPickle } from "../src/formats/pickle.js";
 import { LIMITS } from "../src/limits.js";
-import { ArrowArrays, readBackProblems } from "../src/pickle/arrow.js";
+import { ArrowArrays, deferredArrow } from "../src/pickle/arrow.js";
+import { deferredProblems } from "../src/pickle/readBack.js";
 import { callResult, globalRef, tuple, type BigConstant, type Value } from "../src/pickle/values.js";
 import { BufferSource } from "../src/sources/byteSource.js";
 import { RecordingContext } from "./support/context.js";
@@ -58,15 +59,15 @@ test("an array whose buffers are past the read-back bound is reported, not read"
   const big = (len: number, at: number): BigConstant => ({ t: "bigbytes", len, at });
   const buffer = (b: BigConstant): Value => callResult(lib("py_buffer"), tuple([b]), "REDUCE", 0);
   const type = callResult(lib("type_for_alias"), tuple(["large_string"]), "REDUCE", 0);
-  const offsets = big(LIMITS.arrowMaxReadBack + 8, 10);
-  const data = tuple([type, LIMITS.arrowMaxReadBack / 8, 0, 0, tuple([null, buffer(offsets), buffer(big(100, 20))]), tuple([]), null]);
+  const offsets = big(LIMITS.readBackMaxBytes + 8, 10);
+  const data = tuple([type, LIMITS.readBackMaxBytes / 8, 0, 0, tuple([null, buffer(offsets), buffer(big(100, 20))]), tuple([]), null]);
   const first = new ArrowArrays();
   assert.equal(typeof first.check(data), "symbol", "waits for the read-back");
   assert.deepEqual([...first.wanted], [offsets], "only the offsets' bytes are needed: the data buffer's size is known");
   const read = async (): Promise<Uint8Array> => assert.fail("nothing past the bound is read");
   const call = callResult(lib("_restore_array"), tuple([data]), "REDUCE", 5);
-  const problems = await readBackProblems([{ data, call }], new Set([offsets]), read);
+  const problems = await deferredProblems([deferredArrow(data, call)], read);
   assert.deepEqual(problems.map((p) => p.message), [
-    `Arrow array needs buffers past the ${LIMITS.arrowMaxReadBack}-byte bound on what is read back to check it, so its layout cannot be checked`,
+    `Arrow array needs buffers past the ${LIMITS.readBackMaxBytes}-byte bound on what is read back to check it, so its layout cannot be checked`,
   ]);
 });

@@ -1,9 +1,9 @@
 /** Scans pickle streams: runs the symbolic machine over every stream in the data and reports. */
 import { LIMITS } from "../limits.js";
 import { PickleAnalyst, type NestedPayload, type PickleHooks } from "../pickle/analyst.js";
-import { readBackProblems } from "../pickle/arrow.js";
 import { Machine } from "../pickle/machine.js";
 import { provePlainData } from "../pickle/plainData.js";
+import { deferredProblems } from "../pickle/readBack.js";
 import { StreamReader } from "../pickle/reader.js";
 import { ConstantLog, HEAD } from "../pickle/constants.js";
 import { dormantPayloads, mayHide } from "../pickle/dormant.js";
@@ -80,7 +80,7 @@ export async function scanPickle(source: ByteSource, ctx: ScanContext, options: 
   if (streams > 1) ctx.report("MG114", `${streams} pickle streams stored back to back`, { offset: options.offset ?? 0 });
   analyst.flush();
   for (const n of analyst.nested) await ctx.scanMember(nestedName(n), nestedSource(source, n), "pickle");
-  for (const { call, message } of await readBackProblems(analyst.arrowPending, analyst.arrowWanted, (at, n) => source.read(at, n))) {
+  for (const { call, message } of await deferredProblems(analyst.deferredStructures, (at, n) => source.read(at, n))) {
     ctx.report("MG124", `pickled ${message}`, { offset: call.at, evidence: describe(call) });
   }
   await scanDormant(source, constants, analyst.nested, ctx);

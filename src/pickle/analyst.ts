@@ -105,9 +105,8 @@ export class PickleAnalyst implements MachineObserver {
    */
   private readonly excusedCalls = new WeakMap<CallResult, { name: string; entry: AllowEntry } | undefined>();
   readonly nested: NestedPayload[] = [];
-  /** Arrow arrays whose check waits for constants skipped unread, read back by the format once the streams are done. */
-  readonly arrowPending = this.structures.arrowPending;
-  readonly arrowWanted = this.structures.arrowWanted;
+  /** Structures whose check waits for bytes skipped unread, read back by the format once the streams are done. */
+  readonly deferredStructures = this.structures.deferred;
   /** Names carrier objects (partials, wrapped hooks) hold to call when they are called (see invoked). */
   private readonly held = new WeakMap<CallResult, Value[]>();
   /** Carrier objects invoked at load: what they are given afterwards is called at load too. */
@@ -250,7 +249,7 @@ export class PickleAnalyst implements MachineObserver {
     if (!isSym(target) || target.t !== "call" || !isSym(target.fn) || target.fn.t !== "global") return;
     const u = this.byRef.get(target.fn);
     if (u?.judgement.kind !== "allow") return;
-    const problem = this.structures.onBuild(u.name, target, state);
+    const problem = this.structures.onBuild(u.name, target, state, at);
     if (problem) this.report(problem.kind === "array" ? "MG151" : "MG124", `pickled ${problem.message}`, { offset: at, evidence: describe(state) });
   }
 

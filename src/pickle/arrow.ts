@@ -10,11 +10,11 @@
  * Buffers longer than the machine keeps (LIMITS.pickleMaxInlineConstant) are skipped unread, so an
  * array whose offsets or indices sit in one (a column of more than 8,192 large strings), or whose
  * bytes were written as latin-1 text (protocols 0–2), is checked again once the stream is done,
- * with those constants read back from the file (`readBack`).
+ * with those constants read back from the file (`deferredArrow`, readBack.ts).
  */
 import { LIMITS } from "../limits.js";
-import { qualified } from "./judge.js";
-import { codecsEncoded, isSym, type BigConstant, type CallResult, type Tuple, type Value } from "./values.js";
+import { constantPayload, named, type Deferred, type Payload, type Skipped } from "./readBack.js";
+import { isSym, type CallResult, type Tuple, type Value } from "./values.js";
 
 export const RESTORE_ARRAY = "pyarrow.lib._restore_array";
 
@@ -65,12 +65,6 @@ interface Checked {
 const PENDING = Symbol("pending");
 type Outcome = Checked | string | typeof PENDING;
 
-/** An array whose check waits for constants to be read back from the file. */
-export interface PendingArray {
-  data: Tuple;
-  call: CallResult;
-}
-
 /**
  * Checks `_restore_array`'s argument against its own type. Results are kept per tuple, so a tuple
  * restored many times (through the memo) is checked once.
@@ -78,10 +72,10 @@ export interface PendingArray {
 export class ArrowArrays {
   private readonly seen = new WeakMap<Tuple, Outcome>();
   /** Constants skipped unread that a pending array needs. */
-  readonly wanted = new Set<BigConstant>();
+  readonly wanted = new Set<Skipped>();
 
   /** `readBack`: the bytes of constants read back from the file (latin-1 text already encoded). */
-  constructor(private readonly readBack: ReadonlyMap<BigConstant, Uint8Array> = new Map()) {}
+  constructor(private readonly readBack: ReadonlyMap<Skipped, Uint8Array> = new Map()) {}
 
   /** What is wrong with the array, undefined when its layout holds, PENDING when it needs constants read back. */
   check(data: Value | undefined): string | undefined | typeof PENDING {
@@ -184,44 +178,22 @@ export class ArrowArrays {
 }
 
 /**
- * The second look at arrays that waited for constants: reads each wanted constant back once
- * (latin-1 text encoded as `_codecs.encode` would), within LIMITS.arrowMaxReadBack bytes in all,
- * and checks the arrays again. Returns each array's problem; one whose constants are past the
- * bound cannot be checked, which is a problem too.
+ * The second look at an array that waited for constants: the ones it needs, and its check again
+ * once they are read back (readBack.ts). Still waiting then means they were past the bound.
  */
-export async function readBackProblems(
-  pending: readonly PendingArray[],
-  wanted: ReadonlySet<BigConstant>,
-  read: (at: number, length: number) => Promise<Uint8Array>,
-): Promise<{ call: CallResult; message: string }[]> {
-  const bytes = new Map<BigConstant, Uint8Array>();
-  let budget = LIMITS.arrowMaxReadBack;
-  for (const c of wanted) {
-    if (c.len > budget) continue;
-    budget -= c.len;
-    const raw = await read(c.at, c.len);
-    // (Text with a character past U+00FF does not encode: that load fails before the array exists.)
-    bytes.set(c, c.t === "bigstr" ? Buffer.from(Buffer.from(raw).toString("utf8"), "latin1") : raw);
-  }
-  const second = new ArrowArrays(bytes);
-  const out: { call: CallResult; message: string }[] = [];
-  for (const p of pending) {
-    const r = second.check(p.data);
-    if (r === PENDING) out.push({ call: p.call, message: `Arrow array needs buffers past the ${LIMITS.arrowMaxReadBack}-byte bound on what is read back to check it, so its layout cannot be checked` });
-    else if (r !== undefined) out.push({ call: p.call, message: r });
-  }
-  return out;
-}
-
-/**
- * A buffer's bytes: their length (unknown for latin-1 text skipped unread, whose UTF-8 length in the
- * stream is not its length), their content when the machine kept it or it was read back, and the
- * constant skipped unread otherwise.
- */
-interface Payload {
-  size?: number;
-  data?: Uint8Array;
-  skipped?: BigConstant;
+export function deferredArrow(data: Tuple, call: CallResult): Deferred {
+  const probe = new ArrowArrays();
+  probe.check(data);
+  const pastBound = `Arrow array needs buffers past the ${LIMITS.readBackMaxBytes}-byte bound on what is read back to check it, so its layout cannot be checked`;
+  return {
+    call,
+    wants: probe.wanted,
+    pastBound,
+    check: (bytes) => {
+      const r = new ArrowArrays(bytes).check(data);
+      return r === PENDING ? pastBound : r;
+    },
+  };
 }
 
 const size = (p: Payload | null | undefined): number => p?.size ?? 0;
@@ -235,21 +207,7 @@ function payload(v: Value): Payload | null | undefined {
   if (v === null) return null;
   const [inner] = singleArg(v, named("pyarrow.lib.py_buffer")) ?? [];
   const [b] = singleArg(inner, isBytearray) ?? [inner];
-  if (!isSym(b)) return undefined;
-  if (b.t === "bytes") return { size: b.data.length, data: b.data };
-  if (b.t === "bigbytes") return { size: b.len, skipped: b };
-  if (b.t !== "call") return undefined;
-  const encoded = codecsEncoded(b);
-  if (encoded) return { size: encoded.data.length, data: encoded.data };
-  const text = latin1Text(b);
-  return text ? { skipped: text } : undefined;
-}
-
-/** `_codecs.encode(text, "latin1")` of text too long to keep. */
-function latin1Text(c: CallResult): BigConstant | undefined {
-  if (!named("_codecs.encode")(c.fn) || !isSym(c.args) || c.args.t !== "tuple") return undefined;
-  const [text, encoding] = c.args.items;
-  return isSym(text) && text.t === "bigstr" && (encoding === "latin1" || encoding === "latin-1") ? text : undefined;
+  return constantPayload(b);
 }
 
 /** The single argument of a call whose callee `isCallee` accepts, or undefined. */
@@ -258,9 +216,6 @@ function singleArg(v: Value | undefined, isCallee: (fn: Value) => boolean): [Val
   const args = isSym(v.args) && v.args.t === "tuple" ? v.args.items : [];
   return args.length === 1 ? [args[0]!] : undefined;
 }
-
-/** An import of exactly `name` (under any name the unpickler maps to it). */
-const named = (name: string) => (fn: Value): boolean => isSym(fn) && fn.t === "global" && qualified(fn.module, fn.name) === name;
 
 const isBytearray = (fn: Value): boolean => named("builtins.bytearray")(fn) || singleArg(fn, named("dill._dill._load_type"))?.[0] === "bytearray";
 

@@ -1,31 +1,37 @@
 /**
  * Structures libraries trust once loaded (P21), checked as tensors are against their storage
  * (P15b): a pickled NumPy array's declared shape and dtype against its data, a SciPy sparse
- * matrix's index arrays against its shape, and an Arrow array's layout (arrow.ts). SciPy does not
- * check the indices of an unpickled matrix, nor pyarrow an array's buffers; their compiled routines
- * index memory with them.
+ * matrix's index arrays against its shape, an Arrow array's layout (arrow.ts), and scikit-learn's
+ * compiled trees' node and index arrays (sklearnTrees.ts). SciPy does not check the indices of an
+ * unpickled matrix, nor pyarrow an array's buffers, nor scikit-learn a tree's nodes; their compiled
+ * routines index memory with them.
  *
  * Arrays are pickled as `numpy…_reconstruct(ndarray, (0,), b'b')` followed by BUILD
  * `(version, shape, dtype, fortran, data)`, or (protocol 5) as `numpy…_frombuffer(data, dtype,
- * shape, order)`; a dtype as `numpy.dtype('i4', False, True)` followed by BUILD `(3, '<', …)`.
+ * shape, order)`, or (joblib) as a NumpyArrayWrapper whose BUILD is followed by the raw data; a
+ * dtype as `numpy.dtype('i4', False, True)` followed by BUILD `(3, '<', …)`, a structured one as
+ * `numpy.dtype('V64', False, True)` followed by BUILD `(3, '|', None, names, fields, 64, …)`.
  */
 import { LIMITS } from "../limits.js";
-import { ArrowArrays, RESTORE_ARRAY, type PendingArray } from "./arrow.js";
-import { bytesPayloads, dictGet, isSym, type CallResult, type Dict, type Value } from "./values.js";
+import { ArrowArrays, deferredArrow, RESTORE_ARRAY } from "./arrow.js";
+import { isJoblibWrapper } from "./joblib.js";
+import { constantPayload, type Deferred, type Payload, type Skipped } from "./readBack.js";
+import { sklearnStructure } from "./sklearnTrees.js";
+import { bytesPayloads, dictEntries, dictGet, isSym, type CallResult, type Dict, type Value } from "./values.js";
 
-interface DtypeFacts {
+export interface DtypeFacts {
   kind: string;
   size: number;
   bigEndian: boolean;
+  /** A structured dtype's fields by name, as its BUILD set them (a field's dtype when it is tracked). */
+  fields?: ReadonlyMap<string, { dtype?: DtypeFacts; offset: number }>;
 }
 
-interface ArrayFacts {
+export interface ArrayFacts {
   dtype?: DtypeFacts;
   shape: number[];
-  /** The data when it was small enough to be kept (see LIMITS.pickleMaxInlineConstant). */
-  data?: Uint8Array;
-  /** The data's length in bytes, when known. */
-  length?: number;
+  /** The data: kept when small enough (see LIMITS.pickleMaxInlineConstant), else skipped unread. */
+  payload?: Payload;
 }
 
 /** NumPy's array reconstructor under NumPy 1 and 2 names. */
@@ -34,13 +40,15 @@ const FROMBUFFER = new Set(["numpy.core.numeric._frombuffer", "numpy._core.numer
 const SPARSE = /^scipy\.sparse\.(?:_?(csr|csc|coo))\.\1_(?:matrix|array)$/;
 /** 'i4', '<f8', 'b1': kinds with a fixed item size given by the number (flexible kinds are not checked). */
 const FIXED_DESCR = /^[<>|=]?([biufc])(\d{1,2})$/;
+/** 'V64': a void (structured) dtype, whose size and fields its BUILD sets. */
+const VOID_DESCR = /^\|?(V)(\d{1,6})$/;
 
 /**
  * What is inconsistent: an array against its own data, a sparse matrix's indices against its shape,
  * or an Arrow array's buffers, offsets or indices against its type and length (see arrow.ts).
  */
 export interface StructureProblem {
-  kind: "array" | "sparse" | "arrow";
+  kind: "array" | "sparse" | "arrow" | "sklearn";
   message: string;
 }
 
@@ -59,9 +67,8 @@ export class StructureFacts {
   private readonly dtypeStates = new WeakMap<CallResult, DtypeState>();
   private readonly arrays = new WeakMap<CallResult, ArrayFacts>();
   private readonly arrow = new ArrowArrays();
-  /** Arrow arrays that wait for constants skipped unread (see arrow.ts), and those constants. */
-  readonly arrowPending: PendingArray[] = [];
-  readonly arrowWanted = this.arrow.wanted;
+  /** Structures whose check waits for bytes skipped unread (readBack.ts). */
+  readonly deferred: Deferred[] = [];
 
   /** What the last BUILD on `dtype` (a numpy.dtype call) set; undefined when none did. */
   dtypeState(dtype: Value | undefined): DtypeState | undefined {
@@ -72,7 +79,7 @@ export class StructureFacts {
   onCall(name: string, c: CallResult): StructureProblem | undefined {
     const args = isSym(c.args) && c.args.t === "tuple" ? c.args.items : [];
     if (name === "numpy.dtype") {
-      const m = typeof args[0] === "string" ? FIXED_DESCR.exec(args[0]) : null;
+      const m = typeof args[0] === "string" ? (FIXED_DESCR.exec(args[0]) ?? VOID_DESCR.exec(args[0])) : null;
       if (m) this.dtypes.set(c, { kind: m[1]!, size: Number(m[2]), bigEndian: args[0]!.toString().startsWith(">") });
       return undefined;
     }
@@ -85,13 +92,16 @@ export class StructureFacts {
     return undefined;
   }
 
-  /** A BUILD on `target` (made by `targetName`): dtype byte order, array state, sparse matrices. */
-  onBuild(targetName: string | undefined, target: Value, state: Value): StructureProblem | undefined {
+  /**
+   * A BUILD at `at` on `target` (made by `targetName`): dtype byte order and fields, array state,
+   * joblib's array wrappers, sparse matrices and scikit-learn's trees.
+   */
+  onBuild(targetName: string | undefined, target: Value, state: Value, at: number): StructureProblem | undefined {
     if (!targetName || !isSym(target) || target.t !== "call") return undefined;
     const items = isSym(state) && state.t === "tuple" ? state.items : undefined;
     if (targetName === "numpy.dtype") {
       const dtype = this.dtypes.get(target);
-      if (dtype && items && typeof items[1] === "string") dtype.bigEndian = items[1] === ">";
+      if (dtype && items) this.builtDtype(dtype, items);
       this.dtypeStates.set(target, dtypeState(items));
       return undefined;
     }
@@ -100,19 +110,80 @@ export class StructureFacts {
       if (facts) this.arrays.set(target, facts);
       return facts && sizeProblem(facts);
     }
+    if (isJoblibWrapper(target)) {
+      const facts = isSym(state) && state.t === "dict" ? this.joblibArray(state, at) : undefined;
+      if (facts) this.arrays.set(target, facts);
+      return undefined;
+    }
     const sparse = SPARSE.exec(targetName);
-    const message = sparse && isSym(state) && state.t === "dict" ? this.sparseProblem(sparse[1] as "csr" | "csc" | "coo", state) : undefined;
-    return message === undefined ? undefined : { kind: "sparse", message };
+    if (sparse) {
+      const message = isSym(state) && state.t === "dict" ? this.sparseProblem(sparse[1] as "csr" | "csc" | "coo", state) : undefined;
+      return message === undefined ? undefined : { kind: "sparse", message };
+    }
+    return this.sklearn(targetName, target, state);
+  }
+
+  /** What a dtype's state says of its byte order and, for a structured dtype, its size and fields. */
+  private builtDtype(dtype: DtypeFacts, items: readonly Value[]): void {
+    const [, endian, , names, fields, elsize] = items;
+    if (typeof endian === "string") dtype.bigEndian = endian === ">";
+    if (dtype.kind !== "V") return;
+    if (typeof elsize === "number" && Number.isInteger(elsize)) dtype.size = elsize;
+    if (!isSym(names) || names.t !== "tuple" || !isSym(fields) || fields.t !== "dict") return;
+    const byName = new Map<string, { dtype?: DtypeFacts; offset: number }>();
+    for (const [name, field] of dictEntries(fields)) {
+      const [fieldDtype, offset] = isSym(field) && field.t === "tuple" ? field.items : [];
+      if (typeof name !== "string" || typeof offset !== "number" || !Number.isInteger(offset)) return;
+      const known = isSym(fieldDtype) && fieldDtype.t === "call" ? this.dtypes.get(fieldDtype) : undefined;
+      byName.set(name, { offset, ...(known ? { dtype: known } : {}) });
+    }
+    if (fields.n === byName.size) dtype.fields = byName;
+  }
+
+  /**
+   * A joblib wrapper's array: its data follows the BUILD at `at` in the stream (after a padding byte
+   * and the padding it gives, when the wrapper asks for alignment). Arrays of objects are not followed.
+   */
+  private joblibArray(state: Dict, at: number): ArrayFacts | undefined {
+    const facts = this.array(dictGet(state, "shape"), dictGet(state, "dtype"), undefined);
+    const built = this.dtypeState(dictGet(state, "dtype"));
+    if (!facts?.dtype || typeof built === "string" || (built && (built.flags & DTYPE_HASOBJECT) !== 0)) return facts;
+    const len = facts.shape.reduce((a, b) => a * b, 1) * facts.dtype.size;
+    const alignment = dictGet(state, "numpy_array_alignment_bytes");
+    if (!Number.isSafeInteger(len) || len < 0) return facts;
+    return { ...facts, payload: { size: len, skipped: { t: "joblib", at: at + 1, len, padded: alignment !== undefined && alignment !== null } } };
   }
 
   private arrowArray(data: Value | undefined, c: CallResult): StructureProblem | undefined {
     const r = this.arrow.check(data);
     if (typeof r === "string") return { kind: "arrow", message: r };
     if (r === undefined || !isSym(data) || data.t !== "tuple") return undefined;
-    if (this.arrowPending.length >= LIMITS.arrowMaxPending) {
-      return { kind: "arrow", message: `Arrow array is one more than the ${LIMITS.arrowMaxPending} whose buffers are read back to check them, so its layout cannot be checked` };
+    return this.defer(deferredArrow(data, c), "arrow", "Arrow array", "its layout");
+  }
+
+  /**
+   * A scikit-learn tree's state (sklearnTrees.ts), checked now when the arrays it needs were kept,
+   * else once they are read back.
+   */
+  private sklearn(targetName: string, target: CallResult, state: Value): StructureProblem | undefined {
+    const r = sklearnStructure(targetName, target, state, (v) => (isSym(v) && v.t === "call" ? this.arrays.get(v) : undefined));
+    if (r === undefined) return undefined;
+    if (typeof r === "string") return { kind: "sklearn", message: r };
+    const wants = new Set<Skipped>(r.arrays.flatMap((a) => (a.payload?.data === undefined && a.payload?.skipped ? [a.payload.skipped] : [])));
+    const kept = (a: ArrayFacts): Uint8Array | undefined => a.payload?.data;
+    if (wants.size === 0) {
+      const message = r.check(kept);
+      return message === undefined ? undefined : { kind: "sklearn", message };
     }
-    this.arrowPending.push({ data, call: c });
+    const pastBound = `${r.what} needs arrays past the ${LIMITS.readBackMaxBytes}-byte bound on what is read back to check it, so it cannot be checked`;
+    return this.defer({ call: target, wants, pastBound, check: (bytes) => r.check((a) => kept(a) ?? (a.payload?.skipped && bytes.get(a.payload.skipped))) }, "sklearn", r.what, "it");
+  }
+
+  private defer(d: Deferred, kind: StructureProblem["kind"], what: string, checked: string): StructureProblem | undefined {
+    if (this.deferred.length >= LIMITS.readBackMaxPending) {
+      return { kind, message: `${what} is one more than the ${LIMITS.readBackMaxPending} structures whose bytes are read back to check them, so ${checked} cannot be checked` };
+    }
+    this.deferred.push(d);
     return undefined;
   }
 
@@ -121,11 +192,8 @@ export class StructureFacts {
     if (!shape) return undefined;
     const dtype = isSym(dtypeValue) && dtypeValue.t === "call" ? this.dtypes.get(dtypeValue) : undefined;
     const facts: ArrayFacts = { shape, ...(dtype ? { dtype } : {}) };
-    const [payload] = isSym(dataValue) && (dataValue.t === "bytes" || dataValue.t === "bigbytes" || dataValue.t === "call") ? bytesPayloads(dataValue) : [];
-    if (payload?.t === "bytes") {
-      facts.data = payload.data;
-      facts.length = payload.data.length;
-    } else if (payload?.t === "bigbytes") facts.length = payload.len;
+    const payload = constantPayload(dataValue) ?? firstPayload(dataValue);
+    if (payload) facts.payload = payload;
     return facts;
   }
 
@@ -154,22 +222,41 @@ export class StructureFacts {
   /** The integers of a tracked array whose data was kept. */
   private ints(v: Value | undefined): number[] | undefined {
     const facts = isSym(v) && v.t === "call" ? this.arrays.get(v) : undefined;
-    const dtype = facts?.dtype;
-    if (!facts?.data || !dtype || (dtype.kind !== "i" && dtype.kind !== "u") || ![1, 2, 4, 8].includes(dtype.size)) return undefined;
-    const view = new DataView(facts.data.buffer, facts.data.byteOffset, facts.data.byteLength);
-    const out: number[] = [];
-    const le = !dtype.bigEndian;
-    for (let at = 0; at + dtype.size <= facts.data.length; at += dtype.size) {
-      const signed = dtype.kind === "i";
-      switch (dtype.size) {
-        case 1: out.push(signed ? view.getInt8(at) : view.getUint8(at)); break;
-        case 2: out.push(signed ? view.getInt16(at, le) : view.getUint16(at, le)); break;
-        case 4: out.push(signed ? view.getInt32(at, le) : view.getUint32(at, le)); break;
-        default: out.push(Number(signed ? view.getBigInt64(at, le) : view.getBigUint64(at, le)));
-      }
-    }
-    return out;
+    const data = facts?.payload?.data;
+    return facts?.dtype && data ? arrayInts(facts.dtype, data) : undefined;
   }
+}
+
+/** The integers of an array of integer dtype (undefined for any other dtype). */
+export function arrayInts(dtype: DtypeFacts, data: Uint8Array): number[] | undefined {
+  if (!isIntDtype(dtype)) return undefined;
+  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  const out: number[] = [];
+  for (let at = 0; at + dtype.size <= data.length; at += dtype.size) out.push(intAt(view, at, dtype));
+  return out;
+}
+
+/** Integer kinds and sizes intAt reads. */
+export function isIntDtype(dtype: DtypeFacts): boolean {
+  return (dtype.kind === "i" || dtype.kind === "u") && [1, 2, 4, 8].includes(dtype.size);
+}
+
+/** The integer at `at` of an integer dtype (see isIntDtype); 64-bit ones past 2^53 lose precision, not sign. */
+export function intAt(view: DataView, at: number, dtype: DtypeFacts): number {
+  const [signed, le] = [dtype.kind === "i", !dtype.bigEndian];
+  switch (dtype.size) {
+    case 1: return signed ? view.getInt8(at) : view.getUint8(at);
+    case 2: return signed ? view.getInt16(at, le) : view.getUint16(at, le);
+    case 4: return signed ? view.getInt32(at, le) : view.getUint32(at, le);
+    default: return Number(signed ? view.getBigInt64(at, le) : view.getBigUint64(at, le));
+  }
+}
+
+/** The first bytes constant among a call's arguments (`bytearray(b)` and the like): its size. */
+function firstPayload(v: Value | undefined): Payload | undefined {
+  const [p] = isSym(v) && v.t === "call" ? bytesPayloads(v) : [];
+  if (p?.t === "bytes") return { size: p.data.length, data: p.data };
+  return p ? { size: p.len, skipped: p } : undefined;
 }
 
 /**
@@ -194,10 +281,11 @@ function indexProblem(values: number[] | undefined, bound: number, what: string)
 /** Declared shape × item size against the data's length; a negative dimension is never valid. */
 function sizeProblem(facts: ArrayFacts): StructureProblem | undefined {
   if (facts.shape.some((d) => d < 0)) return { kind: "array", message: `array declares a negative dimension in its shape (${facts.shape.join(", ")})` };
-  if (!facts.dtype || facts.length === undefined) return undefined;
+  const length = facts.payload?.size;
+  if (!facts.dtype || length === undefined) return undefined;
   const expected = facts.shape.reduce((a, b) => a * b, 1) * facts.dtype.size;
-  if (expected === facts.length) return undefined;
-  return { kind: "array", message: `array of shape (${facts.shape.join(", ")}) and ${facts.dtype.kind}${facts.dtype.size} declares ${expected} bytes; its data holds ${facts.length}` };
+  if (expected === length) return undefined;
+  return { kind: "array", message: `array of shape (${facts.shape.join(", ")}) and ${facts.dtype.kind}${facts.dtype.size} declares ${expected} bytes; its data holds ${length}` };
 }
 
 /** A tuple of integers (a shape); negative entries are kept, for the caller to refuse. */

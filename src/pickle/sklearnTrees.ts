@@ -1,0 +1,174 @@
+/**
+ * scikit-learn's compiled trees, restored from pickled arrays their `__setstate__` does not check
+ * beyond dtype and shape, then walked by loops compiled without bounds checks:
+ *
+ * - `sklearn.tree._tree.Tree` (every decision tree, forest and gradient-boosting stage), pickled as
+ *   `Tree(n_features, n_classes, n_outputs)` with BUILD `{max_depth, node_count, nodes, values}`.
+ *   `nodes` is a structured array whose left_child, right_child and feature fields index the node
+ *   array and the input's columns (`apply`, `decision_path`), and `importances[feature]` is written
+ *   (`compute_feature_importances`: round 20 wrote a chosen double before the buffer). The fields
+ *   are matched by name (`_check_node_ndarray` casts by name), as 4- or 8-byte integers either way
+ *   round. `decision_path` sizes its output by max_depth, so a deeper tree writes past it.
+ * - `BinaryTree` (`KDTree`, `BallTree`), pickled as `newObj(KDTree)` with BUILD `(data, idx_array,
+ *   node_data, node_bounds, leaf_size, n_levels, n_nodes, …, sample_weight)`: queries read
+ *   `data[idx_array[i]]` for i in each node's idx_start…idx_end, and descend to nodes 2i+1 and 2i+2
+ *   of non-leaves. node_data is a typed memoryview, whose fields Cython matches by position.
+ *
+ * A tree whose arrays are not NumPy arrays with dtype, shape and bytes written in the pickle cannot
+ * be checked, and is reported as such: a real one always is.
+ */
+import { arrayInts, intAt, isIntDtype, type ArrayFacts, type DtypeFacts } from "./structures.js";
+import { dictGet, isSym, type CallResult, type Value } from "./values.js";
+
+const TREE = "sklearn.tree._tree.Tree";
+/** `newObj` of `sklearn.neighbors._kd_tree` / `_ball_tree` (`kd_tree` / `ball_tree` before 0.22, `_binary_tree` since 1.3). */
+const NEW_OBJ = /^sklearn\.neighbors\._?(?:kd_tree|ball_tree|binary_tree)\.newObj$/;
+/** TREE_LEAF: the child index of a leaf. */
+const LEAF = -1;
+
+/** A tree's arrays, and its check once their bytes are known (undefined bytes: not written in the pickle). */
+export interface TreeCheck {
+  what: string;
+  arrays: ArrayFacts[];
+  check(bytes: (a: ArrayFacts) => Uint8Array | undefined): string | undefined;
+}
+
+/**
+ * The check of a BUILD's state on a scikit-learn tree, or what is wrong with it already; undefined
+ * for anything else. `arrayOf` gives what is known of a pickled NumPy array.
+ */
+export function sklearnStructure(targetName: string, target: CallResult, state: Value, arrayOf: (v: Value | undefined) => ArrayFacts | undefined): TreeCheck | string | undefined {
+  if (targetName === TREE) return decisionTree(target, state, arrayOf);
+  if (!NEW_OBJ.test(targetName)) return undefined;
+  const [cls] = isSym(target.args) && target.args.t === "tuple" ? target.args.items : [];
+  const name = isSym(cls) && cls.t === "global" ? cls.name : "";
+  const kind = /^KDTree(?:32|64)?$/.test(name) ? "KDTree" : /^BallTree(?:32|64)?$/.test(name) ? "BallTree" : undefined;
+  return kind && binaryTree(kind, state, arrayOf);
+}
+
+function decisionTree(target: CallResult, state: Value, arrayOf: (v: Value | undefined) => ArrayFacts | undefined): TreeCheck | string {
+  const what = "scikit-learn Tree";
+  const cannot = (why: string): string => `${what} cannot be checked: ${why}`;
+  const [nFeatures, nClassesValue, nOutputs] = isSym(target.args) && target.args.t === "tuple" ? target.args.items : [];
+  if (!isSym(state) || state.t !== "dict") return cannot("its state is not a dict");
+  const [maxDepth, nodeCount] = [dictGet(state, "max_depth"), dictGet(state, "node_count")];
+  if (!count(nFeatures) || !count(maxDepth) || !count(nodeCount)) return cannot("its n_features, max_depth or node_count is not a non-negative integer written in the pickle");
+  const nodes = arrayOf(dictGet(state, "nodes"));
+  const fields = nodes && structFields(nodes, ["left_child", "right_child", "feature"]);
+  if (!nodes || nodes.shape.length !== 1 || !fields) return cannot("its nodes are not a one-dimensional NumPy array with integer left_child, right_child and feature fields");
+  const n = nodes.shape[0]!;
+  if (nodeCount !== n) return `${what} node_count ${nodeCount} is not the length of its nodes array (${n})`;
+  if (n === 0) return `${what} has no nodes (its root is read at first use)`;
+  const values = arrayOf(dictGet(state, "values"));
+  const nClasses = arrayOf(nClassesValue);
+  return {
+    what,
+    arrays: nClasses ? [nodes, nClasses] : [nodes],
+    check: (bytes) => {
+      const data = bytes(nodes);
+      if (!data || data.length < n * nodes.dtype!.size) return cannot("the bytes of its nodes array are not all written in the pickle");
+      const [left, right, feature] = fields.map((f) => fieldInts(data, nodes.dtype!.size, n, f));
+      const depth = new Array<number>(n).fill(0);
+      for (let i = 0; i < n; i++) {
+        const [l, r, f] = [left![i]!, right![i]!, feature![i]!];
+        if (l === LEAF && r === LEAF) continue;
+        if (l === LEAF || r === LEAF) return `${what} node ${i} has left_child ${l} and right_child ${r}: only one of them marks a leaf`;
+        for (const [side, c] of [["left_child", l], ["right_child", r]] as const) {
+          if (c <= i || c >= n) return `${what} node ${i} has ${side} ${c}, neither ${LEAF} (a leaf) nor a node after it (${i + 1}…${n - 1})`;
+        }
+        if (f < 0 || f >= nFeatures) return `${what} node ${i} splits on feature ${f}, outside 0…${nFeatures - 1} (its n_features)`;
+        depth[l] = Math.max(depth[l]!, depth[i]! + 1);
+        depth[r] = Math.max(depth[r]!, depth[i]! + 1);
+      }
+      const deepest = depth.reduce((a, b) => Math.max(a, b), 0);
+      if (deepest > maxDepth) return `${what} reaches depth ${deepest}, past its max_depth ${maxDepth} (decision_path's buffer is sized by it)`;
+      const classes = nClasses?.dtype && bytes(nClasses) ? arrayInts(nClasses.dtype, bytes(nClasses)!) : undefined;
+      const want = classes?.length && count(nOutputs) ? [n, nOutputs, classes.reduce((a, b) => Math.max(a, b))] : undefined;
+      if (want && values && values.shape.join() !== want.join()) {
+        return `${what} values array of shape (${values.shape.join(", ")}) is not (node_count, n_outputs, max n_classes) = (${want.join(", ")})`;
+      }
+      return undefined;
+    },
+  };
+}
+
+function binaryTree(kind: "KDTree" | "BallTree", state: Value, arrayOf: (v: Value | undefined) => ArrayFacts | undefined): TreeCheck | string {
+  const what = `scikit-learn ${kind}`;
+  const cannot = (why: string): string => `${what} cannot be checked: ${why}`;
+  const items = isSym(state) && state.t === "tuple" ? state.items : [];
+  const [data, idx, nodeData, bounds] = items.slice(0, 4).map(arrayOf);
+  const [leafSize, , nNodes] = items.slice(4, 7);
+  const weight = items[12];
+  const weights = weight === undefined || weight === null ? undefined : arrayOf(weight);
+  if (!data || !idx || !nodeData || !bounds || (weights === undefined && weight !== undefined && weight !== null)) {
+    return cannot("its data, idx_array, node_data, node_bounds or sample_weight is not a NumPy array written in the pickle");
+  }
+  if (!count(leafSize) || !count(nNodes)) return cannot("its leaf_size or n_nodes is not a non-negative integer written in the pickle");
+  if (data.shape.length !== 2) return `${what} data of shape (${data.shape.join(", ")}) is not two-dimensional`;
+  const [samples, features] = data.shape as [number, number];
+  const n = nodeData.shape[0];
+  const positional = nodeData.shape.length === 1 ? positionalInts(nodeData, 3) : undefined;
+  if (!idx.dtype || !isIntDtype(idx.dtype) || idx.shape.length !== 1 || !positional) {
+    return cannot("its idx_array is not an integer array, or its node_data not an array of (idx_start, idx_end, is_leaf) integers");
+  }
+  if (leafSize === 0) return `${what} leaf_size is 0`;
+  if (nNodes !== n) return `${what} n_nodes ${nNodes} is not the length of its node_data (${n})`;
+  const boundsShape = [kind === "KDTree" ? 2 : 1, n, features];
+  if (bounds.shape.join() !== boundsShape.join()) return `${what} node_bounds of shape (${bounds.shape.join(", ")}) is not (${boundsShape.join(", ")})`;
+  if (weights && weights.shape.join() !== String(samples)) return `${what} sample_weight of shape (${weights.shape.join(", ")}) is not (${samples})`;
+  return {
+    what,
+    arrays: [idx, nodeData],
+    check: (bytes) => {
+      const [idxBytes, nodeBytes] = [bytes(idx), bytes(nodeData)];
+      const indices = idxBytes && arrayInts(idx.dtype!, idxBytes);
+      if (!indices || !nodeBytes || indices.length < idx.shape[0]! || nodeBytes.length < n * nodeData.dtype!.size) {
+        return cannot("the bytes of its idx_array or node_data are not all written in the pickle");
+      }
+      const bad = indices.findIndex((v, i) => i < idx.shape[0]! && (v < 0 || v >= samples));
+      if (bad >= 0) return `${what} idx_array[${bad}] = ${indices[bad]} is outside 0…${samples - 1} (its data has ${samples} samples)`;
+      const [start, end, leaf] = positional.map((f) => fieldInts(nodeBytes, nodeData.dtype!.size, n!, f));
+      for (let i = 0; i < n!; i++) {
+        const [s, e] = [start![i]!, end![i]!];
+        if (s < 0 || s > e || e > idx.shape[0]!) return `${what} node ${i} covers idx_array[${s}:${e}], outside its ${idx.shape[0]} entries`;
+        if (leaf![i] === 0 && 2 * i + 2 >= n!) return `${what} node ${i} is not a leaf, but its children ${2 * i + 1} and ${2 * i + 2} are past its ${n} nodes`;
+      }
+      return undefined;
+    },
+  };
+}
+
+interface Field {
+  dtype: DtypeFacts;
+  offset: number;
+}
+
+/** Integer fields of a structured array, by name, within its item size. */
+function structFields(a: ArrayFacts, names: readonly string[]): Field[] | undefined {
+  const out: Field[] = [];
+  for (const name of names) {
+    const f = a.dtype?.fields?.get(name);
+    if (!f?.dtype || !isIntDtype(f.dtype) || f.offset < 0 || f.offset + f.dtype.size > a.dtype!.size) return undefined;
+    out.push({ dtype: f.dtype, offset: f.offset });
+  }
+  return out;
+}
+
+/** The first `k` fields of a structured array by offset, as Cython's typed memoryviews read them: all integers, or undefined. */
+function positionalInts(a: ArrayFacts, k: number): Field[] | undefined {
+  const fields = [...(a.dtype?.fields?.values() ?? [])].sort((x, y) => x.offset - y.offset).slice(0, k);
+  if (fields.length < k || fields.some((f) => !f.dtype || !isIntDtype(f.dtype) || f.offset < 0 || f.offset + f.dtype.size > a.dtype!.size)) return undefined;
+  return fields as Field[];
+}
+
+/** One integer field of `n` structured items of `itemSize` bytes. */
+function fieldInts(data: Uint8Array, itemSize: number, n: number, f: Field): number[] {
+  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) out.push(intAt(view, i * itemSize + f.offset, f.dtype));
+  return out;
+}
+
+function count(v: Value | undefined): v is number {
+  return typeof v === "number" && Number.isSafeInteger(v) && v >= 0;
+}
