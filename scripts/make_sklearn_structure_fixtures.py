@@ -107,6 +107,13 @@ def hostile():
         forest.estimators_[1].__dict__["tree_"] = tree_with(forest.estimators_[1].tree_, nodes=[(0, "feature", -1)])
         return forest
 
+    hgb = HistGradientBoostingRegressor(max_iter=3).fit(X, y)
+    predictor = hgb._predictors[0][0]
+    nodes = predictor.nodes.copy()
+    nodes[0]["left"] = 1000
+    predictor.nodes = nodes
+    root_left = f"scikit-learn TreePredictor node 0 has left 1000, not a node after it (1…{len(nodes) - 1})"
+
     kd = KDTree(X, leaf_size=5)
     idx = kd.__getstate__()[1].copy()
     idx[0] = 1 << 40
@@ -126,6 +133,8 @@ def hostile():
          "scikit-learn Tree node 0 has left_child 1000, neither -1 (a leaf) nor a node after it (1…2)"),
         ("tree_child_cycle.pkl", tree_with(deep, nodes=[(1, "right_child", 0)]), 4,
          "scikit-learn Tree node 1 has right_child 0, neither -1 (a leaf) nor a node after it (2…14)"),
+        ("tree_shared_child.pkl", tree_with(small, nodes=[(0, "right_child", 1)]), 4,
+         "scikit-learn Tree node 0 has right_child 1, already a child of node 0"),
         ("tree_half_leaf.pkl", tree_with(small, nodes=[(0, "left_child", -1)]), 4,
          "scikit-learn Tree node 0 has left_child -1 and right_child 2: only one of them marks a leaf"),
         ("tree_node_count.pkl", tree_with(small, node_count=1 << 20), 4,
@@ -137,6 +146,7 @@ def hostile():
         ("forest_large_bad_feature_p2.pkl", forest_with_bad_feature(), 2, "scikit-learn Tree node 0 splits on feature -1, outside 0…3 (its n_features)"),
         ("forest_large_bad_feature_p4.pkl", forest_with_bad_feature(), 4, "scikit-learn Tree node 0 splits on feature -1, outside 0…3 (its n_features)"),
         ("forest_large_bad_feature.joblib", forest_with_bad_feature(), "joblib", "scikit-learn Tree node 0 splits on feature -1, outside 0…3 (its n_features)"),
+        ("hist_gradient_boosting_left_past_nodes.pkl", hgb, 4, root_left),
         ("kdtree_idx_far.pkl", binary_tree_with(kd, 1, idx), 4,
          f"scikit-learn KDTree idx_array[0] = {1 << 40} is outside 0…59 (its data has 60 samples)"),
         ("kdtree_node_range.pkl", binary_tree_with(kd, 2, node_data), 5,

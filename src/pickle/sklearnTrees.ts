@@ -8,11 +8,17 @@
  *   array and the input's columns (`apply`, `decision_path`), and `importances[feature]` is written
  *   (`compute_feature_importances`: round 20 wrote a chosen double before the buffer). The fields
  *   are matched by name (`_check_node_ndarray` casts by name), as 4- or 8-byte integers either way
- *   round. `decision_path` sizes its output by max_depth, so a deeper tree writes past it.
+ *   round. `decision_path` sizes its output by max_depth, so a deeper tree writes past it, and
+ *   `compute_partial_dependence` its stack by node_count, so a node with two parents overflows it.
  * - `BinaryTree` (`KDTree`, `BallTree`), pickled as `newObj(KDTree)` with BUILD `(data, idx_array,
  *   node_data, node_bounds, leaf_size, n_levels, n_nodes, …, sample_weight)`: queries read
  *   `data[idx_array[i]]` for i in each node's idx_start…idx_end, and descend to nodes 2i+1 and 2i+2
  *   of non-leaves. node_data is a typed memoryview, whose fields Cython matches by position.
+ *
+ * - `TreePredictor` (histogram gradient boosting), a plain class whose `nodes` structured array is
+ *   walked by left and right for nodes not marked is_leaf, and whose categorical splits read row
+ *   bitset_idx of its bitset arrays. (Its feature_idx indexes the input's columns, whose number the
+ *   predictor does not hold: only its sign is checked.)
  *
  * A tree whose arrays are not NumPy arrays with dtype, shape and bytes written in the pickle cannot
  * be checked, and is reported as such: a real one always is.
@@ -21,6 +27,7 @@ import { arrayInts, intAt, isIntDtype, type ArrayFacts, type DtypeFacts } from "
 import { dictGet, isSym, type CallResult, type Value } from "./values.js";
 
 const TREE = "sklearn.tree._tree.Tree";
+const PREDICTOR = "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor";
 /** `newObj` of `sklearn.neighbors._kd_tree` / `_ball_tree` (`kd_tree` / `ball_tree` before 0.22, `_binary_tree` since 1.3). */
 const NEW_OBJ = /^sklearn\.neighbors\._?(?:kd_tree|ball_tree|binary_tree)\.newObj$/;
 /** TREE_LEAF: the child index of a leaf. */
@@ -39,6 +46,7 @@ export interface TreeCheck {
  */
 export function sklearnStructure(targetName: string, target: CallResult, state: Value, arrayOf: (v: Value | undefined) => ArrayFacts | undefined): TreeCheck | string | undefined {
   if (targetName === TREE) return decisionTree(target, state, arrayOf);
+  if (targetName === PREDICTOR) return predictor(state, arrayOf);
   if (!NEW_OBJ.test(targetName)) return undefined;
   const [cls] = isSym(target.args) && target.args.t === "tuple" ? target.args.items : [];
   const name = isSym(cls) && cls.t === "global" ? cls.name : "";
@@ -69,12 +77,15 @@ function decisionTree(target: CallResult, state: Value, arrayOf: (v: Value | und
       if (!data || data.length < n * nodes.dtype!.size) return cannot("the bytes of its nodes array are not all written in the pickle");
       const [left, right, feature] = fields.map((f) => fieldInts(data, nodes.dtype!.size, n, f));
       const depth = new Array<number>(n).fill(0);
+      const parent = new Array<number | undefined>(n);
       for (let i = 0; i < n; i++) {
         const [l, r, f] = [left![i]!, right![i]!, feature![i]!];
         if (l === LEAF && r === LEAF) continue;
         if (l === LEAF || r === LEAF) return `${what} node ${i} has left_child ${l} and right_child ${r}: only one of them marks a leaf`;
         for (const [side, c] of [["left_child", l], ["right_child", r]] as const) {
           if (c <= i || c >= n) return `${what} node ${i} has ${side} ${c}, neither ${LEAF} (a leaf) nor a node after it (${i + 1}…${n - 1})`;
+          if (parent[c] !== undefined) return `${what} node ${i} has ${side} ${c}, already a child of node ${parent[c]}`;
+          parent[c] = i;
         }
         if (f < 0 || f >= nFeatures) return `${what} node ${i} splits on feature ${f}, outside 0…${nFeatures - 1} (its n_features)`;
         depth[l] = Math.max(depth[l]!, depth[i]! + 1);
@@ -86,6 +97,43 @@ function decisionTree(target: CallResult, state: Value, arrayOf: (v: Value | und
       const want = classes?.length && count(nOutputs) ? [n, nOutputs, classes.reduce((a, b) => Math.max(a, b))] : undefined;
       if (want && values && values.shape.join() !== want.join()) {
         return `${what} values array of shape (${values.shape.join(", ")}) is not (node_count, n_outputs, max n_classes) = (${want.join(", ")})`;
+      }
+      return undefined;
+    },
+  };
+}
+
+function predictor(state: Value, arrayOf: (v: Value | undefined) => ArrayFacts | undefined): TreeCheck | string {
+  const what = "scikit-learn TreePredictor";
+  const cannot = (why: string): string => `${what} cannot be checked: ${why}`;
+  if (!isSym(state) || state.t !== "dict") return cannot("its state is not a dict");
+  const nodes = arrayOf(dictGet(state, "nodes"));
+  const fields = nodes && structFields(nodes, ["left", "right", "is_leaf", "feature_idx"]);
+  // Categorical splits came with 0.24; older predictors have neither field.
+  const categorical = nodes && structFields(nodes, ["is_categorical", "bitset_idx"]);
+  if (!nodes || nodes.shape.length !== 1 || !fields) return cannot("its nodes are not a one-dimensional NumPy array with integer left, right, is_leaf and feature_idx fields");
+  const n = nodes.shape[0]!;
+  if (n === 0) return `${what} has no nodes (its root is read at first use)`;
+  const bitsets = [dictGet(state, "raw_left_cat_bitsets"), dictGet(state, "binned_left_cat_bitsets")].map(arrayOf);
+  const rows = Math.min(...bitsets.map((b) => b?.shape[0] ?? 0));
+  return {
+    what,
+    arrays: [nodes],
+    check: (bytes) => {
+      const data = bytes(nodes);
+      if (!data || data.length < n * nodes.dtype!.size) return cannot("the bytes of its nodes array are not all written in the pickle");
+      const [left, right, leaf, feature] = fields.map((f) => fieldInts(data, nodes.dtype!.size, n, f));
+      const [isCategorical, bitset] = categorical?.map((f) => fieldInts(data, nodes.dtype!.size, n, f)) ?? [];
+      const parent = new Array<number | undefined>(n);
+      for (let i = 0; i < n; i++) {
+        if (leaf![i] !== 0) continue;
+        for (const [side, c] of [["left", left![i]!], ["right", right![i]!]] as const) {
+          if (c <= i || c >= n) return `${what} node ${i} has ${side} ${c}, not a node after it (${i + 1}…${n - 1})`;
+          if (parent[c] !== undefined) return `${what} node ${i} has ${side} ${c}, already a child of node ${parent[c]}`;
+          parent[c] = i;
+        }
+        if (feature![i]! < 0) return `${what} node ${i} splits on feature ${feature![i]}`;
+        if (isCategorical?.[i] && bitset![i]! >= rows) return `${what} node ${i} reads bitset ${bitset![i]}, past its ${rows} bitsets`;
       }
       return undefined;
     },
