@@ -9,6 +9,12 @@ with a construct-only class in its MRO becomes construct-only too (propagate_not
 
 does that last step alone on the committed data/allowlist/, from introspect.py --bases runs (one
 per venv: a class's MRO is the union of what the runs saw), and reports the classes no run imported.
+
+    python3 scripts/allowlist/merge.py --add RUN.json
+
+merges one more venv's introspect.py output (its whole run: samples and the walk its "# walk:" header
+allows) into the committed data as a full generate.py run with that venv added would (Merged), every
+step above included; the full run takes an hour and a half, this seconds once the venv's run is done.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -29,7 +36,9 @@ DEBIAN_ANTLR = Path("/usr/lib/python3/dist-packages/antlr4")
 def ensure_venv(venv: Path, requirements: Path) -> Path:
     """Create the venv from its pinned requirements when it does not exist yet. "# python:" names a
     pyenv CPython, or an interpreter's absolute path whose own packages the venv sees (Debian's
-    /usr/bin/python3 with the "# apt:" packages, installed here when missing)."""
+    /usr/bin/python3 with the "# apt:" packages, installed here when missing). "# pip:" adds options
+    to pip install (--no-deps, for a file that pins every package of its venv itself) and "# unpin:
+    PACKAGE=DEPENDENCY" drops an upper bound a package checks at import (unpin)."""
     ensure_apt((header(requirements, "apt") or "").split())
     python = venv / "bin" / "python"
     if python.exists():
@@ -40,7 +49,10 @@ def ensure_venv(venv: Path, requirements: Path) -> Path:
     else:
         subprocess.run([str(g.PYENV / cpython / "bin" / "python"), "-m", "venv", str(venv)], check=True)
     if any(line.strip() and not line.startswith(("#", "--")) for line in requirements.read_text().splitlines()):
-        subprocess.run([str(venv / "bin" / "pip"), "install", "--retries", "0", "-r", str(requirements)], check=True)
+        subprocess.run([str(venv / "bin" / "pip"), "install", "--retries", "0", *(header(requirements, "pip") or "").split(),
+                        "-r", str(requirements)], check=True)
+    for package, dependency in [p.split("=") for p in (header(requirements, "unpin") or "").split()]:
+        unpin(venv, package, dependency)
     # omegaconf needs antlr4 4.9, which the package index lacks: Debian's python3-antlr4 is used.
     if not cpython.startswith("/") and "omegaconf" in requirements.read_text() and DEBIAN_ANTLR.exists():
         site = next((venv / "lib").glob("python3*/site-packages"))
@@ -50,6 +62,16 @@ def ensure_venv(venv: Path, requirements: Path) -> Path:
             (link / "antlr4").symlink_to(DEBIAN_ANTLR)
         (site / "debian-antlr4.pth").write_text(f"{link}\n")
     return python
+
+
+def unpin(venv: Path, package: str, dependency: str) -> None:
+    """Drops the upper bound of `dependency` from the version table `package` checks at import
+    (transformers' dependency_versions_table.py). transformers 4.x refuses to import with
+    huggingface-hub 1.x, which is all the package index has, though its modelling and tokenizer code
+    runs with it: the fourth precision corpus' transformers 4.57 files were made so."""
+    table = next((venv / "lib").glob(f"python3*/site-packages/{package}/dependency_versions_table.py"))
+    text = table.read_text()
+    table.write_text(re.sub(rf'("{re.escape(dependency)}": "{re.escape(dependency)}[^",]*),<[^"]*"', r'\1"', text))
 
 
 def ensure_apt(packages: list[str]) -> None:
@@ -90,73 +112,185 @@ def introspect(python: Path, requirements: Path, reuse: bool, rewalk: list[str])
 
 def generate_full(venvs: list[tuple[str, str]], generator: str, reuse: bool = False,
                   rewalk: tuple[str, ...] = ()) -> dict:
-    runs = []
+    merged = Merged()
     for venv, requirements in venvs:
         python = ensure_venv(Path(venv), Path(requirements))
         print(f"introspecting {venv}", file=sys.stderr)
-        runs.append(introspect(python, Path(requirements), reuse, list(rewalk)))
-        for failure in runs[-1]["failures"]:
+        run = introspect(python, Path(requirements), reuse, list(rewalk))
+        for failure in run["failures"]:
             print(f"  {venv}: {failure}", file=sys.stderr)
+        merged.add_run(run)
+    merged.finish()
+    data = g.build(merged.entries, merged.excluded, merged.libraries,
+                   g.compat_tables(str(ensure_venv(Path(venvs[0][0]), Path(venvs[0][1])))), generator)
+    data["bases"] = listed_bases(merged.entries, merged.bases)
+    return data
 
-    libraries: dict[str, list[str]] = {"python": sorted({r["python"] for r in runs})}
-    for r in runs:
+
+# What add_committed puts back into "excluded" for a class the committed data allowlists under SciPy's
+# state guard: the screen's reason as g.guarded_entries recognises it, so that finish makes the guarded
+# entries (and a discrete distribution's _entropy) again rather than screening them as introspected names.
+GUARDED_AGAIN = "__setstate__ reaches exec() through _attach_argparser_methods (allowlisted under its state guard)"
+
+
+class Merged:
+    """The runs merged so far: generate_full adds each venv's run, then finishes; add_committed
+    starts from the committed data instead, as if the runs that made it had been added, so that one
+    more venv's run is merged as a full run with that venv would merge it.
+
+    entries: "module\0name" → entry (with its "lib"); excluded: module.name → reason; libraries:
+    library → versions introspected, in the order met (python's sorted); seen_in: "module\0name" →
+    the versions of its library it was seen in; bases: module.name → its MRO's names in any run."""
+
+    def __init__(self) -> None:
+        self.libraries: dict[str, list[str]] = {"python": []}
+        self.excluded: dict[str, str] = dict(g.EXCLUDED)
+        self.entries: dict[str, dict] = {}
+        self.seen_in: dict[str, set[str]] = {}
+        self.bases: dict[str, list[str]] = {}
+
+    def add_run(self, r: dict) -> None:
+        """One venv's introspect.py output: its versions, exclusions (an earlier reason stays) and names
+        (the first run's entry stays, but a run whose version of a class is construct-only makes it so)."""
+        self.libraries["python"] = sorted({*self.libraries["python"], r["python"]})
         for lib, version in r["libraries"].items():
-            libraries.setdefault(lib, [])
-            if version not in libraries[lib]:
-                libraries[lib].append(version)
-
-    excluded = dict(g.EXCLUDED)
-    for r in runs:
-        excluded.update({k: v for k, v in r["excluded"].items() if k not in excluded})
-
-    entries: dict[str, dict] = {}
-    bases: dict[str, list[str]] = {}  # module.name → the names of its MRO in any venv (introspect.mro_names)
-    seen_in: dict[str, set[str]] = {}  # key → library versions it was seen in
-    for r in runs:
+            self.libraries.setdefault(lib, [])
+            if version not in self.libraries[lib]:
+                self.libraries[lib].append(version)
+        self.excluded.update({k: v for k, v in r["excluded"].items() if k not in self.excluded})
         for key, e in r["names"].items():
             module, name = key.split(" ", 1)
             k = f"{module}\0{name}"
             version = r["python"] if e["lib"] == "python" else r["libraries"].get(e["lib"])
-            seen_in.setdefault(k, set()).add(version)
-            first = entries.setdefault(k, {x: v for x, v in e.items() if x not in ("seen", "bases")})
-            add_bases(bases, key.replace(" ", ".", 1), e.get("bases", ()))
+            self.seen_in.setdefault(k, set()).add(version)
+            first = self.entries.setdefault(k, {x: v for x, v in e.items() if x not in ("seen", "bases")})
+            add_bases(self.bases, key.replace(" ", ".", 1), e.get("bases", ()))
             if e.get("notCalled") and not first.get("notCalled"):  # one version's __init__ reaches more
                 first["notCalled"] = True
                 first["why"] = f"{e.get('why')} (in {e['lib']} {version})"
-    for k in list(entries):
-        module, name = k.split("\0")
-        late = screen.area_reason(module) or screen.name_reason(module, name)  # areas edited since the run
-        if late and f"{module}.{name}" not in excluded:
-            excluded[f"{module}.{name}"] = late
-        if k.replace("\0", ".") in excluded:
-            del entries[k]
-            continue
-        lib = entries[k]["lib"]
-        versions = seen_in[k] - {None}
-        if lib in libraries and versions and versions != set(libraries[lib]):
-            entries[k]["versions"] = " ".join(sorted(versions))
-        if lib in g.NOT_CALLED_LIBRARIES and entries[k]["kind"] == "class" and not entries[k].get("notCalled"):
-            entries[k].update(notCalled=True, why=g.NOT_CALLED_LIBRARIES[lib])
-    # Cython helpers only rebuild their own module's class, which must be allowlisted too.
-    for k in [k for k, e in entries.items() if e["kind"] == "cython"]:
-        module, name = k.split("\0")
-        cls = entries.get(f"{module}\0{name[len('__pyx_unpickle_'):]}")
-        if not cls or cls["kind"] not in ("class", "enum"):
-            del entries[k]
-            excluded[f"{module}.{name}"] = f"its class {module}.{name[len('__pyx_unpickle_'):]} is not allowlisted"
-    entries.update(g.guarded_entries(excluded))
-    for k, e in g.curated_entries().items():
-        entries[k] = {**{x: v for x, v in entries.get(k, {}).items() if x in ("versions", "lib")}, **e}
-        excluded.pop(k.replace("\0", "."), None)
-    if not any(bases.values()):
-        print("  no run recorded its classes' MROs (introspection output older than introspect.record_bases): "
-              "nothing is construct-only by inheritance; introspect again", file=sys.stderr)
-    for cls, base in propagate_not_called(entries, bases):
-        print(f"  construct-only by inheritance: {cls} (from {base})", file=sys.stderr)
-    data = g.build(entries, excluded, libraries, g.compat_tables(str(ensure_venv(Path(venvs[0][0]), Path(venvs[0][1])))),
-                   generator)
-    data["bases"] = listed_bases(entries, bases)
-    return data
+
+    def finish(self) -> None:
+        """Once every run is added: exclusions win over introspected names (and the screen's areas as
+        they are now), versions are recorded where a name was not seen in all, NOT_CALLED_LIBRARIES, the
+        Cython helpers' classes, the guarded SciPy classes, CURATED winning, then construct-only down
+        the MRO."""
+        entries, excluded = self.entries, self.excluded
+        for k in list(entries):
+            module, name = k.split("\0")
+            late = screen.area_reason(module) or screen.name_reason(module, name)  # areas edited since the run
+            if late and f"{module}.{name}" not in excluded:
+                excluded[f"{module}.{name}"] = late
+            if k.replace("\0", ".") in excluded:
+                del entries[k]
+                continue
+            lib = entries[k]["lib"]
+            versions = self.seen_in.get(k, set()) - {None}
+            entries[k].pop("versions", None)
+            if lib in self.libraries and versions and versions != set(self.libraries[lib]):
+                entries[k]["versions"] = " ".join(sorted(versions))
+            if lib in g.NOT_CALLED_LIBRARIES and entries[k]["kind"] == "class" and not entries[k].get("notCalled"):
+                entries[k].update(notCalled=True, why=g.NOT_CALLED_LIBRARIES[lib])
+        # Cython helpers only rebuild their own module's class, which must be allowlisted too.
+        for k in [k for k, e in entries.items() if e["kind"] == "cython"]:
+            module, name = k.split("\0")
+            cls = entries.get(f"{module}\0{name[len('__pyx_unpickle_'):]}")
+            if not cls or cls["kind"] not in ("class", "enum"):
+                del entries[k]
+                excluded[f"{module}.{name}"] = f"its class {module}.{name[len('__pyx_unpickle_'):]} is not allowlisted"
+        entries.update(g.guarded_entries(excluded))
+        for k, e in g.curated_entries().items():
+            entries[k] = {**{x: v for x, v in entries.get(k, {}).items() if x in ("versions", "lib")}, **e}
+            excluded.pop(k.replace("\0", "."), None)
+        if not any(self.bases.values()):
+            print("  no run recorded its classes' MROs (introspection output older than introspect.record_bases): "
+                  "nothing is construct-only by inheritance; introspect again", file=sys.stderr)
+        for cls, base in propagate_not_called(entries, self.bases):
+            print(f"  construct-only by inheritance: {cls} (from {base})", file=sys.stderr)
+
+    def add_committed(self) -> dict:
+        """The committed data/ as the merged runs that made it, before finish; returns its index
+        (generator, compat). A name seen in every version has no "versions" in the data, and neither
+        has a curated name no run saw: both count as seen in all. The MROs are those
+        data/allowlist-bases.json records (the allowlisted classes in each, which is what
+        propagate_not_called and listed_bases read of them)."""
+        index = json.loads(g.OUT.read_text())
+        self.libraries = {lib: list(v) for lib, v in index["libraries"].items()}
+        self.excluded.update({k: r for k, r in index["excluded"].items() if k not in self.excluded})
+        for shard in sorted(g.SHARDS.glob("*.json")):
+            for module, m in json.loads(shard.read_text())["modules"].items():
+                guarded = {n for n, v in m["names"].items() if isinstance(v, dict) and "stateGuard" in v}
+                for name, v in m["names"].items():
+                    if name.split(".")[0] in guarded:  # finish makes them again, as a full run does
+                        if name in guarded:
+                            self.excluded[f"{module}.{name}"] = GUARDED_AGAIN
+                        continue
+                    k = f"{module}\0{name}"
+                    e = {"kind": v} if isinstance(v, str) else dict(v)
+                    self.entries[k] = {**e, "lib": m["lib"]}
+                    self.seen_in[k] = set(e["versions"].split()) if "versions" in e else set(self.libraries.get(m["lib"], ()))
+        for qualified, names in recorded_bases().items():
+            add_bases(self.bases, qualified, names)
+        return index
+
+
+def recorded_bases() -> dict[str, list[str]]:
+    """module.name → every allowlisted class in its MRO, from data/allowlist-bases.json, which keeps
+    only the nearest ones (listed_bases): the record followed up, the nearest first, as written."""
+    record: dict[str, list[str]] = {}
+    for module, classes in json.loads(g.BASES.read_text()).items():
+        for name, near in classes.items():
+            record[f"{module}.{name}"] = [f"{module}{b}" if b.startswith(".") else b for b in near]
+    out: dict[str, list[str]] = {}
+    for q, near in record.items():
+        found: list[str] = []
+        pending = list(near)
+        while pending:
+            b = pending.pop(0)
+            if b != q and b not in found:
+                found.append(b)
+                pending.extend(record.get(b, ()))
+        out[q] = found
+    return out
+
+
+def add_venv(run: Path) -> None:
+    """--add: merges one more venv's introspect.py output into the committed data/ as a full
+    generate.py run with that venv among its venvs would (Merged.add_committed), without the ~1.5 h
+    of introspecting the others again; every shard and data/allowlist-bases.json written anew. What
+    the run leaves as it was is written as it was (an entry's keys in their order, a class's record
+    of bases), so that the diff is what the run changed; what changed is printed."""
+    merged = Merged()
+    index = merged.add_committed()
+    bases_before = {q: list(b) for q, b in merged.bases.items()}
+    merged.add_run(json.loads(run.read_text()))
+    merged.finish()
+    data = g.build(merged.entries, merged.excluded, merged.libraries, index["compat"], index["generator"])
+    before = {f"{module}.{name}": v for shard in sorted(g.SHARDS.glob("*.json"))
+              for module, m in json.loads(shard.read_text())["modules"].items() for name, v in m["names"].items()}
+    for module, m in data["modules"].items():
+        for name, v in m["names"].items():
+            if before.get(f"{module}.{name}") == v:
+                m["names"][name] = before[f"{module}.{name}"]
+    data["bases"] = listed_bases(merged.entries, merged.bases)
+    classes = {k.replace("\0", ".") for k, e in merged.entries.items() if e["kind"] == "class"}
+    for module, recorded in json.loads(g.BASES.read_text()).items():
+        for name, near in recorded.items():
+            q = f"{module}.{name}"
+            unchanged = merged.bases.get(q) == bases_before.get(q) and q in classes and all(
+                (f"{module}{b}" if b.startswith(".") else b) in classes for b in near)
+            if unchanged:  # the record's own nearest bases, which the full MROs it came from chose among aliases
+                data["bases"].setdefault(module, {})[name] = near
+    after = {f"{module}.{name}": v for module, m in data["modules"].items() for name, v in m["names"].items()}
+    excluded_before = json.loads(g.OUT.read_text())["excluded"]
+    g.write_sharded(data)
+    changed = sorted(q for q in before if q in after and before[q] != after[q])
+    print(f"{sum(q not in before for q in after)} names added, {sum(q not in after for q in before)} left, "
+          f"{len(changed)} changed: {len(after)} names, {len(data['excluded'])} exclusions "
+          f"({len(set(data['excluded']) - set(excluded_before))} new)")
+    for q in sorted(q for q in before if q not in after):
+        print(f"  left: {q}: {data['excluded'].get(q)}")
+    for q in changed:
+        print(f"  changed: {q}: {json.dumps(before[q])} -> {json.dumps(after[q])}")
 
 
 # ------------------------------------------------------------------ construct-only by inheritance
@@ -270,6 +404,12 @@ def qualified_key(entries: dict[str, dict], qualified: str) -> str:
 
 if __name__ == "__main__":
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--propagate", nargs="+", type=Path, required=True, metavar="RUN.json",
-                    help="outputs of introspect.py --bases, one per venv")
-    propagate_committed(ap.parse_args().propagate)
+    mode = ap.add_mutually_exclusive_group(required=True)
+    mode.add_argument("--propagate", nargs="+", type=Path, metavar="RUN.json",
+                      help="outputs of introspect.py --bases, one per venv")
+    mode.add_argument("--add", type=Path, metavar="RUN.json", help="one more venv's introspect.py output")
+    args = ap.parse_args()
+    if args.add:
+        add_venv(args.add)
+    else:
+        propagate_committed(args.propagate)
