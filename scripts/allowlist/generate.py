@@ -10,10 +10,10 @@ Needs pyenv's CPython 3.11.7, the machine's package index (pip's configuration),
 python3-antlr4 (omegaconf's parser runtime, missing from the index) and, for the third venv,
 Debian's /usr/bin/python3 with the python3-* packages requirements-debian.txt lists (apt-get
 installs the missing ones). Takes about an hour and a half on two cores, most of it importing every
-module of torch and transformers; the venvs are /tmp/al-a, /tmp/al-b and /tmp/al-debian and each
+module of torch and transformers; the venvs are /tmp/al-a, /tmp/al-b, /tmp/al-debian and /tmp/al-c and each
 keeps its introspection output there, so that --reuse re-merges in seconds.
 
-    --venv DIR=REQUIREMENTS   a venv to introspect (repeatable; default: the two pinned ones)
+    --venv DIR=REQUIREMENTS   a venv to introspect (repeatable; default: the four of DEFAULT_VENVS)
     --curated-only            write only the CURATED part and the compat tables (no venvs needed)
     --reuse                   merge the venvs' last introspection output (<venv>/allowlist-introspect.json)
     --rewalk DISTRIBUTION     with --reuse: walk this library's modules again in the venvs that have it
@@ -52,11 +52,14 @@ PYENV = Path("/root/.pyenv/versions")
 
 # Each venv: (directory, requirements file; its "# python:" line names the CPython). Two venvs from the
 # package index so that numpy 1.x and 2.x, pandas 2 and 3, scikit-learn 1.6 and 1.9 and two SciPy
-# versions are all seen (transformers 4.x is not: it needs huggingface-hub<1.0, which the package index
-# lacks); a third on Debian's own python3 and packages, the older versions the distribution's users
-# pickle with (torch 1.13, NumPy 1.24, pandas 1.5, scikit-learn 1.2, gensim, XGBoost, imbalanced-learn).
+# versions are all seen; a third on Debian's own python3 and packages, the older versions the
+# distribution's users pickle with (torch 1.13, NumPy 1.24, pandas 1.5, scikit-learn 1.2, gensim,
+# XGBoost, imbalanced-learn); a fourth with transformers 4.57 (and tokenizers 0.22), which wrote most
+# of the transformers pickles there are: its class paths differ from 5.x's (BertSdpaSelfAttention,
+# tokenization_utils.Trie). It needs huggingface-hub<1.0, which the package index lacks: its
+# requirements install without dependency resolution and drop that bound (merge.unpin).
 DEFAULT_VENVS = [("/tmp/al-a", "requirements-a.txt"), ("/tmp/al-b", "requirements-b.txt"),
-                 ("/tmp/al-debian", "requirements-debian.txt")]
+                 ("/tmp/al-debian", "requirements-debian.txt"), ("/tmp/al-c", "requirements-c.txt")]
 
 KINDS = {
     "class": "A class whose __new__, state restore (__setstate__ / __dict__ update) and __init__ with data "
@@ -166,9 +169,10 @@ curate("torch.nn.init", "uniform_ normal_ trunc_normal_ constant_ ones_ zeros_ e
        "is built, never at load (a tensor over a file's memory would be written)", notCalled=True)
 # torch.utils.data is left out as an area (workers, file readers); these hold data in memory only.
 curate("torch.utils.data.sampler", "Sampler SequentialSampler RandomSampler SubsetRandomSampler WeightedRandomSampler "
-       "BatchSampler", "class", "a sampler: draws indices from its own fields when iterated; no worker, file or process")
+       "BatchSampler", "class", "a sampler: draws indices from its own fields when iterated; no worker, file or process",
+       explain=True)
 curate("torch.utils.data.dataset", "Dataset TensorDataset Subset ConcatDataset StackDataset", "class",
-       "an in-memory dataset: indexes the tensors or datasets it holds; no worker, file or process")
+       "an in-memory dataset: indexes the tensors or datasets it holds; no worker, file or process", explain=True)
 _LEGACY_STORAGES = ("FloatStorage DoubleStorage HalfStorage BFloat16Storage LongStorage IntStorage ShortStorage "
                     "CharStorage ByteStorage BoolStorage ComplexFloatStorage ComplexDoubleStorage")
 curate("torch", _LEGACY_STORAGES + " QInt8Storage QUInt8Storage QInt32Storage QUInt4x2Storage QUInt2x4Storage "
