@@ -395,6 +395,29 @@ describe("data/allowlist.json", () => {
     assert.equal(allowEntry("pandas.core.indexes.numeric.Int64Index")?.versions, "1.5.3");
   });
 
+  test("transformers 4.x is in it: the class paths its whole models and pickled tokenizers name", () => {
+    // Most transformers pickles were written by 4.x, whose paths 5.x renamed or dropped (a fourth precision corpus).
+    for (const version of ["4.57.6", "5.18.0"]) assert.ok(allowlist().libraries.transformers?.includes(version), `transformers ${version} was not introspected`);
+    assert.ok(allowlist().libraries.tokenizers?.includes("0.22.2"), "tokenizers 0.22.2 was not introspected");
+    const expected: [string, AllowKind][] = [
+      ["transformers.models.bert.modeling_bert.BertSdpaSelfAttention", "class"],
+      ["transformers.models.vit.modeling_vit.ViTSelfAttention", "class"],
+      ["transformers.tokenization_utils.Trie", "class"],
+      ["transformers.models.bert.tokenization_bert.WordpieceTokenizer", "class"],
+      ["transformers.models.gpt2.tokenization_gpt2_fast.GPT2TokenizerFast", "class"],
+      ["transformers.models.llama.tokenization_llama_fast.LlamaTokenizerFast", "class"],
+      ["transformers.modeling_rope_utils._compute_default_rope_parameters", "function"],
+    ];
+    assert.deepEqual(notOfKind(expected), []);
+    // Only 4.x has it, and the entry says so.
+    assert.equal(allowEntry("transformers.models.bert.modeling_bert.BertSdpaSelfAttention")?.versions, "4.57.6");
+    // The screen keeps out 4.x's image processors as it does 5.x's (__call__ fetches the URLs it is given), and
+    // the regex engine's native compile, which a slow GPT-2 tokenizer pickles with raw engine code, is not allowed.
+    assert.equal(allowEntry("transformers.models.vit.image_processing_vit.ViTImageProcessor"), undefined);
+    assert.ok(exclusionOf("transformers.models.vit.image_processing_vit.ViTImageProcessor"));
+    assert.equal(allowEntry("regex._regex.compile"), undefined);
+  });
+
   test("Debian's libraries: what may be stored but not called, and the load paths kept out", () => {
     // gensim's constructors train (corpus files, threads, processes): its classes are restored from a pickle, never called.
     for (const q of ["gensim.models.word2vec.Word2Vec", "gensim.models.doc2vec.Doc2Vec", "gensim.models.ldamulticore.LdaMulticore",
