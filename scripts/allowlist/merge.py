@@ -210,9 +210,10 @@ class Merged:
     def add_committed(self) -> dict:
         """The committed data/ as the merged runs that made it, before finish; returns its index
         (generator, compat). A name seen in every version has no "versions" in the data, and neither
-        has a curated name no run saw: both count as seen in all. The MROs are those
-        data/allowlist-bases.json records (the allowlisted classes in each, which is what
-        propagate_not_called and listed_bases read of them)."""
+        has a curated name no run saw: both count as seen in all. A class allowlisted under SciPy's
+        state guard goes back to "excluded" (GUARDED_AGAIN), for finish to make its entries again. The
+        MROs are those data/allowlist-bases.json records (the allowlisted classes in each, which is
+        what propagate_not_called and listed_bases read of them)."""
         index = json.loads(g.OUT.read_text())
         self.libraries = {lib: list(v) for lib, v in index["libraries"].items()}
         self.excluded.update({k: r for k, r in index["excluded"].items() if k not in self.excluded})
