@@ -257,33 +257,19 @@ def recorded_bases() -> dict[str, list[str]]:
 def add_venv(run: Path) -> None:
     """--add: merges one more venv's introspect.py output into the committed data/ as a full
     generate.py run with that venv among its venvs would (Merged.add_committed), without the ~1.5 h
-    of introspecting the others again; every shard and data/allowlist-bases.json written anew. What
-    the run leaves as it was is written as it was (an entry's keys in their order, a class's record
-    of bases), so that the diff is what the run changed; what changed is printed."""
+    of introspecting the others again; every shard and data/allowlist-bases.json written anew, and
+    what changed printed."""
     merged = Merged()
     index = merged.add_committed()
     bases_before = {q: list(b) for q, b in merged.bases.items()}
     merged.add_run(json.loads(run.read_text()))
     merged.finish()
     data = g.build(merged.entries, merged.excluded, merged.libraries, index["compat"], index["generator"])
-    before = {f"{module}.{name}": v for shard in sorted(g.SHARDS.glob("*.json"))
-              for module, m in json.loads(shard.read_text())["modules"].items() for name, v in m["names"].items()}
-    for module, m in data["modules"].items():
-        for name, v in m["names"].items():
-            if before.get(f"{module}.{name}") == v:
-                m["names"][name] = before[f"{module}.{name}"]
     data["bases"] = listed_bases(merged.entries, merged.bases)
-    classes = {k.replace("\0", ".") for k, e in merged.entries.items() if e["kind"] == "class"}
-    for module, recorded in json.loads(g.BASES.read_text()).items():
-        for name, near in recorded.items():
-            q = f"{module}.{name}"
-            unchanged = merged.bases.get(q) == bases_before.get(q) and q in classes and all(
-                (f"{module}{b}" if b.startswith(".") else b) in classes for b in near)
-            if unchanged:  # the record's own nearest bases, which the full MROs it came from chose among aliases
-                data["bases"].setdefault(module, {})[name] = near
-    after = {f"{module}.{name}": v for module, m in data["modules"].items() for name, v in m["names"].items()}
-    excluded_before = json.loads(g.OUT.read_text())["excluded"]
+    before, excluded_before = committed_names(), index["excluded"]
+    keep_as_written(data, before, merged, bases_before)
     g.write_sharded(data)
+    after = {f"{module}.{name}": v for module, m in data["modules"].items() for name, v in m["names"].items()}
     changed = sorted(q for q in before if q in after and before[q] != after[q])
     print(f"{sum(q not in before for q in after)} names added, {sum(q not in after for q in before)} left, "
           f"{len(changed)} changed: {len(after)} names, {len(data['excluded'])} exclusions "
@@ -292,6 +278,31 @@ def add_venv(run: Path) -> None:
         print(f"  left: {q}: {data['excluded'].get(q)}")
     for q in changed:
         print(f"  changed: {q}: {json.dumps(before[q])} -> {json.dumps(after[q])}")
+
+
+def committed_names() -> dict:
+    """module.name → its value in the committed shards."""
+    return {f"{module}.{name}": v for shard in sorted(g.SHARDS.glob("*.json"))
+            for module, m in json.loads(shard.read_text())["modules"].items() for name, v in m["names"].items()}
+
+
+def keep_as_written(data: dict, before: dict, merged: Merged, bases_before: dict[str, list[str]]) -> None:
+    """What a merged run left as it was is written as the committed data has it, so that the diff is
+    what the run changed: an entry equal to its committed one keeps its keys' order, and a class whose
+    MRO the run did not add to, and whose recorded bases are all still allowlisted classes, keeps its
+    record (which the full MROs it came from chose among a class's aliases; the record followed up,
+    recorded_bases, cannot always tell which)."""
+    for module, m in data["modules"].items():
+        for name, v in m["names"].items():
+            if before.get(f"{module}.{name}") == v:
+                m["names"][name] = before[f"{module}.{name}"]
+    classes = {k.replace("\0", ".") for k, e in merged.entries.items() if e["kind"] == "class"}
+    for module, recorded in json.loads(g.BASES.read_text()).items():
+        for name, near in recorded.items():
+            q = f"{module}.{name}"
+            if merged.bases.get(q) == bases_before.get(q) and q in classes and all(
+                    (f"{module}{b}" if b.startswith(".") else b) in classes for b in near):
+                data["bases"].setdefault(module, {})[name] = near
 
 
 # ------------------------------------------------------------------ construct-only by inheritance
