@@ -20,7 +20,9 @@ Plus malicious variants with a harmless payload (never loaded by anything): a DC
 2nd archive's pickle calls os.system, a shard with bytes between its archives, a traced archive
 whose traced_inputs.pkl calls os.system, and TorchScript that reads /etc/hostname with from_file
 hidden from a text match (a comment or a line continuation between the name and its call, a
-lite-interpreter archive without code/, members named in another case), plus a module saved as a flatbuffer, which is not read;
+lite-interpreter archive without code/, members named in another case) or from any text naming it
+(getattr with a name split into literals or escaped, torch or getattr held in a variable: `--only
+torchscript-resolved` writes these alone), plus a module saved as a flatbuffer, which is not read;
 and zstd streams of a pickle that calls os.system, plain and behind a skippable frame, and a frame
 header asking for a 1 GiB window.
 
@@ -194,9 +196,42 @@ def torchscript_fixtures():
     add("torchscript_lite_upper_bytecode.ptl", "the same lite-interpreter archive with its bytecode record named BYTECODE.pkl",
         "block", "P15", ["MG122", "aten::from_file"])
 
+    torchscript_resolved_fixtures(reads)
+
     torch.jit.save_jit_module_to_flatbuffer(torch.jit.script(model), path("torchscript_flatbuffer.pt"))
     add("torchscript_flatbuffer.pt", f"torch.jit.script module saved as a flatbuffer (torch {torch.__version__}): torch.jit.load runs it, modelgate does not read it",
         "block", "P15", ["MG126"])
+
+
+# Spellings under which torch.jit.load's compiler still resolves aten::from_file though the name
+# torch.from_file never appears (a red team's twentieth round wrote files through the first).
+RESOLVED_SPELLINGS = {
+    "getattr_concat": ("getattr(torch, \"from_\" \"file\")(", "getattr on torch with the name split into adjacent literals (\"from_\" \"file\")"),
+    "getattr_octal": ("getattr(torch, \"\\146rom_file\")(", "getattr on torch with the name's first letter an octal escape"),
+    "getattr_ops_aten": ("getattr(ops.aten, \"from_\" \"file\")(", "getattr on ops.aten with the name split into adjacent literals"),
+    "alias_torch": ("getattr(_t, \"from_\" \"file\")(", "torch held in a variable, then getattr on the variable with a split name"),
+    "alias_getattr": ("_g(torch, \"from_\" \"file\")(", "getattr held in a variable, then called on torch with a split name"),
+}
+# The statement a spelling needs before the call, if any.
+RESOLVED_PRELUDE = {"alias_torch": "_t = torch", "alias_getattr": "_g = getattr"}
+
+
+def torchscript_resolved_fixtures(reads):
+    """ReadsFile's code respelled so that no text names from_file; each archive is loaded back to prove the compiler resolves it."""
+    reads.save(path("tmp_reads.pt"))
+    for name, (call, how) in RESOLVED_SPELLINGS.items():
+        def respell(text, call=call, prelude=RESOLVED_PRELUDE.get(name)):
+            line = next(l for l in text.split("\n") if "torch.from_file(" in l)
+            indent = line[: len(line) - len(line.lstrip())]
+            new = line.replace("torch.from_file(", call, 1)
+            return text.replace(line, f"{indent}{prelude}\n{new}" if prelude else new, 1)
+        out = path(f"torchscript_from_file_{name}.pt")
+        respelled_code(path("tmp_reads.pt"), out, respell)
+        graph = str(torch.jit.load(out).graph)
+        assert "aten::from_file" in graph, (name, graph)
+        add(f"torchscript_from_file_{name}.pt", f"scripted module reading /etc/hostname (torch {torch.__version__} loads it and compiles aten::from_file): {how}",
+            "block", "P15", ["MG122", "from_file"])
+    os.remove(path("tmp_reads.pt"))
 
 
 # ---------------------------------------------------------------- DCP
@@ -296,7 +331,7 @@ def zstd_fixtures():
     add("zstd_bomb.zst", "256 MiB of zeros compressed with zstd: stopped at the ratio bound", "block", None, ["MG140", "decompression bomb"])
 
 
-PARTS = {"torchscript": torchscript_fixtures, "dcp": dcp_fixtures, "dataframes": dataframe_fixtures, "zstd": zstd_fixtures, "tensorflow": tensorflow_fixtures}
+PARTS = {"torchscript": torchscript_fixtures, "torchscript-resolved": lambda: torchscript_resolved_fixtures(torch.jit.script(ReadsFile())), "dcp": dcp_fixtures, "dataframes": dataframe_fixtures, "zstd": zstd_fixtures, "tensorflow": tensorflow_fixtures}
 
 
 def main():

@@ -7,15 +7,15 @@
 import { LIMITS } from "../limits.js";
 import type { FormatScanner, ScanContext } from "./context.js";
 import { isFlatbuffer } from "./tensorflow.js";
+import { resolveCode } from "./torchscriptSource.js";
 import type { ZipArchive, ZipEntry } from "./zip.js";
 
 /**
  * Names that read or write files, load native code or reach Python from TorchScript, matched in
- * the code as its lexer reads it (codeView): between the names of a dotted path and before a call's
- * parenthesis, whitespace and line breaks may stand (a comment or a continuation is blanked), and
- * before a dot the parenthesis that closes a name (the compiler takes `(torch).save` as `torch.save`).
+ * the code as the compiler resolves it (resolveCode's view: a space between tokens, none around a
+ * dot), and before a dot the parenthesis that closes a name (the compiler takes `(torch).save` as `torch.save`).
  */
-const DOT = String.raw`[\s)]*\.\s*`;
+const DOT = String.raw`[\s)]*\.`;
 const DANGEROUS_CODE: readonly { pattern: RegExp; reason: string }[] = [
   // Named at all, not only called: the compiler resolves torch.from_file and ops.aten.from_file alike.
   { pattern: /\bfrom_file\b/, reason: "reads or writes a file (from_file)" },
@@ -92,52 +92,19 @@ async function readMember(archive: ZipArchive, entry: ZipEntry, mctx: ScanContex
   return Buffer.from(await member.source.read(0, member.source.size)).toString(encoding);
 }
 
-/** What in TorchScript source reads or writes files or reaches Python: the first match of each kind. */
+/**
+ * What in TorchScript source reads or writes files or reaches Python, judged on the source as the
+ * compiler resolves it (resolveCode): the first match of each kind, at its offset in `text`.
+ */
 export function codeDangers(text: string): { reason: string; index: number }[] {
-  const view = codeView(text);
+  const { view, origin, dangers } = resolveCode(text);
   const found: { reason: string; index: number }[] = [];
+  for (const d of dangers) if (!found.some((f) => f.reason === d.reason)) found.push(d);
   for (const { pattern, reason } of DANGEROUS_CODE) {
     const m = pattern.exec(view);
-    if (m) found.push({ reason, index: m.index });
+    if (m) found.push({ reason, index: origin[m.index]! });
   }
-  return found;
-}
-
-/**
- * `text` as TorchScript's lexer reads it, for matching: comments and backslash line continuations
- * blanked to spaces (same length, so offsets and line numbers stay), string literals kept. Strings
- * are delimited as the lexer does: one or three quotes of either kind, a backslash escaping the
- * next character, a single-quoted string ending at a line break. A `#` inside a string is text, so
- * code after the string on the same line is still read.
- */
-export function codeView(text: string): string {
-  const out = text.split("");
-  let i = 0;
-  while (i < text.length) {
-    const c = text[i];
-    if (c === "#") {
-      for (; i < text.length && text[i] !== "\n"; i++) out[i] = " ";
-    } else if (c === "\\" && (text[i + 1] === "\n" || (text[i + 1] === "\r" && text[i + 2] === "\n"))) {
-      out[i] = " ";
-      i += 1;
-    } else if (c === '"' || c === "'") {
-      i = stringEnd(text, i);
-    } else i++;
-  }
-  return out.join("");
-}
-
-/** Index just past the string literal that opens at `open` (or past a single-quoted one's line, unterminated). */
-function stringEnd(text: string, open: number): number {
-  const quote = text[open]!;
-  const triple = text.startsWith(quote.repeat(3), open);
-  const close = triple ? quote.repeat(3) : quote;
-  let i = open + close.length;
-  while (i < text.length && !text.startsWith(close, i)) {
-    if (!triple && text[i] === "\n") return i;
-    i += text[i] === "\\" ? 2 : 1;
-  }
-  return Math.min(text.length, i + close.length);
+  return found.sort((a, b) => a.index - b.index);
 }
 
 function lineAt(text: string, index: number): string {
