@@ -31,6 +31,7 @@ import { isKerasArchive, scanKerasArchive } from "./keras.js";
 import { scanPickle } from "./pickle.js";
 import { scanTorchZip } from "./pytorch.js";
 import { isArchiveSequence, scanDcpShard } from "./dcp.js";
+import { checkTorchPackageArchive } from "./torchPackage.js";
 import { checkTorchServeManifest, isTorchServeArchive } from "./torchserve.js";
 
 /** The archive's structure cannot be read (no end record, corrupt central directory). */
@@ -731,6 +732,8 @@ async function scanView(archive: ZipArchive, ctx: ScanContext): Promise<void> {
   if (archive.reader === "pytorch") checkFoldedNames(ctx, names);
   // Whatever else the archive looks like: TorchServe finds its manifest by name.
   if (isTorchServeArchive(names)) await checkTorchServeManifest(archive, ctx);
+  // And torch.package by its extern list: its own modules stand behind any name its pickles use.
+  checkTorchPackageArchive(names, ctx);
 
   if (isKerasArchive(names)) {
     ctx.refineFormat("keras-v3");

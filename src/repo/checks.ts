@@ -45,6 +45,7 @@ import {
   type CodeRefSink,
 } from "./loaders.js";
 import { shadowedModule } from "./loaderModules.js";
+import { isPackagedModule, PACKAGED_MODULE_RISK, torchPackageRoots } from "../formats/torchPackage.js";
 import { configKind, isLfsPointer, readsAsTemplate } from "./names.js";
 import { errorText } from "../errors.js";
 import { severityRank, type Severity } from "../types.js";
@@ -183,7 +184,8 @@ export function checkRepository(facts: RepoFacts, report: RepoReporter, callable
   }
   const json = jsonOnce();
   const remoteModules = checkConfigs(facts.files, report, callables, contentChecks, json);
-  for (const file of facts.files) checkFileKind(file, remoteModules, report);
+  const packages = torchPackageRoots(facts.files.map((f) => f.rel));
+  for (const file of facts.files) checkFileKind(file, remoteModules, packages, report);
   checkPickleBesideSafetensors(facts.files, report);
   if (facts.leftOut !== undefined) checkLoadedPaths(facts, facts.leftOut, report, json);
 }
@@ -743,7 +745,7 @@ function judgeTarget(target: unknown, at: string, sink: FindingSink): void {
 }
 
 /** LFS pointers, executables, scripts and Python code, by content first and extension second. */
-function checkFileKind(file: RepoFile, remoteModules: ReadonlyMap<string, string>, report: RepoReporter): void {
+function checkFileKind(file: RepoFile, remoteModules: ReadonlyMap<string, string>, packages: readonly string[], report: RepoReporter): void {
   const ext = extname(file.rel).toLowerCase();
   if (isLfsPointer(file.head)) {
     report("MG275", `"${file.rel}" is a Git LFS pointer: the weights were not scanned (fetch the LFS object and scan again)`, file.rel, {
@@ -758,6 +760,7 @@ function checkFileKind(file: RepoFile, remoteModules: ReadonlyMap<string, string
       // Python 3 never imports .pyo files.
       (ext === ".pyo" ? undefined : shadowedLibrary(stem)) ??
       (CUSTOM_GENERATE.test(file.rel) ? "transformers loads it as the model's generate() (custom_generate, trust_remote_code)" : undefined) ??
+      (isPackagedModule(file.rel, packages) ? PACKAGED_MODULE_RISK : undefined) ??
       (remoteModules.size > 0 && REMOTE_CODE_MODULE.test(basename(stem)) ? "auto_map makes loaders import it (trust_remote_code)" : undefined);
     report("MG271", `"${file.rel}" is Python code${reason ? `; ${reason}` : ""}`, file.rel, reason ? { severity: "high" } : {});
     return;

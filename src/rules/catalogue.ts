@@ -173,6 +173,13 @@ const CORE_RULES = {
       "A TorchScript module saved as a flatbuffer (torch.jit.save_jit_module_to_flatbuffer, PyTorch Mobile): torch.jit.load and the lite interpreter run its code and operators, which modelgate does not read, so it is not checked.",
     reference: "https://nvd.nist.gov/vuln/detail/CVE-2025-32434",
   },
+  MG127: {
+    name: "torch-package-code",
+    severity: "high",
+    description:
+      "A torch.package archive (a zip with .data/extern_modules) carries Python modules: PackageImporter imports a pickled global's module from the archive's own source unless the extern list names it, so loading runs that code whatever the name, one the allowlist accepts included.",
+    reference: "https://pytorch.org/docs/stable/package.html",
+  },
   MG130: {
     name: "extension-mismatch",
     severity: "medium",

@@ -41,6 +41,7 @@ export const REMEDIES: Record<RuleId, string> = {
   MG124: MALFORMED,
   MG125: DO_NOT_LOAD_PICKLE,
   MG126: "Do not load the module unless it comes from a source you trust; ask for the model as a TorchScript archive (torch.jit.save) or as a state_dict in safetensors, which can be checked.",
+  MG127: "Do not open the package with torch.package unless its Python modules are reviewed and it comes from a source you trust; ask for the weights as a state_dict in safetensors.",
   MG130: "Rename the file to what it is, and load it with the loader for its real format; a pickle named as something safer is a classic disguise, so check where it came from.",
   MG131: "Find out which format the file is meant to be and re-save it in that format alone; loaders disagree about polyglots.",
   MG140: NOT_ANALYSED,
