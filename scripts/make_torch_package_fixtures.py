@@ -1,6 +1,6 @@
-"""Generates the torch.package fixtures (a red team's twentieth round, finding 02).
+"""Generates the torch.package and torch.hub fixtures (a red team's twentieth round, findings 02 and 03).
 
-Run by hand with a venv that has torch (CI never runs Python):
+Run by hand with a venv that has torch and safetensors (CI never runs Python):
 
     /tmp/precision/venv/bin/python scripts/make_torch_package_fixtures.py
 
@@ -13,6 +13,8 @@ what the loader does with it (payloads are harmless: a module that sets RAN = Tr
     and the manifest test/fixtures.test.ts reads.
   - test/fixtures/repos/torch_package_folder/model_pkg/: that last archive unzipped, which
     PackageImporter opens as a folder (DirectoryReader) with the same effect.
+  - test/fixtures/repos/hub_local/: a folder with weights and a hubconf.py, which
+    torch.hub.load(folder, "model", source="local") imports (it returns hubconf's model()).
 """
 import collections
 import io
@@ -23,6 +25,7 @@ import sys
 import zipfile
 
 import torch
+from safetensors.torch import save_file
 from torch.package import PackageExporter, PackageImporter
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "test", "fixtures")
@@ -111,6 +114,21 @@ def package_fixtures():
         f.write("[\n" + ",\n".join(json.dumps(e, ensure_ascii=False) for e in manifest) + "\n]\n")
 
 
+HUBCONF = 'dependencies = ["torch"]\n\n\ndef model():\n    import torch\n    return torch.nn.Linear(2, 2)\n'
+
+
+def hub_fixture():
+    folder = os.path.join(REPOS, "hub_local")
+    shutil.rmtree(folder, ignore_errors=True)
+    os.makedirs(folder)
+    with open(os.path.join(folder, "hubconf.py"), "w") as f:
+        f.write(HUBCONF)
+    save_file({"weight": torch.ones(2, 2), "bias": torch.zeros(2)}, os.path.join(folder, "model.safetensors"))
+    # The entry point is hubconf.py's own function: getting its model back means the file was imported.
+    assert isinstance(torch.hub.load(folder, "model", source="local"), torch.nn.Linear)
+
+
 if __name__ == "__main__":
     package_fixtures()
-    print(f"{len(manifest)} fixtures in {OUT}; a folder in {REPOS}", file=sys.stderr)
+    hub_fixture()
+    print(f"{len(manifest)} fixtures in {OUT}; folders in {REPOS}", file=sys.stderr)

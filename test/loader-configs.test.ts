@@ -234,6 +234,24 @@ test("transformers custom_generate/generate.py replaces generate(): high, in a f
   assert.deepEqual(loud((await scanPaths([join(root, "custom_generate", "generate.py")])).files[0]), ["MG271:high"]);
 });
 
+test("code files loaders import by a fixed name are high: torch.hub's hubconf.py, a diffusers custom pipeline's pipeline.py", async () => {
+  // Written by scripts/make_torch_package_fixtures.py, which loads it back with torch.hub.load(…, source="local").
+  const hub = join(import.meta.dirname, "..", "..", "test", "fixtures", "repos", "hub_local");
+  const hubFiles = (await scanPaths([hub])).files.filter((f) => f.findings.length > 0);
+  assert.deepEqual(
+    hubFiles.flatMap((f) => f.findings.map((x) => [x.rule, x.severity, x.message])),
+    [["MG271", "high", '"hubconf.py" is Python code; torch.hub.load imports it for the folder\'s entry points (hubconf; no trust prompt for a local folder)']],
+  );
+  assert.deepEqual(loud((await scanPaths([join(hub, "hubconf.py")])).files[0]), ["MG271:high"], "given alone too");
+  const root = await folder("custom-pipeline", { "model_index.json": json(SD_INDEX), "pipeline.py": "class MyPipeline: pass\n", "utils/pipeline.py": "x = 1\n" });
+  const report = await scanPaths([root]);
+  const found = report.files.flatMap((f) => f.findings.filter((x) => x.rule === "MG271").map((x) => [f.path.slice(root.length + 1), x.severity, x.message]));
+  assert.deepEqual(found, [
+    ["pipeline.py", "high", '"pipeline.py" is Python code; diffusers imports it as the pipeline class when custom_pipeline names this repository'],
+    ["utils/pipeline.py", "low", '"utils/pipeline.py" is Python code'],
+  ]);
+});
+
 test("benign twin: a helper script nothing loads is low", async () => {
   const root = await folder("plain-script", { "config.json": json({ model_type: "llama" }), "scripts/convert.py": "print('hi')\n" });
   const report = await scanPaths([root]);

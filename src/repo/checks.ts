@@ -37,6 +37,7 @@ import {
   checkSentenceTransformerModules,
   checkSentenceTransformerRouter,
   findChatTemplates,
+  importedByName,
   isKerasArchitecture,
   isRouterConfig,
   loadedPaths,
@@ -98,8 +99,6 @@ const SCRIPT_EXTENSIONS = new Set([".sh", ".bash", ".bat", ".cmd", ".ps1", ".vbs
 const YAML_EXTENSIONS = new Set([".yaml", ".yml"]);
 /** Weight files loaded with pickle (torch.load and friends). */
 const PICKLE_WEIGHTS = /(^|_)pytorch_model.*\.bin$|\.(pt|pth|ckpt|pkl)$/i;
-/** transformers' custom generation code: replaces generate() when the model is loaded with trust_remote_code. */
-const CUSTOM_GENERATE = /(^|\/)custom_generate\/generate\.py$/;
 /** Code modules that auto_map repos ship beside the weights. */
 const REMOTE_CODE_MODULE = /^(modeling|configuration|tokenization|processing|image_processing|feature_extraction)_/;
 
@@ -759,7 +758,7 @@ function checkFileKind(file: RepoFile, remoteModules: ReadonlyMap<string, string
       importedAs(stem, remoteModules) ??
       // Python 3 never imports .pyo files.
       (ext === ".pyo" ? undefined : shadowedLibrary(stem)) ??
-      (CUSTOM_GENERATE.test(file.rel) ? "transformers loads it as the model's generate() (custom_generate, trust_remote_code)" : undefined) ??
+      importedByName(file.rel) ??
       (isPackagedModule(file.rel, packages) ? PACKAGED_MODULE_RISK : undefined) ??
       (remoteModules.size > 0 && REMOTE_CODE_MODULE.test(basename(stem)) ? "auto_map makes loaders import it (trust_remote_code)" : undefined);
     report("MG271", `"${file.rel}" is Python code${reason ? `; ${reason}` : ""}`, file.rel, reason ? { severity: "high" } : {});

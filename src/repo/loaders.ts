@@ -29,8 +29,13 @@
  *   the "megatron." prefix). These are the only config values PEFT imports (0.21: peft_type and
  *   task_type are looked up in PEFT's own mappings, target_modules are names of the model's layers).
  *   Python started in the adapter's folder imports either from there first: megatron/core_compat.py.
- * - transformers: `custom_generate/generate.py` in the repo replaces `generate()` when the model is loaded
- *   with trust_remote_code (GenerationMixin.load_custom_generate); no config key points at it.
+ * - Code files loaders import by a fixed name, which no config points at (FIXED_NAME_CODE below):
+ *   transformers' `custom_generate/generate.py` replaces `generate()` when the model is loaded with
+ *   trust_remote_code (GenerationMixin.load_custom_generate); torch.hub.load(dir, name, source="local")
+ *   imports `<dir>/hubconf.py` (hub.py MODULE_HUBCONF, _load_local; no trust prompt for a local
+ *   folder, and a GitHub repository's is imported once trusted); diffusers' DiffusionPipeline.
+ *   from_pretrained(…, custom_pipeline=<repository or folder>) imports the `pipeline.py` at its top
+ *   (CUSTOM_PIPELINE_FILE_NAME, pipeline_utils.py) as the pipeline class.
  * - Keras: `model_from_json` deserializes {class_name, config, module?, registered_name?} objects, like
  *   the config.json of a .keras archive.
  */
@@ -64,6 +69,19 @@ const ST_MODULE_TYPE = /^sentence_transformers(\.[A-Za-z][A-Za-z0-9_]*)+$/;
 const IDENTIFIER = /^[A-Za-z][A-Za-z0-9_]*$/;
 /** Values visited while looking for chat templates in one config (CWE-400). */
 const MAX_TEMPLATE_WALK = 1_000_000;
+
+/** Code files loaders import by a fixed name (see the header), each with why: such a file is high wherever it is. */
+const FIXED_NAME_CODE: readonly { path: RegExp; why: string }[] = [
+  { path: /(^|\/)custom_generate\/generate\.py$/, why: "transformers loads it as the model's generate() (custom_generate, trust_remote_code)" },
+  { path: /(^|\/)hubconf\.py$/, why: "torch.hub.load imports it for the folder's entry points (hubconf; no trust prompt for a local folder)" },
+  // At the top only: custom_pipeline names a repository (or a folder given as one), and pipeline.py deeper in is ordinary code.
+  { path: /^pipeline\.py$/, why: "diffusers imports it as the pipeline class when custom_pipeline names this repository" },
+];
+
+/** Why a loader imports the code file at `rel` ("/"-separated) by its name alone, if one does. */
+export function importedByName(rel: string): string | undefined {
+  return FIXED_NAME_CODE.find((entry) => entry.path.test(rel))?.why;
+}
 
 /** A chat template found in a config, with where it was. */
 export interface FoundTemplate {

@@ -73,7 +73,7 @@ export const KERAS_AND_REPO_RULES = {
     name: "repo-python-code",
     severity: "low",
     description:
-      "The repository ships Python code. Loading the weights does not run it, unless a config makes a loader import it (auto_map, modules.json, model_index.json, a PEFT adapter_config.json's auto_mapping or megatron_core), it is custom_generate/generate.py, it is a module of a torch.package folder (one holding .data/extern_modules), or it sits at the top of the folder (a link too) named like a module that loading a model imports (numpy.py, sklearn/__init__.py, _loss.py, numbers.py, h5py.py, onnx.py) or like any standard library module a folder can replace (__future__.py, json/__init__.py, readline.py, sysconfig's _sysconfigdata_*.py), which Python started in the folder imports instead: then it is high.",
+      "The repository ships Python code. Loading the weights does not run it, unless a config makes a loader import it (auto_map, modules.json, model_index.json, a PEFT adapter_config.json's auto_mapping or megatron_core), a loader imports it by its fixed name (custom_generate/generate.py, torch.hub's hubconf.py, a diffusers custom pipeline's top-level pipeline.py), it is a module of a torch.package folder (one holding .data/extern_modules), or it sits at the top of the folder (a link too) named like a module that loading a model imports (numpy.py, sklearn/__init__.py, _loss.py, numbers.py, h5py.py, onnx.py) or like any standard library module a folder can replace (__future__.py, json/__init__.py, readline.py, sysconfig's _sysconfigdata_*.py), which Python started in the folder imports instead: then it is high.",
     reference: TRUST_REMOTE_CODE,
   },
   MG272: {
