@@ -96,3 +96,12 @@ test("what exported code does with getattr and the operator namespaces passes", 
     assert.deepEqual(reasons(line), [], line);
   }
 });
+
+test("getattr nested past the bound is reported, not resolved, and deep nesting stays fast", () => {
+  const nested = (n: number): string => `${"getattr(".repeat(n)}self${', "a")'.repeat(n)}`;
+  assert.deepEqual(reasons(`_0 = ${nested(3)}`), []);
+  assert.deepEqual(reasons(`_0 = ${nested(17)}`), ["nests getattr more than 16 deep; what it resolves was not read"]);
+  const start = Date.now();
+  codeDangers(`_0 = ${"getattr(".repeat(200_000)}self\n`);
+  assert.ok(Date.now() - start < 5000, "unclosed nesting is not rescanned at every level");
+});

@@ -29,12 +29,19 @@ export interface ResolvedCode {
 /** The names the importer of serialized code binds to operator namespaces (import_source.cpp: `torch`, `ops`). */
 const OPERATOR_NAMESPACES: ReadonlySet<string> = new Set(["torch", "ops"]);
 
+/**
+ * getattr calls resolved inside one another's targets at most; exported code nests two or three
+ * (getattr(getattr(self.blocks, "0"), "1")), and each level rescans its arguments (CWE-400).
+ */
+const MAX_GETATTR_NESTING = 16;
+
 const NAME = /[A-Za-z_][A-Za-z0-9_]*/y;
 const NUMBER = /[0-9][A-Za-z0-9_.]*/y;
 
 export function resolveCode(text: string): ResolvedCode {
   const dangers: ResolvedCode["dangers"] = [];
-  const tokens = resolveGetattr(tokenize(text), 0, Number.POSITIVE_INFINITY, dangers);
+  const lexed = tokenize(text);
+  const tokens = resolveGetattr(lexed, matchBrackets(lexed), 0, lexed.length, dangers);
   namespaceValues(tokens, dangers);
   const { view, origin } = render(tokens);
   return { view, origin, dangers };
@@ -123,13 +130,17 @@ function decodeString(literal: string): string {
  * nested getattr's target is resolved too). A getattr whose name is not one string literal, whose
  * target is an operator namespace, or that is not called on the spot (`g = getattr`) is a danger.
  */
-function resolveGetattr(tokens: readonly Token[], from: number, to: number, dangers: ResolvedCode["dangers"]): Token[] {
+function resolveGetattr(tokens: readonly Token[], match: Int32Array, from: number, end: number, dangers: ResolvedCode["dangers"], depth = 0): Token[] {
   const out: Token[] = [];
-  const end = Math.min(to, tokens.length);
   for (let i = from; i < end; i++) {
     const t = tokens[i]!;
     const isGetattr = t.kind === "name" && t.text === "getattr" && tokens[i - 1]?.text !== ".";
     if (!isGetattr) {
+      out.push(t);
+      continue;
+    }
+    if (depth >= MAX_GETATTR_NESTING) {
+      dangers.push({ reason: `nests getattr more than ${MAX_GETATTR_NESTING} deep; what it resolves was not read`, index: t.at });
       out.push(t);
       continue;
     }
@@ -138,15 +149,15 @@ function resolveGetattr(tokens: readonly Token[], from: number, to: number, dang
       out.push(t);
       continue;
     }
-    const close = closing(tokens, i + 1, end);
-    const args = splitArguments(tokens, i + 2, close);
+    const close = Math.min(match[i + 1]!, end);
+    const args = splitArguments(tokens, match, i + 2, close);
     const name = args.length === 2 && args[1]![1] - args[1]![0] === 1 ? tokens[args[1]![0]] : undefined;
     if (name?.kind !== "string") {
       dangers.push({ reason: "calls getattr with a name that is not one string literal", index: t.at });
       out.push(t);
       continue;
     }
-    const target = resolveGetattr(tokens, args[0]![0], args[0]![1], dangers);
+    const target = resolveGetattr(tokens, match, args[0]![0], args[0]![1], dangers, depth + 1);
     const path = target.map((x) => x.text).join("").replace(/[()]/g, "");
     if (isNamespacePath(path)) dangers.push({ reason: `reaches ${path}.${name.text} through getattr on an operator namespace`, index: t.at });
     out.push(...target, { kind: "other", text: ".", at: name.at }, { kind: "name", text: name.text, at: name.at });
@@ -160,29 +171,30 @@ function isNamespacePath(path: string): boolean {
   return root !== undefined && OPERATOR_NAMESPACES.has(root) && /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/.test(path);
 }
 
-/** Index of the bracket closing the one at `open` (or `end` when it is not closed before it). */
-function closing(tokens: readonly Token[], open: number, end: number): number {
-  let depth = 0;
-  for (let i = open; i < end; i++) {
-    const text = tokens[i]!.text;
-    if (tokens[i]!.kind !== "other") continue;
-    if ("([{".includes(text)) depth++;
-    else if (")]}".includes(text) && --depth === 0) return i;
+/**
+ * For each opening bracket, the index of the one closing it (tokens.length when none does), so
+ * that a call's arguments are found without rescanning what they enclose.
+ */
+function matchBrackets(tokens: readonly Token[]): Int32Array {
+  const match = new Int32Array(tokens.length).fill(tokens.length);
+  const open: number[] = [];
+  for (const [i, t] of tokens.entries()) {
+    if (t.kind !== "other") continue;
+    if ("([{".includes(t.text)) open.push(i);
+    else if (")]}".includes(t.text) && open.length > 0) match[open.pop()!] = i;
   }
-  return end;
+  return match;
 }
 
-/** The [start, end) ranges of the comma-separated arguments in tokens[from, to). */
-function splitArguments(tokens: readonly Token[], from: number, to: number): [number, number][] {
+/** The [start, end) ranges of the comma-separated arguments in tokens[from, to), stepping over bracketed parts whole. */
+function splitArguments(tokens: readonly Token[], match: Int32Array, from: number, to: number): [number, number][] {
   const args: [number, number][] = [];
   let start = from;
-  let depth = 0;
   for (let i = from; i < to; i++) {
     const t = tokens[i]!;
     if (t.kind !== "other") continue;
-    if ("([{".includes(t.text)) depth++;
-    else if (")]}".includes(t.text)) depth--;
-    else if (t.text === "," && depth === 0) {
+    if ("([{".includes(t.text)) i = Math.min(match[i]!, to);
+    else if (t.text === ",") {
       args.push([start, i]);
       start = i + 1;
     }
