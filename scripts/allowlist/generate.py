@@ -27,7 +27,10 @@ The allowlist is the union of:
     *defined* in the libraries' modules, both passed through the source screen (screen.py);
 minus EXCLUDED below and what the screen rejects (both written to "excluded" with the reason);
 last, a class with a construct-only (notCalled) class in its MRO is made construct-only too, whatever
-flagged the base (merge.propagate_not_called; data/allowlist-bases.json records the bases).
+flagged the base (merge.propagate_not_called; data/allowlist-bases.json records the bases), and a class
+whose instances answer pickle's lookup of __setstate__ with their own __getattr__/__getattribute__
+(C tp_getattro included) in any venv is marked "forwards": BUILD's state may reach whatever such an
+object holds (introspect.forwarding, merge.mark_forwards).
 """
 
 from __future__ import annotations

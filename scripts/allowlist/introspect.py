@@ -3,8 +3,10 @@
     <venv>/bin/python scripts/allowlist/introspect.py OUT.json
 
 Writes {python, libraries: {lib: version}, names: {"module name": {kind, why?, seen, bases?}},
-excluded: {"module.name": reason}, failures: [...]}; a class's bases are the names of its MRO
-(mro_names), from which merge.py carries construct-only flags down to subclasses.
+excluded: {"module.name": reason}, forwards: {"module.name": via}, failures: [...]}; a class's bases
+are the names of its MRO (mro_names), from which merge.py carries construct-only flags down to
+subclasses; forwards are the classes (recorded or curated) whose instances answer BUILD's lookup of
+__setstate__ with their own attribute code (forwarding), which merge.py marks "forwards".
 
     <venv>/bin/python scripts/allowlist/introspect.py --bases OUT.json
 
@@ -12,6 +14,11 @@ records the MRO of every class the committed data/allowlist/ lists instead, as f
 imports them: {python, libraries, bases: {"module.name": [allowlisted classes in its MRO]},
 resolved: [module.name], unresolved: {"module.name": reason}}; merge.py --propagate applies the
 union of such runs to the committed shards (the audit of the data, without a full generate.py run).
+
+    <venv>/bin/python scripts/allowlist/introspect.py --forwards OUT.json
+
+does the same for forwarding: {python, libraries, forwards: {"module.name": via}, resolved, unresolved}
+over every class the committed shards list; merge.py --forwards marks them.
 """
 
 from __future__ import annotations
@@ -342,6 +349,75 @@ def mro_names(classes: dict[str, type]) -> dict[str, list[str]]:
     return out
 
 
+# tp_getattro sits after 18 pointer-sized fields of PyTypeObject (ob_refcnt … tp_str) on CPython 3.8-3.13.
+_GETATTRO_OFFSET = 18 * 8
+
+
+def _getattro(cls: type) -> int:
+    import ctypes
+
+    return ctypes.c_void_p.from_address(id(cls) + _GETATTRO_OFFSET).value or 0
+
+
+def _generic_getattro() -> int:
+    """The address of PyObject_GenericGetAttr, checked against object and a class with __getattr__
+    (a layout this reading does not know raises rather than answers)."""
+    import ctypes
+
+    generic = ctypes.cast(ctypes.pythonapi.PyObject_GenericGetAttr, ctypes.c_void_p).value
+    probe = type("Probe", (), {"__getattr__": lambda self, name: None})
+    if ctypes.sizeof(ctypes.c_void_p) != 8 or _getattro(object) != generic or _getattro(probe) == generic:
+        raise RuntimeError("PyTypeObject layout not known: tp_getattro not found")
+    return generic
+
+
+def forwarding(cls: type) -> str | None:
+    """What answers BUILD's lookup of "__setstate__" on an instance of cls, when that is the class's
+    own attribute code rather than a __setstate__ (pickle calls whatever the lookup returns): with no
+    __setstate__ in the MRO (Python 3.11's object has none), a __getattr__ or __getattribute__ of a
+    class in it, or a C/Cython type's tp_getattro that is not the generic one, runs, and one that
+    hands the name on to an object the instance holds (numpy's user_array.container, accelerate's
+    DataLoaderAdapter, SciPy's _RichResult) gives BUILD's state to that object's __setstate__.
+    Read from the type's tp_getattro, not from cls.__getattribute__: a C type that sets the generic
+    slot itself (dict, int) has a __getattribute__ slot wrapper of its own that changes nothing, and
+    a Python class's __getattr__ is in the slot too. A metaclass's __getattr__ (an enum's) answers
+    lookups on the class, not on its instances, and a metaclass itself (torch's _TensorMeta, an
+    EnumMeta subclass) is not a forwarder: its instances are classes, which answer by type's own
+    protocol, their MRO and the metaclass's (a pickle that makes one calls the metaclass with the
+    class body). None when the lookup is the generic one or finds a __setstate__, and for
+    metaclasses; else the class whose code answers it ("module.Class.__getattr__")."""
+    if not hasattr(forwarding, "generic"):
+        forwarding.generic = _generic_getattro()
+    mro = type.__dict__["__mro__"].__get__(cls)
+    if type in mro:
+        return None
+    if any("__setstate__" in type.__dict__["__dict__"].__get__(c) for c in mro):
+        return None
+    if _getattro(cls) == forwarding.generic:
+        return None
+    for c in mro:
+        own = type.__dict__["__dict__"].__get__(c)
+        for attr in ("__getattribute__", "__getattr__"):
+            if attr in own and c is not object and _getattro(c) != forwarding.generic:
+                return f"{c.__module__}.{c.__qualname__}.{attr}"
+    return f"{cls.__module__}.{cls.__qualname__} (its type's tp_getattro)"
+
+
+def forwarders(classes: dict[str, type]) -> dict[str, str]:
+    """module.name → forwarding(cls), for the classes that forward."""
+    out: dict[str, str] = {}
+    forwarding.generic = _generic_getattro()  # an unknown layout stops the run here, not class by class
+    for q, cls in sorted(classes.items()):
+        try:
+            via = forwarding(cls)
+        except Exception as e:  # noqa: BLE001 - a class whose MRO or names cannot be read
+            print(f"forwarding of {q} not read: {type(e).__name__}: {e}", file=sys.stderr)
+            continue
+        if via:
+            out[q] = via
+    return out
+
+
 def resolve_classes(qualified: list[tuple[str, str]], failures: dict[str, str]) -> dict[str, type]:
     """module.name → the class, for each (module, name) that imports and is a class; why not in failures.
     A module that failed to import is not tried again, unless another import registered it since (a
@@ -377,22 +453,27 @@ def _resolve_class(module: str, name: str, broken: dict[str, str], out: dict[str
         failures[q] = f"not a class ({type(obj).__name__})"
 
 
-def record_bases(names: dict[str, dict]) -> None:
+def record_bases(names: dict[str, dict]) -> dict[str, str]:
     """Gives each class entry of introspect's output its MRO names (bases), the curated classes
-    resolved too for the names they give their objects."""
+    resolved too for the names they give their objects; returns the forwarders among the class
+    entries and the curated classes (module.name → forwarding)."""
     import generate
 
     keys = [tuple(k.split(" ", 1)) for k, e in names.items() if e["kind"] in ("class", "enum")]
     keys += [(m, n) for m, n, kind, _, _ in generate.CURATED if kind in ("class", "enum") and f"{m} {n}" not in names]
-    mro = mro_names(resolve_classes(keys, {}))
+    classes = resolve_classes(keys, {})
+    mro = mro_names(classes)
     for k, e in names.items():
         bases = mro.get(k.replace(" ", ".", 1))
         if e["kind"] == "class" and bases:
             e["bases"] = bases
+    curated = {f"{m}.{n}" for m, n, kind, _, _ in generate.CURATED if kind == "class"}
+    recorded = {k.replace(" ", ".", 1) for k, e in names.items() if e["kind"] == "class"}
+    return forwarders({q: c for q, c in classes.items() if q in recorded or q in curated})
 
 
-def committed_bases(out: str) -> None:
-    """--bases: the MRO of every class entry of the committed shards, filtered to allowlisted classes."""
+def committed_classes() -> list[tuple[str, str]]:
+    """(module, name) of every class entry of the committed shards."""
     import generate
 
     classes: list[tuple[str, str]] = []
@@ -401,6 +482,27 @@ def committed_bases(out: str) -> None:
             for name, v in m["names"].items():
                 if (v if isinstance(v, str) else v["kind"]) == "class":
                     classes.append((module, name))
+    return classes
+
+
+def committed_forwards(out: str) -> None:
+    """--forwards: the forwarders among the class entries of the committed shards, as far as this venv imports them."""
+    import platform
+
+    stub_torchvision_ops()
+    unresolved: dict[str, str] = {}
+    classes = resolve_classes(committed_classes(), unresolved)
+    found = forwarders(classes)
+    Path(out).write_text(json.dumps({
+        "python": platform.python_version(), "libraries": installed_versions(), "forwards": found,
+        "resolved": sorted(classes), "unresolved": dict(sorted(unresolved.items())),
+    }, indent=0, sort_keys=True))
+    print(f"{len(classes)} classes resolved, {len(unresolved)} not; {len(found)} forward", file=sys.stderr)
+
+
+def committed_bases(out: str) -> None:
+    """--bases: the MRO of every class entry of the committed shards, filtered to allowlisted classes."""
+    classes = committed_classes()
     listed = {f"{m}.{n}" for m, n in classes}
     stub_torchvision_ops()
     unresolved: dict[str, str] = {}
@@ -594,15 +696,17 @@ def main(out: str) -> None:
                     excluded[f"{module}.{name}"] = f"its class {module}.{cls} is not allowlisted"
             print(f"walk {top}: {time.time() - start:.0f}s ({time.process_time() - cpu:.0f}s CPU), {len(names)} names",
                   file=sys.stderr)
-    record_bases(names)
+    forwards = record_bases(names)
     Path(out).write_text(json.dumps({
         "python": platform.python_version(), "libraries": libraries, "names": names,
-        "excluded": excluded, "failures": failures,
+        "excluded": excluded, "forwards": forwards, "failures": failures,
     }, indent=0, sort_keys=True))
 
 
 if __name__ == "__main__":
     if sys.argv[1] == "--bases":
         committed_bases(sys.argv[2])
+    elif sys.argv[1] == "--forwards":
+        committed_forwards(sys.argv[2])
     else:
         main(sys.argv[1])

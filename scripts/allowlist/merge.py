@@ -3,7 +3,8 @@
 Curated entries win over introspected ones (their argument fields are reviewed); an exclusion
 wins over an introspected name; a name seen in only some versions of its library records them.
 Once every flag is set (screen, CURATED, NOT_CALLED_LIBRARIES, the guarded SciPy classes), a class
-with a construct-only class in its MRO becomes construct-only too (propagate_not_called).
+with a construct-only class in its MRO becomes construct-only too (propagate_not_called); last, a class
+some run saw forwarding (introspect.forwarding) is marked "forwards" (mark_forwards).
 
     python3 scripts/allowlist/merge.py --propagate RUN.json...
 
@@ -15,6 +16,12 @@ per venv: a class's MRO is the union of what the runs saw), and reports the clas
 merges one more venv's introspect.py output (its whole run: samples and the walk its "# walk:" header
 allows) into the committed data as a full generate.py run with that venv added would (Merged), every
 step above included; the full run takes an hour and a half, this seconds once the venv's run is done.
+
+    python3 scripts/allowlist/merge.py --forwards RUN.json...
+
+marks "forwards" on the committed classes that introspect.py --forwards runs (one per venv) saw
+forwarding, as a full run would write it, and reports the classes no run imported; re-runnable (a
+class marked already stays as written, and a mark no run confirms is reported, not removed).
 """
 
 from __future__ import annotations
@@ -140,7 +147,8 @@ class Merged:
 
     entries: "module\0name" → entry (with its "lib"); excluded: module.name → reason; libraries:
     library → versions introspected, in the order met (python's sorted); seen_in: "module\0name" →
-    the versions of its library it was seen in; bases: module.name → its MRO's names in any run."""
+    the versions of its library it was seen in; bases: module.name → its MRO's names in any run;
+    forwards: module.name of the classes any run saw forwarding."""
 
     def __init__(self) -> None:
         self.libraries: dict[str, list[str]] = {"python": []}
@@ -148,6 +156,7 @@ class Merged:
         self.entries: dict[str, dict] = {}
         self.seen_in: dict[str, set[str]] = {}
         self.bases: dict[str, list[str]] = {}
+        self.forwards: set[str] = set()
 
     def add_run(self, r: dict) -> None:
         """One venv's introspect.py output: its versions, exclusions (an earlier reason stays) and names
@@ -158,6 +167,7 @@ class Merged:
             if version not in self.libraries[lib]:
                 self.libraries[lib].append(version)
         self.excluded.update({k: v for k, v in r["excluded"].items() if k not in self.excluded})
+        self.forwards.update(r.get("forwards", ()))  # a name one version forwards is a forwarder
         for key, e in r["names"].items():
             module, name = key.split(" ", 1)
             k = f"{module}\0{name}"
@@ -173,7 +183,7 @@ class Merged:
         """Once every run is added: exclusions win over introspected names (and the screen's areas as
         they are now), versions are recorded where a name was not seen in all, NOT_CALLED_LIBRARIES, the
         Cython helpers' classes, the guarded SciPy classes, CURATED winning, then construct-only down
-        the MRO."""
+        the MRO, then the forwarders marked."""
         entries, excluded = self.entries, self.excluded
         for k in list(entries):
             module, name = k.split("\0")
@@ -206,6 +216,10 @@ class Merged:
                   "nothing is construct-only by inheritance; introspect again", file=sys.stderr)
         for cls, base in propagate_not_called(entries, self.bases):
             print(f"  construct-only by inheritance: {cls} (from {base})", file=sys.stderr)
+        if not self.forwards:
+            print("  no run recorded forwarding classes (introspection output older than introspect.forwarding): "
+                  "nothing is marked forwards; introspect again", file=sys.stderr)
+        mark_forwards(entries, self.forwards)
 
     def add_committed(self) -> dict:
         """The committed data/ as the merged runs that made it, before finish; returns its index
@@ -213,7 +227,8 @@ class Merged:
         has a curated name no run saw: both count as seen in all. A class allowlisted under SciPy's
         state guard goes back to "excluded" (GUARDED_AGAIN), for finish to make its entries again. The
         MROs are those data/allowlist-bases.json records (the allowlisted classes in each, which is
-        what propagate_not_called and listed_bases read of them)."""
+        what propagate_not_called and listed_bases read of them); a class marked "forwards" counts as
+        seen forwarding, and finish marks it again."""
         index = json.loads(g.OUT.read_text())
         self.libraries = {lib: list(v) for lib, v in index["libraries"].items()}
         self.excluded.update({k: r for k, r in index["excluded"].items() if k not in self.excluded})
@@ -227,6 +242,8 @@ class Merged:
                         continue
                     k = f"{module}\0{name}"
                     e = {"kind": v} if isinstance(v, str) else dict(v)
+                    if e.pop("forwards", None):
+                        self.forwards.add(f"{module}.{name}")
                     self.entries[k] = {**e, "lib": m["lib"]}
                     self.seen_in[k] = set(e["versions"].split()) if "versions" in e else set(self.libraries.get(m["lib"], ()))
         for qualified, names in recorded_bases().items():
@@ -342,8 +359,68 @@ def propagate_not_called(entries: dict[str, dict], bases: dict[str, list[str]]) 
             reason = known[base].get("why") or "its call reaches what loading must not"
             reason = reason.removeprefix("not callable: ")
             entries[k].update(notCalled=True, why=f"not callable: it inherits from {base}, which is construct-only ({reason})")
+            if entries[k].pop("forwards", None):  # last, where mark_forwards writes it
+                entries[k]["forwards"] = True
             flagged[qualified] = entries[k]
             found.append((qualified, base))
+
+
+# ------------------------------------------------------------------ forwarding classes
+
+
+def mark_forwards(entries: dict[str, dict], forwards) -> list[str]:
+    """Marks "forwards" (the entry's last field) on every class entry whose module.name is in forwards,
+    and returns those it marked. A forwarding class answers BUILD's lookup of __setstate__ with its own
+    __getattr__/__getattribute__ (introspect.forwarding): what it holds may receive BUILD's state."""
+    marked = []
+    for k, e in entries.items():
+        if e["kind"] == "class" and not e.get("forwards") and k.replace("\0", ".") in forwards:
+            e["forwards"] = True
+            marked.append(k.replace("\0", "."))
+    return marked
+
+
+def forwards_committed(runs: list[Path]) -> None:
+    """--forwards: mark_forwards on the committed shards, with the forwarders introspect.py --forwards
+    found in each run; only the entries it marks change, every shard written as it was (g.dumps_compact).
+    Reports how many each library got, the marks no run confirms, and the classes no run imported."""
+    forwards: dict[str, str] = {}
+    resolved: set[str] = set()
+    unresolved: dict[str, list[str]] = {}
+    for run in runs:
+        r = json.loads(run.read_text())
+        for qualified, via in r["forwards"].items():
+            forwards.setdefault(qualified, via)
+        resolved.update(r["resolved"])
+        for qualified, reason in r["unresolved"].items():
+            unresolved.setdefault(qualified, []).append(f"{run.stem}: {reason}")
+    shards = {p.stem: json.loads(p.read_text()) for p in sorted(g.SHARDS.glob("*.json"))}
+    edited: set[str] = set()
+    per_lib: dict[str, int] = {}
+    unconfirmed = []
+    for top, shard in shards.items():
+        for module, m in shard["modules"].items():
+            names = m["names"]
+            for name, v in names.items():
+                entry = {"kind": v} if isinstance(v, str) else v  # the shard's own dict: edited in place
+                qualified = f"{module}.{name}"
+                if entry.get("forwards") and qualified not in forwards:
+                    unconfirmed.append(qualified)
+                if mark_forwards({f"{module}\0{name}": entry}, forwards):
+                    names[name] = entry
+                    edited.add(top)
+                    per_lib[m["lib"]] = per_lib.get(m["lib"], 0) + 1
+                    print(f"forwards: {qualified} (through {forwards[qualified]})")
+    for top in sorted(edited):
+        (g.SHARDS / f"{top}.json").write_text(g.dumps_compact(shards[top]), newline="\n")
+    missing = sorted(set(unresolved) - resolved)
+    print(f"{sum(per_lib.values())} classes marked ({', '.join(f'{lib} {n}' for lib, n in sorted(per_lib.items()))}); "
+          f"{len(unconfirmed)} marked before and not seen forwarding by these runs; "
+          f"{len(resolved)} of the listed classes imported in some run, {len(missing)} in none:")
+    for qualified in unconfirmed:
+        print(f"  marked, not confirmed: {qualified}")
+    for qualified in missing:
+        print(f"  {qualified}: {unresolved[qualified][0]}")
 
 
 def listed_bases(entries: dict[str, dict], bases: dict[str, list[str]]) -> dict[str, dict[str, list[str]]]:
@@ -420,8 +497,12 @@ if __name__ == "__main__":
     mode.add_argument("--propagate", nargs="+", type=Path, metavar="RUN.json",
                       help="outputs of introspect.py --bases, one per venv")
     mode.add_argument("--add", type=Path, metavar="RUN.json", help="one more venv's introspect.py output")
+    mode.add_argument("--forwards", nargs="+", type=Path, metavar="RUN.json",
+                      help="outputs of introspect.py --forwards, one per venv")
     args = ap.parse_args()
     if args.add:
         add_venv(args.add)
+    elif args.forwards:
+        forwards_committed(args.forwards)
     else:
         propagate_committed(args.propagate)
