@@ -496,6 +496,47 @@ describe("data/allowlist.json", () => {
     }
   });
 
+  test("classes whose own attribute code answers BUILD's lookup of __setstate__ are marked forwards", () => {
+    // Red teams ran code through these: the lookup falls into a __getattr__ that hands it to what the
+    // object holds (an array, a loader, its items), whose __setstate__ then gets BUILD's state.
+    for (const q of [
+      "numpy.lib.user_array.container",
+      "numpy.lib.Arrayterator",
+      "numpy.lib.arrayterator.Arrayterator", // NumPy 1.x's name for it
+      "scipy._lib._util._RichResult",
+      "scipy.optimize._optimize.OptimizeResult", // a _RichResult
+      "keras.src.utils.config.Config", // items served as attributes
+      "accelerate.data_loader.DataLoaderAdapter",
+      "accelerate.data_loader.DataLoaderShard", // inherits DataLoaderAdapter's __getattr__
+    ]) {
+      assert.equal(allowEntry(q)?.kind, "class", q);
+      assert.equal(allowEntry(q)?.forwards, true, q);
+    }
+    // A __getattr__ beside a __setstate__ is not reached by the lookup (pandas' NDFrame, torch's Module),
+    // and neither is anything in a class without one; a C type that sets the generic slot itself
+    // (int, SimpleNamespace) has a __getattribute__ of its own that changes nothing.
+    for (const q of [
+      "pandas.core.frame.DataFrame",
+      "torch.nn.modules.linear.Linear",
+      "collections.OrderedDict",
+      "builtins.int",
+      "types.SimpleNamespace",
+      "sklearn.linear_model._base.LinearRegression",
+    ]) {
+      assert.equal(allowEntry(q)?.kind, "class", q);
+      assert.equal(allowEntry(q)?.forwards, undefined, q);
+    }
+    let marked = 0;
+    for (const q of names) {
+      const e = allowEntry(q)!;
+      if (e.forwards === undefined) continue;
+      marked++;
+      assert.equal(e.forwards, true, q);
+      assert.equal(e.kind, "class", `${q}: marked forwards, not a class`);
+    }
+    assert.ok(marked > 100, `only ${marked} classes marked forwards`);
+  });
+
   test("the screen reads on up the MRO where a method hands on with super()", () => {
     // peft's AdaLoraConfig.__post_init__ only calls super().__post_init__(); LoraConfig's, which that
     // runs, imports modules: calling the class at load is out, restoring one is fine.

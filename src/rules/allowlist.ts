@@ -61,6 +61,15 @@ export interface AllowEntry {
   notCalled?: true;
   /** Its `__setstate__` executes part of the state: BUILD must give it a state this guard accepts (src/pickle/stateGuards.ts). */
   stateGuard?: StateGuard;
+  /**
+   * A class whose instances answer an attribute lookup with their own code: it has no `__setstate__`
+   * in its MRO, and a `__getattr__`/`__getattribute__` there (or a C type's own `tp_getattro`) answers
+   * BUILD's lookup of `__setstate__`. Pickle calls whatever that returns, and a class that hands lookups
+   * on to what it holds (`numpy.lib.user_array.container` → its array, accelerate's
+   * `DataLoaderAdapter` → its loader, SciPy's `_RichResult` → its items) gives BUILD's state to that
+   * object's `__setstate__`: a BUILD on one that holds anything is not a plain `__dict__` update.
+   */
+  forwards?: true;
   /** Allowed only in this layout (TorchScript rebuilders inside TorchScript archives). */
   context?: "torchscript";
   /** Library versions the name was seen in, when not all of the library's generated versions. */
