@@ -892,6 +892,21 @@ def make_forwarding() -> None:
     made = call(call(g("builtins", "getattr"), g("builtins", "str"), "join"), "", ["__set", "state__"])
     keyed = Raw(c(new(g("scipy._lib._util", "_RichResult"))) + MARK + c(made) + c(power) + SETITEMS)
     bad(C, "richresult_made_key.pkl", pk(build(keyed, 7)), "P19", ["keys made at load time"], "the same with the key made at load time (str.join)")
+    # A forwarder made WITH what it forwards to: its first and only BUILD already forwards (round 21).
+    import scipy.stats
+    genuine = {"_stats_has_moments": True, "_random_state": None, "badvalue": float("nan"), "name": "norm", "a": float("-inf"),
+               "b": float("inf"), "xtol": 1e-14, "moment_type": 1, "shapes": None, "numargs": 0, "shape": (),
+               "_parse_arg_template": scipy.stats.norm._parse_arg_template}
+    held = Raw(c(build(dist, genuine)) + put(1))
+    made = Raw(held + b"0" + c(call(g("numpy.lib", "Arrayterator"), get(1))))
+    bad(C, "arrayterator_made_with_distribution.pkl", pk(build(made, template)), "P19", ["Arrayterator"],
+        "Arrayterator(N) holds a SciPy distribution given its genuine state; BUILD on the Arrayterator forwards to N's __setstate__ (exec)")
+    key = call(call(g("builtins", "getattr"), g("builtins", "str"), "join"), "", ["__set", "state__"])
+    mapping = Raw(EMPTY_DICT + c(key) + c(power) + b"s")
+    for how, obj in [("reduce", call(g("scipy._lib._util", "_RichResult"), mapping)),
+                     ("reconstructor", call(g("copyreg", "_reconstructor"), g("scipy._lib._util", "_RichResult"), g("builtins", "dict"), mapping))]:
+        bad(C, f"richresult_made_with_computed_key_{how}.pkl", pk(build(obj, 7)), "P19", ["_RichResult"],
+            f"_RichResult made ({how}) from a dict whose key, made at load, is __setstate__: BUILD calls what is stored under it")
     # APPEND(S) and ADDITEMS look extend/append and add up on the object the same way.
     rich = c(new(g("scipy._lib._util", "_RichResult")))
     appended = Raw(rich + MARK + c("append") + c(power) + SETITEMS + MARK + c(7) + APPENDS)

@@ -469,13 +469,12 @@ export class PickleAnalyst implements MachineObserver {
    */
   private constructedWith(name: string, c: CallResult): void {
     if (name !== "copyreg.__newobj__" && name !== "copyreg.__newobj_ex__") return;
-    const [cls, ...rest] = positional(c) ?? [];
+    const cls = positional(c)?.[0];
     if (!isSym(cls) || cls.t !== "global") return;
     const j = this.judgementOf(cls);
     if (j.kind !== "allow" || j.entry?.kind !== "class") return;
-    const first = rest[0];
-    const args = name === "copyreg.__newobj__" ? rest : isSym(first) && first.t === "tuple" ? first.items : undefined;
-    this.followArguments(qualifiedName(cls), j.entry, c, args, name === "copyreg.__newobj_ex__" ? rest[1] : undefined);
+    const { args, keywords } = madeWith(c);
+    this.followArguments(qualifiedName(cls), j.entry, c, args, keywords);
   }
 
   /**
@@ -925,11 +924,14 @@ export class PickleAnalyst implements MachineObserver {
    */
   private forwardedBuild(target: Value, state: Value, at: number): void {
     if (!isSym(target) || (target.t !== "call" && target.t !== "pid")) return;
+    const forwarder = target.t === "call" ? this.classOf(target) : undefined;
     const why = this.builtObjects.has(target)
       ? "an object already given a state"
       : target.t === "call" && this.keyedObjects.has(target)
         ? "an object given items under keys made at load time"
-        : undefined;
+        : forwarder?.entry?.forwards && target.t === "call" && madeWithHeldValues(target)
+          ? `an object of ${forwarder.name}, a class without __setstate__ whose attribute lookups forward, made with arguments`
+          : undefined;
     this.builtObjects.add(target);
     if (why === undefined) return;
     this.report("MG106", `BUILD restores ${why}: what it holds can answer BUILD's lookup of __setstate__ (a __getattr__ that forwards, items served as attributes), so the state may go to a method the scanner does not see`, {
@@ -979,6 +981,42 @@ export class PickleAnalyst implements MachineObserver {
         : `${what} attributes whose names cannot be checked (${unknown.join("; ")})${dunders.length > 0 ? ` and dunder attributes ${dunders.join(", ")}` : ""}: one may be __setstate__ or __class__`;
     this.report("MG106", message, { offset: at, evidence: describe(shown ?? null) });
   }
+}
+
+/**
+ * What an object was given when it was made, besides its class: a call's arguments and keywords,
+ * `copyreg.__newobj__(cls, *args)`'s args, `__newobj_ex__(cls, args, kwargs)`'s args and kwargs,
+ * `_reconstructor(cls, base, state)`'s base state. `args` is undefined when they were made at load time.
+ */
+function madeWith(c: CallResult): { args: readonly Value[] | undefined; keywords: Value | undefined } {
+  const args = positional(c);
+  switch (isSym(c.fn) && c.fn.t === "global" ? qualified(c.fn.module, c.fn.name) : "") {
+    case "copyreg._reconstructor":
+      return { args: args?.slice(2), keywords: undefined };
+    case "copyreg.__newobj__":
+      return { args: args?.slice(1), keywords: undefined };
+    case "copyreg.__newobj_ex__": {
+      const inner = args?.[1];
+      return { args: isSym(inner) && inner.t === "tuple" ? inner.items : undefined, keywords: args?.[2] };
+    }
+    default:
+      return { args, keywords: c.kind === "NEWOBJ_EX" ? argAt(c.args, 1) : undefined };
+  }
+}
+
+/**
+ * Whether an object was made with something a forwarding lookup could answer BUILD's `__setstate__`
+ * with (see madeWith): an object, or a mapping whose keys may be made at load time (one may be
+ * `__setstate__`). Plain data and mappings keyed by constants or tuples are not (a dict subclass
+ * restored from its items, such as SciPy's dok_matrix keyed by index pairs; a constant
+ * "__setstate__" key is reported wherever it is).
+ */
+function madeWithHeldValues(c: CallResult): boolean {
+  const { args, keywords } = madeWith(c);
+  const held = (v: Value | undefined): boolean => v !== undefined && !isPlain(v) && !(isSym(v) && v.t === "dict" && cannotNameSetstate(v));
+  // Keywords are arguments by name: their values are what the object may hold.
+  const named = isSym(keywords) && keywords.t === "dict" ? (keywords.n > keywords.kv.length / 2 ? [keywords] : keywords.kv.filter((_, i) => i % 2 === 1)) : [keywords ?? null];
+  return args === undefined || args.some(held) || named.some(held);
 }
 
 /** Functions that set a state's items as attributes of one of their arguments (the others set them on their result). */
@@ -1255,6 +1293,11 @@ function argAt(args: Value, index: number): Value | undefined {
 function mayNameKeys(args: Value, depth = 3): boolean {
   if (!isSym(args) || args.t !== "tuple") return false;
   return args.items.some((arg) => keySource(arg, depth));
+}
+
+/** A mapping none of whose keys can be the string "__setstate__": plain data (its name is reported wherever it is) or tuples, all kept. */
+function cannotNameSetstate(d: Dict): boolean {
+  return !d.keyPastSample && d.kv.every((k, i) => i % 2 === 1 || isPlain(k) || (isSym(k) && k.t === "tuple"));
 }
 
 function keySource(v: Value, depth: number): boolean {
