@@ -1,15 +1,18 @@
 #!/usr/bin/env python3
-"""Fixtures for the checks of scikit-learn's compiled trees (THREATS P21, red team round 20 finding 01).
+"""Fixtures for the checks of compiled trees (THREATS P21): scikit-learn's (red team round 20 finding 01),
+its t-SNE _QuadTree and SciPy's cKDTree (round 21 finding 03).
 
     /tmp/precision/venv/bin/python scripts/make_sklearn_structure_fixtures.py [OLDER_PYTHON ...]
 
 Writes test/fixtures/sklearn-structures/* and its manifest.json with the scikit-learn of the
 running Python; each OLDER_PYTHON (another environment with scikit-learn and joblib) adds benign
 files made by its own version at protocol 4 and through joblib, named after it (older versions'
-node dtypes differ: no missing_go_to_left before 1.3). The "block" files are real fitted trees whose
-pickled state was changed as round 20 did: a Tree's nodes or a KDTree's arrays, pickled by the
+node dtypes differ: no missing_go_to_left before 1.3; the Debian Python's SciPy 1.10 makes its
+cKDTrees). The "block" files are real fitted trees whose pickled state was changed as rounds 20 and
+21 did: a Tree's nodes, a KDTree's or cKDTree's arrays, a _QuadTree's cells, pickled by the
 library's own reduce with the changed state. Nothing here loads what it writes.
 """
+import copyreg
 import json
 import os
 import pickle
@@ -18,9 +21,14 @@ import sys
 
 import joblib
 import numpy as np
+import scipy
 import sklearn
+from scipy.interpolate import NearestNDInterpolator
+from scipy.spatial import KDTree as SciPyKDTree
+from scipy.spatial import cKDTree
 from sklearn.ensemble import GradientBoostingClassifier, HistGradientBoostingRegressor, RandomForestRegressor
 from sklearn.neighbors import BallTree, KDTree
+from sklearn.neighbors._quad_tree import _QuadTree
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 from sklearn.tree._tree import Tree
 
@@ -46,6 +54,10 @@ def dump(name, obj, proto):
             pickle.dump(obj, f, protocol=proto)
 
 
+def library(obj):
+    return f"SciPy {scipy.__version__}" if type(obj).__module__.startswith("scipy") else f"scikit-learn {sklearn.__version__}"
+
+
 def data(n=60, features=3, seed=0):
     rng = np.random.RandomState(seed)
     X = rng.rand(n, features)
@@ -59,6 +71,8 @@ def benign():
     forest = RandomForestRegressor(n_estimators=2, random_state=0).fit(big_X, big_y)
     nodes = forest.estimators_[0].tree_.__getstate__()["nodes"]
     assert nodes.nbytes > 64 * 1024, nodes.nbytes
+    big_ckdtree = cKDTree(big_X[:, :2], leafsize=1)
+    assert big_ckdtree.__getstate__()[0].nbytes > 64 * 1024, big_ckdtree.__getstate__()[0].nbytes
     return [
         ("tree_classifier", DecisionTreeClassifier(random_state=0).fit(X, y > 1.5)),
         ("tree_regressor", DecisionTreeRegressor(max_depth=4, random_state=0).fit(X, y)),
@@ -67,7 +81,21 @@ def benign():
         ("hist_gradient_boosting", HistGradientBoostingRegressor(max_iter=5).fit(X, y)),
         ("kdtree", KDTree(X, leaf_size=5)),
         ("balltree", BallTree(X, leaf_size=5)),
+        ("ckdtree", cKDTree(X, leafsize=4)),
+        ("ckdtree_large", big_ckdtree),
+        ("ckdtree_periodic", cKDTree(X, leafsize=4, boxsize=1.0)),
+        ("scipy_kdtree", SciPyKDTree(X[:20])),
+        ("nearest_nd", NearestNDInterpolator(X[:, :2], y)),
+        ("quadtree_2d", quad_tree(X[:, :2])),
+        ("quadtree_3d", quad_tree(X)),
     ]
+
+
+def quad_tree(X):
+    """t-SNE's Barnes-Hut tree, built as TSNE builds it (never pickled by TSNE itself: it is rebuilt each step)."""
+    q = _QuadTree(X.shape[1], 0)
+    q.build_tree(X.astype(np.float32))
+    return q
 
 
 class Restored:
@@ -80,6 +108,19 @@ class Restored:
         return self.reduced
 
 
+class Constructed(Restored):
+    """Pickles as NEWOBJ of `cls` (copyreg.__newobj__ called by REDUCE below protocol 2) with `state`:
+    pickle takes NEWOBJ only for an object whose __class__ is the class given."""
+
+    def __init__(self, cls, state):
+        super().__init__(copyreg.__newobj__, (cls,), state)
+        self.cls = cls
+
+    @property
+    def __class__(self):
+        return self.cls
+
+
 def tree_with(tree, **change):
     """A Tree pickled with its state changed: nodes fields by (node, field, value), or state keys."""
     state = tree.__getstate__()
@@ -88,6 +129,32 @@ def tree_with(tree, **change):
         nodes[node][field] = value
     state = {**state, "nodes": nodes, **change}
     return Restored(Tree, (tree.n_features, np.asarray(tree.n_classes), tree.n_outputs), state)
+
+
+def node_field(tree, node, offset):
+    """An int64 field of a cKDTree's packed node (72 bytes: split_dim, children, split, start_idx, end_idx, …)."""
+    return int.from_bytes(tree.__getstate__()[0].tobytes()[node * 72 + offset:node * 72 + offset + 8], "little", signed=True)
+
+
+def ckdtree_with(tree, index=None, value=None, nodes=()):
+    """A cKDTree pickled with one state item changed, or nodes' fields (node, byte offset, int64) in its tree buffer."""
+    state = list(tree.__getstate__())
+    if index is not None:
+        state[index] = value
+    buffer = bytearray(state[0].tobytes())
+    for node, offset, v in nodes:
+        buffer[node * 72 + offset:node * 72 + offset + 8] = int(v).to_bytes(8, "little", signed=True)
+    state[0] = np.frombuffer(bytes(buffer), dtype="S1")
+    return Constructed(type(tree), tuple(state))
+
+
+def quad_tree_with(tree, cells=(), args=None, **change):
+    """A _QuadTree pickled with its cells' fields changed by (cell, field, value), or its state keys, or its arguments."""
+    state = tree.__getstate__()
+    c = state["cells"].copy()
+    for cell, field, value in cells:
+        c[cell][field] = value
+    return Restored(_QuadTree, args or (tree.n_dimensions, 0), {**state, "cells": c, **change})
 
 
 def binary_tree_with(tree, index, value):
@@ -124,6 +191,17 @@ def hostile():
     ball = BallTree(X, leaf_size=5)
     ball_idx = ball.__getstate__()[1].copy()
     ball_idx[5] = -3
+
+    ck = cKDTree(np.arange(20.).reshape(10, 2), leafsize=2)
+    ck_nodes = len(ck.__getstate__()[0]) // 72
+    inner = next(i for i in range(1, ck_nodes) if node_field(ck, i, 0) != -1)
+    last = ck_nodes - 1
+    big_ck = cKDTree(data(1100, 4, 1)[0][:, :2], leafsize=1)
+    big_last = len(big_ck.__getstate__()[0]) // 72 - 1
+    big_bad = f"SciPy cKDTree node {big_last} covers indices[{node_field(big_ck, big_last, 24)}:{1 << 40}], outside its 1100 entries"
+    far = np.full(10, 1 << 40, dtype=np.intp)
+    quad = quad_tree(X[:10, :2])
+    quad_cells = quad.cell_count
     return [
         ("tree_feature_minus1.pkl", tree_with(small, nodes=[(0, "feature", -1), (0, "impurity", 1e300)]), 4,
          "scikit-learn Tree node 0 splits on feature -1, outside 0…1 (its n_features)"),
@@ -155,6 +233,46 @@ def hostile():
          "scikit-learn KDTree node 14 is not a leaf, but its children 29 and 30 are past its 15 nodes"),
         ("balltree_idx_negative.joblib", binary_tree_with(ball, 1, ball_idx), "joblib",
          "scikit-learn BallTree idx_array[5] = -3 is outside 0…59 (its data has 60 samples)"),
+        # Round 21's 03: every index 2^40 (query() read data[indices[i]]: SIGSEGV).
+        ("ckdtree_indices_far.pkl", ckdtree_with(ck, 7, far), 2,
+         f"SciPy cKDTree indices[0] = {1 << 40} is outside 0…9 (its data has 10 points)"),
+        ("ckdtree_indices_repeat.pkl", ckdtree_with(ck, 7, np.zeros(10, dtype=np.intp)), 4,
+         "SciPy cKDTree indices[1] = 0 repeats an index (they are a permutation of its 10 points)"),
+        ("ckdtree_indices_int32.pkl", ckdtree_with(ck, 7, np.arange(10, dtype=np.int32)), 4,
+         "SciPy cKDTree indices of i4, shape (10) is not int64 of shape (10) (its n is 10, its m 2)"),
+        ("ckdtree_n_past_data.pkl", ckdtree_with(ck, 2, 1000), 4,
+         "SciPy cKDTree data of f8, shape (10, 2) is not float64 of shape (1000, 2) (its n is 1000, its m 2)"),
+        ("ckdtree_buffer_partial_node.pkl", ckdtree_with(ck, 0, np.frombuffer(ck.__getstate__()[0].tobytes()[:100], dtype="S1")), 4,
+         "SciPy cKDTree tree buffer of 100 bytes is not a whole number of 72-byte nodes (its root is read at load, and the buffer copied whole)"),
+        ("ckdtree_less_past_nodes.pkl", ckdtree_with(ck, nodes=[(0, 56, 1 << 40)]), 5,
+         f"SciPy cKDTree node 0 has _less {1 << 40}, not a node after it (1…{last})"),
+        ("ckdtree_greater_cycle.pkl", ckdtree_with(ck, nodes=[(inner, 64, 0)]), 4,
+         f"SciPy cKDTree node {inner} has _greater 0, not a node after it ({inner + 1}…{last})"),
+        ("ckdtree_split_dim.pkl", ckdtree_with(ck, nodes=[(0, 0, 7)]), 4,
+         "SciPy cKDTree node 0 splits on dimension 7, outside 0…1 (its m)"),
+        ("ckdtree_leaf_range.pkl", ckdtree_with(ck, nodes=[(last, 32, 1 << 40)]), 4,
+         f"SciPy cKDTree node {last} covers indices[{node_field(ck, last, 24)}:{1 << 40}], outside its 10 entries"),
+        ("ckdtree_newobj_reduce.pkl", ckdtree_with(ck, 7, far), 1,
+         f"SciPy cKDTree indices[0] = {1 << 40} is outside 0…9 (its data has 10 points)"),
+        ("ckdtree_large_bad_node_p2.pkl", ckdtree_with(big_ck, nodes=[(big_last, 32, 1 << 40)]), 2,
+         big_bad),
+        ("ckdtree_large_bad_node_p4.pkl", ckdtree_with(big_ck, nodes=[(big_last, 32, 1 << 40)]), 4,
+         big_bad),
+        ("ckdtree_large_bad_node.joblib", ckdtree_with(big_ck, nodes=[(big_last, 32, 1 << 40)]), "joblib",
+         big_bad),
+        # Round 21's 03b: the root made a parent of cell 2^40 (get_cell descended to it: SIGBUS).
+        ("quadtree_child_far.pkl", quad_tree_with(quad, cells=[(0, "is_leaf", 0), (0, "children", [1 << 40] * 8)]), 2,
+         f"scikit-learn _QuadTree cell 0 has child {1 << 40}, neither -1 (none) nor a cell after it (1…{quad_cells - 1})"),
+        ("quadtree_child_cycle.pkl", quad_tree_with(quad, cells=[(1, "is_leaf", 0), (1, "children", [0, -1, -1, -1, -1, -1, -1, -1])]), 4,
+         f"scikit-learn _QuadTree cell 1 has child 0, neither -1 (none) nor a cell after it (2…{quad_cells - 1})"),
+        ("quadtree_parent_far.pkl", quad_tree_with(quad, cells=[(2, "parent", 1 << 40)]), 4,
+         f"scikit-learn _QuadTree cell 2 has parent {1 << 40}, neither -1 (the root's) nor a cell (0…{quad_cells - 1})"),
+        ("quadtree_cell_count.pkl", quad_tree_with(quad, cell_count=1 << 20), 4,
+         f"scikit-learn _QuadTree cell_count 1048576 is past its {quad_cells} cells"),
+        ("quadtree_dimensions.pkl", quad_tree_with(quad, args=(5, 0)), 4,
+         "scikit-learn _QuadTree has 5 dimensions, not 1, 2 or 3 (a cell holds three coordinates and eight children)"),
+        ("quadtree_empty.pkl", _QuadTree(2, 0), 4,
+         "scikit-learn _QuadTree has no cells (its root is read at first use)"),
     ]
 
 
@@ -164,7 +282,7 @@ def write_benign(suffix, protocols):
         for proto in protocols:
             file = f"{name}_{suffix}_{proto}.pkl" if isinstance(proto, int) else f"{name}_{suffix}.{proto.replace('_', '.')}"
             dump(file, obj, proto)
-            entries.append(entry(file, "pass", f"{name} of scikit-learn {sklearn.__version__}, {proto if isinstance(proto, str) else f'protocol {proto}'}"))
+            entries.append(entry(file, "pass", f"{name} of {library(obj)}, {proto if isinstance(proto, str) else f'protocol {proto}'}"))
     return entries
 
 

@@ -1,10 +1,11 @@
 /**
- * scikit-learn's compiled trees (P21, red team round 20 finding 01): a Tree's nodes and a
- * KDTree's or BallTree's index arrays are restored unchecked and walked without bounds checks, so
- * the scanner checks them. Fixtures are real estimators of three scikit-learn versions, pickled at
- * protocols 2, 4 and 5 and through joblib, and hostile trees pickled by the library's own reduce
- * with a changed state (scripts/make_sklearn_structure_fixtures.py, which also writes the exact
- * messages expected).
+ * Compiled trees (P21): a scikit-learn Tree's nodes, a KDTree's or BallTree's index arrays (red
+ * team round 20 finding 01), a _QuadTree's cells and a SciPy cKDTree's node buffer and indices
+ * (round 21 finding 03) are restored unchecked and walked without bounds checks, so the scanner
+ * checks them. Fixtures are real estimators of three scikit-learn versions (and SciPy 1.10 and
+ * 1.17), pickled at protocols 2, 4 and 5 and through joblib, and hostile trees pickled by the
+ * library's own reduce with a changed state (scripts/make_sklearn_structure_fixtures.py, which also
+ * writes the exact messages expected).
  */
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
@@ -28,6 +29,9 @@ test("trees, forests, gradient boosting and neighbour trees of every scikit-lear
   const benign = manifest.filter((e) => e.expect === "pass").map((e) => e.file.replace("sklearn-structures/", ""));
   assert.ok(benign.length >= 60, `${benign.length} benign files`);
   assert.ok(benign.some((f) => f.includes("1_2_1")) && benign.some((f) => f.includes("1_6_1")), "older versions' node dtypes are covered");
+  for (const kind of ["ckdtree_1_2_1", "ckdtree_large_1_9_1_2", "nearest_nd_1_9_1.joblib", "quadtree_3d_1_9_1_5"]) {
+    assert.ok(benign.some((f) => f.startsWith(kind)), `${kind}: SciPy 1.10's cKDTree, one past the read-back bound, one held by an interpolator, a t-SNE tree`);
+  }
   for (const f of benign) assert.deepEqual(await findings(f), [], f);
 });
 
@@ -37,8 +41,9 @@ for (const [file, message] of Object.entries(messages)) {
   });
 }
 
-test("the large forests' node arrays were skipped unread and read back: latin-1 text (protocol 2), bytes (4), joblib's raw data", () => {
-  for (const f of ["forest_large_bad_feature_p2.pkl", "forest_large_bad_feature_p4.pkl", "forest_large_bad_feature.joblib"]) {
+test("the large forests' node arrays and cKDTree's node buffer were skipped unread and read back: latin-1 text (protocol 2), bytes (4), joblib's raw data", () => {
+  for (const f of ["forest_large_bad_feature_p2.pkl", "forest_large_bad_feature_p4.pkl", "forest_large_bad_feature.joblib",
+    "ckdtree_large_bad_node_p2.pkl", "ckdtree_large_bad_node_p4.pkl", "ckdtree_large_bad_node.joblib"]) {
     assert.ok(f in messages, f);
     assert.ok(readFileSync(join(DIR, f)).length > LIMITS.pickleMaxInlineConstant, f);
   }

@@ -19,19 +19,27 @@
  *   walked by left and right for nodes not marked is_leaf, and whose categorical splits read row
  *   bitset_idx of its bitset arrays. (Its feature_idx indexes the input's columns, whose number the
  *   predictor does not hold: only its sign is checked.)
+ * - `_QuadTree` (t-SNE's Barnes-Hut tree), pickled as `_QuadTree(n_dimensions, verbose)` with BUILD
+ *   `{max_depth, cell_count, capacity, n_points, cells}`: `get_cell` and `summarize` descend from
+ *   cell 0 to `cells[children[k]]` of non-leaf cells for k below 2^n_dimensions, skipping the "no
+ *   child" SIZE_MAX (-1 as the intp field reads), and read n_dimensions of each cell's three
+ *   coordinates. `__setstate__` checks only the cells' dtype; it clamps cell_count to them.
  *
  * A tree whose arrays are not NumPy arrays with dtype, shape and bytes written in the pickle cannot
  * be checked, and is reported as such: a real one always is.
  */
 import { arrayInts, intAt, isIntDtype, type ArrayFacts, type DtypeFacts } from "./structures.js";
-import { dictGet, isSym, type CallResult, type Value } from "./values.js";
+import { dictGet, isSym, type Value } from "./values.js";
 
 const TREE = "sklearn.tree._tree.Tree";
 const PREDICTOR = "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor";
 /** `newObj` of `sklearn.neighbors._kd_tree` / `_ball_tree` (`kd_tree` / `ball_tree` before 0.22, `_binary_tree` since 1.3). */
 const NEW_OBJ = /^sklearn\.neighbors\._?(?:kd_tree|ball_tree|binary_tree)\.newObj$/;
+const QUAD_TREE = "sklearn.neighbors._quad_tree._QuadTree";
 /** TREE_LEAF: the child index of a leaf. */
 const LEAF = -1;
+/** SIZE_MAX read as an intp: a _QuadTree cell's "no child", and the root's parent. */
+const NO_CELL = -1;
 
 /** A tree's arrays, and its check once their bytes are known (undefined bytes: not written in the pickle). */
 export interface TreeCheck {
@@ -41,23 +49,25 @@ export interface TreeCheck {
 }
 
 /**
- * The check of a BUILD's state on a scikit-learn tree, or what is wrong with it already; undefined
- * for anything else. `arrayOf` gives what is known of a pickled NumPy array.
+ * The check of a BUILD's state on a scikit-learn tree made by `targetName` given `args`, or what is
+ * wrong with it already; undefined for anything else. `arrayOf` gives what is known of a pickled
+ * NumPy array.
  */
-export function sklearnStructure(targetName: string, target: CallResult, state: Value, arrayOf: (v: Value | undefined) => ArrayFacts | undefined): TreeCheck | string | undefined {
-  if (targetName === TREE) return decisionTree(target, state, arrayOf);
+export function sklearnStructure(targetName: string, args: readonly Value[], state: Value, arrayOf: (v: Value | undefined) => ArrayFacts | undefined): TreeCheck | string | undefined {
+  if (targetName === TREE) return decisionTree(args, state, arrayOf);
   if (targetName === PREDICTOR) return predictor(state, arrayOf);
+  if (targetName === QUAD_TREE) return quadTree(args, state, arrayOf);
   if (!NEW_OBJ.test(targetName)) return undefined;
-  const [cls] = isSym(target.args) && target.args.t === "tuple" ? target.args.items : [];
+  const [cls] = args;
   const name = isSym(cls) && cls.t === "global" ? cls.name : "";
   const kind = /^KDTree(?:32|64)?$/.test(name) ? "KDTree" : /^BallTree(?:32|64)?$/.test(name) ? "BallTree" : undefined;
   return kind && binaryTree(kind, state, arrayOf);
 }
 
-function decisionTree(target: CallResult, state: Value, arrayOf: (v: Value | undefined) => ArrayFacts | undefined): TreeCheck | string {
+function decisionTree(args: readonly Value[], state: Value, arrayOf: (v: Value | undefined) => ArrayFacts | undefined): TreeCheck | string {
   const what = "scikit-learn Tree";
   const cannot = (why: string): string => `${what} cannot be checked: ${why}`;
-  const [nFeatures, nClassesValue, nOutputs] = isSym(target.args) && target.args.t === "tuple" ? target.args.items : [];
+  const [nFeatures, nClassesValue, nOutputs] = args;
   if (!isSym(state) || state.t !== "dict") return cannot("its state is not a dict");
   const [maxDepth, nodeCount] = [dictGet(state, "max_depth"), dictGet(state, "node_count")];
   if (!count(nFeatures) || !count(maxDepth) || !count(nodeCount)) return cannot("its n_features, max_depth or node_count is not a non-negative integer written in the pickle");
@@ -186,6 +196,53 @@ function binaryTree(kind: "KDTree" | "BallTree", state: Value, arrayOf: (v: Valu
   };
 }
 
+function quadTree(args: readonly Value[], state: Value, arrayOf: (v: Value | undefined) => ArrayFacts | undefined): TreeCheck | string {
+  const what = "scikit-learn _QuadTree";
+  const cannot = (why: string): string => `${what} cannot be checked: ${why}`;
+  const [dimensions] = args;
+  if (!isSym(state) || state.t !== "dict") return cannot("its state is not a dict");
+  if (typeof dimensions !== "number" || !Number.isInteger(dimensions)) return cannot("its n_dimensions is not an integer written in the pickle");
+  if (dimensions < 1 || dimensions > 3) return `${what} has ${dimensions} dimensions, not 1, 2 or 3 (a cell holds three coordinates and eight children)`;
+  const cellCount = dictGet(state, "cell_count");
+  if (!count(cellCount)) return cannot("its cell_count is not a non-negative integer written in the pickle");
+  const cells = arrayOf(dictGet(state, "cells"));
+  const fields = cells && structFields(cells, ["parent", "is_leaf"]);
+  const children = cells?.dtype?.fields?.get("children");
+  const [base, slots] = [children?.dtype?.subarray?.base, children?.dtype?.subarray?.shape];
+  const perCell = 2 ** dimensions;
+  if (!cells || cells.shape.length !== 1 || !fields || !children || !base || !isIntDtype(base) || slots?.length !== 1 || slots[0]! < perCell
+    || children.offset < 0 || children.offset + slots[0]! * base.size > cells.dtype!.size) {
+    return cannot(`its cells are not a one-dimensional NumPy array with integer parent and is_leaf fields and ${perCell} integer children`);
+  }
+  const n = cells.shape[0]!;
+  if (cellCount === 0 || n === 0) return `${what} has no cells (its root is read at first use)`;
+  if (cellCount > n) return `${what} cell_count ${cellCount} is past its ${n} cells`;
+  return {
+    what,
+    arrays: [cells],
+    check: (bytes) => {
+      const data = bytes(cells);
+      if (!data || data.length < n * cells.dtype!.size) return cannot("the bytes of its cells array are not all written in the pickle");
+      const [parent, leaf] = fields.map((f) => fieldInts(data, cells.dtype!.size, cellCount, f));
+      const child = Array.from({ length: perCell }, (_, k) => fieldInts(data, cells.dtype!.size, cellCount, { dtype: base, offset: children.offset + k * base.size }));
+      const parentOf = new Array<number | undefined>(cellCount);
+      for (let i = 0; i < cellCount; i++) {
+        const p = parent![i]!;
+        if (p !== NO_CELL && (p < 0 || p >= cellCount)) return `${what} cell ${i} has parent ${p}, neither ${NO_CELL} (the root's) nor a cell (0…${cellCount - 1})`;
+        if (leaf![i] !== 0) continue;
+        for (let k = 0; k < perCell; k++) {
+          const c = child[k]![i]!;
+          if (c === NO_CELL) continue;
+          if (c <= i || c >= cellCount) return `${what} cell ${i} has child ${c}, neither ${NO_CELL} (none) nor a cell after it (${i + 1}…${cellCount - 1})`;
+          if (parentOf[c] !== undefined) return `${what} cell ${i} has child ${c}, already a child of cell ${parentOf[c]}`;
+          parentOf[c] = i;
+        }
+      }
+      return undefined;
+    },
+  };
+}
+
 interface Field {
   dtype: DtypeFacts;
   offset: number;
@@ -217,6 +274,7 @@ function fieldInts(data: Uint8Array, itemSize: number, n: number, f: Field): num
   return out;
 }
 
-function count(v: Value | undefined): v is number {
+/** A non-negative integer written in the pickle. */
+export function count(v: Value | undefined): v is number {
   return typeof v === "number" && Number.isSafeInteger(v) && v >= 0;
 }

@@ -1,10 +1,10 @@
 /**
  * Structures libraries trust once loaded (P21), checked as tensors are against their storage
  * (P15b): a pickled NumPy array's declared shape and dtype against its data, a SciPy sparse
- * matrix's index arrays against its shape, an Arrow array's layout (arrow.ts), and scikit-learn's
- * compiled trees' node and index arrays (sklearnTrees.ts). SciPy does not check the indices of an
- * unpickled matrix, nor pyarrow an array's buffers, nor scikit-learn a tree's nodes; their compiled
- * routines index memory with them.
+ * matrix's index arrays against its shape, an Arrow array's layout (arrow.ts), and compiled trees'
+ * node and index arrays (scikit-learn's in sklearnTrees.ts, SciPy's cKDTree in ckdtree.ts). SciPy
+ * does not check the indices of an unpickled matrix or kd-tree, nor pyarrow an array's buffers, nor
+ * scikit-learn a tree's nodes; their compiled routines index memory with them.
  *
  * Arrays are pickled as `numpy…_reconstruct(ndarray, (0,), b'b')` followed by BUILD
  * `(version, shape, dtype, fortran, data)`, or (protocol 5) as `numpy…_frombuffer(data, dtype,
@@ -16,7 +16,9 @@ import { LIMITS } from "../limits.js";
 import { ArrowArrays, deferredArrow, RESTORE_ARRAY } from "./arrow.js";
 import { isJoblibWrapper } from "./joblib.js";
 import { constantPayload, type Deferred, type Payload, type Skipped } from "./readBack.js";
-import { sklearnStructure } from "./sklearnTrees.js";
+import { ckdtreeStructure } from "./ckdtree.js";
+import { qualified } from "./judge.js";
+import { sklearnStructure, type TreeCheck } from "./sklearnTrees.js";
 import { bytesPayloads, dictEntries, dictGet, isSym, type CallResult, type Dict, type Value } from "./values.js";
 
 export interface DtypeFacts {
@@ -25,6 +27,8 @@ export interface DtypeFacts {
   bigEndian: boolean;
   /** A structured dtype's fields by name, as its BUILD set them (a field's dtype when it is tracked). */
   fields?: ReadonlyMap<string, { dtype?: DtypeFacts; offset: number }>;
+  /** A subarray dtype's item dtype and shape (a structured field such as `('<i8', (8,))`), as its BUILD set them. */
+  subarray?: { base: DtypeFacts; shape: number[] };
 }
 
 export interface ArrayFacts {
@@ -40,15 +44,15 @@ const FROMBUFFER = new Set(["numpy.core.numeric._frombuffer", "numpy._core.numer
 const SPARSE = /^scipy\.sparse\.(?:_?(csr|csc|coo))\.\1_(?:matrix|array)$/;
 /** 'i4', '<f8', 'b1': kinds with a fixed item size given by the number (flexible kinds are not checked). */
 const FIXED_DESCR = /^[<>|=]?([biufc])(\d{1,2})$/;
-/** 'V64': a void (structured) dtype, whose size and fields its BUILD sets. */
-const VOID_DESCR = /^\|?(V)(\d{1,6})$/;
+/** 'V64': a void (structured) dtype, whose size and fields its BUILD sets; 'S1': a bytes dtype, whose size it sets. */
+const VOID_DESCR = /^\|?([VS])(\d{1,6})$/;
 
 /**
  * What is inconsistent: an array against its own data, a sparse matrix's indices against its shape,
  * or an Arrow array's buffers, offsets or indices against its type and length (see arrow.ts).
  */
 export interface StructureProblem {
-  kind: "array" | "sparse" | "arrow" | "sklearn";
+  kind: "array" | "sparse" | "arrow" | "tree";
   message: string;
 }
 
@@ -94,7 +98,7 @@ export class StructureFacts {
 
   /**
    * A BUILD at `at` on `target` (made by `targetName`): dtype byte order and fields, array state,
-   * joblib's array wrappers, sparse matrices and scikit-learn's trees.
+   * joblib's array wrappers, sparse matrices and compiled trees.
    */
   onBuild(targetName: string | undefined, target: Value, state: Value, at: number): StructureProblem | undefined {
     if (!targetName || !isSym(target) || target.t !== "call") return undefined;
@@ -120,15 +124,19 @@ export class StructureFacts {
       const message = isSym(state) && state.t === "dict" ? this.sparseProblem(sparse[1] as "csr" | "csc" | "coo", state) : undefined;
       return message === undefined ? undefined : { kind: "sparse", message };
     }
-    return this.sklearn(targetName, target, state);
+    return this.tree(target, made(targetName, target), state);
   }
 
   /** What a dtype's state says of its byte order and, for a structured dtype, its size and fields. */
   private builtDtype(dtype: DtypeFacts, items: readonly Value[]): void {
-    const [, endian, , names, fields, elsize] = items;
+    const [, endian, subarray, names, fields, elsize] = items;
     if (typeof endian === "string") dtype.bigEndian = endian === ">";
-    if (dtype.kind !== "V") return;
+    if (dtype.kind !== "V" && dtype.kind !== "S") return;
     if (typeof elsize === "number" && Number.isInteger(elsize)) dtype.size = elsize;
+    const [base, shape] = isSym(subarray) && subarray.t === "tuple" ? subarray.items : [];
+    const baseFacts = isSym(base) && base.t === "call" ? this.dtypes.get(base) : undefined;
+    const subShape = intTuple(shape);
+    if (baseFacts && subShape) dtype.subarray = { base: baseFacts, shape: subShape };
     if (!isSym(names) || names.t !== "tuple" || !isSym(fields) || fields.t !== "dict") return;
     const byName = new Map<string, { dtype?: DtypeFacts; offset: number }>();
     for (const [name, field] of dictEntries(fields)) {
@@ -162,21 +170,22 @@ export class StructureFacts {
   }
 
   /**
-   * A scikit-learn tree's state (sklearnTrees.ts), checked now when the arrays it needs were kept,
-   * else once they are read back.
+   * A compiled tree's state (sklearnTrees.ts, ckdtree.ts), checked now when the arrays it needs were
+   * kept, else once they are read back.
    */
-  private sklearn(targetName: string, target: CallResult, state: Value): StructureProblem | undefined {
-    const r = sklearnStructure(targetName, target, state, (v) => (isSym(v) && v.t === "call" ? this.arrays.get(v) : undefined));
+  private tree(target: CallResult, cls: { name: string; args: readonly Value[] }, state: Value): StructureProblem | undefined {
+    const arrayOf = (v: Value | undefined): ArrayFacts | undefined => (isSym(v) && v.t === "call" ? this.arrays.get(v) : undefined);
+    const r: TreeCheck | string | undefined = sklearnStructure(cls.name, cls.args, state, arrayOf) ?? ckdtreeStructure(cls.name, state, arrayOf);
     if (r === undefined) return undefined;
-    if (typeof r === "string") return { kind: "sklearn", message: r };
+    if (typeof r === "string") return { kind: "tree", message: r };
     const wants = new Set<Skipped>(r.arrays.flatMap((a) => (a.payload?.data === undefined && a.payload?.skipped ? [a.payload.skipped] : [])));
     const kept = (a: ArrayFacts): Uint8Array | undefined => a.payload?.data;
     if (wants.size === 0) {
       const message = r.check(kept);
-      return message === undefined ? undefined : { kind: "sklearn", message };
+      return message === undefined ? undefined : { kind: "tree", message };
     }
     const pastBound = `${r.what} needs arrays past the ${LIMITS.readBackMaxBytes}-byte bound on what is read back to check it, so it cannot be checked`;
-    return this.defer({ call: target, wants, pastBound, check: (bytes) => r.check((a) => kept(a) ?? (a.payload?.skipped && bytes.get(a.payload.skipped))) }, "sklearn", r.what, "it");
+    return this.defer({ call: target, wants, pastBound, check: (bytes) => r.check((a) => kept(a) ?? (a.payload?.skipped && bytes.get(a.payload.skipped))) }, "tree", r.what, "it");
   }
 
   private defer(d: Deferred, kind: StructureProblem["kind"], what: string, checked: string): StructureProblem | undefined {
@@ -225,6 +234,20 @@ export class StructureFacts {
     const data = facts?.payload?.data;
     return facts?.dtype && data ? arrayInts(facts.dtype, data) : undefined;
   }
+}
+
+/**
+ * The class a BUILD's target was made of, and what it was given: the callee itself, or the class
+ * copyreg's `__newobj__(cls, *args)` and `__newobj_ex__(cls, args, kwargs)` are given, since they
+ * run `cls.__new__` as NEWOBJ does (a pickle may spell a tree's construction either way).
+ */
+function made(targetName: string, target: CallResult): { name: string; args: readonly Value[] } {
+  const args = isSym(target.args) && target.args.t === "tuple" ? target.args.items : [];
+  const [cls, ...rest] = args;
+  if ((targetName !== "copyreg.__newobj__" && targetName !== "copyreg.__newobj_ex__") || !isSym(cls) || cls.t !== "global") return { name: targetName, args };
+  if (targetName === "copyreg.__newobj__") return { name: qualified(cls.module, cls.name), args: rest };
+  const [given] = rest;
+  return { name: qualified(cls.module, cls.name), args: isSym(given) && given.t === "tuple" ? given.items : [] };
 }
 
 /** The integers of an array of integer dtype (undefined for any other dtype). */
