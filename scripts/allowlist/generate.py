@@ -62,7 +62,8 @@ PYENV = Path("/root/.pyenv/versions")
 # tokenization_utils.Trie). It needs huggingface-hub<1.0, which the package index lacks: its
 # requirements install without dependency resolution and drop that bound (merge.unpin).
 DEFAULT_VENVS = [("/tmp/al-a", "requirements-a.txt"), ("/tmp/al-b", "requirements-b.txt"),
-                 ("/tmp/al-debian", "requirements-debian.txt"), ("/tmp/al-c", "requirements-c.txt")]
+                 ("/tmp/al-debian", "requirements-debian.txt"), ("/tmp/al-c", "requirements-c.txt"),
+                 ("/tmp/al-d", "requirements-d.txt"), ("/tmp/al-e", "requirements-e.txt"), ("/tmp/al-f", "requirements-f.txt")]
 
 KINDS = {
     "class": "A class whose __new__, state restore (__setstate__ / __dict__ update) and __init__ with data "
@@ -405,6 +406,10 @@ curate("torch._C", " ".join(f"_VariableFunctionsClass.{f}" for f in
 curate("dill._dill", "_create_array", "function",
        "dill's array rebuilder: calls argument 0 with argument 1, hands argument 2 to the result's __setstate__ "
        "and sets argument 3 as attributes", calls=[0], state=3, setstate=2)
+curate("jax._src.array", "_reconstruct_array", "function",
+       "jax.Array's rebuilder (every pickled jax array): calls argument 0 with argument 1 (NumPy's array "
+       "_reconstruct), hands argument 2 to the result's __setstate__, copies it to the CPU device and updates the "
+       "abstract value's fields from argument 3 (aval.update(**aval_state): weak_type, sharding)", calls=[0], setstate=2)
 
 SKLEARN_STORED_WHY = ("scikit-learn metric, kernel or score function: fitted objects store it (a search's scorer, "
                       "SelectKBest's score_func, an SVC kernel) and call it when the model is used, never at load")
@@ -611,6 +616,11 @@ LIBRARY_OF_TOP = {
     "zoneinfo": "python", "tzdata": "tzdata", "patsy": "patsy", "torchmetrics": "torchmetrics", "dill": "dill",
     "datasets": "datasets", "torch_geometric": "torch-geometric", "networkx": "networkx", "xarray": "xarray",
     "polars": "polars", "sentencepiece": "sentencepiece", "pywt": "pywavelets", "trl": "trl", "PIL": "pillow",
+    "torchaudio": "torchaudio", "spacy": "spacy", "thinc": "thinc", "srsly": "srsly", "cymem": "cymem",
+    "preshed": "preshed", "blis": "blis", "arch": "arch", "astropy": "astropy", "sympy": "sympy",
+    "geopandas": "geopandas", "shapely": "shapely", "pyproj": "pyproj", "igraph": "igraph", "rustworkx": "rustworkx",
+    "gymnasium": "gymnasium", "ml_collections": "ml-collections", "rank_bm25": "rank-bm25", "bm25s": "bm25s",
+    "tiktoken": "tiktoken", "jax": "jax", "flax": "flax", "optax": "optax",
 }
 
 

@@ -100,12 +100,18 @@ def header(requirements: Path, key: str) -> str | None:
 
 def introspect(python: Path, requirements: Path, reuse: bool, rewalk: list[str]) -> dict:
     """Run introspect.py in the venv; its output is kept next to the venv (--reuse reads it again,
-    after walking the rewalk libraries again where the venv has them)."""
+    after walking the rewalk libraries again where the venv has them). "# walk:" limits the definitions
+    walk to the libraries named, "# sample:" the samples to the samples.py builders named: a venv added
+    for a few libraries over others that a venv already introspects (Debian's interpreter, for
+    torchaudio) samples and walks only those, as merge.py --add merged it."""
     out = python.parent.parent / "allowlist-introspect.json"
     env = dict(os.environ)
     walk = header(requirements, "walk")
     if walk:
         env["ALLOWLIST_WALK"] = walk
+    sample = header(requirements, "sample")
+    if sample:
+        env["ALLOWLIST_SAMPLE"] = sample
     if not (reuse and out.exists()):
         subprocess.run([str(python), str(g.HERE / "introspect.py"), str(out)], check=True, env=env)
         return json.loads(out.read_text())

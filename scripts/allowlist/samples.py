@@ -748,3 +748,312 @@ def pywt_objects():
     import pywt
 
     yield from each("pywt", lambda: [pywt.Wavelet("db2"), pywt.Wavelet("haar"), pywt.ContinuousWavelet("morl")])
+
+
+@builder
+def torchaudio_objects():
+    import torch
+    import torchaudio.models as M
+    import torchaudio.transforms as T
+
+    models = {  # small configurations of the models the fourth precision corpus saved whole
+        "conformer": lambda: M.Conformer(input_dim=16, num_heads=2, ffn_dim=16, num_layers=1, depthwise_conv_kernel_size=3),
+        "convtasnet": lambda: M.ConvTasNet(num_sources=2, enc_num_feats=8, msk_num_feats=8, msk_num_hidden_feats=8,
+                                           msk_num_layers=1, msk_num_stacks=1),
+        "deepspeech": lambda: M.DeepSpeech(n_feature=8, n_hidden=8),
+        "wav2letter": lambda: M.Wav2Letter(num_classes=5, input_type="mfcc", num_features=13),
+        "wavernn": lambda: M.WaveRNN(upsample_scales=[2, 2], n_classes=16, hop_length=4, n_res_block=1, n_rnn=8, n_fc=8,
+                                     n_hidden=8, n_output=8),
+        "tacotron2": lambda: M.Tacotron2(n_symbol=10, encoder_embedding_dim=16, encoder_n_convolution=1, decoder_rnn_dim=16,
+                                         attention_rnn_dim=16, attention_hidden_dim=8, postnet_n_convolution=1,
+                                         postnet_embedding_dim=8, n_mels=8, attention_location_n_filter=4, prenet_dim=8),
+        "emformer": lambda: M.Emformer(input_dim=16, num_heads=2, ffn_dim=16, num_layers=1, segment_length=4),
+        "hdemucs": lambda: M.HDemucs(sources=["a", "b"], channels=4, depth=2),
+        "wav2vec2": lambda: M.wav2vec2_model(
+            extractor_mode="group_norm", extractor_conv_layer_config=[(8, 10, 5), (8, 3, 2)], extractor_conv_bias=False,
+            encoder_embed_dim=16, encoder_projection_dropout=0.1, encoder_pos_conv_kernel=4, encoder_pos_conv_groups=2,
+            encoder_num_layers=1, encoder_num_heads=2, encoder_attention_dropout=0.1, encoder_ff_interm_features=16,
+            encoder_ff_interm_dropout=0.1, encoder_dropout=0.1, encoder_layer_norm_first=False, encoder_layer_drop=0.0,
+            aux_num_out=4),
+        "hubert": lambda: M.hubert_pretrain_model(
+            extractor_mode="group_norm", extractor_conv_layer_config=[(8, 10, 5), (8, 3, 2)], extractor_conv_bias=False,
+            encoder_embed_dim=16, encoder_projection_dropout=0.1, encoder_pos_conv_kernel=4, encoder_pos_conv_groups=2,
+            encoder_num_layers=1, encoder_num_heads=2, encoder_attention_dropout=0.1, encoder_ff_interm_features=16,
+            encoder_ff_interm_dropout=0.1, encoder_dropout=0.1, encoder_layer_norm_first=False, encoder_layer_drop=0.0,
+            mask_prob=0.5, mask_selection="static", mask_other=0.0, mask_length=2, no_mask_overlap=False,
+            mask_min_space=1, mask_channel_prob=0.0, mask_channel_selection="static", mask_channel_other=0.0,
+            mask_channel_length=2, no_mask_channel_overlap=False, mask_channel_min_space=1, skip_masked=False,
+            skip_nomask=False, num_classes=4, final_dim=8, feature_grad_mult=0.1),
+        "rnnt": lambda: M.emformer_rnnt_model(
+            input_dim=16, encoding_dim=16, num_symbols=8, segment_length=4, right_context_length=2,
+            time_reduction_input_dim=8, time_reduction_stride=2, transformer_num_heads=2, transformer_ffn_dim=16,
+            transformer_num_layers=1, transformer_dropout=0.1, transformer_activation="gelu",
+            transformer_left_context_length=4, transformer_max_memory_size=0,
+            transformer_weight_init_scale_strategy="depthwise", transformer_tanh_on_mem=True, symbol_embedding_dim=8,
+            num_lstm_layers=1, lstm_layer_norm=True, lstm_layer_norm_epsilon=1e-5, lstm_dropout=0.1),
+    }
+    for name, make in models.items():
+        yield from each(f"torchaudio {name}", make)
+    yield from each("torchaudio transforms", lambda: [
+        T.MelSpectrogram(16000, n_fft=64, n_mels=8), T.MFCC(16000, n_mfcc=4, melkwargs={"n_fft": 64, "n_mels": 8}),
+        T.Spectrogram(n_fft=64), T.Resample(44100, 16000), torch.nn.Sequential(T.FrequencyMasking(10), T.TimeMasking(20)),
+        T.GriffinLim(n_fft=64), T.AmplitudeToDB(), T.Vad(16000), T.MelScale(n_mels=8, n_stft=33), T.InverseMelScale(n_stft=33, n_mels=8),
+        T.MuLawEncoding(), T.MuLawDecoding(), T.Fade(), T.Vol(0.5), T.TimeStretch(n_freq=33), T.ComputeDeltas(),
+        T.SpectralCentroid(16000, n_fft=64), T.LFCC(16000, n_lfcc=4, speckwargs={"n_fft": 64}), T.SlidingWindowCmn()])
+
+
+SPACY_TRAIN = [
+    ("Apple buys a startup in London", {"entities": [(0, 5, "ORG"), (24, 30, "GPE")], "cats": {"BIZ": 1.0, "SPORT": 0.0},
+                                         "tags": ["PROPN", "VERB", "DET", "NOUN", "ADP", "PROPN"],
+                                         "pos": ["PROPN", "VERB", "DET", "NOUN", "ADP", "PROPN"],
+                                         "morphs": ["Number=Sing", "Tense=Pres", "", "Number=Sing", "", "Number=Sing"],
+                                         "lemmas": ["apple", "buy", "a", "startup", "in", "london"],
+                                         "heads": [1, 1, 3, 1, 1, 4], "deps": ["nsubj", "ROOT", "det", "dobj", "prep", "pobj"],
+                                         "spans": {"sc": [(0, 5, "ORG")]}}),
+    ("Messi scores in Paris", {"entities": [(0, 5, "PERSON"), (16, 21, "GPE")], "cats": {"BIZ": 0.0, "SPORT": 1.0},
+                               "tags": ["PROPN", "VERB", "ADP", "PROPN"], "pos": ["PROPN", "VERB", "ADP", "PROPN"],
+                               "morphs": ["Number=Sing", "Tense=Pres", "", "Number=Sing"], "lemmas": ["messi", "score", "in", "paris"],
+                               "heads": [1, 1, 1, 2], "deps": ["nsubj", "ROOT", "prep", "pobj"], "spans": {"sc": [(16, 21, "GPE")]}}),
+]
+
+
+@builder
+def spacy_objects():
+    """Initialised pipelines pickled whole (pickle.dump(nlp)), and the objects users pickle alone."""
+    import numpy as np
+    import spacy
+    from spacy.matcher import Matcher, PhraseMatcher
+    from spacy.training import Example
+
+    def pipeline(pipes):
+        nlp = spacy.blank("en")
+        for p in pipes:
+            if p == "textcat" or p == "textcat_multilabel":
+                nlp.add_pipe(p).add_label("BIZ")
+            elif p == "entity_ruler":
+                nlp.add_pipe(p).add_patterns([{"label": "ORG", "pattern": "Apple"}])
+            else:
+                nlp.add_pipe(p)
+        examples = [Example.from_dict(nlp.make_doc(t), a) for t, a in SPACY_TRAIN]
+        nlp.initialize(lambda: examples)
+        return nlp
+
+    for pipes in (["ner"], ["tok2vec", "tagger", "morphologizer", "ner", "textcat", "senter", "parser"],
+                  ["entity_ruler", "ner"], ["spancat"], ["sentencizer", "ner"], ["trainable_lemmatizer"],
+                  ["textcat_multilabel"], ["tok2vec", "attribute_ruler"]):
+        yield from each(f"spacy {'+'.join(pipes)}", lambda pipes=pipes: pipeline(pipes))
+
+    def objects():
+        nlp = spacy.blank("en")
+        nlp.vocab.set_vector("apple", np.ones(4, dtype="float32"))
+        doc = nlp("Apple buys a startup in London")
+        matcher = Matcher(nlp.vocab)
+        matcher.add("FRUIT", [[{"LOWER": "apple"}]])
+        phrases = PhraseMatcher(nlp.vocab, attr="LOWER")
+        phrases.add("CITY", [nlp.make_doc("London")])
+        german = spacy.blank("de")
+        german.add_pipe("sentencizer")
+        return [doc, nlp.vocab, nlp.vocab.strings, nlp.vocab.vectors, nlp.tokenizer, matcher, phrases, german]
+
+    yield from each("spacy objects", objects)
+
+
+@builder
+def thinc_objects():
+    import numpy as np
+    from thinc.api import Linear, Relu, Softmax, chain
+
+    def mlp():
+        m = chain(Relu(nO=4, nI=3), Relu(nO=4), Softmax(nO=2), Linear(nO=2))
+        m.initialize(X=np.zeros((2, 3), dtype="f"), Y=np.zeros((2, 2), dtype="f"))
+        return m
+
+    yield from each("thinc mlp", mlp)
+
+
+@builder
+def arch_objects():
+    import numpy as np
+    from arch import arch_model
+    from arch.univariate import GARCH, ConstantMean, StudentsT
+
+    returns = np.random.RandomState(0).standard_normal(300)
+
+    def manual():
+        m = ConstantMean(returns)
+        m.volatility, m.distribution = GARCH(), StudentsT()
+        return m
+
+    for label, make in {"garch": lambda: arch_model(returns, vol="GARCH", p=1, q=1),
+                        "egarch t": lambda: arch_model(returns, vol="EGARCH", dist="t"),
+                        "gjr skewt": lambda: arch_model(returns, p=1, o=1, q=1, dist="skewt"),
+                        "har ged": lambda: arch_model(returns, mean="HAR", lags=[1, 5], dist="ged"),
+                        "ar figarch": lambda: arch_model(returns, mean="AR", lags=2, vol="FIGARCH"),
+                        "harch": lambda: arch_model(returns, vol="HARCH", lags=[1, 5]),
+                        "aparch": lambda: arch_model(returns, vol="APARCH"),
+                        "manual": manual}.items():
+        yield from each(f"arch {label}", lambda make=make: [make(), make().fit(disp="off")])
+
+
+@builder
+def astropy_objects():
+    import numpy as np
+    import astropy.units as u
+    from astropy.coordinates import SkyCoord
+    from astropy.modeling import fitting, models
+    from astropy.table import QTable, Table
+    from astropy.time import Time
+
+    def fitted():
+        x = np.linspace(-3, 3, 50)
+        return fitting.LevMarLSQFitter()(models.Gaussian1D(1, 0, 1) + models.Const1D(0), x, np.exp(-x ** 2))
+
+    yield from each("astropy", lambda: [
+        QTable({"a": [1, 2] * u.m, "b": ["x", "y"], "t": Time(["2020-01-01", "2020-01-02"])}),
+        Table({"x": np.arange(3.0), "y": np.ones(3)}), np.arange(3) * u.km / u.s, 3 * u.deg, u.Jy,
+        SkyCoord(ra=[10, 20] * u.deg, dec=[5, 6] * u.deg), Time("2020-01-01T00:00:00", scale="utc")])
+    yield from each("astropy modeling", lambda: [fitted(), models.Polynomial2D(2), models.Linear1D(1, 0)])
+
+
+@builder
+def sympy_objects():
+    import sympy as sp
+
+    x, y = sp.symbols("x y")
+    yield from each("sympy", lambda: [
+        sp.sin(x) ** 2 + sp.exp(y) / (1 + x), sp.Matrix([[x, 1], [y, x * y]]), sp.Eq(x ** 2, 4), sp.solve(x ** 2 - 4, x),
+        sp.Poly(x ** 3 + 2 * x, x), sp.Rational(3, 7), sp.Piecewise((x, x > 0), (0, True)), sp.Float(1.5)])
+
+
+@builder
+def geo_objects():
+    import geopandas as gpd
+    import shapely
+    from shapely.geometry import LineString, Point, Polygon
+
+    def geoms():
+        return [Point(0, 0), Polygon([(0, 0), (1, 0), (1, 1)]), LineString([(0, 0), (2, 2)])]
+
+    yield from each("shapely", lambda: [geoms(), shapely.STRtree(geoms())])
+    yield from each("geopandas", lambda: gpd.GeoDataFrame({"v": [1, 2, 3]}, geometry=geoms(), crs="EPSG:4326"))
+
+
+@builder
+def igraph_objects():
+    import igraph as ig
+
+    def graph():
+        g = ig.Graph.Famous("Zachary")
+        g.vs["label"] = [str(i) for i in range(g.vcount())]
+        return g
+
+    yield from each("igraph", lambda: [graph(), graph().community_multilevel()])
+
+
+@builder
+def rustworkx_objects():
+    import rustworkx as rx
+
+    def graphs():
+        g = rx.PyGraph()
+        g.add_nodes_from(["a", "b"])
+        g.add_edge(0, 1, 1.0)
+        d = rx.PyDiGraph()
+        d.add_nodes_from([{"n": 0}, {"n": 1}])
+        d.add_edge(0, 1, None)
+        return [g, d]
+
+    yield from each("rustworkx", graphs)
+
+
+@builder
+def gymnasium_objects():
+    import gymnasium as gym
+    import numpy as np
+    from gymnasium import spaces
+
+    def env():
+        e = gym.make("CartPole-v1")
+        e.reset(seed=0)
+        return [e.spec, e.unwrapped]
+
+    yield from each("gymnasium spaces", lambda: spaces.Dict({
+        "obs": spaces.Box(-1, 1, (4,), np.float32), "act": spaces.Discrete(3), "md": spaces.MultiDiscrete([2, 3]),
+        "t": spaces.Tuple((spaces.MultiBinary(4), spaces.Text(8)))}))
+    yield from each("gymnasium env", env)
+    yield from each("gymnasium running stats", lambda: gym.wrappers.utils.RunningMeanStd(shape=(3,)))
+
+
+@builder
+def ml_collections_objects():
+    import ml_collections as mc
+
+    def configs():
+        c = mc.ConfigDict({"lr": 1e-3, "model": {"depth": 4}, "tags": ["a"]})
+        c.lock()
+        return [c, mc.FrozenConfigDict({"a": 1, "b": {"c": [1, 2]}})]
+
+    yield from each("ml_collections", configs)
+
+
+@builder
+def retrieval_objects():
+    import rank_bm25
+
+    corpus = [["cat", "dog"], ["fish", "dog", "bird"], ["lion"]]
+    yield from each("rank_bm25", lambda: [rank_bm25.BM25Okapi(corpus), rank_bm25.BM25L(corpus), rank_bm25.BM25Plus(corpus)])
+
+
+@builder
+def bm25s_objects():
+    import bm25s
+
+    def index():
+        r = bm25s.BM25()
+        r.index(bm25s.tokenize(["cat dog", "fish dog bird", "lion tiger"], stopwords="en", show_progress=False),
+                show_progress=False)
+        return r
+
+    yield from each("bm25s", index)
+
+
+@builder
+def tiktoken_objects():
+    import tiktoken
+
+    ranks = {bytes([i]): i for i in range(256)}
+    yield from each("tiktoken", lambda: tiktoken.Encoding("sample", pat_str=r" ?\p{L}+| ?\p{N}+|\s+", mergeable_ranks=ranks,
+                                                          special_tokens={"<|endoftext|>": 256}))
+
+
+@builder
+def jax_objects():
+    """jax arrays and PRNG keys pickled (pickle.dump(params)), optax states, flax nnx states."""
+    os.environ.setdefault("JAX_PLATFORMS", "cpu")
+    import jax
+    import jax.numpy as jnp
+
+    yield from each("jax arrays", lambda: [jnp.arange(4, dtype=jnp.bfloat16), jnp.ones((2, 2)), {"w": jnp.zeros(3)}])
+    yield from each("jax keys", lambda: [jax.random.PRNGKey(0), jax.random.key(0)])
+    import optax
+
+    def opt_states():
+        params = {"w": jnp.zeros(3)}
+        txs = [optax.chain(optax.clip_by_global_norm(1.0), optax.adamw(optax.warmup_cosine_decay_schedule(0, 1e-3, 2, 10))),
+               optax.sgd(0.1, momentum=0.9), optax.adam(1e-3), optax.rmsprop(1e-3), optax.adafactor(1e-3), optax.lion(1e-3)]
+        return [tx.init(params) for tx in txs]
+
+    yield from each("optax states", opt_states)
+    from flax import nnx
+
+    class Net(nnx.Module):
+        def __init__(self, rngs):
+            self.l1 = nnx.Linear(3, 4, rngs=rngs)
+            self.bn = nnx.BatchNorm(4, rngs=rngs)
+            self.drop = nnx.Dropout(0.1, rngs=rngs)
+
+    def state():
+        st = nnx.state(Net(nnx.Rngs(0)))
+        return [st, nnx.to_pure_dict(st)]
+
+    yield from each("flax nnx", state)
