@@ -78,7 +78,7 @@ REBUILDER = re.compile(r"^(_rebuild|_reconstruct|_unpickle|__pyx_unpickle_|_new_
 # short (wall time is only a watchdog, WATCHDOG times the budget, for what hangs without computing).
 IMPORT_SECONDS = 30  # one module's import
 # A library's whole walk (others: DEFAULT_WALK_SECONDS): a guard, several times what a walk takes.
-WALK_SECONDS = {"transformers": 3600, "torch": 900}
+WALK_SECONDS = {"transformers": 3600, "torch": 900, "astropy": 900}
 DEFAULT_WALK_SECONDS = 300
 WATCHDOG = 10
 # Leaf modules a library's own import structure leaves out: transformers' modular_<model>.py are the
@@ -637,7 +637,10 @@ def main(out: str) -> None:
     rewalk = os.environ.get("ALLOWLIST_REWALK")  # generate.py --rewalk: one library's walk again, the rest kept
     if rewalk:
         only = rewalk
-        kept = without_walk(json.loads(Path(out).read_text()), rewalk)
+        previous = json.loads(Path(out).read_text())
+        kept = without_walk(previous, rewalk)
+        # the versions the samples recorded of libraries outside LIBRARIES (spaCy's confection) stay too
+        libraries.update({lib: v for lib, v in previous["libraries"].items() if lib not in libraries})
         names.update(kept["names"])
         excluded.update(kept["excluded"])
         failures.extend(kept["failures"])

@@ -290,6 +290,21 @@ AREAS: dict[str, str] = {
     "jax.experimental.topologies": "compiles for device topologies",
     "flax.training.checkpoints": "reads and writes checkpoint files (and restores them through orbax)",
     "flax.io": "file I/O",
+    "srsly.cloudpickle": "pickles functions and classes by value and rebuilds them from code",
+    "srsly._pickle_api": "nested deserialization (cloudpickle)",
+    "srsly.ruamel_yaml": "a YAML loader that constructs objects by tag",
+    "srsly._yaml_api": "YAML loading",
+    "srsly.msgpack": "an unpacker reads the stream it is given and calls the hooks it holds for each object",
+    "spacy.cli": "command-line tools: downloads and subprocesses",
+    "astropy.io": "file readers and writers (FITS, VOTable, ASCII tables, HDF5, ...)",
+    "astropy.samp": "the SAMP messaging hub and clients: network",
+    "astropy.utils.data": "downloads and the download cache",
+    "astropy.utils.iers": "downloads Earth-orientation tables",
+    "astropy.config": "reads and writes configuration files",
+    "astropy.extern.configobj": "configuration files (and unrepr's expression building)",
+    "astropy.cosmology._src.io": "cosmology readers and writers",
+    "igraph.remote": "streams graphs to remote services",
+    "pyproj.sync": "downloads transformation grids",
 }
 del AREAS["keras.src.backend.numpy"], AREAS["joblib"]
 
