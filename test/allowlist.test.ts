@@ -418,6 +418,95 @@ describe("data/allowlist.json", () => {
     assert.equal(allowEntry("regex._regex.compile"), undefined);
   });
 
+  test("torchaudio is in it (Debian's 0.13): the models and transforms its whole-saved modules name, not its I/O", () => {
+    // A fourth precision corpus' torchaudio models and transforms, saved whole, blocked for want of these.
+    assert.ok(allowlist().libraries.torchaudio?.includes("0.13.1"), "torchaudio 0.13.1 was not introspected");
+    const expected: [string, AllowKind][] = [
+      ["torchaudio.models.conformer.Conformer", "class"],
+      ["torchaudio.models.wav2vec2.model.Wav2Vec2Model", "class"],
+      ["torchaudio.models.wav2vec2.components.SelfAttention", "class"],
+      ["torchaudio.models._hdemucs.HDemucs", "class"],
+      ["torchaudio.transforms._transforms.MelSpectrogram", "class"],
+      ["torchaudio.transforms._transforms.Resample", "class"],
+    ];
+    assert.deepEqual(notOfKind(expected), []);
+    // StreamReader opens the file, stream or URL it is given through FFmpeg; the RNN-T bundle's token processor
+    // opens its SentencePiece model file: the screen keeps torchaudio's I/O and pipelines out as areas.
+    for (const q of ["torchaudio.io._stream_reader.StreamReader", "torchaudio.io._stream_writer.StreamWriter",
+      "torchaudio.pipelines.rnnt_pipeline._SentencePieceTokenProcessor"]) assert.equal(allowEntry(q), undefined, q);
+  });
+
+  test("JAX, flax and optax are in it: pickled jax arrays, PRNG keys, optax states and nnx states, not JAX's compiler", () => {
+    for (const [lib, version] of [["jax", "0.10.2"], ["flax", "0.12.8"], ["optax", "0.2.8"]]) {
+      assert.ok(allowlist().libraries[lib]?.includes(version), `${lib} ${version} was not introspected`);
+    }
+    const expected: [string, AllowKind][] = [
+      ["jax._src.array._reconstruct_array", "function"],
+      ["jax._src.random.prng.PRNGKeyArray", "class"],
+      ["jax._src.random.prng.PRNGImpl", "class"],
+      ["jax._src.random.threefry2x32.threefry_split", "function"],
+      ["optax._src.transform.ScaleByAdamState", "class"],
+      ["optax._src.base.EmptyState", "class"],
+      ["flax.nnx.statelib.State", "class"],
+      ["flax.nnx.variablelib.Param", "class"],
+    ];
+    assert.deepEqual(notOfKind(expected), []);
+    // jax.Array's rebuilder calls its NumPy rebuilder and hands the array state to the result's __setstate__:
+    // the engine follows both, as for dill's _create_array.
+    const rebuild = allowEntry("jax._src.array._reconstruct_array");
+    assert.deepEqual([rebuild?.calls, rebuild?.setstate], [[0], 2]);
+    // Deserializing exported StableHLO or compiled executables, compiling, host callbacks and cloudpickled
+    // colocated functions are screen areas: never walked, so never allowed.
+    const areas = ["jax._src.export", "jax.experimental.serialize_executable", "jax._src.compiler", "jax._src.stages",
+      "jax._src.interpreters", "jax._src.callback", "jax.experimental.colocated_python", "jax._src.compilation_cache", "flax.training.checkpoints"];
+    for (const module of Object.keys(allowlist().modules)) {
+      assert.ok(!areas.some((a) => module === a || module.startsWith(`${a}.`)), `${module} is allowlisted`);
+    }
+  });
+
+  test("arch, astropy, gymnasium, igraph, rustworkx, geopandas/shapely, ml_collections, rank_bm25, bm25s, tiktoken are in it; sympy and cloudpickle stay out", () => {
+    for (const [lib, version] of [["arch", "8.0.0"], ["astropy", "8.0.1"], ["spacy", "3.8.16"], ["thinc", "8.3.13"], ["gymnasium", "1.3.0"],
+      ["igraph", "1.0.0"], ["shapely", "2.1.2"], ["tiktoken", "0.14.0"]]) {
+      assert.ok(allowlist().libraries[lib]?.includes(version), `${lib} ${version} was not introspected`);
+    }
+    const expected: [string, AllowKind][] = [
+      ["arch.univariate.base.ARCHModelResult", "class"],
+      ["arch.univariate.volatility.GARCH", "class"],
+      ["arch.univariate.recursions.__pyx_unpickle_GARCHUpdater", "cython"],
+      ["astropy.units.quantity.Quantity", "class"],
+      ["astropy.time.core.Time", "class"],
+      ["astropy.coordinates.sky_coordinate.SkyCoord", "class"],
+      ["astropy.modeling.functional_models.Gaussian1D", "class"],
+      ["gymnasium.spaces.box.Box", "class"],
+      ["gymnasium.envs.registration.EnvSpec", "class"],
+      ["igraph.Graph", "class"],
+      ["rustworkx.PyDiGraph", "class"],
+      ["geopandas.geodataframe.GeoDataFrame", "class"],
+      ["shapely.io.from_wkb", "function"],
+      ["ml_collections.config_dict.config_dict.ConfigDict", "class"],
+      ["tiktoken.core.Encoding", "class"],
+      ["thinc.model.Model", "class"],
+    ];
+    assert.deepEqual(notOfKind(expected), []);
+    // rank_bm25's constructors tokenize the corpus in a process pool: restored, never called.
+    assert.equal(allowEntry("rank_bm25.BM25Okapi")?.notCalled, true);
+    // sympy is a screen area (constructing an expression sympifies strings, which evaluates them): every name its
+    // pickles use is excluded, none allowed. spaCy's StringStore is a compiled class the screen cannot read, and
+    // astropy's Table restores a formatter that reaches os.system: left out, so those pickles still block.
+    for (const q of ["sympy.core.add.Add", "sympy.core.symbol.Symbol", "sympy.functions.elementary.trigonometric.sin",
+      "spacy.strings.StringStore", "astropy.table.table.Table"]) {
+      assert.equal(allowEntry(q), undefined, q);
+      assert.ok(exclusionOf(q), `${q}: no recorded exclusion`);
+    }
+    // srsly pickles by value through its cloudpickle, and reads YAML and msgpack with hooks; astropy's file readers,
+    // downloads and SAMP hub: screen areas, never allowed.
+    const areas = ["sympy", "srsly.cloudpickle", "srsly.ruamel_yaml", "srsly.msgpack", "spacy.cli", "astropy.io", "astropy.samp",
+      "astropy.utils.data", "igraph.remote"];
+    for (const module of Object.keys(allowlist().modules)) {
+      assert.ok(!areas.some((a) => module === a || module.startsWith(`${a}.`)), `${module} is allowlisted`);
+    }
+  });
+
   test("Debian's libraries: what may be stored but not called, and the load paths kept out", () => {
     // gensim's constructors train (corpus files, threads, processes): its classes are restored from a pickle, never called.
     for (const q of ["gensim.models.word2vec.Word2Vec", "gensim.models.doc2vec.Doc2Vec", "gensim.models.ldamulticore.LdaMulticore",
