@@ -13,7 +13,7 @@ installs the missing ones). Takes about an hour and a half on two cores, most of
 module of torch and transformers; the venvs are /tmp/al-a, /tmp/al-b, /tmp/al-debian and /tmp/al-c and each
 keeps its introspection output there, so that --reuse re-merges in seconds.
 
-    --venv DIR=REQUIREMENTS   a venv to introspect (repeatable; default: the four of DEFAULT_VENVS)
+    --venv DIR=REQUIREMENTS   a venv to introspect (repeatable; default: the seven of DEFAULT_VENVS)
     --curated-only            write only the CURATED part and the compat tables (no venvs needed)
     --reuse                   merge the venvs' last introspection output (<venv>/allowlist-introspect.json)
     --rewalk DISTRIBUTION     with --reuse: walk this library's modules again in the venvs that have it
@@ -60,7 +60,10 @@ PYENV = Path("/root/.pyenv/versions")
 # XGBoost, imbalanced-learn); a fourth with transformers 4.57 (and tokenizers 0.22), which wrote most
 # of the transformers pickles there are: its class paths differ from 5.x's (BertSdpaSelfAttention,
 # tokenization_utils.Trie). It needs huggingface-hub<1.0, which the package index lacks: its
-# requirements install without dependency resolution and drop that bound (merge.unpin).
+# requirements install without dependency resolution and drop that bound (merge.unpin). Three more add
+# libraries a precision corpus found unknown, each walking and sampling only those ("# walk:", "# sample:"):
+# torchaudio 0.13 over Debian's python3 (d); spaCy/thinc, arch, astropy, sympy, geopandas/shapely/pyproj,
+# igraph, rustworkx, gymnasium, ml_collections, rank_bm25, bm25s and tiktoken (e); JAX, flax and optax (f).
 DEFAULT_VENVS = [("/tmp/al-a", "requirements-a.txt"), ("/tmp/al-b", "requirements-b.txt"),
                  ("/tmp/al-debian", "requirements-debian.txt"), ("/tmp/al-c", "requirements-c.txt"),
                  ("/tmp/al-d", "requirements-d.txt"), ("/tmp/al-e", "requirements-e.txt"), ("/tmp/al-f", "requirements-f.txt")]
