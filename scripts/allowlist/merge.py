@@ -374,12 +374,25 @@ def propagate_not_called(entries: dict[str, dict], bases: dict[str, list[str]]) 
 # ------------------------------------------------------------------ forwarding classes
 
 
+# Classes whose own attribute code answers BUILD's lookup of __setstate__ but was read and found to
+# hand no name on to what the instance holds, with why (introspect.forwarding cannot tell).
+NOT_FORWARDING = {
+    name: "its __getattr__ serves time scales and formats by fixed names (SCALES, FORMATS) and otherwise "
+          "falls back to the normal lookup; the one object it returns, a replica of itself for a scale, is not callable"
+    for name in ("astropy.time.core.TimeBase", "astropy.time.core.Time", "astropy.time.core.TimeDelta")
+}
+
+
 def mark_forwards(entries: dict[str, dict], forwards) -> list[str]:
     """Marks "forwards" (the entry's last field) on every class entry whose module.name is in forwards,
     and returns those it marked. A forwarding class answers BUILD's lookup of __setstate__ with its own
-    __getattr__/__getattribute__ (introspect.forwarding): what it holds may receive BUILD's state."""
+    __getattr__/__getattribute__ (introspect.forwarding): what it holds may receive BUILD's state.
+    NOT_FORWARDING's classes are left unmarked (and their marks removed)."""
     marked = []
     for k, e in entries.items():
+        if k.replace("\0", ".") in NOT_FORWARDING:
+            e.pop("forwards", None)
+            continue
         if e["kind"] == "class" and not e.get("forwards") and k.replace("\0", ".") in forwards:
             e["forwards"] = True
             marked.append(k.replace("\0", "."))
@@ -412,11 +425,16 @@ def forwards_committed(runs: list[Path]) -> None:
                 qualified = f"{module}.{name}"
                 if entry.get("forwards") and qualified not in forwards:
                     unconfirmed.append(qualified)
+                had = bool(entry.get("forwards"))
                 if mark_forwards({f"{module}\0{name}": entry}, forwards):
                     names[name] = entry
                     edited.add(top)
                     per_lib[m["lib"]] = per_lib.get(m["lib"], 0) + 1
                     print(f"forwards: {qualified} (through {forwards[qualified]})")
+                elif had and not entry.get("forwards"):  # NOT_FORWARDING: written back as a run writes it
+                    names[name] = entry if len(entry) > 1 else entry["kind"]
+                    edited.add(top)
+                    print(f"not forwarding: {qualified} ({NOT_FORWARDING[qualified]})")
     for top in sorted(edited):
         (g.SHARDS / f"{top}.json").write_text(g.dumps_compact(shards[top]), newline="\n")
     missing = sorted(set(unresolved) - resolved)
