@@ -14,7 +14,7 @@
  */
 import { LIMITS } from "../limits.js";
 import { constantPayload, named, type Deferred, type Payload, type Skipped } from "./readBack.js";
-import { isSym, type CallResult, type Tuple, type Value } from "./values.js";
+import { count, isSym, type CallResult, type Tuple, type Value } from "./values.js";
 
 export const RESTORE_ARRAY = "pyarrow.lib._restore_array";
 
@@ -295,10 +295,6 @@ function literalList(v: Value | undefined): readonly Value[] | undefined {
   if (!isSym(v)) return undefined;
   if (v.t === "tuple") return v.items;
   return v.t === "list" && v.n === v.items.length ? v.items : undefined;
-}
-
-function count(v: Value | undefined): v is number {
-  return typeof v === "number" && Number.isSafeInteger(v) && v >= 0;
 }
 
 function sameLayout(a: Layout, b: Layout): boolean {

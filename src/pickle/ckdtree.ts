@@ -9,9 +9,9 @@
  * then read `data[indices[i]]` for i in a leaf's start_idx…end_idx and `maxes[split_dim]`.
  * (children is a count, used as a weight; the pointers are rebuilt, not read.)
  */
-import { count, type TreeCheck } from "./sklearnTrees.js";
+import type { TreeCheck } from "./sklearnTrees.js";
 import { arrayInts, type ArrayFacts, type DtypeFacts } from "./structures.js";
-import { isSym, type Value } from "./values.js";
+import { count, isSym, type Value } from "./values.js";
 
 /** scipy.spatial._ckdtree.cKDTree (scipy.spatial.ckdtree before 1.8) and KDTree, which subclasses it. */
 const CKDTREE = /^scipy\.spatial\.(?:_?ckdtree\.cKDTree|_kdtree\.KDTree)$/;

@@ -29,7 +29,7 @@
  * be checked, and is reported as such: a real one always is.
  */
 import { arrayInts, intAt, isIntDtype, type ArrayFacts, type DtypeFacts } from "./structures.js";
-import { dictGet, isSym, type Value } from "./values.js";
+import { count, dictGet, isSym, type Value } from "./values.js";
 
 const TREE = "sklearn.tree._tree.Tree";
 const PREDICTOR = "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor";
@@ -272,9 +272,4 @@ function fieldInts(data: Uint8Array, itemSize: number, n: number, f: Field): num
   const out: number[] = [];
   for (let i = 0; i < n; i++) out.push(intAt(view, i * itemSize + f.offset, f.dtype));
   return out;
-}
-
-/** A non-negative integer written in the pickle. */
-export function count(v: Value | undefined): v is number {
-  return typeof v === "number" && Number.isSafeInteger(v) && v >= 0;
 }

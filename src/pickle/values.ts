@@ -125,6 +125,11 @@ export type Sym =
 /** null is None; number covers ints and floats; bigint is a long outside the safe range. */
 export type Value = null | boolean | number | bigint | string | Sym;
 
+/** A non-negative integer written in the pickle. */
+export function count(v: Value | undefined): v is number {
+  return typeof v === "number" && Number.isSafeInteger(v) && v >= 0;
+}
+
 export function isSym(v: Value | undefined): v is Sym {
   return typeof v === "object" && v !== null;
 }
