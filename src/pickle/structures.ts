@@ -49,7 +49,8 @@ const VOID_DESCR = /^\|?([VS])(\d{1,6})$/;
 
 /**
  * What is inconsistent: an array against its own data, a sparse matrix's indices against its shape,
- * or an Arrow array's buffers, offsets or indices against its type and length (see arrow.ts).
+ * an Arrow array's buffers, offsets or indices against its type and length (see arrow.ts), or a
+ * compiled tree's nodes and indices against its size (sklearnTrees.ts, ckdtree.ts).
  */
 export interface StructureProblem {
   kind: "array" | "sparse" | "arrow" | "tree";
