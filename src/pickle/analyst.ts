@@ -9,7 +9,7 @@ import { TENSOR_REBUILDERS } from "../rules/callables.js";
 import type { ReportExtra } from "../formats/context.js";
 import type { RuleId } from "../rules/catalogue.js";
 import type { BuildDirective, IssueKind, MachineObserver, StreamOutcome } from "./machine.js";
-import { judge, qualified, type JudgeOptions, type Judgement } from "./judge.js";
+import { importedName, judge, type JudgeOptions, type Judgement } from "./judge.js";
 import { joblibDirective, isJoblibWrapper } from "./joblib.js";
 import { RECONSTRUCTORS, StructureFacts } from "./structures.js";
 import { stateProblem, type StateGuard } from "./stateGuards.js";
@@ -688,8 +688,8 @@ export class PickleAnalyst implements MachineObserver {
    */
   private convention(fn: GlobalRef, c: CallResult): boolean {
     // Checked by name first: this runs for every call of a dense pickle.
-    if (fn.name === "_load_type" && qualified(fn.module, fn.name) === "dill._dill._load_type") return this.dillType(c);
-    if (fn.name !== "getattr" || c.kind !== "REDUCE" || qualified(fn.module, fn.name) !== "builtins.getattr") return false;
+    if (fn.name === "_load_type" && importedName(fn) === "dill._dill._load_type") return this.dillType(c);
+    if (fn.name !== "getattr" || c.kind !== "REDUCE" || importedName(fn) !== "builtins.getattr") return false;
     const args = positional(c);
     const [target, attr] = args ?? [];
     const owner = args?.length === 2 && typeof attr === "string" ? this.classOf(target) : undefined;
@@ -739,16 +739,16 @@ export class PickleAnalyst implements MachineObserver {
     if (!isSym(v)) return undefined;
     if (v.t === "global") {
       const j = this.judgementOf(v);
-      const name = qualified(v.module, v.name);
+      const name = importedName(v);
       return j.kind === "allow" || BUILTIN_DATA_TYPES.has(name) ? { name, isClass: true, entry: j.kind === "allow" ? j.entry : undefined } : undefined;
     }
     if (v.t !== "call" || !isSym(v.fn) || v.fn.t !== "global" || !this.madeByAllowed(v)) return undefined;
-    const maker = qualified(v.fn.module, v.fn.name);
+    const maker = importedName(v.fn);
     const classArgument = INSTANCE_MAKERS.get(maker);
     const cls = classArgument === undefined ? v.fn : positional(v)?.[classArgument];
     if (!isSym(cls) || cls.t !== "global") return undefined;
     const j = this.judgementOf(cls);
-    return j.kind === "allow" && j.entry?.kind === "class" ? { name: qualified(cls.module, cls.name), isClass: false, entry: j.entry } : undefined;
+    return j.kind === "allow" && j.entry?.kind === "class" ? { name: importedName(cls), isClass: false, entry: j.entry } : undefined;
   }
 
   /** The judgement of an imported name: the one made when it was imported, judged afresh only past the distinct-name bound. */
@@ -761,7 +761,7 @@ export class PickleAnalyst implements MachineObserver {
     // A memoized import is one GlobalRef used by every call through it: its name is built once.
     let u = this.byRef.get(g);
     if (!u) {
-      const key = qualified(g.module, g.name);
+      const key = importedName(g);
       u = this.uses.get(key);
       if (!u) {
         if (this.uses.size >= LIMITS.pickleMaxDistinctGlobals) {
@@ -990,7 +990,7 @@ export class PickleAnalyst implements MachineObserver {
  */
 function madeWith(c: CallResult): { args: readonly Value[] | undefined; keywords: Value | undefined } {
   const args = positional(c);
-  switch (isSym(c.fn) && c.fn.t === "global" ? qualified(c.fn.module, c.fn.name) : "") {
+  switch (isSym(c.fn) && c.fn.t === "global" ? importedName(c.fn) : "") {
     case "copyreg._reconstructor":
       return { args: args?.slice(2), keywords: undefined };
     case "copyreg.__newobj__":
@@ -1025,7 +1025,7 @@ const STATE_ON_ARGUMENT: ReadonlyMap<string, number> = new Map([["torch._utils._
 /** The qualified name of the global a value is, or of the global whose call made it. */
 function globalName(v: Value | undefined, made: boolean): string | undefined {
   const g = made ? (isSym(v) && v.t === "call" ? v.fn : undefined) : v;
-  return isSym(g) && g.t === "global" ? qualified(g.module, g.name) : undefined;
+  return isSym(g) && g.t === "global" ? importedName(g) : undefined;
 }
 
 const TORCH_REBUILDER = /^torch\.(?:_utils\._rebuild_|_tensor\._rebuild_from_type)/;
@@ -1198,7 +1198,7 @@ function rangeLength(args: readonly Value[] | undefined): number | undefined {
 function rangeOf(v: Value | undefined): number | undefined {
   // Protocols 0 to 2 name it __builtin__.xrange, which Python 3 loads as builtins.range.
   if (!isSym(v) || v.t !== "call" || !isSym(v.fn) || v.fn.t !== "global" || (v.fn.name !== "range" && v.fn.name !== "xrange")) return undefined;
-  if (qualified(v.fn.module, v.fn.name) !== "builtins.range") return undefined;
+  if (importedName(v.fn) !== "builtins.range") return undefined;
   return rangeLength(positional(v)) ?? Infinity;
 }
 

@@ -6,6 +6,7 @@
 import { own } from "../own.js";
 import { allowEntry, allowlistIndex, type AllowEntry } from "../rules/allowlist.js";
 import { DENY_MODULES, DENY_NAMES, TORCHSCRIPT_CLASS_PREFIX, type DenyEntry } from "../rules/callables.js";
+import type { GlobalRef } from "./values.js";
 
 export type Judgement =
   | { kind: "allow"; entry?: AllowEntry }
@@ -47,6 +48,11 @@ export function normalName(module: string, name: string): { module: string; name
 export function qualified(module: string, name: string): string {
   const n = normalName(module, name);
   return `${n.module}.${n.name}`;
+}
+
+/** qualified() of an import, computed once per GlobalRef: a memoized class is asked per object it makes. */
+export function importedName(g: GlobalRef): string {
+  return (g.normalName ??= qualified(g.module, g.name));
 }
 
 export function judge(rawModule: string, rawName: string, opts: JudgeOptions): Judgement {

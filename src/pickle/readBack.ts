@@ -6,7 +6,7 @@
  * with them read back from the source, one structure at a time within a bound.
  */
 import { LIMITS } from "../limits.js";
-import { qualified } from "./judge.js";
+import { importedName } from "./judge.js";
 import { isSym, type BigConstant, type CallResult, type Value } from "./values.js";
 
 /**
@@ -63,7 +63,7 @@ export function constantPayload(b: Value | undefined): Payload | undefined {
 }
 
 /** An import of exactly `name` (under any name the unpickler maps to it). */
-export const named = (name: string) => (fn: Value): boolean => isSym(fn) && fn.t === "global" && qualified(fn.module, fn.name) === name;
+export const named = (name: string) => (fn: Value): boolean => isSym(fn) && fn.t === "global" && importedName(fn) === name;
 
 /**
  * Runs each deferred check with the bytes it wants read back: at most LIMITS.readBackMaxBytes for

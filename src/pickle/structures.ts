@@ -17,7 +17,7 @@ import { ArrowArrays, deferredArrow, RESTORE_ARRAY } from "./arrow.js";
 import { isJoblibWrapper } from "./joblib.js";
 import { constantPayload, type Deferred, type Payload, type Skipped } from "./readBack.js";
 import { ckdtreeStructure } from "./ckdtree.js";
-import { qualified } from "./judge.js";
+import { importedName } from "./judge.js";
 import { sklearnStructure, type TreeCheck } from "./sklearnTrees.js";
 import { bytesPayloads, dictEntries, dictGet, isSym, type CallResult, type Dict, type Value } from "./values.js";
 
@@ -46,6 +46,7 @@ const SPARSE = /^scipy\.sparse\.(?:_?(csr|csc|coo))\.\1_(?:matrix|array)$/;
 const FIXED_DESCR = /^[<>|=]?([biufc])(\d{1,2})$/;
 /** 'V64': a void (structured) dtype, whose size and fields its BUILD sets; 'S1': a bytes dtype, whose size it sets. */
 const VOID_DESCR = /^\|?([VS])(\d{1,6})$/;
+
 
 /**
  * What is inconsistent: an array against its own data, a sparse matrix's indices against its shape,
@@ -246,9 +247,9 @@ function made(targetName: string, target: CallResult): { name: string; args: rea
   const args = isSym(target.args) && target.args.t === "tuple" ? target.args.items : [];
   const [cls, ...rest] = args;
   if ((targetName !== "copyreg.__newobj__" && targetName !== "copyreg.__newobj_ex__") || !isSym(cls) || cls.t !== "global") return { name: targetName, args };
-  if (targetName === "copyreg.__newobj__") return { name: qualified(cls.module, cls.name), args: rest };
+  if (targetName === "copyreg.__newobj__") return { name: importedName(cls), args: rest };
   const [given] = rest;
-  return { name: qualified(cls.module, cls.name), args: isSym(given) && given.t === "tuple" ? given.items : [] };
+  return { name: importedName(cls), args: isSym(given) && given.t === "tuple" ? given.items : [] };
 }
 
 /** The integers of an array of integer dtype (undefined for any other dtype). */

@@ -17,6 +17,8 @@ export interface GlobalRef {
   via: "GLOBAL" | "STACK_GLOBAL" | "INST";
   /** A class allowlisted to be constructed, never called at load (the observer says so at import). */
   neverCalled: boolean;
+  /** The normalised qualified name, once asked (judge.ts importedName): rules ask it per object. */
+  normalName: string | undefined;
 }
 
 /** An import whose module or name was not a constant string (P4): unknowable statically. */
@@ -205,6 +207,7 @@ class Call implements CallResult {
 class Global implements GlobalRef {
   readonly t = "global";
   neverCalled = false;
+  normalName: string | undefined = undefined;
   constructor(
     public module: string,
     public name: string,
