@@ -132,6 +132,8 @@ export interface MachineObserver {
 const SETSTATE = "__setstate__";
 /** The methods APPEND(S) and ADDITEMS look up on an object that is not a list or set. */
 const ITEM_METHODS: ReadonlySet<string> = new Set(["append", "extend", "add"]);
+/** Bit n set when some name in ITEM_METHODS is n characters long: a test that skips most keys before the set lookup. */
+const ITEM_METHOD_LENGTHS = [...ITEM_METHODS].reduce((bits, m) => bits | (1 << m.length), 0);
 
 export interface MachineOptions {
   /**
@@ -841,7 +843,8 @@ export class Machine {
   private noteMethodKeys(kv: readonly Value[], from: number, to: number): void {
     for (let i = from; i < to && !this.methodKeyed; i += 2) {
       const k = kv[i]!;
-      this.methodKeyed = typeof k === "string" ? ITEM_METHODS.has(k) : !isPlain(k);
+      // The length first: this runs for every key a dense pickle sets.
+      this.methodKeyed = typeof k === "string" ? k.length < 31 && ((ITEM_METHOD_LENGTHS >> k.length) & 1) === 1 && ITEM_METHODS.has(k) : !isPlain(k);
     }
   }
 
