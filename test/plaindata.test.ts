@@ -14,6 +14,8 @@ import fc from "fast-check";
 import { scanPickle } from "../src/formats/pickle.js";
 import { LIMITS } from "../src/limits.js";
 import { Machine, type IssueKind, type MachineObserver, type StreamOutcome } from "../src/pickle/machine.js";
+import { PickleAnalyst, silentCallee } from "../src/pickle/analyst.js";
+import { allowEntry, allowlist } from "../src/rules/allowlist.js";
 import { provePlainData } from "../src/pickle/plainData.js";
 import { StreamReader } from "../src/pickle/reader.js";
 import { PLAIN_DATA, isSym } from "../src/pickle/values.js";
@@ -23,7 +25,7 @@ import { RecordingContext } from "./support/context.js";
 import { SparseSource } from "./support/sparseSource.js";
 import { applyMutations, mutationArb } from "./support/mutate.js";
 import { WATCHDOG_MS } from "./support/timeout.js";
-import { OP, assemble, global, str, u32, u64 } from "./support/pickle.js";
+import { OP, assemble, global, stackGlobal, str, u32, u64 } from "./support/pickle.js";
 
 const SEED = process.env.FUZZ_SEED !== undefined ? Number(process.env.FUZZ_SEED) : 20261126;
 // Counterexamples are long byte arrays: the assertion message carries their hex instead.
@@ -332,5 +334,170 @@ describe("the proof in the scan", () => {
     await scanPickle(new BufferSource("two.pkl", cat(data, code)), ctx);
     assert.ok(ctx.rules().includes("MG100"), JSON.stringify(ctx.reports));
     assert.ok(ctx.rules().includes("MG114"), JSON.stringify(ctx.reports));
+  });
+});
+
+// ---- calls the analyst says nothing of
+
+const JUDGING = { torchscript: false } as const;
+
+/**
+ * agree() for streams that may import and call: the proof asks a PickleAnalyst which imports it may
+ * call (callsSilently), and a stream it proves must be one the machine, observed by a PickleAnalyst,
+ * runs to STOP at the same byte with the same imports and calls and no report at all.
+ */
+async function agreeSilently(bytes: Uint8Array, mustProve = false): Promise<boolean> {
+  const source = new BufferSource("t.pkl", bytes);
+  const asked = new PickleAnalyst(() => undefined, JUDGING);
+  const reader = new StreamReader(source, 0);
+  const proven = await provePlainData(reader, { silent: (module, name) => asked.callsSilently(module, name) });
+  const reports: string[] = [];
+  const analyst = new PickleAnalyst((rule, message) => reports.push(`${rule} ${message}`), JUDGING);
+  // No memo budget: past its retention bound the machine drops every value that is not plain data, the hardest case for the proof.
+  const machine = await new Machine(new StreamReader(source, 0), analyst, 0, { memoBudget: 0 }).run();
+  analyst.flush();
+  const hex = Buffer.from(bytes.subarray(0, 200)).toString("hex");
+  if (proven === undefined) {
+    tally.unproven++;
+    assert.equal(reader.pos, 0, `an unproven stream leaves the reader at its start (hex ${hex})`);
+    assert.ok(!mustProve, `left unproven; the machine reported ${JSON.stringify(reports)} (hex ${hex})`);
+    return false;
+  }
+  tally.proven++;
+  const seen = { stopped: machine.stopped, end: machine.end, effects: machine.effects, reports };
+  assert.deepEqual(seen, { stopped: true, end: proven.end, effects: proven.effects, reports: [] }, `proven, but the machine disagrees (hex ${hex})`);
+  return true;
+}
+
+/** Allowlisted value classes the analyst says nothing of calling on constants, and names it judges (or that are not allowlisted). */
+const SILENT = [["datetime", "date"], ["datetime", "datetime"], ["decimal", "Decimal"], ["fractions", "Fraction"], ["__builtin__", "complex"]] as const;
+const NOT_SILENT = [["os", "system"], ["builtins", "getattr"], ["builtins", "bytes"], ["builtins", "range"], ["collections", "OrderedDict"], ["numpy", "dtype"], ["functools", "partial"], ["torch._utils", "_rebuild_tensor_v2"], ["torch.nn", "Linear"], ["copyreg", "_reconstructor"]] as const;
+
+/** Constants as a call's arguments: every kind, with big and odd values (a size an allocating callee would read among them). */
+const CONSTANTS: Buffer[] = [
+  b(OP.NONE),
+  b(OP.NEWTRUE),
+  b(OP.BININT1, 0),
+  cat(b(OP.BININT), le(4, -1)),
+  cat(b(OP.BININT), le(4, 0x7fffffff)),
+  b(OP.LONG1, 6, 0, 0, 0, 0, 0, 1), // 2**40
+  cat(b(OP.LONG1, 9), Buffer.from([0, 0, 0, 0, 0, 0, 0, 0, 0x40])), // 2**70
+  cat(b(OP.BINFLOAT), float(1e308)),
+  cat(b(OP.BINFLOAT), float(Number.NaN)),
+  str(""),
+  str("x".repeat(200)),
+  str("__reduce__"),
+  Buffer.from("S'abc'\n", "latin1"),
+  b(OP.SHORT_BINBYTES, 4, 7, 0xea, 1, 2),
+  cat(b(OP.BINBYTES), u32(3), b(1, 2, 3)),
+  b(OP.SHORT_BINSTRING, 2, 0x68, 0x69),
+];
+/** Argument tuples of those constants. */
+const ARG_TUPLES: Buffer[] = [b(OP.EMPTY_TUPLE), ...CONSTANTS.map((c) => cat(c, b(OP.TUPLE1))), cat(CONSTANTS[5]!, CONSTANTS[6]!, b(OP.TUPLE2)), cat(CONSTANTS[4]!, CONSTANTS[5]!, CONSTANTS[9]!, b(OP.TUPLE3)), cat(b(OP.MARK), ...CONSTANTS, b(OP.TUPLE))];
+
+const importArb = (names: readonly (readonly [string, string])[]): fc.Arbitrary<Buffer> =>
+  fc.tuple(fc.constantFrom(...names), fc.boolean()).map(([[m, n], stack]) => (stack ? stackGlobal(m, n) : global(m, n)));
+const argsArb = fc.constantFrom(...ARG_TUPLES);
+
+/** Values that hold silent calls' results, with the shapes picklers write (the class memoized once, then fetched). */
+function callValuesArb(faults: boolean): fc.Arbitrary<Buffer> {
+  const call = fc.oneof(
+    fc.tuple(importArb(SILENT), argsArb).map(([fn, args]) => cat(fn, args, b(OP.REDUCE))),
+    fc.tuple(importArb(SILENT), argsArb, argsArb).map(([fn, a1, a2]) => cat(fn, b(OP.BINPUT, 200), a1, b(OP.REDUCE, OP.BINGET, 200), a2, b(OP.REDUCE, OP.TUPLE2))),
+    fc.tuple(importArb(SILENT), argsArb).map(([fn, args]) => cat(fn, b(OP.MEMOIZE), args, b(OP.MEMOIZE, OP.REDUCE, OP.MEMOIZE))),
+  );
+  const abused: fc.Arbitrary<Buffer>[] = [
+    importArb(NOT_SILENT).chain((fn) => argsArb.map((args) => cat(fn, args, b(OP.REDUCE)))),
+    // A result called, given items or state, or passed to another call.
+    call.map((c) => cat(c, b(OP.EMPTY_TUPLE, OP.REDUCE))),
+    call.map((c) => cat(c, b(OP.EMPTY_DICT, OP.BUILD))),
+    call.map((c) => cat(c, b(OP.NONE, OP.APPEND))),
+    call.map((c) => cat(c, b(OP.NONE, OP.NONE, OP.SETITEM))),
+    fc.tuple(importArb(SILENT), call).map(([fn, c]) => cat(fn, c, b(OP.TUPLE1, OP.REDUCE))),
+    // Arguments that are not constants spelt out in place.
+    fc.tuple(importArb(SILENT), argsArb).map(([fn, args]) => cat(fn, b(OP.EMPTY_LIST, OP.TUPLE1, OP.REDUCE), args, b(OP.POP))),
+    fc.tuple(importArb(SILENT), argsArb).map(([fn, args]) => cat(args, b(OP.BINPUT, 201, OP.POP), fn, b(OP.BINGET, 201, OP.REDUCE))),
+    fc.tuple(importArb(SILENT)).map(([fn]) => cat(str("a"), b(OP.BINPUT, 202, OP.POP), fn, b(OP.BINGET, 202, OP.TUPLE1, OP.REDUCE))),
+    // STACK_GLOBAL operands that are not the last two str constants as written.
+    fc.constant(cat(str("datetime"), b(OP.BINPUT, 203, OP.POP, OP.BINGET, 203), str("date"), b(OP.STACK_GLOBAL, OP.EMPTY_TUPLE, OP.REDUCE))),
+    fc.constant(cat(str("datetime"), str("date"), b(OP.POP, OP.POP, OP.BININT1, 1, OP.BININT1, 2, OP.STACK_GLOBAL, OP.EMPTY_TUPLE, OP.REDUCE))),
+    fc.constant(cat(str("datetime"), str("x"), b(OP.POP), str("date"), b(OP.STACK_GLOBAL, OP.EMPTY_TUPLE, OP.REDUCE))),
+    fc.constant(cat(str("os"), str("datetime"), b(OP.POP, OP.POP), str("system"), b(OP.STACK_GLOBAL, OP.EMPTY_TUPLE, OP.REDUCE))),
+    fc.tuple(importArb(SILENT), argsArb).map(([fn, args]) => cat(fn, args, b(OP.NEWOBJ))),
+  ];
+  const value = fc.oneof(call, fc.array(call, { maxLength: 4 }).map((cs) => cat(b(OP.EMPTY_LIST, OP.MARK), ...cs, b(OP.APPENDS))), fc.tuple(scalarArb, call).map(([k, c]) => cat(b(OP.EMPTY_DICT), k, c, b(OP.SETITEM))));
+  return faults ? fc.oneof({ arbitrary: value, weight: 4 }, { arbitrary: fc.oneof(...abused), weight: 1 }) : value;
+}
+
+describe("calls the analyst says nothing of (records holding dates)", () => {
+  test("streams of silent calls on constants are proven, and the machine with the analyst runs them clean with the same imports and calls", async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 2, max: 5 }), fc.array(callValuesArb(false), { minLength: 1, maxLength: 6 }), async (proto, vs) => {
+        await agreeSilently(wholeStream(proto, cat(b(OP.EMPTY_LIST, OP.MARK), ...vs, b(OP.APPENDS))), true);
+      }),
+      params(1500),
+    );
+  });
+
+  test("results called, given items or state, passed on; callees and operands not as written: whatever is proven, the machine runs clean", async () => {
+    let proven = 0;
+    let unproven = 0;
+    await fc.assert(
+      fc.asyncProperty(fc.array(callValuesArb(true), { minLength: 1, maxLength: 3 }), fc.array(mutationArb, { maxLength: 1 }), async (vs, ms) => {
+        if (await agreeSilently(applyMutations(wholeStream(4, cat(b(OP.EMPTY_LIST, OP.MARK), ...vs, b(OP.APPENDS))), ms))) proven++;
+        else unproven++;
+      }),
+      params(4000),
+    );
+    assert.ok(proven > 300 && unproven > 300, `${proven} proven, ${unproven} unproven`);
+  });
+
+  test("every allowlisted name the analyst calls silent: called on constants of every kind, the machine reports nothing", async () => {
+    let names = 0;
+    for (const [module, m] of Object.entries(allowlist().modules)) {
+      for (const name of Object.keys(m.names)) {
+        const entry = allowEntry(`${module}.${name}`);
+        if (!entry || !silentCallee(`${module}.${name}`, entry)) continue;
+        names++;
+        const calls = ARG_TUPLES.map((args) => cat(b(OP.BINGET, 0), args, b(OP.REDUCE)));
+        const stream = cat(b(OP.PROTO, 2), global(module, name), b(OP.BINPUT, 0, OP.POP, OP.EMPTY_LIST, OP.MARK), ...calls, b(OP.APPENDS, OP.STOP));
+        await agreeSilently(stream, true);
+      }
+    }
+    assert.ok(names > 10_000, `only ${names} silent names`);
+  });
+
+  test("a class memoized once the memo is past its retention bound is not called by the proof (the machine may drop it)", async () => {
+    const late = assemble(OP.PROTO, 4, OP.NONE, Buffer.alloc(LIMITS.pickleMemoRetainAll, OP.MEMOIZE), OP.POP, global("datetime", "date"), OP.MEMOIZE, OP.POP, OP.LONG_BINGET, u32(LIMITS.pickleMemoRetainAll), OP.EMPTY_TUPLE, OP.REDUCE, OP.STOP);
+    assert.equal(await agreeSilently(late), false);
+    const early = assemble(OP.PROTO, 4, global("datetime", "date"), OP.MEMOIZE, OP.POP, OP.NONE, Buffer.alloc(LIMITS.pickleMemoRetainAll, OP.MEMOIZE), OP.POP, OP.BINGET, 0, OP.EMPTY_TUPLE, OP.REDUCE, OP.STOP);
+    assert.equal(await agreeSilently(early, true), true);
+  });
+
+  test("a call given a result fetched back from past the retention bound is left to the machine, which may have dropped that result", async () => {
+    const dropped = assemble(OP.PROTO, 4, global("datetime", "date"), OP.MEMOIZE, OP.POP, OP.NONE, Buffer.alloc(LIMITS.pickleMemoRetainAll, OP.MEMOIZE), OP.POP);
+    const made = assemble(OP.BINGET, 0, OP.EMPTY_TUPLE, OP.REDUCE, OP.MEMOIZE, OP.POP);
+    const passed = assemble(OP.BINGET, 0, OP.LONG_BINGET, u32(LIMITS.pickleMemoRetainAll + 1), OP.TUPLE1, OP.REDUCE, OP.STOP);
+    assert.equal(await agreeSilently(cat(dropped, made, passed)), false);
+  });
+
+  test("past a bound on distinct imports the stream is left to the machine", async () => {
+    const many = Array.from({ length: 70 }, (_, i) => cat(global("datetime", "date"), b(OP.POP), global(`mod${i}`, "x"), b(OP.POP)));
+    const fine = Array.from({ length: 70 }, () => cat(global("datetime", "date"), b(OP.EMPTY_TUPLE, OP.REDUCE, OP.POP)));
+    assert.equal(await agreeSilently(assemble(OP.PROTO, 2, OP.NONE, ...many, OP.STOP)), false);
+    assert.equal(await agreeSilently(assemble(OP.PROTO, 2, OP.NONE, ...fine, OP.STOP), true), true);
+  });
+
+  test("in the scan: records holding dates are proven (their value is PLAIN_DATA) with no finding; an organisation's deny of the class is still reported", async () => {
+    const record = (i: number): Buffer => cat(b(OP.EMPTY_DICT, OP.MARK), str("id"), b(OP.BININT1, i), str("when"), b(OP.BINGET, 0), b(OP.SHORT_BINBYTES, 4, 7, 0xea, 1, 1 + i), b(OP.TUPLE1, OP.REDUCE, OP.SETITEMS));
+    const bytes = cat(b(OP.PROTO, 4), stackGlobal("datetime", "date"), b(OP.BINPUT, 0, OP.POP, OP.EMPTY_LIST, OP.MARK), ...Array.from({ length: 20 }, (_, i) => record(i)), b(OP.APPENDS, OP.STOP));
+    const ctx = new RecordingContext();
+    const scanned = await scanPickle(new BufferSource("dates.pkl", bytes), ctx);
+    assert.deepEqual(ctx.reports, []);
+    assert.equal(scanned.value, PLAIN_DATA, "the records were not proven");
+    const denied = Object.assign(new RecordingContext(), { callables: { allow: new Set<string>(), deny: new Map([["datetime.date", { severity: "high" as const, reason: "not in our data" }]]) } });
+    const judged = await scanPickle(new BufferSource("dates.pkl", bytes), denied);
+    assert.notEqual(judged.value, PLAIN_DATA);
+    assert.ok(denied.reports.some((r) => r.message.includes("datetime.date")), JSON.stringify(denied.reports));
   });
 });

@@ -58,7 +58,7 @@ export async function scanPickle(source: ByteSource, ctx: ScanContext, options: 
     analyst.beginStream(streams > 0 || options.trailing ? "trailing" : options.tentative ? "tentative" : "sure");
     const reader = new StreamReader(source, offset);
     const mark = constants.mark();
-    let outcome = options.keepValue ? undefined : await provePlainData(reader, constants);
+    let outcome = options.keepValue ? undefined : await provePlainData(reader, { constants, silent: (module, name) => analyst.callsSilently(module, name) });
     if (!outcome) {
       constants.rewind(mark);
       outcome = await new Machine(reader, analyst, 0, { constants }).run();

@@ -9,9 +9,9 @@ import { TENSOR_REBUILDERS } from "../rules/callables.js";
 import type { ReportExtra } from "../formats/context.js";
 import type { RuleId } from "../rules/catalogue.js";
 import type { BuildDirective, IssueKind, MachineObserver, StreamOutcome } from "./machine.js";
-import { importedName, judge, type JudgeOptions, type Judgement } from "./judge.js";
+import { importedName, judge, qualified, type JudgeOptions, type Judgement } from "./judge.js";
 import { joblibDirective, isJoblibWrapper } from "./joblib.js";
-import { RECONSTRUCTORS, StructureFacts } from "./structures.js";
+import { RECONSTRUCTORS, StructureFacts, checksCall } from "./structures.js";
 import { stateProblem, type StateGuard } from "./stateGuards.js";
 import {
   FORGOTTEN,
@@ -161,6 +161,16 @@ export class PickleAnalyst implements MachineObserver {
   }
 
   // ---- machine events
+
+  /**
+   * Whether REDUCE calling `module`.`name` on constants (str, bytes, numbers, None, booleans) is a
+   * call this analyst says nothing of, whatever the constants (see silentCallee). The plain-data
+   * proof asks, to let records holding dates or decimals skip the machine.
+   */
+  callsSilently(module: string, name: string): boolean {
+    const j = judge(module, name, this.judging);
+    return j.kind === "allow" && j.entry !== undefined && silentCallee(qualified(module, name), j.entry);
+  }
 
   onImport(g: GlobalRef): boolean {
     this.use(g, "import");
@@ -1192,6 +1202,46 @@ function rangeLength(args: readonly Value[] | undefined): number | undefined {
   const [start, stop, step] = nums.length === 1 ? [0, nums[0]!, 1] : [nums[0]!, nums[1]!, nums[2] ?? 1];
   if (step === 0) return 0;
   return Math.max(0, Math.ceil((stop - start) / step));
+}
+
+/** Entry fields that only describe a name: any other gives its arguments, state or result a role the analyst follows. */
+const DESCRIPTIVE_FIELDS: ReadonlySet<string> = new Set(["kind", "lib", "versions", "why"]);
+
+/**
+ * Callables a rule here judges by name, whatever their entry says: the getattr and dill conventions,
+ * copyreg's and torch's instance makers, what sets attributes past __setstate__, the tensor
+ * rebuilders and what allocationOf and rangeOf read.
+ */
+const NAMED_CALLS: ReadonlySet<string> = new Set([
+  "builtins.getattr",
+  "dill._dill._load_type",
+  ...INSTANCE_MAKERS.keys(),
+  ...STATE_BYPASS.keys(),
+  ...STATE_ON_ARGUMENT.keys(),
+  ...TENSOR_REBUILDERS,
+  ...RECONSTRUCTORS,
+  "builtins.bytearray",
+  "builtins.bytes",
+  "numpy.ndarray",
+  "numpy.dtype",
+  "builtins.range",
+]);
+
+/**
+ * Whether REDUCE calling the allowlisted `name` with constant arguments leaves the analyst nothing
+ * to say, whatever their values: a class or function whose entry gives its arguments no role (none
+ * called, constructed, iterated or made state; not one only to be stored), judged by no rule by name,
+ * and not a torch layer (whose sizes are bounded). test/plaindata.test.ts runs every such name in the
+ * allowlist through the machine with constants of every kind, big and odd ones among them.
+ */
+export function silentCallee(name: string, entry: AllowEntry): boolean {
+  return (
+    (entry.kind === "class" || entry.kind === "function") &&
+    Object.keys(entry).every((field) => DESCRIPTIVE_FIELDS.has(field)) &&
+    !NAMED_CALLS.has(name) &&
+    !checksCall(name) &&
+    !name.startsWith("torch.nn.")
+  );
 }
 
 /** The length of `v` when it is a `range(...)` call (Infinity when its bounds are not constants), else undefined. */

@@ -1,9 +1,15 @@
 /**
  * A fast first pass that proves a pickle stream is plain data: constants and containers only, no
- * import, call, BUILD, extension or persistent id, and nothing the symbolic machine would report.
- * Such a stream cannot run code when loaded, so the machine need not build its values. Any doubt
- * (an opcode outside that set; a stream the machine would call broken, malformed, ambiguous or
- * over a limit) leaves the stream unproven, and the machine then reads it from its start.
+ * BUILD, extension or persistent id, and nothing the symbolic machine would report. Such a stream
+ * cannot run code when loaded, so the machine need not build its values. Any doubt (an opcode
+ * outside that set; a stream the machine would call broken, malformed, ambiguous or over a limit)
+ * leaves the stream unproven, and the machine then reads it from its start.
+ *
+ * Plain data may also hold values made by calls the analyst says nothing of: REDUCE of an imported
+ * name the caller vouches for (`silent`: an allowlisted value class such as datetime.date, whose
+ * entry gives its arguments no role) on a tuple of constants the stream spelt out in place. Records
+ * holding dates or decimals then skip the machine too. Such a result is only ever stored: calling it,
+ * giving it items or state, or passing it to another call leaves the stream to the machine.
  *
  * The machine's checks on data opcodes depend only on what kind of value sits in a stack slot or
  * memo entry (is the target of APPEND a list, is a dict key a list), so a type tag per slot is all
@@ -14,7 +20,7 @@ import { LIMITS } from "../limits.js";
 import { floatLine, intLine, longLine, memoKeyLine, quotedLine, rawUnicodeEscape, unescapePy } from "./literals.js";
 import { MIN_CONSTANT, type ConstantLog } from "./constants.js";
 import { HIGHEST_PROTOCOL, OP, OPERAND_BYTES } from "./opcodes.js";
-import { LINE_CHUNK, LINE_TOO_LONG, LINE_UNBUFFERED, lineEnd, lineText } from "./operands.js";
+import { LINE_CHUNK, LINE_TOO_LONG, LINE_UNBUFFERED, lineEnd, lineText, utf8 } from "./operands.js";
 import type { StreamOutcome } from "./machine.js";
 import type { StreamReader } from "./reader.js";
 import { PLAIN_DATA } from "./values.js";
@@ -23,19 +29,25 @@ import { PLAIN_DATA } from "./values.js";
 
 /**
  * Value kinds, as far as the machine's checks tell them apart (0 marks a memo key never stored).
- * OTHER is everything no check singles out: scalars, strings, bytes, tuples.
+ * SCALAR is a constant (number, str, bytes, None, bool); OTHER is anything else no check singles
+ * out (a tuple, a silent call's result).
  */
-const OTHER = 1;
+const SCALAR = 1;
 const LIST_KIND = 2;
 const DICT_KIND = 3;
 const SET_KIND = 4;
 const FROZENSET_KIND = 5;
+const OTHER = 6;
+/** A tuple of SCALARs, none fetched from the memo: what a silent call may be given. */
+const ARGS = 7;
+/** An import the caller vouches for (see PlainDataOptions.silent): REDUCE may call it. */
+const SILENT_CALLEE = 8;
 /**
  * Set on a kind fetched back from the memo. Past its retention bound the machine's memo holds a
  * placeholder for a container, and reports a write into it; picklers never write into a container
  * they fetched, so such a write leaves the stream to the machine.
  */
-const FETCHED = 8;
+const FETCHED = 16;
 
 /** How a run over the buffered bytes ended. */
 const STOPPED = 0;
@@ -57,6 +69,25 @@ const KEY_SLACK = 4096;
 const MAX_SAFE_HIGH = 0x1fffff;
 /** Constants the machine keeps in memory (longer ones it skips unread: noted by position here too). */
 const MAX_INLINE = LIMITS.pickleMaxInlineConstant;
+/**
+ * The machine keeps every memo entry until it holds this many; past it, an import stored there may
+ * be dropped (and calling it then is reported), so one memoized later is not callable here.
+ */
+const MEMO_RETAIN_ALL = LIMITS.pickleMemoRetainAll;
+/** Distinct imports a proof judges (asking `silent`) before it leaves the stream to the machine. */
+const MAX_NAMES = 64;
+/** Longest str constant kept as a possible STACK_GLOBAL operand (a module or attribute name is far shorter). */
+const MAX_NAME_BYTES = 256;
+
+export interface PlainDataOptions {
+  /** Notes str and bytes constants for dormant second stages (P22): a plain-data stream can still carry one. */
+  constants?: ConstantLog;
+  /**
+   * Whether REDUCE calling the import `module`.`name` on constants is a call the analyst says nothing
+   * of, whatever the constants (PickleAnalyst.callsSilently). Without it, an import leaves the stream to the machine.
+   */
+  silent?: (module: string, name: string) => boolean;
+}
 
 /**
  * Runs the proof over the stream at `r.pos`. Returns the stream's outcome when it is plain data and
@@ -64,8 +95,8 @@ const MAX_INLINE = LIMITS.pickleMaxInlineConstant;
  * undefined with `r` back at the stream's start, for the machine (its buffer is reused when the
  * proof gave up early, as it does at the first import of a model's pickle).
  */
-export function provePlainData(r: StreamReader, constants?: ConstantLog): Promise<StreamOutcome | undefined> {
-  return new PlainDataProof(r, constants).run();
+export function provePlainData(r: StreamReader, options: PlainDataOptions = {}): Promise<StreamOutcome | undefined> {
+  return new PlainDataProof(r, options.constants, options.silent).run();
 }
 
 class PlainDataProof {
@@ -82,11 +113,18 @@ class PlainDataProof {
   private memo: Uint8Array = new Uint8Array(256);
   private memoCount = 0;
   private frameEnd = -1;
+  /** Imports and calls run, counted as the machine counts its effects. */
+  private effects = 0;
+  /** What `silent` said of each import judged, by "module name". */
+  private readonly judged = new Map<string, boolean>();
+  /** Stream offsets of the last two SHORT_BINUNICODE or BINUNICODE opcodes run (-1: none): STACK_GLOBAL's likely operands. */
+  private textOp = -1;
+  private prevTextOp = -1;
 
   constructor(
     private readonly r: StreamReader,
-    /** Notes str and bytes constants for dormant second stages (P22): a plain-data stream can still carry one. */
-    private readonly constants?: ConstantLog,
+    private readonly constants: ConstantLog | undefined,
+    private readonly silent: ((module: string, name: string) => boolean) | undefined,
   ) {}
 
   async run(): Promise<StreamOutcome | undefined> {
@@ -94,7 +132,7 @@ class PlainDataProof {
     const start = r.pos;
     for (;;) {
       const state = this.runBuffered();
-      if (state === STOPPED) return { end: r.pos, stopped: true, result: PLAIN_DATA, effects: 0 };
+      if (state === STOPPED) return { end: r.pos, stopped: true, result: PLAIN_DATA, effects: this.effects };
       if (state === REFILL) await r.ensure(this.want);
       if (state === UNPROVEN || !r.holds(this.want)) {
         r.seek(start);
@@ -157,22 +195,22 @@ class PlainDataProof {
         case OP.NONE:
         case OP.NEWTRUE:
         case OP.NEWFALSE:
-          if (!this.push(OTHER)) return UNPROVEN;
+          if (!this.push(SCALAR)) return UNPROVEN;
           break;
         case OP.BININT1:
-          if (!this.push(OTHER)) return UNPROVEN;
+          if (!this.push(SCALAR)) return UNPROVEN;
           p += 1;
           break;
         case OP.BININT2:
-          if (!this.push(OTHER)) return UNPROVEN;
+          if (!this.push(SCALAR)) return UNPROVEN;
           p += 2;
           break;
         case OP.BININT:
-          if (!this.push(OTHER)) return UNPROVEN;
+          if (!this.push(SCALAR)) return UNPROVEN;
           p += 4;
           break;
         case OP.BINFLOAT:
-          if (!this.push(OTHER)) return UNPROVEN;
+          if (!this.push(SCALAR)) return UNPROVEN;
           p += 8;
           break;
 
@@ -186,7 +224,11 @@ class PlainDataProof {
           p += 1 + len;
           if (p > size) return UNPROVEN;
           if (op !== OP.LONG1 && len >= MIN_CONSTANT && noting && !this.constant(op, at, 2, len)) return this.refill(at, p - at, opcodes);
-          if (!this.push(OTHER)) return UNPROVEN;
+          if (!this.push(SCALAR)) return UNPROVEN;
+          if (op === OP.SHORT_BINUNICODE) {
+            this.prevTextOp = this.textOp;
+            this.textOp = at;
+          }
           break;
         }
         case OP.BINUNICODE:
@@ -195,7 +237,11 @@ class PlainDataProof {
           p += 4 + len;
           if (p > size) return UNPROVEN;
           if (len >= MIN_CONSTANT && noting && !this.constant(op, at, 5, len)) return this.refill(at, p - at, opcodes);
-          if (!this.push(OTHER)) return UNPROVEN;
+          if (!this.push(SCALAR)) return UNPROVEN;
+          if (op === OP.BINUNICODE) {
+            this.prevTextOp = this.textOp;
+            this.textOp = at;
+          }
           break;
         }
         case OP.BINSTRING:
@@ -205,7 +251,7 @@ class PlainDataProof {
           p += 4 + len;
           if (p > size) return UNPROVEN;
           if (op === OP.BINSTRING && len >= MIN_CONSTANT && noting && !this.constant(op, at, 5, len)) return this.refill(at, p - at, opcodes);
-          if (!this.push(OTHER)) return UNPROVEN;
+          if (!this.push(SCALAR)) return UNPROVEN;
           break;
         }
         case OP.BINUNICODE8:
@@ -216,25 +262,31 @@ class PlainDataProof {
           p += 8 + len;
           if (high > MAX_SAFE_HIGH || p > size) return UNPROVEN;
           if (len >= MIN_CONSTANT && noting && !this.constant(op, at, 9, len)) return this.refill(at, p - at, opcodes);
-          if (!this.push(OTHER)) return UNPROVEN;
+          if (!this.push(SCALAR)) return UNPROVEN;
           break;
         }
 
         case OP.EMPTY_TUPLE:
-          if (!this.push(OTHER)) return UNPROVEN;
+          if (!this.push(ARGS)) return UNPROVEN;
           break;
         case OP.TUPLE1:
         case OP.TUPLE2:
         case OP.TUPLE3: {
-          const n = op - OP.TUPLE1 + 1;
-          if (this.sp - n < this.floor) return UNPROVEN;
-          this.sp -= n;
-          if (!this.push(OTHER)) return UNPROVEN;
+          const sp = this.sp;
+          const from = sp - (op - OP.TUPLE1 + 1);
+          if (from < this.floor) return UNPROVEN;
+          // The stack never shrinks below its top kind: the tuple goes where its first item was.
+          const kinds = this.kinds;
+          kinds[from] = kinds[from] === SCALAR && kinds[sp - 1] === SCALAR && (sp - from < 3 || kinds[from + 1] === SCALAR) ? ARGS : OTHER;
+          this.sp = from + 1;
           break;
         }
-        case OP.TUPLE:
-          if (!this.popMark() || !this.push(OTHER)) return UNPROVEN;
+        case OP.TUPLE: {
+          const from = this.floor;
+          const kind = this.tupleKind(from, this.sp);
+          if (!this.popMark() || !this.push(kind)) return UNPROVEN;
           break;
+        }
         case OP.EMPTY_LIST:
           if (!this.push(LIST_KIND)) return UNPROVEN;
           break;
@@ -335,11 +387,78 @@ class PlainDataProof {
           break;
         }
 
+        case OP.STACK_GLOBAL: {
+          const operands = this.sp - 2 < this.floor ? undefined : this.stackGlobalOperands(at);
+          if (operands === undefined) return UNPROVEN;
+          this.sp -= 2;
+          if (!this.imported(operands[0], operands[1])) return UNPROVEN;
+          break;
+        }
+        case OP.GLOBAL: {
+          const moduleEnd = lineEnd(buf, i);
+          const nameEnd = moduleEnd < 0 ? moduleEnd : lineEnd(buf, moduleEnd + 1);
+          if (nameEnd === LINE_TOO_LONG) return UNPROVEN;
+          if (nameEnd === LINE_UNBUFFERED) return this.refill(at, end - at + LINE_CHUNK, opcodes);
+          p = base + nameEnd + 1;
+          if (!this.imported(lineText(buf, i, moduleEnd), lineText(buf, moduleEnd + 1, nameEnd))) return UNPROVEN;
+          break;
+        }
+        case OP.REDUCE: {
+          // The callee and its arguments, as pushed or fetched: no other kind is called here.
+          const sp = this.sp;
+          if (sp - 2 < this.floor || this.kinds[sp - 1] !== ARGS || (this.kinds[sp - 2]! & ~FETCHED) !== SILENT_CALLEE) return UNPROVEN;
+          this.sp = sp - 2;
+          this.effects++;
+          if (!this.push(OTHER)) return UNPROVEN;
+          break;
+        }
+
         default:
-          // Imports, calls, BUILD, extensions, persistent ids, out-of-band buffers, invalid bytes.
+          // Other imports and calls, BUILD, extensions, persistent ids, out-of-band buffers, invalid bytes.
           return UNPROVEN;
       }
     }
+  }
+
+  /**
+   * An import the machine would make of `module`.`name`: pushed as a callee when the caller vouches
+   * for calling it, else the stream is left to the machine (false).
+   */
+  private imported(module: string, name: string): boolean {
+    if (!this.silent) return false;
+    const key = `${module} ${name}`;
+    let silent = this.judged.get(key);
+    if (silent === undefined) {
+      if (this.judged.size >= MAX_NAMES) return false;
+      silent = this.silent(module, name);
+      this.judged.set(key, silent);
+    }
+    if (!silent) return false;
+    this.effects++;
+    return this.push(SILENT_CALLEE);
+  }
+
+  /** A tuple of `kinds[from…to)`: ARGS when every item is a constant spelt out in place. */
+  private tupleKind(from: number, to: number): number {
+    for (let k = from; k < to; k++) if (this.kinds[k] !== SCALAR) return OTHER;
+    return ARGS;
+  }
+
+  /**
+   * The module and name STACK_GLOBAL at `at` pops, when the stream wrote them as picklers do: the
+   * last two str constants run, each followed only by memo stores (which leave the stack as it is),
+   * the second ending just before `at`. Read again from the buffer, which must still hold them;
+   * anything else (an operand fetched from the memo, say) is left to the machine.
+   */
+  private stackGlobalOperands(at: number): [string, string] | undefined {
+    const r = this.r;
+    const base = r.bufStart;
+    if (this.prevTextOp < base) return undefined;
+    const module = textConstant(r.buf, this.prevTextOp - base);
+    if (module === undefined || skipMemoStores(r.buf, module.end) !== this.textOp - base) return undefined;
+    const name = textConstant(r.buf, this.textOp - base);
+    if (name === undefined || skipMemoStores(r.buf, name.end) !== at - base) return undefined;
+    return [module.text, name.text];
   }
 
   /**
@@ -361,18 +480,18 @@ class PlainDataProof {
   private text(s: string | undefined, at: number): boolean {
     if (s === undefined) return false;
     this.constants?.text(s, at);
-    return this.push(OTHER);
+    return this.push(SCALAR);
   }
 
   /** Runs a text opcode whose operand is `line`; false where the machine would report the operand. */
   private textOperand(op: number, line: string, at: number): boolean {
     switch (op) {
       case OP.INT:
-        return intLine(line) !== undefined && this.push(OTHER);
+        return intLine(line) !== undefined && this.push(SCALAR);
       case OP.LONG:
-        return longLine(line) !== undefined && this.push(OTHER);
+        return longLine(line) !== undefined && this.push(SCALAR);
       case OP.FLOAT:
-        return floatLine(line) !== undefined && this.push(OTHER);
+        return floatLine(line) !== undefined && this.push(SCALAR);
       case OP.STRING:
         return quotedLine(line) && this.text(unescapePy(line.slice(1, -1)), at);
       case OP.PUT: {
@@ -434,17 +553,42 @@ class PlainDataProof {
       if (key >= bound) return false;
       this.memo = grown(this.memo, key + 1, bound);
     }
+    // The machine keeps a value whole while its memo holds fewer than MEMO_RETAIN_ALL keys before the store;
+    // past that it may drop an import it memoizes, and calling what it fetched back is then reported.
+    const kept = this.memoCount < MEMO_RETAIN_ALL;
     if (this.memo[key] === 0) {
       if (this.memoCount >= MAX_MEMO) return false;
       this.memoCount++;
     }
-    this.memo[key] = this.kinds[this.sp - 1]!;
+    const kind = this.kinds[this.sp - 1]!;
+    this.memo[key] = kind === SILENT_CALLEE && !kept ? OTHER : kind;
     return true;
   }
 
   private get(key: number): boolean {
     const kind = key < this.memo.length ? this.memo[key]! : 0;
     return kind !== 0 && this.push(kind | FETCHED);
+  }
+}
+
+/** The SHORT_BINUNICODE or BINUNICODE constant at buffer index `i` (up to MAX_NAME_BYTES), decoded as the machine decodes it, and the index past it. */
+function textConstant(buf: Buffer, i: number): { text: string; end: number } | undefined {
+  const op = buf[i];
+  const header = op === OP.SHORT_BINUNICODE ? 2 : op === OP.BINUNICODE ? 5 : 0;
+  if (header === 0 || i + header > buf.length) return undefined;
+  const len = header === 2 ? buf[i + 1]! : buf.readUInt32LE(i + 1);
+  const end = i + header + len;
+  return len <= MAX_NAME_BYTES && end <= buf.length ? { text: utf8(buf, i + header, len), end } : undefined;
+}
+
+/** The buffer index past the MEMOIZE, BINPUT and LONG_BINPUT opcodes from `i` on. */
+function skipMemoStores(buf: Buffer, i: number): number {
+  for (;;) {
+    const op = buf[i];
+    if (op === OP.MEMOIZE) i += 1;
+    else if (op === OP.BINPUT) i += 2;
+    else if (op === OP.LONG_BINPUT) i += 5;
+    else return i;
   }
 }
 

@@ -47,6 +47,10 @@ const FIXED_DESCR = /^[<>|=]?([biufc])(\d{1,2})$/;
 /** 'V64': a void (structured) dtype, whose size and fields its BUILD sets; 'S1': a bytes dtype, whose size it sets. */
 const VOID_DESCR = /^\|?([VS])(\d{1,6})$/;
 
+/** Whether StructureFacts.onCall reads calls of `name` (the dtype, Arrow and frombuffer calls it checks). */
+export function checksCall(name: string): boolean {
+  return name === "numpy.dtype" || name === RESTORE_ARRAY || FROMBUFFER.has(name);
+}
 
 /**
  * What is inconsistent: an array against its own data, a sparse matrix's indices against its shape,
