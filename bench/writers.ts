@@ -112,6 +112,19 @@ export class Pickler {
     return this.memoize();
   }
 
+  /**
+   * An object the data holds in many places (a time zone every datetime shares): written once by
+   * `write` and memoized, fetched by identity after that, as the pickler's memo does.
+   */
+  sharedObject(id: string, write: () => void): this {
+    this.begin();
+    const key = this.shared.get(id);
+    if (key !== undefined) return this.get(key);
+    write();
+    this.shared.set(id, this.memoSize);
+    return this.memoize();
+  }
+
   /** A short bytes object (SHORT_BINBYTES, protocol 3 on), memoized like every bytes object. */
   bytes(b: Uint8Array): this {
     if (this.proto < 4 || b.length > 255) throw new RangeError("the bench writes short bytes at protocol 4 only");
@@ -225,10 +238,12 @@ const LABELS = ["train", "valid", "test", "cat", "dog", "car", "tree", "sky", "r
  * per record small and large ints, floats, new short strings, shared strings (interned keys and a
  * small label vocabulary, so BINGET/LONG_BINGET), a 2- and a 3-tuple and a short list; the list
  * in MARK … APPENDS batches of 1000 as `batch_list` writes them. Streamed a megabyte at a time.
- * With `objects`, each record also holds a `datetime.date` (an import, then a call per record).
+ * With `objects`, each record also holds a `datetime.date` (an import, then a call per record on
+ * constants: the plain-data proof takes those), or a time-zone-aware `datetime.datetime` (a call
+ * given the shared time zone as well, which only the machine follows).
  * Records are numbered from `first`.
  */
-export async function writeDensePickle(path: string, minBytes: number, objects = false, first = 0): Promise<number> {
+export async function writeDensePickle(path: string, minBytes: number, objects: RecordCalls = "none", first = 0): Promise<number> {
   const out = createWriteStream(path);
   const p = new Pickler(4);
   let written = 0;
@@ -249,11 +264,14 @@ export async function writeDensePickle(path: string, minBytes: number, objects =
   return written + rest.length;
 }
 
+/** What each record of a dense pickle holds besides data (see writeDensePickle). */
+export type RecordCalls = "none" | "dates" | "aware datetimes";
+
 /**
  * {'id', 'score', 'name', 'label', 'pos', 'rgb', 'delta', 'tags'[, 'when']}: one MARK … SETITEMS.
  * Atoms mark their own save boundaries; containers call begin() before their first opcode.
  */
-function record(p: Pickler, i: number, objects: boolean): void {
+function record(p: Pickler, i: number, objects: RecordCalls): void {
   p.begin().op(OP.EMPTY_DICT).memoize().op(OP.MARK);
   p.str("id", true).int(i); // BININT1, then BININT2, then BININT as i grows
   p.str("score", true).float(i * 0.001 - 3.5);
@@ -265,10 +283,19 @@ function record(p: Pickler, i: number, objects: boolean): void {
   p.str("tags", true).begin().op(OP.EMPTY_LIST).memoize().op(OP.MARK);
   p.str(LABELS[(i * 3) % LABELS.length]!, true).str(LABELS[(i * 5 + 1) % LABELS.length]!, true);
   p.op(OP.APPENDS);
-  if (objects) {
+  if (objects === "dates") {
     // date.__reduce__() is (date, (b'\x07\xea' + month + day,)): the class, the state bytes, a 1-tuple, REDUCE.
     p.str("when", true).global("datetime", "date").bytes(Uint8Array.of(0x07, 0xea, 1 + (i % 12), 1 + (i % 28)));
     p.op(OP.TUPLE1).memoize().op(OP.REDUCE).memoize();
+  } else if (objects === "aware datetimes") {
+    // datetime.__reduce__() is (datetime, (state bytes, tzinfo)); timezone.utc reduces to (timezone, (timedelta(0),)).
+    const at = Uint8Array.of(0x07, 0xea, 1 + (i % 12), 1 + (i % 28), i % 24, i % 60, (i >> 6) % 60, 0, 0, 0);
+    p.str("when", true).global("datetime", "datetime").bytes(at);
+    p.sharedObject("utc", () => {
+      p.global("datetime", "timezone").global("datetime", "timedelta").int(0).int(0).int(0).op(OP.TUPLE3).memoize().op(OP.REDUCE).memoize();
+      p.op(OP.TUPLE1).memoize().op(OP.REDUCE);
+    });
+    p.op(OP.TUPLE2).memoize().op(OP.REDUCE).memoize();
   }
   p.op(OP.SETITEMS);
 }
