@@ -470,6 +470,8 @@ describe("calls the analyst says nothing of (records holding dates)", () => {
   test("a class memoized once the memo is past its retention bound is not called by the proof (the machine may drop it)", async () => {
     const late = assemble(OP.PROTO, 4, OP.NONE, Buffer.alloc(LIMITS.pickleMemoRetainAll, OP.MEMOIZE), OP.POP, global("datetime", "date"), OP.MEMOIZE, OP.POP, OP.LONG_BINGET, u32(LIMITS.pickleMemoRetainAll), OP.EMPTY_TUPLE, OP.REDUCE, OP.STOP);
     assert.equal(await agreeSilently(late), false);
+    const again = assemble(OP.PROTO, 4, global("datetime", "date"), OP.MEMOIZE, OP.POP, OP.NONE, Buffer.alloc(LIMITS.pickleMemoRetainAll, OP.MEMOIZE), OP.POP, OP.BINGET, 0, OP.MEMOIZE, OP.POP, OP.LONG_BINGET, u32(LIMITS.pickleMemoRetainAll + 1), OP.EMPTY_TUPLE, OP.REDUCE, OP.STOP);
+    assert.equal(await agreeSilently(again), false, "fetched, then memoized again past the bound");
     const early = assemble(OP.PROTO, 4, global("datetime", "date"), OP.MEMOIZE, OP.POP, OP.NONE, Buffer.alloc(LIMITS.pickleMemoRetainAll, OP.MEMOIZE), OP.POP, OP.BINGET, 0, OP.EMPTY_TUPLE, OP.REDUCE, OP.STOP);
     assert.equal(await agreeSilently(early, true), true);
   });

@@ -561,7 +561,7 @@ class PlainDataProof {
       this.memoCount++;
     }
     const kind = this.kinds[this.sp - 1]!;
-    this.memo[key] = kind === SILENT_CALLEE && !kept ? OTHER : kind;
+    this.memo[key] = (kind & ~FETCHED) === SILENT_CALLEE && !kept ? OTHER : kind;
     return true;
   }
 
