@@ -189,6 +189,8 @@ export class Machine {
   private methodKeyed = false;
   /** What the memo keeps past MEMO_RETAIN_ALL, charged against the memo budget (see retained). */
   private keptBytes = 0;
+  /** The observer was told the memo dropped a value (once is all it needs: see onForget). */
+  private forgetting = false;
   private readonly ops: Operands;
   /** Items a container keeps, and memo entries kept whole (see MachineOptions.keepAll). */
   private readonly sample: number;
@@ -757,7 +759,10 @@ export class Machine {
   /** `v` while the memo budget has room for it, else FORGOTTEN (and the observer learns that values are being dropped). */
   private keptOrForgotten(v: Value): Value {
     if (this.retained(v)) return v;
-    this.observer.onForget?.();
+    if (!this.forgetting) {
+      this.forgetting = true;
+      this.observer.onForget?.();
+    }
     return FORGOTTEN;
   }
 
