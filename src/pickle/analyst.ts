@@ -46,6 +46,8 @@ interface NameUse {
   name: string;
   ref: GlobalRef;
   judgement: Judgement;
+  /** An allowlisted callee whose arguments have no role and whose calls no rule reads by name (silentCallee). */
+  silent: boolean;
   rebuildsTensor: boolean;
   worst: Use;
   /** Calls and constructions; an import followed by its call is one use. */
@@ -383,10 +385,14 @@ export class PickleAnalyst implements MachineObserver {
     const { name, judgement: j } = u;
     if (use === "call") this.notCalled(u, c);
     if (j.kind === "allow") {
-      if (j.entry) this.followArguments(name, j.entry, c);
-      this.constructedWith(name, c);
-      const problem = this.structures.onCall(name, c);
-      if (problem) this.report(problem.kind === "array" ? "MG151" : "MG124", `pickled ${problem.message}`, { offset: c.at, evidence: describe(c) });
+      // A silent callee's arguments have no role and no rule reads its calls by name (see silentCallee).
+      if (u.silent) this.argumentsGiven(name, j.entry!, c);
+      else {
+        if (j.entry) this.followArguments(name, j.entry, c);
+        this.constructedWith(name, c);
+        const problem = this.structures.onCall(name, c);
+        if (problem) this.report(problem.kind === "array" ? "MG151" : "MG124", `pickled ${problem.message}`, { offset: c.at, evidence: describe(c) });
+      }
     }
     if (u.rebuildsTensor) this.hooks.onTensorRebuild?.(name, c);
     if ((j.kind === "deny" || j.kind === "walk") && j.entry?.nested) {
@@ -404,34 +410,8 @@ export class PickleAnalyst implements MachineObserver {
    * `copyreg._reconstructor` is called), a range it is given is checked for what drawing it costs,
    * an argument that becomes attributes is checked like BUILD state, and sizes it allocates by are bounded.
    */
-  private followArguments(name: string, entry: AllowEntry, c: CallResult, args = positional(c), keywords = c.kind === "NEWOBJ_EX" ? argAt(c.args, 1) : undefined): void {
-    if (keywords !== undefined && keywords !== null && !isPlain(keywords)) this.keywordsGiven(name, entry, keywords, c);
-    if (args === undefined) {
-      if (usesArguments(entry) || entry.kind === "cython") {
-        this.report("MG107", `${name} is given arguments produced at load time, so what it calls cannot be known`, { offset: c.at, evidence: describe(c) });
-      }
-      return;
-    }
-    for (let i = 0; i < args.length; i++) {
-      const arg = args[i];
-      // An object that calls what it holds when it is called itself (partial, a wrapped hook: the classes
-      // whose state says what they call) holds it; anything else (defaultdict's factory, which a
-      // __setstate__ reading a missing key calls) is judged as called at load.
-      const holds = entry.kind === "class" && entry.stateCalls !== undefined;
-      if (covers(entry.calls, i)) {
-        this.invoked(arg, "call", name, c, c.args, holds ? c : undefined);
-        if (holds) this.boundCall(c, arg, args.slice(i + 1), keywords, c.at);
-      }
-      else if (covers(entry.instantiates, i) && (!isSym(arg) || arg.t !== "call")) this.invoked(arg, "call", name, c, c.args);
-      else if (covers(entry.constructs, i)) this.invoked(arg, "construct", name, c, c.args);
-      // What a callee does with an argument its entry does not describe is unknown: it may call it (a callback).
-      else this.neverCalledIn(arg, `${name} is given`, c.at, c);
-      // Any callee may draw a range it is given (torch.Size, dict and friends iterate theirs).
-      const n = rangeOf(arg);
-      if (n !== undefined && n > LIMITS.pickleMaxConsumedItems) {
-        this.report("MG109", `${name} is given a range of ${n === Infinity ? "unknown length" : n} items to draw at load time`, { offset: c.at, evidence: describe(c) });
-      }
-    }
+  private followArguments(name: string, entry: AllowEntry, c: CallResult, args = positional(c), keywords = keywordsOf(c)): void {
+    if (!this.argumentsGiven(name, entry, c, args, keywords) || args === undefined) return;
     const bypass = STATE_BYPASS.get(name);
     if (bypass && !bypass.accepts(args)) {
       this.report("MG107", `${name} sets attributes past the own __setstate__ of what ${describe(args[0] ?? null)} is or makes; it may only set those of ${bypass.what} (a finalizer that trusts an attribute, such as a native handle, would get the pickle's)`, { offset: c.at, evidence: describe(c) });
@@ -457,6 +437,42 @@ export class PickleAnalyst implements MachineObserver {
     if (bomb) this.report("MG109", `${name}${bomb}`, { offset: c.at, evidence: describe(c) });
     const layer = c.kind !== "NEWOBJ" && c.kind !== "NEWOBJ_EX" && entry.kind === "class" && name.startsWith("torch.nn.");
     if (layer) this.layerCalled(name, args, c);
+  }
+
+  /**
+   * The arguments part of followArguments: what the callee's entry says it does with each argument
+   * (calls, constructs), and, for the others, what any callee may do with one (call it back, draw a
+   * range). False when the arguments cannot be read (made at load time).
+   */
+  private argumentsGiven(name: string, entry: AllowEntry, c: CallResult, args = positional(c), keywords = keywordsOf(c)): boolean {
+    if (keywords !== undefined && keywords !== null && !isPlain(keywords)) this.keywordsGiven(name, entry, keywords, c);
+    if (args === undefined) {
+      if (usesArguments(entry) || entry.kind === "cython") {
+        this.report("MG107", `${name} is given arguments produced at load time, so what it calls cannot be known`, { offset: c.at, evidence: describe(c) });
+      }
+      return false;
+    }
+    for (let i = 0; i < args.length; i++) {
+      const arg = args[i];
+      // An object that calls what it holds when it is called itself (partial, a wrapped hook: the classes
+      // whose state says what they call) holds it; anything else (defaultdict's factory, which a
+      // __setstate__ reading a missing key calls) is judged as called at load.
+      const holds = entry.kind === "class" && entry.stateCalls !== undefined;
+      if (covers(entry.calls, i)) {
+        this.invoked(arg, "call", name, c, c.args, holds ? c : undefined);
+        if (holds) this.boundCall(c, arg, args.slice(i + 1), keywords, c.at);
+      }
+      else if (covers(entry.instantiates, i) && (!isSym(arg) || arg.t !== "call")) this.invoked(arg, "call", name, c, c.args);
+      else if (covers(entry.constructs, i)) this.invoked(arg, "construct", name, c, c.args);
+      // What a callee does with an argument its entry does not describe is unknown: it may call it (a callback).
+      else this.neverCalledIn(arg, `${name} is given`, c.at, c);
+      // Any callee may draw a range it is given (torch.Size, dict and friends iterate theirs).
+      const n = rangeOf(arg);
+      if (n !== undefined && n > LIMITS.pickleMaxConsumedItems) {
+        this.report("MG109", `${name} is given a range of ${n === Infinity ? "unknown length" : n} items to draw at load time`, { offset: c.at, evidence: describe(c) });
+      }
+    }
+    return true;
   }
 
   /**
@@ -778,10 +794,12 @@ export class PickleAnalyst implements MachineObserver {
           this.overflowNames++;
           return undefined;
         }
+        const judgement = judge(g.module, g.name, this.judging);
         u = {
           name: key,
           ref: g,
-          judgement: judge(g.module, g.name, this.judging),
+          judgement,
+          silent: judgement.kind === "allow" && judgement.entry !== undefined && silentCallee(key, judgement.entry),
           rebuildsTensor: TENSOR_REBUILDERS.has(key),
           worst: use,
           calls: 0,
@@ -1010,7 +1028,7 @@ function madeWith(c: CallResult): { args: readonly Value[] | undefined; keywords
       return { args: isSym(inner) && inner.t === "tuple" ? inner.items : undefined, keywords: args?.[2] };
     }
     default:
-      return { args, keywords: c.kind === "NEWOBJ_EX" ? argAt(c.args, 1) : undefined };
+      return { args, keywords: keywordsOf(c) };
   }
 }
 
@@ -1189,6 +1207,11 @@ const PURE_BUILTIN_METHODS: ReadonlyMap<string, ReadonlySet<string>> = new Map(
 const BUILTIN_DATA_TYPES: ReadonlySet<string> = new Set(PURE_BUILTIN_METHODS.keys());
 
 /** The positional arguments of a call when they are a literal tuple (NEWOBJ_EX's are its first item). */
+/** NEWOBJ_EX's keyword arguments (no other call opcode passes any). */
+function keywordsOf(c: CallResult): Value | undefined {
+  return c.kind === "NEWOBJ_EX" ? argAt(c.args, 1) : undefined;
+}
+
 function positional(c: CallResult): readonly Value[] | undefined {
   const args = c.kind === "NEWOBJ_EX" ? argAt(c.args, 0) : c.args;
   return isSym(args) && args.t === "tuple" ? args.items : undefined;
