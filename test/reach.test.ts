@@ -193,6 +193,21 @@ describe("harm from allowlisted calls alone (P21)", () => {
     await assertReported(assemble(OP.PROTO, 2, global("numpy", "ndarray"), shape, OP.TUPLE1, OP.REDUCE, OP.STOP), /MG109 numpy\.ndarray with shape/);
   });
 
+  test("NumPy's record and char arrays are made from a shape as ndarray is: a huge one is a bomb", async () => {
+    const shape = assemble(BININT(1 << 20), BININT(1 << 20), OP.TUPLE2);
+    await assertReported(assemble(OP.PROTO, 2, global("numpy", "recarray"), shape, str("f8"), OP.TUPLE2, OP.REDUCE, OP.STOP), /MG109 numpy\.recarray with shape \(1048576, 1048576\)/);
+    await assertReported(assemble(OP.PROTO, 2, global("numpy.char", "chararray"), shape, OP.TUPLE1, OP.REDUCE, OP.STOP), /MG109 numpy\.char\.chararray with shape/);
+    await assertQuiet(assemble(OP.PROTO, 2, global("numpy", "recarray"), BININT(16), str("f8"), OP.TUPLE2, OP.REDUCE, OP.STOP));
+  });
+
+  test("a Fraction parsed from a string with a huge exponent computes that power of ten at load: Fraction('1e30000000')", async () => {
+    const fraction = (text: string): Buffer => assemble(OP.PROTO, 2, global("fractions", "Fraction"), str(text), OP.TUPLE1, OP.REDUCE, OP.STOP);
+    await assertReported(fraction("1e30000000"), /MG109 fractions\.Fraction\("1e30000000"\) computes 10\*\*30000000/);
+    await assertReported(fraction(" -2.5E-3_000_000 "), /MG109 fractions\.Fraction/);
+    await assertReported(fraction("1e00000000000000010001"), /MG109 fractions\.Fraction/);
+    for (const quiet of ["3/4", "-1.25e3", "1e10000", "7"]) await assertQuiet(fraction(quiet));
+  });
+
   test("a builtin type's method reached by getattr and handed a huge width by a carrier is a bomb (bytes.zfill)", async () => {
     const zfill = assemble(global("builtins", "getattr"), global("builtins", "bytes"), str("zfill"), OP.TUPLE2, OP.REDUCE);
     const bytes = assemble(OP.PROTO, 2, global("functools", "partial"), zfill, OP.SHORT_BINBYTES, 1, "x", BININT(0x7fffffff), OP.TUPLE3, OP.REDUCE, OP.STOP);

@@ -1227,6 +1227,72 @@ function rangeLength(args: readonly Value[] | undefined): number | undefined {
   return Math.max(0, Math.ceil((stop - start) / step));
 }
 
+/** The length of `v` when it is a `range(...)` call (Infinity when its bounds are not constants), else undefined. */
+function rangeOf(v: Value | undefined): number | undefined {
+  // Protocols 0 to 2 name it __builtin__.xrange, which Python 3 loads as builtins.range.
+  if (!isSym(v) || v.t !== "call" || !isSym(v.fn) || v.fn.t !== "global" || (v.fn.name !== "range" && v.fn.name !== "xrange")) return undefined;
+  if (importedName(v.fn) !== "builtins.range") return undefined;
+  return rangeLength(positional(v)) ?? Infinity;
+}
+
+const MAX_ALLOCATION = LIMITS.pickleMaxAllocation;
+/**
+ * The largest power of ten a Fraction string may ask for: Fraction("1e30000000") computes
+ * 10**30000000 as it parses, some 40 s of CPU. str() of a Fraction never writes an exponent.
+ */
+const MAX_FRACTION_EXPONENT = 10_000;
+/** A Fraction string's exponent, as CPython's _RATIONAL_FORMAT reads it (digits may be grouped by underscores). */
+const FRACTION_EXPONENT = /e([-+]?\d+(?:_\d+)*)\s*$/i;
+
+/** NumPy's array classes made from a shape as numpy.ndarray is (record and char arrays, under NumPy 1 and 2 names, and astropy's alias). */
+const SHAPED_ARRAYS: ReadonlySet<string> = new Set([
+  "numpy.ndarray",
+  "numpy.recarray",
+  "numpy.rec.recarray",
+  "numpy.core.records.recarray",
+  "numpy._core.records.recarray",
+  "numpy.chararray",
+  "numpy.char.chararray",
+  "numpy.core.defchararray.chararray",
+  "numpy._core.defchararray.chararray",
+  "astropy.utils.compat.numpycompat.chararray",
+]);
+/** What allocationOf bounds by name. */
+const ALLOCATING_CALLS: ReadonlySet<string> = new Set([...RECONSTRUCTORS, ...SHAPED_ARRAYS, "builtins.bytearray", "builtins.bytes", "numpy.dtype", "fractions.Fraction"]);
+
+/** What a direct call of an allocating callable would allocate past the bound, as " allocates …", or undefined. */
+function allocationOf(name: string, args: readonly Value[]): string | undefined {
+  if (RECONSTRUCTORS.has(name)) return shapeBomb(args[1]);
+  if (SHAPED_ARRAYS.has(name)) return shapeBomb(args[0]);
+  switch (name) {
+    case "builtins.bytearray":
+    case "builtins.bytes": {
+      const n = asNumber(args[0]);
+      return n !== undefined && n > MAX_ALLOCATION ? `(${n}) allocates ${n} bytes at load time` : undefined;
+    }
+    case "fractions.Fraction": {
+      const exponent = typeof args[0] === "string" ? FRACTION_EXPONENT.exec(args[0])?.[1] : undefined;
+      const digits = exponent?.replace(/^[-+]|_/g, "").replace(/^0+/, "") ?? "";
+      return digits.length > String(MAX_FRACTION_EXPONENT).length || Number(digits) > MAX_FRACTION_EXPONENT ? `(${describe(args[0]!)}) computes 10**${exponent} at load time` : undefined;
+    }
+    case "numpy.dtype": {
+      // ('f8', (2**20, 2**20)): a subarray dtype whose every element is that big.
+      const sub = args[0];
+      return isSym(sub) && sub.t === "tuple" ? shapeBomb(sub.items[1]) : undefined;
+    }
+    default:
+      return undefined;
+  }
+}
+
+/** A NumPy shape (an int or a tuple of ints) whose element count passes the allocation bound. */
+function shapeBomb(shape: Value | undefined): string | undefined {
+  const dims = isSym(shape) && shape.t === "tuple" ? shape.items.map(asNumber) : [asNumber(shape)];
+  if (!dims.every((d): d is number => d !== undefined)) return undefined;
+  const count = dims.reduce((a, b) => a * b, 1);
+  return count > MAX_ALLOCATION ? ` with shape (${dims.join(", ")}) allocates ${count} elements at load time` : undefined;
+}
+
 /** Entry fields that only describe a name: any other gives its arguments, state or result a role the analyst follows. */
 const DESCRIPTIVE_FIELDS: ReadonlySet<string> = new Set(["kind", "lib", "versions", "why"]);
 
@@ -1242,11 +1308,7 @@ const NAMED_CALLS: ReadonlySet<string> = new Set([
   ...STATE_BYPASS.keys(),
   ...STATE_ON_ARGUMENT.keys(),
   ...TENSOR_REBUILDERS,
-  ...RECONSTRUCTORS,
-  "builtins.bytearray",
-  "builtins.bytes",
-  "numpy.ndarray",
-  "numpy.dtype",
+  ...ALLOCATING_CALLS,
   "builtins.range",
 ]);
 
@@ -1265,45 +1327,6 @@ export function silentCallee(name: string, entry: AllowEntry): boolean {
     !checksCall(name) &&
     !name.startsWith("torch.nn.")
   );
-}
-
-/** The length of `v` when it is a `range(...)` call (Infinity when its bounds are not constants), else undefined. */
-function rangeOf(v: Value | undefined): number | undefined {
-  // Protocols 0 to 2 name it __builtin__.xrange, which Python 3 loads as builtins.range.
-  if (!isSym(v) || v.t !== "call" || !isSym(v.fn) || v.fn.t !== "global" || (v.fn.name !== "range" && v.fn.name !== "xrange")) return undefined;
-  if (importedName(v.fn) !== "builtins.range") return undefined;
-  return rangeLength(positional(v)) ?? Infinity;
-}
-
-const MAX_ALLOCATION = LIMITS.pickleMaxAllocation;
-
-/** What a direct call of an allocating callable would allocate past the bound, as " allocates …", or undefined. */
-function allocationOf(name: string, args: readonly Value[]): string | undefined {
-  if (RECONSTRUCTORS.has(name)) return shapeBomb(args[1]);
-  switch (name) {
-    case "builtins.bytearray":
-    case "builtins.bytes": {
-      const n = asNumber(args[0]);
-      return n !== undefined && n > MAX_ALLOCATION ? `(${n}) allocates ${n} bytes at load time` : undefined;
-    }
-    case "numpy.ndarray":
-      return shapeBomb(args[0]);
-    case "numpy.dtype": {
-      // ('f8', (2**20, 2**20)): a subarray dtype whose every element is that big.
-      const sub = args[0];
-      return isSym(sub) && sub.t === "tuple" ? shapeBomb(sub.items[1]) : undefined;
-    }
-    default:
-      return undefined;
-  }
-}
-
-/** A NumPy shape (an int or a tuple of ints) whose element count passes the allocation bound. */
-function shapeBomb(shape: Value | undefined): string | undefined {
-  const dims = isSym(shape) && shape.t === "tuple" ? shape.items.map(asNumber) : [asNumber(shape)];
-  if (!dims.every((d): d is number => d !== undefined)) return undefined;
-  const count = dims.reduce((a, b) => a * b, 1);
-  return count > MAX_ALLOCATION ? ` with shape (${dims.join(", ")}) allocates ${count} elements at load time` : undefined;
 }
 
 /** Whether an allowed name allocates by an argument or draws every item of one: its entry iterates an argument, or it is NumPy's array class. */
