@@ -58,6 +58,7 @@ export async function scanPickle(source: ByteSource, ctx: ScanContext, options: 
     analyst.beginStream(streams > 0 || options.trailing ? "trailing" : options.tentative ? "tentative" : "sure");
     const reader = new StreamReader(source, offset);
     const mark = constants.mark();
+    // A proven stream's imports were judged by callsSilently; they do not count toward the analyst's bound on distinct names.
     let outcome = options.keepValue ? undefined : await provePlainData(reader, { constants, silent: (module, name) => analyst.callsSilently(module, name) });
     if (!outcome) {
       constants.rewind(mark);
