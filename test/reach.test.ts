@@ -208,6 +208,18 @@ describe("harm from allowlisted calls alone (P21)", () => {
     for (const quiet of ["3/4", "-1.25e3", "1e10000", "7"]) await assertQuiet(fraction(quiet));
   });
 
+  test("tokenizers' constructors that read the files a str names: the Python wrappers are construct-only, the PyO3 models (whose __new__ reads) are not allowlisted", async () => {
+    const wrapper = global("tokenizers.implementations.bert_wordpiece", "BertWordPieceTokenizer");
+    await assertReported(assemble(OP.PROTO, 2, wrapper, str("/dev/zero"), OP.TUPLE1, OP.REDUCE, OP.STOP), /BertWordPieceTokenizer/);
+    const model = global("tokenizers.models", "WordPiece");
+    await assertReported(assemble(OP.PROTO, 2, global("copyreg", "__newobj__"), model, str("/dev/zero"), OP.TUPLE2, OP.REDUCE, OP.STOP), /tokenizers\.models\.WordPiece/);
+    await assertReported(assemble(OP.PROTO, 2, global("tokenizers.models", "BPE"), str("/etc/hostname"), str("/dev/null"), OP.TUPLE2, OP.NEWOBJ, OP.STOP), /tokenizers\.models\.BPE/);
+    // As tokenizers pickles them: the wrapper made without arguments, then its __dict__; a Tokenizer around tokenizers.models.Model.
+    await assertQuiet(assemble(OP.PROTO, 2, wrapper, OP.EMPTY_TUPLE, OP.NEWOBJ, OP.EMPTY_DICT, str("_parameters"), OP.EMPTY_DICT, OP.SETITEM, OP.BUILD, OP.STOP));
+    const state = assemble(OP.SHORT_BINBYTES, 2, "{}");
+    await assertQuiet(assemble(OP.PROTO, 4, global("tokenizers", "Tokenizer"), global("tokenizers.models", "Model"), OP.EMPTY_TUPLE, OP.NEWOBJ, state, OP.BUILD, OP.TUPLE1, OP.NEWOBJ, state, OP.BUILD, OP.STOP));
+  });
+
   test("a builtin type's method reached by getattr and handed a huge width by a carrier is a bomb (bytes.zfill)", async () => {
     const zfill = assemble(global("builtins", "getattr"), global("builtins", "bytes"), str("zfill"), OP.TUPLE2, OP.REDUCE);
     const bytes = assemble(OP.PROTO, 2, global("functools", "partial"), zfill, OP.SHORT_BINBYTES, 1, "x", BININT(0x7fffffff), OP.TUPLE3, OP.REDUCE, OP.STOP);

@@ -354,6 +354,15 @@ curate("xgboost.core", "Booster", "class",
        "(XGBoosterUnserializeFromBuffer through ctypes), which parses parameters and trees and looks objectives "
        "up by name in XGBoost's own registry; no file, process, thread, import or nested pickle. "
        "A call may load model_file", notCalled=True)
+# tokenizers' Python wrappers build their model from the files a str vocab (and merges) names; their
+# pickles are copyreg.__newobj__(cls) with no arguments, then BUILD of __dict__ (checked against 0.20-0.23).
+curate("tokenizers.implementations.bert_wordpiece", "BertWordPieceTokenizer", "class", TOKENIZERS_READ_WHY, notCalled=True)
+curate("tokenizers.implementations.byte_level_bpe", "ByteLevelBPETokenizer", "class", TOKENIZERS_READ_WHY, notCalled=True)
+curate("tokenizers.implementations.char_level_bpe", "CharBPETokenizer", "class", TOKENIZERS_READ_WHY, notCalled=True)
+curate("tokenizers.implementations.sentencepiece_bpe", "SentencePieceBPETokenizer", "class", TOKENIZERS_READ_WHY, notCalled=True)
+curate("tokenizers.tools.visualizer", "EncodingVisualizer", "class",
+       "calling it imports IPython to render (default_to_notebook); its pickles are copyreg.__newobj__(cls) with no "
+       "arguments, then BUILD", notCalled=True)
 curate("torch.nn.modules.module", "_WrappedHook", "class",
        "wraps a module hook; calls it (argument 0, or the state's 'hook') when the hook fires", calls=[0],
        stateCalls=["hook"])
@@ -537,6 +546,11 @@ curate("sklearn.utils.validation", "check_array", "function",
        "input validation scikit-learn stores as partial(check_array); called when the model is used, never at load",
        notCalled=True)
 
+TOKENIZERS_READ_WHY = ("calling it with a str vocab (and merges) reads those files through tokenizers' models (a FIFO or "
+                       "/dev/zero hangs the loader or exhausts its memory); pickles construct it without arguments")
+TOKENIZERS_MODEL_WHY = ("a PyO3 class whose __new__, which copyreg's __newobj__ runs, reads the vocab (and merges) files a str "
+                        "argument names (a FIFO or /dev/zero hangs the loader or exhausts its memory); a Tokenizer pickles "
+                        "its model inside its JSON state")
 TORCH_OPENERS_WHY = ("torch.serialization's file and buffer openers: constructing or calling one opens, truncates "
                      "or maps a file; no model pickles them")
 # Reviewed exclusions: names a scan meets that must not be allowlisted, whatever the introspection
@@ -575,6 +589,7 @@ EXCLUDED: dict[str, str] = {
     "gensim.models.doc2vec.TaggedBrownCorpus": "iterating it reads the files of the directory it names",
     "gensim.matutils.MmWriter": "writes the Matrix Market file it opens",
     "xgboost.compat.LazyLoader": "imports the module it names on first attribute access",
+    **{f"tokenizers.models.{n}": TOKENIZERS_MODEL_WHY for n in ("BPE", "WordLevel", "WordPiece")},
     # datasets' media features decode a row by opening, or downloading, the path it gives: iterating or
     # indexing a Dataset (which a consumer such as list() does) decodes its rows. Found reading
     # decode_example, which the Dataset reaches through module-level formatting helpers.
