@@ -170,8 +170,7 @@ export class PickleAnalyst implements MachineObserver {
    * proof asks, to let records holding dates or decimals skip the machine.
    */
   callsSilently(module: string, name: string): boolean {
-    const j = judge(module, name, this.judging);
-    return j.kind === "allow" && j.entry !== undefined && silentCallee(qualified(module, name), j.entry);
+    return silentlyJudged(qualified(module, name), judge(module, name, this.judging));
   }
 
   onImport(g: GlobalRef): boolean {
@@ -799,7 +798,7 @@ export class PickleAnalyst implements MachineObserver {
           name: key,
           ref: g,
           judgement,
-          silent: judgement.kind === "allow" && judgement.entry !== undefined && silentCallee(key, judgement.entry),
+          silent: silentlyJudged(key, judgement),
           rebuildsTensor: TENSOR_REBUILDERS.has(key),
           worst: use,
           calls: 0,
@@ -1206,12 +1205,12 @@ const PURE_BUILTIN_METHODS: ReadonlyMap<string, ReadonlySet<string>> = new Map(
 /** Builtin data types: classOf knows them, and dill's _load_type may name them. */
 const BUILTIN_DATA_TYPES: ReadonlySet<string> = new Set(PURE_BUILTIN_METHODS.keys());
 
-/** The positional arguments of a call when they are a literal tuple (NEWOBJ_EX's are its first item). */
 /** NEWOBJ_EX's keyword arguments (no other call opcode passes any). */
 function keywordsOf(c: CallResult): Value | undefined {
   return c.kind === "NEWOBJ_EX" ? argAt(c.args, 1) : undefined;
 }
 
+/** The positional arguments of a call when they are a literal tuple (NEWOBJ_EX's are its first item). */
 function positional(c: CallResult): readonly Value[] | undefined {
   const args = c.kind === "NEWOBJ_EX" ? argAt(c.args, 0) : c.args;
   return isSym(args) && args.t === "tuple" ? args.items : undefined;
@@ -1272,8 +1271,9 @@ function allocationOf(name: string, args: readonly Value[]): string | undefined 
     }
     case "fractions.Fraction": {
       const exponent = typeof args[0] === "string" ? FRACTION_EXPONENT.exec(args[0])?.[1] : undefined;
-      const digits = exponent?.replace(/^[-+]|_/g, "").replace(/^0+/, "") ?? "";
-      return digits.length > String(MAX_FRACTION_EXPONENT).length || Number(digits) > MAX_FRACTION_EXPONENT ? `(${describe(args[0]!)}) computes 10**${exponent} at load time` : undefined;
+      // Number() reads leading zeros and gives Infinity past a double's range: only the magnitude counts.
+      const magnitude = Number(exponent?.replace(/^[-+]|_/g, "") ?? "0");
+      return magnitude > MAX_FRACTION_EXPONENT ? `(${describe(args[0]!)}) computes 10**${exponent} at load time` : undefined;
     }
     case "numpy.dtype": {
       // ('f8', (2**20, 2**20)): a subarray dtype whose every element is that big.
@@ -1327,6 +1327,11 @@ export function silentCallee(name: string, entry: AllowEntry): boolean {
     !checksCall(name) &&
     !name.startsWith("torch.nn.")
   );
+}
+
+/** silentCallee for a name as judged (the organisation's own lists included): allowed, with an entry that is silent. */
+function silentlyJudged(name: string, j: Judgement): boolean {
+  return j.kind === "allow" && j.entry !== undefined && silentCallee(name, j.entry);
 }
 
 /** Whether an allowed name allocates by an argument or draws every item of one: its entry iterates an argument, or it is NumPy's array class. */

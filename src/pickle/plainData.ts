@@ -225,10 +225,7 @@ class PlainDataProof {
           if (p > size) return UNPROVEN;
           if (op !== OP.LONG1 && len >= MIN_CONSTANT && noting && !this.constant(op, at, 2, len)) return this.refill(at, p - at, opcodes);
           if (!this.push(SCALAR)) return UNPROVEN;
-          if (op === OP.SHORT_BINUNICODE) {
-            this.prevTextOp = this.textOp;
-            this.textOp = at;
-          }
+          if (op === OP.SHORT_BINUNICODE) this.textRun(at);
           break;
         }
         case OP.BINUNICODE:
@@ -238,10 +235,7 @@ class PlainDataProof {
           if (p > size) return UNPROVEN;
           if (len >= MIN_CONSTANT && noting && !this.constant(op, at, 5, len)) return this.refill(at, p - at, opcodes);
           if (!this.push(SCALAR)) return UNPROVEN;
-          if (op === OP.BINUNICODE) {
-            this.prevTextOp = this.textOp;
-            this.textOp = at;
-          }
+          if (op === OP.BINUNICODE) this.textRun(at);
           break;
         }
         case OP.BINSTRING:
@@ -275,9 +269,8 @@ class PlainDataProof {
           const sp = this.sp;
           const from = sp - (op - OP.TUPLE1 + 1);
           if (from < this.floor) return UNPROVEN;
-          // The stack never shrinks below its top kind: the tuple goes where its first item was.
-          const kinds = this.kinds;
-          kinds[from] = kinds[from] === SCALAR && kinds[sp - 1] === SCALAR && (sp - from < 3 || kinds[from + 1] === SCALAR) ? ARGS : OTHER;
+          // In place, no push: the tuple goes where its first item was.
+          this.kinds[from] = this.tupleKind(from, sp);
           this.sp = from + 1;
           break;
         }
@@ -436,6 +429,12 @@ class PlainDataProof {
     if (!silent) return false;
     this.effects++;
     return this.push(SILENT_CALLEE);
+  }
+
+  /** A SHORT_BINUNICODE or BINUNICODE opcode at stream offset `at` ran (see stackGlobalOperands). */
+  private textRun(at: number): void {
+    this.prevTextOp = this.textOp;
+    this.textOp = at;
   }
 
   /** A tuple of `kinds[from…to)`: ARGS when every item is a constant spelt out in place. */
