@@ -119,6 +119,8 @@ export class PickleAnalyst implements MachineObserver {
   private readonly reportedNeverCalled = new WeakSet<GlobalRef>();
   /** Carriers reported for holding a class never to be called (see hold), once each. */
   private readonly reportedHolders = new WeakSet<CallResult>();
+  /** Carrier calls reported for what they hand an allocating callee (see carriedBomb), once each. */
+  private readonly bombedCarriers = new WeakSet<CallResult>();
   /** Per dict, the values past its kept sample that an attribute set from it could be called as (see onUnkeptValue). */
   private readonly unkeptCallees = new WeakMap<Dict, Value[]>();
   /** Elements the torch layers called so far allocate (see layerCalled), and whether their total was reported. */
@@ -250,7 +252,7 @@ export class PickleAnalyst implements MachineObserver {
       return;
     }
     const bomb = hugeIn(c.args);
-    if (bomb) this.report("MG109", `${c.kind} calls ${describe(c.fn)} ${bomb}`, { offset: c.at, evidence: describe(c) });
+    if (bomb) this.report("MG109", `${c.kind} calls ${describe(c.fn)}${bomb}`, { offset: c.at, evidence: describe(c) });
     // What a builtin type's method is given can end up in what it makes (dict.fromkeys(keys, value)).
     this.neverCalledIn(c.args, `${describe(c.fn)} is given`, c.at, c);
   }
@@ -432,7 +434,7 @@ export class PickleAnalyst implements MachineObserver {
       this.guardedState(c, state, c.at, `${name} hands __setstate__ of`);
     }
     if (entry.kind === "cython") this.cythonHelper(name, args[0], c);
-    const bomb = allocationOf(name, args);
+    const bomb = allocationOf(name, args) ?? keywordAllocation(name, keywordsOf(c));
     if (bomb) this.report("MG109", `${name}${bomb}`, { offset: c.at, evidence: describe(c) });
     const layer = c.kind !== "NEWOBJ" && c.kind !== "NEWOBJ_EX" && entry.kind === "class" && name.startsWith("torch.nn.");
     if (layer) this.layerCalled(name, args, c);
@@ -540,8 +542,7 @@ export class PickleAnalyst implements MachineObserver {
           else this.notCalled(u, c);
         }
         // An allocator reached through a carrier gets the carrier's arguments, somewhere in them.
-        const bomb = u && allocates(u) ? hugeIn(carried) : undefined;
-        if (bomb) this.report("MG109", `${carrier} calls ${u!.name} ${bomb}`, { offset: c.at, evidence: describe(c) });
+        if (u) this.carriedBomb(c, carrier, u.name, carriedAllocation(u, carried));
         return;
       }
       case "call":
@@ -550,15 +551,13 @@ export class PickleAnalyst implements MachineObserver {
           // Something an allowlisted call made (a torch hook object), held by an object that calls it
           // when it is called itself: judged as called if that happens at load. What it would allocate is checked now.
           this.hold(holder, value, c.at);
-          const bomb = hugeIn(carried);
-          if (bomb) this.report("MG109", `${carrier} calls ${describe(value)} ${bomb}`, { offset: c.at, evidence: describe(c) });
+          this.carriedBomb(c, carrier, describe(value), hugeIn(carried));
           return;
         }
         if (value.t === "call" && this.invocable(value)) {
           this.calledNow(value, c);
           // A builtin type's method or a carrier's callee may allocate by any argument (bytes.zfill, str.ljust).
-          const bomb = hugeIn(carried);
-          if (bomb) this.report("MG109", `${carrier} calls ${describe(value)} ${bomb}`, { offset: c.at, evidence: describe(c) });
+          this.carriedBomb(c, carrier, describe(value), hugeIn(carried));
           return;
         }
         this.report("MG107", `${carrier} ${use === "call" ? "calls" : "constructs"} a value produced at load time: ${describe(value)}${this.uncallable(value)}`, {
@@ -569,6 +568,16 @@ export class PickleAnalyst implements MachineObserver {
       default:
         return; // containers and bytes are not callable; imports that are not constants were reported where made
     }
+  }
+
+  /**
+   * MG109 for what carrier call `c` hands `callee` (`bomb`: what it would allocate or compute, or
+   * undefined), once per carrier call: _reconstructor hands the same arguments to both classes it is given.
+   */
+  private carriedBomb(c: CallResult, carrier: string, callee: string, bomb: string | undefined): void {
+    if (!bomb || this.bombedCarriers.has(c)) return;
+    this.bombedCarriers.add(c);
+    this.report("MG109", `${carrier} calls ${callee}${bomb}`, { offset: c.at, evidence: describe(c) });
   }
 
   /** A name allowlisted to be stored or constructed, called at load instead (what its entry rules out). */
@@ -1285,6 +1294,16 @@ function allocationOf(name: string, args: readonly Value[]): string | undefined 
   }
 }
 
+/** allocationOf for arguments given by keyword (NEWOBJ_EX): each value is tried in every position the name reads. */
+function keywordAllocation(name: string, keywords: Value | undefined): string | undefined {
+  if (!ALLOCATING_CALLS.has(name) || !isSym(keywords) || keywords.t !== "dict") return undefined;
+  for (let i = 1; i < keywords.kv.length; i += 2) {
+    const found = allocationOf(name, [keywords.kv[i]!, keywords.kv[i]!]);
+    if (found) return found;
+  }
+  return undefined;
+}
+
 /** A NumPy shape (an int or a tuple of ints) whose element count passes the allocation bound. */
 function shapeBomb(shape: Value | undefined): string | undefined {
   const dims = isSym(shape) && shape.t === "tuple" ? shape.items.map(asNumber) : [asNumber(shape)];
@@ -1334,9 +1353,26 @@ function silentlyJudged(name: string, j: Judgement): boolean {
   return j.kind === "allow" && j.entry !== undefined && silentCallee(name, j.entry);
 }
 
-/** Whether an allowed name allocates by an argument or draws every item of one: its entry iterates an argument, or it is NumPy's array class. */
-function allocates(u: NameUse): boolean {
-  return u.judgement.kind === "allow" && (u.judgement.entry?.iterates !== undefined || u.name === "numpy.ndarray");
+/**
+ * What an allowed name reached through a carrier would allocate or compute past the bounds, given
+ * the carrier's arguments: which of them it gets, and where, the carrier decides
+ * (`_reconstructor(cls, base, state)` runs `base.__new__(cls, state)`), so every value among them,
+ * two levels down, is tried in every position allocationOf reads. A name that iterates an argument
+ * draws a range or a count it is given.
+ */
+function carriedAllocation(u: NameUse, carried: Value, depth = 2): string | undefined {
+  if (u.judgement.kind !== "allow") return undefined;
+  const byName = ALLOCATING_CALLS.has(u.name);
+  const iterates = u.judgement.entry?.iterates !== undefined;
+  if (!byName && !iterates) return undefined;
+  const found = (iterates ? hugeIn(carried, 0) : undefined) ?? (byName ? allocationOf(u.name, [carried, carried]) : undefined);
+  if (found || depth === 0 || !isSym(carried) || (carried.t !== "tuple" && carried.t !== "list" && carried.t !== "dict")) return found;
+  // A dict's values are keyword arguments to some carriers (pandas' _new_Index runs cls.__new__(cls, **d)).
+  for (const x of carried.t === "dict" ? carried.kv.filter((_, i) => i % 2 === 1) : carried.items) {
+    const inner = carriedAllocation(u, x, depth - 1);
+    if (inner) return inner;
+  }
+  return undefined;
 }
 
 /**
@@ -1353,9 +1389,9 @@ function sizedByArguments(args: readonly Value[]): number {
 /** A huge size or range anywhere in a carrier's arguments (two levels deep), which the callee it hands them to may allocate by. */
 function hugeIn(carried: Value, depth = 2): string | undefined {
   const n = asNumber(carried);
-  if (n !== undefined) return n > MAX_ALLOCATION ? `with ${n}` : undefined;
+  if (n !== undefined) return n > MAX_ALLOCATION ? ` with ${n}` : undefined;
   const r = rangeOf(carried);
-  if (r !== undefined) return r > LIMITS.pickleMaxConsumedItems ? `with a range of ${r === Infinity ? "unknown length" : r} items` : undefined;
+  if (r !== undefined) return r > LIMITS.pickleMaxConsumedItems ? ` with a range of ${r === Infinity ? "unknown length" : r} items` : undefined;
   if (!isSym(carried) || depth === 0 || (carried.t !== "tuple" && carried.t !== "list")) return undefined;
   for (const x of carried.items) {
     const found = hugeIn(x, depth - 1);
