@@ -208,6 +208,29 @@ describe("harm from allowlisted calls alone (P21)", () => {
     for (const quiet of ["3/4", "-1.25e3", "1e10000", "7"]) await assertQuiet(fraction(quiet));
   });
 
+  test("an allocating callable reached through a carrier is bounded by what the carrier hands it, in any position and by keyword", async () => {
+    const shape = assemble(BININT(1 << 20), BININT(1 << 20), OP.TUPLE2);
+    const fraction = global("fractions", "Fraction");
+    const reconstructor = (cls: Buffer, state: Buffer): Buffer => assemble(OP.PROTO, 2, global("copyreg", "_reconstructor"), cls, cls, state, OP.TUPLE3, OP.REDUCE, OP.STOP);
+    // _reconstructor(cls, base, state) runs base.__new__(cls, state): Fraction parses the string, ndarray allocates the shape.
+    await assertReported(reconstructor(fraction, str("1e30000000")), /MG109 copyreg\._reconstructor calls fractions\.Fraction\("1e30000000"\) computes 10\*\*30000000/);
+    await assertReported(reconstructor(global("numpy", "ndarray"), shape), /MG109 copyreg\._reconstructor calls numpy\.ndarray with shape \(1048576, 1048576\)/);
+    await assertReported(reconstructor(global("numpy", "recarray"), BININT(0x7fffffff)), /MG109 copyreg\._reconstructor calls numpy\.recarray with shape \(2147483647\)/);
+    // Once per carrier call, though _reconstructor hands the state to both classes it is given.
+    assert.equal((await loud(reconstructor(fraction, str("1e30000000")))).length, 1);
+    // pandas' _new_Index(cls, d) runs cls.__new__(cls, **d); NEWOBJ_EX and __newobj_ex__ pass keywords too.
+    const numerator = assemble(OP.EMPTY_DICT, str("numerator"), str("1e30000000"), OP.SETITEM);
+    await assertReported(assemble(OP.PROTO, 2, global("pandas.core.indexes.base", "_new_Index"), fraction, numerator, OP.TUPLE2, OP.REDUCE, OP.STOP), /MG109 pandas\.core\.indexes\.base\._new_Index calls fractions\.Fraction/);
+    await assertReported(assemble(OP.PROTO, 4, fraction, OP.EMPTY_TUPLE, numerator, OP.NEWOBJ_EX, OP.STOP), /MG109 fractions\.Fraction\("1e30000000"\)/);
+    await assertReported(assemble(OP.PROTO, 2, global("copyreg", "__newobj_ex__"), fraction, OP.EMPTY_TUPLE, numerator, OP.TUPLE3, OP.REDUCE, OP.STOP), /MG109 copyreg\.__newobj_ex__ calls fractions\.Fraction/);
+    const shapeKeyword = assemble(OP.EMPTY_DICT, str("shape"), shape, OP.SETITEM);
+    await assertReported(assemble(OP.PROTO, 4, global("numpy", "ndarray"), OP.EMPTY_TUPLE, shapeKeyword, OP.NEWOBJ_EX, OP.STOP), /MG109 numpy\.ndarray with shape \(1048576, 1048576\)/);
+    // Small values through the same carriers are not bombs.
+    await assertQuiet(reconstructor(fraction, str("3/4")));
+    await assertQuiet(reconstructor(global("numpy", "ndarray"), assemble(BININT(16), BININT(16), OP.TUPLE2)));
+    await assertQuiet(assemble(OP.PROTO, 4, fraction, OP.EMPTY_TUPLE, assemble(OP.EMPTY_DICT, str("numerator"), str("1e5"), OP.SETITEM), OP.NEWOBJ_EX, OP.STOP));
+  });
+
   test("tokenizers' constructors that read the files a str names: the Python wrappers are construct-only, the PyO3 models (whose __new__ reads) are not allowlisted", async () => {
     const wrapper = global("tokenizers.implementations.bert_wordpiece", "BertWordPieceTokenizer");
     await assertReported(assemble(OP.PROTO, 2, wrapper, str("/dev/zero"), OP.TUPLE1, OP.REDUCE, OP.STOP), /BertWordPieceTokenizer/);
@@ -218,6 +241,13 @@ describe("harm from allowlisted calls alone (P21)", () => {
     await assertQuiet(assemble(OP.PROTO, 2, wrapper, OP.EMPTY_TUPLE, OP.NEWOBJ, OP.EMPTY_DICT, str("_parameters"), OP.EMPTY_DICT, OP.SETITEM, OP.BUILD, OP.STOP));
     const state = assemble(OP.SHORT_BINBYTES, 2, "{}");
     await assertQuiet(assemble(OP.PROTO, 4, global("tokenizers", "Tokenizer"), global("tokenizers.models", "Model"), OP.EMPTY_TUPLE, OP.NEWOBJ, state, OP.BUILD, OP.TUPLE1, OP.NEWOBJ, state, OP.BUILD, OP.STOP));
+  });
+
+  test("nltk's PunktTokenizer(lang) reads parameter files from a folder its argument names: construct-only", async () => {
+    const punkt = global("nltk.tokenize.punkt", "PunktTokenizer");
+    await assertReported(assemble(OP.PROTO, 2, punkt, str("../../../../tmp/planted"), OP.TUPLE1, OP.REDUCE, OP.STOP), /nltk\.tokenize\.punkt\.PunktTokenizer/);
+    // As pickle writes one: copyreg.__newobj__(cls), then its __dict__.
+    await assertQuiet(assemble(OP.PROTO, 2, punkt, OP.EMPTY_TUPLE, OP.NEWOBJ, OP.EMPTY_DICT, str("_lang"), str("english"), OP.SETITEM, OP.BUILD, OP.STOP));
   });
 
   test("a builtin type's method reached by getattr and handed a huge width by a carrier is a bomb (bytes.zfill)", async () => {

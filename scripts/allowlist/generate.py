@@ -293,6 +293,8 @@ for _module, _name, _why in [
     ("nltk.parse.util", "TestGrammar", "load_parser opens the grammar file it is given"),
     ("nltk.sem.boxer", "Boxer", "finds the Boxer binaries to run"),
     ("nltk.stem.rslp", "RSLPStemmer", "reads its rule files"),
+    ("nltk.tokenize.punkt", "PunktTokenizer",
+     "load_lang reads the parameter files of nltk.data.find('tokenizers/punkt_tab/<lang>/'), a folder its argument names"),
     ("dateutil.zoneinfo", "ZoneInfoFile", "opens the tar file it is given"),
     ("torch._custom_op.impl", "CustomOp", "infer_schema eval()s annotations"),
     ("torch.backends.xeon.run_cpu", "_Launcher", "_CPUinfo runs lscpu"),
