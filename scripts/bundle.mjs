@@ -6,15 +6,23 @@
 // root) and the native and WASM packages stay installed packages: a WASM package must never be
 // imported statically. dist/bundle/ sits two levels below the package root, as dist/src/ does
 // (src/packageFiles.ts). The licences of the bundled packages go beside the bundle.
+//
+// The CLI itself is bundled as CommonJS (cli.cjs) behind a small launcher (modelgate.js), which
+// runs it from a V8 code cache made here by scripts/codeCache.mjs (see src/cli/codeCache.ts).
 import { build } from "esbuild";
+import { spawnSync } from "node:child_process";
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 
 const OUT = "dist/bundle";
+/** Built as CommonJS, not a module, as node:vm compiles it with a code cache on Node 20. */
+const CLI = "cli";
+/** Packages not bundled: a native addon and WASM modules load files of their own package at run time. */
+const EXTERNAL = ["better-sqlite3", "h5wasm", "7z-wasm"];
 
 const { metafile } = await build({
   entryPoints: [
-    { in: "dist/src/cli/main.js", out: "modelgate" },
+    { in: "dist/src/cli/launch.js", out: "modelgate" },
     // The package's main export: a library user's scan threads then load the bundled worker too,
     // each some 10 MB lighter than one that loads the modules one by one.
     { in: "dist/src/index.js", out: "index" },
@@ -27,8 +35,7 @@ const { metafile } = await build({
   platform: "node",
   format: "esm",
   target: "node20",
-  // A native addon and WASM modules load files of their own package at run time.
-  external: ["better-sqlite3", "h5wasm", "7z-wasm"],
+  external: EXTERNAL,
   // The CommonJS dependencies inside the bundle require Node's built-ins, and some name their own
   // file or folder (ioredis's error stacks).
   banner: {
@@ -44,6 +51,27 @@ const { metafile } = await build({
   metafile: true,
   logLevel: "warning",
 });
+
+const cli = await build({
+  entryPoints: [{ in: "dist/src/cli/main.js", out: CLI }],
+  outdir: OUT,
+  outExtension: { ".js": ".cjs" },
+  bundle: true,
+  platform: "node",
+  format: "cjs",
+  target: "node20",
+  external: EXTERNAL,
+  // The modules find their package's files and their workers from import.meta.url, which CommonJS has not.
+  define: { "import.meta.url": "bundleUrl" },
+  banner: { js: 'const bundleUrl = require("node:url").pathToFileURL(__filename).href;' },
+  metafile: true,
+  logLevel: "warning",
+});
+Object.assign(metafile.inputs, cli.metafile.inputs);
+
+// The scan's report is not wanted here, but the script's error is.
+const made = spawnSync(process.execPath, [resolve("scripts/codeCache.mjs"), resolve(OUT, `${CLI}.cjs`)], { cwd: "examples", encoding: "utf8" });
+if (made.status !== 0) throw new Error(`scripts/codeCache.mjs exited with ${made.status ?? made.signal}:\n${made.stderr}`);
 
 /** node_modules/<name>/… or node_modules/@scope/<name>/… → the package's folder. */
 function packageDir(input) {

@@ -224,7 +224,7 @@ describe("the shipped bundle (package.json bin)", () => {
   it("compares pickle opcodes with numbers, not names: esbuild turns every top-level name into a var that V8 re-reads at each case", () => {
     const names = Array.from({ length: 256 }, (_, code) => opName(code)).filter((n) => !n.startsWith("0x"));
     const caseByName = new RegExp(`case (${names.join("|")})\\d*:`);
-    for (const file of ["modelgate.js", "index.js", "scanWorker.js"]) {
+    for (const file of ["cli.cjs", "index.js", "scanWorker.js"]) {
       const text = readFileSync(join(dirname(MAIN), file), "utf8");
       assert.doesNotMatch(text, caseByName, file);
       assert.match(text, /case 82:/, `${file} holds the machine's switch (REDUCE is 0x52)`);

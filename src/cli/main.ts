@@ -1,5 +1,4 @@
-#!/usr/bin/env node
-/** The `modelgate` executable (package.json "bin"). */
+/** The command line: run by the `modelgate` launcher from the bundle (launch.ts), or as dist/src/cli/main.js. */
 import { run } from "./program.js";
 
 // A reader that stops early (`modelgate … | head`) closes the pipe: the rest of the output is
@@ -11,4 +10,7 @@ for (const stream of [process.stdout, process.stderr]) {
 }
 
 // exitCode rather than process.exit(): a large report piped to stdout is flushed before the process ends.
-process.exitCode = await run(process.argv);
+// No top-level await: the launcher runs this module bundled as CommonJS (see launch.ts).
+void run(process.argv).then((code) => {
+  process.exitCode = code;
+});
