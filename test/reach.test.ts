@@ -206,6 +206,9 @@ describe("harm from allowlisted calls alone (P21)", () => {
     await assertReported(fraction(" -2.5E-3_000_000 "), /MG109 fractions\.Fraction/);
     await assertReported(fraction("1e00000000000000010001"), /MG109 fractions\.Fraction/);
     for (const quiet of ["3/4", "-1.25e3", "1e10000", "7"]) await assertQuiet(fraction(quiet));
+    // nltk's BLEU Fraction subclasses it and parses strings the same way.
+    const bleu = assemble(OP.PROTO, 2, global("nltk.translate.bleu_score", "Fraction"), str("1e30000000"), OP.TUPLE1, OP.REDUCE, OP.STOP);
+    await assertReported(bleu, /MG109 nltk\.translate\.bleu_score\.Fraction\("1e30000000"\)/);
   });
 
   test("an allocating callable reached through a carrier is bounded by what the carrier hands it, in any position and by keyword", async () => {
@@ -229,6 +232,26 @@ describe("harm from allowlisted calls alone (P21)", () => {
     await assertQuiet(reconstructor(fraction, str("3/4")));
     await assertQuiet(reconstructor(global("numpy", "ndarray"), assemble(BININT(16), BININT(16), OP.TUPLE2)));
     await assertQuiet(assemble(OP.PROTO, 4, fraction, OP.EMPTY_TUPLE, assemble(OP.EMPTY_DICT, str("numerator"), str("1e5"), OP.SETITEM), OP.NEWOBJ_EX, OP.STOP));
+  });
+
+  test("_codecs.encode with punycode or idna is quadratic in the text: a long text is a bomb, directly or through a carrier", async () => {
+    const unicode = (text: string): Buffer => {
+      const utf8 = Buffer.from(text, "utf8");
+      const length = Buffer.alloc(4);
+      length.writeUInt32LE(utf8.length);
+      return Buffer.concat([Buffer.from([OP.BINUNICODE]), length, utf8]);
+    };
+    const cjk = (n: number): string => Array.from({ length: n }, (_, i) => String.fromCharCode(0x4e00 + i)).join("");
+    const encode = (text: string, codec: string): Buffer => assemble(OP.PROTO, 2, global("_codecs", "encode"), unicode(text), str(codec), OP.TUPLE2, OP.REDUCE, OP.STOP);
+    await assertReported(encode(cjk(10_000), "punycode"), /MG109 _codecs\.encode\(10000 characters, "punycode"\) takes time that grows with the square/);
+    // codecs.lookup normalises the name as this does.
+    await assertReported(encode(cjk(2_000), "IDNA"), /MG109 _codecs\.encode\(2000 characters, "idna"\)/);
+    // dill's _create_array(f, args, state, npdict) calls f(*args).
+    const args = assemble(unicode(cjk(5_000)), str("punycode"), OP.TUPLE2);
+    await assertReported(assemble(OP.PROTO, 2, global("dill._dill", "_create_array"), OP.MARK, global("_codecs", "encode"), args, OP.NONE, OP.NONE, OP.TUPLE, OP.REDUCE, OP.STOP), /MG109 dill\._dill\._create_array calls _codecs\.encode\(5000 characters, "punycode"\)/);
+    // What CPython's pickler writes (latin1, any length), and a short punycode text, are not.
+    await assertQuiet(encode("\u00e9".repeat(100_000), "latin1"));
+    await assertQuiet(encode(cjk(50), "punycode"));
   });
 
   test("tokenizers' constructors that read the files a str names: the Python wrappers are construct-only, the PyO3 models (whose __new__ reads) are not allowlisted", async () => {

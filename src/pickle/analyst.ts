@@ -1265,24 +1265,44 @@ const SHAPED_ARRAYS: ReadonlySet<string> = new Set([
   "numpy._core.defchararray.chararray",
   "astropy.utils.compat.numpycompat.chararray",
 ]);
+/**
+ * Python's codecs whose time grows with the square of the text: punycode (pure Python, quadratic
+ * in the distinct non-ASCII characters), and idna, which runs it on a label before checking the
+ * label's length. 30 kB of text took 16 s of CPU. CPython's pickler only ever writes latin1.
+ */
+const QUADRATIC_CODECS: ReadonlySet<string> = new Set(["punycode", "idna"]);
+/** Characters a quadratic codec may be given: some 20 ms of CPU. */
+const MAX_QUADRATIC_TEXT = 1_000;
+/** Fraction and its allowlisted subclasses, which parse a string as it does (nltk's BLEU Fraction). */
+const FRACTIONS: ReadonlySet<string> = new Set(["fractions.Fraction", "nltk.translate.bleu_score.Fraction"]);
 /** What allocationOf bounds by name. */
-const ALLOCATING_CALLS: ReadonlySet<string> = new Set([...RECONSTRUCTORS, ...SHAPED_ARRAYS, "builtins.bytearray", "builtins.bytes", "numpy.dtype", "fractions.Fraction"]);
+const ALLOCATING_CALLS: ReadonlySet<string> = new Set([
+  ...RECONSTRUCTORS, ...SHAPED_ARRAYS, ...FRACTIONS, "builtins.bytearray", "builtins.bytes", "numpy.dtype", "_codecs.encode",
+]);
 
 /** What a direct call of an allocating callable would allocate past the bound, as " allocates …", or undefined. */
 function allocationOf(name: string, args: readonly Value[]): string | undefined {
   if (RECONSTRUCTORS.has(name)) return shapeBomb(args[1]);
   if (SHAPED_ARRAYS.has(name)) return shapeBomb(args[0]);
+  if (FRACTIONS.has(name)) {
+    const exponent = typeof args[0] === "string" ? FRACTION_EXPONENT.exec(args[0])?.[1] : undefined;
+    // Number() reads leading zeros and gives Infinity past a double's range: only the magnitude counts.
+    const magnitude = Number(exponent?.replace(/^[-+]|_/g, "") ?? "0");
+    return magnitude > MAX_FRACTION_EXPONENT ? `(${describe(args[0]!)}) computes 10**${exponent} at load time` : undefined;
+  }
   switch (name) {
     case "builtins.bytearray":
     case "builtins.bytes": {
       const n = asNumber(args[0]);
       return n !== undefined && n > MAX_ALLOCATION ? `(${n}) allocates ${n} bytes at load time` : undefined;
     }
-    case "fractions.Fraction": {
-      const exponent = typeof args[0] === "string" ? FRACTION_EXPONENT.exec(args[0])?.[1] : undefined;
-      // Number() reads leading zeros and gives Infinity past a double's range: only the magnitude counts.
-      const magnitude = Number(exponent?.replace(/^[-+]|_/g, "") ?? "0");
-      return magnitude > MAX_FRACTION_EXPONENT ? `(${describe(args[0]!)}) computes 10**${exponent} at load time` : undefined;
+    case "_codecs.encode": {
+      // codecs.lookup's normalisation: lower case, and runs of anything but letters, digits and dots as one underscore.
+      const codec = typeof args[1] === "string" ? args[1].toLowerCase().replace(/[^a-z0-9.]+/g, "_") : undefined;
+      const text = args[0];
+      return codec !== undefined && QUADRATIC_CODECS.has(codec) && typeof text === "string" && text.length > MAX_QUADRATIC_TEXT
+        ? `(${text.length} characters, "${codec}") takes time that grows with the square of the text's length, at load time`
+        : undefined;
     }
     case "numpy.dtype": {
       // ('f8', (2**20, 2**20)): a subarray dtype whose every element is that big.
@@ -1357,15 +1377,19 @@ function silentlyJudged(name: string, j: Judgement): boolean {
  * What an allowed name reached through a carrier would allocate or compute past the bounds, given
  * the carrier's arguments: which of them it gets, and where, the carrier decides
  * (`_reconstructor(cls, base, state)` runs `base.__new__(cls, state)`), so every value among them,
- * two levels down, is tried in every position allocationOf reads. A name that iterates an argument
- * draws a range or a count it is given.
+ * two levels down, is tried in every position allocationOf reads, and every tuple or list among
+ * them as the arguments themselves (dill's `_create_array(f, args, …)` calls `f(*args)`). A name
+ * that iterates an argument draws a range or a count it is given.
  */
 function carriedAllocation(u: NameUse, carried: Value, depth = 2): string | undefined {
   if (u.judgement.kind !== "allow") return undefined;
   const byName = ALLOCATING_CALLS.has(u.name);
   const iterates = u.judgement.entry?.iterates !== undefined;
   if (!byName && !iterates) return undefined;
-  const found = (iterates ? hugeIn(carried, 0) : undefined) ?? (byName ? allocationOf(u.name, [carried, carried]) : undefined);
+  const spread = isSym(carried) && (carried.t === "tuple" || carried.t === "list") ? carried.items : undefined;
+  const found =
+    (iterates ? hugeIn(carried, 0) : undefined) ??
+    (byName ? (allocationOf(u.name, [carried, carried]) ?? (spread && allocationOf(u.name, spread))) : undefined);
   if (found || depth === 0 || !isSym(carried) || (carried.t !== "tuple" && carried.t !== "list" && carried.t !== "dict")) return found;
   // A dict's values are keyword arguments to some carriers (pandas' _new_Index runs cls.__new__(cls, **d)).
   for (const x of carried.t === "dict" ? carried.kv.filter((_, i) => i % 2 === 1) : carried.items) {
