@@ -273,6 +273,27 @@ describe("harm from allowlisted calls alone (P21)", () => {
     await assertQuiet(assemble(OP.PROTO, 2, punkt, OP.EMPTY_TUPLE, OP.NEWOBJ, OP.EMPTY_DICT, str("_lang"), str("english"), OP.SETITEM, OP.BUILD, OP.STOP));
   });
 
+  test("callables that read, download, hang or crash when called with constants (a probe of every entry) are construct-only or not allowlisted", async () => {
+    const called: [string, string, Buffer][] = [
+      ["transformers.integrations.mistral", "MistralConverter", str("/dev/zero")], // transformers 5 re-exports the file reader
+      ["transformers.models.edgetam.configuration_edgetam", "EdgeTamConfig", Buffer.alloc(0)], // downloads a backbone config
+      ["transformers.tokenization_utils_sentencepiece", "SentencePieceExtractor", str("/dev/zero")], // native read
+      ["torch.ao.quantization.fx.quantize_handler", "CatQuantizeHandler", assemble(str("x"), OP.NONE)], // endless loop
+      ["torch.ao.quantization.fx.quantize_handler", "QuantizeHandler", assemble(str("x"), OP.NONE)],
+      ["astropy.time.core", "TimeDelta", str("1e30000000")], // round(Decimal(s))
+      ["torch._C", "_WeakTensorRef", str("x")], // SIGSEGV
+      ["scipy.spatial._qhull", "_Qhull", Buffer.alloc(0)], // SIGSEGV, with any arguments
+    ];
+    for (const [module, name, args] of called) {
+      const callee = new RegExp(`${module}.${name}`.replaceAll(".", "\\."));
+      await assertReported(assemble(OP.PROTO, 2, global(module, name), OP.MARK, args, OP.TUPLE, OP.REDUCE, OP.STOP), callee);
+    }
+    // The segfaulting classes are not allowlisted at all: construction is reported too.
+    await assertReported(assemble(OP.PROTO, 2, global("scipy.spatial._qhull", "_Qhull"), OP.EMPTY_TUPLE, OP.NEWOBJ, OP.STOP), /scipy\.spatial\._qhull\._Qhull/);
+    // astropy pickles Time by NEWOBJ and BUILD: construct-only keeps that quiet.
+    await assertQuiet(assemble(OP.PROTO, 2, global("astropy.time.core", "Time"), OP.EMPTY_TUPLE, OP.NEWOBJ, OP.EMPTY_DICT, OP.BUILD, OP.STOP));
+  });
+
   test("a builtin type's method reached by getattr and handed a huge width by a carrier is a bomb (bytes.zfill)", async () => {
     const zfill = assemble(global("builtins", "getattr"), global("builtins", "bytes"), str("zfill"), OP.TUPLE2, OP.REDUCE);
     const bytes = assemble(OP.PROTO, 2, global("functools", "partial"), zfill, OP.SHORT_BINBYTES, 1, "x", BININT(0x7fffffff), OP.TUPLE3, OP.REDUCE, OP.STOP);

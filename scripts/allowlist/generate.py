@@ -276,6 +276,10 @@ curate("pandas.core.indexes.period", "_new_PeriodIndex", "function",
 
 # Construct-only by a deeper reading than the screen's: their __init__ reaches files or processes
 # through a module-level helper (a red team read a file into the model through EsmTokenizer(path)).
+QUANTIZE_HANDLER_WHY = ("QuantizeHandler.__init__ walks node_pattern[-1] until it reaches an fx Node: a str never does, "
+                        "so the load never ends")
+ASTROPY_TIME_WHY = ("parsing a numeric string runs round(Decimal(s)), which builds 10**exponent: '1e300000' takes "
+                    "seconds of CPU, '1e30000000' hours; pickles construct it (NEWOBJ) and BUILD")
 FROZEN_WHY = ("__init__ calls the class of the object it is given (dist.__class__(**dist._updated_ctor_param())), "
               "so any class an object was constructed of would be called")
 CATBOOST_WHY = ("__init__ reaches files (CatBoostTreeModelLoader writes and reads a temporary file through the model "
@@ -305,6 +309,23 @@ for _module, _name, _why in [
     ("scipy.stats._discrete_distns", "poisson_binomial_frozen", FROZEN_WHY),
     ("scipy.stats._distribution_infrastructure", "_Parameter", "__init__ calls the class of the domain it is given (domain.__class__(...))"),
     ("statsmodels.treatment.treatment_effects", "TreatmentEffect", "__init__ calls the class of the model it is given (model.__class__(endog, exog))"),
+    # Found by calling every callable entry with hostile constants under an audit hook and strace
+    # (a red-team probe): native reads, downloads and endless loops the source screen does not see.
+    ("transformers.integrations.mistral", "MistralConverter",
+     "in transformers 5 the name re-exports transformers.integrations.mistral.tokenizer.MistralConverter, "
+     "whose __init__ reads the file it is given (_parse_tekken_file)"),
+    ("transformers.models.edgetam.configuration_edgetam", "EdgeTamConfig",
+     "__post_init__ downloads the config of timm/repvit_m1.dist_in1k (AutoConfig.from_pretrained) when it is given "
+     "no backbone_config"),
+    ("transformers.tokenization_utils_sentencepiece", "SentencePieceExtractor",
+     "__init__ loads the SentencePiece model file it is given (SentencePieceProcessor.Load, native code: a FIFO or "
+     "/dev/zero hangs the loader)"),
+    *(("torch.ao.quantization.fx.quantize_handler", _handler, QUANTIZE_HANDLER_WHY) for _handler in (
+        "QuantizeHandler BatchNormQuantizeHandler BinaryOpQuantizeHandler CatQuantizeHandler ConvReluQuantizeHandler "
+        "CopyNodeQuantizeHandler CustomModuleQuantizeHandler DefaultNodeQuantizeHandler EmbeddingQuantizeHandler "
+        "FixedQParamsOpQuantizeHandler GeneralTensorShapeOpQuantizeHandler LinearReLUQuantizeHandler "
+        "RNNDynamicQuantizeHandler StandaloneModuleQuantizeHandler").split()),
+    *(("astropy.time.core", _time, ASTROPY_TIME_WHY) for _time in ("Time", "TimeDelta")),
     # Through a library that is not installed where the screen ran (catboost).
     ("shap.explainers._tree", "TreeEnsemble", CATBOOST_WHY),
     ("shap.explainers._tree", "TreeExplainer", CATBOOST_WHY),
@@ -558,6 +579,10 @@ TORCH_OPENERS_WHY = ("torch.serialization's file and buffer openers: constructin
 # Reviewed exclusions: names a scan meets that must not be allowlisted, whatever the introspection
 # finds (the screen's own rejections are added to these with their reasons).
 EXCLUDED: dict[str, str] = {
+    # Native constructors that crash the loader (SIGSEGV), found by the red-team probe of every callable.
+    "torch._C._WeakTensorRef": "a native class whose constructor dereferences what it is given as a tensor: anything "
+        "else crashes the loader (SIGSEGV)",
+    "scipy.spatial._qhull._Qhull": "a Cython class that crashes the loader (SIGSEGV) when made with any arguments, none included",
     # Found by a red team's deeper screen, which follows module-level helpers (screen.py follows self
     # calls only): what they reach runs through a helper function, not a method.
     "sklearn.callback._scoring_monitor.ScoringMonitor": "__setstate__ connects to the address its state names "
