@@ -273,6 +273,13 @@ describe("harm from allowlisted calls alone (P21)", () => {
     await assertQuiet(assemble(OP.PROTO, 2, punkt, OP.EMPTY_TUPLE, OP.NEWOBJ, OP.EMPTY_DICT, str("_lang"), str("english"), OP.SETITEM, OP.BUILD, OP.STOP));
   });
 
+  test("pandas' expression engine is code execution: Expr('os.system(...)') calls what its names resolve to in the loader's frame", async () => {
+    const expr = assemble(OP.PROTO, 2, global("pandas.core.computation.expr", "Expr"), str("os.system('id')"), OP.TUPLE1, OP.REDUCE, OP.STOP);
+    const found = await loud(expr);
+    assert.ok(found.some((l) => /^MG100 .*pandas\.core\.computation\.expr\.Expr/.test(l)), JSON.stringify(found));
+    await assertReported(assemble(OP.PROTO, 2, global("pandas.core.computation.pytables", "PyTablesExpr"), str("x > 1"), OP.TUPLE1, OP.REDUCE, OP.STOP), /MG100 .*pandas\.core\.computation/);
+  });
+
   test("callables that read, download, hang or crash when called with constants (a probe of every entry) are construct-only or not allowlisted", async () => {
     const called: [string, string, Buffer][] = [
       ["transformers.integrations.mistral", "MistralConverter", str("/dev/zero")], // transformers 5 re-exports the file reader
@@ -283,6 +290,10 @@ describe("harm from allowlisted calls alone (P21)", () => {
       ["astropy.time.core", "TimeDelta", str("1e30000000")], // round(Decimal(s))
       ["torch._C", "_WeakTensorRef", str("x")], // SIGSEGV
       ["scipy.spatial._qhull", "_Qhull", Buffer.alloc(0)], // SIGSEGV, with any arguments
+      ["igraph.drawing.graph", "GephiGraphStreamingDrawer", assemble(OP.NONE, str("http://127.0.0.1:9/beacon"))], // posts from __del__
+      ["accelerate.utils.dataclasses", "DeepSpeedPlugin", str("/dev/zero")], // json.load(open(path))
+      ["timm.data.readers.reader_image_folder", "ReaderImageFolder", assemble(str("/"), str("/etc/passwd"))], // walks and reads
+      ["timm.data.readers.reader_image_in_tar", "ReaderImageInTar", str("/")],
     ];
     for (const [module, name, args] of called) {
       const callee = new RegExp(`${module}.${name}`.replaceAll(".", "\\."));

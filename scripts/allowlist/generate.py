@@ -326,6 +326,14 @@ for _module, _name, _why in [
         "FixedQParamsOpQuantizeHandler GeneralTensorShapeOpQuantizeHandler LinearReLUQuantizeHandler "
         "RNNDynamicQuantizeHandler StandaloneModuleQuantizeHandler").split()),
     *(("astropy.time.core", _time, ASTROPY_TIME_WHY) for _time in ("Time", "TimeDelta")),
+    ("igraph.drawing.graph", "GephiGraphStreamingDrawer",
+     "__init__ opens a GephiConnection to the URL it is given, whose __del__ posts to it (urllib.request.urlopen)"),
+    ("accelerate.utils.dataclasses", "DeepSpeedPlugin",
+     "__post_init__ reads the DeepSpeed config file its hf_ds_config names (HfDeepSpeedConfig: json.load(open(path)))"),
+    ("timm.data.readers.reader_image_folder", "ReaderImageFolder",
+     "__init__ walks the folder it is given and reads its class_map file"),
+    ("timm.data.readers.reader_image_in_tar", "ReaderImageInTar",
+     "__init__ globs and opens the tar files under the folder it is given and reads its class_map file"),
     # Through a library that is not installed where the screen ran (catboost).
     ("shap.explainers._tree", "TreeEnsemble", CATBOOST_WHY),
     ("shap.explainers._tree", "TreeExplainer", CATBOOST_WHY),

@@ -73,6 +73,9 @@ export const DENY_MODULES: Readonly<Record<string, DenyEntry>> = {
   "numpy.f2py": IMPORTER,
   "numpy.distutils": IMPORTER,
   "numpy.testing": CODE,
+  // pandas' expression engine (DataFrame.eval/query): Expr parses a string in its constructor and calls
+  // whatever its names resolve to in the calling frame (os.system, or pickle's own loads).
+  "pandas.core.computation": CODE,
   "numpy.lib.npyio": NESTED,
   pip: IMPORTER,
   ensurepip: IMPORTER,
