@@ -585,6 +585,23 @@ describe("data/allowlist.json", () => {
     }
   });
 
+  test("torch.nn.Module and every allowlisted class that inherits it are marked module (merge.py's mark_modules)", () => {
+    const bases = recordedBases();
+    const MODULE = "torch.nn.modules.module.Module";
+    const unmarked: string[] = [];
+    let modules = 0;
+    for (const q of bases.keys()) {
+      if (!ancestors(bases, q).includes(MODULE)) continue;
+      modules++;
+      if (allowEntry(q)?.module !== true) unmarked.push(q);
+    }
+    assert.deepEqual(unmarked, []);
+    assert.ok(modules > 5000, `only ${modules} module classes recorded`);
+    assert.equal(allowEntry(MODULE)?.module, true);
+    // And nothing else: marked classes are modules.
+    for (const q of names) if (allowEntry(q)?.module) assert.ok(q === MODULE || ancestors(bases, q).includes(MODULE), `${q} is marked module`);
+  });
+
   test("classes whose own attribute code answers BUILD's lookup of __setstate__ are marked forwards", () => {
     // Red teams ran code through these: the lookup falls into a __getattr__ that hands it to what the
     // object holds (an array, a loader, its items), whose __setstate__ then gets BUILD's state.

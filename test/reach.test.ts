@@ -305,6 +305,19 @@ describe("harm from allowlisted calls alone (P21)", () => {
     await assertQuiet(assemble(OP.PROTO, 2, global("astropy.time.core", "Time"), OP.EMPTY_TUPLE, OP.NEWOBJ, OP.EMPTY_DICT, OP.BUILD, OP.STOP));
   });
 
+  test("torch module classes are constructed by pickles, never called: a call is reported, a model holding the class is not", async () => {
+    // timm's ConVit() allocated 23 GB with no argument; LlamaRMSNorm(2**32) 16 GB.
+    await assertReported(assemble(OP.PROTO, 2, global("timm.models.convit", "ConVit"), OP.EMPTY_TUPLE, OP.REDUCE, OP.STOP), /MG101 calls timm\.models\.convit\.ConVit, a torch module class/);
+    await assertReported(assemble(OP.PROTO, 2, global("transformers.models.llama.modeling_llama", "LlamaRMSNorm"), OP.LONG1, 5, [0, 0, 0, 0, 1], OP.TUPLE1, OP.REDUCE, OP.STOP), /MG101 calls transformers\.models\.llama\.modeling_llama\.LlamaRMSNorm, a torch module class/);
+    // Through a carrier: _reconstructor(cls, base, state) calls base.__init__(obj, state).
+    const convit = global("timm.models.convit", "ConVit");
+    await assertReported(assemble(OP.PROTO, 2, global("copyreg", "_reconstructor"), convit, convit, OP.NONE, OP.TUPLE3, OP.REDUCE, OP.STOP), /MG101 calls timm\.models\.convit\.ConVit/);
+    // As torch.save writes a model: the module made by NEWOBJ, its __dict__ by BUILD, holding a norm layer class (ResNet's _norm_layer).
+    const batchNorm = global("torch.nn.modules.batchnorm", "BatchNorm2d");
+    const state = assemble(OP.EMPTY_DICT, str("training"), OP.NEWFALSE, OP.SETITEM, str("_norm_layer"), batchNorm, OP.SETITEM);
+    await assertQuiet(assemble(OP.PROTO, 2, global("torchvision.models.resnet", "ResNet"), OP.EMPTY_TUPLE, OP.NEWOBJ, state, OP.BUILD, OP.STOP));
+  });
+
   test("a builtin type's method reached by getattr and handed a huge width by a carrier is a bomb (bytes.zfill)", async () => {
     const zfill = assemble(global("builtins", "getattr"), global("builtins", "bytes"), str("zfill"), OP.TUPLE2, OP.REDUCE);
     const bytes = assemble(OP.PROTO, 2, global("functools", "partial"), zfill, OP.SHORT_BINBYTES, 1, "x", BININT(0x7fffffff), OP.TUPLE3, OP.REDUCE, OP.STOP);
@@ -319,7 +332,10 @@ describe("harm from allowlisted calls alone (P21)", () => {
     const norm = global("torch.nn.modules.normalization", "LayerNorm");
     await assertReported(assemble(OP.PROTO, 2, norm, OP.BINUNICODE, [5, 0, 0, 0], "dummy", OP.POP, OP.LONG1, 5, [0, 0, 0, 0, 2], OP.TUPLE1, OP.REDUCE, OP.STOP), /MG109 torch\.nn\.modules\.normalization\.LayerNorm is called with sizes of 8589934592 elements/);
     await assertReported(assemble(OP.PROTO, 2, norm, BININT(1 << 16), BININT(1 << 16), OP.TUPLE2, OP.TUPLE1, OP.REDUCE, OP.STOP), /MG109 .*LayerNorm is called with sizes of 4294967296/);
-    await assertQuiet(assemble(OP.PROTO, 2, norm, BININT(768), OP.TUPLE1, OP.REDUCE, OP.STOP));
+    // A small layer called is no bomb, but pickles construct modules: the call itself is reported.
+    assert.deepEqual(await loud(assemble(OP.PROTO, 2, norm, BININT(768), OP.TUPLE1, OP.REDUCE, OP.STOP)), [
+      "MG101 calls torch.nn.modules.normalization.LayerNorm, a torch module class: pickles construct modules, and a call allocates its parameters at load",
+    ]);
   });
 
   test("torch layers called at load are bounded in total: sixteen layers each under the bound are a bomb", async () => {
@@ -327,7 +343,8 @@ describe("harm from allowlisted calls alone (P21)", () => {
     const calls: Buffer[] = [];
     for (let i = 0; i < 16; i++) calls.push(assemble(OP.BINGET, 0, BININT(1 << 26), OP.TUPLE1, OP.REDUCE, OP.POP));
     await assertReported(assemble(OP.PROTO, 2, norm, ...calls, OP.NONE, OP.STOP), /MG109 the torch layers called at load time allocate 335544320 elements in total/);
-    await assertQuiet(assemble(OP.PROTO, 2, norm, ...calls.slice(0, 2), OP.NONE, OP.STOP));
+    const two = await loud(assemble(OP.PROTO, 2, norm, ...calls.slice(0, 2), OP.NONE, OP.STOP));
+    assert.ok(!two.some((l) => l.startsWith("MG109")), JSON.stringify(two));
   });
 
   test("list(range(2**31 - 1)) is a resource bomb; a range left unconsumed is not", async () => {

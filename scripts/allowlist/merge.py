@@ -3,8 +3,9 @@
 Curated entries win over introspected ones (their argument fields are reviewed); an exclusion
 wins over an introspected name; a name seen in only some versions of its library records them.
 Once every flag is set (screen, CURATED, NOT_CALLED_LIBRARIES, the guarded SciPy classes), a class
-with a construct-only class in its MRO becomes construct-only too (propagate_not_called); last, a class
-some run saw forwarding (introspect.forwarding) is marked "forwards" (mark_forwards).
+with a construct-only class in its MRO becomes construct-only too (propagate_not_called); torch.nn.Module
+and its subclasses are marked "module" (mark_modules); last, a class some run saw forwarding
+(introspect.forwarding) is marked "forwards" (mark_forwards).
 
     python3 scripts/allowlist/merge.py --propagate RUN.json...
 
@@ -225,6 +226,7 @@ class Merged:
         if not self.forwards:
             print("  no run recorded forwarding classes (introspection output older than introspect.forwarding): "
                   "nothing is marked forwards; introspect again", file=sys.stderr)
+        mark_modules(entries, self.bases)
         mark_forwards(entries, self.forwards)
 
     def add_committed(self) -> dict:
@@ -381,6 +383,23 @@ NOT_FORWARDING = {
           "falls back to the normal lookup; the one object it returns, a replica of itself for a scale, is not callable"
     for name in ("astropy.time.core.TimeBase", "astropy.time.core.Time", "astropy.time.core.TimeDelta")
 }
+
+
+TORCH_MODULE = "torch.nn.modules.module.Module"
+
+
+def mark_modules(entries: dict[str, dict], bases: dict[str, list[str]]) -> None:
+    """Marks "module" on torch.nn.Module and every class entry with it in its MRO: pickles construct
+    modules (copyreg.__newobj__, then BUILD) and never call them, while a call at load allocates the
+    parameters by its arguments or its defaults (timm's ConVit() took 23 GB), so the engine reports a
+    call; a model may hold one (ResNet's norm layer class), which stays quiet. "forwards" stays last."""
+    for k, e in entries.items():
+        qualified = k.replace("\0", ".")
+        if e["kind"] == "class" and (qualified == TORCH_MODULE or TORCH_MODULE in bases.get(qualified, ())):
+            forwards = e.pop("forwards", None)
+            e["module"] = True
+            if forwards:
+                e["forwards"] = True
 
 
 def mark_forwards(entries: dict[str, dict], forwards) -> list[str]:

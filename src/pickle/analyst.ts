@@ -582,8 +582,12 @@ export class PickleAnalyst implements MachineObserver {
 
   /** A name allowlisted to be stored or constructed, called at load instead (what its entry rules out). */
   private notCalled(u: NameUse, c: CallResult): void {
-    if (u.judgement.kind !== "allow" || !u.judgement.entry?.notCalled) return;
-    this.report("MG101", `calls ${u.name}, which is allowlisted to be stored or constructed, not called at load`, { offset: c.at, evidence: describe(c) });
+    const entry = u.judgement.kind === "allow" ? u.judgement.entry : undefined;
+    if (entry?.notCalled) {
+      this.report("MG101", `calls ${u.name}, which is allowlisted to be stored or constructed, not called at load`, { offset: c.at, evidence: describe(c) });
+    } else if (entry?.module) {
+      this.report("MG101", `calls ${u.name}, a torch module class: pickles construct modules, and a call allocates its parameters at load`, { offset: c.at, evidence: describe(c) });
+    }
   }
 
   /**

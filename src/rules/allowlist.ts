@@ -59,6 +59,13 @@ export interface AllowEntry {
    * given), or a function pickles only store (a NumPy ufunc, which broadcasting lets allocate N²).
    */
   notCalled?: true;
+  /**
+   * torch.nn.Module or a subclass: pickles construct modules (copyreg.__newobj__, then BUILD) and never
+   * call them, while a call at load allocates the parameters by its arguments or its defaults (timm's
+   * ConVit() took 23 GB): a call is reported as for notCalled, but a model may hold the class (ResNet's
+   * norm layer, ViT's partial(LayerNorm)), which notCalled would report.
+   */
+  module?: true;
   /** Its `__setstate__` executes part of the state: BUILD must give it a state this guard accepts (src/pickle/stateGuards.ts). */
   stateGuard?: StateGuard;
   /**
