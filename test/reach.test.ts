@@ -294,6 +294,7 @@ describe("harm from allowlisted calls alone (P21)", () => {
       ["accelerate.utils.dataclasses", "DeepSpeedPlugin", str("/dev/zero")], // json.load(open(path))
       ["timm.data.readers.reader_image_folder", "ReaderImageFolder", assemble(str("/"), str("/etc/passwd"))], // walks and reads
       ["timm.data.readers.reader_image_in_tar", "ReaderImageInTar", str("/")],
+      ["open_clip.tokenizer", "SimpleTokenizer", str("/etc/passwd")], // gzip.open of the path
     ];
     for (const [module, name, args] of called) {
       const callee = new RegExp(`${module}.${name}`.replaceAll(".", "\\."));

@@ -332,6 +332,7 @@ for _module, _name, _why in [
      "__post_init__ reads the DeepSpeed config file its hf_ds_config names (HfDeepSpeedConfig: json.load(open(path)))"),
     ("timm.data.readers.reader_image_folder", "ReaderImageFolder",
      "__init__ walks the folder it is given and reads its class_map file"),
+    ("open_clip.tokenizer", "SimpleTokenizer", "__init__ reads the gzipped BPE vocabulary file its bpe_path names (gzip.open)"),
     ("timm.data.readers.reader_image_in_tar", "ReaderImageInTar",
      "__init__ globs and opens the tar files under the folder it is given and reads its class_map file"),
     # Through a library that is not installed where the screen ran (catboost).
