@@ -319,6 +319,27 @@ describe("harm from allowlisted calls alone (P21)", () => {
     await assertQuiet(assemble(OP.PROTO, 2, global("torchvision.models.resnet", "ResNet"), OP.EMPTY_TUPLE, OP.NEWOBJ, state, OP.BUILD, OP.STOP));
   });
 
+  test("pyproj's CRS given a definition that makes PROJ open a file of the pickle's choosing is reported; as geopandas pickles one, it is not", async () => {
+    const crs = global("pyproj.crs.crs", "CRS");
+    const called = (definition: string): Buffer => assemble(OP.PROTO, 2, crs, str(definition), OP.TUPLE1, OP.REDUCE, OP.STOP);
+    await assertReported(called("+init=/etc/passwd:1"), /MG100 pyproj\.crs\.crs\.CRS is given a PROJ definition that names the file "\/etc\/passwd:1"/);
+    await assertReported(called("+proj=hgridshift +grids=/tmp/fifo"), /MG100 .*"\/tmp\/fifo"/);
+    await assertReported(called("+proj=longlat +nadgrids=@null,@../../etc/grid"), /MG100 .*"\.\.\/\.\.\/etc\/grid"/);
+    await assertReported(called('VERTCRS["h",PARAMETERFILE["Geoid (height correction) model file","/dev/zero"]]'), /MG100 .*"\/dev\/zero"/);
+    await assertReported(called("+proj=vgridshift +grids=https://example.org/g.tif"), /MG100 .*"https:\/\/example\.org\/g\.tif"/);
+    // Through a carrier: _reconstructor(cls, base, state) runs base.__init__(obj, state).
+    await assertReported(assemble(OP.PROTO, 2, global("copyreg", "_reconstructor"), crs, crs, str("+init=/etc/passwd:1"), OP.TUPLE3, OP.REDUCE, OP.STOP), /MG100 pyproj\.crs\.crs\.CRS/);
+    // What pyproj pickles: CRS(srs) with an authority code, a PROJ string (grids by name, in PROJ's data folders) or WKT.
+    for (const srs of [
+      "EPSG:4326",
+      "+proj=longlat +datum=WGS84 +no_defs",
+      "+init=epsg:4326",
+      "+proj=longlat +nadgrids=@null,@conus +geoidgrids=egm96_15.gtx",
+      'PROJCRS["WGS 84 / UTM zone 33N",ID["EPSG",32633,URI["http://www.opengis.net/def/crs/EPSG/0/32633"]]]',
+      'VERTCRS["h",PARAMETERFILE["Geoid (height correction) model file","egm96_15.gtx"]]',
+    ]) await assertQuiet(called(srs));
+  });
+
   test("a builtin type's method reached by getattr and handed a huge width by a carrier is a bomb (bytes.zfill)", async () => {
     const zfill = assemble(global("builtins", "getattr"), global("builtins", "bytes"), str("zfill"), OP.TUPLE2, OP.REDUCE);
     const bytes = assemble(OP.PROTO, 2, global("functools", "partial"), zfill, OP.SHORT_BINBYTES, 1, "x", BININT(0x7fffffff), OP.TUPLE3, OP.REDUCE, OP.STOP);

@@ -436,6 +436,7 @@ export class PickleAnalyst implements MachineObserver {
     if (entry.kind === "cython") this.cythonHelper(name, args[0], c);
     const bomb = allocationOf(name, args) ?? keywordAllocation(name, keywordsOf(c));
     if (bomb) this.report("MG109", `${name}${bomb}`, { offset: c.at, evidence: describe(c) });
+    this.projFiles(name, c.args, c);
     const layer = c.kind !== "NEWOBJ" && c.kind !== "NEWOBJ_EX" && entry.kind === "class" && name.startsWith("torch.nn.");
     if (layer) this.layerCalled(name, args, c);
   }
@@ -542,7 +543,10 @@ export class PickleAnalyst implements MachineObserver {
           else this.notCalled(u, c);
         }
         // An allocator reached through a carrier gets the carrier's arguments, somewhere in them.
-        if (u) this.carriedBomb(c, carrier, u.name, carriedAllocation(u, carried));
+        if (u) {
+          this.carriedBomb(c, carrier, u.name, carriedAllocation(u, carried));
+          if (u.judgement.kind === "allow") this.projFiles(u.name, carried, c);
+        }
         return;
       }
       case "call":
@@ -578,6 +582,17 @@ export class PickleAnalyst implements MachineObserver {
     if (!bomb || this.bombedCarriers.has(c)) return;
     this.bombedCarriers.add(c);
     this.report("MG109", `${carrier} calls ${callee}${bomb}`, { offset: c.at, evidence: describe(c) });
+  }
+
+  /** MG100 (high) when pyproj's `name` is given a definition that makes PROJ open a file of the pickle's choosing (see projFileIn). */
+  private projFiles(name: string, args: Value, c: CallResult): void {
+    const file = name.startsWith("pyproj.") ? projFileIn(args) : undefined;
+    if (file === undefined) return;
+    this.report("MG100", `${name} is given a PROJ definition that names the file ${JSON.stringify(file)}, which PROJ opens at load (a FIFO hangs the loader)`, {
+      offset: c.at,
+      evidence: describe(c),
+      severity: "high",
+    });
   }
 
   /** A name allowlisted to be stored or constructed, called at load instead (what its entry rules out). */
@@ -1328,6 +1343,36 @@ function keywordAllocation(name: string, keywords: Value | undefined): string | 
   return undefined;
 }
 
+/**
+ * What PROJ opens from a definition (a PROJ string, WKT): init files, grids, and WKT's PARAMETERFILE.
+ * pyproj's classes pickle as CRS(definition), with EPSG codes, WKT or PROJ strings; a bare file name
+ * is looked up in PROJ's data folders, but an absolute or climbing path, or a URL, reaches what the
+ * pickle chose (the probe saw CRS("+init=/etc/passwd:1") read that file, and a FIFO hang the load).
+ */
+const PROJ_FILE_PARAMETERS = /(?:^|[\s+])(?:init|grids|nadgrids|geoidgrids|xy_grids|z_grids|file)\s*=\s*([^\s+]+)|PARAMETERFILE\s*\[\s*"[^"]*"\s*,\s*"([^"]*)"/gi;
+/** A PROJ file reference that leaves PROJ's data folders: absolute (POSIX, home, Windows, UNC), climbing, or a URL. */
+const OUTSIDE_PROJ_DATA = /^(?:[/~\\]|[a-z]:|.*\.\.|[a-z][a-z0-9+.-]*:\/\/)/i;
+
+/** The first file a PROJ definition among `args` (strings, two levels down, dict values included) names outside PROJ's data folders. */
+function projFileIn(args: Value, depth = 2): string | undefined {
+  if (typeof args === "string") {
+    for (const m of args.matchAll(PROJ_FILE_PARAMETERS)) {
+      // A grid list is comma-separated, each optional with "@"; an init file is "file:id".
+      for (const item of (m[1] ?? m[2] ?? "").split(",")) {
+        const file = item.replace(/^@/, "");
+        if (OUTSIDE_PROJ_DATA.test(file)) return file;
+      }
+    }
+    return undefined;
+  }
+  if (depth === 0 || !isSym(args) || (args.t !== "tuple" && args.t !== "list" && args.t !== "dict")) return undefined;
+  for (const x of args.t === "dict" ? args.kv.filter((_, i) => i % 2 === 1) : args.items) {
+    const found = projFileIn(x, depth - 1);
+    if (found !== undefined) return found;
+  }
+  return undefined;
+}
+
 /** A NumPy shape (an int or a tuple of ints) whose element count passes the allocation bound. */
 function shapeBomb(shape: Value | undefined): string | undefined {
   const dims = isSym(shape) && shape.t === "tuple" ? shape.items.map(asNumber) : [asNumber(shape)];
@@ -1359,7 +1404,7 @@ const NAMED_CALLS: ReadonlySet<string> = new Set([
  * Whether REDUCE calling the allowlisted `name` with constant arguments leaves the analyst nothing
  * to say, whatever their values: a class or function whose entry gives its arguments no role (none
  * called, constructed, iterated or made state; not one only to be stored), judged by no rule by name,
- * and not a torch layer (whose sizes are bounded). test/plaindata.test.ts runs every such name in the
+ * and not a torch layer (whose sizes are bounded) or pyproj's (whose definitions are read for files). test/plaindata.test.ts runs every such name in the
  * allowlist through the machine with constants of every kind, big and odd ones among them.
  */
 export function silentCallee(name: string, entry: AllowEntry): boolean {
@@ -1368,7 +1413,8 @@ export function silentCallee(name: string, entry: AllowEntry): boolean {
     Object.keys(entry).every((field) => DESCRIPTIVE_FIELDS.has(field)) &&
     !NAMED_CALLS.has(name) &&
     !checksCall(name) &&
-    !name.startsWith("torch.nn.")
+    !name.startsWith("torch.nn.") &&
+    !name.startsWith("pyproj.")
   );
 }
 
