@@ -200,6 +200,14 @@ describe("harm from allowlisted calls alone (P21)", () => {
     await assertQuiet(assemble(OP.PROTO, 2, global("numpy", "recarray"), BININT(16), str("f8"), OP.TUPLE2, OP.REDUCE, OP.STOP));
   });
 
+  test("torch's legacy tensor and storage types called with sizes allocate their product: torch.FloatTensor(2**32) is a bomb", async () => {
+    const sized = (name: string, ...sizes: Buffer[]): Buffer => assemble(OP.PROTO, 2, global("torch", name), OP.MARK, ...sizes, OP.TUPLE, OP.REDUCE, OP.STOP);
+    await assertReported(sized("FloatTensor", assemble(OP.LONG1, 5, [0, 0, 0, 0, 1])), /MG109 torch\.FloatTensor with shape \(4294967296\)/);
+    await assertReported(sized("LongTensor", BININT(1 << 16), BININT(1 << 16)), /MG109 torch\.LongTensor with shape \(65536, 65536\)/);
+    await assertReported(sized("UntypedStorage", BININT(0x7fffffff)), /MG109 torch\.UntypedStorage/);
+    await assertQuiet(sized("FloatTensor", BININT(16), BININT(16)));
+  });
+
   test("a Fraction parsed from a string with a huge exponent computes that power of ten at load: Fraction('1e30000000')", async () => {
     const fraction = (text: string): Buffer => assemble(OP.PROTO, 2, global("fractions", "Fraction"), str(text), OP.TUPLE1, OP.REDUCE, OP.STOP);
     await assertReported(fraction("1e30000000"), /MG109 fractions\.Fraction\("1e30000000"\) computes 10\*\*30000000/);

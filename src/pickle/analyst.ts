@@ -1292,17 +1292,31 @@ const SHAPED_ARRAYS: ReadonlySet<string> = new Set([
 const QUADRATIC_CODECS: ReadonlySet<string> = new Set(["punycode", "idna"]);
 /** Characters a quadratic codec may be given: some 20 ms of CPU. */
 const MAX_QUADRATIC_TEXT = 1_000;
+/**
+ * torch's legacy tensor and storage types: called with sizes (`torch.FloatTensor(2**32)`, as the probe
+ * did: 16 GB), they allocate their product. Pickles only store them (legacy checkpoints name a
+ * storage type in each persistent id).
+ */
+const SIZED_TORCH_TYPES: ReadonlySet<string> = new Set([
+  ..."BFloat16 Bool Byte Char Double Float Half Int Long Short".split(" ").map((t) => `torch.${t}Tensor`),
+  ..."BFloat16 Bool Byte Char ComplexDouble ComplexFloat Double Float Half Int Long QInt32 QInt8 QUInt2x4 QUInt4x2 QUInt8 Short Typed Untyped"
+    .split(" ")
+    .map((t) => `torch.${t}Storage`),
+  "torch.Tensor",
+]);
 /** Fraction and its allowlisted subclasses, which parse a string as it does (nltk's BLEU Fraction). */
 const FRACTIONS: ReadonlySet<string> = new Set(["fractions.Fraction", "nltk.translate.bleu_score.Fraction"]);
 /** What allocationOf bounds by name. */
 const ALLOCATING_CALLS: ReadonlySet<string> = new Set([
-  ...RECONSTRUCTORS, ...SHAPED_ARRAYS, ...FRACTIONS, "builtins.bytearray", "builtins.bytes", "numpy.dtype", "_codecs.encode",
+  ...RECONSTRUCTORS, ...SHAPED_ARRAYS, ...FRACTIONS, ...SIZED_TORCH_TYPES, "builtins.bytearray", "builtins.bytes", "numpy.dtype", "_codecs.encode",
 ]);
 
 /** What a direct call of an allocating callable would allocate past the bound, as " allocates …", or undefined. */
 function allocationOf(name: string, args: readonly Value[]): string | undefined {
   if (RECONSTRUCTORS.has(name)) return shapeBomb(args[1]);
   if (SHAPED_ARRAYS.has(name)) return shapeBomb(args[0]);
+  // Sizes one by one, or as one tuple (a torch.Size); data (a list, bytes) is not a size.
+  if (SIZED_TORCH_TYPES.has(name)) return args.length === 1 ? shapeBomb(args[0]) : sizesBomb(args);
   if (FRACTIONS.has(name)) {
     const exponent = typeof args[0] === "string" ? FRACTION_EXPONENT.exec(args[0])?.[1] : undefined;
     // Number() reads leading zeros and gives Infinity past a double's range: only the magnitude counts.
@@ -1375,7 +1389,12 @@ function projFileIn(args: Value, depth = 2): string | undefined {
 
 /** A NumPy shape (an int or a tuple of ints) whose element count passes the allocation bound. */
 function shapeBomb(shape: Value | undefined): string | undefined {
-  const dims = isSym(shape) && shape.t === "tuple" ? shape.items.map(asNumber) : [asNumber(shape)];
+  return sizesBomb(isSym(shape) && shape.t === "tuple" ? shape.items : [shape]);
+}
+
+/** Sizes (ints) whose product passes the allocation bound. */
+function sizesBomb(sizes: readonly (Value | undefined)[]): string | undefined {
+  const dims = sizes.map(asNumber);
   if (!dims.every((d): d is number => d !== undefined)) return undefined;
   const count = dims.reduce((a, b) => a * b, 1);
   return count > MAX_ALLOCATION ? ` with shape (${dims.join(", ")}) allocates ${count} elements at load time` : undefined;
