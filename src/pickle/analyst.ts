@@ -1423,8 +1423,9 @@ const NAMED_CALLS: ReadonlySet<string> = new Set([
  * Whether REDUCE calling the allowlisted `name` with constant arguments leaves the analyst nothing
  * to say, whatever their values: a class or function whose entry gives its arguments no role (none
  * called, constructed, iterated or made state; not one only to be stored), judged by no rule by name,
- * and not a torch layer (whose sizes are bounded) or pyproj's (whose definitions are read for files). test/plaindata.test.ts runs every such name in the
- * allowlist through the machine with constants of every kind, big and odd ones among them.
+ * and not a torch layer (whose sizes are bounded) or pyproj's (whose definitions are read for files).
+ * test/plaindata.test.ts runs every such name in the allowlist through the machine with constants of
+ * every kind, big and odd ones among them.
  */
 export function silentCallee(name: string, entry: AllowEntry): boolean {
   return (
