@@ -388,6 +388,8 @@ curate("xgboost.core", "Booster", "class",
        "A call may load model_file", notCalled=True)
 # tokenizers' Python wrappers build their model from the files a str vocab (and merges) names; their
 # pickles are copyreg.__newobj__(cls) with no arguments, then BUILD of __dict__ (checked against 0.20-0.23).
+TOKENIZERS_READ_WHY = ("calling it with a str vocab (and merges) reads those files through tokenizers' models (a FIFO or "
+                       "/dev/zero hangs the loader or exhausts its memory); pickles construct it without arguments")
 curate("tokenizers.implementations.bert_wordpiece", "BertWordPieceTokenizer", "class", TOKENIZERS_READ_WHY, notCalled=True)
 curate("tokenizers.implementations.byte_level_bpe", "ByteLevelBPETokenizer", "class", TOKENIZERS_READ_WHY, notCalled=True)
 curate("tokenizers.implementations.char_level_bpe", "CharBPETokenizer", "class", TOKENIZERS_READ_WHY, notCalled=True)
@@ -578,8 +580,6 @@ curate("sklearn.utils.validation", "check_array", "function",
        "input validation scikit-learn stores as partial(check_array); called when the model is used, never at load",
        notCalled=True)
 
-TOKENIZERS_READ_WHY = ("calling it with a str vocab (and merges) reads those files through tokenizers' models (a FIFO or "
-                       "/dev/zero hangs the loader or exhausts its memory); pickles construct it without arguments")
 TOKENIZERS_MODEL_WHY = ("a PyO3 class whose __new__, which copyreg's __newobj__ runs, reads the vocab (and merges) files a str "
                         "argument names (a FIFO or /dev/zero hangs the loader or exhausts its memory); a Tokenizer pickles "
                         "its model inside its JSON state")
