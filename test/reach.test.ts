@@ -10,7 +10,7 @@ import { RULES, type RuleId } from "../src/rules/catalogue.js";
 import { BufferSource } from "../src/sources/byteSource.js";
 import { atLeast, type Severity } from "../src/types.js";
 import { RecordingContext } from "./support/context.js";
-import { OP, assemble, global, stackGlobal, str } from "./support/pickle.js";
+import { OP, assemble, global, stackGlobal, str, u32 } from "./support/pickle.js";
 
 async function scan(bytes: Buffer): Promise<RecordingContext> {
   const ctx = new RecordingContext();
@@ -245,9 +245,7 @@ describe("harm from allowlisted calls alone (P21)", () => {
   test("_codecs.encode with punycode or idna is quadratic in the text: a long text is a bomb, directly or through a carrier", async () => {
     const unicode = (text: string): Buffer => {
       const utf8 = Buffer.from(text, "utf8");
-      const length = Buffer.alloc(4);
-      length.writeUInt32LE(utf8.length);
-      return Buffer.concat([Buffer.from([OP.BINUNICODE]), length, utf8]);
+      return assemble(OP.BINUNICODE, u32(utf8.length), utf8);
     };
     const cjk = (n: number): string => Array.from({ length: n }, (_, i) => String.fromCharCode(0x4e00 + i)).join("");
     const encode = (text: string, codec: string): Buffer => assemble(OP.PROTO, 2, global("_codecs", "encode"), unicode(text), str(codec), OP.TUPLE2, OP.REDUCE, OP.STOP);

@@ -1350,11 +1350,18 @@ function allocationOf(name: string, args: readonly Value[]): string | undefined 
 /** allocationOf for arguments given by keyword (NEWOBJ_EX): each value is tried in every position the name reads. */
 function keywordAllocation(name: string, keywords: Value | undefined): string | undefined {
   if (!ALLOCATING_CALLS.has(name) || !isSym(keywords) || keywords.t !== "dict") return undefined;
-  for (let i = 1; i < keywords.kv.length; i += 2) {
-    const found = allocationOf(name, [keywords.kv[i]!, keywords.kv[i]!]);
+  for (const value of innerValues(keywords)!) {
+    const found = allocationOf(name, [value, value]);
     if (found) return found;
   }
   return undefined;
+}
+
+/** The values a tuple or list holds, or a dict's values (keyword arguments to some callees); undefined for anything else. */
+function innerValues(v: Value | undefined): readonly Value[] | undefined {
+  if (!isSym(v)) return undefined;
+  if (v.t === "dict") return v.kv.filter((_, i) => i % 2 === 1);
+  return v.t === "tuple" || v.t === "list" ? v.items : undefined;
 }
 
 /**
@@ -1379,8 +1386,8 @@ function projFileIn(args: Value, depth = 2): string | undefined {
     }
     return undefined;
   }
-  if (depth === 0 || !isSym(args) || (args.t !== "tuple" && args.t !== "list" && args.t !== "dict")) return undefined;
-  for (const x of args.t === "dict" ? args.kv.filter((_, i) => i % 2 === 1) : args.items) {
+  if (depth === 0) return undefined;
+  for (const x of innerValues(args) ?? []) {
     const found = projFileIn(x, depth - 1);
     if (found !== undefined) return found;
   }
@@ -1460,9 +1467,9 @@ function carriedAllocation(u: NameUse, carried: Value, depth = 2): string | unde
   const found =
     (iterates ? hugeIn(carried, 0) : undefined) ??
     (byName ? (allocationOf(u.name, [carried, carried]) ?? (spread && allocationOf(u.name, spread))) : undefined);
-  if (found || depth === 0 || !isSym(carried) || (carried.t !== "tuple" && carried.t !== "list" && carried.t !== "dict")) return found;
+  if (found || depth === 0) return found;
   // A dict's values are keyword arguments to some carriers (pandas' _new_Index runs cls.__new__(cls, **d)).
-  for (const x of carried.t === "dict" ? carried.kv.filter((_, i) => i % 2 === 1) : carried.items) {
+  for (const x of innerValues(carried) ?? []) {
     const inner = carriedAllocation(u, x, depth - 1);
     if (inner) return inner;
   }
@@ -1498,9 +1505,8 @@ function hugeIn(carried: Value, depth = 2): string | undefined {
 function rangeIn(state: Value, depth = 3): number | undefined {
   const n = rangeOf(state);
   if (n !== undefined) return n > LIMITS.pickleMaxConsumedItems ? n : undefined;
-  if (!isSym(state) || depth === 0 || (state.t !== "tuple" && state.t !== "list" && state.t !== "dict")) return undefined;
-  const items = state.t === "dict" ? state.kv.filter((_, i) => i % 2 === 1) : state.items;
-  for (const x of items) {
+  if (depth === 0) return undefined;
+  for (const x of innerValues(state) ?? []) {
     const found = rangeIn(x, depth - 1);
     if (found !== undefined) return found;
   }
