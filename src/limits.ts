@@ -40,6 +40,12 @@ export const LIMITS = Object.freeze({
   pickleMaxAllocation: 256 * 1024 * 1024,
   /** Items an allowlisted consumer may draw from a range at load (list(range(n)); CWE-400). */
   pickleMaxConsumedItems: 64 * 1024 * 1024,
+  /**
+   * Comparisons between distinct keys of equal CPython hash that loading one stream's dicts and sets
+   * would make (hash flooding, CWE-407): about 1,400 keys sharing one hash, tens of milliseconds.
+   * Keys picklers write never share a full 64-bit hash.
+   */
+  pickleMaxHashProbes: 1_000_000,
   /** Opcodes executed per stream (CWE-834: bounds work on a hostile stream). */
   pickleMaxOpcodes: 2_000_000_000,
   /** Distinct findings of one rule kept per file; the rest are counted in the last finding (report flooding). */

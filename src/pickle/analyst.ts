@@ -1010,6 +1010,10 @@ export class PickleAnalyst implements MachineObserver {
     });
   }
 
+  onHashFlood(widest: number, probes: number, at: number): void {
+    this.report("MG109", `hash flooding: loading the stream's dicts and sets would take ${probes.toLocaleString("en-US")} steps or more of comparing keys that share a CPython hash (up to ${widest} distinct keys under one hash; the work grows with the square of their number) or of hashing nested tuples`, { offset: at });
+  }
+
   /** SETITEM(S) on an object (an OrderedDict, a Bunch): a key that is not plain data marks it, for its use as BUILD state. */
   onSetItems(target: Sym, kv: readonly Value[], from: number, to: number): void {
     if (target.t !== "call") return;

@@ -10,6 +10,8 @@ import { floatLine, intLine, longLine, memoKeyLine, parseIntLiteral, quotedLine,
 import { NeedMore, Operands, StreamBreak, utf8 } from "./operands.js";
 import { Memo } from "./memo.js";
 import { MIN_CONSTANT, type ConstantLog } from "./constants.js";
+import { FloodWatch } from "./collisions.js";
+import { mayCollide } from "./pyHash.js";
 import type { StreamReader } from "./reader.js";
 import {
   FORGOTTEN,
@@ -127,6 +129,11 @@ export interface MachineObserver {
    * the stored value, which is then called with the items.
    */
   onItemsByLookup?(target: Sym, at: number): void;
+  /**
+   * The stream's dicts and sets hold keys that share CPython hashes (see collisions.ts): loading
+   * them would make `probes` comparisons, `widest` distinct keys under one hash. Told once.
+   */
+  onHashFlood?(widest: number, probes: number, at: number): void;
 }
 
 const SETSTATE = "__setstate__";
@@ -198,6 +205,7 @@ export class Machine {
   private readonly memoBudget: number;
   private readonly constants: ConstantLog | undefined;
   private readonly options: MachineOptions;
+  private readonly flood: FloodWatch;
 
   constructor(
     private readonly r: StreamReader,
@@ -211,6 +219,7 @@ export class Machine {
     this.sample = options.keepAll ? Infinity : SAMPLE;
     this.retainAll = options.keepAll ? Infinity : MEMO_RETAIN_ALL;
     this.memoBudget = options.memoBudget ?? LIMITS.pickleMemoKeepBytes;
+    this.flood = new FloodWatch((widest, probes, at) => observer.onHashFlood?.(widest, probes, at));
   }
 
   async run(): Promise<StreamOutcome> {
@@ -630,6 +639,7 @@ export class Machine {
         const state = this.pop(at);
         const target = this.top(at);
         this.effects++;
+        this.flood.handed(state, at, 3);
         const directive = obs.onBuild(target, state, at);
         if (directive) throw new PendingBuild(directive, at);
         break;
@@ -817,7 +827,11 @@ export class Machine {
   /** Adds `items[from…to)` to a list or set. */
   private addItems(c: List | SetValue, items: Value[], from: number, to: number, at: number): void {
     c.items = kept(c.items, items, from, to, this.sample);
-    for (let i = from; i < to; i++) this.note(c, items[i]!, at);
+    for (let i = from; i < to; i++) {
+      const x = items[i]!;
+      if (mayCollide(x)) this.flood.member(c, x, at);
+      this.note(c, x, at);
+    }
     c.n += to - from;
   }
 
@@ -841,6 +855,7 @@ export class Machine {
   /** Items put into an object by a method pickle looks up on it (append, extend, add): see onItemsByLookup. */
   private itemsByLookup(target: Sym, items: readonly Value[], from: number, to: number, at: number): void {
     if (this.methodKeyed) this.observer.onItemsByLookup?.(target, at);
+    for (let i = from; i < to; i++) if (mayCollide(items[i]!)) this.flood.member(target, items[i]!, at);
     this.intoObject(target, items, from, to, at);
   }
 
@@ -865,6 +880,7 @@ export class Machine {
   private call(fn: Value, args: Value, kind: CallKind, at: number): CallResult {
     const c = callResult(fn, args, kind, at);
     this.effects++;
+    this.flood.handed(args, at, 3);
     this.observer.onCall(c);
     return c;
   }
@@ -892,6 +908,7 @@ export class Machine {
     }
     if (this.intoPlaceholder(target, at)) return;
     this.noteMethodKeys(kv, from, to);
+    for (let i = from; i < to; i += 2) if (mayCollide(kv[i]!)) this.flood.member(target, kv[i]!, at);
     if (target.t !== "dict") {
       // __setitem__ of an object: judged when the object was made
       this.intoObject(target, kv, from, to, at);

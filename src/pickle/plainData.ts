@@ -40,6 +40,12 @@ const FROZENSET_KIND = 5;
 const OTHER = 6;
 /** A tuple of SCALARs, none fetched from the memo: what a silent call may be given. */
 const ARGS = 7;
+/**
+ * An int written in 8 bytes or more, which may equal others modulo 2**61 - 1 and so share their
+ * CPython hash. As a dict key or set item (as are tuples, frozensets and results, whose hashes can
+ * be made to collide too) it leaves the stream to the machine, which counts collisions (collisions.ts).
+ */
+const BIG_INT = 9;
 /** An import the caller vouches for (see PlainDataOptions.silent): REDUCE may call it. */
 const SILENT_CALLEE = 8;
 /**
@@ -224,7 +230,7 @@ class PlainDataProof {
           p += 1 + len;
           if (p > size) return UNPROVEN;
           if (op !== OP.LONG1 && len >= MIN_CONSTANT && noting && !this.constant(op, at, 2, len)) return this.refill(at, p - at, opcodes);
-          if (!this.push(SCALAR)) return UNPROVEN;
+          if (!this.push(op === OP.LONG1 && len >= 8 ? BIG_INT : SCALAR)) return UNPROVEN;
           if (op === OP.SHORT_BINUNICODE) this.textRun(at);
           break;
         }
@@ -245,7 +251,7 @@ class PlainDataProof {
           p += 4 + len;
           if (p > size) return UNPROVEN;
           if (op === OP.BINSTRING && len >= MIN_CONSTANT && noting && !this.constant(op, at, 5, len)) return this.refill(at, p - at, opcodes);
-          if (!this.push(SCALAR)) return UNPROVEN;
+          if (!this.push(op === OP.LONG4 ? BIG_INT : SCALAR)) return UNPROVEN;
           break;
         }
         case OP.BINUNICODE8:
@@ -298,9 +304,12 @@ class PlainDataProof {
         case OP.EMPTY_SET:
           if (!this.push(SET_KIND)) return UNPROVEN;
           break;
-        case OP.FROZENSET:
-          if (!this.popMark() || !this.push(FROZENSET_KIND)) return UNPROVEN;
+        case OP.FROZENSET: {
+          const m = this.floor;
+          const top = this.sp;
+          if (!this.popMark() || !this.hashSafe(m, top, 1) || !this.push(FROZENSET_KIND)) return UNPROVEN;
           break;
+        }
 
         case OP.APPEND: {
           const m = this.sp - 1;
@@ -327,7 +336,8 @@ class PlainDataProof {
         }
         case OP.ADDITEMS: {
           const m = this.floor;
-          if (!this.popMark() || m <= this.floor) return UNPROVEN;
+          const top = this.sp;
+          if (!this.popMark() || m <= this.floor || !this.hashSafe(m, top, 1)) return UNPROVEN;
           const k = this.kinds[m - 1];
           if (k !== SET_KIND && k !== FROZENSET_KIND) return UNPROVEN;
           break;
@@ -439,7 +449,7 @@ class PlainDataProof {
 
   /** A tuple of `kinds[from…to)`: ARGS when every item is a constant spelt out in place. */
   private tupleKind(from: number, to: number): number {
-    for (let k = from; k < to; k++) if (this.kinds[k] !== SCALAR) return OTHER;
+    for (let k = from; k < to; k++) if (this.kinds[k] !== SCALAR && this.kinds[k] !== BIG_INT) return OTHER;
     return ARGS;
   }
 
@@ -486,9 +496,9 @@ class PlainDataProof {
   private textOperand(op: number, line: string, at: number): boolean {
     switch (op) {
       case OP.INT:
-        return intLine(line) !== undefined && this.push(SCALAR);
+        return intLine(line) !== undefined && this.push(line.length > 18 ? BIG_INT : SCALAR);
       case OP.LONG:
-        return longLine(line) !== undefined && this.push(SCALAR);
+        return longLine(line) !== undefined && this.push(line.length > 18 ? BIG_INT : SCALAR);
       case OP.FLOAT:
         return floatLine(line) !== undefined && this.push(SCALAR);
       case OP.STRING:
@@ -535,13 +545,19 @@ class PlainDataProof {
     return true;
   }
 
-  /** Whether the keys among the key/value pairs `kinds[from…to)` are hashable (the machine reports a list, dict or set key). */
+  /** Whether the keys among the key/value pairs `kinds[from…to)` are hashable (the machine reports a list, dict or set key) and cannot collide. */
   private keysHashable(from: number, to: number): boolean {
-    if ((to - from) % 2 !== 0) return false;
-    for (let k = from; k < to; k += 2) {
-      const kind = this.kinds[k]! & ~FETCHED;
-      if (kind === LIST_KIND || kind === DICT_KIND || kind === SET_KIND) return false;
-    }
+    return (to - from) % 2 === 0 && this.hashSafe(from, to, 2);
+  }
+
+  /**
+   * Whether every `step`th kind in `kinds[from…to)`, put into a dict or set, is hashable and hashes
+   * apart from the others: strs and bytes (hashed with a per-process key), ints that fit 8 bytes less
+   * one, floats, None and bools. The rest (lists, dicts and sets, which the machine reports; big ints,
+   * tuples, frozensets and call results, which it counts) leave the stream to the machine.
+   */
+  private hashSafe(from: number, to: number, step: number): boolean {
+    for (let k = from; k < to; k += step) if ((this.kinds[k]! & ~FETCHED) !== SCALAR) return false;
     return true;
   }
 

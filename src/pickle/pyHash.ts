@@ -1,0 +1,277 @@
+/**
+ * CPython's hash() of the values a pickle can make whose hash an attacker can predict: ints, floats,
+ * bools, None, complex numbers, Decimals, Fractions, and tuples and frozensets of them. Numbers hash
+ * to their value modulo the prime 2**61 - 1 (Python/pyhash.c, "numeric hashes"), tuples and
+ * frozensets combine their items' hashes without a secret (Objects/tupleobject.c, setobject.c), so
+ * many distinct values can be made to share one hash. str and bytes hashes are keyed per process
+ * (SipHash), as are dates and times (they hash their bytes); everything else hashes by identity or is
+ * not known here: undefined.
+ *
+ * Hashes are Py_uhash_t: unsigned 64-bit, as bigint.
+ */
+import { createHash } from "node:crypto";
+import { importedName } from "./judge.js";
+import { isSym, type CallResult, type Sym, type Value } from "./values.js";
+
+/** A value's hash and a text equal for values CPython calls equal (1, 1.0, True and Decimal("1") all read "1"). */
+export interface HashedKey {
+  hash: bigint;
+  canon: string;
+  /**
+   * Items CPython reads to hash it, nested tuples included (1 when absent). A tuple is hashed anew
+   * each time, so one that holds a shared tuple a thousand times over, nested, costs billions.
+   */
+  cost?: number;
+}
+
+const MODULUS = (1n << 61n) - 1n;
+const INF = 314159n;
+const IMAG = 1000003n;
+const XXPRIME_1 = 11400714785074694791n;
+const XXPRIME_2 = 14029467366897019727n;
+const XXPRIME_5 = 2870177450012600261n;
+/** None's hash since Python 3.12 (earlier, its address: not predictable). */
+const NONE_HASH = 0xfca86420n;
+/**
+ * Nesting followed into tuples and frozensets. A deeper value hashes to TOO_DEEP, distinct values
+ * apart: keys nested past it count as colliding (picklers never write such keys).
+ */
+const MAX_DEPTH = 64;
+const TOO_DEEP = 0x6d6f64656c676174n;
+/** Canonical texts longer than this are replaced by a digest (shared sub-tuples would otherwise grow them exponentially). */
+const MAX_CANON = 256;
+/** Costs are counted up to here (a safe integer, far past any bound). */
+const MAX_COST = 2 ** 50;
+/** Longest digit string parsed for an int, Decimal or Fraction (CPython's int() refuses past 4,300 digits). */
+const MAX_DIGITS = 5_000;
+
+const u64 = (x: bigint): bigint => BigInt.asUintN(64, x);
+
+/** hash() of `v` (with its canonical text), or undefined where it is keyed, by identity, or not modelled. */
+export function pyHash(v: Value, depth = 0): HashedKey | undefined {
+  switch (typeof v) {
+    case "number":
+      return Number.isInteger(v) ? intKey(BigInt(v)) : floatKey(v);
+    case "bigint":
+      return intKey(v);
+    case "boolean":
+      return { hash: v ? 1n : 0n, canon: v ? "1" : "0" };
+    case "string":
+      return undefined;
+    default:
+      if (v === null) return { hash: NONE_HASH, canon: "None" };
+  }
+  const known = hashed.get(v);
+  if (known !== undefined) return known ?? undefined;
+  if (depth >= MAX_DEPTH) return { hash: TOO_DEEP, canon: `deep ${identity(v)}` };
+  let key: HashedKey | undefined;
+  switch (v.t) {
+    case "tuple":
+      key = tupleKey(v.items, depth + 1);
+      break;
+    case "set":
+      key = v.frozen && v.n === v.items.length ? frozensetKey(v.items, depth + 1) : undefined;
+      break;
+    case "call":
+      key = numberMade(v, depth);
+      break;
+    default:
+      key = undefined;
+  }
+  // Once per object here (a tuple memoized once may sit in every key); its cost says what CPython pays.
+  hashed.set(v, key ?? null);
+  return key;
+}
+
+const hashed = new WeakMap<Sym, HashedKey | null>();
+const identities = new WeakMap<Sym, number>();
+let lastIdentity = 0;
+
+function identity(v: Sym): number {
+  let id = identities.get(v);
+  if (id === undefined) identities.set(v, (id = ++lastIdentity));
+  return id;
+}
+
+function capped(canon: string): string {
+  return canon.length <= MAX_CANON ? canon : `#${createHash("sha1").update(canon).digest("base64")}`;
+}
+
+/**
+ * Whether `v` may share its hash with many other values: ints that fit a double never do (below
+ * 2**61 each hashes to itself), floats rarely (a few dozen per hash at most), strs and objects not
+ * predictably. A cheap screen run on every item put into a container.
+ */
+export function mayCollide(v: Value): boolean {
+  if (typeof v === "bigint") return true;
+  if (!isSym(v)) return false;
+  if (v.t === "call") return isSym(v.fn) && v.fn.t === "global" && MADE_NUMBERS.has(v.fn.name);
+  return v.t === "tuple" || (v.t === "set" && v.frozen);
+}
+
+/** Names of the classes numberMade hashes the results of (their modules are checked there). */
+const MADE_NUMBERS: ReadonlySet<string> = new Set(["int", "complex", "Decimal", "Fraction", "frozenset"]);
+
+/** The rational n/d's hash (d > 0): n times d's inverse modulo the prime; a multiple of it is infinite. */
+function rationalHash(n: bigint, d: bigint): bigint {
+  const inverse = d === 1n ? 1n : modPow(d % MODULUS, MODULUS - 2n);
+  let h = inverse === 0n ? INF : ((n < 0n ? -n : n) % MODULUS) * inverse % MODULUS;
+  if (n < 0n) h = -h;
+  return u64(h === -1n ? -2n : h);
+}
+
+function intKey(n: bigint): HashedKey {
+  return { hash: rationalHash(n, 1n), canon: n.toString() };
+}
+
+function floatKey(x: number): HashedKey | undefined {
+  if (Number.isNaN(x)) return undefined; // hashed by identity since 3.10
+  if (!Number.isFinite(x)) return { hash: u64(x > 0 ? INF : -INF), canon: x > 0 ? "inf" : "-inf" };
+  return { hash: doubleHash(x), canon: String(x) };
+}
+
+/** A finite double, which is an integer mantissa times a power of two, hashed as that rational. */
+function doubleHash(x: number): bigint {
+  const bits = new DataView(new ArrayBuffer(8));
+  bits.setFloat64(0, x);
+  const biased = (bits.getUint16(0) >> 4) & 0x7ff;
+  const fraction = (BigInt(bits.getUint32(0) & 0xfffff) << 32n) | BigInt(bits.getUint32(4));
+  const mantissa = biased === 0 ? fraction : fraction | (1n << 52n);
+  const exponent = (biased === 0 ? -1074 : biased - 1075) % 61;
+  // 2**61 is 1 modulo the prime, so a power of two reduces by its exponent modulo 61.
+  let h = (mantissa << BigInt(exponent < 0 ? exponent + 61 : exponent)) % MODULUS;
+  if (x < 0) h = -h;
+  return u64(h === -1n ? -2n : h);
+}
+
+/** Objects/tupleobject.c's tuplehash (xxHash's round over the items' hashes), Python 3.8 on. */
+function tupleKey(items: readonly Value[], depth: number): HashedKey | undefined {
+  let acc = XXPRIME_5;
+  const canon: string[] = [];
+  let cost = 1;
+  for (const item of items) {
+    const k = pyHash(item, depth);
+    if (k === undefined) return undefined;
+    acc = u64(acc + k.hash * XXPRIME_2);
+    acc = u64((acc << 31n) | (acc >> 33n));
+    acc = u64(acc * XXPRIME_1);
+    canon.push(k.canon);
+    cost = Math.min(cost + (k.cost ?? 1), MAX_COST);
+  }
+  acc = u64(acc + (BigInt(items.length) ^ (XXPRIME_5 ^ 3527539n)));
+  return { hash: acc === u64(-1n) ? 1546275796n : acc, canon: capped(`(${canon.join(",")})`), cost };
+}
+
+/** Objects/setobject.c's frozenset_hash: the items' shuffled hashes XORed, then the size and a dispersal. */
+function frozensetKey(items: readonly Value[], depth: number): HashedKey | undefined {
+  const seen = new Map<string, bigint>();
+  for (const item of items) {
+    const k = pyHash(item, depth);
+    if (k === undefined) return undefined;
+    seen.set(k.canon, k.hash); // equal items are one member
+  }
+  let h = 0n;
+  for (const itemHash of seen.values()) h ^= u64(((itemHash ^ 89869747n) ^ u64(itemHash << 16n)) * 3644798167n);
+  h ^= u64(BigInt(seen.size + 1) * 1927868237n);
+  h ^= (h >> 11n) ^ (h >> 25n);
+  h = u64(h * 69069n + 907133923n);
+  return { hash: h === u64(-1n) ? 590923713n : h, canon: capped(`{${[...seen.keys()].sort().join(",")}}`) };
+}
+
+/** A number (or frozenset) made by calling its class on constants: int(str), complex(re, im), Decimal(str), Fraction(n, d) or Fraction(str), frozenset(list). */
+function numberMade(c: CallResult, depth: number): HashedKey | undefined {
+  if (!isSym(c.fn) || c.fn.t !== "global" || !isSym(c.args) || c.args.t !== "tuple") return undefined;
+  const args = c.args.items;
+  const [a, b] = args;
+  switch (importedName(c.fn)) {
+    case "builtins.int":
+      if (args.length !== 1) return undefined;
+      if (typeof a === "string") return INT_TEXT.test(a) && a.length <= MAX_DIGITS ? intKey(BigInt(a.replaceAll("_", "").trim())) : undefined;
+      if (typeof a === "number") return Number.isFinite(a) ? intKey(BigInt(Math.trunc(a))) : undefined;
+      return typeof a === "bigint" ? intKey(a) : undefined;
+    case "builtins.complex":
+      if (typeof a !== "number" || args.length > 2 || (args.length === 2 && typeof b !== "number")) return undefined;
+      return complexKey(a, args.length === 2 ? (b as number) : 0);
+    case "decimal.Decimal":
+    case "_decimal.Decimal":
+    case "_pydecimal.Decimal":
+      if (args.length !== 1) return undefined;
+      if (typeof a === "number" || typeof a === "bigint") return pyHash(a);
+      return typeof a === "string" ? decimalKey(a) : undefined;
+    case "builtins.frozenset": {
+      // Protocols before 4 write a frozenset as frozenset(list).
+      const items = args.length === 1 && isSym(a) && a.t === "list" && a.n === a.items.length ? a.items : undefined;
+      return items === undefined ? undefined : frozensetKey(items, depth + 1);
+    }
+    case "fractions.Fraction": {
+      if (args.length === 2) {
+        const n = integer(a);
+        const d = integer(b);
+        return n === undefined || d === undefined || d === 0n ? undefined : fractionKey(d < 0n ? -n : n, d < 0n ? -d : d);
+      }
+      if (args.length !== 1 || typeof a !== "string" || a.length > MAX_DIGITS) return undefined;
+      const slash = FRACTION_TEXT.exec(a);
+      if (!slash) return decimalKey(a);
+      const d = BigInt(slash[2]!);
+      return d === 0n ? undefined : fractionKey(BigInt(slash[1]!), d);
+    }
+    default:
+      return undefined;
+  }
+}
+
+const INT_TEXT = /^\s*[+-]?\d(?:_?\d)*\s*$/;
+const FRACTION_TEXT = /^\s*([+-]?\d+)\s*\/\s*(\d+)\s*$/;
+/** A decimal literal as Decimal reads it: sign, digits with an optional fraction, optional exponent (underscores between digits). */
+const INFINITY_TEXT = /^\s*([+-]?)(?:inf|infinity)\s*$/i;
+const DECIMAL_TEXT = /^\s*([+-]?)(\d(?:_?\d)*)?(?:\.(\d(?:_?\d)*)?)?(?:[eE]([+-]?\d{1,9}))?\s*$/;
+
+function integer(v: Value | undefined): bigint | undefined {
+  if (typeof v === "bigint") return v;
+  return typeof v === "number" && Number.isSafeInteger(v) ? BigInt(v) : undefined;
+}
+
+/** n/d's key (d > 0). The canonical text is not reduced to lowest terms: a gcd of long numbers costs too much for what it decides. */
+function fractionKey(n: bigint, d: bigint): HashedKey {
+  return { hash: rationalHash(n, d), canon: d === 1n ? n.toString() : `${n}/${d}` };
+}
+
+/**
+ * A Decimal literal's key: coefficient × 10**exponent, hashed with the power taken modulo the prime
+ * (an exponent of a million is cheap there, and only there).
+ */
+function decimalKey(s: string): HashedKey | undefined {
+  const infinite = INFINITY_TEXT.exec(s);
+  if (infinite) return floatKey(infinite[1] === "-" ? -Infinity : Infinity);
+  const m = s.length <= MAX_DIGITS ? DECIMAL_TEXT.exec(s) : null;
+  if (!m || (m[2] === undefined && m[3] === undefined)) return undefined;
+  const fraction = (m[3] ?? "").replaceAll("_", "");
+  const digits = ((m[2] ?? "").replaceAll("_", "") + fraction).replace(/^0+/, "");
+  const significant = digits.replace(/0+$/, "");
+  if (significant === "") return intKey(0n);
+  const exponent = Number(m[4] ?? 0) - fraction.length + (digits.length - significant.length);
+  const coefficient = BigInt(m[1] === "-" ? `-${significant}` : significant);
+  // Whole numbers of ordinary size read as the int they equal, so Decimal("5") and 5 are one key.
+  if (exponent >= 0 && exponent <= 32) return intKey(coefficient * 10n ** BigInt(exponent));
+  const power = modPow(10n, BigInt(Math.abs(exponent)));
+  const hash = exponent >= 0 ? rationalHash(coefficient * power, 1n) : rationalHash(coefficient, power);
+  return { hash, canon: `${coefficient}e${exponent}` };
+}
+
+function complexKey(re: number, im: number): HashedKey | undefined {
+  const r = floatKey(re);
+  const i = floatKey(im);
+  if (r === undefined || i === undefined) return undefined;
+  const h = u64(r.hash + IMAG * i.hash);
+  return { hash: h === u64(-1n) ? u64(-2n) : h, canon: im === 0 ? r.canon : `${r.canon}${im < 0 ? "" : "+"}${i.canon}j` };
+}
+
+function modPow(base: bigint, exponent: bigint): bigint {
+  let result = 1n;
+  let b = base % MODULUS;
+  for (let e = exponent; e > 0n; e >>= 1n) {
+    if (e & 1n) result = result * b % MODULUS;
+    b = b * b % MODULUS;
+  }
+  return result;
+}

@@ -1,0 +1,177 @@
+/**
+ * Hash flooding (P21): dict keys and set items chosen to share one CPython hash make loading
+ * quadratic. pyHash must compute what CPython computes (checked against hashes CPython printed,
+ * test/fixtures/hashes/cpython.json from scripts/make_hash_fixtures.py), and the scan must report
+ * streams whose keys collide, however they reach a hash table, and stay quiet on keys that do not.
+ */
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { describe, test } from "node:test";
+import { scanPickle } from "../src/formats/pickle.js";
+import { LIMITS } from "../src/limits.js";
+import { Machine, type MachineObserver } from "../src/pickle/machine.js";
+import { pyHash } from "../src/pickle/pyHash.js";
+import { StreamReader } from "../src/pickle/reader.js";
+import { BufferSource } from "../src/sources/byteSource.js";
+import { RecordingContext } from "./support/context.js";
+import { call, dict, list, long, tuple } from "./support/gadgets.js";
+import { OP, assemble, global, str } from "./support/pickle.js";
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const CASES = JSON.parse(readFileSync(join(HERE, "..", "..", "test", "fixtures", "hashes", "cpython.json"), "utf8")) as {
+  python: string;
+  cases: { value: string; protocol: number; pickle: string; hash: string }[];
+};
+
+const quiet: MachineObserver = {
+  onImport: () => undefined,
+  onDynamicImport: () => undefined,
+  onCall: () => undefined,
+  onBuild: () => undefined,
+  onExt: () => undefined,
+  onPersistentId: () => undefined,
+  onIssue: (kind, message) => assert.fail(`${kind}: ${message}`),
+};
+
+async function valueOf(bytes: Buffer) {
+  const outcome = await new Machine(new StreamReader(new BufferSource("t.pkl", bytes), 0), quiet).run();
+  assert.ok(outcome.stopped);
+  return outcome.result;
+}
+
+async function rules(bytes: Buffer): Promise<string[]> {
+  const ctx = new RecordingContext();
+  await scanPickle(new BufferSource("t.pkl", bytes), ctx, { layout: "plain" });
+  return ctx.reports.map((r) => `${r.rule} ${r.message}`);
+}
+
+async function assertFlood(bytes: Buffer): Promise<void> {
+  const found = await rules(bytes);
+  assert.ok(found.some((l) => /^MG109 hash flooding/.test(l)), JSON.stringify(found));
+}
+
+async function assertNoFlood(bytes: Buffer): Promise<void> {
+  const found = await rules(bytes);
+  assert.ok(!found.some((l) => /hash flooding/.test(l)), JSON.stringify(found));
+}
+
+const MODULUS = (1n << 61n) - 1n;
+/** Keys equal modulo 2**61 - 1: one hash, n distinct ints. */
+const congruent = (n: number, residue = 7n): bigint[] => Array.from({ length: n }, (_, k) => BigInt(k + 1) * MODULUS + residue);
+/** Enough colliding keys to pass the bound in one table (n keys cost n(n-1)/2 comparisons). */
+const FLOOD = Math.ceil(Math.sqrt(2 * LIMITS.pickleMaxHashProbes)) + 50;
+
+const proto = (n: number, ...parts: Parameters<typeof assemble>): Buffer => assemble(OP.PROTO, n, ...parts, OP.STOP);
+const keysDict = (keys: Buffer[]): Buffer => assemble(OP.EMPTY_DICT, OP.MARK, ...keys.flatMap((k) => [k, OP.NONE]), OP.SETITEMS);
+
+// Tuple hashes (xxHash's round, Objects/tupleobject.c) inverted: for a first item a, the int b that
+// makes hash((a, b)) any chosen value.
+const MASK = (1n << 64n) - 1n;
+const XXPRIME_1 = 11400714785074694791n;
+const XXPRIME_2 = 14029467366897019727n;
+const XXPRIME_5 = 2870177450012600261n;
+const inverse = (a: bigint): bigint => {
+  let x = a;
+  for (let i = 0; i < 6; i++) x = (x * (2n - a * x)) & MASK;
+  return x;
+};
+const rotl = (x: bigint, r: bigint): bigint => ((x << r) | (x >> (64n - r))) & MASK;
+const round = (acc: bigint, lane: bigint): bigint => (rotl((acc + lane * XXPRIME_2) & MASK, 31n) * XXPRIME_1) & MASK;
+function collidingPairs(n: number, target: bigint): [number, bigint][] {
+  const beforeLength = (target - (2n ^ (XXPRIME_5 ^ 3527539n))) & MASK;
+  const beforeRound = rotl((beforeLength * inverse(XXPRIME_1)) & MASK, 33n);
+  const pairs: [number, bigint][] = [];
+  for (let a = 0; pairs.length < n; a++) {
+    const lane = ((beforeRound - round(XXPRIME_5, BigInt(a))) * inverse(XXPRIME_2)) & MASK;
+    if (lane < MODULUS) pairs.push([a, lane]); // a non-negative int below the prime hashes to itself
+  }
+  return pairs;
+}
+
+describe("CPython's hash, as pyHash computes it", () => {
+  test(`every value in the fixture hashes as CPython ${CASES.python} hashed it, at protocols 2 and 4`, async () => {
+    assert.ok(CASES.cases.length >= 100);
+    for (const c of CASES.cases) {
+      const value = await valueOf(Buffer.from(c.pickle, "base64"));
+      const key = pyHash(value);
+      assert.ok(key !== undefined, `no hash for ${c.value} (protocol ${c.protocol})`);
+      assert.equal(key.hash, BigInt.asUintN(64, BigInt(c.hash)), `${c.value} (protocol ${c.protocol})`);
+    }
+  });
+
+  test("values CPython calls equal have one canonical text; strs, bytes and NaN have no predictable hash", async () => {
+    const one = [1, 1.0, true, 1n].map((v) => pyHash(v)!.canon);
+    assert.deepEqual(new Set(one).size, 1);
+    assert.equal(pyHash("abc"), undefined);
+    assert.equal(pyHash(Number.NaN), undefined);
+    assert.equal(pyHash(await valueOf(proto(2, tuple(str("a"), long(1n))))), undefined);
+  });
+
+  test("the inverted tuple hash really collides, by pyHash", () => {
+    const hashes = new Set(collidingPairs(50, 12345n).map(([a, b]) => pyHash({ t: "tuple", items: [a, b], behaviour: false })!.hash));
+    assert.deepEqual([...hashes], [12345n]);
+  });
+});
+
+describe("keys that share a hash are reported (MG109)", () => {
+  test("a dict keyed by ints equal modulo 2**61 - 1", async () => {
+    await assertFlood(proto(4, keysDict(congruent(FLOOD).map(long))));
+  });
+
+  test("a dict keyed by (int, int) tuples made to collide, each spelt out", async () => {
+    const pairs = collidingPairs(FLOOD, 987654321n);
+    await assertFlood(proto(4, keysDict(pairs.map(([a, b]) => tuple(long(BigInt(a)), long(b))))));
+  });
+
+  test("a set by ADDITEMS, a frozenset by FROZENSET, and set(list) as protocol 2 writes a set", async () => {
+    const items = congruent(FLOOD).map(long);
+    await assertFlood(proto(4, assemble(OP.EMPTY_SET, OP.MARK, ...items, OP.ADDITEMS)));
+    await assertFlood(proto(4, assemble(OP.MARK, ...items, OP.FROZENSET)));
+    await assertFlood(proto(2, call(global("__builtin__", "set"), list(...items))));
+  });
+
+  test("an OrderedDict given its items by SETITEMS, as its __reduce__ has them written", async () => {
+    const od = call(global("collections", "OrderedDict"));
+    await assertFlood(proto(2, od, assemble(OP.MARK, ...congruent(FLOOD).flatMap((k) => [long(k), assemble(OP.NONE)]), OP.SETITEMS)));
+  });
+
+  test("numbers made by calls: Decimal, Fraction and int of digit strings", async () => {
+    const keys = (fn: Buffer, text: (k: bigint) => string): Buffer[] => congruent(FLOOD).map((k) => call(fn, str(text(k))));
+    await assertFlood(proto(2, keysDict(keys(global("decimal", "Decimal"), String))));
+    await assertFlood(proto(2, keysDict(keys(global("fractions", "Fraction"), (k) => `${k}/1`))));
+    await assertFlood(proto(2, keysDict(keys(global("__builtin__", "int"), String))));
+  });
+
+  test("a list under the bound, hashed again and again: set(memo) called many times is charged each time", async () => {
+    const few = Math.ceil(Math.sqrt(LIMITS.pickleMaxHashProbes)); // half the bound in one table
+    const first = assemble(global("__builtin__", "set"), OP.BINPUT, 1, list(...congruent(few).map(long)), OP.BINPUT, 2, OP.TUPLE1, OP.REDUCE);
+    const again = assemble(OP.BINGET, 1, OP.BINGET, 2, OP.TUPLE1, OP.REDUCE, OP.POP);
+    await assertNoFlood(proto(2, first));
+    await assertFlood(proto(2, first, OP.POP, ...Array.from({ length: 6 }, () => again), OP.NONE));
+  });
+
+  test("a tuple of colliding ints handed to frozenset()", async () => {
+    await assertFlood(proto(2, call(global("__builtin__", "frozenset"), tuple(...congruent(FLOOD).map(long)))));
+  });
+
+  test("a tuple key that nests one shared tuple a thousand times over: CPython hashes all of it, per insertion", async () => {
+    const wide = (memo: number): Buffer => assemble(OP.MARK, ...Array.from({ length: 1000 }, () => assemble(OP.BINGET, memo)), OP.TUPLE, OP.BINPUT, memo + 1);
+    const nested = assemble(OP.BININT1, 1, OP.BININT1, 2, OP.TUPLE2, OP.BINPUT, 1, OP.POP, wide(1), OP.POP, wide(2), OP.POP);
+    await assertFlood(proto(2, nested, OP.EMPTY_DICT, OP.BINGET, 3, OP.NONE, OP.SETITEM));
+  });
+});
+
+describe("keys picklers write are quiet", () => {
+  test("distinct big ints, tuples of ints, repeated equal tuples, floats and strs", async () => {
+    const big = Array.from({ length: 3000 }, (_, k) => long(BigInt(k) * 0x9e3779b97f4a7c15n + 2n ** 62n));
+    await assertNoFlood(proto(4, keysDict(big)));
+    await assertNoFlood(proto(4, keysDict(Array.from({ length: 3000 }, (_, k) => tuple(long(BigInt(k)), long(BigInt(k + 1)))))));
+    // The same shape 5,000 times in a list (each spelt out, and fetched back from the memo): equal, not colliding.
+    const shape = tuple(long(1n), long(3n));
+    await assertNoFlood(proto(2, list(...Array.from({ length: 5000 }, () => shape))));
+    await assertNoFlood(proto(2, assemble(shape, OP.BINPUT, 1, OP.POP), list(...Array.from({ length: 5000 }, () => assemble(OP.BINGET, 1)))));
+    await assertNoFlood(proto(4, dict(...Array.from({ length: 2000 }, (_, k): [Buffer, Buffer] => [str(`k${k}`), long(BigInt(k) * MODULUS + 7n)]))));
+  });
+});
