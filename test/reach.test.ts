@@ -325,6 +325,25 @@ describe("harm from allowlisted calls alone (P21)", () => {
     await assertQuiet(assemble(OP.PROTO, 2, global("torchvision.models.resnet", "ResNet"), OP.EMPTY_TUPLE, OP.NEWOBJ, state, OP.BUILD, OP.STOP));
   });
 
+  test("classes that allocate by the integers they are given (sizes) are bounded like torch layers; as igraph pickles a graph, it passes", async () => {
+    const big = assemble(OP.LONG1, 5, [0, 0xca, 0x9a, 0x3b, 0]); // 10**9
+    const called = (module: string, name: string, ...args: Buffer[]): Buffer => assemble(OP.PROTO, 2, global(module, name), OP.MARK, ...args, OP.TUPLE, OP.REDUCE, OP.STOP);
+    await assertReported(called("astropy.modeling.polynomial", "Polynomial1D", big), /MG109 astropy\.modeling\.polynomial\.Polynomial1D is called with sizes of 1000000000 elements/);
+    await assertReported(called("igraph", "Graph", big), /MG109 igraph\.Graph is called with sizes/);
+    await assertReported(called("sklearn.neighbors._kd_tree", "NeighborsHeap64", BININT(40_000), BININT(40_000)), /MG109 sklearn\.neighbors\._kd_tree\.NeighborsHeap64 is called with sizes of 1600000000/);
+    // A compiled class allocates in __cinit__, which NEWOBJ runs: preshed's PreshMap(initial_size).
+    await assertReported(assemble(OP.PROTO, 2, global("preshed.maps", "PreshMap"), big, OP.TUPLE1, OP.NEWOBJ, OP.STOP), /MG109 preshed\.maps\.PreshMap is called with sizes/);
+    // Through a carrier: _reconstructor(cls, base, state) runs base.__init__(obj, state).
+    const unionFind = global("sklearn.cluster._hierarchical_fast", "UnionFind");
+    await assertReported(assemble(OP.PROTO, 2, global("copyreg", "_reconstructor"), unionFind, unionFind, big, OP.TUPLE3, OP.REDUCE, OP.STOP), /MG109 copyreg\._reconstructor calls sklearn\.cluster\._hierarchical_fast\.UnionFind with sizes of 1000000000 elements/);
+    // Many calls each under the bound add up.
+    const degree = BININT(100_000_000);
+    await assertReported(assemble(OP.PROTO, 2, OP.MARK, ...Array.from({ length: 3 }, () => assemble(global("astropy.modeling.polynomial", "Polynomial1D"), degree, OP.TUPLE1, OP.REDUCE)), OP.LIST, OP.STOP), /MG109 the classes called with sizes at load time allocate 300000000 elements in total/);
+    // What igraph pickles: Graph(n, edges, directed, graph, vertex and edge attributes).
+    const edges = assemble(OP.EMPTY_LIST, OP.MARK, BININT(0), BININT(1), OP.TUPLE2, BININT(1), BININT(2), OP.TUPLE2, OP.APPENDS);
+    await assertQuiet(called("igraph", "Graph", BININT(3), edges, assemble(OP.NEWFALSE, OP.EMPTY_DICT, OP.EMPTY_DICT, OP.EMPTY_DICT)));
+  });
+
   test("pyproj's CRS given a definition that makes PROJ open a file of the pickle's choosing is reported; as geopandas pickles one, it is not", async () => {
     const crs = global("pyproj.crs.crs", "CRS");
     const called = (definition: string): Buffer => assemble(OP.PROTO, 2, crs, str(definition), OP.TUPLE1, OP.REDUCE, OP.STOP);
@@ -370,7 +389,7 @@ describe("harm from allowlisted calls alone (P21)", () => {
     const norm = assemble(global("torch.nn.modules.normalization", "LayerNorm"), OP.BINPUT, 0, OP.POP);
     const calls: Buffer[] = [];
     for (let i = 0; i < 16; i++) calls.push(assemble(OP.BINGET, 0, BININT(1 << 26), OP.TUPLE1, OP.REDUCE, OP.POP));
-    await assertReported(assemble(OP.PROTO, 2, norm, ...calls, OP.NONE, OP.STOP), /MG109 the torch layers called at load time allocate 335544320 elements in total/);
+    await assertReported(assemble(OP.PROTO, 2, norm, ...calls, OP.NONE, OP.STOP), /MG109 the classes called with sizes at load time allocate 335544320 elements in total/);
     const two = await loud(assemble(OP.PROTO, 2, norm, ...calls.slice(0, 2), OP.NONE, OP.STOP));
     assert.ok(!two.some((l) => l.startsWith("MG109")), JSON.stringify(two));
   });

@@ -344,6 +344,78 @@ for _module, _name, _why in [
 curate("polars.config", "_restore_runtime_vars", "function",
        "not callable: it sets polars' runtime options from the mapping it is given", explain=True, notCalled=True)
 
+# Found by the same probe: callables that allocate by the integers they are given (memory or CPU ran
+# out when called with 10**9, twice 10**9 or a (10**5, 10**5) shape). A pickle may call some of them
+# (igraph pickles Graph(n, edges, ...)), so they stay callable with "sizes": the engine bounds the
+# product of their integers at load, as it does a torch layer's.
+SIZED_WHY = ("allocates by the integers it is given (sizes, counts, degrees): called with 10**9, twice 10**9 or a "
+             "(10**5, 10**5) shape it passed 3 GB of memory or seconds of CPU; their product is bounded at load")
+for _module, _kind, _names in [
+    ("arch.univariate.recursions", "class", "MIDASUpdater"),
+    ("arch.univariate.recursions_python", "class", "MIDASUpdater"),
+    ("arch.univariate.volatility", "class", "APARCH HARCH MIDASHyperbolic"),
+    ("astropy.convolution.kernels", "class", "AiryDisk2DKernel Box1DKernel Box2DKernel Gaussian1DKernel Gaussian2DKernel Moffat2DKernel RickerWavelet1DKernel RickerWavelet2DKernel Ring2DKernel Tophat2DKernel Trapezoid1DKernel TrapezoidDisk2DKernel"),
+    ("astropy.modeling.mappings", "class", "Identity"),
+    ("astropy.modeling.polynomial", "class", "Chebyshev1D Chebyshev2D Hermite1D Hermite2D InverseSIP Legendre1D Legendre2D OrthoPolynomialBase Polynomial1D Polynomial2D _SIP1D"),
+    ("astropy.modeling.spline", "class", "Spline1D"),
+    ("astropy.table.column", "class", "FalseArray"),
+    ("astropy.utils.masked.core", "class", "MaskedNDArray"),
+    ("cymem.cymem", "class", "Address"),
+    ("gymnasium.envs.classic_control.cartpole", "class", "CartPoleVectorEnv"),
+    ("gymnasium.wrappers.utils", "class", "RunningMeanStd"),
+    ("igraph", "class", "Graph"),
+    ("igraph._igraph", "class", "GraphBase"),
+    ("igraph.drawing.colors", "class", "ClusterColoringPalette"),
+    ("lightning.fabric.utilities.spike", "class", "SpikeDetection"),
+    ("networkx.algorithms.coloring.greedy_coloring", "class", "_Node"),
+    ("nltk.draw.table", "class", "MultiListbox"),
+    ("nltk.translate.ibm5", "class", "Slots"),
+    ("numpy._core._exceptions", "class", "_ArrayMemoryError"),
+    ("numpy", "class", "ndindex"),
+    ("optuna.samplers._tpe.sampler", "function", "default_weights"),
+    ("preshed.maps", "class", "PreshMap PreshMapArray"),
+    ("scipy.cluster._hierarchy", "class", "LinkageUnionFind"),
+    ("scipy.signal._czt", "class", "CZT ZoomFFT"),
+    ("scipy.sparse.linalg._special_sparse_arrays", "class", "MikotaPair"),
+    ("scipy.stats._qmc", "class", "Halton PoissonDisk"),
+    ("scipy.stats._wilcoxon", "class", "WilcoxonDistribution"),
+    ("shap.maskers._image", "class", "Image"),
+    ("sklearn.cluster._hierarchical_fast", "class", "UnionFind"),
+    ("sklearn.neighbors._ball_tree", "class", "NeighborsHeap32 NeighborsHeap64 NodeHeap"),
+    ("sklearn.neighbors._kd_tree", "class", "NeighborsHeap32 NeighborsHeap64 NodeHeap"),
+    ("sklearn.tree._criterion", "class", "MAE MSE Poisson RegressionCriterion"),
+    ("statsmodels.distributions.tools", "class", "_Grid"),
+    ("statsmodels.genmod.cov_struct", "class", "Stationary"),
+    ("statsmodels.tsa.regime_switching.markov_switching", "class", "MarkovSwitchingParams"),
+    ("statsmodels.tsa.statespace.initialization", "class", "Initialization"),
+    ("statsmodels.tsa.statespace.kalman_filter", "class", "KalmanFilter"),
+    ("statsmodels.tsa.statespace.kalman_smoother", "class", "KalmanSmoother"),
+    ("statsmodels.tsa.statespace.representation", "class", "Representation"),
+    ("statsmodels.tsa.statespace.simulation_smoother", "class", "SimulationSmoother"),
+    ("statsmodels.tsa.stl._stl", "class", "STL"),
+    ("thinc.initializers", "function", "uniform_init"),
+    ("torch.distributions.lkj_cholesky", "class", "LKJCholesky"),
+    ("torch.storage", "class", "TypedStorage"),
+    ("torch_geometric.nn.models.tgn", "class", "LastNeighborLoader"),
+    ("transformers.cache_utils", "class", "LinearAttentionAndFullAttentionLayer LinearAttentionAndSlidingWindowAttentionLayer LinearAttentionAndStaticFullAttentionLayer LinearAttentionLayer"),
+    ("transformers.cli.add_new_model_like", "class", "ModelInfos"),
+    ("transformers.generation.continuous_batching.cache_allocators.cache_pool", "class", "CachePool"),
+    ("transformers.integrations.gguf.gguf_conversion_mapping", "class", "TiledToGroupedInputs TiledToGroupedRows"),
+    ("transformers.models.clap.feature_extraction_clap", "class", "ClapFeatureExtractor"),
+    ("transformers.models.clvp.feature_extraction_clvp", "class", "ClvpFeatureExtractor"),
+    ("transformers.models.gemma3n.feature_extraction_gemma3n", "class", "Gemma3nAudioFeatureExtractor"),
+    ("transformers.models.gemma4.feature_extraction_gemma4", "class", "Gemma4AudioFeatureExtractor"),
+    ("transformers.models.inkling.feature_extraction_inkling", "class", "InklingFeatureExtractor"),
+    ("transformers.models.lasr.feature_extraction_lasr", "class", "LasrFeatureExtractor"),
+    ("transformers.models.phi4_multimodal.feature_extraction_phi4_multimodal", "class", "Phi4MultimodalFeatureExtractor"),
+    ("transformers.models.qwen3_asr.feature_extraction_qwen3_asr", "class", "Qwen3ASRFeatureExtractor"),
+    ("transformers.models.speecht5.feature_extraction_speecht5", "class", "SpeechT5FeatureExtractor"),
+    ("transformers.models.vibevoice.generation_vibevoice", "class", "VibeVoiceTokenConstraintProcessor"),
+    ("transformers.models.voxtral_realtime.feature_extraction_voxtral_realtime", "class", "VoxtralRealtimeFeatureExtractor"),
+    ("transformers.models.whisper.feature_extraction_whisper", "class", "WhisperFeatureExtractor"),
+]:
+    curate(_module, _names, _kind, SIZED_WHY, explain=True, sizes=True)
+
 # Reviewed over the screen: names the source screen rejects for code that loading does not reach.
 curate("transformers.training_args", "TrainingArguments", "class",
        "training_args.bin: loaded by __newobj__ and BUILD (a dataclass without __setstate__); a call runs "

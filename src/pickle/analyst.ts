@@ -123,9 +123,9 @@ export class PickleAnalyst implements MachineObserver {
   private readonly bombedCarriers = new WeakSet<CallResult>();
   /** Per dict, the values past its kept sample that an attribute set from it could be called as (see onUnkeptValue). */
   private readonly unkeptCallees = new WeakMap<Dict, Value[]>();
-  /** Elements the torch layers called so far allocate (see layerCalled), and whether their total was reported. */
-  private layerElements = 0;
-  private layerTotalReported = false;
+  /** Elements the sized classes called so far allocate (see sizedCall), and whether their total was reported. */
+  private sizedElements = 0;
+  private sizedTotalReported = false;
   /** Objects BUILD gave a state (see forwardedBuild). */
   private readonly builtObjects = new WeakSet<Sym>();
   private setstateNamed = false;
@@ -437,8 +437,9 @@ export class PickleAnalyst implements MachineObserver {
     const bomb = allocationOf(name, args) ?? keywordAllocation(name, keywordsOf(c));
     if (bomb) this.report("MG109", `${name}${bomb}`, { offset: c.at, evidence: describe(c) });
     this.projFiles(name, c.args, c);
+    // Compiled classes allocate in __cinit__, which NEWOBJ runs too; a torch layer's NEWOBJ (how pickles make one) runs nothing.
     const layer = c.kind !== "NEWOBJ" && c.kind !== "NEWOBJ_EX" && entry.kind === "class" && name.startsWith("torch.nn.");
-    if (layer) this.layerCalled(name, args, c);
+    if (layer || entry.sizes) this.sizedCall(name, [...args, ...(innerValues(keywordsOf(c)) ?? [])], c);
   }
 
   /**
@@ -506,18 +507,18 @@ export class PickleAnalyst implements MachineObserver {
   }
 
   /**
-   * A torch layer called at load allocates its parameters by its sizes. Pickles construct layers
-   * (NEWOBJ, then BUILD), so what calls allocate is bounded in total, not per call: sixteen layers
-   * each under the bound exhaust memory as one over it does.
+   * A torch layer, or a class marked `sizes`, called at load allocates by the integers it is given.
+   * What calls allocate is bounded in total, not per call: sixteen calls each under the bound exhaust
+   * memory as one over it does.
    */
-  private layerCalled(name: string, args: readonly Value[], c: CallResult): void {
+  private sizedCall(name: string, args: readonly Value[], c: CallResult): void {
     const elements = sizedByArguments(args);
-    this.layerElements += elements;
+    this.sizedElements += elements;
     if (elements > MAX_ALLOCATION) {
       this.report("MG109", `${name} is called with sizes of ${elements} elements at load time`, { offset: c.at, evidence: describe(c) });
-    } else if (this.layerElements > MAX_ALLOCATION && !this.layerTotalReported) {
-      this.layerTotalReported = true;
-      this.report("MG109", `the torch layers called at load time allocate ${this.layerElements} elements in total (${name} passes the bound)`, { offset: c.at, evidence: describe(c) });
+    } else if (this.sizedElements > MAX_ALLOCATION && !this.sizedTotalReported) {
+      this.sizedTotalReported = true;
+      this.report("MG109", `the classes called with sizes at load time allocate ${this.sizedElements} elements in total (${name} passes the bound)`, { offset: c.at, evidence: describe(c) });
     }
   }
 
@@ -1466,11 +1467,14 @@ function carriedAllocation(u: NameUse, carried: Value, depth = 2): string | unde
   if (u.judgement.kind !== "allow") return undefined;
   const byName = ALLOCATING_CALLS.has(u.name);
   const iterates = u.judgement.entry?.iterates !== undefined;
-  if (!byName && !iterates) return undefined;
+  const sized = u.judgement.entry?.sizes === true;
+  if (!byName && !iterates && !sized) return undefined;
   const spread = isSym(carried) && (carried.t === "tuple" || carried.t === "list") ? carried.items : undefined;
+  const elements = sized ? sizedByArguments(spread ?? [carried]) : 0;
   const found =
     (iterates ? hugeIn(carried, 0) : undefined) ??
-    (byName ? (allocationOf(u.name, [carried, carried]) ?? (spread && allocationOf(u.name, spread))) : undefined);
+    (byName ? (allocationOf(u.name, [carried, carried]) ?? (spread && allocationOf(u.name, spread))) : undefined) ??
+    (elements > MAX_ALLOCATION ? ` with sizes of ${elements} elements` : undefined);
   if (found || depth === 0) return found;
   // A dict's values are keyword arguments to some carriers (pandas' _new_Index runs cls.__new__(cls, **d)).
   for (const x of innerValues(carried) ?? []) {
@@ -1481,9 +1485,9 @@ function carriedAllocation(u: NameUse, carried: Value, depth = 2): string | unde
 }
 
 /**
- * The product of the sizes a torch layer is called with, which its `__init__` allocates its
- * parameters by (`Linear(100000, 100000)` is 40 GB). Other classes take big integers as values
- * (`pandas.Interval(1, 10**18)`), so only layers are held to this.
+ * The product of the sizes a torch layer (or a class marked `sizes`) is called with, which its
+ * `__init__` allocates by (`Linear(100000, 100000)` is 40 GB). Other classes take big integers as
+ * values (`pandas.Interval(1, 10**18)`), so only those are held to this.
  */
 function sizedByArguments(args: readonly Value[]): number {
   // A size may come alone (LayerNorm(2**33)) or as a shape (LayerNorm((2**16, 2**16))).

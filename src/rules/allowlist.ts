@@ -66,6 +66,13 @@ export interface AllowEntry {
    * norm layer, ViT's partial(LayerNorm)), which notCalled would report.
    */
   module?: true;
+  /**
+   * Allocates by the integers it is given (sizes, counts, degrees: igraph's Graph(n), astropy's
+   * Polynomial1D(degree), preshed's PreshMap(initial_size), sklearn's UnionFind(n)): their product is
+   * bounded at load as a torch layer's sizes are. Set from a probe that called every callable entry
+   * with big integers and saw memory or time run out.
+   */
+  sizes?: true;
   /** Its `__setstate__` executes part of the state: BUILD must give it a state this guard accepts (src/pickle/stateGuards.ts). */
   stateGuard?: StateGuard;
   /**
