@@ -66,6 +66,18 @@ describe("indirect invocation through allowlisted consumers (P19)", () => {
 });
 
 describe("allowlisted callables that call an argument (P19)", () => {
+  test("dict(x) and OrderedDict(x) call x.keys(): a name or partial stored as an attribute named keys is judged as called", async () => {
+    const partialPow = assemble(global("functools", "partial"), global("builtins", "pow"), OP.BININT1, 10, OP.BININT, u32(100_000_000), OP.TUPLE3, OP.REDUCE);
+    const namespace = (keys: Buffer): Buffer => assemble(global("types", "SimpleNamespace"), OP.EMPTY_TUPLE, OP.REDUCE, OP.EMPTY_DICT, str("keys"), keys, OP.SETITEM, OP.BUILD);
+    for (const consumer of [global("builtins", "dict"), global("collections", "OrderedDict")]) {
+      await assertReported(assemble(OP.PROTO, 2, consumer, namespace(partialPow), OP.TUPLE1, OP.REDUCE, OP.STOP), /MG101 calls builtins\.pow, which is allowlisted to be stored or constructed, not called at load/);
+    }
+    await assertReported(assemble(OP.PROTO, 2, namespace(global("torch.nn.modules.linear", "Linear")), OP.STOP), /MG101 .*torch\.nn\.modules\.linear\.Linear/);
+    // Data under that name (a list of keys, an array) is not callable; a notCalled function under another name is only stored.
+    await assertQuiet(assemble(OP.PROTO, 2, namespace(assemble(OP.EMPTY_LIST, str("a"), OP.APPEND)), OP.STOP));
+    await assertQuiet(assemble(OP.PROTO, 2, global("types", "SimpleNamespace"), OP.EMPTY_TUPLE, OP.REDUCE, OP.EMPTY_DICT, str("func"), partialPow, OP.SETITEM, OP.BUILD, OP.STOP));
+  });
+
   test("copyreg._reconstructor(C, C, arg) calls C: an unknown C is reported as called", async () => {
     const bytes = assemble(OP.PROTO, 2, global("copyreg", "_reconstructor"), global("gadgets", "Runner"), global("gadgets", "Runner"), str("id"), OP.TUPLE3, OP.REDUCE, OP.STOP);
     await assertReported(bytes, /MG101 calls gadgets\.Runner/);
@@ -248,10 +260,14 @@ describe("harm from allowlisted calls alone (P21)", () => {
       return assemble(OP.BINUNICODE, u32(utf8.length), utf8);
     };
     const cjk = (n: number): string => Array.from({ length: n }, (_, i) => String.fromCharCode(0x4e00 + i)).join("");
-    const encode = (text: string, codec: string): Buffer => assemble(OP.PROTO, 2, global("_codecs", "encode"), unicode(text), str(codec), OP.TUPLE2, OP.REDUCE, OP.STOP);
+    const encode = (text: string, codec: string): Buffer => assemble(OP.PROTO, 2, global("_codecs", "encode"), unicode(text), unicode(codec), OP.TUPLE2, OP.REDUCE, OP.STOP);
     await assertReported(encode(cjk(10_000), "punycode"), /MG109 _codecs\.encode\(10000 characters, "punycode"\) takes time that grows with the square/);
     // codecs.lookup normalises the name as this does.
     await assertReported(encode(cjk(2_000), "IDNA"), /MG109 _codecs\.encode\(2000 characters, "idna"\)/);
+    // ... dropping punctuation at either end and letters outside ASCII (a red team's "punycode-", "idna\u00e9").
+    await assertReported(encode(cjk(2_000), "punycode-"), /MG109 _codecs\.encode\(2000 characters, "punycode"\)/);
+    await assertReported(encode(cjk(2_000), "\u00e9idna\u0130"), /MG109 _codecs\.encode\(2000 characters, "idna"\)/);
+    await assertQuiet(encode(cjk(2_000), "puny-code"));
     // dill's _create_array(f, args, state, npdict) calls f(*args).
     const args = assemble(unicode(cjk(5_000)), str("punycode"), OP.TUPLE2);
     await assertReported(assemble(OP.PROTO, 2, global("dill._dill", "_create_array"), OP.MARK, global("_codecs", "encode"), args, OP.NONE, OP.NONE, OP.TUPLE, OP.REDUCE, OP.STOP), /MG109 dill\._dill\._create_array calls _codecs\.encode\(5000 characters, "punycode"\)/);
@@ -342,6 +358,13 @@ describe("harm from allowlisted calls alone (P21)", () => {
     // What igraph pickles: Graph(n, edges, directed, graph, vertex and edge attributes).
     const edges = assemble(OP.EMPTY_LIST, OP.MARK, BININT(0), BININT(1), OP.TUPLE2, BININT(1), BININT(2), OP.TUPLE2, OP.APPENDS);
     await assertQuiet(called("igraph", "Graph", BININT(3), edges, assemble(OP.NEWFALSE, OP.EMPTY_DICT, OP.EMPTY_DICT, OP.EMPTY_DICT)));
+  });
+
+  test("tiktoken's Encoding restored from a name downloads the encoding at load: reported; restored from the dict it pickles otherwise, not", async () => {
+    const encoding = assemble(global("copyreg", "__newobj__"), global("tiktoken.core", "Encoding"), OP.TUPLE1, OP.REDUCE);
+    await assertReported(assemble(OP.PROTO, 2, encoding, str("cl100k_base"), OP.BUILD, OP.STOP), /MG100 BUILD restores a tiktoken Encoding from "cl100k_base": .*downloads/);
+    const spelt = assemble(OP.EMPTY_DICT, OP.MARK, str("name"), str("mine"), str("pat_str"), str("\\w+"), str("mergeable_ranks"), OP.EMPTY_DICT, str("special_tokens"), OP.EMPTY_DICT, OP.SETITEMS);
+    await assertQuiet(assemble(OP.PROTO, 2, encoding, spelt, OP.BUILD, OP.STOP));
   });
 
   test("pyproj's CRS given a definition that makes PROJ open a file of the pickle's choosing is reported; as geopandas pickles one, it is not", async () => {

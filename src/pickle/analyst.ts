@@ -235,6 +235,7 @@ export class PickleAnalyst implements MachineObserver {
     const range = rangeIn(state);
     if (range !== undefined) this.report("MG109", `BUILD hands __setstate__ a range of ${range === Infinity ? "unknown length" : range} items to draw at load time`, { offset: at, evidence: describe(state) });
     this.guardedState(target, state, at, "BUILD restores");
+    this.registryState(target, state, at);
     this.structure(target, state, at);
     if (isJoblibWrapper(target)) {
       const d = joblibDirective(state, (dtype) => this.structures.dtypeState(dtype));
@@ -284,6 +285,23 @@ export class PickleAnalyst implements MachineObserver {
     const problem = stateProblem(guard, state);
     const whom = cls ? cls.name : `an object of a class the scanner cannot tell (it may be a ${GUARDED_BY[guard]})`;
     if (problem) this.report("MG125", `${what} ${whom}, but ${problem}`, { offset: at, evidence: describe(state) });
+  }
+
+  /**
+   * tiktoken's Encoding.__setstate__ takes a dict (the encoding spelt out) or a name, which it looks
+   * up with tiktoken.registry.get_encoding: that imports every tiktoken_ext plugin and downloads the
+   * encoding's file over HTTPS into a cache folder (the allowlist's screen missed it: the import sits
+   * inside the method). A registered encoding pickles as its name, so such a file reaches the network
+   * at load; any state but a dict may be that name.
+   */
+  private registryState(target: Value, state: Value, at: number): void {
+    if (!isSym(target) || target.t !== "call" || (isSym(state) && state.t === "dict")) return;
+    if (this.classOf(target)?.name !== "tiktoken.core.Encoding") return;
+    this.report("MG100", `BUILD restores a tiktoken Encoding from ${describe(state)}: its __setstate__ looks a name up with tiktoken.registry.get_encoding, which imports every tiktoken_ext plugin and downloads the encoding's file (network access and a cache folder written at load)`, {
+      offset: at,
+      evidence: describe(state),
+      severity: "high",
+    });
   }
 
   /**
@@ -918,13 +936,28 @@ export class PickleAnalyst implements MachineObserver {
     if (!isSym(state)) return;
     for (const part of stateParts(state)) {
       if (!isSym(part) || part.t !== "dict") continue;
-      for (let i = 1; i < part.kv.length; i += 2) this.storedCallee(part.kv[i]!, `${what} as an attribute`, at, part);
+      for (let i = 1; i < part.kv.length; i += 2) {
+        this.storedCallee(part.kv[i]!, `${what} as an attribute`, at, part);
+        if (part.kv[i - 1] === IMPLICITLY_CALLED) this.implicitlyCalled(part.kv[i]!, at);
+      }
       const unkept = this.unkeptCallees.get(part) ?? [];
       if (unkept.length > LIMITS.pickleContainerSample) {
         this.report("MG111", `${what} more than ${LIMITS.pickleContainerSample} carriers or names never to be called past the first ${part.kv.length / 2} attributes; not all were checked`, { offset: at });
       }
       for (const v of unkept) this.storedCallee(v, `${what} past the first ${part.kv.length / 2} attributes`, at, part);
     }
+  }
+
+  /**
+   * An attribute named `keys`, which CPython calls though the pickle never does: dict(x),
+   * OrderedDict(x) and dict.update(x) call x.keys() on any object that has one, and an instance
+   * attribute shadows the method. A name or a carrier stored there (partial(pow, 10, 10**8)) is
+   * judged as called with no arguments; data stored there (a list, an array) is not callable.
+   */
+  private implicitlyCalled(v: Value, at: number): void {
+    if (!isSym(v) || (v.t !== "global" && !(v.t === "call" && this.invocable(v)))) return;
+    const c = callResult(v, tuple([]), "REDUCE", at);
+    this.invoked(v, "call", "dict(x) or OrderedDict(x), which calls an object's keys attribute,", c, c.args);
   }
 
   /** One attribute value of storedCallees; `shown` is the evidence. */
@@ -1335,8 +1368,7 @@ function allocationOf(name: string, args: readonly Value[]): string | undefined 
       return n !== undefined && n > MAX_ALLOCATION ? `(${n}) allocates ${n} bytes at load time` : undefined;
     }
     case "_codecs.encode": {
-      // codecs.lookup's normalisation: lower case, and runs of anything but letters, digits and dots as one underscore.
-      const codec = typeof args[1] === "string" ? args[1].toLowerCase().replace(/[^a-z0-9.]+/g, "_") : undefined;
+      const codec = typeof args[1] === "string" ? codecName(args[1]) : undefined;
       const text = args[0];
       return codec !== undefined && QUADRATIC_CODECS.has(codec) && typeof text === "string" && text.length > MAX_QUADRATIC_TEXT
         ? `(${text.length} characters, "${codec}") takes time that grows with the square of the text's length, at load time`
@@ -1350,6 +1382,24 @@ function allocationOf(name: string, args: readonly Value[]): string | undefined 
     default:
       return undefined;
   }
+}
+
+/**
+ * The codec name codecs.lookup finds (its C half lower-cases ASCII letters; the encodings package's
+ * normalize_encoding then keeps ASCII letters, digits and dots, writes one "_" for each run of
+ * anything else between them, and drops the rest: "punycode-" and "idna\u00e9" are punycode and idna).
+ */
+function codecName(name: string): string {
+  let out = "";
+  let gap = false;
+  for (const c of name.replace(/[A-Z]+/g, (upper) => upper.toLowerCase())) {
+    if (/^[\p{L}\p{N}.]$/u.test(c)) {
+      if (gap && out !== "") out += "_";
+      if (c.charCodeAt(0) < 0x80) out += c;
+      gap = false;
+    } else gap = true;
+  }
+  return out;
 }
 
 /** allocationOf for arguments given by keyword (NEWOBJ_EX): each value is tried in every position the name reads. */
@@ -1411,6 +1461,9 @@ function sizesBomb(sizes: readonly (Value | undefined)[]): string | undefined {
   const count = dims.reduce((a, b) => a * b, 1);
   return count > MAX_ALLOCATION ? ` with shape (${dims.join(", ")}) allocates ${count} elements at load time` : undefined;
 }
+
+/** The attribute name storedCallees judges as called (see implicitlyCalled). */
+const IMPLICITLY_CALLED = "keys";
 
 /** Entry fields that only describe a name: any other gives its arguments, state or result a role the analyst follows. */
 const DESCRIPTIVE_FIELDS: ReadonlySet<string> = new Set(["kind", "lib", "versions", "why"]);
