@@ -195,6 +195,48 @@ describe("conventions, each as narrow as it can be (issue 13)", () => {
 });
 
 describe("harm from allowlisted calls alone (P21)", () => {
+  test("sizes and texts made at load time are bounded as literals are: int() of a literal is read, other sizes made by calls are reported", async () => {
+    const call1 = (module: string, name: string, ...args: Buffer[]): Buffer => assemble(global(module, name), OP.MARK, ...args, OP.TUPLE, OP.REDUCE);
+    const whole = (...parts: Buffer[]): Buffer => assemble(OP.PROTO, 2, ...parts, OP.STOP);
+    await assertReported(whole(call1("builtins", "bytes", call1("builtins", "int", str("8000000000")))), /MG109 builtins\.bytes\(8000000000\) allocates 8000000000 bytes/);
+    await assertReported(whole(call1("builtins", "bytearray", call1("builtins", "hash", str("x")))), /MG109 builtins\.bytearray is given builtins\.hash\(.*\), made at load time: a size the scanner cannot bound/);
+    await assertReported(whole(call1("numpy.core.multiarray", "_reconstruct", global("numpy", "ndarray"), assemble(call1("builtins", "int", str("100000")), call1("builtins", "int", str("100000")), OP.TUPLE2), str("b"))), /MG109 .*_reconstruct with shape \(100000, 100000\)/);
+    // Protocol 2 writes bytes as _codecs.encode(text, "latin1"): data, not a size.
+    await assertQuiet(whole(call1("builtins", "bytearray", call1("_codecs", "encode", str("abc"), str("latin1")))));
+
+    // Hex encoding doubles its input: 33 times over, one byte is 8 GiB.
+    let hex = str("A");
+    for (let i = 0; i < 33; i++) hex = call1("_codecs", "encode", hex, str("hex"));
+    await assertReported(whole(hex), /MG109 _codecs\.encode makes up to \d+ bytes at load time/);
+
+    // A builtin text method getattr fetched: its result is bounded by the product of what it is given.
+    const method = (type: string, name: string, ...args: Buffer[]): Buffer => assemble(global("builtins", "getattr"), global("builtins", type), str(name), OP.TUPLE2, OP.REDUCE, OP.MARK, ...args, OP.TUPLE, OP.REDUCE);
+    const bytesOf = (n: number, c: string): Buffer => assemble(OP.BINBYTES, u32(n), Buffer.alloc(n, c));
+    await assertReported(whole(method("bytes", "replace", bytesOf(65536, "A"), bytesOf(1, "A"), bytesOf(131072, "B"))), /MG109 .*"replace"\) and makes up to 8589934592 characters or bytes/);
+    await assertReported(whole(method("str", "expandtabs", str("\t".repeat(64)), BININT(2 ** 27))), /MG109 .*"expandtabs"\) and makes up to/);
+    await assertQuiet(whole(method("str", "replace", str("a-b"), str("-"), str("_"))));
+
+    // Decimal("1e2000000000") is cheap; converting it to an int or a Fraction is not.
+    const hugeDecimal = call1("decimal", "Decimal", str("1e2000000000"));
+    await assertReported(whole(call1("builtins", "int", hugeDecimal)), /MG109 builtins\.int is given a Decimal of exponent 2000000000/);
+    await assertReported(whole(call1("fractions", "Fraction", hugeDecimal)), /MG109 fractions\.Fraction is given a Decimal of exponent 2000000000/);
+    await assertQuiet(whole(call1("builtins", "int", call1("decimal", "Decimal", str("1e5")))));
+  });
+
+  test("a structure whose shared parts expand exponentially, handed to a comparison, str() or hash(), is a bomb; a small one is not", async () => {
+    // a_i = [a_{i-1}, b_{i-1}], b_i = [b_{i-1}, a_{i-1}], through the memo: 2**64 items to compare, 1.5 kB.
+    const levels: Buffer[] = [assemble(OP.EMPTY_LIST, OP.BINPUT, 0, OP.POP, OP.EMPTY_LIST, OP.BINPUT, 1, OP.POP)];
+    for (let i = 1; i <= 64; i++) {
+      const [a, b, pa, pb] = [2 * i, 2 * i + 1, 2 * i - 2, 2 * i - 1];
+      levels.push(assemble(OP.MARK, OP.BINGET, pa, OP.BINGET, pb, OP.LIST, OP.BINPUT, a, OP.POP, OP.MARK, OP.BINGET, pb, OP.BINGET, pa, OP.LIST, OP.BINPUT, b, OP.POP));
+    }
+    const dag = assemble(...levels);
+    await assertReported(assemble(OP.PROTO, 2, dag, global("_operator", "eq"), OP.BINGET, 128, OP.BINGET, 129, OP.TUPLE2, OP.REDUCE, OP.STOP), /MG109 _operator\.eq walks a structure whose shared parts make more than 2\*\*53 items/);
+    await assertReported(assemble(OP.PROTO, 2, dag, global("builtins", "str"), OP.BINGET, 128, OP.TUPLE1, OP.REDUCE, OP.STOP), /MG109 builtins\.str walks/);
+    const small = assemble(OP.EMPTY_LIST, BININT(1), OP.APPEND);
+    await assertQuiet(assemble(OP.PROTO, 2, global("_operator", "eq"), small, small, OP.TUPLE2, OP.REDUCE, OP.STOP));
+  });
+
   test("bytearray(2**31 - 1) is a resource bomb; bytearray(16) is not", async () => {
     await assertReported(assemble(OP.PROTO, 2, global("builtins", "bytearray"), BININT(0x7fffffff), OP.TUPLE1, OP.REDUCE, OP.STOP), /MG109/);
     await assertQuiet(assemble(OP.PROTO, 2, global("builtins", "bytearray"), BININT(16), OP.TUPLE1, OP.REDUCE, OP.STOP));

@@ -13,6 +13,7 @@ import { importedName, judge, qualified, type JudgeOptions, type Judgement } fro
 import { joblibDirective, isJoblibWrapper } from "./joblib.js";
 import { RECONSTRUCTORS, StructureFacts, checksCall } from "./structures.js";
 import { stateProblem, type StateGuard } from "./stateGuards.js";
+import { MAX_WALKED_ITEMS, UNKNOWN_SIZE, codecName, encodedSize, hugeDecimalExponent, sizeValue, textMethod, textSize, walkedItems } from "./madeSizes.js";
 import {
   FORGOTTEN,
   reachesForgotten,
@@ -252,10 +253,21 @@ export class PickleAnalyst implements MachineObserver {
       this.followArguments(method.name, method.entry, c);
       return;
     }
-    const bomb = hugeIn(c.args);
+    const made = textMethod(c) !== undefined ? textSize(c) : 0;
+    const bomb = hugeIn(c.args) ?? (made > MAX_ALLOCATION ? ` and makes up to ${made} characters or bytes at load time` : undefined);
     if (bomb) this.report("MG109", `${c.kind} calls ${describe(c.fn)}${bomb}`, { offset: c.at, evidence: describe(c) });
+    // list.index and list.count compare their items with what they look for, nested lists item by item.
+    for (const arg of positional(c) ?? []) this.walked(describe(c.fn), arg, c);
     // What a builtin type's method is given can end up in what it makes (dict.fromkeys(keys, value)).
     this.neverCalledIn(c.args, `${describe(c.fn)} is given`, c.at, c);
+  }
+
+  /** A structure handed to a callee that walks it whole (comparing, printing or hashing it): bounded by what the walk visits. */
+  private walked(callee: string, arg: Value, c: CallResult): void {
+    const items = walkedItems(arg);
+    if (items > MAX_WALKED_ITEMS) {
+      this.report("MG109", `${callee} walks a structure whose shared parts make ${items >= Number.MAX_SAFE_INTEGER ? "more than 2**53" : items} items at load time (comparing, printing or hashing it visits each again)`, { offset: c.at, evidence: describe(c) });
+    }
   }
 
   /** BUILD completing an array, a dtype or a sparse matrix an allowlisted name made: checked against itself. */
@@ -487,6 +499,10 @@ export class PickleAnalyst implements MachineObserver {
       else if (covers(entry.constructs, i)) this.invoked(arg, "construct", name, c, c.args);
       // What a callee does with an argument its entry does not describe is unknown: it may call it (a callback).
       else this.neverCalledIn(arg, `${name} is given`, c.at, c);
+      if (WALKERS.has(name)) this.walked(name, arg, c);
+      // Decimal("1e2000000000") is cheap; int(), Fraction(), round() and math.floor() of it compute 10**2000000000.
+      const exponent = name.endsWith(".Decimal") ? undefined : hugeDecimalExponent(arg);
+      if (exponent !== undefined) this.report("MG109", `${name} is given a Decimal of exponent ${exponent}, which converting to an integer or a fraction expands into that power of ten at load time`, { offset: c.at, evidence: describe(c) });
       // Any callee may draw a range it is given (torch.Size, dict and friends iterate theirs).
       const n = rangeOf(arg);
       if (n !== undefined && n > LIMITS.pickleMaxConsumedItems) {
@@ -1364,15 +1380,22 @@ function allocationOf(name: string, args: readonly Value[]): string | undefined 
   switch (name) {
     case "builtins.bytearray":
     case "builtins.bytes": {
-      const n = asNumber(args[0]);
+      const n = sizeValue(args[0]);
+      const data = textSize(args[0]);
+      if (data > MAX_ALLOCATION) return ` copies up to ${data} bytes made at load time`;
+      // A call that made no text made something else: an int the scanner cannot compute is a size it cannot bound.
+      if (n === UNKNOWN_SIZE && data === 0) return ` is given ${describe(args[0]!)}, made at load time: a size the scanner cannot bound`;
       return n !== undefined && n > MAX_ALLOCATION ? `(${n}) allocates ${n} bytes at load time` : undefined;
     }
     case "_codecs.encode": {
       const codec = typeof args[1] === "string" ? codecName(args[1]) : undefined;
       const text = args[0];
-      return codec !== undefined && QUADRATIC_CODECS.has(codec) && typeof text === "string" && text.length > MAX_QUADRATIC_TEXT
-        ? `(${text.length} characters, "${codec}") takes time that grows with the square of the text's length, at load time`
-        : undefined;
+      if (codec !== undefined && QUADRATIC_CODECS.has(codec) && typeof text === "string" && text.length > MAX_QUADRATIC_TEXT) {
+        return `(${text.length} characters, "${codec}") takes time that grows with the square of the text's length, at load time`;
+      }
+      // Hex doubles what it is given: applied 33 times over, one byte is 8 GiB.
+      const made = encodedSize(args);
+      return made > MAX_ALLOCATION ? ` makes up to ${made} bytes at load time` : undefined;
     }
     case "numpy.dtype": {
       // ('f8', (2**20, 2**20)): a subarray dtype whose every element is that big.
@@ -1382,24 +1405,6 @@ function allocationOf(name: string, args: readonly Value[]): string | undefined 
     default:
       return undefined;
   }
-}
-
-/**
- * The codec name codecs.lookup finds (its C half lower-cases ASCII letters; the encodings package's
- * normalize_encoding then keeps ASCII letters, digits and dots, writes one "_" for each run of
- * anything else between them, and drops the rest: "punycode-" and "idna\u00e9" are punycode and idna).
- */
-function codecName(name: string): string {
-  let out = "";
-  let gap = false;
-  for (const c of name.replace(/[A-Z]+/g, (upper) => upper.toLowerCase())) {
-    if (/^[\p{L}\p{N}.]$/u.test(c)) {
-      if (gap && out !== "") out += "_";
-      if (c.charCodeAt(0) < 0x80) out += c;
-      gap = false;
-    } else gap = true;
-  }
-  return out;
 }
 
 /** allocationOf for arguments given by keyword (NEWOBJ_EX): each value is tried in every position the name reads. */
@@ -1454,13 +1459,22 @@ function shapeBomb(shape: Value | undefined): string | undefined {
   return sizesBomb(isSym(shape) && shape.t === "tuple" ? shape.items : [shape]);
 }
 
-/** Sizes (ints) whose product passes the allocation bound. */
+/** Sizes (ints, or int() of a literal) whose product passes the allocation bound, or one made by a call the scanner cannot evaluate. */
 function sizesBomb(sizes: readonly (Value | undefined)[]): string | undefined {
-  const dims = sizes.map(asNumber);
+  const dims = sizes.map(sizeValue);
+  const made = sizes.find((_, i) => dims[i] === UNKNOWN_SIZE);
+  if (made !== undefined) return ` with a size made at load time (${describe(made)}), which the scanner cannot bound`;
   if (!dims.every((d): d is number => d !== undefined)) return undefined;
   const count = dims.reduce((a, b) => a * b, 1);
   return count > MAX_ALLOCATION ? ` with shape (${dims.join(", ")}) allocates ${count} elements at load time` : undefined;
 }
+
+/** Callables that walk their arguments whole, each shared part again: comparisons, str() (a list's repr), hash(). */
+const WALKERS: ReadonlySet<string> = new Set([
+  ...["eq", "ne", "lt", "le", "gt", "ge"].flatMap((op) => [`operator.${op}`, `_operator.${op}`, `operator.__${op}__`]),
+  "builtins.str",
+  "builtins.hash",
+]);
 
 /** The attribute name storedCallees judges as called (see implicitlyCalled). */
 const IMPLICITLY_CALLED = "keys";
@@ -1544,13 +1558,13 @@ function carriedAllocation(u: NameUse, carried: Value, depth = 2): string | unde
  */
 function sizedByArguments(args: readonly Value[]): number {
   // A size may come alone (LayerNorm(2**33)) or as a shape (LayerNorm((2**16, 2**16))).
-  const sizes = args.flatMap((a) => (isSym(a) && (a.t === "tuple" || a.t === "list") ? a.items : [a])).map(asNumber);
+  const sizes = args.flatMap((a) => (isSym(a) && (a.t === "tuple" || a.t === "list") ? a.items : [a])).map(sizeValue);
   return sizes.filter((n): n is number => n !== undefined && n > 0).reduce((a, b) => a * b, 1);
 }
 
 /** A huge size or range anywhere in a carrier's arguments (two levels deep), which the callee it hands them to may allocate by. */
 function hugeIn(carried: Value, depth = 2): string | undefined {
-  const n = asNumber(carried);
+  const n = sizeValue(carried);
   if (n !== undefined) return n > MAX_ALLOCATION ? ` with ${n}` : undefined;
   const r = rangeOf(carried);
   if (r !== undefined) return r > LIMITS.pickleMaxConsumedItems ? ` with a range of ${r === Infinity ? "unknown length" : r} items` : undefined;

@@ -92,7 +92,7 @@ const CORE_RULES = {
     name: "pickle-resource-bomb",
     severity: "high",
     description:
-      "Allowlisted calls alone would exhaust the loader: a huge allocation (bytearray, bytes, a NumPy array's shape, a torch layer's sizes or those of a class the allowlist marks as allocating by its integers, torch's legacy tensor and storage types), a huge power of ten (a Fraction string's exponent), a long text through a codec whose time is quadratic (punycode, idna), a huge range consumed by a container at load time, or dict keys and set items chosen to share one CPython hash (ints equal modulo 2**61 - 1, tuples built to collide), which makes each insertion compare with every earlier one.",
+      "Allowlisted calls alone would exhaust the loader: a huge allocation (bytearray, bytes, a NumPy array's shape, a torch layer's sizes or those of a class the allowlist marks as allocating by its integers, torch's legacy tensor and storage types), a huge power of ten (a Fraction string's exponent), a long text through a codec whose time is quadratic (punycode, idna), a huge range consumed by a container at load time, a size or text made at load time by int-making calls, codecs or text methods past the bounds, a Decimal with a huge exponent handed to a call, a shared structure that a comparison, str() or hash() walks exponentially, or dict keys and set items chosen to share one CPython hash (ints equal modulo 2**61 - 1, tuples built to collide), which makes each insertion compare with every earlier one.",
     reference: "https://cwe.mitre.org/data/definitions/400.html",
   },
   MG110: {

@@ -1,0 +1,194 @@
+/**
+ * Sizes of values made at load time, for the allocation bounds (MG109). A bound that reads only
+ * literals is passed by a size computed from them: bytes(int("8000000000")), a str method fed the
+ * output of another (replace, expandtabs: each under the bound, their product not), hex encoding
+ * applied 33 times, int() of Decimal("1e2000000000"). These helpers fold what can be folded and say
+ * "unknown" where a size is made by a call the scanner cannot evaluate.
+ */
+import { importedName } from "./judge.js";
+import { isSym, type CallResult, type Value } from "./values.js";
+
+/** A size that a call makes at load and the scanner cannot compute. */
+export const UNKNOWN_SIZE = -1;
+
+/** Longest digit string int() reads (CPython's default int_max_str_digits). */
+const INT_MAX_DIGITS = 4300;
+/** A Decimal's exponent past which converting it to an int or a Fraction computes a huge power of ten (as Fraction's string bound). */
+export const MAX_DECIMAL_EXPONENT = 10_000;
+const INT_TEXT = /^\s*[+-]?\d(?:_?\d)*\s*$/;
+const DECIMAL_EXPONENT = /^\s*[+-]?(?:\d[\d_]*)?(?:\.[\d_]*)?e([+-]?\d[\d_]*)\s*$/i;
+
+/**
+ * The integer a value stands for when it is a size: a literal, int() of a literal, or a NumPy integer
+ * scalar; UNKNOWN_SIZE for a call that makes an int the scanner cannot compute (int() of something
+ * else, hash, len, arithmetic in operator or math, a builtin type's method getattr fetched);
+ * undefined for what is not a size (data: a str, a list, bytes, None, an object another call made).
+ */
+export function sizeValue(v: Value | undefined): number | undefined {
+  if (typeof v === "bigint") return Number(v);
+  if (typeof v === "number") return Number.isInteger(v) ? v : undefined;
+  if (!isSym(v) || v.t !== "call" || !isSym(v.args) || v.args.t !== "tuple") return undefined;
+  const fn = v.fn;
+  const args = v.args.items;
+  if (isSym(fn) && fn.t === "call") return fetchedFrom(fn) !== undefined ? UNKNOWN_SIZE : undefined;
+  if (!isSym(fn) || fn.t !== "global") return undefined;
+  const name = importedName(fn);
+  if (name === "builtins.int" && args.length === 1) {
+    const [a] = args;
+    if (typeof a === "string" && a.length <= INT_MAX_DIGITS && INT_TEXT.test(a)) return Number(a.replaceAll("_", "").trim());
+    if (typeof a === "number" && Number.isFinite(a)) return Math.trunc(a);
+    if (typeof a === "bigint") return Number(a);
+  }
+  if (SCALAR_MAKERS.has(name)) return numpyInteger(args);
+  return INT_MAKERS.has(name) || INT_MAKER_MODULES.has(fn.module) ? UNKNOWN_SIZE : undefined;
+}
+
+/** Callables whose result may be an int made from what they are given. */
+const INT_MAKERS: ReadonlySet<string> = new Set(
+  ["int", "hash", "len", "round", "abs", "pow", "sum", "max", "min", "ord", "divmod"].map((n) => `builtins.${n}`).concat("functools.reduce"),
+);
+const INT_MAKER_MODULES: ReadonlySet<string> = new Set(["operator", "_operator", "math"]);
+/** How NumPy pickles a scalar: scalar(dtype, bytes). */
+const SCALAR_MAKERS: ReadonlySet<string> = new Set(["numpy.core.multiarray.scalar", "numpy._core.multiarray.scalar"]);
+const NUMPY_INTEGERS = /^[<=|]?([iu])([1248])$/;
+
+/** A NumPy integer scalar's value (little-endian, as NumPy writes on the machines that load models); UNKNOWN_SIZE when its bytes cannot be read, undefined for other scalars. */
+function numpyInteger(args: readonly Value[]): number | undefined {
+  const [dtype, data] = args;
+  const code = isSym(dtype) && dtype.t === "call" && isSym(dtype.args) && dtype.args.t === "tuple" ? dtype.args.items[0] : undefined;
+  const m = typeof code === "string" ? NUMPY_INTEGERS.exec(code) : null;
+  if (!m) return undefined; // a float, a bool, a date: not a size
+  const width = Number(m[2]);
+  const bytes = isSym(data) && data.t === "bytes" ? data.data : typeof data === "string" ? Uint8Array.from(data, (ch) => ch.charCodeAt(0) & 0xff) : undefined;
+  if (bytes === undefined || bytes.length !== width) return UNKNOWN_SIZE;
+  let n = 0n;
+  for (let i = width - 1; i >= 0; i--) n = (n << 8n) | BigInt(bytes[i]!);
+  if (m[1] === "i") n = BigInt.asIntN(width * 8, n);
+  return Number(n);
+}
+
+/** The builtin type a getattr call fetches a method of (`getattr(str, "count")`), or undefined. */
+function fetchedFrom(fn: CallResult): string | undefined {
+  if (!isSym(fn.fn) || fn.fn.t !== "global" || importedName(fn.fn) !== "builtins.getattr" || !isSym(fn.args) || fn.args.t !== "tuple") return undefined;
+  const [owner, name] = fn.args.items;
+  if (!isSym(owner) || owner.t !== "global" || typeof name !== "string") return undefined;
+  const type = importedName(owner);
+  return type.startsWith("builtins.") ? type : undefined;
+}
+
+/**
+ * codecs.lookup's name for `name` (its C half lower-cases ASCII letters; the encodings package's
+ * normalize_encoding then keeps ASCII letters, digits and dots, writes one "_" for each run of
+ * anything else between them, and drops the rest: "punycode-" and "idna\u00e9" are punycode and idna).
+ */
+export function codecName(name: string): string {
+  let out = "";
+  let gap = false;
+  for (const c of name.replace(/[A-Z]+/g, (upper) => upper.toLowerCase())) {
+    if (/^[\p{L}\p{N}.]$/u.test(c)) {
+      if (gap && out !== "") out += "_";
+      if (c.charCodeAt(0) < 0x80) out += c;
+      gap = false;
+    } else gap = true;
+  }
+  return out;
+}
+
+/** Most bytes (or characters) an encoding writes per unit of its input; codecs not named here count 10 (unicode_escape's \U0001f600). */
+const CODEC_GROWTH: ReadonlyMap<string, number> = new Map([
+  ...["latin1", "latin_1", "iso8859_1", "iso_8859_1", "l1", "ascii", "us_ascii", "rot13", "rot_13", "zlib", "zlib_codec", "zip", "bz2", "bz2_codec"].map((c) => [c, 1] as const),
+  ...["hex", "hex_codec"].map((c) => [c, 2] as const),
+  ...["base64", "base_64", "base64_codec", "uu", "uu_codec", "quopri", "quopri_codec", "quotedprintable", "quoted_printable"].map((c) => [c, 3] as const),
+  ...["utf8", "utf_8", "u8", "utf", "utf_16", "utf16", "u16", "utf_32", "utf32", "u32"].map((c) => [c, 4] as const),
+]);
+const DEFAULT_CODEC_GROWTH = 10;
+
+/** Builtin str and bytes methods whose result can be far longer than their inputs. */
+const AMPLIFYING_METHODS: ReadonlySet<string> = new Set(["center", "expandtabs", "join", "ljust", "replace", "rjust", "translate", "zfill", "hex"]);
+
+/**
+ * The builtin text method a call calls when its callee is `getattr(str, name)` (or bytes', bytearray's),
+ * as the getattr convention lets a pickle fetch one; undefined for any other call.
+ */
+export function textMethod(c: CallResult): string | undefined {
+  if (!isSym(c.fn) || c.fn.t !== "call") return undefined;
+  const type = fetchedFrom(c.fn);
+  const name = isSym(c.fn.args) && c.fn.args.t === "tuple" ? c.fn.args.items[1] : undefined;
+  return (type === "builtins.str" || type === "builtins.bytes" || type === "builtins.bytearray") && typeof name === "string" ? name : undefined;
+}
+
+/**
+ * About how many bytes or characters `v` holds, at most, when it is text: a literal's length;
+ * _codecs.encode's input times what its codec can grow it by; a builtin text method's result, bounded
+ * by the product of its arguments' lengths and numbers when the method can grow text, else by its
+ * longest argument. 0 for what is not text.
+ */
+export function textSize(v: Value | undefined, depth = 40): number {
+  if (typeof v === "string") return v.length;
+  if (!isSym(v)) return 0;
+  if (v.t === "bytes") return v.data.length;
+  if (v.t === "bigstr" || v.t === "bigbytes") return v.len;
+  if (v.t !== "call" || depth === 0 || !isSym(v.args) || v.args.t !== "tuple") return 0;
+  const args = v.args.items;
+  if (isSym(v.fn) && v.fn.t === "global" && importedName(v.fn) === "_codecs.encode") return encodedSize(args, depth - 1);
+  const method = textMethod(v);
+  if (method === undefined) return 0;
+  return AMPLIFYING_METHODS.has(method) ? argumentProduct(args, depth - 1) : Math.max(0, ...args.map((a) => textSize(a, depth - 1)));
+}
+
+/** The most _codecs.encode(text, codec) makes: the text's size times what the codec can grow it by. */
+export function encodedSize(args: readonly Value[], depth = 40): number {
+  const codec = typeof args[1] === "string" ? codecName(args[1]) : "utf_8";
+  return textSize(args[0], depth) * (CODEC_GROWTH.get(codec) ?? DEFAULT_CODEC_GROWTH);
+}
+
+/** The product of the lengths and numbers among `args` (each at least 1): what a text method's result is bounded by. */
+export function argumentProduct(args: readonly Value[], depth = 40): number {
+  let product = 1;
+  for (const a of args) {
+    let n: number;
+    if (typeof a === "number" || typeof a === "bigint") n = Math.abs(Number(a));
+    else if (isSym(a) && (a.t === "list" || a.t === "tuple")) n = Math.max(a.t === "list" ? a.n : a.items.length, a.items.reduce((sum: number, x) => sum + textSize(x, depth), 0));
+    else n = textSize(a, depth);
+    product *= Math.max(1, n);
+  }
+  return product;
+}
+
+/**
+ * The exponent of a Decimal made at load with one past MAX_DECIMAL_EXPONENT (in magnitude), which
+ * int(), Fraction(), round() and math.floor() expand into a power of ten; undefined for anything else.
+ */
+export function hugeDecimalExponent(v: Value | undefined): string | undefined {
+  if (!isSym(v) || v.t !== "call" || !isSym(v.fn) || v.fn.t !== "global" || !isSym(v.args) || v.args.t !== "tuple") return undefined;
+  const name = importedName(v.fn);
+  if (name !== "decimal.Decimal" && name !== "_decimal.Decimal" && name !== "_pydecimal.Decimal") return undefined;
+  const [text] = v.args.items;
+  const exponent = typeof text === "string" ? DECIMAL_EXPONENT.exec(text)?.[1] : undefined;
+  const magnitude = Number(exponent?.replace(/^[-+]|_/g, "") ?? "0");
+  return magnitude > MAX_DECIMAL_EXPONENT ? exponent : undefined;
+}
+
+/** Items a walk of a structure may visit before it counts as a bomb (comparing, printing or hashing it). */
+export const MAX_WALKED_ITEMS = 100_000_000;
+
+/**
+ * How many items walking `v` visits when every shared sub-structure is walked again, as `==`, `repr`
+ * and `hash` do: two lists that each hold the previous two, sixty-four levels deep, are 2**64 items
+ * in a 1.5 kB pickle. Each distinct container is counted once (memoized), so this is linear in the
+ * stream; a container that holds itself counts once (CPython stops there). Kept items stand for the
+ * rest of a container (its count over its sample).
+ */
+export function walkedItems(v: Value | undefined, memo = new Map<object, number>()): number {
+  if (!isSym(v) || (v.t !== "tuple" && v.t !== "list" && v.t !== "dict" && v.t !== "set")) return 1;
+  const known = memo.get(v);
+  if (known !== undefined) return known;
+  memo.set(v, 1); // a cycle back to here counts as one
+  const items = v.t === "dict" ? v.kv : v.items;
+  const total = v.t === "tuple" ? items.length : v.t === "dict" ? 2 * v.n : v.n;
+  let walked = 0;
+  for (const x of items) walked = Math.min(walked + walkedItems(x, memo), Number.MAX_SAFE_INTEGER);
+  const scaled = items.length === 0 ? 1 : Math.min(1 + walked * Math.max(1, total / items.length), Number.MAX_SAFE_INTEGER);
+  memo.set(v, scaled);
+  return scaled;
+}
