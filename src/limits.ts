@@ -30,8 +30,12 @@ export const LIMITS = Object.freeze({
   readBackMaxTotal: 4 * 1024 * 1024 * 1024,
   /** Pickled structures per file whose check waits for bytes to be read back (CWE-400; a forest holds a tree per estimator). */
   readBackMaxPending: 100_000,
-  /** Longest line accepted by text opcodes (GLOBAL, INT, STRING…) (CWE-400: a line that never ends). */
-  pickleMaxLine: 64 * 1024,
+  /**
+   * Longest line accepted by text opcodes (GLOBAL, INT, STRING…) (CWE-400: a line that never ends).
+   * CPython has none; protocol 0 writes a NumPy array's bytes or a long str as one escaped line
+   * (np.zeros(10000) is 300 kB), so this is far past what a pickler writes and well within memory.
+   */
+  pickleMaxLine: 16 * 1024 * 1024,
   /** Pickle streams read back to back from one file or member (P8: several pickles, data after STOP). */
   pickleMaxStreams: 64,
   /** Distinct imported names tracked per pickle; more are counted as one limit finding (CWE-400). */

@@ -322,6 +322,17 @@ describe("the proof in the scan", () => {
     assert.match(ctx.reports[0]!.message, /before its size/);
   });
 
+  test("protocol 0's long lines (a NumPy array's bytes, a long str, as one escaped line) are read; a line past the bound is reported", async () => {
+    for (const line of ["V" + "x".repeat(300_000), "S'" + "\\x00".repeat(80_000) + "'"]) {
+      const ctx = new RecordingContext();
+      await scanPickle(new BufferSource("p0.pkl", Buffer.from(`${line}\np0\n.`, "latin1")), ctx);
+      assert.deepEqual(ctx.rules(), []);
+    }
+    const ctx = new RecordingContext();
+    await scanPickle(new BufferSource("long.pkl", Buffer.concat([Buffer.from("V"), Buffer.alloc(LIMITS.pickleMaxLine + 1, 0x78), Buffer.from("\n.")])), ctx);
+    assert.ok(ctx.reports.some((r) => r.rule === "MG111" && /line longer than/.test(r.message)), JSON.stringify(ctx.reports));
+  });
+
   test("a payload is skipped, not read", async () => {
     const big = 50_000_000;
     const source = new SparseSource(assemble(OP.PROTO, 4, OP.BINBYTES8, u64(BigInt(big))), big, assemble(OP.STOP));

@@ -163,7 +163,7 @@ export class Operands {
     if (i === LINE_TOO_LONG) throw new StreamBreak("limit", `${opName(this.opAt(at))} line longer than ${MAX_LINE} bytes`, at);
     if (i === LINE_UNBUFFERED) {
       if (this.end >= r.size) throw new StreamBreak("broken", `${opName(this.opAt(at))} line truncated`, at);
-      throw new NeedMore(at, this.end - at + LINE_CHUNK);
+      throw new NeedMore(at, lineWant(this.end - at));
     }
     r.pos = r.bufStart + i + 1;
     return lineText(r.buf, s, i);
@@ -179,8 +179,16 @@ export class Operands {
 
 export const LINE_TOO_LONG = -1;
 export const LINE_UNBUFFERED = -2;
-/** How much more to load when a text line runs past the buffer. */
-export const LINE_CHUNK = 64 * 1024;
+/** The least more to load when a text line runs past the buffer. */
+const LINE_CHUNK = 64 * 1024;
+
+/**
+ * Bytes to have buffered from an opcode whose line runs past the `buffered` bytes it has: twice as
+ * many (at least a chunk more), so a line of n bytes takes log(n) refills, not n / chunk rescans.
+ */
+export function lineWant(buffered: number): number {
+  return buffered + Math.max(LINE_CHUNK, buffered);
+}
 
 /**
  * The buffer index of the "\n" that ends a text operand starting at `s`; LINE_TOO_LONG past

@@ -20,7 +20,7 @@ import { LIMITS } from "../limits.js";
 import { floatLine, intLine, longLine, memoKeyLine, quotedLine, rawUnicodeEscape, unescapePy } from "./literals.js";
 import { MIN_CONSTANT, type ConstantLog } from "./constants.js";
 import { HIGHEST_PROTOCOL, OP, OPERAND_BYTES } from "./opcodes.js";
-import { LINE_CHUNK, LINE_TOO_LONG, LINE_UNBUFFERED, lineEnd, lineText, utf8 } from "./operands.js";
+import { LINE_TOO_LONG, LINE_UNBUFFERED, lineEnd, lineText, lineWant, utf8 } from "./operands.js";
 import type { StreamOutcome } from "./machine.js";
 import type { StreamReader } from "./reader.js";
 import { PLAIN_DATA } from "./values.js";
@@ -384,7 +384,7 @@ class PlainDataProof {
         case OP.GET: {
           const nl = lineEnd(buf, i);
           if (nl === LINE_TOO_LONG) return UNPROVEN;
-          if (nl === LINE_UNBUFFERED) return this.refill(at, end - at + LINE_CHUNK, opcodes);
+          if (nl === LINE_UNBUFFERED) return this.refill(at, lineWant(end - at), opcodes);
           p = base + nl + 1;
           if (op === OP.UNICODE ? !this.text(rawUnicodeEscape(buf, i, nl), at) : !this.textOperand(op, lineText(buf, i, nl), at)) return UNPROVEN;
           break;
@@ -401,7 +401,7 @@ class PlainDataProof {
           const moduleEnd = lineEnd(buf, i);
           const nameEnd = moduleEnd < 0 ? moduleEnd : lineEnd(buf, moduleEnd + 1);
           if (nameEnd === LINE_TOO_LONG) return UNPROVEN;
-          if (nameEnd === LINE_UNBUFFERED) return this.refill(at, end - at + LINE_CHUNK, opcodes);
+          if (nameEnd === LINE_UNBUFFERED) return this.refill(at, lineWant(end - at), opcodes);
           p = base + nameEnd + 1;
           if (!this.imported(lineText(buf, i, moduleEnd), lineText(buf, moduleEnd + 1, nameEnd))) return UNPROVEN;
           break;
