@@ -516,6 +516,28 @@ curate("builtins", "hash", "function", "hash of its argument's value")
 curate("builtins", "pow", "function", "a number raised to a power: stored by a scheduler's partial "
        "(MultiplicativeLR(partial(pow, 0.99))) and called when the model is used; at load a large exponent would "
        "build an integer of any size", notCalled=True)
+# dateutil's tzfile(fileobj, filename) reads the zone file fileobj names; its __reduce__ is
+# tzfile(None, filename), which reads nothing (a datetime with tz.gettz(...), pandas' "dateutil/" zones).
+TZFILE_WHY = ("opens the zone file its first argument (fileobj) names; pickles rebuild one as tzfile(None, filename), "
+              "which reads nothing")
+curate("dateutil.tz.tz", "tzfile", "class", TZFILE_WHY, opens=0)
+curate("dateutil.zoneinfo", "tzfile", "class", TZFILE_WHY, opens=0)
+# Functions models keep as references (a metric, a loss, an aggregation) and call when they are used
+# (helper-80's corpus: KNeighborsClassifier(metric=cosine), {"loss_fn": F.cross_entropy}, {"agg": len}).
+STORED_FUNCTION_WHY = ("not callable: a function a model keeps as a reference (a metric, a loss, an aggregation) and "
+                       "calls when it is used; never called at load")
+curate("builtins", "len abs max min sorted sum round any all", "function", STORED_FUNCTION_WHY, explain=True, notCalled=True)
+curate("scipy.spatial.distance", "braycurtis canberra chebyshev cityblock correlation cosine dice euclidean hamming "
+       "jaccard jensenshannon mahalanobis minkowski rogerstanimoto russellrao seuclidean sokalsneath sqeuclidean yule",
+       "function", STORED_FUNCTION_WHY, explain=True, notCalled=True)
+curate("torch.nn.functional", "binary_cross_entropy binary_cross_entropy_with_logits cosine_embedding_loss cross_entropy "
+       "gaussian_nll_loss hinge_embedding_loss huber_loss kl_div l1_loss margin_ranking_loss mse_loss "
+       "multilabel_margin_loss multilabel_soft_margin_loss multi_margin_loss nll_loss poisson_nll_loss smooth_l1_loss "
+       "soft_margin_loss triplet_margin_loss", "function", STORED_FUNCTION_WHY, explain=True, notCalled=True)
+curate("optuna.samplers._tpe.sampler", "default_gamma hyperopt_default_gamma", "function",
+       "TPE's gamma formula (min(ceil(0.1 * n), 25) and hyperopt's); a study keeps it as its sampler's gamma")
+curate("networkx.classes.function", "frozen", "function",
+       "nx.freeze's stand-in for a frozen graph's mutating methods: it only raises NetworkXError")
 curate("torch._C", "_VariableFunctionsClass", "class",
        "torch's namespace of native functions; constructing it raises, its methods are listed one by one", explain=True)
 curate("torch._C", " ".join(f"_VariableFunctionsClass.{f}" for f in

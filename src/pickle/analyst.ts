@@ -464,6 +464,8 @@ export class PickleAnalyst implements MachineObserver {
       this.guardedState(c, state, c.at, `${name} hands __setstate__ of`);
     }
     if (entry.kind === "cython") this.cythonHelper(name, args[0], c);
+    const opened = entry.opens === undefined ? null : (args[entry.opens] ?? null);
+    if (opened !== null) this.report("MG101", `calls ${name} with ${describe(opened)} as the file it opens at load (pickles give it None)`, { offset: c.at, evidence: describe(c) });
     const bomb = allocationOf(name, args) ?? keywordAllocation(name, keywordsOf(c));
     if (bomb) this.report("MG109", `${name}${bomb}`, { offset: c.at, evidence: describe(c) });
     this.projFiles(name, c.args, c);
@@ -777,6 +779,7 @@ export class PickleAnalyst implements MachineObserver {
   private convention(fn: GlobalRef, c: CallResult): boolean {
     // Checked by name first: this runs for every call of a dense pickle.
     if (fn.name === "_load_type" && importedName(fn) === "dill._dill._load_type") return this.dillType(c);
+    if (fn.name === "type" && importedName(fn) === "builtins.type") return this.typeOfConstant(c);
     if (fn.name !== "getattr" || c.kind !== "REDUCE" || importedName(fn) !== "builtins.getattr") return false;
     const args = positional(c);
     const [target, attr] = args ?? [];
@@ -820,6 +823,26 @@ export class PickleAnalyst implements MachineObserver {
     }
     this.report("MG108", `dill's _load_type fetches the type ${describe(name ?? null)}, which is not a builtin data type`, { offset: c.at, evidence: describe(c) });
     return false;
+  }
+
+  /**
+   * type(x) of one constant is that constant's type: CPython pickles NoneType as type(None). It is
+   * excused, and calling what it returned is judged as calling that type. type() with three
+   * arguments makes a class, and of anything else it gives back what the scanner cannot tell: both
+   * stay judged as builtins.type is (the deny list's).
+   */
+  private typeOfConstant(c: CallResult): boolean {
+    const args = positional(c);
+    const x = args?.length === 1 ? args[0] : undefined;
+    if (x === null) {
+      this.excusedCalls.set(c, undefined);
+      return true;
+    }
+    const type = typeof x === "boolean" ? "builtins.bool" : typeof x === "number" || typeof x === "bigint" ? (Number.isInteger(x) || typeof x === "bigint" ? "builtins.int" : "builtins.float") : typeof x === "string" ? "builtins.str" : isSym(x) && x.t === "bytes" ? "builtins.bytes" : undefined;
+    const entry = type ? allowEntry(type) : undefined;
+    if (!type || !entry) return false;
+    this.excusedCalls.set(c, { name: type, entry });
+    return true;
   }
 
   /** The allowlisted class `v` is (an imported class) or made (an instance NEWOBJ or copyreg's reconstructors built). */

@@ -73,6 +73,12 @@ export interface AllowEntry {
    * with big integers and saw memory or time run out.
    */
   sizes?: true;
+  /**
+   * The argument it opens as a file when it is anything but None: dateutil's tzfile(fileobj, filename)
+   * reads the zone file fileobj names, and pickles as tzfile(None, filename), which opens nothing. A
+   * call that passes something there is reported as a call of a construct-only class is.
+   */
+  opens?: number;
   /** Its `__setstate__` executes part of the state: BUILD must give it a state this guard accepts (src/pickle/stateGuards.ts). */
   stateGuard?: StateGuard;
   /**

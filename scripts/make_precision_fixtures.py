@@ -1,0 +1,51 @@
+"""Benign files real libraries write that a scan once blocked (a precision review of 1,440 files).
+
+Writes test/fixtures/precision/: each must pass (test/precision.test.ts). Run with a Python that has
+optuna, pandas, python-dateutil, networkx, numpy, scikit-learn, scipy and torch:
+
+    python scripts/make_precision_fixtures.py
+"""
+import datetime
+import pickle
+from pathlib import Path
+
+import joblib
+import networkx as nx
+import numpy as np
+import optuna
+import pandas as pd
+import torch
+from dateutil import tz
+from scipy.spatial import distance
+from sklearn.neighbors import KNeighborsClassifier
+
+OUT = Path(__file__).resolve().parent.parent / "test" / "fixtures" / "precision"
+
+
+def dump(name: str, value, protocol: int = 4) -> None:
+    (OUT / name).write_bytes(pickle.dumps(value, protocol=protocol))
+
+
+def main() -> None:
+    OUT.mkdir(parents=True, exist_ok=True)
+    optuna.logging.set_verbosity(optuna.logging.ERROR)
+    # A study past TPE's 10 random start-up trials keeps its sampler's gamma, default_gamma.
+    study = optuna.create_study(sampler=optuna.samplers.TPESampler(seed=0))
+    study.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=12)
+    dump("optuna_study_tpe.pkl", study)
+    # dateutil's tzfile pickles as tzfile(None, filename), which opens nothing.
+    dump("datetime_dateutil_zone.pkl", datetime.datetime(2020, 1, 1, tzinfo=tz.gettz("Europe/London")))
+    dump("pandas_dateutil_zone.pkl", pd.date_range("2021", periods=2, tz="dateutil/Europe/London"))
+    dump("networkx_frozen_graph.pkl", nx.freeze(nx.path_graph(3)))
+    dump("nonetype.pkl", type(None))
+    # Protocol 0 writes an array's bytes as one escaped line (here some 100 kB).
+    dump("numpy_zeros_protocol0.pkl", np.zeros(3000), protocol=0)
+    dump("function_reference_len.pkl", {"agg": len})
+    knn = KNeighborsClassifier(metric=distance.cosine, algorithm="brute").fit(np.random.default_rng(0).random((6, 2)), [0, 1] * 3)
+    joblib.dump(knn, OUT / "knn_cosine_metric.joblib")
+    torch.save({"loss_fn": torch.nn.functional.cross_entropy}, OUT / "torch_loss_reference.pt")
+    print(f"wrote {len(list(OUT.iterdir()))} files to {OUT}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,57 @@
+/**
+ * Benign files real libraries write that a scan once blocked (a review of 1,440 files from real
+ * libraries: scripts/make_precision_fixtures.py), each beside the attack its rule is there for.
+ */
+import assert from "node:assert/strict";
+import { readdirSync } from "node:fs";
+import { join } from "node:path";
+import { describe, test } from "node:test";
+import { scanFile } from "../src/engine.js";
+import { scanPickle } from "../src/formats/pickle.js";
+import { BufferSource } from "../src/sources/byteSource.js";
+import { atLeast } from "../src/types.js";
+import { RecordingContext } from "./support/context.js";
+import { OP, assemble, global, str } from "./support/pickle.js";
+
+const ROOT = join(import.meta.dirname, "..", "..", "test", "fixtures", "precision");
+
+describe("benign files once blocked pass", () => {
+  const files = readdirSync(ROOT).sort();
+  test("the fixtures are there", () => assert.ok(files.length >= 9, files.join(", ")));
+  for (const file of files) {
+    test(`passes ${file}`, async () => {
+      const result = await scanFile(join(ROOT, file), file);
+      const loud = result.findings.filter((f) => atLeast(f.severity, "medium"));
+      assert.deepEqual(loud.map((f) => `${f.rule} ${f.message}`), []);
+      assert.equal(result.verdict, "pass");
+    });
+  }
+});
+
+async function rules(bytes: Buffer): Promise<string[]> {
+  const ctx = new RecordingContext();
+  await scanPickle(new BufferSource("t.pkl", bytes), ctx, { layout: "plain" });
+  return ctx.reports.map((r) => `${r.rule} ${r.message}`);
+}
+
+describe("what those rules are for is still reported", () => {
+  test("dateutil's tzfile given a file to open (not None, as pickles give it)", async () => {
+    const found = await rules(assemble(OP.PROTO, 2, global("dateutil.tz.tz", "tzfile"), str("/etc/passwd"), OP.TUPLE1, OP.REDUCE, OP.STOP));
+    assert.ok(found.some((l) => /^MG101 calls dateutil\.tz\.tz\.tzfile with "\/etc\/passwd" as the file it opens/.test(l)), JSON.stringify(found));
+    const pickled = await rules(assemble(OP.PROTO, 2, global("dateutil.tz.tz", "tzfile"), OP.NONE, str("/usr/share/zoneinfo/Europe/London"), OP.TUPLE2, OP.REDUCE, OP.STOP));
+    assert.deepEqual(pickled, []);
+  });
+
+  test("type() of a constant is its type; type() making a class is not excused", async () => {
+    assert.deepEqual(await rules(assemble(OP.PROTO, 2, global("builtins", "type"), OP.NONE, OP.TUPLE1, OP.REDUCE, OP.STOP)), []);
+    const made = await rules(assemble(OP.PROTO, 2, global("builtins", "type"), str("X"), OP.EMPTY_TUPLE, OP.EMPTY_DICT, OP.TUPLE3, OP.REDUCE, OP.STOP));
+    assert.ok(made.some((l) => /^MG100 .*builtins\.type/.test(l)), JSON.stringify(made));
+  });
+
+  test("function references models keep are stored, never called: a call of one at load is reported", async () => {
+    for (const [module, name] of [["builtins", "len"], ["scipy.spatial.distance", "cosine"], ["torch.nn.functional", "cross_entropy"]] as const) {
+      const found = await rules(assemble(OP.PROTO, 2, global(module, name), str("x"), OP.TUPLE1, OP.REDUCE, OP.STOP));
+      assert.ok(found.some((l) => l.startsWith("MG101") && l.includes(`${module}.${name}`)), JSON.stringify(found));
+    }
+  });
+});
