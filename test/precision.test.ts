@@ -42,6 +42,14 @@ describe("what those rules are for is still reported", () => {
     assert.deepEqual(pickled, []);
   });
 
+  test("a transformers model's prepare_inputs_for_generation kept bound (a torch.save'd PEFT model) passes; its other methods are reported", async () => {
+    const model = assemble(global("copyreg", "__newobj__"), global("transformers.models.llama.modeling_llama", "LlamaForCausalLM"), OP.TUPLE1, OP.REDUCE);
+    const bound = (method: string): Buffer => assemble(OP.PROTO, 2, global("builtins", "getattr"), model, str(method), OP.TUPLE2, OP.REDUCE, OP.STOP);
+    assert.deepEqual(await rules(bound("prepare_inputs_for_generation")), []);
+    const other = await rules(bound("save_pretrained"));
+    assert.ok(other.some((l) => /^MG108 getattr fetches "save_pretrained"/.test(l)), JSON.stringify(other));
+  });
+
   test("type() of a constant is its type; type() making a class is not excused", async () => {
     assert.deepEqual(await rules(assemble(OP.PROTO, 2, global("builtins", "type"), OP.NONE, OP.TUPLE1, OP.REDUCE, OP.STOP)), []);
     const made = await rules(assemble(OP.PROTO, 2, global("builtins", "type"), str("X"), OP.EMPTY_TUPLE, OP.EMPTY_DICT, OP.TUPLE3, OP.REDUCE, OP.STOP));
