@@ -66,6 +66,16 @@ describe("indirect invocation through allowlisted consumers (P19)", () => {
 });
 
 describe("allowlisted callables that call an argument (P19)", () => {
+  test("an enum's functional API (more than a value, or keywords) makes a class and calls its type=: reported; a member lookup is not", async () => {
+    await assertReported(assemble(OP.PROTO, 2, global("enum", "Enum"), str("E"), str("a b"), OP.TUPLE2, OP.REDUCE, OP.STOP), /MG107 enum\.Enum is called as its functional API/);
+    // partial(Enum, "E", [("a", 10**10)], type=bytearray), as partial pickles: the function, then BUILD (func, args, keywords, dict).
+    const enumCls = global("enum", "Enum");
+    const members = assemble(OP.EMPTY_LIST, str("a"), OP.BININT, u32(2 ** 31 - 1), OP.TUPLE1, OP.TUPLE2, OP.APPEND);
+    const partial = assemble(global("functools", "partial"), enumCls, OP.TUPLE1, OP.REDUCE, OP.MARK, enumCls, OP.MARK, str("E"), members, OP.TUPLE, OP.EMPTY_DICT, str("type"), global("builtins", "bytearray"), OP.SETITEM, OP.NONE, OP.TUPLE, OP.BUILD);
+    await assertReported(assemble(OP.PROTO, 2, partial, OP.STOP), /MG107 enum\.Enum is called as its functional API \(2 arguments and keywords\)/);
+    await assertQuiet(assemble(OP.PROTO, 2, global("re", "RegexFlag"), OP.BININT1, 32, OP.TUPLE1, OP.REDUCE, OP.STOP));
+  });
+
   test("dict(x) and OrderedDict(x) call x.keys(): a name or partial stored as an attribute named keys is judged as called", async () => {
     const partialPow = assemble(global("functools", "partial"), global("builtins", "pow"), OP.BININT1, 10, OP.BININT, u32(100_000_000), OP.TUPLE3, OP.REDUCE);
     const namespace = (keys: Buffer): Buffer => assemble(global("types", "SimpleNamespace"), OP.EMPTY_TUPLE, OP.REDUCE, OP.EMPTY_DICT, str("keys"), keys, OP.SETITEM, OP.BUILD);

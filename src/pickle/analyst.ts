@@ -443,6 +443,11 @@ export class PickleAnalyst implements MachineObserver {
    */
   private followArguments(name: string, entry: AllowEntry, c: CallResult, args = positional(c), keywords = keywordsOf(c)): void {
     if (!this.argumentsGiven(name, entry, c, args, keywords) || args === undefined) return;
+    // An enum called with one value looks a member up; with more, or keywords, it is the functional
+    // API, which makes a class and calls its type= (any callable) with each member's value.
+    if (entry.kind === "enum" && (args.length > 1 || (isSym(keywords) && keywords.t === "dict" && keywords.n > 0))) {
+      this.report("MG107", `${name} is called as its functional API (${args.length} arguments${isSym(keywords) && keywords.t === "dict" && keywords.n > 0 ? " and keywords" : ""}): it makes an enum class and calls the type it is given with each member's value, calls the scanner does not see`, { offset: c.at, evidence: describe(c) });
+    }
     const bypass = STATE_BYPASS.get(name);
     if (bypass && !bypass.accepts(args)) {
       this.report("MG107", `${name} sets attributes past the own __setstate__ of what ${describe(args[0] ?? null)} is or makes; it may only set those of ${bypass.what} (a finalizer that trusts an attribute, such as a native handle, would get the pickle's)`, { offset: c.at, evidence: describe(c) });
