@@ -48,6 +48,48 @@ test("P22: base64 (standard, urlsafe, wrapped in lines, inside bytes) and hex of
   only(dormantPayloads(hex(PICKLE).toUpperCase()), "hex");
 });
 
+/** The base64 module's other encodings, written here as RFC 4648 and Python's base64.py define them. */
+function b32(b: Uint8Array, alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"): string {
+  let bits = 0;
+  let nbits = 0;
+  let out = "";
+  for (const byte of b) {
+    bits = ((bits << 8) | byte) & 0xffff;
+    nbits += 8;
+    while (nbits >= 5) out += alphabet[(bits >> (nbits -= 5)) & 31];
+  }
+  if (nbits > 0) out += alphabet[(bits << (5 - nbits)) & 31];
+  return out.padEnd(Math.ceil(out.length / 8) * 8, "=");
+}
+function base85(b: Uint8Array, digit: (d: number) => string, zeros?: string): string {
+  const padding = (4 - (b.length % 4)) % 4;
+  const padded = Buffer.concat([Buffer.from(b), Buffer.alloc(padding)]);
+  let out = "";
+  for (let i = 0; i < padded.length; i += 4) {
+    let v = padded.readUInt32BE(i);
+    if (v === 0 && zeros && i + 4 <= b.length) {
+      out += zeros;
+      continue;
+    }
+    let group = "";
+    for (let k = 0; k < 5; k++, v = Math.floor(v / 85)) group = digit(v % 85) + group;
+    out += group;
+  }
+  return out.slice(0, out.length - padding);
+}
+const B85 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz!#$%&()*+-;<=>?@^_`{|}~";
+const b85 = (b: Uint8Array): string => base85(b, (d) => B85[d]!);
+const a85 = (b: Uint8Array): string => base85(b, (d) => String.fromCharCode(33 + d), "z");
+
+test("P22: base32, base32hex, base85 and ascii85 (the base64 module's other encodings) of a pickle are decoded", () => {
+  only(dormantPayloads(b32(PICKLE)), "base32");
+  only(dormantPayloads(b32(PICKLE, "0123456789ABCDEFGHIJKLMNOPQRSTUV")), "base32hex");
+  only(dormantPayloads(b85(PICKLE)), "base85");
+  only(dormantPayloads(a85(PICKLE)), "ascii85");
+  only(dormantPayloads(`<~${a85(PICKLE)}~>`), "ascii85");
+  assert.deepEqual(pickles(dormantPayloads(b85(Buffer.from(b32(deflateSync(PICKLE)))))).map((d) => d.encoding), ["base85>base32>zlib"]);
+});
+
 test("P22: zlib, gzip and bz2 layers are decompressed, alone or under base64/hex, in every order", () => {
   only(dormantPayloads(deflateSync(PICKLE)), "zlib");
   only(dormantPayloads(gzipSync(PICKLE)), "gzip");

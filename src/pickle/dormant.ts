@@ -1,6 +1,6 @@
 /**
  * Dormant second stages (THREATS P22): a pickle kept in a str or bytes constant, raw or encoded
- * (base64, hex) and/or compressed (zlib, gzip, bz2; xz and LZMA handed back undecoded), waiting for
+ * (base64, hex, base32, base85, ascii85: the standard library's base64 module) and/or compressed (zlib, gzip, bz2; xz and LZMA handed back undecoded), waiting for
  * one `pickle.loads(...)` in model code. `dormantPayloads` decides whether a constant could be such a
  * payload and returns the decoded candidates with their chain of encodings ("base64>zlib"), for the
  * caller to scan as nested pickles.
@@ -102,10 +102,10 @@ export function mayHide(head: Uint8Array, length: number, utf8: boolean): boolea
 /** Whether text's first characters decode (hex or base64) to a magic or to encoded text again. */
 function probes(at: At, length: number): boolean {
   const c0 = at(0);
-  if (length < MIN_TEXT || c0 > 255 || BASE64[c0]! < 0) return false;
-  // One probe at a time: both decode into PROBE.
-  for (const probe of [probeHex, probeBase64]) {
-    const n = probe(at);
+  if (length < MIN_TEXT || c0 > 255 || ENCODED_START[c0] === 0) return false;
+  // One probe at a time: each decodes into PROBE.
+  for (const encoding of TEXT_ENCODINGS) {
+    const n = encoding.probe(at);
     if (n > 0 && (magic((i) => (i < n ? PROBE[i]! : -1), n, false) || encodedText(n))) return true;
   }
   return false;
@@ -199,10 +199,10 @@ function examineText(s: string, chain: string[], out: Dormant[]): void {
 /** Base64 or hex text: decoded only if its first characters decode to a pickle opcode or a compressor's magic. */
 function examineEncoded(at: At, length: number, text: () => string, chain: string[], out: Dormant[]): void {
   const c0 = at(0);
-  if (length < MIN_TEXT || c0 > 255 || BASE64[c0]! < 0) return;
-  // Hex first (hex digits are base64 characters too); both are tried when both probes match.
-  for (const encoding of ["hex", "base64"] as const) {
-    const n = encoding === "hex" ? probeHex(at) : probeBase64(at);
+  if (length < MIN_TEXT || c0 > 255 || ENCODED_START[c0] === 0) return;
+  // Hex first (hex digits are base64 characters too); every encoding whose probe matches is tried.
+  for (const { name: encoding, probe, decode } of TEXT_ENCODINGS) {
+    const n = probe(at);
     if (n === 0 || !(magic((i) => (i < n ? PROBE[i]! : -1), n, false) || encodedText(n))) continue;
     if (length > LIMITS.dormantMaxInput) {
       limit(out, chain, encoding, `is ${length} characters long, over the ${LIMITS.dormantMaxInput}-character bound; not decoded`);
@@ -212,7 +212,7 @@ function examineEncoded(at: At, length: number, text: () => string, chain: strin
       limit(out, chain, encoding, `nests more than ${LIMITS.dormantMaxDepth} encodings; not decoded`);
       continue;
     }
-    const decoded = encoding === "hex" ? decodeHex(text()) : decodeBase64(text());
+    const decoded = decode(text());
     if (decoded && decoded.length >= MIN_PICKLE) examineBytes(decoded, [...chain, encoding], out);
   }
 }
@@ -320,6 +320,22 @@ const HEX = new Int8Array(256).fill(-1);
   HEX[c.charCodeAt(0)] = i;
   HEX[c.toUpperCase().charCodeAt(0)] = i;
 });
+/** Base32 values (RFC 4648's alphabet, and base32hex's), -1 for others; b32decode takes upper case only. */
+const BASE32 = new Int8Array(256).fill(-1);
+"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567".split("").forEach((c, i) => (BASE32[c.charCodeAt(0)] = i));
+const BASE32HEX = new Int8Array(256).fill(-1);
+"0123456789ABCDEFGHIJKLMNOPQRSTUV".split("").forEach((c, i) => (BASE32HEX[c.charCodeAt(0)] = i));
+/** b85encode's alphabet (git's), -1 for others. */
+const BASE85 = new Int8Array(256).fill(-1);
+"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz!#$%&()*+-;<=>?@^_`{|}~".split("").forEach((c, i) => (BASE85[c.charCodeAt(0)] = i));
+/** a85encode's digits are "!" to "u"; "z" stands for four zero bytes; "<~" may open it. */
+const ASCII85_FIRST = 0x21;
+const ASCII85_LAST = 0x75;
+/** First characters an encoded payload can start with, in any of the encodings. */
+const ENCODED_START = new Uint8Array(256);
+for (let c = 0; c < 256; c++) {
+  if (BASE64[c]! >= 0 || BASE32[c]! >= 0 || BASE32HEX[c]! >= 0 || BASE85[c]! >= 0 || (c >= ASCII85_FIRST && c <= ASCII85_LAST) || c === 0x7a) ENCODED_START[c] = 1;
+}
 /** The decoded head of a probe, written in place: the rejection path allocates nothing. */
 const PROBE = new Uint8Array(PROBE_CHARS);
 
@@ -391,6 +407,168 @@ function decodeHex(s: string): Uint8Array | undefined {
   }
   return Buffer.from(compact, "hex");
 }
+
+/** Decodes the first 16 base32 characters (10 bytes) of `alphabet` into PROBE; 0 on any other character. */
+function probeBase32With(alphabet: Int8Array, at: At): number {
+  let bits = 0;
+  let nbits = 0;
+  let n = 0;
+  for (let i = 0; i < 16; i++) {
+    const c = at(i);
+    const v = c < 0 || c > 255 ? -1 : alphabet[c]!;
+    if (v < 0) return 0;
+    bits = ((bits << 5) | v) & 0xffff;
+    nbits += 5;
+    if (nbits >= 8) {
+      nbits -= 8;
+      PROBE[n++] = (bits >> nbits) & 0xff;
+    }
+  }
+  return n;
+}
+
+/** b32decode (or b32hexdecode): groups of 8 characters of `alphabet`, "=" padding at the end; undefined on anything else. */
+function decodeBase32With(alphabet: Int8Array, s: string): Uint8Array | undefined {
+  const body = s.replace(/=+$/, "");
+  if (s.length % 8 !== 0) return undefined;
+  const out = new Uint8Array(Math.floor((body.length * 5) / 8));
+  let bits = 0;
+  let nbits = 0;
+  let n = 0;
+  for (let i = 0; i < body.length; i++) {
+    const c = body.charCodeAt(i);
+    const v = c > 255 ? -1 : alphabet[c]!;
+    if (v < 0) return undefined;
+    bits = ((bits << 5) | v) & 0xffff;
+    nbits += 5;
+    if (nbits >= 8) {
+      nbits -= 8;
+      out[n++] = (bits >> nbits) & 0xff;
+    }
+  }
+  return out.subarray(0, n);
+}
+
+/** A group's base-85 value (up to 85**5, within a double) as four bytes, big-endian, into `into` at `at`. */
+function put85(value: number, into: Uint8Array, at: number): void {
+  let v = value;
+  for (let k = 3; k >= 0; k--) {
+    into[at + k] = v % 256;
+    v = Math.floor(v / 256);
+  }
+}
+
+function group85(digits: readonly number[], into: Uint8Array, at: number): void {
+  let v = 0;
+  for (const d of digits) v = v * 85 + d;
+  put85(v, into, at);
+}
+
+/** Decodes the first 15 b85 characters (12 bytes) into PROBE; 0 on any other character. */
+function probeBase85(at: At): number {
+  let v = 0;
+  for (let i = 0; i < 15; i++) {
+    const c = at(i);
+    const d = c < 0 || c > 255 ? -1 : BASE85[c]!;
+    if (d < 0) return 0;
+    v = v * 85 + d;
+    if (i % 5 === 4) {
+      put85(v, PROBE, ((i + 1) / 5 - 1) * 4);
+      v = 0;
+    }
+  }
+  return 12;
+}
+
+/** b85decode: groups of 5 characters, the last one padded with "~"; undefined on anything else. */
+function decodeBase85(s: string): Uint8Array | undefined {
+  const padding = (5 - (s.length % 5)) % 5;
+  const out = new Uint8Array(((s.length + padding) / 5) * 4);
+  for (let g = 0; g < s.length; g += 5) {
+    const digits: number[] = [];
+    for (let i = g; i < g + 5; i++) {
+      const c = i < s.length ? s.charCodeAt(i) : 0x7e;
+      const v = c > 255 ? -1 : BASE85[c]!;
+      if (v < 0) return undefined;
+      digits.push(v);
+    }
+    group85(digits, out, (g / 5) * 4);
+  }
+  return out.subarray(0, out.length - padding);
+}
+
+/** Ascii85 digits of `s` (after an optional "<~", before an optional "~>"), whitespace skipped, "z" for four zero bytes, as a85decode reads them. */
+function ascii85Bytes(s: string, limit: number): Uint8Array | undefined {
+  const body = s.startsWith("<~") ? s.slice(2).replace(/~>\s*$/, "") : s;
+  const out: number[] = [];
+  let digits: number[] = [];
+  for (let i = 0; i < body.length && out.length < limit; i++) {
+    const c = body.charCodeAt(i);
+    if (isSpace(c) || c === 0x0b) continue;
+    if (c === 0x7a && digits.length === 0) out.push(0, 0, 0, 0);
+    else if (c >= ASCII85_FIRST && c <= ASCII85_LAST) {
+      digits.push(c - ASCII85_FIRST);
+      if (digits.length === 5) {
+        const group = new Uint8Array(4);
+        group85(digits, group, 0);
+        out.push(...group);
+        digits = [];
+      }
+    } else return undefined;
+  }
+  if (digits.length === 1) return undefined;
+  if (digits.length > 1) {
+    const kept = digits.length - 1;
+    while (digits.length < 5) digits.push(84);
+    const group = new Uint8Array(4);
+    group85(digits, group, 0);
+    out.push(...group.subarray(0, kept));
+  }
+  return Uint8Array.from(out);
+}
+
+/** Decodes the first Ascii85 characters (12 bytes' worth, after an optional "<~") into PROBE; 0 if they are not Ascii85. */
+function probeAscii85(at: At): number {
+  let n = 0;
+  let v = 0;
+  let digits = 0;
+  for (let i = at(0) === 0x3c && at(1) === 0x7e ? 2 : 0; n < PROBE_CHARS && i < 64; i++) {
+    const c = at(i);
+    if (c < 0) return 0;
+    if (isSpace(c) || c === 0x0b) continue;
+    if (c === 0x7a && digits === 0) {
+      put85(0, PROBE, n);
+      n += 4;
+    } else if (c >= ASCII85_FIRST && c <= ASCII85_LAST) {
+      v = v * 85 + (c - ASCII85_FIRST);
+      if (++digits === 5) {
+        put85(v, PROBE, n);
+        n += 4;
+        v = 0;
+        digits = 0;
+      }
+    } else return 0;
+  }
+  return n >= PROBE_CHARS ? PROBE_CHARS : 0;
+}
+
+interface TextEncoding {
+  name: string;
+  /** Decodes the text's first characters into PROBE; the bytes decoded, or 0 when they are not of this encoding. */
+  probe(at: At): number;
+  /** The whole text decoded, or undefined when it is not of this encoding. */
+  decode(s: string): Uint8Array | undefined;
+}
+
+/** Text encodings undone, in the order tried (hex first: its digits are every other alphabet's too). */
+const TEXT_ENCODINGS: readonly TextEncoding[] = [
+  { name: "hex", probe: probeHex, decode: decodeHex },
+  { name: "base64", probe: probeBase64, decode: decodeBase64 },
+  { name: "base32", probe: (at) => probeBase32With(BASE32, at), decode: (s) => decodeBase32With(BASE32, s) },
+  { name: "base32hex", probe: (at) => probeBase32With(BASE32HEX, at), decode: (s) => decodeBase32With(BASE32HEX, s) },
+  { name: "base85", probe: probeBase85, decode: decodeBase85 },
+  { name: "ascii85", probe: probeAscii85, decode: (s) => ascii85Bytes(s, Infinity) },
+];
 
 function latin1Bytes(s: string): Uint8Array | undefined {
   for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0xff) return undefined;
