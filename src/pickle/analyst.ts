@@ -492,6 +492,8 @@ export class PickleAnalyst implements MachineObserver {
       }
       return false;
     }
+    const walker = WALKERS.has(name);
+    const decimal = name.endsWith(".Decimal");
     for (let i = 0; i < args.length; i++) {
       const arg = args[i];
       // An object that calls what it holds when it is called itself (partial, a wrapped hook: the classes
@@ -506,9 +508,9 @@ export class PickleAnalyst implements MachineObserver {
       else if (covers(entry.constructs, i)) this.invoked(arg, "construct", name, c, c.args);
       // What a callee does with an argument its entry does not describe is unknown: it may call it (a callback).
       else this.neverCalledIn(arg, `${name} is given`, c.at, c);
-      if (WALKERS.has(name)) this.walked(name, arg, c);
+      if (walker) this.walked(name, arg, c);
       // Decimal("1e2000000000") is cheap; int(), Fraction(), round() and math.floor() of it compute 10**2000000000.
-      const exponent = name.endsWith(".Decimal") ? undefined : hugeDecimalExponent(arg);
+      const exponent = decimal ? undefined : hugeDecimalExponent(arg);
       if (exponent !== undefined) this.report("MG109", `${name} is given a Decimal of exponent ${exponent}, which converting to an integer or a fraction expands into that power of ten at load time`, { offset: c.at, evidence: describe(c) });
       // Any callee may draw a range it is given (torch.Size, dict and friends iterate theirs).
       const n = rangeOf(arg);

@@ -90,7 +90,9 @@ export class FloodWatch {
       for (const x of v.items) if (mayCollide(x)) t.add(x);
     }
     if (t !== undefined) this.charge(t.probes, t, at);
-    if (v.t === "tuple" && depth > 1) for (const x of v.items) this.handed(x, at, depth - 1, false);
+    if (v.t !== "tuple" || depth <= 1) return;
+    // Only tuples, and containers once something is tallied, can carry work: most items are neither.
+    for (const x of v.items) if (isSym(x) && (x.t === "tuple" || this.tallied > 0)) this.handed(x, at, depth - 1, false);
   }
 
   private tally(container: Sym): CollisionTally {

@@ -908,9 +908,9 @@ export class Machine {
     }
     if (this.intoPlaceholder(target, at)) return;
     this.noteMethodKeys(kv, from, to);
-    for (let i = from; i < to; i += 2) if (mayCollide(kv[i]!)) this.flood.member(target, kv[i]!, at);
     if (target.t !== "dict") {
-      // __setitem__ of an object: judged when the object was made
+      // __setitem__ of an object: judged when the object was made; its keys still go into a table (an OrderedDict's).
+      for (let i = from; i < to; i += 2) if (mayCollide(kv[i]!)) this.flood.member(target, kv[i]!, at);
       this.intoObject(target, kv, from, to, at);
       this.observer.onSetItems?.(target, kv, from, to);
       return;
@@ -924,6 +924,7 @@ export class Machine {
         // CPython fails here; analysis goes on so that whatever follows is still judged.
         this.observer.onIssue("malformed", `unhashable ${k.t} used as a dict key`, at);
       }
+      if (mayCollide(k)) this.flood.member(target, k, at);
       if (i >= unkept) {
         if (!isPlain(k)) target.keyPastSample = true;
         const v = kv[i + 1]!;

@@ -160,7 +160,8 @@ export function argumentProduct(args: readonly Value[], depth = 40): number {
  * int(), Fraction(), round() and math.floor() expand into a power of ten; undefined for anything else.
  */
 export function hugeDecimalExponent(v: Value | undefined): string | undefined {
-  if (!isSym(v) || v.t !== "call" || !isSym(v.fn) || v.fn.t !== "global" || !isSym(v.args) || v.args.t !== "tuple") return undefined;
+  // Checked by bare name first: this runs for every argument of every call.
+  if (!isSym(v) || v.t !== "call" || !isSym(v.fn) || v.fn.t !== "global" || v.fn.name !== "Decimal" || !isSym(v.args) || v.args.t !== "tuple") return undefined;
   const name = importedName(v.fn);
   if (name !== "decimal.Decimal" && name !== "_decimal.Decimal" && name !== "_pydecimal.Decimal") return undefined;
   const [text] = v.args.items;
