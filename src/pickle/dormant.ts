@@ -353,26 +353,34 @@ function isSpace(c: number): boolean {
   return c === 0x0a || c === 0x0d || c === 0x20 || c === 0x09;
 }
 
-/** Decodes the first PROBE_CHARS base64 characters (whitespace skipped) into PROBE; 0 on any other character. */
-function probeBase64(at: At): number {
+/**
+ * Decodes the first `chars` characters of an alphabet of `width` bits per character (base64's 6,
+ * base32's 5) into PROBE, whitespace skipped when `spaces`; 0 on any other character.
+ */
+function probeBits(at: At, alphabet: Int8Array, width: number, chars: number, spaces: boolean): number {
   let bits = 0;
   let nbits = 0;
   let n = 0;
-  for (let i = 0, chars = 0; chars < PROBE_CHARS; i++) {
+  for (let i = 0, read = 0; read < chars; i++) {
     const c = at(i);
     if (c < 0 || c > 255) return 0;
-    if (isSpace(c)) continue;
-    const v = BASE64[c]!;
+    if (spaces && isSpace(c)) continue;
+    const v = alphabet[c]!;
     if (v < 0) return 0;
-    chars++;
-    bits = ((bits << 6) | v) & 0xffffff;
-    nbits += 6;
+    read++;
+    bits = ((bits << width) | v) & 0xffffff;
+    nbits += width;
     if (nbits >= 8) {
       nbits -= 8;
       PROBE[n++] = (bits >> nbits) & 0xff;
     }
   }
   return n;
+}
+
+/** The first PROBE_CHARS base64 characters (whitespace skipped, as b64decode skips it). */
+function probeBase64(at: At): number {
+  return probeBits(at, BASE64, 6, PROBE_CHARS, true);
 }
 
 /** Decodes the first PROBE_CHARS hex digits into PROBE; 0 on any other character. */
@@ -406,25 +414,6 @@ function decodeHex(s: string): Uint8Array | undefined {
     if (c > 255 || HEX[c]! < 0) return undefined;
   }
   return Buffer.from(compact, "hex");
-}
-
-/** Decodes the first 16 base32 characters (10 bytes) of `alphabet` into PROBE; 0 on any other character. */
-function probeBase32With(alphabet: Int8Array, at: At): number {
-  let bits = 0;
-  let nbits = 0;
-  let n = 0;
-  for (let i = 0; i < 16; i++) {
-    const c = at(i);
-    const v = c < 0 || c > 255 ? -1 : alphabet[c]!;
-    if (v < 0) return 0;
-    bits = ((bits << 5) | v) & 0xffff;
-    nbits += 5;
-    if (nbits >= 8) {
-      nbits -= 8;
-      PROBE[n++] = (bits >> nbits) & 0xff;
-    }
-  }
-  return n;
 }
 
 /** b32decode (or b32hexdecode): groups of 8 characters of `alphabet`, "=" padding at the end; undefined on anything else. */
@@ -564,8 +553,9 @@ interface TextEncoding {
 const TEXT_ENCODINGS: readonly TextEncoding[] = [
   { name: "hex", probe: probeHex, decode: decodeHex },
   { name: "base64", probe: probeBase64, decode: decodeBase64 },
-  { name: "base32", probe: (at) => probeBase32With(BASE32, at), decode: (s) => decodeBase32With(BASE32, s) },
-  { name: "base32hex", probe: (at) => probeBase32With(BASE32HEX, at), decode: (s) => decodeBase32With(BASE32HEX, s) },
+  // 16 base32 characters are 10 bytes; b32decode takes no whitespace.
+  { name: "base32", probe: (at) => probeBits(at, BASE32, 5, 16, false), decode: (s) => decodeBase32With(BASE32, s) },
+  { name: "base32hex", probe: (at) => probeBits(at, BASE32HEX, 5, 16, false), decode: (s) => decodeBase32With(BASE32HEX, s) },
   { name: "base85", probe: probeBase85, decode: decodeBase85 },
   { name: "ascii85", probe: probeAscii85, decode: (s) => ascii85Bytes(s, Infinity) },
 ];
