@@ -33,9 +33,10 @@ export const LIMITS = Object.freeze({
   /**
    * Longest line accepted by text opcodes (GLOBAL, INT, STRING…) (CWE-400: a line that never ends).
    * CPython has none; protocol 0 writes a NumPy array's bytes or a long str as one escaped line
-   * (np.zeros(10000) is 300 kB), so this is far past what a pickler writes and well within memory.
+   * (np.zeros(10000) is 480 kB). Decoding a line's escapes takes some 50 bytes of memory per byte,
+   * so a red team's 16 MiB lines cost 0.8 GB each: 1 MiB holds what picklers write of that kind.
    */
-  pickleMaxLine: 16 * 1024 * 1024,
+  pickleMaxLine: 1024 * 1024,
   /** Pickle streams read back to back from one file or member (P8: several pickles, data after STOP). */
   pickleMaxStreams: 64,
   /** Distinct imported names tracked per pickle; more are counted as one limit finding (CWE-400). */

@@ -5,10 +5,14 @@ export function narrow(v: bigint): number | bigint {
   return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
 }
 
-/** `int(text, 0)`: decimal, or 0x/0o/0b with a sign; underscores allowed. Undefined if not a number. */
+/** Decimal digits CPython's int() converts (sys.int_info.default_max_str_digits): INT and LONG refuse more. */
+export const INT_MAX_STR_DIGITS = 4300;
+
+/** `int(text, 0)`: decimal, or 0x/0o/0b with a sign; underscores allowed. Undefined if not a number, or decimal past CPython's digit limit. */
 export function parseIntLiteral(text: string): number | bigint | undefined {
   const t = text.trim().replace(/_/g, "");
-  if (/^[+-]?\d+$/.test(t)) return narrow(BigInt(t));
+  // CPython's int() converts at most INT_MAX_STR_DIGITS decimal digits (and a BigInt of a million costs here too).
+  if (/^[+-]?\d+$/.test(t)) return t.length - (/^[+-]/.test(t) ? 1 : 0) > INT_MAX_STR_DIGITS ? undefined : narrow(BigInt(t));
   const m = /^([+-]?)(0[xob][0-9a-f]+)$/i.exec(t);
   if (!m) return undefined;
   const v = BigInt(m[2]!);
@@ -89,6 +93,11 @@ export function intLine(line: string): number | bigint | boolean | undefined {
 /** LONG's operand: an integer with an optional trailing "L" (Python 2). */
 export function longLine(line: string): number | bigint | undefined {
   return parseIntLiteral(cString(line.endsWith("L") ? line.slice(0, -1) : line));
+}
+
+/** Whether an INT or LONG operand is longer than the decimal digits CPython converts (its loader raises ValueError there). */
+export function tooManyDigits(line: string): boolean {
+  return line.length > INT_MAX_STR_DIGITS && !/^\s*[+-]?0[xob]/i.test(line);
 }
 
 /** Python's float() syntax: digits with single underscores between them, an optional fraction and exponent. */

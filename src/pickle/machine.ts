@@ -6,7 +6,7 @@
  */
 import { LIMITS } from "../limits.js";
 import { OP, HIGHEST_PROTOCOL, OPERAND_BYTES, opName } from "./opcodes.js";
-import { floatLine, intLine, longLine, memoKeyLine, parseIntLiteral, quotedLine, unescapePy } from "./literals.js";
+import { INT_MAX_STR_DIGITS, floatLine, intLine, longLine, memoKeyLine, parseIntLiteral, quotedLine, tooManyDigits, unescapePy } from "./literals.js";
 import { NeedMore, Operands, StreamBreak, utf8 } from "./operands.js";
 import { Memo } from "./memo.js";
 import { MIN_CONSTANT, type ConstantLog } from "./constants.js";
@@ -995,6 +995,7 @@ function holdsMutable(t: Tuple, depth = 4): boolean {
 
 /** An integer operand read from `text`, or the break CPython's int() would raise. */
 function intOperand<T>(v: T | undefined, text: string, at: number): T {
+  if (v === undefined && tooManyDigits(text)) throw new StreamBreak("malformed", `integer operand of ${text.length} characters: CPython's int() refuses more than ${INT_MAX_STR_DIGITS} digits, so the load fails here`, at);
   if (v === undefined) throw new StreamBreak("malformed", `integer operand ${JSON.stringify(text.slice(0, 40))} is not a number`, at);
   return v;
 }
