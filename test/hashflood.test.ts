@@ -144,6 +144,18 @@ describe("keys that share a hash are reported (MG109)", () => {
     await assertFlood(proto(2, keysDict(keys(global("__builtin__", "int"), String))));
   });
 
+  test("keys made by calls whose hash is known: int(text, base), int(bytes), type(0)(text), tuple(list) and torch.Size(list)", async () => {
+    const keys = congruent(FLOOD);
+    await assertFlood(proto(2, keysDict(keys.map((k) => assemble(global("__builtin__", "int"), str(String(k)), OP.BININT1, 10, OP.TUPLE2, OP.REDUCE)))));
+    await assertFlood(proto(2, keysDict(keys.map((k) => call(global("__builtin__", "int"), assemble(OP.SHORT_BINBYTES, String(k).length, String(k)))))));
+    const typeInt = assemble(global("__builtin__", "type"), OP.BININT1, 0, OP.TUPLE1, OP.REDUCE, OP.BINPUT, 1, OP.POP);
+    await assertFlood(proto(2, typeInt, keysDict(keys.map((k) => assemble(OP.BINGET, 1, str(String(k)), OP.TUPLE1, OP.REDUCE)))));
+    const pairs = collidingPairs(FLOOD, 4242n);
+    for (const [module, name] of [["__builtin__", "tuple"], ["torch", "Size"]] as const) {
+      await assertFlood(proto(2, keysDict(pairs.map(([a, b]) => call(global(module, name), list(long(BigInt(a)), long(b)))))));
+    }
+  });
+
   test("a list under the bound, hashed again and again: set(memo) called many times is charged each time", async () => {
     const few = Math.ceil(Math.sqrt(LIMITS.pickleMaxHashProbes)); // half the bound in one table
     const first = assemble(global("__builtin__", "set"), OP.BINPUT, 1, list(...congruent(few).map(long)), OP.BINPUT, 2, OP.TUPLE1, OP.REDUCE);

@@ -233,6 +233,25 @@ describe("harm from allowlisted calls alone (P21)", () => {
     await assertQuiet(whole(call1("builtins", "int", call1("decimal", "Decimal", str("1e5")))));
   });
 
+  test("the same bounds through what a red team tried next: sizes made by int(text, base) or type(0), Decimal's tuple form, str.encode, a carrier's argument, OrderedDict's items", async () => {
+    const call1 = (module: string, name: string, ...args: Buffer[]): Buffer => assemble(global(module, name), OP.MARK, ...args, OP.TUPLE, OP.REDUCE);
+    const whole = (...parts: Parameters<typeof assemble>): Buffer => assemble(OP.PROTO, 2, ...parts, OP.STOP);
+    const madeInt = assemble(global("builtins", "int"), str("1000000000"), OP.BININT1, 10, OP.TUPLE2, OP.REDUCE);
+    await assertReported(whole(call1("sklearn.cluster._hierarchical_fast", "UnionFind", madeInt)), /MG109 .*UnionFind is called with a size made at load time/);
+    const typeInt = assemble(global("builtins", "type"), OP.BININT1, 0, OP.TUPLE1, OP.REDUCE);
+    await assertReported(whole(call1("builtins", "bytes", assemble(typeInt, str("8000000000"), OP.TUPLE1, OP.REDUCE))), /MG109 builtins\.bytes is given .*made at load time/);
+    await assertReported(whole(call1("builtins", "int", call1("decimal", "Decimal", assemble(OP.BININT1, 0, OP.BININT1, 1, OP.TUPLE1, OP.BININT, u32(2_000_000_000), OP.TUPLE3)))), /MG109 builtins\.int is given a Decimal of exponent 2000000000/);
+    const cjk = Array.from({ length: 5_000 }, (_, i) => String.fromCharCode(0x4e00 + i)).join("");
+    const encodeMethod = assemble(global("builtins", "getattr"), global("builtins", "str"), str("encode"), OP.TUPLE2, OP.REDUCE);
+    await assertReported(whole(encodeMethod, OP.BINUNICODE, u32(Buffer.byteLength(cjk)), Buffer.from(cjk), str("punycode"), OP.TUPLE2, OP.REDUCE), /MG109 .*"punycode"\) takes time that grows with the square/);
+    const tzfile = global("dateutil.tz.tz", "tzfile");
+    await assertReported(whole(global("copyreg", "_reconstructor"), tzfile, tzfile, str("/etc/hostname"), OP.TUPLE3, OP.REDUCE), /MG101 copyreg\._reconstructor hands dateutil\.tz\.tz\.tzfile "\/etc\/hostname", which it may open as a file/);
+    // OrderedDict(x) falls back to x.items().
+    const partialPow = assemble(global("functools", "partial"), global("builtins", "pow"), OP.BININT1, 10, OP.BININT, u32(100_000_000), OP.TUPLE3, OP.REDUCE);
+    const namespace = assemble(global("types", "SimpleNamespace"), OP.EMPTY_TUPLE, OP.REDUCE, OP.EMPTY_DICT, str("items"), partialPow, OP.SETITEM, OP.BUILD);
+    await assertReported(whole(global("collections", "OrderedDict"), namespace, OP.TUPLE1, OP.REDUCE), /MG101 calls builtins\.pow/);
+  });
+
   test("a structure whose shared parts expand exponentially, handed to a comparison, str() or hash(), is a bomb; a small one is not", async () => {
     // a_i = [a_{i-1}, b_{i-1}], b_i = [b_{i-1}, a_{i-1}], through the memo: 2**64 items to compare, 1.5 kB.
     const levels: Buffer[] = [assemble(OP.EMPTY_LIST, OP.BINPUT, 0, OP.POP, OP.EMPTY_LIST, OP.BINPUT, 1, OP.POP)];
@@ -243,6 +262,9 @@ describe("harm from allowlisted calls alone (P21)", () => {
     const dag = assemble(...levels);
     await assertReported(assemble(OP.PROTO, 2, dag, global("_operator", "eq"), OP.BINGET, 128, OP.BINGET, 129, OP.TUPLE2, OP.REDUCE, OP.STOP), /MG109 _operator\.eq walks a structure whose shared parts make more than 2\*\*53 items/);
     await assertReported(assemble(OP.PROTO, 2, dag, global("builtins", "str"), OP.BINGET, 128, OP.TUPLE1, OP.REDUCE, OP.STOP), /MG109 builtins\.str walks/);
+    // ... also behind a copy: list(a) holds what a holds.
+    const copy = (memo: number): Buffer => assemble(global("builtins", "list"), OP.BINGET, memo, OP.TUPLE1, OP.REDUCE);
+    await assertReported(assemble(OP.PROTO, 2, dag, global("_operator", "eq"), copy(128), copy(129), OP.TUPLE2, OP.REDUCE, OP.STOP), /MG109 _operator\.eq walks/);
     const small = assemble(OP.EMPTY_LIST, BININT(1), OP.APPEND);
     await assertQuiet(assemble(OP.PROTO, 2, global("_operator", "eq"), small, small, OP.TUPLE2, OP.REDUCE, OP.STOP));
   });

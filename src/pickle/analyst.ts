@@ -253,8 +253,11 @@ export class PickleAnalyst implements MachineObserver {
       this.followArguments(method.name, method.entry, c);
       return;
     }
-    const made = textMethod(c) !== undefined ? textSize(c) : 0;
-    const bomb = hugeIn(c.args) ?? (made > MAX_ALLOCATION ? ` and makes up to ${made} characters or bytes at load time` : undefined);
+    const text = textMethod(c);
+    const made = text !== undefined ? textSize(c) : 0;
+    // str.encode(text, codec) is _codecs.encode(text, codec), quadratic codecs and all (and decode runs them backwards).
+    const coded = text === "encode" || text === "decode" ? allocationOf("_codecs.encode", positional(c) ?? []) : undefined;
+    const bomb = hugeIn(c.args) ?? coded ?? (made > MAX_ALLOCATION ? ` and makes up to ${made} characters or bytes at load time` : undefined);
     if (bomb) this.report("MG109", `${c.kind} calls ${describe(c.fn)}${bomb}`, { offset: c.at, evidence: describe(c) });
     // list.index and list.count compare their items with what they look for, nested lists item by item.
     for (const arg of positional(c) ?? []) this.walked(describe(c.fn), arg, c);
@@ -558,7 +561,7 @@ export class PickleAnalyst implements MachineObserver {
     const elements = sizedByArguments(args);
     this.sizedElements += elements;
     if (elements > MAX_ALLOCATION) {
-      this.report("MG109", `${name} is called with sizes of ${elements} elements at load time`, { offset: c.at, evidence: describe(c) });
+      this.report("MG109", `${name} is called with ${elements === Infinity ? "a size made at load time, which the scanner cannot bound" : `sizes of ${elements} elements`} at load time`, { offset: c.at, evidence: describe(c) });
     } else if (this.sizedElements > MAX_ALLOCATION && !this.sizedTotalReported) {
       this.sizedTotalReported = true;
       this.report("MG109", `the classes called with sizes at load time allocate ${this.sizedElements} elements in total (${name} passes the bound)`, { offset: c.at, evidence: describe(c) });
@@ -590,6 +593,9 @@ export class PickleAnalyst implements MachineObserver {
         if (u) {
           this.carriedBomb(c, carrier, u.name, carriedAllocation(u, carried));
           if (u.judgement.kind === "allow") this.projFiles(u.name, carried, c);
+          // Where the carrier puts what it hands on is its own: any value but None may land on the argument opened as a file.
+          const opened = u.judgement.kind === "allow" && u.judgement.entry?.opens !== undefined ? (innerValues(carried) ?? []).find((x) => x !== null && x !== value && !(isSym(x) && x.t === "global")) : undefined;
+          if (opened !== undefined) this.report("MG101", `${carrier} hands ${u.name} ${describe(opened)}, which it may open as a file at load (pickles give it None)`, { offset: c.at, evidence: describe(c) });
         }
         return;
       }
@@ -988,7 +994,8 @@ export class PickleAnalyst implements MachineObserver {
       if (!isSym(part) || part.t !== "dict") continue;
       for (let i = 1; i < part.kv.length; i += 2) {
         this.storedCallee(part.kv[i]!, `${what} as an attribute`, at, part);
-        if (part.kv[i - 1] === IMPLICITLY_CALLED) this.implicitlyCalled(part.kv[i]!, at);
+        const key = part.kv[i - 1];
+        if (typeof key === "string" && IMPLICITLY_CALLED.has(key)) this.implicitlyCalled(key, part.kv[i]!, at);
       }
       const unkept = this.unkeptCallees.get(part) ?? [];
       if (unkept.length > LIMITS.pickleContainerSample) {
@@ -999,15 +1006,15 @@ export class PickleAnalyst implements MachineObserver {
   }
 
   /**
-   * An attribute named `keys`, which CPython calls though the pickle never does: dict(x),
-   * OrderedDict(x) and dict.update(x) call x.keys() on any object that has one, and an instance
-   * attribute shadows the method. A name or a carrier stored there (partial(pow, 10, 10**8)) is
-   * judged as called with no arguments; data stored there (a list, an array) is not callable.
+   * An attribute CPython calls though the pickle never does: dict(x), OrderedDict(x) and
+   * dict.update(x) call x.keys() on any object that has one (OrderedDict falls back to x.items()),
+   * and an instance attribute shadows the method. A name or a carrier stored there
+   * (partial(pow, 10, 10**8)) is judged as called with no arguments; data there (a list) is not callable.
    */
-  private implicitlyCalled(v: Value, at: number): void {
+  private implicitlyCalled(attribute: string, v: Value, at: number): void {
     if (!isSym(v) || (v.t !== "global" && !(v.t === "call" && this.invocable(v)))) return;
     const c = callResult(v, tuple([]), "REDUCE", at);
-    this.invoked(v, "call", "dict(x) or OrderedDict(x), which calls an object's keys attribute,", c, c.args);
+    this.invoked(v, "call", `dict(x) or OrderedDict(x), which calls an object's ${attribute} attribute,`, c, c.args);
   }
 
   /** One attribute value of storedCallees; `shown` is the evidence. */
@@ -1517,8 +1524,8 @@ const WALKERS: ReadonlySet<string> = new Set([
   "builtins.hash",
 ]);
 
-/** The attribute name storedCallees judges as called (see implicitlyCalled). */
-const IMPLICITLY_CALLED = "keys";
+/** The attribute names storedCallees judges as called (see implicitlyCalled). */
+const IMPLICITLY_CALLED: ReadonlySet<string> = new Set(["keys", "items"]);
 
 /** Entry fields that only describe a name: any other gives its arguments, state or result a role the analyst follows. */
 const DESCRIPTIVE_FIELDS: ReadonlySet<string> = new Set(["kind", "lib", "versions", "why"]);
@@ -1582,7 +1589,7 @@ function carriedAllocation(u: NameUse, carried: Value, depth = 2): string | unde
   const found =
     (iterates ? hugeIn(carried, 0) : undefined) ??
     (byName ? (allocationOf(u.name, [carried, carried]) ?? (spread && allocationOf(u.name, spread))) : undefined) ??
-    (elements > MAX_ALLOCATION ? ` with sizes of ${elements} elements` : undefined);
+    (elements > MAX_ALLOCATION ? (elements === Infinity ? " with a size made at load time, which the scanner cannot bound" : ` with sizes of ${elements} elements`) : undefined);
   if (found || depth === 0) return found;
   // A dict's values are keyword arguments to some carriers (pandas' _new_Index runs cls.__new__(cls, **d)).
   for (const x of innerValues(carried) ?? []) {
@@ -1600,12 +1607,15 @@ function carriedAllocation(u: NameUse, carried: Value, depth = 2): string | unde
 function sizedByArguments(args: readonly Value[]): number {
   // A size may come alone (LayerNorm(2**33)) or as a shape (LayerNorm((2**16, 2**16))).
   const sizes = args.flatMap((a) => (isSym(a) && (a.t === "tuple" || a.t === "list") ? a.items : [a])).map(sizeValue);
+  // A size made at load time (int("1000000000", 10)) may be anything.
+  if (sizes.includes(UNKNOWN_SIZE)) return Infinity;
   return sizes.filter((n): n is number => n !== undefined && n > 0).reduce((a, b) => a * b, 1);
 }
 
 /** A huge size or range anywhere in a carrier's arguments (two levels deep), which the callee it hands them to may allocate by. */
 function hugeIn(carried: Value, depth = 2): string | undefined {
   const n = sizeValue(carried);
+  if (n === UNKNOWN_SIZE) return ` with a size made at load time (${describe(carried)}), which the scanner cannot bound`;
   if (n !== undefined) return n > MAX_ALLOCATION ? ` with ${n}` : undefined;
   const r = rangeOf(carried);
   if (r !== undefined) return r > LIMITS.pickleMaxConsumedItems ? ` with a range of ${r === Infinity ? "unknown length" : r} items` : undefined;

@@ -30,7 +30,8 @@ export function sizeValue(v: Value | undefined): number | undefined {
   if (!isSym(v) || v.t !== "call" || !isSym(v.args) || v.args.t !== "tuple") return undefined;
   const fn = v.fn;
   const args = v.args.items;
-  if (isSym(fn) && fn.t === "call") return fetchedFrom(fn) !== undefined ? UNKNOWN_SIZE : undefined;
+  // A callable made at load (a method getattr fetched, type(0)) may return an int the scanner cannot compute.
+  if (isSym(fn) && fn.t === "call") return UNKNOWN_SIZE;
   if (!isSym(fn) || fn.t !== "global") return undefined;
   const name = importedName(fn);
   if (name === "builtins.int" && args.length === 1) {
@@ -133,6 +134,7 @@ export function textSize(v: Value | undefined, depth = 40): number {
   if (isSym(v.fn) && v.fn.t === "global" && importedName(v.fn) === "_codecs.encode") return encodedSize(args, depth - 1);
   const method = textMethod(v);
   if (method === undefined) return 0;
+  if (method === "encode") return encodedSize(args, depth - 1);
   return AMPLIFYING_METHODS.has(method) ? argumentProduct(args, depth - 1) : Math.max(0, ...args.map((a) => textSize(a, depth - 1)));
 }
 
@@ -165,7 +167,8 @@ export function hugeDecimalExponent(v: Value | undefined): string | undefined {
   const name = importedName(v.fn);
   if (name !== "decimal.Decimal" && name !== "_decimal.Decimal" && name !== "_pydecimal.Decimal") return undefined;
   const [text] = v.args.items;
-  const exponent = typeof text === "string" ? DECIMAL_EXPONENT.exec(text)?.[1] : undefined;
+  // Decimal((sign, digits, exponent)) is the tuple form of the same number.
+  const exponent = typeof text === "string" ? DECIMAL_EXPONENT.exec(text)?.[1] : isSym(text) && text.t === "tuple" ? decimalTupleExponent(text.items[2]) : undefined;
   const magnitude = Number(exponent?.replace(/^[-+]|_/g, "") ?? "0");
   return magnitude > MAX_DECIMAL_EXPONENT ? exponent : undefined;
 }
@@ -181,9 +184,18 @@ export const MAX_WALKED_ITEMS = 100_000_000;
  * rest of a container (its count over its sample).
  */
 export function walkedItems(v: Value | undefined, memo = new Map<object, number>()): number {
-  if (!isSym(v) || (v.t !== "tuple" && v.t !== "list" && v.t !== "dict" && v.t !== "set")) return 1;
+  if (!isSym(v)) return 1;
   const known = memo.get(v);
   if (known !== undefined) return known;
+  // list(x), tuple(x), torch.Size(x)…: a copy holds what x holds, shared parts and all.
+  if (v.t === "call") {
+    const copied = COPIES.has(calleeName(v)) && isSym(v.args) && v.args.t === "tuple" ? v.args.items[0] : undefined;
+    memo.set(v, 1);
+    const walked = copied === undefined ? 1 : walkedItems(copied, memo);
+    memo.set(v, walked);
+    return walked;
+  }
+  if (v.t !== "tuple" && v.t !== "list" && v.t !== "dict" && v.t !== "set") return 1;
   memo.set(v, 1); // a cycle back to here counts as one
   const items = v.t === "dict" ? v.kv : v.items;
   const total = v.t === "tuple" ? items.length : v.t === "dict" ? 2 * v.n : v.n;
@@ -192,4 +204,18 @@ export function walkedItems(v: Value | undefined, memo = new Map<object, number>
   const scaled = items.length === 0 ? 1 : Math.min(1 + walked * Math.max(1, total / items.length), Number.MAX_SAFE_INTEGER);
   memo.set(v, scaled);
   return scaled;
+}
+
+function decimalTupleExponent(v: Value | undefined): string | undefined {
+  return typeof v === "number" || typeof v === "bigint" ? String(v) : undefined;
+}
+
+/** Constructors whose result holds the items of their first argument as they are. */
+const COPIES: ReadonlySet<string> = new Set([
+  ...["list", "tuple", "set", "frozenset", "dict"].map((n) => `builtins.${n}`),
+  "collections.OrderedDict", "collections.deque", "torch.Size",
+]);
+
+function calleeName(c: CallResult): string {
+  return isSym(c.fn) && c.fn.t === "global" ? importedName(c.fn) : "";
 }

@@ -105,12 +105,26 @@ function capped(canon: string): string {
 export function mayCollide(v: Value): boolean {
   if (typeof v === "bigint") return true;
   if (!isSym(v)) return false;
-  if (v.t === "call") return isSym(v.fn) && v.fn.t === "global" && MADE_NUMBERS.has(v.fn.name);
+  if (v.t === "call") return calleeOf(v) !== undefined;
   return v.t === "tuple" || (v.t === "set" && v.frozen);
 }
 
 /** Names of the classes numberMade hashes the results of (their modules are checked there). */
-const MADE_NUMBERS: ReadonlySet<string> = new Set(["int", "complex", "Decimal", "Fraction", "frozenset"]);
+const MADE_NUMBERS: ReadonlySet<string> = new Set(["int", "complex", "Decimal", "Fraction", "frozenset", "tuple", "Size"]);
+
+/**
+ * The qualified name of what a call calls when numberMade may model it: an imported class of
+ * MADE_NUMBERS, or the type type(constant) returned (type(0)("7") is int("7")).
+ */
+function calleeOf(c: CallResult): string | undefined {
+  const fn = c.fn;
+  if (!isSym(fn)) return undefined;
+  if (fn.t === "global") return MADE_NUMBERS.has(fn.name) ? importedName(fn) : undefined;
+  if (fn.t !== "call" || !isSym(fn.fn) || fn.fn.t !== "global" || fn.fn.name !== "type" || !isSym(fn.args) || fn.args.t !== "tuple") return undefined;
+  const [x] = fn.args.items;
+  if (typeof x === "number" || typeof x === "bigint") return Number.isInteger(x) || typeof x === "bigint" ? "builtins.int" : undefined;
+  return undefined;
+}
 
 /** The rational n/d's hash (d > 0): n times d's inverse modulo the prime; a multiple of it is infinite. */
 function rationalHash(n: bigint, d: bigint): bigint {
@@ -180,15 +194,28 @@ function frozensetKey(items: readonly Value[], depth: number): HashedKey | undef
 
 /** A number (or frozenset) made by calling its class on constants: int(str), complex(re, im), Decimal(str), Fraction(n, d) or Fraction(str), frozenset(list). */
 function numberMade(c: CallResult, depth: number): HashedKey | undefined {
-  if (!isSym(c.fn) || c.fn.t !== "global" || !isSym(c.args) || c.args.t !== "tuple") return undefined;
+  const callee = calleeOf(c);
+  if (callee === undefined || !isSym(c.args) || c.args.t !== "tuple") return undefined;
   const args = c.args.items;
   const [a, b] = args;
-  switch (importedName(c.fn)) {
-    case "builtins.int":
-      if (args.length !== 1) return undefined;
-      if (typeof a === "string") return INT_TEXT.test(a) && a.length <= MAX_DIGITS ? intKey(BigInt(a.replaceAll("_", "").trim())) : undefined;
+  switch (callee) {
+    case "builtins.int": {
+      if (args.length > 2 || (args.length === 2 && typeof b !== "number")) return undefined;
+      const text = typeof a === "string" ? a : isSym(a) && a.t === "bytes" ? Buffer.from(a.data).toString("latin1") : undefined;
+      if (text !== undefined) {
+        const n = parseInteger(text, args.length === 2 ? (b as number) : 10);
+        return n === undefined ? undefined : intKey(n);
+      }
+      if (args.length === 2) return undefined;
       if (typeof a === "number") return Number.isFinite(a) ? intKey(BigInt(Math.trunc(a))) : undefined;
       return typeof a === "bigint" ? intKey(a) : undefined;
+    }
+    case "builtins.tuple":
+    case "torch.Size": {
+      // tuple(items) and torch.Size(items) (a tuple subclass) hash as the tuple of those items.
+      const items = args.length === 1 && isSym(a) && (a.t === "tuple" || (a.t === "list" && a.n === a.items.length)) ? a.items : undefined;
+      return items === undefined ? undefined : tupleKey(items, depth + 1);
+    }
     case "builtins.complex":
       if (typeof a !== "number" || args.length > 2 || (args.length === 2 && typeof b !== "number")) return undefined;
       return complexKey(a, args.length === 2 ? (b as number) : 0);
@@ -220,7 +247,21 @@ function numberMade(c: CallResult, depth: number): HashedKey | undefined {
   }
 }
 
-const INT_TEXT = /^\s*[+-]?\d(?:_?\d)*\s*$/;
+/** int(text, base) as CPython reads it (base 0: a 0x, 0o or 0b prefix, else decimal); undefined where it raises. */
+function parseInteger(text: string, base: number): bigint | undefined {
+  const m = /^\s*([+-]?)(?:0([xob]))?_?([0-9a-z](?:_?[0-9a-z])*)\s*$/i.exec(text);
+  if (!m || text.length > MAX_DIGITS) return undefined;
+  const prefix = m[2]?.toLowerCase();
+  const radix = base === 0 ? (prefix === "x" ? 16 : prefix === "o" ? 8 : prefix === "b" ? 2 : 10) : base;
+  if (radix < 2 || radix > 36 || (prefix !== undefined && radix !== { x: 16, o: 8, b: 2 }[prefix as "x" | "o" | "b"])) return undefined;
+  let n = 0n;
+  for (const ch of m[3]!.replaceAll("_", "")) {
+    const d = parseInt(ch, 36);
+    if (d >= radix) return undefined;
+    n = n * BigInt(radix) + BigInt(d);
+  }
+  return m[1] === "-" ? -n : n;
+}
 const FRACTION_TEXT = /^\s*([+-]?\d+)\s*\/\s*(\d+)\s*$/;
 /** A decimal literal as Decimal reads it: sign, digits with an optional fraction, optional exponent (underscores between digits). */
 const INFINITY_TEXT = /^\s*([+-]?)(?:inf|infinity)\s*$/i;
