@@ -391,12 +391,19 @@ describe("harm from allowlisted calls alone (P21)", () => {
       ["timm.data.readers.reader_image_folder", "ReaderImageFolder", assemble(str("/"), str("/etc/passwd"))], // walks and reads
       ["timm.data.readers.reader_image_in_tar", "ReaderImageInTar", str("/")],
       ["open_clip.tokenizer", "SimpleTokenizer", str("/etc/passwd")], // gzip.open of the path
+      // A sweep of function-local imports, which the allowlist's screen resolved only for modules already imported.
+      ["torch", "_TorchCompileInductorWrapper", Buffer.alloc(0)], // eval()s the inductor cache's bisect config lines
+      ["timm.utils.model_ema", "ModelEma", assemble(OP.NONE, OP.NONE, OP.NONE, str("/tmp/x.pth"))], // torch.load(resume)
+      ["transformers.models.rag.retrieval_rag", "CanonicalHFIndex", assemble(OP.BININT1, 8, str("wiki_dpr"))], // load_dataset
+      ["spacy.scorer", "Scorer", Buffer.alloc(0)], // imports spacy.lang.<name>
+      ["keras.src.dtype_policies.dtype_policy_map", "DTypePolicyMap", assemble(OP.EMPTY_DICT)], // deserialize_keras_object
     ];
     for (const [module, name, args] of called) {
       const callee = new RegExp(`${module}.${name}`.replaceAll(".", "\\."));
       await assertReported(assemble(OP.PROTO, 2, global(module, name), OP.MARK, args, OP.TUPLE, OP.REDUCE, OP.STOP), callee);
     }
-    // The segfaulting classes are not allowlisted at all: construction is reported too.
+    // The segfaulting classes, and igraph's shell (its __call__ runs stdin as Python), are not allowlisted at all: construction is reported too.
+    await assertReported(assemble(OP.PROTO, 2, global("igraph.app.shell", "ClassicPythonShell"), OP.EMPTY_TUPLE, OP.NEWOBJ, OP.STOP), /igraph\.app\.shell\.ClassicPythonShell/);
     await assertReported(assemble(OP.PROTO, 2, global("scipy.spatial._qhull", "_Qhull"), OP.EMPTY_TUPLE, OP.NEWOBJ, OP.STOP), /scipy\.spatial\._qhull\._Qhull/);
     // astropy pickles Time by NEWOBJ and BUILD: construct-only keeps that quiet.
     await assertQuiet(assemble(OP.PROTO, 2, global("astropy.time.core", "Time"), OP.EMPTY_TUPLE, OP.NEWOBJ, OP.EMPTY_DICT, OP.BUILD, OP.STOP));

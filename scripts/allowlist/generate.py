@@ -335,6 +335,17 @@ for _module, _name, _why in [
     ("open_clip.tokenizer", "SimpleTokenizer", "__init__ reads the gzipped BPE vocabulary file its bpe_path names (gzip.open)"),
     ("timm.data.readers.reader_image_in_tar", "ReaderImageInTar",
      "__init__ globs and opens the tar files under the folder it is given and reads its class_map file"),
+    # Found by a sweep of function-local imports, which the screen resolves only for modules already imported.
+    ("torch", "_TorchCompileInductorWrapper",
+     "__init__ imports CompilerBisector inside the function and eval()s the config lines of the inductor cache's bisect "
+     "files (code from a file at load)"),
+    ("torch", "_TorchCompileAOTInductorWrapper",
+     "__init__ is _TorchCompileInductorWrapper's, which eval()s the config lines of the inductor cache's bisect files"),
+    ("timm.utils.model_ema", "ModelEma", "__init__(model, decay, device, resume) torch.loads the checkpoint path resume names"),
+    ("transformers.models.rag.retrieval_rag", "CanonicalHFIndex",
+     "__init__ downloads the dataset it is given with datasets.load_dataset (an import inside the function)"),
+    ("spacy.scorer", "Scorer",
+     "__init__ imports spacy.lang.<default_lang> and the language plugins installed, by a name it is given"),
     # Through a library that is not installed where the screen ran (catboost).
     ("shap.explainers._tree", "TreeEnsemble", CATBOOST_WHY),
     ("shap.explainers._tree", "TreeExplainer", CATBOOST_WHY),
@@ -682,6 +693,7 @@ TORCH_OPENERS_WHY = ("torch.serialization's file and buffer openers: constructin
 # Reviewed exclusions: names a scan meets that must not be allowlisted, whatever the introspection
 # finds (the screen's own rejections are added to these with their reasons).
 EXCLUDED: dict[str, str] = {
+    "igraph.app.shell.ClassicPythonShell": "its __call__ opens code.InteractiveConsole, which runs what stdin gives as Python",
     # Native constructors that crash the loader (SIGSEGV), found by the red-team probe of every callable.
     "torch._C._WeakTensorRef": "a native class whose constructor dereferences what it is given as a tensor: anything "
         "else crashes the loader (SIGSEGV)",
@@ -749,6 +761,11 @@ EXCLUDED: dict[str, str] = {
 NOT_CALLED_LIBRARIES = {
     "gensim": "gensim's constructors train on what they are given (corpus files, worker threads and processes, "
               "Pyro4 servers in distributed mode); its pickles restore objects without calling them",
+    # A sweep of function-local imports (helper-82): a dtype, initializer, loss or metric given as a dict
+    # reaches keras.src.saving.serialization_lib from inside the constructors, which the screen misses.
+    "keras": "keras' constructors deserialize what they are given (a dtype, initializer, loss or metric given as a dict "
+             "imports any keras module and builds any Keras saveable through deserialize_keras_object); its pickles "
+             "restore objects without calling them",
 }
 
 # Top-level module → library key of "libraries" (the standard library is "python").
