@@ -19,6 +19,7 @@ Three checks, each returning the reason a name is left out (or None):
 from __future__ import annotations
 
 import inspect
+import importlib
 import re
 import sys
 import types
@@ -612,7 +613,10 @@ CONSTRUCTOR_METHODS = ("__new__", "__init__", "__post_init__")
 DECORATOR = re.compile(r"^[ \t]*@[\w.]+[ \t]*(\((?:[^()]|\((?:[^()]|\([^()]*\))*\))*\))?", re.M)
 MAX_DEPTH = 3  # calls followed out of a class: to module functions and other classes' constructors
 NAME_CALL = re.compile(r"(?<![\w.])(?<!def )(?<!class )([A-Za-z_]\w*(?:\s*\.\s*[A-Za-z_]\w*)*)\s*\(")
-LOCAL_IMPORT = re.compile(r"^\s*from\s+([\w.]+)\s+import\s+\(?([\w\s,]+(?:\bas\s+\w+)?[\w\s,]*)\)?", re.M)
+# "from m import a, b as c" on one line, or "from m import (a,\n b)" across lines in parentheses. The
+# names of an unparenthesised import end at the line's end (a blank line and "x = …" after
+# "from torch.utils.cpp_extension import load" once bound x to load and left load unbound).
+LOCAL_IMPORT = re.compile(r"^[^\S\n]*from[^\S\n]+([\w.]+)[^\S\n]+import[^\S\n]+(?:\(([^)]*)\)|([^\n#;]*))", re.M)
 LOCAL_IMPORT_AS = re.compile(r"^\s*import\s+([\w.]+)(?:\s+as\s+(\w+))?", re.M)
 # The standard library's own modules that are read as the names they are called by (the patterns
 # match those names at the call site); the rest of the standard library is not followed.
@@ -624,11 +628,24 @@ def _stdlib(module: str) -> bool:
     return top in sys.stdlib_module_names or top in ("builtins", "__main__")
 
 
+def _imported(module: str):
+    """The module a function imports itself, imported now if it was not yet (a tiktoken.registry,
+    a serialization_lib): only then can what the function calls through it be read. None when it
+    does not import here."""
+    if module in sys.modules:
+        return sys.modules[module]
+    try:
+        return importlib.import_module(module)
+    except Exception:  # noqa: BLE001 - an optional dependency missing in this venv
+        return None
+
+
 def _namespace(fn, text: str) -> dict:
     """The names a function's text may call: its module's globals, plus what it imports itself."""
     ns = dict(getattr(fn, "__globals__", None) or {})
-    for mod, names in LOCAL_IMPORT.findall(text):
-        m = sys.modules.get(mod)
+    for mod, grouped, inline in LOCAL_IMPORT.findall(text):
+        names = grouped or inline
+        m = _imported(mod)
         if m is None:
             continue
         for part in names.split(","):
@@ -644,7 +661,7 @@ def _namespace(fn, text: str) -> dict:
             if obj is not None:
                 ns[bits[-1]] = obj
     for mod, alias in LOCAL_IMPORT_AS.findall(text):
-        if mod in sys.modules:
+        if _imported(mod) is not None:
             if alias:
                 ns[alias] = sys.modules[mod]
             else:
