@@ -29,6 +29,8 @@ VALUES = [
     (Decimal("2.5"), Fraction(1, 3), complex(2, 2)),
     frozenset(), frozenset({1, 2, 3}), frozenset({(1, 2), 2**64}), frozenset({frozenset({1}), 5}), frozenset(range(50)),
     (frozenset({1, 2}), 3),
+    # Ranges of two items or more (shorter ones hash a None, whose hash is its address before 3.12).
+    range(10), range(5, 100, 7), range(10**20, 10**20 + 50, 3), range(100, 0, -3), range(-5, 5, 2),
 ]
 
 

@@ -90,6 +90,18 @@ function collidingPairs(n: number, target: bigint): [number, bigint][] {
   return pairs;
 }
 
+/** (length, start) pairs and the step that makes hash(range(start, start + length * step, step)) any chosen value (range_hash hashes that triple). */
+function collidingRanges(n: number, target: bigint): [number, bigint][] {
+  const beforeLength = (target - (3n ^ (XXPRIME_5 ^ 3527539n))) & MASK;
+  const beforeRound = rotl((beforeLength * inverse(XXPRIME_1)) & MASK, 33n);
+  const ranges: [number, bigint][] = [];
+  for (let length = 2; ranges.length < n; length++) {
+    const lane = ((beforeRound - round(round(XXPRIME_5, BigInt(length)), 0n)) * inverse(XXPRIME_2)) & MASK;
+    if (lane > 0n && lane < MODULUS) ranges.push([length, lane]);
+  }
+  return ranges;
+}
+
 describe("CPython's hash, as pyHash computes it", () => {
   test(`every value in the fixture hashes as CPython ${CASES.python} hashed it, at protocols 2 and 4`, async () => {
     assert.ok(CASES.cases.length >= 100);
@@ -154,6 +166,11 @@ describe("keys that share a hash are reported (MG109)", () => {
     for (const [module, name] of [["__builtin__", "tuple"], ["torch", "Size"]] as const) {
       await assertFlood(proto(2, keysDict(pairs.map(([a, b]) => call(global(module, name), list(long(BigInt(a)), long(b)))))));
     }
+  });
+
+  test("range keys, which hash as (length, start, step)", async () => {
+    const keys = collidingRanges(FLOOD, 777n).map(([length, step]) => call(global("__builtin__", "xrange"), long(0n), long(BigInt(length) * step), long(step)));
+    await assertFlood(proto(2, keysDict(keys)));
   });
 
   test("a list under the bound, hashed again and again: set(memo) called many times is charged each time", async () => {

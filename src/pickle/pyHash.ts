@@ -110,7 +110,7 @@ export function mayCollide(v: Value): boolean {
 }
 
 /** Names of the classes numberMade hashes the results of (their modules are checked there). */
-const MADE_NUMBERS: ReadonlySet<string> = new Set(["int", "complex", "Decimal", "Fraction", "frozenset", "tuple", "Size"]);
+const MADE_NUMBERS: ReadonlySet<string> = new Set(["int", "complex", "Decimal", "Fraction", "frozenset", "tuple", "Size", "range", "xrange"]);
 
 /**
  * The qualified name of what a call calls when numberMade may model it: an imported class of
@@ -210,6 +210,8 @@ function numberMade(c: CallResult, depth: number): HashedKey | undefined {
       if (typeof a === "number") return Number.isFinite(a) ? intKey(BigInt(Math.trunc(a))) : undefined;
       return typeof a === "bigint" ? intKey(a) : undefined;
     }
+    case "builtins.range":
+      return rangeKey(args);
     case "builtins.tuple":
     case "torch.Size": {
       // tuple(items) and torch.Size(items) (a tuple subclass) hash as the tuple of those items.
@@ -245,6 +247,26 @@ function numberMade(c: CallResult, depth: number): HashedKey | undefined {
     default:
       return undefined;
   }
+}
+
+/**
+ * Objects/rangeobject.c's range_hash: the hash of (length, start, step), with None for what the
+ * range's values do not depend on (both when it is empty, the step when it has one item).
+ */
+function rangeKey(args: readonly Value[]): HashedKey | undefined {
+  const ints = args.map((a) => (typeof a === "bigint" ? a : typeof a === "number" && Number.isSafeInteger(a) ? BigInt(a) : undefined));
+  if (ints.length === 0 || ints.length > 3 || ints.some((n) => n === undefined)) return undefined;
+  const [start, stop, step] = ints.length === 1 ? [0n, ints[0]!, 1n] : [ints[0]!, ints[1]!, ints[2] ?? 1n];
+  if (step === 0n) return undefined; // range() raises
+  const span = step > 0n ? stop - start : start - stop;
+  const magnitude = step > 0n ? step : -step;
+  const length = span <= 0n ? 0n : (span + magnitude - 1n) / magnitude;
+  const key = tupleKey(length === 0n ? [0, null, null] : length === 1n ? [narrow(length), narrow(start), null] : [narrow(length), narrow(start), narrow(step)], 1);
+  return key && { hash: key.hash, canon: `range${key.canon}` };
+}
+
+function narrow(n: bigint): number | bigint {
+  return n >= BigInt(Number.MIN_SAFE_INTEGER) && n <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(n) : n;
 }
 
 /** int(text, base) as CPython reads it (base 0: a 0x, 0o or 0b prefix, else decimal); undefined where it raises. */
