@@ -2,7 +2,7 @@
 
 Writes test/fixtures/hashes/cpython.json: for each value, its pickle at protocols 2 and 4 (base64)
 and hash(value) as this interpreter computes it. Run with Python 3.8 or later (tuples hash with
-xxHash's round since 3.8); None is left out (its hash is its address before 3.12).
+xxHash's round since 3.8) and NumPy; None is left out (its hash is its address before 3.12).
 
     /usr/bin/python3 scripts/make_hash_fixtures.py
 """
@@ -13,6 +13,8 @@ import sys
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
+
+import numpy as np
 
 P = 2**61 - 1
 VALUES = [
@@ -31,6 +33,9 @@ VALUES = [
     (frozenset({1, 2}), 3),
     # Ranges of two items or more (shorter ones hash a None, whose hash is its address before 3.12).
     range(10), range(5, 100, 7), range(10**20, 10**20 + 50, 3), range(100, 0, -3), range(-5, 5, 2),
+    # NumPy scalars hash as the Python numbers they equal.
+    np.int64(-7), np.int64(2**62 + 5), np.uint8(200), np.uint64(2**63 + 11), np.float64(1.5), np.float64(2.0**70),
+    np.float32(0.25), np.complex128(1.5 - 2j), np.complex64(3 + 4j),
 ]
 
 

@@ -168,6 +168,26 @@ describe("keys that share a hash are reported (MG109)", () => {
     }
   });
 
+  test("complex keys, Python's and NumPy's: hash(re) + 1000003 * hash(im) is one value for every k in complex(1000003 * (N - k), k)", async () => {
+    const n = BigInt(FLOOD + 10);
+    const parts = Array.from({ length: FLOOD }, (_, i) => [Number(1000003n * (n - BigInt(i))), i + 1] as const);
+    const float = (x: number): Buffer => {
+      const b = Buffer.alloc(9);
+      b[0] = OP.BINFLOAT;
+      b.writeDoubleBE(x, 1);
+      return b;
+    };
+    await assertFlood(proto(2, keysDict(parts.map(([re, im]) => call(global("__builtin__", "complex"), float(re), float(im))))));
+    const dtype = assemble(global("numpy", "dtype"), str("c16"), OP.NEWFALSE, OP.NEWTRUE, OP.TUPLE3, OP.REDUCE, OP.BINPUT, 1, OP.POP);
+    const scalar = ([re, im]: readonly [number, number]): Buffer => {
+      const data = Buffer.alloc(16);
+      data.writeDoubleLE(re, 0);
+      data.writeDoubleLE(im, 8);
+      return assemble(global("numpy.core.multiarray", "scalar"), OP.BINGET, 1, OP.SHORT_BINBYTES, 16, data, OP.TUPLE2, OP.REDUCE);
+    };
+    await assertFlood(proto(4, dtype, keysDict(parts.map(scalar))));
+  });
+
   test("range keys, which hash as (length, start, step)", async () => {
     const keys = collidingRanges(FLOOD, 777n).map(([length, step]) => call(global("__builtin__", "xrange"), long(0n), long(BigInt(length) * step), long(step)));
     await assertFlood(proto(2, keysDict(keys)));

@@ -60,12 +60,30 @@ function numpyInteger(args: readonly Value[]): number | undefined {
   const m = typeof code === "string" ? NUMPY_INTEGERS.exec(code) : null;
   if (!m) return undefined; // a float, a bool, a date: not a size
   const width = Number(m[2]);
-  const bytes = isSym(data) && data.t === "bytes" ? data.data : typeof data === "string" ? Uint8Array.from(data, (ch) => ch.charCodeAt(0) & 0xff) : undefined;
+  const bytes = scalarBytes(data);
   if (bytes === undefined || bytes.length !== width) return UNKNOWN_SIZE;
   let n = 0n;
   for (let i = width - 1; i >= 0; i--) n = (n << 8n) | BigInt(bytes[i]!);
   if (m[1] === "i") n = BigInt.asIntN(width * 8, n);
   return Number(n);
+}
+
+/**
+ * A NumPy scalar's bytes as its pickle holds them: a bytes constant (protocol 3 on), or at protocol 2
+ * `_codecs.encode(text, "latin1")` of their latin-1 text; undefined for anything else.
+ */
+export function scalarBytes(data: Value | undefined): Uint8Array | undefined {
+  if (isSym(data) && data.t === "bytes") return data.data;
+  if (typeof data === "string") return latin1(data);
+  if (!isSym(data) || data.t !== "call" || !isSym(data.fn) || data.fn.t !== "global" || importedName(data.fn) !== "_codecs.encode") return undefined;
+  if (!isSym(data.args) || data.args.t !== "tuple") return undefined;
+  const [text, codec] = data.args.items;
+  return typeof text === "string" && typeof codec === "string" && (codec === "latin1" || codec === "latin-1") ? latin1(text) : undefined;
+}
+
+function latin1(text: string): Uint8Array | undefined {
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 0xff) return undefined;
+  return Buffer.from(text, "latin1");
 }
 
 /** The builtin type a getattr call fetches a method of (`getattr(str, "count")`), or undefined. */

@@ -11,6 +11,7 @@
  */
 import { createHash } from "node:crypto";
 import { importedName } from "./judge.js";
+import { scalarBytes } from "./madeSizes.js";
 import { isSym, type CallResult, type Sym, type Value } from "./values.js";
 
 /** A value's hash and a text equal for values CPython calls equal (1, 1.0, True and Decimal("1") all read "1"). */
@@ -110,7 +111,7 @@ export function mayCollide(v: Value): boolean {
 }
 
 /** Names of the classes numberMade hashes the results of (their modules are checked there). */
-const MADE_NUMBERS: ReadonlySet<string> = new Set(["int", "complex", "Decimal", "Fraction", "frozenset", "tuple", "Size", "range", "xrange"]);
+const MADE_NUMBERS: ReadonlySet<string> = new Set(["int", "complex", "Decimal", "Fraction", "frozenset", "tuple", "Size", "range", "xrange", "scalar"]);
 
 /**
  * The qualified name of what a call calls when numberMade may model it: an imported class of
@@ -212,6 +213,9 @@ function numberMade(c: CallResult, depth: number): HashedKey | undefined {
     }
     case "builtins.range":
       return rangeKey(args);
+    case "numpy.core.multiarray.scalar":
+    case "numpy._core.multiarray.scalar":
+      return numpyScalarKey(a, b);
     case "builtins.tuple":
     case "torch.Size": {
       // tuple(items) and torch.Size(items) (a tuple subclass) hash as the tuple of those items.
@@ -246,6 +250,32 @@ function numberMade(c: CallResult, depth: number): HashedKey | undefined {
     }
     default:
       return undefined;
+  }
+}
+
+/**
+ * A NumPy scalar hashes as the Python number it equals: scalar(dtype(code), bytes) read as that
+ * code's little-endian integer, float or complex (two floats). Other dtypes are not modelled.
+ */
+function numpyScalarKey(dtype: Value | undefined, data: Value | undefined): HashedKey | undefined {
+  const code = isSym(dtype) && dtype.t === "call" && isSym(dtype.args) && dtype.args.t === "tuple" ? dtype.args.items[0] : undefined;
+  const m = typeof code === "string" ? /^[<=|]?([iufc])(\d{1,2})$/.exec(code) : null;
+  const bytes = scalarBytes(data);
+  if (!m || !bytes || bytes.length !== Number(m[2])) return undefined;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const width = bytes.length;
+  switch (m[1]) {
+    case "i":
+    case "u": {
+      if (width !== 1 && width !== 2 && width !== 4 && width !== 8) return undefined;
+      let n = 0n;
+      for (let i = width - 1; i >= 0; i--) n = (n << 8n) | BigInt(bytes[i]!);
+      return intKey(m[1] === "i" ? BigInt.asIntN(width * 8, n) : n);
+    }
+    case "f":
+      return width === 8 ? pyHash(view.getFloat64(0, true)) : width === 4 ? pyHash(view.getFloat32(0, true)) : undefined;
+    default:
+      return width === 16 ? complexKey(view.getFloat64(0, true), view.getFloat64(8, true)) : width === 8 ? complexKey(view.getFloat32(0, true), view.getFloat32(4, true)) : undefined;
   }
 }
 
