@@ -1,12 +1,13 @@
 """Benign files real libraries write that a scan once blocked (a precision review of 1,440 files).
 
 Writes test/fixtures/precision/: each must pass (test/precision.test.ts). Run with a Python that has
-optuna, pandas, python-dateutil, networkx, numpy, scikit-learn, scipy and torch:
+optuna, pandas, python-dateutil, networkx, numpy, scikit-learn, scipy, torch and nltk:
 
     python scripts/make_precision_fixtures.py
 """
 import datetime
 import pickle
+import re
 from pathlib import Path
 
 import joblib
@@ -17,6 +18,8 @@ import pandas as pd
 import torch
 from dateutil import tz
 from scipy.spatial import distance
+from nltk.stem import PorterStemmer
+from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.neighbors import KNeighborsClassifier
 
 OUT = Path(__file__).resolve().parent.parent / "test" / "fixtures" / "precision"
@@ -44,6 +47,9 @@ def main() -> None:
     knn = KNeighborsClassifier(metric=distance.cosine, algorithm="brute").fit(np.random.default_rng(0).random((6, 2)), [0, 1] * 3)
     joblib.dump(knn, OUT / "knn_cosine_metric.joblib")
     torch.save({"loss_fn": torch.nn.functional.cross_entropy}, OUT / "torch_loss_reference.pt")
+    # Bound methods kept as callables: a str constant's, a compiled pattern's, a stemmer's.
+    dump("bound_methods.pkl", {"joiner": " ".join, "finder": re.compile(r"\w+").search})
+    joblib.dump(TfidfVectorizer(preprocessor=PorterStemmer().stem), OUT / "tfidf_porter_preprocessor.joblib")
     print(f"wrote {len(list(OUT.iterdir()))} files to {OUT}")
 
 

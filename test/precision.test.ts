@@ -17,7 +17,7 @@ const ROOT = join(import.meta.dirname, "..", "..", "test", "fixtures", "precisio
 
 describe("benign files once blocked pass", () => {
   const files = readdirSync(ROOT).sort();
-  test("the fixtures are there", () => assert.ok(files.length >= 9, files.join(", ")));
+  test("the fixtures are there", () => assert.ok(files.length >= 11, files.join(", ")));
   for (const file of files) {
     test(`passes ${file}`, async () => {
       const result = await scanFile(join(ROOT, file), file);
@@ -48,6 +48,22 @@ describe("what those rules are for is still reported", () => {
     assert.deepEqual(await rules(bound("prepare_inputs_for_generation")), []);
     const other = await rules(bound("save_pretrained"));
     assert.ok(other.some((l) => /^MG108 getattr fetches "save_pretrained"/.test(l)), JSON.stringify(other));
+  });
+
+  test("methods bound to a str constant or a compiled pattern may be stored; a pattern's called at load, or its sub, and an amplifying call are reported", async () => {
+    const bound = (target: Buffer, method: string): Buffer => assemble(global("builtins", "getattr"), target, str(method), OP.TUPLE2, OP.REDUCE);
+    const pattern = assemble(global("re", "_compile"), str("\\w+"), OP.BININT1, 32, OP.TUPLE2, OP.REDUCE);
+    assert.deepEqual(await rules(assemble(OP.PROTO, 2, bound(str(" "), "join"), bound(pattern, "search"), OP.TUPLE2, OP.STOP)), []);
+    const called = await rules(assemble(OP.PROTO, 2, bound(pattern, "search"), str("abc"), OP.TUPLE1, OP.REDUCE, OP.STOP));
+    assert.ok(called.some((l) => /^MG101 calls re\.Pattern\.search/.test(l)), JSON.stringify(called));
+    const sub = await rules(assemble(OP.PROTO, 2, bound(pattern, "sub"), OP.STOP));
+    assert.ok(sub.some((l) => /^MG108 getattr fetches "sub"/.test(l)), JSON.stringify(sub));
+    const format = await rules(assemble(OP.PROTO, 2, bound(str("{0.__class__}"), "format"), OP.STOP));
+    assert.ok(format.some((l) => /^MG108 getattr fetches "format"/.test(l)), JSON.stringify(format));
+    // Bound to a 64 kB constant, replace with a 128 kB text asks for 8 GB.
+    const big = assemble(OP.BINBYTES, Buffer.from([0, 0, 1, 0]), Buffer.alloc(65536, "A"));
+    const replaced = await rules(assemble(OP.PROTO, 3, bound(big, "replace"), OP.SHORT_BINBYTES, 1, "A", OP.BINBYTES, Buffer.from([0, 0, 2, 0]), Buffer.alloc(131072, "B"), OP.TUPLE2, OP.REDUCE, OP.STOP));
+    assert.ok(replaced.some((l) => /^MG109 .*makes up to 8589934592 characters or bytes/.test(l)), JSON.stringify(replaced));
   });
 
   test("type() of a constant is its type; type() making a class is not excused", async () => {

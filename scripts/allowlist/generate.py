@@ -629,6 +629,8 @@ curate("nltk.tokenize.casual", "TweetTokenizer.tokenize", "function", BOUND_METH
 curate("nltk.tokenize.regexp", "RegexpTokenizer.tokenize WordPunctTokenizer.tokenize WhitespaceTokenizer.tokenize "
        "BlanklineTokenizer.tokenize", "function", BOUND_METHOD_WHY, notCalled=True)
 curate("nltk.stem.snowball", "EnglishStemmer.stem", "function", BOUND_METHOD_WHY, notCalled=True)
+curate("nltk.stem.porter", "PorterStemmer.stem", "function", BOUND_METHOD_WHY, notCalled=True)
+curate("nltk.stem.lancaster", "LancasterStemmer.stem", "function", BOUND_METHOD_WHY, notCalled=True)
 # statsmodels' fitted models keep their own methods: a fitted ETSModel its loglike (use_internal_loglike puts
 # it back in the instance), KernelReg its estimators (self.est), the zero-inflated models the hessian of
 # their inflation link (self._hessian_inflate); SciPy's legacy Rbf its kernel (self._function). Each

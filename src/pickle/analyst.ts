@@ -796,6 +796,7 @@ export class PickleAnalyst implements MachineObserver {
     if (fn.name !== "getattr" || c.kind !== "REDUCE" || importedName(fn) !== "builtins.getattr") return false;
     const args = positional(c);
     const [target, attr] = args ?? [];
+    if (args?.length === 2 && typeof attr === "string" && this.boundToValue(target, attr, c)) return true;
     const owner = args?.length === 2 && typeof attr === "string" ? this.classOf(target) : undefined;
     if (owner !== undefined && typeof attr === "string") {
       const method = allowEntry(`${owner.name}.${attr}`);
@@ -818,6 +819,25 @@ export class PickleAnalyst implements MachineObserver {
       evidence: describe(c),
     });
     return false;
+  }
+
+  /**
+   * getattr of a method bound to a value whose methods only compute: a str or bytes constant's
+   * (`" ".join`, pickled by scikit-learn pipelines), excused as its type's are; a compiled pattern's
+   * matching methods (`re.compile(p).search`, which spaCy's tokenizer and text pipelines keep), excused
+   * to be stored, and reported if called at load (a crafted pattern can backtrack for hours).
+   * `sub` and `subn` call what they are given, so they are not among them.
+   */
+  private boundToValue(target: Value | undefined, attr: string, c: CallResult): boolean {
+    const type = typeof target === "string" ? "builtins.str" : isSym(target) && target.t === "bytes" ? "builtins.bytes" : undefined;
+    if (type !== undefined && PURE_BUILTIN_METHODS.get(type)?.has(attr)) {
+      this.excusedCalls.set(c, undefined);
+      return true;
+    }
+    const compiled = isSym(target) && target.t === "call" && isSym(target.fn) && target.fn.t === "global" && importedName(target.fn) === "re._compile";
+    if (!compiled || !PATTERN_METHODS.has(attr)) return false;
+    this.excusedCalls.set(c, { name: `re.Pattern.${attr}`, entry: { kind: "function", lib: "python", notCalled: true } });
+    return true;
   }
 
   /**
@@ -1324,6 +1344,9 @@ const PURE_BUILTIN_METHODS: ReadonlyMap<string, ReadonlySet<string>> = new Map(
     slice: "indices",
   }).map(([type, methods]) => [`builtins.${type}`, new Set(methods.split(" "))]),
 );
+
+/** re.Pattern's methods that only match (not sub and subn, which call a replacement they are given). */
+const PATTERN_METHODS: ReadonlySet<string> = new Set(["search", "match", "fullmatch", "finditer", "findall", "split", "scanner"]);
 
 /** Builtin data types: classOf knows them, and dill's _load_type may name them. */
 const BUILTIN_DATA_TYPES: ReadonlySet<string> = new Set(PURE_BUILTIN_METHODS.keys());

@@ -90,9 +90,21 @@ function latin1(text: string): Uint8Array | undefined {
 function fetchedFrom(fn: CallResult): string | undefined {
   if (!isSym(fn.fn) || fn.fn.t !== "global" || importedName(fn.fn) !== "builtins.getattr" || !isSym(fn.args) || fn.args.t !== "tuple") return undefined;
   const [owner, name] = fn.args.items;
-  if (!isSym(owner) || owner.t !== "global" || typeof name !== "string") return undefined;
+  if (typeof name !== "string") return undefined;
+  // A method bound to a constant (" ".join) is its type's.
+  if (typeof owner === "string") return "builtins.str";
+  if (isSym(owner) && owner.t === "bytes") return "builtins.bytes";
+  if (!isSym(owner) || owner.t !== "global") return undefined;
   const type = importedName(owner);
   return type.startsWith("builtins.") ? type : undefined;
+}
+
+/** The constant a fetched method is bound to (`" ".join`'s " "), which the call reads as its first argument. */
+function receiverOf(c: CallResult): Value[] {
+  const fn = c.fn;
+  if (!isSym(fn) || fn.t !== "call" || !isSym(fn.args) || fn.args.t !== "tuple") return [];
+  const owner = fn.args.items[0];
+  return typeof owner === "string" || (isSym(owner) && owner.t === "bytes") ? [owner] : [];
 }
 
 /**
@@ -148,7 +160,7 @@ export function textSize(v: Value | undefined, depth = 40): number {
   if (v.t === "bytes") return v.data.length;
   if (v.t === "bigstr" || v.t === "bigbytes") return v.len;
   if (v.t !== "call" || depth === 0 || !isSym(v.args) || v.args.t !== "tuple") return 0;
-  const args = v.args.items;
+  const args = [...receiverOf(v), ...v.args.items];
   if (isSym(v.fn) && v.fn.t === "global" && importedName(v.fn) === "_codecs.encode") return encodedSize(args, depth - 1);
   const method = textMethod(v);
   if (method === undefined) return 0;
