@@ -119,6 +119,12 @@ describe("CPython's hash, as pyHash computes it", () => {
     assert.equal(pyHash("abc"), undefined);
     assert.equal(pyHash(Number.NaN), undefined);
     assert.equal(pyHash(await valueOf(proto(2, tuple(str("a"), long(1n))))), undefined);
+    // int(text, base) reads as CPython reads it, a long text included (read in chunks).
+    const intOf = async (text: string, base: number) => pyHash(await valueOf(proto(2, assemble(global("__builtin__", "int"), str(text), OP.BININT1, base, OP.TUPLE2, OP.REDUCE))));
+    assert.equal((await intOf("zz", 36))?.hash, pyHash(1295)?.hash);
+    assert.equal((await intOf("-0x_ff", 0))?.hash, pyHash(-255)?.hash);
+    assert.equal((await intOf("1".repeat(200), 2))?.hash, pyHash((1n << 200n) - 1n)?.hash);
+    assert.equal(await intOf("19", 8), undefined); // 9 is not an octal digit: int() raises
   });
 
   test("the inverted tuple hash really collides, by pyHash", () => {

@@ -306,11 +306,14 @@ function parseInteger(text: string, base: number): bigint | undefined {
   const prefix = m[2]?.toLowerCase();
   const radix = base === 0 ? (prefix === "x" ? 16 : prefix === "o" ? 8 : prefix === "b" ? 2 : 10) : base;
   if (radix < 2 || radix > 36 || (prefix !== undefined && radix !== { x: 16, o: 8, b: 2 }[prefix as "x" | "o" | "b"])) return undefined;
+  const digits = m[3]!.replaceAll("_", "");
+  for (const ch of digits) if (parseInt(ch, 36) >= radix) return undefined;
+  // In chunks that fit a double: a BigInt step per digit would be quadratic in the text.
+  const chunk = Math.floor(53 / Math.log2(radix));
   let n = 0n;
-  for (const ch of m[3]!.replaceAll("_", "")) {
-    const d = parseInt(ch, 36);
-    if (d >= radix) return undefined;
-    n = n * BigInt(radix) + BigInt(d);
+  for (let i = 0; i < digits.length; i += chunk) {
+    const part = digits.slice(i, i + chunk);
+    n = n * BigInt(radix) ** BigInt(part.length) + BigInt(parseInt(part, radix));
   }
   return m[1] === "-" ? -n : n;
 }
