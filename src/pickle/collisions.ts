@@ -74,6 +74,11 @@ export class FloodWatch {
     this.charge(t.add(x), t, at);
   }
 
+  /** Every `step`th value of `items[from…to)` put into `container` (an object's items, or its keys among key/value pairs). */
+  members(container: Sym, items: readonly Value[], from: number, to: number, step: number, at: number): void {
+    for (let i = from; i < to; i += step) if (mayCollide(items[i]!)) this.member(container, items[i]!, at);
+  }
+
   /**
    * `v` handed to a call (its arguments) or to BUILD (its state), which may hash a container in it
    * (set(items), dict(pairs), an object's __dict__ taking the state's keys) as often as the stream

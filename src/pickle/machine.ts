@@ -855,7 +855,7 @@ export class Machine {
   /** Items put into an object by a method pickle looks up on it (append, extend, add): see onItemsByLookup. */
   private itemsByLookup(target: Sym, items: readonly Value[], from: number, to: number, at: number): void {
     if (this.methodKeyed) this.observer.onItemsByLookup?.(target, at);
-    for (let i = from; i < to; i++) if (mayCollide(items[i]!)) this.flood.member(target, items[i]!, at);
+    this.flood.members(target, items, from, to, 1, at);
     this.intoObject(target, items, from, to, at);
   }
 
@@ -910,7 +910,7 @@ export class Machine {
     this.noteMethodKeys(kv, from, to);
     if (target.t !== "dict") {
       // __setitem__ of an object: judged when the object was made; its keys still go into a table (an OrderedDict's).
-      for (let i = from; i < to; i += 2) if (mayCollide(kv[i]!)) this.flood.member(target, kv[i]!, at);
+      this.flood.members(target, kv, from, to, 2, at);
       this.intoObject(target, kv, from, to, at);
       this.observer.onSetItems?.(target, kv, from, to);
       return;
