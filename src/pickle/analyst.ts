@@ -13,7 +13,7 @@ import { importedName, judge, qualified, type JudgeOptions, type Judgement } fro
 import { joblibDirective, isJoblibWrapper } from "./joblib.js";
 import { RECONSTRUCTORS, StructureFacts, checksCall } from "./structures.js";
 import { stateProblem, type StateGuard } from "./stateGuards.js";
-import { MAX_WALKED_ITEMS, UNKNOWN_SIZE, codecName, encodedSize, hugeDecimalExponent, sizeValue, textMethod, textSize, walkedItems } from "./madeSizes.js";
+import { MAX_WALKED_ITEMS, UNKNOWN_SIZE, codecName, encodedSize, hugeDecimalExponent, pastTenExponent, sizeValue, textMethod, textSize, walkedItems } from "./madeSizes.js";
 import {
   FORGOTTEN,
   reachesForgotten,
@@ -1381,11 +1381,6 @@ function rangeOf(v: Value | undefined): number | undefined {
 }
 
 const MAX_ALLOCATION = LIMITS.pickleMaxAllocation;
-/**
- * The largest power of ten a Fraction string may ask for: Fraction("1e30000000") computes
- * 10**30000000 as it parses, some 40 s of CPU. str() of a Fraction never writes an exponent.
- */
-const MAX_FRACTION_EXPONENT = 10_000;
 /** A Fraction string's exponent, as CPython's _RATIONAL_FORMAT reads it (digits may be grouped by underscores). */
 const FRACTION_EXPONENT = /e([-+]?\d+(?:_\d+)*)\s*$/i;
 
@@ -1437,9 +1432,7 @@ function allocationOf(name: string, args: readonly Value[]): string | undefined 
   if (SIZED_TORCH_TYPES.has(name)) return args.length === 1 ? shapeBomb(args[0]) : sizesBomb(args);
   if (FRACTIONS.has(name)) {
     const exponent = typeof args[0] === "string" ? FRACTION_EXPONENT.exec(args[0])?.[1] : undefined;
-    // Number() reads leading zeros and gives Infinity past a double's range: only the magnitude counts.
-    const magnitude = Number(exponent?.replace(/^[-+]|_/g, "") ?? "0");
-    return magnitude > MAX_FRACTION_EXPONENT ? `(${describe(args[0]!)}) computes 10**${exponent} at load time` : undefined;
+    return pastTenExponent(exponent) ? `(${describe(args[0]!)}) computes 10**${exponent} at load time` : undefined;
   }
   switch (name) {
     case "builtins.bytearray":

@@ -19,6 +19,7 @@
 import { constants as zc, gunzipSync, inflateSync } from "node:zlib";
 import { createRequire } from "node:module";
 import { LIMITS } from "../limits.js";
+import { latin1Bytes } from "./literals.js";
 import { HIGHEST_PROTOCOL, LENGTH_PREFIXED, OP, OPERAND_BYTES, isOpcode } from "./opcodes.js";
 
 /** What a constant may hold. `encoding` is the chain of layers undone, outermost first ("base64>zlib"), or "raw". */
@@ -559,11 +560,6 @@ const TEXT_ENCODINGS: readonly TextEncoding[] = [
   { name: "base85", probe: probeBase85, decode: decodeBase85 },
   { name: "ascii85", probe: probeAscii85, decode: (s) => ascii85Bytes(s, Infinity) },
 ];
-
-function latin1Bytes(s: string): Uint8Array | undefined {
-  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0xff) return undefined;
-  return Buffer.from(s, "latin1");
-}
 
 // ---- structural check
 

@@ -123,3 +123,31 @@ export function memoKeyLine(line: string): number | undefined {
   const v = parseIntLiteral(cString(line));
   return typeof v === "number" && v >= 0 ? v : undefined;
 }
+
+/** A str holding bytes as code points (what a latin-1 decode of them gives) as those bytes; undefined past U+00FF. */
+export function latin1Bytes(s: string): Uint8Array | undefined {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0xff) return undefined;
+  return Buffer.from(s, "latin1");
+}
+
+/**
+ * int(text, base) as CPython reads it (base 0: a 0x, 0o or 0b prefix, else decimal; underscores
+ * between digits and after a prefix); undefined where it raises. Callers bound the text's length.
+ */
+export function parseInteger(text: string, base: number): bigint | undefined {
+  const m = /^\s*([+-]?)(?:0([xob])_?)?([0-9a-z](?:_?[0-9a-z])*)\s*$/i.exec(text);
+  if (!m) return undefined;
+  const prefix = m[2]?.toLowerCase();
+  const radix = base === 0 ? (prefix === "x" ? 16 : prefix === "o" ? 8 : prefix === "b" ? 2 : 10) : base;
+  if (radix < 2 || radix > 36 || (prefix !== undefined && radix !== { x: 16, o: 8, b: 2 }[prefix as "x" | "o" | "b"])) return undefined;
+  const digits = m[3]!.replaceAll("_", "");
+  for (const ch of digits) if (parseInt(ch, 36) >= radix) return undefined;
+  // In chunks that fit a double: a BigInt step per digit would be quadratic in the text.
+  const chunk = Math.floor(53 / Math.log2(radix));
+  let n = 0n;
+  for (let i = 0; i < digits.length; i += chunk) {
+    const part = digits.slice(i, i + chunk);
+    n = n * BigInt(radix) ** BigInt(part.length) + BigInt(parseInt(part, radix));
+  }
+  return m[1] === "-" ? -n : n;
+}

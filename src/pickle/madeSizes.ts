@@ -6,16 +6,18 @@
  * "unknown" where a size is made by a call the scanner cannot evaluate.
  */
 import { importedName } from "./judge.js";
+import { INT_MAX_STR_DIGITS, latin1Bytes, parseInteger } from "./literals.js";
 import { isSym, type CallResult, type Value } from "./values.js";
 
 /** A size that a call makes at load and the scanner cannot compute. */
 export const UNKNOWN_SIZE = -1;
 
-/** Longest digit string int() reads (CPython's default int_max_str_digits). */
-const INT_MAX_DIGITS = 4300;
-/** A Decimal's exponent past which converting it to an int or a Fraction computes a huge power of ten (as Fraction's string bound). */
-export const MAX_DECIMAL_EXPONENT = 10_000;
-const INT_TEXT = /^\s*[+-]?\d(?:_?\d)*\s*$/;
+/**
+ * The largest power of ten a number's text may ask for: Fraction("1e30000000") computes
+ * 10**30000000 as it parses (some 40 s of CPU), and int() or Fraction() of such a Decimal as it
+ * converts. str() of a Fraction never writes an exponent, nor does a Decimal's of ordinary size.
+ */
+const MAX_TEN_EXPONENT = 10_000;
 const DECIMAL_EXPONENT = /^\s*[+-]?(?:\d[\d_]*)?(?:\.[\d_]*)?e([+-]?\d[\d_]*)\s*$/i;
 
 /**
@@ -36,7 +38,8 @@ export function sizeValue(v: Value | undefined): number | undefined {
   const name = importedName(fn);
   if (name === "builtins.int" && args.length === 1) {
     const [a] = args;
-    if (typeof a === "string" && a.length <= INT_MAX_DIGITS && INT_TEXT.test(a)) return Number(a.replaceAll("_", "").trim());
+    const n = typeof a === "string" && a.length <= INT_MAX_STR_DIGITS ? parseInteger(a, 10) : undefined;
+    if (n !== undefined) return Number(n);
     if (typeof a === "number" && Number.isFinite(a)) return Math.trunc(a);
     if (typeof a === "bigint") return Number(a);
   }
@@ -51,39 +54,52 @@ const INT_MAKERS: ReadonlySet<string> = new Set(
 const INT_MAKER_MODULES: ReadonlySet<string> = new Set(["operator", "_operator", "math"]);
 /** How NumPy pickles a scalar: scalar(dtype, bytes). */
 const SCALAR_MAKERS: ReadonlySet<string> = new Set(["numpy.core.multiarray.scalar", "numpy._core.multiarray.scalar"]);
-const NUMPY_INTEGERS = /^[<=|]?([iu])([1248])$/;
+/** A numeric dtype code: kind (signed, unsigned, float, complex) and width in bytes, native or little-endian. */
+const NUMPY_NUMBER = /^[<=|]?([iufc])(\d{1,2})$/;
 
-/** A NumPy integer scalar's value (little-endian, as NumPy writes on the machines that load models); UNKNOWN_SIZE when its bytes cannot be read, undefined for other scalars. */
-function numpyInteger(args: readonly Value[]): number | undefined {
+/** A numeric NumPy scalar as pickled: its dtype's kind and width, and its bytes when they can be read and are that wide. */
+export interface NumpyScalar {
+  kind: "i" | "u" | "f" | "c";
+  width: number;
+  bytes: Uint8Array | undefined;
+}
+
+/** scalar(dtype, bytes)'s arguments read as a numeric scalar; undefined for other dtypes (a bool, a date, a str). */
+export function numpyScalar(args: readonly Value[]): NumpyScalar | undefined {
   const [dtype, data] = args;
   const code = isSym(dtype) && dtype.t === "call" && isSym(dtype.args) && dtype.args.t === "tuple" ? dtype.args.items[0] : undefined;
-  const m = typeof code === "string" ? NUMPY_INTEGERS.exec(code) : null;
-  if (!m) return undefined; // a float, a bool, a date: not a size
+  const m = typeof code === "string" ? NUMPY_NUMBER.exec(code) : null;
+  if (!m) return undefined;
   const width = Number(m[2]);
   const bytes = scalarBytes(data);
-  if (bytes === undefined || bytes.length !== width) return UNKNOWN_SIZE;
+  return { kind: m[1] as NumpyScalar["kind"], width, bytes: bytes?.length === width ? bytes : undefined };
+}
+
+/** An integer scalar's value: little-endian, as NumPy writes on the machines that load models. */
+export function scalarInteger(s: NumpyScalar & { bytes: Uint8Array }): bigint {
   let n = 0n;
-  for (let i = width - 1; i >= 0; i--) n = (n << 8n) | BigInt(bytes[i]!);
-  if (m[1] === "i") n = BigInt.asIntN(width * 8, n);
-  return Number(n);
+  for (let i = s.width - 1; i >= 0; i--) n = (n << 8n) | BigInt(s.bytes[i]!);
+  return s.kind === "i" ? BigInt.asIntN(s.width * 8, n) : n;
+}
+
+/** A NumPy integer scalar's value; UNKNOWN_SIZE when its bytes cannot be read, undefined for other scalars (not a size). */
+function numpyInteger(args: readonly Value[]): number | undefined {
+  const s = numpyScalar(args);
+  if (!s || (s.kind !== "i" && s.kind !== "u") || ![1, 2, 4, 8].includes(s.width)) return undefined;
+  return s.bytes === undefined ? UNKNOWN_SIZE : Number(scalarInteger({ ...s, bytes: s.bytes }));
 }
 
 /**
  * A NumPy scalar's bytes as its pickle holds them: a bytes constant (protocol 3 on), or at protocol 2
  * `_codecs.encode(text, "latin1")` of their latin-1 text; undefined for anything else.
  */
-export function scalarBytes(data: Value | undefined): Uint8Array | undefined {
+function scalarBytes(data: Value | undefined): Uint8Array | undefined {
   if (isSym(data) && data.t === "bytes") return data.data;
-  if (typeof data === "string") return latin1(data);
+  if (typeof data === "string") return latin1Bytes(data);
   if (!isSym(data) || data.t !== "call" || !isSym(data.fn) || data.fn.t !== "global" || importedName(data.fn) !== "_codecs.encode") return undefined;
   if (!isSym(data.args) || data.args.t !== "tuple") return undefined;
   const [text, codec] = data.args.items;
-  return typeof text === "string" && typeof codec === "string" && (codec === "latin1" || codec === "latin-1") ? latin1(text) : undefined;
-}
-
-function latin1(text: string): Uint8Array | undefined {
-  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 0xff) return undefined;
-  return Buffer.from(text, "latin1");
+  return typeof text === "string" && typeof codec === "string" && (codec === "latin1" || codec === "latin-1") ? latin1Bytes(text) : undefined;
 }
 
 /** The builtin type a getattr call fetches a method of (`getattr(str, "count")`), or undefined. */
@@ -188,7 +204,7 @@ export function argumentProduct(args: readonly Value[], depth = 40): number {
 }
 
 /**
- * The exponent of a Decimal made at load with one past MAX_DECIMAL_EXPONENT (in magnitude), which
+ * The exponent of a Decimal made at load with one past MAX_TEN_EXPONENT (in magnitude), which
  * int(), Fraction(), round() and math.floor() expand into a power of ten; undefined for anything else.
  */
 export function hugeDecimalExponent(v: Value | undefined): string | undefined {
@@ -199,8 +215,13 @@ export function hugeDecimalExponent(v: Value | undefined): string | undefined {
   const [text] = v.args.items;
   // Decimal((sign, digits, exponent)) is the tuple form of the same number.
   const exponent = typeof text === "string" ? DECIMAL_EXPONENT.exec(text)?.[1] : isSym(text) && text.t === "tuple" ? decimalTupleExponent(text.items[2]) : undefined;
-  const magnitude = Number(exponent?.replace(/^[-+]|_/g, "") ?? "0");
-  return magnitude > MAX_DECIMAL_EXPONENT ? exponent : undefined;
+  return pastTenExponent(exponent) ? exponent : undefined;
+}
+
+/** Whether an exponent's text (digits, a sign, underscores) asks for a power of ten past MAX_TEN_EXPONENT. */
+export function pastTenExponent(exponent: string | undefined): boolean {
+  // Number() reads leading zeros and gives Infinity past a double's range: only the magnitude counts.
+  return Number(exponent?.replace(/^[-+]|_/g, "") ?? "0") > MAX_TEN_EXPONENT;
 }
 
 /** Items a walk of a structure may visit before it counts as a bomb (comparing, printing or hashing it). */

@@ -41,7 +41,8 @@ const OTHER = 6;
 /** A tuple of SCALARs, none fetched from the memo: what a silent call may be given. */
 const ARGS = 7;
 /**
- * An int written in 8 bytes or more, which may equal others modulo 2**61 - 1 and so share their
+ * An int written in 8 bytes or more (or in more than 18 characters of text: 10**18 is below the
+ * prime), which may equal others modulo 2**61 - 1 and so share their
  * CPython hash. As a dict key or set item (as are tuples, frozensets and results, whose hashes can
  * be made to collide too) it leaves the stream to the machine, which counts collisions (collisions.ts).
  */

@@ -11,7 +11,8 @@
  */
 import { createHash } from "node:crypto";
 import { importedName } from "./judge.js";
-import { scalarBytes } from "./madeSizes.js";
+import { parseInteger } from "./literals.js";
+import { numpyScalar, scalarInteger } from "./madeSizes.js";
 import { isSym, type CallResult, type Sym, type Value } from "./values.js";
 
 /** A value's hash and a text equal for values CPython calls equal (1, 1.0, True and Decimal("1") all read "1"). */
@@ -204,7 +205,7 @@ function numberMade(c: CallResult, depth: number): HashedKey | undefined {
       if (args.length > 2 || (args.length === 2 && typeof b !== "number")) return undefined;
       const text = typeof a === "string" ? a : isSym(a) && a.t === "bytes" ? Buffer.from(a.data).toString("latin1") : undefined;
       if (text !== undefined) {
-        const n = parseInteger(text, args.length === 2 ? (b as number) : 10);
+        const n = text.length <= MAX_DIGITS ? parseInteger(text, args.length === 2 ? (b as number) : 10) : undefined;
         return n === undefined ? undefined : intKey(n);
       }
       if (args.length === 2) return undefined;
@@ -215,7 +216,7 @@ function numberMade(c: CallResult, depth: number): HashedKey | undefined {
       return rangeKey(args);
     case "numpy.core.multiarray.scalar":
     case "numpy._core.multiarray.scalar":
-      return numpyScalarKey(a, b);
+      return numpyScalarKey(args);
     case "builtins.tuple":
     case "torch.Size": {
       // tuple(items) and torch.Size(items) (a tuple subclass) hash as the tuple of those items.
@@ -257,21 +258,16 @@ function numberMade(c: CallResult, depth: number): HashedKey | undefined {
  * A NumPy scalar hashes as the Python number it equals: scalar(dtype(code), bytes) read as that
  * code's little-endian integer, float or complex (two floats). Other dtypes are not modelled.
  */
-function numpyScalarKey(dtype: Value | undefined, data: Value | undefined): HashedKey | undefined {
-  const code = isSym(dtype) && dtype.t === "call" && isSym(dtype.args) && dtype.args.t === "tuple" ? dtype.args.items[0] : undefined;
-  const m = typeof code === "string" ? /^[<=|]?([iufc])(\d{1,2})$/.exec(code) : null;
-  const bytes = scalarBytes(data);
-  if (!m || !bytes || bytes.length !== Number(m[2])) return undefined;
+function numpyScalarKey(args: readonly Value[]): HashedKey | undefined {
+  const s = numpyScalar(args);
+  const bytes = s?.bytes;
+  if (!s || !bytes) return undefined;
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const width = bytes.length;
-  switch (m[1]) {
+  const width = s.width;
+  switch (s.kind) {
     case "i":
-    case "u": {
-      if (width !== 1 && width !== 2 && width !== 4 && width !== 8) return undefined;
-      let n = 0n;
-      for (let i = width - 1; i >= 0; i--) n = (n << 8n) | BigInt(bytes[i]!);
-      return intKey(m[1] === "i" ? BigInt.asIntN(width * 8, n) : n);
-    }
+    case "u":
+      return width === 1 || width === 2 || width === 4 || width === 8 ? intKey(scalarInteger({ ...s, bytes })) : undefined;
     case "f":
       return width === 8 ? pyHash(view.getFloat64(0, true)) : width === 4 ? pyHash(view.getFloat32(0, true)) : undefined;
     default:
@@ -299,24 +295,6 @@ function narrow(n: bigint): number | bigint {
   return n >= BigInt(Number.MIN_SAFE_INTEGER) && n <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(n) : n;
 }
 
-/** int(text, base) as CPython reads it (base 0: a 0x, 0o or 0b prefix, else decimal); undefined where it raises. */
-function parseInteger(text: string, base: number): bigint | undefined {
-  const m = /^\s*([+-]?)(?:0([xob]))?_?([0-9a-z](?:_?[0-9a-z])*)\s*$/i.exec(text);
-  if (!m || text.length > MAX_DIGITS) return undefined;
-  const prefix = m[2]?.toLowerCase();
-  const radix = base === 0 ? (prefix === "x" ? 16 : prefix === "o" ? 8 : prefix === "b" ? 2 : 10) : base;
-  if (radix < 2 || radix > 36 || (prefix !== undefined && radix !== { x: 16, o: 8, b: 2 }[prefix as "x" | "o" | "b"])) return undefined;
-  const digits = m[3]!.replaceAll("_", "");
-  for (const ch of digits) if (parseInt(ch, 36) >= radix) return undefined;
-  // In chunks that fit a double: a BigInt step per digit would be quadratic in the text.
-  const chunk = Math.floor(53 / Math.log2(radix));
-  let n = 0n;
-  for (let i = 0; i < digits.length; i += chunk) {
-    const part = digits.slice(i, i + chunk);
-    n = n * BigInt(radix) ** BigInt(part.length) + BigInt(parseInt(part, radix));
-  }
-  return m[1] === "-" ? -n : n;
-}
 const FRACTION_TEXT = /^\s*([+-]?\d+)\s*\/\s*(\d+)\s*$/;
 /** A decimal literal as Decimal reads it: sign, digits with an optional fraction, optional exponent (underscores between digits). */
 const INFINITY_TEXT = /^\s*([+-]?)(?:inf|infinity)\s*$/i;
