@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { deflateSync } from "node:zlib";
+import { deflateRawSync, deflateSync } from "node:zlib";
 import { after, test } from "node:test";
 import { scanFile } from "../src/engine.js";
 import { OP, assemble, global, str, u32, u64 } from "./support/pickle.js";
@@ -51,6 +51,25 @@ test("a constant too long to keep (past 64 KiB) is read back when its start may 
   const bytes = assemble(OP.PROTO, 4, OP.EMPTY_LIST, binunicode(text), OP.APPEND, OP.STOP);
   const found = await findings("long.pkl", bytes);
   assert.ok(found.some((f) => /posix\.system/.test(f)), JSON.stringify(found));
+});
+
+test("a raw-deflated pickle is found in a bytes constant kept by the proof, by the machine, and in one too long to keep", async () => {
+  const raw = deflateRawSync(PAYLOAD);
+  const plain = assemble(OP.PROTO, 4, OP.EMPTY_DICT, str("blob"), binbytes(raw), OP.SETITEM, OP.STOP);
+  assert.ok((await findings("deflate-plain.pkl", plain)).some((f) => /^MG100 <pickle hidden in a constant @\d+ \(deflate\)> .*posix\.system/.test(f)));
+  const calls = assemble(OP.PROTO, 2, global("collections", "OrderedDict"), OP.EMPTY_TUPLE, OP.REDUCE, str("blob"), binbytes(raw), OP.SETITEM, OP.STOP);
+  assert.ok((await findings("deflate-calls.pkl", calls)).some((f) => /^MG100 <pickle hidden in a constant @\d+ \(deflate\)>/.test(f)));
+  // Dynamic codes whose tables fill more than the first 32 bytes, in a constant past 64 KiB: read back.
+  const padded = deflateRawSync(Buffer.concat([PAYLOAD, Buffer.from("weights bias layer norm ".repeat(8000))]), { level: 9 });
+  assert.equal((padded[0]! >> 1) & 3, 2);
+  const long = Buffer.concat([padded, Buffer.alloc(100_000 - padded.length)]);
+  const found = await findings("deflate-long.pkl", assemble(OP.PROTO, 4, OP.EMPTY_LIST, binbytes(long), OP.APPEND, OP.STOP));
+  assert.ok(found.some((f) => /\(deflate\)> .*posix\.system/.test(f)), JSON.stringify(found));
+});
+
+test("a reversed pickle in a bytes constant is found", async () => {
+  const bytes = assemble(OP.PROTO, 4, OP.EMPTY_LIST, binbytes(Buffer.from(PAYLOAD).reverse()), OP.APPEND, OP.STOP);
+  assert.ok((await findings("reversed.pkl", bytes)).some((f) => /\(reversed\)> .*posix\.system/.test(f)));
 });
 
 test("constants that straddle the reader's chunk boundaries are examined whole, by the proof and by the machine", async () => {

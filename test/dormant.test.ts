@@ -7,7 +7,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { deflateSync, gzipSync } from "node:zlib";
+import { randomBytes } from "node:crypto";
+import { deflateRawSync, deflateSync, gzipSync } from "node:zlib";
 import { LIMITS } from "../src/limits.js";
 import { cpuMsSince } from "./support/timeout.js";
 import { dormantPayloads, type Dormant } from "../src/pickle/dormant.js";
@@ -103,6 +104,35 @@ test("P22: zlib, gzip and bz2 layers are decompressed, alone or under base64/hex
   // A zlib stream cut before its checksum still yields its data (zlib.decompressobj() returns it).
   const z = deflateSync(PICKLE, { level: 0 });
   assert.equal(pickles(dormantPayloads(b64(z.subarray(0, z.length - 4))))[0]?.encoding, "base64>zlib");
+});
+
+test("P22: raw deflate (no header: zlib.decompress(x, -15)) is decompressed whatever block type it starts with, alone or in a chain", () => {
+  // A padded payload so that zlib picks dynamic codes; the pickle stops at its STOP.
+  const padded = Buffer.concat([PICKLE, Buffer.from("weights bias layer ".repeat(300))]);
+  for (const [level, data, type] of [[0, PICKLE, 0], [6, PICKLE, 1], [9, padded, 2]] as const) {
+    const raw = deflateRawSync(data, { level });
+    assert.equal((raw[0]! >> 1) & 3, type, `block type at level ${level}`);
+    only(dormantPayloads(raw), "deflate", data);
+  }
+  only(dormantPayloads(b64(deflateRawSync(PICKLE))), "base64>deflate");
+  only(dormantPayloads(hex(deflateRawSync(padded, { level: 9 }))), "hex>deflate", padded);
+  only(dormantPayloads(deflateRawSync(Buffer.from(b64(PICKLE)))), "deflate>base64");
+});
+
+test("P22: a reversed payload (loads(x[::-1])) is found, raw or compressed", () => {
+  only(dormantPayloads(Buffer.from(PICKLE).reverse()), "reversed");
+  only(dormantPayloads(Buffer.from(PICKLE0).reverse()), "reversed", PICKLE0);
+  only(dormantPayloads(Buffer.from(deflateSync(PICKLE)).reverse()), "reversed>zlib");
+  only(dormantPayloads(b64(Buffer.from(PICKLE).reverse())), "base64>reversed");
+});
+
+test("P22: random bytes constants (weights, hashes) are not raw deflate candidates, and cost little", () => {
+  const cpuStart = process.cpuUsage();
+  let found = 0;
+  for (let i = 0; i < 20_000; i++) found += dormantPayloads(randomBytes(16 + (i % 512))).filter((d) => d.kind !== "limit").length;
+  const ms = cpuMsSince(cpuStart);
+  assert.equal(found, 0);
+  assert.ok(ms < 3000, `${ms} ms of CPU`);
 });
 
 test("P22: xz and LZMA streams are handed back undecoded, for the caller to scan by content", () => {

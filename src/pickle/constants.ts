@@ -24,8 +24,10 @@ const MAX_FOUND = 64;
 const MAX_UNREAD = 256;
 /** Shortest constant worth a look (dormant.ts's own minimum). */
 export const MIN_CONSTANT = 12;
-/** Bytes of a skipped constant's start that decide whether it is read back. */
-export const HEAD = 32;
+/** Bytes of a skipped constant's start that decide whether it is read back (a raw deflate stream's code tables can take hundreds). */
+export const HEAD = 1024;
+/** Fewer bytes of its start than this at hand: a skipped constant is noted without a look (a magic or an encoding's probe needs them). */
+const MIN_HEAD = 32;
 const EMPTY = new Uint8Array(0);
 
 export class ConstantLog {
@@ -59,7 +61,7 @@ export class ConstantLog {
 
   /** A constant skipped unread; `head` is what the buffer holds of its start (nothing known: noted). */
   private skipped(at: number, len: number, utf8: boolean, head: Uint8Array): void {
-    if (head.length >= HEAD && !mayHide(head, len, utf8)) return;
+    if (head.length >= MIN_HEAD && !mayHide(head, len, utf8)) return;
     if (this.unread.length < MAX_UNREAD) this.unread.push({ at, len, utf8 });
     else this.dropped++;
   }

@@ -1,6 +1,7 @@
 /**
  * Dormant second stages (THREATS P22): a pickle kept in a str or bytes constant, raw or encoded
- * (base64, hex, base32, base85, ascii85: the standard library's base64 module) and/or compressed (zlib, gzip, bz2; xz and LZMA handed back undecoded), waiting for
+ * (base64, hex, base32, base85, ascii85: the standard library's base64 module), compressed (zlib,
+ * gzip, raw deflate, bz2; xz and LZMA handed back undecoded) and/or reversed, waiting for
  * one `pickle.loads(...)` in model code. `dormantPayloads` decides whether a constant could be such a
  * payload and returns the decoded candidates with their chain of encodings ("base64>zlib"), for the
  * caller to scan as nested pickles.
@@ -16,9 +17,10 @@
  * which would close an import cycle analyst → sniff → zip → pytorch → pickle → analyst; the pickle
  * check here is the plain-data proof's entry condition plus a structural walk of the opcodes.)
  */
-import { constants as zc, gunzipSync, inflateSync } from "node:zlib";
+import { constants as zc, gunzipSync, inflateRawSync, inflateSync } from "node:zlib";
 import { createRequire } from "node:module";
 import { LIMITS } from "../limits.js";
+import { INPUT_ENDED, inflateHead, type ByteAt as At } from "./inflateHead.js";
 import { latin1Bytes } from "./literals.js";
 import { HIGHEST_PROTOCOL, LENGTH_PREFIXED, OP, OPERAND_BYTES, isOpcode } from "./opcodes.js";
 
@@ -67,15 +69,17 @@ export function dormantPayloads(constant: string | Uint8Array): Dormant[] {
 export function dormantIn(buf: Uint8Array, start: number, length: number, utf8: boolean): Dormant[] {
   if (length < MIN_PICKLE) return NONE;
   const b0 = buf[start]!;
-  // Below MIN_TEXT only a raw payload fits, and its first byte is a magic's or an opcode's.
-  if (length < MIN_TEXT && RAW_START[b0] === 0) return NONE;
-  if (utf8 && b0 >= 0x80) {
-    // A str holding pickle bytes as code points starts with U+0080 (PROTO) or U+00FD (xz): C2 80 or C3 BD.
-    const raw = (b0 === 0xc2 && buf[start + 1] === 0x80) || (b0 === 0xc3 && buf[start + 1] === 0xbd);
-    return raw ? dormantPayloads(Buffer.from(buf.buffer, buf.byteOffset + start, length).toString("utf8")) : NONE;
+  if (utf8) {
+    // Below MIN_TEXT only a raw payload fits, and its first byte is a magic's or an opcode's.
+    if (length < MIN_TEXT && RAW_START[b0] === 0) return NONE;
+    if (b0 >= 0x80) {
+      // A str holding pickle bytes as code points starts with U+0080 (PROTO) or U+00FD (xz): C2 80 or C3 BD.
+      const raw = (b0 === 0xc2 && buf[start + 1] === 0x80) || (b0 === 0xc3 && buf[start + 1] === 0xbd);
+      return raw ? dormantPayloads(Buffer.from(buf.buffer, buf.byteOffset + start, length).toString("utf8")) : NONE;
+    }
   }
   const at: At = (i) => (i < length ? buf[start + i]! : -1);
-  if (!magic(at, length, true) && !probes(at, length)) return NONE;
+  if (!magic(at, length, true) && !probes(at, length) && (utf8 || !(reversedMagic(at, length) || deflateStart(at, length, true)))) return NONE;
   const view = buf.subarray(start, start + length);
   return dormantPayloads(utf8 ? Buffer.from(view.buffer, view.byteOffset, view.byteLength).toString("utf8") : view);
 }
@@ -89,15 +93,15 @@ for (const b of [OP.PROTO, 0x78, 0x1f, 0xfd, 0x42, 0x5d, 0xc2, 0xc3]) RAW_START[
 /**
  * Whether a constant of `length` bytes, of which only the first bytes (`head`) are at hand, may
  * hide a payload: decides whether a constant skipped unread is read back. A protocol 0/1 pickle is
- * recognised by its last byte too, which is not at hand: such payloads are looked for in constants
- * the scanner keeps (up to LIMITS.pickleMaxInlineConstant), not in longer ones.
+ * recognised by its last byte too, which is not at hand: such payloads, and reversed ones, are
+ * looked for in constants the scanner keeps (up to LIMITS.pickleMaxInlineConstant), not in longer ones.
  */
 export function mayHide(head: Uint8Array, length: number, utf8: boolean): boolean {
   if (length < MIN_PICKLE || head.length === 0) return false;
   if (utf8 && head[0]! >= 0x80) return (head[0] === 0xc2 && head[1] === 0x80) || (head[0] === 0xc3 && head[1] === 0xbd);
   const at: At = (i) => (i < head.length ? head[i]! : -1);
   const kind = magic(at, length, false);
-  return (kind !== undefined && (kind !== "pickle" || head[0] === OP.PROTO)) || probes(at, length);
+  return (kind !== undefined && (kind !== "pickle" || head[0] === OP.PROTO)) || probes(at, length) || (!utf8 && deflateStart(at, head.length, head.length >= length));
 }
 
 /** Whether text's first characters decode (hex or base64) to a magic or to encoded text again. */
@@ -107,17 +111,14 @@ function probes(at: At, length: number): boolean {
   // One probe at a time: each decodes into PROBE.
   for (const encoding of TEXT_ENCODINGS) {
     const n = encoding.probe(at);
-    if (n > 0 && (magic((i) => (i < n ? PROBE[i]! : -1), n, false) || encodedText(n))) return true;
+    if (n > 0 && probedPayload(n)) return true;
   }
   return false;
 }
 
 // ---- one layer
 
-type Kind = "pickle" | "zlib" | "gzip" | "bz2" | "xz" | "lzma";
-
-/** Reads byte (or character code) i of the data being examined, -1 past its end. */
-type At = (i: number) => number;
+type Kind = "pickle" | "zlib" | "gzip" | "deflate" | "bz2" | "xz" | "lzma";
 
 /**
  * What the first bytes say the data is, or undefined (the common case, decided on one or two bytes).
@@ -178,6 +179,9 @@ function examineBytes(b: Uint8Array, chain: string[], out: Dormant[]): void {
     layer(kind, b, chain, out);
     return;
   }
+  if (deflateStart(at, b.length, true)) layer("deflate", b, chain, out);
+  const reversed = reversedMagic(at, b.length);
+  if (reversed) layer(reversed, Uint8Array.from(b).reverse(), [...chain, "reversed"], out);
   // Text inside a bytes constant (b"gAJj..."): decoded as latin1 (exact for ASCII) only once a probe matched.
   examineEncoded(at, b.length, () => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString("latin1"), chain, out);
 }
@@ -204,7 +208,7 @@ function examineEncoded(at: At, length: number, text: () => string, chain: strin
   // Hex first (hex digits are base64 characters too); every encoding whose probe matches is tried.
   for (const { name: encoding, probe, decode } of TEXT_ENCODINGS) {
     const n = probe(at);
-    if (n === 0 || !(magic((i) => (i < n ? PROBE[i]! : -1), n, false) || encodedText(n))) continue;
+    if (n === 0 || !(payloadStart(PROBE, n) || deflateInText(n, length, text, decode))) continue;
     if (length > LIMITS.dormantMaxInput) {
       limit(out, chain, encoding, `is ${length} characters long, over the ${LIMITS.dormantMaxInput}-character bound; not decoded`);
       continue;
@@ -249,11 +253,11 @@ function limit(out: Dormant[], chain: string[], kind: string, reason: string): v
 
 // ---- decoders (bounded, synchronous)
 
-function inflateBoundedSync(b: Uint8Array, kind: "zlib" | "gzip", cap: number): Uint8Array | "full" | "corrupt" {
+function inflateBoundedSync(b: Uint8Array, kind: "zlib" | "gzip" | "deflate", cap: number): Uint8Array | "full" | "corrupt" {
   // SYNC_FLUSH keeps what a truncated stream decodes to: pickle.loads(zlib.decompressobj().decompress(x)) works on a prefix too.
   const options = { finishFlush: zc.Z_SYNC_FLUSH, maxOutputLength: cap };
   try {
-    return kind === "zlib" ? inflateSync(b, options) : gunzipSync(b, options);
+    return kind === "zlib" ? inflateSync(b, options) : kind === "gzip" ? gunzipSync(b, options) : inflateRawSync(b, options);
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === "ERR_BUFFER_TOO_LARGE" ? "full" : "corrupt";
   }
@@ -340,13 +344,62 @@ for (let c = 0; c < 256; c++) {
 /** The decoded head of a probe, written in place: the rejection path allocates nothing. */
 const PROBE = new Uint8Array(PROBE_CHARS);
 
-/** The probe decoded to base64 (or hex) text again: a further layer of encoding (random text almost never does). */
-function encodedText(n: number): boolean {
+/**
+ * Whether the first `n` decoded bytes of `head` begin a payload: a magic, a STOP (a reversed
+ * pickle's first byte), or base64 (or hex) text again, a further layer of encoding (random text
+ * almost never decodes to that).
+ */
+function payloadStart(head: Uint8Array, n: number): boolean {
+  if (head[0] === OP.STOP || magic((i) => (i < n ? head[i]! : -1), n, false)) return true;
   for (let i = 0; i < n; i++) {
-    const c = PROBE[i]!;
+    const c = head[i]!;
     if (BASE64[c]! < 0 && c !== 0x3d && !isSpace(c)) return false;
   }
   return true;
+}
+
+/** Whether the `n` bytes a probe decoded into PROBE may begin a payload, raw deflate included (too few bytes to refute one is a yes). */
+function probedPayload(n: number): boolean {
+  return payloadStart(PROBE, n) || deflateStart(probeAt, n, false);
+}
+
+const probeAt: At = (i) => (i < PROBE.length ? PROBE[i]! : -1);
+
+/** Characters of encoded text decoded to tell raw deflate from noise when a probe's few bytes cannot (a multiple of every encoding's group). */
+const DEFLATE_TEXT_HEAD = 1000;
+
+/**
+ * Whether encoded text whose probe decoded `n` bytes may be raw deflate of a payload: the probe
+ * first, then, as a probe's bytes rarely get through a deflate stream's code tables, the decoded
+ * start of the text. A start that does not decode alone (whitespace splitting a group) is a yes.
+ */
+function deflateInText(n: number, length: number, text: () => string, decode: (s: string) => Uint8Array | undefined): boolean {
+  if (!deflateStart(probeAt, n, false)) return false;
+  if (length <= n) return true;
+  const head = decode(text().slice(0, DEFLATE_TEXT_HEAD));
+  return !head || deflateStart((i) => (i < head.length ? head[i]! : -1), head.length, length <= DEFLATE_TEXT_HEAD);
+}
+
+/** The start of a raw deflate stream (`zlib.decompress(x, -15)`), decoded into INFLATED. */
+const INFLATED = new Uint8Array(PROBE_CHARS);
+
+/**
+ * Whether the data can be a raw deflate stream (no header to tell) whose output begins a payload
+ * (MIN_PICKLE bytes at least). `whole`: `length` bytes are all the data; otherwise only its start,
+ * and a start too short to decide is a yes.
+ */
+function deflateStart(at: At, length: number, whole: boolean): boolean {
+  const b0 = at(0);
+  // Block type 3 is reserved: three data bytes in four get past this, so the decode below must stay cheap.
+  if (b0 < 0 || b0 > 255 || (b0 & 6) === 6) return false;
+  const n = inflateHead(at, length, INFLATED);
+  if (n === INPUT_ENDED) return !whole;
+  return n === INFLATED.length && payloadStart(INFLATED, n);
+}
+
+/** The magic of the data read backwards (`loads(x[::-1])`), when it has one. */
+function reversedMagic(at: At, length: number): Kind | undefined {
+  return magic((i) => (i < length ? at(length - 1 - i) : -1), length, true);
 }
 
 /** Whitespace that Python's b64decode (validate=False) and bytes.fromhex skip. */
