@@ -6,9 +6,12 @@ optuna, pandas, python-dateutil, networkx, numpy, scikit-learn, scipy, torch and
     python scripts/make_precision_fixtures.py
 """
 import datetime
+import math
+import operator
 import pickle
 import re
 from pathlib import Path
+from typing import Dict, List, Optional, Tuple, Union
 
 import joblib
 import networkx as nx
@@ -50,6 +53,12 @@ def main() -> None:
     # Bound methods kept as callables: a str constant's, a compiled pattern's, a stemmer's.
     dump("bound_methods.pkl", {"joiner": " ".join, "finder": re.compile(r"\w+").search})
     joblib.dump(TfidfVectorizer(preprocessor=PorterStemmer().stem), OUT / "tfidf_porter_preprocessor.joblib")
+    # Type hints kept in configs (typing's and builtin generics, a PEP 604 union), key functions, a float function.
+    kept = {"hints": [List[int], Optional[Dict[str, Tuple[int, ...]]], Union[int, str], list[int], dict[str, list[float]], int | None],
+            "keys": [operator.itemgetter(1), operator.itemgetter("a", "b"), operator.attrgetter("name.first"), {"a": 1}.get],
+            "activation": math.sqrt}
+    dump("type_hints_and_keys_p2.pkl", kept, protocol=2)
+    dump("type_hints_and_keys_p4.pkl", kept)
     print(f"wrote {len(list(OUT.iterdir()))} files to {OUT}")
 
 

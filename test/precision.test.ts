@@ -66,6 +66,47 @@ describe("what those rules are for is still reported", () => {
     assert.ok(replaced.some((l) => /^MG109 .*makes up to 8589934592 characters or bytes/.test(l)), JSON.stringify(replaced));
   });
 
+  test("type hints, key functions and a container's pure methods may be stored; calling one at load, or one made of what is not data, is reported", async () => {
+    const reduce = (fn: Buffer, ...args: Parameters<typeof assemble>): Buffer => assemble(fn, OP.MARK, ...args, OP.TUPLE, OP.REDUCE);
+    const int = global("builtins", "int");
+    const hint = reduce(global("_operator", "getitem"), global("typing", "List"), int);
+    const builtinHint = reduce(global("types", "GenericAlias"), global("builtins", "list"), assemble(int, OP.TUPLE1));
+    const union = reduce(global("_functools", "reduce"), global("_operator", "or_"), assemble(int, reduce(global("builtins", "type"), OP.NONE), OP.TUPLE2));
+    const keys = reduce(global("_operator", "itemgetter"), str("a"), OP.BININT1, 1);
+    const names = reduce(global("_operator", "attrgetter"), str("name.first"));
+    const get = reduce(global("builtins", "getattr"), assemble(OP.EMPTY_DICT, str("a"), OP.BININT1, 1, OP.SETITEM), str("get"));
+    assert.deepEqual(await rules(assemble(OP.PROTO, 2, OP.MARK, hint, builtinHint, union, keys, names, get, OP.LIST, OP.STOP)), []);
+    const found = async (bytes: Buffer, pattern: RegExp): Promise<void> => {
+      const lines = await rules(assemble(OP.PROTO, 2, bytes, OP.STOP));
+      assert.ok(lines.some((l) => pattern.test(l)), `${pattern}: ${JSON.stringify(lines)}`);
+    };
+    // Called at load: a hint constructs its origin, a getter fetches by name.
+    for (const [made, name] of [[hint, "typing\\.List\\[…\\]"], [builtinHint, "builtins\\.list\\[…\\]"], [union, "a union of types"], [keys, "operator\\.itemgetter"], [names, "operator\\.attrgetter"]] as const) {
+      await found(assemble(made, OP.EMPTY_TUPLE, OP.REDUCE), new RegExp(`^MG101 calls ${name}`));
+    }
+    // Kept where dict(x) calls it: an attribute named keys.
+    await found(assemble(global("argparse", "Namespace"), OP.EMPTY_TUPLE, OP.NEWOBJ, OP.EMPTY_DICT, str("keys"), keys, OP.SETITEM, OP.BUILD), /^MG101 calls operator\.itemgetter/);
+    // BUILD on one: a typing alias passes attributes to its origin, and its own __origin__ is what a call calls.
+    await found(assemble(hint, OP.EMPTY_DICT, str("__origin__"), global("builtins", "dict"), OP.SETITEM, OP.BUILD), /^MG106 BUILD sets attributes on typing\.List\[…\]/);
+    // Not a typing form, a parameter made at load, another reducer or operator, an initial value, an instance in a union.
+    const made = reduce(global("collections", "OrderedDict"));
+    await found(reduce(global("_operator", "getitem"), global("collections", "OrderedDict"), str("x")), /^MG100 calls _operator\.getitem/);
+    await found(reduce(global("_operator", "getitem"), global("typing", "List"), made), /^MG100 calls _operator\.getitem/);
+    await found(reduce(global("types", "GenericAlias"), global("builtins", "list"), assemble(made, OP.TUPLE1)), /^MG100 calls types\.GenericAlias/);
+    // A builtin generic of a class whose methods would run on a foreign self (APPENDS calls origin.extend).
+    await found(reduce(global("types", "GenericAlias"), global("argparse", "Namespace"), assemble(int, OP.TUPLE1)), /^MG100 calls types\.GenericAlias/);
+    await found(reduce(global("_functools", "reduce"), global("_operator", "add"), assemble(int, int, OP.TUPLE2)), /^MG10[01] calls _functools\.reduce/);
+    await found(reduce(global("_functools", "reduce"), global("_operator", "or_"), assemble(int, made, OP.TUPLE2)), /^MG10[01] calls _functools\.reduce/);
+    await found(reduce(global("_functools", "reduce"), global("_operator", "or_"), assemble(int, int, OP.TUPLE2), int), /^MG10[01] calls _functools\.reduce/);
+    // Getters of what is not a constant, or by a private or dunder name.
+    await found(reduce(global("_operator", "itemgetter"), made), /^MG100 calls _operator\.itemgetter/);
+    await found(reduce(global("_operator", "attrgetter"), str("__globals__")), /^MG100 calls _operator\.attrgetter/);
+    await found(reduce(global("_operator", "attrgetter"), str("a._b")), /^MG100 calls _operator\.attrgetter/);
+    // A container's methods that change it are not excused.
+    await found(reduce(global("builtins", "getattr"), OP.EMPTY_DICT, str("update")), /^MG108 getattr fetches "update"/);
+    await found(reduce(global("builtins", "getattr"), OP.EMPTY_LIST, str("append")), /^MG108 getattr fetches "append"/);
+  });
+
   test("type() of a constant is its type; type() making a class is not excused", async () => {
     assert.deepEqual(await rules(assemble(OP.PROTO, 2, global("builtins", "type"), OP.NONE, OP.TUPLE1, OP.REDUCE, OP.STOP)), []);
     const made = await rules(assemble(OP.PROTO, 2, global("builtins", "type"), str("X"), OP.EMPTY_TUPLE, OP.EMPTY_DICT, OP.TUPLE3, OP.REDUCE, OP.STOP));

@@ -106,6 +106,9 @@ curate("collections", "defaultdict", "class",
 curate("datetime", "datetime date time timedelta timezone tzinfo", "class", "value type")
 curate("decimal", "Decimal", "class", "value type")
 curate("fractions", "Fraction", "class", "value type")
+# math's float functions, stored as activations or transforms; not factorial, comb, perm, prod, isqrt or lcm,
+# whose integer results grow with their arguments.
+curate("math", "sqrt exp exp2 expm1 log log2 log10 log1p sin cos tan asin acos atan atan2 sinh cosh tanh asinh acosh atanh erf erfc gamma lgamma degrees radians hypot fabs floor ceil trunc copysign isnan isinf isfinite isclose", "function", "float function: computes a number from numbers")
 curate("uuid", "UUID", "class", "value type (no process: only uuid1's node lookup runs commands)")
 curate("uuid", "SafeUUID", "enum", "UUID.is_safe's enum")
 # pathlib's path objects are pure values: constructing one touches no file. Python 3.13 defines

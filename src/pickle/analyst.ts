@@ -106,6 +106,8 @@ export class PickleAnalyst implements MachineObserver {
    * Calls a convention excused (getattr of an allowlisted method, an enum member or a builtin type's
    * method): their results are safe to invoke; an allowlisted method's entry says how it treats its arguments.
    */
+  /** Type hints and key functions storedValue excused (a hint may be a further hint's parameter). */
+  private readonly keptValues = new WeakSet<CallResult>();
   private readonly excusedCalls = new WeakMap<CallResult, { name: string; entry: AllowEntry } | undefined>();
   readonly nested: NestedPayload[] = [];
   /** Structures whose check waits for bytes skipped unread, read back by the format once the streams are done. */
@@ -227,6 +229,10 @@ export class PickleAnalyst implements MachineObserver {
         evidence: `BUILD ${qualifiedName(target)} with ${describe(state)}`,
       });
       return undefined;
+    }
+    if (isSym(target) && target.t === "call" && this.keptValues.has(target)) {
+      // A typing alias sets attributes on its origin, and its own __origin__ is what calling it calls.
+      this.report("MG106", `BUILD sets attributes on ${this.excusedCalls.get(target)!.name}, a type hint or key function, which passes them to the class it names or changes what it calls`, { offset: at, evidence: describe(target) });
     }
     this.checkState(state, "BUILD sets", at, state);
     this.stateCalls(target, state, at);
@@ -793,6 +799,7 @@ export class PickleAnalyst implements MachineObserver {
     // Checked by name first: this runs for every call of a dense pickle.
     if (fn.name === "_load_type" && importedName(fn) === "dill._dill._load_type") return this.dillType(c);
     if (fn.name === "type" && importedName(fn) === "builtins.type") return this.typeOfConstant(c);
+    if (HINT_MAKERS.has(fn.name) || GETTERS.has(fn.name)) return this.storedValue(importedName(fn), c);
     if (fn.name !== "getattr" || c.kind !== "REDUCE" || importedName(fn) !== "builtins.getattr") return false;
     const args = positional(c);
     const [target, attr] = args ?? [];
@@ -823,13 +830,13 @@ export class PickleAnalyst implements MachineObserver {
 
   /**
    * getattr of a method bound to a value whose methods only compute: a str or bytes constant's
-   * (`" ".join`, pickled by scikit-learn pipelines), excused as its type's are; a compiled pattern's
+   * (`" ".join`, pickled by scikit-learn pipelines) or a container's (`{...}.get`), excused as its type's are; a compiled pattern's
    * matching methods (`re.compile(p).search`, which spaCy's tokenizer and text pipelines keep), excused
    * to be stored, and reported if called at load (a crafted pattern can backtrack for hours).
    * `sub` and `subn` call what they are given, so they are not among them.
    */
   private boundToValue(target: Value | undefined, attr: string, c: CallResult): boolean {
-    const type = typeof target === "string" ? "builtins.str" : isSym(target) && target.t === "bytes" ? "builtins.bytes" : undefined;
+    const type = typeof target === "string" ? "builtins.str" : isSym(target) ? BOUND_TYPES[target.t] : undefined;
     if (type !== undefined && PURE_BUILTIN_METHODS.get(type)?.has(attr)) {
       this.excusedCalls.set(c, undefined);
       return true;
@@ -838,6 +845,58 @@ export class PickleAnalyst implements MachineObserver {
     if (!compiled || !PATTERN_METHODS.has(attr)) return false;
     this.excusedCalls.set(c, { name: `re.Pattern.${attr}`, entry: { kind: "function", lib: "python", notCalled: true } });
     return true;
+  }
+
+  /**
+   * Values that denied callables make for a model to keep, never to call at load: type hints
+   * (`typing.List[int]` pickles as `operator.getitem(typing.List, int)`, `list[int]` as
+   * `types.GenericAlias(list, (int,))`, `int | None` as `functools.reduce(operator.or_, (int,
+   * NoneType))`) and key functions (`operator.itemgetter(1)`, `attrgetter("name")`). Excused only on
+   * arguments that make nothing else: hints of allowlisted classes and constants, keys that are
+   * constants, attribute names without underscores. Calling one at load is MG101 (a hint's call
+   * constructs its origin; a getter's fetches by name).
+   */
+  private storedValue(name: string, c: CallResult): boolean {
+    const args = positional(c);
+    if (c.kind !== "REDUCE" || args === undefined) return false;
+    let made: string | undefined;
+    if (name === "operator.getitem" || name === "_operator.getitem") {
+      const [form, params] = args;
+      const typing = isSym(form) && form.t === "global" && TYPING_MODULES.has(form.module) && this.classOf(form)?.isClass === true;
+      if (args.length === 2 && typing && this.isHint(params!)) made = `${importedName(form)}[…]`;
+    } else if (name === "types.GenericAlias") {
+      const [origin, params] = args;
+      if (args.length === 2 && isSym(origin) && origin.t === "global" && GENERIC_ORIGINS.has(importedName(origin)) && this.isHint(params!)) made = `${importedName(origin)}[…]`;
+    } else if (name === "functools.reduce" || name === "_functools.reduce") {
+      const [or, types] = args;
+      const union = isSym(or) && or.t === "global" && OR.has(importedName(or)) && isSym(types) && types.t === "tuple" && types.items.length >= 2;
+      if (args.length === 2 && union && this.isHint(types)) made = "a union of types";
+    } else if (name === "operator.itemgetter" || name === "_operator.itemgetter") {
+      if (args.length > 0 && args.every((k) => isPlain(k))) made = "operator.itemgetter(…)";
+    } else if (name === "operator.attrgetter" || name === "_operator.attrgetter") {
+      if (args.length > 0 && args.every((a) => typeof a === "string" && PUBLIC_ATTRIBUTE_PATH.test(a))) made = "operator.attrgetter(…)";
+    }
+    if (made === undefined) return false;
+    this.excusedCalls.set(c, { name: made, entry: STORED_ONLY });
+    this.keptValues.add(c);
+    return true;
+  }
+
+  /** Whether `v` can be a type hint's parameter that makes nothing: an allowlisted class, a constant, NoneType, a hint, or a tuple or list of them. */
+  private isHint(v: Value, depth = 4): boolean {
+    if (!isSym(v)) return true;
+    switch (v.t) {
+      case "global":
+        return this.classOf(v) !== undefined;
+      case "call":
+        // type(None): CPython pickles NoneType so (typeOfConstant excuses only that and constants' types).
+        return this.keptValues.has(v) || (this.excusedCalls.has(v) && isSym(v.fn) && v.fn.t === "global" && importedName(v.fn) === "builtins.type");
+      case "tuple":
+      case "list":
+        return depth > 0 && v.items.length <= MAX_HINT_PARAMETERS && (v.t === "tuple" || v.items.length === v.n) && v.items.every((x) => this.isHint(x, depth - 1));
+      default:
+        return false;
+    }
   }
 
   /**
@@ -1344,6 +1403,30 @@ const PURE_BUILTIN_METHODS: ReadonlyMap<string, ReadonlySet<string>> = new Map(
     slice: "indices",
   }).map(([type, methods]) => [`builtins.${type}`, new Set(methods.split(" "))]),
 );
+
+/** Callables that make type hints or key functions (see storedValue), by their unqualified names. */
+const HINT_MAKERS: ReadonlySet<string> = new Set(["getitem", "GenericAlias", "reduce"]);
+const GETTERS: ReadonlySet<string> = new Set(["itemgetter", "attrgetter"]);
+const TYPING_MODULES: ReadonlySet<string> = new Set(["typing", "typing_extensions"]);
+/**
+ * Origins of builtin generics a hint may name. A GenericAlias answers attribute lookups with its
+ * origin's, so APPEND(S) on one calls the origin's extend unbound: only types whose methods refuse
+ * a foreign self.
+ */
+const GENERIC_ORIGINS: ReadonlySet<string> = new Set([
+  ...["list", "dict", "tuple", "set", "frozenset"].map((t) => `builtins.${t}`),
+  ...["OrderedDict", "defaultdict", "deque", "Counter"].map((t) => `collections.${t}`),
+]);
+const OR: ReadonlySet<string> = new Set(["operator.or_", "_operator.or_"]);
+/** attrgetter's dotted names: no underscore-led part, so no `__globals__` or `__class__` walk. */
+const PUBLIC_ATTRIBUTE_PATH = /^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_]*)*$/;
+/** Parameters a hint may list (`Tuple[int, str]`, a union's members); more is not a hint a model keeps. */
+const MAX_HINT_PARAMETERS = 64;
+/** What storedValue excuses: a value to keep, reported if called at load. */
+const STORED_ONLY: AllowEntry = { kind: "function", lib: "python", notCalled: true };
+
+/** The builtin type of a value the machine makes, for methods bound to it (`{...}.get`, which models keep as key functions). */
+const BOUND_TYPES: Partial<Record<Sym["t"], string>> = { bytes: "builtins.bytes", tuple: "builtins.tuple", list: "builtins.list", dict: "builtins.dict" };
 
 /** re.Pattern's methods that only match (not sub and subn, which call a replacement they are given). */
 const PATTERN_METHODS: ReadonlySet<string> = new Set(["search", "match", "fullmatch", "finditer", "findall", "split", "scanner"]);
