@@ -624,3 +624,33 @@ describe("library values a fourth precision measurement found blocked (exact mod
     assert.ok(image.rules().includes("MG102"), JSON.stringify(image.reports));
   });
 });
+
+describe("slot state set with setattr (a fourteenth red team round)", () => {
+  // torch.utils.backcompat.Warning(setter, getter): its `enabled` property setter calls setter(value).
+  const warning = (callee: Buffer): Buffer => reduce(global("torch.utils.backcompat", "Warning"), assemble(callee, OP.NONE, OP.TUPLE2));
+  const slots = (value: Buffer): Buffer => assemble(OP.NONE, OP.EMPTY_DICT, str("enabled"), value, OP.SETITEM, OP.TUPLE2, OP.BUILD);
+
+  test("an object holding a name whose call must be seen, given slot state, is MG107: a property setter may call it with the value", async () => {
+    const cases: [string, Buffer, Buffer][] = [
+      ["opens a file", global("dateutil.tz.tz", "tzfile"), str("/tmp/fifo")],
+      ["a torch module class", global("torch.nn.modules.normalization", "LayerNorm"), assemble(OP.BININT, Buffer.from([0, 0xe1, 0xf5, 0x05]))],
+      ["allocates by the integers", global("igraph", "Graph"), assemble(OP.BININT, Buffer.from([0, 0xc2, 0xeb, 0x0b]))],
+      ["calls or constructs what it is given", global("copyreg", "_reconstructor"), assemble(OP.NONE)],
+    ];
+    for (const [why, callee, value] of cases) {
+      const found = messages(await scan(assemble(OP.PROTO, 2, warning(callee), slots(value), OP.STOP)), "MG107");
+      assert.ok(found.some((m) => m.includes("slot state") && m.includes(why)), `${why}: ${JSON.stringify(found)}`);
+    }
+    // Given by an earlier BUILD's dict state instead of the constructor.
+    const planted = assemble(NAMESPACE, OP.EMPTY_DICT, str("setter"), global("dateutil.tz.tz", "tzfile"), OP.SETITEM, OP.BUILD, slots(str("/tmp/fifo")));
+    assert.ok(messages(await scan(assemble(OP.PROTO, 2, planted, OP.STOP)), "MG107").some((m) => m.includes("slot state")));
+  });
+
+  test("slot state on an object holding only data or plain allowlisted names, and a held name without slot state, pass", async () => {
+    const quiet = async (bytes: Buffer): Promise<void> => assert.deepEqual(messages(await scan(assemble(OP.PROTO, 2, bytes, OP.STOP)), "MG107"), []);
+    await quiet(assemble(warning(global("builtins", "int")), slots(str("1"))));
+    await quiet(assemble(NAMESPACE, OP.EMPTY_DICT, str("dtype"), global("torch", "float32"), OP.SETITEM, slots(assemble(OP.NONE))));
+    await quiet(warning(global("dateutil.tz.tz", "tzfile")));
+    await quiet(assemble(warning(global("dateutil.tz.tz", "tzfile")), OP.NONE, OP.EMPTY_DICT, OP.TUPLE2, OP.BUILD));
+  });
+});

@@ -106,6 +106,8 @@ export class PickleAnalyst implements MachineObserver {
    * Calls a convention excused (getattr of an allowlisted method, an enum member or a builtin type's
    * method): their results are safe to invoke; an allowlisted method's entry says how it treats its arguments.
    */
+  /** The states BUILD gave each object so far (a few), for what slot state may call (see slotState). */
+  private readonly statesOf = new WeakMap<CallResult, Value[]>();
   /** Type hints and key functions storedValue excused (a hint may be a further hint's parameter). */
   private readonly keptValues = new WeakSet<CallResult>();
   private readonly excusedCalls = new WeakMap<CallResult, { name: string; entry: AllowEntry } | undefined>();
@@ -236,6 +238,7 @@ export class PickleAnalyst implements MachineObserver {
     }
     this.checkState(state, "BUILD sets", at, state);
     this.stateCalls(target, state, at);
+    this.slotState(target, state, at);
     // __setstate__ gets the whole state, tuples too (a partial's bound arguments): it may call what it holds.
     this.neverCalledIn(state, "BUILD hands __setstate__", at, state);
     // ... and may draw what it holds (random.Random's reads its internal state through a generator).
@@ -848,6 +851,56 @@ export class PickleAnalyst implements MachineObserver {
   }
 
   /**
+   * BUILD's slot state (the second item of a `(dict, slots)` state) is set with setattr, which runs
+   * the class's `__setattr__` and property setters: code the allowlist's screen reads for what it
+   * reaches, not for which of the object's own attributes it calls (torch.utils.backcompat.Warning's
+   * `enabled` setter calls the `setter` it was made with, on the value). So an object given slot
+   * state must not hold, in its arguments or states, a name whose call the scanner needs to see.
+   */
+  private slotState(target: Value, state: Value, at: number): void {
+    if (!isSym(target) || target.t !== "call") return;
+    const states = this.statesOf.get(target) ?? [];
+    if (states.length < MAX_KEPT_STATES) this.statesOf.set(target, [...states, state]);
+    const slots = isSym(state) && state.t === "tuple" && state.items.length === 2 ? state.items[1] : undefined;
+    if (slots === undefined || slots === null || (isSym(slots) && slots.t === "dict" && slots.n === 0)) return;
+    const { args, keywords } = madeWith(target);
+    for (const held of [...(args ?? []), keywords ?? null, ...states, state]) {
+      const found = this.unseenCallee(held, 3);
+      if (found === undefined) continue;
+      this.report("MG107", `BUILD sets slot state on ${describe(target)} with setattr, which runs its class's property setters and __setattr__; the object holds ${found}, which they may call with a value the scanner never sees`, { offset: at, evidence: describe(state) });
+      return;
+    }
+  }
+
+  /** A name in `v` (containers searched `depth` deep) whose call must be seen to be judged, and why; see slotState. */
+  private unseenCallee(v: Value | undefined, depth: number): string | undefined {
+    if (!isSym(v)) return undefined;
+    switch (v.t) {
+      case "global": {
+        const j = this.judgementOf(v);
+        const e = j.kind === "allow" ? j.entry : undefined;
+        if (j.kind !== "allow") return `${qualifiedName(v)}, which is not allowlisted`;
+        if (!e) return undefined;
+        const why = e.notCalled ? "allowlisted never to be called at load" : e.module ? "a torch module class" : e.opens !== undefined ? "which opens a file it is given" : e.sizes ? "which allocates by the integers it is given" : isCarrier(e) ? "which calls or constructs what it is given" : undefined;
+        return why && `${qualifiedName(v)}, ${why}`;
+      }
+      case "call": {
+        const kept = this.excusedCalls.get(v);
+        if (kept?.entry.notCalled) return `${kept.name}, allowlisted never to be called at load`;
+        return this.holds(v) ? `${describe(v)}, which calls what it holds` : undefined;
+      }
+      case "tuple":
+      case "list":
+      case "set":
+        return depth > 0 ? firstDefined(v.items, (x) => this.unseenCallee(x, depth - 1)) : undefined;
+      case "dict":
+        return depth > 0 ? firstDefined(v.kv, (x) => this.unseenCallee(x, depth - 1)) : undefined;
+      default:
+        return undefined;
+    }
+  }
+
+  /**
    * Values that denied callables make for a model to keep, never to call at load: type hints
    * (`typing.List[int]` pickles as `operator.getitem(typing.List, int)`, `list[int]` as
    * `types.GenericAlias(list, (int,))`, `int | None` as `functools.reduce(operator.or_, (int,
@@ -1403,6 +1456,17 @@ const PURE_BUILTIN_METHODS: ReadonlyMap<string, ReadonlySet<string>> = new Map(
     slice: "indices",
   }).map(([type, methods]) => [`builtins.${type}`, new Set(methods.split(" "))]),
 );
+
+/** States kept per object for slotState: pickles give an object one BUILD. */
+const MAX_KEPT_STATES = 4;
+
+function firstDefined<T>(items: readonly Value[], f: (v: Value) => T | undefined): T | undefined {
+  for (const x of items) {
+    const r = f(x);
+    if (r !== undefined) return r;
+  }
+  return undefined;
+}
 
 /** Callables that make type hints or key functions (see storedValue), by their unqualified names. */
 const HINT_MAKERS: ReadonlySet<string> = new Set(["getitem", "GenericAlias", "reduce"]);
