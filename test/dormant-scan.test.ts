@@ -103,3 +103,38 @@ test("a constant that hides a payload past the decoding bound is reported, not p
   const found = await findings("bound.pkl", bytes);
   assert.ok(found.some((f) => /^MG111 .*may hide a pickle/.test(f)), JSON.stringify(found));
 });
+
+test("a pickle decoded at load from constants by pure text calls is found in what they compute", async () => {
+  const fetched = (owner: Buffer, method: string): Buffer => assemble(global("builtins", "getattr"), owner, str(method), OP.TUPLE2, OP.REDUCE);
+  const call = (fn: Buffer, ...args: Buffer[]): Buffer => assemble(fn, OP.MARK, ...args, OP.TUPLE, OP.REDUCE);
+  const bytesType = global("builtins", "bytes");
+  const key = 0x5a;
+  const table = Buffer.from(Array.from({ length: 256 }, (_, i) => i ^ key));
+  const xored = Buffer.from(PAYLOAD.map((b) => b ^ key));
+  const rot13 = PAYLOAD.toString("base64").replace(/[A-Za-z]/g, (c) => String.fromCharCode(((c.charCodeAt(0) - (c <= "Z" ? 65 : 97) + 13) % 26) + (c <= "Z" ? 65 : 97)));
+  const half = PAYLOAD.length >> 1;
+  const n = BigInt(`0x${PAYLOAD.toString("hex")}`);
+  // LONG4 is little-endian two's complement: a zero byte keeps the top bit (PROTO's 0x80) positive.
+  const nBytes = Buffer.concat([Buffer.from(n.toString(16).padStart(PAYLOAD.length * 2, "0"), "hex").reverse(), Buffer.from([0])]);
+  const cases: [string, Buffer][] = [
+    ["bytes.translate undoing an XOR", call(fetched(bytesType, "translate"), binbytes(xored), binbytes(table))],
+    ["_codecs.encode rot13 of base64 text", call(global("_codecs", "encode"), binunicode(rot13), str("rot13"))],
+    ["b''.join of split parts", call(fetched(binbytes(Buffer.alloc(0)), "join"), assemble(OP.MARK, binbytes(PAYLOAD.subarray(0, half)), binbytes(PAYLOAD.subarray(half)), OP.LIST))],
+    ["bytes.fromhex, then translate", call(fetched(bytesType, "translate"), call(fetched(bytesType, "fromhex"), binunicode(xored.toString("hex"))), binbytes(table))],
+    ["int.to_bytes", call(fetched(global("builtins", "int"), "to_bytes"), assemble(OP.LONG4, u32(nBytes.length), nBytes), assemble(OP.BININT, u32(PAYLOAD.length)), str("big"))],
+    ["str.swapcase of swapped base64", call(fetched(global("builtins", "str"), "swapcase"), binunicode(PAYLOAD.toString("base64").replace(/[A-Za-z]/g, (c) => (c <= "Z" ? c.toLowerCase() : c.toUpperCase()))))],
+  ];
+  for (const [what, computed] of cases) {
+    const found = await findings("computed.pkl", assemble(OP.PROTO, 2, OP.EMPTY_DICT, str("meta"), computed, OP.SETITEM, OP.STOP));
+    assert.ok(found.some((f) => /^MG100 <pickle hidden in text computed at load @\d+ \([^)]*\)> .*posix\.system/.test(f)), `${what}: ${JSON.stringify(found)}`);
+  }
+  // The same calls on text that hides nothing stay quiet.
+  const quiet = await findings("computed-quiet.pkl", assemble(OP.PROTO, 2, call(fetched(bytesType, "translate"), binbytes(Buffer.from("hello world, nothing here")), binbytes(table)), OP.STOP));
+  assert.deepEqual(quiet.filter((f) => /computed at load/.test(f)), []);
+});
+
+test("hex with whitespace between pairs (bytes.fromhex reads it) is decoded", async () => {
+  const spaced = [...PAYLOAD].map((b) => b.toString(16).toUpperCase().padStart(2, "0")).join(" ");
+  const found = await findings("hex-spaced.pkl", assemble(OP.PROTO, 4, OP.EMPTY_DICT, str("meta"), binunicode(spaced), OP.SETITEM, OP.STOP));
+  assert.ok(found.some((f) => /^MG100 <pickle hidden in a constant @\d+ \(hex\)> .*posix\.system/.test(f)), JSON.stringify(found));
+});

@@ -84,7 +84,7 @@ export async function scanPickle(source: ByteSource, ctx: ScanContext, options: 
   for (const { call, message } of await deferredProblems(analyst.deferredStructures, (at, n) => source.read(at, n))) {
     ctx.report("MG124", `pickled ${message}`, { offset: call.at, evidence: describe(call) });
   }
-  await scanDormant(source, constants, analyst.nested, ctx);
+  await scanDormant(source, constants, analyst, ctx);
   if (hiddenAt !== undefined) await scanAfterJunk(source, hiddenAt, ctx);
   return result;
 }
@@ -115,9 +115,9 @@ async function scanAfterJunk(source: ByteSource, from: number, ctx: ScanContext)
  * for one `pickle.loads` in model code, are scanned as nested members and reported by what they do.
  * Constants too long to buffer are read back when their first bytes can begin a payload.
  */
-async function scanDormant(source: ByteSource, constants: ConstantLog, nested: readonly NestedPayload[], ctx: ScanContext): Promise<void> {
+async function scanDormant(source: ByteSource, constants: ConstantLog, analyst: PickleAnalyst, ctx: ScanContext): Promise<void> {
   // A constant handed to a nested deserializer was scanned as that call's payload already.
-  const handed = nested.flatMap((n) => (n.payload.t === "bytes" ? [Buffer.from(n.payload.data)] : []));
+  const handed = analyst.nested.flatMap((n) => (n.payload.t === "bytes" ? [Buffer.from(n.payload.data)] : []));
   const found = [...constants.found];
   for (const u of constants.unread) {
     if (!mayHide(await source.read(u.at, Math.min(u.len, HEAD)), u.len, u.utf8)) continue;
@@ -128,13 +128,18 @@ async function scanDormant(source: ByteSource, constants: ConstantLog, nested: r
     const bytes = await source.read(u.at, u.len);
     for (const f of dormantPayloads(u.utf8 ? Buffer.from(bytes).toString("utf8") : bytes)) found.push({ at: u.at, found: f });
   }
-  for (const { at, found: f } of found) {
+  const computed = analyst.computed.map((c) => ({ ...c, computed: true }));
+  // A payload one fold found is found again by the folds that take it further: scanned once.
+  const scanned: Uint8Array[] = [];
+  for (const { at, found: f, computed: atLoad } of [...found.map((c) => ({ ...c, computed: false })), ...computed]) {
     if (f.kind === "limit") {
       ctx.report("MG111", f.reason, { offset: at, evidence: `encoding ${f.encoding}` });
       continue;
     }
     if (f.encoding === "raw" && handed.some((h) => h.equals(f.bytes))) continue;
-    const name = `<pickle hidden in a constant @${at} (${f.encoding})>`;
+    if (scanned.some((s) => Buffer.from(s).equals(f.bytes))) continue;
+    scanned.push(f.bytes);
+    const name = atLoad ? `<pickle hidden in text computed at load @${at} (${f.encoding})>` : `<pickle hidden in a constant @${at} (${f.encoding})>`;
     await ctx.scanMember(name, new BufferSource(name, f.bytes), f.kind === "pickle" ? "pickle" : undefined);
   }
   if (constants.dropped > 0) {

@@ -11,9 +11,11 @@ import type { RuleId } from "../rules/catalogue.js";
 import type { BuildDirective, IssueKind, MachineObserver, StreamOutcome } from "./machine.js";
 import { importedName, judge, qualified, type JudgeOptions, type Judgement } from "./judge.js";
 import { joblibDirective, isJoblibWrapper } from "./joblib.js";
+import { dormantPayloads, type Dormant } from "./dormant.js";
+import { foldCodecsEncode, foldMethod, type Arg, type Text } from "./folding.js";
 import { RECONSTRUCTORS, StructureFacts, checksCall } from "./structures.js";
 import { stateProblem, type StateGuard } from "./stateGuards.js";
-import { MAX_WALKED_ITEMS, UNKNOWN_SIZE, codecName, encodedSize, hugeDecimalExponent, pastTenExponent, sizeValue, textMethod, textSize, walkedItems } from "./madeSizes.js";
+import { MAX_WALKED_ITEMS, UNKNOWN_SIZE, codecName, encodedSize, fetchedFrom, hugeDecimalExponent, pastTenExponent, receiverOf, sizeValue, textMethod, textSize, walkedItems } from "./madeSizes.js";
 import {
   FORGOTTEN,
   reachesForgotten,
@@ -21,6 +23,7 @@ import {
   emptyDict,
   tuple,
   bytesPayloads,
+  codecsEncoded,
   describe,
   dictGet,
   heldNeverCalled,
@@ -112,6 +115,12 @@ export class PickleAnalyst implements MachineObserver {
   private readonly keptValues = new WeakSet<CallResult>();
   private readonly excusedCalls = new WeakMap<CallResult, { name: string; entry: AllowEntry } | undefined>();
   readonly nested: NestedPayload[] = [];
+  /** Second stages found in text the pickle computes at load from constants (see folding.ts), for the caller to scan. */
+  readonly computed: { at: number; found: Dormant }[] = [];
+  /** What each folded call computes, for calls that take it further. */
+  private readonly folded = new WeakMap<CallResult, Text>();
+  /** Characters and bytes folded so far in this file (bounded by LIMITS.dormantMaxInput). */
+  private foldedSize = 0;
   /** Structures whose check waits for bytes skipped unread, read back by the format once the streams are done. */
   readonly deferredStructures = this.structures.deferred;
   /** Names carrier objects (partials, wrapped hooks) hold to call when they are called (see invoked). */
@@ -264,6 +273,11 @@ export class PickleAnalyst implements MachineObserver {
     }
     const text = textMethod(c);
     const made = text !== undefined ? textSize(c) : 0;
+    if (made <= LIMITS.dormantMaxInput && isSym(c.fn) && c.fn.t === "call") {
+      const type = fetchedFrom(c.fn);
+      const name = isSym(c.fn.args) && c.fn.args.t === "tuple" ? c.fn.args.items[1] : undefined;
+      if (type !== undefined && typeof name === "string") this.fold(c, (args) => foldMethod(type, name, args), [...receiverOf(c), ...(positional(c) ?? [])]);
+    }
     // str.encode(text, codec) is _codecs.encode(text, codec), quadratic codecs and all (and decode runs them backwards).
     const coded = text === "encode" || text === "decode" ? allocationOf("_codecs.encode", positional(c) ?? []) : undefined;
     const bomb = hugeIn(c.args) ?? coded ?? (made > MAX_ALLOCATION ? ` and makes up to ${made} characters or bytes at load time` : undefined);
@@ -438,6 +452,11 @@ export class PickleAnalyst implements MachineObserver {
       }
     }
     if (u.rebuildsTensor) this.hooks.onTensorRebuild?.(name, c);
+    // Protocols 0-2 write every bytes object as _codecs.encode(text, "latin1"): those are constants, examined as such.
+    if (name === "_codecs.encode" && j.kind === "allow") {
+      const args = positional(c) ?? [];
+      if (typeof args[1] !== "string" || codecName(args[1]) !== "latin_1") this.fold(c, foldCodecsEncode, args);
+    }
     if ((j.kind === "deny" || j.kind === "walk") && j.entry?.nested) {
       for (const payload of bytesPayloads(c.args)) {
         if (payload.t === "bytes" ? payload.data.length > 0 : payload.len <= LIMITS.pickleMaxNestedPayload) {
@@ -848,6 +867,59 @@ export class PickleAnalyst implements MachineObserver {
     if (!compiled || !PATTERN_METHODS.has(attr)) return false;
     this.excusedCalls.set(c, { name: `re.Pattern.${attr}`, entry: { kind: "function", lib: "python", notCalled: true } });
     return true;
+  }
+
+  /**
+   * Computes what a pure text call makes from constants (or from what earlier folds made) and looks
+   * for a second stage in it: a payload a model's code would pickle.loads later, decoded at load.
+   */
+  private fold(c: CallResult, compute: (args: readonly Arg[]) => Text | undefined, values: readonly Value[]): void {
+    if (this.foldedSize > LIMITS.dormantMaxInput) return;
+    const args: Arg[] = [];
+    for (const v of values) {
+      const a = this.argOf(v, 2);
+      if (a === undefined) return;
+      args.push(a);
+    }
+    const text = compute(args);
+    if (text === undefined) return;
+    this.foldedSize += text.length;
+    if (this.foldedSize > LIMITS.dormantMaxInput) {
+      this.report("MG111", `text computed at load from constants passed ${LIMITS.dormantMaxInput} characters and bytes; the rest was not examined for a hidden pickle`, { offset: c.at, evidence: describe(c) });
+      return;
+    }
+    this.folded.set(c, text);
+    for (const found of dormantPayloads(text)) this.computed.push({ at: c.at, found });
+  }
+
+  /** A value as folding reads it: constants, what earlier folds made, and sequences and str.translate tables of them. */
+  private argOf(v: Value, depth: number): Arg | undefined {
+    if (!isSym(v)) return v;
+    switch (v.t) {
+      case "bytes":
+        return v.data;
+      case "call":
+        return this.folded.get(v) ?? codecsEncoded(v)?.data;
+      case "tuple":
+      case "list": {
+        if (depth === 0 || (v.t === "list" && v.n !== v.items.length)) return undefined;
+        const items = v.items.map((x) => this.argOf(x, depth - 1));
+        return items.includes(undefined) ? undefined : (items as Arg[]);
+      }
+      case "dict": {
+        if (depth === 0 || v.n * 2 !== v.kv.length) return undefined;
+        const table = new Map<number, Arg>();
+        for (let i = 0; i < v.kv.length; i += 2) {
+          const key = v.kv[i];
+          const value = this.argOf(v.kv[i + 1]!, depth - 1);
+          if (typeof key !== "number" || value === undefined) return undefined;
+          table.set(key, value);
+        }
+        return table;
+      }
+      default:
+        return undefined;
+    }
   }
 
   /**

@@ -437,15 +437,17 @@ function probeBase64(at: At): number {
   return probeBits(at, BASE64, 6, PROBE_CHARS, true);
 }
 
-/** Decodes the first PROBE_CHARS hex digits into PROBE; 0 on any other character. */
+/** Decodes the first PROBE_CHARS hex digits into PROBE (whitespace between pairs skipped); 0 on any other character. */
 function probeHex(at: At): number {
-  for (let i = 0; i < PROBE_CHARS; i += 2) {
-    const hi = at(i);
-    const lo = at(i + 1);
+  // bytes.fromhex skips whitespace between pairs ("80 04 63 ..."), not inside one.
+  for (let i = 0, j = 0; i < PROBE_CHARS >> 1; i++, j += 2) {
+    while (isSpace(at(j))) j++;
+    const hi = at(j);
+    const lo = at(j + 1);
     const h = hi < 0 || hi > 255 ? -1 : HEX[hi]!;
     const l = lo < 0 || lo > 255 ? -1 : HEX[lo]!;
     if (h < 0 || l < 0) return 0;
-    PROBE[i >> 1] = (h << 4) | l;
+    PROBE[i] = (h << 4) | l;
   }
   return PROBE_CHARS >> 1;
 }

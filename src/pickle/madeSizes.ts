@@ -103,7 +103,7 @@ function scalarBytes(data: Value | undefined): Uint8Array | undefined {
 }
 
 /** The builtin type a getattr call fetches a method of (`getattr(str, "count")`), or undefined. */
-function fetchedFrom(fn: CallResult): string | undefined {
+export function fetchedFrom(fn: CallResult): string | undefined {
   if (!isSym(fn.fn) || fn.fn.t !== "global" || importedName(fn.fn) !== "builtins.getattr" || !isSym(fn.args) || fn.args.t !== "tuple") return undefined;
   const [owner, name] = fn.args.items;
   if (typeof name !== "string") return undefined;
@@ -116,7 +116,7 @@ function fetchedFrom(fn: CallResult): string | undefined {
 }
 
 /** The constant a fetched method is bound to (`" ".join`'s " "), which the call reads as its first argument. */
-function receiverOf(c: CallResult): Value[] {
+export function receiverOf(c: CallResult): Value[] {
   const fn = c.fn;
   if (!isSym(fn) || fn.t !== "call" || !isSym(fn.args) || fn.args.t !== "tuple") return [];
   const owner = fn.args.items[0];
