@@ -24,6 +24,7 @@ const CURATED_OVER_DENY = new Set([
   "types.SimpleNamespace",
   "http.HTTPStatus",
   "dill._dill._create_array",
+  "inspect._ParameterKind",
   ...PURE_OPERATORS,
 ]);
 

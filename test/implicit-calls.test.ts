@@ -650,7 +650,45 @@ describe("slot state set with setattr (a fourteenth red team round)", () => {
     const quiet = async (bytes: Buffer): Promise<void> => assert.deepEqual(messages(await scan(assemble(OP.PROTO, 2, bytes, OP.STOP)), "MG107"), []);
     await quiet(assemble(warning(global("builtins", "int")), slots(str("1"))));
     await quiet(assemble(NAMESPACE, OP.EMPTY_DICT, str("dtype"), global("torch", "float32"), OP.SETITEM, slots(assemble(OP.NONE))));
-    await quiet(warning(global("dateutil.tz.tz", "tzfile")));
-    await quiet(assemble(warning(global("dateutil.tz.tz", "tzfile")), OP.NONE, OP.EMPTY_DICT, OP.TUPLE2, OP.BUILD));
+    await quiet(assemble(NAMESPACE, OP.EMPTY_DICT, str("zone"), global("dateutil.tz.tz", "tzfile"), OP.SETITEM, OP.BUILD));
+    await quiet(assemble(NAMESPACE, OP.EMPTY_DICT, str("zone"), global("dateutil.tz.tz", "tzfile"), OP.SETITEM, OP.NONE, OP.EMPTY_DICT, OP.TUPLE2, OP.BUILD));
+  });
+});
+
+describe("a callback an allowlisted class is given but its entry does not describe (a fourteenth red team round)", () => {
+  const tzfile = global("dateutil.tz.tz", "tzfile");
+  const path = assemble(OP.EMPTY_DICT, str("/tmp/fifo"), OP.BININT1, 1, OP.SETITEM);
+  test("networkx's FilterAtlas (its iterator calls NODE_OK on every key) and WeakIdKeyDictionary (its __setitem__ calls ref_type) given a class whose call must be seen: MG107", async () => {
+    const cases: [string, Buffer][] = [
+      ["FilterAtlas, tzfile", reduce(global("networkx.classes.coreviews", "FilterAtlas"), assemble(path, tzfile, OP.TUPLE2))],
+      ["FilterAtlas, LayerNorm", reduce(global("networkx.classes.coreviews", "FilterAtlas"), assemble(path, global("torch.nn.modules.normalization", "LayerNorm"), OP.TUPLE2))],
+      ["FilterAtlas, pyproj CRS", reduce(global("networkx.classes.coreviews", "FilterAtlas"), assemble(path, global("pyproj.crs.crs", "CRS"), OP.TUPLE2))],
+      ["FilterAtlas, partial(tzfile)", reduce(global("networkx.classes.coreviews", "FilterAtlas"), assemble(path, reduce(global("functools", "partial"), assemble(tzfile, OP.TUPLE1)), OP.TUPLE2))],
+      ["WeakIdKeyDictionary, tzfile", reduce(global("torch.utils.weak", "WeakIdKeyDictionary"), assemble(OP.NONE, tzfile, OP.TUPLE2))],
+    ];
+    for (const [what, made] of cases) {
+      const found = messages(await scan(assemble(OP.PROTO, 2, global("builtins", "list"), made, OP.TUPLE1, OP.REDUCE, OP.STOP)), "MG107");
+      assert.ok(found.some((m) => m.includes("its allowlist entry does not say what it does with it")), `${what}: ${JSON.stringify(found)}`);
+    }
+  });
+
+  test("a plain class or a function kept in a record stays quiet; a partial of a torch layer is an ordinary object", async () => {
+    const quiet = async (bytes: Buffer): Promise<void> => assert.deepEqual(messages(await scan(assemble(OP.PROTO, 2, bytes, OP.STOP)), "MG107"), []);
+    await quiet(reduce(global("networkx.classes.coreviews", "FilterAtlas"), assemble(path, global("builtins", "bool"), OP.TUPLE2)));
+    await quiet(reduce(global("optuna.samplers._tpe.parzen_estimator", "_ParzenEstimatorParameters"), assemble(OP.MARK, OP.NEWFALSE, OP.NEWTRUE, global("optuna.samplers._tpe.sampler", "default_weights"), OP.TUPLE)));
+    await quiet(reduce(global("functools", "partial"), assemble(global("torch.nn.modules.normalization", "LayerNorm"), OP.TUPLE1)));
+  });
+});
+
+describe("text skipped unread (past 64 KiB) given to a check that reads it fails closed (a fourteenth red team round)", () => {
+  const long = (text: string): Buffer => assemble(OP.BINUNICODE, Buffer.from(Uint32Array.of(Buffer.byteLength(text)).buffer), text);
+  const padded = " ".repeat(LIMITS.pickleMaxInlineConstant + 10);
+  test("Fraction's exponent, punycode's quadratic time and a PROJ definition's files", async () => {
+    const fraction = await scan(assemble(OP.PROTO, 2, reduce(global("fractions", "Fraction"), assemble(long(`${padded}1e200000000`), OP.TUPLE1)), OP.STOP));
+    assert.ok(messages(fraction, "MG109").some((m) => /skipped unread/.test(m)), JSON.stringify(fraction.reports));
+    const puny = await scan(assemble(OP.PROTO, 2, reduce(global("_codecs", "encode"), assemble(long(`a${padded}`), str("punycode"), OP.TUPLE2)), OP.STOP));
+    assert.ok(messages(puny, "MG109").some((m) => /square of the text's length/.test(m)), JSON.stringify(puny.reports));
+    const proj = await scan(assemble(OP.PROTO, 2, reduce(global("pyproj.crs.crs", "CRS"), assemble(long(`+init=/etc/x:id${padded}`), OP.TUPLE1)), OP.STOP));
+    assert.ok(messages(proj, "MG100").some((m) => /skipped unread/.test(m)), JSON.stringify(proj.reports));
   });
 });

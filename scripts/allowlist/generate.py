@@ -139,8 +139,11 @@ curate("_codecs", "encode", "function",
        "the standard encodings package")
 curate("enum", "Enum", "enum", "base enum; called with one value it only looks up a member")
 curate("typing", "Any", "class", "typing marker; constructing raises TypeError", explain=True)
-curate("typing", "Union Optional List Dict Tuple", "class",
-       "typing special form pickled by name; calling it raises TypeError", explain=True)
+curate("typing", "Union Optional List Dict Tuple Callable Literal Set FrozenSet Type Sequence Mapping Iterable Iterator "
+       "Annotated ClassVar Final", "class", "typing special form pickled by name; calling it raises TypeError", explain=True)
+curate("inspect", "_ParameterKind", "enum",
+       "inspect.Parameter's kind (an IntEnum) kept in signatures; called with one value it only looks up a member", explain=True)
+curate("statistics", "NormalDist", "class", "normal distribution value (its mean and standard deviation)")
 # copyreg's default object protocol.
 curate("copyreg", "_reconstructor", "function",
        "_reconstructor(cls, base, state) runs base.__new__(cls) and, unless base is object, "
@@ -336,6 +339,8 @@ for _module, _name, _why in [
     ("timm.data.readers.reader_image_folder", "ReaderImageFolder",
      "__init__ walks the folder it is given and reads its class_map file"),
     ("open_clip.tokenizer", "SimpleTokenizer", "__init__ reads the gzipped BPE vocabulary file its bpe_path names (gzip.open)"),
+    ("igraph.drawing.cairo.plot", "CairoPlot",
+     "__init__ creates or overwrites the file its target names (cairo's PDF, SVG and PostScript surfaces, native code)"),
     ("timm.data.readers.reader_image_in_tar", "ReaderImageInTar",
      "__init__ globs and opens the tar files under the folder it is given and reads its class_map file"),
     # Found by a sweep of function-local imports, which the screen resolves only for modules already imported.
@@ -618,6 +623,8 @@ _SKLEARN_STORED_FUNCTIONS = {
 }
 for _m, _names in _SKLEARN_STORED_FUNCTIONS.items():
     curate(_m, _names, "function", SKLEARN_STORED_WHY, notCalled=True)
+curate("numpy.linalg", "norm det inv pinv svd eigh eigvalsh qr cholesky solve lstsq matrix_rank slogdet", "function",
+       NUMPY_STORED_WHY, notCalled=True)
 curate("numpy", "amax amin argmax argmin argsort around average clip concatenate cumprod cumsum diff hstack max median min nan_to_num nanmax nanmean nanmedian nanmin nanstd nansum nanvar percentile prod ptp quantile ravel reshape round sort squeeze stack std sum transpose unique var vstack where", "function", NUMPY_STORED_WHY, notCalled=True)
 
 # Bound methods fitted objects store (pickled as getattr(obj, name), the getattr convention): a

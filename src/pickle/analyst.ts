@@ -538,7 +538,11 @@ export class PickleAnalyst implements MachineObserver {
       else if (covers(entry.instantiates, i) && (!isSym(arg) || arg.t !== "call")) this.invoked(arg, "call", name, c, c.args);
       else if (covers(entry.constructs, i)) this.invoked(arg, "construct", name, c, c.args);
       // What a callee does with an argument its entry does not describe is unknown: it may call it (a callback).
-      else this.neverCalledIn(arg, `${name} is given`, c.at, c);
+      else {
+        this.neverCalledIn(arg, `${name} is given`, c.at, c);
+        // A reconstructor's other arguments are its class's, followed on that class's entry (constructedWith).
+        if (!covers(entry.iterates, i) && entry.kind !== "cython" && !INSTANCE_MAKERS.has(name)) this.callbackGiven(name, arg, c);
+      }
       if (walker) this.walked(name, arg, c);
       // Decimal("1e2000000000") is cheap; int(), Fraction(), round() and math.floor() of it compute 10**2000000000.
       const exponent = decimal ? undefined : hugeDecimalExponent(arg);
@@ -666,7 +670,8 @@ export class PickleAnalyst implements MachineObserver {
   private projFiles(name: string, args: Value, c: CallResult): void {
     const file = name.startsWith("pyproj.") ? projFileIn(args) : undefined;
     if (file === undefined) return;
-    this.report("MG100", `${name} is given a PROJ definition that names the file ${JSON.stringify(file)}, which PROJ opens at load (a FIFO hangs the loader)`, {
+    const what = file.startsWith("<") ? `${file.slice(1, -1)}, so the files PROJ opens at load cannot be checked` : `a PROJ definition that names the file ${JSON.stringify(file)}, which PROJ opens at load (a FIFO hangs the loader)`;
+    this.report("MG100", `${name} is given ${what}`, {
       offset: c.at,
       evidence: describe(c),
       severity: "high",
@@ -944,29 +949,47 @@ export class PickleAnalyst implements MachineObserver {
     }
   }
 
-  /** A name in `v` (containers searched `depth` deep) whose call must be seen to be judged, and why; see slotState. */
-  private unseenCallee(v: Value | undefined, depth: number): string | undefined {
+  /**
+   * An argument the callee's entry does not describe may be kept and called later at load: by an
+   * iterator (networkx's FilterAtlas calls its NODE_OK on every key), a `__setitem__`
+   * (WeakIdKeyDictionary's ref_type) or a property setter. A name whose call must be seen is MG107 there.
+   */
+  private callbackGiven(name: string, arg: Value, c: CallResult): void {
+    // Classes only: a function kept in a record (optuna keeps default_weights in a NamedTuple) is data until called,
+    // and one never to be called was judged above (neverCalledIn).
+    const found = this.unseenCallee(arg, 2, false, true);
+    if (found === undefined) return;
+    this.report("MG107", `${name} is given ${found}; its allowlist entry does not say what it does with it, and an iterator, a __setitem__ or a property setter of what it makes may call it with values the scanner never sees`, { offset: c.at, evidence: describe(c) });
+  }
+
+  /**
+   * A name in `v` (containers searched `depth` deep) whose call must be seen to be judged, and why;
+   * see slotState. `unknown`: also names not allowlisted (reported where imported anyway); `classes`:
+   * only allowlisted classes that may be constructed, and carriers (not stored methods: spaCy's
+   * Tokenizer is made with its patterns' bound search and match).
+   */
+  private unseenCallee(v: Value | undefined, depth: number, unknown = true, classes = false): string | undefined {
     if (!isSym(v)) return undefined;
     switch (v.t) {
       case "global": {
         const j = this.judgementOf(v);
         const e = j.kind === "allow" ? j.entry : undefined;
-        if (j.kind !== "allow") return `${qualifiedName(v)}, which is not allowlisted`;
-        if (!e) return undefined;
-        const why = e.notCalled ? "allowlisted never to be called at load" : e.module ? "a torch module class" : e.opens !== undefined ? "which opens a file it is given" : e.sizes ? "which allocates by the integers it is given" : isCarrier(e) ? "which calls or constructs what it is given" : undefined;
+        if (j.kind !== "allow") return unknown ? `${qualifiedName(v)}, which is not allowlisted` : undefined;
+        if (!e || (classes && (e.kind !== "class" || e.notCalled))) return undefined;
+        const why = e.notCalled ? "allowlisted never to be called at load" : e.module ? "a torch module class" : e.opens !== undefined ? "which opens a file it is given" : e.sizes ? "which allocates by the integers it is given" : isCarrier(e) ? "which calls or constructs what it is given" : importedName(v).startsWith("pyproj.") ? "which opens the files a PROJ definition names" : undefined;
         return why && `${qualifiedName(v)}, ${why}`;
       }
       case "call": {
-        const kept = this.excusedCalls.get(v);
+        const kept = classes ? undefined : this.excusedCalls.get(v);
         if (kept?.entry.notCalled) return `${kept.name}, allowlisted never to be called at load`;
         return this.holds(v) ? `${describe(v)}, which calls what it holds` : undefined;
       }
       case "tuple":
       case "list":
       case "set":
-        return depth > 0 ? firstDefined(v.items, (x) => this.unseenCallee(x, depth - 1)) : undefined;
+        return depth > 0 ? firstDefined(v.items, (x) => this.unseenCallee(x, depth - 1, unknown, classes)) : undefined;
       case "dict":
-        return depth > 0 ? firstDefined(v.kv, (x) => this.unseenCallee(x, depth - 1)) : undefined;
+        return depth > 0 ? firstDefined(v.kv, (x) => this.unseenCallee(x, depth - 1, unknown, classes)) : undefined;
       default:
         return undefined;
     }
@@ -1650,6 +1673,8 @@ function allocationOf(name: string, args: readonly Value[]): string | undefined 
   // Sizes one by one, or as one tuple (a torch.Size); data (a list, bytes) is not a size.
   if (SIZED_TORCH_TYPES.has(name)) return args.length === 1 ? shapeBomb(args[0]) : sizesBomb(args);
   if (FRACTIONS.has(name)) {
+    // Text too long to keep was skipped unread: its exponent cannot be read, so it cannot be bounded.
+    if (isSym(args[0]) && args[0].t === "bigstr") return ` is given ${args[0].len} characters the scanner skipped unread: the power of ten they may ask for cannot be bounded`;
     const exponent = typeof args[0] === "string" ? FRACTION_EXPONENT.exec(args[0])?.[1] : undefined;
     return pastTenExponent(exponent) ? `(${describe(args[0]!)}) computes 10**${exponent} at load time` : undefined;
   }
@@ -1666,8 +1691,9 @@ function allocationOf(name: string, args: readonly Value[]): string | undefined 
     case "_codecs.encode": {
       const codec = typeof args[1] === "string" ? codecName(args[1]) : undefined;
       const text = args[0];
-      if (codec !== undefined && QUADRATIC_CODECS.has(codec) && typeof text === "string" && text.length > MAX_QUADRATIC_TEXT) {
-        return `(${text.length} characters, "${codec}") takes time that grows with the square of the text's length, at load time`;
+      const length = typeof text === "string" ? text.length : isSym(text) && text.t === "bigstr" ? text.len : 0;
+      if (codec !== undefined && QUADRATIC_CODECS.has(codec) && length > MAX_QUADRATIC_TEXT) {
+        return `(${length} characters, "${codec}") takes time that grows with the square of the text's length, at load time`;
       }
       // Hex doubles what it is given: applied 33 times over, one byte is 8 GiB.
       const made = encodedSize(args);
@@ -1712,6 +1738,8 @@ const OUTSIDE_PROJ_DATA = /^(?:[/~\\]|[a-z]:|.*\.\.|[a-z][a-z0-9+.-]*:\/\/)/i;
 
 /** The first file a PROJ definition among `args` (strings, two levels down, dict values included) names outside PROJ's data folders. */
 function projFileIn(args: Value, depth = 2): string | undefined {
+  // A definition too long to keep was skipped unread: what it names cannot be checked.
+  if (isSym(args) && args.t === "bigstr") return `<a definition of ${args.len} characters skipped unread>`;
   if (typeof args === "string") {
     for (const m of args.matchAll(PROJ_FILE_PARAMETERS)) {
       // A grid list is comma-separated, each optional with "@"; an init file is "file:id".
