@@ -392,6 +392,7 @@ describe("harm from allowlisted calls alone (P21)", () => {
       ["timm.data.readers.reader_image_in_tar", "ReaderImageInTar", str("/")],
       ["open_clip.tokenizer", "SimpleTokenizer", str("/etc/passwd")], // gzip.open of the path
       ["igraph.drawing.cairo.plot", "CairoPlot", str("/home/u/report.svg")], // cairo surfaces create the file
+      ["torch", "_TorchCompileWrapper", assemble(str("inductor"), OP.EMPTY_DICT, OP.EMPTY_DICT)], // lookup_backend loads entry points
       // A sweep of function-local imports, which the allowlist's screen resolved only for modules already imported.
       ["torch", "_TorchCompileInductorWrapper", Buffer.alloc(0)], // eval()s the inductor cache's bisect config lines
       ["timm.utils.model_ema", "ModelEma", assemble(OP.NONE, OP.NONE, OP.NONE, str("/tmp/x.pth"))], // torch.load(resume)

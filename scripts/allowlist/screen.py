@@ -735,10 +735,13 @@ def _callee_item(obj, owner, depth: int, path: str):
         return None
     name = f"{mod}.{qual}" if isinstance(qual, str) else mod
     if _stdlib(mod):
+        qualified = _qualified(obj, name)
+        if STDLIB_LOCKS.fullmatch(qualified) or (depth > 0 and STDLIB_HELPER_POOLS.fullmatch(qualified)):
+            return None
         # Not followed. Its name is matched as the call site would have written it (an import under
         # another name hides subprocess.run, os.system or tempfile.mkstemp from the caller's text),
         # and the standard library's modules on the deny lists that are nothing but sinks reject it.
-        r = source_reason(f"{_qualified(obj, name)}(", helper=True)
+        r = source_reason(f"{qualified}(", helper=True)
         if r:
             return ("!", f"{path} {r}")
         top = _OS_ALIASES.get(mod, mod).split(".")
@@ -763,6 +766,14 @@ def _callee_item(obj, owner, depth: int, path: str):
 STDLIB_UTILITIES = {"functools", "inspect", "operator", "_operator", "types", "gc", "codecs", "base64", "platform",
                     "io", "_io", "os", "posix", "nt", "posixpath", "ntpath", "sys", "threading", "_thread",
                     "linecache", "select", "selectors", "importlib", "urllib.parse"}
+
+# Standard-library callees under the deny lists that start no process and run no code, as the text
+# patterns grant too (_writes_modules, HELPER_SKIPS): a lock or a count (tqdm's write lock, made with
+# multiprocessing's RLock), and a helper's thread pool, which runs the helper's own conversions for
+# the length of a call (polars' dict_to_pydf).
+STDLIB_LOCKS = re.compile(r"multiprocessing\.(context\.BaseContext|synchronize)\.(RLock|Lock|cpu_count|current_process)|"
+                          r"multiprocessing\.(synchronize\.)?(RLock|Lock)|multiprocessing\.process\.current_process")
+STDLIB_HELPER_POOLS = re.compile(r"concurrent\.futures\.thread\.ThreadPoolExecutor")
 
 # Areas a load method must not call into at all: they generate, compile or import code (or are the
 # deny list's code loaders), and what they run is past the patterns' reach (TorchScript's compiler is
