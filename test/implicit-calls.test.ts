@@ -122,6 +122,17 @@ describe("a __setstate__ planted for the next BUILD", () => {
     assert.deepEqual(plain.rules(), [], "many plain attributes are not a finding");
   });
 
+  test("a pydantic v2 model's state (its __dict__, fields set, extra and private attributes) passes; a dunder inside any of them is MG106", async () => {
+    const bag = (...kv: Buffer[]): Buffer => assemble(OP.EMPTY_DICT, OP.MARK, ...kv, OP.SETITEMS);
+    const state = (fields: Buffer, extra: Buffer = assemble(OP.NONE)): Buffer =>
+      bag(str("__dict__"), fields, str("__pydantic_extra__"), extra, str("__pydantic_fields_set__"), assemble(OP.EMPTY_SET, OP.MARK, str("lr"), OP.ADDITEMS), str("__pydantic_private__"), assemble(OP.NONE));
+    assert.deepEqual((await scan(restored(state(bag(str("lr"), assemble(OP.BININT1, 1), str("name"), str("run")))))).rules(), []);
+    assert.match(messages(await scan(restored(state(bag(str("__setstate__"), HASH)))), "MG106").join("\n"), /__dict__/);
+    assert.match(messages(await scan(restored(state(bag(str("lr"), assemble(OP.NONE)), bag(str("__class__"), HASH)))), "MG106").join("\n"), /__pydantic_extra__/);
+    // A value that is not an attribute bag (a list) stays a dunder attribute.
+    assert.match(messages(await scan(restored(bag(str("__dict__"), assemble(OP.EMPTY_LIST)))), "MG106").join("\n"), /__dict__/);
+  });
+
   test("a key made at load time (str(b'__setstate__', 'ascii')) is MG106", async () => {
     const key = reduce(global("builtins", "str"), assemble(OP.SHORT_BINBYTES, 12, "__setstate__", str("ascii"), OP.TUPLE2));
     const ctx = await scan(planted(assemble(OP.EMPTY_DICT, key, HASH, OP.SETITEM)));

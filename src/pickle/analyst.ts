@@ -97,6 +97,12 @@ const DOC_KEYS: ReadonlySet<string> = new Set(["__doc__", "__name__", "__qualnam
  * `__networkx_cache__`. Their values are judged as any attribute's are.
  */
 const INERT_KEYS: ReadonlySet<string> = new Set(["__orig_class__", "__networkx_cache__"]);
+/**
+ * pydantic v2 models' state (its __setstate__ sets each as it is; on any other object they are
+ * plain attributes). `__dict__` becomes the instance's dict and pydantic serves the extra and
+ * private ones as attributes: each must be None, a set, or a dict whose keys are all read and none a dunder.
+ */
+const PYDANTIC_KEYS: ReadonlySet<string> = new Set(["__dict__", "__pydantic_extra__", "__pydantic_fields_set__", "__pydantic_private__"]);
 
 export class PickleAnalyst implements MachineObserver {
   private readonly uses = new Map<string, NameUse>();
@@ -1949,6 +1955,18 @@ function pairKeyHidden(x: Value): boolean {
 }
 
 /** Dunder keys in a BUILD state: a dict, or the (dict, slotstate) pair. */
+/** A value PYDANTIC_KEYS may hold: None, a set (the fields set), or a dict of attributes none of which can be __setstate__ or __class__. */
+function attributeBag(v: Value): boolean {
+  if (v === null || (isSym(v) && v.t === "set")) return true;
+  // Keys past the kept sample were plain data (no dunder) unless keyPastSample says otherwise.
+  if (!isSym(v) || v.t !== "dict" || v.keyPastSample) return false;
+  for (let i = 0; i < v.kv.length; i += 2) {
+    const k = v.kv[i];
+    if (typeof k !== "string" || DANGEROUS_STATE_KEY.test(k)) return false;
+  }
+  return true;
+}
+
 function dunderKeys(state: Value | undefined): string[] {
   if (!isSym(state)) return [];
   const keys: string[] = [];
@@ -1961,7 +1979,7 @@ function dunderKeys(state: Value | undefined): string[] {
       if (typeof k !== "string" || k.charCodeAt(0) !== UNDERSCORE || !DANGEROUS_STATE_KEY.test(k)) continue;
       // An instance's documentation (statsmodels results, SciPy frozen distributions keep __doc__ and __name__) changes no behaviour.
       if (DOC_KEYS.has(k) && (v === null || typeof v === "string" || (isSym(v) && v.t === "bigstr"))) continue;
-      if (INERT_KEYS.has(k)) continue;
+      if (INERT_KEYS.has(k) || (PYDANTIC_KEYS.has(k) && attributeBag(v))) continue;
       keys.push(k);
     }
   }
