@@ -138,3 +138,33 @@ test("hex with whitespace between pairs (bytes.fromhex reads it) is decoded", as
   const found = await findings("hex-spaced.pkl", assemble(OP.PROTO, 4, OP.EMPTY_DICT, str("meta"), binunicode(spaced), OP.SETITEM, OP.STOP));
   assert.ok(found.some((f) => /^MG100 <pickle hidden in a constant @\d+ \(hex\)> .*posix\.system/.test(f)), JSON.stringify(found));
 });
+
+test("folding is bounded per file: memoized folds of a long constant count what they read, and stop with MG111", async () => {
+  // bytes.translate(BIG, None, all 256 bytes) makes nothing from 64 KiB; repeated through the memo it reads 64 KiB each time.
+  const big = binbytes(Buffer.alloc(65_000, 0x41));
+  const all = binbytes(Buffer.from(Array.from({ length: 256 }, (_, i) => i)));
+  const call = assemble(OP.BINGET, 0, OP.BINGET, 1, OP.REDUCE, OP.POP);
+  const head = assemble(global("builtins", "getattr"), global("builtins", "bytes"), str("translate"), OP.TUPLE2, OP.REDUCE, OP.BINPUT, 0, OP.POP, big, OP.NONE, all, OP.TUPLE3, OP.BINPUT, 1, OP.POP);
+  const reps = Math.ceil((64 * 1024 * 1024) / 65_000) + 10;
+  const found = await findings("folds.pkl", assemble(OP.PROTO, 2, head, Buffer.concat(Array.from({ length: reps }, () => call)), OP.NONE, OP.STOP));
+  assert.ok(found.some((f) => /^MG111 .*computed at load from constants passed \d+ characters and bytes of work/.test(f)), JSON.stringify(found.slice(0, 5)));
+});
+
+test("a protocol 0 payload followed by bytes pickle.loads ignores is found, raw and encoded", async () => {
+  const p0 = Buffer.concat([Buffer.from("cposix\nsystem\n(S'echo modelgate-fixture'\ntR."), Buffer.from("\x00junk after the STOP", "latin1")]);
+  for (const [what, constant] of [["raw", binbytes(p0)], ["base64", binunicode(p0.toString("base64"))], ["zlib", binbytes(deflateSync(p0))]] as const) {
+    const found = await findings("p0-tail.pkl", assemble(OP.PROTO, 4, OP.EMPTY_DICT, str("meta"), constant, OP.SETITEM, OP.STOP));
+    assert.ok(found.some((f) => /^MG100 <pickle hidden in a constant .*posix\.system/.test(f)), `${what}: ${JSON.stringify(found)}`);
+  }
+  // Text that starts like protocol 0 but neither imports nor stops stays text.
+  const quiet = await findings("p0-text.pkl", assemble(OP.PROTO, 4, OP.EMPTY_DICT, str("meta"), binunicode("(see the README for details)"), OP.SETITEM, OP.STOP));
+  assert.deepEqual(quiet, []);
+});
+
+test("text coded at load with a codec the scanner does not decode is MG111", async () => {
+  const coded = assemble(global("_codecs", "encode"), binunicode("some text the model keeps"), str("cp500"), OP.TUPLE2, OP.REDUCE);
+  const found = await findings("cp500.pkl", assemble(OP.PROTO, 2, OP.EMPTY_DICT, str("meta"), coded, OP.SETITEM, OP.STOP));
+  assert.ok(found.some((f) => /^MG111 .*coded at load with "cp500"/.test(f)), JSON.stringify(found));
+  const utf8 = assemble(global("_codecs", "encode"), binunicode("some text the model keeps"), str("utf-8"), OP.TUPLE2, OP.REDUCE);
+  assert.deepEqual(await findings("utf8.pkl", assemble(OP.PROTO, 2, OP.EMPTY_DICT, str("meta"), utf8, OP.SETITEM, OP.STOP)), []);
+});

@@ -19,6 +19,12 @@ test("str and bytes methods compute what CPython does", () => {
   assert.equal(text(foldMethod("builtins.bytes", "swapcase", [b("aB1")])), "b:Ab1");
   assert.equal(text(foldMethod("builtins.str", "strip", ["  x \n"])), "x");
   assert.equal(text(foldMethod("builtins.str", "rstrip", ["  x \n"])), "  x");
+  assert.equal(text(foldMethod("builtins.str", "strip", ["\x1f\x85x\ufeff"])), "x\ufeff"); // str.isspace, not JavaScript's trim
+  assert.equal(text(foldMethod("builtins.bytes", "strip", [b("\xa0x\x0b")])), "b:\xa0x"); // bytes: ASCII whitespace only
+  assert.equal(text(foldMethod("builtins.str", "lstrip", ["xxyx-a", "xy"])), "-a");
+  assert.equal(text(foldMethod("builtins.bytes", "decode", [b("\xfe\xff\x00h"), "utf-16"])), "h"); // big-endian mark
+  assert.equal(text(foldMethod("builtins.str", "encode", ["h", "utf-16-be"])), "b:\x00h");
+  assert.equal(text(foldMethod("builtins.int", "to_bytes", [0, 0])), "b:");
   assert.equal(text(foldMethod("builtins.str", "removesuffix", ["abc", "bc"])), "a");
   assert.equal(text(foldMethod("builtins.str", "removesuffix", ["abc", ""])), "abc");
   assert.equal(text(foldMethod("builtins.bytes", "fromhex", ["41 42\n43"])), "b:ABC");
@@ -42,4 +48,8 @@ test("what CPython refuses folds to nothing", () => {
   assert.equal(foldMethod("builtins.str", "join", ["", [b("a")]]), undefined); // bytes items in a str join
   assert.equal(foldMethod("builtins.str", "upper", [b("a")]), undefined); // a str method on bytes
   assert.equal(foldMethod("builtins.bytes", "format", [b("{}")]), undefined); // not folded at all
+  assert.equal(foldMethod("builtins.str", "translate", ["a", new Map([[97, 0x110000]])]), undefined); // ValueError, not a crash
+  assert.equal(foldMethod("builtins.str", "translate", ["a", new Map([[97, -5]])]), undefined);
+  assert.equal(foldMethod("builtins.bytes", "fromhex", ["4 142"]), undefined); // whitespace inside a pair
+  assert.equal(foldMethod("builtins.bytearray", "translate", [b("ab"), null]), undefined); // bytearray's methods refuse bytes
 });

@@ -661,8 +661,10 @@ describe("slot state set with setattr (a fourteenth red team round)", () => {
     const quiet = async (bytes: Buffer): Promise<void> => assert.deepEqual(messages(await scan(assemble(OP.PROTO, 2, bytes, OP.STOP)), "MG107"), []);
     await quiet(assemble(warning(global("builtins", "int")), slots(str("1"))));
     await quiet(assemble(NAMESPACE, OP.EMPTY_DICT, str("dtype"), global("torch", "float32"), OP.SETITEM, slots(assemble(OP.NONE))));
-    await quiet(assemble(NAMESPACE, OP.EMPTY_DICT, str("zone"), global("dateutil.tz.tz", "tzfile"), OP.SETITEM, OP.BUILD));
-    await quiet(assemble(NAMESPACE, OP.EMPTY_DICT, str("zone"), global("dateutil.tz.tz", "tzfile"), OP.SETITEM, OP.NONE, OP.EMPTY_DICT, OP.TUPLE2, OP.BUILD));
+    // A torch layer class held as an attribute (a model's norm_layer) passes; given slot state it would not.
+    const layer = global("torch.nn.modules.normalization", "LayerNorm");
+    await quiet(assemble(NAMESPACE, OP.EMPTY_DICT, str("norm_layer"), layer, OP.SETITEM, OP.BUILD));
+    await quiet(assemble(NAMESPACE, OP.EMPTY_DICT, str("norm_layer"), layer, OP.SETITEM, OP.NONE, OP.EMPTY_DICT, OP.TUPLE2, OP.BUILD));
   });
 });
 
@@ -680,6 +682,15 @@ describe("a callback an allowlisted class is given but its entry does not descri
     for (const [what, made] of cases) {
       const found = messages(await scan(assemble(OP.PROTO, 2, global("builtins", "list"), made, OP.TUPLE1, OP.REDUCE, OP.STOP)), "MG107");
       assert.ok(found.some((m) => m.includes("its allowlist entry does not say what it does with it")), `${what}: ${JSON.stringify(found)}`);
+    }
+  });
+
+  test("the same classes stored as attributes by BUILD, alone or in a partial, are MG107: what calls the attribute passes values never seen", async () => {
+    const atlas = assemble(global("networkx.classes.coreviews", "FilterAtlas"), OP.EMPTY_TUPLE, OP.NEWOBJ);
+    for (const held of [tzfile, global("igraph", "Graph"), global("pyproj.crs.crs", "CRS"), reduce(global("functools", "partial"), assemble(tzfile, OP.TUPLE1))]) {
+      const state = assemble(OP.EMPTY_DICT, str("_atlas"), path, OP.SETITEM, str("NODE_OK"), held, OP.SETITEM);
+      const found = messages(await scan(assemble(OP.PROTO, 2, global("builtins", "list"), atlas, state, OP.BUILD, OP.TUPLE1, OP.REDUCE, OP.STOP)), "MG107");
+      assert.ok(found.some((m) => /a class that (opens|allocates)/.test(m)), JSON.stringify(found));
     }
   });
 

@@ -102,6 +102,19 @@ describe("what those rules are for is still reported", () => {
     await found(reduce(global("_operator", "itemgetter"), made), /^MG100 calls _operator\.itemgetter/);
     await found(reduce(global("_operator", "attrgetter"), str("__globals__")), /^MG100 calls _operator\.attrgetter/);
     await found(reduce(global("_operator", "attrgetter"), str("a._b")), /^MG100 calls _operator\.attrgetter/);
+    // A hint whose shared parameters make a graph that hashing walks path by path is not excused.
+    let nested = assemble(reduce(global("types", "GenericAlias"), global("builtins", "list"), assemble(int, OP.TUPLE1)), OP.BINPUT, 0);
+    for (let level = 1; level <= 3; level++) {
+      nested = assemble(nested, OP.POP, reduce(global("types", "GenericAlias"), global("builtins", "list"), assemble(OP.MARK, ...Array.from({ length: 64 }, () => assemble(OP.BINGET, level - 1)), OP.TUPLE)), OP.BINPUT, level);
+    }
+    await found(nested, /^MG100 calls types\.GenericAlias/);
+    // Bound to a list of shared lists, count compares each path: walked like the unbound method's arguments.
+    const ints = assemble(OP.EMPTY_LIST, OP.MARK, ...Array.from({ length: 1000 }, () => assemble(OP.BININT2, 1, 0)), OP.APPENDS, OP.BINPUT, 9);
+    const shared = assemble(OP.EMPTY_LIST, OP.MARK, ints, ...Array.from({ length: 999 }, () => assemble(OP.BINGET, 9)), OP.APPENDS, OP.BINPUT, 10);
+    const outer = assemble(OP.EMPTY_LIST, OP.MARK, shared, ...Array.from({ length: 999 }, () => assemble(OP.BINGET, 10)), OP.APPENDS);
+    await found(reduce(reduce(global("builtins", "getattr"), outer, str("count")), OP.EMPTY_LIST), /^MG109 .*walks a structure/);
+    // Many builtin-method allocations, each under the bound, pass it together.
+    await found(assemble(OP.MARK, ...Array.from({ length: 40 }, () => reduce(reduce(global("builtins", "getattr"), str("1"), str("zfill")), assemble(OP.BININT, Buffer.from(Uint32Array.of(10_000_000).buffer)))), OP.LIST), /^MG109 builtin text methods make \d+ characters or bytes in all/);
     // A container's methods that change it are not excused.
     await found(reduce(global("builtins", "getattr"), OP.EMPTY_DICT, str("update")), /^MG108 getattr fetches "update"/);
     await found(reduce(global("builtins", "getattr"), OP.EMPTY_LIST, str("append")), /^MG108 getattr fetches "append"/);

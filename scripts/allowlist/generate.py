@@ -141,8 +141,9 @@ curate("_codecs", "encode", "function",
        "the standard encodings package")
 curate("enum", "Enum", "enum", "base enum; called with one value it only looks up a member")
 curate("typing", "Any", "class", "typing marker; constructing raises TypeError", explain=True)
+# Not Annotated: its first parameter may be any class, whose methods APPEND(S) on the alias would call unbound.
 curate("typing", "Union Optional List Dict Tuple Callable Literal Set FrozenSet Type Sequence Mapping Iterable Iterator "
-       "Annotated ClassVar Final", "class", "typing special form pickled by name; calling it raises TypeError", explain=True)
+       "ClassVar Final", "class", "typing special form pickled by name; calling it raises TypeError", explain=True)
 curate("inspect", "_ParameterKind", "enum",
        "inspect.Parameter's kind (an IntEnum) kept in signatures; called with one value it only looks up a member", explain=True)
 curate("statistics", "NormalDist", "class", "normal distribution value (its mean and standard deviation)")

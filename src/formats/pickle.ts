@@ -1,4 +1,5 @@
 /** Scans pickle streams: runs the symbolic machine over every stream in the data and reports. */
+import { createHash } from "node:crypto";
 import { LIMITS } from "../limits.js";
 import { PickleAnalyst, type NestedPayload, type PickleHooks } from "../pickle/analyst.js";
 import { Machine } from "../pickle/machine.js";
@@ -130,15 +131,16 @@ async function scanDormant(source: ByteSource, constants: ConstantLog, analyst: 
   }
   const computed = analyst.computed.map((c) => ({ ...c, computed: true }));
   // A payload one fold found is found again by the folds that take it further: scanned once.
-  const scanned: Uint8Array[] = [];
+  const scanned = new Set<string>();
   for (const { at, found: f, computed: atLoad } of [...found.map((c) => ({ ...c, computed: false })), ...computed]) {
     if (f.kind === "limit") {
       ctx.report("MG111", f.reason, { offset: at, evidence: `encoding ${f.encoding}` });
       continue;
     }
     if (f.encoding === "raw" && handed.some((h) => h.equals(f.bytes))) continue;
-    if (scanned.some((s) => Buffer.from(s).equals(f.bytes))) continue;
-    scanned.push(f.bytes);
+    const key = createHash("sha1").update(f.bytes).digest("hex");
+    if (scanned.has(key)) continue;
+    scanned.add(key);
     const name = atLoad ? `<pickle hidden in text computed at load @${at} (${f.encoding})>` : `<pickle hidden in a constant @${at} (${f.encoding})>`;
     await ctx.scanMember(name, new BufferSource(name, f.bytes), f.kind === "pickle" ? "pickle" : undefined);
   }

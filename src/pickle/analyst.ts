@@ -3,6 +3,7 @@
  * Uses of each imported name are gathered first and judged once at the end, so a name that is
  * imported at one offset and called at another gets one finding at the severity of its worst use.
  */
+import { createHash } from "node:crypto";
 import { LIMITS } from "../limits.js";
 import { allowEntry, covers, type AllowEntry } from "../rules/allowlist.js";
 import { TENSOR_REBUILDERS } from "../rules/callables.js";
@@ -12,7 +13,8 @@ import type { BuildDirective, IssueKind, MachineObserver, StreamOutcome } from "
 import { importedName, judge, qualified, type JudgeOptions, type Judgement } from "./judge.js";
 import { joblibDirective, isJoblibWrapper } from "./joblib.js";
 import { dormantPayloads, type Dormant } from "./dormant.js";
-import { foldCodecsEncode, foldMethod, type Arg, type Text } from "./folding.js";
+import { foldCodecsEncode, foldMethod, foldsCodec, type Arg, type Text } from "./folding.js";
+import { PYTHON_CODECS } from "./codecNames.js";
 import { RECONSTRUCTORS, StructureFacts, checksCall } from "./structures.js";
 import { stateProblem, type StateGuard } from "./stateGuards.js";
 import { MAX_WALKED_ITEMS, UNKNOWN_SIZE, codecName, encodedSize, fetchedFrom, hugeDecimalExponent, pastTenExponent, receiverOf, sizeValue, textMethod, textSize, walkedItems } from "./madeSizes.js";
@@ -118,15 +120,20 @@ export class PickleAnalyst implements MachineObserver {
   /** The states BUILD gave each object so far (a few), for what slot state may call (see slotState). */
   private readonly statesOf = new WeakMap<CallResult, Value[]>();
   /** Type hints and key functions storedValue excused (a hint may be a further hint's parameter). */
-  private readonly keptValues = new WeakSet<CallResult>();
+  private readonly keptValues = new WeakMap<CallResult, number>();
   private readonly excusedCalls = new WeakMap<CallResult, { name: string; entry: AllowEntry } | undefined>();
   readonly nested: NestedPayload[] = [];
   /** Second stages found in text the pickle computes at load from constants (see folding.ts), for the caller to scan. */
   readonly computed: { at: number; found: Dormant }[] = [];
   /** What each folded call computes, for calls that take it further. */
   private readonly folded = new WeakMap<CallResult, Text>();
-  /** Characters and bytes folded so far in this file (bounded by LIMITS.dormantMaxInput). */
+  /** Characters, bytes and items folding read, made and decoded so far in this file (bounded by LIMITS.dormantMaxInput). */
   private foldedSize = 0;
+  /** Characters and bytes builtin text methods make at load, summed over the file (see onExcusedCall). */
+  private madeText = 0;
+  private madeTextReported = false;
+  /** Hashes of the texts folded, each looked at once. */
+  private readonly foldedKeys = new Set<string>();
   /** Structures whose check waits for bytes skipped unread, read back by the format once the streams are done. */
   readonly deferredStructures = this.structures.deferred;
   /** Names carrier objects (partials, wrapped hooks) hold to call when they are called (see invoked). */
@@ -279,17 +286,30 @@ export class PickleAnalyst implements MachineObserver {
     }
     const text = textMethod(c);
     const made = text !== undefined ? textSize(c) : 0;
-    if (made <= LIMITS.dormantMaxInput && isSym(c.fn) && c.fn.t === "call") {
+    if (made <= LIMITS.dormantMaxInput && c.kind === "REDUCE" && isSym(c.fn) && c.fn.t === "call") {
       const type = fetchedFrom(c.fn);
       const name = isSym(c.fn.args) && c.fn.args.t === "tuple" ? c.fn.args.items[1] : undefined;
-      if (type !== undefined && typeof name === "string") this.fold(c, (args) => foldMethod(type, name, args), [...receiverOf(c), ...(positional(c) ?? [])]);
+      if (type !== undefined && typeof name === "string") {
+        const values = [...receiverOf(c), ...(positional(c) ?? [])];
+        if (name === "encode" || name === "decode") this.uncodedText(c, values);
+        this.fold(c, (args) => foldMethod(type, name, args), values);
+      }
     }
     // str.encode(text, codec) is _codecs.encode(text, codec), quadratic codecs and all (and decode runs them backwards).
     const coded = text === "encode" || text === "decode" ? allocationOf("_codecs.encode", positional(c) ?? []) : undefined;
     const bomb = hugeIn(c.args) ?? coded ?? (made > MAX_ALLOCATION ? ` and makes up to ${made} characters or bytes at load time` : undefined);
     if (bomb) this.report("MG109", `${c.kind} calls ${describe(c.fn)}${bomb}`, { offset: c.at, evidence: describe(c) });
-    // list.index and list.count compare their items with what they look for, nested lists item by item.
+    // Each call under the bound, a hundred of them over it: what builtin methods make is bounded per file too.
+    this.madeText += made;
+    if (!bomb && this.madeText > MAX_ALLOCATION && !this.madeTextReported) {
+      this.madeTextReported = true;
+      this.report("MG109", `builtin text methods make ${this.madeText} characters or bytes in all at load time (${describe(c.fn)} passes the bound)`, { offset: c.at, evidence: describe(c) });
+    }
+    // list.index and list.count compare their items with what they look for, nested lists item by item,
+    // the items of the list a method is bound to as well ({...}.get, [..].count).
     for (const arg of positional(c) ?? []) this.walked(describe(c.fn), arg, c);
+    const receiver = isSym(c.fn) && c.fn.t === "call" && isSym(c.fn.args) && c.fn.args.t === "tuple" ? c.fn.args.items[0] : undefined;
+    if (isSym(receiver) && receiver.t !== "global") this.walked(describe(c.fn), receiver, c);
     // What a builtin type's method is given can end up in what it makes (dict.fromkeys(keys, value)).
     this.neverCalledIn(c.args, `${describe(c.fn)} is given`, c.at, c);
   }
@@ -459,9 +479,12 @@ export class PickleAnalyst implements MachineObserver {
     }
     if (u.rebuildsTensor) this.hooks.onTensorRebuild?.(name, c);
     // Protocols 0-2 write every bytes object as _codecs.encode(text, "latin1"): those are constants, examined as such.
-    if (name === "_codecs.encode" && j.kind === "allow") {
+    if (name === "_codecs.encode" && j.kind === "allow" && c.kind === "REDUCE") {
       const args = positional(c) ?? [];
-      if (typeof args[1] !== "string" || codecName(args[1]) !== "latin_1") this.fold(c, foldCodecsEncode, args);
+      if (typeof args[1] !== "string" || codecName(args[1]) !== "latin_1") {
+        this.uncodedText(c, args);
+        this.fold(c, foldCodecsEncode, args);
+      }
     }
     if ((j.kind === "deny" || j.kind === "walk") && j.entry?.nested) {
       for (const payload of bytesPayloads(c.args)) {
@@ -892,15 +915,46 @@ export class PickleAnalyst implements MachineObserver {
       if (a === undefined) return;
       args.push(a);
     }
+    // What a fold reads counts as well as what it makes: a memoized 64 KiB constant stripped to nothing costs its length each time.
+    if (!this.chargeFold(args.reduce((n: number, a) => n + argSize(a), 0), c)) return;
     const text = compute(args);
-    if (text === undefined) return;
-    this.foldedSize += text.length;
-    if (this.foldedSize > LIMITS.dormantMaxInput) {
-      this.report("MG111", `text computed at load from constants passed ${LIMITS.dormantMaxInput} characters and bytes; the rest was not examined for a hidden pickle`, { offset: c.at, evidence: describe(c) });
-      return;
-    }
+    if (text === undefined || !this.chargeFold(text.length, c)) return;
     this.folded.set(c, text);
-    for (const found of dormantPayloads(text)) this.computed.push({ at: c.at, found });
+    // The same text folded again (a memoized call) holds nothing new.
+    const key = createHash("sha1").update(typeof text === "string" ? Buffer.from(text, "utf8") : text).digest("hex");
+    if (this.foldedKeys.has(key)) return;
+    this.foldedKeys.add(key);
+    for (const found of dormantPayloads(text)) {
+      if (found.kind !== "limit" && !this.chargeFold(found.bytes.length, c)) return;
+      if (this.computed.length >= MAX_COMPUTED) {
+        this.report("MG111", `more than ${MAX_COMPUTED} payloads hidden in text computed at load; the rest were not scanned`, { offset: c.at, evidence: describe(c) });
+        this.foldedSize = Infinity;
+        return;
+      }
+      this.computed.push({ at: c.at, found });
+    }
+  }
+
+  /**
+   * Text coded at load with a codec folding does not compute (an EBCDIC code page turns a pickle's
+   * latin-1 text into what the model keeps): what it makes cannot be looked at, so it is MG111.
+   * `values`: the text, then the codec's name.
+   */
+  private uncodedText(c: CallResult, [text, codec]: readonly Value[]): void {
+    if (typeof codec !== "string" || foldsCodec(codec) || !PYTHON_CODECS.has(codecName(codec))) return;
+    const length = typeof text === "string" ? text.length : isSym(text) ? (text.t === "bytes" ? text.data.length : text.t === "bigstr" || text.t === "bigbytes" ? text.len : 0) : 0;
+    // punycode and idna copy ASCII through as it is (what they could hide, the constant's own check sees); long, they are a bomb (allocationOf).
+    if (length < MIN_CODED_TEXT || QUADRATIC_CODECS.has(codecName(codec))) return;
+    this.report("MG111", `text of ${length} characters or bytes is coded at load with "${codec}", which the scanner does not decode: a pickle hidden in what it makes could not be looked for`, { offset: c.at, evidence: describe(c) });
+  }
+
+  /** Counts `n` characters or bytes of folding work; false (once reported) past the bound on a file's folding. */
+  private chargeFold(n: number, c: CallResult): boolean {
+    if (this.foldedSize > LIMITS.dormantMaxInput) return false;
+    this.foldedSize += n;
+    if (this.foldedSize <= LIMITS.dormantMaxInput) return true;
+    this.report("MG111", `text computed at load from constants passed ${LIMITS.dormantMaxInput} characters and bytes of work; the rest was not examined for a hidden pickle`, { offset: c.at, evidence: describe(c) });
+    return false;
   }
 
   /** A value as folding reads it: constants, what earlier folds made, and sequences and str.translate tables of them. */
@@ -1031,9 +1085,21 @@ export class PickleAnalyst implements MachineObserver {
       if (args.length > 0 && args.every((a) => typeof a === "string" && PUBLIC_ATTRIBUTE_PATH.test(a))) made = "operator.attrgetter(…)";
     }
     if (made === undefined) return false;
+    // Hints share parameters through the memo: hashing or comparing one walks every path, so the paths are counted.
+    const size = 1 + this.hintSize(args);
+    if (size > MAX_HINT_SIZE) return false;
     this.excusedCalls.set(c, { name: made, entry: STORED_ONLY });
-    this.keptValues.add(c);
+    this.keptValues.set(c, size);
     return true;
+  }
+
+  /** The nodes a hash or comparison of these parameters visits, shared ones once per path. */
+  private hintSize(v: Value | readonly Value[]): number {
+    if (Array.isArray(v)) return (v as readonly Value[]).reduce((n: number, x) => n + this.hintSize(x), 0);
+    const x = v as Value;
+    if (!isSym(x)) return 1;
+    if (x.t === "call") return this.keptValues.get(x) ?? 1;
+    return x.t === "tuple" || x.t === "list" ? 1 + this.hintSize(x.items) : 1;
   }
 
   /** Whether `v` can be a type hint's parameter that makes nothing: an allowlisted class, a constant, NoneType, a hint, or a tuple or list of them. */
@@ -1273,6 +1339,10 @@ export class PickleAnalyst implements MachineObserver {
     if (!entry) return undefined;
     if (entry.notCalled && entry.kind === "class") return { rule: "MG101", why: "a class allowlisted to be constructed, never called at load: a method the attribute shadows would call it" };
     if (isCarrier(entry)) return { rule: "MG107", why: "which calls or constructs what it is given: a method the attribute shadows would run it on arguments the scanner never sees" };
+    // A class whose call is checked by its arguments: what calls the attribute (networkx's FilterAtlas calls its
+    // NODE_OK on every key it iterates, torch's WeakIdKeyDictionary its ref_type) passes arguments never seen.
+    const checked = entry.kind !== "class" ? undefined : entry.opens !== undefined ? "opens the file it is given" : entry.sizes ? "allocates by the integers it is given" : importedName(g).startsWith("pyproj.") ? "opens the files a PROJ definition names" : undefined;
+    if (checked) return { rule: "MG107", why: `a class that ${checked}: an iterator, a __setitem__ or a method the attribute shadows would call it with values the scanner never sees` };
     return undefined;
   }
 
@@ -1558,6 +1628,19 @@ const PURE_BUILTIN_METHODS: ReadonlyMap<string, ReadonlySet<string>> = new Map(
   }).map(([type, methods]) => [`builtins.${type}`, new Set(methods.split(" "))]),
 );
 
+/** Shortest coded text that could hold a pickle with a call (as dormant payloads are looked for). */
+const MIN_CODED_TEXT = 12;
+
+/** Payloads found in folded text that are kept for scanning, as ConstantLog keeps those in constants. */
+const MAX_COMPUTED = 64;
+
+/** What reading a fold's argument costs: its length, or its items' (a sequence or table). */
+function argSize(a: Arg): number {
+  if (typeof a === "string" || a instanceof Uint8Array) return a.length;
+  if (Array.isArray(a)) return (a as readonly Arg[]).reduce((n: number, x) => n + 1 + argSize(x), 0);
+  return a instanceof Map ? a.size : 1;
+}
+
 /** States kept per object for slotState: pickles give an object one BUILD. */
 const MAX_KEPT_STATES = 4;
 
@@ -1585,6 +1668,8 @@ const GENERIC_ORIGINS: ReadonlySet<string> = new Set([
 const OR: ReadonlySet<string> = new Set(["operator.or_", "_operator.or_"]);
 /** attrgetter's dotted names: no underscore-led part, so no `__globals__` or `__class__` walk. */
 const PUBLIC_ATTRIBUTE_PATH = /^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_]*)*$/;
+/** Nodes a hint may span, shared parameters counted once per path (hashing one walks them all). */
+const MAX_HINT_SIZE = 10_000;
 /** Parameters a hint may list (`Tuple[int, str]`, a union's members); more is not a hint a model keeps. */
 const MAX_HINT_PARAMETERS = 64;
 /** What storedValue excuses: a value to keep, reported if called at load. */

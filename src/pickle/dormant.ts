@@ -79,7 +79,10 @@ export function dormantIn(buf: Uint8Array, start: number, length: number, utf8: 
     }
   }
   const at: At = (i) => (i < length ? buf[start + i]! : -1);
-  if (!magic(at, length, true) && !probes(at, length) && (utf8 || !(reversedMagic(at, length) || deflateStart(at, length, true)))) return NONE;
+  const kind = magic(at);
+  // A protocol 0/1 payload imports (a line ending in a newline) and stops ("."): text without both is not one.
+  const raw = kind !== undefined && (kind !== "pickle" || b0 === OP.PROTO || (hasByte(buf, start, length, 0x0a) && hasByte(buf, start, length, OP.STOP)));
+  if (!raw && !probes(at, length) && (utf8 || !(reversedMagic(at, length) || deflateStart(at, length, true)))) return NONE;
   const view = buf.subarray(start, start + length);
   return dormantPayloads(utf8 ? Buffer.from(view.buffer, view.byteOffset, view.byteLength).toString("utf8") : view);
 }
@@ -100,7 +103,7 @@ export function mayHide(head: Uint8Array, length: number, utf8: boolean): boolea
   if (length < MIN_PICKLE || head.length === 0) return false;
   if (utf8 && head[0]! >= 0x80) return (head[0] === 0xc2 && head[1] === 0x80) || (head[0] === 0xc3 && head[1] === 0xbd);
   const at: At = (i) => (i < head.length ? head[i]! : -1);
-  const kind = magic(at, length, false);
+  const kind = magic(at);
   return (kind !== undefined && (kind !== "pickle" || head[0] === OP.PROTO)) || probes(at, length) || (!utf8 && deflateStart(at, head.length, head.length >= length));
 }
 
@@ -122,10 +125,9 @@ type Kind = "pickle" | "zlib" | "gzip" | "deflate" | "bz2" | "xz" | "lzma";
 
 /**
  * What the first bytes say the data is, or undefined (the common case, decided on one or two bytes).
- * `whole`: `at` covers all the data, so a protocol 0/1 pickle must also end with STOP; otherwise
- * only a decoded prefix is seen and its start decides.
+ * The same whether `at` covers all the data or a decoded prefix: the start decides.
  */
-function magic(at: At, length: number, whole: boolean): Kind | undefined {
+function magic(at: At): Kind | undefined {
   const b0 = at(0);
   if (b0 === OP.PROTO) {
     const p = at(1);
@@ -136,9 +138,9 @@ function magic(at: At, length: number, whole: boolean): Kind | undefined {
   if (b0 === 0xfd) return at(1) === 0x37 && at(2) === 0x7a && at(3) === 0x58 && at(4) === 0x5a && at(5) === 0 ? "xz" : undefined;
   if (b0 === 0x42 && at(1) === 0x5a && at(2) === 0x68 && at(3) >= 0x31 && at(3) <= 0x39) return "bz2";
   if (b0 === 0x5d && lzmaDictionary(at)) return "lzma";
-  // Protocol 0/1: a start opcode (and, when the whole data is seen, a STOP as its last byte; when
-  // only a decoded prefix is, a second byte that can follow it).
-  if (b0 >= 0 && b0 <= 255 && PROTO01_START[b0] === 1 && (whole ? at(length - 1) === OP.STOP : canFollow(b0, at(1)))) return "pickle";
+  // Protocol 0/1: a start opcode and a second byte that can follow it (pickle.loads ignores what
+  // follows the STOP, so the data need not end there; the structural walk decides).
+  if (b0 >= 0 && b0 <= 255 && PROTO01_START[b0] === 1 && canFollow(b0, at(1))) return "pickle";
   return undefined;
 }
 
@@ -174,10 +176,12 @@ for (let b = 0; b < 256; b++) if (PROTO01_START[b] === 1) RAW_START[b] = 1;
 
 function examineBytes(b: Uint8Array, chain: string[], out: Dormant[]): void {
   const at: At = (i) => (i < b.length ? b[i]! : -1);
-  const kind = magic(at, b.length, true);
+  const kind = magic(at);
   if (kind) {
+    const before = out.length;
     layer(kind, b, chain, out);
-    return;
+    // A protocol 0/1 start is one byte of text as often as a pickle's: when it does not walk, the text is read as text.
+    if (out.length > before || kind !== "pickle" || b[0] === OP.PROTO) return;
   }
   if (deflateStart(at, b.length, true)) layer("deflate", b, chain, out);
   const reversed = reversedMagic(at, b.length);
@@ -189,14 +193,16 @@ function examineBytes(b: Uint8Array, chain: string[], out: Dormant[]): void {
 function examineText(s: string, chain: string[], out: Dormant[]): void {
   const at: At = (i) => (i < s.length ? s.charCodeAt(i) : -1);
   // Raw: a str holding pickle bytes as code points (what a latin1 decode of them gives).
-  const kind = magic(at, s.length, true);
+  const kind = magic(at);
   if (kind) {
+    const before = out.length;
     if (s.length > LIMITS.dormantMaxInput) limit(out, chain, kind, `is ${s.length} characters long, over the ${LIMITS.dormantMaxInput}-character bound; not decoded`);
     else {
       const bytes = latin1Bytes(s);
       if (bytes) layer(kind, bytes, chain, out);
     }
-    return;
+    // As in examineBytes: a protocol 0/1 start that does not walk is text.
+    if (out.length > before || kind !== "pickle" || s.charCodeAt(0) === OP.PROTO) return;
   }
   examineEncoded(at, s.length, () => s, chain, out);
 }
@@ -350,7 +356,7 @@ const PROBE = new Uint8Array(PROBE_CHARS);
  * almost never decodes to that).
  */
 function payloadStart(head: Uint8Array, n: number): boolean {
-  if (head[0] === OP.STOP || magic((i) => (i < n ? head[i]! : -1), n, false)) return true;
+  if (head[0] === OP.STOP || magic((i) => (i < n ? head[i]! : -1))) return true;
   for (let i = 0; i < n; i++) {
     const c = head[i]!;
     if (BASE64[c]! < 0 && c !== 0x3d && !isSpace(c)) return false;
@@ -399,12 +405,17 @@ function deflateStart(at: At, length: number, whole: boolean): boolean {
 
 /** The magic of the data read backwards (`loads(x[::-1])`), when it has one. */
 function reversedMagic(at: At, length: number): Kind | undefined {
-  return magic((i) => (i < length ? at(length - 1 - i) : -1), length, true);
+  return magic((i) => (i < length ? at(length - 1 - i) : -1));
 }
 
-/** Whitespace that Python's b64decode (validate=False) and bytes.fromhex skip. */
+function hasByte(buf: Uint8Array, start: number, length: number, byte: number): boolean {
+  for (let i = start, end = start + length; i < end; i++) if (buf[i] === byte) return true;
+  return false;
+}
+
+/** ASCII whitespace (bytes.isspace): what bytes.fromhex skips between pairs, and what b64decode (validate=False) discards among the rest. */
 function isSpace(c: number): boolean {
-  return c === 0x0a || c === 0x0d || c === 0x20 || c === 0x09;
+  return c === 0x20 || (c >= 0x09 && c <= 0x0d);
 }
 
 /**
@@ -437,7 +448,7 @@ function probeBase64(at: At): number {
   return probeBits(at, BASE64, 6, PROBE_CHARS, true);
 }
 
-/** Decodes the first PROBE_CHARS hex digits into PROBE (whitespace between pairs skipped); 0 on any other character. */
+/** Decodes the first PROBE_CHARS hex digits into PROBE (whitespace between pairs skipped, as decodeHex does); 0 on any other character. */
 function probeHex(at: At): number {
   // bytes.fromhex skips whitespace between pairs ("80 04 63 ..."), not inside one.
   for (let i = 0, j = 0; i < PROBE_CHARS >> 1; i++, j += 2) {
@@ -461,15 +472,24 @@ function decodeBase64(s: string): Uint8Array | undefined {
   return Buffer.from(s, "base64");
 }
 
-/** bytes.fromhex: pairs of hex digits, whitespace between pairs allowed. */
-function decodeHex(s: string): Uint8Array | undefined {
-  const compact = /\s/.test(s) ? s.replace(/\s+/g, "") : s;
-  if (compact.length % 2 !== 0) return undefined;
-  for (let i = 0; i < compact.length; i++) {
-    const c = compact.charCodeAt(i);
-    if (c > 255 || HEX[c]! < 0) return undefined;
+/** bytes.fromhex: pairs of hex digits, whitespace between pairs (not inside one) allowed; undefined where CPython raises. */
+export function decodeHex(s: string): Uint8Array | undefined {
+  const out = new Uint8Array(s.length >> 1);
+  let n = 0;
+  for (let i = 0; i < s.length; ) {
+    const c = s.charCodeAt(i);
+    if (isSpace(c)) {
+      i++;
+      continue;
+    }
+    const d = s.charCodeAt(i + 1);
+    const h = c > 255 ? -1 : HEX[c]!;
+    const l = d > 255 || Number.isNaN(d) ? -1 : HEX[d]!;
+    if (h < 0 || l < 0) return undefined;
+    out[n++] = (h << 4) | l;
+    i += 2;
   }
-  return Buffer.from(compact, "hex");
+  return out.subarray(0, n);
 }
 
 /** b32decode (or b32hexdecode): groups of 8 characters of `alphabet`, "=" padding at the end; undefined on anything else. */
@@ -622,18 +642,21 @@ const LINE_OPS = new Set<number>([OP.INT, OP.LONG, OP.FLOAT, OP.STRING, OP.UNICO
 
 /**
  * Walks opcodes by their operand shapes (no semantics) until STOP. A PROTO 2–5 start is a pickle
- * once a few opcodes walk; a protocol 0/1 stream must walk to a STOP that ends the data.
+ * once a few opcodes walk; a protocol 0/1 stream must walk to a STOP (what follows it, pickle.loads
+ * ignores) past an import, without which such a payload does nothing (text rarely walks that far).
  */
 function walksLikePickle(b: Uint8Array): boolean {
   const protocolled = b[0] === OP.PROTO;
   let pos = 0;
   let ops = 0;
+  let imports = false;
   while (pos < b.length) {
     const op = b[pos++]!;
     if (!isOpcode(op)) return false;
     ops++;
-    if (op === OP.STOP) return ops > 1 && (protocolled || pos === b.length);
+    if (op === OP.STOP) return ops > 1 && (protocolled || imports);
     if (op === OP.GLOBAL || op === OP.INST) {
+      imports = true;
       const first = b.indexOf(0x0a, pos);
       const second = first < 0 ? -1 : b.indexOf(0x0a, first + 1);
       if (second < 0) return false;

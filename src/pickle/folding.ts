@@ -9,6 +9,7 @@
  * and nothing over LIMITS.dormantMaxInput is made.
  */
 import { LIMITS } from "../limits.js";
+import { decodeHex } from "./dormant.js";
 import { codecName } from "./madeSizes.js";
 
 export type Text = string | Uint8Array;
@@ -18,7 +19,8 @@ export type Arg = Text | number | bigint | boolean | null | readonly Arg[] | Rea
 /** `method` of the builtin `type` called on `args` (the receiver first, as unbound), or undefined when it cannot be folded. */
 export function foldMethod(type: string, method: string, args: readonly Arg[]): Text | undefined {
   if (type === "builtins.int") return method === "to_bytes" ? toBytes(args) : undefined;
-  if (method === "fromhex" && type === "builtins.bytes") return typeof args[0] === "string" ? unhex(args[0]) : undefined;
+  if (type !== "builtins.str" && type !== "builtins.bytes") return undefined; // bytearray's methods refuse bytes
+  if (method === "fromhex" && type === "builtins.bytes") return typeof args[0] === "string" ? decodeHex(args[0]) : undefined;
   const [self, ...rest] = args;
   if (!isText(self) || (type === "builtins.str") !== (typeof self === "string")) return undefined;
   switch (method) {
@@ -35,7 +37,7 @@ export function foldMethod(type: string, method: string, args: readonly Arg[]): 
     case "strip":
     case "lstrip":
     case "rstrip":
-      return rest.length === 0 || rest[0] === null ? strip(self, method) : undefined;
+      return rest.length === 0 || rest[0] === null || sameKind(self, rest[0]) ? strip(self, method, rest[0] as Text | null | undefined) : undefined;
     case "removeprefix":
     case "removesuffix":
       return sameKind(self, rest[0]) ? remove(self, rest[0] as Text, method === "removeprefix") : undefined;
@@ -45,6 +47,11 @@ export function foldMethod(type: string, method: string, args: readonly Arg[]): 
     default:
       return undefined;
   }
+}
+
+/** Whether text coded with `encoding` is folded (its codec, by any of its names, is one folding computes). */
+export function foldsCodec(encoding: string): boolean {
+  return CODECS.has(codecName(encoding));
 }
 
 /** `_codecs.encode(obj, encoding)` (the codec machinery's own entry: any direction a codec has). */
@@ -72,7 +79,11 @@ function translate(self: Text, [table, remove]: readonly Arg[]): Text | undefine
     for (const ch of self) {
       const to = table.has(ch.codePointAt(0)!) ? table.get(ch.codePointAt(0)!) : ch;
       if (to === null) continue;
-      if (typeof to === "number") out += String.fromCodePoint(to);
+      // CPython raises ValueError outside range(0x110000).
+      if (typeof to === "number") {
+        if (!Number.isInteger(to) || to < 0 || to > 0x10ffff) return undefined;
+        out += String.fromCodePoint(to);
+      }
       else if (typeof to === "string") out += to;
       else return undefined;
       if (!fits(out.length)) return undefined;
@@ -81,10 +92,12 @@ function translate(self: Text, [table, remove]: readonly Arg[]): Text | undefine
   }
   if (!(table === null || (table instanceof Uint8Array && table.length === 256))) return undefined;
   if (remove !== undefined && !(remove instanceof Uint8Array)) return undefined;
-  const drop = new Set(remove ?? []);
-  const out: number[] = [];
-  for (const b of self) if (!drop.has(b)) out.push(table === null ? b : table[b]!);
-  return Uint8Array.from(out);
+  const drop = new Uint8Array(256);
+  for (const b of remove ?? []) drop[b] = 1;
+  const out = new Uint8Array(self.length);
+  let n = 0;
+  for (const b of self) if (drop[b] === 0) out[n++] = table === null ? b : table[b]!;
+  return out.subarray(0, n);
 }
 
 function replace(self: Text, [old, by, count]: readonly Arg[]): Text | undefined {
@@ -126,11 +139,19 @@ function recase(self: Text, how: "upper" | "lower" | "swapcase"): Text {
   return back(self, latin(self).replace(/[A-Za-z]/g, ascii));
 }
 
-function strip(self: Text, how: "strip" | "lstrip" | "rstrip"): Text {
+/** str.isspace's characters (bytes strip ASCII whitespace only: " \t\n\r\v\f"). */
+const STR_SPACE = /[\t-\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]/;
+const BYTES_SPACE = /[\t-\r ]/;
+
+function strip(self: Text, how: "strip" | "lstrip" | "rstrip", chars: Text | null | undefined): Text {
   const s = latin(self);
-  const start = how === "rstrip" ? 0 : s.length - s.trimStart().length;
-  const end = how === "lstrip" ? s.length : s.trimEnd().length;
-  return back(self, s.slice(start, Math.max(start, end)));
+  const set = chars === null || chars === undefined ? undefined : latin(chars);
+  const stripped = (c: string): boolean => (set !== undefined ? set.includes(c) : (typeof self === "string" ? STR_SPACE : BYTES_SPACE).test(c));
+  let start = 0;
+  let end = s.length;
+  if (how !== "rstrip") while (start < end && stripped(s[start]!)) start++;
+  if (how !== "lstrip") while (end > start && stripped(s[end - 1]!)) end--;
+  return back(self, s.slice(start, end));
 }
 
 function remove(self: Text, affix: Text, prefix: boolean): Text {
@@ -149,6 +170,7 @@ const CODECS: ReadonlyMap<string, string> = new Map([
   ...["utf8", "utf_8", "u8", "utf", "cp65001"].map((n) => [n, "utf8"] as const),
   ...["utf16", "utf_16", "u16"].map((n) => [n, "utf16"] as const),
   ...["utf_16le", "utf_16_le"].map((n) => [n, "utf16le"] as const),
+  ...["utf_16be", "utf_16_be"].map((n) => [n, "utf16be"] as const),
 ]);
 
 /**
@@ -171,7 +193,7 @@ function codec(self: Text, encoding: Arg, entry: "method" | "codecs"): Text | un
   }
 }
 
-const TEXT_CODECS: ReadonlySet<string> = new Set(["latin1", "ascii", "utf8", "utf16", "utf16le"]);
+const TEXT_CODECS: ReadonlySet<string> = new Set(["latin1", "ascii", "utf8", "utf16", "utf16le", "utf16be"]);
 
 function encodeText(s: string, name: string): Uint8Array | undefined {
   switch (name) {
@@ -183,6 +205,8 @@ function encodeText(s: string, name: string): Uint8Array | undefined {
       return Buffer.from(s, "utf8");
     case "utf16le":
       return Buffer.from(s, "utf16le");
+    case "utf16be":
+      return Buffer.from(s, "utf16le").swap16();
     default:
       return Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(s, "utf16le")]);
   }
@@ -198,9 +222,15 @@ function decodeText(b: Uint8Array, name: string): string | undefined {
       return new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(b);
     case "utf16le":
       return b.length % 2 === 0 ? Buffer.from(b).toString("utf16le") : undefined;
+    case "utf16be":
+      return b.length % 2 === 0 ? Buffer.from(b).swap16().toString("utf16le") : undefined;
     default: {
-      const bom = b[0] === 0xff && b[1] === 0xfe ? 2 : 0;
-      return (b.length - bom) % 2 === 0 ? Buffer.from(b.subarray(bom)).toString("utf16le") : undefined;
+      // utf-16 reads a byte-order mark (little-endian without one, as CPython on little-endian machines).
+      const be = b[0] === 0xfe && b[1] === 0xff;
+      const bom = be || (b[0] === 0xff && b[1] === 0xfe) ? 2 : 0;
+      if ((b.length - bom) % 2 !== 0) return undefined;
+      const body = Buffer.from(b.subarray(bom));
+      return (be ? body.swap16() : body).toString("utf16le");
     }
   }
 }
@@ -212,19 +242,15 @@ function rot13(s: string): string {
   });
 }
 
-function unhex(s: string): Uint8Array | undefined {
-  const digits = s.replace(/\s+/g, "");
-  return /^([0-9a-fA-F]{2})*$/.test(digits) ? Buffer.from(digits, "hex") : undefined;
-}
-
 /** int.to_bytes(length, byteorder) of a non-negative int (signed=False, the default). */
 function toBytes([n, length, order]: readonly Arg[]): Uint8Array | undefined {
   if (!((typeof n === "number" && Number.isSafeInteger(n)) || typeof n === "bigint") || typeof length !== "number" || !Number.isSafeInteger(length) || length < 0 || !fits(length)) return undefined;
   if (!(order === undefined || order === "big" || order === "little")) return undefined;
   if (n < 0) return undefined;
   const hex = n.toString(16);
-  // OverflowError when the int needs more bytes than it is given.
-  if (hex.length > length * 2) return undefined;
+  // OverflowError when the int needs more bytes than it is given (0 needs none).
+  if (n > 0 && hex.length > length * 2) return undefined;
+  if (length === 0) return new Uint8Array(0);
   const big = Buffer.from(hex.padStart(length * 2, "0"), "hex");
   return order === "little" ? big.reverse() : big;
 }
