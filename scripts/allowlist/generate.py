@@ -141,6 +141,19 @@ curate("_codecs", "encode", "function",
        "the standard encodings package")
 curate("enum", "Enum", "enum", "base enum; called with one value it only looks up a member")
 curate("typing", "Any", "class", "typing marker; constructing raises TypeError", explain=True)
+# Views and iterables that call what they were given when they are iterated, indexed or set (what a
+# consumer such as list() does at load): a red team handed them tzfile, bytearray and a torch layer.
+curate("networkx.classes.coreviews", "FilterAtlas", "class",
+       "a filtered view of a graph's atlas: its iterator and lookups call NODE_OK (argument 1) on every key", calls=[1])
+curate("networkx.classes.coreviews", "FilterAdjacency FilterMultiInner FilterMultiAdjacency", "class",
+       "a filtered view of a graph's adjacency: its iterator and lookups call NODE_OK and EDGE_OK (arguments 1 and 2)",
+       calls=[1, 2])
+curate("nltk.collections", "LazyMap", "class",
+       "a lazy map: iterating or indexing it calls its function (argument 0) on the items of the lists it is given", calls=[0])
+curate("datasets.utils.track", "TrackedIterableFromGenerator", "class",
+       "iterating it calls its generator (argument 0) with the arguments it is given", calls=[0])
+curate("datasets.iterable_dataset", "ExamplesIterable", "class",
+       "iterating it calls generate_examples_fn (argument 0) with the keyword arguments it is given", calls=[0])
 # Not Annotated: its first parameter may be any class, whose methods APPEND(S) on the alias would call unbound.
 curate("typing", "Union Optional List Dict Tuple Callable Literal Set FrozenSet Type Sequence Mapping Iterable Iterator "
        "ClassVar Final", "class", "typing special form pickled by name; calling it raises TypeError", explain=True)

@@ -563,6 +563,9 @@ export class PickleAnalyst implements MachineObserver {
       if (covers(entry.calls, i)) {
         this.invoked(arg, "call", name, c, c.args, holds ? c : undefined);
         if (holds) this.boundCall(c, arg, args.slice(i + 1), keywords, c.at);
+        // A class calls it later, on what it holds then (a dict's keys added after it was made): arguments never seen.
+        // (A carrier there is judged when it is invoked: defaultdict(partial(defaultdict, list)) is how pickles nest them.)
+        else if (entry.kind === "class" && isSym(arg) && arg.t === "global") this.callbackGiven(name, arg, c, "calls it later (iterating, indexing) with values the scanner never sees");
       }
       else if (covers(entry.instantiates, i) && (!isSym(arg) || arg.t !== "call")) this.invoked(arg, "call", name, c, c.args);
       else if (covers(entry.constructs, i)) this.invoked(arg, "construct", name, c, c.args);
@@ -1014,12 +1017,12 @@ export class PickleAnalyst implements MachineObserver {
    * iterator (networkx's FilterAtlas calls its NODE_OK on every key), a `__setitem__`
    * (WeakIdKeyDictionary's ref_type) or a property setter. A name whose call must be seen is MG107 there.
    */
-  private callbackGiven(name: string, arg: Value, c: CallResult): void {
+  private callbackGiven(name: string, arg: Value, c: CallResult, how = "its allowlist entry does not say what it does with it, and an iterator, a __setitem__ or a property setter of what it makes may call it with values the scanner never sees"): void {
     // Classes only: a function kept in a record (optuna keeps default_weights in a NamedTuple) is data until called,
     // and one never to be called was judged above (neverCalledIn).
     const found = this.unseenCallee(arg, 2, false, true);
     if (found === undefined) return;
-    this.report("MG107", `${name} is given ${found}; its allowlist entry does not say what it does with it, and an iterator, a __setitem__ or a property setter of what it makes may call it with values the scanner never sees`, { offset: c.at, evidence: describe(c) });
+    this.report("MG107", `${name} is given ${found}; ${how}`, { offset: c.at, evidence: describe(c) });
   }
 
   /**
@@ -1945,8 +1948,9 @@ function carriedAllocation(u: NameUse, carried: Value, depth = 2): string | unde
     (byName ? (allocationOf(u.name, [carried, carried]) ?? (spread && allocationOf(u.name, spread))) : undefined) ??
     (elements > MAX_ALLOCATION ? (elements === Infinity ? " with a size made at load time, which the scanner cannot bound" : ` with sizes of ${elements} elements`) : undefined);
   if (found || depth === 0) return found;
-  // A dict's values are keyword arguments to some carriers (pandas' _new_Index runs cls.__new__(cls, **d)).
-  for (const x of innerValues(carried) ?? []) {
+  // A dict's values are keyword arguments to some carriers (pandas' _new_Index runs cls.__new__(cls, **d)),
+  // and its keys what others call it on (networkx's FilterAtlas calls NODE_OK on each key).
+  for (const x of isSym(carried) && carried.t === "dict" ? carried.kv : (innerValues(carried) ?? [])) {
     const inner = carriedAllocation(u, x, depth - 1);
     if (inner) return inner;
   }
