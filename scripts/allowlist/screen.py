@@ -4,8 +4,9 @@ Three checks, each returning the reason a name is left out (or None):
   * area: the module lies in a part of a library that loads code, starts workers, downloads or
     is a test helper, or under modelgate's own deny lists (read from src/rules/callables.ts);
   * source: the source text of what runs when the class is constructed, given state or collected
-    (__new__, __setstate__, __setattr__, __del__, __array_finalize__, through the MRO, plus the
-    methods they call on self, and the module functions and classes they call through their
+    (__new__, __setstate__, __setattr__, __del__, __array_finalize__, through the MRO, and the
+    property setters BUILD's slot state runs, plus the methods they call on self and the setters of
+    the attributes they assign, and the module functions and classes they call through their
     module's globals, MAX_DEPTH calls deep; a reach larger than MAX_METHODS is a reason itself, and
     a call into an area that generates or imports code is one too), or of the function itself
     (and what it calls), calls something that reaches files,
@@ -419,6 +420,7 @@ def implicit_methods(cls) -> tuple[str, ...]:
              and name not in CONSTRUCT_METHODS and callable(value)}
     return tuple(sorted(names)) + IMPLICIT_METHODS
 SELF_CALL = re.compile(r"\b(?:self|cls|obj|result|new|instance)\.(_?\w+)\(")
+SELF_SET = re.compile(r"\b(?:self|obj|result|new|instance)\.(\w+)\s*(?:[-+*/|&]?=)(?!=)")
 MAX_METHODS = 200  # bound on the methods and functions read from each load method
 
 
@@ -499,7 +501,28 @@ def class_reason(cls) -> str | None:
         hit = prefixes & (DENY_MODULES | INHERITED_AREAS)
         if hit:
             return f"inherits {mod}.{base.__qualname__} ({min(hit)})"
-    return _methods_reason(cls, CONSTRUCT_METHODS + implicit_methods(cls))
+    return _methods_reason(cls, CONSTRUCT_METHODS + implicit_methods(cls) + setter_names(cls))
+
+
+def setter_names(cls) -> tuple[str, ...]:
+    """The attributes cls or a base makes settable through Python code (a property's setter, a
+    descriptor's __set__): BUILD's slot state sets attributes with setattr, which runs them at load."""
+    names = set()
+    for klass in cls.__mro__:
+        if _stdlib(getattr(klass, "__module__", "builtins")):
+            continue
+        for name, value in vars(klass).items():
+            if _setter(value) is not None:
+                names.add(name)
+    return tuple(sorted(names))
+
+
+def _setter(value):
+    """The Python function that runs when an attribute held by `value` (a class attribute) is set, or None."""
+    if isinstance(value, property):
+        return value.fset if isinstance(value.fset, types.FunctionType) else None
+    set_ = getattr(type(value), "__set__", None)
+    return set_ if isinstance(set_, types.FunctionType) else None
 
 
 def call_reason(cls) -> str | None:
@@ -581,6 +604,8 @@ def _reach(cls, todo: list[tuple], root: str, seen: set) -> str | None:
             if _stdlib(getattr(klass, "__module__", "builtins")):
                 break  # the standard base types' own methods
             value = vars(klass)[meth]
+            if _setter(value) is not None:  # an attribute whose setting runs code: read that code
+                value = _setter(value)
             src = _source(value)
             if not src:
                 break
@@ -595,6 +620,9 @@ def _reach(cls, todo: list[tuple], root: str, seen: set) -> str | None:
                 return f"{step}{where} {r}"
             text = _strip(src)
             todo.extend(("m", m, owner, 0, depth, step, None) for m in SELF_CALL.findall(text))
+            # `self.x = v` runs x's property setter (or descriptor's __set__) when the class has one.
+            todo.extend(("m", m, owner, 0, depth, step, f"{step} → {m} (set)") for m in SELF_SET.findall(text)
+                        if any(_setter(vars(k).get(m)) is not None for k in owner))
             todo.extend(("m", m, owner, i + 1, depth, step, None) for m in SUPER_CALL.findall(text))
             for bname, m in BASE_CALL.findall(text):
                 short = bname.rsplit(".", 1)[-1]
