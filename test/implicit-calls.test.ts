@@ -701,6 +701,19 @@ describe("a callback an allowlisted class is given but its entry does not descri
     assert.ok(messages(await scan(assemble(OP.PROTO, 2, weak, OP.STOP)), "MG107").some((m) => /WeakIdKeyDictionary is given dateutil\.tz\.tz\.tzfile/.test(m)), "WeakIdKeyDictionary's ref_type");
   });
 
+  test("such a view given its callee by BUILD instead judges the callee as called, on what the state holds", async () => {
+    const atlas = assemble(global("networkx.classes.coreviews", "FilterAtlas"), OP.EMPTY_TUPLE, OP.NEWOBJ);
+    const built = async (atlasDict: Buffer, callee: Buffer): Promise<string[]> => {
+      const state = assemble(OP.EMPTY_DICT, str("_atlas"), atlasDict, OP.SETITEM, str("NODE_OK"), callee, OP.SETITEM);
+      return (await scan(assemble(OP.PROTO, 2, global("builtins", "list"), atlas, state, OP.BUILD, OP.TUPLE1, OP.REDUCE, OP.STOP))).reports.map((r) => `${r.rule} ${r.message}`);
+    };
+    const huge = assemble(OP.EMPTY_DICT, OP.LONG1, 5, Buffer.from([0x00, 0x5e, 0xd0, 0xb2, 0x00]), OP.BININT1, 1, OP.SETITEM);
+    assert.ok((await built(huge, global("builtins", "bytearray"))).some((l) => /^MG109 .*FilterAtlas, which calls what it holds, calls builtins\.bytearray/.test(l)));
+    assert.ok((await built(path, global("torch.nn.modules.normalization", "LayerNorm"))).some((l) => /^MG101 calls torch\.nn\.modules\.normalization\.LayerNorm/.test(l)));
+    // A plain class there stays quiet.
+    assert.deepEqual((await built(path, global("builtins", "bool"))).filter((l) => /^MG10[179]/.test(l)), []);
+  });
+
   test("the same classes stored as attributes by BUILD, alone or in a partial, are MG107: what calls the attribute passes values never seen", async () => {
     const atlas = assemble(global("networkx.classes.coreviews", "FilterAtlas"), OP.EMPTY_TUPLE, OP.NEWOBJ);
     for (const held of [tzfile, global("igraph", "Graph"), global("pyproj.crs.crs", "CRS"), reduce(global("functools", "partial"), assemble(tzfile, OP.TUPLE1))]) {

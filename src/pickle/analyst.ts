@@ -260,6 +260,7 @@ export class PickleAnalyst implements MachineObserver {
     }
     this.checkState(state, "BUILD sets", at, state);
     this.stateCalls(target, state, at);
+    this.stateCallbacks(target, state, at);
     this.slotState(target, state, at);
     // __setstate__ gets the whole state, tuples too (a partial's bound arguments): it may call what it holds.
     this.neverCalledIn(state, "BUILD hands __setstate__", at, state);
@@ -987,6 +988,26 @@ export class PickleAnalyst implements MachineObserver {
       }
       default:
         return undefined;
+    }
+  }
+
+  /**
+   * An object of a class that calls what it was given when it is iterated or indexed (FilterAtlas's
+   * NODE_OK, LazyMap's function) may be given that callee by BUILD instead: a name its state holds
+   * is judged as called, with the state as what it may be called on (a red team set NODE_OK to a
+   * torch layer and bytearray, and the atlas's keys to 3e9). Objects there are not: their own
+   * __call__ is the screen's to read, and networkx's pickled views hold filter objects.
+   */
+  private stateCallbacks(target: Value, state: Value, at: number): void {
+    const cls = this.classOf(target);
+    if (!isSym(state) || !cls || cls.isClass || cls.entry?.kind !== "class" || cls.entry.calls === undefined || cls.entry.stateCalls !== undefined) return;
+    const c = callResult(target, tuple([state]), "REDUCE", at);
+    for (const part of stateParts(state)) {
+      if (!isSym(part) || part.t !== "dict") continue;
+      for (let i = 1; i < part.kv.length; i += 2) {
+        const v = part.kv[i];
+        if (isSym(v) && v.t === "global") this.invoked(v, "call", `${cls.name}, which calls what it holds,`, c, state);
+      }
     }
   }
 
