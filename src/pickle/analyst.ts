@@ -574,7 +574,8 @@ export class PickleAnalyst implements MachineObserver {
       else {
         this.neverCalledIn(arg, `${name} is given`, c.at, c);
         // A reconstructor's other arguments are its class's, followed on that class's entry (constructedWith).
-        if (!covers(entry.iterates, i) && entry.kind !== "cython" && !INSTANCE_MAKERS.has(name)) this.callbackGiven(name, arg, c);
+        // Classes keep what they are given (a function's own use of it is its source's, which the screen reads).
+        if (entry.kind === "class" && isSym(arg) && !covers(entry.iterates, i) && !INSTANCE_MAKERS.has(name)) this.callbackGiven(name, arg, c);
       }
       if (walker) this.walked(name, arg, c);
       // Decimal("1e2000000000") is cheap; int(), Fraction(), round() and math.floor() of it compute 10**2000000000.
@@ -1020,12 +1021,13 @@ export class PickleAnalyst implements MachineObserver {
    */
   private slotState(target: Value, state: Value, at: number): void {
     if (!isSym(target) || target.t !== "call") return;
-    const states = this.statesOf.get(target) ?? [];
-    if (states.length < MAX_KEPT_STATES) this.statesOf.set(target, [...states, state]);
+    let kept = this.statesOf.get(target);
+    if (!kept) this.statesOf.set(target, (kept = []));
+    if (kept.length < MAX_KEPT_STATES) kept.push(state);
     const slots = isSym(state) && state.t === "tuple" && state.items.length === 2 ? state.items[1] : undefined;
     if (slots === undefined || slots === null || (isSym(slots) && slots.t === "dict" && slots.n === 0)) return;
     const { args, keywords } = madeWith(target);
-    for (const held of [...(args ?? []), keywords ?? null, ...states, state]) {
+    for (const held of [...(args ?? []), keywords ?? null, ...kept, state]) {
       const found = this.unseenCallee(held, 3);
       if (found === undefined) continue;
       this.report("MG107", `BUILD sets slot state on ${describe(target)} with setattr, which runs its class's property setters and __setattr__; the object holds ${found}, which they may call with a value the scanner never sees`, { offset: at, evidence: describe(state) });
