@@ -129,6 +129,9 @@ describe("a __setstate__ planted for the next BUILD", () => {
     assert.deepEqual((await scan(restored(state(bag(str("lr"), assemble(OP.BININT1, 1), str("name"), str("run")))))).rules(), []);
     assert.match(messages(await scan(restored(state(bag(str("__setstate__"), HASH)))), "MG106").join("\n"), /__dict__/);
     assert.match(messages(await scan(restored(state(bag(str("lr"), assemble(OP.NONE)), bag(str("__class__"), HASH)))), "MG106").join("\n"), /__pydantic_extra__/);
+    // Protocol 2 writes the fields set as builtins.set([...]).
+    const p2set = reduce(global("__builtin__", "set"), assemble(OP.EMPTY_LIST, str("lr"), OP.APPEND, OP.TUPLE1));
+    assert.deepEqual((await scan(restored(bag(str("__dict__"), bag(str("lr"), assemble(OP.NONE)), str("__pydantic_fields_set__"), p2set)))).rules(), []);
     // A value that is not an attribute bag (a list) stays a dunder attribute.
     assert.match(messages(await scan(restored(bag(str("__dict__"), assemble(OP.EMPTY_LIST)))), "MG106").join("\n"), /__dict__/);
   });

@@ -2070,6 +2070,8 @@ function pairKeyHidden(x: Value): boolean {
 /** A value PYDANTIC_KEYS may hold: None, a set (the fields set), or a dict of attributes none of which can be __setstate__ or __class__. */
 function attributeBag(v: Value): boolean {
   if (v === null || (isSym(v) && v.t === "set")) return true;
+  // Protocols 0-2 write a set as builtins.set([...]).
+  if (isSym(v) && v.t === "call" && isSym(v.fn) && v.fn.t === "global" && importedName(v.fn) === "builtins.set") return isPlain(v.args);
   // Keys past the kept sample were plain data (no dunder) unless keyPastSample says otherwise.
   if (!isSym(v) || v.t !== "dict" || v.keyPastSample) return false;
   for (let i = 0; i < v.kv.length; i += 2) {
