@@ -713,6 +713,8 @@ describe("a callback an allowlisted class is given but its entry does not descri
     const huge = assemble(OP.EMPTY_DICT, OP.LONG1, 5, Buffer.from([0x00, 0x5e, 0xd0, 0xb2, 0x00]), OP.BININT1, 1, OP.SETITEM);
     assert.ok((await built(huge, global("builtins", "bytearray"))).some((l) => /^MG109 .*FilterAtlas, which calls what it holds, calls builtins\.bytearray/.test(l)));
     assert.ok((await built(path, global("torch.nn.modules.normalization", "LayerNorm"))).some((l) => /^MG101 calls torch\.nn\.modules\.normalization\.LayerNorm/.test(l)));
+    const match = reduce(global("builtins", "getattr"), assemble(reduce(global("re", "_compile"), assemble(str("(a|aa)+$"), OP.BININT1, 32, OP.TUPLE2)), str("match"), OP.TUPLE2));
+    assert.ok((await built(path, match)).some((l) => /^MG101 calls re\.Pattern\.match/.test(l)), "a kept pattern's match called by the view");
     // A plain class there stays quiet.
     assert.deepEqual((await built(path, global("builtins", "bool"))).filter((l) => /^MG10[179]/.test(l)), []);
   });

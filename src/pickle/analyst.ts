@@ -996,8 +996,9 @@ export class PickleAnalyst implements MachineObserver {
    * An object of a class that calls what it was given when it is iterated or indexed (FilterAtlas's
    * NODE_OK, LazyMap's function) may be given that callee by BUILD instead: a name its state holds
    * is judged as called, with the state as what it may be called on (a red team set NODE_OK to a
-   * torch layer and bytearray, and the atlas's keys to 3e9). Objects there are not: their own
-   * __call__ is the screen's to read, and networkx's pickled views hold filter objects.
+   * torch layer and bytearray, and the atlas's keys to 3e9), and so is a kept method (a pattern's
+   * match, a ReDoS). Other objects there are not: their own __call__ is the screen's to read, and
+   * networkx's pickled views hold filter objects.
    */
   private stateCallbacks(target: Value, state: Value, at: number): void {
     const cls = this.classOf(target);
@@ -1007,7 +1008,8 @@ export class PickleAnalyst implements MachineObserver {
       if (!isSym(part) || part.t !== "dict") continue;
       for (let i = 1; i < part.kv.length; i += 2) {
         const v = part.kv[i];
-        if (isSym(v) && v.t === "global") this.invoked(v, "call", `${cls.name}, which calls what it holds,`, c, state);
+        // A kept method or hint (re.compile(p).match, store-only) is judged too; it has no __call__ of its own to screen.
+        if (isSym(v) && (v.t === "global" || (v.t === "call" && this.excusedCalls.get(v)?.entry.notCalled))) this.invoked(v, "call", `${cls.name}, which calls what it holds,`, c, state);
       }
     }
   }
