@@ -128,6 +128,10 @@ test("a pickle decoded at load from constants by pure text calls is found in wha
     const found = await findings("computed.pkl", assemble(OP.PROTO, 2, OP.EMPTY_DICT, str("meta"), computed, OP.SETITEM, OP.STOP));
     assert.ok(found.some((f) => /^MG100 <pickle hidden in text computed at load @\d+ \([^)]*\)> .*posix\.system/.test(f)), `${what}: ${JSON.stringify(found)}`);
   }
+  // Through NLTK's LazyMap, which calls its function on its lists' items when iterated.
+  const lazy = call(global("nltk.collections", "LazyMap"), fetched(bytesType, "translate"), assemble(OP.EMPTY_LIST, binbytes(xored), OP.APPEND), assemble(OP.EMPTY_LIST, binbytes(table), OP.APPEND));
+  const throughLazy = await findings("lazy.pkl", assemble(OP.PROTO, 2, OP.EMPTY_DICT, str("meta"), lazy, OP.SETITEM, OP.STOP));
+  assert.ok(throughLazy.some((f) => /^MG100 <pickle hidden in text computed at load .*posix\.system/.test(f)), `LazyMap: ${JSON.stringify(throughLazy)}`);
   // The same calls on text that hides nothing stay quiet.
   const quiet = await findings("computed-quiet.pkl", assemble(OP.PROTO, 2, call(fetched(bytesType, "translate"), binbytes(Buffer.from("hello world, nothing here")), binbytes(table)), OP.STOP));
   assert.deepEqual(quiet.filter((f) => /computed at load/.test(f)), []);

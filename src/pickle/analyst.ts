@@ -287,15 +287,7 @@ export class PickleAnalyst implements MachineObserver {
     }
     const text = textMethod(c);
     const made = text !== undefined ? textSize(c) : 0;
-    if (made <= LIMITS.dormantMaxInput && c.kind === "REDUCE" && isSym(c.fn) && c.fn.t === "call") {
-      const type = fetchedFrom(c.fn);
-      const name = isSym(c.fn.args) && c.fn.args.t === "tuple" ? c.fn.args.items[1] : undefined;
-      if (type !== undefined && typeof name === "string") {
-        const values = [...receiverOf(c), ...(positional(c) ?? [])];
-        if (name === "encode" || name === "decode") this.uncodedText(c, values);
-        this.fold(c, (args) => foldMethod(type, name, args), values);
-      }
-    }
+    if (made <= LIMITS.dormantMaxInput && c.kind === "REDUCE") this.foldMethodCall(c);
     // str.encode(text, codec) is _codecs.encode(text, codec), quadratic codecs and all (and decode runs them backwards).
     const coded = text === "encode" || text === "decode" ? allocationOf("_codecs.encode", positional(c) ?? []) : undefined;
     const bomb = hugeIn(c.args) ?? coded ?? (made > MAX_ALLOCATION ? ` and makes up to ${made} characters or bytes at load time` : undefined);
@@ -563,6 +555,7 @@ export class PickleAnalyst implements MachineObserver {
       const holds = entry.kind === "class" && entry.stateCalls !== undefined;
       if (covers(entry.calls, i)) {
         this.invoked(arg, "call", name, c, c.args, holds ? c : undefined);
+        if (name === "nltk.collections.LazyMap" && i === 0) this.foldThrough(arg, args.slice(1), c.at);
         if (holds) this.boundCall(c, arg, args.slice(i + 1), keywords, c.at);
         // A class calls it later, on what it holds then (a dict's keys added after it was made): arguments never seen.
         // (A carrier there is judged when it is invoked: defaultdict(partial(defaultdict, list)) is how pickles nest them.)
@@ -906,6 +899,30 @@ export class PickleAnalyst implements MachineObserver {
     if (!compiled || !PATTERN_METHODS.has(attr)) return false;
     this.excusedCalls.set(c, { name: `re.Pattern.${attr}`, entry: { kind: "function", lib: "python", notCalled: true } });
     return true;
+  }
+
+  /** Folds a call of a builtin text method a getattr convention fetched (see fold). */
+  private foldMethodCall(c: CallResult): void {
+    if (!isSym(c.fn) || c.fn.t !== "call") return;
+    const type = fetchedFrom(c.fn);
+    const name = isSym(c.fn.args) && c.fn.args.t === "tuple" ? c.fn.args.items[1] : undefined;
+    if (type === undefined || typeof name !== "string") return;
+    const values = [...receiverOf(c), ...(positional(c) ?? [])];
+    if (name === "encode" || name === "decode") this.uncodedText(c, values);
+    this.fold(c, (args) => foldMethod(type, name, args), values);
+  }
+
+  /**
+   * NLTK's LazyMap(function, *lists) calls function on the lists' items, index by index, when it is
+   * iterated: a text method there is folded on each set of items, as if the pickle called it (a red
+   * team undid an XOR through one).
+   */
+  private foldThrough(fn: Value | undefined, lists: readonly Value[], at: number): void {
+    if (!isSym(fn) || fn.t !== "call" || !this.excusedCalls.has(fn) || this.excusedCalls.get(fn) !== undefined) return;
+    const rows = lists.map((l) => (isSym(l) && (l.t === "list" || l.t === "tuple") ? l.items : undefined));
+    if (rows.length === 0 || rows.some((r) => r === undefined)) return;
+    const n = Math.min(...rows.map((r) => r!.length));
+    for (let i = 0; i < n && this.foldedSize <= LIMITS.dormantMaxInput; i++) this.foldMethodCall(callResult(fn, tuple(rows.map((r) => r![i]!)), "REDUCE", at));
   }
 
   /**
