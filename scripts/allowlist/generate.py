@@ -656,30 +656,29 @@ curate("nltk.tokenize.regexp", "RegexpTokenizer.tokenize WordPunctTokenizer.toke
        "BlanklineTokenizer.tokenize", "function", BOUND_METHOD_WHY, notCalled=True)
 curate("nltk.stem.snowball", "EnglishStemmer.stem", "function", BOUND_METHOD_WHY, notCalled=True)
 curate("nltk.stem.porter", "PorterStemmer.stem", "function", BOUND_METHOD_WHY, notCalled=True)
+curate("nltk.stem.lancaster", "LancasterStemmer.stem", "function", BOUND_METHOD_WHY, notCalled=True)
 # spaCy's lexical attribute getters, pickled by reference in a Vocab's lex_attr_getters (a nested pickle
 # spacy.vocab.unpickle_vocab loads); the languages are those whose lex_attrs module defines like_num.
 SPACY_LEX_WHY = ("a lexical attribute getter: spaCy's Vocab keeps it (lex_attr_getters, pickled inside the Vocab) "
                  "and calls it when it makes a lexeme, never at load")
-curate("spacy.lang.lex_attrs", "get_lang is_alpha is_ascii is_bracket is_currency is_digit is_left_punct is_lower is_punct is_quote is_right_punct is_space is_stop is_title is_upper like_email like_num like_url lower prefix suffix word_shape", "function",
+curate("spacy.lang.lex_attrs",
+       "get_lang is_alpha is_ascii is_bracket is_currency is_digit is_left_punct is_lower "
+       "is_punct is_quote is_right_punct is_space is_stop is_title is_upper like_email "
+       "like_num like_url lower prefix suffix word_shape", "function",
        SPACY_LEX_WHY, notCalled=True)
 for _lang in ("am ar az bg bo ca cs da dsb el en es eu fa fi fr grc he hi hsb ht hy id kmr ko ky la lb lg "
               "lt mk ml ms ne nl pl pt ro ru sa si sk sl sr sv ta te th ti tl tn tr tt uk ur vi yo zh").split():
     curate(f"spacy.lang.{_lang}.lex_attrs", "like_num", "function", SPACY_LEX_WHY, notCalled=True)
-curate("spacy.lang.hi.lex_attrs", "norm", "function", SPACY_LEX_WHY, notCalled=True)
-curate("spacy.lang.ht.lex_attrs", "norm_custom", "function", SPACY_LEX_WHY, notCalled=True)
-curate("spacy.lang.id.lex_attrs", "is_currency", "function", SPACY_LEX_WHY, notCalled=True)
-curate("spacy.lang.kmr.lex_attrs", "is_digit", "function", SPACY_LEX_WHY, notCalled=True)
-curate("spacy.lang.ms.lex_attrs", "is_currency", "function", SPACY_LEX_WHY, notCalled=True)
-curate("spacy.lang.ne.lex_attrs", "norm", "function", SPACY_LEX_WHY, notCalled=True)
-curate("spacy.lang.sl.lex_attrs", "is_currency", "function", SPACY_LEX_WHY, notCalled=True)
-curate("spacy.lang.ta.lex_attrs", "suffix_filter", "function", SPACY_LEX_WHY, notCalled=True)
-curate("spacy.lang.yo.lex_attrs", "strip_accents_text", "function", SPACY_LEX_WHY, notCalled=True)
+# ... and the few other getters some languages define.
+for _lang, _names in (
+        ("hi", "norm"), ("ht", "norm_custom"), ("id", "is_currency"), ("kmr", "is_digit"), ("ms", "is_currency"),
+        ("ne", "norm"), ("sl", "is_currency"), ("ta", "suffix_filter"), ("yo", "strip_accents_text")):
+    curate(f"spacy.lang.{_lang}.lex_attrs", _names, "function", SPACY_LEX_WHY, notCalled=True)
 curate("spacy.util", "_get_attr_unless_lookup", "function",
        "looks a string up in its lookup tables, else calls default_func (argument 0) on it: kept in partials among a "
        "Vocab's lex_attr_getters, called when a lexeme is made, never at load", notCalled=True)
 curate("spacy.strings", "StringStore", "class",
        "spaCy's string interning table (Cython), built from the strings it is given; no file")
-curate("nltk.stem.lancaster", "LancasterStemmer.stem", "function", BOUND_METHOD_WHY, notCalled=True)
 # statsmodels' fitted models keep their own methods: a fitted ETSModel its loglike (use_internal_loglike puts
 # it back in the instance), KernelReg its estimators (self.est), the zero-inflated models the hessian of
 # their inflation link (self._hessian_inflate); SciPy's legacy Rbf its kernel (self._function). Each
