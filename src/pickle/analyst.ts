@@ -64,6 +64,13 @@ interface NameUse {
   firstCall?: CallResult;
 }
 
+/** What classOf tells of a value: the allowlisted class it is (`isClass`) or is an instance of. */
+interface AllowedClass {
+  name: string;
+  isClass: boolean;
+  entry: AllowEntry | undefined;
+}
+
 /** Layout-specific observers (PyTorch storages and tensors). */
 export interface PickleHooks {
   /** See MachineObserver.onPersistentId. */
@@ -113,14 +120,14 @@ export class PickleAnalyst implements MachineObserver {
   private deferred: { kind: IssueKind; message: string; at: number }[] | undefined;
   private streamKind: StreamKind = "sure";
   private readonly structures = new StructureFacts();
+  /** The states BUILD gave each object so far (a few), for what slot state may call (see slotState). */
+  private readonly statesOf = new WeakMap<CallResult, Value[]>();
+  /** Type hints and key functions storedValue excused (a hint may be a further hint's parameter), with their size (hintSize). */
+  private readonly keptValues = new WeakMap<CallResult, number>();
   /**
    * Calls a convention excused (getattr of an allowlisted method, an enum member or a builtin type's
    * method): their results are safe to invoke; an allowlisted method's entry says how it treats its arguments.
    */
-  /** The states BUILD gave each object so far (a few), for what slot state may call (see slotState). */
-  private readonly statesOf = new WeakMap<CallResult, Value[]>();
-  /** Type hints and key functions storedValue excused (a hint may be a further hint's parameter). */
-  private readonly keptValues = new WeakMap<CallResult, number>();
   private readonly excusedCalls = new WeakMap<CallResult, { name: string; entry: AllowEntry } | undefined>();
   readonly nested: NestedPayload[] = [];
   /** Second stages found in text the pickle computes at load from constants (see folding.ts), for the caller to scan. */
@@ -259,8 +266,9 @@ export class PickleAnalyst implements MachineObserver {
       this.report("MG106", `BUILD sets attributes on ${this.excusedCalls.get(target)!.name}, a type hint or key function, which passes them to the class it names or changes what it calls`, { offset: at, evidence: describe(target) });
     }
     this.checkState(state, "BUILD sets", at, state);
-    this.stateCalls(target, state, at);
-    this.stateCallbacks(target, state, at);
+    const cls = this.classOf(target);
+    this.stateCalls(target, cls, state, at);
+    this.stateCallbacks(target, cls, state, at);
     this.slotState(target, state, at);
     // __setstate__ gets the whole state, tuples too (a partial's bound arguments): it may call what it holds.
     this.neverCalledIn(state, "BUILD hands __setstate__", at, state);
@@ -401,8 +409,7 @@ export class PickleAnalyst implements MachineObserver {
   }
 
   /** BUILD on an object an allowlisted class made, whose `__setstate__` keeps a callable from the state (functools.partial). */
-  private stateCalls(target: Value, state: Value, at: number): void {
-    const cls = this.classOf(target);
+  private stateCalls(target: Value, cls: AllowedClass | undefined, state: Value, at: number): void {
     const calls = cls && !cls.isClass ? cls.entry?.stateCalls : undefined;
     if (!calls || !isSym(target) || target.t !== "call") return;
     for (const slot of calls) {
@@ -1017,8 +1024,7 @@ export class PickleAnalyst implements MachineObserver {
    * match, a ReDoS). Other objects there are not: their own __call__ is the screen's to read, and
    * networkx's pickled views hold filter objects.
    */
-  private stateCallbacks(target: Value, state: Value, at: number): void {
-    const cls = this.classOf(target);
+  private stateCallbacks(target: Value, cls: AllowedClass | undefined, state: Value, at: number): void {
     if (!isSym(state) || !cls || cls.isClass || cls.entry?.kind !== "class" || cls.entry.calls === undefined || cls.entry.stateCalls !== undefined) return;
     const c = callResult(target, tuple([state]), "REDUCE", at);
     for (const part of stateParts(state)) {
@@ -1081,7 +1087,8 @@ export class PickleAnalyst implements MachineObserver {
         const e = j.kind === "allow" ? j.entry : undefined;
         if (j.kind !== "allow") return unknown ? `${qualifiedName(v)}, which is not allowlisted` : undefined;
         if (!e || (classes && (e.kind !== "class" || e.notCalled))) return undefined;
-        const why = e.notCalled ? "allowlisted never to be called at load" : e.module ? "a torch module class" : e.opens !== undefined ? "which opens a file it is given" : e.sizes ? "which allocates by the integers it is given" : isCarrier(e) ? "which calls or constructs what it is given" : importedName(v).startsWith("pyproj.") ? "which opens the files a PROJ definition names" : undefined;
+        const checked = checkedByArguments(e, v);
+        const why = e.notCalled ? "allowlisted never to be called at load" : e.module ? "a torch module class" : isCarrier(e) ? "which calls or constructs what it is given" : checked && `which ${checked}`;
         return why && `${qualifiedName(v)}, ${why}`;
       }
       case "call": {
@@ -1207,7 +1214,7 @@ export class PickleAnalyst implements MachineObserver {
   }
 
   /** The allowlisted class `v` is (an imported class) or made (an instance NEWOBJ or copyreg's reconstructors built). */
-  private classOf(v: Value | undefined): { name: string; isClass: boolean; entry: AllowEntry | undefined } | undefined {
+  private classOf(v: Value | undefined): AllowedClass | undefined {
     if (!isSym(v)) return undefined;
     if (v.t === "global") {
       const j = this.judgementOf(v);
@@ -1386,7 +1393,7 @@ export class PickleAnalyst implements MachineObserver {
     if (isCarrier(entry)) return { rule: "MG107", why: "which calls or constructs what it is given: a method the attribute shadows would run it on arguments the scanner never sees" };
     // A class whose call is checked by its arguments: what calls the attribute (networkx's FilterAtlas calls its
     // NODE_OK on every key it iterates, torch's WeakIdKeyDictionary its ref_type) passes arguments never seen.
-    const checked = entry.kind !== "class" ? undefined : entry.opens !== undefined ? "opens the file it is given" : entry.sizes ? "allocates by the integers it is given" : importedName(g).startsWith("pyproj.") ? "opens the files a PROJ definition names" : undefined;
+    const checked = entry.kind === "class" ? checkedByArguments(entry, g) : undefined;
     if (checked) return { rule: "MG107", why: `a class that ${checked}: an iterator, a __setitem__ or a method the attribute shadows would call it with values the scanner never sees` };
     return undefined;
   }
@@ -1684,6 +1691,16 @@ function argSize(a: Arg): number {
   if (typeof a === "string" || a instanceof Uint8Array) return a.length;
   if (Array.isArray(a)) return (a as readonly Arg[]).reduce((n: number, x) => n + 1 + argSize(x), 0);
   return a instanceof Map ? a.size : 1;
+}
+
+/**
+ * What a name does that the scanner checks by the arguments of a call it sees (a file it opens, a
+ * size it allocates by, a PROJ definition's files), or undefined: a call it does not see escapes the check.
+ */
+function checkedByArguments(entry: AllowEntry, g: GlobalRef): string | undefined {
+  if (entry.opens !== undefined) return "opens a file it is given";
+  if (entry.sizes) return "allocates by the integers it is given";
+  return importedName(g).startsWith("pyproj.") ? "opens the files a PROJ definition names" : undefined;
 }
 
 /** States kept per object for slotState: pickles give an object one BUILD. */
@@ -2085,7 +2102,6 @@ function pairKeyHidden(x: Value): boolean {
   return isSym(x) && (x.t === "tuple" || x.t === "list") && x.items.length > 0 && !isPlain(x.items[0]!);
 }
 
-/** Dunder keys in a BUILD state: a dict, or the (dict, slotstate) pair. */
 /** A value PYDANTIC_KEYS may hold: None, a set (the fields set), or a dict of attributes none of which can be __setstate__ or __class__. */
 function attributeBag(v: Value): boolean {
   if (v === null || (isSym(v) && v.t === "set")) return true;
@@ -2100,6 +2116,7 @@ function attributeBag(v: Value): boolean {
   return true;
 }
 
+/** Dunder keys in a BUILD state: a dict, or the (dict, slotstate) pair. */
 function dunderKeys(state: Value | undefined): string[] {
   if (!isSym(state)) return [];
   const keys: string[] = [];
