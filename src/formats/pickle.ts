@@ -129,21 +129,22 @@ async function scanDormant(source: ByteSource, constants: ConstantLog, analyst: 
     const bytes = await source.read(u.at, u.len);
     for (const f of dormantPayloads(u.utf8 ? Buffer.from(bytes).toString("utf8") : bytes)) found.push({ at: u.at, found: f });
   }
-  const computed = analyst.computed.map((c) => ({ ...c, computed: true }));
   // A payload one fold found is found again by the folds that take it further: scanned once.
   const scanned = new Set<string>();
-  for (const { at, found: f, computed: atLoad } of [...found.map((c) => ({ ...c, computed: false })), ...computed]) {
+  const scan = async ({ at, found: f }: (typeof found)[number], where: string): Promise<void> => {
     if (f.kind === "limit") {
       ctx.report("MG111", f.reason, { offset: at, evidence: `encoding ${f.encoding}` });
-      continue;
+      return;
     }
-    if (f.encoding === "raw" && handed.some((h) => h.equals(f.bytes))) continue;
+    if (f.encoding === "raw" && handed.some((h) => h.equals(f.bytes))) return;
     const key = createHash("sha1").update(f.bytes).digest("hex");
-    if (scanned.has(key)) continue;
+    if (scanned.has(key)) return;
     scanned.add(key);
-    const name = atLoad ? `<pickle hidden in text computed at load @${at} (${f.encoding})>` : `<pickle hidden in a constant @${at} (${f.encoding})>`;
+    const name = `<pickle hidden in ${where} @${at} (${f.encoding})>`;
     await ctx.scanMember(name, new BufferSource(name, f.bytes), f.kind === "pickle" ? "pickle" : undefined);
-  }
+  };
+  for (const f of found) await scan(f, "a constant");
+  for (const f of analyst.computed) await scan(f, "text computed at load");
   if (constants.dropped > 0) {
     ctx.report("MG111", `${constants.dropped} more constants that may hide a pickle were not examined (bound on examined constants)`);
   }

@@ -81,7 +81,7 @@ export function dormantIn(buf: Uint8Array, start: number, length: number, utf8: 
   const at: At = (i) => (i < length ? buf[start + i]! : -1);
   const kind = magic(at);
   // A protocol 0/1 payload imports (a line ending in a newline) and stops ("."): text without both is not one.
-  const raw = kind !== undefined && (kind !== "pickle" || b0 === OP.PROTO || (hasByte(buf, start, length, 0x0a) && hasByte(buf, start, length, OP.STOP)));
+  const raw = kind !== undefined && (!protocolLess(kind, b0) || (hasByte(buf, start, length, 0x0a) && hasByte(buf, start, length, OP.STOP)));
   if (!raw && !probes(at, length) && (utf8 || !(reversedMagic(at, length) || deflateStart(at, length, true)))) return NONE;
   const view = buf.subarray(start, start + length);
   return dormantPayloads(utf8 ? Buffer.from(view.buffer, view.byteOffset, view.byteLength).toString("utf8") : view);
@@ -96,15 +96,16 @@ for (const b of [OP.PROTO, 0x78, 0x1f, 0xfd, 0x42, 0x5d, 0xc2, 0xc3]) RAW_START[
 /**
  * Whether a constant of `length` bytes, of which only the first bytes (`head`) are at hand, may
  * hide a payload: decides whether a constant skipped unread is read back. A protocol 0/1 pickle is
- * recognised by its last byte too, which is not at hand: such payloads, and reversed ones, are
- * looked for in constants the scanner keeps (up to LIMITS.pickleMaxInlineConstant), not in longer ones.
+ * recognised by a walk to its STOP past an import, which the head need not reach: such payloads,
+ * and reversed ones, are looked for in constants the scanner keeps (up to
+ * LIMITS.pickleMaxInlineConstant), not in longer ones.
  */
 export function mayHide(head: Uint8Array, length: number, utf8: boolean): boolean {
   if (length < MIN_PICKLE || head.length === 0) return false;
   if (utf8 && head[0]! >= 0x80) return (head[0] === 0xc2 && head[1] === 0x80) || (head[0] === 0xc3 && head[1] === 0xbd);
   const at: At = (i) => (i < head.length ? head[i]! : -1);
   const kind = magic(at);
-  return (kind !== undefined && (kind !== "pickle" || head[0] === OP.PROTO)) || probes(at, length) || (!utf8 && deflateStart(at, head.length, head.length >= length));
+  return (kind !== undefined && !protocolLess(kind, head[0]!)) || probes(at, length) || (!utf8 && deflateStart(at, head.length, head.length >= length));
 }
 
 /** Whether text's first characters decode (hex or base64) to a magic or to encoded text again. */
@@ -181,7 +182,7 @@ function examineBytes(b: Uint8Array, chain: string[], out: Dormant[]): void {
     const before = out.length;
     layer(kind, b, chain, out);
     // A protocol 0/1 start is one byte of text as often as a pickle's: when it does not walk, the text is read as text.
-    if (out.length > before || kind !== "pickle" || b[0] === OP.PROTO) return;
+    if (out.length > before || !protocolLess(kind, b[0]!)) return;
   }
   if (deflateStart(at, b.length, true)) layer("deflate", b, chain, out);
   const reversed = reversedMagic(at, b.length);
@@ -202,7 +203,7 @@ function examineText(s: string, chain: string[], out: Dormant[]): void {
       if (bytes) layer(kind, bytes, chain, out);
     }
     // As in examineBytes: a protocol 0/1 start that does not walk is text.
-    if (out.length > before || kind !== "pickle" || s.charCodeAt(0) === OP.PROTO) return;
+    if (out.length > before || !protocolLess(kind, s.charCodeAt(0))) return;
   }
   examineEncoded(at, s.length, () => s, chain, out);
 }
@@ -406,6 +407,11 @@ function deflateStart(at: At, length: number, whole: boolean): boolean {
 /** The magic of the data read backwards (`loads(x[::-1])`), when it has one. */
 function reversedMagic(at: At, length: number): Kind | undefined {
   return magic((i) => (i < length ? at(length - 1 - i) : -1));
+}
+
+/** Whether magic's "pickle" is only a protocol 0/1 guess (no PROTO opcode): one text byte in many starts like one. */
+function protocolLess(kind: Kind, b0: number): boolean {
+  return kind === "pickle" && b0 !== OP.PROTO;
 }
 
 function hasByte(buf: Uint8Array, start: number, length: number, byte: number): boolean {
