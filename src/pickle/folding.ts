@@ -77,7 +77,8 @@ function translate(self: Text, [table, remove]: readonly Arg[]): Text | undefine
     if (!(table instanceof Map) || remove !== undefined) return undefined;
     let out = "";
     for (const ch of self) {
-      const to = table.has(ch.codePointAt(0)!) ? table.get(ch.codePointAt(0)!) : ch;
+      const point = ch.codePointAt(0)!;
+      const to = table.has(point) ? table.get(point) : ch;
       if (to === null) continue;
       // CPython raises ValueError outside range(0x110000).
       if (typeof to === "number") {
