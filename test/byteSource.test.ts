@@ -5,7 +5,8 @@ import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
-import { FileSource, readFileStart, SliceSource } from "../src/sources/byteSource.js";
+import { StreamReader } from "../src/pickle/reader.js";
+import { BufferSource, FileSource, readFileStart, SliceSource, type ByteSource } from "../src/sources/byteSource.js";
 
 const dir = mkdtempSync(join(tmpdir(), "modelgate-bytesource-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -140,5 +141,50 @@ describe("readFileStart", () => {
     const link = join(dir, "link.bin");
     symlinkSync(target, link);
     assert.throws(() => readFileStart(link, 64), /ELOOP/);
+  });
+});
+
+describe("StreamReader over a long stream", () => {
+  /** Reads `source` (pattern bytes from `first` on) to its end in steps of varied length, checking every byte served; returns the buffers it saw. */
+  async function readThrough(source: ByteSource, first: number): Promise<Set<ArrayBufferLike>> {
+    const r = new StreamReader(source, 0);
+    const buffers = new Set<ArrayBufferLike>();
+    // Steps and asks that leave long tails (kept, copied) and short ones (read again), and asks past a chunk.
+    const asks = [1, 70_000, 9, 3 * 1024 * 1024, 5000, 200_000];
+    for (let i = 0; r.pos < r.size; i++) {
+      const ask = asks[i % asks.length]!;
+      await r.ensure(ask);
+      const n = Math.min(ask, r.size - r.pos);
+      assert.ok(r.holds(n), `holds ${n} bytes at ${r.pos}`);
+      const at = r.pos - r.bufStart;
+      for (const k of [0, n >> 1, n - 1]) assert.equal(r.buf[at + k], (first + r.pos + k) & 0xff, `byte ${r.pos + k}`);
+      buffers.add(r.buf.buffer);
+      r.pos += Math.max(1, n - (i % 3 === 0 ? 6000 : 100));
+    }
+    return buffers;
+  }
+
+  it("refills two buffers of its own in turns, from a file, a slice of one and a source without readInto", async () => {
+    const path = join(dir, "stream.bin");
+    const size = 9 * 1024 * 1024 + 777;
+    writeFileSync(path, pattern(size));
+    const file = await FileSource.open(path);
+    try {
+      const fromFile = await readThrough(file, 0);
+      assert.ok(fromFile.size <= 3, `${fromFile.size} buffers for ${size} bytes`);
+      const slice = await readThrough(new SliceSource("slice", file, 3, size - 3), 3);
+      assert.ok(slice.size <= 3, `${slice.size} buffers for a slice`);
+    } finally {
+      await file.close();
+    }
+    const inMemory = await readThrough(new BufferSource("memory", pattern(size)), 0);
+    assert.ok(inMemory.size <= 3, `${inMemory.size} buffers for a source read by copying`);
+  });
+
+  it("keeps the source's own bytes for a short stream (a small file is in memory already)", async () => {
+    const bytes = pattern(100_000);
+    const r = new StreamReader(new BufferSource("short", bytes), 0);
+    await r.ensure(10);
+    assert.equal(r.buf.buffer, bytes.buffer);
   });
 });

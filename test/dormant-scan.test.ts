@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { deflateRawSync, deflateSync } from "node:zlib";
 import { after, test } from "node:test";
 import { scanFile } from "../src/engine.js";
-import { OP, assemble, global, str, u32, u64 } from "./support/pickle.js";
+import { OP, XZ_POSIX_SYSTEM, assemble, global, str, u32, u64 } from "./support/pickle.js";
 
 const PAYLOAD = assemble(OP.PROTO, 2, global("posix", "system"), str("echo modelgate-fixture"), OP.TUPLE1, OP.REDUCE, OP.STOP);
 const dir = await mkdtemp(join(tmpdir(), "modelgate-dormant-"));
@@ -82,6 +82,19 @@ test("constants that straddle the reader's chunk boundaries are examined whole, 
     for (const [name, bytes] of [["plain", plain], ["calls", withCall]] as const) {
       const found = await findings(`${name}-${lead}.pkl`, bytes);
       assert.ok(found.some((f) => /posix\.system/.test(f)), `${name} ${lead}: ${JSON.stringify(found)}`);
+    }
+  }
+});
+
+test("a raw pickle or xz stream found early in a long stream is scanned as it was, after the reader has refilled its buffers", async () => {
+  // The reader of a stream this long refills two buffers in turns (StreamReader): a find that kept a view of one would be overwritten.
+  const filler = assemble(OP.MARK, ...Array.from({ length: 6 * 1024 }, () => binbytes(Buffer.alloc(1024))), OP.APPENDS);
+  for (const [what, constant] of [["raw", binbytes(PAYLOAD)], ["xz", binbytes(XZ_POSIX_SYSTEM)]] as const) {
+    const plain = assemble(OP.PROTO, 4, OP.EMPTY_LIST, constant, OP.APPEND, filler, OP.STOP);
+    const withCall = assemble(OP.PROTO, 4, global("collections", "OrderedDict"), OP.EMPTY_TUPLE, OP.REDUCE, OP.POP, OP.EMPTY_LIST, constant, OP.APPEND, filler, OP.STOP);
+    for (const [name, bytes] of [["plain", plain], ["calls", withCall]] as const) {
+      const found = await findings(`early-${what}-${name}.pkl`, bytes);
+      assert.ok(found.some((f) => new RegExp(`\\(${what}\\)> .*posix\\.system`).test(f)), `${what} ${name}: ${JSON.stringify(found)}`);
     }
   }
 });

@@ -10,6 +10,7 @@ import { createHash } from "node:crypto";
 import { randomBytes } from "node:crypto";
 import { deflateRawSync, deflateSync, gzipSync } from "node:zlib";
 import { LIMITS } from "../src/limits.js";
+import { XZ_POSIX_SYSTEM } from "./support/pickle.js";
 import { cpuMsSince } from "./support/timeout.js";
 import { dormantPayloads, type Dormant } from "../src/pickle/dormant.js";
 
@@ -18,7 +19,7 @@ const PICKLE = Buffer.from("\x80\x02cposix\nsystem\nX\x02\x00\x00\x00id\x85R.", 
 /** The same call at protocol 0 (no PROTO opcode: found by its start opcode and final STOP). */
 const PICKLE0 = Buffer.from("cposix\nsystem\n(S'id'\ntR.", "latin1");
 const BZ2 = Buffer.from("QlpoOTFBWSZTWZY3U5UAAAxTwFAQAAEQQA4izGBCACAAIp6gNNGmnpCmTEyDIwCVzvyQiMVLlzC40DHxdyRThQkJY3U5UA==", "base64");
-const XZ = Buffer.from("/Td6WFoAAATm1rRGAgAhARYAAAB0L+WjAQAZgAJjcG9zaXgKc3lzdGVtClgCAAAAaWSFUi4AAAA3oSI5745+TgABMhogGJQwH7bzfQEAAAAABFla", "base64");
+const XZ = XZ_POSIX_SYSTEM;
 const LZMA_ALONE = Buffer.from("XQAAgAD//////////wBAAIgDy4fmDj/G26ZiOtDgF6QTIsSme1aaoV6QVNf//+QvAAA=", "base64");
 
 const b64 = (b: Uint8Array): string => Buffer.from(b).toString("base64");

@@ -39,7 +39,8 @@ export class ConstantLog {
   /** A constant of `len` bytes at `index` of `buf`, starting at stream offset `at`. */
   inBuffer(buf: Uint8Array, index: number, len: number, at: number, utf8: boolean): void {
     const found = dormantIn(buf, index, len, utf8);
-    for (const f of found) this.add(at, f);
+    // A raw payload is a view of the read buffer, which the next refill may overwrite (StreamReader).
+    for (const f of found) this.add(at, f.kind !== "limit" && f.bytes.buffer === buf.buffer ? { ...f, bytes: Uint8Array.from(f.bytes) } : f);
   }
 
   /** A constant already decoded (protocol 0's quoted text). */

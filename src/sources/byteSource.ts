@@ -20,6 +20,12 @@ export interface ByteSource {
    * checkpoint, and a promise per small read was a measurable part of each.
    */
   readNow?(offset: number, length: number): Uint8Array | undefined;
+  /**
+   * Reads up to `length` bytes from `offset` into `into` at `at` and returns how many (fewer only at
+   * the end of the source): a reader of a long stream then refills one buffer of its own instead of
+   * leaving a fresh one behind per read, which the collector frees only at its rare full collections.
+   */
+  readInto?(into: Uint8Array, at: number, offset: number, length: number): Promise<number>;
 }
 
 /** Counts the bytes a scan actually pulled from storage. */
@@ -94,16 +100,28 @@ export class FileSource implements ByteSource, ReadCounter {
   }
 
   private async readRange(offset: number, n: number): Promise<Uint8Array> {
-    if (this.fd === undefined) throw new Error(`${this.name} was read after it was closed`);
     const buf = Buffer.allocUnsafe(n);
+    const got = await this.readInto(buf, 0, offset, n);
+    return got === n ? buf : buf.subarray(0, got);
+  }
+
+  async readInto(into: Uint8Array, at: number, offset: number, length: number): Promise<number> {
+    const n = clampLength(offset, length, this.size);
+    // What readNow serves (the whole of a small file, a block) is copied from memory.
+    const held = this.whole !== undefined || n <= BLOCK ? this.readNow(offset, n) : undefined;
+    if (held) {
+      into.set(held, at);
+      return held.length;
+    }
+    if (this.fd === undefined) throw new Error(`${this.name} was read after it was closed`);
     let got = 0;
     while (got < n) {
-      const { bytesRead } = await readAt(this.fd, buf, got, n - got, offset + got);
+      const { bytesRead } = await readAt(this.fd, into, at + got, n - got, offset + got);
       if (bytesRead === 0) break; // file shrank under us: return what exists
       got += bytesRead;
     }
     this.bytesRead += got;
-    return got === n ? buf : buf.subarray(0, got);
+    return got;
   }
 
   async close(): Promise<void> {
@@ -196,6 +214,18 @@ export class SliceSource implements ByteSource {
     if (n === 0) return new Uint8Array(0);
     return this.parent.readNow?.(this.start + offset, n);
   }
+
+  readInto(into: Uint8Array, at: number, offset: number, length: number): Promise<number> {
+    return readIntoFrom(this.parent, into, at, this.start + offset, clampLength(offset, length, this.size));
+  }
+}
+
+/** `source.readInto`, or a read copied into `into` when the source has no such method. */
+export async function readIntoFrom(source: ByteSource, into: Uint8Array, at: number, offset: number, length: number): Promise<number> {
+  if (source.readInto) return source.readInto(into, at, offset, length);
+  const bytes = await source.read(offset, length);
+  into.set(bytes, at);
+  return bytes.length;
 }
 
 /** Bytes held as a list of chunks (decompressed output), read without first joining them into one copy. */

@@ -42,4 +42,10 @@ export function call1(fn: Buffer, arg: string): Buffer {
   return assemble(fn, str(arg), OP.TUPLE1, OP.REDUCE);
 }
 
+/**
+ * An xz stream (Python's lzma module) of `\x80\x02cposix\nsystem\nX\x02\x00\x00\x00id\x85R.`, a pickle
+ * that runs `id`: Node cannot write xz, and the scanner hands such a stream to its decoder.
+ */
+export const XZ_POSIX_SYSTEM = Buffer.from("/Td6WFoAAATm1rRGAgAhARYAAAB0L+WjAQAZgAJjcG9zaXgKc3lzdGVtClgCAAAAaWSFUi4AAAA3oSI5745+TgABMhogGJQwH7bzfQEAAAAABFla", "base64");
+
 export { OP };
