@@ -4,10 +4,10 @@
  * findings (src/repo/checks.ts) keyed by the display path of the file they concern.
  */
 import { UsageError } from "./errors.js";
-import { readdir, realpath, stat } from "node:fs/promises";
+import { readdirSync, realpathSync, statSync, type Stats } from "node:fs";
+import { realpath, stat } from "node:fs/promises";
 import { isAbsolute, join, relative, sep } from "node:path";
 import type { ReportExtra } from "./formats/context.js";
-import { mapBounded } from "./concurrency.js";
 import { PathFilter, type ExcludedPath, type ExclusionOptions } from "./exclusions.js";
 import { isInside } from "./paths.js";
 import type { CallableOverrides } from "./pickle/judge.js";
@@ -126,7 +126,7 @@ async function addLocal(p: string, targets: Targets, options: TargetOptions): Pr
   }
   const linkRoot = snapshotRepoFolder(p) ?? p;
   const filter = await PathFilter.forRoot(p, options.exclusions);
-  await walk({ dir: p, rel: "", realRoot: await realpath(linkRoot), filter }, targets);
+  walk({ dir: p, rel: "", realRoot: await realpath(linkRoot), filter }, targets);
   // Every file of the folder is scanned by the engine too: configs and templates get their own checks there.
   await scanRepository(p, noteReporter(targets.notes, (rel) => displayPath(join(p, rel))), {
     linkRoot,
@@ -261,39 +261,43 @@ interface WalkAt {
 /**
  * Folders recursively, in name order. Symlinked folders are not followed (no cycles); symlinked
  * files are scanned only when they resolve inside `realRoot` — the repository checks report the
- * others as links that leave the folder. Excluded paths are recorded, not walked.
+ * others as links that leave the folder. Excluded paths are recorded, not walked. Synchronous: a
+ * thread-pool round trip per stat cost a folder of small files more than the stats themselves.
  */
-async function walk(at: WalkAt, targets: Targets): Promise<void> {
+function walk(at: WalkAt, targets: Targets): void {
   const { dir, realRoot, filter } = at;
-  const all = await readdir(dir, { withFileTypes: true });
+  const all = readdirSync(dir, { withFileTypes: true });
   all.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  const entries = all.filter((e) => {
+  for (const e of all) {
     const rel = at.rel === "" ? e.name : `${at.rel}/${e.name}`;
-    const by = filter.excludedBy(rel, e.isDirectory(), e.isSymbolicLink());
-    if (by !== undefined) targets.excluded.push({ path: displayPath(join(dir, e.name)), by, ...(e.isDirectory() && { folder: true }) });
-    return by === undefined;
-  });
-  // Sizes are asked for in parallel: one stat at a time leaves a folder of small files waiting on I/O.
-  const found = await mapBounded(entries, WALK_STATS, async (e): Promise<FileTarget | "folder" | undefined> => {
     const p = join(dir, e.name);
-    if (e.isDirectory()) return "folder";
-    let st;
-    if (e.isFile()) st = await stat(p);
-    else if (e.isSymbolicLink()) {
-      const real = await realpath(p).catch(() => undefined);
-      st = real !== undefined && isInside(realRoot, real) ? await stat(real).catch(() => undefined) : undefined;
+    const by = filter.excludedBy(rel, e.isDirectory(), e.isSymbolicLink());
+    if (by !== undefined) {
+      targets.excluded.push({ path: displayPath(p), by, ...(e.isDirectory() && { folder: true }) });
+      continue;
     }
-    return st?.isFile() ? { path: p, display: displayPath(p), size: st.size } : undefined;
-  });
-  for (const [i, f] of found.entries()) {
-    const name = entries[i]!.name;
-    if (f === "folder") await walk({ dir: join(dir, name), rel: at.rel === "" ? name : `${at.rel}/${name}`, realRoot, filter }, targets);
-    else if (f) targets.files.push(f);
+    if (e.isDirectory()) {
+      walk({ dir: p, rel, realRoot, filter }, targets);
+      continue;
+    }
+    let st: Stats | undefined;
+    if (e.isFile()) st = statSync(p);
+    else if (e.isSymbolicLink()) {
+      const real = realOrUndefined(p);
+      st = real !== undefined && isInside(realRoot, real) ? statSync(real, { throwIfNoEntry: false }) : undefined;
+    }
+    if (st?.isFile()) targets.files.push({ path: p, display: displayPath(p), size: st.size });
   }
 }
 
-/** File-system requests in flight during a folder walk. */
-const WALK_STATS = 16;
+/** Where a link resolves to, or undefined when it dangles or loops. */
+function realOrUndefined(p: string): string | undefined {
+  try {
+    return realpathSync(p);
+  } catch {
+    return undefined;
+  }
+}
 
 /** Paths relative to the working folder where possible, so reports and SARIF are stable across machines. */
 export function displayPath(p: string): string {

@@ -11,7 +11,8 @@
  * it resolves to, and every file is opened with O_NOFOLLOW so a link swapped in after the walk is
  * not read either.
  */
-import { lstat, readdir, readlink, realpath, stat } from "node:fs/promises";
+import { lstatSync, readdirSync } from "node:fs";
+import { readlink, realpath, stat } from "node:fs/promises";
 import { basename, dirname, extname, join, resolve } from "node:path";
 import { DEFAULT_EXCLUSION } from "../exclusions.js";
 import { onFirstUse } from "../onFirstUse.js";
@@ -22,7 +23,6 @@ import { containersOver, parsePythonJson } from "../formats/jsonText.js";
 import { withPyYamlBreaks, yamlIndicatorsOver } from "../formats/yamlText.js";
 import { SAFETENSORS_LIMITS, sniffSafetensors } from "../formats/safetensors.js";
 import { readFileStart } from "../sources/byteSource.js";
-import { mapBounded } from "../concurrency.js";
 import { LIMITS } from "../limits.js";
 import { isInside } from "../paths.js";
 import { judge, type CallableOverrides } from "../pickle/judge.js";
@@ -70,8 +70,6 @@ export const REPO_LIMITS = Object.freeze({
   maxFiles: LIMITS.maxMembers,
   /** Folder nesting below the root (CWE-674: deep trees; also bounds the walk stack). */
   maxDepth: 64,
-  /** Files stat-ed or read at once while gathering facts (bounded: file descriptors are finite). */
-  readsInFlight: 16,
   /** Bytes read from each file to recognise executables and LFS pointers (magic numbers, PE header offset). */
   headBytes: LIMITS.sniffBytes,
   /** Largest JSON/YAML/Jinja file parsed (CWE-400/CWE-776: huge or bomb-shaped configs; real ones are kilobytes). */
@@ -326,12 +324,11 @@ async function collectFolderFacts(root: string, linkBase: string, excluded: NonN
   const regular: { abs: string; rel: string; size: number }[] = [];
   walk: while (pending.length > 0) {
     const dir = pending.pop()!;
-    const names = (await readdir(dir.abs)).sort();
-    const stats = await mapBounded(names, REPO_LIMITS.readsInFlight, (name) => lstat(join(dir.abs, name)));
-    for (const [i, name] of names.entries()) {
+    // Synchronous: a thread-pool round trip per lstat cost a folder of small files more than the calls.
+    for (const name of readdirSync(dir.abs).sort()) {
       const abs = join(dir.abs, name);
       const rel = dir.rel === "" ? name : `${dir.rel}/${name}`;
-      const st = stats[i]!;
+      const st = lstatSync(abs);
       const by = excluded(rel, st.isDirectory(), st.isSymbolicLink());
       if (by !== undefined) {
         leftOut.push({ rel, by });
