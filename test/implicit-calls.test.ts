@@ -628,6 +628,9 @@ describe("library values a fourth precision measurement found blocked (exact mod
     const drawn = reduce(global("builtins", "range"), assemble(OP.BININT, Buffer.from([0xff, 0xff, 0xff, 0x7f]), OP.TUPLE1));
     const bomb = await scan(assemble(OP.PROTO, 2, generator, OP.BININT1, 2, drawn, OP.NONE, OP.TUPLE3, OP.BUILD, OP.STOP));
     assert.match(messages(bomb, "MG109")[0] ?? "", /BUILD hands __setstate__ a range of 2147483647 items/, JSON.stringify(bomb.reports));
+    // Three levels down, through a dict's value and a list: found as well.
+    const deep = await scan(assemble(OP.PROTO, 2, generator, OP.BININT1, 2, OP.EMPTY_DICT, str("k"), OP.EMPTY_LIST, drawn, OP.APPEND, OP.SETITEM, OP.NONE, OP.TUPLE3, OP.BUILD, OP.STOP));
+    assert.match(messages(deep, "MG109")[0] ?? "", /BUILD hands __setstate__ a range of 2147483647 items/, JSON.stringify(deep.reports));
   });
 
   test("Pillow's enums in a pickled image processor pass; PIL.Image.Image (its __setstate__ allocates the pickled size) does not", async () => {
