@@ -26,9 +26,10 @@ const maliciousCheckpoint = readFileSync(join(EXAMPLES, "malicious_model.bin"));
 const bed = gatewayBed("modelgate-gateway-state-");
 const tempDir = (): Promise<string> => bed.tempDir();
 
-async function fetchBytes(url: string): Promise<{ status: number; bytes: Buffer }> {
+/** A GET's status and body, with the reason a refusal gives (X-Error-Message), for the assertion's message. */
+async function fetchBytes(url: string): Promise<{ status: number; bytes: Buffer; reason: string }> {
   const res = await fetch(url);
-  return { status: res.status, bytes: Buffer.from(await res.arrayBuffer()) };
+  return { status: res.status, bytes: Buffer.from(await res.arrayBuffer()), reason: res.headers.get("x-error-message") ?? "" };
 }
 
 async function auditOf(storeDir: string): Promise<AuditRecord[]> {
@@ -106,7 +107,7 @@ async function hammer(gateways: string[], repo: string, files: { path: string; c
   const jobs = gateways.flatMap((url) => files.flatMap((f) => Array.from({ length: rounds }, () => ({ url, f }))));
   const got = await Promise.all(jobs.map(({ url, f }) => fetchBytes(`${url}/${repo}/resolve/main/${f.path}`)));
   got.forEach((r, i) => {
-    assert.equal(r.status, 200, `${jobs[i]!.url} ${jobs[i]!.f.path}`);
+    assert.equal(r.status, 200, `${jobs[i]!.url} ${jobs[i]!.f.path}: ${r.reason}`);
     assert.ok(r.bytes.equals(jobs[i]!.f.content), `wrong bytes from ${jobs[i]!.url} for ${jobs[i]!.f.path}`);
   });
   return files.map((f) =>
