@@ -150,6 +150,21 @@ test("a pickle decoded at load from constants by pure text calls is found in wha
   assert.deepEqual(quiet.filter((f) => /computed at load/.test(f)), []);
 });
 
+test("a compressed pickle kept as protocol 2 bytes (_codecs.encode of latin-1 text) is found, whatever the codec's spelling", async () => {
+  // How CPython's pickler writes bytes at protocols 0-2; the str constant's UTF-8 does not start with zlib's magic, its encoding does.
+  const latin1Text = (b: Buffer): Buffer => {
+    const utf8 = Buffer.from(b.toString("latin1"), "utf8");
+    return assemble(OP.BINUNICODE, u32(utf8.length), utf8);
+  };
+  for (const [what, packed] of [["zlib", deflateSync(PAYLOAD)], ["deflate", deflateRawSync(PAYLOAD)]] as const) {
+    for (const codec of ["latin1", "latin_1", "Latin-1", "iso8859_1", "L1"]) {
+      const bytes = assemble(OP.PROTO, 2, OP.EMPTY_LIST, global("_codecs", "encode"), latin1Text(packed), str(codec), OP.TUPLE2, OP.REDUCE, OP.APPEND, OP.STOP);
+      const found = await findings(`p2-${what}-${codec}.pkl`, bytes);
+      assert.ok(found.some((f) => new RegExp(`^MG100 <pickle hidden in text computed at load @\\d+ \\(${what}\\)> .*posix\\.system`).test(f)), `${what} ${codec}: ${JSON.stringify(found)}`);
+    }
+  }
+});
+
 test("hex with whitespace between pairs (bytes.fromhex reads it) is decoded", async () => {
   const spaced = [...PAYLOAD].map((b) => b.toString(16).toUpperCase().padStart(2, "0")).join(" ");
   const found = await findings("hex-spaced.pkl", assemble(OP.PROTO, 4, OP.EMPTY_DICT, str("meta"), binunicode(spaced), OP.SETITEM, OP.STOP));

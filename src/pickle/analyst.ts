@@ -478,13 +478,13 @@ export class PickleAnalyst implements MachineObserver {
       }
     }
     if (u.rebuildsTensor) this.hooks.onTensorRebuild?.(name, c);
-    // Protocols 0-2 write every bytes object as _codecs.encode(text, "latin1"): those are constants, examined as such.
+    // Protocols 0-2 write every bytes object as _codecs.encode(text, "latin1"), which is folded too: a
+    // compressed payload kept as bytes shows its compressor's magic only once encoded (in the str
+    // constant, as UTF-8, it does not). Any spelling of the codec, since CPython accepts them all.
     if (name === "_codecs.encode" && j.kind === "allow" && c.kind === "REDUCE") {
       const args = positional(c) ?? [];
-      if (typeof args[1] !== "string" || codecName(args[1]) !== "latin_1") {
-        this.uncodedText(c, args);
-        this.fold(c, foldCodecsEncode, args);
-      }
+      this.uncodedText(c, args);
+      this.fold(c, foldCodecsEncode, args);
     }
     if ((j.kind === "deny" || j.kind === "walk") && j.entry?.nested) {
       for (const payload of bytesPayloads(c.args)) {
@@ -949,11 +949,14 @@ export class PickleAnalyst implements MachineObserver {
     const text = compute(args);
     if (text === undefined || !this.chargeFold(text.length, c)) return;
     this.folded.set(c, text);
+    // Most folds are a protocol 2 pickle's bytes (see onGlobalCall), which hold nothing: looked at before they are hashed.
+    const payloads = dormantPayloads(text);
+    if (payloads.length === 0) return;
     // The same text folded again (a memoized call) holds nothing new.
     const key = createHash("sha1").update(typeof text === "string" ? Buffer.from(text, "utf8") : text).digest("hex");
     if (this.foldedKeys.has(key)) return;
     this.foldedKeys.add(key);
-    for (const found of dormantPayloads(text)) {
+    for (const found of payloads) {
       if (found.kind !== "limit" && !this.chargeFold(found.bytes.length, c)) return;
       if (this.computed.length >= MAX_COMPUTED) {
         this.report("MG111", `more than ${MAX_COMPUTED} payloads hidden in text computed at load; the rest were not scanned`, { offset: c.at, evidence: describe(c) });
