@@ -1948,6 +1948,15 @@ const IMPLICITLY_CALLED: ReadonlySet<string> = new Set(["keys", "items"]);
 
 /** Entry fields that only describe a name: any other gives its arguments, state or result a role the analyst follows. */
 const DESCRIPTIVE_FIELDS: ReadonlySet<string> = new Set(["kind", "lib", "versions", "why"]);
+/** describesOnly by entry: asked for each name each file imports, of entries that never change. */
+const descriptive = new WeakMap<AllowEntry, boolean>();
+
+/** Whether an entry has descriptive fields only (see silentCallee). */
+function describesOnly(entry: AllowEntry): boolean {
+  let only = descriptive.get(entry);
+  if (only === undefined) descriptive.set(entry, (only = Object.keys(entry).every((field) => DESCRIPTIVE_FIELDS.has(field))));
+  return only;
+}
 
 /**
  * Callables a rule here judges by name, whatever their entry says: the getattr and dill conventions,
@@ -1976,7 +1985,7 @@ const NAMED_CALLS: ReadonlySet<string> = new Set([
 export function silentCallee(name: string, entry: AllowEntry): boolean {
   return (
     (entry.kind === "class" || entry.kind === "function") &&
-    Object.keys(entry).every((field) => DESCRIPTIVE_FIELDS.has(field)) &&
+    describesOnly(entry) &&
     !NAMED_CALLS.has(name) &&
     !checksCall(name) &&
     !name.startsWith("torch.nn.") &&
