@@ -365,6 +365,33 @@ test("zlib: joblib's .z files are inflated and named without the suffix", async 
   assert.equal(ctx.log.members[0]!.text, Buffer.from(PICKLE).toString("latin1"));
 });
 
+test("zlib and raw deflate: a small stream is inflated whole or, when it does not decode whole, as far as it goes", async () => {
+  // Small streams take one synchronous call; what it cannot finish goes through the stream, which keeps the prefix.
+  // Bytes that do not compress, so a cut near the end leaves most of the stream decodable.
+  const payload = Buffer.concat([PICKLE, Buffer.from(Array.from({ length: 5000 }, (_, i) => (i * 7919) % 251))]);
+  const z = deflateSync(payload);
+  const cut = fakeContext("model.pkl.z");
+  await scanZlib(new BufferSource("model.pkl.z", z.subarray(0, z.length - 20)), cut);
+  assert.deepEqual(rules(cut.log), ["MG141"]);
+  assert.ok(cut.log.members[0]!.text.startsWith(Buffer.from(PICKLE).toString("latin1")), "the prefix is scanned");
+  // A file whose decompression budget is nearly spent: the bound falls inside the stream, kept to the byte.
+  const budget = { decompressedBytes: LIMITS.maxDecompressedBytes - 1000 };
+  const spent = fakeContext("model.pkl.z", 0, budget);
+  await scanZlib(new BufferSource("model.pkl.z", z), spent);
+  assert.deepEqual(rules(spent.log), ["MG140"]);
+  assert.equal(spent.log.members[0]!.size, 1000);
+  assert.equal(budget.decompressedBytes, LIMITS.maxDecompressedBytes);
+  // Whole, with bytes after the stream (which zlib ignores, as Python's decompressobj does), and as a zip's deflated member.
+  const whole = fakeContext("model.pkl.z");
+  await scanZlib(new BufferSource("model.pkl.z", Buffer.concat([z, bytes("trailing")])), whole);
+  assert.deepEqual(rules(whole.log), []);
+  assert.equal(whole.log.members[0]!.size, payload.length);
+  assert.ok(whole.log.members[0]!.text.startsWith(Buffer.from(PICKLE).toString("latin1")));
+  const zipped = await scanZipBytes(buildZip([{ name: "model.pkl", data: payload, method: 8 }]));
+  assert.deepEqual(containerRules(zipped), []);
+  assert.equal(zipped.members[0]!.size, payload.length);
+});
+
 const HEX = {
   bz2: "425a68393141592653599637539500000c53c05010000110400e22cc6042002000229ea034d1a69e90a64c4c83230095cefc9088c54b9730b8d031f177245385090963753950",
   xz: "fd377a585a000004e6d6b4460200210116000000742fe5a3010019800263706f7369780a73797374656d0a5802000000696485522e00000037a12239ef8e7e4e0001321a201894301fb6f37d010000000004595a",
