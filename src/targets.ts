@@ -9,6 +9,7 @@ import { realpath, stat } from "node:fs/promises";
 import { isAbsolute, join, relative, sep } from "node:path";
 import type { ReportExtra } from "./formats/context.js";
 import { PathFilter, type ExcludedPath, type ExclusionOptions } from "./exclusions.js";
+import { sniffHdf5 } from "./formats/keras.js";
 import { isInside } from "./paths.js";
 import type { CallableOverrides } from "./pickle/judge.js";
 import { checkRepository, localFileFacts, scanRepository, textBesideEngine, type RepoFile, type RepoReporter } from "./repo/checks.js";
@@ -81,12 +82,14 @@ export interface Targets {
   notes: Map<string, RepoNote[]>;
   /** Local paths left out by the exclusions, each with what excluded it. */
   excluded: ExcludedPath[];
+  /** Whether a local folder holds a file whose first bytes are an HDF5 file's (the engine starts the HDF5 reader early). */
+  hdf5Ahead: boolean;
 }
 
 
 /** Local paths, `http(s)://` URLs and `hf://` repositories, then the cache folder if one is asked for. */
 export async function collectTargets(specs: readonly string[], options: TargetOptions = {}): Promise<Targets> {
-  const targets: Targets = { files: [], remote: [], notes: new Map(), excluded: [] };
+  const targets: Targets = { files: [], remote: [], notes: new Map(), excluded: [], hdf5Ahead: false };
   for (const spec of specs) {
     let remote;
     try {
@@ -128,12 +131,13 @@ async function addLocal(p: string, targets: Targets, options: TargetOptions): Pr
   const filter = await PathFilter.forRoot(p, options.exclusions);
   walk({ dir: p, rel: "", realRoot: await realpath(linkRoot), filter }, targets);
   // Every file of the folder is scanned by the engine too: configs and templates get their own checks there.
-  await scanRepository(p, noteReporter(targets.notes, (rel) => displayPath(join(p, rel))), {
+  const facts = await scanRepository(p, noteReporter(targets.notes, (rel) => displayPath(join(p, rel))), {
     linkRoot,
     callables: options.callables,
     contentChecks: false,
     excluded: (rel, isFolder, isLink) => filter.excludedBy(rel, isFolder, isLink),
   });
+  targets.hdf5Ahead ||= facts.files.some((f) => sniffHdf5(f.head, f.size));
 }
 
 /** Repository findings by display path; findings inside a file's members come as "file > member". */

@@ -3,12 +3,14 @@
  * fixtures (scripts/make_keras_repo_fixtures.py) and on hostile inputs built here.
  */
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { checkKerasConfigText, isKerasArchive, scanKerasArchive, scanKerasH5, scanTorchModuleBlobs, sniffHdf5, walkKerasConfig } from "../src/formats/keras.js";
 import { hdf5Service, readHdf5, remoteHdf5Reader } from "../src/formats/hdf5Client.js";
+import { collectTargets } from "../src/targets.js";
 import { openZip } from "../src/formats/zip.js";
 import { checkHydraTargets, executableKind, isLfsPointer, scanRepository, type FindingSink } from "../src/repo/checks.js";
 import { ruleInfo, type RuleId } from "../src/rules/catalogue.js";
@@ -130,6 +132,45 @@ test("the HDF5 reader's thread ends once no read is queued, and the next read st
   for (const started = Date.now(); threads() >= withReader && Date.now() - started < 30_000; ) await new Promise((r) => setTimeout(r, 50));
   assert.ok(threads() < withReader, `the reader's thread is still there (${threads()} threads)`);
   assert.deepEqual(await readHdf5(file()), first);
+});
+
+test("a folder holding HDF5 content is known before its scan, and a reader started ahead ends on its own if nothing reads", async () => {
+  const h5 = readFileSync(join(FIXTURES, "keras-repo/malicious/keras2_lambda.h5"));
+  const dir = mkdtempSync(join(tmpdir(), "modelgate-h5ahead-"));
+  try {
+    // By content: an HDF5 file named weights.bin counts, a text file named model.h5 does not.
+    writeFileSync(join(dir, "model.h5"), "not hdf5");
+    assert.equal((await collectTargets([dir])).hdf5Ahead, false);
+    writeFileSync(join(dir, "weights.bin"), h5);
+    assert.equal((await collectTargets([dir])).hdf5Ahead, true);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  // In a process of its own, so no reader an earlier test started is about.
+  const client = new URL("../src/formats/hdf5Client.js", import.meta.url).href;
+  const script = `
+    import { readFileSync, readdirSync } from "node:fs";
+    import { readHdf5, warmHdf5Reader } from ${JSON.stringify(client)};
+    const threads = () => readdirSync("/proc/self/task").length;
+    const pause = (ms) => new Promise((r) => setTimeout(r, ms));
+    await pause(200);
+    const idle = threads();
+    warmHdf5Reader();
+    let started = false;
+    for (const t = Date.now(); !started && Date.now() - t < 30000; await pause(20)) started = threads() > idle;
+    // A watchdog only: unused, it goes two seconds after it is ready, later on a busy machine.
+    let ended = false;
+    for (const t = Date.now(); !ended && Date.now() - t < 60000; await pause(50)) ended = threads() === idle;
+    const read = await readHdf5(new Uint8Array(readFileSync(${JSON.stringify(join(FIXTURES, "keras-repo/malicious/keras2_lambda.h5"))})));
+    console.log(JSON.stringify({ started, ended, lambda: "attributes" in read && read.attributes.get("model_config").includes("Lambda") }));
+  `;
+  // A file, not --eval: the reader's worker inherits the process's flags, and --input-type fails it.
+  const scriptDir = mkdtempSync(join(tmpdir(), "modelgate-h5warm-"));
+  writeFileSync(join(scriptDir, "warm.mjs"), script);
+  const run = spawnSync(process.execPath, [join(scriptDir, "warm.mjs")], { encoding: "utf8", timeout: 120_000 });
+  rmSync(scriptDir, { recursive: true, force: true });
+  assert.equal(run.status, 0, run.stderr);
+  assert.deepEqual(JSON.parse(run.stdout), { started: true, ended: true, lambda: true }, "started with no read asked for, ended unused, and a read after it works");
 });
 
 test("a trust signal in the config (keras_version, famous name) does not lower a Lambda (X2)", () => {

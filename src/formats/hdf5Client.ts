@@ -37,6 +37,8 @@ const H5_HEAP_RECYCLE_BYTES = 512 * 1024 * 1024;
  * last Keras file early would otherwise keep to its end (with scanning threads, past the peak).
  */
 const H5_IDLE_MS = 500;
+/** How long a reader started ahead of its first read (warm) waits for one before it ends. */
+const H5_WARM_IDLE_MS = 2_000;
 /** A read that libhdf5 did not finish within its time bound; the worker running it was ended. */
 class Hdf5ReadLimit extends Error {}
 
@@ -82,6 +84,21 @@ class Hdf5Reader {
     }
     if (reply.heapBytes > H5_HEAP_RECYCLE_BYTES) this.stop(worker);
     return reply.attributes;
+  }
+
+  /**
+   * Starts the reader before its first read, so that loading libhdf5 (on another core) overlaps the
+   * scan of other files instead of holding up the first HDF5 file's. Unused, it ends as an idle one does.
+   */
+  warm(): void {
+    if (this.ready !== undefined) return;
+    const ready = (this.ready = this.start());
+    ready.then(
+      (worker) => {
+        if (this.reads === 0 && this.running === worker) this.idle = setTimeout(() => this.stop(worker), H5_WARM_IDLE_MS).unref();
+      },
+      () => undefined,
+    );
   }
 
   /** Starts a worker; resolves once it has loaded the WASM module. */
@@ -159,6 +176,11 @@ export function readHdf5(bytes: Uint8Array<ArrayBuffer>): Promise<Hdf5Read> {
 /** Sends this thread's reads to `read` instead of a reader of its own (a scanning thread: remoteHdf5Reader). */
 export function useHdf5Reader(read: Hdf5ReadFn): void {
   route = read;
+}
+
+/** Starts this thread's reader ahead of reads that are coming (a folder holds HDF5 files); reads through a port warm nothing. */
+export function warmHdf5Reader(): void {
+  if (route === readHere) hdf5Reader.warm();
 }
 
 /** A port over which another thread's reads are served by this thread's reader (see src/portCalls.ts). */

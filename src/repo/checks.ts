@@ -157,11 +157,12 @@ export interface RepositoryOptions {
   excluded?: (rel: string, isFolder: boolean, isLink: boolean) => string | undefined;
 }
 
-/** Walks `root` and reports repository-level findings through `report`. */
-export async function scanRepository(root: string, report: RepoReporter, options: RepositoryOptions = {}): Promise<void> {
+/** Walks `root` and reports repository-level findings through `report`; returns the facts it checked. */
+export async function scanRepository(root: string, report: RepoReporter, options: RepositoryOptions = {}): Promise<RepoFacts> {
   const excluded = options.excluded ?? ((rel, isFolder) => (isFolder && rel === ".git" ? DEFAULT_EXCLUSION : undefined));
   const facts = await collectFolderFacts(root, resolve(options.linkRoot ?? root), excluded, options.contentChecks === false ? textBesideEngine : undefined);
   checkRepository(facts, report, options.callables, options.contentChecks);
+  return facts;
 }
 
 /**
