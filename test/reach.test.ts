@@ -399,6 +399,9 @@ describe("harm from allowlisted calls alone (P21)", () => {
       ["transformers.models.rag.retrieval_rag", "CanonicalHFIndex", assemble(OP.BININT1, 8, str("wiki_dpr"))], // load_dataset
       ["spacy.scorer", "Scorer", Buffer.alloc(0)], // imports spacy.lang.<name>
       ["keras.src.dtype_policies.dtype_policy_map", "DTypePolicyMap", assemble(OP.EMPTY_DICT)], // deserialize_keras_object
+      // Red team round 16: an SQLAlchemy engine for the URL, and its tables created (an SQLite file at any path).
+      ["optuna.storages._rdb.storage", "RDBStorage", str("sqlite:////tmp/x.db")],
+      ["optuna.study.study", "Study", assemble(str("x"), str("sqlite:////tmp/x.db"))], // get_storage(url) makes an RDBStorage
     ];
     for (const [module, name, args] of called) {
       const callee = new RegExp(`${module}.${name}`.replaceAll(".", "\\."));
@@ -407,6 +410,13 @@ describe("harm from allowlisted calls alone (P21)", () => {
     // The segfaulting classes, and igraph's shell (its __call__ runs stdin as Python), are not allowlisted at all: construction is reported too.
     await assertReported(assemble(OP.PROTO, 2, global("igraph.app.shell", "ClassicPythonShell"), OP.EMPTY_TUPLE, OP.NEWOBJ, OP.STOP), /igraph\.app\.shell\.ClassicPythonShell/);
     await assertReported(assemble(OP.PROTO, 2, global("scipy.spatial._qhull", "_Qhull"), OP.EMPTY_TUPLE, OP.NEWOBJ, OP.STOP), /scipy\.spatial\._qhull\._Qhull/);
+    // RDBStorage's __setstate__ makes the engine and the tables too: made by copyreg's reconstructor and BUILD, it is reported.
+    const rdbState = assemble(OP.EMPTY_DICT, str("url"), str("sqlite:////tmp/x.db"), OP.SETITEM);
+    const rdb = global("optuna.storages._rdb.storage", "RDBStorage");
+    await assertReported(assemble(OP.PROTO, 2, global("copyreg", "_reconstructor"), rdb, global("builtins", "object"), OP.NONE, OP.TUPLE3, OP.REDUCE, rdbState, OP.BUILD, OP.STOP), /optuna\.storages\._rdb\.storage\.RDBStorage/);
+    // A Study pickles the same way, and its __setstate__ only updates its __dict__: quiet.
+    const study = global("optuna.study.study", "Study");
+    await assertQuiet(assemble(OP.PROTO, 2, global("copyreg", "_reconstructor"), study, global("builtins", "object"), OP.NONE, OP.TUPLE3, OP.REDUCE, OP.EMPTY_DICT, str("study_name"), str("x"), OP.SETITEM, OP.BUILD, OP.STOP));
     // astropy pickles Time by NEWOBJ and BUILD: construct-only keeps that quiet.
     await assertQuiet(assemble(OP.PROTO, 2, global("astropy.time.core", "Time"), OP.EMPTY_TUPLE, OP.NEWOBJ, OP.EMPTY_DICT, OP.BUILD, OP.STOP));
   });

@@ -374,6 +374,10 @@ for _module, _name, _why in [
     ("shap.explainers._tree", "TreeEnsemble", CATBOOST_WHY),
     ("shap.explainers._tree", "TreeExplainer", CATBOOST_WHY),
     ("shap.explainers.pytree", "TreeExplainer", CATBOOST_WHY),
+    # Pickles restore a Study by copyreg._reconstructor and BUILD; calling it resolves a storage URL (red team round 16).
+    ("optuna.study.study", "Study",
+     "__init__ runs storages.get_storage on the storage it is given, and a URL there makes an RDBStorage, which "
+     "creates or connects to its database"),
 ]:
     curate(_module, _name, "class", f"not callable: {_why}", explain=True, notCalled=True)
 curate("polars.config", "_restore_runtime_vars", "function",
@@ -744,6 +748,10 @@ TORCH_OPENERS_WHY = ("torch.serialization's file and buffer openers: constructin
 # finds (the screen's own rejections are added to these with their reasons).
 EXCLUDED: dict[str, str] = {
     "igraph.app.shell.ClassicPythonShell": "its __call__ opens code.InteractiveConsole, which runs what stdin gives as Python",
+    # Found by a red team (round 16) calling constructors under an audit hook: the screen does not follow SQLAlchemy.
+    "optuna.storages._rdb.storage.RDBStorage": "__init__ and __setstate__ make an SQLAlchemy engine for the URL they "
+        "are given and create its tables (metadata.create_all): an SQLite URL creates a database file at any path, a "
+        "server URL connects to it",
     # Native constructors that crash the loader (SIGSEGV), found by the red-team probe of every callable.
     "torch._C._WeakTensorRef": "a native class whose constructor dereferences what it is given as a tensor: anything "
         "else crashes the loader (SIGSEGV)",
