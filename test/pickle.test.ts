@@ -6,7 +6,7 @@ import { scanPickle, type PickleLayout } from "../src/formats/pickle.js";
 import { LIMITS } from "../src/limits.js";
 import { RULES } from "../src/rules/catalogue.js";
 import { PickleAnalyst } from "../src/pickle/analyst.js";
-import { rawUnicodeEscape } from "../src/pickle/literals.js";
+import { asciiDigits, parseInteger, rawUnicodeEscape } from "../src/pickle/literals.js";
 import { Machine, nameLike } from "../src/pickle/machine.js";
 import { StreamReader } from "../src/pickle/reader.js";
 import { FORGOTTEN, emptyDict, holdsForgotten, noteForgotten, reachesForgotten, tuple } from "../src/pickle/values.js";
@@ -451,4 +451,15 @@ describe("BUILD answered by what the object holds", () => {
     const ctx = await scan(assemble(OP.PROTO, 2, str("x__setstate__"), OP.POP, SYSTEM, OP.STOP));
     assert.deepEqual(find(ctx, "MG106"), []);
   });
+});
+
+test("Unicode decimal digits read as CPython's int() reads them: each set's ten code points are 0 to 9", () => {
+  // Arabic-Indic, Devanagari, fullwidth, the mathematical digits (five sets back to back) and Adlam.
+  for (const zero of [0x0660, 0x0966, 0xff10, 0x1d7ce, 0x1d7d8, 0x1d7f6, 0x1e950]) {
+    const digits = Array.from({ length: 10 }, (_, i) => String.fromCodePoint(zero + i)).join("");
+    assert.equal(asciiDigits(digits), "0123456789", zero.toString(16));
+  }
+  assert.equal(asciiDigits("1e\u0669\u0669 and x\u00b2"), "1e99 and x\u00b2", "a superscript is no decimal digit");
+  assert.equal(parseInteger(" \u0661_\u0660 ", 10), 10n);
+  assert.equal(parseInteger("\u0661\u0660", 16), 16n);
 });

@@ -231,6 +231,15 @@ describe("harm from allowlisted calls alone (P21)", () => {
     await assertReported(whole(call1("builtins", "int", hugeDecimal)), /MG109 builtins\.int is given a Decimal of exponent 2000000000/);
     await assertReported(whole(call1("fractions", "Fraction", hugeDecimal)), /MG109 fractions\.Fraction is given a Decimal of exponent 2000000000/);
     await assertQuiet(whole(call1("builtins", "int", call1("decimal", "Decimal", str("1e5")))));
+
+    // CPython reads any Unicode decimal digit as its value (red team round 16): Arabic-Indic and fullwidth nines.
+    const text = (s: string): Buffer => assemble(OP.BINUNICODE, u32(Buffer.byteLength(s)), Buffer.from(s, "utf8"));
+    for (const nines of ["\u0669".repeat(9), "\uff19".repeat(9)]) {
+      await assertReported(whole(call1("fractions", "Fraction", text(`1e${nines}`))), /MG109 fractions\.Fraction\(.*\) computes 10\*\*999999999 at load time/);
+      await assertReported(whole(call1("builtins", "int", call1("decimal", "Decimal", text(`1e${nines}`)))), /MG109 builtins\.int is given a Decimal of exponent 999999999/);
+      await assertReported(whole(call1("fractions", "Fraction", call1("decimal", "Decimal", text(`1e${nines}`)))), /MG109 fractions\.Fraction is given a Decimal of exponent 999999999/);
+    }
+    await assertQuiet(whole(call1("fractions", "Fraction", text("1e\u0665"))));
   });
 
   test("the same bounds through what a red team tried next: sizes made by int(text, base) or type(0), Decimal's tuple form, str.encode, a carrier's argument, OrderedDict's items", async () => {

@@ -130,12 +130,37 @@ export function latin1Bytes(s: string): Uint8Array | undefined {
   return Buffer.from(s, "latin1");
 }
 
+const NON_ASCII = /[^\x00-\x7f]/;
+const DECIMAL_DIGIT = /\p{Nd}/gu;
+const IS_DECIMAL_DIGIT = /^\p{Nd}$/u;
+
+/**
+ * `text` with each Unicode decimal digit written as the ASCII digit of its value, as CPython's
+ * int(), Decimal() and Fraction() read them ("1e٩٩٩٩٩٩٩٩٩" is 1e999999999). A digit's value is
+ * its place in its run: Unicode encodes every set of decimal digits as ten consecutive code points,
+ * 0 to 9 (the mathematical digits as five such runs back to back).
+ */
+export function asciiDigits(text: string): string {
+  return NON_ASCII.test(text) ? text.replace(DECIMAL_DIGIT, digitValue) : text;
+}
+
+function digitValue(digit: string): string {
+  let point = digit.codePointAt(0)!;
+  let place = 0;
+  while (IS_DECIMAL_DIGIT.test(String.fromCodePoint(point - 1))) {
+    point--;
+    place++;
+  }
+  return String(place % 10);
+}
+
 /**
  * int(text, base) as CPython reads it (base 0: a 0x, 0o or 0b prefix, else decimal; underscores
- * between digits and after a prefix); undefined where it raises. Callers bound the text's length.
+ * between digits and after a prefix; any Unicode decimal digit); undefined where it raises. Callers
+ * bound the text's length.
  */
 export function parseInteger(text: string, base: number): bigint | undefined {
-  const m = /^\s*([+-]?)(?:0([xob])_?)?([0-9a-z](?:_?[0-9a-z])*)\s*$/i.exec(text);
+  const m = /^\s*([+-]?)(?:0([xob])_?)?([0-9a-z](?:_?[0-9a-z])*)\s*$/i.exec(asciiDigits(text));
   if (!m) return undefined;
   const prefix = m[2]?.toLowerCase();
   const radix = base === 0 ? (prefix === "x" ? 16 : prefix === "o" ? 8 : prefix === "b" ? 2 : 10) : base;

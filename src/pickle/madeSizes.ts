@@ -6,7 +6,7 @@
  * "unknown" where a size is made by a call the scanner cannot evaluate.
  */
 import { importedName } from "./judge.js";
-import { INT_MAX_STR_DIGITS, latin1Bytes, parseInteger } from "./literals.js";
+import { INT_MAX_STR_DIGITS, asciiDigits, latin1Bytes, parseInteger } from "./literals.js";
 import { isSym, type CallResult, type Value } from "./values.js";
 
 /** A size that a call makes at load and the scanner cannot compute. */
@@ -214,7 +214,7 @@ export function hugeDecimalExponent(v: Value | undefined): string | undefined {
   if (name !== "decimal.Decimal" && name !== "_decimal.Decimal" && name !== "_pydecimal.Decimal") return undefined;
   const [text] = v.args.items;
   // Decimal((sign, digits, exponent)) is the tuple form of the same number.
-  const exponent = typeof text === "string" ? DECIMAL_EXPONENT.exec(text)?.[1] : isSym(text) && text.t === "tuple" ? decimalTupleExponent(text.items[2]) : undefined;
+  const exponent = typeof text === "string" ? DECIMAL_EXPONENT.exec(asciiDigits(text))?.[1] : isSym(text) && text.t === "tuple" ? decimalTupleExponent(text.items[2]) : undefined;
   return pastTenExponent(exponent) ? exponent : undefined;
 }
 
