@@ -156,13 +156,20 @@ test("a compressed pickle kept as protocol 2 bytes (_codecs.encode of latin-1 te
     const utf8 = Buffer.from(b.toString("latin1"), "utf8");
     return assemble(OP.BINUNICODE, u32(utf8.length), utf8);
   };
-  for (const [what, packed] of [["zlib", deflateSync(PAYLOAD)], ["deflate", deflateRawSync(PAYLOAD)]] as const) {
+  const encoded = (packed: Buffer, codec: string): Buffer =>
+    assemble(OP.PROTO, 2, OP.EMPTY_LIST, global("_codecs", "encode"), latin1Text(packed), str(codec), OP.TUPLE2, OP.REDUCE, OP.APPEND, OP.STOP);
+  // A protocol 0 call compressed to text too short to be looked at past its start (under 40 UTF-8 bytes): found by folding alone.
+  const small = Buffer.from("cos\nsystem\n(Vid\ntR.", "latin1");
+  for (const [what, packed] of [["zlib", deflateSync(small, { level: 9 })], ["deflate", deflateRawSync(small, { level: 9 })]] as const) {
+    assert.ok(Buffer.byteLength(packed.toString("latin1"), "utf8") < 40);
     for (const codec of ["latin1", "latin_1", "Latin-1", "iso8859_1", "L1"]) {
-      const bytes = assemble(OP.PROTO, 2, OP.EMPTY_LIST, global("_codecs", "encode"), latin1Text(packed), str(codec), OP.TUPLE2, OP.REDUCE, OP.APPEND, OP.STOP);
-      const found = await findings(`p2-${what}-${codec}.pkl`, bytes);
-      assert.ok(found.some((f) => new RegExp(`^MG100 <pickle hidden in text computed at load @\\d+ \\(${what}\\)> .*posix\\.system`).test(f)), `${what} ${codec}: ${JSON.stringify(found)}`);
+      const found = await findings(`p2-${what}-${codec}.pkl`, encoded(packed, codec));
+      assert.ok(found.some((f) => new RegExp(`^MG100 <pickle hidden in text computed at load @\\d+ \\(${what}\\)> .*os\\.system`).test(f)), `${what} ${codec}: ${JSON.stringify(found)}`);
     }
   }
+  // Longer, the constant itself is examined past its first character (its UTF-8 shows a code point past U+007F there): found either way, once.
+  const found = await findings("p2-zlib-long.pkl", encoded(deflateSync(PAYLOAD), "latin1"));
+  assert.equal(found.filter((f) => /^MG100 <pickle hidden in (a constant|text computed at load) @\d+ \(zlib\)> .*posix\.system/.test(f)).length, 1, JSON.stringify(found));
 });
 
 test("hex with whitespace between pairs (bytes.fromhex reads it) is decoded", async () => {

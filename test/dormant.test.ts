@@ -147,6 +147,26 @@ test("P22: xz and LZMA streams are handed back undecoded, for the caller to scan
   assert.deepEqual(Buffer.from((found[0] as { bytes: Uint8Array }).bytes), LZMA_ALONE);
 });
 
+test("P22: a payload behind a short prefix model code cuts off, in base64 with characters its decoder drops, or in base64 written backwards, is found", () => {
+  // A padded pickle, so each constant is long enough to be looked at past its start (40 characters).
+  const payload = Buffer.concat([PICKLE.subarray(0, PICKLE.length - 1), Buffer.from("0" + "N0".repeat(20) + ".", "latin1")]);
+  const header = Buffer.from("MGHEADER");
+  only(dormantPayloads(`\n${b64(payload)}`), "after 1 character>base64", payload);
+  only(dormantPayloads(`!!!!${b64(payload)}`), "after 4 characters>base64", payload);
+  only(dormantPayloads(Buffer.concat([header, payload])), "after 8 bytes", payload);
+  only(dormantPayloads(Buffer.concat([Buffer.from([0]), gzipSync(payload)])), "after 1 byte>gzip", payload);
+  only(dormantPayloads(`data:${b64(deflateSync(payload))}`), "after 5 characters>base64>zlib", payload);
+  // binascii's base64 skips what is not in its alphabet.
+  only(dormantPayloads(b64(payload).split("").join("*")), "base64 characters kept>base64", payload);
+  only(dormantPayloads(` ${a85(payload)}`), "after 1 character>ascii85", payload);
+  only(dormantPayloads([...b64(payload)].reverse().join("")), "text reversed>base64", payload);
+  // Ordinary long text of the same shapes holds nothing: a data URI of an image, a URL, prose, a path.
+  const png = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==";
+  for (const ordinary of [`data:image/png;base64,${png}`, "https://huggingface.co/org/model/resolve/main/config.json", "A sentence that runs well past forty characters, with punctuation!", "/home/user/.cache/huggingface/hub/models--org--name/snapshots"]) {
+    assert.deepEqual(dormantPayloads(ordinary), [], ordinary);
+  }
+});
+
 test("P22: ordinary strings are not candidates: sha256 hex, a base64 PNG, English text, vocabulary tokens, short pickle-like text", () => {
   const ordinary = [
     createHash("sha256").update("weights").digest("hex"),

@@ -53,10 +53,15 @@ const bunzip = createRequire(import.meta.url)("seek-bzip") as {
  * plus undecoded xz/LZMA streams and bounds hit. Returns [] for ordinary data after a few character checks.
  */
 export function dormantPayloads(constant: string | Uint8Array): Dormant[] {
+  return examined(constant, true);
+}
+
+/** dormantPayloads, past the constant's start only when `ahead` (dormantIn asked hidesAhead already). */
+function examined(constant: string | Uint8Array, ahead: boolean): Dormant[] {
   const out: Dormant[] = [];
   if (constant.length < MIN_PICKLE) return out;
-  if (typeof constant === "string") examineText(constant, [], out);
-  else examineBytes(constant, [], out);
+  if (typeof constant === "string") examineText(constant, [], out, ahead);
+  else examineBytes(constant, [], out, ahead);
   return out;
 }
 
@@ -82,9 +87,10 @@ export function dormantIn(buf: Uint8Array, start: number, length: number, utf8: 
   const kind = magic(at);
   // A protocol 0/1 payload imports (a line ending in a newline) and stops ("."): text without both is not one.
   const raw = kind !== undefined && (!protocolLess(kind, b0) || (hasByte(buf, start, length, 0x0a) && hasByte(buf, start, length, OP.STOP)));
-  if (!raw && !probes(at, length) && (utf8 || !(reversedMagic(at, length) || deflateStart(at, length, true)))) return NONE;
+  const ahead = hidesAhead(at, length);
+  if (!raw && !ahead && !probes(at, length) && (utf8 || !(reversedMagic(at, length) || deflateStart(at, length, true)))) return NONE;
   const view = buf.subarray(start, start + length);
-  return dormantPayloads(utf8 ? Buffer.from(view.buffer, view.byteOffset, view.byteLength).toString("utf8") : view);
+  return examined(utf8 ? Buffer.from(view.buffer, view.byteOffset, view.byteLength).toString("utf8") : view, ahead);
 }
 
 const NONE: Dormant[] = Object.freeze([]) as unknown as Dormant[];
@@ -105,17 +111,21 @@ export function mayHide(head: Uint8Array, length: number, utf8: boolean): boolea
   if (utf8 && head[0]! >= 0x80) return (head[0] === 0xc2 && head[1] === 0x80) || (head[0] === 0xc3 && head[1] === 0xbd);
   const at: At = (i) => (i < head.length ? head[i]! : -1);
   const kind = magic(at);
-  return (kind !== undefined && !protocolLess(kind, head[0]!)) || probes(at, length) || (!utf8 && deflateStart(at, head.length, head.length >= length));
+  return (kind !== undefined && !protocolLess(kind, head[0]!)) || probes(at, length) || (!utf8 && deflateStart(at, head.length, head.length >= length)) || hidesAhead(at, length);
 }
 
-/** Whether text's first characters decode (hex or base64) to a magic or to encoded text again. */
-function probes(at: At, length: number): boolean {
+/**
+ * Whether text's first characters decode (hex or base64) to a magic or to encoded text again, or
+ * (unless `strict`) to what may begin raw deflate, a protocol 0/1 pickle or a reversed one, which a
+ * few bytes cannot refute.
+ */
+function probes(at: At, length: number, strict = false): boolean {
   const c0 = at(0);
   if (length < MIN_TEXT || c0 > 255 || ENCODED_START[c0] === 0) return false;
   // One probe at a time: each decodes into PROBE.
   for (const encoding of TEXT_ENCODINGS) {
     const n = encoding.probe(at);
-    if (n > 0 && probedPayload(n)) return true;
+    if (n > 0 && (strict ? payloadStart(PROBE, n, true) : probedPayload(n))) return true;
   }
   return false;
 }
@@ -175,7 +185,13 @@ for (const op of [
 
 for (let b = 0; b < 256; b++) if (PROTO01_START[b] === 1) RAW_START[b] = 1;
 
-function examineBytes(b: Uint8Array, chain: string[], out: Dormant[]): void {
+function examineBytes(b: Uint8Array, chain: string[], out: Dormant[], ahead = true): void {
+  const before = out.length;
+  examineBytesAtStart(b, chain, out);
+  if (ahead && out.length === before) examineAhead(b, chain, out);
+}
+
+function examineBytesAtStart(b: Uint8Array, chain: string[], out: Dormant[]): void {
   const at: At = (i) => (i < b.length ? b[i]! : -1);
   const kind = magic(at);
   if (kind) {
@@ -191,7 +207,13 @@ function examineBytes(b: Uint8Array, chain: string[], out: Dormant[]): void {
   examineEncoded(at, b.length, () => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString("latin1"), chain, out);
 }
 
-function examineText(s: string, chain: string[], out: Dormant[]): void {
+function examineText(s: string, chain: string[], out: Dormant[], ahead = true): void {
+  const before = out.length;
+  examineTextAtStart(s, chain, out);
+  if (ahead && out.length === before) examineAhead(s, chain, out);
+}
+
+function examineTextAtStart(s: string, chain: string[], out: Dormant[]): void {
   const at: At = (i) => (i < s.length ? s.charCodeAt(i) : -1);
   // Raw: a str holding pickle bytes as code points (what a latin1 decode of them gives).
   const kind = magic(at);
@@ -226,6 +248,145 @@ function examineEncoded(at: At, length: number, text: () => string, chain: strin
     }
     const decoded = decode(text());
     if (decoded && decoded.length >= MIN_PICKLE) examineBytes(decoded, [...chain, encoding], out);
+  }
+}
+
+// ---- past a constant's start
+
+/**
+ * A payload behind a short prefix that model code cuts off before decoding (a header, "data:", a
+ * stray character), base64 with characters its decoder drops (binascii skips what is not in its
+ * alphabet), or base64 written backwards: looked for in constants at least AHEAD_FROM long
+ * once nothing starts at their start, at each of their first MAX_SKIP offsets, and in their text
+ * with those characters dropped. Once per chain of layers.
+ */
+const AHEAD_FROM = 40;
+const MAX_SKIP = 16;
+/** Characters of a constant's start filtered to probe what a lenient decoder reads. */
+const LENIENT_HEAD = 64;
+/** What b64decode keeps of text (validate=False): base64's alphabet (either one) and its padding. (a85decode's skipping of whitespace is ascii85's own probe's.) */
+const LENIENT: readonly [step: string, keeps: (c: number) => boolean][] = [["base64 characters kept", (c) => c <= 255 && (BASE64[c]! >= 0 || c === 0x3d)]];
+const AHEAD_STEP = /^(after \d+ (byte|character)s?|text reversed|base64 characters kept)$/;
+
+/** Whether a constant of `length` whose start `at` reads may hold a payload past its start (see AHEAD_FROM); a few probes, nothing decoded. */
+function hidesAhead(at: At, length: number): boolean {
+  if (length < AHEAD_FROM) return false;
+  for (let skip = 1; skip <= MAX_SKIP; skip++) if (startsAt(at, skip, length)) return true;
+  if (reversedEncoding(at, length)) return true;
+  for (const [, keeps] of LENIENT) {
+    const head = keptHead(at, keeps);
+    if (head !== undefined && probeBase64((i) => (i < head.length ? head[i]! : -1)) > 0 && payloadStart(PROBE, PROBE_CHARS * 3 / 4, true)) return true;
+  }
+  return false;
+}
+
+/** Whether base64 or hex read from a constant's end decodes to a payload's start (see startsAt: strictly). */
+function reversedEncoding(at: At, length: number): boolean {
+  const reversed: At = (i) => (i < length ? at(length - 1 - i) : -1);
+  for (const probe of [probeBase64, probeHex]) {
+    const n = probe(reversed);
+    if (n > 0 && payloadStart(PROBE, n, true)) return true;
+  }
+  return false;
+}
+
+/**
+ * Whether a payload may start `skip` characters into a constant: a magic there (a protocol 0/1
+ * guess aside: one text byte in many starts like one), or, after a character no encoding uses (a
+ * separator: "data:", a newline), encoded text whose probe decodes to one; not merely to what may
+ * begin raw deflate, or long text would be decoded whole too often. Probing only after separators
+ * keeps the cost of long text and of base64 blobs to a few byte checks.
+ */
+function startsAt(at: At, skip: number, length: number): boolean {
+  const c = at(skip);
+  if (c < 0) return false;
+  const before = at(skip - 1);
+  const separated = before > 255 || (BASE64[before]! < 0 && before !== 0x3d);
+  // Most positions of most constants end here, before a closure is made.
+  if (!(c <= 255 && SHIFTED_START[c] === 1) && !separated) return false;
+  // A str's code points U+0080 to U+00FF, as UTF-8 in a read buffer: whether they spell a pickle's bytes is the full examination's.
+  if (c === 0xc2 || c === 0xc3) return true;
+  const shifted: At = (i) => at(i + skip);
+  const kind = magic(shifted);
+  if (kind !== undefined && !protocolLess(kind, c)) return true;
+  return separated && !spaceWithin(shifted, AHEAD_RUN) && probes(shifted, length - skip, true);
+}
+
+/** First bytes of what startsAt takes for a payload without a probe: PROTO and the compressors' magics (no protocol 0/1 guess), and UTF-8's leads for U+0080–U+00FF. */
+const SHIFTED_START = new Uint8Array(256);
+for (const b of [OP.PROTO, 0x78, 0x1f, 0xfd, 0x42, 0x5d, 0xc2, 0xc3]) SHIFTED_START[b] = 1;
+
+/**
+ * Characters after a separator, or at a lenient decoder's start, that an encoded payload has without
+ * whitespace before it is probed there: prose has a space every few characters and is let go at
+ * once (whitespace inside encoded text at a constant's start is its probe's own to skip).
+ */
+const AHEAD_RUN = 16;
+
+function spaceWithin(at: At, n: number): boolean {
+  for (let i = 0; i < n; i++) {
+    const c = at(i);
+    if (c < 0) return false;
+    if (isSpace(c)) return true;
+  }
+  return false;
+}
+
+/** What keptHead keeps, written in place. */
+const KEPT = new Uint16Array(PROBE_CHARS);
+
+/**
+ * The first PROBE_CHARS characters `keeps` keeps of the first LENIENT_HEAD, or undefined when it
+ * drops none (the start itself was probed) or meets whitespace (prose; see AHEAD_RUN).
+ */
+function keptHead(at: At, keeps: (c: number) => boolean): Uint16Array | undefined {
+  let n = 0;
+  let dropped = false;
+  for (let i = 0; i < LENIENT_HEAD && n < PROBE_CHARS; i++) {
+    const c = at(i);
+    if (c < 0) break;
+    if (isSpace(c)) return undefined;
+    if (keeps(c)) KEPT[n++] = c;
+    else dropped = true;
+  }
+  return dropped ? KEPT.subarray(0, n) : undefined;
+}
+
+/** examineBytes or examineText of what follows a constant's first characters, or of what a lenient decoder keeps of it (see AHEAD_FROM). */
+function examineAhead(c: string | Uint8Array, chain: string[], out: Dormant[]): void {
+  if (c.length < AHEAD_FROM || chain.some((step) => AHEAD_STEP.test(step))) return;
+  const text = typeof c === "string";
+  const at: At = text ? (i) => (i < c.length ? c.charCodeAt(i) : -1) : (i) => (i < c.length ? c[i]! : -1);
+  for (let skip = 1; skip <= MAX_SKIP; skip++) {
+    if (!startsAt(at, skip, c.length)) continue;
+    const before = out.length;
+    const next = [...chain, `after ${skip} ${text ? "character" : "byte"}${skip === 1 ? "" : "s"}`];
+    if (text) examineTextAtStart(c.slice(skip), next, out);
+    else examineBytesAtStart(c.subarray(skip), next, out);
+    if (out.length > before) return;
+  }
+  const whole = text ? c : Buffer.from(c.buffer, c.byteOffset, c.byteLength).toString("latin1");
+  // Encoded text written backwards (b64decode(c[::-1])); reversed bytes are examineBytes's own.
+  if (reversedEncoding(at, c.length)) {
+    const before = out.length;
+    const reversed = [...whole].reverse().join("");
+    examineEncoded((i) => (i < reversed.length ? reversed.charCodeAt(i) : -1), reversed.length, () => reversed, [...chain, "text reversed"], out);
+    if (out.length > before) return;
+  }
+  for (const [step, keeps] of LENIENT) {
+    const head = keptHead(at, keeps);
+    if (head === undefined || probeBase64((i) => (i < head.length ? head[i]! : -1)) === 0 || !payloadStart(PROBE, PROBE_CHARS * 3 / 4, true)) continue;
+    // Kept characters are ASCII (LENIENT): one byte each, up to one past the bound on decoded input (then a limit).
+    const codes = new Uint8Array(Math.min(whole.length, LIMITS.dormantMaxInput + 1));
+    let n = 0;
+    for (let i = 0; i < whole.length && n < codes.length; i++) {
+      const code = whole.charCodeAt(i);
+      if (keeps(code)) codes[n++] = code;
+    }
+    const kept = Buffer.from(codes.buffer, 0, n).toString("latin1");
+    const before = out.length;
+    examineEncoded((i) => (i < kept.length ? kept.charCodeAt(i) : -1), kept.length, () => kept, [...chain, step], out);
+    if (out.length > before) return;
   }
 }
 
@@ -356,8 +517,10 @@ const PROBE = new Uint8Array(PROBE_CHARS);
  * pickle's first byte), or base64 (or hex) text again, a further layer of encoding (random text
  * almost never decodes to that).
  */
-function payloadStart(head: Uint8Array, n: number): boolean {
-  if (head[0] === OP.STOP || magic((i) => (i < n ? head[i]! : -1))) return true;
+function payloadStart(head: Uint8Array, n: number, strict = false): boolean {
+  const kind = magic((i) => (i < n ? head[i]! : -1));
+  // Strictly, without the guesses a few bytes cannot back: a protocol 0/1 start, a reversed pickle's STOP.
+  if (strict ? kind !== undefined && !protocolLess(kind, head[0]!) : head[0] === OP.STOP || kind !== undefined) return true;
   for (let i = 0; i < n; i++) {
     const c = head[i]!;
     if (BASE64[c]! < 0 && c !== 0x3d && !isSpace(c)) return false;
