@@ -272,14 +272,15 @@ function walk(at: WalkAt, targets: Targets): void {
   const { dir, realRoot, filter } = at;
   const all = readdirSync(dir, { withFileTypes: true });
   all.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  for (const e of all) {
+  // A folder's exclusions are recorded before its subfolders are walked (reports list them in that order).
+  const entries = all.filter((e) => {
+    const by = filter.excludedBy(at.rel === "" ? e.name : `${at.rel}/${e.name}`, e.isDirectory(), e.isSymbolicLink());
+    if (by !== undefined) targets.excluded.push({ path: displayPath(join(dir, e.name)), by, ...(e.isDirectory() && { folder: true }) });
+    return by === undefined;
+  });
+  for (const e of entries) {
     const rel = at.rel === "" ? e.name : `${at.rel}/${e.name}`;
     const p = join(dir, e.name);
-    const by = filter.excludedBy(rel, e.isDirectory(), e.isSymbolicLink());
-    if (by !== undefined) {
-      targets.excluded.push({ path: displayPath(p), by, ...(e.isDirectory() && { folder: true }) });
-      continue;
-    }
     if (e.isDirectory()) {
       walk({ dir: p, rel, realRoot, filter }, targets);
       continue;
