@@ -12,7 +12,7 @@ import { deflateRawSync, deflateSync, gzipSync } from "node:zlib";
 import { LIMITS } from "../src/limits.js";
 import { XZ_POSIX_SYSTEM } from "./support/pickle.js";
 import { cpuMsSince } from "./support/timeout.js";
-import { dormantPayloads, type Dormant } from "../src/pickle/dormant.js";
+import { dormantIn, dormantPayloads, mayHide, type Dormant } from "../src/pickle/dormant.js";
 
 /** posix.system('id') at protocol 2: harmless bytes, never loaded. */
 const PICKLE = Buffer.from("\x80\x02cposix\nsystem\nX\x02\x00\x00\x00id\x85R.", "latin1");
@@ -165,6 +165,35 @@ test("P22: a payload behind a short prefix model code cuts off, in base64 with c
   for (const ordinary of [`data:image/png;base64,${png}`, "https://huggingface.co/org/model/resolve/main/config.json", "A sentence that runs well past forty characters, with punctuation!", "/home/user/.cache/huggingface/hub/models--org--name/snapshots"]) {
     assert.deepEqual(dormantPayloads(ordinary), [], ordinary);
   }
+});
+
+test("P22: past a constant's start, only U+0080 or U+00FD in a str's UTF-8 asks for its text; a non-ASCII first character does not hide what follows", () => {
+  // A weights array whose third byte is 0xC3 (a review found one in nineteen float32 arrays): nothing to read back.
+  const weights = randomBytes(1 << 20);
+  weights[2] = 0xc3;
+  weights[3] = 0xa9;
+  assert.equal(mayHide(weights.subarray(0, 1024), 8 << 20, false), false);
+  assert.deepEqual(dormantIn(weights, 0, 4096, false).filter((d) => d.kind !== "limit"), []);
+  // Latin-1 letters in text are no payload either; a byte-order mark or an accent before base64 is a prefix like any other.
+  const accented = Buffer.from(`café crème brûlée, à la carte: ${"é".repeat(30)}`);
+  assert.deepEqual(dormantIn(accented, 0, accented.length, true), []);
+  for (const prefix of ["\ufeff", "é", "→ "]) {
+    const text = Buffer.from(prefix + b64(Buffer.concat([PICKLE, Buffer.alloc(30)])));
+    assert.equal(pickles(dormantIn(text, 0, text.length, true)).length, 1, JSON.stringify(prefix));
+    assert.ok(mayHide(text.subarray(0, 64), text.length, true), JSON.stringify(prefix));
+  }
+});
+
+test("P22: a huge constant whose end reads as base64 backwards is a limit, not a copy of it reversed", () => {
+  const huge = Buffer.alloc(LIMITS.dormantMaxInput + 100, 0x7e);
+  const backwards = Buffer.from([...b64(PICKLE)].reverse().join(""));
+  backwards.copy(huge, huge.length - backwards.length);
+  huge[0] = 0x21;
+  const started = process.cpuUsage();
+  const found = dormantPayloads(huge);
+  const used = process.cpuUsage(started);
+  assert.deepEqual(found.map((d) => d.kind), ["limit"]);
+  assert.ok((used.user + used.system) / 1000 < 2000, `${(used.user + used.system) / 1000} ms of CPU`);
 });
 
 test("P22: ordinary strings are not candidates: sha256 hex, a base64 PNG, English text, vocabulary tokens, short pickle-like text", () => {

@@ -6,7 +6,7 @@ import { scanPickle, type PickleLayout } from "../src/formats/pickle.js";
 import { LIMITS } from "../src/limits.js";
 import { RULES } from "../src/rules/catalogue.js";
 import { PickleAnalyst } from "../src/pickle/analyst.js";
-import { asciiDigits, parseInteger, rawUnicodeEscape } from "../src/pickle/literals.js";
+import { asciiDigits, parseInteger, rawUnicodeEscape, trailingExponent } from "../src/pickle/literals.js";
 import { Machine, nameLike } from "../src/pickle/machine.js";
 import { StreamReader } from "../src/pickle/reader.js";
 import { FORGOTTEN, emptyDict, holdsForgotten, noteForgotten, reachesForgotten, tuple } from "../src/pickle/values.js";
@@ -462,4 +462,19 @@ test("Unicode decimal digits read as CPython's int() reads them: each set's ten 
   assert.equal(asciiDigits("1e\u0669\u0669 and x\u00b2"), "1e99 and x\u00b2", "a superscript is no decimal digit");
   assert.equal(parseInteger(" \u0661_\u0660 ", 10), 10n);
   assert.equal(parseInteger("\u0661\u0660", 16), 16n);
+});
+
+test("a number's trailing exponent is read from its end as Fraction() and Decimal() read it, cheaply however long the text", () => {
+  assert.equal(trailingExponent("1e\u0669\u0669"), "99");
+  assert.equal(trailingExponent("1E+1_0 "), "+10");
+  assert.equal(trailingExponent("2.5e-\u{1d7d7}"), "-9");
+  for (const none of ["3/4", "1e1__0", "1e5_", "1e", "12345", "1e x"]) assert.equal(trailingExponent(none), undefined, none);
+  assert.equal(trailingExponent(`1e${"\u{1d7d7}".repeat(40)}`), "9".repeat(32), "past 32 digits: larger than any bound");
+  // A memoized 64 KiB constant a pickle calls Fraction on a thousand times (a red team's review found 28 s).
+  const hostile = `${"\u{1d7ff}".repeat(16_000)}x`;
+  const started = process.cpuUsage();
+  for (let i = 0; i < 1000; i++) trailingExponent(hostile);
+  for (let i = 0; i < 1000; i++) parseInteger(`${"\u{1d7ff}".repeat(1000)}`, 10);
+  const used = process.cpuUsage(started);
+  assert.ok((used.user + used.system) / 1000 < 2000, `${(used.user + used.system) / 1000} ms of CPU`);
 });

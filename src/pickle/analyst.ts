@@ -15,7 +15,7 @@ import { joblibDirective, isJoblibWrapper } from "./joblib.js";
 import { dormantPayloads, type Dormant } from "./dormant.js";
 import { foldCodecsEncode, foldMethod, foldsCodec, type Arg, type Text } from "./folding.js";
 import { PYTHON_CODECS } from "./codecNames.js";
-import { asciiDigits } from "./literals.js";
+import { trailingExponent } from "./literals.js";
 import { RECONSTRUCTORS, StructureFacts, checksCall } from "./structures.js";
 import { stateProblem, type StateGuard } from "./stateGuards.js";
 import { MAX_WALKED_ITEMS, UNKNOWN_SIZE, codecName, encodedSize, fetchedFrom, hugeDecimalExponent, pastTenExponent, receiverOf, sizeValue, textMethod, textSize, walkedItems } from "./madeSizes.js";
@@ -1780,8 +1780,6 @@ function rangeOf(v: Value | undefined): number | undefined {
 }
 
 const MAX_ALLOCATION = LIMITS.pickleMaxAllocation;
-/** A Fraction string's exponent, as CPython's _RATIONAL_FORMAT reads it once its digits are ASCII (digits may be grouped by underscores). */
-const FRACTION_EXPONENT = /e([-+]?\d+(?:_\d+)*)\s*$/i;
 
 /** NumPy's array classes made from a shape as numpy.ndarray is (record and char arrays, under NumPy 1 and 2 names, and astropy's alias). */
 const SHAPED_ARRAYS: ReadonlySet<string> = new Set([
@@ -1832,7 +1830,7 @@ function allocationOf(name: string, args: readonly Value[]): string | undefined 
   if (FRACTIONS.has(name)) {
     // Text too long to keep was skipped unread: its exponent cannot be read, so it cannot be bounded.
     if (isSym(args[0]) && args[0].t === "bigstr") return ` is given ${args[0].len} characters the scanner skipped unread: the power of ten they may ask for cannot be bounded`;
-    const exponent = typeof args[0] === "string" ? FRACTION_EXPONENT.exec(asciiDigits(args[0]))?.[1] : undefined;
+    const exponent = typeof args[0] === "string" ? trailingExponent(args[0]) : undefined;
     return pastTenExponent(exponent) ? `(${describe(args[0]!)}) computes 10**${exponent} at load time` : undefined;
   }
   switch (name) {

@@ -79,15 +79,17 @@ export function dormantIn(buf: Uint8Array, start: number, length: number, utf8: 
     if (length < MIN_TEXT && RAW_START[b0] === 0) return NONE;
     if (b0 >= 0x80) {
       // A str holding pickle bytes as code points starts with U+0080 (PROTO) or U+00FD (xz): C2 80 or C3 BD.
-      const raw = (b0 === 0xc2 && buf[start + 1] === 0x80) || (b0 === 0xc3 && buf[start + 1] === 0xbd);
-      return raw ? dormantPayloads(Buffer.from(buf.buffer, buf.byteOffset + start, length).toString("utf8")) : NONE;
+      const text = (): string => Buffer.from(buf.buffer, buf.byteOffset + start, length).toString("utf8");
+      if (codePointsStart(buf[start + 1]!, b0)) return dormantPayloads(text());
+      // Or a character such as a byte-order mark before what model code decodes.
+      return hidesAhead((i) => (i < length ? buf[start + i]! : -1), length, true) ? examined(text(), true) : NONE;
     }
   }
   const at: At = (i) => (i < length ? buf[start + i]! : -1);
   const kind = magic(at);
   // A protocol 0/1 payload imports (a line ending in a newline) and stops ("."): text without both is not one.
   const raw = kind !== undefined && (!protocolLess(kind, b0) || (hasByte(buf, start, length, 0x0a) && hasByte(buf, start, length, OP.STOP)));
-  const ahead = hidesAhead(at, length);
+  const ahead = hidesAhead(at, length, utf8);
   if (!raw && !ahead && !probes(at, length) && (utf8 || !(reversedMagic(at, length) || deflateStart(at, length, true)))) return NONE;
   const view = buf.subarray(start, start + length);
   return examined(utf8 ? Buffer.from(view.buffer, view.byteOffset, view.byteLength).toString("utf8") : view, ahead);
@@ -108,10 +110,15 @@ for (const b of [OP.PROTO, 0x78, 0x1f, 0xfd, 0x42, 0x5d, 0xc2, 0xc3]) RAW_START[
  */
 export function mayHide(head: Uint8Array, length: number, utf8: boolean): boolean {
   if (length < MIN_PICKLE || head.length === 0) return false;
-  if (utf8 && head[0]! >= 0x80) return (head[0] === 0xc2 && head[1] === 0x80) || (head[0] === 0xc3 && head[1] === 0xbd);
   const at: At = (i) => (i < head.length ? head[i]! : -1);
+  if (utf8 && head[0]! >= 0x80) return codePointsStart(head[1]!, head[0]!) || hidesAhead(at, length, true);
   const kind = magic(at);
-  return (kind !== undefined && !protocolLess(kind, head[0]!)) || probes(at, length) || (!utf8 && deflateStart(at, head.length, head.length >= length)) || hidesAhead(at, length);
+  return (kind !== undefined && !protocolLess(kind, head[0]!)) || probes(at, length) || (!utf8 && deflateStart(at, head.length, head.length >= length)) || hidesAhead(at, length, utf8);
+}
+
+/** Whether UTF-8 lead `lead` and `next` spell U+0080 (PROTO) or U+00FD (xz's first byte): how a str holding a payload's bytes as code points starts. */
+function codePointsStart(next: number, lead: number): boolean {
+  return (lead === 0xc2 && next === 0x80) || (lead === 0xc3 && next === 0xbd);
 }
 
 /**
@@ -269,15 +276,11 @@ const LENIENT: readonly [step: string, keeps: (c: number) => boolean][] = [["bas
 const AHEAD_STEP = /^(after \d+ (byte|character)s?|text reversed|base64 characters kept)$/;
 
 /** Whether a constant of `length` whose start `at` reads may hold a payload past its start (see AHEAD_FROM); a few probes, nothing decoded. */
-function hidesAhead(at: At, length: number): boolean {
+function hidesAhead(at: At, length: number, utf8: boolean): boolean {
   if (length < AHEAD_FROM) return false;
-  for (let skip = 1; skip <= MAX_SKIP; skip++) if (startsAt(at, skip, length)) return true;
+  for (let skip = 1; skip <= MAX_SKIP; skip++) if (startsAt(at, skip, length, utf8)) return true;
   if (reversedEncoding(at, length)) return true;
-  for (const [, keeps] of LENIENT) {
-    const head = keptHead(at, keeps);
-    if (head !== undefined && probeBase64((i) => (i < head.length ? head[i]! : -1)) > 0 && payloadStart(PROBE, PROBE_CHARS * 3 / 4, true)) return true;
-  }
-  return false;
+  return LENIENT.some(([, keeps]) => leniently(at, keeps));
 }
 
 /** Whether base64 or hex read from a constant's end decodes to a payload's start (see startsAt: strictly). */
@@ -297,22 +300,22 @@ function reversedEncoding(at: At, length: number): boolean {
  * begin raw deflate, or long text would be decoded whole too often. Probing only after separators
  * keeps the cost of long text and of base64 blobs to a few byte checks.
  */
-function startsAt(at: At, skip: number, length: number): boolean {
+function startsAt(at: At, skip: number, length: number, utf8: boolean): boolean {
   const c = at(skip);
   if (c < 0) return false;
   const before = at(skip - 1);
   const separated = before > 255 || (BASE64[before]! < 0 && before !== 0x3d);
   // Most positions of most constants end here, before a closure is made.
   if (!(c <= 255 && SHIFTED_START[c] === 1) && !separated) return false;
-  // A str's code points U+0080 to U+00FF, as UTF-8 in a read buffer: whether they spell a pickle's bytes is the full examination's.
-  if (c === 0xc2 || c === 0xc3) return true;
+  // In a str's UTF-8 (a read buffer), a payload's bytes as code points: decoded, the full examination finds them at this character.
+  if (utf8 && codePointsStart(at(skip + 1), c)) return true;
   const shifted: At = (i) => at(i + skip);
   const kind = magic(shifted);
   if (kind !== undefined && !protocolLess(kind, c)) return true;
   return separated && !spaceWithin(shifted, AHEAD_RUN) && probes(shifted, length - skip, true);
 }
 
-/** First bytes of what startsAt takes for a payload without a probe: PROTO and the compressors' magics (no protocol 0/1 guess), and UTF-8's leads for U+0080–U+00FF. */
+/** First bytes of what startsAt takes for a payload without a probe: PROTO and the compressors' magics (no protocol 0/1 guess), and in UTF-8 the leads of U+0080 and U+00FD. */
 const SHIFTED_START = new Uint8Array(256);
 for (const b of [OP.PROTO, 0x78, 0x1f, 0xfd, 0x42, 0x5d, 0xc2, 0xc3]) SHIFTED_START[b] = 1;
 
@@ -358,29 +361,32 @@ function examineAhead(c: string | Uint8Array, chain: string[], out: Dormant[]): 
   const text = typeof c === "string";
   const at: At = text ? (i) => (i < c.length ? c.charCodeAt(i) : -1) : (i) => (i < c.length ? c[i]! : -1);
   for (let skip = 1; skip <= MAX_SKIP; skip++) {
-    if (!startsAt(at, skip, c.length)) continue;
+    if (!startsAt(at, skip, c.length, false)) continue;
     const before = out.length;
     const next = [...chain, `after ${skip} ${text ? "character" : "byte"}${skip === 1 ? "" : "s"}`];
     if (text) examineTextAtStart(c.slice(skip), next, out);
     else examineBytesAtStart(c.subarray(skip), next, out);
     if (out.length > before) return;
   }
-  const whole = text ? c : Buffer.from(c.buffer, c.byteOffset, c.byteLength).toString("latin1");
-  // Encoded text written backwards (b64decode(c[::-1])); reversed bytes are examineBytes's own.
+  // Encoded text written backwards (b64decode(c[::-1])); reversed bytes are examineBytes's own. The
+  // reversed text is made only once examineEncoded has checked the bound on what it decodes.
   if (reversedEncoding(at, c.length)) {
+    if (c.length > LIMITS.dormantMaxInput) {
+      limit(out, chain, "base64 or hex written backwards", `is ${c.length} characters long, over the ${LIMITS.dormantMaxInput}-character bound; not decoded`);
+      return;
+    }
     const before = out.length;
-    const reversed = [...whole].reverse().join("");
-    examineEncoded((i) => (i < reversed.length ? reversed.charCodeAt(i) : -1), reversed.length, () => reversed, [...chain, "text reversed"], out);
+    let reversed: string | undefined;
+    examineEncoded((i) => (i < c.length ? at(c.length - 1 - i) : -1), c.length, () => (reversed ??= reversedText(c)), [...chain, "text reversed"], out);
     if (out.length > before) return;
   }
   for (const [step, keeps] of LENIENT) {
-    const head = keptHead(at, keeps);
-    if (head === undefined || probeBase64((i) => (i < head.length ? head[i]! : -1)) === 0 || !payloadStart(PROBE, PROBE_CHARS * 3 / 4, true)) continue;
+    if (!leniently(at, keeps)) continue;
     // Kept characters are ASCII (LENIENT): one byte each, up to one past the bound on decoded input (then a limit).
-    const codes = new Uint8Array(Math.min(whole.length, LIMITS.dormantMaxInput + 1));
+    const codes = new Uint8Array(Math.min(c.length, LIMITS.dormantMaxInput + 1));
     let n = 0;
-    for (let i = 0; i < whole.length && n < codes.length; i++) {
-      const code = whole.charCodeAt(i);
+    for (let i = 0; i < c.length && n < codes.length; i++) {
+      const code = at(i);
       if (keeps(code)) codes[n++] = code;
     }
     const kept = Buffer.from(codes.buffer, 0, n).toString("latin1");
@@ -388,6 +394,24 @@ function examineAhead(c: string | Uint8Array, chain: string[], out: Dormant[]): 
     examineEncoded((i) => (i < kept.length ? kept.charCodeAt(i) : -1), kept.length, () => kept, [...chain, step], out);
     if (out.length > before) return;
   }
+}
+
+/** Whether base64 decodes what `keeps` keeps of a constant's start (keptHead) to a payload's start. */
+function leniently(at: At, keeps: (c: number) => boolean): boolean {
+  const head = keptHead(at, keeps);
+  return head !== undefined && probeBase64((i) => (i < head.length ? head[i]! : -1)) > 0 && payloadStart(PROBE, (PROBE_CHARS * 3) / 4, true);
+}
+
+/** A constant's text read backwards: bytes as latin-1, a str by UTF-16 unit (what an encoding's ASCII alphabet can use of it). */
+function reversedText(c: string | Uint8Array): string {
+  if (typeof c !== "string") return Buffer.from(c).reverse().toString("latin1");
+  const units = Buffer.from(c, "utf16le");
+  const out = Buffer.allocUnsafe(units.length);
+  for (let i = 0, j = units.length - 2; j >= 0; i += 2, j -= 2) {
+    out[i] = units[j]!;
+    out[i + 1] = units[j + 1]!;
+  }
+  return out.toString("utf16le");
 }
 
 function layer(kind: Kind, b: Uint8Array, chain: string[], out: Dormant[]): void {

@@ -136,23 +136,73 @@ const IS_DECIMAL_DIGIT = /^\p{Nd}$/u;
 
 /**
  * `text` with each Unicode decimal digit written as the ASCII digit of its value, as CPython's
- * int(), Decimal() and Fraction() read them ("1e٩٩٩٩٩٩٩٩٩" is 1e999999999). A digit's value is
- * its place in its run: Unicode encodes every set of decimal digits as ten consecutive code points,
- * 0 to 9 (the mathematical digits as five such runs back to back).
+ * int() reads them ("٤٢" is 42). Callers bound the text's length; a text met again (a memoized
+ * constant called on many times) is converted once.
  */
 export function asciiDigits(text: string): string {
-  return NON_ASCII.test(text) ? text.replace(DECIMAL_DIGIT, digitValue) : text;
-}
-
-function digitValue(digit: string): string {
-  let point = digit.codePointAt(0)!;
-  let place = 0;
-  while (IS_DECIMAL_DIGIT.test(String.fromCodePoint(point - 1))) {
-    point--;
-    place++;
+  if (!NON_ASCII.test(text)) return text;
+  let ascii = converted.get(text);
+  if (ascii === undefined) {
+    if (converted.size >= MAX_CONVERTED) converted.clear();
+    converted.set(text, (ascii = text.replace(DECIMAL_DIGIT, (d) => String(digitValue(d.codePointAt(0)!)))));
   }
-  return String(place % 10);
+  return ascii;
 }
+const converted = new Map<string, string>();
+const MAX_CONVERTED = 1024;
+
+/**
+ * The value of the decimal digit at code point `point`, or undefined for any other character. A
+ * digit's value is its place in its run: Unicode encodes every set of decimal digits as ten
+ * consecutive code points, 0 to 9 (the mathematical digits as five such runs back to back).
+ */
+function digitValue(point: number): number | undefined {
+  if (point >= 0x30 && point <= 0x39) return point - 0x30;
+  let value = digitValues.get(point);
+  if (value === undefined && !digitValues.has(point)) {
+    if (IS_DECIMAL_DIGIT.test(String.fromCodePoint(point))) {
+      let place = 0;
+      while (IS_DECIMAL_DIGIT.test(String.fromCodePoint(point - place - 1))) place++;
+      value = place % 10;
+    }
+    digitValues.set(point, value);
+  }
+  return value;
+}
+/** digitValue of the non-ASCII code points met so far (a few hundred at most: that many are digits, and other characters end a read). */
+const digitValues = new Map<number, number | undefined>();
+
+/**
+ * The exponent a number's text ends with, as CPython's Fraction() and Decimal() read it: the
+ * digits after its last "e" or "E" (any Unicode decimal digits, underscores between them, a sign
+ * before, whitespace after), as ASCII; undefined when the text ends otherwise. Only the end is read
+ * (a hostile constant is called on many times), and past MAX_EXPONENT_DIGITS digits the exponent
+ * is given as that many nines, larger than any bound.
+ */
+export function trailingExponent(text: string): string | undefined {
+  let i = text.length;
+  while (i > 0 && /\s/.test(text[i - 1]!)) i--;
+  let digits = "";
+  let pending = false; // an underscore must stand between digits
+  while (i > 0) {
+    const low = text.charCodeAt(i - 1);
+    const pair = low >= 0xdc00 && low <= 0xdfff && i > 1 ? text.codePointAt(i - 2)! : low;
+    const width = pair > 0xffff ? 2 : 1;
+    const value = pair === 0x5f ? undefined : digitValue(pair);
+    if (pair === 0x5f && digits !== "" && !pending) pending = true;
+    else if (value !== undefined) {
+      if (digits.length < MAX_EXPONENT_DIGITS) digits = String(value) + digits;
+      else return "9".repeat(MAX_EXPONENT_DIGITS);
+      pending = false;
+    } else break;
+    i -= width;
+  }
+  if (digits === "" || pending) return undefined;
+  let sign = "";
+  if (i > 0 && (text[i - 1] === "-" || text[i - 1] === "+")) sign = text[--i]!;
+  return i > 0 && (text[i - 1] === "e" || text[i - 1] === "E") ? sign + digits : undefined;
+}
+const MAX_EXPONENT_DIGITS = 32;
 
 /**
  * int(text, base) as CPython reads it (base 0: a 0x, 0o or 0b prefix, else decimal; underscores

@@ -6,7 +6,7 @@
  * "unknown" where a size is made by a call the scanner cannot evaluate.
  */
 import { importedName } from "./judge.js";
-import { INT_MAX_STR_DIGITS, asciiDigits, latin1Bytes, parseInteger } from "./literals.js";
+import { INT_MAX_STR_DIGITS, latin1Bytes, parseInteger, trailingExponent } from "./literals.js";
 import { isSym, type CallResult, type Value } from "./values.js";
 
 /** A size that a call makes at load and the scanner cannot compute. */
@@ -18,7 +18,6 @@ export const UNKNOWN_SIZE = -1;
  * converts. str() of a Fraction never writes an exponent, nor does a Decimal's of ordinary size.
  */
 const MAX_TEN_EXPONENT = 10_000;
-const DECIMAL_EXPONENT = /^\s*[+-]?(?:\d[\d_]*)?(?:\.[\d_]*)?e([+-]?\d[\d_]*)\s*$/i;
 
 /**
  * The integer a value stands for when it is a size: a literal, int() of a literal, or a NumPy integer
@@ -214,7 +213,7 @@ export function hugeDecimalExponent(v: Value | undefined): string | undefined {
   if (name !== "decimal.Decimal" && name !== "_decimal.Decimal" && name !== "_pydecimal.Decimal") return undefined;
   const [text] = v.args.items;
   // Decimal((sign, digits, exponent)) is the tuple form of the same number.
-  const exponent = typeof text === "string" ? DECIMAL_EXPONENT.exec(asciiDigits(text))?.[1] : isSym(text) && text.t === "tuple" ? decimalTupleExponent(text.items[2]) : undefined;
+  const exponent = typeof text === "string" ? trailingExponent(text) : isSym(text) && text.t === "tuple" ? decimalTupleExponent(text.items[2]) : undefined;
   return pastTenExponent(exponent) ? exponent : undefined;
 }
 
