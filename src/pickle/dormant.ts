@@ -273,7 +273,11 @@ const MAX_SKIP = 16;
 const LENIENT_HEAD = 64;
 /** What b64decode keeps of text (validate=False): base64's alphabet (either one) and its padding. (a85decode's skipping of whitespace is ascii85's own probe's.) */
 const LENIENT: readonly [step: string, keeps: (c: number) => boolean][] = [["base64 characters kept", (c) => c <= 255 && (BASE64[c]! >= 0 || c === 0x3d)]];
-const AHEAD_STEP = /^(after \d+ (byte|character)s?|text reversed|base64 characters kept)$/;
+/** The steps examineAhead adds to a chain, named here once: a chain that holds one has looked ahead. */
+const REVERSED_STEP = "text reversed";
+const SKIP_STEP = "after ";
+const skipStep = (skip: number, text: boolean): string => `${SKIP_STEP}${skip} ${text ? "character" : "byte"}${skip === 1 ? "" : "s"}`;
+const lookedAhead = (step: string): boolean => step === REVERSED_STEP || step.startsWith(SKIP_STEP) || LENIENT.some(([kept]) => kept === step);
 
 /** Whether a constant of `length` whose start `at` reads may hold a payload past its start (see AHEAD_FROM); a few probes, nothing decoded. */
 function hidesAhead(at: At, length: number, utf8: boolean): boolean {
@@ -357,13 +361,13 @@ function keptHead(at: At, keeps: (c: number) => boolean): Uint16Array | undefine
 
 /** examineBytes or examineText of what follows a constant's first characters, or of what a lenient decoder keeps of it (see AHEAD_FROM). */
 function examineAhead(c: string | Uint8Array, chain: string[], out: Dormant[]): void {
-  if (c.length < AHEAD_FROM || chain.some((step) => AHEAD_STEP.test(step))) return;
+  if (c.length < AHEAD_FROM || chain.some(lookedAhead)) return;
   const text = typeof c === "string";
   const at: At = text ? (i) => (i < c.length ? c.charCodeAt(i) : -1) : (i) => (i < c.length ? c[i]! : -1);
   for (let skip = 1; skip <= MAX_SKIP; skip++) {
     if (!startsAt(at, skip, c.length, false)) continue;
     const before = out.length;
-    const next = [...chain, `after ${skip} ${text ? "character" : "byte"}${skip === 1 ? "" : "s"}`];
+    const next = [...chain, skipStep(skip, text)];
     if (text) examineTextAtStart(c.slice(skip), next, out);
     else examineBytesAtStart(c.subarray(skip), next, out);
     if (out.length > before) return;
@@ -377,7 +381,7 @@ function examineAhead(c: string | Uint8Array, chain: string[], out: Dormant[]): 
     }
     const before = out.length;
     let reversed: string | undefined;
-    examineEncoded((i) => (i < c.length ? at(c.length - 1 - i) : -1), c.length, () => (reversed ??= reversedText(c)), [...chain, "text reversed"], out);
+    examineEncoded((i) => (i < c.length ? at(c.length - 1 - i) : -1), c.length, () => (reversed ??= reversedText(c)), [...chain, REVERSED_STEP], out);
     if (out.length > before) return;
   }
   for (const [step, keeps] of LENIENT) {
