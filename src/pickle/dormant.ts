@@ -851,7 +851,11 @@ function walksLikePickle(b: Uint8Array): boolean {
     const op = b[pos++]!;
     if (!isOpcode(op)) return false;
     ops++;
-    if (op === OP.STOP) return ops > 1 && (protocolled || imports);
+    // Stopping short, a stream must have imported: PROTO and STOP alone (three bytes of noise in
+    // sixteen million, at any of a constant's first offsets) do nothing a loader would regret.
+    if (op === OP.STOP) return ops > 1 && imports;
+    // (Protocol 4's import: noise without PROTO that meets its byte is not taken for one.)
+    if (op === OP.STACK_GLOBAL && protocolled) imports = true;
     if (op === OP.GLOBAL || op === OP.INST) {
       imports = true;
       const first = b.indexOf(0x0a, pos);
