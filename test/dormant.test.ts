@@ -185,6 +185,28 @@ test("P22: a payload behind a short prefix model code cuts off, in base64 with c
   }
 });
 
+test("P22: a pickle in what Python's text codecs make of it is found: UTF-16, unicode_escape, quoted-printable, uuencoding", () => {
+  const latin1 = (b: Uint8Array): string => Buffer.from(b).toString("latin1");
+  const utf16le = Buffer.from(latin1(PICKLE), "utf16le");
+  only(dormantPayloads(Buffer.concat([Buffer.from([0xff, 0xfe]), utf16le])), "utf-16-le"); // c.decode("utf-16")
+  only(dormantPayloads(utf16le.toString("latin1")), "utf-16-le"); // a str of its bytes, without the mark
+  only(dormantPayloads([...PICKLE].map((b) => (b < 0x20 || b >= 0x7f || b === 0x5c ? `\\x${b.toString(16).padStart(2, "0")}` : String.fromCharCode(b))).join("")), "unicode_escape");
+  only(dormantPayloads([...PICKLE].map((b) => (b < 0x21 || b > 0x7e || b === 0x3d ? `=${b.toString(16).toUpperCase().padStart(2, "0")}` : String.fromCharCode(b))).join("")), "quoted-printable");
+  // codecs.encode(p, "uu"): a "begin" line, then lines of up to 45 bytes, each led by its length.
+  const uuLine = (b: Uint8Array): string => {
+    let line = String.fromCharCode(0x20 + b.length);
+    for (let i = 0; i < b.length; i += 3) {
+      const [x, y, z] = [b[i]!, b[i + 1] ?? 0, b[i + 2] ?? 0];
+      for (const v of [x >> 2, ((x & 3) << 4) | (y >> 4), ((y & 15) << 2) | (z >> 6), z & 63]) line += String.fromCharCode(v === 0 ? 0x60 : 0x20 + v);
+    }
+    return `${line}\n`;
+  };
+  only(dormantPayloads(`begin 666 <data>\n${uuLine(PICKLE)}\`\nend\n`), "uu");
+  only(dormantPayloads(uuLine(PICKLE)), "uu");
+  // Arrays of small integers have every other byte zero as well: no payload, and not decoded as UTF-16.
+  assert.deepEqual(dormantPayloads(Buffer.from(new Uint16Array(Array.from({ length: 64 }, (_, i) => i % 7)).buffer)), []);
+});
+
 test("P22: past a constant's start, only U+0080 or U+00FD in a str's UTF-8 asks for its text; a non-ASCII first character does not hide what follows", () => {
   // A weights array whose third byte is 0xC3 (a review found one in nineteen float32 arrays): nothing to read back.
   const weights = seededBytes(7)(1 << 20);

@@ -21,7 +21,7 @@ import { constants as zc, gunzipSync, inflateRawSync, inflateSync } from "node:z
 import { createRequire } from "node:module";
 import { LIMITS } from "../limits.js";
 import { INPUT_ENDED, inflateHead, type ByteAt as At } from "./inflateHead.js";
-import { latin1Bytes } from "./literals.js";
+import { latin1Bytes, unescapePy } from "./literals.js";
 import { HIGHEST_PROTOCOL, LENGTH_PREFIXED, OP, OPERAND_BYTES, isOpcode } from "./opcodes.js";
 
 /** What a constant may hold. `encoding` is the chain of layers undone, outermost first ("base64>zlib"), or "raw". */
@@ -90,7 +90,7 @@ export function dormantIn(buf: Uint8Array, start: number, length: number, utf8: 
   // A protocol 0/1 payload imports (a line ending in a newline) and stops ("."): text without both is not one.
   const raw = kind !== undefined && (!protocolLess(kind, b0) || (hasByte(buf, start, length, 0x0a) && hasByte(buf, start, length, OP.STOP)));
   const ahead = hidesAhead(at, length, utf8);
-  if (!raw && !ahead && !probes(at, length) && (utf8 || !(reversedMagic(at, length) || deflateStart(at, length, true)))) return NONE;
+  if (!raw && !ahead && !probes(at, length) && codecStart(at) === undefined && (utf8 || !(reversedMagic(at, length) || deflateStart(at, length, true)))) return NONE;
   const view = buf.subarray(start, start + length);
   return examined(utf8 ? Buffer.from(view.buffer, view.byteOffset, view.byteLength).toString("utf8") : view, ahead);
 }
@@ -113,7 +113,7 @@ export function mayHide(head: Uint8Array, length: number, utf8: boolean): boolea
   const at: At = (i) => (i < head.length ? head[i]! : -1);
   if (utf8 && head[0]! >= 0x80) return codePointsStart(head[1]!, head[0]!) || hidesAhead(at, length, true);
   const kind = magic(at);
-  return (kind !== undefined && !protocolLess(kind, head[0]!)) || probes(at, length) || (!utf8 && deflateStart(at, head.length, head.length >= length)) || hidesAhead(at, length, utf8);
+  return (kind !== undefined && !protocolLess(kind, head[0]!)) || probes(at, length) || codecStart(at) !== undefined || (!utf8 && deflateStart(at, head.length, head.length >= length)) || hidesAhead(at, length, utf8);
 }
 
 /** Whether UTF-8 lead `lead` and `next` spell U+0080 (PROTO) or U+00FD (xz's first byte): how a str holding a payload's bytes as code points starts. */
@@ -211,7 +211,9 @@ function examineBytesAtStart(b: Uint8Array, chain: string[], out: Dormant[]): vo
   const reversed = reversedMagic(at, b.length);
   if (reversed) layer(reversed, Uint8Array.from(b).reverse(), [...chain, "reversed"], out);
   // Text inside a bytes constant (b"gAJj..."): decoded as latin1 (exact for ASCII) only once a probe matched.
-  examineEncoded(at, b.length, () => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString("latin1"), chain, out);
+  const text = (): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString("latin1");
+  examineEncoded(at, b.length, text, chain, out);
+  examineCodec(at, b.length, text, chain, out);
 }
 
 function examineText(s: string, chain: string[], out: Dormant[], ahead = true): void {
@@ -235,6 +237,128 @@ function examineTextAtStart(s: string, chain: string[], out: Dormant[]): void {
     if (out.length > before || !protocolLess(kind, s.charCodeAt(0))) return;
   }
   examineEncoded(at, s.length, () => s, chain, out);
+  examineCodec(at, s.length, () => s, chain, out);
+}
+
+// ---- Python's text codecs
+
+/**
+ * A payload kept in what one of Python's codecs makes of it, for model code to undo with one call:
+ * UTF-16 (a byte-order mark, or every other unit zero), `unicode_escape` (it starts "\\x80"),
+ * quoted-printable (it starts "=80") and uuencoding (`codecs.encode(p, "uu")`'s "begin" line, or
+ * binascii's lines). Told by its first characters, at a constant's start only.
+ */
+type Codec = "utf-16-le" | "utf-16-be" | "unicode_escape" | "quoted-printable" | "uu";
+
+function codecStart(at: At): Codec | undefined {
+  const c0 = at(0);
+  const c1 = at(1);
+  if (c0 === 0xff && c1 === 0xfe) return "utf-16-le";
+  if (c0 === 0xfe && c1 === 0xff) return "utf-16-be";
+  // Without a mark, only a unit that can begin a payload or its encoding: arrays of small integers are every other byte zero too.
+  if (startsPayloadUnit(c0) && c1 === 0 && at(2) >= 0 && at(3) === 0) return "utf-16-le";
+  if (c0 === 0 && startsPayloadUnit(c1) && at(2) === 0) return "utf-16-be";
+  if (c0 === 0x5c && c1 === 0x78 && isHexDigit(at(2)) && isHexDigit(at(3))) return "unicode_escape";
+  if (c0 === 0x3d && isHexDigit(at(1)) && isHexDigit(at(2))) return "quoted-printable";
+  if (c0 === 0x62 && c1 === 0x65 && at(2) === 0x67 && at(3) === 0x69 && at(4) === 0x6e && at(5) === 0x20) return "uu"; // "begin "
+  if (c0 >= 0x21 && c0 <= 0x60 && uuLineLength(at) !== undefined) return "uu";
+  return undefined;
+}
+
+function startsPayloadUnit(c: number): boolean {
+  return c > 0 && c <= 0xff && (RAW_START[c] === 1 || ENCODED_START[c] === 1);
+}
+
+function isHexDigit(c: number): boolean {
+  return c >= 0 && c <= 255 && HEX[c]! >= 0;
+}
+
+/** examineBytes of what the codec at the constant's start makes of it (see codecStart). */
+function examineCodec(at: At, length: number, text: () => string, chain: string[], out: Dormant[]): void {
+  if (length < MIN_PICKLE) return;
+  const codec = codecStart(at);
+  if (codec === undefined) return;
+  if (length > LIMITS.dormantMaxInput) {
+    limit(out, chain, codec, `is ${length} characters long, over the ${LIMITS.dormantMaxInput}-character bound; not decoded`);
+    return;
+  }
+  if (chain.length + 1 > LIMITS.dormantMaxDepth) return limit(out, chain, codec, `nests more than ${LIMITS.dormantMaxDepth} encodings; not decoded`);
+  const decoded = decodeCodec(codec, at, length, text);
+  if (decoded && decoded.length >= MIN_PICKLE) examineBytes(decoded, [...chain, codec], out);
+}
+
+function decodeCodec(codec: Codec, at: At, length: number, text: () => string): Uint8Array | undefined {
+  switch (codec) {
+    case "utf-16-le":
+    case "utf-16-be": {
+      const bom = (at(0) === 0xff && at(1) === 0xfe) || (at(0) === 0xfe && at(1) === 0xff) ? 2 : 0;
+      const out = new Uint8Array((length - bom) >> 1);
+      for (let i = 0; i < out.length; i++) {
+        const [lo, hi] = codec === "utf-16-le" ? [at(bom + 2 * i), at(bom + 2 * i + 1)] : [at(bom + 2 * i + 1), at(bom + 2 * i)];
+        // Only what latin-1 encodes back is a payload's bytes (c.decode("utf-16").encode("latin1")).
+        if (hi !== 0 || lo < 0 || lo > 0xff) return undefined;
+        out[i] = lo;
+      }
+      return out;
+    }
+    case "unicode_escape": {
+      const unescaped = unescapePy(text());
+      return unescaped === undefined ? undefined : latin1Bytes(unescaped);
+    }
+    case "quoted-printable":
+      return decodeQuotedPrintable(at, length);
+    case "uu":
+      return decodeUu(at, length);
+  }
+}
+
+/** quopri.decodestring: "=XX" is a byte, "=" at a line's end joins lines, the rest is itself (latin-1). */
+function decodeQuotedPrintable(at: At, length: number): Uint8Array | undefined {
+  const out = new Uint8Array(length);
+  let n = 0;
+  for (let i = 0; i < length; i++) {
+    const c = at(i);
+    if (c > 0xff) return undefined;
+    if (c === 0x3d && isHexDigit(at(i + 1)) && isHexDigit(at(i + 2))) {
+      out[n++] = (HEX[at(i + 1)]! << 4) | HEX[at(i + 2)]!;
+      i += 2;
+    } else if (c === 0x3d && (at(i + 1) === 0x0a || (at(i + 1) === 0x0d && at(i + 2) === 0x0a))) i += at(i + 1) === 0x0d ? 2 : 1;
+    else out[n++] = c;
+  }
+  return out.subarray(0, n);
+}
+
+/** Characters of a uuencoded line (binascii.a2b_uu): its length character, then four for each three bytes. */
+function uuLineLength(at: At, from = 0): number | undefined {
+  const n = (at(from) - 0x20) & 0x3f;
+  const chars = 1 + 4 * Math.ceil(n / 3);
+  for (let i = 1; i < chars; i++) {
+    const c = at(from + i);
+    if (c < 0x20 || c > 0x60) return undefined;
+  }
+  const end = at(from + chars);
+  return n > 0 && (end === 0x0a || end === 0x0d || end < 0) ? chars : undefined;
+}
+
+/** uudecode: the "begin" line skipped, each line's bytes decoded until a line of length 0 or "end". */
+function decodeUu(at: At, length: number): Uint8Array | undefined {
+  const out = new Uint8Array(length);
+  let n = 0;
+  let i = 0;
+  if (at(0) === 0x62) while (i < length && at(i) !== 0x0a) i++;
+  while (i < length) {
+    while (at(i) === 0x0a || at(i) === 0x0d) i++;
+    if (i >= length) break;
+    const chars = uuLineLength(at, i);
+    if (chars === undefined) break;
+    const bytes = (at(i) - 0x20) & 0x3f;
+    for (let g = 0, k = 0; k < bytes; g += 4) {
+      const v = [1, 2, 3, 4].map((j) => (at(i + g + j) - 0x20) & 0x3f);
+      for (const b of [(v[0]! << 2) | (v[1]! >> 4), ((v[1]! & 15) << 4) | (v[2]! >> 2), ((v[2]! & 3) << 6) | v[3]!]) if (k++ < bytes) out[n++] = b;
+    }
+    i += chars;
+  }
+  return n > 0 ? out.subarray(0, n) : undefined;
 }
 
 /** Base64 or hex text: decoded only if its first characters decode to a pickle opcode or a compressor's magic. */
