@@ -178,6 +178,9 @@ test("P22: a payload behind a short prefix model code cuts off, in base64 with c
   only(dormantPayloads(b64(payload).split("").join("*")), "base64 characters kept>base64", payload);
   only(dormantPayloads(` ${a85(payload)}`), "after 1 character>ascii85", payload);
   only(dormantPayloads([...b64(payload)].reverse().join("")), "text reversed>base64", payload);
+  // Compressed, reversed, then encoded: the magic is at the decoded end, read from the text's last characters.
+  const reversedZlib = Buffer.from(b64(Buffer.from(deflateSync(payload)).reverse()));
+  only(dormantIn(reversedZlib, 0, reversedZlib.length, true), "base64>reversed>zlib", payload);
   // Ordinary long text of the same shapes holds nothing: a data URI of an image, a URL, prose, a path.
   const png = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==";
   for (const ordinary of [`data:image/png;base64,${png}`, "https://huggingface.co/org/model/resolve/main/config.json", "A sentence that runs well past forty characters, with punctuation!", "/home/user/.cache/huggingface/hub/models--org--name/snapshots"]) {

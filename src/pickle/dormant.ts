@@ -90,7 +90,7 @@ export function dormantIn(buf: Uint8Array, start: number, length: number, utf8: 
   // A protocol 0/1 payload imports (a line ending in a newline) and stops ("."): text without both is not one.
   const raw = kind !== undefined && (!protocolLess(kind, b0) || (hasByte(buf, start, length, 0x0a) && hasByte(buf, start, length, OP.STOP)));
   const ahead = hidesAhead(at, length, utf8);
-  if (!raw && !ahead && !probes(at, length) && codecStart(at) === undefined && (utf8 || !(reversedMagic(at, length) || deflateStart(at, length, true)))) return NONE;
+  if (!raw && !ahead && !probes(at, length) && codecStart(at) === undefined && !endsReversed(at, length) && (utf8 || !(reversedMagic(at, length) || deflateStart(at, length, true)))) return NONE;
   const view = buf.subarray(start, start + length);
   return examined(utf8 ? Buffer.from(view.buffer, view.byteOffset, view.byteLength).toString("utf8") : view, ahead);
 }
@@ -368,7 +368,7 @@ function examineEncoded(at: At, length: number, text: () => string, chain: strin
   // Hex first (hex digits are base64 characters too); every encoding whose probe matches is tried.
   for (const { name: encoding, probe, decode } of TEXT_ENCODINGS) {
     const n = probe(at);
-    if (n === 0 || !(payloadStart(PROBE, n) || deflateInText(n, length, text, decode))) continue;
+    if (n === 0 || !(payloadStart(PROBE, n) || deflateInText(n, length, text, decode) || (encoding === "base64" && endsReversed(at, length)))) continue;
     if (length > LIMITS.dormantMaxInput) {
       limit(out, chain, encoding, `is ${length} characters long, over the ${LIMITS.dormantMaxInput}-character bound; not decoded`);
       continue;
@@ -381,6 +381,33 @@ function examineEncoded(at: At, length: number, text: () => string, chain: strin
     if (decoded && decoded.length >= MIN_PICKLE) examineBytes(decoded, [...chain, encoding], out);
   }
 }
+
+/**
+ * Whether base64 text ends in what reads, backwards, as a compressor's magic or PROTO: a payload
+ * reversed before it was encoded (`b64decode(c)[::-1]`), whose start (a checksum, noise) no probe
+ * of the text's start can tell. Only its last two groups are decoded, in place.
+ */
+function endsReversed(at: At, length: number): boolean {
+  if (length % 4 !== 0 || length < 16) return false;
+  let bits = 0;
+  let nbits = 0;
+  let n = 0;
+  for (let i = length - 8; i < length; i++) {
+    const c = at(i);
+    if (c === 0x3d) break; // padding: the data ended
+    if (c < 0 || c > 255 || BASE64[c]! < 0) return false;
+    bits = ((bits << 6) | BASE64[c]!) & 0xffffff;
+    nbits += 6;
+    if (nbits >= 8) {
+      nbits -= 8;
+      TAIL[n++] = (bits >> nbits) & 0xff;
+    }
+  }
+  const kind = reversedMagic((i) => (i < n ? TAIL[i]! : -1), n);
+  return kind !== undefined && !protocolLess(kind, TAIL[n - 1]!);
+}
+/** The last bytes endsReversed decodes, written in place. */
+const TAIL = new Uint8Array(6);
 
 // ---- past a constant's start
 
