@@ -228,8 +228,7 @@ function examineTextAtStart(s: string, chain: string[], out: Dormant[]): void {
   const kind = magic(at);
   if (kind) {
     const before = out.length;
-    if (s.length > LIMITS.dormantMaxInput) limit(out, chain, kind, `is ${s.length} characters long, over the ${LIMITS.dormantMaxInput}-character bound; not decoded`);
-    else {
+    if (!outOfBounds(out, chain, kind, s.length)) {
       const bytes = latin1Bytes(s);
       if (bytes) layer(kind, bytes, chain, out);
     }
@@ -277,12 +276,7 @@ function isHexDigit(c: number): boolean {
 function examineCodec(at: At, length: number, text: () => string, chain: string[], out: Dormant[]): void {
   if (length < MIN_PICKLE) return;
   const codec = codecStart(at);
-  if (codec === undefined) return;
-  if (length > LIMITS.dormantMaxInput) {
-    limit(out, chain, codec, `is ${length} characters long, over the ${LIMITS.dormantMaxInput}-character bound; not decoded`);
-    return;
-  }
-  if (chain.length + 1 > LIMITS.dormantMaxDepth) return limit(out, chain, codec, `nests more than ${LIMITS.dormantMaxDepth} encodings; not decoded`);
+  if (codec === undefined || outOfBounds(out, chain, codec, length, true)) return;
   const decoded = decodeCodec(codec, at, length, text);
   if (decoded && decoded.length >= MIN_PICKLE) examineBytes(decoded, [...chain, codec], out);
 }
@@ -369,14 +363,7 @@ function examineEncoded(at: At, length: number, text: () => string, chain: strin
   for (const { name: encoding, probe, decode } of TEXT_ENCODINGS) {
     const n = probe(at);
     if (n === 0 || !(payloadStart(PROBE, n) || deflateInText(n, length, text, decode) || (encoding === "base64" && endsReversed(at, length)))) continue;
-    if (length > LIMITS.dormantMaxInput) {
-      limit(out, chain, encoding, `is ${length} characters long, over the ${LIMITS.dormantMaxInput}-character bound; not decoded`);
-      continue;
-    }
-    if (chain.length + 1 > LIMITS.dormantMaxDepth) {
-      limit(out, chain, encoding, `nests more than ${LIMITS.dormantMaxDepth} encodings; not decoded`);
-      continue;
-    }
+    if (outOfBounds(out, chain, encoding, length, true)) continue;
     const decoded = decode(text());
     if (decoded && decoded.length >= MIN_PICKLE) examineBytes(decoded, [...chain, encoding], out);
   }
@@ -526,10 +513,7 @@ function examineAhead(c: string | Uint8Array, chain: string[], out: Dormant[]): 
   // Encoded text written backwards (b64decode(c[::-1])); reversed bytes are examineBytes's own. The
   // reversed text is made only once examineEncoded has checked the bound on what it decodes.
   if (reversedEncoding(at, c.length)) {
-    if (c.length > LIMITS.dormantMaxInput) {
-      limit(out, chain, "base64 or hex written backwards", `is ${c.length} characters long, over the ${LIMITS.dormantMaxInput}-character bound; not decoded`);
-      return;
-    }
+    if (outOfBounds(out, chain, "base64 or hex written backwards", c.length)) return;
     const before = out.length;
     let reversed: string | undefined;
     examineEncoded((i) => (i < c.length ? at(c.length - 1 - i) : -1), c.length, () => (reversed ??= reversedText(c)), [...chain, REVERSED_STEP], out);
@@ -579,10 +563,8 @@ function layer(kind: Kind, b: Uint8Array, chain: string[], out: Dormant[]): void
     out.push({ kind: "compressed", encoding: next.join(">"), format: kind, bytes: b });
     return;
   }
-  if (next.length > LIMITS.dormantMaxDepth) {
-    limit(out, chain, kind, `nests more than ${LIMITS.dormantMaxDepth} encodings; not decoded`);
-    return;
-  }
+  // Only the layers are bounded here: what a decompressor is given is bounded by the layer that made it.
+  if (outOfBounds(out, chain, kind, 0, true)) return;
   const cap = Math.min(LIMITS.dormantMaxDecoded, Math.max(LIMITS.dormantRatioFloor, b.length * LIMITS.maxCompressionRatio));
   const result = kind === "bz2" ? bunzipBounded(b, cap) : inflateBoundedSync(b, kind, cap);
   if (result === "corrupt") return; // the magic was a coincidence: nothing a loader could decompress
@@ -596,6 +578,18 @@ function layer(kind: Kind, b: Uint8Array, chain: string[], out: Dormant[]): void
 
 function limit(out: Dormant[], chain: string[], kind: string, reason: string): void {
   out.push({ kind: "limit", encoding: [...chain, kind].join(">"), reason: `a constant that looks like ${kind} data ${reason}` });
+}
+
+/**
+ * Whether a layer of `kind`, `length` characters long, is past the bound on decoded input or (when
+ * `nesting`: it adds a layer to `chain`) past the bound on layers: then a limit says so and it is
+ * not decoded.
+ */
+function outOfBounds(out: Dormant[], chain: string[], kind: string, length: number, nesting = false): boolean {
+  if (length > LIMITS.dormantMaxInput) limit(out, chain, kind, `is ${length} characters long, over the ${LIMITS.dormantMaxInput}-character bound; not decoded`);
+  else if (nesting && chain.length + 1 > LIMITS.dormantMaxDepth) limit(out, chain, kind, `nests more than ${LIMITS.dormantMaxDepth} encodings; not decoded`);
+  else return false;
+  return true;
 }
 
 // ---- decoders (bounded, synchronous)
