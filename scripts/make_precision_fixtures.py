@@ -59,6 +59,11 @@ def main() -> None:
             "activation": math.sqrt}
     dump("type_hints_and_keys_p2.pkl", kept, protocol=2)
     dump("type_hints_and_keys_p4.pkl", kept)
+    # Tensors through pickle.dump, not torch.save: each storage pickles as
+    # torch.storage._load_from_bytes(<torch.save's legacy stream of that storage>).
+    torch.manual_seed(0)
+    dump("torch_tensors_plain_p2.pkl", {"weight": torch.randn(3, 3), "bias": torch.zeros(3)}, protocol=2)
+    dump("torch_linear_plain_p4.pkl", torch.nn.Linear(2, 2))
     print(f"wrote {len(list(OUT.iterdir()))} files to {OUT}")
 
 

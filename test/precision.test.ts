@@ -6,12 +6,12 @@ import assert from "node:assert/strict";
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { describe, test } from "node:test";
-import { scanFile } from "../src/engine.js";
+import { scanFile, scanSource } from "../src/engine.js";
 import { scanPickle } from "../src/formats/pickle.js";
 import { BufferSource } from "../src/sources/byteSource.js";
 import { atLeast } from "../src/types.js";
 import { RecordingContext } from "./support/context.js";
-import { OP, assemble, global, str } from "./support/pickle.js";
+import { OP, assemble, global, str, u32, u64 } from "./support/pickle.js";
 
 const ROOT = join(import.meta.dirname, "..", "..", "test", "fixtures", "precision");
 
@@ -131,5 +131,67 @@ describe("what those rules are for is still reported", () => {
       const found = await rules(assemble(OP.PROTO, 2, global(module, name), str("x"), OP.TUPLE1, OP.REDUCE, OP.STOP));
       assert.ok(found.some((l) => l.startsWith("MG101") && l.includes(`${module}.${name}`)), JSON.stringify(found));
     }
+  });
+
+  describe("torch.storage._load_from_bytes, as tensors pickle outside torch.save", () => {
+    const binbytes = (b: Buffer): Buffer => assemble(OP.BINBYTES, u32(b.length), b);
+    const binunicode = (t: string): Buffer => assemble(OP.BINUNICODE, u32(Buffer.byteLength(t)), Buffer.from(t));
+    /** torch.save's legacy layout: magic number, protocol version, system info, `object`, storage keys. */
+    const legacy = (object: Buffer, info = assemble(OP.EMPTY_DICT)): Buffer =>
+      assemble(
+        [OP.PROTO, 2, OP.LONG1, 10, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19, OP.STOP],
+        [OP.PROTO, 2, OP.BININT2, 0xe9, 0x03, OP.STOP],
+        OP.PROTO, 2, info, OP.STOP,
+        OP.PROTO, 2, object, OP.STOP,
+        OP.PROTO, 2, OP.EMPTY_LIST, str("k"), OP.APPEND, OP.STOP,
+        u64(1n), [0, 0, 0x80, 0x3f],
+      );
+    /** The persistent id of one float storage, key "k", of one element. */
+    const storage = assemble(OP.MARK, str("storage"), global("torch", "FloatStorage"), str("k"), str("cpu"), OP.BININT1, 1, OP.TUPLE, OP.BINPERSID);
+    const load = (arg: Buffer): Buffer => assemble(OP.PROTO, 3, global("torch.storage", "_load_from_bytes"), arg, OP.TUPLE1, OP.REDUCE);
+    const scan = async (bytes: Buffer): Promise<{ verdict: string; found: string[] }> => {
+      const r = await scanSource(Object.assign(new BufferSource("t.pkl", bytes), { bytesRead: 0 }), "t.pkl");
+      return { verdict: r.verdict, found: r.findings.map((f) => `${f.rule} ${f.severity} ${f.message}`) };
+    };
+
+    test("bytes holding one storage, given as bytes or as protocol 2's latin-1 text, pass", async () => {
+      assert.deepEqual(await scan(assemble(load(binbytes(legacy(storage))), OP.STOP)), { verdict: "pass", found: [] });
+      const text = assemble(global("_codecs", "encode"), binunicode(legacy(storage).toString("latin1")), str("latin1"), OP.TUPLE2, OP.REDUCE);
+      assert.deepEqual(await scan(assemble(load(text), OP.STOP)), { verdict: "pass", found: [] });
+    });
+
+    test("what the bytes' pickles do is reported as a file torch.load opened would be", async () => {
+      const system = assemble(global("posix", "system"), str("id"), OP.TUPLE1, OP.REDUCE);
+      const { verdict, found } = await scan(assemble(load(binbytes(legacy(storage, system))), OP.STOP));
+      assert.equal(verdict, "block");
+      assert.ok(found.some((l) => l.startsWith("MG100 critical calls posix.system")), JSON.stringify(found));
+    });
+
+    test("bytes whose load returns anything but the storage, or that a zip or tar reader takes first, are reported", async () => {
+      const notStorage = [assemble(storage, OP.TUPLE1), assemble(OP.EMPTY_DICT), assemble(global("collections", "OrderedDict"), OP.EMPTY_TUPLE, OP.REDUCE)];
+      for (const object of notStorage) {
+        const { found } = await scan(assemble(load(binbytes(legacy(object))), OP.STOP));
+        assert.ok(found.some((l) => l.startsWith("MG100 high calls torch.storage._load_from_bytes on bytes that are not")), JSON.stringify(found));
+      }
+      // A system info string spans the tar header's fields; its checksum field is then filled in.
+      const padded = legacy(storage, binunicode(" ".repeat(600)));
+      padded.fill(0x20, 148, 156);
+      const sum = padded.subarray(0, 512).reduce((a, b) => a + b, 0);
+      padded.write(`${sum.toString(8).padStart(6, "0")}\0 `, 148, "latin1");
+      for (const bytes of [padded, Buffer.concat([Buffer.from("PK"), legacy(storage)])]) {
+        const { found } = await scan(assemble(load(binbytes(bytes)), OP.STOP));
+        assert.ok(found.some((l) => l.startsWith("MG100 high calls torch.storage._load_from_bytes on bytes that are not")), JSON.stringify(found));
+      }
+    });
+
+    test("the loaded storage called, or bytes some other call makes, are reported", async () => {
+      const called = await scan(assemble(load(binbytes(legacy(storage))), OP.EMPTY_TUPLE, OP.REDUCE, OP.STOP));
+      assert.ok(called.found.some((l) => l.startsWith("MG107 high REDUCE calls a value produced at load time")), JSON.stringify(called.found));
+      const made = assemble(global("_codecs", "encode"), binunicode(legacy(storage).toString("latin1")), str("utf-8"), OP.TUPLE2, OP.REDUCE);
+      const other = await scan(assemble(load(made), OP.STOP));
+      assert.ok(other.found.some((l) => l.startsWith("MG100 high calls torch.storage._load_from_bytes, which runs torch.load")), JSON.stringify(other.found));
+      const twice = await scan(assemble(OP.PROTO, 3, global("torch.storage", "_load_from_bytes"), binbytes(legacy(storage)), OP.NONE, OP.TUPLE2, OP.REDUCE, OP.STOP));
+      assert.ok(twice.found.some((l) => l.startsWith("MG100 high calls torch.storage._load_from_bytes, which runs torch.load")), JSON.stringify(twice.found));
+    });
   });
 });

@@ -12,6 +12,7 @@ import { BufferSource, SliceSource, type ByteSource } from "../sources/byteSourc
 import { describe, type Value } from "../pickle/values.js";
 import { HIGHEST_PROTOCOL, OP } from "../pickle/opcodes.js";
 import type { FormatScanner, ScanContext } from "./context.js";
+import { loadsOneStorage } from "./torchStorage.js";
 
 /** Which extra callables a layout legitimately uses (TorchScript rebuilders in its pickles). */
 export type PickleLayout = "plain" | "torchscript";
@@ -81,7 +82,13 @@ export async function scanPickle(source: ByteSource, ctx: ScanContext, options: 
   }
   if (streams > 1) ctx.report("MG114", `${streams} pickle streams stored back to back`, { offset: options.offset ?? 0 });
   analyst.flush();
-  for (const n of analyst.nested) await ctx.scanMember(nestedName(n), nestedSource(source, n), "pickle");
+  for (const n of analyst.nested) {
+    const nested = nestedSource(source, n);
+    await ctx.scanMember(nestedName(n), nested, "pickle");
+    if (n.loadsStorage && !(await loadsOneStorage(nested))) {
+      ctx.report("MG100", `calls ${n.callee} on bytes that are not torch.save's stream of one storage: torch.load returns what their pickles build, and what the stream then does with it is not judged`, { offset: n.payload.at, severity: "high" });
+    }
+  }
   for (const { call, message } of await deferredProblems(analyst.deferredStructures, (at, n) => source.read(at, n))) {
     ctx.report("MG124", `pickled ${message}`, { offset: call.at, evidence: describe(call) });
   }

@@ -82,6 +82,8 @@ export interface PickleHooks {
 export interface NestedPayload {
   payload: BytesConst | BigConstant;
   callee: string;
+  /** The call was excused as loading a storage (loadsScannedBytes): unless the bytes are one, it is reported after all. */
+  loadsStorage: boolean;
 }
 
 /** See PickleAnalyst.beginStream. */
@@ -488,11 +490,8 @@ export class PickleAnalyst implements MachineObserver {
       this.fold(c, foldCodecsEncode, args);
     }
     if ((j.kind === "deny" || j.kind === "walk") && j.entry?.nested) {
-      for (const payload of bytesPayloads(c.args)) {
-        if (payload.t === "bytes" ? payload.data.length > 0 : payload.len <= LIMITS.pickleMaxNestedPayload) {
-          this.nested.push({ payload, callee: name });
-        }
-      }
+      // Of the conventions, only loadsScannedBytes excuses a nested deserializer.
+      for (const payload of bytesPayloads(c.args)) if (scannable(payload)) this.nested.push({ payload, callee: name, loadsStorage: excused });
     }
   }
 
@@ -861,6 +860,7 @@ export class PickleAnalyst implements MachineObserver {
     // Checked by name first: this runs for every call of a dense pickle.
     if (fn.name === "_load_type" && importedName(fn) === "dill._dill._load_type") return this.dillType(c);
     if (fn.name === "type" && importedName(fn) === "builtins.type") return this.typeOfConstant(c);
+    if (fn.name === "_load_from_bytes" && importedName(fn) === "torch.storage._load_from_bytes") return this.loadsScannedBytes(fn, c);
     if (HINT_MAKERS.has(fn.name) || GETTERS.has(fn.name)) return this.storedValue(importedName(fn), c);
     if (fn.name !== "getattr" || c.kind !== "REDUCE" || importedName(fn) !== "builtins.getattr") return false;
     const args = positional(c);
@@ -1195,6 +1195,23 @@ export class PickleAnalyst implements MachineObserver {
     }
     this.report("MG108", `dill's _load_type fetches the type ${describe(name ?? null)}, which is not a builtin data type`, { offset: c.at, evidence: describe(c) });
     return false;
+  }
+
+  /**
+   * torch.storage._load_from_bytes(b) is how a tensor pickles outside torch.save (pickle.dump,
+   * deepcopy, a DataLoader worker): torch.load of b, torch.save's stream of one storage. Given b as
+   * a constant, that stream is scanned as a nested member and reported by what it does, as a file
+   * torch.load opened would be, so the call is excused here; the pickle scan reports it after all
+   * unless the load returns that storage (loadsOneStorage), not an object the stream built.
+   */
+  private loadsScannedBytes(fn: GlobalRef, c: CallResult): boolean {
+    const j = this.judgementOf(fn);
+    if (j.kind !== "deny" || !j.entry.nested || c.kind !== "REDUCE") return false;
+    const args = positional(c);
+    const b = args?.length === 1 ? args[0] : undefined;
+    // The bytes themselves, as bytesPayloads finds them: not bytes another call makes of them.
+    const payload = !isSym(b) ? undefined : b.t === "bytes" || b.t === "bigbytes" ? b : b.t === "call" ? codecsEncoded(b) : undefined;
+    return payload !== undefined && scannable(payload);
   }
 
   /**
@@ -2149,4 +2166,9 @@ function dunderKeys(state: Value | undefined): string[] {
     }
   }
   return keys;
+}
+
+/** Whether a payload handed to a nested deserializer is scanned as a member: not empty, and within the bound on nested payloads. */
+function scannable(payload: BytesConst | BigConstant): boolean {
+  return payload.t === "bytes" ? payload.data.length > 0 : payload.len <= LIMITS.pickleMaxNestedPayload;
 }
