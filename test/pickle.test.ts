@@ -6,7 +6,7 @@ import { scanPickle, type PickleLayout } from "../src/formats/pickle.js";
 import { LIMITS } from "../src/limits.js";
 import { RULES } from "../src/rules/catalogue.js";
 import { PickleAnalyst } from "../src/pickle/analyst.js";
-import { asciiDigits, parseInteger, rawUnicodeEscape, trailingExponent } from "../src/pickle/literals.js";
+import { asciiDigits, parseInteger, rawUnicodeEscape, trailingExponent, unescapePy } from "../src/pickle/literals.js";
 import { Machine, nameLike } from "../src/pickle/machine.js";
 import { StreamReader } from "../src/pickle/reader.js";
 import { FORGOTTEN, emptyDict, holdsForgotten, noteForgotten, reachesForgotten, tuple } from "../src/pickle/values.js";
@@ -377,6 +377,36 @@ describe("protocol 0 text operands", () => {
   });
 
 
+  test("STRING's escapes are codecs.escape_decode's (an octal escape keeps its low byte; \\u is no escape); unicode_escape's are its own", () => {
+    // Expected values are what Python returns: codecs.escape_decode(...)[0].decode("latin1"), and codecs.decode(..., "unicode_escape").
+    const bytes: [string, string | undefined][] = [
+      ["1e\\471\\471", "1e99"],
+      ["p\\565nycode", "punycode"],
+      ["a\\vb\\fc\\ad\\be", "a\x0bb\x0cc\x07d\x08e"],
+      ["a\\\nb", "ab"],
+      ["\\u0041", "\\u0041"],
+      ["\\x41\\101", "AA"],
+      ["\\q", "\\q"],
+      ["\\0", "\x00"],
+      ["\\1234", "S4"],
+      ["\\x4", undefined],
+      ["ab\\", undefined],
+    ];
+    for (const [text, expected] of bytes) assert.equal(unescapePy(text, "bytes"), expected, JSON.stringify(text));
+    const unicode: [string, string | undefined][] = [["\\471", "\u0139"], ["\\u0041\\x41", "AA"], ["\\a\\v", "\x07\x0b"], ["\\U00110000", undefined]];
+    for (const [text, expected] of unicode) assert.equal(unescapePy(text, "unicode"), expected, JSON.stringify(text));
+  });
+
+  test("a STRING spelling an exponent or a codec in escapes CPython reads past U+00FF, or ending in \\v, is judged as CPython reads it", async () => {
+    const fraction = (text: string): Buffer => assemble(global("fractions", "Fraction"), OP.MARK, `S'${text}'\n`, OP.TUPLE, OP.REDUCE, OP.STOP);
+    for (const text of ["1e\\471\\471\\471\\471\\471\\471\\471\\471\\471", "1e999999999\\v", "1e999999999\\f"]) {
+      assert.ok(find(await scan(fraction(text)), "MG109").length > 0, text);
+    }
+    const long = "x".repeat(5_000);
+    const punycode = assemble(global("_codecs", "encode"), OP.MARK, `V${long}\n`, "S'p\\565nycode'\n", OP.TUPLE, OP.REDUCE, OP.STOP);
+    assert.match(find(await scan(punycode), "MG109")[0]?.message ?? "", /punycode/);
+  });
+
   test("FLOAT reads what CPython's float() reads: inf, -inf, nan, underscores; not hex or an empty line", async () => {
     for (const ok of ["1.5", "-inf", "inf", "Infinity", "nan", "-NaN", "1_000.5", " 2e-3 ", ".5", "5."]) {
       assert.deepEqual((await scan(assemble(OP.PROTO, 1, `F${ok}\n`, OP.STOP))).rules(), [], ok);
@@ -401,7 +431,8 @@ describe("malformed operands and limits (P17)", () => {
     ["GLOBAL with no newline", assemble(OP.PROTO, 2, OP.GLOBAL, "posix"), "MG110", /truncated/],
     ["UNICODE escape past U+10FFFF", assemble("V\\U7fffffff\n.", ""), "MG112", /U\+10FFFF/],
     ["UNICODE \\u escape without hex digits (malformed, not a failed scan)", assemble("V\\uzz\n.", ""), "MG112", /without hex digits/],
-    ["STRING \\x escape without hex digits", assemble("S'\\xg'\n.", ""), "MG112", /without hex digits/],
+    ["STRING \\x escape without hex digits", assemble("S'\\xg'\n.", ""), "MG112", /without two hex digits/],
+    ["STRING ending in a backslash", assemble("S'ab\\'\n.", ""), "MG112", /a backslash ending it/],
     ["EXT4 with code 0", assemble(OP.PROTO, 2, OP.EXT4, u32(0), OP.STOP), "MG112", /<= 0/],
   ];
   for (const [name, bytes, rule, message] of cases) {

@@ -296,7 +296,7 @@ function decodeCodec(codec: Codec, at: At, length: number, text: () => string): 
       return out;
     }
     case "unicode_escape": {
-      const unescaped = unescapePy(text());
+      const unescaped = unescapePy(text(), "unicode");
       return unescaped === undefined ? undefined : latin1Bytes(unescaped);
     }
     case "quoted-printable":

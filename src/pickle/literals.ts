@@ -19,28 +19,34 @@ export function parseIntLiteral(text: string): number | bigint | undefined {
   return narrow(m[1] === "-" ? -v : v);
 }
 
-const SIMPLE_ESCAPES: Readonly<Record<string, string>> = { n: "\n", t: "\t", r: "\r", "\\": "\\", "'": "'", '"': '"' };
+/** Escapes both of Python's escape decoders take; a backslash before a newline joins the lines. */
+const SIMPLE_ESCAPES: Readonly<Record<string, string>> = { "\n": "", "\\": "\\", "'": "'", '"': '"', a: "\x07", b: "\b", f: "\f", n: "\n", r: "\r", t: "\t", v: "\v" };
 
 /**
- * Decodes the backslash escapes of STRING operands (codecs.escape_decode; enough to recover names).
- * Undefined for an escape no decoder accepts (a code point past U+10FFFF, `\u`, `\U` or `\x`
- * without their hex digits: CPython's decoders raise on those).
+ * Decodes backslash escapes as Python does: `bytes`, as codecs.escape_decode reads STRING operands
+ * (an octal escape keeps its low byte, as C's char does: `\471` is "9"; `\u`, `\U` and anything
+ * else unknown stay as written); `unicode`, as the unicode_escape codec (octal up to U+01FF,
+ * `\u` and `\U`). Undefined where the decoder raises: `\x` without two hex digits, a code point
+ * past U+10FFFF, a backslash ending the text.
  */
-export function unescapePy(s: string): string | undefined {
+export function unescapePy(s: string, kind: "bytes" | "unicode"): string | undefined {
   if (!s.includes("\\")) return s;
   let invalid = false;
-  const out = s.replace(/\\(u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|x[0-9a-fA-F]{2}|[0-7]{1,3}|.)/g, (_, e: string) => {
-    const c = e[0]!;
-    if (c === "u" || c === "U" || c === "x") {
-      const code = parseInt(e.slice(1), 16);
-      if (Number.isNaN(code) || code > 0x10ffff) {
-        invalid = true;
-        return "";
-      }
-      return String.fromCodePoint(code);
+  const out = s.replace(/\\(x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|[0-7]{1,3}|[\s\S]?)/g, (_, e: string) => {
+    const c = e[0];
+    if (c === undefined || (c === "x" && e.length === 1) || ((c === "u" || c === "U") && kind === "unicode" && e.length === 1)) {
+      invalid = true;
+      return "";
     }
-    if (c >= "0" && c <= "7") return String.fromCharCode(parseInt(e, 8));
-    return Object.hasOwn(SIMPLE_ESCAPES, e) ? SIMPLE_ESCAPES[e]! : `\\${e}`;
+    if (c === "x" || (kind === "unicode" && (c === "u" || c === "U"))) {
+      const code = parseInt(e.slice(1), 16);
+      if (code > 0x10ffff) invalid = true;
+      return invalid ? "" : String.fromCodePoint(code);
+    }
+    if (c >= "0" && c <= "7") return String.fromCharCode(kind === "bytes" ? parseInt(e, 8) & 0xff : parseInt(e, 8));
+    // \u1234 in bytes: the backslash, then the rest as it is.
+    if (c === "u" || c === "U") return `\\${e}`;
+    return Object.hasOwn(SIMPLE_ESCAPES, c) ? SIMPLE_ESCAPES[c]! : `\\${c}`;
   });
   return invalid ? undefined : out;
 }

@@ -1010,8 +1010,8 @@ function memoKey(text: string, at: number): number {
 }
 
 function unescaped(text: string, at: number): string {
-  const s = unescapePy(text);
-  if (s === undefined) throw new StreamBreak("malformed", "string operand has an escape no decoder accepts (past U+10FFFF, or \\u, \\U or \\x without hex digits)", at);
+  const s = unescapePy(text, "bytes");
+  if (s === undefined) throw new StreamBreak("malformed", "string operand has an escape Python's decoder refuses (\\x without two hex digits, or a backslash ending it)", at);
   return s;
 }
 

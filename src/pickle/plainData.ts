@@ -503,7 +503,7 @@ class PlainDataProof {
       case OP.FLOAT:
         return floatLine(line) !== undefined && this.push(SCALAR);
       case OP.STRING:
-        return quotedLine(line) && this.text(unescapePy(line.slice(1, -1)), at);
+        return quotedLine(line) && this.text(unescapePy(line.slice(1, -1), "bytes"), at);
       case OP.PUT: {
         const key = memoKeyLine(line);
         return key !== undefined && this.put(key);
