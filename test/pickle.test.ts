@@ -417,6 +417,27 @@ describe("protocol 0 text operands", () => {
   });
 });
 
+describe("LONG1 and LONG4", () => {
+  test("read as CPython's int.from_bytes(b, 'little', signed=True)", async () => {
+    const cases: [number[], bigint][] = [[[0xff], -1n], [[0x00, 0x80], -32768n], [[0xff, 0x7f], 32767n], [[0x01, 0, 0, 0, 0, 0, 0, 0, 0x01], 2n ** 64n + 1n], [[0, 0, 0, 0, 0, 0, 0, 0, 0x80], -(2n ** 71n)]];
+    for (const [bytes, expected] of cases) {
+      for (const op of [OP.LONG1, OP.LONG4]) {
+        const length = op === OP.LONG1 ? [bytes.length] : u32(bytes.length);
+        const r = await scanPickle(new BufferSource("t.pkl", assemble(OP.PROTO, 2, op, length, bytes, OP.STOP)), new RecordingContext(), { keepValue: true });
+        assert.equal(BigInt(r.value as number | bigint), expected, JSON.stringify(bytes));
+      }
+    }
+  });
+
+  test("long ones cost time linear in their length (a byte at a time, 64 KiB took 0.4 s of CPU)", async () => {
+    const long = assemble(OP.LONG4, u32(64 * 1024), Buffer.alloc(64 * 1024, 0x5a), OP.POP);
+    const started = process.cpuUsage();
+    await scanPickle(new BufferSource("t.pkl", assemble(OP.PROTO, 2, ...Array.from({ length: 100 }, () => long), OP.NONE, OP.STOP)), new RecordingContext(), { keepValue: true });
+    const used = process.cpuUsage(started);
+    assert.ok(used.user + used.system < 10_000_000, `${(used.user + used.system) / 1e6} s of CPU`);
+  });
+});
+
 describe("malformed operands and limits (P17)", () => {
   const cases: [string, Buffer, string, RegExp][] = [
     ["STACK_GLOBAL with int operands", assemble(OP.PROTO, 4, OP.BININT1, 1, OP.BININT1, 2, OP.STACK_GLOBAL, OP.STOP), "MG103", /not a constant string/],

@@ -149,8 +149,8 @@ export class Operands {
     r.pos += n;
     if (s < 0) return { t: "opaque", what: `integer of ${n} bytes` };
     if (n === 0) return 0;
-    let v = 0n;
-    for (let i = n - 1; i >= 0; i--) v = (v << 8n) | BigInt(r.buf[s + i]!);
+    // Through hex text: shifting a BigInt up a byte at a time copies it each time (64 KiB took 0.4 s).
+    let v = BigInt(`0x${Buffer.from(r.buf.subarray(s, s + n)).reverse().toString("hex")}`);
     if (r.buf[s + n - 1]! & 0x80) v -= 1n << BigInt(8 * n);
     return narrow(v);
   }
