@@ -11,7 +11,7 @@ import { scanPickle } from "../src/formats/pickle.js";
 import { LIMITS } from "../src/limits.js";
 import { BufferSource } from "../src/sources/byteSource.js";
 import { RecordingContext } from "./support/context.js";
-import { OP, assemble, global, str } from "./support/pickle.js";
+import { OP, assemble, global, str, u32 } from "./support/pickle.js";
 
 async function scan(bytes: Buffer): Promise<RecordingContext> {
   const ctx = new RecordingContext();
@@ -749,5 +749,50 @@ describe("text skipped unread (past 64 KiB) given to a check that reads it fails
     assert.ok(messages(puny, "MG109").some((m) => /square of the text's length/.test(m)), JSON.stringify(puny.reports));
     const proj = await scan(assemble(OP.PROTO, 2, reduce(global("pyproj.crs.crs", "CRS"), assemble(long(`+init=/etc/x:id${padded}`), OP.TUPLE1)), OP.STOP));
     assert.ok(messages(proj, "MG100").some((m) => /skipped unread/.test(m)), JSON.stringify(proj.reports));
+  });
+});
+
+describe("a callee stored where a load-time method calls it (a seventeenth red team round)", () => {
+  /** `copyreg._reconstructor(cls, object, None)`, then BUILD with `state`, then SETITEMS of `items`. */
+  const gadget = (cls: Buffer, state: Buffer, items: Buffer): Buffer =>
+    assemble(OP.PROTO, 2, global("copyreg", "_reconstructor"), cls, global("builtins", "object"), OP.NONE, OP.TUPLE3, OP.REDUCE, OP.EMPTY_DICT, OP.MARK, state, OP.SETITEMS, OP.BUILD, OP.MARK, items, OP.SETITEMS, OP.STOP);
+  const WEAK_DICT = global("torch.utils.weak", "WeakIdKeyDictionary");
+
+  test("a codec or number conversion as WeakIdKeyDictionary's ref_type (its __setitem__ calls it on each key) is MG107; a plain ref_type passes", async () => {
+    for (const [module, name] of [["_codecs", "encode"], ["builtins", "bytes"], ["builtins", "str"], ["fractions", "Fraction"], ["decimal", "Decimal"]] as const) {
+      const ctx = await scan(gadget(WEAK_DICT, assemble(str("ref_type"), global(module, name), str("_remove"), str("punycode")), assemble(str("x".repeat(50)), str("v"))));
+      assert.match(messages(ctx, "MG107")[0] ?? "", new RegExp(`${module}\\.${name}, a (class|function) that runs a codec or number conversion`), `${module}.${name}: ${JSON.stringify(ctx.reports)}`);
+    }
+    const plain = await scan(gadget(WEAK_DICT, assemble(str("data"), OP.EMPTY_DICT), assemble(str("k"), str("v"))));
+    assert.deepEqual(plain.reports, []);
+  });
+
+  test("a compiled pattern's search stored as an attribute is MG101: a method calling it backtracks on what it is given", async () => {
+    const search = assemble(global("builtins", "getattr"), global("re", "_compile"), str("(a+)+$"), OP.BININT1, 0, OP.TUPLE2, OP.REDUCE, str("search"), OP.TUPLE2, OP.REDUCE);
+    const ctx = await scan(gadget(WEAK_DICT, assemble(str("ref_type"), search, str("_remove"), OP.BININT1, 0), assemble(str(`${"a".repeat(40)}!`), str("v"))));
+    assert.match(messages(ctx, "MG101")[0] ?? "", /BUILD sets as an attribute re\.Pattern\.search, allowlisted to be stored/, JSON.stringify(ctx.reports));
+  });
+
+  test("bytes(), bytearray() and str() given a text and a quadratic codec are MG109, as _codecs.encode is", async () => {
+    const text = "\u00e9".repeat(2_000);
+    for (const name of ["bytes", "bytearray", "str"]) {
+      const ctx = await scan(assemble(OP.PROTO, 2, global("builtins", name), OP.BINUNICODE, u32(Buffer.byteLength(text)), Buffer.from(text), str("punycode"), OP.TUPLE2, OP.REDUCE, OP.STOP));
+      assert.match(messages(ctx, "MG109")[0] ?? "", new RegExp(`builtins\\.${name}\\(2000 characters, "punycode"\\) takes time`), `${name}: ${JSON.stringify(ctx.reports)}`);
+    }
+    const short = await scan(assemble(OP.PROTO, 2, global("builtins", "bytes"), str("abc"), str("punycode"), OP.TUPLE2, OP.REDUCE, OP.STOP));
+    assert.deepEqual(short.reports, []);
+  });
+
+  test("Fraction and Decimal given an integer or a number's text past their bound are MG109; ordinary ones pass", async () => {
+    const bigInt = assemble(OP.LONG4, [0x01, 0x80, 0, 0], Buffer.alloc(0x8001, 0x11));
+    const bigText = assemble(OP.BINUNICODE, [0x81, 0x38, 0x01, 0], Buffer.alloc(80_001, "9"));
+    for (const [module, name] of [["fractions", "Fraction"], ["decimal", "Decimal"]] as const) {
+      for (const arg of [bigInt, bigText]) {
+        const ctx = await scan(assemble(OP.PROTO, 2, global(module, name), arg, OP.TUPLE1, OP.REDUCE, OP.STOP));
+        assert.match(messages(ctx, "MG109")[0] ?? "", /grows with the square of its length/, `${module}.${name}: ${JSON.stringify(ctx.reports)}`);
+      }
+      const ordinary = await scan(assemble(OP.PROTO, 2, global(module, name), str("3.25"), OP.TUPLE1, OP.REDUCE, OP.STOP));
+      assert.deepEqual(ordinary.reports, []);
+    }
   });
 });

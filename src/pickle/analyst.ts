@@ -1397,6 +1397,9 @@ export class PickleAnalyst implements MachineObserver {
       // One never to be called was reported when it went into the state's dict, as such a put always is.
       if (problem?.rule === "MG101") this.reportNeverCalled(v, `${what} ${qualifiedName(v)}`, at, shown);
       else if (problem) this.report(problem.rule, `${what} ${qualifiedName(v)}, ${problem.why}`, { offset: at, evidence: describe(shown) });
+    } else if (v.t === "call" && this.excusedCalls.get(v)?.entry.notCalled) {
+      // A method a getattr convention let be stored (a compiled pattern's search, which backtracks on what it is given).
+      this.report("MG101", `${what} ${this.excusedCalls.get(v)!.name}, allowlisted to be stored, not called at load: an iterator, a __setitem__ or a method the attribute shadows would call it with values the scanner never sees`, { offset: at, evidence: describe(shown) });
     } else if (v.t === "call" && depth > 0 && this.holds(v)) {
       this.storedHolders.add(v);
       // What it holds that is never to be called was reported when it took it (see hold).
@@ -1412,10 +1415,12 @@ export class PickleAnalyst implements MachineObserver {
     if (!entry) return undefined;
     if (entry.notCalled && entry.kind === "class") return { rule: "MG101", why: "a class allowlisted to be constructed, never called at load: a method the attribute shadows would call it" };
     if (isCarrier(entry)) return { rule: "MG107", why: "which calls or constructs what it is given: a method the attribute shadows would run it on arguments the scanner never sees" };
-    // A class whose call is checked by its arguments: what calls the attribute (networkx's FilterAtlas calls its
-    // NODE_OK on every key it iterates, torch's WeakIdKeyDictionary its ref_type) passes arguments never seen.
-    const checked = entry.kind === "class" ? checkedByArguments(entry, g) : undefined;
-    if (checked) return { rule: "MG107", why: `a class that ${checked}: an iterator, a __setitem__ or a method the attribute shadows would call it with values the scanner never sees` };
+    // A class whose call is checked by its arguments, or any name bounded by the arguments of its calls
+    // (_codecs.encode is a function): what calls the attribute (networkx's FilterAtlas calls its NODE_OK on
+    // every key it iterates, torch's WeakIdKeyDictionary its ref_type, AppendingByteSerializer its
+    // _serialize_fn on each item APPENDS gives it) passes arguments never seen.
+    const checked = entry.kind === "class" || CODECS_AND_NUMBERS.has(importedName(g)) ? checkedByArguments(entry, g) : undefined;
+    if (checked) return { rule: "MG107", why: `${entry.kind === "class" ? "a class" : "a function"} that ${checked}: an iterator, a __setitem__ or a method the attribute shadows would call it with values the scanner never sees` };
     return undefined;
   }
 
@@ -1721,6 +1726,7 @@ function argSize(a: Arg): number {
 function checkedByArguments(entry: AllowEntry, g: GlobalRef): string | undefined {
   if (entry.opens !== undefined) return "opens a file it is given";
   if (entry.sizes) return "allocates by the integers it is given";
+  if (CODECS_AND_NUMBERS.has(importedName(g))) return "runs a codec or number conversion on what it is given, bounded only in a call the scanner sees";
   return importedName(g).startsWith("pyproj.") ? "opens the files a PROJ definition names" : undefined;
 }
 
@@ -1833,10 +1839,40 @@ const SIZED_TORCH_TYPES: ReadonlySet<string> = new Set([
 ]);
 /** Fraction and its allowlisted subclasses, which parse a string as it does (nltk's BLEU Fraction). */
 const FRACTIONS: ReadonlySet<string> = new Set(["fractions.Fraction", "nltk.translate.bleu_score.Fraction"]);
+const DECIMALS: ReadonlySet<string> = new Set(["decimal.Decimal", "_pydecimal.Decimal"]);
+/**
+ * Bits of an integer, and characters of a number's text, past which what Fraction and Decimal do
+ * with it (Fraction's gcd, Decimal(int), int() or Fraction() of a Decimal) takes time that grows
+ * with their square: about a tenth of a second here, minutes at a few megabytes.
+ */
+const MAX_NUMBER_BITS = 1 << 18;
+const MAX_NUMBER_CHARS = 80_000;
+const NUMBER_BOUND = 1n << BigInt(MAX_NUMBER_BITS);
 /** What allocationOf bounds by name. */
 const ALLOCATING_CALLS: ReadonlySet<string> = new Set([
-  ...RECONSTRUCTORS, ...SHAPED_ARRAYS, ...FRACTIONS, ...SIZED_TORCH_TYPES, "builtins.bytearray", "builtins.bytes", "numpy.dtype", "_codecs.encode",
+  ...RECONSTRUCTORS, ...SHAPED_ARRAYS, ...FRACTIONS, ...DECIMALS, ...SIZED_TORCH_TYPES, "builtins.bytearray", "builtins.bytes", "builtins.str", "numpy.dtype", "_codecs.encode",
 ]);
+
+/**
+ * Of ALLOCATING_CALLS, those whose work grows faster than what they are given (a codec that takes
+ * the square of the text's length, Fraction's gcd): stored where a method calls them, they are
+ * checked as checkedByArguments says. Array and tensor types are stored as data everywhere (joblib's
+ * array wrapper keeps numpy.ndarray), and calling one allocates lazily or refuses a size too large.
+ */
+const CODECS_AND_NUMBERS: ReadonlySet<string> = new Set([...FRACTIONS, ...DECIMALS, "builtins.bytearray", "builtins.bytes", "builtins.str", "_codecs.encode"]);
+
+/** A number given to Fraction or Decimal past MAX_NUMBER_BITS or MAX_NUMBER_CHARS (see there), described; undefined for anything else. */
+function outsizedNumber(v: Value | undefined): string | undefined {
+  if (typeof v === "bigint") return v >= NUMBER_BOUND || v <= -NUMBER_BOUND ? `an integer of more than ${MAX_NUMBER_BITS} bits` : undefined;
+  if (typeof v === "string") return v.length > MAX_NUMBER_CHARS ? `a number's text of ${v.length} characters` : undefined;
+  if (!isSym(v)) return undefined;
+  if (v.t === "opaque" && v.what.startsWith("integer of")) return `an ${v.what}`;
+  // Text too long to keep was skipped unread: neither its length nor its exponent can be bounded.
+  if (v.t === "bigstr") return `${v.len} characters the scanner skipped unread`;
+  // Decimal((sign, digits, exponent)).
+  if (v.t === "tuple" && isSym(v.items[1]) && v.items[1].t === "tuple" && v.items[1].items.length > MAX_NUMBER_CHARS) return `a tuple of ${v.items[1].items.length} digits`;
+  return undefined;
+}
 
 /** What a direct call of an allocating callable would allocate past the bound, as " allocates …", or undefined. */
 function allocationOf(name: string, args: readonly Value[]): string | undefined {
@@ -1844,15 +1880,19 @@ function allocationOf(name: string, args: readonly Value[]): string | undefined 
   if (SHAPED_ARRAYS.has(name)) return shapeBomb(args[0]);
   // Sizes one by one, or as one tuple (a torch.Size); data (a list, bytes) is not a size.
   if (SIZED_TORCH_TYPES.has(name)) return args.length === 1 ? shapeBomb(args[0]) : sizesBomb(args);
-  if (FRACTIONS.has(name)) {
-    // Text too long to keep was skipped unread: its exponent cannot be read, so it cannot be bounded.
-    if (isSym(args[0]) && args[0].t === "bigstr") return ` is given ${args[0].len} characters the scanner skipped unread: the power of ten they may ask for cannot be bounded`;
+  if (FRACTIONS.has(name) || DECIMALS.has(name)) {
+    const outsized = firstDefined(args.slice(0, 2), outsizedNumber);
+    if (outsized) return ` is given ${outsized}: converting or reducing it takes time that grows with the square of its length, at load time`;
+    // Decimal("1e999999999") is cheap; what converts it is judged where it is given one (hugeDecimalExponent).
+    if (DECIMALS.has(name)) return undefined;
     const exponent = typeof args[0] === "string" ? trailingExponent(args[0]) : undefined;
     return pastTenExponent(exponent) ? `(${describe(args[0]!)}) computes 10**${exponent} at load time` : undefined;
   }
   switch (name) {
     case "builtins.bytearray":
     case "builtins.bytes": {
+      // bytes(text, encoding) runs the codec, as _codecs.encode does.
+      if (args.length >= 2) return allocationOf("_codecs.encode", args);
       const n = sizeValue(args[0]);
       const data = textSize(args[0]);
       if (data > MAX_ALLOCATION) return ` copies up to ${data} bytes made at load time`;
@@ -1860,10 +1900,13 @@ function allocationOf(name: string, args: readonly Value[]): string | undefined 
       if (n === UNKNOWN_SIZE && data === 0) return ` is given ${describe(args[0]!)}, made at load time: a size the scanner cannot bound`;
       return n !== undefined && n > MAX_ALLOCATION ? `(${n}) allocates ${n} bytes at load time` : undefined;
     }
+    // str(data, encoding) runs the codec's decoder: punycode's is as slow as its encoder.
+    case "builtins.str":
+      return args.length >= 2 ? allocationOf("_codecs.encode", args) : undefined;
     case "_codecs.encode": {
       const codec = typeof args[1] === "string" ? codecName(args[1]) : undefined;
       const text = args[0];
-      const length = typeof text === "string" ? text.length : isSym(text) && text.t === "bigstr" ? text.len : 0;
+      const length = typeof text === "string" ? text.length : isSym(text) && (text.t === "bigstr" || text.t === "bigbytes") ? text.len : isSym(text) && text.t === "bytes" ? text.data.length : 0;
       if (codec !== undefined && QUADRATIC_CODECS.has(codec) && length > MAX_QUADRATIC_TEXT) {
         return `(${length} characters, "${codec}") takes time that grows with the square of the text's length, at load time`;
       }
