@@ -12,6 +12,9 @@ venv has and keeps the manifest entries of the others:
     /tmp/al-e/bin/python scripts/make_more_library_fixtures.py
     /tmp/al-f/bin/python scripts/make_more_library_fixtures.py
 
+A later precision measurement added SciPy's special-function ufuncs (stored by a FunctionTransformer), an
+xarray Dataset and a SentencePieceProcessor: any venv with scikit-learn, xarray or sentencepiece writes those.
+
 Small seeded objects; the library versions go into the manifest notes. The jax arrays are float32 and int32:
 a pickled bfloat16 array still blocks (MG125: the engine's SciPy state guard cannot follow its dtype deep
 enough to tell that _reconstruct_array's __setstate__ target is an ndarray).
@@ -108,6 +111,43 @@ def jax_files():
     dump("jax_prng_key.pkl", jax.random.key(0), f"pickle.dump of a typed jax PRNG key (threefry) ({v})")
 
 
+def scipy_special_files():
+    import numpy as np
+    import scipy.special
+    from sklearn.linear_model import Ridge
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import FunctionTransformer
+
+    x = np.random.RandomState(0).standard_normal((8, 1))
+    pipe = make_pipeline(FunctionTransformer(scipy.special.expit), FunctionTransformer(scipy.special.log1p), Ridge()).fit(x, x[:, 0])
+    dump("scipy_special_ufuncs.pkl", pipe, f"pickle.dump of a pipeline of FunctionTransformer(scipy.special.expit / log1p) "
+         f"({version('scipy')}, {version('scikit-learn')})")
+
+
+def xarray_files():
+    import numpy as np
+    import pandas as pd
+    import xarray as xr
+
+    ds = xr.Dataset({"t": (("time", "x"), np.arange(12.0).reshape(4, 3))}, coords={"time": pd.date_range("2024", periods=4), "x": [10, 20, 30]},
+                    attrs={"units": "K"})
+    for protocol in (2, 5):
+        dump(f"xarray_dataset_p{protocol}.pkl", ds, f"pickle.dump of an xarray Dataset, protocol {protocol} ({version('xarray')})", protocol)
+
+
+def sentencepiece_files():
+    import tempfile
+    import sentencepiece as spm
+
+    with tempfile.TemporaryDirectory() as tmp:
+        text = os.path.join(tmp, "corpus.txt")
+        with open(text, "w") as f:
+            f.write("\n".join(["the quick brown fox jumps over the lazy dog"] * 20 + ["pack my box with five dozen liquor jugs"] * 20))
+        spm.SentencePieceTrainer.train(input=text, model_prefix=os.path.join(tmp, "m"), vocab_size=30, minloglevel=2)
+        processor = spm.SentencePieceProcessor(model_file=os.path.join(tmp, "m.model"))
+    dump("sentencepiece_processor.pkl", processor, f"pickle.dump of a SentencePieceProcessor (its state is the model proto) ({version('sentencepiece')})")
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     path = os.path.join(OUT, "manifest.json")
@@ -115,7 +155,8 @@ def main():
         for e in json.load(open(path)):
             manifest[e["file"].split("/", 1)[1]] = e
     for spec, make in (("torchaudio", torchaudio_files), ("arch", arch_files),
-                       ("astropy", astropy_files), ("rank_bm25", small_files), ("optax", jax_files)):
+                       ("astropy", astropy_files), ("rank_bm25", small_files), ("optax", jax_files),
+                       ("sklearn", scipy_special_files), ("xarray", xarray_files), ("sentencepiece", sentencepiece_files)):
         if importlib.util.find_spec(spec):
             make()
     with open(path, "w") as f:

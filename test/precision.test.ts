@@ -133,6 +133,13 @@ describe("what those rules are for is still reported", () => {
     }
   });
 
+  test("SciPy's special ufuncs, xarray's Dataset and sentencepiece's processor are stored or rebuilt, never called at load", async () => {
+    for (const [module, name] of [["scipy.special._special_ufuncs", "expit"], ["scipy.special._ufuncs", "erfinv"], ["xarray.core.dataset", "Dataset"], ["sentencepiece", "SentencePieceProcessor"]]) {
+      const found = await rules(assemble(OP.PROTO, 2, global(module!, name!), str("/etc/passwd"), OP.TUPLE1, OP.REDUCE, OP.STOP));
+      assert.ok(found.some((l) => l.startsWith("MG101") && l.includes(`${module}.${name}`)), JSON.stringify(found));
+    }
+  });
+
   describe("torch.storage._load_from_bytes, as tensors pickle outside torch.save", () => {
     const binbytes = (b: Buffer): Buffer => assemble(OP.BINBYTES, u32(b.length), b);
     const binunicode = (t: string): Buffer => assemble(OP.BINUNICODE, u32(Buffer.byteLength(t)), Buffer.from(t));

@@ -590,6 +590,43 @@ curate("jax._src.array", "_reconstruct_array", "function",
        "_reconstruct), hands argument 2 to the result's __setstate__, copies it to the CPU device and updates the "
        "abstract value's fields from argument 3 (aval.update(**aval_state): weak_type, sharding)", calls=[0], setstate=2)
 
+# SciPy's special functions are ufuncs pickled by name (expit in a FunctionTransformer): stored, never called
+# at load, as NumPy's. SciPy 1.17 defines some in _special_ufuncs (re-exported by _ufuncs, where older
+# releases defined them all).
+_SCIPY_SPECIAL_UFUNCS = (
+    "airy airye bei beip ber berp besselpoly beta betaln binom cbrt cosdg cosm1 cotdg dawsn ellipe "
+    "ellipeinc ellipj ellipk ellipkinc ellipkm1 erf erfc erfcx erfi exp1 exp10 exp2 expi expit expm1 "
+    "exprel fresnel gamma gammainc gammaincc gammainccinv gammaincinv gammaln gammasgn hankel1 hankel1e "
+    "hankel2 hankel2e hyp2f1 i0 i0e i1 i1e it2i0k0 it2j0y0 it2struve0 itairy iti0k0 itj0y0 itmodstruve0 "
+    "itstruve0 iv ive j0 j1 jv jve k0 k0e k1 k1e kei keip kelvin ker kerp kv kve log1p log_expit log_ndtr "
+    "log_wright_bessel loggamma logit mathieu_a mathieu_b mathieu_cem mathieu_modcem1 mathieu_modcem2 "
+    "mathieu_modsem1 mathieu_modsem2 mathieu_sem modfresnelm modfresnelp modstruve ndtr obl_ang1 "
+    "obl_ang1_cv obl_cv obl_rad1 obl_rad1_cv obl_rad2 obl_rad2_cv pbdv pbvv pbwa pro_ang1 pro_ang1_cv "
+    "pro_cv pro_rad1 pro_rad1_cv pro_rad2 pro_rad2_cv psi radian rgamma sindg struve tandg voigt_profile "
+    "wofz wright_bessel xlog1py xlogy y0 y1 yv yve zetac "
+)
+curate("scipy.special._special_ufuncs", _SCIPY_SPECIAL_UFUNCS, "function", "SciPy special-function ufunc", notCalled=True)
+curate("scipy.special._ufuncs", _SCIPY_SPECIAL_UFUNCS + (
+    "agm bdtr bdtrc bdtri bdtrik bdtrin betainc betaincc betainccinv betaincinv boxcox boxcox1p btdtria "
+    "btdtrib chdtr chdtrc chdtri chdtriv chndtr chndtridf chndtrinc chndtrix elliprc elliprd elliprf "
+    "elliprg elliprj entr erfcinv erfinv eval_chebyc eval_chebys eval_chebyt eval_chebyu eval_gegenbauer "
+    "eval_genlaguerre eval_hermite eval_hermitenorm eval_jacobi eval_laguerre eval_legendre "
+    "eval_sh_chebyt eval_sh_chebyu eval_sh_jacobi eval_sh_legendre expn fdtr fdtrc fdtri fdtridfd gdtr "
+    "gdtrc gdtria gdtrib gdtrix huber hyp0f1 hyp1f1 hyperu inv_boxcox inv_boxcox1p jn kl_div kn kolmogi "
+    "kolmogorov lpmv nbdtr nbdtrc nbdtri nbdtrik nbdtrin ncfdtr ncfdtri ncfdtridfd ncfdtridfn ncfdtrinc "
+    "nctdtr nctdtridf nctdtrinc nctdtrit ndtri ndtri_exp nrdtrimn nrdtrisd owens_t pdtr pdtrc pdtri "
+    "pdtrik poch powm1 pseudo_huber rel_entr round shichi sici smirnov smirnovi spence stdtr stdtridf "
+    "stdtrit tklmbda wrightomega yn "
+), "function", "SciPy special-function ufunc", notCalled=True)
+# Excluded by the screen for methods loading never runs: xarray's Dataset for __dask_exprs__ (a dask hook),
+# sentencepiece's processor for Load, which __setstate__ never calls (it parses the pickled model proto in
+# memory). Rebuilt by __newobj__ and BUILD; calling either is not allowed (the processor's model_file= reads it).
+curate("xarray.core.dataset", "Dataset", "class", "an xarray Dataset, rebuilt by copyreg.__newobj__ and slot state",
+       notCalled=True, forwards=True)
+curate("sentencepiece", "SentencePieceProcessor", "class",
+       "not callable: model_file= reads the file it names; __setstate__ parses the pickled model proto in memory",
+       notCalled=True)
+
 SKLEARN_STORED_WHY = ("scikit-learn metric, kernel or score function: fitted objects store it (a search's scorer, "
                       "SelectKBest's score_func, an SVC kernel) and call it when the model is used, never at load")
 NUMPY_STORED_WHY = ("NumPy array function: fitted objects store it (FunctionTransformer's func) and call it when "
