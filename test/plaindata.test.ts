@@ -393,8 +393,9 @@ async function agreeSilently(bytes: Uint8Array, mustProve = false): Promise<bool
 }
 
 /** Allowlisted value classes the analyst says nothing of calling on constants, and names it judges (or that are not allowlisted). */
-const SILENT = [["datetime", "date"], ["datetime", "datetime"], ["decimal", "Decimal"], ["uuid", "UUID"], ["__builtin__", "complex"]] as const;
-const NOT_SILENT = [["os", "system"], ["builtins", "getattr"], ["builtins", "bytes"], ["builtins", "range"], ["collections", "OrderedDict"], ["fractions", "Fraction"], ["numpy", "recarray"], ["numpy", "dtype"], ["functools", "partial"], ["torch._utils", "_rebuild_tensor_v2"], ["torch.nn", "Linear"], ["copyreg", "_reconstructor"]] as const;
+const SILENT = [["datetime", "date"], ["datetime", "datetime"], ["uuid", "UUID"], ["__builtin__", "complex"]] as const;
+// Fraction and Decimal are checked by their arguments (a number's size, an exponent): never silent.
+const NOT_SILENT = [["os", "system"], ["builtins", "getattr"], ["builtins", "bytes"], ["builtins", "range"], ["collections", "OrderedDict"], ["fractions", "Fraction"], ["decimal", "Decimal"], ["numpy", "recarray"], ["numpy", "dtype"], ["functools", "partial"], ["torch._utils", "_rebuild_tensor_v2"], ["torch.nn", "Linear"], ["copyreg", "_reconstructor"]] as const;
 
 /** Constants as a call's arguments: every kind, with big and odd values (a size an allocating callee would read among them). */
 const CONSTANTS: Buffer[] = [

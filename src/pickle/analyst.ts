@@ -1861,9 +1861,11 @@ const ALLOCATING_CALLS: ReadonlySet<string> = new Set([
  * Of ALLOCATING_CALLS, those whose work grows faster than what they are given (a codec that takes
  * the square of the text's length, Fraction's gcd): stored where a method calls them, they are
  * checked as checkedByArguments says. Array and tensor types are stored as data everywhere (joblib's
- * array wrapper keeps numpy.ndarray), and calling one allocates lazily or refuses a size too large.
+ * array wrapper keeps numpy.ndarray), and calling one allocates lazily or refuses a size too large;
+ * so is str (argparse's type=str, defaultdict(str)), whose decoding a stored str would run only
+ * where a method calls it with a codec name as the second argument.
  */
-const CODECS_AND_NUMBERS: ReadonlySet<string> = new Set([...FRACTIONS, ...DECIMALS, "builtins.bytearray", "builtins.bytes", "builtins.str", "_codecs.encode"]);
+const CODECS_AND_NUMBERS: ReadonlySet<string> = new Set([...FRACTIONS, ...DECIMALS, "builtins.bytearray", "builtins.bytes", "_codecs.encode"]);
 
 /** A number given to Fraction or Decimal past MAX_NUMBER_BITS or MAX_NUMBER_CHARS (see there), described; undefined for anything else. */
 function outsizedNumber(v: Value | undefined): string | undefined {
