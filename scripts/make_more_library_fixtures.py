@@ -15,9 +15,8 @@ venv has and keeps the manifest entries of the others:
 A later precision measurement added SciPy's special-function ufuncs (stored by a FunctionTransformer), an
 xarray Dataset and a SentencePieceProcessor: any venv with scikit-learn, xarray or sentencepiece writes those.
 
-Small seeded objects; the library versions go into the manifest notes. The jax arrays are float32 and int32:
-a pickled bfloat16 array still blocks (MG125: the engine's SciPy state guard cannot follow its dtype deep
-enough to tell that _reconstruct_array's __setstate__ target is an ndarray).
+Small seeded objects; the library versions go into the manifest notes. The jax arrays are float32, int32 and
+bfloat16 (whose dtype once hid from the engine that _reconstruct_array's __setstate__ target is an ndarray).
 """
 import importlib.util
 import json
@@ -109,6 +108,7 @@ def jax_files():
     dump("jax_params.pkl", params, f"pickle.dump of jax arrays ({v})")
     dump("optax_adam_state.pkl", optax.adam(1e-3).init(params), f"pickle.dump of an optax Adam state ({v})")
     dump("jax_prng_key.pkl", jax.random.key(0), f"pickle.dump of a typed jax PRNG key (threefry) ({v})")
+    dump("jax_bfloat16.pkl", {"w": jnp.ones((2, 2), dtype=jnp.bfloat16)}, f"pickle.dump of a bfloat16 jax array ({v})")
 
 
 def scipy_special_files():

@@ -526,7 +526,10 @@ export class PickleAnalyst implements MachineObserver {
     if (entry.setstate !== undefined && entry.setstate !== entry.state) {
       const state = args[entry.setstate] ?? null;
       this.checkState(state, `${name} restores`, c.at, c);
-      this.guardedState(c, state, c.at, `${name} hands __setstate__ of`);
+      // What gets the state is what calling argument 0 with argument 1 makes, when that is all the callee makes
+      // (dill's _create_array, jax's _reconstruct_array: NumPy's _reconstruct, an array); not the state's own contents.
+      const made = covers(entry.calls, 0) && entry.constructs === undefined && isSym(args[1]) && args[1].t === "tuple" ? callResult(args[0]!, args[1], "REDUCE", c.at) : c;
+      this.guardedState(made, state, c.at, `${name} hands __setstate__ of`);
     }
     if (entry.kind === "cython") this.cythonHelper(name, args[0], c);
     const opened = entry.opens === undefined ? null : (args[entry.opens] ?? null);
