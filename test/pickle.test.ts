@@ -6,7 +6,7 @@ import { scanPickle, type PickleLayout } from "../src/formats/pickle.js";
 import { LIMITS } from "../src/limits.js";
 import { RULES } from "../src/rules/catalogue.js";
 import { PickleAnalyst } from "../src/pickle/analyst.js";
-import { asciiDigits, parseInteger, rawUnicodeEscape, trailingExponent, unescapePy } from "../src/pickle/literals.js";
+import { asciiDigits, intLine, parseInteger, rawUnicodeEscape, trailingExponent, unescapePy } from "../src/pickle/literals.js";
 import { Machine, nameLike } from "../src/pickle/machine.js";
 import { StreamReader } from "../src/pickle/reader.js";
 import { FORGOTTEN, emptyDict, holdsForgotten, noteForgotten, reachesForgotten, tuple } from "../src/pickle/values.js";
@@ -376,6 +376,15 @@ describe("protocol 0 text operands", () => {
     assert.ok(!JSON.stringify(literal.reports).includes("os.system"), JSON.stringify(literal.reports));
   });
 
+
+  test("INT is read as CPython's load_int reads it: strtol first (a leading 0 is octal), a two-character 0 or 1 is a bool", () => {
+    // Expected values are what pickle.loads(b"I" + text + b"\n.") returns.
+    const cases: [string, number | bigint | boolean][] = [
+      ["010", 8], ["0777", 511], ["007", 7], ["+1", true], ["-0", false], [" 1", true], ["00", false], ["01", true], ["1", 1],
+      ["0x1f", 31], ["0o17", 15], ["1_000", 1000], ["5 ", 5], ["  -12", -12], ["9223372036854775808", 9223372036854775808n], ["0x8000000000000000", 9223372036854775808n],
+    ];
+    for (const [text, expected] of cases) assert.equal(intLine(text), expected, JSON.stringify(text));
+  });
 
   test("STRING's escapes are codecs.escape_decode's (an octal escape keeps its low byte; \\u is no escape); unicode_escape's are its own", () => {
     // Expected values are what Python returns: codecs.escape_decode(...)[0].decode("latin1"), and codecs.decode(..., "unicode_escape").

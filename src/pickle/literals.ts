@@ -91,9 +91,29 @@ function cString(line: string): string {
   return nul < 0 ? line : line.slice(0, nul);
 }
 
-/** INT's operand: an integer, or the booleans protocol 0 writes as "01" and "00". */
+/**
+ * INT's operand as CPython's load_int reads it: C's strtol(s, &end, 0) first (a leading 0 makes
+ * it octal: "010" is 8), taken when it reads up to the line's end without overflow, and then a
+ * two-character line of 0 or 1 ("00", "01", "+1", " 0") is a bool; else int(s, 0)'s reading.
+ */
 export function intLine(line: string): number | bigint | boolean | undefined {
-  return line === "00" ? false : line === "01" ? true : parseIntLiteral(cString(line));
+  const s = cString(line);
+  const c = strtol(s);
+  if (c === undefined) return parseIntLiteral(s);
+  return line.length === 2 && (c === 0 || c === 1) ? c === 1 : c;
+}
+
+const C_SPACE = /^[ \t\n\v\f\r]*/;
+const LONG_MAX = 2n ** 63n - 1n;
+
+/** C's strtol(s, &end, 0) on a 64-bit long, when it reads all of `s` without overflow; else undefined (load_int then asks PyLong_FromString). */
+function strtol(s: string): number | bigint | undefined {
+  const m = /^([+-]?)(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)$/.exec(s.slice(C_SPACE.exec(s)![0].length));
+  if (!m) return undefined;
+  const digits = m[2]!;
+  const v = /^0[xX]/.test(digits) ? BigInt(digits) : digits.length > 1 && digits[0] === "0" ? BigInt(`0o${digits.slice(1)}`) : BigInt(digits);
+  const signed = m[1] === "-" ? -v : v;
+  return signed > LONG_MAX || signed < -LONG_MAX - 1n ? undefined : narrow(signed);
 }
 
 /** LONG's operand: an integer with an optional trailing "L" (Python 2). */
