@@ -19,6 +19,12 @@ export const LIMITS = Object.freeze({
   pickleContainerSample: 64,
   /** Longest str/bytes constant kept in memory; longer payloads are skipped by seeking (CWE-789). */
   pickleMaxInlineConstant: 64 * 1024,
+  /**
+   * Bits of an integer past which what a call does with it (Fraction's gcd, Decimal(int), seeding a
+   * random generator) takes time that grows with their square: some 0.1 s here, minutes at a few
+   * megabytes (CWE-407). Such an integer given to a call or in a state is MG109.
+   */
+  pickleMaxNumberBits: 2 ** 18,
   /** Largest bytes constant handed to the nested-pickle scan (nested deserializer payloads, P6). */
   pickleMaxNestedPayload: 256 * 1024 * 1024,
   /**

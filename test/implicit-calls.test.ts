@@ -769,12 +769,15 @@ describe("a callee stored where a load-time method calls it (a seventeenth red t
   const WEAK_DICT = global("torch.utils.weak", "WeakIdKeyDictionary");
 
   test("a codec or number conversion as WeakIdKeyDictionary's ref_type (its __setitem__ calls it on each key) is MG107; a plain ref_type passes", async () => {
-    for (const [module, name] of [["_codecs", "encode"], ["builtins", "bytes"], ["fractions", "Fraction"], ["decimal", "Decimal"]] as const) {
+    for (const [module, name] of [["_codecs", "encode"], ["builtins", "bytes"], ["fractions", "Fraction"], ["decimal", "Decimal"], ["_operator", "eq"]] as const) {
       const ctx = await scan(gadget(WEAK_DICT, assemble(str("ref_type"), global(module, name), str("_remove"), str("punycode")), assemble(str("x".repeat(50)), str("v"))));
-      assert.match(messages(ctx, "MG107")[0] ?? "", new RegExp(`${module}\\.${name}, a (class|function) that runs a codec or number conversion`), `${module}.${name}: ${JSON.stringify(ctx.reports)}`);
+      assert.match(messages(ctx, "MG107")[0] ?? "", new RegExp(`${module}\\.${name}, a (class|function) that runs a codec, a number conversion or a walk of structures`), `${module}.${name}: ${JSON.stringify(ctx.reports)}`);
     }
     const plain = await scan(gadget(WEAK_DICT, assemble(str("data"), OP.EMPTY_DICT), assemble(str("k"), str("v"))));
     assert.deepEqual(plain.reports, []);
+    // gensim's Word2Vec keeps builtins.hash as its hashfxn; argparse namespaces keep str as a type.
+    const kept = await scan(assemble(OP.PROTO, 2, NAMESPACE, OP.EMPTY_DICT, str("hashfxn"), global("builtins", "hash"), OP.SETITEM, str("type"), global("builtins", "str"), OP.SETITEM, OP.BUILD, OP.STOP));
+    assert.deepEqual(kept.reports, []);
   });
 
   test("a compiled pattern's search stored as an attribute is MG101: a method calling it backtracks on what it is given", async () => {
@@ -791,6 +794,19 @@ describe("a callee stored where a load-time method calls it (a seventeenth red t
     }
     const short = await scan(assemble(OP.PROTO, 2, global("builtins", "bytes"), str("abc"), str("punycode"), OP.TUPLE2, OP.REDUCE, OP.STOP));
     assert.deepEqual(short.reports, []);
+  });
+
+  test("an integer past the bound given to any call or in a state is MG109 (NumPy's seeding converts it word by word); the plain-data proof leaves it to the machine", async () => {
+    const bigInt = assemble(OP.LONG4, [0x01, 0x80, 0, 0], Buffer.alloc(0x8001, 0x11));
+    const seeded = await scan(assemble(OP.PROTO, 2, global("numpy.random.bit_generator", "SeedSequence"), bigInt, OP.TUPLE1, OP.REDUCE, OP.STOP));
+    assert.match(messages(seeded, "MG109")[0] ?? "", /SeedSequence is given an integer of more than 262144 bits/, JSON.stringify(seeded.reports));
+    const inState = await scan(assemble(OP.PROTO, 2, NAMESPACE, OP.EMPTY_DICT, str("seed"), bigInt, OP.SETITEM, OP.BUILD, OP.STOP));
+    assert.match(messages(inState, "MG109")[0] ?? "", /BUILD sets an integer of more than 262144 bits/, JSON.stringify(inState.reports));
+    // As hex text (protocol 0's INT and LONG): a hex digit is four bits.
+    const hex = assemble(global("numpy.random._pcg64", "PCG64"), OP.MARK, `L0x${"f".repeat(70_000)}L\n`, OP.TUPLE, OP.REDUCE, OP.STOP);
+    assert.match(messages(await scan(hex), "MG109")[0] ?? "", /PCG64 is given an integer of more than 262144 bits/);
+    const small = await scan(assemble(OP.PROTO, 2, global("numpy.random.bit_generator", "SeedSequence"), OP.LONG1, 16, Buffer.alloc(16, 0x11), OP.TUPLE1, OP.REDUCE, OP.STOP));
+    assert.deepEqual(small.reports, []);
   });
 
   test("Fraction and Decimal given an integer or a number's text past their bound are MG109; ordinary ones pass", async () => {

@@ -175,7 +175,10 @@ describe("what those rules are for is still reported", () => {
     });
 
     test("bytes whose load returns anything but the storage, or that a zip or tar reader takes first, are reported", async () => {
-      const notStorage = [assemble(storage, OP.TUPLE1), assemble(OP.EMPTY_DICT), assemble(global("collections", "OrderedDict"), OP.EMPTY_TUPLE, OP.REDUCE)];
+      // The loader hands back a ('module', X, …) id's X as it is (a red team returned a SciPy distribution to set state on).
+      const moduleId = assemble(OP.MARK, str("module"), global("scipy.stats._continuous_distns", "alpha_gen"), str(""), str(""), OP.TUPLE, OP.BINPERSID);
+      const notAStorageType = assemble(OP.MARK, str("storage"), global("builtins", "dict"), str("k"), str("cpu"), OP.BININT1, 1, OP.TUPLE, OP.BINPERSID);
+      const notStorage = [assemble(storage, OP.TUPLE1), assemble(OP.EMPTY_DICT), assemble(global("collections", "OrderedDict"), OP.EMPTY_TUPLE, OP.REDUCE), moduleId, notAStorageType];
       for (const object of notStorage) {
         const { found } = await scan(assemble(load(binbytes(legacy(object))), OP.STOP));
         assert.ok(found.some((l) => l.startsWith("MG100 high calls torch.storage._load_from_bytes on bytes that are not")), JSON.stringify(found));

@@ -5,7 +5,7 @@
  * strings, booleans, None) are kept as metadata strings, rendered as Python's str() renders them;
  * anything else is listed as dropped, never silently lost.
  */
-import type { StorageRef } from "../formats/pytorch.js";
+import type { StorageRef } from "../formats/torchStorage.js";
 import { own } from "../own.js";
 import { describe, dictEntries, isSym, qualifiedName, type CallResult, type Value } from "../pickle/values.js";
 import { STORAGE_DTYPE, TORCH_DTYPE, UNTYPED_STORAGE } from "./dtypes.js";

@@ -5,7 +5,7 @@
  * data is copied. Nothing is imported or called: the machine only records what a loader would do.
  */
 import { own } from "../own.js";
-import { storageOf, type StorageRef } from "../formats/pytorch.js";
+import { storageOf, type StorageRef } from "../formats/torchStorage.js";
 import { judge, normalName, qualified } from "../pickle/judge.js";
 import { Machine, type BuildDirective, type IssueKind, type MachineObserver } from "../pickle/machine.js";
 import { StreamReader } from "../pickle/reader.js";

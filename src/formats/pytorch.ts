@@ -4,8 +4,6 @@
  * pickle, storage keys, then raw storages). Pickles are read as torch.load reads them; every
  * rebuilt tensor is checked against the storage it views (P15b).
  */
-import { own } from "../own.js";
-import { TORCH_STORAGE_ELEMENT_SIZE } from "../rules/callables.js";
 import type { ByteSource } from "../sources/byteSource.js";
 import type { ScanContext } from "./context.js";
 import { scanPickle, type PickleLayout } from "./pickle.js";
@@ -13,14 +11,7 @@ import type { PickleHooks } from "../pickle/analyst.js";
 import { describe, isSym, type CallResult, type PersistentRef, type Value } from "../pickle/values.js";
 import { scanZipEntry, type ZipArchive, type ZipEntry } from "./zip.js";
 import { scanTorchScriptCode } from "./torchscript.js";
-
-export interface StorageRef {
-  key: string;
-  /** Elements of `type` the pickle says the storage holds. */
-  numel: number;
-  elementSize: number;
-  type: string;
-}
+import { storageOf, type StorageRef } from "./torchStorage.js";
 
 interface TensorView {
   rebuilder: string;
@@ -119,21 +110,6 @@ function viewProblem(v: TensorView): string | undefined {
 function legacyModuleClass(pid: Value): Value | undefined {
   if (!isSym(pid) || pid.t !== "tuple" || pid.items[0] !== "module" || pid.items.length < 2) return undefined;
   return pid.items[1];
-}
-
-/** ('storage', storage_type, key, location, numel[, view_metadata]) → a StorageRef, or why not. */
-export function storageOf(pid: Value): StorageRef | string {
-  if (!isSym(pid) || pid.t !== "tuple") return "not a tuple";
-  const [tag, type, key, , numel] = pid.items;
-  if (tag !== "storage") return `tag ${describe(tag ?? null)}`;
-  if (!isSym(type) || type.t !== "global") return "storage type is not an imported class";
-  const elementSize = own(TORCH_STORAGE_ELEMENT_SIZE, type.name);
-  if (elementSize === undefined || (type.module !== "torch" && type.module !== "torch.storage" && type.module !== "torch.cuda")) {
-    return `unknown storage type ${type.module}.${type.name}`;
-  }
-  if (typeof key !== "string") return "storage key is not a string";
-  if (typeof numel !== "number" || !Number.isSafeInteger(numel) || numel < 0) return "storage size is not a non-negative integer";
-  return { key, numel, elementSize, type: type.name };
 }
 
 function intTuple(v: Value | undefined): number[] | undefined {

@@ -581,6 +581,8 @@ export class PickleAnalyst implements MachineObserver {
         if (entry.kind === "class" && isSym(arg) && !covers(entry.iterates, i) && !INSTANCE_MAKERS.has(name)) this.callbackGiven(name, arg, c);
       }
       if (walker) this.walked(name, arg, c);
+      const big = FRACTIONS.has(name) || decimal ? undefined : outsizedInteger(arg);
+      if (big) this.report("MG109", `${name} is given ${big}: converting it (seeding a random generator, a Decimal) takes time that grows with the square of its length, at load time`, { offset: c.at, evidence: describe(c) });
       // Decimal("1e2000000000") is cheap; int(), Fraction(), round() and math.floor() of it compute 10**2000000000.
       const exponent = decimal ? undefined : hugeDecimalExponent(arg);
       if (exponent !== undefined) this.report("MG109", `${name} is given a Decimal of exponent ${exponent}, which converting to an integer or a fraction expands into that power of ten at load time`, { offset: c.at, evidence: describe(c) });
@@ -1423,7 +1425,7 @@ export class PickleAnalyst implements MachineObserver {
     // (_codecs.encode is a function): what calls the attribute (networkx's FilterAtlas calls its NODE_OK on
     // every key it iterates, torch's WeakIdKeyDictionary its ref_type, AppendingByteSerializer its
     // _serialize_fn on each item APPENDS gives it) passes arguments never seen.
-    const checked = entry.kind === "class" || CODECS_AND_NUMBERS.has(importedName(g)) ? checkedByArguments(entry, g) : undefined;
+    const checked = entry.kind === "class" || CHECKED_WHEN_STORED.has(importedName(g)) ? checkedByArguments(entry, g) : undefined;
     if (checked) return { rule: "MG107", why: `${entry.kind === "class" ? "a class" : "a function"} that ${checked}: an iterator, a __setitem__ or a method the attribute shadows would call it with values the scanner never sees` };
     return undefined;
   }
@@ -1507,6 +1509,8 @@ export class PickleAnalyst implements MachineObserver {
    */
   private checkState(state: Value | undefined, what: string, at: number, shown: Value | undefined): void {
     this.storedCallees(state, what, at);
+    const big = outsizedIntegerIn(state);
+    if (big) this.report("MG109", `${what} ${big}, which converting takes time that grows with the square of its length, at load time`, { offset: at, evidence: describe(shown ?? null) });
     const dunders = dunderKeys(state);
     const unknown = this.unknownKeys(state);
     if (dunders.length === 0 && unknown.length === 0) return;
@@ -1730,7 +1734,7 @@ function argSize(a: Arg): number {
 function checkedByArguments(entry: AllowEntry, g: GlobalRef): string | undefined {
   if (entry.opens !== undefined) return "opens a file it is given";
   if (entry.sizes) return "allocates by the integers it is given";
-  if (CODECS_AND_NUMBERS.has(importedName(g))) return "runs a codec or number conversion on what it is given, bounded only in a call the scanner sees";
+  if (CHECKED_WHEN_STORED.has(importedName(g))) return "runs a codec, a number conversion or a walk of structures on what it is given, bounded only in a call the scanner sees";
   return importedName(g).startsWith("pyproj.") ? "opens the files a PROJ definition names" : undefined;
 }
 
@@ -1847,12 +1851,8 @@ const SIZED_TORCH_TYPES: ReadonlySet<string> = new Set([
 /** Fraction and its allowlisted subclasses, which parse a string as it does (nltk's BLEU Fraction). */
 const FRACTIONS: ReadonlySet<string> = new Set(["fractions.Fraction", "nltk.translate.bleu_score.Fraction"]);
 const DECIMALS: ReadonlySet<string> = new Set(["decimal.Decimal", "_pydecimal.Decimal"]);
-/**
- * Bits of an integer, and characters of a number's text, past which what Fraction and Decimal do
- * with it (Fraction's gcd, Decimal(int), int() or Fraction() of a Decimal) takes time that grows
- * with their square: about a tenth of a second here, minutes at a few megabytes.
- */
-const MAX_NUMBER_BITS = 1 << 18;
+/** LIMITS.pickleMaxNumberBits, and characters of a number's text past which Decimal's conversions (int() or Fraction() of one) take as long. */
+const MAX_NUMBER_BITS = LIMITS.pickleMaxNumberBits;
 const MAX_NUMBER_CHARS = 80_000;
 const NUMBER_BOUND = 1n << BigInt(MAX_NUMBER_BITS);
 /** What allocationOf bounds by name. */
@@ -1861,14 +1861,33 @@ const ALLOCATING_CALLS: ReadonlySet<string> = new Set([
 ]);
 
 /**
- * Of ALLOCATING_CALLS, those whose work grows faster than what they are given (a codec that takes
- * the square of the text's length, Fraction's gcd): stored where a method calls them, they are
- * checked as checkedByArguments says. Array and tensor types are stored as data everywhere (joblib's
+ * Of the names bounded by their arguments (ALLOCATING_CALLS, WALKERS), those whose work grows faster
+ * than what they are given (a codec that takes the square of the text's length, Fraction's gcd, a
+ * comparison of shared structures): stored where a method calls them, they are checked as
+ * checkedByArguments says. Array and tensor types are stored as data everywhere (joblib's
  * array wrapper keeps numpy.ndarray), and calling one allocates lazily or refuses a size too large;
  * so is str (argparse's type=str, defaultdict(str)), whose decoding a stored str would run only
  * where a method calls it with a codec name as the second argument.
  */
-const CODECS_AND_NUMBERS: ReadonlySet<string> = new Set([...FRACTIONS, ...DECIMALS, "builtins.bytearray", "builtins.bytes", "_codecs.encode"]);
+const CHECKED_WHEN_STORED: ReadonlySet<string> = new Set([
+  ...FRACTIONS, ...DECIMALS, "builtins.bytearray", "builtins.bytes", "_codecs.encode",
+  // Comparing structures that share their items walks every path through them (2**40 for a 40-deep chain of pairs).
+  // Not hash, which hashing tuples would walk the same way: gensim's Word2Vec keeps it as its hashfxn.
+  ...["eq", "ne", "lt", "le", "gt", "ge"].flatMap((op) => [`operator.${op}`, `_operator.${op}`, `operator.__${op}__`]),
+]);
+
+/** An integer past MAX_NUMBER_BITS (see outsizedNumber), described; undefined for anything else. */
+function outsizedInteger(v: Value | undefined): string | undefined {
+  return typeof v === "bigint" || (isSym(v) && v.t === "opaque") ? outsizedNumber(v) : undefined;
+}
+
+/** outsizedInteger of `v` or of an item of it, containers searched `depth` deep (a state's attributes, a tuple of them). */
+function outsizedIntegerIn(v: Value | undefined, depth = 2): string | undefined {
+  const found = outsizedInteger(v);
+  if (found || depth === 0 || !isSym(v)) return found;
+  if (v.t === "dict") return firstDefined(v.kv, (x) => outsizedIntegerIn(x, depth - 1));
+  return v.t === "tuple" || v.t === "list" || v.t === "set" ? firstDefined(v.items, (x) => outsizedIntegerIn(x, depth - 1)) : undefined;
+}
 
 /** A number given to Fraction or Decimal past MAX_NUMBER_BITS or MAX_NUMBER_CHARS (see there), described; undefined for anything else. */
 function outsizedNumber(v: Value | undefined): string | undefined {

@@ -252,6 +252,8 @@ class PlainDataProof {
           p += 4 + len;
           if (p > size) return UNPROVEN;
           if (op === OP.BINSTRING && len >= MIN_CONSTANT && noting && !this.constant(op, at, 5, len)) return this.refill(at, p - at, opcodes);
+          // An outsized integer is left to the machine, which bounds what calls do with it.
+          if (op === OP.LONG4 && len * 8 > LIMITS.pickleMaxNumberBits) return UNPROVEN;
           if (!this.push(op === OP.LONG4 ? BIG_INT : SCALAR)) return UNPROVEN;
           break;
         }
@@ -496,10 +498,11 @@ class PlainDataProof {
   /** Runs a text opcode whose operand is `line`; false where the machine would report the operand. */
   private textOperand(op: number, line: string, at: number): boolean {
     switch (op) {
+      // A hex digit holds four bits: a line past that is left to the machine, as LONG4 is.
       case OP.INT:
-        return intLine(line) !== undefined && this.push(line.length > 18 ? BIG_INT : SCALAR);
+        return line.length * 4 <= LIMITS.pickleMaxNumberBits && intLine(line) !== undefined && this.push(line.length > 18 ? BIG_INT : SCALAR);
       case OP.LONG:
-        return longLine(line) !== undefined && this.push(line.length > 18 ? BIG_INT : SCALAR);
+        return line.length * 4 <= LIMITS.pickleMaxNumberBits && longLine(line) !== undefined && this.push(line.length > 18 ? BIG_INT : SCALAR);
       case OP.FLOAT:
         return floatLine(line) !== undefined && this.push(SCALAR);
       case OP.STRING:
