@@ -424,7 +424,8 @@ describe("joblib: whether an array's bytes are an inline pickle is the dtype's h
 
 describe("where Python calls what a pickle never shows called (an eleventh red team round)", () => {
   const tagger = global("nltk.tag.hunpos", "HunposTagger"); // allowlisted to be constructed, never called: its __init__ starts a process
-  const weakKeyed = global("torch.utils.weak", "WeakIdKeyDictionary");
+  // An allowlisted class that keeps what it is given (torch's WeakIdKeyDictionary, which calls its ref_type, is excluded since).
+  const weakKeyed = global("torch.utils.data.dataset", "TensorDataset");
   const bunch = assemble(global("sklearn.utils._bunch", "Bunch"), OP.EMPTY_TUPLE, OP.NEWOBJ);
   const partialOf = (fn: Buffer) => reduce(global("functools", "partial"), assemble(fn, str("model.pkl"), OP.TUPLE2));
 
@@ -438,9 +439,9 @@ describe("where Python calls what a pickle never shows called (an eleventh red t
     assert.deepEqual((await scan(assemble(OP.PROTO, 2, partialOf(global("torch.nn.modules.normalization", "LayerNorm")), OP.STOP))).rules(), []);
   });
 
-  test("a class never to be called handed to a callee as an argument its entry does not describe is MG101 (WeakIdKeyDictionary calls its ref_type)", async () => {
+  test("a class never to be called handed to a callee as an argument its entry does not describe is MG101 (as WeakIdKeyDictionary called its ref_type)", async () => {
     const keyed = reduce(weakKeyed, assemble(OP.EMPTY_DICT, str("a"), OP.BININT1, 0, OP.SETITEM, tagger, OP.TUPLE2));
-    assert.match(messages(await scan(assemble(OP.PROTO, 2, keyed, OP.STOP)), "MG101")[0] ?? "", /WeakIdKeyDictionary is given nltk\.tag\.hunpos\.HunposTagger/);
+    assert.match(messages(await scan(assemble(OP.PROTO, 2, keyed, OP.STOP)), "MG101")[0] ?? "", /TensorDataset is given nltk\.tag\.hunpos\.HunposTagger/);
     // Inside a container argument too; a class that may be called is an ordinary argument.
     const inside = reduce(weakKeyed, assemble(OP.EMPTY_DICT, tagger, OP.BININT1, 0, OP.SETITEM, OP.TUPLE1));
     assert.match(messages(await scan(assemble(OP.PROTO, 2, inside, OP.STOP)), "MG101")[0] ?? "", /an item of a dict is or holds nltk\.tag\.hunpos\.HunposTagger/);
@@ -448,7 +449,7 @@ describe("where Python calls what a pickle never shows called (an eleventh red t
     let deep = tagger;
     for (let i = 0; i < 6; i++) deep = assemble(deep, OP.TUPLE1);
     const deeply = reduce(weakKeyed, assemble(OP.EMPTY_DICT, deep, OP.TUPLE2));
-    assert.match(messages(await scan(assemble(OP.PROTO, 2, deeply, OP.STOP)), "MG101")[0] ?? "", /WeakIdKeyDictionary is given nltk\.tag\.hunpos\.HunposTagger/);
+    assert.match(messages(await scan(assemble(OP.PROTO, 2, deeply, OP.STOP)), "MG101")[0] ?? "", /TensorDataset is given nltk\.tag\.hunpos\.HunposTagger/);
     const plain = reduce(weakKeyed, assemble(OP.EMPTY_DICT, str("a"), OP.BININT1, 0, OP.SETITEM, global("builtins", "int"), OP.TUPLE2));
     assert.deepEqual((await scan(assemble(OP.PROTO, 2, plain, OP.STOP))).rules(), []);
   });
@@ -713,8 +714,8 @@ describe("a callback an allowlisted class is given but its entry does not descri
     // Keys added to its dict after it was made are not seen: the class called later is reported whatever the dict holds now.
     const later = await consumed(atlasOf(assemble(OP.EMPTY_DICT), global("dateutil.tz.tz", "tzfile")));
     assert.ok(later.some((l) => /^MG107 .*FilterAtlas is given dateutil\.tz\.tz\.tzfile, which opens a file it is given; calls it later/.test(l)), JSON.stringify(later));
-    const weak = reduce(global("torch.utils.weak", "WeakIdKeyDictionary"), assemble(OP.NONE, global("dateutil.tz.tz", "tzfile"), OP.TUPLE2));
-    assert.ok(messages(await scan(assemble(OP.PROTO, 2, weak, OP.STOP)), "MG107").some((m) => /WeakIdKeyDictionary is given dateutil\.tz\.tz\.tzfile/.test(m)), "WeakIdKeyDictionary's ref_type");
+    const kept = reduce(global("torch.utils.data.dataset", "TensorDataset"), assemble(OP.NONE, global("dateutil.tz.tz", "tzfile"), OP.TUPLE2));
+    assert.ok(messages(await scan(assemble(OP.PROTO, 2, kept, OP.STOP)), "MG107").some((m) => /TensorDataset is given dateutil\.tz\.tz\.tzfile/.test(m)), "a kept argument");
   });
 
   test("such a view given its callee by BUILD instead judges the callee as called, on what the state holds", async () => {
@@ -766,9 +767,17 @@ describe("a callee stored where a load-time method calls it (a seventeenth red t
   /** `copyreg._reconstructor(cls, object, None)`, then BUILD with `state`, then SETITEMS of `items`. */
   const gadget = (cls: Buffer, state: Buffer, items: Buffer): Buffer =>
     assemble(OP.PROTO, 2, global("copyreg", "_reconstructor"), cls, global("builtins", "object"), OP.NONE, OP.TUPLE3, OP.REDUCE, OP.EMPTY_DICT, OP.MARK, state, OP.SETITEMS, OP.BUILD, OP.MARK, items, OP.SETITEMS, OP.STOP);
-  const WEAK_DICT = global("torch.utils.weak", "WeakIdKeyDictionary");
+  // The rule holds for any class, since which of them call an attribute their state sets is not known; a dict subclass here.
+  const WEAK_DICT = global("sklearn.utils._bunch", "Bunch");
 
-  test("a codec or number conversion as WeakIdKeyDictionary's ref_type (its __setitem__ calls it on each key) is MG107; a plain ref_type passes", async () => {
+  test("the red team's two classes, whose SETITEMS and APPENDS call an attribute the state sets, are not allowlisted", async () => {
+    for (const [module, name] of [["torch.utils.weak", "WeakIdKeyDictionary"], ["torch.utils._appending_byte_serializer", "AppendingByteSerializer"]]) {
+      const ctx = await scan(gadget(global(module!, name!), assemble(str("data"), OP.EMPTY_DICT), assemble(str("k"), str("v"))));
+      assert.match(messages(ctx, "MG102")[0] ?? "", new RegExp(`${name}, which is not on the allowlist`), JSON.stringify(ctx.reports));
+    }
+  });
+
+  test("a codec or number conversion stored as an attribute (WeakIdKeyDictionary's __setitem__ called its ref_type on each key) is MG107; a plain attribute passes", async () => {
     for (const [module, name] of [["_codecs", "encode"], ["builtins", "bytes"], ["fractions", "Fraction"], ["decimal", "Decimal"], ["_operator", "eq"]] as const) {
       const ctx = await scan(gadget(WEAK_DICT, assemble(str("ref_type"), global(module, name), str("_remove"), str("punycode")), assemble(str("x".repeat(50)), str("v"))));
       assert.match(messages(ctx, "MG107")[0] ?? "", new RegExp(`${module}\\.${name}, a (class|function) that runs a codec, a number conversion or a walk of structures`), `${module}.${name}: ${JSON.stringify(ctx.reports)}`);
