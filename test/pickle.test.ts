@@ -196,6 +196,16 @@ describe("streams", () => {
     assert.equal(find(await scan(bytes), "MG131").length, 1);
   });
 
+  test("P18: a STOP inside a FRAME is an ambiguity, and the next stream starts where CPython's does, at the frame's end", async () => {
+    // Read on from STOP, the rest of the frame opens a string that swallows the pickle after the frame;
+    // CPython (pickle.load twice on one file) reads that pickle next.
+    const real = assemble(OP.PROTO, 4, global("posix", "system"), str("id"), OP.TUPLE1, OP.REDUCE, OP.STOP);
+    const body = assemble(OP.NONE, OP.STOP, OP.BINUNICODE, u32(real.length));
+    const ctx = await scan(assemble(OP.PROTO, 4, OP.FRAME, u64(BigInt(body.length)), body, real, OP.STOP));
+    assert.match(find(ctx, "MG131")[0]?.message ?? "", /STOP at \d+ ends the stream inside a FRAME/, JSON.stringify(ctx.reports));
+    assert.match(find(ctx, "MG100")[0]?.message ?? "", /posix\.system/, JSON.stringify(ctx.reports));
+  });
+
   test("large BINBYTES payloads are skipped by seeking, not read", async () => {
     const big = 50 * 1024 * 1024;
     const head = assemble(OP.PROTO, 4, OP.BINBYTES8, u64(BigInt(big)));

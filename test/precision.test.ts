@@ -183,6 +183,17 @@ describe("what those rules are for is still reported", () => {
         const { found } = await scan(assemble(load(binbytes(legacy(object))), OP.STOP));
         assert.ok(found.some((l) => l.startsWith("MG100 high calls torch.storage._load_from_bytes on bytes that are not")), JSON.stringify(found));
       }
+      // torch.load reads a frame whole: a decoy storage id after a STOP inside the frame is never its object pickle,
+      // which starts at the frame's end (a review hid a ('module', …) id there).
+      const framed = assemble(OP.EMPTY_DICT, OP.STOP, OP.PROTO, 2, storage, OP.STOP);
+      const hidden = Buffer.concat([
+        legacy(storage).subarray(0, 21),
+        assemble(OP.PROTO, 4, OP.FRAME, u64(BigInt(framed.length)), framed),
+        assemble(OP.PROTO, 2, moduleId, OP.STOP, OP.PROTO, 2, OP.EMPTY_LIST, OP.STOP),
+      ]);
+      const { found: behindFrame } = await scan(assemble(load(binbytes(hidden)), OP.STOP));
+      assert.ok(behindFrame.some((l) => l.startsWith("MG100 high calls torch.storage._load_from_bytes on bytes that are not")), JSON.stringify(behindFrame));
+      assert.ok(behindFrame.some((l) => l.startsWith("MG131 high STOP at")), JSON.stringify(behindFrame));
       // A system info string spans the tar header's fields; its checksum field is then filled in.
       const padded = legacy(storage, binunicode(" ".repeat(600)));
       padded.fill(0x20, 148, 156);

@@ -234,7 +234,15 @@ export class Machine {
   }
 
   private outcome(stopped: boolean, result: Value): StreamOutcome {
-    return { end: Math.min(this.r.pos, this.r.size), stopped, result, effects: this.effects };
+    const end = Math.min(this.r.pos, this.r.size);
+    // CPython reads a frame whole: a STOP inside one leaves the rest of the frame unread, and the next
+    // pickle.load of the same file starts at the frame's end (a red team hid torch's real object
+    // pickle behind a decoy that way). That is where the scan goes on too.
+    if (stopped && this.frameEnd > end) {
+      this.ambiguous(`STOP at ${end - 1} ends the stream inside a FRAME that runs to ${this.frameEnd}: a loader reading on starts at the frame's end, past the ${this.frameEnd - end} bytes after STOP`, end - 1);
+      return { end: this.frameEnd, stopped, result, effects: this.effects };
+    }
+    return { end, stopped, result, effects: this.effects };
   }
 
   /**

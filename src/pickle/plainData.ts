@@ -182,7 +182,8 @@ class PlainDataProof {
           this.floor = this.sp;
           break;
         case OP.STOP:
-          if (this.sp <= this.floor) return UNPROVEN;
+          // A STOP inside a frame is an ambiguity the machine reports (where the next pickle starts).
+          if (this.sp <= this.floor || frameEnd > p) return UNPROVEN;
           r.pos = p;
           this.opcodes = opcodes;
           return STOPPED;
