@@ -394,6 +394,8 @@ describe("protocol 0 text operands", () => {
       ["0x1f", 31], ["0o17", 15], ["1_000", 1000], ["5 ", 5], ["  -12", -12], ["9223372036854775808", 9223372036854775808n], ["0x8000000000000000", 9223372036854775808n],
     ];
     for (const [text, expected] of cases) assert.equal(intLine(text), expected, JSON.stringify(text));
+    // Digits outside the base are no number (CPython raises ValueError), not a failed scan.
+    for (const text of ["0o8", "0b2", "0xg"]) assert.equal(intLine(text), undefined, text);
   });
 
   test("STRING's escapes are codecs.escape_decode's (an octal escape keeps its low byte; \\u is no escape); unicode_escape's are its own", () => {

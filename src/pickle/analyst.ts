@@ -1421,12 +1421,13 @@ export class PickleAnalyst implements MachineObserver {
     if (!entry) return undefined;
     if (entry.notCalled && entry.kind === "class") return { rule: "MG101", why: "a class allowlisted to be constructed, never called at load: a method the attribute shadows would call it" };
     if (isCarrier(entry)) return { rule: "MG107", why: "which calls or constructs what it is given: a method the attribute shadows would run it on arguments the scanner never sees" };
-    // A class whose call is checked by its arguments, or any name bounded by the arguments of its calls
-    // (_codecs.encode is a function): what calls the attribute (networkx's FilterAtlas calls its NODE_OK on
-    // every key it iterates, torch's WeakIdKeyDictionary its ref_type, AppendingByteSerializer its
-    // _serialize_fn on each item APPENDS gives it) passes arguments never seen.
-    const checked = entry.kind === "class" || CHECKED_WHEN_STORED.has(importedName(g)) ? checkedByArguments(entry, g) : undefined;
-    if (checked) return { rule: "MG107", why: `${entry.kind === "class" ? "a class" : "a function"} that ${checked}: an iterator, a __setitem__ or a method the attribute shadows would call it with values the scanner never sees` };
+    // A class whose call is checked by its arguments, or a name whose work grows faster than what it is given
+    // (_codecs.encode is a function): what calls the attribute (networkx's FilterAtlas calls its NODE_OK on every
+    // key it iterates; torch's WeakIdKeyDictionary, excluded since, its ref_type in __setitem__) passes arguments never seen.
+    const checked = entry.kind === "class" ? checkedByArguments(entry, g) : undefined;
+    const faster = CHECKED_WHEN_STORED.has(importedName(g)) ? "runs a codec, a number conversion or a comparison whose work grows faster than what it is given" : undefined;
+    const why = checked ?? faster;
+    if (why) return { rule: "MG107", why: `${entry.kind === "class" ? "a class" : "a function"} that ${why}: an iterator, a __setitem__ or a method the attribute shadows would call it with values the scanner never sees` };
     return undefined;
   }
 
@@ -1734,7 +1735,6 @@ function argSize(a: Arg): number {
 function checkedByArguments(entry: AllowEntry, g: GlobalRef): string | undefined {
   if (entry.opens !== undefined) return "opens a file it is given";
   if (entry.sizes) return "allocates by the integers it is given";
-  if (CHECKED_WHEN_STORED.has(importedName(g))) return "runs a codec, a number conversion or a walk of structures on what it is given, bounded only in a call the scanner sees";
   return importedName(g).startsWith("pyproj.") ? "opens the files a PROJ definition names" : undefined;
 }
 
@@ -1850,31 +1850,16 @@ const SIZED_TORCH_TYPES: ReadonlySet<string> = new Set([
 ]);
 /** Fraction and its allowlisted subclasses, which parse a string as it does (nltk's BLEU Fraction). */
 const FRACTIONS: ReadonlySet<string> = new Set(["fractions.Fraction", "nltk.translate.bleu_score.Fraction"]);
-const DECIMALS: ReadonlySet<string> = new Set(["decimal.Decimal", "_pydecimal.Decimal"]);
+const DECIMAL = "decimal.Decimal";
 /** LIMITS.pickleMaxNumberBits, and characters of a number's text past which Decimal's conversions (int() or Fraction() of one) take as long. */
 const MAX_NUMBER_BITS = LIMITS.pickleMaxNumberBits;
 const MAX_NUMBER_CHARS = 80_000;
 const NUMBER_BOUND = 1n << BigInt(MAX_NUMBER_BITS);
 /** What allocationOf bounds by name. */
 const ALLOCATING_CALLS: ReadonlySet<string> = new Set([
-  ...RECONSTRUCTORS, ...SHAPED_ARRAYS, ...FRACTIONS, ...DECIMALS, ...SIZED_TORCH_TYPES, "builtins.bytearray", "builtins.bytes", "builtins.str", "numpy.dtype", "_codecs.encode",
+  ...RECONSTRUCTORS, ...SHAPED_ARRAYS, ...FRACTIONS, DECIMAL, ...SIZED_TORCH_TYPES, "builtins.bytearray", "builtins.bytes", "builtins.str", "numpy.dtype", "_codecs.encode",
 ]);
 
-/**
- * Of the names bounded by their arguments (ALLOCATING_CALLS, WALKERS), those whose work grows faster
- * than what they are given (a codec that takes the square of the text's length, Fraction's gcd, a
- * comparison of shared structures): stored where a method calls them, they are checked as
- * checkedByArguments says. Array and tensor types are stored as data everywhere (joblib's
- * array wrapper keeps numpy.ndarray), and calling one allocates lazily or refuses a size too large;
- * so is str (argparse's type=str, defaultdict(str)), whose decoding a stored str would run only
- * where a method calls it with a codec name as the second argument.
- */
-const CHECKED_WHEN_STORED: ReadonlySet<string> = new Set([
-  ...FRACTIONS, ...DECIMALS, "builtins.bytearray", "builtins.bytes", "_codecs.encode",
-  // Comparing structures that share their items walks every path through them (2**40 for a 40-deep chain of pairs).
-  // Not hash, which hashing tuples would walk the same way: gensim's Word2Vec keeps it as its hashfxn.
-  ...["eq", "ne", "lt", "le", "gt", "ge"].flatMap((op) => [`operator.${op}`, `_operator.${op}`, `operator.__${op}__`]),
-]);
 
 /** An integer past MAX_NUMBER_BITS (see outsizedNumber), described; undefined for anything else. */
 function outsizedInteger(v: Value | undefined): string | undefined {
@@ -1908,11 +1893,11 @@ function allocationOf(name: string, args: readonly Value[]): string | undefined 
   if (SHAPED_ARRAYS.has(name)) return shapeBomb(args[0]);
   // Sizes one by one, or as one tuple (a torch.Size); data (a list, bytes) is not a size.
   if (SIZED_TORCH_TYPES.has(name)) return args.length === 1 ? shapeBomb(args[0]) : sizesBomb(args);
-  if (FRACTIONS.has(name) || DECIMALS.has(name)) {
+  if (FRACTIONS.has(name) || name === DECIMAL) {
     const outsized = firstDefined(args.slice(0, 2), outsizedNumber);
     if (outsized) return ` is given ${outsized}: converting or reducing it takes time that grows with the square of its length, at load time`;
     // Decimal("1e999999999") is cheap; what converts it is judged where it is given one (hugeDecimalExponent).
-    if (DECIMALS.has(name)) return undefined;
+    if (name === DECIMAL) return undefined;
     const exponent = typeof args[0] === "string" ? trailingExponent(args[0]) : undefined;
     return pastTenExponent(exponent) ? `(${describe(args[0]!)}) computes 10**${exponent} at load time` : undefined;
   }
@@ -2024,11 +2009,19 @@ function sizesBomb(sizes: readonly (Value | undefined)[]): string | undefined {
 const GENERATION_INPUTS = "prepare_inputs_for_generation";
 
 /** Callables that walk their arguments whole, each shared part again: comparisons, str() (a list's repr), hash(). */
-const WALKERS: ReadonlySet<string> = new Set([
-  ...["eq", "ne", "lt", "le", "gt", "ge"].flatMap((op) => [`operator.${op}`, `_operator.${op}`, `operator.__${op}__`]),
-  "builtins.str",
-  "builtins.hash",
-]);
+const COMPARISONS: readonly string[] = ["eq", "ne", "lt", "le", "gt", "ge"].flatMap((op) => [`operator.${op}`, `_operator.${op}`, `operator.__${op}__`]);
+const WALKERS: ReadonlySet<string> = new Set([...COMPARISONS, "builtins.str", "builtins.hash"]);
+
+/**
+ * Of the names bounded by their arguments (ALLOCATING_CALLS, WALKERS), those whose work grows faster
+ * than what they are given (a codec that takes the square of the text's length, Fraction's gcd, a
+ * comparison of shared structures: 2**40 steps for a 40-deep chain of pairs), reported when stored
+ * as an attribute (calleeProblem). Array and tensor types are stored as data everywhere (joblib's
+ * array wrapper keeps numpy.ndarray), and calling one allocates lazily or refuses a size too large.
+ * Not str or hash either, which configurations keep as a type (argparse's type=str) and a hash
+ * function (gensim's hashfxn). A defaultdict's factory, called with no arguments, is not an attribute.
+ */
+const CHECKED_WHEN_STORED: ReadonlySet<string> = new Set([...FRACTIONS, DECIMAL, "builtins.bytearray", "builtins.bytes", "_codecs.encode", ...COMPARISONS]);
 
 /** The attribute names storedCallees judges as called (see implicitlyCalled). */
 const IMPLICITLY_CALLED: ReadonlySet<string> = new Set(["keys", "items"]);

@@ -13,7 +13,8 @@ export function parseIntLiteral(text: string): number | bigint | undefined {
   const t = text.trim().replace(/_/g, "");
   // CPython's int() converts at most INT_MAX_STR_DIGITS decimal digits (and a BigInt of a million costs here too).
   if (/^[+-]?\d+$/.test(t)) return t.length - (/^[+-]/.test(t) ? 1 : 0) > INT_MAX_STR_DIGITS ? undefined : narrow(BigInt(t));
-  const m = /^([+-]?)(0[xob][0-9a-f]+)$/i.exec(t);
+  // Each base its own digits: BigInt("0o8") throws.
+  const m = /^([+-]?)(0x[0-9a-f]+|0o[0-7]+|0b[01]+)$/i.exec(t);
   if (!m) return undefined;
   const v = BigInt(m[2]!);
   return narrow(m[1] === "-" ? -v : v);
