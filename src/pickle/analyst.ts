@@ -142,6 +142,9 @@ export class PickleAnalyst implements MachineObserver {
   /** Characters and bytes builtin text methods make at load, summed over the file (see onExcusedCall). */
   private madeText = 0;
   private madeTextReported = false;
+  /** Squared bits of the large integers calls were given (see bigIntegers). */
+  private numberWork = 0;
+  private numberWorkReported = false;
   /** Hashes of the texts folded, each looked at once. */
   private readonly foldedKeys = new Set<string>();
   /** Structures whose check waits for bytes skipped unread, read back by the format once the streams are done. */
@@ -581,8 +584,7 @@ export class PickleAnalyst implements MachineObserver {
         if (entry.kind === "class" && isSym(arg) && !covers(entry.iterates, i) && !INSTANCE_MAKERS.has(name)) this.callbackGiven(name, arg, c);
       }
       if (walker) this.walked(name, arg, c);
-      const big = FRACTIONS.has(name) || decimal ? undefined : outsizedInteger(arg);
-      if (big) this.report("MG109", `${name} is given ${big}: converting it (seeding a random generator, a Decimal) takes time that grows with the square of its length, at load time`, { offset: c.at, evidence: describe(c) });
+      this.bigIntegers(name, arg, c);
       // Decimal("1e2000000000") is cheap; int(), Fraction(), round() and math.floor() of it compute 10**2000000000.
       const exponent = decimal ? undefined : hugeDecimalExponent(arg);
       if (exponent !== undefined) this.report("MG109", `${name} is given a Decimal of exponent ${exponent}, which converting to an integer or a fraction expands into that power of ten at load time`, { offset: c.at, evidence: describe(c) });
@@ -1508,9 +1510,30 @@ export class PickleAnalyst implements MachineObserver {
    * Dunder keys in state that becomes attributes (BUILD, or an allowlisted callable's state argument).
    * `shown` is described as the evidence only when there is something to report (BUILD runs per object of a model).
    */
+  /**
+   * Integers given to a call, however nested (two levels) and however made (a LONG, int(text, 16),
+   * int.from_bytes): one past MAX_NUMBER_BITS is MG109 (converting it takes time that grows with the
+   * square of its length: NumPy's seeding, Decimal), and so is their converting work summed over the
+   * load, so that one integer under the bound handed to a call a thousand times through the memo is too.
+   */
+  private bigIntegers(name: string, arg: Value, c: CallResult): void {
+    // NumPy's seeding converts "0x…" text too: text too long to read cannot be bounded there.
+    const big = firstOutsized(arg) ?? (NUMPY_SEEDERS.test(name) ? unreadTextIn(arg, 2) : undefined);
+    if (big) {
+      this.report("MG109", `${name} is given ${big}: converting it (seeding a random generator, a Decimal) takes time that grows with the square of its length, at load time`, { offset: c.at, evidence: describe(c) });
+      return;
+    }
+    if (this.numberWorkReported) return;
+    forIntegers(arg, 2, (bits) => (this.numberWork += bits * bits));
+    if (this.numberWork > MAX_NUMBER_WORK) {
+      this.numberWorkReported = true;
+      this.report("MG109", `calls are given integers whose conversions take time that grows with the square of their lengths, past the bound in all at load time (${name} passes it)`, { offset: c.at, evidence: describe(c) });
+    }
+  }
+
   private checkState(state: Value | undefined, what: string, at: number, shown: Value | undefined): void {
     this.storedCallees(state, what, at);
-    const big = outsizedIntegerIn(state);
+    const big = firstOutsized(state);
     if (big) this.report("MG109", `${what} ${big}, which converting takes time that grows with the square of its length, at load time`, { offset: at, evidence: describe(shown ?? null) });
     const dunders = dunderKeys(state);
     const unknown = this.unknownKeys(state);
@@ -1854,32 +1877,100 @@ const DECIMAL = "decimal.Decimal";
 /** LIMITS.pickleMaxNumberBits, and characters of a number's text past which Decimal's conversions (int() or Fraction() of one) take as long. */
 const MAX_NUMBER_BITS = LIMITS.pickleMaxNumberBits;
 const MAX_NUMBER_CHARS = 80_000;
-const NUMBER_BOUND = 1n << BigInt(MAX_NUMBER_BITS);
 /** What allocationOf bounds by name. */
 const ALLOCATING_CALLS: ReadonlySet<string> = new Set([
   ...RECONSTRUCTORS, ...SHAPED_ARRAYS, ...FRACTIONS, DECIMAL, ...SIZED_TORCH_TYPES, "builtins.bytearray", "builtins.bytes", "builtins.str", "numpy.dtype", "_codecs.encode",
 ]);
 
 
-/** An integer past MAX_NUMBER_BITS (see outsizedNumber), described; undefined for anything else. */
-function outsizedInteger(v: Value | undefined): string | undefined {
-  return typeof v === "bigint" || (isSym(v) && v.t === "opaque") ? outsizedNumber(v) : undefined;
+/** Integers under this many bits cost nothing worth counting toward MAX_NUMBER_WORK. */
+const COUNTED_BITS = 4096;
+/** Converting work summed over a load: that of one integer of MAX_NUMBER_BITS. */
+const MAX_NUMBER_WORK = MAX_NUMBER_BITS * MAX_NUMBER_BITS;
+/** Bits per digit of int(text, base) where CPython does not limit the digits (a power of two: its conversion is linear). */
+const POWER_OF_TWO_BASES: ReadonlyMap<number, number> = new Map([[2, 1], [4, 2], [8, 3], [16, 4], [32, 5]]);
+const PREFIXED_BASES: Readonly<Record<string, number>> = { x: 4, o: 3, b: 1 };
+
+/**
+ * The bits of the integer `v` is, or a call makes at load, when it can be large: a LONG's, one too
+ * long to read (an opaque integer), int(text, base) of a power-of-two base (decimal text is limited
+ * to 4,300 digits, and past that int() raises), int.from_bytes, and operators on such; undefined
+ * for anything else.
+ */
+function integerBits(v: Value | undefined, depth = 2): number | undefined {
+  if (typeof v === "bigint") return v >= -MAX_SAFE_BIG && v <= MAX_SAFE_BIG ? 53 : (v < 0n ? -v : v).toString(16).length * 4;
+  // Hex text a callee converts itself (NumPy's seeding takes "0x…" strings).
+  if (typeof v === "string") return v.length > COUNTED_BITS / 4 && HEX_TEXT.test(v) ? (v.length - 2) * 4 : undefined;
+  if (!isSym(v)) return undefined;
+  if (v.t === "opaque") return v.what.startsWith("integer of") ? Infinity : undefined;
+  if (v.t !== "call" || depth === 0) return undefined;
+  const args = positional(v) ?? [];
+  if (isSym(v.fn) && v.fn.t === "call") {
+    const method = isSym(v.fn.args) && v.fn.args.t === "tuple" ? v.fn.args.items[1] : undefined;
+    return fetchedFrom(v.fn) === "builtins.int" && method === "from_bytes" ? textLength(args[0]) * 8 : undefined;
+  }
+  const name = isSym(v.fn) && v.fn.t === "global" ? importedName(v.fn) : "";
+  if (name === "builtins.int" && args.length === 2) {
+    const [text, base] = args;
+    const prefix = typeof text === "string" ? /^\s*[+-]?0([xob])/i.exec(text)?.[1]?.toLowerCase() : undefined;
+    const perDigit = typeof base === "number" ? (base === 0 ? (prefix === undefined ? (isSym(text) && text.t !== "call" ? 5 : undefined) : PREFIXED_BASES[prefix]) : POWER_OF_TWO_BASES.get(base)) : undefined;
+    return perDigit === undefined ? undefined : textLength(text) * perDigit;
+  }
+  if (!name.startsWith("operator.") && !name.startsWith("_operator.")) return undefined;
+  let most: number | undefined;
+  for (const a of args) {
+    const bits = integerBits(a, depth - 1);
+    if (bits !== undefined && (most === undefined || bits > most)) most = bits;
+  }
+  return most;
+}
+const MAX_SAFE_BIG = BigInt(Number.MAX_SAFE_INTEGER);
+const HEX_TEXT = /^0[xX][0-9a-fA-F]+$/;
+/** NumPy's seed sequence and bit generators, which turn a seed's ints and hex texts into 32-bit words one word at a time. */
+const NUMPY_SEEDERS = /^numpy\.random\.[\w.]*\.(SeedSequence|MT19937|PCG64|PCG64DXSM|Philox|SFC64)$/;
+
+/** Text too long to keep in `v` (containers searched `depth` deep), described; undefined when there is none. */
+function unreadTextIn(v: Value | undefined, depth: number): string | undefined {
+  if (!isSym(v)) return undefined;
+  if (v.t === "bigstr") return `${v.len} characters of text the scanner skipped unread, which it converts as an integer`;
+  if (depth === 0) return undefined;
+  const items = v.t === "dict" ? v.kv : v.t === "tuple" || v.t === "list" || v.t === "set" ? v.items : [];
+  return firstDefined(items, (x) => unreadTextIn(x, depth - 1));
 }
 
-/** outsizedInteger of `v` or of an item of it, containers searched `depth` deep (a state's attributes, a tuple of them). */
-function outsizedIntegerIn(v: Value | undefined, depth = 2): string | undefined {
-  const found = outsizedInteger(v);
-  if (found || depth === 0 || !isSym(v)) return found;
-  if (v.t === "dict") return firstDefined(v.kv, (x) => outsizedIntegerIn(x, depth - 1));
-  return v.t === "tuple" || v.t === "list" || v.t === "set" ? firstDefined(v.items, (x) => outsizedIntegerIn(x, depth - 1)) : undefined;
+/** Characters of a text or bytes operand, kept or skipped unread; 0 for anything else. */
+function textLength(v: Value | undefined): number {
+  if (typeof v === "string") return v.length;
+  if (!isSym(v)) return 0;
+  return v.t === "bytes" ? v.data.length : v.t === "bigstr" || v.t === "bigbytes" ? v.len : 0;
+}
+
+/** Calls `visit` with the bits of every integer (integerBits) of COUNTED_BITS or more in `v`, containers searched `depth` deep. */
+function forIntegers(v: Value | undefined, depth: number, visit: (bits: number) => void): void {
+  const bits = integerBits(v);
+  if (bits !== undefined) {
+    if (bits >= COUNTED_BITS) visit(bits);
+    return;
+  }
+  if (depth === 0 || !isSym(v)) return;
+  const items = v.t === "dict" ? v.kv : v.t === "tuple" || v.t === "list" || v.t === "set" ? v.items : [];
+  for (const x of items) forIntegers(x, depth - 1, visit);
+}
+
+/** The first integer in `v` (forIntegers' reach) past MAX_NUMBER_BITS, described; undefined when there is none. */
+function firstOutsized(v: Value | undefined): string | undefined {
+  let found: number | undefined;
+  forIntegers(v, 2, (bits) => {
+    if (bits > MAX_NUMBER_BITS && found === undefined) found = bits;
+  });
+  if (found === undefined) return undefined;
+  return found === Infinity ? "an integer too long to read" : `an integer of some ${found} bits`;
 }
 
 /** A number given to Fraction or Decimal past MAX_NUMBER_BITS or MAX_NUMBER_CHARS (see there), described; undefined for anything else. */
 function outsizedNumber(v: Value | undefined): string | undefined {
-  if (typeof v === "bigint") return v >= NUMBER_BOUND || v <= -NUMBER_BOUND ? `an integer of more than ${MAX_NUMBER_BITS} bits` : undefined;
   if (typeof v === "string") return v.length > MAX_NUMBER_CHARS ? `a number's text of ${v.length} characters` : undefined;
   if (!isSym(v)) return undefined;
-  if (v.t === "opaque" && v.what.startsWith("integer of")) return `an ${v.what}`;
   // Text too long to keep was skipped unread: neither its length nor its exponent can be bounded.
   if (v.t === "bigstr") return `${v.len} characters the scanner skipped unread`;
   // Decimal((sign, digits, exponent)).

@@ -314,10 +314,15 @@ export function dictGet(d: Dict, key: string): Value | undefined {
 export const SAMPLE = LIMITS.pickleContainerSample;
 
 /** A short, safe rendering of a value for evidence strings (never the whole payload). */
+/** Integers describe() writes out in full: up to 10**80 or so. */
+const DESCRIBED_INT = 2n ** 256n;
+
 export function describe(v: Value, depth = 0): string {
   if (v === null) return "None";
   if (typeof v === "boolean") return v ? "True" : "False";
-  if (typeof v === "number" || typeof v === "bigint") return String(v);
+  if (typeof v === "number") return String(v);
+  // A huge integer is shown by its size: its digits would fill the evidence (and take a while to print).
+  if (typeof v === "bigint") return v >= -DESCRIBED_INT && v <= DESCRIBED_INT ? String(v) : `<integer of about ${(v < 0n ? -v : v).toString(16).length * 4} bits>`;
   if (typeof v === "string") return JSON.stringify(v.length > 80 ? `${v.slice(0, 77)}...` : v);
   if (depth > 3) return "…";
   switch (v.t) {
