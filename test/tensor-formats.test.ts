@@ -511,6 +511,11 @@ describe("chat templates", () => {
     ["a namespace attribute", "{% set ns = namespace(k='') %}{% set ns.k = 'a_b'[1] ~ 'a_b'[1] %}{{ x[ns.k ~ 'class'] }}"],
     ["a render-time function fed a name", "{{ x[strftime_now('__cl' ~ 'ass__')] }}"],
     ["characters of stringified data concatenated", "{% set u = (raise_exception|string)[15] %}{{ x[u ~ u ~ 'class' ~ u ~ u] }}"],
+    // Red team round 20: a view's or a generator's text is its repr, "dict_items(…)", "<generator object …>".
+    ["the underscore of a dict view's repr", "{% set u = ({'a': 1}.items()|string)[4] %}{{ cycler(1)[u ~ u ~ 'init' ~ u ~ u] }}"],
+    ["the underscore of a generator's repr, upper-cased", "{% set u = ({'a': 1}|map('upper')|upper)[13] %}{{ x[u ~ u ~ 'class' ~ u ~ u] }}"],
+    ["a view's repr inside a list's", "{% set u = ([{'a': 1}.keys()]|string)[5] %}{{ x[u ~ u ~ 'class' ~ u ~ u] }}"],
+    ["a view's repr concatenated", "{% set u = ({'a': 1}.values() ~ '')[4] %}{{ x[u ~ u ~ 'class' ~ u ~ u] }}"],
     ["attributes walked by render-time names", "{{ messages[messages[0].content][messages[1].content] }}"],
     ["a call of what a render-time name looked up", "{{ x[messages[0].content]('id') }}"],
     ["map applying attr", "{{ xs|map('attr', k)|list }}"],
@@ -555,6 +560,8 @@ describe("chat templates", () => {
   for (const [name, t] of [...escapes, ...obfuscated, ...unattributed]) test(`flags ${name} as critical`, () => assertOnly(templateFindings(t), "MG220"));
   test("allows ordinary subscripts: literal and data keys, index arithmetic, role maps, keys of the same dict", () => {
     const t = [
+      // Iterating a view yields its items: only its text is its repr.
+      "{% set d = {'a': 1} %}{% for k, v in d.items() %}{{ d[k] }}{% endfor %}{% for k in d.keys()|list %}{{ d[k] }}{% endfor %}",
       "{% set roles = {'user': '<|user|>', 'assistant': '<|assistant|>'} %}{% set ns = namespace(last=0) %}",
       "{% for m in messages %}{% set ns.last = loop.index0 %}{{ roles[m['role']] }}{{ m.tool_calls[0]['function']['name'] }}",
       "{% if loop.index0 > 0 %}{{ messages[loop.index0 - 1].role }}{% endif %}{% endfor %}{{ messages[ns.last]['content'] }}",

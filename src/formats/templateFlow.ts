@@ -31,6 +31,11 @@ export const Origin = Object.freeze({
    * with other such strings make of them: none of these can create an underscore.
    */
   Plain: 128,
+  /**
+   * A dict view or a generator (`.items()`, `|map`, `|select`…): iterating it yields its items, but
+   * its text is its repr, "dict_items(…)" or "<generator object …>", which holds underscores.
+   */
+  View: 256,
 });
 
 /** Origins a subscript key may have without being a finding. */
@@ -58,6 +63,11 @@ const PRESERVING_METHODS = new Set([
   "strip", "lstrip", "rstrip", "split", "rsplit", "splitlines", "upper", "lower", "title", "capitalize", "swapcase", "replace",
   "startswith", "endswith", "join", "items", "keys", "values", "count", "find", "rfind", "index", "center", "ljust", "rjust",
 ]);
+/** Methods and filters whose result is a view or a generator (see Origin.View). */
+const VIEW_METHODS = new Set(["items", "keys", "values"]);
+const VIEW_FILTERS = new Set(["items", "map", "select", "reject", "selectattr", "rejectattr", "batch", "slice", "unique", "groupby", "reverse"]);
+/** Filters that read a view's items rather than its text: what they make holds no repr of it. */
+const CONSUMING_FILTERS = new Set(["list", "sort", "dictsort", "first", "last", "min", "max", "sum", "random", "join", ...VIEW_FILTERS]);
 /** Methods that put their arguments into their receiver. */
 const MUTATORS = new Set(["append", "extend", "insert", "update", "setdefault", "add"]);
 /** Literal names that parse as identifiers. */
@@ -185,7 +195,8 @@ export class TemplateFlow {
     const receiver = sub(callee["object"]);
     const method = identifierName(callee["property"] as Node) ?? "";
     if (method === "get") return elementOf(receiver) | (args[1] ? sub(args[1]) : 0);
-    return PRESERVING_METHODS.has(method) ? derived(receiver, argOrigins) : Origin.Built;
+    if (!PRESERVING_METHODS.has(method) || receiver & Origin.View) return Origin.Built;
+    return derived(receiver, argOrigins) | (VIEW_METHODS.has(method) ? Origin.View : 0);
   }
 
   /** A namespace attribute by name, or any of them for a computed key; Built where the template fills namespaces unseen. */
@@ -207,7 +218,9 @@ export class TemplateFlow {
     if (!PRESERVING_FILTERS.has(name) || (name === "map" && positional.length > 0)) return Origin.Built;
     // join assembles one string from several pieces of data, which can spell any name.
     if (name === "join" && operand & (Origin.Data | Origin.Dynamic)) return Origin.Built;
-    return derived(operand, keywords.size > 0 && name === "map" ? 0 : argOrigins);
+    // Any other filter of a view works on its text (|string, |upper…), which is its repr.
+    if (operand & Origin.View && !CONSUMING_FILTERS.has(name)) return Origin.Built;
+    return derived(operand & ~Origin.View, keywords.size > 0 && name === "map" ? 0 : argOrigins) | (VIEW_FILTERS.has(name) ? Origin.View : 0);
   }
 
   /** Records every binding of the template: set, for, macro parameters, namespace() arguments. */
@@ -395,7 +408,8 @@ function containerOrigin(members: readonly number[]): number {
   // An empty one yields nothing and renders as "[]" or "{}".
   if (members.length === 0) return Origin.Number;
   const all = members.reduce((a, b) => a | b, 0);
-  if (all & (Origin.Literals | Origin.Built | Origin.Namespace | Origin.Dynamic)) return Origin.Built;
+  // A list or dict renders its members' reprs: a view's among them.
+  if (all & (Origin.Literals | Origin.Built | Origin.Namespace | Origin.Dynamic | Origin.View)) return Origin.Built;
   return (all & Origin.Literal ? Origin.Literals : 0) | (all & (Origin.Number | Origin.Data | Origin.Plain));
 }
 
