@@ -167,6 +167,16 @@ describe("what those rules are for is still reported", () => {
       assert.deepEqual(await scan(assemble(load(text), OP.STOP)), { verdict: "pass", found: [] });
     });
 
+    test("a tensor rebuilt on the loaded storage is checked against its size, as a checkpoint's is (P15b)", async () => {
+      const tensor = (size: number): Buffer =>
+        assemble(OP.PROTO, 3, global("torch._utils", "_rebuild_tensor_v2"), OP.MARK, load(binbytes(legacy(storage))).subarray(2), OP.BININT1, 0,
+          OP.BININT, u32(size), OP.TUPLE1, OP.BININT1, 1, OP.TUPLE1, OP.NEWFALSE, global("collections", "OrderedDict"), OP.EMPTY_TUPLE, OP.REDUCE, OP.TUPLE, OP.REDUCE, OP.STOP);
+      assert.deepEqual(await scan(tensor(1)), { verdict: "pass", found: [] });
+      const { verdict, found } = await scan(tensor(2 ** 30));
+      assert.equal(verdict, "block");
+      assert.ok(found.some((l) => /^MG120 high tensor view of storage k reaches element 1073741823 of a storage with 1 elements/.test(l)), JSON.stringify(found));
+    });
+
     test("what the bytes' pickles do is reported as a file torch.load opened would be", async () => {
       const system = assemble(global("posix", "system"), str("id"), OP.TUPLE1, OP.REDUCE);
       const { verdict, found } = await scan(assemble(load(binbytes(legacy(storage, system))), OP.STOP));

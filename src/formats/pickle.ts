@@ -9,10 +9,10 @@ import { StreamReader } from "../pickle/reader.js";
 import { ConstantLog, HEAD } from "../pickle/constants.js";
 import { dormantPayloads, mayHide } from "../pickle/dormant.js";
 import { BufferSource, SliceSource, type ByteSource } from "../sources/byteSource.js";
-import { describe, type Value } from "../pickle/values.js";
+import { describe, isSym, type CallResult, type Value } from "../pickle/values.js";
 import { HIGHEST_PROTOCOL, OP } from "../pickle/opcodes.js";
 import type { FormatScanner, ScanContext } from "./context.js";
-import { loadsOneStorage } from "./torchStorage.js";
+import { loadedStorage, reportMalformedView, reportView, tensorView } from "./torchStorage.js";
 
 /** Which extra callables a layout legitimately uses (TorchScript rebuilders in its pickles). */
 export type PickleLayout = "plain" | "torchscript";
@@ -85,9 +85,7 @@ export async function scanPickle(source: ByteSource, ctx: ScanContext, options: 
   for (const n of analyst.nested) {
     const nested = nestedSource(source, n);
     await ctx.scanMember(nestedName(n), nested, "pickle");
-    if (n.loadsStorage && !(await loadsOneStorage(nested))) {
-      ctx.report("MG100", `calls ${n.callee} on bytes that are not torch.save's stream of one storage: torch.load returns what their pickles build, and what the stream then does with it is not judged`, { offset: n.payload.at, severity: "high" });
-    }
+    if (n.loadsStorage) await checkLoadedStorage(n, n.loadsStorage, nested, analyst, ctx);
   }
   for (const { call, message } of await deferredProblems(analyst.deferredStructures, (at, n) => source.read(at, n))) {
     ctx.report("MG124", `pickled ${message}`, { offset: call.at, evidence: describe(call) });
@@ -154,6 +152,25 @@ async function scanDormant(source: ByteSource, constants: ConstantLog, analyst: 
   for (const f of analyst.computed) await scan(f, "text computed at load");
   if (constants.dropped > 0) {
     ctx.report("MG111", `${constants.dropped} more constants that may hide a pickle were not examined (bound on examined constants)`);
+  }
+}
+
+/**
+ * An excused torch.storage._load_from_bytes(b) (see PickleAnalyst.loadsScannedBytes): reported after
+ * all unless b loads one storage, and each tensor rebuilt on that storage checked against its size
+ * (P15b), as a checkpoint's are: torch enlarges a storage to fit a view that reaches past it.
+ */
+async function checkLoadedStorage(n: NestedPayload, call: CallResult, nested: ByteSource, analyst: PickleAnalyst, ctx: ScanContext): Promise<void> {
+  const storage = await loadedStorage(nested);
+  if (!storage) {
+    ctx.report("MG100", `calls ${n.callee} on bytes that are not torch.save's stream of one storage: torch.load returns what their pickles build, and what the stream then does with it is not judged`, { offset: n.payload.at, severity: "high" });
+    return;
+  }
+  for (const { rebuilder, call: rebuild } of analyst.loadedViews) {
+    if (!isSym(rebuild.args) || rebuild.args.t !== "tuple" || rebuild.args.items[0] !== call) continue;
+    const view = tensorView(rebuilder, rebuild, storage);
+    if (view) reportView(view, ctx);
+    else reportMalformedView(rebuilder, rebuild, ctx);
   }
 }
 

@@ -11,16 +11,7 @@ import type { PickleHooks } from "../pickle/analyst.js";
 import { describe, isSym, type CallResult, type PersistentRef, type Value } from "../pickle/values.js";
 import { scanZipEntry, type ZipArchive, type ZipEntry } from "./zip.js";
 import { scanTorchScriptCode } from "./torchscript.js";
-import { storageOf, type StorageRef } from "./torchStorage.js";
-
-interface TensorView {
-  rebuilder: string;
-  storage: StorageRef;
-  offset: number;
-  size: number[];
-  stride: number[];
-  at: number;
-}
+import { reportMalformedView, reportView, storageOf, tensorView, type StorageRef, type TensorView } from "./torchStorage.js";
 
 /** Collects storages and tensor views while a checkpoint pickle is analysed. */
 class TensorLedger implements PickleHooks {
@@ -53,17 +44,12 @@ class TensorLedger implements PickleHooks {
   }
 
   onTensorRebuild(rebuilder: string, call: CallResult): void {
-    const args = isSym(call.args) && call.args.t === "tuple" ? call.args.items : [];
-    const [storage, offset, size, stride] = args;
+    const storage = isSym(call.args) && call.args.t === "tuple" ? call.args.items[0] : undefined;
     const ref = isSym(storage) && storage.t === "pid" ? this.byRef.get(storage) : undefined;
-    const dims = intTuple(size);
-    const steps = intTuple(stride);
     if (!ref) return; // not a checkpoint storage (e.g. a nested tensor); nothing to check against
-    if (typeof offset !== "number" || !Number.isInteger(offset) || !dims || !steps || dims.length !== steps.length) {
-      this.ctx.report("MG120", `${rebuilder} is called with a malformed offset, size or stride`, { offset: call.at, evidence: describe(call) });
-      return;
-    }
-    this.views.push({ rebuilder, storage: ref, offset, size: dims, stride: steps, at: call.at });
+    const view = tensorView(rebuilder, call, ref);
+    if (view) this.views.push(view);
+    else reportMalformedView(rebuilder, call, this.ctx);
   }
 
   /** Every view must stay inside its storage, and every storage inside the bytes that hold it. */
@@ -76,29 +62,8 @@ class TensorLedger implements PickleHooks {
         this.ctx.report("MG123", `storage ${s.key} declares ${need} bytes (${s.numel} × ${s.type}) but holds ${have}`);
       }
     }
-    for (const v of this.views) {
-      const problem = viewProblem(v);
-      if (problem) {
-        this.ctx.report("MG120", `tensor view of storage ${v.storage.key} ${problem}`, {
-          offset: v.at,
-          evidence: `${v.rebuilder}(offset=${v.offset}, size=(${v.size.join(", ")}), stride=(${v.stride.join(", ")})) on ${v.storage.numel} elements`,
-        });
-      }
-    }
+    for (const v of this.views) reportView(v, this.ctx);
   }
-}
-
-function viewProblem(v: TensorView): string | undefined {
-  if (v.offset < 0) return `has a negative storage offset ${v.offset}`;
-  if (v.size.some((d) => d < 0)) return "has a negative size";
-  if (v.stride.some((d) => d < 0)) return "has a negative stride";
-  if (v.size.some((d) => d === 0)) return v.offset > v.storage.numel ? "starts past the end of its storage" : undefined;
-  let last = v.offset;
-  for (let i = 0; i < v.size.length; i++) last += (v.size[i]! - 1) * v.stride[i]!;
-  if (!Number.isSafeInteger(last) || last >= v.storage.numel) {
-    return `reaches element ${last} of a storage with ${v.storage.numel} elements`;
-  }
-  return undefined;
 }
 
 /**
@@ -110,11 +75,6 @@ function viewProblem(v: TensorView): string | undefined {
 function legacyModuleClass(pid: Value): Value | undefined {
   if (!isSym(pid) || pid.t !== "tuple" || pid.items[0] !== "module" || pid.items.length < 2) return undefined;
   return pid.items[1];
-}
-
-function intTuple(v: Value | undefined): number[] | undefined {
-  if (!isSym(v) || v.t !== "tuple" || !v.items.every((i) => typeof i === "number" && Number.isInteger(i))) return undefined;
-  return v.items as number[];
 }
 
 // ---- zip layout

@@ -9,9 +9,10 @@ import { own } from "../own.js";
 import { PickleAnalyst } from "../pickle/analyst.js";
 import { Machine } from "../pickle/machine.js";
 import { StreamReader } from "../pickle/reader.js";
-import { describe, isSym, type Value } from "../pickle/values.js";
+import { describe, isSym, type CallResult, type Value } from "../pickle/values.js";
 import { TORCH_STORAGE_ELEMENT_SIZE } from "../rules/callables.js";
 import type { ByteSource } from "../sources/byteSource.js";
+import type { ScanContext } from "./context.js";
 import { isTarHeader } from "./tar.js";
 
 export interface StorageRef {
@@ -37,28 +38,84 @@ export function storageOf(pid: Value): StorageRef | string {
   return { key, numel, elementSize, type: type.name };
 }
 
+/** A rebuilt tensor's view of its storage (P15b). */
+export interface TensorView {
+  rebuilder: string;
+  storage: StorageRef;
+  offset: number;
+  size: number[];
+  stride: number[];
+  at: number;
+}
+
+/** The view a rebuilder's call (storage, offset, size, stride, …) takes of `storage`, or undefined when its operands are malformed. */
+export function tensorView(rebuilder: string, call: CallResult, storage: StorageRef): TensorView | undefined {
+  const [, offset, size, stride] = isSym(call.args) && call.args.t === "tuple" ? call.args.items : [];
+  const dims = intTuple(size);
+  const steps = intTuple(stride);
+  if (typeof offset !== "number" || !Number.isInteger(offset) || !dims || !steps || dims.length !== steps.length) return undefined;
+  return { rebuilder, storage, offset, size: dims, stride: steps, at: call.at };
+}
+
+/** Reports a rebuilder's call whose offset, size or stride tensorView cannot read (MG120). */
+export function reportMalformedView(rebuilder: string, call: CallResult, ctx: ScanContext): void {
+  ctx.report("MG120", `${rebuilder} is called with a malformed offset, size or stride`, { offset: call.at, evidence: describe(call) });
+}
+
+/** Reports a view that reaches outside its storage (MG120): torch enlarges the storage to fit, allocating what the view asks. */
+export function reportView(v: TensorView, ctx: ScanContext): void {
+  const problem = viewProblem(v);
+  if (!problem) return;
+  ctx.report("MG120", `tensor view of storage ${v.storage.key} ${problem}`, {
+    offset: v.at,
+    evidence: `${v.rebuilder}(offset=${v.offset}, size=(${v.size.join(", ")}), stride=(${v.stride.join(", ")})) on ${v.storage.numel} elements`,
+  });
+}
+
+function viewProblem(v: TensorView): string | undefined {
+  if (v.offset < 0) return `has a negative storage offset ${v.offset}`;
+  if (v.size.some((d) => d < 0)) return "has a negative size";
+  if (v.stride.some((d) => d < 0)) return "has a negative stride";
+  if (v.size.some((d) => d === 0)) return v.offset > v.storage.numel ? "starts past the end of its storage" : undefined;
+  let last = v.offset;
+  for (let i = 0; i < v.size.length; i++) last += (v.size[i]! - 1) * v.stride[i]!;
+  if (!Number.isSafeInteger(last) || last >= v.storage.numel) {
+    return `reaches element ${last} of a storage with ${v.storage.numel} elements`;
+  }
+  return undefined;
+}
+
+function intTuple(v: Value | undefined): number[] | undefined {
+  if (!isSym(v) || v.t !== "tuple" || !v.items.every((i) => typeof i === "number" && Number.isInteger(i))) return undefined;
+  return v.items as number[];
+}
+
 /** The legacy layout's pickles before the object's: magic number, protocol version, system info. */
 const LEADING_PICKLES = 3;
-/** A tar header's block: torch.load opens bytes that start with one as its oldest, tar layout. */
+/** A tar header's block. */
 const TAR_BLOCK = 512;
 
 /**
- * Whether torch.load of `source` returns a storage it holds: no zip or tar (torch.load reads those
- * first, and returns what they hold), and the object pickle after the three leading ones is a
+ * The storage torch.load of `source` returns, or undefined when it may return anything else: no zip
+ * or tar (torch.load reads a zip first, and a tar file as its oldest layout; bytes are no file, but
+ * refusing a tar costs nothing), and the object pickle after the three leading ones is a
  * storage's persistent id alone (the loader hands back any other id's object as it is: a
  * ('module', X, …) id is X, whatever X is). What the pickles do is scanned as the bytes' own
  * member; this only says what the load hands back.
  */
-export async function loadsOneStorage(source: ByteSource): Promise<boolean> {
+export async function loadedStorage(source: ByteSource): Promise<StorageRef | undefined> {
   const head = await source.read(0, TAR_BLOCK);
-  if ((head[0] === 0x50 && head[1] === 0x4b) || isTarHeader(head)) return false;
+  if ((head[0] === 0x50 && head[1] === 0x4b) || isTarHeader(head)) return undefined;
   const quiet = new PickleAnalyst(() => undefined, { torchscript: false });
   let at = 0;
   for (let i = 0; i <= LEADING_PICKLES; i++) {
     const outcome = await new Machine(new StreamReader(source, at), quiet).run();
-    if (!outcome.stopped) return false;
-    if (i === LEADING_PICKLES) return isSym(outcome.result) && outcome.result.t === "pid" && typeof storageOf(outcome.result.pid) !== "string";
+    if (!outcome.stopped) return undefined;
+    if (i === LEADING_PICKLES) {
+      const storage = isSym(outcome.result) && outcome.result.t === "pid" ? storageOf(outcome.result.pid) : undefined;
+      return typeof storage === "object" ? storage : undefined;
+    }
     at = outcome.end;
   }
-  return false;
+  return undefined;
 }

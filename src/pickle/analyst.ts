@@ -82,8 +82,8 @@ export interface PickleHooks {
 export interface NestedPayload {
   payload: BytesConst | BigConstant;
   callee: string;
-  /** The call was excused as loading a storage (loadsScannedBytes): unless the bytes are one, it is reported after all. */
-  loadsStorage: boolean;
+  /** The call, when it was excused as loading a storage (loadsScannedBytes): unless the bytes are one, it is reported after all. */
+  loadsStorage: CallResult | undefined;
 }
 
 /** See PickleAnalyst.beginStream. */
@@ -133,6 +133,9 @@ export class PickleAnalyst implements MachineObserver {
    */
   private readonly excusedCalls = new WeakMap<CallResult, { name: string; entry: AllowEntry } | undefined>();
   readonly nested: NestedPayload[] = [];
+  /** Tensors rebuilt on a storage that torch.storage._load_from_bytes loads (see NestedPayload.loadsStorage). */
+  readonly loadedViews: { rebuilder: string; call: CallResult }[] = [];
+  private readonly storageLoads = new WeakSet<CallResult>();
   /** Second stages found in text the pickle computes at load from constants (see folding.ts), for the caller to scan. */
   readonly computed: { at: number; found: Dormant }[] = [];
   /** What each folded call computes, for calls that take it further. */
@@ -483,7 +486,12 @@ export class PickleAnalyst implements MachineObserver {
         if (problem) this.report(problem.kind === "array" ? "MG151" : "MG124", `pickled ${problem.message}`, { offset: c.at, evidence: describe(c) });
       }
     }
-    if (u.rebuildsTensor) this.hooks.onTensorRebuild?.(name, c);
+    if (u.rebuildsTensor) {
+      this.hooks.onTensorRebuild?.(name, c);
+      // A plain pickle's tensor views a storage _load_from_bytes loads, checked once it is known (pickle.ts).
+      const storage = isSym(c.args) && c.args.t === "tuple" ? c.args.items[0] : undefined;
+      if (isSym(storage) && storage.t === "call" && this.storageLoads.has(storage)) this.loadedViews.push({ rebuilder: name, call: c });
+    }
     // Protocols 0-2 write every bytes object as _codecs.encode(text, "latin1"), which is folded too: a
     // compressed payload kept as bytes shows its compressor's magic only once encoded (in the str
     // constant, as UTF-8, it does not). Any spelling of the codec, since CPython accepts them all.
@@ -494,7 +502,8 @@ export class PickleAnalyst implements MachineObserver {
     }
     if ((j.kind === "deny" || j.kind === "walk") && j.entry?.nested) {
       // Of the conventions, only loadsScannedBytes excuses a nested deserializer.
-      for (const payload of bytesPayloads(c.args)) if (scannable(payload)) this.nested.push({ payload, callee: name, loadsStorage: excused });
+      for (const payload of bytesPayloads(c.args)) if (scannable(payload)) this.nested.push({ payload, callee: name, loadsStorage: excused ? c : undefined });
+      if (excused) this.storageLoads.add(c);
     }
   }
 
