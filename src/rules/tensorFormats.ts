@@ -135,7 +135,7 @@ export const TENSOR_FORMAT_RULES = {
     name: "chat-template-sandbox-escape",
     severity: "critical",
     description:
-      "A chat template reaches private or dunder attributes (__class__, __globals__, __subclasses__…), by name, through a subscript whose key the template builds (concatenation, |join, |reverse, % or str.format, pieces of literals that hold \"_\") or walks by render-time names, through |attr or an attribute-reading filter; uses a Jinja global (lipsum, cycler, joiner, namespace, range, dict…) other than by calling it, or self, config, request; or names os/sys/builtins: the server-side template injection that runs code when the template is rendered outside a sandbox (CVE-2024-34359, \"Llama Drama\").",
+      "A chat template reaches private or dunder attributes (__class__, __globals__, __subclasses__…), by name, through a subscript whose key the template builds (concatenation, |join, |reverse, % or str.format, pieces of literals that hold \"_\", the text of a dict view or a generator, whose repr holds \"_\") or walks by render-time names, through |attr or an attribute-reading filter; uses a Jinja global (lipsum, cycler, joiner, namespace, range, dict…) other than by calling it, or self, config, request; or names os/sys/builtins: the server-side template injection that runs code when the template is rendered outside a sandbox (CVE-2024-34359, \"Llama Drama\").",
     reference: LLAMA_DRAMA,
   },
   MG221: {
