@@ -846,6 +846,21 @@ describe("a callee stored where a load-time method calls it (a seventeenth red t
     assert.deepEqual(once.reports, []);
   });
 
+  test("what SETITEMS or APPENDS hand an object's own method is held to an argument's bounds (a twentieth round: lil_matrix's __setitem__)", async () => {
+    // Forty tuples each holding the one before twice: 2**40 items to hash or compare, in 200 bytes.
+    let dag = assemble(OP.EMPTY_TUPLE, OP.MEMOIZE);
+    for (let i = 1; i <= 40; i++) dag = assemble(dag, OP.POP, OP.BINGET, i - 1, OP.BINGET, i - 1, OP.TUPLE2, OP.MEMOIZE);
+    const lil = assemble(global("copyreg", "_reconstructor"), global("scipy.sparse._lil", "lil_matrix"), global("builtins", "object"), OP.NONE, OP.TUPLE3, OP.REDUCE, OP.EMPTY_DICT, OP.BUILD);
+    const handed = await scan(assemble(OP.PROTO, 4, dag, OP.POP, lil, OP.MARK, OP.BININT1, 0, OP.BINGET, 40, OP.SETITEMS, OP.STOP));
+    assert.match(messages(handed, "MG109")[0] ?? "", /an item handed to .*lil_matrix.*'s own method walks a structure/, JSON.stringify(handed.reports));
+    const decimal = reduce(global("decimal", "Decimal"), assemble(str("1e999999999"), OP.TUPLE1));
+    const appended = await scan(assemble(OP.PROTO, 4, lil, OP.MARK, decimal, OP.APPENDS, OP.STOP));
+    assert.match(messages(appended, "MG109")[0] ?? "", /is a Decimal of exponent 999999999/, JSON.stringify(appended.reports));
+    // An OrderedDict given ordinary keys and values, as every state_dict is, says nothing.
+    const ordinary = await scan(assemble(OP.PROTO, 4, global("collections", "OrderedDict"), OP.EMPTY_TUPLE, OP.REDUCE, OP.MARK, str("w"), OP.BININT1, 1, str("b"), OP.EMPTY_LIST, OP.SETITEMS, OP.STOP));
+    assert.deepEqual(ordinary.reports, []);
+  });
+
   test("Fraction and Decimal given an integer or a number's text past their bound are MG109; ordinary ones pass", async () => {
     const bigInt = assemble(OP.LONG4, [0x01, 0x80, 0, 0], Buffer.alloc(0x8001, 0x11));
     const bigText = assemble(OP.BINUNICODE, [0x81, 0x38, 0x01, 0], Buffer.alloc(80_001, "9"));

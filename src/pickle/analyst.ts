@@ -1504,6 +1504,24 @@ export class PickleAnalyst implements MachineObserver {
     this.report("MG109", `hash flooding: loading the stream's dicts and sets would take ${probes.toLocaleString("en-US")} steps or more of comparing keys that share a CPython hash (up to ${widest} distinct keys under one hash; the work grows with the square of their number) or of hashing nested tuples`, { offset: at });
   }
 
+  /**
+   * Items an object's own append, extend, add or __setitem__ is handed: that method is its class's code,
+   * which may convert, compare or hash them (a red team's scipy lil_matrix ran self.dtype.type on each
+   * value, a type its state had set to hash), so they are held to the bounds a call's arguments are.
+   */
+  onObjectItems(target: Sym, items: readonly Value[], from: number, to: number, at: number): void {
+    const what = `an item handed to ${describe(target)}'s own method`;
+    const c = callResult(target, tuple(items.slice(from, to)), "REDUCE", at);
+    for (let i = from; i < to; i++) {
+      const x = items[i]!;
+      if (!isSym(x) && typeof x !== "bigint") continue;
+      this.walked(what, x, c);
+      const exponent = hugeDecimalExponent(x);
+      if (exponent !== undefined) this.report("MG109", `${what} is a Decimal of exponent ${exponent}, which converting to an integer expands into that power of ten at load time`, { offset: at, evidence: describe(c) });
+      this.bigIntegers(what, x, c);
+    }
+  }
+
   /** SETITEM(S) on an object (an OrderedDict, a Bunch): a key that is not plain data marks it, for its use as BUILD state. */
   onSetItems(target: Sym, kv: readonly Value[], from: number, to: number): void {
     if (target.t !== "call") return;

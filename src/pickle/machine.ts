@@ -116,6 +116,8 @@ export interface MachineObserver {
    * Whatever iterates or reads the target later may call it, out of the scanner's sight.
    */
   onNeverCalledStored?(target: Sym, never: GlobalRef, at: number): void;
+  /** APPEND(S), SETITEM(S) or ADDITEMS hand `items[from…to)` (keys and values alike) to an object's own append, extend, add or __setitem__, valid only during the call. */
+  onObjectItems?(target: Sym, items: readonly Value[], from: number, to: number, at: number): void;
   /**
    * The stream holds the text "__setstate__" (as any str constant): BUILD looks that name up on the
    * object it restores, and a mapping that serves its items as attributes, or a __getattr__ that
@@ -858,6 +860,7 @@ export class Machine {
       const never = heldNeverCalled(items[i]);
       if (never !== undefined) this.observer.onNeverCalledStored?.(target, never, at);
     }
+    this.observer.onObjectItems?.(target, items, from, to, at);
   }
 
   /** Items put into an object by a method pickle looks up on it (append, extend, add): see onItemsByLookup. */
