@@ -138,6 +138,13 @@ describe("keys that share a hash are reported (MG109)", () => {
     await assertFlood(proto(4, keysDict(congruent(FLOOD).map(long))));
   });
 
+  test("a dict keyed by UUIDs whose ints are equal modulo 2**61 - 1 (hash(uuid) is hash(uuid.int); a twentieth red team round)", async () => {
+    // As pickles write a UUID: UUID() by NEWOBJ, then BUILD {"int": n}.
+    const uuidKey = (n: bigint): Buffer => assemble(global("uuid", "UUID"), OP.EMPTY_TUPLE, OP.NEWOBJ, OP.EMPTY_DICT, str("int"), long(n), OP.SETITEM, OP.BUILD);
+    await assertFlood(proto(4, keysDict(congruent(FLOOD).map(uuidKey))));
+    await assertNoFlood(proto(4, keysDict(Array.from({ length: FLOOD }, (_, k) => uuidKey(BigInt(k) * 7919n + 1n)))));
+  });
+
   test("a dict keyed by (int, int) tuples made to collide, each spelt out", async () => {
     const pairs = collidingPairs(FLOOD, 987654321n);
     await assertFlood(proto(4, keysDict(pairs.map(([a, b]) => tuple(long(BigInt(a)), long(b))))));

@@ -650,6 +650,7 @@ export class Machine {
         const target = this.top(at);
         this.effects++;
         this.flood.handed(state, at, 3);
+        if (isSym(target) && target.t === "call" && target.built === undefined) target.built = state;
         const directive = obs.onBuild(target, state, at);
         if (directive) throw new PendingBuild(directive, at);
         break;

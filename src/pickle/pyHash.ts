@@ -112,7 +112,7 @@ export function mayCollide(v: Value): boolean {
 }
 
 /** Names of the classes numberMade hashes the results of (their modules are checked there). */
-const MADE_NUMBERS: ReadonlySet<string> = new Set(["int", "complex", "Decimal", "Fraction", "frozenset", "tuple", "Size", "range", "xrange", "scalar"]);
+const MADE_NUMBERS: ReadonlySet<string> = new Set(["int", "complex", "Decimal", "Fraction", "frozenset", "tuple", "Size", "range", "xrange", "scalar", "UUID"]);
 
 /**
  * The qualified name of what a call calls when numberMade may model it: an imported class of
@@ -232,6 +232,11 @@ function numberMade(c: CallResult, depth: number): HashedKey | undefined {
       if (args.length !== 1) return undefined;
       if (typeof a === "number" || typeof a === "bigint") return pyHash(a);
       return typeof a === "string" ? decimalKey(a) : undefined;
+    case "uuid.UUID": {
+      // hash(uuid) is hash(uuid.int); a UUID equals only a UUID. Pickles write UUID() and BUILD {"int": n}.
+      const n = uuidInt(c);
+      return n === undefined ? undefined : { hash: intKey(n).hash, canon: `uuid ${n}` };
+    }
     case "builtins.frozenset": {
       // Protocols before 4 write a frozenset as frozenset(list).
       const items = args.length === 1 && isSym(a) && a.t === "list" && a.n === a.items.length ? a.items : undefined;
@@ -252,6 +257,18 @@ function numberMade(c: CallResult, depth: number): HashedKey | undefined {
     default:
       return undefined;
   }
+}
+
+/** The int a UUID holds: from its BUILD state ({"int": n}, as pickles write it) or UUID(hex text). */
+function uuidInt(c: CallResult): bigint | undefined {
+  const state = c.built;
+  if (isSym(state) && state.t === "dict") {
+    for (let i = 0; i + 1 < state.kv.length; i += 2) if (state.kv[i] === "int") return integer(state.kv[i + 1]);
+    return undefined;
+  }
+  const [text] = isSym(c.args) && c.args.t === "tuple" ? c.args.items : [];
+  const hex = typeof text === "string" ? text.replace(/^urn:uuid:/i, "").replace(/[{}-]/g, "") : "";
+  return /^[0-9a-f]{32}$/i.test(hex) ? BigInt(`0x${hex}`) : undefined;
 }
 
 /**

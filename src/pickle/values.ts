@@ -36,6 +36,8 @@ export interface CallResult {
   args: Value;
   kind: CallKind;
   at: number;
+  /** What the first BUILD on the object set (a UUID's {"int": n}), for the hash model (pyHash). */
+  built?: Value;
 }
 
 /** An object restored by `persistent_load` (PyTorch storages). */
