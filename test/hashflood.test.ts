@@ -145,6 +145,28 @@ describe("keys that share a hash are reported (MG109)", () => {
     await assertNoFlood(proto(4, keysDict(Array.from({ length: FLOOD }, (_, k) => uuidKey(BigInt(k) * 7919n + 1n)))));
   });
 
+  test("keys of other constructor forms a red team found unmodelled (a twenty-first round): Fraction(n), Decimal((sign, digits, exponent)), UUID(None, bytes), a state that names its int twice, IPv6Network(text)", async () => {
+    const call = (module: string, name: string, ...args: Parameters<typeof assemble>): Buffer => assemble(global(module, name), OP.MARK, ...args, OP.TUPLE, OP.REDUCE);
+    const ints = congruent(FLOOD);
+    const be16 = (n: bigint): Buffer => Buffer.from(n.toString(16).padStart(32, "0"), "hex");
+    const forms: [string, (n: bigint, k: number) => Buffer][] = [
+      ["Fraction(n)", (n) => call("fractions", "Fraction", long(n))],
+      ["Decimal((0, digits, 0))", (n) => call("decimal", "Decimal", OP.MARK, OP.BININT1, 0, OP.MARK, ...[...n.toString()].map((d) => assemble(OP.BININT1, Number(d))), OP.TUPLE, OP.BININT1, 0, OP.TUPLE)],
+      ["UUID(None, bytes)", (n) => call("uuid", "UUID", OP.NONE, OP.SHORT_BINBYTES, 16, be16(n))],
+      ["UUID() with {'int': k, 'int': n}", (n, k) => assemble(global("uuid", "UUID"), OP.EMPTY_TUPLE, OP.NEWOBJ, OP.EMPTY_DICT, OP.MARK, str("int"), long(BigInt(k)), str("int"), long(n), OP.SETITEMS, OP.BUILD)],
+    ];
+    for (const [what, key] of forms) {
+      await assertFlood(proto(4, keysDict(ints.map((n, k) => key(n, k))))).catch((err: Error) => assert.fail(`${what}: ${err.message}`));
+    }
+    // IPv6Network(a/128) hashes as int(a) ^ (2**128 - 1): addresses chosen so that one hash comes out.
+    const mask = (1n << 128n) - 1n;
+    const networks = ints.map((n) => {
+      const address = (n ^ mask).toString(16).padStart(32, "0").match(/.{4}/g)!.join(":");
+      return call("ipaddress", "IPv6Network", str(`${address}/128`));
+    });
+    await assertFlood(proto(4, keysDict(networks)));
+  });
+
   test("a dict keyed by (int, int) tuples made to collide, each spelt out", async () => {
     const pairs = collidingPairs(FLOOD, 987654321n);
     await assertFlood(proto(4, keysDict(pairs.map(([a, b]) => tuple(long(BigInt(a)), long(b))))));

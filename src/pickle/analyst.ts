@@ -148,6 +148,7 @@ export class PickleAnalyst implements MachineObserver {
   /** Squared bits of the large integers calls were given (see bigIntegers). */
   private numberWork = 0;
   private numberWorkReported = false;
+  private longIntegerReported = false;
   /** Hashes of the texts folded, each looked at once. */
   private readonly foldedKeys = new Set<string>();
   /** Structures whose check waits for bytes skipped unread, read back by the format once the streams are done. */
@@ -1522,6 +1523,13 @@ export class PickleAnalyst implements MachineObserver {
     }
   }
 
+  /** An integer operand past the bound: whatever converts it later, wherever it is put, takes time that grows with the square of its length. */
+  onLongInteger(description: string, at: number): void {
+    if (this.longIntegerReported) return;
+    this.longIntegerReported = true;
+    this.report("MG109", `the stream holds ${description}: converting it (seeding a random generator, a Decimal, a Fraction's gcd) takes time that grows with the square of its length, at load time`, { offset: at });
+  }
+
   /** SETITEM(S) on an object (an OrderedDict, a Bunch): a key that is not plain data marks it, for its use as BUILD state. */
   onSetItems(target: Sym, kv: readonly Value[], from: number, to: number): void {
     if (target.t !== "call") return;
@@ -1551,7 +1559,7 @@ export class PickleAnalyst implements MachineObserver {
       return;
     }
     if (this.numberWorkReported) return;
-    forIntegers(arg, 2, (bits) => (this.numberWork += bits * bits));
+    forIntegers(arg, (bits) => (this.numberWork += bits * bits));
     if (this.numberWork > MAX_NUMBER_WORK) {
       this.numberWorkReported = true;
       this.report("MG109", `calls are given integers whose conversions take time that grows with the square of their lengths, past the bound in all at load time (${name} passes it)`, { offset: c.at, evidence: describe(c) });
@@ -1940,7 +1948,8 @@ function integerBits(v: Value | undefined, depth = 2): number | undefined {
   if (name === "builtins.int" && args.length === 2) {
     const [text, base] = args;
     const prefix = typeof text === "string" ? /^\s*[+-]?0([xob])/i.exec(text)?.[1]?.toLowerCase() : undefined;
-    const perDigit = typeof base === "number" ? (base === 0 ? (prefix === undefined ? (isSym(text) && text.t !== "call" ? 5 : undefined) : PREFIXED_BASES[prefix]) : POWER_OF_TWO_BASES.get(base)) : undefined;
+    // A base made at load could be any: 32, whose five bits a digit are the most CPython converts unlimited.
+    const perDigit = typeof base === "number" ? (base === 0 ? (prefix === undefined ? (isSym(text) && text.t !== "call" ? 5 : undefined) : PREFIXED_BASES[prefix]) : POWER_OF_TWO_BASES.get(base)) : 5;
     return perDigit === undefined ? undefined : textLength(text) * perDigit;
   }
   if (!name.startsWith("operator.") && !name.startsWith("_operator.")) return undefined;
@@ -1972,22 +1981,35 @@ function textLength(v: Value | undefined): number {
   return v.t === "bytes" ? v.data.length : v.t === "bigstr" || v.t === "bigbytes" ? v.len : 0;
 }
 
-/** Calls `visit` with the bits of every integer (integerBits) of COUNTED_BITS or more in `v`, containers searched `depth` deep. */
-function forIntegers(v: Value | undefined, depth: number, visit: (bits: number) => void): void {
-  const bits = integerBits(v);
-  if (bits !== undefined) {
-    if (bits >= COUNTED_BITS) visit(bits);
-    return;
+/** Values forIntegers visits in one argument or state: containers keep at most a sample of their items each. */
+const MAX_INTEGER_WALK = 1024;
+
+/**
+ * Calls `visit` with the bits of every integer (integerBits) of COUNTED_BITS or more in `v`, however
+ * deep in its containers (NumPy's seeding recurses into any sequence), each container once, within
+ * MAX_INTEGER_WALK values; an integer operand past the bound is reported wherever it lies (onLongInteger).
+ */
+function forIntegers(v: Value | undefined, visit: (bits: number) => void): void {
+  const seen = new Set<Sym>();
+  const pending: (Value | undefined)[] = [v];
+  for (let budget = MAX_INTEGER_WALK; pending.length > 0 && budget > 0; budget--) {
+    const x = pending.pop();
+    const bits = integerBits(x);
+    if (bits !== undefined) {
+      if (bits >= COUNTED_BITS) visit(bits);
+      continue;
+    }
+    if (!isSym(x) || seen.has(x)) continue;
+    seen.add(x);
+    if (x.t === "dict") pending.push(...x.kv);
+    else if (x.t === "tuple" || x.t === "list" || x.t === "set") pending.push(...x.items);
   }
-  if (depth === 0 || !isSym(v)) return;
-  const items = v.t === "dict" ? v.kv : v.t === "tuple" || v.t === "list" || v.t === "set" ? v.items : [];
-  for (const x of items) forIntegers(x, depth - 1, visit);
 }
 
-/** The first integer in `v` (forIntegers' reach) past MAX_NUMBER_BITS, described; undefined when there is none. */
+/** The first integer in `v` (as forIntegers walks it) past MAX_NUMBER_BITS, described; undefined when there is none. */
 function firstOutsized(v: Value | undefined): string | undefined {
   let found: number | undefined;
-  forIntegers(v, 2, (bits) => {
+  forIntegers(v, (bits) => {
     if (bits > MAX_NUMBER_BITS && found === undefined) found = bits;
   });
   if (found === undefined) return undefined;

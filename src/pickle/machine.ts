@@ -116,6 +116,8 @@ export interface MachineObserver {
    * Whatever iterates or reads the target later may call it, out of the scanner's sight.
    */
   onNeverCalledStored?(target: Sym, never: GlobalRef, at: number): void;
+  /** An integer operand (LONG1, LONG4, INT, LONG) past LIMITS.pickleMaxNumberBits, described. */
+  onLongInteger?(description: string, at: number): void;
   /** APPEND(S), SETITEM(S) or ADDITEMS hand `items[from…to)` (keys and values alike) to an object's own append, extend, add or __setitem__, valid only during the call. */
   onObjectItems?(target: Sym, items: readonly Value[], from: number, to: number, at: number): void;
   /**
@@ -470,16 +472,19 @@ export class Machine {
       case OP.LONG4: {
         const n = this.ops.i32(at);
         if (n < 0) throw new StreamBreak("malformed", `LONG4 with negative byte count ${n}`, at);
+        if (n * 8 > LIMITS.pickleMaxNumberBits) obs.onLongInteger?.(`an integer of ${n} bytes`, at);
         this.push(this.ops.longBytes(n, at), at);
         break;
       }
       case OP.INT: {
         const line = this.ops.line(at);
+        if (line.length * 4 > LIMITS.pickleMaxNumberBits) obs.onLongInteger?.(`an integer of ${line.length} characters`, at);
         this.push(intOperand(intLine(line), line, at), at);
         break;
       }
       case OP.LONG: {
         const line = this.ops.line(at);
+        if (line.length * 4 > LIMITS.pickleMaxNumberBits) obs.onLongInteger?.(`an integer of ${line.length} characters`, at);
         this.push(intOperand(longLine(line), line, at), at);
         break;
       }

@@ -112,7 +112,10 @@ export function mayCollide(v: Value): boolean {
 }
 
 /** Names of the classes numberMade hashes the results of (their modules are checked there). */
-const MADE_NUMBERS: ReadonlySet<string> = new Set(["int", "complex", "Decimal", "Fraction", "frozenset", "tuple", "Size", "range", "xrange", "scalar", "UUID"]);
+const MADE_NUMBERS: ReadonlySet<string> = new Set([
+  "int", "complex", "Decimal", "Fraction", "frozenset", "tuple", "Size", "range", "xrange", "scalar", "UUID",
+  "IPv4Network", "IPv6Network", "IPv4Interface", "IPv6Interface",
+]);
 
 /**
  * The qualified name of what a call calls when numberMade may model it: an imported class of
@@ -231,12 +234,17 @@ function numberMade(c: CallResult, depth: number): HashedKey | undefined {
     case "_pydecimal.Decimal":
       if (args.length !== 1) return undefined;
       if (typeof a === "number" || typeof a === "bigint") return pyHash(a);
-      return typeof a === "string" ? decimalKey(a) : undefined;
+      return typeof a === "string" ? decimalKey(a) : decimalTupleKey(a);
     case "uuid.UUID": {
       // hash(uuid) is hash(uuid.int); a UUID equals only a UUID. Pickles write UUID() and BUILD {"int": n}.
       const n = uuidInt(c);
       return n === undefined ? undefined : { hash: intKey(n).hash, canon: `uuid ${n}` };
     }
+    case "ipaddress.IPv4Network":
+    case "ipaddress.IPv6Network":
+    case "ipaddress.IPv4Interface":
+    case "ipaddress.IPv6Interface":
+      return typeof a === "string" && args.length === 1 ? ipKey(callee, a, depth) : undefined;
     case "builtins.frozenset": {
       // Protocols before 4 write a frozenset as frozenset(list).
       const items = args.length === 1 && isSym(a) && a.t === "list" && a.n === a.items.length ? a.items : undefined;
@@ -248,6 +256,8 @@ function numberMade(c: CallResult, depth: number): HashedKey | undefined {
         const d = integer(b);
         return n === undefined || d === undefined || d === 0n ? undefined : fractionKey(d < 0n ? -n : n, d < 0n ? -d : d);
       }
+      // Fraction(n) equals n, and hashes as it.
+      if (args.length === 1 && integer(a) !== undefined) return intKey(integer(a)!);
       if (args.length !== 1 || typeof a !== "string" || a.length > MAX_DIGITS) return undefined;
       const slash = FRACTION_TEXT.exec(a);
       if (!slash) return decimalKey(a);
@@ -259,16 +269,70 @@ function numberMade(c: CallResult, depth: number): HashedKey | undefined {
   }
 }
 
-/** The int a UUID holds: from its BUILD state ({"int": n}, as pickles write it) or UUID(hex text). */
+/**
+ * The int a UUID holds: from its BUILD state ({"int": n}, as pickles write it; a repeated key's last
+ * value, as a dict keeps it), or UUID(hex), UUID(None, bytes) and UUID(None, None, None, None, int).
+ */
 function uuidInt(c: CallResult): bigint | undefined {
   const state = c.built;
   if (isSym(state) && state.t === "dict") {
-    for (let i = 0; i + 1 < state.kv.length; i += 2) if (state.kv[i] === "int") return integer(state.kv[i + 1]);
-    return undefined;
+    let n: Value | undefined;
+    for (let i = 0; i + 1 < state.kv.length; i += 2) if (state.kv[i] === "int") n = state.kv[i + 1];
+    return state.n * 2 === state.kv.length ? integer(n) : undefined;
   }
-  const [text] = isSym(c.args) && c.args.t === "tuple" ? c.args.items : [];
+  const [text, bytes, , , int] = isSym(c.args) && c.args.t === "tuple" ? c.args.items : [];
+  if (isSym(bytes) && bytes.t === "bytes" && bytes.data.length === 16) return BigInt(`0x${Buffer.from(bytes.data).toString("hex")}`);
+  if (int !== undefined && int !== null) return integer(int);
   const hex = typeof text === "string" ? text.replace(/^urn:uuid:/i, "").replace(/[{}-]/g, "") : "";
   return /^[0-9a-f]{32}$/i.test(hex) ? BigInt(`0x${hex}`) : undefined;
+}
+
+/** Decimal((sign, digits, exponent)) as the text Decimal() reads: its hash is that text's. */
+function decimalTupleKey(v: Value): HashedKey | undefined {
+  if (!isSym(v) || v.t !== "tuple" || v.items.length !== 3) return undefined;
+  const [sign, digits, exponent] = v.items;
+  if ((sign !== 0 && sign !== 1) || !isSym(digits) || digits.t !== "tuple" || typeof exponent !== "number" || !Number.isInteger(exponent)) return undefined;
+  if (digits.items.length > MAX_DIGITS || !digits.items.every((d) => typeof d === "number" && Number.isInteger(d) && d >= 0 && d <= 9)) return undefined;
+  return decimalKey(`${sign === 1 ? "-" : ""}${digits.items.join("") || "0"}E${exponent}`);
+}
+
+/**
+ * An ipaddress network or interface, which pickles as its class called with its text: a network
+ * hashes as int(network_address) ^ int(netmask), an interface as the tuple (its int, the prefix
+ * length, its network's int). Undefined for text that is not plainly an address and a prefix length.
+ */
+function ipKey(callee: string, text: string, depth: number): HashedKey | undefined {
+  const [address, prefix] = text.split("/");
+  const v6 = callee.includes("IPv6");
+  const ip = address === undefined ? undefined : v6 ? ipv6Int(address) : ipv4Int(address);
+  const width = v6 ? 128n : 32n;
+  const length = prefix === undefined ? width : /^\d{1,3}$/.test(prefix) ? BigInt(prefix) : -1n;
+  // A spelling not read here (an embedded IPv4 address, a netmask for a prefix) may hash as the attacker
+  // chose: counted as colliding with every other such key of its class.
+  if (ip === undefined || length < 0n || length > width) return { hash: BigInt(callee.length), canon: `${callee} ${text}` };
+  const mask = ((1n << width) - 1n) ^ ((1n << (width - length)) - 1n);
+  const network = ip & mask;
+  const canon = `${callee} ${ip}/${length}`;
+  if (callee.endsWith("Network")) return { hash: intKey(network ^ mask).hash, canon };
+  const tuple = tupleKey([ip, length, network], depth + 1);
+  return tuple && { hash: tuple.hash, canon };
+}
+
+function ipv4Int(text: string): bigint | undefined {
+  const parts = text.split(".");
+  if (parts.length !== 4 || !parts.every((p) => /^(0|[1-9]\d{0,2})$/.test(p) && Number(p) <= 255)) return undefined;
+  return parts.reduce((n, p) => (n << 8n) | BigInt(p), 0n);
+}
+
+function ipv6Int(text: string): bigint | undefined {
+  if (!/^[0-9a-fA-F:]+$/.test(text)) return undefined;
+  const halves = text.split("::");
+  if (halves.length > 2) return undefined;
+  const groups = halves.map((h) => (h === "" ? [] : h.split(":")));
+  const count = groups.reduce((n, g) => n + g.length, 0);
+  if ((halves.length === 1 && count !== 8) || (halves.length === 2 && count > 7) || groups.some((g) => g.some((x) => !/^[0-9a-fA-F]{1,4}$/.test(x)))) return undefined;
+  const all = halves.length === 1 ? groups[0]! : [...groups[0]!, ...Array(8 - count).fill("0"), ...groups[1]!];
+  return all.reduce((n, x) => (n << 16n) | BigInt(`0x${x}`), 0n);
 }
 
 /**
