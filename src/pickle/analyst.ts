@@ -1552,14 +1552,21 @@ export class PickleAnalyst implements MachineObserver {
    * load, so that one integer under the bound handed to a call a thousand times through the memo is too.
    */
   private bigIntegers(name: string, arg: Value, c: CallResult): void {
+    // One walk finds the largest integer and adds up the work (this runs for every argument of every call).
+    let largest = 0;
+    let work = 0;
+    forIntegers(arg, (bits) => {
+      if (bits > largest) largest = bits;
+      work += bits * bits;
+    });
     // NumPy's seeding converts "0x…" text too: text too long to read cannot be bounded there.
-    const big = firstOutsized(arg) ?? (NUMPY_SEEDERS.test(name) ? unreadTextIn(arg, 2) : undefined);
+    const big = largest > MAX_NUMBER_BITS ? outsizedText(largest) : NUMPY_SEEDERS.test(name) ? unreadTextIn(arg, 2) : undefined;
     if (big) {
       this.report("MG109", `${name} is given ${big}: converting it (seeding a random generator, a Decimal) takes time that grows with the square of its length, at load time`, { offset: c.at, evidence: describe(c) });
       return;
     }
-    if (this.numberWorkReported) return;
-    forIntegers(arg, (bits) => (this.numberWork += bits * bits));
+    if (this.numberWorkReported || work === 0) return;
+    this.numberWork += work;
     if (this.numberWork > MAX_NUMBER_WORK) {
       this.numberWorkReported = true;
       this.report("MG109", `calls are given integers whose conversions take time that grows with the square of their lengths, past the bound in all at load time (${name} passes it)`, { offset: c.at, evidence: describe(c) });
@@ -1990,6 +1997,13 @@ const MAX_INTEGER_WALK = 1024;
  * MAX_INTEGER_WALK values; an integer operand past the bound is reported wherever it lies (onLongInteger).
  */
 function forIntegers(v: Value | undefined, visit: (bits: number) => void): void {
+  // The root first, with nothing allocated: most arguments are scalars, texts or call results.
+  const bits = integerBits(v);
+  if (bits !== undefined) {
+    if (bits >= COUNTED_BITS) visit(bits);
+    return;
+  }
+  if (!isSym(v) || (v.t !== "dict" && v.t !== "tuple" && v.t !== "list" && v.t !== "set")) return;
   const seen = new Set<Sym>();
   const pending: (Value | undefined)[] = [v];
   for (let budget = MAX_INTEGER_WALK; pending.length > 0 && budget > 0; budget--) {
@@ -2012,8 +2026,12 @@ function firstOutsized(v: Value | undefined): string | undefined {
   forIntegers(v, (bits) => {
     if (bits > MAX_NUMBER_BITS && found === undefined) found = bits;
   });
-  if (found === undefined) return undefined;
-  return found === Infinity ? "an integer too long to read" : `an integer of some ${found} bits`;
+  return found === undefined ? undefined : outsizedText(found);
+}
+
+/** How an integer of `bits` bits (Infinity: too long to read) is described. */
+function outsizedText(bits: number): string {
+  return bits === Infinity ? "an integer too long to read" : `an integer of some ${bits} bits`;
 }
 
 /** A number given to Fraction or Decimal past MAX_NUMBER_BITS or MAX_NUMBER_CHARS (see there), described; undefined for anything else. */
