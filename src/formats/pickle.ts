@@ -9,7 +9,7 @@ import { StreamReader } from "../pickle/reader.js";
 import { ConstantLog, HEAD } from "../pickle/constants.js";
 import { dormantPayloads, mayHide } from "../pickle/dormant.js";
 import { BufferSource, SliceSource, type ByteSource } from "../sources/byteSource.js";
-import { describe, isSym, type CallResult, type Value } from "../pickle/values.js";
+import { describe, type CallResult, type Value } from "../pickle/values.js";
 import { HIGHEST_PROTOCOL, OP } from "../pickle/opcodes.js";
 import type { FormatScanner, ScanContext } from "./context.js";
 import { loadedStorage, reportMalformedView, reportView, tensorView } from "./torchStorage.js";
@@ -166,8 +166,7 @@ async function checkLoadedStorage(n: NestedPayload, call: CallResult, nested: By
     ctx.report("MG100", `calls ${n.callee} on bytes that are not torch.save's stream of one storage: torch.load returns what their pickles build, and what the stream then does with it is not judged`, { offset: n.payload.at, severity: "high" });
     return;
   }
-  for (const { rebuilder, call: rebuild } of analyst.loadedViews) {
-    if (!isSym(rebuild.args) || rebuild.args.t !== "tuple" || rebuild.args.items[0] !== call) continue;
+  for (const { rebuilder, call: rebuild } of analyst.loadedViews.get(call) ?? []) {
     const view = tensorView(rebuilder, rebuild, storage);
     if (view) reportView(view, ctx);
     else reportMalformedView(rebuilder, rebuild, ctx);

@@ -133,9 +133,8 @@ export class PickleAnalyst implements MachineObserver {
    */
   private readonly excusedCalls = new WeakMap<CallResult, { name: string; entry: AllowEntry } | undefined>();
   readonly nested: NestedPayload[] = [];
-  /** Tensors rebuilt on a storage that torch.storage._load_from_bytes loads (see NestedPayload.loadsStorage). */
-  readonly loadedViews: { rebuilder: string; call: CallResult }[] = [];
-  private readonly storageLoads = new WeakSet<CallResult>();
+  /** Tensors rebuilt on each storage torch.storage._load_from_bytes loads, by that call (see NestedPayload.loadsStorage). */
+  readonly loadedViews = new Map<CallResult, { rebuilder: string; call: CallResult }[]>();
   /** Second stages found in text the pickle computes at load from constants (see folding.ts), for the caller to scan. */
   readonly computed: { at: number; found: Dormant }[] = [];
   /** What each folded call computes, for calls that take it further. */
@@ -491,7 +490,7 @@ export class PickleAnalyst implements MachineObserver {
       this.hooks.onTensorRebuild?.(name, c);
       // A plain pickle's tensor views a storage _load_from_bytes loads, checked once it is known (pickle.ts).
       const storage = isSym(c.args) && c.args.t === "tuple" ? c.args.items[0] : undefined;
-      if (isSym(storage) && storage.t === "call" && this.storageLoads.has(storage)) this.loadedViews.push({ rebuilder: name, call: c });
+      if (isSym(storage) && storage.t === "call") this.loadedViews.get(storage)?.push({ rebuilder: name, call: c });
     }
     // Protocols 0-2 write every bytes object as _codecs.encode(text, "latin1"), which is folded too: a
     // compressed payload kept as bytes shows its compressor's magic only once encoded (in the str
@@ -504,7 +503,7 @@ export class PickleAnalyst implements MachineObserver {
     if ((j.kind === "deny" || j.kind === "walk") && j.entry?.nested) {
       // Of the conventions, only loadsScannedBytes excuses a nested deserializer.
       for (const payload of bytesPayloads(c.args)) if (scannable(payload)) this.nested.push({ payload, callee: name, loadsStorage: excused ? c : undefined });
-      if (excused) this.storageLoads.add(c);
+      if (excused) this.loadedViews.set(c, []);
     }
   }
 
@@ -1560,7 +1559,7 @@ export class PickleAnalyst implements MachineObserver {
       work += bits * bits;
     });
     // NumPy's seeding converts "0x…" text too: text too long to read cannot be bounded there.
-    const big = largest > MAX_NUMBER_BITS ? outsizedText(largest) : NUMPY_SEEDERS.test(name) ? unreadTextIn(arg, 2) : undefined;
+    const big = largest > MAX_NUMBER_BITS ? outsizedText(largest) : NUMPY_SEEDERS.test(name) ? unreadTextIn(arg) : undefined;
     if (big) {
       this.report("MG109", `${name} is given ${big}: converting it (seeding a random generator, a Decimal) takes time that grows with the square of its length, at load time`, { offset: c.at, evidence: describe(c) });
       return;
@@ -1972,15 +1971,6 @@ const HEX_TEXT = /^0[xX][0-9a-fA-F]+$/;
 /** NumPy's seed sequence and bit generators, which turn a seed's ints and hex texts into 32-bit words one word at a time. */
 const NUMPY_SEEDERS = /^numpy\.random\.[\w.]*\.(SeedSequence|MT19937|PCG64|PCG64DXSM|Philox|SFC64)$/;
 
-/** Text too long to keep in `v` (containers searched `depth` deep), described; undefined when there is none. */
-function unreadTextIn(v: Value | undefined, depth: number): string | undefined {
-  if (!isSym(v)) return undefined;
-  if (v.t === "bigstr") return `${v.len} characters of text the scanner skipped unread, which it converts as an integer`;
-  if (depth === 0) return undefined;
-  const items = v.t === "dict" ? v.kv : v.t === "tuple" || v.t === "list" || v.t === "set" ? v.items : [];
-  return firstDefined(items, (x) => unreadTextIn(x, depth - 1));
-}
-
 /** Characters of a text or bytes operand, kept or skipped unread; 0 for anything else. */
 function textLength(v: Value | undefined): number {
   if (typeof v === "string") return v.length;
@@ -1988,36 +1978,48 @@ function textLength(v: Value | undefined): number {
   return v.t === "bytes" ? v.data.length : v.t === "bigstr" || v.t === "bigbytes" ? v.len : 0;
 }
 
-/** Values forIntegers visits in one argument or state: containers keep at most a sample of their items each. */
-const MAX_INTEGER_WALK = 1024;
+/** Values forLeaves visits in one argument or state: containers keep at most a sample of their items each. */
+const MAX_LEAF_WALK = 1024;
 
 /**
- * Calls `visit` with the bits of every integer (integerBits) of COUNTED_BITS or more in `v`, however
- * deep in its containers (NumPy's seeding recurses into any sequence), each container once, within
- * MAX_INTEGER_WALK values; an integer operand past the bound is reported wherever it lies (onLongInteger).
+ * Calls `visit` with every value in `v` that is not a tuple, list, dict or set, however deep in its
+ * containers (NumPy's seeding recurses into any sequence), each container once, within
+ * MAX_LEAF_WALK values. A value that is no container is visited with nothing allocated: most
+ * arguments are scalars, texts or call results.
  */
-function forIntegers(v: Value | undefined, visit: (bits: number) => void): void {
-  // The root first, with nothing allocated: most arguments are scalars, texts or call results.
-  const bits = integerBits(v);
-  if (bits !== undefined) {
-    if (bits >= COUNTED_BITS) visit(bits);
-    return;
-  }
-  if (!isSym(v) || (v.t !== "dict" && v.t !== "tuple" && v.t !== "list" && v.t !== "set")) return;
+function forLeaves(v: Value | undefined, visit: (leaf: Value | undefined) => void): void {
+  if (!isContainer(v)) return visit(v);
   const seen = new Set<Sym>();
   const pending: (Value | undefined)[] = [v];
-  for (let budget = MAX_INTEGER_WALK; pending.length > 0 && budget > 0; budget--) {
+  for (let budget = MAX_LEAF_WALK; pending.length > 0 && budget > 0; budget--) {
     const x = pending.pop();
-    const bits = integerBits(x);
-    if (bits !== undefined) {
-      if (bits >= COUNTED_BITS) visit(bits);
-      continue;
+    if (!isContainer(x)) visit(x);
+    else if (!seen.has(x)) {
+      seen.add(x);
+      pending.push(...(x.t === "dict" ? x.kv : x.items));
     }
-    if (!isSym(x) || seen.has(x)) continue;
-    seen.add(x);
-    if (x.t === "dict") pending.push(...x.kv);
-    else if (x.t === "tuple" || x.t === "list" || x.t === "set") pending.push(...x.items);
   }
+}
+
+function isContainer(v: Value | undefined): v is Dict | Extract<Sym, { t: "tuple" | "list" | "set" }> {
+  return isSym(v) && (v.t === "dict" || v.t === "tuple" || v.t === "list" || v.t === "set");
+}
+
+/** Calls `visit` with the bits of every integer (integerBits) of COUNTED_BITS or more in `v` (see forLeaves); an operand past the bound is reported wherever it lies (onLongInteger). */
+function forIntegers(v: Value | undefined, visit: (bits: number) => void): void {
+  forLeaves(v, (leaf) => {
+    const bits = integerBits(leaf);
+    if (bits !== undefined && bits >= COUNTED_BITS) visit(bits);
+  });
+}
+
+/** Text too long to keep in `v` (see forLeaves), described; undefined when there is none. */
+function unreadTextIn(v: Value | undefined): string | undefined {
+  let found: string | undefined;
+  forLeaves(v, (leaf) => {
+    if (found === undefined && isSym(leaf) && leaf.t === "bigstr") found = `${leaf.len} characters of text the scanner skipped unread, which it converts as an integer`;
+  });
+  return found;
 }
 
 /** The first integer in `v` (as forIntegers walks it) past MAX_NUMBER_BITS, described; undefined when there is none. */

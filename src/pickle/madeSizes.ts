@@ -233,19 +233,22 @@ export const MAX_WALKED_ITEMS = 100_000_000;
  * stream; a container that holds itself counts once (CPython stops there). Kept items stand for the
  * rest of a container (its count over its sample).
  */
-export function walkedItems(v: Value | undefined, memo = new Map<object, number>()): number {
+export function walkedItems(v: Value | undefined, memo?: Map<object, number>): number {
   if (!isSym(v)) return 1;
+  // list(x), tuple(x), torch.Size(x)…: a copy holds what x holds, shared parts and all. Any other
+  // call, and anything but a container, is one item with nothing to remember (most items walked are).
+  const copied = v.t === "call" && COPIES.has(calleeName(v)) && isSym(v.args) && v.args.t === "tuple" ? v.args.items[0] : undefined;
+  const container = v.t === "tuple" || v.t === "list" || v.t === "dict" || v.t === "set";
+  if (!container && copied === undefined) return 1;
+  memo ??= new Map<object, number>();
   const known = memo.get(v);
   if (known !== undefined) return known;
-  // list(x), tuple(x), torch.Size(x)…: a copy holds what x holds, shared parts and all.
-  if (v.t === "call") {
-    const copied = COPIES.has(calleeName(v)) && isSym(v.args) && v.args.t === "tuple" ? v.args.items[0] : undefined;
+  if (!container) {
     memo.set(v, 1);
-    const walked = copied === undefined ? 1 : walkedItems(copied, memo);
+    const walked = walkedItems(copied, memo);
     memo.set(v, walked);
     return walked;
   }
-  if (v.t !== "tuple" && v.t !== "list" && v.t !== "dict" && v.t !== "set") return 1;
   memo.set(v, 1); // a cycle back to here counts as one
   const items = v.t === "dict" ? v.kv : v.items;
   const total = v.t === "tuple" ? items.length : v.t === "dict" ? 2 * v.n : v.n;
