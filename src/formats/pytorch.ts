@@ -11,7 +11,7 @@ import type { PickleHooks } from "../pickle/analyst.js";
 import { describe, isSym, type CallResult, type PersistentRef, type Value } from "../pickle/values.js";
 import { scanZipEntry, type ZipArchive, type ZipEntry } from "./zip.js";
 import { scanTorchScriptCode } from "./torchscript.js";
-import { reportMalformedView, reportView, storageOf, tensorView, type StorageRef, type TensorView } from "./torchStorage.js";
+import { LEGACY_PARTS, reportMalformedView, reportView, storageOf, tensorView, type StorageRef, type TensorView } from "./torchStorage.js";
 
 /** Collects storages and tensor views while a checkpoint pickle is analysed. */
 class TensorLedger implements PickleHooks {
@@ -150,8 +150,6 @@ function storageSizes(archive: ZipArchive, folder: string): (key: string) => num
 }
 
 // ---- legacy layout
-
-const LEGACY_PARTS = ["magic number", "protocol version", "system info", "object", "storage keys"] as const;
 
 /** torch.save(..., _use_new_zipfile_serialization=False): five pickles, then each storage as int64 count + bytes. */
 export async function scanTorchLegacy(source: ByteSource, ctx: ScanContext): Promise<void> {

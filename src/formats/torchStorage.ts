@@ -90,8 +90,10 @@ function intTuple(v: Value | undefined): number[] | undefined {
   return v.items as number[];
 }
 
-/** The legacy layout's pickles before the object's: magic number, protocol version, system info. */
-const LEADING_PICKLES = 3;
+/** torch.save's legacy layout: five pickles, then each storage as int64 count + bytes. */
+export const LEGACY_PARTS = ["magic number", "protocol version", "system info", "object", "storage keys"] as const;
+/** The pickles before the object's. */
+const LEADING_PICKLES = LEGACY_PARTS.indexOf("object");
 /** A tar header's block. */
 const TAR_BLOCK = 512;
 
