@@ -1,4 +1,5 @@
 /** Text operands of protocol-0 opcodes (INT, LONG, PUT/GET keys, STRING, UNICODE), parsed as CPython does. */
+import { LIMITS } from "../limits.js";
 
 /** A JS number when exact, else a bigint. */
 export function narrow(v: bigint): number | bigint {
@@ -120,6 +121,11 @@ function strtol(s: string): number | bigint | undefined {
 /** LONG's operand: an integer with an optional trailing "L" (Python 2). */
 export function longLine(line: string): number | bigint | undefined {
   return parseIntLiteral(cString(line.endsWith("L") ? line.slice(0, -1) : line));
+}
+
+/** Whether an INT or LONG operand may hold an integer past LIMITS.pickleMaxNumberBits: a hex digit holds four bits. */
+export function outsizedIntegerLine(line: string): boolean {
+  return line.length * 4 > LIMITS.pickleMaxNumberBits;
 }
 
 /** Whether an INT or LONG operand is longer than the decimal digits CPython converts (its loader raises ValueError there). */

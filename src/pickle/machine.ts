@@ -6,7 +6,7 @@
  */
 import { LIMITS } from "../limits.js";
 import { OP, HIGHEST_PROTOCOL, OPERAND_BYTES, opName } from "./opcodes.js";
-import { INT_MAX_STR_DIGITS, floatLine, intLine, longLine, memoKeyLine, parseIntLiteral, quotedLine, tooManyDigits, unescapePy } from "./literals.js";
+import { INT_MAX_STR_DIGITS, floatLine, intLine, longLine, memoKeyLine, outsizedIntegerLine, parseIntLiteral, quotedLine, tooManyDigits, unescapePy } from "./literals.js";
 import { NeedMore, Operands, StreamBreak, utf8 } from "./operands.js";
 import { Memo } from "./memo.js";
 import { MIN_CONSTANT, type ConstantLog } from "./constants.js";
@@ -478,13 +478,13 @@ export class Machine {
       }
       case OP.INT: {
         const line = this.ops.line(at);
-        if (line.length * 4 > LIMITS.pickleMaxNumberBits) obs.onLongInteger?.(`an integer of ${line.length} characters`, at);
+        if (outsizedIntegerLine(line)) obs.onLongInteger?.(`an integer of ${line.length} characters`, at);
         this.push(intOperand(intLine(line), line, at), at);
         break;
       }
       case OP.LONG: {
         const line = this.ops.line(at);
-        if (line.length * 4 > LIMITS.pickleMaxNumberBits) obs.onLongInteger?.(`an integer of ${line.length} characters`, at);
+        if (outsizedIntegerLine(line)) obs.onLongInteger?.(`an integer of ${line.length} characters`, at);
         this.push(intOperand(longLine(line), line, at), at);
         break;
       }

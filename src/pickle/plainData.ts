@@ -17,7 +17,7 @@
  * in agreement: a proven stream is one the machine runs to STOP with no issue and no effect.
  */
 import { LIMITS } from "../limits.js";
-import { floatLine, intLine, longLine, memoKeyLine, quotedLine, rawUnicodeEscape, unescapePy } from "./literals.js";
+import { floatLine, intLine, longLine, memoKeyLine, outsizedIntegerLine, quotedLine, rawUnicodeEscape, unescapePy } from "./literals.js";
 import { MIN_CONSTANT, type ConstantLog } from "./constants.js";
 import { HIGHEST_PROTOCOL, OP, OPERAND_BYTES } from "./opcodes.js";
 import { LINE_TOO_LONG, LINE_UNBUFFERED, lineEnd, lineText, lineWant, utf8 } from "./operands.js";
@@ -499,11 +499,11 @@ class PlainDataProof {
   /** Runs a text opcode whose operand is `line`; false where the machine would report the operand. */
   private textOperand(op: number, line: string, at: number): boolean {
     switch (op) {
-      // A hex digit holds four bits: a line past that is left to the machine, as LONG4 is.
+      // A line that may hold an outsized integer is left to the machine, as LONG4 is.
       case OP.INT:
-        return line.length * 4 <= LIMITS.pickleMaxNumberBits && intLine(line) !== undefined && this.push(line.length > 18 ? BIG_INT : SCALAR);
+        return !outsizedIntegerLine(line) && intLine(line) !== undefined && this.push(line.length > 18 ? BIG_INT : SCALAR);
       case OP.LONG:
-        return line.length * 4 <= LIMITS.pickleMaxNumberBits && longLine(line) !== undefined && this.push(line.length > 18 ? BIG_INT : SCALAR);
+        return !outsizedIntegerLine(line) && longLine(line) !== undefined && this.push(line.length > 18 ? BIG_INT : SCALAR);
       case OP.FLOAT:
         return floatLine(line) !== undefined && this.push(SCALAR);
       case OP.STRING:
