@@ -155,6 +155,17 @@ describe("ONNX on hostile input", () => {
     assert.deepEqual(await run(scanOnnx, onnxModel(twoNodes)), []);
   });
 
+  test("every location entry of a tensor is checked: onnx reads the last, a reader taking the first saw a sibling file (rt20)", async () => {
+    const entry = (key: string, value: string) => pb.len(13, [...pb.len(1, key), ...pb.len(2, value)]);
+    const tensor = (...locations: string[]) => pb.len(5, [...pb.len(8, "w"), ...locations.flatMap((l) => entry("location", l)), ...pb.num(14, 1)]);
+    const reports = await run(scanOnnx, onnxModel(tensor("w.bin", "../../etc/passwd")));
+    assert.deepEqual(reports.map((r) => r.rule).sort(), ["MG230", "MG231"], shown(reports));
+    assert.match(reports.find((r) => r.rule === "MG230")!.message, /"\.\.\/\.\.\/etc\/passwd"/);
+    assert.match(reports.find((r) => r.rule === "MG231")!.message, /names 2 different external-data locations/);
+    // The same sibling named twice is one location, and no finding.
+    assert.deepEqual(await run(scanOnnx, onnxModel(tensor("w.bin", "w.bin"))), []);
+  });
+
   test("external-data locations: traversal and absolute paths escape, sibling files do not", () => {
     for (const bad of ["../x", "a/../../x", "/etc/passwd", "C:\\Windows\\win.ini", "..\\..\\x", "..", "w.bin\0../x"]) {
       assert.ok(escapesFolder(bad), bad);

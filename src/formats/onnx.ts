@@ -166,16 +166,24 @@ class OnnxWalk {
   }
 
   private tensor(t: Tensor, where: string): void {
-    const location = t.external_data.find((e) => e.key === "location")?.value;
+    // onnx reads the last "location" entry; a reader that takes the first sees another file. Each is checked.
+    const locations = [...new Set(t.external_data.filter((e) => e.key === "location" && e.value !== "").map((e) => e.value))];
     const name = `tensor "${t.name}"`;
-    if (t.data_location === DATA_LOCATION_EXTERNAL && !location) {
+    if (t.data_location === DATA_LOCATION_EXTERNAL && locations.length === 0) {
       this.ctx.report("MG231", `ONNX ${name} is marked external but names no location`, { evidence: where });
     }
-    // Checked even when the tensor is not marked external: fail closed on any loader that reads it.
-    const escape = location ? escapesFolder(location) : undefined;
-    if (escape) {
-      this.ctx.report("MG230", `ONNX ${name} loads its data from "${location}", ${escape}`, { evidence: `external_data location in ${where}` });
-    } else if (location && this.locations.size < MAX_LINKED_LOCATIONS && !this.locations.has(location)) this.locations.set(location, where);
+    if (locations.length > 1) {
+      this.ctx.report("MG231", `ONNX ${name} names ${locations.length} different external-data locations; loaders disagree on which one they read`, {
+        evidence: `external_data locations in ${where}: ${locations.map((l) => JSON.stringify(l)).join(", ")}`,
+      });
+    }
+    for (const location of locations) {
+      // Checked even when the tensor is not marked external: fail closed on any loader that reads it.
+      const escape = escapesFolder(location);
+      if (escape) {
+        this.ctx.report("MG230", `ONNX ${name} loads its data from "${location}", ${escape}`, { evidence: `external_data location in ${where}` });
+      } else if (this.locations.size < MAX_LINKED_LOCATIONS && !this.locations.has(location)) this.locations.set(location, where);
+    }
   }
 
   private domain(n: Node, label: string, where: string): void {

@@ -20,7 +20,8 @@ export const GRAPH_FORMAT_RULES = {
   MG231: {
     name: "onnx-external-data-incomplete",
     severity: "medium",
-    description: "An ONNX tensor is marked data_location=EXTERNAL without a location: loaders disagree on where its data comes from.",
+    description:
+      "An ONNX tensor is marked data_location=EXTERNAL without a location, or names several different locations (onnx reads the last): loaders disagree on where its data comes from.",
     reference: ONNX_EXTERNAL,
   },
   MG232: {
