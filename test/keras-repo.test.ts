@@ -12,11 +12,12 @@ import { checkKerasConfigText, isKerasArchive, scanKerasArchive, scanKerasH5, sc
 import { hdf5Service, readHdf5, remoteHdf5Reader } from "../src/formats/hdf5Client.js";
 import { collectTargets } from "../src/targets.js";
 import { openZip } from "../src/formats/zip.js";
-import { checkHydraTargets, executableKind, isLfsPointer, scanRepository, type FindingSink } from "../src/repo/checks.js";
+import { checkHydraTargets, executableKind, isLfsPointer, scanModelConfig, scanRepository, type FindingSink } from "../src/repo/checks.js";
 import { ruleInfo, type RuleId } from "../src/rules/catalogue.js";
 import { BufferSource } from "../src/sources/byteSource.js";
 import { atLeast, type Severity } from "../src/types.js";
 import { RecordingContext } from "./support/context.js";
+import { plainZip } from "./support/zip.js";
 
 const FIXTURES = join(import.meta.dirname, "..", "..", "test", "fixtures");
 
@@ -209,6 +210,56 @@ for (const [file, rule, mention] of [
     assert.ok(seen.some((s) => s.rule === rule && s.severity === "critical" && s.message.includes(mention)), JSON.stringify(seen));
   });
 }
+
+/** The config.json and weights of the real Lambda model (keras3_lambda.keras). */
+async function lambdaModelParts(): Promise<{ config: unknown; weights: Uint8Array }> {
+  const bytes = readFileSync(join(FIXTURES, "keras-repo/malicious/keras3_lambda.keras"));
+  const archive = await openZip(new BufferSource("lambda", bytes));
+  assert.ok(archive.entries.every((e) => e.method === 0), "the fixture's members are stored");
+  const member = async (name: string) => {
+    const entry = archive.entries.find((e) => e.name === name)!;
+    const { dataStart } = await archive.localHeader(entry);
+    return bytes.subarray(dataStart, dataStart + entry.compressedSize);
+  };
+  return { config: JSON.parse(Buffer.from(await member("config.json")).toString("utf8")), weights: await member("model.weights.h5") };
+}
+
+/** load_model builds `[model]` and `{"x": model}` item by item (the Lambda runs) before it fails: rt23's K2 bypass. */
+const WRAPPED_MODELS: readonly [string, (model: unknown) => unknown][] = [
+  ["a top-level list", (model) => [model]],
+  ["a wrapping dict", (model) => ({ x: model })],
+];
+
+for (const [shape, wrap] of WRAPPED_MODELS) {
+  test(`a .keras zip without metadata.json whose config.json holds the model in ${shape}: the Lambda is MG260`, async () => {
+    const { config, weights } = await lambdaModelParts();
+    const zip = plainZip([
+      { name: "config.json", data: Buffer.from(JSON.stringify(wrap(config))) },
+      { name: "model.weights.h5", data: weights },
+    ]);
+    const archive = await openZip(new BufferSource("model.keras", zip));
+    assert.ok(isKerasArchive(archive.entries.map((e) => e.name)));
+    const ctx = new RecordingContext();
+    await scanKerasArchive(archive, ctx);
+    assert.ok(ctx.rules().includes("MG260"), JSON.stringify(ctx.reports));
+  });
+
+  test(`a model folder's config.json holding the model in ${shape}: the Lambda is MG260, as load_model(folder) builds it`, async () => {
+    const text = Buffer.from(JSON.stringify(wrap((await lambdaModelParts()).config)));
+    const ctx = new RecordingContext([], undefined, 0, "config.json", "config.json");
+    await scanModelConfig(new BufferSource("config.json", text), ctx);
+    assert.ok(ctx.rules().includes("MG260"), JSON.stringify(ctx.reports));
+    // Another name holds a model only as {class_name, config} (model_from_json): a list there is not walked.
+    const other = new RecordingContext([], undefined, 0, "layers.json", "layers.json");
+    await scanModelConfig(new BufferSource("layers.json", text), other);
+    assert.deepEqual(other.rules(), []);
+  });
+}
+
+test("a zip with config.json and nothing Keras reads beside it is not a .keras archive", () => {
+  assert.equal(isKerasArchive(["config.json", "tokenizer.json"]), false);
+  for (const companion of ["metadata.json", "model.weights.h5", "model.weights.npz"]) assert.ok(isKerasArchive(["config.json", companion]), companion);
+});
 
 /** A Keras 3 config whose Dense layer's activation is the function reference `fn` (called with the layer's inputs). */
 function activationConfig(fn: Record<string, unknown>): string {

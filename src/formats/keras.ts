@@ -270,10 +270,15 @@ function checkReference(obj: Record<string, unknown>, ctx: ScanContext, at: stri
   }
 }
 
-/** A `.keras` v3 zip: config.json and metadata.json at the root (weights in model.weights.h5). */
+/**
+ * A `.keras` v3 zip: config.json at the root beside metadata.json or the weights (model.weights.h5 or
+ * .npz). load_model needs no metadata.json, so a zip without one is still a model it builds.
+ */
 export function isKerasArchive(entryNames: readonly string[]): boolean {
-  return entryNames.includes("config.json") && entryNames.includes("metadata.json");
+  return entryNames.includes("config.json") && KERAS_ARCHIVE_COMPANIONS.some((n) => entryNames.includes(n));
 }
+
+const KERAS_ARCHIVE_COMPANIONS = ["metadata.json", "model.weights.h5", "model.weights.npz"];
 
 /** Walks config.json of a `.keras` zip and scans every other member by content. */
 export async function scanKerasArchive(archive: ZipArchive, ctx: ScanContext): Promise<void> {

@@ -38,6 +38,7 @@ import {
   checkSentenceTransformerRouter,
   findChatTemplates,
   importedByName,
+  holdsKerasArchitecture,
   isKerasArchitecture,
   isRouterConfig,
   loadedPaths,
@@ -560,7 +561,9 @@ function checkJsonConfig(parsed: ParsedJson, name: string, sink: ScanContext, re
   checkCrossEncoderActivation(value, sink);
   checkPeftConfig(value, sink, refs);
   for (const t of findChatTemplates(value, name, sink)) runTemplateCheck(t.text, sink, t.where);
-  const blobs = isKerasArchitecture(value) ? walkKerasConfig(value, sink, name) : [];
+  // Keras opens a model folder's config.json whatever its shape; another name holds a model when it is one (model_from_json).
+  const keras = name.toLowerCase() === "config.json" ? holdsKerasArchitecture(value) : isKerasArchitecture(value);
+  const blobs = keras ? walkKerasConfig(value, sink, name) : [];
   if (isRecord(value)) checkRemoteCode(value, name, sink, refs);
   walkTargets(value, sink);
   return blobs;

@@ -320,6 +320,25 @@ export function isKerasArchitecture(value: unknown): value is Record<string, unk
   return isRecord(value) && typeof value["class_name"] === "string" && isRecord(value["config"]);
 }
 
+/** Objects looked at for holdsKerasArchitecture before a config counts as holding one (CWE-400). */
+const MAX_KERAS_SEARCH = 100_000;
+
+/**
+ * Whether Keras's load_model would build a layer from this config.json (a `.keras` zip's, or a model
+ * folder's): deserialize_keras_object takes a top-level list item by item, and a dict that is no
+ * {class_name, config} value by value, so a model wrapped as `[model]` or `{"x": model}` is built (its
+ * Lambda run) before the load fails. A config too large to search counts as holding one.
+ */
+export function holdsKerasArchitecture(value: unknown): boolean {
+  if (isKerasArchitecture(value)) return true;
+  let found = false;
+  const complete = walkConfig(value, MAX_KERAS_SEARCH, (_node, _key, v) => {
+    if (isKerasArchitecture(v)) found = true;
+    return !found;
+  });
+  return found || !complete;
+}
+
 /**
  * Every chat template a loader reads from a parsed config: values of `chat_template` keys at any
  * depth (a string, a list of {name, template}, a dict of named templates), and string values of keys
