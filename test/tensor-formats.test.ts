@@ -516,6 +516,15 @@ describe("chat templates", () => {
     ["the underscore of a generator's repr, upper-cased", "{% set u = ({'a': 1}|map('upper')|upper)[13] %}{{ x[u ~ u ~ 'class' ~ u ~ u] }}"],
     ["a view's repr inside a list's", "{% set u = ([{'a': 1}.keys()]|string)[5] %}{{ x[u ~ u ~ 'class' ~ u ~ u] }}"],
     ["a view's repr concatenated", "{% set u = ({'a': 1}.values() ~ '')[4] %}{{ x[u ~ u ~ 'class' ~ u ~ u] }}"],
+    // Red team round 23: renderers fill the special tokens from the model's files (a GGUF's vocabulary, tokenizer_config.json).
+    ["a subscript by the file's eos_token", "{{ cycler(1)[eos_token] }}"],
+    ["a subscript by a named extra special token", "{{ x[image_token] }}"],
+    ["a subscript by an item of additional_special_tokens", "{{ x[additional_special_tokens[0]] }}"],
+    // What a subscript by a render-time name returned stays that through a list, |first, dict() and cycler().
+    ["a render-time lookup laundered through [x]|first", "{% set a = ([cycler(1)[messages[0].content]]|first) %}{{ ([a[messages[1].content]]|first)('id') }}"],
+    ["a render-time lookup laundered through [x][0]", "{% set a = [x[messages[0].content]][0] %}{{ a[messages[1].content] }}"],
+    ["a render-time lookup laundered through dict()", "{% set a = dict(v=x[messages[0].content]).v %}{{ a[messages[1].content] }}"],
+    ["a render-time lookup laundered through a loop", "{% for a in [x[messages[0].content]] %}{{ a[messages[1].content] }}{% endfor %}"],
     ["attributes walked by render-time names", "{{ messages[messages[0].content][messages[1].content] }}"],
     ["a call of what a render-time name looked up", "{{ x[messages[0].content]('id') }}"],
     ["map applying attr", "{{ xs|map('attr', k)|list }}"],

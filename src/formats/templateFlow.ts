@@ -14,7 +14,11 @@ import { calleeName, children, constantString, filterParts, identifierName, isNo
 export const Origin = Object.freeze({
   /** Numbers, booleans, none, and their string forms: never an underscore name. */
   Number: 1,
-  /** Render-time data (messages, tools, context variables) read as it is, or changed without template strings. */
+  /**
+   * Render-time data the caller supplies (messages, tools, context variables) read as it is, or
+   * changed without template strings. Not the special tokens: renderers take those from the model
+   * file itself (FILE_SUPPLIED_NAMES), so they are Built, whatever string the file chose.
+   */
   Data: 2,
   /** A string literal of the template that does not start with "_", unchanged. */
   Literal: 4,
@@ -24,7 +28,10 @@ export const Origin = Object.freeze({
   Built: 16,
   /** A namespace() object, whose attributes are tracked by attribute name. */
   Namespace: 32,
-  /** What a subscript by a render-time name returned: possibly any attribute of the object. */
+  /**
+   * What a subscript by a render-time name returned: possibly any attribute of the object. It stays
+   * with whatever is made from that value (a list holding it, `|first` of that list), which may be it.
+   */
   Dynamic: 64,
   /**
    * Template strings without a single "_", and what slicing, joining, case changes and replacing
@@ -70,6 +77,14 @@ const VIEW_FILTERS = new Set(["items", "map", "select", "reject", "selectattr", 
 const CONSUMING_FILTERS = new Set(["list", "sort", "dictsort", "first", "last", "min", "max", "sum", "random", "join", ...VIEW_FILTERS]);
 /** Methods that put their arguments into their receiver. */
 const MUTATORS = new Set(["append", "extend", "insert", "update", "setdefault", "add"]);
+/**
+ * Names a renderer fills from the model's own files, not from the caller: transformers passes the
+ * tokenizer's special tokens (tokenizer_config.json's bos_token…, and extra_special_tokens, named
+ * *_token by convention), llama-cpp-python the GGUF vocabulary's bos and eos tokens. A crafted file
+ * makes them "__init__" or "__globals__", so they are strings the template's author chose.
+ */
+const FILE_SUPPLIED_NAMES = new Set(["additional_special_tokens", "extra_special_tokens", "special_tokens_map"]);
+const FILE_SUPPLIED_NAME = /_tokens?$/;
 /** Literal names that parse as identifiers. */
 const CONSTANT_NAMES = new Set(["true", "false", "none", "True", "False", "None"]);
 /** loop attributes that hold items of the loop rather than counters. */
@@ -159,8 +174,8 @@ export class TemplateFlow {
 
   private nameOrigin(name: string): number {
     if (CONSTANT_NAMES.has(name)) return Origin.Number;
-    // Names the template never binds come from the caller's render-time data.
-    return this.names.get(name) ?? Origin.Data;
+    // Names the template never binds come from the caller's render-time data, or from the model's files.
+    return this.names.get(name) ?? (FILE_SUPPLIED_NAMES.has(name) || FILE_SUPPLIED_NAME.test(name) ? Origin.Built : Origin.Data);
   }
 
   private memberOrigin(node: Node, sub: (n: unknown) => number): number {
@@ -186,7 +201,8 @@ export class TemplateFlow {
     const name = calleeName(node);
     if (name !== undefined) {
       // A name the template binds is its own callable (a macro named range or namespace), whatever global it shadows.
-      if (this.names.has(name) || OPAQUE_CALLABLES.has(name)) return Origin.Built;
+      // dict(a=x) and cycler(x) hand x back.
+      if (this.names.has(name) || OPAQUE_CALLABLES.has(name)) return Origin.Built | (argOrigins & Origin.Dynamic);
       if (Object.hasOwn(CALL_RESULTS, name)) return CALL_RESULTS[name]!;
       // A render-time function (raise_exception, strftime_now): data, or whatever the template fed it.
       return derived(Origin.Data, argOrigins);
@@ -195,7 +211,7 @@ export class TemplateFlow {
     const receiver = sub(callee["object"]);
     const method = identifierName(callee["property"] as Node) ?? "";
     if (method === "get") return elementOf(receiver) | (args[1] ? sub(args[1]) : 0);
-    if (!PRESERVING_METHODS.has(method) || receiver & Origin.View) return Origin.Built;
+    if (!PRESERVING_METHODS.has(method) || receiver & Origin.View) return Origin.Built | ((receiver | argOrigins) & Origin.Dynamic);
     return derived(receiver, argOrigins) | (VIEW_METHODS.has(method) ? Origin.View : 0);
   }
 
@@ -215,7 +231,7 @@ export class TemplateFlow {
     if (NUMERIC_FILTERS.has(name)) return Origin.Number;
     if (name === "default" || name === "d") return operand | argOrigins;
     // map with a positional argument applies a filter by name (format among them).
-    if (!PRESERVING_FILTERS.has(name) || (name === "map" && positional.length > 0)) return Origin.Built;
+    if (!PRESERVING_FILTERS.has(name) || (name === "map" && positional.length > 0)) return Origin.Built | ((operand | argOrigins) & Origin.Dynamic);
     // join assembles one string from several pieces of data, which can spell any name.
     if (name === "join" && operand & (Origin.Data | Origin.Dynamic)) return Origin.Built;
     // Any other filter of a view works on its text (|string, |upper…), which is its repr.
@@ -384,8 +400,8 @@ function literalOrigin(value: string): number {
  */
 function derived(input: number, extra: number): number {
   const all = input | extra;
-  if (all & UNKNOWN) return Origin.Built;
-  if (all & (Origin.Data | Origin.Dynamic)) return extra & ~Origin.Number ? Origin.Built : all & (Origin.Data | Origin.Dynamic);
+  if (all & UNKNOWN) return Origin.Built | (all & Origin.Dynamic);
+  if (all & (Origin.Data | Origin.Dynamic)) return extra & ~Origin.Number ? Origin.Built | (all & Origin.Dynamic) : all & (Origin.Data | Origin.Dynamic);
   return all & Origin.Plain || Origin.Number;
 }
 
@@ -408,8 +424,8 @@ function containerOrigin(members: readonly number[]): number {
   // An empty one yields nothing and renders as "[]" or "{}".
   if (members.length === 0) return Origin.Number;
   const all = members.reduce((a, b) => a | b, 0);
-  // A list or dict renders its members' reprs: a view's among them.
-  if (all & (Origin.Literals | Origin.Built | Origin.Namespace | Origin.Dynamic | Origin.View)) return Origin.Built;
+  // A list or dict renders its members' reprs: a view's among them. Indexing it yields them again (elementOf keeps Dynamic).
+  if (all & (Origin.Literals | Origin.Built | Origin.Namespace | Origin.Dynamic | Origin.View)) return Origin.Built | (all & Origin.Dynamic);
   return (all & Origin.Literal ? Origin.Literals : 0) | (all & (Origin.Number | Origin.Data | Origin.Plain));
 }
 
