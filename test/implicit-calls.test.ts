@@ -420,6 +420,60 @@ describe("joblib: whether an array's bytes are an inline pickle is the dtype's h
     assert.match(messages(await scan(withKey), "MG112")[0] ?? "", /a key made at load time/);
   });
 
+  /** A wrapper of `n` uint8 elements made by `make` (NEWOBJ of the class, or a copyreg function given it), its BUILD, then `after`. */
+  const bytesWrapper = (n: number, after: Buffer, make?: Buffer): Buffer => {
+    const state = assemble(OP.EMPTY_DICT, OP.MARK, str("shape"), OP.BININT1, n, OP.TUPLE1, str("dtype"), dtype("u1"), str("order"), str("C"), OP.SETITEMS);
+    const cls = global("joblib.numpy_pickle", "NumpyArrayWrapper");
+    const made = make ? reduce(make, assemble(cls, OP.TUPLE1)) : assemble(cls, OP.EMPTY_TUPLE, OP.NEWOBJ);
+    return assemble(OP.PROTO, 2, made, state, OP.BUILD, after);
+  };
+  /** POP, posix.system("id"), POP: nine-and-more bytes that pickle.load runs where joblib reads an array. */
+  const payload = assemble(OP.POP, global("posix", "system"), str("id"), OP.TUPLE1, OP.REDUCE, OP.POP);
+
+  test("the bytes joblib reads as an array are opcodes to pickle.load, torch.load and numpy.load: a payload there is MG131 (red team round 22)", async () => {
+    const ctx = await scan(bytesWrapper(payload.length, assemble(payload, OP.STOP)));
+    assertSome(messages(ctx, "MG131"), /are opcodes to pickle\.load.*imports posix\.system/);
+    // An object's own method, handed items (APPEND on the wrapper the BUILD left on the stack), runs as surely.
+    const appended = await scan(bytesWrapper(3, assemble(OP.NONE, OP.APPEND, OP.NONE, OP.POP, OP.STOP)));
+    assertSome(messages(appended, "MG131"), /append or extend/);
+  });
+
+  test("real array bytes read as opcodes fail before doing anything: no MG131", async () => {
+    const arrays = [
+      Buffer.from(new Float64Array([1.5, -2.25, 3e10, 0.1]).buffer),
+      Buffer.from(new Int32Array([1, 2, 3, 1000, -7]).buffer),
+      Buffer.from(new Float32Array([0.5, 0.25, 100.0, -1e-3]).buffer),
+      Buffer.alloc(64),
+      Buffer.from("h\0\0\0e\0\0\0l\0\0\0", "latin1"),
+    ];
+    for (const data of arrays) {
+      const ctx = await scan(bytesWrapper(data.length, assemble(data, OP.STOP)));
+      assert.deepEqual(messages(ctx, "MG131"), [], data.toString("hex"));
+    }
+    // Items appended to a list the stream made, a STOP: what the C unpickler does with them changes nothing.
+    const list = assemble(OP.EMPTY_LIST, OP.NONE, OP.APPEND, OP.STOP);
+    assert.deepEqual(messages(await scan(bytesWrapper(list.length, assemble(list, OP.STOP))), "MG131"), []);
+  });
+
+  test("a wrapper built inside a FRAME that goes on is MG131: joblib reads its array after the frame, other loaders from the BUILD", async () => {
+    const body = bytesWrapper(3, assemble(OP.NONE, OP.NONE, OP.NONE, OP.POP, OP.STOP)).subarray(2);
+    const framed = assemble(OP.PROTO, 4, OP.FRAME, u32(body.length), u32(0), body);
+    assertSome(messages(await scan(framed), "MG131"), /bytes before the end of its FRAME/);
+  });
+
+  test("copyreg.__newobj__ and __newobj_ex__ make the wrapper too: its bytes are skipped as joblib skips them (red team round 22)", async () => {
+    // joblib takes the six bytes as the array and runs what follows; read as opcodes, BINBYTES swallowed the payload.
+    const payloadThenStop = assemble(global("posix", "system"), str("id"), OP.TUPLE1, OP.REDUCE, OP.STOP);
+    const swallow = assemble(OP.POP, OP.BINBYTES, u32(payloadThenStop.length), OP.NONE);
+    // Without the fix the scan read those bytes as opcodes: BINBYTES held the payload as a constant.
+    const viaNewobj = await scan(bytesWrapper(swallow.length - 1, assemble(swallow.subarray(0, -1), payloadThenStop), global("copyreg", "__newobj__")));
+    assertSome(messages(viaNewobj, "MG100"), /posix\.system/);
+    const exArgs = assemble(global("joblib.numpy_pickle", "NumpyArrayWrapper"), OP.EMPTY_TUPLE, OP.EMPTY_DICT, OP.TUPLE3);
+    const state = assemble(OP.EMPTY_DICT, OP.MARK, str("shape"), OP.BININT1, swallow.length - 1, OP.TUPLE1, str("dtype"), dtype("u1"), str("order"), str("C"), OP.SETITEMS);
+    const viaEx = assemble(OP.PROTO, 2, reduce(global("copyreg", "__newobj_ex__"), exArgs), state, OP.BUILD, swallow.subarray(0, -1), payloadThenStop);
+    assertSome(messages(await scan(viaEx), "MG100"), /posix\.system/);
+  });
+
   test("a dtype state NumPy's version-3 reader would not give is not followed (MG112)", async () => {
     const odd = assemble(global("numpy", "dtype"), str("f8"), OP.NEWFALSE, OP.NEWTRUE, OP.TUPLE3, OP.REDUCE, OP.BININT1, 1, OP.TUPLE1, OP.BUILD);
     const ctx = await scan(wrapped(odd, Buffer.alloc(24)));

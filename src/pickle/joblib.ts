@@ -9,15 +9,18 @@ import { dictGet, isSym, type Value } from "./values.js";
 
 const WRAPPERS = new Set(["joblib.numpy_pickle.NumpyArrayWrapper", "sklearn.externals.joblib.numpy_pickle.NumpyArrayWrapper"]);
 const WRAPPER_NAME = "NumpyArrayWrapper";
+/** copyreg's functions that make an instance of the class they are given first. */
+const INSTANCE_MAKERS = new Set(["_reconstructor", "__newobj__", "__newobj_ex__"]);
+/** copyreg, by its Python 3 name and by Python 2's, which pickle maps to it. */
+const COPYREG = new Set(["copyreg", "copy_reg"]);
 
 /** Is `target` an object constructed from joblib's array wrapper class? */
 export function isJoblibWrapper(target: Value): boolean {
   if (!isSym(target) || target.t !== "call") return false;
   let cls: Value | undefined = target.fn;
-  // Protocols 0/1 construct through copyreg._reconstructor(cls, object, None).
-  // The dotted path ends with the name's own suffix ("_reconstructor" has no dot), so the name is
-  // tested before any path is built: this runs on every BUILD.
-  if (isSym(cls) && cls.t === "global" && cls.name.endsWith("_reconstructor")) {
+  // Protocols 0/1 construct through copyreg._reconstructor(cls, object, None); copyreg.__newobj__(cls)
+  // and __newobj_ex__(cls, args, kwargs) called by REDUCE make the same object (red team round 22).
+  if (isSym(cls) && cls.t === "global" && INSTANCE_MAKERS.has(cls.name) && COPYREG.has(cls.module)) {
     const args = target.args;
     cls = isSym(args) && args.t === "tuple" ? args.items[0] : undefined;
   }

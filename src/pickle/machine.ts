@@ -9,6 +9,7 @@ import { OP, HIGHEST_PROTOCOL, OPERAND_BYTES, opName } from "./opcodes.js";
 import { INT_MAX_STR_DIGITS, floatLine, intLine, longLine, memoKeyLine, outsizedIntegerLine, parseIntLiteral, quotedLine, tooManyDigits, unescapePy } from "./literals.js";
 import { NeedMore, Operands, StreamBreak, utf8 } from "./operands.js";
 import { Memo } from "./memo.js";
+import { readAsOpcodes, type StackState } from "./cReading.js";
 import { MIN_CONSTANT, type ConstantLog } from "./constants.js";
 import { FloodWatch } from "./collisions.js";
 import { mayCollide } from "./pyHash.js";
@@ -178,6 +179,9 @@ class PendingBuild {
 }
 
 const EMPTY: Value = Object.freeze(tuple([]));
+/** Bytes after a joblib array wrapper first read as opcodes (see checkCReading), and at most. */
+const C_READING_FIRST = 256;
+const C_READING_MAX = 1 << 20;
 
 export class Machine {
   /**
@@ -196,6 +200,8 @@ export class Machine {
   private opcodes = 0;
   private effects = 0;
   private ambiguityReported = false;
+  /** checkCReading found array bytes that read as a program (reported once per stream). */
+  private cReadingReported = false;
   /** Some dict or object was given an item named like a method APPEND(S) or ADDITEMS looks up (see noteMethodKeys). */
   private methodKeyed = false;
   /** What the memo keeps past MEMO_RETAIN_ALL, charged against the memo budget (see retained). */
@@ -963,6 +969,10 @@ export class Machine {
       if (!inner.stopped) throw new StreamBreak("broken", "inline array pickle did not reach STOP", at);
       return;
     }
+    // joblib's unpickler buffers a whole FRAME and reads the array from the file after it, then runs
+    // the rest of the frame; every other loader reads on from here. joblib ends the frame before an array.
+    if (this.frameEnd > r.pos) this.ambiguous(`joblib's array wrapper is built ${this.frameEnd - r.pos} bytes before the end of its FRAME: joblib reads the array after the frame and runs the rest of it, other loaders read on from the BUILD`, at);
+    await this.checkCReading(at);
     let skip = d.skip;
     if (d.alignmentPadding) {
       if (!(await r.ensure(1))) throw new StreamBreak("broken", "joblib array padding truncated", at);
@@ -971,6 +981,36 @@ export class Machine {
     this.frameEnd = -1;
     if (r.pos + skip > r.size) throw new StreamBreak("broken", `array data of ${skip} bytes runs past the end of the data`, at);
     r.pos += skip;
+  }
+
+  /**
+   * pickle.load, torch.load and numpy.load read no array after the wrapper's BUILD: they run the
+   * bytes joblib takes as the array (see cReading.ts). Bytes that would do something before the load
+   * fails are reported, once per stream: such a file is two programs, one for joblib and one for the rest.
+   */
+  private async checkCReading(at: number): Promise<void> {
+    if (this.cReadingReported) return;
+    const r = this.r;
+    const state: StackState = {
+      items: this.stack.slice(0, this.sp),
+      marks: this.marks.length === 0 ? [] : [...this.marks.slice(1), this.floor],
+      memo: (key) => this.memo.get(key),
+      memoCount: this.memo.count,
+    };
+    for (let window = C_READING_FIRST; ; window *= 16) {
+      const want = Math.min(window, r.size - r.pos);
+      await r.ensure(want);
+      const from = r.pos - r.bufStart;
+      const bytes = r.buf.subarray(from, from + want);
+      const atEnd = r.pos + bytes.length >= r.size;
+      const reading = readAsOpcodes(bytes, r.pos, atEnd, state);
+      if (reading.kind === "inert") return;
+      if (reading.kind === "undecided" && !atEnd && window < C_READING_MAX) continue;
+      this.cReadingReported = true;
+      const does = reading.kind === "acts" ? `would ${reading.does} at offset ${reading.at}` : `read on for more than ${bytes.length} bytes without failing`;
+      this.observer.onIssue("ambiguous", `the bytes joblib reads as the array of the wrapper built at offset ${at} are opcodes to pickle.load, torch.load and numpy.load, which ${does}`, at);
+      return;
+    }
   }
 
   // ---- operands

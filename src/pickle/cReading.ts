@@ -1,0 +1,412 @@
+/**
+ * What CPython's C unpickler does with the bytes after a joblib array wrapper's BUILD. joblib's own
+ * unpickler reads them as the array's data (P13), but pickle.load, torch.load and numpy.load know no
+ * wrapper: they run the same bytes as opcodes, so array bytes that spell a payload run it under every
+ * loader but joblib (red team round 22). Real array bytes read as opcodes fail within a few: an
+ * undefined opcode, a stack too short, an operand cut off, an argument of the wrong type.
+ *
+ * This walks them as the C unpickler would, with the kinds of values only, from the machine's stack
+ * and memo, until the load would fail or stop; it returns the first opcode that would import, call,
+ * or hand a value to an object's own method (an append, a __setitem__, a __hash__). It never judges
+ * what that would do: a wrapper whose bytes also read as such opcodes is an ambiguity in itself.
+ */
+import { floatLine, intLine, longLine, memoKeyLine, quotedLine } from "./literals.js";
+import { OP } from "./opcodes.js";
+import { FORGOTTEN, isSym, PLAIN_DATA, type Value } from "./values.js";
+
+/**
+ * What a value can be to the C unpickler: a constant or container it made, "plain" (a container of
+ * plain data the memo kept only as such), or "object" (anything else: a class, a call's result, a
+ * persistent id; it may be callable and may have methods of its own).
+ */
+type Kind = "none" | "bool" | "number" | "str" | "bytes" | "bytearray" | "tuple" | "list" | "dict" | "set" | "frozenset" | "plain" | "object" | "tuple of objects";
+
+/** The machine's state where the wrapper's BUILD left it. */
+export interface StackState {
+  /** The stack, bottom first. */
+  readonly items: readonly Value[];
+  /** Stack indexes of the MARKs, innermost last: the C unpickler pops nothing below the innermost. */
+  readonly marks: readonly number[];
+  /** A memo entry, or undefined when the memo has no such key (GET then fails). */
+  memo(key: number): Value | undefined;
+  /** Distinct keys in the memo: the key MEMOIZE stores under next. */
+  readonly memoCount: number;
+}
+
+export type CReading =
+  /** The load fails, or stops, before doing anything: the bytes are data to every loader. */
+  | { kind: "inert" }
+  /** The opcode at `at` would do what `does` says. */
+  | { kind: "acts"; at: number; does: string }
+  /** The bytes given run out before the load fails: more are needed to tell. */
+  | { kind: "undecided" };
+
+/** Opcodes walked before the bytes count as undecided: real array bytes fail within a handful. */
+const MAX_OPCODES = 100_000;
+
+/**
+ * Walks `bytes`, which start right after the BUILD at stream offset `start`; `atEnd` says whether
+ * they reach the end of the stream (running out of them is then the load failing).
+ */
+export function readAsOpcodes(bytes: Uint8Array, start: number, atEnd: boolean, state: StackState): CReading {
+  const stack: Kind[] = state.items.map((v) => kindOf(v));
+  const marks = [...state.marks];
+  const memo = new Map<number, Kind>();
+  let pos = 0;
+  const inert: CReading = { kind: "inert" };
+  const short: CReading = atEnd ? inert : { kind: "undecided" };
+  const fence = (): number => marks[marks.length - 1] ?? 0;
+  const pop = (): Kind | undefined => (stack.length > fence() ? stack.pop() : undefined);
+  const top = (depth = 0): Kind | undefined => (stack.length - depth > fence() ? stack[stack.length - 1 - depth] : undefined);
+  /** The items above the innermost MARK, which is dropped; undefined without one. */
+  const popMark = (): Kind[] | undefined => {
+    const m = marks.pop();
+    return m === undefined ? undefined : stack.splice(m);
+  };
+  const uint = (n: number): number | undefined => {
+    if (pos + n > bytes.length) return undefined;
+    let v = 0;
+    for (let i = n - 1; i >= 0; i--) v = v * 256 + bytes[pos + i]!;
+    pos += n;
+    return v;
+  };
+  /** Skips a length-prefixed operand; false when it runs past the bytes given. */
+  const skip = (width: number): boolean => {
+    const n = uint(width);
+    if (n === undefined || pos + n > bytes.length) return false;
+    pos += n;
+    return true;
+  };
+  const line = (): string | undefined => {
+    const end = bytes.indexOf(0x0a, pos);
+    if (end < 0) return undefined;
+    const text = Buffer.from(bytes.subarray(pos, end)).toString("latin1");
+    pos = end + 1;
+    return text;
+  };
+  const memoGet = (key: number): Kind | undefined => {
+    const own = memo.get(key);
+    if (own !== undefined) return own;
+    const v = state.memo(key);
+    return v === undefined ? undefined : kindOf(v);
+  };
+
+  for (let n = 0; n < MAX_OPCODES; n++) {
+    if (pos >= bytes.length) return short;
+    const at = start + pos;
+    const op = bytes[pos++]!;
+    const acts = (does: string): CReading => ({ kind: "acts", at, does });
+    switch (op) {
+      case OP.STOP:
+        return inert;
+      case OP.MARK:
+        marks.push(stack.length);
+        break;
+      case OP.POP:
+        if (stack.length > fence()) stack.pop();
+        else if (popMark() === undefined) return inert;
+        break;
+      case OP.POP_MARK:
+        if (popMark() === undefined) return inert;
+        break;
+      case OP.DUP: {
+        const k = top();
+        if (k === undefined) return inert;
+        stack.push(k);
+        break;
+      }
+      case OP.NONE:
+        stack.push("none");
+        break;
+      case OP.NEWTRUE:
+      case OP.NEWFALSE:
+        stack.push("bool");
+        break;
+      case OP.BININT:
+        if (uint(4) === undefined) return short;
+        stack.push("number");
+        break;
+      case OP.BININT1:
+        if (uint(1) === undefined) return short;
+        stack.push("number");
+        break;
+      case OP.BININT2:
+        if (uint(2) === undefined) return short;
+        stack.push("number");
+        break;
+      case OP.BINFLOAT:
+        if (uint(8) === undefined) return short;
+        stack.push("number");
+        break;
+      case OP.LONG1:
+        if (!skip(1)) return short;
+        stack.push("number");
+        break;
+      case OP.LONG4:
+        if (!skip(4)) return short;
+        stack.push("number");
+        break;
+      case OP.INT:
+      case OP.LONG:
+      case OP.FLOAT: {
+        const text = line();
+        if (text === undefined) return short;
+        const read = op === OP.INT ? intLine : op === OP.LONG ? longLine : floatLine;
+        if (read(text) === undefined) return inert;
+        stack.push("number");
+        break;
+      }
+      case OP.STRING: {
+        const text = line();
+        if (text === undefined) return short;
+        if (!quotedLine(text)) return inert;
+        stack.push("bytes");
+        break;
+      }
+      case OP.UNICODE:
+        if (line() === undefined) return short;
+        stack.push("str");
+        break;
+      case OP.SHORT_BINUNICODE:
+        if (!skip(1)) return short;
+        stack.push("str");
+        break;
+      case OP.BINUNICODE:
+        if (!skip(4)) return short;
+        stack.push("str");
+        break;
+      case OP.BINUNICODE8:
+        if (!skip(8)) return short;
+        stack.push("str");
+        break;
+      case OP.SHORT_BINSTRING:
+      case OP.SHORT_BINBYTES:
+        if (!skip(1)) return short;
+        stack.push("bytes");
+        break;
+      case OP.BINSTRING:
+      case OP.BINBYTES:
+        if (!skip(4)) return short;
+        stack.push("bytes");
+        break;
+      case OP.BINBYTES8:
+        if (!skip(8)) return short;
+        stack.push("bytes");
+        break;
+      case OP.BYTEARRAY8:
+        if (!skip(8)) return short;
+        stack.push("bytearray");
+        break;
+      case OP.EMPTY_TUPLE:
+        stack.push("tuple");
+        break;
+      case OP.EMPTY_LIST:
+        stack.push("list");
+        break;
+      case OP.EMPTY_DICT:
+        stack.push("dict");
+        break;
+      case OP.EMPTY_SET:
+        stack.push("set");
+        break;
+      case OP.TUPLE1:
+      case OP.TUPLE2:
+      case OP.TUPLE3: {
+        const items: Kind[] = [];
+        for (let i = 0; i <= op - OP.TUPLE1; i++) {
+          const k = pop();
+          if (k === undefined) return inert;
+          items.push(k);
+        }
+        stack.push(items.every(hashable) ? "tuple" : "tuple of objects");
+        break;
+      }
+      case OP.TUPLE:
+      case OP.LIST: {
+        const items = popMark();
+        if (items === undefined) return inert;
+        stack.push(op === OP.LIST ? "list" : items.every(hashable) ? "tuple" : "tuple of objects");
+        break;
+      }
+      case OP.DICT: {
+        const items = popMark();
+        if (items === undefined || items.length % 2 !== 0) return inert;
+        if (items.some((k, i) => i % 2 === 0 && !hashable(k))) return acts("hashes a key that is an object of the stream");
+        stack.push("dict");
+        break;
+      }
+      case OP.FROZENSET: {
+        const items = popMark();
+        if (items === undefined) return inert;
+        if (!items.every(hashable)) return acts("hashes an item that is an object of the stream");
+        stack.push("frozenset");
+        break;
+      }
+      case OP.PUT: {
+        const text = line();
+        if (text === undefined) return short;
+        const k = top();
+        const key = memoKeyLine(text);
+        if (k === undefined || key === undefined) return inert;
+        memo.set(key, k);
+        break;
+      }
+      case OP.BINPUT:
+      case OP.LONG_BINPUT: {
+        const key = uint(op === OP.BINPUT ? 1 : 4);
+        if (key === undefined) return short;
+        const k = top();
+        if (k === undefined) return inert;
+        memo.set(key, k);
+        break;
+      }
+      case OP.MEMOIZE: {
+        const k = top();
+        if (k === undefined) return inert;
+        memo.set(state.memoCount + [...memo.keys()].filter((key) => state.memo(key) === undefined).length, k);
+        break;
+      }
+      case OP.GET:
+      case OP.BINGET:
+      case OP.LONG_BINGET: {
+        let key: number | undefined;
+        if (op === OP.GET) {
+          const text = line();
+          if (text === undefined) return short;
+          key = memoKeyLine(text);
+          if (key === undefined) return inert;
+        } else {
+          key = uint(op === OP.BINGET ? 1 : 4);
+          if (key === undefined) return short;
+        }
+        const k = memoGet(key);
+        if (k === undefined) return inert;
+        stack.push(k);
+        break;
+      }
+      case OP.FRAME:
+        if (uint(8) === undefined) return short;
+        break;
+      case OP.PROTO: {
+        const v = uint(1);
+        if (v === undefined) return short;
+        if (v > 5) return inert;
+        break;
+      }
+      case OP.PERSID:
+        if (line() === undefined) return short;
+        stack.push("object");
+        break;
+      case OP.BINPERSID:
+        if (pop() === undefined) return inert;
+        stack.push("object");
+        break;
+      case OP.GLOBAL:
+      case OP.INST: {
+        const module = line();
+        const name = module === undefined ? undefined : line();
+        if (name === undefined) return short;
+        if (!IMPORTABLE.test(module!) || !IMPORTABLE.test(name)) return inert;
+        return acts(`imports ${module}.${name}`);
+      }
+      case OP.STACK_GLOBAL:
+        if (top() !== "str" || top(1) !== "str") return inert;
+        return acts("imports a name given as two strings");
+      case OP.REDUCE:
+        if (!isTuple(top()) || top(1) !== "object") return inert;
+        return acts("calls an object of the stream (REDUCE)");
+      case OP.NEWOBJ:
+        if (!isTuple(top()) || top(1) !== "object") return inert;
+        return acts("constructs an object of the stream (NEWOBJ)");
+      case OP.NEWOBJ_EX:
+        if (top() !== "dict" || !isTuple(top(1)) || top(2) !== "object") return inert;
+        return acts("constructs an object of the stream (NEWOBJ_EX)");
+      case OP.OBJ: {
+        const items = popMark();
+        if (items === undefined || items[0] !== "object") return inert;
+        return acts("constructs an object of the stream (OBJ)");
+      }
+      case OP.BUILD:
+        if (top() === undefined || top(1) !== "object") return inert;
+        return acts("hands a state to an object of the stream (BUILD)");
+      case OP.APPEND:
+      case OP.APPENDS: {
+        const target = op === OP.APPEND ? top(1) : marks.length > 0 ? stack[fence() - 1] : undefined;
+        if (target === "object") return acts("hands items to an object's own append or extend");
+        if (target !== "list" && target !== "bytearray" && target !== "plain") return inert;
+        if (op === OP.APPEND) pop();
+        else popMark();
+        break;
+      }
+      case OP.SETITEM:
+      case OP.SETITEMS: {
+        const items = op === OP.SETITEM ? [top(1), top()] : marks.length > 0 ? stack.slice(fence()) : undefined;
+        const target = op === OP.SETITEM ? top(2) : marks.length > 0 ? stack[fence() - 1] : undefined;
+        if (items === undefined || items.includes(undefined) || target === undefined) return inert;
+        if (target === "object") return acts("hands items to an object's own __setitem__");
+        if (target === "dict" && items.some((k, i) => i % 2 === 0 && !hashable(k!))) return acts("hashes a key that is an object of the stream");
+        if (target !== "dict" && target !== "list" && target !== "plain") return inert;
+        if (op === OP.SETITEM) stack.length -= 2;
+        else popMark();
+        break;
+      }
+      case OP.ADDITEMS: {
+        const target = marks.length > 0 ? stack[fence() - 1] : undefined;
+        if (target === "object") return acts("hands items to an object's own add");
+        if (target !== "set" && target !== "plain") return inert;
+        if (!popMark()!.every(hashable)) return acts("hashes an item that is an object of the stream");
+        break;
+      }
+      default:
+        // EXT1/2/4 need an extension registry the standard loaders leave empty; NEXT_BUFFER and
+        // READONLY_BUFFER need out-of-band buffers they are not given; any other byte is no opcode.
+        return inert;
+    }
+  }
+  return { kind: "undecided" };
+}
+
+/** A tuple of the machine's larger or deeper than this counts as holding objects. */
+const TUPLE_ITEMS_LOOKED_AT = 64;
+
+function kindOf(v: Value, depth = 4): Kind {
+  if (v === null) return "none";
+  switch (typeof v) {
+    case "boolean":
+      return "bool";
+    case "number":
+    case "bigint":
+      return "number";
+    case "string":
+      return "str";
+  }
+  if (v === PLAIN_DATA) return "plain";
+  if (!isSym(v) || v === FORGOTTEN) return "object";
+  switch (v.t) {
+    case "bytes":
+    case "bigbytes":
+      return "bytes";
+    case "bigstr":
+      return "str";
+    case "tuple":
+      return depth > 0 && v.items.length <= TUPLE_ITEMS_LOOKED_AT && v.items.every((item) => hashable(kindOf(item, depth - 1))) ? "tuple" : "tuple of objects";
+    case "list":
+    case "dict":
+      return v.t;
+    case "set":
+      return v.frozen ? "frozenset" : "set";
+    default:
+      return "object";
+  }
+}
+
+/** Whether hashing a value of this kind runs only the builtin types' own hashes (or fails). */
+function hashable(k: Kind): boolean {
+  return k !== "object" && k !== "tuple of objects";
+}
+
+/** A tuple is an argument tuple whatever it holds, but hashing it hashes its items. */
+const isTuple = (k: Kind | undefined): boolean => k === "tuple" || k === "tuple of objects";
+
+/** A module or name find_class could import: identifiers joined by dots. */
+const IMPORTABLE = /^[\p{L}_][\p{L}\p{N}_]*(\.[\p{L}_][\p{L}\p{N}_]*)*$/u;
