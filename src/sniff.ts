@@ -69,8 +69,9 @@ export async function sniff(source: ByteSource, opts: SniffOptions): Promise<Sni
   // (P18): pickle.load or torch.load of the same bytes would run it.
   if (format !== "pickle" && format !== "pytorch-legacy" && format !== "unknown" && looksLikePickle(head, source.size)) alsoValidAs.push("pickle");
   // torch.load opens a file that is not a zip as a tar first (its oldest layout runs the tar's
-  // "pickle" member), and pickle.load runs what starts the file: one that is both is scanned as both.
-  if ((format === "pickle" || format === "pytorch-legacy") && isTarHeader(head)) alsoValidAs.push("tar");
+  // "pickle" member), whatever else the file reads as: an HDF5 file as the first member, a GGUF
+  // header as its name (red team round 24). A tar header is scanned as a tar too.
+  if (format !== "tar" && format !== "zip" && isTarHeader(head)) alsoValidAs.push("tar");
   // libhdf5 looks for its signature at every 512·2^n offset to the end of the file: past the sniff
   // read for a file of no other format, or one Keras opens as HDF5 by its name.
   if (format !== "keras-h5" && (HDF5_NAME.test(opts.name) || (format === "unknown" && opts.topLevel))) {

@@ -1,6 +1,6 @@
 /** The engine end to end on files built in the test: layouts, polyglots, names, limits, verdicts. */
 import assert from "node:assert/strict";
-import { mkdtemp, writeFile, rm, mkdir } from "node:fs/promises";
+import { mkdtemp, readFile, writeFile, rm, mkdir } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
@@ -58,6 +58,18 @@ test("the old PyTorch tar layout is recognised and its pickles scanned", async (
   // Its members are read as pickles by name, as torch.load reads them, whatever their content looks like.
   const opaque = await scanFile(await file("odd.tar", tar({ sys_info: BENIGN, pickle: Buffer.from("N.\x01\x02 trailing", "latin1"), storages: BENIGN })), "odd.tar");
   assert.ok(opaque.findings.some((f) => f.location.member === "pickle" && f.rule === "MG113"), JSON.stringify(opaque.findings));
+});
+
+test("a tar that reads as another format too is scanned as the tar torch.load opens (red team round 24: an HDF5 first member, a GGUF header as the first name)", async () => {
+  const h5 = await readFile(join(import.meta.dirname, "..", "..", "test", "fixtures", "keras-repo", "benign", "keras215_dense.h5"));
+  const layouts: [string, Record<string, Uint8Array>][] = [
+    ["keras-h5", { "weights.h5": h5, sys_info: BENIGN, pickle: MALICIOUS, storages: BENIGN, tensors: BENIGN }],
+    ["gguf", { "GGUF\x03\0\0\0": BENIGN, sys_info: BENIGN, pickle: MALICIOUS, storages: BENIGN, tensors: BENIGN }],
+  ];
+  for (const [format, members] of layouts) {
+    const r = await scanFile(await file(`${format}.pt`, tar(members)), `${format}.pt`);
+    assert.ok(r.findings.some((f) => f.rule === "MG100" && f.location.member?.endsWith("pickle")), `${format}: ${JSON.stringify(r.findings)}`);
+  }
 });
 
 test("a text opcode's number ends at a NUL, as CPython's C unpickler reads it: what follows a loose first line is judged, behind gzip too", async () => {
