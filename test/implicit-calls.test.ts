@@ -792,6 +792,23 @@ describe("a callback an allowlisted class is given but its entry does not descri
     assert.deepEqual((await built(path, global("builtins", "bool"))).filter((l) => /^MG10[179]/.test(l)), []);
   });
 
+  test("a carrier given to such a view by BUILD is judged as called: a partial, or torch's _PartialWrapper with its p and callable_args (red team round 22)", async () => {
+    const atlas = assemble(global("networkx.classes.coreviews", "FilterAtlas"), OP.EMPTY_TUPLE, OP.NEWOBJ);
+    const layer = global("torch.nn.modules.normalization", "LayerNorm");
+    const wrapper = (state: Buffer): Buffer =>
+      assemble(reduce(global("copyreg", "_reconstructor"), assemble(global("torch.ao.quantization.observer", "_PartialWrapper"), global("builtins", "object"), OP.NONE, OP.TUPLE3)), state, OP.BUILD);
+    const carriers: [string, Buffer][] = [
+      ["partial(LayerNorm)", reduce(global("functools", "partial"), assemble(layer, OP.TUPLE1))],
+      ["_PartialWrapper's p", wrapper(assemble(OP.EMPTY_DICT, str("p"), layer, OP.SETITEM, str("callable_args"), OP.EMPTY_DICT, OP.SETITEM))],
+      ["_PartialWrapper's callable_args", wrapper(assemble(OP.EMPTY_DICT, str("p"), global("builtins", "dict"), OP.SETITEM, str("callable_args"), OP.EMPTY_DICT, str("x"), layer, OP.SETITEM, OP.SETITEM))],
+    ];
+    for (const [what, carrier] of carriers) {
+      const state = assemble(OP.EMPTY_DICT, str("_atlas"), path, OP.SETITEM, str("NODE_OK"), carrier, OP.SETITEM);
+      const found = messages(await scan(assemble(OP.PROTO, 2, global("builtins", "list"), atlas, state, OP.BUILD, OP.TUPLE1, OP.REDUCE, OP.STOP)), "MG101");
+      assert.ok(found.some((m) => /calls torch\.nn\.modules\.normalization\.LayerNorm, a torch module class/.test(m)), `${what}: ${JSON.stringify(found)}`);
+    }
+  });
+
   test("the same classes stored as attributes by BUILD, alone or in a partial, are MG107: what calls the attribute passes values never seen", async () => {
     const atlas = assemble(global("networkx.classes.coreviews", "FilterAtlas"), OP.EMPTY_TUPLE, OP.NEWOBJ);
     for (const held of [tzfile, global("igraph", "Graph"), global("pyproj.crs.crs", "CRS"), reduce(global("functools", "partial"), assemble(tzfile, OP.TUPLE1))]) {

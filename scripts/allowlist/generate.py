@@ -145,9 +145,10 @@ curate("typing", "Any", "class", "typing marker; constructing raises TypeError",
 # consumer such as list() does at load): a red team handed them tzfile, bytearray and a torch layer.
 curate("networkx.classes.coreviews", "FilterAtlas", "class",
        "a filtered view of a graph's atlas: its iterator and lookups call NODE_OK (argument 1) on every key", calls=[1])
-curate("networkx.classes.coreviews", "FilterAdjacency FilterMultiInner FilterMultiAdjacency", "class",
-       "a filtered view of a graph's adjacency: its iterator and lookups call NODE_OK and EDGE_OK (arguments 1 and 2)",
-       calls=[1, 2])
+for _name, _view in (("FilterAdjacency", "a graph's adjacency"), ("FilterMultiAdjacency", "a multigraph's adjacency"),
+                     ("FilterMultiInner", "a multigraph's inner adjacency")):
+    curate("networkx.classes.coreviews", _name, "class",
+           f"a filtered view of {_view}: its iterator and lookups call NODE_OK and EDGE_OK (arguments 1 and 2)", calls=[1, 2])
 curate("nltk.collections", "LazyMap", "class",
        "a lazy map: iterating or indexing it calls its function (argument 0) on the items of the lists it is given", calls=[0])
 curate("datasets.utils.track", "TrackedIterableFromGenerator", "class",
@@ -511,6 +512,10 @@ curate("tokenizers.tools.visualizer", "EncodingVisualizer", "class",
 curate("torch.nn.modules.module", "_WrappedHook", "class",
        "wraps a module hook; calls it (argument 0, or the state's 'hook') when the hook fires", calls=[0],
        stateCalls=["hook"])
+curate("torch.ao.quantization.observer", "_PartialWrapper", "class",
+       "an observer factory (with_args): when called it calls its p (argument 0, or the state's 'p') and each "
+       "value of its state's callable_args, a partial in all but name (red team round 22)", calls=[0],
+       stateCalls=["p", "callable_args"])
 
 # Pillow's enums, which transformers' image processors keep (resample=PIL.Image.Resampling.BILINEAR): plain
 # IntEnums, called with a member's value. PIL.Image.Image is not listed: its __setstate__ allocates the size
@@ -719,7 +724,7 @@ curate("spacy.util", "_get_attr_unless_lookup", "function",
        "looks a string up in its lookup tables, else calls default_func (argument 0) on it: kept in partials among a "
        "Vocab's lex_attr_getters, called when a lexeme is made, never at load", notCalled=True)
 curate("spacy.strings", "StringStore", "class",
-       "spaCy's string interning table (Cython), built from the strings it is given; no file")
+       "spaCy's string interning table (Cython), built from the strings it is given; no file", explain=True)
 # statsmodels' fitted models keep their own methods: a fitted ETSModel its loglike (use_internal_loglike puts
 # it back in the instance), KernelReg its estimators (self.est), the zero-inflated models the hessian of
 # their inflation link (self._hessian_inflate); SciPy's legacy Rbf its kernel (self._function). Each

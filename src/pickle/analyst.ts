@@ -427,7 +427,12 @@ export class PickleAnalyst implements MachineObserver {
         this.report("MG107", `BUILD gives ${cls!.name} a state whose ${typeof slot === "number" ? `item ${slot}` : `"${slot}"`} cannot be read, so what it calls cannot be known`, { offset: at, evidence: describe(state) });
         continue;
       }
-      this.invoked(value, "call", cls!.name, target, state, target);
+      // A dict there holds callables called with no arguments (_PartialWrapper's callable_args).
+      const dict = isSym(value) && value.t === "dict" ? value : undefined;
+      if (dict && dict.kv.length / 2 < dict.n) {
+        this.report("MG107", `BUILD gives ${cls!.name} a "${slot}" of more callables than the scanner keeps, so what it calls cannot all be known`, { offset: at, evidence: describe(state) });
+      }
+      for (const callee of dict ? dict.kv.filter((_, i) => i % 2 === 1) : [value]) this.invoked(callee, "call", cls!.name, target, state, target);
       if (slot === 0) {
         const args = stateSlot(state, 1);
         const keywords = stateSlot(state, 2);
@@ -1041,8 +1046,8 @@ export class PickleAnalyst implements MachineObserver {
    * NODE_OK, LazyMap's function) may be given that callee by BUILD instead: a name its state holds
    * is judged as called, with the state as what it may be called on (a red team set NODE_OK to a
    * torch layer and bytearray, and the atlas's keys to 3e9), and so is a kept method (a pattern's
-   * match, a ReDoS). Other objects there are not: their own __call__ is the screen's to read, and
-   * networkx's pickled views hold filter objects.
+   * match, a ReDoS), and a carrier, which calls what it holds. Other objects there are not: their own
+   * __call__ is the screen's to read, and networkx's pickled views hold filter objects.
    */
   private stateCallbacks(target: Value, cls: AllowedClass | undefined, state: Value, at: number): void {
     if (!isSym(state) || !cls || cls.isClass || cls.entry?.kind !== "class" || cls.entry.calls === undefined || cls.entry.stateCalls !== undefined) return;
@@ -1052,7 +1057,9 @@ export class PickleAnalyst implements MachineObserver {
       for (let i = 1; i < part.kv.length; i += 2) {
         const v = part.kv[i];
         // A kept method or hint (re.compile(p).match, store-only) is judged too; it has no __call__ of its own to screen.
-        if (isSym(v) && (v.t === "global" || (v.t === "call" && this.excusedCalls.get(v)?.entry.notCalled))) this.invoked(v, "call", `${cls.name}, which calls what it holds,`, c, state);
+        // So is a carrier (a partial, _PartialWrapper), whose call is a call of what it holds (red team round 22).
+        const callee = isSym(v) && (v.t === "global" || (v.t === "call" && (this.excusedCalls.get(v)?.entry.notCalled || this.holds(v))));
+        if (callee) this.invoked(v, "call", `${cls.name}, which calls what it holds,`, c, state);
       }
     }
   }
