@@ -98,6 +98,21 @@ test("code named like a library that loading a model imports is high: Python sta
   assert.match(report.files.find((f) => f.path.endsWith("_loss.py"))!.findings[0]!.message, /takes the place of the _loss module/);
 });
 
+test("code named like an optional package the loaders probe for is high, and so is a Python 3.14 standard module (red team round 23)", async () => {
+  // transformers imports hqq.py, flash_attn.py, torchao.py… to read a version when the package has no
+  // metadata; sentence-transformers' fsspec tries 3.14's compression package. Each ran beside a working model.
+  const repo = join(dir, "probed_shadowing");
+  await mkdir(repo, { recursive: true });
+  await copyFile(join(REPOS, "benign_model", "model.safetensors"), join(repo, "model.safetensors"));
+  const planted = ["hqq.py", "flash_attn.py", "torchao.py", "kernels.py", "librosa.py", "soundfile.py", "torch_npu.py", "torch_mlu.py", "compression.py", "annotationlib.py"];
+  for (const name of planted) await writeFile(join(repo, name), "__version__ = '0.0.1'\n");
+  const report = await scanPaths([repo]);
+  for (const name of planted) {
+    const findings = report.files.find((f) => f.path.endsWith(`${sep}${name}`))!.findings.map((x) => `${x.rule}:${x.severity}`);
+    assert.deepEqual(findings, ["MG271:high"], name);
+  }
+});
+
 test("code named like any standard module a folder can replace is high, beyond those seen imported: __future__ (torch imports it lazily), sysconfig's _sysconfigdata_*", async () => {
   // A red team's folders: Python started there ran __future__.py at `import torch`, and the
   // _sysconfigdata_ module at `import keras`, each beside clean weights.
@@ -138,14 +153,14 @@ test("code named like any standard module a folder can replace is high, beyond t
   assert.equal((await scanPaths([repo])).verdict, "pass");
 });
 
-test("the standard library part of data/loader-modules.json covers Python 3.9 to 3.13, less what no folder replaces", async () => {
+test("the standard library part of data/loader-modules.json covers Python 3.9 to 3.14, less what no folder replaces", async () => {
   const data = JSON.parse(await readFile(join(import.meta.dirname, "..", "..", "data", "loader-modules.json"), "utf8")) as {
     stdlib: { pythons: { python: string }[]; modules: string[]; left_out: string[]; prefixes: string[] };
   };
-  assert.deepEqual(data.stdlib.pythons.map((p) => p.python.split(".").slice(0, 2).join(".")), ["3.9", "3.10", "3.11", "3.12", "3.13"]);
+  assert.deepEqual(data.stdlib.pythons.map((p) => p.python.split(".").slice(0, 2).join(".")), ["3.9", "3.10", "3.11", "3.12", "3.13", "3.14"]);
   const modules = new Set(data.stdlib.modules);
-  // 3.9 only (formatter, parser, symbol), 3.13 only (_pyrepl), Windows only (winreg), lazily imported ones.
-  for (const name of ["__future__", "formatter", "symbol", "_pyrepl", "winreg", "readline", "sysconfig", "json", "asyncio"]) assert.ok(modules.has(name), name);
+  // 3.9 only (formatter, parser, symbol), 3.13 on (_pyrepl), 3.14 (compression), Windows only (winreg), lazily imported ones.
+  for (const name of ["__future__", "formatter", "symbol", "_pyrepl", "compression", "winreg", "readline", "sysconfig", "json", "asyncio"]) assert.ok(modules.has(name), name);
   for (const name of ["os", "sys", "builtins", "site", "codecs", "io", "abc", "test"]) assert.ok(!modules.has(name), name);
   assert.ok(data.stdlib.left_out.includes("os"));
   assert.deepEqual(data.stdlib.prefixes, ["_sysconfigdata_"]);

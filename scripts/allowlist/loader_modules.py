@@ -18,6 +18,14 @@ which a folder's files can replace as well. --merge keeps the names of the file 
 interpreter and those the venv's interpreter has imported before it reads sys.path[0] (os, site,
 codecs…), which no folder can replace. The allowlist's own top-level names are always in.
 
+The file also holds "probed": the optional packages the loading libraries probe for by name without
+importing them first (transformers' `_is_package_available("hqq")`, `importlib.util.find_spec(...)`),
+read from their source in each --probe-venv (default: the --venv ones). When such a package has no
+installed metadata, transformers imports the module to read its version, so a `hqq.py` beside the
+model runs (red team round 23). --probed-only rewrites that part alone, adding its names to "modules":
+
+    python3 scripts/allowlist/loader_modules.py --probed-only --probe-venv /path/to/venv ...
+
 The file also holds "stdlib": every top-level module name of the standard library of the Pythons
 given with --stdlib-python (default: python3.9 … python3.13 on PATH; sys.stdlib_module_names, or for
 3.9, which lacks it, the standard library's folders read the way CPython builds that list), with
@@ -96,6 +104,48 @@ FORMAT_LOADERS = [
 ]
 
 
+# Libraries whose source is read for the optional packages they probe for (see "probed" above).
+PROBING_LIBRARIES = ["transformers", "diffusers", "sentence_transformers", "peft", "accelerate", "timm", "huggingface_hub",
+                     "datasets", "trl", "optimum", "lightning", "pytorch_lightning", "keras", "torch"]
+
+# Runs in the venv's python: argv = the libraries to read. Finds their folders without importing them.
+PROBES = r"""
+import importlib.util, json, os, re, sys
+PROBE = re.compile(r"(?:_is_package_available|is_package_available|find_spec)\(\s*[\"']([A-Za-z_][\w.]*)[\"']")
+found, read = set(), {}
+for lib in sys.argv[1:]:
+    spec = importlib.util.find_spec(lib)
+    if spec is None or not spec.submodule_search_locations:
+        continue
+    names = set()
+    for root in spec.submodule_search_locations:
+        for folder, _, files in os.walk(root):
+            for f in files:
+                if f.endswith(".py"):
+                    with open(os.path.join(folder, f), encoding="utf-8", errors="replace") as text:
+                        names.update(m.split(".")[0] for m in PROBE.findall(text.read()))
+    read[lib] = len(names)
+    found |= names
+print(json.dumps({"names": sorted(found), "libraries": read, "version": sys.version.split()[0]}))
+"""
+
+
+def probed_modules(venvs: list[str]) -> tuple[set[str], list[dict]]:
+    """The optional packages PROBING_LIBRARIES probe for by name, in each venv that has some of them."""
+    names: set[str] = set()
+    seen = []
+    for venv in venvs:
+        result = run(str(Path(venv) / "bin" / "python"), PROBES, PROBING_LIBRARIES, 300)
+        names.update(n for n in result["names"] if n.isidentifier() and not n.startswith("__"))
+        seen.append({"venv": venv, "python": result["version"], "libraries": result["libraries"]})
+        print(f"{venv}: {len(result['names'])} probed names from {', '.join(result['libraries'])}", file=sys.stderr)
+    return names, seen
+
+
+# Standard modules of Pythons newer than any on this machine's PATH (What's New): read when a
+# --stdlib-python of that version is given, listed here until then.
+NEWER_STDLIB = {"3.14": ["annotationlib", "compression", "_zstd", "_remote_debugging", "_hmac"]}
+
 # Runs in each --stdlib-python: its standard library's top-level module names, and what no folder can replace there.
 STDLIB = r"""
 import sys
@@ -152,6 +202,11 @@ def stdlib_modules(pythons: list[str]) -> dict:
     if not seen:
         raise RuntimeError("no Python to read a standard library from (--stdlib-python)")
     fixed = fixed or set()
+    read = {".".join(p["python"].split(".")[:2]) for p in seen}
+    for version, names in NEWER_STDLIB.items():
+        if version not in read:
+            modules.update(names)
+            seen.append({"python": version, "source": "NEWER_STDLIB in this script", "modules": len(names)})
     return {
         "pythons": seen,
         # Built in or imported before sys.path[0] is read, in every one of the Pythons: no folder replaces them.
@@ -185,7 +240,15 @@ def main() -> None:
     parser.add_argument("--merge", action="store_true", help="keep the modules and venvs data/loader-modules.json already lists")
     parser.add_argument("--stdlib-python", action="append", help="a Python whose standard library counts (repeatable; default: python3.9 … python3.13 on PATH)")
     parser.add_argument("--stdlib-only", action="store_true", help="rewrite the standard library part only, keeping the rest of data/loader-modules.json")
+    parser.add_argument("--probe-venv", action="append", help="a venv whose loading libraries' source is read for the packages they probe for (repeatable; default: the --venv ones)")
+    parser.add_argument("--probed-only", action="store_true", help="rewrite the probed part only (adding its names to the modules), keeping the rest")
     args = parser.parse_args()
+    if args.probed_only:
+        written = json.loads((DATA / "loader-modules.json").read_text())
+        names, seen = probed_modules(args.probe_venv or args.venv or DEFAULT_VENVS)
+        write({**written, "modules": sorted(set(written["modules"]) | names), "probed": {"venvs": seen, "modules": sorted(names)}})
+        print(f"{len(names)} probed modules written to data/loader-modules.json", file=sys.stderr)
+        return
     stdlib = stdlib_modules(args.stdlib_python or default_stdlib_pythons())
     if args.stdlib_only:
         written = json.loads((DATA / "loader-modules.json").read_text())
@@ -221,11 +284,13 @@ def main() -> None:
         modules |= set(written["modules"])
         venvs = written["venvs"] + venvs
     modules = sorted(modules)
+    probed, probe_venvs = probed_modules(args.probe_venv or args.venv or DEFAULT_VENVS)
     out = {
         "schema": "modelgate.loader-modules/v1",
         "generator": "python3 scripts/allowlist/loader_modules.py",
         "venvs": venvs,
-        "modules": modules,
+        "modules": sorted(set(modules) | probed),
+        "probed": {"venvs": probe_venvs, "modules": sorted(probed)},
         "stdlib": stdlib,
     }
     write(out)

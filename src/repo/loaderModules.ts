@@ -1,11 +1,12 @@
 /**
  * The top-level modules Python imports while the allowlisted libraries load a model: the
  * libraries themselves and what they import in turn (numbers, platform, threadpoolctl…), found by
- * scripts/allowlist/loader_modules.py in the venvs the allowlist comes from. Python started in a
+ * scripts/allowlist/loader_modules.py in the venvs the allowlist comes from, and the optional
+ * packages they probe for by name (transformers imports hqq.py to read its version). Python started in a
  * folder finds that folder's modules first (sys.path[0]), so a file or package of one of these names
  * at the top of a model folder runs in the library's place.
  *
- * The same file lists the standard library's top-level modules (Python 3.9 to 3.13), less those no
+ * The same file lists the standard library's top-level modules (Python 3.9 to 3.14), less those no
  * folder can replace (built in, or imported before sys.path[0] is read), and the prefix of sysconfig's
  * `_sysconfigdata_<abiflags>_<platform>_<multiarch>`. All of them count, not only those the tracer saw
  * imported: libraries import standard modules lazily, when a function first runs (torch and
