@@ -256,7 +256,8 @@ export function looksLikePickle(b: Buffer, size: number): boolean {
     if (shape) {
       const line = readLines(b, pos, 1);
       // A text string longer than the head (no line break in it; binary data has one within a few hundred bytes).
-      if (!line) return !whole && (ops >= 8 || op === OP.UNICODE || op === OP.STRING);
+      // CPython refuses a STRING operand that does not open with a quote: a FITS file's "SIMPLE  =" card is no pickle.
+      if (!line) return !whole && (ops >= 8 || op === OP.UNICODE || (op === OP.STRING && (b[pos] === 0x27 || b[pos] === 0x22)));
       if (!shape.test(NUL_ENDED.has(op) ? line[0]!.text.split("\0")[0]! : line[0]!.text)) return false;
       pos = line[0]!.end;
     } else if (FIXED[op] !== undefined) {

@@ -663,6 +663,18 @@ test("compressed layers are recognised as Python's readers take them: gzip with 
   assert.notEqual(await format(floats), "lzma");
 });
 
+test("a FITS file is not a pickle: its first card opens with S, protocol 0's STRING, without the quote CPython requires (a precision corpus)", async () => {
+  const { sniff } = await import("../src/sniff.js");
+  const card = (text: string): string => text.padEnd(80, " ");
+  const header = [card("SIMPLE  =                    T / conforms to FITS standard"), card("BITPIX  =                  -64"), card("NAXIS   =                    2"), card("NAXIS1  =                   30"), card("NAXIS2  =                   36"), card("END")].join("").padEnd(2880, " ");
+  // The header, then its data unit: more than a sniff reads.
+  const fits = Buffer.concat([Buffer.from(header, "latin1"), Buffer.alloc(8640)]);
+  assert.equal((await sniff(new BufferSource("image.fits", fits), { name: "image.fits", topLevel: true })).format, "unknown");
+  // A quoted STRING longer than the head still reads as a pickle.
+  const quoted = Buffer.concat([Buffer.from("S'", "latin1"), Buffer.alloc(5000, 0x61)]);
+  assert.equal((await sniff(new BufferSource("model", quoted), { name: "model", topLevel: true })).format, "pickle");
+});
+
 test("a pickle inside a layer is recognised whatever opcode it starts with and however loosely its text opcodes spell numbers, as Python reads it (a red team's SHORT_BINUNICODE start went unscanned)", async () => {
   const { sniff } = await import("../src/sniff.js");
   const format = async (bytes: Buffer) => (await sniff(new BufferSource("<decompressed>", bytes), { name: "<decompressed>", topLevel: false })).format;
