@@ -49,6 +49,8 @@ export const LIMITS = Object.freeze({
   pickleMaxDistinctGlobals: 10_000,
   /** Largest allocation an allowlisted call may ask for: bytearray(n), bytes(n) (CWE-789: memory exhaustion at load). */
   pickleMaxAllocation: 256 * 1024 * 1024,
+  /** Elements the classes a pickle calls with sizes may make at load, in all (torch layers, a sparse matrix's rows; CWE-789). */
+  pickleMaxSizedElements: 64 * 1024 * 1024,
   /** Items an allowlisted consumer may draw from a range at load (list(range(n)); CWE-400). */
   pickleMaxConsumedItems: 64 * 1024 * 1024,
   /**
@@ -65,6 +67,8 @@ export const LIMITS = Object.freeze({
   maxDepth: 8,
   /** Members of one archive (CWE-400). */
   maxMembers: 100_000,
+  /** Members scanned in all the layers of one top-level file: nested archives multiply maxMembers (CWE-400). */
+  maxMembersPerFile: 1_000_000,
   /** Total bytes decompressed for one top-level file (CWE-409: decompression bomb). */
   maxDecompressedBytes: 8 * 1024 * 1024 * 1024,
   /** Largest single decompressed layer held in memory (compressor output is analysed as one buffer). */

@@ -456,6 +456,18 @@ for _module, _kind, _names in [
 ]:
     curate(_module, _names, _kind, SIZED_WHY, explain=True, sizes=True)
 
+# Constructors that fill what their shape or index says (red team round 24): lil_matrix((2**28, 1)) makes 2**28
+# Python lists, Series(None, RangeIndex(0, 2**28)) 2**28 values. Pickles never call them (they reduce to
+# copyreg.__newobj__ and a state), so their sizes, and the lengths of the ranges they are given, are bounded.
+SPARSE_SIZED_WHY = "a sparse matrix or array called with a shape allocates by it (lil and dok a Python object per row or entry)"
+for _fmt in ("bsr", "coo", "csc", "csr", "dia", "dok", "lil"):
+    curate(f"scipy.sparse._{_fmt}", f"{_fmt}_array {_fmt}_matrix", "class", SPARSE_SIZED_WHY, explain=True, sizes=True)
+    curate("scipy.sparse._arrays", f"{_fmt}_array", "class", SPARSE_SIZED_WHY, explain=True, sizes=True)
+PANDAS_SIZED_WHY = "called with data and an index (a RangeIndex of N), it fills N values, or N times the columns"
+curate("pandas", "Series DataFrame", "class", PANDAS_SIZED_WHY, explain=True, sizes=True)
+curate("pandas.core.series", "Series", "class", PANDAS_SIZED_WHY, explain=True, sizes=True)
+curate("pandas.core.frame", "DataFrame", "class", PANDAS_SIZED_WHY, explain=True, sizes=True)
+
 # Reviewed over the screen: names the source screen rejects for code that loading does not reach.
 curate("transformers.training_args", "TrainingArguments", "class",
        "training_args.bin: loaded by __newobj__ and BUILD (a dataclass without __setstate__); a call runs "

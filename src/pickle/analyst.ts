@@ -647,9 +647,9 @@ export class PickleAnalyst implements MachineObserver {
   private sizedCall(name: string, args: readonly Value[], c: CallResult): void {
     const elements = sizedByArguments(args);
     this.sizedElements += elements;
-    if (elements > MAX_ALLOCATION) {
+    if (elements > MAX_SIZED_ELEMENTS) {
       this.report("MG109", `${name} is called with ${elements === Infinity ? "a size made at load time, which the scanner cannot bound" : `sizes of ${elements} elements`} at load time`, { offset: c.at, evidence: describe(c) });
-    } else if (this.sizedElements > MAX_ALLOCATION && !this.sizedTotalReported) {
+    } else if (this.sizedElements > MAX_SIZED_ELEMENTS && !this.sizedTotalReported) {
       this.sizedTotalReported = true;
       this.report("MG109", `the classes called with sizes at load time allocate ${this.sizedElements} elements in total (${name} passes the bound)`, { offset: c.at, evidence: describe(c) });
     }
@@ -1876,15 +1876,23 @@ function rangeLength(args: readonly Value[] | undefined): number | undefined {
   return Math.max(0, Math.ceil((stop - start) / step));
 }
 
-/** The length of `v` when it is a `range(...)` call (Infinity when its bounds are not constants), else undefined. */
+/** Types made from (start, stop, step) that yield that many items: Python's range and pandas' RangeIndex. */
+const RANGES: ReadonlySet<string> = new Set(["builtins.range", "pandas.RangeIndex", "pandas.core.indexes.range.RangeIndex"]);
+
+/** The length of `v` when it is a `range(...)` or `RangeIndex(...)` call (Infinity when its bounds are not constants), else undefined. */
 function rangeOf(v: Value | undefined): number | undefined {
   // Protocols 0 to 2 name it __builtin__.xrange, which Python 3 loads as builtins.range.
-  if (!isSym(v) || v.t !== "call" || !isSym(v.fn) || v.fn.t !== "global" || (v.fn.name !== "range" && v.fn.name !== "xrange")) return undefined;
-  if (importedName(v.fn) !== "builtins.range") return undefined;
+  if (!isSym(v) || v.t !== "call" || !isSym(v.fn) || v.fn.t !== "global" || (v.fn.name !== "range" && v.fn.name !== "xrange" && v.fn.name !== "RangeIndex")) return undefined;
+  if (!RANGES.has(importedName(v.fn))) return undefined;
   return rangeLength(positional(v)) ?? Infinity;
 }
 
 const MAX_ALLOCATION = LIMITS.pickleMaxAllocation;
+/**
+ * Elements the classes called with sizes may make in all (torch layers, `sizes` entries): each is
+ * written when made, and takes from 4 bytes (a float) to a Python object's 56 (a lil_matrix row).
+ */
+const MAX_SIZED_ELEMENTS = LIMITS.pickleMaxSizedElements;
 
 /** NumPy's array classes made from a shape as numpy.ndarray is (record and char arrays, under NumPy 1 and 2 names, and astropy's alias). */
 const SHAPED_ARRAYS: ReadonlySet<string> = new Set([
@@ -2057,7 +2065,7 @@ function outsizedNumber(v: Value | undefined): string | undefined {
 /** What a direct call of an allocating callable would allocate past the bound, as " allocates …", or undefined. */
 function allocationOf(name: string, args: readonly Value[]): string | undefined {
   if (RECONSTRUCTORS.has(name)) return shapeBomb(args[1]);
-  if (SHAPED_ARRAYS.has(name)) return shapeBomb(args[0]);
+  if (SHAPED_ARRAYS.has(name)) return shapeBomb(args[0]) ?? objectFill(args[0], args[1]);
   // Sizes one by one, or as one tuple (a torch.Size); data (a list, bytes) is not a size.
   if (SIZED_TORCH_TYPES.has(name)) return args.length === 1 ? shapeBomb(args[0]) : sizesBomb(args);
   if (FRACTIONS.has(name) || name === DECIMAL) {
@@ -2156,6 +2164,51 @@ function projFileIn(args: Value, depth = 2): string | undefined {
 /** A NumPy shape (an int or a tuple of ints) whose element count passes the allocation bound. */
 function shapeBomb(shape: Value | undefined): string | undefined {
   return sizesBomb(isSym(shape) && shape.t === "tuple" ? shape.items : [shape]);
+}
+
+/**
+ * An array of an object dtype is filled with None when it is made, every slot written, where other
+ * dtypes' memory stays untouched until used: its bytes are bounded, not its elements (red team round 24:
+ * a 62-byte pickle of an object-subarray dtype wrote 2 GB).
+ */
+function objectFill(shape: Value | undefined, dtype: Value | undefined): string | undefined {
+  const slots = objectSlots(dtype);
+  if (slots === 0) return undefined;
+  const dims = (isSym(shape) && shape.t === "tuple" ? shape.items : [shape]).map(sizeValue);
+  if (!dims.every((d): d is number => d !== undefined && d >= 0)) return undefined;
+  const bytes = dims.reduce((a, b) => a * b, 1) * slots * POINTER_BYTES;
+  return bytes > MAX_ALLOCATION ? ` with shape (${dims.join(", ")}) and ${slots} object${slots === 1 ? "" : "s"} per element fills ${bytes} bytes with None at load time` : undefined;
+}
+
+const POINTER_BYTES = 8;
+
+/** Python objects per element of a dtype given as NumPy takes one: "O", numpy.dtype("O"), (base, shape) subarrays, [(name, type), …] fields. */
+function objectSlots(dtype: Value | undefined, depth = 4): number {
+  if (typeof dtype === "string") return /^[<>|=]?O\d*$|^object$/.test(dtype) ? 1 : 0;
+  if (!isSym(dtype) || depth === 0) return 0;
+  if (dtype.t === "global") return importedName(dtype) === "builtins.object" ? 1 : 0;
+  if (dtype.t === "call" && isSym(dtype.fn) && dtype.fn.t === "global" && importedName(dtype.fn) === "numpy.dtype") return objectSlots(positional(dtype)?.[0], depth - 1);
+  // A subarray: (base, shape).
+  if (dtype.t === "tuple" && dtype.items.length === 2) return subarraySlots(dtype.items[0], dtype.items[1], depth - 1);
+  if (dtype.t === "list") {
+    // Fields: (name, type) or (name, type, shape).
+    let total = 0;
+    for (const field of dtype.items) {
+      if (!isSym(field) || field.t !== "tuple" || field.items.length < 2) continue;
+      const [, type, shape] = field.items;
+      total += shape === undefined ? objectSlots(type, depth - 1) : subarraySlots(type, shape, depth - 1);
+    }
+    return total;
+  }
+  return 0;
+}
+
+/** Python objects per element of a subarray of `shape` items of `base`. */
+function subarraySlots(base: Value | undefined, shape: Value | undefined, depth: number): number {
+  const slots = objectSlots(base, depth);
+  if (slots === 0) return 0;
+  const dims = (isSym(shape) && shape.t === "tuple" ? shape.items : [shape]).map(sizeValue);
+  return dims.every((d): d is number => d !== undefined && d >= 0) ? dims.reduce((a, b) => a * b, slots) : slots;
 }
 
 /** Sizes (ints, or int() of a literal) whose product passes the allocation bound, or one made by a call the scanner cannot evaluate. */
@@ -2281,8 +2334,9 @@ function carriedAllocation(u: NameUse, carried: Value, depth = 2): string | unde
  * values (`pandas.Interval(1, 10**18)`), so only those are held to this.
  */
 function sizedByArguments(args: readonly Value[]): number {
-  // A size may come alone (LayerNorm(2**33)) or as a shape (LayerNorm((2**16, 2**16))).
-  const sizes = args.flatMap((a) => (isSym(a) && (a.t === "tuple" || a.t === "list") ? a.items : [a])).map(sizeValue);
+  // A size may come alone (LayerNorm(2**33)) or as a shape (LayerNorm((2**16, 2**16))); an index or
+  // columns as a range (Series(None, RangeIndex(0, 2**28))) count their length.
+  const sizes = args.flatMap((a) => (isSym(a) && (a.t === "tuple" || a.t === "list") ? a.items : [a])).map((a) => rangeOf(a) ?? sizeValue(a));
   // A size made at load time (int("1000000000", 10)) may be anything.
   if (sizes.includes(UNKNOWN_SIZE)) return Infinity;
   return sizes.filter((n): n is number => n !== undefined && n > 0).reduce((a, b) => a * b, 1);
