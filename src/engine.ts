@@ -118,6 +118,7 @@ export async function scanTargets(paths: string[], options: Omit<ScanOptions, "f
       const fileNotes = notes.get(t.display) ?? [];
       let result: ScannedFile | undefined;
       if ("open" in t) result = await scanRemote(t, { notes: fileNotes, callables: options.callables });
+      else if (t.unscannable !== undefined) result = failedScan(t.display, t.unscannable);
       else {
         result = await options.cache?.get(t, fileNotes);
         if (!result) {

@@ -3,8 +3,8 @@
  * and of the local Hugging Face cache, and for each folder or repository the repository-level
  * findings (src/repo/checks.ts) keyed by the display path of the file they concern.
  */
-import { UsageError } from "./errors.js";
-import { readdirSync, realpathSync, statSync, type Stats } from "node:fs";
+import { errorText, UsageError } from "./errors.js";
+import { readdirSync, realpathSync, statSync, type Dirent, type Stats } from "node:fs";
 import { realpath, stat } from "node:fs/promises";
 import { isAbsolute, join, relative, sep } from "node:path";
 import type { ReportExtra } from "./formats/context.js";
@@ -27,6 +27,11 @@ export interface FileTarget {
   size: number;
   /** Set for cache files: which repository, commit and file they are. */
   origin?: FileOrigin;
+  /**
+   * Why a folder entry could not be scanned at all (a FIFO, a link that dangles or loops, a subfolder
+   * that cannot be listed): reported as a failed file, never dropped from the report (X1).
+   */
+  unscannable?: string;
 }
 
 /** A file read over HTTP. */
@@ -270,7 +275,15 @@ interface WalkAt {
  */
 function walk(at: WalkAt, targets: Targets): void {
   const { dir, realRoot, filter } = at;
-  const all = readdirSync(dir, { withFileTypes: true });
+  let all: Dirent[];
+  try {
+    all = readdirSync(dir, { withFileTypes: true });
+  } catch (err) {
+    // The scanned folder itself is the user's error; a subfolder is one entry that failed (a path over PATH_MAX, no permission).
+    if (at.rel === "") throw err;
+    targets.files.push({ path: dir, display: displayPath(dir), size: 0, unscannable: `the folder could not be listed (${errorText(err)}); nothing in it was scanned` });
+    return;
+  }
   all.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   // A folder's exclusions are recorded before its subfolders are walked (reports list them in that order).
   const entries = all.filter((e) => {
@@ -286,12 +299,16 @@ function walk(at: WalkAt, targets: Targets): void {
       continue;
     }
     let st: Stats | undefined;
+    let unscannable: string | undefined;
     if (e.isFile()) st = statSync(p);
     else if (e.isSymbolicLink()) {
       const real = realOrUndefined(p);
-      st = real !== undefined && isInside(realRoot, real) ? statSync(real, { throwIfNoEntry: false }) : undefined;
-    }
+      // A link out of the folder is the repository checks' (MG273); one that leads nowhere is a file not scanned.
+      if (real === undefined) unscannable = "a link that dangles or loops; what it should point to was not scanned";
+      else st = isInside(realRoot, real) ? statSync(real, { throwIfNoEntry: false }) : undefined;
+    } else unscannable = "not a regular file, a folder or a link (a FIFO, socket or device); it was not scanned";
     if (st?.isFile()) targets.files.push({ path: p, display: displayPath(p), size: st.size });
+    else if (unscannable !== undefined) targets.files.push({ path: p, display: displayPath(p), size: 0, unscannable });
   }
 }
 

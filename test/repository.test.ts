@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { copyFile, cp, mkdir, mkdtemp, readFile, rename, rm, symlink, truncate, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, relative, sep } from "node:path";
+import { spawnSync } from "node:child_process";
 import { after, before, test } from "node:test";
 import { scanPaths } from "../src/engine.js";
 import type { ScanReport } from "../src/types.js";
@@ -164,6 +165,33 @@ test("the standard library part of data/loader-modules.json covers Python 3.9 to
   for (const name of ["os", "sys", "builtins", "site", "codecs", "io", "abc", "test"]) assert.ok(!modules.has(name), name);
   assert.ok(data.stdlib.left_out.includes("os"));
   assert.deepEqual(data.stdlib.prefixes, ["_sysconfigdata_"]);
+});
+
+test("entries a folder scan cannot read are failed files, never dropped: a FIFO, links that dangle or loop, a subfolder past PATH_MAX (red team round 24)", async () => {
+  const repo = join(dir, "unscannable");
+  await mkdir(repo);
+  await writeFile(join(repo, "ok.pkl"), Buffer.from([0x80, 0x02, 0x4e, 0x2e]));
+  assert.equal(spawnSync("mkfifo", [join(repo, "weights.pkl")]).status, 0);
+  await symlink("nowhere.bin", join(repo, "dangling.bin"));
+  await symlink("loop2", join(repo, "loop1"));
+  await symlink("loop1", join(repo, "loop2"));
+  // 25 folders of 200-character names: a process reaches them one relative step at a time, readdir by path cannot.
+  const steps = 'const fs = require("node:fs"); process.chdir(process.argv[1]); for (const n of ["deep", ...Array(25).fill("d".repeat(200))]) { fs.mkdirSync(n); process.chdir(n); } fs.writeFileSync("evil.pkl", "x");';
+  const deep = spawnSync(process.execPath, ["-e", steps, repo]);
+  assert.equal(deep.status, 0, deep.stderr.toString());
+  let report: ScanReport;
+  try {
+    report = await scanPaths([repo]);
+  } finally {
+    // Node's rm cannot reach below PATH_MAX either; GNU rm walks down relatively.
+    spawnSync("rm", ["-rf", join(repo, "deep")]);
+  }
+  const failed = Object.fromEntries(report.files.filter((f) => f.error !== undefined).map((f) => [relative(repo, f.path).split(sep)[0], f.error]));
+  assert.match(failed["weights.pkl"] ?? "", /not a regular file, a folder or a link/);
+  for (const link of ["dangling.bin", "loop1", "loop2"]) assert.match(failed[link] ?? "", /a link that dangles or loops/, link);
+  assert.match(failed["deep"] ?? "", /the folder could not be listed \(.*ENAMETOOLONG.*\); nothing in it was scanned/);
+  assert.ok(report.files.some((f) => f.path.endsWith("ok.pkl") && f.error === undefined));
+  assert.notEqual(report.verdict, "pass");
 });
 
 test("a symlink out of the folder is reported on the link and its target is not read", async () => {

@@ -11,7 +11,7 @@
  * it resolves to, and every file is opened with O_NOFOLLOW so a link swapped in after the walk is
  * not read either.
  */
-import { lstatSync, readdirSync } from "node:fs";
+import { lstatSync, readdirSync, type Stats } from "node:fs";
 import { readlink, realpath, stat } from "node:fs/promises";
 import { basename, dirname, extname, join, resolve } from "node:path";
 import { DEFAULT_EXCLUSION } from "../exclusions.js";
@@ -327,10 +327,25 @@ async function collectFolderFacts(root: string, linkBase: string, excluded: NonN
   walk: while (pending.length > 0) {
     const dir = pending.pop()!;
     // Synchronous: a thread-pool round trip per lstat cost a folder of small files more than the calls.
-    for (const name of readdirSync(dir.abs).sort()) {
+    // A subfolder or entry that cannot be read (a path past PATH_MAX) is one unexamined entry, not the end of the checks.
+    let names: string[];
+    try {
+      names = readdirSync(dir.abs).sort();
+    } catch (err) {
+      if (dir.rel === "") throw err;
+      facts.unexamined.push({ rel: dir.rel, why: `"${dir.rel}" could not be listed (${errorText(err)}); it was not checked` });
+      continue;
+    }
+    for (const name of names) {
       const abs = join(dir.abs, name);
       const rel = dir.rel === "" ? name : `${dir.rel}/${name}`;
-      const st = lstatSync(abs);
+      let st: Stats;
+      try {
+        st = lstatSync(abs);
+      } catch (err) {
+        facts.unexamined.push({ rel, why: `"${rel}" could not be read (${errorText(err)}); it was not checked` });
+        continue;
+      }
       const by = excluded(rel, st.isDirectory(), st.isSymbolicLink());
       if (by !== undefined) {
         leftOut.push({ rel, by });
