@@ -436,6 +436,9 @@ describe("joblib: whether an array's bytes are an inline pickle is the dtype's h
     // An object's own method, handed items (APPEND on the wrapper the BUILD left on the stack), runs as surely.
     const appended = await scan(bytesWrapper(3, assemble(OP.NONE, OP.APPEND, OP.NONE, OP.POP, OP.STOP)));
     assertSome(messages(appended, "MG131"), /append or extend/);
+    // A STOP first, then a whole pickle: what pickle.load in a loop reads next (P8).
+    const second = assemble(OP.STOP, OP.PROTO, 2, global("posix", "system"), str("id"), OP.TUPLE1, OP.REDUCE, OP.STOP);
+    assertSome(messages(await scan(bytesWrapper(second.length, assemble(second, OP.NONE, OP.STOP))), "MG131"), /imports posix\.system/);
   });
 
   test("real array bytes read as opcodes fail before doing anything: no MG131", async () => {

@@ -6,7 +6,8 @@
  * undefined opcode, a stack too short, an operand cut off, an argument of the wrong type.
  *
  * This walks them as the C unpickler would, with the kinds of values only, from the machine's stack
- * and memo, until the load would fail or stop; it returns the first opcode that would import, call,
+ * and memo, until the load would fail (past a STOP, as a reader that loads again would go on, with
+ * a fresh stack and memo); it returns the first opcode that would import, call,
  * or hand a value to an object's own method (an append, a __setitem__, a __hash__). It never judges
  * what that would do: a wrapper whose bytes also read as such opcodes is an ambiguity in itself.
  */
@@ -34,7 +35,7 @@ export interface StackState {
 }
 
 export type CReading =
-  /** The load fails, or stops, before doing anything: the bytes are data to every loader. */
+  /** The load fails before doing anything, or ends with the bytes: they are data to every loader. */
   | { kind: "inert" }
   /** The opcode at `at` would do what `does` says. */
   | { kind: "acts"; at: number; does: string }
@@ -84,10 +85,13 @@ export function readAsOpcodes(bytes: Uint8Array, start: number, atEnd: boolean, 
     pos = end + 1;
     return text;
   };
+  // What the machine's memo holds, until a STOP ends the stream the wrapper is in.
+  let machineMemo = state.memo;
+  let machineMemoCount = state.memoCount;
   const memoGet = (key: number): Kind | undefined => {
     const own = memo.get(key);
     if (own !== undefined) return own;
-    const v = state.memo(key);
+    const v = machineMemo(key);
     return v === undefined ? undefined : kindOf(v);
   };
 
@@ -98,7 +102,14 @@ export function readAsOpcodes(bytes: Uint8Array, start: number, atEnd: boolean, 
     const acts = (does: string): CReading => ({ kind: "acts", at, does });
     switch (op) {
       case OP.STOP:
-        return inert;
+        // A reader that loads again from here (P8: pickle.load in a loop) starts a fresh stream: empty stack and memo.
+        stack.length = 0;
+        marks.length = 0;
+        memo.clear();
+        machineMemo = () => undefined;
+        machineMemoCount = 0;
+        if (pos >= bytes.length && atEnd) return inert;
+        break;
       case OP.MARK:
         marks.push(stack.length);
         break;
@@ -263,7 +274,7 @@ export function readAsOpcodes(bytes: Uint8Array, start: number, atEnd: boolean, 
       case OP.MEMOIZE: {
         const k = top();
         if (k === undefined) return inert;
-        memo.set(state.memoCount + [...memo.keys()].filter((key) => state.memo(key) === undefined).length, k);
+        memo.set(machineMemoCount + [...memo.keys()].filter((key) => machineMemo(key) === undefined).length, k);
         break;
       }
       case OP.GET:
