@@ -223,6 +223,8 @@ async function scanSourceFindings(source: ByteSource & ReadCounter, displayPath:
   try {
     const top = new LayerContext(file, undefined, basename(displayPath), 0);
     format = await scanContent(source, top);
+    const amplified = amplification(file.budget.decompressedBytes, source.size);
+    if (amplified) file.add("MG140", amplified, undefined, undefined, {});
   } catch (err) {
     file.add("MG160", `the scan failed: ${errorText(err)}`, undefined, undefined, {});
   }
@@ -230,6 +232,16 @@ async function scanSourceFindings(source: ByteSource & ReadCounter, displayPath:
   const result: ScannedFile = { path: displayPath, format: file.refined ?? format, size: source.size, findings, bytesRead: source.bytesRead };
   if (format === "unknown" && findings.length === 0) result.skipped = "content is not a recognised model format";
   return result;
+}
+
+/**
+ * Layers that each stay under the ratio bound can still inflate a small file to gigabytes (red team
+ * round 24: three deflated storages at 865:1, 3.3 GB from 3.6 MB, which torch.load allocates): the
+ * file's whole inflation is bounded against its size too. Undefined when it is not amplified.
+ */
+export function amplification(inflated: number, size: number): string | undefined {
+  if (inflated <= LIMITS.amplifiedBytes || inflated <= LIMITS.maxAmplification * Math.max(1, size)) return undefined;
+  return `its compressed layers inflate to ${inflated} bytes, ${Math.floor(inflated / Math.max(1, size))} times its own ${size}: loaders that inflate them allocate as much (a decompression bomb)`;
 }
 
 /** A link or folder that the repository checks reported but that is not a file the scan read. */

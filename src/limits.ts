@@ -77,6 +77,9 @@ export const LIMITS = Object.freeze({
   maxCompressionRatio: 1_000,
   /** Ratio checks start above this size, so tiny highly-compressible members do not trip them. */
   ratioCheckMinBytes: 16 * 1024 * 1024,
+  /** What a file's layers may inflate to in all past amplifiedBytes, in times its own size (CWE-409: bombs under the ratio bound). */
+  maxAmplification: 100,
+  amplifiedBytes: 1024 * 1024 * 1024,
   /** Bytes of a file read to sniff its format. */
   sniffBytes: 4096,
   /** Longest str/bytes constant decoded as a possible dormant pickle (P22); a longer one that looks encoded is a limit finding (CWE-400). */

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { gzipSync } from "node:zlib";
-import { scanFile, scanPaths, UsageError } from "../src/engine.js";
+import { amplification, scanFile, scanPaths, UsageError } from "../src/engine.js";
 import { OP, assemble, call1, global } from "./support/pickle.js";
 import { tar } from "./support/tar.js";
 
@@ -38,6 +38,15 @@ test("a checkpoint named .pth.tar (PyTorch's ImageNet example, timm) is a torch 
   assert.deepEqual(named.findings, []);
   const plain = await scanFile(await file("weights.tar", BENIGN), "weights.tar");
   assert.deepEqual(plain.findings.map((f) => [f.rule, f.severity]), [["MG130", "low"]]);
+});
+
+test("a file whose layers inflate past 1 GiB and 100 times its size is a bomb whatever ratio each layer kept (red team round 24: 3.3 GB from a 3.6 MB checkpoint)", () => {
+  const GiB = 1024 ** 3;
+  assert.match(amplification(3.3e9, 3.6e6) ?? "", /inflate to 3300000000 bytes, 916 times its own 3600000/);
+  // A gigabyte from 20 MB (50 times), or 900 MB from 1 MB (under a gigabyte): what real compressed models do.
+  assert.equal(amplification(GiB + 1, 20e6), undefined);
+  assert.equal(amplification(900e6, 1e6), undefined);
+  assert.equal(amplification(0, 0), undefined);
 });
 
 test("P12: a gzip of a tar of a pickle is unwrapped by content and the member chain is the location", async () => {
