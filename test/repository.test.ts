@@ -102,7 +102,8 @@ test("code named like a library that loading a model imports is high: Python sta
 test("code named like an optional package the loaders probe for is high, and so is a Python 3.14 standard module (red team round 23)", async () => {
   // transformers imports hqq.py, flash_attn.py, torchao.py… to read a version when the package has no
   // metadata; sentence-transformers' fsspec tries 3.14's compression package. Each ran beside a working model.
-  const repo = join(dir, "probed_shadowing");
+  const models = join(dir, "models");
+  const repo = join(models, "probed_shadowing");
   await mkdir(repo, { recursive: true });
   await copyFile(join(REPOS, "benign_model", "model.safetensors"), join(repo, "model.safetensors"));
   const planted = ["hqq.py", "flash_attn.py", "torchao.py", "kernels.py", "librosa.py", "soundfile.py", "torch_npu.py", "torch_mlu.py", "compression.py", "annotationlib.py"];
@@ -112,6 +113,15 @@ test("code named like an optional package the loaders probe for is high, and so 
     const findings = report.files.find((f) => f.path.endsWith(`${sep}${name}`))!.findings.map((x) => `${x.rule}:${x.severity}`);
     assert.deepEqual(findings, ["MG271:high"], name);
   }
+  // Scanned from the folder above, as a folder of model repositories is: hqq.py is beside its model's weights,
+  // where Python is started to load it. Code in a folder that holds no model stays low.
+  await mkdir(join(repo, "notes"));
+  await writeFile(join(repo, "notes", "hqq.py"), "__version__ = '0.0.1'\n");
+  const parent = await scanPaths([models]);
+  const severityOf = (end: string): string[] => parent.files.find((f) => f.path.endsWith(end))!.findings.map((x) => `${x.rule}:${x.severity}`);
+  assert.deepEqual(severityOf(join("probed_shadowing", "hqq.py")), ["MG271:high"]);
+  assert.match(parent.files.find((f) => f.path.endsWith(join("probed_shadowing", "hqq.py")))!.findings[0]!.message, /for Python started in "probed_shadowing"/);
+  assert.deepEqual(severityOf(join("notes", "hqq.py")), ["MG271:low"]);
 });
 
 test("code named like any standard module a folder can replace is high, beyond those seen imported: __future__ (torch imports it lazily), sysconfig's _sysconfigdata_*", async () => {

@@ -177,14 +177,15 @@ export function checkRepository(facts: RepoFacts, report: RepoReporter, callable
     });
   }
   for (const part of facts.unexamined) report("MG280", part.why, part.rel);
+  const models = modelFolders(facts.files);
   for (const rel of facts.linkedFolders) {
-    const why = shadowedLibrary(rel);
+    const why = shadowedLibrary(rel, models);
     if (why) report("MG271", `"${rel}" is a link to a folder Python can import as a package; ${why}`, rel, { severity: "high" });
   }
   const json = jsonOnce();
   const remoteModules = checkConfigs(facts.files, report, callables, contentChecks, json);
   const packages = torchPackageRoots(facts.files.map((f) => f.rel));
-  for (const file of facts.files) checkFileKind(file, remoteModules, packages, report);
+  for (const file of facts.files) checkFileKind(file, remoteModules, packages, models, report);
   checkPickleBesideSafetensors(facts.files, report);
   if (facts.leftOut !== undefined) checkLoadedPaths(facts, facts.leftOut, report, json);
 }
@@ -760,7 +761,7 @@ function judgeTarget(target: unknown, at: string, sink: FindingSink): void {
 }
 
 /** LFS pointers, executables, scripts and Python code, by content first and extension second. */
-function checkFileKind(file: RepoFile, remoteModules: ReadonlyMap<string, string>, packages: readonly string[], report: RepoReporter): void {
+function checkFileKind(file: RepoFile, remoteModules: ReadonlyMap<string, string>, packages: readonly string[], models: ReadonlySet<string>, report: RepoReporter): void {
   const ext = extname(file.rel).toLowerCase();
   if (isLfsPointer(file.head)) {
     report("MG275", `"${file.rel}" is a Git LFS pointer: the weights were not scanned (fetch the LFS object and scan again)`, file.rel, {
@@ -773,7 +774,7 @@ function checkFileKind(file: RepoFile, remoteModules: ReadonlyMap<string, string
     const reason =
       importedAs(stem, remoteModules) ??
       // Python 3 never imports .pyo files.
-      (ext === ".pyo" ? undefined : shadowedLibrary(stem)) ??
+      (ext === ".pyo" ? undefined : shadowedLibrary(stem, models)) ??
       importedByName(file.rel) ??
       (isPackagedModule(file.rel, packages) ? PACKAGED_MODULE_RISK : undefined) ??
       (remoteModules.size > 0 && REMOTE_CODE_MODULE.test(basename(stem)) ? "auto_map makes loaders import it (trust_remote_code)" : undefined);
@@ -790,7 +791,7 @@ function checkFileKind(file: RepoFile, remoteModules: ReadonlyMap<string, string
   const stem = dot > 0 ? file.rel.slice(0, file.rel.length - name.length + dot) : file.rel;
   // Python imports a native library by name too (numpy.cpython-311-x86_64-linux-gnu.so); a script it does not.
   const importable = content !== undefined && !content.startsWith("script");
-  const reason = importedAs(stem, remoteModules) ?? (importable ? shadowedLibrary(stem) : undefined);
+  const reason = importedAs(stem, remoteModules) ?? (importable ? shadowedLibrary(stem, models) : undefined);
   report("MG272", `"${file.rel}" is a ${kind}${reason ? `; ${reason}` : ""}`, file.rel, { evidence: kind, ...(reason && { severity: "high" }) });
 }
 
@@ -800,16 +801,30 @@ function importedAs(stem: string, remoteModules: ReadonlyMap<string, string>): s
 }
 
 /**
- * Why Python started in the scanned folder would import the module at `stem` (a path without
- * extension, or a linked folder) in place of one that loading the weights imports. That folder comes
- * first on sys.path (python -c, the REPL, a script beside it), so numpy.py, sklearn/__init__.py,
- * numbers.py (numpy imports it) or __future__.py (torch imports it lazily) there runs instead, before
- * any pickle global is even resolved.
+ * Why Python started in the scanned folder, or in a model's own folder inside it, would import the
+ * module at `stem` (a path without extension, or a linked folder) in place of one that loading the
+ * weights imports. That folder comes first on sys.path (python -c, the REPL, a script beside it), so
+ * numpy.py, sklearn/__init__.py, numbers.py (numpy imports it) or __future__.py (torch imports it
+ * lazily) there runs instead, before any pickle global is even resolved. A scan of a folder of model
+ * repositories reaches each one's hqq.py a level down (red team round 23).
  */
-function shadowedLibrary(stem: string): string | undefined {
-  const top = stem.endsWith("/__init__") ? stem.slice(0, -"/__init__".length) : stem;
-  const what = top.includes("/") ? undefined : shadowedModule(top);
-  return what && `it takes the place of ${what}, for Python started in this folder`;
+function shadowedLibrary(stem: string, models: ReadonlySet<string>): string | undefined {
+  const path = stem.endsWith("/__init__") ? stem.slice(0, -"/__init__".length) : stem;
+  const slash = path.lastIndexOf("/");
+  const folder = slash < 0 ? "" : path.slice(0, slash);
+  if (folder !== "" && !models.has(folder)) return undefined;
+  const what = shadowedModule(path.slice(slash + 1));
+  return what && `it takes the place of ${what}, for Python started in ${folder === "" ? "this folder" : `"${folder}"`}`;
+}
+
+/** A model's files: its config, and weights by the names loaders give them. */
+const MODEL_FILE = /^config\.json$|\.(safetensors|bin|pt|pth|ckpt|pkl|pickle|joblib|gguf|onnx|h5|keras|npz|npy|tflite|msgpack)$/i;
+
+/** The folders below the scanned one that hold a model (where someone may start Python to load it). */
+function modelFolders(files: readonly RepoFile[]): ReadonlySet<string> {
+  const folders = new Set<string>();
+  for (const f of files) if (MODEL_FILE.test(basename(f.rel))) folders.add(dirname(f.rel));
+  return folders;
 }
 
 /** A pickle weight file in a folder that also has safetensors weights. */
