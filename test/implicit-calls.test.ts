@@ -441,6 +441,20 @@ describe("joblib: whether an array's bytes are an inline pickle is the dtype's h
     assertSome(messages(await scan(bytesWrapper(second.length, assemble(second, OP.NONE, OP.STOP))), "MG131"), /imports posix\.system/);
   });
 
+  test("the C reading types values as CPython does: Python 2 strings are str, a memo placeholder may be any str (red team round 25)", async () => {
+    // SHORT_BINSTRING operands: pickle.load, torch.load and numpy.load decode them to str for STACK_GLOBAL.
+    const binstring = assemble(OP.POP, OP.SHORT_BINSTRING, 5, "posix", OP.SHORT_BINSTRING, 6, "system", OP.STACK_GLOBAL, str("id"), OP.TUPLE1, OP.REDUCE, OP.POP);
+    assertSome(messages(await scan(bytesWrapper(binstring.length, assemble(binstring, OP.STOP))), "MG131"), /imports a name given as two strings/);
+    // A name memoized past the memo's retention bound is kept as a placeholder, which may be the dotted name protocol 4 resolves.
+    const n = LIMITS.pickleMemoRetainAll + 10;
+    const name = `path.${"os.path.".repeat(40)}os.system`;
+    const fill = assemble(OP.NONE, Buffer.alloc(n, OP.MEMOIZE), OP.POP, OP.BINUNICODE, u32(name.length), name, OP.MEMOIZE, OP.POP);
+    const fetch = assemble(OP.POP, str("os"), OP.LONG_BINGET, u32(n), OP.STACK_GLOBAL, str("id"), OP.TUPLE1, OP.REDUCE, OP.POP);
+    const state = assemble(OP.EMPTY_DICT, OP.MARK, str("shape"), OP.BININT1, fetch.length, OP.TUPLE1, str("dtype"), dtype("u1"), str("order"), str("C"), OP.SETITEMS);
+    const placeholder = assemble(OP.PROTO, 4, fill, global("joblib.numpy_pickle", "NumpyArrayWrapper"), OP.EMPTY_TUPLE, OP.NEWOBJ, state, OP.BUILD, fetch, OP.STOP);
+    assertSome(messages(await scan(placeholder), "MG131"), /imports a name given as two strings/);
+  });
+
   test("real array bytes read as opcodes fail before doing anything: no MG131", async () => {
     const arrays = [
       Buffer.from(new Float64Array([1.5, -2.25, 3e10, 0.1]).buffer),

@@ -171,7 +171,8 @@ export function readAsOpcodes(bytes: Uint8Array, start: number, atEnd: boolean, 
         const text = line();
         if (text === undefined) return short;
         if (!quotedLine(text)) return inert;
-        stack.push("bytes");
+        // Python 2's strings: decoded to str with the loader's encoding (ASCII, torch's UTF-8), bytes only with encoding="bytes".
+        stack.push("str");
         break;
       }
       case OP.UNICODE:
@@ -193,12 +194,12 @@ export function readAsOpcodes(bytes: Uint8Array, start: number, atEnd: boolean, 
       case OP.SHORT_BINSTRING:
       case OP.SHORT_BINBYTES:
         if (!skip(1)) return short;
-        stack.push("bytes");
+        stack.push(op === OP.SHORT_BINSTRING ? "str" : "bytes");
         break;
       case OP.BINSTRING:
       case OP.BINBYTES:
         if (!skip(4)) return short;
-        stack.push("bytes");
+        stack.push(op === OP.BINSTRING ? "str" : "bytes");
         break;
       case OP.BINBYTES8:
         if (!skip(8)) return short;
@@ -321,16 +322,16 @@ export function readAsOpcodes(bytes: Uint8Array, start: number, atEnd: boolean, 
         return acts(`imports ${module}.${name}`);
       }
       case OP.STACK_GLOBAL:
-        if (top() !== "str" || top(1) !== "str") return inert;
+        if (!mayBeStr(top()) || !mayBeStr(top(1))) return inert;
         return acts("imports a name given as two strings");
       case OP.REDUCE:
-        if (!isTuple(top()) || top(1) !== "object") return inert;
+        if (!mayBeTuple(top()) || top(1) !== "object") return inert;
         return acts("calls an object of the stream (REDUCE)");
       case OP.NEWOBJ:
-        if (!isTuple(top()) || top(1) !== "object") return inert;
+        if (!mayBeTuple(top()) || top(1) !== "object") return inert;
         return acts("constructs an object of the stream (NEWOBJ)");
       case OP.NEWOBJ_EX:
-        if (top() !== "dict" || !isTuple(top(1)) || top(2) !== "object") return inert;
+        if (!mayBeDict(top()) || !mayBeTuple(top(1)) || top(2) !== "object") return inert;
         return acts("constructs an object of the stream (NEWOBJ_EX)");
       case OP.OBJ: {
         const items = popMark();
@@ -416,8 +417,13 @@ function hashable(k: Kind): boolean {
   return k !== "object" && k !== "tuple of objects";
 }
 
-/** A tuple is an argument tuple whatever it holds, but hashing it hashes its items. */
-const isTuple = (k: Kind | undefined): boolean => k === "tuple" || k === "tuple of objects";
+/**
+ * What a value may be to an opcode that requires a type: "plain" (a memo placeholder) may be any plain
+ * str, tuple or dict, and "object" (a call's result) anything at all. Only a callable must be an object.
+ */
+const mayBeStr = (k: Kind | undefined): boolean => k === "str" || k === "plain" || k === "object";
+const mayBeTuple = (k: Kind | undefined): boolean => k === "tuple" || k === "tuple of objects" || k === "plain" || k === "object";
+const mayBeDict = (k: Kind | undefined): boolean => k === "dict" || k === "plain" || k === "object";
 
 /** A module or name find_class could import: identifiers joined by dots. */
 const IMPORTABLE = /^[\p{L}_][\p{L}\p{N}_]*(\.[\p{L}_][\p{L}\p{N}_]*)*$/u;
