@@ -243,6 +243,17 @@ describe("streams", () => {
   });
 });
 
+describe("memo keys", () => {
+  test("a memo key far past the memo's count is MG109: CPython grows its memo array to twice the key (red team round 25: 4 GB from 9 bytes)", async () => {
+    for (const put of [assemble(OP.LONG_BINPUT, u32(2 ** 28)), Buffer.from(`p${2 ** 28}\n`, "latin1")]) {
+      const ctx = await scan(assemble(OP.PROTO, 2, OP.NONE, put, OP.STOP));
+      assert.ok(ctx.reports.some((r) => r.rule === "MG109" && /memo key 268435456: .* 4294967296 bytes/.test(r.message)), JSON.stringify(ctx.reports));
+    }
+    // Keys as picklers write them, and a far key under the bound, pass.
+    assert.deepEqual((await scan(assemble(OP.PROTO, 2, OP.NONE, OP.LONG_BINPUT, u32(2 ** 20), OP.STOP))).rules(), []);
+  });
+});
+
 describe("large memos", () => {
   /** PROTO 4, then `n` memoized Nones, so later entries fall past LIMITS.pickleMemoRetainAll. */
   function bigMemo(n: number): Buffer {

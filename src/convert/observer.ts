@@ -98,7 +98,7 @@ class RebuildObserver implements MachineObserver {
   }
 
   onIssue(kind: IssueKind, message: string, at: number): void {
-    throw new ConvertInputError(`the pickle is ${kind === "limit" ? "beyond a limit" : kind}: ${message} (${this.at(at)})`);
+    throw new ConvertInputError(`the pickle is ${kind === "limit" ? "beyond a limit" : kind === "allocation" ? "an allocation bomb" : kind}: ${message} (${this.at(at)})`);
   }
 
   onSetItems(target: Sym, kv: readonly Value[], from: number, to: number): void {

@@ -96,6 +96,7 @@ const ISSUE_RULE: Record<IssueKind, RuleId> = {
   limit: "MG111",
   malformed: "MG112",
   ambiguous: "MG131",
+  allocation: "MG109",
 };
 
 const USE_RANK: Record<Use, number> = { import: 0, construct: 1, call: 2 };

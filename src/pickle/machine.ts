@@ -48,6 +48,8 @@ import {
 
 // Bounds read on every opcode, hoisted out of the frozen LIMITS object.
 const MAX_STACK = LIMITS.pickleMaxStack;
+/** Memo keys past this, far from the memo's count, make CPython allocate 16 bytes a key (256 MiB here). */
+const MEMO_KEY_ALLOCATION = 1 << 24;
 const MAX_MEMO = LIMITS.pickleMaxMemo;
 const MAX_OPCODES = LIMITS.pickleMaxOpcodes;
 /**
@@ -80,7 +82,7 @@ export function nameLike(s: string): boolean {
 }
 
 /** How a stream can go wrong; each kind maps to one rule in the classifier. */
-export type IssueKind = "broken" | "limit" | "malformed" | "ambiguous";
+export type IssueKind = "broken" | "limit" | "malformed" | "ambiguous" | "allocation";
 
 /** What the observer asks the machine to do after a BUILD (joblib stores raw array bytes inline). */
 export type BuildDirective =
@@ -200,6 +202,8 @@ export class Machine {
   private opcodes = 0;
   private effects = 0;
   private ambiguityReported = false;
+  /** A memo key far past the memo's count was reported (once per stream). */
+  private memoKeyReported = false;
   /** checkCReading found array bytes that read as a program (reported once per stream). */
   private cReadingReported = false;
   /** Some dict or object was given an item named like a method APPEND(S) or ADDITEMS looks up (see noteMethodKeys). */
@@ -760,6 +764,11 @@ export class Machine {
     const v = this.stack[this.sp - 1]!;
     const count = this.memo.count;
     if (count >= MAX_MEMO && this.memo.get(key) === undefined) throw new StreamBreak("limit", `memo larger than ${MAX_MEMO} entries`, at);
+    // CPython's C unpickler keeps its memo in an array it grows to twice the largest key: LONG_BINPUT 2**28 is 4 GB, in 9 bytes.
+    if (key > MEMO_KEY_ALLOCATION && key > 2 * count && !this.memoKeyReported) {
+      this.memoKeyReported = true;
+      this.observer.onIssue("allocation", `memo key ${key}: CPython's unpickler grows its memo array to twice the largest key, ${key * 16} bytes at load`, at);
+    }
     if (!this.memo.set(key, count < this.retainAll ? v : this.compacted(v, key))) {
       throw new StreamBreak("limit", `more than ${LIMITS.pickleMaxScatteredMemoKeys} memo keys far from the others`, at);
     }
