@@ -455,6 +455,19 @@ describe("joblib: whether an array's bytes are an inline pickle is the dtype's h
     assertSome(messages(await scan(placeholder), "MG131"), /imports a name given as two strings/);
   });
 
+  test("an inline array pickle is also read as other loaders run it, in the outer unpickler: its MEMOIZE keys and GETs mean outer values (red team round 25)", async () => {
+    // The outer stream memoizes 'os' and 'system' at 0 and 1; the inline one memoizes 'builtins' and 'list', which
+    // joblib's fresh unpickler stores at 0 and 1 too, but pickle.load at 2 and 3: its BINGET 0 and 1 are os.system.
+    const outer = assemble(str("os"), OP.MEMOIZE, str("system"), OP.MEMOIZE, OP.TUPLE2, OP.POP);
+    const state = assemble(OP.EMPTY_DICT, OP.MARK, str("shape"), OP.BININT1, 1, OP.TUPLE1, str("dtype"), dtype("O8"), str("order"), str("C"), OP.SETITEMS);
+    const wrapper = assemble(global("joblib.numpy_pickle", "NumpyArrayWrapper"), OP.EMPTY_TUPLE, OP.NEWOBJ, state, OP.BUILD);
+    const inline = assemble(OP.PROTO, 4, str("builtins"), OP.MEMOIZE, str("list"), OP.MEMOIZE, OP.POP, OP.POP, OP.BINGET, 0, OP.BINGET, 1, OP.STACK_GLOBAL, str("id"), OP.TUPLE1, OP.REDUCE, OP.STOP);
+    const ctx = await scan(assemble(OP.PROTO, 4, outer, wrapper, inline, OP.POP, OP.NONE, OP.STOP));
+    assertSome(messages(ctx, "MG100"), /as pickle\.load, torch\.load and numpy\.load read an inline array pickle .*posix\.system|os\.system/);
+    // Read with its own memo, as joblib reads it, the same inline pickle calls list(): nothing else is reported.
+    assert.deepEqual(ctx.rules().filter((r) => r !== "MG100"), [], JSON.stringify(ctx.reports));
+  });
+
   test("real array bytes read as opcodes fail before doing anything: no MG131", async () => {
     const arrays = [
       Buffer.from(new Float64Array([1.5, -2.25, 3e10, 0.1]).buffer),

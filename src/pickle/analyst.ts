@@ -8,7 +8,7 @@ import { LIMITS } from "../limits.js";
 import { allowEntry, covers, type AllowEntry } from "../rules/allowlist.js";
 import { TENSOR_REBUILDERS } from "../rules/callables.js";
 import type { ReportExtra } from "../formats/context.js";
-import type { RuleId } from "../rules/catalogue.js";
+import { ruleInfo, type RuleId } from "../rules/catalogue.js";
 import type { BuildDirective, IssueKind, MachineObserver, StreamOutcome } from "./machine.js";
 import { importedName, judge, qualified, type JudgeOptions, type Judgement } from "./judge.js";
 import { joblibDirective, isJoblibWrapper } from "./joblib.js";
@@ -457,6 +457,20 @@ export class PickleAnalyst implements MachineObserver {
   /** reachesForgotten, walked only once a machine has dropped a memo value (nothing holds FORGOTTEN before). */
   private reachesDropped(v: Value): boolean {
     return this.forgetting && reachesForgotten(v);
+  }
+
+  /**
+   * A second reading of an inline array pickle as pickle.load, torch.load and numpy.load run it, in
+   * the outer unpickler: its GETs fetch outer values, so a legitimate one reads as nonsense there
+   * (names from the outer stream's strings, classes it cannot tell, calls of its objects), and only a
+   * critical denied callable imported or called in that reading is reported.
+   */
+  inlineReading(): { observer: MachineObserver; done(): void } {
+    const reading = new PickleAnalyst((rule, message, extra) => {
+      if (rule === "MG100" && (extra?.severity ?? ruleInfo(rule).severity) === "critical") this.report(rule, `as pickle.load, torch.load and numpy.load read an inline array pickle (in the outer stream's unpickler and memo): ${message}`, extra);
+    }, this.judging);
+    reading.beginStream("sure");
+    return { observer: reading, done: () => reading.flush() };
   }
 
   onIssue(kind: IssueKind, message: string, at: number): void {

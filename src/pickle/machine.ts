@@ -8,7 +8,7 @@ import { LIMITS } from "../limits.js";
 import { OP, HIGHEST_PROTOCOL, OPERAND_BYTES, opName } from "./opcodes.js";
 import { INT_MAX_STR_DIGITS, floatLine, intLine, longLine, memoKeyLine, outsizedIntegerLine, parseIntLiteral, quotedLine, tooManyDigits, unescapePy } from "./literals.js";
 import { NeedMore, Operands, StreamBreak, utf8 } from "./operands.js";
-import { Memo } from "./memo.js";
+import { Memo, OverlayMemo } from "./memo.js";
 import { readAsOpcodes, type StackState } from "./cReading.js";
 import { MIN_CONSTANT, type ConstantLog } from "./constants.js";
 import { FloodWatch } from "./collisions.js";
@@ -107,6 +107,11 @@ export interface MachineObserver {
    */
   onPersistentId(ref: PersistentRef): Value | undefined;
   onIssue(kind: IssueKind, message: string, at: number): void;
+  /**
+   * An observer for a second reading of an inline array pickle, as pickle.load, torch.load and
+   * numpy.load run its bytes (in the outer stream's unpickler, its memo and all); `done` once it ends.
+   */
+  inlineReading?(): { observer: MachineObserver; done(): void };
   /** The memo put FORGOTTEN in place of a value: until this is called, no value holds FORGOTTEN. */
   onForget?(): void;
   /** SETITEM(S) on something other than a dict (an OrderedDict() call result): `kv[from…to)`, valid only during the call. */
@@ -159,6 +164,8 @@ export interface MachineOptions {
   memoBudget?: number;
   /** Notes str and bytes constants for dormant second stages (P22). */
   constants?: ConstantLog;
+  /** The memo to start from (an inline array pickle read as other loaders run it: OverlayMemo). */
+  memo?: Memo;
 }
 
 export interface StreamOutcome {
@@ -197,7 +204,7 @@ export class Machine {
   private floor = 0;
   /** The floors of the enclosing MARKs, innermost last. */
   private readonly marks: number[] = [];
-  private readonly memo = new Memo();
+  private readonly memo: Memo;
   private frameEnd = -1;
   private opcodes = 0;
   private effects = 0;
@@ -228,6 +235,7 @@ export class Machine {
     options: MachineOptions = {},
   ) {
     this.ops = new Operands(r, options.constants);
+    this.memo = options.memo ?? new Memo();
     this.constants = options.constants;
     this.options = options;
     this.sample = options.keepAll ? Infinity : SAMPLE;
@@ -971,16 +979,28 @@ export class Machine {
   private async afterBuild(d: BuildDirective, at: number): Promise<void> {
     if (d === undefined) return;
     const r = this.r;
-    if ("nestedPickle" in d) {
-      if (this.nesting >= LIMITS.maxDepth) throw new StreamBreak("limit", "inline pickles nested too deeply", at);
-      this.frameEnd = -1;
-      const inner = await new Machine(r, this.observer, this.nesting + 1, this.options).run();
-      if (!inner.stopped) throw new StreamBreak("broken", "inline array pickle did not reach STOP", at);
-      return;
-    }
     // joblib's unpickler buffers a whole FRAME and reads the array from the file after it, then runs
     // the rest of the frame; every other loader reads on from here. joblib ends the frame before an array.
     if (this.frameEnd > r.pos) this.ambiguous(`joblib's array wrapper is built ${this.frameEnd - r.pos} bytes before the end of its FRAME: joblib reads the array after the frame and runs the rest of it, other loaders read on from the BUILD`, at);
+    if ("nestedPickle" in d) {
+      if (this.nesting >= LIMITS.maxDepth) throw new StreamBreak("limit", "inline pickles nested too deeply", at);
+      this.frameEnd = -1;
+      const start = r.pos;
+      // joblib reads the inline pickle with an unpickler of its own: a fresh stack and memo.
+      const inner = await new Machine(r, this.observer, this.nesting + 1, this.options).run();
+      if (!inner.stopped) throw new StreamBreak("broken", "inline array pickle did not reach STOP", at);
+      // Other loaders run the same bytes with the outer memo, where its MEMOIZE keys and GETs mean
+      // other values (red team round 25: 'os' and 'system' fetched where joblib reads 'builtins', 'list').
+      const again = this.observer.inlineReading?.();
+      if (again) {
+        const end = r.pos;
+        r.seek(start);
+        await new Machine(r, again.observer, this.nesting + 1, { ...this.options, constants: undefined, memo: new OverlayMemo(this.memo) }).run();
+        again.done();
+        r.seek(end);
+      }
+      return;
+    }
     await this.checkCReading(at);
     let skip = d.skip;
     if (d.alignmentPadding) {

@@ -139,3 +139,29 @@ function expanded(page: PlaceholderPage): (Value | undefined)[] {
   for (let i = 0; i < PAGE_SIZE; i++) out[i] = decoded(page.codes[i]!);
   return out;
 }
+
+/**
+ * A memo that reads through to another and keeps its own stores, counting as CPython's one memo
+ * would: the second reading of an inline array pickle, whose bytes a loader other than joblib runs
+ * in the outer stream's unpickler (see Machine.afterBuild).
+ */
+export class OverlayMemo extends Memo {
+  constructor(private readonly base: Memo) {
+    super();
+    this.count = base.count;
+  }
+
+  override get(key: number): Value | undefined {
+    const own = super.get(key);
+    return own !== undefined ? own : this.base.get(key);
+  }
+
+  override set(key: number, v: Value): boolean {
+    // Storing over a key the base holds replaces an entry: the memo does not grow.
+    const replaces = super.get(key) === undefined && this.base.get(key) !== undefined;
+    if (!super.set(key, v)) return false;
+    if (replaces) this.count--;
+    return true;
+  }
+}
+
