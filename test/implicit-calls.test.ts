@@ -837,6 +837,11 @@ describe("a callback an allowlisted class is given but its entry does not descri
       const found = messages(await scan(assemble(OP.PROTO, 2, global("builtins", "list"), atlas, state, OP.BUILD, OP.TUPLE1, OP.REDUCE, OP.STOP)), "MG101");
       assert.ok(found.some((m) => /calls torch\.nn\.modules\.normalization\.LayerNorm, a torch module class/.test(m)), `${what}: ${JSON.stringify(found)}`);
     }
+    // A torch module calls its forward, which BUILD can plant on an instance (red team round 25): a carrier too.
+    const module = assemble(reduce(global("copyreg", "_reconstructor"), assemble(global("torch.nn.modules.module", "Module"), global("builtins", "object"), OP.NONE, OP.TUPLE3)), OP.EMPTY_DICT, str("forward"), global("sklearn.feature_selection._mutual_info", "mutual_info_regression"), OP.SETITEM, OP.BUILD);
+    const state = assemble(OP.EMPTY_DICT, str("_atlas"), path, OP.SETITEM, str("NODE_OK"), module, OP.SETITEM);
+    const ctx = await scan(assemble(OP.PROTO, 2, global("builtins", "list"), atlas, state, OP.BUILD, OP.TUPLE1, OP.REDUCE, OP.STOP));
+    assertSome(messages(ctx, "MG107"), /FilterAtlas, which calls what it holds, calls a value produced at load time: .*torch\.nn\.modules\.module\.Module/, "the module is called");
   });
 
   test("the same classes stored as attributes by BUILD, alone or in a partial, are MG107: what calls the attribute passes values never seen", async () => {

@@ -42,6 +42,7 @@ import {
   type Opaque,
   type PersistentRef,
   type Sym,
+  type Tuple,
   type Value,
 } from "./values.js";
 
@@ -420,7 +421,7 @@ export class PickleAnalyst implements MachineObserver {
 
   /** BUILD on an object an allowlisted class made, whose `__setstate__` keeps a callable from the state (functools.partial). */
   private stateCalls(target: Value, cls: AllowedClass | undefined, state: Value, at: number): void {
-    const calls = cls && !cls.isClass ? cls.entry?.stateCalls : undefined;
+    const calls = cls && !cls.isClass ? stateCallsOf(cls.entry) : undefined;
     if (!calls || !isSym(target) || target.t !== "call") return;
     for (const slot of calls) {
       const value = stateSlot(state, slot);
@@ -1467,7 +1468,7 @@ export class PickleAnalyst implements MachineObserver {
   /** Whether an object is a carrier that calls what it holds when it is called itself (a partial, a wrapped hook). */
   private holds(v: CallResult): boolean {
     const cls = this.classOf(v);
-    return cls !== undefined && !cls.isClass && cls.entry?.stateCalls !== undefined;
+    return cls !== undefined && !cls.isClass && stateCallsOf(cls.entry) !== undefined;
   }
 
   /**
@@ -1746,6 +1747,15 @@ const UNREADABLE: Opaque = Object.freeze({ t: "opaque", what: "an unreadable sta
 function stateSlot(state: Value, slot: number | string): Value | undefined {
   if (!isSym(state)) return state === null ? undefined : UNREADABLE;
   if (typeof slot === "number") return state.t === "tuple" ? state.items[slot] : UNREADABLE;
+  // (key, value) pairs, which a __setstate__ that updates __dict__ (torch's Module's) takes as a dict: the last pair wins.
+  if ((state.t === "tuple" || state.t === "list") && state.items.every((p) => isSym(p) && p.t === "tuple" && p.items.length === 2 && typeof p.items[0] === "string")) {
+    if (state.t === "list" && state.items.length < state.n) return UNREADABLE;
+    for (let i = state.items.length - 1; i >= 0; i--) {
+      const pair = state.items[i] as Tuple;
+      if (pair.items[0] === slot) return pair.items[1];
+    }
+    return undefined;
+  }
   if (state.t !== "dict" || state.kv.length / 2 < state.n || state.keyPastSample) return UNREADABLE;
   if (state.kv.some((k, i) => i % 2 === 0 && typeof k !== "string")) return UNREADABLE;
   return dictGet(state, slot);
@@ -2260,6 +2270,17 @@ const CHECKED_WHEN_STORED: ReadonlySet<string> = new Set([...FRACTIONS, DECIMAL,
 
 /** The attribute names storedCallees judges as called (see implicitlyCalled). */
 const IMPLICITLY_CALLED: ReadonlySet<string> = new Set(["keys", "items"]);
+
+/**
+ * What an object of the entry's class calls of its state when it is called: the entry's stateCalls,
+ * or for a torch module its `forward`, which an instance attribute shadows (Module.__call__ calls
+ * self.forward: a module given a planted forward is a partial of it; red team round 25).
+ */
+function stateCallsOf(entry: AllowEntry | undefined): readonly (number | string)[] | undefined {
+  return entry?.stateCalls ?? (entry?.module ? MODULE_STATE_CALLS : undefined);
+}
+
+const MODULE_STATE_CALLS: readonly string[] = ["forward"];
 
 /** Entry fields that only describe a name: any other gives its arguments, state or result a role the analyst follows. */
 const DESCRIPTIVE_FIELDS: ReadonlySet<string> = new Set(["kind", "lib", "versions", "why"]);
