@@ -71,7 +71,8 @@ export async function sniff(source: ByteSource, opts: SniffOptions): Promise<Sni
   // torch.load opens a file that is not a zip as a tar first (its oldest layout runs the tar's
   // "pickle" member), whatever else the file reads as: an HDF5 file as the first member, a GGUF
   // header as its name (red team round 24). A tar header is scanned as a tar too.
-  if (format !== "tar" && format !== "zip" && isTarHeader(head)) alsoValidAs.push("tar");
+  // torch takes only a local header's PK\x03\x04 for a zip: a file opening with an end record's PK\x05\x06 is a tar to it.
+  if (format !== "tar" && !startsWithLocalHeader(head) && isTarHeader(head)) alsoValidAs.push("tar");
   // libhdf5 looks for its signature at every 512·2^n offset to the end of the file: past the sniff
   // read for a file of no other format, or one Keras opens as HDF5 by its name.
   if (format !== "keras-h5" && (HDF5_NAME.test(opts.name) || (format === "unknown" && opts.topLevel))) {
@@ -91,6 +92,11 @@ export async function sniff(source: ByteSource, opts: SniffOptions): Promise<Sni
     alsoValidAs.push("zip");
   }
   return { format, alsoValidAs };
+}
+
+/** What torch.serialization's _is_zipfile takes a file for a zip by: a local file header's signature. */
+function startsWithLocalHeader(b: Uint8Array): boolean {
+  return b[0] === 0x50 && b[1] === 0x4b && b[2] === 0x03 && b[3] === 0x04;
 }
 
 /** Names Keras opens with h5py whatever their content (legacy `load_model`, `load_weights`). */

@@ -7,7 +7,7 @@ import { after, before, test } from "node:test";
 import { gzipSync } from "node:zlib";
 import { amplification, scanFile, scanPaths, UsageError } from "../src/engine.js";
 import { OP, assemble, call1, global } from "./support/pickle.js";
-import { tar } from "./support/tar.js";
+import { paxRecord, tar, tarEntries, type TarEntry } from "./support/tar.js";
 
 let dir: string;
 before(async () => {
@@ -79,6 +79,27 @@ test("a tar that reads as another format too is scanned as the tar torch.load op
     const r = await scanFile(await file(`${format}.pt`, tar(members)), `${format}.pt`);
     assert.ok(r.findings.some((f) => f.rule === "MG100" && f.location.member?.endsWith("pickle")), `${format}: ${JSON.stringify(r.findings)}`);
   }
+});
+
+test("a torch tar is read as Python's tarfile reads it: links to the members torch opens, Solaris and global pax headers, a file opening with a zip end record (red team round 26)", async () => {
+  // storages is a hard (or symbolic) link to blob, whose two pickles torch.load reads one after the other.
+  const twoPickles = Buffer.concat([Buffer.from("K\x01.", "latin1"), MALICIOUS]);
+  const torchMembers = (storages: TarEntry[]): TarEntry[] => [{ name: "sys_info", data: BENIGN }, ...storages, { name: "tensors", data: BENIGN }, { name: "pickle", data: BENIGN }];
+  const layouts: [string, TarEntry[]][] = [
+    ["a hard link", torchMembers([{ name: "blob", data: twoPickles }, { name: "storages", data: Buffer.alloc(0), type: "1", linkName: "blob" }])],
+    ["a symbolic link", torchMembers([{ name: "blob", data: twoPickles }, { name: "storages", data: Buffer.alloc(0), type: "2", linkName: "./blob" }])],
+    // tarfile takes a Solaris "X" header as it takes "x", and applies a global "g" header's path to the members after it.
+    ["a Solaris X header", torchMembers([{ name: "pax", data: Buffer.from(paxRecord("path", "storages")), type: "X" }, { name: "blob", data: MALICIOUS }])],
+    ["a global g header", [{ name: "sys_info", data: BENIGN }, { name: "tensors", data: BENIGN }, { name: "pickle", data: BENIGN }, { name: "pax", data: Buffer.from(paxRecord("path", "storages")), type: "g" }, { name: "blob", data: twoPickles }]],
+  ];
+  for (const [what, entries] of layouts) {
+    const r = await scanFile(await file("old.pt", tarEntries(entries)), "old.pt");
+    assert.ok(r.findings.some((f) => f.rule === "MG100" && f.location.member === "storages"), `${what}: ${JSON.stringify(r.findings)}`);
+  }
+  // torch takes only PK\x03\x04 for a zip: a tar whose first name opens with an end record's PK\x05\x06 is still a tar to it.
+  const eocd = tarEntries([{ name: "PK\x05\x06", data: BENIGN }, { name: "sys_info", data: BENIGN }, { name: "pickle", data: MALICIOUS }, { name: "storages", data: BENIGN }]);
+  const r = await scanFile(await file("eocd.pt", eocd), "eocd.pt");
+  assert.ok(r.findings.some((f) => f.rule === "MG100" && f.location.member === "pickle"), JSON.stringify(r.findings));
 });
 
 test("a text opcode's number ends at a NUL, as CPython's C unpickler reads it: what follows a loose first line is judged, behind gzip too", async () => {

@@ -28,6 +28,10 @@ const BLOCK = 512;
 const MAX_META = 1 << 20;
 /** Types whose data is not file content. */
 const NOT_CONTENT = new Set(["1", "2", "3", "4", "5", "6"]);
+/** GNU's long name, long link and sparse types, whose prefix field holds other things. */
+const GNU_TYPES = new Set(["L", "K", "S"]);
+/** pax extended headers: "x" for the next member, "X" (Solaris) the same to tarfile, "g" for every member after it. */
+const PAX_TYPES = new Set(["x", "X", "g"]);
 /** Link types: tarfile creates the link, and later members and readers go through it. */
 const LINK_KINDS: Readonly<Record<string, LinkMember["kind"]>> = { "1": "hard", "2": "symbolic" };
 
@@ -40,12 +44,14 @@ export function parseTarHeader(block: Uint8Array): TarHeader | undefined {
   if (recorded !== sum && recorded !== signed) throw new TarFormatError(`bad header checksum (${recorded}, computed ${sum})`);
   const magic = text(block, 257, 6);
   const posix = magic === "ustar" && block[262] === 0;
-  const prefix = posix ? text(block, 345, 155) : "";
+  const type = String.fromCharCode(block[156]!);
+  // tarfile joins the prefix field whatever the magic says, to any type but GNU's long names and sparse files.
+  const prefix = GNU_TYPES.has(type) ? "" : text(block, 345, 155);
   const name = text(block, 0, 100);
   return {
     name: prefix ? `${prefix}/${name}` : name,
     size: tarNumber(block, 124, 12),
-    type: String.fromCharCode(block[156]!),
+    type,
     linkName: text(block, 157, 100),
     posix,
   };
@@ -133,26 +139,33 @@ export const scanTar: FormatScanner = async (source: ByteSource, ctx: ScanContex
   if (!canDescend(ctx, "tar archive")) return;
   const names: string[] = [];
   const links: LinkMember[] = [];
+  /** Where each member's data is, by name (the last of a name, as tarfile's getmember finds it). */
+  const data = new Map<string, { start: number; size: number }>();
   let longName: string | undefined;
   let longLink: string | undefined;
-  let pax = new Map<string, string>();
+  /** The records of "g" headers so far, which tarfile applies to every member after them. */
+  const globals = new Map<string, string>();
+  /** The next member's "x" (or "X") records, with the global ones under them, as tarfile copies them. */
+  let pax: Map<string, string> | undefined;
   let at = 0;
   try {
     while (at + BLOCK <= source.size) {
       const header = parseTarHeader(await source.read(at, BLOCK));
       if (!header) break;
-      const size = pax.has("size") ? paxNumber(pax.get("size")!) : header.size;
+      // An "x" header's size moves the next header; a global one only what tarfile reads as the member's data.
+      const size = pax?.has("size") ? paxNumber(pax.get("size")!) : header.size;
       const dataStart = at + BLOCK;
       const next = dataStart + Math.ceil(size / BLOCK) * BLOCK;
-      if (header.type === "L" || header.type === "K" || header.type === "x" || header.type === "g") {
+      if (header.type === "L" || header.type === "K" || PAX_TYPES.has(header.type)) {
         if (size > MAX_META) throw new TarFormatError(`${size}-byte long-name or pax header`);
-        const data = await source.read(dataStart, size);
-        if (header.type === "L") longName = new TextDecoder().decode(data).replace(/\0.*$/s, "");
-        else if (header.type === "K") longLink = new TextDecoder().decode(data).replace(/\0.*$/s, "");
-        // Global pax headers ("g") set defaults that tarfile does not apply to names or sizes.
-        else if (header.type === "x") pax = parsePax(data);
+        const meta = await source.read(dataStart, size);
+        if (header.type === "L") longName = new TextDecoder().decode(meta).replace(/\0.*$/s, "");
+        else if (header.type === "K") longLink = new TextDecoder().decode(meta).replace(/\0.*$/s, "");
+        else if (header.type === "g") for (const [k, v] of parsePax(meta)) globals.set(k, v);
+        else pax = new Map([...globals, ...parsePax(meta)]);
       } else {
-        const name = pax.get("path") ?? longName ?? header.name;
+        const name = pax?.get("path") ?? longName ?? globals.get("path") ?? header.name;
+        const contentSize = pax === undefined && globals.has("size") ? paxNumber(globals.get("size")!) : size;
         const linkKind = LINK_KINDS[header.type];
         if (linkKind || !NOT_CONTENT.has(header.type)) {
           if (names.length === LIMITS.maxMembers) {
@@ -160,12 +173,18 @@ export const scanTar: FormatScanner = async (source: ByteSource, ctx: ScanContex
             break;
           }
           names.push(name);
-          if (linkKind) links.push({ name, target: pax.get("linkpath") ?? longLink ?? header.linkName, kind: linkKind, offset: at });
-          else await scanTarMember(source, ctx, name, header.type, dataStart, size);
+          const target = pax?.get("linkpath") ?? longLink ?? globals.get("linkpath") ?? header.linkName;
+          if (linkKind) {
+            links.push({ name, target, kind: linkKind, offset: at });
+            await scanTorchLink(source, ctx, name, linkKind === "hard" ? target : joinLink(name, target), data);
+          } else {
+            data.set(name, { start: dataStart, size: contentSize });
+            await scanTarMember(source, ctx, name, header.type, dataStart, contentSize);
+          }
         }
         longName = undefined;
         longLink = undefined;
-        pax = new Map();
+        pax = undefined;
       }
       at = next;
     }
@@ -198,6 +217,29 @@ async function scanTarMember(source: ByteSource, ctx: ScanContext, name: string,
   // torch.load's legacy tar reader unpickles these members by name, whatever they hold.
   const fallback = TORCH_TAR_PICKLES.has(name) ? "pickle" : undefined;
   await ctx.scanMember(name, new SliceSource(name, source, Math.min(start, source.size), present), fallback);
+}
+
+/**
+ * A link that torch.load's legacy reader opens by its name (tarfile's extract and extractfile of a
+ * link give its target's data): the target's content, scanned as that name, pickle fallback and all.
+ * Other links change nothing the scan reads: their targets are members scanned by content.
+ */
+async function scanTorchLink(source: ByteSource, ctx: ScanContext, name: string, target: string, data: ReadonlyMap<string, { start: number; size: number }>): Promise<void> {
+  if (!TORCH_TAR_PICKLES.has(name)) return;
+  const found = data.get(target);
+  if (found) await scanTarMember(source, ctx, name, "0", found.start, found.size);
+}
+
+/** Where a symbolic link at `name` points, as an archive member name. */
+function joinLink(name: string, target: string): string {
+  const base = name.includes("/") ? name.slice(0, name.lastIndexOf("/") + 1) : "";
+  const parts: string[] = [];
+  for (const part of `${base}${target}`.split("/")) {
+    if (part === "" || part === ".") continue;
+    if (part === "..") parts.pop();
+    else parts.push(part);
+  }
+  return parts.join("/");
 }
 
 /** The members torch.load's legacy tar reader unpickles (torch.serialization's legacy_load). */
