@@ -256,6 +256,17 @@ for (const [shape, wrap] of WRAPPED_MODELS) {
   });
 }
 
+test("a Keras config kept as JSON text in a string (an Orbax checkpoint's model_config/_strings.json) is walked: the Lambda is MG260 (red team round 26)", async () => {
+  const text = Buffer.from(JSON.stringify({ config: JSON.stringify((await lambdaModelParts()).config) }));
+  const ctx = new RecordingContext([], undefined, 0, "_strings.json", "_strings.json");
+  await scanModelConfig(new BufferSource("_strings.json", text), ctx);
+  assert.ok(ctx.rules().includes("MG260"), JSON.stringify(ctx.reports));
+  // Text that only mentions class_name is no config.
+  const quiet = new RecordingContext([], undefined, 0, "notes.json", "notes.json");
+  await scanModelConfig(new BufferSource("notes.json", Buffer.from(JSON.stringify({ note: '{"class_name": is a Keras key' }))), quiet);
+  assert.deepEqual(quiet.rules(), []);
+});
+
 test("a zip with config.json and nothing Keras reads beside it is not a .keras archive", () => {
   assert.equal(isKerasArchive(["config.json", "tokenizer.json"]), false);
   for (const companion of ["metadata.json", "model.weights.h5", "model.weights.npz"]) assert.ok(isKerasArchive(["config.json", companion]), companion);

@@ -580,9 +580,35 @@ function checkJsonConfig(parsed: ParsedJson, name: string, sink: ScanContext, re
   // Keras opens a model folder's config.json whatever its shape; another name holds a model when it is one (model_from_json).
   const keras = name.toLowerCase() === "config.json" ? holdsKerasArchitecture(value) : isKerasArchitecture(value);
   const blobs = keras ? walkKerasConfig(value, sink, name) : [];
+  for (const { at, config } of embeddedKerasConfigs(value)) blobs.push(...walkKerasConfig(config, sink, `${name} ${at}`));
   if (isRecord(value)) checkRemoteCode(value, name, sink, refs);
   walkTargets(value, sink);
   return blobs;
+}
+
+/** String values walked for an embedded Keras config, and the most parsed (CWE-400). */
+const MAX_EMBEDDED_WALK = 100_000;
+const MAX_EMBEDDED_CONFIGS = 16;
+
+/**
+ * Keras configs kept as JSON text inside a string: Keras 3's Orbax checkpoints store the model's
+ * config so (model_config/_strings.json: {"config": "<json>"}), and load_model builds it as it builds
+ * a .keras file's (red team round 26: a Lambda there).
+ */
+function embeddedKerasConfigs(root: unknown): { at: string; config: unknown }[] {
+  const found: { at: string; config: unknown }[] = [];
+  walkConfig(root, MAX_EMBEDDED_WALK, (_node, key, v) => {
+    if (found.length >= MAX_EMBEDDED_CONFIGS) return false;
+    if (typeof v !== "string" || !v.includes('"class_name"') || !/^\s*[[{]/.test(v)) return true;
+    try {
+      const config: unknown = JSON.parse(v);
+      if (holdsKerasArchitecture(config)) found.push({ at: `"${key}"`, config });
+    } catch {
+      // Not JSON: text that happens to mention class_name.
+    }
+    return true;
+  });
+  return found;
 }
 
 /** The checks of a JSON config that name repository code loaders import (each module also goes to `refs`). */
