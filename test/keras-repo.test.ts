@@ -8,7 +8,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileS
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { checkKerasConfigText, isKerasArchive, scanKerasArchive, scanKerasH5, scanTorchModuleBlobs, sniffHdf5, walkKerasConfig } from "../src/formats/keras.js";
+import { checkKerasConfigText, isKerasArchive, layerParameters, scanKerasArchive, scanKerasH5, scanTorchModuleBlobs, sniffHdf5, walkKerasConfig } from "../src/formats/keras.js";
 import { hdf5Service, readHdf5, remoteHdf5Reader } from "../src/formats/hdf5Client.js";
 import { collectTargets } from "../src/targets.js";
 import { openZip } from "../src/formats/zip.js";
@@ -265,6 +265,31 @@ test("a Keras config kept as JSON text in a string (an Orbax checkpoint's model_
   const quiet = new RecordingContext([], undefined, 0, "notes.json", "notes.json");
   await scanModelConfig(new BufferSource("notes.json", Buffer.from(JSON.stringify({ note: '{"class_name": is a Keras key' }))), quiet);
   assert.deepEqual(quiet.rules(), []);
+});
+
+test("a .keras whose layers are sized far past the weights it ships is MG268: load_model allocates them first (red team round 24: Dense(12000), 3.4 GB from 15 KB)", async () => {
+  const bytes = readFileSync(join(FIXTURES, "keras-repo/benign/keras3_dense.keras"));
+  const archive = await openZip(new BufferSource("dense.keras", bytes));
+  const member = async (name: string): Promise<Buffer> => {
+    const entry = archive.entries.find((e) => e.name === name)!;
+    const { dataStart } = await archive.localHeader(entry);
+    return bytes.subarray(dataStart, dataStart + entry.compressedSize);
+  };
+  assert.ok(archive.entries.every((e) => e.method === 0), "the fixture's members are stored");
+  const config = JSON.parse((await member("config.json")).toString("utf8")) as { config: { layers: Record<string, unknown>[] } };
+  const dense = config.config.layers.find((l) => l["class_name"] === "Dense")!;
+  (dense["config"] as Record<string, unknown>)["units"] = 12000;
+  dense["build_config"] = { input_shape: [null, 12000] };
+  const zip = plainZip([
+    { name: "metadata.json", data: await member("metadata.json") },
+    { name: "config.json", data: Buffer.from(JSON.stringify(config)) },
+    { name: "model.weights.h5", data: await member("model.weights.h5") },
+  ]);
+  const ctx = new RecordingContext();
+  await scanKerasArchive(await openZip(new BufferSource("big.keras", zip)), ctx);
+  assert.ok(ctx.reports.some((r) => r.rule === "MG268" && /Dense ".*" with 144000000 weights/.test(r.message)), JSON.stringify(ctx.reports));
+  // The model as Keras saved it passes, and so do layers that fit their weights.
+  assert.equal(layerParameters({ class_name: "Embedding", config: { input_dim: 50000, output_dim: 512 } }).parameters, 25_600_000);
 });
 
 test("a zip with config.json and nothing Keras reads beside it is not a .keras archive", () => {

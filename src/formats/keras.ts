@@ -282,19 +282,113 @@ const KERAS_ARCHIVE_COMPANIONS = ["metadata.json", "model.weights.h5", "model.we
 
 /** Walks config.json of a `.keras` zip and scans every other member by content. */
 export async function scanKerasArchive(archive: ZipArchive, ctx: ScanContext): Promise<void> {
+  const weights = archive.entries.filter((e) => KERAS_WEIGHTS.includes(e.name)).reduce((n, e) => n + e.uncompressedSize, 0);
   for (const entry of archive.entries.slice(0, LIMITS.maxMembers)) {
     if (entry.name.endsWith("/") && entry.uncompressedSize === 0) continue;
-    if (entry.name === "config.json") await scanZipEntry(archive, entry, ctx, (source, memberCtx) => scanConfigMember(entry, source, memberCtx));
+    if (entry.name === "config.json") await scanZipEntry(archive, entry, ctx, (source, memberCtx) => scanConfigMember(entry, source, memberCtx, weights));
     else await scanZipEntry(archive, entry, ctx);
   }
 }
 
-async function scanConfigMember(entry: ZipEntry, source: ByteSource, ctx: ScanContext): Promise<void> {
+const KERAS_WEIGHTS = ["model.weights.h5", "model.weights.npz"];
+
+async function scanConfigMember(entry: ZipEntry, source: ByteSource, ctx: ScanContext, weights: number): Promise<void> {
   if (source.size > CONFIG_MAX_BYTES) {
     ctx.report("MG264", `config.json is ${source.size} bytes (declared ${entry.uncompressedSize}), over the ${CONFIG_MAX_BYTES}-byte bound; it was not analysed`);
     return;
   }
-  await scanTorchModuleBlobs(checkKerasConfigText(Buffer.from(await readAll(source)).toString("utf8"), ctx, "config.json"), ctx);
+  const text = Buffer.from(await readAll(source)).toString("utf8");
+  await scanTorchModuleBlobs(checkKerasConfigText(text, ctx, "config.json"), ctx);
+  checkLayerSizes(text, weights, ctx);
+}
+
+/**
+ * load_model builds every layer, allocating and initialising its weights, before it reads the weights
+ * the archive ships (red team round 24: Dense(12000) on 12000 inputs, 3.4 GB from a 15 KB file). What
+ * the config's layers hold is bounded by what the archive ships, with room for layers' own slack.
+ */
+function checkLayerSizes(text: string, weightsBytes: number, ctx: ScanContext): void {
+  let config: unknown;
+  try {
+    config = JSON.parse(text);
+  } catch {
+    return; // reported by checkKerasConfigText
+  }
+  const { parameters, largest } = layerParameters(config);
+  const bytes = parameters * 4;
+  if (bytes <= Math.max(LAYER_BYTES_FLOOR, LAYER_BYTES_PER_SHIPPED * weightsBytes)) return;
+  ctx.report("MG268", `config.json builds layers of ${parameters} weights (${bytes} bytes as float32; the largest, ${largest}), while the archive ships ${weightsBytes} bytes of weights`, {
+    evidence: largest,
+  });
+}
+
+/** What the config's layers may hold past what the archive ships: a floor, and a multiple of the shipped bytes. */
+const LAYER_BYTES_FLOOR = 256 * 1024 * 1024;
+const LAYER_BYTES_PER_SHIPPED = 16;
+/** Config values walked for layers (CWE-400). */
+const MAX_LAYER_WALK = 2_000_000;
+
+/** The weights the config's Dense, Embedding, convolution and recurrent layers make, and the largest of them. */
+export function layerParameters(config: unknown): { parameters: number; largest: string } {
+  let parameters = 0;
+  let most = 0;
+  let largest = "";
+  const pending: unknown[] = [config];
+  for (let visited = 0; pending.length > 0 && visited < MAX_LAYER_WALK; visited++) {
+    const value = pending.pop();
+    if (Array.isArray(value)) for (const item of value) pending.push(item);
+    else if (isRecord(value)) {
+      const n = weightsOf(value);
+      if (n > 0) {
+        parameters += n;
+        if (n > most) {
+          most = n;
+          const cfg = isRecord(value["config"]) ? value["config"] : {};
+          largest = `${String(value["class_name"])} "${String(cfg["name"] ?? "")}" with ${n} weights`;
+        }
+      }
+      for (const key in value) pending.push(value[key]);
+    }
+  }
+  return { parameters, largest };
+}
+
+/** The weights one serialized layer makes when built, from its config and build_config (0 for layers not counted). */
+function weightsOf(layer: Record<string, unknown>): number {
+  const cls = layer["class_name"];
+  const config = layer["config"];
+  if (typeof cls !== "string" || !isRecord(config)) return 0;
+  const build = isRecord(layer["build_config"]) ? layer["build_config"]["input_shape"] : undefined;
+  const inputs = Array.isArray(build) && build.length > 0 ? size(build[build.length - 1]) : 1;
+  const n = (key: string): number => size(config[key]);
+  switch (cls) {
+    case "Dense":
+      return n("units") * Math.max(1, inputs);
+    case "Embedding":
+      return n("input_dim") * n("output_dim");
+    case "Conv1D":
+    case "Conv2D":
+    case "Conv3D":
+    case "Conv1DTranspose":
+    case "Conv2DTranspose":
+    case "Conv3DTranspose": {
+      const kernel = Array.isArray(config["kernel_size"]) ? config["kernel_size"].reduce((p: number, k) => p * size(k), 1) : size(config["kernel_size"]);
+      return n("filters") * kernel * Math.max(1, inputs);
+    }
+    case "SimpleRNN":
+    case "GRU":
+    case "LSTM": {
+      const gates = cls === "LSTM" ? 4 : cls === "GRU" ? 3 : 1;
+      return gates * n("units") * (Math.max(1, inputs) + n("units"));
+    }
+    default:
+      return 0;
+  }
+}
+
+/** A size field: a non-negative integer, else 0 (None, a string). */
+function size(v: unknown): number {
+  return typeof v === "number" && Number.isSafeInteger(v) && v > 0 ? v : 0;
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {

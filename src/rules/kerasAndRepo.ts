@@ -62,6 +62,13 @@ export const KERAS_AND_REPO_RULES = {
       "The Keras config references a function inside Keras or TensorFlow that is not one of its modeling functions (activations, losses, metrics, tensor operations). Layers such as Lambda and Activation call function references with arguments taken from the config: the safe-mode bypasses after CVE-2025-1550 reached get_file, load_model and enable_unsafe_deserialization this way, and Keras's own list of refused functions is a deny list.",
     reference: "https://github.com/keras-team/keras/security/advisories",
   },
+  MG268: {
+    name: "keras-oversized-layers",
+    severity: "high",
+    description:
+      "The Keras config builds layers whose weights (units, embeddings, filters and their inputs) take far more memory than the weights the archive ships: load_model allocates and initialises every layer before it reads the weights, so a small file can exhaust memory (a 15 KB .keras asked for 3.4 GB).",
+    reference: "https://cwe.mitre.org/data/definitions/789.html",
+  },
   MG270: {
     name: "repo-remote-code",
     severity: "high",

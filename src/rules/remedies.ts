@@ -99,6 +99,7 @@ export const REMEDIES: Record<RuleId, string> = {
   MG265: NOT_ANALYSED,
   MG267: "Load the model only with Keras's safe mode on and a current Keras; replace the function reference with an activation, loss or metric, or register your own function as a custom object you review.",
   MG266: "Do not load the model with safe_mode off; replace the TorchModuleWrapper layer or save its weights as safetensors.",
+  MG268: "Do not load the model: its layers are sized past the weights it ships. Get an intact copy from the publisher.",
   MG270: REMOTE_CODE,
   MG271: "Nothing to do when it is low. When it is high (a config makes loaders import it, or it is named like a library), review the code before loading with trust_remote_code, and never start Python in a folder where it takes a library's place.",
   MG272: "Nothing to do unless it is unexpected: loading weights does not run it. If loaders import it (high: a config names it, or it is named like a library), do not load the repository until it is reviewed.",
