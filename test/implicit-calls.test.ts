@@ -466,6 +466,11 @@ describe("joblib: whether an array's bytes are an inline pickle is the dtype's h
     assertSome(messages(ctx, "MG100"), /as pickle\.load, torch\.load and numpy\.load read an inline array pickle .*posix\.system|os\.system/);
     // Read with its own memo, as joblib reads it, the same inline pickle calls list(): nothing else is reported.
     assert.deepEqual(ctx.rules().filter((r) => r !== "MG100"), [], JSON.stringify(ctx.reports));
+    // Not only denied names (red team round 27): a size fetched from the outer memo is a bomb in that reading too.
+    const big = assemble(OP.LONG1, 5, Buffer.from([0x00, 0x5e, 0xd0, 0xb2, 0x00]), OP.MEMOIZE, OP.POP); // 3e9
+    const sized = assemble(OP.PROTO, 4, OP.BININT1, 8, OP.MEMOIZE, OP.POP, global("builtins", "bytearray"), OP.BINGET, 0, OP.TUPLE1, OP.REDUCE, OP.STOP);
+    const bomb = await scan(assemble(OP.PROTO, 4, big, wrapper, sized, OP.POP, OP.NONE, OP.STOP));
+    assertSome(messages(bomb, "MG109"), /as pickle\.load, torch\.load and numpy\.load read an inline array pickle/);
   });
 
   test("real array bytes read as opcodes fail before doing anything: no MG131", async () => {

@@ -5,10 +5,11 @@
  */
 import { createHash } from "node:crypto";
 import { LIMITS } from "../limits.js";
-import { allowEntry, covers, type AllowEntry } from "../rules/allowlist.js";
+import { allowEntry, covers, isAllowlistedPackage, type AllowEntry } from "../rules/allowlist.js";
 import { TENSOR_REBUILDERS } from "../rules/callables.js";
 import type { ReportExtra } from "../formats/context.js";
 import { ruleInfo, type RuleId } from "../rules/catalogue.js";
+import { atLeast } from "../types.js";
 import type { BuildDirective, IssueKind, MachineObserver, StreamOutcome } from "./machine.js";
 import { importedName, judge, qualified, type JudgeOptions, type Judgement } from "./judge.js";
 import { joblibDirective, isJoblibWrapper } from "./joblib.js";
@@ -468,11 +469,20 @@ export class PickleAnalyst implements MachineObserver {
    */
   inlineReading(): { observer: MachineObserver; done(): void } {
     const reading = new PickleAnalyst((rule, message, extra) => {
-      if (rule === "MG100" && (extra?.severity ?? ruleInfo(rule).severity) === "critical") this.report(rule, `as pickle.load, torch.load and numpy.load read an inline array pickle (in the outer stream's unpickler and memo): ${message}`, extra);
+      if (SECOND_READING_RULES.has(rule) && atLeast(extra?.severity ?? ruleInfo(rule).severity, "high")) {
+        this.report(rule, `as pickle.load, torch.load and numpy.load read an inline array pickle (in the outer stream's unpickler and memo): ${message}`, extra);
+      }
     }, this.judging);
+    reading.unknownFromKnownPackagesOnly = true;
     reading.beginStream("sure");
     return { observer: reading, done: () => reading.flush() };
   }
+
+  /**
+   * Unknown names from a package the allowlist has never heard of are left unreported: an inline
+   * reading in the outer memo joins the outer stream's strings into names such as DataFrame.dtype.
+   */
+  private unknownFromKnownPackagesOnly = false;
 
   onIssue(kind: IssueKind, message: string, at: number): void {
     if (this.deferred) this.deferred.push({ kind, message, at });
@@ -1349,6 +1359,8 @@ export class PickleAnalyst implements MachineObserver {
       } else if (j.kind === "walk") {
         const why = j.entry ? `, which ${j.entry.reason}` : "";
         this.report("MG104", `${verb} ${name} by walking attributes of ${u.ref.module}${why}`, extra);
+      } else if (this.unknownFromKnownPackagesOnly && !isAllowlistedPackage(u.ref.module.split(".")[0]!)) {
+        continue;
       } else if (u.worst === "call") {
         this.report("MG101", `calls ${name}, which is not on the allowlist`, extra);
       } else {
@@ -2281,6 +2293,14 @@ function stateCallsOf(entry: AllowEntry | undefined): readonly (number | string)
 }
 
 const MODULE_STATE_CALLS: readonly string[] = ["forward"];
+
+/**
+ * What an inline array pickle's reading in the outer memo reports (see inlineReading): imports and
+ * calls by name, however reached, and resource bombs. Not what a legitimate one's reading there shows
+ * on its own: names made of outer values, objects of classes it cannot tell, calls of outer objects,
+ * breaks, structures out of bounds (all found in scikit-learn and pandas joblib files).
+ */
+const SECOND_READING_RULES: ReadonlySet<RuleId> = new Set(["MG100", "MG101", "MG102", "MG104", "MG105", "MG108", "MG109"]);
 
 /** Entry fields that only describe a name: any other gives its arguments, state or result a role the analyst follows. */
 const DESCRIPTIVE_FIELDS: ReadonlySet<string> = new Set(["kind", "lib", "versions", "why"]);

@@ -220,6 +220,12 @@ function shardOf(top: string): Shard | undefined {
   return shard;
 }
 
+/** Whether the allowlist has names from this top-level package (one a model's loaders import). */
+export function isAllowlistedPackage(top: string): boolean {
+  allowlistIndex();
+  return shardNames!.has(top);
+}
+
 /** A module's allowlist entry, when its package's shard lists it. */
 function moduleEntry(module: string): AllowModule | undefined {
   const dot = module.indexOf(".");
