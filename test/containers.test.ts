@@ -316,19 +316,23 @@ test("gzip: a truncated gzip of a pickle is MG141 and what decompressed is still
   assert.ok(ctx.log.members[0]!.text.startsWith(Buffer.from(PICKLE).toString("latin1")));
 });
 
-test("gzip: every member of a multi-member gzip is decompressed", async () => {
+test("gzip: every member of a multi-member gzip is decompressed, and several members are MG131 (joblib's reader reads the first and then loops; red team round 26)", async () => {
   const gz = Buffer.concat([gzipSync(bytes("first ")), gzipSync(bytes("second"))]);
   const ctx = fakeContext("x.gz");
   await scanGzip(new BufferSource("x.gz", gz), ctx);
-  assert.deepEqual(rules(ctx.log), []);
+  assert.deepEqual(rules(ctx.log), ["MG131"]);
   assert.equal(ctx.log.members[0]!.text, "first second");
+  // One member, as gzip and joblib write them, is no finding.
+  const one = fakeContext("x.gz");
+  await scanGzip(new BufferSource("x.gz", gzipSync(bytes("first second"))), one);
+  assert.deepEqual(rules(one.log), []);
 });
 
 test("gzip: members after zero padding are decompressed too, as Python's gzip skips it (a red team hid a pickle behind 8 zero bytes)", async () => {
   const padded = Buffer.concat([gzipSync(bytes("")), Buffer.alloc(8), gzipSync(bytes("second")), Buffer.alloc(3)]);
   const ctx = fakeContext("x.gz");
   await scanGzip(new BufferSource("x.gz", padded), ctx);
-  assert.deepEqual(rules(ctx.log), []);
+  assert.deepEqual(rules(ctx.log), ["MG131"]);
   assert.equal(ctx.log.members[0]!.text, "second");
   // Anything but zeros after a member is no gzip to Python either: reported.
   const junk = fakeContext("x.gz");

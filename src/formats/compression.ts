@@ -19,9 +19,9 @@ import { Decompress as ZstdStream } from "fzstd";
 import { isPickleName } from "../extensions.js";
 import { errorText } from "../errors.js";
 
-/** Why a layer's content is incomplete; `data` still holds everything decoded before it. */
+/** Why a layer's content is incomplete (`data` still holds everything decoded before it), or read otherwise by another loader. */
 export interface LayerProblem {
-  rule: "MG140" | "MG141";
+  rule: "MG131" | "MG140" | "MG141";
   message: string;
 }
 
@@ -128,17 +128,23 @@ export async function inflateBounded(
     if (whole !== undefined && sink.push(whole)) return sink.finish();
   }
   const end = start + length;
+  let runs = 0;
+  let severalMembers = false;
   try {
     for (let at = start; at < end; ) {
       const inflater = kind === "gzip" ? createGunzip() : kind === "zlib" ? createInflate() : createInflateRaw();
+      const before = sink.size;
       await pipeline(Readable.from(readChunks(source, at, end - at)), inflater, async (output: AsyncIterable<Buffer>) => {
         for await (const chunk of output) if (!sink.push(chunk)) throw new LayerFull();
       });
       // What the member took: node:zlib counts the input it consumed, not what followed the member.
       if (kind !== "gzip" || inflater.bytesWritten <= 0) break;
-      at = await pastZeros(source, at + inflater.bytesWritten, end);
+      const consumed = at + inflater.bytesWritten;
+      // node:zlib runs straight through back-to-back members; the last one's ISIZE is its size alone.
+      if (++runs > 1 || (await memberSize(source, consumed)) !== (sink.size - before) % 2 ** 32) severalMembers = true;
+      at = await pastZeros(source, consumed, end);
     }
-    return sink.finish();
+    return sink.finish(severalMembers ? SEVERAL_GZIP_MEMBERS : undefined);
   } catch (err) {
     if (err instanceof LayerFull) return sink.finish();
     return sink.finish({ rule: "MG141", message: `is corrupt or truncated (${errorText(err)}) after ${sink.size} decompressed bytes` });
@@ -163,6 +169,23 @@ function inflateWhole(input: Uint8Array, kind: "zlib" | "deflate-raw", maxBytes:
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Python's gzip reads every member of a stream, one after the other; joblib's own reader reads the
+ * first and then feeds its leftover input back without end, doubling its buffer each time (red team
+ * round 26: 143 bytes, gigabytes at load) when the pickle goes on past that member.
+ */
+const SEVERAL_GZIP_MEMBERS: LayerProblem = {
+  rule: "MG131",
+  message: "has several members: Python's gzip reads them one after the other, joblib's reader only the first, and it then grows its buffer without end if what it reads goes on past that member",
+};
+
+/** The ISIZE field of the gzip member that ends at `end` (its uncompressed size modulo 2**32). */
+async function memberSize(source: ByteSource, end: number): Promise<number | undefined> {
+  if (end < 4) return undefined;
+  const b = await source.read(end - 4, 4);
+  return b.length === 4 ? (b[0]! | (b[1]! << 8) | (b[2]! << 16) | (b[3]! << 24)) >>> 0 : undefined;
 }
 
 /** The first offset from `at` that is not a zero byte (or `end`). */

@@ -190,7 +190,8 @@ const CORE_RULES = {
   MG131: {
     name: "format-ambiguous",
     severity: "high",
-    description: "The content is valid as more than one format (a polyglot); different loaders read different things, and each reading was scanned.",
+    description:
+      "The content is valid as more than one format (a polyglot), or loaders read the same bytes differently (a STOP inside a FRAME, joblib array bytes that other loaders run as opcodes, gzip members joblib does not read): different loaders read different things, and each reading was scanned.",
     reference: "https://github.com/trailofbits/polyfile",
   },
   MG140: {
