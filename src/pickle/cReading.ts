@@ -100,6 +100,13 @@ export function readAsOpcodes(bytes: Uint8Array, start: number, atEnd: boolean, 
     const at = start + pos;
     const op = bytes[pos++]!;
     const acts = (does: string): CReading => ({ kind: "acts", at, does });
+    const constant = CONSTANTS.get(op);
+    if (constant) {
+      const [width, kind, sized] = constant;
+      if (sized ? !skip(width) : uint(width) === undefined) return short;
+      stack.push(kind);
+      continue;
+    }
     switch (op) {
       case OP.STOP:
         // A reader that loads again from here (P8: pickle.load in a loop) starts a fresh stream: empty stack and memo.
@@ -126,37 +133,6 @@ export function readAsOpcodes(bytes: Uint8Array, start: number, atEnd: boolean, 
         stack.push(k);
         break;
       }
-      case OP.NONE:
-        stack.push("none");
-        break;
-      case OP.NEWTRUE:
-      case OP.NEWFALSE:
-        stack.push("bool");
-        break;
-      case OP.BININT:
-        if (uint(4) === undefined) return short;
-        stack.push("number");
-        break;
-      case OP.BININT1:
-        if (uint(1) === undefined) return short;
-        stack.push("number");
-        break;
-      case OP.BININT2:
-        if (uint(2) === undefined) return short;
-        stack.push("number");
-        break;
-      case OP.BINFLOAT:
-        if (uint(8) === undefined) return short;
-        stack.push("number");
-        break;
-      case OP.LONG1:
-        if (!skip(1)) return short;
-        stack.push("number");
-        break;
-      case OP.LONG4:
-        if (!skip(4)) return short;
-        stack.push("number");
-        break;
       case OP.INT:
       case OP.LONG:
       case OP.FLOAT: {
@@ -178,48 +154,6 @@ export function readAsOpcodes(bytes: Uint8Array, start: number, atEnd: boolean, 
       case OP.UNICODE:
         if (line() === undefined) return short;
         stack.push("str");
-        break;
-      case OP.SHORT_BINUNICODE:
-        if (!skip(1)) return short;
-        stack.push("str");
-        break;
-      case OP.BINUNICODE:
-        if (!skip(4)) return short;
-        stack.push("str");
-        break;
-      case OP.BINUNICODE8:
-        if (!skip(8)) return short;
-        stack.push("str");
-        break;
-      case OP.SHORT_BINSTRING:
-      case OP.SHORT_BINBYTES:
-        if (!skip(1)) return short;
-        stack.push(op === OP.SHORT_BINSTRING ? "str" : "bytes");
-        break;
-      case OP.BINSTRING:
-      case OP.BINBYTES:
-        if (!skip(4)) return short;
-        stack.push(op === OP.BINSTRING ? "str" : "bytes");
-        break;
-      case OP.BINBYTES8:
-        if (!skip(8)) return short;
-        stack.push("bytes");
-        break;
-      case OP.BYTEARRAY8:
-        if (!skip(8)) return short;
-        stack.push("bytearray");
-        break;
-      case OP.EMPTY_TUPLE:
-        stack.push("tuple");
-        break;
-      case OP.EMPTY_LIST:
-        stack.push("list");
-        break;
-      case OP.EMPTY_DICT:
-        stack.push("dict");
-        break;
-      case OP.EMPTY_SET:
-        stack.push("set");
         break;
       case OP.TUPLE1:
       case OP.TUPLE2:
@@ -380,6 +314,36 @@ export function readAsOpcodes(bytes: Uint8Array, start: number, atEnd: boolean, 
 
 /** A tuple of the machine's larger or deeper than this counts as holding objects. */
 const TUPLE_ITEMS_LOOKED_AT = 64;
+
+/**
+ * Opcodes that push a constant: the width of their operand (0: none), what they push, and whether the
+ * operand is a length of that many bytes followed by as many bytes (else the value itself). Python 2's
+ * strings (SHORT_BINSTRING, BINSTRING) are decoded to str with the loader's encoding (ASCII; torch's UTF-8).
+ */
+const CONSTANTS: ReadonlyMap<number, readonly [number, Kind, boolean]> = new Map([
+  [OP.NONE, [0, "none", false]],
+  [OP.NEWTRUE, [0, "bool", false]],
+  [OP.NEWFALSE, [0, "bool", false]],
+  [OP.EMPTY_TUPLE, [0, "tuple", false]],
+  [OP.EMPTY_LIST, [0, "list", false]],
+  [OP.EMPTY_DICT, [0, "dict", false]],
+  [OP.EMPTY_SET, [0, "set", false]],
+  [OP.BININT, [4, "number", false]],
+  [OP.BININT1, [1, "number", false]],
+  [OP.BININT2, [2, "number", false]],
+  [OP.BINFLOAT, [8, "number", false]],
+  [OP.LONG1, [1, "number", true]],
+  [OP.LONG4, [4, "number", true]],
+  [OP.SHORT_BINUNICODE, [1, "str", true]],
+  [OP.BINUNICODE, [4, "str", true]],
+  [OP.BINUNICODE8, [8, "str", true]],
+  [OP.SHORT_BINSTRING, [1, "str", true]],
+  [OP.BINSTRING, [4, "str", true]],
+  [OP.SHORT_BINBYTES, [1, "bytes", true]],
+  [OP.BINBYTES, [4, "bytes", true]],
+  [OP.BINBYTES8, [8, "bytes", true]],
+  [OP.BYTEARRAY8, [8, "bytearray", true]],
+]);
 
 function kindOf(v: Value, depth = 4): Kind {
   if (v === null) return "none";
