@@ -436,6 +436,11 @@ describe("joblib: whether an array's bytes are an inline pickle is the dtype's h
     // An object's own method, handed items (APPEND on the wrapper the BUILD left on the stack), runs as surely.
     const appended = await scan(bytesWrapper(3, assemble(OP.NONE, OP.APPEND, OP.NONE, OP.POP, OP.STOP)));
     assertSome(messages(appended, "MG131"), /append or extend/);
+    // A list indexed by an object: CPython calls its __index__ (red team round 27's idea). The wrapper is that object.
+    const indexed = assemble(OP.EMPTY_LIST, OP.NONE, OP.APPEND, OP.MARK, OP.BINGET, 0, OP.NONE, OP.SETITEMS, OP.POP, OP.POP);
+    const memoWrapper = assemble(OP.PROTO, 2, global("joblib.numpy_pickle", "NumpyArrayWrapper"), OP.EMPTY_TUPLE, OP.NEWOBJ, OP.BINPUT, 0);
+    const listState = assemble(OP.EMPTY_DICT, OP.MARK, str("shape"), OP.BININT1, indexed.length, OP.TUPLE1, str("dtype"), dtype("u1"), str("order"), str("C"), OP.SETITEMS);
+    assertSome(messages(await scan(assemble(memoWrapper, listState, OP.BUILD, indexed, OP.STOP)), "MG131"), /__index__/);
     // A STOP first, then a whole pickle: what pickle.load in a loop reads next (P8).
     const second = assemble(OP.STOP, OP.PROTO, 2, global("posix", "system"), str("id"), OP.TUPLE1, OP.REDUCE, OP.STOP);
     assertSome(messages(await scan(bytesWrapper(second.length, assemble(second, OP.NONE, OP.STOP))), "MG131"), /imports posix\.system/);

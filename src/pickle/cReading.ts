@@ -280,6 +280,8 @@ export function readAsOpcodes(bytes: Uint8Array, start: number, atEnd: boolean, 
         const target = op === OP.APPEND ? top(1) : marks.length > 0 ? stack[fence() - 1] : undefined;
         if (target === "object") return acts("hands items to an object's own append or extend");
         if (target !== "list" && target !== "bytearray" && target !== "plain") return inert;
+        // bytearray.append takes an int: an object's __index__ gives it one.
+        if (target === "bytearray" && (op === OP.APPEND ? [top()] : stack.slice(fence())).includes("object")) return acts("hands an object of the stream to bytearray, which calls its __index__");
         if (op === OP.APPEND) pop();
         else popMark();
         break;
@@ -291,6 +293,8 @@ export function readAsOpcodes(bytes: Uint8Array, start: number, atEnd: boolean, 
         if (items === undefined || items.includes(undefined) || target === undefined) return inert;
         if (target === "object") return acts("hands items to an object's own __setitem__");
         if (target === "dict" && items.some((k, i) => i % 2 === 0 && !hashable(k!))) return acts("hashes a key that is an object of the stream");
+        // A list's index must be an int: an object's __index__ gives it one (red team round 27).
+        if (target !== "dict" && items.some((k, i) => i % 2 === 0 && k === "object")) return acts("indexes a list by an object of the stream, which calls its __index__");
         if (target !== "dict" && target !== "list" && target !== "plain") return inert;
         if (op === OP.SETITEM) stack.length -= 2;
         else popMark();
