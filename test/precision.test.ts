@@ -177,6 +177,12 @@ describe("what those rules are for is still reported", () => {
       assert.ok(found.some((l) => /^MG120 high tensor view of storage k reaches element 1073741823 of a storage with 1 elements/.test(l)), JSON.stringify(found));
     });
 
+    test("a storage's location that is no string is MG123: torch.load compares it and calls its startswith", async () => {
+      const objectLocation = assemble(OP.MARK, str("storage"), global("torch", "FloatStorage"), str("k"), global("collections", "OrderedDict"), OP.EMPTY_TUPLE, OP.REDUCE, OP.BININT1, 1, OP.TUPLE, OP.BINPERSID);
+      const { found } = await scan(assemble(load(binbytes(legacy(objectLocation))), OP.STOP));
+      assert.ok(found.some((l) => /^MG123 .*storage location is not a string/.test(l)), JSON.stringify(found));
+    });
+
     test("what the bytes' pickles do is reported as a file torch.load opened would be", async () => {
       const system = assemble(global("posix", "system"), str("id"), OP.TUPLE1, OP.REDUCE);
       const { verdict, found } = await scan(assemble(load(binbytes(legacy(storage, system))), OP.STOP));

@@ -26,7 +26,7 @@ export interface StorageRef {
 /** ('storage', storage_type, key, location, numel[, view_metadata]) → a StorageRef, or why not. */
 export function storageOf(pid: Value): StorageRef | string {
   if (!isSym(pid) || pid.t !== "tuple") return "not a tuple";
-  const [tag, type, key, , numel] = pid.items;
+  const [tag, type, key, location, numel] = pid.items;
   if (tag !== "storage") return `tag ${describe(tag ?? null)}`;
   if (!isSym(type) || type.t !== "global") return "storage type is not an imported class";
   const elementSize = own(TORCH_STORAGE_ELEMENT_SIZE, type.name);
@@ -34,6 +34,8 @@ export function storageOf(pid: Value): StorageRef | string {
     return `unknown storage type ${type.module}.${type.name}`;
   }
   if (typeof key !== "string") return "storage key is not a string";
+  // torch.load compares it and calls its startswith (restore_location): an object there would answer with its own code.
+  if (typeof location !== "string") return "storage location is not a string";
   if (typeof numel !== "number" || !Number.isSafeInteger(numel) || numel < 0) return "storage size is not a non-negative integer";
   return { key, numel, elementSize, type: type.name };
 }
