@@ -92,6 +92,8 @@ test("a torch tar is read as Python's tarfile reads it: links to the members tor
     ["a Solaris X header", torchMembers([{ name: "pax", data: Buffer.from(paxRecord("path", "storages")), type: "X" }, { name: "blob", data: MALICIOUS }])],
     ["a global g header", [{ name: "sys_info", data: BENIGN }, { name: "tensors", data: BENIGN }, { name: "pickle", data: BENIGN }, { name: "pax", data: Buffer.from(paxRecord("path", "storages")), type: "g" }, { name: "blob", data: twoPickles }]],
   ];
+  // The first of the headers before a member wins (red team round 28): a long name, then a pax path.
+  layouts.push(["a long name before a pax path", torchMembers([{ name: "././@LongLink", data: Buffer.from("storages\0"), type: "L" }, { name: "pax", data: Buffer.from(paxRecord("path", "blob")), type: "x" }, { name: "x", data: twoPickles }])]);
   for (const [what, entries] of layouts) {
     const r = await scanFile(await file("old.pt", tarEntries(entries)), "old.pt");
     assert.ok(r.findings.some((f) => f.rule === "MG100" && f.location.member === "storages"), `${what}: ${JSON.stringify(r.findings)}`);

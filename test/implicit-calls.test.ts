@@ -441,6 +441,9 @@ describe("joblib: whether an array's bytes are an inline pickle is the dtype's h
     const memoWrapper = assemble(OP.PROTO, 2, global("joblib.numpy_pickle", "NumpyArrayWrapper"), OP.EMPTY_TUPLE, OP.NEWOBJ, OP.BINPUT, 0);
     const listState = assemble(OP.EMPTY_DICT, OP.MARK, str("shape"), OP.BININT1, indexed.length, OP.TUPLE1, str("dtype"), dtype("u1"), str("order"), str("C"), OP.SETITEMS);
     assertSome(messages(await scan(assemble(memoWrapper, listState, OP.BUILD, indexed, OP.STOP)), "MG131"), /__index__/);
+    // READONLY_BUFFER makes a view of the bytes on top and goes on (red team round 28): not a failure.
+    const viewed = assemble(OP.SHORT_BINBYTES, 0, OP.READONLY_BUFFER, OP.POP, payload);
+    assertSome(messages(await scan(bytesWrapper(viewed.length, assemble(viewed, OP.STOP))), "MG131"), /imports posix\.system/);
     // A STOP first, then a whole pickle: what pickle.load in a loop reads next (P8).
     const second = assemble(OP.STOP, OP.PROTO, 2, global("posix", "system"), str("id"), OP.TUPLE1, OP.REDUCE, OP.STOP);
     assertSome(messages(await scan(bytesWrapper(second.length, assemble(second, OP.NONE, OP.STOP))), "MG131"), /imports posix\.system/);
@@ -471,6 +474,10 @@ describe("joblib: whether an array's bytes are an inline pickle is the dtype's h
     assertSome(messages(ctx, "MG100"), /as pickle\.load, torch\.load and numpy\.load read an inline array pickle .*posix\.system|os\.system/);
     // Read with its own memo, as joblib reads it, the same inline pickle calls list(): nothing else is reported.
     assert.deepEqual(ctx.rules().filter((r) => r !== "MG100"), [], JSON.stringify(ctx.reports));
+    // A name made at load time in the outer stream (str('os')) is a dynamic import in that reading (red team round 28).
+    const made = assemble(global("builtins", "str"), str("os"), OP.TUPLE1, OP.REDUCE, OP.MEMOIZE, str("system"), OP.MEMOIZE, OP.TUPLE2, OP.POP);
+    const dynamic = await scan(assemble(OP.PROTO, 4, made, wrapper, inline, OP.POP, OP.NONE, OP.STOP));
+    assertSome(messages(dynamic, "MG103"), /as pickle\.load, torch\.load and numpy\.load read an inline array pickle .*not a constant string/);
     // Not only denied names (red team round 27): a size fetched from the outer memo is a bomb in that reading too.
     const big = assemble(OP.LONG1, 5, Buffer.from([0x00, 0x5e, 0xd0, 0xb2, 0x00]), OP.MEMOIZE, OP.POP); // 3e9
     const sized = assemble(OP.PROTO, 4, OP.BININT1, 8, OP.MEMOIZE, OP.POP, global("builtins", "bytearray"), OP.BINGET, 0, OP.TUPLE1, OP.REDUCE, OP.STOP);

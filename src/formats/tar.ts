@@ -141,31 +141,30 @@ export const scanTar: FormatScanner = async (source: ByteSource, ctx: ScanContex
   const links: LinkMember[] = [];
   /** Where each member's data is, by name (the last of a name, as tarfile's getmember finds it). */
   const data = new Map<string, { start: number; size: number }>();
-  let longName: string | undefined;
-  let longLink: string | undefined;
   /** The records of "g" headers so far, which tarfile applies to every member after them. */
   const globals = new Map<string, string>();
-  /** The next member's "x" (or "X") records, with the global ones under them, as tarfile copies them. */
-  let pax: Map<string, string> | undefined;
+  /** The headers before the next member (GNU long names and links, "x" or "X" records with the global ones under them, as tarfile copies them), in order. */
+  let before: MetaHeader[] = [];
   let at = 0;
   try {
     while (at + BLOCK <= source.size) {
       const header = parseTarHeader(await source.read(at, BLOCK));
       if (!header) break;
-      // An "x" header's size moves the next header; a global one only what tarfile reads as the member's data.
-      const size = pax?.has("size") ? paxNumber(pax.get("size")!) : header.size;
+      const meta = header.type === "L" || header.type === "K" || PAX_TYPES.has(header.type);
+      // A long name's or pax header's own data is its header's size; what the headers before a member say applies to the member.
+      const member = meta ? undefined : applied(header, before, globals);
+      const size = member?.size ?? header.size;
       const dataStart = at + BLOCK;
       const next = dataStart + Math.ceil(size / BLOCK) * BLOCK;
-      if (header.type === "L" || header.type === "K" || PAX_TYPES.has(header.type)) {
+      if (!member) {
         if (size > MAX_META) throw new TarFormatError(`${size}-byte long-name or pax header`);
-        const meta = await source.read(dataStart, size);
-        if (header.type === "L") longName = new TextDecoder().decode(meta).replace(/\0.*$/s, "");
-        else if (header.type === "K") longLink = new TextDecoder().decode(meta).replace(/\0.*$/s, "");
-        else if (header.type === "g") for (const [k, v] of parsePax(meta)) globals.set(k, v);
-        else pax = new Map([...globals, ...parsePax(meta)]);
+        const records = await source.read(dataStart, size);
+        if (header.type === "L") before.push({ name: new TextDecoder().decode(records).replace(/\0.*$/s, "") });
+        else if (header.type === "K") before.push({ link: new TextDecoder().decode(records).replace(/\0.*$/s, "") });
+        else if (header.type === "g") for (const [k, v] of parsePax(records)) globals.set(k, v);
+        else before.push({ pax: new Map([...globals, ...parsePax(records)]) });
       } else {
-        const name = pax?.get("path") ?? longName ?? globals.get("path") ?? header.name;
-        const contentSize = pax === undefined && globals.has("size") ? paxNumber(globals.get("size")!) : size;
+        const { name, link, contentSize } = member;
         const linkKind = LINK_KINDS[header.type];
         if (linkKind || !NOT_CONTENT.has(header.type)) {
           if (names.length === LIMITS.maxMembers) {
@@ -173,18 +172,15 @@ export const scanTar: FormatScanner = async (source: ByteSource, ctx: ScanContex
             break;
           }
           names.push(name);
-          const target = pax?.get("linkpath") ?? longLink ?? globals.get("linkpath") ?? header.linkName;
           if (linkKind) {
-            links.push({ name, target, kind: linkKind, offset: at });
-            await scanTorchLink(source, ctx, name, linkKind === "hard" ? target : joinLink(name, target), data);
+            links.push({ name, target: link, kind: linkKind, offset: at });
+            await scanTorchLink(source, ctx, name, linkKind === "hard" ? link : joinLink(name, link), data);
           } else {
             data.set(name, { start: dataStart, size: contentSize });
             await scanTarMember(source, ctx, name, header.type, dataStart, contentSize);
           }
         }
-        longName = undefined;
-        longLink = undefined;
-        pax = undefined;
+        before = [];
       }
       at = next;
     }
@@ -240,6 +236,33 @@ function joinLink(name: string, target: string): string {
     else parts.push(part);
   }
   return parts.join("/");
+}
+
+/** A header that applies to the member after it: a GNU long name or link, or "x"/"X" pax records. */
+type MetaHeader = { name: string } | { link: string } | { pax: Map<string, string> };
+
+/**
+ * A member's name, link, size and content size as tarfile reads them. The member's own header takes
+ * the global records first (_proc_builtin); each header before it then applies as its own call returns,
+ * the last first, so the first header before the member wins (red team round 28: a long name, then
+ * a pax path). A size from an "x" header moves the next header; a global one only what is read as data.
+ */
+function applied(header: TarHeader, before: readonly MetaHeader[], globals: ReadonlyMap<string, string>): { name: string; link: string; size: number; contentSize: number } {
+  let name = globals.get("path") ?? header.name;
+  let link = globals.get("linkpath") ?? header.linkName;
+  let size = header.size;
+  let contentSize = globals.has("size") ? paxNumber(globals.get("size")!) : header.size;
+  for (let i = before.length - 1; i >= 0; i--) {
+    const h = before[i]!;
+    if ("name" in h) name = h.name;
+    else if ("link" in h) link = h.link;
+    else {
+      name = h.pax.get("path") ?? name;
+      link = h.pax.get("linkpath") ?? link;
+      if (h.pax.has("size")) size = contentSize = paxNumber(h.pax.get("size")!);
+    }
+  }
+  return { name, link, size, contentSize };
 }
 
 /** The members torch.load's legacy tar reader unpickles (torch.serialization's legacy_load). */

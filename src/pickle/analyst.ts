@@ -227,6 +227,8 @@ export class PickleAnalyst implements MachineObserver {
   }
 
   onDynamicImport(d: DynamicGlobal): void {
+    // STACK_GLOBAL refuses anything but str: a class or an object of another class as an operand is a failed load, no import.
+    if (this.secondReading && (this.notStr(d.module) || this.notStr(d.name))) return;
     this.report("MG103", `imports a name that is not a constant string: ${describe(d)}`, {
       offset: d.at,
       evidence: `STACK_GLOBAL module=${describe(d.module)} name=${describe(d.name)}`,
@@ -473,16 +475,29 @@ export class PickleAnalyst implements MachineObserver {
         this.report(rule, `as pickle.load, torch.load and numpy.load read an inline array pickle (in the outer stream's unpickler and memo): ${message}`, extra);
       }
     }, this.judging);
-    reading.unknownFromKnownPackagesOnly = true;
+    reading.secondReading = true;
     reading.beginStream("sure");
     return { observer: reading, done: () => reading.flush() };
   }
 
   /**
-   * Unknown names from a package the allowlist has never heard of are left unreported: an inline
-   * reading in the outer memo joins the outer stream's strings into names such as DataFrame.dtype.
+   * An inline array pickle's reading in the outer memo (see inlineReading), which joins the outer
+   * stream's values into imports: unknown names from a package the allowlist has never heard of
+   * (DataFrame.dtype) and imports of operands that are no str are left unreported.
    */
-  private unknownFromKnownPackagesOnly = false;
+  private secondReading = false;
+
+  /**
+   * Whether a value cannot be the exact str STACK_GLOBAL takes: a class or function, or what calling
+   * an allowlisted class other than str makes (an instance of it; a str subclass's is no exact str).
+   */
+  private notStr(v: Value): boolean {
+    if (!isSym(v)) return typeof v !== "string";
+    if (v.t === "global") return true;
+    if (v.t !== "call" || !isSym(v.fn) || v.fn.t !== "global") return false;
+    const name = importedName(v.fn);
+    return name !== "builtins.str" && allowEntry(name)?.kind === "class";
+  }
 
   onIssue(kind: IssueKind, message: string, at: number): void {
     if (this.deferred) this.deferred.push({ kind, message, at });
@@ -1359,7 +1374,7 @@ export class PickleAnalyst implements MachineObserver {
       } else if (j.kind === "walk") {
         const why = j.entry ? `, which ${j.entry.reason}` : "";
         this.report("MG104", `${verb} ${name} by walking attributes of ${u.ref.module}${why}`, extra);
-      } else if (this.unknownFromKnownPackagesOnly && !isAllowlistedPackage(u.ref.module.split(".")[0]!)) {
+      } else if (this.secondReading && !isAllowlistedPackage(u.ref.module.split(".")[0]!)) {
         continue;
       } else if (u.worst === "call") {
         this.report("MG101", `calls ${name}, which is not on the allowlist`, extra);
@@ -2296,11 +2311,11 @@ const MODULE_STATE_CALLS: readonly string[] = ["forward"];
 
 /**
  * What an inline array pickle's reading in the outer memo reports (see inlineReading): imports and
- * calls by name, however reached, and resource bombs. Not what a legitimate one's reading there shows
- * on its own: names made of outer values, objects of classes it cannot tell, calls of outer objects,
- * breaks, structures out of bounds (all found in scikit-learn and pandas joblib files).
+ * calls by name, however reached (a name made at load time too), and resource bombs. Not what a
+ * legitimate one's reading there shows on its own: objects of classes it cannot tell, calls of outer
+ * objects, breaks, structures out of bounds (all found in scikit-learn and pandas joblib files).
  */
-const SECOND_READING_RULES: ReadonlySet<RuleId> = new Set(["MG100", "MG101", "MG102", "MG104", "MG105", "MG108", "MG109"]);
+const SECOND_READING_RULES: ReadonlySet<RuleId> = new Set(["MG100", "MG101", "MG102", "MG103", "MG104", "MG105", "MG108", "MG109"]);
 
 /** Entry fields that only describe a name: any other gives its arguments, state or result a role the analyst follows. */
 const DESCRIPTIVE_FIELDS: ReadonlySet<string> = new Set(["kind", "lib", "versions", "why"]);

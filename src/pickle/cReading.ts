@@ -239,6 +239,12 @@ export function readAsOpcodes(bytes: Uint8Array, start: number, atEnd: boolean, 
         if (v > 5) return inert;
         break;
       }
+      case OP.READONLY_BUFFER: {
+        // A read-only view of the buffer on top (red team round 28), which stays there; anything else fails.
+        const k = top();
+        if (k !== "bytes" && k !== "bytearray" && k !== "plain" && k !== "object") return inert;
+        break;
+      }
       case OP.PERSID:
         if (line() === undefined) return short;
         stack.push("object");
@@ -308,8 +314,8 @@ export function readAsOpcodes(bytes: Uint8Array, start: number, atEnd: boolean, 
         break;
       }
       default:
-        // EXT1/2/4 need an extension registry the standard loaders leave empty; NEXT_BUFFER and
-        // READONLY_BUFFER need out-of-band buffers they are not given; any other byte is no opcode.
+        // EXT1/2/4 need an extension registry the standard loaders leave empty; NEXT_BUFFER needs
+        // out-of-band buffers they are not given; any other byte is no opcode.
         return inert;
     }
   }
