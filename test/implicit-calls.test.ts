@@ -441,6 +441,9 @@ describe("joblib: whether an array's bytes are an inline pickle is the dtype's h
     const memoWrapper = assemble(OP.PROTO, 2, global("joblib.numpy_pickle", "NumpyArrayWrapper"), OP.EMPTY_TUPLE, OP.NEWOBJ, OP.BINPUT, 0);
     const listState = assemble(OP.EMPTY_DICT, OP.MARK, str("shape"), OP.BININT1, indexed.length, OP.TUPLE1, str("dtype"), dtype("u1"), str("order"), str("C"), OP.SETITEMS);
     assertSome(messages(await scan(assemble(memoWrapper, listState, OP.BUILD, indexed, OP.STOP)), "MG131"), /__index__/);
+    // A module file need not be named like an identifier (red team round 29: _sysconfigdata__linux_x86_64-linux-gnu).
+    const dashed = assemble(OP.GLOBAL, "_sysconfigdata__linux_x86_64-linux-gnu\nbuild_time_vars\n", OP.POP, payload);
+    assertSome(messages(await scan(bytesWrapper(dashed.length, assemble(dashed, OP.STOP))), "MG131"), /imports _sysconfigdata__linux_x86_64-linux-gnu\.build_time_vars/);
     // READONLY_BUFFER makes a view of the bytes on top and goes on (red team round 28): not a failure.
     const viewed = assemble(OP.SHORT_BINBYTES, 0, OP.READONLY_BUFFER, OP.POP, payload);
     assertSome(messages(await scan(bytesWrapper(viewed.length, assemble(viewed, OP.STOP))), "MG131"), /imports posix\.system/);
@@ -478,6 +481,13 @@ describe("joblib: whether an array's bytes are an inline pickle is the dtype's h
     const made = assemble(global("builtins", "str"), str("os"), OP.TUPLE1, OP.REDUCE, OP.MEMOIZE, str("system"), OP.MEMOIZE, OP.TUPLE2, OP.POP);
     const dynamic = await scan(assemble(OP.PROTO, 4, made, wrapper, inline, OP.POP, OP.NONE, OP.STOP));
     assertSome(messages(dynamic, "MG103"), /as pickle\.load, torch\.load and numpy\.load read an inline array pickle .*not a constant string/);
+    // Unknown names from any module Python imports where models load (red team round 29: the standard library's _bootsubprocess).
+    const boot = assemble(str("_bootsubprocess"), OP.MEMOIZE, str("check_output"), OP.MEMOIZE, OP.TUPLE2, OP.POP);
+    assertSome(messages(await scan(assemble(OP.PROTO, 4, boot, wrapper, inline, OP.POP, OP.NONE, OP.STOP)), "MG101"), /read an inline array pickle .*_bootsubprocess\.check_output/);
+    // State a SciPy distribution executes, fetched from the outer memo by the inline stream's BUILD (red team round 29).
+    const template = assemble(OP.EMPTY_DICT, str("_parse_arg_template"), str("import os"), OP.SETITEM, OP.MEMOIZE, OP.POP);
+    const distribution = assemble(OP.PROTO, 4, OP.EMPTY_DICT, OP.MEMOIZE, OP.POP, global("scipy.stats._continuous_distns", "norm_gen"), OP.EMPTY_TUPLE, OP.NEWOBJ, OP.BINGET, 0, OP.BUILD, OP.STOP);
+    assertSome(messages(await scan(assemble(OP.PROTO, 4, template, wrapper, distribution, OP.POP, OP.NONE, OP.STOP)), "MG125"), /read an inline array pickle .*norm_gen/);
     // Not only denied names (red team round 27): a size fetched from the outer memo is a bomb in that reading too.
     const big = assemble(OP.LONG1, 5, Buffer.from([0x00, 0x5e, 0xd0, 0xb2, 0x00]), OP.MEMOIZE, OP.POP); // 3e9
     const sized = assemble(OP.PROTO, 4, OP.BININT1, 8, OP.MEMOIZE, OP.POP, global("builtins", "bytearray"), OP.BINGET, 0, OP.TUPLE1, OP.REDUCE, OP.STOP);

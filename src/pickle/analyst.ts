@@ -6,6 +6,7 @@
 import { createHash } from "node:crypto";
 import { LIMITS } from "../limits.js";
 import { allowEntry, covers, isAllowlistedPackage, type AllowEntry } from "../rules/allowlist.js";
+import { isKnownModule } from "../repo/loaderModules.js";
 import { TENSOR_REBUILDERS } from "../rules/callables.js";
 import type { ReportExtra } from "../formats/context.js";
 import { ruleInfo, type RuleId } from "../rules/catalogue.js";
@@ -362,6 +363,8 @@ export class PickleAnalyst implements MachineObserver {
     const guard = cls ? cls.entry?.stateGuard : this.guardReachable(target);
     if (!guard) return;
     const problem = stateProblem(guard, state);
+    // The outer-memo reading of an inline array pickle meets outer objects of classes it did not see made: noise there.
+    if (!cls && this.secondReading) return;
     const whom = cls ? cls.name : `an object of a class the scanner cannot tell (it may be a ${GUARDED_BY[guard]})`;
     if (problem) this.report("MG125", `${what} ${whom}, but ${problem}`, { offset: at, evidence: describe(state) });
   }
@@ -482,8 +485,9 @@ export class PickleAnalyst implements MachineObserver {
 
   /**
    * An inline array pickle's reading in the outer memo (see inlineReading), which joins the outer
-   * stream's values into imports: unknown names from a package the allowlist has never heard of
-   * (DataFrame.dtype) and imports of operands that are no str are left unreported.
+   * stream's values into imports and states: unknown names from no package Python can import where
+   * models load (DataFrame.dtype), imports of operands that are no str, and guarded state given to an
+   * object of a class this reading did not see made are left unreported.
    */
   private secondReading = false;
 
@@ -1374,7 +1378,7 @@ export class PickleAnalyst implements MachineObserver {
       } else if (j.kind === "walk") {
         const why = j.entry ? `, which ${j.entry.reason}` : "";
         this.report("MG104", `${verb} ${name} by walking attributes of ${u.ref.module}${why}`, extra);
-      } else if (this.secondReading && !isAllowlistedPackage(u.ref.module.split(".")[0]!)) {
+      } else if (this.secondReading && !knownPackage(u.ref.module.split(".")[0]!)) {
         continue;
       } else if (u.worst === "call") {
         this.report("MG101", `calls ${name}, which is not on the allowlist`, extra);
@@ -2315,7 +2319,12 @@ const MODULE_STATE_CALLS: readonly string[] = ["forward"];
  * legitimate one's reading there shows on its own: objects of classes it cannot tell, calls of outer
  * objects, breaks, structures out of bounds (all found in scikit-learn and pandas joblib files).
  */
-const SECOND_READING_RULES: ReadonlySet<RuleId> = new Set(["MG100", "MG101", "MG102", "MG103", "MG104", "MG105", "MG108", "MG109"]);
+const SECOND_READING_RULES: ReadonlySet<RuleId> = new Set(["MG100", "MG101", "MG102", "MG103", "MG104", "MG105", "MG108", "MG109", "MG125"]);
+
+/** A top-level package a name can be imported from where models load: one the allowlist knows, the standard library's, or the loaders'. */
+function knownPackage(top: string): boolean {
+  return isAllowlistedPackage(top) || isKnownModule(top);
+}
 
 /** Entry fields that only describe a name: any other gives its arguments, state or result a role the analyst follows. */
 const DESCRIPTIVE_FIELDS: ReadonlySet<string> = new Set(["kind", "lib", "versions", "why"]);

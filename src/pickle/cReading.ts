@@ -258,7 +258,7 @@ export function readAsOpcodes(bytes: Uint8Array, start: number, atEnd: boolean, 
         const module = line();
         const name = module === undefined ? undefined : line();
         if (name === undefined) return short;
-        if (!IMPORTABLE.test(module!) || !IMPORTABLE.test(name)) return inert;
+        if (!MODULE_LINE.test(module!) || !IMPORTABLE.test(name)) return inert;
         return acts(`imports ${module}.${name}`);
       }
       case OP.STACK_GLOBAL:
@@ -399,5 +399,10 @@ const mayBeStr = (k: Kind | undefined): boolean => k === "str" || k === "plain" 
 const mayBeTuple = (k: Kind | undefined): boolean => k === "tuple" || k === "tuple of objects" || k === "plain" || k === "object";
 const mayBeDict = (k: Kind | undefined): boolean => k === "dict" || k === "plain" || k === "object";
 
-/** A module or name find_class could import: identifiers joined by dots. */
+/** A name find_class could look up: identifiers joined by dots. */
 const IMPORTABLE = /^[\p{L}_][\p{L}\p{N}_]*(\.[\p{L}_][\p{L}\p{N}_]*)*$/u;
+/**
+ * A module find_class could import: files need no identifier's name (red team round 29: CPython
+ * imports _sysconfigdata__linux_x86_64-linux-gnu), so dashes count too.
+ */
+const MODULE_LINE = /^[\p{L}\p{N}_-]+(\.[\p{L}\p{N}_-]+)*$/u;

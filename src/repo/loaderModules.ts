@@ -25,7 +25,7 @@ import { packageFile } from "../packageFiles.js";
 interface LoaderModulesData {
   schema: "modelgate.loader-modules/v1";
   modules: string[];
-  stdlib?: { modules: string[]; prefixes: string[] };
+  stdlib?: { modules: string[]; left_out: string[]; prefixes: string[] };
 }
 
 /** Which modules a folder's code can take the place of, and why each counts. */
@@ -33,6 +33,8 @@ interface Shadowable {
   loaders: ReadonlySet<string>;
   stdlib: ReadonlySet<string>;
   stdlibPrefixes: readonly string[];
+  /** Standard modules no folder replaces (built in, or imported at start-up): importable all the same. */
+  fixed: ReadonlySet<string>;
 }
 
 let data: Shadowable | undefined;
@@ -43,7 +45,7 @@ function read(): Shadowable {
   const json = JSON.parse(readFileSync(packageFile("data/loader-modules.json"), "utf8")) as LoaderModulesData;
   if (json.schema !== "modelgate.loader-modules/v1") throw new Error(`data/loader-modules.json: unknown schema ${String(json.schema)}`);
   if (!json.stdlib) throw new Error("data/loader-modules.json: no stdlib part (run scripts/allowlist/loader_modules.py --stdlib-only)");
-  return (data = { loaders: new Set(json.modules), stdlib: new Set(json.stdlib.modules), stdlibPrefixes: json.stdlib.prefixes });
+  return (data = { loaders: new Set(json.modules), stdlib: new Set(json.stdlib.modules), stdlibPrefixes: json.stdlib.prefixes, fixed: new Set(json.stdlib.left_out) });
 }
 
 /**
@@ -58,4 +60,12 @@ export function shadowedModule(name: string): string | undefined {
   const prefix = stdlibPrefixes.find((p) => name.startsWith(p));
   if (prefix) return `sysconfig's ${name} module (${prefix}*: its name comes from the platform), which libraries import through sysconfig`;
   return undefined;
+}
+
+/**
+ * Whether `top` names a module Python can import where models are loaded: the standard library's
+ * (those loaded at start-up too), or one the loading libraries import or probe for.
+ */
+export function isKnownModule(top: string): boolean {
+  return shadowedModule(top) !== undefined || read().fixed.has(top);
 }
