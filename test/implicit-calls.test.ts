@@ -488,6 +488,10 @@ describe("joblib: whether an array's bytes are an inline pickle is the dtype's h
     const template = assemble(OP.EMPTY_DICT, str("_parse_arg_template"), str("import os"), OP.SETITEM, OP.MEMOIZE, OP.POP);
     const distribution = assemble(OP.PROTO, 4, OP.EMPTY_DICT, OP.MEMOIZE, OP.POP, global("scipy.stats._continuous_distns", "norm_gen"), OP.EMPTY_TUPLE, OP.NEWOBJ, OP.BINGET, 0, OP.BUILD, OP.STOP);
     assertSome(messages(await scan(assemble(OP.PROTO, 4, template, wrapper, distribution, OP.POP, OP.NONE, OP.STOP)), "MG125"), /read an inline array pickle .*norm_gen/);
+    // The distribution made by the outer stream, fetched and given the state there: its class is the outer analysis's fact.
+    const outerDistribution = assemble(global("scipy.stats._continuous_distns", "norm_gen"), OP.EMPTY_TUPLE, OP.NEWOBJ, OP.MEMOIZE, OP.POP);
+    const restore = assemble(OP.PROTO, 4, global("builtins", "object"), OP.EMPTY_TUPLE, OP.NEWOBJ, OP.MEMOIZE, OP.POP, OP.EMPTY_DICT, OP.MEMOIZE, OP.POP, OP.BINGET, 0, OP.BINGET, 1, OP.BUILD, OP.STOP);
+    assertSome(messages(await scan(assemble(OP.PROTO, 4, outerDistribution, template, wrapper, restore, OP.POP, OP.NONE, OP.STOP)), "MG125"), /read an inline array pickle .*norm_gen/);
     // Not only denied names (red team round 27): a size fetched from the outer memo is a bomb in that reading too.
     const big = assemble(OP.LONG1, 5, Buffer.from([0x00, 0x5e, 0xd0, 0xb2, 0x00]), OP.MEMOIZE, OP.POP); // 3e9
     const sized = assemble(OP.PROTO, 4, OP.BININT1, 8, OP.MEMOIZE, OP.POP, global("builtins", "bytearray"), OP.BINGET, 0, OP.TUPLE1, OP.REDUCE, OP.STOP);

@@ -479,6 +479,7 @@ export class PickleAnalyst implements MachineObserver {
       }
     }, this.judging);
     reading.secondReading = true;
+    reading.outer = this;
     reading.beginStream("sure");
     return { observer: reading, done: () => reading.flush() };
   }
@@ -490,6 +491,8 @@ export class PickleAnalyst implements MachineObserver {
    * object of a class this reading did not see made are left unreported.
    */
   private secondReading = false;
+  /** The analyst of the outer stream, whose facts about the values it made a second reading fetches (see madeByAllowed). */
+  private outer: PickleAnalyst | undefined;
 
   /**
    * Whether a value cannot be the exact str STACK_GLOBAL takes: a class or function, or what calling
@@ -899,8 +902,8 @@ export class PickleAnalyst implements MachineObserver {
 
   /** Whether an allowlisted callable (or a call a convention excused) made `value`. */
   private madeByAllowed(value: CallResult): boolean {
-    if (this.excusedCalls.has(value)) return true;
-    return isSym(value.fn) && value.fn.t === "global" && this.byRef.get(value.fn)?.judgement.kind === "allow";
+    if (this.excusedCalls.has(value) || this.outer?.excusedCalls.has(value)) return true;
+    return isSym(value.fn) && value.fn.t === "global" && (this.byRef.get(value.fn) ?? this.outer?.byRef.get(value.fn))?.judgement.kind === "allow";
   }
 
   /**
