@@ -481,6 +481,13 @@ describe("joblib: whether an array's bytes are an inline pickle is the dtype's h
     const made = assemble(global("builtins", "str"), str("os"), OP.TUPLE1, OP.REDUCE, OP.MEMOIZE, str("system"), OP.MEMOIZE, OP.TUPLE2, OP.POP);
     const dynamic = await scan(assemble(OP.PROTO, 4, made, wrapper, inline, OP.POP, OP.NONE, OP.STOP));
     assertSome(messages(dynamic, "MG103"), /as pickle\.load, torch\.load and numpy\.load read an inline array pickle .*not a constant string/);
+    // Unknown names from any module (red team round 30: multiprocess, _testcapi), unless only the module was swapped at
+    // an opcode that imported the same name in joblib's reading (numpy.dtype there, DataFrame.dtype here).
+    const other = assemble(str("multiprocess.util"), OP.MEMOIZE, str("spawnv_passfds"), OP.MEMOIZE, OP.TUPLE2, OP.POP);
+    assertSome(messages(await scan(assemble(OP.PROTO, 4, other, wrapper, inline, OP.POP, OP.NONE, OP.STOP)), "MG101"), /read an inline array pickle .*multiprocess\.util\.spawnv_passfds/);
+    const swapped = assemble(OP.PROTO, 4, str("numpy"), OP.MEMOIZE, OP.POP, OP.BINGET, 0, str("dtype"), OP.STACK_GLOBAL, str("f8"), OP.TUPLE1, OP.REDUCE, OP.STOP);
+    const frame = await scan(assemble(OP.PROTO, 4, str("DataFrame"), OP.MEMOIZE, OP.POP, wrapper, swapped, OP.POP, OP.NONE, OP.STOP));
+    assert.deepEqual(frame.rules(), [], JSON.stringify(frame.reports));
     // Unknown names from any module Python imports where models load (red team round 29: the standard library's _bootsubprocess).
     const boot = assemble(str("_bootsubprocess"), OP.MEMOIZE, str("check_output"), OP.MEMOIZE, OP.TUPLE2, OP.POP);
     assertSome(messages(await scan(assemble(OP.PROTO, 4, boot, wrapper, inline, OP.POP, OP.NONE, OP.STOP)), "MG101"), /read an inline array pickle .*_bootsubprocess\.check_output/);

@@ -123,6 +123,8 @@ const PYDANTIC_KEYS: ReadonlySet<string> = new Set(["__dict__", "__pydantic_extr
 export class PickleAnalyst implements MachineObserver {
   private readonly uses = new Map<string, NameUse>();
   private readonly byRef = new WeakMap<GlobalRef, NameUse>();
+  /** The name (its last part) each import opcode imported, by offset: what a second reading of an inline pickle compares with. */
+  private readonly importedNames = new Map<number, string>();
   private overflowNames = 0;
   private deferred: { kind: IssueKind; message: string; at: number }[] | undefined;
   private streamKind: StreamKind = "sure";
@@ -223,6 +225,7 @@ export class PickleAnalyst implements MachineObserver {
   }
 
   onImport(g: GlobalRef): boolean {
+    if (this.importedNames.size < MAX_IMPORT_OFFSETS) this.importedNames.set(g.at, g.name);
     this.use(g, "import");
     return this.calleeProblem(g)?.rule === "MG101";
   }
@@ -486,9 +489,10 @@ export class PickleAnalyst implements MachineObserver {
 
   /**
    * An inline array pickle's reading in the outer memo (see inlineReading), which joins the outer
-   * stream's values into imports and states: unknown names from no package Python can import where
-   * models load (DataFrame.dtype), imports of operands that are no str, and guarded state given to an
-   * object of a class this reading did not see made are left unreported.
+   * stream's values into imports and states: an unknown name whose module is no package Python can
+   * import where models load, at an opcode that imported the same name in joblib's reading
+   * (DataFrame.dtype for numpy.dtype), imports of operands that are no str, and guarded state given
+   * to an object of a class neither reading saw made are left unreported.
    */
   private secondReading = false;
   /** The analyst of the outer stream, whose facts about the values it made a second reading fetches (see madeByAllowed). */
@@ -1381,7 +1385,9 @@ export class PickleAnalyst implements MachineObserver {
       } else if (j.kind === "walk") {
         const why = j.entry ? `, which ${j.entry.reason}` : "";
         this.report("MG104", `${verb} ${name} by walking attributes of ${u.ref.module}${why}`, extra);
-      } else if (this.secondReading && !knownPackage(u.ref.module.split(".")[0]!)) {
+      } else if (this.secondReading && !knownPackage(u.ref.module.split(".")[0]!) && this.outer?.importedNames.get(u.ref.at) === u.ref.name) {
+        // The opcode imported this very name in joblib's reading, from a module the outer memo swapped for a value of
+        // its own (DataFrame.dtype for numpy.dtype): an import CPython fails, unless the module is one it can import.
         continue;
       } else if (u.worst === "call") {
         this.report("MG101", `calls ${name}, which is not on the allowlist`, extra);
@@ -2323,6 +2329,9 @@ const MODULE_STATE_CALLS: readonly string[] = ["forward"];
  * objects, breaks, structures out of bounds (all found in scikit-learn and pandas joblib files).
  */
 const SECOND_READING_RULES: ReadonlySet<RuleId> = new Set(["MG100", "MG101", "MG102", "MG103", "MG104", "MG105", "MG108", "MG109", "MG125"]);
+
+/** Import opcodes whose names are kept for second readings (CWE-400: a stream of unmemoized imports). */
+const MAX_IMPORT_OFFSETS = 1_000_000;
 
 /** A top-level package a name can be imported from where models load: one the allowlist knows, the standard library's, or the loaders'. */
 function knownPackage(top: string): boolean {
