@@ -68,10 +68,10 @@ export async function sniff(source: ByteSource, opts: SniffOptions): Promise<Sni
   // real magic number (safetensors, GGUF's header, a tar) can be crafted to be a pickle as well
   // (P18): pickle.load or torch.load of the same bytes would run it.
   if (format !== "pickle" && format !== "pytorch-legacy" && format !== "unknown" && looksLikePickle(head, source.size)) alsoValidAs.push("pickle");
-  // torch.load opens a file that is not a zip as a tar first (its oldest layout runs the tar's
-  // "pickle" member), whatever else the file reads as: an HDF5 file as the first member, a GGUF
-  // header as its name (red team round 24). A tar header is scanned as a tar too.
-  // torch takes only a local header's PK\x03\x04 for a zip: a file opening with an end record's PK\x05\x06 is a tar to it.
+  // torch.load opens a file that is not a zip (to torch, one opening with a local header's PK\x03\x04;
+  // an end record's PK\x05\x06 is not) as a tar first, its oldest layout running the tar's "pickle"
+  // member, whatever else the file reads as: an HDF5 file as the first member, a GGUF header as its
+  // name (red team round 24). A tar header is scanned as a tar too.
   if (format !== "tar" && !startsWithLocalHeader(head) && isTarHeader(head)) alsoValidAs.push("tar");
   // libhdf5 looks for its signature at every 512·2^n offset to the end of the file: past the sniff
   // read for a file of no other format, or one Keras opens as HDF5 by its name.

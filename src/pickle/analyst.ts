@@ -365,9 +365,9 @@ export class PickleAnalyst implements MachineObserver {
     const cls = this.classOf(target);
     const guard = cls ? cls.entry?.stateGuard : this.guardReachable(target);
     if (!guard) return;
-    const problem = stateProblem(guard, state);
     // The outer-memo reading of an inline array pickle meets outer objects of classes it did not see made: noise there.
     if (!cls && this.secondReading) return;
+    const problem = stateProblem(guard, state);
     const whom = cls ? cls.name : `an object of a class the scanner cannot tell (it may be a ${GUARDED_BY[guard]})`;
     if (problem) this.report("MG125", `${what} ${whom}, but ${problem}`, { offset: at, evidence: describe(state) });
   }
@@ -443,7 +443,7 @@ export class PickleAnalyst implements MachineObserver {
       if (dict && dict.kv.length / 2 < dict.n) {
         this.report("MG107", `BUILD gives ${cls!.name} a "${slot}" of more callables than the scanner keeps, so what it calls cannot all be known`, { offset: at, evidence: describe(state) });
       }
-      for (const callee of dict ? dict.kv.filter((_, i) => i % 2 === 1) : [value]) this.invoked(callee, "call", cls!.name, target, state, target);
+      for (const callee of dict ? innerValues(dict)! : [value]) this.invoked(callee, "call", cls!.name, target, state, target);
       if (slot === 0) {
         const args = stateSlot(state, 1);
         const keywords = stateSlot(state, 2);
@@ -472,8 +472,8 @@ export class PickleAnalyst implements MachineObserver {
   /**
    * A second reading of an inline array pickle as pickle.load, torch.load and numpy.load run it, in
    * the outer unpickler: its GETs fetch outer values, so a legitimate one reads as nonsense there
-   * (names from the outer stream's strings, classes it cannot tell, calls of its objects), and only a
-   * critical denied callable imported or called in that reading is reported.
+   * (names from the outer stream's strings, classes it cannot tell, calls of its objects), and only
+   * what SECOND_READING_RULES name, at high and above, is reported of that reading.
    */
   inlineReading(): { observer: MachineObserver; done(): void } {
     const reading = new PickleAnalyst((rule, message, extra) => {
@@ -1604,10 +1604,6 @@ export class PickleAnalyst implements MachineObserver {
   }
 
   /**
-   * Dunder keys in state that becomes attributes (BUILD, or an allowlisted callable's state argument).
-   * `shown` is described as the evidence only when there is something to report (BUILD runs per object of a model).
-   */
-  /**
    * Integers given to a call, however nested (two levels) and however made (a LONG, int(text, 16),
    * int.from_bytes): one past MAX_NUMBER_BITS is MG109 (converting it takes time that grows with the
    * square of its length: NumPy's seeding, Decimal), and so is their converting work summed over the
@@ -1635,6 +1631,10 @@ export class PickleAnalyst implements MachineObserver {
     }
   }
 
+  /**
+   * Dunder keys in state that becomes attributes (BUILD, or an allowlisted callable's state argument).
+   * `shown` is described as the evidence only when there is something to report (BUILD runs per object of a model).
+   */
   private checkState(state: Value | undefined, what: string, at: number, shown: Value | undefined): void {
     this.storedCallees(state, what, at);
     const big = firstOutsized(state);
@@ -2003,7 +2003,6 @@ const ALLOCATING_CALLS: ReadonlySet<string> = new Set([
   ...RECONSTRUCTORS, ...SHAPED_ARRAYS, ...FRACTIONS, DECIMAL, ...SIZED_TORCH_TYPES, "builtins.bytearray", "builtins.bytes", "builtins.str", "numpy.dtype", "_codecs.encode",
 ]);
 
-
 /** Integers under this many bits cost nothing worth counting toward MAX_NUMBER_WORK. */
 const COUNTED_BITS = 4096;
 /** Converting work summed over a load: that of one integer of MAX_NUMBER_BITS. */
@@ -2228,7 +2227,7 @@ function projFileIn(args: Value, depth = 2): string | undefined {
 
 /** A NumPy shape (an int or a tuple of ints) whose element count passes the allocation bound. */
 function shapeBomb(shape: Value | undefined): string | undefined {
-  return sizesBomb(isSym(shape) && shape.t === "tuple" ? shape.items : [shape]);
+  return sizesBomb(shapeItems(shape));
 }
 
 /**
@@ -2238,11 +2237,26 @@ function shapeBomb(shape: Value | undefined): string | undefined {
  */
 function objectFill(shape: Value | undefined, dtype: Value | undefined): string | undefined {
   const slots = objectSlots(dtype);
-  if (slots === 0) return undefined;
-  const dims = (isSym(shape) && shape.t === "tuple" ? shape.items : [shape]).map(sizeValue);
-  if (!dims.every((d): d is number => d !== undefined && d >= 0)) return undefined;
-  const bytes = dims.reduce((a, b) => a * b, 1) * slots * POINTER_BYTES;
-  return bytes > MAX_ALLOCATION ? ` with shape (${dims.join(", ")}) and ${slots} object${slots === 1 ? "" : "s"} per element fills ${bytes} bytes with None at load time` : undefined;
+  const elements = slots === 0 ? undefined : shapeElements(shape);
+  if (elements === undefined) return undefined;
+  const bytes = elements * slots * POINTER_BYTES;
+  return bytes > MAX_ALLOCATION ? ` with shape (${shapeDims(shape).join(", ")}) and ${slots} object${slots === 1 ? "" : "s"} per element fills ${bytes} bytes with None at load time` : undefined;
+}
+
+/** The sizes of a shape: a tuple's items, or one size alone. */
+function shapeItems(shape: Value | undefined): readonly (Value | undefined)[] {
+  return isSym(shape) && shape.t === "tuple" ? shape.items : [shape];
+}
+
+/** The sizes of a shape as sizeValue reads each. */
+function shapeDims(shape: Value | undefined): (number | undefined)[] {
+  return shapeItems(shape).map(sizeValue);
+}
+
+/** The elements of a shape whose sizes are all known, non-negative integers; undefined otherwise. */
+function shapeElements(shape: Value | undefined): number | undefined {
+  const dims = shapeDims(shape);
+  return dims.every((d): d is number => d !== undefined && d >= 0) ? dims.reduce((a, b) => a * b, 1) : undefined;
 }
 
 const POINTER_BYTES = 8;
@@ -2271,9 +2285,7 @@ function objectSlots(dtype: Value | undefined, depth = 4): number {
 /** Python objects per element of a subarray of `shape` items of `base`. */
 function subarraySlots(base: Value | undefined, shape: Value | undefined, depth: number): number {
   const slots = objectSlots(base, depth);
-  if (slots === 0) return 0;
-  const dims = (isSym(shape) && shape.t === "tuple" ? shape.items : [shape]).map(sizeValue);
-  return dims.every((d): d is number => d !== undefined && d >= 0) ? dims.reduce((a, b) => a * b, slots) : slots;
+  return slots === 0 ? 0 : slots * (shapeElements(shape) ?? 1);
 }
 
 /** Sizes (ints, or int() of a literal) whose product passes the allocation bound, or one made by a call the scanner cannot evaluate. */

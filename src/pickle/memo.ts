@@ -164,4 +164,3 @@ export class OverlayMemo extends Memo {
     return true;
   }
 }
-

@@ -315,10 +315,10 @@ export function dictGet(d: Dict, key: string): Value | undefined {
 
 export const SAMPLE = LIMITS.pickleContainerSample;
 
-/** A short, safe rendering of a value for evidence strings (never the whole payload). */
 /** Integers describe() writes out in full: up to 10**80 or so. */
 const DESCRIBED_INT = 2n ** 256n;
 
+/** A short, safe rendering of a value for evidence strings (never the whole payload). */
 export function describe(v: Value, depth = 0): string {
   if (v === null) return "None";
   if (typeof v === "boolean") return v ? "True" : "False";
