@@ -90,18 +90,22 @@ async function readOwnedCopy(source: ByteSource): Promise<Uint8Array<ArrayBuffer
  * Returns the torch.save blobs of TorchModuleWrapper layers, for the caller to scan (scanTorchModuleBlobs).
  */
 export function checkKerasConfigText(text: string, ctx: ScanContext, where: string): TorchModuleBlob[] {
+  const config = parseKerasConfig(text, ctx, where);
+  return config === undefined ? [] : walkKerasConfig(config.value, ctx, where);
+}
+
+/** One JSON config, parsed within the bound; MG264 and undefined when it is over or not JSON. */
+function parseKerasConfig(text: string, ctx: ScanContext, where: string): { value: unknown } | undefined {
   if (text.length > CONFIG_MAX_BYTES) {
     ctx.report("MG264", `${where} is ${text.length} characters, over the ${CONFIG_MAX_BYTES} bound; it was not analysed`);
-    return [];
+    return undefined;
   }
-  let config: unknown;
   try {
-    config = JSON.parse(text);
+    return { value: JSON.parse(text) };
   } catch (err) {
     ctx.report("MG264", `${where} is not valid JSON (${firstLine(err)}); it was not analysed`);
-    return [];
+    return undefined;
   }
-  return walkKerasConfig(config, ctx, where);
 }
 
 /** The serialized torch module of a TorchModuleWrapper layer: base64 of torch.save's bytes. */
@@ -278,7 +282,8 @@ export function isKerasArchive(entryNames: readonly string[]): boolean {
   return entryNames.includes("config.json") && KERAS_ARCHIVE_COMPANIONS.some((n) => entryNames.includes(n));
 }
 
-const KERAS_ARCHIVE_COMPANIONS = ["metadata.json", "model.weights.h5", "model.weights.npz"];
+const KERAS_WEIGHTS = ["model.weights.h5", "model.weights.npz"];
+const KERAS_ARCHIVE_COMPANIONS = ["metadata.json", ...KERAS_WEIGHTS];
 
 /** Walks config.json of a `.keras` zip and scans every other member by content. */
 export async function scanKerasArchive(archive: ZipArchive, ctx: ScanContext): Promise<void> {
@@ -290,16 +295,15 @@ export async function scanKerasArchive(archive: ZipArchive, ctx: ScanContext): P
   }
 }
 
-const KERAS_WEIGHTS = ["model.weights.h5", "model.weights.npz"];
-
 async function scanConfigMember(entry: ZipEntry, source: ByteSource, ctx: ScanContext, weights: number): Promise<void> {
   if (source.size > CONFIG_MAX_BYTES) {
     ctx.report("MG264", `config.json is ${source.size} bytes (declared ${entry.uncompressedSize}), over the ${CONFIG_MAX_BYTES}-byte bound; it was not analysed`);
     return;
   }
-  const text = Buffer.from(await readAll(source)).toString("utf8");
-  await scanTorchModuleBlobs(checkKerasConfigText(text, ctx, "config.json"), ctx);
-  checkLayerSizes(text, weights, ctx);
+  const config = parseKerasConfig(Buffer.from(await readAll(source)).toString("utf8"), ctx, "config.json");
+  if (config === undefined) return;
+  await scanTorchModuleBlobs(walkKerasConfig(config.value, ctx, "config.json"), ctx);
+  checkLayerSizes(config.value, weights, ctx);
 }
 
 /**
@@ -307,13 +311,7 @@ async function scanConfigMember(entry: ZipEntry, source: ByteSource, ctx: ScanCo
  * the archive ships (red team round 24: Dense(12000) on 12000 inputs, 3.4 GB from a 15 KB file). What
  * the config's layers hold is bounded by what the archive ships, with room for layers' own slack.
  */
-function checkLayerSizes(text: string, weightsBytes: number, ctx: ScanContext): void {
-  let config: unknown;
-  try {
-    config = JSON.parse(text);
-  } catch {
-    return; // reported by checkKerasConfigText
-  }
+function checkLayerSizes(config: unknown, weightsBytes: number, ctx: ScanContext): void {
   const { parameters, largest } = layerParameters(config);
   const bytes = parameters * 4;
   if (bytes <= Math.max(LAYER_BYTES_FLOOR, LAYER_BYTES_PER_SHIPPED * weightsBytes)) return;
@@ -359,11 +357,12 @@ function weightsOf(layer: Record<string, unknown>): number {
   const config = layer["config"];
   if (typeof cls !== "string" || !isRecord(config)) return 0;
   const build = isRecord(layer["build_config"]) ? layer["build_config"]["input_shape"] : undefined;
-  const inputs = Array.isArray(build) && build.length > 0 ? size(build[build.length - 1]) : 1;
+  // An input size the config leaves unknown (None, no build_config) counts as 1.
+  const inputs = Math.max(1, Array.isArray(build) && build.length > 0 ? size(build[build.length - 1]) : 1);
   const n = (key: string): number => size(config[key]);
   switch (cls) {
     case "Dense":
-      return n("units") * Math.max(1, inputs);
+      return n("units") * inputs;
     case "Embedding":
       return n("input_dim") * n("output_dim");
     case "Conv1D":
@@ -373,13 +372,13 @@ function weightsOf(layer: Record<string, unknown>): number {
     case "Conv2DTranspose":
     case "Conv3DTranspose": {
       const kernel = Array.isArray(config["kernel_size"]) ? config["kernel_size"].reduce((p: number, k) => p * size(k), 1) : size(config["kernel_size"]);
-      return n("filters") * kernel * Math.max(1, inputs);
+      return n("filters") * kernel * inputs;
     }
     case "SimpleRNN":
     case "GRU":
     case "LSTM": {
       const gates = cls === "LSTM" ? 4 : cls === "GRU" ? 3 : 1;
-      return gates * n("units") * (Math.max(1, inputs) + n("units"));
+      return gates * n("units") * (inputs + n("units"));
     }
     default:
       return 0;
