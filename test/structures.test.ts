@@ -10,6 +10,7 @@ import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { scanPickle } from "../src/formats/pickle.js";
+import { int64At } from "../src/pickle/structures.js";
 import { BufferSource } from "../src/sources/byteSource.js";
 import { RecordingContext } from "./support/context.js";
 
@@ -46,4 +47,16 @@ test("a coo array whose row index is past its rows is MG124", async () => {
 
 test("an array whose header declares more than its data holds is MG151", async () => {
   assert.deepEqual(await rules("ndarray_shape_past_data.pkl"), ["MG151 pickled array of shape (3, 5) and i8 declares 120 bytes; its data holds 96"]);
+});
+
+test("int64At reads 64-bit integers as Number(BigInt) does, in either byte order and past 2^53", () => {
+  const values = [0n, 1n, -1n, 2n ** 31n, -(2n ** 31n) - 1n, 2n ** 32n + 5n, 2n ** 53n + 1n, 2n ** 63n - 1n, -(2n ** 63n), 0x1234_5678_9abc_def0n];
+  const view = new DataView(new ArrayBuffer(8));
+  for (const v of values) {
+    for (const le of [true, false]) {
+      view.setBigInt64(0, v, le);
+      assert.equal(int64At(view, 0, true, le), Number(view.getBigInt64(0, le)), `signed ${v} (${le ? "little" : "big"}-endian)`);
+      assert.equal(int64At(view, 0, false, le), Number(view.getBigUint64(0, le)), `unsigned ${v} (${le ? "little" : "big"}-endian)`);
+    }
+  }
 });

@@ -10,7 +10,7 @@
  * (children is a count, used as a weight; the pointers are rebuilt, not read.)
  */
 import type { TreeCheck } from "./sklearnTrees.js";
-import { arrayInts, type ArrayFacts, type DtypeFacts } from "./structures.js";
+import { arrayInts, int64At, Parents, type ArrayFacts, type DtypeFacts } from "./structures.js";
 import { count, isSym, type Value } from "./values.js";
 
 /** scipy.spatial._ckdtree.cKDTree (scipy.spatial.ckdtree before 1.8) and KDTree, which subclasses it. */
@@ -60,18 +60,15 @@ export function ckdtreeStructure(targetName: string, state: Value, arrayOf: (v: 
         seen[v] = true;
       }
       const view = new DataView(buffer.buffer, buffer.byteOffset, buffer.byteLength);
-      const at = (node: number, field: number): number => Number(view.getBigInt64(node * NODE + field, true));
-      const parent = new Array<number | undefined>(nodes);
+      const at = (node: number, field: number): number => int64At(view, node * NODE + field, true, true);
+      const parents = new Parents(nodes);
       for (let i = 0; i < nodes; i++) {
         const [dim, start, end] = [at(i, SPLIT_DIM), at(i, START), at(i, END)];
         if (start < 0 || start > end || end > n) return `${what} node ${i} covers indices[${start}:${end}], outside its ${n} entries`;
         if (dim === LEAF) continue;
         if (dim < 0 || dim >= m) return `${what} node ${i} splits on dimension ${dim}, outside 0…${m - 1} (its m)`;
-        for (const [side, c] of [["_less", at(i, LESS)], ["_greater", at(i, GREATER)]] as const) {
-          if (c <= i || c >= nodes) return `${what} node ${i} has ${side} ${c}, not a node after it (${i + 1}…${nodes - 1})`;
-          if (parent[c] !== undefined) return `${what} node ${i} has ${side} ${c}, already a child of node ${parent[c]}`;
-          parent[c] = i;
-        }
+        const wrong = parents.link(i, "_less", at(i, LESS)) ?? parents.link(i, "_greater", at(i, GREATER));
+        if (wrong) return `${what} ${wrong}`;
       }
       return undefined;
     },

@@ -28,7 +28,7 @@
  * A tree whose arrays are not NumPy arrays with dtype, shape and bytes written in the pickle cannot
  * be checked, and is reported as such: a real one always is.
  */
-import { arrayInts, intAt, isIntDtype, type ArrayFacts, type DtypeFacts } from "./structures.js";
+import { arrayInts, intAt, isIntDtype, Parents, type ArrayFacts, type DtypeFacts } from "./structures.js";
 import { count, dictGet, isSym, type Value } from "./values.js";
 
 const TREE = "sklearn.tree._tree.Tree";
@@ -86,22 +86,20 @@ function decisionTree(args: readonly Value[], state: Value, arrayOf: (v: Value |
       const data = bytes(nodes);
       if (!data || data.length < n * nodes.dtype!.size) return cannot("the bytes of its nodes array are not all written in the pickle");
       const [left, right, feature] = fields.map((f) => fieldInts(data, nodes.dtype!.size, n, f));
-      const depth = new Array<number>(n).fill(0);
-      const parent = new Array<number | undefined>(n);
+      // A node's depth is its parent's plus one: children come after their parent, and have one.
+      const depth = new Int32Array(n);
+      const parents = new Parents(n);
+      let deepest = 0;
       for (let i = 0; i < n; i++) {
         const [l, r, f] = [left![i]!, right![i]!, feature![i]!];
         if (l === LEAF && r === LEAF) continue;
         if (l === LEAF || r === LEAF) return `${what} node ${i} has left_child ${l} and right_child ${r}: only one of them marks a leaf`;
-        for (const [side, c] of [["left_child", l], ["right_child", r]] as const) {
-          if (c <= i || c >= n) return `${what} node ${i} has ${side} ${c}, neither ${LEAF} (a leaf) nor a node after it (${i + 1}…${n - 1})`;
-          if (parent[c] !== undefined) return `${what} node ${i} has ${side} ${c}, already a child of node ${parent[c]}`;
-          parent[c] = i;
-        }
+        const wrong = parents.link(i, "left_child", l) ?? parents.link(i, "right_child", r);
+        if (wrong) return `${what} ${wrong}`;
         if (f < 0 || f >= nFeatures) return `${what} node ${i} splits on feature ${f}, outside 0…${nFeatures - 1} (its n_features)`;
-        depth[l] = Math.max(depth[l]!, depth[i]! + 1);
-        depth[r] = Math.max(depth[r]!, depth[i]! + 1);
+        depth[l] = depth[r] = depth[i]! + 1;
+        deepest = Math.max(deepest, depth[l]!);
       }
-      const deepest = depth.reduce((a, b) => Math.max(a, b), 0);
       if (deepest > maxDepth) return `${what} reaches depth ${deepest}, past its max_depth ${maxDepth} (decision_path's buffer is sized by it)`;
       const classes = nClasses?.dtype && bytes(nClasses) ? arrayInts(nClasses.dtype, bytes(nClasses)!) : undefined;
       const want = classes?.length && count(nOutputs) ? [n, nOutputs, classes.reduce((a, b) => Math.max(a, b))] : undefined;
@@ -134,14 +132,11 @@ function predictor(state: Value, arrayOf: (v: Value | undefined) => ArrayFacts |
       if (!data || data.length < n * nodes.dtype!.size) return cannot("the bytes of its nodes array are not all written in the pickle");
       const [left, right, leaf, feature] = fields.map((f) => fieldInts(data, nodes.dtype!.size, n, f));
       const [isCategorical, bitset] = categorical?.map((f) => fieldInts(data, nodes.dtype!.size, n, f)) ?? [];
-      const parent = new Array<number | undefined>(n);
+      const parents = new Parents(n);
       for (let i = 0; i < n; i++) {
         if (leaf![i] !== 0) continue;
-        for (const [side, c] of [["left", left![i]!], ["right", right![i]!]] as const) {
-          if (c <= i || c >= n) return `${what} node ${i} has ${side} ${c}, not a node after it (${i + 1}…${n - 1})`;
-          if (parent[c] !== undefined) return `${what} node ${i} has ${side} ${c}, already a child of node ${parent[c]}`;
-          parent[c] = i;
-        }
+        const wrong = parents.link(i, "left", left![i]!) ?? parents.link(i, "right", right![i]!);
+        if (wrong) return `${what} ${wrong}`;
         if (feature![i]! < 0) return `${what} node ${i} splits on feature ${feature![i]}`;
         if (isCategorical?.[i] && bitset![i]! >= rows) return `${what} node ${i} reads bitset ${bitset![i]}, past its ${rows} bitsets`;
       }
@@ -267,9 +262,9 @@ function positionalInts(a: ArrayFacts, k: number): Field[] | undefined {
 }
 
 /** One integer field of `n` structured items of `itemSize` bytes. */
-function fieldInts(data: Uint8Array, itemSize: number, n: number, f: Field): number[] {
+function fieldInts(data: Uint8Array, itemSize: number, n: number, f: Field): Float64Array {
   const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
-  const out: number[] = [];
-  for (let i = 0; i < n; i++) out.push(intAt(view, i * itemSize + f.offset, f.dtype));
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i++) out[i] = intAt(view, i * itemSize + f.offset, f.dtype);
   return out;
 }

@@ -235,7 +235,7 @@ export class StructureFacts {
   }
 
   /** The integers of a tracked array whose data was kept. */
-  private ints(v: Value | undefined): number[] | undefined {
+  private ints(v: Value | undefined): Float64Array | undefined {
     const facts = isSym(v) && v.t === "call" ? this.arrays.get(v) : undefined;
     const data = facts?.payload?.data;
     return facts?.dtype && data ? arrayInts(facts.dtype, data) : undefined;
@@ -257,11 +257,11 @@ function made(targetName: string, target: CallResult): { name: string; args: rea
 }
 
 /** The integers of an array of integer dtype (undefined for any other dtype). */
-export function arrayInts(dtype: DtypeFacts, data: Uint8Array): number[] | undefined {
+export function arrayInts(dtype: DtypeFacts, data: Uint8Array): Float64Array | undefined {
   if (!isIntDtype(dtype)) return undefined;
   const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
-  const out: number[] = [];
-  for (let at = 0; at + dtype.size <= data.length; at += dtype.size) out.push(intAt(view, at, dtype));
+  const out = new Float64Array(Math.floor(data.length / dtype.size));
+  for (let i = 0; i < out.length; i++) out[i] = intAt(view, i * dtype.size, dtype);
   return out;
 }
 
@@ -277,8 +277,19 @@ export function intAt(view: DataView, at: number, dtype: DtypeFacts): number {
     case 1: return signed ? view.getInt8(at) : view.getUint8(at);
     case 2: return signed ? view.getInt16(at, le) : view.getUint16(at, le);
     case 4: return signed ? view.getInt32(at, le) : view.getUint32(at, le);
-    default: return Number(signed ? view.getBigInt64(at, le) : view.getBigUint64(at, le));
+    default: return int64At(view, at, signed, le);
   }
+}
+
+/**
+ * A 64-bit integer as the nearest double, read as two 32-bit halves: the same value Number(BigInt)
+ * gives (the high half times 2^32 is exact, so the sum rounds once), without allocating a BigInt
+ * for each of the millions of tree nodes a forest holds.
+ */
+export function int64At(view: DataView, at: number, signed: boolean, le: boolean): number {
+  const [lowAt, highAt] = le ? [at, at + 4] : [at + 4, at];
+  const high = signed ? view.getInt32(highAt, le) : view.getUint32(highAt, le);
+  return high * 2 ** 32 + view.getUint32(lowAt, le);
 }
 
 /** The first bytes constant among a call's arguments (`bytearray(b)` and the like): its size. */
@@ -301,7 +312,7 @@ function dtypeState(items: readonly Value[] | undefined): DtypeState {
   return { itemSize: elsize, flags };
 }
 
-function indexProblem(values: number[] | undefined, bound: number, what: string): string | undefined {
+function indexProblem(values: Float64Array | undefined, bound: number, what: string): string | undefined {
   if (!values) return undefined;
   const bad = values.findIndex((v) => v < 0 || v >= bound);
   return bad < 0 ? undefined : `sparse matrix ${what}[${bad}] = ${values[bad]} is outside 0…${bound - 1}`;
@@ -326,4 +337,23 @@ function intTuple(v: Value | undefined): number[] | undefined {
     out.push(x);
   }
   return out;
+}
+
+/**
+ * The parent of each of `n` nodes, as a tree's walk in index order links them (children after their
+ * parent, one parent each): what the tree checks of sklearnTrees.ts and ckdtree.ts hold a tree's links to.
+ */
+export class Parents {
+  private readonly of: Int32Array;
+  constructor(private readonly n: number) {
+    this.of = new Int32Array(n).fill(-1);
+  }
+
+  /** Makes `child` (node `parent`'s `side`) a child of `parent`, or says why it cannot be. */
+  link(parent: number, side: string, child: number): string | undefined {
+    if (child <= parent || child >= this.n) return `node ${parent} has ${side} ${child}, not a node after it (${parent + 1}…${this.n - 1})`;
+    if (this.of[child] !== -1) return `node ${parent} has ${side} ${child}, already a child of node ${this.of[child]}`;
+    this.of[child] = parent;
+    return undefined;
+  }
 }
