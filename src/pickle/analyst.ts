@@ -6,7 +6,7 @@
 import { createHash } from "node:crypto";
 import { LIMITS } from "../limits.js";
 import { allowEntry, covers, isAllowlistedPackage, type AllowEntry } from "../rules/allowlist.js";
-import { isKnownModule } from "../repo/loaderModules.js";
+import { isKnownModule } from "../rules/loaderModules.js";
 import { TENSOR_REBUILDERS } from "../rules/callables.js";
 import type { ReportExtra } from "../formats/context.js";
 import { ruleInfo, type RuleId } from "../rules/catalogue.js";

@@ -46,7 +46,7 @@ import {
   walkConfig,
   type CodeRefSink,
 } from "./loaders.js";
-import { shadowedModule } from "./loaderModules.js";
+import { shadowedModule } from "../rules/loaderModules.js";
 import { isPackagedModule, PACKAGED_MODULE_RISK, torchPackageRoots } from "../formats/torchPackage.js";
 import { configKind, isLfsPointer, readsAsTemplate } from "./names.js";
 import { errorText } from "../errors.js";
