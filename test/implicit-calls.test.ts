@@ -11,7 +11,7 @@ import { scanPickle } from "../src/formats/pickle.js";
 import { LIMITS } from "../src/limits.js";
 import { BufferSource } from "../src/sources/byteSource.js";
 import { RecordingContext } from "./support/context.js";
-import { OP, assemble, global, str, u32 } from "./support/pickle.js";
+import { OP, assemble, global, str, u32, u64 } from "./support/pickle.js";
 
 async function scan(bytes: Buffer): Promise<RecordingContext> {
   const ctx = new RecordingContext();
@@ -452,6 +452,34 @@ describe("joblib: whether an array's bytes are an inline pickle is the dtype's h
     assertSome(messages(await scan(bytesWrapper(second.length, assemble(second, OP.NONE, OP.STOP))), "MG131"), /imports posix\.system/);
   });
 
+  test("the C reading passes what CPython passes: an empty batch on any value, BUILD of no state on a builtin value, SETITEM on a bytearray (red team round 31)", async () => {
+    const leads: [string, Buffer][] = [
+      ["empty APPENDS on None", assemble(OP.NONE, OP.MARK, OP.APPENDS, OP.POP)],
+      ["empty SETITEMS on None", assemble(OP.NONE, OP.MARK, OP.SETITEMS, OP.POP)],
+      ["empty ADDITEMS on None", assemble(OP.NONE, OP.MARK, OP.ADDITEMS, OP.POP)],
+      ["BUILD None on None", assemble(OP.NONE, OP.NONE, OP.BUILD, OP.POP)],
+      ["BUILD (None, None) on an int", assemble(OP.BININT1, 1, OP.NONE, OP.NONE, OP.TUPLE2, OP.BUILD, OP.POP)],
+      ["SETITEM on a bytearray", assemble(OP.BYTEARRAY8, u64(1n), "x", OP.BININT1, 0, OP.BININT1, 5, OP.SETITEM, OP.POP)],
+    ];
+    for (const [what, lead] of leads) {
+      const bytes = assemble(lead, payload);
+      assertSome(messages(await scan(bytesWrapper(bytes.length, assemble(bytes, OP.STOP))), "MG131"), /imports posix\.system/, what);
+    }
+    // What fails in CPython ends the walk: items for None, a dict state for None, an item past a bytearray's bytes the walk cannot tell (it goes on).
+    const failing: [string, Buffer][] = [
+      ["APPENDS of an item on None", assemble(OP.NONE, OP.MARK, OP.NONE, OP.APPENDS, OP.POP)],
+      ["BUILD of a dict on None", assemble(OP.NONE, OP.EMPTY_DICT, OP.BUILD, OP.POP)],
+      ["SETITEM on a str", assemble(str("ab"), OP.BININT1, 0, OP.BININT1, 5, OP.SETITEM, OP.POP)],
+    ];
+    for (const [what, lead] of failing) {
+      const bytes = assemble(lead, payload);
+      assert.deepEqual(messages(await scan(bytesWrapper(bytes.length, assemble(bytes, OP.STOP))), "MG131"), [], what);
+    }
+    // An object's __index__ gives a bytearray its item.
+    const indexed = assemble(OP.BYTEARRAY8, u64(1n), "x", OP.BININT1, 0, global("posix", "getpid"), OP.SETITEM, OP.POP);
+    assertSome(messages(await scan(bytesWrapper(indexed.length, assemble(indexed, OP.STOP))), "MG131"), /imports posix\.getpid/);
+  });
+
   test("the C reading types values as CPython does: Python 2 strings are str, a memo placeholder may be any str (red team round 25)", async () => {
     // SHORT_BINSTRING operands: pickle.load, torch.load and numpy.load decode them to str for STACK_GLOBAL.
     const binstring = assemble(OP.POP, OP.SHORT_BINSTRING, 5, "posix", OP.SHORT_BINSTRING, 6, "system", OP.STACK_GLOBAL, str("id"), OP.TUPLE1, OP.REDUCE, OP.POP);
@@ -488,6 +516,12 @@ describe("joblib: whether an array's bytes are an inline pickle is the dtype's h
     const swapped = assemble(OP.PROTO, 4, str("numpy"), OP.MEMOIZE, OP.POP, OP.BINGET, 0, str("dtype"), OP.STACK_GLOBAL, str("f8"), OP.TUPLE1, OP.REDUCE, OP.STOP);
     const frame = await scan(assemble(OP.PROTO, 4, str("DataFrame"), OP.MEMOIZE, OP.POP, wrapper, swapped, OP.POP, OP.NONE, OP.STOP));
     assert.deepEqual(frame.rules(), [], JSON.stringify(frame.reports));
+    // A submodule swapped in at such an opcode is no failed import (red team round 31: mako.template.Template where
+    // joblib's reading imports nltk's Template), nor is a module installed where models are made (multiprocess).
+    const dotted = assemble(OP.PROTO, 4, str("nltk.tbl.template"), OP.MEMOIZE, OP.POP, OP.BINGET, 0, str("Template"), OP.STACK_GLOBAL, str("x"), OP.TUPLE1, OP.REDUCE, OP.STOP);
+    assertSome(messages(await scan(assemble(OP.PROTO, 4, str("mako.template"), OP.MEMOIZE, OP.POP, wrapper, dotted, OP.POP, OP.NONE, OP.STOP)), "MG101"), /read an inline array pickle .*mako\.template\.Template/);
+    const pool = assemble(OP.PROTO, 4, str("numpy"), OP.MEMOIZE, OP.POP, OP.BINGET, 0, str("dtype"), OP.STACK_GLOBAL, str("f8"), OP.TUPLE1, OP.REDUCE, OP.STOP);
+    assertSome(messages(await scan(assemble(OP.PROTO, 4, str("multiprocess"), OP.MEMOIZE, OP.POP, wrapper, pool, OP.POP, OP.NONE, OP.STOP)), "MG101"), /read an inline array pickle .*multiprocess\.dtype/);
     // Unknown names from any module Python imports where models load (red team round 29: the standard library's _bootsubprocess).
     const boot = assemble(str("_bootsubprocess"), OP.MEMOIZE, str("check_output"), OP.MEMOIZE, OP.TUPLE2, OP.POP);
     assertSome(messages(await scan(assemble(OP.PROTO, 4, boot, wrapper, inline, OP.POP, OP.NONE, OP.STOP)), "MG101"), /read an inline array pickle .*_bootsubprocess\.check_output/);
@@ -504,6 +538,20 @@ describe("joblib: whether an array's bytes are an inline pickle is the dtype's h
     const sized = assemble(OP.PROTO, 4, OP.BININT1, 8, OP.MEMOIZE, OP.POP, global("builtins", "bytearray"), OP.BINGET, 0, OP.TUPLE1, OP.REDUCE, OP.STOP);
     const bomb = await scan(assemble(OP.PROTO, 4, big, wrapper, sized, OP.POP, OP.NONE, OP.STOP));
     assertSome(messages(bomb, "MG109"), /as pickle\.load, torch\.load and numpy\.load read an inline array pickle/);
+    // An empty APPENDS on what the outer memo holds (None, where joblib's reading has a list) is no break: the reading
+    // goes on to the os.system after it (red team round 31); so does SETITEM on a list it fetches.
+    const outerNone = assemble(str("os"), OP.MEMOIZE, str("system"), OP.MEMOIZE, OP.NONE, OP.MEMOIZE, OP.TUPLE3, OP.POP);
+    // joblib's reading memoizes 'builtins', 'list' and `container` at 0, 1 and 2, and fetches them back after `ops`.
+    const lead = (container: OP, ...ops: (OP | number | Buffer)[]): Buffer =>
+      assemble(OP.PROTO, 4, str("builtins"), OP.MEMOIZE, str("list"), OP.MEMOIZE, container, OP.MEMOIZE, OP.POP, OP.POP, OP.POP, ...ops, OP.BINGET, 0, OP.BINGET, 1, OP.STACK_GLOBAL, str("id"), OP.TUPLE1, OP.REDUCE, OP.STOP);
+    const appends = lead(OP.EMPTY_LIST, OP.BINGET, 2, OP.MARK, OP.APPENDS, OP.POP);
+    assertSome(messages(await scan(assemble(OP.PROTO, 4, outerNone, wrapper, appends, OP.POP, OP.NONE, OP.STOP)), "MG100"), /read an inline array pickle .*os\.system|posix\.system/);
+    const outerList = assemble(str("os"), OP.MEMOIZE, str("system"), OP.MEMOIZE, OP.EMPTY_LIST, OP.BININT1, 5, OP.APPEND, OP.MEMOIZE, OP.TUPLE3, OP.POP);
+    const setitem = lead(OP.EMPTY_DICT, OP.BINGET, 2, OP.BININT1, 0, OP.BININT1, 7, OP.SETITEM, OP.POP);
+    assertSome(messages(await scan(assemble(OP.PROTO, 4, outerList, wrapper, setitem, OP.POP, OP.NONE, OP.STOP)), "MG100"), /read an inline array pickle .*os\.system|posix\.system/);
+    // A reading that breaks where joblib's goes on leaves what follows unjudged: MG131 (an APPEND of an item on None fails in CPython too).
+    const broken = await scan(assemble(OP.PROTO, 4, outerNone, wrapper, lead(OP.EMPTY_LIST, OP.BINGET, 2, OP.NONE, OP.APPEND, OP.POP), OP.POP, OP.NONE, OP.STOP));
+    assertSome(messages(broken, "MG131"), /inline array pickle that joblib reads to its STOP breaks at \d+ as pickle\.load/);
   });
 
   test("real array bytes read as opcodes fail before doing anything: no MG131", async () => {

@@ -487,6 +487,8 @@ describe("malformed operands and limits (P17)", () => {
     ["STRING \\x escape without hex digits", assemble("S'\\xg'\n.", ""), "MG112", /without two hex digits/],
     ["STRING ending in a backslash", assemble("S'ab\\'\n.", ""), "MG112", /a backslash ending it/],
     ["EXT4 with code 0", assemble(OP.PROTO, 2, OP.EXT4, u32(0), OP.STOP), "MG112", /<= 0/],
+    ["SETITEM on a list past its end", assemble(OP.PROTO, 2, OP.EMPTY_LIST, OP.NONE, OP.APPEND, OP.BININT1, 1, OP.NONE, OP.SETITEM, OP.STOP), "MG112", /index 1 is no index of a list of 1/],
+    ["SETITEM on a list with a str index", assemble(OP.PROTO, 2, OP.EMPTY_LIST, OP.NONE, OP.APPEND, str("a"), OP.NONE, OP.SETITEM, OP.STOP), "MG112", /list with a string index/],
   ];
   for (const [name, bytes, rule, message] of cases) {
     test(name, async () => {
@@ -494,6 +496,20 @@ describe("malformed operands and limits (P17)", () => {
       assert.ok(find(ctx, rule).some((f) => message.test(f.message)), JSON.stringify(ctx.reports));
     });
   }
+
+  test("what CPython passes is no break: an empty APPENDS, SETITEMS or ADDITEMS on any value, and SETITEM on a list in range (red team round 31)", async () => {
+    const leads = [
+      assemble(OP.NONE, OP.MARK, OP.APPENDS, OP.POP),
+      assemble(OP.NONE, OP.MARK, OP.SETITEMS, OP.POP),
+      assemble(OP.BININT1, 3, OP.MARK, OP.ADDITEMS, OP.POP),
+      assemble(OP.EMPTY_LIST, OP.MARK, OP.NONE, OP.NONE, OP.APPENDS, OP.BININT1, 0, OP.BININT1, 7, OP.SETITEM, OP.NEWTRUE, OP.BININT1, 8, OP.SETITEM, OP.POP),
+      assemble(OP.EMPTY_LIST, OP.NONE, OP.APPEND, OP.BININT1, 5, OP.APPEND, OP.BININT, [0xfe, 0xff, 0xff, 0xff], OP.NONE, OP.SETITEM, OP.POP),
+    ];
+    for (const lead of leads) {
+      const ctx = await scan(assemble(OP.PROTO, 2, lead, SYSTEM, OP.STOP));
+      assert.deepEqual(ctx.reports.map((r) => r.rule), ["MG100"], `${lead.toString("hex")}: ${JSON.stringify(ctx.reports)}`);
+    }
+  });
 
   test("a payload after an unhashable key is still judged", async () => {
     const ctx = await scan(assemble(OP.PROTO, 2, OP.EMPTY_DICT, OP.EMPTY_LIST, OP.NONE, OP.SETITEM, OP.POP, SYSTEM, OP.STOP));

@@ -26,6 +26,14 @@ model runs (red team round 23). --probed-only rewrites that part alone, adding i
 
     python3 scripts/allowlist/loader_modules.py --probed-only --probe-venv /path/to/venv ...
 
+The file also holds "installed": every top-level module importable in the venvs given with
+--installed-venv (pkgutil.iter_modules over sys.path, and the built-in ones), imported by a loader or
+not: the modules a pickle's second reading may import by a name joblib's reading gives another module
+(src/pickle/analyst.ts; red team round 31 imported mako, which came with optuna's alembic).
+--installed-only rewrites that part alone:
+
+    python3 scripts/allowlist/loader_modules.py --installed-only --installed-venv /path/to/venv ...
+
 The file also holds "stdlib": every top-level module name of the standard library of the Pythons
 given with --stdlib-python (default: python3.9 … python3.13 on PATH; sys.stdlib_module_names, or for
 3.9, which lacks it, the standard library's folders read the way CPython builds that list), with
@@ -128,6 +136,27 @@ for lib in sys.argv[1:]:
     found |= names
 print(json.dumps({"names": sorted(found), "libraries": read, "version": sys.version.split()[0]}))
 """
+
+
+# Runs in the venv's python: every top-level module its sys.path offers, imported or not.
+INSTALLED = r"""
+import json, pkgutil, sys
+names = {m.name for m in pkgutil.iter_modules()} | set(sys.builtin_module_names)
+print(json.dumps({"names": sorted(names), "version": sys.version.split()[0]}))
+"""
+
+
+def installed_modules(venvs: list[str]) -> tuple[set[str], list[dict]]:
+    """Every top-level module importable in each venv, whether a loader imports it or not."""
+    names: set[str] = set()
+    seen = []
+    for venv in venvs:
+        result = run(str(Path(venv) / "bin" / "python"), INSTALLED, [], 120)
+        found = {n for n in result["names"] if n.isidentifier()}
+        names |= found
+        seen.append({"venv": venv, "python": result["version"], "modules": len(found)})
+        print(f"{venv}: {len(found)} importable top-level modules", file=sys.stderr)
+    return names, seen
 
 
 def probed_modules(venvs: list[str]) -> tuple[set[str], list[dict]]:
@@ -242,7 +271,17 @@ def main() -> None:
     parser.add_argument("--stdlib-only", action="store_true", help="rewrite the standard library part only, keeping the rest of data/loader-modules.json")
     parser.add_argument("--probe-venv", action="append", help="a venv whose loading libraries' source is read for the packages they probe for (repeatable; default: the --venv ones)")
     parser.add_argument("--probed-only", action="store_true", help="rewrite the probed part only (adding its names to the modules), keeping the rest")
+    parser.add_argument("--installed-venv", action="append", help="a venv whose importable top-level modules count as installed (repeatable)")
+    parser.add_argument("--installed-only", action="store_true", help="rewrite the installed part only (from --installed-venv), keeping the rest")
     args = parser.parse_args()
+    if args.installed_only:
+        if not args.installed_venv:
+            parser.error("--installed-only needs at least one --installed-venv")
+        written = json.loads((DATA / "loader-modules.json").read_text())
+        names, seen = installed_modules(args.installed_venv)
+        write({**written, "installed": {"venvs": seen, "modules": sorted(names)}})
+        print(f"{len(names)} installed modules written to data/loader-modules.json", file=sys.stderr)
+        return
     if args.probed_only:
         written = json.loads((DATA / "loader-modules.json").read_text())
         names, seen = probed_modules(args.probe_venv or args.venv or DEFAULT_VENVS)
@@ -293,6 +332,8 @@ def main() -> None:
         "probed": {"venvs": probe_venvs, "modules": sorted(probed)},
         "stdlib": stdlib,
     }
+    if args.merge and "installed" in written:
+        out["installed"] = written["installed"]
     write(out)
     print(f"{len(modules)} modules and {len(stdlib['modules'])} standard modules written to data/loader-modules.json", file=sys.stderr)
 

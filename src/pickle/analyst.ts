@@ -6,7 +6,7 @@
 import { createHash } from "node:crypto";
 import { LIMITS } from "../limits.js";
 import { allowEntry, covers, isAllowlistedPackage, type AllowEntry } from "../rules/allowlist.js";
-import { isKnownModule } from "../rules/loaderModules.js";
+import { isInstalledModule } from "../rules/loaderModules.js";
 import { TENSOR_REBUILDERS } from "../rules/callables.js";
 import type { ReportExtra } from "../formats/context.js";
 import { ruleInfo, type RuleId } from "../rules/catalogue.js";
@@ -489,10 +489,10 @@ export class PickleAnalyst implements MachineObserver {
 
   /**
    * An inline array pickle's reading in the outer memo (see inlineReading), which joins the outer
-   * stream's values into imports and states: an unknown name whose module is no package Python can
-   * import where models load, at an opcode that imported the same name in joblib's reading
-   * (DataFrame.dtype for numpy.dtype), imports of operands that are no str, and guarded state given
-   * to an object of a class neither reading saw made are left unreported.
+   * stream's values into imports and states: an unknown name whose module is one name and no module
+   * importable where models are made, at an opcode that imported the same name in joblib's reading
+   * (DataFrame.dtype for numpy.dtype; see swappedModule), imports of operands that are no str, and
+   * guarded state given to an object of a class neither reading saw made are left unreported.
    */
   private secondReading = false;
   /** The analyst of the outer stream, whose facts about the values it made a second reading fetches (see madeByAllowed). */
@@ -1385,9 +1385,10 @@ export class PickleAnalyst implements MachineObserver {
       } else if (j.kind === "walk") {
         const why = j.entry ? `, which ${j.entry.reason}` : "";
         this.report("MG104", `${verb} ${name} by walking attributes of ${u.ref.module}${why}`, extra);
-      } else if (this.secondReading && !knownPackage(u.ref.module.split(".")[0]!) && this.outer?.importedNames.get(u.ref.at) === u.ref.name) {
+      } else if (this.secondReading && swappedModule(u.ref.module) && this.outer?.importedNames.get(u.ref.at) === u.ref.name) {
         // The opcode imported this very name in joblib's reading, from a module the outer memo swapped for a value of
-        // its own (DataFrame.dtype for numpy.dtype): an import CPython fails, unless the module is one it can import.
+        // its own (DataFrame.dtype for numpy.dtype; subclass.__bit_generator_ctor, "subclass" being a key of joblib's
+        // wrapper state): an import CPython fails, unless the module is one it can import.
         continue;
       } else if (u.worst === "call") {
         this.report("MG101", `calls ${name}, which is not on the allowlist`, extra);
@@ -2346,8 +2347,15 @@ const SECOND_READING_RULES: ReadonlySet<RuleId> = new Set(["MG100", "MG101", "MG
 const MAX_IMPORT_OFFSETS = 1_000_000;
 
 /** A top-level package a name can be imported from where models load: one the allowlist knows, the standard library's, or the loaders'. */
-function knownPackage(top: string): boolean {
-  return isAllowlistedPackage(top) || isKnownModule(top);
+/**
+ * Whether a module a second reading imports from may be an outer value the memo swapped in, whose
+ * import fails: one name (the outer stream's strings are keys, attribute and class names), and no
+ * module importable where models are made. A dotted one names a submodule of some package, which the
+ * name joblib's reading imported does not make harmless (red team round 31: mako.template.Template
+ * where joblib's reading imports nltk's Template).
+ */
+function swappedModule(module: string): boolean {
+  return !module.includes(".") && !isAllowlistedPackage(module) && !isInstalledModule(module);
 }
 
 /** Entry fields that only describe a name: any other gives its arguments, state or result a role the analyst follows. */

@@ -64,6 +64,23 @@ export function readAsOpcodes(bytes: Uint8Array, start: number, atEnd: boolean, 
     const m = marks.pop();
     return m === undefined ? undefined : stack.splice(m);
   };
+  /**
+   * The target and items of APPEND(S), SETITEM(S) or ADDITEMS, taken off the stack as CPython's
+   * do_append, do_setitems and load_additems take them (a batch's MARK popped); undefined when the
+   * stack holds no target above the enclosing MARK. With no items, CPython looks at no target.
+   */
+  const batch = (op: number): { target: Kind; items: Kind[] } | undefined => {
+    let from: number;
+    if (op === OP.APPEND || op === OP.SETITEM) from = stack.length - (op === OP.APPEND ? 1 : 2);
+    else {
+      const m = marks.pop();
+      if (m === undefined) return undefined;
+      from = m;
+    }
+    if (from <= fence()) return undefined;
+    const items = stack.splice(from);
+    return { target: stack[from - 1]!, items };
+  };
   const uint = (n: number): number | undefined => {
     if (pos + n > bytes.length) return undefined;
     let v = 0;
@@ -278,39 +295,52 @@ export function readAsOpcodes(bytes: Uint8Array, start: number, atEnd: boolean, 
         if (items === undefined || items[0] !== "object") return inert;
         return acts("constructs an object of the stream (OBJ)");
       }
-      case OP.BUILD:
-        if (top() === undefined || top(1) !== "object") return inert;
-        return acts("hands a state to an object of the stream (BUILD)");
+      case OP.BUILD: {
+        const [state, inst] = [top(), top(1)];
+        if (state === undefined || inst === undefined) return inert;
+        if (inst === "object") return acts("hands a state to an object of the stream (BUILD)");
+        // A builtin value has no __setstate__ and no __dict__: CPython's default BUILD passes it only a
+        // state of None, or a (None, slots) pair with no slots, which a tuple, a memo placeholder or a
+        // call's result may be (red team round 31); any other state fails the load.
+        if (!MAY_BE_NO_STATE.has(state)) return inert;
+        pop();
+        break;
+      }
       case OP.APPEND:
       case OP.APPENDS: {
-        const target = op === OP.APPEND ? top(1) : marks.length > 0 ? stack[fence() - 1] : undefined;
-        if (target === "object") return acts("hands items to an object's own append or extend");
-        if (target !== "list" && target !== "bytearray" && target !== "plain") return inert;
+        const b = batch(op);
+        if (b === undefined) return inert;
+        if (b.items.length === 0) break;
+        if (b.target === "object") return acts("hands items to an object's own append or extend");
         // bytearray.append takes an int: an object's __index__ gives it one.
-        if (target === "bytearray" && (op === OP.APPEND ? [top()] : stack.slice(fence())).includes("object")) return acts("hands an object of the stream to bytearray, which calls its __index__");
-        if (op === OP.APPEND) pop();
-        else popMark();
+        if (b.target === "bytearray" && b.items.includes("object")) return acts("hands an object of the stream to bytearray, which calls its __index__");
+        if (b.target !== "list" && b.target !== "bytearray" && b.target !== "plain") return inert;
         break;
       }
       case OP.SETITEM:
       case OP.SETITEMS: {
-        const items = op === OP.SETITEM ? [top(1), top()] : marks.length > 0 ? stack.slice(fence()) : undefined;
-        const target = op === OP.SETITEM ? top(2) : marks.length > 0 ? stack[fence() - 1] : undefined;
-        if (items === undefined || items.includes(undefined) || target === undefined) return inert;
-        if (target === "object") return acts("hands items to an object's own __setitem__");
-        if (target === "dict" && items.some((k, i) => i % 2 === 0 && !hashable(k!))) return acts("hashes a key that is an object of the stream");
-        // A list's index must be an int: an object's __index__ gives it one (red team round 27).
-        if (target !== "dict" && items.some((k, i) => i % 2 === 0 && k === "object")) return acts("indexes a list by an object of the stream, which calls its __index__");
-        if (target !== "dict" && target !== "list" && target !== "plain") return inert;
-        if (op === OP.SETITEM) stack.length -= 2;
-        else popMark();
+        const b = batch(op);
+        if (b === undefined) return inert;
+        if (b.items.length === 0) break;
+        if (b.items.length % 2 !== 0) return inert;
+        if (b.target === "object") return acts("hands items to an object's own __setitem__");
+        const keys = b.items.filter((_, i) => i % 2 === 0);
+        const mayBeDict = b.target === "dict" || b.target === "plain";
+        const mayBeSequence = b.target === "list" || b.target === "bytearray" || b.target === "plain";
+        if (mayBeDict && !keys.every(hashable)) return acts("hashes a key that is an object of the stream");
+        // A list's or bytearray's index must be an int, and so must a bytearray's item: an object's __index__ gives one (red team rounds 27, 31).
+        if (mayBeSequence && keys.includes("object")) return acts("indexes a list by an object of the stream, which calls its __index__");
+        if (b.target === "bytearray" && b.items.includes("object")) return acts("hands an object of the stream to bytearray, which calls its __index__");
+        if (!mayBeDict && !mayBeSequence) return inert;
         break;
       }
       case OP.ADDITEMS: {
-        const target = marks.length > 0 ? stack[fence() - 1] : undefined;
-        if (target === "object") return acts("hands items to an object's own add");
-        if (target !== "set" && target !== "plain") return inert;
-        if (!popMark()!.every(hashable)) return acts("hashes an item that is an object of the stream");
+        const b = batch(op);
+        if (b === undefined) return inert;
+        if (b.items.length === 0) break;
+        if (b.target === "object") return acts("hands items to an object's own add");
+        if (b.target !== "set" && b.target !== "plain") return inert;
+        if (!b.items.every(hashable)) return acts("hashes an item that is an object of the stream");
         break;
       }
       default:
@@ -385,6 +415,9 @@ function kindOf(v: Value, depth = 4): Kind {
       return "object";
   }
 }
+
+/** States that may be None or (None, None): what BUILD may give a value with no __setstate__ and no __dict__. */
+const MAY_BE_NO_STATE: ReadonlySet<Kind | undefined> = new Set<Kind>(["none", "tuple", "tuple of objects", "plain", "object"]);
 
 /** Whether hashing a value of this kind runs only the builtin types' own hashes (or fails). */
 function hashable(k: Kind): boolean {

@@ -581,7 +581,8 @@ export class Machine {
       case OP.ADDITEMS: {
         const m = this.popMarkIndex(at);
         const s = this.below(m, at);
-        if (!this.intoPlaceholder(s, at)) {
+        // CPython adds nothing and looks at no target when the MARK holds no items (red team round 31).
+        if (m < this.sp && !this.intoPlaceholder(s, at)) {
           if (isSym(s) && s.t === "set") this.addItems(s, this.stack, m, this.sp, at);
           else if (!isSym(s)) throw new StreamBreak("malformed", `ADDITEMS on a ${typeName(s)}`, at);
           // ADDITEMS on an object calls its add method, which keeps the items.
@@ -925,9 +926,9 @@ export class Machine {
     return c;
   }
 
-  /** Appends `items[from…to)` to a list. */
+  /** Appends `items[from…to)` to a list: none, and CPython does not look at the target (red team round 31). */
   private extendList(target: Value, items: Value[], from: number, to: number, at: number): void {
-    if (this.intoPlaceholder(target, at)) return;
+    if (from === to || this.intoPlaceholder(target, at)) return;
     if (isSym(target)) {
       if (target.t === "list") this.addItems(target, items, from, to, at);
       else if (target.t === "set" || target.t === "tuple" || target.t === "dict" || target.t === "bytes") {
@@ -940,13 +941,21 @@ export class Machine {
     throw new StreamBreak("malformed", `APPEND on a ${typeName(target)}`, at);
   }
 
-  /** Sets the key/value pairs `kv[from…to)` on a dict. */
+  /**
+   * Sets the key/value pairs `kv[from…to)` on a dict, a list or an object's __setitem__. With no pairs,
+   * CPython does not look at the target (red team round 31).
+   */
   private setItems(target: Value, kv: Value[], from: number, to: number, at: number): void {
+    if (from === to) return;
     if ((to - from) % 2 !== 0) throw new StreamBreak("malformed", "odd number of items for a dict", at);
-    if (!isSym(target) || target.t === "tuple" || target.t === "list" || target.t === "set" || target.t === "bytes") {
+    if (!isSym(target) || target.t === "tuple" || target.t === "set" || target.t === "bytes") {
       throw new StreamBreak("malformed", `SETITEM on a ${isSym(target) ? target.t : typeName(target)}`, at);
     }
     if (this.intoPlaceholder(target, at)) return;
+    if (target.t === "list") {
+      for (let i = from; i < to; i += 2) this.setListItem(target, kv[i]!, kv[i + 1]!, at);
+      return;
+    }
     this.noteMethodKeys(kv, from, to);
     if (target.t !== "dict") {
       // __setitem__ of an object: judged when the object was made; its keys still go into a table (an OrderedDict's).
@@ -976,6 +985,25 @@ export class Machine {
     target.n += (to - from) / 2;
   }
 
+  /**
+   * list[key] = value, as PyObject_SetItem does it: an int index within the list replaces its item,
+   * one outside it or a constant of another type fails the load. A key made at load time may be an
+   * object whose __index__ gives any index: the list's items are then unknown.
+   */
+  private setListItem(list: List, key: Value, value: Value, at: number): void {
+    const index = typeof key === "boolean" ? Number(key) : key;
+    if (typeof index === "number" || typeof index === "bigint") {
+      const i = Number(index) < 0 ? list.n + Number(index) : Number(index);
+      if (!Number.isInteger(i) || i < 0 || i >= list.n) throw new StreamBreak("malformed", `SETITEM index ${String(index)} is no index of a list of ${list.n} items`, at);
+      if (i < list.items.length) list.items[i] = value;
+    } else if (isPlain(key)) {
+      throw new StreamBreak("malformed", `SETITEM on a list with a ${isSym(key) ? key.t : typeName(key)} index`, at);
+    } else {
+      list.items = [];
+    }
+    this.note(list, value, at);
+  }
+
   private async afterBuild(d: BuildDirective, at: number): Promise<void> {
     if (d === undefined) return;
     const r = this.r;
@@ -995,8 +1023,14 @@ export class Machine {
       if (again) {
         const end = r.pos;
         r.seek(start);
-        await new Machine(r, again.observer, this.nesting + 1, { ...this.options, constants: undefined, memo: new OverlayMemo(this.memo) }).run();
+        const other = await new Machine(r, again.observer, this.nesting + 1, { ...this.options, constants: undefined, memo: new OverlayMemo(this.memo) }).run();
         again.done();
+        // That reading keeps only some rules, and a break ends it: what follows the break would go
+        // unjudged were the break only the machine's (red team round 31: an empty APPENDS on None,
+        // which CPython passes). A legitimate inline pickle reads as nonsense there, but to its STOP.
+        if (!other.stopped) {
+          this.ambiguous(`an inline array pickle that joblib reads to its STOP breaks at ${other.end} as pickle.load, torch.load and numpy.load read it (in the outer stream's memo): the two readings differ, and what follows the break is not judged`, at);
+        }
         r.seek(end);
       }
       return;
@@ -1036,7 +1070,7 @@ export class Machine {
       if (reading.kind === "inert") return;
       if (reading.kind === "undecided" && !atEnd && window < C_READING_MAX) continue;
       this.cReadingReported = true;
-      const does = reading.kind === "acts" ? `would ${reading.does} at offset ${reading.at}` : `read on for more than ${bytes.length} bytes without failing`;
+      const does = reading.kind === "acts" ? `${reading.does} at offset ${reading.at}` : `read on for more than ${bytes.length} bytes without failing`;
       this.observer.onIssue("ambiguous", `the bytes joblib reads as the array of the wrapper built at offset ${at} are opcodes to pickle.load, torch.load and numpy.load, which ${does}`, at);
       return;
     }

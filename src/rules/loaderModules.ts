@@ -26,6 +26,7 @@ interface LoaderModulesData {
   schema: "modelgate.loader-modules/v1";
   modules: string[];
   stdlib?: { modules: string[]; left_out: string[]; prefixes: string[] };
+  installed?: { modules: string[] };
 }
 
 /** Which modules a folder's code can take the place of, and why each counts. */
@@ -35,6 +36,8 @@ interface Shadowable {
   stdlibPrefixes: readonly string[];
   /** Standard modules no folder replaces (built in, or imported at start-up): importable all the same. */
   fixed: ReadonlySet<string>;
+  /** Every top-level module importable in the venvs the data came from, whether a loader imports it or not. */
+  installed: ReadonlySet<string>;
 }
 
 let data: Shadowable | undefined;
@@ -45,7 +48,14 @@ function read(): Shadowable {
   const json = JSON.parse(readFileSync(packageFile("data/loader-modules.json"), "utf8")) as LoaderModulesData;
   if (json.schema !== "modelgate.loader-modules/v1") throw new Error(`data/loader-modules.json: unknown schema ${String(json.schema)}`);
   if (!json.stdlib) throw new Error("data/loader-modules.json: no stdlib part (run scripts/allowlist/loader_modules.py --stdlib-only)");
-  return (data = { loaders: new Set(json.modules), stdlib: new Set(json.stdlib.modules), stdlibPrefixes: json.stdlib.prefixes, fixed: new Set(json.stdlib.left_out) });
+  if (!json.installed) throw new Error("data/loader-modules.json: no installed part (run scripts/allowlist/loader_modules.py --installed-only)");
+  return (data = {
+    loaders: new Set(json.modules),
+    stdlib: new Set(json.stdlib.modules),
+    stdlibPrefixes: json.stdlib.prefixes,
+    fixed: new Set(json.stdlib.left_out),
+    installed: new Set(json.installed.modules),
+  });
 }
 
 /**
@@ -68,4 +78,13 @@ export function shadowedModule(name: string): string | undefined {
  */
 export function isKnownModule(top: string): boolean {
   return shadowedModule(top) !== undefined || read().fixed.has(top);
+}
+
+/**
+ * Whether `top` names a module importable in any of the environments the data came from (the
+ * allowlist's venvs and others with the libraries models are made with), loaded by a loader or not:
+ * mako comes with optuna's alembic, multiprocess with datasets.
+ */
+export function isInstalledModule(top: string): boolean {
+  return isKnownModule(top) || read().installed.has(top);
 }
