@@ -467,7 +467,11 @@ describe("harm from allowlisted calls alone (P21)", () => {
     const long = (n: number): Buffer => { const b = Buffer.alloc(5); b.writeUInt32LE(n); return assemble(OP.LONG1, 5, b); };
     const rangeIndex = (stop: number): Buffer => assemble(global("pandas", "RangeIndex"), BININT(0), long(stop), OP.TUPLE2, OP.REDUCE);
     // lil_matrix((2**27, 1)): 2**27 Python lists for its rows, and as many for their data.
-    await assertReported(called("scipy.sparse._lil", "lil_matrix", assemble(long(2 ** 27), BININT(1), OP.TUPLE2)), /MG109 scipy\.sparse\._lil\.lil_matrix is called with sizes of 134217728 elements/);
+    await assertReported(called("scipy.sparse._lil", "lil_matrix", assemble(long(2 ** 27), BININT(1), OP.TUPLE2)), /MG109 scipy\.sparse\._lil\.lil_matrix is called with sizes of 134217728 elements \(a row of two Python lists each\)/);
+    // Each row is two lists, some 140 bytes: 4,000,000 rows take about 560 MB (red team round 31 took 8 GB with 60,000,000).
+    await assertReported(called("scipy.sparse._lil", "lil_matrix", assemble(long(4_000_000), BININT(1), OP.TUPLE2)), /MG109 scipy\.sparse\._lil\.lil_matrix is called with sizes of 4000000 elements/);
+    await assertReported(called("scipy.sparse._arrays", "lil_array", assemble(long(4_000_000), BININT(1), OP.TUPLE2)), /MG109 scipy\.sparse\._arrays\.lil_array is called with sizes of 4000000 elements/);
+    await assertQuiet(called("scipy.sparse._lil", "lil_matrix", assemble(long(1_000), BININT(1_000), OP.TUPLE2)));
     // Series(None, RangeIndex(0, 2**27)) fills 2**27 values; DataFrame(None, index, columns) their product.
     await assertReported(called("pandas", "Series", OP.NONE, rangeIndex(2 ** 27)), /MG109 pandas\.Series is called with sizes of 134217728 elements/);
     await assertReported(called("pandas", "DataFrame", OP.NONE, rangeIndex(2 ** 23), rangeIndex(16)), /MG109 pandas\.DataFrame is called with sizes of 134217728 elements/);
