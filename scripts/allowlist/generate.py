@@ -13,7 +13,7 @@ installs the missing ones). Takes about an hour and a half on two cores, most of
 module of torch and transformers; the venvs are /tmp/al-a, /tmp/al-b, /tmp/al-debian and /tmp/al-c and each
 keeps its introspection output there, so that --reuse re-merges in seconds.
 
-    --venv DIR=REQUIREMENTS   a venv to introspect (repeatable; default: the seven of DEFAULT_VENVS)
+    --venv DIR=REQUIREMENTS   a venv to introspect (repeatable; default: the eight of DEFAULT_VENVS)
     --curated-only            write only the CURATED part and the compat tables (no venvs needed)
     --reuse                   merge the venvs' last introspection output (<venv>/allowlist-introspect.json)
     --rewalk DISTRIBUTION     with --reuse: walk this library's modules again in the venvs that have it
@@ -63,10 +63,13 @@ PYENV = Path("/root/.pyenv/versions")
 # requirements install without dependency resolution and drop that bound (merge.unpin). Three more add
 # libraries a precision corpus found unknown, each walking and sampling only those ("# walk:", "# sample:"):
 # torchaudio 0.13 over Debian's python3 (d); spaCy/thinc, arch, astropy, sympy, geopandas/shapely/pyproj,
-# igraph, rustworkx, gymnasium, ml_collections, rank_bm25, bm25s and tiktoken (e); JAX, flax and optax (f).
+# igraph, rustworkx, gymnasium, ml_collections, rank_bm25, bm25s and tiktoken (e); JAX, flax and optax (f);
+# scikit-rf, nibabel, python-control and arrow, walked, and cftime, bitarray, frozendict, immutabledict,
+# python-flint and stim, sampled only (g).
 DEFAULT_VENVS = [("/tmp/al-a", "requirements-a.txt"), ("/tmp/al-b", "requirements-b.txt"),
                  ("/tmp/al-debian", "requirements-debian.txt"), ("/tmp/al-c", "requirements-c.txt"),
-                 ("/tmp/al-d", "requirements-d.txt"), ("/tmp/al-e", "requirements-e.txt"), ("/tmp/al-f", "requirements-f.txt")]
+                 ("/tmp/al-d", "requirements-d.txt"), ("/tmp/al-e", "requirements-e.txt"), ("/tmp/al-f", "requirements-f.txt"),
+                 ("/tmp/al-g", "requirements-g.txt")]
 
 KINDS = {
     "class": "A class whose __new__, state restore (__setstate__ / __dict__ update) and __init__ with data "
@@ -534,6 +537,30 @@ curate("torch.ao.quantization.observer", "_PartialWrapper", "class",
 # the pickle gives.
 curate("PIL.Image", "Resampling Transpose Transform Dither Palette Quantize", "enum",
        "Pillow's IntEnum of filters and operation codes; called with a value it only looks up a member")
+# Value types the precision corpus fp18 pickled, sampled from requirements-g.txt and reviewed: what their
+# pickles call, iterate or allocate. gmpy2 is not among them: from_binary trusts the precision its bytes give
+# (an mpfr of precision 10**9 crashed the interpreter), nor Pillow's Image, whose __setstate__ allocates the size
+# its state gives (a 65535 x 65535 RGBA state took 4 GB before failing).
+curate("cftime._cftime", "_create_datetime", "function",
+       "cftime's pickle rebuilder: _create_datetime(cls, args, kwargs) calls cls(*args, **kwargs)", calls=[0])
+BITARRAY_WHY = ("a bit array built from its first argument: an int allocates that many bits (bitarray(10**10) took "
+                "1.2 GB), bounded at load; any other iterable is iterated")
+curate("bitarray", "bitarray frozenbitarray", "class", BITARRAY_WHY, sizes=True, iterates=[0])
+curate("bitarray._bitarray", "_bitarray_reconstructor", "function",
+       "bitarray's pickle rebuilder: _bitarray_reconstructor(cls, bytes, endian, padbits, readonly) makes an object of "
+       "cls (which must be bitarray or a subclass: TypeError otherwise) from the bytes, without __init__",
+       constructs=[0])
+curate("frozendict", "frozendict", "class", "an immutable dict built from its first argument, which it iterates like "
+       "dict() (pickled as frozendict(dict))", iterates=[0])
+curate("immutabledict", "immutabledict ImmutableOrderedDict", "class", "an immutable mapping built from its first "
+       "argument, which it iterates like dict() (pickled as immutabledict(dict))", iterates=[0])
+# Reviewed over the screen: its arithmetic dunders and __getattr__ copy the network, and copy() calls
+# Network(z0=, s_def=, comments=), never with the file argument whose branch opens and unpickles the file.
+curate("skrf.network", "Network", "class",
+       "not callable: Network(file) opens and unpickles (or parses) the file it is given; pickles restore it by "
+       "copyreg and __setstate__ (a __dict__ update), and its dunders' copy() constructs Network without a file",
+       notCalled=True)
+
 # Conventions the engine models (src/pickle/analyst.ts), and standard-library values pickles meet.
 curate("re", "RegexFlag", "enum", "re's flags (pickled by value, or getattr(RegexFlag, NAME))")
 curate("http", "HTTPStatus", "enum", "HTTP status codes: a value enum, no connection")
@@ -825,6 +852,11 @@ EXCLUDED: dict[str, str] = {
     "joblib.numpy_pickle_compat.NDArrayWrapper":
         "joblib<0.10 array header: joblib.load opens and np.loads a sibling file whose name the pickle gives",
     "builtins.NoneType": "not an attribute of builtins; NoneType pickles as type(None), which is builtins.type",
+    # nibabel's array proxies that the screen passed: converting one to an array reads its frames from the file
+    # object its state names (ECAT) or the MINC file it wraps, into an array of the shape its state gives; in-memory
+    # images do not pickle them.
+    **{n: "an array proxy: __array__ and __getitem__ read the frames of the file object its state names into an "
+          "array of the shape its state gives" for n in ("nibabel.ecat.EcatImageArrayProxy", "nibabel.minc1.MincImageArrayProxy")},
     "torch.storage._load_from_bytes": "runs torch.load on embedded bytes",
     **{f"torch.serialization.{n}": TORCH_OPENERS_WHY for n in (
         "_open_buffer_reader _open_buffer_writer _open_file _open_zipfile_reader _open_zipfile_writer_buffer "
@@ -885,6 +917,12 @@ NOT_CALLED_LIBRARIES = {
     "keras": "keras' constructors deserialize what they are given (a dtype, initializer, loss or metric given as a dict "
              "imports any keras module and builds any Keras saveable through deserialize_keras_object); its pickles "
              "restore objects without calling them",
+    # Walked from requirements-g.txt for what their pickles restore (copyreg and BUILD, never a call): scikit-rf's
+    # Network(file) unpickles the file it names, nibabel's images and proxies load the files they are given, and a
+    # probe of every constructor's sizes was not made for them.
+    **{lib: f"{lib}'s objects pickle by __reduce_ex__ and state (never a call); its constructors read the files "
+            "they are given (scikit-rf's Network(file) unpickles it, nibabel's loaders open theirs) and allocate by "
+            "the sizes they are given, which no probe bounded" for lib in ("scikit-rf", "nibabel", "control", "arrow")},
 }
 
 # Top-level module → library key of "libraries" (the standard library is "python").
@@ -904,7 +942,9 @@ LIBRARY_OF_TOP = {
     "preshed": "preshed", "blis": "blis", "arch": "arch", "astropy": "astropy", "sympy": "sympy",
     "geopandas": "geopandas", "shapely": "shapely", "pyproj": "pyproj", "igraph": "igraph", "rustworkx": "rustworkx",
     "gymnasium": "gymnasium", "ml_collections": "ml-collections", "rank_bm25": "rank-bm25", "bm25s": "bm25s",
-    "tiktoken": "tiktoken", "jax": "jax", "flax": "flax", "optax": "optax",
+    "tiktoken": "tiktoken", "jax": "jax", "flax": "flax", "optax": "optax", "skrf": "scikit-rf", "nibabel": "nibabel",
+    "control": "control", "arrow": "arrow", "cftime": "cftime", "bitarray": "bitarray", "frozendict": "frozendict",
+    "immutabledict": "immutabledict", "flint": "python-flint", "stim": "stim",
 }
 
 

@@ -71,7 +71,7 @@ LIBRARIES = {
     "geopandas": ["geopandas"], "shapely": ["shapely"], "pyproj": ["pyproj"], "igraph": ["igraph"],
     "rustworkx": ["rustworkx"], "gymnasium": ["gymnasium"], "ml-collections": ["ml_collections"],
     "rank-bm25": ["rank_bm25"], "bm25s": ["bm25s"], "tiktoken": ["tiktoken"], "jax": ["jax"], "flax": ["flax"],
-    "optax": ["optax"],
+    "optax": ["optax"], "scikit-rf": ["skrf"], "nibabel": ["nibabel"], "control": ["control"], "arrow": ["arrow"],
 }
 REBUILDER = re.compile(r"^(_rebuild|_reconstruct|_unpickle|__pyx_unpickle_|_new_|_restore)")
 # Budgets in CPU seconds of this process, so that a busy machine slows the walk without cutting it
@@ -189,7 +189,7 @@ def isolated_names(label: str, obj) -> tuple[list[tuple[str, str]], str | None]:
             signal.alarm(CHILD_SECONDS)
             os.close(r)
             pickles_of.errors = []
-            blobs = [obj] if isinstance(obj, bytes) and label.startswith(("torch.save", "dcp")) else pickles_of(obj)
+            blobs = [obj] if isinstance(obj, bytes) and label.startswith(("torch.save", "dcp", "pickled ")) else pickles_of(obj)
             found = sorted({key for blob in blobs for key in names_in(blob)})
             error = None if blobs else f"not picklable: {pickles_of.errors[:2]}"
             with os.fdopen(w, "w") as f:

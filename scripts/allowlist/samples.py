@@ -1,7 +1,8 @@
 """Representative objects of each library, the way models and checkpoints contain them.
 
 Each builder yields (label, object) pairs, or (label, bytes) for files a library writes itself
-(torch.save, DCP's .metadata). A builder whose library is missing, or that fails, is skipped by
+(torch.save, DCP's .metadata) and for objects pickled here already ("pickled ..." labels: stim's
+pybind classes abort the interpreter when protocols 0 and 1 try them, which would lose the rest). A builder whose library is missing, or that fails, is skipped by
 the caller and reported; one failing object does not stop the others (see `each`).
 """
 
@@ -1057,3 +1058,104 @@ def jax_objects():
         return [st, nnx.to_pure_dict(st)]
 
     yield from each("flax nnx", state)
+
+
+@builder
+def skrf_objects():
+    """scikit-rf networks, network sets, frequencies and media, pickled (pickle.dump) or written by its own
+    Network.write / NetworkSet.write (a pickle too)."""
+    import numpy as np
+    import skrf as rf
+
+    def network():
+        freq = rf.Frequency(1, 2, 5, "GHz")
+        s = np.zeros((5, 2, 2), dtype=complex)
+        s[:, 0, 1] = s[:, 1, 0] = 0.9
+        return rf.Network(frequency=freq, s=s, z0=50, name="dut")
+
+    yield from each("skrf network", lambda: [network(), rf.networkSet.NetworkSet([network(), network()], name="set"),
+                                             rf.Frequency(1, 2, 3, "GHz")])
+    yield from each("skrf media", lambda: [rf.media.DefinedGammaZ0(rf.Frequency(1, 2, 3, "GHz")),
+                                           rf.media.Freespace(rf.Frequency(1, 2, 3, "GHz"))])
+
+
+@builder
+def nibabel_objects():
+    """nibabel images held in memory (pickle.dump(Nifti1Image)); an image loaded from a file pickles its
+    ArrayProxy, which names the file it reads when the data is asked for."""
+    import numpy as np
+    import nibabel as nib
+
+    data = np.arange(64, dtype="float32").reshape(4, 4, 4)
+    yield from each("nibabel images", lambda: [nib.Nifti1Image(data, np.eye(4)), nib.Nifti2Image(data, np.eye(4)),
+                                               nib.Nifti1Pair(data, np.eye(4)), nib.MGHImage(data, np.eye(4))])
+
+    def loaded():
+        path = os.path.join(tempfile.mkdtemp(), "img.nii.gz")
+        nib.save(nib.Nifti1Image(data, np.eye(4)), path)
+        return nib.load(path)
+
+    yield from each("nibabel loaded", loaded)
+
+
+@builder
+def control_objects():
+    import numpy as np
+    import control as ct
+
+    def systems():
+        tf = ct.tf([1], [1, 2, 1])
+        return [tf, ct.c2d(tf, 0.1), ct.frd(tf, np.logspace(-1, 1, 10))]
+
+    yield from each("control systems", systems)
+
+
+@builder
+def arrow_objects():
+    import arrow
+
+    yield from each("arrow", lambda: [arrow.get("2024-01-01T10:00:00+02:00"), arrow.utcnow(),
+                                      arrow.get("2024-01-01").to("Europe/Paris")])
+
+
+@builder
+def cftime_objects():
+    import cftime
+
+    yield from each("cftime", lambda: [cftime.num2date([0, 31, 365], "days since 2000-01-01", calendar=c) for c in (
+        "noleap", "360_day", "all_leap", "julian", "gregorian", "proleptic_gregorian", "standard")] +
+        [cftime.datetime(2000, 1, 1, calendar="noleap"), cftime.datetime(2000, 1, 1)])
+
+
+@builder
+def value_type_objects():
+    """Small value types pickled inside configurations and datasets: bitarray, frozendict, immutabledict."""
+    import bitarray
+    import frozendict
+    import immutabledict
+
+    yield from each("bitarray", lambda: [bitarray.bitarray("1011001"), bitarray.frozenbitarray("11"),
+                                         bitarray.bitarray("10", endian="little")])
+    yield from each("frozendict", lambda: frozendict.frozendict(a=1, b=[1, 2]))
+    yield from each("immutabledict", lambda: [immutabledict.immutabledict(a=1), immutabledict.ImmutableOrderedDict(a=1)])
+
+
+@builder
+def flint_objects():
+    import flint
+
+    yield from each("flint", lambda: [flint.fmpz(2) ** 100, flint.fmpq(1, 3)])
+
+
+@builder
+def stim_objects():
+    import stim
+
+    def circuit():
+        return stim.Circuit.generated("repetition_code:memory", rounds=3, distance=3, after_clifford_depolarization=0.01)
+
+    import pickle
+
+    # Protocols 2 to 5 only (pickle.dump's default is 4): 0 and 1 abort in pybind11's instance allocation.
+    yield from each("pickled stim", lambda: [pickle.dumps(o, protocol=p) for o in (
+        circuit(), circuit().detector_error_model(decompose_errors=True)) for p in (2, 3, 4, 5)])

@@ -307,6 +307,12 @@ AREAS: dict[str, str] = {
     "astropy.cosmology._src.io": "cosmology readers and writers",
     "igraph.remote": "streams graphs to remote services",
     "pyproj.sync": "downloads transformation grids",
+    "nibabel.dft": "a DICOM database: reading its objects' attributes queries, and creates, an SQLite file in the "
+                   "temporary directory (the module's DB)",
+    "nibabel.cmdline": "command-line tools (a FUSE file system of DICOM files)",
+    "nibabel.data": "locates data packages on disk and reads their configuration files",
+    "skrf.io": "readers and writers of files (Touchstone, CITI, MDIF, CSV, and skrf's own pickles)",
+    "skrf.vi": "virtual instruments: talks to measurement hardware (VISA over the network, USB, GPIB)",
 }
 del AREAS["keras.src.backend.numpy"], AREAS["joblib"]
 
