@@ -232,3 +232,24 @@ describe("what those rules are for is still reported", () => {
     });
   });
 });
+
+describe("the long-tail libraries a fifth precision measurement added (test/fixtures/long-tail: their own pickles pass)", () => {
+  test("cftime's rebuilder calls the class it is given: a construct-only class there is called", async () => {
+    const found = await rules(assemble(OP.PROTO, 2, global("cftime._cftime", "_create_datetime"), global("skrf.network", "Network"), str("/etc/passwd"), OP.TUPLE1, OP.EMPTY_DICT, OP.TUPLE3, OP.REDUCE, OP.STOP));
+    assert.ok(found.some((l) => /^MG101 calls skrf\.network\.Network, which is allowlisted to be stored or constructed, not called/.test(l)), JSON.stringify(found));
+  });
+
+  test("bitarray(n) allocates n bits: 10**10 is MG109", async () => {
+    const big = Buffer.alloc(5);
+    big.writeUIntLE(10 ** 10, 0, 5);
+    const found = await rules(assemble(OP.PROTO, 2, global("bitarray", "bitarray"), OP.LONG1, 5, big, OP.TUPLE1, OP.REDUCE, OP.STOP));
+    assert.ok(found.some((l) => /^MG109 bitarray\.bitarray is called with sizes of 10000000000 elements/.test(l)), JSON.stringify(found));
+  });
+
+  test("scikit-rf's Network and nibabel's images are construct-only: Network(file) unpickles its file, so a call is MG101", async () => {
+    for (const [module, name] of [["skrf.network", "Network"], ["nibabel.nifti1", "Nifti1Image"]]) {
+      const found = await rules(assemble(OP.PROTO, 2, global(module!, name!), str("/etc/passwd"), OP.TUPLE1, OP.REDUCE, OP.STOP));
+      assert.ok(found.some((l) => new RegExp(`^MG101 .*${module!.replace(".", "\\.")}\\.${name}`).test(l)), JSON.stringify(found));
+    }
+  });
+});
