@@ -1,8 +1,9 @@
 """Generates test/fixtures/long-tail/: pickles the libraries a fifth precision measurement found missing
 from the allowlist write (scikit-rf, nibabel, python-control, arrow, cftime, bitarray, frozendict,
-immutabledict, python-flint, stim: scripts/allowlist/requirements-g.txt), each of which must pass, and one
-each library writes that must still block: a nibabel image loaded from a file keeps an ArrayProxy, which
-reads the file its state names when the image's data is asked for.
+immutabledict, python-flint, stim: scripts/allowlist/requirements-g.txt) and Pillow's images (held to a state
+guard: __setstate__ allocates the size its state gives), each of which must pass, and one a library writes
+that must still block: a nibabel image loaded from a file keeps an ArrayProxy, which reads the file its state
+names when the image's data is asked for.
 
 Run by hand in the venv requirements-g.txt describes (CI never runs Python), e.g.:
 
@@ -29,6 +30,7 @@ import nibabel
 import numpy as np
 import skrf
 import stim
+from PIL import Image
 
 OUT = Path(__file__).resolve().parent.parent / "test" / "fixtures" / "long-tail"
 
@@ -50,7 +52,17 @@ def main() -> None:
         nibabel.save(image, path)
         loaded = nibabel.load(path)
         loaded_bytes = pickle.dumps(loaded, protocol=4)
+        rgb = Image.frombytes("RGB", (16, 8), bytes(range(256)) * 1 + bytes(128))
+        rgb.save(Path(folder) / "img.png")
+        rgb.save(Path(folder) / "img.jpg")
+        with Image.open(Path(folder) / "img.png") as png, Image.open(Path(folder) / "img.jpg") as jpeg:
+            png.load()
+            jpeg.load()
+            files = pickle.dumps({"png": png, "jpeg": jpeg}, protocol=4)
     (OUT / "nibabel_loaded_proxy.pkl").write_bytes(loaded_bytes)
+    (OUT / "pillow_image_files.pkl").write_bytes(files)
+    bits = Image.new("1", (13, 5), 1)
+    palette = rgb.convert("P", palette=Image.Palette.ADAPTIVE, colors=8)
     entries = [
         write("skrf_network.pkl", dut, f"scikit-rf {version('scikit-rf')} Network (pickle.dump)"),
         write("skrf_media.pkl", skrf.media.DefinedGammaZ0(frequency=freq), f"scikit-rf {version('scikit-rf')} DefinedGammaZ0 media"),
@@ -65,6 +77,11 @@ def main() -> None:
         write("frozendict.pkl", frozendict.frozendict(a=1, b=[2, 3]), f"frozendict {version('frozendict')}"),
         write("immutabledict.pkl", immutabledict.immutabledict(a=1), f"immutabledict {version('immutabledict')}"),
         write("flint_numbers.pkl", [flint.fmpz(2) ** 100, flint.fmpq(3, 7)], f"python-flint {version('python-flint')} fmpz and fmpq"),
+        write("pillow_images.pkl", [rgb, rgb.convert("RGBA"), rgb.convert("L"), rgb.convert("F"), rgb.convert("I;16"), bits, palette],
+              f"Pillow {version('pillow')} images of modes RGB, RGBA, L, F, I;16, 1 and P (protocol 4)"),
+        write("pillow_images_p2.pkl", [rgb, bits], f"Pillow {version('pillow')} RGB and 1 images at protocol 2 (bytes as _codecs.encode, as torch.save writes them)", protocol=2),
+        {"file": "long-tail/pillow_image_files.pkl", "expect": "pass", "threat": None, "mentions": [],
+         "note": f"Pillow {version('pillow')} PngImageFile and JpegImageFile opened and loaded (their file names kept)"},
         # stim's pybind classes abort the interpreter under protocols 0 and 1; pickle.dump's default is 4.
         write("stim_circuit.pkl", stim.Circuit("H 0\nCNOT 0 1\nM 0 1"), f"stim {version('stim')} Circuit"),
     ]

@@ -274,6 +274,13 @@ describe("data/allowlist.json", () => {
       assert.equal(exclusionOf(name), undefined, name);
     }
     assert.equal(allowEntry("scipy.stats._discrete_distns.poisson_gen._entropy")?.kind, "function");
+    // Pillow's images allocate the size their state gives: held to the pillow-image guard, and never called (a file name opens).
+    for (const name of ["PIL.Image.Image", "PIL.PngImagePlugin.PngImageFile", "PIL.JpegImagePlugin.JpegImageFile"]) {
+      assert.deepEqual([allowEntry(name)?.stateGuard, allowEntry(name)?.notCalled], ["pillow-image", true], name);
+    }
+    // EPS loads through Ghostscript; a stub format's load calls a handler the application registers.
+    assert.equal(allowEntry("PIL.EpsImagePlugin.EpsImageFile"), undefined);
+    assert.equal(allowEntry("PIL.GribStubImagePlugin.GribStubImageFile"), undefined);
     // tzfile(path) opens the file it is given: callable only with None there, as it pickles (test/precision.test.ts).
     assert.equal(allowEntry("dateutil.tz.tz.tzfile")?.opens, 0);
     assert.match(allowEntry("dateutil.tz.tz.tzfile")?.why ?? "", /opens the zone file/);

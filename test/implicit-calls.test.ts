@@ -819,12 +819,18 @@ describe("library values a fourth precision measurement found blocked (exact mod
     assert.match(messages(deep, "MG109")[0] ?? "", /BUILD hands __setstate__ a range of 2147483647 items/, JSON.stringify(deep.reports));
   });
 
-  test("Pillow's enums in a pickled image processor pass; PIL.Image.Image (its __setstate__ allocates the pickled size) does not", async () => {
+  test("Pillow's enums in a pickled image processor pass; an image is held to its state guard (its __setstate__ allocates the pickled size)", async () => {
     for (const name of ["Resampling", "Transpose", "Dither"]) {
       assert.deepEqual((await scan(assemble(OP.PROTO, 2, reduce(global("PIL.Image", name), assemble(OP.BININT1, 2, OP.TUPLE1)), OP.STOP))).rules(), [], name);
     }
-    const image = await scan(assemble(OP.PROTO, 2, instance("PIL.Image", "Image"), OP.STOP));
-    assert.ok(image.rules().includes("MG102"), JSON.stringify(image.reports));
+    const image = (w: number, h: number, data: number): Buffer =>
+      assemble(OP.PROTO, 4, instance("PIL.PngImagePlugin", "PngImageFile"), OP.MARK, OP.EMPTY_DICT, str("RGBA"), OP.BININT2, [w & 0xff, w >> 8], OP.BININT2, [h & 0xff, h >> 8], OP.TUPLE2, OP.NONE,
+        OP.BINBYTES, u32(data), Buffer.alloc(data), OP.LIST, OP.BUILD, OP.STOP);
+    assert.deepEqual((await scan(image(4, 4, 64))).rules(), []);
+    assertSome(messages(await scan(image(65535, 65535, 64)), "MG109"), /BUILD restores PIL\.PngImagePlugin\.PngImageFile, but its size 65535 × 65535 in mode RGBA needs 17179344900 bytes of data and it holds 64/);
+    // Constructing one with a file name opens it: a call is MG101.
+    const opened = await scan(assemble(OP.PROTO, 2, reduce(global("PIL.PngImagePlugin", "PngImageFile"), assemble(str("/etc/passwd"), OP.TUPLE1)), OP.STOP));
+    assertSome(messages(opened, "MG101"), /PngImageFile/);
   });
 });
 

@@ -74,3 +74,29 @@ for (const file of ["science/scipy/frozen_norm.pkl", "science/scipy/frozen_poiss
     assert.equal(bad.verdict, "block");
   });
 }
+
+/** Pillow's image state: [info, mode, size, palette, data]. */
+function imageState(mode: Value, size: Value, data: Value, extra: Value[] = []): Value {
+  const items = [dict([]), mode, size, null, data, ...extra];
+  return { t: "list", items, n: items.length, behaviour: false };
+}
+const size = (w: number, h: number): Value => ({ t: "tuple", items: [w, h], behaviour: false });
+const bytes = (n: number): Value => ({ t: "bytes", data: new Uint8Array(n), at: 0 });
+
+test("Pillow's image guard: the data must hold what the size asks for in its mode, before __setstate__ allocates it", () => {
+  assert.equal(stateProblem("pillow-image", imageState("RGB", size(16, 8), bytes(384))), undefined);
+  assert.equal(stateProblem("pillow-image", imageState("1", size(13, 5), bytes(10))), undefined, "mode 1: two bytes a row of 13 pixels");
+  assert.equal(stateProblem("pillow-image", imageState("I;16", size(4, 4), bytes(32), ["x.png"])), undefined, "ImageFile adds the file name");
+  assert.equal(stateProblem("pillow-image", imageState("RGBA", size(65535, 65535), { t: "bigbytes", len: 65535 * 65535 * 4, at: 0 })), undefined);
+  const encoded: Value = { t: "call", fn: { t: "global", module: "_codecs", name: "encode", at: 0, via: "GLOBAL" }, args: { t: "tuple", items: ["\u00ff".repeat(48), "latin1"], behaviour: false }, kind: "REDUCE", at: 0 } as Value;
+  assert.equal(stateProblem("pillow-image", imageState("RGB", size(4, 4), encoded)), undefined, "protocol 2 writes bytes as _codecs.encode");
+  assert.match(stateProblem("pillow-image", imageState("RGBA", size(65535, 65535), bytes(16))) ?? "", /needs 17179344900 bytes of data and it holds 16/);
+  assert.match(stateProblem("pillow-image", imageState("1", size(13, 5), bytes(9))) ?? "", /needs 10 bytes/);
+  assert.match(stateProblem("pillow-image", imageState("RGB;X", size(1, 1), bytes(3))) ?? "", /mode "RGB;X" is not one/);
+  assert.match(stateProblem("pillow-image", imageState("RGB", size(-1, 2), bytes(3))) ?? "", /size is not two integers/);
+  const made: Value = { t: "call", fn: { t: "global", module: "builtins", name: "bytes", at: 0, via: "GLOBAL" }, args: { t: "tuple", items: [10 ** 9], behaviour: false }, kind: "REDUCE", at: 0 } as Value;
+  assert.match(stateProblem("pillow-image", imageState("L", size(1000, 1000), made)) ?? "", /not bytes written in the pickle/);
+  assert.match(stateProblem("pillow-image", { t: "list", items: [], n: 5, behaviour: false }) ?? "", /five items/);
+  // A state that is no list or tuple fails at the unpacking, before allocating.
+  assert.equal(stateProblem("pillow-image", dict([["mode", "RGB"]])), undefined);
+});

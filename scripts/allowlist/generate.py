@@ -533,14 +533,35 @@ curate("torch.ao.quantization.observer", "_PartialWrapper", "class",
        stateCalls=["p", "callable_args"])
 
 # Pillow's enums, which transformers' image processors keep (resample=PIL.Image.Resampling.BILINEAR): plain
-# IntEnums, called with a member's value. PIL.Image.Image is not listed: its __setstate__ allocates the size
-# the pickle gives.
+# IntEnums, called with a member's value.
 curate("PIL.Image", "Resampling Transpose Transform Dither Palette Quantize", "enum",
        "Pillow's IntEnum of filters and operation codes; called with a value it only looks up a member")
+# Pillow's images and the image files Image.open makes (a dataset cache, a processor's sample): pickled as
+# __newobj__(cls) and BUILD of [info, mode, size, palette, data] (ImageFile adds its file name, which only
+# names it, and clears the tiles it would read; JpegImageFile its layers). __setstate__ allocates the pixels of
+# the size before it reads the data, so BUILD is held to a guard that the data holds what the size asks for
+# (src/pickle/stateGuards.ts: 65535 x 65535 RGBA took 4 GB). Construct-only: ImageFile(fp, filename) opens the
+# file. Out: EPS (its load runs Ghostscript), the stub formats (their load calls a handler an application
+# registers), MPEG and IPTC.
+PILLOW_WHY = ("Pillow image: restored by __setstate__ from [info, mode, size, palette, data], which allocates the "
+              "size's pixels (held to the data's length by the pillow-image guard); constructing it with a file opens it")
+curate("PIL.Image", "Image", "class", PILLOW_WHY, explain=True, notCalled=True, stateGuard="pillow-image")
+curate("PIL.ImageFile", "ImageFile", "class", PILLOW_WHY, explain=True, notCalled=True, stateGuard="pillow-image")
+for _plugin, _classes in {
+    "Avif": "AvifImageFile", "Blp": "BlpImageFile", "Bmp": "BmpImageFile DibImageFile", "Cur": "CurImageFile",
+    "Dcx": "DcxImageFile", "Dds": "DdsImageFile", "Fits": "FitsImageFile", "Fli": "FliImageFile",
+    "Ftex": "FtexImageFile", "Gbr": "GbrImageFile", "Gif": "GifImageFile", "Icns": "IcnsImageFile",
+    "Ico": "IcoImageFile", "Im": "ImImageFile", "Imt": "ImtImageFile", "Jpeg2K": "Jpeg2KImageFile",
+    "Jpeg": "JpegImageFile", "McIdas": "McIdasImageFile", "Mpo": "MpoImageFile", "Msp": "MspImageFile",
+    "Pcd": "PcdImageFile", "Pcx": "PcxImageFile", "Pixar": "PixarImageFile", "Png": "PngImageFile",
+    "Ppm": "PpmImageFile", "Psd": "PsdImageFile", "Qoi": "QoiImageFile", "Sgi": "SgiImageFile",
+    "Spider": "SpiderImageFile", "Sun": "SunImageFile", "Tga": "TgaImageFile", "Tiff": "TiffImageFile",
+    "WebP": "WebPImageFile", "XVThumb": "XVThumbImageFile", "Xbm": "XbmImageFile", "Xpm": "XpmImageFile",
+}.items():
+    curate(f"PIL.{_plugin}ImagePlugin", _classes, "class", PILLOW_WHY, explain=True, notCalled=True, stateGuard="pillow-image")
 # Value types the precision corpus fp18 pickled, sampled from requirements-g.txt and reviewed: what their
 # pickles call, iterate or allocate. gmpy2 is not among them: from_binary trusts the precision its bytes give
-# (an mpfr of precision 10**9 crashed the interpreter), nor Pillow's Image, whose __setstate__ allocates the size
-# its state gives (a 65535 x 65535 RGBA state took 4 GB before failing).
+# (an mpfr of precision 10**9 crashed the interpreter). (Pillow's images are above, under a state guard.)
 curate("cftime._cftime", "_create_datetime", "function",
        "cftime's pickle rebuilder: _create_datetime(cls, args, kwargs) calls cls(*args, **kwargs)", calls=[0])
 BITARRAY_WHY = ("a bit array built from its first argument: an int allocates that many bits (bitarray(10**10) took "

@@ -19,7 +19,7 @@ import { foldCodecsEncode, foldMethod, foldsCodec, type Arg, type Text } from ".
 import { PYTHON_CODECS } from "./codecNames.js";
 import { trailingExponent } from "./literals.js";
 import { RECONSTRUCTORS, StructureFacts, checksCall } from "./structures.js";
-import { stateProblem, type StateGuard } from "./stateGuards.js";
+import { STATE_GUARDS, stateProblem, type StateGuard } from "./stateGuards.js";
 import { MAX_WALKED_ITEMS, UNKNOWN_SIZE, codecName, encodedSize, fetchedFrom, hugeDecimalExponent, pastTenExponent, receiverOf, sizeValue, textMethod, textSize, walkedItems } from "./madeSizes.js";
 import {
   FORGOTTEN,
@@ -363,13 +363,17 @@ export class PickleAnalyst implements MachineObserver {
     // torch's rebuilders make tensors (a Parameter from _rebuild_parameter_with_state), never an object that executes its state.
     if (TENSOR_MAKER.test(globalName(target, true) ?? "")) return;
     const cls = this.classOf(target);
-    const guard = cls ? cls.entry?.stateGuard : this.guardReachable(target);
-    if (!guard) return;
+    const guards = cls ? (cls.entry?.stateGuard ? [cls.entry.stateGuard] : []) : this.guardReachable(target);
+    if (guards.length === 0) return;
     // The outer-memo reading of an inline array pickle meets outer objects of classes it did not see made: noise there.
     if (!cls && this.secondReading) return;
-    const problem = stateProblem(guard, state);
-    const whom = cls ? cls.name : `an object of a class the scanner cannot tell (it may be a ${GUARDED_BY[guard]})`;
-    if (problem) this.report("MG125", `${what} ${whom}, but ${problem}`, { offset: at, evidence: describe(state) });
+    for (const guard of guards) {
+      const problem = stateProblem(guard, state);
+      if (!problem) continue;
+      const whom = cls ? cls.name : `an object of a class the scanner cannot tell (it may be a ${GUARDED_BY[guard]})`;
+      this.report(GUARD_RULES[guard], `${what} ${whom}, but ${problem}`, { offset: at, evidence: describe(state) });
+      return;
+    }
   }
 
   /**
@@ -395,36 +399,34 @@ export class PickleAnalyst implements MachineObserver {
    * levels down), or any when that cannot be followed (past those levels, a persistent id, a value
    * dropped from the memo). Undefined when what made it names no guarded class (an array).
    */
-  private guardReachable(target: Value | undefined, depth = 4): StateGuard | undefined {
-    if (!isSym(target)) return target === undefined ? ANY_GUARD : undefined;
+  private guardReachable(target: Value | undefined, depth = 4): readonly StateGuard[] {
+    if (!isSym(target)) return target === undefined ? STATE_GUARDS : [];
     switch (target.t) {
       case "global": {
         const j = this.judgementOf(target);
-        return j.kind === "allow" ? j.entry?.stateGuard : undefined;
+        const guard = j.kind === "allow" ? j.entry?.stateGuard : undefined;
+        return guard ? [guard] : [];
       }
       case "call":
-        return depth === 0 ? ANY_GUARD : (this.guardReachable(target.fn, depth - 1) ?? this.guardReachable(target.args, depth - 1));
+        return depth === 0 ? STATE_GUARDS : unionOf([this.guardReachable(target.fn, depth - 1), this.guardReachable(target.args, depth - 1)]);
       case "tuple":
       case "list":
       case "set":
       case "dict": {
         const items = target.t === "dict" ? target.kv : target.items;
         const unkept = target.t !== "tuple" && target.n > (target.t === "dict" ? items.length / 2 : items.length);
-        if (depth === 0 || unkept) return target.behaviour ? ANY_GUARD : undefined;
-        for (const x of items) {
-          const guard = this.guardReachable(x, depth - 1);
-          if (guard) return guard;
-        }
-        return undefined;
+        if (depth === 0 || unkept) return target.behaviour ? STATE_GUARDS : [];
+        // Every guarded class named counts: the object may be of any of them.
+        return unionOf(items.map((x) => this.guardReachable(x, depth - 1)));
       }
       case "bytes":
       case "bigstr":
       case "bigbytes":
       // A persistent id is what the loader's persistent_load returns: torch's storages; plain pickle.load refuses them.
       case "pid":
-        return undefined;
+        return [];
       default:
-        return ANY_GUARD;
+        return STATE_GUARDS;
     }
   }
 
@@ -1806,11 +1808,16 @@ function stateSlot(state: Value, slot: number | string): Value | undefined {
   return dictGet(state, slot);
 }
 
-/** The guard an object is held to when where it came from cannot be followed (the only one there is). */
-const ANY_GUARD: StateGuard = "scipy-argparser";
-
 /** What each state guard protects, for messages about objects of unknown class. */
-const GUARDED_BY: Record<StateGuard, string> = { "scipy-argparser": "SciPy distribution" };
+const GUARDED_BY: Record<StateGuard, string> = { "scipy-argparser": "SciPy distribution", "pillow-image": "Pillow image" };
+/** The rule a state a guard refuses breaks: code executed, or memory allocated past the data. */
+const GUARD_RULES: Record<StateGuard, RuleId> = { "scipy-argparser": "MG125", "pillow-image": "MG109" };
+
+/** The guards of any of `lists`, once each. */
+function unionOf(lists: readonly (readonly StateGuard[])[]): readonly StateGuard[] {
+  const all = lists.flat();
+  return all.length <= 1 ? all : [...new Set(all)];
+}
 
 /**
  * Functions whose result is an instance of the class one argument names, and that argument's index:

@@ -1,15 +1,23 @@
 /**
- * Classes whose `__setstate__` executes part of the restored state. SciPy's distributions
- * (`rv_generic` and every `*_gen` subclass) `exec()` the `_parse_arg_template` string of their
- * `__dict__` to define three argument parsers: a frozen distribution in a statsmodels result or a
- * scikit-learn search space pickles it, and a crafted state runs arbitrary code through it. Such a
- * class is allowlisted with a guard: BUILD may give it a state only if the executed part is
- * exactly what the library itself writes, so that executing it defines those parsers and nothing else.
+ * Classes whose `__setstate__` acts on part of the restored state before anything checks it. Such a
+ * class is allowlisted with a guard: BUILD may give it a state only if that part is what the library
+ * itself writes.
+ *
+ * - SciPy's distributions (`rv_generic` and every `*_gen` subclass) `exec()` the
+ *   `_parse_arg_template` string of their `__dict__` to define three argument parsers: a frozen
+ *   distribution in a statsmodels result or a scikit-learn search space pickles it, and a crafted
+ *   state runs arbitrary code through it. The template must be exactly SciPy's.
+ * - Pillow's images (`PIL.Image.Image` and the image files `Image.open` makes) allocate the pixels
+ *   of the size their state gives, then read the state's bytes into them: a 65535 × 65535 RGBA state
+ *   took 4 GB before failing on its few bytes of data. The bytes must hold what the size asks for.
  */
-import type { Value } from "./values.js";
+import { codecsEncoded, isSym, type Value } from "./values.js";
 
 /** The guards an allowlist entry can name (`stateGuard`). */
-export type StateGuard = "scipy-argparser";
+export type StateGuard = "scipy-argparser" | "pillow-image";
+
+/** Every guard: what an object is held to when where it came from cannot be followed. */
+export const STATE_GUARDS: readonly StateGuard[] = ["scipy-argparser", "pillow-image"];
 
 /** Python identifiers followed by ", " (SciPy's shape_arg_str: "a, b, " or ""). */
 const SHAPES = "((?:[A-Za-z_][A-Za-z0-9_]*, )*)";
@@ -35,6 +43,8 @@ export function stateProblem(guard: StateGuard, state: Value): string | undefine
   switch (guard) {
     case "scipy-argparser":
       return scipyArgparserProblem(state);
+    case "pillow-image":
+      return pillowImageProblem(state);
   }
 }
 
@@ -63,4 +73,60 @@ function scipyArgparserProblem(state: Value): string | undefined {
   // method) may have planted out of the guard's sight.
   if (!named) return `its state does not set ${TEMPLATE_KEY}, so __setstate__ executes whatever template the object already holds`;
   return undefined;
+}
+
+/**
+ * Bits per pixel of the raw data `Image.frombytes` reads for each mode Pillow's `core.new` makes
+ * (mode "1" packs eight pixels a byte, each row whole bytes). A mode outside the table cannot be
+ * sized, so it is reported: Pillow refuses modes it does not know, but a table that missed one would
+ * let its size through.
+ */
+const PILLOW_MODE_BITS: ReadonlyMap<string, number> = new Map([
+  ["1", 1], ["L", 8], ["P", 8],
+  ["I;16", 16], ["I;16L", 16], ["I;16B", 16], ["I;16N", 16], ["LA", 16], ["La", 16], ["PA", 16],
+  ["RGB", 24], ["YCbCr", 24], ["LAB", 24], ["HSV", 24],
+  ["RGBA", 32], ["RGBa", 32], ["RGBX", 32], ["CMYK", 32], ["I", 32], ["F", 32],
+]);
+
+/**
+ * Image.__setstate__ unpacks `info, mode, size, palette, data = state[:5]`, allocates `core.new(mode,
+ * size)` and then reads `data` into it (ImageFile's and JpegImageFile's add the file name and layers
+ * after those five). A state that is no list or tuple fails at the unpacking, before allocating.
+ */
+function pillowImageProblem(state: Value): string | undefined {
+  if (typeof state !== "object" || state === null || (state.t !== "list" && state.t !== "tuple" && state.t !== "call")) return undefined;
+  if (state.t === "call") return "its state was made at load time, so the size it allocates cannot be checked";
+  if (state.items.length < 5 || (state.t === "list" && state.n !== state.items.length)) return "its state is not the five items Pillow writes (or has more than the scanner keeps), so the size it allocates cannot be checked";
+  const [, mode, size, , data] = state.items;
+  const bits = typeof mode === "string" ? PILLOW_MODE_BITS.get(mode) : undefined;
+  if (bits === undefined) return `its mode ${typeof mode === "string" ? JSON.stringify(mode) : "(made at load time)"} is not one whose pixels the scanner can size`;
+  const dims = typeof size === "object" && size !== null && (size.t === "tuple" || size.t === "list") && size.items.length === 2 ? size.items : undefined;
+  const [width, height] = dims ?? [];
+  if (!isCount(width) || !isCount(height)) return "its size is not two integers written in the pickle";
+  const needed = Math.ceil((width * bits) / 8) * height;
+  const given = byteLength(data);
+  if (given === undefined) return `its pixel data is not bytes written in the pickle, so its ${width} × ${height} ${mode} pixels cannot be checked against it`;
+  if (needed > given) return `its size ${width} × ${height} in mode ${mode} needs ${needed} bytes of data and it holds ${given}: __setstate__ allocates the pixels before it reads the data`;
+  return undefined;
+}
+
+/**
+ * The length of bytes written in the pickle: a bytes constant, or protocol 2's `_codecs.encode(text,
+ * "latin1")`, one byte a character (a text too long to keep counts its UTF-8 bytes, at most twice its
+ * characters). Undefined for anything made otherwise.
+ */
+function byteLength(v: Value | undefined): number | undefined {
+  if (typeof v !== "object" || v === null) return undefined;
+  if (v.t === "bytes") return v.data.length;
+  if (v.t === "bigbytes") return v.len;
+  if (v.t !== "call") return undefined;
+  const encoded = codecsEncoded(v);
+  if (encoded) return encoded.data.length;
+  const [text, encoding] = isSym(v.args) && v.args.t === "tuple" ? v.args.items : [];
+  const named = isSym(v.fn) && v.fn.t === "global" && v.fn.module === "_codecs" && v.fn.name === "encode";
+  return named && isSym(text) && text.t === "bigstr" && (encoding === "latin1" || encoding === "latin-1") ? text.len : undefined;
+}
+
+function isCount(v: Value | undefined): v is number {
+  return typeof v === "number" && Number.isSafeInteger(v) && v >= 0;
 }
