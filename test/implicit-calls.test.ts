@@ -281,6 +281,16 @@ describe("state a __setstate__ executes (SciPy's _parse_arg_template)", () => {
     }
   });
 
+  test("numpy.object_(x) is x: a distribution so wrapped is held to its guard (red team round 32)", async () => {
+    const wrapped = reduce(global("numpy", "object_"), assemble(norm, OP.EMPTY_TUPLE, OP.NEWOBJ, OP.TUPLE1));
+    const ctx = await scan(assemble(OP.PROTO, 2, wrapped, evilState, OP.BUILD, OP.STOP));
+    assert.match(messages(ctx, "MG125")[0] ?? "", /BUILD restores scipy\.stats\._continuous_distns\.norm_gen, but its _parse_arg_template/, JSON.stringify(ctx.reports));
+    // A Pillow image so wrapped is held to its own guard.
+    const image = reduce(global("numpy", "object_"), assemble(global("PIL.Image", "Image"), OP.EMPTY_TUPLE, OP.NEWOBJ, OP.TUPLE1));
+    const oversized = assemble(OP.MARK, OP.EMPTY_DICT, str("RGBA"), OP.BININT2, [0xff, 0xff], OP.BININT2, [0xff, 0xff], OP.TUPLE2, OP.NONE, OP.SHORT_BINBYTES, 4, "abcd", OP.LIST);
+    assert.match(messages(await scan(assemble(OP.PROTO, 2, image, oversized, OP.BUILD, OP.STOP)), "MG109")[0] ?? "", /BUILD restores PIL\.Image\.Image, but its size 65535 × 65535/);
+  });
+
   test("a template planted by torch's _set_obj_state is held to the guard, on a known object or an unknown one", async () => {
     const made = assemble(norm, OP.EMPTY_TUPLE, OP.NEWOBJ);
     const known = reduce(global("torch._utils", "_set_obj_state"), assemble(made, evilState, OP.TUPLE2));
@@ -522,6 +532,14 @@ describe("joblib: whether an array's bytes are an inline pickle is the dtype's h
     assertSome(messages(await scan(assemble(OP.PROTO, 4, str("mako.template"), OP.MEMOIZE, OP.POP, wrapper, dotted, OP.POP, OP.NONE, OP.STOP)), "MG101"), /read an inline array pickle .*mako\.template\.Template/);
     const pool = assemble(OP.PROTO, 4, str("numpy"), OP.MEMOIZE, OP.POP, OP.BINGET, 0, str("dtype"), OP.STACK_GLOBAL, str("f8"), OP.TUPLE1, OP.REDUCE, OP.STOP);
     assertSome(messages(await scan(assemble(OP.PROTO, 4, str("multiprocess"), OP.MEMOIZE, OP.POP, wrapper, pool, OP.POP, OP.NONE, OP.STOP)), "MG101"), /read an inline array pickle .*multiprocess\.dtype/);
+    // A module that makes any name a callable may be installed anywhere (red team round 32: sh.time runs /usr/bin/time):
+    // only the names legitimate files import so are let pass (datetime's time is allowlisted; numpy's dtype is one of them).
+    const timed = assemble(OP.PROTO, 4, str("datetime"), OP.MEMOIZE, OP.POP, OP.BINGET, 0, str("time"), OP.STACK_GLOBAL, str("x"), OP.TUPLE1, OP.REDUCE, OP.STOP);
+    assertSome(messages(await scan(assemble(OP.PROTO, 4, str("sh"), OP.MEMOIZE, OP.POP, wrapper, timed, OP.POP, OP.NONE, OP.STOP)), "MG101"), /read an inline array pickle .*sh\.time/);
+    assert.deepEqual((await scan(assemble(OP.PROTO, 4, str("sh"), OP.MEMOIZE, OP.POP, wrapper, swapped, OP.POP, OP.NONE, OP.STOP))).rules(), []);
+    // numpy.object_('os') is the str 'os': an import of it is as dynamic as one of str('os') (red team round 32).
+    const objectMade = assemble(global("numpy", "object_"), str("os"), OP.TUPLE1, OP.REDUCE, OP.MEMOIZE, str("system"), OP.MEMOIZE, OP.TUPLE2, OP.POP);
+    assertSome(messages(await scan(assemble(OP.PROTO, 4, objectMade, wrapper, inline, OP.POP, OP.NONE, OP.STOP)), "MG103"), /read an inline array pickle .*not a constant string/);
     // Unknown names from any module Python imports where models load (red team round 29: the standard library's _bootsubprocess).
     const boot = assemble(str("_bootsubprocess"), OP.MEMOIZE, str("check_output"), OP.MEMOIZE, OP.TUPLE2, OP.POP);
     assertSome(messages(await scan(assemble(OP.PROTO, 4, boot, wrapper, inline, OP.POP, OP.NONE, OP.STOP)), "MG101"), /read an inline array pickle .*_bootsubprocess\.check_output/);

@@ -509,6 +509,8 @@ export class PickleAnalyst implements MachineObserver {
     if (v.t === "global") return true;
     if (v.t !== "call" || !isSym(v.fn) || v.fn.t !== "global") return false;
     const name = importedName(v.fn);
+    // numpy.object_('os') is the str 'os' (red team round 32).
+    if (IDENTITY_CLASSES.has(name)) return this.notStr(positional(v)?.[0] ?? null);
     return name !== "builtins.str" && allowEntry(name)?.kind === "class";
   }
 
@@ -1325,6 +1327,8 @@ export class PickleAnalyst implements MachineObserver {
     }
     if (v.t !== "call" || !isSym(v.fn) || v.fn.t !== "global" || !this.madeByAllowed(v)) return undefined;
     const maker = importedName(v.fn);
+    // numpy.object_(x) is x itself, whatever x is (red team round 32: a SciPy distribution so wrapped escaped its guard).
+    if (IDENTITY_CLASSES.has(maker)) return this.classOf(positional(v)?.[0]);
     const classArgument = INSTANCE_MAKERS.get(maker);
     const cls = classArgument === undefined ? v.fn : positional(v)?.[classArgument];
     if (!isSym(cls) || cls.t !== "global") return undefined;
@@ -1391,7 +1395,7 @@ export class PickleAnalyst implements MachineObserver {
       } else if (j.kind === "walk") {
         const why = j.entry ? `, which ${j.entry.reason}` : "";
         this.report("MG104", `${verb} ${name} by walking attributes of ${u.ref.module}${why}`, extra);
-      } else if (this.secondReading && swappedModule(u.ref.module) && this.outer?.importedNames.get(u.ref.at) === u.ref.name) {
+      } else if (this.secondReading && SWAPPED_NAMES.has(u.ref.name) && swappedModule(u.ref.module) && this.outer?.importedNames.get(u.ref.at) === u.ref.name) {
         // The opcode imported this very name in joblib's reading, from a module the outer memo swapped for a value of
         // its own (DataFrame.dtype for numpy.dtype; subclass.__bit_generator_ctor, "subclass" being a key of joblib's
         // wrapper state): an import CPython fails, unless the module is one it can import.
@@ -1807,6 +1811,12 @@ function stateSlot(state: Value, slot: number | string): Value | undefined {
   if (state.kv.some((k, i) => i % 2 === 0 && typeof k !== "string")) return UNREADABLE;
   return dictGet(state, slot);
 }
+
+/**
+ * Allowlisted classes whose call returns the very value it is given, not an instance of the class:
+ * NumPy's object scalar type (numpy.object_(x) is x). What they make is what they were given.
+ */
+const IDENTITY_CLASSES: ReadonlySet<string> = new Set(["numpy.object_", "numpy.object0"]);
 
 /** What each state guard protects, for messages about objects of unknown class. */
 const GUARDED_BY: Record<StateGuard, string> = { "scipy-argparser": "SciPy distribution", "pillow-image": "Pillow image" };
@@ -2362,6 +2372,15 @@ const SECOND_READING_RULES: ReadonlySet<RuleId> = new Set(["MG100", "MG101", "MG
 const MAX_IMPORT_OFFSETS = 1_000_000;
 
 /** A top-level package a name can be imported from where models load: one the allowlist knows, the standard library's, or the loaders'. */
+/**
+ * The names a legitimate inline array pickle's second reading imports from a module the outer memo
+ * swapped in (numpy.dtype read as DataFrame.dtype; numpy.random._pickle's constructors, in gradient
+ * boosting's estimators, as subclass.__bit_generator_ctor). Only these are let pass: a module that
+ * makes any name a callable (sh runs the program its attribute names: red team round 32) may be
+ * installed anywhere, and these are names no program or such module takes.
+ */
+const SWAPPED_NAMES: ReadonlySet<string> = new Set(["dtype", "__bit_generator_ctor", "__randomstate_ctor", "__generator_ctor"]);
+
 /**
  * Whether a module a second reading imports from may be an outer value the memo swapped in, whose
  * import fails: one name (the outer stream's strings are keys, attribute and class names), and no
