@@ -397,9 +397,7 @@ for _module, _kind, _names in [
     ("arch.univariate.recursions", "class", "MIDASUpdater"),
     ("arch.univariate.recursions_python", "class", "MIDASUpdater"),
     ("arch.univariate.volatility", "class", "APARCH HARCH MIDASHyperbolic"),
-    ("astropy.convolution.kernels", "class", "AiryDisk2DKernel Box1DKernel Box2DKernel Gaussian1DKernel Gaussian2DKernel Moffat2DKernel RickerWavelet1DKernel RickerWavelet2DKernel Ring2DKernel Tophat2DKernel Trapezoid1DKernel TrapezoidDisk2DKernel"),
     ("astropy.modeling.mappings", "class", "Identity"),
-    ("astropy.modeling.polynomial", "class", "Chebyshev1D Chebyshev2D Hermite1D Hermite2D InverseSIP Legendre1D Legendre2D OrthoPolynomialBase Polynomial1D Polynomial2D _SIP1D"),
     ("astropy.modeling.spline", "class", "Spline1D"),
     ("astropy.table.column", "class", "FalseArray"),
     ("astropy.utils.masked.core", "class", "MaskedNDArray"),
@@ -420,7 +418,7 @@ for _module, _kind, _names in [
     ("scipy.cluster._hierarchy", "class", "LinkageUnionFind"),
     ("scipy.signal._czt", "class", "CZT ZoomFFT"),
     ("scipy.sparse.linalg._special_sparse_arrays", "class", "MikotaPair"),
-    ("scipy.stats._qmc", "class", "Halton PoissonDisk"),
+    ("scipy.stats._qmc", "class", "Halton"),
     ("scipy.stats._wilcoxon", "class", "WilcoxonDistribution"),
     ("shap.maskers._image", "class", "Image"),
     ("sklearn.cluster._hierarchical_fast", "class", "UnionFind"),
@@ -458,6 +456,19 @@ for _module, _kind, _names in [
     ("transformers.models.whisper.feature_extraction_whisper", "class", "WhisperFeatureExtractor"),
 ]:
     curate(_module, _names, _kind, SIZED_WHY, explain=True, sizes=True)
+
+# Found by the same probe, but allocating faster than the product of their integers: a 2D kernel or polynomial
+# by the square of its width or degree, PoissonDisk(d) by its grid's cells, exponential in d (red team round 32:
+# d=5 took 3.4 GB from 37 bytes). Pickles make them by __newobj__ and state, never a call: construct-only.
+SUPERLINEAR_WHY = ("not callable: allocates faster than the product of the integers it is given (a 2D kernel or "
+                   "polynomial by the square of its size, PoissonDisk exponentially in its dimension); pickles "
+                   "restore it by __newobj__ and state")
+for _module, _names in [
+    ("astropy.convolution.kernels", "AiryDisk2DKernel Box1DKernel Box2DKernel Gaussian1DKernel Gaussian2DKernel Moffat2DKernel RickerWavelet1DKernel RickerWavelet2DKernel Ring2DKernel Tophat2DKernel Trapezoid1DKernel TrapezoidDisk2DKernel"),
+    ("astropy.modeling.polynomial", "Chebyshev1D Chebyshev2D Hermite1D Hermite2D InverseSIP Legendre1D Legendre2D OrthoPolynomialBase Polynomial1D Polynomial2D _SIP1D"),
+    ("scipy.stats._qmc", "PoissonDisk"),
+]:
+    curate(_module, _names, "class", SUPERLINEAR_WHY, explain=True, notCalled=True)
 
 # Constructors that fill what their shape or index says (red team round 24): lil_matrix((2**28, 1)) makes 2**28
 # Python lists, Series(None, RangeIndex(0, 2**28)) 2**28 values. Pickles never call them (they reduce to
