@@ -41,6 +41,7 @@ export interface ArrayFacts {
 /** NumPy's array reconstructor under NumPy 1 and 2 names. */
 export const RECONSTRUCTORS: ReadonlySet<string> = new Set(["numpy.core.multiarray._reconstruct", "numpy._core.multiarray._reconstruct"]);
 const FROMBUFFER = new Set(["numpy.core.numeric._frombuffer", "numpy._core.numeric._frombuffer"]);
+const DILL_CREATE_ARRAY = "dill._dill._create_array";
 const SPARSE = /^scipy\.sparse\.(?:_?(csr|csc|coo))\.\1_(?:matrix|array)$/;
 /** 'i4', '<f8', 'b1': kinds with a fixed item size given by the number (flexible kinds are not checked). */
 const FIXED_DESCR = /^[<>|=]?([biufc])(\d{1,2})$/;
@@ -94,6 +95,16 @@ export class StructureFacts {
       return undefined;
     }
     if (name === RESTORE_ARRAY) return this.arrowArray(args[0], c);
+    if (name === DILL_CREATE_ARRAY) {
+      // dill's _create_array(f, args, state, npdict) runs f(*args).__setstate__(state): NumPy's
+      // reconstructor then the state a BUILD would give it (a forest dill dumped holds its trees' nodes so).
+      const [f, , state] = args;
+      const items = isSym(state) && state.t === "tuple" ? state.items : undefined;
+      if (!items || !isSym(f) || f.t !== "global" || !RECONSTRUCTORS.has(importedName(f))) return undefined;
+      const facts = this.array(items[1], items[2], items[4]);
+      if (facts) this.arrays.set(c, facts);
+      return facts && sizeProblem(facts);
+    }
     if (FROMBUFFER.has(name)) {
       const facts = this.array(args[2], args[1], args[0]);
       if (facts) this.arrays.set(c, facts);
