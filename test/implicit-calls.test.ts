@@ -846,6 +846,16 @@ describe("library values a fourth precision measurement found blocked (exact mod
         OP.BINBYTES, u32(data), Buffer.alloc(data), OP.LIST, OP.BUILD, OP.STOP);
     assert.deepEqual((await scan(image(4, 4, 64))).rules(), []);
     assertSome(messages(await scan(image(65535, 65535, 64)), "MG109"), /BUILD restores PIL\.PngImagePlugin\.PngImageFile, but its size 65535 × 65535 in mode RGBA needs 17179344900 bytes of data and it holds 64/);
+    // One bytes value fetched from the memo may fill any number of images: their pixels are held to the data in all
+    // (red team round 33: a 1 KB joblib file made a thousand images from one buffer). 1,100 images of 256 × 256
+    // 1-bit pixels (a byte each in Pillow) from one 8 KB buffer ask for 72 MB, past 64 MB and eight times the data.
+    const shared = (count: number, ownData: boolean): Buffer => {
+      const one = (first: boolean): Buffer => assemble(instance("PIL.Image", "Image"), OP.MARK, OP.EMPTY_DICT, str("1"), OP.BININT2, [0, 1], OP.BININT2, [0, 1], OP.TUPLE2, OP.NONE,
+        first || ownData ? assemble(OP.BINBYTES, u32(8192), Buffer.alloc(8192), ...(first ? [OP.BINPUT, 0] : [])) : assemble(OP.BINGET, 0), OP.LIST, OP.BUILD, OP.POP);
+      return assemble(OP.PROTO, 4, ...Array.from({ length: count }, (_, i) => one(i === 0)), OP.NONE, OP.STOP);
+    };
+    assertSome(messages(await scan(shared(1100, false)), "MG109"), /Pillow images restored allocate \d+ bytes of pixels from 8192 bytes of data in all/);
+    assert.deepEqual((await scan(shared(1100, true))).rules(), []);
     // Constructing one with a file name opens it: a call is MG101.
     const opened = await scan(assemble(OP.PROTO, 2, reduce(global("PIL.PngImagePlugin", "PngImageFile"), assemble(str("/etc/passwd"), OP.TUPLE1)), OP.STOP));
     assertSome(messages(opened, "MG101"), /PngImageFile/);

@@ -19,9 +19,10 @@ import { foldCodecsEncode, foldMethod, foldsCodec, type Arg, type Text } from ".
 import { PYTHON_CODECS } from "./codecNames.js";
 import { trailingExponent } from "./literals.js";
 import { RECONSTRUCTORS, StructureFacts, checksCall } from "./structures.js";
-import { STATE_GUARDS, stateProblem, type StateGuard } from "./stateGuards.js";
+import { pillowImage, STATE_GUARDS, stateProblem, type StateGuard } from "./stateGuards.js";
 import { MAX_WALKED_ITEMS, UNKNOWN_SIZE, codecName, encodedSize, fetchedFrom, hugeDecimalExponent, pastTenExponent, receiverOf, sizeValue, textMethod, textSize, walkedItems } from "./madeSizes.js";
 import {
+  dictEntries,
   FORGOTTEN,
   reachesForgotten,
   callResult,
@@ -175,6 +176,8 @@ export class PickleAnalyst implements MachineObserver {
   /** Elements the sized classes called so far allocate (see sizedCall), and whether their total was reported. */
   private sizedElements = 0;
   private sizedTotalReported = false;
+  /** Pillow images' pixels and the distinct data values they were read from (see pixelsAllocated). */
+  private readonly pixels = { allocated: 0, data: 0, values: new WeakSet<object>(), texts: new Set<string>(), reported: false };
   /** Objects BUILD gave a state (see forwardedBuild). */
   private readonly builtObjects = new WeakSet<Sym>();
   private setstateNamed = false;
@@ -373,6 +376,30 @@ export class PickleAnalyst implements MachineObserver {
       const whom = cls ? cls.name : `an object of a class the scanner cannot tell (it may be a ${GUARDED_BY[guard]})`;
       this.report(GUARD_RULES[guard], `${what} ${whom}, but ${problem}`, { offset: at, evidence: describe(state) });
       return;
+    }
+    if (guards.includes("pillow-image")) this.pixelsAllocated(state, at);
+  }
+
+  /**
+   * Pixels the images a stream restores allocate, against the data they are read from: one bytes
+   * value fetched from the memo may fill any number of images (red team round 33: a 1 KB joblib file
+   * made a thousand 8 MB images from one buffer), so data counts once, and the pixels may take at most
+   * what Pillow's storage makes of it (a 1-bit pixel takes a byte) plus a small allowance.
+   */
+  private pixelsAllocated(state: Value, at: number): void {
+    const image = pillowImage(state);
+    if (image === undefined || typeof image === "string" || this.pixels.reported) return;
+    const { source } = image;
+    const fresh = typeof source === "string" ? !this.pixels.texts.has(source) : !this.pixels.values.has(source);
+    if (fresh) {
+      if (typeof source === "string") this.pixels.texts.add(source);
+      else this.pixels.values.add(source);
+      this.pixels.data += image.dataBytes;
+    }
+    this.pixels.allocated += image.pixelBytes;
+    if (this.pixels.allocated > PIXELS_PER_DATA_BYTE * this.pixels.data + PIXEL_ALLOWANCE) {
+      this.pixels.reported = true;
+      this.report("MG109", `the Pillow images restored allocate ${this.pixels.allocated} bytes of pixels from ${this.pixels.data} bytes of data in all: images that share their data allocate it each time`, { offset: at, evidence: describe(state) });
     }
   }
 
@@ -1820,6 +1847,10 @@ const IDENTITY_CLASSES: ReadonlySet<string> = new Set(["numpy.object_", "numpy.o
 
 /** What each state guard protects, for messages about objects of unknown class. */
 const GUARDED_BY: Record<StateGuard, string> = { "scipy-argparser": "SciPy distribution", "pillow-image": "Pillow image" };
+/** Pixel bytes Pillow makes of a byte of data at most: eight 1-bit pixels, each stored in a byte. */
+const PIXELS_PER_DATA_BYTE = 8;
+/** Pixel bytes past that allowed in all: a palette image's few pixels, images whose data a pickle shares. */
+const PIXEL_ALLOWANCE = 64 * 1024 * 1024;
 /** The rule a state a guard refuses breaks: code executed, or memory allocated past the data. */
 const GUARD_RULES: Record<StateGuard, RuleId> = { "scipy-argparser": "MG125", "pillow-image": "MG109" };
 
@@ -2459,11 +2490,14 @@ function carriedAllocation(u: NameUse, carried: Value, depth = 2): string | unde
   const sized = u.judgement.entry?.sizes === true;
   if (!byName && !iterates && !sized) return undefined;
   const spread = isSym(carried) && (carried.t === "tuple" || carried.t === "list") ? carried.items : undefined;
-  const elements = sized ? sizedByArguments(spread ?? [carried]) : 0;
+  // A dict among them is keywords to what the carrier calls (cftime's _create_datetime(cls, args, kwargs) runs
+  // cls(*args, **kwargs)): its values are sizes with the rest (red team round 33: NeighborsHeap64(n_pts=…, n_nbrs=…)).
+  const withKeywords = (spread ?? [carried]).flatMap((x) => (isSym(x) && x.t === "dict" ? dictEntries(x).map(([, v]) => v) : [x]));
+  const elements = sized ? sizedByArguments(withKeywords) : 0;
   const found =
     (iterates ? hugeIn(carried, 0) : undefined) ??
     (byName ? (allocationOf(u.name, [carried, carried]) ?? (spread && allocationOf(u.name, spread))) : undefined) ??
-    (elements > MAX_ALLOCATION ? (elements === Infinity ? " with a size made at load time, which the scanner cannot bound" : ` with sizes of ${elements} elements`) : undefined);
+    (elements > MAX_SIZED_ELEMENTS ? (elements === Infinity ? " with a size made at load time, which the scanner cannot bound" : ` with sizes of ${elements} elements`) : undefined);
   if (found || depth === 0) return found;
   // A dict's values are keyword arguments to some carriers (pandas' _new_Index runs cls.__new__(cls, **d)),
   // and its keys what others call it on (networkx's FilterAtlas calls NODE_OK on each key).

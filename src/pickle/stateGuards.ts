@@ -89,11 +89,29 @@ const PILLOW_MODE_BITS: ReadonlyMap<string, number> = new Map([
 ]);
 
 /**
+ * Pillow's own storage of a pixel: a byte for 1-bit, greyscale and palette images (mode "1" unpacks
+ * its bits), two for 16-bit ones, four for the rest (three bands are kept in four bytes).
+ */
+function pillowStorageBytes(mode: string): number {
+  if (mode === "1" || mode === "L" || mode === "P") return 1;
+  return mode.startsWith("I;16") ? 2 : 4;
+}
+
+/** What a state Pillow's image guard accepts makes: the bytes its pixels take, and the data value it reads them from. */
+export interface PillowImage {
+  pixelBytes: number;
+  /** What the data is read from: the bytes value, or the text protocol 2 encodes (equal texts are one). */
+  source: object | string;
+  dataBytes: number;
+}
+
+/**
  * Image.__setstate__ unpacks `info, mode, size, palette, data = state[:5]`, allocates `core.new(mode,
  * size)` and then reads `data` into it (ImageFile's and JpegImageFile's add the file name and layers
  * after those five). A state that is no list or tuple fails at the unpacking, before allocating.
+ * Returns what is wrong, or the image the state makes (undefined: it makes none).
  */
-function pillowImageProblem(state: Value): string | undefined {
+export function pillowImage(state: Value): PillowImage | string | undefined {
   if (typeof state !== "object" || state === null || (state.t !== "list" && state.t !== "tuple" && state.t !== "call")) return undefined;
   if (state.t === "call") return "its state was made at load time, so the size it allocates cannot be checked";
   if (state.items.length < 5 || (state.t === "list" && state.n !== state.items.length)) return "its state is not the five items Pillow writes (or has more than the scanner keeps), so the size it allocates cannot be checked";
@@ -107,7 +125,12 @@ function pillowImageProblem(state: Value): string | undefined {
   const given = byteLength(data);
   if (given === undefined) return `its pixel data is not bytes written in the pickle, so its ${width} × ${height} ${mode} pixels cannot be checked against it`;
   if (needed > given) return `its size ${width} × ${height} in mode ${mode} needs ${needed} bytes of data and it holds ${given}: __setstate__ allocates the pixels before it reads the data`;
-  return undefined;
+  return { pixelBytes: width * height * pillowStorageBytes(mode as string), source: dataSource(data!), dataBytes: given };
+}
+
+function pillowImageProblem(state: Value): string | undefined {
+  const image = pillowImage(state);
+  return typeof image === "string" ? image : undefined;
 }
 
 /**
@@ -125,6 +148,15 @@ function byteLength(v: Value | undefined): number | undefined {
   const [text, encoding] = isSym(v.args) && v.args.t === "tuple" ? v.args.items : [];
   const named = isSym(v.fn) && v.fn.t === "global" && v.fn.module === "_codecs" && v.fn.name === "encode";
   return named && isSym(text) && text.t === "bigstr" && (encoding === "latin1" || encoding === "latin-1") ? text.len : undefined;
+}
+
+/** The value bytes come from: a bytes constant itself, or the text `_codecs.encode` is given (a call per image may share one). */
+function dataSource(v: Value): object | string {
+  if (isSym(v) && v.t === "call" && isSym(v.args) && v.args.t === "tuple") {
+    const [text] = v.args.items;
+    if (typeof text === "string" || isSym(text)) return text as object | string;
+  }
+  return v as object;
 }
 
 function isCount(v: Value | undefined): v is number {
