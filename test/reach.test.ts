@@ -446,9 +446,12 @@ describe("harm from allowlisted calls alone (P21)", () => {
   test("classes that allocate by the integers they are given (sizes) are bounded like torch layers; as igraph pickles a graph, it passes", async () => {
     const big = assemble(OP.LONG1, 5, [0, 0xca, 0x9a, 0x3b, 0]); // 10**9
     const called = (module: string, name: string, ...args: Buffer[]): Buffer => assemble(OP.PROTO, 2, global(module, name), OP.MARK, ...args, OP.TUPLE, OP.REDUCE, OP.STOP);
-    await assertReported(called("scipy.stats._qmc", "Halton", big), /MG109 scipy\.stats\._qmc\.Halton is called with sizes of 1000000000 elements/);
-    // Faster than the product of their integers (red team round 32: PoissonDisk(5) took 3.4 GB): never called at load.
-    await assertReported(called("scipy.stats._qmc", "PoissonDisk", BININT(5)), /MG101 calls scipy\.stats\._qmc\.PoissonDisk, which is allowlisted to be stored or constructed, not called/);
+    await assertReported(called("scipy.cluster._hierarchy", "LinkageUnionFind", big), /MG109 scipy\.cluster\._hierarchy\.LinkageUnionFind is called with sizes of 1000000000 elements/);
+    // Costlier than the product of their integers (red team rounds 32 and 33: PoissonDisk(5) took 3.4 GB, Halton(10_000)
+    // 12 GB, WilcoxonDistribution(6_000) minutes of CPU, Identity(20_000_000) 7 GB): never called at load.
+    for (const [module, name, n] of [["scipy.stats._qmc", "PoissonDisk", 5], ["scipy.stats._qmc", "Halton", 10_000], ["scipy.stats._wilcoxon", "WilcoxonDistribution", 6_000], ["astropy.modeling.mappings", "Identity", 20_000_000]] as const) {
+      await assertReported(called(module, name, BININT(n)), new RegExp(`MG101 calls ${module.replace(/\./g, "\\.")}\\.${name}, which is allowlisted to be stored or constructed, not called`));
+    }
     await assertReported(called("astropy.convolution.kernels", "Gaussian2DKernel", BININT(10_000)), /MG101 calls astropy\.convolution\.kernels\.Gaussian2DKernel/);
     await assertReported(called("igraph", "Graph", big), /MG109 igraph\.Graph is called with sizes/);
     await assertReported(called("sklearn.neighbors._kd_tree", "NeighborsHeap64", BININT(40_000), BININT(40_000)), /MG109 sklearn\.neighbors\._kd_tree\.NeighborsHeap64 is called with sizes of 1600000000/);
@@ -457,9 +460,13 @@ describe("harm from allowlisted calls alone (P21)", () => {
     // Through a carrier: _reconstructor(cls, base, state) runs base.__init__(obj, state).
     const unionFind = global("sklearn.cluster._hierarchical_fast", "UnionFind");
     await assertReported(assemble(OP.PROTO, 2, global("copyreg", "_reconstructor"), unionFind, unionFind, big, OP.TUPLE3, OP.REDUCE, OP.STOP), /MG109 copyreg\._reconstructor calls sklearn\.cluster\._hierarchical_fast\.UnionFind with sizes of 1000000000 elements/);
+    // A carrier's keywords are sizes with the rest (red team round 33: cftime's _create_datetime(cls, args, kwargs)).
+    const keywords = assemble(OP.EMPTY_DICT, str("n_pts"), BININT(30_000), OP.SETITEM, str("n_nbrs"), BININT(30_000), OP.SETITEM);
+    const heap = global("sklearn.neighbors._kd_tree", "NeighborsHeap64");
+    await assertReported(assemble(OP.PROTO, 2, global("cftime._cftime", "_create_datetime"), heap, OP.EMPTY_TUPLE, keywords, OP.TUPLE3, OP.REDUCE, OP.STOP), /MG109 .*NeighborsHeap64 with sizes of 900000000 elements/);
     // Many calls each under the bound add up.
     const degree = BININT(30_000_000);
-    await assertReported(assemble(OP.PROTO, 2, OP.MARK, ...Array.from({ length: 3 }, () => assemble(global("scipy.stats._qmc", "Halton"), degree, OP.TUPLE1, OP.REDUCE)), OP.LIST, OP.STOP), /MG109 the classes called with sizes at load time allocate 90000000 elements in total/);
+    await assertReported(assemble(OP.PROTO, 2, OP.MARK, ...Array.from({ length: 3 }, () => assemble(global("scipy.cluster._hierarchy", "LinkageUnionFind"), degree, OP.TUPLE1, OP.REDUCE)), OP.LIST, OP.STOP), /MG109 the classes called with sizes at load time allocate 90000000 elements in total/);
     // What igraph pickles: Graph(n, edges, directed, graph, vertex and edge attributes).
     const edges = assemble(OP.EMPTY_LIST, OP.MARK, BININT(0), BININT(1), OP.TUPLE2, BININT(1), BININT(2), OP.TUPLE2, OP.APPENDS);
     await assertQuiet(called("igraph", "Graph", BININT(3), edges, assemble(OP.NEWFALSE, OP.EMPTY_DICT, OP.EMPTY_DICT, OP.EMPTY_DICT)));

@@ -397,7 +397,6 @@ for _module, _kind, _names in [
     ("arch.univariate.recursions", "class", "MIDASUpdater"),
     ("arch.univariate.recursions_python", "class", "MIDASUpdater"),
     ("arch.univariate.volatility", "class", "APARCH HARCH MIDASHyperbolic"),
-    ("astropy.modeling.mappings", "class", "Identity"),
     ("astropy.modeling.spline", "class", "Spline1D"),
     ("astropy.table.column", "class", "FalseArray"),
     ("astropy.utils.masked.core", "class", "MaskedNDArray"),
@@ -418,8 +417,6 @@ for _module, _kind, _names in [
     ("scipy.cluster._hierarchy", "class", "LinkageUnionFind"),
     ("scipy.signal._czt", "class", "CZT ZoomFFT"),
     ("scipy.sparse.linalg._special_sparse_arrays", "class", "MikotaPair"),
-    ("scipy.stats._qmc", "class", "Halton"),
-    ("scipy.stats._wilcoxon", "class", "WilcoxonDistribution"),
     ("shap.maskers._image", "class", "Image"),
     ("sklearn.cluster._hierarchical_fast", "class", "UnionFind"),
     ("sklearn.neighbors._ball_tree", "class", "NeighborsHeap32 NeighborsHeap64 NodeHeap"),
@@ -457,16 +454,20 @@ for _module, _kind, _names in [
 ]:
     curate(_module, _names, _kind, SIZED_WHY, explain=True, sizes=True)
 
-# Found by the same probe, but allocating faster than the product of their integers: a 2D kernel or polynomial
-# by the square of its width or degree, PoissonDisk(d) by its grid's cells, exponential in d (red team round 32:
-# d=5 took 3.4 GB from 37 bytes). Pickles make them by __newobj__ and state, never a call: construct-only.
-SUPERLINEAR_WHY = ("not callable: allocates faster than the product of the integers it is given (a 2D kernel or "
-                   "polynomial by the square of its size, PoissonDisk exponentially in its dimension); pickles "
-                   "restore it by __newobj__ and state")
+# Found by the same probe, but costing more than the product of their integers: a 2D kernel or polynomial by the
+# square of its width or degree, PoissonDisk(d) by its grid's cells, exponential in d (red team round 32: d=5 took
+# 3.4 GB from 37 bytes), Halton(d) scrambled by d squared (d=10,000: 12 GB), WilcoxonDistribution(n) by n cubed in
+# CPU (n=6,000: minutes), astropy's Identity(n) by some 360 bytes an input (red team round 33). Pickles make them
+# by __newobj__ and state, never a call: construct-only.
+SUPERLINEAR_WHY = ("not callable: allocates or computes more than the product of the integers it is given (a 2D "
+                   "kernel or polynomial by the square of its size, PoissonDisk exponentially in its dimension, "
+                   "Halton and WilcoxonDistribution by powers of theirs); pickles restore it by __newobj__ and state")
 for _module, _names in [
     ("astropy.convolution.kernels", "AiryDisk2DKernel Box1DKernel Box2DKernel Gaussian1DKernel Gaussian2DKernel Moffat2DKernel RickerWavelet1DKernel RickerWavelet2DKernel Ring2DKernel Tophat2DKernel Trapezoid1DKernel TrapezoidDisk2DKernel"),
+    ("astropy.modeling.mappings", "Identity"),
     ("astropy.modeling.polynomial", "Chebyshev1D Chebyshev2D Hermite1D Hermite2D InverseSIP Legendre1D Legendre2D OrthoPolynomialBase Polynomial1D Polynomial2D _SIP1D"),
-    ("scipy.stats._qmc", "PoissonDisk"),
+    ("scipy.stats._qmc", "Halton PoissonDisk"),
+    ("scipy.stats._wilcoxon", "WilcoxonDistribution"),
 ]:
     curate(_module, _names, "class", SUPERLINEAR_WHY, explain=True, notCalled=True)
 
