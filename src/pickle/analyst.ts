@@ -528,12 +528,14 @@ export class PickleAnalyst implements MachineObserver {
   private outer: PickleAnalyst | undefined;
 
   /**
-   * Whether a value cannot be the exact str STACK_GLOBAL takes: a class or function, or what calling
-   * an allowlisted class other than str makes (an instance of it; a str subclass's is no exact str).
+   * Whether a value cannot be the exact str STACK_GLOBAL takes: a class or function, a container or
+   * bytes, or what calling an allowlisted class other than str makes (an instance of it; a str
+   * subclass's is no exact str).
    */
   private notStr(v: Value): boolean {
     if (!isSym(v)) return typeof v !== "string";
-    if (v.t === "global") return true;
+    // A container or bytes the stream built (a fifth precision measurement: an outer dict read as the module).
+    if (v.t === "global" || v.t === "dict" || v.t === "list" || v.t === "tuple" || v.t === "set" || v.t === "bytes" || v.t === "bigbytes") return true;
     if (v.t !== "call" || !isSym(v.fn) || v.fn.t !== "global") return false;
     const name = importedName(v.fn);
     // numpy.object_('os') is the str 'os' (red team round 32).
@@ -1417,16 +1419,16 @@ export class PickleAnalyst implements MachineObserver {
         evidence: calls > 1 ? `${how} (${calls} calls)` : how,
       };
       const verb = u.worst === "call" ? "calls" : u.worst === "construct" ? "constructs" : "imports";
-      if (j.kind === "deny") {
+      if (this.secondReading && this.outer?.importedNames.get(u.ref.at) === u.ref.name && swappedImportFails(u.ref.module, u.ref.name)) {
+        // The opcode imported this very name in joblib's reading, from a module the outer memo swapped for a value of
+        // its own (DataFrame.dtype for numpy.dtype; subclass.__bit_generator_ctor, "subclass" being a key of joblib's
+        // wrapper state; joblib.numpy_pickle.scalar, the wrapper's module first in every joblib file's memo).
+        continue;
+      } else if (j.kind === "deny") {
         this.report("MG100", `${verb} ${name}, which ${j.entry.reason}`, { ...extra, severity: j.entry.severity });
       } else if (j.kind === "walk") {
         const why = j.entry ? `, which ${j.entry.reason}` : "";
         this.report("MG104", `${verb} ${name} by walking attributes of ${u.ref.module}${why}`, extra);
-      } else if (this.secondReading && SWAPPED_NAMES.has(u.ref.name) && swappedModule(u.ref.module) && this.outer?.importedNames.get(u.ref.at) === u.ref.name) {
-        // The opcode imported this very name in joblib's reading, from a module the outer memo swapped for a value of
-        // its own (DataFrame.dtype for numpy.dtype; subclass.__bit_generator_ctor, "subclass" being a key of joblib's
-        // wrapper state): an import CPython fails, unless the module is one it can import.
-        continue;
       } else if (u.worst === "call") {
         this.report("MG101", `calls ${name}, which is not on the allowlist`, extra);
       } else {
@@ -2421,6 +2423,21 @@ const SWAPPED_NAMES: ReadonlySet<string> = new Set(["dtype", "__bit_generator_ct
  */
 function swappedModule(module: string): boolean {
   return !module.includes(".") && !isAllowlistedPackage(module) && !isInstalledModule(module);
+}
+
+/** joblib's wrapper module, the first string every joblib file memoizes: it defines none of WRAPPER_MISSING (joblib 1.2 to 1.6). */
+const WRAPPER_MODULE = "joblib.numpy_pickle";
+/** Names an inline pickle imports from NumPy that the outer memo may read from WRAPPER_MODULE: numpy's scalar rebuilder too. */
+const WRAPPER_MISSING: ReadonlySet<string> = new Set([...SWAPPED_NAMES, "scalar"]);
+
+/**
+ * Whether importing `name` from `module`, a module the outer memo swapped in at an opcode where joblib's
+ * reading imported the same name, fails in CPython: a swapped one-word module importable nowhere models
+ * are made, for the names legitimate files import so, or joblib's own wrapper module, which lacks them.
+ */
+function swappedImportFails(module: string, name: string): boolean {
+  if (module === WRAPPER_MODULE) return WRAPPER_MISSING.has(name);
+  return SWAPPED_NAMES.has(name) && swappedModule(module);
 }
 
 /** Entry fields that only describe a name: any other gives its arguments, state or result a role the analyst follows. */
