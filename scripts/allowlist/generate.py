@@ -617,6 +617,10 @@ curate("builtins",
 for _m in ("operator", "_operator"):
     curate(_m, "or_ and_ xor not_ eq ne lt le gt ge truth is_ is_not neg pos invert index abs", "function",
            "operator on its arguments' own values; allocates nothing by a size (stored by NLTK and others)")
+# SciPy's RigidTransform pickles as (RigidTransform.from_matrix, (matrix,)): a classmethod that builds the
+# transform from the 4 x 4 matrices it is given (arrays the pickle holds), nothing else.
+curate("scipy.spatial.transform._rigid_transform", "RigidTransform.from_matrix", "function",
+       "RigidTransform's pickle rebuilder: builds the transform from the 4 x 4 matrices it is given", explain=True)
 # Methods pickles name exactly (getattr(obj, name), or a nested qualified name): each computes numbers
 # from numbers (annealing and scale formulas, interpolation kernels).
 curate("torch.optim.lr_scheduler", "OneCycleLR._annealing_cos OneCycleLR._annealing_linear "
@@ -772,7 +776,13 @@ curate("sklearn.ensemble._hist_gradient_boosting.gradient_boosting",
 curate("nltk.tokenize.casual", "TweetTokenizer.tokenize", "function", BOUND_METHOD_WHY, notCalled=True)
 curate("nltk.tokenize.regexp", "RegexpTokenizer.tokenize WordPunctTokenizer.tokenize WhitespaceTokenizer.tokenize "
        "BlanklineTokenizer.tokenize", "function", BOUND_METHOD_WHY, notCalled=True)
-curate("nltk.stem.snowball", "EnglishStemmer.stem", "function", BOUND_METHOD_WHY, notCalled=True)
+# SnowballStemmer(language) keeps its language's stemmer's stem (a fifth precision measurement: German).
+curate("nltk.stem.snowball", " ".join(f"{_lang}Stemmer.stem" for _lang in (
+    "Arabic Danish Dutch English Finnish French German Hungarian Italian Norwegian Portuguese Romanian Russian "
+    "Spanish Swedish").split()), "function", BOUND_METHOD_WHY, notCalled=True)
+# gaussian_kde keeps its bandwidth rule as covariance_factor: the bound scotts_factor or silverman_factor.
+curate("scipy.stats._kde", "gaussian_kde.scotts_factor gaussian_kde.silverman_factor", "function", BOUND_METHOD_WHY,
+       notCalled=True)
 curate("nltk.stem.porter", "PorterStemmer.stem", "function", BOUND_METHOD_WHY, notCalled=True)
 curate("nltk.stem.lancaster", "LancasterStemmer.stem", "function", BOUND_METHOD_WHY, notCalled=True)
 # spaCy's lexical attribute getters, pickled by reference in a Vocab's lex_attr_getters (a nested pickle
