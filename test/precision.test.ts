@@ -253,3 +253,13 @@ describe("the long-tail libraries a fifth precision measurement added (test/fixt
     }
   });
 });
+
+describe("transformers' data collators (a fifth precision measurement)", () => {
+  test("restored by __newobj__ and their __dict__ they pass; called at load they are MG101", async () => {
+    const collator = global("transformers.data.data_collator", "DataCollatorWithPadding");
+    const state = assemble(OP.EMPTY_DICT, str("padding"), OP.NEWTRUE, OP.SETITEM, str("return_tensors"), str("pt"), OP.SETITEM);
+    assert.deepEqual(await rules(assemble(OP.PROTO, 4, collator, OP.EMPTY_TUPLE, OP.NEWOBJ, state, OP.BUILD, OP.STOP)), []);
+    const called = await rules(assemble(OP.PROTO, 4, collator, OP.EMPTY_TUPLE, OP.REDUCE, OP.STOP));
+    assert.ok(called.some((l) => /^MG101 calls transformers\.data\.data_collator\.DataCollatorWithPadding, which is allowlisted to be stored or constructed, not called/.test(l)), JSON.stringify(called));
+  });
+});

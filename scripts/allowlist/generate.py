@@ -617,6 +617,15 @@ curate("builtins",
 for _m in ("operator", "_operator"):
     curate(_m, "or_ and_ xor not_ eq ne lt le gt ge truth is_ is_not neg pos invert index abs", "function",
            "operator on its arguments' own values; allocates nothing by a size (stored by NLTK and others)")
+# transformers' data collators, pickled with a Trainer's state or a training script's config (a fifth precision
+# measurement): dataclasses holding a tokenizer and padding options, restored by __newobj__ and their __dict__
+# (no __setstate__, __getattr__ or finalizer; __post_init__ runs only when one is constructed). Construct-only.
+curate("transformers.data.data_collator",
+       "DataCollatorForLanguageModeling DataCollatorForMultipleChoice DataCollatorForPermutationLanguageModeling "
+       "DataCollatorForSOP DataCollatorForSeq2Seq DataCollatorForTokenClassification DataCollatorForWholeWordMask "
+       "DataCollatorMixin DataCollatorWithFlattening DataCollatorWithPadding DefaultDataCollator", "class",
+       "a data collator: a dataclass of a tokenizer and padding options, restored by its __dict__; called on batches "
+       "when a model trains, never at load", explain=True, notCalled=True)
 # SciPy's RigidTransform pickles as (RigidTransform.from_matrix, (matrix,)): a classmethod that builds the
 # transform from the 4 x 4 matrices it is given (arrays the pickle holds), nothing else.
 curate("scipy.spatial.transform._rigid_transform", "RigidTransform.from_matrix", "function",
