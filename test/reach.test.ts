@@ -464,6 +464,9 @@ describe("harm from allowlisted calls alone (P21)", () => {
     const keywords = assemble(OP.EMPTY_DICT, str("n_pts"), BININT(30_000), OP.SETITEM, str("n_nbrs"), BININT(30_000), OP.SETITEM);
     const heap = global("sklearn.neighbors._kd_tree", "NeighborsHeap64");
     await assertReported(assemble(OP.PROTO, 2, global("cftime._cftime", "_create_datetime"), heap, OP.EMPTY_TUPLE, keywords, OP.TUPLE3, OP.REDUCE, OP.STOP), /MG109 .*NeighborsHeap64 with sizes of 900000000 elements/);
+    // Pairs past the kept sample may set the sizes again, the last value winning (red team round 34).
+    const padded = assemble(OP.EMPTY_DICT, OP.MARK, ...Array.from({ length: 70 }, () => assemble(str("n_pts"), BININT(1))), str("n_pts"), BININT(30_000), str("n_nbrs"), BININT(30_000), OP.SETITEMS);
+    await assertReported(assemble(OP.PROTO, 2, global("cftime._cftime", "_create_datetime"), heap, OP.EMPTY_TUPLE, padded, OP.TUPLE3, OP.REDUCE, OP.STOP), /MG109 .*NeighborsHeap64 with keywords past the pairs the scanner keeps/);
     // Many calls each under the bound add up.
     const degree = BININT(30_000_000);
     await assertReported(assemble(OP.PROTO, 2, OP.MARK, ...Array.from({ length: 3 }, () => assemble(global("scipy.cluster._hierarchy", "LinkageUnionFind"), degree, OP.TUPLE1, OP.REDUCE)), OP.LIST, OP.STOP), /MG109 the classes called with sizes at load time allocate 90000000 elements in total/);

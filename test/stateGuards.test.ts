@@ -8,7 +8,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { scanSource } from "../src/engine.js";
-import { stateProblem } from "../src/pickle/stateGuards.js";
+import { pillowImage, stateProblem } from "../src/pickle/stateGuards.js";
 import type { Dict, Value } from "../src/pickle/values.js";
 import { BufferSource } from "../src/sources/byteSource.js";
 
@@ -97,6 +97,9 @@ test("Pillow's image guard: the data must hold what the size asks for in its mod
   const made: Value = { t: "call", fn: { t: "global", module: "builtins", name: "bytes", at: 0, via: "GLOBAL" }, args: { t: "tuple", items: [10 ** 9], behaviour: false }, kind: "REDUCE", at: 0 } as Value;
   assert.match(stateProblem("pillow-image", imageState("L", size(1000, 1000), made)) ?? "", /not bytes written in the pickle/);
   assert.match(stateProblem("pillow-image", { t: "list", items: [], n: 5, behaviour: false }) ?? "", /five items/);
+  // What it allocates: the pixels as Pillow stores them (a byte for a 1-bit pixel), a pointer a row, the image's own (red team round 34).
+  const tall = pillowImage(imageState("1", size(1, 1000), bytes(1000)));
+  assert.equal(typeof tall === "object" ? tall.pixelBytes : tall, 1000 + 1000 * 8 + 1024);
   // A state that is no list or tuple fails at the unpacking, before allocating.
   assert.equal(stateProblem("pillow-image", dict([["mode", "RGB"]])), undefined);
 });

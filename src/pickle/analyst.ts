@@ -6,7 +6,7 @@
 import { createHash } from "node:crypto";
 import { LIMITS } from "../limits.js";
 import { allowEntry, covers, isAllowlistedPackage, type AllowEntry } from "../rules/allowlist.js";
-import { isInstalledModule } from "../rules/loaderModules.js";
+import { isInstalledModule, isSecondReadingModule } from "../rules/loaderModules.js";
 import { TENSOR_REBUILDERS } from "../rules/callables.js";
 import type { ReportExtra } from "../formats/context.js";
 import { ruleInfo, type RuleId } from "../rules/catalogue.js";
@@ -2415,14 +2415,13 @@ const MAX_IMPORT_OFFSETS = 1_000_000;
 const SWAPPED_NAMES: ReadonlySet<string> = new Set(["dtype", "__bit_generator_ctor", "__randomstate_ctor", "__generator_ctor"]);
 
 /**
- * Whether a module a second reading imports from may be an outer value the memo swapped in, whose
- * import fails: one name (the outer stream's strings are keys, attribute and class names), and no
- * module importable where models are made. A dotted one names a submodule of some package, which the
- * name joblib's reading imported does not make harmless (red team round 31: mako.template.Template
- * where joblib's reading imports nltk's Template).
+ * Whether a module a second reading imports from is an outer value the memo swapped in whose import
+ * fails: one of those legitimate files swap in (isSecondReadingModule, which the repository checks
+ * hold a folder's files to), and no module importable where models are made. Any other may be a
+ * package or a file shipped beside the model (red team rounds 31 and 34: mako.template, mg_helpers).
  */
 function swappedModule(module: string): boolean {
-  return !module.includes(".") && !isAllowlistedPackage(module) && !isInstalledModule(module);
+  return isSecondReadingModule(module) && !isAllowlistedPackage(module) && !isInstalledModule(module);
 }
 
 /** joblib's wrapper module, the first string every joblib file memoizes: it defines none of WRAPPER_MISSING (joblib 1.2 to 1.6). */
@@ -2510,10 +2509,13 @@ function carriedAllocation(u: NameUse, carried: Value, depth = 2): string | unde
   // A dict among them is keywords to what the carrier calls (cftime's _create_datetime(cls, args, kwargs) runs
   // cls(*args, **kwargs)): its values are sizes with the rest (red team round 33: NeighborsHeap64(n_pts=…, n_nbrs=…)).
   const withKeywords = (spread ?? [carried]).flatMap((x) => (isSym(x) && x.t === "dict" ? dictEntries(x).map(([, v]) => v) : [x]));
-  const elements = sized ? sizedByArguments(withKeywords) : 0;
+  // Pairs past the kept sample may set the sizes again (the last value of a key wins: red team round 34).
+  const unkeptKeywords = (spread ?? [carried]).some((x) => isSym(x) && x.t === "dict" && (x.n > x.kv.length / 2 || x.keyPastSample));
+  const elements = sized && !unkeptKeywords ? sizedByArguments(withKeywords) : 0;
   const found =
     (iterates ? hugeIn(carried, 0) : undefined) ??
     (byName ? (allocationOf(u.name, [carried, carried]) ?? (spread && allocationOf(u.name, spread))) : undefined) ??
+    (sized && unkeptKeywords ? " with keywords past the pairs the scanner keeps, which may give it any size" : undefined) ??
     (elements > MAX_SIZED_ELEMENTS ? (elements === Infinity ? " with a size made at load time, which the scanner cannot bound" : ` with sizes of ${elements} elements`) : undefined);
   if (found || depth === 0) return found;
   // A dict's values are keyword arguments to some carriers (pandas' _new_Index runs cls.__new__(cls, **d)),

@@ -97,6 +97,10 @@ function pillowStorageBytes(mode: string): number {
   return mode.startsWith("I;16") ? 2 : 4;
 }
 
+/** A row pointer in Pillow's image memory, and (about) an image's own structures. */
+const ROW_POINTER_BYTES = 8;
+const IMAGE_HEADER_BYTES = 1024;
+
 /** What a state Pillow's image guard accepts makes: the bytes its pixels take, and the data value it reads them from. */
 export interface PillowImage {
   pixelBytes: number;
@@ -125,7 +129,9 @@ export function pillowImage(state: Value): PillowImage | string | undefined {
   const given = byteLength(data);
   if (given === undefined) return `its pixel data is not bytes written in the pickle, so its ${width} × ${height} ${mode} pixels cannot be checked against it`;
   if (needed > given) return `its size ${width} × ${height} in mode ${mode} needs ${needed} bytes of data and it holds ${given}: __setstate__ allocates the pixels before it reads the data`;
-  return { pixelBytes: width * height * pillowStorageBytes(mode as string), source: dataSource(data!), dataBytes: given };
+  // Pillow keeps a pointer for every row and a header for every image beside the pixels (red team round 34: a
+  // 1-pixel-wide 1-bit image costs nine bytes a row).
+  return { pixelBytes: width * height * pillowStorageBytes(mode as string) + height * ROW_POINTER_BYTES + IMAGE_HEADER_BYTES, source: dataSource(data!), dataBytes: given };
 }
 
 function pillowImageProblem(state: Value): string | undefined {

@@ -66,10 +66,29 @@ function read(): Shadowable {
 export function shadowedModule(name: string): string | undefined {
   const { loaders, stdlib, stdlibPrefixes } = read();
   if (loaders.has(name)) return `the ${name} module that loading a model imports`;
+  if (isSecondReadingModule(name)) return `a ${name} module that pickle.load, torch.load and numpy.load may import from a joblib file (where joblib's own reading takes a name from NumPy)`;
   if (stdlib.has(name)) return `the standard library's ${name} module, which libraries import when they need it`;
   const prefix = stdlibPrefixes.find((p) => name.startsWith(p));
   if (prefix) return `sysconfig's ${name} module (${prefix}*: its name comes from the platform), which libraries import through sysconfig`;
   return undefined;
+}
+
+/** The keys of joblib's array wrapper state, which every joblib file memoizes. */
+const WRAPPER_KEYS: ReadonlySet<string> = new Set(["subclass", "shape", "order", "dtype", "allow_mmap", "numpy_array_alignment_bytes"]);
+/** A class's name: what the outer stream of a joblib file memoizes for each class it imports (DataFrame, LabelEncoder, NumpyArrayWrapper). */
+const CLASS_NAME = /^[A-Z][A-Za-z0-9_]*$/;
+
+/**
+ * Whether `name` may be a module a legitimate joblib file's inline array pickle imports when
+ * pickle.load, torch.load or numpy.load read it in the outer stream's memo, where a GET fetches an
+ * outer string for the module of a NumPy name: a key of joblib's wrapper state (subclass, for
+ * numpy.random's constructors in gradient boosting's estimators) or a class name the outer stream
+ * imported (DataFrame, LabelEncoder, NumpyArrayWrapper, for numpy.dtype). Such an import fails, unless
+ * a file of that name sits where Python starts: so one is a shadowed module (red team round 34
+ * shipped mg_helpers.py beside a model whose second reading imported mg_helpers.dtype).
+ */
+export function isSecondReadingModule(name: string): boolean {
+  return WRAPPER_KEYS.has(name) || CLASS_NAME.test(name);
 }
 
 /**
@@ -77,7 +96,8 @@ export function shadowedModule(name: string): string | undefined {
  * (those loaded at start-up too), or one the loading libraries import or probe for.
  */
 export function isKnownModule(top: string): boolean {
-  return shadowedModule(top) !== undefined || read().fixed.has(top);
+  const { loaders, stdlib, stdlibPrefixes, fixed } = read();
+  return loaders.has(top) || stdlib.has(top) || fixed.has(top) || stdlibPrefixes.some((p) => top.startsWith(p));
 }
 
 /**
