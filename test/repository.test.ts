@@ -123,6 +123,17 @@ test("code named like an optional package the loaders probe for is high, and so 
   assert.deepEqual(severityOf(join("probed_shadowing", "hqq.py")), ["MG271:high"]);
   assert.match(parent.files.find((f) => f.path.endsWith(join("probed_shadowing", "hqq.py")))!.findings[0]!.message, /for Python started in "probed_shadowing"/);
   assert.deepEqual(severityOf(join("notes", "hqq.py")), ["MG271:low"]);
+  // A pickle saved as scikit-learn's .sav, or under no extension at all (found by its content), makes its folder a
+  // model's too (red team round 35: Helpers.py beside model.sav).
+  for (const [folder, file] of [["sav_model", "model.sav"], ["bare_model", "checkpoint"]]) {
+    await mkdir(join(models, folder!));
+    await writeFile(join(models, folder!, file!), Buffer.from([0x80, 0x04, 0x4e, 0x2e]));
+    await writeFile(join(models, folder!, "Helpers.py"), "x = 1\n");
+  }
+  const bare = await scanPaths([models]);
+  for (const folder of ["sav_model", "bare_model"]) {
+    assert.deepEqual(bare.files.find((f) => f.path.endsWith(join(folder, "Helpers.py")))!.findings.map((x) => `${x.rule}:${x.severity}`), ["MG271:high"], folder);
+  }
 });
 
 test("code named like any standard module a folder can replace is high, beyond those seen imported: __future__ (torch imports it lazily), sysconfig's _sysconfigdata_*", async () => {

@@ -22,6 +22,7 @@ import { scanTorchModuleBlobs, walkKerasConfig, type TorchModuleBlob } from "../
 import { containersOver, parsePythonJson } from "../formats/jsonText.js";
 import { withPyYamlBreaks, yamlIndicatorsOver } from "../formats/yamlText.js";
 import { SAFETENSORS_LIMITS, sniffSafetensors } from "../formats/safetensors.js";
+import { looksLikePickle } from "../sniff.js";
 import { readFileStart } from "../sources/byteSource.js";
 import { LIMITS } from "../limits.js";
 import { isInside } from "../paths.js";
@@ -843,13 +844,22 @@ function shadowedLibrary(stem: string, models: ReadonlySet<string>): string | un
   return what && `it takes the place of ${what}, for Python started in ${folder === "" ? "this folder" : `"${folder}"`}`;
 }
 
-/** A model's files: its config, and weights by the names loaders give them. */
-const MODEL_FILE = /^config\.json$|\.(safetensors|bin|pt|pth|ckpt|pkl|pickle|joblib|gguf|onnx|h5|keras|npz|npy|tflite|msgpack)$/i;
+/**
+ * A model's files: its config, weights by the names loaders give them, and the names pickles are saved
+ * under besides (scikit-learn's .sav, .p, .dat, .model, compressed joblib files).
+ */
+const MODEL_FILE = /^config\.json$|\.(safetensors|bin|pt|pth|ckpt|pkl|pickle|joblib|gguf|onnx|h5|keras|npz|npy|tflite|msgpack|sav|p|dat|model|z|gz|bz2|xz|lzma|lz4)$/i;
 
-/** The folders below the scanned one that hold a model (where someone may start Python to load it). */
+/**
+ * The folders below the scanned one that hold a model (where someone may start Python to load it): by
+ * a model file's name, or by content, a pickle under any name (red team round 35: model.sav beside a
+ * class-named module its joblib reading swaps in).
+ */
 function modelFolders(files: readonly RepoFile[]): ReadonlySet<string> {
   const folders = new Set<string>();
-  for (const f of files) if (MODEL_FILE.test(basename(f.rel))) folders.add(dirname(f.rel));
+  for (const f of files) {
+    if (MODEL_FILE.test(basename(f.rel)) || looksLikePickle(Buffer.from(f.head.buffer, f.head.byteOffset, f.head.byteLength), f.size)) folders.add(dirname(f.rel));
+  }
   return folders;
 }
 
