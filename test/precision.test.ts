@@ -263,3 +263,16 @@ describe("transformers' data collators (a fifth precision measurement)", () => {
     assert.ok(called.some((l) => /^MG101 calls transformers\.data\.data_collator\.DataCollatorWithPadding, which is allowlisted to be stored or constructed, not called/.test(l)), JSON.stringify(called));
   });
 });
+
+describe("dill's types by their aliases (a third precision corpus: dill.dump of a partial)", () => {
+  test("_load_type('PartialType') is functools.partial: a partial of an allowlisted function passes, one of a class never to be called does not", async () => {
+    const partial = assemble(global("dill._dill", "_load_type"), str("PartialType"), OP.TUPLE1, OP.REDUCE);
+    const state = assemble(OP.MARK, global("numpy", "percentile"), OP.EMPTY_TUPLE, OP.EMPTY_DICT, str("q"), OP.BININT1, 95, OP.SETITEM, OP.NONE, OP.TUPLE);
+    assert.deepEqual(await rules(assemble(OP.PROTO, 4, partial, global("numpy", "percentile"), OP.TUPLE1, OP.REDUCE, state, OP.BUILD, OP.STOP)), []);
+    const held = await rules(assemble(OP.PROTO, 4, partial, global("skrf.network", "Network"), str("/etc/passwd"), OP.TUPLE2, OP.REDUCE, OP.STOP));
+    assert.ok(held.some((l) => /^MG101 .*holds skrf\.network\.Network/.test(l)), JSON.stringify(held));
+    // Other aliases stay reported: ItemGetterType is operator.itemgetter, indirection by name.
+    const getter = await rules(assemble(OP.PROTO, 4, global("dill._dill", "_load_type"), str("ItemGetterType"), OP.TUPLE1, OP.REDUCE, OP.STOP));
+    assert.ok(getter.some((l) => /^MG108 dill's _load_type fetches the type "ItemGetterType"/.test(l)), JSON.stringify(getter));
+  });
+});

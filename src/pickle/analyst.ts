@@ -1299,7 +1299,7 @@ export class PickleAnalyst implements MachineObserver {
       this.excusedCalls.set(c, undefined);
       return true;
     }
-    const type = typeof name === "string" && BUILTIN_DATA_TYPES.has(`builtins.${name}`) ? `builtins.${name}` : undefined;
+    const type = typeof name !== "string" ? undefined : BUILTIN_DATA_TYPES.has(`builtins.${name}`) ? `builtins.${name}` : DILL_TYPES.get(name);
     const entry = type ? allowEntry(type) : undefined;
     if (type && entry) {
       this.excusedCalls.set(c, { name: type, entry });
@@ -1971,6 +1971,9 @@ const BOUND_TYPES: Partial<Record<Sym["t"], string>> = { bytes: "builtins.bytes"
 
 /** re.Pattern's methods that only match (not sub and subn, which call a replacement they are given). */
 const PATTERN_METHODS: ReadonlySet<string> = new Set(["search", "match", "fullmatch", "finditer", "findall", "split", "scanner"]);
+
+/** Types dill's _load_type names by their types-module aliases, judged as the classes they are (dill pickles a partial so). */
+const DILL_TYPES: ReadonlyMap<string, string> = new Map([["PartialType", "functools.partial"]]);
 
 /** Builtin data types: classOf knows them, and dill's _load_type may name them. */
 const BUILTIN_DATA_TYPES: ReadonlySet<string> = new Set(PURE_BUILTIN_METHODS.keys());

@@ -85,7 +85,7 @@ const CORE_RULES = {
     name: "pickle-convention-misuse",
     severity: "high",
     description:
-      "getattr (or dill's _load_type) is used outside the narrow conventions it is allowed for: getattr may fetch an allowlisted method of an allowlisted class or of an instance one made, an allowlisted enum's member, or a builtin data type's method that only computes a value (not str.format, whose fields walk attributes, nor one that changes the object, such as dict.update); _load_type a builtin data type; nothing else.",
+      "getattr (or dill's _load_type) is used outside the narrow conventions it is allowed for: getattr may fetch an allowlisted method of an allowlisted class or of an instance one made, an allowlisted enum's member, or a builtin data type's method that only computes a value (not str.format, whose fields walk attributes, nor one that changes the object, such as dict.update); _load_type a builtin data type or PartialType (functools.partial); nothing else.",
     reference: "https://arxiv.org/abs/2508.19774",
   },
   MG109: {
