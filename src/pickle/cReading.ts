@@ -105,6 +105,12 @@ export function readAsOpcodes(bytes: Uint8Array, start: number, atEnd: boolean, 
   // What the machine's memo holds, until a STOP ends the stream the wrapper is in.
   let machineMemo = state.memo;
   let machineMemoCount = state.memoCount;
+  // Keys stored here that the machine's memo does not hold: with its count, the key MEMOIZE stores under next.
+  let ownKeys = 0;
+  const memoSet = (key: number, k: Kind): void => {
+    if (!memo.has(key) && machineMemo(key) === undefined) ownKeys++;
+    memo.set(key, k);
+  };
   const memoGet = (key: number): Kind | undefined => {
     const own = memo.get(key);
     if (own !== undefined) return own;
@@ -130,6 +136,7 @@ export function readAsOpcodes(bytes: Uint8Array, start: number, atEnd: boolean, 
         stack.length = 0;
         marks.length = 0;
         memo.clear();
+        ownKeys = 0;
         machineMemo = () => undefined;
         machineMemoCount = 0;
         if (pos >= bytes.length && atEnd) return inert;
@@ -211,7 +218,7 @@ export function readAsOpcodes(bytes: Uint8Array, start: number, atEnd: boolean, 
         const k = top();
         const key = memoKeyLine(text);
         if (k === undefined || key === undefined) return inert;
-        memo.set(key, k);
+        memoSet(key, k);
         break;
       }
       case OP.BINPUT:
@@ -220,13 +227,13 @@ export function readAsOpcodes(bytes: Uint8Array, start: number, atEnd: boolean, 
         if (key === undefined) return short;
         const k = top();
         if (k === undefined) return inert;
-        memo.set(key, k);
+        memoSet(key, k);
         break;
       }
       case OP.MEMOIZE: {
         const k = top();
         if (k === undefined) return inert;
-        memo.set(machineMemoCount + [...memo.keys()].filter((key) => machineMemo(key) === undefined).length, k);
+        memoSet(machineMemoCount + ownKeys, k);
         break;
       }
       case OP.GET:
