@@ -518,10 +518,10 @@ export class PickleAnalyst implements MachineObserver {
 
   /**
    * An inline array pickle's reading in the outer memo (see inlineReading), which joins the outer
-   * stream's values into imports and states: an unknown name whose module is one name and no module
-   * importable where models are made, at an opcode that imported the same name in joblib's reading
-   * (DataFrame.dtype for numpy.dtype; see swappedModule), imports of operands that are no str, and
-   * guarded state given to an object of a class neither reading saw made are left unreported.
+   * stream's values into imports and states: an import that fails because the outer memo swapped in
+   * its module at an opcode that imported the same name in joblib's reading (DataFrame.dtype for
+   * numpy.dtype; see swappedImportFails), imports of operands that are no str, and guarded state given
+   * to an object of a class neither reading saw made are left unreported.
    */
   private secondReading = false;
   /** The analyst of the outer stream, whose facts about the values it made a second reading fetches (see madeByAllowed). */
@@ -2407,7 +2407,6 @@ const SECOND_READING_RULES: ReadonlySet<RuleId> = new Set(["MG100", "MG101", "MG
 /** Import opcodes whose names are kept for second readings (CWE-400: a stream of unmemoized imports). */
 const MAX_IMPORT_OFFSETS = 1_000_000;
 
-/** A top-level package a name can be imported from where models load: one the allowlist knows, the standard library's, or the loaders'. */
 /**
  * The names a legitimate inline array pickle's second reading imports from a module the outer memo
  * swapped in (numpy.dtype read as DataFrame.dtype; numpy.random._pickle's constructors, in gradient
@@ -2434,8 +2433,8 @@ const WRAPPER_MISSING: ReadonlySet<string> = new Set([...SWAPPED_NAMES, "scalar"
 
 /**
  * Whether importing `name` from `module`, a module the outer memo swapped in at an opcode where joblib's
- * reading imported the same name, fails in CPython: a swapped one-word module importable nowhere models
- * are made, for the names legitimate files import so, or joblib's own wrapper module, which lacks them.
+ * reading imported the same name, fails in CPython: a module legitimate files swap in (swappedModule),
+ * for the names they import so, or joblib's own wrapper module, which lacks them.
  */
 function swappedImportFails(module: string, name: string): boolean {
   if (module === WRAPPER_MODULE) return WRAPPER_MISSING.has(name);
@@ -2509,11 +2508,12 @@ function carriedAllocation(u: NameUse, carried: Value, depth = 2): string | unde
   const sized = u.judgement.entry?.sizes === true;
   if (!byName && !iterates && !sized) return undefined;
   const spread = isSym(carried) && (carried.t === "tuple" || carried.t === "list") ? carried.items : undefined;
+  const given = spread ?? [carried];
   // A dict among them is keywords to what the carrier calls (cftime's _create_datetime(cls, args, kwargs) runs
   // cls(*args, **kwargs)): its values are sizes with the rest (red team round 33: NeighborsHeap64(n_pts=…, n_nbrs=…)).
-  const withKeywords = (spread ?? [carried]).flatMap((x) => (isSym(x) && x.t === "dict" ? dictEntries(x).map(([, v]) => v) : [x]));
+  const withKeywords = given.flatMap((x) => (isSym(x) && x.t === "dict" ? dictEntries(x).map(([, v]) => v) : [x]));
   // Pairs past the kept sample may set the sizes again (the last value of a key wins: red team round 34).
-  const unkeptKeywords = (spread ?? [carried]).some((x) => isSym(x) && x.t === "dict" && (x.n > x.kv.length / 2 || x.keyPastSample));
+  const unkeptKeywords = given.some((x) => isSym(x) && x.t === "dict" && (x.n > x.kv.length / 2 || x.keyPastSample));
   const elements = sized && !unkeptKeywords ? sizedByArguments(withKeywords) : 0;
   const found =
     (iterates ? hugeIn(carried, 0) : undefined) ??

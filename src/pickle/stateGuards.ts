@@ -11,7 +11,7 @@
  *   of the size their state gives, then read the state's bytes into them: a 65535 × 65535 RGBA state
  *   took 4 GB before failing on its few bytes of data. The bytes must hold what the size asks for.
  */
-import { codecsEncoded, isSym, type Value } from "./values.js";
+import { isSym, latin1Text, type Value } from "./values.js";
 
 /** The guards an allowlist entry can name (`stateGuard`). */
 export type StateGuard = "scipy-argparser" | "pillow-image";
@@ -148,21 +148,13 @@ function byteLength(v: Value | undefined): number | undefined {
   if (typeof v !== "object" || v === null) return undefined;
   if (v.t === "bytes") return v.data.length;
   if (v.t === "bigbytes") return v.len;
-  if (v.t !== "call") return undefined;
-  const encoded = codecsEncoded(v);
-  if (encoded) return encoded.data.length;
-  const [text, encoding] = isSym(v.args) && v.args.t === "tuple" ? v.args.items : [];
-  const named = isSym(v.fn) && v.fn.t === "global" && v.fn.module === "_codecs" && v.fn.name === "encode";
-  return named && isSym(text) && text.t === "bigstr" && (encoding === "latin1" || encoding === "latin-1") ? text.len : undefined;
+  const text = v.t === "call" ? latin1Text(v) : undefined;
+  return typeof text === "string" ? text.length : text?.len;
 }
 
 /** The value bytes come from: a bytes constant itself, or the text `_codecs.encode` is given (a call per image may share one). */
 function dataSource(v: Value): object | string {
-  if (isSym(v) && v.t === "call" && isSym(v.args) && v.args.t === "tuple") {
-    const [text] = v.args.items;
-    if (typeof text === "string" || isSym(text)) return text as object | string;
-  }
-  return v as object;
+  return (isSym(v) && v.t === "call" ? latin1Text(v) : undefined) ?? (v as object);
 }
 
 function isCount(v: Value | undefined): v is number {

@@ -399,10 +399,15 @@ export function bytesPayloads(v: Value, out: (BytesConst | BigConstant)[] = [], 
  * latin-1 bytes. Any other encoding is left alone (its bytes are not what the loader sees).
  */
 export function codecsEncoded(c: CallResult): BytesConst | undefined {
+  const text = latin1Text(c);
+  return typeof text === "string" ? { t: "bytes", data: Buffer.from(text, "latin1"), at: c.at } : undefined;
+}
+
+/** The text of a `_codecs.encode(text, "latin1")` call: a str, or one too long to keep (a byte a character either way). */
+export function latin1Text(c: CallResult): string | BigConstant | undefined {
   const fn = c.fn;
   if (!isSym(fn) || fn.t !== "global" || fn.module !== "_codecs" || fn.name !== "encode") return undefined;
-  const args = isSym(c.args) && c.args.t === "tuple" ? c.args.items : [];
-  const [text, encoding] = args;
-  if (typeof text !== "string" || (encoding !== "latin1" && encoding !== "latin-1")) return undefined;
-  return { t: "bytes", data: Buffer.from(text, "latin1"), at: c.at };
+  const [text, encoding] = isSym(c.args) && c.args.t === "tuple" ? c.args.items : [];
+  if (encoding !== "latin1" && encoding !== "latin-1") return undefined;
+  return typeof text === "string" || (isSym(text) && text.t === "bigstr") ? text : undefined;
 }

@@ -60,8 +60,8 @@ function read(): Shadowable {
 
 /**
  * Why a top-level module named `name` in the folder Python starts in runs in place of one that
- * loading a model imports, or undefined: a module loaders were seen to import, a standard module, or
- * sysconfig's `_sysconfigdata_*`.
+ * loading a model imports, or undefined: a module loaders were seen to import, one pickle.load may
+ * import from a joblib file (isSecondReadingModule), a standard module, or sysconfig's `_sysconfigdata_*`.
  */
 export function shadowedModule(name: string): string | undefined {
   const { loaders, stdlib, stdlibPrefixes } = read();
@@ -95,7 +95,7 @@ export function isSecondReadingModule(name: string): boolean {
  * Whether `top` names a module Python can import where models are loaded: the standard library's
  * (those loaded at start-up too), or one the loading libraries import or probe for.
  */
-export function isKnownModule(top: string): boolean {
+function isKnownModule(top: string): boolean {
   const { loaders, stdlib, stdlibPrefixes, fixed } = read();
   return loaders.has(top) || stdlib.has(top) || fixed.has(top) || stdlibPrefixes.some((p) => top.startsWith(p));
 }
