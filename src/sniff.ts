@@ -102,7 +102,8 @@ function startsWithLocalHeader(b: Uint8Array): boolean {
 /** Names Keras opens with h5py whatever their content (legacy `load_model`, `load_weights`). */
 const HDF5_NAME = /\.(h5|hdf5|he5|hdf)$/i;
 
-function sniffHead(b: Buffer, size: number): Format {
+/** The format the first bytes of data of `size` bytes show, by content alone. */
+export function sniffHead(b: Buffer, size: number): Format {
   if (b.length < 2) return "unknown";
   if (b[0] === 0x50 && b[1] === 0x4b && (b[2] === 0x03 || b[2] === 0x05) && (b[3] === 0x04 || b[3] === 0x06)) return "zip";
   if (bytesAt(b, 0, NUMPY_MAGIC)) return "numpy";

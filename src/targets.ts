@@ -12,11 +12,12 @@ import { PathFilter, type ExcludedPath, type ExclusionOptions } from "./exclusio
 import { sniffHdf5 } from "./formats/keras.js";
 import { isInside } from "./paths.js";
 import type { CallableOverrides } from "./pickle/judge.js";
-import { checkRepository, localFileFacts, scanRepository, textBesideEngine, type RepoFile, type RepoReporter } from "./repo/checks.js";
+import { besideFileFacts, checkRepository, localFileFacts, scanRepository, textBesideEngine, type RepoFile, type RepoReporter } from "./repo/checks.js";
 import { cacheDisplay, listSnapshots, snapshotFiles, snapshotRepoFolder } from "./remote/hfCache.js";
 import { DEFAULT_ENDPOINT, HubError, remoteRepoFacts, resolveRepo, resolveUrl } from "./remote/hub.js";
 import { parseRemoteSpec, repoLabel, type HubRepo } from "./remote/spec.js";
 import type { RuleId } from "./rules/catalogue.js";
+import { isModelFile } from "./rules/shadowing.js";
 import { HttpSource, type HttpOptions } from "./sources/http.js";
 import type { FileOrigin } from "./types.js";
 
@@ -129,7 +130,10 @@ async function addLocal(p: string, targets: Targets, options: TargetOptions): Pr
     } catch {
       // Unreadable or a link: the engine's own read reports it.
     }
-    if (file) checkRepository({ files: [file], escapingLinks: [], linkedFolders: [], unexamined: [] }, noteReporter(targets.notes, () => display), options.callables, false);
+    if (!file) return;
+    // Its folder is where it is loaded from: what there takes a loader's module's place is reported on the file.
+    const beside = isModelFile(file) ? besideFileFacts(p, file.rel) : { files: [], linkedFolders: [] };
+    checkRepository({ files: [file, ...beside.files], escapingLinks: [], linkedFolders: beside.linkedFolders, unexamined: [] }, noteReporter(targets.notes, () => display), options.callables, false);
     return;
   }
   const linkRoot = snapshotRepoFolder(p) ?? p;

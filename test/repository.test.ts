@@ -4,6 +4,7 @@ import { copyFile, cp, mkdir, mkdtemp, readFile, rename, rm, symlink, truncate, 
 import { tmpdir } from "node:os";
 import { join, relative, sep } from "node:path";
 import { spawnSync } from "node:child_process";
+import { deflateSync } from "node:zlib";
 import { after, before, test } from "node:test";
 import { scanPaths } from "../src/engine.js";
 import type { ScanReport } from "../src/types.js";
@@ -124,14 +125,16 @@ test("code named like an optional package the loaders probe for is high, and so 
   assert.match(parent.files.find((f) => f.path.endsWith(join("probed_shadowing", "hqq.py")))!.findings[0]!.message, /for Python started in "probed_shadowing"/);
   assert.deepEqual(severityOf(join("notes", "hqq.py")), ["MG271:low"]);
   // A pickle saved as scikit-learn's .sav, or under no extension at all (found by its content), makes its folder a
-  // model's too (red team round 35: Helpers.py beside model.sav).
-  for (const [folder, file] of [["sav_model", "model.sav"], ["bare_model", "checkpoint"]]) {
-    await mkdir(join(models, folder!));
-    await writeFile(join(models, folder!, file!), Buffer.from([0x80, 0x04, 0x4e, 0x2e]));
-    await writeFile(join(models, folder!, "Helpers.py"), "x = 1\n");
+  // model's too (red team round 35: Helpers.py beside model.sav); so does a compressed one under any name, which
+  // joblib inflates whatever it is called.
+  const pickle = Buffer.from([0x80, 0x04, 0x4e, 0x2e]);
+  for (const [folder, file, bytes] of [["sav_model", "model.sav", pickle], ["bare_model", "checkpoint", pickle], ["zlib_model", "weights.blob", deflateSync(pickle)]] as const) {
+    await mkdir(join(models, folder));
+    await writeFile(join(models, folder, file), bytes);
+    await writeFile(join(models, folder, "Helpers.py"), "x = 1\n");
   }
   const bare = await scanPaths([models]);
-  for (const folder of ["sav_model", "bare_model"]) {
+  for (const folder of ["sav_model", "bare_model", "zlib_model"]) {
     assert.deepEqual(bare.files.find((f) => f.path.endsWith(join(folder, "Helpers.py")))!.findings.map((x) => `${x.rule}:${x.severity}`), ["MG271:high"], folder);
   }
 });

@@ -3,7 +3,9 @@
  * counts, member names. Each check reports its own finding, so callers only decide whether to go on.
  */
 import { LIMITS } from "../limits.js";
+import { shadowingMembers, type ArchiveMember } from "../rules/shadowing.js";
 import { formatBytes } from "../units.js";
+import type { ByteSource } from "../sources/byteSource.js";
 import type { ScanBudget, ScanContext } from "./context.js";
 
 /** False (after reporting MG140) when opening this container would nest members deeper than LIMITS.maxDepth. */
@@ -157,6 +159,21 @@ export function checkMemberNames(ctx: ScanContext, kind: string, names: readonly
       });
     }
   }
+}
+
+/**
+ * Reports MG271 for members that, once the archive is extracted, run in place of a module loading a
+ * model imports (the rule a folder gets from the repository checks, which never see an archive's members).
+ */
+export async function checkExtractedModules(ctx: ScanContext, kind: string, members: readonly ArchiveMember[]): Promise<void> {
+  for (const m of await shadowingMembers(members)) {
+    ctx.memberContext(m.name).report("MG271", `${kind} member "${m.name}" is ${m.kind}; extracted, ${m.why}`, { severity: "high", evidence: m.name });
+  }
+}
+
+/** The first bytes of an archive member, as many as sniffing reads. */
+export async function memberHead(source: ByteSource | undefined): Promise<Uint8Array> {
+  return source ? source.read(0, Math.min(source.size, LIMITS.sniffBytes)) : new Uint8Array(0);
 }
 
 /** The most bytes one more decompressed layer may hold: the in-memory cap or what is left of the file's budget. */

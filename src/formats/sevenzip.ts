@@ -8,10 +8,11 @@ import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import type { FileSystem, SevenZipModule, SevenZipModuleFactory, SevenZipModuleOptions } from "7z-wasm";
 import { LIMITS } from "../limits.js";
+import type { ArchiveMember } from "../rules/shadowing.js";
 import { BufferSource, type ByteSource } from "../sources/byteSource.js";
 import { formatBytes } from "../units.js";
 import { Chunks } from "./chunks.js";
-import { canDescend, checkMemberNames, layerCapacity, memberBudget } from "./container.js";
+import { canDescend, checkExtractedModules, checkMemberNames, layerCapacity, memberBudget, memberHead } from "./container.js";
 import type { FormatScanner, ScanContext } from "./context.js";
 import type { DecodedStream } from "./streamDecoders.js";
 import { errorText } from "../errors.js";
@@ -232,13 +233,15 @@ export const scanSevenZip: FormatScanner = async (source: ByteSource, ctx: ScanC
   if (!extracted.ok && !entries.some((e) => e.encrypted)) {
     ctx.report("MG141", `7z archive could not be fully extracted: ${extracted.error}; what was extracted was scanned`);
   }
-  let scanned = 0;
+  const members: ArchiveMember[] = [];
   for (const name of listFiles(extracted.fs, `${WORKDIR}/out`)) {
-    if (scanned++ >= count) break;
-    const data = extracted.fs.readFile(`${WORKDIR}/out/${name}`);
-    ctx.budget.decompressedBytes += data.length;
-    await ctx.scanMember(name, new BufferSource(name, data));
+    if (members.length >= count) break;
+    const source = new BufferSource(name, extracted.fs.readFile(`${WORKDIR}/out/${name}`));
+    ctx.budget.decompressedBytes += source.size;
+    await ctx.scanMember(name, source);
+    members.push({ name, size: source.size, head: () => memberHead(source) });
   }
+  await checkExtractedModules(ctx, "7z", members);
 };
 
 /** Regular files under `root`, as paths relative to it. */

@@ -6,7 +6,7 @@
  */
 import { LIMITS } from "../limits.js";
 import { SliceSource, type ByteSource } from "../sources/byteSource.js";
-import { canDescend, checkLinks, checkMemberNames, type LinkMember } from "./container.js";
+import { canDescend, checkExtractedModules, checkLinks, checkMemberNames, memberHead, type LinkMember } from "./container.js";
 import type { FormatScanner, ScanContext } from "./context.js";
 
 /** A tar header that cannot be parsed (bad checksum, bad number); distinct from I/O errors. */
@@ -193,6 +193,15 @@ export const scanTar: FormatScanner = async (source: ByteSource, ctx: ScanContex
   }
   checkMemberNames(ctx, "tar", names);
   checkLinks(ctx, "tar", links);
+  await checkExtractedModules(
+    ctx,
+    "tar",
+    names.map((name) => {
+      const at = data.get(name);
+      const present = at ? Math.max(0, Math.min(at.size, source.size - at.start)) : 0;
+      return { name, size: at?.size ?? 0, head: () => memberHead(at && new SliceSource(name, source, Math.min(at.start, source.size), present)) };
+    }),
+  );
   // PyTorch before 0.4 saved checkpoints as a tar of these members; each is a pickle read by content.
   if (PYTORCH_TAR_MEMBERS.every((n) => names.includes(n))) ctx.refineFormat("pytorch-tar");
 };

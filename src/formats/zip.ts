@@ -25,7 +25,7 @@ import { crc32 } from "node:zlib";
 import { BufferSource, ChunkedSource, SliceSource, type ByteSource } from "../sources/byteSource.js";
 import { LIMITS } from "../limits.js";
 import { decompressBz2, decompressLzma, inflateBounded, type Layer, type LayerProblem } from "./compression.js";
-import { canDescend, checkLinks, checkMemberNames, MAX_LINK_TARGET, memberBudget, type LinkMember } from "./container.js";
+import { canDescend, checkExtractedModules, checkLinks, checkMemberNames, MAX_LINK_TARGET, memberBudget, memberHead, type LinkMember } from "./container.js";
 import type { FormatScanner, ScanBudget, ScanContext } from "./context.js";
 import { isKerasArchive, scanKerasArchive } from "./keras.js";
 import { scanPickle } from "./pickle.js";
@@ -729,6 +729,11 @@ async function scanView(archive: ZipArchive, ctx: ScanContext): Promise<void> {
   const names = archive.entries.map((e) => e.name);
   checkMemberNames(ctx, "zip", names);
   checkLinks(ctx, "zip", await linksOf(archive, ctx));
+  await checkExtractedModules(
+    ctx,
+    "zip",
+    archive.entries.slice(0, LIMITS.maxMembers).map((e) => ({ name: e.name, size: e.uncompressedSize, head: async () => memberHead((await archive.open(e, ctx.budget)).source) })),
+  );
   if (archive.reader === "pytorch") checkFoldedNames(ctx, names);
   // Whatever else the archive looks like: TorchServe finds its manifest by name.
   if (isTorchServeArchive(names)) await checkTorchServeManifest(archive, ctx);

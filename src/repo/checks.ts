@@ -11,7 +11,7 @@
  * it resolves to, and every file is opened with O_NOFOLLOW so a link swapped in after the walk is
  * not read either.
  */
-import { lstatSync, readdirSync, type Stats } from "node:fs";
+import { lstatSync, readdirSync, statSync, type Dirent, type Stats } from "node:fs";
 import { readlink, realpath, stat } from "node:fs/promises";
 import { basename, dirname, extname, join, resolve } from "node:path";
 import { DEFAULT_EXCLUSION } from "../exclusions.js";
@@ -22,7 +22,6 @@ import { scanTorchModuleBlobs, walkKerasConfig, type TorchModuleBlob } from "../
 import { containersOver, parsePythonJson } from "../formats/jsonText.js";
 import { withPyYamlBreaks, yamlIndicatorsOver } from "../formats/yamlText.js";
 import { SAFETENSORS_LIMITS, sniffSafetensors } from "../formats/safetensors.js";
-import { looksLikePickle } from "../sniff.js";
 import { readFileStart } from "../sources/byteSource.js";
 import { LIMITS } from "../limits.js";
 import { isInside } from "../paths.js";
@@ -47,6 +46,7 @@ import {
   walkConfig,
   type CodeRefSink,
 } from "./loaders.js";
+import { modelFolders, shadowedLibrary, shadowsByName } from "../rules/shadowing.js";
 import { shadowedModule } from "../rules/loaderModules.js";
 import { isPackagedModule, PACKAGED_MODULE_RISK, torchPackageRoots } from "../formats/torchPackage.js";
 import { configKind, isLfsPointer, readsAsTemplate } from "./names.js";
@@ -394,6 +394,48 @@ export function localFileFacts(abs: string, rel: string, size: number, bound: nu
   const file: RepoFile = { rel, size, head: bytes.subarray(0, REPO_LIMITS.headBytes) };
   if (needsText(file, bound) && (textWanted?.(rel, bytes) ?? true)) file.text = bytes.toString("utf8");
   return file;
+}
+
+/**
+ * What sits beside a file scanned alone that Python started in its folder imports by a loader's
+ * module name (source, bytecode, a native module, a package or a link to one): the folder a model is
+ * in is where it is loaded from (red team round 35: model.joblib scanned alone beside Helpers.py). `rel`
+ * is the file's path as reported; only such names are read, and a link's target never is.
+ */
+export function besideFileFacts(abs: string, rel: string): Pick<RepoFacts, "files" | "linkedFolders"> {
+  const folder = dirname(abs);
+  const relFolder = rel.includes("/") ? rel.slice(0, rel.lastIndexOf("/") + 1) : "";
+  const found: Pick<RepoFacts, "files" | "linkedFolders"> = { files: [], linkedFolders: [] };
+  const named = (abs: string, rel: string): RepoFile => {
+    const st = lstatSync(abs);
+    return st.isFile() ? localFileFacts(abs, rel, st.size) : { rel, size: 0, head: new Uint8Array(0) };
+  };
+  for (const entry of listFolder(folder)) {
+    const name = entry.name;
+    const link = entry.isSymbolicLink();
+    if (entry.isDirectory() || (link && statSyncOrUndefined(join(folder, name))?.isDirectory())) {
+      if (shadowedModule(name) === undefined) continue;
+      if (link) found.linkedFolders.push(relFolder + name);
+      else for (const inner of listFolder(join(folder, name))) if (inner.name.startsWith("__init__.") && shadowsByName(`${name}/${inner.name}`)) found.files.push(named(join(folder, name, inner.name), `${relFolder}${name}/${inner.name}`));
+    } else if (shadowsByName(name)) found.files.push(named(join(folder, name), relFolder + name));
+  }
+  return found;
+}
+
+function listFolder(path: string): Dirent[] {
+  try {
+    return readdirSync(path, { withFileTypes: true });
+  } catch {
+    return [];
+  }
+}
+
+function statSyncOrUndefined(path: string): Stats | undefined {
+  try {
+    return statSync(path);
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -825,42 +867,6 @@ function checkFileKind(file: RepoFile, remoteModules: ReadonlyMap<string, string
 /** Why loaders import the module at `stem` (a path without extension), when a config names it. */
 function importedAs(stem: string, remoteModules: ReadonlyMap<string, string>): string | undefined {
   return remoteModules.get(stem) ?? remoteModules.get(basename(stem));
-}
-
-/**
- * Why Python started in the scanned folder, or in a model's own folder inside it, would import the
- * module at `stem` (a path without extension, or a linked folder) in place of one that loading the
- * weights imports. That folder comes first on sys.path (python -c, the REPL, a script beside it), so
- * numpy.py, sklearn/__init__.py, numbers.py (numpy imports it) or __future__.py (torch imports it
- * lazily) there runs instead, before any pickle global is even resolved. A scan of a folder of model
- * repositories reaches each one's hqq.py a level down (red team round 23).
- */
-function shadowedLibrary(stem: string, models: ReadonlySet<string>): string | undefined {
-  const path = stem.endsWith("/__init__") ? stem.slice(0, -"/__init__".length) : stem;
-  const slash = path.lastIndexOf("/");
-  const folder = slash < 0 ? "" : path.slice(0, slash);
-  if (folder !== "" && !models.has(folder)) return undefined;
-  const what = shadowedModule(path.slice(slash + 1));
-  return what && `it takes the place of ${what}, for Python started in ${folder === "" ? "this folder" : `"${folder}"`}`;
-}
-
-/**
- * A model's files: its config, weights by the names loaders give them, and the names pickles are saved
- * under besides (scikit-learn's .sav, .p, .dat, .model, compressed joblib files).
- */
-const MODEL_FILE = /^config\.json$|\.(safetensors|bin|pt|pth|ckpt|pkl|pickle|joblib|gguf|onnx|h5|keras|npz|npy|tflite|msgpack|sav|p|dat|model|z|gz|bz2|xz|lzma|lz4)$/i;
-
-/**
- * The folders below the scanned one that hold a model (where someone may start Python to load it): by
- * a model file's name, or by content, a pickle under any name (red team round 35: model.sav beside a
- * class-named module its joblib reading swaps in).
- */
-function modelFolders(files: readonly RepoFile[]): ReadonlySet<string> {
-  const folders = new Set<string>();
-  for (const f of files) {
-    if (MODEL_FILE.test(basename(f.rel)) || looksLikePickle(Buffer.from(f.head.buffer, f.head.byteOffset, f.head.byteLength), f.size)) folders.add(dirname(f.rel));
-  }
-  return folders;
 }
 
 /** A pickle weight file in a folder that also has safetensors weights. */
