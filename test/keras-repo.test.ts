@@ -8,7 +8,8 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileS
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { checkKerasConfigText, isKerasArchive, layerParameters, scanKerasArchive, scanKerasH5, scanTorchModuleBlobs, sniffHdf5, walkKerasConfig } from "../src/formats/keras.js";
+import { checkKerasConfigText, isKerasArchive, scanKerasArchive, scanKerasH5, scanTorchModuleBlobs, sniffHdf5, walkKerasConfig } from "../src/formats/keras.js";
+import { layerParameters } from "../src/formats/kerasLayers.js";
 import { hdf5Service, readHdf5, remoteHdf5Reader } from "../src/formats/hdf5Client.js";
 import { collectTargets } from "../src/targets.js";
 import { openZip } from "../src/formats/zip.js";
@@ -290,6 +291,69 @@ test("a .keras whose layers are sized far past the weights it ships is MG268: lo
   assert.ok(ctx.reports.some((r) => r.rule === "MG268" && /Dense ".*" with 144000000 weights/.test(r.message)), JSON.stringify(ctx.reports));
   // The model as Keras saved it passes, and so do layers that fit their weights.
   assert.equal(layerParameters({ class_name: "Embedding", config: { input_dim: 50000, output_dim: 512 } }).parameters, 25_600_000);
+});
+
+test("a Keras HDF5 file whose model_config builds layers far past the file's size is MG268: the legacy loader builds them before reading weights", async () => {
+  const { default: h5wasm } = await import("h5wasm");
+  const module = await h5wasm.ready;
+  module.FS.writeFile("/mlp.h5", readFileSync(join(FIXTURES, "zoo/keras3/sequential_mlp.h5")));
+  const file = new h5wasm.File("/mlp.h5", "a");
+  const config = JSON.parse(String(file.attrs["model_config"]!.value)) as { config: { layers: Record<string, Record<string, unknown>>[] } };
+  // Two Dense layers of 12000 on 12000 inputs, their widths stated nowhere but by the InputLayer.
+  const [input, dense] = config.config.layers;
+  input!["config"]!["batch_shape"] = [null, 12000];
+  dense!["config"]!["units"] = 12000;
+  delete dense!["build_config"];
+  config.config.layers.splice(2, 0, structuredClone(dense!));
+  config.config.layers[2]!["config"]!["name"] = "dense_twin";
+  file.delete_attribute("model_config");
+  file.create_attribute("model_config", JSON.stringify(config));
+  file.close();
+  const bytes = module.FS.readFile("/mlp.h5");
+  const ctx = new RecordingContext();
+  await scanKerasH5(new BufferSource("big.h5", Buffer.from(bytes)), ctx);
+  const found = ctx.reports.find((r) => r.rule === "MG268");
+  assert.ok(found, JSON.stringify(ctx.reports));
+  assert.match(found.message, /^model_config builds layers of \d+ weights .* while the file ships \d+ bytes of weights at most/);
+  const clean = new RecordingContext();
+  await scanKerasH5(new BufferSource("mlp.h5", readFileSync(join(FIXTURES, "zoo/keras3/sequential_mlp.h5"))), clean);
+  assert.deepEqual(clean.reports, []);
+});
+
+test("layer widths are carried through the model as Keras builds it, whatever build_config says (or leaves out)", () => {
+  const layer = (class_name: string, config: Record<string, unknown>, extra: Record<string, unknown> = {}): Record<string, unknown> => ({ class_name, config, ...extra });
+  const sequential = (...layers: Record<string, unknown>[]): unknown => ({ class_name: "Sequential", config: { layers } });
+  const params = (config: unknown): number => layerParameters(config).parameters;
+  const input = (...shape: (number | null)[]): Record<string, unknown> => layer("InputLayer", { batch_shape: [null, ...shape] });
+  // Dense after Dense: the second is built on the first one's 12000 outputs.
+  assert.equal(params(sequential(input(12000), layer("Dense", { units: 12000 }), layer("Dense", { units: 12000 }))), 2 * 144_000_000);
+  // A build_config that understates the input counts at the width Keras builds it with.
+  assert.equal(params(sequential(input(12000), layer("Dense", { units: 10 }, { build_config: { input_shape: [null, 1] } }))), 120_000);
+  // A convolution's output flattened: 200x200 'same' with 64 filters, 2,560,000 inputs to Dense(100).
+  assert.equal(params(sequential(input(200, 200, 3), layer("Conv2D", { filters: 64, kernel_size: [3, 3], padding: "same" }), layer("Flatten", {}), layer("Dense", { units: 100 }))), 64 * 9 * 3 + 256_000_000);
+  // Strides, pooling and 'valid' padding shrink it as Keras does.
+  assert.equal(
+    params(sequential(input(28, 28, 1), layer("Conv2D", { filters: 4, kernel_size: [3, 3], strides: [2, 2], padding: "valid" }), layer("MaxPooling2D", { pool_size: [2, 2] }), layer("Flatten", {}), layer("Dense", { units: 10 }))),
+    36 + 6 * 6 * 4 * 10,
+  );
+  // Keras 2 functional models name their inputs; a merge sums what it concatenates.
+  const functional = {
+    class_name: "Functional",
+    config: {
+      layers: [
+        layer("InputLayer", { name: "in", batch_input_shape: [null, 3000] }),
+        layer("Dense", { name: "a", units: 4000 }, { inbound_nodes: [[["in", 0, 0, {}]]] }),
+        layer("Dense", { name: "b", units: 5000 }, { inbound_nodes: [[["in", 0, 0, {}]]] }),
+        layer("Concatenate", { name: "c" }, { inbound_nodes: [[["a", 0, 0, {}], ["b", 0, 0, {}]]] }),
+        layer("Dense", { name: "d", units: 1000 }, { inbound_nodes: [[["c", 0, 0, {}]]] }),
+      ],
+    },
+  };
+  assert.equal(params(functional), 3000 * 4000 + 3000 * 5000 + 9000 * 1000);
+  // A layer the walk does not know passes no width on: what follows counts at the config's widest.
+  assert.equal(params(sequential(input(12000), layer("MyLayer", {}), layer("Dense", { units: 10 }))), 120_000);
+  // Wrapped layers are built on the wrapper's input.
+  assert.equal(params(sequential(input(null, 500), layer("Bidirectional", { layer: layer("LSTM", { units: 100 }) }))), 4 * 100 * (500 + 100));
 });
 
 test("a zip with config.json and nothing Keras reads beside it is not a .keras archive", () => {

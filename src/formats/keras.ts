@@ -17,6 +17,7 @@ import { readFileSync } from "node:fs";
 import { KERAS_DANGEROUS_FUNCTIONS, KERAS_FILE_LAYERS, KERAS_FUNCTION_MODULES, KERAS_MODULE_ROOTS } from "../rules/kerasAndRepo.js";
 import { BufferSource, readAll, type ByteSource } from "../sources/byteSource.js";
 import { readHdf5 } from "./hdf5Client.js";
+import { layerParameters } from "./kerasLayers.js";
 import type { FormatScanner, ScanContext } from "./context.js";
 import { scanZipEntry, type ZipArchive, type ZipEntry } from "./zip.js";
 import { packageFile } from "../packageFiles.js";
@@ -73,8 +74,15 @@ export const scanKerasH5: FormatScanner = async (source: ByteSource, ctx: ScanCo
     return;
   }
   for (const [name, text] of read.attributes) {
-    if (text === null) ctx.report("MG264", `root attribute ${name} is not a string; it was not analysed`);
-    else await scanTorchModuleBlobs(checkKerasConfigText(text, ctx, name), ctx);
+    if (text === null) {
+      ctx.report("MG264", `root attribute ${name} is not a string; it was not analysed`);
+      continue;
+    }
+    const config = parseKerasConfig(text, ctx, name);
+    if (config === undefined) continue;
+    await scanTorchModuleBlobs(walkKerasConfig(config.value, ctx, name), ctx);
+    // The legacy loader builds model_config's layers before it reads any weight: the file is all it can ship.
+    if (name === "model_config") checkLayerSizes(config.value, ctx, name, { bytes: source.size, where: "the file" });
   }
 };
 
@@ -303,19 +311,19 @@ async function scanConfigMember(entry: ZipEntry, source: ByteSource, ctx: ScanCo
   const config = parseKerasConfig(Buffer.from(await readAll(source)).toString("utf8"), ctx, "config.json");
   if (config === undefined) return;
   await scanTorchModuleBlobs(walkKerasConfig(config.value, ctx, "config.json"), ctx);
-  checkLayerSizes(config.value, weights, ctx);
+  checkLayerSizes(config.value, ctx, "config.json", { bytes: weights, where: "the archive" });
 }
 
 /**
  * load_model builds every layer, allocating and initialising its weights, before it reads the weights
- * the archive ships (red team round 24: Dense(12000) on 12000 inputs, 3.4 GB from a 15 KB file). What
+ * the archive or HDF5 file ships (red team round 24: Dense(12000) on 12000 inputs, 3.4 GB from a 15 KB file). What
  * the config's layers hold is bounded by what the archive ships, with room for layers' own slack.
  */
-function checkLayerSizes(config: unknown, weightsBytes: number, ctx: ScanContext): void {
+function checkLayerSizes(config: unknown, ctx: ScanContext, where: string, shipped: { bytes: number; where: string }): void {
   const { parameters, largest } = layerParameters(config);
   const bytes = parameters * 4;
-  if (bytes <= Math.max(LAYER_BYTES_FLOOR, LAYER_BYTES_PER_SHIPPED * weightsBytes)) return;
-  ctx.report("MG268", `config.json builds layers of ${parameters} weights (${bytes} bytes as float32; the largest, ${largest}), while the archive ships ${weightsBytes} bytes of weights`, {
+  if (bytes <= Math.max(LAYER_BYTES_FLOOR, LAYER_BYTES_PER_SHIPPED * shipped.bytes)) return;
+  ctx.report("MG268", `${where} builds layers of ${parameters} weights (${bytes} bytes as float32; the largest, ${largest}), while ${shipped.where} ships ${shipped.bytes} bytes of weights at most`, {
     evidence: largest,
   });
 }
@@ -323,72 +331,6 @@ function checkLayerSizes(config: unknown, weightsBytes: number, ctx: ScanContext
 /** What the config's layers may hold past what the archive ships: a floor, and a multiple of the shipped bytes. */
 const LAYER_BYTES_FLOOR = 256 * 1024 * 1024;
 const LAYER_BYTES_PER_SHIPPED = 16;
-/** Config values walked for layers (CWE-400). */
-const MAX_LAYER_WALK = 2_000_000;
-
-/** The weights the config's Dense, Embedding, convolution and recurrent layers make, and the largest of them. */
-export function layerParameters(config: unknown): { parameters: number; largest: string } {
-  let parameters = 0;
-  let most = 0;
-  let largest = "";
-  const pending: unknown[] = [config];
-  for (let visited = 0; pending.length > 0 && visited < MAX_LAYER_WALK; visited++) {
-    const value = pending.pop();
-    if (Array.isArray(value)) for (const item of value) pending.push(item);
-    else if (isRecord(value)) {
-      const n = weightsOf(value);
-      if (n > 0) {
-        parameters += n;
-        if (n > most) {
-          most = n;
-          const cfg = isRecord(value["config"]) ? value["config"] : {};
-          largest = `${String(value["class_name"])} "${String(cfg["name"] ?? "")}" with ${n} weights`;
-        }
-      }
-      for (const key in value) pending.push(value[key]);
-    }
-  }
-  return { parameters, largest };
-}
-
-/** The weights one serialized layer makes when built, from its config and build_config (0 for layers not counted). */
-function weightsOf(layer: Record<string, unknown>): number {
-  const cls = layer["class_name"];
-  const config = layer["config"];
-  if (typeof cls !== "string" || !isRecord(config)) return 0;
-  const build = isRecord(layer["build_config"]) ? layer["build_config"]["input_shape"] : undefined;
-  // An input size the config leaves unknown (None, no build_config) counts as 1.
-  const inputs = Math.max(1, Array.isArray(build) && build.length > 0 ? size(build[build.length - 1]) : 1);
-  const n = (key: string): number => size(config[key]);
-  switch (cls) {
-    case "Dense":
-      return n("units") * inputs;
-    case "Embedding":
-      return n("input_dim") * n("output_dim");
-    case "Conv1D":
-    case "Conv2D":
-    case "Conv3D":
-    case "Conv1DTranspose":
-    case "Conv2DTranspose":
-    case "Conv3DTranspose": {
-      const kernel = Array.isArray(config["kernel_size"]) ? config["kernel_size"].reduce((p: number, k) => p * size(k), 1) : size(config["kernel_size"]);
-      return n("filters") * kernel * inputs;
-    }
-    case "SimpleRNN":
-    case "GRU":
-    case "LSTM": {
-      const gates = cls === "LSTM" ? 4 : cls === "GRU" ? 3 : 1;
-      return gates * n("units") * (inputs + n("units"));
-    }
-    default:
-      return 0;
-  }
-}
-
-/** A size field: a non-negative integer, else 0 (None, a string). */
-function size(v: unknown): number {
-  return typeof v === "number" && Number.isSafeInteger(v) && v > 0 ? v : 0;
-}
 
 function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
