@@ -254,6 +254,49 @@ describe("the long-tail libraries a fifth precision measurement added (test/fixt
   });
 });
 
+describe("precision corpora fp17 and fp18's libraries (requirements-h; test/fixtures/long-tail-h: their own pickles pass)", () => {
+  test("sortedcontainers' collections call their key on every item: a construct-only class there is MG101", async () => {
+    for (const [module, name, args] of [
+      ["sortedcontainers.sortedlist", "SortedKeyList", assemble(OP.MARK, str("/etc/passwd"), OP.LIST, global("skrf.network", "Network"), OP.TUPLE2)],
+      ["sortedcontainers.sortedlist", "SortedList", assemble(OP.MARK, str("/etc/passwd"), OP.LIST, global("skrf.network", "Network"), OP.TUPLE2)],
+      ["sortedcontainers.sortedset", "SortedSet", assemble(OP.MARK, str("/etc/passwd"), OP.LIST, global("skrf.network", "Network"), OP.TUPLE2)],
+      ["sortedcontainers.sorteddict", "SortedDict", assemble(global("skrf.network", "Network"), OP.EMPTY_DICT, str("/etc/passwd"), OP.NONE, OP.SETITEM, OP.TUPLE2)],
+    ] as const) {
+      const found = await rules(assemble(OP.PROTO, 2, global(module, name), args, OP.REDUCE, OP.STOP));
+      assert.ok(found.some((l) => /^MG101 .*skrf\.network\.Network/.test(l)), `${name}: ${JSON.stringify(found)}`);
+    }
+    // Their own pickles: the class called with its items and operator.neg (pickled as _operator.neg).
+    const own = assemble(OP.PROTO, 2, global("sortedcontainers.sortedlist", "SortedKeyList"), OP.MARK, OP.BININT1, 1, OP.BININT1, 2, OP.LIST,
+      global("_operator", "neg"), OP.TUPLE2, OP.REDUCE, OP.STOP);
+    assert.deepEqual(await rules(own), []);
+  });
+
+  test("construct-only: Biopython's PairwiseAligner(scoring) loads a matrix file by name, COCO(path) its annotations: a call is MG101", async () => {
+    for (const [module, name] of [["Bio.Align", "PairwiseAligner"], ["pycocotools.coco", "COCO"], ["meshio._mesh", "Mesh"],
+      ["matplotlib.colors", "ListedColormap"], ["pydicom.dataset", "FileMetaDataset"], ["music21.stream.base", "Stream"]] as const) {
+      const found = await rules(assemble(OP.PROTO, 2, global(module, name), str("../../../etc/passwd"), OP.TUPLE1, OP.REDUCE, OP.STOP));
+      assert.ok(found.some((l) => new RegExp(`^MG101 .*${module.replace(/\./g, "\\.")}\\.${name}`).test(l)), `${name}: ${JSON.stringify(found)}`);
+    }
+  });
+
+  test("functions objects keep as settings are stored, never called at load", async () => {
+    for (const [module, name] of [["pandera.backends.base.builtin_checks", "in_range"], ["ot.da", "distribution_estimation_uniform"],
+      ["matplotlib.cbook", "_exception_printer"], ["optuna._gp.prior", "default_log_prior"],
+      ["astropy.cosmology._src.flrw.scalar_inv_efuncs", "flcdm_inv_efunc"]] as const) {
+      const found = await rules(assemble(OP.PROTO, 2, global(module, name), OP.BININT1, 1, OP.TUPLE1, OP.REDUCE, OP.STOP));
+      assert.ok(found.some((l) => new RegExp(`^MG101 calls ${module.replace(/\./g, "\\.")}\\.${name}, which is allowlisted to be stored`).test(l)), `${name}: ${JSON.stringify(found)}`);
+      assert.deepEqual(await rules(assemble(OP.PROTO, 2, global(module, name), OP.STOP)), [], `${name} stored`);
+    }
+  });
+
+  test("matplotlib's _create_empty_object_of_class constructs only what it is given: a class off the allowlist is MG102", async () => {
+    const ok = await rules(assemble(OP.PROTO, 2, global("matplotlib.colors", "_create_empty_object_of_class"), global("matplotlib.colors", "Normalize"), OP.TUPLE1, OP.REDUCE, OP.STOP));
+    assert.deepEqual(ok, []);
+    const hdf = await rules(assemble(OP.PROTO, 2, global("matplotlib.colors", "_create_empty_object_of_class"), global("emcee.backends.hdf", "HDFBackend"), OP.TUPLE1, OP.REDUCE, OP.STOP));
+    assert.ok(hdf.some((l) => /^MG102 .*emcee\.backends\.hdf\.HDFBackend/.test(l)), JSON.stringify(hdf));
+  });
+});
+
 describe("transformers' data collators (a fifth precision measurement)", () => {
   test("restored by __newobj__ and their __dict__ they pass; called at load they are MG101", async () => {
     const collator = global("transformers.data.data_collator", "DataCollatorWithPadding");

@@ -13,7 +13,7 @@ installs the missing ones). Takes about an hour and a half on two cores, most of
 module of torch and transformers; the venvs are /tmp/al-a, /tmp/al-b, /tmp/al-debian and /tmp/al-c and each
 keeps its introspection output there, so that --reuse re-merges in seconds.
 
-    --venv DIR=REQUIREMENTS   a venv to introspect (repeatable; default: the eight of DEFAULT_VENVS)
+    --venv DIR=REQUIREMENTS   a venv to introspect (repeatable; default: the nine of DEFAULT_VENVS)
     --curated-only            write only the CURATED part and the compat tables (no venvs needed)
     --reuse                   merge the venvs' last introspection output (<venv>/allowlist-introspect.json)
     --rewalk DISTRIBUTION     with --reuse: walk this library's modules again in the venvs that have it
@@ -65,11 +65,12 @@ PYENV = Path("/root/.pyenv/versions")
 # torchaudio 0.13 over Debian's python3 (d); spaCy/thinc, arch, astropy, sympy, geopandas/shapely/pyproj,
 # igraph, rustworkx, gymnasium, ml_collections, rank_bm25, bm25s and tiktoken (e); JAX, flax and optax (f);
 # scikit-rf, nibabel, python-control and arrow, walked, and cftime, bitarray, frozendict, immutabledict,
-# python-flint and stim, sampled only (g).
+# python-flint and stim, sampled only (g); sortedcontainers, Biopython, meshio, scikit-image, matplotlib's colors,
+# pycocotools, POT, pydicom, arviz, music21 and pandera, sampled only, and emcee, walked (h).
 DEFAULT_VENVS = [("/tmp/al-a", "requirements-a.txt"), ("/tmp/al-b", "requirements-b.txt"),
                  ("/tmp/al-debian", "requirements-debian.txt"), ("/tmp/al-c", "requirements-c.txt"),
                  ("/tmp/al-d", "requirements-d.txt"), ("/tmp/al-e", "requirements-e.txt"), ("/tmp/al-f", "requirements-f.txt"),
-                 ("/tmp/al-g", "requirements-g.txt")]
+                 ("/tmp/al-g", "requirements-g.txt"), ("/tmp/al-h", "requirements-h.txt")]
 
 KINDS = {
     "class": "A class whose __new__, state restore (__setstate__ / __dict__ update) and __init__ with data "
@@ -593,6 +594,30 @@ curate("skrf.network", "Network", "class",
        "not callable: Network(file) opens and unpickles (or parses) the file it is given; pickles restore it by "
        "copyreg and __setstate__ (a __dict__ update), and its dunders' copy() constructs Network without a file",
        notCalled=True)
+# Precision corpora fp17 and fp18, sampled from requirements-h.txt and reviewed. sortedcontainers' collections pickle
+# as their class called with their items and key function (SortedKeyList([values], key)), so they are callable: each
+# iterates its items and calls its key on every one (a key other than None makes SortedList a SortedKeyList).
+SORTED_WHY = ("a sorted collection built from the items of argument {it}, which it iterates and sorts, calling its key "
+              "function (argument {key}, when not None) on every item")
+curate("sortedcontainers.sortedlist", "SortedList SortedKeyList", "class", SORTED_WHY.format(it=0, key=1), iterates=[0],
+       calls=[1])
+curate("sortedcontainers.sortedset", "SortedSet", "class", SORTED_WHY.format(it=0, key=1), iterates=[0], calls=[1])
+curate("sortedcontainers.sorteddict", "SortedDict", "class",
+       "a sorted dict: argument 0 is its key function when it is None or callable (called on every key), else the "
+       "first iterable of items; the items (argument 0 or 1) are iterated like dict()", calls=[0], iterates=[0, 1])
+curate("matplotlib.colors", "_create_empty_object_of_class", "function",
+       "matplotlib's norm rebuilder: _create_empty_object_of_class(cls) runs cls.__new__(cls)", constructs=[0])
+STORED_SETTING_WHY = ("not callable: a function an object keeps as a setting (a check, a prior, an estimator, an error "
+                      "handler) and calls when it is used; never called at load")
+curate("matplotlib.cbook", "_exception_printer", "function", STORED_SETTING_WHY, explain=True, notCalled=True)
+curate("ot.da", "distribution_estimation_uniform", "function", STORED_SETTING_WHY, explain=True, notCalled=True)
+curate("pandera.backends.base.builtin_checks", "in_range isin", "function", STORED_SETTING_WHY, explain=True,
+       notCalled=True)
+curate("optuna._gp.prior", "default_log_prior", "function", STORED_SETTING_WHY, explain=True, notCalled=True)
+# astropy's cosmologies keep their scalar inverse E(z) (a Cython function of floats) as _inv_efunc_scalar.
+curate("astropy.cosmology._src.flrw.scalar_inv_efuncs", " ".join(
+       f"{_p}{_m}_inv_efunc{_s}" for _p in ("", "f") for _m in ("lcdm", "wcdm", "w0wacdm", "w0wzcdm", "wpwacdm")
+       for _s in ("", "_nomnu", "_norel")), "function", STORED_SETTING_WHY, explain=True, notCalled=True)
 
 # Conventions the engine models (src/pickle/analyst.ts), and standard-library values pickles meet.
 curate("re", "RegexFlag", "enum", "re's flags (pickled by value, or getattr(RegexFlag, NAME))")
@@ -909,6 +934,8 @@ EXCLUDED: dict[str, str] = {
     # images do not pickle them.
     **{n: "an array proxy: __array__ and __getitem__ read the frames of the file object its state names into an "
           "array of the shape its state gives" for n in ("nibabel.ecat.EcatImageArrayProxy", "nibabel.minc1.MincImageArrayProxy")},
+    "emcee.backends.hdf.HDFBackend": "a sampler backend in an HDF5 file: its properties and methods open the file its "
+        "state names (h5py.File(self.filename)); in-memory backends (emcee.backends.Backend) are allowed",
     "torch.storage._load_from_bytes": "runs torch.load on embedded bytes",
     **{f"torch.serialization.{n}": TORCH_OPENERS_WHY for n in (
         "_open_buffer_reader _open_buffer_writer _open_file _open_zipfile_reader _open_zipfile_writer_buffer "
@@ -975,6 +1002,14 @@ NOT_CALLED_LIBRARIES = {
     **{lib: f"{lib}'s objects pickle by __reduce_ex__ and state (never a call); its constructors read the files "
             "they are given (scikit-rf's Network(file) unpickles it, nibabel's loaders open theirs) and allocate by "
             "the sizes they are given, which no probe bounded" for lib in ("scikit-rf", "nibabel", "control", "arrow")},
+    # Sampled from requirements-h.txt (emcee walked): objects restored by __reduce_ex__ and state, never a call.
+    # Their constructors read files (PairwiseAligner(scoring) loads the substitution matrix its name gives, COCO its
+    # annotation file), import (matplotlib's colormap lookups, pandera's engines), or allocate by their arguments.
+    **{lib: f"{lib}'s objects pickle by __reduce_ex__ and state (never a call); its constructors may read the files, "
+            "import the modules or allocate the sizes they are given (PairwiseAligner(scoring) loads a substitution "
+            "matrix file by name, COCO(path) its annotation file)" for lib in (
+        "biopython", "emcee", "meshio", "scikit-image", "matplotlib", "pycocotools", "pot", "pydicom", "arviz",
+        "music21", "pandera")},
 }
 
 # Top-level module → library key of "libraries" (the standard library is "python").
@@ -996,7 +1031,10 @@ LIBRARY_OF_TOP = {
     "gymnasium": "gymnasium", "ml_collections": "ml-collections", "rank_bm25": "rank-bm25", "bm25s": "bm25s",
     "tiktoken": "tiktoken", "jax": "jax", "flax": "flax", "optax": "optax", "skrf": "scikit-rf", "nibabel": "nibabel",
     "control": "control", "arrow": "arrow", "cftime": "cftime", "bitarray": "bitarray", "frozendict": "frozendict",
-    "immutabledict": "immutabledict", "flint": "python-flint", "stim": "stim",
+    "immutabledict": "immutabledict", "flint": "python-flint", "stim": "stim", "sortedcontainers": "sortedcontainers",
+    "Bio": "biopython", "emcee": "emcee", "meshio": "meshio", "skimage": "scikit-image", "matplotlib": "matplotlib",
+    "pycocotools": "pycocotools", "ot": "pot", "pydicom": "pydicom", "arviz": "arviz", "music21": "music21",
+    "pandera": "pandera", "optuna": "optuna",
 }
 
 

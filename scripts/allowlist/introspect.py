@@ -72,6 +72,7 @@ LIBRARIES = {
     "rustworkx": ["rustworkx"], "gymnasium": ["gymnasium"], "ml-collections": ["ml_collections"],
     "rank-bm25": ["rank_bm25"], "bm25s": ["bm25s"], "tiktoken": ["tiktoken"], "jax": ["jax"], "flax": ["flax"],
     "optax": ["optax"], "scikit-rf": ["skrf"], "nibabel": ["nibabel"], "control": ["control"], "arrow": ["arrow"],
+    "emcee": ["emcee"],
 }
 REBUILDER = re.compile(r"^(_rebuild|_reconstruct|_unpickle|__pyx_unpickle_|_new_|_restore)")
 # Budgets in CPU seconds of this process, so that a busy machine slows the walk without cutting it

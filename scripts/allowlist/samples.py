@@ -1159,3 +1159,151 @@ def stim_objects():
     # Protocols 2 to 5 only (pickle.dump's default is 4): 0 and 1 abort in pybind11's instance allocation.
     yield from each("pickled stim", lambda: [pickle.dumps(o, protocol=p) for o in (
         circuit(), circuit().detector_error_model(decompose_errors=True)) for p in (2, 3, 4, 5)])
+
+
+@builder
+def sortedcontainers_objects():
+    """sortedcontainers' sorted collections, each pickled as its class called with its items (and key)."""
+    import operator
+
+    from sortedcontainers import SortedDict, SortedKeyList, SortedList, SortedSet
+
+    yield from each("sortedcontainers", lambda: [SortedDict({"b": 1, "a": 2}), SortedList([3, 1, 2]), SortedSet([5, 4]),
+                                                 SortedKeyList([1, 2, 3], key=operator.neg),
+                                                 SortedDict(operator.neg, {1: "a"}), SortedSet([1, 2], operator.neg)])
+
+
+@builder
+def bio_objects():
+    """Biopython's sequences, records, features and aligner, as held in memory (pickle.dump)."""
+    from Bio.Align import PairwiseAligner
+    from Bio.Seq import Seq
+    from Bio.SeqFeature import SeqFeature, SimpleLocation
+    from Bio.SeqRecord import SeqRecord
+
+    yield from each("Bio records", lambda: [SeqRecord(Seq("ATGCGT"), id="x1", description="demo",
+                                                      features=[SeqFeature(SimpleLocation(0, 3), type="CDS")]), Seq("MKV")])
+    yield from each("Bio aligner", lambda: [PairwiseAligner(), PairwiseAligner(mode="local", match_score=2)])
+
+
+@builder
+def emcee_objects():
+    import numpy as np
+    import emcee
+
+    def sampler():
+        s = emcee.EnsembleSampler(8, 2, lambda x: -0.5 * float(np.sum(x ** 2)))
+        s.run_mcmc(np.random.default_rng(0).normal(size=(8, 2)), 10)
+        return [s.backend, emcee.State(s.get_last_sample())]
+
+    yield from each("emcee", sampler)
+
+
+@builder
+def meshio_objects():
+    import numpy as np
+    import meshio
+
+    yield from each("meshio", lambda: meshio.Mesh(np.eye(3), [("triangle", np.array([[0, 1, 2]]))],
+                                                  point_data={"t": np.arange(3.0)}))
+
+
+@builder
+def skimage_objects():
+    from skimage import transform
+
+    yield from each("skimage transforms", lambda: [
+        transform.SimilarityTransform(scale=2, rotation=0.1), transform.AffineTransform(shear=0.2),
+        transform.ProjectiveTransform(), transform.PolynomialTransform(), transform.EuclideanTransform(rotation=0.3)])
+
+
+@builder
+def matplotlib_objects():
+    """Colormaps and norms, which plotting configurations and image processors keep (not figures)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.colors import LinearSegmentedColormap, ListedColormap, LogNorm, Normalize
+
+    yield from each("matplotlib colors", lambda: [ListedColormap(["r", "g", "b"]), LinearSegmentedColormap.from_list("x", ["k", "w"]),
+                                                  Normalize(0, 1), LogNorm(1, 10), matplotlib.colormaps["viridis"]])
+
+
+@builder
+def pycocotools_objects():
+    """pycocotools' COCO index made from an annotation file (pickle.dump(COCO))."""
+    import json
+
+    from pycocotools.coco import COCO
+
+    def coco():
+        ann = {"images": [{"id": 1, "width": 8, "height": 8, "file_name": "a.jpg"}], "categories": [{"id": 1, "name": "cat"}],
+               "annotations": [{"id": 1, "image_id": 1, "category_id": 1, "bbox": [1, 1, 3, 3], "area": 9, "iscrowd": 0,
+                                "segmentation": [[1, 1, 4, 1, 4, 4, 1, 4]]}]}
+        path = os.path.join(tempfile.mkdtemp(), "ann.json")
+        with open(path, "w") as f:
+            json.dump(ann, f)
+        return COCO(path)
+
+    yield from each("pycocotools", coco)
+
+
+@builder
+def pot_objects():
+    import numpy as np
+    from ot.da import EMDTransport, SinkhornTransport
+
+    rng = np.random.default_rng(0)
+    xs, xt = rng.normal(size=(20, 2)), rng.normal(size=(20, 2)) + 1
+    yield from each("ot", lambda: [SinkhornTransport(reg_e=1e-1).fit(Xs=xs, Xt=xt), EMDTransport().fit(Xs=xs, Xt=xt)])
+
+
+@builder
+def pydicom_objects():
+    """A DICOM file's meta information as dcmread leaves it (raw elements, tags, UIDs); not the dataset, whose
+    pickle names io.open (its fileobj_type)."""
+    import pydicom
+    from pydicom.dataset import Dataset, FileMetaDataset
+    from pydicom.uid import ExplicitVRLittleEndian, generate_uid
+
+    def meta():
+        ds = Dataset()
+        ds.PatientName, ds.Rows = "A^B", 2
+        ds.file_meta = FileMetaDataset()
+        ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
+        ds.file_meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.2"
+        ds.file_meta.MediaStorageSOPInstanceUID = generate_uid()
+        buf = io.BytesIO()
+        ds.save_as(buf, enforce_file_format=True)
+        buf.seek(0)
+        return [pydicom.dcmread(buf).file_meta, ds.file_meta]
+
+    yield from each("pydicom file meta", meta)
+
+
+@builder
+def arviz_objects():
+    import numpy as np
+    import arviz as az
+
+    rng = np.random.default_rng(0)
+    yield from each("arviz", lambda: az.from_dict(posterior={"mu": rng.normal(size=(2, 50))}, observed_data={"y": rng.normal(size=10)}))
+
+
+@builder
+def music21_objects():
+    from music21 import converter, note, stream
+
+    def frozen():
+        b = converter.freezeStr(stream.Stream([note.Note("C4"), note.Note("E4", type="half")]), fmt="pickle")
+        return b if isinstance(b, bytes) else b.encode("latin-1")
+
+    yield from each("pickled music21 freezeStr", frozen)
+
+
+@builder
+def pandera_objects():
+    import pandera.pandas as pa
+
+    yield from each("pandera", lambda: pa.DataFrameSchema({"x": pa.Column(float, pa.Check.in_range(-10, 10)),
+                                                           "c": pa.Column(str, pa.Check.isin(list("abc")))}, coerce=True))
