@@ -274,8 +274,11 @@ describe("harm from allowlisted calls alone (P21)", () => {
     // ... also behind a copy: list(a) holds what a holds.
     const copy = (memo: number): Buffer => assemble(global("builtins", "list"), OP.BINGET, memo, OP.TUPLE1, OP.REDUCE);
     await assertReported(assemble(OP.PROTO, 2, dag, global("_operator", "eq"), copy(128), copy(129), OP.TUPLE2, OP.REDUCE, OP.STOP), /MG109 _operator\.eq walks/);
+    // sortedcontainers' collections sort what they are given: comparing two such items walks them.
+    await assertReported(assemble(OP.PROTO, 2, dag, global("sortedcontainers.sortedlist", "SortedList"), OP.MARK, OP.BINGET, 128, OP.BINGET, 129, OP.LIST, OP.TUPLE1, OP.REDUCE, OP.STOP), /MG109 sortedcontainers\.sortedlist\.SortedList walks/);
     const small = assemble(OP.EMPTY_LIST, BININT(1), OP.APPEND);
     await assertQuiet(assemble(OP.PROTO, 2, global("_operator", "eq"), small, small, OP.TUPLE2, OP.REDUCE, OP.STOP));
+    await assertQuiet(assemble(OP.PROTO, 2, global("sortedcontainers.sortedlist", "SortedList"), OP.MARK, small, small, OP.LIST, OP.TUPLE1, OP.REDUCE, OP.STOP));
   });
 
   test("bytearray(2**31 - 1) is a resource bomb; bytearray(16) is not", async () => {

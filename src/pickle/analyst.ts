@@ -2369,7 +2369,9 @@ const GENERATION_INPUTS = "prepare_inputs_for_generation";
 
 /** Callables that walk their arguments whole, each shared part again: comparisons, str() (a list's repr), hash(). */
 const COMPARISONS: readonly string[] = ["eq", "ne", "lt", "le", "gt", "ge"].flatMap((op) => [`operator.${op}`, `_operator.${op}`, `operator.__${op}__`]);
-const WALKERS: ReadonlySet<string> = new Set([...COMPARISONS, "builtins.str", "builtins.hash"]);
+/** Classes that sort what they are given, comparing its items with each other (SortedList(iterable) runs sorted() on it). */
+const SORTING: readonly string[] = ["sortedlist.SortedList", "sortedlist.SortedKeyList", "sortedset.SortedSet", "sorteddict.SortedDict"].map((n) => `sortedcontainers.${n}`);
+const WALKERS: ReadonlySet<string> = new Set([...COMPARISONS, ...SORTING, "builtins.str", "builtins.hash"]);
 
 /**
  * Of the names bounded by their arguments (ALLOCATING_CALLS, WALKERS), those whose work grows faster
