@@ -281,6 +281,27 @@ describe("harm from allowlisted calls alone (P21)", () => {
     await assertQuiet(assemble(OP.PROTO, 2, global("sortedcontainers.sortedlist", "SortedList"), OP.MARK, small, small, OP.LIST, OP.TUPLE1, OP.REDUCE, OP.STOP));
   });
 
+  test("what converts with __index__ is a size whatever made it: an IntFlag, a big-integer type, a 0-d array, a one-element tensor (red team round 36)", async () => {
+    const whole = (...parts: Parameters<typeof assemble>): Buffer => assemble(OP.PROTO, 2, ...parts, OP.STOP);
+    const call1 = (module: string, name: string, arg: Buffer): Buffer => assemble(global(module, name), arg, OP.TUPLE1, OP.REDUCE);
+    const big = assemble(OP.LONG1, 5, [0x00, 0xbc, 0xa0, 0x65, 0x01]); // 6,000,000,000
+    // re.RegexFlag keeps any value (an IntFlag's boundary is KEEP), so bytearray() allocates it.
+    await assertReported(whole(call1("builtins", "bytearray", call1("re", "RegexFlag", big))), /MG109 builtins\.bytearray\(6000000000\) allocates/);
+    await assertReported(whole(call1("builtins", "bytearray", call1("flint.types.fmpz", "fmpz", str("6000000000")))), /MG109 builtins\.bytearray\(6000000000\) allocates/);
+    await assertReported(whole(call1("builtins", "bytearray", call1("numpy", "uint64", big))), /MG109/);
+    // A 0-d integer array's value is in data BUILD sets, which the size check does not read.
+    const array0d = assemble(global("numpy.core.multiarray", "_reconstruct"), global("numpy", "ndarray"), OP.BININT1, 0, OP.TUPLE1, str("b"), OP.TUPLE3, OP.REDUCE);
+    await assertReported(whole(call1("sklearn.cluster._hierarchical_fast", "UnionFind", array0d)), /MG109 .*UnionFind is called with a size made at load time/);
+    const zfill = assemble(global("builtins", "getattr"), str("x"), str("zfill"), OP.TUPLE2, OP.REDUCE);
+    await assertReported(whole(zfill, array0d, OP.TUPLE1, OP.REDUCE), /MG109 .*"zfill"\) with a size made at load time/);
+    const tensor = assemble(global("torch._utils", "_rebuild_tensor_v2"), OP.MARK, OP.NONE, OP.BININT1, 0, OP.EMPTY_TUPLE, OP.EMPTY_TUPLE, OP.NEWFALSE, OP.NONE, OP.TUPLE, OP.REDUCE);
+    await assertReported(whole(call1("builtins", "bytearray", tensor)), /MG109 builtins\.bytearray is given torch\._utils\._rebuild_tensor_v2/);
+    // Small literal values pass, an enum looked up by text is no size, and an iterating callee's array is data.
+    await assertQuiet(whole(call1("builtins", "bytearray", call1("re", "RegexFlag", assemble(OP.BININT1, 32)))));
+    await assertQuiet(whole(call1("builtins", "bytearray", call1("flint.types.fmpz", "fmpz", str("16")))));
+    await assertQuiet(whole(call1("builtins", "list", assemble(OP.MARK, array0d, array0d, OP.LIST))));
+  });
+
   test("bytearray(2**31 - 1) is a resource bomb; bytearray(16) is not", async () => {
     await assertReported(assemble(OP.PROTO, 2, global("builtins", "bytearray"), BININT(0x7fffffff), OP.TUPLE1, OP.REDUCE, OP.STOP), /MG109/);
     await assertQuiet(assemble(OP.PROTO, 2, global("builtins", "bytearray"), BININT(16), OP.TUPLE1, OP.REDUCE, OP.STOP));

@@ -2312,7 +2312,7 @@ function shapeItems(shape: Value | undefined): readonly (Value | undefined)[] {
 
 /** The sizes of a shape as sizeValue reads each. */
 function shapeDims(shape: Value | undefined): (number | undefined)[] {
-  return shapeItems(shape).map(sizeValue);
+  return shapeItems(shape).map((v) => sizeValue(v));
 }
 
 /** The elements of a shape whose sizes are all known, non-negative integers; undefined otherwise. */
@@ -2352,7 +2352,7 @@ function subarraySlots(base: Value | undefined, shape: Value | undefined, depth:
 
 /** Sizes (ints, or int() of a literal) whose product passes the allocation bound, or one made by a call the scanner cannot evaluate. */
 function sizesBomb(sizes: readonly (Value | undefined)[]): string | undefined {
-  const dims = sizes.map(sizeValue);
+  const dims = sizes.map((v) => sizeValue(v));
   const made = sizes.find((_, i) => dims[i] === UNKNOWN_SIZE);
   if (made !== undefined) return ` with a size made at load time (${describe(made)}), which the scanner cannot bound`;
   if (!dims.every((d): d is number => d !== undefined)) return undefined;
@@ -2518,7 +2518,8 @@ function carriedAllocation(u: NameUse, carried: Value, depth = 2): string | unde
   const unkeptKeywords = given.some((x) => isSym(x) && x.t === "dict" && (x.n > x.kv.length / 2 || x.keyPastSample));
   const elements = sized && !unkeptKeywords ? sizedByArguments(withKeywords) : 0;
   const found =
-    (iterates ? hugeIn(carried, 0) : undefined) ??
+    // What an iterating callee is handed it iterates or keeps: an array or enum there is no integer.
+    (iterates ? hugeIn(carried, 0, false) : undefined) ??
     (byName ? (allocationOf(u.name, [carried, carried]) ?? (spread && allocationOf(u.name, spread))) : undefined) ??
     (sized && unkeptKeywords ? " with keywords past the pairs the scanner keeps, which may give it any size" : undefined) ??
     (elements > MAX_SIZED_ELEMENTS ? (elements === Infinity ? " with a size made at load time, which the scanner cannot bound" : ` with sizes of ${elements} elements`) : undefined);
@@ -2547,15 +2548,15 @@ function sizedByArguments(args: readonly Value[]): number {
 }
 
 /** A huge size or range anywhere in a carrier's arguments (two levels deep), which the callee it hands them to may allocate by. */
-function hugeIn(carried: Value, depth = 2): string | undefined {
-  const n = sizeValue(carried);
+function hugeIn(carried: Value, depth = 2, indexables = true): string | undefined {
+  const n = sizeValue(carried, indexables);
   if (n === UNKNOWN_SIZE) return ` with a size made at load time (${describe(carried)}), which the scanner cannot bound`;
   if (n !== undefined) return n > MAX_ALLOCATION ? ` with ${n}` : undefined;
   const r = rangeOf(carried);
   if (r !== undefined) return r > LIMITS.pickleMaxConsumedItems ? ` with a range of ${r === Infinity ? "unknown length" : r} items` : undefined;
   if (!isSym(carried) || depth === 0 || (carried.t !== "tuple" && carried.t !== "list")) return undefined;
   for (const x of carried.items) {
-    const found = hugeIn(x, depth - 1);
+    const found = hugeIn(x, depth - 1, indexables);
     if (found) return found;
   }
   return undefined;

@@ -5,6 +5,7 @@
  * applied 33 times, int() of Decimal("1e2000000000"). These helpers fold what can be folded and say
  * "unknown" where a size is made by a call the scanner cannot evaluate.
  */
+import { allowEntry } from "../rules/allowlist.js";
 import { importedName } from "./judge.js";
 import { INT_MAX_STR_DIGITS, latin1Bytes, parseInteger, trailingExponent } from "./literals.js";
 import { isSym, type CallResult, type Value } from "./values.js";
@@ -24,8 +25,10 @@ const MAX_TEN_EXPONENT = 10_000;
  * scalar; UNKNOWN_SIZE for a call that makes an int the scanner cannot compute (int() of something
  * else, hash, len, arithmetic in operator or math, a builtin type's method getattr fetched);
  * undefined for what is not a size (data: a str, a list, bytes, None, an object another call made).
+ * `indexables` false leaves out objects that convert with __index__ (an enum, a 0-d array, a tensor),
+ * where a value is handed on as data, not read as an integer.
  */
-export function sizeValue(v: Value | undefined): number | undefined {
+export function sizeValue(v: Value | undefined, indexables = true): number | undefined {
   if (typeof v === "bigint") return Number(v);
   if (typeof v === "number") return Number.isInteger(v) ? v : undefined;
   if (!isSym(v) || v.t !== "call" || !isSym(v.args) || v.args.t !== "tuple") return undefined;
@@ -43,8 +46,37 @@ export function sizeValue(v: Value | undefined): number | undefined {
     if (typeof a === "bigint") return Number(a);
   }
   if (SCALAR_MAKERS.has(name)) return numpyInteger(args);
+  // What converts with __index__ is a size whatever made it (red team round 36): an IntFlag keeps any
+  // value (re.RegexFlag(6000000000)), NumPy's integer types and big-integer types hold one, and a 0-d
+  // NumPy array or one-element torch tensor holds one in data the scanner does not read.
+  if (!indexables) return INT_MAKERS.has(name) || INT_MAKER_MODULES.has(fn.module) ? UNKNOWN_SIZE : undefined;
+  const enumClass = allowEntry(name)?.kind === "enum";
+  if (INDEX_TYPES.has(name) || enumClass) {
+    // An enum looked up by its name's text is no integer; one called with a number keeps it (an IntFlag any number).
+    if (enumClass && typeof args[0] === "string") return undefined;
+    return literalInteger(args[0]) ?? UNKNOWN_SIZE;
+  }
+  if (ARRAY_MAKERS.has(name) || name.startsWith("torch._utils._rebuild_")) return UNKNOWN_SIZE;
   return INT_MAKERS.has(name) || INT_MAKER_MODULES.has(fn.module) ? UNKNOWN_SIZE : undefined;
 }
+
+/** An integer literal, or the text of one (fmpz("6000000000")), as a number; undefined otherwise. */
+function literalInteger(v: Value | undefined): number | undefined {
+  if (typeof v === "bigint") return Number(v);
+  if (typeof v === "number") return Number.isInteger(v) ? v : undefined;
+  if (typeof v !== "string" || v.length > INT_MAX_STR_DIGITS) return undefined;
+  const n = parseInteger(v.trim(), 10);
+  return n === undefined ? undefined : Number(n);
+}
+
+/** Classes whose instances hold an integer and convert with __index__ (NumPy's, python-flint's and ml_dtypes' integer types). */
+const INDEX_TYPES: ReadonlySet<string> = new Set([
+  ...["int8", "int16", "int32", "int64", "intc", "intp", "int_", "longlong", "uint8", "uint16", "uint32", "uint64", "uintc", "uintp", "ulonglong"].map((n) => `numpy.${n}`),
+  "flint.types.fmpz.fmpz",
+  ...["int1", "int2", "int4", "uint1", "uint2", "uint4"].map((n) => `ml_dtypes.${n}`),
+]);
+/** What makes a NumPy array, which converts with __index__ when it has one integer element. */
+const ARRAY_MAKERS: ReadonlySet<string> = new Set(["numpy.core.multiarray._reconstruct", "numpy._core.multiarray._reconstruct", "numpy.array", "numpy.asarray", "numpy.frombuffer", "numpy.core.numeric._frombuffer", "numpy._core.numeric._frombuffer"]);
 
 /** Callables whose result may be an int made from what they are given. */
 const INT_MAKERS: ReadonlySet<string> = new Set(
