@@ -163,6 +163,21 @@ describe("conventions, each as narrow as it can be (issue 13)", () => {
     await assertQuiet(assemble(OP.PROTO, 2, unpickle, str("Europe/Paris"), OP.BININT1, 1, OP.TUPLE2, OP.REDUCE, OP.STOP));
   });
 
+  test("getattr(obj, name) of an allowlisted method is the method only while no state could have set an attribute of that name (red team round 36)", async () => {
+    // interp1d._call_linear is allowlisted as a method; BUILD's {"_call_linear": pow} makes getattr return pow.
+    const made = assemble(global("scipy.interpolate._interpolate", "interp1d"), OP.EMPTY_TUPLE, OP.NEWOBJ);
+    const withState = (state: Buffer): Buffer => assemble(made, state, OP.BUILD);
+    const fetched = (obj: Buffer): Buffer => assemble(global("builtins", "getattr"), obj, str("_call_linear"), OP.TUPLE2, OP.REDUCE);
+    const called = (obj: Buffer): Buffer => assemble(OP.PROTO, 2, fetched(obj), OP.BININT1, 10, OP.BININT, u32(1_000_000_000), OP.TUPLE2, OP.REDUCE, OP.STOP);
+    const planted = withState(assemble(OP.EMPTY_DICT, str("_call_linear"), global("builtins", "pow"), OP.SETITEM));
+    await assertReported(called(planted), /MG108 getattr fetches "_call_linear" of .*interp1d\(\), whose state may have set an attribute of that name/);
+    // So do pairs, which a __setstate__ updating its __dict__ takes as readily as a dict.
+    await assertReported(called(withState(assemble(str("_call_linear"), global("builtins", "pow"), OP.TUPLE2, OP.TUPLE1))), /MG108 getattr fetches "_call_linear"/);
+    // Fetched before any state, or after a state that names other attributes, it is the class's method.
+    await assertQuiet(assemble(OP.PROTO, 2, fetched(made), OP.STOP));
+    await assertQuiet(assemble(OP.PROTO, 2, fetched(withState(assemble(OP.EMPTY_DICT, str("kind"), str("linear"), OP.SETITEM))), OP.STOP));
+  });
+
   test("getattr of a method the allowlist does not list is reported, and calling its result is MG107", async () => {
     const fromkeys = assemble(global("builtins", "getattr"), global("collections", "OrderedDict"), str("fromkeys"), OP.TUPLE2, OP.REDUCE);
     const found = await loud(assemble(OP.PROTO, 2, fromkeys, OP.EMPTY_LIST, OP.TUPLE1, OP.REDUCE, OP.STOP));

@@ -977,6 +977,13 @@ export class PickleAnalyst implements MachineObserver {
     const [target, attr] = args ?? [];
     if (args?.length === 2 && typeof attr === "string" && this.boundToValue(target, attr, c)) return true;
     const owner = args?.length === 2 && typeof attr === "string" ? this.classOf(target) : undefined;
+    if (owner !== undefined && typeof attr === "string" && !owner.isClass && this.mayHaveSet(target, attr)) {
+      this.report("MG108", `getattr fetches ${describe(attr)} of ${describe(target ?? null)}, whose state may have set an attribute of that name: getattr returns that value, not ${owner.name}'s method`, {
+        offset: c.at,
+        evidence: describe(c),
+      });
+      return false;
+    }
     if (owner !== undefined && typeof attr === "string") {
       const method = allowEntry(`${owner.name}.${attr}`);
       if (method?.kind === "function" && method.context === undefined) {
@@ -998,6 +1005,27 @@ export class PickleAnalyst implements MachineObserver {
       evidence: describe(c),
     });
     return false;
+  }
+
+  /**
+   * Whether BUILD may have given `target` an instance attribute `attr`, which getattr returns in place
+   * of its class's method (red team round 36: interp1d given {"_call_linear": pow}, then
+   * getattr(obj, "_call_linear") called): a state that names it, holds keys past the sample or not
+   * text, or is no dict (a __setstate__ does what it likes with it). More states than are kept count too.
+   */
+  private mayHaveSet(target: Value | undefined, attr: string): boolean {
+    if (!isSym(target) || target.t !== "call") return false;
+    const states = this.statesOf.get(target) ?? [];
+    if (states.length >= MAX_KEPT_STATES) return true;
+    return states.some((state) => {
+      if (state === null) return false;
+      if (!isSym(state)) return true;
+      return stateParts(state).some((part) => {
+        if (part === null) return false;
+        if (!isSym(part) || part.t !== "dict" || part.n > part.kv.length / 2 || part.keyPastSample) return true;
+        return dictEntries(part).some(([key]) => typeof key !== "string" || key === attr);
+      });
+    });
   }
 
   /**
