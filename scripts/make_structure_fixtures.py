@@ -54,6 +54,20 @@ def main():
     bad.coords = (np.array([0, 1, 1, 7], dtype=np.int32), bad.coords[1])
     write("coo_row_out_of_bounds.pkl", pickle.dumps(bad, protocol=5), "block", "coo row 7 of a 3-row array", ["row"])
 
+    # The check holds whatever class the pickle names and however it makes the object (red team round 36):
+    # protocol 0 makes it with copyreg._reconstructor, and _csr_base is a class SciPy's routines read as csr.
+    bad = sp.csr_matrix(dense)
+    bad.indices = np.array([1, 0, 9, 3], dtype=bad.indices.dtype)
+    p0 = pickle.dumps(bad, protocol=0)
+    write("csr_index_out_of_bounds_proto0.pkl", p0, "block", "csr indices reach column 9 of a 4-column matrix, protocol 0", ["indices"])
+    assert p0.count(b"scipy.sparse._csr\ncsr_matrix\n") == 1
+    write("csr_base_index_out_of_bounds.pkl", p0.replace(b"scipy.sparse._csr\ncsr_matrix\n", b"scipy.sparse._csr\n_csr_base\n"), "block",
+          "the same matrix named as scipy's _csr_base class", ["indices"])
+    blocks = sp.bsr_matrix(np.eye(4), blocksize=(2, 2))
+    write("bsr_matrix_p4.pkl", pickle.dumps(blocks, protocol=4), "pass", "scipy bsr_matrix of 2x2 blocks, protocol 4")
+    blocks.indices = np.array([0, 9], dtype=blocks.indices.dtype)
+    write("bsr_index_out_of_bounds.pkl", pickle.dumps(blocks, protocol=4), "block", "bsr block index 9 of a 4-column matrix", ["indices"])
+
     # An array whose header declares more elements than its data holds: the shape tuple (3, 4) -> (3, 5).
     data = pickle.dumps(np.arange(12, dtype=np.int64).reshape(3, 4), protocol=2)
     assert data.count(b"K\x03K\x04\x86") == 1

@@ -45,6 +45,12 @@ test("a coo array whose row index is past its rows is MG124", async () => {
   assert.deepEqual(await rules("coo_row_out_of_bounds.pkl"), ["MG124 pickled sparse matrix row[3] = 7 is outside 0…2"]);
 });
 
+test("the sparse checks hold whatever class the pickle names and however it makes the object: protocol 0, a base class, bsr blocks (red team round 36)", async () => {
+  assert.deepEqual(await rules("csr_index_out_of_bounds_proto0.pkl"), ["MG124 pickled sparse matrix indices[2] = 9 is outside 0…3"]);
+  assert.deepEqual(await rules("csr_base_index_out_of_bounds.pkl"), ["MG124 pickled sparse matrix indices[2] = 9 is outside 0…3"]);
+  assert.deepEqual(await rules("bsr_index_out_of_bounds.pkl"), ["MG124 pickled sparse matrix indices[1] = 9 is outside 0…3"]);
+});
+
 test("an array whose header declares more than its data holds is MG151", async () => {
   assert.deepEqual(await rules("ndarray_shape_past_data.pkl"), ["MG151 pickled array of shape (3, 5) and i8 declares 120 bytes; its data holds 96"]);
 });

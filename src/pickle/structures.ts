@@ -42,7 +42,10 @@ export interface ArrayFacts {
 export const RECONSTRUCTORS: ReadonlySet<string> = new Set(["numpy.core.multiarray._reconstruct", "numpy._core.multiarray._reconstruct"]);
 const FROMBUFFER = new Set(["numpy.core.numeric._frombuffer", "numpy._core.numeric._frombuffer"]);
 const DILL_CREATE_ARRAY = "dill._dill._create_array";
-const SPARSE = /^scipy\.sparse\.(?:_?(csr|csc|coo))\.\1_(?:matrix|array)$/;
+/** A SciPy sparse class by the format its name gives (csr_matrix, _csr_base, _arrays.csr_array…), whose C++ routines trust its indices. */
+const SPARSE = /^scipy\.sparse\.[\w.]*?\b_?(csr|csc|coo|bsr)_(?:matrix|array|base)$/;
+/** SciPy's sparse base classes, which name no format: their indices are held to the smaller dimension. */
+const SPARSE_BASE = /^scipy\.sparse\.(?:_compressed\._cs_matrix|_data\._data_matrix|_data\._minmax_mixin|_base\.(?:_spbase|spmatrix|sparray)|_matrix\.spmatrix|_arrays\._sparray|_index\.IndexMixin)$/;
 /** 'i4', '<f8', 'b1': kinds with a fixed item size given by the number (flexible kinds are not checked). */
 const FIXED_DESCR = /^[<>|=]?([biufc])(\d{1,2})$/;
 /** 'V64': a void (structured) dtype, whose size and fields its BUILD sets; 'S1': a bytes dtype, whose size it sets. */
@@ -136,12 +139,13 @@ export class StructureFacts {
       if (facts) this.arrays.set(target, facts);
       return undefined;
     }
-    const sparse = SPARSE.exec(targetName);
-    if (sparse) {
-      const message = isSym(state) && state.t === "dict" ? this.sparseProblem(sparse[1] as "csr" | "csc" | "coo", state) : undefined;
+    const cls = made(targetName, target);
+    const format = SPARSE.exec(cls.name)?.[1] ?? (SPARSE_BASE.test(cls.name) ? "base" : undefined);
+    if (format) {
+      const message = isSym(state) && state.t === "dict" ? this.sparseProblem(format as SparseFormat, state) : undefined;
       return message === undefined ? undefined : { kind: "sparse", message };
     }
-    return this.tree(target, made(targetName, target), state);
+    return this.tree(target, cls, state);
   }
 
   /** What a dtype's state says of its byte order and, for a structured dtype, its size and fields. */
@@ -223,21 +227,27 @@ export class StructureFacts {
     return facts;
   }
 
-  private sparseProblem(format: "csr" | "csc" | "coo", state: Dict): string | undefined {
+  /**
+   * A sparse matrix's indices against its shape. A bsr matrix's are block indices, within its shape
+   * too (its block size is its data's, not checked); a base class's, whose methods may read them
+   * either way, within the smaller dimension.
+   */
+  private sparseProblem(format: SparseFormat, state: Dict): string | undefined {
     const shape = intTuple(dictGet(state, "_shape"));
     if (!shape || shape.length !== 2) return undefined;
     if (shape.some((d) => d < 0)) return `sparse matrix declares a negative dimension in its shape (${shape.join(", ")})`;
     const [rows, cols] = shape as [number, number];
-    if (format === "coo") {
-      const coords = dictGet(state, "coords");
+    const coords = dictGet(state, "coords");
+    if (format === "coo" || (format === "base" && (coords !== undefined || dictGet(state, "row") !== undefined))) {
       const [row, col] = isSym(coords) && coords.t === "tuple" ? coords.items : [dictGet(state, "row"), dictGet(state, "col")];
       return indexProblem(this.ints(row), rows, "row") ?? indexProblem(this.ints(col), cols, "col");
     }
-    const [major, minor] = format === "csr" ? [rows, cols] : [cols, rows];
+    const [major, minor] = format === "csr" || format === "bsr" ? [rows, cols] : format === "csc" ? [cols, rows] : [Math.min(rows, cols), Math.min(rows, cols)];
     const indptr = this.ints(dictGet(state, "indptr"));
     const indices = this.ints(dictGet(state, "indices"));
     if (indptr) {
-      if (indptr.length !== major + 1) return `${format} matrix of shape (${rows}, ${cols}) has an indptr of ${indptr.length} entries, not ${major + 1}`;
+      if (indptr.length !== major + 1 && (format === "csr" || format === "csc")) return `${format} matrix of shape (${rows}, ${cols}) has an indptr of ${indptr.length} entries, not ${major + 1}`;
+      if (indptr.length > Math.max(rows, cols) + 1) return `sparse matrix of shape (${rows}, ${cols}) has an indptr of ${indptr.length} entries, more than either dimension`;
       const descends = indptr.findIndex((v, i) => (i === 0 ? v !== 0 : v < indptr[i - 1]!));
       if (descends >= 0) return `${format} matrix indptr[${descends}] = ${indptr[descends]} does not rise from 0`;
       if (indices && indptr[major]! > indices.length) return `${format} matrix indptr ends at ${indptr[major]}, past its ${indices.length} indices`;
@@ -261,11 +271,18 @@ export class StructureFacts {
 function made(targetName: string, target: CallResult): { name: string; args: readonly Value[] } {
   const args = isSym(target.args) && target.args.t === "tuple" ? target.args.items : [];
   const [cls, ...rest] = args;
-  if ((targetName !== "copyreg.__newobj__" && targetName !== "copyreg.__newobj_ex__") || !isSym(cls) || cls.t !== "global") return { name: targetName, args };
+  if (!COPYREG_MAKERS.has(targetName) || !isSym(cls) || cls.t !== "global") return { name: targetName, args };
   if (targetName === "copyreg.__newobj__") return { name: importedName(cls), args: rest };
+  // Protocols 0 and 1: _reconstructor(cls, base, state) runs base.__new__(cls) and base.__init__ with the state.
+  if (targetName === "copyreg._reconstructor") return { name: importedName(cls), args: [] };
   const [given] = rest;
   return { name: importedName(cls), args: isSym(given) && given.t === "tuple" ? given.items : [] };
 }
+
+/** What copyreg makes an object of a class with, NEWOBJ's way or protocol 0's. */
+const COPYREG_MAKERS: ReadonlySet<string> = new Set(["copyreg.__newobj__", "copyreg.__newobj_ex__", "copyreg._reconstructor"]);
+
+type SparseFormat = "csr" | "csc" | "coo" | "bsr" | "base";
 
 /** The integers of an array of integer dtype (undefined for any other dtype). */
 export function arrayInts(dtype: DtypeFacts, data: Uint8Array): Float64Array | undefined {
