@@ -278,6 +278,10 @@ describe("data/allowlist.json", () => {
     for (const name of ["PIL.Image.Image", "PIL.PngImagePlugin.PngImageFile", "PIL.JpegImagePlugin.JpegImageFile"]) {
       assert.deepEqual([allowEntry(name)?.stateGuard, allowEntry(name)?.notCalled], ["pillow-image", true], name);
     }
+    // gymnasium's spaces: Box(low, high, shape) allocates by its shape, MultiDiscrete's __setstate__ by its state's.
+    for (const name of ["gymnasium.spaces.box.Box", "gymnasium.spaces.multi_discrete.MultiDiscrete", "gymnasium.spaces.dict.Dict"]) {
+      assert.deepEqual([allowEntry(name)?.stateGuard, allowEntry(name)?.notCalled], ["gymnasium-space", true], name);
+    }
     // EPS loads through Ghostscript; a stub format's load calls a handler the application registers.
     assert.equal(allowEntry("PIL.EpsImagePlugin.EpsImageFile"), undefined);
     assert.equal(allowEntry("PIL.GribStubImagePlugin.GribStubImageFile"), undefined);

@@ -103,3 +103,25 @@ test("Pillow's image guard: the data must hold what the size asks for in its mod
   // A state that is no list or tuple fails at the unpacking, before allocating.
   assert.equal(stateProblem("pillow-image", dict([["mode", "RGB"]])), undefined);
 });
+
+test("gymnasium's space guard: a state's _shape is held to the sized bound, as MultiDiscrete's __setstate__ allocates it (red team round 36)", async () => {
+  const shape = (...dims: Value[]): Value => ({ t: "tuple", items: dims, behaviour: false });
+  assert.equal(stateProblem("gymnasium-space", dict([["_shape", shape(84, 84, 3)], ["dtype", "float32"]])), undefined);
+  assert.equal(stateProblem("gymnasium-space", dict([["_shape", null], ["spaces", dict([])]])), undefined, "a Tuple or Dict space has none");
+  assert.match(stateProblem("gymnasium-space", dict([["_shape", shape(50000, 50000)], ["dtype", "O"]])) ?? "", /_shape holds 2500000000 elements/);
+  assert.match(stateProblem("gymnasium-space", { t: "list", items: [{ t: "tuple", items: ["_shape", shape(50000, 50000)], behaviour: false }], n: 1, behaviour: false }) ?? "", /2500000000 elements/, "pairs, which dict(state) takes");
+  assert.match(stateProblem("gymnasium-space", dict([["_shape", "big"]])) ?? "", /not integers written in the pickle/);
+  assert.match(stateProblem("gymnasium-space", dict([[{ t: "call", fn: null, args: null, kind: "REDUCE", at: 0 } as unknown as Value, shape(1)]])) ?? "", /key made at load time/);
+  // End to end: the real library's spaces pass; a legacy MultiDiscrete state of 50000 x 50000 objects is MG109.
+  const source = (name: string, bytes: Buffer): BufferSource & { bytesRead: number } => Object.assign(new BufferSource(name, bytes), { bytesRead: 0 });
+  const real = await scanSource(source("gymnasium_spaces.pkl", readFileSync(join(import.meta.dirname, "..", "..", "test", "fixtures", "more-libraries", "gymnasium_spaces.pkl"))), "gymnasium_spaces.pkl");
+  assert.deepEqual(real.findings, []);
+  const text = (s: string): Buffer => Buffer.concat([Buffer.from([0x8c, s.length]), Buffer.from(s)]);
+  const legacy = Buffer.concat([
+    Buffer.from([0x80, 0x04]), text("gymnasium.spaces.multi_discrete"), text("MultiDiscrete"), Buffer.from([0x93, 0x29, 0x81]),
+    Buffer.from([0x7d, 0x28]), text("_shape"), Buffer.from([0x4a]), Buffer.from(Uint32Array.of(50000).buffer), Buffer.from([0x4a]), Buffer.from(Uint32Array.of(50000).buffer), Buffer.from([0x86]),
+    text("dtype"), text("O"), Buffer.from([0x75, 0x62, 0x2e]),
+  ]);
+  const found = await scanSource(source("legacy.pkl", legacy), "legacy.pkl");
+  assert.ok(found.findings.some((f) => f.rule === "MG109" && /MultiDiscrete, but its _shape holds 2500000000 elements/.test(f.message)), JSON.stringify(found.findings));
+});

@@ -619,6 +619,16 @@ curate("astropy.cosmology._src.flrw.scalar_inv_efuncs", " ".join(
        f"{_p}{_m}_inv_efunc{_s}" for _p in ("", "f") for _m in ("lcdm", "wcdm", "w0wacdm", "w0wzcdm", "wpwacdm")
        for _s in ("", "_nomnu", "_norel")), "function", STORED_SETTING_WHY, explain=True, notCalled=True)
 
+# gymnasium's spaces pickle by __reduce_ex__ and state, never a call: Box(low, high, shape) allocates its bounds by
+# the shape it is given (red team round 36: (30000, 30000), 14 GB from 60 bytes), and MultiDiscrete's __setstate__
+# makes np.zeros(state["_shape"]) for a legacy state without "start" (src/pickle/stateGuards.ts).
+GYM_SPACE_WHY = ("not callable: gymnasium's spaces pickle by __reduce_ex__ and state; constructors allocate their bounds "
+                 "by the shape they are given, and a state's _shape is held to the bound (its __setstate__ may allocate it)")
+for _m, _c in (("box", "Box"), ("discrete", "Discrete"), ("multi_discrete", "MultiDiscrete"), ("multi_binary", "MultiBinary"),
+               ("space", "Space"), ("text", "Text"), ("tuple", "Tuple"), ("dict", "Dict"), ("graph", "Graph"),
+               ("sequence", "Sequence"), ("oneof", "OneOf")):
+    curate(f"gymnasium.spaces.{_m}", _c, "class", GYM_SPACE_WHY, explain=True, notCalled=True, stateGuard="gymnasium-space")
+
 # Conventions the engine models (src/pickle/analyst.ts), and standard-library values pickles meet.
 curate("re", "RegexFlag", "enum", "re's flags (pickled by value, or getattr(RegexFlag, NAME))")
 curate("http", "HTTPStatus", "enum", "HTTP status codes: a value enum, no connection")

@@ -1876,13 +1876,13 @@ function stateSlot(state: Value, slot: number | string): Value | undefined {
 const IDENTITY_CLASSES: ReadonlySet<string> = new Set(["numpy.object_", "numpy.object0"]);
 
 /** What each state guard protects, for messages about objects of unknown class. */
-const GUARDED_BY: Record<StateGuard, string> = { "scipy-argparser": "SciPy distribution", "pillow-image": "Pillow image" };
+const GUARDED_BY: Record<StateGuard, string> = { "scipy-argparser": "SciPy distribution", "pillow-image": "Pillow image", "gymnasium-space": "gymnasium space" };
 /** Pixel bytes Pillow makes of a byte of data at most: eight 1-bit pixels, each stored in a byte. */
 const PIXELS_PER_DATA_BYTE = 8;
 /** Pixel bytes past that allowed in all: a palette image's few pixels, images whose data a pickle shares. */
 const PIXEL_ALLOWANCE = 64 * 1024 * 1024;
 /** The rule a state a guard refuses breaks: code executed, or memory allocated past the data. */
-const GUARD_RULES: Record<StateGuard, RuleId> = { "scipy-argparser": "MG125", "pillow-image": "MG109" };
+const GUARD_RULES: Record<StateGuard, RuleId> = { "scipy-argparser": "MG125", "pillow-image": "MG109", "gymnasium-space": "MG109" };
 
 /** The guards of any of `lists`, once each. */
 function unionOf(lists: readonly (readonly StateGuard[])[]): readonly StateGuard[] {

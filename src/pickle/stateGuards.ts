@@ -10,14 +10,18 @@
  * - Pillow's images (`PIL.Image.Image` and the image files `Image.open` makes) allocate the pixels
  *   of the size their state gives, then read the state's bytes into them: a 65535 × 65535 RGBA state
  *   took 4 GB before failing on its few bytes of data. The bytes must hold what the size asks for.
+ * - gymnasium's spaces: MultiDiscrete's `__setstate__` makes `np.zeros(state["_shape"], dtype=state["dtype"])`
+ *   for a legacy state without "start" (red team round 36: 50000 × 50000 objects, 20 GB from 90 bytes).
+ *   The shape must be integers written in the pickle, within the sized-elements bound.
  */
+import { LIMITS } from "../limits.js";
 import { isSym, latin1Text, type Value } from "./values.js";
 
 /** The guards an allowlist entry can name (`stateGuard`). */
-export type StateGuard = "scipy-argparser" | "pillow-image";
+export type StateGuard = "scipy-argparser" | "pillow-image" | "gymnasium-space";
 
 /** Every guard: what an object is held to when where it came from cannot be followed. */
-export const STATE_GUARDS: readonly StateGuard[] = ["scipy-argparser", "pillow-image"];
+export const STATE_GUARDS: readonly StateGuard[] = ["scipy-argparser", "pillow-image", "gymnasium-space"];
 
 /** Python identifiers followed by ", " (SciPy's shape_arg_str: "a, b, " or ""). */
 const SHAPES = "((?:[A-Za-z_][A-Za-z0-9_]*, )*)";
@@ -45,7 +49,44 @@ export function stateProblem(guard: StateGuard, state: Value): string | undefine
       return scipyArgparserProblem(state);
     case "pillow-image":
       return pillowImageProblem(state);
+    case "gymnasium-space":
+      return spaceShapeProblem(state);
   }
+}
+
+function spaceShapeProblem(state: Value): string | undefined {
+  if (!isSym(state)) return undefined;
+  if (state.t === "call") return "its state was made at load time, so the shape __setstate__ may allocate cannot be checked";
+  // __setstate__ runs dict(state): a dict, or pairs; anything else fails before allocating.
+  const pairs: [Value, Value][] = [];
+  if (state.t === "dict") {
+    if (state.kv.length / 2 < state.n || state.keyPastSample) return "its state has more items than the scanner keeps, so the shape __setstate__ may allocate cannot be checked";
+    for (let i = 0; i < state.kv.length; i += 2) pairs.push([state.kv[i], state.kv[i + 1]]);
+  } else if (state.t === "list" || state.t === "tuple") {
+    for (const item of state.items) if (isSym(item) && item.t === "tuple" && item.items.length === 2) pairs.push([item.items[0], item.items[1]]);
+  }
+  for (const [key, value] of pairs) {
+    if (typeof key === "string" && key !== "_shape") continue;
+    if (typeof key !== "string") return "its state has a key made at load time, which may be the _shape __setstate__ allocates by";
+    const elements = shapeElements(value);
+    if (elements === undefined) return "its _shape, which __setstate__ may allocate an array of, is not integers written in the pickle";
+    if (elements > LIMITS.pickleMaxSizedElements) return `its _shape holds ${elements} elements, which __setstate__ allocates an array of when the state has no "start"`;
+  }
+  return undefined;
+}
+
+/** The elements of a shape written in the pickle (None, an integer, or a tuple or list of them); undefined for anything else. */
+function shapeElements(v: Value): number | undefined {
+  // Composite spaces (Tuple, Dict) have none.
+  if (v === null) return 0;
+  if (typeof v === "number" || typeof v === "bigint") return Math.max(0, Number(v));
+  if (!isSym(v) || (v.t !== "tuple" && v.t !== "list") || (v.t === "list" && v.n !== v.items.length)) return undefined;
+  let product = 1;
+  for (const d of v.items) {
+    if (typeof d !== "number" && typeof d !== "bigint") return undefined;
+    product *= Math.max(0, Number(d));
+  }
+  return product;
 }
 
 function scipyArgparserProblem(state: Value): string | undefined {
