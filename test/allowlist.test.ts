@@ -282,6 +282,8 @@ describe("data/allowlist.json", () => {
     for (const name of ["gymnasium.spaces.box.Box", "gymnasium.spaces.multi_discrete.MultiDiscrete", "gymnasium.spaces.dict.Dict"]) {
       assert.deepEqual([allowEntry(name)?.stateGuard, allowEntry(name)?.notCalled], ["gymnasium-space", true], name);
     }
+    // optuna's cloud artifact stores make an SDK client whose credential discovery reaches the network (red team round 36).
+    for (const name of ["optuna.artifacts._gcs.GCSArtifactStore", "optuna.artifacts._boto3.Boto3ArtifactStore"]) assert.equal(allowEntry(name), undefined, name);
     // EPS loads through Ghostscript; a stub format's load calls a handler the application registers.
     assert.equal(allowEntry("PIL.EpsImagePlugin.EpsImageFile"), undefined);
     assert.equal(allowEntry("PIL.GribStubImagePlugin.GribStubImageFile"), undefined);

@@ -915,6 +915,10 @@ TORCH_OPENERS_WHY = ("torch.serialization's file and buffer openers: constructin
 # Reviewed exclusions: names a scan meets that must not be allowlisted, whatever the introspection
 # finds (the screen's own rejections are added to these with their reasons).
 EXCLUDED: dict[str, str] = {
+    # Red team round 36: their constructors make a cloud client (google.cloud.storage.Client(), boto3.client("s3")),
+    # whose credential discovery reaches the network (the instance metadata server) at load.
+    **{n: "a cloud artifact store: constructing it makes a cloud SDK client, whose credential discovery reaches the "
+          "network" for n in ("optuna.artifacts._gcs.GCSArtifactStore", "optuna.artifacts._boto3.Boto3ArtifactStore")},
     "igraph.app.shell.ClassicPythonShell": "its __call__ opens code.InteractiveConsole, which runs what stdin gives as Python",
     # Found by a red team (round 16) calling constructors under an audit hook: the screen does not follow SQLAlchemy.
     "optuna.storages._rdb.storage.RDBStorage": "__init__ and __setstate__ make an SQLAlchemy engine for the URL they "

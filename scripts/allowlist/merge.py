@@ -242,7 +242,8 @@ class Merged:
         self.excluded.update({k: r for k, r in index["excluded"].items() if k not in self.excluded})
         for shard in sorted(g.SHARDS.glob("*.json")):
             for module, m in json.loads(shard.read_text())["modules"].items():
-                guarded = {n for n, v in m["names"].items() if isinstance(v, dict) and "stateGuard" in v}
+                # SciPy's guarded classes only: other guards (Pillow's, gymnasium's) are curated entries.
+                guarded = {n for n, v in m["names"].items() if isinstance(v, dict) and v.get("stateGuard") == "scipy-argparser"}
                 for name, v in m["names"].items():
                     if name.split(".")[0] in guarded:  # finish makes them again, as a full run does
                         if name in guarded:
