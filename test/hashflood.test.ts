@@ -172,6 +172,17 @@ describe("keys that share a hash are reported (MG109)", () => {
     await assertFlood(proto(4, keysDict(pairs.map(([a, b]) => tuple(long(BigInt(a)), long(b))))));
   });
 
+  test("tuples that end in the same text collide when what precedes it does: the text's hash is secret but one per process (red team round 36)", async () => {
+    const pairs = collidingPairs(FLOOD, 24680n);
+    await assertFlood(proto(4, keysDict(pairs.map(([a, b]) => tuple(long(BigInt(a)), long(b), str("right"))))));
+    // pandas hashes an Interval as (left, right, closed).
+    const interval = (a: bigint, b: bigint): Buffer => assemble(global("pandas._libs.interval", "Interval"), long(a), long(b), str("right"), OP.TUPLE3, OP.REDUCE);
+    await assertFlood(proto(4, keysDict(pairs.map(([a, b]) => interval(BigInt(a), b)))));
+    // The same shapes that do not collide, and tuples of texts (whose hashes no one can steer), pass.
+    await assertNoFlood(proto(4, keysDict(pairs.map(([a], k) => tuple(long(BigInt(a)), long(BigInt(k) * 7919n + (1n << 62n)), str("right"))))));
+    await assertNoFlood(proto(4, keysDict(pairs.map(([a], k) => tuple(str(`w${a}`), str(`v${k}`))))));
+  });
+
   test("a set by ADDITEMS, a frozenset by FROZENSET, and set(list) as protocol 2 writes a set", async () => {
     const items = congruent(FLOOD).map(long);
     await assertFlood(proto(4, assemble(OP.EMPTY_SET, OP.MARK, ...items, OP.ADDITEMS)));

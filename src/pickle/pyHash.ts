@@ -114,7 +114,7 @@ export function mayCollide(v: Value): boolean {
 /** Names of the classes numberMade hashes the results of (their modules are checked there). */
 const MADE_NUMBERS: ReadonlySet<string> = new Set([
   "int", "complex", "Decimal", "Fraction", "frozenset", "tuple", "Size", "range", "xrange", "scalar", "UUID",
-  "IPv4Network", "IPv6Network", "IPv4Interface", "IPv6Interface",
+  "IPv4Network", "IPv6Network", "IPv4Interface", "IPv6Interface", "Interval",
 ]);
 
 /**
@@ -168,8 +168,9 @@ function tupleKey(items: readonly Value[], depth: number): HashedKey | undefined
   let acc = XXPRIME_5;
   const canon: string[] = [];
   let cost = 1;
+  let steered: boolean | undefined;
   for (const item of items) {
-    const k = pyHash(item, depth);
+    const k = pyHash(item, depth) ?? ((steered ??= steerable(items)) ? keyedItem(item) : undefined);
     if (k === undefined) return undefined;
     acc = u64(acc + k.hash * XXPRIME_2);
     acc = u64((acc << 31n) | (acc >> 33n));
@@ -179,6 +180,42 @@ function tupleKey(items: readonly Value[], depth: number): HashedKey | undefined
   }
   acc = u64(acc + (BigInt(items.length) ^ (XXPRIME_5 ^ 3527539n)));
   return { hash: acc === u64(-1n) ? 1546275796n : acc, canon: capped(`(${canon.join(",")})`), cost };
+}
+
+/**
+ * A str or bytes item of a tuple: its hash is keyed per process, but one process hashes equal texts
+ * alike, so tuples whose other items collide and that hold the same text in the same place collide
+ * whatever the key (red team round 36: (l, r, "right") keys, 40,000 of them under one hash). Any
+ * fixed value per text models that: this one is the text's digest. Undefined for other values.
+ */
+function keyedItem(v: Value): HashedKey | undefined {
+  if (typeof v === "string") return textKey("s", v);
+  if (isSym(v) && v.t === "bytes") return textKey("b", Buffer.from(v.data.buffer, v.data.byteOffset, v.data.byteLength).toString("latin1"));
+  return undefined;
+}
+
+/**
+ * Whether a tuple's hash can be chosen around its texts: one item whose hash reaches any residue (an
+ * int past a double's integers, a float that is not an integer, a value numberMade or a nested tuple
+ * hashes from such), or two numbers (the second picked, among a few thousand tries of the first, to
+ * undo the round). Tuples of texts with at most one small int cannot be steered (each text's hash is
+ * secret, and one int's round is a bijection), so they are not hashed at all: an n-gram vocabulary's
+ * millions of keys cost nothing here.
+ */
+function steerable(items: readonly Value[]): boolean {
+  let numbers = 0;
+  for (const v of items) {
+    if (typeof v === "number" || typeof v === "boolean") {
+      if ((typeof v === "number" && (!Number.isInteger(v) || Math.abs(v) >= 2 ** 53)) || ++numbers >= 2) return true;
+    } else if (typeof v === "bigint") return true;
+    else if (isSym(v) && (v.t === "tuple" ? steerable(v.items) : v.t === "call" ? calleeOf(v) !== undefined : v.t === "set" && v.frozen)) return true;
+  }
+  return false;
+}
+
+function textKey(kind: "s" | "b", text: string): HashedKey {
+  const digest = createHash("sha1").update(kind).update(text, "latin1").digest();
+  return { hash: digest.readBigUInt64LE(0), canon: capped(`${kind}${JSON.stringify(text)}`) };
 }
 
 /** Objects/setobject.c's frozenset_hash: the items' shuffled hashes XORed, then the size and a dispersal. */
@@ -225,6 +262,12 @@ function numberMade(c: CallResult, depth: number): HashedKey | undefined {
       // tuple(items) and torch.Size(items) (a tuple subclass) hash as the tuple of those items.
       const items = args.length === 1 && isSym(a) && (a.t === "tuple" || (a.t === "list" && a.n === a.items.length)) ? a.items : undefined;
       return items === undefined ? undefined : tupleKey(items, depth + 1);
+    }
+    case "pandas._libs.interval.Interval":
+    case "pandas.Interval": {
+      // pandas hashes an Interval as the tuple (left, right, closed); it equals only an Interval.
+      const key = args.length === 3 ? tupleKey(args, depth + 1) : undefined;
+      return key && { ...key, canon: capped(`Interval${key.canon}`) };
     }
     case "builtins.complex":
       if (typeof a !== "number" || args.length > 2 || (args.length === 2 && typeof b !== "number")) return undefined;
