@@ -6,11 +6,11 @@
  */
 import { Worker, type MessagePort } from "node:worker_threads";
 import { callThrough, servePort } from "../portCalls.js";
-import type { ReaderReply } from "./hdf5Reader.js";
+import type { Hdf5Contents, ReaderReply } from "./hdf5Reader.js";
 import { errorText } from "../errors.js";
 
 /** The config-bearing root attributes (null: present but not text), or why they were not read. */
-export type Hdf5Read = { attributes: Map<string, string | null> } | { failure: string; overTime: boolean };
+export type Hdf5Read = Hdf5Contents | { failure: string; overTime: boolean };
 
 /**
  * Time libhdf5 gets to read a file's root attributes (CWE-835: hostile B-trees and heaps that make
@@ -58,7 +58,7 @@ class Hdf5Reader {
   private reads = 0;
   private idle: NodeJS.Timeout | undefined;
 
-  read(bytes: Uint8Array<ArrayBuffer>): Promise<Map<string, string | null>> {
+  read(bytes: Uint8Array<ArrayBuffer>): Promise<Hdf5Contents> {
     clearTimeout(this.idle);
     this.reads++;
     const result = this.queue.then(() => this.send(bytes));
@@ -71,7 +71,7 @@ class Hdf5Reader {
     return result;
   }
 
-  private async send(bytes: Uint8Array<ArrayBuffer>): Promise<Map<string, string | null>> {
+  private async send(bytes: Uint8Array<ArrayBuffer>): Promise<Hdf5Contents> {
     const worker = await (this.ready ??= this.start());
     const limitMs = h5TimeMs() + Math.ceil((bytes.length / 2 ** 30) * H5_TIME_PER_GIB_MS);
     const answer = this.nextMessage(worker, limitMs, `was not read within ${limitMs} ms (libhdf5 kept working on its structures)`);
@@ -83,7 +83,7 @@ class Hdf5Reader {
       throw new Error(reply === "ready" ? "the HDF5 reader answered out of turn" : reply.error);
     }
     if (reply.heapBytes > H5_HEAP_RECYCLE_BYTES) this.stop(worker);
-    return reply.attributes;
+    return reply.contents;
   }
 
   /**
@@ -157,7 +157,7 @@ const hdf5Reader = new Hdf5Reader();
 /** Reads with this thread's own reader (starting it on first use). */
 async function readHere(bytes: Uint8Array<ArrayBuffer>): Promise<Hdf5Read> {
   try {
-    return { attributes: await hdf5Reader.read(bytes) };
+    return await hdf5Reader.read(bytes);
   } catch (err) {
     return { failure: errorText(err), overTime: err instanceof Hdf5ReadLimit };
   }

@@ -11,8 +11,25 @@ import { errorText } from "../errors.js";
 /** Root attributes Keras 2 turns into objects on load. */
 const CONFIG_ATTRIBUTES = ["model_config", "training_config"] as const;
 
+/** A value PyTables unpickles when it is read, where it sits, and whether anything but a pickle there fails harmlessly. */
+export interface PickledValue {
+  /** "/path/to/node@attribute" or "/path/to/node[row]". */
+  where: string;
+  bytes: Uint8Array;
+  /** An ObjectAtom row: PyTables unpickles it whatever it holds. An attribute is unpickled only when it ends with ".", and read as it is when that fails. */
+  always: boolean;
+}
+
+/** What one file holds for the scan: its Keras config attributes and what PyTables would unpickle, with what was left unread. */
+export interface Hdf5Contents {
+  attributes: Map<string, string | null>;
+  pickles: PickledValue[];
+  /** Why part of the file was not looked at for pickles (a bound). */
+  unread: string[];
+}
+
 /** What the reader answers: the config attributes (null: present but not text), or why not. */
-export type ReaderReply = { ok: true; attributes: Map<string, string | null>; heapBytes: number } | { ok: false; error: string; fatal: boolean };
+export type ReaderReply = { ok: true; contents: Hdf5Contents; heapBytes: number } | { ok: false; error: string; fatal: boolean };
 
 if (!parentPort) throw new Error("hdf5Reader.js runs as a worker thread of src/formats/hdf5Client.ts");
 void serveReads(parentPort);
@@ -26,7 +43,7 @@ async function serveReads(port: MessagePort): Promise<void> {
   port.on("message", (bytes: Uint8Array) => {
     let reply: ReaderReply;
     try {
-      reply = { ok: true, attributes: readRootAttributes(h5wasm, module, bytes), heapBytes: module.HEAPU8.length };
+      reply = { ok: true, contents: readContents(h5wasm, module, bytes), heapBytes: module.HEAPU8.length };
     } catch (err) {
       reply = { ok: false, error: hdf5Cause(err), fatal: err instanceof Error && err.name === "RuntimeError" };
     }
@@ -47,8 +64,8 @@ type H5Wasm = (typeof import("h5wasm"))["default"];
 type H5Module = Awaited<H5Wasm["ready"]>;
 let fileCounter = 0;
 
-/** The config-bearing root attributes, read synchronously while the file sits in the WASM file system. */
-function readRootAttributes(h5wasm: H5Wasm, module: H5Module, bytes: Uint8Array): Map<string, string | null> {
+/** The file's contents for the scan, read synchronously while the file sits in the WASM file system. */
+function readContents(h5wasm: H5Wasm, module: H5Module, bytes: Uint8Array): Hdf5Contents {
   const path = `/modelgate-${fileCounter++}.h5`;
   module.FS.writeFile(path, bytes);
   try {
@@ -56,17 +73,84 @@ function readRootAttributes(h5wasm: H5Wasm, module: H5Module, bytes: Uint8Array)
     if (file.file_id < 0n) throw new Error("libhdf5 refused to open it");
     try {
       const attrs = file.attrs;
-      const out = new Map<string, string | null>();
+      const attributes = new Map<string, string | null>();
       for (const name of CONFIG_ATTRIBUTES) {
         const attr = own(attrs, name);
-        if (attr) out.set(name, attributeText(attr.value) ?? null);
+        if (attr) attributes.set(name, attributeText(attr.value) ?? null);
       }
-      return out;
+      return { attributes, ...pyTablesPickles(h5wasm, module, file.file_id) };
     } finally {
       file.close();
     }
   } finally {
     module.FS.unlink(path);
+  }
+}
+
+/** Objects whose attributes are read, values kept and bytes kept per file (CWE-400: a file of millions of nodes or rows). */
+const PICKLE_BOUNDS = { objects: 100_000, values: 1_000_000, bytes: 256 * 1024 * 1024 };
+const H5T_STRING = 3;
+const H5T_VLEN = 9;
+
+/**
+ * What PyTables unpickles when the file is read (tables/attributeset.py, tables/atom.py): a node's
+ * scalar fixed-length byte-string attribute ending with "." (non-native attribute values are stored
+ * so, pickled with protocol 0; any such value is tried, TITLE and CLASS on opening), and each row of
+ * a VLArray of ObjectAtom (pandas' to_hdf writes object columns so). Keras' and h5py's files hold
+ * neither, so a few attribute reads are all they cost.
+ */
+function pyTablesPickles(h5wasm: H5Wasm, module: H5Module, fileId: bigint): Omit<Hdf5Contents, "attributes"> {
+  const pickles: PickledValue[] = [];
+  const unread: string[] = [];
+  let bytes = 0;
+  const keep = (value: PickledValue): boolean => {
+    if (pickles.length >= PICKLE_BOUNDS.values || bytes + value.bytes.length > PICKLE_BOUNDS.bytes) {
+      unread.push(`more than ${PICKLE_BOUNDS.values} values or ${PICKLE_BOUNDS.bytes} bytes PyTables would unpickle; from ${value.where} on they were not scanned`);
+      return false;
+    }
+    pickles.push(value);
+    bytes += value.bytes.length;
+    return true;
+  };
+  const paths = ["/", ...module.get_names(fileId, "/", true).map((n) => `/${n}`)];
+  if (paths.length > PICKLE_BOUNDS.objects) unread.push(`${paths.length} nodes, more than ${PICKLE_BOUNDS.objects}; the attributes of those past it were not looked at`);
+  for (const path of paths.slice(0, PICKLE_BOUNDS.objects)) {
+    const names = module.get_attribute_names(fileId, path);
+    for (const name of names) {
+      const raw = attributeBytes(module, fileId, path, name);
+      if (raw && raw.length > 0 && raw[raw.length - 1] === 0x2e && !keep({ where: `${path}@${name}`, bytes: raw, always: false })) return { pickles, unread };
+    }
+    if (module.get_type(fileId, path) !== module.H5O_TYPE_DATASET || !names.includes("PSEUDOATOM")) continue;
+    const atom = attributeBytes(module, fileId, path, "PSEUDOATOM");
+    if (!atom || Buffer.from(atom).toString("latin1") !== "object") continue;
+    const dataset = new h5wasm.Dataset(fileId, path);
+    if (dataset.metadata.type !== H5T_VLEN) continue;
+    const rows = dataset.value;
+    if (!Array.isArray(rows)) continue;
+    for (const [i, row] of rows.entries()) {
+      if (!(row instanceof Uint8Array)) continue;
+      if (!keep({ where: `${path}[${i}]`, bytes: row.slice(), always: true })) return { pickles, unread };
+    }
+  }
+  return { pickles, unread };
+}
+
+/**
+ * A scalar fixed-length string attribute's bytes as NumPy reads them (trailing NULs dropped; h5wasm's
+ * own decoding stops at the first NUL, which a binary pickle is full of); undefined for anything else.
+ */
+function attributeBytes(module: H5Module, fileId: bigint, path: string, name: string): Uint8Array | undefined {
+  const meta = module.get_attribute_metadata(fileId, path, name);
+  if (meta.type !== H5T_STRING || meta.vlen || meta.total_size !== 1 || meta.size <= 0) return undefined;
+  const at = module._malloc(meta.size);
+  if (at === 0) throw new Error(`allocating ${meta.size} bytes for attribute ${name} of ${path} failed`);
+  try {
+    module.get_attribute_data(fileId, path, name, BigInt(at));
+    let end = meta.size;
+    while (end > 0 && module.HEAPU8[at + end - 1] === 0) end--;
+    return module.HEAPU8.slice(at, at + end);
+  } finally {
+    module._free(at);
   }
 }
 

@@ -84,6 +84,9 @@ export const scanKerasH5: FormatScanner = async (source: ByteSource, ctx: ScanCo
     // The legacy loader builds model_config's layers before it reads any weight: the file is all it can ship.
     if (name === "model_config") checkLayerSizes(config.value, ctx, name, { bytes: source.size, where: "the file" });
   }
+  // What PyTables (and pandas' read_hdf through it) unpickles when the file is read.
+  for (const why of read.unread) ctx.report("MG265", `HDF5 file has ${why}`);
+  for (const p of read.pickles) await ctx.scanMember(p.where, new BufferSource(p.where, p.bytes), p.always ? "pickle" : undefined);
 };
 
 /** The whole source in a buffer of its own, so it can be moved (not copied) to the reader. */
