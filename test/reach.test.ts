@@ -171,6 +171,10 @@ describe("conventions, each as narrow as it can be (issue 13)", () => {
     const called = (obj: Buffer): Buffer => assemble(OP.PROTO, 2, fetched(obj), OP.BININT1, 10, OP.BININT, u32(1_000_000_000), OP.TUPLE2, OP.REDUCE, OP.STOP);
     const planted = withState(assemble(OP.EMPTY_DICT, str("_call_linear"), global("builtins", "pow"), OP.SETITEM));
     await assertReported(called(planted), /MG108 getattr fetches "_call_linear" of .*interp1d\(\), whose state may have set an attribute of that name/);
+    // numpy.object_(x) is x: a state given through either is the other's (red team round 37).
+    const wrap = (obj: Buffer): Buffer => assemble(global("numpy", "object_"), obj, OP.TUPLE1, OP.REDUCE);
+    await assertReported(called(wrap(planted)), /MG108 getattr fetches "_call_linear"/);
+    await assertReported(called(assemble(made, OP.BINPUT, 9, OP.POP, global("numpy", "object_"), OP.BINGET, 9, OP.TUPLE1, OP.REDUCE, OP.EMPTY_DICT, str("_call_linear"), global("builtins", "pow"), OP.SETITEM, OP.BUILD, OP.POP, OP.BINGET, 9)), /MG108 getattr fetches "_call_linear"/);
     // So do pairs, which a __setstate__ updating its __dict__ takes as readily as a dict.
     await assertReported(called(withState(assemble(str("_call_linear"), global("builtins", "pow"), OP.TUPLE2, OP.TUPLE1))), /MG108 getattr fetches "_call_linear"/);
     // Fetched before any state, or after a state that names other attributes, it is the class's method.

@@ -1014,8 +1014,9 @@ export class PickleAnalyst implements MachineObserver {
    * text, or is no dict (a __setstate__ does what it likes with it). More states than are kept count too.
    */
   private mayHaveSet(target: Value | undefined, attr: string): boolean {
-    if (!isSym(target) || target.t !== "call") return false;
-    const states = this.statesOf.get(target) ?? [];
+    const object = this.objectOf(target);
+    if (!isSym(object) || object.t !== "call") return false;
+    const states = this.statesOf.get(object) ?? [];
     if (states.length >= MAX_KEPT_STATES) return true;
     return states.some((state) => {
       if (state === null) return false;
@@ -1190,8 +1191,11 @@ export class PickleAnalyst implements MachineObserver {
    */
   private slotState(target: Value, state: Value, at: number): void {
     if (!isSym(target) || target.t !== "call") return;
-    let kept = this.statesOf.get(target);
-    if (!kept) this.statesOf.set(target, (kept = []));
+    // Kept for the object itself: a state given through numpy.object_(x) is x's (red team round 37).
+    const object = this.objectOf(target);
+    if (!isSym(object) || object.t !== "call") return;
+    let kept = this.statesOf.get(object);
+    if (!kept) this.statesOf.set(object, (kept = []));
     if (kept.length < MAX_KEPT_STATES) kept.push(state);
     const slots = isSym(state) && state.t === "tuple" && state.items.length === 2 ? state.items[1] : undefined;
     if (slots === undefined || slots === null || (isSym(slots) && slots.t === "dict" && slots.n === 0)) return;
@@ -1391,6 +1395,12 @@ export class PickleAnalyst implements MachineObserver {
     if (!isSym(cls) || cls.t !== "global") return undefined;
     const j = this.judgementOf(cls);
     return j.kind === "allow" && j.entry?.kind === "class" ? { name: importedName(cls), isClass: false, entry: j.entry } : undefined;
+  }
+
+  /** The object a value is: numpy.object_(x) is x itself (IDENTITY_CLASSES), however deep the wrapping. */
+  private objectOf(v: Value | undefined): Value | undefined {
+    for (let depth = 0; depth < 64 && isSym(v) && v.t === "call" && isSym(v.fn) && v.fn.t === "global" && IDENTITY_CLASSES.has(importedName(v.fn)); depth++) v = positional(v)?.[0];
+    return v;
   }
 
   /** The judgement of an imported name: the one made when it was imported, judged afresh only past the distinct-name bound. */
