@@ -21,6 +21,7 @@
  */
 import { readFileSync } from "node:fs";
 import { packageFile } from "../packageFiles.js";
+import { isAllowlistedPackage } from "./allowlist.js";
 
 interface LoaderModulesData {
   schema: "modelgate.loader-modules/v1";
@@ -64,8 +65,10 @@ function read(): Shadowable {
  * import from a joblib file (isSecondReadingModule), a standard module, or sysconfig's `_sysconfigdata_*`.
  */
 export function shadowedModule(name: string): string | undefined {
-  const { loaders, stdlib, stdlibPrefixes } = read();
+  const { loaders, stdlib, stdlibPrefixes, fixed } = read();
   if (loaders.has(name)) return `the ${name} module that loading a model imports`;
+  // Every package the allowlist lets a pickle import by name, whether or not a tracer saw a loader import it (red team round 37: sortedcontainers/__init__.py).
+  if (isAllowlistedPackage(name) && !fixed.has(name)) return `the ${name} package, whose names the allowlist lets a pickle import`;
   if (isSecondReadingModule(name)) return `a ${name} module that pickle.load, torch.load and numpy.load may import from a joblib file (where joblib's own reading takes a name from NumPy)`;
   if (stdlib.has(name)) return `the standard library's ${name} module, which libraries import when they need it`;
   const prefix = stdlibPrefixes.find((p) => name.startsWith(p));
