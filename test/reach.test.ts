@@ -315,6 +315,20 @@ describe("harm from allowlisted calls alone (P21)", () => {
     await assertReported(whole(zfill, array0d, OP.TUPLE1, OP.REDUCE), /MG109 .*"zfill"\) with a size made at load time/);
     const tensor = assemble(global("torch._utils", "_rebuild_tensor_v2"), OP.MARK, OP.NONE, OP.BININT1, 0, OP.EMPTY_TUPLE, OP.EMPTY_TUPLE, OP.NEWFALSE, OP.NONE, OP.TUPLE, OP.REDUCE);
     await assertReported(whole(call1("builtins", "bytearray", tensor)), /MG109 builtins\.bytearray is given torch\._utils\._rebuild_tensor_v2/);
+    // A NumPy scalar read whatever its dtype's spelling, in its byte order (red team round 37); one made by calling ndarray directly.
+    const scalar = (code: string, data: Buffer): Buffer =>
+      assemble(global("numpy._core.multiarray", "scalar"), global("numpy", "dtype"), str(code), OP.NEWFALSE, OP.NEWTRUE, OP.TUPLE3, OP.REDUCE, OP.SHORT_BINBYTES, data.length, data, OP.TUPLE2, OP.REDUCE);
+    const le = Buffer.alloc(8);
+    le.writeBigUInt64LE(6_000_000_000n);
+    const be = Buffer.alloc(8);
+    be.writeBigUInt64BE(6_000_000_000n);
+    for (const [code, data] of [["q", le], ["int64", le], [">i8", be], ["<i8", le]] as const) {
+      await assertReported(whole(call1("builtins", "bytearray", scalar(code, data))), /MG109 builtins\.bytearray\(6000000000\) allocates/);
+    }
+    await assertReported(whole(call1("builtins", "bytearray", scalar("made-up", le))), /MG109 builtins\.bytearray is given/);
+    await assertQuiet(whole(call1("builtins", "bytearray", scalar("f8", le))));
+    const ndarray = assemble(global("numpy", "ndarray"), OP.EMPTY_TUPLE, str("i8"), OP.TUPLE2, OP.REDUCE);
+    await assertReported(whole(zfill, ndarray, OP.TUPLE1, OP.REDUCE), /MG109 .*"zfill"\) with a size made at load time/);
     // Small literal values pass, an enum looked up by text is no size, and an iterating callee's array is data.
     await assertQuiet(whole(call1("builtins", "bytearray", call1("re", "RegexFlag", assemble(OP.BININT1, 32)))));
     await assertQuiet(whole(call1("builtins", "bytearray", call1("flint.types.fmpz", "fmpz", str("16")))));

@@ -8,6 +8,7 @@
 import { allowEntry } from "../rules/allowlist.js";
 import { importedName } from "./judge.js";
 import { INT_MAX_STR_DIGITS, latin1Bytes, parseInteger, trailingExponent } from "./literals.js";
+import { numpyCode } from "./numpyCodes.js";
 import { isSym, type CallResult, type Value } from "./values.js";
 
 /** A size that a call makes at load and the scanner cannot compute. */
@@ -56,7 +57,7 @@ export function sizeValue(v: Value | undefined, indexables = true): number | und
     if (enumClass && typeof args[0] === "string") return undefined;
     return literalInteger(args[0]) ?? UNKNOWN_SIZE;
   }
-  if (ARRAY_MAKERS.has(name) || name.startsWith("torch._utils._rebuild_")) return UNKNOWN_SIZE;
+  if (ARRAY_MAKERS.has(name) || name.startsWith("torch._utils._rebuild_") || name.startsWith("torch._tensor._rebuild_from_type") || name === "torch.nn.parameter.Parameter") return UNKNOWN_SIZE;
   return INT_MAKERS.has(name) || INT_MAKER_MODULES.has(fn.module) ? UNKNOWN_SIZE : undefined;
 }
 
@@ -76,7 +77,12 @@ const INDEX_TYPES: ReadonlySet<string> = new Set([
   ...["int1", "int2", "int4", "uint1", "uint2", "uint4"].map((n) => `ml_dtypes.${n}`),
 ]);
 /** What makes a NumPy array, which converts with __index__ when it has one integer element. */
-const ARRAY_MAKERS: ReadonlySet<string> = new Set(["numpy.core.multiarray._reconstruct", "numpy._core.multiarray._reconstruct", "numpy.array", "numpy.asarray", "numpy.frombuffer", "numpy.core.numeric._frombuffer", "numpy._core.numeric._frombuffer"]);
+const ARRAY_MAKERS: ReadonlySet<string> = new Set([
+  "numpy.core.multiarray._reconstruct", "numpy._core.multiarray._reconstruct", "numpy.ndarray", "numpy.matrix", "numpy.array", "numpy.asarray",
+  "numpy.frombuffer", "numpy.core.numeric._frombuffer", "numpy._core.numeric._frombuffer", "numpy.ma.core._mareconstruct", "numpy.ma.core.MaskedArray",
+]);
+/** Dtype texts of scalars with no __index__: booleans, floats and complex numbers, dates, texts, bytes, objects and records. */
+const NOT_INDEX = /^[<>|=!]?(?:[?fdgeFDGcSUaVOMm]|[fcbSUVMm]\d*|bool_?|float\d*|complex\d*|half|single|double|longdouble|str_?|bytes_?|object_?|datetime64|timedelta64|void)(?:\[\w+\])?$/;
 
 /** Callables whose result may be an int made from what they are given. */
 const INT_MAKERS: ReadonlySet<string> = new Set(
@@ -85,38 +91,42 @@ const INT_MAKERS: ReadonlySet<string> = new Set(
 const INT_MAKER_MODULES: ReadonlySet<string> = new Set(["operator", "_operator", "math"]);
 /** How NumPy pickles a scalar: scalar(dtype, bytes). */
 const SCALAR_MAKERS: ReadonlySet<string> = new Set(["numpy.core.multiarray.scalar", "numpy._core.multiarray.scalar"]);
-/** A numeric dtype code: kind (signed, unsigned, float, complex) and width in bytes, native or little-endian. */
-const NUMPY_NUMBER = /^[<=|]?([iufc])(\d{1,2})$/;
-
-/** A numeric NumPy scalar as pickled: its dtype's kind and width, and its bytes when they can be read and are that wide. */
+/** A numeric NumPy scalar as pickled: its dtype's kind, width and byte order, and its bytes when they can be read and are that wide. */
 export interface NumpyScalar {
   kind: "i" | "u" | "f" | "c";
   width: number;
+  bigEndian: boolean;
   bytes: Uint8Array | undefined;
 }
 
-/** scalar(dtype, bytes)'s arguments read as a numeric scalar; undefined for other dtypes (a bool, a date, a str). */
-export function numpyScalar(args: readonly Value[]): NumpyScalar | undefined {
-  const [dtype, data] = args;
-  const code = isSym(dtype) && dtype.t === "call" && isSym(dtype.args) && dtype.args.t === "tuple" ? dtype.args.items[0] : undefined;
-  const m = typeof code === "string" ? NUMPY_NUMBER.exec(code) : null;
-  if (!m) return undefined;
-  const width = Number(m[2]);
-  const bytes = scalarBytes(data);
-  return { kind: m[1] as NumpyScalar["kind"], width, bytes: bytes?.length === width ? bytes : undefined };
+/** The text a scalar's dtype was made from: scalar(dtype(text, …), bytes). */
+function scalarCode(args: readonly Value[]): Value | undefined {
+  const [dtype] = args;
+  return isSym(dtype) && dtype.t === "call" && isSym(dtype.args) && dtype.args.t === "tuple" ? dtype.args.items[0] : undefined;
 }
 
-/** An integer scalar's value: little-endian, as NumPy writes on the machines that load models. */
+/** scalar(dtype, bytes)'s arguments read as a numeric scalar; undefined for other dtypes (a bool, a date, a str) and spellings not read. */
+export function numpyScalar(args: readonly Value[]): NumpyScalar | undefined {
+  const text = scalarCode(args);
+  const code = typeof text === "string" ? numpyCode(text) : undefined;
+  if (!code || code.kind === "b") return undefined;
+  const bytes = scalarBytes(args[1]);
+  return { kind: code.kind, width: code.size, bigEndian: code.bigEndian, bytes: bytes?.length === code.size ? bytes : undefined };
+}
+
+/** An integer scalar's value, in its dtype's byte order. */
 export function scalarInteger(s: NumpyScalar & { bytes: Uint8Array }): bigint {
   let n = 0n;
-  for (let i = s.width - 1; i >= 0; i--) n = (n << 8n) | BigInt(s.bytes[i]!);
+  for (let i = 0; i < s.width; i++) n = (n << 8n) | BigInt(s.bytes[s.bigEndian ? i : s.width - 1 - i]!);
   return s.kind === "i" ? BigInt.asIntN(s.width * 8, n) : n;
 }
 
 /** A NumPy integer scalar's value; UNKNOWN_SIZE when its bytes cannot be read, undefined for other scalars (not a size). */
 function numpyInteger(args: readonly Value[]): number | undefined {
   const s = numpyScalar(args);
-  if (!s || (s.kind !== "i" && s.kind !== "u") || ![1, 2, 4, 8].includes(s.width)) return undefined;
+  // A dtype made at load time, or spelt in a way not read, may be an integer's (red team round 37: "q", "int64").
+  if (!s) return typeof scalarCode(args) === "string" && NOT_INDEX.test(scalarCode(args) as string) ? undefined : UNKNOWN_SIZE;
+  if ((s.kind !== "i" && s.kind !== "u") || ![1, 2, 4, 8].includes(s.width)) return undefined;
   return s.bytes === undefined ? UNKNOWN_SIZE : Number(scalarInteger({ ...s, bytes: s.bytes }));
 }
 

@@ -387,6 +387,8 @@ function numpyScalarKey(args: readonly Value[]): HashedKey | undefined {
   const bytes = s?.bytes;
   if (!s || !bytes) return undefined;
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  // Floats and complex numbers are read little-endian below; a big-endian one is left unmodelled.
+  if (s.bigEndian && s.kind !== "i" && s.kind !== "u") return undefined;
   const width = s.width;
   switch (s.kind) {
     case "i":
