@@ -8,6 +8,7 @@ Writes test/fixtures/structures/*.pkl and its manifest.json. The "malicious" mat
 SciPy objects whose index arrays were overwritten after construction, as an attacker would:
 SciPy does not check them when it unpickles. Nothing here loads what it writes.
 """
+import copyreg
 import json
 import os
 import pickle
@@ -24,6 +25,20 @@ def write(name, data, expect, note, mentions=()):
         f.write(data)
     MANIFEST.append({"file": f"structures/{name}", "expect": expect, "threat": "P21" if expect == "block" else None,
                      "mentions": list(mentions), "note": note})
+
+
+class _Made:
+    """Pickles as `cls` made by copyreg.__newobj__ (NEWOBJ) and given `state` by BUILD, however it is spelt."""
+
+    def __init__(self, cls, state):
+        self.cls, self.state = cls, state
+
+    @property
+    def __class__(self):  # pickle's check that __newobj__'s class is the object's
+        return self.cls
+
+    def __reduce_ex__(self, protocol):
+        return copyreg.__newobj__, (self.cls,), self.state
 
 
 def main():
@@ -63,6 +78,19 @@ def main():
     assert p0.count(b"scipy.sparse._csr\ncsr_matrix\n") == 1
     write("csr_base_index_out_of_bounds.pkl", p0.replace(b"scipy.sparse._csr\ncsr_matrix\n", b"scipy.sparse._csr\n_csr_base\n"), "block",
           "the same matrix named as scipy's _csr_base class", ["indices"])
+    # The attributes BUILD sets however the state spells them (red team round 37): a (dict, {}) tuple, a
+    # (None, dict) slot state, an index dtype spelt 'int32', indices as a plain list.
+    attrs = dict(bad.__dict__)
+    write("csr_tuple_state_out_of_bounds.pkl", pickle.dumps(_Made(sp.csr_matrix, (attrs, {})), protocol=4), "block",
+          "csr indices past its columns in a (dict, {}) state", ["indices"])
+    write("csr_slot_state_out_of_bounds.pkl", pickle.dumps(_Made(sp.csr_matrix, (None, attrs)), protocol=4), "block",
+          "csr indices past its columns set by slot state", ["indices"])
+    p2 = pickle.dumps(bad, protocol=2)
+    assert p2.count(b"X\x02\x00\x00\x00i4") >= 1
+    write("csr_int32_spelt_out_of_bounds.pkl", p2.replace(b"X\x02\x00\x00\x00i4", b"X\x05\x00\x00\x00int32"), "block",
+          "csr indices past its columns in arrays whose dtype is spelt 'int32'", ["indices"])
+    write("csr_list_indices_out_of_bounds.pkl", pickle.dumps(_Made(sp.csr_matrix, {**attrs, "indices": [1, 0, 9, 3]}), protocol=4), "block",
+          "csr indices past its columns as a plain list", ["indices"])
     blocks = sp.bsr_matrix(np.eye(4), blocksize=(2, 2))
     write("bsr_matrix_p4.pkl", pickle.dumps(blocks, protocol=4), "pass", "scipy bsr_matrix of 2x2 blocks, protocol 4")
     blocks.indices = np.array([0, 9], dtype=blocks.indices.dtype)

@@ -18,6 +18,7 @@ import { isJoblibWrapper } from "./joblib.js";
 import { constantPayload, type Deferred, type Payload, type Skipped } from "./readBack.js";
 import { ckdtreeStructure } from "./ckdtree.js";
 import { importedName } from "./judge.js";
+import { numpyCode } from "./numpyCodes.js";
 import { sklearnStructure, type TreeCheck } from "./sklearnTrees.js";
 import { bytesPayloads, dictEntries, dictGet, isSym, type CallResult, type Dict, type Value } from "./values.js";
 
@@ -46,8 +47,6 @@ const DILL_CREATE_ARRAY = "dill._dill._create_array";
 const SPARSE = /^scipy\.sparse\.[\w.]*?\b_?(csr|csc|coo|bsr)_(?:matrix|array|base)$/;
 /** SciPy's sparse base classes, which name no format: their indices are held to the smaller dimension. */
 const SPARSE_BASE = /^scipy\.sparse\.(?:_compressed\._cs_matrix|_data\._data_matrix|_data\._minmax_mixin|_base\.(?:_spbase|spmatrix|sparray)|_matrix\.spmatrix|_arrays\._sparray|_index\.IndexMixin)$/;
-/** 'i4', '<f8', 'b1': kinds with a fixed item size given by the number (flexible kinds are not checked). */
-const FIXED_DESCR = /^[<>|=]?([biufc])(\d{1,2})$/;
 /** 'V64': a void (structured) dtype, whose size and fields its BUILD sets; 'S1': a bytes dtype, whose size it sets. */
 const VOID_DESCR = /^\|?([VS])(\d{1,6})$/;
 
@@ -93,8 +92,11 @@ export class StructureFacts {
   onCall(name: string, c: CallResult): StructureProblem | undefined {
     const args = isSym(c.args) && c.args.t === "tuple" ? c.args.items : [];
     if (name === "numpy.dtype") {
-      const m = typeof args[0] === "string" ? (FIXED_DESCR.exec(args[0]) ?? VOID_DESCR.exec(args[0])) : null;
-      if (m) this.dtypes.set(c, { kind: m[1]!, size: Number(m[2]), bigEndian: args[0]!.toString().startsWith(">") });
+      // Every spelling numpy.dtype reads ('i4', 'int32', 'l'; red team round 37: an index array of 'int32' went unread).
+      const code = typeof args[0] === "string" ? numpyCode(args[0]) : undefined;
+      const m = typeof args[0] === "string" && !code ? VOID_DESCR.exec(args[0]) : null;
+      if (code) this.dtypes.set(c, { kind: code.kind, size: code.size, bigEndian: code.bigEndian });
+      else if (m) this.dtypes.set(c, { kind: m[1]!, size: Number(m[2]), bigEndian: false });
       return undefined;
     }
     if (name === RESTORE_ARRAY) return this.arrowArray(args[0], c);
@@ -142,7 +144,8 @@ export class StructureFacts {
     const cls = made(targetName, target);
     const format = SPARSE.exec(cls.name)?.[1] ?? (SPARSE_BASE.test(cls.name) ? "base" : undefined);
     if (format) {
-      const message = isSym(state) && state.t === "dict" ? this.sparseProblem(format as SparseFormat, state) : undefined;
+      const attributes = builtAttributes(state);
+      const message = attributes ? this.sparseProblem(format as SparseFormat, attributes) : undefined;
       return message === undefined ? undefined : { kind: "sparse", message };
     }
     return this.tree(target, cls, state);
@@ -232,19 +235,19 @@ export class StructureFacts {
    * too (its block size is its data's, not checked); a base class's, whose methods may read them
    * either way, within the smaller dimension.
    */
-  private sparseProblem(format: SparseFormat, state: Dict): string | undefined {
-    const shape = intTuple(dictGet(state, "_shape"));
+  private sparseProblem(format: SparseFormat, state: ReadonlyMap<unknown, Value>): string | undefined {
+    const shape = intTuple(state.get("_shape"));
     if (!shape || shape.length !== 2) return undefined;
     if (shape.some((d) => d < 0)) return `sparse matrix declares a negative dimension in its shape (${shape.join(", ")})`;
     const [rows, cols] = shape as [number, number];
-    const coords = dictGet(state, "coords");
-    if (format === "coo" || (format === "base" && (coords !== undefined || dictGet(state, "row") !== undefined))) {
-      const [row, col] = isSym(coords) && coords.t === "tuple" ? coords.items : [dictGet(state, "row"), dictGet(state, "col")];
+    const coords = state.get("coords");
+    if (format === "coo" || (format === "base" && (coords !== undefined || state.get("row") !== undefined))) {
+      const [row, col] = isSym(coords) && coords.t === "tuple" ? coords.items : [state.get("row"), state.get("col")];
       return indexProblem(this.ints(row), rows, "row") ?? indexProblem(this.ints(col), cols, "col");
     }
     const [major, minor] = format === "csr" || format === "bsr" ? [rows, cols] : format === "csc" ? [cols, rows] : [Math.min(rows, cols), Math.min(rows, cols)];
-    const indptr = this.ints(dictGet(state, "indptr"));
-    const indices = this.ints(dictGet(state, "indices"));
+    const indptr = this.ints(state.get("indptr"));
+    const indices = this.ints(state.get("indices"));
     if (indptr) {
       if (indptr.length !== major + 1 && (format === "csr" || format === "csc")) return `${format} matrix of shape (${rows}, ${cols}) has an indptr of ${indptr.length} entries, not ${major + 1}`;
       if (indptr.length > Math.max(rows, cols) + 1) return `sparse matrix of shape (${rows}, ${cols}) has an indptr of ${indptr.length} entries, more than either dimension`;
@@ -255,8 +258,11 @@ export class StructureFacts {
     return indexProblem(indices, minor, "indices");
   }
 
-  /** The integers of a tracked array whose data was kept. */
+  /** The integers of a tracked array whose data was kept, or of a list or tuple of ints (sparsetools converts one). */
   private ints(v: Value | undefined): Float64Array | undefined {
+    if (isSym(v) && (v.t === "list" || v.t === "tuple") && (v.t === "tuple" || v.n === v.items.length) && v.items.every((x) => typeof x === "number" || typeof x === "bigint")) {
+      return Float64Array.from(v.items as (number | bigint)[], Number);
+    }
     const facts = isSym(v) && v.t === "call" ? this.arrays.get(v) : undefined;
     const data = facts?.payload?.data;
     return facts?.dtype && data ? arrayInts(facts.dtype, data) : undefined;
@@ -277,6 +283,23 @@ function made(targetName: string, target: CallResult): { name: string; args: rea
   if (targetName === "copyreg._reconstructor") return { name: importedName(cls), args: [] };
   const [given] = rest;
   return { name: importedName(cls), args: isSym(given) && given.t === "tuple" ? given.items : [] };
+}
+
+/**
+ * The attributes BUILD sets by default (no __setstate__): a dict's items, then a (dict or None, slots)
+ * tuple's slot items by setattr (red team round 37: (dict, {}) and (None, dict) states went unchecked).
+ * Later keys win, as later assignments do. Undefined for any other state.
+ */
+function builtAttributes(state: Value): Map<unknown, Value> | undefined {
+  const parts = isSym(state) && state.t === "dict" ? [state] : isSym(state) && state.t === "tuple" && state.items.length === 2 ? state.items : undefined;
+  if (!parts) return undefined;
+  const out = new Map<unknown, Value>();
+  for (const part of parts) {
+    if (part === null) continue;
+    if (!isSym(part) || part.t !== "dict") return undefined;
+    for (let i = 0; i + 1 < part.kv.length; i += 2) out.set(part.kv[i], part.kv[i + 1]!);
+  }
+  return out;
 }
 
 /** What copyreg makes an object of a class with, NEWOBJ's way or protocol 0's. */
