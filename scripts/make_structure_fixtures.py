@@ -49,6 +49,11 @@ def main():
             m = getattr(sp, f"{fmt}_{kind}")(dense)
             for proto in (2, 4, 5):
                 write(f"{fmt}_{kind}_p{proto}.pkl", pickle.dumps(m, protocol=proto), "pass", f"scipy {fmt}_{kind}, protocol {proto}")
+    # A dok matrix pickles as copyreg._reconstructor(dok_matrix, dict, {entries}): its entries go to dict.__init__
+    # (precision corpus fp20: 1,000 of them were read as sizes and attributes past the sample).
+    dok = sp.random(200, 100, density=0.05, format="dok", random_state=7)
+    for proto in (2, 4):
+        write(f"dok_matrix_p{proto}.pkl", pickle.dumps(dok, protocol=proto), "pass", f"scipy dok_matrix of {dok.nnz} entries, protocol {proto}")
     write("ndarray_int64_p2.pkl", pickle.dumps(np.arange(12, dtype=np.int64).reshape(3, 4), protocol=2), "pass", "numpy int64 array, protocol 2")
     write("ndarray_float32_p5.pkl", pickle.dumps(np.ones((2, 3), dtype=">f4"), protocol=5), "pass", "big-endian float32 array, protocol 5")
 

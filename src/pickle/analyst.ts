@@ -765,8 +765,10 @@ export class PickleAnalyst implements MachineObserver {
           if (holder && !this.calledHolders.has(holder)) this.hold(holder, value, c.at);
           else this.notCalled(u, c);
         }
-        // An allocator reached through a carrier gets the carrier's arguments, somewhere in them.
-        if (u) {
+        // An allocator reached through a carrier gets the carrier's arguments, somewhere in them; but
+        // _reconstructor(cls, base, state) runs base's __new__ and __init__, never cls's (precision corpus
+        // fp20: a dok_matrix's entries go to dict.__init__, and are no sizes of dok_matrix).
+        if (u && !(use === "construct" && isSym(c.fn) && c.fn.t === "global" && importedName(c.fn) === "copyreg._reconstructor" && positional(c)?.[0] === value)) {
           this.carriedBomb(c, carrier, u.name, carriedAllocation(u, carried));
           if (u.judgement.kind === "allow") this.projFiles(u.name, carried, c);
           // Where the carrier puts what it hands on is its own: any value but None may land on the argument opened as a file.
