@@ -111,6 +111,12 @@ test("gymnasium's space guard: a state's _shape is held to the sized bound, as M
   assert.match(stateProblem("gymnasium-space", dict([["_shape", shape(50000, 50000)], ["dtype", "O"]])) ?? "", /_shape holds 2500000000 elements/);
   assert.match(stateProblem("gymnasium-space", { t: "list", items: [{ t: "tuple", items: ["_shape", shape(50000, 50000)], behaviour: false }], n: 1, behaviour: false }) ?? "", /2500000000 elements/, "pairs, which dict(state) takes");
   assert.match(stateProblem("gymnasium-space", dict([["_shape", "big"]])) ?? "", /not integers written in the pickle/);
+  // dict() takes lists as pairs too, and a subarray dtype multiplies every element (red team round 37).
+  const listPair = (k: Value, v: Value): Value => ({ t: "list", items: [k, v], n: 2, behaviour: false });
+  assert.match(stateProblem("gymnasium-space", { t: "list", items: [listPair("_shape", shape(30000, 30000))], n: 1, behaviour: false }) ?? "", /900000000 elements/);
+  assert.match(stateProblem("gymnasium-space", dict([["_shape", shape(3)], ["dtype", shape("O", shape(16000, 16000))]])) ?? "", /dtype is not a plain scalar type/);
+  assert.match(stateProblem("gymnasium-space", dict([["_shape", shape(3)], ["dtype", "(16000,16000)O"]])) ?? "", /not a plain scalar type/);
+  assert.equal(stateProblem("gymnasium-space", dict([["_shape", shape(3)], ["dtype", "int64"]])), undefined);
   assert.match(stateProblem("gymnasium-space", dict([[{ t: "call", fn: null, args: null, kind: "REDUCE", at: 0 } as unknown as Value, shape(1)]])) ?? "", /key made at load time/);
   // End to end: the real library's spaces pass; a legacy MultiDiscrete state of 50000 x 50000 objects is MG109.
   const source = (name: string, bytes: Buffer): BufferSource & { bytesRead: number } => Object.assign(new BufferSource(name, bytes), { bytesRead: 0 });

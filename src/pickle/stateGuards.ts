@@ -63,9 +63,19 @@ function spaceShapeProblem(state: Value): string | undefined {
     if (state.kv.length / 2 < state.n || state.keyPastSample) return "its state has more items than the scanner keeps, so the shape __setstate__ may allocate cannot be checked";
     for (let i = 0; i < state.kv.length; i += 2) pairs.push([state.kv[i], state.kv[i + 1]]);
   } else if (state.t === "list" || state.t === "tuple") {
-    for (const item of state.items) if (isSym(item) && item.t === "tuple" && item.items.length === 2) pairs.push([item.items[0], item.items[1]]);
+    // dict() takes any two-item iterable as a pair (red team round 37: lists of lists).
+    if (state.t === "list" && state.n !== state.items.length) return "its state has more items than the scanner keeps, so the shape __setstate__ may allocate cannot be checked";
+    for (const item of state.items) {
+      if (isSym(item) && (item.t === "tuple" || item.t === "list") && item.items.length === 2) pairs.push([item.items[0], item.items[1]]);
+      else if (typeof item !== "string") return "its state holds an item that is not a pair written in the pickle, so the shape __setstate__ may allocate cannot be checked";
+    }
   }
   for (const [key, value] of pairs) {
+    if (key === "dtype") {
+      const why = spaceDtypeProblem(value);
+      if (why) return why;
+      continue;
+    }
     if (typeof key === "string" && key !== "_shape") continue;
     if (typeof key !== "string") return "its state has a key made at load time, which may be the _shape __setstate__ allocates by";
     const elements = shapeElements(value);
@@ -73,6 +83,18 @@ function spaceShapeProblem(state: Value): string | undefined {
     if (elements > LIMITS.pickleMaxSizedElements) return `its _shape holds ${elements} elements, which __setstate__ allocates an array of when the state has no "start"`;
   }
   return undefined;
+}
+
+/**
+ * Why a space's dtype may multiply what __setstate__ allocates: a subarray or record dtype (a tuple,
+ * or text with a shape, such as "(16000,16000)O": red team round 37), anything but a plain type's
+ * text, a class, or numpy.dtype of such text.
+ */
+function spaceDtypeProblem(v: Value): string | undefined {
+  if (typeof v === "string") return /^[<>|=!]?[A-Za-z_][\w]*(\[\w+\])?$/.test(v) ? undefined : `its dtype ${JSON.stringify(v.slice(0, 40))} is not a plain scalar type, so each element __setstate__ allocates may be an array of its own`;
+  if (!isSym(v) || v.t === "global") return undefined;
+  if (v.t === "call" && isSym(v.fn) && v.fn.t === "global" && v.fn.name === "dtype" && isSym(v.args) && v.args.t === "tuple" && typeof v.args.items[0] === "string") return spaceDtypeProblem(v.args.items[0]);
+  return "its dtype is not a plain scalar type written in the pickle, so each element __setstate__ allocates may be an array of its own";
 }
 
 /** The elements of a shape written in the pickle (None, an integer, or a tuple or list of them); undefined for anything else. */
