@@ -178,6 +178,17 @@ describe("keys that share a hash are reported (MG109)", () => {
     // pandas hashes an Interval as (left, right, closed).
     const interval = (a: bigint, b: bigint): Buffer => assemble(global("pandas._libs.interval", "Interval"), long(a), long(b), str("right"), OP.TUPLE3, OP.REDUCE);
     await assertFlood(proto(4, keysDict(pairs.map(([a, b]) => interval(BigInt(a), b)))));
+    // ... and around one wrapped so: a tuple or frozenset of texts, one global memoized into every key (red team round 37).
+    const wrapped: [string, Buffer][] = [
+      ["('right',)", tuple(str("right"))],
+      ["('right', 'x')", tuple(str("right"), str("x"))],
+      ["frozenset({'right'})", assemble(OP.MARK, str("right"), OP.FROZENSET)],
+    ];
+    for (const [what, shared] of wrapped) {
+      await assertFlood(proto(4, keysDict(pairs.map(([a, b]) => tuple(long(BigInt(a)), long(b), shared))))).catch((err: Error) => assert.fail(`${what}: ${err.message}`));
+    }
+    const memoized = (k: number): Buffer => (k === 0 ? assemble(global("builtins", "len"), OP.BINPUT, 200) : assemble(OP.BINGET, 200));
+    await assertFlood(proto(4, keysDict(pairs.map(([a, b], k) => tuple(long(BigInt(a)), long(b), memoized(k))))));
     // The same shapes that do not collide, and tuples of texts (whose hashes no one can steer), pass.
     await assertNoFlood(proto(4, keysDict(pairs.map(([a], k) => tuple(long(BigInt(a)), long(BigInt(k) * 7919n + (1n << 62n)), str("right"))))));
     await assertNoFlood(proto(4, keysDict(pairs.map(([a], k) => tuple(str(`w${a}`), str(`v${k}`))))));

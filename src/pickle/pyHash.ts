@@ -164,13 +164,13 @@ function doubleHash(x: number): bigint {
 }
 
 /** Objects/tupleobject.c's tuplehash (xxHash's round over the items' hashes), Python 3.8 on. */
-function tupleKey(items: readonly Value[], depth: number): HashedKey | undefined {
+function tupleKey(items: readonly Value[], depth: number, keyed = false): HashedKey | undefined {
   let acc = XXPRIME_5;
   const canon: string[] = [];
   let cost = 1;
   let steered: boolean | undefined;
   for (const item of items) {
-    const k = pyHash(item, depth) ?? ((steered ??= steerable(items)) ? keyedItem(item) : undefined);
+    const k = pyHash(item, depth) ?? (keyed || (steered ??= steerable(items)) ? keyedItem(item, depth) : undefined);
     if (k === undefined) return undefined;
     acc = u64(acc + k.hash * XXPRIME_2);
     acc = u64((acc << 31n) | (acc >> 33n));
@@ -183,15 +183,32 @@ function tupleKey(items: readonly Value[], depth: number): HashedKey | undefined
 }
 
 /**
- * A str or bytes item of a tuple: its hash is keyed per process, but one process hashes equal texts
- * alike, so tuples whose other items collide and that hold the same text in the same place collide
- * whatever the key (red team round 36: (l, r, "right") keys, 40,000 of them under one hash). Any
- * fixed value per text models that: this one is the text's digest. Undefined for other values.
+ * An item of a steerable tuple whose hash is not predictable but is one per process for one value:
+ * tuples whose other items collide and that hold the same such item in the same place collide
+ * whatever it hashes to (red team round 36: (l, r, "right"); round 37: ("right",), frozenset({"right"}),
+ * one memoized global). Any fixed value per item models that: a digest of a text's bytes, of a
+ * global's name, or of an object's identity (one object memoized into every key), and tuples and
+ * frozensets of such items combined as CPython combines them. Objects that hash by value and are
+ * made anew in each key (datetimes) count as distinct: under-counted, never over.
  */
-function keyedItem(v: Value): HashedKey | undefined {
+function keyedItem(v: Value, depth: number): HashedKey | undefined {
   if (typeof v === "string") return textKey("s", v);
-  if (isSym(v) && v.t === "bytes") return textKey("b", Buffer.from(v.data.buffer, v.data.byteOffset, v.data.byteLength).toString("latin1"));
-  return undefined;
+  if (!isSym(v) || depth >= MAX_DEPTH) return undefined;
+  switch (v.t) {
+    case "bytes":
+      return textKey("b", Buffer.from(v.data.buffer, v.data.byteOffset, v.data.byteLength).toString("latin1"));
+    case "tuple":
+      return tupleKey(v.items, depth + 1, true);
+    case "set":
+      return v.frozen && v.n === v.items.length ? frozensetKey(v.items, depth + 1, true) : undefined;
+    case "global":
+      return textKey("g", importedName(v));
+    case "list":
+    case "dict":
+      return undefined; // unhashable: the load fails at the first such key
+    default:
+      return textKey("o", String(identity(v)));
+  }
 }
 
 /**
@@ -213,16 +230,16 @@ function steerable(items: readonly Value[]): boolean {
   return false;
 }
 
-function textKey(kind: "s" | "b", text: string): HashedKey {
+function textKey(kind: "s" | "b" | "g" | "o", text: string): HashedKey {
   const digest = createHash("sha1").update(kind).update(text, "latin1").digest();
   return { hash: digest.readBigUInt64LE(0), canon: capped(`${kind}${JSON.stringify(text)}`) };
 }
 
 /** Objects/setobject.c's frozenset_hash: the items' shuffled hashes XORed, then the size and a dispersal. */
-function frozensetKey(items: readonly Value[], depth: number): HashedKey | undefined {
+function frozensetKey(items: readonly Value[], depth: number, keyed = false): HashedKey | undefined {
   const seen = new Map<string, bigint>();
   for (const item of items) {
-    const k = pyHash(item, depth);
+    const k = pyHash(item, depth) ?? (keyed ? keyedItem(item, depth) : undefined);
     if (k === undefined) return undefined;
     seen.set(k.canon, k.hash); // equal items are one member
   }
