@@ -352,6 +352,10 @@ test("layer widths are carried through the model as Keras builds it, whatever bu
   assert.equal(params(functional), 3000 * 4000 + 3000 * 5000 + 9000 * 1000);
   // A layer the walk does not know passes no width on: what follows counts at the config's widest.
   assert.equal(params(sequential(input(12000), layer("MyLayer", {}), layer("Dense", { units: 10 }))), 120_000);
+  // Layers that keep weights per input feature or project to every output position (red team round 37).
+  assert.equal(params(sequential(input(400_000_000), layer("BatchNormalization", {}))), 1_600_000_000);
+  assert.equal(params(sequential(input(40000), layer("EinsumDense", { equation: "ab,bc->ac", output_shape: [40000] }))), 1_600_000_000);
+  assert.equal(params(sequential(input(null, 512), layer("MultiHeadAttention", { num_heads: 8, key_dim: 64 }))), 4 * 512 * 8 * 64);
   // Wrapped layers are built on the wrapper's input.
   assert.equal(params(sequential(input(null, 500), layer("Bidirectional", { layer: layer("LSTM", { units: 100 }) }))), 4 * 100 * (500 + 100));
 });

@@ -259,6 +259,24 @@ function weightsOf(layer: Record<string, unknown>, inputs: number): number {
       const gates = cls === "LSTM" ? 4 : cls === "GRU" ? 3 : 1;
       return gates * n("units") * (inputs + n("units"));
     }
+    // Weights a layer keeps per input feature (red team round 37: BatchNormalization of a 4e8-wide input, 8 GB).
+    case "BatchNormalization":
+      return 4 * inputs;
+    case "LayerNormalization":
+    case "GroupNormalization":
+    case "RMSNormalization":
+      return 2 * inputs;
+    // A kernel from the input to every output position (a 40000 x 40000 EinsumDense took 18.8 GB).
+    case "EinsumDense": {
+      const out = Array.isArray(config["output_shape"]) ? config["output_shape"].reduce((p: number, d) => p * Math.max(1, size(d)), 1) : Math.max(1, size(config["output_shape"]));
+      return inputs * out;
+    }
+    // Query, key and value projections and the output projection, each inputs x heads x dim.
+    case "MultiHeadAttention":
+    case "GroupedQueryAttention": {
+      const heads = Math.max(n("num_heads"), n("num_query_heads"));
+      return 4 * inputs * heads * Math.max(n("key_dim"), n("head_dim"), n("value_dim"), 1);
+    }
     default:
       return 0;
   }
