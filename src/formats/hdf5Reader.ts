@@ -120,7 +120,7 @@ function pyTablesPickles(h5wasm: H5Wasm, module: H5Module, fileId: bigint): Omit
       const raw = attributeBytes(module, fileId, path, name);
       if (raw && raw.length > 0 && raw[raw.length - 1] === 0x2e && !keep({ where: `${path}@${name}`, bytes: raw, always: false })) return { pickles, unread };
     }
-    if (module.get_type(fileId, path) !== module.H5O_TYPE_DATASET || !names.includes("PSEUDOATOM")) continue;
+    if (!names.includes("PSEUDOATOM") || module.get_type(fileId, path) !== module.H5O_TYPE_DATASET) continue;
     const atom = attributeBytes(module, fileId, path, "PSEUDOATOM");
     if (!atom || Buffer.from(atom).toString("latin1") !== "object") continue;
     const dataset = new h5wasm.Dataset(fileId, path);
