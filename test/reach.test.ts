@@ -175,6 +175,11 @@ describe("conventions, each as narrow as it can be (issue 13)", () => {
     const wrap = (obj: Buffer): Buffer => assemble(global("numpy", "object_"), obj, OP.TUPLE1, OP.REDUCE);
     await assertReported(called(wrap(planted)), /MG108 getattr fetches "_call_linear"/);
     await assertReported(called(assemble(made, OP.BINPUT, 9, OP.POP, global("numpy", "object_"), OP.BINGET, 9, OP.TUPLE1, OP.REDUCE, OP.EMPTY_DICT, str("_call_linear"), global("builtins", "pow"), OP.SETITEM, OP.BUILD, OP.POP, OP.BINGET, 9)), /MG108 getattr fetches "_call_linear"/);
+    // A method planted on the class itself, reached through numpy.object_(cls) or type(obj), is every instance's (red team round 38).
+    const slotPow = assemble(OP.NONE, OP.EMPTY_DICT, str("_call_linear"), global("builtins", "pow"), OP.SETITEM, OP.TUPLE2);
+    const cls = global("scipy.interpolate._interpolate", "interp1d");
+    await assertReported(assemble(OP.PROTO, 2, global("numpy", "object_"), cls, OP.TUPLE1, OP.REDUCE, slotPow, OP.BUILD, OP.POP, fetched(made), OP.STOP), /MG106 BUILD sets attributes on the imported object scipy\.interpolate\._interpolate\.interp1d, reached through/);
+    await assertReported(assemble(OP.PROTO, 2, global("builtins", "type"), made, OP.TUPLE1, OP.REDUCE, slotPow, OP.BUILD, OP.POP, fetched(made), OP.STOP), /MG106 BUILD sets attributes on builtins\.type\(.*\), a class/);
     // So do pairs, which a __setstate__ updating its __dict__ takes as readily as a dict.
     await assertReported(called(withState(assemble(str("_call_linear"), global("builtins", "pow"), OP.TUPLE2, OP.TUPLE1))), /MG108 getattr fetches "_call_linear"/);
     // Fetched before any state, or after a state that names other attributes, it is the class's method.

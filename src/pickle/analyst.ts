@@ -282,6 +282,17 @@ export class PickleAnalyst implements MachineObserver {
       });
       return undefined;
     }
+    // The same object reached through a call that returns it (numpy.object_(cls)) or a class type(x) returns:
+    // its attributes are every instance's (red team round 38: a method planted on interp1d itself).
+    const object = this.objectOf(target);
+    if (object !== target && isSym(object) && object.t === "global") {
+      this.report("MG106", `BUILD sets attributes on the imported object ${qualifiedName(object)}, reached through ${describe(target)}`, { offset: at, evidence: describe(state) });
+      return undefined;
+    }
+    if (isSym(target) && target.t === "call" && isSym(target.fn) && target.fn.t === "global" && importedName(target.fn) === "builtins.type" && positional(target)?.length === 1) {
+      this.report("MG106", `BUILD sets attributes on ${describe(target)}, a class: they become every instance's`, { offset: at, evidence: describe(state) });
+      return undefined;
+    }
     if (isSym(target) && target.t === "call" && this.keptValues.has(target)) {
       // A typing alias sets attributes on its origin, and its own __origin__ is what calling it calls.
       this.report("MG106", `BUILD sets attributes on ${this.excusedCalls.get(target)!.name}, a type hint or key function, which passes them to the class it names or changes what it calls`, { offset: at, evidence: describe(target) });
