@@ -187,6 +187,14 @@ describe("keys that share a hash are reported (MG109)", () => {
     for (const [what, shared] of wrapped) {
       await assertFlood(proto(4, keysDict(pairs.map(([a, b]) => tuple(long(BigInt(a)), long(b), shared))))).catch((err: Error) => assert.fail(`${what}: ${err.message}`));
     }
+    // ... and made anew in each key by one callee from equal arguments (red team round 38).
+    const made: [string, Buffer][] = [
+      ["codecs.encode", assemble(global("_codecs", "encode"), str("right"), str("latin1"), OP.TUPLE2, OP.REDUCE)],
+      ["datetime.date", assemble(global("datetime", "date"), OP.BININT2, [0xe4, 0x07], OP.BININT1, 1, OP.BININT1, 1, OP.TUPLE3, OP.REDUCE)],
+    ];
+    for (const [what, shared] of made) {
+      await assertFlood(proto(4, keysDict(pairs.map(([a, b]) => tuple(long(BigInt(a)), long(b), shared))))).catch((err: Error) => assert.fail(`${what}: ${err.message}`));
+    }
     const memoized = (k: number): Buffer => (k === 0 ? assemble(global("builtins", "len"), OP.BINPUT, 200) : assemble(OP.BINGET, 200));
     await assertFlood(proto(4, keysDict(pairs.map(([a, b], k) => tuple(long(BigInt(a)), long(b), memoized(k))))));
     // The same shapes that do not collide, and tuples of texts (whose hashes no one can steer), pass.
