@@ -109,7 +109,8 @@ test("code named like an optional package the loaders probe for is high, and so 
   await copyFile(join(REPOS, "benign_model", "model.safetensors"), join(repo, "model.safetensors"));
   // subclass.py and class-named modules: what pickle.load of a joblib file may import in the outer memo (red team round 34).
   // And any package the allowlist lets a pickle import by name (red team round 37: sortedcontainers, gymnasium, xarray).
-  const planted = ["hqq.py", "flash_attn.py", "torchao.py", "kernels.py", "librosa.py", "soundfile.py", "torch_npu.py", "torch_mlu.py", "compression.py", "annotationlib.py", "subclass.py", "DataFrame.py", "LabelEncoder.py", "sortedcontainers.py", "gymnasium.py", "xarray.py"];
+  // And any module installed where models are made, which such a package may import (red team round 38: gymnasium's farama_notifications, spaCy's srsly).
+  const planted = ["hqq.py", "flash_attn.py", "torchao.py", "kernels.py", "librosa.py", "soundfile.py", "torch_npu.py", "torch_mlu.py", "compression.py", "annotationlib.py", "subclass.py", "DataFrame.py", "LabelEncoder.py", "sortedcontainers.py", "gymnasium.py", "xarray.py", "farama_notifications.py", "srsly.py"];
   for (const name of planted) await writeFile(join(repo, name), "__version__ = '0.0.1'\n");
   const report = await scanPaths([repo]);
   for (const name of planted) {

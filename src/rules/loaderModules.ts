@@ -61,8 +61,9 @@ function read(): Shadowable {
 
 /**
  * Why a top-level module named `name` in the folder Python starts in runs in place of one that
- * loading a model imports, or undefined: a module loaders were seen to import, one pickle.load may
- * import from a joblib file (isSecondReadingModule), a standard module, or sysconfig's `_sysconfigdata_*`.
+ * loading a model imports, or undefined: a module loaders were seen to import, a package the allowlist
+ * covers, one pickle.load may import from a joblib file (isSecondReadingModule), a standard module,
+ * sysconfig's `_sysconfigdata_*`, or any module installed in the environments models are made in.
  */
 export function shadowedModule(name: string): string | undefined {
   const { loaders, stdlib, stdlibPrefixes, fixed } = read();
@@ -73,8 +74,14 @@ export function shadowedModule(name: string): string | undefined {
   if (stdlib.has(name)) return `the standard library's ${name} module, which libraries import when they need it`;
   const prefix = stdlibPrefixes.find((p) => name.startsWith(p));
   if (prefix) return `sysconfig's ${name} module (${prefix}*: its name comes from the platform), which libraries import through sysconfig`;
+  // Any module installed where models are made: an allowlisted library may import it as a dependency the tracer
+  // did not follow (red team round 38: gymnasium's farama_notifications, spaCy's srsly).
+  if (read().installed.has(name) && !fixed.has(name) && !REPOSITORY_NAMES.has(name)) return `the ${name} module, installed where models are loaded, which a library loading the model may import`;
   return undefined;
 }
+
+/** Names a repository gives its own files that some environment also installs a module under (CPython's test suite, a stray setup). */
+const REPOSITORY_NAMES: ReadonlySet<string> = new Set(["test", "tests", "setup", "docs", "examples", "scripts"]);
 
 /** The keys of joblib's array wrapper state, which every joblib file memoizes. */
 const WRAPPER_KEYS: ReadonlySet<string> = new Set(["subclass", "shape", "order", "dtype", "allow_mmap", "numpy_array_alignment_bytes"]);
