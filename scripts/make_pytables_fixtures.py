@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """HDF5 files as PyTables and pandas write them, and with what PyTables unpickles when they are read.
 
-    python3 -m venv /tmp/pyt && /tmp/pyt/bin/pip install tables pandas
+    python3 -m venv /tmp/pyt && /tmp/pyt/bin/pip install tables pandas h5py
     /tmp/pyt/bin/python scripts/make_pytables_fixtures.py
 
 PyTables pickles (protocol 0) an attribute value HDF5 has no type for and unpickles any scalar byte-string
@@ -12,6 +12,7 @@ there (harmless: echo); nothing here loads them.
 import json
 import os
 
+import h5py
 import numpy as np
 import pandas as pd
 import tables
@@ -53,6 +54,20 @@ def main():
         # The second row is the command as raw bytes: ObjectAtom stores each row's pickle as uint8.
         rows._append(np.frombuffer(COMMAND, dtype=np.uint8), len(COMMAND))
     record("row_command.h5", "block", "a VLArray of ObjectAtom whose row is a pickle that runs posix.system", ["posix.system"])
+
+    # What PyTables reads the same way though the file spells it otherwise (red team round 38): pandas_type as a
+    # variable-length ASCII string (read as bytes, unpickled), an object array whose rows are int8, not uint8.
+    df.to_hdf(path("attr_vlen_command.h5"), key="frame", format="fixed")
+    with h5py.File(path("attr_vlen_command.h5"), "r+") as f:
+        del f["/frame"].attrs["pandas_type"]
+        f["/frame"].attrs.create("pandas_type", COMMAND, dtype=h5py.string_dtype("ascii"))
+    record("attr_vlen_command.h5", "block", "pandas_type as a variable-length ASCII string that pd.read_hdf unpickles", ["posix.system"])
+    with h5py.File(path("row_int8_command.h5"), "w") as f:
+        rows = f.create_dataset("objects", (1,), dtype=h5py.vlen_dtype(np.int8))
+        rows[0] = np.frombuffer(COMMAND, dtype=np.int8)
+        for key, value in (("CLASS", b"VLARRAY"), ("PSEUDOATOM", b"object"), ("VERSION", b"1.4"), ("TITLE", b"")):
+            rows.attrs.create(key, np.bytes_(value))
+    record("row_int8_command.h5", "block", "an object array of int8 rows, which ObjectAtom unpickles as it does uint8", ["posix.system"])
 
     with open(os.path.join(OUT, "manifest.json"), "w") as f:
         f.write("[\n" + ",\n".join(json.dumps(m) for m in MANIFEST) + "\n]\n")

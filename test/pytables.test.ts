@@ -33,6 +33,9 @@ test("a command in an attribute or an object row is critical; the files PyTables
   const byName = Object.fromEntries(report.files.map((f) => [f.path.split(/[\\/]/).at(-1), f.findings.map((x) => `${x.rule} ${x.location.member ?? ""}`)]));
   assert.deepEqual(byName["attr_command.h5"], ["MG100 /x@note"]);
   assert.deepEqual(byName["row_command.h5"], ["MG100 /objects[1]"]);
+  // Spelt otherwise, read the same way by PyTables (red team round 38): a variable-length ASCII attribute, int8 rows.
+  assert.deepEqual(byName["attr_vlen_command.h5"], ["MG100 /frame@pandas_type"]);
+  assert.deepEqual(byName["row_int8_command.h5"], ["MG100 /objects[0]"]);
   assert.deepEqual(byName["attrs.h5"], []);
   assert.deepEqual(byName["pandas_fixed.h5"], []);
 });

@@ -89,8 +89,10 @@ function readContents(h5wasm: H5Wasm, module: H5Module, bytes: Uint8Array): Hdf5
 
 /** Objects whose attributes are read, values kept and bytes kept per file (CWE-400: a file of millions of nodes or rows). */
 const PICKLE_BOUNDS = { objects: 100_000, values: 1_000_000, bytes: 256 * 1024 * 1024 };
+const H5T_INTEGER = 0;
 const H5T_STRING = 3;
 const H5T_VLEN = 9;
+const H5T_CSET_UTF8 = 1;
 
 /**
  * What PyTables unpickles when the file is read (tables/attributeset.py, tables/atom.py): a node's
@@ -117,38 +119,62 @@ function pyTablesPickles(h5wasm: H5Wasm, module: H5Module, fileId: bigint): Omit
   for (const path of paths.slice(0, PICKLE_BOUNDS.objects)) {
     const names = module.get_attribute_names(fileId, path);
     for (const name of names) {
+      // UTF-8 strings come back as str, which PyTables never unpickles.
       const raw = attributeBytes(module, fileId, path, name);
-      if (raw && raw.length > 0 && raw[raw.length - 1] === 0x2e && !keep({ where: `${path}@${name}`, bytes: raw, always: false })) return { pickles, unread };
+      if (raw && !raw.utf8 && raw.bytes.length > 0 && raw.bytes[raw.bytes.length - 1] === 0x2e && !keep({ where: `${path}@${name}`, bytes: raw.bytes, always: false })) return { pickles, unread };
     }
     if (!names.includes("PSEUDOATOM") || module.get_type(fileId, path) !== module.H5O_TYPE_DATASET) continue;
     const atom = attributeBytes(module, fileId, path, "PSEUDOATOM");
-    if (!atom || Buffer.from(atom).toString("latin1") !== "object") continue;
+    if (!atom || Buffer.from(atom.bytes).toString("latin1") !== "object") continue;
     const dataset = new h5wasm.Dataset(fileId, path);
-    if (dataset.metadata.type !== H5T_VLEN) continue;
+    // ObjectAtom.fromarray unpickles each row's bytes whatever their declared type: rows of one-byte
+    // integers are read here, and anything else cannot be read as PyTables reads it (fail closed).
+    const base = dataset.metadata.vlen_type;
+    if (dataset.metadata.type !== H5T_VLEN || base?.type !== H5T_INTEGER || base.size !== 1) {
+      unread.push(`an object array at ${path} (PSEUDOATOM "object") whose rows are not one-byte integers; PyTables unpickles them, and they were not scanned`);
+      continue;
+    }
     const rows = dataset.value;
     if (!Array.isArray(rows)) continue;
     for (const [i, row] of rows.entries()) {
-      if (!(row instanceof Uint8Array)) continue;
-      if (!keep({ where: `${path}[${i}]`, bytes: row.slice(), always: true })) return { pickles, unread };
+      if (!ArrayBuffer.isView(row)) continue;
+      if (!keep({ where: `${path}[${i}]`, bytes: new Uint8Array(row.buffer, row.byteOffset, row.byteLength).slice(), always: true })) return { pickles, unread };
     }
   }
   return { pickles, unread };
 }
 
 /**
- * A scalar fixed-length string attribute's bytes as NumPy reads them (trailing NULs dropped; h5wasm's
- * own decoding stops at the first NUL, which a binary pickle is full of); undefined for anything else.
+ * A single-valued byte-string attribute's bytes as PyTables reads them (tables/hdf5extension.pyx
+ * _g_getattr): a fixed-length one whole with its trailing NULs dropped (h5wasm's own decoding stops at
+ * the first NUL, which a binary pickle is full of), a variable-length one to its NUL (red team round
+ * 38: pandas_type written so), and whether it is UTF-8 (PyTables reads that as str); undefined for
+ * anything else.
  */
-function attributeBytes(module: H5Module, fileId: bigint, path: string, name: string): Uint8Array | undefined {
+function attributeBytes(module: H5Module, fileId: bigint, path: string, name: string): { bytes: Uint8Array; utf8: boolean } | undefined {
   const meta = module.get_attribute_metadata(fileId, path, name);
-  if (meta.type !== H5T_STRING || meta.vlen || meta.total_size !== 1 || meta.size <= 0) return undefined;
-  const at = module._malloc(meta.size);
-  if (at === 0) throw new Error(`allocating ${meta.size} bytes for attribute ${name} of ${path} failed`);
+  if (meta.type !== H5T_STRING || meta.total_size !== 1) return undefined;
+  const utf8 = meta.cset === H5T_CSET_UTF8;
+  const size = meta.vlen ? 4 : meta.size; // a variable-length string is a pointer in the WASM heap
+  if (size <= 0) return undefined;
+  const at = module._malloc(size);
+  if (at === 0) throw new Error(`allocating ${size} bytes for attribute ${name} of ${path} failed`);
   try {
     module.get_attribute_data(fileId, path, name, BigInt(at));
+    if (meta.vlen) {
+      const heap = module.HEAPU8;
+      const text = new DataView(heap.buffer, heap.byteOffset, heap.byteLength).getUint32(at, true);
+      try {
+        let end = text;
+        while (text !== 0 && module.HEAPU8[end] !== 0) end++;
+        return text === 0 ? undefined : { bytes: module.HEAPU8.slice(text, end), utf8 };
+      } finally {
+        module.reclaim_vlen_memory(fileId, path, name, BigInt(at));
+      }
+    }
     let end = meta.size;
     while (end > 0 && module.HEAPU8[at + end - 1] === 0) end--;
-    return module.HEAPU8.slice(at, at + end);
+    return { bytes: module.HEAPU8.slice(at, at + end), utf8 };
   } finally {
     module._free(at);
   }
