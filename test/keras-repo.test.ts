@@ -356,6 +356,9 @@ test("layer widths are carried through the model as Keras builds it, whatever bu
   assert.equal(params(sequential(input(400_000_000), layer("BatchNormalization", {}))), 1_600_000_000);
   assert.equal(params(sequential(input(40000), layer("EinsumDense", { equation: "ab,bc->ac", output_shape: [40000] }))), 1_600_000_000);
   assert.equal(params(sequential(input(null, 512), layer("MultiHeadAttention", { num_heads: 8, key_dim: 64 }))), 4 * 512 * 8 * 64);
+  // PReLU keeps an alpha per input position; a depthwise kernel is per channel and multiplier (red team round 38).
+  assert.equal(params(sequential(input(20000, 20000), layer("PReLU", {}))), 400_000_000);
+  assert.equal(params(sequential(input(8, 8, 1000), layer("DepthwiseConv2D", { kernel_size: [3, 3], depth_multiplier: 100 }))), 9 * 1000 * 100);
   // Wrapped layers are built on the wrapper's input.
   assert.equal(params(sequential(input(null, 500), layer("Bidirectional", { layer: layer("LSTM", { units: 100 }) }))), 4 * 100 * (500 + 100));
 });

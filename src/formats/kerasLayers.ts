@@ -91,7 +91,8 @@ function carry(layers: readonly Record<string, unknown>[], raise: (layer: Record
     if (named.length > 0) inputs = named.map((n) => outputs.get(n));
     else inputs = [declaredShape(layer) ?? previous];
     const input = inputs[0];
-    raise(layer, lastDim(input));
+    // PReLU keeps an alpha for every input position, not only the last dimension (red team round 38: 12.7 GB).
+    raise(layer, layer["class_name"] === "PReLU" && input ? product(input.slice(1)) : lastDim(input));
     for (const inner of wrapped(layer)) raise(inner, lastDim(input));
     const output = outputShape(layer, input, inputs);
     const name = cfg["name"];
@@ -259,6 +260,17 @@ function weightsOf(layer: Record<string, unknown>, inputs: number): number {
       const gates = cls === "LSTM" ? 4 : cls === "GRU" ? 3 : 1;
       return gates * n("units") * (inputs + n("units"));
     }
+    case "DepthwiseConv1D":
+    case "DepthwiseConv2D":
+    case "SeparableConv1D":
+    case "SeparableConv2D": {
+      // A kernel per input channel and multiplier (red team round 38: an uncounted DepthwiseConv2D, 18.8 GB), and a separable one's pointwise kernel.
+      const kernel = Array.isArray(config["kernel_size"]) ? config["kernel_size"].reduce((p: number, k) => p * size(k), 1) : size(config["kernel_size"]);
+      const multiplier = Math.max(1, n("depth_multiplier"));
+      return kernel * inputs * multiplier + (cls.startsWith("Separable") ? inputs * multiplier * n("filters") : 0);
+    }
+    case "PReLU":
+      return inputs;
     // Weights a layer keeps per input feature (red team round 37: BatchNormalization of a 4e8-wide input, 8 GB).
     case "BatchNormalization":
       return 4 * inputs;
