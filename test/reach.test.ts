@@ -331,6 +331,12 @@ describe("harm from allowlisted calls alone (P21)", () => {
       await assertReported(whole(call1("builtins", "bytearray", scalar(code, data))), /MG109 builtins\.bytearray\(6000000000\) allocates/);
     }
     await assertReported(whole(call1("builtins", "bytearray", scalar("made-up", le))), /MG109 builtins\.bytearray is given/);
+    // A BUILD on the dtype may make 'i8' big-endian (red team round 38): as a size, the larger reading counts.
+    const builtBig = assemble(global("numpy._core.multiarray", "scalar"), global("numpy", "dtype"), str("i8"), OP.NEWFALSE, OP.NEWTRUE, OP.TUPLE3, OP.REDUCE,
+      OP.MARK, OP.BININT1, 3, str(">"), OP.NONE, OP.NONE, OP.NONE, OP.BININT1, 0xff, OP.BININT1, 0xff, OP.BININT1, 0, OP.TUPLE, OP.BUILD, OP.SHORT_BINBYTES, 8, be, OP.TUPLE2, OP.REDUCE);
+    await assertReported(whole(call1("builtins", "bytearray", builtBig)), /MG109 builtins\.bytearray\(\d+\) allocates/);
+    // A small value read either way stays small.
+    await assertQuiet(whole(call1("builtins", "bytearray", scalar("i2", Buffer.from([0x10, 0x00])))));
     await assertQuiet(whole(call1("builtins", "bytearray", scalar("f8", le))));
     const ndarray = assemble(global("numpy", "ndarray"), OP.EMPTY_TUPLE, str("i8"), OP.TUPLE2, OP.REDUCE);
     await assertReported(whole(zfill, ndarray, OP.TUPLE1, OP.REDUCE), /MG109 .*"zfill"\) with a size made at load time/);

@@ -46,7 +46,7 @@ export function sizeValue(v: Value | undefined, indexables = true): number | und
     if (typeof a === "number" && Number.isFinite(a)) return Math.trunc(a);
     if (typeof a === "bigint") return Number(a);
   }
-  if (SCALAR_MAKERS.has(name)) return numpyInteger(args);
+  if (SCALAR_MAKERS.has(name)) return numpyInteger(args, indexables);
   // What converts with __index__ is a size whatever made it (red team round 36): an IntFlag keeps any
   // value (re.RegexFlag(6000000000)), NumPy's integer types and big-integer types hold one, and a 0-d
   // NumPy array or one-element torch tensor holds one in data the scanner does not read.
@@ -122,12 +122,18 @@ export function scalarInteger(s: NumpyScalar & { bytes: Uint8Array }): bigint {
 }
 
 /** A NumPy integer scalar's value; UNKNOWN_SIZE when its bytes cannot be read, undefined for other scalars (not a size). */
-function numpyInteger(args: readonly Value[]): number | undefined {
+function numpyInteger(args: readonly Value[], eitherOrder: boolean): number | undefined {
   const s = numpyScalar(args);
   // A dtype made at load time, or spelt in a way not read, may be an integer's (red team round 37: "q", "int64").
   if (!s) return typeof scalarCode(args) === "string" && NOT_INDEX.test(scalarCode(args) as string) ? undefined : UNKNOWN_SIZE;
   if ((s.kind !== "i" && s.kind !== "u") || ![1, 2, 4, 8].includes(s.width)) return undefined;
-  return s.bytes === undefined ? UNKNOWN_SIZE : Number(scalarInteger({ ...s, bytes: s.bytes }));
+  if (s.bytes === undefined) return UNKNOWN_SIZE;
+  // A BUILD on the dtype may set its byte order whatever its text says (red team round 38: 'i8' made
+  // big-endian, 4.29e9 where the text reads 16.7M): where the value is read as a size, the larger reading
+  // bounds either; where it is handed on as data, it is read as written.
+  const bytes = s.bytes;
+  const read = Number(scalarInteger({ ...s, bytes }));
+  return eitherOrder ? Math.max(read, Number(scalarInteger({ ...s, bytes, bigEndian: !s.bigEndian }))) : read;
 }
 
 /**
