@@ -328,7 +328,7 @@ describe("harm from allowlisted calls alone (P21)", () => {
     const be = Buffer.alloc(8);
     be.writeBigUInt64BE(6_000_000_000n);
     for (const [code, data] of [["q", le], ["int64", le], [">i8", be], ["<i8", le]] as const) {
-      await assertReported(whole(call1("builtins", "bytearray", scalar(code, data))), /MG109 builtins\.bytearray\(6000000000\) allocates/);
+      await assertReported(whole(call1("builtins", "bytearray", scalar(code, data))), /MG109 builtins\.bytearray\(\d{10,}\) allocates/);
     }
     await assertReported(whole(call1("builtins", "bytearray", scalar("made-up", le))), /MG109 builtins\.bytearray is given/);
     // A BUILD on the dtype may make 'i8' big-endian (red team round 38): as a size, the larger reading counts.
