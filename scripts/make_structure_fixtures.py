@@ -96,6 +96,12 @@ def main():
           "csr indices past its columns in arrays whose dtype is spelt 'int32'", ["indices"])
     write("csr_list_indices_out_of_bounds.pkl", pickle.dumps(_Made(sp.csr_matrix, {**attrs, "indices": [1, 0, 9, 3]}), protocol=4), "block",
           "csr indices past its columns as a plain list", ["indices"])
+    # A lil matrix's rows are lists of column indices its compiled routines trust (red team round 38).
+    rows = sp.lil_matrix(dense)
+    for proto in (2, 4):
+        write(f"lil_matrix_p{proto}.pkl", pickle.dumps(rows, protocol=proto), "pass", f"scipy lil_matrix, protocol {proto}")
+    rows.rows[1] = [0, 9]
+    write("lil_index_out_of_bounds.pkl", pickle.dumps(rows, protocol=4), "block", "lil row 1 holds column 9 of a 4-column matrix", ["rows"])
     blocks = sp.bsr_matrix(np.eye(4), blocksize=(2, 2))
     write("bsr_matrix_p4.pkl", pickle.dumps(blocks, protocol=4), "pass", "scipy bsr_matrix of 2x2 blocks, protocol 4")
     blocks.indices = np.array([0, 9], dtype=blocks.indices.dtype)

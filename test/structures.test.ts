@@ -51,6 +51,10 @@ test("the sparse checks hold whatever class the pickle names and however it make
   assert.deepEqual(await rules("bsr_index_out_of_bounds.pkl"), ["MG124 pickled sparse matrix indices[1] = 9 is outside 0…3"]);
 });
 
+test("a lil matrix's row lists are held to its columns (red team round 38)", async () => {
+  assert.deepEqual(await rules("lil_index_out_of_bounds.pkl"), ["MG124 pickled sparse matrix rows[1][1] = 9 is outside 0…3"]);
+});
+
 test("the sparse checks read the attributes BUILD sets however the state spells them (red team round 37)", async () => {
   for (const file of ["csr_tuple_state_out_of_bounds.pkl", "csr_slot_state_out_of_bounds.pkl", "csr_int32_spelt_out_of_bounds.pkl", "csr_list_indices_out_of_bounds.pkl"]) {
     assert.deepEqual(await rules(file), ["MG124 pickled sparse matrix indices[2] = 9 is outside 0…3"], file);

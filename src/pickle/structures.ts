@@ -37,6 +37,8 @@ export interface ArrayFacts {
   shape: number[];
   /** The data: kept when small enough (see LIMITS.pickleMaxInlineConstant), else skipped unread. */
   payload?: Payload;
+  /** An object array's elements, as its BUILD state lists them (a lil matrix's rows are lists of column indices). */
+  objects?: Value;
 }
 
 /** NumPy's array reconstructor under NumPy 1 and 2 names. */
@@ -44,7 +46,7 @@ export const RECONSTRUCTORS: ReadonlySet<string> = new Set(["numpy.core.multiarr
 const FROMBUFFER = new Set(["numpy.core.numeric._frombuffer", "numpy._core.numeric._frombuffer"]);
 const DILL_CREATE_ARRAY = "dill._dill._create_array";
 /** A SciPy sparse class by the format its name gives (csr_matrix, _csr_base, _arrays.csr_array…), whose C++ routines trust its indices. */
-const SPARSE = /^scipy\.sparse\.[\w.]*?\b_?(csr|csc|coo|bsr)_(?:matrix|array|base)$/;
+const SPARSE = /^scipy\.sparse\.[\w.]*?\b_?(csr|csc|coo|bsr|lil)_(?:matrix|array|base)$/;
 /** SciPy's sparse base classes, which name no format: their indices are held to the smaller dimension. */
 const SPARSE_BASE = /^scipy\.sparse\.(?:_compressed\._cs_matrix|_data\._data_matrix|_data\._minmax_mixin|_base\.(?:_spbase|spmatrix|sparray)|_matrix\.spmatrix|_arrays\._sparray|_index\.IndexMixin)$/;
 /** 'V64': a void (structured) dtype, whose size and fields its BUILD sets; 'S1': a bytes dtype, whose size it sets. */
@@ -227,6 +229,7 @@ export class StructureFacts {
     const facts: ArrayFacts = { shape, ...(dtype ? { dtype } : {}) };
     const payload = constantPayload(dataValue) ?? firstPayload(dataValue);
     if (payload) facts.payload = payload;
+    else if (isSym(dataValue) && dataValue.t === "list") facts.objects = dataValue;
     return facts;
   }
 
@@ -240,6 +243,7 @@ export class StructureFacts {
     if (!shape || shape.length !== 2) return undefined;
     if (shape.some((d) => d < 0)) return `sparse matrix declares a negative dimension in its shape (${shape.join(", ")})`;
     const [rows, cols] = shape as [number, number];
+    if (format === "lil") return this.lilProblem(state.get("rows"), rows, cols);
     const coords = state.get("coords");
     if (format === "coo" || (format === "base" && (coords !== undefined || state.get("row") !== undefined))) {
       const [row, col] = isSym(coords) && coords.t === "tuple" ? coords.items : [state.get("row"), state.get("col")];
@@ -256,6 +260,23 @@ export class StructureFacts {
       if (indices && indptr[major]! > indices.length) return `${format} matrix indptr ends at ${indptr[major]}, past its ${indices.length} indices`;
     }
     return indexProblem(indices, minor, "indices");
+  }
+
+  /**
+   * A lil matrix's rows: an object array of one list of column indices a row, which its compiled
+   * routines index by without a check (red team round 38: `m @ v` segfaulted on a column of 10**8).
+   */
+  private lilProblem(rowsValue: Value | undefined, rows: number, cols: number): string | undefined {
+    const facts = isSym(rowsValue) && rowsValue.t === "call" ? this.arrays.get(rowsValue) : undefined;
+    const objects = facts?.objects;
+    if (!isSym(objects) || objects.t !== "list") return undefined;
+    if (objects.n > rows) return `lil matrix of ${rows} rows holds ${objects.n} row lists`;
+    for (const [r, row] of objects.items.entries()) {
+      const columns = this.ints(row);
+      const problem = indexProblem(columns, cols, `rows[${r}]`);
+      if (problem) return problem;
+    }
+    return undefined;
   }
 
   /** The integers of a tracked array whose data was kept, or of a list or tuple of ints (sparsetools converts one). */
@@ -305,7 +326,7 @@ function builtAttributes(state: Value): Map<unknown, Value> | undefined {
 /** What copyreg makes an object of a class with, NEWOBJ's way or protocol 0's. */
 const COPYREG_MAKERS: ReadonlySet<string> = new Set(["copyreg.__newobj__", "copyreg.__newobj_ex__", "copyreg._reconstructor"]);
 
-type SparseFormat = "csr" | "csc" | "coo" | "bsr" | "base";
+type SparseFormat = "csr" | "csc" | "coo" | "bsr" | "lil" | "base";
 
 /** The integers of an array of integer dtype (undefined for any other dtype). */
 export function arrayInts(dtype: DtypeFacts, data: Uint8Array): Float64Array | undefined {
