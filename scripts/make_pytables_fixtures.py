@@ -69,6 +69,17 @@ def main():
             rows.attrs.create(key, np.bytes_(value))
     record("row_int8_command.h5", "block", "an object array of int8 rows, which ObjectAtom unpickles as it does uint8", ["posix.system"])
 
+    # pandas reads an array node with a "shape" attribute as np.empty(shape, value_type): an empty frame passes,
+    # one whose shape says 1.5e9 objects is a bomb (red team round 38: 11.8 GB).
+    empty = pd.DataFrame({"a": pd.Series([], dtype=float), "s": pd.Series([], dtype=object)})
+    empty.to_hdf(path("pandas_empty.h5"), key="frame", format="fixed")
+    record("pandas_empty.h5", "pass", f"pandas to_hdf of an empty frame (pandas {pd.__version__})")
+    empty.to_hdf(path("shape_bomb.h5"), key="frame", format="fixed")
+    with h5py.File(path("shape_bomb.h5"), "r+") as f:
+        node = f["/frame/block0_values"]
+        node.attrs["shape"] = np.bytes_(b"(I1500000000\ntp0\n.")
+    record("shape_bomb.h5", "block", "an array node whose pickled shape makes read_hdf allocate 1.5e9 elements", ["shape"])
+
     with open(os.path.join(OUT, "manifest.json"), "w") as f:
         f.write("[\n" + ",\n".join(json.dumps(m) for m in MANIFEST) + "\n]\n")
 

@@ -36,6 +36,9 @@ test("a command in an attribute or an object row is critical; the files PyTables
   // Spelt otherwise, read the same way by PyTables (red team round 38): a variable-length ASCII attribute, int8 rows.
   assert.deepEqual(byName["attr_vlen_command.h5"], ["MG100 /frame@pandas_type"]);
   assert.deepEqual(byName["row_int8_command.h5"], ["MG100 /objects[0]"]);
+  // pandas allocates np.empty(shape) of a node's "shape" attribute (red team round 38).
+  assert.deepEqual(byName["shape_bomb.h5"], ["MG109 "]);
+  assert.deepEqual(byName["pandas_empty.h5"], []);
   assert.deepEqual(byName["attrs.h5"], []);
   assert.deepEqual(byName["pandas_fixed.h5"], []);
 });

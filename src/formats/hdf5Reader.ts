@@ -26,6 +26,8 @@ export interface Hdf5Contents {
   pickles: PickledValue[];
   /** Why part of the file was not looked at for pickles (a bound). */
   unread: string[];
+  /** Nodes whose "shape" attribute pandas' read_hdf allocates an empty array of (np.empty(shape, value_type)), with its elements. */
+  emptyShapes: { where: string; elements: number }[];
 }
 
 /** What the reader answers: the config attributes (null: present but not text), or why not. */
@@ -104,6 +106,7 @@ const H5T_CSET_UTF8 = 1;
 function pyTablesPickles(h5wasm: H5Wasm, module: H5Module, fileId: bigint): Omit<Hdf5Contents, "attributes"> {
   const pickles: PickledValue[] = [];
   const unread: string[] = [];
+  const emptyShapes: Hdf5Contents["emptyShapes"] = [];
   let bytes = 0;
   const keep = (value: PickledValue): boolean => {
     if (pickles.length >= PICKLE_BOUNDS.values || bytes + value.bytes.length > PICKLE_BOUNDS.bytes) {
@@ -121,7 +124,15 @@ function pyTablesPickles(h5wasm: H5Wasm, module: H5Module, fileId: bigint): Omit
     for (const name of names) {
       // UTF-8 strings come back as str, which PyTables never unpickles.
       const raw = attributeBytes(module, fileId, path, name);
-      if (raw && !raw.utf8 && raw.bytes.length > 0 && raw.bytes[raw.bytes.length - 1] === 0x2e && !keep({ where: `${path}@${name}`, bytes: raw.bytes, always: false })) return { pickles, unread };
+      if (raw && !raw.utf8 && raw.bytes.length > 0 && raw.bytes[raw.bytes.length - 1] === 0x2e && !keep({ where: `${path}@${name}`, bytes: raw.bytes, always: false })) return { pickles, unread, emptyShapes };
+    }
+    // pandas' fixed format reads a node with a "shape" attribute as np.empty(shape, value_type) (red team round 38: 11.8 GB).
+    // PyTables stores the tuple pickled ("(I0\nI3\ntp0\n."), or an array of integers.
+    if (names.includes("shape") && module.get_type(fileId, path) === module.H5O_TYPE_DATASET) {
+      const text = attributeBytes(module, fileId, path, "shape");
+      const value = text ? undefined : new h5wasm.Dataset(fileId, path).attrs["shape"]?.value;
+      const dims = text ? pickledInts(Buffer.from(text.bytes).toString("latin1")) : ArrayBuffer.isView(value) ? Array.from(value as unknown as ArrayLike<number | bigint>, Number) : typeof value === "number" || typeof value === "bigint" ? [Number(value)] : undefined;
+      emptyShapes.push({ where: path, elements: dims ? dims.reduce((p, d) => p * Math.max(0, d), 1) : Infinity });
     }
     if (!names.includes("PSEUDOATOM") || module.get_type(fileId, path) !== module.H5O_TYPE_DATASET) continue;
     const atom = attributeBytes(module, fileId, path, "PSEUDOATOM");
@@ -138,10 +149,16 @@ function pyTablesPickles(h5wasm: H5Wasm, module: H5Module, fileId: bigint): Omit
     if (!Array.isArray(rows)) continue;
     for (const [i, row] of rows.entries()) {
       if (!ArrayBuffer.isView(row)) continue;
-      if (!keep({ where: `${path}[${i}]`, bytes: new Uint8Array(row.buffer, row.byteOffset, row.byteLength).slice(), always: true })) return { pickles, unread };
+      if (!keep({ where: `${path}[${i}]`, bytes: new Uint8Array(row.buffer, row.byteOffset, row.byteLength).slice(), always: true })) return { pickles, unread, emptyShapes };
     }
   }
-  return { pickles, unread };
+  return { pickles, unread, emptyShapes };
+}
+
+/** The integers of a tuple pickled with protocol 0 as PyTables writes a shape ("(I1\nI0\ntp0\n."); undefined for anything else. */
+function pickledInts(text: string): number[] | undefined {
+  const m = /^\(((?:I-?\d+\n|L-?\d+L?\n)*)t(?:p\d+\n)?\.$/.exec(text);
+  return m ? [...m[1]!.matchAll(/[IL](-?\d+)/g)].map((d) => Number(d[1])) : undefined;
 }
 
 /**

@@ -86,6 +86,12 @@ export const scanKerasH5: FormatScanner = async (source: ByteSource, ctx: ScanCo
   }
   // What PyTables (and pandas' read_hdf through it) unpickles when the file is read.
   for (const why of read.unread) ctx.report("MG265", `HDF5 file has ${why}`);
+  for (const { where, elements } of read.emptyShapes) {
+    if (elements > LIMITS.pickleMaxSizedElements) {
+      const what = elements === Infinity ? "that is not a tuple of integers the scanner can read" : `of ${elements} elements`;
+      ctx.report("MG109", `HDF5 node ${where} has a "shape" attribute ${what}, which pandas' read_hdf allocates an empty array of`, { evidence: where });
+    }
+  }
   for (const p of read.pickles) await ctx.scanMember(p.where, new BufferSource(p.where, p.bytes), p.always ? "pickle" : undefined);
 };
 
