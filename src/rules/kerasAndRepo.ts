@@ -66,7 +66,7 @@ export const KERAS_AND_REPO_RULES = {
     name: "keras-oversized-layers",
     severity: "high",
     description:
-      "The Keras config (a .keras archive's config.json, an HDF5 file's model_config) builds layers whose weights (units, embeddings, filters and their inputs) take far more memory than the weights the archive or file ships: load_model allocates and initialises every layer before it reads the weights, so a small file can exhaust memory (a 15 KB .keras asked for 3.4 GB). Each layer counts at the widest input the config gives it: its build_config, its node's recorded shapes, or the shapes carried through the model as Keras builds it (Dense after Dense, a convolution's output flattened).",
+      "The Keras config (a .keras archive's config.json, an HDF5 file's model_config) builds layers whose weights (units, embeddings, filters and their inputs) take far more memory than the weights the archive or file ships: load_model allocates and initialises every layer before it reads the weights, so a small file can exhaust memory (a 15 KB .keras asked for 3.4 GB). Each layer counts at the widest input the config gives it: its build_config, its node's recorded shapes, or the shapes carried through the model as Keras builds it (Dense after Dense, a convolution's output flattened); normalization, attention, EinsumDense, depthwise and PReLU weights count too.",
     reference: "https://cwe.mitre.org/data/definitions/789.html",
   },
   MG270: {
