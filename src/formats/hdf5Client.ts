@@ -1,5 +1,5 @@
 /**
- * Reads the root attributes of HDF5 files with libhdf5 (h5wasm) in a reader worker
+ * Reads HDF5 files' Keras configs and PyTables pickles with libhdf5 (h5wasm) in a reader worker
  * (src/formats/hdf5Reader.ts), ended when a read takes too long. One reader per process: a
  * scanning thread (src/scanThreads.ts) sends its reads over a port to the main thread's reader
  * instead of loading libhdf5 (some 50 MB) itself.
@@ -9,11 +9,11 @@ import { callThrough, servePort } from "../portCalls.js";
 import type { Hdf5Contents, ReaderReply } from "./hdf5Reader.js";
 import { errorText } from "../errors.js";
 
-/** The config-bearing root attributes (null: present but not text), or why they were not read. */
+/** A file's contents (see Hdf5Contents), or why they were not read. */
 export type Hdf5Read = Hdf5Contents | { failure: string; overTime: boolean };
 
 /**
- * Time libhdf5 gets to read a file's root attributes (CWE-835: hostile B-trees and heaps that make
+ * Time libhdf5 gets to read a file (CWE-835: hostile B-trees and heaps that make
  * it loop). Real files take milliseconds, but this is wall time on a possibly loaded machine, where
  * a tight bound would block benign files; MODELGATE_HDF5_READ_MS sets it (the fuzz tests lower it).
  * The allowance per GiB covers copying a large file in.
@@ -163,12 +163,12 @@ async function readHere(bytes: Uint8Array<ArrayBuffer>): Promise<Hdf5Read> {
   }
 }
 
-/** A reader of HDF5 files' root config attributes: this thread's own, or one behind a port. */
+/** A reader of HDF5 files: this thread's own, or one behind a port. */
 export type Hdf5ReadFn = (bytes: Uint8Array<ArrayBuffer>) => Promise<Hdf5Read>;
 
 let route: Hdf5ReadFn = readHere;
 
-/** Reads an HDF5 file's root config attributes with this process's reader; the buffer is moved, not copied. */
+/** Reads an HDF5 file with this process's reader; the buffer is moved, not copied. */
 export function readHdf5(bytes: Uint8Array<ArrayBuffer>): Promise<Hdf5Read> {
   return route(bytes);
 }

@@ -1,6 +1,6 @@
 /**
- * The HDF5 reader worker that src/formats/hdf5Client.ts starts: reads the config-bearing root attributes
- * of a Keras HDF5 file with libhdf5 (h5wasm) and answers one message per file. It runs in its own
+ * The HDF5 reader worker that src/formats/hdf5Client.ts starts: reads a file's Keras config root
+ * attributes and what PyTables would unpickle from it with libhdf5 (h5wasm), one message per file. It runs in its own
  * thread because libhdf5 trusts a file's structures and a crafted one can make it loop for ever:
  * the main thread ends the worker when a read exceeds its time bound.
  */
@@ -30,7 +30,7 @@ export interface Hdf5Contents {
   emptyShapes: { where: string; elements: number }[];
 }
 
-/** What the reader answers: the config attributes (null: present but not text), or why not. */
+/** What the reader answers: the file's contents, or why they could not be read. */
 export type ReaderReply = { ok: true; contents: Hdf5Contents; heapBytes: number } | { ok: false; error: string; fatal: boolean };
 
 if (!parentPort) throw new Error("hdf5Reader.js runs as a worker thread of src/formats/hdf5Client.ts");
@@ -104,9 +104,8 @@ const H5T_CSET_UTF8 = 1;
  * neither, so a few attribute reads are all they cost.
  */
 function pyTablesPickles(h5wasm: H5Wasm, module: H5Module, fileId: bigint): Omit<Hdf5Contents, "attributes"> {
-  const pickles: PickledValue[] = [];
-  const unread: string[] = [];
-  const emptyShapes: Hdf5Contents["emptyShapes"] = [];
+  const found: Omit<Hdf5Contents, "attributes"> = { pickles: [], unread: [], emptyShapes: [] };
+  const { pickles, unread, emptyShapes } = found;
   let bytes = 0;
   const keep = (value: PickledValue): boolean => {
     if (pickles.length >= PICKLE_BOUNDS.values || bytes + value.bytes.length > PICKLE_BOUNDS.bytes) {
@@ -124,7 +123,7 @@ function pyTablesPickles(h5wasm: H5Wasm, module: H5Module, fileId: bigint): Omit
     for (const name of names) {
       // UTF-8 strings come back as str, which PyTables never unpickles.
       const raw = attributeBytes(module, fileId, path, name);
-      if (raw && !raw.utf8 && raw.bytes.length > 0 && raw.bytes[raw.bytes.length - 1] === 0x2e && !keep({ where: `${path}@${name}`, bytes: raw.bytes, always: false })) return { pickles, unread, emptyShapes };
+      if (raw && !raw.utf8 && raw.bytes.length > 0 && raw.bytes[raw.bytes.length - 1] === 0x2e && !keep({ where: `${path}@${name}`, bytes: raw.bytes, always: false })) return found;
     }
     // pandas' fixed format reads a node with a "shape" attribute as np.empty(shape, value_type) (red team round 38: 11.8 GB).
     // PyTables stores the tuple pickled ("(I0\nI3\ntp0\n."), or an array of integers.
@@ -149,10 +148,10 @@ function pyTablesPickles(h5wasm: H5Wasm, module: H5Module, fileId: bigint): Omit
     if (!Array.isArray(rows)) continue;
     for (const [i, row] of rows.entries()) {
       if (!ArrayBuffer.isView(row)) continue;
-      if (!keep({ where: `${path}[${i}]`, bytes: new Uint8Array(row.buffer, row.byteOffset, row.byteLength).slice(), always: true })) return { pickles, unread, emptyShapes };
+      if (!keep({ where: `${path}[${i}]`, bytes: new Uint8Array(row.buffer, row.byteOffset, row.byteLength).slice(), always: true })) return found;
     }
   }
-  return { pickles, unread, emptyShapes };
+  return found;
 }
 
 /** The integers of a tuple pickled with protocol 0 as PyTables writes a shape ("(I1\nI0\ntp0\n."); undefined for anything else. */

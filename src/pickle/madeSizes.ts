@@ -125,7 +125,10 @@ export function scalarInteger(s: NumpyScalar & { bytes: Uint8Array }): bigint {
 function numpyInteger(args: readonly Value[], eitherOrder: boolean): number | undefined {
   const s = numpyScalar(args);
   // A dtype made at load time, or spelt in a way not read, may be an integer's (red team round 37: "q", "int64").
-  if (!s) return typeof scalarCode(args) === "string" && NOT_INDEX.test(scalarCode(args) as string) ? undefined : UNKNOWN_SIZE;
+  if (!s) {
+    const code = scalarCode(args);
+    return typeof code === "string" && NOT_INDEX.test(code) ? undefined : UNKNOWN_SIZE;
+  }
   if ((s.kind !== "i" && s.kind !== "u") || ![1, 2, 4, 8].includes(s.width)) return undefined;
   if (s.bytes === undefined) return UNKNOWN_SIZE;
   // A BUILD on the dtype may set its byte order whatever its text says (red team round 38: 'i8' made

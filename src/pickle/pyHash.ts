@@ -186,10 +186,10 @@ function tupleKey(items: readonly Value[], depth: number, keyed = false): Hashed
  * An item of a steerable tuple whose hash is not predictable but is one per process for one value:
  * tuples whose other items collide and that hold the same such item in the same place collide
  * whatever it hashes to (red team round 36: (l, r, "right"); round 37: ("right",), frozenset({"right"}),
- * one memoized global). Any fixed value per item models that: a digest of a text's bytes, of a
- * global's name, or of an object's identity (one object memoized into every key), and tuples and
- * frozensets of such items combined as CPython combines them. Objects that hash by value and are
- * made anew in each key (datetimes) count as distinct: under-counted, never over.
+ * one memoized global; round 38: one call made anew in each key). Any fixed value per item models
+ * that: a digest of a text's bytes, of a global's name, of a call's callee and arguments, or of an
+ * object's identity (one object memoized into every key), and tuples and frozensets of such items
+ * combined as CPython combines them.
  */
 function keyedItem(v: Value, depth: number): HashedKey | undefined {
   if (typeof v === "string") return textKey("s", v);

@@ -15,7 +15,7 @@
  *   The shape must be integers written in the pickle, within the sized-elements bound.
  */
 import { LIMITS } from "../limits.js";
-import { isSym, latin1Text, type Value } from "./values.js";
+import { dictEntries, isSym, latin1Text, type Value } from "./values.js";
 
 /** The guards an allowlist entry can name (`stateGuard`). */
 export type StateGuard = "scipy-argparser" | "pillow-image" | "gymnasium-space";
@@ -61,7 +61,7 @@ function spaceShapeProblem(state: Value): string | undefined {
   const pairs: [Value, Value][] = [];
   if (state.t === "dict") {
     if (state.kv.length / 2 < state.n || state.keyPastSample) return "its state has more items than the scanner keeps, so the shape __setstate__ may allocate cannot be checked";
-    for (let i = 0; i < state.kv.length; i += 2) pairs.push([state.kv[i], state.kv[i + 1]]);
+    pairs.push(...dictEntries(state));
   } else if (state.t === "list" || state.t === "tuple") {
     // dict() takes any two-item iterable as a pair (red team round 37: lists of lists).
     if (state.t === "list" && state.n !== state.items.length) return "its state has more items than the scanner keeps, so the shape __setstate__ may allocate cannot be checked";

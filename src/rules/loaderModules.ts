@@ -66,7 +66,7 @@ function read(): Shadowable {
  * sysconfig's `_sysconfigdata_*`, or any module installed in the environments models are made in.
  */
 export function shadowedModule(name: string): string | undefined {
-  const { loaders, stdlib, stdlibPrefixes, fixed } = read();
+  const { loaders, stdlib, stdlibPrefixes, fixed, installed } = read();
   if (loaders.has(name)) return `the ${name} module that loading a model imports`;
   // Every package the allowlist lets a pickle import by name, whether or not a tracer saw a loader import it (red team round 37: sortedcontainers/__init__.py).
   if (isAllowlistedPackage(name) && !fixed.has(name)) return `the ${name} package, whose names the allowlist lets a pickle import`;
@@ -76,7 +76,7 @@ export function shadowedModule(name: string): string | undefined {
   if (prefix) return `sysconfig's ${name} module (${prefix}*: its name comes from the platform), which libraries import through sysconfig`;
   // Any module installed where models are made: an allowlisted library may import it as a dependency the tracer
   // did not follow (red team round 38: gymnasium's farama_notifications, spaCy's srsly).
-  if (read().installed.has(name) && !fixed.has(name) && !REPOSITORY_NAMES.has(name)) return `the ${name} module, installed where models are loaded, which a library loading the model may import`;
+  if (installed.has(name) && !fixed.has(name) && !REPOSITORY_NAMES.has(name)) return `the ${name} module, installed where models are loaded, which a library loading the model may import`;
   return undefined;
 }
 

@@ -133,11 +133,12 @@ export async function shadowingMembers(members: readonly ArchiveMember[]): Promi
   }
   if (candidates.length === 0) return [];
   const undecided = new Set(candidates.map((c) => c.folder).filter((f) => f !== ""));
+  const modules = new Set(candidates.map((c) => c.member));
   const models = new Set<string>();
   for (const member of members) {
     const rel = extractedPath(member.name);
     const folder = posix.dirname(rel);
-    if (!undecided.has(folder) || models.has(folder) || candidates.some((c) => c.member === member)) continue;
+    if (!undecided.has(folder) || models.has(folder) || modules.has(member)) continue;
     if (namedAsModel(rel) || readByLoaders(await member.head(), member.size)) models.add(folder);
   }
   return candidates.flatMap((c) => {
